@@ -1,0 +1,111 @@
+/*
+ * kp_records.h - record batches (magic 2) and legacy message sets (magic 0/1).
+ *
+ * Layout of a v2 batch (61-byte header, big-endian):
+ *   0 baseOffset i64 | 8 batchLength i32 (bytes after this field) |
+ *  12 partitionLeaderEpoch i32 | 16 magic i8 | 17 crc u32 (CRC-32C of
+ *  bytes [21, end)) | 21 attributes i16 | 23 lastOffsetDelta i32 |
+ *  27 baseTimestamp i64 | 35 maxTimestamp i64 | 43 producerId i64 |
+ *  51 producerEpoch i16 | 53 baseSequence i32 | 57 recordCount i32 |
+ *  61 records (compressed as a whole when attributes say so).
+ *
+ * baseOffset and partitionLeaderEpoch are outside the CRC, so a leader can
+ * assign offsets and stamp its epoch without recomputing it.
+ */
+#ifndef KP_RECORDS_H
+#define KP_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kp_buf.h"
+
+#define KP_BATCH_HEADER_SIZE 61
+/* offset (8) + length (4): the part every magic shares */
+#define KP_LOG_OVERHEAD 12
+
+#define KP_BATCH_OFF_BASE_OFFSET 0
+#define KP_BATCH_OFF_LENGTH 8
+#define KP_BATCH_OFF_LEADER_EPOCH 12
+#define KP_BATCH_OFF_MAGIC 16
+#define KP_BATCH_OFF_CRC 17
+#define KP_BATCH_OFF_ATTRIBUTES 21
+#define KP_BATCH_OFF_LAST_OFFSET_DELTA 23
+#define KP_BATCH_OFF_BASE_TIMESTAMP 27
+#define KP_BATCH_OFF_MAX_TIMESTAMP 35
+#define KP_BATCH_OFF_PRODUCER_ID 43
+#define KP_BATCH_OFF_PRODUCER_EPOCH 51
+#define KP_BATCH_OFF_BASE_SEQUENCE 53
+#define KP_BATCH_OFF_RECORD_COUNT 57
+
+/* attributes */
+#define KP_ATTR_CODEC_MASK 0x07
+#define KP_ATTR_LOG_APPEND_TIME 0x08
+#define KP_ATTR_TRANSACTIONAL 0x10
+#define KP_ATTR_CONTROL 0x20
+
+enum kp_codec {
+	KP_CODEC_NONE = 0,
+	KP_CODEC_GZIP = 1,
+	KP_CODEC_SNAPPY = 2,
+	KP_CODEC_LZ4 = 3,
+	KP_CODEC_ZSTD = 4,
+};
+
+struct kp_batch_header {
+	int64_t base_offset;
+	int32_t batch_length;
+	int32_t partition_leader_epoch;
+	int8_t magic;
+	uint32_t crc;
+	int16_t attributes;
+	int32_t last_offset_delta;
+	int64_t base_timestamp;
+	int64_t max_timestamp;
+	int64_t producer_id;
+	int16_t producer_epoch;
+	int32_t base_sequence;
+	int32_t record_count;
+};
+
+/* Result codes of the batch functions (0 is success). */
+enum kp_batch_status {
+	KP_BATCH_OK = 0,
+	KP_BATCH_SHORT = -1,	/* fewer bytes than the batch claims: a torn tail */
+	KP_BATCH_CORRUPT = -2,	/* bad length, magic or fields */
+	KP_BATCH_BAD_CRC = -3,
+};
+
+/*
+ * Parse the v2 header at p (len bytes available, at least the 61 header
+ * bytes).  Checks magic == 2 and batchLength >= 49 (header minus the
+ * 12-byte log overhead); does not check the CRC.
+ */
+int kp_batch_header_parse(const uint8_t *p, size_t len,
+			  struct kp_batch_header *h);
+
+/*
+ * Given bytes starting at a batch (any magic), tell its total size
+ * (batchLength + 12) in *size.  KP_BATCH_SHORT when fewer than 12 bytes or
+ * fewer than the whole batch are present (*size is still set when the
+ * length field was readable); KP_BATCH_CORRUPT for an impossible length.
+ */
+int kp_batch_size(const uint8_t *p, size_t len, size_t *size);
+
+/* Check the CRC of a whole v2 batch of len bytes (len = batchLength + 12). */
+int kp_batch_verify_crc(const uint8_t *batch, size_t len);
+
+/* Last offset of a v2 batch: baseOffset + lastOffsetDelta. */
+static inline int64_t kp_batch_last_offset(const struct kp_batch_header *h)
+{
+	return h->base_offset + h->last_offset_delta;
+}
+
+/* In-place rewrites of a whole v2 batch in memory. */
+void kp_batch_set_base_offset(uint8_t *batch, int64_t base_offset);
+void kp_batch_set_leader_epoch(uint8_t *batch, int32_t epoch);
+/* Set maxTimestamp and the LogAppendTime bit, then recompute the CRC. */
+void kp_batch_set_log_append_time(uint8_t *batch, size_t len, int64_t ts);
+
+#endif /* KP_RECORDS_H */

@@ -1,0 +1,32 @@
+## libkproto: the Kafka wire protocol and record-batch library.
+
+lib_LTLIBRARIES += libkproto/libkproto.la
+
+KP_SCHEMAS = $(wildcard $(top_srcdir)/libkproto/schema/*.kps)
+KP_GEN = $(top_srcdir)/libkproto/gen_msgs.py
+
+libkproto_libkproto_la_SOURCES = \
+	libkproto/kp_buf.c libkproto/kp_buf.h \
+	libkproto/kp_arena.c libkproto/kp_arena.h \
+	libkproto/kp_codec.c libkproto/kp_codec.h \
+	libkproto/kp_proto.c libkproto/kp_proto.h \
+	libkproto/kp_errors.c libkproto/kp_errors.h libkproto/kp_errors.def \
+	libkproto/kp_crc32c.c libkproto/kp_crc32c.h \
+	libkproto/kp_records.c libkproto/kp_records.h \
+	libkproto/kp_compress.c libkproto/kp_compress.h
+nodist_libkproto_libkproto_la_SOURCES = libkproto/kp_msgs.c libkproto/kp_msgs.h
+libkproto_libkproto_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS)
+libkproto_libkproto_la_LIBADD = $(ZLIB_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SNAPPY_LIBS)
+libkproto_libkproto_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0
+
+BUILT_SOURCES += libkproto/kp_msgs.c libkproto/kp_msgs.h
+CLEANFILES += libkproto/kp_msgs.c libkproto/kp_msgs.h libkproto/kp_msgs.stamp
+EXTRA_DIST += $(KP_GEN) libkproto/schema
+
+## One run of the generator writes both files; the stamp keeps parallel
+## make from running it twice.
+libkproto/kp_msgs.stamp: $(KP_GEN) $(KP_SCHEMAS)
+	@$(MKDIR_P) libkproto
+	$(AM_V_GEN)$(PYTHON3) $(KP_GEN) --out-dir libkproto $(KP_SCHEMAS)
+	@touch $@
+libkproto/kp_msgs.c libkproto/kp_msgs.h: libkproto/kp_msgs.stamp
