@@ -1,1 +1,13 @@
-## bench
+## bench: benchmarks.  They are built with everything else (so they never
+## rot) but only run by hand or by `make bench`; figures go in issue notes,
+## never into timed test assertions.  Each fragment adds its programs to
+## noinst_PROGRAMS and to BENCH_RUN (the ones `make bench` runs).
+
+BENCH_RUN =
+include bench/records.mk
+include bench/storage.mk
+include bench/client.mk
+
+bench: $(BENCH_RUN)
+	@for b in $(BENCH_RUN); do echo "== $$b"; ./$$b || exit 1; done
+.PHONY: bench

@@ -14,3 +14,7 @@ tests_unit_check_codec_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_codec_LDADD = $(UNIT_LDADD)
 
 TESTS += tests/unit/check_buf tests/unit/check_codec
+
+include tests/unit/records.mk
+include tests/unit/storage.mk
+include tests/unit/client.mk

@@ -1,0 +1,1 @@
+/* kp_loop.h placeholder */

@@ -1,0 +1,1 @@
+## tests for client (see tests/local.mk)

@@ -1,0 +1,1 @@
+## tests for records (see tests/local.mk)

@@ -1,0 +1,1 @@
+## tests for storage (see tests/local.mk)
