@@ -1,0 +1,3 @@
+/* kp_log.c: being written (placeholder during development) */
+#include "config.h"
+typedef int kp_placeholder_kp_log;

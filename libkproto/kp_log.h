@@ -1,0 +1,1 @@
+/* kp_log.h placeholder */
