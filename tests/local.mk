@@ -18,3 +18,14 @@ TESTS += tests/unit/check_buf tests/unit/check_codec
 include tests/unit/records.mk
 include tests/unit/storage.mk
 include tests/unit/client.mk
+
+## libFuzzer target (configure CC=clang --enable-fuzz); run by
+## tests/fuzz/run-fuzz.sh from tests/run-all.sh.
+EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/run-all.sh
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_request
+tests_fuzz_fuzz_request_SOURCES = tests/fuzz/fuzz_request.c
+tests_fuzz_fuzz_request_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_request_LDADD = libkproto/libkproto.la
+endif
