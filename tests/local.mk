@@ -5,7 +5,10 @@
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = libkproto/libkproto.la $(CHECK_LIBS)
 
-check_PROGRAMS += tests/unit/check_buf tests/unit/check_codec
+check_PROGRAMS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config
+tests_unit_check_config_SOURCES = tests/unit/check_config.c
+tests_unit_check_config_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_config_LDADD = $(UNIT_LDADD)
 tests_unit_check_buf_SOURCES = tests/unit/check_buf.c
 tests_unit_check_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_buf_LDADD = $(UNIT_LDADD)
@@ -13,7 +16,7 @@ tests_unit_check_codec_SOURCES = tests/unit/check_codec.c
 tests_unit_check_codec_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_codec_LDADD = $(UNIT_LDADD)
 
-TESTS += tests/unit/check_buf tests/unit/check_codec
+TESTS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config
 
 include tests/unit/records.mk
 include tests/unit/storage.mk
@@ -29,3 +32,11 @@ tests_fuzz_fuzz_request_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_request_LDADD = libkproto/libkproto.la
 endif
+
+## The golden-capture responder, built only on request (make
+## tests/golden/capture) by tests/golden/capture.sh.
+EXTRA_PROGRAMS = tests/golden/capture
+tests_golden_capture_SOURCES = tests/golden/capture.c tests/golden/versions.h
+tests_golden_capture_LDADD = libkproto/libkproto.la
+EXTRA_DIST += tests/golden/capture.sh tests/golden
+CLEANFILES += tests/golden/capture

@@ -1,0 +1,681 @@
+/*
+ * kp_config.c - Java-properties parsing and table-driven configuration;
+ * see kp_config.h.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kp_config.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------ properties */
+
+void kp_props_init(struct kp_props *p)
+{
+	p->items = NULL;
+	p->count = 0;
+	p->cap = 0;
+}
+
+void kp_props_free(struct kp_props *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->count; i++) {
+		free(p->items[i].key);
+		free(p->items[i].value);
+	}
+	free(p->items);
+	kp_props_init(p);
+}
+
+int kp_props_set(struct kp_props *p, const char *key, const char *value,
+		 int line)
+{
+	size_t i;
+	char *v = strdup(value);
+
+	if (v == NULL)
+		return -1;
+	for (i = 0; i < p->count; i++) {
+		if (strcmp(p->items[i].key, key) == 0) {
+			free(p->items[i].value);
+			p->items[i].value = v;
+			p->items[i].line = line;
+			return 0;
+		}
+	}
+	if (p->count == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 32;
+		struct kp_prop *n = realloc(p->items, ncap * sizeof(*n));
+
+		if (n == NULL) {
+			free(v);
+			return -1;
+		}
+		p->items = n;
+		p->cap = ncap;
+	}
+	p->items[p->count].key = strdup(key);
+	if (p->items[p->count].key == NULL) {
+		free(v);
+		return -1;
+	}
+	p->items[p->count].value = v;
+	p->items[p->count].line = line;
+	p->count++;
+	return 0;
+}
+
+const char *kp_props_get(const struct kp_props *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->count; i++)
+		if (strcmp(p->items[i].key, key) == 0)
+			return p->items[i].value;
+	return NULL;
+}
+
+/* A growable string used while parsing one logical line. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static int sb_putc(struct sbuf *b, char c)
+{
+	if (b->len + 1 >= b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 64;
+		char *n = realloc(b->s, ncap);
+
+		if (n == NULL)
+			return -1;
+		b->s = n;
+		b->cap = ncap;
+	}
+	b->s[b->len++] = c;
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+static int sb_put_utf8(struct sbuf *b, unsigned cp)
+{
+	if (cp < 0x80)
+		return sb_putc(b, (char)cp);
+	if (cp < 0x800)
+		return sb_putc(b, (char)(0xc0 | (cp >> 6))) ||
+		       sb_putc(b, (char)(0x80 | (cp & 0x3f)));
+	return sb_putc(b, (char)(0xe0 | (cp >> 12))) ||
+	       sb_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f))) ||
+	       sb_putc(b, (char)(0x80 | (cp & 0x3f)));
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\f';
+}
+
+int kp_props_parse(struct kp_props *p, const char *text, size_t len,
+		   char *err, size_t errlen)
+{
+	size_t i = 0;
+	int line = 0;
+	struct sbuf key = { 0 }, val = { 0 };
+	int rc = -1;
+
+	while (i < len) {
+		int start_line;
+		bool in_key = true, sep_seen = false, after_key_ws = false;
+
+		line++;
+		start_line = line;
+		key.len = val.len = 0;
+		if (key.s)
+			key.s[0] = '\0';
+		if (val.s)
+			val.s[0] = '\0';
+		/* Skip leading whitespace of the logical line. */
+		while (i < len && is_ws(text[i]))
+			i++;
+		if (i < len && (text[i] == '#' || text[i] == '!')) {
+			while (i < len && text[i] != '\n')
+				i++;
+			i++;
+			continue;
+		}
+		if (i < len && (text[i] == '\n' || text[i] == '\r')) {
+			if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
+				i++;
+			i++;
+			continue;
+		}
+		while (i < len && text[i] != '\n' && text[i] != '\r') {
+			char c = text[i++];
+			struct sbuf *b = in_key ? &key : &val;
+
+			if (c == '\\') {
+				if (i >= len)
+					break;
+				c = text[i++];
+				if (c == '\n' || c == '\r') {
+					/* Continuation: skip the line end and
+					 * the next line's leading blanks. */
+					if (c == '\r' && i < len && text[i] == '\n')
+						i++;
+					line++;
+					while (i < len && is_ws(text[i]))
+						i++;
+					continue;
+				}
+				switch (c) {
+				case 't': c = '\t'; break;
+				case 'n': c = '\n'; break;
+				case 'r': c = '\r'; break;
+				case 'f': c = '\f'; break;
+				case 'u': {
+					unsigned cp = 0;
+					int k;
+
+					for (k = 0; k < 4; k++) {
+						char h = i < len ? text[i] : 0;
+
+						if (!isxdigit((unsigned char)h)) {
+							seterr(err, errlen,
+							       "line %d: malformed \\uXXXX escape",
+							       line);
+							goto out;
+						}
+						cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ?
+							h - '0' : (tolower((unsigned char)h) - 'a' + 10));
+						i++;
+					}
+					if (sb_put_utf8(b, cp))
+						goto nomem;
+					continue;
+				}
+				default:
+					break;
+				}
+				if (sb_putc(b, c))
+					goto nomem;
+				after_key_ws = false;
+				continue;
+			}
+			if (in_key) {
+				if (c == '=' || c == ':') {
+					in_key = false;
+					sep_seen = true;
+					while (i < len && is_ws(text[i]))
+						i++;
+					continue;
+				}
+				if (is_ws(c)) {
+					after_key_ws = true;
+					continue;
+				}
+				if (after_key_ws) {
+					/* "key value": whitespace separated. */
+					in_key = false;
+					if (sb_putc(&val, c))
+						goto nomem;
+					continue;
+				}
+				if (sb_putc(&key, c))
+					goto nomem;
+			} else {
+				if (!sep_seen && val.len == 0 && (c == '=' || c == ':')) {
+					sep_seen = true;
+					while (i < len && is_ws(text[i]))
+						i++;
+					continue;
+				}
+				sep_seen = true;
+				if (sb_putc(&val, c))
+					goto nomem;
+			}
+		}
+		if (i < len && text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
+			i++;
+		i++;
+		if (key.len == 0)
+			continue;
+		if (kp_props_set(p, key.s, val.s ? val.s : "", start_line))
+			goto nomem;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	seterr(err, errlen, "out of memory");
+out:
+	free(key.s);
+	free(val.s);
+	return rc;
+}
+
+int kp_props_load(struct kp_props *p, const char *path, char *err,
+		  size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	if (f == NULL) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap ? cap * 2 : 8192);
+
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				seterr(err, errlen, "out of memory");
+				return -1;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 8192;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		seterr(err, errlen, "%s: read error", path);
+		free(buf);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	rc = kp_props_parse(p, buf, len, err, errlen);
+	free(buf);
+	return rc;
+}
+
+/* Escape for a properties file: backslash, separators, leading blanks. */
+static void put_escaped(FILE *f, const char *s, bool is_key)
+{
+	bool lead = true;
+
+	for (; *s; s++) {
+		char c = *s;
+
+		switch (c) {
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '=': case ':': case '#': case '!':
+			if (is_key || lead)
+				fputc('\\', f);
+			fputc(c, f);
+			break;
+		case ' ':
+			if (is_key || lead)
+				fputc('\\', f);
+			fputc(c, f);
+			break;
+		default:
+			fputc(c, f);
+		}
+		lead = false;
+	}
+}
+
+int kp_props_store(const struct kp_props *p, const char *path,
+		   const char *comment)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 5);
+	FILE *f;
+	size_t i;
+	int fd, rc = -1;
+
+	if (tmp == NULL)
+		return -1;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", 5);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		goto out;
+	if (comment != NULL)
+		fprintf(f, "#%s\n", comment);
+	for (i = 0; i < p->count; i++) {
+		put_escaped(f, p->items[i].key, true);
+		fputc('=', f);
+		put_escaped(f, p->items[i].value, false);
+		fputc('\n', f);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		fclose(f);
+		unlink(tmp);
+		goto out;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	/* Make the rename itself durable. */
+	{
+		char *dir = strdup(path), *slash;
+
+		if (dir != NULL) {
+			slash = strrchr(dir, '/');
+			if (slash == dir)
+				slash[1] = '\0';
+			else if (slash != NULL)
+				*slash = '\0';
+			else
+				strcpy(dir, ".");
+			fd = open(dir, O_RDONLY | O_DIRECTORY);
+			if (fd >= 0) {
+				(void)fsync(fd);
+				close(fd);
+			}
+			free(dir);
+		}
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- config */
+
+static int parse_i64(const char *s, int64_t *v)
+{
+	char *end;
+	long long x;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0')
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *v)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	if (strncasecmp(s, "true", 4) == 0 && s[4 + strspn(s + 4, " \t")] == '\0') {
+		*v = true;
+		return 0;
+	}
+	if (strncasecmp(s, "false", 5) == 0 && s[5 + strspn(s + 5, " \t")] == '\0') {
+		*v = false;
+		return 0;
+	}
+	return -1;
+}
+
+static bool one_of(const char *valid, const char *v)
+{
+	size_t vl = strlen(v);
+	const char *p = valid;
+
+	while (*p) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (n == vl && strncmp(p, v, n) == 0)
+			return true;
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+	}
+	return false;
+}
+
+int kp_config_validate(const struct kp_config_def *d, const char *value,
+		       char *err, size_t errlen)
+{
+	int64_t i;
+	bool b;
+
+	switch (d->type) {
+	case KP_CFG_INT:
+	case KP_CFG_LONG:
+		if (parse_i64(value, &i) ||
+		    (d->type == KP_CFG_INT && (i < INT32_MIN || i > INT32_MAX))) {
+			seterr(err, errlen, "invalid value \"%s\" for %s: expected %s",
+			       value, d->key,
+			       d->type == KP_CFG_INT ? "a 32-bit integer" : "a 64-bit integer");
+			return -1;
+		}
+		if (d->min < d->max && (i < d->min || i > d->max)) {
+			seterr(err, errlen,
+			       "invalid value %s for %s: must be between %lld and %lld",
+			       value, d->key, (long long)d->min, (long long)d->max);
+			return -1;
+		}
+		return 0;
+	case KP_CFG_DOUBLE: {
+		char *end;
+
+		errno = 0;
+		(void)strtod(value, &end);
+		if (errno != 0 || end == value || *end != '\0') {
+			seterr(err, errlen, "invalid value \"%s\" for %s: expected a number",
+			       value, d->key);
+			return -1;
+		}
+		return 0;
+	}
+	case KP_CFG_BOOL:
+		if (parse_bool(value, &b)) {
+			seterr(err, errlen,
+			       "invalid value \"%s\" for %s: expected true or false",
+			       value, d->key);
+			return -1;
+		}
+		return 0;
+	case KP_CFG_STRING:
+		if (d->valid != NULL && !one_of(d->valid, value)) {
+			seterr(err, errlen,
+			       "invalid value \"%s\" for %s: expected one of %s",
+			       value, d->key, d->valid);
+			return -1;
+		}
+		return 0;
+	case KP_CFG_LIST:
+	case KP_CFG_PASSWORD:
+		return 0;
+	}
+	return -1;
+}
+
+static ssize_t find_def(const struct kp_config *c, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndefs; i++)
+		if (strcmp(c->defs[i].key, key) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+int kp_config_build(struct kp_config *c, const struct kp_config_def *defs,
+		    size_t ndefs, const struct kp_props *given,
+		    void (*warn)(const char *key, void *arg), void *arg,
+		    char *err, size_t errlen)
+{
+	size_t i;
+
+	c->defs = defs;
+	c->ndefs = ndefs;
+	kp_props_init(&c->props);
+	c->values = calloc(ndefs ? ndefs : 1, sizeof(*c->values));
+	if (c->values == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < given->count; i++) {
+		if (kp_props_set(&c->props, given->items[i].key,
+				 given->items[i].value, given->items[i].line)) {
+			seterr(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	for (i = 0; i < ndefs; i++) {
+		const char *v = kp_props_get(&c->props, defs[i].key);
+
+		if (v != NULL) {
+			if (kp_config_validate(&defs[i], v, err, errlen))
+				goto fail;
+			c->values[i] = v;
+		} else {
+			c->values[i] = defs[i].def;
+		}
+	}
+	for (i = 0; i < c->props.count; i++)
+		if (find_def(c, c->props.items[i].key) < 0 && warn != NULL)
+			warn(c->props.items[i].key, arg);
+	return 0;
+fail:
+	kp_config_free(c);
+	return -1;
+}
+
+void kp_config_free(struct kp_config *c)
+{
+	free(c->values);
+	c->values = NULL;
+	kp_props_free(&c->props);
+}
+
+static const char *value_of(const struct kp_config *c, const char *key,
+			    const struct kp_config_def **dp)
+{
+	ssize_t i = find_def(c, key);
+
+	if (i < 0) {
+		fprintf(stderr, "kp_config: unknown key %s requested\n", key);
+		abort();
+	}
+	*dp = &c->defs[i];
+	return c->values[i];
+}
+
+int64_t kp_config_long(const struct kp_config *c, const char *key)
+{
+	const struct kp_config_def *d;
+	const char *v = value_of(c, key, &d);
+	int64_t x = 0;
+
+	if (v == NULL || parse_i64(v, &x))
+		return 0;
+	return x;
+}
+
+int32_t kp_config_int(const struct kp_config *c, const char *key)
+{
+	return (int32_t)kp_config_long(c, key);
+}
+
+double kp_config_double(const struct kp_config *c, const char *key)
+{
+	const struct kp_config_def *d;
+	const char *v = value_of(c, key, &d);
+
+	return v ? strtod(v, NULL) : 0.0;
+}
+
+bool kp_config_bool(const struct kp_config *c, const char *key)
+{
+	const struct kp_config_def *d;
+	const char *v = value_of(c, key, &d);
+	bool b = false;
+
+	if (v != NULL)
+		(void)parse_bool(v, &b);
+	return b;
+}
+
+const char *kp_config_str(const struct kp_config *c, const char *key)
+{
+	const struct kp_config_def *d;
+
+	return value_of(c, key, &d);
+}
+
+bool kp_config_is_set(const struct kp_config *c, const char *key)
+{
+	return kp_props_get(&c->props, key) != NULL;
+}
+
+const char *kp_config_raw(const struct kp_config *c, const char *key)
+{
+	return kp_props_get(&c->props, key);
+}
+
+static const char *type_name(enum kp_config_type t)
+{
+	switch (t) {
+	case KP_CFG_INT: return "int";
+	case KP_CFG_LONG: return "long";
+	case KP_CFG_DOUBLE: return "double";
+	case KP_CFG_BOOL: return "boolean";
+	case KP_CFG_STRING: return "string";
+	case KP_CFG_LIST: return "list";
+	case KP_CFG_PASSWORD: return "password";
+	}
+	return "?";
+}
+
+void kp_config_print_help(FILE *f, const struct kp_config_def *defs,
+			  size_t ndefs)
+{
+	const char *group = NULL;
+	size_t i;
+
+	for (i = 0; i < ndefs; i++) {
+		const struct kp_config_def *d = &defs[i];
+
+		if (d->group != NULL && (group == NULL || strcmp(group, d->group))) {
+			group = d->group;
+			fprintf(f, "\n%s:\n", group);
+		}
+		fprintf(f, "  %s (%s, default %s)\n      %s\n", d->key,
+			type_name(d->type),
+			d->def == NULL ? "none" : (d->def[0] ? d->def : "\"\""),
+			d->doc);
+	}
+}

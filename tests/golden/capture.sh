@@ -1,0 +1,86 @@
+#!/bin/sh
+# Capture the request frames real clients send, into tests/golden/<case>/.
+#
+#   tests/golden/capture.sh BUILD_DIR
+#
+# Builds tests/golden/capture in BUILD_DIR (a configured build tree), starts
+# it, and drives kcat, confluent-kafka and kafka-python (Debian's packages) at
+# it: a metadata request, then a produce of five known records with each
+# compression codec.  The records are key "k<i>", value "golden-<i>",
+# timestamp 1600000000000 + i, and (where the client supports headers)
+# header "h" = "v<i>".  check_golden.c decodes the files and checks exactly
+# these values.  Run by a developer when clients change; the output is
+# committed.
+set -eu
+build=$(cd "${1:?usage: capture.sh BUILD_DIR}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+make -C "$build" tests/golden/capture >/dev/null
+tmp=$(mktemp -d)
+trap 'kill $cap 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+run_case() {
+	name=$1; shift
+	rm -rf "$tmp/out"; mkdir -p "$tmp/out"
+	rm -f "$tmp/port"
+	"$build/tests/golden/capture" "$tmp/port" "$tmp/out" 1 &
+	cap=$!
+	i=0
+	while [ ! -s "$tmp/port" ]; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "capture did not start" >&2; exit 1; }
+		sleep 0.1
+	done
+	port=$(cat "$tmp/port")
+	"$@" "127.0.0.1:$port" || { echo "client failed for $name" >&2; exit 1; }
+	kill $cap; wait $cap 2>/dev/null || true
+	rm -rf "${here:?}/$name"; mkdir -p "$here/$name"
+	cp "$tmp/out"/*.bin "$here/$name/"
+	echo "$name: $(ls "$here/$name" | tr '\n' ' ')"
+}
+
+kcat_produce() {
+	codec=$1; bs=$2
+	printf 'k0:golden-0\nk1:golden-1\nk2:golden-2\nk3:golden-3\nk4:golden-4\n' |
+		kcat -P -b "$bs" -t golden -p 0 -K: -X compression.codec="$codec" \
+			-X linger.ms=100 -c 5
+}
+kcat_metadata() { kcat -L -b "$1" -t golden >/dev/null; }
+
+confluent_produce() {
+	codec=$1; bs=$2
+	"$py" - "$codec" "$bs" <<'PY'
+import sys
+from confluent_kafka import Producer
+codec, bs = sys.argv[1], sys.argv[2]
+p = Producer({"bootstrap.servers": bs, "compression.type": codec,
+              "linger.ms": 200, "acks": 1, "client.id": "golden-confluent"})
+for i in range(5):
+    p.produce("golden", key=b"k%d" % i, value=b"golden-%d" % i, partition=0,
+              timestamp=1600000000000 + i, headers=[("h", b"v%d" % i)])
+assert p.flush(20) == 0
+PY
+}
+
+kafkapython_produce() {
+	codec=$1; bs=$2
+	"$py" - "$codec" "$bs" <<'PY'
+import sys
+from kafka import KafkaProducer
+codec, bs = sys.argv[1], sys.argv[2]
+p = KafkaProducer(bootstrap_servers=bs, acks=1, linger_ms=200,
+                  compression_type=None if codec == "none" else codec,
+                  client_id="golden-kafka-python")
+for i in range(5):
+    p.send("golden", key=b"k%d" % i, value=b"golden-%d" % i, partition=0,
+           timestamp_ms=1600000000000 + i, headers=[("h", b"v%d" % i)])
+p.flush(20)
+p.close(5)
+PY
+}
+
+run_case kcat-metadata kcat_metadata
+for codec in none gzip snappy lz4 zstd; do
+	run_case "kcat-produce-$codec" kcat_produce "$codec"
+	run_case "confluent-produce-$codec" confluent_produce "$codec"
+	run_case "kafkapython-produce-$codec" kafkapython_produce "$codec"
+done
