@@ -40,3 +40,4 @@ tests_golden_capture_SOURCES = tests/golden/capture.c tests/golden/versions.h
 tests_golden_capture_LDADD = libkproto/libkproto.la
 EXTRA_DIST += tests/golden/capture.sh tests/golden
 CLEANFILES += tests/golden/capture
+EXTRA_DIST += tests/lib/zookeeper.py
