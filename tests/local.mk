@@ -5,7 +5,10 @@
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = libkproto/libkproto.la $(CHECK_LIBS)
 
-check_PROGRAMS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config
+check_PROGRAMS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config tests/unit/check_zkdata
+tests_unit_check_zkdata_SOURCES = tests/unit/check_zkdata.c
+tests_unit_check_zkdata_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_zkdata_LDADD = $(UNIT_LDADD)
 tests_unit_check_config_SOURCES = tests/unit/check_config.c
 tests_unit_check_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_config_LDADD = $(UNIT_LDADD)
@@ -16,7 +19,7 @@ tests_unit_check_codec_SOURCES = tests/unit/check_codec.c
 tests_unit_check_codec_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_codec_LDADD = $(UNIT_LDADD)
 
-TESTS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config
+TESTS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config tests/unit/check_zkdata
 
 include tests/unit/records.mk
 include tests/unit/storage.mk
