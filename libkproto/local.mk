@@ -18,10 +18,11 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_client.c libkproto/kp_client.h \
 	libkproto/kp_log.c libkproto/kp_log.h \
 	libkproto/kp_config.c libkproto/kp_config.h \
-	libkproto/kp_zkdata.c libkproto/kp_zkdata.h
+	libkproto/kp_zkdata.c libkproto/kp_zkdata.h \
+	libkproto/kp_zk.c libkproto/kp_zk.h
 nodist_libkproto_libkproto_la_SOURCES = libkproto/kp_msgs.c libkproto/kp_msgs.h
 libkproto_libkproto_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) $(JANSSON_CFLAGS)
-libkproto_libkproto_la_LIBADD = $(ZLIB_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SNAPPY_LIBS) $(JANSSON_LIBS)
+libkproto_libkproto_la_LIBADD = $(ZLIB_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SNAPPY_LIBS) $(JANSSON_LIBS) $(ZOOKEEPER_LIBS)
 libkproto_libkproto_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0
 
 BUILT_SOURCES += libkproto/kp_msgs.c libkproto/kp_msgs.h

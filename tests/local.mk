@@ -7,6 +7,11 @@ UNIT_LDADD = libkproto/libkproto.la $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config tests/unit/check_zkdata
 tests_unit_check_zkdata_SOURCES = tests/unit/check_zkdata.c
+check_PROGRAMS += tests/unit/check_zk
+tests_unit_check_zk_SOURCES = tests/unit/check_zk.c tests/lib/zkserver.c tests/lib/zkserver.h
+tests_unit_check_zk_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib
+tests_unit_check_zk_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_zk
 tests_unit_check_zkdata_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_zkdata_LDADD = $(UNIT_LDADD)
 tests_unit_check_config_SOURCES = tests/unit/check_config.c

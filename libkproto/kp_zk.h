@@ -1,0 +1,158 @@
+/*
+ * kp_zk.h - a thin layer over the ZooKeeper C client (libzookeeper_mt).
+ *
+ * The C client calls completions and watchers on its own thread.  This
+ * layer copies what they carry (data, children, stats, created paths,
+ * per-op results of a multi) into a struct kp_zk_result and hands it to the
+ * owner through a post function: a daemon passes one that queues the call
+ * on its event loop (so all ZooKeeper state is touched by one thread), a
+ * tool passes NULL and uses the blocking *_sync helpers.
+ *
+ * Session handling: on expiry the owner is told (KP_ZK_EXPIRED) and calls
+ * kp_zk_reconnect() from its own thread, then re-creates its ephemeral
+ * nodes and watches.  A chroot in the connect string ("h:p/chroot") is
+ * created first if missing, as Kafka does.
+ */
+#ifndef KP_ZK_H
+#define KP_ZK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Return codes are ZooKeeper's (ZOK = 0, ZNONODE = -101, ZNODEEXISTS =
+ * -110, ZBADVERSION = -103, ...); kp_zk_strerror() names them. */
+#define KP_ZK_OK 0
+#define KP_ZK_NONODE (-101)
+#define KP_ZK_NODEEXISTS (-110)
+#define KP_ZK_BADVERSION (-103)
+#define KP_ZK_NOTEMPTY (-111)
+
+enum kp_zk_session {
+	KP_ZK_CONNECTED,	/* (re)connected, same session */
+	KP_ZK_DISCONNECTED,	/* connection lost; the client retries */
+	KP_ZK_EXPIRED,		/* session gone: call kp_zk_reconnect() */
+};
+
+enum kp_zk_event {
+	KP_ZK_EV_CREATED = 1,
+	KP_ZK_EV_DELETED,
+	KP_ZK_EV_CHANGED,
+	KP_ZK_EV_CHILD,
+	KP_ZK_EV_NOT_WATCHING,
+};
+
+struct kp_zk_stat {
+	int64_t czxid;
+	int64_t mzxid;
+	int64_t ephemeral_owner;
+	int32_t version;	/* data version */
+	int32_t cversion;
+	int32_t num_children;
+};
+
+struct kp_zk_result {
+	int rc;
+	char *data;		/* get: NUL-terminated copy, NULL if no data */
+	int32_t len;
+	bool has_stat;
+	struct kp_zk_stat stat;
+	char **children;	/* children: sorted names */
+	int32_t nchildren;
+	char *path;		/* create: the created path (sequential) */
+	int32_t nops;		/* multi: per-op return codes */
+	int *op_rc;
+};
+
+typedef void (*kp_zk_done_fn)(struct kp_zk_result *res, void *arg);
+typedef void (*kp_zk_watch_fn)(enum kp_zk_event ev, const char *path,
+			       void *arg);
+typedef void (*kp_zk_session_fn)(enum kp_zk_session state, void *arg);
+/* Run fn(arg) on the owner's thread; NULL: run on the ZooKeeper thread. */
+typedef void (*kp_zk_post_fn)(void *ctx, void (*fn)(void *), void *arg);
+
+struct kp_zk_config {
+	const char *connect;		/* host:port[,...][/chroot] */
+	int session_timeout_ms;
+	int connect_timeout_ms;		/* for kp_zk_open: wait for connected */
+	kp_zk_post_fn post;
+	void *post_ctx;
+	kp_zk_session_fn on_session;
+	void *session_arg;
+};
+
+struct kp_zk;
+
+/*
+ * Connect (creating the chroot first if needed) and wait until the session
+ * is established or connect_timeout_ms passes.  Returns 0 or a negative
+ * ZooKeeper code (e.g. ZOPERATIONTIMEOUT) with a message in err.
+ */
+int kp_zk_open(struct kp_zk **zkp, const struct kp_zk_config *cfg, char *err,
+	       size_t errlen);
+void kp_zk_close(struct kp_zk *zk);
+/* After KP_ZK_EXPIRED: a new session.  Same contract as kp_zk_open. */
+int kp_zk_reconnect(struct kp_zk *zk, char *err, size_t errlen);
+int64_t kp_zk_session_id(struct kp_zk *zk);
+bool kp_zk_connected(struct kp_zk *zk);
+const char *kp_zk_strerror(int rc);
+
+enum kp_zk_mode {
+	KP_ZK_PERSISTENT = 0,
+	KP_ZK_EPHEMERAL = 1,
+	KP_ZK_PERSISTENT_SEQUENTIAL = 2,
+	KP_ZK_EPHEMERAL_SEQUENTIAL = 3,
+};
+
+/* Asynchronous operations; done runs (posted) exactly once. */
+int kp_zk_get(struct kp_zk *zk, const char *path, kp_zk_watch_fn watch,
+	      void *watch_arg, kp_zk_done_fn done, void *arg);
+int kp_zk_exists(struct kp_zk *zk, const char *path, kp_zk_watch_fn watch,
+		 void *watch_arg, kp_zk_done_fn done, void *arg);
+int kp_zk_children(struct kp_zk *zk, const char *path, kp_zk_watch_fn watch,
+		   void *watch_arg, kp_zk_done_fn done, void *arg);
+int kp_zk_create(struct kp_zk *zk, const char *path, const char *data,
+		 int32_t len, enum kp_zk_mode mode, kp_zk_done_fn done,
+		 void *arg);
+int kp_zk_set(struct kp_zk *zk, const char *path, const char *data,
+	      int32_t len, int32_t version, kp_zk_done_fn done, void *arg);
+int kp_zk_delete(struct kp_zk *zk, const char *path, int32_t version,
+		 kp_zk_done_fn done, void *arg);
+
+/* One operation of a multi (a transaction: all or none). */
+enum kp_zk_op_type { KP_ZK_OP_CREATE, KP_ZK_OP_SET, KP_ZK_OP_DELETE, KP_ZK_OP_CHECK };
+
+struct kp_zk_op {
+	enum kp_zk_op_type type;
+	const char *path;
+	const char *data;	/* create / set */
+	int32_t len;
+	enum kp_zk_mode mode;	/* create */
+	int32_t version;	/* set / delete / check; -1 any */
+};
+
+int kp_zk_multi(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
+		kp_zk_done_fn done, void *arg);
+
+/*
+ * Blocking helpers for tools and start-up code (never call them from the
+ * thread that runs posted callbacks).  The result must be released with
+ * kp_zk_result_free(); the return value is res->rc.
+ */
+int kp_zk_get_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
+int kp_zk_exists_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
+int kp_zk_children_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
+int kp_zk_create_sync(struct kp_zk *zk, const char *path, const char *data,
+		      int32_t len, enum kp_zk_mode mode, struct kp_zk_result *res);
+int kp_zk_set_sync(struct kp_zk *zk, const char *path, const char *data,
+		   int32_t len, int32_t version, struct kp_zk_result *res);
+int kp_zk_delete_sync(struct kp_zk *zk, const char *path, int32_t version);
+int kp_zk_multi_sync(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
+		     struct kp_zk_result *res);
+/* Create path and its missing parents as empty persistent nodes. */
+int kp_zk_ensure_path(struct kp_zk *zk, const char *path);
+/* Delete a node and everything under it. */
+int kp_zk_delete_recursive(struct kp_zk *zk, const char *path);
+void kp_zk_result_free(struct kp_zk_result *res);
+
+#endif /* KP_ZK_H */
