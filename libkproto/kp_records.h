@@ -108,4 +108,132 @@ void kp_batch_set_leader_epoch(uint8_t *batch, int32_t epoch);
 /* Set maxTimestamp and the LogAppendTime bit, then recompute the CRC. */
 void kp_batch_set_log_append_time(uint8_t *batch, size_t len, int64_t ts);
 
+/* ------------------------------------------------------------ records */
+
+/* One record of a v2 batch; key/value len -1 is null. */
+struct kp_record {
+	int8_t attributes;
+	int64_t timestamp;	/* absolute (LogAppendTime: the batch's) */
+	int64_t offset;		/* absolute */
+	kp_bytes key;
+	kp_bytes value;
+	int32_t header_count;
+	const uint8_t *headers;	/* raw header bytes, see kp_record_header_next */
+	size_t headers_len;
+};
+
+struct kp_record_header {
+	kp_str key;
+	kp_bytes value;		/* len -1: null */
+};
+
+/*
+ * Iterates the records of one v2 batch.  A compressed batch is
+ * decompressed once into scratch (reset first; at most max_decompressed
+ * bytes); an uncompressed one is read in place.  Nothing is allocated per
+ * record.
+ */
+struct kp_record_iter {
+	struct kp_batch_header h;
+	struct kp_reader r;
+	int32_t index;
+};
+
+/* 0, or a negative kp_batch_status. */
+int kp_record_iter_init(struct kp_record_iter *it, const uint8_t *batch,
+			size_t len, struct kp_wbuf *scratch,
+			size_t max_decompressed);
+/*
+ * 1 and the next record, 0 at a clean end (exactly recordCount records
+ * using exactly all bytes), or -1 on malformed data.
+ */
+int kp_record_iter_next(struct kp_record_iter *it, struct kp_record *rec);
+/* Walk a record's headers: init a reader over rec->headers, call
+ * header_count times; 0 or -1. */
+int kp_record_header_next(struct kp_reader *r, struct kp_record_header *h);
+
+/* --------------------------------------------------------- validation */
+
+struct kp_batch_info {
+	struct kp_batch_header h;
+	int64_t max_timestamp;	/* largest record timestamp (CreateTime) */
+	int32_t records;
+};
+
+/*
+ * Validate a whole v2 batch from a producer as a Kafka 2.8 leader does:
+ * size and magic, CRC, lastOffsetDelta + 1 == recordCount > 0, offset
+ * deltas 0..n-1, well-formed records (decompressed when compressed), no
+ * control batch, producerId >= 0 implies baseSequence >= 0.  Returns 0 or a
+ * Kafka error code: CORRUPT_MESSAGE (2) for bad sizes, CRCs or
+ * undecodable data, INVALID_RECORD (87) for rule violations,
+ * UNSUPPORTED_COMPRESSION_TYPE (76) for an unknown codec.
+ */
+int16_t kp_batch_validate(const uint8_t *batch, size_t len,
+			  struct kp_wbuf *scratch, size_t max_decompressed,
+			  struct kp_batch_info *info);
+
+/* ------------------------------------------------------------ building */
+
+struct kp_record_in {
+	kp_bytes key;		/* len -1: null */
+	kp_bytes value;
+	int64_t timestamp;
+	const struct kp_record_header *headers;
+	int32_t nheaders;
+};
+
+struct kp_batch_params {
+	enum kp_codec codec;
+	int64_t base_offset;
+	int32_t leader_epoch;		/* -1 from producers */
+	int64_t producer_id;		/* -1: none */
+	int16_t producer_epoch;
+	int32_t base_sequence;
+	bool transactional;
+	bool control;
+	bool log_append_time;		/* timestamp type bit */
+};
+
+/* Default parameters: no codec, offset 0, epoch -1, no producer. */
+void kp_batch_params_init(struct kp_batch_params *p);
+/* Append a complete v2 batch of n >= 1 records to out; 0 or -1. */
+int kp_batch_build(struct kp_wbuf *out, const struct kp_batch_params *p,
+		   const struct kp_record_in *recs, int32_t n);
+
+/* ------------------------------------------------- legacy (magic 0/1) */
+
+struct kp_legacy_msg {
+	int64_t offset;
+	int8_t magic;
+	int8_t attributes;
+	int64_t timestamp;	/* -1 for magic 0 */
+	kp_bytes key;
+	kp_bytes value;
+};
+
+/*
+ * Iterates a message set of magic 0/1 messages, descending one level into
+ * compressed wrapper messages (inner offsets made absolute as Kafka does for
+ * magic 1).  The CRC-32 of every message is checked.
+ */
+struct kp_legacy_iter {
+	struct kp_reader outer;
+	struct kp_reader inner;
+	bool in_wrapper;
+	int64_t wrapper_offset;
+	int64_t inner_base;	/* absolute offset of relative offset 0 */
+	int8_t wrapper_magic;
+	int64_t wrapper_timestamp;
+	bool wrapper_log_append;
+	struct kp_wbuf *scratch;
+	size_t max_decompressed;
+};
+
+void kp_legacy_iter_init(struct kp_legacy_iter *it, const uint8_t *set,
+			 size_t len, struct kp_wbuf *scratch,
+			 size_t max_decompressed);
+/* 1 and a message, 0 at the end, -1 on malformed data or a bad CRC. */
+int kp_legacy_iter_next(struct kp_legacy_iter *it, struct kp_legacy_msg *m);
+
 #endif /* KP_RECORDS_H */

@@ -1,1 +1,6 @@
-## tests for records (see tests/local.mk)
+## tests for libkproto's records, CRC32C and compression (see tests/local.mk)
+check_PROGRAMS += tests/unit/check_records
+tests_unit_check_records_SOURCES = tests/unit/check_records.c
+tests_unit_check_records_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_unit_check_records_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
+TESTS += tests/unit/check_records

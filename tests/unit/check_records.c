@@ -1,0 +1,480 @@
+/*
+ * check_records.c - CRC-32C, compression codecs, record batch v2 building,
+ * iteration and validation, and legacy magic 0/1 message sets.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "kp_compress.h"
+#include "kp_crc32c.h"
+#include "kp_records.h"
+
+static uint64_t seed = 88172645463325252ULL;
+
+static uint64_t rnd(void)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return seed;
+}
+
+START_TEST(crc32c_known_vectors)
+{
+	uint8_t zeros[32] = { 0 }, ones[32];
+
+	memset(ones, 0xff, sizeof(ones));
+	ck_assert_uint_eq(kp_crc32c(0, "123456789", 9), 0xe3069283u);
+	ck_assert_uint_eq(kp_crc32c_sw(0, "123456789", 9), 0xe3069283u);
+	ck_assert_uint_eq(kp_crc32c(0, zeros, 32), 0x8a9136aau);
+	ck_assert_uint_eq(kp_crc32c(0, ones, 32), 0x62a8ab43u);
+	ck_assert_uint_eq(kp_crc32c(0, "", 0), 0);
+	/* Continuing a CRC equals one pass over the concatenation. */
+	ck_assert_uint_eq(kp_crc32c(kp_crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+}
+END_TEST
+
+START_TEST(crc32c_hardware_equals_software_at_every_length_and_alignment)
+{
+	uint8_t buf[400];
+	size_t len, off;
+
+	for (len = 0; len < sizeof(buf); len++)
+		buf[len] = (uint8_t)rnd();
+	for (off = 0; off < 8; off++)
+		for (len = 0; len + off <= 300; len++)
+			ck_assert_uint_eq(kp_crc32c(0, buf + off, len),
+					  kp_crc32c_sw(0, buf + off, len));
+	fprintf(stderr, "crc32c: hardware path %s\n",
+		kp_crc32c_hw_available() ? "in use" : "not available");
+}
+END_TEST
+
+static const enum kp_codec codecs[] = {
+	KP_CODEC_NONE, KP_CODEC_GZIP, KP_CODEC_SNAPPY, KP_CODEC_LZ4, KP_CODEC_ZSTD,
+};
+
+START_TEST(codecs_round_trip_and_bound_their_output)
+{
+	uint8_t in[100000];
+	size_t i;
+	int c;
+
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i % 97 < 50 ? 'a' + i % 7 : rnd());
+	for (c = 1; c < 5; c++) {
+		struct kp_wbuf z, u;
+
+		kp_wbuf_init(&z);
+		kp_wbuf_init(&u);
+		ck_assert_int_eq(kp_compress(codecs[c], in, sizeof(in), &z), 0);
+		ck_assert_int_eq(kp_decompress(codecs[c], z.data, z.len, sizeof(in), &u), 0);
+		ck_assert_uint_eq(u.len, sizeof(in));
+		ck_assert_mem_eq(u.data, in, sizeof(in));
+		/* One byte less room than needed: refused, nothing kept. */
+		kp_wbuf_reset(&u);
+		ck_assert_int_eq(kp_decompress(codecs[c], z.data, z.len, sizeof(in) - 1, &u), -1);
+		ck_assert_uint_eq(u.len, 0);
+		/* Every truncation is an error, never a crash. */
+		for (i = 0; i < z.len; i += 1 + z.len / 200) {
+			kp_wbuf_reset(&u);
+			ck_assert_msg(kp_decompress(codecs[c], z.data, i, sizeof(in), &u) == -1,
+				      "%s: %zu of %zu bytes accepted", kp_codec_name(codecs[c]), i, z.len);
+		}
+		kp_wbuf_free(&z);
+		kp_wbuf_free(&u);
+	}
+}
+END_TEST
+
+START_TEST(decompression_bombs_are_refused)
+{
+	size_t big = 64 << 20;
+	uint8_t *zeros = calloc(1, big);
+	int c;
+
+	for (c = 1; c < 5; c++) {
+		struct kp_wbuf z, u;
+
+		kp_wbuf_init(&z);
+		kp_wbuf_init(&u);
+		ck_assert_int_eq(kp_compress(codecs[c], zeros, big, &z), 0);
+		ck_assert_int_eq(kp_decompress(codecs[c], z.data, z.len, 1 << 20, &u), -1);
+		ck_assert_uint_le(u.cap, 4u << 20);
+		kp_wbuf_free(&z);
+		kp_wbuf_free(&u);
+	}
+	free(zeros);
+}
+END_TEST
+
+START_TEST(xerial_snappy_framing_is_read)
+{
+	static const char text[] = "xerial framed snappy, as kafka-python and Java write it";
+	struct kp_wbuf raw, framed, u;
+	uint8_t hdr[16] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1 };
+	uint8_t len[4];
+
+	kp_wbuf_init(&raw);
+	kp_wbuf_init(&framed);
+	kp_wbuf_init(&u);
+	/* Two chunks, each its own raw snappy block. */
+	kp_write_raw(&framed, hdr, 16);
+	ck_assert_int_eq(kp_compress(KP_CODEC_SNAPPY, text, 10, &raw), 0);
+	kp_put_be32(len, (uint32_t)raw.len);
+	kp_write_raw(&framed, len, 4);
+	kp_write_raw(&framed, raw.data, raw.len);
+	kp_wbuf_reset(&raw);
+	ck_assert_int_eq(kp_compress(KP_CODEC_SNAPPY, text + 10, sizeof(text) - 11, &raw), 0);
+	kp_put_be32(len, (uint32_t)raw.len);
+	kp_write_raw(&framed, len, 4);
+	kp_write_raw(&framed, raw.data, raw.len);
+	ck_assert_int_eq(kp_decompress(KP_CODEC_SNAPPY, framed.data, framed.len, 1000, &u), 0);
+	ck_assert_uint_eq(u.len, sizeof(text) - 1);
+	ck_assert_mem_eq(u.data, text, sizeof(text) - 1);
+	/* A chunk length beyond the input is corrupt. */
+	framed.data[16] = 0x7f;
+	kp_wbuf_reset(&u);
+	ck_assert_int_eq(kp_decompress(KP_CODEC_SNAPPY, framed.data, framed.len, 1000, &u), -1);
+	kp_wbuf_free(&raw);
+	kp_wbuf_free(&framed);
+	kp_wbuf_free(&u);
+}
+END_TEST
+
+/* Five records with keys, null values, headers and rising timestamps. */
+static void sample(struct kp_record_in *r, struct kp_record_header *h)
+{
+	static char keys[5][8], vals[5][16];
+	int i;
+
+	h[0] = (struct kp_record_header){ { "h1", 2 }, { (const uint8_t *)"v", 1 } };
+	h[1] = (struct kp_record_header){ { "h2", 2 }, KP_BYTES_NULL };
+	for (i = 0; i < 5; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		snprintf(vals[i], sizeof(vals[i]), "value-%d", i);
+		r[i].key = (kp_bytes){ (const uint8_t *)keys[i], (int32_t)strlen(keys[i]) };
+		r[i].value = (kp_bytes){ (const uint8_t *)vals[i], (int32_t)strlen(vals[i]) };
+		r[i].timestamp = 1600000000000LL + i * 10;
+		r[i].headers = i == 2 ? h : NULL;
+		r[i].nheaders = i == 2 ? 2 : 0;
+	}
+	r[3].key = KP_BYTES_NULL;
+	r[4].value = KP_BYTES_NULL;
+}
+
+START_TEST(batches_build_and_iterate_with_every_codec)
+{
+	struct kp_record_in in[5];
+	struct kp_record_header hs[2];
+	int c;
+
+	sample(in, hs);
+	for (c = 0; c < 5; c++) {
+		struct kp_wbuf b, scratch;
+		struct kp_batch_params p;
+		struct kp_record_iter it;
+		struct kp_record rec;
+		struct kp_batch_info info;
+		int i;
+
+		kp_wbuf_init(&b);
+		kp_wbuf_init(&scratch);
+		kp_batch_params_init(&p);
+		p.codec = codecs[c];
+		p.base_offset = 100;
+		ck_assert_int_eq(kp_batch_build(&b, &p, in, 5), 0);
+		ck_assert_int_eq(kp_batch_verify_crc(b.data, b.len), KP_BATCH_OK);
+		ck_assert_int_eq(kp_batch_validate(b.data, b.len, &scratch, 1 << 20, &info), 0);
+		ck_assert_int_eq(info.records, 5);
+		ck_assert(info.max_timestamp == 1600000000040LL);
+		ck_assert_int_eq(info.h.attributes & KP_ATTR_CODEC_MASK, (int)codecs[c]);
+		ck_assert_int_eq(kp_record_iter_init(&it, b.data, b.len, &scratch, 1 << 20), 0);
+		for (i = 0; i < 5; i++) {
+			ck_assert_int_eq(kp_record_iter_next(&it, &rec), 1);
+			ck_assert(rec.offset == 100 + i);
+			ck_assert(rec.timestamp == in[i].timestamp);
+			ck_assert_int_eq(rec.key.len, in[i].key.len);
+			ck_assert_int_eq(rec.value.len, in[i].value.len);
+			if (in[i].value.len > 0)
+				ck_assert_mem_eq(rec.value.ptr, in[i].value.ptr, (size_t)in[i].value.len);
+			ck_assert_int_eq(rec.header_count, in[i].nheaders);
+			if (i == 2) {
+				struct kp_reader hr;
+				struct kp_record_header h;
+
+				kp_reader_init(&hr, rec.headers, rec.headers_len);
+				ck_assert_int_eq(kp_record_header_next(&hr, &h), 0);
+				ck_assert(kp_str_eqc(h.key, "h1"));
+				ck_assert_int_eq(h.value.len, 1);
+				ck_assert_int_eq(kp_record_header_next(&hr, &h), 0);
+				ck_assert(kp_str_eqc(h.key, "h2"));
+				ck_assert_int_eq(h.value.len, -1);
+			}
+		}
+		ck_assert_int_eq(kp_record_iter_next(&it, &rec), 0);
+		kp_wbuf_free(&b);
+		kp_wbuf_free(&scratch);
+	}
+}
+END_TEST
+
+START_TEST(leader_rewrites_keep_the_batch_valid)
+{
+	struct kp_record_in in[5];
+	struct kp_record_header hs[2];
+	struct kp_wbuf b, scratch;
+	struct kp_batch_params p;
+	struct kp_batch_header h;
+	struct kp_record_iter it;
+	struct kp_record rec;
+
+	sample(in, hs);
+	kp_wbuf_init(&b);
+	kp_wbuf_init(&scratch);
+	kp_batch_params_init(&p);
+	ck_assert_int_eq(kp_batch_build(&b, &p, in, 5), 0);
+	kp_batch_set_base_offset(b.data, 1000);
+	kp_batch_set_leader_epoch(b.data, 7);
+	/* Neither field is covered by the CRC. */
+	ck_assert_int_eq(kp_batch_verify_crc(b.data, b.len), KP_BATCH_OK);
+	kp_batch_set_log_append_time(b.data, b.len, 1700000000000LL);
+	ck_assert_int_eq(kp_batch_verify_crc(b.data, b.len), KP_BATCH_OK);
+	ck_assert_int_eq(kp_batch_header_parse(b.data, b.len, &h), 0);
+	ck_assert(h.base_offset == 1000);
+	ck_assert_int_eq(h.partition_leader_epoch, 7);
+	ck_assert(kp_batch_last_offset(&h) == 1004);
+	ck_assert(h.attributes & KP_ATTR_LOG_APPEND_TIME);
+	ck_assert_int_eq(kp_record_iter_init(&it, b.data, b.len, &scratch, 1 << 20), 0);
+	ck_assert_int_eq(kp_record_iter_next(&it, &rec), 1);
+	ck_assert(rec.timestamp == 1700000000000LL);
+	ck_assert(rec.offset == 1000);
+	kp_wbuf_free(&b);
+	kp_wbuf_free(&scratch);
+}
+END_TEST
+
+static int16_t validate_modified(void (*mod)(struct kp_wbuf *), enum kp_codec codec,
+				 struct kp_batch_params *pp)
+{
+	struct kp_record_in in[5];
+	struct kp_record_header hs[2];
+	struct kp_wbuf b, scratch;
+	struct kp_batch_params p;
+	struct kp_batch_info info;
+	int16_t rc;
+
+	sample(in, hs);
+	kp_wbuf_init(&b);
+	kp_wbuf_init(&scratch);
+	if (pp != NULL) {
+		p = *pp;
+	} else {
+		kp_batch_params_init(&p);
+		p.codec = codec;
+	}
+	ck_assert_int_eq(kp_batch_build(&b, &p, in, 5), 0);
+	if (mod)
+		mod(&b);
+	rc = kp_batch_validate(b.data, b.len, &scratch, 1 << 20, &info);
+	kp_wbuf_free(&b);
+	kp_wbuf_free(&scratch);
+	return rc;
+}
+
+static void recrc(struct kp_wbuf *b)
+{
+	kp_put_be32(b->data + KP_BATCH_OFF_CRC,
+		    kp_crc32c(0, b->data + KP_BATCH_OFF_ATTRIBUTES,
+			      b->len - KP_BATCH_OFF_ATTRIBUTES));
+}
+static void flip_record_byte(struct kp_wbuf *b) { b->data[70] ^= 0x40; }
+static void wrong_count(struct kp_wbuf *b)
+{
+	kp_put_be32(b->data + KP_BATCH_OFF_RECORD_COUNT, 4);
+	recrc(b);
+}
+static void bad_codec(struct kp_wbuf *b)
+{
+	kp_put_be16(b->data + KP_BATCH_OFF_ATTRIBUTES, 6);
+	recrc(b);
+}
+static void magic1(struct kp_wbuf *b) { b->data[KP_BATCH_OFF_MAGIC] = 1; }
+static void long_length(struct kp_wbuf *b)
+{
+	kp_put_be32(b->data + KP_BATCH_OFF_LENGTH, (uint32_t)b->len);
+}
+static void garbage_record(struct kp_wbuf *b)
+{
+	/* The first record's length varint claims far more than is there. */
+	b->data[KP_BATCH_HEADER_SIZE] = 0x7e;
+	recrc(b);
+}
+static void sequence_missing(struct kp_wbuf *b)
+{
+	kp_put_be64(b->data + KP_BATCH_OFF_PRODUCER_ID, 5);
+	recrc(b);
+}
+
+START_TEST(validation_reports_kafkas_error_codes)
+{
+	struct kp_batch_params p;
+
+	ck_assert_int_eq(validate_modified(NULL, KP_CODEC_NONE, NULL), 0);
+	ck_assert_int_eq(validate_modified(flip_record_byte, KP_CODEC_NONE, NULL), 2);
+	ck_assert_int_eq(validate_modified(flip_record_byte, KP_CODEC_ZSTD, NULL), 2);
+	ck_assert_int_eq(validate_modified(wrong_count, KP_CODEC_NONE, NULL), 87);
+	ck_assert_int_eq(validate_modified(bad_codec, KP_CODEC_NONE, NULL), 76);
+	ck_assert_int_eq(validate_modified(magic1, KP_CODEC_NONE, NULL), 87);
+	ck_assert_int_eq(validate_modified(long_length, KP_CODEC_NONE, NULL), 2);
+	ck_assert_int_eq(validate_modified(garbage_record, KP_CODEC_NONE, NULL), 2);
+	ck_assert_int_eq(validate_modified(sequence_missing, KP_CODEC_NONE, NULL), 87);
+	kp_batch_params_init(&p);
+	p.control = true;
+	ck_assert_int_eq(validate_modified(NULL, KP_CODEC_NONE, &p), 87);
+}
+END_TEST
+
+START_TEST(truncated_and_corrupted_batches_never_crash)
+{
+	struct kp_record_in in[5];
+	struct kp_record_header hs[2];
+	int c;
+
+	sample(in, hs);
+	for (c = 0; c < 5; c++) {
+		struct kp_wbuf b, scratch;
+		struct kp_batch_params p;
+		struct kp_batch_info info;
+		size_t cut;
+		int k;
+
+		kp_wbuf_init(&b);
+		kp_wbuf_init(&scratch);
+		kp_batch_params_init(&p);
+		p.codec = codecs[c];
+		ck_assert_int_eq(kp_batch_build(&b, &p, in, 5), 0);
+		for (cut = 0; cut < b.len; cut++)
+			ck_assert_int_ne(kp_batch_validate(b.data, cut, &scratch, 1 << 20, &info), 0);
+		for (k = 0; k < 2000; k++) {
+			uint8_t *m = malloc(b.len);
+			struct kp_record_iter it;
+			struct kp_record rec;
+
+			memcpy(m, b.data, b.len);
+			m[rnd() % b.len] ^= (uint8_t)(1 + rnd() % 255);
+			if (k % 2)
+				m[KP_BATCH_HEADER_SIZE + rnd() % (b.len - KP_BATCH_HEADER_SIZE)] = (uint8_t)rnd();
+			(void)kp_batch_validate(m, b.len, &scratch, 1 << 20, &info);
+			/* Iterating without the CRC check must be safe too. */
+			if (kp_record_iter_init(&it, m, b.len, &scratch, 1 << 20) == 0)
+				while (kp_record_iter_next(&it, &rec) == 1)
+					;
+			free(m);
+		}
+		kp_wbuf_free(&b);
+		kp_wbuf_free(&scratch);
+	}
+}
+END_TEST
+
+/* A legacy message laid out by hand: offset, size, crc, magic, attrs,
+ * [timestamp], key, value. */
+static void legacy_msg(struct kp_wbuf *w, int64_t off, int8_t magic, int8_t attr,
+		       int64_t ts, const char *key, const uint8_t *val, int32_t vlen)
+{
+	size_t start;
+	uint32_t crc;
+
+	kp_write_i64(w, off);
+	start = w->len;
+	kp_write_i32(w, 0);
+	kp_write_u32(w, 0);
+	kp_write_i8(w, magic);
+	kp_write_i8(w, attr);
+	if (magic == 1)
+		kp_write_i64(w, ts);
+	kp_write_bytes(w, false, key ? (kp_bytes){ (const uint8_t *)key, (int32_t)strlen(key) } : KP_BYTES_NULL);
+	kp_write_bytes(w, false, (kp_bytes){ val, vlen });
+	kp_put_be32(w->data + start, (uint32_t)(w->len - start - 4));
+	crc = (uint32_t)crc32(0L, w->data + start + 8, (uInt)(w->len - start - 8));
+	kp_put_be32(w->data + start + 4, crc);
+}
+
+START_TEST(legacy_message_sets_decode)
+{
+	struct kp_wbuf set, inner, z, scratch;
+	struct kp_legacy_iter it;
+	struct kp_legacy_msg m;
+
+	kp_wbuf_init(&set);
+	kp_wbuf_init(&inner);
+	kp_wbuf_init(&z);
+	kp_wbuf_init(&scratch);
+	legacy_msg(&set, 0, 0, 0, -1, "a", (const uint8_t *)"v0", 2);
+	legacy_msg(&set, 1, 1, 0, 1500000000000LL, NULL, (const uint8_t *)"v1", 2);
+	/* A gzip wrapper (magic 1) with relative inner offsets 0..2; the
+	 * wrapper carries the last absolute offset, 4. */
+	legacy_msg(&inner, 0, 1, 0, 10, "x", (const uint8_t *)"i0", 2);
+	legacy_msg(&inner, 1, 1, 0, 11, "y", (const uint8_t *)"i1", 2);
+	legacy_msg(&inner, 2, 1, 0, 12, "z", (const uint8_t *)"i2", 2);
+	ck_assert_int_eq(kp_compress(KP_CODEC_GZIP, inner.data, inner.len, &z), 0);
+	legacy_msg(&set, 4, 1, KP_CODEC_GZIP, 12, NULL, z.data, (int32_t)z.len);
+
+	kp_legacy_iter_init(&it, set.data, set.len, &scratch, 1 << 20);
+	ck_assert_int_eq(kp_legacy_iter_next(&it, &m), 1);
+	ck_assert(m.offset == 0 && m.magic == 0 && m.timestamp == -1);
+	ck_assert_int_eq(m.key.len, 1);
+	ck_assert_int_eq(kp_legacy_iter_next(&it, &m), 1);
+	ck_assert(m.offset == 1 && m.magic == 1 && m.timestamp == 1500000000000LL);
+	ck_assert_int_eq(m.key.len, -1);
+	ck_assert_int_eq(kp_legacy_iter_next(&it, &m), 1);
+	ck_assert(m.offset == 2);
+	ck_assert_mem_eq(m.value.ptr, "i0", 2);
+	ck_assert_int_eq(kp_legacy_iter_next(&it, &m), 1);
+	ck_assert_int_eq(kp_legacy_iter_next(&it, &m), 1);
+	ck_assert(m.offset == 4);
+	ck_assert_mem_eq(m.value.ptr, "i2", 2);
+	ck_assert_int_eq(kp_legacy_iter_next(&it, &m), 0);
+
+	/* A flipped byte fails the CRC-32. */
+	set.data[27] ^= 1;	/* the first value byte */
+	kp_legacy_iter_init(&it, set.data, set.len, &scratch, 1 << 20);
+	ck_assert_int_eq(kp_legacy_iter_next(&it, &m), -1);
+	kp_wbuf_free(&set);
+	kp_wbuf_free(&inner);
+	kp_wbuf_free(&z);
+	kp_wbuf_free(&scratch);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("records");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, crc32c_known_vectors);
+	tcase_add_test(tc, crc32c_hardware_equals_software_at_every_length_and_alignment);
+	tcase_add_test(tc, codecs_round_trip_and_bound_their_output);
+	tcase_add_test(tc, decompression_bombs_are_refused);
+	tcase_add_test(tc, xerial_snappy_framing_is_read);
+	tcase_add_test(tc, batches_build_and_iterate_with_every_codec);
+	tcase_add_test(tc, leader_rewrites_keep_the_batch_valid);
+	tcase_add_test(tc, validation_reports_kafkas_error_codes);
+	tcase_add_test(tc, truncated_and_corrupted_batches_never_crash);
+	tcase_add_test(tc, legacy_message_sets_decode);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
