@@ -6,9 +6,11 @@
 # Builds tests/golden/capture in BUILD_DIR (a configured build tree), starts
 # it, and drives kcat, confluent-kafka and kafka-python (Debian's packages) at
 # it: a metadata request, then a produce of five known records with each
-# compression codec.  The records are key "k<i>", value "golden-<i>",
-# timestamp 1600000000000 + i, and (where the client supports headers)
-# header "h" = "v<i>".  check_golden.c decodes the files and checks exactly
+# compression codec.  The records are key "k<i>", value "golden-<i>-"
+# followed by 200 'x' (compressible: kafka-python sends a batch
+# uncompressed when compressing would not shrink it), timestamp
+# 1600000000000 + i, and (where the client supports headers) header
+# "h" = "v<i>".  check_golden.c decodes the files and checks exactly
 # these values.  Run by a developer when clients change; the output is
 # committed.
 set -eu
@@ -40,7 +42,8 @@ run_case() {
 
 kcat_produce() {
 	codec=$1; bs=$2
-	printf 'k0:golden-0\nk1:golden-1\nk2:golden-2\nk3:golden-3\nk4:golden-4\n' |
+	pad=$(printf '%200s' '' | tr ' ' x)
+	for i in 0 1 2 3 4; do printf 'k%d:golden-%d-%s\n' $i $i "$pad"; done |
 		kcat -P -b "$bs" -t golden -p 0 -K: -X compression.codec="$codec" \
 			-X linger.ms=100 -c 5
 }
@@ -55,7 +58,7 @@ codec, bs = sys.argv[1], sys.argv[2]
 p = Producer({"bootstrap.servers": bs, "compression.type": codec,
               "linger.ms": 200, "acks": 1, "client.id": "golden-confluent"})
 for i in range(5):
-    p.produce("golden", key=b"k%d" % i, value=b"golden-%d" % i, partition=0,
+    p.produce("golden", key=b"k%d" % i, value=b"golden-%d-" % i + b"x" * 200, partition=0,
               timestamp=1600000000000 + i, headers=[("h", b"v%d" % i)])
 assert p.flush(20) == 0
 PY
@@ -71,7 +74,7 @@ p = KafkaProducer(bootstrap_servers=bs, acks=1, linger_ms=200,
                   compression_type=None if codec == "none" else codec,
                   client_id="golden-kafka-python")
 for i in range(5):
-    p.send("golden", key=b"k%d" % i, value=b"golden-%d" % i, partition=0,
+    p.send("golden", key=b"k%d" % i, value=b"golden-%d-" % i + b"x" * 200, partition=0,
            timestamp_ms=1600000000000 + i, headers=[("h", b"v%d" % i)])
 p.flush(20)
 p.close(5)

@@ -4,3 +4,9 @@ tests_unit_check_records_SOURCES = tests/unit/check_records.c
 tests_unit_check_records_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
 tests_unit_check_records_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
 TESTS += tests/unit/check_records
+
+check_PROGRAMS += tests/unit/check_golden
+tests_unit_check_golden_SOURCES = tests/unit/check_golden.c
+tests_unit_check_golden_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_golden_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_golden
