@@ -14,12 +14,8 @@
 
 #include "kp_compress.h"
 #include "kp_crc32c.h"
+#include "kp_errors.h"
 #include "kp_records.h"
-
-/* Kafka error codes used here (kp_errors.def has the full table). */
-#define ERR_CORRUPT_MESSAGE 2
-#define ERR_UNSUPPORTED_COMPRESSION_TYPE 76
-#define ERR_INVALID_RECORD 87
 
 /* Smallest batchLength: the header after the 12-byte log overhead. */
 #define MIN_BATCH_LENGTH (KP_BATCH_HEADER_SIZE - KP_LOG_OVERHEAD)
@@ -211,37 +207,37 @@ int16_t kp_batch_validate(const uint8_t *batch, size_t len,
 	int rc, codec;
 
 	if (kp_batch_size(batch, len, &size) != KP_BATCH_OK || size != len)
-		return ERR_CORRUPT_MESSAGE;
+		return KP_ERR_CORRUPT_MESSAGE;
 	if (len < KP_BATCH_HEADER_SIZE || batch[KP_BATCH_OFF_MAGIC] != 2)
-		return ERR_INVALID_RECORD;
+		return KP_ERR_INVALID_RECORD;
 	if (kp_batch_header_parse(batch, len, &info->h) != KP_BATCH_OK)
-		return ERR_CORRUPT_MESSAGE;
+		return KP_ERR_CORRUPT_MESSAGE;
 	if (kp_batch_verify_crc(batch, len) != KP_BATCH_OK)
-		return ERR_CORRUPT_MESSAGE;
+		return KP_ERR_CORRUPT_MESSAGE;
 	codec = info->h.attributes & KP_ATTR_CODEC_MASK;
 	if (codec > KP_CODEC_ZSTD)
-		return ERR_UNSUPPORTED_COMPRESSION_TYPE;
+		return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
 	if (info->h.record_count <= 0 ||
 	    (int64_t)info->h.last_offset_delta + 1 != info->h.record_count)
-		return ERR_INVALID_RECORD;
+		return KP_ERR_INVALID_RECORD;
 	if (info->h.attributes & KP_ATTR_CONTROL)
-		return ERR_INVALID_RECORD;
+		return KP_ERR_INVALID_RECORD;
 	if (info->h.producer_id >= 0 && info->h.base_sequence < 0)
-		return ERR_INVALID_RECORD;
+		return KP_ERR_INVALID_RECORD;
 	rc = kp_record_iter_init(&it, batch, len, scratch, max_decompressed);
 	if (rc != KP_BATCH_OK)
-		return ERR_CORRUPT_MESSAGE;
+		return KP_ERR_CORRUPT_MESSAGE;
 	info->max_timestamp = -1;
 	info->records = 0;
 	while ((rc = kp_record_iter_next(&it, &rec)) == 1) {
 		if (rec.offset - info->h.base_offset != info->records)
-			return ERR_INVALID_RECORD;
+			return KP_ERR_INVALID_RECORD;
 		if (rec.timestamp > info->max_timestamp)
 			info->max_timestamp = rec.timestamp;
 		info->records++;
 	}
 	if (rc != 0)
-		return ERR_CORRUPT_MESSAGE;
+		return KP_ERR_CORRUPT_MESSAGE;
 	return 0;
 }
 

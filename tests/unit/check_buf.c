@@ -329,6 +329,14 @@ START_TEST(error_table_is_ordered_and_named)
 	ck_assert_str_eq(kp_err_name(KP_ERR_UNKNOWN_SERVER_ERROR),
 			 "UNKNOWN_SERVER_ERROR");
 	ck_assert_str_eq(kp_err_name(30000), "UNKNOWN");
+	/* Every code from -1 to the last one of Kafka 2.8 is defined. */
+	ck_assert_int_eq(n, 106);
+	ck_assert_int_eq(t[0].code, -1);
+	ck_assert_int_eq(t[n - 1].code, KP_ERR_INCONSISTENT_CLUSTER_ID);
+	ck_assert_int_eq(KP_ERR_NOT_LEADER_OR_FOLLOWER, 6);
+	ck_assert_int_eq(KP_ERR_MEMBER_ID_REQUIRED, 79);
+	ck_assert(kp_err_retriable(KP_ERR_NOT_ENOUGH_REPLICAS));
+	ck_assert(!kp_err_retriable(KP_ERR_MESSAGE_TOO_LARGE));
 }
 END_TEST
 
