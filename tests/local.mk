@@ -49,3 +49,9 @@ tests_golden_capture_LDADD = libkproto/libkproto.la
 EXTRA_DIST += tests/golden/capture.sh tests/golden
 CLEANFILES += tests/golden/capture
 EXTRA_DIST += tests/lib/zookeeper.py
+
+check_PROGRAMS += tests/unit/check_config_tables
+tests_unit_check_config_tables_SOURCES = tests/unit/check_config_tables.c
+tests_unit_check_config_tables_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker -I$(top_srcdir)/kcontroller
+tests_unit_check_config_tables_LDADD = kbroker/libkbroker.a kcontroller/libkcontroller.a $(UNIT_LDADD)
+TESTS += tests/unit/check_config_tables

@@ -1,0 +1,50 @@
+/*
+ * controller_config.c - every kcontroller configuration key, once.
+ *
+ * In Kafka 2.8 the controller runs inside a broker and reads the broker's
+ * keys; kcontroller is a daemon of its own, so it takes the subset of those
+ * keys that steer the controller (same names, same defaults) plus its own
+ * identity, controller.id, which must not collide with any broker.id
+ * (/controller's "brokerid" holds it).
+ */
+#include "config.h"
+
+#include <stdint.h>
+
+#include "controller_config.h"
+
+#define L64 INT64_MAX
+#define I32 INT32_MAX
+
+const struct kp_config_def controller_config_defs[] = {
+	{ "controller.id", KP_CFG_INT, NULL, 0, I32, NULL,
+	  "Unique id of this controller (required); must differ from every broker.id", "Controller" },
+	{ "zookeeper.connect", KP_CFG_STRING, NULL, 0, 0, NULL,
+	  "ZooKeeper connection string host:port[,host:port...][/chroot] (required)", "ZooKeeper" },
+	{ "zookeeper.session.timeout.ms", KP_CFG_INT, "18000", 1, I32, NULL,
+	  "ZooKeeper session timeout", "ZooKeeper" },
+	{ "zookeeper.connection.timeout.ms", KP_CFG_INT, NULL, 1, I32, NULL,
+	  "Longest wait for the ZooKeeper connection at start; defaults to the session timeout", "ZooKeeper" },
+	{ "zookeeper.max.in.flight.requests", KP_CFG_INT, "10", 1, I32, NULL,
+	  "Unacknowledged ZooKeeper requests allowed at once", "ZooKeeper" },
+	{ "inter.broker.listener.name", KP_CFG_STRING, NULL, 0, 0, NULL,
+	  "Listener of the brokers the controller connects to; defaults to the one for security.inter.broker.protocol", "Controller" },
+	{ "security.inter.broker.protocol", KP_CFG_STRING, "PLAINTEXT", 0, 0,
+	  "PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL",
+	  "Security protocol towards brokers", "Controller" },
+	{ "controller.socket.timeout.ms", KP_CFG_INT, "30000", 1, I32, NULL,
+	  "Connect and request timeout of controller-to-broker requests", "Controller" },
+	{ "delete.topic.enable", KP_CFG_BOOL, "true", 0, 0, NULL,
+	  "Carry out topic deletions; when false they are left pending", "Controller" },
+	{ "unclean.leader.election.enable", KP_CFG_BOOL, "false", 0, 0, NULL,
+	  "Elect an out-of-sync replica when no in-sync one is alive (topic override)", "Controller" },
+	{ "auto.leader.rebalance.enable", KP_CFG_BOOL, "true", 0, 0, NULL,
+	  "Move leadership back to preferred replicas", "Controller" },
+	{ "leader.imbalance.per.broker.percentage", KP_CFG_INT, "10", 0, 100, NULL,
+	  "Share of a broker's partitions led by others that triggers a rebalance", "Controller" },
+	{ "leader.imbalance.check.interval.seconds", KP_CFG_LONG, "300", 1, L64, NULL,
+	  "How often leader imbalance is checked", "Controller" },
+};
+
+const size_t controller_config_ndefs =
+	sizeof(controller_config_defs) / sizeof(controller_config_defs[0]);
