@@ -5,8 +5,6 @@
 
 BENCH_RUN =
 include bench/records.mk
-include bench/storage.mk
-include bench/client.mk
 
 bench: $(BENCH_RUN)
 	@for b in $(BENCH_RUN); do echo "== $$b"; ./$$b || exit 1; done

@@ -14,9 +14,6 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_crc32c.c libkproto/kp_crc32c.h \
 	libkproto/kp_records.c libkproto/kp_records.h \
 	libkproto/kp_compress.c libkproto/kp_compress.h \
-	libkproto/kp_loop.c libkproto/kp_loop.h \
-	libkproto/kp_client.c libkproto/kp_client.h \
-	libkproto/kp_log.c libkproto/kp_log.h \
 	libkproto/kp_config.c libkproto/kp_config.h \
 	libkproto/kp_zkdata.c libkproto/kp_zkdata.h \
 	libkproto/kp_zk.c libkproto/kp_zk.h

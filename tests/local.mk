@@ -27,8 +27,6 @@ tests_unit_check_codec_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config tests/unit/check_zkdata
 
 include tests/unit/records.mk
-include tests/unit/storage.mk
-include tests/unit/client.mk
 
 ## libFuzzer target (configure CC=clang --enable-fuzz); run by
 ## tests/fuzz/run-fuzz.sh from tests/run-all.sh.

@@ -1,1 +1,0 @@
-/* kp_client.h placeholder */

@@ -1,1 +1,0 @@
-/* kp_log.h placeholder */

@@ -1,3 +1,0 @@
-/* kp_loop.c: being written (placeholder during development) */
-#include "config.h"
-typedef int kp_placeholder_kp_loop;

@@ -1,1 +1,0 @@
-/* kp_loop.h placeholder */

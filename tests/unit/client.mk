@@ -1,1 +1,0 @@
-## tests for client (see tests/local.mk)

@@ -1,1 +1,0 @@
-## tests for storage (see tests/local.mk)
