@@ -218,8 +218,10 @@ START_TEST(real_client_frames_decode_to_what_was_sent)
 		struct seen s = { 0, 0, 0 };
 
 		snprintf(dir, sizeof(dir), "%s/%s", golden, cases[c]);
-		if (strstr(cases[c], ".") != NULL)
-			continue;	/* sources and scripts, not cases */
+		if (strstr(cases[c], ".") != NULL) {
+			free(cases[c]);	/* sources and scripts, not cases */
+			continue;
+		}
 		files = list_dir(dir, &nfiles);
 		for (f = 0; f < nfiles; f++) {
 			char path[4096];
