@@ -25,8 +25,12 @@ echo "== Check summaries"
 for log in $(find tests -name '*.log' ! -name test-suite.log | sort); do
 	sed -n 's/^\([0-9]*%: Checks: .*\)$/'"$(basename "$log" .log)"': \1/p' "$log"
 done
+npass=$(sed -n 's/^# PASS: *//p' test-suite.log | head -1)
+nfail=$(sed -n 's/^# FAIL: *//p' test-suite.log | head -1)
+nerr=$(sed -n 's/^# ERROR: *//p' test-suite.log | head -1)
 if [ "$status" -ne 0 ]; then
 	cat test-suite.log 2>/dev/null || true
+	echo "tests: ${npass:-0} passed, $(( ${nfail:-0} + ${nerr:-0} )) failed"
 	exit "$status"
 fi
 
@@ -41,4 +45,4 @@ cd "$dist"
 "$top/configure" >/dev/null
 make -j"$jobs" distcheck >distcheck.out 2>&1 || { tail -100 distcheck.out; exit 1; }
 grep -E 'archives ready|\.tar\.gz' distcheck.out | head -3
-echo "all tests passed"
+echo "tests: ${npass:-0} passed, $(( ${nfail:-0} + ${nerr:-0} )) failed"
