@@ -67,7 +67,8 @@ struct kp_reader {
 static inline void kp_reader_init(struct kp_reader *r, const void *p, size_t len)
 {
 	r->p = p;
-	r->end = (const uint8_t *)p + len;
+	/* NULL + 0 is undefined in C; an empty input may come as NULL. */
+	r->end = p != NULL ? (const uint8_t *)p + len : NULL;
 	r->err = 0;
 }
 

@@ -344,11 +344,16 @@ static int queued(struct op *o, int rc)
 
 /* ------------------------------------------------------------ operations */
 
-static int start_get(struct kp_zk *zk, const char *path, kp_zk_watch_fn watch,
-		     void *watch_arg, kp_zk_done_fn done, void *arg, bool direct)
+enum read_kind { READ_DATA, READ_EXISTS, READ_CHILDREN };
+
+/* The three reads that may leave a watch: get, exists, children. */
+static int start_read(enum read_kind kind, struct kp_zk *zk, const char *path,
+		      kp_zk_watch_fn watch, void *watch_arg,
+		      kp_zk_done_fn done, void *arg, bool direct)
 {
 	struct op *o = op_new(zk, done, arg);
 	struct watch *w = watch_new(zk, watch, watch_arg);
+	watcher_fn wfn;
 	int rc;
 
 	if (o == NULL || (watch != NULL && w == NULL)) {
@@ -357,7 +362,18 @@ static int start_get(struct kp_zk *zk, const char *path, kp_zk_watch_fn watch,
 		return ZSYSTEMERROR;
 	}
 	o->direct = direct;
-	rc = zoo_awget(zk->zh, path, w ? node_watcher : NULL, w, data_done, o);
+	wfn = w ? node_watcher : NULL;
+	switch (kind) {
+	case READ_DATA:
+		rc = zoo_awget(zk->zh, path, wfn, w, data_done, o);
+		break;
+	case READ_EXISTS:
+		rc = zoo_awexists(zk->zh, path, wfn, w, stat_done, o);
+		break;
+	default:
+		rc = zoo_awget_children2(zk->zh, path, wfn, w, children_done, o);
+		break;
+	}
 	if (rc != ZOK)
 		free(w);
 	return queued(o, rc);
@@ -366,60 +382,19 @@ static int start_get(struct kp_zk *zk, const char *path, kp_zk_watch_fn watch,
 int kp_zk_get(struct kp_zk *zk, const char *path, kp_zk_watch_fn watch,
 	      void *watch_arg, kp_zk_done_fn done, void *arg)
 {
-	return start_get(zk, path, watch, watch_arg, done, arg, false);
-}
-
-static int start_exists(struct kp_zk *zk, const char *path,
-			kp_zk_watch_fn watch, void *watch_arg,
-			kp_zk_done_fn done, void *arg, bool direct)
-{
-	struct op *o = op_new(zk, done, arg);
-	struct watch *w = watch_new(zk, watch, watch_arg);
-	int rc;
-
-	if (o == NULL || (watch != NULL && w == NULL)) {
-		free(o);
-		free(w);
-		return ZSYSTEMERROR;
-	}
-	o->direct = direct;
-	rc = zoo_awexists(zk->zh, path, w ? node_watcher : NULL, w, stat_done, o);
-	if (rc != ZOK)
-		free(w);
-	return queued(o, rc);
+	return start_read(READ_DATA, zk, path, watch, watch_arg, done, arg, false);
 }
 
 int kp_zk_exists(struct kp_zk *zk, const char *path, kp_zk_watch_fn watch,
 		 void *watch_arg, kp_zk_done_fn done, void *arg)
 {
-	return start_exists(zk, path, watch, watch_arg, done, arg, false);
-}
-
-static int start_children(struct kp_zk *zk, const char *path,
-			  kp_zk_watch_fn watch, void *watch_arg,
-			  kp_zk_done_fn done, void *arg, bool direct)
-{
-	struct op *o = op_new(zk, done, arg);
-	struct watch *w = watch_new(zk, watch, watch_arg);
-	int rc;
-
-	if (o == NULL || (watch != NULL && w == NULL)) {
-		free(o);
-		free(w);
-		return ZSYSTEMERROR;
-	}
-	o->direct = direct;
-	rc = zoo_awget_children2(zk->zh, path, w ? node_watcher : NULL, w,
-				 children_done, o);
-	if (rc != ZOK)
-		free(w);
-	return queued(o, rc);
+	return start_read(READ_EXISTS, zk, path, watch, watch_arg, done, arg, false);
 }
 
 int kp_zk_children(struct kp_zk *zk, const char *path, kp_zk_watch_fn watch,
 		   void *watch_arg, kp_zk_done_fn done, void *arg)
 {
-	return start_children(zk, path, watch, watch_arg, done, arg, false);
+	return start_read(READ_CHILDREN, zk, path, watch, watch_arg, done, arg, false);
 }
 
 static int start_create(struct kp_zk *zk, const char *path, const char *data,
@@ -618,7 +593,7 @@ int kp_zk_get_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res)
 	struct waiter w;
 
 	waiter_init(&w);
-	return waiter_wait(&w, start_get(zk, path, NULL, NULL, waiter_done, &w, true), res);
+	return waiter_wait(&w, start_read(READ_DATA, zk, path, NULL, NULL, waiter_done, &w, true), res);
 }
 
 int kp_zk_exists_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res)
@@ -626,7 +601,7 @@ int kp_zk_exists_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *r
 	struct waiter w;
 
 	waiter_init(&w);
-	return waiter_wait(&w, start_exists(zk, path, NULL, NULL, waiter_done, &w, true), res);
+	return waiter_wait(&w, start_read(READ_EXISTS, zk, path, NULL, NULL, waiter_done, &w, true), res);
 }
 
 int kp_zk_children_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res)
@@ -634,7 +609,7 @@ int kp_zk_children_sync(struct kp_zk *zk, const char *path, struct kp_zk_result 
 	struct waiter w;
 
 	waiter_init(&w);
-	return waiter_wait(&w, start_children(zk, path, NULL, NULL, waiter_done, &w, true), res);
+	return waiter_wait(&w, start_read(READ_CHILDREN, zk, path, NULL, NULL, waiter_done, &w, true), res);
 }
 
 int kp_zk_create_sync(struct kp_zk *zk, const char *path, const char *data,
