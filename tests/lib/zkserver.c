@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,10 +43,14 @@ static int serving(int port)
 	char buf[2048];
 	size_t got = 0;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = { 2, 0 };
 	ssize_t n;
 
 	if (fd < 0)
 		return 0;
+	/* A server that accepts but does not answer must not hang us. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
