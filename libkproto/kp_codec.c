@@ -230,7 +230,7 @@ static int decode_tagged(const struct kp_struct_desc *d, int16_t v,
 			 struct kp_reader *r, struct kp_arena *a, void *obj)
 {
 	struct kp_tagged_fields *tf = at(obj, d->tagged_off);
-	uint32_t n, i;
+	uint32_t n, i, last = 0;
 
 	if (kp_read_uvarint(r, &n))
 		return -1;
@@ -247,6 +247,14 @@ static int decode_tagged(const struct kp_struct_desc *d, int16_t v,
 		if (kp_read_uvarint(r, &tag) || kp_read_uvarint(r, &size) ||
 		    kp_read_raw(r, size, &data))
 			return -1;
+		/* KIP-482: tags appear in strictly increasing order; a repeated
+		 * or out-of-order tag is malformed (and could not be written
+		 * back the same way). */
+		if (i > 0 && tag <= last) {
+			r->err = -1;
+			return -1;
+		}
+		last = tag;
 		f = find_tag(d, v, tag);
 		if (f != NULL) {
 			struct kp_reader sub;

@@ -328,6 +328,35 @@ START_TEST(api_versions_known_bytes)
 }
 END_TEST
 
+/* Found by the fuzzer: tags must strictly increase (KIP-482), otherwise a
+ * decoded message could not be written back as it was read. */
+START_TEST(repeated_or_unordered_tags_are_rejected)
+{
+	static const uint8_t dup[] = { 2, 'a', 2, 'b', 2, 5, 0, 5, 0 };
+	static const uint8_t unordered[] = { 2, 'a', 2, 'b', 2, 6, 0, 5, 0 };
+	static const uint8_t ordered[] = { 2, 'a', 2, 'b', 2, 5, 0, 6, 1, 9 };
+	struct kp_api_versions_req req;
+	struct kp_arena a;
+	struct kp_reader r;
+	struct kp_wbuf w;
+
+	kp_arena_init(&a, 0);
+	kp_reader_init(&r, dup, sizeof(dup));
+	ck_assert_int_ne(kp_decode(&kp_api_versions_req_desc, 3, true, &r, &a, &req), 0);
+	kp_reader_init(&r, unordered, sizeof(unordered));
+	ck_assert_int_ne(kp_decode(&kp_api_versions_req_desc, 3, true, &r, &a, &req), 0);
+	kp_reader_init(&r, ordered, sizeof(ordered));
+	ck_assert_int_eq(kp_decode(&kp_api_versions_req_desc, 3, true, &r, &a, &req), 0);
+	ck_assert_int_eq(req._tagged.count, 2);
+	kp_wbuf_init(&w);
+	kp_encode(&kp_api_versions_req_desc, 3, true, &req, &w);
+	ck_assert_uint_eq(w.len, sizeof(ordered));
+	ck_assert_mem_eq(w.data, ordered, sizeof(ordered));
+	kp_wbuf_free(&w);
+	kp_arena_free(&a);
+}
+END_TEST
+
 START_TEST(absent_fields_take_their_defaults)
 {
 	struct kp_produce_resp_partition_produce_response p;
@@ -349,6 +378,7 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, every_message_round_trips_at_every_version);
 	tcase_add_test(tc, api_versions_known_bytes);
 	tcase_add_test(tc, absent_fields_take_their_defaults);
+	tcase_add_test(tc, repeated_or_unordered_tags_are_rejected);
 	suite_add_tcase(s, tc);
 	return s;
 }
