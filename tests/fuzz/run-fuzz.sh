@@ -21,6 +21,6 @@ mkdir -p "$corpus"
 seeds=
 [ -d "$top/tests/golden" ] && seeds="$top/tests/golden"
 # shellcheck disable=SC2086
-./tests/fuzz/fuzz_request -max_total_time="$seconds" -max_len=8192 \
+./tests/fuzz/fuzz_request -max_total_time="$seconds" -max_len=8192 -seed=1 \
 	-print_final_stats=1 "$corpus" $seeds 2>fuzz.out || { tail -60 fuzz.out; exit 1; }
 grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' fuzz.out | head -2
