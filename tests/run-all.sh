@@ -44,5 +44,5 @@ mkdir -p "$dist"
 cd "$dist"
 "$top/configure" >/dev/null
 make -j"$jobs" distcheck >distcheck.out 2>&1 || { tail -100 distcheck.out; exit 1; }
-grep -E 'archives ready|\.tar\.gz' distcheck.out | head -3
+grep -F 'archives ready' distcheck.out || true
 echo "tests: ${npass:-0} passed, $(( ${nfail:-0} + ${nerr:-0} )) failed"
