@@ -16,7 +16,10 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_compress.c libkproto/kp_compress.h \
 	libkproto/kp_config.c libkproto/kp_config.h \
 	libkproto/kp_zkdata.c libkproto/kp_zkdata.h \
-	libkproto/kp_zk.c libkproto/kp_zk.h
+	libkproto/kp_zk.c libkproto/kp_zk.h \
+	libkproto/kp_log.c libkproto/kp_log.h \
+	libkproto/kp_loop.c libkproto/kp_loop.h \
+	libkproto/kp_client.c libkproto/kp_client.h
 nodist_libkproto_libkproto_la_SOURCES = libkproto/kp_msgs.c libkproto/kp_msgs.h
 libkproto_libkproto_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) $(JANSSON_CFLAGS)
 libkproto_libkproto_la_LIBADD = $(ZLIB_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SNAPPY_LIBS) $(JANSSON_LIBS) $(ZOOKEEPER_LIBS)

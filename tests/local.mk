@@ -53,3 +53,13 @@ tests_unit_check_config_tables_SOURCES = tests/unit/check_config_tables.c
 tests_unit_check_config_tables_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker -I$(top_srcdir)/kcontroller
 tests_unit_check_config_tables_LDADD = kbroker/libkbroker.a kcontroller/libkcontroller.a $(UNIT_LDADD)
 TESTS += tests/unit/check_config_tables
+
+## event loop, logging and the protocol client
+check_PROGRAMS += tests/unit/check_loop tests/unit/check_client
+tests_unit_check_loop_SOURCES = tests/unit/check_loop.c tests/lib/check_run.h
+tests_unit_check_loop_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib
+tests_unit_check_loop_LDADD = $(UNIT_LDADD)
+tests_unit_check_client_SOURCES = tests/unit/check_client.c tests/lib/check_run.h
+tests_unit_check_client_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib
+tests_unit_check_client_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_loop tests/unit/check_client
