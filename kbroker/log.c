@@ -1,0 +1,988 @@
+/*
+ * log.c - a partition's commit log; see log.h for the concurrency
+ * contract.  Append and roll follow Kafka 2.8's Log.append / maybeRoll,
+ * recovery Log.loadSegments / recoverLog, retention deleteOldSegments.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kp_errors.h"
+#include "kp_log.h"
+#include "kp_loop.h"
+#include "kp_records.h"
+#include "log.h"
+
+#define DAY_MS (24LL * 3600 * 1000)
+
+void log_config_defaults(struct log_config *cfg)
+{
+	*cfg = (struct log_config){
+		.segment_bytes = 1073741824,
+		.segment_ms = 7 * DAY_MS,
+		.segment_jitter_ms = 0,
+		.segment_index_bytes = 10485760,
+		.index_interval_bytes = 4096,
+		.flush_messages = LOG_NO_LIMIT,
+		.flush_ms = LOG_NO_LIMIT,
+		.retention_ms = 7 * DAY_MS,
+		.retention_bytes = -1,
+		.file_delete_delay_ms = 60000,
+		.log_append_time = false,
+		.delete_policy = true,
+	};
+}
+
+int log_dir_name(char *buf, size_t n, const char *topic, int32_t partition)
+{
+	int len = snprintf(buf, n, "%s-%" PRId32, topic, partition);
+
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+int log_parse_dir_name(const char *name, char *topic, size_t n,
+		       int32_t *partition)
+{
+	const char *dash = strrchr(name, '-');
+	char *end;
+	long p;
+
+	if (dash == NULL || dash == name || dash[1] == 0 ||
+	    (size_t)(dash - name) >= n)
+		return -EINVAL;
+	errno = 0;
+	p = strtol(dash + 1, &end, 10);
+	if (*end != 0 || errno != 0 || p < 0 || p > INT32_MAX ||
+	    !(dash[1] >= '0' && dash[1] <= '9'))
+		return -EINVAL;
+	memcpy(topic, name, (size_t)(dash - name));
+	topic[dash - name] = 0;
+	*partition = (int32_t)p;
+	return 0;
+}
+
+/* ------------------------------------------------------ segment list */
+
+static struct log_segment *active_seg(const struct log *log)
+{
+	return log->segs[log->nsegs - 1];
+}
+
+static int segs_push(struct log *log, struct log_segment *seg)
+{
+	pthread_mutex_lock(&log->lock);
+	if (log->nsegs == log->capsegs) {
+		int ncap = log->capsegs ? log->capsegs * 2 : 8;
+		struct log_segment **ns = realloc(log->segs, (size_t)ncap * sizeof(*ns));
+
+		if (ns == NULL) {
+			pthread_mutex_unlock(&log->lock);
+			return -ENOMEM;
+		}
+		log->segs = ns;
+		log->capsegs = ncap;
+	}
+	log->segs[log->nsegs++] = seg;
+	pthread_mutex_unlock(&log->lock);
+	return 0;
+}
+
+/* Index of the last segment with base <= offset (0 if none).  Lock held
+ * or appender thread. */
+static int seg_floor(const struct log *log, int64_t offset)
+{
+	int lo = 0, hi = log->nsegs - 1, found = 0;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (log->segs[mid]->base_offset <= offset) {
+			found = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return found;
+}
+
+/* Rename a segment's files .deleted and schedule their removal. */
+static void doom_segment(struct log *log, struct log_segment *seg)
+{
+	struct log_doomed *d = malloc(sizeof(*d));
+	int rc = log_segment_mark_deleted(seg);
+
+	if (rc < 0)
+		KP_ERROR("%s: renaming for deletion: %s", seg->base_path,
+			 strerror(-rc));
+	if (d == NULL || (d->base_path = strdup(seg->base_path)) == NULL) {
+		free(d);
+		log_segment_unlink_files(seg->base_path, ".deleted");
+	} else {
+		d->due_ms = kp_now_ms() + log->cfg.file_delete_delay_ms;
+		d->next = log->doomed;
+		log->doomed = d;
+	}
+	log_segment_unref(seg);
+}
+
+/* Remove segs[from, to) from the list (under the lock) and doom them. */
+static void drop_segments(struct log *log, int from, int to)
+{
+	struct log_segment **gone;
+	int n = to - from;
+
+	if (n <= 0)
+		return;
+	gone = malloc((size_t)n * sizeof(*gone));
+	pthread_mutex_lock(&log->lock);
+	for (int i = 0; i < n; i++) {
+		if (gone != NULL)
+			gone[i] = log->segs[from + i];
+	}
+	memmove(log->segs + from, log->segs + to,
+		(size_t)(log->nsegs - to) * sizeof(*log->segs));
+	log->nsegs -= n;
+	pthread_mutex_unlock(&log->lock);
+	/* readers holding references keep the descriptors until done */
+	for (int i = 0; gone != NULL && i < n; i++)
+		doom_segment(log, gone[i]);
+	free(gone);
+}
+
+static int new_segment(struct log *log, int64_t base)
+{
+	struct log_segment *seg;
+	bool rebuild = false;
+	int rc;
+
+	/* a stale file at this base (a previous life of the log) goes */
+	{
+		char bp[PATH_MAX];
+
+		log_segment_base_path(bp, sizeof(bp), log->dir, base);
+		log_segment_unlink_files(bp, "");
+	}
+	rc = log_segment_open(log->dir, base, log->cfg.segment_index_bytes,
+			      log->cfg.index_interval_bytes, true, true, &seg,
+			      &rebuild);
+	if (rc < 0)
+		return rc;
+	if (log->cfg.segment_jitter_ms > 0) {
+		int64_t lim = log->cfg.segment_jitter_ms < log->cfg.segment_ms
+			? log->cfg.segment_jitter_ms : log->cfg.segment_ms;
+
+		seg->roll_jitter_ms = lim > 0 ? (int64_t)(random() % lim) : 0;
+	}
+	rc = segs_push(log, seg);
+	if (rc < 0)
+		log_segment_unref(seg);
+	return rc;
+}
+
+static int roll(struct log *log, int64_t base)
+{
+	struct log_segment *old = log->nsegs ? active_seg(log) : NULL;
+	int rc;
+
+	if (old != NULL) {
+		rc = log_segment_set_active(old, false);
+		if (rc < 0)
+			return rc;
+	}
+	rc = new_segment(log, base);
+	if (rc < 0 && old != NULL)
+		log_segment_set_active(old, true);
+	if (rc == 0)
+		KP_DEBUG("%s: rolled new segment at %" PRId64, log->dir, base);
+	return rc;
+}
+
+int log_roll(struct log *log, int64_t now_wall_ms)
+{
+	(void)now_wall_ms;
+	if (log_segment_size(active_seg(log)) == 0)
+		return 0;
+	return roll(log, log_end_offset(log));
+}
+
+/* Kafka's shouldRoll, for incoming bytes whose max timestamp is max_ts. */
+static bool should_roll(const struct log *log, int64_t len, int64_t max_ts,
+			int64_t last_offset, int64_t now_wall_ms)
+{
+	const struct log_segment *seg = active_seg(log);
+	int64_t size = log_segment_size(seg);
+
+	if (size > log->cfg.segment_bytes - len)
+		return true;
+	if (size > 0) {
+		bool by_ts = seg->first_batch_ts >= 0;
+		int64_t start = by_ts ? seg->first_batch_ts : seg->created_ms;
+		int64_t basis = by_ts ? max_ts : now_wall_ms;
+
+		if (basis - start > log->cfg.segment_ms - seg->roll_jitter_ms)
+			return true;
+	}
+	if (log_index_full(&seg->oix) || log_index_full(&seg->tix))
+		return true;
+	return last_offset - seg->base_offset > INT32_MAX;
+}
+
+/* ------------------------------------------------------------ open */
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Parse "<20 digits>.<ext>" */
+static bool segment_file(const char *name, int64_t *base, const char **ext)
+{
+	char *end;
+
+	if (strlen(name) < 21 || name[20] != '.')
+		return false;
+	for (int i = 0; i < 20; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	*base = strtoll(name, &end, 10);
+	*ext = name + 20;
+	return end == name + 20;
+}
+
+/*
+ * Clean the directory as Kafka does at load and collect the .log bases:
+ * leftovers of deletion, cleaning and atomic writes go; an index without
+ * its .log goes.
+ */
+static int scan_dir(struct log *log, int64_t **bases, int *nbases)
+{
+	DIR *d = opendir(log->dir);
+	struct dirent *de;
+	int n = 0, cap = 0, rc = 0;
+	int64_t *b = NULL;
+	char p[PATH_MAX];
+
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		const char *ext;
+		int64_t base;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", log->dir, de->d_name);
+		if (ends_with(de->d_name, ".deleted") || ends_with(de->d_name, ".cleaned") ||
+		    ends_with(de->d_name, ".swap") || ends_with(de->d_name, ".tmp")) {
+			/* we never write .cleaned/.swap (no compaction yet),
+			 * so one found here is stale */
+			if (!ends_with(de->d_name, ".deleted"))
+				KP_WARN("%s: removing stale %s", log->dir, de->d_name);
+			unlink(p);
+			continue;
+		}
+		if (!segment_file(de->d_name, &base, &ext))
+			continue;
+		if (strcmp(ext, ".log") == 0) {
+			if (n == cap) {
+				int64_t *nb;
+
+				cap = cap ? cap * 2 : 16;
+				nb = realloc(b, (size_t)cap * sizeof(*b));
+				if (nb == NULL) {
+					rc = -ENOMEM;
+					break;
+				}
+				b = nb;
+			}
+			b[n++] = base;
+		} else if (strcmp(ext, ".index") == 0 || strcmp(ext, ".timeindex") == 0) {
+			char lp[PATH_MAX + 8];
+			struct stat st;
+
+			snprintf(lp, sizeof(lp), "%.*s.log", (int)(strlen(p) - strlen(ext)), p);
+			if (stat(lp, &st) < 0)
+				unlink(p);
+		}
+	}
+	closedir(d);
+	if (rc < 0) {
+		free(b);
+		return rc;
+	}
+	qsort(b, (size_t)n, sizeof(*b), cmp_i64);
+	*bases = b;
+	*nbases = n;
+	return 0;
+}
+
+static int load_segments(struct log *log, int64_t recovery_point, bool clean)
+{
+	int64_t *bases = NULL;
+	int nbases = 0, rc, first_recover;
+	bool *rebuild;
+
+	rc = scan_dir(log, &bases, &nbases);
+	if (rc < 0)
+		return rc;
+	rebuild = calloc((size_t)nbases + 1, sizeof(*rebuild));
+	if (rebuild == NULL) {
+		free(bases);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < nbases && rc == 0; i++) {
+		struct log_segment *seg;
+
+		rc = log_segment_open(log->dir, bases[i], log->cfg.segment_index_bytes,
+				      log->cfg.index_interval_bytes, false,
+				      i == nbases - 1, &seg, &rebuild[i]);
+		if (rc == 0 && (rc = segs_push(log, seg)) < 0)
+			log_segment_unref(seg);
+	}
+	free(bases);
+	if (rc < 0) {
+		free(rebuild);
+		return rc;
+	}
+	/* unclean: recover from the segment holding the recovery point */
+	first_recover = clean ? log->nsegs
+			      : (recovery_point < 0 ? 0 : seg_floor(log, recovery_point));
+	for (int i = 0; i < log->nsegs; i++) {
+		struct log_segment *seg = log->segs[i];
+		int64_t cut = 0;
+
+		if (i >= first_recover || rebuild[i]) {
+			if (rebuild[i] && i < first_recover)
+				KP_WARN("%s: index of segment %" PRId64
+					" missing or corrupt; rebuilding",
+					log->dir, seg->base_offset);
+			cut = log_segment_recover(seg, &log->epochs);
+		} else {
+			int t = log_segment_load_tail(seg);
+
+			if (t == 1)
+				cut = log_segment_recover(seg, &log->epochs);
+			else if (t < 0)
+				cut = t;
+		}
+		if (cut < 0) {
+			free(rebuild);
+			return (int)cut;
+		}
+		if (cut > 0 && i < log->nsegs - 1) {
+			/* a cut segment ends the log: later ones are lost */
+			KP_WARN("%s: dropping %d segment(s) after the cut",
+				log->dir, log->nsegs - 1 - i);
+			drop_segments(log, i + 1, log->nsegs);
+			log_segment_set_active(seg, true);
+		}
+	}
+	free(rebuild);
+	return 0;
+}
+
+int log_open(const char *dir, const char *topic, int32_t partition,
+	     const struct log_config *cfg, int64_t recovery_point,
+	     int64_t start_offset, bool clean, struct log **out)
+{
+	struct log *log = calloc(1, sizeof(*log));
+	char p[PATH_MAX];
+	int64_t leo, first_base;
+	int rc;
+
+	if (log == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&log->lock, NULL);
+	log->cfg = *cfg;
+	log->partition = partition;
+	log->dir = strdup(dir);
+	log->topic = strdup(topic);
+	if (log->dir == NULL || log->topic == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		rc = -errno;
+		goto fail;
+	}
+	snprintf(p, sizeof(p), "%s/leader-epoch-checkpoint", dir);
+	rc = log_epoch_open(&log->epochs, p);
+	if (rc < 0 && rc != -EINVAL)
+		goto fail;
+	if (rc == -EINVAL)
+		clean = false;	/* rebuild the epochs from the batches */
+	rc = load_segments(log, recovery_point, clean);
+	if (rc < 0)
+		goto fail;
+	if (log->nsegs == 0) {
+		rc = new_segment(log, start_offset > 0 ? start_offset : 0);
+		if (rc < 0)
+			goto fail;
+	}
+	leo = log_segment_next_offset(active_seg(log));
+	first_base = log->segs[0]->base_offset;
+	if (start_offset < first_base)
+		start_offset = first_base;
+	atomic_init(&log->leo, leo);
+	atomic_init(&log->start_offset, start_offset);
+	if (leo < start_offset) {
+		/* as Kafka: the log start is past everything we have */
+		rc = log_truncate_fully_and_start_at(log, start_offset);
+		if (rc < 0)
+			goto fail;
+		leo = start_offset;
+	}
+	log_epoch_truncate_end(&log->epochs, leo);
+	log_epoch_truncate_start(&log->epochs, start_offset);
+	log->recovery_point = clean ? leo
+		: (recovery_point < 0 ? 0 : (recovery_point > leo ? leo : recovery_point));
+	log->last_flush_ms = kp_now_ms();
+	*out = log;
+	return 0;
+fail:
+	log_close(log, false);
+	return rc;
+}
+
+void log_close(struct log *log, bool flush)
+{
+	if (log == NULL)
+		return;
+	if (flush && log->nsegs > 0)
+		log_flush(log, log_end_offset(log));
+	if (log->nsegs > 0)
+		log_segment_set_active(active_seg(log), false);
+	for (int i = 0; i < log->nsegs; i++)
+		log_segment_unref(log->segs[i]);
+	log_reap_deleted(log, 0, true);
+	log_epoch_close(&log->epochs);
+	pthread_mutex_destroy(&log->lock);
+	free(log->segs);
+	free(log->dir);
+	free(log->topic);
+	free(log);
+}
+
+int64_t log_size_bytes(struct log *log)
+{
+	int64_t total = 0;
+
+	pthread_mutex_lock(&log->lock);
+	for (int i = 0; i < log->nsegs; i++)
+		total += log_segment_size(log->segs[i]);
+	pthread_mutex_unlock(&log->lock);
+	return total;
+}
+
+/* ------------------------------------------------------------ append */
+
+#define META_STACK 32
+
+/*
+ * Walk the batches of data: sizes, headers, CRCs (for the follower path),
+ * into metas.  Returns the count or a negative Kafka-ish failure.
+ */
+static int parse_batches(const uint8_t *data, size_t len, bool check_crc,
+			 struct log_batch_meta **metas, struct log_batch_meta *stack)
+{
+	struct log_batch_meta *m = stack;
+	int n = 0, cap = META_STACK;
+	size_t pos = 0;
+
+	while (pos < len) {
+		struct kp_batch_header h;
+		size_t size;
+
+		if (kp_batch_size(data + pos, len - pos, &size) != KP_BATCH_OK ||
+		    kp_batch_header_parse(data + pos, size, &h) != 0 ||
+		    h.last_offset_delta < 0 ||
+		    (check_crc && kp_batch_verify_crc(data + pos, size) != KP_BATCH_OK))
+			goto corrupt;
+		if (n == cap) {
+			struct log_batch_meta *nm;
+
+			cap *= 2;
+			nm = m == stack ? malloc((size_t)cap * sizeof(*nm))
+					: realloc(m, (size_t)cap * sizeof(*nm));
+			if (nm == NULL)
+				goto corrupt;
+			if (m == stack)
+				memcpy(nm, stack, sizeof(*stack) * META_STACK);
+			m = nm;
+		}
+		m[n++] = (struct log_batch_meta){
+			.pos = pos, .size = size, .base_offset = h.base_offset,
+			.last_offset = kp_batch_last_offset(&h),
+			.max_timestamp = h.max_timestamp,
+			.leader_epoch = h.partition_leader_epoch,
+		};
+		pos += size;
+	}
+	*metas = m;
+	return n;
+corrupt:
+	if (m != stack)
+		free(m);
+	return -1;
+}
+
+static int do_append(struct log *log, const uint8_t *data, size_t len,
+		     struct log_batch_meta *m, int n, int64_t now_wall_ms,
+		     struct log_append_info *info)
+{
+	int64_t max_ts = -1;
+	int rc;
+
+	for (int i = 0; i < n; i++)
+		if (m[i].max_timestamp > max_ts)
+			max_ts = m[i].max_timestamp;
+	if ((int64_t)len > log->cfg.segment_bytes)
+		return KP_ERR_RECORD_LIST_TOO_LARGE;
+	if (should_roll(log, (int64_t)len, max_ts, m[n - 1].last_offset, now_wall_ms)) {
+		int64_t base = m[0].base_offset > log_end_offset(log)
+			? m[0].base_offset : log_end_offset(log);
+
+		rc = roll(log, base);
+		if (rc < 0) {
+			KP_ERROR("%s: rolling a segment: %s", log->dir, strerror(-rc));
+			return KP_ERR_KAFKA_STORAGE_ERROR;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (m[i].leader_epoch >= 0 &&
+		    m[i].leader_epoch != log_epoch_latest(&log->epochs))
+			log_epoch_assign(&log->epochs, m[i].leader_epoch,
+					 m[i].base_offset);
+	rc = log_segment_append(active_seg(log), data, len, m, n);
+	if (rc < 0) {
+		KP_ERROR("%s: append: %s", log->dir, strerror(-rc));
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	}
+	atomic_store_explicit(&log->leo, m[n - 1].last_offset + 1,
+			      memory_order_release);
+	if (info != NULL) {
+		info->first_offset = m[0].base_offset;
+		info->last_offset = m[n - 1].last_offset;
+		info->max_timestamp = max_ts;
+		info->batches = n;
+		info->bytes = (int64_t)len;
+	}
+	if (log_end_offset(log) - log->recovery_point >= log->cfg.flush_messages)
+		log_flush(log, log_end_offset(log));
+	return 0;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int log_append_leader(struct log *log, uint8_t *data, size_t len,
+		      int32_t leader_epoch, int64_t now_ms,
+		      struct log_append_info *info)
+{
+	struct log_batch_meta stack[META_STACK], *m;
+	int64_t next = log_end_offset(log);
+	int n, rc;
+
+	if (len == 0)
+		return KP_ERR_CORRUPT_MESSAGE;
+	n = parse_batches(data, len, false, &m, stack);
+	if (n <= 0)
+		return KP_ERR_CORRUPT_MESSAGE;
+	if (now_ms < 0)
+		now_ms = wall_ms();
+	for (int i = 0; i < n; i++) {
+		uint8_t *b = data + m[i].pos;
+		int64_t delta = m[i].last_offset - m[i].base_offset;
+
+		/* base offset and epoch lie outside the CRC's range */
+		kp_batch_set_base_offset(b, next);
+		kp_batch_set_leader_epoch(b, leader_epoch);
+		if (log->cfg.log_append_time) {
+			kp_batch_set_log_append_time(b, m[i].size, now_ms);
+			m[i].max_timestamp = now_ms;
+		}
+		m[i].base_offset = next;
+		m[i].last_offset = next + delta;
+		m[i].leader_epoch = leader_epoch;
+		next += delta + 1;
+	}
+	rc = do_append(log, data, len, m, n, now_ms, info);
+	if (info != NULL)
+		info->log_append_time = log->cfg.log_append_time ? now_ms : -1;
+	if (m != stack)
+		free(m);
+	return rc;
+}
+
+int log_append_follower(struct log *log, const uint8_t *data, size_t len,
+			int64_t now_ms, struct log_append_info *info)
+{
+	struct log_batch_meta stack[META_STACK], *m;
+	int64_t next = log_end_offset(log);
+	int n, rc = 0;
+
+	if (len == 0)
+		return KP_ERR_CORRUPT_MESSAGE;
+	n = parse_batches(data, len, true, &m, stack);
+	if (n <= 0)
+		return KP_ERR_CORRUPT_MESSAGE;
+	for (int i = 0; i < n && rc == 0; i++) {
+		if (m[i].base_offset < next)
+			rc = KP_ERR_OFFSET_OUT_OF_RANGE;
+		next = m[i].last_offset + 1;
+	}
+	if (rc == 0)
+		rc = do_append(log, data, len, m, n, now_ms < 0 ? wall_ms() : now_ms,
+			       info);
+	if (info != NULL)
+		info->log_append_time = -1;
+	if (m != stack)
+		free(m);
+	return rc;
+}
+
+/* ------------------------------------------------------------- read */
+
+void log_read_done(struct log_read_result *res)
+{
+	if (res->seg != NULL)
+		log_segment_unref(res->seg);
+	res->seg = NULL;
+	res->length = 0;
+}
+
+int log_read(struct log *log, int64_t offset, int64_t max_bytes,
+	     int64_t max_offset, bool min_one_batch,
+	     struct log_read_result *res)
+{
+	int64_t leo = log_end_offset(log), start = log_start_offset(log);
+	int i;
+
+	memset(res, 0, sizeof(*res));
+	res->fd = -1;
+	res->log_end_offset = leo;
+	res->log_start_offset = start;
+	if (offset < start || offset > leo)
+		return KP_ERR_OFFSET_OUT_OF_RANGE;
+	if (offset == leo || offset >= max_offset)
+		return 0;
+	pthread_mutex_lock(&log->lock);
+	i = seg_floor(log, offset);
+	for (; i < log->nsegs; i++) {
+		struct log_segment *seg = log->segs[i];
+		struct log_seg_pos bp, mp;
+		int64_t end, len;
+		int rc;
+
+		log_segment_ref(seg);
+		pthread_mutex_unlock(&log->lock);
+		rc = log_segment_find(seg, offset, &bp);
+		if (rc < 0) {
+			log_segment_unref(seg);
+			return KP_ERR_KAFKA_STORAGE_ERROR;
+		}
+		if (rc == 1) {		/* nothing at or after offset here */
+			log_segment_unref(seg);
+			pthread_mutex_lock(&log->lock);
+			continue;
+		}
+		if (bp.base_offset >= max_offset) {
+			log_segment_unref(seg);
+			return 0;
+		}
+		end = log_segment_size(seg);
+		if (max_offset != LOG_NO_LIMIT &&
+		    log_segment_find(seg, max_offset, &mp) == 0 && mp.position < end)
+			end = mp.position;
+		len = end - bp.position;
+		if (len > (min_one_batch && bp.size > max_bytes ? bp.size : max_bytes))
+			len = min_one_batch && bp.size > max_bytes ? bp.size : max_bytes;
+		if (len <= 0) {
+			log_segment_unref(seg);
+			return 0;
+		}
+		res->seg = seg;
+		res->fd = seg->fd;
+		res->position = bp.position;
+		res->length = len;
+		res->first_offset = bp.base_offset;
+		return 0;
+	}
+	pthread_mutex_unlock(&log->lock);
+	return 0;
+}
+
+int log_offset_for_timestamp(struct log *log, int64_t ts, int64_t *offset,
+			     int64_t *timestamp)
+{
+	if (ts == LOG_TS_EARLIEST || ts == LOG_TS_LATEST) {
+		*offset = ts == LOG_TS_EARLIEST ? log_start_offset(log)
+						: log_end_offset(log);
+		*timestamp = -1;
+		return 0;
+	}
+	pthread_mutex_lock(&log->lock);
+	for (int i = 0; i < log->nsegs; i++) {
+		struct log_segment *seg = log->segs[i];
+		int rc;
+
+		if (seg->max_ts < ts)
+			continue;
+		log_segment_ref(seg);
+		pthread_mutex_unlock(&log->lock);
+		rc = log_segment_find_timestamp(seg, ts, offset, timestamp);
+		log_segment_unref(seg);
+		if (rc <= 0) {
+			if (rc == 0 && *offset < log_start_offset(log))
+				*offset = log_start_offset(log);
+			return rc;
+		}
+		pthread_mutex_lock(&log->lock);
+	}
+	pthread_mutex_unlock(&log->lock);
+	return 1;
+}
+
+/* ------------------------------------------------------------ flush */
+
+int log_flush(struct log *log, int64_t offset)
+{
+	int rc = 0;
+
+	if (offset > log_end_offset(log))
+		offset = log_end_offset(log);
+	if (offset <= log->recovery_point)
+		return 0;
+	for (int i = seg_floor(log, log->recovery_point); i < log->nsegs; i++) {
+		struct log_segment *seg = log->segs[i];
+
+		if (seg->base_offset >= offset)
+			break;
+		rc = log_segment_flush(seg);
+		if (rc < 0) {
+			KP_ERROR("%s: flush: %s", log->dir, strerror(-rc));
+			return rc;
+		}
+	}
+	log->recovery_point = offset;
+	log->last_flush_ms = kp_now_ms();
+	return 0;
+}
+
+int log_maybe_flush(struct log *log, int64_t now_ms)
+{
+	if (log->cfg.flush_ms == LOG_NO_LIMIT ||
+	    now_ms - log->last_flush_ms < log->cfg.flush_ms)
+		return 0;
+	log->last_flush_ms = now_ms;
+	return log_flush(log, log_end_offset(log));
+}
+
+/* -------------------------------------------------------- truncation */
+
+int log_truncate_to(struct log *log, int64_t offset)
+{
+	int i;
+	int64_t cut, leo;
+
+	if (offset < 0)
+		return -EINVAL;
+	if (offset >= log_end_offset(log)) {
+		log_epoch_truncate_end(&log->epochs, log_end_offset(log));
+		return 0;
+	}
+	if (offset < log->segs[0]->base_offset)
+		return log_truncate_fully_and_start_at(log, offset);
+	i = seg_floor(log, offset);
+	/* segments entirely after offset go */
+	if (i + 1 < log->nsegs) {
+		drop_segments(log, i + 1, log->nsegs);
+		log_segment_set_active(log->segs[i], true);
+	}
+	cut = log_segment_truncate_to(log->segs[i], offset);
+	if (cut < 0) {
+		KP_ERROR("%s: truncate to %" PRId64 ": %s", log->dir, offset,
+			 strerror((int)-cut));
+		return (int)cut;
+	}
+	leo = log_segment_next_offset(log->segs[i]);
+	atomic_store_explicit(&log->leo, leo, memory_order_release);
+	if (log_start_offset(log) > leo)
+		atomic_store_explicit(&log->start_offset, leo, memory_order_release);
+	if (log->recovery_point > leo)
+		log->recovery_point = leo;
+	log_epoch_truncate_end(&log->epochs, leo);
+	KP_INFO("%s: truncated to offset %" PRId64, log->dir, leo);
+	return 0;
+}
+
+int log_truncate_fully_and_start_at(struct log *log, int64_t offset)
+{
+	int rc;
+
+	/* readers check offsets against these before looking for segments */
+	atomic_store_explicit(&log->leo, offset, memory_order_release);
+	atomic_store_explicit(&log->start_offset, offset, memory_order_release);
+	/* the old segments go first: one of them may sit at this base */
+	drop_segments(log, 0, log->nsegs);
+	rc = new_segment(log, offset);
+	if (rc < 0)
+		return rc;
+	atomic_store_explicit(&log->start_offset, offset, memory_order_release);
+	log->recovery_point = offset;
+	log_epoch_clear(&log->epochs);
+	KP_INFO("%s: emptied; the log now starts at %" PRId64, log->dir, offset);
+	return 0;
+}
+
+int log_advance_start_offset(struct log *log, int64_t offset)
+{
+	int drop = 0;
+
+	if (offset > log_end_offset(log))
+		return KP_ERR_OFFSET_OUT_OF_RANGE;
+	if (offset <= log_start_offset(log))
+		return 0;
+	atomic_store_explicit(&log->start_offset, offset, memory_order_release);
+	log_epoch_truncate_start(&log->epochs, offset);
+	/* whole segments below the new start go (never the active one) */
+	while (drop + 1 < log->nsegs && log->segs[drop + 1]->base_offset <= offset)
+		drop++;
+	drop_segments(log, 0, drop);
+	return 0;
+}
+
+/* ---------------------------------------------------------- retention */
+
+static int64_t seg_largest_ts(const struct log_segment *seg)
+{
+	struct stat st;
+
+	if (seg->max_ts >= 0)
+		return seg->max_ts;
+	/* as Kafka: no timestamps, so the file's modification time */
+	if (fstat(seg->fd, &st) < 0)
+		return 0;
+	return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+/* Segments [0, k) all pass pred; k is returned. */
+static int deletable_prefix(struct log *log, int64_t hw, int64_t now,
+			    int which)
+{
+	int64_t total = 0;
+	int k = 0;
+
+	for (int i = 0; i < log->nsegs; i++)
+		total += log_segment_size(log->segs[i]);
+	for (; k < log->nsegs; k++) {
+		struct log_segment *seg = log->segs[k];
+		bool last = k == log->nsegs - 1;
+		int64_t upper = last ? log_end_offset(log)
+				     : log->segs[k + 1]->base_offset;
+		bool ok;
+
+		if (upper > hw || (last && log_segment_size(seg) == 0))
+			break;
+		switch (which) {
+		case 0:
+			ok = now - seg_largest_ts(seg) > log->cfg.retention_ms;
+			break;
+		case 1:
+			ok = total - log_segment_size(seg) >= log->cfg.retention_bytes;
+			break;
+		default:
+			ok = upper <= log_start_offset(log);
+			break;
+		}
+		if (!ok)
+			break;
+		total -= log_segment_size(seg);
+	}
+	return k;
+}
+
+static int delete_prefix(struct log *log, int k, const char *why)
+{
+	int64_t start;
+
+	if (k == 0)
+		return 0;
+	if (k == log->nsegs) {
+		/* keep an (empty) active segment */
+		if (roll(log, log_end_offset(log)) < 0)
+			k--;
+	}
+	KP_INFO("%s: deleting %d segment(s) by %s", log->dir, k, why);
+	drop_segments(log, 0, k);
+	start = log->segs[0]->base_offset;
+	if (start > log_start_offset(log)) {
+		atomic_store_explicit(&log->start_offset, start, memory_order_release);
+		log_epoch_truncate_start(&log->epochs, start);
+	}
+	return k;
+}
+
+int log_delete_old_segments(struct log *log, int64_t now_wall_ms,
+			    int64_t high_watermark)
+{
+	int n = 0;
+
+	if (log->cfg.delete_policy && log->cfg.retention_ms >= 0)
+		n += delete_prefix(log, deletable_prefix(log, high_watermark,
+							 now_wall_ms, 0),
+				   "retention.ms");
+	if (log->cfg.delete_policy && log->cfg.retention_bytes >= 0)
+		n += delete_prefix(log, deletable_prefix(log, high_watermark,
+							 now_wall_ms, 1),
+				   "retention.bytes");
+	n += delete_prefix(log, deletable_prefix(log, high_watermark, now_wall_ms, 2),
+			   "log start offset");
+	return n;
+}
+
+void log_reap_deleted(struct log *log, int64_t now_ms, bool all)
+{
+	struct log_doomed **pp = &log->doomed;
+
+	while (*pp != NULL) {
+		struct log_doomed *d = *pp;
+
+		if (all || d->due_ms <= now_ms) {
+			log_segment_unlink_files(d->base_path, ".deleted");
+			*pp = d->next;
+			free(d->base_path);
+			free(d);
+		} else {
+			pp = &d->next;
+		}
+	}
+}
+
+void log_end_offset_for_epoch(struct log *log, int32_t epoch,
+			      int32_t *epoch_out, int64_t *end_offset)
+{
+	log_epoch_end_offset(&log->epochs, epoch, log_end_offset(log),
+			     epoch_out, end_offset);
+}

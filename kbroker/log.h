@@ -1,0 +1,201 @@
+/*
+ * log.h - a partition's commit log: an ordered list of segments, the last
+ * one active, as Kafka lays it out in <log dir>/<topic>-<partition>/.
+ *
+ * Concurrency contract: one appender thread (the partition's owner) calls
+ * every function that changes the log (append, roll, flush, truncate,
+ * retention, close); any number of reader threads may call log_read(),
+ * log_offset_for_timestamp() and the accessors at the same time.  Segment
+ * list changes happen under log->lock, which readers take only to find
+ * and reference a segment; appended bytes are published (segment size,
+ * then log end offset, with release order) only after they and their
+ * index entries are written, so a reader never sees part of a batch.
+ *
+ * Error returns are Kafka error codes (KP_ERR_*, positive) where a client
+ * would see them, else -errno.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "log_epoch.h"
+#include "log_segment.h"
+
+#define LOG_NO_LIMIT INT64_MAX
+
+/* Per-topic settings (Kafka's topic-level names in the comments). */
+struct log_config {
+	int64_t segment_bytes;		/* segment.bytes, 1 GiB */
+	int64_t segment_ms;		/* segment.ms, 7 days */
+	int64_t segment_jitter_ms;	/* segment.jitter.ms, 0 */
+	int32_t segment_index_bytes;	/* segment.index.bytes, 10 MiB */
+	int32_t index_interval_bytes;	/* index.interval.bytes, 4096 */
+	int64_t flush_messages;		/* flush.messages, never */
+	int64_t flush_ms;		/* flush.ms, never */
+	int64_t retention_ms;		/* retention.ms, 7 days; -1 forever */
+	int64_t retention_bytes;	/* retention.bytes, -1 */
+	int64_t file_delete_delay_ms;	/* file.delete.delay.ms, 60 s */
+	bool log_append_time;		/* message.timestamp.type=LogAppendTime */
+	bool delete_policy;		/* cleanup.policy includes delete */
+};
+
+void log_config_defaults(struct log_config *cfg);
+
+/* A segment's files renamed .deleted, waiting for file.delete.delay.ms. */
+struct log_doomed {
+	struct log_doomed *next;
+	char *base_path;
+	int64_t due_ms;		/* monotonic */
+};
+
+struct log {
+	char *dir;			/* <log dir>/<topic>-<partition> */
+	char *topic;
+	int32_t partition;
+	struct log_config cfg;
+
+	pthread_mutex_t lock;		/* segs, nsegs */
+	struct log_segment **segs;
+	int nsegs, capsegs;
+
+	_Atomic int64_t leo;		/* log end offset */
+	_Atomic int64_t start_offset;	/* log start offset */
+	int64_t recovery_point;		/* everything below is fsynced */
+	int64_t last_flush_ms;		/* monotonic */
+	struct log_epoch_cache epochs;
+	struct log_doomed *doomed;
+};
+
+/* What an append did. */
+struct log_append_info {
+	int64_t first_offset;
+	int64_t last_offset;
+	int64_t max_timestamp;		/* -1 if none */
+	int64_t log_append_time;	/* -1 unless LogAppendTime */
+	int32_t batches;
+	int64_t bytes;
+};
+
+/* A range of one segment to send: whole batches (the last may be cut by
+ * the byte limit, as Kafka sends it).  Holds a segment reference. */
+struct log_read_result {
+	struct log_segment *seg;	/* NULL when nothing to send */
+	int fd;
+	int64_t position;
+	int64_t length;
+	int64_t first_offset;		/* base offset of the first batch */
+	int64_t log_end_offset;
+	int64_t log_start_offset;
+};
+
+/*
+ * Open the log in dir (created when missing), named <topic>-<partition>.
+ * recovery_point and start_offset come from the log dir's checkpoints
+ * (-1 when absent); clean tells whether the last shutdown was clean.
+ * Unclean: every segment from the one holding the recovery point on is
+ * recovered.  0 or -errno.
+ */
+int log_open(const char *dir, const char *topic, int32_t partition,
+	     const struct log_config *cfg, int64_t recovery_point,
+	     int64_t start_offset, bool clean, struct log **out);
+/* Flush (when flush says so), trim the active indexes, free. */
+void log_close(struct log *log, bool flush);
+
+static inline int64_t log_end_offset(const struct log *log)
+{
+	return atomic_load_explicit(&log->leo, memory_order_acquire);
+}
+
+static inline int64_t log_start_offset(const struct log *log)
+{
+	return atomic_load_explicit(&log->start_offset, memory_order_acquire);
+}
+
+/* Bytes of all segments. */
+int64_t log_size_bytes(struct log *log);
+
+/*
+ * Leader append: data holds whole, validated v2 batches.  Offsets are
+ * assigned from the log end offset (base offsets rewritten in place),
+ * the leader epoch is stamped, and with LogAppendTime the batches get
+ * now_ms as max timestamp.  Returns 0, KP_ERR_RECORD_LIST_TOO_LARGE,
+ * KP_ERR_CORRUPT_MESSAGE or KP_ERR_KAFKA_STORAGE_ERROR.
+ */
+int log_append_leader(struct log *log, uint8_t *data, size_t len,
+		      int32_t leader_epoch, int64_t now_ms,
+		      struct log_append_info *info);
+/*
+ * Follower append: batches keep their offsets, which must start at or
+ * after the log end offset.  Returns 0, KP_ERR_OFFSET_OUT_OF_RANGE,
+ * KP_ERR_CORRUPT_MESSAGE or KP_ERR_KAFKA_STORAGE_ERROR.
+ */
+int log_append_follower(struct log *log, const uint8_t *data, size_t len,
+			int64_t now_ms, struct log_append_info *info);
+
+/*
+ * Read from offset: the batch holding it and what follows, at most
+ * max_bytes (at least one whole batch when min_one_batch), and only
+ * batches that start below max_offset (the high watermark for consumers;
+ * LOG_NO_LIMIT for followers).  0 (possibly empty), or
+ * KP_ERR_OFFSET_OUT_OF_RANGE, or KP_ERR_KAFKA_STORAGE_ERROR.  Release
+ * the result with log_read_done().
+ */
+int log_read(struct log *log, int64_t offset, int64_t max_bytes,
+	     int64_t max_offset, bool min_one_batch,
+	     struct log_read_result *res);
+void log_read_done(struct log_read_result *res);
+
+/* ListOffsets' special timestamps. */
+#define LOG_TS_LATEST (-1)
+#define LOG_TS_EARLIEST (-2)
+/*
+ * The first offset whose record timestamp is >= ts (or the special
+ * values).  0 and *offset / *timestamp (-1 for the specials); 1 when no
+ * record is that new; -errno.
+ */
+int log_offset_for_timestamp(struct log *log, int64_t ts, int64_t *offset,
+			     int64_t *timestamp);
+
+/* fsync everything below offset and move the recovery point there. */
+int log_flush(struct log *log, int64_t offset);
+/* Apply flush.ms: flush when the last flush is older.  now: monotonic. */
+int log_maybe_flush(struct log *log, int64_t now_ms);
+
+/* Remove everything at and after offset (follower divergence). */
+int log_truncate_to(struct log *log, int64_t offset);
+/* Drop all segments and start empty at offset. */
+int log_truncate_fully_and_start_at(struct log *log, int64_t offset);
+/*
+ * Move the log start offset forward (DeleteRecords, or a leader's start
+ * seen by a follower); whole segments below it are deleted.  Returns 0 or
+ * KP_ERR_OFFSET_OUT_OF_RANGE when offset is past the log end.
+ */
+int log_advance_start_offset(struct log *log, int64_t offset);
+/*
+ * Retention: delete segments by retention.ms and retention.bytes (when
+ * the policy includes delete) and below the log start offset, oldest
+ * first, never one that reaches high_watermark or beyond.  Returns the
+ * number of segments deleted.  now_wall_ms is wall-clock time.
+ */
+int log_delete_old_segments(struct log *log, int64_t now_wall_ms,
+			    int64_t high_watermark);
+/* Unlink .deleted files whose delay has passed (now: monotonic). */
+void log_reap_deleted(struct log *log, int64_t now_ms, bool all);
+
+/* Roll a new active segment now (tests, and segment.ms checks). */
+int log_roll(struct log *log, int64_t now_wall_ms);
+
+/* The epoch cache's answer for OffsetForLeaderEpoch. */
+void log_end_offset_for_epoch(struct log *log, int32_t epoch,
+			      int32_t *epoch_out, int64_t *end_offset);
+
+/* "<topic>-<partition>" directory name; parse splits at the last '-'. */
+int log_dir_name(char *buf, size_t n, const char *topic, int32_t partition);
+int log_parse_dir_name(const char *name, char *topic, size_t n,
+		       int32_t *partition);
+
+#endif /* LOG_H */

@@ -1,0 +1,193 @@
+/*
+ * log_checkpoint.c - checkpoint files; see log_checkpoint.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log_checkpoint.h"
+
+void log_checkpoint_init(struct log_checkpoint *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+}
+
+void log_checkpoint_free(struct log_checkpoint *cp)
+{
+	for (int i = 0; i < cp->n; i++)
+		free(cp->items[i].topic);
+	free(cp->items);
+	memset(cp, 0, sizeof(*cp));
+}
+
+static int find(const struct log_checkpoint *cp, const char *topic,
+		int32_t partition)
+{
+	for (int i = 0; i < cp->n; i++)
+		if (cp->items[i].partition == partition &&
+		    strcmp(cp->items[i].topic, topic) == 0)
+			return i;
+	return -1;
+}
+
+int64_t log_checkpoint_get(const struct log_checkpoint *cp, const char *topic,
+			   int32_t partition, int64_t def)
+{
+	int i = find(cp, topic, partition);
+
+	return i < 0 ? def : cp->items[i].offset;
+}
+
+int log_checkpoint_put(struct log_checkpoint *cp, const char *topic,
+		       int32_t partition, int64_t offset)
+{
+	int i = find(cp, topic, partition);
+	char *t;
+
+	if (i >= 0) {
+		cp->items[i].offset = offset;
+		return 0;
+	}
+	if (cp->n == cp->cap) {
+		int ncap = cp->cap ? cp->cap * 2 : 16;
+		struct log_tp_offset *ni = realloc(cp->items, (size_t)ncap * sizeof(*ni));
+
+		if (ni == NULL)
+			return -ENOMEM;
+		cp->items = ni;
+		cp->cap = ncap;
+	}
+	t = strdup(topic);
+	if (t == NULL)
+		return -ENOMEM;
+	cp->items[cp->n++] = (struct log_tp_offset){ t, partition, offset };
+	return 0;
+}
+
+void log_checkpoint_remove(struct log_checkpoint *cp, const char *topic,
+			   int32_t partition)
+{
+	int i = find(cp, topic, partition);
+
+	if (i < 0)
+		return;
+	free(cp->items[i].topic);
+	cp->items[i] = cp->items[--cp->n];
+}
+
+int log_checkpoint_read(const char *path, struct log_checkpoint *cp)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	long version = -1, count = -1;
+	int rc = 0, seen = 0;
+
+	log_checkpoint_free(cp);
+	if (f == NULL)
+		return -errno;
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    sscanf(line, "%ld", &version) != 1 || version != 0 ||
+	    fgets(line, sizeof(line), f) == NULL ||
+	    sscanf(line, "%ld", &count) != 1 || count < 0 || count > INT32_MAX) {
+		rc = -EINVAL;
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char topic[256];
+		int32_t part;
+		int64_t off;
+		char extra;
+
+		if (line[0] == '\n')
+			continue;
+		if (sscanf(line, "%255s %" SCNd32 " %" SCNd64 " %c", topic, &part,
+			   &off, &extra) != 3 || part < 0) {
+			rc = -EINVAL;
+			goto out;
+		}
+		rc = log_checkpoint_put(cp, topic, part, off);
+		if (rc < 0)
+			goto out;
+		seen++;
+	}
+	if (seen != count)
+		rc = -EINVAL;
+out:
+	fclose(f);
+	if (rc < 0)
+		log_checkpoint_free(cp);
+	return rc;
+}
+
+int log_checkpoint_write(const char *path, const struct log_checkpoint *cp)
+{
+	size_t cap = 64 + (size_t)cp->n * 300, len = 0;
+	char *buf = malloc(cap);
+	int rc;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	len += (size_t)snprintf(buf, cap, "0\n%d\n", cp->n);
+	for (int i = 0; i < cp->n; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s %" PRId32 " %" PRId64 "\n",
+					cp->items[i].topic, cp->items[i].partition,
+					cp->items[i].offset);
+	rc = log_write_file_atomic(path, buf, len);
+	free(buf);
+	return rc;
+}
+
+int log_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int log_write_file_atomic(const char *path, const void *data, size_t len)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int fd, rc = 0;
+	size_t off = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	return log_fsync_dir(dirname(dir));
+}

@@ -1,0 +1,54 @@
+/*
+ * log_checkpoint.h - Kafka's text checkpoint files, written atomically.
+ *
+ * Format (all of recovery-point-offset-checkpoint,
+ * replication-offset-checkpoint, log-start-offset-checkpoint):
+ *   0                 version
+ *   2                 number of entries
+ *   orders 0 4812     <topic> <partition> <offset>
+ *   orders 3 771
+ * Every write goes to "<name>.tmp", is fsynced, renamed over the old file
+ * and the directory fsynced, so a crash leaves the old or the new file,
+ * never a half-written one.
+ */
+#ifndef LOG_CHECKPOINT_H
+#define LOG_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct log_tp_offset {
+	char *topic;
+	int32_t partition;
+	int64_t offset;
+};
+
+struct log_checkpoint {
+	struct log_tp_offset *items;
+	int n, cap;
+};
+
+void log_checkpoint_init(struct log_checkpoint *cp);
+void log_checkpoint_free(struct log_checkpoint *cp);
+/*
+ * Read path into cp (emptied first).  0; -ENOENT when the file does not
+ * exist (cp stays empty); -EINVAL for an unknown version, a wrong count or
+ * a malformed line; other -errno for I/O errors.
+ */
+int log_checkpoint_read(const char *path, struct log_checkpoint *cp);
+int log_checkpoint_write(const char *path, const struct log_checkpoint *cp);
+/* The offset stored for topic-partition, or def. */
+int64_t log_checkpoint_get(const struct log_checkpoint *cp, const char *topic,
+			   int32_t partition, int64_t def);
+/* Add or replace an entry.  0 or -ENOMEM. */
+int log_checkpoint_put(struct log_checkpoint *cp, const char *topic,
+		       int32_t partition, int64_t offset);
+void log_checkpoint_remove(struct log_checkpoint *cp, const char *topic,
+			   int32_t partition);
+
+/* Write data to path atomically: temp file, fsync, rename, fsync dir. */
+int log_write_file_atomic(const char *path, const void *data, size_t len);
+/* fsync a directory (after creating, renaming or removing in it). */
+int log_fsync_dir(const char *dir);
+
+#endif /* LOG_CHECKPOINT_H */

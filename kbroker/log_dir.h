@@ -1,0 +1,78 @@
+/*
+ * log_dir.h - one entry of log.dirs: its lock, meta.properties, the
+ * clean-shutdown marker, the checkpoint files and the partition logs in it.
+ *
+ *   meta.properties                    version=0, broker.id, cluster.id
+ *   .lock                              flock()ed while a broker uses the dir
+ *   .kafka_cleanshutdown               present only after a clean shutdown
+ *   recovery-point-offset-checkpoint   per partition: all below is fsynced
+ *   log-start-offset-checkpoint        per partition, when above segment 0
+ *   replication-offset-checkpoint      per partition high watermark
+ *   <topic>-<partition>/               one struct log each
+ *
+ * Opening notes and removes the marker (Kafka 2.8 does it before loading,
+ * so a crash during loading is again unclean).  Closing cleanly flushes
+ * every log, writes the checkpoints, then creates the marker.
+ */
+#ifndef LOG_DIR_H
+#define LOG_DIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "log_checkpoint.h"
+
+struct log_dir {
+	char *path;
+	int lock_fd;
+	bool clean;			/* the last shutdown was clean */
+	struct log_checkpoint recovery;	/* as read at open */
+	struct log_checkpoint starts;
+	struct log_checkpoint hw;	/* replication-offset-checkpoint */
+	struct log **logs;
+	int nlogs, caplogs;
+};
+
+/* Settings for a topic's logs while loading. */
+typedef void (*log_dir_config_fn)(const char *topic, struct log_config *cfg,
+				  void *arg);
+
+/*
+ * Create path if needed, lock it (-EBUSY with a message when another
+ * process holds it), read the marker and the checkpoints.  A corrupt
+ * checkpoint is reported and treated as absent (the logs recover).
+ */
+int log_dir_open(const char *path, struct log_dir **out);
+/*
+ * Load every <topic>-<partition> directory with up to threads threads;
+ * "-delete" directories left by a deletion are removed.  0 or the first
+ * error.
+ */
+int log_dir_load(struct log_dir *ld, log_dir_config_fn cfg_fn, void *arg,
+		 int threads);
+struct log *log_dir_find(const struct log_dir *ld, const char *topic,
+			 int32_t partition);
+/* Create (or open) a partition's log here. */
+int log_dir_add(struct log_dir *ld, const char *topic, int32_t partition,
+		const struct log_config *cfg, struct log **out);
+/* Close a log and rename its directory "<name>.<uuid>-delete", then remove
+ * it (StopReplica with delete). */
+int log_dir_delete_log(struct log_dir *ld, const char *topic,
+		       int32_t partition);
+/* Write recovery points and log start offsets of all logs. */
+int log_dir_checkpoint(struct log_dir *ld);
+/* Replace the high-watermark checkpoint. */
+int log_dir_write_hw(struct log_dir *ld, const struct log_checkpoint *hw);
+
+/* meta.properties: 0, -ENOENT, or -EINVAL when malformed. */
+int log_dir_read_meta(const struct log_dir *ld, int32_t *broker_id,
+		      char *cluster_id, size_t n);
+int log_dir_write_meta(const struct log_dir *ld, int32_t broker_id,
+		       const char *cluster_id);
+
+/* Close every log; clean: flush, checkpoint, leave the marker. */
+void log_dir_close(struct log_dir *ld, bool clean);
+
+#endif /* LOG_DIR_H */

@@ -1,0 +1,314 @@
+/*
+ * log_index.c - offset and time indexes; see log_index.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kp_buf.h"
+#include "log_index.h"
+
+static const uint8_t *entry(const struct log_index *ix, int32_t i)
+{
+	return ix->map + (size_t)i * (size_t)ix->entry_size;
+}
+
+static bool all_zero(const uint8_t *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Count the valid prefix; *bad when an entry breaks the rules. */
+static int32_t valid_prefix(const struct log_index *ix, int32_t n,
+			    int64_t log_size, bool *bad)
+{
+	int64_t prev_a = -1, prev_b = -1;
+
+	for (int32_t i = 0; i < n; i++) {
+		const uint8_t *p = entry(ix, i);
+
+		if (all_zero(p, ix->entry_size))
+			return i;
+		if (ix->entry_size == LOG_OINDEX_ENTRY) {
+			int64_t rel = (int32_t)kp_be32(p), pos = (int32_t)kp_be32(p + 4);
+
+			if (rel <= prev_a || pos <= prev_b || pos >= log_size) {
+				*bad = true;
+				return i;
+			}
+			prev_a = rel;
+			prev_b = pos;
+		} else {
+			int64_t ts = (int64_t)kp_be64(p), rel = (int32_t)kp_be32(p + 8);
+
+			if (ts <= prev_a || rel < prev_b || rel < 0) {
+				*bad = true;
+				return i;
+			}
+			prev_a = ts;
+			prev_b = rel;
+		}
+	}
+	return n;
+}
+
+int log_index_open(struct log_index *ix, const char *path, int entry_size,
+		   int64_t base_offset, int32_t max_bytes, bool active,
+		   int64_t log_size, bool *rebuild)
+{
+	struct stat st;
+	int32_t file_entries;
+	bool bad = false;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->fd = -1;
+	ix->entry_size = entry_size;
+	ix->base_offset = base_offset;
+	ix->path = strdup(path);
+	if (ix->path == NULL)
+		return -ENOMEM;
+	ix->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (ix->fd < 0 || fstat(ix->fd, &st) < 0)
+		goto fail;
+	if (st.st_size % entry_size != 0)
+		bad = true;	/* Kafka's sanity check: a whole number of entries */
+	file_entries = (int32_t)(st.st_size / entry_size);
+	ix->max_entries = max_bytes / entry_size;
+	if (ix->max_entries < 2)
+		ix->max_entries = 2;
+	if (file_entries > ix->max_entries)
+		ix->max_entries = file_entries;
+	ix->map_len = (size_t)ix->max_entries * (size_t)entry_size;
+	ix->map = mmap(NULL, ix->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       ix->fd, 0);
+	if (ix->map == MAP_FAILED) {
+		ix->map = NULL;
+		goto fail;
+	}
+	atomic_store(&ix->entries, valid_prefix(ix, file_entries, log_size, &bad));
+	if (bad)
+		*rebuild = true;
+	if (log_index_set_active(ix, active) < 0)
+		goto fail;
+	return 0;
+fail:
+	{
+		int e = -errno;
+
+		log_index_close(ix);
+		return e ? e : -EIO;
+	}
+}
+
+void log_index_close(struct log_index *ix)
+{
+	if (ix->map != NULL)
+		munmap(ix->map, ix->map_len);
+	if (ix->fd >= 0)
+		close(ix->fd);
+	free(ix->path);
+	memset(ix, 0, sizeof(*ix));
+	ix->fd = -1;
+}
+
+int log_index_set_active(struct log_index *ix, bool active)
+{
+	off_t len = active ? (off_t)ix->map_len
+			   : (off_t)log_index_entries(ix) * ix->entry_size;
+
+	if (ftruncate(ix->fd, len) < 0)
+		return -errno;
+	ix->active = active;
+	return 0;
+}
+
+void log_index_reset(struct log_index *ix)
+{
+	atomic_store_explicit(&ix->entries, 0, memory_order_release);
+	if (ix->active)		/* a stale tail would look like entries */
+		memset(ix->map, 0, ix->map_len);
+}
+
+int log_index_flush(struct log_index *ix)
+{
+	size_t len = (size_t)log_index_entries(ix) * (size_t)ix->entry_size;
+
+	if (len > 0 && msync(ix->map, len, MS_SYNC) < 0)
+		return -errno;
+	return 0;
+}
+
+int log_index_rename(struct log_index *ix, const char *path)
+{
+	char *np = strdup(path);
+
+	if (np == NULL)
+		return -ENOMEM;
+	if (rename(ix->path, path) < 0) {
+		int e = -errno;
+
+		free(np);
+		return e;
+	}
+	free(ix->path);
+	ix->path = np;
+	return 0;
+}
+
+bool log_index_full(const struct log_index *ix)
+{
+	int32_t limit = ix->entry_size == LOG_TINDEX_ENTRY ? ix->max_entries - 1
+							   : ix->max_entries;
+
+	return log_index_entries(ix) >= limit;
+}
+
+/* ------------------------------------------------------- offset index */
+
+static int64_t o_off(const struct log_index *ix, int32_t i)
+{
+	return ix->base_offset + (int32_t)kp_be32(entry(ix, i));
+}
+
+static int64_t o_pos(const struct log_index *ix, int32_t i)
+{
+	return (int32_t)kp_be32(entry(ix, i) + 4);
+}
+
+int log_oindex_append(struct log_index *ix, int64_t offset, int64_t position)
+{
+	int32_t n = log_index_entries(ix);
+	uint8_t *p;
+
+	if (n >= ix->max_entries || offset - ix->base_offset > INT32_MAX ||
+	    position > INT32_MAX)
+		return -1;
+	if (n > 0 && (offset <= o_off(ix, n - 1) || position <= o_pos(ix, n - 1)))
+		return -1;
+	p = ix->map + (size_t)n * LOG_OINDEX_ENTRY;
+	kp_put_be32(p, (uint32_t)(offset - ix->base_offset));
+	kp_put_be32(p + 4, (uint32_t)position);
+	atomic_store_explicit(&ix->entries, n + 1, memory_order_release);
+	return 0;
+}
+
+void log_oindex_lookup(const struct log_index *ix, int64_t target,
+		       int64_t *offset, int64_t *position)
+{
+	int32_t lo = 0, hi = log_index_entries(ix) - 1, found = -1;
+
+	while (lo <= hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+
+		if (o_off(ix, mid) <= target) {
+			found = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	*offset = found < 0 ? ix->base_offset : o_off(ix, found);
+	*position = found < 0 ? 0 : o_pos(ix, found);
+}
+
+void log_oindex_truncate(struct log_index *ix, int64_t target)
+{
+	int32_t n = log_index_entries(ix);
+
+	while (n > 0 && o_off(ix, n - 1) >= target)
+		n--;
+	memset(ix->map + (size_t)n * LOG_OINDEX_ENTRY, 0,
+	       (size_t)(log_index_entries(ix) - n) * LOG_OINDEX_ENTRY);
+	atomic_store_explicit(&ix->entries, n, memory_order_release);
+}
+
+bool log_oindex_last(const struct log_index *ix, int64_t *offset,
+		     int64_t *position)
+{
+	int32_t n = log_index_entries(ix);
+
+	if (n == 0)
+		return false;
+	*offset = o_off(ix, n - 1);
+	*position = o_pos(ix, n - 1);
+	return true;
+}
+
+/* --------------------------------------------------------- time index */
+
+static int64_t t_ts(const struct log_index *ix, int32_t i)
+{
+	return (int64_t)kp_be64(entry(ix, i));
+}
+
+static int64_t t_off(const struct log_index *ix, int32_t i)
+{
+	return ix->base_offset + (int32_t)kp_be32(entry(ix, i) + 8);
+}
+
+int log_tindex_append(struct log_index *ix, int64_t timestamp, int64_t offset)
+{
+	int32_t n = log_index_entries(ix);
+	uint8_t *p;
+
+	if (n >= ix->max_entries || offset - ix->base_offset > INT32_MAX ||
+	    offset < ix->base_offset)
+		return -1;
+	if (n > 0 && (timestamp <= t_ts(ix, n - 1) || offset < t_off(ix, n - 1)))
+		return -1;
+	p = ix->map + (size_t)n * LOG_TINDEX_ENTRY;
+	kp_put_be64(p, (uint64_t)timestamp);
+	kp_put_be32(p + 8, (uint32_t)(offset - ix->base_offset));
+	atomic_store_explicit(&ix->entries, n + 1, memory_order_release);
+	return 0;
+}
+
+void log_tindex_lookup(const struct log_index *ix, int64_t target,
+		       int64_t *timestamp, int64_t *offset)
+{
+	int32_t lo = 0, hi = log_index_entries(ix) - 1, found = -1;
+
+	while (lo <= hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+
+		if (t_ts(ix, mid) <= target) {
+			found = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	*timestamp = found < 0 ? -1 : t_ts(ix, found);
+	*offset = found < 0 ? ix->base_offset : t_off(ix, found);
+}
+
+void log_tindex_truncate(struct log_index *ix, int64_t target)
+{
+	int32_t n = log_index_entries(ix);
+
+	while (n > 0 && t_off(ix, n - 1) >= target)
+		n--;
+	memset(ix->map + (size_t)n * LOG_TINDEX_ENTRY, 0,
+	       (size_t)(log_index_entries(ix) - n) * LOG_TINDEX_ENTRY);
+	atomic_store_explicit(&ix->entries, n, memory_order_release);
+}
+
+bool log_tindex_last(const struct log_index *ix, int64_t *timestamp,
+		     int64_t *offset)
+{
+	int32_t n = log_index_entries(ix);
+
+	if (n == 0)
+		return false;
+	*timestamp = t_ts(ix, n - 1);
+	*offset = t_off(ix, n - 1);
+	return true;
+}
