@@ -326,7 +326,8 @@ static int scan_dir(struct log *log, int64_t **bases, int *nbases)
 		free(b);
 		return rc;
 	}
-	qsort(b, (size_t)n, sizeof(*b), cmp_i64);
+	if (n > 1)
+		qsort(b, (size_t)n, sizeof(*b), cmp_i64);
 	*bases = b;
 	*nbases = n;
 	return 0;

@@ -63,3 +63,10 @@ tests_unit_check_client_SOURCES = tests/unit/check_client.c tests/lib/check_run.
 tests_unit_check_client_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib
 tests_unit_check_client_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_loop tests/unit/check_client
+
+## the broker's storage engine
+check_PROGRAMS += tests/unit/check_log
+tests_unit_check_log_SOURCES = tests/unit/check_log.c tests/lib/check_run.h
+tests_unit_check_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib -I$(top_srcdir)/kbroker
+tests_unit_check_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_log
