@@ -5,6 +5,7 @@
 
 BENCH_RUN =
 include bench/records.mk
+include bench/log.mk
 
 bench: $(BENCH_RUN)
 	@for b in $(BENCH_RUN); do echo "== $$b"; ./$$b || exit 1; done

@@ -51,8 +51,8 @@ int log_index_open(struct log_index *ix, const char *path, int entry_size,
 void log_index_close(struct log_index *ix);
 /* Grow the file to its preallocated length (active) or trim it. */
 int log_index_set_active(struct log_index *ix, bool active);
-/* Forget every entry (before a rebuild). */
-void log_index_reset(struct log_index *ix);
+/* Forget every entry (before a rebuild).  0 or -errno. */
+int log_index_reset(struct log_index *ix);
 int log_index_flush(struct log_index *ix);
 /* Rename the file (for ".deleted" and back); 0 or -errno. */
 int log_index_rename(struct log_index *ix, const char *path);

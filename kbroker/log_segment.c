@@ -332,8 +332,12 @@ int64_t log_segment_recover(struct log_segment *seg,
 		log_index_set_active(&seg->oix, true);
 		log_index_set_active(&seg->tix, true);
 	}
-	log_index_reset(&seg->oix);
-	log_index_reset(&seg->tix);
+	if (log_index_reset(&seg->oix) < 0 || log_index_reset(&seg->tix) < 0) {
+		int e = -errno;
+
+		free(buf);
+		return e;
+	}
 	seg->max_ts = -1;
 	seg->max_ts_offset = seg->base_offset;
 	seg->first_batch_ts = -1;
