@@ -729,6 +729,43 @@ START_TEST(follower_appends_keep_offsets)
 }
 END_TEST
 
+START_TEST(flush_policy_moves_the_recovery_point)
+{
+	struct log_config cfg = small_cfg(1 << 20);
+	struct log *log;
+
+	/* default: left to the page cache */
+	ck_assert_int_eq(log_open(pathf("fl-0"), "fl", 0, &cfg, -1, -1, false, &log), 0);
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(append_batch(log, 1, 10, 1, 0, NULL), 0);
+	ck_assert_int_eq(log->recovery_point, 0);
+	ck_assert_int_eq(log_maybe_flush(log, INT64_MAX / 2), 0);
+	ck_assert_int_eq(log->recovery_point, 0);
+	log_close(log, false);
+	/* flush.messages = 5 */
+	cfg.flush_messages = 5;
+	ck_assert_int_eq(log_open(pathf("fl-1"), "fl", 1, &cfg, -1, -1, false, &log), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(append_batch(log, 1, 10, 1, 0, NULL), 0);
+	ck_assert_int_eq(log->recovery_point, 0);
+	ck_assert_int_eq(append_batch(log, 1, 10, 1, 0, NULL), 0);
+	ck_assert_int_eq(log->recovery_point, 5);
+	ck_assert_int_eq(append_batch(log, 3, 10, 1, 0, NULL), 0);
+	ck_assert_int_eq(log->recovery_point, 5);
+	log_close(log, false);
+	/* flush.ms */
+	cfg.flush_messages = LOG_NO_LIMIT;
+	cfg.flush_ms = 1000;
+	ck_assert_int_eq(log_open(pathf("fl-2"), "fl", 2, &cfg, -1, -1, false, &log), 0);
+	ck_assert_int_eq(append_batch(log, 2, 10, 1, 0, NULL), 0);
+	ck_assert_int_eq(log_maybe_flush(log, log->last_flush_ms + 10), 0);
+	ck_assert_int_eq(log->recovery_point, 0);
+	ck_assert_int_eq(log_maybe_flush(log, log->last_flush_ms + 1000), 0);
+	ck_assert_int_eq(log->recovery_point, 2);
+	log_close(log, false);
+}
+END_TEST
+
 /* -------------------------------------------------------- log dirs */
 
 static void topic_cfg(const char *topic, struct log_config *cfg, void *arg)
@@ -904,6 +941,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, truncation_cuts_back_and_empties);
 	tcase_add_test(tc, retention_and_start_offset_delete_old_segments);
 	tcase_add_test(tc, follower_appends_keep_offsets);
+	tcase_add_test(tc, flush_policy_moves_the_recovery_point);
 	tcase_add_test(tc, log_dirs_lock_checkpoint_and_reload);
 	tcase_add_test(tc, dir_names_split_at_the_last_dash);
 	tcase_add_test(tc, readers_never_see_a_partial_batch);
