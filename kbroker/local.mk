@@ -8,4 +8,16 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/log_index.c kbroker/log_index.h \
 	kbroker/log_epoch.c kbroker/log_epoch.h \
 	kbroker/log_checkpoint.c kbroker/log_checkpoint.h \
-	kbroker/log_dir.c kbroker/log_dir.h
+	kbroker/log_dir.c kbroker/log_dir.h \
+	kbroker/broker.h \
+	kbroker/net.c kbroker/net.h \
+	kbroker/req_dispatch.c kbroker/req_dispatch.h \
+	kbroker/api_metadata.c \
+	kbroker/metadata_cache.c kbroker/metadata_cache.h \
+	kbroker/zk_broker.c kbroker/zk_broker.h
+kbroker_libkbroker_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
+
+sbin_PROGRAMS += kbroker/kbroker
+kbroker_kbroker_SOURCES = kbroker/main.c
+kbroker_kbroker_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kbroker
+kbroker_kbroker_LDADD = kbroker/libkbroker.a libkproto/libkproto.la

@@ -729,7 +729,7 @@ void kp_cluster_id_generate(char out[23])
 
 /* --------------------------------------------------------------- config */
 
-char *kp_zk_config_encode(const struct kp_zk_config *c)
+char *kp_zk_config_encode(const struct kp_zk_entity_config *c)
 {
 	json_t *root = json_object(), *cfg = json_object();
 	size_t i;
@@ -741,7 +741,7 @@ char *kp_zk_config_encode(const struct kp_zk_config *c)
 	return dump(root);
 }
 
-int kp_zk_config_decode(const char *json, size_t len, struct kp_zk_config *c,
+int kp_zk_config_decode(const char *json, size_t len, struct kp_zk_entity_config *c,
 			char *err, size_t errlen)
 {
 	json_t *root = load(json, len, err, errlen), *cfg, *val;
@@ -776,7 +776,7 @@ fail:
 	return -1;
 }
 
-void kp_zk_config_free(struct kp_zk_config *c)
+void kp_zk_config_free(struct kp_zk_entity_config *c)
 {
 	size_t i;
 
@@ -789,7 +789,7 @@ void kp_zk_config_free(struct kp_zk_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-const char *kp_zk_config_get(const struct kp_zk_config *c, const char *key)
+const char *kp_zk_config_get(const struct kp_zk_entity_config *c, const char *key)
 {
 	size_t i;
 
@@ -799,7 +799,7 @@ const char *kp_zk_config_get(const struct kp_zk_config *c, const char *key)
 	return NULL;
 }
 
-int kp_zk_config_set(struct kp_zk_config *c, const char *key,
+int kp_zk_config_set(struct kp_zk_entity_config *c, const char *key,
 		     const char *value)
 {
 	size_t i;

@@ -112,19 +112,19 @@ int kp_zk_cluster_id_decode(const char *json, size_t len, char *id,
 void kp_cluster_id_generate(char out[23]);
 
 /* /config/<type>/<name>: a list of key/value strings. */
-struct kp_zk_config {
+struct kp_zk_entity_config {
 	char **keys;
 	char **values;
 	size_t n;
 };
 
-char *kp_zk_config_encode(const struct kp_zk_config *c);
-int kp_zk_config_decode(const char *json, size_t len, struct kp_zk_config *c,
+char *kp_zk_config_encode(const struct kp_zk_entity_config *c);
+int kp_zk_config_decode(const char *json, size_t len, struct kp_zk_entity_config *c,
 			char *err, size_t errlen);
-void kp_zk_config_free(struct kp_zk_config *c);
-const char *kp_zk_config_get(const struct kp_zk_config *c, const char *key);
+void kp_zk_config_free(struct kp_zk_entity_config *c);
+const char *kp_zk_config_get(const struct kp_zk_entity_config *c, const char *key);
 /* Set, replace or (value NULL) remove a key. */
-int kp_zk_config_set(struct kp_zk_config *c, const char *key,
+int kp_zk_config_set(struct kp_zk_entity_config *c, const char *key,
 		     const char *value);
 
 /* /config/changes/config_change_<seq>: v2 entity_path, or v1 type/name. */

@@ -70,3 +70,10 @@ tests_unit_check_log_SOURCES = tests/unit/check_log.c tests/lib/check_run.h
 tests_unit_check_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib -I$(top_srcdir)/kbroker
 tests_unit_check_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_log
+
+## integration tests: real ZooKeeper, real kbroker processes, real clients
+## (run with Debian's python, where its kafka packages live)
+TEST_EXTENSIONS = .py
+PY_LOG_COMPILER = /usr/bin/python3
+TESTS += tests/integration/0001-broker-start-register-serve.py
+EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h

@@ -180,7 +180,7 @@ START_TEST(configs_and_change_notifications)
 {
 	static const char *j =
 		"{\"version\":1,\"config\":{\"retention.ms\":\"86400000\",\"cleanup.policy\":\"compact\"}}";
-	struct kp_zk_config c;
+	struct kp_zk_entity_config c;
 	char err[256], path[256], *enc;
 	static const char *v1 = "{\"version\":1,\"entity_type\":\"topics\",\"entity_name\":\"t\"}";
 

@@ -1,0 +1,336 @@
+/*
+ * api_metadata.c - Metadata (clients) and UpdateMetadata (controller).
+ *
+ * UpdateMetadata carries every live broker and the partitions whose state
+ * changed (a partition with leader -2 is being deleted); the broker merges
+ * it into a new immutable view of the metadata cache.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "kp_errors.h"
+#include "kp_log.h"
+#include "kp_msgs.h"
+#include "metadata_cache.h"
+#include "net.h"
+#include "req_dispatch.h"
+
+#define LEADER_DURING_DELETE (-2)
+
+/* ------------------------------------------------------------ Metadata */
+
+static int fill_partition(struct net_req *r, const struct md_view *v,
+			  const struct md_partition *p,
+			  struct kp_metadata_resp_metadata_response_partition *out)
+{
+	out->partition_index = p->partition;
+	out->leader_id = p->leader;
+	out->leader_epoch = p->leader_epoch;
+	out->replica_nodes = p->replicas;
+	out->replica_nodes_count = p->nreplicas;
+	out->isr_nodes = p->isr;
+	out->isr_nodes_count = p->nisr;
+	out->offline_replicas = p->offline;
+	out->offline_replicas_count = p->noffline;
+	/* as Kafka: a leader that is not a live broker is not available */
+	if (p->leader < 0 || md_view_broker(v, p->leader) == NULL) {
+		out->error_code = KP_ERR_LEADER_NOT_AVAILABLE;
+		out->leader_id = -1;
+	}
+	(void)r;
+	return 0;
+}
+
+static int fill_topic(struct net_req *r, const struct md_view *v,
+		      const struct md_topic *t,
+		      struct kp_metadata_resp_metadata_response_topic *out)
+{
+	out->name = kp_str_c(t->name);
+	out->is_internal = strcmp(t->name, "__consumer_offsets") == 0;
+	out->partitions = kp_arena_calloc(&r->arena, (size_t)t->nparts + 1,
+					  sizeof(*out->partitions));
+	if (out->partitions == NULL)
+		return -ENOMEM;
+	out->partitions_count = t->nparts;
+	for (int32_t i = 0; i < t->nparts; i++) {
+		kp_struct_init(&kp_metadata_resp_metadata_response_partition_desc,
+			       &out->partitions[i]);
+		fill_partition(r, v, &t->parts[i], &out->partitions[i]);
+	}
+	return 0;
+}
+
+void api_metadata(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_metadata_req *req = r->body;
+	struct kp_metadata_resp resp;
+	const struct kp_struct_desc *topic_desc = &kp_metadata_resp_metadata_response_topic_desc;
+	const struct kp_struct_desc *broker_desc = &kp_metadata_resp_metadata_response_broker_desc;
+	struct md_view *v = metadata_cache_get(&b->meta);
+	bool all = req->topics_count < 0 ||
+		   (r->h.api_version == 0 && req->topics_count == 0);
+	int32_t nb, nt;
+	bool self_listed;
+
+	kp_struct_init(r->api->resp, &resp);
+	/* brokers: the live ones; ourselves too before the first update */
+	self_listed = md_view_broker(v, b->id) != NULL;
+	nb = v->nbrokers + (self_listed ? 0 : 1);
+	resp.brokers = kp_arena_calloc(&r->arena, (size_t)nb, sizeof(*resp.brokers));
+	nt = all ? v->ntopics : req->topics_count;
+	resp.topics = kp_arena_calloc(&r->arena, (size_t)nt + 1, sizeof(*resp.topics));
+	if (resp.brokers == NULL || resp.topics == NULL) {
+		md_view_unref(v);
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < v->nbrokers; i++) {
+		kp_struct_init(broker_desc, &resp.brokers[i]);
+		resp.brokers[i].node_id = v->brokers[i].id;
+		resp.brokers[i].host = kp_str_c(v->brokers[i].host);
+		resp.brokers[i].port = v->brokers[i].port;
+		resp.brokers[i].rack = kp_str_c(v->brokers[i].rack);
+	}
+	if (!self_listed) {
+		struct kp_metadata_resp_metadata_response_broker *me =
+			&resp.brokers[v->nbrokers];
+
+		kp_struct_init(broker_desc, me);
+		me->node_id = b->id;
+		me->host = kp_str_c(b->advertised[0].host);
+		me->port = b->advertised[0].port;
+		me->rack = kp_str_c(b->rack);
+	}
+	resp.brokers_count = nb;
+	resp.cluster_id = kp_str_c(b->cluster_id);
+	/* Clients send admin requests to the "controller"; every broker
+	 * performs them, so name the lowest live broker id: the same answer
+	 * from every broker. */
+	resp.controller_id = b->id;
+	for (int32_t i = 0; i < nb; i++)
+		if (resp.brokers[i].node_id < resp.controller_id)
+			resp.controller_id = resp.brokers[i].node_id;
+	for (int32_t i = 0; i < nt; i++) {
+		struct kp_metadata_resp_metadata_response_topic *out = &resp.topics[i];
+		const struct md_topic *t;
+
+		kp_struct_init(topic_desc, out);
+		if (all) {
+			t = &v->topics[i];
+		} else {
+			kp_str name = req->topics[i].name;
+
+			t = name.ptr != NULL ? md_view_topic(v, name.ptr, (size_t)name.len)
+					     : NULL;
+			if (t == NULL) {
+				out->name = name;
+				out->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+				out->partitions_count = 0;
+				continue;
+			}
+		}
+		if (fill_topic(r, v, t, out) < 0) {
+			md_view_unref(v);
+			net_req_fail(r, "out of memory");
+			return;
+		}
+	}
+	resp.topics_count = nt;
+	net_reply(r, &resp);	/* encoded now: the view may go */
+	md_view_unref(v);
+}
+
+/* ------------------------------------------------------ UpdateMetadata */
+
+struct merge_entry {
+	const char *topic;
+	size_t topic_len;
+	int32_t partition;
+	int32_t seq;		/* later wins */
+	const struct md_partition *old;
+	const struct kp_update_metadata_update_metadata_partition_state *upd;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct merge_entry *x = a, *y = b;
+	size_t n = x->topic_len < y->topic_len ? x->topic_len : y->topic_len;
+	int c = memcmp(x->topic, y->topic, n);
+
+	if (c == 0 && x->topic_len != y->topic_len)
+		c = x->topic_len < y->topic_len ? -1 : 1;
+	if (c != 0)
+		return c;
+	if (x->partition != y->partition)
+		return x->partition < y->partition ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int32_t *dup_ints(const int32_t *p, int32_t n)
+{
+	int32_t *d = malloc(sizeof(*d) * (size_t)(n > 0 ? n : 1));
+
+	if (d != NULL && n > 0)
+		memcpy(d, p, sizeof(*d) * (size_t)n);
+	return d;
+}
+
+static int build_partition(struct md_partition *out, const struct merge_entry *e)
+{
+	if (e->upd != NULL) {
+		const struct kp_update_metadata_update_metadata_partition_state *u = e->upd;
+
+		out->partition = u->partition_index;
+		out->leader = u->leader;
+		out->leader_epoch = u->leader_epoch;
+		out->nreplicas = u->replicas_count > 0 ? u->replicas_count : 0;
+		out->replicas = dup_ints(u->replicas, out->nreplicas);
+		out->nisr = u->isr_count > 0 ? u->isr_count : 0;
+		out->isr = dup_ints(u->isr, out->nisr);
+		out->noffline = u->offline_replicas_count > 0 ? u->offline_replicas_count : 0;
+		out->offline = dup_ints(u->offline_replicas, out->noffline);
+	} else {
+		*out = *e->old;
+		out->replicas = dup_ints(e->old->replicas, e->old->nreplicas);
+		out->isr = dup_ints(e->old->isr, e->old->nisr);
+		out->offline = dup_ints(e->old->offline, e->old->noffline);
+	}
+	return out->replicas && out->isr && out->offline ? 0 : -ENOMEM;
+}
+
+/* The new view: live brokers from req, partitions merged. */
+static struct md_view *merge(const struct md_view *old,
+			     const struct kp_update_metadata_req *req,
+			     int16_t version)
+{
+	struct md_view *v = md_view_new();
+	struct merge_entry *es;
+	size_t n = 0, cap = 0;
+	int32_t seq = 0;
+
+	if (v == NULL)
+		return NULL;
+	for (int32_t i = 0; i < old->ntopics; i++)
+		cap += (size_t)old->topics[i].nparts;
+	for (int32_t i = 0; i < req->ungrouped_partition_states_count; i++)
+		cap++;
+	for (int32_t i = 0; i < req->topic_states_count; i++)
+		cap += (size_t)(req->topic_states[i].partition_states_count > 0
+				? req->topic_states[i].partition_states_count : 0);
+	es = calloc(cap + 1, sizeof(*es));
+	if (es == NULL)
+		goto fail;
+	for (int32_t i = 0; i < old->ntopics; i++)
+		for (int32_t j = 0; j < old->topics[i].nparts; j++)
+			es[n++] = (struct merge_entry){
+				old->topics[i].name, strlen(old->topics[i].name),
+				old->topics[i].parts[j].partition, seq++,
+				&old->topics[i].parts[j], NULL };
+	for (int32_t i = 0; i < req->ungrouped_partition_states_count; i++) {
+		const struct kp_update_metadata_update_metadata_partition_state *u =
+			&req->ungrouped_partition_states[i];
+
+		es[n++] = (struct merge_entry){ u->topic_name.ptr,
+			(size_t)u->topic_name.len, u->partition_index, seq++, NULL, u };
+	}
+	for (int32_t i = 0; i < req->topic_states_count; i++) {
+		const struct kp_update_metadata_req_update_metadata_topic_state *t =
+			&req->topic_states[i];
+
+		for (int32_t j = 0; j < t->partition_states_count; j++)
+			es[n++] = (struct merge_entry){ t->topic_name.ptr,
+				(size_t)t->topic_name.len,
+				t->partition_states[j].partition_index, seq++, NULL,
+				&t->partition_states[j] };
+	}
+	if (n > 1)
+		qsort(es, n, sizeof(*es), cmp_entry);
+	v->topics = calloc(n + 1, sizeof(*v->topics));
+	if (v->topics == NULL)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		struct md_topic *t;
+
+		/* the last entry of each (topic, partition) run wins */
+		if (i + 1 < n && cmp_entry(&(struct merge_entry){ es[i].topic,
+			es[i].topic_len, es[i].partition, 0, NULL, NULL },
+					   &(struct merge_entry){ es[i + 1].topic,
+			es[i + 1].topic_len, es[i + 1].partition, 0, NULL, NULL }) == 0)
+			continue;
+		if (es[i].upd != NULL && es[i].upd->leader == LEADER_DURING_DELETE)
+			continue;
+		t = v->ntopics > 0 ? &v->topics[v->ntopics - 1] : NULL;
+		if (t == NULL || strlen(t->name) != es[i].topic_len ||
+		    memcmp(t->name, es[i].topic, es[i].topic_len) != 0) {
+			t = &v->topics[v->ntopics++];
+			t->name = strndup(es[i].topic, es[i].topic_len);
+			t->parts = calloc(n - i, sizeof(*t->parts));
+			if (t->name == NULL || t->parts == NULL)
+				goto fail;
+		}
+		if (build_partition(&t->parts[t->nparts++], &es[i]) < 0)
+			goto fail;
+	}
+	v->brokers = calloc((size_t)req->live_brokers_count + 1, sizeof(*v->brokers));
+	if (v->brokers == NULL)
+		goto fail;
+	for (int32_t i = 0; i < req->live_brokers_count; i++) {
+		const struct kp_update_metadata_req_update_metadata_broker *lb =
+			&req->live_brokers[i];
+		struct md_broker *mb = &v->brokers[v->nbrokers++];
+
+		mb->id = lb->id;
+		if (version == 0) {
+			mb->host = strndup(lb->v0_host.ptr ? lb->v0_host.ptr : "",
+					   (size_t)(lb->v0_host.len > 0 ? lb->v0_host.len : 0));
+			mb->port = lb->v0_port;
+		} else if (lb->endpoints_count > 0) {
+			/* one listener per broker for now: the first */
+			kp_str h = lb->endpoints[0].host;
+
+			mb->host = strndup(h.ptr ? h.ptr : "", (size_t)(h.len > 0 ? h.len : 0));
+			mb->port = lb->endpoints[0].port;
+		} else {
+			mb->host = strdup("");
+		}
+		if (lb->rack.ptr != NULL && lb->rack.len >= 0)
+			mb->rack = strndup(lb->rack.ptr, (size_t)lb->rack.len);
+		if (mb->host == NULL)
+			goto fail;
+	}
+	v->controller_id = req->controller_id;
+	v->controller_epoch = req->controller_epoch;
+	free(es);
+	return v;
+fail:
+	free(es);
+	md_view_unref(v);
+	return NULL;
+}
+
+void api_update_metadata(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_update_metadata_req *req = r->body;
+	struct kp_update_metadata_resp resp;
+	struct md_view *old = metadata_cache_get(&b->meta);
+	struct md_view *v = NULL;
+
+	kp_struct_init(r->api->resp, &resp);
+	if (req->controller_epoch < old->controller_epoch) {
+		/* a deposed controller: fenced, as Kafka does */
+		KP_WARN("UpdateMetadata from controller %d with epoch %d < %d: "
+			"ignored", req->controller_id, req->controller_epoch,
+			old->controller_epoch);
+		resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
+	} else if ((v = merge(old, req, r->h.api_version)) == NULL) {
+		resp.error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
+	} else {
+		metadata_cache_set(&b->meta, v);
+	}
+	md_view_unref(old);
+	net_reply(r, &resp);
+}

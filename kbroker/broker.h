@@ -1,0 +1,50 @@
+/*
+ * broker.h - the state of one kbroker process.
+ *
+ * Threads: the main thread runs the main loop (accepting connections,
+ * ZooKeeper callbacks posted by kp_zk, signals, timers); network workers
+ * (net.c) run requests.  Fields below are set before the workers start and
+ * read-only afterwards unless a comment names their lock.
+ */
+#ifndef BROKER_H
+#define BROKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kp_config.h"
+#include "kp_zkdata.h"
+#include "metadata_cache.h"
+
+struct kp_loop;
+struct kp_zk;
+struct net_server;
+struct log_dir;
+
+struct broker {
+	struct kp_config cfg;
+	int32_t id;
+	char cluster_id[64];
+	char *rack;
+
+	struct kp_endpoint *listeners;	/* where we listen */
+	size_t nlisteners;
+	struct kp_endpoint *advertised;	/* what ZooKeeper and clients see */
+	size_t nadvertised;
+	int listen_backlog;
+	int32_t socket_request_max_bytes;
+	int64_t request_arena_cap;
+
+	struct kp_loop *loop;		/* main thread */
+	struct kp_zk *zk;
+	struct net_server *net;
+	struct log_dir **dirs;
+	int ndirs;
+
+	struct metadata_cache meta;	/* its own lock */
+	bool stopping;
+};
+
+#endif /* BROKER_H */

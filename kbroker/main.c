@@ -1,0 +1,369 @@
+/*
+ * main.c - kbroker: configuration, start-up order, signals, shutdown.
+ *
+ *   kbroker [--override key=value]... CONFIG_FILE
+ *
+ * Start-up: read and validate the configuration (an invalid value stops us
+ * with a message and exit status 1; an unknown key warns), lock and load
+ * the log dirs, connect to ZooKeeper, read or create the cluster id, check
+ * it against meta.properties, listen, then register /brokers/ids/<id>.
+ * SIGTERM / SIGINT: stop accepting, close connections, flush the logs,
+ * write checkpoints and the clean-shutdown marker, close the ZooKeeper
+ * session (which removes the registration), exit 0.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "broker_config.h"
+#include "kp_log.h"
+#include "kp_loop.h"
+#include "kp_zk.h"
+#include "log_dir.h"
+#include "net.h"
+#include "zk_broker.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: kbroker [--override key=value]... CONFIG_FILE\n"
+		"       kbroker --help-config | --version\n"
+		"\n"
+		"The Kafka-compatible broker.  CONFIG_FILE is a Java properties file\n"
+		"with Kafka's broker keys (see kbroker.properties(5)); --override sets\n"
+		"a key on top of it.\n");
+}
+
+static void warn_unknown(const char *key, void *arg)
+{
+	(void)arg;
+	KP_WARN("unknown configuration key %s (ignored)", key);
+}
+
+static int load_config(struct broker *b, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "override", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "help-config", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_props props, over;
+	char err[512];
+	int c, rc;
+
+	kp_props_init(&props);
+	kp_props_init(&over);
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		char *eq;
+
+		switch (c) {
+		case 'o':
+			eq = strchr(optarg, '=');
+			if (eq == NULL || eq == optarg) {
+				fprintf(stderr, "kbroker: --override wants key=value, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			*eq = 0;
+			kp_props_set(&over, optarg, eq + 1, 0);
+			*eq = '=';
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'H':
+			kp_config_print_help(stdout, broker_config_defs, broker_config_ndefs);
+			exit(0);
+		case 'V':
+			printf("kbroker (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (kp_props_load(&props, argv[optind], err, sizeof(err)) < 0) {
+		fprintf(stderr, "kbroker: %s\n", err);
+		return 1;
+	}
+	for (size_t i = 0; i < over.count; i++)
+		kp_props_set(&props, over.items[i].key, over.items[i].value, 0);
+	kp_props_free(&over);
+	rc = kp_config_build(&b->cfg, broker_config_defs, broker_config_ndefs, &props,
+			     warn_unknown, NULL, err, sizeof(err));
+	kp_props_free(&props);
+	if (rc < 0) {
+		fprintf(stderr, "kbroker: invalid configuration: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* Listeners, advertised listeners and the numbers net.c needs. */
+static int derive(struct broker *b, char *err, size_t errlen)
+{
+	const char *l = kp_config_str(&b->cfg, "listeners");
+	const char *a = kp_config_str(&b->cfg, "advertised.listeners");
+	const char *rack = kp_config_str(&b->cfg, "broker.rack");
+	char host[256];
+
+	if (kp_endpoints_parse(l, &b->listeners, &b->nlisteners, err, errlen) < 0)
+		return -1;
+	if (b->nlisteners == 0) {
+		snprintf(err, errlen, "listeners is empty");
+		return -1;
+	}
+	if (kp_endpoints_parse(a != NULL ? a : l, &b->advertised, &b->nadvertised,
+			       err, errlen) < 0)
+		return -1;
+	/* as Kafka: an empty advertised host means this machine's name */
+	for (size_t i = 0; i < b->nadvertised; i++)
+		if (b->advertised[i].host[0] == 0 &&
+		    gethostname(host, sizeof(host)) == 0)
+			snprintf(b->advertised[i].host, sizeof(b->advertised[i].host),
+				 "%s", host);
+	b->rack = rack != NULL ? strdup(rack) : NULL;
+	b->listen_backlog = kp_config_int(&b->cfg, "socket.listen.backlog.size");
+	b->socket_request_max_bytes = kp_config_int(&b->cfg, "socket.request.max.bytes");
+	/* decoded structures of one request stay within a few times its size */
+	b->request_arena_cap = 8 * (int64_t)b->socket_request_max_bytes + (1 << 20);
+	return 0;
+}
+
+/* ------------------------------------------------------------- zk */
+
+static void post_to_main(void *ctx, void (*fn)(void *), void *arg)
+{
+	kp_loop_post(ctx, fn, arg);
+}
+
+static void on_session(enum kp_zk_session st, void *arg)
+{
+	struct broker *b = arg;
+	char err[256];
+
+	if (st != KP_ZK_EXPIRED || b->stopping)
+		return;
+	KP_WARN("ZooKeeper session expired; reconnecting and registering again");
+	if (kp_zk_reconnect(b->zk, err, sizeof(err)) != 0 ||
+	    zk_broker_register(b, err, sizeof(err)) < 0)
+		KP_ERROR("after session expiry: %s", err);
+}
+
+static int connect_zk(struct broker *b, char *err, size_t errlen)
+{
+	struct kp_zk_config zc = { 0 };
+	int timeout = kp_config_is_set(&b->cfg, "zookeeper.connection.timeout.ms")
+		? kp_config_int(&b->cfg, "zookeeper.connection.timeout.ms")
+		: kp_config_int(&b->cfg, "zookeeper.session.timeout.ms");
+
+	zc.connect = kp_config_str(&b->cfg, "zookeeper.connect");
+	if (zc.connect == NULL) {
+		snprintf(err, errlen, "zookeeper.connect is not set");
+		return -1;
+	}
+	zc.session_timeout_ms = kp_config_int(&b->cfg, "zookeeper.session.timeout.ms");
+	zc.connect_timeout_ms = timeout;
+	zc.post = post_to_main;
+	zc.post_ctx = b->loop;
+	zc.on_session = on_session;
+	zc.session_arg = b;
+	return kp_zk_open(&b->zk, &zc, err, errlen) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------- log dirs */
+
+static int open_dirs(struct broker *b, char *err, size_t errlen)
+{
+	const char *list = kp_config_str(&b->cfg, "log.dirs");
+	char *copy, *save = NULL, *d;
+	int threads = kp_config_int(&b->cfg, "num.recovery.threads.per.data.dir");
+
+	if (list == NULL)
+		list = kp_config_str(&b->cfg, "log.dir");
+	copy = strdup(list);
+	for (d = strtok_r(copy, ",", &save); d != NULL; d = strtok_r(NULL, ",", &save)) {
+		struct log_dir *ld;
+		struct log_dir **nd;
+
+		while (*d == ' ')
+			d++;
+		if (log_dir_open(d, &ld) < 0) {
+			snprintf(err, errlen, "cannot use log dir %s", d);
+			free(copy);
+			return -1;
+		}
+		nd = realloc(b->dirs, sizeof(*nd) * (size_t)(b->ndirs + 1));
+		if (nd == NULL) {
+			log_dir_close(ld, false);
+			free(copy);
+			return -1;
+		}
+		b->dirs = nd;
+		b->dirs[b->ndirs++] = ld;
+		if (log_dir_load(ld, NULL, NULL, threads) < 0) {
+			snprintf(err, errlen, "cannot load the logs in %s", d);
+			free(copy);
+			return -1;
+		}
+	}
+	free(copy);
+	return 0;
+}
+
+/* broker.id and cluster.id against every dir's meta.properties. */
+static int check_meta(struct broker *b, char *err, size_t errlen)
+{
+	int32_t stored = -1;
+
+	for (int i = 0; i < b->ndirs; i++) {
+		int32_t id;
+		char cluster[64];
+
+		if (log_dir_read_meta(b->dirs[i], &id, cluster, sizeof(cluster)) != 0)
+			continue;
+		if (cluster[0] && strcmp(cluster, b->cluster_id) != 0) {
+			snprintf(err, errlen, "log dir %s belongs to cluster %s, but "
+				 "ZooKeeper's cluster id is %s", b->dirs[i]->path,
+				 cluster, b->cluster_id);
+			return -1;
+		}
+		if (stored >= 0 && id != stored) {
+			snprintf(err, errlen, "log dirs disagree on broker.id (%d, %d)",
+				 stored, id);
+			return -1;
+		}
+		stored = id;
+	}
+	if (b->id >= 0 && stored >= 0 && b->id != stored) {
+		snprintf(err, errlen, "broker.id %d does not match %d stored in "
+			 "meta.properties", b->id, stored);
+		return -1;
+	}
+	if (b->id < 0 && stored >= 0)
+		b->id = stored;
+	if (b->id < 0 && zk_broker_generate_id(b, &b->id, err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < b->ndirs; i++)
+		if (log_dir_write_meta(b->dirs[i], b->id, b->cluster_id) < 0) {
+			snprintf(err, errlen, "cannot write meta.properties in %s",
+				 b->dirs[i]->path);
+			return -1;
+		}
+	return 0;
+}
+
+/* ----------------------------------------------------------- signals */
+
+static void on_signal(struct kp_loop *loop, int fd, int events, void *arg)
+{
+	struct broker *b = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	KP_INFO("signal %d: shutting down", (int)si.ssi_signo);
+	b->stopping = true;
+	kp_loop_stop(loop);
+}
+
+int main(int argc, char **argv)
+{
+	struct broker b;
+	char err[512];
+	sigset_t mask;
+	int sfd, rc;
+
+	memset(&b, 0, sizeof(b));
+	b.id = -1;
+	kp_log_set_ident("kbroker");
+	rc = load_config(&b, argc, argv);
+	if (rc != 0)
+		return rc;
+	if (kp_config_raw(&b.cfg, "log.level") != NULL &&
+	    kp_log_level_parse(kp_config_raw(&b.cfg, "log.level")) >= 0)
+		kp_log_set_level((enum kp_log_level)kp_log_level_parse(
+			kp_config_raw(&b.cfg, "log.level")));
+	b.id = kp_config_int(&b.cfg, "broker.id");
+	if (derive(&b, err, sizeof(err)) < 0)
+		goto fatal;
+	metadata_cache_init(&b.meta);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);	/* threads inherit it */
+	b.loop = kp_loop_new();
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (b.loop == NULL || sfd < 0) {
+		snprintf(err, sizeof(err), "cannot set up the event loop");
+		goto fatal;
+	}
+	kp_loop_watch(b.loop, sfd, KP_EV_READ, on_signal, &b);
+	if (open_dirs(&b, err, sizeof(err)) < 0 ||
+	    connect_zk(&b, err, sizeof(err)) < 0 ||
+	    zk_broker_cluster_id(&b, err, sizeof(err)) < 0 ||
+	    check_meta(&b, err, sizeof(err)) < 0)
+		goto fatal;
+	{
+		char ident[32];
+
+		snprintf(ident, sizeof(ident), "kbroker[%d]", b.id);
+		kp_log_set_ident(ident);
+	}
+	b.net = net_start(&b, b.loop, kp_config_int(&b.cfg, "num.network.threads"),
+			  err, sizeof(err));
+	if (b.net == NULL)
+		goto fatal;
+	/* a listener on port 0 gets a port now: advertise that one */
+	for (size_t i = 0; i < b.nadvertised && i < b.nlisteners; i++)
+		if (b.advertised[i].port == 0)
+			b.advertised[i].port = net_listener_port(b.net, (int)i);
+	if (zk_broker_register(&b, err, sizeof(err)) < 0)
+		goto fatal;
+	KP_INFO("started: broker %d of cluster %s, listening on port %d", b.id,
+		b.cluster_id, net_listener_port(b.net, 0));
+	kp_loop_run(b.loop);
+
+	/* shutdown: connections first, then the logs, then ZooKeeper */
+	net_stop(b.net);
+	for (int i = 0; i < b.ndirs; i++)
+		log_dir_close(b.dirs[i], true);
+	kp_zk_close(b.zk);
+	kp_loop_free(b.loop);
+	close(sfd);
+	metadata_cache_destroy(&b.meta);
+	kp_config_free(&b.cfg);
+	free(b.dirs);
+	free(b.listeners);
+	free(b.advertised);
+	free(b.rack);
+	KP_INFO("stopped cleanly");
+	return 0;
+fatal:
+	KP_ERROR("%s", err);
+	if (b.net != NULL)
+		net_stop(b.net);
+	for (int i = 0; i < b.ndirs; i++)
+		log_dir_close(b.dirs[i], false);
+	if (b.zk != NULL)
+		kp_zk_close(b.zk);
+	return 1;
+}

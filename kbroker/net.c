@@ -1,0 +1,588 @@
+/*
+ * net.c - listeners, worker loops and connections; see net.h.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "kp_log.h"
+#include "log_segment.h"
+#include "net.h"
+#include "req_dispatch.h"
+
+#define READ_CHUNK 65536
+/* Stop reading a connection while this much output waits (backpressure). */
+#define OUT_HIGH_WATER (64u << 20)
+
+struct net_resp {
+	struct net_resp *next;
+	bool ready;
+	bool empty;			/* nothing to send (acks=0) */
+	struct kp_wbuf w;
+	struct log_segment **segs;
+	int nsegs, capsegs;
+	size_t ext_i;			/* next external piece */
+	size_t mem_off;			/* bytes of w.data sent */
+	int64_t file_off;		/* bytes of the current piece sent */
+};
+
+struct net_conn {
+	struct net_conn *prev, *next;	/* the worker's connections */
+	int fd;
+	struct net_worker *w;
+	uint8_t *rbuf;
+	size_t rlen, rcap;
+	struct net_resp *head, *tail;
+	int refs;			/* 1 for the socket + parked requests */
+	size_t out_bytes;
+	bool closed;
+	bool want_write;
+	char peer[64];
+};
+
+struct net_listener {
+	int fd;
+	int port;
+	struct net_server *s;
+};
+
+struct net_server {
+	struct broker *b;
+	struct kp_loop *main_loop;
+	struct net_listener *ls;
+	int nls;
+	struct net_worker *workers;
+	int nworkers;
+	int next_worker;
+};
+
+/* ------------------------------------------------------------ slots */
+
+static void resp_free(struct net_resp *s)
+{
+	for (int i = 0; i < s->nsegs; i++)
+		log_segment_unref(s->segs[i]);
+	free(s->segs);
+	kp_wbuf_free(&s->w);
+	free(s);
+}
+
+static void conn_unref(struct net_conn *c)
+{
+	struct net_resp *s, *next;
+
+	if (--c->refs > 0)
+		return;
+	for (s = c->head; s != NULL; s = next) {
+		next = s->next;
+		resp_free(s);
+	}
+	free(c->rbuf);
+	free(c);
+}
+
+static void conn_close(struct net_conn *c, const char *why)
+{
+	if (c->closed)
+		return;
+	if (why != NULL)
+		KP_INFO("closing connection from %s: %s", c->peer, why);
+	c->closed = true;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	kp_loop_unwatch(c->w->loop, c->fd);
+	close(c->fd);
+	c->fd = -1;
+	c->w->nconns--;
+	conn_unref(c);
+}
+
+/* ----------------------------------------------------------- writing */
+
+/* Send from the head of the FIFO.  0, or -1 after closing. */
+static int conn_flush(struct net_conn *c)
+{
+	while (c->head != NULL && c->head->ready) {
+		struct net_resp *s = c->head;
+
+		while (!s->empty) {
+			size_t mem_end = s->ext_i < s->w.next ? s->w.ext[s->ext_i].at
+							      : s->w.len;
+			ssize_t n;
+
+			if (s->mem_off < mem_end) {
+				n = send(c->fd, s->w.data + s->mem_off, mem_end - s->mem_off,
+					 MSG_NOSIGNAL | (s->ext_i < s->w.next ? MSG_MORE : 0));
+				if (n < 0)
+					goto would_block;
+				s->mem_off += (size_t)n;
+				c->out_bytes -= (size_t)n;
+				continue;
+			}
+			if (s->ext_i < s->w.next) {
+				const struct kp_wext *e = &s->w.ext[s->ext_i];
+				const struct net_file_range *fr = e->ref;
+				off_t pos = fr->pos + s->file_off;
+
+				n = sendfile(c->fd, fr->fd, &pos,
+					     (size_t)((int64_t)e->len - s->file_off));
+				if (n < 0)
+					goto would_block;
+				if (n == 0) {
+					/* the file is shorter than promised (it
+					 * was truncated): the frame is broken */
+					conn_close(c, "segment shrank under a fetch");
+					return -1;
+				}
+				s->file_off += n;
+				c->out_bytes -= (size_t)n;
+				if (s->file_off == (int64_t)e->len) {
+					s->ext_i++;
+					s->file_off = 0;
+				}
+				continue;
+			}
+			break;	/* all sent */
+		}
+		c->head = s->next;
+		if (c->head == NULL)
+			c->tail = NULL;
+		resp_free(s);
+	}
+	if (c->want_write) {
+		c->want_write = false;
+		kp_loop_set_events(c->w->loop, c->fd, KP_EV_READ);
+	}
+	return 0;
+would_block:
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		if (!c->want_write) {
+			c->want_write = true;
+			kp_loop_set_events(c->w->loop, c->fd,
+					   c->out_bytes > OUT_HIGH_WATER ? KP_EV_WRITE
+					   : KP_EV_READ | KP_EV_WRITE);
+		}
+		return 0;
+	}
+	conn_close(c, strerror(errno));
+	return -1;
+}
+
+/* ---------------------------------------------------------- requests */
+
+static void req_free(struct net_req *r)
+{
+	struct net_conn *c = r->conn;
+
+	kp_arena_free(&r->arena);
+	free(r);
+	conn_unref(c);
+}
+
+bool net_req_orphaned(const struct net_req *r)
+{
+	return r->conn->closed;
+}
+
+int net_req_hold(struct net_req *r, struct log_segment *seg)
+{
+	struct net_resp *s = r->slot;
+
+	if (s->nsegs == s->capsegs) {
+		int ncap = s->capsegs ? s->capsegs * 2 : 8;
+		struct log_segment **ns = realloc(s->segs, (size_t)ncap * sizeof(*ns));
+
+		if (ns == NULL)
+			return -ENOMEM;
+		s->segs = ns;
+		s->capsegs = ncap;
+	}
+	s->segs[s->nsegs++] = seg;
+	return 0;
+}
+
+static void slot_done(struct net_req *r)
+{
+	struct net_conn *c = r->conn;
+
+	r->slot->ready = true;
+	req_free(r);
+	if (!c->closed)
+		conn_flush(c);
+}
+
+void net_reply(struct net_req *r, const void *resp)
+{
+	struct net_resp *s = r->slot;
+
+	if (r->conn->closed) {
+		req_free(r);
+		return;
+	}
+	if (kp_response_frame(&s->w, r->h.api_key, r->h.api_version,
+			      r->h.correlation_id, resp) < 0 || s->w.err) {
+		KP_ERROR("%s: cannot encode %s v%d response", r->peer, r->api->name,
+			 r->h.api_version);
+		net_req_fail(r, "response encoding failed");
+		return;
+	}
+	r->conn->out_bytes += kp_wbuf_total(&s->w);
+	slot_done(r);
+}
+
+void net_req_done(struct net_req *r)
+{
+	r->slot->empty = true;
+	slot_done(r);
+}
+
+void net_req_fail(struct net_req *r, const char *why)
+{
+	struct net_conn *c = r->conn;
+
+	r->slot->empty = true;
+	r->slot->ready = true;
+	c->refs++;
+	req_free(r);
+	conn_close(c, why);
+	conn_unref(c);
+}
+
+/* Decode the header and hand the request to the dispatcher. */
+static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
+{
+	struct net_req *r = calloc(1, sizeof(*r));
+	struct net_resp *s = calloc(1, sizeof(*s));
+	struct kp_reader rd;
+
+	if (r == NULL || s == NULL) {
+		free(r);
+		free(s);
+		conn_close(c, "out of memory");
+		return;
+	}
+	kp_wbuf_init(&s->w);
+	if (c->tail != NULL)
+		c->tail->next = s;
+	else
+		c->head = s;
+	c->tail = s;
+	r->conn = c;
+	r->worker = c->w;
+	r->slot = s;
+	snprintf(r->peer, sizeof(r->peer), "%s", c->peer);
+	c->refs++;
+	kp_arena_init(&r->arena, (size_t)c->w->broker->request_arena_cap);
+	kp_reader_init(&rd, frame, len);
+	if (kp_req_header_decode(&rd, &r->arena, &r->h) < 0) {
+		net_req_fail(r, "malformed request header");
+		return;
+	}
+	req_dispatch(r, &rd);
+}
+
+/* ----------------------------------------------------------- reading */
+
+static void conn_read(struct net_conn *c)
+{
+	struct broker *b = c->w->broker;
+	size_t off = 0;
+
+	for (int round = 0; round < 8 && !c->closed; round++) {
+		ssize_t n;
+
+		if (c->rcap - c->rlen < READ_CHUNK) {
+			size_t ncap = c->rcap ? c->rcap * 2 : 2 * READ_CHUNK;
+			uint8_t *nb;
+
+			while (ncap - c->rlen < READ_CHUNK)
+				ncap *= 2;
+			nb = realloc(c->rbuf, ncap);
+			if (nb == NULL) {
+				conn_close(c, "out of memory");
+				return;
+			}
+			c->rbuf = nb;
+			c->rcap = ncap;
+		}
+		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			conn_close(c, n == 0 ? NULL : strerror(errno));
+			return;
+		}
+		c->rlen += (size_t)n;
+		off = 0;
+		for (;;) {
+			size_t flen;
+			int st = kp_frame_check(c->rbuf + off, c->rlen - off,
+						b->socket_request_max_bytes, &flen);
+
+			if (st == KP_FRAME_PARTIAL)
+				break;
+			if (st == KP_FRAME_INVALID) {
+				KP_WARN("%s: frame size %d is negative or above "
+					"socket.request.max.bytes (%d)", c->peer,
+					(int32_t)kp_be32(c->rbuf + off),
+					b->socket_request_max_bytes);
+				conn_close(c, "invalid frame size");
+				return;
+			}
+			c->refs++;	/* handlers may close c */
+			handle_frame(c, c->rbuf + off + 4, flen - 4);
+			off += flen;
+			if (c->closed) {
+				conn_unref(c);
+				return;
+			}
+			conn_unref(c);
+		}
+		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+		c->rlen -= off;
+		if ((size_t)n < c->rcap - c->rlen || c->out_bytes > OUT_HIGH_WATER)
+			break;
+	}
+	/* keep big idle buffers from piling up across many connections */
+	if (c->rlen == 0 && c->rcap > 4 * READ_CHUNK) {
+		free(c->rbuf);
+		c->rbuf = NULL;
+		c->rcap = 0;
+	}
+}
+
+static void conn_io(struct kp_loop *loop, int fd, int events, void *arg)
+{
+	struct net_conn *c = arg;
+
+	(void)loop;
+	(void)fd;
+	c->refs++;
+	if ((events & KP_EV_WRITE) && !c->closed)
+		conn_flush(c);
+	if ((events & (KP_EV_READ | KP_EV_ERROR)) && !c->closed &&
+	    c->out_bytes <= OUT_HIGH_WATER)
+		conn_read(c);
+	conn_unref(c);
+}
+
+/* -------------------------------------------------- accept and adopt */
+
+struct adopt {
+	struct net_worker *w;
+	int fd;
+	char peer[64];
+};
+
+static void conn_adopt(void *arg)
+{
+	struct adopt *a = arg;
+	struct net_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		close(a->fd);
+		free(a);
+		return;
+	}
+	c->fd = a->fd;
+	c->w = a->w;
+	c->refs = 1;
+	snprintf(c->peer, sizeof(c->peer), "%s", a->peer);
+	free(a);
+	if (kp_loop_watch(c->w->loop, c->fd, KP_EV_READ, conn_io, c) < 0) {
+		close(c->fd);
+		free(c);
+		return;
+	}
+	c->w->nconns++;
+	c->next = c->w->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	c->w->conns = c;
+	KP_DEBUG("connection from %s on worker %d", c->peer, c->w->id);
+}
+
+static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
+{
+	struct net_listener *l = arg;
+	struct net_server *s = l->s;
+
+	(void)loop;
+	(void)events;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl,
+				  SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct adopt *a;
+		char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
+		int one = 1;
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				KP_WARN("accept: %s", strerror(errno));
+			return;
+		}
+		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+			    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+		a = malloc(sizeof(*a));
+		if (a == NULL) {
+			close(cfd);
+			continue;
+		}
+		a->w = &s->workers[s->next_worker++ % s->nworkers];
+		a->fd = cfd;
+		snprintf(a->peer, sizeof(a->peer), "%s:%s", host, port);
+		if (kp_loop_post(a->w->loop, conn_adopt, a) < 0) {
+			close(cfd);
+			free(a);
+		}
+	}
+}
+
+static int listen_on(const char *host, int port, int backlog, int *port_out,
+		     char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	char ps[16];
+	int fd = -1, one = 1, rc;
+
+	snprintf(ps, sizeof(ps), "%d", port);
+	rc = getaddrinfo(host[0] ? host : NULL, ps, &hints, &ai);
+	if (rc != 0) {
+		snprintf(err, errlen, "listener host %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", host[0] ? host : "*",
+			 port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		getsockname(fd, (struct sockaddr *)&ss, &sl);
+		*port_out = ntohs(ss.ss_family == AF_INET6
+				  ? ((struct sockaddr_in6 *)&ss)->sin6_port
+				  : ((struct sockaddr_in *)&ss)->sin_port);
+	}
+	return fd;
+}
+
+static void *worker_main(void *arg)
+{
+	struct net_worker *w = arg;
+	char ident[64];
+
+	snprintf(ident, sizeof(ident), "kbroker-net-%d", w->id);
+	pthread_setname_np(pthread_self(), ident);
+	kp_loop_run(w->loop);
+	return NULL;
+}
+
+struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
+			     int nworkers, char *err, size_t errlen)
+{
+	struct net_server *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->b = b;
+	s->main_loop = main_loop;
+	s->ls = calloc(b->nlisteners, sizeof(*s->ls));
+	s->workers = calloc((size_t)nworkers, sizeof(*s->workers));
+	if (s->ls == NULL || s->workers == NULL)
+		goto fail;
+	for (size_t i = 0; i < b->nlisteners; i++) {
+		struct net_listener *l = &s->ls[s->nls];
+
+		l->s = s;
+		l->fd = listen_on(b->listeners[i].host, b->listeners[i].port,
+				  b->listen_backlog, &l->port, err, errlen);
+		if (l->fd < 0)
+			goto fail;
+		s->nls++;
+		if (kp_loop_watch(main_loop, l->fd, KP_EV_READ, on_accept, l) < 0)
+			goto fail;
+	}
+	for (int i = 0; i < nworkers; i++) {
+		struct net_worker *w = &s->workers[i];
+
+		w->broker = b;
+		w->id = i;
+		w->loop = kp_loop_new();
+		if (w->loop == NULL ||
+		    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			snprintf(err, errlen, "cannot start network thread %d", i);
+			kp_loop_free(w->loop);
+			w->loop = NULL;
+			goto fail;
+		}
+		s->nworkers++;
+	}
+	return s;
+fail:
+	net_stop(s);
+	return NULL;
+}
+
+int net_listener_port(const struct net_server *s, int idx)
+{
+	return idx < s->nls ? s->ls[idx].port : -1;
+}
+
+static void close_all(void *arg)
+{
+	struct net_worker *w = arg;
+
+	while (w->conns != NULL)
+		conn_close(w->conns, NULL);
+	kp_loop_stop(w->loop);
+}
+
+void net_stop(struct net_server *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < s->nls; i++) {
+		kp_loop_unwatch(s->main_loop, s->ls[i].fd);
+		close(s->ls[i].fd);
+	}
+	for (int i = 0; i < s->nworkers; i++) {
+		kp_loop_post(s->workers[i].loop, close_all, &s->workers[i]);
+		pthread_join(s->workers[i].thread, NULL);
+		kp_loop_free(s->workers[i].loop);
+	}
+	free(s->ls);
+	free(s->workers);
+	free(s);
+}

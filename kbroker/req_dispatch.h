@@ -1,0 +1,39 @@
+/*
+ * req_dispatch.h - the table of APIs kbroker serves: which versions, and
+ * which handler.  The same table builds the ApiVersions answer, so what we
+ * advertise is exactly what we dispatch (and it is the same on every
+ * broker, as KafkaJS assumes).
+ */
+#ifndef REQ_DISPATCH_H
+#define REQ_DISPATCH_H
+
+#include <stdint.h>
+
+#include "kp_buf.h"
+
+struct net_req;
+
+typedef void (*req_handler_fn)(struct net_req *r);
+
+struct req_api {
+	int16_t key;
+	int16_t min, max;	/* advertised; within the schema's range */
+	req_handler_fn fn;
+};
+
+extern const struct req_api req_apis[];
+extern const int req_napis;
+
+/*
+ * Route a request whose header is decoded; body is the rest of the frame.
+ * Unknown APIs and unsupported versions close the connection, except
+ * ApiVersions, which answers UNSUPPORTED_VERSION in a v0 body (KIP-511).
+ */
+void req_dispatch(struct net_req *r, struct kp_reader *body);
+
+/* Handlers (api_*.c). */
+void api_versions(struct net_req *r);
+void api_metadata(struct net_req *r);
+void api_update_metadata(struct net_req *r);
+
+#endif /* REQ_DISPATCH_H */
