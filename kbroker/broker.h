@@ -10,6 +10,7 @@
 #define BROKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include "kp_config.h"
 #include "kp_zkdata.h"
 #include "metadata_cache.h"
+#include "partition.h"
 
 struct kp_loop;
 struct kp_zk;
@@ -44,6 +46,9 @@ struct broker {
 	int ndirs;
 
 	struct metadata_cache meta;	/* its own lock */
+	struct partition_table parts;	/* its own lock */
+	_Atomic int32_t controller_epoch; /* highest seen */
+	int32_t message_max_bytes;
 	bool stopping;
 };
 

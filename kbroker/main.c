@@ -305,6 +305,8 @@ int main(int argc, char **argv)
 	if (derive(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	metadata_cache_init(&b.meta);
+	partition_table_init(&b.parts);
+	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -350,6 +352,7 @@ int main(int argc, char **argv)
 	kp_loop_free(b.loop);
 	close(sfd);
 	metadata_cache_destroy(&b.meta);
+	partition_table_destroy(&b.parts);
 	kp_config_free(&b.cfg);
 	free(b.dirs);
 	free(b.listeners);

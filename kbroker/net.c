@@ -539,6 +539,7 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 
 		w->broker = b;
 		w->id = i;
+		kp_wbuf_init(&w->scratch);
 		w->loop = kp_loop_new();
 		if (w->loop == NULL ||
 		    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
@@ -581,6 +582,7 @@ void net_stop(struct net_server *s)
 		kp_loop_post(s->workers[i].loop, close_all, &s->workers[i]);
 		pthread_join(s->workers[i].thread, NULL);
 		kp_loop_free(s->workers[i].loop);
+		kp_wbuf_free(&s->workers[i].scratch);
 	}
 	free(s->ls);
 	free(s->workers);

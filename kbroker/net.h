@@ -56,6 +56,7 @@ struct net_worker {
 	int id;
 	int nconns;
 	struct net_conn *conns;
+	struct kp_wbuf scratch;		/* decompression for validation */
 };
 
 struct net_server;

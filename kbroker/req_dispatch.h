@@ -35,5 +35,7 @@ void req_dispatch(struct net_req *r, struct kp_reader *body);
 void api_versions(struct net_req *r);
 void api_metadata(struct net_req *r);
 void api_update_metadata(struct net_req *r);
+void api_leader_and_isr(struct net_req *r);
+void api_produce(struct net_req *r);
 
 #endif /* REQ_DISPATCH_H */

@@ -77,3 +77,10 @@ TEST_EXTENSIONS = .py
 PY_LOG_COMPILER = /usr/bin/python3
 TESTS += tests/integration/0001-broker-start-register-serve.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h
+
+## kbroker's request handlers, in process, over real sockets
+check_PROGRAMS += tests/unit/check_broker_api
+tests_unit_check_broker_api_SOURCES = tests/unit/check_broker_api.c tests/lib/check_run.h
+tests_unit_check_broker_api_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib -I$(top_srcdir)/kbroker
+tests_unit_check_broker_api_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_broker_api

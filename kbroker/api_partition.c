@@ -1,0 +1,283 @@
+/*
+ * api_partition.c - LeaderAndIsr (the controller assigns roles) and
+ * Produce (clients append to partitions we lead).
+ *
+ * Until replication lands, a leader's high watermark follows its log end
+ * offset, so acks=all behaves like acks=1 (documented in ARCHITECTURE.md).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "kp_errors.h"
+#include "kp_log.h"
+#include "kp_msgs.h"
+#include "kp_records.h"
+#include "log.h"
+#include "log_dir.h"
+#include "net.h"
+#include "partition.h"
+#include "req_dispatch.h"
+
+#define MAX_DECOMPRESSED (256u << 20)
+
+/* ------------------------------------------------------- LeaderAndIsr */
+
+static bool in_list(const int32_t *l, int32_t n, int32_t id)
+{
+	for (int32_t i = 0; i < n; i++)
+		if (l[i] == id)
+			return true;
+	return false;
+}
+
+static int32_t *dup_list(const int32_t *l, int32_t n)
+{
+	int32_t *d = malloc(sizeof(*d) * (size_t)(n > 0 ? n : 1));
+
+	if (d != NULL && n > 0)
+		memcpy(d, l, sizeof(*d) * (size_t)n);
+	return d;
+}
+
+/* The log dir holding the fewest logs, as Kafka places new replicas. */
+static struct log_dir *pick_dir(struct broker *b)
+{
+	struct log_dir *best = b->dirs[0];
+
+	for (int i = 1; i < b->ndirs; i++)
+		if (b->dirs[i]->nlogs < best->nlogs)
+			best = b->dirs[i];
+	return best;
+}
+
+static struct log *find_log(struct broker *b, const char *topic, int32_t p)
+{
+	for (int i = 0; i < b->ndirs; i++) {
+		struct log *log = log_dir_find(b->dirs[i], topic, p);
+
+		if (log != NULL)
+			return log;
+	}
+	return NULL;
+}
+
+static int16_t apply_state(struct broker *b, kp_str topic,
+			   const struct kp_leader_and_isr_leader_and_isr_partition_state *st)
+{
+	struct partition *p;
+	int16_t err = 0;
+
+	if (!in_list(st->replicas, st->replicas_count, b->id))
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	p = partition_get_or_add(&b->parts, topic.ptr, (size_t)topic.len,
+				 st->partition_index);
+	if (p == NULL)
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	pthread_mutex_lock(&p->lock);
+	if (p->log != NULL && st->leader_epoch <= p->leader_epoch) {
+		/* as Kafka: an epoch we already have is stale */
+		err = KP_ERR_STALE_CONTROLLER_EPOCH;
+		goto out;
+	}
+	if (p->log == NULL) {
+		struct log_config cfg;
+
+		/* log dirs are touched by the controller's requests only,
+		 * which arrive on one connection: one thread at a time */
+		p->log = find_log(b, p->topic, p->index);
+		log_config_defaults(&cfg);
+		if (p->log == NULL &&
+		    log_dir_add(pick_dir(b), p->topic, p->index, &cfg, &p->log) < 0) {
+			KP_ERROR("cannot create the log of %s-%d", p->topic, p->index);
+			err = KP_ERR_KAFKA_STORAGE_ERROR;
+			goto out;
+		}
+	}
+	free(p->replicas);
+	free(p->isr);
+	p->replicas = dup_list(st->replicas, st->replicas_count);
+	p->nreplicas = st->replicas_count;
+	p->isr = dup_list(st->isr, st->isr_count);
+	p->nisr = st->isr_count;
+	p->leader_id = st->leader;
+	p->leader_epoch = st->leader_epoch;
+	p->controller_epoch = st->controller_epoch;
+	p->zk_version = st->zk_version;
+	p->leader = st->leader == b->id;
+	if (p->leader) {
+		log_epoch_assign(&p->log->epochs, st->leader_epoch,
+				 log_end_offset(p->log));
+		atomic_store(&p->hw, log_end_offset(p->log));
+		KP_INFO("leading %s-%d at epoch %d", p->topic, p->index,
+			st->leader_epoch);
+	} else {
+		KP_INFO("following %s-%d (leader %d, epoch %d)", p->topic, p->index,
+			st->leader, st->leader_epoch);
+	}
+out:
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
+void api_leader_and_isr(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_leader_and_isr_req *req = r->body;
+	struct kp_leader_and_isr_resp resp;
+	struct kp_leader_and_isr_leader_and_isr_partition_error *errs;
+	int32_t n = 0, cap = req->ungrouped_partition_states_count > 0
+		? req->ungrouped_partition_states_count : 0;
+	int32_t seen = atomic_load(&b->controller_epoch);
+
+	kp_struct_init(r->api->resp, &resp);
+	if (req->controller_epoch < seen) {
+		KP_WARN("LeaderAndIsr from controller %d with stale epoch %d (< %d)",
+			req->controller_id, req->controller_epoch, seen);
+		resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
+		net_reply(r, &resp);
+		return;
+	}
+	atomic_store(&b->controller_epoch, req->controller_epoch);
+	for (int32_t i = 0; i < req->topic_states_count; i++)
+		cap += req->topic_states[i].partition_states_count;
+	errs = kp_arena_calloc(&r->arena, (size_t)cap + 1, sizeof(*errs));
+	if (errs == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < req->ungrouped_partition_states_count; i++) {
+		const struct kp_leader_and_isr_leader_and_isr_partition_state *st =
+			&req->ungrouped_partition_states[i];
+
+		errs[n].topic_name = st->topic_name;
+		errs[n].partition_index = st->partition_index;
+		errs[n++].error_code = apply_state(b, st->topic_name, st);
+	}
+	for (int32_t i = 0; i < req->topic_states_count; i++) {
+		const struct kp_leader_and_isr_req_leader_and_isr_topic_state *t =
+			&req->topic_states[i];
+
+		for (int32_t j = 0; j < t->partition_states_count; j++) {
+			errs[n].topic_name = t->topic_name;
+			errs[n].partition_index = t->partition_states[j].partition_index;
+			errs[n++].error_code = apply_state(b, t->topic_name,
+							   &t->partition_states[j]);
+		}
+	}
+	resp.partition_errors = errs;
+	resp.partition_errors_count = n;
+	net_reply(r, &resp);
+}
+
+/* ------------------------------------------------------------ Produce */
+
+static int16_t produce_one(struct net_req *r, struct partition *p,
+			   const struct kp_produce_req_partition_produce_data *pd,
+			   struct kp_produce_resp_partition_produce_response *out)
+{
+	struct broker *b = r->worker->broker;
+	uint8_t *data = (uint8_t *)pd->records.ptr;
+	size_t len = pd->records.len > 0 ? (size_t)pd->records.len : 0;
+	struct kp_batch_info info;
+	struct log_append_info ai;
+	size_t size;
+	int16_t err;
+
+	if (p == NULL || p->log == NULL)
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	if (!p->leader)
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	if (len == 0)
+		return KP_ERR_INVALID_RECORD;
+	/* as Kafka 2.8: from v3 exactly one batch, and it is magic 2 */
+	if (len < 17 || data[KP_BATCH_OFF_MAGIC] != 2 ||
+	    kp_batch_size(data, len, &size) != KP_BATCH_OK || size != len)
+		return r->h.api_version >= 3 ? KP_ERR_INVALID_RECORD
+					     : KP_ERR_CORRUPT_MESSAGE;
+	if (len > (size_t)b->message_max_bytes)
+		return KP_ERR_MESSAGE_TOO_LARGE;
+	err = kp_batch_validate(data, len, &r->worker->scratch, MAX_DECOMPRESSED, &info);
+	if (err != 0)
+		return err;
+	if ((info.h.attributes & KP_ATTR_CODEC_MASK) == KP_CODEC_ZSTD &&
+	    r->h.api_version < 7)
+		return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+	pthread_mutex_lock(&p->lock);
+	if (!p->leader) {
+		pthread_mutex_unlock(&p->lock);
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	}
+	err = (int16_t)log_append_leader(p->log, data, len, p->leader_epoch, -1, &ai);
+	if (err == 0)
+		atomic_store(&p->hw, log_end_offset(p->log));
+	pthread_mutex_unlock(&p->lock);
+	if (err == 0) {
+		out->base_offset = ai.first_offset;
+		out->log_append_time_ms = ai.log_append_time;
+		out->log_start_offset = log_start_offset(p->log);
+	}
+	return err;
+}
+
+void api_produce(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_produce_req *req = r->body;
+	struct kp_produce_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.responses = kp_arena_calloc(&r->arena, (size_t)req->topic_data_count + 1,
+					 sizeof(*resp.responses));
+	if (resp.responses == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < req->topic_data_count; i++) {
+		const struct kp_produce_req_topic_produce_data *td = &req->topic_data[i];
+		struct kp_produce_resp_topic_produce_response *tr = &resp.responses[i];
+
+		kp_struct_init(&kp_produce_resp_topic_produce_response_desc, tr);
+		tr->name = td->name;
+		tr->partition_responses = kp_arena_calloc(&r->arena,
+			(size_t)td->partition_data_count + 1, sizeof(*tr->partition_responses));
+		if (tr->partition_responses == NULL) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+		tr->partition_responses_count = td->partition_data_count;
+		for (int32_t j = 0; j < td->partition_data_count; j++) {
+			const struct kp_produce_req_partition_produce_data *pd =
+				&td->partition_data[j];
+			struct kp_produce_resp_partition_produce_response *out =
+				&tr->partition_responses[j];
+			struct partition *p = partition_find(&b->parts, td->name.ptr,
+							     (size_t)td->name.len, pd->index);
+
+			kp_struct_init(&kp_produce_resp_partition_produce_response_desc, out);
+			out->index = pd->index;
+			out->base_offset = -1;
+			out->log_append_time_ms = -1;
+			out->log_start_offset = -1;
+			if (req->acks != 0 && req->acks != 1 && req->acks != -1)
+				out->error_code = KP_ERR_INVALID_REQUIRED_ACKS;
+			else
+				out->error_code = produce_one(r, p, pd, out);
+		}
+	}
+	resp.responses_count = req->topic_data_count;
+	if (req->acks == 0) {
+		/* as Kafka: no answer at all; a failure closes the connection,
+		 * the only way such a producer can notice */
+		for (int32_t i = 0; i < resp.responses_count; i++)
+			for (int32_t j = 0; j < resp.responses[i].partition_responses_count; j++)
+				if (resp.responses[i].partition_responses[j].error_code) {
+					net_req_fail(r, "acks=0 produce failed");
+					return;
+				}
+		net_req_done(r);
+		return;
+	}
+	net_reply(r, &resp);
+}

@@ -1,0 +1,127 @@
+/*
+ * partition.c - the table of hosted partitions; see partition.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "partition.h"
+
+static uint32_t hash(const char *topic, size_t len, int32_t index)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (uint8_t)topic[i];
+		h *= 16777619u;
+	}
+	h ^= (uint32_t)index;
+	h *= 16777619u;
+	return h;
+}
+
+void partition_table_init(struct partition_table *t)
+{
+	pthread_rwlock_init(&t->lock, NULL);
+	t->nbuckets = 1024;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	t->count = 0;
+}
+
+void partition_table_destroy(struct partition_table *t)
+{
+	for (uint32_t i = 0; i < t->nbuckets; i++) {
+		struct partition *p = t->buckets[i], *next;
+
+		for (; p != NULL; p = next) {
+			next = p->next;
+			pthread_mutex_destroy(&p->lock);
+			free(p->topic);
+			free(p->replicas);
+			free(p->isr);
+			free(p);
+		}
+	}
+	free(t->buckets);
+	pthread_rwlock_destroy(&t->lock);
+}
+
+static struct partition *lookup(const struct partition_table *t,
+				const char *topic, size_t len, int32_t index)
+{
+	struct partition *p = t->buckets[hash(topic, len, index) % t->nbuckets];
+
+	for (; p != NULL; p = p->next)
+		if (p->index == index && strlen(p->topic) == len &&
+		    memcmp(p->topic, topic, len) == 0)
+			return p;
+	return NULL;
+}
+
+struct partition *partition_find(struct partition_table *t, const char *topic,
+				 size_t len, int32_t index)
+{
+	struct partition *p;
+
+	pthread_rwlock_rdlock(&t->lock);
+	p = lookup(t, topic, len, index);
+	pthread_rwlock_unlock(&t->lock);
+	return p;
+}
+
+static void grow(struct partition_table *t)
+{
+	uint32_t n = t->nbuckets * 2;
+	struct partition **nb = calloc(n, sizeof(*nb));
+
+	if (nb == NULL)
+		return;		/* longer chains, still correct */
+	for (uint32_t i = 0; i < t->nbuckets; i++) {
+		struct partition *p = t->buckets[i], *next;
+
+		for (; p != NULL; p = next) {
+			uint32_t h = hash(p->topic, strlen(p->topic), p->index) % n;
+
+			next = p->next;
+			p->next = nb[h];
+			nb[h] = p;
+		}
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->nbuckets = n;
+}
+
+struct partition *partition_get_or_add(struct partition_table *t,
+				       const char *topic, size_t len,
+				       int32_t index)
+{
+	struct partition *p;
+	uint32_t h;
+
+	pthread_rwlock_wrlock(&t->lock);
+	p = lookup(t, topic, len, index);
+	if (p != NULL)
+		goto out;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->topic = strndup(topic, len)) == NULL) {
+		free(p);
+		p = NULL;
+		goto out;
+	}
+	p->index = index;
+	p->leader_id = -1;
+	p->leader_epoch = -1;
+	p->controller_epoch = -1;
+	atomic_init(&p->hw, 0);
+	pthread_mutex_init(&p->lock, NULL);
+	if (t->count >= t->nbuckets)
+		grow(t);
+	h = hash(p->topic, len, index) % t->nbuckets;
+	p->next = t->buckets[h];
+	t->buckets[h] = p;
+	t->count++;
+out:
+	pthread_rwlock_unlock(&t->lock);
+	return p;
+}

@@ -1,0 +1,57 @@
+/*
+ * partition.h - the partitions this broker hosts: their log, the role
+ * the controller gave us (leader or follower), epochs, replicas and ISR,
+ * and the high watermark.
+ *
+ * Locking: the table's rwlock guards the set of partitions (LeaderAndIsr
+ * adds, StopReplica removes); each partition's lock serializes appends and
+ * role changes, which makes its log's "one appender" contract hold with
+ * produce requests arriving on any network worker.  Reads (Fetch,
+ * ListOffsets) take neither lock: the log publishes whole batches.
+ */
+#ifndef PARTITION_H
+#define PARTITION_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct log;
+
+struct partition {
+	struct partition *next;		/* hash chain */
+	char *topic;
+	int32_t index;
+	pthread_mutex_t lock;		/* appends and role changes */
+	struct log *log;
+	bool leader;			/* we lead it */
+	int32_t leader_id;
+	int32_t leader_epoch;
+	int32_t controller_epoch;
+	int32_t zk_version;
+	int32_t *replicas, nreplicas;
+	int32_t *isr, nisr;
+	_Atomic int64_t hw;		/* high watermark */
+};
+
+struct partition_table {
+	pthread_rwlock_t lock;
+	struct partition **buckets;
+	uint32_t nbuckets;
+	uint32_t count;
+};
+
+void partition_table_init(struct partition_table *t);
+void partition_table_destroy(struct partition_table *t);
+/* Look up (read lock inside); NULL when not hosted.  The pointer stays
+ * valid until the partition is removed, which only the controller's
+ * StopReplica does. */
+struct partition *partition_find(struct partition_table *t, const char *topic,
+				 size_t len, int32_t index);
+/* Find or add (write lock inside). */
+struct partition *partition_get_or_add(struct partition_table *t,
+				       const char *topic, size_t len,
+				       int32_t index);
+
+#endif /* PARTITION_H */

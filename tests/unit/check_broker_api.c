@@ -1,0 +1,362 @@
+/*
+ * check_broker_api.c - kbroker's request handlers over real sockets: an
+ * in-process broker (network workers, partitions, log dir; no ZooKeeper)
+ * driven with libkproto's client the way the controller and producers
+ * drive it.  The full daemon with real clients is tested in
+ * tests/integration.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "check_run.h"
+#include "kp_client.h"
+#include "kp_errors.h"
+#include "kp_log.h"
+#include "kp_loop.h"
+#include "kp_msgs.h"
+#include "kp_records.h"
+#include "log.h"
+#include "log_dir.h"
+#include "net.h"
+
+static struct broker b;
+static struct kp_endpoint listener;
+static char dir[64];
+static pthread_t main_thread;
+static struct log_dir *ld;
+static struct kp_conn *conn;
+static struct kp_arena arena;
+
+static void *main_loop(void *arg)
+{
+	kp_loop_run(arg);
+	return NULL;
+}
+
+static void setup(void)
+{
+	char err[256];
+	int e = 0;
+
+	kp_log_set_level(KP_LOG_ERROR);
+	memset(&b, 0, sizeof(b));
+	snprintf(dir, sizeof(dir), "/tmp/check_broker.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(log_dir_open(dir, &ld), 0);
+	b.id = 1;
+	snprintf(b.cluster_id, sizeof(b.cluster_id), "test-cluster");
+	snprintf(listener.listener, sizeof(listener.listener), "PLAINTEXT");
+	snprintf(listener.host, sizeof(listener.host), "127.0.0.1");
+	listener.port = 0;
+	b.listeners = b.advertised = &listener;
+	b.nlisteners = b.nadvertised = 1;
+	b.listen_backlog = 16;
+	b.socket_request_max_bytes = 10 << 20;
+	b.request_arena_cap = 100 << 20;
+	b.message_max_bytes = 1048588;
+	b.dirs = &ld;
+	b.ndirs = 1;
+	metadata_cache_init(&b.meta);
+	partition_table_init(&b.parts);
+	b.loop = kp_loop_new();
+	b.net = net_start(&b, b.loop, 2, err, sizeof(err));
+	ck_assert_ptr_nonnull(b.net);
+	listener.port = net_listener_port(b.net, 0);
+	pthread_create(&main_thread, NULL, main_loop, b.loop);
+	conn = kp_conn_open("127.0.0.1", listener.port,
+			    &(struct kp_client_opts){ .request_timeout_ms = 20000 }, &e);
+	ck_assert_ptr_nonnull(conn);
+	kp_arena_init(&arena, 0);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	kp_arena_free(&arena);
+	kp_conn_free(conn);
+	kp_loop_stop(b.loop);
+	pthread_join(main_thread, NULL);
+	net_stop(b.net);
+	log_dir_close(ld, true);
+	kp_loop_free(b.loop);
+	partition_table_destroy(&b.parts);
+	metadata_cache_destroy(&b.meta);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static int32_t replicas_1[] = { 1 }, replicas_12[] = { 1, 2 }, replicas_2[] = { 2 };
+
+/* LeaderAndIsr v4 for topic t: p0 led by us, p1 by broker 2, p2 not ours. */
+static void leader_and_isr(int32_t cepoch, int32_t lepoch, int16_t *errs)
+{
+	struct kp_leader_and_isr_req req;
+	struct kp_leader_and_isr_req_leader_and_isr_topic_state ts;
+	struct kp_leader_and_isr_leader_and_isr_partition_state ps[3];
+	struct kp_leader_and_isr_resp resp;
+
+	kp_struct_init(&kp_leader_and_isr_req_desc, &req);
+	kp_struct_init(&kp_leader_and_isr_req_leader_and_isr_topic_state_desc, &ts);
+	for (int i = 0; i < 3; i++) {
+		kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_state_desc, &ps[i]);
+		ps[i].partition_index = i;
+		ps[i].controller_epoch = cepoch;
+		ps[i].leader_epoch = lepoch;
+	}
+	ps[0].leader = 1;
+	ps[0].replicas = ps[0].isr = replicas_1;
+	ps[0].replicas_count = ps[0].isr_count = 1;
+	ps[1].leader = 2;
+	ps[1].replicas = ps[1].isr = replicas_12;
+	ps[1].replicas_count = ps[1].isr_count = 2;
+	ps[2].leader = 2;
+	ps[2].replicas = ps[2].isr = replicas_2;
+	ps[2].replicas_count = ps[2].isr_count = 1;
+	ts.topic_name = kp_str_c("t");
+	ts.partition_states = ps;
+	ts.partition_states_count = 3;
+	req.controller_id = 100;
+	req.controller_epoch = cepoch;
+	req.topic_states = &ts;
+	req.topic_states_count = 1;
+	req.live_leaders_count = 0;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_LEADER_AND_ISR, 4, &req, &resp, &arena), 0);
+	if (resp.error_code) {
+		errs[0] = errs[1] = errs[2] = resp.error_code;
+		return;
+	}
+	ck_assert_int_eq(resp.partition_errors_count, 3);
+	for (int i = 0; i < 3; i++)
+		errs[i] = resp.partition_errors[i].error_code;
+}
+
+/* Produce raw record bytes to t-p; returns the partition error. */
+static int16_t produce(int16_t version, int16_t acks, int32_t p,
+		       const uint8_t *records, int32_t len, int64_t *base)
+{
+	struct kp_produce_req req;
+	struct kp_produce_req_topic_produce_data td;
+	struct kp_produce_req_partition_produce_data pd;
+	struct kp_produce_resp resp;
+	int rc;
+
+	kp_struct_init(&kp_produce_req_desc, &req);
+	kp_struct_init(&kp_produce_req_topic_produce_data_desc, &td);
+	kp_struct_init(&kp_produce_req_partition_produce_data_desc, &pd);
+	pd.index = p;
+	pd.records = (kp_records){ .ptr = records, .len = len };
+	td.name = kp_str_c("t");
+	td.partition_data = &pd;
+	td.partition_data_count = 1;
+	req.acks = acks;
+	req.timeout_ms = 10000;
+	req.topic_data = &td;
+	req.topic_data_count = 1;
+	rc = kp_conn_call(conn, KP_API_PRODUCE, version, &req, &resp, &arena);
+	ck_assert_int_eq(rc, 0);
+	if (acks == 0)
+		return 0;
+	ck_assert_int_eq(resp.responses_count, 1);
+	ck_assert_int_eq(resp.responses[0].partition_responses_count, 1);
+	if (base != NULL)
+		*base = resp.responses[0].partition_responses[0].base_offset;
+	return resp.responses[0].partition_responses[0].error_code;
+}
+
+static void batch(struct kp_wbuf *w, int n, enum kp_codec codec)
+{
+	struct kp_batch_params p;
+	struct kp_record_in recs[16];
+
+	kp_batch_params_init(&p);
+	p.codec = codec;
+	for (int i = 0; i < n; i++)
+		recs[i] = (struct kp_record_in){
+			.key = { .ptr = (const uint8_t *)"k", .len = 1 },
+			.value = { .ptr = (const uint8_t *)"value", .len = 5 },
+			.timestamp = 1000 + i,
+		};
+	kp_wbuf_init(w);
+	ck_assert_int_eq(kp_batch_build(w, &p, recs, n), 0);
+}
+
+START_TEST(leader_and_isr_assigns_roles_and_fences_stale_epochs)
+{
+	int16_t e[3];
+	struct partition *p;
+
+	leader_and_isr(5, 3, e);
+	ck_assert_int_eq(e[0], 0);
+	ck_assert_int_eq(e[1], 0);
+	ck_assert_int_eq(e[2], KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	p = partition_find(&b.parts, "t", 1, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert(p->leader);
+	ck_assert_int_eq(p->leader_epoch, 3);
+	ck_assert_int_eq(access("/dev/null", F_OK), 0);
+	ck_assert_ptr_nonnull(log_dir_find(ld, "t", 0));
+	ck_assert(!partition_find(&b.parts, "t", 1, 1)->leader);
+	/* an older controller is fenced */
+	leader_and_isr(4, 9, e);
+	ck_assert_int_eq(e[0], KP_ERR_STALE_CONTROLLER_EPOCH);
+	/* the same leader epoch again is stale per partition */
+	leader_and_isr(5, 3, e);
+	ck_assert_int_eq(e[0], KP_ERR_STALE_CONTROLLER_EPOCH);
+	leader_and_isr(6, 4, e);
+	ck_assert_int_eq(e[0], 0);
+	ck_assert_int_eq(p->leader_epoch, 4);
+}
+END_TEST
+
+START_TEST(produce_appends_to_led_partitions_with_kafka_errors)
+{
+	int16_t e[3];
+	struct kp_wbuf w1, w5, two, z;
+	int64_t base = -1;
+	struct partition *p;
+
+	leader_and_isr(1, 1, e);
+	batch(&w1, 1, KP_CODEC_NONE);
+	batch(&w5, 5, KP_CODEC_GZIP);
+	ck_assert_int_eq(produce(7, 1, 0, w1.data, (int32_t)w1.len, &base), 0);
+	ck_assert_int_eq(base, 0);
+	ck_assert_int_eq(produce(3, -1, 0, w5.data, (int32_t)w5.len, &base), 0);
+	ck_assert_int_eq(base, 1);
+	ck_assert_int_eq(produce(8, 1, 0, w1.data, (int32_t)w1.len, &base), 0);
+	ck_assert_int_eq(base, 6);
+	/* acks=0: no answer; the next call still lines up */
+	ck_assert_int_eq(produce(7, 0, 0, w1.data, (int32_t)w1.len, NULL), 0);
+	ck_assert_int_eq(produce(7, 1, 0, w1.data, (int32_t)w1.len, &base), 0);
+	ck_assert_int_eq(base, 8);
+	p = partition_find(&b.parts, "t", 1, 0);
+	ck_assert_int_eq(log_end_offset(p->log), 9);
+	ck_assert_int_eq(atomic_load(&p->hw), 9);
+	ck_assert_int_eq(log_epoch_latest(&p->log->epochs), 1);
+	/* errors */
+	ck_assert_int_eq(produce(7, 1, 1, w1.data, (int32_t)w1.len, NULL),
+			 KP_ERR_NOT_LEADER_OR_FOLLOWER);
+	ck_assert_int_eq(produce(7, 1, 2, w1.data, (int32_t)w1.len, NULL),
+			 KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	ck_assert_int_eq(produce(7, 2, 0, w1.data, (int32_t)w1.len, NULL),
+			 KP_ERR_INVALID_REQUIRED_ACKS);
+	kp_wbuf_init(&two);
+	kp_write_raw(&two, w1.data, w1.len);
+	kp_write_raw(&two, w1.data, w1.len);
+	ck_assert_int_eq(produce(7, 1, 0, two.data, (int32_t)two.len, NULL),
+			 KP_ERR_INVALID_RECORD);
+	two.data[40] ^= 1;	/* a byte under the CRC */
+	ck_assert_int_eq(produce(7, 1, 0, two.data, (int32_t)w1.len, NULL),
+			 KP_ERR_CORRUPT_MESSAGE);
+	batch(&z, 2, KP_CODEC_ZSTD);
+	ck_assert_int_eq(produce(6, 1, 0, z.data, (int32_t)z.len, NULL),
+			 KP_ERR_UNSUPPORTED_COMPRESSION_TYPE);
+	ck_assert_int_eq(produce(7, 1, 0, z.data, (int32_t)z.len, &base), 0);
+	ck_assert_int_eq(base, 9);
+	b.message_max_bytes = 10;
+	ck_assert_int_eq(produce(7, 1, 0, w1.data, (int32_t)w1.len, NULL),
+			 KP_ERR_MESSAGE_TOO_LARGE);
+	b.message_max_bytes = 1048588;
+	/* nothing failed was appended */
+	ck_assert_int_eq(log_end_offset(p->log), 11);
+	kp_wbuf_free(&w1);
+	kp_wbuf_free(&w5);
+	kp_wbuf_free(&two);
+	kp_wbuf_free(&z);
+}
+END_TEST
+
+START_TEST(update_metadata_feeds_metadata_answers)
+{
+	struct kp_update_metadata_req um;
+	struct kp_update_metadata_req_update_metadata_topic_state ts;
+	struct kp_update_metadata_update_metadata_partition_state ps[2];
+	struct kp_update_metadata_req_update_metadata_broker lb[2];
+	struct kp_update_metadata_req_update_metadata_endpoint ep[2];
+	struct kp_update_metadata_resp umr;
+	struct kp_metadata_req mreq;
+	struct kp_metadata_resp mresp;
+	struct kp_metadata_req_metadata_request_topic want[2];
+
+	kp_struct_init(&kp_update_metadata_req_desc, &um);
+	kp_struct_init(&kp_update_metadata_req_update_metadata_topic_state_desc, &ts);
+	for (int i = 0; i < 2; i++) {
+		kp_struct_init(&kp_update_metadata_update_metadata_partition_state_desc, &ps[i]);
+		ps[i].partition_index = i;
+		ps[i].leader = i + 1;
+		ps[i].leader_epoch = 7;
+		ps[i].replicas = ps[i].isr = replicas_12;
+		ps[i].replicas_count = ps[i].isr_count = 2;
+		ps[i].offline_replicas_count = 0;
+		kp_struct_init(&kp_update_metadata_req_update_metadata_broker_desc, &lb[i]);
+		kp_struct_init(&kp_update_metadata_req_update_metadata_endpoint_desc, &ep[i]);
+		lb[i].id = i + 1;
+		ep[i].host = kp_str_c("127.0.0.1");
+		ep[i].port = 9000 + i;
+		ep[i].listener = kp_str_c("PLAINTEXT");
+		lb[i].endpoints = &ep[i];
+		lb[i].endpoints_count = 1;
+	}
+	ts.topic_name = kp_str_c("t");
+	ts.partition_states = ps;
+	ts.partition_states_count = 2;
+	um.controller_id = 100;
+	um.controller_epoch = 3;
+	um.topic_states = &ts;
+	um.topic_states_count = 1;
+	um.live_brokers = lb;
+	um.live_brokers_count = 2;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_UPDATE_METADATA, 5, &um, &umr, &arena), 0);
+	ck_assert_int_eq(umr.error_code, 0);
+	kp_struct_init(&kp_metadata_req_desc, &mreq);
+	kp_struct_init(&kp_metadata_req_metadata_request_topic_desc, &want[0]);
+	kp_struct_init(&kp_metadata_req_metadata_request_topic_desc, &want[1]);
+	want[0].name = kp_str_c("t");
+	want[1].name = kp_str_c("nope");
+	mreq.topics = want;
+	mreq.topics_count = 2;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_METADATA, 8, &mreq, &mresp, &arena), 0);
+	ck_assert_int_eq(mresp.brokers_count, 2);
+	ck_assert_int_eq(mresp.controller_id, 1);
+	ck_assert_int_eq(mresp.topics_count, 2);
+	ck_assert_int_eq(mresp.topics[0].error_code, 0);
+	ck_assert_int_eq(mresp.topics[0].partitions_count, 2);
+	ck_assert_int_eq(mresp.topics[0].partitions[1].leader_id, 2);
+	ck_assert_int_eq(mresp.topics[0].partitions[1].leader_epoch, 7);
+	ck_assert_int_eq(mresp.topics[1].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	/* deletion: leader -2 removes the partition; stale epochs refused */
+	ps[0].leader = ps[1].leader = -2;
+	um.controller_epoch = 2;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_UPDATE_METADATA, 5, &um, &umr, &arena), 0);
+	ck_assert_int_eq(umr.error_code, KP_ERR_STALE_CONTROLLER_EPOCH);
+	um.controller_epoch = 3;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_UPDATE_METADATA, 5, &um, &umr, &arena), 0);
+	mreq.topics_count = -1;		/* all topics */
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_METADATA, 8, &mreq, &mresp, &arena), 0);
+	ck_assert_int_eq(mresp.topics_count, 0);
+}
+END_TEST
+
+static Suite *broker_suite(void)
+{
+	Suite *s = suite_create("broker_api");
+	TCase *tc = tcase_create("api");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, leader_and_isr_assigns_roles_and_fences_stale_epochs);
+	tcase_add_test(tc, produce_appends_to_led_partitions_with_kafka_errors);
+	tcase_add_test(tc, update_metadata_feeds_metadata_answers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(broker_suite());
+}
