@@ -281,3 +281,112 @@ void api_produce(struct net_req *r)
 	}
 	net_reply(r, &resp);
 }
+
+/* -------------------------------------------------------- ListOffsets */
+
+#define DEBUGGING_REPLICA_ID (-2)
+
+/* The epoch in which offset was written: the last entry starting at or
+ * before it. */
+static int32_t epoch_of(const struct log_epoch_cache *c, int64_t offset)
+{
+	int32_t e = -1;
+
+	for (int i = 0; i < c->n && c->e[i].start_offset <= offset; i++)
+		e = c->e[i].epoch;
+	return e;
+}
+
+static int16_t list_one(const struct kp_list_offsets_req *req, int16_t version,
+			struct partition *p,
+			const struct kp_list_offsets_req_list_offsets_partition *in,
+			struct kp_list_offsets_resp_list_offsets_partition_response *out,
+			struct kp_arena *a)
+{
+	bool consumer = req->replica_id < 0;
+	int64_t hw, limit, off = -1, ts = -1;
+	int rc;
+
+	if (p == NULL || p->log == NULL)
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	if (!p->leader && req->replica_id != DEBUGGING_REPLICA_ID)
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	if (in->current_leader_epoch >= 0 && in->current_leader_epoch != p->leader_epoch)
+		return in->current_leader_epoch < p->leader_epoch
+			? KP_ERR_FENCED_LEADER_EPOCH : KP_ERR_UNKNOWN_LEADER_EPOCH;
+	hw = atomic_load(&p->hw);
+	/* consumers never learn of offsets above the high watermark (the last
+	 * stable offset equals it: no transactions yet) */
+	limit = consumer ? hw : log_end_offset(p->log);
+	if (in->timestamp == LOG_TS_LATEST) {
+		off = limit;
+	} else if (in->timestamp == LOG_TS_EARLIEST) {
+		off = log_start_offset(p->log);
+	} else {
+		rc = log_offset_for_timestamp(p->log, in->timestamp, &off, &ts);
+		if (rc < 0)
+			return KP_ERR_KAFKA_STORAGE_ERROR;
+		if (rc == 1 || off >= limit)
+			off = ts = -1;	/* as Kafka: no such record yet */
+	}
+	if (version == 0) {
+		/* the legacy form: a list of offsets, here just the one */
+		out->old_style_offsets = kp_arena_alloc(a, sizeof(int64_t));
+		if (out->old_style_offsets == NULL)
+			return KP_ERR_UNKNOWN_SERVER_ERROR;
+		out->old_style_offsets[0] = off >= 0 ? off : limit;
+		out->old_style_offsets_count = in->max_num_offsets > 0 ? 1 : 0;
+		return 0;
+	}
+	out->offset = off;
+	out->timestamp = ts;
+	out->leader_epoch = off < 0 ? -1
+		: in->timestamp == LOG_TS_LATEST ? p->leader_epoch
+		: epoch_of(&p->log->epochs, off);
+	return 0;
+}
+
+void api_list_offsets(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_list_offsets_req *req = r->body;
+	struct kp_list_offsets_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.topics = kp_arena_calloc(&r->arena, (size_t)req->topics_count + 1,
+				      sizeof(*resp.topics));
+	if (resp.topics == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_list_offsets_req_list_offsets_topic *t = &req->topics[i];
+		struct kp_list_offsets_resp_list_offsets_topic_response *tr = &resp.topics[i];
+
+		kp_struct_init(&kp_list_offsets_resp_list_offsets_topic_response_desc, tr);
+		tr->name = t->name;
+		tr->partitions = kp_arena_calloc(&r->arena, (size_t)t->partitions_count + 1,
+						 sizeof(*tr->partitions));
+		if (tr->partitions == NULL) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+		tr->partitions_count = t->partitions_count;
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			struct kp_list_offsets_resp_list_offsets_partition_response *out =
+				&tr->partitions[j];
+			struct partition *p = partition_find(&b->parts, t->name.ptr,
+							     (size_t)t->name.len,
+							     t->partitions[j].partition_index);
+
+			kp_struct_init(&kp_list_offsets_resp_list_offsets_partition_response_desc,
+				       out);
+			out->partition_index = t->partitions[j].partition_index;
+			out->old_style_offsets_count = 0;
+			out->error_code = list_one(req, r->h.api_version, p,
+						   &t->partitions[j], out, &r->arena);
+		}
+	}
+	resp.topics_count = req->topics_count;
+	net_reply(r, &resp);
+}

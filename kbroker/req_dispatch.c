@@ -15,6 +15,7 @@
  * everywhere; flexible versions only where the codec and handler do them. */
 const struct req_api req_apis[] = {
 	{ KP_API_PRODUCE, 0, 8, api_produce },
+	{ KP_API_LIST_OFFSETS, 0, 5, api_list_offsets },
 	{ KP_API_METADATA, 0, 8, api_metadata },
 	{ KP_API_LEADER_AND_ISR, 0, 4, api_leader_and_isr },
 	{ KP_API_UPDATE_METADATA, 0, 7, api_update_metadata },

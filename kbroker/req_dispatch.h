@@ -37,5 +37,6 @@ void api_metadata(struct net_req *r);
 void api_update_metadata(struct net_req *r);
 void api_leader_and_isr(struct net_req *r);
 void api_produce(struct net_req *r);
+void api_list_offsets(struct net_req *r);
 
 #endif /* REQ_DISPATCH_H */

@@ -342,6 +342,72 @@ START_TEST(update_metadata_feeds_metadata_answers)
 }
 END_TEST
 
+/* ListOffsets v<version> for t-p at ts; returns the error, sets off/ets. */
+static int16_t list_offsets(int16_t version, int32_t p, int64_t ts,
+			    int32_t cur_epoch, int64_t *off, int64_t *ets)
+{
+	struct kp_list_offsets_req req;
+	struct kp_list_offsets_req_list_offsets_topic t;
+	struct kp_list_offsets_req_list_offsets_partition pp;
+	struct kp_list_offsets_resp resp;
+
+	kp_struct_init(&kp_list_offsets_req_desc, &req);
+	kp_struct_init(&kp_list_offsets_req_list_offsets_topic_desc, &t);
+	kp_struct_init(&kp_list_offsets_req_list_offsets_partition_desc, &pp);
+	pp.partition_index = p;
+	pp.timestamp = ts;
+	pp.current_leader_epoch = cur_epoch;
+	t.name = kp_str_c("t");
+	t.partitions = &pp;
+	t.partitions_count = 1;
+	req.replica_id = -1;
+	req.topics = &t;
+	req.topics_count = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_LIST_OFFSETS, version, &req, &resp,
+				      &arena), 0);
+	if (version == 0)
+		*off = resp.topics[0].partitions[0].old_style_offsets_count > 0
+			? resp.topics[0].partitions[0].old_style_offsets[0] : -99;
+	else
+		*off = resp.topics[0].partitions[0].offset;
+	if (ets != NULL)
+		*ets = resp.topics[0].partitions[0].timestamp;
+	return resp.topics[0].partitions[0].error_code;
+}
+
+START_TEST(list_offsets_finds_earliest_latest_and_by_timestamp)
+{
+	int16_t e[3];
+	struct kp_wbuf w;
+	int64_t off, ts;
+
+	leader_and_isr(1, 2, e);
+	for (int i = 0; i < 4; i++) {
+		batch(&w, 5, KP_CODEC_NONE);	/* timestamps 1000..1004 */
+		ck_assert_int_eq(produce(7, 1, 0, w.data, (int32_t)w.len, NULL), 0);
+		kp_wbuf_free(&w);
+	}
+	ck_assert_int_eq(list_offsets(2, 0, -1, -1, &off, NULL), 0);
+	ck_assert_int_eq(off, 20);
+	ck_assert_int_eq(list_offsets(1, 0, -2, -1, &off, NULL), 0);
+	ck_assert_int_eq(off, 0);
+	ck_assert_int_eq(list_offsets(5, 0, 1003, -1, &off, &ts), 0);
+	ck_assert_int_eq(off, 3);	/* the first record at or after 1003 */
+	ck_assert_int_eq(ts, 1003);
+	ck_assert_int_eq(list_offsets(5, 0, 5000, -1, &off, &ts), 0);
+	ck_assert_int_eq(off, -1);
+	ck_assert_int_eq(ts, -1);
+	ck_assert_int_eq(list_offsets(0, 0, -1, -1, &off, NULL), 0);
+	ck_assert_int_eq(off, 20);
+	ck_assert_int_eq(list_offsets(4, 0, -1, 1, &off, NULL), KP_ERR_FENCED_LEADER_EPOCH);
+	ck_assert_int_eq(list_offsets(4, 0, -1, 9, &off, NULL), KP_ERR_UNKNOWN_LEADER_EPOCH);
+	ck_assert_int_eq(list_offsets(4, 0, -1, 2, &off, NULL), 0);
+	ck_assert_int_eq(list_offsets(4, 1, -1, -1, &off, NULL), KP_ERR_NOT_LEADER_OR_FOLLOWER);
+	ck_assert_int_eq(list_offsets(4, 7, -1, -1, &off, NULL),
+			 KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+}
+END_TEST
+
 static Suite *broker_suite(void)
 {
 	Suite *s = suite_create("broker_api");
@@ -352,6 +418,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, leader_and_isr_assigns_roles_and_fences_stale_epochs);
 	tcase_add_test(tc, produce_appends_to_led_partitions_with_kafka_errors);
 	tcase_add_test(tc, update_metadata_feeds_metadata_answers);
+	tcase_add_test(tc, list_offsets_finds_earliest_latest_and_by_timestamp);
 	suite_add_tcase(s, tc);
 	return s;
 }
