@@ -213,6 +213,8 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	if (err == 0)
 		atomic_store(&p->hw, log_end_offset(p->log));
 	pthread_mutex_unlock(&p->lock);
+	if (err == 0)
+		fetch_notify(b, p);
 	if (err == 0) {
 		out->base_offset = ai.first_offset;
 		out->log_append_time_ms = ai.log_append_time;

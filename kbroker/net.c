@@ -33,8 +33,8 @@ struct net_resp {
 	bool ready;
 	bool empty;			/* nothing to send (acks=0) */
 	struct kp_wbuf w;
-	struct log_segment **segs;
-	int nsegs, capsegs;
+	struct net_file_range **ranges;	/* each holds a segment reference */
+	int nranges, capranges;
 	size_t ext_i;			/* next external piece */
 	size_t mem_off;			/* bytes of w.data sent */
 	int64_t file_off;		/* bytes of the current piece sent */
@@ -74,14 +74,18 @@ struct net_server {
 
 static void resp_free(struct net_resp *s)
 {
-	for (int i = 0; i < s->nsegs; i++)
-		log_segment_unref(s->segs[i]);
-	free(s->segs);
+	for (int i = 0; i < s->nranges; i++) {
+		log_segment_unref(s->ranges[i]->seg);
+		free(s->ranges[i]);
+	}
+	free(s->ranges);
 	kp_wbuf_free(&s->w);
 	free(s);
 }
 
-static void conn_unref(struct net_conn *c)
+/* Not inlined: GCC's use-after-free analysis cannot see that callers
+ * hold a reference across the calls that may drop others. */
+static __attribute__((noinline)) void conn_unref(struct net_conn *c)
 {
 	struct net_resp *s, *next;
 
@@ -202,21 +206,30 @@ bool net_req_orphaned(const struct net_req *r)
 	return r->conn->closed;
 }
 
-int net_req_hold(struct net_req *r, struct log_segment *seg)
+struct net_file_range *net_req_file_range(struct net_req *r,
+					  struct log_segment *seg, int fd,
+					  int64_t pos)
 {
 	struct net_resp *s = r->slot;
+	struct net_file_range *fr;
 
-	if (s->nsegs == s->capsegs) {
-		int ncap = s->capsegs ? s->capsegs * 2 : 8;
-		struct log_segment **ns = realloc(s->segs, (size_t)ncap * sizeof(*ns));
+	if (s->nranges == s->capranges) {
+		int ncap = s->capranges ? s->capranges * 2 : 8;
+		struct net_file_range **nr = realloc(s->ranges, (size_t)ncap * sizeof(*nr));
 
-		if (ns == NULL)
-			return -ENOMEM;
-		s->segs = ns;
-		s->capsegs = ncap;
+		if (nr == NULL)
+			return NULL;
+		s->ranges = nr;
+		s->capranges = ncap;
 	}
-	s->segs[s->nsegs++] = seg;
-	return 0;
+	fr = malloc(sizeof(*fr));
+	if (fr == NULL)
+		return NULL;
+	fr->seg = seg;
+	fr->fd = fd;
+	fr->pos = pos;
+	s->ranges[s->nranges++] = fr;
+	return fr;
 }
 
 static void slot_done(struct net_req *r)
@@ -291,6 +304,8 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 	snprintf(r->peer, sizeof(r->peer), "%s", c->peer);
 	c->refs++;
 	kp_arena_init(&r->arena, (size_t)c->w->broker->request_arena_cap);
+	r->frame = frame;
+	r->frame_len = len;
 	kp_reader_init(&rd, frame, len);
 	if (kp_req_header_decode(&rd, &r->arena, &r->h) < 0) {
 		net_req_fail(r, "malformed request header");
@@ -556,6 +571,16 @@ fail:
 	return NULL;
 }
 
+int net_nworkers(const struct net_server *s)
+{
+	return s->nworkers;
+}
+
+struct net_worker *net_worker_at(struct net_server *s, int i)
+{
+	return &s->workers[i];
+}
+
 int net_listener_port(const struct net_server *s, int idx)
 {
 	return idx < s->nls ? s->ls[idx].port : -1;
@@ -565,6 +590,7 @@ static void close_all(void *arg)
 {
 	struct net_worker *w = arg;
 
+	fetch_drain(w);		/* parked fetches answer now */
 	while (w->conns != NULL)
 		conn_close(w->conns, NULL);
 	kp_loop_stop(w->loop);
@@ -578,9 +604,13 @@ void net_stop(struct net_server *s)
 		kp_loop_unwatch(s->main_loop, s->ls[i].fd);
 		close(s->ls[i].fd);
 	}
-	for (int i = 0; i < s->nworkers; i++) {
+	/* every worker stops before any loop goes: a worker may still post
+	 * a wake-up to another's loop while stopping */
+	for (int i = 0; i < s->nworkers; i++)
 		kp_loop_post(s->workers[i].loop, close_all, &s->workers[i]);
+	for (int i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i].thread, NULL);
+	for (int i = 0; i < s->nworkers; i++) {
 		kp_loop_free(s->workers[i].loop);
 		kp_wbuf_free(&s->workers[i].scratch);
 	}

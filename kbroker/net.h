@@ -17,6 +17,8 @@
 #ifndef NET_H
 #define NET_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,6 +48,9 @@ struct net_req {
 	void *body;			/* decoded request struct */
 	struct kp_arena arena;		/* request + response memory */
 	struct net_resp *slot;
+	const uint8_t *frame;		/* header + body, valid until the
+					 * handler returns (parking copies) */
+	size_t frame_len;
 	char peer[64];
 };
 
@@ -57,6 +62,8 @@ struct net_worker {
 	int nconns;
 	struct net_conn *conns;
 	struct kp_wbuf scratch;		/* decompression for validation */
+	struct fetch_waiter *waiters;	/* parked fetches (api_fetch.c) */
+	atomic_bool poked;		/* a recheck is already posted */
 };
 
 struct net_server;
@@ -67,6 +74,9 @@ struct net_server;
  */
 struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 			     int nworkers, char *err, size_t errlen);
+/* Worker i (0 <= i < net_nworkers). */
+int net_nworkers(const struct net_server *s);
+struct net_worker *net_worker_at(struct net_server *s, int i);
 /* The port a listener got (after binding port 0), by index. */
 int net_listener_port(const struct net_server *s, int idx);
 /* Stop accepting; close every connection; join the workers. */
@@ -74,12 +84,19 @@ void net_stop(struct net_server *s);
 
 /*
  * Answer r with the response struct resp (of r's API, at r's version).
- * Takes ownership of segment references recorded with net_req_hold().
+ * File ranges made with net_req_file_range() stay with the response.
  * Frees the request (and its arena) once encoded.
  */
 void net_reply(struct net_req *r, const void *resp);
-/* Keep a segment reference alive until the response is written. */
-int net_req_hold(struct net_req *r, struct log_segment *seg);
+/*
+ * A file range for r's response (the ref of a kp_records external piece),
+ * owned by the response slot until it is written; it takes over the
+ * caller's segment reference.  NULL when out of memory (the reference is
+ * then still the caller's).
+ */
+struct net_file_range *net_req_file_range(struct net_req *r,
+					  struct log_segment *seg, int fd,
+					  int64_t pos);
 /* The connection is gone (or going): a parked request may just be freed. */
 bool net_req_orphaned(const struct net_req *r);
 /* Drop a request without answering (acks=0 produce); frees it. */

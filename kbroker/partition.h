@@ -33,6 +33,7 @@ struct partition {
 	int32_t *replicas, nreplicas;
 	int32_t *isr, nisr;
 	_Atomic int64_t hw;		/* high watermark */
+	_Atomic uint64_t waiting_workers; /* bit i: worker i parks a fetch */
 };
 
 struct partition_table {

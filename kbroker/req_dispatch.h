@@ -38,5 +38,14 @@ void api_update_metadata(struct net_req *r);
 void api_leader_and_isr(struct net_req *r);
 void api_produce(struct net_req *r);
 void api_list_offsets(struct net_req *r);
+void api_fetch(struct net_req *r);
+
+struct net_worker;
+struct partition;
+struct broker;
+/* New data or a new high watermark on p: wake fetches parked on it. */
+void fetch_notify(struct broker *b, struct partition *p);
+/* Answer every fetch parked on w (shutdown). */
+void fetch_drain(struct net_worker *w);
 
 #endif /* REQ_DISPATCH_H */

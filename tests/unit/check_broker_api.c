@@ -408,6 +408,134 @@ START_TEST(list_offsets_finds_earliest_latest_and_by_timestamp)
 }
 END_TEST
 
+static void fetch_req(struct kp_fetch_req *req, struct kp_fetch_req_fetch_topic *t,
+		      struct kp_fetch_req_fetch_partition *fp, int32_t p,
+		      int64_t offset, int32_t max_wait, int32_t pmax)
+{
+	kp_struct_init(&kp_fetch_req_desc, req);
+	kp_struct_init(&kp_fetch_req_fetch_topic_desc, t);
+	kp_struct_init(&kp_fetch_req_fetch_partition_desc, fp);
+	fp->partition = p;
+	fp->fetch_offset = offset;
+	fp->partition_max_bytes = pmax;
+	t->topic = kp_str_c("t");
+	t->partitions = fp;
+	t->partitions_count = 1;
+	req->replica_id = -1;
+	req->max_wait_ms = max_wait;
+	req->min_bytes = 1;
+	req->max_bytes = 50 << 20;
+	req->topics = t;
+	req->topics_count = 1;
+	req->forgotten_topics_data_count = 0;
+}
+
+/* Count whole batches in fetched records, with the first and last offsets. */
+static int batches_in(kp_records rec, int64_t *first, int64_t *last)
+{
+	size_t pos = 0, size;
+	int n = 0;
+
+	while (rec.len > 0 && pos < (size_t)rec.len &&
+	       kp_batch_size(rec.ptr + pos, (size_t)rec.len - pos, &size) == 0) {
+		struct kp_batch_header h;
+
+		ck_assert_int_eq(kp_batch_header_parse(rec.ptr + pos, size, &h), 0);
+		ck_assert_int_eq(kp_batch_verify_crc(rec.ptr + pos, size), 0);
+		if (n++ == 0)
+			*first = h.base_offset;
+		*last = kp_batch_last_offset(&h);
+		pos += size;
+	}
+	return n;
+}
+
+START_TEST(fetch_serves_ranges_and_long_polls)
+{
+	int16_t e[3];
+	struct kp_wbuf w;
+	struct kp_fetch_req req;
+	struct kp_fetch_req_fetch_topic t;
+	struct kp_fetch_req_fetch_partition fp;
+	struct kp_fetch_resp resp;
+	struct kp_metadata_req mreq;
+	struct kp_metadata_resp mresp;
+	struct kp_fetch_resp_partition_data *pd;
+	int64_t first = -1, last = -1, t0;
+	struct kp_conn *other;
+	int err = 0;
+	int16_t key;
+
+	leader_and_isr(1, 1, e);
+	batch(&w, 3, KP_CODEC_NONE);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(produce(7, 1, 0, w.data, (int32_t)w.len, NULL), 0);
+	/* everything from 0, no waiting */
+	fetch_req(&req, &t, &fp, 0, 0, 0, 1 << 20);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	pd = &resp.responses[0].partitions[0];
+	ck_assert_int_eq(pd->error_code, 0);
+	ck_assert_int_eq(pd->high_watermark, 12);
+	ck_assert_int_eq(pd->log_start_offset, 0);
+	ck_assert_int_eq(pd->preferred_read_replica, -1);
+	ck_assert_int_eq(batches_in(pd->records, &first, &last), 4);
+	ck_assert_int_eq(first, 0);
+	ck_assert_int_eq(last, 11);
+	/* from the middle of a batch: that batch comes whole */
+	fetch_req(&req, &t, &fp, 0, 4, 0, 1 << 20);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 4, &req, &resp, &arena), 0);
+	ck_assert_int_eq(batches_in(resp.responses[0].partitions[0].records, &first, &last), 3);
+	ck_assert_int_eq(first, 3);
+	/* a tiny partition limit still yields one whole batch (KIP-74) */
+	fetch_req(&req, &t, &fp, 0, 0, 0, 10);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	ck_assert_int_eq(batches_in(resp.responses[0].partitions[0].records, &first, &last), 1);
+	/* errors */
+	fetch_req(&req, &t, &fp, 0, 13, 0, 1 << 20);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	ck_assert_int_eq(resp.responses[0].partitions[0].error_code, KP_ERR_OFFSET_OUT_OF_RANGE);
+	fetch_req(&req, &t, &fp, 1, 0, 0, 1 << 20);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	ck_assert_int_eq(resp.responses[0].partitions[0].error_code,
+			 KP_ERR_NOT_LEADER_OR_FOLLOWER);
+	/* nothing new: the wait runs out, the answer is empty */
+	fetch_req(&req, &t, &fp, 0, 12, 300, 1 << 20);
+	t0 = kp_now_ms();
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	ck_assert_int_ge(kp_now_ms() - t0, 250);
+	ck_assert_int_eq(resp.responses[0].partitions[0].records.len, 0);
+	/* a parked fetch wakes on a produce from another connection, and a
+	 * request pipelined behind it is answered after it */
+	fetch_req(&req, &t, &fp, 0, 12, 30000, 1 << 20);
+	ck_assert_int_eq(kp_conn_send(conn, KP_API_FETCH, 11, &req), 0);
+	kp_struct_init(&kp_metadata_req_desc, &mreq);
+	mreq.topics_count = -1;
+	ck_assert_int_eq(kp_conn_send(conn, KP_API_METADATA, 8, &mreq), 0);
+	other = kp_conn_open("127.0.0.1", listener.port, NULL, &err);
+	ck_assert_ptr_nonnull(other);
+	{
+		struct kp_conn *saved = conn;
+
+		conn = other;
+		t0 = kp_now_ms();
+		ck_assert_int_eq(produce(7, 1, 0, w.data, (int32_t)w.len, NULL), 0);
+		conn = saved;
+	}
+	ck_assert_int_eq(kp_conn_recv(conn, &key, NULL, &resp, &arena), 0);
+	ck_assert_int_eq(key, KP_API_FETCH);
+	ck_assert_int_lt(kp_now_ms() - t0, 20000);	/* woken, not timed out */
+	ck_assert_int_eq(batches_in(resp.responses[0].partitions[0].records, &first, &last), 1);
+	ck_assert_int_eq(first, 12);
+	ck_assert_int_eq(kp_conn_recv(conn, &key, NULL, &mresp, &arena), 0);
+	ck_assert_int_eq(key, KP_API_METADATA);
+	kp_conn_free(other);
+	/* a fetch still parked when the broker stops is answered (teardown) */
+	fetch_req(&req, &t, &fp, 0, 15, 60000, 1 << 20);
+	ck_assert_int_eq(kp_conn_send(conn, KP_API_FETCH, 11, &req), 0);
+	kp_wbuf_free(&w);
+}
+END_TEST
+
 static Suite *broker_suite(void)
 {
 	Suite *s = suite_create("broker_api");
@@ -419,6 +547,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, produce_appends_to_led_partitions_with_kafka_errors);
 	tcase_add_test(tc, update_metadata_feeds_metadata_answers);
 	tcase_add_test(tc, list_offsets_finds_earliest_latest_and_by_timestamp);
+	tcase_add_test(tc, fetch_serves_ranges_and_long_polls);
 	suite_add_tcase(s, tc);
 	return s;
 }

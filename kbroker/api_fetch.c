@@ -1,0 +1,302 @@
+/*
+ * api_fetch.c - Fetch, with long polling.
+ *
+ * Record data is never copied: each partition's data is a range of a
+ * segment file, put in the response as an external piece that net.c sends
+ * with sendfile(), the segment pinned until then.
+ *
+ * A fetch that finds fewer than min_bytes parks on its own worker (no
+ * thread hand-off): its frame is copied into its arena, it is listed on
+ * the worker, and every partition it reads gets the worker's bit in
+ * waiting_workers.  An append to such a partition posts one wake-up per
+ * worker (coalesced by the worker's poked flag); the worker re-checks its
+ * parked fetches and answers those now satisfied.  max_wait_ms bounds the
+ * wait with a timer.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "kp_errors.h"
+#include "kp_log.h"
+#include "kp_msgs.h"
+#include "log.h"
+#include "net.h"
+#include "partition.h"
+#include "req_dispatch.h"
+
+struct fetch_waiter {
+	struct fetch_waiter *prev, *next;
+	struct net_req *r;
+	struct kp_timer timer;
+};
+
+/* What a fetch may read of p: an error, or the offset bound. */
+static int16_t check_partition(const struct kp_fetch_req *req, struct partition *p,
+			       const struct kp_fetch_req_fetch_partition *fp,
+			       int64_t *limit)
+{
+	if (p == NULL || p->log == NULL)
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	if (!p->leader)
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	if (fp->current_leader_epoch >= 0 && fp->current_leader_epoch != p->leader_epoch)
+		return fp->current_leader_epoch < p->leader_epoch
+			? KP_ERR_FENCED_LEADER_EPOCH : KP_ERR_UNKNOWN_LEADER_EPOCH;
+	/* consumers read up to the high watermark, followers to the end */
+	*limit = req->replica_id >= 0 ? log_end_offset(p->log) : atomic_load(&p->hw);
+	if (fp->fetch_offset < log_start_offset(p->log) ||
+	    fp->fetch_offset > log_end_offset(p->log))
+		return KP_ERR_OFFSET_OUT_OF_RANGE;
+	return 0;
+}
+
+/* Bytes a fetch would get now; *done when an error must be answered. */
+static int64_t available(struct net_req *r, bool *done)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_fetch_req *req = r->body;
+	int64_t total = 0;
+
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
+
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			const struct kp_fetch_req_fetch_partition *fp = &t->partitions[j];
+			struct partition *p = partition_find(&b->parts, t->topic.ptr,
+							     (size_t)t->topic.len, fp->partition);
+			struct log_read_result rr;
+			int64_t limit = 0;
+
+			if (check_partition(req, p, fp, &limit) != 0) {
+				*done = true;
+				return total;
+			}
+			if (limit <= fp->fetch_offset)
+				continue;
+			if (log_read(p->log, fp->fetch_offset, fp->partition_max_bytes,
+				     limit, true, &rr) == 0) {
+				total += rr.length;
+				log_read_done(&rr);
+			}
+		}
+	}
+	return total;
+}
+
+static void respond(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_fetch_req *req = r->body;
+	struct kp_fetch_resp resp;
+	int64_t budget = req->max_bytes > 0 ? req->max_bytes : 0;
+	bool have_data = false;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.responses = kp_arena_calloc(&r->arena, (size_t)req->topics_count + 1,
+					 sizeof(*resp.responses));
+	if (resp.responses == NULL)
+		goto oom;
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
+		struct kp_fetch_resp_fetchable_topic_response *tr = &resp.responses[i];
+
+		kp_struct_init(&kp_fetch_resp_fetchable_topic_response_desc, tr);
+		tr->topic = t->topic;
+		tr->partitions = kp_arena_calloc(&r->arena, (size_t)t->partitions_count + 1,
+						 sizeof(*tr->partitions));
+		if (tr->partitions == NULL)
+			goto oom;
+		tr->partitions_count = t->partitions_count;
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			const struct kp_fetch_req_fetch_partition *fp = &t->partitions[j];
+			struct kp_fetch_resp_partition_data *out = &tr->partitions[j];
+			struct partition *p = partition_find(&b->parts, t->topic.ptr,
+							     (size_t)t->topic.len, fp->partition);
+			struct log_read_result rr;
+			struct net_file_range *fr;
+			int64_t limit = 0, max;
+
+			kp_struct_init(&kp_fetch_resp_partition_data_desc, out);
+			out->partition_index = fp->partition;
+			out->high_watermark = -1;
+			out->records = (kp_records){ .ptr = NULL, .len = 0 };
+			out->error_code = check_partition(req, p, fp, &limit);
+			if (p != NULL && p->log != NULL) {
+				out->high_watermark = atomic_load(&p->hw);
+				out->last_stable_offset = out->high_watermark;
+				out->log_start_offset = log_start_offset(p->log);
+			}
+			/* read_uncommitted gets null, read_committed an empty list */
+			out->aborted_transactions_count = req->isolation_level ? 0 : -1;
+			if (out->error_code != 0 || limit <= fp->fetch_offset)
+				continue;
+			max = fp->partition_max_bytes < budget ? fp->partition_max_bytes : budget;
+			/* KIP-74: the first batch returned may exceed the limits,
+			 * so a large batch cannot block a consumer forever */
+			if (log_read(p->log, fp->fetch_offset, max, limit, !have_data, &rr) != 0) {
+				out->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+				continue;
+			}
+			if (rr.seg == NULL)
+				continue;
+			fr = net_req_file_range(r, rr.seg, rr.fd, rr.position);
+			if (fr == NULL) {
+				log_read_done(&rr);
+				goto oom;
+			}
+			/* the response owns the segment reference now */
+			out->records = (kp_records){ .ptr = NULL, .len = (int32_t)rr.length,
+						     .ext = fr };
+			budget -= rr.length;
+			if (budget < 0)
+				budget = 0;
+			have_data = true;
+		}
+	}
+	resp.responses_count = req->topics_count;
+	resp.session_id = 0;	/* no fetch sessions: every fetch is full */
+	net_reply(r, &resp);
+	return;
+oom:
+	net_req_fail(r, "out of memory");
+}
+
+/* ------------------------------------------------------------ parking */
+
+static void unlink_waiter(struct net_worker *w, struct fetch_waiter *fw)
+{
+	if (fw->prev != NULL)
+		fw->prev->next = fw->next;
+	else
+		w->waiters = fw->next;
+	if (fw->next != NULL)
+		fw->next->prev = fw->prev;
+	kp_timer_stop(w->loop, &fw->timer);
+}
+
+static void finish(struct fetch_waiter *fw)
+{
+	struct net_req *r = fw->r;
+
+	unlink_waiter(r->worker, fw);
+	respond(r);		/* fw lives in r's arena: gone after this */
+}
+
+static void on_timeout(struct kp_loop *loop, void *arg)
+{
+	(void)loop;
+	finish(arg);
+}
+
+static void on_poke(void *arg)
+{
+	struct net_worker *w = arg;
+	struct fetch_waiter *fw = w->waiters, *next;
+
+	atomic_store(&w->poked, false);
+	for (; fw != NULL; fw = next) {
+		const struct kp_fetch_req *req = fw->r->body;
+		bool done = false;
+
+		next = fw->next;
+		if (net_req_orphaned(fw->r) || available(fw->r, &done) >= req->min_bytes ||
+		    done)
+			finish(fw);
+	}
+}
+
+void fetch_notify(struct broker *b, struct partition *p)
+{
+	uint64_t mask = atomic_load(&p->waiting_workers);
+
+	if (b->net == NULL)
+		return;
+	for (int i = 0; mask != 0 && i < 64 && i < net_nworkers(b->net); i++) {
+		struct net_worker *w;
+
+		if (!(mask & (1ull << i)))
+			continue;
+		w = net_worker_at(b->net, i);
+		if (!atomic_exchange(&w->poked, true))
+			kp_loop_post(w->loop, on_poke, w);
+	}
+}
+
+void fetch_drain(struct net_worker *w)
+{
+	while (w->waiters != NULL)
+		finish(w->waiters);
+}
+
+/* Re-decode the request from a copy, so it no longer points into the
+ * connection's read buffer. */
+static int detach(struct net_req *r)
+{
+	uint8_t *copy = kp_arena_alloc(&r->arena, r->frame_len);
+	struct kp_reader rd;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	memcpy(copy, r->frame, r->frame_len);
+	kp_reader_init(&rd, copy, r->frame_len);
+	if (kp_req_header_decode(&rd, &r->arena, &r->h) < 0 ||
+	    kp_request_decode(r->api, r->h.api_version, &rd, &r->arena, r->body) < 0)
+		return -EPROTO;
+	r->frame = copy;
+	return 0;
+}
+
+static void park(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	struct net_worker *w = r->worker;
+	const struct kp_fetch_req *req;
+	struct fetch_waiter *fw;
+
+	if (detach(r) < 0 || (fw = kp_arena_alloc(&r->arena, sizeof(*fw))) == NULL) {
+		respond(r);
+		return;
+	}
+	req = r->body;
+	fw->r = r;
+	fw->prev = NULL;
+	fw->next = w->waiters;
+	if (fw->next != NULL)
+		fw->next->prev = fw;
+	w->waiters = fw;
+	kp_timer_init(&fw->timer, on_timeout, fw);
+	kp_timer_start(w->loop, &fw->timer, req->max_wait_ms);
+	if (w->id < 64)
+		for (int32_t i = 0; i < req->topics_count; i++)
+			for (int32_t j = 0; j < req->topics[i].partitions_count; j++) {
+				struct partition *p = partition_find(&b->parts,
+					req->topics[i].topic.ptr,
+					(size_t)req->topics[i].topic.len,
+					req->topics[i].partitions[j].partition);
+
+				if (p != NULL)
+					atomic_fetch_or(&p->waiting_workers, 1ull << w->id);
+			}
+	/* data may have arrived between the check and the listing */
+	{
+		bool done = false;
+
+		if (available(r, &done) >= req->min_bytes || done)
+			finish(fw);
+	}
+}
+
+void api_fetch(struct net_req *r)
+{
+	const struct kp_fetch_req *req = r->body;
+	bool done = false;
+
+	if (req->max_wait_ms > 0 && req->min_bytes > 0 &&
+	    available(r, &done) < req->min_bytes && !done) {
+		park(r);
+		return;
+	}
+	respond(r);
+}
