@@ -22,3 +22,7 @@ sbin_PROGRAMS += kbroker/kbroker
 kbroker_kbroker_SOURCES = kbroker/main.c
 kbroker_kbroker_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kbroker
 kbroker_kbroker_LDADD = kbroker/libkbroker.a libkproto/libkproto.la
+
+## the sample configuration, installed as $(sysconfdir)/skald/kbroker.properties
+skaldconfdir = $(sysconfdir)/skald
+dist_skaldconf_DATA = etc/kbroker.properties
