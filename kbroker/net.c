@@ -324,19 +324,9 @@ static void conn_read(struct net_conn *c)
 	for (int round = 0; round < 8 && !c->closed; round++) {
 		ssize_t n;
 
-		if (c->rcap - c->rlen < READ_CHUNK) {
-			size_t ncap = c->rcap ? c->rcap * 2 : 2 * READ_CHUNK;
-			uint8_t *nb;
-
-			while (ncap - c->rlen < READ_CHUNK)
-				ncap *= 2;
-			nb = realloc(c->rbuf, ncap);
-			if (nb == NULL) {
-				conn_close(c, "out of memory");
-				return;
-			}
-			c->rbuf = nb;
-			c->rcap = ncap;
+		if (kp_buf_make_room(&c->rbuf, &c->rcap, c->rlen, READ_CHUNK) < 0) {
+			conn_close(c, "out of memory");
+			return;
 		}
 		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
 		if (n < 0 && errno == EINTR)

@@ -341,6 +341,24 @@ void kp_wbuf_reset(struct kp_wbuf *w)
 	w->err = 0;
 }
 
+int kp_buf_make_room(uint8_t **buf, size_t *cap, size_t len, size_t room)
+{
+	size_t ncap;
+	uint8_t *nb;
+
+	if (*cap - len >= room)
+		return 0;
+	ncap = *cap ? *cap * 2 : 2 * room;
+	while (ncap - len < room)
+		ncap *= 2;
+	nb = realloc(*buf, ncap);
+	if (nb == NULL)
+		return -1;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
 uint8_t *kp_wbuf_reserve(struct kp_wbuf *w, size_t n)
 {
 	if (w->err)

@@ -138,6 +138,12 @@ void kp_wbuf_free(struct kp_wbuf *w);
 void kp_wbuf_reset(struct kp_wbuf *w);
 /* Make room for n more bytes; returns a pointer to them or NULL. */
 uint8_t *kp_wbuf_reserve(struct kp_wbuf *w, size_t n);
+/*
+ * For a plain receive buffer *buf of *cap bytes holding len: make at least
+ * room free bytes after len, doubling the buffer (from 2 * room when
+ * empty).  Returns 0, or -1 when out of memory (the buffer is unchanged).
+ */
+int kp_buf_make_room(uint8_t **buf, size_t *cap, size_t len, size_t room);
 /* Total encoded length, memory plus external pieces. */
 static inline size_t kp_wbuf_total(const struct kp_wbuf *w)
 {

@@ -347,18 +347,8 @@ static ssize_t read_some(struct kp_conn *c)
 {
 	ssize_t n;
 
-	if (c->rcap - c->rlen < READ_CHUNK) {
-		size_t ncap = c->rcap ? c->rcap * 2 : 2 * READ_CHUNK;
-		uint8_t *nb;
-
-		while (ncap - c->rlen < READ_CHUNK)
-			ncap *= 2;
-		nb = realloc(c->rbuf, ncap);
-		if (nb == NULL)
-			return -ENOMEM;
-		c->rbuf = nb;
-		c->rcap = ncap;
-	}
+	if (kp_buf_make_room(&c->rbuf, &c->rcap, c->rlen, READ_CHUNK) < 0)
+		return -ENOMEM;
 	do {
 		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
 	} while (n < 0 && errno == EINTR);

@@ -340,6 +340,22 @@ START_TEST(error_table_is_ordered_and_named)
 }
 END_TEST
 
+START_TEST(receive_buffers_grow_to_the_room_asked)
+{
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+
+	ck_assert_int_eq(kp_buf_make_room(&buf, &cap, 0, 100), 0);
+	ck_assert_uint_eq(cap, 200);		/* twice the room when empty */
+	ck_assert_int_eq(kp_buf_make_room(&buf, &cap, 100, 100), 0);
+	ck_assert_uint_eq(cap, 200);		/* enough already: unchanged */
+	ck_assert_int_eq(kp_buf_make_room(&buf, &cap, 150, 1000), 0);
+	ck_assert_uint_eq(cap, 1600);		/* doubled until it fits */
+	ck_assert_uint_ge(cap - 150, 1000);
+	free(buf);
+}
+END_TEST
+
 static Suite *buf_suite(void)
 {
 	Suite *s = suite_create("buf");
@@ -352,6 +368,7 @@ static Suite *buf_suite(void)
 	tcase_add_test(tc, strings_classic_and_compact);
 	tcase_add_test(tc, lengths_beyond_the_input_are_rejected);
 	tcase_add_test(tc, writer_keeps_external_pieces_in_place);
+	tcase_add_test(tc, receive_buffers_grow_to_the_room_asked);
 	tcase_add_test(tc, counting_writer_matches_real_writer);
 	tcase_add_test(tc, arena_respects_its_cap);
 	tcase_add_test(tc, frames_are_bounded);
