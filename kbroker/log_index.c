@@ -179,12 +179,56 @@ bool log_index_full(const struct log_index *ix)
 	return log_index_entries(ix) >= limit;
 }
 
-/* ------------------------------------------------------- offset index */
-
-static int64_t o_off(const struct log_index *ix, int32_t i)
+/*
+ * Both kinds in one: an entry's sort key (offset index: the offset; time
+ * index: the timestamp) and the offset it names.
+ */
+static int64_t entry_key(const struct log_index *ix, int32_t i)
 {
-	return ix->base_offset + (int32_t)kp_be32(entry(ix, i));
+	const uint8_t *p = entry(ix, i);
+
+	return ix->entry_size == LOG_OINDEX_ENTRY
+		? ix->base_offset + (int32_t)kp_be32(p) : (int64_t)kp_be64(p);
 }
+
+static int64_t entry_offset(const struct log_index *ix, int32_t i)
+{
+	const uint8_t *p = entry(ix, i);
+
+	return ix->base_offset + (int32_t)kp_be32(ix->entry_size == LOG_OINDEX_ENTRY
+						  ? p : p + 8);
+}
+
+/* The last entry whose key is <= target, or -1. */
+static int32_t floor_entry(const struct log_index *ix, int64_t target)
+{
+	int32_t lo = 0, hi = log_index_entries(ix) - 1, found = -1;
+
+	while (lo <= hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+
+		if (entry_key(ix, mid) <= target) {
+			found = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return found;
+}
+
+void log_index_truncate(struct log_index *ix, int64_t target)
+{
+	int32_t n = log_index_entries(ix);
+
+	while (n > 0 && entry_offset(ix, n - 1) >= target)
+		n--;
+	memset(ix->map + (size_t)n * (size_t)ix->entry_size, 0,
+	       (size_t)(log_index_entries(ix) - n) * (size_t)ix->entry_size);
+	atomic_store_explicit(&ix->entries, n, memory_order_release);
+}
+
+/* ------------------------------------------------------- offset index */
 
 static int64_t o_pos(const struct log_index *ix, int32_t i)
 {
@@ -199,7 +243,7 @@ int log_oindex_append(struct log_index *ix, int64_t offset, int64_t position)
 	if (n >= ix->max_entries || offset - ix->base_offset > INT32_MAX ||
 	    position > INT32_MAX)
 		return -1;
-	if (n > 0 && (offset <= o_off(ix, n - 1) || position <= o_pos(ix, n - 1)))
+	if (n > 0 && (offset <= entry_offset(ix, n - 1) || position <= o_pos(ix, n - 1)))
 		return -1;
 	p = ix->map + (size_t)n * LOG_OINDEX_ENTRY;
 	kp_put_be32(p, (uint32_t)(offset - ix->base_offset));
@@ -211,31 +255,10 @@ int log_oindex_append(struct log_index *ix, int64_t offset, int64_t position)
 void log_oindex_lookup(const struct log_index *ix, int64_t target,
 		       int64_t *offset, int64_t *position)
 {
-	int32_t lo = 0, hi = log_index_entries(ix) - 1, found = -1;
+	int32_t found = floor_entry(ix, target);
 
-	while (lo <= hi) {
-		int32_t mid = lo + (hi - lo) / 2;
-
-		if (o_off(ix, mid) <= target) {
-			found = mid;
-			lo = mid + 1;
-		} else {
-			hi = mid - 1;
-		}
-	}
-	*offset = found < 0 ? ix->base_offset : o_off(ix, found);
+	*offset = found < 0 ? ix->base_offset : entry_offset(ix, found);
 	*position = found < 0 ? 0 : o_pos(ix, found);
-}
-
-void log_oindex_truncate(struct log_index *ix, int64_t target)
-{
-	int32_t n = log_index_entries(ix);
-
-	while (n > 0 && o_off(ix, n - 1) >= target)
-		n--;
-	memset(ix->map + (size_t)n * LOG_OINDEX_ENTRY, 0,
-	       (size_t)(log_index_entries(ix) - n) * LOG_OINDEX_ENTRY);
-	atomic_store_explicit(&ix->entries, n, memory_order_release);
 }
 
 bool log_oindex_last(const struct log_index *ix, int64_t *offset,
@@ -245,22 +268,12 @@ bool log_oindex_last(const struct log_index *ix, int64_t *offset,
 
 	if (n == 0)
 		return false;
-	*offset = o_off(ix, n - 1);
+	*offset = entry_offset(ix, n - 1);
 	*position = o_pos(ix, n - 1);
 	return true;
 }
 
 /* --------------------------------------------------------- time index */
-
-static int64_t t_ts(const struct log_index *ix, int32_t i)
-{
-	return (int64_t)kp_be64(entry(ix, i));
-}
-
-static int64_t t_off(const struct log_index *ix, int32_t i)
-{
-	return ix->base_offset + (int32_t)kp_be32(entry(ix, i) + 8);
-}
 
 int log_tindex_append(struct log_index *ix, int64_t timestamp, int64_t offset)
 {
@@ -270,7 +283,7 @@ int log_tindex_append(struct log_index *ix, int64_t timestamp, int64_t offset)
 	if (n >= ix->max_entries || offset - ix->base_offset > INT32_MAX ||
 	    offset < ix->base_offset)
 		return -1;
-	if (n > 0 && (timestamp <= t_ts(ix, n - 1) || offset < t_off(ix, n - 1)))
+	if (n > 0 && (timestamp <= entry_key(ix, n - 1) || offset < entry_offset(ix, n - 1)))
 		return -1;
 	p = ix->map + (size_t)n * LOG_TINDEX_ENTRY;
 	kp_put_be64(p, (uint64_t)timestamp);
@@ -282,31 +295,10 @@ int log_tindex_append(struct log_index *ix, int64_t timestamp, int64_t offset)
 void log_tindex_lookup(const struct log_index *ix, int64_t target,
 		       int64_t *timestamp, int64_t *offset)
 {
-	int32_t lo = 0, hi = log_index_entries(ix) - 1, found = -1;
+	int32_t found = floor_entry(ix, target);
 
-	while (lo <= hi) {
-		int32_t mid = lo + (hi - lo) / 2;
-
-		if (t_ts(ix, mid) <= target) {
-			found = mid;
-			lo = mid + 1;
-		} else {
-			hi = mid - 1;
-		}
-	}
-	*timestamp = found < 0 ? -1 : t_ts(ix, found);
-	*offset = found < 0 ? ix->base_offset : t_off(ix, found);
-}
-
-void log_tindex_truncate(struct log_index *ix, int64_t target)
-{
-	int32_t n = log_index_entries(ix);
-
-	while (n > 0 && t_off(ix, n - 1) >= target)
-		n--;
-	memset(ix->map + (size_t)n * LOG_TINDEX_ENTRY, 0,
-	       (size_t)(log_index_entries(ix) - n) * LOG_TINDEX_ENTRY);
-	atomic_store_explicit(&ix->entries, n, memory_order_release);
+	*timestamp = found < 0 ? -1 : entry_key(ix, found);
+	*offset = found < 0 ? ix->base_offset : entry_offset(ix, found);
 }
 
 bool log_tindex_last(const struct log_index *ix, int64_t *timestamp,
@@ -316,7 +308,7 @@ bool log_tindex_last(const struct log_index *ix, int64_t *timestamp,
 
 	if (n == 0)
 		return false;
-	*timestamp = t_ts(ix, n - 1);
-	*offset = t_off(ix, n - 1);
+	*timestamp = entry_key(ix, n - 1);
+	*offset = entry_offset(ix, n - 1);
 	return true;
 }

@@ -56,6 +56,8 @@ int log_index_reset(struct log_index *ix);
 int log_index_flush(struct log_index *ix);
 /* Rename the file (for ".deleted" and back); 0 or -errno. */
 int log_index_rename(struct log_index *ix, const char *path);
+/* Drop the entries naming an offset >= target (either kind). */
+void log_index_truncate(struct log_index *ix, int64_t target);
 
 static inline int32_t log_index_entries(const struct log_index *ix)
 {
@@ -71,8 +73,6 @@ int log_oindex_append(struct log_index *ix, int64_t offset, int64_t position);
 /* Greatest entry with offset <= target; (base, 0) when there is none. */
 void log_oindex_lookup(const struct log_index *ix, int64_t target,
 		       int64_t *offset, int64_t *position);
-/* Drop entries with offset >= target. */
-void log_oindex_truncate(struct log_index *ix, int64_t target);
 bool log_oindex_last(const struct log_index *ix, int64_t *offset,
 		     int64_t *position);
 
@@ -81,7 +81,6 @@ int log_tindex_append(struct log_index *ix, int64_t timestamp, int64_t offset);
 /* Greatest entry with timestamp <= target; (-1, base) when none. */
 void log_tindex_lookup(const struct log_index *ix, int64_t target,
 		       int64_t *timestamp, int64_t *offset);
-void log_tindex_truncate(struct log_index *ix, int64_t target);
 bool log_tindex_last(const struct log_index *ix, int64_t *timestamp,
 		     int64_t *offset);
 

@@ -488,8 +488,8 @@ int64_t log_segment_truncate_to(struct log_segment *seg, int64_t offset)
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	cut = size - bp.position;
-	log_oindex_truncate(&seg->oix, offset);
-	log_tindex_truncate(&seg->tix, offset);
+	log_index_truncate(&seg->oix, offset);
+	log_index_truncate(&seg->tix, offset);
 	/* publish the smaller size before the bytes go */
 	atomic_store_explicit(&seg->size, bp.position, memory_order_release);
 	atomic_store_explicit(&seg->next_offset, bp.base_offset,
