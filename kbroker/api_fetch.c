@@ -52,17 +52,20 @@ static int16_t check_partition(const struct kp_fetch_req *req, struct partition 
 	return 0;
 }
 
-/* Bytes a fetch would get now; *done when an error must be answered. */
+/*
+ * Bytes a fetch would get now, counted until min_bytes is reached (the
+ * rest need not be read); *done when an error must be answered.
+ */
 static int64_t available(struct net_req *r, bool *done)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
 	int64_t total = 0;
 
-	for (int32_t i = 0; i < req->topics_count; i++) {
+	for (int32_t i = 0; i < req->topics_count && total < req->min_bytes; i++) {
 		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
 
-		for (int32_t j = 0; j < t->partitions_count; j++) {
+		for (int32_t j = 0; j < t->partitions_count && total < req->min_bytes; j++) {
 			const struct kp_fetch_req_fetch_partition *fp = &t->partitions[j];
 			struct partition *p = partition_find(&b->parts, t->topic.ptr,
 							     (size_t)t->topic.len, fp->partition);

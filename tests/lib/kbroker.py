@@ -12,23 +12,16 @@ with generous deadlines for a slow shared machine.
 
 import os
 import signal
-import socket
 import subprocess
 import time
 
 from kazoo.client import KazooClient
 
+from zookeeper import free_port
+
 
 def build_path(*parts):
     return os.path.join(os.environ.get("top_builddir", "."), *parts)
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_for(cond, timeout=60.0, what="condition"):
