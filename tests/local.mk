@@ -2,14 +2,14 @@
 ## (tests/integration), fuzz targets (tests/fuzz), golden captures
 ## (tests/golden).
 
-UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/lib
 UNIT_LDADD = libkproto/libkproto.la $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config tests/unit/check_zkdata
 tests_unit_check_zkdata_SOURCES = tests/unit/check_zkdata.c
 check_PROGRAMS += tests/unit/check_zk
 tests_unit_check_zk_SOURCES = tests/unit/check_zk.c tests/lib/zkserver.c tests/lib/zkserver.h
-tests_unit_check_zk_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib
+tests_unit_check_zk_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_zk_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_zk
 tests_unit_check_zkdata_CFLAGS = $(UNIT_CFLAGS)
@@ -57,17 +57,17 @@ TESTS += tests/unit/check_config_tables
 ## event loop, logging and the protocol client
 check_PROGRAMS += tests/unit/check_loop tests/unit/check_client
 tests_unit_check_loop_SOURCES = tests/unit/check_loop.c tests/lib/check_run.h
-tests_unit_check_loop_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib
+tests_unit_check_loop_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_loop_LDADD = $(UNIT_LDADD)
 tests_unit_check_client_SOURCES = tests/unit/check_client.c tests/lib/check_run.h
-tests_unit_check_client_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib
+tests_unit_check_client_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_client_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_loop tests/unit/check_client
 
 ## the broker's storage engine
 check_PROGRAMS += tests/unit/check_log
 tests_unit_check_log_SOURCES = tests/unit/check_log.c tests/lib/check_run.h
-tests_unit_check_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib -I$(top_srcdir)/kbroker
+tests_unit_check_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_log
 
@@ -81,6 +81,6 @@ EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h
 ## kbroker's request handlers, in process, over real sockets
 check_PROGRAMS += tests/unit/check_broker_api
 tests_unit_check_broker_api_SOURCES = tests/unit/check_broker_api.c tests/lib/check_run.h
-tests_unit_check_broker_api_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/lib -I$(top_srcdir)/kbroker
+tests_unit_check_broker_api_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_broker_api_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_broker_api

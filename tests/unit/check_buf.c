@@ -2,6 +2,7 @@
  * check_buf.c - the primitive readers and writers of kp_buf, the arena and
  * frame/header handling of kp_proto.
  */
+#include "check_run.h"
 #include "config.h"
 
 #include <check.h>
@@ -380,11 +381,5 @@ static Suite *buf_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(buf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(buf_suite());
 }

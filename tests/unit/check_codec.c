@@ -7,6 +7,7 @@
  * Messages are filled with pseudo-random values, walking the descriptor
  * tables, so a schema added later is covered without a new test.
  */
+#include "check_run.h"
 #include "config.h"
 
 #include <check.h>
@@ -385,11 +386,5 @@ static Suite *codec_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(codec_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(codec_suite());
 }

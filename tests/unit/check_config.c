@@ -1,6 +1,7 @@
 /*
  * check_config.c - Java-properties parsing and the table-driven config.
  */
+#include "check_run.h"
 #include "config.h"
 
 #include <check.h>
@@ -151,8 +152,6 @@ int main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, properties_follow_java_syntax);
 	tcase_add_test(tc, bad_escape_is_an_error);
@@ -160,9 +159,5 @@ int main(void)
 	tcase_add_test(tc, config_table_gives_defaults_values_and_warnings);
 	tcase_add_test(tc, invalid_values_are_rejected_with_a_clear_message);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

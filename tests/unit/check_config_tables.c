@@ -4,6 +4,7 @@
  * line for every key, and the Kafka defaults the rest of the system relies
  * on.
  */
+#include "check_run.h"
 #include "config.h"
 
 #include <check.h>
@@ -66,15 +67,9 @@ int main(void)
 {
 	Suite *s = suite_create("config_tables");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, tables_are_consistent);
 	tcase_add_test(tc, broker_defaults_are_kafkas);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -11,6 +11,7 @@
  * compressed with the codec the case names (and, for the Python clients,
  * timestamp 1600000000000 + i and header "h" = "v<i>").
  */
+#include "check_run.h"
 #include "config.h"
 
 #include <check.h>
@@ -252,15 +253,9 @@ int main(void)
 	Suite *s = suite_create("golden");
 	TCase *tc = tcase_create("clients");
 	const char *top = getenv("top_srcdir");
-	SRunner *sr;
-	int failed;
 
 	snprintf(golden, sizeof(golden), "%s/tests/golden", top ? top : ".");
 	tcase_add_test(tc, real_client_frames_decode_to_what_was_sent);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -2,6 +2,7 @@
  * check_records.c - CRC-32C, compression codecs, record batch v2 building,
  * iteration and validation, and legacy magic 0/1 message sets.
  */
+#include "check_run.h"
 #include "config.h"
 
 #include <check.h>
@@ -457,8 +458,6 @@ int main(void)
 {
 	Suite *s = suite_create("records");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, crc32c_known_vectors);
@@ -472,9 +471,5 @@ int main(void)
 	tcase_add_test(tc, truncated_and_corrupted_batches_never_crash);
 	tcase_add_test(tc, legacy_message_sets_decode);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -2,6 +2,7 @@
  * check_zk.c - the ZooKeeper layer against a real ZooKeeper server
  * (Debian's zookeeper package, started by tests/lib/zkserver.c).
  */
+#include "check_run.h"
 #include "config.h"
 
 #include <check.h>
@@ -295,8 +296,6 @@ int main(void)
 {
 	Suite *s = suite_create("zk");
 	TCase *tc = tcase_create("real-zookeeper");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -309,9 +308,5 @@ int main(void)
 	tcase_add_test(tc, session_survives_a_short_zookeeper_outage);
 	tcase_add_test(tc, unreachable_server_fails_within_the_connect_timeout);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

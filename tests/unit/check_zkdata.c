@@ -2,6 +2,7 @@
  * check_zkdata.c - ZooKeeper JSON payloads read and written as Kafka 2.8
  * does, and endpoint strings.
  */
+#include "check_run.h"
 #include "config.h"
 
 #include <check.h>
@@ -231,8 +232,6 @@ int main(void)
 {
 	Suite *s = suite_create("zkdata");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, endpoints_parse_ipv4_ipv6_and_empty_hosts);
 	tcase_add_test(tc, broker_registration_reads_kafkas_json);
@@ -243,9 +242,5 @@ int main(void)
 	tcase_add_test(tc, configs_and_change_notifications);
 	tcase_add_test(tc, partition_lists_for_admin_nodes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }
