@@ -612,6 +612,22 @@ int kp_zk_children_sync(struct kp_zk *zk, const char *path, struct kp_zk_result 
 	return waiter_wait(&w, start_read(READ_CHILDREN, zk, path, NULL, NULL, waiter_done, &w, true), res);
 }
 
+int kp_zk_read_watch_sync(struct kp_zk *zk, enum kp_zk_read what,
+			  const char *path, kp_zk_watch_fn watch,
+			  void *watch_arg, struct kp_zk_result *res)
+{
+	static const enum read_kind kinds[] = {
+		[KP_ZK_READ_DATA] = READ_DATA,
+		[KP_ZK_READ_EXISTS] = READ_EXISTS,
+		[KP_ZK_READ_CHILDREN] = READ_CHILDREN,
+	};
+	struct waiter w;
+
+	waiter_init(&w);
+	return waiter_wait(&w, start_read(kinds[what], zk, path, watch,
+					  watch_arg, waiter_done, &w, true), res);
+}
+
 int kp_zk_create_sync(struct kp_zk *zk, const char *path, const char *data,
 		      int32_t len, enum kp_zk_mode mode, struct kp_zk_result *res)
 {

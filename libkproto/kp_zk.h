@@ -135,13 +135,25 @@ int kp_zk_multi(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
 		kp_zk_done_fn done, void *arg);
 
 /*
- * Blocking helpers for tools and start-up code (never call them from the
- * thread that runs posted callbacks).  The result must be released with
- * kp_zk_result_free(); the return value is res->rc.
+ * Blocking helpers.  Their results are delivered on the ZooKeeper thread,
+ * so any thread may call them, the one that runs posted callbacks too.
+ * The result must be released with kp_zk_result_free(); the return value
+ * is res->rc.
  */
 int kp_zk_get_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
 int kp_zk_exists_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
 int kp_zk_children_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
+/*
+ * A blocking read that also leaves a watch (which is delivered like any
+ * other: posted to the owner).  For a daemon whose event thread works
+ * with blocking calls, as Kafka's controller does: results come back on
+ * the ZooKeeper thread, so this is safe on the thread that runs posted
+ * callbacks, which merely waits meanwhile.
+ */
+enum kp_zk_read { KP_ZK_READ_DATA, KP_ZK_READ_EXISTS, KP_ZK_READ_CHILDREN };
+int kp_zk_read_watch_sync(struct kp_zk *zk, enum kp_zk_read what,
+			  const char *path, kp_zk_watch_fn watch,
+			  void *watch_arg, struct kp_zk_result *res);
 int kp_zk_create_sync(struct kp_zk *zk, const char *path, const char *data,
 		      int32_t len, enum kp_zk_mode mode, struct kp_zk_result *res);
 int kp_zk_set_sync(struct kp_zk *zk, const char *path, const char *data,

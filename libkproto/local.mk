@@ -17,6 +17,8 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_config.c libkproto/kp_config.h \
 	libkproto/kp_zkdata.c libkproto/kp_zkdata.h \
 	libkproto/kp_zk.c libkproto/kp_zk.h \
+	libkproto/kp_assign.c libkproto/kp_assign.h \
+	libkproto/kp_topic_config.c libkproto/kp_topic_config.h \
 	libkproto/kp_log.c libkproto/kp_log.h \
 	libkproto/kp_loop.c libkproto/kp_loop.h \
 	libkproto/kp_client.c libkproto/kp_client.h

@@ -84,3 +84,10 @@ tests_unit_check_broker_api_SOURCES = tests/unit/check_broker_api.c tests/lib/ch
 tests_unit_check_broker_api_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_broker_api_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_broker_api
+
+## replica placement and topic configs
+check_PROGRAMS += tests/unit/check_assign
+tests_unit_check_assign_SOURCES = tests/unit/check_assign.c tests/lib/check_run.h
+tests_unit_check_assign_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_assign_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_assign

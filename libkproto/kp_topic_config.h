@@ -1,0 +1,32 @@
+/*
+ * kp_topic_config.h - the per-topic configuration keys (Kafka 2.8's
+ * LogConfig): names, types, bounds, and the broker key each one falls back
+ * to when a topic does not override it.  Brokers validate CreateTopics and
+ * DescribeConfigs with it; tools use it to validate before writing
+ * /config/topics/<topic>.
+ */
+#ifndef KP_TOPIC_CONFIG_H
+#define KP_TOPIC_CONFIG_H
+
+#include <stddef.h>
+
+#include "kp_config.h"
+
+struct kp_topic_config {
+	struct kp_config_def def;	/* def.def: Kafka's built-in default */
+	const char *broker_key;		/* the broker's synonym, or NULL */
+};
+
+extern const struct kp_topic_config kp_topic_configs[];
+extern const size_t kp_topic_nconfigs;
+
+/* The definition of a topic key, or NULL when there is none. */
+const struct kp_topic_config *kp_topic_config_find(const char *key);
+/*
+ * Check one override: the key must be a topic config and the value valid
+ * for it.  0, or -1 with Kafka-like wording in err.
+ */
+int kp_topic_config_validate(const char *key, const char *value, char *err,
+			     size_t errlen);
+
+#endif /* KP_TOPIC_CONFIG_H */
