@@ -127,7 +127,9 @@ void api_metadata(struct net_req *r)
 					     : NULL;
 			if (t == NULL) {
 				out->name = name;
-				out->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+				out->error_code = req->allow_auto_topic_creation
+					? admin_auto_create(b, name)
+					: KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 				out->partitions_count = 0;
 				continue;
 			}

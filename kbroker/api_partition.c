@@ -19,6 +19,7 @@
 #include "net.h"
 #include "partition.h"
 #include "req_dispatch.h"
+#include "topic_config.h"
 
 #define MAX_DECOMPRESSED (256u << 20)
 
@@ -76,20 +77,32 @@ static int16_t apply_state(struct broker *b, kp_str topic,
 	if (p == NULL)
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	pthread_mutex_lock(&p->lock);
+	if (p->deleting) {
+		err = KP_ERR_KAFKA_STORAGE_ERROR;	/* its deletion is not over */
+		goto out;
+	}
 	if (p->log != NULL && st->leader_epoch <= p->leader_epoch) {
 		/* as Kafka: an epoch we already have is stale */
 		err = KP_ERR_STALE_CONTROLLER_EPOCH;
 		goto out;
 	}
 	if (p->log == NULL) {
+		struct kp_zk_entity_config over;
 		struct log_config cfg;
 
-		/* log dirs are touched by the controller's requests only,
-		 * which arrive on one connection: one thread at a time */
+		topic_config_read(b, p->topic, &over);
+		topic_config_log(b, &over, &cfg);
+		p->max_message_bytes = (int32_t)topic_config_num(b, &over,
+								 "max.message.bytes");
+		kp_zk_config_free(&over);
+		pthread_mutex_lock(&b->dirs_lock);
 		p->log = find_log(b, p->topic, p->index);
-		log_config_defaults(&cfg);
-		if (p->log == NULL &&
-		    log_dir_add(pick_dir(b), p->topic, p->index, &cfg, &p->log) < 0) {
+		if (p->log != NULL)
+			p->log->cfg = cfg;	/* loaded at start: now we know */
+		else if (log_dir_add(pick_dir(b), p->topic, p->index, &cfg, &p->log) < 0)
+			p->log = NULL;
+		pthread_mutex_unlock(&b->dirs_lock);
+		if (p->log == NULL) {
 			KP_ERROR("cannot create the log of %s-%d", p->topic, p->index);
 			err = KP_ERR_KAFKA_STORAGE_ERROR;
 			goto out;
@@ -171,6 +184,187 @@ void api_leader_and_isr(struct net_req *r)
 	net_reply(r, &resp);
 }
 
+/* -------------------------------------------------------- StopReplica */
+
+/*
+ * A StopReplica that deletes logs answers only once they are gone, so the
+ * controller cannot re-create the topic over them.  Deleting waits until
+ * every network worker has finished what it was running (each runs one
+ * posted no-op): handlers that saw p->log then are done with it.
+ */
+struct stop_job {
+	struct net_req *r;
+	struct kp_stop_replica_resp resp;
+	struct partition **doomed;
+	int32_t ndoomed;
+	atomic_int pending;
+};
+
+static kp_str arena_str(struct kp_arena *a, kp_str s)
+{
+	char *c;
+
+	if (s.len <= 0)
+		return s;
+	c = kp_arena_alloc(a, (size_t)s.len);
+	if (c == NULL)
+		return KP_STR_NULL;
+	memcpy(c, s.ptr, (size_t)s.len);
+	return (kp_str){ c, s.len };
+}
+
+static int16_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,
+			int32_t index, int32_t epoch, bool del)
+{
+	struct partition *p;
+	int16_t err = 0;
+
+	p = del ? partition_get_or_add(&b->parts, topic.ptr, (size_t)topic.len, index)
+		: partition_find(&b->parts, topic.ptr, (size_t)topic.len, index);
+	if (p == NULL)
+		return del ? KP_ERR_UNKNOWN_SERVER_ERROR : 0;
+	pthread_mutex_lock(&p->lock);
+	/* v3 carries the leader epoch: -2 (topic deletion) and -1 (unknown)
+	 * always stop, others only when newer than ours */
+	if (epoch >= 0 && p->log != NULL && epoch <= p->leader_epoch) {
+		err = KP_ERR_FENCED_LEADER_EPOCH;
+		goto out;
+	}
+	if (p->leader)
+		KP_INFO("no longer leading %s-%d", p->topic, p->index);
+	p->leader = false;
+	p->leader_id = -1;
+	if (del && !p->deleting) {
+		if (p->log == NULL) {
+			/* not opened since start, but its files may be here */
+			pthread_mutex_lock(&b->dirs_lock);
+			p->log = find_log(b, p->topic, p->index);
+			pthread_mutex_unlock(&b->dirs_lock);
+		}
+		p->deleting = true;
+		job->doomed[job->ndoomed++] = p;
+	}
+out:
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
+static void stop_finish(void *arg)
+{
+	struct stop_job *job = arg;
+	struct broker *b = job->r->worker->broker;
+
+	for (int32_t i = 0; i < job->ndoomed; i++) {
+		struct partition *p = job->doomed[i];
+		struct log *log;
+
+		pthread_mutex_lock(&p->lock);
+		log = p->log;
+		p->log = NULL;
+		p->leader_epoch = -1;
+		atomic_store(&p->hw, 0);
+		if (log != NULL) {
+			pthread_mutex_lock(&b->dirs_lock);
+			for (int d = 0; d < b->ndirs; d++)
+				if (log_dir_find(b->dirs[d], p->topic, p->index) == log) {
+					if (log_dir_delete_log(b->dirs[d], p->topic,
+							       p->index) < 0)
+						KP_ERROR("cannot delete the log of %s-%d",
+							 p->topic, p->index);
+					break;
+				}
+			pthread_mutex_unlock(&b->dirs_lock);
+			KP_INFO("deleted %s-%d", p->topic, p->index);
+		}
+		p->deleting = false;
+		pthread_mutex_unlock(&p->lock);
+	}
+	net_reply(job->r, &job->resp);
+}
+
+static void stop_quiesced(void *arg)
+{
+	struct stop_job *job = arg;
+
+	if (atomic_fetch_sub(&job->pending, 1) == 1)
+		kp_loop_post(job->r->worker->loop, stop_finish, job);
+}
+
+void api_stop_replica(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_stop_replica_req *req = r->body;
+	struct kp_stop_replica_resp_stop_replica_partition_error *errs;
+	struct stop_job *job;
+	int32_t n = 0, cap = req->ungrouped_partitions_count > 0
+		? req->ungrouped_partitions_count : 0;
+	int32_t seen = atomic_load(&b->controller_epoch);
+
+	job = kp_arena_calloc(&r->arena, 1, sizeof(*job));
+	if (job == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	job->r = r;
+	kp_struct_init(r->api->resp, &job->resp);
+	if (req->controller_epoch < seen) {
+		KP_WARN("StopReplica from controller %d with stale epoch %d (< %d)",
+			req->controller_id, req->controller_epoch, seen);
+		job->resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
+		net_reply(r, &job->resp);
+		return;
+	}
+	atomic_store(&b->controller_epoch, req->controller_epoch);
+	for (int32_t i = 0; i < req->topics_count; i++)
+		cap += req->topics[i].partition_indexes_count > 0
+			? req->topics[i].partition_indexes_count : 0;
+	for (int32_t i = 0; i < req->topic_states_count; i++)
+		cap += req->topic_states[i].partition_states_count > 0
+			? req->topic_states[i].partition_states_count : 0;
+	errs = kp_arena_calloc(&r->arena, (size_t)cap + 1, sizeof(*errs));
+	job->doomed = kp_arena_calloc(&r->arena, (size_t)cap + 1, sizeof(*job->doomed));
+	if (errs == NULL || job->doomed == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+#define STOP(name, idx, epoch, del) do {					\
+		errs[n].topic_name = arena_str(&r->arena, (name));		\
+		errs[n].partition_index = (idx);				\
+		errs[n].error_code = stop_one(b, job, (name), (idx), (epoch), (del)); \
+		n++;								\
+	} while (0)
+	for (int32_t i = 0; i < req->ungrouped_partitions_count; i++)
+		STOP(req->ungrouped_partitions[i].topic_name,
+		     req->ungrouped_partitions[i].partition_index, -1,
+		     req->delete_partitions);
+	for (int32_t i = 0; i < req->topics_count; i++)
+		for (int32_t j = 0; j < req->topics[i].partition_indexes_count; j++)
+			STOP(req->topics[i].name, req->topics[i].partition_indexes[j], -1,
+			     req->delete_partitions);
+	for (int32_t i = 0; i < req->topic_states_count; i++) {
+		const struct kp_stop_replica_req_stop_replica_topic_state *t =
+			&req->topic_states[i];
+
+		for (int32_t j = 0; j < t->partition_states_count; j++)
+			STOP(t->topic_name, t->partition_states[j].partition_index,
+			     t->partition_states[j].leader_epoch,
+			     t->partition_states[j].delete_partition);
+	}
+#undef STOP
+	job->resp.partition_errors = errs;
+	job->resp.partition_errors_count = n;
+	if (job->ndoomed == 0 || b->net == NULL) {
+		if (job->ndoomed > 0)
+			stop_finish(job);
+		else
+			net_reply(r, &job->resp);
+		return;
+	}
+	atomic_store(&job->pending, net_nworkers(b->net));
+	for (int i = 0; i < net_nworkers(b->net); i++)
+		kp_loop_post(net_worker_at(b->net, i)->loop, stop_quiesced, job);
+}
+
 /* ------------------------------------------------------------ Produce */
 
 static int16_t produce_one(struct net_req *r, struct partition *p,
@@ -196,7 +390,8 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	    kp_batch_size(data, len, &size) != KP_BATCH_OK || size != len)
 		return r->h.api_version >= 3 ? KP_ERR_INVALID_RECORD
 					     : KP_ERR_CORRUPT_MESSAGE;
-	if (len > (size_t)b->message_max_bytes)
+	if (len > (size_t)(p->max_message_bytes > 0 ? p->max_message_bytes
+						    : b->message_max_bytes))
 		return KP_ERR_MESSAGE_TOO_LARGE;
 	err = kp_batch_validate(data, len, &r->worker->scratch, MAX_DECOMPRESSED, &info);
 	if (err != 0)

@@ -44,6 +44,7 @@ struct broker {
 	struct net_server *net;
 	struct log_dir **dirs;
 	int ndirs;
+	pthread_mutex_t dirs_lock;	/* logs added to or deleted from dirs */
 
 	struct metadata_cache meta;	/* its own lock */
 	struct partition_table parts;	/* its own lock */

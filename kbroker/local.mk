@@ -13,6 +13,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/net.c kbroker/net.h \
 	kbroker/req_dispatch.c kbroker/req_dispatch.h \
 	kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
+	kbroker/api_admin.c kbroker/topic_config.c kbroker/topic_config.h \
 	kbroker/partition.c kbroker/partition.h \
 	kbroker/metadata_cache.c kbroker/metadata_cache.h \
 	kbroker/zk_broker.c kbroker/zk_broker.h

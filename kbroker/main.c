@@ -31,6 +31,7 @@
 #include "kp_zk.h"
 #include "log_dir.h"
 #include "net.h"
+#include "topic_config.h"
 #include "zk_broker.h"
 
 static void usage(FILE *f)
@@ -189,6 +190,19 @@ static int connect_zk(struct broker *b, char *err, size_t errlen)
 
 /* ------------------------------------------------------- log dirs */
 
+/* Settings of a log found at start: the topic's overrides in ZooKeeper
+ * over our log.* keys (called from the loading threads). */
+static void loaded_log_config(const char *topic, struct log_config *cfg,
+			      void *arg)
+{
+	struct broker *b = arg;
+	struct kp_zk_entity_config over;
+
+	topic_config_read(b, topic, &over);
+	topic_config_log(b, &over, cfg);
+	kp_zk_config_free(&over);
+}
+
 static int open_dirs(struct broker *b, char *err, size_t errlen)
 {
 	const char *list = kp_config_str(&b->cfg, "log.dirs");
@@ -217,7 +231,7 @@ static int open_dirs(struct broker *b, char *err, size_t errlen)
 		}
 		b->dirs = nd;
 		b->dirs[b->ndirs++] = ld;
-		if (log_dir_load(ld, NULL, NULL, threads) < 0) {
+		if (log_dir_load(ld, loaded_log_config, b, threads) < 0) {
 			snprintf(err, errlen, "cannot load the logs in %s", d);
 			free(copy);
 			return -1;
@@ -305,6 +319,7 @@ int main(int argc, char **argv)
 	if (derive(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	metadata_cache_init(&b.meta);
+	pthread_mutex_init(&b.dirs_lock, NULL);
 	partition_table_init(&b.parts);
 	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
 	sigemptyset(&mask);
@@ -319,9 +334,11 @@ int main(int argc, char **argv)
 		goto fatal;
 	}
 	kp_loop_watch(b.loop, sfd, KP_EV_READ, on_signal, &b);
-	if (open_dirs(&b, err, sizeof(err)) < 0 ||
-	    connect_zk(&b, err, sizeof(err)) < 0 ||
+	/* ZooKeeper first: loading a log wants its topic's configuration */
+	if (connect_zk(&b, err, sizeof(err)) < 0 ||
 	    zk_broker_cluster_id(&b, err, sizeof(err)) < 0 ||
+	    zk_broker_ensure_paths(&b, err, sizeof(err)) < 0 ||
+	    open_dirs(&b, err, sizeof(err)) < 0 ||
 	    check_meta(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	{

@@ -581,6 +581,7 @@ static void close_all(void *arg)
 	struct net_worker *w = arg;
 
 	fetch_drain(w);		/* parked fetches answer now */
+	admin_drain(w);
 	while (w->conns != NULL)
 		conn_close(w->conns, NULL);
 	kp_loop_stop(w->loop);

@@ -8,6 +8,12 @@
  * role changes, which makes its log's "one appender" contract hold with
  * produce requests arriving on any network worker.  Reads (Fetch,
  * ListOffsets) take neither lock: the log publishes whole batches.
+ *
+ * Lifetime: a partition stays in the table until the broker stops.  A
+ * StopReplica that deletes clears p->leader first and takes the log away
+ * (p->log = NULL) only after every network worker has finished what it
+ * was running (see api_stop_replica), so a handler that saw p->log set
+ * may use it until it returns.
  */
 #ifndef PARTITION_H
 #define PARTITION_H
@@ -32,6 +38,8 @@ struct partition {
 	int32_t zk_version;
 	int32_t *replicas, nreplicas;
 	int32_t *isr, nisr;
+	int32_t max_message_bytes;	/* the topic's max.message.bytes */
+	bool deleting;			/* StopReplica(delete) under way */
 	_Atomic int64_t hw;		/* high watermark */
 	_Atomic uint64_t waiting_workers; /* bit i: worker i parks a fetch */
 };

@@ -20,8 +20,13 @@ const struct req_api req_apis[] = {
 	{ KP_API_LIST_OFFSETS, 0, 5, api_list_offsets },
 	{ KP_API_METADATA, 0, 8, api_metadata },
 	{ KP_API_LEADER_AND_ISR, 0, 4, api_leader_and_isr },
+	{ KP_API_STOP_REPLICA, 0, 3, api_stop_replica },
 	{ KP_API_UPDATE_METADATA, 0, 7, api_update_metadata },
 	{ KP_API_API_VERSIONS, 0, 3, api_versions },
+	{ KP_API_CREATE_TOPICS, 0, 5, api_create_topics },
+	{ KP_API_DELETE_TOPICS, 0, 5, api_delete_topics },
+	{ KP_API_DESCRIBE_CONFIGS, 0, 4, api_describe_configs },
+	{ KP_API_CREATE_PARTITIONS, 0, 2, api_create_partitions },
 };
 const int req_napis = (int)(sizeof(req_apis) / sizeof(req_apis[0]));
 

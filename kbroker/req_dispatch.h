@@ -39,6 +39,11 @@ void api_leader_and_isr(struct net_req *r);
 void api_produce(struct net_req *r);
 void api_list_offsets(struct net_req *r);
 void api_fetch(struct net_req *r);
+void api_stop_replica(struct net_req *r);
+void api_create_topics(struct net_req *r);
+void api_delete_topics(struct net_req *r);
+void api_create_partitions(struct net_req *r);
+void api_describe_configs(struct net_req *r);
 
 struct net_worker;
 struct partition;
@@ -47,5 +52,14 @@ struct broker;
 void fetch_notify(struct broker *b, struct partition *p);
 /* Answer every fetch parked on w (shutdown). */
 void fetch_drain(struct net_worker *w);
+/* Answer every admin request waiting on w (shutdown). */
+void admin_drain(struct net_worker *w);
+/*
+ * Metadata asked for an unknown topic: create it when
+ * auto.create.topics.enable allows.  Returns the topic's error for the
+ * answer (LEADER_NOT_AVAILABLE once created, INVALID_TOPIC_EXCEPTION,
+ * UNKNOWN_TOPIC_OR_PARTITION when disabled, ...).
+ */
+int16_t admin_auto_create(struct broker *b, kp_str topic);
 
 #endif /* REQ_DISPATCH_H */

@@ -24,6 +24,28 @@ static int64_t wall_ms(void)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+int zk_broker_ensure_paths(struct broker *b, char *err, size_t errlen)
+{
+	static const char *const paths[] = {
+		"/consumers", "/brokers/ids", "/brokers/topics", "/brokers/seqid",
+		"/config/changes", "/config/topics", "/config/clients",
+		"/config/users", "/config/brokers", "/config/ips",
+		"/admin/delete_topics", "/isr_change_notification",
+		"/latest_producer_id_block", "/log_dir_event_notification",
+	};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		int rc = kp_zk_ensure_path(b->zk, paths[i]);
+
+		if (rc != KP_ZK_OK) {
+			snprintf(err, errlen, "creating %s: %s", paths[i],
+				 kp_zk_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int zk_broker_cluster_id(struct broker *b, char *err, size_t errlen)
 {
 	struct kp_zk_result res;

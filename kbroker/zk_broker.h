@@ -13,6 +13,8 @@ struct broker;
 
 /* Read /cluster/id, creating it with a new id the first time. */
 int zk_broker_cluster_id(struct broker *b, char *err, size_t errlen);
+/* The persistent paths every broker makes sure of at start (Kafka's list). */
+int zk_broker_ensure_paths(struct broker *b, char *err, size_t errlen);
 /* A new id from /brokers/seqid, above reserved.broker.max.id (1000). */
 int zk_broker_generate_id(struct broker *b, int32_t *id, char *err,
 			  size_t errlen);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "broker_config.h"
 #include "check_run.h"
 #include "kp_client.h"
 #include "kp_errors.h"
@@ -59,9 +60,18 @@ static void setup(void)
 	b.socket_request_max_bytes = 10 << 20;
 	b.request_arena_cap = 100 << 20;
 	b.message_max_bytes = 1048588;
+	{
+		struct kp_props none;
+
+		kp_props_init(&none);
+		ck_assert_int_eq(kp_config_build(&b.cfg, broker_config_defs,
+						 broker_config_ndefs, &none, NULL, NULL,
+						 err, sizeof(err)), 0);
+	}
 	b.dirs = &ld;
 	b.ndirs = 1;
 	metadata_cache_init(&b.meta);
+	pthread_mutex_init(&b.dirs_lock, NULL);
 	partition_table_init(&b.parts);
 	b.loop = kp_loop_new();
 	b.net = net_start(&b, b.loop, 2, err, sizeof(err));
@@ -87,6 +97,7 @@ static void teardown(void)
 	kp_loop_free(b.loop);
 	partition_table_destroy(&b.parts);
 	metadata_cache_destroy(&b.meta);
+	kp_config_free(&b.cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -258,10 +269,11 @@ START_TEST(produce_appends_to_led_partitions_with_kafka_errors)
 			 KP_ERR_UNSUPPORTED_COMPRESSION_TYPE);
 	ck_assert_int_eq(produce(7, 1, 0, z.data, (int32_t)z.len, &base), 0);
 	ck_assert_int_eq(base, 9);
-	b.message_max_bytes = 10;
+	/* the topic's max.message.bytes (from message.max.bytes here) */
+	partition_find(&b.parts, "t", 1, 0)->max_message_bytes = 10;
 	ck_assert_int_eq(produce(7, 1, 0, w1.data, (int32_t)w1.len, NULL),
 			 KP_ERR_MESSAGE_TOO_LARGE);
-	b.message_max_bytes = 1048588;
+	partition_find(&b.parts, "t", 1, 0)->max_message_bytes = 1048588;
 	/* nothing failed was appended */
 	ck_assert_int_eq(log_end_offset(p->log), 11);
 	kp_wbuf_free(&w1);

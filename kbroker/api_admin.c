@@ -1,0 +1,1257 @@
+/*
+ * api_admin.c - CreateTopics, DeleteTopics, CreatePartitions,
+ * DescribeConfigs, and topic auto-creation for Metadata.
+ *
+ * Any broker performs admin requests itself (Metadata names the lowest
+ * live broker as "controller", and clients send admin requests there): it
+ * validates, then writes ZooKeeper as Kafka's AdminZkClient does -
+ * /config/topics/<t> and /brokers/topics/<t> for a new topic, a rewritten
+ * /brokers/topics/<t> for more partitions, /admin/delete_topics/<t> for a
+ * deletion.  The controller picks those up.  The answer waits (up to the
+ * request's timeout, polling this broker's metadata cache) until the
+ * controller's UpdateMetadata shows the result, as Kafka's delayed
+ * create/delete operations do, so a client can use a topic as soon as its
+ * creation is acknowledged.
+ *
+ * ZooKeeper calls here block the network worker for a few round trips;
+ * admin requests are rare, and Kafka's request handlers do the same.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "broker_config.h"
+#include "kp_assign.h"
+#include "kp_errors.h"
+#include "kp_log.h"
+#include "kp_loop.h"
+#include "kp_msgs.h"
+#include "kp_topic_config.h"
+#include "kp_zk.h"
+#include "kp_zkdata.h"
+#include "net.h"
+#include "req_dispatch.h"
+#include "topic_config.h"
+
+#define MAX_TOPIC_LEN 249
+#define POLL_MS 10
+
+/* ------------------------------------------------------------ helpers */
+
+static kp_str arena_strf(struct kp_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static kp_str arena_strf(struct kp_arena *a, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	char *c;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return KP_STR_NULL;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	c = kp_arena_alloc(a, (size_t)n + 1);
+	if (c == NULL)
+		return KP_STR_NULL;
+	memcpy(c, buf, (size_t)n + 1);
+	return (kp_str){ c, n };
+}
+
+/* A NUL-terminated copy in the request's arena. */
+static char *arena_cstr(struct kp_arena *a, kp_str s)
+{
+	char *c = kp_arena_alloc(a, (size_t)(s.len > 0 ? s.len : 0) + 1);
+
+	if (c == NULL)
+		return NULL;
+	if (s.len > 0)
+		memcpy(c, s.ptr, (size_t)s.len);
+	c[s.len > 0 ? s.len : 0] = 0;
+	return c;
+}
+
+/* Kafka's Topic.validate: 0 or INVALID_TOPIC_EXCEPTION with a message. */
+static int16_t topic_name_check(const char *name, char *msg, size_t n)
+{
+	size_t len = strlen(name);
+
+	if (len == 0) {
+		snprintf(msg, n, "Topic name is illegal, it can't be empty");
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		snprintf(msg, n, "Topic name cannot be \".\" or \"..\"");
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	if (len > MAX_TOPIC_LEN) {
+		snprintf(msg, n, "Topic name is illegal, it can't be longer than %d "
+			 "characters, topic name: %.64s...", MAX_TOPIC_LEN, name);
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
+			snprintf(msg, n, "Topic name \"%s\" is illegal, it contains a "
+				 "character other than ASCII alphanumerics, '.', '_' "
+				 "and '-'", name);
+			return KP_ERR_INVALID_TOPIC_EXCEPTION;
+		}
+	}
+	return 0;
+}
+
+/* Names equal once '.' and '_' are identified (their metric names). */
+static bool collides(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a == '.' ? '_' : *a, y = *b == '.' ? '_' : *b;
+
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+/* The live brokers, as the controller last told us. */
+static struct kp_assign_broker *live_brokers(struct md_view *v, int *n)
+{
+	struct kp_assign_broker *l = calloc((size_t)v->nbrokers + 1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	for (int32_t i = 0; i < v->nbrokers; i++) {
+		l[i].id = v->brokers[i].id;
+		l[i].rack = v->brokers[i].rack;
+	}
+	*n = v->nbrokers;
+	return l;
+}
+
+static int topic_path(char *buf, size_t n, const char *prefix, const char *topic)
+{
+	return snprintf(buf, n, "%s/%s", prefix, topic);
+}
+
+/* Checks shared by every new topic: name, existence, collisions. */
+static int16_t check_new_topic(struct broker *b, const char *name, char *msg,
+			       size_t n)
+{
+	struct kp_zk_result res;
+	char path[512];
+	int16_t err = topic_name_check(name, msg, n);
+	int rc;
+
+	if (err != 0)
+		return err;
+	topic_path(path, sizeof(path), "/brokers/topics", name);
+	rc = kp_zk_exists_sync(b->zk, path, &res);
+	kp_zk_result_free(&res);
+	if (rc == KP_ZK_OK) {
+		snprintf(msg, n, "Topic '%s' already exists.", name);
+		return KP_ERR_TOPIC_ALREADY_EXISTS;
+	}
+	if (rc != KP_ZK_NONODE) {
+		snprintf(msg, n, "ZooKeeper: %s", kp_zk_strerror(rc));
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	if (strpbrk(name, "._") == NULL)
+		return 0;
+	rc = kp_zk_children_sync(b->zk, "/brokers/topics", &res);
+	for (int32_t i = 0; rc == KP_ZK_OK && i < res.nchildren; i++)
+		if (collides(name, res.children[i])) {
+			snprintf(msg, n, "Topic '%s' collides with existing topics: %s",
+				 name, res.children[i]);
+			err = KP_ERR_INVALID_TOPIC_EXCEPTION;
+			break;
+		}
+	kp_zk_result_free(&res);
+	return err;
+}
+
+/*
+ * Write a new topic: its config node first (always, as Kafka does), then
+ * the assignment, which is what the controller watches.
+ */
+static int16_t write_topic(struct broker *b, const char *name,
+			   const struct kp_zk_topic *t,
+			   const struct kp_zk_entity_config *cfg, char *msg,
+			   size_t n)
+{
+	char path[512], *json;
+	int rc;
+
+	json = kp_zk_config_encode(cfg);
+	if (json == NULL)
+		goto oom;
+	topic_path(path, sizeof(path), "/config/topics", name);
+	rc = kp_zk_create_sync(b->zk, path, json, (int32_t)strlen(json),
+			       KP_ZK_PERSISTENT, NULL);
+	if (rc == KP_ZK_NODEEXISTS)
+		rc = kp_zk_set_sync(b->zk, path, json, (int32_t)strlen(json), -1, NULL);
+	free(json);
+	if (rc != KP_ZK_OK)
+		goto zk;
+	json = kp_zk_topic_encode(t);
+	if (json == NULL)
+		goto oom;
+	topic_path(path, sizeof(path), "/brokers/topics", name);
+	rc = kp_zk_create_sync(b->zk, path, json, (int32_t)strlen(json),
+			       KP_ZK_PERSISTENT, NULL);
+	free(json);
+	if (rc == KP_ZK_NODEEXISTS) {
+		snprintf(msg, n, "Topic '%s' already exists.", name);
+		return KP_ERR_TOPIC_ALREADY_EXISTS;
+	}
+	if (rc != KP_ZK_OK)
+		goto zk;
+	KP_INFO("created topic %s with %d partitions", name, t->npartitions);
+	return 0;
+zk:
+	snprintf(msg, n, "ZooKeeper: %s", kp_zk_strerror(rc));
+	return KP_ERR_UNKNOWN_SERVER_ERROR;
+oom:
+	snprintf(msg, n, "out of memory");
+	return KP_ERR_UNKNOWN_SERVER_ERROR;
+}
+
+/*
+ * Create a topic: nparts x rf placed by Kafka's algorithm over the live
+ * brokers, or the explicit assignment (parts[nparts]).  0 or an error code
+ * with a message.
+ */
+static int16_t create_topic(struct broker *b, const char *name, int32_t nparts,
+			    int32_t rf, struct kp_replicas *parts,
+			    const struct kp_zk_entity_config *cfg,
+			    bool validate_only, char *msg, size_t n)
+{
+	struct md_view *v = metadata_cache_get(&b->meta);
+	struct kp_assign_broker *live = NULL;
+	struct kp_zk_topic t;
+	int32_t *flat = NULL;
+	int nlive = 0;
+	int16_t err;
+
+	memset(&t, 0, sizeof(t));
+	err = check_new_topic(b, name, msg, n);
+	if (err != 0)
+		goto out;
+	live = live_brokers(v, &nlive);
+	if (live == NULL) {
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	t.version = 3;
+	kp_cluster_id_generate(t.topic_id);
+	t.parts = calloc((size_t)nparts + 1, sizeof(*t.parts));
+	t.adding = calloc((size_t)nparts + 1, sizeof(*t.adding));
+	t.removing = calloc((size_t)nparts + 1, sizeof(*t.removing));
+	if (t.parts == NULL || t.adding == NULL || t.removing == NULL) {
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	t.npartitions = nparts;
+	if (parts == NULL) {
+		int rc;
+
+		flat = calloc((size_t)nparts * (size_t)(rf > 0 ? rf : 1), sizeof(*flat));
+		if (flat == NULL) {
+			err = KP_ERR_UNKNOWN_SERVER_ERROR;
+			goto out;
+		}
+		rc = kp_assign_replicas(live, nlive, nparts, rf, -1, 0, flat, msg, n);
+		if (rc < 0) {
+			err = (int16_t)-rc;
+			goto out;
+		}
+		for (int32_t p = 0; p < nparts; p++) {
+			t.parts[p].ids = flat + (size_t)p * (size_t)rf;
+			t.parts[p].n = rf;
+		}
+	} else {
+		for (int32_t p = 0; p < nparts; p++)
+			t.parts[p] = parts[p];
+	}
+	err = 0;
+	if (!validate_only)
+		err = write_topic(b, name, &t, cfg, msg, n);
+	/* the replica lists belong to flat or the caller */
+	memset(t.parts, 0, sizeof(*t.parts) * (size_t)nparts);
+out:
+	kp_zk_topic_free(&t);
+	free(flat);
+	free(live);
+	md_view_unref(v);
+	return err;
+}
+
+/* An explicit assignment: partitions 0..n-1, same size, no duplicates,
+ * live brokers only. */
+static int16_t check_assignment(struct md_view *v, struct kp_replicas *parts,
+				int32_t n, char *msg, size_t len)
+{
+	for (int32_t p = 0; p < n; p++) {
+		if (parts[p].n <= 0) {
+			snprintf(msg, len, "Replica assignment of partition %d is empty.", p);
+			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+		if (parts[p].n != parts[0].n) {
+			snprintf(msg, len, "All partitions should have the same number "
+				 "of replicas");
+			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+		for (int32_t i = 0; i < parts[p].n; i++) {
+			if (md_view_broker(v, parts[p].ids[i]) == NULL) {
+				snprintf(msg, len, "Unknown broker %d in the replica "
+					 "assignment of partition %d.", parts[p].ids[i], p);
+				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+			for (int32_t j = 0; j < i; j++)
+				if (parts[p].ids[i] == parts[p].ids[j]) {
+					snprintf(msg, len, "Duplicate replica assignment "
+						 "found: partition %d, replicas %d", p,
+						 parts[p].ids[i]);
+					return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+				}
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------- waiting for metadata */
+
+enum wait_for { WAIT_LEADERS, WAIT_GONE };
+
+struct admin_item {
+	char *name;
+	int16_t error;
+	kp_str message;
+	int32_t nparts;		/* WAIT_LEADERS: partitions that need a leader */
+	int32_t rf;
+	bool wait;
+};
+
+struct admin_waiter {
+	struct admin_waiter *prev, *next;
+	struct net_req *r;
+	struct kp_timer timer;
+	int64_t deadline;
+	enum wait_for what;
+	struct admin_item *items;
+	int32_t n;
+	void (*respond)(struct admin_waiter *);
+};
+
+/* Whether the metadata cache shows item's outcome yet. */
+static bool item_done(struct md_view *v, enum wait_for what,
+		      const struct admin_item *it)
+{
+	const struct md_topic *t = md_view_topic(v, it->name, strlen(it->name));
+
+	if (what == WAIT_GONE)
+		return t == NULL;
+	if (t == NULL || t->nparts < it->nparts)
+		return false;
+	for (int32_t p = 0; p < t->nparts; p++)
+		if (t->parts[p].leader < 0)
+			return false;
+	return true;
+}
+
+/* True when nothing is left to wait for; with final, what still waits
+ * times out. */
+static bool check_items(struct admin_waiter *aw, bool final)
+{
+	struct md_view *v = metadata_cache_get(&aw->r->worker->broker->meta);
+	bool all = true;
+
+	for (int32_t i = 0; i < aw->n; i++) {
+		struct admin_item *it = &aw->items[i];
+
+		if (!it->wait)
+			continue;
+		if (item_done(v, aw->what, it)) {
+			it->wait = false;
+		} else if (final) {
+			it->wait = false;
+			it->error = KP_ERR_REQUEST_TIMED_OUT;
+			it->message = kp_str_c(aw->what == WAIT_GONE
+				? "Timed out waiting for the topic to be deleted"
+				: "Timed out waiting for the topic's partitions to get leaders");
+		} else {
+			all = false;
+		}
+	}
+	md_view_unref(v);
+	return all;
+}
+
+static void waiter_unlink(struct admin_waiter *aw)
+{
+	struct net_worker *w = aw->r->worker;
+
+	if (aw->prev != NULL)
+		aw->prev->next = aw->next;
+	else
+		w->admin_waiters = aw->next;
+	if (aw->next != NULL)
+		aw->next->prev = aw->prev;
+	kp_timer_stop(w->loop, &aw->timer);
+}
+
+static void waiter_finish(struct admin_waiter *aw)
+{
+	waiter_unlink(aw);
+	aw->respond(aw);	/* aw lives in the request's arena */
+}
+
+static void on_poll(struct kp_loop *loop, void *arg)
+{
+	struct admin_waiter *aw = arg;
+	bool final = kp_now_ms() >= aw->deadline || net_req_orphaned(aw->r);
+
+	if (check_items(aw, final)) {
+		waiter_finish(aw);
+		return;
+	}
+	kp_timer_start(loop, &aw->timer, POLL_MS);
+}
+
+void admin_drain(struct net_worker *w)
+{
+	while (w->admin_waiters != NULL) {
+		check_items(w->admin_waiters, true);
+		waiter_finish(w->admin_waiters);
+	}
+}
+
+/* Answer now, or once the outcome shows (timeout_ms <= 0: now). */
+static void wait_or_respond(struct admin_waiter *aw, int32_t timeout_ms)
+{
+	struct net_worker *w = aw->r->worker;
+
+	if (timeout_ms <= 0 || check_items(aw, false)) {
+		aw->respond(aw);
+		return;
+	}
+	aw->deadline = kp_now_ms() + timeout_ms;
+	aw->prev = NULL;
+	aw->next = w->admin_waiters;
+	if (aw->next != NULL)
+		aw->next->prev = aw;
+	w->admin_waiters = aw;
+	kp_timer_init(&aw->timer, on_poll, aw);
+	kp_timer_start(w->loop, &aw->timer, POLL_MS);
+}
+
+static struct admin_waiter *waiter_new(struct net_req *r, int32_t n,
+				       enum wait_for what,
+				       void (*respond)(struct admin_waiter *))
+{
+	struct admin_waiter *aw = kp_arena_calloc(&r->arena, 1, sizeof(*aw));
+
+	if (aw == NULL)
+		return NULL;
+	aw->items = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*aw->items));
+	if (aw->items == NULL)
+		return NULL;
+	aw->r = r;
+	aw->n = n;
+	aw->what = what;
+	aw->respond = respond;
+	return aw;
+}
+
+/* Same name earlier in the request: Kafka refuses every copy. */
+static bool duplicate_name(kp_str name, const kp_str *names, int32_t n)
+{
+	int32_t count = 0;
+
+	for (int32_t i = 0; i < n; i++)
+		count += kp_str_eq(name, names[i]);
+	return count > 1;
+}
+
+/* ------------------------------------------------------- CreateTopics */
+
+static void create_topics_respond(struct admin_waiter *aw)
+{
+	struct net_req *r = aw->r;
+	struct kp_create_topics_resp resp;
+	struct kp_create_topics_resp_creatable_topic_result *res;
+
+	kp_struct_init(r->api->resp, &resp);
+	res = kp_arena_calloc(&r->arena, (size_t)aw->n + 1, sizeof(*res));
+	if (res == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < aw->n; i++) {
+		const struct admin_item *it = &aw->items[i];
+
+		kp_struct_init(&kp_create_topics_resp_creatable_topic_result_desc, &res[i]);
+		res[i].name = kp_str_c(it->name);
+		res[i].error_code = it->error;
+		res[i].error_message = it->error != 0 ? it->message : KP_STR_NULL;
+		if (it->error == 0) {
+			res[i].num_partitions = it->nparts;
+			res[i].replication_factor = (int16_t)it->rf;
+		}
+	}
+	resp.topics = res;
+	resp.topics_count = aw->n;
+	net_reply(r, &resp);
+}
+
+/* Config overrides of one creatable topic, validated. */
+static int16_t topic_overrides(const struct kp_create_topics_req_creatable_topic *t,
+			       struct kp_zk_entity_config *cfg, char *msg, size_t n)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (int32_t i = 0; i < t->configs_count; i++) {
+		char *k = kp_str_dup(t->configs[i].name);
+		char *v = kp_str_dup(t->configs[i].value);
+		int rc = k != NULL ? kp_topic_config_validate(k, v, msg, n) : -1;
+
+		if (rc == 0)
+			rc = kp_zk_config_set(cfg, k, v);
+		free(k);
+		free(v);
+		if (rc < 0) {
+			kp_zk_config_free(cfg);
+			return KP_ERR_INVALID_CONFIG;
+		}
+	}
+	return 0;
+}
+
+static int16_t create_one(struct net_req *r,
+			  const struct kp_create_topics_req_creatable_topic *t,
+			  bool validate_only, struct admin_item *it, char *msg,
+			  size_t n)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_create_topics_req *req = r->body;
+	struct kp_zk_entity_config cfg;
+	struct kp_replicas *parts = NULL;
+	int32_t nparts = t->num_partitions, rf = t->replication_factor;
+	int16_t err;
+
+	it->name = arena_cstr(&r->arena, t->name);
+	if (it->name == NULL)
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	if (t->assignments_count > 0 && (nparts != -1 || rf != -1)) {
+		snprintf(msg, n, "Both numPartitions or replicationFactor and "
+			 "replicasAssignments were set. Both cannot be used at the same time.");
+		return KP_ERR_INVALID_REQUEST;
+	}
+	err = topic_overrides(t, &cfg, msg, n);
+	if (err != 0)
+		return err;
+	if (t->assignments_count > 0) {
+		struct md_view *v = metadata_cache_get(&b->meta);
+
+		nparts = t->assignments_count;
+		parts = calloc((size_t)nparts, sizeof(*parts));
+		err = parts == NULL ? KP_ERR_UNKNOWN_SERVER_ERROR : 0;
+		for (int32_t i = 0; err == 0 && i < nparts; i++) {
+			int32_t idx = t->assignments[i].partition_index;
+
+			if (idx < 0 || idx >= nparts || parts[idx].n != 0) {
+				snprintf(msg, n, "Unexpected existing or missing partition "
+					 "ids in the replica assignment (partition %d)", idx);
+				err = KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+				break;
+			}
+			parts[idx].ids = t->assignments[i].broker_ids;
+			parts[idx].n = t->assignments[i].broker_ids_count;
+		}
+		if (err == 0)
+			err = check_assignment(v, parts, nparts, msg, n);
+		md_view_unref(v);
+		rf = err == 0 ? parts[0].n : 0;
+	} else {
+		if (nparts == -1)
+			nparts = kp_config_int(&b->cfg, "num.partitions");
+		if (rf == -1)
+			rf = kp_config_int(&b->cfg, "default.replication.factor");
+		if (nparts <= 0) {
+			snprintf(msg, n, "Number of partitions was set to an invalid "
+				 "non-positive value.");
+			err = KP_ERR_INVALID_PARTITIONS;
+		} else if (rf <= 0) {
+			snprintf(msg, n, "Replication factor must be larger than 0.");
+			err = KP_ERR_INVALID_REPLICATION_FACTOR;
+		}
+	}
+	if (err == 0)
+		err = create_topic(b, it->name, nparts, rf, parts, &cfg, validate_only,
+				   msg, n);
+	(void)req;
+	free(parts);
+	kp_zk_config_free(&cfg);
+	it->nparts = nparts;
+	it->rf = rf;
+	return err;
+}
+
+void api_create_topics(struct net_req *r)
+{
+	const struct kp_create_topics_req *req = r->body;
+	int32_t n = req->topics_count > 0 ? req->topics_count : 0;
+	struct admin_waiter *aw = waiter_new(r, n, WAIT_LEADERS, create_topics_respond);
+	kp_str *names = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*names));
+
+	if (aw == NULL || names == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++)
+		names[i] = req->topics[i].name;
+	for (int32_t i = 0; i < n; i++) {
+		struct admin_item *it = &aw->items[i];
+		char msg[512] = "";
+
+		if (duplicate_name(names[i], names, n)) {
+			it->name = arena_cstr(&r->arena, names[i]);
+			it->error = KP_ERR_INVALID_REQUEST;
+			it->message = arena_strf(&r->arena, "Create topics request from "
+						 "client contains a duplicate topic name.");
+			if (it->name == NULL)
+				it->name = "";
+			continue;
+		}
+		it->error = create_one(r, &req->topics[i], req->validate_only, it, msg,
+				       sizeof(msg));
+		if (it->name == NULL)
+			it->name = "";
+		if (it->error != 0) {
+			it->message = arena_strf(&r->arena, "%s", msg);
+			KP_INFO("%s: CreateTopics %s: %s", r->peer, it->name, msg);
+		}
+		it->wait = it->error == 0 && !req->validate_only;
+	}
+	wait_or_respond(aw, req->timeout_ms);
+}
+
+/* ------------------------------------------------------- DeleteTopics */
+
+static void delete_topics_respond(struct admin_waiter *aw)
+{
+	struct net_req *r = aw->r;
+	struct kp_delete_topics_resp resp;
+	struct kp_delete_topics_resp_deletable_topic_result *res;
+
+	kp_struct_init(r->api->resp, &resp);
+	res = kp_arena_calloc(&r->arena, (size_t)aw->n + 1, sizeof(*res));
+	if (res == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < aw->n; i++) {
+		kp_struct_init(&kp_delete_topics_resp_deletable_topic_result_desc, &res[i]);
+		res[i].name = kp_str_c(aw->items[i].name);
+		res[i].error_code = aw->items[i].error;
+		res[i].error_message = aw->items[i].error != 0 ? aw->items[i].message
+							       : KP_STR_NULL;
+	}
+	resp.responses = res;
+	resp.responses_count = aw->n;
+	net_reply(r, &resp);
+}
+
+static int16_t delete_one(struct broker *b, const char *name, char *msg, size_t n)
+{
+	struct kp_zk_result res;
+	char path[512];
+	int rc;
+
+	if (topic_name_check(name, msg, n) != 0) {
+		snprintf(msg, n, "This server does not host this topic-partition.");
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	topic_path(path, sizeof(path), "/brokers/topics", name);
+	rc = kp_zk_exists_sync(b->zk, path, &res);
+	kp_zk_result_free(&res);
+	if (rc == KP_ZK_NONODE) {
+		snprintf(msg, n, "This server does not host this topic-partition.");
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	if (rc != KP_ZK_OK)
+		goto zk;
+	if (!kp_config_bool(&b->cfg, "delete.topic.enable")) {
+		snprintf(msg, n, "Topic deletion is disabled.");
+		return KP_ERR_TOPIC_DELETION_DISABLED;
+	}
+	topic_path(path, sizeof(path), "/admin/delete_topics", name);
+	rc = kp_zk_create_sync(b->zk, path, NULL, 0, KP_ZK_PERSISTENT, NULL);
+	if (rc == KP_ZK_NODEEXISTS)
+		return 0;	/* already queued */
+	if (rc != KP_ZK_OK)
+		goto zk;
+	KP_INFO("topic %s marked for deletion", name);
+	return 0;
+zk:
+	snprintf(msg, n, "ZooKeeper: %s", kp_zk_strerror(rc));
+	return KP_ERR_UNKNOWN_SERVER_ERROR;
+}
+
+void api_delete_topics(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_delete_topics_req *req = r->body;
+	bool by_state = r->h.api_version >= 6;
+	int32_t n = by_state ? req->topics_count : req->topic_names_count;
+	struct admin_waiter *aw;
+	kp_str *names;
+
+	if (n < 0)
+		n = 0;
+	aw = waiter_new(r, n, WAIT_GONE, delete_topics_respond);
+	names = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*names));
+	if (aw == NULL || names == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++)
+		names[i] = by_state ? req->topics[i].name : req->topic_names[i];
+	for (int32_t i = 0; i < n; i++) {
+		struct admin_item *it = &aw->items[i];
+		char msg[512] = "";
+
+		it->name = arena_cstr(&r->arena, names[i]);
+		if (it->name == NULL) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+		if (names[i].len < 0) {
+			it->error = KP_ERR_UNKNOWN_TOPIC_ID;
+			it->message = kp_str_c("Topic ids are not supported");
+			continue;
+		}
+		if (duplicate_name(names[i], names, n)) {
+			it->error = KP_ERR_INVALID_REQUEST;
+			it->message = kp_str_c("Duplicate topic name in the request.");
+			continue;
+		}
+		it->error = delete_one(b, it->name, msg, sizeof(msg));
+		if (it->error != 0)
+			it->message = arena_strf(&r->arena, "%s", msg);
+		it->wait = it->error == 0;
+	}
+	wait_or_respond(aw, req->timeout_ms);
+}
+
+/* --------------------------------------------------- CreatePartitions */
+
+static void create_partitions_respond(struct admin_waiter *aw)
+{
+	struct net_req *r = aw->r;
+	struct kp_create_partitions_resp resp;
+	struct kp_create_partitions_resp_create_partitions_topic_result *res;
+
+	kp_struct_init(r->api->resp, &resp);
+	res = kp_arena_calloc(&r->arena, (size_t)aw->n + 1, sizeof(*res));
+	if (res == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < aw->n; i++) {
+		kp_struct_init(&kp_create_partitions_resp_create_partitions_topic_result_desc,
+			       &res[i]);
+		res[i].name = kp_str_c(aw->items[i].name);
+		res[i].error_code = aw->items[i].error;
+		res[i].error_message = aw->items[i].error != 0 ? aw->items[i].message
+							       : KP_STR_NULL;
+	}
+	resp.results = res;
+	resp.results_count = aw->n;
+	net_reply(r, &resp);
+}
+
+static int16_t add_partitions(struct broker *b,
+			      const struct kp_create_partitions_req_create_partitions_topic *in,
+			      const char *name, bool validate_only, char *msg,
+			      size_t n)
+{
+	struct md_view *v = NULL;
+	struct kp_assign_broker *live = NULL;
+	struct kp_zk_result res;
+	struct kp_zk_topic t;
+	struct kp_replicas *grown = NULL;
+	int32_t *flat = NULL, add, rf;
+	char path[512], *json = NULL;
+	int16_t err = 0;
+	int nlive = 0, rc;
+
+	memset(&t, 0, sizeof(t));
+	topic_path(path, sizeof(path), "/brokers/topics", name);
+	rc = kp_zk_get_sync(b->zk, path, &res);
+	if (rc == KP_ZK_NONODE || (rc == KP_ZK_OK && res.data == NULL)) {
+		kp_zk_result_free(&res);
+		snprintf(msg, n, "The topic '%s' does not exist.", name);
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	if (rc != KP_ZK_OK ||
+	    kp_zk_topic_decode(res.data, (size_t)res.len, &t, msg, n) < 0) {
+		if (rc != KP_ZK_OK)
+			snprintf(msg, n, "ZooKeeper: %s", kp_zk_strerror(rc));
+		kp_zk_result_free(&res);
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	if (in->count < t.npartitions) {
+		snprintf(msg, n, "Topic currently has %d partitions, %d would not be "
+			 "an increase.", t.npartitions, in->count);
+		err = KP_ERR_INVALID_PARTITIONS;
+		goto out;
+	}
+	if (in->count == t.npartitions) {
+		snprintf(msg, n, "Topic already has %d partitions.", t.npartitions);
+		err = KP_ERR_INVALID_PARTITIONS;
+		goto out;
+	}
+	add = in->count - t.npartitions;
+	rf = t.parts[0].n;
+	v = metadata_cache_get(&b->meta);
+	grown = calloc((size_t)in->count, sizeof(*grown));
+	if (grown == NULL) {
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	if (in->assignments_count >= 0) {
+		if (in->assignments_count != add) {
+			snprintf(msg, n, "Increasing the number of partitions by %d but "
+				 "%d assignments provided.", add, in->assignments_count);
+			err = KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+			goto out;
+		}
+		for (int32_t i = 0; i < add; i++) {
+			grown[t.npartitions + i].ids = in->assignments[i].broker_ids;
+			grown[t.npartitions + i].n = in->assignments[i].broker_ids_count;
+		}
+		err = check_assignment(v, grown + t.npartitions, add, msg, n);
+		if (err == 0 && grown[t.npartitions].n != rf) {
+			snprintf(msg, n, "Inconsistent replication factor between "
+				 "partitions, partition 0 has %d while partitions [%d] "
+				 "has replication factor %d", rf, t.npartitions,
+				 grown[t.npartitions].n);
+			err = KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+		if (err != 0)
+			goto out;
+	} else {
+		live = live_brokers(v, &nlive);
+		flat = calloc((size_t)add * (size_t)rf, sizeof(*flat));
+		if (live == NULL || flat == NULL) {
+			err = KP_ERR_UNKNOWN_SERVER_ERROR;
+			goto out;
+		}
+		rc = kp_assign_more(live, nlive, t.parts[0].ids[0], t.npartitions, add,
+				    rf, flat, msg, n);
+		if (rc < 0) {
+			err = (int16_t)-rc;
+			goto out;
+		}
+		for (int32_t i = 0; i < add; i++) {
+			grown[t.npartitions + i].ids = flat + (size_t)i * (size_t)rf;
+			grown[t.npartitions + i].n = rf;
+		}
+	}
+	if (validate_only)
+		goto out;
+	{
+		/* the new lists are borrowed: swap them in for encoding only */
+		struct kp_replicas *old = t.parts, *oa = t.adding, *orr = t.removing;
+		struct kp_replicas *adding = calloc((size_t)in->count, sizeof(*adding));
+		struct kp_replicas *removing = calloc((size_t)in->count, sizeof(*removing));
+		int32_t oldn = t.npartitions;
+
+		if (adding == NULL || removing == NULL) {
+			free(adding);
+			free(removing);
+			err = KP_ERR_UNKNOWN_SERVER_ERROR;
+			goto out;
+		}
+		for (int32_t i = 0; i < oldn; i++) {
+			grown[i] = old[i];
+			if (oa != NULL)
+				adding[i] = oa[i];
+			if (orr != NULL)
+				removing[i] = orr[i];
+		}
+		t.parts = grown;
+		t.adding = adding;
+		t.removing = removing;
+		t.npartitions = in->count;
+		json = kp_zk_topic_encode(&t);
+		t.parts = old;
+		t.adding = oa;
+		t.removing = orr;
+		t.npartitions = oldn;
+		free(adding);
+		free(removing);
+	}
+	if (json == NULL) {
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	/* conditional: a concurrent change makes the client retry */
+	rc = kp_zk_set_sync(b->zk, path, json, (int32_t)strlen(json), res.stat.version,
+			    NULL);
+	if (rc != KP_ZK_OK) {
+		snprintf(msg, n, "The topic changed meanwhile (ZooKeeper: %s)",
+			 kp_zk_strerror(rc));
+		err = KP_ERR_REASSIGNMENT_IN_PROGRESS;
+		goto out;
+	}
+	KP_INFO("topic %s: %d -> %d partitions", name, t.npartitions, in->count);
+out:
+	free(json);
+	free(grown);
+	free(flat);
+	free(live);
+	if (v != NULL)
+		md_view_unref(v);
+	kp_zk_topic_free(&t);
+	kp_zk_result_free(&res);
+	return err;
+}
+
+void api_create_partitions(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_create_partitions_req *req = r->body;
+	int32_t n = req->topics_count > 0 ? req->topics_count : 0;
+	struct admin_waiter *aw = waiter_new(r, n, WAIT_LEADERS, create_partitions_respond);
+	kp_str *names = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*names));
+
+	if (aw == NULL || names == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++)
+		names[i] = req->topics[i].name;
+	for (int32_t i = 0; i < n; i++) {
+		struct admin_item *it = &aw->items[i];
+		char msg[512] = "";
+
+		it->name = arena_cstr(&r->arena, names[i]);
+		if (it->name == NULL) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+		if (duplicate_name(names[i], names, n)) {
+			it->error = KP_ERR_INVALID_REQUEST;
+			it->message = kp_str_c("Duplicate topic in request.");
+			continue;
+		}
+		it->error = topic_name_check(it->name, msg, sizeof(msg));
+		if (it->error == 0)
+			it->error = add_partitions(b, &req->topics[i], it->name,
+						   req->validate_only, msg, sizeof(msg));
+		if (it->error != 0)
+			it->message = arena_strf(&r->arena, "%s", msg);
+		it->nparts = req->topics[i].count;
+		it->wait = it->error == 0 && !req->validate_only;
+	}
+	wait_or_respond(aw, req->timeout_ms);
+}
+
+/* ---------------------------------------------------- DescribeConfigs */
+
+#define RESOURCE_TOPIC 2
+#define RESOURCE_BROKER 4
+
+/* DescribeConfigs' ConfigType (v3+). */
+static int8_t config_type(enum kp_config_type t)
+{
+	switch (t) {
+	case KP_CFG_BOOL:
+		return 1;
+	case KP_CFG_STRING:
+		return 2;
+	case KP_CFG_INT:
+		return 3;
+	case KP_CFG_LONG:
+		return 5;
+	case KP_CFG_DOUBLE:
+		return 6;
+	case KP_CFG_LIST:
+		return 7;
+	case KP_CFG_PASSWORD:
+		return 9;
+	}
+	return 0;
+}
+
+static bool wanted(const char *key, const kp_str *keys, int32_t nkeys)
+{
+	if (nkeys < 0)
+		return true;
+	for (int32_t i = 0; i < nkeys; i++)
+		if (kp_str_eqc(keys[i], key))
+			return true;
+	return false;
+}
+
+static kp_str arena_cstr_str(struct kp_arena *a, const char *s)
+{
+	return s == NULL ? KP_STR_NULL : arena_strf(a, "%s", s);
+}
+
+static int describe_topic_entries(struct net_req *r, const char *topic,
+				  const struct kp_zk_entity_config *over,
+				  const kp_str *keys, int32_t nkeys, bool synonyms,
+				  bool docs,
+				  struct kp_describe_configs_resp_describe_configs_resource_result **out,
+				  int32_t *nout)
+{
+	struct broker *b = r->worker->broker;
+	struct kp_describe_configs_resp_describe_configs_resource_result *e;
+	int32_t n = 0;
+
+	(void)topic;
+	e = kp_arena_calloc(&r->arena, kp_topic_nconfigs + 1, sizeof(*e));
+	if (e == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < kp_topic_nconfigs; i++) {
+		const struct kp_topic_config *tc = &kp_topic_configs[i];
+		const char *ov = kp_zk_config_get(over, tc->def.key);
+		char buf[64];
+		bool file;
+		const char *bv = topic_config_broker_value(b, tc, buf, sizeof(buf), &file);
+		struct kp_describe_configs_resp_describe_configs_resource_result *x = &e[n];
+		struct kp_describe_configs_resp_describe_configs_synonym *syn;
+		int32_t ns = 0;
+
+		if (!wanted(tc->def.key, keys, nkeys))
+			continue;
+		kp_struct_init(&kp_describe_configs_resp_describe_configs_resource_result_desc, x);
+		x->name = kp_str_c(tc->def.key);
+		x->value = arena_cstr_str(&r->arena, ov != NULL ? ov : bv);
+		x->config_source = ov != NULL ? CONFIG_SOURCE_TOPIC
+			: file ? CONFIG_SOURCE_STATIC_BROKER : CONFIG_SOURCE_DEFAULT;
+		x->is_default = ov == NULL && !file;
+		x->read_only = false;
+		x->config_type = config_type(tc->def.type);
+		x->documentation = docs ? kp_str_c(tc->def.doc) : KP_STR_NULL;
+		x->synonyms_count = 0;
+		if (synonyms) {
+			syn = kp_arena_calloc(&r->arena, 3, sizeof(*syn));
+			if (syn == NULL)
+				return -ENOMEM;
+			if (ov != NULL)
+				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
+					.name = x->name, .value = x->value,
+					.source = CONFIG_SOURCE_TOPIC };
+			if (tc->broker_key != NULL && file)
+				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
+					.name = kp_str_c(tc->broker_key),
+					.value = arena_cstr_str(&r->arena, bv),
+					.source = CONFIG_SOURCE_STATIC_BROKER };
+			if (tc->broker_key != NULL)
+				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
+					.name = kp_str_c(tc->broker_key),
+					.value = kp_str_c(tc->def.def),
+					.source = CONFIG_SOURCE_DEFAULT };
+			x->synonyms = syn;
+			x->synonyms_count = ns;
+		}
+		n++;
+	}
+	*out = e;
+	*nout = n;
+	return 0;
+}
+
+static int describe_broker_entries(struct net_req *r, const kp_str *keys,
+				   int32_t nkeys, bool synonyms, bool docs,
+				   struct kp_describe_configs_resp_describe_configs_resource_result **out,
+				   int32_t *nout)
+{
+	struct broker *b = r->worker->broker;
+	struct kp_describe_configs_resp_describe_configs_resource_result *e;
+	int32_t n = 0;
+
+	e = kp_arena_calloc(&r->arena, broker_config_ndefs + 1, sizeof(*e));
+	if (e == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < broker_config_ndefs; i++) {
+		const struct kp_config_def *d = &broker_config_defs[i];
+		struct kp_describe_configs_resp_describe_configs_resource_result *x = &e[n];
+		bool set = kp_config_is_set(&b->cfg, d->key);
+		bool secret = d->type == KP_CFG_PASSWORD;
+
+		if (!wanted(d->key, keys, nkeys))
+			continue;
+		kp_struct_init(&kp_describe_configs_resp_describe_configs_resource_result_desc, x);
+		x->name = kp_str_c(d->key);
+		x->value = secret ? KP_STR_NULL : kp_str_c(kp_config_str(&b->cfg, d->key));
+		x->is_sensitive = secret;
+		x->read_only = true;	/* no dynamic broker configs yet */
+		x->config_source = set ? CONFIG_SOURCE_STATIC_BROKER : CONFIG_SOURCE_DEFAULT;
+		x->is_default = !set;
+		x->config_type = config_type(d->type);
+		x->documentation = docs ? kp_str_c(d->doc) : KP_STR_NULL;
+		x->synonyms_count = 0;
+		if (synonyms && (set || d->def != NULL)) {
+			struct kp_describe_configs_resp_describe_configs_synonym *syn =
+				kp_arena_calloc(&r->arena, 2, sizeof(*syn));
+			int32_t ns = 0;
+
+			if (syn == NULL)
+				return -ENOMEM;
+			if (set)
+				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
+					.name = x->name, .value = x->value,
+					.source = CONFIG_SOURCE_STATIC_BROKER };
+			if (d->def != NULL)
+				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
+					.name = x->name,
+					.value = secret ? KP_STR_NULL : kp_str_c(d->def),
+					.source = CONFIG_SOURCE_DEFAULT };
+			x->synonyms = syn;
+			x->synonyms_count = ns;
+		}
+		n++;
+	}
+	*out = e;
+	*nout = n;
+	return 0;
+}
+
+static int16_t describe_one(struct net_req *r,
+			    const struct kp_describe_configs_req_describe_configs_resource *in,
+			    struct kp_describe_configs_resp_describe_configs_result *out,
+			    char *msg, size_t n)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_describe_configs_req *req = r->body;
+	bool synonyms = r->h.api_version >= 1 && req->include_synonyms;
+	bool docs = r->h.api_version >= 3 && req->include_documentation;
+	char *name = arena_cstr(&r->arena, in->resource_name);
+	int rc;
+
+	if (name == NULL)
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	if (in->resource_type == RESOURCE_TOPIC) {
+		struct kp_zk_entity_config over;
+		struct kp_zk_result res;
+		char path[512];
+		int16_t err = topic_name_check(name, msg, n);
+
+		if (err != 0)
+			return err;
+		topic_path(path, sizeof(path), "/brokers/topics", name);
+		rc = kp_zk_exists_sync(b->zk, path, &res);
+		kp_zk_result_free(&res);
+		if (rc == KP_ZK_NONODE) {
+			snprintf(msg, n, "Topic %s does not exist", name);
+			return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		}
+		if (rc != KP_ZK_OK || topic_config_read(b, name, &over) < 0) {
+			snprintf(msg, n, "ZooKeeper: %s", kp_zk_strerror(rc));
+			return KP_ERR_UNKNOWN_SERVER_ERROR;
+		}
+		rc = describe_topic_entries(r, name, &over, in->configuration_keys,
+					    in->configuration_keys_count, synonyms, docs,
+					    &out->configs, &out->configs_count);
+		kp_zk_config_free(&over);
+		return rc < 0 ? KP_ERR_UNKNOWN_SERVER_ERROR : 0;
+	}
+	if (in->resource_type == RESOURCE_BROKER) {
+		char self[16];
+
+		snprintf(self, sizeof(self), "%d", b->id);
+		if (name[0] == 0) {
+			/* cluster-wide dynamic defaults: none are kept yet */
+			out->configs_count = 0;
+			return 0;
+		}
+		if (strcmp(name, self) != 0) {
+			snprintf(msg, n, "Unexpected broker id, expected %s or empty "
+				 "string, but received %s", self, name);
+			return KP_ERR_INVALID_REQUEST;
+		}
+		rc = describe_broker_entries(r, in->configuration_keys,
+					     in->configuration_keys_count, synonyms, docs,
+					     &out->configs, &out->configs_count);
+		return rc < 0 ? KP_ERR_UNKNOWN_SERVER_ERROR : 0;
+	}
+	snprintf(msg, n, "Unsupported resource type %d", in->resource_type);
+	return KP_ERR_INVALID_REQUEST;
+}
+
+void api_describe_configs(struct net_req *r)
+{
+	const struct kp_describe_configs_req *req = r->body;
+	struct kp_describe_configs_resp resp;
+	int32_t n = req->resources_count > 0 ? req->resources_count : 0;
+	struct kp_describe_configs_resp_describe_configs_result *res;
+
+	kp_struct_init(r->api->resp, &resp);
+	res = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*res));
+	if (res == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const struct kp_describe_configs_req_describe_configs_resource *in =
+			&req->resources[i];
+		char msg[512] = "";
+
+		kp_struct_init(&kp_describe_configs_resp_describe_configs_result_desc, &res[i]);
+		res[i].resource_type = in->resource_type;
+		res[i].resource_name = in->resource_name;
+		res[i].error_code = describe_one(r, in, &res[i], msg, sizeof(msg));
+		if (res[i].error_code != 0) {
+			res[i].error_message = arena_strf(&r->arena, "%s", msg);
+			res[i].configs_count = 0;
+		} else {
+			res[i].error_message = KP_STR_NULL;
+		}
+	}
+	resp.results = res;
+	resp.results_count = n;
+	net_reply(r, &resp);
+}
+
+/* ---------------------------------------------------- auto-creation */
+
+int16_t admin_auto_create(struct broker *b, kp_str topic)
+{
+	struct kp_zk_entity_config cfg;
+	char name[MAX_TOPIC_LEN + 2], msg[512];
+	int16_t err;
+
+	if (topic.len < 0 || topic.len > MAX_TOPIC_LEN) {
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	memcpy(name, topic.ptr, (size_t)topic.len);
+	name[topic.len] = 0;
+	err = topic_name_check(name, msg, sizeof(msg));
+	if (err != 0)
+		return err;
+	if (!kp_config_bool(&b->cfg, "auto.create.topics.enable") || b->zk == NULL)
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	memset(&cfg, 0, sizeof(cfg));
+	err = create_topic(b, name, kp_config_int(&b->cfg, "num.partitions"),
+			   kp_config_int(&b->cfg, "default.replication.factor"), NULL,
+			   &cfg, false, msg, sizeof(msg));
+	if (err != 0 && err != KP_ERR_TOPIC_ALREADY_EXISTS) {
+		KP_WARN("auto-creating topic %s: %s", name, msg);
+		return err;
+	}
+	/* as Kafka: the topic exists but has no leaders yet */
+	return KP_ERR_LEADER_NOT_AVAILABLE;
+}
