@@ -16,7 +16,6 @@
 #endif
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,87 +33,13 @@
 #include "topic_config.h"
 #include "zk_broker.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: kbroker [--override key=value]... CONFIG_FILE\n"
-		"       kbroker --help-config | --version\n"
-		"\n"
-		"The Kafka-compatible broker.  CONFIG_FILE is a Java properties file\n"
-		"with Kafka's broker keys (see kbroker.properties(5)); --override sets\n"
-		"a key on top of it.\n");
-}
-
-static void warn_unknown(const char *key, void *arg)
-{
-	(void)arg;
-	KP_WARN("unknown configuration key %s (ignored)", key);
-}
-
-static int load_config(struct broker *b, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "override", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "help-config", no_argument, NULL, 'H' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct kp_props props, over;
-	char err[512];
-	int c, rc;
-
-	kp_props_init(&props);
-	kp_props_init(&over);
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		char *eq;
-
-		switch (c) {
-		case 'o':
-			eq = strchr(optarg, '=');
-			if (eq == NULL || eq == optarg) {
-				fprintf(stderr, "kbroker: --override wants key=value, got '%s'\n",
-					optarg);
-				return 2;
-			}
-			*eq = 0;
-			kp_props_set(&over, optarg, eq + 1, 0);
-			*eq = '=';
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'H':
-			kp_config_print_help(stdout, broker_config_defs, broker_config_ndefs);
-			exit(0);
-		case 'V':
-			printf("kbroker (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return 2;
-	}
-	if (kp_props_load(&props, argv[optind], err, sizeof(err)) < 0) {
-		fprintf(stderr, "kbroker: %s\n", err);
-		return 1;
-	}
-	for (size_t i = 0; i < over.count; i++)
-		kp_props_set(&props, over.items[i].key, over.items[i].value, 0);
-	kp_props_free(&over);
-	rc = kp_config_build(&b->cfg, broker_config_defs, broker_config_ndefs, &props,
-			     warn_unknown, NULL, err, sizeof(err));
-	kp_props_free(&props);
-	if (rc < 0) {
-		fprintf(stderr, "kbroker: invalid configuration: %s\n", err);
-		return 1;
-	}
-	return 0;
-}
+static const char usage_text[] =
+	"Usage: kbroker [--override key=value]... CONFIG_FILE\n"
+	"       kbroker --help-config | --version\n"
+	"\n"
+	"The Kafka-compatible broker.  CONFIG_FILE is a Java properties file\n"
+	"with Kafka's broker keys (see kbroker.properties(5)); --override sets\n"
+	"a key on top of it.\n";
 
 /* Listeners, advertised listeners and the numbers net.c needs. */
 static int derive(struct broker *b, char *err, size_t errlen)
@@ -308,13 +233,10 @@ int main(int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	b.id = -1;
 	kp_log_set_ident("kbroker");
-	rc = load_config(&b, argc, argv);
+	rc = kp_config_from_args(&b.cfg, "kbroker", usage_text, argc, argv,
+				 broker_config_defs, broker_config_ndefs);
 	if (rc != 0)
 		return rc;
-	if (kp_config_raw(&b.cfg, "log.level") != NULL &&
-	    kp_log_level_parse(kp_config_raw(&b.cfg, "log.level")) >= 0)
-		kp_log_set_level((enum kp_log_level)kp_log_level_parse(
-			kp_config_raw(&b.cfg, "log.level")));
 	b.id = kp_config_int(&b.cfg, "broker.id");
 	if (derive(&b, err, sizeof(err)) < 0)
 		goto fatal;

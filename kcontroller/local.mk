@@ -1,4 +1,13 @@
-## kcontroller: the controller daemon.  Today: its configuration table.
+## kcontroller: the controller daemon.  libkcontroller.a holds its modules
+## so unit tests can link them.
 
 noinst_LIBRARIES += kcontroller/libkcontroller.a
-kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroller/controller_config.h
+kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroller/controller_config.h \
+	kcontroller/controller.c kcontroller/controller.h \
+	kcontroller/channel.c kcontroller/channel.h
+kcontroller_libkcontroller_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
+
+sbin_PROGRAMS += kcontroller/kcontroller
+kcontroller_kcontroller_SOURCES = kcontroller/main.c
+kcontroller_kcontroller_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kcontroller
+kcontroller_kcontroller_LDADD = kcontroller/libkcontroller.a libkproto/libkproto.la

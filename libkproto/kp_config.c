@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "kp_config.h"
+#include "kp_log.h"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -678,4 +680,93 @@ void kp_config_print_help(FILE *f, const struct kp_config_def *defs,
 			d->def == NULL ? "none" : (d->def[0] ? d->def : "\"\""),
 			d->doc);
 	}
+}
+
+static void warn_unknown(const char *key, void *arg)
+{
+	(void)arg;
+	KP_WARN("unknown configuration key %s (ignored)", key);
+}
+
+int kp_config_from_args(struct kp_config *c, const char *prog,
+			const char *usage, int argc, char **argv,
+			const struct kp_config_def *defs, size_t ndefs)
+{
+	static const struct option opts[] = {
+		{ "override", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "help-config", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_props props, over;
+	const char *level;
+	char err[512];
+	int ch, rc;
+
+	kp_props_init(&props);
+	kp_props_init(&over);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		char *eq;
+
+		switch (ch) {
+		case 'o':
+			eq = strchr(optarg, '=');
+			if (eq == NULL || eq == optarg) {
+				fprintf(stderr, "%s: --override wants key=value, got '%s'\n",
+					prog, optarg);
+				kp_props_free(&over);
+				return 2;
+			}
+			*eq = 0;
+			kp_props_set(&over, optarg, eq + 1, 0);
+			*eq = '=';
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case 'H':
+			kp_config_print_help(stdout, defs, ndefs);
+			exit(0);
+		case 'V':
+			printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			kp_props_free(&over);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(usage, stderr);
+		kp_props_free(&over);
+		return 2;
+	}
+	if (kp_props_load(&props, argv[optind], err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		kp_props_free(&over);
+		return 1;
+	}
+	for (size_t i = 0; i < over.count; i++)
+		kp_props_set(&props, over.items[i].key, over.items[i].value, 0);
+	kp_props_free(&over);
+	rc = kp_config_build(c, defs, ndefs, &props, warn_unknown, NULL, err,
+			     sizeof(err));
+	kp_props_free(&props);
+	if (rc < 0) {
+		fprintf(stderr, "%s: invalid configuration: %s\n", prog, err);
+		return 1;
+	}
+	level = kp_config_raw(c, "log.level");
+	if (level != NULL) {
+		if (kp_log_level_parse(level) < 0) {
+			fprintf(stderr, "%s: invalid configuration: log.level '%s' is "
+				"not one of error, warn, info, debug\n", prog, level);
+			kp_config_free(c);
+			return 1;
+		}
+		kp_log_set_level((enum kp_log_level)kp_log_level_parse(level));
+	}
+	return 0;
 }

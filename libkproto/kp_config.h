@@ -109,4 +109,15 @@ int kp_config_validate(const struct kp_config_def *d, const char *value,
 void kp_config_print_help(FILE *f, const struct kp_config_def *defs,
 			  size_t ndefs);
 
+/*
+ * A daemon's command line: "PROG [--override key=value]... CONFIG_FILE",
+ * or --help, --help-config (the table), --version (these print and exit
+ * 0).  Loads the file, applies the overrides, builds c; unknown keys warn
+ * through kp_log; log.level, when given, sets the log level.  Returns 0,
+ * 1 (unreadable file, invalid value: message on stderr) or 2 (usage).
+ */
+int kp_config_from_args(struct kp_config *c, const char *prog,
+			const char *usage, int argc, char **argv,
+			const struct kp_config_def *defs, size_t ndefs);
+
 #endif /* KP_CONFIG_H */

@@ -1,0 +1,1584 @@
+/*
+ * controller.c - election, the controller context, and the state changes
+ * Kafka's controller makes (../shared/reference/kafka-classic.md, part 2):
+ * new topics and partitions get leaders, brokers that start get the
+ * metadata and their replicas' roles, brokers that die lose leadership,
+ * deleted topics are stopped on every replica and then removed.
+ *
+ * Fencing: every ZooKeeper write that decides leadership is a multi whose
+ * first op checks the data version of /controller_epoch we got when
+ * elected; a failed check means another controller exists, and we resign.
+ * Partition state writes are also conditional on the state znode's
+ * version (re-read and retried once on a conflict).
+ *
+ * Until replication lands, a new partition's ISR is its leader alone:
+ * followers do not copy the log yet, so counting them in sync would let
+ * an election hand leadership to an empty replica and lose acknowledged
+ * writes.  A partition whose leader dies therefore waits for it (no
+ * unclean election unless unclean.leader.election.enable says so).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "channel.h"
+#include "controller.h"
+#include "kp_log.h"
+#include "kp_msgs.h"
+#include "kp_zk.h"
+#include "kp_zkdata.h"
+
+#define LEADER_DURING_DELETE (-2)
+#define EPOCH_DURING_DELETE (-2)
+#define MOVED (-1000)		/* the epoch check failed: resign */
+
+static void on_watch(enum kp_zk_event ev, const char *path, void *arg);
+static void online_state_change(struct controller *c);
+static void try_delete(struct controller *c, struct c_topic *t);
+
+/* ------------------------------------------------------------ context */
+
+static struct c_broker *broker_find(struct controller *c, int32_t id)
+{
+	int lo = 0, hi = c->nbrokers - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+
+		if (c->brokers[mid].id == id)
+			return &c->brokers[mid];
+		if (c->brokers[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+static bool live(struct controller *c, int32_t id)
+{
+	return broker_find(c, id) != NULL;
+}
+
+static bool in_list(const struct kp_replicas *l, int32_t id)
+{
+	for (int32_t i = 0; i < l->n; i++)
+		if (l->ids[i] == id)
+			return true;
+	return false;
+}
+
+static int topic_index(struct controller *c, const char *name, bool *found)
+{
+	int lo = 0, hi = c->ntopics - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, cmp = strcmp(c->topics[mid]->name, name);
+
+		if (cmp == 0) {
+			*found = true;
+			return mid;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	*found = false;
+	return lo;
+}
+
+static struct c_topic *topic_find(struct controller *c, const char *name)
+{
+	bool found;
+	int i = topic_index(c, name, &found);
+
+	return found ? c->topics[i] : NULL;
+}
+
+static void topic_free(struct c_topic *t)
+{
+	if (t == NULL)
+		return;
+	for (int32_t p = 0; p < t->nparts; p++) {
+		kp_replicas_free(&t->parts[p].replicas);
+		kp_replicas_free(&t->parts[p].isr);
+	}
+	free(t->parts);
+	free(t->name);
+	free(t);
+}
+
+static int topic_insert(struct controller *c, struct c_topic *t)
+{
+	bool found;
+	int i = topic_index(c, t->name, &found);
+	struct c_topic **nt;
+
+	if (found)
+		return -EEXIST;
+	nt = realloc(c->topics, sizeof(*nt) * (size_t)(c->ntopics + 1));
+	if (nt == NULL)
+		return -ENOMEM;
+	c->topics = nt;
+	memmove(&c->topics[i + 1], &c->topics[i],
+		sizeof(*nt) * (size_t)(c->ntopics - i));
+	c->topics[i] = t;
+	c->ntopics++;
+	return 0;
+}
+
+static void topic_remove(struct controller *c, struct c_topic *t)
+{
+	bool found;
+	int i = topic_index(c, t->name, &found);
+
+	if (!found)
+		return;
+	memmove(&c->topics[i], &c->topics[i + 1],
+		sizeof(*c->topics) * (size_t)(c->ntopics - i - 1));
+	c->ntopics--;
+	topic_free(t);
+}
+
+static void replicas_set(struct kp_replicas *dst, const int32_t *ids, int32_t n)
+{
+	int32_t *d = malloc(sizeof(*d) * (size_t)(n > 0 ? n : 1));
+
+	if (d == NULL)
+		return;		/* keeps the old list */
+	if (n > 0)
+		memcpy(d, ids, sizeof(*d) * (size_t)n);
+	free(dst->ids);
+	dst->ids = d;
+	dst->n = n;
+}
+
+static void brokers_clear(struct controller *c)
+{
+	for (int i = 0; i < c->nbrokers; i++) {
+		chan_free(c->brokers[i].chan);
+		kp_zk_broker_free(&c->brokers[i].reg);
+	}
+	free(c->brokers);
+	c->brokers = NULL;
+	c->nbrokers = 0;
+}
+
+static void context_clear(struct controller *c)
+{
+	brokers_clear(c);
+	for (int i = 0; i < c->ntopics; i++)
+		topic_free(c->topics[i]);
+	free(c->topics);
+	c->topics = NULL;
+	c->ntopics = 0;
+	c->batch.nlai = c->batch.num = c->batch.nstop = c->batch.num_only = 0;
+	c->batch.um_brokers = false;
+}
+
+/* The endpoint the controller (and followers) reach a broker at. */
+static const struct kp_endpoint *broker_endpoint(struct controller *c,
+						 const struct c_broker *b)
+{
+	const struct kp_endpoint *ep = kp_zk_broker_endpoint(&b->reg, c->listener);
+
+	if (ep == NULL && b->reg.nendpoints > 0)
+		ep = &b->reg.endpoints[0];
+	return ep;
+}
+
+/* ----------------------------------------------------------- ZooKeeper */
+
+static int zk_read(struct controller *c, enum kp_zk_read what, const char *path,
+		   bool watch, struct kp_zk_result *res)
+{
+	return kp_zk_read_watch_sync(c->zk, what, path, watch ? on_watch : NULL,
+				     watch ? c : NULL, res);
+}
+
+/*
+ * A controller-fenced multi: check(/controller_epoch, our version) first.
+ * Returns 0, MOVED (and resigns) when the check fails, or the failing
+ * op's code, with per-op codes in res.
+ */
+static int fenced(struct controller *c, const struct kp_zk_op *ops, int n,
+		  struct kp_zk_result *res)
+{
+	struct kp_zk_op *all = calloc((size_t)n + 1, sizeof(*all));
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (all == NULL)
+		return -1;
+	all[0] = (struct kp_zk_op){ .type = KP_ZK_OP_CHECK, .path = "/controller_epoch",
+				    .version = c->epoch_zkv };
+	memcpy(&all[1], ops, sizeof(*ops) * (size_t)n);
+	rc = kp_zk_multi_sync(c->zk, all, n + 1, res);
+	free(all);
+	if (rc != KP_ZK_OK && res->nops > 0 && res->op_rc[0] != KP_ZK_OK &&
+	    res->op_rc[0] != -2 /* ZRUNTIMEINCONSISTENCY */) {
+		KP_WARN("controller epoch %d is no longer current (%s): resigning",
+			c->epoch, kp_zk_strerror(res->op_rc[0]));
+		controller_resign(c);
+		return MOVED;
+	}
+	return rc;
+}
+
+static void state_path(char *buf, size_t n, const char *topic, int32_t p)
+{
+	snprintf(buf, n, "/brokers/topics/%s/partitions/%d/state", topic, p);
+}
+
+/* Re-read a partition's state znode into the context.  0, or MOVED when
+ * it was written by a newer controller. */
+static int read_state(struct controller *c, struct c_topic *t, int32_t p)
+{
+	struct c_part *cp = &t->parts[p];
+	struct kp_zk_partition_state s;
+	struct kp_zk_result res;
+	char path[512], err[256];
+	int rc;
+
+	state_path(path, sizeof(path), t->name, p);
+	rc = kp_zk_get_sync(c->zk, path, &res);
+	if (rc == KP_ZK_NONODE) {
+		cp->has_state = false;
+		kp_zk_result_free(&res);
+		return 0;
+	}
+	if (rc != KP_ZK_OK || res.data == NULL ||
+	    kp_zk_partition_state_decode(res.data, (size_t)res.len, &s, err,
+					 sizeof(err)) < 0) {
+		KP_ERROR("reading %s: %s", path, rc != KP_ZK_OK ? kp_zk_strerror(rc)
+				: res.data == NULL ? "no data" : err);
+		kp_zk_result_free(&res);
+		return -1;
+	}
+	cp->has_state = true;
+	cp->leader = s.leader;
+	cp->leader_epoch = s.leader_epoch;
+	cp->ctl_epoch = s.controller_epoch;
+	cp->zk_version = res.stat.version;
+	replicas_set(&cp->isr, s.isr.ids, s.isr.n);
+	kp_zk_partition_state_free(&s);
+	kp_zk_result_free(&res);
+	if (cp->ctl_epoch > c->epoch) {
+		KP_WARN("%s was written by controller epoch %d > ours (%d): resigning",
+			path, cp->ctl_epoch, c->epoch);
+		controller_resign(c);
+		return MOVED;
+	}
+	return 0;
+}
+
+/*
+ * Write leader/ISR with leader epoch +1 (or 0 when creating), fenced and
+ * conditional on the znode version.  0; -EAGAIN after a conflict (the
+ * context is re-read: decide again); MOVED; -1.
+ */
+static int write_state(struct controller *c, struct c_topic *t, int32_t p,
+		       int32_t leader, const int32_t *isr, int32_t nisr)
+{
+	struct c_part *cp = &t->parts[p];
+	struct kp_zk_partition_state s;
+	struct kp_zk_result res;
+	struct kp_zk_op op;
+	char path[512], *json;
+	int rc;
+
+	s.controller_epoch = c->epoch;
+	s.leader = leader;
+	s.leader_epoch = cp->has_state ? cp->leader_epoch + 1 : 0;
+	s.isr.ids = (int32_t *)isr;
+	s.isr.n = nisr;
+	json = kp_zk_partition_state_encode(&s);
+	if (json == NULL)
+		return -1;
+	state_path(path, sizeof(path), t->name, p);
+	if (!cp->has_state) {
+		char parent[512];
+
+		snprintf(parent, sizeof(parent), "/brokers/topics/%s/partitions/%d",
+			 t->name, p);
+		kp_zk_ensure_path(c->zk, parent);
+		op = (struct kp_zk_op){ .type = KP_ZK_OP_CREATE, .path = path,
+					.data = json, .len = (int32_t)strlen(json),
+					.mode = KP_ZK_PERSISTENT };
+	} else {
+		op = (struct kp_zk_op){ .type = KP_ZK_OP_SET, .path = path,
+					.data = json, .len = (int32_t)strlen(json),
+					.version = cp->zk_version };
+	}
+	rc = fenced(c, &op, 1, &res);
+	free(json);
+	if (rc == MOVED) {
+		kp_zk_result_free(&res);
+		return MOVED;
+	}
+	if (rc == KP_ZK_BADVERSION || rc == KP_ZK_NODEEXISTS || rc == KP_ZK_NONODE) {
+		kp_zk_result_free(&res);
+		rc = read_state(c, t, p);
+		return rc == MOVED ? MOVED : -EAGAIN;
+	}
+	kp_zk_result_free(&res);
+	if (rc != KP_ZK_OK) {
+		KP_ERROR("writing %s: %s", path, kp_zk_strerror(rc));
+		return -1;
+	}
+	cp->zk_version = cp->has_state ? cp->zk_version + 1 : 0;
+	cp->has_state = true;
+	cp->leader = leader;
+	cp->leader_epoch = s.leader_epoch;
+	cp->ctl_epoch = c->epoch;
+	replicas_set(&cp->isr, isr, nisr);
+	return 0;
+}
+
+/* ------------------------------------------------------------- batches */
+
+#define GROW(arr, n, cap) do {							\
+		if ((n) == (cap)) {						\
+			int nc_ = (cap) ? 2 * (cap) : 64;			\
+			void *na_ = realloc((arr), sizeof(*(arr)) * (size_t)nc_); \
+			if (na_ == NULL)					\
+				return;						\
+			(arr) = na_;						\
+			(cap) = nc_;						\
+		}								\
+	} while (0)
+
+static void batch_um(struct controller *c, struct c_topic *t, int32_t p)
+{
+	struct batch *b = &c->batch;
+
+	GROW(b->um, b->num, b->cap_um);
+	b->um[b->num].t = t;
+	b->um[b->num].p = p;
+	b->num++;
+}
+
+/* LeaderAndIsr with the partition's current state to one replica (plus
+ * UpdateMetadata of it to everyone, as Kafka's batch does). */
+static void batch_lai(struct controller *c, int32_t broker, struct c_topic *t,
+		      int32_t p, bool is_new)
+{
+	struct batch *b = &c->batch;
+
+	if (!live(c, broker))
+		return;
+	GROW(b->lai, b->nlai, b->cap_lai);
+	b->lai[b->nlai++] = (struct batch_lai){ broker, t, p, is_new };
+	batch_um(c, t, p);
+}
+
+/* To every live replica. */
+static void batch_lai_replicas(struct controller *c, struct c_topic *t, int32_t p,
+			       bool is_new)
+{
+	const struct kp_replicas *r = &t->parts[p].replicas;
+
+	for (int32_t i = 0; i < r->n; i++)
+		batch_lai(c, r->ids[i], t, p, is_new);
+}
+
+static void batch_stop(struct controller *c, int32_t broker, struct c_topic *t,
+		       int32_t p)
+{
+	struct batch *b = &c->batch;
+
+	GROW(b->stop, b->nstop, b->cap_stop);
+	b->stop[b->nstop++] = (struct batch_stop){ broker, t, p };
+}
+
+static int16_t protocol_code(const struct kp_zk_broker *reg, const char *listener)
+{
+	static const char *const names[] = { "PLAINTEXT", "SSL", "SASL_PLAINTEXT",
+					     "SASL_SSL" };
+	const char *proto = listener;
+
+	for (size_t i = 0; i < reg->nprotocols; i++)
+		if (strcmp(reg->protocol_map[i][0], listener) == 0)
+			proto = reg->protocol_map[i][1];
+	for (int16_t i = 0; i < 4; i++)
+		if (strcmp(names[i], proto) == 0)
+			return i;
+	return 0;
+}
+
+static struct kp_update_metadata_req_update_metadata_broker *
+live_brokers(struct controller *c, struct kp_arena *a)
+{
+	struct kp_update_metadata_req_update_metadata_broker *lb;
+
+	lb = kp_arena_calloc(a, (size_t)c->nbrokers + 1, sizeof(*lb));
+	if (lb == NULL)
+		return NULL;
+	for (int i = 0; i < c->nbrokers; i++) {
+		const struct c_broker *cb = &c->brokers[i];
+		const struct kp_endpoint *plain = kp_zk_broker_endpoint(&cb->reg, "PLAINTEXT");
+		struct kp_update_metadata_req_update_metadata_endpoint *eps;
+
+		kp_struct_init(&kp_update_metadata_req_update_metadata_broker_desc, &lb[i]);
+		lb[i].id = cb->id;
+		if (plain == NULL && cb->reg.nendpoints > 0)
+			plain = &cb->reg.endpoints[0];
+		lb[i].v0_host = kp_str_c(plain != NULL ? plain->host : "");
+		lb[i].v0_port = plain != NULL ? plain->port : -1;
+		eps = kp_arena_calloc(a, cb->reg.nendpoints + 1, sizeof(*eps));
+		if (eps == NULL)
+			return NULL;
+		for (size_t j = 0; j < cb->reg.nendpoints; j++) {
+			kp_struct_init(&kp_update_metadata_req_update_metadata_endpoint_desc,
+				       &eps[j]);
+			eps[j].port = cb->reg.endpoints[j].port;
+			eps[j].host = kp_str_c(cb->reg.endpoints[j].host);
+			eps[j].listener = kp_str_c(cb->reg.endpoints[j].listener);
+			eps[j].security_protocol =
+				protocol_code(&cb->reg, cb->reg.endpoints[j].listener);
+		}
+		lb[i].endpoints = eps;
+		lb[i].endpoints_count = (int32_t)cb->reg.nendpoints;
+		lb[i].rack = kp_str_c(cb->reg.rack);
+	}
+	return lb;
+}
+
+static int32_t *arena_ids(struct kp_arena *a, const struct kp_replicas *r)
+{
+	int32_t *d = kp_arena_alloc(a, sizeof(*d) * (size_t)(r->n > 0 ? r->n : 1));
+
+	if (d != NULL && r->n > 0)
+		memcpy(d, r->ids, sizeof(*d) * (size_t)r->n);
+	return d;
+}
+
+static void on_lai_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
+{
+	const struct kp_leader_and_isr_resp *r = resp;
+
+	(void)api_key;
+	(void)arg;
+	if (r == NULL)
+		return;
+	if (r->error_code != 0) {
+		KP_WARN("LeaderAndIsr to broker %d: error %d", broker, r->error_code);
+		return;
+	}
+	for (int32_t i = 0; i < r->partition_errors_count; i++)
+		if (r->partition_errors[i].error_code != 0)
+			KP_WARN("LeaderAndIsr to broker %d: %.*s-%d: error %d", broker,
+				r->partition_errors[i].topic_name.len,
+				r->partition_errors[i].topic_name.ptr,
+				r->partition_errors[i].partition_index,
+				r->partition_errors[i].error_code);
+}
+
+static void send_lai(struct controller *c, struct c_broker *cb)
+{
+	struct batch *b = &c->batch;
+	struct chan_req *q;
+	struct kp_leader_and_isr_req *req;
+	struct kp_leader_and_isr_leader_and_isr_partition_state *ps;
+	struct kp_leader_and_isr_req_leader_and_isr_topic_state *ts;
+	struct kp_leader_and_isr_req_leader_and_isr_live_leader *ll;
+	int n = 0, nt = 0, nl = 0;
+
+	for (int i = 0; i < b->nlai; i++)
+		n += b->lai[i].broker == cb->id;
+	if (n == 0 || cb->chan == NULL)
+		return;
+	q = chan_req_new(KP_API_LEADER_AND_ISR);
+	if (q == NULL)
+		return;
+	req = kp_arena_calloc(&q->arena, 1, sizeof(*req));
+	ps = kp_arena_calloc(&q->arena, (size_t)n, sizeof(*ps));
+	ts = kp_arena_calloc(&q->arena, (size_t)n, sizeof(*ts));
+	ll = kp_arena_calloc(&q->arena, (size_t)c->nbrokers + 1, sizeof(*ll));
+	if (req == NULL || ps == NULL || ts == NULL || ll == NULL) {
+		chan_req_free(q);
+		return;
+	}
+	kp_struct_init(&kp_leader_and_isr_req_desc, req);
+	req->controller_id = c->id;
+	req->controller_epoch = c->epoch;
+	req->broker_epoch = cb->epoch;
+	n = 0;
+	for (int i = 0; i < b->nlai; i++) {
+		const struct batch_lai *e = &b->lai[i];
+		const struct c_part *cp;
+		struct kp_leader_and_isr_leader_and_isr_partition_state *s = &ps[n];
+
+		if (e->broker != cb->id)
+			continue;
+		cp = &e->t->parts[e->p];
+		kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_state_desc, s);
+		s->topic_name = kp_str_c(e->t->name);
+		s->partition_index = e->p;
+		s->controller_epoch = cp->ctl_epoch;
+		s->leader = cp->leader;
+		s->leader_epoch = cp->leader_epoch;
+		s->isr = arena_ids(&q->arena, &cp->isr);
+		s->isr_count = cp->isr.n;
+		s->zk_version = cp->zk_version;
+		s->replicas = arena_ids(&q->arena, &cp->replicas);
+		s->replicas_count = cp->replicas.n;
+		s->adding_replicas_count = 0;
+		s->removing_replicas_count = 0;
+		s->is_new = e->is_new;
+		/* v2+: grouped by topic (consecutive entries of one topic) */
+		if (nt == 0 || ts[nt - 1].topic_name.ptr != s->topic_name.ptr) {
+			kp_struct_init(&kp_leader_and_isr_req_leader_and_isr_topic_state_desc,
+				       &ts[nt]);
+			ts[nt].topic_name = s->topic_name;
+			ts[nt].partition_states = s;
+			ts[nt].partition_states_count = 0;
+			nt++;
+		}
+		ts[nt - 1].partition_states_count++;
+		/* the leaders it names, once each */
+		if (cp->leader >= 0) {
+			struct c_broker *lb = broker_find(c, cp->leader);
+			bool seen = false;
+
+			for (int j = 0; j < nl; j++)
+				seen |= ll[j].broker_id == cp->leader;
+			if (lb != NULL && !seen && broker_endpoint(c, lb) != NULL) {
+				kp_struct_init(&kp_leader_and_isr_req_leader_and_isr_live_leader_desc,
+					       &ll[nl]);
+				ll[nl].broker_id = lb->id;
+				ll[nl].host_name = kp_str_c(broker_endpoint(c, lb)->host);
+				ll[nl].port = broker_endpoint(c, lb)->port;
+				nl++;
+			}
+		}
+		n++;
+	}
+	req->ungrouped_partition_states = ps;
+	req->ungrouped_partition_states_count = n;
+	req->topic_states = ts;
+	req->topic_states_count = nt;
+	req->live_leaders = ll;
+	req->live_leaders_count = nl;
+	q->req = req;
+	q->done = on_lai_resp;
+	chan_send(cb->chan, q);
+}
+
+static void send_um(struct controller *c, struct c_broker *cb)
+{
+	struct batch *b = &c->batch;
+	struct chan_req *q = chan_req_new(KP_API_UPDATE_METADATA);
+	struct kp_update_metadata_req *req;
+	struct kp_update_metadata_update_metadata_partition_state *ps;
+	struct kp_update_metadata_req_update_metadata_topic_state *ts;
+	int n = 0, nt = 0;
+
+	if (q == NULL || cb->chan == NULL) {
+		chan_req_free(q);
+		return;
+	}
+	req = kp_arena_calloc(&q->arena, 1, sizeof(*req));
+	ps = kp_arena_calloc(&q->arena, (size_t)b->num + 1, sizeof(*ps));
+	ts = kp_arena_calloc(&q->arena, (size_t)b->num + 1, sizeof(*ts));
+	if (req == NULL || ps == NULL || ts == NULL) {
+		chan_req_free(q);
+		return;
+	}
+	kp_struct_init(&kp_update_metadata_req_desc, req);
+	req->controller_id = c->id;
+	req->controller_epoch = c->epoch;
+	req->broker_epoch = cb->epoch;
+	for (int i = 0; i < b->num; i++) {
+		struct c_topic *t = b->um[i].t;
+		const struct c_part *cp = &t->parts[b->um[i].p];
+		struct kp_update_metadata_update_metadata_partition_state *s = &ps[n];
+		int32_t *off;
+		int32_t noff = 0;
+
+		if (!cp->has_state && !t->deleting)
+			continue;
+		kp_struct_init(&kp_update_metadata_update_metadata_partition_state_desc, s);
+		s->topic_name = kp_str_c(t->name);
+		s->partition_index = b->um[i].p;
+		s->controller_epoch = cp->ctl_epoch;
+		s->leader = t->deleting ? LEADER_DURING_DELETE : cp->leader;
+		s->leader_epoch = cp->leader_epoch;
+		s->isr = arena_ids(&q->arena, &cp->isr);
+		s->isr_count = cp->isr.n;
+		s->zk_version = cp->zk_version;
+		s->replicas = arena_ids(&q->arena, &cp->replicas);
+		s->replicas_count = cp->replicas.n;
+		off = kp_arena_calloc(&q->arena, (size_t)cp->replicas.n + 1, sizeof(*off));
+		for (int32_t j = 0; off != NULL && j < cp->replicas.n; j++)
+			if (!live(c, cp->replicas.ids[j]))
+				off[noff++] = cp->replicas.ids[j];
+		s->offline_replicas = off;
+		s->offline_replicas_count = noff;
+		if (nt == 0 || ts[nt - 1].topic_name.ptr != s->topic_name.ptr) {
+			kp_struct_init(&kp_update_metadata_req_update_metadata_topic_state_desc,
+				       &ts[nt]);
+			ts[nt].topic_name = s->topic_name;
+			ts[nt].partition_states = s;
+			ts[nt].partition_states_count = 0;
+			nt++;
+		}
+		ts[nt - 1].partition_states_count++;
+		n++;
+	}
+	req->ungrouped_partition_states = ps;
+	req->ungrouped_partition_states_count = n;
+	req->topic_states = ts;
+	req->topic_states_count = nt;
+	req->live_brokers = live_brokers(c, &q->arena);
+	req->live_brokers_count = c->nbrokers;
+	if (req->live_brokers == NULL) {
+		chan_req_free(q);
+		return;
+	}
+	q->req = req;
+	chan_send(cb->chan, q);
+}
+
+struct stop_ctx {
+	struct controller *c;
+	char *topic;
+};
+
+static void on_stop_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
+{
+	const struct kp_stop_replica_resp *r = resp;
+	struct stop_ctx *sc = arg;
+	struct controller *c = sc->c;
+	struct c_topic *t;
+	bool failed = r == NULL || r->error_code != 0;
+
+	(void)api_key;
+	for (int32_t i = 0; r != NULL && i < r->partition_errors_count; i++)
+		failed |= r->partition_errors[i].error_code != 0;
+	if (!c->active || (t = topic_find(c, sc->topic)) == NULL || !t->deleting)
+		return;
+	if (failed) {
+		KP_WARN("StopReplica of %s to broker %d failed; will retry", t->name,
+			broker);
+		t->stop_failed = true;
+	}
+	if (--t->pending_stops == 0)
+		try_delete(c, t);
+}
+
+static void send_stop(struct controller *c, struct c_broker *cb)
+{
+	struct batch *b = &c->batch;
+	struct chan_req *q;
+	struct kp_stop_replica_req *req;
+	struct kp_stop_replica_req_stop_replica_partition_v0 *v0;
+	struct kp_stop_replica_req_stop_replica_topic_v1 *v1;
+	struct kp_stop_replica_req_stop_replica_topic_state *v3;
+	struct kp_stop_replica_req_stop_replica_partition_state *ps;
+	struct stop_ctx *sc;
+	int n = 0;
+
+	/* one request per topic, so its answer settles that topic */
+	for (int i = 0; i < b->nstop; i++) {
+		struct c_topic *t = b->stop[i].t;
+		int32_t *idx;
+
+		if (b->stop[i].broker != cb->id || b->stop[i].p < 0)
+			continue;
+		n = 0;
+		for (int j = i; j < b->nstop; j++)
+			n += b->stop[j].broker == cb->id && b->stop[j].t == t &&
+			     b->stop[j].p >= 0;
+		q = chan_req_new(KP_API_STOP_REPLICA);
+		if (q == NULL)
+			return;
+		req = kp_arena_calloc(&q->arena, 1, sizeof(*req));
+		v0 = kp_arena_calloc(&q->arena, (size_t)n, sizeof(*v0));
+		v1 = kp_arena_calloc(&q->arena, 1, sizeof(*v1));
+		v3 = kp_arena_calloc(&q->arena, 1, sizeof(*v3));
+		ps = kp_arena_calloc(&q->arena, (size_t)n, sizeof(*ps));
+		idx = kp_arena_calloc(&q->arena, (size_t)n, sizeof(*idx));
+		sc = kp_arena_calloc(&q->arena, 1, sizeof(*sc));
+		if (req == NULL || v0 == NULL || v1 == NULL || v3 == NULL || ps == NULL ||
+		    idx == NULL || sc == NULL || (sc->topic = kp_arena_alloc(&q->arena,
+						strlen(t->name) + 1)) == NULL) {
+			chan_req_free(q);
+			return;
+		}
+		strcpy(sc->topic, t->name);
+		sc->c = c;
+		kp_struct_init(&kp_stop_replica_req_desc, req);
+		req->controller_id = c->id;
+		req->controller_epoch = c->epoch;
+		req->broker_epoch = cb->epoch;
+		req->delete_partitions = true;
+		n = 0;
+		for (int j = i; j < b->nstop; j++) {
+			if (b->stop[j].broker != cb->id || b->stop[j].t != t ||
+			    b->stop[j].p < 0)
+				continue;
+			kp_struct_init(&kp_stop_replica_req_stop_replica_partition_v0_desc, &v0[n]);
+			v0[n].topic_name = kp_str_c(sc->topic);
+			v0[n].partition_index = b->stop[j].p;
+			kp_struct_init(&kp_stop_replica_req_stop_replica_partition_state_desc,
+				       &ps[n]);
+			ps[n].partition_index = b->stop[j].p;
+			ps[n].leader_epoch = EPOCH_DURING_DELETE;
+			ps[n].delete_partition = true;
+			idx[n] = b->stop[j].p;
+			b->stop[j].p = -1;	/* consumed */
+			n++;
+		}
+		kp_struct_init(&kp_stop_replica_req_stop_replica_topic_v1_desc, v1);
+		v1->name = kp_str_c(sc->topic);
+		v1->partition_indexes = idx;
+		v1->partition_indexes_count = n;
+		kp_struct_init(&kp_stop_replica_req_stop_replica_topic_state_desc, v3);
+		v3->topic_name = kp_str_c(sc->topic);
+		v3->partition_states = ps;
+		v3->partition_states_count = n;
+		req->ungrouped_partitions = v0;
+		req->ungrouped_partitions_count = n;
+		req->topics = v1;
+		req->topics_count = 1;
+		req->topic_states = v3;
+		req->topic_states_count = 1;
+		q->req = req;
+		q->done = on_stop_resp;
+		q->arg = sc;
+		t->pending_stops++;
+		chan_send(cb->chan, q);
+	}
+}
+
+/* Send what the batch gathered: LeaderAndIsr, UpdateMetadata, StopReplica. */
+static void batch_flush(struct controller *c)
+{
+	struct batch *b = &c->batch;
+
+	if (!c->active) {
+		b->nlai = b->num = b->nstop = b->num_only = 0;
+		b->um_brokers = false;
+		return;
+	}
+	for (int i = 0; i < c->nbrokers; i++)
+		send_lai(c, &c->brokers[i]);
+	if (b->num > 0 || b->um_brokers) {
+		for (int i = 0; i < c->nbrokers; i++) {
+			bool target = b->num_only == 0;
+
+			for (int j = 0; j < b->num_only; j++)
+				target |= b->um_only[j] == c->brokers[i].id;
+			if (target)
+				send_um(c, &c->brokers[i]);
+		}
+	}
+	for (int i = 0; i < c->nbrokers; i++)
+		send_stop(c, &c->brokers[i]);
+	b->nlai = b->num = b->nstop = b->num_only = 0;
+	b->um_brokers = false;
+}
+
+/* ----------------------------------------------------------- elections */
+
+/* NewPartition -> OnlinePartition: the first live replica leads. */
+static int init_partition(struct controller *c, struct c_topic *t, int32_t p)
+{
+	struct c_part *cp = &t->parts[p];
+	int32_t leader = -1;
+	int rc;
+
+	for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
+		if (live(c, cp->replicas.ids[i]))
+			leader = cp->replicas.ids[i];
+	if (leader < 0) {
+		KP_WARN("%s-%d: no replica is alive; it stays without a leader",
+			t->name, p);
+		return -1;
+	}
+	/* ISR = the leader alone until followers replicate (see the top) */
+	rc = write_state(c, t, p, leader, &leader, 1);
+	if (rc == -EAGAIN)
+		return 0;	/* someone made it meanwhile: it is online */
+	if (rc < 0)
+		return rc;
+	batch_lai_replicas(c, t, p, true);
+	return 0;
+}
+
+static bool unclean_allowed(struct controller *c, const char *topic)
+{
+	struct kp_zk_entity_config cfg;
+	struct kp_zk_result res;
+	char path[512], err[256];
+	bool allowed = kp_config_bool(&c->cfg, "unclean.leader.election.enable");
+
+	snprintf(path, sizeof(path), "/config/topics/%s", topic);
+	if (kp_zk_get_sync(c->zk, path, &res) == KP_ZK_OK && res.data != NULL &&
+	    kp_zk_config_decode(res.data, (size_t)res.len, &cfg, err, sizeof(err)) == 0) {
+		const char *v = kp_zk_config_get(&cfg, "unclean.leader.election.enable");
+
+		if (v != NULL)
+			allowed = strcasecmp(v, "true") == 0;
+		kp_zk_config_free(&cfg);
+	}
+	kp_zk_result_free(&res);
+	return allowed;
+}
+
+/*
+ * OfflinePartition -> OnlinePartition with Kafka's offline strategy: the
+ * first replica in assignment order that is alive and in the ISR leads;
+ * ISR := ISR minus dead brokers.  1 when elected, 0 when no candidate,
+ * or an error.
+ */
+static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct c_part *cp = &t->parts[p];
+		int32_t leader = -1, *isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
+		int32_t nisr = 0;
+		int rc;
+
+		if (isr == NULL)
+			return -1;
+
+		for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
+			if (live(c, cp->replicas.ids[i]) && in_list(&cp->isr, cp->replicas.ids[i]))
+				leader = cp->replicas.ids[i];
+		if (leader >= 0) {
+			for (int32_t i = 0; i < cp->isr.n; i++)
+				if (live(c, cp->isr.ids[i]))
+					isr[nisr++] = cp->isr.ids[i];
+		} else if (unclean_allowed(c, t->name)) {
+			for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
+				if (live(c, cp->replicas.ids[i]))
+					leader = cp->replicas.ids[i];
+			if (leader >= 0) {
+				KP_WARN("%s-%d: unclean election of broker %d (data may be lost)",
+					t->name, p, leader);
+				isr[nisr++] = leader;
+			}
+		}
+		if (leader < 0) {
+			free(isr);
+			return 0;
+		}
+		rc = write_state(c, t, p, leader, isr, nisr);
+		free(isr);
+		if (rc == -EAGAIN) {
+			if (t->parts[p].leader >= 0 && live(c, t->parts[p].leader))
+				return 1;	/* someone else already did */
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		KP_INFO("%s-%d: leader %d, epoch %d", t->name, p, leader,
+			t->parts[p].leader_epoch);
+		batch_lai_replicas(c, t, p, false);
+		return 1;
+	}
+	return -1;
+}
+
+/* Give every New or Offline partition a leader if one can be had. */
+static void online_state_change(struct controller *c)
+{
+	for (int i = 0; i < c->ntopics && c->active; i++) {
+		struct c_topic *t = c->topics[i];
+
+		if (t->deleting)
+			continue;
+		for (int32_t p = 0; p < t->nparts && c->active; p++) {
+			struct c_part *cp = &t->parts[p];
+
+			if (!cp->has_state)
+				init_partition(c, t, p);
+			else if (cp->leader < 0 || !live(c, cp->leader))
+				elect_offline(c, t, p);
+		}
+	}
+}
+
+/*
+ * Replicas on dead brokers go offline: partitions they led get a new
+ * leader or none (leader -1); they leave ISRs (an ISR is never emptied).
+ */
+static void replicas_offline(struct controller *c)
+{
+	for (int i = 0; i < c->ntopics && c->active; i++) {
+		struct c_topic *t = c->topics[i];
+
+		if (t->deleting)
+			continue;
+		for (int32_t p = 0; p < t->nparts && c->active; p++) {
+			struct c_part *cp = &t->parts[p];
+			int32_t *isr, nisr = 0;
+			bool leader_dead, isr_dead = false;
+			int rc;
+
+			if (!cp->has_state)
+				continue;
+			isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
+			if (isr == NULL)
+				return;
+			leader_dead = cp->leader >= 0 && !live(c, cp->leader);
+			for (int32_t j = 0; j < cp->isr.n; j++)
+				if (live(c, cp->isr.ids[j]))
+					isr[nisr++] = cp->isr.ids[j];
+				else
+					isr_dead = true;
+			if ((!leader_dead && !isr_dead) ||
+			    (leader_dead && elect_offline(c, t, p) != 0) ||
+			    (nisr == 0 && cp->leader < 0)) {	/* already offline */
+				free(isr);
+				continue;
+			}
+			if (nisr == 0) {
+				memcpy(isr, cp->isr.ids, sizeof(*isr) * (size_t)cp->isr.n);
+				nisr = cp->isr.n;
+			}
+			rc = write_state(c, t, p, leader_dead ? -1 : cp->leader, isr, nisr);
+			free(isr);
+			if (rc == MOVED)
+				return;
+			if (rc == 0) {
+				if (leader_dead)
+					KP_WARN("%s-%d: leader gone and no in-sync replica "
+						"alive: offline", t->name, p);
+				batch_lai_replicas(c, t, p, false);
+				batch_um(c, t, p);
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------- topics */
+
+/* Read /brokers/topics/<name> (with a data watch) into a new topic. */
+static struct c_topic *load_topic(struct controller *c, const char *name)
+{
+	struct kp_zk_result res;
+	struct kp_zk_topic zt;
+	struct c_topic *t;
+	char path[512], err[256];
+	int rc;
+
+	snprintf(path, sizeof(path), "/brokers/topics/%s", name);
+	rc = zk_read(c, KP_ZK_READ_DATA, path, true, &res);
+	if (rc != KP_ZK_OK || res.data == NULL ||
+	    kp_zk_topic_decode(res.data, (size_t)res.len, &zt, err, sizeof(err)) < 0) {
+		if (rc != KP_ZK_NONODE)
+			KP_ERROR("reading %s: %s", path, rc != KP_ZK_OK ? kp_zk_strerror(rc)
+					: res.data == NULL ? "no data" : err);
+		kp_zk_result_free(&res);
+		return NULL;
+	}
+	kp_zk_result_free(&res);
+	t = calloc(1, sizeof(*t));
+	if (t == NULL || (t->name = strdup(name)) == NULL ||
+	    (t->parts = calloc((size_t)zt.npartitions + 1, sizeof(*t->parts))) == NULL) {
+		topic_free(t);
+		kp_zk_topic_free(&zt);
+		return NULL;
+	}
+	memcpy(t->topic_id, zt.topic_id, sizeof(t->topic_id));
+	t->nparts = zt.npartitions;
+	for (int32_t p = 0; p < zt.npartitions; p++) {
+		t->parts[p].replicas = zt.parts[p];
+		zt.parts[p] = (struct kp_replicas){ NULL, 0 };
+		t->parts[p].leader = -1;
+	}
+	kp_zk_topic_free(&zt);
+	return t;
+}
+
+/* A topic znode changed: partitions were added. */
+static void partition_modification(struct controller *c, const char *name)
+{
+	struct c_topic *t = topic_find(c, name), *nt;
+	struct c_part *np;
+	int32_t old;
+
+	if (t == NULL)
+		return;
+	nt = load_topic(c, name);	/* re-arms the watch */
+	if (nt == NULL)
+		return;
+	if (nt->nparts <= t->nparts || t->deleting) {
+		topic_free(nt);
+		return;
+	}
+	np = realloc(t->parts, sizeof(*np) * (size_t)nt->nparts);
+	if (np == NULL) {
+		topic_free(nt);
+		return;
+	}
+	t->parts = np;
+	old = t->nparts;
+	for (int32_t p = old; p < nt->nparts; p++) {
+		t->parts[p] = nt->parts[p];
+		nt->parts[p] = (struct c_part){ .leader = -1 };
+	}
+	t->nparts = nt->nparts;
+	topic_free(nt);
+	KP_INFO("topic %s: partitions %d..%d added", name, old, t->nparts - 1);
+	for (int32_t p = old; p < t->nparts && c->active; p++)
+		init_partition(c, t, p);
+	batch_flush(c);
+}
+
+static void topic_change(struct controller *c)
+{
+	struct kp_zk_result res;
+	int rc = zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/topics", true, &res);
+
+	if (rc != KP_ZK_OK) {
+		KP_ERROR("reading /brokers/topics: %s", kp_zk_strerror(rc));
+		kp_zk_result_free(&res);
+		return;
+	}
+	/* gone: forget (children are sorted, like our table) */
+	for (int i = c->ntopics - 1; i >= 0; i--) {
+		bool present = false;
+
+		for (int32_t j = 0; j < res.nchildren && !present; j++)
+			present = strcmp(res.children[j], c->topics[i]->name) == 0;
+		if (!present)
+			topic_remove(c, c->topics[i]);
+	}
+	for (int32_t j = 0; j < res.nchildren && c->active; j++) {
+		struct c_topic *t;
+
+		if (topic_find(c, res.children[j]) != NULL)
+			continue;
+		t = load_topic(c, res.children[j]);
+		if (t == NULL || topic_insert(c, t) < 0) {
+			topic_free(t);
+			continue;
+		}
+		KP_INFO("new topic %s with %d partitions", t->name, t->nparts);
+		for (int32_t p = 0; p < t->nparts && c->active; p++)
+			init_partition(c, t, p);
+	}
+	kp_zk_result_free(&res);
+	batch_flush(c);
+}
+
+/* ----------------------------------------------------------- deletion */
+
+/* Every replica stopped and deleted: remove the topic from ZooKeeper. */
+static void finish_delete(struct controller *c, struct c_topic *t)
+{
+	struct kp_zk_result res;
+	struct kp_zk_op *ops;
+	char **paths;
+	int n = 0, cap = 2 * t->nparts + 8, rc;
+
+	ops = calloc((size_t)cap, sizeof(*ops));
+	paths = calloc((size_t)cap, sizeof(*paths));
+	if (ops == NULL || paths == NULL)
+		goto out;
+	/* the tree under the topic, leaves first */
+	for (int32_t p = 0; p < t->nparts; p++) {
+		char buf[512];
+		struct kp_zk_result ex;
+
+		state_path(buf, sizeof(buf), t->name, p);
+		if (kp_zk_exists_sync(c->zk, buf, &ex) == KP_ZK_OK)
+			paths[n++] = strdup(buf);
+		kp_zk_result_free(&ex);
+		snprintf(buf, sizeof(buf), "/brokers/topics/%s/partitions/%d", t->name, p);
+		if (kp_zk_exists_sync(c->zk, buf, &ex) == KP_ZK_OK)
+			paths[n++] = strdup(buf);
+		kp_zk_result_free(&ex);
+	}
+	{
+		char buf[512];
+		const char *dirs[] = { "/brokers/topics", "/brokers/topics",
+				       "/config/topics", "/admin/delete_topics" };
+
+		for (size_t i = 0; i < 4; i++) {
+			struct kp_zk_result ex;
+
+			snprintf(buf, sizeof(buf), "%s/%s%s", dirs[i], t->name,
+				 i == 0 ? "/partitions" : "");
+			if (kp_zk_exists_sync(c->zk, buf, &ex) == KP_ZK_OK)
+				paths[n++] = strdup(buf);
+			kp_zk_result_free(&ex);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		ops[i] = (struct kp_zk_op){ .type = KP_ZK_OP_DELETE, .path = paths[i],
+					    .version = -1 };
+	rc = fenced(c, ops, n, &res);
+	kp_zk_result_free(&res);
+	if (rc == MOVED)
+		goto out;
+	if (rc != KP_ZK_OK) {
+		KP_ERROR("deleting topic %s from ZooKeeper: %s", t->name,
+			 kp_zk_strerror(rc));
+		goto out;
+	}
+	KP_INFO("deleted topic %s", t->name);
+	topic_remove(c, t);
+out:
+	for (int i = 0; paths != NULL && i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(ops);
+}
+
+/* Start (or retry) deleting t: every replica must be alive to stop. */
+static void start_delete(struct controller *c, struct c_topic *t)
+{
+	bool all_live = true;
+
+	if (t->pending_stops > 0)
+		return;
+	for (int32_t p = 0; p < t->nparts; p++)
+		for (int32_t i = 0; i < t->parts[p].replicas.n; i++)
+			all_live &= live(c, t->parts[p].replicas.ids[i]);
+	/* brokers drop it from their metadata now (leader -2) */
+	for (int32_t p = 0; p < t->nparts; p++)
+		batch_um(c, t, p);
+	if (!all_live) {
+		KP_INFO("deleting topic %s waits for its offline replicas", t->name);
+		batch_flush(c);
+		return;
+	}
+	t->stop_failed = false;
+	for (int32_t p = 0; p < t->nparts; p++)
+		for (int32_t i = 0; i < t->parts[p].replicas.n; i++)
+			batch_stop(c, t->parts[p].replicas.ids[i], t, p);
+	batch_flush(c);
+	if (t->pending_stops == 0)
+		finish_delete(c, t);	/* nothing to stop */
+}
+
+static void try_delete(struct controller *c, struct c_topic *t)
+{
+	if (t->stop_failed) {
+		t->stop_failed = false;
+		return;		/* retried when a broker comes back */
+	}
+	finish_delete(c, t);
+}
+
+static void deletion_change(struct controller *c)
+{
+	struct kp_zk_result res;
+	int rc = zk_read(c, KP_ZK_READ_CHILDREN, "/admin/delete_topics", true, &res);
+
+	if (rc != KP_ZK_OK) {
+		kp_zk_result_free(&res);
+		return;
+	}
+	for (int32_t i = 0; i < res.nchildren && c->active; i++) {
+		struct c_topic *t = topic_find(c, res.children[i]);
+		char path[512];
+
+		if (t == NULL || !kp_config_bool(&c->cfg, "delete.topic.enable")) {
+			struct kp_zk_op op;
+			struct kp_zk_result r2;
+
+			/* nothing to delete, or deletion is disabled: drop it */
+			if (t != NULL)
+				KP_WARN("delete.topic.enable is false: not deleting %s",
+					res.children[i]);
+			snprintf(path, sizeof(path), "/admin/delete_topics/%s",
+				 res.children[i]);
+			op = (struct kp_zk_op){ .type = KP_ZK_OP_DELETE, .path = path,
+						.version = -1 };
+			fenced(c, &op, 1, &r2);
+			kp_zk_result_free(&r2);
+			continue;
+		}
+		if (!t->deleting) {
+			KP_INFO("deleting topic %s", t->name);
+			t->deleting = true;
+			start_delete(c, t);
+		}
+	}
+	kp_zk_result_free(&res);
+}
+
+/* ------------------------------------------------------------ brokers */
+
+static int read_broker(struct controller *c, int32_t id, struct c_broker *out)
+{
+	struct kp_zk_result res;
+	char path[64], err[256];
+	int rc;
+
+	snprintf(path, sizeof(path), "/brokers/ids/%d", id);
+	rc = kp_zk_get_sync(c->zk, path, &res);
+	if (rc != KP_ZK_OK || res.data == NULL ||
+	    kp_zk_broker_decode(res.data, (size_t)res.len, &out->reg, err,
+				sizeof(err)) < 0) {
+		if (rc != KP_ZK_NONODE)
+			KP_ERROR("reading %s: %s", path, rc != KP_ZK_OK ? kp_zk_strerror(rc)
+					: res.data == NULL ? "no data" : err);
+		kp_zk_result_free(&res);
+		return -1;
+	}
+	out->reg.id = id;
+	out->id = id;
+	out->epoch = res.stat.czxid;
+	out->chan = NULL;
+	kp_zk_result_free(&res);
+	return 0;
+}
+
+static void open_channel(struct controller *c, struct c_broker *b)
+{
+	const struct kp_endpoint *ep = broker_endpoint(c, b);
+
+	if (ep == NULL) {
+		KP_ERROR("broker %d registers no endpoint", b->id);
+		return;
+	}
+	b->chan = chan_new(c->loop, b->id, ep->host, ep->port, c->socket_timeout_ms);
+}
+
+static int cmp_broker(const void *a, const void *b)
+{
+	const struct c_broker *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The current registrations (children watched), sorted by id. */
+static int read_brokers(struct controller *c, struct c_broker **out, int *n)
+{
+	struct kp_zk_result res;
+	struct c_broker *l;
+	int rc = zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/ids", true, &res);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != KP_ZK_OK) {
+		KP_ERROR("reading /brokers/ids: %s", kp_zk_strerror(rc));
+		kp_zk_result_free(&res);
+		return -1;
+	}
+	l = calloc((size_t)res.nchildren + 1, sizeof(*l));
+	if (l == NULL) {
+		kp_zk_result_free(&res);
+		return -1;
+	}
+	for (int32_t i = 0; i < res.nchildren; i++) {
+		char *end;
+		long id = strtol(res.children[i], &end, 10);
+
+		if (*end != 0 || id < 0 || id > INT32_MAX)
+			continue;
+		if (id == c->id)
+			KP_ERROR("broker %ld registered with this controller's id: "
+				 "controller.id must differ from every broker.id", id);
+		if (read_broker(c, (int32_t)id, &l[*n]) == 0)
+			(*n)++;
+	}
+	kp_zk_result_free(&res);
+	qsort(l, (size_t)*n, sizeof(*l), cmp_broker);
+	*out = l;
+	return 0;
+}
+
+/* Brokers that started: metadata, their replicas' roles, elections. */
+static void on_broker_startup(struct controller *c, const int32_t *ids, int n)
+{
+	/* everyone learns the broker list; the new ones every partition */
+	c->batch.um_brokers = true;
+	batch_flush(c);
+	for (int i = 0; i < c->ntopics; i++)
+		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
+			if (c->topics[i]->parts[p].has_state)
+				batch_um(c, c->topics[i], p);
+	c->batch.um_only = (int32_t *)ids;
+	c->batch.num_only = n;
+	c->batch.um_brokers = true;
+	batch_flush(c);
+	for (int i = 0; i < c->ntopics; i++) {
+		struct c_topic *t = c->topics[i];
+
+		if (t->deleting)
+			continue;
+		for (int32_t p = 0; p < t->nparts; p++) {
+			if (!t->parts[p].has_state)
+				continue;
+			for (int j = 0; j < n; j++)
+				if (in_list(&t->parts[p].replicas, ids[j]))
+					batch_lai(c, ids[j], t, p, false);
+		}
+	}
+	online_state_change(c);
+	batch_flush(c);
+	/* deletions waiting for these brokers */
+	for (int i = c->ntopics - 1; i >= 0 && c->active; i--)
+		if (i < c->ntopics && c->topics[i]->deleting)
+			start_delete(c, c->topics[i]);
+}
+
+static void broker_change(struct controller *c)
+{
+	struct c_broker *now, *old = c->brokers;
+	int nnow, nold = c->nbrokers, nnew = 0, ndead = 0;
+	int32_t *started;
+
+	if (read_brokers(c, &now, &nnow) < 0)
+		return;
+	started = calloc((size_t)nnow + 1, sizeof(*started));
+	if (started == NULL) {
+		for (int i = 0; i < nnow; i++)
+			kp_zk_broker_free(&now[i].reg);
+		free(now);
+		return;
+	}
+	/* carry channels over for brokers still registered with the same
+	 * epoch; a new epoch is a bounce: a new channel */
+	for (int i = 0; i < nnow; i++) {
+		struct c_broker *o = NULL;
+
+		for (int j = 0; j < nold; j++)
+			if (old[j].id == now[i].id)
+				o = &old[j];
+		if (o != NULL && o->epoch == now[i].epoch) {
+			now[i].chan = o->chan;
+			o->chan = NULL;
+		} else {
+			if (o != NULL)
+				KP_INFO("broker %d re-registered", now[i].id);
+			else
+				KP_INFO("broker %d is up", now[i].id);
+			started[nnew++] = now[i].id;
+		}
+	}
+	for (int j = 0; j < nold; j++) {
+		bool still = false;
+
+		for (int i = 0; i < nnow; i++)
+			still |= now[i].id == old[j].id && now[i].epoch == old[j].epoch;
+		if (!still) {
+			ndead++;
+			KP_INFO("broker %d is down", old[j].id);
+		}
+		chan_free(old[j].chan);
+		kp_zk_broker_free(&old[j].reg);
+	}
+	free(old);
+	c->brokers = now;
+	c->nbrokers = nnow;
+	for (int i = 0; i < nnow; i++)
+		if (now[i].chan == NULL)
+			open_channel(c, &now[i]);
+	if (ndead > 0) {
+		replicas_offline(c);
+		online_state_change(c);
+		c->batch.um_brokers = true;	/* everyone learns of the deaths */
+		batch_flush(c);
+	}
+	if (nnew > 0 && c->active)
+		on_broker_startup(c, started, nnew);
+	free(started);
+}
+
+/* ----------------------------------------------------------- election */
+
+static void become_active(struct controller *c)
+{
+	struct kp_zk_result res;
+	int rc;
+
+	KP_INFO("active controller, epoch %d", c->epoch);
+	context_clear(c);
+	/* a child watch needs its parent: brokers make these too */
+	kp_zk_ensure_path(c->zk, "/brokers/ids");
+	kp_zk_ensure_path(c->zk, "/brokers/topics");
+	kp_zk_ensure_path(c->zk, "/admin/delete_topics");
+	/* watches before reading, so nothing is missed */
+	if (read_brokers(c, &c->brokers, &c->nbrokers) < 0)
+		goto fail;
+	rc = zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/topics", true, &res);
+	if (rc != KP_ZK_OK && rc != KP_ZK_NONODE) {
+		kp_zk_result_free(&res);
+		goto fail;
+	}
+	for (int32_t i = 0; rc == KP_ZK_OK && i < res.nchildren; i++) {
+		struct c_topic *t = load_topic(c, res.children[i]);
+
+		if (t == NULL || topic_insert(c, t) < 0) {
+			topic_free(t);
+			continue;
+		}
+		for (int32_t p = 0; p < t->nparts; p++)
+			if (read_state(c, t, p) == MOVED) {
+				kp_zk_result_free(&res);
+				return;
+			}
+	}
+	kp_zk_result_free(&res);
+	for (int i = 0; i < c->nbrokers; i++)
+		open_channel(c, &c->brokers[i]);
+	/* brokers must know the live brokers before they act on roles */
+	c->batch.um_brokers = true;
+	batch_flush(c);
+	/* every replica learns its role; every broker every partition */
+	for (int i = 0; i < c->ntopics; i++)
+		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
+			if (c->topics[i]->parts[p].has_state && !c->topics[i]->deleting)
+				batch_lai_replicas(c, c->topics[i], p, false);
+	batch_flush(c);
+	replicas_offline(c);
+	online_state_change(c);
+	batch_flush(c);
+	deletion_change(c);
+	return;
+fail:
+	KP_ERROR("cannot read the cluster state from ZooKeeper: resigning");
+	controller_resign(c);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Kafka's election: bump /controller_epoch and create /controller at once. */
+static void elect(struct controller *c)
+{
+	struct kp_zk_result res;
+	struct kp_zk_op ops[2];
+	char epoch_buf[16], *json;
+	int32_t epoch = 0, version;
+	int rc = kp_zk_get_sync(c->zk, "/controller_epoch", &res);
+
+	if (rc == KP_ZK_NONODE) {
+		kp_zk_result_free(&res);
+		rc = kp_zk_create_sync(c->zk, "/controller_epoch", "0", 1,
+				       KP_ZK_PERSISTENT, NULL);
+		if (rc != KP_ZK_OK && rc != KP_ZK_NODEEXISTS) {
+			KP_ERROR("creating /controller_epoch: %s", kp_zk_strerror(rc));
+			return;
+		}
+		rc = kp_zk_get_sync(c->zk, "/controller_epoch", &res);
+	}
+	if (rc != KP_ZK_OK) {
+		KP_ERROR("reading /controller_epoch: %s", kp_zk_strerror(rc));
+		kp_zk_result_free(&res);
+		return;
+	}
+	if (res.data != NULL)
+		epoch = (int32_t)strtol(res.data, NULL, 10);
+	version = res.stat.version;
+	kp_zk_result_free(&res);
+	json = kp_zk_controller_encode(c->id, now_ms());
+	snprintf(epoch_buf, sizeof(epoch_buf), "%d", epoch + 1);
+	ops[0] = (struct kp_zk_op){ .type = KP_ZK_OP_CREATE, .path = "/controller",
+				    .data = json, .len = json ? (int32_t)strlen(json) : 0,
+				    .mode = KP_ZK_EPHEMERAL };
+	ops[1] = (struct kp_zk_op){ .type = KP_ZK_OP_SET, .path = "/controller_epoch",
+				    .data = epoch_buf, .len = (int32_t)strlen(epoch_buf),
+				    .version = version };
+	rc = json != NULL ? kp_zk_multi_sync(c->zk, ops, 2, &res) : -1;
+	free(json);
+	kp_zk_result_free(&res);
+	if (rc != KP_ZK_OK) {
+		if (rc != KP_ZK_NODEEXISTS && rc != KP_ZK_BADVERSION)
+			KP_WARN("controller election: %s", kp_zk_strerror(rc));
+		return;		/* someone else won; the watch tells us more */
+	}
+	c->active = true;
+	c->epoch = epoch + 1;
+	c->epoch_zkv = version + 1;
+	become_active(c);
+}
+
+/* /controller changed: resign if it is no longer us, elect if it is gone. */
+static void check_controller(struct controller *c)
+{
+	struct kp_zk_result res;
+	int32_t id = -1;
+	char err[128];
+	int rc;
+
+	if (c->stopping)
+		return;
+	rc = zk_read(c, KP_ZK_READ_EXISTS, "/controller", true, &res);
+	kp_zk_result_free(&res);
+	if (rc == KP_ZK_NONODE) {
+		if (c->active)
+			controller_resign(c);
+		elect(c);
+		return;
+	}
+	if (rc != KP_ZK_OK) {
+		KP_WARN("watching /controller: %s", kp_zk_strerror(rc));
+		return;
+	}
+	rc = kp_zk_get_sync(c->zk, "/controller", &res);
+	if (rc == KP_ZK_OK && res.data != NULL &&
+	    kp_zk_controller_decode(res.data, (size_t)res.len, &id, err, sizeof(err)) == 0) {
+		if (c->active && id != c->id)
+			controller_resign(c);
+		else if (!c->active)
+			KP_INFO("standing by; the active controller is %d", id);
+	}
+	kp_zk_result_free(&res);
+}
+
+/* --------------------------------------------------------------- events */
+
+static void on_watch(enum kp_zk_event ev, const char *path, void *arg)
+{
+	struct controller *c = arg;
+
+	if (ev == KP_ZK_EV_NOT_WATCHING || c->stopping)
+		return;
+	if (strcmp(path, "/controller") == 0) {
+		check_controller(c);
+		return;
+	}
+	if (!c->active)
+		return;
+	if (strcmp(path, "/brokers/ids") == 0) {
+		broker_change(c);
+	} else if (strcmp(path, "/brokers/topics") == 0) {
+		topic_change(c);
+	} else if (strcmp(path, "/admin/delete_topics") == 0) {
+		deletion_change(c);
+	} else if (strncmp(path, "/brokers/topics/", 16) == 0 &&
+		   strchr(path + 16, '/') == NULL) {
+		if (ev == KP_ZK_EV_CHANGED)
+			partition_modification(c, path + 16);
+	}
+}
+
+void controller_start(struct controller *c)
+{
+	check_controller(c);
+}
+
+void controller_resign(struct controller *c)
+{
+	if (!c->active)
+		return;
+	KP_INFO("resigning as controller (epoch %d)", c->epoch);
+	c->active = false;
+	context_clear(c);
+}
+
+void controller_session_expired(struct controller *c)
+{
+	controller_resign(c);
+}

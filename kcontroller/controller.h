@@ -1,0 +1,108 @@
+/*
+ * controller.h - the state of one kcontroller process.
+ *
+ * Threads: everything runs on the main thread's event loop, as Kafka's
+ * controller runs on its single event thread.  ZooKeeper watches arrive as
+ * posted events; ZooKeeper reads and writes are blocking calls (their
+ * results come back on the ZooKeeper client's thread, so blocking here is
+ * safe); broker requests go out through non-blocking channels on the same
+ * loop.
+ *
+ * The context (brokers, topics, partitions) is only meaningful while
+ * active: it is rebuilt from ZooKeeper at every election win and dropped
+ * at resignation.
+ */
+#ifndef CONTROLLER_H
+#define CONTROLLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kp_config.h"
+#include "kp_zkdata.h"
+
+struct kp_loop;
+struct kp_zk;
+struct channel;
+
+struct c_broker {
+	int32_t id;
+	int64_t epoch;			/* czxid of /brokers/ids/<id> */
+	struct kp_zk_broker reg;
+	struct channel *chan;
+};
+
+struct c_part {
+	struct kp_replicas replicas;	/* assignment order */
+	bool has_state;			/* .../partitions/<p>/state exists */
+	int32_t leader;			/* -1: none */
+	int32_t leader_epoch;
+	int32_t ctl_epoch;		/* controller_epoch in the znode */
+	int32_t zk_version;
+	struct kp_replicas isr;
+};
+
+struct c_topic {
+	char *name;
+	char topic_id[23];
+	int32_t nparts;
+	struct c_part *parts;
+	bool deleting;			/* queued in /admin/delete_topics */
+	int pending_stops;		/* StopReplica(delete) unanswered */
+	bool stop_failed;		/* some replica could not be stopped */
+};
+
+/* One control request batch (Kafka's ControllerBrokerRequestBatch). */
+struct batch_lai {
+	int32_t broker;
+	struct c_topic *t;
+	int32_t p;
+	bool is_new;
+};
+
+struct batch_stop {
+	int32_t broker;
+	struct c_topic *t;
+	int32_t p;
+};
+
+struct batch {
+	struct batch_lai *lai;
+	int nlai, cap_lai;
+	struct { struct c_topic *t; int32_t p; } *um;
+	int num, cap_um;
+	bool um_brokers;		/* UpdateMetadata even without partitions */
+	int32_t *um_only;		/* send UpdateMetadata to these only */
+	int num_only;			/* (0: all live brokers) */
+	struct batch_stop *stop;
+	int nstop, cap_stop;
+};
+
+struct controller {
+	struct kp_config cfg;
+	int32_t id;
+	struct kp_loop *loop;
+	struct kp_zk *zk;
+	const char *listener;		/* broker listener to connect to */
+	int socket_timeout_ms;
+	bool stopping;
+
+	bool active;
+	int32_t epoch;			/* controller epoch while active */
+	int32_t epoch_zkv;		/* data version of /controller_epoch */
+
+	struct c_broker *brokers;	/* live brokers, sorted by id */
+	int nbrokers;
+	struct c_topic **topics;	/* sorted by name */
+	int ntopics;
+	struct batch batch;
+};
+
+/* Start: watch /controller and try to become the active controller. */
+void controller_start(struct controller *c);
+/* Give up the active role (if held) and drop the context. */
+void controller_resign(struct controller *c);
+/* ZooKeeper session lost: resign; after reconnecting, start again. */
+void controller_session_expired(struct controller *c);
+
+#endif /* CONTROLLER_H */

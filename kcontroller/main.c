@@ -1,0 +1,167 @@
+/*
+ * main.c - kcontroller: configuration, ZooKeeper session, signals.
+ *
+ *   kcontroller [--override key=value]... CONFIG_FILE
+ *
+ * Any number run; the one that creates the ephemeral /controller is
+ * active, the others watch it and take over when it goes.  SIGTERM /
+ * SIGINT close the ZooKeeper session (which removes /controller at once,
+ * so a standby takes over without waiting for a session timeout) and
+ * exit 0.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "controller.h"
+#include "controller_config.h"
+#include "kp_log.h"
+#include "kp_loop.h"
+#include "kp_zk.h"
+
+static const char usage_text[] =
+	"Usage: kcontroller [--override key=value]... CONFIG_FILE\n"
+	"       kcontroller --help-config | --version\n"
+	"\n"
+	"The cluster controller.  CONFIG_FILE is a Java properties file with\n"
+	"controller.id, zookeeper.connect and the controller's Kafka keys (see\n"
+	"kcontroller.properties(5)); --override sets a key on top of it.\n";
+
+static void post_to_main(void *ctx, void (*fn)(void *), void *arg)
+{
+	kp_loop_post(ctx, fn, arg);
+}
+
+static void on_session(enum kp_zk_session st, void *arg)
+{
+	struct controller *c = arg;
+	char err[256];
+
+	if (st != KP_ZK_EXPIRED || c->stopping)
+		return;
+	KP_WARN("ZooKeeper session expired: resigning, then reconnecting");
+	controller_session_expired(c);
+	if (kp_zk_reconnect(c->zk, err, sizeof(err)) != 0) {
+		KP_ERROR("reconnecting to ZooKeeper: %s", err);
+		return;
+	}
+	controller_start(c);
+}
+
+static int connect_zk(struct controller *c, char *err, size_t errlen)
+{
+	struct kp_zk_config zc = { 0 };
+
+	zc.connect = kp_config_str(&c->cfg, "zookeeper.connect");
+	if (zc.connect == NULL) {
+		snprintf(err, errlen, "zookeeper.connect is not set");
+		return -1;
+	}
+	zc.session_timeout_ms = kp_config_int(&c->cfg, "zookeeper.session.timeout.ms");
+	zc.connect_timeout_ms = kp_config_is_set(&c->cfg, "zookeeper.connection.timeout.ms")
+		? kp_config_int(&c->cfg, "zookeeper.connection.timeout.ms")
+		: zc.session_timeout_ms;
+	zc.post = post_to_main;
+	zc.post_ctx = c->loop;
+	zc.on_session = on_session;
+	zc.session_arg = c;
+	return kp_zk_open(&c->zk, &zc, err, errlen) == 0 ? 0 : -1;
+}
+
+/* A controller id that a broker uses would make /controller ambiguous. */
+static int check_id(struct controller *c, char *err, size_t errlen)
+{
+	struct kp_zk_result res;
+	char path[64];
+	int rc;
+
+	snprintf(path, sizeof(path), "/brokers/ids/%d", c->id);
+	rc = kp_zk_exists_sync(c->zk, path, &res);
+	kp_zk_result_free(&res);
+	if (rc == KP_ZK_OK) {
+		snprintf(err, errlen, "controller.id %d is the id of a registered broker; "
+			 "controller ids must differ from broker ids", c->id);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_signal(struct kp_loop *loop, int fd, int events, void *arg)
+{
+	struct controller *c = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	KP_INFO("signal %d: shutting down", (int)si.ssi_signo);
+	c->stopping = true;
+	kp_loop_stop(loop);
+}
+
+int main(int argc, char **argv)
+{
+	struct controller c;
+	char err[512], ident[32];
+	sigset_t mask;
+	int sfd, rc;
+
+	memset(&c, 0, sizeof(c));
+	kp_log_set_ident("kcontroller");
+	rc = kp_config_from_args(&c.cfg, "kcontroller", usage_text, argc, argv,
+				 controller_config_defs, controller_config_ndefs);
+	if (rc != 0)
+		return rc;
+	if (!kp_config_is_set(&c.cfg, "controller.id")) {
+		fprintf(stderr, "kcontroller: invalid configuration: controller.id "
+			"is required\n");
+		return 1;
+	}
+	c.id = kp_config_int(&c.cfg, "controller.id");
+	snprintf(ident, sizeof(ident), "kcontroller[%d]", c.id);
+	kp_log_set_ident(ident);
+	c.listener = kp_config_str(&c.cfg, "inter.broker.listener.name");
+	if (c.listener == NULL)
+		c.listener = kp_config_str(&c.cfg, "security.inter.broker.protocol");
+	c.socket_timeout_ms = kp_config_int(&c.cfg, "controller.socket.timeout.ms");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	c.loop = kp_loop_new();
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (c.loop == NULL || sfd < 0) {
+		snprintf(err, sizeof(err), "cannot set up the event loop");
+		goto fatal;
+	}
+	kp_loop_watch(c.loop, sfd, KP_EV_READ, on_signal, &c);
+	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0)
+		goto fatal;
+	KP_INFO("started: controller %d", c.id);
+	controller_start(&c);
+	kp_loop_run(c.loop);
+
+	controller_resign(&c);
+	kp_zk_close(c.zk);	/* removes /controller if it is ours */
+	kp_loop_free(c.loop);
+	close(sfd);
+	free(c.batch.lai);
+	free(c.batch.um);
+	free(c.batch.stop);
+	kp_config_free(&c.cfg);
+	KP_INFO("stopped cleanly");
+	return 0;
+fatal:
+	KP_ERROR("%s", err);
+	if (c.zk != NULL)
+		kp_zk_close(c.zk);
+	return 1;
+}
