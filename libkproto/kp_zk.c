@@ -791,7 +791,8 @@ int kp_zk_open(struct kp_zk **zkp, const struct kp_zk_config *cfg, char *err,
 	*zkp = NULL;
 	if (zk == NULL)
 		return ZSYSTEMERROR;
-	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+	/* 0 turns the C client's own log lines off (process-wide) */
+	zoo_set_debug_level(cfg->quiet ? (ZooLogLevel)0 : ZOO_LOG_LEVEL_ERROR);
 	zk->cfg = *cfg;
 	if (zk->cfg.connect_timeout_ms <= 0)
 		zk->cfg.connect_timeout_ms = cfg->session_timeout_ms > 0 ?

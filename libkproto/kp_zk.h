@@ -79,6 +79,7 @@ struct kp_zk_config {
 	void *post_ctx;
 	kp_zk_session_fn on_session;
 	void *session_arg;
+	bool quiet;			/* silence the C client's log (tools) */
 };
 
 struct kp_zk;

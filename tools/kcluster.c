@@ -1,0 +1,735 @@
+/*
+ * kcluster - a local cluster in one command: ZooKeeper, controllers and
+ * brokers on free loopback ports, for development and fault tests.
+ *
+ *   kcluster up --dir DIR [--brokers N] [--controllers N]
+ *               [--zookeeper CONNECT] [--set key=value]...
+ *               [--controller-set key=value]...
+ *   kcluster down --dir DIR
+ *   kcluster kill|stop|start --dir DIR broker|controller|zookeeper ID
+ *   kcluster status --dir DIR
+ *
+ * Everything lives in DIR: kcluster.state (what was started, on which
+ * ports), one NAME.properties, NAME.log and NAME.pid per process, data
+ * directories.  Processes run detached in their own session; later
+ * invocations find them through the pid files.  Waits are on conditions
+ * (ZooKeeper answering, /brokers/ids/<id>, /controller), never sleeps of a
+ * guessed length.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kp_config.h"
+#include "kp_log.h"
+#include "kp_zk.h"
+#include "kp_zkdata.h"
+
+#define ZK_JAR "/usr/share/java/zookeeper.jar"
+#define CONTROLLER_BASE 100	/* controller ids: 101, 102, ... */
+#define WAIT_MS 90000
+
+static const char *dir;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kcluster: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: kcluster up --dir DIR [--brokers N] [--controllers N]\n"
+	      "                   [--zookeeper CONNECT] [--set key=value]...\n"
+	      "                   [--controller-set key=value]...\n"
+	      "       kcluster down --dir DIR\n"
+	      "       kcluster kill|stop|start --dir DIR broker|controller|zookeeper ID\n"
+	      "       kcluster status --dir DIR\n", f);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap(void)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static char *path_of(const char *fmt, const char *name)
+{
+	static char bufs[4][PATH_MAX];
+	static int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, PATH_MAX, "%s/%s%s", dir, name, fmt);
+	return b;
+}
+
+/* A TCP port on 127.0.0.1 that nothing listens on now. */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		die("cannot find a free port: %s", strerror(errno));
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* ------------------------------------------------------------ programs */
+
+/* Next to us in the build tree (tools/../kbroker/kbroker), else installed. */
+static const char *program(const char *name)
+{
+	static char buf[2][PATH_MAX];
+	static int next;
+	char *b = buf[next++ % 2], self[PATH_MAX / 2];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		char *slash;
+
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = 0;
+			/* libtool runs us from tools/.libs */
+			snprintf(b, PATH_MAX, "%s/../%s/%s", self, name, name);
+			if (access(b, X_OK) == 0)
+				return b;
+			snprintf(b, PATH_MAX, "%s/../../%s/%s", self, name, name);
+			if (access(b, X_OK) == 0)
+				return b;
+		}
+	}
+	snprintf(b, PATH_MAX, "%s/%s", SBINDIR, name);
+	return b;
+}
+
+/* ------------------------------------------------------------ processes */
+
+static pid_t read_pid(const char *name)
+{
+	FILE *f = fopen(path_of(".pid", name), "r");
+	long pid = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+/* Running (not gone, not a zombie nobody reaped). */
+static bool alive(pid_t pid)
+{
+	char p[64], buf[256], *rp;
+	FILE *f;
+	bool ok = false;
+
+	if (pid <= 0 || kill(pid, 0) < 0)
+		return false;
+	waitpid(pid, NULL, WNOHANG);	/* reap if it is ours */
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	f = fopen(p, "r");
+	if (f == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), f) != NULL && (rp = strrchr(buf, ')')) != NULL)
+		ok = rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+	fclose(f);
+	return ok;
+}
+
+/* Start argv detached, output to NAME.log, pid to NAME.pid. */
+static pid_t spawn(const char *name, char *const argv[], const char *cwd)
+{
+	int pfd[2];
+	pid_t pid, child = 0;
+
+	if (alive(read_pid(name)))
+		die("%s is already running (pid %d)", name, (int)read_pid(name));
+	if (pipe(pfd) < 0)
+		die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd;
+
+		close(pfd[0]);
+		setsid();
+		child = fork();
+		if (child != 0) {
+			/* the middle process reports the daemon's pid and goes */
+			if (write(pfd[1], &child, sizeof(child)) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		close(pfd[1]);
+		fd = open(path_of(".log", name), O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		if (cwd != NULL && chdir(cwd) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr, "kcluster: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &child, sizeof(child)) != sizeof(child))
+		die("cannot start %s", name);
+	close(pfd[0]);
+	waitpid(pid, NULL, 0);
+	{
+		FILE *f = fopen(path_of(".pid", name), "w");
+
+		if (f == NULL)
+			die("cannot write %s: %s", path_of(".pid", name), strerror(errno));
+		fprintf(f, "%d\n", (int)child);
+		fclose(f);
+	}
+	return child;
+}
+
+/* Signal NAME and wait until it is gone (SIGKILL after the wait for a
+ * SIGTERM runs out).  Quiet when it is not running. */
+static void end(const char *name, int sig)
+{
+	pid_t pid = read_pid(name);
+	int64_t deadline = now_ms() + WAIT_MS;
+
+	if (!alive(pid))
+		return;
+	kill(pid, sig);
+	while (alive(pid)) {
+		if (now_ms() > deadline) {
+			fprintf(stderr, "kcluster: %s did not stop in time; killing it\n",
+				name);
+			kill(pid, SIGKILL);
+			deadline = now_ms() + WAIT_MS;
+		}
+		nap();
+	}
+	unlink(path_of(".pid", name));
+}
+
+/* ------------------------------------------------------------ state */
+
+static struct kp_props state;
+
+static const char *state_get(const char *key)
+{
+	const char *v = kp_props_get(&state, key);
+
+	if (v == NULL)
+		die("%s is not a kcluster directory (no %s in kcluster.state)", dir, key);
+	return v;
+}
+
+static void state_load(void)
+{
+	char err[256];
+
+	kp_props_init(&state);
+	if (kp_props_load(&state, path_of("", "kcluster.state"), err, sizeof(err)) < 0)
+		die("%s", err);
+}
+
+static void state_save(void)
+{
+	if (kp_props_store(&state, path_of("", "kcluster.state"),
+			   "written by kcluster up") < 0)
+		die("cannot write %s", path_of("", "kcluster.state"));
+}
+
+static void setf(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void setf(const char *key, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	kp_props_set(&state, key, buf, 0);
+}
+
+/* The ids in a comma-separated state list. */
+static int ids_of(const char *key, int *ids, int max)
+{
+	const char *s = state_get(key);
+	int n = 0;
+
+	while (*s && n < max) {
+		char *end;
+		long v = strtol(s, &end, 10);
+
+		if (end == s)
+			break;
+		ids[n++] = (int)v;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+/* ----------------------------------------------------------- ZooKeeper */
+
+static struct kp_zk *zk_connect(int timeout_ms)
+{
+	struct kp_zk_config zc = { 0 };
+	struct kp_zk *zk = NULL;
+	char err[256];
+
+	zc.connect = state_get("zookeeper.connect");
+	zc.session_timeout_ms = 10000;
+	zc.connect_timeout_ms = timeout_ms;
+	zc.quiet = true;
+	if (kp_zk_open(&zk, &zc, err, sizeof(err)) != 0)
+		die("cannot reach ZooKeeper at %s: %s", zc.connect, err);
+	return zk;
+}
+
+static bool zk_exists(struct kp_zk *zk, const char *path)
+{
+	struct kp_zk_result res;
+	int rc = kp_zk_exists_sync(zk, path, &res);
+
+	kp_zk_result_free(&res);
+	return rc == KP_ZK_OK;
+}
+
+static void wait_path(struct kp_zk *zk, const char *path, bool present,
+		      const char *what)
+{
+	int64_t deadline = now_ms() + WAIT_MS;
+
+	while (zk_exists(zk, path) != present) {
+		if (now_ms() > deadline)
+			die("timed out waiting for %s", what);
+		nap();
+	}
+}
+
+/* The active controller is one of ours. */
+static void wait_controller(struct kp_zk *zk)
+{
+	int64_t deadline = now_ms() + WAIT_MS;
+
+	for (;;) {
+		struct kp_zk_result res;
+		int32_t id = -1;
+		char err[128];
+
+		if (kp_zk_get_sync(zk, "/controller", &res) == KP_ZK_OK && res.data != NULL &&
+		    kp_zk_controller_decode(res.data, (size_t)res.len, &id, err,
+					    sizeof(err)) == 0 && id > CONTROLLER_BASE) {
+			kp_zk_result_free(&res);
+			return;
+		}
+		kp_zk_result_free(&res);
+		if (now_ms() > deadline)
+			die("timed out waiting for an active controller");
+		nap();
+	}
+}
+
+/* ------------------------------------------------------------ start */
+
+static void start_zookeeper(void)
+{
+	char *argv[] = { "java", "-Xmx256m", "-cp", NULL,
+			 "org.apache.zookeeper.server.quorum.QuorumPeerMain", NULL, NULL };
+	char cp[PATH_MAX + 64], cfg[PATH_MAX];
+	struct kp_zk *zk;
+
+	snprintf(cp, sizeof(cp), "%s:%s", path_of("", "zookeeper"), ZK_JAR);
+	snprintf(cfg, sizeof(cfg), "%s", path_of("/zoo.cfg", "zookeeper"));
+	argv[3] = cp;
+	argv[5] = cfg;
+	spawn("zookeeper", argv, path_of("", "zookeeper"));
+	zk = zk_connect(WAIT_MS);	/* waits until it answers */
+	kp_zk_close(zk);
+}
+
+static void start_broker(int id, bool wait_old)
+{
+	char name[32], *argv[3];
+	char zpath[64];
+	struct kp_zk *zk = zk_connect(WAIT_MS);
+
+	snprintf(name, sizeof(name), "broker-%d", id);
+	snprintf(zpath, sizeof(zpath), "/brokers/ids/%d", id);
+	/* a killed broker's registration lasts until its session times out */
+	if (wait_old)
+		wait_path(zk, zpath, false, "the old registration to expire");
+	argv[0] = (char *)program("kbroker");
+	argv[1] = path_of(".properties", name);
+	argv[2] = NULL;
+	spawn(name, argv, NULL);
+	wait_path(zk, zpath, true, name);
+	kp_zk_close(zk);
+}
+
+static void start_controller(int id)
+{
+	char name[32], *argv[3];
+
+	snprintf(name, sizeof(name), "controller-%d", id);
+	argv[0] = (char *)program("kcontroller");
+	argv[1] = path_of(".properties", name);
+	argv[2] = NULL;
+	spawn(name, argv, NULL);
+}
+
+/* ------------------------------------------------------------ up */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+		die("cannot write %s: %s", path, strerror(errno));
+}
+
+static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
+		   const struct kp_props *bset, const struct kp_props *cset)
+{
+	char buf[8192], list[1024] = "", boot[2048] = "";
+	struct kp_zk *zk;
+
+	if (nbrokers < 1 || ncontrollers < 1)
+		die("at least one broker and one controller");
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		die("cannot create %s: %s", dir, strerror(errno));
+	if (access(path_of("", "kcluster.state"), F_OK) == 0) {
+		state_load();
+		for (int i = 1; i <= nbrokers; i++) {
+			snprintf(buf, sizeof(buf), "broker-%d", i);
+			if (alive(read_pid(buf)))
+				die("a cluster is already running in %s (kcluster down first)",
+				    dir);
+		}
+		kp_props_free(&state);
+	}
+	kp_props_init(&state);
+	if (zk_given != NULL) {
+		setf("zookeeper.connect", "%s", zk_given);
+		setf("zookeeper.managed", "false");
+	} else {
+		int port = free_port();
+
+		snprintf(buf, sizeof(buf), "%s", path_of("", "zookeeper"));
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			die("cannot create %s: %s", buf, strerror(errno));
+		snprintf(buf, sizeof(buf),
+			 "tickTime=500\ndataDir=%s/data\nclientPort=%d\n"
+			 "clientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
+			 "4lw.commands.whitelist=ruok,srvr,stat,mntr\n"
+			 "minSessionTimeout=1000\nmaxSessionTimeout=60000\n",
+			 path_of("", "zookeeper"), port);
+		write_file(path_of("/zoo.cfg", "zookeeper"), buf);
+		snprintf(buf, sizeof(buf),
+			 "log4j.rootLogger=WARN, F\n"
+			 "log4j.appender.F=org.apache.log4j.FileAppender\n"
+			 "log4j.appender.F.File=%s\n"
+			 "log4j.appender.F.layout=org.apache.log4j.PatternLayout\n"
+			 "log4j.appender.F.layout.ConversionPattern=%%d %%p %%c: %%m%%n\n",
+			 path_of(".log", "zookeeper"));
+		write_file(path_of("/log4j.properties", "zookeeper"), buf);
+		setf("zookeeper.connect", "127.0.0.1:%d", port);
+		setf("zookeeper.managed", "true");
+	}
+	for (int i = 1; i <= nbrokers; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d",
+			 i > 1 ? "," : "", i);
+	setf("brokers", "%s", list);
+	list[0] = 0;
+	for (int i = 1; i <= ncontrollers; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d",
+			 i > 1 ? "," : "", CONTROLLER_BASE + i);
+	setf("controllers", "%s", list);
+	for (int i = 1; i <= ncontrollers; i++) {
+		char name[32];
+		int off;
+
+		snprintf(name, sizeof(name), "controller-%d", CONTROLLER_BASE + i);
+		off = snprintf(buf, sizeof(buf), "controller.id=%d\nzookeeper.connect=%s\n",
+			       CONTROLLER_BASE + i, state_get("zookeeper.connect"));
+		for (size_t j = 0; j < cset->count && off < (int)sizeof(buf); j++)
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s=%s\n",
+					cset->items[j].key, cset->items[j].value);
+		write_file(path_of(".properties", name), buf);
+	}
+	for (int i = 1; i <= nbrokers; i++) {
+		char name[32], key[64];
+		int port = free_port(), off;
+
+		snprintf(name, sizeof(name), "broker-%d", i);
+		snprintf(key, sizeof(key), "broker.%d.port", i);
+		setf(key, "%d", port);
+		off = snprintf(buf, sizeof(buf),
+			       "broker.id=%d\nlisteners=PLAINTEXT://127.0.0.1:%d\n"
+			       "log.dirs=%s\nzookeeper.connect=%s\n", i, port,
+			       path_of("-data", name), state_get("zookeeper.connect"));
+		for (size_t j = 0; j < bset->count && off < (int)sizeof(buf); j++)
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s=%s\n",
+					bset->items[j].key, bset->items[j].value);
+		write_file(path_of(".properties", name), buf);
+		snprintf(boot + strlen(boot), sizeof(boot) - strlen(boot), "%s127.0.0.1:%d",
+			 i > 1 ? "," : "", port);
+	}
+	setf("bootstrap.servers", "%s", boot);
+	state_save();
+	if (zk_given == NULL)
+		start_zookeeper();
+	for (int i = 1; i <= ncontrollers; i++)
+		start_controller(CONTROLLER_BASE + i);
+	for (int i = 1; i <= nbrokers; i++)
+		start_broker(i, false);
+	zk = zk_connect(WAIT_MS);
+	wait_controller(zk);
+	kp_zk_close(zk);
+	printf("bootstrap.servers=%s\nzookeeper.connect=%s\n", boot,
+	       state_get("zookeeper.connect"));
+}
+
+/* ------------------------------------------------------------ the rest */
+
+static void cmd_down(void)
+{
+	int ids[256], n;
+	char name[32];
+
+	state_load();
+	n = ids_of("brokers", ids, 256);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "broker-%d", ids[i]);
+		end(name, SIGTERM);
+	}
+	n = ids_of("controllers", ids, 256);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "controller-%d", ids[i]);
+		end(name, SIGTERM);
+	}
+	if (strcmp(state_get("zookeeper.managed"), "true") == 0)
+		end("zookeeper", SIGTERM);
+}
+
+static void cmd_one(const char *verb, const char *what, const char *id_s)
+{
+	char name[32];
+	int id = 0, ids[256], n;
+	bool known = false;
+
+	state_load();
+	if (strcmp(what, "zookeeper") == 0) {
+		if (strcmp(state_get("zookeeper.managed"), "true") != 0)
+			die("this cluster uses an outside ZooKeeper");
+		snprintf(name, sizeof(name), "zookeeper");
+	} else if (strcmp(what, "broker") == 0 || strcmp(what, "controller") == 0) {
+		char *end;
+
+		if (id_s == NULL)
+			die("%s %s needs an id", verb, what);
+		id = (int)strtol(id_s, &end, 10);
+		if (*end != 0)
+			die("bad id '%s'", id_s);
+		n = ids_of(what[0] == 'b' ? "brokers" : "controllers", ids, 256);
+		for (int i = 0; i < n; i++)
+			known |= ids[i] == id;
+		if (!known)
+			die("no %s %d in this cluster (kcluster.state lists %s)", what, id,
+			    state_get(what[0] == 'b' ? "brokers" : "controllers"));
+		snprintf(name, sizeof(name), "%s-%d", what, id);
+	} else {
+		usage(stderr);
+		exit(2);
+	}
+	if (strcmp(verb, "kill") == 0) {
+		end(name, SIGKILL);
+	} else if (strcmp(verb, "stop") == 0) {
+		end(name, SIGTERM);
+	} else if (strcmp(verb, "start") == 0) {
+		if (what[0] == 'z')
+			start_zookeeper();
+		else if (what[0] == 'b')
+			start_broker(id, true);
+		else
+			start_controller(id);
+	}
+}
+
+static void cmd_status(void)
+{
+	int ids[256], n;
+	char name[32];
+
+	state_load();
+	printf("zookeeper.connect=%s\n", state_get("zookeeper.connect"));
+	printf("bootstrap.servers=%s\n", state_get("bootstrap.servers"));
+	if (strcmp(state_get("zookeeper.managed"), "true") == 0)
+		printf("zookeeper: %s\n", alive(read_pid("zookeeper")) ? "running" : "stopped");
+	n = ids_of("controllers", ids, 256);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "controller-%d", ids[i]);
+		printf("%s: %s\n", name, alive(read_pid(name)) ? "running" : "stopped");
+	}
+	n = ids_of("brokers", ids, 256);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "broker-%d", ids[i]);
+		printf("%s: %s\n", name, alive(read_pid(name)) ? "running" : "stopped");
+	}
+}
+
+static void add_set(struct kp_props *p, const char *arg)
+{
+	char *copy = strdup(arg), *eq = copy != NULL ? strchr(copy, '=') : NULL;
+
+	if (eq == NULL || eq == copy)
+		die("--set wants key=value, got '%s'", arg);
+	*eq = 0;
+	kp_props_set(p, copy, eq + 1, 0);
+	free(copy);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "brokers", required_argument, NULL, 'b' },
+		{ "controllers", required_argument, NULL, 'c' },
+		{ "zookeeper", required_argument, NULL, 'z' },
+		{ "set", required_argument, NULL, 's' },
+		{ "controller-set", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_props bset, cset;
+	const char *verb, *zk_given = NULL;
+	int nbrokers = 3, ncontrollers = 2, ch;
+	char absdir[PATH_MAX];
+
+	kp_log_set_ident("kcluster");
+	kp_log_set_level(KP_LOG_ERROR);
+	kp_props_init(&bset);
+	kp_props_init(&cset);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	verb = argv[1];
+	if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(verb, "--version") == 0) {
+		printf("kcluster (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return 0;
+	}
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'b':
+			nbrokers = atoi(optarg);
+			break;
+		case 'c':
+			ncontrollers = atoi(optarg);
+			break;
+		case 'z':
+			zk_given = optarg;
+			break;
+		case 's':
+			add_set(&bset, optarg);
+			break;
+		case 'S':
+			add_set(&cset, optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (dir == NULL) {
+		fprintf(stderr, "kcluster: --dir DIR is required\n");
+		return 2;
+	}
+	/* children must not depend on our working directory */
+	if (dir[0] != '/' && getcwd(absdir, sizeof(absdir) - strlen(dir) - 2) != NULL) {
+		strcat(absdir, "/");
+		strcat(absdir, dir);
+		dir = absdir;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(verb, "up") == 0) {
+		if (optind != argc)
+			die("unexpected argument '%s'", argv[optind]);
+		cmd_up(nbrokers, ncontrollers, zk_given, &bset, &cset);
+	} else if (strcmp(verb, "down") == 0) {
+		cmd_down();
+	} else if (strcmp(verb, "status") == 0) {
+		cmd_status();
+	} else if (strcmp(verb, "kill") == 0 || strcmp(verb, "stop") == 0 ||
+		   strcmp(verb, "start") == 0) {
+		if (optind >= argc)
+			die("%s needs broker|controller|zookeeper [ID]", verb);
+		cmd_one(verb, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	kp_props_free(&bset);
+	kp_props_free(&cset);
+	return 0;
+}
