@@ -76,7 +76,13 @@ TESTS += tests/unit/check_log
 TEST_EXTENSIONS = .py
 PY_LOG_COMPILER = /usr/bin/python3
 TESTS += tests/integration/0001-broker-start-register-serve.py
-EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h
+## whole clusters through tools/kcluster (ZooKeeper, kcontrollers, kbrokers)
+TESTS += tests/integration/0002-cluster-kcat-keyed.py \
+	tests/integration/0003-clients-codecs.py \
+	tests/integration/0004-admin.py \
+	tests/integration/0005-failover-restart.py
+EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
+	tests/lib/cluster.py
 
 ## kbroker's request handlers, in process, over real sockets
 check_PROGRAMS += tests/unit/check_broker_api

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Faults: SIGKILL of the active kcontroller makes a standby active and
+topic creation works again; a broker restarted with SIGTERM, and another
+with SIGKILL, loses no message an acks=1 producer had acknowledged while
+producing straight through both restarts."""
+
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
+
+from cluster import Cluster  # noqa: E402
+from kbroker import wait_for, zk_client  # noqa: E402
+
+
+def active_controller(zk):
+    try:
+        return json.loads(zk.get("/controller")[0])["brokerid"]
+    except Exception:
+        return None
+
+
+def create(bootstrap, name, parts, rf):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    a = AdminClient({"bootstrap.servers": bootstrap})
+    for f in a.create_topics([NewTopic(name, parts, rf)],
+                             operation_timeout=60).values():
+        f.result()
+    md = a.list_topics(timeout=30)
+    assert all(p.leader >= 1 for p in md.topics[name].partitions.values()), md
+
+
+def controller_failover(c, zk):
+    first = wait_for(lambda: active_controller(zk), 60, "an active controller")
+    epoch = int(zk.get("/controller_epoch")[0])
+    c.kill("controller", first)
+    second = wait_for(lambda: (lambda x: x if x not in (None, first) else None)(
+        active_controller(zk)), 90, "a standby to take over")
+    assert int(zk.get("/controller_epoch")[0]) == epoch + 1
+    create(c.bootstrap, "after-failover", 3, 2)
+    # the killed one comes back as a standby
+    c.start("controller", first)
+    create(c.bootstrap, "after-restart", 2, 1)
+    assert active_controller(zk) == second
+
+
+def restarts_lose_nothing(c):
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    create(c.bootstrap, "durable", 6, 2)
+    acked = set()
+    failed = []
+    stop = threading.Event()
+
+    def run():
+        p = Producer({"bootstrap.servers": c.bootstrap, "acks": "1",
+                      "message.timeout.ms": 180000, "linger.ms": 5,
+                      "retry.backoff.ms": 100})
+
+        def cb(err, msg):
+            if err is None:
+                acked.add(int(msg.value()))
+            else:
+                failed.append(err)
+
+        i = 0
+        while not stop.is_set():
+            p.produce("durable", key=str(i % 50).encode(), value=str(i).encode(),
+                      on_delivery=cb)
+            p.poll(0)
+            i += 1
+            if i % 100 == 0:
+                time.sleep(0.01)
+        p.flush(200)
+
+    t = threading.Thread(target=run)
+    t.start()
+    try:
+        wait_for(lambda: len(acked) > 2000, 120, "acknowledged messages")
+        c.stop("broker", 2)
+        c.start("broker", 2)
+        n = len(acked)
+        wait_for(lambda: len(acked) > n + 2000, 180, "progress after a restart")
+        c.kill("broker", 3)
+        c.start("broker", 3)
+        n = len(acked)
+        wait_for(lambda: len(acked) > n + 2000, 180, "progress after a kill")
+    finally:
+        stop.set()
+        t.join(300)
+    # no message is ever reported failed with a 180 s timeout
+    assert not failed, failed[:5]
+    cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "unused",
+                     "enable.auto.commit": False})
+    got = set()
+    for part in range(6):
+        tp = TopicPartition("durable", part)
+        lo, hi = cons.get_watermark_offsets(tp, timeout=60)
+        cons.assign([TopicPartition("durable", part, lo)])
+        seen = 0
+        deadline = time.monotonic() + 120
+        while seen < hi - lo and time.monotonic() < deadline:
+            m = cons.poll(1.0)
+            if m is None or m.error():
+                continue
+            got.add(int(m.value()))
+            seen += 1
+    cons.close()
+    lost = acked - got
+    assert not lost, "%d acknowledged messages lost, e.g. %s" % (
+        len(lost), sorted(lost)[:10])
+    print("restarts: %d acknowledged, all read back" % len(acked))
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="skald-it-") as wd, \
+            Cluster(wd, brokers=3, controllers=2) as c:
+        zk = zk_client(c.zk_connect)
+        try:
+            controller_failover(c, zk)
+            restarts_lose_nothing(c)
+        finally:
+            zk.stop()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
