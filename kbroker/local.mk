@@ -26,4 +26,4 @@ kbroker_kbroker_LDADD = kbroker/libkbroker.a libkproto/libkproto.la
 
 ## the sample configuration, installed as $(sysconfdir)/skald/kbroker.properties
 skaldconfdir = $(sysconfdir)/skald
-dist_skaldconf_DATA = etc/kbroker.properties
+dist_skaldconf_DATA = etc/kbroker.properties etc/kcontroller.properties

@@ -26,6 +26,7 @@ struct kp_zk {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int state;		/* last session state seen (ZOO_*_STATE) */
+	struct watch *armed;	/* watches set and not fired (under mu) */
 };
 
 struct op {
@@ -43,12 +44,16 @@ struct op {
 };
 
 struct watch {
+	struct watch *prev, *next;	/* in zk->armed until it fires */
+	bool linked;
 	struct kp_zk *zk;
 	kp_zk_watch_fn fn;
 	void *arg;
 	enum kp_zk_event ev;
 	char *path;
 };
+
+static void watch_unlink(struct watch *w);
 
 const char *kp_zk_strerror(int rc)
 {
@@ -166,6 +171,7 @@ static void node_watcher(zhandle_t *zh, int type, int state, const char *path,
 		w->ev = KP_ZK_EV_NOT_WATCHING;
 	}
 	w->path = strdup(path ? path : "");
+	watch_unlink(w);
 	if (w->zk->cfg.post == NULL)
 		watch_deliver(w);
 	else
@@ -184,7 +190,32 @@ static struct watch *watch_new(struct kp_zk *zk, kp_zk_watch_fn fn, void *arg)
 	w->zk = zk;
 	w->fn = fn;
 	w->arg = arg;
+	pthread_mutex_lock(&zk->mu);
+	w->next = zk->armed;
+	if (w->next != NULL)
+		w->next->prev = w;
+	zk->armed = w;
+	w->linked = true;
+	pthread_mutex_unlock(&zk->mu);
 	return w;
+}
+
+/* The watch fired or was never set: kp_zk_close() no longer frees it. */
+static void watch_unlink(struct watch *w)
+{
+	struct kp_zk *zk = w->zk;
+
+	pthread_mutex_lock(&zk->mu);
+	if (w->linked) {
+		if (w->prev != NULL)
+			w->prev->next = w->next;
+		else
+			zk->armed = w->next;
+		if (w->next != NULL)
+			w->next->prev = w->prev;
+		w->linked = false;
+	}
+	pthread_mutex_unlock(&zk->mu);
 }
 
 struct session_msg {
@@ -358,6 +389,8 @@ static int start_read(enum read_kind kind, struct kp_zk *zk, const char *path,
 
 	if (o == NULL || (watch != NULL && w == NULL)) {
 		free(o);
+		if (w != NULL)
+			watch_unlink(w);
 		free(w);
 		return ZSYSTEMERROR;
 	}
@@ -374,8 +407,10 @@ static int start_read(enum read_kind kind, struct kp_zk *zk, const char *path,
 		rc = zoo_awget_children2(zk->zh, path, wfn, w, children_done, o);
 		break;
 	}
-	if (rc != ZOK)
+	if (rc != ZOK && w != NULL) {
+		watch_unlink(w);
 		free(w);
+	}
 	return queued(o, rc);
 }
 
@@ -861,6 +896,14 @@ void kp_zk_close(struct kp_zk *zk)
 		return;
 	if (zk->zh != NULL)
 		zookeeper_close(zk->zh);
+	/* watches that never fired die with the session */
+	while (zk->armed != NULL) {
+		struct watch *w = zk->armed;
+
+		zk->armed = w->next;
+		free(w->path);
+		free(w);
+	}
 	pthread_mutex_destroy(&zk->mu);
 	pthread_cond_destroy(&zk->cv);
 	free(zk->connect);

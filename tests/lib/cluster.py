@@ -58,6 +58,23 @@ class Cluster:
 
     def down(self):
         self.kcluster("down")
+        self.check_sanitizers()
+
+    def check_sanitizers(self):
+        """Fail on any AddressSanitizer/UBSan/LeakSanitizer report in a log
+        (the CI build runs the daemons with sanitizers)."""
+        marks = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                 "runtime error:")
+        for name in sorted(os.listdir(self.dir)):
+            if not name.endswith(".log") or name.startswith("zookeeper"):
+                continue
+            with open(os.path.join(self.dir, name), errors="replace") as f:
+                text = f.read()
+            for m in marks:
+                if m in text:
+                    i = text.index(m)
+                    raise AssertionError("%s: sanitizer report:\n%s" %
+                                         (name, text[max(0, i - 200):i + 3000]))
 
     def kill(self, kind, id=None):
         self.kcluster("kill", kind, *([str(id)] if id is not None else []))
@@ -87,8 +104,11 @@ class Cluster:
         return self.up()
 
     def __exit__(self, *exc):
+        if exc[0] is None:
+            self.down()  # and fail on sanitizer reports
+            return False
         try:
             self.down()
-        except Exception:
-            pass
+        except Exception as e:
+            print(e)
         return False
