@@ -6,7 +6,9 @@
 BENCH_RUN =
 include bench/records.mk
 include bench/log.mk
+include bench/clients.mk
 
 bench: $(BENCH_RUN)
 	@for b in $(BENCH_RUN); do echo "== $$b"; ./$$b || exit 1; done
+	@$(MAKE) $(AM_MAKEFLAGS) bench-throughput
 .PHONY: bench

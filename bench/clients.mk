@@ -1,0 +1,16 @@
+## produce and consume throughput through a real cluster with librdkafka
+## (bench/throughput.sh starts one broker with kcluster and runs it)
+EXTRA_DIST += bench/throughput.sh
+if HAVE_RDKAFKA
+noinst_PROGRAMS += bench/bench_clients
+bench_bench_clients_SOURCES = bench/bench_clients.c
+bench_bench_clients_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+bench_bench_clients_LDADD = $(RDKAFKA_LIBS)
+
+bench-throughput: bench/bench_clients$(EXEEXT) tools/kcluster$(EXEEXT)
+	@sh $(srcdir)/bench/throughput.sh
+else
+bench-throughput:
+	@echo "bench-throughput: skipped (librdkafka-dev is not installed)"
+endif
+.PHONY: bench-throughput
