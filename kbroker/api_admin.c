@@ -39,6 +39,8 @@
 
 #define MAX_TOPIC_LEN 249
 #define POLL_MS 10
+/* A topic's assignment is one znode, which ZooKeeper caps at 1 MB. */
+#define MAX_PARTITIONS 100000
 
 /* ------------------------------------------------------------ helpers */
 
@@ -558,6 +560,12 @@ static int16_t create_one(struct net_req *r,
 	err = topic_overrides(t, &cfg, msg, n);
 	if (err != 0)
 		return err;
+	if (t->assignments_count > MAX_PARTITIONS) {
+		snprintf(msg, n, "Number of partitions %d is above %d, more than one "
+			 "topic znode can hold.", t->assignments_count, MAX_PARTITIONS);
+		kp_zk_config_free(&cfg);
+		return KP_ERR_INVALID_PARTITIONS;
+	}
 	if (t->assignments_count > 0) {
 		struct md_view *v = metadata_cache_get(&b->meta);
 
@@ -588,6 +596,10 @@ static int16_t create_one(struct net_req *r,
 		if (nparts <= 0) {
 			snprintf(msg, n, "Number of partitions was set to an invalid "
 				 "non-positive value.");
+			err = KP_ERR_INVALID_PARTITIONS;
+		} else if (nparts > MAX_PARTITIONS) {
+			snprintf(msg, n, "Number of partitions %d is above %d, more than "
+				 "one topic znode can hold.", nparts, MAX_PARTITIONS);
 			err = KP_ERR_INVALID_PARTITIONS;
 		} else if (rf <= 0) {
 			snprintf(msg, n, "Replication factor must be larger than 0.");
@@ -812,6 +824,12 @@ static int16_t add_partitions(struct broker *b,
 	if (in->count < t.npartitions) {
 		snprintf(msg, n, "Topic currently has %d partitions, %d would not be "
 			 "an increase.", t.npartitions, in->count);
+		err = KP_ERR_INVALID_PARTITIONS;
+		goto out;
+	}
+	if (in->count > MAX_PARTITIONS) {
+		snprintf(msg, n, "Number of partitions %d is above %d, more than one "
+			 "topic znode can hold.", in->count, MAX_PARTITIONS);
 		err = KP_ERR_INVALID_PARTITIONS;
 		goto out;
 	}

@@ -149,6 +149,18 @@ def main():
                                                     "placed-*")), 60,
                  "the logs to go")
         assert "placed" not in a.list_topics(timeout=30).topics
+        # kafka-python does not check counts itself: the broker caps them
+        from kafka.admin import KafkaAdminClient, NewTopic as KNewTopic
+        from kafka.errors import InvalidPartitionsError
+        ka = KafkaAdminClient(bootstrap_servers=c.bootstrap,
+                              api_version_auto_timeout_ms=30000)
+        try:
+            ka.create_topics([KNewTopic("huge", 2000000000, 1)], timeout_ms=30000)
+            raise AssertionError("2e9 partitions accepted")
+        except InvalidPartitionsError:
+            pass
+        ka.close()
+        assert not zk.exists("/brokers/topics/huge")
         # the name can be used again
         r = results(a.create_topics([NewTopic("placed", 1, 1)], operation_timeout=60))
         assert r["placed"] is None, r
