@@ -29,6 +29,12 @@ def results(fs):
     return out
 
 
+def led(admin, topic, n):
+    md = admin.list_topics(topic, timeout=30).topics.get(topic)
+    return md is not None and md.error is None and len(md.partitions) == n and \
+        all(p.leader >= 1 and p.error is None for p in md.partitions.values())
+
+
 def code(r):
     return r.name() if hasattr(r, "name") else None
 
@@ -82,12 +88,11 @@ def main():
         assert cfg["config"] == {"retention.ms": "3600000",
                                  "cleanup.policy": "delete"}, cfg
 
-        # every partition is served at once after creation
-        md = a.list_topics(timeout=30)
+        # every partition gets a leader (the broker list_topics asks may
+        # hear of it from the controller a moment after the one that
+        # answered CreateTopics)
         for t, n in (("conf", 2), ("placed", 3)):
-            assert len(md.topics[t].partitions) == n
-            for p in md.topics[t].partitions.values():
-                assert p.leader >= 1 and p.error is None, (t, p)
+            wait_for(lambda: led(a, t, n), 60, "leaders of " + t)
 
         # describe: override, broker file value, Kafka default
         res = ConfigResource(ConfigResource.Type.TOPIC, "conf")
@@ -129,8 +134,7 @@ def main():
                                         validate_only=True, operation_timeout=30))
         assert r["conf"] is None
         assert len(json.loads(zk.get("/brokers/topics/conf")[0])["partitions"]) == 2
-        md = a.list_topics(timeout=30)
-        assert len(md.topics["placed"].partitions) == 5
+        wait_for(lambda: led(a, "placed", 5), 60, "the new partitions' leaders")
 
         # produce so the logs exist, then delete
         p = subprocess.run(["kcat", "-P", "-b", c.bootstrap, "-t", "placed"],
@@ -148,7 +152,8 @@ def main():
         wait_for(lambda: not glob.glob(os.path.join(c.dir, "broker-*-data",
                                                     "placed-*")), 60,
                  "the logs to go")
-        assert "placed" not in a.list_topics(timeout=30).topics
+        wait_for(lambda: "placed" not in a.list_topics(timeout=30).topics, 60,
+                 "the topic to leave the metadata")
         # kafka-python does not check counts itself: the broker caps them
         from kafka.admin import KafkaAdminClient, NewTopic as KNewTopic
         from kafka.errors import InvalidPartitionsError

@@ -31,8 +31,15 @@ def create(bootstrap, name, parts, rf):
     for f in a.create_topics([NewTopic(name, parts, rf)],
                              operation_timeout=60).values():
         f.result()
-    md = a.list_topics(timeout=30)
-    assert all(p.leader >= 1 for p in md.topics[name].partitions.values()), md
+    # the broker that answered knows the leaders; the one list_topics asks
+    # learns them from the controller's UpdateMetadata a moment later
+
+    def led():
+        md = a.list_topics(name, timeout=30).topics.get(name)
+        return md is not None and md.error is None and \
+            len(md.partitions) == parts and \
+            all(p.leader >= 1 for p in md.partitions.values())
+    wait_for(led, 60, "leaders of " + name)
 
 
 def controller_failover(c, zk):
