@@ -543,7 +543,6 @@ static int16_t create_one(struct net_req *r,
 			  size_t n)
 {
 	struct broker *b = r->worker->broker;
-	const struct kp_create_topics_req *req = r->body;
 	struct kp_zk_entity_config cfg;
 	struct kp_replicas *parts = NULL;
 	int32_t nparts = t->num_partitions, rf = t->replication_factor;
@@ -609,7 +608,6 @@ static int16_t create_one(struct net_req *r,
 	if (err == 0)
 		err = create_topic(b, it->name, nparts, rf, parts, &cfg, validate_only,
 				   msg, n);
-	(void)req;
 	free(parts);
 	kp_zk_config_free(&cfg);
 	it->nparts = nparts;

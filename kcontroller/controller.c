@@ -891,12 +891,12 @@ static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
 /* Give every New or Offline partition a leader if one can be had. */
 static void online_state_change(struct controller *c)
 {
-	for (int i = 0; i < c->ntopics && c->active; i++) {
+	for (int i = 0; c->active && i < c->ntopics; i++) {
 		struct c_topic *t = c->topics[i];
 
 		if (t->deleting)
 			continue;
-		for (int32_t p = 0; p < t->nparts && c->active; p++) {
+		for (int32_t p = 0; c->active && p < t->nparts; p++) {
 			struct c_part *cp = &t->parts[p];
 
 			if (!cp->has_state)
@@ -913,12 +913,12 @@ static void online_state_change(struct controller *c)
  */
 static void replicas_offline(struct controller *c)
 {
-	for (int i = 0; i < c->ntopics && c->active; i++) {
+	for (int i = 0; c->active && i < c->ntopics; i++) {
 		struct c_topic *t = c->topics[i];
 
 		if (t->deleting)
 			continue;
-		for (int32_t p = 0; p < t->nparts && c->active; p++) {
+		for (int32_t p = 0; c->active && p < t->nparts; p++) {
 			struct c_part *cp = &t->parts[p];
 			int32_t *isr, nisr = 0;
 			bool leader_dead, isr_dead = false;
@@ -1030,7 +1030,7 @@ static void partition_modification(struct controller *c, const char *name)
 	t->nparts = nt->nparts;
 	topic_free(nt);
 	KP_INFO("topic %s: partitions %d..%d added", name, old, t->nparts - 1);
-	for (int32_t p = old; p < t->nparts && c->active; p++)
+	for (int32_t p = old; c->active && p < t->nparts; p++)
 		init_partition(c, t, p);
 	batch_flush(c);
 }
@@ -1065,7 +1065,7 @@ static void topic_change(struct controller *c)
 			continue;
 		}
 		KP_INFO("new topic %s with %d partitions", t->name, t->nparts);
-		for (int32_t p = 0; p < t->nparts && c->active; p++)
+		for (int32_t p = 0; c->active && p < t->nparts; p++)
 			init_partition(c, t, p);
 	}
 	kp_zk_result_free(&res);
