@@ -68,17 +68,10 @@ static kp_str arena_strf(struct kp_arena *a, const char *fmt, ...)
 	return (kp_str){ c, n };
 }
 
-/* A NUL-terminated copy in the request's arena. */
+/* A NUL-terminated copy in the request's arena ("" for a null string). */
 static char *arena_cstr(struct kp_arena *a, kp_str s)
 {
-	char *c = kp_arena_alloc(a, (size_t)(s.len > 0 ? s.len : 0) + 1);
-
-	if (c == NULL)
-		return NULL;
-	if (s.len > 0)
-		memcpy(c, s.ptr, (size_t)s.len);
-	c[s.len > 0 ? s.len : 0] = 0;
-	return c;
+	return kp_arena_strndup(a, s.ptr, (size_t)(s.len > 0 ? s.len : 0));
 }
 
 /* Kafka's Topic.validate: 0 or INVALID_TOPIC_EXCEPTION with a message. */
@@ -157,8 +150,7 @@ static int16_t check_new_topic(struct broker *b, const char *name, char *msg,
 	if (err != 0)
 		return err;
 	topic_path(path, sizeof(path), "/brokers/topics", name);
-	rc = kp_zk_exists_sync(b->zk, path, &res);
-	kp_zk_result_free(&res);
+	rc = kp_zk_exists_sync(b->zk, path, NULL);
 	if (rc == KP_ZK_OK) {
 		snprintf(msg, n, "Topic '%s' already exists.", name);
 		return KP_ERR_TOPIC_ALREADY_EXISTS;
@@ -682,7 +674,6 @@ static void delete_topics_respond(struct admin_waiter *aw)
 
 static int16_t delete_one(struct broker *b, const char *name, char *msg, size_t n)
 {
-	struct kp_zk_result res;
 	char path[512];
 	int rc;
 
@@ -691,8 +682,7 @@ static int16_t delete_one(struct broker *b, const char *name, char *msg, size_t 
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	}
 	topic_path(path, sizeof(path), "/brokers/topics", name);
-	rc = kp_zk_exists_sync(b->zk, path, &res);
-	kp_zk_result_free(&res);
+	rc = kp_zk_exists_sync(b->zk, path, NULL);
 	if (rc == KP_ZK_NONODE) {
 		snprintf(msg, n, "This server does not host this topic-partition.");
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -1022,7 +1012,8 @@ static bool wanted(const char *key, const kp_str *keys, int32_t nkeys)
 
 static kp_str arena_cstr_str(struct kp_arena *a, const char *s)
 {
-	return s == NULL ? KP_STR_NULL : arena_strf(a, "%s", s);
+	return s == NULL ? KP_STR_NULL
+			 : kp_str_c(kp_arena_strndup(a, s, strlen(s)));
 }
 
 static int describe_topic_entries(struct net_req *r, const char *topic,
@@ -1162,15 +1153,13 @@ static int16_t describe_one(struct net_req *r,
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	if (in->resource_type == RESOURCE_TOPIC) {
 		struct kp_zk_entity_config over;
-		struct kp_zk_result res;
 		char path[512];
 		int16_t err = topic_name_check(name, msg, n);
 
 		if (err != 0)
 			return err;
 		topic_path(path, sizeof(path), "/brokers/topics", name);
-		rc = kp_zk_exists_sync(b->zk, path, &res);
-		kp_zk_result_free(&res);
+		rc = kp_zk_exists_sync(b->zk, path, NULL);
 		if (rc == KP_ZK_NONODE) {
 			snprintf(msg, n, "Topic %s does not exist", name);
 			return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;

@@ -206,11 +206,8 @@ static kp_str arena_str(struct kp_arena *a, kp_str s)
 
 	if (s.len <= 0)
 		return s;
-	c = kp_arena_alloc(a, (size_t)s.len);
-	if (c == NULL)
-		return KP_STR_NULL;
-	memcpy(c, s.ptr, (size_t)s.len);
-	return (kp_str){ c, s.len };
+	c = kp_arena_strndup(a, s.ptr, (size_t)s.len);
+	return c != NULL ? (kp_str){ c, s.len } : KP_STR_NULL;
 }
 
 static int16_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,

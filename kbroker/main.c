@@ -16,11 +16,9 @@
 #endif
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -74,11 +72,6 @@ static int derive(struct broker *b, char *err, size_t errlen)
 
 /* ------------------------------------------------------------- zk */
 
-static void post_to_main(void *ctx, void (*fn)(void *), void *arg)
-{
-	kp_loop_post(ctx, fn, arg);
-}
-
 static void on_session(enum kp_zk_session st, void *arg)
 {
 	struct broker *b = arg;
@@ -94,20 +87,10 @@ static void on_session(enum kp_zk_session st, void *arg)
 
 static int connect_zk(struct broker *b, char *err, size_t errlen)
 {
-	struct kp_zk_config zc = { 0 };
-	int timeout = kp_config_is_set(&b->cfg, "zookeeper.connection.timeout.ms")
-		? kp_config_int(&b->cfg, "zookeeper.connection.timeout.ms")
-		: kp_config_int(&b->cfg, "zookeeper.session.timeout.ms");
+	struct kp_zk_config zc;
 
-	zc.connect = kp_config_str(&b->cfg, "zookeeper.connect");
-	if (zc.connect == NULL) {
-		snprintf(err, errlen, "zookeeper.connect is not set");
+	if (kp_zk_config_from(&zc, &b->cfg, b->loop, err, errlen) < 0)
 		return -1;
-	}
-	zc.session_timeout_ms = kp_config_int(&b->cfg, "zookeeper.session.timeout.ms");
-	zc.connect_timeout_ms = timeout;
-	zc.post = post_to_main;
-	zc.post_ctx = b->loop;
 	zc.on_session = on_session;
 	zc.session_arg = b;
 	return kp_zk_open(&b->zk, &zc, err, errlen) == 0 ? 0 : -1;
@@ -208,26 +191,10 @@ static int check_meta(struct broker *b, char *err, size_t errlen)
 	return 0;
 }
 
-/* ----------------------------------------------------------- signals */
-
-static void on_signal(struct kp_loop *loop, int fd, int events, void *arg)
-{
-	struct broker *b = arg;
-	struct signalfd_siginfo si;
-
-	(void)events;
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	KP_INFO("signal %d: shutting down", (int)si.ssi_signo);
-	b->stopping = true;
-	kp_loop_stop(loop);
-}
-
 int main(int argc, char **argv)
 {
 	struct broker b;
 	char err[512];
-	sigset_t mask;
 	int sfd, rc;
 
 	memset(&b, 0, sizeof(b));
@@ -244,18 +211,13 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&b.dirs_lock, NULL);
 	partition_table_init(&b.parts);
 	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);	/* threads inherit it */
+	/* before any thread starts: they inherit the blocked signals */
 	b.loop = kp_loop_new();
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (b.loop == NULL || sfd < 0) {
+	sfd = b.loop != NULL ? kp_loop_stop_on_signals(b.loop, &b.stopping) : -1;
+	if (sfd < 0) {
 		snprintf(err, sizeof(err), "cannot set up the event loop");
 		goto fatal;
 	}
-	kp_loop_watch(b.loop, sfd, KP_EV_READ, on_signal, &b);
 	/* ZooKeeper first: loading a log wants its topic's configuration */
 	if (connect_zk(&b, err, sizeof(err)) < 0 ||
 	    zk_broker_cluster_id(&b, err, sizeof(err)) < 0 ||

@@ -707,12 +707,11 @@ static void send_stop(struct controller *c, struct c_broker *cb)
 		idx = kp_arena_calloc(&q->arena, (size_t)n, sizeof(*idx));
 		sc = kp_arena_calloc(&q->arena, 1, sizeof(*sc));
 		if (req == NULL || v0 == NULL || v1 == NULL || v3 == NULL || ps == NULL ||
-		    idx == NULL || sc == NULL || (sc->topic = kp_arena_alloc(&q->arena,
-						strlen(t->name) + 1)) == NULL) {
+		    idx == NULL || sc == NULL || (sc->topic = kp_arena_strndup(&q->arena,
+						t->name, strlen(t->name))) == NULL) {
 			chan_req_free(q);
 			return;
 		}
-		strcpy(sc->topic, t->name);
 		sc->c = c;
 		kp_struct_init(&kp_stop_replica_req_desc, req);
 		req->controller_id = c->id;
@@ -1086,19 +1085,16 @@ static void finish_delete(struct controller *c, struct c_topic *t)
 	paths = calloc((size_t)cap, sizeof(*paths));
 	if (ops == NULL || paths == NULL)
 		goto out;
-	/* the tree under the topic, leaves first */
+	/* the tree under the topic, leaves first: those that exist */
 	for (int32_t p = 0; p < t->nparts; p++) {
 		char buf[512];
-		struct kp_zk_result ex;
 
 		state_path(buf, sizeof(buf), t->name, p);
-		if (kp_zk_exists_sync(c->zk, buf, &ex) == KP_ZK_OK)
+		if (kp_zk_exists_sync(c->zk, buf, NULL) == KP_ZK_OK)
 			paths[n++] = strdup(buf);
-		kp_zk_result_free(&ex);
 		snprintf(buf, sizeof(buf), "/brokers/topics/%s/partitions/%d", t->name, p);
-		if (kp_zk_exists_sync(c->zk, buf, &ex) == KP_ZK_OK)
+		if (kp_zk_exists_sync(c->zk, buf, NULL) == KP_ZK_OK)
 			paths[n++] = strdup(buf);
-		kp_zk_result_free(&ex);
 	}
 	{
 		char buf[512];
@@ -1106,13 +1102,10 @@ static void finish_delete(struct controller *c, struct c_topic *t)
 				       "/config/topics", "/admin/delete_topics" };
 
 		for (size_t i = 0; i < 4; i++) {
-			struct kp_zk_result ex;
-
 			snprintf(buf, sizeof(buf), "%s/%s%s", dirs[i], t->name,
 				 i == 0 ? "/partitions" : "");
-			if (kp_zk_exists_sync(c->zk, buf, &ex) == KP_ZK_OK)
+			if (kp_zk_exists_sync(c->zk, buf, NULL) == KP_ZK_OK)
 				paths[n++] = strdup(buf);
-			kp_zk_result_free(&ex);
 		}
 	}
 	for (int i = 0; i < n; i++)

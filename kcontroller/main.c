@@ -13,11 +13,9 @@
 #include <config.h>
 #endif
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "controller.h"
@@ -33,11 +31,6 @@ static const char usage_text[] =
 	"The cluster controller.  CONFIG_FILE is a Java properties file with\n"
 	"controller.id, zookeeper.connect and the controller's Kafka keys (see\n"
 	"kcontroller.properties(5)); --override sets a key on top of it.\n";
-
-static void post_to_main(void *ctx, void (*fn)(void *), void *arg)
-{
-	kp_loop_post(ctx, fn, arg);
-}
 
 static void on_session(enum kp_zk_session st, void *arg)
 {
@@ -57,19 +50,10 @@ static void on_session(enum kp_zk_session st, void *arg)
 
 static int connect_zk(struct controller *c, char *err, size_t errlen)
 {
-	struct kp_zk_config zc = { 0 };
+	struct kp_zk_config zc;
 
-	zc.connect = kp_config_str(&c->cfg, "zookeeper.connect");
-	if (zc.connect == NULL) {
-		snprintf(err, errlen, "zookeeper.connect is not set");
+	if (kp_zk_config_from(&zc, &c->cfg, c->loop, err, errlen) < 0)
 		return -1;
-	}
-	zc.session_timeout_ms = kp_config_int(&c->cfg, "zookeeper.session.timeout.ms");
-	zc.connect_timeout_ms = kp_config_is_set(&c->cfg, "zookeeper.connection.timeout.ms")
-		? kp_config_int(&c->cfg, "zookeeper.connection.timeout.ms")
-		: zc.session_timeout_ms;
-	zc.post = post_to_main;
-	zc.post_ctx = c->loop;
 	zc.on_session = on_session;
 	zc.session_arg = c;
 	return kp_zk_open(&c->zk, &zc, err, errlen) == 0 ? 0 : -1;
@@ -78,13 +62,11 @@ static int connect_zk(struct controller *c, char *err, size_t errlen)
 /* A controller id that a broker uses would make /controller ambiguous. */
 static int check_id(struct controller *c, char *err, size_t errlen)
 {
-	struct kp_zk_result res;
 	char path[64];
 	int rc;
 
 	snprintf(path, sizeof(path), "/brokers/ids/%d", c->id);
-	rc = kp_zk_exists_sync(c->zk, path, &res);
-	kp_zk_result_free(&res);
+	rc = kp_zk_exists_sync(c->zk, path, NULL);
 	if (rc == KP_ZK_OK) {
 		snprintf(err, errlen, "controller.id %d is the id of a registered broker; "
 			 "controller ids must differ from broker ids", c->id);
@@ -93,24 +75,10 @@ static int check_id(struct controller *c, char *err, size_t errlen)
 	return 0;
 }
 
-static void on_signal(struct kp_loop *loop, int fd, int events, void *arg)
-{
-	struct controller *c = arg;
-	struct signalfd_siginfo si;
-
-	(void)events;
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	KP_INFO("signal %d: shutting down", (int)si.ssi_signo);
-	c->stopping = true;
-	kp_loop_stop(loop);
-}
-
 int main(int argc, char **argv)
 {
 	struct controller c;
 	char err[512], ident[32];
-	sigset_t mask;
 	int sfd, rc;
 
 	memset(&c, 0, sizeof(c));
@@ -131,18 +99,12 @@ int main(int argc, char **argv)
 	if (c.listener == NULL)
 		c.listener = kp_config_str(&c.cfg, "security.inter.broker.protocol");
 	c.socket_timeout_ms = kp_config_int(&c.cfg, "controller.socket.timeout.ms");
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	c.loop = kp_loop_new();
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (c.loop == NULL || sfd < 0) {
+	sfd = c.loop != NULL ? kp_loop_stop_on_signals(c.loop, &c.stopping) : -1;
+	if (sfd < 0) {
 		snprintf(err, sizeof(err), "cannot set up the event loop");
 		goto fatal;
 	}
-	kp_loop_watch(c.loop, sfd, KP_EV_READ, on_signal, &c);
 	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0)
 		goto fatal;
 	KP_INFO("started: controller %d", c.id);

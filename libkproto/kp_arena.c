@@ -78,7 +78,8 @@ char *kp_arena_strndup(struct kp_arena *a, const char *s, size_t n)
 
 	if (d == NULL)
 		return NULL;
-	memcpy(d, s, n);
+	if (n > 0)
+		memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
 }

@@ -23,6 +23,7 @@ void kp_arena_init(struct kp_arena *a, size_t cap);
 void *kp_arena_alloc(struct kp_arena *a, size_t size);
 /* Allocate n elements of size bytes, checking the multiplication. */
 void *kp_arena_calloc(struct kp_arena *a, size_t n, size_t size);
+/* n bytes of s and a NUL (s may be NULL when n is 0). */
 char *kp_arena_strndup(struct kp_arena *a, const char *s, size_t n);
 /* Free everything, keep the arena usable (the first block is kept). */
 void kp_arena_reset(struct kp_arena *a);

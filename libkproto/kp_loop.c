@@ -9,14 +9,17 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kp_log.h"
 #include "kp_loop.h"
 
 struct file_ev {
@@ -417,4 +420,37 @@ void kp_loop_stop(struct kp_loop *loop)
 {
 	atomic_store(&loop->stop, true);
 	kp_loop_post(loop, stop_cb, NULL);	/* wake it */
+}
+
+static void on_signal(struct kp_loop *loop, int fd, int events, void *arg)
+{
+	struct signalfd_siginfo si;
+	bool *stopping = arg;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	KP_INFO("signal %d: shutting down", (int)si.ssi_signo);
+	*stopping = true;
+	kp_loop_stop(loop);
+}
+
+int kp_loop_stop_on_signals(struct kp_loop *loop, bool *stopping)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);	/* threads inherit it */
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (kp_loop_watch(loop, fd, KP_EV_READ, on_signal, stopping) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

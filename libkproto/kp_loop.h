@@ -41,6 +41,14 @@ struct kp_timer {
 /* Monotonic milliseconds. */
 int64_t kp_now_ms(void);
 
+/*
+ * A daemon's signals: block SIGTERM, SIGINT and SIGPIPE in this thread
+ * and every thread it starts afterwards; SIGTERM or SIGINT then logs, sets
+ * *stopping and stops loop.  Returns the signalfd (close it once the loop
+ * is done) or -1.
+ */
+int kp_loop_stop_on_signals(struct kp_loop *loop, bool *stopping);
+
 struct kp_loop *kp_loop_new(void);
 /* Frees the loop; queued posts that never ran are dropped. */
 void kp_loop_free(struct kp_loop *loop);

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <zookeeper/zookeeper.h>
 
+#include "kp_config.h"
+#include "kp_loop.h"
 #include "kp_zk.h"
 
 struct kp_zk {
@@ -925,4 +927,27 @@ bool kp_zk_connected(struct kp_zk *zk)
 	c = zk->state == ZOO_CONNECTED_STATE;
 	pthread_mutex_unlock(&zk->mu);
 	return c;
+}
+
+static void post_to_loop(void *ctx, void (*fn)(void *), void *arg)
+{
+	kp_loop_post(ctx, fn, arg);
+}
+
+int kp_zk_config_from(struct kp_zk_config *zc, const struct kp_config *cfg,
+		      struct kp_loop *loop, char *err, size_t errlen)
+{
+	memset(zc, 0, sizeof(*zc));
+	zc->connect = kp_config_str(cfg, "zookeeper.connect");
+	if (zc->connect == NULL) {
+		snprintf(err, errlen, "zookeeper.connect is not set");
+		return -1;
+	}
+	zc->session_timeout_ms = kp_config_int(cfg, "zookeeper.session.timeout.ms");
+	zc->connect_timeout_ms = kp_config_is_set(cfg, "zookeeper.connection.timeout.ms")
+		? kp_config_int(cfg, "zookeeper.connection.timeout.ms")
+		: zc->session_timeout_ms;
+	zc->post = post_to_loop;
+	zc->post_ctx = loop;
+	return 0;
 }

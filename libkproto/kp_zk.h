@@ -83,6 +83,17 @@ struct kp_zk_config {
 };
 
 struct kp_zk;
+struct kp_config;
+struct kp_loop;
+
+/*
+ * A daemon's session settings from its configuration: zookeeper.connect,
+ * zookeeper.session.timeout.ms, zookeeper.connection.timeout.ms (default:
+ * the session timeout), callbacks posted to loop.  -1 with a message when
+ * zookeeper.connect is unset.
+ */
+int kp_zk_config_from(struct kp_zk_config *zc, const struct kp_config *cfg,
+		      struct kp_loop *loop, char *err, size_t errlen);
 
 /*
  * Connect (creating the chroot first if needed) and wait until the session
@@ -139,7 +150,7 @@ int kp_zk_multi(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
  * Blocking helpers.  Their results are delivered on the ZooKeeper thread,
  * so any thread may call them, the one that runs posted callbacks too.
  * The result must be released with kp_zk_result_free(); the return value
- * is res->rc.
+ * is res->rc.  res may be NULL when only the code matters.
  */
 int kp_zk_get_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
 int kp_zk_exists_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);

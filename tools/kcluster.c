@@ -37,6 +37,7 @@
 
 #include "kp_config.h"
 #include "kp_log.h"
+#include "kp_loop.h"
 #include "kp_zk.h"
 #include "kp_zkdata.h"
 
@@ -68,14 +69,6 @@ static void usage(FILE *f)
 	      "       kcluster down --dir DIR\n"
 	      "       kcluster kill|stop|start --dir DIR broker|controller|zookeeper ID\n"
 	      "       kcluster status --dir DIR\n", f);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void nap(void)
@@ -240,17 +233,17 @@ static pid_t spawn(const char *name, char *const argv[], const char *cwd)
 static void end(const char *name, int sig)
 {
 	pid_t pid = read_pid(name);
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = kp_now_ms() + WAIT_MS;
 
 	if (!alive(pid))
 		return;
 	kill(pid, sig);
 	while (alive(pid)) {
-		if (now_ms() > deadline) {
+		if (kp_now_ms() > deadline) {
 			fprintf(stderr, "kcluster: %s did not stop in time; killing it\n",
 				name);
 			kill(pid, SIGKILL);
-			deadline = now_ms() + WAIT_MS;
+			deadline = kp_now_ms() + WAIT_MS;
 		}
 		nap();
 	}
@@ -336,20 +329,16 @@ static struct kp_zk *zk_connect(int timeout_ms)
 
 static bool zk_exists(struct kp_zk *zk, const char *path)
 {
-	struct kp_zk_result res;
-	int rc = kp_zk_exists_sync(zk, path, &res);
-
-	kp_zk_result_free(&res);
-	return rc == KP_ZK_OK;
+	return kp_zk_exists_sync(zk, path, NULL) == KP_ZK_OK;
 }
 
 static void wait_path(struct kp_zk *zk, const char *path, bool present,
 		      const char *what)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = kp_now_ms() + WAIT_MS;
 
 	while (zk_exists(zk, path) != present) {
-		if (now_ms() > deadline)
+		if (kp_now_ms() > deadline)
 			die("timed out waiting for %s", what);
 		nap();
 	}
@@ -358,7 +347,7 @@ static void wait_path(struct kp_zk *zk, const char *path, bool present,
 /* The active controller is one of ours. */
 static void wait_controller(struct kp_zk *zk)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = kp_now_ms() + WAIT_MS;
 
 	for (;;) {
 		struct kp_zk_result res;
@@ -372,7 +361,7 @@ static void wait_controller(struct kp_zk *zk)
 			return;
 		}
 		kp_zk_result_free(&res);
-		if (now_ms() > deadline)
+		if (kp_now_ms() > deadline)
 			die("timed out waiting for an active controller");
 		nap();
 	}
