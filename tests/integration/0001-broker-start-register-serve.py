@@ -137,6 +137,21 @@ def main():
         bad.spawn()
         assert bad.wait() == 1
         assert "num.network.threads" in bad.output(), bad.output()
+        lvl = Broker(os.path.join(work, "lvl"), zk.connect, broker_id=3,
+                     extra={"log.level": "chatty"})
+        lvl.spawn()
+        assert lvl.wait() == 1
+        assert "log.level 'chatty'" in lvl.output(), lvl.output()
+
+        # a controller may not take a registered broker's id
+        cfg = os.path.join(work, "ctl.properties")
+        with open(cfg, "w") as f:
+            f.write("controller.id=1\nzookeeper.connect=%s\n" % zk.connect)
+        r = subprocess.run([os.path.join(os.environ.get("top_builddir", "."),
+                                         "kcontroller", "kcontroller"), cfg],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1, r.stderr
+        assert "controller ids must differ from broker ids" in r.stderr, r.stderr
 
         # SIGTERM: clean shutdown marker, checkpoints, registration gone
         assert b.stop() == 0, b.output()
