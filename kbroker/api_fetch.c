@@ -24,6 +24,7 @@
 #include "log.h"
 #include "net.h"
 #include "partition.h"
+#include "replica.h"
 #include "req_dispatch.h"
 
 struct fetch_waiter {
@@ -208,6 +209,7 @@ static void on_poke(void *arg)
 		    done)
 			finish(fw);
 	}
+	produce_poke(w);
 }
 
 void fetch_notify(struct broker *b, struct partition *p)
@@ -295,6 +297,24 @@ void api_fetch(struct net_req *r)
 {
 	const struct kp_fetch_req *req = r->body;
 	bool done = false;
+
+	/* a follower's fetch offset is its log end: the leader's view of it */
+	if (req->replica_id >= 0) {
+		struct broker *b = r->worker->broker;
+
+		for (int32_t i = 0; i < req->topics_count; i++)
+			for (int32_t j = 0; j < req->topics[i].partitions_count; j++) {
+				const struct kp_fetch_req_fetch_partition *fp =
+					&req->topics[i].partitions[j];
+				struct partition *p = partition_find(&b->parts,
+					req->topics[i].topic.ptr,
+					(size_t)req->topics[i].topic.len, fp->partition);
+
+				if (p != NULL)
+					replica_follower_fetch(b, p, req->replica_id,
+							       fp->fetch_offset);
+			}
+	}
 
 	if (req->max_wait_ms > 0 && req->min_bytes > 0 &&
 	    available(r, &done) < req->min_bytes && !done) {

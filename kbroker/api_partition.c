@@ -6,10 +6,13 @@
  * offset, so acks=all behaves like acks=1 (documented in ARCHITECTURE.md).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "broker.h"
+#include "fetcher.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -18,6 +21,7 @@
 #include "log_dir.h"
 #include "net.h"
 #include "partition.h"
+#include "replica.h"
 #include "req_dispatch.h"
 #include "topic_config.h"
 
@@ -64,11 +68,13 @@ static struct log *find_log(struct broker *b, const char *topic, int32_t p)
 	return NULL;
 }
 
-static int16_t apply_state(struct broker *b, kp_str topic,
+static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req *req,
+			   kp_str topic,
 			   const struct kp_leader_and_isr_leader_and_isr_partition_state *st)
 {
 	struct partition *p;
 	int16_t err = 0;
+	bool was_leader;
 
 	if (!in_list(st->replicas, st->replicas_count, b->id))
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -94,6 +100,7 @@ static int16_t apply_state(struct broker *b, kp_str topic,
 		topic_config_log(b, &over, &cfg);
 		p->max_message_bytes = (int32_t)topic_config_num(b, &over,
 								 "max.message.bytes");
+		p->min_isr = (int32_t)topic_config_num(b, &over, "min.insync.replicas");
 		kp_zk_config_free(&over);
 		pthread_mutex_lock(&b->dirs_lock);
 		p->log = find_log(b, p->topic, p->index);
@@ -107,7 +114,14 @@ static int16_t apply_state(struct broker *b, kp_str topic,
 			err = KP_ERR_KAFKA_STORAGE_ERROR;
 			goto out;
 		}
+		{
+			int64_t hw = replica_initial_hw(b, p->topic, p->index);
+			int64_t leo = log_end_offset(p->log);
+
+			atomic_store(&p->hw, hw < leo ? hw : leo);
+		}
 	}
+	was_leader = p->leader;
 	free(p->replicas);
 	free(p->isr);
 	p->replicas = dup_list(st->replicas, st->replicas_count);
@@ -122,13 +136,40 @@ static int16_t apply_state(struct broker *b, kp_str topic,
 	if (p->leader) {
 		log_epoch_assign(&p->log->epochs, st->leader_epoch,
 				 log_end_offset(p->log));
-		atomic_store(&p->hw, log_end_offset(p->log));
-		KP_INFO("leading %s-%d at epoch %d", p->topic, p->index,
-			st->leader_epoch);
+		replica_become_leader(b, p);
+		KP_INFO("leading %s-%d at epoch %d (high watermark %" PRId64 ")",
+			p->topic, p->index, st->leader_epoch, atomic_load(&p->hw));
 	} else {
 		KP_INFO("following %s-%d (leader %d, epoch %d)", p->topic, p->index,
 			st->leader, st->leader_epoch);
 	}
+	pthread_mutex_unlock(&p->lock);
+	if (p->leader) {
+		fetcher_unfollow(b, p);
+	} else {
+		char host[256] = "";
+		int port = 0;
+
+		for (int32_t i = 0; i < req->live_leaders_count; i++)
+			if (req->live_leaders[i].broker_id == st->leader &&
+			    req->live_leaders[i].host_name.len > 0) {
+				snprintf(host, sizeof(host), "%.*s",
+					 (int)req->live_leaders[i].host_name.len,
+					 req->live_leaders[i].host_name.ptr);
+				port = req->live_leaders[i].port;
+			}
+		if (host[0] == 0 && st->leader >= 0)
+			KP_WARN("%s-%d: leader %d is not among the live leaders",
+				p->topic, p->index, st->leader);
+		if (host[0] != 0)
+			fetcher_follow(b, p, st->leader, st->leader_epoch, host, port);
+		else
+			fetcher_unfollow(b, p);
+	}
+	/* waiting producers and fetches learn the new role */
+	if (was_leader)
+		fetch_notify(b, p);
+	return 0;
 out:
 	pthread_mutex_unlock(&p->lock);
 	return err;
@@ -166,7 +207,7 @@ void api_leader_and_isr(struct net_req *r)
 
 		errs[n].topic_name = st->topic_name;
 		errs[n].partition_index = st->partition_index;
-		errs[n++].error_code = apply_state(b, st->topic_name, st);
+		errs[n++].error_code = apply_state(b, req, st->topic_name, st);
 	}
 	for (int32_t i = 0; i < req->topic_states_count; i++) {
 		const struct kp_leader_and_isr_req_leader_and_isr_topic_state *t =
@@ -175,7 +216,7 @@ void api_leader_and_isr(struct net_req *r)
 		for (int32_t j = 0; j < t->partition_states_count; j++) {
 			errs[n].topic_name = t->topic_name;
 			errs[n].partition_index = t->partition_states[j].partition_index;
-			errs[n++].error_code = apply_state(b, t->topic_name,
+			errs[n++].error_code = apply_state(b, req, t->topic_name,
 							   &t->partition_states[j]);
 		}
 	}
@@ -215,6 +256,7 @@ static int16_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,
 {
 	struct partition *p;
 	int16_t err = 0;
+	bool was_leader = false;
 
 	p = del ? partition_get_or_add(&b->parts, topic.ptr, (size_t)topic.len, index)
 		: partition_find(&b->parts, topic.ptr, (size_t)topic.len, index);
@@ -229,6 +271,7 @@ static int16_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,
 	}
 	if (p->leader)
 		KP_INFO("no longer leading %s-%d", p->topic, p->index);
+	was_leader = p->leader;
 	p->leader = false;
 	p->leader_id = -1;
 	if (del && !p->deleting) {
@@ -243,6 +286,11 @@ static int16_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,
 	}
 out:
 	pthread_mutex_unlock(&p->lock);
+	if (err == 0) {
+		fetcher_unfollow(b, p);
+		if (was_leader)
+			fetch_notify(b, p);
+	}
 	return err;
 }
 
@@ -364,9 +412,34 @@ void api_stop_replica(struct net_req *r)
 
 /* ------------------------------------------------------------ Produce */
 
+/*
+ * acks=all: a produce whose batches are appended waits on its worker
+ * until the high watermark passes each of them (every ISR replica has
+ * it), the leadership is lost, or timeout_ms passes.  Like parked
+ * fetches, it is woken through the partition's waiting_workers bits
+ * (fetch_notify), which replica.c pokes when the high watermark moves
+ * and LeaderAndIsr / StopReplica poke when the role changes.
+ */
+struct produce_pending {
+	struct partition *p;
+	int32_t epoch;			/* leader epoch of the append */
+	int64_t required;		/* last offset + 1 */
+	struct kp_produce_resp_partition_produce_response *out;
+};
+
+struct produce_waiter {
+	struct produce_waiter *prev, *next;
+	struct net_req *r;
+	struct kp_produce_resp *resp;
+	struct produce_pending *pend;
+	int32_t npend;			/* still waiting */
+	struct kp_timer timer;
+};
+
 static int16_t produce_one(struct net_req *r, struct partition *p,
 			   const struct kp_produce_req_partition_produce_data *pd,
-			   struct kp_produce_resp_partition_produce_response *out)
+			   struct kp_produce_resp_partition_produce_response *out,
+			   int16_t acks, struct produce_pending *pend)
 {
 	struct broker *b = r->worker->broker;
 	uint8_t *data = (uint8_t *)pd->records.ptr;
@@ -397,17 +470,27 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	    r->h.api_version < 7)
 		return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
 	pthread_mutex_lock(&p->lock);
-	if (!p->leader) {
+	if (!p->leader || p->log == NULL) {
 		pthread_mutex_unlock(&p->lock);
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	}
+	/* as Kafka: acks=all refuses before appending when the ISR is short */
+	if (acks == -1 && p->nisr < p->min_isr) {
+		pthread_mutex_unlock(&p->lock);
+		return KP_ERR_NOT_ENOUGH_REPLICAS;
+	}
 	err = (int16_t)log_append_leader(p->log, data, len, p->leader_epoch, -1, &ai);
-	if (err == 0)
-		atomic_store(&p->hw, log_end_offset(p->log));
-	pthread_mutex_unlock(&p->lock);
-	if (err == 0)
-		fetch_notify(b, p);
 	if (err == 0) {
+		replica_update_hw(b, p);
+		pend->p = p;
+		pend->epoch = p->leader_epoch;
+		pend->required = ai.last_offset + 1;
+		pend->out = out;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (err == 0) {
+		/* followers' parked fetches, consumers if the HW moved */
+		fetch_notify(b, p);
 		out->base_offset = ai.first_offset;
 		out->log_append_time_ms = ai.log_append_time;
 		out->log_start_offset = log_start_offset(p->log);
@@ -415,22 +498,134 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	return err;
 }
 
+/* Is pend acknowledged (every ISR replica has it)?  Sets its error. */
+static bool ack_done(struct produce_pending *pend)
+{
+	struct partition *p = pend->p;
+	bool done = true;
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->leader || p->log == NULL || p->leader_epoch != pend->epoch)
+		pend->out->error_code = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	else if (atomic_load(&p->hw) < pend->required)
+		done = false;
+	else if (p->nisr < p->min_isr)
+		pend->out->error_code = KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+	pthread_mutex_unlock(&p->lock);
+	return done;
+}
+
+static void produce_unlink(struct net_worker *w, struct produce_waiter *pw)
+{
+	if (pw->prev != NULL)
+		pw->prev->next = pw->next;
+	else
+		w->produce_waiters = pw->next;
+	if (pw->next != NULL)
+		pw->next->prev = pw->prev;
+	kp_timer_stop(w->loop, &pw->timer);
+}
+
+/* Re-check a waiting produce; answer it when nothing is pending. */
+static void produce_check(struct produce_waiter *pw, bool final, int16_t final_err)
+{
+	for (int32_t i = 0; i < pw->npend; ) {
+		if (ack_done(&pw->pend[i]) || final) {
+			if (final && pw->pend[i].out->error_code == 0 &&
+			    !ack_done(&pw->pend[i]))
+				pw->pend[i].out->error_code = final_err;
+			pw->pend[i] = pw->pend[--pw->npend];
+		} else {
+			i++;
+		}
+	}
+	if (pw->npend == 0) {
+		produce_unlink(pw->r->worker, pw);
+		net_reply(pw->r, pw->resp);	/* pw lives in r's arena */
+	}
+}
+
+static void on_produce_timeout(struct kp_loop *loop, void *arg)
+{
+	(void)loop;
+	produce_check(arg, true, KP_ERR_REQUEST_TIMED_OUT);
+}
+
+void produce_poke(struct net_worker *w)
+{
+	struct produce_waiter *pw = w->produce_waiters, *next;
+
+	for (; pw != NULL; pw = next) {
+		next = pw->next;
+		produce_check(pw, net_req_orphaned(pw->r), KP_ERR_REQUEST_TIMED_OUT);
+	}
+}
+
+void produce_drain(struct net_worker *w)
+{
+	while (w->produce_waiters != NULL)
+		produce_check(w->produce_waiters, true, KP_ERR_REQUEST_TIMED_OUT);
+}
+
+/* Park r until its appends are acknowledged.  The response keeps no
+ * pointer into the connection's read buffer: topic names are copied. */
+static void produce_park(struct net_req *r, struct kp_produce_resp *resp,
+			 struct produce_pending *pend, int32_t npend, int32_t timeout_ms)
+{
+	struct net_worker *w = r->worker;
+	struct produce_waiter *pw = kp_arena_calloc(&r->arena, 1, sizeof(*pw));
+
+	if (pw == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < resp->responses_count; i++)
+		resp->responses[i].name = arena_str(&r->arena, resp->responses[i].name);
+	pw->r = r;
+	pw->resp = resp;
+	pw->pend = pend;
+	pw->npend = npend;
+	pw->next = w->produce_waiters;
+	if (pw->next != NULL)
+		pw->next->prev = pw;
+	w->produce_waiters = pw;
+	kp_timer_init(&pw->timer, on_produce_timeout, pw);
+	kp_timer_start(w->loop, &pw->timer, timeout_ms > 0 ? timeout_ms : 0);
+	if (w->id < 64)
+		for (int32_t i = 0; i < npend; i++)
+			atomic_fetch_or(&pend[i].p->waiting_workers, 1ull << w->id);
+	/* the high watermark may have moved before the bits were set */
+	produce_check(pw, false, 0);
+}
+
 void api_produce(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_produce_req *req = r->body;
-	struct kp_produce_resp resp;
+	struct kp_produce_resp *resp;
+	struct produce_pending *pend = NULL;
+	int32_t npend = 0, total = 0;
 
-	kp_struct_init(r->api->resp, &resp);
-	resp.responses = kp_arena_calloc(&r->arena, (size_t)req->topic_data_count + 1,
-					 sizeof(*resp.responses));
-	if (resp.responses == NULL) {
+	resp = kp_arena_calloc(&r->arena, 1, sizeof(*resp));
+	if (resp == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	kp_struct_init(r->api->resp, resp);
+	resp->responses = kp_arena_calloc(&r->arena, (size_t)req->topic_data_count + 1,
+					  sizeof(*resp->responses));
+	for (int32_t i = 0; i < req->topic_data_count; i++)
+		total += req->topic_data[i].partition_data_count > 0
+			? req->topic_data[i].partition_data_count : 0;
+	if (req->acks == -1)
+		pend = kp_arena_calloc(&r->arena, (size_t)total + 1, sizeof(*pend));
+	if (resp->responses == NULL || (req->acks == -1 && pend == NULL)) {
 		net_req_fail(r, "out of memory");
 		return;
 	}
 	for (int32_t i = 0; i < req->topic_data_count; i++) {
 		const struct kp_produce_req_topic_produce_data *td = &req->topic_data[i];
-		struct kp_produce_resp_topic_produce_response *tr = &resp.responses[i];
+		struct kp_produce_resp_topic_produce_response *tr = &resp->responses[i];
 
 		kp_struct_init(&kp_produce_resp_topic_produce_response_desc, tr);
 		tr->name = td->name;
@@ -448,32 +643,40 @@ void api_produce(struct net_req *r)
 				&tr->partition_responses[j];
 			struct partition *p = partition_find(&b->parts, td->name.ptr,
 							     (size_t)td->name.len, pd->index);
+			struct produce_pending one;
 
 			kp_struct_init(&kp_produce_resp_partition_produce_response_desc, out);
 			out->index = pd->index;
 			out->base_offset = -1;
 			out->log_append_time_ms = -1;
 			out->log_start_offset = -1;
+			one.p = NULL;
 			if (req->acks != 0 && req->acks != 1 && req->acks != -1)
 				out->error_code = KP_ERR_INVALID_REQUIRED_ACKS;
 			else
-				out->error_code = produce_one(r, p, pd, out);
+				out->error_code = produce_one(r, p, pd, out, req->acks, &one);
+			if (out->error_code == 0 && req->acks == -1 && one.p != NULL)
+				pend[npend++] = one;
 		}
 	}
-	resp.responses_count = req->topic_data_count;
+	resp->responses_count = req->topic_data_count;
 	if (req->acks == 0) {
 		/* as Kafka: no answer at all; a failure closes the connection,
 		 * the only way such a producer can notice */
-		for (int32_t i = 0; i < resp.responses_count; i++)
-			for (int32_t j = 0; j < resp.responses[i].partition_responses_count; j++)
-				if (resp.responses[i].partition_responses[j].error_code) {
+		for (int32_t i = 0; i < resp->responses_count; i++)
+			for (int32_t j = 0; j < resp->responses[i].partition_responses_count; j++)
+				if (resp->responses[i].partition_responses[j].error_code) {
 					net_req_fail(r, "acks=0 produce failed");
 					return;
 				}
 		net_req_done(r);
 		return;
 	}
-	net_reply(r, &resp);
+	if (npend > 0) {
+		produce_park(r, resp, pend, npend, req->timeout_ms);
+		return;
+	}
+	net_reply(r, resp);
 }
 
 /* -------------------------------------------------------- ListOffsets */
@@ -580,6 +783,73 @@ void api_list_offsets(struct net_req *r)
 			out->error_code = list_one(req, r->h.api_version, p,
 						   &t->partitions[j], out, &r->arena);
 		}
+	}
+	resp.topics_count = req->topics_count;
+	net_reply(r, &resp);
+}
+
+/* ----------------------------------------------- OffsetForLeaderEpoch */
+
+/* Where a leader epoch ends in our log: followers find their divergence
+ * point with it, consumers validate their position after a leader change
+ * (KIP-320).  Answered by the leader only. */
+static void epoch_end_one(struct broker *b, kp_str topic,
+			  const struct kp_offset_for_leader_epoch_req_offset_for_leader_partition *in,
+			  struct kp_offset_for_leader_epoch_resp_epoch_end_offset *out)
+{
+	struct partition *p = partition_find(&b->parts, topic.ptr, (size_t)topic.len,
+					     in->partition);
+
+	out->partition = in->partition;
+	out->leader_epoch = -1;
+	out->end_offset = -1;
+	if (p == NULL) {
+		out->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (p->log == NULL)
+		out->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	else if (!p->leader)
+		out->error_code = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	else if (in->current_leader_epoch >= 0 && in->current_leader_epoch != p->leader_epoch)
+		out->error_code = in->current_leader_epoch < p->leader_epoch
+			? KP_ERR_FENCED_LEADER_EPOCH : KP_ERR_UNKNOWN_LEADER_EPOCH;
+	else
+		log_end_offset_for_epoch(p->log, in->leader_epoch, &out->leader_epoch,
+					 &out->end_offset);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void api_offset_for_leader_epoch(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_offset_for_leader_epoch_req *req = r->body;
+	struct kp_offset_for_leader_epoch_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.topics = kp_arena_calloc(&r->arena, (size_t)req->topics_count + 1,
+				      sizeof(*resp.topics));
+	if (resp.topics == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_offset_for_leader_epoch_req_offset_for_leader_topic *t =
+			&req->topics[i];
+		struct kp_offset_for_leader_epoch_resp_offset_for_leader_topic_result *tr =
+			&resp.topics[i];
+
+		tr->topic = t->topic;
+		tr->partitions = kp_arena_calloc(&r->arena, (size_t)t->partitions_count + 1,
+						 sizeof(*tr->partitions));
+		if (tr->partitions == NULL) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+		tr->partitions_count = t->partitions_count;
+		for (int32_t j = 0; j < t->partitions_count; j++)
+			epoch_end_one(b, t->topic, &t->partitions[j], &tr->partitions[j]);
 	}
 	resp.topics_count = req->topics_count;
 	net_reply(r, &resp);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "kp_config.h"
+#include "kp_loop.h"
 #include "kp_zkdata.h"
 #include "metadata_cache.h"
 #include "partition.h"
@@ -51,6 +52,11 @@ struct broker {
 	_Atomic int32_t controller_epoch; /* highest seen */
 	int32_t message_max_bytes;
 	bool stopping;
+
+	/* replication (replica.c: main loop; fetcher.c: its own thread) */
+	struct kp_timer isr_timer;	/* ISR expiry */
+	struct kp_timer hw_timer;	/* replication-offset-checkpoint */
+	struct fetcher *fetcher;
 };
 
 #endif /* BROKER_H */

@@ -15,6 +15,9 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
 	kbroker/api_admin.c kbroker/topic_config.c kbroker/topic_config.h \
 	kbroker/partition.c kbroker/partition.h \
+	kbroker/replica.c kbroker/replica.h \
+	kbroker/fetcher.c kbroker/fetcher.h \
+	kbroker/shutdown.c kbroker/shutdown.h \
 	kbroker/metadata_cache.c kbroker/metadata_cache.h \
 	kbroker/zk_broker.c kbroker/zk_broker.h
 kbroker_libkbroker_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)

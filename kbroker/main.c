@@ -28,6 +28,9 @@
 #include "kp_zk.h"
 #include "log_dir.h"
 #include "net.h"
+#include "fetcher.h"
+#include "replica.h"
+#include "shutdown.h"
 #include "topic_config.h"
 #include "zk_broker.h"
 
@@ -231,6 +234,8 @@ int main(int argc, char **argv)
 		snprintf(ident, sizeof(ident), "kbroker[%d]", b.id);
 		kp_log_set_ident(ident);
 	}
+	if (fetcher_start(&b, err, sizeof(err)) < 0 || replica_start(&b) < 0)
+		goto fatal;
 	b.net = net_start(&b, b.loop, kp_config_int(&b.cfg, "num.network.threads"),
 			  err, sizeof(err));
 	if (b.net == NULL)
@@ -245,8 +250,13 @@ int main(int argc, char **argv)
 		b.cluster_id, net_listener_port(b.net, 0));
 	kp_loop_run(b.loop);
 
-	/* shutdown: connections first, then the logs, then ZooKeeper */
+	/* shutdown: replication and connections first, then the logs, then
+	 * ZooKeeper */
+	broker_controlled_shutdown(&b);
+	fetcher_stop(&b);
+	replica_stop(&b);
 	net_stop(b.net);
+	replica_checkpoint_hw(&b);
 	for (int i = 0; i < b.ndirs; i++)
 		log_dir_close(b.dirs[i], true);
 	kp_zk_close(b.zk);
@@ -263,6 +273,7 @@ int main(int argc, char **argv)
 	return 0;
 fatal:
 	KP_ERROR("%s", err);
+	fetcher_stop(&b);
 	if (b.net != NULL)
 		net_stop(b.net);
 	for (int i = 0; i < b.ndirs; i++)

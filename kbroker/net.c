@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "kp_client.h"
 #include "kp_log.h"
 #include "log_segment.h"
 #include "net.h"
@@ -466,43 +467,6 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 	}
 }
 
-static int listen_on(const char *host, int port, int backlog, int *port_out,
-		     char *err, size_t errlen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
-	struct addrinfo *ai = NULL;
-	char ps[16];
-	int fd = -1, one = 1, rc;
-
-	snprintf(ps, sizeof(ps), "%d", port);
-	rc = getaddrinfo(host[0] ? host : NULL, ps, &hints, &ai);
-	if (rc != 0) {
-		snprintf(err, errlen, "listener host %s: %s", host, gai_strerror(rc));
-		return -1;
-	}
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s", host[0] ? host : "*",
-			 port, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
-		return -1;
-	}
-	freeaddrinfo(ai);
-	{
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-
-		getsockname(fd, (struct sockaddr *)&ss, &sl);
-		*port_out = ntohs(ss.ss_family == AF_INET6
-				  ? ((struct sockaddr_in6 *)&ss)->sin6_port
-				  : ((struct sockaddr_in *)&ss)->sin_port);
-	}
-	return fd;
-}
-
 static void *worker_main(void *arg)
 {
 	struct net_worker *w = arg;
@@ -531,7 +495,7 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		struct net_listener *l = &s->ls[s->nls];
 
 		l->s = s;
-		l->fd = listen_on(b->listeners[i].host, b->listeners[i].port,
+		l->fd = kp_tcp_listen(b->listeners[i].host, b->listeners[i].port,
 				  b->listen_backlog, &l->port, err, errlen);
 		if (l->fd < 0)
 			goto fail;
@@ -581,6 +545,7 @@ static void close_all(void *arg)
 	struct net_worker *w = arg;
 
 	fetch_drain(w);		/* parked fetches answer now */
+	produce_drain(w);
 	admin_drain(w);
 	while (w->conns != NULL)
 		conn_close(w->conns, NULL);

@@ -63,6 +63,7 @@ struct net_worker {
 	struct net_conn *conns;
 	struct kp_wbuf scratch;		/* decompression for validation */
 	struct fetch_waiter *waiters;	/* parked fetches (api_fetch.c) */
+	struct produce_waiter *produce_waiters; /* acks=all (api_partition.c) */
 	struct admin_waiter *admin_waiters; /* admin requests (api_admin.c) */
 	atomic_bool poked;		/* a recheck is already posted */
 };

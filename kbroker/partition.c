@@ -39,6 +39,7 @@ void partition_table_destroy(struct partition_table *t)
 			free(p->topic);
 			free(p->replicas);
 			free(p->isr);
+			free(p->followers);
 			free(p);
 		}
 	}
@@ -113,6 +114,7 @@ struct partition *partition_get_or_add(struct partition_table *t,
 	p->leader_id = -1;
 	p->leader_epoch = -1;
 	p->controller_epoch = -1;
+	p->min_isr = 1;
 	atomic_init(&p->hw, 0);
 	pthread_mutex_init(&p->lock, NULL);
 	if (t->count >= t->nbuckets)
@@ -124,4 +126,22 @@ struct partition *partition_get_or_add(struct partition_table *t,
 out:
 	pthread_rwlock_unlock(&t->lock);
 	return p;
+}
+
+void partition_foreach(struct partition_table *t,
+		       void (*fn)(struct partition *p, void *arg), void *arg)
+{
+	pthread_rwlock_rdlock(&t->lock);
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		for (struct partition *p = t->buckets[i]; p != NULL; p = p->next)
+			fn(p, arg);
+	pthread_rwlock_unlock(&t->lock);
+}
+
+bool partition_in_isr(const struct partition *p, int32_t id)
+{
+	for (int32_t i = 0; i < p->nisr; i++)
+		if (p->isr[i] == id)
+			return true;
+	return false;
 }

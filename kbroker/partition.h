@@ -25,6 +25,15 @@
 
 struct log;
 
+/* A leader's view of one follower (guarded by the partition's lock). */
+struct replica_state {
+	int32_t id;
+	int64_t leo;			/* its fetch offset; -1 unknown */
+	int64_t last_caught_up_ms;	/* monotonic */
+	int64_t last_fetch_leader_leo;	/* our log end at its last fetch */
+	int64_t last_fetch_ms;
+};
+
 struct partition {
 	struct partition *next;		/* hash chain */
 	char *topic;
@@ -39,6 +48,12 @@ struct partition {
 	int32_t *replicas, nreplicas;
 	int32_t *isr, nisr;
 	int32_t max_message_bytes;	/* the topic's max.message.bytes */
+	int32_t min_isr;		/* the topic's min.insync.replicas */
+	/* leader only: the followers, and the log end when we took over */
+	struct replica_state *followers;
+	int32_t nfollowers;
+	int64_t epoch_start_offset;
+	bool isr_changing;		/* an ISR write is queued */
 	bool deleting;			/* StopReplica(delete) under way */
 	_Atomic int64_t hw;		/* high watermark */
 	_Atomic uint64_t waiting_workers; /* bit i: worker i parks a fetch */
@@ -62,5 +77,10 @@ struct partition *partition_find(struct partition_table *t, const char *topic,
 struct partition *partition_get_or_add(struct partition_table *t,
 				       const char *topic, size_t len,
 				       int32_t index);
+/* Call fn for every partition (read lock held: fn must not add any). */
+void partition_foreach(struct partition_table *t,
+		       void (*fn)(struct partition *p, void *arg), void *arg);
+/* Is id in the ISR (caller holds p->lock). */
+bool partition_in_isr(const struct partition *p, int32_t id);
 
 #endif /* PARTITION_H */

@@ -39,6 +39,7 @@ void api_leader_and_isr(struct net_req *r);
 void api_produce(struct net_req *r);
 void api_list_offsets(struct net_req *r);
 void api_fetch(struct net_req *r);
+void api_offset_for_leader_epoch(struct net_req *r);
 void api_stop_replica(struct net_req *r);
 void api_create_topics(struct net_req *r);
 void api_delete_topics(struct net_req *r);
@@ -50,6 +51,10 @@ struct partition;
 struct broker;
 /* New data or a new high watermark on p: wake fetches parked on it. */
 void fetch_notify(struct broker *b, struct partition *p);
+/* Re-check the acks=all produces waiting on w. */
+void produce_poke(struct net_worker *w);
+/* Answer every produce waiting on w (shutdown). */
+void produce_drain(struct net_worker *w);
 /* Answer every fetch parked on w (shutdown). */
 void fetch_drain(struct net_worker *w);
 /* Answer every admin request waiting on w (shutdown). */

@@ -28,6 +28,7 @@
 
 #include "channel.h"
 #include "controller.h"
+#include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
 #include "kp_zk.h"
@@ -63,6 +64,21 @@ static struct c_broker *broker_find(struct controller *c, int32_t id)
 static bool live(struct controller *c, int32_t id)
 {
 	return broker_find(c, id) != NULL;
+}
+
+static bool shutting_down(struct controller *c, int32_t id)
+{
+	for (int i = 0; i < c->nshutting_down; i++)
+		if (c->shutting_down[i] == id)
+			return true;
+	return false;
+}
+
+/* May lead or join a new ISR: alive and not in a controlled shutdown
+ * (Kafka's liveBrokerIds leave shutting-down brokers out too). */
+static bool eligible(struct controller *c, int32_t id)
+{
+	return live(c, id) && !shutting_down(c, id);
 }
 
 static bool in_list(const struct kp_replicas *l, int32_t id)
@@ -180,6 +196,7 @@ static void context_clear(struct controller *c)
 	c->ntopics = 0;
 	c->batch.nlai = c->batch.num = c->batch.nstop = c->batch.num_only = 0;
 	c->batch.um_brokers = false;
+	c->nshutting_down = 0;
 }
 
 /* The endpoint the controller (and followers) reach a broker at. */
@@ -791,19 +808,24 @@ static void batch_flush(struct controller *c)
 static int init_partition(struct controller *c, struct c_topic *t, int32_t p)
 {
 	struct c_part *cp = &t->parts[p];
-	int32_t leader = -1;
+	int32_t *isr, nisr = 0;
 	int rc;
 
-	for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
-		if (live(c, cp->replicas.ids[i]))
-			leader = cp->replicas.ids[i];
-	if (leader < 0) {
+	/* as Kafka: the live replicas form the ISR, the first one leads */
+	isr = calloc((size_t)cp->replicas.n + 1, sizeof(*isr));
+	if (isr == NULL)
+		return -1;
+	for (int32_t i = 0; i < cp->replicas.n; i++)
+		if (eligible(c, cp->replicas.ids[i]))
+			isr[nisr++] = cp->replicas.ids[i];
+	if (nisr == 0) {
 		KP_WARN("%s-%d: no replica is alive; it stays without a leader",
 			t->name, p);
+		free(isr);
 		return -1;
 	}
-	/* ISR = the leader alone until followers replicate (see the top) */
-	rc = write_state(c, t, p, leader, &leader, 1);
+	rc = write_state(c, t, p, isr[0], isr, nisr);
+	free(isr);
 	if (rc == -EAGAIN)
 		return 0;	/* someone made it meanwhile: it is online */
 	if (rc < 0)
@@ -850,15 +872,16 @@ static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
 			return -1;
 
 		for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
-			if (live(c, cp->replicas.ids[i]) && in_list(&cp->isr, cp->replicas.ids[i]))
+			if (eligible(c, cp->replicas.ids[i]) &&
+			    in_list(&cp->isr, cp->replicas.ids[i]))
 				leader = cp->replicas.ids[i];
 		if (leader >= 0) {
 			for (int32_t i = 0; i < cp->isr.n; i++)
-				if (live(c, cp->isr.ids[i]))
+				if (eligible(c, cp->isr.ids[i]))
 					isr[nisr++] = cp->isr.ids[i];
 		} else if (unclean_allowed(c, t->name)) {
 			for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
-				if (live(c, cp->replicas.ids[i]))
+				if (eligible(c, cp->replicas.ids[i]))
 					leader = cp->replicas.ids[i];
 			if (leader >= 0) {
 				KP_WARN("%s-%d: unclean election of broker %d (data may be lost)",
@@ -910,6 +933,52 @@ static void online_state_change(struct controller *c)
  * Replicas on dead brokers go offline: partitions they led get a new
  * leader or none (leader -1); they leave ISRs (an ISR is never emptied).
  */
+/* One partition of replicas_offline(); -EAGAIN when the znode changed
+ * under us (the context was re-read: decide again). */
+static int replica_offline_one(struct controller *c, struct c_topic *t, int32_t p)
+{
+	struct c_part *cp = &t->parts[p];
+	int32_t *isr, nisr = 0;
+	bool leader_dead, isr_dead = false;
+	int rc;
+
+	if (!cp->has_state)
+		return 0;
+	isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
+	if (isr == NULL)
+		return -1;
+	leader_dead = cp->leader >= 0 && !live(c, cp->leader);
+	for (int32_t j = 0; j < cp->isr.n; j++)
+		if (live(c, cp->isr.ids[j]))
+			isr[nisr++] = cp->isr.ids[j];
+		else
+			isr_dead = true;
+	if ((!leader_dead && !isr_dead) ||
+	    (leader_dead && elect_offline(c, t, p) != 0) ||
+	    (nisr == 0 && cp->leader < 0)) {	/* already offline */
+		free(isr);
+		return 0;
+	}
+	if (nisr == 0) {
+		memcpy(isr, cp->isr.ids, sizeof(*isr) * (size_t)cp->isr.n);
+		nisr = cp->isr.n;
+	}
+	rc = write_state(c, t, p, leader_dead ? -1 : cp->leader, isr, nisr);
+	free(isr);
+	if (rc == 0) {
+		if (leader_dead)
+			KP_WARN("%s-%d: leader gone and no in-sync replica "
+				"alive: offline", t->name, p);
+		batch_lai_replicas(c, t, p, false);
+		batch_um(c, t, p);
+	}
+	return rc;
+}
+
+/*
+ * Replicas on dead brokers go offline: partitions they led get a new
+ * leader or none (leader -1); they leave ISRs (an ISR is never emptied).
+ */
 static void replicas_offline(struct controller *c)
 {
 	for (int i = 0; c->active && i < c->ntopics; i++) {
@@ -918,45 +987,196 @@ static void replicas_offline(struct controller *c)
 		if (t->deleting)
 			continue;
 		for (int32_t p = 0; c->active && p < t->nparts; p++) {
-			struct c_part *cp = &t->parts[p];
-			int32_t *isr, nisr = 0;
-			bool leader_dead, isr_dead = false;
-			int rc;
+			int rc = -EAGAIN;
 
-			if (!cp->has_state)
-				continue;
-			isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
-			if (isr == NULL)
-				return;
-			leader_dead = cp->leader >= 0 && !live(c, cp->leader);
-			for (int32_t j = 0; j < cp->isr.n; j++)
-				if (live(c, cp->isr.ids[j]))
-					isr[nisr++] = cp->isr.ids[j];
-				else
-					isr_dead = true;
-			if ((!leader_dead && !isr_dead) ||
-			    (leader_dead && elect_offline(c, t, p) != 0) ||
-			    (nisr == 0 && cp->leader < 0)) {	/* already offline */
-				free(isr);
-				continue;
-			}
-			if (nisr == 0) {
-				memcpy(isr, cp->isr.ids, sizeof(*isr) * (size_t)cp->isr.n);
-				nisr = cp->isr.n;
-			}
-			rc = write_state(c, t, p, leader_dead ? -1 : cp->leader, isr, nisr);
-			free(isr);
+			for (int attempt = 0; rc == -EAGAIN && attempt < 3; attempt++)
+				rc = replica_offline_one(c, t, p);
 			if (rc == MOVED)
 				return;
-			if (rc == 0) {
-				if (leader_dead)
-					KP_WARN("%s-%d: leader gone and no in-sync replica "
-						"alive: offline", t->name, p);
-				batch_lai_replicas(c, t, p, false);
-				batch_um(c, t, p);
-			}
 		}
 	}
+}
+
+/* ------------------------------------------------- controlled shutdown */
+
+/* Leadership of p off the shutting-down broker id, to the first eligible
+ * in-sync replica; id leaves the ISR.  0 moved, 1 nobody to take it. */
+static int move_leader(struct controller *c, struct c_topic *t, int32_t p, int32_t id)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct c_part *cp = &t->parts[p];
+		int32_t leader = -1, *isr, nisr = 0;
+		int rc;
+
+		if (cp->leader != id)
+			return 0;	/* someone else moved it */
+		for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
+			if (eligible(c, cp->replicas.ids[i]) &&
+			    in_list(&cp->isr, cp->replicas.ids[i]))
+				leader = cp->replicas.ids[i];
+		if (leader < 0)
+			return 1;
+		isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
+		if (isr == NULL)
+			return -1;
+		for (int32_t i = 0; i < cp->isr.n; i++)
+			if (!shutting_down(c, cp->isr.ids[i]))
+				isr[nisr++] = cp->isr.ids[i];
+		rc = write_state(c, t, p, leader, isr, nisr);
+		free(isr);
+		if (rc == -EAGAIN)
+			continue;
+		if (rc < 0)
+			return rc;
+		KP_INFO("%s-%d: leadership moved from %d to %d (epoch %d)", t->name, p,
+			id, leader, cp->leader_epoch);
+		batch_lai_replicas(c, t, p, false);
+		return 0;
+	}
+	return -1;
+}
+
+/* id leaves p's ISR (never emptying it). */
+static int leave_isr(struct controller *c, struct c_topic *t, int32_t p, int32_t id)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct c_part *cp = &t->parts[p];
+		int32_t *isr, nisr = 0;
+		int rc;
+
+		if (cp->leader == id || !in_list(&cp->isr, id) || cp->isr.n <= 1)
+			return 0;
+		isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
+		if (isr == NULL)
+			return -1;
+		for (int32_t i = 0; i < cp->isr.n; i++)
+			if (cp->isr.ids[i] != id)
+				isr[nisr++] = cp->isr.ids[i];
+		rc = write_state(c, t, p, cp->leader, isr, nisr);
+		free(isr);
+		if (rc == -EAGAIN)
+			continue;
+		if (rc < 0)
+			return rc;
+		batch_lai_replicas(c, t, p, false);
+		return 0;
+	}
+	return -1;
+}
+
+void controller_controlled_shutdown(struct controller *c, int32_t id,
+				    int64_t broker_epoch,
+				    struct kp_controlled_shutdown_resp *resp,
+				    struct kp_arena *a)
+{
+	struct c_broker *cb = c->active ? broker_find(c, id) : NULL;
+	struct kp_controlled_shutdown_resp_remaining_partition *rem;
+	int32_t nrem = 0, cap = 0;
+
+	if (!c->active) {
+		resp->error_code = KP_ERR_NOT_CONTROLLER;
+		return;
+	}
+	if (cb == NULL) {
+		resp->error_code = KP_ERR_BROKER_NOT_AVAILABLE;
+		return;
+	}
+	if (broker_epoch >= 0 && broker_epoch != cb->epoch) {
+		resp->error_code = KP_ERR_STALE_BROKER_EPOCH;
+		return;
+	}
+	if (!shutting_down(c, id)) {
+		int32_t *n = realloc(c->shutting_down,
+				     sizeof(*n) * (size_t)(c->nshutting_down + 1));
+
+		if (n == NULL) {
+			resp->error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
+			return;
+		}
+		c->shutting_down = n;
+		c->shutting_down[c->nshutting_down++] = id;
+	}
+	KP_INFO("broker %d asks for a controlled shutdown", id);
+	for (int i = 0; c->active && i < c->ntopics; i++) {
+		struct c_topic *t = c->topics[i];
+
+		if (t->deleting)
+			continue;
+		for (int32_t p = 0; c->active && p < t->nparts; p++) {
+			struct c_part *cp = &t->parts[p];
+
+			if (!cp->has_state || !in_list(&cp->replicas, id))
+				continue;
+			if (cp->leader == id && cp->replicas.n > 1)
+				move_leader(c, t, p, id);
+			else if (cp->leader != id)
+				leave_isr(c, t, p, id);
+		}
+	}
+	batch_flush(c);
+	if (!c->active) {
+		resp->error_code = KP_ERR_NOT_CONTROLLER;
+		return;
+	}
+	for (int i = 0; i < c->ntopics; i++)
+		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
+			cap += c->topics[i]->parts[p].leader == id &&
+			       c->topics[i]->parts[p].replicas.n > 1;
+	rem = kp_arena_calloc(a, (size_t)cap + 1, sizeof(*rem));
+	if (rem == NULL) {
+		resp->error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
+		return;
+	}
+	for (int i = 0; i < c->ntopics; i++)
+		for (int32_t p = 0; p < c->topics[i]->nparts; p++) {
+			struct c_part *cp = &c->topics[i]->parts[p];
+
+			if (cp->leader != id || cp->replicas.n <= 1)
+				continue;
+			rem[nrem].topic_name = kp_str_c(c->topics[i]->name);
+			rem[nrem].partition_index = p;
+			nrem++;
+		}
+	resp->remaining_partitions = rem;
+	resp->remaining_partitions_count = nrem;
+	KP_INFO("controlled shutdown of broker %d: %d partition(s) still led by it",
+		id, nrem);
+}
+
+/* ------------------------------------------------ ISR change notices */
+
+/* Leaders changed ISRs: re-read those states, tell every broker. */
+static void isr_change(struct controller *c)
+{
+	struct kp_zk_result res;
+	int rc = zk_read(c, KP_ZK_READ_CHILDREN, "/isr_change_notification", true, &res);
+
+	for (int32_t i = 0; rc == KP_ZK_OK && c->active && i < res.nchildren; i++) {
+		struct kp_zk_result data;
+		struct kp_zk_tp_list l;
+		char path[512], err[256];
+
+		snprintf(path, sizeof(path), "/isr_change_notification/%s", res.children[i]);
+		if (kp_zk_get_sync(c->zk, path, &data) == KP_ZK_OK && data.data != NULL &&
+		    kp_zk_tp_list_decode(data.data, (size_t)data.len, false, &l, err,
+					 sizeof(err)) == 0) {
+			for (size_t j = 0; j < l.n; j++) {
+				struct c_topic *t = topic_find(c, l.items[j].topic);
+				int32_t p = l.items[j].partition;
+
+				if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
+					continue;
+				if (read_state(c, t, p) == MOVED)
+					break;
+				batch_um(c, t, p);
+			}
+			kp_zk_tp_list_free(&l);
+		}
+		kp_zk_result_free(&data);
+		kp_zk_delete_sync(c->zk, path, -1);
+	}
+	kp_zk_result_free(&res);
+	batch_flush(c);
 }
 
 /* ------------------------------------------------------------- topics */
@@ -1369,6 +1589,18 @@ static void broker_change(struct controller *c)
 	free(old);
 	c->brokers = now;
 	c->nbrokers = nnow;
+	/* a broker that went (or came back) is no longer shutting down */
+	for (int i = 0; i < c->nshutting_down; ) {
+		struct c_broker *b = broker_find(c, c->shutting_down[i]);
+		bool restarted = false;
+
+		for (int j = 0; j < nnew; j++)
+			restarted |= started[j] == c->shutting_down[i];
+		if (b == NULL || restarted)
+			c->shutting_down[i] = c->shutting_down[--c->nshutting_down];
+		else
+			i++;
+	}
 	for (int i = 0; i < nnow; i++)
 		if (now[i].chan == NULL)
 			open_channel(c, &now[i]);
@@ -1396,6 +1628,7 @@ static void become_active(struct controller *c)
 	kp_zk_ensure_path(c->zk, "/brokers/ids");
 	kp_zk_ensure_path(c->zk, "/brokers/topics");
 	kp_zk_ensure_path(c->zk, "/admin/delete_topics");
+	kp_zk_ensure_path(c->zk, "/isr_change_notification");
 	/* watches before reading, so nothing is missed */
 	if (read_brokers(c, &c->brokers, &c->nbrokers) < 0)
 		goto fail;
@@ -1433,6 +1666,7 @@ static void become_active(struct controller *c)
 	online_state_change(c);
 	batch_flush(c);
 	deletion_change(c);
+	isr_change(c);
 	return;
 fail:
 	KP_ERROR("cannot read the cluster state from ZooKeeper: resigning");
@@ -1475,7 +1709,7 @@ static void elect(struct controller *c)
 		epoch = (int32_t)strtol(res.data, NULL, 10);
 	version = res.stat.version;
 	kp_zk_result_free(&res);
-	json = kp_zk_controller_encode(c->id, now_ms());
+	json = kp_zk_controller_encode(c->id, now_ms(), &c->ep);
 	snprintf(epoch_buf, sizeof(epoch_buf), "%d", epoch + 1);
 	ops[0] = (struct kp_zk_op){ .type = KP_ZK_OP_CREATE, .path = "/controller",
 				    .data = json, .len = json ? (int32_t)strlen(json) : 0,
@@ -1550,6 +1784,8 @@ static void on_watch(enum kp_zk_event ev, const char *path, void *arg)
 		topic_change(c);
 	} else if (strcmp(path, "/admin/delete_topics") == 0) {
 		deletion_change(c);
+	} else if (strcmp(path, "/isr_change_notification") == 0) {
+		isr_change(c);
 	} else if (strncmp(path, "/brokers/topics/", 16) == 0 &&
 		   strchr(path + 16, '/') == NULL) {
 		if (ev == KP_ZK_EV_CHANGED)

@@ -91,17 +91,33 @@ struct controller {
 	int32_t epoch;			/* controller epoch while active */
 	int32_t epoch_zkv;		/* data version of /controller_epoch */
 
+	struct server *server;		/* ControlledShutdown listener */
+	struct kp_endpoint ep;		/* advertised in /controller */
+
 	struct c_broker *brokers;	/* live brokers, sorted by id */
 	int nbrokers;
 	struct c_topic **topics;	/* sorted by name */
 	int ntopics;
 	struct batch batch;
+	int32_t *shutting_down;		/* brokers in controlled shutdown */
+	int nshutting_down;
 };
 
 /* Start: watch /controller and try to become the active controller. */
 void controller_start(struct controller *c);
 /* Give up the active role (if held) and drop the context. */
 void controller_resign(struct controller *c);
+/*
+ * ControlledShutdown from broker_id (broker_epoch -1: not checked): move
+ * the leadership of its partitions to other in-sync replicas, take it out
+ * of the ISRs it is in, and fill resp with the partitions it still leads.
+ */
+struct kp_controlled_shutdown_resp;
+struct kp_arena;
+void controller_controlled_shutdown(struct controller *c, int32_t broker_id,
+				    int64_t broker_epoch,
+				    struct kp_controlled_shutdown_resp *resp,
+				    struct kp_arena *a);
 /* ZooKeeper session lost: resign; after reconnecting, start again. */
 void controller_session_expired(struct controller *c);
 

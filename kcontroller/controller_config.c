@@ -19,6 +19,8 @@
 const struct kp_config_def controller_config_defs[] = {
 	{ "controller.id", KP_CFG_INT, NULL, 0, I32, NULL,
 	  "Unique id of this controller (required); must differ from every broker.id", "Controller" },
+	{ "listeners", KP_CFG_STRING, "PLAINTEXT://:9093", 0, 0, NULL,
+	  "Where brokers reach this controller (ControlledShutdown): NAME://host:port; an empty host is every interface", "Controller" },
 	{ "zookeeper.connect", KP_CFG_STRING, NULL, 0, 0, NULL,
 	  "ZooKeeper connection string host:port[,host:port...][/chroot] (required)", "ZooKeeper" },
 	{ "zookeeper.session.timeout.ms", KP_CFG_INT, "18000", 1, I32, NULL,

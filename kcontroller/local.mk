@@ -4,7 +4,8 @@
 noinst_LIBRARIES += kcontroller/libkcontroller.a
 kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroller/controller_config.h \
 	kcontroller/controller.c kcontroller/controller.h \
-	kcontroller/channel.c kcontroller/channel.h
+	kcontroller/channel.c kcontroller/channel.h \
+	kcontroller/server.c kcontroller/server.h
 kcontroller_libkcontroller_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
 
 sbin_PROGRAMS += kcontroller/kcontroller

@@ -23,6 +23,7 @@
 #include "kp_log.h"
 #include "kp_loop.h"
 #include "kp_zk.h"
+#include "server.h"
 
 static const char usage_text[] =
 	"Usage: kcontroller [--override key=value]... CONFIG_FILE\n"
@@ -107,12 +108,17 @@ int main(int argc, char **argv)
 	}
 	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0)
 		goto fatal;
-	KP_INFO("started: controller %d", c.id);
+	c.server = server_start(&c, &c.ep, err, sizeof(err));
+	if (c.server == NULL)
+		goto fatal;
+	KP_INFO("started: controller %d, listening on port %d", c.id, c.ep.port);
 	controller_start(&c);
 	kp_loop_run(c.loop);
 
 	controller_resign(&c);
+	server_stop(c.server);
 	kp_zk_close(c.zk);	/* removes /controller if it is ours */
+	free(c.shutting_down);
 	kp_loop_free(c.loop);
 	close(sfd);
 	free(c.batch.lai);

@@ -1131,3 +1131,41 @@ void kp_conn_free(struct kp_conn *c)
 	}
 	really_free(c);
 }
+
+/* ------------------------------------------------------------ listening */
+
+int kp_tcp_listen(const char *host, int port, int backlog, int *port_out,
+		  char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ps[16];
+	int fd, one = 1, rc;
+
+	snprintf(ps, sizeof(ps), "%d", port);
+	rc = getaddrinfo(host[0] ? host : NULL, ps, &hints, &ai);
+	if (rc != 0) {
+		snprintf(err, errlen, "listener host %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", host[0] ? host : "*",
+			 port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		*port_out = ntohs(ss.ss_family == AF_INET6
+				  ? ((struct sockaddr_in6 *)&ss)->sin6_port
+				  : ((struct sockaddr_in *)&ss)->sin_port);
+	else
+		*port_out = port;
+	return fd;
+}

@@ -129,4 +129,14 @@ const char *kp_conn_peer(const struct kp_conn *c);
  */
 void kp_conn_free(struct kp_conn *c);
 
+/* ---- servers ---- */
+
+/*
+ * A non-blocking listening TCP socket on host:port (empty host: every
+ * interface; port 0: any free one, reported in *port_out).  The fd, or -1
+ * with a message in err.
+ */
+int kp_tcp_listen(const char *host, int port, int backlog, int *port_out,
+		  char *err, size_t errlen);
+
 #endif /* KP_CLIENT_H */

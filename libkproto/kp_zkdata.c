@@ -641,7 +641,8 @@ void kp_zk_partition_state_free(struct kp_zk_partition_state *s)
 
 /* ----------------------------------------------------- controller, ids */
 
-char *kp_zk_controller_encode(int32_t id, int64_t timestamp)
+char *kp_zk_controller_encode(int32_t id, int64_t timestamp,
+			      const struct kp_endpoint *ep)
 {
 	json_t *root = json_object();
 	char ts[32];
@@ -650,7 +651,35 @@ char *kp_zk_controller_encode(int32_t id, int64_t timestamp)
 	json_object_set_new(root, "version", json_integer(1));
 	json_object_set_new(root, "brokerid", json_integer(id));
 	json_object_set_new(root, "timestamp", json_string(ts));
+	if (ep != NULL) {
+		char buf[KP_HOST_MAX + KP_LISTENER_MAX + 16];
+		json_t *a = json_array();
+
+		kp_endpoint_format(ep, buf, sizeof(buf));
+		json_array_append_new(a, json_string(buf));
+		json_object_set_new(root, "endpoints", a);
+	}
 	return dump(root);
+}
+
+int kp_zk_controller_endpoint(const char *json, size_t len,
+			      struct kp_endpoint *ep, char *err, size_t errlen)
+{
+	json_t *root = load(json, len, err, errlen), *a, *x;
+	int rc;
+
+	if (root == NULL)
+		return -1;
+	a = json_object_get(root, "endpoints");
+	x = json_is_array(a) ? json_array_get(a, 0) : NULL;
+	if (!json_is_string(x)) {
+		seterr(err, errlen, "the controller advertises no endpoint");
+		json_decref(root);
+		return -ENOENT;
+	}
+	rc = kp_endpoint_parse(json_string_value(x), ep, err, errlen);
+	json_decref(root);
+	return rc < 0 ? -1 : 0;
 }
 
 int kp_zk_controller_decode(const char *json, size_t len, int32_t *id,

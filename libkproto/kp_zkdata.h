@@ -99,10 +99,15 @@ int kp_zk_partition_state_decode(const char *json, size_t len,
 				 size_t errlen);
 void kp_zk_partition_state_free(struct kp_zk_partition_state *s);
 
-/* /controller */
-char *kp_zk_controller_encode(int32_t id, int64_t timestamp);
+/* /controller.  Kafka's fields, plus (ours) "endpoints": where the
+ * controller takes ControlledShutdown; ep may be NULL. */
+char *kp_zk_controller_encode(int32_t id, int64_t timestamp,
+			      const struct kp_endpoint *ep);
 int kp_zk_controller_decode(const char *json, size_t len, int32_t *id,
 			    char *err, size_t errlen);
+/* The controller's first endpoint; -ENOENT when it advertises none. */
+int kp_zk_controller_endpoint(const char *json, size_t len,
+			      struct kp_endpoint *ep, char *err, size_t errlen);
 
 /* /cluster/id */
 char *kp_zk_cluster_id_encode(const char *id);

@@ -487,7 +487,8 @@ static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
 		int off;
 
 		snprintf(name, sizeof(name), "controller-%d", CONTROLLER_BASE + i);
-		off = snprintf(buf, sizeof(buf), "controller.id=%d\nzookeeper.connect=%s\n",
+		off = snprintf(buf, sizeof(buf), "controller.id=%d\nzookeeper.connect=%s\n"
+			       "listeners=PLAINTEXT://127.0.0.1:0\n",
 			       CONTROLLER_BASE + i, state_get("zookeeper.connect"));
 		for (size_t j = 0; j < cset->count && off < (int)sizeof(buf); j++)
 			off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s=%s\n",

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,7 @@ START_TEST(partition_state_and_controller)
 	struct kp_zk_partition_state s;
 	char err[256], *enc, id[64];
 	int32_t cid;
+	struct kp_endpoint ep;
 
 	ck_assert_int_eq(kp_zk_partition_state_decode(j, LEN(j), &s, err, sizeof(err)), 0);
 	ck_assert_int_eq(s.controller_epoch, 7);
@@ -149,10 +151,22 @@ START_TEST(partition_state_and_controller)
 	free(enc);
 	kp_zk_partition_state_free(&s);
 
-	enc = kp_zk_controller_encode(3001, 1616161616161LL);
+	enc = kp_zk_controller_encode(3001, 1616161616161LL, NULL);
 	ck_assert_str_eq(enc, "{\"version\":1,\"brokerid\":3001,\"timestamp\":\"1616161616161\"}");
 	ck_assert_int_eq(kp_zk_controller_decode(enc, LEN(enc), &cid, err, sizeof(err)), 0);
 	ck_assert_int_eq(cid, 3001);
+	ck_assert_int_eq(kp_zk_controller_endpoint(enc, LEN(enc), &ep, err, sizeof(err)),
+			 -ENOENT);
+	free(enc);
+	ck_assert_int_eq(kp_endpoint_parse("PLAINTEXT://127.0.0.1:9093", &ep, err,
+					   sizeof(err)), 0);
+	enc = kp_zk_controller_encode(101, 5, &ep);
+	ck_assert_str_eq(enc, "{\"version\":1,\"brokerid\":101,\"timestamp\":\"5\","
+			 "\"endpoints\":[\"PLAINTEXT://127.0.0.1:9093\"]}");
+	memset(&ep, 0, sizeof(ep));
+	ck_assert_int_eq(kp_zk_controller_endpoint(enc, LEN(enc), &ep, err, sizeof(err)), 0);
+	ck_assert_str_eq(ep.host, "127.0.0.1");
+	ck_assert_int_eq(ep.port, 9093);
 	free(enc);
 
 	enc = kp_zk_cluster_id_encode("Y1hyRZCbQZ2sSLp2fLmQxA");

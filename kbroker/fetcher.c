@@ -1,0 +1,725 @@
+/*
+ * fetcher.c - replica fetchers; see fetcher.h.
+ *
+ * Everything here runs on the fetcher thread except fetcher_follow /
+ * fetcher_unfollow, which post commands to it.  Partition structs are
+ * never freed while the broker runs, so commands may carry pointers.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "fetcher.h"
+#include "kp_client.h"
+#include "kp_errors.h"
+#include "kp_log.h"
+#include "kp_loop.h"
+#include "kp_msgs.h"
+#include "kp_proto.h"
+#include "kp_records.h"
+#include "log.h"
+#include "partition.h"
+
+#define RETRY_SOON_MS 50
+
+/* Guards b->fetcher against fetcher_stop() while workers post commands. */
+static pthread_mutex_t fetcher_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct fpart {
+	struct fpart *next;
+	struct partition *p;
+	int32_t epoch;		/* the leader epoch we follow at */
+	int64_t offset;		/* next fetch offset */
+	bool truncating;	/* ask where our log diverges first */
+	int sent;		/* index in the request in flight, or -1 */
+	int64_t delay_until;	/* monotonic ms; 0: none */
+};
+
+struct source {
+	struct source *next;
+	struct fetcher *f;
+	int32_t id;
+	char host[256];
+	int port;
+	struct kp_conn *conn;
+	bool busy;		/* a request is in flight */
+	struct fpart *parts;
+	struct fpart **sent;	/* the request's partitions, in order */
+	int nsent, capsent;
+	struct kp_timer timer;	/* reconnect, delayed partitions */
+};
+
+struct fetcher {
+	struct broker *b;
+	struct kp_loop *loop;
+	pthread_t thread;
+	struct source *sources;
+	struct kp_client_opts opts;
+	char client_id[64];
+	int32_t backoff_ms;
+};
+
+static void kick(struct source *s);
+
+/* ------------------------------------------------------------ helpers */
+
+static void unsend_all(struct source *s)
+{
+	for (int i = 0; i < s->nsent; i++)
+		if (s->sent[i] != NULL)
+			s->sent[i]->sent = -1;
+	s->nsent = 0;
+	s->busy = false;
+}
+
+static int add_sent(struct source *s, struct fpart *fp)
+{
+	if (s->nsent == s->capsent) {
+		int nc = s->capsent ? 2 * s->capsent : 64;
+		struct fpart **ns = realloc(s->sent, sizeof(*ns) * (size_t)nc);
+
+		if (ns == NULL)
+			return -1;
+		s->sent = ns;
+		s->capsent = nc;
+	}
+	fp->sent = s->nsent;
+	s->sent[s->nsent++] = fp;
+	return 0;
+}
+
+/* The fpart answered at position i, if it is still the one asked for. */
+static struct fpart *answered(struct source *s, int i, kp_str topic, int32_t index)
+{
+	struct fpart *fp = i < s->nsent ? s->sent[i] : NULL;
+
+	if (fp == NULL || fp->p->index != index ||
+	    strlen(fp->p->topic) != (size_t)(topic.len > 0 ? topic.len : 0) ||
+	    memcmp(fp->p->topic, topic.ptr, strlen(fp->p->topic)) != 0)
+		return NULL;
+	return fp;
+}
+
+static void drop_conn(struct source *s)
+{
+	struct kp_conn *c = s->conn;
+
+	s->conn = NULL;
+	unsend_all(s);
+	if (c != NULL)
+		kp_conn_free(c);
+}
+
+/* Still following p at fp's epoch (caller holds p->lock). */
+static bool still_following(const struct fpart *fp)
+{
+	const struct partition *p = fp->p;
+
+	return !p->leader && p->log != NULL && !p->deleting &&
+	       p->leader_epoch == fp->epoch;
+}
+
+/* Truncate to offset and continue from the log end (p->lock held). */
+static void truncate_at(struct fpart *fp, int64_t offset, const char *why)
+{
+	struct partition *p = fp->p;
+	int64_t leo = log_end_offset(p->log);
+
+	if (offset < leo) {
+		KP_INFO("%s-%d: truncating from %" PRId64 " to %" PRId64 " (%s)",
+			p->topic, p->index, leo, offset, why);
+		if (log_truncate_to(p->log, offset) < 0)
+			KP_ERROR("%s-%d: truncation failed", p->topic, p->index);
+	}
+	leo = log_end_offset(p->log);
+	if (atomic_load(&p->hw) > leo)
+		atomic_store(&p->hw, leo);
+	fp->offset = leo;
+}
+
+/* ------------------------------------------------- OffsetForLeaderEpoch */
+
+static void on_epoch_resp(struct kp_conn *c, int err, int16_t api_key,
+			  int16_t version, void *resp, void *arg)
+{
+	struct source *s = arg;
+	const struct kp_offset_for_leader_epoch_resp *r = resp;
+	int k = 0;
+
+	(void)api_key;
+	if (c != s->conn)
+		return;
+	if (err < 0) {
+		KP_WARN("OffsetForLeaderEpoch to broker %d failed: %s", s->id,
+			strerror(-err));
+		unsend_all(s);
+		return;		/* the state callback reconnects */
+	}
+	for (int32_t i = 0; i < r->topics_count; i++)
+		for (int32_t j = 0; j < r->topics[i].partitions_count; j++, k++) {
+			const struct kp_offset_for_leader_epoch_resp_epoch_end_offset *e =
+				&r->topics[i].partitions[j];
+			struct fpart *fp = answered(s, k, r->topics[i].topic, e->partition);
+			struct partition *p;
+
+			if (fp == NULL)
+				continue;
+			p = fp->p;
+			pthread_mutex_lock(&p->lock);
+			if (!still_following(fp) || !fp->truncating) {
+				pthread_mutex_unlock(&p->lock);
+				continue;
+			}
+			if (e->error_code == KP_ERR_FENCED_LEADER_EPOCH ||
+			    e->error_code == KP_ERR_UNKNOWN_LEADER_EPOCH ||
+			    e->error_code == KP_ERR_NOT_LEADER_OR_FOLLOWER ||
+			    e->error_code == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
+				fp->delay_until = kp_now_ms() + RETRY_SOON_MS;
+			} else if (e->error_code != 0 || e->end_offset < 0) {
+				truncate_at(fp, atomic_load(&p->hw), "leader has no end offset");
+				fp->truncating = false;
+			} else if (version == 0 || e->leader_epoch < 0) {
+				truncate_at(fp, e->end_offset, "leader's end offset");
+				fp->truncating = false;
+			} else {
+				int32_t fe;
+				int64_t fend;
+
+				log_end_offset_for_epoch(p->log, e->leader_epoch, &fe, &fend);
+				if (fe < 0 || fend < 0) {
+					truncate_at(fp, atomic_load(&p->hw),
+						    "no common epoch");
+					fp->truncating = false;
+				} else if (fe == e->leader_epoch) {
+					truncate_at(fp, e->end_offset < fend ? e->end_offset : fend,
+						    "epoch boundary");
+					fp->truncating = false;
+				} else {
+					/* we lack the leader's epoch: cut back to the
+					 * end of our older one and ask again */
+					truncate_at(fp, fend, "older epoch");
+				}
+			}
+			pthread_mutex_unlock(&p->lock);
+		}
+	unsend_all(s);
+	kick(s);
+}
+
+/* Partitions without any epoch truncate to the high watermark at once.
+ * Returns how many were put in req. */
+static int build_epoch_req(struct source *s, struct kp_offset_for_leader_epoch_req *req,
+			   int64_t now)
+{
+	struct kp_offset_for_leader_epoch_req_offset_for_leader_topic *t;
+	int n = 0, cap = 0;
+
+	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next)
+		cap += fp->truncating;
+	t = calloc((size_t)cap + 1, sizeof(*t));
+	if (t == NULL)
+		return -1;
+	req->topics = t;
+	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next) {
+		struct partition *p = fp->p;
+		struct kp_offset_for_leader_epoch_req_offset_for_leader_partition *pp;
+		int32_t latest;
+
+		if (!fp->truncating || fp->delay_until > now)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		if (!still_following(fp)) {
+			pthread_mutex_unlock(&p->lock);
+			continue;
+		}
+		latest = log_epoch_latest(&p->log->epochs);
+		if (latest < 0) {
+			truncate_at(fp, atomic_load(&p->hw), "no leader epochs");
+			fp->truncating = false;
+			pthread_mutex_unlock(&p->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&p->lock);
+		pp = calloc(1, sizeof(*pp));
+		if (pp == NULL || add_sent(s, fp) < 0) {
+			free(pp);
+			break;
+		}
+		pp->partition = p->index;
+		pp->current_leader_epoch = fp->epoch;
+		pp->leader_epoch = latest;
+		t[n].topic = kp_str_c(p->topic);
+		t[n].partitions = pp;
+		t[n].partitions_count = 1;
+		n++;
+	}
+	req->topics_count = n;
+	return n;
+}
+
+static void free_epoch_req(struct kp_offset_for_leader_epoch_req *req)
+{
+	for (int32_t i = 0; i < req->topics_count; i++)
+		free(req->topics[i].partitions);
+	free(req->topics);
+}
+
+/* --------------------------------------------------------------- Fetch */
+
+/* Whole batches at the front of a fetched range (the leader may cut the
+ * last one at the size limit). */
+static size_t whole_batches(const uint8_t *d, size_t len)
+{
+	size_t used = 0, sz;
+
+	while (used < len && kp_batch_size(d + used, len - used, &sz) == KP_BATCH_OK &&
+	       sz <= len - used)
+		used += sz;
+	return used;
+}
+
+static void fetched(struct source *s, struct fpart *fp,
+		    const struct kp_fetch_resp_partition_data *d)
+{
+	struct partition *p = fp->p;
+	int64_t leo, hw;
+
+	pthread_mutex_lock(&p->lock);
+	if (!still_following(fp) || fp->truncating) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	switch (d->error_code) {
+	case 0:
+		break;
+	case KP_ERR_OFFSET_OUT_OF_RANGE:
+		if (d->log_start_offset >= 0 && fp->offset < d->log_start_offset) {
+			KP_INFO("%s-%d: behind the leader's log start %" PRId64
+				"; starting there", p->topic, p->index, d->log_start_offset);
+			log_truncate_fully_and_start_at(p->log, d->log_start_offset);
+			atomic_store(&p->hw, d->log_start_offset);
+			fp->offset = d->log_start_offset;
+		} else {
+			fp->truncating = true;
+		}
+		pthread_mutex_unlock(&p->lock);
+		return;
+	case KP_ERR_FENCED_LEADER_EPOCH:
+	case KP_ERR_UNKNOWN_LEADER_EPOCH:
+	case KP_ERR_NOT_LEADER_OR_FOLLOWER:
+	case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
+		fp->delay_until = kp_now_ms() + RETRY_SOON_MS;
+		pthread_mutex_unlock(&p->lock);
+		return;
+	default:
+		KP_WARN("%s-%d: fetch from broker %d: %s", p->topic, p->index, s->id,
+			kp_err_name(d->error_code));
+		fp->delay_until = kp_now_ms() + s->f->backoff_ms;
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	if (d->records.ptr != NULL && d->records.len > 0) {
+		size_t len = whole_batches(d->records.ptr, (size_t)d->records.len);
+		int rc = 0;
+
+		if (len > 0 && fp->offset == log_end_offset(p->log))
+			rc = log_append_follower(p->log, d->records.ptr, len, -1, NULL);
+		if (rc == KP_ERR_OFFSET_OUT_OF_RANGE) {
+			fp->truncating = true;
+		} else if (rc != 0) {
+			KP_ERROR("%s-%d: cannot append fetched data: %s", p->topic,
+				 p->index, rc > 0 ? kp_err_name((int16_t)rc) : strerror(-rc));
+			fp->delay_until = kp_now_ms() + s->f->backoff_ms;
+		}
+	}
+	leo = log_end_offset(p->log);
+	fp->offset = leo;
+	hw = d->high_watermark < leo ? d->high_watermark : leo;
+	if (hw >= 0)
+		atomic_store(&p->hw, hw);
+	if (d->log_start_offset > log_start_offset(p->log) && d->log_start_offset <= leo)
+		log_advance_start_offset(p->log, d->log_start_offset);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void on_fetch_resp(struct kp_conn *c, int err, int16_t api_key,
+			  int16_t version, void *resp, void *arg)
+{
+	struct source *s = arg;
+	const struct kp_fetch_resp *r = resp;
+	int k = 0;
+
+	(void)api_key;
+	(void)version;
+	if (c != s->conn)
+		return;
+	if (err < 0) {
+		KP_WARN("fetch from broker %d failed: %s", s->id, strerror(-err));
+		unsend_all(s);
+		return;
+	}
+	if (r->error_code != 0) {
+		KP_WARN("fetch from broker %d: %s", s->id, kp_err_name(r->error_code));
+		unsend_all(s);
+		kp_timer_start(s->f->loop, &s->timer, s->f->backoff_ms);
+		return;
+	}
+	for (int32_t i = 0; i < r->responses_count; i++)
+		for (int32_t j = 0; j < r->responses[i].partitions_count; j++, k++) {
+			const struct kp_fetch_resp_partition_data *d =
+				&r->responses[i].partitions[j];
+			struct fpart *fp = answered(s, k, r->responses[i].topic,
+						    d->partition_index);
+
+			if (fp != NULL)
+				fetched(s, fp, d);
+		}
+	unsend_all(s);
+	kick(s);
+}
+
+static int build_fetch_req(struct source *s, struct kp_fetch_req *req, int64_t now)
+{
+	struct broker *b = s->f->b;
+	struct kp_fetch_req_fetch_topic *t;
+	int n = 0, cap = 0;
+
+	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next)
+		cap++;
+	t = calloc((size_t)cap + 1, sizeof(*t));
+	if (t == NULL)
+		return -1;
+	kp_struct_init(&kp_fetch_req_desc, req);
+	req->replica_id = b->id;
+	req->max_wait_ms = kp_config_int(&b->cfg, "replica.fetch.wait.max.ms");
+	req->min_bytes = kp_config_int(&b->cfg, "replica.fetch.min.bytes");
+	req->max_bytes = kp_config_int(&b->cfg, "replica.fetch.response.max.bytes");
+	req->isolation_level = 0;
+	req->topics = t;
+	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next) {
+		struct kp_fetch_req_fetch_partition *pp;
+		int64_t start;
+
+		if (fp->truncating || fp->delay_until > now)
+			continue;
+		pthread_mutex_lock(&fp->p->lock);
+		if (!still_following(fp)) {
+			pthread_mutex_unlock(&fp->p->lock);
+			continue;
+		}
+		start = log_start_offset(fp->p->log);
+		pthread_mutex_unlock(&fp->p->lock);
+		pp = calloc(1, sizeof(*pp));
+		if (pp == NULL || add_sent(s, fp) < 0) {
+			free(pp);
+			break;
+		}
+		kp_struct_init(&kp_fetch_req_fetch_partition_desc, pp);
+		pp->partition = fp->p->index;
+		pp->current_leader_epoch = fp->epoch;
+		pp->fetch_offset = fp->offset;
+		pp->log_start_offset = start;
+		pp->partition_max_bytes = kp_config_int(&b->cfg, "replica.fetch.max.bytes");
+		t[n].topic = kp_str_c(fp->p->topic);
+		t[n].partitions = pp;
+		t[n].partitions_count = 1;
+		n++;
+	}
+	req->topics_count = n;
+	return n;
+}
+
+static void free_fetch_req(struct kp_fetch_req *req)
+{
+	for (int32_t i = 0; i < req->topics_count; i++)
+		free(req->topics[i].partitions);
+	free(req->topics);
+}
+
+/* ------------------------------------------------------------ sources */
+
+static void on_state(struct kp_conn *c, enum kp_conn_state st, int err, void *arg)
+{
+	struct source *s = arg;
+
+	if (c != s->conn)
+		return;
+	if (st == KP_CONN_READY) {
+		kick(s);
+	} else if (st == KP_CONN_CLOSED) {
+		KP_WARN("replica fetcher: connection to broker %d (%s:%d) lost: %s",
+			s->id, s->host, s->port, strerror(err < 0 ? -err : EPIPE));
+		drop_conn(s);
+		kp_timer_start(s->f->loop, &s->timer, s->f->backoff_ms);
+	}
+}
+
+static void kick(struct source *s)
+{
+	struct fetcher *f = s->f;
+	int64_t now = kp_now_ms(), next = INT64_MAX;
+	int rc = -1;
+
+	if (s->parts == NULL) {
+		drop_conn(s);
+		kp_timer_stop(f->loop, &s->timer);
+		return;
+	}
+	if (s->conn == NULL) {
+		if (kp_timer_armed(&s->timer))
+			return;	/* backing off */
+		s->conn = kp_conn_start(f->loop, s->host, s->port, &f->opts, on_state, s);
+		if (s->conn == NULL)
+			kp_timer_start(f->loop, &s->timer, f->backoff_ms);
+		return;
+	}
+	if (kp_conn_state(s->conn) != KP_CONN_READY || s->busy)
+		return;
+	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next)
+		if (fp->delay_until > now && fp->delay_until < next)
+			next = fp->delay_until;
+	{
+		struct kp_offset_for_leader_epoch_req req;
+		int n;
+
+		kp_struct_init(&kp_offset_for_leader_epoch_req_desc, &req);
+		req.replica_id = f->b->id;
+		n = build_epoch_req(s, &req, now);
+		if (n > 0) {
+			s->busy = true;
+			rc = kp_conn_request(s->conn, KP_API_OFFSET_FOR_LEADER_EPOCH, -1,
+					     &req, on_epoch_resp, s);
+		}
+		free_epoch_req(&req);
+		if (n > 0) {
+			if (rc < 0)
+				unsend_all(s);
+			return;
+		}
+		unsend_all(s);
+	}
+	{
+		struct kp_fetch_req req;
+		int n = build_fetch_req(s, &req, now);
+
+		if (n > 0) {
+			s->busy = true;
+			rc = kp_conn_request(s->conn, KP_API_FETCH, -1, &req,
+					     on_fetch_resp, s);
+		}
+		if (n >= 0)
+			free_fetch_req(&req);
+		if (n > 0) {
+			if (rc < 0)
+				unsend_all(s);
+			return;
+		}
+		unsend_all(s);
+	}
+	/* nothing to ask now: come back for delayed partitions */
+	if (next != INT64_MAX)
+		kp_timer_start(f->loop, &s->timer, next - now);
+}
+
+static void on_timer(struct kp_loop *loop, void *arg)
+{
+	(void)loop;
+	kick(arg);
+}
+
+static struct source *source_get(struct fetcher *f, int32_t id, const char *host,
+				 int port)
+{
+	struct source *s;
+
+	for (s = f->sources; s != NULL; s = s->next)
+		if (s->id == id)
+			break;
+	if (s == NULL) {
+		s = calloc(1, sizeof(*s));
+		if (s == NULL)
+			return NULL;
+		s->f = f;
+		s->id = id;
+		kp_timer_init(&s->timer, on_timer, s);
+		s->next = f->sources;
+		f->sources = s;
+	}
+	if (strcmp(s->host, host) != 0 || s->port != port) {
+		/* the broker moved (restarted elsewhere): a new connection */
+		drop_conn(s);
+		snprintf(s->host, sizeof(s->host), "%s", host);
+		s->port = port;
+	}
+	return s;
+}
+
+/* ----------------------------------------------------------- commands */
+
+struct fcmd {
+	struct fetcher *f;
+	struct partition *p;
+	int32_t leader, epoch;
+	char host[256];
+	int port;
+	bool follow;
+};
+
+static void remove_part(struct fetcher *f, struct partition *p)
+{
+	for (struct source *s = f->sources; s != NULL; s = s->next) {
+		struct fpart **pp = &s->parts;
+
+		while (*pp != NULL) {
+			struct fpart *fp = *pp;
+
+			if (fp->p != p) {
+				pp = &fp->next;
+				continue;
+			}
+			*pp = fp->next;
+			if (fp->sent >= 0 && fp->sent < s->nsent)
+				s->sent[fp->sent] = NULL;
+			free(fp);
+		}
+	}
+}
+
+static void on_cmd(void *arg)
+{
+	struct fcmd *cmd = arg;
+	struct fetcher *f = cmd->f;
+	struct source *s;
+	struct fpart *fp;
+
+	remove_part(f, cmd->p);
+	if (cmd->follow && (s = source_get(f, cmd->leader, cmd->host, cmd->port)) != NULL &&
+	    (fp = calloc(1, sizeof(*fp))) != NULL) {
+		fp->p = cmd->p;
+		fp->epoch = cmd->epoch;
+		fp->truncating = true;
+		fp->sent = -1;
+		fp->next = s->parts;
+		s->parts = fp;
+	}
+	for (s = f->sources; s != NULL; s = s->next)
+		kick(s);
+	free(cmd);
+}
+
+static void post_cmd(struct broker *b, struct partition *p, bool follow,
+		     int32_t leader, int32_t epoch, const char *host, int port)
+{
+	struct fcmd *cmd = calloc(1, sizeof(*cmd));
+
+	if (cmd == NULL)
+		return;
+	pthread_mutex_lock(&fetcher_lock);
+	if (b->fetcher == NULL) {
+		pthread_mutex_unlock(&fetcher_lock);
+		free(cmd);
+		return;
+	}
+	cmd->f = b->fetcher;
+	cmd->p = p;
+	cmd->follow = follow;
+	cmd->leader = leader;
+	cmd->epoch = epoch;
+	snprintf(cmd->host, sizeof(cmd->host), "%s", host != NULL ? host : "");
+	cmd->port = port;
+	if (kp_loop_post(b->fetcher->loop, on_cmd, cmd) < 0)
+		free(cmd);
+	pthread_mutex_unlock(&fetcher_lock);
+}
+
+void fetcher_follow(struct broker *b, struct partition *p, int32_t leader,
+		    int32_t epoch, const char *host, int port)
+{
+	post_cmd(b, p, true, leader, epoch, host, port);
+}
+
+void fetcher_unfollow(struct broker *b, struct partition *p)
+{
+	post_cmd(b, p, false, -1, -1, NULL, 0);
+}
+
+/* ------------------------------------------------------------- thread */
+
+static void *run(void *arg)
+{
+	struct fetcher *f = arg;
+
+	kp_loop_run(f->loop);
+	return NULL;
+}
+
+int fetcher_start(struct broker *b, char *err, size_t errlen)
+{
+	struct fetcher *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || (f->loop = kp_loop_new()) == NULL) {
+		free(f);
+		snprintf(err, errlen, "cannot start the replica fetcher");
+		return -1;
+	}
+	f->b = b;
+	f->backoff_ms = kp_config_int(&b->cfg, "replica.fetch.backoff.ms");
+	snprintf(f->client_id, sizeof(f->client_id), "broker-%d-fetcher-0", b->id);
+	f->opts.client_id = f->client_id;
+	f->opts.request_timeout_ms = kp_config_int(&b->cfg, "replica.socket.timeout.ms");
+	f->opts.connect_timeout_ms = f->opts.request_timeout_ms;
+	if (pthread_create(&f->thread, NULL, run, f) != 0) {
+		kp_loop_free(f->loop);
+		free(f);
+		snprintf(err, errlen, "cannot start the replica fetcher thread");
+		return -1;
+	}
+	pthread_mutex_lock(&fetcher_lock);
+	b->fetcher = f;
+	pthread_mutex_unlock(&fetcher_lock);
+	return 0;
+}
+
+static void on_stop(void *arg)
+{
+	struct fetcher *f = arg;
+
+	while (f->sources != NULL) {
+		struct source *s = f->sources;
+
+		f->sources = s->next;
+		while (s->parts != NULL) {
+			struct fpart *fp = s->parts;
+
+			s->parts = fp->next;
+			free(fp);
+		}
+		s->nsent = 0;
+		drop_conn(s);
+		kp_timer_stop(f->loop, &s->timer);
+		free(s->sent);
+		free(s);
+	}
+	kp_loop_stop(f->loop);
+}
+
+void fetcher_stop(struct broker *b)
+{
+	struct fetcher *f;
+
+	pthread_mutex_lock(&fetcher_lock);
+	f = b->fetcher;
+	b->fetcher = NULL;
+	pthread_mutex_unlock(&fetcher_lock);
+	if (f == NULL)
+		return;
+	/* commands posted before run first: the loop is FIFO */
+	kp_loop_post(f->loop, on_stop, f);
+	pthread_join(f->thread, NULL);
+	kp_loop_free(f->loop);
+	free(f);
+}

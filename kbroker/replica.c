@@ -1,0 +1,406 @@
+/*
+ * replica.c - the leader's side of replication; see replica.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "kp_log.h"
+#include "kp_loop.h"
+#include "kp_zk.h"
+#include "kp_zkdata.h"
+#include "log.h"
+#include "log_dir.h"
+#include "partition.h"
+#include "replica.h"
+#include "req_dispatch.h"
+
+static struct replica_state *follower(struct partition *p, int32_t id)
+{
+	for (int32_t i = 0; i < p->nfollowers; i++)
+		if (p->followers[i].id == id)
+			return &p->followers[i];
+	return NULL;
+}
+
+void replica_become_leader(struct broker *b, struct partition *p)
+{
+	int64_t now = kp_now_ms();
+	int32_t n = 0;
+
+	free(p->followers);
+	p->followers = calloc((size_t)p->nreplicas + 1, sizeof(*p->followers));
+	for (int32_t i = 0; p->followers != NULL && i < p->nreplicas; i++) {
+		struct replica_state *f = &p->followers[n];
+
+		if (p->replicas[i] == b->id)
+			continue;
+		f->id = p->replicas[i];
+		f->leo = -1;
+		/* ISR members get the benefit of the doubt for one lag period */
+		f->last_caught_up_ms = partition_in_isr(p, f->id) ? now : 0;
+		f->last_fetch_leader_leo = -1;
+		f->last_fetch_ms = 0;
+		n++;
+	}
+	p->nfollowers = p->followers != NULL ? n : 0;
+	p->epoch_start_offset = log_end_offset(p->log);
+	p->isr_changing = false;
+	replica_update_hw(b, p);
+}
+
+bool replica_update_hw(struct broker *b, struct partition *p)
+{
+	int64_t hw = log_end_offset(p->log);
+
+	for (int32_t i = 0; i < p->nisr; i++) {
+		struct replica_state *f;
+
+		if (p->isr[i] == b->id)
+			continue;
+		f = follower(p, p->isr[i]);
+		if (f == NULL || f->leo < 0)
+			return false;	/* not heard from yet: no progress */
+		if (f->leo < hw)
+			hw = f->leo;
+	}
+	if (hw <= atomic_load(&p->hw))
+		return false;
+	atomic_store(&p->hw, hw);
+	return true;
+}
+
+/* ------------------------------------------------------ ISR changes */
+
+/* Followers that should leave (lagging) or join (caught up). */
+static int32_t desired_isr(struct broker *b, struct partition *p, int32_t *out)
+{
+	int64_t now = kp_now_ms(), hw = atomic_load(&p->hw);
+	int64_t lag = kp_config_long(&b->cfg, "replica.lag.time.max.ms");
+	int64_t leo = log_end_offset(p->log);
+	int32_t n = 0;
+
+	for (int32_t i = 0; i < p->nisr; i++) {
+		struct replica_state *f = follower(p, p->isr[i]);
+
+		if (p->isr[i] != b->id && f != NULL && f->leo < leo &&
+		    now - f->last_caught_up_ms > lag)
+			continue;	/* out of sync */
+		out[n++] = p->isr[i];
+	}
+	for (int32_t i = 0; i < p->nfollowers; i++) {
+		struct replica_state *f = &p->followers[i];
+
+		if (!partition_in_isr(p, f->id) && f->leo >= hw &&
+		    f->leo >= p->epoch_start_offset && now - f->last_caught_up_ms <= lag)
+			out[n++] = f->id;
+	}
+	return n;
+}
+
+static bool same_set(const int32_t *a, int32_t na, const int32_t *b, int32_t nb)
+{
+	if (na != nb)
+		return false;
+	for (int32_t i = 0; i < na; i++) {
+		bool found = false;
+
+		for (int32_t j = 0; j < nb && !found; j++)
+			found = a[i] == b[j];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static void notify_isr_change(struct broker *b, struct kp_zk_tp *tps, size_t n)
+{
+	struct kp_zk_tp_list l = { tps, n };
+	char *json = kp_zk_tp_list_encode(&l, false);
+	int rc;
+
+	if (json == NULL)
+		return;
+	rc = kp_zk_create_sync(b->zk, "/isr_change_notification/isr_change_", json,
+			       (int32_t)strlen(json), KP_ZK_PERSISTENT_SEQUENTIAL, NULL);
+	if (rc != KP_ZK_OK)
+		KP_WARN("cannot announce an ISR change: %s", kp_zk_strerror(rc));
+	free(json);
+}
+
+/*
+ * Bring p's ISR in ZooKeeper to what the followers' state says (main
+ * loop).  Returns true when the ISR changed.
+ */
+static bool isr_update(struct broker *b, struct partition *p)
+{
+	struct kp_zk_partition_state s;
+	struct kp_zk_result res;
+	int32_t *isr, nisr, epoch, zkv;
+	char path[512], *json;
+	bool changed = false, moved = false;
+	int rc;
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->leader || p->log == NULL) {
+		p->isr_changing = false;
+		pthread_mutex_unlock(&p->lock);
+		return false;
+	}
+	isr = calloc((size_t)(p->nisr + p->nfollowers) + 1, sizeof(*isr));
+	nisr = isr != NULL ? desired_isr(b, p, isr) : 0;
+	if (isr == NULL || same_set(isr, nisr, p->isr, p->nisr)) {
+		p->isr_changing = false;
+		pthread_mutex_unlock(&p->lock);
+		free(isr);
+		return false;
+	}
+	s.controller_epoch = p->controller_epoch;
+	s.leader = b->id;
+	s.leader_epoch = epoch = p->leader_epoch;
+	s.isr.ids = isr;
+	s.isr.n = nisr;
+	zkv = p->zk_version;
+	pthread_mutex_unlock(&p->lock);
+
+	memset(&res, 0, sizeof(res));
+	json = kp_zk_partition_state_encode(&s);
+	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state",
+		 p->topic, p->index);
+	rc = json != NULL ? kp_zk_set_sync(b->zk, path, json, (int32_t)strlen(json),
+					    zkv, &res)
+			  : KP_ZK_NONODE;
+	free(json);
+	pthread_mutex_lock(&p->lock);
+	if (rc == KP_ZK_OK && res.has_stat && p->leader && p->leader_epoch == epoch &&
+	    p->zk_version == zkv) {
+		char list[256];
+		size_t off = 0;
+
+		free(p->isr);
+		p->isr = isr;
+		p->nisr = nisr;
+		isr = NULL;
+		p->zk_version = res.stat.version;
+		moved = replica_update_hw(b, p);
+		changed = true;
+		for (int32_t i = 0; i < p->nisr && off < sizeof(list) - 12; i++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d",
+						i ? "," : "", p->isr[i]);
+		list[off] = 0;
+		KP_INFO("%s-%d: ISR now [%s] (zk version %d)", p->topic, p->index,
+			list, p->zk_version);
+	} else if (rc == KP_ZK_BADVERSION) {
+		KP_INFO("%s-%d: cached zk version %d is stale; skipping the ISR "
+			"change until the controller's update", p->topic, p->index, zkv);
+	} else if (rc != KP_ZK_OK) {
+		KP_WARN("%s-%d: cannot write the ISR: %s", p->topic, p->index,
+			kp_zk_strerror(rc));
+	}
+	p->isr_changing = false;
+	pthread_mutex_unlock(&p->lock);
+	kp_zk_result_free(&res);
+	free(isr);
+	if (moved)
+		fetch_notify(b, p);
+	return changed;
+}
+
+struct expand_job {
+	struct broker *b;
+	struct partition *p;
+};
+
+static void on_expand(void *arg)
+{
+	struct expand_job *job = arg;
+	struct broker *b = job->b;
+	struct partition *p = job->p;
+
+	free(job);
+	if (isr_update(b, p)) {
+		struct kp_zk_tp tp = { .topic = p->topic, .partition = p->index };
+
+		notify_isr_change(b, &tp, 1);
+	}
+}
+
+void replica_follower_fetch(struct broker *b, struct partition *p,
+			    int32_t id, int64_t offset)
+{
+	struct replica_state *f;
+	bool moved, expand = false;
+	int64_t now = kp_now_ms(), leo;
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->leader || p->log == NULL || (f = follower(p, id)) == NULL ||
+	    offset > (leo = log_end_offset(p->log)) || offset < 0) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	if (offset >= leo)
+		f->last_caught_up_ms = now;
+	else if (f->last_fetch_leader_leo >= 0 && offset >= f->last_fetch_leader_leo &&
+		 f->last_fetch_ms > f->last_caught_up_ms)
+		f->last_caught_up_ms = f->last_fetch_ms;
+	f->last_fetch_leader_leo = leo;
+	f->last_fetch_ms = now;
+	f->leo = offset;
+	if (!p->isr_changing && !partition_in_isr(p, id) &&
+	    offset >= atomic_load(&p->hw) && offset >= p->epoch_start_offset) {
+		p->isr_changing = true;
+		expand = true;
+	}
+	moved = replica_update_hw(b, p);
+	pthread_mutex_unlock(&p->lock);
+	if (moved)
+		fetch_notify(b, p);
+	if (expand) {
+		struct expand_job *job = malloc(sizeof(*job));
+
+		if (job == NULL) {
+			pthread_mutex_lock(&p->lock);
+			p->isr_changing = false;	/* the next fetch tries again */
+			pthread_mutex_unlock(&p->lock);
+			return;
+		}
+		job->b = b;
+		job->p = p;
+		kp_loop_post(b->loop, on_expand, job);
+	}
+}
+
+/* ------------------------------------------------------- ISR expiry */
+
+struct expiry {
+	struct broker *b;
+	struct partition **due;
+	size_t n, cap;
+};
+
+static void collect_lagging(struct partition *p, void *arg)
+{
+	struct expiry *x = arg;
+	int64_t now = kp_now_ms();
+	int64_t lag = kp_config_long(&x->b->cfg, "replica.lag.time.max.ms");
+	bool lagging = false;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->leader && p->log != NULL && !p->isr_changing && p->nisr > 1) {
+		int64_t leo = log_end_offset(p->log);
+
+		for (int32_t i = 0; i < p->nisr && !lagging; i++) {
+			struct replica_state *f = follower(p, p->isr[i]);
+
+			lagging = f != NULL && f->leo < leo &&
+				  now - f->last_caught_up_ms > lag;
+		}
+	}
+	if (lagging) {
+		if (x->n == x->cap) {
+			size_t nc = x->cap ? 2 * x->cap : 64;
+			struct partition **nd = realloc(x->due, nc * sizeof(*nd));
+
+			if (nd == NULL)
+				lagging = false;
+			else {
+				x->due = nd;
+				x->cap = nc;
+			}
+		}
+		if (lagging) {
+			p->isr_changing = true;
+			x->due[x->n++] = p;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void on_isr_expiry(struct kp_loop *loop, void *arg)
+{
+	struct broker *b = arg;
+	struct expiry x = { .b = b };
+	struct kp_zk_tp *tps;
+	size_t ntp = 0;
+
+	partition_foreach(&b->parts, collect_lagging, &x);
+	tps = calloc(x.n + 1, sizeof(*tps));
+	for (size_t i = 0; i < x.n; i++)
+		if (isr_update(b, x.due[i]) && tps != NULL) {
+			tps[ntp].topic = x.due[i]->topic;
+			tps[ntp++].partition = x.due[i]->index;
+		}
+	/* one announcement for the whole round, as Kafka batches them */
+	if (ntp > 0)
+		notify_isr_change(b, tps, ntp);
+	free(tps);
+	free(x.due);
+	kp_timer_start(loop, &b->isr_timer,
+		       kp_config_long(&b->cfg, "replica.lag.time.max.ms") / 2);
+}
+
+/* -------------------------------------------------- HW checkpoints */
+
+void replica_checkpoint_hw(struct broker *b)
+{
+	pthread_mutex_lock(&b->dirs_lock);
+	for (int d = 0; d < b->ndirs; d++) {
+		struct log_dir *ld = b->dirs[d];
+		struct log_checkpoint cp;
+
+		log_checkpoint_init(&cp);
+		for (int i = 0; i < ld->nlogs; i++) {
+			struct log *log = ld->logs[i];
+			struct partition *p = partition_find(&b->parts, log->topic,
+							     strlen(log->topic),
+							     log->partition);
+			int64_t hw = p != NULL && p->log == log ? atomic_load(&p->hw)
+				: log_checkpoint_get(&ld->hw, log->topic, log->partition, -1);
+
+			if (hw >= 0)
+				log_checkpoint_put(&cp, log->topic, log->partition, hw);
+		}
+		if (log_dir_write_hw(ld, &cp) < 0)
+			KP_WARN("cannot write %s/replication-offset-checkpoint", ld->path);
+		log_checkpoint_free(&ld->hw);
+		ld->hw = cp;
+	}
+	pthread_mutex_unlock(&b->dirs_lock);
+}
+
+int64_t replica_initial_hw(struct broker *b, const char *topic, int32_t index)
+{
+	int64_t hw = -1;
+
+	for (int d = 0; d < b->ndirs && hw < 0; d++)
+		hw = log_checkpoint_get(&b->dirs[d]->hw, topic, index, -1);
+	return hw > 0 ? hw : 0;
+}
+
+static void on_hw_timer(struct kp_loop *loop, void *arg)
+{
+	struct broker *b = arg;
+
+	replica_checkpoint_hw(b);
+	kp_timer_start(loop, &b->hw_timer, kp_config_long(&b->cfg,
+		       "replica.high.watermark.checkpoint.interval.ms"));
+}
+
+int replica_start(struct broker *b)
+{
+	kp_timer_init(&b->isr_timer, on_isr_expiry, b);
+	kp_timer_init(&b->hw_timer, on_hw_timer, b);
+	kp_timer_start(b->loop, &b->isr_timer,
+		       kp_config_long(&b->cfg, "replica.lag.time.max.ms") / 2);
+	kp_timer_start(b->loop, &b->hw_timer, kp_config_long(&b->cfg,
+		       "replica.high.watermark.checkpoint.interval.ms"));
+	return 0;
+}
+
+void replica_stop(struct broker *b)
+{
+	kp_timer_stop(b->loop, &b->isr_timer);
+	kp_timer_stop(b->loop, &b->hw_timer);
+}

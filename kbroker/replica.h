@@ -1,0 +1,47 @@
+/*
+ * replica.h - the leader's side of replication.
+ *
+ * A leader learns each follower's log end offset from the offset it
+ * fetches at, and when it last caught up (Kafka's rule: a fetch at or
+ * past our log end, or past our log end as of its previous fetch).  The
+ * high watermark is the smallest log end offset in the ISR, the leader's
+ * own included; it only grows.  A follower leaves the ISR when it has not
+ * caught up for replica.lag.time.max.ms and rejoins once it reaches the
+ * high watermark and the start of our leader epoch.  ISR changes are
+ * written by the leader to the partition's state znode, conditional on
+ * the znode version it got from the controller (a conflict means we are
+ * stale: the controller's next LeaderAndIsr will tell), then announced
+ * under /isr_change_notification for the controller to propagate.
+ *
+ * Threads: follower state changes under the partition's lock on the
+ * worker serving the follower's fetch; ZooKeeper writes happen on the
+ * main loop (posted), never under a partition lock.  The high-watermark
+ * checkpoint is written from the main loop too.
+ */
+#ifndef REPLICA_H
+#define REPLICA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct broker;
+struct partition;
+
+/* Timers on the main loop: ISR expiry, high-watermark checkpoints. */
+int replica_start(struct broker *b);
+void replica_stop(struct broker *b);
+
+/* We lead p now (caller holds p->lock): followers reset, HW recomputed. */
+void replica_become_leader(struct broker *b, struct partition *p);
+/* The high watermark from the ISR's log ends (caller holds p->lock);
+ * true when it moved (the caller then calls fetch_notify). */
+bool replica_update_hw(struct broker *b, struct partition *p);
+/* A follower fetched p at offset (takes p->lock). */
+void replica_follower_fetch(struct broker *b, struct partition *p,
+			    int32_t follower, int64_t offset);
+/* Write every log dir's replication-offset-checkpoint. */
+void replica_checkpoint_hw(struct broker *b);
+/* The checkpointed high watermark of a log found at start, or 0. */
+int64_t replica_initial_hw(struct broker *b, const char *topic, int32_t index);
+
+#endif /* REPLICA_H */

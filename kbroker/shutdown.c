@@ -1,0 +1,140 @@
+/*
+ * shutdown.c - controlled shutdown (controlled.shutdown.enable).
+ *
+ * Before a broker stops it asks the active controller (its endpoint is in
+ * /controller) to move leadership away and to take it out of the ISRs it
+ * is in, so producers see a retriable NOT_LEADER_OR_FOLLOWER rather than
+ * a dead leader and a session timeout.  Our fetchers stop first: a
+ * replica that no longer fetches is not added back to an ISR by its
+ * leader.  Up to controlled.shutdown.max.retries attempts,
+ * controlled.shutdown.retry.backoff.ms apart, until the controller
+ * reports no partition left; then we wait (bounded) until its
+ * LeaderAndIsr requests have made us follower everywhere.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "broker.h"
+#include "fetcher.h"
+#include "kp_client.h"
+#include "kp_errors.h"
+#include "kp_log.h"
+#include "kp_msgs.h"
+#include "kp_zk.h"
+#include "kp_zkdata.h"
+#include "partition.h"
+#include "shutdown.h"
+
+#define LEAD_WAIT_MS 10000
+
+static void count_led(struct partition *p, void *arg)
+{
+	int *n = arg;
+
+	pthread_mutex_lock(&p->lock);
+	*n += p->leader && p->log != NULL && p->nreplicas > 1;
+	pthread_mutex_unlock(&p->lock);
+}
+
+int broker_led_partitions(struct broker *b)
+{
+	int n = 0;
+
+	partition_foreach(&b->parts, count_led, &n);
+	return n;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One ControlledShutdown: 0 and *remaining, or -1 (message logged). */
+static int attempt(struct broker *b, int32_t *remaining)
+{
+	struct kp_zk_result res;
+	struct kp_endpoint ep;
+	struct kp_client_opts opts = { .client_id = "broker-controlled-shutdown",
+				       .connect_timeout_ms = 10000,
+				       .request_timeout_ms = 30000 };
+	struct kp_controlled_shutdown_req req;
+	struct kp_controlled_shutdown_resp resp;
+	struct kp_arena a;
+	struct kp_conn *conn;
+	char path[64], err[256];
+	int64_t epoch = -1;
+	int rc;
+
+	rc = kp_zk_get_sync(b->zk, "/controller", &res);
+	if (rc != KP_ZK_OK || res.data == NULL ||
+	    kp_zk_controller_endpoint(res.data, (size_t)res.len, &ep, err, sizeof(err)) < 0) {
+		KP_WARN("controlled shutdown: no active controller to ask (%s)",
+			rc != KP_ZK_OK ? kp_zk_strerror(rc) : err);
+		kp_zk_result_free(&res);
+		return -1;
+	}
+	kp_zk_result_free(&res);
+	snprintf(path, sizeof(path), "/brokers/ids/%d", b->id);
+	if (kp_zk_exists_sync(b->zk, path, &res) == KP_ZK_OK && res.has_stat)
+		epoch = res.stat.czxid;
+	kp_zk_result_free(&res);
+	conn = kp_conn_open(ep.host, ep.port, &opts, &rc);
+	if (conn == NULL) {
+		KP_WARN("controlled shutdown: cannot reach the controller at %s:%d: %s",
+			ep.host, ep.port, strerror(-rc));
+		return -1;
+	}
+	kp_struct_init(&kp_controlled_shutdown_req_desc, &req);
+	req.broker_id = b->id;
+	req.broker_epoch = epoch;
+	kp_arena_init(&a, 16 << 20);
+	rc = kp_conn_call(conn, KP_API_CONTROLLED_SHUTDOWN, -1, &req, &resp, &a);
+	kp_conn_free(conn);
+	if (rc < 0 || resp.error_code != 0) {
+		KP_WARN("controlled shutdown: %s", rc < 0 ? strerror(-rc)
+			: kp_err_name(resp.error_code));
+		kp_arena_free(&a);
+		return -1;
+	}
+	*remaining = resp.remaining_partitions_count;
+	for (int32_t i = 0; i < resp.remaining_partitions_count && i < 10; i++)
+		KP_INFO("controlled shutdown: still leading %.*s-%d",
+			(int)resp.remaining_partitions[i].topic_name.len,
+			resp.remaining_partitions[i].topic_name.ptr,
+			resp.remaining_partitions[i].partition_index);
+	kp_arena_free(&a);
+	return 0;
+}
+
+void broker_controlled_shutdown(struct broker *b)
+{
+	int retries = kp_config_int(&b->cfg, "controlled.shutdown.max.retries");
+	int64_t backoff = kp_config_long(&b->cfg, "controlled.shutdown.retry.backoff.ms");
+
+	if (!kp_config_bool(&b->cfg, "controlled.shutdown.enable"))
+		return;
+	KP_INFO("controlled shutdown: asking the controller to move leadership");
+	fetcher_stop(b);
+	for (int i = 0; i < retries; i++) {
+		int32_t remaining = -1;
+
+		if (attempt(b, &remaining) == 0 && remaining == 0) {
+			int64_t deadline = kp_now_ms() + LEAD_WAIT_MS;
+
+			while (broker_led_partitions(b) > 0 && kp_now_ms() < deadline)
+				sleep_ms(10);
+			KP_INFO("controlled shutdown succeeded; leading %d replicated "
+				"partition(s)", broker_led_partitions(b));
+			return;
+		}
+		if (i + 1 < retries)
+			sleep_ms(backoff);
+	}
+	KP_WARN("controlled shutdown failed after %d attempt(s); stopping anyway "
+		"(leading %d replicated partition(s))", retries,
+		broker_led_partitions(b));
+}
