@@ -136,7 +136,9 @@ static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req 
 	if (p->leader) {
 		log_epoch_assign(&p->log->epochs, st->leader_epoch,
 				 log_end_offset(p->log));
-		replica_become_leader(b, p);
+		if (!was_leader)
+			p->lead_gen++;
+		replica_become_leader(b, p, was_leader);
 		KP_INFO("leading %s-%d at epoch %d (high watermark %" PRId64 ")",
 			p->topic, p->index, st->leader_epoch, atomic_load(&p->hw));
 	} else {
@@ -422,7 +424,7 @@ void api_stop_replica(struct net_req *r)
  */
 struct produce_pending {
 	struct partition *p;
-	int32_t epoch;			/* leader epoch of the append */
+	uint32_t lead_gen;		/* our leadership when appended */
 	int64_t required;		/* last offset + 1 */
 	struct kp_produce_resp_partition_produce_response *out;
 };
@@ -483,7 +485,7 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	if (err == 0) {
 		replica_update_hw(b, p);
 		pend->p = p;
-		pend->epoch = p->leader_epoch;
+		pend->lead_gen = p->lead_gen;
 		pend->required = ai.last_offset + 1;
 		pend->out = out;
 	}
@@ -505,7 +507,9 @@ static bool ack_done(struct produce_pending *pend)
 	bool done = true;
 
 	pthread_mutex_lock(&p->lock);
-	if (!p->leader || p->log == NULL || p->leader_epoch != pend->epoch)
+	/* a new epoch while we stay leader (the controller changed the ISR)
+	 * keeps the log as it is; losing the leadership in between may not */
+	if (!p->leader || p->log == NULL || p->lead_gen != pend->lead_gen)
 		pend->out->error_code = KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	else if (atomic_load(&p->hw) < pend->required)
 		done = false;

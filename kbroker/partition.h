@@ -53,6 +53,7 @@ struct partition {
 	struct replica_state *followers;
 	int32_t nfollowers;
 	int64_t epoch_start_offset;
+	uint32_t lead_gen;		/* +1 each time we become leader */
 	bool isr_changing;		/* an ISR write is queued */
 	bool deleting;			/* StopReplica(delete) under way */
 	_Atomic int64_t hw;		/* high watermark */

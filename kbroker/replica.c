@@ -25,18 +25,30 @@ static struct replica_state *follower(struct partition *p, int32_t id)
 	return NULL;
 }
 
-void replica_become_leader(struct broker *b, struct partition *p)
+void replica_become_leader(struct broker *b, struct partition *p, bool was_leader)
 {
+	struct replica_state *old = p->followers;
+	int32_t nold = p->nfollowers, n = 0;
 	int64_t now = kp_now_ms();
-	int32_t n = 0;
 
-	free(p->followers);
 	p->followers = calloc((size_t)p->nreplicas + 1, sizeof(*p->followers));
 	for (int32_t i = 0; p->followers != NULL && i < p->nreplicas; i++) {
 		struct replica_state *f = &p->followers[n];
+		bool kept = false;
 
 		if (p->replicas[i] == b->id)
 			continue;
+		/* still leading (a new epoch or ISR from the controller): what
+		 * we know of the followers stays true */
+		for (int32_t j = 0; was_leader && j < nold && !kept; j++)
+			if (old[j].id == p->replicas[i]) {
+				*f = old[j];
+				kept = true;
+			}
+		if (kept) {
+			n++;
+			continue;
+		}
 		f->id = p->replicas[i];
 		f->leo = -1;
 		/* ISR members get the benefit of the doubt for one lag period */
@@ -45,6 +57,7 @@ void replica_become_leader(struct broker *b, struct partition *p)
 		f->last_fetch_ms = 0;
 		n++;
 	}
+	free(old);
 	p->nfollowers = p->followers != NULL ? n : 0;
 	p->epoch_start_offset = log_end_offset(p->log);
 	p->isr_changing = false;

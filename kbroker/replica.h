@@ -31,8 +31,9 @@ struct partition;
 int replica_start(struct broker *b);
 void replica_stop(struct broker *b);
 
-/* We lead p now (caller holds p->lock): followers reset, HW recomputed. */
-void replica_become_leader(struct broker *b, struct partition *p);
+/* We lead p now (caller holds p->lock): followers known (when we already
+ * led it) or reset, HW recomputed. */
+void replica_become_leader(struct broker *b, struct partition *p, bool was_leader);
 /* The high watermark from the ISR's log ends (caller holds p->lock);
  * true when it moved (the caller then calls fetch_notify). */
 bool replica_update_hw(struct broker *b, struct partition *p);

@@ -80,7 +80,8 @@ TESTS += tests/integration/0001-broker-start-register-serve.py
 TESTS += tests/integration/0002-cluster-kcat-keyed.py \
 	tests/integration/0003-clients-codecs.py \
 	tests/integration/0004-admin.py \
-	tests/integration/0005-failover-restart.py
+	tests/integration/0005-failover-restart.py \
+	tests/integration/0006-replication.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py
 

@@ -6,7 +6,7 @@
  *               [--zookeeper CONNECT] [--set key=value]...
  *               [--controller-set key=value]...
  *   kcluster down --dir DIR
- *   kcluster kill|stop|start --dir DIR broker|controller|zookeeper ID
+ *   kcluster kill|stop|start|pause|resume --dir DIR broker|controller|zookeeper ID
  *   kcluster status --dir DIR
  *
  * Everything lives in DIR: kcluster.state (what was started, on which
@@ -67,7 +67,8 @@ static void usage(FILE *f)
 	      "                   [--zookeeper CONNECT] [--set key=value]...\n"
 	      "                   [--controller-set key=value]...\n"
 	      "       kcluster down --dir DIR\n"
-	      "       kcluster kill|stop|start --dir DIR broker|controller|zookeeper ID\n"
+	      "       kcluster kill|stop|start|pause|resume --dir DIR\n"
+	      "                broker|controller|zookeeper ID\n"
 	      "       kcluster status --dir DIR\n", f);
 }
 
@@ -584,6 +585,14 @@ static void cmd_one(const char *verb, const char *what, const char *id_s)
 		end(name, SIGKILL);
 	} else if (strcmp(verb, "stop") == 0) {
 		end(name, SIGTERM);
+	} else if (strcmp(verb, "pause") == 0 || strcmp(verb, "resume") == 0) {
+		pid_t pid = read_pid(name);
+
+		/* SIGSTOP / SIGCONT: a process that hangs, then wakes up as if
+		 * nothing happened (the classic split-brain test) */
+		if (!alive(pid))
+			die("%s is not running", name);
+		kill(pid, verb[0] == 'p' ? SIGSTOP : SIGCONT);
 	} else if (strcmp(verb, "start") == 0) {
 		if (what[0] == 'z')
 			start_zookeeper();
@@ -711,7 +720,8 @@ int main(int argc, char **argv)
 	} else if (strcmp(verb, "status") == 0) {
 		cmd_status();
 	} else if (strcmp(verb, "kill") == 0 || strcmp(verb, "stop") == 0 ||
-		   strcmp(verb, "start") == 0) {
+		   strcmp(verb, "start") == 0 || strcmp(verb, "pause") == 0 ||
+		   strcmp(verb, "resume") == 0) {
 		if (optind >= argc)
 			die("%s needs broker|controller|zookeeper [ID]", verb);
 		cmd_one(verb, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL);

@@ -82,6 +82,12 @@ class Cluster:
     def stop(self, kind, id=None):
         self.kcluster("stop", kind, *([str(id)] if id is not None else []))
 
+    def pause(self, kind, id=None):
+        self.kcluster("pause", kind, *([str(id)] if id is not None else []))
+
+    def resume(self, kind, id=None):
+        self.kcluster("resume", kind, *([str(id)] if id is not None else []))
+
     def start(self, kind, id=None):
         self.kcluster("start", kind, *([str(id)] if id is not None else []))
 
