@@ -1,13 +1,19 @@
 /*
  * bench_clients.c - produce then consume throughput with librdkafka.
  *
- *   bench_clients BOOTSTRAP TOPIC SIZE COUNT
+ *   bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS]
+ *   bench_clients --latency BOOTSTRAP TOPIC SIZE RATE SECONDS [ACKS]
  *
- * Produces COUNT messages of SIZE bytes (null keys, so librdkafka spreads
- * them over the partitions) with acks=1 and no compression, waits for
- * every delivery report, then consumes them all from the beginning of
- * every partition.  Prints messages/s and MB/s for both phases.  Figures
- * go in issue notes, never into tests.
+ * Throughput: produces COUNT messages of SIZE bytes (null keys, so
+ * librdkafka spreads them over the partitions) with ACKS (default 1) and
+ * no compression, waits for every delivery report, then consumes them all
+ * from the beginning of every partition.  Prints messages/s and MB/s for
+ * both phases.
+ *
+ * Latency: a consumer reads the topic's end while a producer sends RATE
+ * messages/s for SECONDS, each carrying its send time; prints end-to-end
+ * (send to receive) percentiles.  Figures go in issue notes, never into
+ * tests.
  */
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
@@ -53,6 +59,8 @@ static void report(const char *what, int64_t n, size_t size, double secs)
 	       secs);
 }
 
+static const char *acks = "1";
+
 static void produce(const char *boot, const char *topic, size_t size, int64_t count)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -62,7 +70,7 @@ static void produce(const char *boot, const char *topic, size_t size, int64_t co
 
 	memset(payload, 'x', size);
 	set(conf, "bootstrap.servers", boot);
-	set(conf, "acks", "1");
+	set(conf, "acks", acks);
 	set(conf, "linger.ms", "5");
 	set(conf, "batch.num.messages", "10000");
 	set(conf, "batch.size", "1000000");
@@ -90,7 +98,8 @@ static void produce(const char *boot, const char *topic, size_t size, int64_t co
 			rd_kafka_poll(rk, 0);
 	}
 	rd_kafka_flush(rk, 300000);
-	report("produce", delivered, size, now_s() - t0);
+	report(strcmp(acks, "1") == 0 ? "produce" : "produce*", delivered, size,
+	       now_s() - t0);
 	if (failed > 0 || delivered != count) {
 		fprintf(stderr, "bench_clients: %" PRId64 " delivered, %" PRId64 " failed\n",
 			delivered, failed);
@@ -157,15 +166,152 @@ static void consume(const char *boot, const char *topic, size_t size, int64_t co
 	}
 }
 
+/* ------------------------------------------------------------ latency */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static rd_kafka_t *latency_consumer(const char *boot, const char *topic,
+				    rd_kafka_queue_t **q, rd_kafka_topic_t **rkt,
+				    int *nparts)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	const struct rd_kafka_metadata *md;
+	rd_kafka_t *rk;
+	char err[256];
+
+	set(conf, "bootstrap.servers", boot);
+	set(conf, "fetch.wait.max.ms", "100");
+	set(conf, "fetch.error.backoff.ms", "10");
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	if (rk == NULL) {
+		fprintf(stderr, "bench_clients: %s\n", err);
+		exit(1);
+	}
+	*rkt = rd_kafka_topic_new(rk, topic, NULL);
+	if (rd_kafka_metadata(rk, 0, *rkt, &md, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    md->topic_cnt != 1 || md->topics[0].partition_cnt < 1) {
+		fprintf(stderr, "bench_clients: no metadata for %s\n", topic);
+		exit(1);
+	}
+	*nparts = md->topics[0].partition_cnt;
+	rd_kafka_metadata_destroy(md);
+	*q = rd_kafka_queue_new(rk);
+	for (int p = 0; p < *nparts; p++)
+		rd_kafka_consume_start_queue(*rkt, p, RD_KAFKA_OFFSET_END, *q);
+	return rk;
+}
+
+static void latency(const char *boot, const char *topic, size_t size, int rate,
+		    int seconds)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_queue_t *q;
+	rd_kafka_topic_t *rkt;
+	rd_kafka_t *prod, *cons;
+	int64_t total = (int64_t)rate * seconds, sent = 0, got = 0;
+	double *lat = calloc((size_t)total + 1, sizeof(*lat)), t0, end;
+	char err[256], *payload = calloc(1, size < 32 ? 32 : size);
+	int nparts;
+
+	set(conf, "bootstrap.servers", boot);
+	set(conf, "acks", acks);
+	set(conf, "linger.ms", "0");
+	set(conf, "compression.codec", "none");
+	prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (prod == NULL || lat == NULL || payload == NULL) {
+		fprintf(stderr, "bench_clients: %s\n", prod == NULL ? err : "out of memory");
+		exit(1);
+	}
+	/* warm up: topic created, leaders known, connections open */
+	rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(payload, size),
+			  RD_KAFKA_V_END);
+	rd_kafka_flush(prod, 60000);
+	cons = latency_consumer(boot, topic, &q, &rkt, &nparts);
+	/* the consumer is at the end once a marker sent now comes back */
+	for (double w = now_s(); now_s() - w < 5; ) {
+		rd_kafka_message_t *m = rd_kafka_consume_queue(q, 100);
+
+		if (m != NULL)
+			rd_kafka_message_destroy(m);
+	}
+	t0 = now_s();
+	end = t0 + seconds + 10;
+	while (got < total && now_s() < end) {
+		double due = t0 + (double)sent / rate;
+		rd_kafka_message_t *m;
+
+		while (sent < total && now_s() >= due) {
+			double ts = now_s();
+
+			memcpy(payload, &ts, sizeof(ts));
+			rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(topic),
+					  RD_KAFKA_V_VALUE(payload, size),
+					  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+					  RD_KAFKA_V_END);
+			sent++;
+			due = t0 + (double)sent / rate;
+		}
+		rd_kafka_poll(prod, 0);
+		m = rd_kafka_consume_queue(q, 0);
+		if (m == NULL) {
+			struct timespec ts = { 0, 20000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (!m->err && m->len >= sizeof(double)) {
+			double ts;
+
+			memcpy(&ts, m->payload, sizeof(ts));
+			if (ts >= t0 && got < total)
+				lat[got++] = (now_s() - ts) * 1000.0;
+		}
+		rd_kafka_message_destroy(m);
+	}
+	qsort(lat, (size_t)got, sizeof(*lat), cmp_double);
+	if (got == 0) {
+		fprintf(stderr, "bench_clients: no message came back\n");
+		exit(1);
+	}
+	printf("latency  %8zu B at %6d msgs/s, acks=%s: p50 %.2f ms, p99 %.2f ms, "
+	       "p99.9 %.2f ms, max %.2f ms (%" PRId64 " of %" PRId64 " received)\n",
+	       size, rate, acks, lat[got / 2], lat[(int64_t)((double)got * 0.99)],
+	       lat[(int64_t)((double)got * 0.999)], lat[got - 1], got, total);
+	for (int p = 0; p < nparts; p++)
+		rd_kafka_consume_stop(rkt, p);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_topic_destroy(rkt);
+	rd_kafka_destroy(cons);
+	rd_kafka_flush(prod, 30000);
+	rd_kafka_destroy(prod);
+	free(lat);
+	free(payload);
+}
+
 int main(int argc, char **argv)
 {
 	size_t size;
 	int64_t count;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: bench_clients BOOTSTRAP TOPIC SIZE COUNT\n");
+	if (argc >= 7 && strcmp(argv[1], "--latency") == 0) {
+		if (argc > 7)
+			acks = argv[7];
+		latency(argv[2], argv[3], (size_t)strtoul(argv[4], NULL, 10),
+			atoi(argv[5]), atoi(argv[6]));
+		return 0;
+	}
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS]\n"
+			"       bench_clients --latency BOOTSTRAP TOPIC SIZE RATE SECONDS [ACKS]\n");
 		return 2;
 	}
+	if (argc == 6)
+		acks = argv[5];
 	size = (size_t)strtoul(argv[3], NULL, 10);
 	count = strtoll(argv[4], NULL, 10);
 	produce(argv[1], argv[2], size, count);

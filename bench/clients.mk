@@ -1,6 +1,6 @@
 ## produce and consume throughput through a real cluster with librdkafka
 ## (bench/throughput.sh starts one broker with kcluster and runs it)
-EXTRA_DIST += bench/throughput.sh
+EXTRA_DIST += bench/throughput.sh bench/replication.sh
 if HAVE_RDKAFKA
 noinst_PROGRAMS += bench/bench_clients
 bench_bench_clients_SOURCES = bench/bench_clients.c
@@ -9,8 +9,10 @@ bench_bench_clients_LDADD = $(RDKAFKA_LIBS)
 
 bench-throughput: bench/bench_clients$(EXEEXT) tools/kcluster$(EXEEXT)
 	@sh $(srcdir)/bench/throughput.sh
+bench-replication: bench/bench_clients$(EXEEXT) tools/kcluster$(EXEEXT)
+	@sh $(srcdir)/bench/replication.sh
 else
-bench-throughput:
-	@echo "bench-throughput: skipped (librdkafka-dev is not installed)"
+bench-throughput bench-replication:
+	@echo "$@: skipped (librdkafka-dev is not installed)"
 endif
-.PHONY: bench-throughput
+.PHONY: bench-throughput bench-replication

@@ -1,9 +1,8 @@
 /*
- * api_partition.c - LeaderAndIsr (the controller assigns roles) and
- * Produce (clients append to partitions we lead).
- *
- * Until replication lands, a leader's high watermark follows its log end
- * offset, so acks=all behaves like acks=1 (documented in ARCHITECTURE.md).
+ * api_partition.c - LeaderAndIsr (the controller assigns roles: leaders
+ * start tracking their followers, followers start fetching), StopReplica,
+ * Produce (acks=all waits until the ISR has the batches), ListOffsets and
+ * OffsetForLeaderEpoch.
  */
 #include <errno.h>
 #include <inttypes.h>

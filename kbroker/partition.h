@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 struct log;
+struct broker;
 
 /* A leader's view of one follower (guarded by the partition's lock). */
 struct replica_state {
@@ -54,6 +55,7 @@ struct partition {
 	int32_t nfollowers;
 	int64_t epoch_start_offset;
 	uint32_t lead_gen;		/* +1 each time we become leader */
+	struct broker *broker;		/* ours (for jobs posted about p) */
 	bool isr_changing;		/* an ISR write is queued */
 	bool deleting;			/* StopReplica(delete) under way */
 	_Atomic int64_t hw;		/* high watermark */

@@ -27,6 +27,7 @@ static struct replica_state *follower(struct partition *p, int32_t id)
 
 void replica_become_leader(struct broker *b, struct partition *p, bool was_leader)
 {
+	p->broker = b;
 	struct replica_state *old = p->followers;
 	int32_t nold = p->nfollowers, n = 0;
 	int64_t now = kp_now_ms();
@@ -221,18 +222,14 @@ static bool isr_update(struct broker *b, struct partition *p)
 	return changed;
 }
 
-struct expand_job {
-	struct broker *b;
-	struct partition *p;
-};
-
+/* Posted to the main loop; p->isr_changing makes it one at a time (and
+ * nothing is allocated, so a post the stopped loop never runs leaks
+ * nothing). */
 static void on_expand(void *arg)
 {
-	struct expand_job *job = arg;
-	struct broker *b = job->b;
-	struct partition *p = job->p;
+	struct partition *p = arg;
+	struct broker *b = p->broker;
 
-	free(job);
 	if (isr_update(b, p)) {
 		struct kp_zk_tp tp = { .topic = p->topic, .partition = p->index };
 
@@ -270,18 +267,10 @@ void replica_follower_fetch(struct broker *b, struct partition *p,
 	pthread_mutex_unlock(&p->lock);
 	if (moved)
 		fetch_notify(b, p);
-	if (expand) {
-		struct expand_job *job = malloc(sizeof(*job));
-
-		if (job == NULL) {
-			pthread_mutex_lock(&p->lock);
-			p->isr_changing = false;	/* the next fetch tries again */
-			pthread_mutex_unlock(&p->lock);
-			return;
-		}
-		job->b = b;
-		job->p = p;
-		kp_loop_post(b->loop, on_expand, job);
+	if (expand && kp_loop_post(b->loop, on_expand, p) < 0) {
+		pthread_mutex_lock(&p->lock);
+		p->isr_changing = false;	/* the next fetch tries again */
+		pthread_mutex_unlock(&p->lock);
 	}
 }
 

@@ -11,11 +11,11 @@
  * Partition state writes are also conditional on the state znode's
  * version (re-read and retried once on a conflict).
  *
- * Until replication lands, a new partition's ISR is its leader alone:
- * followers do not copy the log yet, so counting them in sync would let
- * an election hand leadership to an empty replica and lose acknowledged
- * writes.  A partition whose leader dies therefore waits for it (no
- * unclean election unless unclean.leader.election.enable says so).
+ * A new partition's ISR is its live replicas; afterwards leaders shrink
+ * and expand ISRs themselves and tell us through /isr_change_notification.
+ * Elections pick the first live in-sync replica in assignment order (an
+ * out-of-sync one only with unclean.leader.election.enable); brokers in a
+ * controlled shutdown are never picked.
  */
 #include "config.h"
 

@@ -318,7 +318,62 @@ def controlled_shutdown(c, zk):
           "lost, no errors" % (victim, took, len(w.acked)))
 
 
+def leader_shrinks_isr(c, zk):
+    """A follower that hangs (but keeps its ZooKeeper session) leaves the
+    ISR by its leader's decision after replica.lag.time.max.ms, and comes
+    back once it catches up."""
+    from confluent_kafka import Producer
+
+    create(c, "lag", 1, 3)
+    leader = state(zk, "lag", 0)["leader"]
+    slow = [b for b in (1, 2, 3) if b != leader][0]
+    p = Producer({"bootstrap.servers": c.bootstrap, "acks": "1", "linger.ms": 5})
+    stop = threading.Event()
+
+    def feed():
+        i = 0
+        while not stop.is_set():
+            p.produce("lag", value=str(i).encode())
+            p.poll(0)
+            i += 1
+            time.sleep(0.002)
+        p.flush(60)
+    t = threading.Thread(target=feed)
+    t.start()
+    try:
+        c.pause("broker", slow)
+        try:
+            wait_for(lambda: slow not in state(zk, "lag", 0)["isr"], 30,
+                     "the leader to drop the hung follower")
+            # its registration is still there: the leader decided, not the
+            # controller
+            assert zk.exists("/brokers/ids/%d" % slow)
+        finally:
+            c.resume("broker", slow)
+        wait_for(lambda: sorted(state(zk, "lag", 0)["isr"]) == [1, 2, 3], 60,
+                 "the follower back in the ISR")
+        wait_metadata(c, "lag", lambda md: sorted(md.partitions[0].isrs) == [1, 2, 3],
+                      "the ISR in Metadata")
+    finally:
+        stop.set()
+        t.join(90)
+    with open(os.path.join(c.dir, "broker-%d.log" % leader)) as f:
+        text = f.read()
+    assert "lag-0: ISR now" in text
+    print("ISR expiry: leader %d dropped hung follower %d and took it back"
+          % (leader, slow))
+
+
 def main():
+    # a short replica.lag.time.max.ms, well under the 6 s sessions
+    with tempfile.TemporaryDirectory(prefix="skald-it-") as wd, \
+            Cluster(wd, brokers=3, controllers=1,
+                    broker_set={"replica.lag.time.max.ms": "2000"}) as c:
+        zk = zk_client(c.zk_connect)
+        try:
+            leader_shrinks_isr(c, zk)
+        finally:
+            zk.stop()
     with tempfile.TemporaryDirectory(prefix="skald-it-") as wd, \
             Cluster(wd, brokers=3, controllers=1) as c:
         zk = zk_client(c.zk_connect)
