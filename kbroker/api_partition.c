@@ -471,7 +471,10 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	    r->h.api_version < 7)
 		return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
 	pthread_mutex_lock(&p->lock);
-	if (!p->leader || p->log == NULL) {
+	/* in a controlled shutdown nothing new is appended, so the followers
+	 * can catch up before the leadership moves (retriable for clients) */
+	if (!p->leader || p->log == NULL ||
+	    (atomic_load(&b->draining) && p->nreplicas > 1)) {
 		pthread_mutex_unlock(&p->lock);
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	}

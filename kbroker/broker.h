@@ -52,6 +52,7 @@ struct broker {
 	_Atomic int32_t controller_epoch; /* highest seen */
 	int32_t message_max_bytes;
 	bool stopping;
+	atomic_bool draining;		/* controlled shutdown: no new appends */
 
 	/* replication (replica.c: main loop; fetcher.c: its own thread) */
 	struct kp_timer isr_timer;	/* ISR expiry */

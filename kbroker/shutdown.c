@@ -6,7 +6,11 @@
  * is in, so producers see a retriable NOT_LEADER_OR_FOLLOWER rather than
  * a dead leader and a session timeout.  Our fetchers stop first: a
  * replica that no longer fetches is not added back to an ISR by its
- * leader.  Up to controlled.shutdown.max.retries attempts,
+ * leader.  Going past Kafka, we first stop appending to the replicated
+ * partitions we lead (producers get the retriable NOT_LEADER_OR_FOLLOWER)
+ * and wait, up to DRAIN_MS, until the in-sync followers have everything,
+ * so the new leaders hold every write we acknowledged, acks=1 ones
+ * included.  Up to controlled.shutdown.max.retries attempts,
  * controlled.shutdown.retry.backoff.ms apart, until the controller
  * reports no partition left; then we wait (bounded) until its
  * LeaderAndIsr requests have made us follower everywhere.
@@ -24,10 +28,12 @@
 #include "kp_msgs.h"
 #include "kp_zk.h"
 #include "kp_zkdata.h"
+#include "log.h"
 #include "partition.h"
 #include "shutdown.h"
 
 #define LEAD_WAIT_MS 10000
+#define DRAIN_MS 5000
 
 static void count_led(struct partition *p, void *arg)
 {
@@ -35,6 +41,17 @@ static void count_led(struct partition *p, void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	*n += p->leader && p->log != NULL && p->nreplicas > 1;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Replicated partitions we lead whose in-sync followers lack some data. */
+static void count_undrained(struct partition *p, void *arg)
+{
+	int *n = arg;
+
+	pthread_mutex_lock(&p->lock);
+	*n += p->leader && p->log != NULL && p->nreplicas > 1 && p->nisr > 1 &&
+	      atomic_load(&p->hw) < log_end_offset(p->log);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -117,8 +134,24 @@ void broker_controlled_shutdown(struct broker *b)
 
 	if (!kp_config_bool(&b->cfg, "controlled.shutdown.enable"))
 		return;
-	KP_INFO("controlled shutdown: asking the controller to move leadership");
 	fetcher_stop(b);
+	atomic_store(&b->draining, true);
+	{
+		int64_t deadline = kp_now_ms() + DRAIN_MS;
+		int n;
+
+		for (;;) {
+			n = 0;
+			partition_foreach(&b->parts, count_undrained, &n);
+			if (n == 0 || kp_now_ms() >= deadline)
+				break;
+			sleep_ms(5);
+		}
+		if (n > 0)
+			KP_WARN("controlled shutdown: %d partition(s) still have "
+				"followers behind", n);
+	}
+	KP_INFO("controlled shutdown: asking the controller to move leadership");
 	for (int i = 0; i < retries; i++) {
 		int32_t remaining = -1;
 

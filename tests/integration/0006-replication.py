@@ -27,7 +27,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, read_values  # noqa: E402
 from kbroker import wait_for, zk_client  # noqa: E402
 
 
@@ -65,30 +65,6 @@ def wait_metadata(c, name, pred, what, timeout=90):
 def state(zk, topic, part):
     data, _ = zk.get("/brokers/topics/%s/partitions/%d/state" % (topic, part))
     return json.loads(data)
-
-
-def read_all(c, topic, parts):
-    """Every value in the topic (up to each partition's high watermark)."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "unused",
-                     "enable.auto.commit": False})
-    got = []
-    for part in range(parts):
-        tp = TopicPartition(topic, part)
-        lo, hi = cons.get_watermark_offsets(tp, timeout=60)
-        cons.assign([TopicPartition(topic, part, lo)])
-        seen = 0
-        deadline = time.monotonic() + 120
-        while seen < hi - lo and time.monotonic() < deadline:
-            m = cons.poll(1.0)
-            if m is None or m.error():
-                continue
-            got.append(int(m.value()))
-            seen += 1
-        assert seen == hi - lo, "%s-%d: read %d of %d" % (topic, part, seen, hi - lo)
-    cons.close()
-    return got
 
 
 class Writer:
@@ -159,7 +135,7 @@ def leader_kills(c, zk):
     finally:
         w.finish()
     assert not w.failed, w.failed[:5]
-    got = read_all(c, "kills", 3)
+    got = read_values(c.bootstrap, "kills", 3)
     counts = collections.Counter(got)
     lost = w.acked - set(counts)
     assert not lost, "%d acknowledged messages lost, e.g. %s" % (
@@ -270,7 +246,7 @@ def divergence(c, zk):
                 return False
         return True
     wait_for(identical, 60, "byte-identical segment files on all replicas")
-    got = read_all(c, "div", 1)
+    got = read_values(c.bootstrap, "div", 1)
     assert got[:1000] == list(range(1000)), got[:10]
     kept = 0
     while 1000 + kept < len(got) and got[1000 + kept] == 100000 + kept:
@@ -311,7 +287,7 @@ def controlled_shutdown(c, zk):
     with open(os.path.join(c.dir, "broker-%d.log" % victim)) as f:
         text = f.read()
     assert "controlled shutdown succeeded; leading 0 replicated" in text, text[-3000:]
-    got = set(read_all(c, "calm", 6))
+    got = set(read_values(c.bootstrap, "calm", 6))
     lost = w.acked - got
     assert not lost, "%d acknowledged messages lost" % len(lost)
     print("controlled shutdown of broker %d in %.2f s: %d acknowledged, none "

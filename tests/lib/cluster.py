@@ -11,6 +11,7 @@ ZooKeeper sessions (6 s) keep failover tests quick.
 
 import os
 import subprocess
+import time
 
 from kbroker import build_path, wait_for, zk_client  # noqa: F401
 
@@ -118,3 +119,29 @@ class Cluster:
         except Exception as e:
             print(e)
         return False
+
+
+def read_values(bootstrap, topic, parts):
+    """Every message value of a topic as an int, partition by partition in
+    offset order, up to each partition's high watermark (confluent-kafka,
+    assigned partitions: no group coordinator needed)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    cons = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
+                     "enable.auto.commit": False})
+    got = []
+    for part in range(parts):
+        tp = TopicPartition(topic, part)
+        lo, hi = cons.get_watermark_offsets(tp, timeout=60)
+        cons.assign([TopicPartition(topic, part, lo)])
+        seen = 0
+        deadline = time.monotonic() + 120
+        while seen < hi - lo and time.monotonic() < deadline:
+            m = cons.poll(1.0)
+            if m is None or m.error():
+                continue
+            got.append(int(m.value()))
+            seen += 1
+        assert seen == hi - lo, "%s-%d: read %d of %d" % (topic, part, seen, hi - lo)
+    cons.close()
+    return got
