@@ -156,12 +156,20 @@ void broker_controlled_shutdown(struct broker *b)
 		int32_t remaining = -1;
 
 		if (attempt(b, &remaining) == 0 && remaining == 0) {
-			int64_t deadline = kp_now_ms() + LEAD_WAIT_MS;
+			int64_t deadline = kp_now_ms() + LEAD_WAIT_MS, quiet = 0;
+			int led = broker_led_partitions(b), now;
 
-			while (broker_led_partitions(b) > 0 && kp_now_ms() < deadline)
+			/* the controller sent its LeaderAndIsr before answering:
+			 * wait until they are applied (nothing led, or no change
+			 * for a while: what is left has no other live replica) */
+			while (led > 0 && kp_now_ms() < deadline && quiet < 300) {
 				sleep_ms(10);
+				now = broker_led_partitions(b);
+				quiet = now < led ? 0 : quiet + 10;
+				led = now;
+			}
 			KP_INFO("controlled shutdown succeeded; leading %d replicated "
-				"partition(s)", broker_led_partitions(b));
+				"partition(s)%s", led, led > 0 ? " (no other live replica)" : "");
 			return;
 		}
 		if (i + 1 < retries)

@@ -1064,6 +1064,16 @@ static int leave_isr(struct controller *c, struct c_topic *t, int32_t p, int32_t
 	return -1;
 }
 
+static bool movable(struct controller *c, const struct c_part *cp, int32_t id)
+{
+	if (cp->leader != id)
+		return false;
+	for (int32_t i = 0; i < cp->replicas.n; i++)
+		if (cp->replicas.ids[i] != id && eligible(c, cp->replicas.ids[i]))
+			return true;
+	return false;
+}
+
 void controller_controlled_shutdown(struct controller *c, int32_t id,
 				    int64_t broker_epoch,
 				    struct kp_controlled_shutdown_resp *resp,
@@ -1118,10 +1128,13 @@ void controller_controlled_shutdown(struct controller *c, int32_t id,
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 		return;
 	}
+	/* still led, and movable later (another replica alive): a partition
+	 * whose other replicas are all down goes offline whatever the broker
+	 * waits for, so it is not listed (Kafka lists it, and the broker
+	 * retries in vain) */
 	for (int i = 0; i < c->ntopics; i++)
 		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
-			cap += c->topics[i]->parts[p].leader == id &&
-			       c->topics[i]->parts[p].replicas.n > 1;
+			cap += movable(c, &c->topics[i]->parts[p], id);
 	rem = kp_arena_calloc(a, (size_t)cap + 1, sizeof(*rem));
 	if (rem == NULL) {
 		resp->error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
@@ -1131,7 +1144,7 @@ void controller_controlled_shutdown(struct controller *c, int32_t id,
 		for (int32_t p = 0; p < c->topics[i]->nparts; p++) {
 			struct c_part *cp = &c->topics[i]->parts[p];
 
-			if (cp->leader != id || cp->replicas.n <= 1)
+			if (!movable(c, cp, id))
 				continue;
 			rem[nrem].topic_name = kp_str_c(c->topics[i]->name);
 			rem[nrem].partition_index = p;
