@@ -496,8 +496,10 @@ static void kick(struct source *s)
 		}
 		free_epoch_req(&req);
 		if (n > 0) {
-			if (rc < 0)
+			if (rc < 0) {
 				unsend_all(s);
+				kp_timer_start(f->loop, &s->timer, f->backoff_ms);
+			}
 			return;
 		}
 		unsend_all(s);
@@ -514,8 +516,10 @@ static void kick(struct source *s)
 		if (n >= 0)
 			free_fetch_req(&req);
 		if (n > 0) {
-			if (rc < 0)
+			if (rc < 0) {
 				unsend_all(s);
+				kp_timer_start(f->loop, &s->timer, f->backoff_ms);
+			}
 			return;
 		}
 		unsend_all(s);
