@@ -38,13 +38,15 @@ static int16_t check_partition(const struct kp_fetch_req *req, struct partition 
 			       const struct kp_fetch_req_fetch_partition *fp,
 			       int64_t *limit)
 {
+	int16_t err;
+
 	if (p == NULL || p->log == NULL)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	if (!p->leader)
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
-	if (fp->current_leader_epoch >= 0 && fp->current_leader_epoch != p->leader_epoch)
-		return fp->current_leader_epoch < p->leader_epoch
-			? KP_ERR_FENCED_LEADER_EPOCH : KP_ERR_UNKNOWN_LEADER_EPOCH;
+	err = partition_check_epoch(p, fp->current_leader_epoch);
+	if (err != 0)
+		return err;
 	/* consumers read up to the high watermark, followers to the end */
 	*limit = req->replica_id >= 0 ? log_end_offset(p->log) : atomic_load(&p->hw);
 	if (fp->fetch_offset < log_start_offset(p->log) ||

@@ -708,15 +708,16 @@ static int16_t list_one(const struct kp_list_offsets_req *req, int16_t version,
 {
 	bool consumer = req->replica_id < 0;
 	int64_t hw, limit, off = -1, ts = -1;
+	int16_t err;
 	int rc;
 
 	if (p == NULL || p->log == NULL)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	if (!p->leader && req->replica_id != DEBUGGING_REPLICA_ID)
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
-	if (in->current_leader_epoch >= 0 && in->current_leader_epoch != p->leader_epoch)
-		return in->current_leader_epoch < p->leader_epoch
-			? KP_ERR_FENCED_LEADER_EPOCH : KP_ERR_UNKNOWN_LEADER_EPOCH;
+	err = partition_check_epoch(p, in->current_leader_epoch);
+	if (err != 0)
+		return err;
 	hw = atomic_load(&p->hw);
 	/* consumers never learn of offsets above the high watermark (the last
 	 * stable offset equals it: no transactions yet) */
@@ -818,10 +819,9 @@ static void epoch_end_one(struct broker *b, kp_str topic,
 		out->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	else if (!p->leader)
 		out->error_code = KP_ERR_NOT_LEADER_OR_FOLLOWER;
-	else if (in->current_leader_epoch >= 0 && in->current_leader_epoch != p->leader_epoch)
-		out->error_code = in->current_leader_epoch < p->leader_epoch
-			? KP_ERR_FENCED_LEADER_EPOCH : KP_ERR_UNKNOWN_LEADER_EPOCH;
 	else
+		out->error_code = partition_check_epoch(p, in->current_leader_epoch);
+	if (out->error_code == 0)
 		log_end_offset_for_epoch(p->log, in->leader_epoch, &out->leader_epoch,
 					 &out->end_offset);
 	pthread_mutex_unlock(&p->lock);

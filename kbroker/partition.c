@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kp_errors.h"
 #include "log.h"
 #include "partition.h"
 
@@ -136,6 +137,14 @@ void partition_foreach(struct partition_table *t,
 		for (struct partition *p = t->buckets[i]; p != NULL; p = p->next)
 			fn(p, arg);
 	pthread_rwlock_unlock(&t->lock);
+}
+
+int16_t partition_check_epoch(const struct partition *p, int32_t current)
+{
+	if (current < 0 || current == p->leader_epoch)
+		return 0;
+	return current < p->leader_epoch ? KP_ERR_FENCED_LEADER_EPOCH
+					 : KP_ERR_UNKNOWN_LEADER_EPOCH;
 }
 
 bool partition_in_isr(const struct partition *p, int32_t id)

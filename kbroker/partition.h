@@ -83,6 +83,12 @@ struct partition *partition_get_or_add(struct partition_table *t,
 /* Call fn for every partition (read lock held: fn must not add any). */
 void partition_foreach(struct partition_table *t,
 		       void (*fn)(struct partition *p, void *arg), void *arg);
+/*
+ * A request's current_leader_epoch against ours (KIP-320): 0 when it
+ * matches or was not given (-1), FENCED_LEADER_EPOCH when older,
+ * UNKNOWN_LEADER_EPOCH when newer (our LeaderAndIsr has not come yet).
+ */
+int16_t partition_check_epoch(const struct partition *p, int32_t current);
 /* Is id in the ISR (caller holds p->lock). */
 bool partition_in_isr(const struct partition *p, int32_t id);
 
