@@ -744,9 +744,13 @@ static int16_t list_one(const struct kp_list_offsets_req *req, int16_t version,
 	}
 	out->offset = off;
 	out->timestamp = ts;
+	/* the epoch cache belongs to the partition's appender (a role change
+	 * or, on a follower, the fetcher may grow it): read it under the lock */
+	pthread_mutex_lock(&p->lock);
 	out->leader_epoch = off < 0 ? -1
 		: in->timestamp == LOG_TS_LATEST ? p->leader_epoch
-		: epoch_of(&p->log->epochs, off);
+		: p->log != NULL ? epoch_of(&p->log->epochs, off) : -1;
+	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 
