@@ -57,6 +57,8 @@ struct broker {
 	/* replication (replica.c: main loop; fetcher.c: its own thread) */
 	struct kp_timer isr_timer;	/* ISR expiry */
 	struct kp_timer hw_timer;	/* replication-offset-checkpoint */
+	int64_t replica_lag_ms;		/* replica.lag.time.max.ms */
+	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetcher *fetcher;
 };
 

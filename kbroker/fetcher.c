@@ -60,7 +60,9 @@ struct fetcher {
 	struct source *sources;
 	struct kp_client_opts opts;
 	char client_id[64];
+	/* replica.fetch.* keys, read once */
 	int32_t backoff_ms;
+	int32_t wait_max_ms, min_bytes, response_max_bytes, max_bytes;
 };
 
 static void kick(struct source *s);
@@ -216,17 +218,19 @@ static int build_epoch_req(struct source *s, struct kp_offset_for_leader_epoch_r
 			   int64_t now)
 {
 	struct kp_offset_for_leader_epoch_req_offset_for_leader_topic *t;
+	struct kp_offset_for_leader_epoch_req_offset_for_leader_partition *pp;
 	int n = 0, cap = 0;
 
 	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next)
 		cap += fp->truncating;
-	t = calloc((size_t)cap + 1, sizeof(*t));
+	/* one topic entry per partition; both arrays in one allocation */
+	t = calloc((size_t)cap + 1, sizeof(*t) + sizeof(*pp));
 	if (t == NULL)
 		return -1;
+	pp = (void *)(t + cap + 1);
 	req->topics = t;
 	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next) {
 		struct partition *p = fp->p;
-		struct kp_offset_for_leader_epoch_req_offset_for_leader_partition *pp;
 		int32_t latest;
 
 		if (!fp->truncating || fp->delay_until > now)
@@ -244,28 +248,18 @@ static int build_epoch_req(struct source *s, struct kp_offset_for_leader_epoch_r
 			continue;
 		}
 		pthread_mutex_unlock(&p->lock);
-		pp = calloc(1, sizeof(*pp));
-		if (pp == NULL || add_sent(s, fp) < 0) {
-			free(pp);
+		if (add_sent(s, fp) < 0)
 			break;
-		}
-		pp->partition = p->index;
-		pp->current_leader_epoch = fp->epoch;
-		pp->leader_epoch = latest;
+		pp[n].partition = p->index;
+		pp[n].current_leader_epoch = fp->epoch;
+		pp[n].leader_epoch = latest;
 		t[n].topic = kp_str_c(p->topic);
-		t[n].partitions = pp;
+		t[n].partitions = &pp[n];
 		t[n].partitions_count = 1;
 		n++;
 	}
 	req->topics_count = n;
 	return n;
-}
-
-static void free_epoch_req(struct kp_offset_for_leader_epoch_req *req)
-{
-	for (int32_t i = 0; i < req->topics_count; i++)
-		free(req->topics[i].partitions);
-	free(req->topics);
 }
 
 /* --------------------------------------------------------------- Fetch */
@@ -384,24 +378,26 @@ static void on_fetch_resp(struct kp_conn *c, int err, int16_t api_key,
 
 static int build_fetch_req(struct source *s, struct kp_fetch_req *req, int64_t now)
 {
-	struct broker *b = s->f->b;
+	struct fetcher *f = s->f;
 	struct kp_fetch_req_fetch_topic *t;
+	struct kp_fetch_req_fetch_partition *pp;
 	int n = 0, cap = 0;
 
 	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next)
 		cap++;
-	t = calloc((size_t)cap + 1, sizeof(*t));
+	/* one topic entry per partition; both arrays in one allocation */
+	t = calloc((size_t)cap + 1, sizeof(*t) + sizeof(*pp));
 	if (t == NULL)
 		return -1;
+	pp = (void *)(t + cap + 1);
 	kp_struct_init(&kp_fetch_req_desc, req);
-	req->replica_id = b->id;
-	req->max_wait_ms = kp_config_int(&b->cfg, "replica.fetch.wait.max.ms");
-	req->min_bytes = kp_config_int(&b->cfg, "replica.fetch.min.bytes");
-	req->max_bytes = kp_config_int(&b->cfg, "replica.fetch.response.max.bytes");
+	req->replica_id = f->b->id;
+	req->max_wait_ms = f->wait_max_ms;
+	req->min_bytes = f->min_bytes;
+	req->max_bytes = f->response_max_bytes;
 	req->isolation_level = 0;
 	req->topics = t;
 	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next) {
-		struct kp_fetch_req_fetch_partition *pp;
 		int64_t start;
 
 		if (fp->truncating || fp->delay_until > now)
@@ -413,31 +409,21 @@ static int build_fetch_req(struct source *s, struct kp_fetch_req *req, int64_t n
 		}
 		start = log_start_offset(fp->p->log);
 		pthread_mutex_unlock(&fp->p->lock);
-		pp = calloc(1, sizeof(*pp));
-		if (pp == NULL || add_sent(s, fp) < 0) {
-			free(pp);
+		if (add_sent(s, fp) < 0)
 			break;
-		}
-		kp_struct_init(&kp_fetch_req_fetch_partition_desc, pp);
-		pp->partition = fp->p->index;
-		pp->current_leader_epoch = fp->epoch;
-		pp->fetch_offset = fp->offset;
-		pp->log_start_offset = start;
-		pp->partition_max_bytes = kp_config_int(&b->cfg, "replica.fetch.max.bytes");
+		kp_struct_init(&kp_fetch_req_fetch_partition_desc, &pp[n]);
+		pp[n].partition = fp->p->index;
+		pp[n].current_leader_epoch = fp->epoch;
+		pp[n].fetch_offset = fp->offset;
+		pp[n].log_start_offset = start;
+		pp[n].partition_max_bytes = f->max_bytes;
 		t[n].topic = kp_str_c(fp->p->topic);
-		t[n].partitions = pp;
+		t[n].partitions = &pp[n];
 		t[n].partitions_count = 1;
 		n++;
 	}
 	req->topics_count = n;
 	return n;
-}
-
-static void free_fetch_req(struct kp_fetch_req *req)
-{
-	for (int32_t i = 0; i < req->topics_count; i++)
-		free(req->topics[i].partitions);
-	free(req->topics);
 }
 
 /* ------------------------------------------------------------ sources */
@@ -494,7 +480,7 @@ static void kick(struct source *s)
 			rc = kp_conn_request(s->conn, KP_API_OFFSET_FOR_LEADER_EPOCH, -1,
 					     &req, on_epoch_resp, s);
 		}
-		free_epoch_req(&req);
+		free(req.topics);
 		if (n > 0) {
 			if (rc < 0) {
 				unsend_all(s);
@@ -514,7 +500,7 @@ static void kick(struct source *s)
 					     on_fetch_resp, s);
 		}
 		if (n >= 0)
-			free_fetch_req(&req);
+			free(req.topics);
 		if (n > 0) {
 			if (rc < 0) {
 				unsend_all(s);
@@ -672,6 +658,10 @@ int fetcher_start(struct broker *b, char *err, size_t errlen)
 	}
 	f->b = b;
 	f->backoff_ms = kp_config_int(&b->cfg, "replica.fetch.backoff.ms");
+	f->wait_max_ms = kp_config_int(&b->cfg, "replica.fetch.wait.max.ms");
+	f->min_bytes = kp_config_int(&b->cfg, "replica.fetch.min.bytes");
+	f->response_max_bytes = kp_config_int(&b->cfg, "replica.fetch.response.max.bytes");
+	f->max_bytes = kp_config_int(&b->cfg, "replica.fetch.max.bytes");
 	snprintf(f->client_id, sizeof(f->client_id), "broker-%d-fetcher-0", b->id);
 	f->opts.client_id = f->client_id;
 	f->opts.request_timeout_ms = kp_config_int(&b->cfg, "replica.socket.timeout.ms");

@@ -27,11 +27,11 @@ static struct replica_state *follower(struct partition *p, int32_t id)
 
 void replica_become_leader(struct broker *b, struct partition *p, bool was_leader)
 {
-	p->broker = b;
 	struct replica_state *old = p->followers;
 	int32_t nold = p->nfollowers, n = 0;
 	int64_t now = kp_now_ms();
 
+	p->broker = b;
 	p->followers = calloc((size_t)p->nreplicas + 1, sizeof(*p->followers));
 	for (int32_t i = 0; p->followers != NULL && i < p->nreplicas; i++) {
 		struct replica_state *f = &p->followers[n];
@@ -92,7 +92,7 @@ bool replica_update_hw(struct broker *b, struct partition *p)
 static int32_t desired_isr(struct broker *b, struct partition *p, int32_t *out)
 {
 	int64_t now = kp_now_ms(), hw = atomic_load(&p->hw);
-	int64_t lag = kp_config_long(&b->cfg, "replica.lag.time.max.ms");
+	int64_t lag = b->replica_lag_ms;
 	int64_t leo = log_end_offset(p->log);
 	int32_t n = 0;
 
@@ -286,7 +286,7 @@ static void collect_lagging(struct partition *p, void *arg)
 {
 	struct expiry *x = arg;
 	int64_t now = kp_now_ms();
-	int64_t lag = kp_config_long(&x->b->cfg, "replica.lag.time.max.ms");
+	int64_t lag = x->b->replica_lag_ms;
 	bool lagging = false;
 
 	pthread_mutex_lock(&p->lock);
@@ -340,7 +340,7 @@ static void on_isr_expiry(struct kp_loop *loop, void *arg)
 	free(tps);
 	free(x.due);
 	kp_timer_start(loop, &b->isr_timer,
-		       kp_config_long(&b->cfg, "replica.lag.time.max.ms") / 2);
+		       b->replica_lag_ms / 2);
 }
 
 /* -------------------------------------------------- HW checkpoints */
@@ -386,18 +386,19 @@ static void on_hw_timer(struct kp_loop *loop, void *arg)
 	struct broker *b = arg;
 
 	replica_checkpoint_hw(b);
-	kp_timer_start(loop, &b->hw_timer, kp_config_long(&b->cfg,
-		       "replica.high.watermark.checkpoint.interval.ms"));
+	kp_timer_start(loop, &b->hw_timer, b->hw_checkpoint_ms);
 }
 
 int replica_start(struct broker *b)
 {
+	b->replica_lag_ms = kp_config_long(&b->cfg, "replica.lag.time.max.ms");
+	b->hw_checkpoint_ms = kp_config_long(&b->cfg,
+					     "replica.high.watermark.checkpoint.interval.ms");
 	kp_timer_init(&b->isr_timer, on_isr_expiry, b);
 	kp_timer_init(&b->hw_timer, on_hw_timer, b);
 	kp_timer_start(b->loop, &b->isr_timer,
-		       kp_config_long(&b->cfg, "replica.lag.time.max.ms") / 2);
-	kp_timer_start(b->loop, &b->hw_timer, kp_config_long(&b->cfg,
-		       "replica.high.watermark.checkpoint.interval.ms"));
+		       b->replica_lag_ms / 2);
+	kp_timer_start(b->loop, &b->hw_timer, b->hw_checkpoint_ms);
 	return 0;
 }
 
