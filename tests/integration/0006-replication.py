@@ -278,6 +278,14 @@ def controlled_shutdown(c, zk):
         t0 = time.monotonic()
         c.stop("broker", victim)
         took = time.monotonic() - t0
+        # a clean stop leaves the high watermarks in the checkpoint file
+        with open(os.path.join(c.dir, "broker-%d-data" % victim,
+                               "replication-offset-checkpoint")) as f:
+            lines = f.read().split("\n")
+        hws = {tuple(ln.split()[:2]): int(ln.split()[2])
+               for ln in lines[2:] if len(ln.split()) == 3}
+        assert len([k for k in hws if k[0] == "calm"]) == 6, lines
+        assert sum(v for k, v in hws.items() if k[0] == "calm") > 0, lines
         w.progress(2000, "acknowledgements after the shutdown")
         c.start("broker", victim)
         w.progress(1000, "acknowledgements after the restart")
