@@ -98,3 +98,10 @@ tests_unit_check_assign_SOURCES = tests/unit/check_assign.c tests/lib/check_run.
 tests_unit_check_assign_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_assign_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_assign
+
+## __consumer_offsets records and group placement
+check_PROGRAMS += tests/unit/check_groupmeta
+tests_unit_check_groupmeta_SOURCES = tests/unit/check_groupmeta.c tests/lib/check_run.h
+tests_unit_check_groupmeta_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_groupmeta_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_groupmeta
