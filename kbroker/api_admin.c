@@ -27,6 +27,7 @@
 #include "broker_config.h"
 #include "kp_assign.h"
 #include "kp_errors.h"
+#include "kp_groupmeta.h"
 #include "kp_log.h"
 #include "kp_loop.h"
 #include "kp_msgs.h"
@@ -689,6 +690,12 @@ static int16_t delete_one(struct broker *b, const char *name, char *msg, size_t 
 	}
 	if (rc != KP_ZK_OK)
 		goto zk;
+	if (strcmp(name, KP_OFFSETS_TOPIC) == 0) {
+		/* the group coordinator's: deleting it loses every group */
+		snprintf(msg, n, "Topic %s is an internal topic and cannot be deleted.",
+			 name);
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
 	if (!kp_config_bool(&b->cfg, "delete.topic.enable")) {
 		snprintf(msg, n, "Topic deletion is disabled.");
 		return KP_ERR_TOPIC_DELETION_DISABLED;
@@ -1259,4 +1266,30 @@ int16_t admin_auto_create(struct broker *b, kp_str topic)
 	}
 	/* as Kafka: the topic exists but has no leaders yet */
 	return KP_ERR_LEADER_NOT_AVAILABLE;
+}
+
+int16_t admin_create_offsets_topic(struct broker *b, int32_t nparts, int32_t rf,
+				   int32_t segment_bytes, char *msg, size_t n)
+{
+	struct kp_zk_entity_config cfg;
+	char seg[32];
+	int16_t err;
+
+	if (b->zk == NULL) {
+		snprintf(msg, n, "no ZooKeeper session");
+		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(seg, sizeof(seg), "%d", segment_bytes);
+	/* as Kafka creates it */
+	if (kp_zk_config_set(&cfg, "cleanup.policy", "compact") < 0 ||
+	    kp_zk_config_set(&cfg, "segment.bytes", seg) < 0 ||
+	    kp_zk_config_set(&cfg, "compression.type", "producer") < 0) {
+		kp_zk_config_free(&cfg);
+		snprintf(msg, n, "out of memory");
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	err = create_topic(b, KP_OFFSETS_TOPIC, nparts, rf, NULL, &cfg, false, msg, n);
+	kp_zk_config_free(&cfg);
+	return err;
 }

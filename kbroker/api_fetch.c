@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "group.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -218,6 +219,8 @@ void fetch_notify(struct broker *b, struct partition *p)
 {
 	uint64_t mask = atomic_load(&p->waiting_workers);
 
+	if (p->is_offsets)
+		group_hw_moved(b);	/* group writes waiting for the ISR */
 	if (b->net == NULL)
 		return;
 	for (int i = 0; mask != 0 && i < 64 && i < net_nworkers(b->net); i++) {

@@ -12,6 +12,7 @@
 
 #include "broker.h"
 #include "fetcher.h"
+#include "group.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -170,6 +171,8 @@ static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req 
 	/* waiting producers and fetches learn the new role */
 	if (was_leader)
 		fetch_notify(b, p);
+	if (p->is_offsets)
+		group_partition_role(b, p);
 	return 0;
 out:
 	pthread_mutex_unlock(&p->lock);
@@ -291,6 +294,8 @@ out:
 		fetcher_unfollow(b, p);
 		if (was_leader)
 			fetch_notify(b, p);
+		if (p->is_offsets)
+			group_partition_role(b, p);
 	}
 	return err;
 }
@@ -454,6 +459,9 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	if (!p->leader)
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	/* as Kafka: only the group coordinator writes there */
+	if (p->is_offsets)
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	if (len == 0)
 		return KP_ERR_INVALID_RECORD;
 	/* as Kafka 2.8: from v3 exactly one batch, and it is magic 2 */

@@ -60,6 +60,7 @@ struct broker {
 	int64_t replica_lag_ms;		/* replica.lag.time.max.ms */
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetcher *fetcher;
+	struct coord *coord;		/* group coordinator (group.c) */
 };
 
 #endif /* BROKER_H */

@@ -29,6 +29,7 @@
 #include "log_dir.h"
 #include "net.h"
 #include "fetcher.h"
+#include "group.h"
 #include "replica.h"
 #include "shutdown.h"
 #include "topic_config.h"
@@ -234,7 +235,8 @@ int main(int argc, char **argv)
 		snprintf(ident, sizeof(ident), "kbroker[%d]", b.id);
 		kp_log_set_ident(ident);
 	}
-	if (fetcher_start(&b, err, sizeof(err)) < 0 || replica_start(&b) < 0)
+	if (fetcher_start(&b, err, sizeof(err)) < 0 || replica_start(&b) < 0 ||
+	    group_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	b.net = net_start(&b, b.loop, kp_config_int(&b.cfg, "num.network.threads"),
 			  err, sizeof(err));
@@ -255,6 +257,7 @@ int main(int argc, char **argv)
 	broker_controlled_shutdown(&b);
 	fetcher_stop(&b);
 	replica_stop(&b);
+	group_stop(&b);		/* parked group requests answer first */
 	net_stop(b.net);
 	replica_checkpoint_hw(&b);
 	for (int i = 0; i < b.ndirs; i++)
@@ -274,6 +277,7 @@ int main(int argc, char **argv)
 fatal:
 	KP_ERROR("%s", err);
 	fetcher_stop(&b);
+	group_stop(&b);
 	if (b.net != NULL)
 		net_stop(b.net);
 	for (int i = 0; i < b.ndirs; i++)

@@ -6,6 +6,7 @@
 
 #include "kp_errors.h"
 #include "log.h"
+#include "kp_groupmeta.h"
 #include "partition.h"
 
 static uint32_t hash(const char *topic, size_t len, int32_t index)
@@ -111,6 +112,7 @@ struct partition *partition_get_or_add(struct partition_table *t,
 		p = NULL;
 		goto out;
 	}
+	p->is_offsets = strcmp(p->topic, KP_OFFSETS_TOPIC) == 0;
 	p->index = index;
 	p->leader_id = -1;
 	p->leader_epoch = -1;

@@ -58,6 +58,7 @@ struct partition {
 	struct broker *broker;		/* ours (for jobs posted about p) */
 	bool isr_changing;		/* an ISR write is queued */
 	bool deleting;			/* StopReplica(delete) under way */
+	bool is_offsets;		/* __consumer_offsets (group coordinator) */
 	_Atomic int64_t hw;		/* high watermark */
 	_Atomic uint64_t waiting_workers; /* bit i: worker i parks a fetch */
 };

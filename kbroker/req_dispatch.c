@@ -28,6 +28,19 @@ const struct req_api req_apis[] = {
 	{ KP_API_DESCRIBE_CONFIGS, 0, 4, api_describe_configs },
 	{ KP_API_CREATE_PARTITIONS, 0, 2, api_create_partitions },
 	{ KP_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, api_offset_for_leader_epoch },
+	/* groups: the ranges the client matrix recommends (no flexible
+	 * versions a client would pick without needing them) */
+	{ KP_API_FIND_COORDINATOR, 0, 2, api_find_coordinator },
+	{ KP_API_JOIN_GROUP, 0, 5, api_join_group },
+	{ KP_API_SYNC_GROUP, 0, 3, api_sync_group },
+	{ KP_API_HEARTBEAT, 0, 3, api_heartbeat },
+	{ KP_API_LEAVE_GROUP, 0, 3, api_leave_group },
+	{ KP_API_OFFSET_COMMIT, 0, 7, api_offset_commit },
+	{ KP_API_OFFSET_FETCH, 0, 5, api_offset_fetch },
+	{ KP_API_OFFSET_DELETE, 0, 0, api_offset_delete },
+	{ KP_API_DESCRIBE_GROUPS, 0, 4, api_describe_groups },
+	{ KP_API_LIST_GROUPS, 0, 2, api_list_groups },
+	{ KP_API_DELETE_GROUPS, 0, 1, api_delete_groups },
 };
 const int req_napis = (int)(sizeof(req_apis) / sizeof(req_apis[0]));
 

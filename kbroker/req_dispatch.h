@@ -45,6 +45,17 @@ void api_create_topics(struct net_req *r);
 void api_delete_topics(struct net_req *r);
 void api_create_partitions(struct net_req *r);
 void api_describe_configs(struct net_req *r);
+void api_find_coordinator(struct net_req *r);
+void api_join_group(struct net_req *r);
+void api_sync_group(struct net_req *r);
+void api_heartbeat(struct net_req *r);
+void api_leave_group(struct net_req *r);
+void api_offset_commit(struct net_req *r);
+void api_offset_fetch(struct net_req *r);
+void api_offset_delete(struct net_req *r);
+void api_describe_groups(struct net_req *r);
+void api_list_groups(struct net_req *r);
+void api_delete_groups(struct net_req *r);
 
 struct net_worker;
 struct partition;
@@ -66,5 +77,13 @@ void admin_drain(struct net_worker *w);
  * UNKNOWN_TOPIC_OR_PARTITION when disabled, ...).
  */
 int16_t admin_auto_create(struct broker *b, kp_str topic);
+/*
+ * Create __consumer_offsets as Kafka does (compacted, segment.bytes =
+ * offsets.topic.segment.bytes, compression.type=producer) over the live
+ * brokers.  0 or an error code with a message (INVALID_REPLICATION_FACTOR
+ * while fewer brokers than rf are alive, TOPIC_ALREADY_EXISTS, ...).
+ */
+int16_t admin_create_offsets_topic(struct broker *b, int32_t nparts, int32_t rf,
+				   int32_t segment_bytes, char *msg, size_t n);
 
 #endif /* REQ_DISPATCH_H */

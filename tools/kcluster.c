@@ -507,6 +507,12 @@ static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
 			       "broker.id=%d\nlisteners=PLAINTEXT://127.0.0.1:%d\n"
 			       "log.dirs=%s\nzookeeper.connect=%s\n", i, port,
 			       path_of("-data", name), state_get("zookeeper.connect"));
+		/* as Kafka's sample server.properties for small clusters: the
+		 * offsets topic fits the cluster (unless --set says otherwise) */
+		if (kp_props_get(bset, "offsets.topic.replication.factor") == NULL)
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+					"offsets.topic.replication.factor=%d\n",
+					nbrokers < 3 ? nbrokers : 3);
 		for (size_t j = 0; j < bset->count && off < (int)sizeof(buf); j++)
 			off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s=%s\n",
 					bset->items[j].key, bset->items[j].value);

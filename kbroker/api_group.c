@@ -1,0 +1,769 @@
+/*
+ * api_group.c - FindCoordinator, the committed-offset APIs (OffsetCommit,
+ * OffsetFetch, OffsetDelete) and the group admin APIs (DescribeGroups,
+ * ListGroups, DeleteGroups).  Join/Sync/Heartbeat/Leave are in group.c.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "group.h"
+#include "group_int.h"
+#include "kp_errors.h"
+#include "kp_groupmeta.h"
+#include "kp_log.h"
+#include "kp_msgs.h"
+#include "net.h"
+#include "req_dispatch.h"
+
+/* ----------------------------------------------------- FindCoordinator */
+
+void api_find_coordinator(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	struct coord *c = b->coord;
+	const struct kp_find_coordinator_req *req = r->body;
+	struct kp_find_coordinator_resp resp;
+	struct md_view *v;
+	const struct md_topic *t;
+	int16_t err = 0;
+	char msg[512] = "";
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.node_id = -1;
+	resp.host = (kp_str){ "", 0 };
+	resp.port = -1;
+	if (req->key_type != 0) {
+		/* no transaction coordinator here */
+		err = req->key_type == 1 ? KP_ERR_COORDINATOR_NOT_AVAILABLE
+					 : KP_ERR_INVALID_REQUEST;
+		snprintf(msg, sizeof(msg), "%s", req->key_type == 1
+			 ? "transactions are not supported" : "unknown key type");
+		goto out;
+	}
+	v = metadata_cache_get(&b->meta);
+	t = md_view_topic(v, KP_OFFSETS_TOPIC, strlen(KP_OFFSETS_TOPIC));
+	if (t == NULL || t->nparts <= 0) {
+		md_view_unref(v);
+		err = admin_create_offsets_topic(b, c->num_partitions,
+						 c->replication_factor,
+						 c->segment_bytes, msg, sizeof(msg));
+		if (err != 0 && err != KP_ERR_TOPIC_ALREADY_EXISTS)
+			KP_WARN("cannot create %s (offsets.topic.replication.factor=%d): %s",
+				KP_OFFSETS_TOPIC, c->replication_factor, msg);
+		/* as Kafka: not yet, ask again */
+		err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		goto out;
+	}
+	{
+		int32_t idx = kp_group_partition(req->key.ptr,
+						 req->key.len > 0 ? (size_t)req->key.len : 0,
+						 t->nparts);
+		const struct md_partition *mp = md_topic_partition(t, idx);
+		const struct md_broker *mb = mp != NULL && mp->leader >= 0
+			? md_view_broker(v, mp->leader) : NULL;
+
+		if (mb == NULL) {
+			err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		} else {
+			resp.node_id = mb->id;
+			resp.host = arena_kstr(r, mb->host);
+			resp.port = mb->port;
+		}
+	}
+	md_view_unref(v);
+out:
+	resp.error_code = err;
+	if (err != 0)
+		resp.error_message = arena_kstr(r, msg[0] ? msg : kp_err_name(err));
+	net_reply(r, &resp);
+}
+
+/* -------------------------------------------------------- OffsetCommit */
+
+static bool partition_known(struct broker *b, kp_str topic, int32_t partition)
+{
+	struct md_view *v = metadata_cache_get(&b->meta);
+	const struct md_topic *t = topic.len > 0
+		? md_view_topic(v, topic.ptr, (size_t)topic.len) : NULL;
+	bool known = t != NULL && md_topic_partition(t, partition) != NULL;
+
+	md_view_unref(v);
+	return known;
+}
+
+static int16_t commit_error(int16_t err)
+{
+	switch (err) {
+	case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
+	case KP_ERR_NOT_ENOUGH_REPLICAS:
+	case KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	case KP_ERR_NOT_LEADER_OR_FOLLOWER:
+	case KP_ERR_KAFKA_STORAGE_ERROR:
+		return KP_ERR_NOT_COORDINATOR;
+	case KP_ERR_MESSAGE_TOO_LARGE:
+	case KP_ERR_RECORD_LIST_TOO_LARGE:
+	case KP_ERR_INVALID_FETCH_SIZE:
+		return KP_ERR_INVALID_COMMIT_OFFSET_SIZE;
+	default:
+		return err;
+	}
+}
+
+static void commit_done(struct coord *c, struct gwrite *w, int16_t err)
+{
+	(void)c;
+	err = commit_error(err);
+	if (err == 0 && !w->g->removed) {
+		while (w->offsets != NULL) {
+			struct goffset *o = w->offsets;
+
+			w->offsets = o->next;
+			offset_put(w->g, o);
+		}
+	}
+	for (int32_t i = 0; i < w->nslots; i++)
+		*w->slots[i] = err;
+	coord_send(w->r, w->resp);
+}
+
+/* The group-level checks of a commit (Kafka's doCommitOffsets). */
+static int16_t commit_check(struct coord *c, struct group **gp,
+			    const struct kp_offset_commit_req *req, int32_t opart)
+{
+	struct group *g = group_find(c, req->group_id);
+	struct gmember *m;
+
+	if (g == NULL) {
+		if (req->generation_id >= 0)
+			return KP_ERR_ILLEGAL_GENERATION;
+		/* a group used only to store offsets */
+		g = group_add(c, req->group_id, opart);
+		if (g == NULL)
+			return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	*gp = g;
+	if (g->state == G_DEAD)
+		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	if (req->group_instance_id.len >= 0)
+		for (m = g->members; m; m = m->next)
+			if (m->instance_id != NULL &&
+			    kp_str_eqc(req->group_instance_id, m->instance_id) &&
+			    !kp_str_eqc(req->member_id, m->id))
+				return KP_ERR_FENCED_INSTANCE_ID;
+	if (req->generation_id < 0 && g->state == G_EMPTY)
+		return 0;
+	if (g->state == G_COMPLETING)
+		return KP_ERR_REBALANCE_IN_PROGRESS;
+	m = member_find(g, req->member_id);
+	if (m == NULL)
+		return KP_ERR_UNKNOWN_MEMBER_ID;
+	if (req->generation_id != g->generation)
+		return KP_ERR_ILLEGAL_GENERATION;
+	m->deadline = kp_now_ms() + m->session_ms;
+	return 0;
+}
+
+void api_offset_commit(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	struct coord *c = b->coord;
+	const struct kp_offset_commit_req *req = r->body;
+	struct kp_offset_commit_resp *resp = kp_arena_alloc(&r->arena, sizeof(*resp));
+	struct kp_offset_commit_resp_offset_commit_response_topic *ts;
+	struct group *g = NULL;
+	struct gwrite *w = NULL;
+	struct kp_wbuf kw, vw;
+	size_t *kend = NULL, *vend = NULL;
+	kp_bytes *keys = NULL, *vals = NULL;
+	int32_t total = 0, n = 0, opart = 0;
+	int64_t now = wall_ms();
+	int16_t top;
+
+	kp_wbuf_init(&kw);
+	kp_wbuf_init(&vw);
+	if (resp == NULL)
+		goto oom;
+	kp_struct_init(r->api->resp, resp);
+	ts = kp_arena_calloc(&r->arena, (size_t)(req->topics_count > 0 ? req->topics_count : 0) + 1,
+			     sizeof(*ts));
+	if (ts == NULL)
+		goto oom;
+	resp->topics = ts;
+	resp->topics_count = req->topics_count > 0 ? req->topics_count : 0;
+	for (int32_t i = 0; i < resp->topics_count; i++) {
+		const struct kp_offset_commit_req_offset_commit_request_topic *rt = &req->topics[i];
+		int32_t np = rt->partitions_count > 0 ? rt->partitions_count : 0;
+
+		kp_struct_init(&kp_offset_commit_resp_offset_commit_response_topic_desc, &ts[i]);
+		ts[i].name = rt->name;
+		ts[i].partitions = kp_arena_calloc(&r->arena, (size_t)np + 1,
+						   sizeof(*ts[i].partitions));
+		if (ts[i].partitions == NULL)
+			goto oom;
+		ts[i].partitions_count = np;
+		for (int32_t j = 0; j < np; j++) {
+			kp_struct_init(&kp_offset_commit_resp_offset_commit_response_partition_desc,
+				       &ts[i].partitions[j]);
+			ts[i].partitions[j].partition_index = rt->partitions[j].partition_index;
+		}
+		total += np;
+	}
+	keys = calloc((size_t)total + 1, sizeof(*keys));
+	vals = calloc((size_t)total + 1, sizeof(*vals));
+	kend = calloc((size_t)total + 1, sizeof(*kend));
+	vend = calloc((size_t)total + 1, sizeof(*vend));
+	if (keys == NULL || vals == NULL || kend == NULL || vend == NULL)
+		goto oom;
+	pthread_mutex_lock(&c->lock);
+	top = req->group_id.len < 0 ? KP_ERR_INVALID_GROUP_ID
+		: coord_check(c, req->group_id, &opart);
+	if (top == 0)
+		top = commit_check(c, &g, req, opart);
+	if (top == 0) {
+		w = gwrite_new(g);
+		if (w == NULL)
+			top = KP_ERR_UNKNOWN_SERVER_ERROR;
+		else
+			w->slots = kp_arena_calloc(&r->arena, (size_t)total + 1,
+						   sizeof(*w->slots));
+		if (w != NULL && w->slots == NULL)
+			top = KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	for (int32_t i = 0; i < resp->topics_count; i++) {
+		const struct kp_offset_commit_req_offset_commit_request_topic *rt = &req->topics[i];
+
+		for (int32_t j = 0; j < ts[i].partitions_count; j++) {
+			const struct kp_offset_commit_req_offset_commit_request_partition *rp =
+				&rt->partitions[j];
+			int16_t *slot = &ts[i].partitions[j].error_code;
+			struct goffset *o;
+
+			if (top != 0) {
+				*slot = top;
+				continue;
+			}
+			if (rp->committed_metadata.len > c->metadata_max) {
+				*slot = KP_ERR_OFFSET_METADATA_TOO_LARGE;
+				continue;
+			}
+			if (!partition_known(b, rt->name, rp->partition_index)) {
+				*slot = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+				continue;
+			}
+			o = calloc(1, sizeof(*o));
+			if (o == NULL || (o->topic = dup_kstr(rt->name)) == NULL ||
+			    (o->metadata = dup_kstr(rp->committed_metadata.len >= 0
+						    ? rp->committed_metadata
+						    : (kp_str){ "", 0 })) == NULL) {
+				offset_free(o);
+				*slot = KP_ERR_UNKNOWN_SERVER_ERROR;
+				continue;
+			}
+			o->partition = rp->partition_index;
+			o->offset = rp->committed_offset;
+			o->leader_epoch = rp->committed_leader_epoch;
+			o->commit_ts = rp->commit_timestamp >= 0 ? rp->commit_timestamp : now;
+			o->expire_ts = req->retention_time_ms >= 0 ? now + req->retention_time_ms : -1;
+			o->next = w->offsets;
+			w->offsets = o;
+			kp_gm_offset_key_encode(&kw, req->group_id, rt->name, rp->partition_index);
+			kp_gm_offset_value_encode(&vw, &(struct kp_gm_offset){
+				.offset = o->offset, .leader_epoch = o->leader_epoch,
+				.metadata = kp_str_c(o->metadata), .commit_ts = o->commit_ts,
+				.expire_ts = o->expire_ts });
+			kend[n] = kw.len;
+			vend[n] = vw.len;
+			w->slots[n++] = slot;
+		}
+	}
+	if (w != NULL && n > 0 && !kw.err && !vw.err) {
+		for (int32_t i = 0; i < n; i++) {
+			size_t ks = i > 0 ? kend[i - 1] : 0, vs = i > 0 ? vend[i - 1] : 0;
+
+			keys[i] = (kp_bytes){ kw.data + ks, (int32_t)(kend[i] - ks) };
+			vals[i] = (kp_bytes){ vw.data + vs, (int32_t)(vend[i] - vs) };
+		}
+		w->nslots = n;
+		w->r = r;
+		w->resp = resp;
+		w->done = commit_done;
+		store_append(c, g->opart, keys, vals, n, w);	/* answers */
+		pthread_mutex_unlock(&c->lock);
+		goto out;
+	}
+	if (w != NULL) {
+		if (n > 0)	/* could not encode */
+			for (int32_t i = 0; i < n; i++)
+				*w->slots[i] = KP_ERR_UNKNOWN_SERVER_ERROR;
+		gwrite_free(c, w);
+	}
+	pthread_mutex_unlock(&c->lock);
+	net_reply(r, resp);
+out:
+	kp_wbuf_free(&kw);
+	kp_wbuf_free(&vw);
+	free(keys);
+	free(vals);
+	free(kend);
+	free(vend);
+	return;
+oom:
+	kp_wbuf_free(&kw);
+	kp_wbuf_free(&vw);
+	free(keys);
+	free(vals);
+	free(kend);
+	free(vend);
+	net_req_fail(r, "out of memory");
+}
+
+/* --------------------------------------------------------- OffsetFetch */
+
+static void fetch_fill(struct net_req *r, struct group *g, kp_str topic, int32_t part,
+		       struct kp_offset_fetch_resp_offset_fetch_response_partition *out)
+{
+	struct goffset *o = g != NULL && topic.len >= 0
+		? offset_find(g, topic.ptr, (size_t)topic.len, part) : NULL;
+
+	kp_struct_init(&kp_offset_fetch_resp_offset_fetch_response_partition_desc, out);
+	out->partition_index = part;
+	out->committed_offset = -1;
+	out->committed_leader_epoch = -1;
+	out->metadata = (kp_str){ "", 0 };
+	if (o != NULL) {
+		out->committed_offset = o->offset;
+		out->committed_leader_epoch = o->leader_epoch;
+		out->metadata = arena_kstr(r, o->metadata != NULL ? o->metadata : "");
+	}
+}
+
+static int cmp_offsets(const void *a, const void *b)
+{
+	const struct goffset *x = *(const struct goffset *const *)a;
+	const struct goffset *y = *(const struct goffset *const *)b;
+	int c = strcmp(x->topic, y->topic);
+
+	return c != 0 ? c : (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+/* Every offset of g, grouped by topic. */
+static int fetch_all(struct net_req *r, struct group *g,
+		     struct kp_offset_fetch_resp *resp)
+{
+	struct goffset **os;
+	struct kp_offset_fetch_resp_offset_fetch_response_topic *ts;
+	int32_t n = 0, nt = 0;
+
+	if (g == NULL || g->noffsets == 0)
+		return 0;
+	os = kp_arena_calloc(&r->arena, g->noffsets, sizeof(*os));
+	ts = kp_arena_calloc(&r->arena, g->noffsets, sizeof(*ts));
+	if (os == NULL || ts == NULL)
+		return -1;
+	for (uint32_t i = 0; i < g->onbuckets; i++)
+		for (struct goffset *o = g->obuckets[i]; o; o = o->next)
+			os[n++] = o;
+	qsort(os, (size_t)n, sizeof(*os), cmp_offsets);
+	for (int32_t i = 0; i < n;) {
+		int32_t j = i;
+
+		while (j < n && strcmp(os[j]->topic, os[i]->topic) == 0)
+			j++;
+		kp_struct_init(&kp_offset_fetch_resp_offset_fetch_response_topic_desc, &ts[nt]);
+		ts[nt].name = arena_kstr(r, os[i]->topic);
+		ts[nt].partitions = kp_arena_calloc(&r->arena, (size_t)(j - i),
+						    sizeof(*ts[nt].partitions));
+		if (ts[nt].partitions == NULL)
+			return -1;
+		ts[nt].partitions_count = j - i;
+		for (int32_t k = i; k < j; k++)
+			fetch_fill(r, g, kp_str_c(os[k]->topic), os[k]->partition,
+				   &ts[nt].partitions[k - i]);
+		nt++;
+		i = j;
+	}
+	resp->topics = ts;
+	resp->topics_count = nt;
+	return 0;
+}
+
+void api_offset_fetch(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	const struct kp_offset_fetch_req *req = r->body;
+	struct kp_offset_fetch_resp resp;
+	struct kp_offset_fetch_resp_offset_fetch_response_topic *ts = NULL;
+	struct group *g = NULL;
+	int32_t opart;
+	int16_t err;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.topics_count = 0;
+	pthread_mutex_lock(&c->lock);
+	err = req->group_id.len < 0 ? KP_ERR_INVALID_GROUP_ID
+		: coord_check(c, req->group_id, &opart);
+	if (err == 0)
+		g = group_find(c, req->group_id);
+	if (req->topics_count < 0) {
+		/* v2+: all of the group's offsets */
+		if (err == 0 && fetch_all(r, g, &resp) < 0)
+			err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	ts = kp_arena_calloc(&r->arena, (size_t)req->topics_count + 1, sizeof(*ts));
+	if (ts == NULL) {
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_offset_fetch_req_offset_fetch_request_topic *rt = &req->topics[i];
+		int32_t np = rt->partition_indexes_count > 0 ? rt->partition_indexes_count : 0;
+
+		kp_struct_init(&kp_offset_fetch_resp_offset_fetch_response_topic_desc, &ts[i]);
+		ts[i].name = rt->name;
+		ts[i].partitions = kp_arena_calloc(&r->arena, (size_t)np + 1,
+						   sizeof(*ts[i].partitions));
+		if (ts[i].partitions == NULL) {
+			err = KP_ERR_UNKNOWN_SERVER_ERROR;
+			goto out;
+		}
+		ts[i].partitions_count = np;
+		for (int32_t j = 0; j < np; j++) {
+			fetch_fill(r, err == 0 ? g : NULL, rt->name, rt->partition_indexes[j],
+				   &ts[i].partitions[j]);
+			/* v0/v1 have no top-level error: each partition says */
+			if (r->h.api_version < 2)
+				ts[i].partitions[j].error_code = err;
+		}
+	}
+	resp.topics = ts;
+	resp.topics_count = req->topics_count;
+out:
+	pthread_mutex_unlock(&c->lock);
+	resp.error_code = err;
+	net_reply(r, &resp);
+}
+
+/* -------------------------------------------------------- OffsetDelete */
+
+void api_offset_delete(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	const struct kp_offset_delete_req *req = r->body;
+	struct kp_offset_delete_resp resp;
+	struct kp_offset_delete_resp_offset_delete_response_topic *ts;
+	struct goffset **doomed = NULL;
+	struct group *g = NULL;
+	int32_t opart, total = 0, nd = 0;
+	int16_t err;
+	bool consumer_active;
+
+	kp_struct_init(r->api->resp, &resp);
+	ts = kp_arena_calloc(&r->arena, (size_t)(req->topics_count > 0 ? req->topics_count : 0) + 1,
+			     sizeof(*ts));
+	if (ts == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < req->topics_count; i++)
+		total += req->topics[i].partitions_count > 0 ? req->topics[i].partitions_count : 0;
+	pthread_mutex_lock(&c->lock);
+	err = req->group_id.len <= 0 ? KP_ERR_INVALID_GROUP_ID
+		: coord_check(c, req->group_id, &opart);
+	if (err == 0) {
+		g = group_find(c, req->group_id);
+		if (g == NULL || g->state == G_DEAD)
+			err = KP_ERR_GROUP_ID_NOT_FOUND;
+	}
+	if (err == 0 && g->state != G_EMPTY &&
+	    (g->protocol_type == NULL || strcmp(g->protocol_type, "consumer") != 0))
+		err = KP_ERR_NON_EMPTY_GROUP;
+	if (err == 0 && (doomed = calloc((size_t)total + 1, sizeof(*doomed))) == NULL)
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+	if (err != 0)
+		goto out;
+	consumer_active = g->state != G_EMPTY;
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_offset_delete_req_offset_delete_request_topic *rt = &req->topics[i];
+		int32_t np = rt->partitions_count > 0 ? rt->partitions_count : 0;
+		bool busy = false;
+
+		if (consumer_active) {
+			char name[256];
+
+			snprintf(name, sizeof(name), "%.*s", rt->name.len > 0 ? (int)rt->name.len : 0,
+				 rt->name.len > 0 ? rt->name.ptr : "");
+			for (struct gmember *m = g->members; m && !busy; m = m->next)
+				for (int32_t k = 0; k < m->nprotocols; k++)
+					if (g->protocol != NULL &&
+					    strcmp(m->protocols[k].name, g->protocol) == 0 &&
+					    kp_consumer_subscribes((kp_bytes){ m->protocols[k].meta,
+									       m->protocols[k].len },
+								   rt->name))
+						busy = true;
+		}
+		kp_struct_init(&kp_offset_delete_resp_offset_delete_response_topic_desc, &ts[i]);
+		ts[i].name = rt->name;
+		ts[i].partitions = kp_arena_calloc(&r->arena, (size_t)np + 1,
+						   sizeof(*ts[i].partitions));
+		if (ts[i].partitions == NULL) {
+			err = KP_ERR_UNKNOWN_SERVER_ERROR;
+			goto out;
+		}
+		ts[i].partitions_count = np;
+		for (int32_t j = 0; j < np; j++) {
+			int32_t idx = rt->partitions[j].partition_index;
+			struct goffset *o;
+
+			kp_struct_init(&kp_offset_delete_resp_offset_delete_response_partition_desc,
+				       &ts[i].partitions[j]);
+			ts[i].partitions[j].partition_index = idx;
+			if (busy) {
+				ts[i].partitions[j].error_code = KP_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
+				continue;
+			}
+			o = rt->name.len >= 0 ? offset_find(g, rt->name.ptr, (size_t)rt->name.len, idx)
+					      : NULL;
+			if (o != NULL) {
+				bool dup = false;
+
+				for (int32_t k = 0; k < nd; k++)
+					dup |= doomed[k] == o;
+				if (!dup)
+					doomed[nd++] = o;
+			}
+		}
+	}
+	resp.topics = ts;
+	resp.topics_count = req->topics_count > 0 ? req->topics_count : 0;
+	if (nd > 0) {
+		struct gwrite *none = NULL;
+		struct kp_wbuf kw;
+		kp_bytes *keys = calloc((size_t)nd, sizeof(*keys));
+		kp_bytes *vals = calloc((size_t)nd, sizeof(*vals));
+		size_t *ends = calloc((size_t)nd, sizeof(*ends));
+
+		kp_wbuf_init(&kw);
+		for (int32_t k = 0; keys != NULL && vals != NULL && ends != NULL && k < nd; k++) {
+			kp_gm_offset_key_encode(&kw, kp_str_c(g->id), kp_str_c(doomed[k]->topic),
+						doomed[k]->partition);
+			ends[k] = kw.len;
+		}
+		if (keys != NULL && vals != NULL && ends != NULL && !kw.err) {
+			for (int32_t k = 0; k < nd; k++) {
+				size_t s = k > 0 ? ends[k - 1] : 0;
+
+				keys[k] = (kp_bytes){ kw.data + s, (int32_t)(ends[k] - s) };
+				vals[k] = KP_BYTES_NULL;
+			}
+			/* as Kafka: tombstones appended, not waited for */
+			if (store_append(c, g->opart, keys, vals, nd, none) == 0)
+				for (int32_t k = 0; k < nd; k++)
+					offset_del(g, doomed[k]);
+			else
+				err = KP_ERR_NOT_COORDINATOR;
+		} else {
+			err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		}
+		kp_wbuf_free(&kw);
+		free(keys);
+		free(vals);
+		free(ends);
+	}
+out:
+	pthread_mutex_unlock(&c->lock);
+	free(doomed);
+	resp.error_code = err;
+	if (err != 0) {
+		resp.topics = NULL;
+		resp.topics_count = 0;
+	}
+	net_reply(r, &resp);
+}
+
+/* ------------------------------------------------------ DescribeGroups */
+
+static void describe_one(struct coord *c, struct net_req *r, kp_str id,
+			 struct kp_describe_groups_resp_described_group *out)
+{
+	struct group *g;
+	int32_t opart;
+	int16_t err = coord_check(c, id, &opart);
+
+	kp_struct_init(&kp_describe_groups_resp_described_group_desc, out);
+	out->group_id = id;
+	out->group_state = (kp_str){ "", 0 };
+	out->protocol_type = (kp_str){ "", 0 };
+	out->protocol_data = (kp_str){ "", 0 };
+	out->authorized_operations = INT32_MIN;
+	out->members_count = 0;
+	if (err != 0) {
+		out->error_code = err;
+		return;
+	}
+	g = group_find(c, id);
+	if (g == NULL) {
+		out->group_state = kp_str_c("Dead");
+		return;
+	}
+	out->group_state = arena_kstr(r, group_state_name(g->state));
+	out->protocol_type = arena_kstr(r, g->protocol_type != NULL ? g->protocol_type : "");
+	if (g->state == G_STABLE)
+		out->protocol_data = arena_kstr(r, g->protocol != NULL ? g->protocol : "");
+	if (g->nmembers > 0) {
+		struct kp_describe_groups_resp_described_group_member *ms =
+			kp_arena_calloc(&r->arena, (size_t)g->nmembers, sizeof(*ms));
+		int32_t n = 0;
+
+		if (ms == NULL) {
+			out->error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
+			return;
+		}
+		for (struct gmember *m = g->members; m; m = m->next) {
+			struct kp_describe_groups_resp_described_group_member *o = &ms[n++];
+
+			kp_struct_init(&kp_describe_groups_resp_described_group_member_desc, o);
+			o->member_id = arena_kstr(r, m->id);
+			o->group_instance_id = arena_kstr(r, m->instance_id);
+			o->client_id = arena_kstr(r, m->client_id);
+			o->client_host = arena_kstr(r, m->client_host);
+			o->member_metadata = (kp_bytes){ NULL, 0 };
+			o->member_assignment = (kp_bytes){ NULL, 0 };
+			/* metadata and assignment only when Stable, as Kafka */
+			if (g->state != G_STABLE)
+				continue;
+			for (int32_t k = 0; k < m->nprotocols; k++)
+				if (g->protocol != NULL &&
+				    strcmp(m->protocols[k].name, g->protocol) == 0 &&
+				    m->protocols[k].len > 0) {
+					uint8_t *d = kp_arena_alloc(&r->arena,
+								    (size_t)m->protocols[k].len);
+
+					if (d != NULL) {
+						memcpy(d, m->protocols[k].meta,
+						       (size_t)m->protocols[k].len);
+						o->member_metadata = (kp_bytes){ d, m->protocols[k].len };
+					}
+				}
+			if (m->assignment_len > 0) {
+				uint8_t *d = kp_arena_alloc(&r->arena, (size_t)m->assignment_len);
+
+				if (d != NULL) {
+					memcpy(d, m->assignment, (size_t)m->assignment_len);
+					o->member_assignment = (kp_bytes){ d, m->assignment_len };
+				}
+			}
+		}
+		out->members = ms;
+		out->members_count = n;
+	}
+}
+
+void api_describe_groups(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	const struct kp_describe_groups_req *req = r->body;
+	struct kp_describe_groups_resp resp;
+	int32_t n = req->groups_count > 0 ? req->groups_count : 0;
+	struct kp_describe_groups_resp_described_group *gs =
+		kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*gs));
+
+	if (gs == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	pthread_mutex_lock(&c->lock);
+	for (int32_t i = 0; i < n; i++)
+		describe_one(c, r, req->groups[i], &gs[i]);
+	pthread_mutex_unlock(&c->lock);
+	resp.groups = gs;
+	resp.groups_count = n;
+	net_reply(r, &resp);
+}
+
+/* ---------------------------------------------------------- ListGroups */
+
+void api_list_groups(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	struct kp_list_groups_resp resp;
+	struct kp_list_groups_resp_listed_group *gs;
+	int32_t n = 0;
+
+	kp_struct_init(r->api->resp, &resp);
+	pthread_mutex_lock(&c->lock);
+	gs = kp_arena_calloc(&r->arena, (size_t)c->groups.ngroups + 1, sizeof(*gs));
+	if (gs == NULL) {
+		pthread_mutex_unlock(&c->lock);
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < c->nparts; i++)
+		if (c->parts[i].state == OP_LOADING)
+			resp.error_code = KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
+		for (struct group *g = c->groups.buckets[i]; g; g = g->next) {
+			kp_struct_init(&kp_list_groups_resp_listed_group_desc, &gs[n]);
+			gs[n].group_id = arena_kstr(r, g->id);
+			gs[n].protocol_type = arena_kstr(r, g->protocol_type != NULL
+							 ? g->protocol_type : "");
+			gs[n].group_state = arena_kstr(r, group_state_name(g->state));
+			n++;
+		}
+	pthread_mutex_unlock(&c->lock);
+	resp.groups = gs;
+	resp.groups_count = n;
+	net_reply(r, &resp);
+}
+
+/* -------------------------------------------------------- DeleteGroups */
+
+void api_delete_groups(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	const struct kp_delete_groups_req *req = r->body;
+	struct kp_delete_groups_resp resp;
+	int32_t n = req->groups_names_count > 0 ? req->groups_names_count : 0;
+	struct kp_delete_groups_resp_deletable_group_result *rs =
+		kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*rs));
+
+	if (rs == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	pthread_mutex_lock(&c->lock);
+	for (int32_t i = 0; i < n; i++) {
+		kp_str id = req->groups_names[i];
+		struct group *g;
+		int32_t opart;
+		int16_t err = id.len < 0 ? KP_ERR_INVALID_GROUP_ID : coord_check(c, id, &opart);
+
+		kp_struct_init(&kp_delete_groups_resp_deletable_group_result_desc, &rs[i]);
+		rs[i].group_id = id;
+		if (err == 0) {
+			g = group_find(c, id);
+			if (g == NULL || g->state == G_DEAD)
+				err = KP_ERR_GROUP_ID_NOT_FOUND;
+			else if (g->state != G_EMPTY)
+				err = KP_ERR_NON_EMPTY_GROUP;
+			else {
+				KP_INFO("group %s: deleted (%u committed offsets)", g->id,
+					g->noffsets);
+				store_group_tombstones(c, g);
+				group_remove(c, g);
+			}
+		}
+		rs[i].error_code = err;
+	}
+	pthread_mutex_unlock(&c->lock);
+	resp.results = rs;
+	resp.results_count = n;
+	net_reply(r, &resp);
+}

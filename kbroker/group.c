@@ -1,0 +1,1748 @@
+/*
+ * group.c - the group coordinator's state machine: JoinGroup, SyncGroup,
+ * Heartbeat and LeaveGroup, rebalances, session and rebalance deadlines,
+ * static membership; the coordinator thread and its lifecycle.
+ *
+ * The states and their rules are Kafka 2.8's GroupCoordinator (see
+ * ../shared/reference/kafka-classic.md section 7).  A rebalance
+ * (PreparingRebalance) collects a JoinGroup from every member; it ends
+ * when all have rejoined, or at the rebalance timeout (members that did
+ * not rejoin are dropped), or - for a group that was Empty - after
+ * group.initial.rebalance.delay.ms, extended while new members keep
+ * coming.  Then the generation advances, a protocol every member supports
+ * is chosen by vote, every JoinGroup is answered (the leader gets all
+ * members' metadata) and the group waits for the leader's SyncGroup
+ * (CompletingRebalance), whose assignment is persisted before the group
+ * is Stable and each member gets its share.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "broker.h"
+#include "group.h"
+#include "group_int.h"
+#include "kp_errors.h"
+#include "kp_groupmeta.h"
+#include "kp_log.h"
+#include "kp_msgs.h"
+#include "net.h"
+#include "partition.h"
+#include "req_dispatch.h"
+
+#define TICK_MS 50
+
+/* ------------------------------------------------------------ helpers */
+
+struct coord *coord_of(struct net_req *r)
+{
+	return r->worker->broker->coord;
+}
+
+int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint32_t str_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+char *dup_kstr(kp_str s)
+{
+	char *d;
+
+	if (s.len < 0)
+		return NULL;
+	d = malloc((size_t)s.len + 1);
+	if (d != NULL) {
+		memcpy(d, s.ptr, (size_t)s.len);
+		d[s.len] = 0;
+	}
+	return d;
+}
+
+kp_str arena_kstr(struct net_req *r, const char *s)
+{
+	char *d;
+
+	if (s == NULL)
+		return KP_STR_NULL;
+	d = kp_arena_strndup(&r->arena, s, strlen(s));
+	return d != NULL ? (kp_str){ d, (int32_t)strlen(d) } : KP_STR_NULL;
+}
+
+const char *group_state_name(enum gstate s)
+{
+	switch (s) {
+	case G_EMPTY: return "Empty";
+	case G_PREPARING: return "PreparingRebalance";
+	case G_COMPLETING: return "CompletingRebalance";
+	case G_STABLE: return "Stable";
+	case G_DEAD: return "Dead";
+	}
+	return "Dead";
+}
+
+void group_set_state(struct group *g, enum gstate s)
+{
+	g->state = s;
+	g->state_ts = wall_ms();
+}
+
+struct posted {
+	struct net_req *r;
+	void *resp;
+};
+
+static void posted_reply(void *arg)
+{
+	struct posted *p = arg;
+
+	net_reply(p->r, p->resp);
+}
+
+void coord_send(struct net_req *r, void *resp)
+{
+	struct posted *p = kp_arena_alloc(&r->arena, sizeof(*p));
+
+	if (p == NULL) {
+		KP_ERROR("%s: out of memory answering %s", r->peer, r->api->name);
+		return;
+	}
+	p->r = r;
+	p->resp = resp;
+	if (kp_loop_post(r->worker->loop, posted_reply, p) < 0)
+		KP_ERROR("%s: cannot queue the %s answer", r->peer, r->api->name);
+}
+
+/* Kafka's member ids: prefix "-" a random UUID. */
+static char *new_member_id(const char *prefix)
+{
+	uint8_t u[16];
+	char *id;
+	size_t n = strlen(prefix) + 1 + 36 + 1;
+
+	if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u)) {
+		for (size_t i = 0; i < sizeof(u); i++)
+			u[i] = (uint8_t)rand();
+	}
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+	id = malloc(n);
+	if (id == NULL)
+		return NULL;
+	snprintf(id, n, "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", prefix, u[0], u[1], u[2], u[3], u[4],
+		 u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
+		 u[15]);
+	return id;
+}
+
+/* "/ip" from the peer's "ip:port", as Kafka shows a member's host. */
+static char *client_host(const char *peer)
+{
+	const char *colon = strrchr(peer, ':');
+	size_t n = colon != NULL ? (size_t)(colon - peer) : strlen(peer);
+	char *h = malloc(n + 2);
+
+	if (h != NULL) {
+		h[0] = '/';
+		memcpy(h + 1, peer, n);
+		h[n + 1] = 0;
+	}
+	return h;
+}
+
+/* ------------------------------------------------------- the table */
+
+int32_t coord_nparts(struct coord *c)
+{
+	struct md_view *v = metadata_cache_get(&c->b->meta);
+	const struct md_topic *t = md_view_topic(v, KP_OFFSETS_TOPIC,
+						 strlen(KP_OFFSETS_TOPIC));
+	int32_t n = t != NULL && t->nparts > 0 ? t->nparts : c->num_partitions;
+
+	md_view_unref(v);
+	return n;
+}
+
+int16_t coord_check(struct coord *c, kp_str group, int32_t *opart)
+{
+	int32_t n = coord_nparts(c);
+
+	*opart = kp_group_partition(group.ptr, group.len > 0 ? (size_t)group.len : 0, n);
+	if (*opart >= c->nparts || c->parts[*opart].state == OP_NONE)
+		return KP_ERR_NOT_COORDINATOR;
+	if (c->parts[*opart].state == OP_LOADING)
+		return KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+	return 0;
+}
+
+struct group *gtable_find(struct gtable *t, kp_str id)
+{
+	uint32_t h;
+
+	if (id.len < 0 || t->nbuckets == 0)
+		return NULL;
+	h = str_hash(id.ptr, (size_t)id.len);
+	for (struct group *g = t->buckets[h & (t->nbuckets - 1)]; g; g = g->next)
+		if (g->hash == h && kp_str_eqc(id, g->id))
+			return g;
+	return NULL;
+}
+
+static int table_grow(struct gtable *t)
+{
+	uint32_t n = t->nbuckets ? t->nbuckets * 2 : 64;
+	struct group **nb = calloc(n, sizeof(*nb));
+
+	if (nb == NULL)
+		return -1;
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		for (struct group *g = t->buckets[i], *next; g; g = next) {
+			next = g->next;
+			g->next = nb[g->hash & (n - 1)];
+			nb[g->hash & (n - 1)] = g;
+		}
+	free(t->buckets);
+	t->buckets = nb;
+	t->nbuckets = n;
+	return 0;
+}
+
+static void gtable_link(struct gtable *t, struct group *g)
+{
+	g->next = t->buckets[g->hash & (t->nbuckets - 1)];
+	t->buckets[g->hash & (t->nbuckets - 1)] = g;
+	t->ngroups++;
+}
+
+struct group *gtable_add(struct gtable *t, kp_str id, int32_t opart)
+{
+	struct group *g;
+
+	if (t->ngroups >= t->nbuckets && table_grow(t) < 0)
+		return NULL;
+	g = calloc(1, sizeof(*g));
+	if (g == NULL || (g->id = dup_kstr(id)) == NULL) {
+		free(g);
+		return NULL;
+	}
+	g->hash = str_hash(id.ptr, (size_t)id.len);
+	g->opart = opart;
+	group_set_state(g, G_EMPTY);
+	gtable_link(t, g);
+	return g;
+}
+
+void gtable_unlink(struct gtable *t, struct group *g)
+{
+	struct group **pp;
+
+	if (t->nbuckets == 0)
+		return;
+	pp = &t->buckets[g->hash & (t->nbuckets - 1)];
+	while (*pp != NULL && *pp != g)
+		pp = &(*pp)->next;
+	if (*pp == g) {
+		*pp = g->next;
+		t->ngroups--;
+	}
+	g->next = NULL;
+}
+
+void gtable_free(struct coord *c, struct gtable *t)
+{
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		while (t->buckets[i] != NULL) {
+			struct group *g = t->buckets[i];
+
+			t->buckets[i] = g->next;
+			group_free(c, g);
+		}
+	free(t->buckets);
+	t->buckets = NULL;
+	t->nbuckets = t->ngroups = 0;
+}
+
+/* Move a loaded group into the coordinator's table. */
+int group_adopt(struct coord *c, struct group *g)
+{
+	if (c->groups.ngroups >= c->groups.nbuckets && table_grow(&c->groups) < 0)
+		return -1;
+	gtable_link(&c->groups, g);
+	return 0;
+}
+
+struct group *group_find(struct coord *c, kp_str id)
+{
+	return gtable_find(&c->groups, id);
+}
+
+struct group *group_add(struct coord *c, kp_str id, int32_t opart)
+{
+	return gtable_add(&c->groups, id, opart);
+}
+
+static void member_free(struct gmember *m)
+{
+	free(m->id);
+	free(m->instance_id);
+	free(m->client_id);
+	free(m->client_host);
+	for (int32_t i = 0; i < m->nprotocols; i++) {
+		free(m->protocols[i].name);
+		free(m->protocols[i].meta);
+	}
+	free(m->protocols);
+	free(m->assignment);
+	free(m);
+}
+
+static void join_error(struct net_req *r, int16_t err, const char *member_id);
+static void sync_error(struct net_req *r, int16_t err);
+static void unlink_member(struct group *g, struct gmember *m);
+
+/* Drop every member, answering what they have parked with err. */
+void group_free_members(struct coord *c, struct group *g, int16_t err)
+{
+	(void)c;
+	while (g->members != NULL) {
+		struct gmember *m = g->members;
+
+		g->members = m->next;
+		if (m->join_req != NULL)
+			join_error(m->join_req, err, m->id);
+		if (m->sync_req != NULL)
+			sync_error(m->sync_req, err);
+		member_free(m);
+	}
+	g->nmembers = 0;
+	while (g->pending != NULL) {
+		struct gpending *p = g->pending;
+
+		g->pending = p->next;
+		free(p->id);
+		free(p);
+	}
+}
+
+void group_free(struct coord *c, struct group *g)
+{
+	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
+	for (uint32_t i = 0; i < g->onbuckets; i++)
+		for (struct goffset *o = g->obuckets[i], *next; o; o = next) {
+			next = o->next;
+			offset_free(o);
+		}
+	free(g->obuckets);
+	free(g->id);
+	free(g->protocol_type);
+	free(g->protocol);
+	free(g->leader);
+	free(g);
+}
+
+/* Out of the table; freed once no append points to it. */
+void group_remove(struct coord *c, struct group *g)
+{
+	gtable_unlink(&c->groups, g);
+	g->removed = true;
+	g->state = G_DEAD;
+	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
+	if (g->nwrites == 0)
+		group_free(c, g);
+}
+
+void group_unref(struct coord *c, struct group *g)
+{
+	if (--g->nwrites == 0 && g->removed)
+		group_free(c, g);
+}
+
+struct gmember *member_find(struct group *g, kp_str id)
+{
+	for (struct gmember *m = g->members; m; m = m->next)
+		if (kp_str_eqc(id, m->id))
+			return m;
+	return NULL;
+}
+
+static struct gmember *member_by_instance(struct group *g, kp_str inst)
+{
+	if (inst.len < 0)
+		return NULL;
+	for (struct gmember *m = g->members; m; m = m->next)
+		if (m->instance_id != NULL && kp_str_eqc(inst, m->instance_id))
+			return m;
+	return NULL;
+}
+
+static struct gpending **pending_find(struct group *g, kp_str id)
+{
+	for (struct gpending **pp = &g->pending; *pp; pp = &(*pp)->next)
+		if (kp_str_eqc(id, (*pp)->id))
+			return pp;
+	return NULL;
+}
+
+static bool is_leader(const struct group *g, const struct gmember *m)
+{
+	return g->leader != NULL && strcmp(g->leader, m->id) == 0;
+}
+
+static void set_leader(struct group *g, const char *id)
+{
+	free(g->leader);
+	g->leader = id != NULL ? strdup(id) : NULL;
+}
+
+static int32_t rebalance_timeout(const struct group *g)
+{
+	int32_t t = 0;
+
+	for (struct gmember *m = g->members; m; m = m->next)
+		if (m->rebalance_ms > t)
+			t = m->rebalance_ms;
+	return t;
+}
+
+/* A static member that has not been heard from (restarting) counts as
+ * joined for Kafka only when it rejoins; so do we. */
+static bool all_joined(const struct group *g)
+{
+	if (g->pending != NULL)
+		return false;
+	for (struct gmember *m = g->members; m; m = m->next)
+		if (m->join_req == NULL)
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------ protocols */
+
+static const struct gprotocol *member_protocol(const struct gmember *m,
+					       const char *name)
+{
+	for (int32_t i = 0; name != NULL && i < m->nprotocols; i++)
+		if (strcmp(m->protocols[i].name, name) == 0)
+			return &m->protocols[i];
+	return NULL;
+}
+
+static bool all_support(const struct group *g, const char *name)
+{
+	for (struct gmember *m = g->members; m; m = m->next)
+		if (member_protocol(m, name) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * Kafka's selectProtocol: the candidates are the protocols every member
+ * supports; each member votes for the first candidate in its own order;
+ * the most votes win (ties: the first member's order).
+ */
+static const char *select_protocol(const struct group *g)
+{
+	const struct gmember *first = g->members;
+	const char *best = NULL;
+	int32_t best_votes = -1;
+
+	if (first == NULL)
+		return NULL;
+	for (int32_t i = 0; i < first->nprotocols; i++) {
+		const char *cand = first->protocols[i].name;
+		int32_t votes = 0;
+
+		if (!all_support(g, cand))
+			continue;
+		for (struct gmember *m = g->members; m; m = m->next)
+			for (int32_t j = 0; j < m->nprotocols; j++)
+				if (all_support(g, m->protocols[j].name)) {
+					if (strcmp(m->protocols[j].name, cand) == 0)
+						votes++;
+					break;
+				}
+		if (votes > best_votes) {
+			best = cand;
+			best_votes = votes;
+		}
+	}
+	return best;
+}
+
+/* Can a member with these protocols be in g (Kafka's supportsProtocols)? */
+static bool supports_protocols(const struct group *g,
+			       const struct kp_join_group_req *req)
+{
+	if (req->protocols_count <= 0 || req->protocol_type.len <= 0)
+		return false;
+	if (g->nmembers == 0)
+		return true;
+	if (g->protocol_type == NULL || !kp_str_eqc(req->protocol_type, g->protocol_type))
+		return false;
+	/* some protocol of the newcomer every member already supports */
+	for (int32_t i = 0; i < req->protocols_count; i++) {
+		char name[256];
+		kp_str n = req->protocols[i].name;
+
+		if (n.len < 0 || n.len >= (int32_t)sizeof(name))
+			continue;
+		memcpy(name, n.ptr, (size_t)n.len);
+		name[n.len] = 0;
+		if (all_support(g, name))
+			return true;
+	}
+	return false;
+}
+
+/* Does the member already have exactly these protocols? */
+static bool same_protocols(const struct gmember *m,
+			   const struct kp_join_group_req *req)
+{
+	if (m->nprotocols != req->protocols_count)
+		return false;
+	for (int32_t i = 0; i < m->nprotocols; i++) {
+		const struct kp_join_group_req_join_group_request_protocol *p =
+			&req->protocols[i];
+
+		if (!kp_str_eqc(p->name, m->protocols[i].name) ||
+		    p->metadata.len != m->protocols[i].len ||
+		    (p->metadata.len > 0 &&
+		     memcmp(p->metadata.ptr, m->protocols[i].meta, (size_t)p->metadata.len)))
+			return false;
+	}
+	return true;
+}
+
+static int set_protocols(struct gmember *m, const struct kp_join_group_req *req)
+{
+	struct gprotocol *ps = calloc((size_t)req->protocols_count + 1, sizeof(*ps));
+
+	if (ps == NULL)
+		return -1;
+	for (int32_t i = 0; i < req->protocols_count; i++) {
+		kp_bytes md = req->protocols[i].metadata;
+
+		ps[i].name = dup_kstr(req->protocols[i].name);
+		ps[i].len = md.len > 0 ? md.len : 0;
+		ps[i].meta = malloc((size_t)ps[i].len + 1);
+		if (ps[i].name == NULL || ps[i].meta == NULL) {
+			for (int32_t j = 0; j <= i; j++) {
+				free(ps[j].name);
+				free(ps[j].meta);
+			}
+			free(ps);
+			return -1;
+		}
+		if (md.len > 0)
+			memcpy(ps[i].meta, md.ptr, (size_t)md.len);
+	}
+	for (int32_t i = 0; i < m->nprotocols; i++) {
+		free(m->protocols[i].name);
+		free(m->protocols[i].meta);
+	}
+	free(m->protocols);
+	m->protocols = ps;
+	m->nprotocols = req->protocols_count;
+	return 0;
+}
+
+/* ---------------------------------------------------------- replies */
+
+static struct kp_join_group_resp *join_resp(struct net_req *r)
+{
+	struct kp_join_group_resp *resp = kp_arena_alloc(&r->arena, sizeof(*resp));
+
+	if (resp != NULL) {
+		kp_struct_init(r->api->resp, resp);
+		resp->protocol_name = (kp_str){ "", 0 };
+		resp->leader = (kp_str){ "", 0 };
+		resp->member_id = (kp_str){ "", 0 };
+	}
+	return resp;
+}
+
+static void join_error(struct net_req *r, int16_t err, const char *member_id)
+{
+	struct kp_join_group_resp *resp = join_resp(r);
+
+	if (resp == NULL)
+		return;
+	resp->error_code = err;
+	resp->generation_id = -1;
+	if (member_id != NULL)
+		resp->member_id = arena_kstr(r, member_id);
+	coord_send(r, resp);
+}
+
+/* The member's JoinGroup answer for the current generation; the leader's
+ * (when with_members) lists every member and its metadata. */
+static void join_answer(struct coord *c, struct group *g, struct gmember *m,
+			struct net_req *r, bool with_members, const char *leader)
+{
+	struct kp_join_group_resp *resp = join_resp(r);
+
+	(void)c;
+	if (resp == NULL)
+		return;
+	resp->generation_id = g->generation;
+	resp->protocol_type = arena_kstr(r, g->protocol_type);
+	resp->protocol_name = arena_kstr(r, g->protocol);
+	resp->leader = arena_kstr(r, leader);
+	resp->member_id = arena_kstr(r, m->id);
+	if (with_members) {
+		struct kp_join_group_resp_join_group_response_member *ms =
+			kp_arena_calloc(&r->arena, (size_t)g->nmembers + 1, sizeof(*ms));
+		int32_t n = 0;
+
+		if (ms == NULL)
+			return;
+		for (struct gmember *o = g->members; o; o = o->next) {
+			const struct gprotocol *p = member_protocol(o, g->protocol);
+			uint8_t *md = NULL;
+
+			kp_struct_init(&kp_join_group_resp_join_group_response_member_desc,
+				       &ms[n]);
+			ms[n].member_id = arena_kstr(r, o->id);
+			ms[n].group_instance_id = arena_kstr(r, o->instance_id);
+			if (p != NULL && p->len > 0) {
+				md = kp_arena_alloc(&r->arena, (size_t)p->len);
+				if (md == NULL)
+					return;
+				memcpy(md, p->meta, (size_t)p->len);
+			}
+			ms[n].metadata = (kp_bytes){ md, p != NULL ? p->len : 0 };
+			n++;
+		}
+		resp->members = ms;
+		resp->members_count = n;
+	}
+	coord_send(r, resp);
+}
+
+static struct kp_sync_group_resp *sync_resp(struct net_req *r)
+{
+	struct kp_sync_group_resp *resp = kp_arena_alloc(&r->arena, sizeof(*resp));
+
+	if (resp != NULL) {
+		kp_struct_init(r->api->resp, resp);
+		resp->assignment = (kp_bytes){ NULL, 0 };
+	}
+	return resp;
+}
+
+static void sync_error(struct net_req *r, int16_t err)
+{
+	struct kp_sync_group_resp *resp = sync_resp(r);
+
+	if (resp == NULL)
+		return;
+	resp->error_code = err;
+	coord_send(r, resp);
+}
+
+static void sync_answer(struct group *g, struct gmember *m, struct net_req *r)
+{
+	struct kp_sync_group_resp *resp = sync_resp(r);
+	uint8_t *a = NULL;
+
+	if (resp == NULL)
+		return;
+	resp->protocol_type = arena_kstr(r, g->protocol_type);
+	resp->protocol_name = arena_kstr(r, g->protocol);
+	if (m->assignment_len > 0) {
+		a = kp_arena_alloc(&r->arena, (size_t)m->assignment_len);
+		if (a == NULL)
+			return;
+		memcpy(a, m->assignment, (size_t)m->assignment_len);
+	}
+	resp->assignment = (kp_bytes){ a, m->assignment_len };
+	coord_send(r, resp);
+}
+
+/* ------------------------------------------------------- rebalances */
+
+static void reset_assignments(struct group *g)
+{
+	for (struct gmember *m = g->members; m; m = m->next) {
+		free(m->assignment);
+		m->assignment = NULL;
+		m->assignment_len = 0;
+	}
+}
+
+void prepare_rebalance(struct coord *c, struct group *g)
+{
+	int64_t now = kp_now_ms();
+
+	if (g->state == G_COMPLETING) {
+		/* the assignment being made is void: syncs learn it */
+		reset_assignments(g);
+		for (struct gmember *m = g->members; m; m = m->next)
+			if (m->sync_req != NULL) {
+				sync_error(m->sync_req, KP_ERR_REBALANCE_IN_PROGRESS);
+				m->sync_req = NULL;
+			}
+	}
+	if (g->state == G_EMPTY) {
+		int32_t rt = rebalance_timeout(g);
+
+		g->initial_delay = true;
+		g->new_member_added = false;
+		g->delay_remaining = rt > c->initial_delay_ms ? rt - c->initial_delay_ms : 0;
+		g->join_deadline = now + c->initial_delay_ms;
+	} else {
+		g->initial_delay = false;
+		g->join_deadline = now + rebalance_timeout(g);
+	}
+	g->sync_deadline = 0;
+	KP_INFO("group %s: preparing to rebalance (generation %d, %d members)",
+		g->id, g->generation, g->nmembers);
+	group_set_state(g, G_PREPARING);
+}
+
+static void maybe_prepare_rebalance(struct coord *c, struct group *g)
+{
+	if (g->state == G_STABLE || g->state == G_COMPLETING || g->state == G_EMPTY)
+		prepare_rebalance(c, g);
+}
+
+static void store_empty_done(struct coord *c, struct gwrite *w, int16_t err)
+{
+	(void)c;
+	if (err != 0)
+		KP_WARN("group %s: cannot store its empty state: %s", w->g->id,
+			kp_err_name(err));
+}
+
+/* The join phase is over: a new generation. */
+static void complete_join(struct coord *c, struct group *g)
+{
+	int64_t now = kp_now_ms();
+	struct gmember **pp = &g->members;
+
+	/* dynamic members that did not rejoin are gone */
+	while (*pp != NULL) {
+		struct gmember *m = *pp;
+
+		if (m->join_req == NULL && m->instance_id == NULL) {
+			KP_INFO("group %s: member %s did not rejoin in time", g->id, m->id);
+			unlink_member(g, m);
+			continue;
+		}
+		pp = &m->next;
+	}
+	while (g->pending != NULL) {
+		struct gpending *p = g->pending;
+
+		g->pending = p->next;
+		free(p->id);
+		free(p);
+	}
+	/* the leader must be one who gets this answer */
+	if (g->leader != NULL) {
+		struct gmember *l = member_find(g, kp_str_c(g->leader));
+
+		if (l == NULL || l->join_req == NULL)
+			set_leader(g, NULL);
+	}
+	for (struct gmember *m = g->members; g->leader == NULL && m; m = m->next)
+		if (m->join_req != NULL)
+			set_leader(g, m->id);
+	g->generation++;
+	free(g->protocol);
+	g->protocol = NULL;
+	if (g->nmembers == 0) {
+		struct gwrite *w = calloc(1, sizeof(*w));
+
+		group_set_state(g, G_EMPTY);
+		KP_INFO("group %s: generation %d is empty", g->id, g->generation);
+		if (w != NULL) {
+			w->done = store_empty_done;
+			if (store_group(c, g, w) != 0)
+				KP_WARN("group %s: cannot store its empty state", g->id);
+		}
+		return;
+	}
+	{
+		const char *p = select_protocol(g);
+
+		g->protocol = p != NULL ? strdup(p) : NULL;
+	}
+	group_set_state(g, G_COMPLETING);
+	g->sync_deadline = now + rebalance_timeout(g);
+	KP_INFO("group %s: generation %d with %d members, protocol %s, leader %s",
+		g->id, g->generation, g->nmembers, g->protocol ? g->protocol : "-",
+		g->leader ? g->leader : "-");
+	for (struct gmember *m = g->members; m; m = m->next) {
+		m->pending_sync = true;
+		if (m->join_req == NULL)
+			continue;
+		join_answer(c, g, m, m->join_req, is_leader(g, m), g->leader);
+		m->join_req = NULL;
+		m->is_new = false;
+		m->deadline = now + m->session_ms;
+	}
+}
+
+void try_complete_join(struct coord *c, struct group *g)
+{
+	if (g->state == G_PREPARING && !g->initial_delay && all_joined(g))
+		complete_join(c, g);
+}
+
+/* Take m out of g quietly: what it has parked is answered
+ * UNKNOWN_MEMBER_ID, the leadership passes to the oldest member. */
+static void unlink_member(struct group *g, struct gmember *m)
+{
+	struct gmember **pp = &g->members;
+
+	while (*pp != NULL && *pp != m)
+		pp = &(*pp)->next;
+	if (*pp == NULL)
+		return;
+	*pp = m->next;
+	g->nmembers--;
+	if (m->join_req != NULL)
+		join_error(m->join_req, KP_ERR_UNKNOWN_MEMBER_ID, m->id);
+	if (m->sync_req != NULL)
+		sync_error(m->sync_req, KP_ERR_UNKNOWN_MEMBER_ID);
+	if (is_leader(g, m))
+		set_leader(g, g->members != NULL ? g->members->id : NULL);
+	member_free(m);
+}
+
+/* Take m out of g (left, expired, fenced) and let the group react. */
+static void remove_member(struct coord *c, struct group *g, struct gmember *m,
+			  const char *why)
+{
+	KP_INFO("group %s: member %s %s", g->id, m->id, why);
+	unlink_member(g, m);
+	if (g->state == G_STABLE || g->state == G_COMPLETING)
+		prepare_rebalance(c, g);
+	/* the last one out: the group is Empty at once */
+	try_complete_join(c, g);
+}
+
+/* Session and rebalance deadlines (coordinator thread, lock held). */
+void coord_tick_groups(struct coord *c, int64_t now)
+{
+	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
+		for (struct group *g = c->groups.buckets[i], *gnext; g; g = gnext) {
+			gnext = g->next;
+			for (struct gpending **pp = &g->pending; *pp;) {
+				struct gpending *p = *pp;
+
+				if (now < p->deadline) {
+					pp = &p->next;
+					continue;
+				}
+				*pp = p->next;
+				free(p->id);
+				free(p);
+				if (g->state == G_PREPARING)
+					try_complete_join(c, g);
+			}
+			/* each removal may change the list: scan again */
+			for (struct gmember *m = g->members; m;) {
+				if (now < m->deadline || m->sync_req != NULL ||
+				    (m->join_req != NULL && !m->is_new)) {
+					m = m->next;
+					continue;
+				}
+				remove_member(c, g, m, "left: its session expired");
+				m = g->members;
+			}
+			if (g->state == G_PREPARING && now >= g->join_deadline) {
+				if (g->initial_delay && g->new_member_added &&
+				    g->delay_remaining > 0) {
+					int32_t d = g->delay_remaining < c->initial_delay_ms
+						? g->delay_remaining : c->initial_delay_ms;
+
+					g->new_member_added = false;
+					g->delay_remaining -= d;
+					g->join_deadline = now + d;
+				} else {
+					complete_join(c, g);
+				}
+			}
+			if ((g->state == G_COMPLETING || g->state == G_STABLE) &&
+			    g->sync_deadline != 0 && now >= g->sync_deadline) {
+				bool removed = false;
+
+				/* Kafka 2.8.1: who did not sync in time is out */
+				g->sync_deadline = 0;
+				for (struct gmember *m = g->members; m;) {
+					if (!m->pending_sync) {
+						m = m->next;
+						continue;
+					}
+					KP_INFO("group %s: member %s sent no SyncGroup in time",
+						g->id, m->id);
+					unlink_member(g, m);
+					removed = true;
+					m = g->members;
+				}
+				if (removed)
+					prepare_rebalance(c, g);
+			}
+		}
+}
+
+/* ----------------------------------------------------------- JoinGroup */
+
+enum join_outcome { JOIN_PARKED, JOIN_ERROR };
+
+static struct gmember *member_new(struct net_req *r,
+				  const struct kp_join_group_req *req, char *id,
+				  int32_t rebalance_ms)
+{
+	struct gmember *m = calloc(1, sizeof(*m));
+
+	if (m == NULL) {
+		free(id);
+		return NULL;
+	}
+	m->id = id;
+	m->instance_id = dup_kstr(req->group_instance_id);
+	m->client_id = r->h.client_id.len >= 0 ? dup_kstr(r->h.client_id) : strdup("");
+	m->client_host = client_host(r->peer);
+	m->session_ms = req->session_timeout_ms;
+	m->rebalance_ms = rebalance_ms;
+	if (m->id == NULL || m->client_id == NULL || m->client_host == NULL ||
+	    (req->group_instance_id.len >= 0 && m->instance_id == NULL) ||
+	    set_protocols(m, req) < 0) {
+		member_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void member_append(struct group *g, struct gmember *m)
+{
+	struct gmember **pp = &g->members;
+
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = m;
+	g->nmembers++;
+	if (g->leader == NULL)
+		set_leader(g, m->id);
+}
+
+static int16_t add_member_and_rebalance(struct coord *c, struct group *g,
+					struct net_req *r,
+					const struct kp_join_group_req *req,
+					char *id, int32_t rebalance_ms)
+{
+	struct gmember *m = member_new(r, req, id, rebalance_ms);
+
+	if (m == NULL)
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	if (g->protocol_type == NULL || g->nmembers == 0) {
+		free(g->protocol_type);
+		g->protocol_type = dup_kstr(req->protocol_type);
+	}
+	m->is_new = true;
+	m->deadline = kp_now_ms() + NEW_MEMBER_JOIN_TIMEOUT_MS;
+	m->join_req = r;
+	member_append(g, m);
+	KP_INFO("group %s: member %s (client %s) joins", g->id, m->id, m->client_id);
+	if (g->state == G_PREPARING && g->generation == 0)
+		g->new_member_added = true;
+	maybe_prepare_rebalance(c, g);
+	try_complete_join(c, g);
+	return 0;
+}
+
+static void update_member_and_rebalance(struct coord *c, struct group *g,
+					struct gmember *m, struct net_req *r,
+					const struct kp_join_group_req *req,
+					int32_t rebalance_ms)
+{
+	if (!same_protocols(m, req) && set_protocols(m, req) < 0)
+		KP_WARN("group %s: out of memory updating member %s", g->id, m->id);
+	m->session_ms = req->session_timeout_ms;
+	m->rebalance_ms = rebalance_ms;
+	if (m->join_req != NULL)	/* a retried join replaces the old */
+		join_error(m->join_req, KP_ERR_UNKNOWN_MEMBER_ID, m->id);
+	m->join_req = r;
+	maybe_prepare_rebalance(c, g);
+	try_complete_join(c, g);
+}
+
+static void static_rejoin_done(struct coord *c, struct gwrite *w, int16_t err)
+{
+	(void)c;
+	if (err != 0)
+		KP_WARN("group %s: cannot store the rejoined static member: %s",
+			w->g->id, kp_err_name(err));
+}
+
+/* A static member comes back under a new id (Kafka's
+ * updateStaticMemberAndRebalance): it keeps its place and assignment. */
+static int16_t static_rejoin(struct coord *c, struct group *g, struct gmember *m,
+			     struct net_req *r, const struct kp_join_group_req *req,
+			     int32_t rebalance_ms)
+{
+	char *nid = new_member_id(m->instance_id);
+	char *old_leader = g->leader != NULL ? strdup(g->leader) : NULL;
+	bool was_leader = is_leader(g, m);
+
+	if (nid == NULL) {
+		free(old_leader);
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	KP_INFO("group %s: static member %s rejoins as %s", g->id, m->instance_id, nid);
+	if (m->join_req != NULL)
+		join_error(m->join_req, KP_ERR_FENCED_INSTANCE_ID, m->id);
+	if (m->sync_req != NULL)
+		sync_error(m->sync_req, KP_ERR_FENCED_INSTANCE_ID);
+	m->join_req = m->sync_req = NULL;
+	free(m->id);
+	m->id = nid;
+	if (was_leader)
+		set_leader(g, nid);
+	m->deadline = kp_now_ms() + req->session_timeout_ms;
+	switch (g->state) {
+	case G_STABLE: {
+		const char *sel;
+		bool keep;
+
+		if (!same_protocols(m, req))
+			set_protocols(m, req);
+		m->session_ms = req->session_timeout_ms;
+		m->rebalance_ms = rebalance_ms;
+		sel = select_protocol(g);
+		keep = sel != NULL && g->protocol != NULL && strcmp(sel, g->protocol) == 0;
+		if (keep) {
+			struct gwrite *w = calloc(1, sizeof(*w));
+
+			if (w != NULL) {
+				w->done = static_rejoin_done;
+				store_group(c, g, w);
+			}
+			/* the old leader id: nobody starts assigning anew */
+			join_answer(c, g, m, r, false, old_leader);
+			free(old_leader);
+			return 0;
+		}
+		m->join_req = r;
+		prepare_rebalance(c, g);
+		break;
+	}
+	case G_COMPLETING:
+		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
+		break;
+	case G_PREPARING:
+		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
+		break;
+	default:
+		m->join_req = r;
+		break;
+	}
+	free(old_leader);
+	return 0;
+}
+
+static int16_t join_unknown(struct coord *c, struct group *g, struct net_req *r,
+			    const struct kp_join_group_req *req, int32_t rebalance_ms,
+			    char **err_member)
+{
+	struct gmember *sm;
+	char *id;
+
+	if (g->state == G_DEAD)
+		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	if (!supports_protocols(g, req))
+		return KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
+	sm = member_by_instance(g, req->group_instance_id);
+	if (sm != NULL)
+		return static_rejoin(c, g, sm, r, req, rebalance_ms);
+	if (g->nmembers >= c->max_size)
+		return KP_ERR_GROUP_MAX_SIZE_REACHED;
+	{
+		char prefix[300];
+		kp_str base = req->group_instance_id.len >= 0 ? req->group_instance_id
+							    : r->h.client_id;
+
+		snprintf(prefix, sizeof(prefix), "%.*s", base.len > 0 ? (int)base.len : 0,
+			 base.len > 0 ? base.ptr : "");
+		id = new_member_id(prefix);
+	}
+	if (id == NULL)
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	if (req->group_instance_id.len < 0 && r->h.api_version >= 4) {
+		/* KIP-394: the client must come back with this id */
+		struct gpending *p = calloc(1, sizeof(*p));
+
+		if (p == NULL) {
+			free(id);
+			return KP_ERR_UNKNOWN_SERVER_ERROR;
+		}
+		p->id = id;
+		p->deadline = kp_now_ms() + req->session_timeout_ms;
+		p->next = g->pending;
+		g->pending = p;
+		*err_member = id;
+		return KP_ERR_MEMBER_ID_REQUIRED;
+	}
+	return add_member_and_rebalance(c, g, r, req, id, rebalance_ms);
+}
+
+static int16_t join_known(struct coord *c, struct group *g, struct net_req *r,
+			  const struct kp_join_group_req *req, int32_t rebalance_ms)
+{
+	struct gpending **pp;
+	struct gmember *m;
+
+	if (g->state == G_DEAD)
+		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	if (!supports_protocols(g, req))
+		return KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
+	pp = pending_find(g, req->member_id);
+	if (pp != NULL) {
+		struct gpending *p = *pp;
+		char *id = p->id;
+
+		*pp = p->next;
+		free(p);
+		return add_member_and_rebalance(c, g, r, req, id, rebalance_ms);
+	}
+	{
+		struct gmember *sm = member_by_instance(g, req->group_instance_id);
+
+		if (sm != NULL && !kp_str_eqc(req->member_id, sm->id))
+			return KP_ERR_FENCED_INSTANCE_ID;
+	}
+	m = member_find(g, req->member_id);
+	if (m == NULL)
+		return KP_ERR_UNKNOWN_MEMBER_ID;
+	m->deadline = kp_now_ms() + m->session_ms;
+	switch (g->state) {
+	case G_PREPARING:
+		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
+		return 0;
+	case G_COMPLETING:
+		if (same_protocols(m, req)) {
+			/* it missed our answer: the same again */
+			join_answer(c, g, m, r, is_leader(g, m), g->leader);
+			return 0;
+		}
+		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
+		return 0;
+	case G_STABLE:
+		if (is_leader(g, m) || !same_protocols(m, req)) {
+			update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
+			return 0;
+		}
+		join_answer(c, g, m, r, false, g->leader);
+		return 0;
+	default:
+		return KP_ERR_UNKNOWN_MEMBER_ID;
+	}
+}
+
+void api_join_group(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	const struct kp_join_group_req *req = r->body;
+	int32_t rebalance_ms = r->h.api_version >= 1 && req->rebalance_timeout_ms > 0
+		? req->rebalance_timeout_ms : req->session_timeout_ms;
+	char *err_member = NULL;
+	struct group *g;
+	int32_t opart;
+	int16_t err;
+
+	if (req->group_id.len <= 0) {
+		join_error(r, KP_ERR_INVALID_GROUP_ID, NULL);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	err = coord_check(c, req->group_id, &opart);
+	if (err != 0)
+		goto fail;
+	if (req->session_timeout_ms < c->min_session_ms ||
+	    req->session_timeout_ms > c->max_session_ms) {
+		err = KP_ERR_INVALID_SESSION_TIMEOUT;
+		goto fail;
+	}
+	g = group_find(c, req->group_id);
+	if (g == NULL) {
+		if (req->member_id.len > 0) {
+			err = KP_ERR_UNKNOWN_MEMBER_ID;
+			goto fail;
+		}
+		g = group_add(c, req->group_id, opart);
+		if (g == NULL) {
+			err = KP_ERR_UNKNOWN_SERVER_ERROR;
+			goto fail;
+		}
+	}
+	if (req->member_id.len <= 0)
+		err = join_unknown(c, g, r, req, rebalance_ms, &err_member);
+	else
+		err = join_known(c, g, r, req, rebalance_ms);
+	if (err != 0)
+		goto fail;
+	pthread_mutex_unlock(&c->lock);
+	return;
+fail:
+	{
+		char given[512];
+
+		snprintf(given, sizeof(given), "%.*s",
+			 req->member_id.len > 0 ? (int)req->member_id.len : 0,
+			 req->member_id.len > 0 ? req->member_id.ptr : "");
+		/* under the lock: err_member belongs to the group */
+		join_error(r, err, err_member != NULL ? err_member : given);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ----------------------------------------------------------- SyncGroup */
+
+static void sync_done(struct coord *c, struct gwrite *w, int16_t err)
+{
+	struct group *g = w->g;
+
+	if (g->removed || g->state != G_COMPLETING || g->generation != w->generation)
+		return;		/* a newer rebalance already answered them */
+	if (err != 0) {
+		/* Kafka's translation for a group write */
+		if (err == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION ||
+		    err == KP_ERR_NOT_ENOUGH_REPLICAS ||
+		    err == KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND)
+			err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		else if (err == KP_ERR_NOT_LEADER_OR_FOLLOWER ||
+			 err == KP_ERR_KAFKA_STORAGE_ERROR)
+			err = KP_ERR_NOT_COORDINATOR;
+		else if (err == KP_ERR_REQUEST_TIMED_OUT)
+			err = KP_ERR_REBALANCE_IN_PROGRESS;
+		else if (err == KP_ERR_MESSAGE_TOO_LARGE ||
+			 err == KP_ERR_RECORD_LIST_TOO_LARGE)
+			err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		KP_WARN("group %s: storing generation %d failed: %s", g->id,
+			g->generation, kp_err_name(err));
+		reset_assignments(g);
+		for (struct gmember *m = g->members; m; m = m->next)
+			if (m->sync_req != NULL) {
+				sync_error(m->sync_req, err);
+				m->sync_req = NULL;
+			}
+		prepare_rebalance(c, g);
+		return;
+	}
+	group_set_state(g, G_STABLE);
+	KP_INFO("group %s: generation %d is stable", g->id, g->generation);
+	for (struct gmember *m = g->members; m; m = m->next)
+		if (m->sync_req != NULL) {
+			sync_answer(g, m, m->sync_req);
+			m->sync_req = NULL;
+		}
+}
+
+/* The leader's assignment, members it left out getting empty ones: set
+ * now, so the group record carries it; void if the write fails. */
+static int set_assignments(struct group *g, const struct kp_sync_group_req *req)
+{
+	for (struct gmember *m = g->members; m; m = m->next) {
+		kp_bytes a = { NULL, 0 };
+		uint8_t *d;
+
+		for (int32_t i = 0; i < req->assignments_count; i++)
+			if (kp_str_eqc(req->assignments[i].member_id, m->id))
+				a = req->assignments[i].assignment;
+		d = malloc(a.len > 0 ? (size_t)a.len : 1);
+		if (d == NULL)
+			return -1;
+		if (a.len > 0)
+			memcpy(d, a.ptr, (size_t)a.len);
+		free(m->assignment);
+		m->assignment = d;
+		m->assignment_len = a.len > 0 ? a.len : 0;
+	}
+	return 0;
+}
+
+void api_sync_group(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	const struct kp_sync_group_req *req = r->body;
+	struct group *g;
+	struct gmember *m;
+	int32_t opart;
+	int16_t err;
+
+	if (req->group_id.len <= 0) {
+		sync_error(r, KP_ERR_INVALID_GROUP_ID);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	err = coord_check(c, req->group_id, &opart);
+	if (err != 0)
+		goto fail;
+	g = group_find(c, req->group_id);
+	if (g == NULL) {
+		err = KP_ERR_UNKNOWN_MEMBER_ID;
+		goto fail;
+	}
+	if (g->state == G_DEAD) {
+		err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		goto fail;
+	}
+	{
+		struct gmember *sm = member_by_instance(g, req->group_instance_id);
+
+		if (sm != NULL && !kp_str_eqc(req->member_id, sm->id)) {
+			err = KP_ERR_FENCED_INSTANCE_ID;
+			goto fail;
+		}
+	}
+	m = member_find(g, req->member_id);
+	if (m == NULL) {
+		err = KP_ERR_UNKNOWN_MEMBER_ID;
+		goto fail;
+	}
+	if (req->generation_id != g->generation) {
+		err = KP_ERR_ILLEGAL_GENERATION;
+		goto fail;
+	}
+	if ((req->protocol_type.len >= 0 && g->protocol_type != NULL &&
+	     !kp_str_eqc(req->protocol_type, g->protocol_type)) ||
+	    (req->protocol_name.len >= 0 && g->protocol != NULL &&
+	     !kp_str_eqc(req->protocol_name, g->protocol))) {
+		err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
+		goto fail;
+	}
+	m->pending_sync = false;
+	switch (g->state) {
+	case G_EMPTY:
+		err = KP_ERR_UNKNOWN_MEMBER_ID;
+		goto fail;
+	case G_PREPARING:
+		err = KP_ERR_REBALANCE_IN_PROGRESS;
+		goto fail;
+	case G_COMPLETING:
+		if (m->sync_req != NULL)
+			sync_error(m->sync_req, KP_ERR_REBALANCE_IN_PROGRESS);
+		m->sync_req = r;
+		m->deadline = kp_now_ms() + m->session_ms;
+		if (is_leader(g, m)) {
+			struct gwrite *w = calloc(1, sizeof(*w));
+
+			if (w == NULL || set_assignments(g, req) < 0) {
+				free(w);
+				reset_assignments(g);
+				m->sync_req = NULL;
+				err = KP_ERR_UNKNOWN_SERVER_ERROR;
+				goto fail;
+			}
+			w->done = sync_done;
+			/* consumes w: sync_done answers every parked sync */
+			store_group(c, g, w);
+		}
+		pthread_mutex_unlock(&c->lock);
+		return;
+	case G_STABLE:
+		m->deadline = kp_now_ms() + m->session_ms;
+		sync_answer(g, m, r);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	default:
+		err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		goto fail;
+	}
+fail:
+	pthread_mutex_unlock(&c->lock);
+	sync_error(r, err);
+}
+
+/* ----------------------------------------------------------- Heartbeat */
+
+void api_heartbeat(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	const struct kp_heartbeat_req *req = r->body;
+	struct kp_heartbeat_resp resp;
+	struct group *g;
+	struct gmember *m;
+	int32_t opart;
+	int16_t err;
+
+	kp_struct_init(r->api->resp, &resp);
+	if (req->group_id.len <= 0) {
+		resp.error_code = KP_ERR_INVALID_GROUP_ID;
+		net_reply(r, &resp);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	err = coord_check(c, req->group_id, &opart);
+	if (err == KP_ERR_COORDINATOR_LOAD_IN_PROGRESS) {
+		err = 0;	/* as Kafka: members keep going while we load */
+		goto out;
+	}
+	if (err != 0)
+		goto out;
+	g = group_find(c, req->group_id);
+	if (g == NULL) {
+		err = KP_ERR_UNKNOWN_MEMBER_ID;
+		goto out;
+	}
+	if (g->state == G_DEAD) {
+		err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		goto out;
+	}
+	{
+		struct gmember *sm = member_by_instance(g, req->group_instance_id);
+
+		if (sm != NULL && !kp_str_eqc(req->member_id, sm->id)) {
+			err = KP_ERR_FENCED_INSTANCE_ID;
+			goto out;
+		}
+	}
+	m = member_find(g, req->member_id);
+	if (m == NULL) {
+		err = KP_ERR_UNKNOWN_MEMBER_ID;
+		goto out;
+	}
+	if (req->generation_id != g->generation) {
+		err = KP_ERR_ILLEGAL_GENERATION;
+		goto out;
+	}
+	switch (g->state) {
+	case G_EMPTY:
+		err = KP_ERR_UNKNOWN_MEMBER_ID;
+		break;
+	case G_PREPARING:
+		m->deadline = kp_now_ms() + m->session_ms;
+		err = KP_ERR_REBALANCE_IN_PROGRESS;
+		break;
+	case G_COMPLETING:
+	case G_STABLE:
+		m->deadline = kp_now_ms() + m->session_ms;
+		break;
+	default:
+		err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	}
+out:
+	pthread_mutex_unlock(&c->lock);
+	resp.error_code = err;
+	net_reply(r, &resp);
+}
+
+/* ---------------------------------------------------------- LeaveGroup */
+
+/* One leaving member (by id, or by instance id for static members). */
+static int16_t leave_one(struct coord *c, struct group *g, kp_str member_id,
+			 kp_str instance_id)
+{
+	struct gmember *m;
+	struct gpending **pp;
+
+	if (instance_id.len >= 0) {
+		m = member_by_instance(g, instance_id);
+		if (m == NULL)
+			return KP_ERR_UNKNOWN_MEMBER_ID;
+		if (member_id.len > 0 && !kp_str_eqc(member_id, m->id))
+			return KP_ERR_FENCED_INSTANCE_ID;
+		remove_member(c, g, m, "left the group");
+		return 0;
+	}
+	pp = pending_find(g, member_id);
+	if (pp != NULL) {
+		struct gpending *p = *pp;
+
+		*pp = p->next;
+		free(p->id);
+		free(p);
+		try_complete_join(c, g);
+		return 0;
+	}
+	m = member_find(g, member_id);
+	if (m == NULL)
+		return KP_ERR_UNKNOWN_MEMBER_ID;
+	remove_member(c, g, m, "left the group");
+	return 0;
+}
+
+void api_leave_group(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	const struct kp_leave_group_req *req = r->body;
+	struct kp_leave_group_resp resp;
+	struct kp_leave_group_resp_member_response *ms = NULL;
+	struct group *g;
+	int32_t opart;
+	int16_t err;
+	bool batch = r->h.api_version >= 3;
+
+	kp_struct_init(r->api->resp, &resp);
+	if (batch && req->members_count > 0) {
+		ms = kp_arena_calloc(&r->arena, (size_t)req->members_count, sizeof(*ms));
+		if (ms == NULL) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+	}
+	pthread_mutex_lock(&c->lock);
+	err = req->group_id.len <= 0 ? KP_ERR_INVALID_GROUP_ID
+		: coord_check(c, req->group_id, &opart);
+	if (err != 0)
+		goto out;
+	g = group_find(c, req->group_id);
+	if (!batch) {
+		err = g == NULL || g->state == G_DEAD ? KP_ERR_UNKNOWN_MEMBER_ID
+			: leave_one(c, g, req->member_id, KP_STR_NULL);
+		goto out;
+	}
+	if (g == NULL || g->state == G_DEAD) {
+		err = KP_ERR_UNKNOWN_MEMBER_ID;
+		goto out;
+	}
+	for (int32_t i = 0; i < req->members_count; i++) {
+		kp_struct_init(&kp_leave_group_resp_member_response_desc, &ms[i]);
+		ms[i].member_id = req->members[i].member_id;
+		ms[i].group_instance_id = req->members[i].group_instance_id;
+		ms[i].error_code = leave_one(c, g, req->members[i].member_id,
+					     req->members[i].group_instance_id);
+	}
+	resp.members = ms;
+	resp.members_count = req->members_count > 0 ? req->members_count : 0;
+out:
+	pthread_mutex_unlock(&c->lock);
+	resp.error_code = err;
+	net_reply(r, &resp);
+}
+
+/* ------------------------------------------------- thread and lifecycle */
+
+static void on_tick(struct kp_loop *loop, void *arg)
+{
+	struct coord *c = arg;
+	int64_t now = kp_now_ms();
+
+	pthread_mutex_lock(&c->lock);
+	store_check_writes(c, now);
+	coord_tick_groups(c, now);
+	if (now >= c->next_expiry) {
+		c->next_expiry = now + c->retention_check_ms;
+		store_expire_offsets(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+	kp_timer_start(loop, &c->tick, TICK_MS);
+}
+
+static void *coord_main(void *arg)
+{
+	struct coord *c = arg;
+
+	kp_loop_run(c->loop);
+	return NULL;
+}
+
+int group_start(struct broker *b, char *err, size_t errlen)
+{
+	struct coord *c = calloc(1, sizeof(*c));
+	const struct kp_config *cfg = &b->cfg;
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->b = b;
+	pthread_mutex_init(&c->lock, NULL);
+	c->initial_delay_ms = kp_config_int(cfg, "group.initial.rebalance.delay.ms");
+	c->min_session_ms = kp_config_int(cfg, "group.min.session.timeout.ms");
+	c->max_session_ms = kp_config_int(cfg, "group.max.session.timeout.ms");
+	c->max_size = kp_config_int(cfg, "group.max.size");
+	c->commit_timeout_ms = kp_config_int(cfg, "offsets.commit.timeout.ms");
+	c->metadata_max = kp_config_int(cfg, "offset.metadata.max.bytes");
+	c->load_buffer = kp_config_int(cfg, "offsets.load.buffer.size");
+	c->retention_ms = (int64_t)kp_config_int(cfg, "offsets.retention.minutes") * 60000;
+	c->retention_check_ms = kp_config_long(cfg, "offsets.retention.check.interval.ms");
+	c->num_partitions = kp_config_int(cfg, "offsets.topic.num.partitions");
+	c->replication_factor = kp_config_int(cfg, "offsets.topic.replication.factor");
+	c->segment_bytes = kp_config_int(cfg, "offsets.topic.segment.bytes");
+	c->next_expiry = kp_now_ms() + c->retention_check_ms;
+	if (table_grow(&c->groups) < 0)
+		goto oom;
+	c->nparts = c->num_partitions;
+	c->parts = calloc((size_t)c->nparts, sizeof(*c->parts));
+	if (c->parts == NULL)
+		goto oom;
+	for (int32_t i = 0; i < c->nparts; i++)
+		c->parts[i].writes_tail = &c->parts[i].writes;
+	c->loop = kp_loop_new();
+	if (c->loop == NULL)
+		goto oom;
+	kp_timer_init(&c->tick, on_tick, c);
+	kp_timer_start(c->loop, &c->tick, TICK_MS);
+	if (pthread_create(&c->thread, NULL, coord_main, c) != 0) {
+		snprintf(err, errlen, "cannot start the group coordinator thread");
+		kp_loop_free(c->loop);
+		free(c->parts);
+		free(c->groups.buckets);
+		free(c);
+		return -1;
+	}
+	c->running = true;
+	b->coord = c;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	free(c->parts);
+	free(c->groups.buckets);
+	free(c);
+	return -1;
+}
+
+void group_stop(struct broker *b)
+{
+	struct coord *c = b->coord;
+
+	if (c == NULL)
+		return;
+	kp_loop_stop(c->loop);
+	pthread_join(c->thread, NULL);
+	pthread_mutex_lock(&c->lock);
+	for (int32_t i = 0; i < c->nparts; i++)
+		if (c->parts[i].state != OP_NONE)
+			store_unload(c, i);
+	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
+		while (c->groups.buckets[i] != NULL)
+			group_remove(c, c->groups.buckets[i]);
+	pthread_mutex_unlock(&c->lock);
+	kp_loop_free(c->loop);
+	pthread_mutex_destroy(&c->lock);
+	free(c->parts);
+	free(c->groups.buckets);
+	free(c);
+	b->coord = NULL;
+}
+
+static int ensure_part(struct coord *c, int32_t idx)
+{
+	struct opart *np;
+
+	if (idx < c->nparts)
+		return 0;
+	np = realloc(c->parts, sizeof(*np) * (size_t)(idx + 1));
+	if (np == NULL)
+		return -1;
+	for (int32_t i = 0; i < c->nparts; i++)	/* tails point into the old array */
+		if (np[i].writes == NULL)
+			np[i].writes_tail = &np[i].writes;
+		else {
+			struct gwrite *w = np[i].writes;
+
+			while (w->next != NULL)
+				w = w->next;
+			np[i].writes_tail = &w->next;
+		}
+	for (int32_t i = c->nparts; i <= idx; i++) {
+		memset(&np[i], 0, sizeof(np[i]));
+		np[i].writes_tail = &np[i].writes;
+	}
+	c->parts = np;
+	c->nparts = idx + 1;
+	return 0;
+}
+
+struct load_job {
+	struct coord *c;
+	int32_t opart;
+	uint32_t lead_gen;
+};
+
+static void load_run(void *arg)
+{
+	struct load_job *j = arg;
+
+	store_load(j->c, j->opart, j->lead_gen);
+	free(j);
+}
+
+void group_partition_role(struct broker *b, struct partition *p)
+{
+	struct coord *c = b->coord;
+	bool leader;
+	uint32_t gen;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(&p->lock);
+	leader = p->leader && p->log != NULL;
+	gen = p->lead_gen;
+	pthread_mutex_unlock(&p->lock);
+	if (ensure_part(c, p->index) < 0) {
+		pthread_mutex_unlock(&c->lock);
+		KP_ERROR("out of memory tracking %s-%d", p->topic, p->index);
+		return;
+	}
+	{
+		struct opart *op = &c->parts[p->index];
+
+		op->p = p;
+		if (!leader) {
+			if (op->state != OP_NONE) {
+				KP_INFO("group coordinator: unloading %s-%d", p->topic,
+					p->index);
+				store_unload(c, p->index);
+			}
+		} else if (op->state == OP_NONE || op->lead_gen != gen) {
+			struct load_job *j = malloc(sizeof(*j));
+
+			if (op->state != OP_NONE)
+				store_unload(c, p->index);
+			op->state = OP_LOADING;
+			op->lead_gen = gen;
+			if (j != NULL) {
+				j->c = c;
+				j->opart = p->index;
+				j->lead_gen = gen;
+			}
+			if (j == NULL || kp_loop_post(c->loop, load_run, j) < 0) {
+				free(j);
+				op->state = OP_NONE;
+				KP_ERROR("cannot schedule loading %s-%d", p->topic, p->index);
+			}
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void check_run(void *arg)
+{
+	struct coord *c = arg;
+
+	atomic_store(&c->check_posted, false);
+	pthread_mutex_lock(&c->lock);
+	store_check_writes(c, kp_now_ms());
+	pthread_mutex_unlock(&c->lock);
+}
+
+void group_hw_moved(struct broker *b)
+{
+	struct coord *c = b->coord;
+
+	if (c != NULL && !atomic_exchange(&c->check_posted, true))
+		if (kp_loop_post(c->loop, check_run, c) < 0)
+			atomic_store(&c->check_posted, false);
+}

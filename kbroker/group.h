@@ -1,0 +1,43 @@
+/*
+ * group.h - the group coordinator: consumer groups and committed offsets.
+ *
+ * A group lives on the leader of its __consumer_offsets partition
+ * (kp_group_partition).  Its state - members, generation, the chosen
+ * protocol and assignments - and its committed offsets are kept in memory
+ * and persisted as records in that partition (kp_groupmeta), appended
+ * through the partition's leader path and acknowledged once the ISR has
+ * them.  When this broker becomes the partition's leader it loads the
+ * partition (requests for its groups get COORDINATOR_LOAD_IN_PROGRESS
+ * meanwhile); when it stops leading, the groups are dropped (requests get
+ * NOT_COORDINATOR).
+ *
+ * Threads: request handlers (api_group.c) run on the network workers and
+ * change the coordinator's state under its one lock; loads, timers
+ * (session and rebalance deadlines, commit timeouts, offset expiry) and
+ * the completion of appends run on the coordinator's own thread.  Parked
+ * requests (a JoinGroup waiting for the others, a SyncGroup waiting for
+ * the leader's assignment, a commit waiting for the ISR) are answered by
+ * posting the response to the request's worker.  Lock order: the
+ * coordinator's lock before a partition's lock.
+ */
+#ifndef GROUP_H
+#define GROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct broker;
+struct partition;
+
+/* Read the group.* and offsets.* settings and start the thread. */
+int group_start(struct broker *b, char *err, size_t errlen);
+/* Answer every parked request (before the network stops), stop, free. */
+void group_stop(struct broker *b);
+/* A __consumer_offsets partition's role changed (caller holds no lock):
+ * load it when we lead it now, unload it when we do not. */
+void group_partition_role(struct broker *b, struct partition *p);
+/* New data or high watermark on a __consumer_offsets partition (any
+ * thread, any lock): appends waiting for the ISR are checked. */
+void group_hw_moved(struct broker *b);
+
+#endif /* GROUP_H */

@@ -1,0 +1,220 @@
+/*
+ * group_int.h - the group coordinator's insides, shared by group.c (state
+ * machine: join, sync, heartbeat, leave, timers), group_store.c (appends
+ * to and loads from __consumer_offsets, offset expiry) and api_group.c
+ * (the offset and admin APIs, FindCoordinator).
+ *
+ * Everything here is guarded by coord.lock unless a comment says
+ * otherwise.  Times named *_deadline are monotonic milliseconds
+ * (kp_now_ms); *_ts are wall-clock milliseconds as Kafka stores them.
+ */
+#ifndef GROUP_INT_H
+#define GROUP_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kp_buf.h"
+#include "kp_loop.h"
+
+struct broker;
+struct net_req;
+struct partition;
+
+enum gstate { G_EMPTY, G_PREPARING, G_COMPLETING, G_STABLE, G_DEAD };
+
+struct gprotocol {
+	char *name;
+	uint8_t *meta;
+	int32_t len;
+};
+
+struct gmember {
+	struct gmember *next;		/* the group's members, oldest first */
+	char *id;
+	char *instance_id;		/* static membership; NULL when dynamic */
+	char *client_id;
+	char *client_host;
+	int32_t session_ms, rebalance_ms;
+	struct gprotocol *protocols;	/* in the member's preference order */
+	int32_t nprotocols;
+	uint8_t *assignment;
+	int32_t assignment_len;
+	struct net_req *join_req;	/* a parked JoinGroup */
+	struct net_req *sync_req;	/* a parked SyncGroup */
+	int64_t deadline;		/* session expiry */
+	bool is_new;			/* joined this rebalance, not yet answered */
+	bool pending_sync;		/* must send SyncGroup by sync_deadline */
+};
+
+/* A member id handed out with MEMBER_ID_REQUIRED, not yet used. */
+struct gpending {
+	struct gpending *next;
+	char *id;
+	int64_t deadline;
+};
+
+struct goffset {
+	struct goffset *next;		/* hash chain */
+	uint32_t hash;
+	char *topic;
+	int32_t partition;
+	int64_t offset;
+	int32_t leader_epoch;
+	char *metadata;
+	int64_t commit_ts;
+	int64_t expire_ts;		/* -1: none */
+};
+
+struct group {
+	struct group *next;		/* hash chain */
+	uint32_t hash;
+	char *id;
+	int32_t opart;			/* its __consumer_offsets partition */
+	enum gstate state;
+	int64_t state_ts;		/* when the state last changed */
+	int32_t generation;
+	char *protocol_type;		/* NULL until a member joined */
+	char *protocol;			/* chosen for this generation */
+	char *leader;			/* a member id */
+	struct gmember *members;
+	int32_t nmembers;
+	struct gpending *pending;
+	/* PreparingRebalance: the join phase ends at join_deadline, or
+	 * earlier once every member rejoined (not for the initial delay) */
+	int64_t join_deadline;
+	bool initial_delay;
+	bool new_member_added;
+	int32_t delay_remaining;
+	int64_t sync_deadline;		/* 0: none */
+	struct goffset **obuckets;
+	uint32_t onbuckets, noffsets;
+	int32_t nwrites;		/* appends in flight that point here */
+	bool removed;			/* out of the table; freed at nwrites 0 */
+};
+
+struct coord;
+struct gwrite;
+typedef void (*gwrite_fn)(struct coord *c, struct gwrite *w, int16_t err);
+
+/* An append to __consumer_offsets waiting for the ISR. */
+struct gwrite {
+	struct gwrite *next;
+	int32_t opart;
+	uint32_t lead_gen;
+	int64_t required;		/* the high watermark that acknowledges */
+	int64_t deadline;
+	gwrite_fn done;			/* NULL: nobody waits */
+	struct group *g;		/* referenced (nwrites) */
+	int32_t generation;
+	struct net_req *r;		/* to answer, or NULL */
+	void *resp;			/* its prepared response */
+	int16_t **slots;		/* error codes to set in resp */
+	int32_t nslots;
+	struct goffset *offsets;	/* commit: installed on success */
+};
+
+enum opart_state { OP_NONE, OP_LOADING, OP_LOADED };
+
+struct opart {
+	enum opart_state state;
+	uint32_t lead_gen;		/* the leadership being served */
+	struct partition *p;
+	struct gwrite *writes, **writes_tail;
+};
+
+struct gtable {
+	struct group **buckets;
+	uint32_t nbuckets, ngroups;
+};
+
+struct coord {
+	struct broker *b;
+	pthread_mutex_t lock;
+	struct kp_loop *loop;		/* the coordinator's thread */
+	pthread_t thread;
+	bool running;
+	struct kp_timer tick;
+	atomic_bool check_posted;	/* a write check is queued */
+	struct gtable groups;
+	struct opart *parts;
+	int32_t nparts;
+	int64_t next_expiry;
+	/* settings */
+	int32_t initial_delay_ms;
+	int32_t min_session_ms, max_session_ms;
+	int32_t max_size;
+	int32_t commit_timeout_ms;
+	int32_t metadata_max;
+	int32_t load_buffer;
+	int64_t retention_ms;
+	int64_t retention_check_ms;
+	int32_t num_partitions;
+	int32_t replication_factor;
+	int32_t segment_bytes;
+};
+
+#define NEW_MEMBER_JOIN_TIMEOUT_MS 300000
+
+/* group.c */
+struct coord *coord_of(struct net_req *r);
+int64_t wall_ms(void);
+uint32_t str_hash(const char *s, size_t len);
+struct group *gtable_find(struct gtable *t, kp_str id);
+/* A new Empty group in t; NULL when out of memory. */
+struct group *gtable_add(struct gtable *t, kp_str id, int32_t opart);
+/* Take g out of t (it stays allocated). */
+void gtable_unlink(struct gtable *t, struct group *g);
+void gtable_free(struct coord *c, struct gtable *t);
+struct group *group_find(struct coord *c, kp_str id);
+struct group *group_add(struct coord *c, kp_str id, int32_t opart);
+void group_free(struct coord *c, struct group *g);
+int group_adopt(struct coord *c, struct group *g);
+void group_remove(struct coord *c, struct group *g);
+void group_unref(struct coord *c, struct group *g);
+void group_set_state(struct group *g, enum gstate s);
+const char *group_state_name(enum gstate s);
+struct gmember *member_find(struct group *g, kp_str id);
+/* The __consumer_offsets partition count (the topic's, else the config). */
+int32_t coord_nparts(struct coord *c);
+/* Coordinator checks for a group id: 0, NOT_COORDINATOR or
+ * COORDINATOR_LOAD_IN_PROGRESS; *opart set. */
+int16_t coord_check(struct coord *c, kp_str group, int32_t *opart);
+/* Answer a parked request from any thread (posted to its worker). */
+void coord_send(struct net_req *r, void *resp);
+/* Copy into r's arena. */
+kp_str arena_kstr(struct net_req *r, const char *s);
+char *dup_kstr(kp_str s);
+void prepare_rebalance(struct coord *c, struct group *g);
+void try_complete_join(struct coord *c, struct group *g);
+void coord_tick_groups(struct coord *c, int64_t now);
+void group_free_members(struct coord *c, struct group *g, int16_t err);
+
+/* group_store.c */
+struct goffset *offset_find(struct group *g, const char *topic, size_t tlen,
+			    int32_t partition);
+void offset_put(struct group *g, struct goffset *o);	/* replaces */
+void offset_del(struct group *g, struct goffset *o);
+void offset_free(struct goffset *o);
+/* Append records (key/value pairs; value len -1: tombstone) to the
+ * group's partition.  w (NULL: nobody waits) is consumed: queued until
+ * the ISR has the records, or finished at once (done called) when the
+ * append fails.  0 or the append's Kafka error code. */
+int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
+		     const kp_bytes *values, int32_t n, struct gwrite *w);
+/* The group's metadata record (members and assignments). */
+int16_t store_group(struct coord *c, struct group *g, struct gwrite *w);
+/* Tombstones for the group and all its offsets. */
+void store_group_tombstones(struct coord *c, struct group *g);
+/* Finish the writes whose fate is known. */
+void store_check_writes(struct coord *c, int64_t now);
+void gwrite_free(struct coord *c, struct gwrite *w);
+/* A write that references g (until freed). */
+struct gwrite *gwrite_new(struct group *g);
+void store_load(struct coord *c, int32_t opart, uint32_t lead_gen);
+void store_unload(struct coord *c, int32_t opart);
+void store_expire_offsets(struct coord *c);
+
+#endif /* GROUP_INT_H */

@@ -1,0 +1,729 @@
+/*
+ * group_store.c - the group coordinator's persistence: committed offsets
+ * in memory, appends to __consumer_offsets acknowledged by the ISR,
+ * loading a partition when we become its leader, unloading it when we
+ * stop, and offset expiry (offsets.retention.minutes).
+ *
+ * Appends go through the partition's leader path (log_append_leader under
+ * the partition lock, as a producer's acks=all batch would) and wait on
+ * the partition's list until the high watermark passes them; fetch_notify
+ * wakes the check through group_hw_moved().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "group.h"
+#include "group_int.h"
+#include "kp_errors.h"
+#include "kp_groupmeta.h"
+#include "kp_log.h"
+#include "kp_records.h"
+#include "log.h"
+#include "partition.h"
+#include "replica.h"
+#include "req_dispatch.h"
+
+#define MAX_DECOMPRESSED (64u << 20)
+
+/* ------------------------------------------------------------ offsets */
+
+static uint32_t offset_hash(const char *topic, size_t tlen, int32_t partition)
+{
+	return str_hash(topic, tlen) * 31u + (uint32_t)partition;
+}
+
+struct goffset *offset_find(struct group *g, const char *topic, size_t tlen,
+			    int32_t partition)
+{
+	uint32_t h = offset_hash(topic, tlen, partition);
+
+	if (g->onbuckets == 0)
+		return NULL;
+	for (struct goffset *o = g->obuckets[h & (g->onbuckets - 1)]; o; o = o->next)
+		if (o->hash == h && o->partition == partition &&
+		    strlen(o->topic) == tlen && memcmp(o->topic, topic, tlen) == 0)
+			return o;
+	return NULL;
+}
+
+void offset_free(struct goffset *o)
+{
+	if (o == NULL)
+		return;
+	free(o->topic);
+	free(o->metadata);
+	free(o);
+}
+
+static int offsets_grow(struct group *g)
+{
+	uint32_t n = g->onbuckets ? g->onbuckets * 2 : 16;
+	struct goffset **nb = calloc(n, sizeof(*nb));
+
+	if (nb == NULL)
+		return -1;
+	for (uint32_t i = 0; i < g->onbuckets; i++)
+		for (struct goffset *o = g->obuckets[i], *next; o; o = next) {
+			next = o->next;
+			o->next = nb[o->hash & (n - 1)];
+			nb[o->hash & (n - 1)] = o;
+		}
+	free(g->obuckets);
+	g->obuckets = nb;
+	g->onbuckets = n;
+	return 0;
+}
+
+void offset_put(struct group *g, struct goffset *o)
+{
+	struct goffset *old = offset_find(g, o->topic, strlen(o->topic), o->partition);
+
+	if (old != NULL)
+		offset_del(g, old);
+	if (g->noffsets >= g->onbuckets && offsets_grow(g) < 0) {
+		offset_free(o);
+		return;
+	}
+	o->hash = offset_hash(o->topic, strlen(o->topic), o->partition);
+	o->next = g->obuckets[o->hash & (g->onbuckets - 1)];
+	g->obuckets[o->hash & (g->onbuckets - 1)] = o;
+	g->noffsets++;
+}
+
+void offset_del(struct group *g, struct goffset *o)
+{
+	struct goffset **pp = &g->obuckets[o->hash & (g->onbuckets - 1)];
+
+	while (*pp != NULL && *pp != o)
+		pp = &(*pp)->next;
+	if (*pp == o) {
+		*pp = o->next;
+		g->noffsets--;
+	}
+	offset_free(o);
+}
+
+/* ------------------------------------------------------------ appends */
+
+struct gwrite *gwrite_new(struct group *g)
+{
+	struct gwrite *w = calloc(1, sizeof(*w));
+
+	if (w != NULL && g != NULL) {
+		w->g = g;
+		g->nwrites++;
+	}
+	return w;
+}
+
+void gwrite_free(struct coord *c, struct gwrite *w)
+{
+	while (w->offsets != NULL) {
+		struct goffset *o = w->offsets;
+
+		w->offsets = o->next;
+		offset_free(o);
+	}
+	if (w->g != NULL)
+		group_unref(c, w->g);
+	free(w);
+}
+
+static void finish(struct coord *c, struct gwrite *w, int16_t err)
+{
+	if (w->done != NULL)
+		w->done(c, w, err);
+	gwrite_free(c, w);
+}
+
+int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
+		     const kp_bytes *values, int32_t n, struct gwrite *w)
+{
+	struct broker *b = c->b;
+	struct opart *op = opart < c->nparts ? &c->parts[opart] : NULL;
+	struct partition *p = op != NULL ? op->p : NULL;
+	struct kp_record_in *recs = calloc((size_t)n + 1, sizeof(*recs));
+	struct kp_batch_params bp;
+	struct log_append_info ai;
+	struct kp_wbuf wb;
+	int64_t now = wall_ms();
+	int16_t err = 0;
+
+	kp_wbuf_init(&wb);
+	if (p == NULL || op->state == OP_NONE) {
+		err = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+		goto out;
+	}
+	if (recs == NULL) {
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		recs[i].key = keys[i];
+		recs[i].value = values[i];
+		recs[i].timestamp = now;
+	}
+	kp_batch_params_init(&bp);
+	if (kp_batch_build(&wb, &bp, recs, n) < 0 || wb.err) {
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (!p->leader || p->log == NULL || p->lead_gen != op->lead_gen ||
+	    (atomic_load(&b->draining) && p->nreplicas > 1))
+		err = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	else if (p->nisr < p->min_isr)
+		err = KP_ERR_NOT_ENOUGH_REPLICAS;
+	else if (wb.len > (size_t)(p->max_message_bytes > 0 ? p->max_message_bytes
+							 : b->message_max_bytes))
+		err = KP_ERR_MESSAGE_TOO_LARGE;
+	else
+		err = (int16_t)log_append_leader(p->log, wb.data, wb.len,
+						 p->leader_epoch, -1, &ai);
+	if (err == 0)
+		replica_update_hw(b, p);
+	pthread_mutex_unlock(&p->lock);
+	if (err == 0) {
+		if (w != NULL) {
+			w->opart = opart;
+			w->lead_gen = op->lead_gen;
+			w->required = ai.last_offset + 1;
+			w->deadline = kp_now_ms() + c->commit_timeout_ms;
+			w->next = NULL;
+			*op->writes_tail = w;
+			op->writes_tail = &w->next;
+			w = NULL;
+		}
+		fetch_notify(b, p);	/* followers; and our own check */
+	}
+out:
+	if (w != NULL)
+		finish(c, w, err);
+	kp_wbuf_free(&wb);
+	free(recs);
+	return err;
+}
+
+/* The group's record as Kafka writes it (value v3). */
+int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
+{
+	struct kp_gm_member *ms = calloc((size_t)g->nmembers + 1, sizeof(*ms));
+	struct kp_gm_group gv;
+	struct kp_wbuf kw, vw;
+	kp_bytes key, val;
+	int32_t n = 0;
+	int16_t err;
+
+	if (w != NULL && w->g == NULL) {
+		w->g = g;
+		g->nwrites++;
+	}
+	if (w != NULL)
+		w->generation = g->generation;
+	if (ms == NULL) {
+		if (w != NULL)
+			finish(c, w, KP_ERR_UNKNOWN_SERVER_ERROR);
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	for (struct gmember *m = g->members; m; m = m->next) {
+		struct kp_gm_member *o = &ms[n++];
+		kp_bytes sub = { (const uint8_t *)"", 0 };
+
+		for (int32_t i = 0; i < m->nprotocols; i++)
+			if (g->protocol != NULL && strcmp(m->protocols[i].name, g->protocol) == 0)
+				sub = (kp_bytes){ m->protocols[i].meta, m->protocols[i].len };
+		o->member_id = kp_str_c(m->id);
+		o->instance_id = kp_str_c(m->instance_id);
+		o->client_id = kp_str_c(m->client_id);
+		o->client_host = kp_str_c(m->client_host);
+		o->rebalance_timeout = m->rebalance_ms;
+		o->session_timeout = m->session_ms;
+		o->subscription = sub;
+		o->assignment = (kp_bytes){ m->assignment, m->assignment_len };
+	}
+	gv = (struct kp_gm_group){
+		.protocol_type = g->protocol_type != NULL ? kp_str_c(g->protocol_type)
+							  : (kp_str){ "", 0 },
+		.generation = g->generation,
+		.protocol = kp_str_c(g->protocol),
+		.leader = kp_str_c(g->leader),
+		.state_ts = g->state_ts,
+		.members = ms,
+		.nmembers = n,
+	};
+	kp_wbuf_init(&kw);
+	kp_wbuf_init(&vw);
+	kp_gm_group_key_encode(&kw, kp_str_c(g->id));
+	kp_gm_group_value_encode(&vw, &gv);
+	key = (kp_bytes){ kw.data, (int32_t)kw.len };
+	val = (kp_bytes){ vw.data, (int32_t)vw.len };
+	if (kw.err || vw.err) {
+		if (w != NULL)
+			finish(c, w, KP_ERR_UNKNOWN_SERVER_ERROR);
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+	} else {
+		err = store_append(c, g->opart, &key, &val, 1, w);
+	}
+	kp_wbuf_free(&kw);
+	kp_wbuf_free(&vw);
+	free(ms);
+	return err;
+}
+
+/* Tombstones for the given offsets (all of g's when all) and, with
+ * with_group, for the group record; nobody waits (as Kafka). */
+static void store_tombstones(struct coord *c, struct group *g,
+			     struct goffset **os, int32_t nos, bool with_group)
+{
+	int32_t n = nos + (with_group ? 1 : 0), k = 0;
+	kp_bytes *keys = calloc((size_t)n + 1, sizeof(*keys));
+	kp_bytes *vals = calloc((size_t)n + 1, sizeof(*vals));
+	struct kp_wbuf kw;
+	size_t *ends = calloc((size_t)n + 1, sizeof(*ends));
+
+	kp_wbuf_init(&kw);
+	if (keys == NULL || vals == NULL || ends == NULL)
+		goto out;
+	for (int32_t i = 0; i < nos; i++) {
+		kp_gm_offset_key_encode(&kw, kp_str_c(g->id), kp_str_c(os[i]->topic),
+					os[i]->partition);
+		ends[k++] = kw.len;
+	}
+	if (with_group) {
+		kp_gm_group_key_encode(&kw, kp_str_c(g->id));
+		ends[k++] = kw.len;
+	}
+	if (kw.err)
+		goto out;
+	for (int32_t i = 0; i < n; i++) {
+		size_t start = i > 0 ? ends[i - 1] : 0;
+
+		keys[i] = (kp_bytes){ kw.data + start, (int32_t)(ends[i] - start) };
+		vals[i] = KP_BYTES_NULL;
+	}
+	if (n > 0 && store_append(c, g->opart, keys, vals, n, NULL) != 0)
+		KP_WARN("group %s: cannot write tombstones", g->id);
+out:
+	kp_wbuf_free(&kw);
+	free(keys);
+	free(vals);
+	free(ends);
+}
+
+void store_group_tombstones(struct coord *c, struct group *g)
+{
+	struct goffset **os = calloc((size_t)g->noffsets + 1, sizeof(*os));
+	int32_t n = 0;
+
+	if (os == NULL)
+		return;
+	for (uint32_t i = 0; i < g->onbuckets; i++)
+		for (struct goffset *o = g->obuckets[i]; o; o = o->next)
+			os[n++] = o;
+	store_tombstones(c, g, os, n, true);
+	free(os);
+}
+
+void store_check_writes(struct coord *c, int64_t now)
+{
+	for (int32_t i = 0; i < c->nparts; i++) {
+		struct opart *op = &c->parts[i];
+		struct partition *p = op->p;
+		int64_t hw = 0;
+		bool ok = false, short_isr = false;
+
+		if (op->writes == NULL)
+			continue;
+		if (p != NULL) {
+			pthread_mutex_lock(&p->lock);
+			hw = atomic_load(&p->hw);
+			ok = p->leader && p->log != NULL && p->lead_gen == op->lead_gen &&
+				op->state != OP_NONE;
+			short_isr = p->nisr < p->min_isr;
+			pthread_mutex_unlock(&p->lock);
+		}
+		for (struct gwrite **pp = &op->writes; *pp;) {
+			struct gwrite *w = *pp;
+			int16_t err;
+
+			if (!ok || w->lead_gen != op->lead_gen)
+				err = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+			else if (hw >= w->required)
+				err = short_isr ? KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND : 0;
+			else if (now >= w->deadline)
+				err = KP_ERR_REQUEST_TIMED_OUT;
+			else {
+				pp = &w->next;
+				continue;
+			}
+			*pp = w->next;
+			if (*pp == NULL)
+				op->writes_tail = pp;
+			finish(c, w, err);
+		}
+	}
+}
+
+/* -------------------------------------------------------------- loads */
+
+struct loader {
+	struct coord *c;
+	struct gtable t;
+	int32_t opart;
+	int64_t records, offsets_seen, groups_seen;
+	struct kp_arena arena;
+};
+
+static void apply_offset(struct loader *l, const struct kp_gm_key *k,
+			 kp_bytes value)
+{
+	struct group *g = gtable_find(&l->t, k->group);
+	struct kp_gm_offset v;
+	struct goffset *o;
+
+	l->offsets_seen++;
+	if (value.len < 0) {
+		if (g != NULL) {
+			o = offset_find(g, k->topic.ptr, (size_t)k->topic.len, k->partition);
+			if (o != NULL)
+				offset_del(g, o);
+		}
+		return;
+	}
+	if (kp_gm_offset_value_decode(value.ptr, (size_t)value.len, &v) < 0) {
+		KP_WARN("%s-%d: undecodable offset record for group %.*s",
+			KP_OFFSETS_TOPIC, l->opart, (int)k->group.len, k->group.ptr);
+		return;
+	}
+	if (g == NULL && (g = gtable_add(&l->t, k->group, l->opart)) == NULL)
+		return;
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return;
+	o->topic = dup_kstr(k->topic);
+	o->metadata = dup_kstr(v.metadata);
+	if (o->topic == NULL || (v.metadata.len >= 0 && o->metadata == NULL)) {
+		offset_free(o);
+		return;
+	}
+	o->partition = k->partition;
+	o->offset = v.offset;
+	o->leader_epoch = v.leader_epoch;
+	o->commit_ts = v.commit_ts;
+	o->expire_ts = v.expire_ts;
+	offset_put(g, o);
+}
+
+static void clear_metadata(struct coord *c, struct group *g)
+{
+	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
+	free(g->protocol_type);
+	free(g->protocol);
+	free(g->leader);
+	g->protocol_type = g->protocol = g->leader = NULL;
+	g->generation = 0;
+}
+
+static void apply_group(struct loader *l, const struct kp_gm_key *k,
+			kp_bytes value)
+{
+	struct group *g = gtable_find(&l->t, k->group);
+	struct kp_gm_group v;
+
+	l->groups_seen++;
+	if (value.len < 0) {
+		if (g != NULL)
+			clear_metadata(l->c, g);
+		return;
+	}
+	kp_arena_reset(&l->arena);
+	if (kp_gm_group_value_decode(value.ptr, (size_t)value.len, &l->arena, &v) < 0) {
+		KP_WARN("%s-%d: undecodable group record for %.*s", KP_OFFSETS_TOPIC,
+			l->opart, (int)k->group.len, k->group.ptr);
+		return;
+	}
+	if (g == NULL && (g = gtable_add(&l->t, k->group, l->opart)) == NULL)
+		return;
+	clear_metadata(l->c, g);
+	g->protocol_type = v.protocol_type.len > 0 ? dup_kstr(v.protocol_type) : NULL;
+	g->protocol = dup_kstr(v.protocol);
+	g->leader = dup_kstr(v.leader);
+	g->generation = v.generation;
+	g->state_ts = v.state_ts;
+	for (int32_t i = v.nmembers - 1; i >= 0; i--) {
+		const struct kp_gm_member *src = &v.members[i];
+		struct gmember *m = calloc(1, sizeof(*m));
+
+		if (m == NULL)
+			continue;
+		m->id = dup_kstr(src->member_id);
+		m->instance_id = dup_kstr(src->instance_id);
+		m->client_id = dup_kstr(src->client_id);
+		m->client_host = dup_kstr(src->client_host);
+		m->session_ms = src->session_timeout;
+		m->rebalance_ms = src->rebalance_timeout;
+		m->protocols = calloc(1, sizeof(*m->protocols));
+		m->assignment = malloc(src->assignment.len > 0 ? (size_t)src->assignment.len : 1);
+		if (m->protocols != NULL && g->protocol != NULL) {
+			m->nprotocols = 1;
+			m->protocols[0].name = strdup(g->protocol);
+			m->protocols[0].len = src->subscription.len > 0 ? src->subscription.len : 0;
+			m->protocols[0].meta = malloc((size_t)m->protocols[0].len + 1);
+			if (m->protocols[0].meta != NULL && m->protocols[0].len > 0)
+				memcpy(m->protocols[0].meta, src->subscription.ptr,
+				       (size_t)m->protocols[0].len);
+		}
+		if (m->assignment != NULL && src->assignment.len > 0) {
+			memcpy(m->assignment, src->assignment.ptr, (size_t)src->assignment.len);
+			m->assignment_len = src->assignment.len;
+		}
+		m->next = g->members;
+		g->members = m;
+		g->nmembers++;
+	}
+}
+
+/* Read one batch's records into the loader. */
+static void load_batch(struct loader *l, const uint8_t *batch, size_t len,
+		       struct kp_wbuf *scratch)
+{
+	struct kp_record_iter it;
+	struct kp_record rec;
+
+	if (kp_record_iter_init(&it, batch, len, scratch, MAX_DECOMPRESSED) < 0)
+		return;
+	if (it.h.attributes & KP_ATTR_CONTROL)
+		return;		/* transaction markers: no transactions here */
+	while (kp_record_iter_next(&it, &rec) == 1) {
+		struct kp_gm_key k;
+		int type;
+
+		l->records++;
+		if (rec.key.len < 0)
+			continue;
+		type = kp_gm_key_decode(rec.key.ptr, (size_t)rec.key.len, &k);
+		if (type == KP_GM_OFFSET)
+			apply_offset(l, &k, rec.value);
+		else if (type == KP_GM_GROUP)
+			apply_group(l, &k, rec.value);
+	}
+}
+
+void store_load(struct coord *c, int32_t opart, uint32_t lead_gen)
+{
+	struct loader l;
+	struct partition *p;
+	struct log *log = NULL;
+	struct kp_wbuf scratch;
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	int64_t t0 = kp_now_ms(), off, end;
+	int32_t ngroups = 0, noffsets = 0;
+	bool ok = true;
+
+	memset(&l, 0, sizeof(l));
+	l.c = c;
+	l.opart = opart;
+	kp_arena_init(&l.arena, 0);
+	kp_wbuf_init(&scratch);
+	pthread_mutex_lock(&c->lock);
+	p = opart < c->nparts && c->parts[opart].state == OP_LOADING &&
+		c->parts[opart].lead_gen == lead_gen ? c->parts[opart].p : NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (p == NULL)
+		goto done;
+	pthread_mutex_lock(&p->lock);
+	if (p->leader && p->lead_gen == lead_gen)
+		log = p->log;
+	pthread_mutex_unlock(&p->lock);
+	if (log == NULL)
+		goto done;
+	off = log_start_offset(log);
+	end = log_end_offset(log);
+	while (off < end) {
+		struct log_read_result res;
+		size_t pos = 0;
+		int64_t next = off;
+
+		if (log_read(log, off, c->load_buffer, LOG_NO_LIMIT, true, &res) != 0) {
+			ok = false;
+			break;
+		}
+		if (res.seg == NULL || res.length <= 0) {
+			log_read_done(&res);
+			break;
+		}
+		if ((size_t)res.length > cap) {
+			uint8_t *nb = realloc(buf, (size_t)res.length);
+
+			if (nb == NULL) {
+				log_read_done(&res);
+				ok = false;
+				break;
+			}
+			buf = nb;
+			cap = (size_t)res.length;
+		}
+		if (pread(res.fd, buf, (size_t)res.length, res.position) != res.length) {
+			log_read_done(&res);
+			ok = false;
+			break;
+		}
+		log_read_done(&res);
+		while (pos < (size_t)res.length) {
+			struct kp_batch_header h;
+			size_t size;
+
+			if (kp_batch_size(buf + pos, (size_t)res.length - pos, &size) != KP_BATCH_OK ||
+			    kp_batch_header_parse(buf + pos, size, &h) != KP_BATCH_OK)
+				break;
+			if (kp_batch_last_offset(&h) >= off)
+				load_batch(&l, buf + pos, size, &scratch);
+			next = kp_batch_last_offset(&h) + 1;
+			pos += size;
+		}
+		if (next <= off) {
+			ok = false;	/* no whole batch: corrupt */
+			break;
+		}
+		off = next;
+	}
+done:
+	pthread_mutex_lock(&c->lock);
+	if (p != NULL && log != NULL && c->parts[opart].state == OP_LOADING &&
+	    c->parts[opart].lead_gen == lead_gen) {
+		int64_t now = kp_now_ms();
+
+		for (uint32_t i = 0; i < l.t.nbuckets; i++)
+			while (l.t.buckets[i] != NULL) {
+				struct group *g = l.t.buckets[i];
+
+				l.t.buckets[i] = g->next;
+				l.t.ngroups--;
+				if (g->nmembers == 0 && g->noffsets == 0 &&
+				    g->protocol_type == NULL) {
+					group_free(c, g);	/* nothing left of it */
+					continue;
+				}
+				if (group_find(c, kp_str_c(g->id)) != NULL ||
+				    group_adopt(c, g) < 0) {
+					group_free(c, g);
+					continue;
+				}
+				g->state = g->nmembers > 0 ? G_STABLE : G_EMPTY;
+				if (g->state_ts < 0)
+					g->state_ts = wall_ms();
+				for (struct gmember *m = g->members; m; m = m->next)
+					m->deadline = now + m->session_ms;
+				ngroups++;
+				noffsets += (int32_t)g->noffsets;
+			}
+		c->parts[opart].state = OP_LOADED;
+		KP_INFO("group coordinator: loaded %s-%d in %" PRId64 " ms: %" PRId64
+			" records, %d groups, %d committed offsets%s", KP_OFFSETS_TOPIC,
+			opart, kp_now_ms() - t0, l.records, ngroups, noffsets,
+			ok ? "" : " (the log could not be read to its end)");
+	}
+	pthread_mutex_unlock(&c->lock);
+	gtable_free(c, &l.t);
+	kp_arena_free(&l.arena);
+	kp_wbuf_free(&scratch);
+	free(buf);
+}
+
+void store_unload(struct coord *c, int32_t opart)
+{
+	struct opart *op = &c->parts[opart];
+
+	op->state = OP_NONE;
+	/* writes first: their answers may touch the groups */
+	while (op->writes != NULL) {
+		struct gwrite *w = op->writes;
+
+		op->writes = w->next;
+		finish(c, w, KP_ERR_NOT_LEADER_OR_FOLLOWER);
+	}
+	op->writes_tail = &op->writes;
+	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
+		for (struct group *g = c->groups.buckets[i], *next; g; g = next) {
+			next = g->next;
+			if (g->opart == opart)
+				group_remove(c, g);
+		}
+}
+
+/* ------------------------------------------------------------- expiry */
+
+static bool subscribed(const struct group *g, const char *topic)
+{
+	kp_str t = kp_str_c(topic);
+
+	for (struct gmember *m = g->members; m; m = m->next)
+		for (int32_t i = 0; i < m->nprotocols; i++)
+			if (g->protocol != NULL && strcmp(m->protocols[i].name, g->protocol) == 0 &&
+			    kp_consumer_subscribes((kp_bytes){ m->protocols[i].meta,
+							       m->protocols[i].len }, t))
+				return true;
+	return false;
+}
+
+/* Kafka 2.8's removeExpiredOffsets for one group; then an Empty group
+ * with nothing left goes. */
+static void expire_group(struct coord *c, struct group *g, int64_t now)
+{
+	bool has_type = g->protocol_type != NULL && g->protocol_type[0] != 0;
+	bool consumer = has_type && strcmp(g->protocol_type, "consumer") == 0;
+	struct goffset **os;
+	int32_t n = 0;
+
+	if (has_type && g->state != G_EMPTY && !(consumer && g->nmembers > 0))
+		return;
+	os = calloc((size_t)g->noffsets + 1, sizeof(*os));
+	if (os == NULL)
+		return;
+	for (uint32_t i = 0; i < g->onbuckets; i++)
+		for (struct goffset *o = g->obuckets[i]; o; o = o->next) {
+			int64_t base = o->commit_ts;
+			bool expired;
+
+			if (has_type && g->state == G_EMPTY)
+				base = g->state_ts >= 0 ? g->state_ts : o->commit_ts;
+			else if (has_type && subscribed(g, o->topic))
+				continue;
+			if (o->expire_ts >= 0)
+				expired = now >= o->expire_ts;
+			else
+				expired = now - base >= c->retention_ms;
+			if (expired)
+				os[n++] = o;
+		}
+	if (n > 0) {
+		KP_INFO("group %s: %d committed offsets expired", g->id, n);
+		store_tombstones(c, g, os, n, false);
+		for (int32_t i = 0; i < n; i++)
+			offset_del(g, os[i]);
+	}
+	free(os);
+	if (g->state == G_EMPTY && g->noffsets == 0 && g->nwrites == 0) {
+		KP_INFO("group %s: empty and without offsets, removed", g->id);
+		store_tombstones(c, g, NULL, 0, true);
+		group_remove(c, g);
+	}
+}
+
+void store_expire_offsets(struct coord *c)
+{
+	int64_t now = wall_ms();
+
+	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
+		for (struct group *g = c->groups.buckets[i], *next; g; g = next) {
+			next = g->next;
+			if (g->opart < c->nparts && c->parts[g->opart].state == OP_LOADED)
+				expire_group(c, g, now);
+		}
+}
