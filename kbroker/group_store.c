@@ -524,7 +524,8 @@ void store_load(struct coord *c, int32_t opart, uint32_t lead_gen)
 	size_t cap = 0;
 	int64_t t0 = kp_now_ms(), off, end;
 	int32_t ngroups = 0, noffsets = 0;
-	bool ok = true;
+	const char *why = NULL;	/* the log could not be read to its end */
+	int rc;
 
 	memset(&l, 0, sizeof(l));
 	l.c = c;
@@ -547,11 +548,12 @@ void store_load(struct coord *c, int32_t opart, uint32_t lead_gen)
 	end = log_end_offset(log);
 	while (off < end) {
 		struct log_read_result res;
-		size_t pos = 0;
+		size_t pos = 0, len;
 		int64_t next = off;
 
-		if (log_read(log, off, c->load_buffer, LOG_NO_LIMIT, true, &res) != 0) {
-			ok = false;
+		rc = log_read(log, off, c->load_buffer, LOG_NO_LIMIT, true, &res);
+		if (rc != 0) {
+			why = kp_err_name((int16_t)rc);
 			break;
 		}
 		if (res.seg == NULL || res.length <= 0) {
@@ -563,7 +565,7 @@ void store_load(struct coord *c, int32_t opart, uint32_t lead_gen)
 
 			if (nb == NULL) {
 				log_read_done(&res);
-				ok = false;
+				why = "out of memory";
 				break;
 			}
 			buf = nb;
@@ -571,15 +573,16 @@ void store_load(struct coord *c, int32_t opart, uint32_t lead_gen)
 		}
 		if (pread(res.fd, buf, (size_t)res.length, res.position) != res.length) {
 			log_read_done(&res);
-			ok = false;
+			why = "short read";
 			break;
 		}
-		log_read_done(&res);
-		while (pos < (size_t)res.length) {
+		len = (size_t)res.length;
+		log_read_done(&res);	/* clears res */
+		while (pos < len) {
 			struct kp_batch_header h;
 			size_t size;
 
-			if (kp_batch_size(buf + pos, (size_t)res.length - pos, &size) != KP_BATCH_OK ||
+			if (kp_batch_size(buf + pos, len - pos, &size) != KP_BATCH_OK ||
 			    kp_batch_header_parse(buf + pos, size, &h) != KP_BATCH_OK)
 				break;
 			if (kp_batch_last_offset(&h) >= off)
@@ -588,7 +591,7 @@ void store_load(struct coord *c, int32_t opart, uint32_t lead_gen)
 			pos += size;
 		}
 		if (next <= off) {
-			ok = false;	/* no whole batch: corrupt */
+			why = "no whole batch where one should be";
 			break;
 		}
 		off = next;
@@ -625,9 +628,10 @@ done:
 			}
 		c->parts[opart].state = OP_LOADED;
 		KP_INFO("group coordinator: loaded %s-%d in %" PRId64 " ms: %" PRId64
-			" records, %d groups, %d committed offsets%s", KP_OFFSETS_TOPIC,
+			" records, %d groups, %d committed offsets%s%s", KP_OFFSETS_TOPIC,
 			opart, kp_now_ms() - t0, l.records, ngroups, noffsets,
-			ok ? "" : " (the log could not be read to its end)");
+			why != NULL ? "; the log could not be read to its end: " : "",
+			why != NULL ? why : "");
 	}
 	pthread_mutex_unlock(&c->lock);
 	gtable_free(c, &l.t);

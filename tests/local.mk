@@ -81,9 +81,10 @@ TESTS += tests/integration/0002-cluster-kcat-keyed.py \
 	tests/integration/0003-clients-codecs.py \
 	tests/integration/0004-admin.py \
 	tests/integration/0005-failover-restart.py \
-	tests/integration/0006-replication.py
+	tests/integration/0006-replication.py \
+	tests/integration/0007-groups.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
-	tests/lib/cluster.py
+	tests/lib/cluster.py tests/lib/groupmember.py
 
 ## kbroker's request handlers, in process, over real sockets
 check_PROGRAMS += tests/unit/check_broker_api
