@@ -1,6 +1,6 @@
 ## produce and consume throughput through a real cluster with librdkafka
 ## (bench/throughput.sh starts one broker with kcluster and runs it)
-EXTRA_DIST += bench/throughput.sh bench/replication.sh
+EXTRA_DIST += bench/throughput.sh bench/replication.sh bench/groups.py
 if HAVE_RDKAFKA
 noinst_PROGRAMS += bench/bench_clients
 bench_bench_clients_SOURCES = bench/bench_clients.c
@@ -15,4 +15,8 @@ else
 bench-throughput bench-replication:
 	@echo "$@: skipped (librdkafka-dev is not installed)"
 endif
-.PHONY: bench-throughput bench-replication
+## group coordinator: join latency and load time (Python, confluent-kafka)
+bench-groups: kbroker/kbroker$(EXEEXT) tools/kcluster$(EXEEXT)
+	@top_srcdir=$(top_srcdir) top_builddir=$(abs_top_builddir) \
+		/usr/bin/python3 $(srcdir)/bench/groups.py
+.PHONY: bench-throughput bench-replication bench-groups

@@ -10,5 +10,5 @@ include bench/clients.mk
 
 bench: $(BENCH_RUN)
 	@for b in $(BENCH_RUN); do echo "== $$b"; ./$$b || exit 1; done
-	@$(MAKE) $(AM_MAKEFLAGS) bench-throughput bench-replication
+	@$(MAKE) $(AM_MAKEFLAGS) bench-throughput bench-replication bench-groups
 .PHONY: bench
