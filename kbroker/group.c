@@ -747,13 +747,6 @@ static void complete_join(struct coord *c, struct group *g)
 		}
 		pp = &m->next;
 	}
-	while (g->pending != NULL) {
-		struct gpending *p = g->pending;
-
-		g->pending = p->next;
-		free(p->id);
-		free(p);
-	}
 	/* the leader must be one who gets this answer */
 	if (g->leader != NULL) {
 		struct gmember *l = member_find(g, kp_str_c(g->leader));
@@ -1616,11 +1609,12 @@ void group_stop(struct broker *b)
 {
 	struct coord *c = b->coord;
 
-	if (c == NULL)
+	if (c == NULL || !c->running)
 		return;
 	kp_loop_stop(c->loop);
 	pthread_join(c->thread, NULL);
 	pthread_mutex_lock(&c->lock);
+	c->running = false;	/* requests now get NOT_COORDINATOR */
 	for (int32_t i = 0; i < c->nparts; i++)
 		if (c->parts[i].state != OP_NONE)
 			store_unload(c, i);
@@ -1628,6 +1622,15 @@ void group_stop(struct broker *b)
 		while (c->groups.buckets[i] != NULL)
 			group_remove(c, c->groups.buckets[i]);
 	pthread_mutex_unlock(&c->lock);
+}
+
+void group_destroy(struct broker *b)
+{
+	struct coord *c = b->coord;
+
+	if (c == NULL)
+		return;
+	group_stop(b);
 	kp_loop_free(c->loop);
 	pthread_mutex_destroy(&c->lock);
 	free(c->parts);
@@ -1687,6 +1690,10 @@ void group_partition_role(struct broker *b, struct partition *p)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&c->lock);
+	if (!c->running) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
 	pthread_mutex_lock(&p->lock);
 	leader = p->leader && p->log != NULL;
 	gen = p->lead_gen;

@@ -31,8 +31,11 @@ struct partition;
 
 /* Read the group.* and offsets.* settings and start the thread. */
 int group_start(struct broker *b, char *err, size_t errlen);
-/* Answer every parked request (before the network stops), stop, free. */
+/* Stop the thread, drop every group and answer every parked request
+ * (before the network stops); requests then get NOT_COORDINATOR. */
 void group_stop(struct broker *b);
+/* Free the coordinator (after the network stopped). */
+void group_destroy(struct broker *b);
 /* A __consumer_offsets partition's role changed (caller holds no lock):
  * load it when we lead it now, unload it when we do not. */
 void group_partition_role(struct broker *b, struct partition *p);

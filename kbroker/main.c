@@ -259,6 +259,7 @@ int main(int argc, char **argv)
 	replica_stop(&b);
 	group_stop(&b);		/* parked group requests answer first */
 	net_stop(b.net);
+	group_destroy(&b);
 	replica_checkpoint_hw(&b);
 	for (int i = 0; i < b.ndirs; i++)
 		log_dir_close(b.dirs[i], true);
@@ -280,6 +281,7 @@ fatal:
 	group_stop(&b);
 	if (b.net != NULL)
 		net_stop(b.net);
+	group_destroy(&b);
 	for (int i = 0; i < b.ndirs; i++)
 		log_dir_close(b.dirs[i], false);
 	if (b.zk != NULL)

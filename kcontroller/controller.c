@@ -429,6 +429,21 @@ static int16_t protocol_code(const struct kp_zk_broker *reg, const char *listene
 	return 0;
 }
 
+/*
+ * A string for a queued request, copied into its arena: a request may wait
+ * in a channel (retries, a broker not yet connected) while the broker
+ * registration or the topic it names is replaced or freed.
+ */
+static kp_str req_str(struct kp_arena *a, const char *s)
+{
+	char *d;
+
+	if (s == NULL)
+		return KP_STR_NULL;
+	d = kp_arena_strndup(a, s, strlen(s));
+	return d != NULL ? (kp_str){ d, (int32_t)strlen(d) } : KP_STR_NULL;
+}
+
 static struct kp_update_metadata_req_update_metadata_broker *
 live_brokers(struct controller *c, struct kp_arena *a)
 {
@@ -446,7 +461,7 @@ live_brokers(struct controller *c, struct kp_arena *a)
 		lb[i].id = cb->id;
 		if (plain == NULL && cb->reg.nendpoints > 0)
 			plain = &cb->reg.endpoints[0];
-		lb[i].v0_host = kp_str_c(plain != NULL ? plain->host : "");
+		lb[i].v0_host = req_str(a, plain != NULL ? plain->host : "");
 		lb[i].v0_port = plain != NULL ? plain->port : -1;
 		eps = kp_arena_calloc(a, cb->reg.nendpoints + 1, sizeof(*eps));
 		if (eps == NULL)
@@ -455,14 +470,14 @@ live_brokers(struct controller *c, struct kp_arena *a)
 			kp_struct_init(&kp_update_metadata_req_update_metadata_endpoint_desc,
 				       &eps[j]);
 			eps[j].port = cb->reg.endpoints[j].port;
-			eps[j].host = kp_str_c(cb->reg.endpoints[j].host);
-			eps[j].listener = kp_str_c(cb->reg.endpoints[j].listener);
+			eps[j].host = req_str(a, cb->reg.endpoints[j].host);
+			eps[j].listener = req_str(a, cb->reg.endpoints[j].listener);
 			eps[j].security_protocol =
 				protocol_code(&cb->reg, cb->reg.endpoints[j].listener);
 		}
 		lb[i].endpoints = eps;
 		lb[i].endpoints_count = (int32_t)cb->reg.nendpoints;
-		lb[i].rack = kp_str_c(cb->reg.rack);
+		lb[i].rack = req_str(a, cb->reg.rack);
 	}
 	return lb;
 }
@@ -536,7 +551,9 @@ static void send_lai(struct controller *c, struct c_broker *cb)
 			continue;
 		cp = &e->t->parts[e->p];
 		kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_state_desc, s);
-		s->topic_name = kp_str_c(e->t->name);
+		s->topic_name = n > 0 && ps[n - 1].topic_name.ptr != NULL &&
+			kp_str_eqc(ps[n - 1].topic_name, e->t->name)
+			? ps[n - 1].topic_name : req_str(&q->arena, e->t->name);
 		s->partition_index = e->p;
 		s->controller_epoch = cp->ctl_epoch;
 		s->leader = cp->leader;
@@ -570,7 +587,7 @@ static void send_lai(struct controller *c, struct c_broker *cb)
 				kp_struct_init(&kp_leader_and_isr_req_leader_and_isr_live_leader_desc,
 					       &ll[nl]);
 				ll[nl].broker_id = lb->id;
-				ll[nl].host_name = kp_str_c(broker_endpoint(c, lb)->host);
+				ll[nl].host_name = req_str(&q->arena, broker_endpoint(c, lb)->host);
 				ll[nl].port = broker_endpoint(c, lb)->port;
 				nl++;
 			}
@@ -622,7 +639,9 @@ static void send_um(struct controller *c, struct c_broker *cb)
 		if (!cp->has_state && !t->deleting)
 			continue;
 		kp_struct_init(&kp_update_metadata_update_metadata_partition_state_desc, s);
-		s->topic_name = kp_str_c(t->name);
+		s->topic_name = n > 0 && ps[n - 1].topic_name.ptr != NULL &&
+			kp_str_eqc(ps[n - 1].topic_name, t->name)
+			? ps[n - 1].topic_name : req_str(&q->arena, t->name);
 		s->partition_index = b->um[i].p;
 		s->controller_epoch = cp->ctl_epoch;
 		s->leader = t->deleting ? LEADER_DURING_DELETE : cp->leader;
