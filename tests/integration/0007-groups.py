@@ -13,8 +13,12 @@
 - a static member (group.instance.id) restarted within its session
   timeout gets its partitions back without a rebalance;
 - lag (log end - committed) from OffsetFetch + ListOffsets; ListGroups,
-  DescribeGroups, OffsetDelete and DeleteGroups through kafka-python's
-  admin client; produce to __consumer_offsets is refused.
+  DescribeGroups and DeleteGroups through the clients' admin APIs;
+  produce to __consumer_offsets is refused;
+- offsets.retention.minutes on a one-broker cluster: a group that only
+  commits loses its offsets (and the group) after the retention, with
+  tombstones that survive a restart; a Stable group keeps the offsets of
+  the topics it consumes.
 """
 
 import collections
@@ -394,7 +398,73 @@ def test_admin_and_lag(c):
     p.close()
 
 
+def test_expiry():
+    from confluent_kafka import Consumer, TopicPartition
+    from kafka.admin import KafkaAdminClient
+
+    work = tempfile.mkdtemp(prefix="skald-0007-expiry-")
+    with Cluster(work, brokers=1, controllers=1,
+                 broker_set={"offsets.retention.minutes": "1",
+                             "offsets.retention.check.interval.ms": "500",
+                             "offsets.topic.num.partitions": "5",
+                             "group.initial.rebalance.delay.ms": "0"}) as c:
+        try:
+            create1(c, "ex", 2)
+            produce(c, "ex", 100, "e")
+            cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "g-exp",
+                             "enable.auto.commit": False})
+            cons.commit(offsets=[TopicPartition("ex", 0, 7), TopicPartition("ex", 1, 3)],
+                        asynchronous=False)
+            cons.close()
+            t0 = time.monotonic()
+            live = Member(c.bootstrap, "g-live", "ex", "live", commit_every=5)
+            wait_for(lambda: live.commits and len(live.msgs) >= 100, 60,
+                     "the live group to read and commit")
+            assert committed(c, "g-exp", "ex", 2) == {0: 7, 1: 3}
+
+            def expired():
+                return committed(c, "g-exp", "ex", 2) == {0: -1001, 1: -1001}
+            wait_for(expired, 150, "the offsets of g-exp to expire")
+            print("offsets of a commit-only group expired after %.0f s "
+                  "(offsets.retention.minutes=1)" % (time.monotonic() - t0))
+            a = KafkaAdminClient(bootstrap_servers=c.bootstrap)
+            wait_for(lambda: "g-exp" not in {g for g, _ in a.list_consumer_groups()},
+                     30, "g-exp to be removed")
+            a.close()
+            kept = committed(c, "g-live", "ex", 2)
+            assert all(o > 0 for o in kept.values()), kept
+            live.stop()
+            # the tombstones are in the log: a restart loads nothing back
+            c.kill("broker", 1)
+            c.start("broker", 1)
+            wait_for(lambda: _safe(lambda: committed(c, "g-exp", "ex", 2)) ==
+                     {0: -1001, 1: -1001}, 90, "the restarted broker to serve g-exp")
+            assert committed(c, "g-live", "ex", 2) == kept
+        except BaseException:
+            print(c.logs(60))
+            raise
+
+
+def _safe(f):
+    try:
+        return f()
+    except Exception:
+        return None
+
+
+def create1(c, name, parts):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    for f in a.create_topics([NewTopic(name, parts, 1)], operation_timeout=60).values():
+        f.result()
+    wait_for(lambda: all(p.leader >= 1 for p in
+                         a.list_topics(name, timeout=10).topics[name].partitions.values()),
+             60, "leaders of " + name)
+
+
 def main():
+    test_expiry()
     work = tempfile.mkdtemp(prefix="skald-0007-")
     with Cluster(work, brokers=3) as c:
         try:
