@@ -24,7 +24,7 @@ import time
 SRC = os.environ.get("top_srcdir", os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, group_partition  # noqa: E402
 
 HEARTBEAT_MS = int(os.environ.get("BENCH_HEARTBEAT_MS", "3000"))
 COMMITS = int(os.environ.get("BENCH_COMMITS", "100000"))
@@ -109,15 +109,6 @@ def join_latency(c):
           "max %.0f ms; target heartbeat + 200 = %d ms: %s"
           % (HEARTBEAT_MS, statistics.median(lat), max(lat), HEARTBEAT_MS + 200,
              "met" if max(lat) <= HEARTBEAT_MS + 200 else "NOT met"))
-
-
-def group_partition(group, n=50):
-    h = 0
-    u = group.encode("utf-16-be")
-    for i in range(0, len(u), 2):
-        h = (31 * h + int.from_bytes(u[i:i + 2], "big")) & 0xffffffff
-    h = h - (1 << 32) if h >= 1 << 31 else h
-    return (0 if h == -(1 << 31) else abs(h)) % n
 
 
 def log_time(line):

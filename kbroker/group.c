@@ -1210,6 +1210,31 @@ fail:
 
 /* ----------------------------------------------------------- SyncGroup */
 
+/* The checks SyncGroup and Heartbeat share, in Kafka's order: the group,
+ * static-member fencing, the member, the generation. */
+static int16_t member_check(struct coord *c, kp_str group, kp_str member_id,
+			    kp_str instance_id, int32_t generation,
+			    struct group **gp, struct gmember **mp)
+{
+	struct group *g = group_find(c, group);
+	struct gmember *sm;
+
+	if (g == NULL)
+		return KP_ERR_UNKNOWN_MEMBER_ID;
+	if (g->state == G_DEAD)
+		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	sm = member_by_instance(g, instance_id);
+	if (sm != NULL && !kp_str_eqc(member_id, sm->id))
+		return KP_ERR_FENCED_INSTANCE_ID;
+	*gp = g;
+	*mp = member_find(g, member_id);
+	if (*mp == NULL)
+		return KP_ERR_UNKNOWN_MEMBER_ID;
+	if (generation != g->generation)
+		return KP_ERR_ILLEGAL_GENERATION;
+	return 0;
+}
+
 static void sync_done(struct coord *c, struct gwrite *w, int16_t err)
 {
 	struct group *g = w->g;
@@ -1277,8 +1302,8 @@ void api_sync_group(struct net_req *r)
 {
 	struct coord *c = coord_of(r);
 	const struct kp_sync_group_req *req = r->body;
-	struct group *g;
-	struct gmember *m;
+	struct group *g = NULL;
+	struct gmember *m = NULL;
 	int32_t opart;
 	int16_t err;
 
@@ -1288,34 +1313,11 @@ void api_sync_group(struct net_req *r)
 	}
 	pthread_mutex_lock(&c->lock);
 	err = coord_check(c, req->group_id, &opart);
+	if (err == 0)
+		err = member_check(c, req->group_id, req->member_id,
+				   req->group_instance_id, req->generation_id, &g, &m);
 	if (err != 0)
 		goto fail;
-	g = group_find(c, req->group_id);
-	if (g == NULL) {
-		err = KP_ERR_UNKNOWN_MEMBER_ID;
-		goto fail;
-	}
-	if (g->state == G_DEAD) {
-		err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
-		goto fail;
-	}
-	{
-		struct gmember *sm = member_by_instance(g, req->group_instance_id);
-
-		if (sm != NULL && !kp_str_eqc(req->member_id, sm->id)) {
-			err = KP_ERR_FENCED_INSTANCE_ID;
-			goto fail;
-		}
-	}
-	m = member_find(g, req->member_id);
-	if (m == NULL) {
-		err = KP_ERR_UNKNOWN_MEMBER_ID;
-		goto fail;
-	}
-	if (req->generation_id != g->generation) {
-		err = KP_ERR_ILLEGAL_GENERATION;
-		goto fail;
-	}
 	if ((req->protocol_type.len >= 0 && g->protocol_type != NULL &&
 	     !kp_str_eqc(req->protocol_type, g->protocol_type)) ||
 	    (req->protocol_name.len >= 0 && g->protocol != NULL &&
@@ -1373,8 +1375,8 @@ void api_heartbeat(struct net_req *r)
 	struct coord *c = coord_of(r);
 	const struct kp_heartbeat_req *req = r->body;
 	struct kp_heartbeat_resp resp;
-	struct group *g;
-	struct gmember *m;
+	struct group *g = NULL;
+	struct gmember *m = NULL;
 	int32_t opart;
 	int16_t err;
 
@@ -1390,34 +1392,11 @@ void api_heartbeat(struct net_req *r)
 		err = 0;	/* as Kafka: members keep going while we load */
 		goto out;
 	}
+	if (err == 0)
+		err = member_check(c, req->group_id, req->member_id,
+				   req->group_instance_id, req->generation_id, &g, &m);
 	if (err != 0)
 		goto out;
-	g = group_find(c, req->group_id);
-	if (g == NULL) {
-		err = KP_ERR_UNKNOWN_MEMBER_ID;
-		goto out;
-	}
-	if (g->state == G_DEAD) {
-		err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
-		goto out;
-	}
-	{
-		struct gmember *sm = member_by_instance(g, req->group_instance_id);
-
-		if (sm != NULL && !kp_str_eqc(req->member_id, sm->id)) {
-			err = KP_ERR_FENCED_INSTANCE_ID;
-			goto out;
-		}
-	}
-	m = member_find(g, req->member_id);
-	if (m == NULL) {
-		err = KP_ERR_UNKNOWN_MEMBER_ID;
-		goto out;
-	}
-	if (req->generation_id != g->generation) {
-		err = KP_ERR_ILLEGAL_GENERATION;
-		goto out;
-	}
 	switch (g->state) {
 	case G_EMPTY:
 		err = KP_ERR_UNKNOWN_MEMBER_ID;

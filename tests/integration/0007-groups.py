@@ -32,7 +32,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, group_partition  # noqa: E402
 from kbroker import wait_for  # noqa: E402
 
 MEMBER = os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib", "groupmember.py")
@@ -228,16 +228,6 @@ def test_groups_and_mixed_clients(c):
           % (len(ck.msgs), len(kp.msgs)))
     for m in (solo, ck, kp):
         m.stop()
-
-
-def group_partition(group, n=50):
-    """Kafka's placement: abs(Java String.hashCode) % n."""
-    h = 0
-    u = group.encode("utf-16-be")
-    for i in range(0, len(u), 2):
-        h = (31 * h + int.from_bytes(u[i:i + 2], "big")) & 0xffffffff
-    h = h - (1 << 32) if h >= 1 << 31 else h
-    return (0 if h == -(1 << 31) else abs(h)) % n
 
 
 def coordinator_of(c, group):

@@ -145,3 +145,14 @@ def read_values(bootstrap, topic, parts):
         assert seen == hi - lo, "%s-%d: read %d of %d" % (topic, part, seen, hi - lo)
     cons.close()
     return got
+
+
+def group_partition(group, n=50):
+    """Kafka's placement of a group: abs(Java String.hashCode) % n, the
+    hash over UTF-16 code units, abs(MIN_VALUE) = 0."""
+    h = 0
+    u = group.encode("utf-16-be")
+    for i in range(0, len(u), 2):
+        h = (31 * h + int.from_bytes(u[i:i + 2], "big")) & 0xffffffff
+    h = h - (1 << 32) if h >= 1 << 31 else h
+    return (0 if h == -(1 << 31) else abs(h)) % n
