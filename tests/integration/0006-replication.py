@@ -366,6 +366,9 @@ def main():
             divergence(c, zk)
             controlled_shutdown(c, zk)
             leader_kills(c, zk)
+        except BaseException:
+            print(c.logs(200))  # the directory goes with the test
+            raise
         finally:
             zk.stop()
     print("ok")
