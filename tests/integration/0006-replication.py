@@ -349,17 +349,21 @@ def leader_shrinks_isr(c, zk):
 
 
 def main():
-    # a short replica.lag.time.max.ms, well under the 6 s sessions
+    # a short replica.lag.time.max.ms, well under the 6 s sessions; the
+    # consumers' group.id makes the brokers create __consumer_offsets: 3
+    # partitions keep these timing-sensitive clusters small on 2 cores
     with tempfile.TemporaryDirectory(prefix="skald-it-") as wd, \
             Cluster(wd, brokers=3, controllers=1,
-                    broker_set={"replica.lag.time.max.ms": "2000"}) as c:
+                    broker_set={"replica.lag.time.max.ms": "2000",
+                                "offsets.topic.num.partitions": "3"}) as c:
         zk = zk_client(c.zk_connect)
         try:
             leader_shrinks_isr(c, zk)
         finally:
             zk.stop()
     with tempfile.TemporaryDirectory(prefix="skald-it-") as wd, \
-            Cluster(wd, brokers=3, controllers=1) as c:
+            Cluster(wd, brokers=3, controllers=1,
+                    broker_set={"offsets.topic.num.partitions": "3"}) as c:
         zk = zk_client(c.zk_connect)
         try:
             not_enough_replicas(c, zk)
