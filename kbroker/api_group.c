@@ -149,12 +149,9 @@ static int16_t commit_check(struct coord *c, struct group **gp,
 	*gp = g;
 	if (g->state == G_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	if (req->group_instance_id.len >= 0)
-		for (m = g->members; m; m = m->next)
-			if (m->instance_id != NULL &&
-			    kp_str_eqc(req->group_instance_id, m->instance_id) &&
-			    !kp_str_eqc(req->member_id, m->id))
-				return KP_ERR_FENCED_INSTANCE_ID;
+	m = member_by_instance(g, req->group_instance_id);
+	if (m != NULL && !kp_str_eqc(req->member_id, m->id))
+		return KP_ERR_FENCED_INSTANCE_ID;
 	if (req->generation_id < 0 && g->state == G_EMPTY)
 		return 0;
 	if (g->state == G_COMPLETING)
@@ -491,22 +488,8 @@ void api_offset_delete(struct net_req *r)
 	for (int32_t i = 0; i < req->topics_count; i++) {
 		const struct kp_offset_delete_req_offset_delete_request_topic *rt = &req->topics[i];
 		int32_t np = rt->partitions_count > 0 ? rt->partitions_count : 0;
-		bool busy = false;
+		bool busy = consumer_active && group_subscribes(g, rt->name);
 
-		if (consumer_active) {
-			char name[256];
-
-			snprintf(name, sizeof(name), "%.*s", rt->name.len > 0 ? (int)rt->name.len : 0,
-				 rt->name.len > 0 ? rt->name.ptr : "");
-			for (struct gmember *m = g->members; m && !busy; m = m->next)
-				for (int32_t k = 0; k < m->nprotocols; k++)
-					if (g->protocol != NULL &&
-					    strcmp(m->protocols[k].name, g->protocol) == 0 &&
-					    kp_consumer_subscribes((kp_bytes){ m->protocols[k].meta,
-									       m->protocols[k].len },
-								   rt->name))
-						busy = true;
-		}
 		kp_struct_init(&kp_offset_delete_resp_offset_delete_response_topic_desc, &ts[i]);
 		ts[i].name = rt->name;
 		ts[i].partitions = kp_arena_calloc(&r->arena, (size_t)np + 1,
@@ -542,38 +525,13 @@ void api_offset_delete(struct net_req *r)
 	resp.topics = ts;
 	resp.topics_count = req->topics_count > 0 ? req->topics_count : 0;
 	if (nd > 0) {
-		struct gwrite *none = NULL;
-		struct kp_wbuf kw;
-		kp_bytes *keys = calloc((size_t)nd, sizeof(*keys));
-		kp_bytes *vals = calloc((size_t)nd, sizeof(*vals));
-		size_t *ends = calloc((size_t)nd, sizeof(*ends));
+		int rc = store_tombstones(c, g, doomed, nd, false);
 
-		kp_wbuf_init(&kw);
-		for (int32_t k = 0; keys != NULL && vals != NULL && ends != NULL && k < nd; k++) {
-			kp_gm_offset_key_encode(&kw, kp_str_c(g->id), kp_str_c(doomed[k]->topic),
-						doomed[k]->partition);
-			ends[k] = kw.len;
-		}
-		if (keys != NULL && vals != NULL && ends != NULL && !kw.err) {
-			for (int32_t k = 0; k < nd; k++) {
-				size_t s = k > 0 ? ends[k - 1] : 0;
-
-				keys[k] = (kp_bytes){ kw.data + s, (int32_t)(ends[k] - s) };
-				vals[k] = KP_BYTES_NULL;
-			}
-			/* as Kafka: tombstones appended, not waited for */
-			if (store_append(c, g->opart, keys, vals, nd, none) == 0)
-				for (int32_t k = 0; k < nd; k++)
-					offset_del(g, doomed[k]);
-			else
-				err = KP_ERR_NOT_COORDINATOR;
-		} else {
-			err = KP_ERR_UNKNOWN_SERVER_ERROR;
-		}
-		kp_wbuf_free(&kw);
-		free(keys);
-		free(vals);
-		free(ends);
+		if (rc == 0)
+			for (int32_t k = 0; k < nd; k++)
+				offset_del(g, doomed[k]);
+		else
+			err = rc < 0 ? KP_ERR_UNKNOWN_SERVER_ERROR : KP_ERR_NOT_COORDINATOR;
 	}
 out:
 	pthread_mutex_unlock(&c->lock);
@@ -637,19 +595,16 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id,
 			/* metadata and assignment only when Stable, as Kafka */
 			if (g->state != G_STABLE)
 				continue;
-			for (int32_t k = 0; k < m->nprotocols; k++)
-				if (g->protocol != NULL &&
-				    strcmp(m->protocols[k].name, g->protocol) == 0 &&
-				    m->protocols[k].len > 0) {
-					uint8_t *d = kp_arena_alloc(&r->arena,
-								    (size_t)m->protocols[k].len);
+			{
+				const struct gprotocol *p = member_protocol(m, g->protocol);
+				uint8_t *d = p != NULL && p->len > 0
+					? kp_arena_alloc(&r->arena, (size_t)p->len) : NULL;
 
-					if (d != NULL) {
-						memcpy(d, m->protocols[k].meta,
-						       (size_t)m->protocols[k].len);
-						o->member_metadata = (kp_bytes){ d, m->protocols[k].len };
-					}
+				if (d != NULL) {
+					memcpy(d, p->meta, (size_t)p->len);
+					o->member_metadata = (kp_bytes){ d, p->len };
 				}
+			}
 			if (m->assignment_len > 0) {
 				uint8_t *d = kp_arena_alloc(&r->arena, (size_t)m->assignment_len);
 

@@ -381,7 +381,7 @@ struct gmember *member_find(struct group *g, kp_str id)
 	return NULL;
 }
 
-static struct gmember *member_by_instance(struct group *g, kp_str inst)
+struct gmember *member_by_instance(struct group *g, kp_str inst)
 {
 	if (inst.len < 0)
 		return NULL;
@@ -434,13 +434,23 @@ static bool all_joined(const struct group *g)
 
 /* ------------------------------------------------------ protocols */
 
-static const struct gprotocol *member_protocol(const struct gmember *m,
-					       const char *name)
+const struct gprotocol *member_protocol(const struct gmember *m, const char *name)
 {
 	for (int32_t i = 0; name != NULL && i < m->nprotocols; i++)
 		if (strcmp(m->protocols[i].name, name) == 0)
 			return &m->protocols[i];
 	return NULL;
+}
+
+bool group_subscribes(const struct group *g, kp_str topic)
+{
+	for (struct gmember *m = g->members; m; m = m->next) {
+		const struct gprotocol *p = member_protocol(m, g->protocol);
+
+		if (p != NULL && kp_consumer_subscribes((kp_bytes){ p->meta, p->len }, topic))
+			return true;
+	}
+	return false;
 }
 
 static bool all_support(const struct group *g, const char *name)
@@ -592,12 +602,11 @@ static void join_error(struct net_req *r, int16_t err, const char *member_id)
 
 /* The member's JoinGroup answer for the current generation; the leader's
  * (when with_members) lists every member and its metadata. */
-static void join_answer(struct coord *c, struct group *g, struct gmember *m,
-			struct net_req *r, bool with_members, const char *leader)
+static void join_answer(struct group *g, struct gmember *m, struct net_req *r,
+			bool with_members, const char *leader)
 {
 	struct kp_join_group_resp *resp = join_resp(r);
 
-	(void)c;
 	if (resp == NULL)
 		return;
 	resp->generation_id = g->generation;
@@ -786,7 +795,7 @@ static void complete_join(struct coord *c, struct group *g)
 		m->pending_sync = true;
 		if (m->join_req == NULL)
 			continue;
-		join_answer(c, g, m, m->join_req, is_leader(g, m), g->leader);
+		join_answer(g, m, m->join_req, is_leader(g, m), g->leader);
 		m->join_req = NULL;
 		m->is_new = false;
 		m->deadline = now + m->session_ms;
@@ -1031,7 +1040,7 @@ static int16_t static_rejoin(struct coord *c, struct group *g, struct gmember *m
 				store_group(c, g, w);
 			}
 			/* the old leader id: nobody starts assigning anew */
-			join_answer(c, g, m, r, false, old_leader);
+			join_answer(g, m, r, false, old_leader);
 			free(old_leader);
 			return 0;
 		}
@@ -1134,7 +1143,7 @@ static int16_t join_known(struct coord *c, struct group *g, struct net_req *r,
 	case G_COMPLETING:
 		if (same_protocols(m, req)) {
 			/* it missed our answer: the same again */
-			join_answer(c, g, m, r, is_leader(g, m), g->leader);
+			join_answer(g, m, r, is_leader(g, m), g->leader);
 			return 0;
 		}
 		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
@@ -1144,7 +1153,7 @@ static int16_t join_known(struct coord *c, struct group *g, struct net_req *r,
 			update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
 			return 0;
 		}
-		join_answer(c, g, m, r, false, g->leader);
+		join_answer(g, m, r, false, g->leader);
 		return 0;
 	default:
 		return KP_ERR_UNKNOWN_MEMBER_ID;

@@ -177,6 +177,13 @@ void group_unref(struct coord *c, struct group *g);
 void group_set_state(struct group *g, enum gstate s);
 const char *group_state_name(enum gstate s);
 struct gmember *member_find(struct group *g, kp_str id);
+/* The member holding a static instance id; NULL for a null id. */
+struct gmember *member_by_instance(struct group *g, kp_str inst);
+/* The member's protocol called name (NULL name or none: NULL). */
+const struct gprotocol *member_protocol(const struct gmember *m, const char *name);
+/* Does a member's subscription for the group's protocol name topic (the
+ * consumer protocol)? */
+bool group_subscribes(const struct group *g, kp_str topic);
 /* The __consumer_offsets partition count (the topic's, else the config). */
 int32_t coord_nparts(struct coord *c);
 /* Coordinator checks for a group id: 0, NOT_COORDINATOR or
@@ -206,6 +213,11 @@ int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
 		     const kp_bytes *values, int32_t n, struct gwrite *w);
 /* The group's metadata record (members and assignments). */
 int16_t store_group(struct coord *c, struct group *g, struct gwrite *w);
+/* Tombstones for the given offsets and, with with_group, the group
+ * record; appended, not waited for (as Kafka).  0, -1 when they could not
+ * be encoded, or the append's error. */
+int store_tombstones(struct coord *c, struct group *g, struct goffset **os,
+		     int32_t nos, bool with_group);
 /* Tombstones for the group and all its offsets. */
 void store_group_tombstones(struct coord *c, struct group *g);
 /* Finish the writes whose fate is known. */

@@ -232,11 +232,9 @@ int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
 	}
 	for (struct gmember *m = g->members; m; m = m->next) {
 		struct kp_gm_member *o = &ms[n++];
-		kp_bytes sub = { (const uint8_t *)"", 0 };
-
-		for (int32_t i = 0; i < m->nprotocols; i++)
-			if (g->protocol != NULL && strcmp(m->protocols[i].name, g->protocol) == 0)
-				sub = (kp_bytes){ m->protocols[i].meta, m->protocols[i].len };
+		const struct gprotocol *p = member_protocol(m, g->protocol);
+		kp_bytes sub = p != NULL ? (kp_bytes){ p->meta, p->len }
+					 : (kp_bytes){ (const uint8_t *)"", 0 };
 		o->member_id = kp_str_c(m->id);
 		o->instance_id = kp_str_c(m->instance_id);
 		o->client_id = kp_str_c(m->client_id);
@@ -275,12 +273,11 @@ int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
 	return err;
 }
 
-/* Tombstones for the given offsets (all of g's when all) and, with
- * with_group, for the group record; nobody waits (as Kafka). */
-static void store_tombstones(struct coord *c, struct group *g,
-			     struct goffset **os, int32_t nos, bool with_group)
+int store_tombstones(struct coord *c, struct group *g, struct goffset **os,
+		     int32_t nos, bool with_group)
 {
 	int32_t n = nos + (with_group ? 1 : 0), k = 0;
+	int rc = -1;
 	kp_bytes *keys = calloc((size_t)n + 1, sizeof(*keys));
 	kp_bytes *vals = calloc((size_t)n + 1, sizeof(*vals));
 	struct kp_wbuf kw;
@@ -306,13 +303,15 @@ static void store_tombstones(struct coord *c, struct group *g,
 		keys[i] = (kp_bytes){ kw.data + start, (int32_t)(ends[i] - start) };
 		vals[i] = KP_BYTES_NULL;
 	}
-	if (n > 0 && store_append(c, g->opart, keys, vals, n, NULL) != 0)
+	rc = n > 0 ? store_append(c, g->opart, keys, vals, n, NULL) : 0;
+	if (rc != 0)
 		KP_WARN("group %s: cannot write tombstones", g->id);
 out:
 	kp_wbuf_free(&kw);
 	free(keys);
 	free(vals);
 	free(ends);
+	return rc;
 }
 
 void store_group_tombstones(struct coord *c, struct group *g)
@@ -663,19 +662,6 @@ void store_unload(struct coord *c, int32_t opart)
 
 /* ------------------------------------------------------------- expiry */
 
-static bool subscribed(const struct group *g, const char *topic)
-{
-	kp_str t = kp_str_c(topic);
-
-	for (struct gmember *m = g->members; m; m = m->next)
-		for (int32_t i = 0; i < m->nprotocols; i++)
-			if (g->protocol != NULL && strcmp(m->protocols[i].name, g->protocol) == 0 &&
-			    kp_consumer_subscribes((kp_bytes){ m->protocols[i].meta,
-							       m->protocols[i].len }, t))
-				return true;
-	return false;
-}
-
 /* Kafka 2.8's removeExpiredOffsets for one group; then an Empty group
  * with nothing left goes. */
 static void expire_group(struct coord *c, struct group *g, int64_t now)
@@ -697,7 +683,7 @@ static void expire_group(struct coord *c, struct group *g, int64_t now)
 
 			if (has_type && g->state == G_EMPTY)
 				base = g->state_ts >= 0 ? g->state_ts : o->commit_ts;
-			else if (has_type && subscribed(g, o->topic))
+			else if (has_type && group_subscribes(g, kp_str_c(o->topic)))
 				continue;
 			if (o->expire_ts >= 0)
 				expired = now >= o->expire_ts;

@@ -444,6 +444,16 @@ static kp_str req_str(struct kp_arena *a, const char *s)
 	return d != NULL ? (kp_str){ d, (int32_t)strlen(d) } : KP_STR_NULL;
 }
 
+/* A topic name for a partition entry: consecutive entries of one topic
+ * share one copy (prev, the entry before), which the grouping by topic
+ * relies on (it compares pointers). */
+static kp_str req_topic(struct kp_arena *a, const kp_str *prev, const char *name)
+{
+	if (prev != NULL && prev->ptr != NULL && kp_str_eqc(*prev, name))
+		return *prev;
+	return req_str(a, name);
+}
+
 static struct kp_update_metadata_req_update_metadata_broker *
 live_brokers(struct controller *c, struct kp_arena *a)
 {
@@ -551,9 +561,8 @@ static void send_lai(struct controller *c, struct c_broker *cb)
 			continue;
 		cp = &e->t->parts[e->p];
 		kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_state_desc, s);
-		s->topic_name = n > 0 && ps[n - 1].topic_name.ptr != NULL &&
-			kp_str_eqc(ps[n - 1].topic_name, e->t->name)
-			? ps[n - 1].topic_name : req_str(&q->arena, e->t->name);
+		s->topic_name = req_topic(&q->arena, n > 0 ? &ps[n - 1].topic_name : NULL,
+					  e->t->name);
 		s->partition_index = e->p;
 		s->controller_epoch = cp->ctl_epoch;
 		s->leader = cp->leader;
@@ -639,9 +648,8 @@ static void send_um(struct controller *c, struct c_broker *cb)
 		if (!cp->has_state && !t->deleting)
 			continue;
 		kp_struct_init(&kp_update_metadata_update_metadata_partition_state_desc, s);
-		s->topic_name = n > 0 && ps[n - 1].topic_name.ptr != NULL &&
-			kp_str_eqc(ps[n - 1].topic_name, t->name)
-			? ps[n - 1].topic_name : req_str(&q->arena, t->name);
+		s->topic_name = req_topic(&q->arena, n > 0 ? &ps[n - 1].topic_name : NULL,
+					  t->name);
 		s->partition_index = b->um[i].p;
 		s->controller_epoch = cp->ctl_epoch;
 		s->leader = t->deleting ? LEADER_DURING_DELETE : cp->leader;
