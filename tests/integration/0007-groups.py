@@ -13,7 +13,8 @@
 - a static member (group.instance.id) restarted within its session
   timeout gets its partitions back without a rebalance;
 - lag (log end - committed) from OffsetFetch + ListOffsets; ListGroups,
-  DescribeGroups and DeleteGroups through the clients' admin APIs;
+  DescribeGroups and DeleteGroups through the clients' admin APIs,
+  OffsetDelete on a plain socket (and refused for a live group's topic);
   produce to __consumer_offsets is refused;
 - offsets.retention.minutes on a one-broker cluster: a group that only
   commits loses its offsets (and the group) after the retention, with
@@ -339,8 +340,47 @@ def test_static_member(c):
     assert not later, later
     print("static member restarted: got %s back, the other member saw no rebalance"
           % sorted(mine))
+    # a live consumer group's subscribed topics keep their offsets
+    assert offset_delete(c, "g-static", topic, [0]) == (0, {0: 86})  # GROUP_SUBSCRIBED_TO_TOPIC
     s1b.stop()
     s2.stop()
+
+
+def offset_delete(c, group, topic, parts):
+    """OffsetDelete v0 to the group's coordinator, on a plain socket (no
+    client of ours exposes it): (group error, {partition: error})."""
+    import socket
+    import struct
+
+    def string(x):
+        b = x.encode()
+        return struct.pack(">h", len(b)) + b
+
+    body = string(group) + struct.pack(">i", 1) + string(topic) + \
+        struct.pack(">i", len(parts)) + b"".join(struct.pack(">i", p) for p in parts)
+    req = struct.pack(">hhi", 47, 0, 7) + string("0007") + body
+    with socket.create_connection(("127.0.0.1", c.broker_port(coordinator_of(c, group))),
+                                  timeout=30) as sk:
+        sk.sendall(struct.pack(">i", len(req)) + req)
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = sk.recv(65536)
+            assert chunk, "connection closed"
+            data += chunk
+    pos = 8                                     # size, correlation id
+    err, _throttle, ntopics = struct.unpack_from(">hii", data, pos)
+    pos += 10
+    errs = {}
+    for _ in range(ntopics):
+        n = struct.unpack_from(">h", data, pos)[0]
+        pos += 2 + n
+        nparts = struct.unpack_from(">i", data, pos)[0]
+        pos += 4
+        for _ in range(nparts):
+            p, e = struct.unpack_from(">ih", data, pos)
+            pos += 6
+            errs[p] = e
+    return err, errs
 
 
 def test_admin_and_lag(c):
@@ -373,6 +413,10 @@ def test_admin_and_lag(c):
     assert desc.state == "Empty", desc
     offs = a.list_consumer_group_offsets("g-lag")
     assert {tp.partition: om.offset for tp, om in offs.items()} == got, offs
+    # OffsetDelete on an Empty group: those offsets go, the others stay
+    assert offset_delete(c, "g-lag", topic, [0, 1]) == (0, {0: 0, 1: 0})
+    assert committed(c, group, topic, parts) == {0: -1001, 1: -1001, 2: 30, 3: 40}
+    assert offset_delete(c, "no-such-group", topic, [0])[0] == 69  # GROUP_ID_NOT_FOUND
     res = dict(a.delete_consumer_groups(["g-lag", "no-such-group"]))
     assert res["g-lag"].errno == 0 and res["no-such-group"].errno == 69, res
     assert committed(c, group, topic, parts) == {p: -1001 for p in range(parts)}
