@@ -466,7 +466,9 @@ static void encode_tagged(const struct kp_struct_desc *d, int16_t v,
 		return;
 	/* Write in ascending tag order, known and unknown merged. */
 	for (;;) {
-		uint32_t best = UINT32_MAX;
+		/* No sentinel: UINT32_MAX is itself a valid tag. */
+		uint32_t best = 0;
+		bool found = false;
 		const struct kp_field_desc *bf = NULL;
 		const struct kp_tagged *bu = NULL;
 
@@ -476,8 +478,9 @@ static void encode_tagged(const struct kp_struct_desc *d, int16_t v,
 
 			if (f->tag < 0 || !present(f, v) || is_default(f, obj))
 				continue;
-			if ((first || t > last) && t < best) {
+			if ((first || t > last) && (!found || t < best)) {
 				best = t;
+				found = true;
 				bf = f;
 				bu = NULL;
 			}
@@ -487,13 +490,14 @@ static void encode_tagged(const struct kp_struct_desc *d, int16_t v,
 
 			if (find_tag(d, v, t) != NULL)
 				continue;
-			if ((first || t > last) && t < best) {
+			if ((first || t > last) && (!found || t < best)) {
 				best = t;
+				found = true;
 				bf = NULL;
 				bu = &tf->items[j];
 			}
 		}
-		if (bf == NULL && bu == NULL)
+		if (!found)
 			break;
 		kp_write_uvarint(w, best);
 		if (bf != NULL) {

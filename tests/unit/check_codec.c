@@ -336,6 +336,8 @@ START_TEST(repeated_or_unordered_tags_are_rejected)
 	static const uint8_t dup[] = { 2, 'a', 2, 'b', 2, 5, 0, 5, 0 };
 	static const uint8_t unordered[] = { 2, 'a', 2, 'b', 2, 6, 0, 5, 0 };
 	static const uint8_t ordered[] = { 2, 'a', 2, 'b', 2, 5, 0, 6, 1, 9 };
+	static const uint8_t maxtag[] = { 2, 'a', 2, 'b', 2, 5, 0,
+					  0xff, 0xff, 0xff, 0xff, 0x0f, 0 };
 	struct kp_api_versions_req req;
 	struct kp_arena a;
 	struct kp_reader r;
@@ -353,6 +355,15 @@ START_TEST(repeated_or_unordered_tags_are_rejected)
 	kp_encode(&kp_api_versions_req_desc, 3, true, &req, &w);
 	ck_assert_uint_eq(w.len, sizeof(ordered));
 	ck_assert_mem_eq(w.data, ordered, sizeof(ordered));
+	kp_wbuf_free(&w);
+	/* Found by the fuzzer too: the largest tag (2^32 - 1) is written back,
+	 * not lost to a "no tag yet" sentinel. */
+	kp_reader_init(&r, maxtag, sizeof(maxtag));
+	ck_assert_int_eq(kp_decode(&kp_api_versions_req_desc, 3, true, &r, &a, &req), 0);
+	kp_wbuf_init(&w);
+	kp_encode(&kp_api_versions_req_desc, 3, true, &req, &w);
+	ck_assert_uint_eq(w.len, sizeof(maxtag));
+	ck_assert_mem_eq(w.data, maxtag, sizeof(maxtag));
 	kp_wbuf_free(&w);
 	kp_arena_free(&a);
 }
