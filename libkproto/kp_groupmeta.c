@@ -268,3 +268,67 @@ bool kp_consumer_subscribes(kp_bytes subscription, kp_str topic)
 	}
 	return false;
 }
+
+int kp_consumer_assignment_decode(kp_bytes b, struct kp_arena *a,
+				  struct kp_consumer_assignment *out)
+{
+	struct kp_reader r;
+
+	memset(out, 0, sizeof(*out));
+	out->user_data = KP_BYTES_NULL;
+	/* A member that has not synced yet has an empty assignment. */
+	if (b.len <= 0)
+		return 0;
+	kp_reader_init(&r, b.ptr, (size_t)b.len);
+	if (kp_read_i16(&r, &out->version) < 0 || out->version < 0 ||
+	    kp_read_array_len(&r, false, false, 6, &out->count) < 0)
+		return -1;
+	out->topics = kp_arena_calloc(a, (size_t)out->count + 1,
+				      sizeof(*out->topics));
+	if (out->topics == NULL)
+		return -1;
+	for (int32_t i = 0; i < out->count; i++) {
+		struct kp_consumer_tps *t = &out->topics[i];
+
+		if (kp_read_string(&r, false, false, &t->topic) < 0 ||
+		    kp_read_array_len(&r, false, false, 4, &t->count) < 0)
+			return -1;
+		t->partitions = kp_arena_calloc(a, (size_t)t->count + 1,
+						sizeof(int32_t));
+		if (t->partitions == NULL)
+			return -1;
+		for (int32_t j = 0; j < t->count; j++)
+			if (kp_read_i32(&r, &t->partitions[j]) < 0)
+				return -1;
+	}
+	/* User data is there from version 0 on, but tolerate its absence
+	 * as Kafka's parser does for an assignment cut after the topics. */
+	if (kp_reader_left(&r) > 0 &&
+	    kp_read_bytes(&r, false, true, &out->user_data) < 0)
+		return -1;
+	return 0;
+}
+
+void kp_consumer_assignment_encode(struct kp_wbuf *w,
+				   const struct kp_consumer_assignment *as)
+{
+	kp_write_i16(w, 0);
+	kp_write_array_len(w, false, as->count);
+	for (int32_t i = 0; i < as->count; i++) {
+		kp_write_string(w, false, as->topics[i].topic);
+		kp_write_array_len(w, false, as->topics[i].count);
+		for (int32_t j = 0; j < as->topics[i].count; j++)
+			kp_write_i32(w, as->topics[i].partitions[j]);
+	}
+	kp_write_bytes(w, false, as->user_data);
+}
+
+void kp_consumer_subscription_encode(struct kp_wbuf *w,
+				     const char *const *topics, int n)
+{
+	kp_write_i16(w, 0);
+	kp_write_array_len(w, false, n);
+	for (int i = 0; i < n; i++)
+		kp_write_string(w, false, kp_str_c(topics[i]));
+	kp_write_bytes(w, false, KP_BYTES_NULL);
+}

@@ -97,4 +97,31 @@ void kp_gm_group_value_encode(struct kp_wbuf *w, const struct kp_gm_group *g);
  */
 bool kp_consumer_subscribes(kp_bytes subscription, kp_str topic);
 
+/*
+ * The "consumer" protocol's Assignment (ConsumerProtocol: int16 version,
+ * [topic string, [int32 partition]], nullable user data; later versions
+ * only add fields after these, which are ignored).
+ */
+struct kp_consumer_tps {
+	kp_str topic;
+	int32_t *partitions;
+	int32_t count;
+};
+
+struct kp_consumer_assignment {
+	int16_t version;
+	struct kp_consumer_tps *topics;
+	int32_t count;
+	kp_bytes user_data;
+};
+
+/* 0, or -1 when malformed (arrays allocated in a).  Empty bytes: none. */
+int kp_consumer_assignment_decode(kp_bytes b, struct kp_arena *a,
+				  struct kp_consumer_assignment *out);
+/* Version 0 encodings, as every client reads them. */
+void kp_consumer_assignment_encode(struct kp_wbuf *w,
+				   const struct kp_consumer_assignment *as);
+void kp_consumer_subscription_encode(struct kp_wbuf *w,
+				     const char *const *topics, int n);
+
 #endif /* KP_GROUPMETA_H */

@@ -6,3 +6,25 @@ tools_kcluster_SOURCES = tools/kcluster.c
 tools_kcluster_CPPFLAGS = $(AM_CPPFLAGS) -DSBINDIR='"$(sbindir)"'
 tools_kcluster_LDADD = libkproto/libkproto.la
 dist_man_MANS += man/man1/kcluster.1
+
+## What the tools share (messages, cluster view, output), not installed.
+noinst_LIBRARIES += tools/libtool.a
+tools_libtool_a_SOURCES = tools/tool.c tools/tool.h
+tools_libtool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+TOOL_LDADD = tools/libtool.a libkproto/libkproto.la $(JANSSON_LIBS)
+TOOL_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+
+bin_PROGRAMS += tools/kbroker-api-versions
+tools_kbroker_api_versions_SOURCES = tools/kbroker-api-versions.c
+tools_kbroker_api_versions_CFLAGS = $(TOOL_CFLAGS)
+tools_kbroker_api_versions_LDADD = $(TOOL_LDADD)
+
+bin_PROGRAMS += tools/ktopics
+tools_ktopics_SOURCES = tools/ktopics.c
+tools_ktopics_CFLAGS = $(TOOL_CFLAGS)
+tools_ktopics_LDADD = $(TOOL_LDADD)
+
+bin_PROGRAMS += tools/kconsumer-groups
+tools_kconsumer_groups_SOURCES = tools/kconsumer-groups.c
+tools_kconsumer_groups_CFLAGS = $(TOOL_CFLAGS)
+tools_kconsumer_groups_LDADD = $(TOOL_LDADD)

@@ -175,6 +175,47 @@ START_TEST(consumer_subscription)
 }
 END_TEST
 
+START_TEST(consumer_assignment)
+{
+	/* version 0, topics [("t", [2, 0])], user data null */
+	static const uint8_t known[] = { 0, 0, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0,
+					 2, 0, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff,
+					 0xff, 0xff };
+	static const char *const topics[] = { "a", "bc" };
+	int32_t parts[] = { 2, 0 };
+	struct kp_consumer_tps tps = { kp_str_c("t"), parts, 2 };
+	struct kp_consumer_assignment as = { 0, &tps, 1, KP_BYTES_NULL }, out;
+	struct kp_arena a;
+	struct kp_wbuf w;
+
+	kp_arena_init(&a, 0);
+	kp_wbuf_init(&w);
+	kp_consumer_assignment_encode(&w, &as);
+	ck_assert_uint_eq(w.len, sizeof(known));
+	ck_assert_mem_eq(w.data, known, sizeof(known));
+	ck_assert_int_eq(kp_consumer_assignment_decode((kp_bytes){ w.data, (int32_t)w.len },
+						       &a, &out), 0);
+	ck_assert_int_eq(out.count, 1);
+	ck_assert(kp_str_eqc(out.topics[0].topic, "t"));
+	ck_assert_int_eq(out.topics[0].count, 2);
+	ck_assert_int_eq(out.topics[0].partitions[0], 2);
+	ck_assert_int_eq(out.user_data.len, -1);
+	/* every truncation inside the topics is refused */
+	for (int32_t n = 1; n < 21; n++)
+		ck_assert_int_eq(kp_consumer_assignment_decode((kp_bytes){ w.data, n },
+							       &a, &out), -1);
+	/* an empty assignment (not synced yet) is no topics */
+	ck_assert_int_eq(kp_consumer_assignment_decode(KP_BYTES_NULL, &a, &out), 0);
+	ck_assert_int_eq(out.count, 0);
+	kp_wbuf_reset(&w);
+	kp_consumer_subscription_encode(&w, topics, 2);
+	ck_assert(kp_consumer_subscribes((kp_bytes){ w.data, (int32_t)w.len },
+					 kp_str_c("bc")));
+	kp_wbuf_free(&w);
+	kp_arena_free(&a);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("groupmeta");
@@ -185,6 +226,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, offset_records_round_trip);
 	tcase_add_test(tc, group_records_round_trip);
 	tcase_add_test(tc, consumer_subscription);
+	tcase_add_test(tc, consumer_assignment);
 	suite_add_tcase(s, tc);
 	return s;
 }

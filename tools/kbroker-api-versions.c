@@ -1,0 +1,113 @@
+/*
+ * kbroker-api-versions - every broker's supported API versions, as
+ * Kafka's kafka-broker-api-versions.sh prints them, with the version this
+ * client would use.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_codec.h"
+#include "tool.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: kbroker-api-versions --bootstrap-server HOST:PORT[,...] [OPTIONS]\n"
+		"Print the API versions every broker of the cluster supports.\n"
+		"\n"
+		"  --bootstrap-server LIST  brokers to connect to first (required)\n"
+		"  --json                   one JSON document instead of text\n"
+		"  --timeout-ms MS          how long to try to reach the cluster (30000)\n"
+		"  --help                   this text\n"
+		"  --version                the program's version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bootstrap-server", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bootstrap = NULL;
+	bool json = false;
+	int timeout_ms = 30000, c, failed = 0;
+	struct tool_cluster cl;
+	json_t *out;
+
+	tool_name = "kbroker-api-versions";
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': bootstrap = optarg; break;
+		case 'j': json = true; break;
+		case 't':
+			timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
+						  INT32_MAX);
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("%s %s\n", tool_name, PACKAGE_VERSION); return 0;
+		default: usage(stderr); return TOOL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		tool_usage_error("unexpected argument '%s'", argv[optind]);
+	if (bootstrap == NULL)
+		tool_usage_error("--bootstrap-server is required");
+	tool_cluster_open(&cl, bootstrap, NULL, timeout_ms);
+	out = json_array();
+	for (int i = 0; i < cl.nbrokers; i++) {
+		struct tool_broker *b = &cl.brokers[i];
+		struct kp_conn *conn = tool_broker_conn(&cl, b->id);
+		json_t *jb, *apis;
+
+		if (conn == NULL) {
+			failed = 1;
+			continue;
+		}
+		jb = json_pack("{s:i, s:s, s:i, s:s?}", "id", b->id, "host",
+			       b->host, "port", b->port, "rack", b->rack);
+		apis = json_array();
+		if (!json)
+			printf("%s:%d (id: %" PRId32 " rack: %s) -> (\n",
+			       b->host, b->port, b->id,
+			       b->rack ? b->rack : "null");
+		for (int16_t k = 0; k <= KP_API_KEY_MAX; k++) {
+			const struct kp_api_desc *api = kp_api_get(k);
+			int16_t min, max, use;
+
+			if (api == NULL || !kp_conn_broker_range(conn, k, &min,
+								  &max))
+				continue;
+			use = kp_conn_pick_version(conn, k);
+			json_array_append_new(apis, json_pack(
+				"{s:s, s:i, s:i, s:i, s:i}", "name", api->name,
+				"key", k, "min", min, "max", max, "usable",
+				use));
+			if (json)
+				continue;
+			printf("\t%s(%d): %d to %d [", api->name, k, min, max);
+			if (use < 0)
+				printf("unusable: this client knows %d to %d",
+				       api->min, api->max);
+			else
+				printf("usable: %d", use);
+			printf("],\n");
+		}
+		if (!json)
+			printf(")\n");
+		json_object_set_new(jb, "apis", apis);
+		json_array_append_new(out, jb);
+	}
+	if (json)
+		tool_print_json(stdout, out);
+	json_decref(out);
+	tool_cluster_close(&cl);
+	return failed ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
+}

@@ -1,0 +1,677 @@
+/*
+ * tool.c - shared by the operator tools: messages, number parsing, the
+ * cluster view through a bootstrap server, group coordinators, output.
+ */
+#include "config.h"
+
+#include "tool.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kp_errors.h"
+
+const char *tool_name = "tool";
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", tool_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void tool_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void tool_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(TOOL_EXIT_FAIL);
+}
+
+void tool_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", tool_name);
+	exit(TOOL_EXIT_USAGE);
+}
+
+bool tool_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int64_t tool_opt_i64(const char *opt, const char *s, int64_t min, int64_t max)
+{
+	int64_t v;
+
+	if (!tool_parse_i64(s, min, max, &v))
+		tool_usage_error("%s: '%s' is not a number from %" PRId64
+				 " to %" PRId64, opt, s, min, max);
+	return v;
+}
+
+int32_t tool_opt_i32(const char *opt, const char *s, int32_t min, int32_t max)
+{
+	return (int32_t)tool_opt_i64(opt, s, min, max);
+}
+
+int64_t tool_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t tool_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *tool_err(int16_t code)
+{
+	static char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s (%d): %s", kp_err_name(code), code,
+		 kp_err_message(code));
+	return buf;
+}
+
+/* ------------------------------------------------------------ cluster */
+
+static bool split_hostport(const char *s, char *host, size_t hostlen,
+			   int *port)
+{
+	const char *colon = strrchr(s, ':');
+	int64_t p;
+	size_t n;
+
+	if (colon == NULL || !tool_parse_i64(colon + 1, 1, 65535, &p))
+		return false;
+	n = (size_t)(colon - s);
+	/* [v6]:port */
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= hostlen)
+		return false;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	*port = (int)p;
+	return true;
+}
+
+static void free_brokers(struct tool_cluster *cl)
+{
+	for (int i = 0; i < cl->nbrokers; i++) {
+		if (cl->brokers[i].conn != NULL)
+			kp_conn_free(cl->brokers[i].conn);
+		free(cl->brokers[i].host);
+		free(cl->brokers[i].rack);
+	}
+	free(cl->brokers);
+	cl->brokers = NULL;
+	cl->nbrokers = 0;
+}
+
+/* Keep the connections of brokers that are still there at the same place. */
+static void learn_brokers(struct tool_cluster *cl)
+{
+	const struct kp_metadata_resp *md = &cl->md;
+	struct tool_broker *nb;
+	int n = md->brokers_count > 0 ? md->brokers_count : 0;
+
+	nb = calloc((size_t)n + 1, sizeof(*nb));
+	if (nb == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < n; i++) {
+		const struct kp_metadata_resp_metadata_response_broker *b =
+			&md->brokers[i];
+
+		nb[i].id = b->node_id;
+		nb[i].host = kp_str_dup(b->host);
+		nb[i].port = b->port;
+		nb[i].rack = kp_str_dup(b->rack);
+		if (nb[i].host == NULL)
+			tool_die("out of memory");
+		for (int j = 0; j < cl->nbrokers; j++) {
+			struct tool_broker *o = &cl->brokers[j];
+
+			if (o->id == b->node_id && o->port == b->port &&
+			    strcmp(o->host, nb[i].host) == 0) {
+				nb[i].conn = o->conn;
+				o->conn = NULL;
+			}
+		}
+	}
+	free_brokers(cl);
+	cl->brokers = nb;
+	cl->nbrokers = n;
+	cl->controller_id = md->controller_id;
+	free(cl->cluster_id);
+	cl->cluster_id = kp_str_dup(md->cluster_id);
+}
+
+void tool_cluster_open(struct tool_cluster *cl, const char *bootstrap,
+		       const char *client_id, int timeout_ms)
+{
+	struct kp_arena a;
+	char **servers;
+	int n, err = 0;
+	int64_t deadline;
+
+	memset(cl, 0, sizeof(*cl));
+	cl->bootstrap = strdup(bootstrap);
+	cl->opts.client_id = client_id != NULL ? client_id : tool_name;
+	cl->opts.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
+	cl->opts.request_timeout_ms = 30000;
+	cl->timeout_ms = timeout_ms;
+	cl->controller_id = -1;
+	kp_arena_init(&cl->md_arena, 0);
+	kp_arena_init(&a, 0);
+	servers = tool_split(&a, bootstrap, ',', &n);
+	if (n == 0)
+		tool_usage_error("--bootstrap-server: no server given");
+	deadline = tool_mono_ms() + timeout_ms;
+	/* Try each server in turn until one answers or time runs out. */
+	for (;;) {
+		for (int i = 0; i < n && cl->boot == NULL; i++) {
+			char host[256];
+			int port;
+
+			if (!split_hostport(servers[i], host, sizeof(host), &port))
+				tool_usage_error("--bootstrap-server: '%s' is not "
+						 "host:port", servers[i]);
+			cl->boot = kp_conn_open(host, port, &cl->opts, &err);
+		}
+		if (cl->boot != NULL || tool_mono_ms() >= deadline)
+			break;
+		usleep(200 * 1000);
+	}
+	if (cl->boot == NULL)
+		tool_die("cannot reach any of %s: %s", bootstrap,
+			 strerror(-err));
+	kp_arena_free(&a);
+	tool_metadata(cl, NULL, 0, false);
+}
+
+void tool_cluster_close(struct tool_cluster *cl)
+{
+	free_brokers(cl);
+	if (cl->boot != NULL)
+		kp_conn_free(cl->boot);
+	kp_arena_free(&cl->md_arena);
+	free(cl->bootstrap);
+	free(cl->cluster_id);
+	memset(cl, 0, sizeof(*cl));
+}
+
+void tool_metadata(struct tool_cluster *cl, const char *const *topics, int n,
+		   bool all)
+{
+	struct kp_metadata_req req;
+	struct kp_metadata_req_metadata_request_topic *t = NULL;
+	int rc;
+
+	kp_arena_reset(&cl->md_arena);
+	kp_struct_init(&kp_metadata_req_desc, &req);
+	req.allow_auto_topic_creation = false;
+	if (all) {
+		req.topics = NULL;
+		req.topics_count = -1;
+	} else {
+		if (n > 0) {
+			t = kp_arena_calloc(&cl->md_arena, (size_t)n,
+					    sizeof(*t));
+			if (t == NULL)
+				tool_die("out of memory");
+		}
+		for (int i = 0; i < n; i++) {
+			kp_struct_init(&kp_metadata_req_metadata_request_topic_desc,
+				       &t[i]);
+			t[i].name = kp_str_c(topics[i]);
+		}
+		req.topics = t;
+		req.topics_count = n;
+	}
+	rc = kp_conn_call(cl->boot, KP_API_METADATA, -1, &req, &cl->md,
+			  &cl->md_arena);
+	if (rc != 0)
+		tool_die("metadata from %s: %s", kp_conn_peer(cl->boot),
+			 strerror(-rc));
+	learn_brokers(cl);
+}
+
+const struct kp_metadata_resp_metadata_response_topic *
+tool_md_topic(const struct tool_cluster *cl, const char *name)
+{
+	for (int i = 0; i < cl->md.topics_count; i++)
+		if (kp_str_eqc(cl->md.topics[i].name, name))
+			return &cl->md.topics[i];
+	return NULL;
+}
+
+const struct kp_metadata_resp_metadata_response_partition *
+tool_md_partition(const struct kp_metadata_resp_metadata_response_topic *t,
+		  int32_t partition)
+{
+	for (int i = 0; i < t->partitions_count; i++)
+		if (t->partitions[i].partition_index == partition)
+			return &t->partitions[i];
+	return NULL;
+}
+
+struct tool_broker *tool_broker(struct tool_cluster *cl, int32_t id)
+{
+	for (int i = 0; i < cl->nbrokers; i++)
+		if (cl->brokers[i].id == id)
+			return &cl->brokers[i];
+	return NULL;
+}
+
+struct kp_conn *tool_broker_conn(struct tool_cluster *cl, int32_t id)
+{
+	struct tool_broker *b = tool_broker(cl, id);
+	int err;
+
+	if (b == NULL) {
+		tool_warn("broker %" PRId32 " is not in the metadata", id);
+		return NULL;
+	}
+	if (b->conn != NULL && kp_conn_state(b->conn) != KP_CONN_READY) {
+		kp_conn_free(b->conn);
+		b->conn = NULL;
+	}
+	if (b->conn == NULL) {
+		b->conn = kp_conn_open(b->host, b->port, &cl->opts, &err);
+		if (b->conn == NULL)
+			tool_warn("broker %" PRId32 " at %s:%d: %s", id,
+				  b->host, b->port, strerror(-err));
+	}
+	return b->conn;
+}
+
+void tool_broker_drop(struct tool_cluster *cl, int32_t id)
+{
+	struct tool_broker *b = tool_broker(cl, id);
+
+	if (b != NULL && b->conn != NULL) {
+		kp_conn_free(b->conn);
+		b->conn = NULL;
+	}
+}
+
+void tool_call(struct kp_conn *c, int16_t api_key, const void *req,
+	       void *resp, struct kp_arena *a, const char *what)
+{
+	int rc = kp_conn_call(c, api_key, -1, req, resp, a);
+
+	if (rc != 0)
+		tool_die("%s (%s): %s", what, kp_conn_peer(c), strerror(-rc));
+}
+
+struct kp_conn *tool_coordinator(struct tool_cluster *cl, const char *group,
+				 int16_t *err)
+{
+	int64_t deadline = tool_mono_ms() + cl->timeout_ms;
+	struct kp_arena a;
+
+	kp_arena_init(&a, 0);
+	for (;;) {
+		struct kp_find_coordinator_req req;
+		struct kp_find_coordinator_resp resp;
+		struct kp_conn *c;
+
+		kp_struct_init(&kp_find_coordinator_req_desc, &req);
+		req.key = kp_str_c(group);
+		req.key_type = 0;
+		tool_call(cl->boot, KP_API_FIND_COORDINATOR, &req, &resp, &a,
+			  "FindCoordinator");
+		*err = resp.error_code;
+		if (resp.error_code == 0) {
+			if (tool_broker(cl, resp.node_id) == NULL)
+				tool_metadata(cl, NULL, 0, false);
+			c = tool_broker_conn(cl, resp.node_id);
+			if (c != NULL) {
+				kp_arena_free(&a);
+				return c;
+			}
+			*err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		} else if (!kp_err_retriable(resp.error_code)) {
+			break;
+		}
+		if (tool_mono_ms() >= deadline)
+			break;
+		kp_arena_reset(&a);
+		usleep(200 * 1000);
+	}
+	kp_arena_free(&a);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ offsets */
+
+static int cmp_tp_topic(const void *a, const void *b)
+{
+	const struct tool_tp *const *x = a, *const *y = b;
+	int c = strcmp((*x)->topic, (*y)->topic);
+
+	return c != 0 ? c : ((*x)->partition > (*y)->partition) -
+			    ((*x)->partition < (*y)->partition);
+}
+
+static int32_t tp_leader(struct tool_cluster *cl, const struct tool_tp *tp)
+{
+	const struct kp_metadata_resp_metadata_response_topic *t =
+		tool_md_topic(cl, tp->topic);
+	const struct kp_metadata_resp_metadata_response_partition *p;
+
+	if (t == NULL || t->error_code != 0)
+		return -1;
+	p = tool_md_partition(t, tp->partition);
+	return p != NULL && p->error_code == 0 ? p->leader_id : -1;
+}
+
+/* One ListOffsets to one leader for the given (sorted) partitions. */
+static void list_offsets_one(struct tool_cluster *cl, int32_t leader,
+			     struct tool_tp **v, int n, int8_t isolation)
+{
+	struct kp_list_offsets_req req;
+	struct kp_list_offsets_resp resp;
+	struct kp_list_offsets_req_list_offsets_topic *topics;
+	struct kp_list_offsets_req_list_offsets_partition *parts;
+	struct kp_conn *c = tool_broker_conn(cl, leader);
+	struct kp_arena a;
+	int nt = 0, rc;
+
+	for (int i = 0; i < n; i++)
+		v[i]->err = KP_ERR_LEADER_NOT_AVAILABLE;
+	if (c == NULL)
+		return;
+	kp_arena_init(&a, 0);
+	topics = kp_arena_calloc(&a, (size_t)n, sizeof(*topics));
+	parts = kp_arena_calloc(&a, (size_t)n, sizeof(*parts));
+	if (topics == NULL || parts == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < n; i++) {
+		if (i == 0 || strcmp(v[i]->topic, v[i - 1]->topic) != 0) {
+			kp_struct_init(&kp_list_offsets_req_list_offsets_topic_desc,
+				       &topics[nt]);
+			topics[nt].name = kp_str_c(v[i]->topic);
+			topics[nt].partitions = &parts[i];
+			topics[nt].partitions_count = 0;
+			nt++;
+		}
+		kp_struct_init(&kp_list_offsets_req_list_offsets_partition_desc,
+			       &parts[i]);
+		parts[i].partition_index = v[i]->partition;
+		parts[i].current_leader_epoch = -1;
+		parts[i].timestamp = v[i]->ts;
+		parts[i].max_num_offsets = 1;
+		topics[nt - 1].partitions_count++;
+	}
+	kp_struct_init(&kp_list_offsets_req_desc, &req);
+	req.replica_id = -1;
+	req.isolation_level = isolation;
+	req.topics = topics;
+	req.topics_count = nt;
+	rc = kp_conn_call(c, KP_API_LIST_OFFSETS, -1, &req, &resp, &a);
+	if (rc != 0) {
+		tool_warn("ListOffsets to broker %" PRId32 ": %s", leader,
+			  strerror(-rc));
+		tool_broker_drop(cl, leader);
+		kp_arena_free(&a);
+		return;
+	}
+	for (int t = 0; t < resp.topics_count; t++) {
+		const struct kp_list_offsets_resp_list_offsets_topic_response *rt =
+			&resp.topics[t];
+
+		for (int p = 0; p < rt->partitions_count; p++) {
+			const struct kp_list_offsets_resp_list_offsets_partition_response *rp =
+				&rt->partitions[p];
+
+			for (int i = 0; i < n; i++) {
+				if (v[i]->partition != rp->partition_index ||
+				    !kp_str_eqc(rt->name, v[i]->topic))
+					continue;
+				v[i]->err = rp->error_code;
+				v[i]->offset = rp->offset;
+				/* v0 answers in the old array. */
+				if (rp->old_style_offsets_count > 0)
+					v[i]->offset = rp->old_style_offsets[0];
+			}
+		}
+	}
+	kp_arena_free(&a);
+}
+
+void tool_list_offsets(struct tool_cluster *cl, struct tool_tp *tps, int n,
+		       int8_t isolation)
+{
+	struct tool_tp **v;
+	int32_t *leader;
+	bool *done;
+
+	if (n <= 0)
+		return;
+	tool_metadata(cl, NULL, 0, true);
+	v = calloc((size_t)n, sizeof(*v));
+	leader = calloc((size_t)n, sizeof(*leader));
+	done = calloc((size_t)n, sizeof(*done));
+	if (v == NULL || leader == NULL || done == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < n; i++) {
+		tps[i].offset = -1;
+		tps[i].err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		leader[i] = tp_leader(cl, &tps[i]);
+		if (leader[i] < 0) {
+			if (tool_md_topic(cl, tps[i].topic) != NULL)
+				tps[i].err = KP_ERR_LEADER_NOT_AVAILABLE;
+			done[i] = true;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		int m = 0;
+
+		if (done[i])
+			continue;
+		for (int j = i; j < n; j++) {
+			if (!done[j] && leader[j] == leader[i]) {
+				v[m++] = &tps[j];
+				done[j] = true;
+			}
+		}
+		qsort(v, (size_t)m, sizeof(*v), cmp_tp_topic);
+		list_offsets_one(cl, leader[i], v, m, isolation);
+	}
+	free(v);
+	free(leader);
+	free(done);
+}
+
+/* ------------------------------------------------------------- output */
+
+static int cell(json_t *v, char *buf, size_t len)
+{
+	if (v == NULL || json_is_null(v))
+		return snprintf(buf, len, "-");
+	if (json_is_string(v))
+		return snprintf(buf, len, "%s", json_string_value(v));
+	if (json_is_integer(v))
+		return snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
+				json_integer_value(v));
+	if (json_is_boolean(v))
+		return snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
+	if (json_is_array(v)) {
+		/* A list of numbers or names: comma-separated. */
+		size_t i, off = 0;
+		json_t *e;
+
+		buf[0] = '\0';
+		json_array_foreach(v, i, e) {
+			char one[256];
+
+			cell(e, one, sizeof(one));
+			if (off < len)
+				off += (size_t)snprintf(buf + off, len - off,
+							"%s%s", i ? "," : "", one);
+		}
+		return (int)off;
+	}
+	return snprintf(buf, len, "?");
+}
+
+void tool_print_rows(FILE *f, json_t *rows, const char *const *headers,
+		     const char *const *keys, int ncols, bool json)
+{
+	size_t *w, i;
+	json_t *row;
+	char buf[4096];
+
+	if (json) {
+		tool_print_json(f, rows);
+		return;
+	}
+	w = calloc((size_t)ncols, sizeof(*w));
+	if (w == NULL)
+		tool_die("out of memory");
+	for (int c = 0; c < ncols; c++)
+		w[c] = strlen(headers[c]);
+	json_array_foreach(rows, i, row) {
+		for (int c = 0; c < ncols; c++) {
+			size_t n = (size_t)cell(json_object_get(row, keys[c]),
+						buf, sizeof(buf));
+
+			if (n > w[c])
+				w[c] = n < sizeof(buf) ? n : sizeof(buf) - 1;
+		}
+	}
+	for (int c = 0; c < ncols; c++)
+		fprintf(f, "%-*s%s", c + 1 < ncols ? (int)w[c] : 0, headers[c],
+			c + 1 < ncols ? " " : "\n");
+	json_array_foreach(rows, i, row) {
+		for (int c = 0; c < ncols; c++) {
+			cell(json_object_get(row, keys[c]), buf, sizeof(buf));
+			fprintf(f, "%-*s%s", c + 1 < ncols ? (int)w[c] : 0, buf,
+				c + 1 < ncols ? " " : "\n");
+		}
+	}
+	free(w);
+}
+
+void tool_print_json(FILE *f, json_t *v)
+{
+	if (json_dumpf(v, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+		tool_die("cannot write JSON output");
+	fputc('\n', f);
+}
+
+/* --------------------------------------------------------- partitions */
+
+uint32_t tool_murmur2(const void *data, size_t len)
+{
+	/* Kafka's Utils.murmur2: MurmurHash2, 32-bit, seed 0x9747b28c. */
+	const uint8_t *p = data;
+	const uint32_t m = 0x5bd1e995;
+	uint32_t h = 0x9747b28cu ^ (uint32_t)len;
+	size_t n4 = len / 4;
+
+	for (size_t i = 0; i < n4; i++) {
+		uint32_t k = (uint32_t)p[4 * i] |
+			     (uint32_t)p[4 * i + 1] << 8 |
+			     (uint32_t)p[4 * i + 2] << 16 |
+			     (uint32_t)p[4 * i + 3] << 24;
+
+		k *= m;
+		k ^= k >> 24;
+		k *= m;
+		h *= m;
+		h ^= k;
+	}
+	switch (len % 4) {
+	case 3:
+		h ^= (uint32_t)p[(len & ~(size_t)3) + 2] << 16;
+		/* fall through */
+	case 2:
+		h ^= (uint32_t)p[(len & ~(size_t)3) + 1] << 8;
+		/* fall through */
+	case 1:
+		h ^= (uint32_t)p[len & ~(size_t)3];
+		h *= m;
+	}
+	h ^= h >> 13;
+	h *= m;
+	h ^= h >> 15;
+	return h;
+}
+
+int32_t tool_key_partition(const void *key, size_t len, int32_t nparts)
+{
+	/* Utils.toPositive: clear the sign bit (not abs). */
+	return (int32_t)((tool_murmur2(key, len) & 0x7fffffffu) %
+			 (uint32_t)nparts);
+}
+
+char **tool_split(struct kp_arena *a, const char *s, char sep, int *n)
+{
+	char **out;
+	int cap = 1;
+
+	for (const char *p = s; *p; p++)
+		cap += *p == sep;
+	out = kp_arena_calloc(a, (size_t)cap + 1, sizeof(*out));
+	if (out == NULL)
+		tool_die("out of memory");
+	*n = 0;
+	while (*s) {
+		const char *e = strchr(s, sep);
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+
+		if (len > 0) {
+			out[*n] = kp_arena_strndup(a, s, len);
+			if (out[*n] == NULL)
+				tool_die("out of memory");
+			(*n)++;
+		}
+		s += len;
+		if (*s == sep)
+			s++;
+	}
+	out[*n] = NULL;
+	return out;
+}

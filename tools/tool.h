@@ -1,0 +1,151 @@
+/*
+ * tool.h - what the operator tools share: messages and exit codes, a view
+ * of the cluster through a bootstrap server (metadata, a connection per
+ * broker, group coordinators), and table or JSON output.
+ *
+ * Exit codes are the same in every tool, so scripts can rely on them:
+ * 0 success, 1 the operation failed (an error from the cluster, a check
+ * that found problems), 2 bad usage (unknown option, missing argument).
+ * Each tool's man page lists any further meaning.
+ *
+ * Tools are short-lived and single-threaded: every request is blocking
+ * (kp_conn_call), with the arena freed when the tool exits or a loop
+ * iteration ends.
+ */
+#ifndef TOOL_H
+#define TOOL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kp_arena.h"
+#include "kp_client.h"
+#include "kp_msgs.h"
+
+#define TOOL_EXIT_OK 0
+#define TOOL_EXIT_FAIL 1
+#define TOOL_EXIT_USAGE 2
+
+/* Set by each tool's main() before anything else (messages use it). */
+extern const char *tool_name;
+
+void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "name: message" and exit 1. */
+void tool_die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+/* Print "name: message", a pointer to --help, and exit 2. */
+void tool_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+/* Strict number parsing for option values (whole string, in range). */
+bool tool_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+int32_t tool_opt_i32(const char *opt, const char *s, int32_t min, int32_t max);
+int64_t tool_opt_i64(const char *opt, const char *s, int64_t min, int64_t max);
+/* Milliseconds since the epoch, and a monotonic clock in ms. */
+int64_t tool_now_ms(void);
+int64_t tool_mono_ms(void);
+
+struct tool_broker {
+	int32_t id;
+	char *host;
+	int port;
+	char *rack;		/* NULL: none */
+	struct kp_conn *conn;	/* opened on first use */
+};
+
+struct tool_cluster {
+	char *bootstrap;
+	struct kp_client_opts opts;
+	int timeout_ms;		/* overall patience for retried operations */
+	struct kp_conn *boot;	/* a connection to one bootstrap server */
+	struct tool_broker *brokers;
+	int nbrokers;
+	int32_t controller_id;
+	char *cluster_id;
+	/* The last metadata answer (tool_metadata), valid until the next. */
+	struct kp_arena md_arena;
+	struct kp_metadata_resp md;
+};
+
+/*
+ * Connect to the first bootstrap server (host:port[,host:port...]) that
+ * answers and learn the brokers.  Dies with a message when none answers.
+ */
+void tool_cluster_open(struct tool_cluster *cl, const char *bootstrap,
+		       const char *client_id, int timeout_ms);
+void tool_cluster_close(struct tool_cluster *cl);
+/*
+ * Refresh cl->md: every topic (all), or only the n named ones.  Dies on an
+ * I/O error; per-topic errors are left in the answer.
+ */
+void tool_metadata(struct tool_cluster *cl, const char *const *topics, int n,
+		   bool all);
+const struct kp_metadata_resp_metadata_response_topic *
+tool_md_topic(const struct tool_cluster *cl, const char *name);
+const struct kp_metadata_resp_metadata_response_partition *
+tool_md_partition(const struct kp_metadata_resp_metadata_response_topic *t,
+		  int32_t partition);
+struct tool_broker *tool_broker(struct tool_cluster *cl, int32_t id);
+/* The connection to broker id, opened on first use; NULL with a warning. */
+struct kp_conn *tool_broker_conn(struct tool_cluster *cl, int32_t id);
+/* Forget a broker's connection after an I/O error (reopened on next use). */
+void tool_broker_drop(struct tool_cluster *cl, int32_t id);
+/*
+ * A blocking call that dies with "what: reason" on an I/O or protocol
+ * error (the cluster's per-item error codes are the caller's to read).
+ */
+void tool_call(struct kp_conn *c, int16_t api_key, const void *req,
+	       void *resp, struct kp_arena *a, const char *what);
+/*
+ * The coordinator of a group: FindCoordinator, retried while the broker
+ * answers a retriable error, up to cl->timeout_ms.  Returns the
+ * connection, or NULL and the Kafka error in *err.
+ */
+struct kp_conn *tool_coordinator(struct tool_cluster *cl, const char *group,
+				 int16_t *err);
+
+/*
+ * One partition's offset lookup: ts is Kafka's ListOffsets timestamp (-1
+ * latest, -2 earliest, or ms since the epoch); offset and err are filled
+ * in (offset -1: none at or after ts).
+ */
+struct tool_tp {
+	const char *topic;
+	int32_t partition;
+	int64_t ts;
+	int64_t offset;
+	int16_t err;
+};
+/*
+ * ListOffsets for n partitions, one request per partition leader, with
+ * the leaders from a fresh full Metadata.  isolation 0 read_uncommitted
+ * (log end), 1 read_committed.  A partition whose leader is unknown or
+ * unreachable gets LEADER_NOT_AVAILABLE.
+ */
+void tool_list_offsets(struct tool_cluster *cl, struct tool_tp *tps, int n,
+		       int8_t isolation);
+
+/* Friendly error text: "NAME (code): message". */
+const char *tool_err(int16_t code);
+
+/*
+ * Print rows (a JSON array of objects) as an aligned text table with the
+ * given column headers, taking each column's value from the key of the
+ * same index; null or missing values print as "-".  json prints the array
+ * itself instead (indented), which is what --json means in every tool.
+ */
+void tool_print_rows(FILE *f, json_t *rows, const char *const *headers,
+		     const char *const *keys, int ncols, bool json);
+/* Print a JSON value and a newline. */
+void tool_print_json(FILE *f, json_t *v);
+
+/* Java's default partitioner for keyed records: murmur2, made positive. */
+uint32_t tool_murmur2(const void *data, size_t len);
+int32_t tool_key_partition(const void *key, size_t len, int32_t nparts);
+
+/* Split "a,b,c" into a NULL-terminated array (arena memory). */
+char **tool_split(struct kp_arena *a, const char *s, char sep, int *n);
+
+#endif /* TOOL_H */
