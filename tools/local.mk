@@ -9,7 +9,8 @@ dist_man_MANS += man/man1/kcluster.1
 
 ## What the tools share (messages, cluster view, output), not installed.
 noinst_LIBRARIES += tools/libtool.a
-tools_libtool_a_SOURCES = tools/tool.c tools/tool.h
+tools_libtool_a_SOURCES = tools/tool.c tools/tool.h \
+	tools/tool_produce.c tools/tool_produce.h
 tools_libtool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 TOOL_LDADD = tools/libtool.a libkproto/libkproto.la $(JANSSON_LIBS)
 TOOL_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
@@ -28,3 +29,8 @@ bin_PROGRAMS += tools/kconsumer-groups
 tools_kconsumer_groups_SOURCES = tools/kconsumer-groups.c
 tools_kconsumer_groups_CFLAGS = $(TOOL_CFLAGS)
 tools_kconsumer_groups_LDADD = $(TOOL_LDADD)
+
+bin_PROGRAMS += tools/kconsole-producer
+tools_kconsole_producer_SOURCES = tools/kconsole-producer.c
+tools_kconsole_producer_CFLAGS = $(TOOL_CFLAGS)
+tools_kconsole_producer_LDADD = $(TOOL_LDADD)
