@@ -34,3 +34,9 @@ bin_PROGRAMS += tools/kconsole-producer
 tools_kconsole_producer_SOURCES = tools/kconsole-producer.c
 tools_kconsole_producer_CFLAGS = $(TOOL_CFLAGS)
 tools_kconsole_producer_LDADD = $(TOOL_LDADD)
+include tools/kdump-log.mk
+
+bin_PROGRAMS += tools/kconsole-consumer
+tools_kconsole_consumer_SOURCES = tools/kconsole-consumer.c
+tools_kconsole_consumer_CFLAGS = $(TOOL_CFLAGS)
+tools_kconsole_consumer_LDADD = $(TOOL_LDADD)

@@ -1,0 +1,1104 @@
+/*
+ * kconsole-consumer - records of a topic to stdout, one per line, as with
+ * Kafka's kafka-console-consumer.sh.
+ *
+ * Without --group the tool reads the partitions itself (all, or
+ * --partition) from --offset / --from-beginning / the log end, and
+ * commits nothing.  With --group it is a member of a consumer group:
+ * JoinGroup (with the member-id handshake), the range assignor when it
+ * leads, SyncGroup, heartbeats, committed offsets as start positions
+ * (auto.offset.reset otherwise), periodic and final commits of what it
+ * printed, LeaveGroup on exit.  Rebalances are followed: a heartbeat
+ * answering REBALANCE_IN_PROGRESS makes it commit and rejoin.
+ *
+ * Fetches go to every leader at once (sent, then collected), so one slow
+ * broker does not hold the others' records back more than one wait.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kp_errors.h"
+#include "kp_groupmeta.h"
+#include "kp_records.h"
+#include "tool.h"
+
+static struct {
+	const char *bootstrap;
+	const char *topic;
+	int32_t partition;
+	const char *offset;	/* earliest, latest or a number */
+	bool from_beginning;
+	const char *group;
+	const char *instance_id;
+	int64_t max_messages;
+	int timeout_ms;		/* exit after this long without a record */
+	int8_t isolation;
+	bool print_key, print_value, print_ts, print_partition, print_offset;
+	bool print_headers;
+	char *key_sep;
+	char *line_sep;
+	const char *null_literal;
+	int session_timeout_ms;
+	int heartbeat_ms;
+	bool auto_commit;
+	int commit_interval_ms;
+	int fetch_wait_ms;
+	int32_t partition_max_bytes;
+	const char *client_id;
+	int connect_timeout_ms;
+} o = {
+	.partition = -1, .max_messages = -1, .timeout_ms = -1,
+	.print_value = true, .session_timeout_ms = 10000,
+	.heartbeat_ms = 3000, .auto_commit = true, .commit_interval_ms = 5000,
+	.fetch_wait_ms = 500, .partition_max_bytes = 1048576,
+	.null_literal = "null", .connect_timeout_ms = 30000,
+};
+
+static struct tool_cluster cl;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: kconsole-consumer --bootstrap-server HOST:PORT[,...] --topic TOPIC [OPTIONS]\n"
+		"Print the records of TOPIC on standard output, one per line.\n"
+		"\n"
+		"  --bootstrap-server LIST   brokers to connect to first (required)\n"
+		"  --topic TOPIC             the topic (required)\n"
+		"  --group GROUP             consume as a member of this consumer group\n"
+		"  --partition N             read only partition N (not with --group)\n"
+		"  --offset OFFSET           where to start: earliest, latest or a number\n"
+		"                            (a number needs --partition); default latest\n"
+		"  --from-beginning          start at the log start when there is no\n"
+		"                            committed offset\n"
+		"  --max-messages N          exit after N records\n"
+		"  --timeout-ms MS           exit when no record came for MS\n"
+		"  --isolation-level LEVEL   read_uncommitted (default) or read_committed\n"
+		"  --property KEY=VALUE      output: print.key, print.value, print.timestamp,\n"
+		"                            print.partition, print.offset, print.headers\n"
+		"                            (true|false), key.separator, line.separator,\n"
+		"                            null.literal\n"
+		"  --consumer-property KEY=VALUE  group.id, group.instance.id, client.id,\n"
+		"                            auto.offset.reset, enable.auto.commit,\n"
+		"                            auto.commit.interval.ms, session.timeout.ms,\n"
+		"                            heartbeat.interval.ms, fetch.max.wait.ms,\n"
+		"                            max.partition.fetch.bytes, isolation.level\n"
+		"  --consumer.config FILE    consumer settings from a properties file\n"
+		"  --help                    this text\n"
+		"  --version                 the program's version\n"
+		"\n"
+		"Exit status: 0 normal end (end of --max-messages, --timeout-ms, a signal),\n"
+		"1 an error from the cluster, 2 bad usage.\n");
+}
+
+static bool parse_bool(const char *k, const char *v)
+{
+	if (strcmp(v, "true") == 0)
+		return true;
+	if (strcmp(v, "false") == 0)
+		return false;
+	tool_usage_error("%s: '%s' is not true or false", k, v);
+}
+
+static char *unescape(const char *v)
+{
+	char *out = malloc(strlen(v) + 1), *w = out;
+
+	if (out == NULL)
+		tool_die("out of memory");
+	for (; *v; v++) {
+		if (*v == '\\' && v[1]) {
+			v++;
+			*w++ = *v == 't' ? '\t' : *v == 'n' ? '\n' :
+			       *v == 'r' ? '\r' : *v;
+		} else {
+			*w++ = *v;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+static int8_t parse_isolation(const char *v)
+{
+	if (strcmp(v, "read_uncommitted") == 0)
+		return 0;
+	if (strcmp(v, "read_committed") == 0)
+		return 1;
+	tool_usage_error("isolation level '%s' is not read_uncommitted or "
+			 "read_committed", v);
+}
+
+static void output_property(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	const char *v;
+	char key[64];
+
+	if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof(key))
+		tool_usage_error("--property: '%s' is not KEY=VALUE", kv);
+	memcpy(key, kv, (size_t)(eq - kv));
+	key[eq - kv] = '\0';
+	v = eq + 1;
+	if (strcmp(key, "print.key") == 0)
+		o.print_key = parse_bool(key, v);
+	else if (strcmp(key, "print.value") == 0)
+		o.print_value = parse_bool(key, v);
+	else if (strcmp(key, "print.timestamp") == 0)
+		o.print_ts = parse_bool(key, v);
+	else if (strcmp(key, "print.partition") == 0)
+		o.print_partition = parse_bool(key, v);
+	else if (strcmp(key, "print.offset") == 0)
+		o.print_offset = parse_bool(key, v);
+	else if (strcmp(key, "print.headers") == 0)
+		o.print_headers = parse_bool(key, v);
+	else if (strcmp(key, "key.separator") == 0) {
+		free(o.key_sep);
+		o.key_sep = unescape(v);
+	} else if (strcmp(key, "line.separator") == 0) {
+		free(o.line_sep);
+		o.line_sep = unescape(v);
+	} else if (strcmp(key, "null.literal") == 0)
+		o.null_literal = v;
+	else
+		tool_usage_error("--property: unknown output setting '%s'", key);
+}
+
+static void consumer_property(const char *key, const char *v)
+{
+	if (strcmp(key, "group.id") == 0)
+		o.group = strdup(v);
+	else if (strcmp(key, "group.instance.id") == 0)
+		o.instance_id = strdup(v);
+	else if (strcmp(key, "client.id") == 0)
+		o.client_id = strdup(v);
+	else if (strcmp(key, "auto.offset.reset") == 0) {
+		if (strcmp(v, "earliest") == 0)
+			o.from_beginning = true;
+		else if (strcmp(v, "latest") == 0)
+			o.from_beginning = false;
+		else
+			tool_usage_error("auto.offset.reset: '%s' is not "
+					 "earliest or latest", v);
+	} else if (strcmp(key, "enable.auto.commit") == 0)
+		o.auto_commit = parse_bool(key, v);
+	else if (strcmp(key, "auto.commit.interval.ms") == 0)
+		o.commit_interval_ms = tool_opt_i32(key, v, 1, INT32_MAX);
+	else if (strcmp(key, "session.timeout.ms") == 0)
+		o.session_timeout_ms = tool_opt_i32(key, v, 1, INT32_MAX);
+	else if (strcmp(key, "heartbeat.interval.ms") == 0)
+		o.heartbeat_ms = tool_opt_i32(key, v, 1, INT32_MAX);
+	else if (strcmp(key, "fetch.max.wait.ms") == 0)
+		o.fetch_wait_ms = tool_opt_i32(key, v, 0, INT32_MAX);
+	else if (strcmp(key, "max.partition.fetch.bytes") == 0)
+		o.partition_max_bytes = tool_opt_i32(key, v, 1, INT32_MAX);
+	else if (strcmp(key, "isolation.level") == 0)
+		o.isolation = parse_isolation(v);
+	else if (strcmp(key, "bootstrap.servers") == 0)
+		o.bootstrap = strdup(v);
+	else
+		tool_usage_error("consumer setting '%s' is not one this tool "
+				 "uses", key);
+}
+
+static void consumer_property_kv(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char *key;
+
+	if (eq == NULL || eq == kv)
+		tool_usage_error("--consumer-property: '%s' is not KEY=VALUE", kv);
+	key = strndup(kv, (size_t)(eq - kv));
+	if (key == NULL)
+		tool_die("out of memory");
+	consumer_property(key, eq + 1);
+	free(key);
+}
+
+static void consumer_config_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL)
+		tool_usage_error("--consumer.config: %s: %s", path,
+				 strerror(errno));
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *s = line, *e;
+
+		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
+				 s[n - 1] == ' '))
+			s[--n] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#' || *s == '!')
+			continue;
+		e = strchr(s, '=');
+		if (e == NULL)
+			tool_usage_error("%s: '%s' is not key=value", path, s);
+		*e = '\0';
+		consumer_property(s, e + 1);
+	}
+	free(line);
+	fclose(f);
+}
+
+/* ------------------------------------------------------------ positions */
+
+struct part {
+	int32_t id;
+	int64_t pos;		/* next offset to print; -1: to be found */
+	int64_t committed;	/* what the group has for it; -1 none */
+};
+
+static struct part *parts;
+static int nparts;
+static int64_t printed;
+
+static void set_assignment(const int32_t *ids, int n)
+{
+	free(parts);
+	parts = calloc((size_t)n + 1, sizeof(*parts));
+	if (parts == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < n; i++)
+		parts[i] = (struct part){ ids[i], -1, -1 };
+	nparts = n;
+}
+
+/* Positions not known yet: the committed offset, or the reset policy. */
+static void resolve_positions(void)
+{
+	struct tool_tp *tps = calloc((size_t)nparts + 1, sizeof(*tps));
+	int n = 0;
+
+	if (tps == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < nparts; i++) {
+		if (parts[i].pos >= 0)
+			continue;
+		if (parts[i].committed >= 0) {
+			parts[i].pos = parts[i].committed;
+			continue;
+		}
+		tps[n++] = (struct tool_tp){ o.topic, parts[i].id,
+					     o.from_beginning ? -2 : -1, -1, 0 };
+	}
+	tool_list_offsets(&cl, tps, n, o.isolation);
+	for (int k = 0; k < n; k++) {
+		if (tps[k].err != 0)
+			tool_die("%s-%" PRId32 ": start offset: %s", o.topic,
+				 tps[k].partition, tool_err(tps[k].err));
+		for (int i = 0; i < nparts; i++)
+			if (parts[i].id == tps[k].partition)
+				parts[i].pos = tps[k].offset;
+	}
+	free(tps);
+}
+
+/* ---------------------------------------------------------------- group */
+
+static struct {
+	struct kp_conn *coord;
+	char *member_id;
+	int32_t generation;
+	char *protocol;
+	int64_t next_heartbeat;
+	int64_t next_commit;
+	bool rejoin;
+} g;
+
+static struct kp_conn *coordinator(void)
+{
+	int16_t err;
+
+	if (g.coord != NULL && kp_conn_state(g.coord) == KP_CONN_READY)
+		return g.coord;
+	g.coord = tool_coordinator(&cl, o.group, &err);
+	if (g.coord == NULL)
+		tool_die("group '%s': no coordinator: %s", o.group,
+			 tool_err(err));
+	return g.coord;
+}
+
+/* Kafka's range assignor for one topic: members sorted by id. */
+static int cmp_member(const void *a, const void *b)
+{
+	const struct kp_join_group_resp_join_group_response_member *x = a, *y = b;
+	int32_t n = x->member_id.len < y->member_id.len ? x->member_id.len :
+		    y->member_id.len;
+	int c = memcmp(x->member_id.ptr, y->member_id.ptr, (size_t)n);
+
+	return c != 0 ? c : (x->member_id.len > y->member_id.len) -
+			    (x->member_id.len < y->member_id.len);
+}
+
+static void range_assign(struct kp_join_group_resp *jr, struct kp_arena *a,
+			 struct kp_sync_group_req *sreq)
+{
+	const struct kp_metadata_resp_metadata_response_topic *t;
+	const char *one[1] = { o.topic };
+	struct kp_sync_group_req_sync_group_request_assignment *as;
+	int32_t np, m = 0, idx = 0;
+	int32_t *subscribed;
+
+	tool_metadata(&cl, one, 1, false);
+	t = tool_md_topic(&cl, o.topic);
+	np = t != NULL && t->error_code == 0 ? t->partitions_count : 0;
+	qsort(jr->members, (size_t)jr->members_count, sizeof(*jr->members),
+	      cmp_member);
+	as = kp_arena_calloc(a, (size_t)jr->members_count + 1, sizeof(*as));
+	subscribed = kp_arena_calloc(a, (size_t)jr->members_count + 1,
+				     sizeof(*subscribed));
+	if (as == NULL || subscribed == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < jr->members_count; i++)
+		if (kp_consumer_subscribes(jr->members[i].metadata,
+					   kp_str_c(o.topic)))
+			subscribed[m++] = i;
+	for (int i = 0; i < jr->members_count; i++) {
+		struct kp_consumer_assignment ca = { 0, NULL, 0, KP_BYTES_NULL };
+		struct kp_consumer_tps tps;
+		struct kp_wbuf w;
+		int k = -1;
+
+		for (int s = 0; s < m; s++)
+			if (subscribed[s] == i)
+				k = s;
+		if (k >= 0 && np > 0) {
+			int32_t per = np / m, extra = np % m;
+			int32_t start = k * per + (k < extra ? k : extra);
+			int32_t len = per + (k < extra ? 1 : 0);
+
+			tps.topic = kp_str_c(o.topic);
+			tps.partitions = kp_arena_calloc(a, (size_t)len + 1,
+							 sizeof(int32_t));
+			if (tps.partitions == NULL)
+				tool_die("out of memory");
+			for (int32_t p = 0; p < len; p++)
+				tps.partitions[p] = t->partitions[start + p].partition_index;
+			tps.count = len;
+			ca.topics = &tps;
+			ca.count = 1;
+		}
+		kp_wbuf_init(&w);
+		kp_consumer_assignment_encode(&w, &ca);
+		as[idx].member_id = jr->members[i].member_id;
+		as[idx].assignment.ptr = kp_arena_alloc(a, w.len);
+		if (as[idx].assignment.ptr == NULL || w.err)
+			tool_die("out of memory");
+		memcpy((uint8_t *)as[idx].assignment.ptr, w.data, w.len);
+		as[idx].assignment.len = (int32_t)w.len;
+		idx++;
+		kp_wbuf_free(&w);
+	}
+	sreq->assignments = as;
+	sreq->assignments_count = idx;
+}
+
+static void fetch_committed(void)
+{
+	struct kp_offset_fetch_req req;
+	struct kp_offset_fetch_resp resp;
+	struct kp_offset_fetch_req_offset_fetch_request_topic t;
+	struct kp_arena a;
+	int32_t *ids = calloc((size_t)nparts + 1, sizeof(*ids));
+
+	if (ids == NULL)
+		tool_die("out of memory");
+	if (nparts == 0) {
+		free(ids);
+		return;
+	}
+	for (int i = 0; i < nparts; i++)
+		ids[i] = parts[i].id;
+	kp_arena_init(&a, 0);
+	kp_struct_init(&kp_offset_fetch_req_desc, &req);
+	memset(&t, 0, sizeof(t));
+	t.name = kp_str_c(o.topic);
+	t.partition_indexes = ids;
+	t.partition_indexes_count = nparts;
+	req.group_id = kp_str_c(o.group);
+	req.topics = &t;
+	req.topics_count = 1;
+	tool_call(coordinator(), KP_API_OFFSET_FETCH, &req, &resp, &a,
+		  "OffsetFetch");
+	if (resp.error_code != 0)
+		tool_die("group '%s': OffsetFetch: %s", o.group,
+			 tool_err(resp.error_code));
+	for (int k = 0; k < resp.topics_count; k++)
+		for (int p = 0; p < resp.topics[k].partitions_count; p++) {
+			const struct kp_offset_fetch_resp_offset_fetch_response_partition *fp =
+				&resp.topics[k].partitions[p];
+
+			for (int i = 0; i < nparts; i++)
+				if (parts[i].id == fp->partition_index &&
+				    fp->error_code == 0)
+					parts[i].committed = fp->committed_offset;
+		}
+	kp_arena_free(&a);
+	free(ids);
+}
+
+static void join_group(void)
+{
+	int64_t deadline = tool_mono_ms() + 300000;
+
+	for (;;) {
+		struct kp_join_group_req jreq;
+		struct kp_join_group_resp jresp;
+		struct kp_join_group_req_join_group_request_protocol proto;
+		struct kp_sync_group_req sreq;
+		struct kp_sync_group_resp sresp;
+		struct kp_consumer_assignment ca;
+		struct kp_arena a;
+		struct kp_wbuf sub;
+		const char *topics[1] = { o.topic };
+		bool leader;
+
+		if (stop)
+			return;
+		if (tool_mono_ms() > deadline)
+			tool_die("group '%s': could not join", o.group);
+		kp_arena_init(&a, 0);
+		kp_wbuf_init(&sub);
+		kp_consumer_subscription_encode(&sub, topics, 1);
+		kp_struct_init(&kp_join_group_req_desc, &jreq);
+		kp_struct_init(&kp_join_group_req_join_group_request_protocol_desc,
+			       &proto);
+		proto.name = kp_str_c("range");
+		proto.metadata = (kp_bytes){ sub.data, (int32_t)sub.len };
+		jreq.group_id = kp_str_c(o.group);
+		jreq.session_timeout_ms = o.session_timeout_ms;
+		jreq.rebalance_timeout_ms = 60000;
+		jreq.member_id = kp_str_c(g.member_id ? g.member_id : "");
+		jreq.group_instance_id = o.instance_id ?
+					 kp_str_c(o.instance_id) : KP_STR_NULL;
+		jreq.protocol_type = kp_str_c("consumer");
+		jreq.protocols = &proto;
+		jreq.protocols_count = 1;
+		tool_call(coordinator(), KP_API_JOIN_GROUP, &jreq, &jresp, &a,
+			  "JoinGroup");
+		kp_wbuf_free(&sub);
+		if (jresp.error_code == KP_ERR_MEMBER_ID_REQUIRED ||
+		    jresp.error_code == KP_ERR_UNKNOWN_MEMBER_ID) {
+			free(g.member_id);
+			g.member_id = jresp.error_code == KP_ERR_MEMBER_ID_REQUIRED ?
+				      kp_str_dup(jresp.member_id) : NULL;
+			kp_arena_free(&a);
+			continue;
+		}
+		if (jresp.error_code == KP_ERR_NOT_COORDINATOR ||
+		    jresp.error_code == KP_ERR_COORDINATOR_NOT_AVAILABLE ||
+		    jresp.error_code == KP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+		    jresp.error_code == KP_ERR_REBALANCE_IN_PROGRESS) {
+			g.coord = NULL;
+			kp_arena_free(&a);
+			usleep(200 * 1000);
+			continue;
+		}
+		if (jresp.error_code != 0)
+			tool_die("group '%s': JoinGroup: %s", o.group,
+				 tool_err(jresp.error_code));
+		free(g.member_id);
+		g.member_id = kp_str_dup(jresp.member_id);
+		g.generation = jresp.generation_id;
+		leader = kp_str_eq(jresp.leader, jresp.member_id);
+		kp_struct_init(&kp_sync_group_req_desc, &sreq);
+		sreq.group_id = kp_str_c(o.group);
+		sreq.generation_id = g.generation;
+		sreq.member_id = kp_str_c(g.member_id);
+		sreq.group_instance_id = jreq.group_instance_id;
+		sreq.protocol_type = kp_str_c("consumer");
+		sreq.protocol_name = jresp.protocol_name;
+		sreq.assignments = NULL;
+		sreq.assignments_count = 0;
+		if (leader)
+			range_assign(&jresp, &a, &sreq);
+		tool_call(coordinator(), KP_API_SYNC_GROUP, &sreq, &sresp, &a,
+			  "SyncGroup");
+		if (sresp.error_code == KP_ERR_REBALANCE_IN_PROGRESS ||
+		    sresp.error_code == KP_ERR_ILLEGAL_GENERATION) {
+			kp_arena_free(&a);
+			continue;
+		}
+		if (sresp.error_code != 0)
+			tool_die("group '%s': SyncGroup: %s", o.group,
+				 tool_err(sresp.error_code));
+		if (kp_consumer_assignment_decode(sresp.assignment, &a, &ca) != 0)
+			tool_die("group '%s': malformed assignment", o.group);
+		{
+			int32_t ids[4096];
+			int n = 0;
+
+			for (int t = 0; t < ca.count; t++) {
+				if (!kp_str_eqc(ca.topics[t].topic, o.topic))
+					continue;
+				for (int p = 0; p < ca.topics[t].count &&
+						n < (int)(sizeof(ids) / sizeof(ids[0])); p++)
+					ids[n++] = ca.topics[t].partitions[p];
+			}
+			set_assignment(ids, n);
+		}
+		kp_arena_free(&a);
+		fetch_committed();
+		resolve_positions();
+		g.rejoin = false;
+		g.next_heartbeat = tool_mono_ms() + o.heartbeat_ms;
+		return;
+	}
+}
+
+/* Commit what was printed (positions that moved past the committed). */
+static void commit(bool final)
+{
+	struct kp_offset_commit_req req;
+	struct kp_offset_commit_resp resp;
+	struct kp_offset_commit_req_offset_commit_request_topic t;
+	struct kp_offset_commit_req_offset_commit_request_partition *ps;
+	struct kp_arena a;
+	int n = 0;
+
+	/* As Kafka's consumer: nothing is committed without auto commit. */
+	(void)final;
+	if (o.group == NULL || nparts == 0 || !o.auto_commit)
+		return;
+	kp_arena_init(&a, 0);
+	ps = kp_arena_calloc(&a, (size_t)nparts, sizeof(*ps));
+	if (ps == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < nparts; i++) {
+		if (parts[i].pos < 0 || parts[i].pos == parts[i].committed)
+			continue;
+		kp_struct_init(&kp_offset_commit_req_offset_commit_request_partition_desc,
+			       &ps[n]);
+		ps[n].partition_index = parts[i].id;
+		ps[n].committed_offset = parts[i].pos;
+		ps[n].committed_leader_epoch = -1;
+		ps[n].commit_timestamp = -1;
+		ps[n].committed_metadata = kp_str_c("");
+		n++;
+	}
+	if (n > 0) {
+		kp_struct_init(&kp_offset_commit_req_desc, &req);
+		memset(&t, 0, sizeof(t));
+		t.name = kp_str_c(o.topic);
+		t.partitions = ps;
+		t.partitions_count = n;
+		req.group_id = kp_str_c(o.group);
+		req.generation_id = g.generation;
+		req.member_id = kp_str_c(g.member_id ? g.member_id : "");
+		req.group_instance_id = o.instance_id ? kp_str_c(o.instance_id) :
+					KP_STR_NULL;
+		req.retention_time_ms = -1;
+		req.topics = &t;
+		req.topics_count = 1;
+		tool_call(coordinator(), KP_API_OFFSET_COMMIT, &req, &resp, &a,
+			  "OffsetCommit");
+		for (int k = 0; k < resp.topics_count; k++)
+			for (int p = 0; p < resp.topics[k].partitions_count; p++) {
+				int16_t e = resp.topics[k].partitions[p].error_code;
+				int32_t id = resp.topics[k].partitions[p].partition_index;
+
+				if (e != 0) {
+					tool_warn("%s-%" PRId32 ": commit: %s",
+						  o.topic, id, tool_err(e));
+					if (e == KP_ERR_REBALANCE_IN_PROGRESS ||
+					    e == KP_ERR_ILLEGAL_GENERATION ||
+					    e == KP_ERR_UNKNOWN_MEMBER_ID)
+						g.rejoin = true;
+					continue;
+				}
+				for (int i = 0; i < nparts; i++)
+					if (parts[i].id == id)
+						parts[i].committed = parts[i].pos;
+			}
+	}
+	kp_arena_free(&a);
+	g.next_commit = tool_mono_ms() + o.commit_interval_ms;
+}
+
+static void heartbeat(void)
+{
+	struct kp_heartbeat_req req;
+	struct kp_heartbeat_resp resp;
+	struct kp_arena a;
+
+	if (o.group == NULL || tool_mono_ms() < g.next_heartbeat)
+		return;
+	kp_arena_init(&a, 0);
+	kp_struct_init(&kp_heartbeat_req_desc, &req);
+	req.group_id = kp_str_c(o.group);
+	req.generation_id = g.generation;
+	req.member_id = kp_str_c(g.member_id);
+	req.group_instance_id = o.instance_id ? kp_str_c(o.instance_id) :
+				KP_STR_NULL;
+	tool_call(coordinator(), KP_API_HEARTBEAT, &req, &resp, &a,
+		  "Heartbeat");
+	if (resp.error_code == KP_ERR_REBALANCE_IN_PROGRESS) {
+		commit(false);
+		g.rejoin = true;
+	} else if (resp.error_code == KP_ERR_UNKNOWN_MEMBER_ID ||
+		   resp.error_code == KP_ERR_ILLEGAL_GENERATION) {
+		g.rejoin = true;
+	} else if (resp.error_code == KP_ERR_NOT_COORDINATOR ||
+		   resp.error_code == KP_ERR_COORDINATOR_NOT_AVAILABLE) {
+		g.coord = NULL;
+	} else if (resp.error_code == KP_ERR_FENCED_INSTANCE_ID) {
+		tool_die("group '%s': another member took group.instance.id "
+			 "'%s'", o.group, o.instance_id);
+	}
+	kp_arena_free(&a);
+	g.next_heartbeat = tool_mono_ms() + o.heartbeat_ms;
+}
+
+static void leave_group(void)
+{
+	struct kp_leave_group_req req;
+	struct kp_leave_group_resp resp;
+	struct kp_leave_group_req_member_identity me;
+	struct kp_arena a;
+
+	/* A static member does not leave: it is expected back (KIP-345). */
+	if (o.group == NULL || g.member_id == NULL || o.instance_id != NULL)
+		return;
+	kp_arena_init(&a, 0);
+	kp_struct_init(&kp_leave_group_req_desc, &req);
+	memset(&me, 0, sizeof(me));
+	me.member_id = kp_str_c(g.member_id);
+	me.group_instance_id = KP_STR_NULL;
+	req.group_id = kp_str_c(o.group);
+	req.member_id = me.member_id;
+	req.members = &me;
+	req.members_count = 1;
+	if (kp_conn_call(coordinator(), KP_API_LEAVE_GROUP, -1, &req, &resp,
+			 &a) != 0)
+		tool_warn("group '%s': LeaveGroup failed", o.group);
+	kp_arena_free(&a);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void put_bytes(kp_bytes b)
+{
+	if (b.len < 0)
+		fputs(o.null_literal, stdout);
+	else
+		fwrite(b.ptr, 1, (size_t)b.len, stdout);
+}
+
+static void print_record(int32_t partition, const struct kp_record *r,
+			 bool log_append)
+{
+	bool any = false;
+
+	if (o.print_ts) {
+		printf("%s:%" PRId64, log_append ? "LogAppendTime" :
+		       "CreateTime", r->timestamp);
+		any = true;
+	}
+	if (o.print_partition) {
+		printf("%sPartition:%" PRId32, any ? o.key_sep : "", partition);
+		any = true;
+	}
+	if (o.print_offset) {
+		printf("%sOffset:%" PRId64, any ? o.key_sep : "", r->offset);
+		any = true;
+	}
+	if (o.print_headers) {
+		struct kp_reader hr;
+
+		fputs(any ? o.key_sep : "", stdout);
+		if (r->header_count == 0)
+			fputs("NO_HEADERS", stdout);
+		kp_reader_init(&hr, r->headers, r->headers_len);
+		for (int32_t i = 0; i < r->header_count; i++) {
+			struct kp_record_header h;
+
+			if (kp_record_header_next(&hr, &h) != 0)
+				break;
+			printf("%s%.*s:", i ? "," : "", h.key.len, h.key.ptr);
+			put_bytes(h.value);
+		}
+		any = true;
+	}
+	if (o.print_key) {
+		fputs(any ? o.key_sep : "", stdout);
+		put_bytes(r->key);
+		any = true;
+	}
+	if (o.print_value) {
+		fputs(any ? o.key_sep : "", stdout);
+		put_bytes(r->value);
+	}
+	fputs(o.line_sep, stdout);
+}
+
+static struct part *find_part(int32_t id)
+{
+	for (int i = 0; i < nparts; i++)
+		if (parts[i].id == id)
+			return &parts[i];
+	return NULL;
+}
+
+/* Print the records of one partition's fetched data; false on a bad batch. */
+static bool consume_records(struct part *pt, kp_records recs,
+			    struct kp_wbuf *scratch)
+{
+	const uint8_t *p = recs.ptr;
+	size_t left = recs.len > 0 ? (size_t)recs.len : 0;
+
+	while (left > 0 && !stop &&
+	       (o.max_messages < 0 || printed < o.max_messages)) {
+		struct kp_record_iter it;
+		struct kp_record r;
+		size_t size;
+		int rc = kp_batch_size(p, left, &size);
+
+		if (rc == KP_BATCH_SHORT)
+			break;	/* a partial batch at the end of a fetch */
+		if (rc != 0 || size < 17)
+			return false;
+		if (p[16] != 2) {
+			tool_warn("%s-%" PRId32 ": message format v%d is not "
+				  "read by this tool", o.topic, pt->id, p[16]);
+			return false;
+		}
+		if (kp_record_iter_init(&it, p, size, scratch, 64 << 20) != 0)
+			return false;
+		if (it.h.attributes & KP_ATTR_CONTROL) {
+			pt->pos = kp_batch_last_offset(&it.h) + 1;
+		} else {
+			while ((rc = kp_record_iter_next(&it, &r)) == 1) {
+				if (r.offset < pt->pos)
+					continue;
+				print_record(pt->id, &r, it.h.attributes &
+					     KP_ATTR_LOG_APPEND_TIME);
+				pt->pos = r.offset + 1;
+				if (++printed == o.max_messages)
+					break;
+			}
+			if (rc < 0)
+				return false;
+			if (o.max_messages < 0 || printed < o.max_messages)
+				pt->pos = kp_batch_last_offset(&it.h) + 1;
+		}
+		p += size;
+		left -= size;
+	}
+	return true;
+}
+
+static int32_t leader_of(int32_t id)
+{
+	const struct kp_metadata_resp_metadata_response_topic *t =
+		tool_md_topic(&cl, o.topic);
+	const struct kp_metadata_resp_metadata_response_partition *pm;
+
+	if (t == NULL)
+		return -1;
+	pm = tool_md_partition(t, id);
+	return pm != NULL ? pm->leader_id : -1;
+}
+
+/* One round: a Fetch to every leader, then their answers.  Records seen? */
+static bool fetch_round(struct kp_wbuf *scratch)
+{
+	int32_t *leaders = calloc((size_t)nparts + 1, sizeof(*leaders));
+	int nl = 0;
+	bool got = false, refresh = false;
+	struct kp_arena a;
+
+	if (leaders == NULL)
+		tool_die("out of memory");
+	kp_arena_init(&a, 0);
+	for (int i = 0; i < nparts; i++) {
+		int32_t l = leader_of(parts[i].id);
+		bool seen = false;
+
+		if (l < 0) {
+			refresh = true;
+			continue;
+		}
+		for (int k = 0; k < nl; k++)
+			seen |= leaders[k] == l;
+		if (!seen)
+			leaders[nl++] = l;
+	}
+	for (int k = 0; k < nl; k++) {
+		struct kp_fetch_req req;
+		struct kp_fetch_req_fetch_topic t;
+		struct kp_fetch_req_fetch_partition *fp;
+		struct kp_conn *c = tool_broker_conn(&cl, leaders[k]);
+		int n = 0;
+
+		if (c == NULL) {
+			leaders[k] = -1;
+			refresh = true;
+			continue;
+		}
+		fp = kp_arena_calloc(&a, (size_t)nparts, sizeof(*fp));
+		if (fp == NULL)
+			tool_die("out of memory");
+		for (int i = 0; i < nparts; i++) {
+			if (leader_of(parts[i].id) != leaders[k])
+				continue;
+			kp_struct_init(&kp_fetch_req_fetch_partition_desc, &fp[n]);
+			fp[n].partition = parts[i].id;
+			fp[n].current_leader_epoch = -1;
+			fp[n].fetch_offset = parts[i].pos;
+			fp[n].last_fetched_epoch = -1;
+			fp[n].log_start_offset = -1;
+			fp[n].partition_max_bytes = o.partition_max_bytes;
+			n++;
+		}
+		kp_struct_init(&kp_fetch_req_desc, &req);
+		kp_struct_init(&kp_fetch_req_fetch_topic_desc, &t);
+		t.topic = kp_str_c(o.topic);
+		t.partitions = fp;
+		t.partitions_count = n;
+		req.replica_id = -1;
+		req.max_wait_ms = o.fetch_wait_ms;
+		req.min_bytes = 1;
+		req.max_bytes = 52428800;
+		req.isolation_level = o.isolation;
+		req.session_id = 0;
+		req.session_epoch = -1;
+		req.topics = &t;
+		req.topics_count = 1;
+		req.forgotten_topics_data = NULL;
+		req.forgotten_topics_data_count = 0;
+		req.rack_id = kp_str_c("");
+		if (kp_conn_send(c, KP_API_FETCH, -1, &req) != 0) {
+			tool_broker_drop(&cl, leaders[k]);
+			leaders[k] = -1;
+			refresh = true;
+		}
+	}
+	for (int k = 0; k < nl; k++) {
+		struct kp_fetch_resp resp;
+		struct kp_conn *c;
+		int16_t key, ver;
+
+		if (leaders[k] < 0)
+			continue;
+		c = tool_broker_conn(&cl, leaders[k]);
+		if (c == NULL || kp_conn_recv(c, &key, &ver, &resp, &a) != 0) {
+			tool_broker_drop(&cl, leaders[k]);
+			refresh = true;
+			continue;
+		}
+		for (int ti = 0; ti < resp.responses_count; ti++) {
+			for (int q = 0; q < resp.responses[ti].partitions_count; q++) {
+				const struct kp_fetch_resp_partition_data *pd =
+					&resp.responses[ti].partitions[q];
+				struct part *pt = find_part(pd->partition_index);
+				int64_t before;
+
+				if (pt == NULL)
+					continue;
+				if (pd->error_code == KP_ERR_OFFSET_OUT_OF_RANGE) {
+					tool_warn("%s-%" PRId32 ": offset %" PRId64
+						  " out of range, resetting",
+						  o.topic, pt->id, pt->pos);
+					pt->pos = -1;
+					pt->committed = -1;
+					continue;
+				}
+				if (pd->error_code != 0) {
+					refresh = true;
+					continue;
+				}
+				before = printed;
+				if (!consume_records(pt, pd->records, scratch))
+					tool_die("%s-%" PRId32 ": malformed records "
+						 "at offset %" PRId64, o.topic,
+						 pt->id, pt->pos);
+				got |= printed > before;
+			}
+		}
+	}
+	fflush(stdout);
+	kp_arena_free(&a);
+	free(leaders);
+	if (refresh) {
+		usleep(100 * 1000);
+		tool_metadata(&cl, NULL, 0, true);
+	}
+	/* Partitions reset after OFFSET_OUT_OF_RANGE. */
+	for (int i = 0; i < nparts; i++)
+		if (parts[i].pos < 0) {
+			resolve_positions();
+			break;
+		}
+	return got;
+}
+
+int main(int argc, char **argv)
+{
+	enum {
+		O_BOOT = 256, O_TOPIC, O_GROUP, O_PART, O_OFFSET, O_BEGIN,
+		O_MAX, O_TIMEOUT, O_ISO, O_PROP, O_CPROP, O_CCONF, O_HELP,
+		O_VERSION,
+	};
+	static const struct option opts[] = {
+		{ "bootstrap-server", required_argument, NULL, O_BOOT },
+		{ "topic", required_argument, NULL, O_TOPIC },
+		{ "group", required_argument, NULL, O_GROUP },
+		{ "partition", required_argument, NULL, O_PART },
+		{ "offset", required_argument, NULL, O_OFFSET },
+		{ "from-beginning", no_argument, NULL, O_BEGIN },
+		{ "max-messages", required_argument, NULL, O_MAX },
+		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
+		{ "isolation-level", required_argument, NULL, O_ISO },
+		{ "property", required_argument, NULL, O_PROP },
+		{ "consumer-property", required_argument, NULL, O_CPROP },
+		{ "consumer.config", required_argument, NULL, O_CCONF },
+		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_wbuf scratch;
+	int c;
+	int64_t last_record;
+
+	tool_name = "kconsole-consumer";
+	o.key_sep = strdup("\t");
+	o.line_sep = strdup("\n");
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_BOOT: o.bootstrap = optarg; break;
+		case O_TOPIC: o.topic = optarg; break;
+		case O_GROUP: o.group = optarg; break;
+		case O_PART:
+			o.partition = tool_opt_i32("--partition", optarg, 0,
+						   INT32_MAX);
+			break;
+		case O_OFFSET: o.offset = optarg; break;
+		case O_BEGIN: o.from_beginning = true; break;
+		case O_MAX:
+			o.max_messages = tool_opt_i64("--max-messages", optarg,
+						      1, INT64_MAX);
+			break;
+		case O_TIMEOUT:
+			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
+						    INT32_MAX);
+			break;
+		case O_ISO: o.isolation = parse_isolation(optarg); break;
+		case O_PROP: output_property(optarg); break;
+		case O_CPROP: consumer_property_kv(optarg); break;
+		case O_CCONF: consumer_config_file(optarg); break;
+		case O_HELP: usage(stdout); return 0;
+		case O_VERSION:
+			printf("%s %s\n", tool_name, PACKAGE_VERSION);
+			return 0;
+		default: usage(stderr); return TOOL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		tool_usage_error("unexpected argument '%s'", argv[optind]);
+	if (o.bootstrap == NULL || o.topic == NULL)
+		tool_usage_error("--bootstrap-server and --topic are required");
+	if (o.group != NULL && (o.partition >= 0 || o.offset != NULL))
+		tool_usage_error("--partition and --offset do not go with "
+				 "--group (the group assigns partitions)");
+	if (o.offset != NULL && strcmp(o.offset, "earliest") != 0 &&
+	    strcmp(o.offset, "latest") != 0 && o.partition < 0)
+		tool_usage_error("--offset N needs --partition");
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	tool_cluster_open(&cl, o.bootstrap, o.client_id, o.connect_timeout_ms);
+	/* JoinGroup may wait for a whole rebalance. */
+	cl.opts.request_timeout_ms = 90000;
+	tool_metadata(&cl, NULL, 0, true);
+	{
+		const struct kp_metadata_resp_metadata_response_topic *t =
+			tool_md_topic(&cl, o.topic);
+
+		if (t == NULL || t->error_code != 0)
+			tool_die("topic '%s' does not exist", o.topic);
+		if (o.group == NULL) {
+			int32_t *ids = calloc((size_t)t->partitions_count + 1,
+					      sizeof(*ids));
+			int n = 0;
+
+			if (ids == NULL)
+				tool_die("out of memory");
+			for (int i = 0; i < t->partitions_count; i++)
+				if (o.partition < 0 ||
+				    t->partitions[i].partition_index == o.partition)
+					ids[n++] = t->partitions[i].partition_index;
+			if (n == 0)
+				tool_die("topic '%s' has no partition %" PRId32,
+					 o.topic, o.partition);
+			set_assignment(ids, n);
+			free(ids);
+		}
+	}
+	if (o.offset != NULL) {
+		if (strcmp(o.offset, "earliest") == 0)
+			o.from_beginning = true;
+		else if (strcmp(o.offset, "latest") == 0)
+			o.from_beginning = false;
+		else
+			parts[0].pos = tool_opt_i64("--offset", o.offset, 0,
+						    INT64_MAX);
+	}
+	if (o.group != NULL)
+		join_group();
+	else
+		resolve_positions();
+	g.next_commit = tool_mono_ms() + o.commit_interval_ms;
+	kp_wbuf_init(&scratch);
+	last_record = tool_mono_ms();
+	while (!stop && (o.max_messages < 0 || printed < o.max_messages)) {
+		if (o.group != NULL) {
+			heartbeat();
+			if (g.rejoin) {
+				join_group();
+				continue;
+			}
+			if (tool_mono_ms() >= g.next_commit)
+				commit(false);
+		}
+		if (nparts == 0) {
+			usleep(100 * 1000);
+		} else if (fetch_round(&scratch)) {
+			last_record = tool_mono_ms();
+		}
+		if (o.timeout_ms > 0 &&
+		    tool_mono_ms() - last_record >= o.timeout_ms)
+			break;
+		if (ferror(stdout))
+			break;	/* the reader went away */
+	}
+	if (o.group != NULL) {
+		commit(true);
+		leave_group();
+	}
+	fprintf(stderr, "Processed a total of %" PRId64 " messages\n", printed);
+	kp_wbuf_free(&scratch);
+	tool_cluster_close(&cl);
+	free(parts);
+	free(g.member_id);
+	free(o.key_sep);
+	free(o.line_sep);
+	return TOOL_EXIT_OK;
+}
