@@ -27,7 +27,7 @@
 #include "kp_errors.h"
 #include "kp_groupmeta.h"
 #include "kp_records.h"
-#include "tool.h"
+#include "tool_fetch.h"
 
 static struct {
 	const char *bootstrap;
@@ -104,33 +104,7 @@ static void usage(FILE *f)
 		"1 an error from the cluster, 2 bad usage.\n");
 }
 
-static bool parse_bool(const char *k, const char *v)
-{
-	if (strcmp(v, "true") == 0)
-		return true;
-	if (strcmp(v, "false") == 0)
-		return false;
-	tool_usage_error("%s: '%s' is not true or false", k, v);
-}
 
-static char *unescape(const char *v)
-{
-	char *out = malloc(strlen(v) + 1), *w = out;
-
-	if (out == NULL)
-		tool_die("out of memory");
-	for (; *v; v++) {
-		if (*v == '\\' && v[1]) {
-			v++;
-			*w++ = *v == 't' ? '\t' : *v == 'n' ? '\n' :
-			       *v == 'r' ? '\r' : *v;
-		} else {
-			*w++ = *v;
-		}
-	}
-	*w = '\0';
-	return out;
-}
 
 static int8_t parse_isolation(const char *v)
 {
@@ -154,23 +128,23 @@ static void output_property(const char *kv)
 	key[eq - kv] = '\0';
 	v = eq + 1;
 	if (strcmp(key, "print.key") == 0)
-		o.print_key = parse_bool(key, v);
+		o.print_key = tool_parse_bool(key, v);
 	else if (strcmp(key, "print.value") == 0)
-		o.print_value = parse_bool(key, v);
+		o.print_value = tool_parse_bool(key, v);
 	else if (strcmp(key, "print.timestamp") == 0)
-		o.print_ts = parse_bool(key, v);
+		o.print_ts = tool_parse_bool(key, v);
 	else if (strcmp(key, "print.partition") == 0)
-		o.print_partition = parse_bool(key, v);
+		o.print_partition = tool_parse_bool(key, v);
 	else if (strcmp(key, "print.offset") == 0)
-		o.print_offset = parse_bool(key, v);
+		o.print_offset = tool_parse_bool(key, v);
 	else if (strcmp(key, "print.headers") == 0)
-		o.print_headers = parse_bool(key, v);
+		o.print_headers = tool_parse_bool(key, v);
 	else if (strcmp(key, "key.separator") == 0) {
 		free(o.key_sep);
-		o.key_sep = unescape(v);
+		o.key_sep = tool_unescape(v);
 	} else if (strcmp(key, "line.separator") == 0) {
 		free(o.line_sep);
-		o.line_sep = unescape(v);
+		o.line_sep = tool_unescape(v);
 	} else if (strcmp(key, "null.literal") == 0)
 		o.null_literal = v;
 	else
@@ -194,7 +168,7 @@ static void consumer_property(const char *key, const char *v)
 			tool_usage_error("auto.offset.reset: '%s' is not "
 					 "earliest or latest", v);
 	} else if (strcmp(key, "enable.auto.commit") == 0)
-		o.auto_commit = parse_bool(key, v);
+		o.auto_commit = tool_parse_bool(key, v);
 	else if (strcmp(key, "auto.commit.interval.ms") == 0)
 		o.commit_interval_ms = tool_opt_i32(key, v, 1, INT32_MAX);
 	else if (strcmp(key, "session.timeout.ms") == 0)
@@ -228,88 +202,9 @@ static void consumer_property_kv(const char *kv)
 	free(key);
 }
 
-static void consumer_config_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
 
-	if (f == NULL)
-		tool_usage_error("--consumer.config: %s: %s", path,
-				 strerror(errno));
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *s = line, *e;
-
-		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
-				 s[n - 1] == ' '))
-			s[--n] = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '\0' || *s == '#' || *s == '!')
-			continue;
-		e = strchr(s, '=');
-		if (e == NULL)
-			tool_usage_error("%s: '%s' is not key=value", path, s);
-		*e = '\0';
-		consumer_property(s, e + 1);
-	}
-	free(line);
-	fclose(f);
-}
-
-/* ------------------------------------------------------------ positions */
-
-struct part {
-	int32_t id;
-	int64_t pos;		/* next offset to print; -1: to be found */
-	int64_t committed;	/* what the group has for it; -1 none */
-};
-
-static struct part *parts;
-static int nparts;
+static struct tool_fetcher fe;
 static int64_t printed;
-
-static void set_assignment(const int32_t *ids, int n)
-{
-	free(parts);
-	parts = calloc((size_t)n + 1, sizeof(*parts));
-	if (parts == NULL)
-		tool_die("out of memory");
-	for (int i = 0; i < n; i++)
-		parts[i] = (struct part){ ids[i], -1, -1 };
-	nparts = n;
-}
-
-/* Positions not known yet: the committed offset, or the reset policy. */
-static void resolve_positions(void)
-{
-	struct tool_tp *tps = calloc((size_t)nparts + 1, sizeof(*tps));
-	int n = 0;
-
-	if (tps == NULL)
-		tool_die("out of memory");
-	for (int i = 0; i < nparts; i++) {
-		if (parts[i].pos >= 0)
-			continue;
-		if (parts[i].committed >= 0) {
-			parts[i].pos = parts[i].committed;
-			continue;
-		}
-		tps[n++] = (struct tool_tp){ o.topic, parts[i].id,
-					     o.from_beginning ? -2 : -1, -1, 0 };
-	}
-	tool_list_offsets(&cl, tps, n, o.isolation);
-	for (int k = 0; k < n; k++) {
-		if (tps[k].err != 0)
-			tool_die("%s-%" PRId32 ": start offset: %s", o.topic,
-				 tps[k].partition, tool_err(tps[k].err));
-		for (int i = 0; i < nparts; i++)
-			if (parts[i].id == tps[k].partition)
-				parts[i].pos = tps[k].offset;
-	}
-	free(tps);
-}
 
 /* ---------------------------------------------------------------- group */
 
@@ -417,22 +312,22 @@ static void fetch_committed(void)
 	struct kp_offset_fetch_resp resp;
 	struct kp_offset_fetch_req_offset_fetch_request_topic t;
 	struct kp_arena a;
-	int32_t *ids = calloc((size_t)nparts + 1, sizeof(*ids));
+	int32_t *ids = calloc((size_t)fe.nparts + 1, sizeof(*ids));
 
 	if (ids == NULL)
 		tool_die("out of memory");
-	if (nparts == 0) {
+	if (fe.nparts == 0) {
 		free(ids);
 		return;
 	}
-	for (int i = 0; i < nparts; i++)
-		ids[i] = parts[i].id;
+	for (int i = 0; i < fe.nparts; i++)
+		ids[i] = fe.parts[i].id;
 	kp_arena_init(&a, 0);
 	kp_struct_init(&kp_offset_fetch_req_desc, &req);
 	memset(&t, 0, sizeof(t));
 	t.name = kp_str_c(o.topic);
 	t.partition_indexes = ids;
-	t.partition_indexes_count = nparts;
+	t.partition_indexes_count = fe.nparts;
 	req.group_id = kp_str_c(o.group);
 	req.topics = &t;
 	req.topics_count = 1;
@@ -446,10 +341,10 @@ static void fetch_committed(void)
 			const struct kp_offset_fetch_resp_offset_fetch_response_partition *fp =
 				&resp.topics[k].partitions[p];
 
-			for (int i = 0; i < nparts; i++)
-				if (parts[i].id == fp->partition_index &&
+			for (int i = 0; i < fe.nparts; i++)
+				if (fe.parts[i].id == fp->partition_index &&
 				    fp->error_code == 0)
-					parts[i].committed = fp->committed_offset;
+					fe.parts[i].committed = fp->committed_offset;
 		}
 	kp_arena_free(&a);
 	free(ids);
@@ -553,11 +448,11 @@ static void join_group(void)
 						n < (int)(sizeof(ids) / sizeof(ids[0])); p++)
 					ids[n++] = ca.topics[t].partitions[p];
 			}
-			set_assignment(ids, n);
+			tool_fetcher_assign(&fe, ids, n);
 		}
 		kp_arena_free(&a);
 		fetch_committed();
-		resolve_positions();
+		tool_fetcher_resolve(&fe);
 		g.rejoin = false;
 		g.next_heartbeat = tool_mono_ms() + o.heartbeat_ms;
 		return;
@@ -576,19 +471,19 @@ static void commit(bool final)
 
 	/* As Kafka's consumer: nothing is committed without auto commit. */
 	(void)final;
-	if (o.group == NULL || nparts == 0 || !o.auto_commit)
+	if (o.group == NULL || fe.nparts == 0 || !o.auto_commit)
 		return;
 	kp_arena_init(&a, 0);
-	ps = kp_arena_calloc(&a, (size_t)nparts, sizeof(*ps));
+	ps = kp_arena_calloc(&a, (size_t)fe.nparts, sizeof(*ps));
 	if (ps == NULL)
 		tool_die("out of memory");
-	for (int i = 0; i < nparts; i++) {
-		if (parts[i].pos < 0 || parts[i].pos == parts[i].committed)
+	for (int i = 0; i < fe.nparts; i++) {
+		if (fe.parts[i].pos < 0 || fe.parts[i].pos == fe.parts[i].committed)
 			continue;
 		kp_struct_init(&kp_offset_commit_req_offset_commit_request_partition_desc,
 			       &ps[n]);
-		ps[n].partition_index = parts[i].id;
-		ps[n].committed_offset = parts[i].pos;
+		ps[n].partition_index = fe.parts[i].id;
+		ps[n].committed_offset = fe.parts[i].pos;
 		ps[n].committed_leader_epoch = -1;
 		ps[n].commit_timestamp = -1;
 		ps[n].committed_metadata = kp_str_c("");
@@ -624,9 +519,9 @@ static void commit(bool final)
 						g.rejoin = true;
 					continue;
 				}
-				for (int i = 0; i < nparts; i++)
-					if (parts[i].id == id)
-						parts[i].committed = parts[i].pos;
+				for (int i = 0; i < fe.nparts; i++)
+					if (fe.parts[i].id == id)
+						fe.parts[i].committed = fe.parts[i].pos;
 			}
 	}
 	kp_arena_free(&a);
@@ -749,205 +644,15 @@ static void print_record(int32_t partition, const struct kp_record *r,
 	fputs(o.line_sep, stdout);
 }
 
-static struct part *find_part(int32_t id)
+static bool on_record(void *arg, int32_t partition, const struct kp_record *r,
+		      bool log_append)
 {
-	for (int i = 0; i < nparts; i++)
-		if (parts[i].id == id)
-			return &parts[i];
-	return NULL;
-}
-
-/* Print the records of one partition's fetched data; false on a bad batch. */
-static bool consume_records(struct part *pt, kp_records recs,
-			    struct kp_wbuf *scratch)
-{
-	const uint8_t *p = recs.ptr;
-	size_t left = recs.len > 0 ? (size_t)recs.len : 0;
-
-	while (left > 0 && !stop &&
-	       (o.max_messages < 0 || printed < o.max_messages)) {
-		struct kp_record_iter it;
-		struct kp_record r;
-		size_t size;
-		int rc = kp_batch_size(p, left, &size);
-
-		if (rc == KP_BATCH_SHORT)
-			break;	/* a partial batch at the end of a fetch */
-		if (rc != 0 || size < 17)
-			return false;
-		if (p[16] != 2) {
-			tool_warn("%s-%" PRId32 ": message format v%d is not "
-				  "read by this tool", o.topic, pt->id, p[16]);
-			return false;
-		}
-		if (kp_record_iter_init(&it, p, size, scratch, 64 << 20) != 0)
-			return false;
-		if (it.h.attributes & KP_ATTR_CONTROL) {
-			pt->pos = kp_batch_last_offset(&it.h) + 1;
-		} else {
-			while ((rc = kp_record_iter_next(&it, &r)) == 1) {
-				if (r.offset < pt->pos)
-					continue;
-				print_record(pt->id, &r, it.h.attributes &
-					     KP_ATTR_LOG_APPEND_TIME);
-				pt->pos = r.offset + 1;
-				if (++printed == o.max_messages)
-					break;
-			}
-			if (rc < 0)
-				return false;
-			if (o.max_messages < 0 || printed < o.max_messages)
-				pt->pos = kp_batch_last_offset(&it.h) + 1;
-		}
-		p += size;
-		left -= size;
-	}
+	(void)arg;
+	if (stop || (o.max_messages >= 0 && printed >= o.max_messages))
+		return false;
+	print_record(partition, r, log_append);
+	printed++;
 	return true;
-}
-
-static int32_t leader_of(int32_t id)
-{
-	const struct kp_metadata_resp_metadata_response_topic *t =
-		tool_md_topic(&cl, o.topic);
-	const struct kp_metadata_resp_metadata_response_partition *pm;
-
-	if (t == NULL)
-		return -1;
-	pm = tool_md_partition(t, id);
-	return pm != NULL ? pm->leader_id : -1;
-}
-
-/* One round: a Fetch to every leader, then their answers.  Records seen? */
-static bool fetch_round(struct kp_wbuf *scratch)
-{
-	int32_t *leaders = calloc((size_t)nparts + 1, sizeof(*leaders));
-	int nl = 0;
-	bool got = false, refresh = false;
-	struct kp_arena a;
-
-	if (leaders == NULL)
-		tool_die("out of memory");
-	kp_arena_init(&a, 0);
-	for (int i = 0; i < nparts; i++) {
-		int32_t l = leader_of(parts[i].id);
-		bool seen = false;
-
-		if (l < 0) {
-			refresh = true;
-			continue;
-		}
-		for (int k = 0; k < nl; k++)
-			seen |= leaders[k] == l;
-		if (!seen)
-			leaders[nl++] = l;
-	}
-	for (int k = 0; k < nl; k++) {
-		struct kp_fetch_req req;
-		struct kp_fetch_req_fetch_topic t;
-		struct kp_fetch_req_fetch_partition *fp;
-		struct kp_conn *c = tool_broker_conn(&cl, leaders[k]);
-		int n = 0;
-
-		if (c == NULL) {
-			leaders[k] = -1;
-			refresh = true;
-			continue;
-		}
-		fp = kp_arena_calloc(&a, (size_t)nparts, sizeof(*fp));
-		if (fp == NULL)
-			tool_die("out of memory");
-		for (int i = 0; i < nparts; i++) {
-			if (leader_of(parts[i].id) != leaders[k])
-				continue;
-			kp_struct_init(&kp_fetch_req_fetch_partition_desc, &fp[n]);
-			fp[n].partition = parts[i].id;
-			fp[n].current_leader_epoch = -1;
-			fp[n].fetch_offset = parts[i].pos;
-			fp[n].last_fetched_epoch = -1;
-			fp[n].log_start_offset = -1;
-			fp[n].partition_max_bytes = o.partition_max_bytes;
-			n++;
-		}
-		kp_struct_init(&kp_fetch_req_desc, &req);
-		kp_struct_init(&kp_fetch_req_fetch_topic_desc, &t);
-		t.topic = kp_str_c(o.topic);
-		t.partitions = fp;
-		t.partitions_count = n;
-		req.replica_id = -1;
-		req.max_wait_ms = o.fetch_wait_ms;
-		req.min_bytes = 1;
-		req.max_bytes = 52428800;
-		req.isolation_level = o.isolation;
-		req.session_id = 0;
-		req.session_epoch = -1;
-		req.topics = &t;
-		req.topics_count = 1;
-		req.forgotten_topics_data = NULL;
-		req.forgotten_topics_data_count = 0;
-		req.rack_id = kp_str_c("");
-		if (kp_conn_send(c, KP_API_FETCH, -1, &req) != 0) {
-			tool_broker_drop(&cl, leaders[k]);
-			leaders[k] = -1;
-			refresh = true;
-		}
-	}
-	for (int k = 0; k < nl; k++) {
-		struct kp_fetch_resp resp;
-		struct kp_conn *c;
-		int16_t key, ver;
-
-		if (leaders[k] < 0)
-			continue;
-		c = tool_broker_conn(&cl, leaders[k]);
-		if (c == NULL || kp_conn_recv(c, &key, &ver, &resp, &a) != 0) {
-			tool_broker_drop(&cl, leaders[k]);
-			refresh = true;
-			continue;
-		}
-		for (int ti = 0; ti < resp.responses_count; ti++) {
-			for (int q = 0; q < resp.responses[ti].partitions_count; q++) {
-				const struct kp_fetch_resp_partition_data *pd =
-					&resp.responses[ti].partitions[q];
-				struct part *pt = find_part(pd->partition_index);
-				int64_t before;
-
-				if (pt == NULL)
-					continue;
-				if (pd->error_code == KP_ERR_OFFSET_OUT_OF_RANGE) {
-					tool_warn("%s-%" PRId32 ": offset %" PRId64
-						  " out of range, resetting",
-						  o.topic, pt->id, pt->pos);
-					pt->pos = -1;
-					pt->committed = -1;
-					continue;
-				}
-				if (pd->error_code != 0) {
-					refresh = true;
-					continue;
-				}
-				before = printed;
-				if (!consume_records(pt, pd->records, scratch))
-					tool_die("%s-%" PRId32 ": malformed records "
-						 "at offset %" PRId64, o.topic,
-						 pt->id, pt->pos);
-				got |= printed > before;
-			}
-		}
-	}
-	fflush(stdout);
-	kp_arena_free(&a);
-	free(leaders);
-	if (refresh) {
-		usleep(100 * 1000);
-		tool_metadata(&cl, NULL, 0, true);
-	}
-	/* Partitions reset after OFFSET_OUT_OF_RANGE. */
-	for (int i = 0; i < nparts; i++)
-		if (parts[i].pos < 0) {
-			resolve_positions();
-			break;
-		}
-	return got;
 }
 
 int main(int argc, char **argv)
@@ -974,7 +679,6 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kp_wbuf scratch;
 	int c;
 	int64_t last_record;
 
@@ -1003,7 +707,10 @@ int main(int argc, char **argv)
 		case O_ISO: o.isolation = parse_isolation(optarg); break;
 		case O_PROP: output_property(optarg); break;
 		case O_CPROP: consumer_property_kv(optarg); break;
-		case O_CCONF: consumer_config_file(optarg); break;
+		case O_CCONF:
+			tool_read_properties("--consumer.config", optarg,
+					     consumer_property);
+			break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION:
 			printf("%s %s\n", tool_name, PACKAGE_VERSION);
@@ -1027,6 +734,8 @@ int main(int argc, char **argv)
 	tool_cluster_open(&cl, o.bootstrap, o.client_id, o.connect_timeout_ms);
 	/* JoinGroup may wait for a whole rebalance. */
 	cl.opts.request_timeout_ms = 90000;
+	tool_fetcher_init(&fe, &cl, o.topic);
+	fe.on_record = on_record;
 	tool_metadata(&cl, NULL, 0, true);
 	{
 		const struct kp_metadata_resp_metadata_response_topic *t =
@@ -1048,7 +757,7 @@ int main(int argc, char **argv)
 			if (n == 0)
 				tool_die("topic '%s' has no partition %" PRId32,
 					 o.topic, o.partition);
-			set_assignment(ids, n);
+			tool_fetcher_assign(&fe, ids, n);
 			free(ids);
 		}
 	}
@@ -1058,15 +767,18 @@ int main(int argc, char **argv)
 		else if (strcmp(o.offset, "latest") == 0)
 			o.from_beginning = false;
 		else
-			parts[0].pos = tool_opt_i64("--offset", o.offset, 0,
+			fe.parts[0].pos = tool_opt_i64("--offset", o.offset, 0,
 						    INT64_MAX);
 	}
+	fe.isolation = o.isolation;
+	fe.wait_ms = o.fetch_wait_ms;
+	fe.partition_max_bytes = o.partition_max_bytes;
+	fe.from_beginning = o.from_beginning;
 	if (o.group != NULL)
 		join_group();
 	else
-		resolve_positions();
+		tool_fetcher_resolve(&fe);
 	g.next_commit = tool_mono_ms() + o.commit_interval_ms;
-	kp_wbuf_init(&scratch);
 	last_record = tool_mono_ms();
 	while (!stop && (o.max_messages < 0 || printed < o.max_messages)) {
 		if (o.group != NULL) {
@@ -1078,11 +790,12 @@ int main(int argc, char **argv)
 			if (tool_mono_ms() >= g.next_commit)
 				commit(false);
 		}
-		if (nparts == 0) {
+		if (fe.nparts == 0) {
 			usleep(100 * 1000);
-		} else if (fetch_round(&scratch)) {
+		} else if (tool_fetcher_round(&fe)) {
 			last_record = tool_mono_ms();
 		}
+		fflush(stdout);
 		if (o.timeout_ms > 0 &&
 		    tool_mono_ms() - last_record >= o.timeout_ms)
 			break;
@@ -1094,10 +807,9 @@ int main(int argc, char **argv)
 		leave_group();
 	}
 	fprintf(stderr, "Processed a total of %" PRId64 " messages\n", printed);
-	kp_wbuf_free(&scratch);
+	tool_fetcher_free(&fe);
 	tool_cluster_close(&cl);
-	free(parts);
-	free(g.member_id);
+		free(g.member_id);
 	free(o.key_sep);
 	free(o.line_sep);
 	return TOOL_EXIT_OK;

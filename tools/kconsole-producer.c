@@ -93,34 +93,7 @@ static int16_t parse_acks(const char *v)
 	tool_usage_error("acks: '%s' is not all, -1, 0 or 1", v);
 }
 
-static bool parse_bool(const char *k, const char *v)
-{
-	if (strcmp(v, "true") == 0)
-		return true;
-	if (strcmp(v, "false") == 0)
-		return false;
-	tool_usage_error("%s: '%s' is not true or false", k, v);
-}
 
-/* Escapes as in Java properties: \t, \n, \\ and the literal rest. */
-static char *unescape(const char *v)
-{
-	char *out = malloc(strlen(v) + 1), *w = out;
-
-	if (out == NULL)
-		tool_die("out of memory");
-	for (; *v; v++) {
-		if (*v == '\\' && v[1]) {
-			v++;
-			*w++ = *v == 't' ? '\t' : *v == 'n' ? '\n' :
-			       *v == 'r' ? '\r' : *v;
-		} else {
-			*w++ = *v;
-		}
-	}
-	*w = '\0';
-	return out;
-}
 
 static void reader_property(const char *kv)
 {
@@ -132,14 +105,14 @@ static void reader_property(const char *kv)
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = '\0';
 	if (strcmp(key, "parse.key") == 0) {
-		o.parse_key = parse_bool(key, eq + 1);
+		o.parse_key = tool_parse_bool(key, eq + 1);
 	} else if (strcmp(key, "key.separator") == 0) {
 		free(o.key_sep);
-		o.key_sep = unescape(eq + 1);
+		o.key_sep = tool_unescape(eq + 1);
 		if (o.key_sep[0] == '\0')
 			tool_usage_error("key.separator: empty");
 	} else if (strcmp(key, "ignore.error") == 0) {
-		o.ignore_error = parse_bool(key, eq + 1);
+		o.ignore_error = tool_parse_bool(key, eq + 1);
 	} else if (strcmp(key, "null.marker") == 0) {
 		o.null_marker = eq + 1;
 	} else {
@@ -189,35 +162,6 @@ static void producer_property_kv(const char *kv)
 	free(key);
 }
 
-static void producer_config_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	if (f == NULL)
-		tool_usage_error("--producer.config: %s: %s", path,
-				 strerror(errno));
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *s = line, *e;
-
-		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
-				 s[n - 1] == ' '))
-			s[--n] = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '\0' || *s == '#' || *s == '!')
-			continue;
-		e = strchr(s, '=');
-		if (e == NULL)
-			tool_usage_error("%s: '%s' is not key=value", path, s);
-		*e = '\0';
-		producer_property(s, e + 1);
-	}
-	free(line);
-	fclose(f);
-}
 
 /* -------------------------------------------------------------- input */
 
@@ -334,7 +278,10 @@ int main(int argc, char **argv)
 			break;
 		case O_PROP: reader_property(optarg); break;
 		case O_PPROP: producer_property_kv(optarg); break;
-		case O_PCONF: producer_config_file(optarg); break;
+		case O_PCONF:
+			tool_read_properties("--producer.config", optarg,
+					     producer_property);
+			break;
 		case O_ACKS: o.acks = parse_acks(optarg); break;
 		case O_CODEC:
 			o.codec = kp_codec_parse(optarg ? optarg : "gzip");

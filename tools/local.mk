@@ -10,7 +10,8 @@ dist_man_MANS += man/man1/kcluster.1
 ## What the tools share (messages, cluster view, output), not installed.
 noinst_LIBRARIES += tools/libtool.a
 tools_libtool_a_SOURCES = tools/tool.c tools/tool.h \
-	tools/tool_produce.c tools/tool_produce.h
+	tools/tool_produce.c tools/tool_produce.h \
+	tools/tool_fetch.c tools/tool_fetch.h
 tools_libtool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 TOOL_LDADD = tools/libtool.a libkproto/libkproto.la $(JANSSON_LIBS)
 TOOL_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)

@@ -675,3 +675,61 @@ char **tool_split(struct kp_arena *a, const char *s, char sep, int *n)
 	out[*n] = NULL;
 	return out;
 }
+
+bool tool_parse_bool(const char *key, const char *v)
+{
+	if (strcmp(v, "true") == 0)
+		return true;
+	if (strcmp(v, "false") == 0)
+		return false;
+	tool_usage_error("%s: '%s' is not true or false", key, v);
+}
+
+char *tool_unescape(const char *v)
+{
+	char *out = malloc(strlen(v) + 1), *w = out;
+
+	if (out == NULL)
+		tool_die("out of memory");
+	for (; *v; v++) {
+		if (*v == '\\' && v[1]) {
+			v++;
+			*w++ = *v == 't' ? '\t' : *v == 'n' ? '\n' :
+			       *v == 'r' ? '\r' : *v;
+		} else {
+			*w++ = *v;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+void tool_read_properties(const char *opt, const char *path,
+			  void (*fn)(const char *key, const char *value))
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL)
+		tool_usage_error("%s: %s: %s", opt, path, strerror(errno));
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *s = line, *e;
+
+		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
+				 s[n - 1] == ' '))
+			s[--n] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#' || *s == '!')
+			continue;
+		e = strchr(s, '=');
+		if (e == NULL)
+			tool_usage_error("%s: '%s' is not key=value", path, s);
+		*e = '\0';
+		fn(s, e + 1);
+	}
+	free(line);
+	fclose(f);
+}

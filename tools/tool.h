@@ -145,6 +145,14 @@ void tool_print_json(FILE *f, json_t *v);
 uint32_t tool_murmur2(const void *data, size_t len);
 int32_t tool_key_partition(const void *key, size_t len, int32_t nparts);
 
+/* "true"/"false" for setting key, else a usage error. */
+bool tool_parse_bool(const char *key, const char *v);
+/* A copy with Java-properties escapes (\t, \n, \r, \\) resolved. */
+char *tool_unescape(const char *v);
+/* Each key=value line of a properties file (# and ! comments) to fn. */
+void tool_read_properties(const char *opt, const char *path,
+			  void (*fn)(const char *key, const char *value));
+
 /* Split "a,b,c" into a NULL-terminated array (arena memory). */
 char **tool_split(struct kp_arena *a, const char *s, char sep, int *n);
 
