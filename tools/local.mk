@@ -41,3 +41,8 @@ bin_PROGRAMS += tools/kconsole-consumer
 tools_kconsole_consumer_SOURCES = tools/kconsole-consumer.c
 tools_kconsole_consumer_CFLAGS = $(TOOL_CFLAGS)
 tools_kconsole_consumer_LDADD = $(TOOL_LDADD)
+
+bin_PROGRAMS += tools/kperf
+tools_kperf_SOURCES = tools/kperf.c
+tools_kperf_CFLAGS = $(TOOL_CFLAGS)
+tools_kperf_LDADD = $(TOOL_LDADD)
