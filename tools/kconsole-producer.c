@@ -57,6 +57,7 @@ static void usage(FILE *f)
 		"Write each line of standard input as a record of TOPIC.\n"
 		"\n"
 		"  --bootstrap-server LIST     brokers to connect to first (required)\n"
+		"  --broker-list LIST          the old name of --bootstrap-server\n"
 		"  --topic TOPIC               the topic (required)\n"
 		"  --partition N               write every record to partition N\n"
 		"  --property KEY=VALUE        reader settings: parse.key=true|false,\n"

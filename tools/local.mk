@@ -46,3 +46,11 @@ bin_PROGRAMS += tools/kperf
 tools_kperf_SOURCES = tools/kperf.c
 tools_kperf_CFLAGS = $(TOOL_CFLAGS)
 tools_kperf_LDADD = $(TOOL_LDADD)
+
+dist_man_MANS += man/man1/ktopics.1 man/man1/kbroker-api-versions.1 \
+	man/man1/kconsole-producer.1 man/man1/kconsole-consumer.1 \
+	man/man1/kconsumer-groups.1 man/man1/kperf.1
+
+## The tools against a real cluster, and their --help against their pages.
+TESTS += tests/integration/0008-tools.py tests/tools/help-vs-man.sh
+EXTRA_DIST += tests/tools/help-vs-man.sh
