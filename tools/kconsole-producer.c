@@ -344,15 +344,18 @@ int main(int argc, char **argv)
 		size_t used = 0;
 
 		/* Every complete line in the buffer becomes a record. */
-		while ((nl = memchr(in.buf + used, '\n', in.len - used)) != NULL) {
+		while (used < in.len &&
+		       (nl = memchr(in.buf + used, '\n', in.len - used)) != NULL) {
 			bad_lines += produce_line(&p, in.buf + used,
 						  (size_t)(nl - (in.buf + used)));
 			used = (size_t)(nl - in.buf) + 1;
 			if (tool_producer_pending(&p) >= o.batch_records)
 				failed += tool_producer_flush(&p);
 		}
-		memmove(in.buf, in.buf + used, in.len - used);
-		in.len -= used;
+		if (used > 0) {
+			memmove(in.buf, in.buf + used, in.len - used);
+			in.len -= used;
+		}
 		if (in.eof) {
 			/* A last line without a newline still counts. */
 			if (in.len > 0) {
