@@ -35,7 +35,6 @@ bin_PROGRAMS += tools/kconsole-producer
 tools_kconsole_producer_SOURCES = tools/kconsole-producer.c
 tools_kconsole_producer_CFLAGS = $(TOOL_CFLAGS)
 tools_kconsole_producer_LDADD = $(TOOL_LDADD)
-include tools/kdump-log.mk
 
 bin_PROGRAMS += tools/kconsole-consumer
 tools_kconsole_consumer_SOURCES = tools/kconsole-consumer.c
@@ -54,3 +53,12 @@ dist_man_MANS += man/man1/ktopics.1 man/man1/kbroker-api-versions.1 \
 ## The tools against a real cluster, and their --help against their pages.
 TESTS += tests/integration/0008-tools.py tests/tools/help-vs-man.sh
 EXTRA_DIST += tests/tools/help-vs-man.sh
+
+## kdump-log: print and check segment files (.log, .index, .timeindex),
+## our kafka-dump-log.sh.
+bin_PROGRAMS += tools/kdump-log
+tools_kdump_log_SOURCES = tools/kdump-log.c
+tools_kdump_log_CFLAGS = $(TOOL_CFLAGS)
+tools_kdump_log_LDADD = libkproto/libkproto.la $(JANSSON_LIBS)
+dist_man_MANS += man/man1/kdump-log.1
+TESTS += tests/integration/0009-kdump-log.py
