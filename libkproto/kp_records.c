@@ -186,11 +186,14 @@ int kp_record_iter_next(struct kp_record_iter *it, struct kp_record *rec)
 	}
 	if (kp_reader_left(&hr) != 0)
 		return -1;
-	rec->offset = it->h.base_offset + odelta;
+	/* Wrapping, as Java's longs: a hostile batch is not undefined. */
+	rec->offset = (int64_t)((uint64_t)it->h.base_offset +
+				(uint64_t)(int64_t)odelta);
 	if (it->h.attributes & KP_ATTR_LOG_APPEND_TIME)
 		rec->timestamp = it->h.max_timestamp;
 	else
-		rec->timestamp = it->h.base_timestamp + tdelta;
+		rec->timestamp = (int64_t)((uint64_t)it->h.base_timestamp +
+					   (uint64_t)(int64_t)tdelta);
 	it->index++;
 	return 1;
 }
@@ -432,7 +435,8 @@ int kp_legacy_iter_next(struct kp_legacy_iter *it, struct kp_legacy_msg *m)
 				if (m->attributes & KP_ATTR_CODEC_MASK)
 					return -1;	/* nested compression */
 				if (it->wrapper_magic == 1) {
-					m->offset = it->inner_base + m->offset;
+					m->offset = (int64_t)((uint64_t)it->inner_base +
+							      (uint64_t)m->offset);
 					if (it->wrapper_log_append)
 						m->timestamp = it->wrapper_timestamp;
 				}
@@ -470,7 +474,8 @@ int kp_legacy_iter_next(struct kp_legacy_iter *it, struct kp_legacy_msg *m)
 				last = x.offset;
 			if (rc < 0 || last < 0)
 				return -1;
-			it->inner_base = it->wrapper_offset - last;
+			it->inner_base = (int64_t)((uint64_t)it->wrapper_offset -
+						   (uint64_t)last);
 		}
 	}
 }

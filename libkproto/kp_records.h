@@ -99,7 +99,10 @@ int kp_batch_verify_crc(const uint8_t *batch, size_t len);
 /* Last offset of a v2 batch: baseOffset + lastOffsetDelta. */
 static inline int64_t kp_batch_last_offset(const struct kp_batch_header *h)
 {
-	return h->base_offset + h->last_offset_delta;
+	/* Wraps as Java's long arithmetic does on a hostile header, instead
+	 * of being undefined. */
+	return (int64_t)((uint64_t)h->base_offset +
+			 (uint64_t)(int64_t)h->last_offset_delta);
 }
 
 /* In-place rewrites of a whole v2 batch in memory. */
