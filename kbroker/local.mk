@@ -29,6 +29,5 @@ kbroker_kbroker_SOURCES = kbroker/main.c
 kbroker_kbroker_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kbroker
 kbroker_kbroker_LDADD = kbroker/libkbroker.a libkproto/libkproto.la
 
-## the sample configuration, installed as $(sysconfdir)/skald/kbroker.properties
-skaldconfdir = $(sysconfdir)/skald
-dist_skaldconf_DATA = etc/kbroker.properties etc/kcontroller.properties
+## the daemon and its configuration file (etc/local.mk installs the file)
+dist_man_MANS += man/man8/kbroker.8 man/man5/kbroker.properties.5

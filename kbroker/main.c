@@ -10,6 +10,11 @@
  * SIGTERM / SIGINT: stop accepting, close connections, flush the logs,
  * write checkpoints and the clean-shutdown marker, close the ZooKeeper
  * session (which removes the registration), exit 0.
+ *
+ * Under systemd (Type=notify) the service manager hears READY=1 only once
+ * we are registered, i.e. once clients and the controller can use us, and
+ * STOPPING=1 when the shutdown starts; STATUS= says what start-up or
+ * shutdown is busy with (log recovery can take long).
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -25,6 +30,7 @@
 #include "broker_config.h"
 #include "kp_log.h"
 #include "kp_loop.h"
+#include "kp_notify.h"
 #include "kp_zk.h"
 #include "log_dir.h"
 #include "net.h"
@@ -84,9 +90,15 @@ static void on_session(enum kp_zk_session st, void *arg)
 	if (st != KP_ZK_EXPIRED || b->stopping)
 		return;
 	KP_WARN("ZooKeeper session expired; reconnecting and registering again");
+	kp_notify("STATUS=ZooKeeper session expired, registering again");
 	if (kp_zk_reconnect(b->zk, err, sizeof(err)) != 0 ||
-	    zk_broker_register(b, err, sizeof(err)) < 0)
+	    zk_broker_register(b, err, sizeof(err)) < 0) {
 		KP_ERROR("after session expiry: %s", err);
+		kp_notifyf("STATUS=not registered after a session expiry: %s", err);
+		return;
+	}
+	kp_notifyf("STATUS=serving as broker %d of cluster %s", b->id,
+		   b->cluster_id);
 }
 
 static int connect_zk(struct broker *b, char *err, size_t errlen)
@@ -223,10 +235,13 @@ int main(int argc, char **argv)
 		goto fatal;
 	}
 	/* ZooKeeper first: loading a log wants its topic's configuration */
+	kp_notify("STATUS=connecting to ZooKeeper");
 	if (connect_zk(&b, err, sizeof(err)) < 0 ||
 	    zk_broker_cluster_id(&b, err, sizeof(err)) < 0 ||
-	    zk_broker_ensure_paths(&b, err, sizeof(err)) < 0 ||
-	    open_dirs(&b, err, sizeof(err)) < 0 ||
+	    zk_broker_ensure_paths(&b, err, sizeof(err)) < 0)
+		goto fatal;
+	kp_notify("STATUS=loading the logs");
+	if (open_dirs(&b, err, sizeof(err)) < 0 ||
 	    check_meta(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	{
@@ -250,10 +265,14 @@ int main(int argc, char **argv)
 		goto fatal;
 	KP_INFO("started: broker %d of cluster %s, listening on port %d", b.id,
 		b.cluster_id, net_listener_port(b.net, 0));
+	/* listening and registered: clients and the controller can use us */
+	kp_notifyf("READY=1\nSTATUS=serving as broker %d of cluster %s", b.id,
+		   b.cluster_id);
 	kp_loop_run(b.loop);
 
 	/* shutdown: replication and connections first, then the logs, then
 	 * ZooKeeper */
+	kp_notify("STOPPING=1\nSTATUS=controlled shutdown");
 	broker_controlled_shutdown(&b);
 	fetcher_stop(&b);
 	replica_stop(&b);
@@ -261,6 +280,7 @@ int main(int argc, char **argv)
 	net_stop(b.net);
 	group_destroy(&b);
 	replica_checkpoint_hw(&b);
+	kp_notify("STATUS=flushing the logs");
 	for (int i = 0; i < b.ndirs; i++)
 		log_dir_close(b.dirs[i], true);
 	kp_zk_close(b.zk);
@@ -277,6 +297,8 @@ int main(int argc, char **argv)
 	return 0;
 fatal:
 	KP_ERROR("%s", err);
+	/* systemctl status shows why; the exit status makes the unit fail */
+	kp_notifyf("STATUS=failed: %s", err);
 	fetcher_stop(&b);
 	group_stop(&b);
 	if (b.net != NULL)

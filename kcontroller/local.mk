@@ -12,3 +12,6 @@ sbin_PROGRAMS += kcontroller/kcontroller
 kcontroller_kcontroller_SOURCES = kcontroller/main.c
 kcontroller_kcontroller_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kcontroller
 kcontroller_kcontroller_LDADD = kcontroller/libkcontroller.a libkproto/libkproto.la
+
+## the daemon and its configuration file (etc/local.mk installs the file)
+dist_man_MANS += man/man8/kcontroller.8 man/man5/kcontroller.properties.5

@@ -8,6 +8,10 @@
  * SIGINT close the ZooKeeper session (which removes /controller at once,
  * so a standby takes over without waiting for a session timeout) and
  * exit 0.
+ *
+ * Under systemd (Type=notify) READY=1 goes out once we listen and have
+ * stood for election (won it or watch the winner): from then on we are
+ * doing our job, active or standby.  STOPPING=1 marks the shutdown.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -22,6 +26,7 @@
 #include "controller_config.h"
 #include "kp_log.h"
 #include "kp_loop.h"
+#include "kp_notify.h"
 #include "kp_zk.h"
 #include "server.h"
 
@@ -41,12 +46,15 @@ static void on_session(enum kp_zk_session st, void *arg)
 	if (st != KP_ZK_EXPIRED || c->stopping)
 		return;
 	KP_WARN("ZooKeeper session expired: resigning, then reconnecting");
+	kp_notify("STATUS=ZooKeeper session expired, reconnecting");
 	controller_session_expired(c);
 	if (kp_zk_reconnect(c->zk, err, sizeof(err)) != 0) {
 		KP_ERROR("reconnecting to ZooKeeper: %s", err);
+		kp_notifyf("STATUS=not reconnected after a session expiry: %s", err);
 		return;
 	}
 	controller_start(c);
+	kp_notifyf("STATUS=controller %d, in the election", c->id);
 }
 
 static int connect_zk(struct controller *c, char *err, size_t errlen)
@@ -106,6 +114,7 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot set up the event loop");
 		goto fatal;
 	}
+	kp_notify("STATUS=connecting to ZooKeeper");
 	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0)
 		goto fatal;
 	c.server = server_start(&c, &c.ep, err, sizeof(err));
@@ -113,8 +122,11 @@ int main(int argc, char **argv)
 		goto fatal;
 	KP_INFO("started: controller %d, listening on port %d", c.id, c.ep.port);
 	controller_start(&c);
+	/* elected, or watching /controller to stand again: either way serving */
+	kp_notifyf("READY=1\nSTATUS=controller %d, in the election", c.id);
 	kp_loop_run(c.loop);
 
+	kp_notify("STOPPING=1\nSTATUS=resigning");
 	controller_resign(&c);
 	server_stop(c.server);
 	kp_zk_close(c.zk);	/* removes /controller if it is ours */
@@ -129,6 +141,7 @@ int main(int argc, char **argv)
 	return 0;
 fatal:
 	KP_ERROR("%s", err);
+	kp_notifyf("STATUS=failed: %s", err);
 	if (c.zk != NULL)
 		kp_zk_close(c.zk);
 	return 1;
