@@ -188,20 +188,6 @@ static void consumer_property(const char *key, const char *v)
 				 "uses", key);
 }
 
-static void consumer_property_kv(const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	char *key;
-
-	if (eq == NULL || eq == kv)
-		tool_usage_error("--consumer-property: '%s' is not KEY=VALUE", kv);
-	key = strndup(kv, (size_t)(eq - kv));
-	if (key == NULL)
-		tool_die("out of memory");
-	consumer_property(key, eq + 1);
-	free(key);
-}
-
 
 static struct tool_fetcher fe;
 static int64_t printed;
@@ -706,7 +692,10 @@ int main(int argc, char **argv)
 			break;
 		case O_ISO: o.isolation = parse_isolation(optarg); break;
 		case O_PROP: output_property(optarg); break;
-		case O_CPROP: consumer_property_kv(optarg); break;
+		case O_CPROP:
+			tool_property("--consumer-property", optarg,
+				      consumer_property);
+			break;
 		case O_CCONF:
 			tool_read_properties("--consumer.config", optarg,
 					     consumer_property);

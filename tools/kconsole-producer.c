@@ -149,20 +149,6 @@ static void producer_property(const char *key, const char *v)
 	}
 }
 
-static void producer_property_kv(const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	char *key;
-
-	if (eq == NULL || eq == kv)
-		tool_usage_error("--producer-property: '%s' is not KEY=VALUE", kv);
-	key = strndup(kv, (size_t)(eq - kv));
-	if (key == NULL)
-		tool_die("out of memory");
-	producer_property(key, eq + 1);
-	free(key);
-}
-
 
 /* -------------------------------------------------------------- input */
 
@@ -278,7 +264,10 @@ int main(int argc, char **argv)
 						   INT32_MAX);
 			break;
 		case O_PROP: reader_property(optarg); break;
-		case O_PPROP: producer_property_kv(optarg); break;
+		case O_PPROP:
+			tool_property("--producer-property", optarg,
+				      producer_property);
+			break;
 		case O_PCONF:
 			tool_read_properties("--producer.config", optarg,
 					     producer_property);

@@ -733,3 +733,18 @@ void tool_read_properties(const char *opt, const char *path,
 	free(line);
 	fclose(f);
 }
+
+void tool_property(const char *opt, const char *kv,
+		   void (*fn)(const char *key, const char *value))
+{
+	const char *eq = strchr(kv, '=');
+	char *key;
+
+	if (eq == NULL || eq == kv)
+		tool_usage_error("%s: '%s' is not KEY=VALUE", opt, kv);
+	key = strndup(kv, (size_t)(eq - kv));
+	if (key == NULL)
+		tool_die("out of memory");
+	fn(key, eq + 1);
+	free(key);
+}

@@ -149,6 +149,9 @@ int32_t tool_key_partition(const void *key, size_t len, int32_t nparts);
 bool tool_parse_bool(const char *key, const char *v);
 /* A copy with Java-properties escapes (\t, \n, \r, \\) resolved. */
 char *tool_unescape(const char *v);
+/* One KEY=VALUE option argument to fn (a usage error without '='). */
+void tool_property(const char *opt, const char *kv,
+		   void (*fn)(const char *key, const char *value));
 /* Each key=value line of a properties file (# and ! comments) to fn. */
 void tool_read_properties(const char *opt, const char *path,
 			  void (*fn)(const char *key, const char *value));
