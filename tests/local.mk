@@ -106,3 +106,10 @@ tests_unit_check_groupmeta_SOURCES = tests/unit/check_groupmeta.c tests/lib/chec
 tests_unit_check_groupmeta_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_groupmeta_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_groupmeta
+
+## tests/golden is distributed as a directory; in a build tree that built
+## the capture responder (make tests/golden/capture), the program and its
+## objects sit in it too and must not reach the tarball.
+dist-hook:
+	rm -f $(distdir)/tests/golden/capture $(distdir)/tests/golden/*.o
+	rm -rf $(distdir)/tests/golden/.deps $(distdir)/tests/golden/.dirstamp
