@@ -83,17 +83,6 @@ static void usage(FILE *f)
 		"Exit status: 0 every line written, 1 some record failed, 2 bad usage.\n");
 }
 
-static int16_t parse_acks(const char *v)
-{
-	if (strcmp(v, "all") == 0 || strcmp(v, "-1") == 0)
-		return -1;
-	if (strcmp(v, "0") == 0)
-		return 0;
-	if (strcmp(v, "1") == 0)
-		return 1;
-	tool_usage_error("acks: '%s' is not all, -1, 0 or 1", v);
-}
-
 
 
 static void reader_property(const char *kv)
@@ -124,7 +113,7 @@ static void reader_property(const char *kv)
 static void producer_property(const char *key, const char *v)
 {
 	if (strcmp(key, "acks") == 0) {
-		o.acks = parse_acks(v);
+		o.acks = tool_parse_acks(key, v);
 	} else if (strcmp(key, "compression.type") == 0) {
 		o.codec = kp_codec_parse(v);
 		if (o.codec < 0)
@@ -272,7 +261,10 @@ int main(int argc, char **argv)
 			tool_read_properties("--producer.config", optarg,
 					     producer_property);
 			break;
-		case O_ACKS: o.acks = parse_acks(optarg); break;
+		case O_ACKS:
+			o.acks = tool_parse_acks("--request-required-acks",
+						 optarg);
+			break;
 		case O_CODEC:
 			o.codec = kp_codec_parse(optarg ? optarg : "gzip");
 			if (o.codec < 0)

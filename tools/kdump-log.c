@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "kp_buf.h"
 #include "kp_compress.h"
@@ -62,7 +63,8 @@
 #define MAX_DECOMPRESSED (256u << 20)
 /*
  * kp_legacy_iter makes the inner offsets of a magic 1 wrapper absolute by
- * adding and subtracting them; offsets within this bound cannot overflow.
+ * adding and subtracting them (wrapping); offsets beyond this bound could
+ * wrap, and such a wrapper is reported rather than walked.
  */
 #define LEGACY_OFFSET_LIMIT ((int64_t)1 << 61)
 /* A legacy message after the offset and length: crc, magic, attributes,
@@ -359,85 +361,6 @@ static int64_t seq_add(int32_t base, int64_t delta)
 	return s;
 }
 
-/* CRC-32 (IEEE), the checksum of legacy magic 0/1 messages. */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-	static uint32_t table[256];
-	uint32_t c = 0xffffffffu;
-
-	if (table[1] == 0) {
-		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t x = i;
-
-			for (int k = 0; k < 8; k++)
-				x = (x & 1) ? 0xedb88320u ^ (x >> 1) : x >> 1;
-			table[i] = x;
-		}
-	}
-	while (n-- > 0)
-		c = table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return ~c;
-}
-
-static int read_nullable(struct kp_reader *r, kp_bytes *b)
-{
-	const uint8_t *p;
-	int32_t n;
-
-	if (kp_read_varint(r, &n) || n < -1)
-		return -1;
-	if (n == -1) {
-		*b = KP_BYTES_NULL;
-		return 0;
-	}
-	if (kp_read_raw(r, (size_t)n, &p))
-		return -1;
-	*b = (kp_bytes){ p, n };
-	return 0;
-}
-
-/*
- * The next record of a v2 batch from r, its records (kp_record_iter_init
- * placed them, inflating them when compressed).  kp_record_iter_next
- * would do the same, but it adds the deltas with signed arithmetic, and
- * in a corrupt file they may be anything: here offsets and timestamps
- * wrap, for the verifier to flag, instead of being undefined behaviour.
- */
-static int read_record(struct kp_reader *r, const struct kp_batch_header *h,
-		       struct kp_record *rec, int32_t *odelta)
-{
-	struct kp_reader b, hr;
-	const uint8_t *body;
-	int64_t tdelta;
-	int32_t len;
-
-	if (kp_read_varint(r, &len) || len < 0 ||
-	    kp_read_raw(r, (size_t)len, &body))
-		return -1;
-	kp_reader_init(&b, body, (size_t)len);
-	if (kp_read_i8(&b, &rec->attributes) || kp_read_varlong(&b, &tdelta) ||
-	    kp_read_varint(&b, odelta) || read_nullable(&b, &rec->key) ||
-	    read_nullable(&b, &rec->value) ||
-	    kp_read_varint(&b, &rec->header_count) || rec->header_count < 0)
-		return -1;
-	rec->headers = b.p;
-	rec->headers_len = kp_reader_left(&b);
-	kp_reader_init(&hr, rec->headers, rec->headers_len);
-	for (int32_t i = 0; i < rec->header_count; i++) {
-		struct kp_record_header hh;
-
-		if (kp_record_header_next(&hr, &hh))
-			return -1;
-	}
-	/* a record uses exactly the length it declares */
-	if (kp_reader_left(&hr) != 0)
-		return -1;
-	rec->offset = wadd(h->base_offset, *odelta);
-	rec->timestamp = (h->attributes & KP_ATTR_LOG_APPEND_TIME)
-		? h->max_timestamp : wadd(h->base_timestamp, tdelta);
-	return 0;
-}
-
 static const char *v2_timestamp_type(const struct kp_batch_header *h)
 {
 	return (h->attributes & KP_ATTR_LOG_APPEND_TIME) ? "LogAppendTime"
@@ -516,7 +439,7 @@ static void check_record(struct fctx *f, int64_t pos,
 		problem(f, pos, "record offset %" PRId64 " is outside the "
 			"batch's offsets %" PRId64 "..%" PRId64, rec->offset,
 			h->base_offset,
-			wadd(h->base_offset, h->last_offset_delta));
+			kp_batch_last_offset(h));
 	else if (prev != NULL && rec->offset <= *prev)
 		problem(f, pos, "record offset %" PRId64 " does not follow %"
 			PRId64, rec->offset, *prev);
@@ -555,12 +478,16 @@ static void v2_records(struct fctx *f, struct logstate *ls, const uint8_t *p,
 		json_object_set_new(jbatch, "records", jrecs);
 	}
 	for (i = 0; i < h->record_count; i++) {
-		if (read_record(&it.r, h, &rec, &odelta) != 0) {
+		if (kp_record_iter_next(&it, &rec) != 1) {
 			problem(f, pos, "record %" PRId32 " of the %" PRId32
 				" the header counts does not parse", i,
 				h->record_count);
 			return;
 		}
+		/* the record's own delta (an int32, so the difference is
+		 * exact even where the offset wrapped) */
+		odelta = (int32_t)((uint64_t)rec.offset -
+				   (uint64_t)h->base_offset);
 		ls->records++;
 		if (opt.verify)
 			check_record(f, pos, h, &rec, odelta,
@@ -591,7 +518,7 @@ static void dump_v2(struct fctx *f, struct logstate *ls, const uint8_t *p,
 		return;
 	}
 	ls->batches++;
-	last = wadd(h.base_offset, h.last_offset_delta);
+	last = kp_batch_last_offset(&h);
 	crc_ok = kp_batch_verify_crc(p, size) == KP_BATCH_OK;
 	codec = h.attributes & KP_ATTR_CODEC_MASK;
 	if (opt.json) {
@@ -679,10 +606,10 @@ static void dump_v2(struct fctx *f, struct logstate *ls, const uint8_t *p,
 }
 
 /*
- * Whether kp_legacy_iter may walk this message: a magic 1 wrapper's
- * inner offsets are relative, and the iterator turns them absolute with
- * plain signed arithmetic, so look at them first (inflating the value
- * once more; legacy data is rare).
+ * Whether kp_legacy_iter's offsets for this message mean anything: a
+ * magic 1 wrapper's inner offsets are relative, and the iterator turns
+ * them absolute by arithmetic that wraps on hostile values, so look at
+ * them first (inflating the value once more; legacy data is rare).
  */
 static bool legacy_offsets_sane(const uint8_t *p, size_t size)
 {
@@ -785,8 +712,9 @@ static void dump_legacy(struct fctx *f, struct logstate *ls, const uint8_t *p,
 		tstype = (attrs & KP_ATTR_LOG_APPEND_TIME) ? "LogAppendTime"
 							   : "CreateTime";
 	}
-	crc_ok = crc32_ieee(p + KP_BATCH_OFF_MAGIC,
-			    size - KP_BATCH_OFF_MAGIC) == crc;
+	/* CRC-32 (IEEE) of a legacy message: zlib's, as kp_records uses */
+	crc_ok = crc32(0L, p + KP_BATCH_OFF_MAGIC,
+		       (uInt)(size - KP_BATCH_OFF_MAGIC)) == crc;
 	if (opt.json) {
 		jb = json_pack("{sI sI ss sI sI sI ss sI sb}",
 			       "offset", (json_int_t)offset,
@@ -822,8 +750,8 @@ static void dump_legacy(struct fctx *f, struct logstate *ls, const uint8_t *p,
 		/* the iterator would refuse it: nothing more to read */
 		problem(f, pos, "CRC mismatch: the message says %" PRIu32
 			", its bytes give %" PRIu32, crc,
-			crc32_ieee(p + KP_BATCH_OFF_MAGIC,
-				   size - KP_BATCH_OFF_MAGIC));
+			(uint32_t)crc32(0L, p + KP_BATCH_OFF_MAGIC,
+					(uInt)(size - KP_BATCH_OFF_MAGIC)));
 	} else if (!legacy_offsets_sane(p, size)) {
 		problem(f, pos, "offsets of the compressed messages are out of "
 			"range: messages not read");

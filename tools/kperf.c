@@ -338,12 +338,7 @@ int main(int argc, char **argv)
 			if (o.throughput == 0)
 				tool_usage_error("--throughput: 0 would never end");
 			break;
-		case O_ACKS:
-			if (strcmp(optarg, "all") == 0 || strcmp(optarg, "-1") == 0)
-				o.acks = -1;
-			else
-				o.acks = (int16_t)tool_opt_i32("--acks", optarg, 0, 1);
-			break;
+		case O_ACKS: o.acks = tool_parse_acks("--acks", optarg); break;
 		case O_CODEC:
 			o.codec = kp_codec_parse(optarg);
 			if (o.codec < 0)

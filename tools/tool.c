@@ -295,6 +295,21 @@ tool_md_partition(const struct kp_metadata_resp_metadata_response_topic *t,
 	return NULL;
 }
 
+int32_t tool_md_leader(const struct tool_cluster *cl, const char *topic,
+		       int32_t partition)
+{
+	const struct kp_metadata_resp_metadata_response_topic *t =
+		tool_md_topic(cl, topic);
+	const struct kp_metadata_resp_metadata_response_partition *p;
+
+	if (t == NULL)
+		return -1;
+	p = tool_md_partition(t, partition);
+	/* A leader counts even beside REPLICA_NOT_AVAILABLE (a follower
+	 * down), as clients take it. */
+	return p != NULL && p->leader_id >= 0 ? p->leader_id : -1;
+}
+
 struct tool_broker *tool_broker(struct tool_cluster *cl, int32_t id)
 {
 	for (int i = 0; i < cl->nbrokers; i++)
@@ -394,18 +409,6 @@ static int cmp_tp_topic(const void *a, const void *b)
 			    ((*x)->partition < (*y)->partition);
 }
 
-static int32_t tp_leader(struct tool_cluster *cl, const struct tool_tp *tp)
-{
-	const struct kp_metadata_resp_metadata_response_topic *t =
-		tool_md_topic(cl, tp->topic);
-	const struct kp_metadata_resp_metadata_response_partition *p;
-
-	if (t == NULL || t->error_code != 0)
-		return -1;
-	p = tool_md_partition(t, tp->partition);
-	return p != NULL && p->error_code == 0 ? p->leader_id : -1;
-}
-
 /* One ListOffsets to one leader for the given (sorted) partitions. */
 static void list_offsets_one(struct tool_cluster *cl, int32_t leader,
 			     struct tool_tp **v, int n, int8_t isolation)
@@ -498,7 +501,7 @@ void tool_list_offsets(struct tool_cluster *cl, struct tool_tp *tps, int n,
 	for (int i = 0; i < n; i++) {
 		tps[i].offset = -1;
 		tps[i].err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-		leader[i] = tp_leader(cl, &tps[i]);
+		leader[i] = tool_md_leader(cl, tps[i].topic, tps[i].partition);
 		if (leader[i] < 0) {
 			if (tool_md_topic(cl, tps[i].topic) != NULL)
 				tps[i].err = KP_ERR_LEADER_NOT_AVAILABLE;
@@ -674,6 +677,17 @@ char **tool_split(struct kp_arena *a, const char *s, char sep, int *n)
 	}
 	out[*n] = NULL;
 	return out;
+}
+
+int16_t tool_parse_acks(const char *key, const char *v)
+{
+	if (strcmp(v, "all") == 0 || strcmp(v, "-1") == 0)
+		return -1;
+	if (strcmp(v, "0") == 0)
+		return 0;
+	if (strcmp(v, "1") == 0)
+		return 1;
+	tool_usage_error("%s: '%s' is not all, -1, 0 or 1", key, v);
 }
 
 bool tool_parse_bool(const char *key, const char *v)

@@ -87,6 +87,9 @@ tool_md_topic(const struct tool_cluster *cl, const char *name);
 const struct kp_metadata_resp_metadata_response_partition *
 tool_md_partition(const struct kp_metadata_resp_metadata_response_topic *t,
 		  int32_t partition);
+/* The leader of a partition in the last metadata, or -1 when none. */
+int32_t tool_md_leader(const struct tool_cluster *cl, const char *topic,
+		       int32_t partition);
 struct tool_broker *tool_broker(struct tool_cluster *cl, int32_t id);
 /* The connection to broker id, opened on first use; NULL with a warning. */
 struct kp_conn *tool_broker_conn(struct tool_cluster *cl, int32_t id);
@@ -145,6 +148,8 @@ void tool_print_json(FILE *f, json_t *v);
 uint32_t tool_murmur2(const void *data, size_t len);
 int32_t tool_key_partition(const void *key, size_t len, int32_t nparts);
 
+/* all/-1, 1 or 0 for setting key (acks), else a usage error. */
+int16_t tool_parse_acks(const char *key, const char *v);
 /* "true"/"false" for setting key, else a usage error. */
 bool tool_parse_bool(const char *key, const char *v);
 /* A copy with Java-properties escapes (\t, \n, \r, \\) resolved. */

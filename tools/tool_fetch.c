@@ -127,18 +127,6 @@ static int consume_records(struct tool_fetcher *f, struct tool_fpart *pt,
 	return 1;
 }
 
-static int32_t leader_of(struct tool_fetcher *f, int32_t id)
-{
-	const struct kp_metadata_resp_metadata_response_topic *t =
-		tool_md_topic(f->cl, f->topic);
-	const struct kp_metadata_resp_metadata_response_partition *pm;
-
-	if (t == NULL)
-		return -1;
-	pm = tool_md_partition(t, id);
-	return pm != NULL ? pm->leader_id : -1;
-}
-
 bool tool_fetcher_round(struct tool_fetcher *f)
 {
 	int64_t delivered = 0;
@@ -153,7 +141,7 @@ bool tool_fetcher_round(struct tool_fetcher *f)
 		tool_die("out of memory");
 	kp_arena_init(&a, 0);
 	for (int i = 0; i < f->nparts; i++) {
-		int32_t l = leader_of(f, f->parts[i].id);
+		int32_t l = tool_md_leader(f->cl, f->topic, f->parts[i].id);
 		bool seen = false;
 
 		if (l < 0) {
@@ -181,7 +169,8 @@ bool tool_fetcher_round(struct tool_fetcher *f)
 		if (fp == NULL)
 			tool_die("out of memory");
 		for (int i = 0; i < f->nparts; i++) {
-			if (leader_of(f, f->parts[i].id) != leaders[k])
+			if (tool_md_leader(f->cl, f->topic,
+					   f->parts[i].id) != leaders[k])
 				continue;
 			kp_struct_init(&kp_fetch_req_fetch_partition_desc, &fp[n]);
 			fp[n].partition = f->parts[i].id;

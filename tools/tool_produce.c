@@ -131,18 +131,6 @@ int32_t tool_producer_add(struct tool_producer *p, int32_t partition,
 	return partition;
 }
 
-static int32_t leader_of(struct tool_producer *p, int32_t partition)
-{
-	const struct kp_metadata_resp_metadata_response_topic *t =
-		tool_md_topic(p->cl, p->topic);
-	const struct kp_metadata_resp_metadata_response_partition *pm;
-
-	if (t == NULL)
-		return -1;
-	pm = tool_md_partition(t, partition);
-	return pm != NULL && pm->leader_id >= 0 ? pm->leader_id : -1;
-}
-
 static void finish(struct tool_producer *p, int32_t partition, int16_t err,
 		   int64_t base_offset)
 {
@@ -192,7 +180,7 @@ static int send_to(struct tool_producer *p, int32_t leader, struct kp_conn *c,
 		struct kp_wbuf w;
 		uint8_t *copy;
 
-		if (pp->n == 0 || leader_of(p, i) != leader)
+		if (pp->n == 0 || tool_md_leader(p->cl, p->topic, i) != leader)
 			continue;
 		in = calloc((size_t)pp->n, sizeof(*in));
 		if (in == NULL)
@@ -261,7 +249,7 @@ int64_t tool_producer_flush(struct tool_producer *p)
 
 			if (p->parts[i].n == 0)
 				continue;
-			l = leader_of(p, i);
+			l = tool_md_leader(p->cl, p->topic, i);
 			if (l < 0) {
 				retry_or_fail(p, i, KP_ERR_LEADER_NOT_AVAILABLE);
 				retry = true;
@@ -282,7 +270,8 @@ int64_t tool_producer_flush(struct tool_producer *p)
 				/* The partitions of this leader retry. */
 				for (int32_t i = 0; i < p->nparts; i++)
 					if (p->parts[i].n > 0 &&
-					    leader_of(p, i) == leaders[k])
+					    tool_md_leader(p->cl, p->topic,
+							   i) == leaders[k])
 						retry_or_fail(p, i,
 							      KP_ERR_NETWORK_EXCEPTION);
 				nsent = first;
@@ -304,7 +293,8 @@ int64_t tool_producer_flush(struct tool_producer *p)
 			     -ENOTCONN;
 			if (rc != 0) {
 				for (int s = 0; s < nsent; s++)
-					if (leader_of(p, sent[s]) == leaders[k] &&
+					if (tool_md_leader(p->cl, p->topic,
+							   sent[s]) == leaders[k] &&
 					    p->parts[sent[s]].n > 0)
 						retry_or_fail(p, sent[s],
 							      KP_ERR_NETWORK_EXCEPTION);
