@@ -44,10 +44,11 @@
 #include "kp_compress.h"
 #include "kp_crc32c.h"
 #include "kp_records.h"
+#include "tool.h"
 
 /* Shared by every tool (tools/tool.h): scripts rely on them. */
-#define EXIT_PROBLEMS 1
-#define EXIT_USAGE 2
+#define EXIT_PROBLEMS TOOL_EXIT_FAIL
+#define EXIT_USAGE TOOL_EXIT_USAGE
 
 /* Entry sizes of the two index kinds (kbroker/log_index.h). */
 #define OINDEX_ENTRY 8
@@ -1411,21 +1412,6 @@ static void usage(FILE *out)
 	      "cannot be read.\n", out);
 }
 
-static void usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
-
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kdump-log: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'kdump-log --help' for more information.\n", stderr);
-	exit(EXIT_USAGE);
-}
-
 /* Append s, or with split each comma-separated part of it, to files. */
 static void add_files(char ***files, size_t *n, size_t *cap, char *s,
 		      bool split)
@@ -1466,6 +1452,7 @@ int main(int argc, char **argv)
 	size_t nfiles = 0, cap = 0;
 	int ch, status = 0;
 
+	tool_name = "kdump-log";
 	/* our own messages: getopt's would name the libtool wrapper */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -1491,7 +1478,7 @@ int main(int argc, char **argv)
 			opt.max_bytes = strtoll(optarg, &end, 10);
 			if (errno != 0 || optarg[0] < '0' || optarg[0] > '9' ||
 			    *end != 0)
-				usage_error("--max-bytes wants a number of "
+				tool_usage_error("--max-bytes wants a number of "
 					    "bytes, got '%s'", optarg);
 			break;
 		case 'h':
@@ -1502,15 +1489,16 @@ int main(int argc, char **argv)
 			       PACKAGE_VERSION);
 			return 0;
 		case ':':
-			usage_error("%s wants an argument", argv[optind - 1]);
+			tool_usage_error("%s wants an argument",
+					 argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			tool_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	for (int i = optind; i < argc; i++)
 		add_files(&files, &nfiles, &cap, argv[i], false);
 	if (nfiles == 0)
-		usage_error("no file to dump");
+		tool_usage_error("no file to dump");
 	kp_wbuf_init(&scratch);
 	if (opt.json)
 		fputs("{\"files\": [", stdout);

@@ -59,6 +59,6 @@ EXTRA_DIST += tests/tools/help-vs-man.sh
 bin_PROGRAMS += tools/kdump-log
 tools_kdump_log_SOURCES = tools/kdump-log.c
 tools_kdump_log_CFLAGS = $(TOOL_CFLAGS) $(ZLIB_CFLAGS)
-tools_kdump_log_LDADD = libkproto/libkproto.la $(JANSSON_LIBS) $(ZLIB_LIBS)
+tools_kdump_log_LDADD = $(TOOL_LDADD) $(ZLIB_LIBS)
 dist_man_MANS += man/man1/kdump-log.1
 TESTS += tests/integration/0009-kdump-log.py
