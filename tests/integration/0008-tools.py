@@ -9,12 +9,13 @@ against the truth (ZooKeeper, kafka-python, confluent-kafka):
   --unavailable-partitions, --under-min-isr-partitions), exit codes;
 - kconsole-producer / kconsole-consumer: keyed lines land in the partition
   Java's partitioner (kafka-python's murmur2) picks, print.* properties,
-  --partition/--offset, --max-messages, group consumption that commits
-  exactly what it printed;
+  --partition/--offset, --max-messages, --producer.config, null.marker,
+  --sync, group consumption that commits exactly what it printed;
 - kconsumer-groups: --list, --describe lag = log end - committed per
   partition (both read independently with kafka-python), --members and
   --state with a live confluent-kafka member, --reset-offsets (dry run
-  changes nothing; --execute does, checked with kafka-python), refused for
+  changes nothing; --execute does, checked with kafka-python; every
+  scenario incl. --by-duration and --to-current), refused for
   a live group, --delete-offsets, --delete, --watch;
 - kbroker-api-versions lists every broker; kperf's summary parses.
 """
@@ -187,6 +188,20 @@ def check_console(c):
         assert p == (murmur2(key.encode()) & 0x7fffffff) % 5, line
         seen[i] = (p, int(off[len("Offset:"):]))
     assert sorted(seen) == list(range(500))
+    # Settings from a file, a null marker, one record per request.
+    tool("ktopics", "--bootstrap-server", B, "--create", "--topic", "nulls",
+         "--partitions", "1", "--replication-factor", "3")
+    cfg = os.path.join(os.environ.get("TMPDIR", "/tmp"), "kcp-%d.properties" % os.getpid())
+    with open(cfg, "w") as f:
+        f.write("# acks from a file\nacks=1\n")
+    tool("kconsole-producer", "--bootstrap-server", B, "--topic", "nulls",
+         "--producer.config", cfg, "--sync", "--property", "parse.key=true",
+         "--property", "null.marker=NULL", input="NULL\tno key\nk\tNULL\n")
+    os.unlink(cfg)
+    out = tool("kconsole-consumer", "--bootstrap-server", B, "--topic", "nulls",
+               "--from-beginning", "--max-messages", "2", "--property",
+               "print.key=true").stdout
+    assert out.splitlines() == ["null\tno key", "k\tnull"], out
     # --partition with --offset: exactly the records from there.
     p0 = sorted(o for p, o in seen.values() if p == 0)
     out = tool("kconsole-consumer", "--bootstrap-server", B, "--topic", "lines",
@@ -270,6 +285,20 @@ def check_groups(c):
          "--group", "cg", "--all-topics", "--to-datetime", "2000-01-01T00:00:00",
          "--execute")
     assert set(committed_and_ends(B, "cg", "lines", 5)[0].values()) == {0}
+    tool("kconsumer-groups", "--bootstrap-server", B, "--reset-offsets",
+         "--group", "cg", "--all-topics", "--to-latest", "--execute")
+    # Everything was written within the last hour: back to the start.
+    out = tool("kconsumer-groups", "--bootstrap-server", B, "--reset-offsets",
+               "--group", "cg", "--all-topics", "--by-duration", "PT1H",
+               "--execute").stdout
+    assert all(int(x["NEW-OFFSET"]) == 0 for x in parse_table(out)), out
+    tool("kconsumer-groups", "--bootstrap-server", B, "--reset-offsets",
+         "--group", "cg", "--topic", "lines:2", "--to-offset", "7", "--execute")
+    out = tool("kconsumer-groups", "--bootstrap-server", B, "--reset-offsets",
+               "--group", "cg", "--topic", "lines:2", "--to-current").stdout
+    assert parse_table(out)[0]["NEW-OFFSET"] == "7", out
+    tool("kconsumer-groups", "--bootstrap-server", B, "--reset-offsets",
+         "--group", "cg", "--all-topics", "--by-duration", "15 minutes", rc=2)
     # A live member: --members and --state show it; resets are refused.
     cons = Consumer({"bootstrap.servers": B, "group.id": "cg",
                      "client.id": "live-one", "auto.offset.reset": "earliest",
