@@ -547,6 +547,7 @@ static void close_all(void *arg)
 	fetch_drain(w);		/* parked fetches answer now */
 	produce_drain(w);
 	admin_drain(w);
+	forward_drain(w);
 	while (w->conns != NULL)
 		conn_close(w->conns, NULL);
 	kp_loop_stop(w->loop);

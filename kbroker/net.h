@@ -65,6 +65,7 @@ struct net_worker {
 	struct fetch_waiter *waiters;	/* parked fetches (api_fetch.c) */
 	struct produce_waiter *produce_waiters; /* acks=all (api_partition.c) */
 	struct admin_waiter *admin_waiters; /* admin requests (api_admin.c) */
+	struct forward *forwards;	/* to the controller (api_forward.c) */
 	atomic_bool poked;		/* a recheck is already posted */
 };
 

@@ -41,6 +41,10 @@ const struct req_api req_apis[] = {
 	{ KP_API_DESCRIBE_GROUPS, 0, 4, api_describe_groups },
 	{ KP_API_LIST_GROUPS, 0, 2, api_list_groups },
 	{ KP_API_DELETE_GROUPS, 0, 1, api_delete_groups },
+	/* answered by the kcontroller daemon (api_forward.c) */
+	{ KP_API_ELECT_LEADERS, 0, 2, api_forward },
+	{ KP_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, api_forward },
+	{ KP_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, api_forward },
 };
 const int req_napis = (int)(sizeof(req_apis) / sizeof(req_apis[0]));
 

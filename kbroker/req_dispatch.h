@@ -56,6 +56,8 @@ void api_offset_delete(struct net_req *r);
 void api_describe_groups(struct net_req *r);
 void api_list_groups(struct net_req *r);
 void api_delete_groups(struct net_req *r);
+/* Relayed to the active kcontroller (api_forward.c). */
+void api_forward(struct net_req *r);
 
 struct net_worker;
 struct partition;
@@ -70,6 +72,8 @@ void produce_drain(struct net_worker *w);
 void fetch_drain(struct net_worker *w);
 /* Answer every admin request waiting on w (shutdown). */
 void admin_drain(struct net_worker *w);
+/* Answer every request w is forwarding to the controller (shutdown). */
+void forward_drain(struct net_worker *w);
 /*
  * Metadata asked for an unknown topic: create it when
  * auto.create.topics.enable allows.  Returns the topic's error for the

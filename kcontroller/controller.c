@@ -28,15 +28,12 @@
 
 #include "channel.h"
 #include "controller.h"
+#include "ctl_int.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
 #include "kp_zk.h"
 #include "kp_zkdata.h"
-
-#define LEADER_DURING_DELETE (-2)
-#define EPOCH_DURING_DELETE (-2)
-#define MOVED (-1000)		/* the epoch check failed: resign */
 
 static void on_watch(enum kp_zk_event ev, const char *path, void *arg);
 static void online_state_change(struct controller *c);
@@ -44,7 +41,7 @@ static void try_delete(struct controller *c, struct c_topic *t);
 
 /* ------------------------------------------------------------ context */
 
-static struct c_broker *broker_find(struct controller *c, int32_t id)
+struct c_broker *ctl_broker_find(struct controller *c, int32_t id)
 {
 	int lo = 0, hi = c->nbrokers - 1;
 
@@ -61,9 +58,9 @@ static struct c_broker *broker_find(struct controller *c, int32_t id)
 	return NULL;
 }
 
-static bool live(struct controller *c, int32_t id)
+bool ctl_live(struct controller *c, int32_t id)
 {
-	return broker_find(c, id) != NULL;
+	return ctl_broker_find(c, id) != NULL;
 }
 
 static bool shutting_down(struct controller *c, int32_t id)
@@ -76,12 +73,12 @@ static bool shutting_down(struct controller *c, int32_t id)
 
 /* May lead or join a new ISR: alive and not in a controlled shutdown
  * (Kafka's liveBrokerIds leave shutting-down brokers out too). */
-static bool eligible(struct controller *c, int32_t id)
+bool ctl_eligible(struct controller *c, int32_t id)
 {
-	return live(c, id) && !shutting_down(c, id);
+	return ctl_live(c, id) && !shutting_down(c, id);
 }
 
-static bool in_list(const struct kp_replicas *l, int32_t id)
+bool ctl_in_list(const struct kp_replicas *l, int32_t id)
 {
 	for (int32_t i = 0; i < l->n; i++)
 		if (l->ids[i] == id)
@@ -109,7 +106,7 @@ static int topic_index(struct controller *c, const char *name, bool *found)
 	return lo;
 }
 
-static struct c_topic *topic_find(struct controller *c, const char *name)
+struct c_topic *ctl_topic_find(struct controller *c, const char *name)
 {
 	bool found;
 	int i = topic_index(c, name, &found);
@@ -124,6 +121,8 @@ static void topic_free(struct c_topic *t)
 	for (int32_t p = 0; p < t->nparts; p++) {
 		kp_replicas_free(&t->parts[p].replicas);
 		kp_replicas_free(&t->parts[p].isr);
+		kp_replicas_free(&t->parts[p].adding);
+		kp_replicas_free(&t->parts[p].removing);
 	}
 	free(t->parts);
 	free(t->name);
@@ -162,7 +161,7 @@ static void topic_remove(struct controller *c, struct c_topic *t)
 	topic_free(t);
 }
 
-static void replicas_set(struct kp_replicas *dst, const int32_t *ids, int32_t n)
+void ctl_replicas_set(struct kp_replicas *dst, const int32_t *ids, int32_t n)
 {
 	int32_t *d = malloc(sizeof(*d) * (size_t)(n > 0 ? n : 1));
 
@@ -212,7 +211,7 @@ static const struct kp_endpoint *broker_endpoint(struct controller *c,
 
 /* ----------------------------------------------------------- ZooKeeper */
 
-static int zk_read(struct controller *c, enum kp_zk_read what, const char *path,
+int ctl_zk_read(struct controller *c, enum kp_zk_read what, const char *path,
 		   bool watch, struct kp_zk_result *res)
 {
 	return kp_zk_read_watch_sync(c->zk, what, path, watch ? on_watch : NULL,
@@ -224,7 +223,7 @@ static int zk_read(struct controller *c, enum kp_zk_read what, const char *path,
  * Returns 0, MOVED (and resigns) when the check fails, or the failing
  * op's code, with per-op codes in res.
  */
-static int fenced(struct controller *c, const struct kp_zk_op *ops, int n,
+int ctl_fenced(struct controller *c, const struct kp_zk_op *ops, int n,
 		  struct kp_zk_result *res)
 {
 	struct kp_zk_op *all = calloc((size_t)n + 1, sizeof(*all));
@@ -255,7 +254,7 @@ static void state_path(char *buf, size_t n, const char *topic, int32_t p)
 
 /* Re-read a partition's state znode into the context.  0, or MOVED when
  * it was written by a newer controller. */
-static int read_state(struct controller *c, struct c_topic *t, int32_t p)
+int ctl_read_state(struct controller *c, struct c_topic *t, int32_t p)
 {
 	struct c_part *cp = &t->parts[p];
 	struct kp_zk_partition_state s;
@@ -283,7 +282,7 @@ static int read_state(struct controller *c, struct c_topic *t, int32_t p)
 	cp->leader_epoch = s.leader_epoch;
 	cp->ctl_epoch = s.controller_epoch;
 	cp->zk_version = res.stat.version;
-	replicas_set(&cp->isr, s.isr.ids, s.isr.n);
+	ctl_replicas_set(&cp->isr, s.isr.ids, s.isr.n);
 	kp_zk_partition_state_free(&s);
 	kp_zk_result_free(&res);
 	if (cp->ctl_epoch > c->epoch) {
@@ -300,7 +299,7 @@ static int read_state(struct controller *c, struct c_topic *t, int32_t p)
  * conditional on the znode version.  0; -EAGAIN after a conflict (the
  * context is re-read: decide again); MOVED; -1.
  */
-static int write_state(struct controller *c, struct c_topic *t, int32_t p,
+int ctl_write_state(struct controller *c, struct c_topic *t, int32_t p,
 		       int32_t leader, const int32_t *isr, int32_t nisr)
 {
 	struct c_part *cp = &t->parts[p];
@@ -333,7 +332,7 @@ static int write_state(struct controller *c, struct c_topic *t, int32_t p,
 					.data = json, .len = (int32_t)strlen(json),
 					.version = cp->zk_version };
 	}
-	rc = fenced(c, &op, 1, &res);
+	rc = ctl_fenced(c, &op, 1, &res);
 	free(json);
 	if (rc == MOVED) {
 		kp_zk_result_free(&res);
@@ -341,7 +340,7 @@ static int write_state(struct controller *c, struct c_topic *t, int32_t p,
 	}
 	if (rc == KP_ZK_BADVERSION || rc == KP_ZK_NODEEXISTS || rc == KP_ZK_NONODE) {
 		kp_zk_result_free(&res);
-		rc = read_state(c, t, p);
+		rc = ctl_read_state(c, t, p);
 		return rc == MOVED ? MOVED : -EAGAIN;
 	}
 	kp_zk_result_free(&res);
@@ -354,7 +353,7 @@ static int write_state(struct controller *c, struct c_topic *t, int32_t p,
 	cp->leader = leader;
 	cp->leader_epoch = s.leader_epoch;
 	cp->ctl_epoch = c->epoch;
-	replicas_set(&cp->isr, isr, nisr);
+	ctl_replicas_set(&cp->isr, isr, nisr);
 	return 0;
 }
 
@@ -371,7 +370,7 @@ static int write_state(struct controller *c, struct c_topic *t, int32_t p,
 		}								\
 	} while (0)
 
-static void batch_um(struct controller *c, struct c_topic *t, int32_t p)
+void ctl_batch_um(struct controller *c, struct c_topic *t, int32_t p)
 {
 	struct batch *b = &c->batch;
 
@@ -383,35 +382,35 @@ static void batch_um(struct controller *c, struct c_topic *t, int32_t p)
 
 /* LeaderAndIsr with the partition's current state to one replica (plus
  * UpdateMetadata of it to everyone, as Kafka's batch does). */
-static void batch_lai(struct controller *c, int32_t broker, struct c_topic *t,
+void ctl_batch_lai(struct controller *c, int32_t broker, struct c_topic *t,
 		      int32_t p, bool is_new)
 {
 	struct batch *b = &c->batch;
 
-	if (!live(c, broker))
+	if (!ctl_live(c, broker))
 		return;
 	GROW(b->lai, b->nlai, b->cap_lai);
 	b->lai[b->nlai++] = (struct batch_lai){ broker, t, p, is_new };
-	batch_um(c, t, p);
+	ctl_batch_um(c, t, p);
 }
 
 /* To every live replica. */
-static void batch_lai_replicas(struct controller *c, struct c_topic *t, int32_t p,
+void ctl_batch_lai_replicas(struct controller *c, struct c_topic *t, int32_t p,
 			       bool is_new)
 {
 	const struct kp_replicas *r = &t->parts[p].replicas;
 
 	for (int32_t i = 0; i < r->n; i++)
-		batch_lai(c, r->ids[i], t, p, is_new);
+		ctl_batch_lai(c, r->ids[i], t, p, is_new);
 }
 
-static void batch_stop(struct controller *c, int32_t broker, struct c_topic *t,
-		       int32_t p)
+void ctl_batch_stop(struct controller *c, int32_t broker, struct c_topic *t,
+		    int32_t p, int32_t leader_epoch)
 {
 	struct batch *b = &c->batch;
 
 	GROW(b->stop, b->nstop, b->cap_stop);
-	b->stop[b->nstop++] = (struct batch_stop){ broker, t, p };
+	b->stop[b->nstop++] = (struct batch_stop){ broker, t, p, leader_epoch };
 }
 
 static int16_t protocol_code(const struct kp_zk_broker *reg, const char *listener)
@@ -572,8 +571,10 @@ static void send_lai(struct controller *c, struct c_broker *cb)
 		s->zk_version = cp->zk_version;
 		s->replicas = arena_ids(&q->arena, &cp->replicas);
 		s->replicas_count = cp->replicas.n;
-		s->adding_replicas_count = 0;
-		s->removing_replicas_count = 0;
+		s->adding_replicas = arena_ids(&q->arena, &cp->adding);
+		s->adding_replicas_count = cp->adding.n;
+		s->removing_replicas = arena_ids(&q->arena, &cp->removing);
+		s->removing_replicas_count = cp->removing.n;
 		s->is_new = e->is_new;
 		/* v2+: grouped by topic (consecutive entries of one topic) */
 		if (nt == 0 || ts[nt - 1].topic_name.ptr != s->topic_name.ptr) {
@@ -587,7 +588,7 @@ static void send_lai(struct controller *c, struct c_broker *cb)
 		ts[nt - 1].partition_states_count++;
 		/* the leaders it names, once each */
 		if (cp->leader >= 0) {
-			struct c_broker *lb = broker_find(c, cp->leader);
+			struct c_broker *lb = ctl_broker_find(c, cp->leader);
 			bool seen = false;
 
 			for (int j = 0; j < nl; j++)
@@ -661,7 +662,7 @@ static void send_um(struct controller *c, struct c_broker *cb)
 		s->replicas_count = cp->replicas.n;
 		off = kp_arena_calloc(&q->arena, (size_t)cp->replicas.n + 1, sizeof(*off));
 		for (int32_t j = 0; off != NULL && j < cp->replicas.n; j++)
-			if (!live(c, cp->replicas.ids[j]))
+			if (!ctl_live(c, cp->replicas.ids[j]))
 				off[noff++] = cp->replicas.ids[j];
 		s->offline_replicas = off;
 		s->offline_replicas_count = noff;
@@ -693,6 +694,7 @@ static void send_um(struct controller *c, struct c_broker *cb)
 struct stop_ctx {
 	struct controller *c;
 	char *topic;
+	bool deleting;			/* counted in the topic's pending_stops */
 };
 
 static void on_stop_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
@@ -706,7 +708,15 @@ static void on_stop_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
 	(void)api_key;
 	for (int32_t i = 0; r != NULL && i < r->partition_errors_count; i++)
 		failed |= r->partition_errors[i].error_code != 0;
-	if (!c->active || (t = topic_find(c, sc->topic)) == NULL || !t->deleting)
+	if (!sc->deleting) {
+		/* a replica reassigned away: a broker that missed it keeps a
+		 * stray log, as in Kafka; nothing waits for it */
+		if (failed)
+			KP_WARN("StopReplica of a reassigned-away replica of %s on "
+				"broker %d failed", sc->topic, broker);
+		return;
+	}
+	if (!c->active || (t = ctl_topic_find(c, sc->topic)) == NULL || !t->deleting)
 		return;
 	if (failed) {
 		KP_WARN("StopReplica of %s to broker %d failed; will retry", t->name,
@@ -729,9 +739,11 @@ static void send_stop(struct controller *c, struct c_broker *cb)
 	struct stop_ctx *sc;
 	int n = 0;
 
-	/* one request per topic, so its answer settles that topic */
+	/* one request per topic, so its answer settles that topic (and
+	 * deletion and reassignment stops apart: only the former count) */
 	for (int i = 0; i < b->nstop; i++) {
 		struct c_topic *t = b->stop[i].t;
+		bool del = b->stop[i].leader_epoch == EPOCH_DURING_DELETE;
 		int32_t *idx;
 
 		if (b->stop[i].broker != cb->id || b->stop[i].p < 0)
@@ -739,7 +751,8 @@ static void send_stop(struct controller *c, struct c_broker *cb)
 		n = 0;
 		for (int j = i; j < b->nstop; j++)
 			n += b->stop[j].broker == cb->id && b->stop[j].t == t &&
-			     b->stop[j].p >= 0;
+			     b->stop[j].p >= 0 &&
+			     (b->stop[j].leader_epoch == EPOCH_DURING_DELETE) == del;
 		q = chan_req_new(KP_API_STOP_REPLICA);
 		if (q == NULL)
 			return;
@@ -757,6 +770,7 @@ static void send_stop(struct controller *c, struct c_broker *cb)
 			return;
 		}
 		sc->c = c;
+		sc->deleting = del;
 		kp_struct_init(&kp_stop_replica_req_desc, req);
 		req->controller_id = c->id;
 		req->controller_epoch = c->epoch;
@@ -765,7 +779,8 @@ static void send_stop(struct controller *c, struct c_broker *cb)
 		n = 0;
 		for (int j = i; j < b->nstop; j++) {
 			if (b->stop[j].broker != cb->id || b->stop[j].t != t ||
-			    b->stop[j].p < 0)
+			    b->stop[j].p < 0 ||
+			    (b->stop[j].leader_epoch == EPOCH_DURING_DELETE) != del)
 				continue;
 			kp_struct_init(&kp_stop_replica_req_stop_replica_partition_v0_desc, &v0[n]);
 			v0[n].topic_name = kp_str_c(sc->topic);
@@ -773,7 +788,7 @@ static void send_stop(struct controller *c, struct c_broker *cb)
 			kp_struct_init(&kp_stop_replica_req_stop_replica_partition_state_desc,
 				       &ps[n]);
 			ps[n].partition_index = b->stop[j].p;
-			ps[n].leader_epoch = EPOCH_DURING_DELETE;
+			ps[n].leader_epoch = b->stop[j].leader_epoch;
 			ps[n].delete_partition = true;
 			idx[n] = b->stop[j].p;
 			b->stop[j].p = -1;	/* consumed */
@@ -796,13 +811,14 @@ static void send_stop(struct controller *c, struct c_broker *cb)
 		q->req = req;
 		q->done = on_stop_resp;
 		q->arg = sc;
-		t->pending_stops++;
+		if (del)
+			t->pending_stops++;
 		chan_send(cb->chan, q);
 	}
 }
 
 /* Send what the batch gathered: LeaderAndIsr, UpdateMetadata, StopReplica. */
-static void batch_flush(struct controller *c)
+void ctl_batch_flush(struct controller *c)
 {
 	struct batch *b = &c->batch;
 
@@ -843,7 +859,7 @@ static int init_partition(struct controller *c, struct c_topic *t, int32_t p)
 	if (isr == NULL)
 		return -1;
 	for (int32_t i = 0; i < cp->replicas.n; i++)
-		if (eligible(c, cp->replicas.ids[i]))
+		if (ctl_eligible(c, cp->replicas.ids[i]))
 			isr[nisr++] = cp->replicas.ids[i];
 	if (nisr == 0) {
 		KP_WARN("%s-%d: no replica is alive; it stays without a leader",
@@ -851,13 +867,13 @@ static int init_partition(struct controller *c, struct c_topic *t, int32_t p)
 		free(isr);
 		return -1;
 	}
-	rc = write_state(c, t, p, isr[0], isr, nisr);
+	rc = ctl_write_state(c, t, p, isr[0], isr, nisr);
 	free(isr);
 	if (rc == -EAGAIN)
 		return 0;	/* someone made it meanwhile: it is online */
 	if (rc < 0)
 		return rc;
-	batch_lai_replicas(c, t, p, true);
+	ctl_batch_lai_replicas(c, t, p, true);
 	return 0;
 }
 
@@ -899,16 +915,16 @@ static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
 			return -1;
 
 		for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
-			if (eligible(c, cp->replicas.ids[i]) &&
-			    in_list(&cp->isr, cp->replicas.ids[i]))
+			if (ctl_eligible(c, cp->replicas.ids[i]) &&
+			    ctl_in_list(&cp->isr, cp->replicas.ids[i]))
 				leader = cp->replicas.ids[i];
 		if (leader >= 0) {
 			for (int32_t i = 0; i < cp->isr.n; i++)
-				if (eligible(c, cp->isr.ids[i]))
+				if (ctl_eligible(c, cp->isr.ids[i]))
 					isr[nisr++] = cp->isr.ids[i];
 		} else if (unclean_allowed(c, t->name)) {
 			for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
-				if (eligible(c, cp->replicas.ids[i]))
+				if (ctl_eligible(c, cp->replicas.ids[i]))
 					leader = cp->replicas.ids[i];
 			if (leader >= 0) {
 				KP_WARN("%s-%d: unclean election of broker %d (data may be lost)",
@@ -920,10 +936,10 @@ static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
 			free(isr);
 			return 0;
 		}
-		rc = write_state(c, t, p, leader, isr, nisr);
+		rc = ctl_write_state(c, t, p, leader, isr, nisr);
 		free(isr);
 		if (rc == -EAGAIN) {
-			if (t->parts[p].leader >= 0 && live(c, t->parts[p].leader))
+			if (t->parts[p].leader >= 0 && ctl_live(c, t->parts[p].leader))
 				return 1;	/* someone else already did */
 			continue;
 		}
@@ -931,7 +947,7 @@ static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
 			return rc;
 		KP_INFO("%s-%d: leader %d, epoch %d", t->name, p, leader,
 			t->parts[p].leader_epoch);
-		batch_lai_replicas(c, t, p, false);
+		ctl_batch_lai_replicas(c, t, p, false);
 		return 1;
 	}
 	return -1;
@@ -950,7 +966,7 @@ static void online_state_change(struct controller *c)
 
 			if (!cp->has_state)
 				init_partition(c, t, p);
-			else if (cp->leader < 0 || !live(c, cp->leader))
+			else if (cp->leader < 0 || !ctl_live(c, cp->leader))
 				elect_offline(c, t, p);
 		}
 	}
@@ -974,9 +990,9 @@ static int replica_offline_one(struct controller *c, struct c_topic *t, int32_t 
 	isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
 	if (isr == NULL)
 		return -1;
-	leader_dead = cp->leader >= 0 && !live(c, cp->leader);
+	leader_dead = cp->leader >= 0 && !ctl_live(c, cp->leader);
 	for (int32_t j = 0; j < cp->isr.n; j++)
-		if (live(c, cp->isr.ids[j]))
+		if (ctl_live(c, cp->isr.ids[j]))
 			isr[nisr++] = cp->isr.ids[j];
 		else
 			isr_dead = true;
@@ -990,14 +1006,14 @@ static int replica_offline_one(struct controller *c, struct c_topic *t, int32_t 
 		memcpy(isr, cp->isr.ids, sizeof(*isr) * (size_t)cp->isr.n);
 		nisr = cp->isr.n;
 	}
-	rc = write_state(c, t, p, leader_dead ? -1 : cp->leader, isr, nisr);
+	rc = ctl_write_state(c, t, p, leader_dead ? -1 : cp->leader, isr, nisr);
 	free(isr);
 	if (rc == 0) {
 		if (leader_dead)
 			KP_WARN("%s-%d: leader gone and no in-sync replica "
 				"alive: offline", t->name, p);
-		batch_lai_replicas(c, t, p, false);
-		batch_um(c, t, p);
+		ctl_batch_lai_replicas(c, t, p, false);
+		ctl_batch_um(c, t, p);
 	}
 	return rc;
 }
@@ -1038,8 +1054,8 @@ static int move_leader(struct controller *c, struct c_topic *t, int32_t p, int32
 		if (cp->leader != id)
 			return 0;	/* someone else moved it */
 		for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
-			if (eligible(c, cp->replicas.ids[i]) &&
-			    in_list(&cp->isr, cp->replicas.ids[i]))
+			if (ctl_eligible(c, cp->replicas.ids[i]) &&
+			    ctl_in_list(&cp->isr, cp->replicas.ids[i]))
 				leader = cp->replicas.ids[i];
 		if (leader < 0)
 			return 1;
@@ -1049,7 +1065,7 @@ static int move_leader(struct controller *c, struct c_topic *t, int32_t p, int32
 		for (int32_t i = 0; i < cp->isr.n; i++)
 			if (!shutting_down(c, cp->isr.ids[i]))
 				isr[nisr++] = cp->isr.ids[i];
-		rc = write_state(c, t, p, leader, isr, nisr);
+		rc = ctl_write_state(c, t, p, leader, isr, nisr);
 		free(isr);
 		if (rc == -EAGAIN)
 			continue;
@@ -1057,7 +1073,7 @@ static int move_leader(struct controller *c, struct c_topic *t, int32_t p, int32
 			return rc;
 		KP_INFO("%s-%d: leadership moved from %d to %d (epoch %d)", t->name, p,
 			id, leader, cp->leader_epoch);
-		batch_lai_replicas(c, t, p, false);
+		ctl_batch_lai_replicas(c, t, p, false);
 		return 0;
 	}
 	return -1;
@@ -1071,7 +1087,7 @@ static int leave_isr(struct controller *c, struct c_topic *t, int32_t p, int32_t
 		int32_t *isr, nisr = 0;
 		int rc;
 
-		if (cp->leader == id || !in_list(&cp->isr, id) || cp->isr.n <= 1)
+		if (cp->leader == id || !ctl_in_list(&cp->isr, id) || cp->isr.n <= 1)
 			return 0;
 		isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
 		if (isr == NULL)
@@ -1079,13 +1095,13 @@ static int leave_isr(struct controller *c, struct c_topic *t, int32_t p, int32_t
 		for (int32_t i = 0; i < cp->isr.n; i++)
 			if (cp->isr.ids[i] != id)
 				isr[nisr++] = cp->isr.ids[i];
-		rc = write_state(c, t, p, cp->leader, isr, nisr);
+		rc = ctl_write_state(c, t, p, cp->leader, isr, nisr);
 		free(isr);
 		if (rc == -EAGAIN)
 			continue;
 		if (rc < 0)
 			return rc;
-		batch_lai_replicas(c, t, p, false);
+		ctl_batch_lai_replicas(c, t, p, false);
 		return 0;
 	}
 	return -1;
@@ -1096,7 +1112,7 @@ static bool movable(struct controller *c, const struct c_part *cp, int32_t id)
 	if (cp->leader != id)
 		return false;
 	for (int32_t i = 0; i < cp->replicas.n; i++)
-		if (cp->replicas.ids[i] != id && eligible(c, cp->replicas.ids[i]))
+		if (cp->replicas.ids[i] != id && ctl_eligible(c, cp->replicas.ids[i]))
 			return true;
 	return false;
 }
@@ -1106,7 +1122,7 @@ void controller_controlled_shutdown(struct controller *c, int32_t id,
 				    struct kp_controlled_shutdown_resp *resp,
 				    struct kp_arena *a)
 {
-	struct c_broker *cb = c->active ? broker_find(c, id) : NULL;
+	struct c_broker *cb = c->active ? ctl_broker_find(c, id) : NULL;
 	struct kp_controlled_shutdown_resp_remaining_partition *rem;
 	int32_t nrem = 0, cap = 0;
 
@@ -1142,7 +1158,7 @@ void controller_controlled_shutdown(struct controller *c, int32_t id,
 		for (int32_t p = 0; c->active && p < t->nparts; p++) {
 			struct c_part *cp = &t->parts[p];
 
-			if (!cp->has_state || !in_list(&cp->replicas, id))
+			if (!cp->has_state || !ctl_in_list(&cp->replicas, id))
 				continue;
 			if (cp->leader == id && cp->replicas.n > 1)
 				move_leader(c, t, p, id);
@@ -1150,7 +1166,7 @@ void controller_controlled_shutdown(struct controller *c, int32_t id,
 				leave_isr(c, t, p, id);
 		}
 	}
-	batch_flush(c);
+	ctl_batch_flush(c);
 	if (!c->active) {
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 		return;
@@ -1189,7 +1205,7 @@ void controller_controlled_shutdown(struct controller *c, int32_t id,
 static void isr_change(struct controller *c)
 {
 	struct kp_zk_result res;
-	int rc = zk_read(c, KP_ZK_READ_CHILDREN, "/isr_change_notification", true, &res);
+	int rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/isr_change_notification", true, &res);
 
 	for (int32_t i = 0; rc == KP_ZK_OK && c->active && i < res.nchildren; i++) {
 		struct kp_zk_result data;
@@ -1201,14 +1217,15 @@ static void isr_change(struct controller *c)
 		    kp_zk_tp_list_decode(data.data, (size_t)data.len, false, &l, err,
 					 sizeof(err)) == 0) {
 			for (size_t j = 0; j < l.n; j++) {
-				struct c_topic *t = topic_find(c, l.items[j].topic);
+				struct c_topic *t = ctl_topic_find(c, l.items[j].topic);
 				int32_t p = l.items[j].partition;
 
 				if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
 					continue;
-				if (read_state(c, t, p) == MOVED)
+				if (ctl_read_state(c, t, p) == MOVED)
 					break;
-				batch_um(c, t, p);
+				ctl_batch_um(c, t, p);
+				ctl_reassign_check(c, t, p);
 			}
 			kp_zk_tp_list_free(&l);
 		}
@@ -1216,7 +1233,7 @@ static void isr_change(struct controller *c)
 		kp_zk_delete_sync(c->zk, path, -1);
 	}
 	kp_zk_result_free(&res);
-	batch_flush(c);
+	ctl_batch_flush(c);
 }
 
 /* ------------------------------------------------------------- topics */
@@ -1231,7 +1248,7 @@ static struct c_topic *load_topic(struct controller *c, const char *name)
 	int rc;
 
 	snprintf(path, sizeof(path), "/brokers/topics/%s", name);
-	rc = zk_read(c, KP_ZK_READ_DATA, path, true, &res);
+	rc = ctl_zk_read(c, KP_ZK_READ_DATA, path, true, &res);
 	if (rc != KP_ZK_OK || res.data == NULL ||
 	    kp_zk_topic_decode(res.data, (size_t)res.len, &zt, err, sizeof(err)) < 0) {
 		if (rc != KP_ZK_NONODE)
@@ -1255,6 +1272,7 @@ static struct c_topic *load_topic(struct controller *c, const char *name)
 		zt.parts[p] = (struct kp_replicas){ NULL, 0 };
 		t->parts[p].leader = -1;
 	}
+	ctl_reassign_load(t, &zt);
 	kp_zk_topic_free(&zt);
 	return t;
 }
@@ -1262,7 +1280,7 @@ static struct c_topic *load_topic(struct controller *c, const char *name)
 /* A topic znode changed: partitions were added. */
 static void partition_modification(struct controller *c, const char *name)
 {
-	struct c_topic *t = topic_find(c, name), *nt;
+	struct c_topic *t = ctl_topic_find(c, name), *nt;
 	struct c_part *np;
 	int32_t old;
 
@@ -1291,13 +1309,13 @@ static void partition_modification(struct controller *c, const char *name)
 	KP_INFO("topic %s: partitions %d..%d added", name, old, t->nparts - 1);
 	for (int32_t p = old; c->active && p < t->nparts; p++)
 		init_partition(c, t, p);
-	batch_flush(c);
+	ctl_batch_flush(c);
 }
 
 static void topic_change(struct controller *c)
 {
 	struct kp_zk_result res;
-	int rc = zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/topics", true, &res);
+	int rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/topics", true, &res);
 
 	if (rc != KP_ZK_OK) {
 		KP_ERROR("reading /brokers/topics: %s", kp_zk_strerror(rc));
@@ -1316,7 +1334,7 @@ static void topic_change(struct controller *c)
 	for (int32_t j = 0; j < res.nchildren && c->active; j++) {
 		struct c_topic *t;
 
-		if (topic_find(c, res.children[j]) != NULL)
+		if (ctl_topic_find(c, res.children[j]) != NULL)
 			continue;
 		t = load_topic(c, res.children[j]);
 		if (t == NULL || topic_insert(c, t) < 0) {
@@ -1328,7 +1346,7 @@ static void topic_change(struct controller *c)
 			init_partition(c, t, p);
 	}
 	kp_zk_result_free(&res);
-	batch_flush(c);
+	ctl_batch_flush(c);
 }
 
 /* ----------------------------------------------------------- deletion */
@@ -1371,7 +1389,7 @@ static void finish_delete(struct controller *c, struct c_topic *t)
 	for (int i = 0; i < n; i++)
 		ops[i] = (struct kp_zk_op){ .type = KP_ZK_OP_DELETE, .path = paths[i],
 					    .version = -1 };
-	rc = fenced(c, ops, n, &res);
+	rc = ctl_fenced(c, ops, n, &res);
 	kp_zk_result_free(&res);
 	if (rc == MOVED)
 		goto out;
@@ -1398,20 +1416,21 @@ static void start_delete(struct controller *c, struct c_topic *t)
 		return;
 	for (int32_t p = 0; p < t->nparts; p++)
 		for (int32_t i = 0; i < t->parts[p].replicas.n; i++)
-			all_live &= live(c, t->parts[p].replicas.ids[i]);
+			all_live &= ctl_live(c, t->parts[p].replicas.ids[i]);
 	/* brokers drop it from their metadata now (leader -2) */
 	for (int32_t p = 0; p < t->nparts; p++)
-		batch_um(c, t, p);
+		ctl_batch_um(c, t, p);
 	if (!all_live) {
 		KP_INFO("deleting topic %s waits for its offline replicas", t->name);
-		batch_flush(c);
+		ctl_batch_flush(c);
 		return;
 	}
 	t->stop_failed = false;
 	for (int32_t p = 0; p < t->nparts; p++)
 		for (int32_t i = 0; i < t->parts[p].replicas.n; i++)
-			batch_stop(c, t->parts[p].replicas.ids[i], t, p);
-	batch_flush(c);
+			ctl_batch_stop(c, t->parts[p].replicas.ids[i], t, p,
+				       EPOCH_DURING_DELETE);
+	ctl_batch_flush(c);
 	if (t->pending_stops == 0)
 		finish_delete(c, t);	/* nothing to stop */
 }
@@ -1428,14 +1447,14 @@ static void try_delete(struct controller *c, struct c_topic *t)
 static void deletion_change(struct controller *c)
 {
 	struct kp_zk_result res;
-	int rc = zk_read(c, KP_ZK_READ_CHILDREN, "/admin/delete_topics", true, &res);
+	int rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/admin/delete_topics", true, &res);
 
 	if (rc != KP_ZK_OK) {
 		kp_zk_result_free(&res);
 		return;
 	}
 	for (int32_t i = 0; i < res.nchildren && c->active; i++) {
-		struct c_topic *t = topic_find(c, res.children[i]);
+		struct c_topic *t = ctl_topic_find(c, res.children[i]);
 		char path[512];
 
 		if (t == NULL || !kp_config_bool(&c->cfg, "delete.topic.enable")) {
@@ -1450,7 +1469,7 @@ static void deletion_change(struct controller *c)
 				 res.children[i]);
 			op = (struct kp_zk_op){ .type = KP_ZK_OP_DELETE, .path = path,
 						.version = -1 };
-			fenced(c, &op, 1, &r2);
+			ctl_fenced(c, &op, 1, &r2);
 			kp_zk_result_free(&r2);
 			continue;
 		}
@@ -1513,7 +1532,7 @@ static int read_brokers(struct controller *c, struct c_broker **out, int *n)
 {
 	struct kp_zk_result res;
 	struct c_broker *l;
-	int rc = zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/ids", true, &res);
+	int rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/ids", true, &res);
 
 	*out = NULL;
 	*n = 0;
@@ -1550,15 +1569,15 @@ static void on_broker_startup(struct controller *c, const int32_t *ids, int n)
 {
 	/* everyone learns the broker list; the new ones every partition */
 	c->batch.um_brokers = true;
-	batch_flush(c);
+	ctl_batch_flush(c);
 	for (int i = 0; i < c->ntopics; i++)
 		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
 			if (c->topics[i]->parts[p].has_state)
-				batch_um(c, c->topics[i], p);
+				ctl_batch_um(c, c->topics[i], p);
 	c->batch.um_only = (int32_t *)ids;
 	c->batch.num_only = n;
 	c->batch.um_brokers = true;
-	batch_flush(c);
+	ctl_batch_flush(c);
 	for (int i = 0; i < c->ntopics; i++) {
 		struct c_topic *t = c->topics[i];
 
@@ -1568,12 +1587,12 @@ static void on_broker_startup(struct controller *c, const int32_t *ids, int n)
 			if (!t->parts[p].has_state)
 				continue;
 			for (int j = 0; j < n; j++)
-				if (in_list(&t->parts[p].replicas, ids[j]))
-					batch_lai(c, ids[j], t, p, false);
+				if (ctl_in_list(&t->parts[p].replicas, ids[j]))
+					ctl_batch_lai(c, ids[j], t, p, false);
 		}
 	}
 	online_state_change(c);
-	batch_flush(c);
+	ctl_batch_flush(c);
 	/* deletions waiting for these brokers */
 	for (int i = c->ntopics - 1; i >= 0 && c->active; i--)
 		if (i < c->ntopics && c->topics[i]->deleting)
@@ -1631,7 +1650,7 @@ static void broker_change(struct controller *c)
 	c->nbrokers = nnow;
 	/* a broker that went (or came back) is no longer shutting down */
 	for (int i = 0; i < c->nshutting_down; ) {
-		struct c_broker *b = broker_find(c, c->shutting_down[i]);
+		struct c_broker *b = ctl_broker_find(c, c->shutting_down[i]);
 		bool restarted = false;
 
 		for (int j = 0; j < nnew; j++)
@@ -1648,7 +1667,7 @@ static void broker_change(struct controller *c)
 		replicas_offline(c);
 		online_state_change(c);
 		c->batch.um_brokers = true;	/* everyone learns of the deaths */
-		batch_flush(c);
+		ctl_batch_flush(c);
 	}
 	if (nnew > 0 && c->active)
 		on_broker_startup(c, started, nnew);
@@ -1672,7 +1691,7 @@ static void become_active(struct controller *c)
 	/* watches before reading, so nothing is missed */
 	if (read_brokers(c, &c->brokers, &c->nbrokers) < 0)
 		goto fail;
-	rc = zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/topics", true, &res);
+	rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/topics", true, &res);
 	if (rc != KP_ZK_OK && rc != KP_ZK_NONODE) {
 		kp_zk_result_free(&res);
 		goto fail;
@@ -1685,7 +1704,7 @@ static void become_active(struct controller *c)
 			continue;
 		}
 		for (int32_t p = 0; p < t->nparts; p++)
-			if (read_state(c, t, p) == MOVED) {
+			if (ctl_read_state(c, t, p) == MOVED) {
 				kp_zk_result_free(&res);
 				return;
 			}
@@ -1695,18 +1714,22 @@ static void become_active(struct controller *c)
 		open_channel(c, &c->brokers[i]);
 	/* brokers must know the live brokers before they act on roles */
 	c->batch.um_brokers = true;
-	batch_flush(c);
+	ctl_batch_flush(c);
 	/* every replica learns its role; every broker every partition */
 	for (int i = 0; i < c->ntopics; i++)
 		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
 			if (c->topics[i]->parts[p].has_state && !c->topics[i]->deleting)
-				batch_lai_replicas(c, c->topics[i], p, false);
-	batch_flush(c);
+				ctl_batch_lai_replicas(c, c->topics[i], p, false);
+	ctl_batch_flush(c);
 	replicas_offline(c);
 	online_state_change(c);
-	batch_flush(c);
+	ctl_batch_flush(c);
 	deletion_change(c);
 	isr_change(c);
+	ctl_reassign_resume(c);
+	ctl_reassign_znode(c);
+	ctl_preferred_znode(c);
+	ctl_rebalance_schedule(c);
 	return;
 fail:
 	KP_ERROR("cannot read the cluster state from ZooKeeper: resigning");
@@ -1781,7 +1804,7 @@ static void check_controller(struct controller *c)
 
 	if (c->stopping)
 		return;
-	rc = zk_read(c, KP_ZK_READ_EXISTS, "/controller", true, &res);
+	rc = ctl_zk_read(c, KP_ZK_READ_EXISTS, "/controller", true, &res);
 	kp_zk_result_free(&res);
 	if (rc == KP_ZK_NONODE) {
 		if (c->active)
@@ -1826,6 +1849,10 @@ static void on_watch(enum kp_zk_event ev, const char *path, void *arg)
 		deletion_change(c);
 	} else if (strcmp(path, "/isr_change_notification") == 0) {
 		isr_change(c);
+	} else if (strcmp(path, "/admin/reassign_partitions") == 0) {
+		ctl_reassign_znode(c);
+	} else if (strcmp(path, "/admin/preferred_replica_election") == 0) {
+		ctl_preferred_znode(c);
 	} else if (strncmp(path, "/brokers/topics/", 16) == 0 &&
 		   strchr(path + 16, '/') == NULL) {
 		if (ev == KP_ZK_EV_CHANGED)
@@ -1833,8 +1860,15 @@ static void on_watch(enum kp_zk_event ev, const char *path, void *arg)
 	}
 }
 
+static void on_rebalance_timer(struct kp_loop *loop, void *arg)
+{
+	(void)loop;
+	ctl_rebalance_run(arg);
+}
+
 void controller_start(struct controller *c)
 {
+	kp_timer_init(&c->rebalance_timer, on_rebalance_timer, c);
 	check_controller(c);
 }
 
@@ -1844,6 +1878,7 @@ void controller_resign(struct controller *c)
 		return;
 	KP_INFO("resigning as controller (epoch %d)", c->epoch);
 	c->active = false;
+	kp_timer_stop(c->loop, &c->rebalance_timer);
 	context_clear(c);
 }
 

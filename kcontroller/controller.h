@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "kp_config.h"
+#include "kp_loop.h"
 #include "kp_zkdata.h"
 
 struct kp_loop;
@@ -40,6 +41,11 @@ struct c_part {
 	int32_t ctl_epoch;		/* controller_epoch in the znode */
 	int32_t zk_version;
 	struct kp_replicas isr;
+	/* a reassignment in progress (reassign.c): replicas is the full
+	 * set, target = replicas - removing, origin = replicas - adding */
+	struct kp_replicas adding;
+	struct kp_replicas removing;
+	bool zk_reassign;		/* listed in /admin/reassign_partitions */
 };
 
 struct c_topic {
@@ -64,6 +70,7 @@ struct batch_stop {
 	int32_t broker;
 	struct c_topic *t;
 	int32_t p;
+	int32_t leader_epoch;		/* -2: the topic is being deleted */
 };
 
 struct batch {
@@ -101,6 +108,7 @@ struct controller {
 	struct batch batch;
 	int32_t *shutting_down;		/* brokers in controlled shutdown */
 	int nshutting_down;
+	struct kp_timer rebalance_timer;	/* auto.leader.rebalance.enable */
 };
 
 /* Start: watch /controller and try to become the active controller. */
@@ -118,6 +126,28 @@ void controller_controlled_shutdown(struct controller *c, int32_t broker_id,
 				    int64_t broker_epoch,
 				    struct kp_controlled_shutdown_resp *resp,
 				    struct kp_arena *a);
+/*
+ * Requests the controller listener serves for brokers that forward them
+ * from clients (see election.c and reassign.c): fill resp (allocated in
+ * a) from req.
+ */
+struct kp_elect_leaders_req;
+struct kp_elect_leaders_resp;
+struct kp_alter_partition_reassignments_req;
+struct kp_alter_partition_reassignments_resp;
+struct kp_list_partition_reassignments_req;
+struct kp_list_partition_reassignments_resp;
+void controller_elect_leaders(struct controller *c, int16_t version,
+			      const struct kp_elect_leaders_req *req,
+			      struct kp_elect_leaders_resp *resp, struct kp_arena *a);
+void controller_alter_reassignments(struct controller *c,
+				    const struct kp_alter_partition_reassignments_req *req,
+				    struct kp_alter_partition_reassignments_resp *resp,
+				    struct kp_arena *a);
+void controller_list_reassignments(struct controller *c,
+				   const struct kp_list_partition_reassignments_req *req,
+				   struct kp_list_partition_reassignments_resp *resp,
+				   struct kp_arena *a);
 /* ZooKeeper session lost: resign; after reconnecting, start again. */
 void controller_session_expired(struct controller *c);
 

@@ -5,7 +5,8 @@ noinst_LIBRARIES += kcontroller/libkcontroller.a
 kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroller/controller_config.h \
 	kcontroller/controller.c kcontroller/controller.h \
 	kcontroller/channel.c kcontroller/channel.h \
-	kcontroller/server.c kcontroller/server.h
+	kcontroller/server.c kcontroller/server.h \
+	kcontroller/ctl_int.h kcontroller/election.c kcontroller/reassign.c
 kcontroller_libkcontroller_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
 
 sbin_PROGRAMS += kcontroller/kcontroller

@@ -45,7 +45,12 @@ struct server {
 	struct sconn *conns;
 };
 
-static const int16_t served[] = { KP_API_API_VERSIONS, KP_API_CONTROLLED_SHUTDOWN };
+/* Besides ApiVersions: ControlledShutdown from brokers, and the admin
+ * requests brokers forward from clients (kbroker/api_forward.c). */
+static const int16_t served[] = { KP_API_API_VERSIONS, KP_API_CONTROLLED_SHUTDOWN,
+				  KP_API_ELECT_LEADERS,
+				  KP_API_ALTER_PARTITION_REASSIGNMENTS,
+				  KP_API_LIST_PARTITION_REASSIGNMENTS };
 
 static void conn_close(struct sconn *k)
 {
@@ -134,23 +139,54 @@ static int handle(struct sconn *k, const uint8_t *frame, size_t len)
 		goto out;
 	}
 	api = kp_api_get(h.api_key);
-	if (h.api_key != KP_API_CONTROLLED_SHUTDOWN || api == NULL ||
-	    h.api_version < api->min || h.api_version > api->max) {
-		KP_WARN("controller listener: API %d v%d is not served here",
-			h.api_key, h.api_version);
-		goto out;
+	{
+		bool known = false;
+
+		for (size_t i = 0; i < sizeof(served) / sizeof(served[0]); i++)
+			known |= served[i] == h.api_key;
+		if (!known || api == NULL || h.api_version < api->min ||
+		    h.api_version > api->max) {
+			KP_WARN("controller listener: API %d v%d is not served here",
+				h.api_key, h.api_version);
+			goto out;
+		}
 	}
 	{
-		struct kp_controlled_shutdown_req req;
-		struct kp_controlled_shutdown_resp resp;
+		/* any request struct fits: they are decoded into this */
+		union {
+			struct kp_controlled_shutdown_req cs;
+			struct kp_elect_leaders_req el;
+			struct kp_alter_partition_reassignments_req apr;
+			struct kp_list_partition_reassignments_req lpr;
+		} req;
+		union {
+			struct kp_controlled_shutdown_resp cs;
+			struct kp_elect_leaders_resp el;
+			struct kp_alter_partition_reassignments_resp apr;
+			struct kp_list_partition_reassignments_resp lpr;
+		} resp;
+		struct controller *c = k->s->c;
 
 		if (kp_request_decode(api, h.api_version, &rd, &a, &req) < 0) {
-			KP_WARN("controller listener: malformed ControlledShutdown");
+			KP_WARN("controller listener: malformed %s request", api->name);
 			goto out;
 		}
 		kp_struct_init(api->resp, &resp);
-		controller_controlled_shutdown(k->s->c, req.broker_id, req.broker_epoch,
-					       &resp, &a);
+		switch (h.api_key) {
+		case KP_API_CONTROLLED_SHUTDOWN:
+			controller_controlled_shutdown(c, req.cs.broker_id,
+						       req.cs.broker_epoch, &resp.cs, &a);
+			break;
+		case KP_API_ELECT_LEADERS:
+			controller_elect_leaders(c, h.api_version, &req.el, &resp.el, &a);
+			break;
+		case KP_API_ALTER_PARTITION_REASSIGNMENTS:
+			controller_alter_reassignments(c, &req.apr, &resp.apr, &a);
+			break;
+		default:
+			controller_list_reassignments(c, &req.lpr, &resp.lpr, &a);
+			break;
+		}
 		kp_response_frame(&k->out, h.api_key, h.api_version, h.correlation_id,
 				  &resp);
 		rc = 0;

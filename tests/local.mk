@@ -83,6 +83,8 @@ TESTS += tests/integration/0002-cluster-kcat-keyed.py \
 	tests/integration/0005-failover-restart.py \
 	tests/integration/0006-replication.py \
 	tests/integration/0007-groups.py
+## the controller: elections, rebalance, reassignment, deletion, fencing
+TESTS += tests/integration/0013-controller.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py
 
