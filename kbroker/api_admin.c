@@ -1,6 +1,7 @@
 /*
  * api_admin.c - CreateTopics, DeleteTopics, CreatePartitions,
- * DescribeConfigs, and topic auto-creation for Metadata.
+ * DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, and topic
+ * auto-creation for Metadata.
  *
  * Any broker performs admin requests itself (Metadata names the lowest
  * live broker as "controller", and clients send admin requests there): it
@@ -25,6 +26,7 @@
 
 #include "broker.h"
 #include "broker_config.h"
+#include "dynconfig.h"
 #include "kp_assign.h"
 #include "kp_errors.h"
 #include "kp_groupmeta.h"
@@ -1023,29 +1025,83 @@ static kp_str arena_cstr_str(struct kp_arena *a, const char *s)
 			 : kp_str_c(kp_arena_strndup(a, s, strlen(s)));
 }
 
-static int describe_topic_entries(struct net_req *r, const char *topic,
+typedef struct kp_describe_configs_resp_describe_configs_synonym dc_synonym;
+typedef struct kp_describe_configs_resp_describe_configs_resource_result dc_entry;
+
+/*
+ * Kafka's configSynonyms: the broker keys behind bkey (log.retention.ms,
+ * .minutes, .hours...) on each layer that sets them, layer by layer from
+ * the highest precedence; with_broker false leaves out /config/brokers/
+ * <id> (describing the cluster default).  syn holds at least 12 entries.
+ */
+static void broker_synonyms(struct net_req *r, const char *bkey, bool with_broker,
+			    dc_synonym *syn, int32_t *ns)
+{
+	static const enum dyn_layer layers[] = { DYN_BROKER, DYN_DEFAULT, DYN_STATIC,
+						 DYN_TABLE_DEFAULT };
+	struct broker *b = r->worker->broker;
+	const char *keys[3];
+	int nk = topic_config_synonym_keys(bkey, keys);
+
+	for (size_t j = 0; j < sizeof(layers) / sizeof(layers[0]); j++) {
+		if (layers[j] == DYN_BROKER && !with_broker)
+			continue;
+		for (int i = 0; i < nk; i++) {
+			const struct kp_config_def *d = NULL;
+			const char *v;
+			char buf[256];
+
+			if (layers[j] == DYN_TABLE_DEFAULT) {
+				enum dyn_layer l;
+
+				for (size_t k = 0; k < broker_config_ndefs; k++)
+					if (strcmp(broker_config_defs[k].key, keys[i]) == 0)
+						d = &broker_config_defs[k];
+				v = d != NULL ? d->def : NULL;
+				if (d == NULL) {	/* a dynamic-only key */
+					v = dynconfig_broker_get(b, keys[i], buf,
+								 sizeof(buf), &l);
+					if (l != DYN_TABLE_DEFAULT)
+						v = QUOTA_UNLIMITED_STR;
+				}
+				if (v == NULL)
+					continue;
+			} else {
+				v = dynconfig_layer_get(b, layers[j], keys[i], buf,
+							sizeof(buf));
+				if (v == NULL)
+					continue;
+			}
+			syn[*ns] = (dc_synonym){
+				.name = kp_str_c(keys[i]),
+				.value = d != NULL && d->type == KP_CFG_PASSWORD
+					? KP_STR_NULL : arena_cstr_str(&r->arena, v),
+				.source = (int8_t)layers[j] };
+			(*ns)++;
+		}
+	}
+}
+
+static int describe_topic_entries(struct net_req *r,
 				  const struct kp_zk_entity_config *over,
 				  const kp_str *keys, int32_t nkeys, bool synonyms,
-				  bool docs,
-				  struct kp_describe_configs_resp_describe_configs_resource_result **out,
-				  int32_t *nout)
+				  bool docs, dc_entry **out, int32_t *nout)
 {
 	struct broker *b = r->worker->broker;
-	struct kp_describe_configs_resp_describe_configs_resource_result *e;
+	dc_entry *e;
 	int32_t n = 0;
 
-	(void)topic;
 	e = kp_arena_calloc(&r->arena, kp_topic_nconfigs + 1, sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < kp_topic_nconfigs; i++) {
 		const struct kp_topic_config *tc = &kp_topic_configs[i];
 		const char *ov = kp_zk_config_get(over, tc->def.key);
-		char buf[64];
-		bool file;
-		const char *bv = topic_config_broker_value(b, tc, buf, sizeof(buf), &file);
-		struct kp_describe_configs_resp_describe_configs_resource_result *x = &e[n];
-		struct kp_describe_configs_resp_describe_configs_synonym *syn;
+		char buf[256];
+		enum config_source src;
+		const char *bv = topic_config_broker_value(b, tc, buf, sizeof(buf), &src);
+		dc_entry *x = &e[n];
+		dc_synonym *syn;
 		int32_t ns = 0;
 
 		if (!wanted(tc->def.key, keys, nkeys))
@@ -1053,31 +1109,22 @@ static int describe_topic_entries(struct net_req *r, const char *topic,
 		kp_struct_init(&kp_describe_configs_resp_describe_configs_resource_result_desc, x);
 		x->name = kp_str_c(tc->def.key);
 		x->value = arena_cstr_str(&r->arena, ov != NULL ? ov : bv);
-		x->config_source = ov != NULL ? CONFIG_SOURCE_TOPIC
-			: file ? CONFIG_SOURCE_STATIC_BROKER : CONFIG_SOURCE_DEFAULT;
-		x->is_default = ov == NULL && !file;
+		x->config_source = ov != NULL ? CONFIG_SOURCE_TOPIC : (int8_t)src;
+		/* v0's is_default: the value is Kafka's own default */
+		x->is_default = ov == NULL && src == CONFIG_SOURCE_DEFAULT;
 		x->read_only = false;
 		x->config_type = config_type(tc->def.type);
 		x->documentation = docs ? kp_str_c(tc->def.doc) : KP_STR_NULL;
 		x->synonyms_count = 0;
 		if (synonyms) {
-			syn = kp_arena_calloc(&r->arena, 3, sizeof(*syn));
+			syn = kp_arena_calloc(&r->arena, 16, sizeof(*syn));
 			if (syn == NULL)
 				return -ENOMEM;
 			if (ov != NULL)
-				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
-					.name = x->name, .value = x->value,
-					.source = CONFIG_SOURCE_TOPIC };
-			if (tc->broker_key != NULL && file)
-				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
-					.name = kp_str_c(tc->broker_key),
-					.value = arena_cstr_str(&r->arena, bv),
-					.source = CONFIG_SOURCE_STATIC_BROKER };
+				syn[ns++] = (dc_synonym){ .name = x->name, .value = x->value,
+							  .source = CONFIG_SOURCE_TOPIC };
 			if (tc->broker_key != NULL)
-				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
-					.name = kp_str_c(tc->broker_key),
-					.value = kp_str_c(tc->def.def),
-					.source = CONFIG_SOURCE_DEFAULT };
+				broker_synonyms(r, tc->broker_key, true, syn, &ns);
 			x->synonyms = syn;
 			x->synonyms_count = ns;
 		}
@@ -1088,55 +1135,82 @@ static int describe_topic_entries(struct net_req *r, const char *topic,
 	return 0;
 }
 
-static int describe_broker_entries(struct net_req *r, const kp_str *keys,
-				   int32_t nkeys, bool synonyms, bool docs,
-				   struct kp_describe_configs_resp_describe_configs_resource_result **out,
-				   int32_t *nout)
+/* One broker key's entry (per_broker false: the cluster default). */
+static int broker_entry(struct net_req *r, const char *key, enum kp_config_type type,
+			const char *doc, bool per_broker, bool synonyms, bool docs,
+			dc_entry *x)
 {
 	struct broker *b = r->worker->broker;
-	struct kp_describe_configs_resp_describe_configs_resource_result *e;
-	int32_t n = 0;
+	bool secret = type == KP_CFG_PASSWORD;
+	enum dyn_layer layer = DYN_DEFAULT;
+	char buf[256];
+	const char *v = per_broker
+		? dynconfig_broker_get(b, key, buf, sizeof(buf), &layer)
+		: dynconfig_layer_get(b, DYN_DEFAULT, key, buf, sizeof(buf));
+	dc_synonym *syn;
+	int32_t ns = 0;
 
-	e = kp_arena_calloc(&r->arena, broker_config_ndefs + 1, sizeof(*e));
+	kp_struct_init(&kp_describe_configs_resp_describe_configs_resource_result_desc, x);
+	x->name = kp_str_c(key);
+	x->value = secret ? KP_STR_NULL : arena_cstr_str(&r->arena, v);
+	x->is_sensitive = secret;
+	x->read_only = !dynconfig_is_dynamic(key);
+	x->config_type = config_type(type);
+	x->documentation = docs ? kp_str_c(doc) : KP_STR_NULL;
+	syn = kp_arena_calloc(&r->arena, 16, sizeof(*syn));
+	if (syn == NULL)
+		return -ENOMEM;
+	broker_synonyms(r, key, per_broker, syn, &ns);
+	/* as Kafka: the source is the first synonym's */
+	x->config_source = ns > 0 ? syn[0].source : (int8_t)layer;
+	x->is_default = x->config_source == CONFIG_SOURCE_DEFAULT;
+	x->synonyms = synonyms ? syn : NULL;
+	x->synonyms_count = synonyms ? ns : 0;
+	return 0;
+}
+
+static int describe_broker_entries(struct net_req *r, const kp_str *keys,
+				   int32_t nkeys, bool per_broker, bool synonyms,
+				   bool docs, dc_entry **out, int32_t *nout)
+{
+	struct broker *b = r->worker->broker;
+	dc_entry *e;
+	int32_t n = 0;
+	size_t cap = broker_config_ndefs + 4;
+
+	e = kp_arena_calloc(&r->arena, cap, sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < broker_config_ndefs; i++) {
 		const struct kp_config_def *d = &broker_config_defs[i];
-		struct kp_describe_configs_resp_describe_configs_resource_result *x = &e[n];
-		bool set = kp_config_is_set(&b->cfg, d->key);
-		bool secret = d->type == KP_CFG_PASSWORD;
+		char buf[256];
 
 		if (!wanted(d->key, keys, nkeys))
 			continue;
-		kp_struct_init(&kp_describe_configs_resp_describe_configs_resource_result_desc, x);
-		x->name = kp_str_c(d->key);
-		x->value = secret ? KP_STR_NULL : kp_str_c(kp_config_str(&b->cfg, d->key));
-		x->is_sensitive = secret;
-		x->read_only = true;	/* no dynamic broker configs yet */
-		x->config_source = set ? CONFIG_SOURCE_STATIC_BROKER : CONFIG_SOURCE_DEFAULT;
-		x->is_default = !set;
-		x->config_type = config_type(d->type);
-		x->documentation = docs ? kp_str_c(d->doc) : KP_STR_NULL;
-		x->synonyms_count = 0;
-		if (synonyms && (set || d->def != NULL)) {
-			struct kp_describe_configs_resp_describe_configs_synonym *syn =
-				kp_arena_calloc(&r->arena, 2, sizeof(*syn));
-			int32_t ns = 0;
+		/* the cluster default lists only what it sets, as Kafka */
+		if (!per_broker && dynconfig_layer_get(b, DYN_DEFAULT, d->key, buf,
+						       sizeof(buf)) == NULL)
+			continue;
+		if (broker_entry(r, d->key, d->type, d->doc, per_broker, synonyms,
+				 docs, &e[n]) < 0)
+			return -ENOMEM;
+		n++;
+	}
+	/* the throttle rates exist only as dynamic configs: shown when set */
+	for (int i = 0; dynconfig_extra_keys[i] != NULL; i++) {
+		const char *k = dynconfig_extra_keys[i];
+		char buf[64];
 
-			if (syn == NULL)
-				return -ENOMEM;
-			if (set)
-				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
-					.name = x->name, .value = x->value,
-					.source = CONFIG_SOURCE_STATIC_BROKER };
-			if (d->def != NULL)
-				syn[ns++] = (struct kp_describe_configs_resp_describe_configs_synonym){
-					.name = x->name,
-					.value = secret ? KP_STR_NULL : kp_str_c(d->def),
-					.source = CONFIG_SOURCE_DEFAULT };
-			x->synonyms = syn;
-			x->synonyms_count = ns;
-		}
+		if (!wanted(k, keys, nkeys) ||
+		    (dynconfig_layer_get(b, DYN_DEFAULT, k, buf, sizeof(buf)) == NULL &&
+		     (!per_broker ||
+		      dynconfig_layer_get(b, DYN_BROKER, k, buf, sizeof(buf)) == NULL)))
+			continue;
+		if (broker_entry(r, k, KP_CFG_LONG,
+				 "Replication throttle, bytes/s, of the partitions "
+				 "listed in the topics' *.replication.throttled.replicas",
+				 per_broker, synonyms, docs, &e[n]) < 0)
+			return -ENOMEM;
 		n++;
 	}
 	*out = e;
@@ -1175,7 +1249,7 @@ static int16_t describe_one(struct net_req *r,
 			snprintf(msg, n, "ZooKeeper: %s", kp_zk_strerror(rc));
 			return KP_ERR_UNKNOWN_SERVER_ERROR;
 		}
-		rc = describe_topic_entries(r, name, &over, in->configuration_keys,
+		rc = describe_topic_entries(r, &over, in->configuration_keys,
 					    in->configuration_keys_count, synonyms, docs,
 					    &out->configs, &out->configs_count);
 		kp_zk_config_free(&over);
@@ -1185,19 +1259,16 @@ static int16_t describe_one(struct net_req *r,
 		char self[16];
 
 		snprintf(self, sizeof(self), "%d", b->id);
-		if (name[0] == 0) {
-			/* cluster-wide dynamic defaults: none are kept yet */
-			out->configs_count = 0;
-			return 0;
-		}
-		if (strcmp(name, self) != 0) {
+		if (name[0] != 0 && strcmp(name, self) != 0) {
 			snprintf(msg, n, "Unexpected broker id, expected %s or empty "
 				 "string, but received %s", self, name);
 			return KP_ERR_INVALID_REQUEST;
 		}
+		/* "": the cluster-wide dynamic defaults */
 		rc = describe_broker_entries(r, in->configuration_keys,
-					     in->configuration_keys_count, synonyms, docs,
-					     &out->configs, &out->configs_count);
+					     in->configuration_keys_count, name[0] != 0,
+					     synonyms, docs, &out->configs,
+					     &out->configs_count);
 		return rc < 0 ? KP_ERR_UNKNOWN_SERVER_ERROR : 0;
 	}
 	snprintf(msg, n, "Unsupported resource type %d", in->resource_type);
@@ -1235,6 +1306,486 @@ void api_describe_configs(struct net_req *r)
 	}
 	resp.results = res;
 	resp.results_count = n;
+	net_reply(r, &resp);
+}
+
+/* ------------------------------- AlterConfigs, IncrementalAlterConfigs */
+
+enum { OP_SET = 0, OP_DELETE = 1, OP_APPEND = 2, OP_SUBTRACT = 3, OP_REPLACE = -1 };
+
+/* One requested change; AlterConfigs' entries are OP_REPLACE. */
+struct alter_op {
+	const char *name;
+	const char *value;	/* NULL: null */
+	int8_t op;
+};
+
+/* Read a /config/<type>/<name> znode (absent: empty).  0 or -1. */
+static int read_entity_config(struct broker *b, const char *path,
+			      struct kp_zk_entity_config *out, char *msg, size_t n)
+{
+	struct kp_zk_result res;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = kp_zk_get_sync(b->zk, path, &res);
+	if (rc == KP_ZK_NONODE) {
+		kp_zk_result_free(&res);
+		return 0;
+	}
+	if (rc != KP_ZK_OK) {
+		snprintf(msg, n, "ZooKeeper: reading %s: %s", path, kp_zk_strerror(rc));
+		kp_zk_result_free(&res);
+		return -1;
+	}
+	rc = res.data != NULL ? kp_zk_config_decode(res.data, (size_t)res.len, out,
+						     msg, n) : 0;
+	kp_zk_result_free(&res);
+	return rc;
+}
+
+/* Kafka's list arithmetic: APPEND adds what is not there yet, SUBTRACT
+ * removes every occurrence; entries are trimmed, empty ones dropped. */
+static int list_apply(struct kp_zk_entity_config *c, const char *key,
+		      const char *dflt, const char *value, bool append)
+{
+	const char *old = kp_zk_config_get(c, key);
+	char *out, *copy, *tok, *save = NULL;
+	size_t cap;
+	int rc;
+
+	if (old == NULL)
+		old = dflt != NULL ? dflt : "";
+	cap = strlen(old) + strlen(value) + 2;
+	out = calloc(1, cap);
+	copy = malloc(strlen(old) + strlen(value) + 2);
+	if (out == NULL || copy == NULL) {
+		free(out);
+		free(copy);
+		return -1;
+	}
+	/* old entries, minus the subtracted ones */
+	strcpy(copy, old);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *t = tok, *e;
+		bool drop = false;
+
+		while (*t == ' ')
+			t++;
+		for (e = t + strlen(t); e > t && e[-1] == ' '; e--)
+			;
+		*e = 0;
+		if (*t == 0)
+			continue;
+		if (!append) {
+			const char *v = value;
+
+			while (*v && !drop) {
+				size_t l;
+
+				while (*v == ' ')
+					v++;
+				l = strcspn(v, ",");
+				while (l > 0 && v[l - 1] == ' ')
+					l--;
+				drop = l == strlen(t) && strncmp(v, t, l) == 0;
+				v += strcspn(v, ",");
+				if (*v == ',')
+					v++;
+			}
+		}
+		if (drop)
+			continue;
+		if (*out)
+			strcat(out, ",");
+		strcat(out, t);
+	}
+	if (append) {
+		free(copy);
+		copy = strdup(value);
+		save = NULL;
+		for (tok = copy != NULL ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
+		     tok = strtok_r(NULL, ",", &save)) {
+			char *t = tok, *e, *p;
+			size_t l;
+			bool have = false;
+
+			while (*t == ' ')
+				t++;
+			for (e = t + strlen(t); e > t && e[-1] == ' '; e--)
+				;
+			*e = 0;
+			l = strlen(t);
+			if (l == 0)
+				continue;
+			for (p = out; *p && !have; p += strcspn(p, ","), p += *p == ',') {
+				have = strcspn(p, ",") == l && strncmp(p, t, l) == 0;
+			}
+			if (have)
+				continue;
+			if (*out)
+				strcat(out, ",");
+			strcat(out, t);
+		}
+	}
+	rc = kp_zk_config_set(c, key, out);
+	free(out);
+	free(copy);
+	return rc;
+}
+
+/*
+ * The requested changes on top of cfg (the stored configuration for
+ * IncrementalAlterConfigs, nothing for AlterConfigs).  type is the list
+ * type lookup for APPEND and SUBTRACT.
+ */
+static int16_t apply_ops(struct kp_zk_entity_config *cfg, const struct alter_op *ops,
+			 int32_t nops, bool topic, char *msg, size_t n)
+{
+	for (int32_t i = 0; i < nops; i++) {
+		const struct alter_op *o = &ops[i];
+		const struct kp_config_def *d = NULL;
+		int rc = 0;
+
+		if (o->op != OP_DELETE && o->op != OP_REPLACE && o->value == NULL) {
+			snprintf(msg, n, "Null value not supported for : %s:%s",
+				 o->op == OP_SET ? "SET" : o->op == OP_APPEND ? "APPEND"
+				 : "SUBTRACT", o->name);
+			return KP_ERR_INVALID_REQUEST;
+		}
+		switch (o->op) {
+		case OP_REPLACE:
+			if (o->value != NULL)	/* AlterConfigs ignores nulls */
+				rc = kp_zk_config_set(cfg, o->name, o->value);
+			break;
+		case OP_SET:
+			rc = kp_zk_config_set(cfg, o->name, o->value);
+			break;
+		case OP_DELETE:
+			rc = kp_zk_config_set(cfg, o->name, NULL);
+			break;
+		case OP_APPEND:
+		case OP_SUBTRACT:
+			if (topic) {
+				const struct kp_topic_config *tc = kp_topic_config_find(o->name);
+
+				d = tc != NULL ? &tc->def : NULL;
+			} else {
+				for (size_t k = 0; k < broker_config_ndefs; k++)
+					if (strcmp(broker_config_defs[k].key, o->name) == 0)
+						d = &broker_config_defs[k];
+			}
+			if (d == NULL) {
+				snprintf(msg, n, "Unknown %s config name: %s",
+					 topic ? "topic" : "broker", o->name);
+				return KP_ERR_INVALID_CONFIG;
+			}
+			if (d->type != KP_CFG_LIST) {
+				snprintf(msg, n, "Config value %s is not allowed for config "
+					 "key: %s", o->op == OP_APPEND ? "append" : "subtract",
+					 o->name);
+				return KP_ERR_INVALID_REQUEST;
+			}
+			rc = list_apply(cfg, o->name, d->def, o->value, o->op == OP_APPEND);
+			break;
+		default:
+			snprintf(msg, n, "Unknown config operation %d for %s", o->op, o->name);
+			return KP_ERR_INVALID_REQUEST;
+		}
+		if (rc < 0) {
+			snprintf(msg, n, "out of memory");
+			return KP_ERR_UNKNOWN_SERVER_ERROR;
+		}
+	}
+	return 0;
+}
+
+/* The whole new configuration of a topic, as LogConfig.validate. */
+static int16_t validate_topic_cfg(const char *topic,
+				  const struct kp_zk_entity_config *cfg,
+				  char *msg, size_t n)
+{
+	char err[512];
+
+	/* names first (InvalidConfigurationException), then values */
+	for (size_t i = 0; i < cfg->n; i++)
+		if (kp_topic_config_find(cfg->keys[i]) == NULL) {
+			snprintf(msg, n, "Unknown topic config name: %s", cfg->keys[i]);
+			return KP_ERR_INVALID_CONFIG;
+		}
+	for (size_t i = 0; i < cfg->n; i++) {
+		const char *k = cfg->keys[i], *v = cfg->values[i];
+		int rc;
+
+		if (strcmp(k, DYN_LEADER_REPLICAS) == 0 ||
+		    strcmp(k, DYN_FOLLOWER_REPLICAS) == 0)
+			rc = throttle_list_validate(k, v, err, sizeof(err));
+		else
+			rc = kp_topic_config_validate(k, v, err, sizeof(err));
+		if (rc < 0) {
+			snprintf(msg, n, "Invalid config value for resource "
+				 "ConfigResource(type=TOPIC, name='%s'): %s", topic, err);
+			return KP_ERR_INVALID_REQUEST;
+		}
+	}
+	return 0;
+}
+
+static int16_t validate_broker_cfg(const char *name,
+				   const struct kp_zk_entity_config *cfg,
+				   char *msg, size_t n)
+{
+	char err[512];
+
+	for (size_t i = 0; i < cfg->n; i++) {
+		int16_t e = dynconfig_check_broker_key(cfg->keys[i], cfg->values[i],
+						       err, sizeof(err));
+
+		if (e == KP_ERR_INVALID_REQUEST) {
+			snprintf(msg, n, "Invalid config value for resource "
+				 "ConfigResource(type=BROKER, name='%s'): %s", name, err);
+			return e;
+		}
+		if (e != 0) {
+			snprintf(msg, n, "%s", err);
+			return e;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Write the entity's configuration, then the change notification every
+ * broker watches (AdminZkClient.changeEntityConfig).
+ */
+static int16_t write_entity(struct broker *b, const char *path,
+			    const char *entity_path,
+			    const struct kp_zk_entity_config *cfg, char *msg, size_t n)
+{
+	struct kp_zk_result res;
+	char *json = kp_zk_config_encode(cfg);
+	int rc;
+
+	if (json == NULL) {
+		snprintf(msg, n, "out of memory");
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	rc = kp_zk_set_sync(b->zk, path, json, (int32_t)strlen(json), -1, NULL);
+	if (rc == KP_ZK_NONODE) {
+		kp_zk_ensure_path(b->zk, strncmp(path, "/config/topics/", 15) == 0
+				  ? "/config/topics" : "/config/brokers");
+		rc = kp_zk_create_sync(b->zk, path, json, (int32_t)strlen(json),
+				       KP_ZK_PERSISTENT, NULL);
+		if (rc == KP_ZK_NODEEXISTS)
+			rc = kp_zk_set_sync(b->zk, path, json, (int32_t)strlen(json),
+					    -1, NULL);
+	}
+	free(json);
+	if (rc != KP_ZK_OK)
+		goto zk;
+	json = kp_zk_config_change_encode(entity_path);
+	if (json == NULL) {
+		snprintf(msg, n, "out of memory");
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	kp_zk_ensure_path(b->zk, "/config/changes");
+	rc = kp_zk_create_sync(b->zk, "/config/changes/config_change_", json,
+			       (int32_t)strlen(json), KP_ZK_PERSISTENT_SEQUENTIAL, &res);
+	kp_zk_result_free(&res);
+	free(json);
+	if (rc == KP_ZK_OK)
+		return 0;
+zk:
+	snprintf(msg, n, "ZooKeeper: %s", kp_zk_strerror(rc));
+	return KP_ERR_UNKNOWN_SERVER_ERROR;
+}
+
+static int16_t alter_resource(struct net_req *r, int8_t type, const char *name,
+			      const struct alter_op *ops, int32_t nops,
+			      bool incremental, bool validate_only,
+			      char *msg, size_t n)
+{
+	struct broker *b = r->worker->broker;
+	struct kp_zk_entity_config cfg;
+	char path[512], entity[512], self[16];
+	int16_t err;
+	int rc;
+
+	if (b->zk == NULL) {
+		snprintf(msg, n, "no ZooKeeper session");
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	/* IncrementalAlterConfigs names each key once */
+	for (int32_t i = 0; incremental && i < nops; i++)
+		for (int32_t j = 0; j < i; j++)
+			if (strcmp(ops[i].name, ops[j].name) == 0) {
+				snprintf(msg, n, "Error due to duplicate config keys");
+				return KP_ERR_INVALID_REQUEST;
+			}
+	if (type == RESOURCE_TOPIC) {
+		err = topic_name_check(name, msg, n);
+		if (err != 0)
+			return err;
+		topic_path(path, sizeof(path), "/brokers/topics", name);
+		rc = kp_zk_exists_sync(b->zk, path, NULL);
+		if (rc == KP_ZK_NONODE) {
+			snprintf(msg, n, "Topic '%s' does not exist.", name);
+			return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		}
+		if (rc != KP_ZK_OK) {
+			snprintf(msg, n, "ZooKeeper: %s", kp_zk_strerror(rc));
+			return KP_ERR_UNKNOWN_SERVER_ERROR;
+		}
+		topic_path(path, sizeof(path), "/config/topics", name);
+		snprintf(entity, sizeof(entity), "topics/%s", name);
+	} else if (type == RESOURCE_BROKER) {
+		snprintf(self, sizeof(self), "%d", b->id);
+		if (name[0] != 0 && strcmp(name, self) != 0) {
+			snprintf(msg, n, "Unexpected broker id, expected %s, but "
+				 "received %s", self, name);
+			return KP_ERR_INVALID_REQUEST;
+		}
+		snprintf(path, sizeof(path), "/config/brokers/%s",
+			 name[0] != 0 ? name : "<default>");
+		snprintf(entity, sizeof(entity), "brokers/%s",
+			 name[0] != 0 ? name : "<default>");
+	} else {
+		snprintf(msg, n, "AlterConfigs is only supported for topics and "
+			 "brokers, but resource type is %d", type);
+		return KP_ERR_INVALID_REQUEST;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	if (incremental && read_entity_config(b, path, &cfg, msg, n) < 0) {
+		kp_zk_config_free(&cfg);
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	err = apply_ops(&cfg, ops, nops, type == RESOURCE_TOPIC, msg, n);
+	if (err == 0)
+		err = type == RESOURCE_TOPIC ? validate_topic_cfg(name, &cfg, msg, n)
+					     : validate_broker_cfg(name, &cfg, msg, n);
+	if (err == 0 && !validate_only) {
+		err = write_entity(b, path, entity, &cfg, msg, n);
+		if (err == 0)
+			KP_INFO("%s: config of %s changed (%zu keys set)", r->peer,
+				entity, cfg.n);
+	}
+	kp_zk_config_free(&cfg);
+	return err;
+}
+
+static struct alter_op *alter_ops_of(struct net_req *r, int32_t n)
+{
+	return kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(struct alter_op));
+}
+
+static char *arena_cstr_or_null(struct kp_arena *a, kp_str s)
+{
+	return s.ptr == NULL && s.len < 0 ? NULL : arena_cstr(a, s);
+}
+
+void api_alter_configs(struct net_req *r)
+{
+	const struct kp_alter_configs_req *req = r->body;
+	struct kp_alter_configs_resp resp;
+	int32_t n = req->resources_count > 0 ? req->resources_count : 0;
+	struct kp_alter_configs_resp_alter_configs_resource_response *res;
+
+	kp_struct_init(r->api->resp, &resp);
+	res = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*res));
+	if (res == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const struct kp_alter_configs_req_alter_configs_resource *in =
+			&req->resources[i];
+		int32_t nc = in->configs_count > 0 ? in->configs_count : 0;
+		struct alter_op *ops = alter_ops_of(r, nc);
+		char *name = arena_cstr(&r->arena, in->resource_name);
+		char msg[1024] = "";
+
+		kp_struct_init(&kp_alter_configs_resp_alter_configs_resource_response_desc,
+			       &res[i]);
+		res[i].resource_type = in->resource_type;
+		res[i].resource_name = in->resource_name;
+		if (ops == NULL || name == NULL) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+		for (int32_t j = 0; j < nc; j++) {
+			ops[j].name = arena_cstr(&r->arena, in->configs[j].name);
+			ops[j].value = arena_cstr_or_null(&r->arena, in->configs[j].value);
+			ops[j].op = OP_REPLACE;
+			if (ops[j].name == NULL ||
+			    (ops[j].value == NULL && in->configs[j].value.len >= 0)) {
+				net_req_fail(r, "out of memory");
+				return;
+			}
+		}
+		res[i].error_code = alter_resource(r, in->resource_type, name, ops, nc,
+						   false, req->validate_only, msg,
+						   sizeof(msg));
+		res[i].error_message = res[i].error_code != 0
+			? arena_strf(&r->arena, "%s", msg) : KP_STR_NULL;
+		if (res[i].error_code != 0)
+			KP_INFO("%s: AlterConfigs %d/%s: %s", r->peer, in->resource_type,
+				name, msg);
+	}
+	resp.responses = res;
+	resp.responses_count = n;
+	net_reply(r, &resp);
+}
+
+void api_incremental_alter_configs(struct net_req *r)
+{
+	const struct kp_incremental_alter_configs_req *req = r->body;
+	struct kp_incremental_alter_configs_resp resp;
+	int32_t n = req->resources_count > 0 ? req->resources_count : 0;
+	struct kp_incremental_alter_configs_resp_alter_configs_resource_response *res;
+
+	kp_struct_init(r->api->resp, &resp);
+	res = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*res));
+	if (res == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const struct kp_incremental_alter_configs_req_alter_configs_resource *in =
+			&req->resources[i];
+		int32_t nc = in->configs_count > 0 ? in->configs_count : 0;
+		struct alter_op *ops = alter_ops_of(r, nc);
+		char *name = arena_cstr(&r->arena, in->resource_name);
+		char msg[1024] = "";
+
+		kp_struct_init(&kp_incremental_alter_configs_resp_alter_configs_resource_response_desc,
+			       &res[i]);
+		res[i].resource_type = in->resource_type;
+		res[i].resource_name = in->resource_name;
+		if (ops == NULL || name == NULL) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+		for (int32_t j = 0; j < nc; j++) {
+			ops[j].name = arena_cstr(&r->arena, in->configs[j].name);
+			ops[j].value = arena_cstr_or_null(&r->arena, in->configs[j].value);
+			ops[j].op = in->configs[j].config_operation;
+			if (ops[j].name == NULL ||
+			    (ops[j].value == NULL && in->configs[j].value.len >= 0)) {
+				net_req_fail(r, "out of memory");
+				return;
+			}
+		}
+		res[i].error_code = alter_resource(r, in->resource_type, name, ops, nc,
+						   true, req->validate_only, msg,
+						   sizeof(msg));
+		res[i].error_message = res[i].error_code != 0
+			? arena_strf(&r->arena, "%s", msg) : KP_STR_NULL;
+		if (res[i].error_code != 0)
+			KP_INFO("%s: IncrementalAlterConfigs %d/%s: %s", r->peer,
+				in->resource_type, name, msg);
+	}
+	resp.responses = res;
+	resp.responses_count = n;
 	net_reply(r, &resp);
 }
 

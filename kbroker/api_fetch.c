@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "dynconfig.h"
 #include "group.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -57,6 +58,25 @@ static int16_t check_partition(const struct kp_fetch_req *req, struct partition 
 }
 
 /*
+ * Kafka's shouldLeaderThrottle: a follower outside the ISR fetching a
+ * partition throttled on our (the leader's) side while the leader quota
+ * is exceeded gets nothing for it.  In-sync followers are never held back.
+ */
+static bool leader_throttle(struct broker *b, const struct kp_fetch_req *req,
+			    struct partition *p)
+{
+	bool in_isr;
+
+	if (req->replica_id < 0 || b->dyn == NULL ||
+	    !dynconfig_leader_throttled(b, p->topic, strlen(p->topic), p->index))
+		return false;
+	pthread_mutex_lock(&p->lock);
+	in_isr = partition_in_isr(p, req->replica_id);
+	pthread_mutex_unlock(&p->lock);
+	return !in_isr && quota_exceeded(&b->dyn->leader_quota, kp_now_ms());
+}
+
+/*
  * Bytes a fetch would get now, counted until min_bytes is reached (the
  * rest need not be read); *done when an error must be answered.
  */
@@ -80,7 +100,7 @@ static int64_t available(struct net_req *r, bool *done)
 				*done = true;
 				return total;
 			}
-			if (limit <= fp->fetch_offset)
+			if (limit <= fp->fetch_offset || leader_throttle(b, req, p))
 				continue;
 			if (log_read(p->log, fp->fetch_offset, fp->partition_max_bytes,
 				     limit, true, &rr) == 0) {
@@ -137,7 +157,8 @@ static void respond(struct net_req *r)
 			}
 			/* read_uncommitted gets null, read_committed an empty list */
 			out->aborted_transactions_count = req->isolation_level ? 0 : -1;
-			if (out->error_code != 0 || limit <= fp->fetch_offset)
+			if (out->error_code != 0 || limit <= fp->fetch_offset ||
+			    leader_throttle(b, req, p))
 				continue;
 			max = fp->partition_max_bytes < budget ? fp->partition_max_bytes : budget;
 			/* KIP-74: the first batch returned may exceed the limits,
@@ -156,6 +177,13 @@ static void respond(struct net_req *r)
 			/* the response owns the segment reference now */
 			out->records = (kp_records){ .ptr = NULL, .len = (int32_t)rr.length,
 						     .ext = fr };
+			/* the leader quota counts what throttled partitions send
+			 * to any follower, in sync or not (Kafka's record()) */
+			if (req->replica_id >= 0 && b->dyn != NULL &&
+			    dynconfig_leader_throttled(b, p->topic, strlen(p->topic),
+						       p->index))
+				quota_record(&b->dyn->leader_quota, rr.length,
+					     kp_now_ms());
 			budget -= rr.length;
 			if (budget < 0)
 				budget = 0;

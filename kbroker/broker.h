@@ -25,6 +25,7 @@ struct kp_loop;
 struct kp_zk;
 struct net_server;
 struct log_dir;
+struct dynconfig;
 
 struct broker {
 	struct kp_config cfg;
@@ -50,7 +51,7 @@ struct broker {
 	struct metadata_cache meta;	/* its own lock */
 	struct partition_table parts;	/* its own lock */
 	_Atomic int32_t controller_epoch; /* highest seen */
-	int32_t message_max_bytes;
+	_Atomic int32_t message_max_bytes; /* effective (dynconfig.c changes it) */
 	bool stopping;
 	atomic_bool draining;		/* controlled shutdown: no new appends */
 
@@ -61,6 +62,7 @@ struct broker {
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetcher *fetcher;
 	struct coord *coord;		/* group coordinator (group.c) */
+	struct dynconfig *dyn;		/* dynamic configuration (dynconfig.c) */
 };
 
 #endif /* BROKER_H */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "dynconfig.h"
 #include "fetcher.h"
 #include "kp_client.h"
 #include "kp_errors.h"
@@ -37,6 +38,7 @@ struct fpart {
 	bool truncating;	/* ask where our log diverges first */
 	int sent;		/* index in the request in flight, or -1 */
 	int64_t delay_until;	/* monotonic ms; 0: none */
+	bool in_sync;		/* at the leader's high watermark at the last fetch */
 };
 
 struct source {
@@ -276,6 +278,12 @@ static size_t whole_batches(const uint8_t *d, size_t len)
 	return used;
 }
 
+static bool follower_throttled(struct broker *b, const struct partition *p)
+{
+	return b->dyn != NULL &&
+	       dynconfig_follower_throttled(b, p->topic, strlen(p->topic), p->index);
+}
+
 static void fetched(struct source *s, struct fpart *fp,
 		    const struct kp_fetch_resp_partition_data *d)
 {
@@ -320,8 +328,13 @@ static void fetched(struct source *s, struct fpart *fp,
 		size_t len = whole_batches(d->records.ptr, (size_t)d->records.len);
 		int rc = 0;
 
-		if (len > 0 && fp->offset == log_end_offset(p->log))
+		if (len > 0 && fp->offset == log_end_offset(p->log)) {
 			rc = log_append_follower(p->log, d->records.ptr, len, -1, NULL);
+			/* the follower quota counts what throttled replicas fetch */
+			if (rc == 0 && follower_throttled(s->f->b, p))
+				quota_record(&s->f->b->dyn->follower_quota, (int64_t)len,
+					     kp_now_ms());
+		}
 		if (rc == KP_ERR_OFFSET_OUT_OF_RANGE) {
 			fp->truncating = true;
 		} else if (rc != 0) {
@@ -332,6 +345,7 @@ static void fetched(struct source *s, struct fpart *fp,
 	}
 	leo = log_end_offset(p->log);
 	fp->offset = leo;
+	fp->in_sync = d->high_watermark >= 0 && leo >= d->high_watermark;
 	hw = d->high_watermark < leo ? d->high_watermark : leo;
 	if (hw >= 0)
 		atomic_store(&p->hw, hw);
@@ -402,6 +416,16 @@ static int build_fetch_req(struct source *s, struct kp_fetch_req *req, int64_t n
 
 		if (fp->truncating || fp->delay_until > now)
 			continue;
+		/*
+		 * Kafka's shouldFollowerThrottle: a replica behind the leader,
+		 * throttled on our side, waits while the follower quota is
+		 * exceeded; in-sync replicas are never held back.
+		 */
+		if (!fp->in_sync && follower_throttled(f->b, fp->p) &&
+		    quota_exceeded(&f->b->dyn->follower_quota, now)) {
+			fp->delay_until = now + QUOTA_SAMPLE_MS;
+			continue;
+		}
 		pthread_mutex_lock(&fp->p->lock);
 		if (!still_following(fp)) {
 			pthread_mutex_unlock(&fp->p->lock);
@@ -465,9 +489,6 @@ static void kick(struct source *s)
 	}
 	if (kp_conn_state(s->conn) != KP_CONN_READY || s->busy)
 		return;
-	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next)
-		if (fp->delay_until > now && fp->delay_until < next)
-			next = fp->delay_until;
 	{
 		struct kp_offset_for_leader_epoch_req req;
 		int n;
@@ -510,7 +531,11 @@ static void kick(struct source *s)
 		}
 		unsend_all(s);
 	}
-	/* nothing to ask now: come back for delayed partitions */
+	/* nothing to ask now: come back for delayed partitions (among
+	 * them those the follower quota holds back) */
+	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next)
+		if (fp->delay_until > now && fp->delay_until < next)
+			next = fp->delay_until;
 	if (next != INT64_MAX)
 		kp_timer_start(f->loop, &s->timer, next - now);
 }

@@ -14,6 +14,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/req_dispatch.c kbroker/req_dispatch.h \
 	kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
 	kbroker/api_admin.c kbroker/api_forward.c kbroker/topic_config.c kbroker/topic_config.h \
+	kbroker/dynconfig.c kbroker/dynconfig.h kbroker/quota.c kbroker/quota.h \
 	kbroker/partition.c kbroker/partition.h \
 	kbroker/replica.c kbroker/replica.h \
 	kbroker/fetcher.c kbroker/fetcher.h \

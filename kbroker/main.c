@@ -28,6 +28,7 @@
 
 #include "broker.h"
 #include "broker_config.h"
+#include "dynconfig.h"
 #include "kp_log.h"
 #include "kp_loop.h"
 #include "kp_notify.h"
@@ -92,6 +93,7 @@ static void on_session(enum kp_zk_session st, void *arg)
 	KP_WARN("ZooKeeper session expired; reconnecting and registering again");
 	kp_notify("STATUS=ZooKeeper session expired, registering again");
 	if (kp_zk_reconnect(b->zk, err, sizeof(err)) != 0 ||
+	    dynconfig_start(b, err, sizeof(err)) < 0 ||
 	    zk_broker_register(b, err, sizeof(err)) < 0) {
 		KP_ERROR("after session expiry: %s", err);
 		kp_notifyf("STATUS=not registered after a session expiry: %s", err);
@@ -227,6 +229,10 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&b.dirs_lock, NULL);
 	partition_table_init(&b.parts);
 	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
+	if (dynconfig_init(&b) < 0) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fatal;
+	}
 	/* before any thread starts: they inherit the blocked signals */
 	b.loop = kp_loop_new();
 	sfd = b.loop != NULL ? kp_loop_stop_on_signals(b.loop, &b.stopping) : -1;
@@ -250,6 +256,9 @@ int main(int argc, char **argv)
 		snprintf(ident, sizeof(ident), "kbroker[%d]", b.id);
 		kp_log_set_ident(ident);
 	}
+	/* dynamic configs need our id; before any partition is hosted */
+	if (dynconfig_start(&b, err, sizeof(err)) < 0)
+		goto fatal;
 	if (fetcher_start(&b, err, sizeof(err)) < 0 || replica_start(&b) < 0 ||
 	    group_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
@@ -284,6 +293,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < b.ndirs; i++)
 		log_dir_close(b.dirs[i], true);
 	kp_zk_close(b.zk);
+	dynconfig_destroy(&b);
 	kp_loop_free(b.loop);
 	close(sfd);
 	metadata_cache_destroy(&b.meta);

@@ -26,6 +26,8 @@ const struct req_api req_apis[] = {
 	{ KP_API_CREATE_TOPICS, 0, 5, api_create_topics },
 	{ KP_API_DELETE_TOPICS, 0, 5, api_delete_topics },
 	{ KP_API_DESCRIBE_CONFIGS, 0, 4, api_describe_configs },
+	{ KP_API_ALTER_CONFIGS, 0, 1, api_alter_configs },
+	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, api_incremental_alter_configs },
 	{ KP_API_CREATE_PARTITIONS, 0, 2, api_create_partitions },
 	{ KP_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, api_offset_for_leader_epoch },
 	/* groups: the ranges the client matrix recommends (no flexible

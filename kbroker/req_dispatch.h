@@ -45,6 +45,8 @@ void api_create_topics(struct net_req *r);
 void api_delete_topics(struct net_req *r);
 void api_create_partitions(struct net_req *r);
 void api_describe_configs(struct net_req *r);
+void api_alter_configs(struct net_req *r);
+void api_incremental_alter_configs(struct net_req *r);
 void api_find_coordinator(struct net_req *r);
 void api_join_group(struct net_req *r);
 void api_sync_group(struct net_req *r);

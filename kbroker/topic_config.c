@@ -7,58 +7,91 @@
 #include <string.h>
 
 #include "broker.h"
+#include "dynconfig.h"
 #include "kp_log.h"
 #include "kp_zk.h"
 #include "topic_config.h"
 
-/* A time the broker may give in ms, minutes or hours (Kafka's order). */
-static int64_t broker_ms(const struct kp_config *c, const char *ms,
-			 const char *minutes, const char *hours)
+int topic_config_synonym_keys(const char *k, const char *out[3])
 {
-	if (kp_config_is_set(c, ms))
-		return kp_config_long(c, ms);
-	if (minutes != NULL && kp_config_is_set(c, minutes)) {
-		int64_t m = kp_config_int(c, minutes);
+	static const char *const groups[][4] = {
+		{ "log.retention.ms", "log.retention.minutes", "log.retention.hours", NULL },
+		{ "log.roll.ms", "log.roll.hours", NULL, NULL },
+		{ "log.roll.jitter.ms", "log.roll.jitter.hours", NULL, NULL },
+		{ "log.flush.interval.ms", "log.flush.scheduler.interval.ms", NULL, NULL },
+	};
 
-		return m < 0 ? -1 : m * 60000;
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		int n = 0;
+
+		if (strcmp(groups[g][0], k) != 0)
+			continue;
+		while (n < 3 && groups[g][n] != NULL) {
+			out[n] = groups[g][n];
+			n++;
+		}
+		return n;
 	}
-	if (kp_config_int(c, hours) < 0)
-		return -1;
-	return (int64_t)kp_config_int(c, hours) * 3600000;
+	out[0] = k;
+	return 1;
 }
 
-const char *topic_config_broker_value(const struct broker *b,
-				      const struct kp_topic_config *tc,
-				      char *buf, size_t n, bool *from_file)
+/* A value of synonym key in the unit of the first (ms). */
+static const char *in_ms(const char *key, const char *v, char *buf, size_t n)
 {
-	const struct kp_config *c = &b->cfg;
-	const char *k = tc->broker_key;
+	int64_t mul = 0, x;
+	size_t kl = strlen(key);
 
-	*from_file = false;
-	if (k == NULL)
+	if (kl > 8 && strcmp(key + kl - 8, ".minutes") == 0)
+		mul = 60000;
+	else if (kl > 6 && strcmp(key + kl - 6, ".hours") == 0)
+		mul = 3600000;
+	if (mul == 0)
+		return v;
+	x = strtoll(v, NULL, 10);
+	snprintf(buf, n, "%" PRId64, x < 0 ? -1 : x * mul);
+	return buf;
+}
+
+const char *topic_config_broker_value(struct broker *b,
+				      const struct kp_topic_config *tc,
+				      char *buf, size_t n,
+				      enum config_source *src)
+{
+	static const enum dyn_layer layers[] = { DYN_BROKER, DYN_DEFAULT, DYN_STATIC };
+	const char *keys[3], *v;
+	enum dyn_layer l;
+	char tmp[128];
+	int nk;
+
+	*src = CONFIG_SOURCE_DEFAULT;
+	if (tc->broker_key == NULL)
 		return tc->def.def;
-	if (strcmp(k, "log.retention.ms") == 0) {
-		*from_file = kp_config_is_set(c, k) ||
-			     kp_config_is_set(c, "log.retention.minutes") ||
-			     kp_config_is_set(c, "log.retention.hours");
-		snprintf(buf, n, "%" PRId64, broker_ms(c, k, "log.retention.minutes",
-							  "log.retention.hours"));
-		return buf;
+	/* Kafka merges the layers, then a key's own unit wins over the
+	 * coarser synonyms (log.retention.ms over .minutes over .hours) */
+	nk = topic_config_synonym_keys(tc->broker_key, keys);
+	for (int i = 0; i < nk; i++)
+		for (size_t j = 0; j < sizeof(layers) / sizeof(layers[0]); j++) {
+			v = dynconfig_layer_get(b, layers[j], keys[i], tmp, sizeof(tmp));
+			if (v == NULL)
+				continue;
+			*src = (enum config_source)layers[j];
+			v = in_ms(keys[i], v, buf, n);
+			if (v == tmp)
+				snprintf(buf, n, "%s", tmp);
+			return buf;
+		}
+	/* none set: the coarsest synonym's default is the one that has one */
+	for (int i = nk - 1; i >= 0; i--) {
+		v = dynconfig_broker_get(b, keys[i], tmp, sizeof(tmp), &l);
+		if (v != NULL) {
+			v = in_ms(keys[i], v, buf, n);
+			if (v == tmp)
+				snprintf(buf, n, "%s", tmp);
+			return buf;
+		}
 	}
-	if (strcmp(k, "log.roll.ms") == 0 || strcmp(k, "log.roll.jitter.ms") == 0) {
-		const char *hours = strcmp(k, "log.roll.ms") == 0
-			? "log.roll.hours" : "log.roll.jitter.hours";
-
-		*from_file = kp_config_is_set(c, k) || kp_config_is_set(c, hours);
-		snprintf(buf, n, "%" PRId64, broker_ms(c, k, NULL, hours));
-		return buf;
-	}
-	if (strcmp(k, "log.flush.interval.ms") == 0 && !kp_config_is_set(c, k)) {
-		*from_file = kp_config_is_set(c, "log.flush.scheduler.interval.ms");
-		return kp_config_str(c, "log.flush.scheduler.interval.ms");
-	}
-	*from_file = kp_config_is_set(c, k);
-	return kp_config_str(c, k) != NULL ? kp_config_str(c, k) : tc->def.def;
+	return tc->def.def;
 }
 
 int topic_config_read(struct broker *b, const char *topic,
@@ -90,31 +123,31 @@ int topic_config_read(struct broker *b, const char *topic,
 	return rc;
 }
 
-int64_t topic_config_num(const struct broker *b,
+int64_t topic_config_num(struct broker *b,
 			 const struct kp_zk_entity_config *over, const char *key)
 {
 	const char *v = over != NULL ? kp_zk_config_get(over, key) : NULL;
-	char buf[32];
-	bool file;
+	char buf[64];
+	enum config_source src;
 
 	if (v == NULL)
 		v = topic_config_broker_value(b, kp_topic_config_find(key), buf,
-					      sizeof(buf), &file);
+					      sizeof(buf), &src);
 	return strtoll(v, NULL, 10);
 }
 
-static const char *str(const struct broker *b,
+static const char *str(struct broker *b,
 		       const struct kp_zk_entity_config *over, const char *key,
 		       char *buf, size_t n)
 {
 	const char *v = over != NULL ? kp_zk_config_get(over, key) : NULL;
-	bool file;
+	enum config_source src;
 
 	return v != NULL ? v : topic_config_broker_value(b, kp_topic_config_find(key),
-							   buf, n, &file);
+							   buf, n, &src);
 }
 
-void topic_config_log(const struct broker *b,
+void topic_config_log(struct broker *b,
 		      const struct kp_zk_entity_config *over,
 		      struct log_config *cfg)
 {

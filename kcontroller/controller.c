@@ -36,6 +36,9 @@
 #include "kp_zkdata.h"
 
 static void on_watch(enum kp_zk_event ev, const char *path, void *arg);
+static void state_written(struct controller *c, struct c_topic *t, int32_t p,
+			  int32_t leader, int32_t leader_epoch, const int32_t *isr,
+			  int32_t nisr);
 static void online_state_change(struct controller *c);
 static void try_delete(struct controller *c, struct c_topic *t);
 
@@ -254,37 +257,33 @@ static void state_path(char *buf, size_t n, const char *topic, int32_t p)
 
 /* Re-read a partition's state znode into the context.  0, or MOVED when
  * it was written by a newer controller. */
-int ctl_read_state(struct controller *c, struct c_topic *t, int32_t p)
+/* A state znode read (res) into the context: 0, MOVED or -1. */
+static int apply_state(struct controller *c, struct c_topic *t, int32_t p,
+		       const struct kp_zk_result *res)
 {
 	struct c_part *cp = &t->parts[p];
 	struct kp_zk_partition_state s;
-	struct kp_zk_result res;
 	char path[512], err[256];
-	int rc;
 
 	state_path(path, sizeof(path), t->name, p);
-	rc = kp_zk_get_sync(c->zk, path, &res);
-	if (rc == KP_ZK_NONODE) {
+	if (res->rc == KP_ZK_NONODE) {
 		cp->has_state = false;
-		kp_zk_result_free(&res);
 		return 0;
 	}
-	if (rc != KP_ZK_OK || res.data == NULL ||
-	    kp_zk_partition_state_decode(res.data, (size_t)res.len, &s, err,
+	if (res->rc != KP_ZK_OK || res->data == NULL ||
+	    kp_zk_partition_state_decode(res->data, (size_t)res->len, &s, err,
 					 sizeof(err)) < 0) {
-		KP_ERROR("reading %s: %s", path, rc != KP_ZK_OK ? kp_zk_strerror(rc)
-				: res.data == NULL ? "no data" : err);
-		kp_zk_result_free(&res);
+		KP_ERROR("reading %s: %s", path, res->rc != KP_ZK_OK
+			 ? kp_zk_strerror(res->rc) : res->data == NULL ? "no data" : err);
 		return -1;
 	}
 	cp->has_state = true;
 	cp->leader = s.leader;
 	cp->leader_epoch = s.leader_epoch;
 	cp->ctl_epoch = s.controller_epoch;
-	cp->zk_version = res.stat.version;
+	cp->zk_version = res->stat.version;
 	ctl_replicas_set(&cp->isr, s.isr.ids, s.isr.n);
 	kp_zk_partition_state_free(&s);
-	kp_zk_result_free(&res);
 	if (cp->ctl_epoch > c->epoch) {
 		KP_WARN("%s was written by controller epoch %d > ours (%d): resigning",
 			path, cp->ctl_epoch, c->epoch);
@@ -292,6 +291,62 @@ int ctl_read_state(struct controller *c, struct c_topic *t, int32_t p)
 		return MOVED;
 	}
 	return 0;
+}
+
+int ctl_read_state(struct controller *c, struct c_topic *t, int32_t p)
+{
+	struct kp_zk_result res;
+	char path[512];
+	int rc;
+
+	state_path(path, sizeof(path), t->name, p);
+	kp_zk_get_sync(c->zk, path, &res);
+	rc = apply_state(c, t, p, &res);
+	kp_zk_result_free(&res);
+	return rc;
+}
+
+/* Every partition state of topics[0..n) in one pipelined batch: 0 or
+ * MOVED. */
+static int read_states(struct controller *c, struct c_topic **topics, int n)
+{
+	struct kp_zk_batch_item *it;
+	char **paths;
+	size_t total = 0, k = 0;
+	int rc = 0;
+
+	for (int i = 0; i < n; i++)
+		total += (size_t)topics[i]->nparts;
+	it = calloc(total + 1, sizeof(*it));
+	paths = calloc(total + 1, sizeof(*paths));
+	if (it == NULL || paths == NULL) {
+		free(it);
+		free(paths);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		for (int32_t p = 0; p < topics[i]->nparts; p++) {
+			char buf[512];
+
+			state_path(buf, sizeof(buf), topics[i]->name, p);
+			paths[k] = strdup(buf);
+			it[k] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_GET,
+							   .path = paths[k] ? paths[k] : "/" };
+			k++;
+		}
+	kp_zk_batch_sync(c->zk, it, (int)total);
+	k = 0;
+	for (int i = 0; i < n; i++)
+		for (int32_t p = 0; p < topics[i]->nparts; p++, k++)
+			if (rc != MOVED && apply_state(c, topics[i], p, &it[k].res) == MOVED)
+				rc = MOVED;
+	for (size_t j = 0; j < total; j++) {
+		kp_zk_result_free(&it[j].res);
+		free(paths[j]);
+	}
+	free(it);
+	free(paths);
+	return rc;
 }
 
 /*
@@ -348,13 +403,169 @@ int ctl_write_state(struct controller *c, struct c_topic *t, int32_t p,
 		KP_ERROR("writing %s: %s", path, kp_zk_strerror(rc));
 		return -1;
 	}
+	state_written(c, t, p, leader, s.leader_epoch, isr, nisr);
+	return 0;
+}
+
+/* The context after a successful state write. */
+static void state_written(struct controller *c, struct c_topic *t, int32_t p,
+			  int32_t leader, int32_t leader_epoch, const int32_t *isr,
+			  int32_t nisr)
+{
+	struct c_part *cp = &t->parts[p];
+
 	cp->zk_version = cp->has_state ? cp->zk_version + 1 : 0;
 	cp->has_state = true;
 	cp->leader = leader;
-	cp->leader_epoch = s.leader_epoch;
+	cp->leader_epoch = leader_epoch;
 	cp->ctl_epoch = c->epoch;
 	ctl_replicas_set(&cp->isr, isr, nisr);
-	return 0;
+}
+
+/* Pipelined batches stay below what one ZooKeeper connection queues
+ * comfortably; each item is its own fenced multi. */
+#define WRITE_WINDOW 4096
+
+/* Parents of new partitions' state znodes, created in two pipelined
+ * rounds (existing ones are fine). */
+static void ensure_parents(struct controller *c, struct state_write *w, int n)
+{
+	struct kp_zk_batch_item *it = calloc((size_t)n + 1, sizeof(*it));
+	char **paths = calloc((size_t)n + 1, sizeof(*paths));
+	int m = 0;
+
+	if (it == NULL || paths == NULL)
+		goto out;
+	for (int round = 0; round < 2; round++) {
+		m = 0;
+		for (int i = 0; i < n; i++) {
+			char buf[512];
+
+			if (w[i].t->parts[w[i].p].has_state)
+				continue;
+			if (round == 0) {
+				/* once per topic: consecutive items share it */
+				if (i > 0 && w[i - 1].t == w[i].t && m > 0)
+					continue;
+				snprintf(buf, sizeof(buf), "/brokers/topics/%s/partitions",
+					 w[i].t->name);
+			} else {
+				snprintf(buf, sizeof(buf), "/brokers/topics/%s/partitions/%d",
+					 w[i].t->name, w[i].p);
+			}
+			paths[m] = strdup(buf);
+			if (paths[m] == NULL)
+				break;
+			it[m] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_CREATE,
+							   .path = paths[m] };
+			m++;
+		}
+		kp_zk_batch_sync(c->zk, it, m);
+		for (int i = 0; i < m; i++) {
+			kp_zk_result_free(&it[i].res);
+			free(paths[i]);
+			paths[i] = NULL;
+		}
+	}
+out:
+	free(it);
+	free(paths);
+}
+
+int ctl_write_states(struct controller *c, struct state_write *w, int n)
+{
+	struct kp_zk_batch_item *it;
+	struct kp_zk_op *ops;
+	char **json, **paths;
+	int32_t *epochs;
+	bool moved = false;
+
+	if (n > WRITE_WINDOW) {
+		for (int off = 0; off < n; off += WRITE_WINDOW)
+			if (ctl_write_states(c, w + off, n - off < WRITE_WINDOW
+					     ? n - off : WRITE_WINDOW) == MOVED)
+				return MOVED;
+		return 0;
+	}
+	for (int i = 0; i < n; i++)
+		w[i].rc = -1;
+	it = calloc((size_t)n + 1, sizeof(*it));
+	ops = calloc(2 * (size_t)n + 1, sizeof(*ops));
+	json = calloc((size_t)n + 1, sizeof(*json));
+	paths = calloc((size_t)n + 1, sizeof(*paths));
+	epochs = calloc((size_t)n + 1, sizeof(*epochs));
+	if (it == NULL || ops == NULL || json == NULL || paths == NULL || epochs == NULL)
+		goto out;
+	ensure_parents(c, w, n);
+	for (int i = 0; i < n; i++) {
+		struct c_part *cp = &w[i].t->parts[w[i].p];
+		struct kp_zk_partition_state st;
+		char buf[512];
+
+		st.controller_epoch = c->epoch;
+		st.leader = w[i].leader;
+		st.leader_epoch = epochs[i] = cp->has_state ? cp->leader_epoch + 1 : 0;
+		st.isr.ids = w[i].isr;
+		st.isr.n = w[i].nisr;
+		json[i] = kp_zk_partition_state_encode(&st);
+		state_path(buf, sizeof(buf), w[i].t->name, w[i].p);
+		paths[i] = strdup(buf);
+		if (json[i] == NULL || paths[i] == NULL)
+			goto out;
+		ops[2 * i] = (struct kp_zk_op){ .type = KP_ZK_OP_CHECK,
+						.path = "/controller_epoch",
+						.version = c->epoch_zkv };
+		if (cp->has_state)
+			ops[2 * i + 1] = (struct kp_zk_op){
+				.type = KP_ZK_OP_SET, .path = paths[i], .data = json[i],
+				.len = (int32_t)strlen(json[i]), .version = cp->zk_version };
+		else
+			ops[2 * i + 1] = (struct kp_zk_op){
+				.type = KP_ZK_OP_CREATE, .path = paths[i], .data = json[i],
+				.len = (int32_t)strlen(json[i]), .mode = KP_ZK_PERSISTENT };
+		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_MULTI,
+						   .ops = &ops[2 * i], .nops = 2 };
+	}
+	kp_zk_batch_sync(c->zk, it, n);
+	for (int i = 0; i < n; i++) {
+		struct kp_zk_result *r = &it[i].res;
+
+		if (r->rc == KP_ZK_OK) {
+			state_written(c, w[i].t, w[i].p, w[i].leader, epochs[i], w[i].isr,
+				      w[i].nisr);
+			w[i].rc = 0;
+		} else if (r->nops > 0 && r->op_rc[0] != KP_ZK_OK &&
+			   r->op_rc[0] != -2 /* ZRUNTIMEINCONSISTENCY */) {
+			moved = true;
+		} else if (r->rc == KP_ZK_BADVERSION || r->rc == KP_ZK_NODEEXISTS ||
+			   r->rc == KP_ZK_NONODE) {
+			w[i].rc = -EAGAIN;
+		} else {
+			KP_ERROR("writing %s: %s", paths[i], kp_zk_strerror(r->rc));
+		}
+	}
+	if (moved) {
+		KP_WARN("controller epoch %d is no longer current: resigning", c->epoch);
+		controller_resign(c);
+	} else {
+		/* conflicts: someone else wrote; the context learns what */
+		for (int i = 0; i < n && c->active; i++)
+			if (w[i].rc == -EAGAIN && ctl_read_state(c, w[i].t, w[i].p) == MOVED)
+				moved = true;
+	}
+out:
+	for (int i = 0; it != NULL && i < n; i++)
+		kp_zk_result_free(&it[i].res);
+	for (int i = 0; json != NULL && i < n; i++)
+		free(json[i]);
+	for (int i = 0; paths != NULL && i < n; i++)
+		free(paths[i]);
+	free(it);
+	free(ops);
+	free(json);
+	free(paths);
+	free(epochs);
+	return moved ? MOVED : 0;
 }
 
 /* ------------------------------------------------------------- batches */
@@ -374,6 +585,12 @@ void ctl_batch_um(struct controller *c, struct c_topic *t, int32_t p)
 {
 	struct batch *b = &c->batch;
 
+	/* once per flush: LeaderAndIsr to each replica asks for it too */
+	if (b->gen == 0)
+		b->gen = 1;
+	if (t->parts[p].um_gen == b->gen)
+		return;
+	t->parts[p].um_gen = b->gen;
 	GROW(b->um, b->num, b->cap_um);
 	b->um[b->num].t = t;
 	b->um[b->num].p = p;
@@ -825,6 +1042,7 @@ void ctl_batch_flush(struct controller *c)
 	if (!c->active) {
 		b->nlai = b->num = b->nstop = b->num_only = 0;
 		b->um_brokers = false;
+		b->gen = b->gen + 1 ? b->gen + 1 : 1;
 		return;
 	}
 	for (int i = 0; i < c->nbrokers; i++)
@@ -843,39 +1061,10 @@ void ctl_batch_flush(struct controller *c)
 		send_stop(c, &c->brokers[i]);
 	b->nlai = b->num = b->nstop = b->num_only = 0;
 	b->um_brokers = false;
+	b->gen = b->gen + 1 ? b->gen + 1 : 1;
 }
 
 /* ----------------------------------------------------------- elections */
-
-/* NewPartition -> OnlinePartition: the first live replica leads. */
-static int init_partition(struct controller *c, struct c_topic *t, int32_t p)
-{
-	struct c_part *cp = &t->parts[p];
-	int32_t *isr, nisr = 0;
-	int rc;
-
-	/* as Kafka: the live replicas form the ISR, the first one leads */
-	isr = calloc((size_t)cp->replicas.n + 1, sizeof(*isr));
-	if (isr == NULL)
-		return -1;
-	for (int32_t i = 0; i < cp->replicas.n; i++)
-		if (ctl_eligible(c, cp->replicas.ids[i]))
-			isr[nisr++] = cp->replicas.ids[i];
-	if (nisr == 0) {
-		KP_WARN("%s-%d: no replica is alive; it stays without a leader",
-			t->name, p);
-		free(isr);
-		return -1;
-	}
-	rc = ctl_write_state(c, t, p, isr[0], isr, nisr);
-	free(isr);
-	if (rc == -EAGAIN)
-		return 0;	/* someone made it meanwhile: it is online */
-	if (rc < 0)
-		return rc;
-	ctl_batch_lai_replicas(c, t, p, true);
-	return 0;
-}
 
 static bool unclean_allowed(struct controller *c, const char *topic)
 {
@@ -953,25 +1142,6 @@ static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
 	return -1;
 }
 
-/* Give every New or Offline partition a leader if one can be had. */
-static void online_state_change(struct controller *c)
-{
-	for (int i = 0; c->active && i < c->ntopics; i++) {
-		struct c_topic *t = c->topics[i];
-
-		if (t->deleting)
-			continue;
-		for (int32_t p = 0; c->active && p < t->nparts; p++) {
-			struct c_part *cp = &t->parts[p];
-
-			if (!cp->has_state)
-				init_partition(c, t, p);
-			else if (cp->leader < 0 || !ctl_live(c, cp->leader))
-				elect_offline(c, t, p);
-		}
-	}
-}
-
 /*
  * Replicas on dead brokers go offline: partitions they led get a new
  * leader or none (leader -1); they leave ISRs (an ISR is never emptied).
@@ -1018,26 +1188,250 @@ static int replica_offline_one(struct controller *c, struct c_topic *t, int32_t 
 	return rc;
 }
 
+/* ------------------------------------------ batched state transitions */
+
 /*
- * Replicas on dead brokers go offline: partitions they led get a new
- * leader or none (leader -1); they leave ISRs (an ISR is never emptied).
+ * The transitions an event causes for many partitions at once (a broker
+ * dies, a topic of 10,000 partitions appears, a new controller takes
+ * over) are decided for all of them first, written in one pipelined
+ * batch (ctl_write_states), and announced in one LeaderAndIsr and one
+ * UpdateMetadata per broker.  A partition whose znode changed under us
+ * goes through the one-partition path, which re-reads and decides again.
  */
-static void replicas_offline(struct controller *c)
+struct decisions {
+	struct state_write *w;
+	int n, cap;
+	int32_t *ids;			/* ISR storage for all of them */
+	size_t nids, capids;
+};
+
+static void decisions_free(struct decisions *d)
 {
+	free(d->w);
+	free(d->ids);
+}
+
+/* Room for n more decisions with up to nids ISR members in all. */
+static int decisions_reserve(struct decisions *d, int n, size_t nids)
+{
+	if (d->n + n > d->cap) {
+		int nc = d->cap ? d->cap : 256;
+		struct state_write *nw;
+
+		while (nc < d->n + n)
+			nc *= 2;
+		nw = realloc(d->w, sizeof(*nw) * (size_t)nc);
+		if (nw == NULL)
+			return -1;
+		d->w = nw;
+		d->cap = nc;
+	}
+	if (d->nids + nids > d->capids) {
+		size_t nc = d->capids ? d->capids : 1024;
+		int32_t *ni;
+
+		while (nc < d->nids + nids)
+			nc *= 2;
+		ni = realloc(d->ids, sizeof(*ni) * nc);
+		if (ni == NULL)
+			return -1;
+		/* w[].isr point into ids: fixed up in decisions_fix() */
+		d->ids = ni;
+		d->capids = nc;
+	}
+	return 0;
+}
+
+/* The ISR pointers, stored as offsets until the storage stops moving. */
+static void decisions_fix(struct decisions *d)
+{
+	for (int i = 0; i < d->n; i++)
+		d->w[i].isr = d->ids + (size_t)(uintptr_t)d->w[i].isr;
+}
+
+static void decide(struct decisions *d, struct c_topic *t, int32_t p, int32_t leader,
+		   const int32_t *isr, int32_t nisr)
+{
+	struct state_write *w = &d->w[d->n++];
+
+	memcpy(d->ids + d->nids, isr, sizeof(*isr) * (size_t)nisr);
+	*w = (struct state_write){ t, p, leader, (int32_t *)(uintptr_t)d->nids, nisr, -1 };
+	d->nids += (size_t)nisr;
+}
+
+/* NewPartition -> OnlinePartition for t's partitions [from, to) without
+ * a state: the live replicas form the ISR, the first one leads.  Decided
+ * into d; init_apply() writes them. */
+static void init_collect(struct controller *c, struct decisions *dp,
+			 struct c_topic *t, int32_t from, int32_t to)
+{
+	struct decisions d = *dp;
+	int32_t *isr = NULL;
+
+	for (int32_t p = from; p < to && c->active; p++) {
+		struct c_part *cp = &t->parts[p];
+		int32_t nisr = 0;
+
+		if (cp->has_state)
+			continue;
+		free(isr);
+		isr = calloc((size_t)cp->replicas.n + 1, sizeof(*isr));
+		if (isr == NULL ||
+		    decisions_reserve(&d, 1, (size_t)cp->replicas.n) < 0)
+			break;
+		for (int32_t i = 0; i < cp->replicas.n; i++)
+			if (ctl_eligible(c, cp->replicas.ids[i]))
+				isr[nisr++] = cp->replicas.ids[i];
+		if (nisr == 0) {
+			KP_WARN("%s-%d: no replica is alive; it stays without a leader",
+				t->name, p);
+			continue;
+		}
+		decide(&d, t, p, isr[0], isr, nisr);
+	}
+	free(isr);
+	*dp = d;
+}
+
+static void init_apply(struct controller *c, struct decisions *d)
+{
+	decisions_fix(d);
+	if (d->n > 0 && ctl_write_states(c, d->w, d->n) != MOVED)
+		for (int i = 0; i < d->n; i++)
+			if (d->w[i].rc == 0)
+				ctl_batch_lai_replicas(c, d->w[i].t, d->w[i].p, true);
+	/* -EAGAIN: someone made it meanwhile: it is online */
+	decisions_free(d);
+}
+
+/*
+ * Every partition with a dead leader, no leader, or dead ISR members:
+ * the first live in-sync replica (assignment order) leads, the ISR keeps
+ * its live members (never emptied); without an in-sync candidate the
+ * partition goes offline (leader -1), and an unclean election is tried
+ * one by one where the topic allows it.
+ */
+static void offline_pass(struct controller *c)
+{
+	struct decisions d = { 0 };
+	struct { struct c_topic *t; int32_t p; } *retry = NULL;
+	int nretry = 0, capretry = 0;
+	int32_t *isr = NULL;
+	size_t capisr = 0;
+
 	for (int i = 0; c->active && i < c->ntopics; i++) {
 		struct c_topic *t = c->topics[i];
 
 		if (t->deleting)
 			continue;
-		for (int32_t p = 0; c->active && p < t->nparts; p++) {
-			int rc = -EAGAIN;
+		for (int32_t p = 0; p < t->nparts; p++) {
+			struct c_part *cp = &t->parts[p];
+			bool leader_ok = cp->leader >= 0 && ctl_live(c, cp->leader);
+			bool isr_dead = false, same;
+			int32_t leader = -1, nisr = 0;
 
-			for (int attempt = 0; rc == -EAGAIN && attempt < 3; attempt++)
-				rc = replica_offline_one(c, t, p);
-			if (rc == MOVED)
-				return;
+			if (!cp->has_state)
+				continue;
+			for (int32_t j = 0; j < cp->isr.n; j++)
+				isr_dead |= !ctl_live(c, cp->isr.ids[j]);
+			if (leader_ok && !isr_dead)
+				continue;
+			if (capisr < (size_t)cp->isr.n + 1) {
+				free(isr);
+				capisr = (size_t)cp->isr.n + 16;
+				isr = calloc(capisr, sizeof(*isr));
+				if (isr == NULL)
+					goto out;
+			}
+			if (leader_ok) {
+				leader = cp->leader;
+			} else {
+				for (int32_t j = 0; j < cp->replicas.n && leader < 0; j++)
+					if (ctl_eligible(c, cp->replicas.ids[j]) &&
+					    ctl_in_list(&cp->isr, cp->replicas.ids[j]))
+						leader = cp->replicas.ids[j];
+			}
+			for (int32_t j = 0; j < cp->isr.n; j++)
+				if (leader >= 0 && !leader_ok ? ctl_eligible(c, cp->isr.ids[j])
+				    : ctl_live(c, cp->isr.ids[j]))
+					isr[nisr++] = cp->isr.ids[j];
+			if (nisr == 0) {	/* never empty an ISR */
+				memcpy(isr, cp->isr.ids, sizeof(*isr) * (size_t)cp->isr.n);
+				nisr = cp->isr.n;
+			}
+			if (leader < 0) {
+				/* no clean candidate: unclean one by one, later */
+				if (nretry == capretry) {
+					int nc = capretry ? 2 * capretry : 64;
+					void *nr = realloc(retry, sizeof(*retry) * (size_t)nc);
+
+					if (nr == NULL)
+						goto out;
+					retry = nr;
+					capretry = nc;
+				}
+				retry[nretry].t = t;
+				retry[nretry++].p = p;
+			}
+			same = leader == cp->leader && nisr == cp->isr.n &&
+			       memcmp(isr, cp->isr.ids, sizeof(*isr) * (size_t)nisr) == 0;
+			if (same)
+				continue;	/* already offline, ISR as it was */
+			if (decisions_reserve(&d, 1, (size_t)nisr) < 0)
+				goto out;
+			decide(&d, t, p, leader, isr, nisr);
 		}
 	}
+	decisions_fix(&d);
+	if (d.n > 0 && ctl_write_states(c, d.w, d.n) == MOVED)
+		goto out;
+	for (int i = 0; i < d.n && c->active; i++) {
+		struct state_write *w = &d.w[i];
+		int rc = w->rc;
+
+		for (int attempt = 0; rc == -EAGAIN && attempt < 3; attempt++)
+			rc = replica_offline_one(c, w->t, w->p);
+		if (rc == MOVED)
+			goto out;
+		if (w->rc == 0) {
+			if (w->leader < 0)
+				KP_WARN("%s-%d: leader gone and no in-sync replica alive: "
+					"offline", w->t->name, w->p);
+			ctl_batch_lai_replicas(c, w->t, w->p, false);
+			ctl_batch_um(c, w->t, w->p);
+		}
+	}
+	for (int i = 0; i < nretry && c->active; i++)
+		if (retry[i].t->parts[retry[i].p].leader < 0)
+			elect_offline(c, retry[i].t, retry[i].p);
+	{
+		int changed = 0, offline = 0;
+
+		for (int i = 0; i < d.n; i++) {
+			changed += d.w[i].rc == 0;
+			offline += d.w[i].rc == 0 && d.w[i].leader < 0;
+		}
+		if (d.n > 0)
+			KP_INFO("%d partition state(s) changed (%d offline)", changed,
+				offline);
+	}
+out:
+	free(isr);
+	free(retry);
+	decisions_free(&d);
+}
+
+/* Give every New or Offline partition a leader if one can be had; dead
+ * replicas leave ISRs. */
+static void online_state_change(struct controller *c)
+{
+	struct decisions d = { 0 };
+
+	for (int i = 0; c->active && i < c->ntopics; i++)
+		if (!c->topics[i]->deleting)
+			init_collect(c, &d, c->topics[i], 0, c->topics[i]->nparts);
+	init_apply(c, &d);
+	offline_pass(c);
 }
 
 /* ------------------------------------------------- controlled shutdown */
@@ -1107,6 +1501,77 @@ static int leave_isr(struct controller *c, struct c_topic *t, int32_t p, int32_t
 	return -1;
 }
 
+/*
+ * Every partition of broker id at once: those it leads go to their first
+ * eligible in-sync replica, and it leaves the ISRs of the others (each
+ * ISR loses the brokers shutting down, never emptied).  Decided for all,
+ * written in one pipelined batch; a conflict goes the one-by-one way.
+ */
+static void shutdown_moves(struct controller *c, int32_t id)
+{
+	struct decisions d = { 0 };
+	int32_t *isr = NULL;
+	size_t capisr = 0;
+
+	for (int i = 0; c->active && i < c->ntopics; i++) {
+		struct c_topic *t = c->topics[i];
+
+		if (t->deleting)
+			continue;
+		for (int32_t p = 0; p < t->nparts; p++) {
+			struct c_part *cp = &t->parts[p];
+			int32_t leader = -1, nisr = 0;
+
+			if (!cp->has_state || !ctl_in_list(&cp->replicas, id))
+				continue;
+			if (cp->leader == id && cp->replicas.n > 1) {
+				for (int32_t j = 0; j < cp->replicas.n && leader < 0; j++)
+					if (ctl_eligible(c, cp->replicas.ids[j]) &&
+					    ctl_in_list(&cp->isr, cp->replicas.ids[j]))
+						leader = cp->replicas.ids[j];
+				if (leader < 0)
+					continue;	/* nobody to take it */
+			} else if (cp->leader != id && ctl_in_list(&cp->isr, id) &&
+				   cp->isr.n > 1) {
+				leader = cp->leader;
+			} else {
+				continue;
+			}
+			if (capisr < (size_t)cp->isr.n + 1) {
+				free(isr);
+				capisr = (size_t)cp->isr.n + 16;
+				isr = calloc(capisr, sizeof(*isr));
+				if (isr == NULL)
+					goto out;
+			}
+			for (int32_t j = 0; j < cp->isr.n; j++)
+				if (!shutting_down(c, cp->isr.ids[j]))
+					isr[nisr++] = cp->isr.ids[j];
+			if (nisr == 0)
+				continue;
+			if (decisions_reserve(&d, 1, (size_t)nisr) < 0)
+				goto out;
+			decide(&d, t, p, leader, isr, nisr);
+		}
+	}
+	decisions_fix(&d);
+	if (d.n > 0 && ctl_write_states(c, d.w, d.n) == MOVED)
+		goto out;
+	for (int i = 0; i < d.n && c->active; i++) {
+		struct state_write *w = &d.w[i];
+
+		if (w->rc == 0)
+			ctl_batch_lai_replicas(c, w->t, w->p, false);
+		else if (w->rc == -EAGAIN && w->t->parts[w->p].leader == id)
+			move_leader(c, w->t, w->p, id);
+		else if (w->rc == -EAGAIN)
+			leave_isr(c, w->t, w->p, id);
+	}
+out:
+	free(isr);
+	decisions_free(&d);
+}
+
 static bool movable(struct controller *c, const struct c_part *cp, int32_t id)
 {
 	if (cp->leader != id)
@@ -1150,22 +1615,7 @@ void controller_controlled_shutdown(struct controller *c, int32_t id,
 		c->shutting_down[c->nshutting_down++] = id;
 	}
 	KP_INFO("broker %d asks for a controlled shutdown", id);
-	for (int i = 0; c->active && i < c->ntopics; i++) {
-		struct c_topic *t = c->topics[i];
-
-		if (t->deleting)
-			continue;
-		for (int32_t p = 0; c->active && p < t->nparts; p++) {
-			struct c_part *cp = &t->parts[p];
-
-			if (!cp->has_state || !ctl_in_list(&cp->replicas, id))
-				continue;
-			if (cp->leader == id && cp->replicas.n > 1)
-				move_leader(c, t, p, id);
-			else if (cp->leader != id)
-				leave_isr(c, t, p, id);
-		}
-	}
+	shutdown_moves(c, id);
 	ctl_batch_flush(c);
 	if (!c->active) {
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
@@ -1238,26 +1688,21 @@ static void isr_change(struct controller *c)
 
 /* ------------------------------------------------------------- topics */
 
-/* Read /brokers/topics/<name> (with a data watch) into a new topic. */
-static struct c_topic *load_topic(struct controller *c, const char *name)
+/* A topic from its znode's read (res); NULL when unreadable. */
+static struct c_topic *topic_from(const char *name, const struct kp_zk_result *res)
 {
-	struct kp_zk_result res;
 	struct kp_zk_topic zt;
 	struct c_topic *t;
-	char path[512], err[256];
-	int rc;
+	char err[256];
 
-	snprintf(path, sizeof(path), "/brokers/topics/%s", name);
-	rc = ctl_zk_read(c, KP_ZK_READ_DATA, path, true, &res);
-	if (rc != KP_ZK_OK || res.data == NULL ||
-	    kp_zk_topic_decode(res.data, (size_t)res.len, &zt, err, sizeof(err)) < 0) {
-		if (rc != KP_ZK_NONODE)
-			KP_ERROR("reading %s: %s", path, rc != KP_ZK_OK ? kp_zk_strerror(rc)
-					: res.data == NULL ? "no data" : err);
-		kp_zk_result_free(&res);
+	if (res->rc != KP_ZK_OK || res->data == NULL ||
+	    kp_zk_topic_decode(res->data, (size_t)res->len, &zt, err, sizeof(err)) < 0) {
+		if (res->rc != KP_ZK_NONODE)
+			KP_ERROR("reading /brokers/topics/%s: %s", name, res->rc != KP_ZK_OK
+				 ? kp_zk_strerror(res->rc)
+				 : res->data == NULL ? "no data" : err);
 		return NULL;
 	}
-	kp_zk_result_free(&res);
 	t = calloc(1, sizeof(*t));
 	if (t == NULL || (t->name = strdup(name)) == NULL ||
 	    (t->parts = calloc((size_t)zt.npartitions + 1, sizeof(*t->parts))) == NULL) {
@@ -1275,6 +1720,55 @@ static struct c_topic *load_topic(struct controller *c, const char *name)
 	ctl_reassign_load(t, &zt);
 	kp_zk_topic_free(&zt);
 	return t;
+}
+
+/* Read /brokers/topics/<name> (with a data watch) into a new topic. */
+static struct c_topic *load_topic(struct controller *c, const char *name)
+{
+	struct kp_zk_result res;
+	struct c_topic *t;
+	char path[512];
+
+	snprintf(path, sizeof(path), "/brokers/topics/%s", name);
+	ctl_zk_read(c, KP_ZK_READ_DATA, path, true, &res);
+	t = topic_from(name, &res);
+	kp_zk_result_free(&res);
+	return t;
+}
+
+/*
+ * Topic znodes of names[0..n) (with data watches) in one pipelined batch;
+ * out[i] NULL for the unreadable ones.  -1 when out of memory.
+ */
+static int load_topics(struct controller *c, char **names, int n,
+		       struct c_topic **out)
+{
+	struct kp_zk_batch_item *it = calloc((size_t)n + 1, sizeof(*it));
+	char **paths = calloc((size_t)n + 1, sizeof(*paths));
+
+	if (it == NULL || paths == NULL) {
+		free(it);
+		free(paths);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char buf[512];
+
+		snprintf(buf, sizeof(buf), "/brokers/topics/%s", names[i]);
+		paths[i] = strdup(buf);
+		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_GET,
+						   .path = paths[i] ? paths[i] : "/",
+						   .watch = on_watch, .watch_arg = c };
+	}
+	kp_zk_batch_sync(c->zk, it, n);
+	for (int i = 0; i < n; i++) {
+		out[i] = topic_from(names[i], &it[i].res);
+		kp_zk_result_free(&it[i].res);
+		free(paths[i]);
+	}
+	free(it);
+	free(paths);
+	return 0;
 }
 
 /* A topic znode changed: partitions were added. */
@@ -1307,13 +1801,18 @@ static void partition_modification(struct controller *c, const char *name)
 	t->nparts = nt->nparts;
 	topic_free(nt);
 	KP_INFO("topic %s: partitions %d..%d added", name, old, t->nparts - 1);
-	for (int32_t p = old; c->active && p < t->nparts; p++)
-		init_partition(c, t, p);
+	{
+		struct decisions d = { 0 };
+
+		init_collect(c, &d, t, old, t->nparts);
+		init_apply(c, &d);
+	}
 	ctl_batch_flush(c);
 }
 
 static void topic_change(struct controller *c)
 {
+	struct decisions d = { 0 };
 	struct kp_zk_result res;
 	int rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/brokers/topics", true, &res);
 
@@ -1331,21 +1830,30 @@ static void topic_change(struct controller *c)
 		if (!present)
 			topic_remove(c, c->topics[i]);
 	}
-	for (int32_t j = 0; j < res.nchildren && c->active; j++) {
-		struct c_topic *t;
+	{
+		char **fresh = calloc((size_t)res.nchildren + 1, sizeof(*fresh));
+		struct c_topic **ts = calloc((size_t)res.nchildren + 1, sizeof(*ts));
+		int n = 0;
 
-		if (ctl_topic_find(c, res.children[j]) != NULL)
-			continue;
-		t = load_topic(c, res.children[j]);
-		if (t == NULL || topic_insert(c, t) < 0) {
-			topic_free(t);
-			continue;
-		}
-		KP_INFO("new topic %s with %d partitions", t->name, t->nparts);
-		for (int32_t p = 0; c->active && p < t->nparts; p++)
-			init_partition(c, t, p);
+		for (int32_t j = 0; fresh != NULL && j < res.nchildren; j++)
+			if (ctl_topic_find(c, res.children[j]) == NULL)
+				fresh[n++] = res.children[j];
+		if (fresh != NULL && ts != NULL && n > 0 && load_topics(c, fresh, n, ts) == 0)
+			for (int j = 0; j < n && c->active; j++) {
+				struct c_topic *t = ts[j];
+
+				if (t == NULL || topic_insert(c, t) < 0) {
+					topic_free(t);
+					continue;
+				}
+				KP_INFO("new topic %s with %d partitions", t->name, t->nparts);
+				init_collect(c, &d, t, 0, t->nparts);
+			}
+		free(fresh);
+		free(ts);
 	}
 	kp_zk_result_free(&res);
+	init_apply(c, &d);
 	ctl_batch_flush(c);
 }
 
@@ -1664,7 +2172,6 @@ static void broker_change(struct controller *c)
 		if (now[i].chan == NULL)
 			open_channel(c, &now[i]);
 	if (ndead > 0) {
-		replicas_offline(c);
 		online_state_change(c);
 		c->batch.um_brokers = true;	/* everyone learns of the deaths */
 		ctl_batch_flush(c);
@@ -1676,9 +2183,12 @@ static void broker_change(struct controller *c)
 
 /* ----------------------------------------------------------- election */
 
+static int64_t now_ms(void);
+
 static void become_active(struct controller *c)
 {
 	struct kp_zk_result res;
+	int64_t started = now_ms();
 	int rc;
 
 	KP_INFO("active controller, epoch %d", c->epoch);
@@ -1696,20 +2206,24 @@ static void become_active(struct controller *c)
 		kp_zk_result_free(&res);
 		goto fail;
 	}
-	for (int32_t i = 0; rc == KP_ZK_OK && i < res.nchildren; i++) {
-		struct c_topic *t = load_topic(c, res.children[i]);
+	if (rc == KP_ZK_OK && res.nchildren > 0) {
+		struct c_topic **ts = calloc((size_t)res.nchildren, sizeof(*ts));
 
-		if (t == NULL || topic_insert(c, t) < 0) {
-			topic_free(t);
-			continue;
+		if (ts == NULL || load_topics(c, res.children, res.nchildren, ts) < 0) {
+			free(ts);
+			kp_zk_result_free(&res);
+			goto fail;
 		}
-		for (int32_t p = 0; p < t->nparts; p++)
-			if (ctl_read_state(c, t, p) == MOVED) {
-				kp_zk_result_free(&res);
-				return;
+		for (int32_t i = 0; i < res.nchildren; i++)
+			if (ts[i] != NULL && topic_insert(c, ts[i]) < 0) {
+				topic_free(ts[i]);
+				ts[i] = NULL;
 			}
+		free(ts);
 	}
 	kp_zk_result_free(&res);
+	if (read_states(c, c->topics, c->ntopics) == MOVED)
+		return;
 	for (int i = 0; i < c->nbrokers; i++)
 		open_channel(c, &c->brokers[i]);
 	/* brokers must know the live brokers before they act on roles */
@@ -1721,7 +2235,6 @@ static void become_active(struct controller *c)
 			if (c->topics[i]->parts[p].has_state && !c->topics[i]->deleting)
 				ctl_batch_lai_replicas(c, c->topics[i], p, false);
 	ctl_batch_flush(c);
-	replicas_offline(c);
 	online_state_change(c);
 	ctl_batch_flush(c);
 	deletion_change(c);
@@ -1730,6 +2243,15 @@ static void become_active(struct controller *c)
 	ctl_reassign_znode(c);
 	ctl_preferred_znode(c);
 	ctl_rebalance_schedule(c);
+	if (c->active) {
+		int64_t nparts = 0;
+
+		for (int i = 0; i < c->ntopics; i++)
+			nparts += c->topics[i]->nparts;
+		KP_INFO("in charge: %d topics, %" PRId64 " partitions, %d brokers "
+			"(%" PRId64 " ms after winning the election)", c->ntopics, nparts,
+			c->nbrokers, now_ms() - started);
+	}
 	return;
 fail:
 	KP_ERROR("cannot read the cluster state from ZooKeeper: resigning");

@@ -46,6 +46,7 @@ struct c_part {
 	struct kp_replicas adding;
 	struct kp_replicas removing;
 	bool zk_reassign;		/* listed in /admin/reassign_partitions */
+	uint32_t um_gen;		/* batched for UpdateMetadata in batch.gen */
 };
 
 struct c_topic {
@@ -83,6 +84,7 @@ struct batch {
 	int num_only;			/* (0: all live brokers) */
 	struct batch_stop *stop;
 	int nstop, cap_stop;
+	uint32_t gen;			/* bumped at every flush (never 0) */
 };
 
 struct controller {

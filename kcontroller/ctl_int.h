@@ -42,6 +42,22 @@ int ctl_read_state(struct controller *c, struct c_topic *t, int32_t p);
 int ctl_write_state(struct controller *c, struct c_topic *t, int32_t p,
 		    int32_t leader, const int32_t *isr, int32_t nisr);
 
+/*
+ * Many state writes at once: every one a fenced multi conditional on its
+ * znode's version, all pipelined.  rc per item: 0 written (context
+ * updated), -EAGAIN conflict (context re-read: decide again), -1.
+ * Returns MOVED when fenced (we resigned), else 0.
+ */
+struct state_write {
+	struct c_topic *t;
+	int32_t p;
+	int32_t leader;
+	int32_t *isr;
+	int32_t nisr;
+	int rc;
+};
+int ctl_write_states(struct controller *c, struct state_write *w, int n);
+
 /* The current request batch (Kafka's ControllerBrokerRequestBatch). */
 void ctl_batch_um(struct controller *c, struct c_topic *t, int32_t p);
 void ctl_batch_lai(struct controller *c, int32_t broker, struct c_topic *t,

@@ -88,6 +88,7 @@ static void copy_stat(struct kp_zk_result *res, const struct Stat *st)
 	res->has_stat = true;
 	res->stat.czxid = st->czxid;
 	res->stat.mzxid = st->mzxid;
+	res->stat.ctime = st->ctime;
 	res->stat.ephemeral_owner = st->ephemeralOwner;
 	res->stat.version = st->version;
 	res->stat.cversion = st->cversion;
@@ -700,6 +701,94 @@ int kp_zk_multi_sync(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
 	waiter_init(&w);
 	rc = start_multi(zk, ops, n, waiter_done, &w, true);
 	return waiter_wait(&w, rc, res);
+}
+
+/* ---------------------------------------------------------- pipelining */
+
+struct batch {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	int pending;
+};
+
+struct batch_slot {
+	struct batch *b;
+	struct kp_zk_batch_item *item;
+	bool delivered;
+};
+
+static void batch_done(struct kp_zk_result *res, void *arg)
+{
+	struct batch_slot *s = arg;
+
+	pthread_mutex_lock(&s->b->m);
+	s->item->res = *res;
+	memset(res, 0, sizeof(*res));	/* ownership moves to the item */
+	s->delivered = true;
+	if (--s->b->pending == 0)
+		pthread_cond_signal(&s->b->c);
+	pthread_mutex_unlock(&s->b->m);
+}
+
+int kp_zk_batch_sync(struct kp_zk *zk, struct kp_zk_batch_item *items, int n)
+{
+	struct batch b = { .pending = n };
+	struct batch_slot *slots = calloc((size_t)n + 1, sizeof(*slots));
+	int failed = 0;
+
+	if (slots == NULL) {
+		for (int i = 0; i < n; i++)
+			items[i].res = (struct kp_zk_result){ .rc = ZSYSTEMERROR };
+		return -1;
+	}
+	pthread_mutex_init(&b.m, NULL);
+	pthread_cond_init(&b.c, NULL);
+	for (int i = 0; i < n; i++) {
+		struct kp_zk_batch_item *it = &items[i];
+		int rc;
+
+		memset(&it->res, 0, sizeof(it->res));
+		slots[i] = (struct batch_slot){ &b, it, false };
+		switch (it->kind) {
+		case KP_ZK_BATCH_GET:
+			rc = start_read(READ_DATA, zk, it->path, it->watch, it->watch_arg, batch_done,
+					&slots[i], true);
+			break;
+		case KP_ZK_BATCH_EXISTS:
+			rc = start_read(READ_EXISTS, zk, it->path, it->watch, it->watch_arg, batch_done,
+					&slots[i], true);
+			break;
+		case KP_ZK_BATCH_CHILDREN:
+			rc = start_read(READ_CHILDREN, zk, it->path, it->watch, it->watch_arg, batch_done,
+					&slots[i], true);
+			break;
+		case KP_ZK_BATCH_CREATE:
+			rc = start_create(zk, it->path, it->data, it->len, KP_ZK_PERSISTENT,
+					  batch_done, &slots[i], true);
+			break;
+		default:
+			rc = start_multi(zk, it->ops, it->nops, batch_done, &slots[i], true);
+			break;
+		}
+		if (rc != ZOK) {
+			failed++;
+			pthread_mutex_lock(&b.m);
+			if (!slots[i].delivered) {	/* never started */
+				it->res.rc = rc;
+				slots[i].delivered = true;
+				b.pending--;
+			}
+			pthread_mutex_unlock(&b.m);
+		}
+	}
+	pthread_mutex_lock(&b.m);
+	while (b.pending > 0)
+		pthread_cond_wait(&b.c, &b.m);
+	pthread_mutex_unlock(&b.m);
+	pthread_mutex_destroy(&b.m);
+	pthread_cond_destroy(&b.c);
+	free(slots);
+	return failed > 0 ? -1 : 0;
 }
 
 int kp_zk_ensure_path(struct kp_zk *zk, const char *path)

@@ -45,6 +45,7 @@ enum kp_zk_event {
 struct kp_zk_stat {
 	int64_t czxid;
 	int64_t mzxid;
+	int64_t ctime;		/* creation time, ms since the epoch */
 	int64_t ephemeral_owner;
 	int32_t version;	/* data version */
 	int32_t cversion;
@@ -173,6 +174,35 @@ int kp_zk_set_sync(struct kp_zk *zk, const char *path, const char *data,
 int kp_zk_delete_sync(struct kp_zk *zk, const char *path, int32_t version);
 int kp_zk_multi_sync(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
 		     struct kp_zk_result *res);
+/*
+ * Pipelined blocking calls: every request of the batch is sent before any
+ * answer is awaited, so n round trips (and n transaction log syncs, which
+ * the server groups) cost about one.  Item i's answer lands in
+ * items[i].res (free each with kp_zk_result_free).  Returns 0, or -1 when
+ * some could not be started (their res.rc says why).  Any thread.
+ */
+enum kp_zk_batch_kind {
+	KP_ZK_BATCH_GET,
+	KP_ZK_BATCH_EXISTS,
+	KP_ZK_BATCH_CHILDREN,
+	KP_ZK_BATCH_CREATE,	/* persistent, data may be NULL */
+	KP_ZK_BATCH_MULTI,
+};
+
+struct kp_zk_batch_item {
+	enum kp_zk_batch_kind kind;
+	const char *path;		/* reads, create */
+	const char *data;		/* create */
+	int32_t len;
+	const struct kp_zk_op *ops;	/* multi */
+	int nops;
+	kp_zk_watch_fn watch;		/* reads: a watch to leave, or NULL */
+	void *watch_arg;
+	struct kp_zk_result res;
+};
+
+int kp_zk_batch_sync(struct kp_zk *zk, struct kp_zk_batch_item *items, int n);
+
 /* Create path and its missing parents as empty persistent nodes. */
 int kp_zk_ensure_path(struct kp_zk *zk, const char *path);
 /* Delete a node and everything under it. */

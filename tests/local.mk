@@ -82,11 +82,24 @@ TESTS += tests/integration/0002-cluster-kcat-keyed.py \
 	tests/integration/0004-admin.py \
 	tests/integration/0005-failover-restart.py \
 	tests/integration/0006-replication.py \
-	tests/integration/0007-groups.py
+	tests/integration/0007-groups.py \
+	tests/integration/0011-leader-election.py \
+	tests/integration/0012-reassign.py
 ## the controller: elections, rebalance, reassignment, deletion, fencing
 TESTS += tests/integration/0013-controller.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py
+
+## dynamic configuration (kconfigs, AlterConfigs, change notifications,
+## replication throttles) on a kcluster; and its pure parts on their own
+TESTS += tests/integration/0010-configs.py
+check_PROGRAMS += tests/unit/check_dynconfig
+tests_unit_check_dynconfig_SOURCES = tests/unit/check_dynconfig.c tests/lib/check_run.h
+tests_unit_check_dynconfig_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS) \
+	-I$(top_srcdir)/kbroker -I$(top_srcdir)/tools
+tests_unit_check_dynconfig_LDADD = kbroker/libkbroker.a tools/libtool.a \
+	$(UNIT_LDADD) $(JANSSON_LIBS)
+TESTS += tests/unit/check_dynconfig
 
 ## kbroker's request handlers, in process, over real sockets
 check_PROGRAMS += tests/unit/check_broker_api
@@ -101,6 +114,13 @@ tests_unit_check_assign_SOURCES = tests/unit/check_assign.c tests/lib/check_run.
 tests_unit_check_assign_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_assign_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_assign
+
+## the partition tools' plan files and reassignment throttles (tools/plan.c)
+check_PROGRAMS += tests/unit/check_plan
+tests_unit_check_plan_SOURCES = tests/unit/check_plan.c tests/lib/check_run.h
+tests_unit_check_plan_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/tools
+tests_unit_check_plan_LDADD = tools/libtool.a $(UNIT_LDADD) $(JANSSON_LIBS)
+TESTS += tests/unit/check_plan
 
 ## __consumer_offsets records and group placement
 check_PROGRAMS += tests/unit/check_groupmeta

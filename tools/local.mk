@@ -11,7 +11,9 @@ dist_man_MANS += man/man1/kcluster.1
 noinst_LIBRARIES += tools/libtool.a
 tools_libtool_a_SOURCES = tools/tool.c tools/tool.h \
 	tools/tool_produce.c tools/tool_produce.h \
-	tools/tool_fetch.c tools/tool_fetch.h
+	tools/tool_fetch.c tools/tool_fetch.h \
+	tools/tool_config.c tools/tool_config.h \
+	tools/plan.c tools/plan.h
 tools_libtool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 TOOL_LDADD = tools/libtool.a libkproto/libkproto.la $(JANSSON_LIBS)
 TOOL_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
@@ -62,3 +64,22 @@ tools_kdump_log_CFLAGS = $(TOOL_CFLAGS) $(ZLIB_CFLAGS)
 tools_kdump_log_LDADD = $(TOOL_LDADD) $(ZLIB_LIBS)
 dist_man_MANS += man/man1/kdump-log.1
 TESTS += tests/integration/0009-kdump-log.py
+
+## kleader-election and kreassign-partitions: Kafka's
+## kafka-leader-election.sh and kafka-reassign-partitions.sh (plan files
+## and throttles in plan.c).
+bin_PROGRAMS += tools/kleader-election tools/kreassign-partitions
+tools_kleader_election_SOURCES = tools/kleader-election.c
+tools_kleader_election_CFLAGS = $(TOOL_CFLAGS)
+tools_kleader_election_LDADD = $(TOOL_LDADD)
+tools_kreassign_partitions_SOURCES = tools/kreassign-partitions.c
+tools_kreassign_partitions_CFLAGS = $(TOOL_CFLAGS)
+tools_kreassign_partitions_LDADD = $(TOOL_LDADD)
+dist_man_MANS += man/man1/kleader-election.1 man/man1/kreassign-partitions.1
+
+## kconfigs: dynamic topic and broker configuration, our kafka-configs.sh.
+bin_PROGRAMS += tools/kconfigs
+tools_kconfigs_SOURCES = tools/kconfigs.c
+tools_kconfigs_CFLAGS = $(TOOL_CFLAGS)
+tools_kconfigs_LDADD = $(TOOL_LDADD)
+dist_man_MANS += man/man1/kconfigs.1

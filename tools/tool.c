@@ -11,9 +11,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kp_codec.h"
 #include "kp_errors.h"
 
 const char *tool_name = "tool";
@@ -189,6 +191,18 @@ static void learn_brokers(struct tool_cluster *cl)
 void tool_cluster_open(struct tool_cluster *cl, const char *bootstrap,
 		       const char *client_id, int timeout_ms)
 {
+	struct tool_admin_config ac;
+
+	memset(&ac, 0, sizeof(ac));
+	if (client_id != NULL)
+		snprintf(ac.client_id, sizeof(ac.client_id), "%s", client_id);
+	tool_cluster_open_admin(cl, bootstrap, &ac, timeout_ms);
+}
+
+void tool_cluster_open_admin(struct tool_cluster *cl, const char *bootstrap,
+			     const struct tool_admin_config *ac,
+			     int timeout_ms)
+{
 	struct kp_arena a;
 	char **servers;
 	int n, err = 0;
@@ -196,9 +210,17 @@ void tool_cluster_open(struct tool_cluster *cl, const char *bootstrap,
 
 	memset(cl, 0, sizeof(*cl));
 	cl->bootstrap = strdup(bootstrap);
-	cl->opts.client_id = client_id != NULL ? client_id : tool_name;
+	cl->client_id = strdup(ac != NULL && ac->client_id[0] ?
+			       ac->client_id : tool_name);
+	if (cl->bootstrap == NULL || cl->client_id == NULL)
+		tool_die("out of memory");
+	cl->opts.client_id = cl->client_id;
 	cl->opts.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
+	if (ac != NULL && ac->connect_timeout_ms > 0)
+		cl->opts.connect_timeout_ms = ac->connect_timeout_ms;
 	cl->opts.request_timeout_ms = 30000;
+	if (ac != NULL && ac->request_timeout_ms > 0)
+		cl->opts.request_timeout_ms = ac->request_timeout_ms;
 	cl->timeout_ms = timeout_ms;
 	cl->controller_id = -1;
 	kp_arena_init(&cl->md_arena, 0);
@@ -236,8 +258,130 @@ void tool_cluster_close(struct tool_cluster *cl)
 		kp_conn_free(cl->boot);
 	kp_arena_free(&cl->md_arena);
 	free(cl->bootstrap);
+	free(cl->client_id);
 	free(cl->cluster_id);
 	memset(cl, 0, sizeof(*cl));
+}
+
+static struct tool_admin_config *admin_config;
+static const char *admin_config_opt;
+
+static int admin_ms(const char *key, const char *v)
+{
+	return tool_opt_i32(key, v, 1, INT32_MAX);
+}
+
+static void admin_property(const char *key, const char *value)
+{
+	struct tool_admin_config *ac = admin_config;
+
+	if (strcmp(key, "client.id") == 0) {
+		if (strlen(value) >= sizeof(ac->client_id))
+			tool_usage_error("%s: client.id is longer than %zu "
+					 "bytes", admin_config_opt,
+					 sizeof(ac->client_id) - 1);
+		snprintf(ac->client_id, sizeof(ac->client_id), "%s", value);
+	} else if (strcmp(key, "request.timeout.ms") == 0) {
+		ac->request_timeout_ms = admin_ms(key, value);
+	} else if (strcmp(key, "socket.connection.setup.timeout.ms") == 0) {
+		ac->connect_timeout_ms = admin_ms(key, value);
+	} else if (strcmp(key, "default.api.timeout.ms") == 0) {
+		ac->api_timeout_ms = admin_ms(key, value);
+	} else if (strcmp(key, "security.protocol") == 0) {
+		if (strcasecmp(value, "PLAINTEXT") != 0)
+			tool_usage_error("%s: security.protocol %s is not "
+					 "supported (only PLAINTEXT)",
+					 admin_config_opt, value);
+	} else if (strcmp(key, "bootstrap.servers") != 0) {
+		tool_warn("%s: %s is not used by this tool", admin_config_opt,
+			  key);
+	}
+}
+
+void tool_read_admin_config(const char *opt, const char *path,
+			    struct tool_admin_config *ac)
+{
+	admin_config = ac;
+	admin_config_opt = opt;
+	tool_read_properties(opt, path, admin_property);
+	admin_config = NULL;
+}
+
+struct kp_conn *tool_controller(struct tool_cluster *cl, int32_t *id)
+{
+	int64_t deadline = tool_mono_ms() + cl->timeout_ms;
+
+	for (;;) {
+		struct kp_conn *c = NULL;
+
+		tool_metadata(cl, NULL, 0, false);
+		*id = cl->controller_id;
+		if (*id >= 0)
+			c = tool_broker_conn(cl, *id);
+		if (c != NULL)
+			return c;
+		if (tool_mono_ms() >= deadline)
+			break;
+		usleep(200 * 1000);
+	}
+	tool_warn("no reachable controller within %d ms", cl->timeout_ms);
+	return NULL;
+}
+
+void tool_require_api(struct kp_conn *c, int16_t api_key, const char *who)
+{
+	const struct kp_api_desc *api = kp_api_get(api_key);
+	int16_t min, max;
+
+	if (kp_conn_pick_version(c, api_key) >= 0)
+		return;
+	if (!kp_conn_broker_range(c, api_key, &min, &max))
+		tool_die("%s (%s) does not support %s (API %d)", who,
+			 kp_conn_peer(c), api ? api->name : "?", api_key);
+	tool_die("%s (%s) supports %s versions %d to %d only; this tool "
+		 "knows %d to %d", who, kp_conn_peer(c),
+		 api ? api->name : "?", min, max, api ? api->min : -1,
+		 api ? api->max : -1);
+}
+
+char *tool_read_file(const char *opt, const char *path, size_t max,
+		     size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n = 0, cap = 4096;
+
+	if (f == NULL)
+		tool_usage_error("%s: %s: %s", opt, path, strerror(errno));
+	buf = malloc(cap);
+	if (buf == NULL)
+		tool_die("out of memory");
+	for (;;) {
+		size_t got;
+
+		if (n + 1 == cap) {
+			char *nb;
+
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (nb == NULL)
+				tool_die("out of memory");
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (n > max)
+			tool_usage_error("%s: %s is larger than %zu bytes",
+					 opt, path, max);
+		if (got == 0)
+			break;
+	}
+	if (ferror(f))
+		tool_usage_error("%s: %s: %s", opt, path, strerror(errno));
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }
 
 void tool_metadata(struct tool_cluster *cl, const char *const *topics, int n,

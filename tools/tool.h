@@ -57,6 +57,7 @@ struct tool_broker {
 
 struct tool_cluster {
 	char *bootstrap;
+	char *client_id;	/* what opts.client_id points to */
 	struct kp_client_opts opts;
 	int timeout_ms;		/* overall patience for retried operations */
 	struct kp_conn *boot;	/* a connection to one bootstrap server */
@@ -76,6 +77,41 @@ struct tool_cluster {
 void tool_cluster_open(struct tool_cluster *cl, const char *bootstrap,
 		       const char *client_id, int timeout_ms);
 void tool_cluster_close(struct tool_cluster *cl);
+
+/*
+ * Admin-client settings from a properties file (--command-config,
+ * --admin.config), the ones the tools can apply: client.id,
+ * request.timeout.ms, socket.connection.setup.timeout.ms and
+ * default.api.timeout.ms (0: not set); security.protocol must be
+ * PLAINTEXT (a usage error otherwise); bootstrap.servers gives way to
+ * --bootstrap-server; any other key is ignored with a warning.
+ */
+struct tool_admin_config {
+	char client_id[256];	/* "" when not set */
+	int request_timeout_ms;
+	int connect_timeout_ms;
+	int api_timeout_ms;
+};
+void tool_read_admin_config(const char *opt, const char *path,
+			    struct tool_admin_config *ac);
+/* tool_cluster_open() with those settings (ac may be NULL). */
+void tool_cluster_open_admin(struct tool_cluster *cl, const char *bootstrap,
+			     const struct tool_admin_config *ac,
+			     int timeout_ms);
+/*
+ * The active controller as the brokers name it (Metadata's controller
+ * id), with fresh Metadata until one is named and reachable or
+ * cl->timeout_ms passed; NULL with a warning then.  Its id goes to *id.
+ */
+struct kp_conn *tool_controller(struct tool_cluster *cl, int32_t *id);
+/* Die with a clear message unless the broker of c supports api_key. */
+void tool_require_api(struct kp_conn *c, int16_t api_key, const char *who);
+/*
+ * A whole file (NUL-terminated, at most max bytes) for an option's value;
+ * a usage error when it cannot be read, as for a properties file.
+ */
+char *tool_read_file(const char *opt, const char *path, size_t max,
+		     size_t *len);
 /*
  * Refresh cl->md: every topic (all), or only the n named ones.  Dies on an
  * I/O error; per-topic errors are left in the answer.

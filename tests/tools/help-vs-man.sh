@@ -6,7 +6,8 @@ set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 status=0
 for tool in ktopics kbroker-api-versions kconsole-producer kconsole-consumer \
-	    kconsumer-groups kperf kdump-log kcluster; do
+	    kconsumer-groups kperf kdump-log kcluster kleader-election \
+	    kreassign-partitions kconfigs; do
 	bin="$top_builddir/tools/$tool"
 	page="$top_srcdir/man/man1/$tool.1"
 	if [ ! -x "$bin" ] || [ ! -f "$page" ]; then

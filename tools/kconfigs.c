@@ -1,0 +1,535 @@
+/*
+ * kconfigs - describe and change topic and broker configuration, with the
+ * options of Kafka's kafka-configs.sh (--bootstrap-server form).
+ *
+ * --describe is DescribeConfigs with synonyms: a topic's at any broker, a
+ * broker's at that broker (only it knows its own dynamic and static
+ * values), the cluster default at any broker.  --alter is
+ * IncrementalAlterConfigs (SET for --add-config, DELETE for
+ * --delete-config), routed the same way; the brokers write ZooKeeper and
+ * every broker applies the change without a restart.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_errors.h"
+#include "tool.h"
+#include "tool_config.h"
+
+#define RESOURCE_TOPIC 2
+#define RESOURCE_BROKER 4
+
+enum action { NONE, DESCRIBE, ALTER };
+
+static struct {
+	enum action action;
+	const char *bootstrap;
+	const char *type;		/* "topics" or "brokers" */
+	const char *name;		/* NULL: every entity (describe) */
+	bool is_default;		/* the brokers' cluster-wide default */
+	const char *add;
+	const char *add_file;
+	const char *del;
+	bool all;
+	bool json;
+	int timeout_ms;
+} o = { .timeout_ms = 30000 };
+
+static struct tool_cluster cl;
+static struct kp_arena arena;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: kconfigs --bootstrap-server HOST:PORT[,...] --describe|--alter\n"
+		"                ENTITY [OPTIONS]\n"
+		"Describe and change topic and broker configuration without restarts.\n"
+		"\n"
+		"Actions (exactly one):\n"
+		"  --describe                the dynamic configs of the entity (every\n"
+		"                            entity of the type when none is named)\n"
+		"  --alter                   change configs: --add-config, --add-config-file,\n"
+		"                            --delete-config\n"
+		"\n"
+		"Entity:\n"
+		"  --entity-type TYPE        topics or brokers\n"
+		"  --entity-name NAME        a topic name or a broker id\n"
+		"  --entity-default          the cluster-wide default (brokers)\n"
+		"  --topic NAME              same as --entity-type topics --entity-name NAME\n"
+		"  --broker ID               same as --entity-type brokers --entity-name ID\n"
+		"  --broker-defaults         same as --entity-type brokers --entity-default\n"
+		"\n"
+		"Options:\n"
+		"  --bootstrap-server LIST   brokers to connect to first (required)\n"
+		"  --add-config K=V,K2=[A,B] configs to set; a list value in brackets\n"
+		"  --add-config-file FILE    configs to set, from a properties file\n"
+		"  --delete-config K1,K2     configs to remove (back to the inherited value)\n"
+		"  --all                     describe: every config, with defaults\n"
+		"  --json                    machine-readable output\n"
+		"  --timeout-ms MS           patience for the cluster (30000)\n"
+		"  --help                    this text\n"
+		"  --version                 the program's version\n"
+		"\n"
+		"Exit status: 0 success, 1 the cluster refused or an entity is missing,\n"
+		"2 bad usage.\n");
+}
+
+static void set_action(enum action a)
+{
+	if (o.action != NONE && o.action != a)
+		tool_usage_error("give only one of --describe, --alter");
+	o.action = a;
+}
+
+static void set_entity(const char *type, const char *name, bool dflt)
+{
+	if (o.type != NULL && strcmp(o.type, type) != 0)
+		tool_usage_error("the entity type is given twice (%s, %s)", o.type, type);
+	o.type = type;
+	if (name != NULL) {
+		if (o.name != NULL || o.is_default)
+			tool_usage_error("give only one entity name");
+		o.name = name;
+	}
+	if (dflt) {
+		if (o.name != NULL)
+			tool_usage_error("give only one entity name");
+		o.is_default = true;
+	}
+}
+
+static const char *source_name(int8_t s)
+{
+	static const char *const names[] = {
+		"UNKNOWN", "DYNAMIC_TOPIC_CONFIG", "DYNAMIC_BROKER_CONFIG",
+		"DYNAMIC_DEFAULT_BROKER_CONFIG", "STATIC_BROKER_CONFIG",
+		"DEFAULT_CONFIG", "DYNAMIC_BROKER_LOGGER_CONFIG",
+	};
+
+	return s >= 0 && s <= 6 ? names[s] : "UNKNOWN";
+}
+
+static char *cstr(kp_str s)
+{
+	return s.len < 0 ? NULL : kp_arena_strndup(&arena, s.ptr, (size_t)s.len);
+}
+
+/* The broker to ask about an entity: that broker, or the bootstrap one. */
+static struct kp_conn *conn_for(int8_t type, const char *name)
+{
+	struct kp_conn *c;
+
+	if (type != RESOURCE_BROKER || name[0] == 0)
+		return cl.boot;
+	c = tool_broker_conn(&cl, (int32_t)strtol(name, NULL, 10));
+	if (c == NULL)
+		tool_die("broker %s is not reachable", name);
+	return c;
+}
+
+/* DescribeConfigs of one entity; dies on an I/O error, 1 on a refusal. */
+static int describe_one(int8_t type, const char *name,
+			struct kp_describe_configs_resp *resp)
+{
+	struct kp_describe_configs_req req;
+	struct kp_describe_configs_req_describe_configs_resource res;
+
+	kp_struct_init(&kp_describe_configs_req_describe_configs_resource_desc, &res);
+	res.resource_type = type;
+	res.resource_name = kp_str_c(name);
+	res.configuration_keys = NULL;
+	res.configuration_keys_count = -1;
+	kp_struct_init(&kp_describe_configs_req_desc, &req);
+	req.resources = &res;
+	req.resources_count = 1;
+	req.include_synonyms = true;
+	tool_call(conn_for(type, name), KP_API_DESCRIBE_CONFIGS, &req, resp, &arena,
+		  "DescribeConfigs");
+	if (resp->results_count != 1) {
+		tool_warn("DescribeConfigs: %d results for one resource",
+			  resp->results_count);
+		return 1;
+	}
+	if (resp->results[0].error_code != 0) {
+		char *m = cstr(resp->results[0].error_message);
+
+		tool_warn("%s %s: %s%s%s", type == RESOURCE_TOPIC ? "topic" : "broker",
+			  name[0] ? name : "<default>",
+			  tool_err(resp->results[0].error_code),
+			  m != NULL && m[0] ? ": " : "", m != NULL ? m : "");
+		return 1;
+	}
+	return 0;
+}
+
+/* The source Kafka's describe shows without --all. */
+static int8_t dynamic_source(int8_t type, const char *name)
+{
+	if (type == RESOURCE_TOPIC)
+		return 1;
+	return name[0] == 0 ? 3 : 2;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct kp_describe_configs_resp_describe_configs_resource_result *x = a, *y = b;
+	int32_t l = x->name.len < y->name.len ? x->name.len : y->name.len;
+	int c = memcmp(x->name.ptr, y->name.ptr, (size_t)(l > 0 ? l : 0));
+
+	return c != 0 ? c : (x->name.len > y->name.len) - (x->name.len < y->name.len);
+}
+
+static int describe_entity(int8_t type, const char *name, json_t *rows)
+{
+	struct kp_describe_configs_resp resp;
+	struct kp_describe_configs_resp_describe_configs_result *r;
+	int8_t want = dynamic_source(type, name);
+
+	if (describe_one(type, name, &resp) != 0)
+		return 1;
+	r = &resp.results[0];
+	if (r->configs_count > 0)
+		qsort(r->configs, (size_t)r->configs_count, sizeof(*r->configs), cmp_entry);
+	if (!o.json) {
+		if (type == RESOURCE_BROKER && name[0] == 0)
+			printf("Default configs for brokers in the cluster are:\n");
+		else
+			printf("%s configs for %s %s are:\n", o.all ? "All" : "Dynamic",
+			       type == RESOURCE_TOPIC ? "topic" : "broker", name);
+	}
+	for (int32_t i = 0; i < r->configs_count; i++) {
+		const struct kp_describe_configs_resp_describe_configs_resource_result *e =
+			&r->configs[i];
+		char *k = cstr(e->name), *v = cstr(e->value);
+		json_t *syn;
+
+		if (!o.all && e->config_source != want)
+			continue;
+		syn = json_array();
+		if (!o.json)
+			printf("  %s=%s sensitive=%s synonyms={", k, v != NULL ? v : "null",
+			       e->is_sensitive ? "true" : "false");
+		for (int32_t j = 0; j < e->synonyms_count; j++) {
+			const struct kp_describe_configs_resp_describe_configs_synonym *s =
+				&e->synonyms[j];
+			char *sk = cstr(s->name), *sv = cstr(s->value);
+
+			if (!o.json)
+				printf("%s%s:%s=%s", j > 0 ? ", " : "",
+				       source_name(s->source), sk, sv != NULL ? sv : "null");
+			json_array_append_new(syn, json_pack("{s:s, s:s?, s:s}", "name", sk,
+							     "value", sv, "source",
+							     source_name(s->source)));
+		}
+		if (!o.json)
+			printf("}\n");
+		json_array_append_new(rows, json_pack(
+			"{s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:o}",
+			"entity_type", type == RESOURCE_TOPIC ? "topics" : "brokers",
+			"entity_name", name[0] ? name : "<default>", "name", k,
+			"value", v, "source", source_name(e->config_source),
+			"sensitive", e->is_sensitive, "read_only", e->read_only,
+			"synonyms", syn));
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int do_describe(int8_t type)
+{
+	json_t *rows = json_array();
+	int rc = TOOL_EXIT_OK;
+
+	if (o.name != NULL || o.is_default) {
+		rc = describe_entity(type, o.is_default ? "" : o.name, rows);
+	} else if (type == RESOURCE_TOPIC) {
+		char **names;
+		int n;
+
+		tool_metadata(&cl, NULL, 0, true);
+		n = cl.md.topics_count > 0 ? cl.md.topics_count : 0;
+		names = kp_arena_calloc(&arena, (size_t)n + 1, sizeof(*names));
+		if (names == NULL)
+			tool_die("out of memory");
+		for (int i = 0; i < n; i++)
+			names[i] = cstr(cl.md.topics[i].name);
+		qsort(names, (size_t)n, sizeof(*names), cmp_str);
+		for (int i = 0; i < n; i++)
+			rc |= describe_entity(type, names[i], rows);
+	} else {
+		int32_t *ids = kp_arena_calloc(&arena, (size_t)cl.nbrokers + 1, sizeof(*ids));
+		char id[16];
+
+		if (ids == NULL)
+			tool_die("out of memory");
+		for (int i = 0; i < cl.nbrokers; i++)
+			ids[i] = cl.brokers[i].id;
+		qsort(ids, (size_t)cl.nbrokers, sizeof(*ids), cmp_i32);
+		for (int i = 0; i < cl.nbrokers; i++) {
+			snprintf(id, sizeof(id), "%" PRId32, ids[i]);
+			rc |= describe_entity(type, id, rows);
+		}
+		rc |= describe_entity(type, "", rows);
+	}
+	if (o.json)
+		tool_print_json(stdout, rows);
+	json_decref(rows);
+	return rc ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
+}
+
+/* ------------------------------------------------------------- alter */
+
+static struct tool_kv *file_kv;
+static int file_nkv;
+
+static void file_pair(const char *key, const char *value)
+{
+	struct tool_kv *nv = realloc(file_kv, sizeof(*nv) * (size_t)(file_nkv + 1));
+
+	if (nv == NULL)
+		tool_die("out of memory");
+	file_kv = nv;
+	nv[file_nkv].key = strdup(key);
+	nv[file_nkv].value = strdup(value);
+	if (nv[file_nkv].key == NULL || nv[file_nkv].value == NULL)
+		tool_die("out of memory");
+	file_nkv++;
+}
+
+static int do_alter(int8_t type)
+{
+	const char *name = o.is_default ? "" : o.name;
+	struct tool_kv *add = NULL, *del = NULL;
+	int nadd = 0, ndel = 0, rc = TOOL_EXIT_OK;
+	struct kp_incremental_alter_configs_req req;
+	struct kp_incremental_alter_configs_req_alter_configs_resource res;
+	struct kp_incremental_alter_configs_req_alterable_config *cfgs;
+	struct kp_incremental_alter_configs_resp resp;
+	char err[256];
+
+	if (o.add != NULL && (nadd = tool_parse_add_config(o.add, &add, err,
+							   sizeof(err))) < 0)
+		tool_usage_error("--add-config: %s", err);
+	if (o.add_file != NULL) {
+		tool_read_properties("--add-config-file", o.add_file, file_pair);
+		add = file_kv;
+		nadd = file_nkv;
+	}
+	if (o.del != NULL && (ndel = tool_parse_delete_config(o.del, &del, err,
+							      sizeof(err))) < 0)
+		tool_usage_error("%s", err);
+	/* as kafka-configs.sh: a key to delete must be set now */
+	if (ndel > 0) {
+		struct kp_describe_configs_resp d;
+		int8_t want = dynamic_source(type, name);
+
+		if (describe_one((int8_t)type, name, &d) != 0) {
+			rc = TOOL_EXIT_FAIL;
+			goto out;
+		}
+		for (int i = 0; i < ndel; i++) {
+			bool found = false;
+
+			for (int32_t j = 0; j < d.results[0].configs_count && !found; j++)
+				found = d.results[0].configs[j].config_source == want &&
+					kp_str_eqc(d.results[0].configs[j].name, del[i].key);
+			if (!found) {
+				tool_warn("Invalid config(s): %s", del[i].key);
+				rc = TOOL_EXIT_FAIL;
+			}
+		}
+		if (rc != TOOL_EXIT_OK)
+			goto out;
+	}
+	cfgs = kp_arena_calloc(&arena, (size_t)(nadd + ndel) + 1, sizeof(*cfgs));
+	if (cfgs == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < nadd + ndel; i++) {
+		kp_struct_init(&kp_incremental_alter_configs_req_alterable_config_desc,
+			       &cfgs[i]);
+		if (i < nadd) {
+			cfgs[i].name = kp_str_c(add[i].key);
+			cfgs[i].config_operation = 0;	/* SET */
+			cfgs[i].value = kp_str_c(add[i].value);
+		} else {
+			cfgs[i].name = kp_str_c(del[i - nadd].key);
+			cfgs[i].config_operation = 1;	/* DELETE */
+			cfgs[i].value = KP_STR_NULL;
+		}
+	}
+	kp_struct_init(&kp_incremental_alter_configs_req_alter_configs_resource_desc, &res);
+	res.resource_type = type;
+	res.resource_name = kp_str_c(name);
+	res.configs = cfgs;
+	res.configs_count = nadd + ndel;
+	kp_struct_init(&kp_incremental_alter_configs_req_desc, &req);
+	req.resources = &res;
+	req.resources_count = 1;
+	tool_call(conn_for(type, name), KP_API_INCREMENTAL_ALTER_CONFIGS, &req, &resp,
+		  &arena, "IncrementalAlterConfigs");
+	if (resp.responses_count != 1 || resp.responses[0].error_code != 0) {
+		char *m = resp.responses_count == 1 ? cstr(resp.responses[0].error_message)
+						    : NULL;
+
+		tool_warn("%s %s: %s%s%s", type == RESOURCE_TOPIC ? "topic" : "broker",
+			  name[0] ? name : "<default>",
+			  resp.responses_count == 1 ? tool_err(resp.responses[0].error_code)
+						    : "no answer for the resource",
+			  m != NULL && m[0] ? ": " : "", m != NULL ? m : "");
+		rc = TOOL_EXIT_FAIL;
+		goto out;
+	}
+	if (o.json) {
+		json_t *j = json_pack("{s:s, s:s, s:b}", "entity_type", o.type,
+				      "entity_name", name[0] ? name : "<default>",
+				      "altered", 1);
+
+		tool_print_json(stdout, j);
+		json_decref(j);
+	} else if (name[0] == 0) {
+		printf("Completed updating default config for brokers in the cluster.\n");
+	} else {
+		printf("Completed updating config for %s %s.\n",
+		       type == RESOURCE_TOPIC ? "topic" : "broker", name);
+	}
+out:
+	tool_kv_free(add, nadd);
+	tool_kv_free(del, ndel);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	enum {
+		O_DESCRIBE = 256, O_ALTER, O_BOOT, O_TYPE, O_NAME, O_DEFAULT,
+		O_TOPIC, O_BROKER, O_BROKER_DEFAULTS, O_ADD, O_ADD_FILE, O_DEL,
+		O_ALL, O_JSON, O_TIMEOUT, O_HELP, O_VERSION,
+	};
+	static const struct option opts[] = {
+		{ "describe", no_argument, NULL, O_DESCRIBE },
+		{ "alter", no_argument, NULL, O_ALTER },
+		{ "bootstrap-server", required_argument, NULL, O_BOOT },
+		{ "entity-type", required_argument, NULL, O_TYPE },
+		{ "entity-name", required_argument, NULL, O_NAME },
+		{ "entity-default", no_argument, NULL, O_DEFAULT },
+		{ "topic", required_argument, NULL, O_TOPIC },
+		{ "broker", required_argument, NULL, O_BROKER },
+		{ "broker-defaults", no_argument, NULL, O_BROKER_DEFAULTS },
+		{ "add-config", required_argument, NULL, O_ADD },
+		{ "add-config-file", required_argument, NULL, O_ADD_FILE },
+		{ "delete-config", required_argument, NULL, O_DEL },
+		{ "all", no_argument, NULL, O_ALL },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
+		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *type_arg = NULL, *name_arg = NULL;
+	bool default_arg = false;
+	int8_t type;
+	int c, rc = TOOL_EXIT_OK;
+
+	tool_name = "kconfigs";
+	kp_arena_init(&arena, 0);
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_DESCRIBE: set_action(DESCRIBE); break;
+		case O_ALTER: set_action(ALTER); break;
+		case O_BOOT: o.bootstrap = optarg; break;
+		case O_TYPE:
+			if (type_arg != NULL)
+				tool_usage_error("give --entity-type once");
+			type_arg = optarg;
+			break;
+		case O_NAME:
+			if (name_arg != NULL)
+				tool_usage_error("give --entity-name once");
+			name_arg = optarg;
+			break;
+		case O_DEFAULT: default_arg = true; break;
+		case O_TOPIC: set_entity("topics", optarg, false); break;
+		case O_BROKER: set_entity("brokers", optarg, false); break;
+		case O_BROKER_DEFAULTS: set_entity("brokers", NULL, true); break;
+		case O_ADD: o.add = optarg; break;
+		case O_ADD_FILE: o.add_file = optarg; break;
+		case O_DEL: o.del = optarg; break;
+		case O_ALL: o.all = true; break;
+		case O_JSON: o.json = true; break;
+		case O_TIMEOUT:
+			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1, INT32_MAX);
+			break;
+		case O_HELP: usage(stdout); return 0;
+		case O_VERSION:
+			printf("%s %s\n", tool_name, PACKAGE_VERSION);
+			return 0;
+		default: usage(stderr); return TOOL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		tool_usage_error("unexpected argument '%s'", argv[optind]);
+	if (type_arg != NULL) {
+		if (strcmp(type_arg, "topics") != 0 && strcmp(type_arg, "brokers") != 0)
+			tool_usage_error("--entity-type %s is not supported (topics, "
+					 "brokers)", type_arg);
+		set_entity(type_arg, name_arg, default_arg);
+	} else if (name_arg != NULL || default_arg) {
+		tool_usage_error("--entity-name and --entity-default need "
+				 "--entity-type");
+	}
+	if (o.action == NONE)
+		tool_usage_error("give one of --describe, --alter");
+	if (o.bootstrap == NULL)
+		tool_usage_error("--bootstrap-server is required");
+	if (o.type == NULL)
+		tool_usage_error("give an entity: --entity-type with --entity-name "
+				 "or --entity-default, --topic, --broker or "
+				 "--broker-defaults");
+	if (o.is_default && strcmp(o.type, "brokers") != 0)
+		tool_usage_error("--entity-default is for brokers only here");
+	if (o.name != NULL && strcmp(o.type, "brokers") == 0) {
+		int64_t id;
+
+		if (!tool_parse_i64(o.name, 0, INT32_MAX, &id))
+			tool_usage_error("the broker entity name must be a broker id "
+					 "(an integer), not '%s'", o.name);
+	}
+	if (o.action == ALTER) {
+		if (o.name == NULL && !o.is_default)
+			tool_usage_error("--alter needs --entity-name (or "
+					 "--entity-default for brokers)");
+		if (o.add == NULL && o.add_file == NULL && o.del == NULL)
+			tool_usage_error("At least one of --add-config, "
+					 "--add-config-file, or --delete-config must "
+					 "be specified with --alter");
+		if (o.add != NULL && o.add_file != NULL)
+			tool_usage_error("give only one of --add-config and "
+					 "--add-config-file");
+		if (o.all)
+			tool_usage_error("--all goes with --describe");
+	} else if (o.add != NULL || o.add_file != NULL || o.del != NULL) {
+		tool_usage_error("--add-config, --add-config-file and "
+				 "--delete-config go with --alter");
+	}
+	type = strcmp(o.type, "topics") == 0 ? RESOURCE_TOPIC : RESOURCE_BROKER;
+	tool_cluster_open(&cl, o.bootstrap, NULL, o.timeout_ms);
+	rc = o.action == DESCRIBE ? do_describe(type) : do_alter(type);
+	tool_cluster_close(&cl);
+	kp_arena_free(&arena);
+	return rc;
+}

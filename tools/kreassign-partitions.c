@@ -1,0 +1,1304 @@
+/*
+ * kreassign-partitions - move partition replicas between brokers, as
+ * Kafka 2.8's kafka-reassign-partitions.sh (--bootstrap-server form) on
+ * its JSON plan format.
+ *
+ *  --generate  proposes a placement of whole topics on a broker list with
+ *              Kafka's (rack-aware) algorithm, kp_assign_replicas();
+ *  --execute   checks a plan against the cluster, prints the current
+ *              assignment for a rollback, optionally sets the replication
+ *              throttles (IncrementalAlterConfigs), and starts the
+ *              reassignment (AlterPartitionReassignments to the
+ *              controller);
+ *  --verify    compares the plan with what is going on
+ *              (ListPartitionReassignments) and the replicas Metadata
+ *              reports, and once no reassignment is left removes the
+ *              throttles;
+ *  --cancel    reverts the plan's partitions that are still moving;
+ *  --list      prints every reassignment in progress.
+ *
+ * Plans, move map and throttle values are plan.c's.  Moving replicas
+ * between one broker's log directories (log_dirs other than "any",
+ * --replica-alter-log-dirs-throttle) is not supported: skald has no
+ * AlterReplicaLogDirs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kp_assign.h"
+#include "kp_errors.h"
+#include "plan.h"
+#include "tool.h"
+
+/* --verify: some partition of the plan is still being reassigned. */
+#define EXIT_IN_PROGRESS 3
+#define MAX_JSON_FILE (64 << 20)
+
+#define RES_TOPIC 2
+#define RES_BROKER 4
+#define OP_SET 0
+#define OP_DELETE 1
+
+static const char *const broker_throttles[] = {
+	"leader.replication.throttled.rate",
+	"follower.replication.throttled.rate",
+};
+static const char *const topic_throttles[] = {
+	"leader.replication.throttled.replicas",
+	"follower.replication.throttled.replicas",
+};
+
+enum action { NONE, GENERATE, EXECUTE, VERIFY, CANCEL, LIST };
+static const char *const action_names[] = {
+	"", "--generate", "--execute", "--verify", "--cancel", "--list",
+};
+
+/* Options, as bits, for Kafka's table of what goes with which action. */
+enum {
+	F_RJSON = 1 << 0, F_TJSON = 1 << 1, F_BLIST = 1 << 2,
+	F_NORACK = 1 << 3, F_THROTTLE = 1 << 4, F_TIMEOUT = 1 << 5,
+	F_ADDITIONAL = 1 << 6, F_PRESERVE = 1 << 7,
+};
+
+static struct {
+	enum action action;
+	unsigned given;
+	const char *bootstrap;
+	const char *command_config;
+	const char *reassignment_file;
+	const char *topics_file;
+	const char *broker_list;
+	bool disable_rack_aware;
+	bool additional;
+	bool preserve_throttles;
+	bool json;
+	int64_t throttle;	/* -1: none */
+	int32_t timeout;	/* --timeout: the controller's time to act */
+	int timeout_ms;		/* 0: not given */
+} o = { .throttle = -1, .timeout = 10000 };
+
+static struct tool_cluster cl;
+static struct kp_arena arena;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: kreassign-partitions --bootstrap-server HOST:PORT[,...] ACTION [OPTIONS]\n"
+		"Move partition replicas between brokers.\n"
+		"\n"
+		"Actions (exactly one):\n"
+		"  --generate                propose a placement of the topics of\n"
+		"                            --topics-to-move-json-file on --broker-list\n"
+		"  --execute                 start the reassignment of --reassignment-json-file\n"
+		"  --verify                  report its progress; once done, remove throttles\n"
+		"  --cancel                  revert the plan's partitions that are still moving\n"
+		"  --list                    every reassignment in progress\n"
+		"\n"
+		"Options:\n"
+		"  --bootstrap-server LIST   brokers to connect to first (required)\n"
+		"  --command-config FILE     admin client properties (client.id, timeouts)\n"
+		"  --reassignment-json-file FILE  the plan: {\"version\":1,\"partitions\":\n"
+		"                            [{\"topic\":\"t\",\"partition\":0,\"replicas\":[1,2]}]}\n"
+		"  --topics-to-move-json-file FILE  {\"version\":1,\"topics\":[{\"topic\":\"t\"}]}\n"
+		"  --broker-list IDS         generate: the brokers to place replicas on, 1,2,3\n"
+		"  --disable-rack-aware      generate: ignore the brokers' racks\n"
+		"  --throttle BYTES          execute: limit replication of the moving replicas\n"
+		"                            to BYTES per second per broker\n"
+		"  --additional              execute: although other reassignments are going on\n"
+		"  --timeout MS              execute, cancel: the controller's time to start or\n"
+		"                            cancel the reassignment (10000)\n"
+		"  --preserve-throttles      verify, cancel: leave the throttles in place\n"
+		"  --json                    machine-readable output\n"
+		"  --timeout-ms MS           patience for the cluster (30000)\n"
+		"  --help                    this text\n"
+		"  --version                 the program's version\n"
+		"\n"
+		"Exit status: 0 success (verify: every partition reassigned), 1 failure\n"
+		"(verify: a replica list differs from the plan), 2 bad usage,\n"
+		"3 verify: some partition is still being reassigned.\n");
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static void set_action(enum action a)
+{
+	if (o.action != NONE && o.action != a)
+		tool_usage_error("Command must include exactly one action: "
+				 "--generate, --execute, --verify, --cancel, "
+				 "--list");
+	o.action = a;
+}
+
+static void check_usage(void)
+{
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} names[] = {
+		{ F_RJSON, "--reassignment-json-file" },
+		{ F_TJSON, "--topics-to-move-json-file" },
+		{ F_BLIST, "--broker-list" },
+		{ F_NORACK, "--disable-rack-aware" },
+		{ F_THROTTLE, "--throttle" },
+		{ F_TIMEOUT, "--timeout" },
+		{ F_ADDITIONAL, "--additional" },
+		{ F_PRESERVE, "--preserve-throttles" },
+	};
+	/* Kafka's required and permitted options per action. */
+	static const unsigned required[] = {
+		[GENERATE] = F_TJSON | F_BLIST,
+		[EXECUTE] = F_RJSON,
+		[VERIFY] = F_RJSON,
+		[CANCEL] = F_RJSON,
+		[LIST] = 0,
+	};
+	static const unsigned permitted[] = {
+		[GENERATE] = F_NORACK,
+		[EXECUTE] = F_THROTTLE | F_TIMEOUT | F_ADDITIONAL,
+		[VERIFY] = F_PRESERVE,
+		[CANCEL] = F_PRESERVE | F_TIMEOUT,
+		[LIST] = 0,
+	};
+
+	if (o.action == NONE)
+		tool_usage_error("Command must include exactly one action: "
+				 "--generate, --execute, --verify, --cancel, "
+				 "--list");
+	if (o.bootstrap == NULL)
+		tool_usage_error("Please specify --bootstrap-server");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		unsigned fl = names[i].flag;
+
+		if ((required[o.action] & fl) && !(o.given & fl))
+			tool_usage_error("Missing required argument \"%s\"",
+					 names[i].name);
+		if ((o.given & fl) &&
+		    !((required[o.action] | permitted[o.action]) & fl))
+			tool_usage_error("Option \"%s\" can't be used with "
+					 "action \"%s\"", names[i].name,
+					 action_names[o.action]);
+	}
+}
+
+/* Append to the NUL-terminated text in buf, truncating. */
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t off = strnlen(buf, size);
+	va_list ap;
+
+	if (off + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + off, size - off, fmt, ap);
+	va_end(ap);
+}
+
+static char *arena_str(kp_str s)
+{
+	char *r = kp_arena_strndup(&arena, s.ptr ? s.ptr : "",
+				   s.len > 0 ? (size_t)s.len : 0);
+
+	if (r == NULL)
+		tool_die("out of memory");
+	return r;
+}
+
+static int32_t *arena_ids(const int32_t *v, int32_t n)
+{
+	int32_t *r = kp_arena_calloc(&arena, (size_t)(n > 0 ? n : 0) + 1,
+				     sizeof(*r));
+
+	if (r == NULL)
+		tool_die("out of memory");
+	if (n > 0)
+		memcpy(r, v, (size_t)n * sizeof(*r));
+	return r;
+}
+
+static void print_ids(FILE *f, const int32_t *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%" PRId32, i ? "," : "", v[i]);
+}
+
+static json_t *json_ids(const int32_t *v, int n)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+static const char *err_text(int16_t code, kp_str message)
+{
+	static char buf[1024];
+
+	if (message.len > 0)
+		snprintf(buf, sizeof(buf), "%s (%d): %.*s", kp_err_name(code),
+			 code, message.len, message.ptr);
+	else
+		snprintf(buf, sizeof(buf), "%s", tool_err(code));
+	return buf;
+}
+
+static struct plan load_plan(bool for_execute)
+{
+	struct plan plan;
+	char err[2048];
+	size_t len;
+	char *text = tool_read_file("--reassignment-json-file",
+				    o.reassignment_file, MAX_JSON_FILE, &len);
+
+	if (plan_parse_reassignment(&arena, text, len, &plan, err,
+				    sizeof(err)) != 0 ||
+	    (for_execute && plan_check(&plan, err, sizeof(err)) != 0))
+		tool_die("%s: %s", o.reassignment_file, err);
+	free(text);
+	plan_sort(&plan);
+	return plan;
+}
+
+/* ---------------------------------------------------- cluster requests */
+
+/*
+ * A request to the active controller; NOT_CONTROLLER (*top_err, the
+ * answer's top-level error) or a lost connection means asking Metadata
+ * again, until the timeout.
+ */
+static void call_controller(int16_t api, const char *what, const void *req,
+			    void *resp, const int16_t *top_err)
+{
+	int64_t deadline = tool_mono_ms() + cl.timeout_ms;
+
+	for (;;) {
+		int32_t id;
+		struct kp_conn *c = tool_controller(&cl, &id);
+		int rc;
+
+		if (c == NULL)
+			tool_die("%s: cannot reach the controller", what);
+		tool_require_api(c, api, "the controller");
+		rc = kp_conn_call(c, api, -1, req, resp, &arena);
+		if (rc == 0 && *top_err != KP_ERR_NOT_CONTROLLER)
+			return;
+		if (rc != 0) {
+			tool_warn("%s to broker %" PRId32 ": %s", what, id,
+				  strerror(-rc));
+			tool_broker_drop(&cl, id);
+		}
+		if (tool_mono_ms() >= deadline)
+			tool_die("%s: %s", what, rc != 0 ? strerror(-rc) :
+				 tool_err(KP_ERR_NOT_CONTROLLER));
+		usleep(200 * 1000);
+	}
+}
+
+/* An ongoing reassignment, copied out of the answer. */
+struct ongoing {
+	const char *topic;
+	int32_t partition;
+	int32_t *replicas, *adding, *removing;
+	int nreplicas, nadding, nremoving;
+};
+
+static int cmp_ongoing(const void *a, const void *b)
+{
+	const struct ongoing *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+
+	return c != 0 ? c : (x->partition > y->partition) -
+			    (x->partition < y->partition);
+}
+
+/*
+ * ListPartitionReassignments: every reassignment in progress (plan NULL)
+ * or those of the plan's partitions; sorted.
+ */
+static int list_reassignments(const struct plan *plan, struct ongoing **out)
+{
+	struct kp_list_partition_reassignments_req req;
+	struct kp_list_partition_reassignments_resp resp;
+	struct ongoing *v;
+	int n = 0, cap = 0;
+
+	kp_struct_init(&kp_list_partition_reassignments_req_desc, &req);
+	req.timeout_ms = o.timeout;
+	req.topics = NULL;
+	req.topics_count = -1;
+	if (plan != NULL) {
+		struct kp_list_partition_reassignments_req_list_partition_reassignments_topics *t =
+			kp_arena_calloc(&arena, (size_t)plan->nparts + 1,
+					sizeof(*t));
+		int nt = 0;
+
+		if (t == NULL)
+			tool_die("out of memory");
+		for (int i = 0; i < plan->nparts; i++) {
+			const struct plan_part *p = &plan->parts[i];
+
+			if (nt == 0 || strcmp(p->topic, plan->parts[i - 1].topic) != 0) {
+				kp_struct_init(&kp_list_partition_reassignments_req_list_partition_reassignments_topics_desc,
+					       &t[nt]);
+				t[nt].name = kp_str_c(p->topic);
+				t[nt].partition_indexes =
+					kp_arena_calloc(&arena, (size_t)plan->nparts,
+							sizeof(int32_t));
+				if (t[nt].partition_indexes == NULL)
+					tool_die("out of memory");
+				t[nt].partition_indexes_count = 0;
+				nt++;
+			}
+			t[nt - 1].partition_indexes[t[nt - 1].partition_indexes_count++] =
+				p->partition;
+		}
+		req.topics = t;
+		req.topics_count = nt;
+	}
+	call_controller(KP_API_LIST_PARTITION_REASSIGNMENTS,
+			"ListPartitionReassignments", &req, &resp,
+			&resp.error_code);
+	if (resp.error_code != 0)
+		tool_die("ListPartitionReassignments: %s",
+			 err_text(resp.error_code, resp.error_message));
+	for (int i = 0; i < resp.topics_count; i++)
+		cap += resp.topics[i].partitions_count > 0 ?
+		       resp.topics[i].partitions_count : 0;
+	v = kp_arena_calloc(&arena, (size_t)cap + 1, sizeof(*v));
+	if (v == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < resp.topics_count; i++) {
+		const struct kp_list_partition_reassignments_resp_ongoing_topic_reassignment *t =
+			&resp.topics[i];
+		const char *topic = arena_str(t->name);
+
+		for (int j = 0; j < t->partitions_count; j++) {
+			const struct kp_list_partition_reassignments_resp_ongoing_partition_reassignment *p =
+				&t->partitions[j];
+			struct ongoing *g = &v[n++];
+
+			g->topic = topic;
+			g->partition = p->partition_index;
+			g->replicas = arena_ids(p->replicas, p->replicas_count);
+			g->nreplicas = p->replicas_count > 0 ? p->replicas_count : 0;
+			g->adding = arena_ids(p->adding_replicas,
+					      p->adding_replicas_count);
+			g->nadding = p->adding_replicas_count > 0 ?
+				     p->adding_replicas_count : 0;
+			g->removing = arena_ids(p->removing_replicas,
+						p->removing_replicas_count);
+			g->nremoving = p->removing_replicas_count > 0 ?
+				       p->removing_replicas_count : 0;
+		}
+	}
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(*v), cmp_ongoing);
+	*out = v;
+	return n;
+}
+
+static const struct ongoing *find_ongoing(const struct ongoing *v, int n,
+					  const char *topic, int32_t partition)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i].partition == partition && strcmp(v[i].topic, topic) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* The distinct topics of a sorted plan. */
+static const char **plan_topics(const struct plan *plan, int *n)
+{
+	const char **t = kp_arena_calloc(&arena, (size_t)plan->nparts + 1,
+					 sizeof(*t));
+
+	if (t == NULL)
+		tool_die("out of memory");
+	*n = 0;
+	for (int i = 0; i < plan->nparts; i++)
+		if (*n == 0 || strcmp(t[*n - 1], plan->parts[i].topic) != 0)
+			t[(*n)++] = plan->parts[i].topic;
+	return t;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The live brokers of the last Metadata (copied). */
+static int32_t *copy_brokers(int *n)
+{
+	int32_t *v = kp_arena_calloc(&arena, (size_t)cl.nbrokers + 1,
+				     sizeof(*v));
+
+	if (v == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < cl.nbrokers; i++)
+		v[i] = cl.brokers[i].id;
+	*n = cl.nbrokers;
+	return v;
+}
+
+/*
+ * The replicas Metadata reports now for each partition of the plan
+ * (copied: the next Metadata frees the answer); NULL where the topic or
+ * the partition does not exist.  Also the live brokers.
+ */
+struct current {
+	int32_t *replicas;	/* NULL: no such partition */
+	int n;
+};
+
+static struct current *current_replicas(const struct plan *plan,
+					int32_t **live, int *nlive)
+{
+	struct current *cur = kp_arena_calloc(&arena, (size_t)plan->nparts + 1,
+					      sizeof(*cur));
+	int nt;
+	const char **topics = plan_topics(plan, &nt);
+
+	if (cur == NULL)
+		tool_die("out of memory");
+	tool_metadata(&cl, topics, nt, false);
+	for (int i = 0; i < plan->nparts; i++) {
+		const struct kp_metadata_resp_metadata_response_topic *t =
+			tool_md_topic(&cl, plan->parts[i].topic);
+		const struct kp_metadata_resp_metadata_response_partition *p;
+
+		if (t == NULL || t->error_code != 0)
+			continue;
+		p = tool_md_partition(t, plan->parts[i].partition);
+		if (p == NULL)
+			continue;
+		cur[i].replicas = arena_ids(p->replica_nodes,
+					    p->replica_nodes_count);
+		cur[i].n = p->replica_nodes_count > 0 ? p->replica_nodes_count : 0;
+	}
+	/* This Metadata named the live brokers too. */
+	*live = copy_brokers(nlive);
+	return cur;
+}
+
+static bool has_id(const int32_t *v, int n, int32_t x)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/*
+ * IncrementalAlterConfigs of one resource: SET names[i] to values[i], or
+ * DELETE them when values is NULL.  A topic's settings go to the
+ * bootstrap broker; a broker's to that broker, which alone takes them
+ * (Kafka's rule).  A broker that is down cannot: false, with a warning,
+ * and its settings stay as they are.
+ */
+static bool alter_configs(int8_t type, const char *name,
+			  const char *const *names, const char *const *values,
+			  int n)
+{
+	struct kp_incremental_alter_configs_req req;
+	struct kp_incremental_alter_configs_req_alter_configs_resource res;
+	struct kp_incremental_alter_configs_req_alterable_config *cfg;
+	struct kp_incremental_alter_configs_resp resp;
+	struct kp_conn *c = cl.boot;
+	char what[300];
+
+	if (type == RES_BROKER) {
+		int64_t id;
+
+		if (!tool_parse_i64(name, 0, INT32_MAX, &id))
+			tool_die("'%s' is not a broker id", name);
+		c = tool_broker(&cl, (int32_t)id) != NULL ?
+		    tool_broker_conn(&cl, (int32_t)id) : NULL;
+		if (c == NULL) {
+			tool_warn("broker %s is not alive: its throttle settings "
+				  "are left as they are", name);
+			return false;
+		}
+	}
+	snprintf(what, sizeof(what), "IncrementalAlterConfigs of %s %s",
+		 type == RES_BROKER ? "broker" : "topic", name);
+	tool_require_api(c, KP_API_INCREMENTAL_ALTER_CONFIGS, "broker");
+	cfg = kp_arena_calloc(&arena, (size_t)n, sizeof(*cfg));
+	if (cfg == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < n; i++) {
+		kp_struct_init(&kp_incremental_alter_configs_req_alterable_config_desc,
+			       &cfg[i]);
+		cfg[i].name = kp_str_c(names[i]);
+		cfg[i].config_operation = values ? OP_SET : OP_DELETE;
+		cfg[i].value = values ? kp_str_c(values[i]) : KP_STR_NULL;
+	}
+	kp_struct_init(&kp_incremental_alter_configs_req_alter_configs_resource_desc,
+		       &res);
+	res.resource_type = type;
+	res.resource_name = kp_str_c(name);
+	res.configs = cfg;
+	res.configs_count = n;
+	kp_struct_init(&kp_incremental_alter_configs_req_desc, &req);
+	req.resources = &res;
+	req.resources_count = 1;
+	req.validate_only = false;
+	tool_call(c, KP_API_INCREMENTAL_ALTER_CONFIGS, &req, &resp, &arena,
+		  what);
+	if (resp.responses_count != 1)
+		tool_die("%s: %d results for one resource", what,
+			 resp.responses_count);
+	if (resp.responses[0].error_code != 0)
+		tool_die("%s: %s", what, err_text(resp.responses[0].error_code,
+						  resp.responses[0].error_message));
+	return true;
+}
+
+/*
+ * Kafka's clearAllThrottles: the broker throttles of every live broker
+ * and every broker of the plan, the topic throttles of the plan's
+ * topics.  (Kafka also clears replica.alter.log.dirs.io.max.bytes.per.second,
+ * which only log directory moves set; skald has none.)
+ */
+static json_t *clear_throttles(const struct plan *plan)
+{
+	int32_t *brokers, *live;
+	int nb = 0, nlive, nt, cap = 0;
+	const char **topics = plan_topics(plan, &nt);
+	json_t *jb = json_array(), *jt = json_array();
+
+	tool_metadata(&cl, NULL, 0, false);
+	live = copy_brokers(&nlive);
+	for (int i = 0; i < plan->nparts; i++)
+		cap += plan->parts[i].nreplicas;
+	brokers = kp_arena_calloc(&arena, (size_t)nlive + (size_t)cap + 1,
+				  sizeof(*brokers));
+	if (brokers == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < nlive; i++)
+		if (!has_id(brokers, nb, live[i]))
+			brokers[nb++] = live[i];
+	for (int i = 0; i < plan->nparts; i++)
+		for (int j = 0; j < plan->parts[i].nreplicas; j++)
+			if (!has_id(brokers, nb, plan->parts[i].replicas[j]))
+				brokers[nb++] = plan->parts[i].replicas[j];
+	qsort(brokers, (size_t)nb, sizeof(*brokers), cmp_id);
+	if (!o.json) {
+		printf("Clearing broker-level throttles on broker%s ",
+		       nb == 1 ? "" : "s");
+		print_ids(stdout, brokers, nb);
+		printf("\n");
+	}
+	for (int i = 0; i < nb; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%" PRId32, brokers[i]);
+		if (alter_configs(RES_BROKER, name, broker_throttles, NULL, 2))
+			json_array_append_new(jb, json_integer(brokers[i]));
+	}
+	if (!o.json) {
+		printf("Clearing topic-level throttles on topic%s ",
+		       nt == 1 ? "" : "s");
+		for (int i = 0; i < nt; i++)
+			printf("%s%s", i ? "," : "", topics[i]);
+		printf("\n");
+	}
+	for (int i = 0; i < nt; i++) {
+		alter_configs(RES_TOPIC, topics[i], topic_throttles, NULL, 2);
+		json_array_append_new(jt, json_string(topics[i]));
+	}
+	return json_pack("{s:o, s:o}", "brokers", jb, "topics", jt);
+}
+
+/* ------------------------------------------------------------ generate */
+
+static int32_t *parse_broker_list(int *n)
+{
+	char **s = tool_split(&arena, o.broker_list, ',', n);
+	int32_t *v = kp_arena_calloc(&arena, (size_t)*n + 1, sizeof(*v));
+	char dups[512] = "";
+
+	if (v == NULL)
+		tool_die("out of memory");
+	if (*n == 0)
+		tool_usage_error("--broker-list: no broker given");
+	for (int i = 0; i < *n; i++)
+		v[i] = tool_opt_i32("--broker-list", s[i], 0, INT32_MAX);
+	/* Each broker listed more than once, once, in order. */
+	for (int i = 0; i < *n; i++) {
+		bool first = true, twice = false;
+
+		for (int j = 0; j < *n; j++) {
+			if (v[j] != v[i])
+				continue;
+			first = first && j >= i;
+			twice = twice || j != i;
+		}
+		if (twice && first)
+			appendf(dups, sizeof(dups), "%s%" PRId32,
+				dups[0] ? "," : "", v[i]);
+	}
+	if (dups[0] != '\0')
+		tool_usage_error("Broker list contains duplicate entries: %s",
+				 dups);
+	return v;
+}
+
+/* The topics of --topics-to-move-json-file. */
+static const char **load_topics(int *n)
+{
+	const char **topics;
+	char err[1024];
+	size_t len;
+	char *text = tool_read_file("--topics-to-move-json-file",
+				    o.topics_file, MAX_JSON_FILE, &len);
+
+	if (plan_parse_topics(&arena, text, len, &topics, n, err,
+			      sizeof(err)) != 0)
+		tool_die("%s: %s", o.topics_file, err);
+	free(text);
+	return topics;
+}
+
+static int do_generate(const char **topics, int ntopics, const int32_t *list,
+		       int nlist)
+{
+	int nb = 0, nrack = 0, cap = 0;
+	char err[1024];
+	struct kp_assign_broker *brokers;
+	struct plan cur = { 0 }, prop = { 0 };
+
+	tool_metadata(&cl, topics, ntopics, false);
+	/* Kafka leaves out the listed brokers the cluster does not know. */
+	brokers = kp_arena_calloc(&arena, (size_t)nlist + 1, sizeof(*brokers));
+	if (brokers == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < nlist; i++) {
+		struct tool_broker *b = tool_broker(&cl, list[i]);
+
+		if (b == NULL) {
+			tool_warn("broker %" PRId32 " is not in the cluster; "
+				  "left out", list[i]);
+			continue;
+		}
+		brokers[nb].id = b->id;
+		brokers[nb].rack = o.disable_rack_aware || b->rack == NULL ?
+				   NULL : arena_str(kp_str_c(b->rack));
+		nrack += brokers[nb].rack != NULL;
+		nb++;
+	}
+	if (nrack != 0 && nrack != nb)
+		tool_die("Not all brokers have rack information. Add "
+			 "--disable-rack-aware in command line to make replica "
+			 "assignment without rack information.");
+	for (int i = 0; i < ntopics; i++) {
+		const struct kp_metadata_resp_metadata_response_topic *t =
+			tool_md_topic(&cl, topics[i]);
+
+		if (t == NULL || t->error_code != 0)
+			tool_die("topic '%s': %s", topics[i],
+				 tool_err(t ? t->error_code :
+					  KP_ERR_UNKNOWN_TOPIC_OR_PARTITION));
+		cap += t->partitions_count > 0 ? t->partitions_count : 0;
+	}
+	cur.parts = kp_arena_calloc(&arena, (size_t)cap + 1, sizeof(*cur.parts));
+	prop.parts = kp_arena_calloc(&arena, (size_t)cap + 1, sizeof(*prop.parts));
+	if (cur.parts == NULL || prop.parts == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < ntopics; i++) {
+		const struct kp_metadata_resp_metadata_response_topic *t =
+			tool_md_topic(&cl, topics[i]);
+		int32_t np = t->partitions_count, rf = 0, first = INT32_MAX;
+		int32_t *out;
+
+		if (np <= 0)
+			continue;
+		for (int p = 0; p < np; p++) {
+			struct plan_part *c = &cur.parts[cur.nparts++];
+
+			c->topic = topics[i];
+			c->partition = t->partitions[p].partition_index;
+			c->replicas = arena_ids(t->partitions[p].replica_nodes,
+						t->partitions[p].replica_nodes_count);
+			c->nreplicas = t->partitions[p].replica_nodes_count > 0 ?
+				       t->partitions[p].replica_nodes_count : 0;
+			/* The replication factor: Kafka takes one partition's
+			 * replica count (the head of a hash map); partition
+			 * 0's here. */
+			if (c->partition < first) {
+				first = c->partition;
+				rf = c->nreplicas;
+			}
+		}
+		out = kp_arena_calloc(&arena, (size_t)np * (size_t)(rf > 0 ? rf : 1),
+				      sizeof(*out));
+		if (out == NULL)
+			tool_die("out of memory");
+		if (kp_assign_replicas(brokers, nb, np, rf, -1, 0, out, err,
+				       sizeof(err)) != 0)
+			tool_die("cannot place topic '%s': %s", topics[i], err);
+		for (int p = 0; p < np; p++) {
+			struct plan_part *q = &prop.parts[prop.nparts++];
+
+			q->topic = topics[i];
+			q->partition = p;
+			q->replicas = &out[(size_t)p * (size_t)rf];
+			q->nreplicas = rf;
+		}
+	}
+	if (o.json) {
+		json_t *doc = json_pack("{s:o, s:o}", "current",
+					plan_to_json(&cur), "proposed",
+					plan_to_json(&prop));
+
+		tool_print_json(stdout, doc);
+		json_decref(doc);
+	} else {
+		char *c = plan_to_text(&cur), *p = plan_to_text(&prop);
+
+		if (c == NULL || p == NULL)
+			tool_die("out of memory");
+		printf("Current partition replica assignment\n%s\n\n"
+		       "Proposed partition reassignment configuration\n%s\n",
+		       c, p);
+		free(c);
+		free(p);
+	}
+	return TOOL_EXIT_OK;
+}
+
+/* ------------------------------------------------------------- execute */
+
+static void print_parts(FILE *f, const struct plan *plan, const char *sep)
+{
+	for (int i = 0; i < plan->nparts; i++)
+		fprintf(f, "%s%s-%" PRId32, i ? sep : "", plan->parts[i].topic,
+			plan->parts[i].partition);
+}
+
+/* The topic and broker throttles of Kafka's move map. */
+static void set_throttles(const struct plan *plan, const struct current *cur,
+			  const struct ongoing *og, int nog)
+{
+	struct plan_moves m;
+	const char **topics;
+	int32_t *brokers;
+	int nt, nb;
+	char rate[32];
+	const char *rates[2] = { rate, rate };
+
+	plan_moves_init(&m);
+	for (int i = 0; i < nog; i++)
+		if (plan_moves_ongoing(&m, og[i].topic, og[i].partition,
+				       og[i].replicas, og[i].nreplicas,
+				       og[i].adding, og[i].nadding) != 0)
+			tool_die("out of memory");
+	for (int i = 0; i < plan->nparts; i++)
+		if (plan_moves_propose(&m, plan->parts[i].topic,
+				       plan->parts[i].partition,
+				       plan->parts[i].replicas,
+				       plan->parts[i].nreplicas,
+				       cur[i].replicas, cur[i].n) != 0)
+			tool_die("out of memory");
+	nt = plan_moves_topics(&m, &topics);
+	nb = plan_moves_brokers(&m, &brokers);
+	if (nt < 0 || nb < 0)
+		tool_die("out of memory");
+	for (int i = 0; i < nt; i++) {
+		char *lead = plan_moves_throttle(&m, topics[i], true);
+		char *follow = plan_moves_throttle(&m, topics[i], false);
+		const char *values[2] = { lead, follow };
+
+		if (lead == NULL || follow == NULL)
+			tool_die("out of memory");
+		alter_configs(RES_TOPIC, topics[i], topic_throttles, values, 2);
+		free(lead);
+		free(follow);
+	}
+	snprintf(rate, sizeof(rate), "%" PRId64, o.throttle);
+	for (int i = 0; i < nb; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%" PRId32, brokers[i]);
+		alter_configs(RES_BROKER, name, broker_throttles, rates, 2);
+	}
+	if (!o.json)
+		printf("The inter-broker throttle limit was set to %" PRId64
+		       " B/s\n", o.throttle);
+	free(topics);
+	free(brokers);
+	plan_moves_free(&m);
+}
+
+/* AlterPartitionReassignments: targets, or cancel (replicas null). */
+static int alter_reassignments(const struct plan *plan, bool cancel,
+			       const char *fail_head)
+{
+	struct kp_alter_partition_reassignments_req req;
+	struct kp_alter_partition_reassignments_resp resp;
+	struct kp_alter_partition_reassignments_req_reassignable_topic *t;
+	int nt = 0, nerr = 0;
+
+	t = kp_arena_calloc(&arena, (size_t)plan->nparts + 1, sizeof(*t));
+	if (t == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < plan->nparts; i++) {
+		const struct plan_part *p = &plan->parts[i];
+		struct kp_alter_partition_reassignments_req_reassignable_partition *rp;
+
+		if (nt == 0 || strcmp(p->topic, plan->parts[i - 1].topic) != 0) {
+			kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_topic_desc,
+				       &t[nt]);
+			t[nt].name = kp_str_c(p->topic);
+			t[nt].partitions = kp_arena_calloc(&arena,
+							   (size_t)plan->nparts,
+							   sizeof(*t[nt].partitions));
+			if (t[nt].partitions == NULL)
+				tool_die("out of memory");
+			t[nt].partitions_count = 0;
+			nt++;
+		}
+		rp = &t[nt - 1].partitions[t[nt - 1].partitions_count++];
+		kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_partition_desc,
+			       rp);
+		rp->partition_index = p->partition;
+		rp->replicas = cancel ? NULL : p->replicas;
+		rp->replicas_count = cancel ? -1 : p->nreplicas;
+	}
+	kp_struct_init(&kp_alter_partition_reassignments_req_desc, &req);
+	req.timeout_ms = o.timeout;
+	req.topics = t;
+	req.topics_count = nt;
+	call_controller(KP_API_ALTER_PARTITION_REASSIGNMENTS,
+			"AlterPartitionReassignments", &req, &resp,
+			&resp.error_code);
+	if (resp.error_code != 0)
+		tool_die("AlterPartitionReassignments: %s",
+			 err_text(resp.error_code, resp.error_message));
+	for (int i = 0; i < resp.responses_count; i++) {
+		const struct kp_alter_partition_reassignments_resp_reassignable_topic_response *r =
+			&resp.responses[i];
+
+		for (int j = 0; j < r->partitions_count; j++) {
+			const struct kp_alter_partition_reassignments_resp_reassignable_partition_response *p =
+				&r->partitions[j];
+
+			if (p->error_code == 0)
+				continue;
+			if (nerr++ == 0)
+				fprintf(stderr, "%s\n", fail_head);
+			fprintf(stderr, "%.*s-%" PRId32 ": %s\n", r->name.len,
+				r->name.ptr, p->partition_index,
+				err_text(p->error_code, p->error_message));
+		}
+	}
+	return nerr;
+}
+
+static int do_execute(struct plan plan)
+{
+	struct ongoing *og;
+	int nog = list_reassignments(NULL, &og), nlive;
+	int32_t *live;
+	struct current *cur;
+	struct plan curplan = { 0 };
+	char *text, missing[1024] = "";
+
+	if (nog > 0 && !o.additional)
+		tool_die("Cannot execute because there is an existing partition "
+			 "assignment.  Use --additional to override this and "
+			 "create a new partition assignment in addition to the "
+			 "existing one. The --additional flag can also be used "
+			 "to change the throttle by resubmitting the current "
+			 "reassignment.");
+	cur = current_replicas(&plan, &live, &nlive);
+	for (int i = 0; i < plan.nparts; i++)
+		for (int j = 0; j < plan.parts[i].nreplicas; j++)
+			if (!has_id(live, nlive, plan.parts[i].replicas[j]))
+				tool_die("Unknown broker id %" PRId32,
+					 plan.parts[i].replicas[j]);
+	for (int i = 0; i < plan.nparts; i++)
+		if (cur[i].replicas == NULL)
+			appendf(missing, sizeof(missing), "%s%s-%" PRId32,
+				missing[0] ? "," : "", plan.parts[i].topic,
+				plan.parts[i].partition);
+	if (missing[0] != '\0')
+		tool_die("The proposed assignment contains non-existent "
+			 "partitions: %s", missing);
+	curplan.parts = kp_arena_calloc(&arena, (size_t)plan.nparts + 1,
+					sizeof(*curplan.parts));
+	if (curplan.parts == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < plan.nparts; i++) {
+		curplan.parts[i] = plan.parts[i];
+		curplan.parts[i].replicas = cur[i].replicas;
+		curplan.parts[i].nreplicas = cur[i].n;
+	}
+	curplan.nparts = plan.nparts;
+	if (!o.json) {
+		text = plan_to_text(&curplan);
+		if (text == NULL)
+			tool_die("out of memory");
+		printf("Current partition replica assignment\n\n%s\n\nSave this "
+		       "to use as the --reassignment-json-file option during "
+		       "rollback\n", text);
+		free(text);
+	}
+	if (o.throttle >= 0) {
+		if (!o.json)
+			printf("Warning: You must run --verify periodically, "
+			       "until the reassignment completes, to ensure the "
+			       "throttle is removed.\n");
+		fflush(stdout);
+		set_throttles(&plan, cur, og, nog);
+	}
+	fflush(stdout);
+	if (alter_reassignments(&plan, false,
+				"Error reassigning partition(s):") > 0)
+		return TOOL_EXIT_FAIL;
+	if (o.json) {
+		json_t *started = json_array(), *doc;
+
+		for (int i = 0; i < plan.nparts; i++)
+			json_array_append_new(started, json_pack("{s:s, s:i}",
+				"topic", plan.parts[i].topic, "partition",
+				plan.parts[i].partition));
+		doc = json_pack("{s:o, s:o, s:o}", "current",
+				plan_to_json(&curplan), "throttle",
+				o.throttle >= 0 ? json_integer(o.throttle) :
+				json_null(), "started", started);
+		tool_print_json(stdout, doc);
+		json_decref(doc);
+	} else {
+		printf("Successfully started partition reassignment%s for ",
+		       plan.nparts == 1 ? "" : "s");
+		print_parts(stdout, &plan, ",");
+		printf("\n");
+	}
+	return TOOL_EXIT_OK;
+}
+
+/* -------------------------------------------------------------- verify */
+
+static const char *const state_names[] = {
+	[PLAN_COMPLETE] = "complete",
+	[PLAN_IN_PROGRESS] = "in_progress",
+	[PLAN_MISMATCH] = "mismatch",
+};
+
+static int do_verify(struct plan plan)
+{
+	struct ongoing *og;
+	int nog = list_reassignments(NULL, &og), nlive;
+	int32_t *live;
+	struct current *cur = current_replicas(&plan, &live, &nlive);
+	int in_progress = 0, mismatch = 0;
+	json_t *rows = json_array(), *cleared = json_null(), *doc;
+
+	if (!o.json)
+		printf("Status of partition reassignment:\n");
+	for (int i = 0; i < plan.nparts; i++) {
+		const struct plan_part *p = &plan.parts[i];
+		const struct ongoing *g = find_ongoing(og, nog, p->topic,
+						       p->partition);
+		const int32_t *now = g ? g->replicas : cur[i].replicas;
+		int nnow = g ? g->nreplicas : cur[i].n;
+		enum plan_state st = plan_state(p->replicas, p->nreplicas,
+						g != NULL, now, nnow);
+
+		in_progress += st == PLAN_IN_PROGRESS;
+		mismatch += st == PLAN_MISMATCH;
+		json_array_append_new(rows, json_pack(
+			"{s:s, s:i, s:s, s:o, s:o}", "topic", p->topic,
+			"partition", p->partition, "state", state_names[st],
+			"replicas", json_ids(now, nnow), "target",
+			json_ids(p->replicas, p->nreplicas)));
+		if (o.json)
+			continue;
+		if (st == PLAN_COMPLETE)
+			printf("Reassignment of partition %s-%" PRId32
+			       " is complete.\n", p->topic, p->partition);
+		else if (st == PLAN_IN_PROGRESS)
+			printf("Reassignment of partition %s-%" PRId32
+			       " is still in progress.\n", p->topic,
+			       p->partition);
+		else {
+			printf("There is no active reassignment of partition "
+			       "%s-%" PRId32 ", but replica set is ", p->topic,
+			       p->partition);
+			print_ids(stdout, now, nnow);
+			printf(" rather than ");
+			print_ids(stdout, p->replicas, p->nreplicas);
+			printf(".\n");
+		}
+	}
+	fflush(stdout);
+	/* As Kafka: throttles go only when no reassignment at all is left,
+	 * as they may serve other reassignments too. */
+	if (nog == 0 && !o.preserve_throttles) {
+		json_decref(cleared);
+		cleared = clear_throttles(&plan);
+	} else if (nog > 0 && in_progress == 0 && !o.preserve_throttles) {
+		tool_warn("other partition reassignments are in progress; the "
+			  "throttles stay until they are done");
+	}
+	if (o.json) {
+		doc = json_pack("{s:o, s:o}", "partitions", rows,
+				"throttles_cleared", cleared);
+		tool_print_json(stdout, doc);
+		json_decref(doc);
+	} else {
+		json_decref(rows);
+		json_decref(cleared);
+	}
+	if (in_progress > 0)
+		return EXIT_IN_PROGRESS;
+	return mismatch > 0 ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
+}
+
+/* -------------------------------------------------------------- cancel */
+
+static int do_cancel(struct plan plan)
+{
+	struct ongoing *og;
+	int nog = plan.nparts > 0 ? list_reassignments(&plan, &og) : 0;
+	struct plan active = { 0 };
+	json_t *cancelled = json_array(), *cleared = json_null(), *doc;
+
+	active.parts = kp_arena_calloc(&arena, (size_t)plan.nparts + 1,
+				       sizeof(*active.parts));
+	if (active.parts == NULL)
+		tool_die("out of memory");
+	/* Only the plan's partitions that are really moving, as Kafka. */
+	for (int i = 0; i < plan.nparts; i++) {
+		const struct ongoing *g = find_ongoing(og, nog,
+						       plan.parts[i].topic,
+						       plan.parts[i].partition);
+
+		if (g != NULL && (g->nadding > 0 || g->nremoving > 0))
+			active.parts[active.nparts++] = plan.parts[i];
+	}
+	if (active.nparts > 0) {
+		if (alter_reassignments(&active, true, active.nparts == 1 ?
+					"Error cancelling partition reassignment for:" :
+					"Error cancelling partition reassignments for:") > 0)
+			return TOOL_EXIT_FAIL;
+		for (int i = 0; i < active.nparts; i++)
+			json_array_append_new(cancelled, json_pack("{s:s, s:i}",
+				"topic", active.parts[i].topic, "partition",
+				active.parts[i].partition));
+		if (!o.json) {
+			printf("Successfully cancelled partition reassignment%s "
+			       "for: ", active.nparts == 1 ? "" : "s");
+			print_parts(stdout, &active, ",");
+			printf("\n");
+		}
+	} else if (!o.json) {
+		printf("None of the specified partition reassignments are "
+		       "active.\n");
+	}
+	fflush(stdout);
+	if (!o.preserve_throttles && plan.nparts > 0) {
+		json_decref(cleared);
+		cleared = clear_throttles(&plan);
+	}
+	if (o.json) {
+		doc = json_pack("{s:o, s:o}", "cancelled", cancelled,
+				"throttles_cleared", cleared);
+		tool_print_json(stdout, doc);
+		json_decref(doc);
+	} else {
+		json_decref(cancelled);
+		json_decref(cleared);
+	}
+	return TOOL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- list */
+
+static int do_list(void)
+{
+	struct ongoing *og;
+	int n = list_reassignments(NULL, &og);
+	json_t *rows = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(rows, json_pack(
+			"{s:s, s:i, s:o, s:o, s:o}", "topic", og[i].topic,
+			"partition", og[i].partition, "replicas",
+			json_ids(og[i].replicas, og[i].nreplicas), "adding",
+			json_ids(og[i].adding, og[i].nadding), "removing",
+			json_ids(og[i].removing, og[i].nremoving)));
+	if (o.json) {
+		tool_print_json(stdout, rows);
+	} else if (n == 0) {
+		printf("No partition reassignments found.\n");
+	} else {
+		printf("Current partition reassignments:\n");
+		for (int i = 0; i < n; i++) {
+			printf("%s-%" PRId32 ": replicas: ", og[i].topic,
+			       og[i].partition);
+			print_ids(stdout, og[i].replicas, og[i].nreplicas);
+			printf(".");
+			if (og[i].nadding > 0) {
+				printf(" adding: ");
+				print_ids(stdout, og[i].adding, og[i].nadding);
+				printf(".");
+			}
+			if (og[i].nremoving > 0) {
+				printf(" removing: ");
+				print_ids(stdout, og[i].removing,
+					  og[i].nremoving);
+				printf(".");
+			}
+			printf("\n");
+		}
+	}
+	json_decref(rows);
+	return TOOL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+	enum {
+		O_GENERATE = 256, O_EXECUTE, O_VERIFY, O_CANCEL, O_LIST,
+		O_BOOT, O_CCONFIG, O_RJSON, O_TJSON, O_BLIST, O_NORACK,
+		O_THROTTLE, O_ADDITIONAL, O_TIMEOUT, O_PRESERVE, O_JSON,
+		O_TIMEOUT_MS, O_HELP, O_VERSION,
+	};
+	static const struct option opts[] = {
+		{ "generate", no_argument, NULL, O_GENERATE },
+		{ "execute", no_argument, NULL, O_EXECUTE },
+		{ "verify", no_argument, NULL, O_VERIFY },
+		{ "cancel", no_argument, NULL, O_CANCEL },
+		{ "list", no_argument, NULL, O_LIST },
+		{ "bootstrap-server", required_argument, NULL, O_BOOT },
+		{ "command-config", required_argument, NULL, O_CCONFIG },
+		{ "reassignment-json-file", required_argument, NULL, O_RJSON },
+		{ "topics-to-move-json-file", required_argument, NULL, O_TJSON },
+		{ "broker-list", required_argument, NULL, O_BLIST },
+		{ "disable-rack-aware", no_argument, NULL, O_NORACK },
+		{ "throttle", required_argument, NULL, O_THROTTLE },
+		{ "additional", no_argument, NULL, O_ADDITIONAL },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "preserve-throttles", no_argument, NULL, O_PRESERVE },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "timeout-ms", required_argument, NULL, O_TIMEOUT_MS },
+		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tool_admin_config ac;
+	struct plan plan = { 0 };
+	const char **topics = NULL;
+	int32_t *list = NULL;
+	int c, ntopics = 0, nlist = 0, rc = TOOL_EXIT_OK;
+
+	tool_name = "kreassign-partitions";
+	kp_arena_init(&arena, 0);
+	memset(&ac, 0, sizeof(ac));
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_GENERATE: set_action(GENERATE); break;
+		case O_EXECUTE: set_action(EXECUTE); break;
+		case O_VERIFY: set_action(VERIFY); break;
+		case O_CANCEL: set_action(CANCEL); break;
+		case O_LIST: set_action(LIST); break;
+		case O_BOOT: o.bootstrap = optarg; break;
+		case O_CCONFIG: o.command_config = optarg; break;
+		case O_RJSON:
+			o.reassignment_file = optarg;
+			o.given |= F_RJSON;
+			break;
+		case O_TJSON:
+			o.topics_file = optarg;
+			o.given |= F_TJSON;
+			break;
+		case O_BLIST:
+			o.broker_list = optarg;
+			o.given |= F_BLIST;
+			break;
+		case O_NORACK:
+			o.disable_rack_aware = true;
+			o.given |= F_NORACK;
+			break;
+		case O_THROTTLE:
+			/* Kafka: -1 (its default) means no throttle. */
+			o.throttle = tool_opt_i64("--throttle", optarg, -1,
+						  INT64_MAX);
+			o.given |= F_THROTTLE;
+			break;
+		case O_ADDITIONAL:
+			o.additional = true;
+			o.given |= F_ADDITIONAL;
+			break;
+		case O_TIMEOUT:
+			o.timeout = tool_opt_i32("--timeout", optarg, 1,
+						 INT32_MAX);
+			o.given |= F_TIMEOUT;
+			break;
+		case O_PRESERVE:
+			o.preserve_throttles = true;
+			o.given |= F_PRESERVE;
+			break;
+		case O_JSON: o.json = true; break;
+		case O_TIMEOUT_MS:
+			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
+						    INT32_MAX);
+			break;
+		case O_HELP: usage(stdout); return 0;
+		case O_VERSION:
+			printf("%s %s\n", tool_name, PACKAGE_VERSION);
+			return 0;
+		default: usage(stderr); return TOOL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		tool_usage_error("unexpected argument '%s'", argv[optind]);
+	check_usage();
+	if (o.command_config != NULL)
+		tool_read_admin_config("--command-config", o.command_config,
+				       &ac);
+	if (o.timeout_ms == 0)
+		o.timeout_ms = ac.api_timeout_ms > 0 ? ac.api_timeout_ms : 30000;
+	if (ac.client_id[0] == '\0')
+		snprintf(ac.client_id, sizeof(ac.client_id),
+			 "reassign-partitions-tool");
+	/* The controller may hold an answer up to --timeout. */
+	if (ac.request_timeout_ms == 0)
+		ac.request_timeout_ms = o.timeout > 25000 ?
+					(o.timeout > INT32_MAX - 5000 ?
+					 INT32_MAX : o.timeout + 5000) : 30000;
+	/* The files and the broker list are read before the cluster is. */
+	if (o.action == GENERATE) {
+		list = parse_broker_list(&nlist);
+		topics = load_topics(&ntopics);
+	} else if (o.action != LIST) {
+		plan = load_plan(o.action == EXECUTE);
+	}
+	tool_cluster_open_admin(&cl, o.bootstrap, &ac, o.timeout_ms);
+	switch (o.action) {
+	case GENERATE: rc = do_generate(topics, ntopics, list, nlist); break;
+	case EXECUTE: rc = do_execute(plan); break;
+	case VERIFY: rc = do_verify(plan); break;
+	case CANCEL: rc = do_cancel(plan); break;
+	case LIST: rc = do_list(); break;
+	case NONE: break;
+	}
+	tool_cluster_close(&cl);
+	kp_arena_free(&arena);
+	return rc;
+}
