@@ -8,6 +8,18 @@ include bench/records.mk
 include bench/log.mk
 include bench/clients.mk
 
+## the controller at scale: 10,000 partitions of replication factor 3 on
+## three brokers (create, broker and controller failover, controlled
+## shutdown, idle cost); Python, confluent-kafka and kazoo.  Several
+## minutes: not in `make bench`'s list (make bench-controller; options in
+## BENCH_CONTROLLER_ARGS, e.g. "--partitions 5000 --json")
+EXTRA_DIST += bench/controller_scale.py
+bench-controller: kbroker/kbroker$(EXEEXT) kcontroller/kcontroller$(EXEEXT) \
+		tools/kcluster$(EXEEXT)
+	@top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		/usr/bin/python3 $(srcdir)/bench/controller_scale.py $(BENCH_CONTROLLER_ARGS)
+.PHONY: bench-controller
+
 bench: $(BENCH_RUN)
 	@for b in $(BENCH_RUN); do echo "== $$b"; ./$$b || exit 1; done
 	@$(MAKE) $(AM_MAKEFLAGS) bench-throughput bench-replication bench-groups

@@ -68,9 +68,39 @@ static struct log *find_log(struct broker *b, const char *topic, int32_t p)
 	return NULL;
 }
 
+/*
+ * A new replica's log takes its topic's overrides from ZooKeeper: read
+ * once per topic and LeaderAndIsr request, not once per partition (a
+ * synchronous round trip each: seconds for thousands of partitions).
+ */
+struct topic_cfg_cache {
+	char *topic;
+	struct log_config cfg;
+	int32_t max_message_bytes, min_isr;
+};
+
+static const struct topic_cfg_cache *topic_cfg(struct broker *b,
+					      struct topic_cfg_cache *tc,
+					      const char *topic)
+{
+	struct kp_zk_entity_config over;
+
+	if (tc->topic != NULL && strcmp(tc->topic, topic) == 0)
+		return tc;
+	free(tc->topic);
+	tc->topic = strdup(topic);
+	topic_config_read(b, topic, &over);
+	topic_config_log(b, &over, &tc->cfg);
+	tc->max_message_bytes = (int32_t)topic_config_num(b, &over, "max.message.bytes");
+	tc->min_isr = (int32_t)topic_config_num(b, &over, "min.insync.replicas");
+	kp_zk_config_free(&over);
+	return tc;	/* (without its name when out of memory: read again) */
+}
+
 static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req *req,
 			   kp_str topic,
-			   const struct kp_leader_and_isr_leader_and_isr_partition_state *st)
+			   const struct kp_leader_and_isr_leader_and_isr_partition_state *st,
+			   struct topic_cfg_cache *tcc)
 {
 	struct partition *p;
 	int16_t err = 0;
@@ -93,20 +123,15 @@ static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req 
 		goto out;
 	}
 	if (p->log == NULL) {
-		struct kp_zk_entity_config over;
-		struct log_config cfg;
+		const struct topic_cfg_cache *tc = topic_cfg(b, tcc, p->topic);
 
-		topic_config_read(b, p->topic, &over);
-		topic_config_log(b, &over, &cfg);
-		p->max_message_bytes = (int32_t)topic_config_num(b, &over,
-								 "max.message.bytes");
-		p->min_isr = (int32_t)topic_config_num(b, &over, "min.insync.replicas");
-		kp_zk_config_free(&over);
+		p->max_message_bytes = tc->max_message_bytes;
+		p->min_isr = tc->min_isr;
 		pthread_mutex_lock(&b->dirs_lock);
 		p->log = find_log(b, p->topic, p->index);
 		if (p->log != NULL)
-			p->log->cfg = cfg;	/* loaded at start: now we know */
-		else if (log_dir_add(pick_dir(b), p->topic, p->index, &cfg, &p->log) < 0)
+			p->log->cfg = tc->cfg;	/* loaded at start: now we know */
+		else if (log_dir_add(pick_dir(b), p->topic, p->index, &tc->cfg, &p->log) < 0)
 			p->log = NULL;
 		pthread_mutex_unlock(&b->dirs_lock);
 		if (p->log == NULL) {
@@ -185,6 +210,7 @@ void api_leader_and_isr(struct net_req *r)
 	const struct kp_leader_and_isr_req *req = r->body;
 	struct kp_leader_and_isr_resp resp;
 	struct kp_leader_and_isr_leader_and_isr_partition_error *errs;
+	struct topic_cfg_cache tcc = { NULL };
 	int32_t n = 0, cap = req->ungrouped_partition_states_count > 0
 		? req->ungrouped_partition_states_count : 0;
 	int32_t seen = atomic_load(&b->controller_epoch);
@@ -211,7 +237,7 @@ void api_leader_and_isr(struct net_req *r)
 
 		errs[n].topic_name = st->topic_name;
 		errs[n].partition_index = st->partition_index;
-		errs[n++].error_code = apply_state(b, req, st->topic_name, st);
+		errs[n++].error_code = apply_state(b, req, st->topic_name, st, &tcc);
 	}
 	for (int32_t i = 0; i < req->topic_states_count; i++) {
 		const struct kp_leader_and_isr_req_leader_and_isr_topic_state *t =
@@ -221,9 +247,10 @@ void api_leader_and_isr(struct net_req *r)
 			errs[n].topic_name = t->topic_name;
 			errs[n].partition_index = t->partition_states[j].partition_index;
 			errs[n++].error_code = apply_state(b, req, t->topic_name,
-							   &t->partition_states[j]);
+							   &t->partition_states[j], &tcc);
 		}
 	}
+	free(tcc.topic);
 	resp.partition_errors = errs;
 	resp.partition_errors_count = n;
 	net_reply(r, &resp);

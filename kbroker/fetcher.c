@@ -31,8 +31,9 @@
 static pthread_mutex_t fetcher_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct fpart {
-	struct fpart *next;
-	struct partition *p;
+	struct fpart *next, **pprev;	/* in its source's list */
+	struct source *s;
+	struct partition *p;		/* p->fetch_slot is this */
 	int32_t epoch;		/* the leader epoch we follow at */
 	int64_t offset;		/* next fetch offset */
 	bool truncating;	/* ask where our log diverges first */
@@ -584,24 +585,22 @@ struct fcmd {
 	bool follow;
 };
 
-static void remove_part(struct fetcher *f, struct partition *p)
+/* Stop fetching p (O(1): thousands of role changes come at once). */
+static void remove_part(struct partition *p)
 {
-	for (struct source *s = f->sources; s != NULL; s = s->next) {
-		struct fpart **pp = &s->parts;
+	struct fpart *fp = p->fetch_slot;
+	struct source *s;
 
-		while (*pp != NULL) {
-			struct fpart *fp = *pp;
-
-			if (fp->p != p) {
-				pp = &fp->next;
-				continue;
-			}
-			*pp = fp->next;
-			if (fp->sent >= 0 && fp->sent < s->nsent)
-				s->sent[fp->sent] = NULL;
-			free(fp);
-		}
-	}
+	if (fp == NULL)
+		return;
+	s = fp->s;
+	*fp->pprev = fp->next;
+	if (fp->next != NULL)
+		fp->next->pprev = fp->pprev;
+	if (fp->sent >= 0 && fp->sent < s->nsent)
+		s->sent[fp->sent] = NULL;
+	p->fetch_slot = NULL;
+	free(fp);
 }
 
 static void on_cmd(void *arg)
@@ -611,15 +610,20 @@ static void on_cmd(void *arg)
 	struct source *s;
 	struct fpart *fp;
 
-	remove_part(f, cmd->p);
+	remove_part(cmd->p);
 	if (cmd->follow && (s = source_get(f, cmd->leader, cmd->host, cmd->port)) != NULL &&
 	    (fp = calloc(1, sizeof(*fp))) != NULL) {
 		fp->p = cmd->p;
+		fp->s = s;
 		fp->epoch = cmd->epoch;
 		fp->truncating = true;
 		fp->sent = -1;
 		fp->next = s->parts;
+		if (fp->next != NULL)
+			fp->next->pprev = &fp->next;
+		fp->pprev = &s->parts;
 		s->parts = fp;
+		cmd->p->fetch_slot = fp;
 	}
 	for (s = f->sources; s != NULL; s = s->next)
 		kick(s);
@@ -715,6 +719,7 @@ static void on_stop(void *arg)
 			struct fpart *fp = s->parts;
 
 			s->parts = fp->next;
+			fp->p->fetch_slot = NULL;
 			free(fp);
 		}
 		s->nsent = 0;

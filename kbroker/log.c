@@ -773,6 +773,12 @@ int log_flush(struct log *log, int64_t offset)
 
 	if (offset > log_end_offset(log))
 		offset = log_end_offset(log);
+	/* the epochs of what becomes durable first */
+	rc = log_epoch_sync(&log->epochs);
+	if (rc < 0) {
+		KP_ERROR("%s: leader-epoch-checkpoint: %s", log->dir, strerror(-rc));
+		return rc;
+	}
 	if (offset <= log->recovery_point)
 		return 0;
 	for (int i = seg_floor(log, log->recovery_point); i < log->nsegs; i++) {

@@ -158,6 +158,11 @@ int log_fsync_dir(const char *dir)
 
 int log_write_file_atomic(const char *path, const void *data, size_t len)
 {
+	return log_write_file_replace(path, data, len, true);
+}
+
+int log_write_file_replace(const char *path, const void *data, size_t len, bool sync)
+{
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int fd, rc = 0;
 	size_t off = 0;
@@ -178,7 +183,7 @@ int log_write_file_atomic(const char *path, const void *data, size_t len)
 		}
 		off += (size_t)n;
 	}
-	if (rc == 0 && fsync(fd) < 0)
+	if (rc == 0 && sync && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
@@ -188,6 +193,24 @@ int log_write_file_atomic(const char *path, const void *data, size_t len)
 		unlink(tmp);
 		return rc;
 	}
+	if (!sync)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	return log_fsync_dir(dirname(dir));
+}
+
+int log_fsync_file(const char *path)
+{
+	char dir[PATH_MAX];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	if (rc < 0)
+		return rc;
 	snprintf(dir, sizeof(dir), "%s", path);
 	return log_fsync_dir(dirname(dir));
 }

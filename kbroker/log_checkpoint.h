@@ -14,6 +14,7 @@
 #ifndef LOG_CHECKPOINT_H
 #define LOG_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,14 @@ void log_checkpoint_remove(struct log_checkpoint *cp, const char *topic,
 
 /* Write data to path atomically: temp file, fsync, rename, fsync dir. */
 int log_write_file_atomic(const char *path, const void *data, size_t len);
+/* The same; without sync, replaced atomically for the process (a crash
+ * of it leaves the old or the new file) but not yet durable: see
+ * log_fsync_file. */
+int log_write_file_replace(const char *path, const void *data, size_t len,
+			   bool sync);
+/* Make a file and its name durable (fsync it and its directory); a
+ * missing file is no error. */
+int log_fsync_file(const char *path);
 /* fsync a directory (after creating, renaming or removing in it). */
 int log_fsync_dir(const char *dir);
 

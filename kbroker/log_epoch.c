@@ -27,10 +27,24 @@ static int persist(struct log_epoch_cache *c)
 	for (int i = 0; i < c->n; i++)
 		len += (size_t)snprintf(buf + len, cap - len, "%" PRId32 " %" PRId64 "\n",
 					c->e[i].epoch, c->e[i].start_offset);
-	rc = log_write_file_atomic(c->path, buf, len);
+	rc = log_write_file_replace(c->path, buf, len, false);
 	free(buf);
 	if (rc < 0)
 		KP_ERROR("writing %s: %s", c->path, strerror(-rc));
+	else
+		c->unsynced = true;
+	return rc;
+}
+
+int log_epoch_sync(struct log_epoch_cache *c)
+{
+	int rc;
+
+	if (c->path == NULL || !c->unsynced)
+		return 0;
+	rc = log_fsync_file(c->path);
+	if (rc == 0)
+		c->unsynced = false;
 	return rc;
 }
 

@@ -60,67 +60,105 @@ static int32_t valid_prefix(const struct log_index *ix, int32_t n,
 	return n;
 }
 
+/* Map the file at path (created if missing) over map_len bytes. */
+static int map_file(struct log_index *ix, struct stat *st)
+{
+	/* The descriptor is needed only to map the file: a broker holds
+	 * one descriptor per segment (its .log), not three, so 10,000
+	 * partitions fit a 20,000 open files limit.  Resizing goes by
+	 * path. */
+	int fd = open(ix->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), e;
+	uint8_t *map;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	if (st->st_size / ix->entry_size > ix->max_entries)
+		ix->max_entries = (int32_t)(st->st_size / ix->entry_size);
+	ix->map_len = (size_t)ix->max_entries * (size_t)ix->entry_size;
+	map = mmap(NULL, ix->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	e = map == MAP_FAILED ? -errno : 0;
+	close(fd);
+	if (e < 0)
+		return e;
+	/* Entries are written one page at a time; without this a fault in
+	 * the sparse preallocated file reads ahead (allocating and zeroing)
+	 * megabytes of holes. */
+	madvise(map, ix->map_len, MADV_RANDOM);
+	ix->map = map;
+	return 0;
+}
+
+/* The file of an index created lazily, at its first entry. */
+static int materialize(struct log_index *ix)
+{
+	struct stat st;
+	int rc;
+
+	if (ix->map != NULL)
+		return 0;
+	rc = map_file(ix, &st);
+	/* at its full length while it takes entries; closing it trims it */
+	if (rc == 0 && truncate(ix->path, (off_t)ix->map_len) < 0) {
+		rc = -errno;
+		munmap(ix->map, ix->map_len);
+		ix->map = NULL;
+	}
+	return rc;
+}
+
 int log_index_open(struct log_index *ix, const char *path, int entry_size,
 		   int64_t base_offset, int32_t max_bytes, bool active,
 		   int64_t log_size, bool *rebuild)
 {
 	struct stat st;
-	int32_t file_entries;
 	bool bad = false;
+	int rc;
 
 	memset(ix, 0, sizeof(*ix));
-	ix->fd = -1;
 	ix->entry_size = entry_size;
 	ix->base_offset = base_offset;
 	ix->path = strdup(path);
 	if (ix->path == NULL)
 		return -ENOMEM;
-	ix->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (ix->fd < 0 || fstat(ix->fd, &st) < 0)
-		goto fail;
-	if (st.st_size % entry_size != 0)
-		bad = true;	/* Kafka's sanity check: a whole number of entries */
-	file_entries = (int32_t)(st.st_size / entry_size);
 	ix->max_entries = max_bytes / entry_size;
 	if (ix->max_entries < 2)
 		ix->max_entries = 2;
-	if (file_entries > ix->max_entries)
-		ix->max_entries = file_entries;
 	ix->map_len = (size_t)ix->max_entries * (size_t)entry_size;
-	ix->map = mmap(NULL, ix->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       ix->fd, 0);
-	if (ix->map == MAP_FAILED) {
-		ix->map = NULL;
-		goto fail;
+	/* As Kafka's lazy indexes: a segment without its files (a new one)
+	 * gets them with its first entry or when it is closed.  Creating a
+	 * partition costs two inodes, not four. */
+	if (stat(path, &st) < 0 && errno == ENOENT) {
+		ix->active = active;
+		return 0;
 	}
-	/* Entries are written one page at a time; without this a fault in
-	 * the sparse preallocated file reads ahead (allocating and zeroing)
-	 * megabytes of holes. */
-	madvise(ix->map, ix->map_len, MADV_RANDOM);
-	atomic_store(&ix->entries, valid_prefix(ix, file_entries, log_size, &bad));
+	rc = map_file(ix, &st);
+	if (rc < 0) {
+		log_index_close(ix);
+		return rc;
+	}
+	if (st.st_size % entry_size != 0)
+		bad = true;	/* Kafka's sanity check: a whole number of entries */
+	atomic_store(&ix->entries, valid_prefix(ix, (int32_t)(st.st_size / entry_size),
+						log_size, &bad));
 	if (bad)
 		*rebuild = true;
-	if (log_index_set_active(ix, active) < 0)
-		goto fail;
-	return 0;
-fail:
-	{
-		int e = -errno;
-
+	rc = log_index_set_active(ix, active);
+	if (rc < 0)
 		log_index_close(ix);
-		return e ? e : -EIO;
-	}
+	return rc;
 }
 
 void log_index_close(struct log_index *ix)
 {
 	if (ix->map != NULL)
 		munmap(ix->map, ix->map_len);
-	if (ix->fd >= 0)
-		close(ix->fd);
 	free(ix->path);
 	memset(ix, 0, sizeof(*ix));
-	ix->fd = -1;
 }
 
 int log_index_set_active(struct log_index *ix, bool active)
@@ -128,8 +166,18 @@ int log_index_set_active(struct log_index *ix, bool active)
 	off_t len = active ? (off_t)ix->map_len
 			   : (off_t)log_index_entries(ix) * ix->entry_size;
 
-	if (ftruncate(ix->fd, len) < 0)
+	if (ix->map == NULL) {
+		/* not created yet: a closed segment gets its (empty) file */
+		if (!active) {
+			int fd = open(ix->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+			if (fd < 0)
+				return -errno;
+			close(fd);
+		}
+	} else if (truncate(ix->path, len) < 0) {
 		return -errno;
+	}
 	ix->active = active;
 	return 0;
 }
@@ -137,10 +185,12 @@ int log_index_set_active(struct log_index *ix, bool active)
 int log_index_reset(struct log_index *ix)
 {
 	atomic_store_explicit(&ix->entries, 0, memory_order_release);
+	if (ix->map == NULL)
+		return 0;
 	/* Cutting the file to nothing and growing it again turns every
 	 * page into a hole: stale entries vanish without touching (or
 	 * allocating) the 10 MiB a memset would. */
-	if (ftruncate(ix->fd, 0) < 0)
+	if (truncate(ix->path, 0) < 0)
 		return -errno;
 	return log_index_set_active(ix, ix->active);
 }
@@ -160,7 +210,8 @@ int log_index_rename(struct log_index *ix, const char *path)
 
 	if (np == NULL)
 		return -ENOMEM;
-	if (rename(ix->path, path) < 0) {
+	/* an index not created yet has no file to rename */
+	if (rename(ix->path, path) < 0 && !(errno == ENOENT && ix->map == NULL)) {
 		int e = -errno;
 
 		free(np);
@@ -223,6 +274,8 @@ void log_index_truncate(struct log_index *ix, int64_t target)
 
 	while (n > 0 && entry_offset(ix, n - 1) >= target)
 		n--;
+	if (n == log_index_entries(ix))
+		return;
 	memset(ix->map + (size_t)n * (size_t)ix->entry_size, 0,
 	       (size_t)(log_index_entries(ix) - n) * (size_t)ix->entry_size);
 	atomic_store_explicit(&ix->entries, n, memory_order_release);
@@ -244,6 +297,8 @@ int log_oindex_append(struct log_index *ix, int64_t offset, int64_t position)
 	    position > INT32_MAX)
 		return -1;
 	if (n > 0 && (offset <= entry_offset(ix, n - 1) || position <= o_pos(ix, n - 1)))
+		return -1;
+	if (materialize(ix) < 0)
 		return -1;
 	p = ix->map + (size_t)n * LOG_OINDEX_ENTRY;
 	kp_put_be32(p, (uint32_t)(offset - ix->base_offset));
@@ -284,6 +339,8 @@ int log_tindex_append(struct log_index *ix, int64_t timestamp, int64_t offset)
 	    offset < ix->base_offset)
 		return -1;
 	if (n > 0 && (timestamp <= entry_key(ix, n - 1) || offset < entry_offset(ix, n - 1)))
+		return -1;
+	if (materialize(ix) < 0)
 		return -1;
 	p = ix->map + (size_t)n * LOG_TINDEX_ENTRY;
 	kp_put_be64(p, (uint64_t)timestamp);

@@ -27,7 +27,6 @@
 #define LOG_TINDEX_ENTRY 12
 
 struct log_index {
-	int fd;
 	uint8_t *map;
 	size_t map_len;
 	int entry_size;

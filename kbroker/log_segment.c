@@ -58,7 +58,6 @@ int log_segment_open(const char *dir, int64_t base, int32_t index_bytes,
 	if (seg == NULL)
 		return -ENOMEM;
 	seg->fd = -1;
-	seg->oix.fd = seg->tix.fd = -1;
 	seg->base_offset = base;
 	seg->index_interval = index_interval;
 	seg->max_ts = -1;
@@ -114,9 +113,9 @@ void log_segment_unref(struct log_segment *seg)
 		return;
 	if (seg->fd >= 0)
 		close(seg->fd);
-	if (seg->oix.path != NULL || seg->oix.fd >= 0)
+	if (seg->oix.path != NULL)
 		log_index_close(&seg->oix);
-	if (seg->tix.path != NULL || seg->tix.fd >= 0)
+	if (seg->tix.path != NULL)
 		log_index_close(&seg->tix);
 	free(seg->base_path);
 	free(seg);

@@ -35,6 +35,8 @@ struct replica_state {
 	int64_t last_fetch_ms;
 };
 
+struct fpart;
+
 struct partition {
 	struct partition *next;		/* hash chain */
 	char *topic;
@@ -59,6 +61,7 @@ struct partition {
 	bool isr_changing;		/* an ISR write is queued */
 	bool deleting;			/* StopReplica(delete) under way */
 	bool is_offsets;		/* __consumer_offsets (group coordinator) */
+	struct fpart *fetch_slot;	/* the fetcher thread's entry, or NULL */
 	_Atomic int64_t hw;		/* high watermark */
 	_Atomic uint64_t waiting_workers; /* bit i: worker i parks a fetch */
 };

@@ -423,19 +423,68 @@ static void state_written(struct controller *c, struct c_topic *t, int32_t p,
 }
 
 /* Pipelined batches stay below what one ZooKeeper connection queues
- * comfortably; each item is its own fenced multi. */
+ * comfortably. */
 #define WRITE_WINDOW 4096
+/* Partitions per multi: ZooKeeper logs (and fsyncs) transactions, not
+ * operations, so 10,000 new partitions are 100 transactions, not 10,000.
+ * A multi fails as a whole: its members are then retried one by one. */
+#define MULTI_GROUP 100
 
-/* Parents of new partitions' state znodes, created in two pipelined
- * rounds (existing ones are fine). */
+/* Create paths (empty persistent znodes) in multis of MULTI_GROUP; the
+ * members of a multi that failed (one of them existed) one by one.  An
+ * existing znode is fine. */
+static void create_grouped(struct controller *c, char **paths, int n)
+{
+	int ngroups = (n + MULTI_GROUP - 1) / MULTI_GROUP, nretry = 0;
+	struct kp_zk_batch_item *it = calloc((size_t)(n > ngroups ? n : ngroups) + 1,
+					     sizeof(*it));
+	struct kp_zk_op *ops = calloc((size_t)n + 1, sizeof(*ops));
+	char **retry = calloc((size_t)n + 1, sizeof(*retry));
+
+	if (it == NULL || ops == NULL || retry == NULL)
+		goto out;
+	for (int i = 0; i < n; i++)
+		ops[i] = (struct kp_zk_op){ .type = KP_ZK_OP_CREATE, .path = paths[i],
+					    .mode = KP_ZK_PERSISTENT };
+	for (int g = 0; g < ngroups; g++) {
+		int first = g * MULTI_GROUP;
+
+		it[g] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_MULTI,
+						   .ops = &ops[first],
+						   .nops = n - first < MULTI_GROUP
+							   ? n - first : MULTI_GROUP };
+	}
+	kp_zk_batch_sync(c->zk, it, ngroups);
+	for (int g = 0; g < ngroups; g++) {
+		if (it[g].res.rc != KP_ZK_OK)
+			for (int k = 0; k < it[g].nops; k++)
+				retry[nretry++] = paths[g * MULTI_GROUP + k];
+		kp_zk_result_free(&it[g].res);
+	}
+	if (nretry == 0)
+		goto out;
+	memset(it, 0, sizeof(*it) * (size_t)nretry);
+	for (int i = 0; i < nretry; i++)
+		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_CREATE,
+						   .path = retry[i] };
+	kp_zk_batch_sync(c->zk, it, nretry);
+	for (int i = 0; i < nretry; i++)
+		kp_zk_result_free(&it[i].res);
+out:
+	free(it);
+	free(ops);
+	free(retry);
+}
+
+/* Parents of new partitions' state znodes, in two rounds (existing ones
+ * are fine). */
 static void ensure_parents(struct controller *c, struct state_write *w, int n)
 {
-	struct kp_zk_batch_item *it = calloc((size_t)n + 1, sizeof(*it));
 	char **paths = calloc((size_t)n + 1, sizeof(*paths));
 	int m = 0;
 
-	if (it == NULL || paths == NULL)
-		goto out;
+	if (paths == NULL)
+		return;
 	for (int round = 0; round < 2; round++) {
 		m = 0;
 		for (int i = 0; i < n; i++) {
@@ -456,28 +505,105 @@ static void ensure_parents(struct controller *c, struct state_write *w, int n)
 			paths[m] = strdup(buf);
 			if (paths[m] == NULL)
 				break;
-			it[m] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_CREATE,
-							   .path = paths[m] };
 			m++;
 		}
-		kp_zk_batch_sync(c->zk, it, m);
+		create_grouped(c, paths, m);
 		for (int i = 0; i < m; i++) {
-			kp_zk_result_free(&it[i].res);
 			free(paths[i]);
 			paths[i] = NULL;
 		}
 	}
-out:
-	free(it);
 	free(paths);
 }
 
+/*
+ * One round of state writes: multis of up to group partitions, each
+ * [check /controller_epoch, write state, ...].  A member's rc: 0
+ * written, -EAGAIN its znode changed (a one-partition multi), -2 its
+ * multi failed for another member (retry alone), -1 an error.  Returns
+ * MOVED when the controller epoch check failed.
+ */
+static int write_round(struct controller *c, struct state_write *w, const int *idx,
+		       int n, int group, char **json, char **paths, int32_t *epochs)
+{
+	int ngroups = (n + group - 1) / group;
+	struct kp_zk_batch_item *it = calloc((size_t)ngroups + 1, sizeof(*it));
+	struct kp_zk_op *ops = calloc((size_t)(n + ngroups) + 1, sizeof(*ops));
+	bool moved = false;
+	int o = 0;
+
+	if (it == NULL || ops == NULL) {
+		free(it);
+		free(ops);
+		return 0;	/* every rc stays -1 */
+	}
+	for (int g = 0; g < ngroups; g++) {
+		int first = g * group, cnt = n - first < group ? n - first : group;
+
+		it[g] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_MULTI,
+						   .ops = &ops[o], .nops = cnt + 1 };
+		ops[o++] = (struct kp_zk_op){ .type = KP_ZK_OP_CHECK,
+					      .path = "/controller_epoch",
+					      .version = c->epoch_zkv };
+		for (int k = 0; k < cnt; k++) {
+			int i = idx[first + k];
+			struct c_part *cp = &w[i].t->parts[w[i].p];
+
+			if (cp->has_state)
+				ops[o++] = (struct kp_zk_op){
+					.type = KP_ZK_OP_SET, .path = paths[i], .data = json[i],
+					.len = (int32_t)strlen(json[i]),
+					.version = cp->zk_version };
+			else
+				ops[o++] = (struct kp_zk_op){
+					.type = KP_ZK_OP_CREATE, .path = paths[i], .data = json[i],
+					.len = (int32_t)strlen(json[i]),
+					.mode = KP_ZK_PERSISTENT };
+		}
+	}
+	kp_zk_batch_sync(c->zk, it, ngroups);
+	for (int g = 0; g < ngroups; g++) {
+		struct kp_zk_result *r = &it[g].res;
+		int first = g * group, cnt = it[g].nops - 1;
+
+		for (int k = 0; k < cnt; k++) {
+			int i = idx[first + k];
+
+			if (r->rc == KP_ZK_OK) {
+				state_written(c, w[i].t, w[i].p, w[i].leader, epochs[i],
+					      w[i].isr, w[i].nisr);
+				w[i].rc = 0;
+			} else if (r->nops > 0 && r->op_rc[0] != KP_ZK_OK &&
+				   r->op_rc[0] != -2 /* ZRUNTIMEINCONSISTENCY */) {
+				moved = true;
+			} else if (cnt > 1) {
+				w[i].rc = -2;
+			} else if (r->rc == KP_ZK_BADVERSION || r->rc == KP_ZK_NODEEXISTS ||
+				   r->rc == KP_ZK_NONODE) {
+				w[i].rc = -EAGAIN;
+			} else {
+				KP_ERROR("writing %s: %s", paths[i], kp_zk_strerror(r->rc));
+			}
+		}
+		kp_zk_result_free(r);
+	}
+	free(it);
+	free(ops);
+	return moved ? MOVED : 0;
+}
+
+/*
+ * Write the decided states of w[0..n) (fenced by the controller epoch),
+ * pipelined and MULTI_GROUP partitions per multi.  Written ones update
+ * the context; an item whose znode changed under us gets rc -EAGAIN and
+ * its state re-read.  MOVED when another controller took over (we
+ * resigned).
+ */
 int ctl_write_states(struct controller *c, struct state_write *w, int n)
 {
-	struct kp_zk_batch_item *it;
-	struct kp_zk_op *ops;
 	char **json, **paths;
 	int32_t *epochs;
+	int *idx, nretry = 0;
 	bool moved = false;
 
 	if (n > WRITE_WINDOW) {
@@ -489,12 +615,11 @@ int ctl_write_states(struct controller *c, struct state_write *w, int n)
 	}
 	for (int i = 0; i < n; i++)
 		w[i].rc = -1;
-	it = calloc((size_t)n + 1, sizeof(*it));
-	ops = calloc(2 * (size_t)n + 1, sizeof(*ops));
 	json = calloc((size_t)n + 1, sizeof(*json));
 	paths = calloc((size_t)n + 1, sizeof(*paths));
 	epochs = calloc((size_t)n + 1, sizeof(*epochs));
-	if (it == NULL || ops == NULL || json == NULL || paths == NULL || epochs == NULL)
+	idx = calloc((size_t)n + 1, sizeof(*idx));
+	if (idx == NULL || json == NULL || paths == NULL || epochs == NULL)
 		goto out;
 	ensure_parents(c, w, n);
 	for (int i = 0; i < n; i++) {
@@ -512,38 +637,14 @@ int ctl_write_states(struct controller *c, struct state_write *w, int n)
 		paths[i] = strdup(buf);
 		if (json[i] == NULL || paths[i] == NULL)
 			goto out;
-		ops[2 * i] = (struct kp_zk_op){ .type = KP_ZK_OP_CHECK,
-						.path = "/controller_epoch",
-						.version = c->epoch_zkv };
-		if (cp->has_state)
-			ops[2 * i + 1] = (struct kp_zk_op){
-				.type = KP_ZK_OP_SET, .path = paths[i], .data = json[i],
-				.len = (int32_t)strlen(json[i]), .version = cp->zk_version };
-		else
-			ops[2 * i + 1] = (struct kp_zk_op){
-				.type = KP_ZK_OP_CREATE, .path = paths[i], .data = json[i],
-				.len = (int32_t)strlen(json[i]), .mode = KP_ZK_PERSISTENT };
-		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_MULTI,
-						   .ops = &ops[2 * i], .nops = 2 };
+		idx[i] = i;
 	}
-	kp_zk_batch_sync(c->zk, it, n);
-	for (int i = 0; i < n; i++) {
-		struct kp_zk_result *r = &it[i].res;
-
-		if (r->rc == KP_ZK_OK) {
-			state_written(c, w[i].t, w[i].p, w[i].leader, epochs[i], w[i].isr,
-				      w[i].nisr);
-			w[i].rc = 0;
-		} else if (r->nops > 0 && r->op_rc[0] != KP_ZK_OK &&
-			   r->op_rc[0] != -2 /* ZRUNTIMEINCONSISTENCY */) {
-			moved = true;
-		} else if (r->rc == KP_ZK_BADVERSION || r->rc == KP_ZK_NODEEXISTS ||
-			   r->rc == KP_ZK_NONODE) {
-			w[i].rc = -EAGAIN;
-		} else {
-			KP_ERROR("writing %s: %s", paths[i], kp_zk_strerror(r->rc));
-		}
-	}
+	moved = write_round(c, w, idx, n, MULTI_GROUP, json, paths, epochs) == MOVED;
+	for (int i = 0; i < n && !moved; i++)
+		if (w[i].rc == -2)
+			idx[nretry++] = i;
+	if (nretry > 0)
+		moved = write_round(c, w, idx, nretry, 1, json, paths, epochs) == MOVED;
 	if (moved) {
 		KP_WARN("controller epoch %d is no longer current: resigning", c->epoch);
 		controller_resign(c);
@@ -554,17 +655,14 @@ int ctl_write_states(struct controller *c, struct state_write *w, int n)
 				moved = true;
 	}
 out:
-	for (int i = 0; it != NULL && i < n; i++)
-		kp_zk_result_free(&it[i].res);
 	for (int i = 0; json != NULL && i < n; i++)
 		free(json[i]);
 	for (int i = 0; paths != NULL && i < n; i++)
 		free(paths[i]);
-	free(it);
-	free(ops);
 	free(json);
 	free(paths);
 	free(epochs);
+	free(idx);
 	return moved ? MOVED : 0;
 }
 

@@ -43,8 +43,9 @@ int ctl_write_state(struct controller *c, struct c_topic *t, int32_t p,
 		    int32_t leader, const int32_t *isr, int32_t nisr);
 
 /*
- * Many state writes at once: every one a fenced multi conditional on its
- * znode's version, all pipelined.  rc per item: 0 written (context
+ * Many state writes at once: fenced multis of up to 100 partitions, each
+ * write conditional on its znode's version, all pipelined (a multi that
+ * fails is retried partition by partition).  rc per item: 0 written (context
  * updated), -EAGAIN conflict (context re-read: decide again), -1.
  * Returns MOVED when fenced (we resigned), else 0.
  */

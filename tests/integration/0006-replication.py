@@ -27,7 +27,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster, read_values  # noqa: E402
+from cluster import Cluster, Writer, read_values  # noqa: E402
 from kbroker import wait_for, zk_client  # noqa: E402
 
 
@@ -65,52 +65,6 @@ def wait_metadata(c, name, pred, what, timeout=90):
 def state(zk, topic, part):
     data, _ = zk.get("/brokers/topics/%s/partitions/%d/state" % (topic, part))
     return json.loads(data)
-
-
-class Writer:
-    """An acks=all producer running in a thread; acked values and errors."""
-
-    def __init__(self, c, topic, base=0):
-        self.c, self.topic = c, topic
-        self.acked, self.failed = set(), []
-        self.stop = threading.Event()
-        self.i = base
-        self.t = threading.Thread(target=self.run)
-        self.t.start()
-
-    def run(self):
-        from confluent_kafka import Producer
-
-        p = Producer({"bootstrap.servers": self.c.bootstrap, "acks": "all",
-                      "message.timeout.ms": 300000, "linger.ms": 5,
-                      "retry.backoff.ms": 100, "socket.timeout.ms": 10000})
-
-        def cb(err, msg):
-            if err is None:
-                self.acked.add(int(msg.value()))
-            else:
-                self.failed.append(err)
-
-        while not self.stop.is_set():
-            try:
-                p.produce(self.topic, value=str(self.i).encode(), on_delivery=cb)
-            except BufferError:
-                p.poll(0.1)
-                continue
-            p.poll(0)
-            self.i += 1
-            if self.i % 50 == 0:
-                time.sleep(0.005)
-        assert p.flush(300) == 0
-
-    def progress(self, n, what, timeout=120):
-        start = len(self.acked)
-        wait_for(lambda: len(self.acked) >= start + n, timeout, what)
-
-    def finish(self):
-        self.stop.set()
-        self.t.join(400)
-        assert not self.t.is_alive()
 
 
 def leader_kills(c, zk):

@@ -24,12 +24,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, Writer  # noqa: E402
 from kbroker import build_path, wait_for, zk_client  # noqa: E402
 
 
@@ -97,51 +96,6 @@ def write_file(c, name, doc):
 def plan_of(parts):
     return {"version": 1, "partitions": [
         {"topic": t, "partition": p, "replicas": r} for t, p, r in parts]}
-
-
-class Writer:
-    """An acks=all producer in a thread; the values it got acknowledged."""
-
-    def __init__(self, c, topic):
-        self.c, self.topic = c, topic
-        self.acked, self.failed = set(), []
-        self.stop = threading.Event()
-        self.t = threading.Thread(target=self.run)
-        self.t.start()
-
-    def run(self):
-        from confluent_kafka import Producer
-
-        p = Producer({"bootstrap.servers": self.c.bootstrap, "acks": "all",
-                      "message.timeout.ms": 120000, "linger.ms": 5,
-                      "retry.backoff.ms": 100})
-
-        def cb(err, msg):
-            if err is None:
-                self.acked.add(int(msg.value()))
-            else:
-                self.failed.append(err)
-        i = 0
-        while not self.stop.is_set():
-            try:
-                p.produce(self.topic, value=str(i).encode(), on_delivery=cb)
-            except BufferError:
-                p.poll(0.1)
-                continue
-            i += 1
-            p.poll(0)
-            if i % 20 == 0:
-                time.sleep(0.01)
-        assert p.flush(150) == 0
-
-    def progress(self, n, what):
-        start = len(self.acked)
-        wait_for(lambda: len(self.acked) >= start + n, 60, what)
-
-    def finish(self):
-        self.stop.set()
-        self.t.join(200)
-        assert not self.t.is_alive()
 
 
 def read_ints(bootstrap, topic, parts):
@@ -235,7 +189,7 @@ def check_move(c, zk):
     # 12 MB for broker 3 to copy at 4 MB/s: a few seconds of reassignment.
     tool(c, "kperf", "produce", "--topic", "moving", "--num-records", "24000",
          "--record-size", "500", "--acks", "all")
-    w = Writer(c, "moving")
+    w = Writer(c, "moving", pause_every=20, pause=0.01)
     try:
         w.progress(500, "first acknowledgements")
         t0 = time.monotonic()

@@ -23,12 +23,11 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster, read_values  # noqa: E402
+from cluster import Cluster, Writer, read_values  # noqa: E402
 from kbroker import wait_for, zk_client  # noqa: E402
 
 
@@ -62,53 +61,6 @@ def all_preferred(zk, topic, nparts, full_isr=True):
         if full_isr and sorted(s["isr"]) != sorted(a[str(p)]):
             return False
     return True
-
-
-class Writer:
-    """An acks=all producer in a thread; acknowledged values and errors."""
-
-    def __init__(self, c, topic):
-        self.c, self.topic = c, topic
-        self.acked, self.failed = set(), []
-        self.stop = threading.Event()
-        self.i = 0
-        self.t = threading.Thread(target=self.run)
-        self.t.start()
-
-    def run(self):
-        from confluent_kafka import Producer
-
-        p = Producer({"bootstrap.servers": self.c.bootstrap, "acks": "all",
-                      "message.timeout.ms": 300000, "linger.ms": 5,
-                      "retry.backoff.ms": 100, "socket.timeout.ms": 10000})
-
-        def cb(err, msg):
-            if err is None:
-                self.acked.add(int(msg.value()))
-            else:
-                self.failed.append(err)
-
-        while not self.stop.is_set():
-            try:
-                p.produce(self.topic, value=str(self.i).encode(), on_delivery=cb)
-            except BufferError:
-                p.poll(0.1)
-                continue
-            p.poll(0)
-            self.i += 1
-            if self.i % 50 == 0:
-                time.sleep(0.005)
-        assert p.flush(300) == 0
-
-    def progress(self, n, what, timeout=120):
-        start = len(self.acked)
-        wait_for(lambda: len(self.acked) >= start + n, timeout, what)
-
-    def finish(self):
-        self.stop.set()
-        self.t.join(400)
-        assert not self.t.is_alive()
-        assert not self.failed, self.failed[:5]
 
 
 def threshold_and_znode(c, zk):
@@ -157,6 +109,7 @@ def auto_rebalance(c, zk):
              "auto rebalance to give broker 2 its partitions back")
     w.progress(500, "writes after the rebalance")
     w.finish()
+    assert not w.failed, w.failed[:5]
     got = read_values(c.bootstrap, "rb", 6)
     missing = w.acked - set(got)
     assert not missing, "%d acknowledged records lost, e.g. %s" % (
@@ -189,6 +142,7 @@ def reassign_znode(c, zk):
         assert s["leader"] in r and set(s["isr"]) <= set(r), (p, s)
     w.progress(500, "writes after the reassignment")
     w.finish()
+    assert not w.failed, w.failed[:5]
     # the replicas reassigned away are deleted from their brokers
     removed = {(0, 1), (1, 2), (2, 1)}
 

@@ -121,6 +121,58 @@ class Cluster:
         return False
 
 
+class Writer:
+    """An acks=all confluent-kafka producer writing the integers base,
+    base+1, ... to a topic from a thread, until finish(); acked holds the
+    acknowledged values, failed the delivery errors (nothing may be lost:
+    the tests read acked back)."""
+
+    def __init__(self, c, topic, base=0, pause_every=50, pause=0.005):
+        import threading
+
+        self.c, self.topic = c, topic
+        self.acked, self.failed = set(), []
+        self.stop = threading.Event()
+        self.i = base
+        self.pause_every, self.pause = pause_every, pause
+        self.t = threading.Thread(target=self.run)
+        self.t.start()
+
+    def run(self):
+        from confluent_kafka import Producer
+
+        p = Producer({"bootstrap.servers": self.c.bootstrap, "acks": "all",
+                      "message.timeout.ms": 300000, "linger.ms": 5,
+                      "retry.backoff.ms": 100, "socket.timeout.ms": 10000})
+
+        def cb(err, msg):
+            if err is None:
+                self.acked.add(int(msg.value()))
+            else:
+                self.failed.append(err)
+
+        while not self.stop.is_set():
+            try:
+                p.produce(self.topic, value=str(self.i).encode(), on_delivery=cb)
+            except BufferError:
+                p.poll(0.1)
+                continue
+            p.poll(0)
+            self.i += 1
+            if self.i % self.pause_every == 0:
+                time.sleep(self.pause)
+        assert p.flush(300) == 0
+
+    def progress(self, n, what, timeout=120):
+        start = len(self.acked)
+        wait_for(lambda: len(self.acked) >= start + n, timeout, what)
+
+    def finish(self):
+        self.stop.set()
+        self.t.join(400)
+        assert not self.t.is_alive()
+
+
 def read_values(bootstrap, topic, parts):
     """Every message value of a topic as an int, partition by partition in
     offset order, up to each partition's high watermark (confluent-kafka,

@@ -594,6 +594,61 @@ START_TEST(missing_or_corrupt_indexes_are_rebuilt)
 }
 END_TEST
 
+/* A new segment's indexes have no files until their first entry (two
+ * inodes per new partition, not four); a closed segment always has both. */
+START_TEST(index_files_appear_with_their_first_entry)
+{
+	struct log_config cfg = small_cfg(4096);
+	struct log_append_info info;
+	struct log *log;
+	struct stat st;
+	int64_t leo, base;
+
+	ck_assert_int_eq(log_open(pathf("z-0"), "z", 0, &cfg, -1, -1, false, &log), 0);
+	ck_assert_int_ne(access(pathf("z-0/00000000000000000000.log"), F_OK), -1);
+	ck_assert_int_eq(access(pathf("z-0/00000000000000000000.index"), F_OK), -1);
+	ck_assert_int_eq(access(pathf("z-0/00000000000000000000.timeindex"), F_OK), -1);
+	/* lookups and truncation on an index without a file */
+	{
+		int64_t fb, lo;
+
+		ck_assert_int_eq(append_batch(log, 1, 10, 1000, 0, &info), 0);
+		ck_assert_int_eq(check_read(log, 0, 1 << 20, LOG_NO_LIMIT, &fb, &lo), 1);
+		ck_assert_int_eq(log_truncate_to(log, 0), 0);
+		ck_assert_int_eq(log_end_offset(log), 0);
+	}
+	/* past index.interval.bytes (512): the files appear, preallocated */
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(append_batch(log, 2, 200, 2000 + 10 * i, 0, &info), 0);
+	ck_assert_int_eq(log->nsegs, 1);
+	ck_assert_int_eq(stat(pathf("z-0/00000000000000000000.index"), &st), 0);
+	ck_assert_int_eq(st.st_size, cfg.segment_index_bytes);
+	/* a roll closes the first segment: its files trimmed to their
+	 * entries, the new segment without any */
+	while (log->nsegs < 2)
+		ck_assert_int_eq(append_batch(log, 2, 200, 3000, 0, &info), 0);
+	ck_assert_int_eq(stat(pathf("z-0/00000000000000000000.index"), &st), 0);
+	ck_assert_int_eq(st.st_size, 8 * log_index_entries(&log->segs[0]->oix));
+	ck_assert_int_eq(stat(pathf("z-0/00000000000000000000.timeindex"), &st), 0);
+	ck_assert_int_eq(st.st_size % 12, 0);
+	ck_assert_int_gt(st.st_size, 0);
+	ck_assert_int_eq(access(pathf("z-0/%020" PRId64 ".index",
+				      log->segs[1]->base_offset), F_OK), -1);
+	leo = log_end_offset(log);
+	base = log->segs[1]->base_offset;
+	/* a crash leaves the active segment without index files (closing
+	 * creates them: remove them again); it is rebuilt from its batches */
+	log_close(log, false);
+	ck_assert_int_eq(stat(pathf("z-0/%020" PRId64 ".timeindex", base), &st), 0);
+	ck_assert_int_eq(unlink(pathf("z-0/%020" PRId64 ".index", base)), 0);
+	ck_assert_int_eq(unlink(pathf("z-0/%020" PRId64 ".timeindex", base)), 0);
+	ck_assert_int_eq(log_open(pathf("z-0"), "z", 0, &cfg, 0, -1, false, &log), 0);
+	ck_assert_int_eq(log_end_offset(log), leo);
+	ck_assert_int_eq(log->nsegs, 2);
+	log_close(log, true);
+}
+END_TEST
+
 /* ----------------------------------------------- truncation, retention */
 
 static int count_files(const char *dir, const char *suffix)
@@ -938,6 +993,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, a_torn_tail_is_cut_on_recovery);
 	tcase_add_test(tc, a_flipped_byte_cuts_the_log_there_and_drops_later_segments);
 	tcase_add_test(tc, missing_or_corrupt_indexes_are_rebuilt);
+	tcase_add_test(tc, index_files_appear_with_their_first_entry);
 	tcase_add_test(tc, truncation_cuts_back_and_empties);
 	tcase_add_test(tc, retention_and_start_offset_delete_old_segments);
 	tcase_add_test(tc, follower_appends_keep_offsets);
