@@ -248,7 +248,8 @@ def check_move(c, zk):
     assert not w.failed, w.failed[:5]
     got = read_ints(c.bootstrap, "moving", 3)
     lost = w.acked - got
-    assert not lost, "%d acknowledged records lost, e.g. %s" % (len(lost), sorted(lost)[:10])
+    assert not lost, "%d acknowledged records lost, e.g. %s" % (
+        len(lost), [(v, w.where.get(v)) for v in sorted(lost)[:10]])
     props = write_file(c, "admin.properties", "client.id=ops\ndefault.api.timeout.ms=20000\n")
     r = reassign(c, "--list", "--command-config", props)
     assert r.stdout == "No partition reassignments found.\n" and r.stderr == "", r

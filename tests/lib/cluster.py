@@ -125,13 +125,14 @@ class Writer:
     """An acks=all confluent-kafka producer writing the integers base,
     base+1, ... to a topic from a thread, until finish(); acked holds the
     acknowledged values, failed the delivery errors (nothing may be lost:
-    the tests read acked back)."""
+    the tests read acked back); where maps a value to the partition and
+    offset its acknowledgement gave."""
 
     def __init__(self, c, topic, base=0, pause_every=50, pause=0.005):
         import threading
 
         self.c, self.topic = c, topic
-        self.acked, self.failed = set(), []
+        self.acked, self.failed, self.where = set(), [], {}
         self.stop = threading.Event()
         self.i = base
         self.pause_every, self.pause = pause_every, pause
@@ -148,6 +149,7 @@ class Writer:
         def cb(err, msg):
             if err is None:
                 self.acked.add(int(msg.value()))
+                self.where[int(msg.value())] = (msg.partition(), msg.offset())
             else:
                 self.failed.append(err)
 
