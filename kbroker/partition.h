@@ -33,6 +33,10 @@ struct replica_state {
 	int64_t last_caught_up_ms;	/* monotonic */
 	int64_t last_fetch_leader_leo;	/* our log end at its last fetch */
 	int64_t last_fetch_ms;
+	/* being added to the ISR (the ZooKeeper write in flight): counts for
+	 * the high watermark already, as in Kafka's "maximal ISR", so no
+	 * write is acknowledged that the joining replica lacks */
+	bool joining;
 };
 
 struct fpart;

@@ -58,6 +58,10 @@ void replica_become_leader(struct broker *b, struct partition *p, bool was_leade
 		f->last_fetch_ms = 0;
 		n++;
 	}
+	/* the controller's ISR is the truth now: an expansion we were
+	 * writing failed (the znode version moved) */
+	for (int32_t i = 0; p->followers != NULL && i < n; i++)
+		p->followers[i].joining = false;
 	free(old);
 	p->nfollowers = p->followers != NULL ? n : 0;
 	p->epoch_start_offset = log_end_offset(p->log);
@@ -78,6 +82,15 @@ bool replica_update_hw(struct broker *b, struct partition *p)
 		if (f == NULL || f->leo < 0)
 			return false;	/* not heard from yet: no progress */
 		if (f->leo < hw)
+			hw = f->leo;
+	}
+	/* the ISR plus the replicas joining it (Kafka's maximal ISR): once
+	 * the controller may elect a joining replica, it has every
+	 * acknowledged write */
+	for (int32_t i = 0; i < p->nfollowers; i++) {
+		const struct replica_state *f = &p->followers[i];
+
+		if (f->joining && f->leo < hw)
 			hw = f->leo;
 	}
 	if (hw <= atomic_load(&p->hw))
@@ -177,6 +190,14 @@ static bool isr_update(struct broker *b, struct partition *p)
 	s.isr.ids = isr;
 	s.isr.n = nisr;
 	zkv = p->zk_version;
+	/* from now on the high watermark waits for the joining replicas too
+	 * (desired_isr took them at or past it, under this lock) */
+	for (int32_t i = 0; i < nisr; i++) {
+		struct replica_state *f = follower(p, isr[i]);
+
+		if (f != NULL && !partition_in_isr(p, isr[i]))
+			f->joining = true;
+	}
 	pthread_mutex_unlock(&p->lock);
 
 	memset(&res, 0, sizeof(res));
@@ -213,6 +234,9 @@ static bool isr_update(struct broker *b, struct partition *p)
 		KP_WARN("%s-%d: cannot write the ISR: %s", p->topic, p->index,
 			kp_zk_strerror(rc));
 	}
+	/* joined, or not (the next fetch tries again) */
+	for (int32_t i = 0; i < p->nfollowers; i++)
+		p->followers[i].joining = false;
 	p->isr_changing = false;
 	pthread_mutex_unlock(&p->lock);
 	kp_zk_result_free(&res);

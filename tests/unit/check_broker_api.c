@@ -24,6 +24,8 @@
 #include "log.h"
 #include "log_dir.h"
 #include "net.h"
+#include "partition.h"
+#include "replica.h"
 
 static struct broker b;
 static struct kp_endpoint listener;
@@ -222,6 +224,67 @@ START_TEST(leader_and_isr_assigns_roles_and_fences_stale_epochs)
 	leader_and_isr(6, 4, e);
 	ck_assert_int_eq(e[0], 0);
 	ck_assert_int_eq(p->leader_epoch, 4);
+}
+END_TEST
+
+/*
+ * Kafka's "maximal ISR": a follower being added to the ISR (its
+ * ZooKeeper write in flight) already holds the high watermark back.
+ * Otherwise a write could be acknowledged by the old ISR alone while the
+ * controller learns an ISR with the joining replica in it, elects that
+ * replica, and the write is gone.
+ */
+START_TEST(a_joining_replica_holds_the_high_watermark)
+{
+	static int32_t rs[] = { 1, 2, 3 }, isr[] = { 1, 2 };
+	struct partition p;
+	struct log_config cfg;
+	struct log_append_info ai;
+	struct replica_state *f3 = NULL;
+	struct kp_wbuf w;
+	char path[128];
+
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.lock, NULL);
+	log_config_defaults(&cfg);
+	snprintf(path, sizeof(path), "%s/j-0", dir);
+	ck_assert_int_eq(log_open(path, "j", 0, &cfg, -1, -1, false, &p.log), 0);
+	p.topic = "j";
+	p.replicas = rs;
+	p.nreplicas = 3;
+	p.isr = isr;
+	p.nisr = 2;
+	p.leader = true;
+	replica_become_leader(&b, &p, false);
+	ck_assert_int_eq(p.nfollowers, 2);
+	for (int i = 0; i < p.nfollowers; i++)
+		if (p.followers[i].id == 3)
+			f3 = &p.followers[i];
+	ck_assert_ptr_nonnull(f3);
+	batch(&w, 4, KP_CODEC_NONE);
+	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
+	kp_wbuf_free(&w);
+	replica_follower_fetch(&b, &p, 2, 4);
+	ck_assert_int_eq(atomic_load(&p.hw), 4);
+	/* 3 caught up to the high watermark and is joining */
+	f3->leo = 4;
+	f3->joining = true;
+	batch(&w, 6, KP_CODEC_NONE);
+	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
+	kp_wbuf_free(&w);
+	replica_follower_fetch(&b, &p, 2, 10);
+	ck_assert_int_eq(atomic_load(&p.hw), 4);	/* 2 alone is not enough */
+	f3->leo = 7;
+	ck_assert(replica_update_hw(&b, &p));
+	ck_assert_int_eq(atomic_load(&p.hw), 7);
+	/* a LeaderAndIsr (the controller's ISR) ends the attempt */
+	replica_become_leader(&b, &p, true);
+	for (int i = 0; i < p.nfollowers; i++)
+		ck_assert(!p.followers[i].joining);
+	ck_assert_int_eq(atomic_load(&p.hw), 10);
+	free(p.followers);
+	log_close(p.log, false);
+	pthread_mutex_destroy(&p.lock);
 }
 END_TEST
 
@@ -557,6 +620,7 @@ static Suite *broker_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, leader_and_isr_assigns_roles_and_fences_stale_epochs);
 	tcase_add_test(tc, produce_appends_to_led_partitions_with_kafka_errors);
+	tcase_add_test(tc, a_joining_replica_holds_the_high_watermark);
 	tcase_add_test(tc, update_metadata_feeds_metadata_answers);
 	tcase_add_test(tc, list_offsets_finds_earliest_latest_and_by_timestamp);
 	tcase_add_test(tc, fetch_serves_ranges_and_long_polls);
