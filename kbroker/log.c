@@ -797,6 +797,13 @@ int log_flush(struct log *log, int64_t offset)
 	return 0;
 }
 
+void log_mark_flushed(struct log *log)
+{
+	log->epochs.unsynced = false;
+	log->recovery_point = log_end_offset(log);
+	log->last_flush_ms = kp_now_ms();
+}
+
 int log_maybe_flush(struct log *log, int64_t now_ms)
 {
 	if (log->cfg.flush_ms == LOG_NO_LIMIT ||

@@ -162,6 +162,9 @@ int log_offset_for_timestamp(struct log *log, int64_t ts, int64_t *offset,
 
 /* fsync everything below offset and move the recovery point there. */
 int log_flush(struct log *log, int64_t offset);
+/* Everything is durable already (the caller synced the whole file
+ * system): move the recovery point to the log end. */
+void log_mark_flushed(struct log *log);
 /* Apply flush.ms: flush when the last flush is older.  now: monotonic. */
 int log_maybe_flush(struct log *log, int64_t now_ms);
 

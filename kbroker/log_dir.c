@@ -427,12 +427,18 @@ void log_dir_close(struct log_dir *ld, bool clean)
 	if (clean) {
 		/* flush, then the checkpoints say "all of it is on disk",
 		 * then the marker says the checkpoints can be trusted.  One
-		 * syncfs first writes everything back together, so the
-		 * fsyncs of thousands of logs find little left to do. */
-		if (syncfs(ld->lock_fd) < 0)
-			KP_WARN("%s: syncfs: %s", ld->path, strerror(errno));
-		for (int i = 0; i < ld->nlogs && rc == 0; i++)
-			rc = log_flush(ld->logs[i], log_end_offset(ld->logs[i]));
+		 * syncfs makes everything durable at once (10,000 logs
+		 * flushed one by one took a minute); the logs' own flushes
+		 * only if it fails. */
+		if (syncfs(ld->lock_fd) == 0) {
+			for (int i = 0; i < ld->nlogs; i++)
+				log_mark_flushed(ld->logs[i]);
+		} else {
+			KP_WARN("%s: syncfs: %s; flushing log by log", ld->path,
+				strerror(errno));
+			for (int i = 0; i < ld->nlogs && rc == 0; i++)
+				rc = log_flush(ld->logs[i], log_end_offset(ld->logs[i]));
+		}
 		if (rc == 0)
 			rc = log_dir_checkpoint(ld);
 	}

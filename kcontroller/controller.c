@@ -827,13 +827,35 @@ static void on_lai_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
 		KP_WARN("LeaderAndIsr to broker %d: error %d", broker, r->error_code);
 		return;
 	}
-	for (int32_t i = 0; i < r->partition_errors_count; i++)
-		if (r->partition_errors[i].error_code != 0)
-			KP_WARN("LeaderAndIsr to broker %d: %.*s-%d: error %d", broker,
+	/* one line per error code, not per partition: after a controller
+	 * failover every partition a broker already has at that epoch
+	 * answers STALE_CONTROLLER_EPOCH, as in Kafka */
+	for (int32_t i = 0; i < r->partition_errors_count; i++) {
+		int16_t code = r->partition_errors[i].error_code;
+		int32_t n = 0;
+		bool first = true;
+
+		if (code == 0)
+			continue;
+		for (int32_t j = 0; j < r->partition_errors_count && first; j++)
+			first = j >= i || r->partition_errors[j].error_code != code;
+		if (!first)
+			continue;	/* counted with its first partition */
+		for (int32_t j = i; j < r->partition_errors_count; j++)
+			n += r->partition_errors[j].error_code == code;
+		if (code == KP_ERR_STALE_CONTROLLER_EPOCH)
+			KP_INFO("LeaderAndIsr to broker %d: %d partition(s) already at "
+				"that leader epoch (e.g. %.*s-%d)", broker, n,
 				r->partition_errors[i].topic_name.len,
 				r->partition_errors[i].topic_name.ptr,
-				r->partition_errors[i].partition_index,
-				r->partition_errors[i].error_code);
+				r->partition_errors[i].partition_index);
+		else
+			KP_WARN("LeaderAndIsr to broker %d: %s for %d partition(s) "
+				"(e.g. %.*s-%d)", broker, kp_err_name(code), n,
+				r->partition_errors[i].topic_name.len,
+				r->partition_errors[i].topic_name.ptr,
+				r->partition_errors[i].partition_index);
+	}
 }
 
 static void send_lai(struct controller *c, struct c_broker *cb)

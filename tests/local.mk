@@ -87,6 +87,8 @@ TESTS += tests/integration/0002-cluster-kcat-keyed.py \
 	tests/integration/0012-reassign.py
 ## the controller: elections, rebalance, reassignment, deletion, fencing
 TESTS += tests/integration/0013-controller.py
+## broker.rack and rack-aware placement
+TESTS += tests/integration/0014-racks.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py
 
