@@ -108,6 +108,24 @@ static const char *topic_of(struct kp_arena *a, json_t *entry, size_t i,
 	return s;
 }
 
+/* A "partitions" entry's topic and partition (both plan kinds). */
+static int entry_tp(struct kp_arena *a, json_t *entry, size_t i,
+		    struct plan_part *p, char *err, size_t errlen)
+{
+	char what[64];
+
+	if (!json_is_object(entry)) {
+		msg(err, errlen, "\"partitions\" entry %zu is not an object", i);
+		return -1;
+	}
+	p->topic = topic_of(a, entry, i, err, errlen);
+	if (p->topic == NULL)
+		return -1;
+	snprintf(what, sizeof(what), "entry %zu: \"partition\"", i);
+	return get_id(json_object_get(entry, "partition"), what, &p->partition,
+		      err, errlen);
+}
+
 static void print_ids(char *err, size_t errlen, const int32_t *v, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -149,17 +167,7 @@ int plan_parse_reassignment(struct kp_arena *a, const char *text, size_t len,
 		size_t j;
 		char what[64];
 
-		if (!json_is_object(entry)) {
-			msg(err, errlen, "\"partitions\" entry %zu is not an "
-			    "object", i);
-			goto fail;
-		}
-		p->topic = topic_of(a, entry, i, err, errlen);
-		if (p->topic == NULL)
-			goto fail;
-		snprintf(what, sizeof(what), "entry %zu: \"partition\"", i);
-		if (get_id(json_object_get(entry, "partition"), what,
-			   &p->partition, err, errlen) != 0)
+		if (entry_tp(a, entry, i, p, err, errlen) != 0)
 			goto fail;
 		reps = json_object_get(entry, "replicas");
 		if (!json_is_array(reps)) {
@@ -421,20 +429,7 @@ int plan_parse_election(struct kp_arena *a, const char *text, size_t len,
 		goto fail;
 	}
 	json_array_foreach(parts, i, entry) {
-		struct plan_part *p = &plan->parts[plan->nparts];
-		char what[64];
-
-		if (!json_is_object(entry)) {
-			msg(err, errlen, "\"partitions\" entry %zu is not an "
-			    "object", i);
-			goto fail;
-		}
-		p->topic = topic_of(a, entry, i, err, errlen);
-		if (p->topic == NULL)
-			goto fail;
-		snprintf(what, sizeof(what), "entry %zu: \"partition\"", i);
-		if (get_id(json_object_get(entry, "partition"), what,
-			   &p->partition, err, errlen) != 0)
+		if (entry_tp(a, entry, i, &plan->parts[plan->nparts], err, errlen) != 0)
 			goto fail;
 		plan->nparts++;
 	}
