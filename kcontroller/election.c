@@ -167,6 +167,8 @@ static int16_t elect_one(struct controller *c, int8_t type, const char *topic,
 	struct c_topic *t = ctl_topic_find(c, topic);
 
 	*why = NULL;
+	if (!c->active)
+		return KP_ERR_NOT_CONTROLLER;	/* resigned during this request */
 	if (t == NULL || t->deleting || p < 0 || p >= t->nparts) {
 		*why = t != NULL && t->deleting ? "the topic is being deleted" : NULL;
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -372,7 +374,7 @@ void ctl_rebalance_run(struct controller *c)
 		for (int i = 0; i < c->ntopics && c->active; i++) {
 			struct c_topic *t = c->topics[i];
 
-			for (int32_t p = 0; p < t->nparts && c->active; p++) {
+			for (int32_t p = 0; c->active && p < t->nparts; p++) {
 				struct c_part *cp = &t->parts[p];
 				const char *why;
 

@@ -249,7 +249,7 @@ void ctl_reassign_resume(struct controller *c)
 	int n = 0;
 
 	for (int i = 0; i < c->ntopics && c->active; i++)
-		for (int32_t p = 0; p < c->topics[i]->nparts && c->active; p++)
+		for (int32_t p = 0; c->active && p < c->topics[i]->nparts; p++)
 			if (ctl_reassigning(&c->topics[i]->parts[p])) {
 				n++;
 				ctl_reassign_check(c, c->topics[i], p);
@@ -392,6 +392,8 @@ static int16_t alter_one(struct controller *c, const char *topic, int32_t p,
 	int16_t err;
 
 	*why = NULL;
+	if (!c->active)
+		return KP_ERR_NOT_CONTROLLER;	/* resigned during this request */
 	if (t == NULL || t->deleting || p < 0 || p >= t->nparts) {
 		*why = t != NULL && t->deleting ? "the topic is being deleted" : NULL;
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;

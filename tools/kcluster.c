@@ -89,20 +89,36 @@ static char *path_of(const char *fmt, const char *name)
 	return b;
 }
 
-/* A TCP port on 127.0.0.1 that nothing listens on now. */
+/*
+ * A TCP port on 127.0.0.1 that nothing uses now, below the kernel's
+ * ephemeral range (32768-60999 by default): a port the kernel handed out
+ * could be taken as the local port of some client's outgoing connection
+ * before our daemon listens on it (tests run side by side), and the
+ * daemon would fail with "address in use".
+ */
 static int free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	static unsigned seed;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-		die("cannot find a free port: %s", strerror(errno));
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
+	if (seed == 0)
+		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	for (int tries = 0; tries < 1000; tries++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		int port = 20000 + (int)(rand_r(&seed) % 12000);
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int ok;
+
+		if (fd < 0)
+			die("cannot find a free port: %s", strerror(errno));
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)port);
+		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(fd);
+		if (ok)
+			return port;
+	}
+	die("cannot find a free port between 20000 and 31999");
+	return -1;
 }
 
 /* ------------------------------------------------------------ programs */

@@ -19,21 +19,30 @@
 
 #include "zkserver.h"
 
+/* A free port below the ephemeral range (see kcluster's free_port). */
 static int free_port(void)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	static unsigned seed;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
+	if (seed == 0)
+		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	for (int tries = 0; tries < 1000; tries++) {
+		struct sockaddr_in sa;
+		int port = 20000 + (int)(rand_r(&seed) % 12000);
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+		if (fd < 0)
+			return -1;
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = htons((uint16_t)port);
+		ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 		close(fd);
-	return port;
+		if (ok)
+			return port;
+	}
+	return -1;
 }
 
 /* Ask "srvr"; true once the reply names a mode (the server serves). */

@@ -20,12 +20,23 @@ ZK_JAR = "/usr/share/java/zookeeper.jar"
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A TCP port on 127.0.0.1 that nothing uses right now, below the
+    kernel's ephemeral range (as kcluster picks them): a port the kernel
+    handed out could become some client's local port before our daemon
+    listens on it."""
+    import random
+
+    for _ in range(1000):
+        port = random.randrange(20000, 32000)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port between 20000 and 31999")
 
 
 def four_letter(port, cmd, timeout=2.0):
