@@ -221,7 +221,25 @@ def fencing(c, zk):
             f.seek(size)
             text = f.read()
         return "standing by" in text or "resign" in text
-    wait_for(resigned, 60, "the resumed controller %d to stand down" % old)
+    try:
+        wait_for(resigned, 120, "the resumed controller %d to stand down" % old)
+    except AssertionError:
+        # where its threads wait, for the failure report
+        try:
+            with open(os.path.join(c.dir, "controller-%d.pid" % old)) as f:
+                pid = int(f.read().split()[0])
+            for tid in sorted(os.listdir("/proc/%d/task" % pid)):
+                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                    st = f.read().split(")")[-1].split()[0]
+                with open("/proc/%d/task/%s/wchan" % (pid, tid)) as f:
+                    wchan = f.read()
+                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                    comm = f.read().strip()
+                print("controller %d thread %s (%s): state %s, waiting in %s" % (
+                    old, tid, comm, st, wchan))
+        except OSError as e:
+            print("no thread states: %s" % e)
+        raise
     time.sleep(2)
     after = snapshot()
     assert before == after, [(k, before[k], after.get(k)) for k in before
@@ -246,6 +264,9 @@ def main():
                 reassign_znode(c, zk)
                 deletion_waits(c, zk)
                 fencing(c, zk)
+            except BaseException:
+                print(c.logs(tail=80))
+                raise
             finally:
                 zk.stop()
 
