@@ -371,6 +371,8 @@ static int queued(struct op *o, int rc)
 {
 	if (rc != ZOK) {
 		o->res.rc = rc;
+		if (o->res.op_rc == NULL)
+			o->res.nops = 0;	/* a multi never sent: no per-op codes */
 		op_complete(o);
 	}
 	return rc;
@@ -557,6 +559,18 @@ static int start_multi(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
 		case KP_ZK_OP_CHECK:
 			zoo_check_op_init(&o->ops[i], path, op->version);
 			break;
+		}
+	}
+	/* The C client's other calls refuse an expired (or auth-failed)
+	 * handle with ZINVALIDSTATE; zoo_amulti does not check, queues the
+	 * request on the dead handle, and its completion never comes (a
+	 * resumed, expired controller hung waiting for it). */
+	{
+		int st = zoo_state(zk->zh);
+
+		if (st == ZOO_EXPIRED_SESSION_STATE || st == ZOO_AUTH_FAILED_STATE) {
+			op_free(o);
+			return ZINVALIDSTATE;
 		}
 	}
 	return queued(o, zoo_amulti(zk->zh, n, o->ops, o->results, multi_done, o));
