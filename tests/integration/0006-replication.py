@@ -264,6 +264,7 @@ def leader_shrinks_isr(c, zk):
 
     create(c, "lag", 1, 3)
     leader = state(zk, "lag", 0)["leader"]
+    epoch = state(zk, "lag", 0)["leader_epoch"]
     slow = [b for b in (1, 2, 3) if b != leader][0]
     p = Producer({"bootstrap.servers": c.bootstrap, "acks": "1", "linger.ms": 5})
     stop = threading.Event()
@@ -283,9 +284,15 @@ def leader_shrinks_isr(c, zk):
         try:
             wait_for(lambda: slow not in state(zk, "lag", 0)["isr"], 30,
                      "the leader to drop the hung follower")
-            # its registration is still there: the leader decided, not the
-            # controller
-            assert zk.exists("/brokers/ids/%d" % slow)
+            # the leader decided, not the controller (whose ISR changes
+            # bump the leader epoch; on a slow machine the paused broker's
+            # session may expire soon after, which changes nothing here)
+            st = state(zk, "lag", 0)
+            assert st["leader"] == leader and st["leader_epoch"] == epoch, st
+            with open(os.path.join(c.dir, "broker-%d.log" % leader)) as f:
+                shrunk = [l for l in f if "lag-0: ISR now [" in l and
+                          str(slow) not in l.split("ISR now [")[1].split("]")[0]]
+            assert shrunk, "the leader logged no ISR without %d" % slow
         finally:
             c.resume("broker", slow)
         wait_for(lambda: sorted(state(zk, "lag", 0)["isr"]) == [1, 2, 3], 60,
