@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kp_client.h"
@@ -1168,4 +1169,30 @@ int kp_tcp_listen(const char *host, int port, int backlog, int *port_out,
 	else
 		*port_out = port;
 	return fd;
+}
+
+int kp_tcp_free_port(int lo, int hi)
+{
+	static _Thread_local unsigned seed;
+
+	if (hi <= lo)
+		return -1;
+	if (seed == 0)
+		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	for (int tries = 0; tries < 1000; tries++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		int port = lo + (int)(rand_r(&seed) % (unsigned)(hi - lo));
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool ok;
+
+		if (fd < 0)
+			return -1;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)port);
+		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(fd);
+		if (ok)
+			return port;
+	}
+	return -1;
 }

@@ -138,5 +138,13 @@ void kp_conn_free(struct kp_conn *c);
  */
 int kp_tcp_listen(const char *host, int port, int backlog, int *port_out,
 		  char *err, size_t errlen);
+/*
+ * A TCP port on 127.0.0.1 in [lo, hi) that nothing is bound to now,
+ * picked at random; -1 when 1,000 tries found none.  For daemons started
+ * side by side (test clusters): a range below the kernel's ephemeral one
+ * cannot be taken as the local port of some outgoing connection before
+ * the daemon listens on it, as a port the kernel handed out can.
+ */
+int kp_tcp_free_port(int lo, int hi);
 
 #endif /* KP_CLIENT_H */

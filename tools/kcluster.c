@@ -22,19 +22,18 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kp_client.h"
 #include "kp_config.h"
 #include "kp_log.h"
 #include "kp_loop.h"
@@ -89,36 +88,14 @@ static char *path_of(const char *fmt, const char *name)
 	return b;
 }
 
-/*
- * A TCP port on 127.0.0.1 that nothing uses now, below the kernel's
- * ephemeral range (32768-60999 by default): a port the kernel handed out
- * could be taken as the local port of some client's outgoing connection
- * before our daemon listens on it (tests run side by side), and the
- * daemon would fail with "address in use".
- */
+/* A port for a daemon, below the ephemeral range (see kp_tcp_free_port). */
 static int free_port(void)
 {
-	static unsigned seed;
+	int port = kp_tcp_free_port(20000, 32000);
 
-	if (seed == 0)
-		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
-	for (int tries = 0; tries < 1000; tries++) {
-		struct sockaddr_in a = { .sin_family = AF_INET };
-		int port = 20000 + (int)(rand_r(&seed) % 12000);
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		int ok;
-
-		if (fd < 0)
-			die("cannot find a free port: %s", strerror(errno));
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		a.sin_port = htons((uint16_t)port);
-		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-		close(fd);
-		if (ok)
-			return port;
-	}
-	die("cannot find a free port between 20000 and 31999");
-	return -1;
+	if (port < 0)
+		die("cannot find a free port between 20000 and 31999");
+	return port;
 }
 
 /* ------------------------------------------------------------ programs */

@@ -17,33 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kp_client.h"
 #include "zkserver.h"
-
-/* A free port below the ephemeral range (see kcluster's free_port). */
-static int free_port(void)
-{
-	static unsigned seed;
-
-	if (seed == 0)
-		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
-	for (int tries = 0; tries < 1000; tries++) {
-		struct sockaddr_in sa;
-		int port = 20000 + (int)(rand_r(&seed) % 12000);
-		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-		if (fd < 0)
-			return -1;
-		memset(&sa, 0, sizeof(sa));
-		sa.sin_family = AF_INET;
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sa.sin_port = htons((uint16_t)port);
-		ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-		close(fd);
-		if (ok)
-			return port;
-	}
-	return -1;
-}
 
 /* Ask "srvr"; true once the reply names a mode (the server serves). */
 static int serving(int port)
@@ -130,7 +105,7 @@ int zkserver_start(struct zkserver *zs, int timeout_s)
 	snprintf(zs->dir, sizeof(zs->dir), "/tmp/skald-zk-XXXXXX");
 	if (mkdtemp(zs->dir) == NULL)
 		return -1;
-	zs->port = free_port();
+	zs->port = kp_tcp_free_port(20000, 32000);
 	snprintf(zs->connect, sizeof(zs->connect), "127.0.0.1:%d", zs->port);
 	snprintf(path, sizeof(path), "%s/zoo.cfg", zs->dir);
 	f = fopen(path, "w");
