@@ -221,6 +221,14 @@ int ctl_zk_read(struct controller *c, enum kp_zk_read what, const char *path,
 				     watch ? c : NULL, res);
 }
 
+/* A fenced multi's result: did its first op, the /controller_epoch
+ * check, fail (another controller took over)? */
+static bool fence_failed(const struct kp_zk_result *r)
+{
+	return r->rc != KP_ZK_OK && r->nops > 0 && r->op_rc[0] != KP_ZK_OK &&
+	       r->op_rc[0] != -2 /* ZRUNTIMEINCONSISTENCY */;
+}
+
 /*
  * A controller-fenced multi: check(/controller_epoch, our version) first.
  * Returns 0, MOVED (and resigns) when the check fails, or the failing
@@ -240,8 +248,7 @@ int ctl_fenced(struct controller *c, const struct kp_zk_op *ops, int n,
 	memcpy(&all[1], ops, sizeof(*ops) * (size_t)n);
 	rc = kp_zk_multi_sync(c->zk, all, n + 1, res);
 	free(all);
-	if (rc != KP_ZK_OK && res->nops > 0 && res->op_rc[0] != KP_ZK_OK &&
-	    res->op_rc[0] != -2 /* ZRUNTIMEINCONSISTENCY */) {
+	if (fence_failed(res)) {
 		KP_WARN("controller epoch %d is no longer current (%s): resigning",
 			c->epoch, kp_zk_strerror(res->op_rc[0]));
 		controller_resign(c);
@@ -573,8 +580,7 @@ static int write_round(struct controller *c, struct state_write *w, const int *i
 				state_written(c, w[i].t, w[i].p, w[i].leader, epochs[i],
 					      w[i].isr, w[i].nisr);
 				w[i].rc = 0;
-			} else if (r->nops > 0 && r->op_rc[0] != KP_ZK_OK &&
-				   r->op_rc[0] != -2 /* ZRUNTIMEINCONSISTENCY */) {
+			} else if (fence_failed(r)) {
 				moved = true;
 			} else if (cnt > 1) {
 				w[i].rc = -2;
@@ -837,8 +843,8 @@ static void on_lai_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
 
 		if (code == 0)
 			continue;
-		for (int32_t j = 0; j < r->partition_errors_count && first; j++)
-			first = j >= i || r->partition_errors[j].error_code != code;
+		for (int32_t j = 0; j < i && first; j++)
+			first = r->partition_errors[j].error_code != code;
 		if (!first)
 			continue;	/* counted with its first partition */
 		for (int32_t j = i; j < r->partition_errors_count; j++)
