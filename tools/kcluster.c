@@ -88,14 +88,28 @@ static char *path_of(const char *fmt, const char *name)
 	return b;
 }
 
-/* A port for a daemon, below the ephemeral range (see kp_tcp_free_port). */
+/* A port for a daemon, below the ephemeral range (see kp_tcp_free_port),
+ * never one handed out before: nothing listens on those yet. */
 static int free_port(void)
 {
-	int port = kp_tcp_free_port(20000, 32000);
+	static int given[64], ngiven;
 
-	if (port < 0)
-		die("cannot find a free port between 20000 and 31999");
-	return port;
+	for (int tries = 0; tries < 100; tries++) {
+		int port = kp_tcp_free_port(20000, 32000);
+		bool seen = false;
+
+		if (port < 0)
+			break;
+		for (int i = 0; i < ngiven && !seen; i++)
+			seen = given[i] == port;
+		if (seen)
+			continue;
+		if (ngiven < (int)(sizeof(given) / sizeof(given[0])))
+			given[ngiven++] = port;
+		return port;
+	}
+	die("cannot find a free port between 20000 and 31999");
+	return -1;
 }
 
 /* ------------------------------------------------------------ programs */
