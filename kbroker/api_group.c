@@ -178,7 +178,7 @@ void api_offset_commit(struct net_req *r)
 	size_t *kend = NULL, *vend = NULL;
 	kp_bytes *keys = NULL, *vals = NULL;
 	int32_t total = 0, n = 0, opart = 0;
-	int64_t now = wall_ms();
+	int64_t now = kp_wall_ms();
 	int16_t top;
 
 	kp_wbuf_init(&kw);

@@ -26,6 +26,7 @@ struct kp_zk;
 struct net_server;
 struct log_dir;
 struct dynconfig;
+struct log_manager;
 
 struct broker {
 	struct kp_config cfg;
@@ -63,6 +64,7 @@ struct broker {
 	struct fetcher *fetcher;
 	struct coord *coord;		/* group coordinator (group.c) */
 	struct dynconfig *dyn;		/* dynamic configuration (dynconfig.c) */
+	struct log_manager *logman;	/* retention, flushes (log_manager.c) */
 };
 
 #endif /* BROKER_H */

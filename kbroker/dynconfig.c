@@ -14,6 +14,7 @@
 #include "kp_log.h"
 #include "kp_topic_config.h"
 #include "kp_zk.h"
+#include "kp_loop.h"
 #include "log.h"
 #include "partition.h"
 #include "topic_config.h"
@@ -33,13 +34,6 @@ const char *const dynconfig_extra_keys[] = {
 	DYN_LEADER_RATE, DYN_FOLLOWER_RATE, NULL,
 };
 
-static int64_t wall_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static const struct kp_config_def *broker_def(const char *key)
 {
@@ -496,7 +490,7 @@ static void process_changes(struct broker *b, bool skip_all)
 {
 	struct dynconfig *d = b->dyn;
 	struct kp_zk_result res;
-	int64_t now = wall_ms();
+	int64_t now = kp_wall_ms();
 	int rc;
 
 	rc = kp_zk_read_watch_sync(b->zk, KP_ZK_READ_CHILDREN, CHANGES, on_changes,

@@ -43,13 +43,6 @@ struct coord *coord_of(struct net_req *r)
 	return r->worker->broker->coord;
 }
 
-int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint32_t str_hash(const char *s, size_t len)
 {
@@ -99,7 +92,7 @@ const char *group_state_name(enum gstate s)
 void group_set_state(struct group *g, enum gstate s)
 {
 	g->state = s;
-	g->state_ts = wall_ms();
+	g->state_ts = kp_wall_ms();
 }
 
 struct posted {

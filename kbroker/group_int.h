@@ -160,7 +160,6 @@ struct coord {
 
 /* group.c */
 struct coord *coord_of(struct net_req *r);
-int64_t wall_ms(void);
 uint32_t str_hash(const char *s, size_t len);
 struct group *gtable_find(struct gtable *t, kp_str id);
 /* A new Empty group in t; NULL when out of memory. */

@@ -151,7 +151,7 @@ int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
 	struct kp_batch_params bp;
 	struct log_append_info ai;
 	struct kp_wbuf wb;
-	int64_t now = wall_ms();
+	int64_t now = kp_wall_ms();
 	int16_t err = 0;
 
 	kp_wbuf_init(&wb);
@@ -619,7 +619,7 @@ done:
 				}
 				g->state = g->nmembers > 0 ? G_STABLE : G_EMPTY;
 				if (g->state_ts < 0)
-					g->state_ts = wall_ms();
+					g->state_ts = kp_wall_ms();
 				for (struct gmember *m = g->members; m; m = m->next)
 					m->deadline = now + m->session_ms;
 				ngroups++;
@@ -708,7 +708,7 @@ static void expire_group(struct coord *c, struct group *g, int64_t now)
 
 void store_expire_offsets(struct coord *c)
 {
-	int64_t now = wall_ms();
+	int64_t now = kp_wall_ms();
 
 	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
 		for (struct group *g = c->groups.buckets[i], *next; g; g = next) {

@@ -589,13 +589,6 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 	return 0;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int log_append_leader(struct log *log, uint8_t *data, size_t len,
 		      int32_t leader_epoch, int64_t now_ms,
@@ -611,7 +604,7 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 	if (n <= 0)
 		return KP_ERR_CORRUPT_MESSAGE;
 	if (now_ms < 0)
-		now_ms = wall_ms();
+		now_ms = kp_wall_ms();
 	for (int i = 0; i < n; i++) {
 		uint8_t *b = data + m[i].pos;
 		int64_t delta = m[i].last_offset - m[i].base_offset;
@@ -654,7 +647,7 @@ int log_append_follower(struct log *log, const uint8_t *data, size_t len,
 		next = m[i].last_offset + 1;
 	}
 	if (rc == 0)
-		rc = do_append(log, data, len, m, n, now_ms < 0 ? wall_ms() : now_ms,
+		rc = do_append(log, data, len, m, n, now_ms < 0 ? kp_wall_ms() : now_ms,
 			       info);
 	if (info != NULL)
 		info->log_append_time = -1;
@@ -813,6 +806,71 @@ int log_maybe_flush(struct log *log, int64_t now_ms)
 	return log_flush(log, log_end_offset(log));
 }
 
+int log_flush_rolled_begin(struct log *log, struct log_flush_job *job)
+{
+	int64_t target = active_seg(log)->base_offset;
+	int from, to;
+
+	memset(job, 0, sizeof(*job));
+	if (target <= log->recovery_point)
+		return 0;
+	from = seg_floor(log, log->recovery_point);
+	to = log->nsegs - 1;
+	if (to <= from)
+		return 0;
+	job->segs = malloc((size_t)(to - from) * sizeof(*job->segs));
+	if (job->segs == NULL)
+		return -ENOMEM;
+	for (int i = from; i < to; i++) {
+		log_segment_ref(log->segs[i]);
+		job->segs[job->n++] = log->segs[i];
+	}
+	job->offset = target;
+	job->truncations = log->truncations;
+	return job->n;
+}
+
+int log_flush_job_run(struct log_flush_job *job)
+{
+	for (int i = 0; i < job->n; i++) {
+		int rc = log_segment_flush(job->segs[i]);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void log_flush_rolled_end(struct log *log, struct log_flush_job *job, int rc)
+{
+	if (log != NULL && rc < 0)
+		KP_ERROR("%s: flushing rolled segments: %s", log->dir, strerror(-rc));
+	if (log != NULL && rc == 0 && log->truncations == job->truncations &&
+	    job->offset > log->recovery_point && job->offset <= log_end_offset(log)) {
+		/* the epochs of what becomes durable first */
+		rc = log_epoch_sync(&log->epochs);
+		if (rc < 0)
+			KP_ERROR("%s: leader-epoch-checkpoint: %s", log->dir,
+				 strerror(-rc));
+		else
+			log->recovery_point = job->offset;
+	}
+	for (int i = 0; i < job->n; i++)
+		log_segment_unref(job->segs[i]);
+	free(job->segs);
+	memset(job, 0, sizeof(*job));
+}
+
+int64_t log_first_base(struct log *log)
+{
+	int64_t base;
+
+	pthread_mutex_lock(&log->lock);
+	base = log->segs[0]->base_offset;
+	pthread_mutex_unlock(&log->lock);
+	return base;
+}
+
 /* -------------------------------------------------------- truncation */
 
 int log_truncate_to(struct log *log, int64_t offset)
@@ -828,6 +886,7 @@ int log_truncate_to(struct log *log, int64_t offset)
 	}
 	if (offset < log->segs[0]->base_offset)
 		return log_truncate_fully_and_start_at(log, offset);
+	log->truncations++;
 	i = seg_floor(log, offset);
 	/* segments entirely after offset go */
 	if (i + 1 < log->nsegs) {
@@ -855,6 +914,7 @@ int log_truncate_fully_and_start_at(struct log *log, int64_t offset)
 {
 	int rc;
 
+	log->truncations++;
 	/* readers check offsets against these before looking for segments */
 	atomic_store_explicit(&log->leo, offset, memory_order_release);
 	atomic_store_explicit(&log->start_offset, offset, memory_order_release);

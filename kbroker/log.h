@@ -64,10 +64,11 @@ struct log {
 
 	_Atomic int64_t leo;		/* log end offset */
 	_Atomic int64_t start_offset;	/* log start offset */
-	int64_t recovery_point;		/* everything below is fsynced */
+	_Atomic int64_t recovery_point;	/* everything below is fsynced */
 	int64_t last_flush_ms;		/* monotonic */
 	struct log_epoch_cache epochs;
 	struct log_doomed *doomed;
+	uint64_t truncations;		/* +1 whenever data is cut off the end */
 };
 
 /* What an append did. */
@@ -167,6 +168,27 @@ int log_flush(struct log *log, int64_t offset);
 void log_mark_flushed(struct log *log);
 /* Apply flush.ms: flush when the last flush is older.  now: monotonic. */
 int log_maybe_flush(struct log *log, int64_t now_ms);
+
+/*
+ * Flushing what was rolled without holding up appends (Kafka flushes a
+ * segment once it rolls): log_flush_rolled_begin, under the appender's
+ * lock, takes references on the segments below the active one that are
+ * not durable yet; log_flush_job_run, under no lock, fsyncs them;
+ * log_flush_rolled_end, under the lock again, moves the recovery point
+ * unless the log was truncated meanwhile (log NULL: the log is gone, only
+ * release).  begin returns the number of segments to flush.
+ */
+struct log_flush_job {
+	struct log_segment **segs;
+	int n;
+	int64_t offset;
+	uint64_t truncations;
+};
+int log_flush_rolled_begin(struct log *log, struct log_flush_job *job);
+int log_flush_job_run(struct log_flush_job *job);
+void log_flush_rolled_end(struct log *log, struct log_flush_job *job, int rc);
+/* Base offset of the first segment (the log's own lock). */
+int64_t log_first_base(struct log *log);
 
 /* Remove everything at and after offset (follower divergence). */
 int log_truncate_to(struct log *log, int64_t offset);

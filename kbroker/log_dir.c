@@ -340,7 +340,7 @@ int log_dir_checkpoint(struct log_dir *ld)
 
 		rc = log_checkpoint_put(&rp, log->topic, log->partition,
 					log->recovery_point);
-		if (rc == 0 && log_start_offset(log) > log->segs[0]->base_offset)
+		if (rc == 0 && log_start_offset(log) > log_first_base(log))
 			rc = log_checkpoint_put(&so, log->topic, log->partition,
 						log_start_offset(log));
 	}

@@ -19,6 +19,7 @@
 
 #include "kp_buf.h"
 #include "kp_log.h"
+#include "kp_loop.h"
 #include "kp_records.h"
 #include "log_epoch.h"
 #include "log_segment.h"
@@ -27,13 +28,6 @@
 /* The header fields a scan needs: base offset .. last offset delta. */
 #define HDR_NEED (KP_BATCH_OFF_LAST_OFFSET_DELTA + 4)
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void log_segment_base_path(char *buf, size_t n, const char *dir, int64_t base)
 {
@@ -63,7 +57,7 @@ int log_segment_open(const char *dir, int64_t base, int32_t index_bytes,
 	seg->max_ts = -1;
 	seg->max_ts_offset = base;
 	seg->first_batch_ts = -1;
-	seg->created_ms = wall_ms();
+	seg->created_ms = kp_wall_ms();
 	seg->active = active;
 	atomic_init(&seg->refs, 1);
 	atomic_init(&seg->next_offset, base);

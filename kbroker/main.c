@@ -34,6 +34,7 @@
 #include "kp_notify.h"
 #include "kp_zk.h"
 #include "log_dir.h"
+#include "log_manager.h"
 #include "net.h"
 #include "fetcher.h"
 #include "group.h"
@@ -260,7 +261,8 @@ int main(int argc, char **argv)
 	if (dynconfig_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	if (fetcher_start(&b, err, sizeof(err)) < 0 || replica_start(&b) < 0 ||
-	    group_start(&b, err, sizeof(err)) < 0)
+	    group_start(&b, err, sizeof(err)) < 0 ||
+	    log_manager_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	b.net = net_start(&b, b.loop, kp_config_int(&b.cfg, "num.network.threads"),
 			  err, sizeof(err));
@@ -287,6 +289,7 @@ int main(int argc, char **argv)
 	replica_stop(&b);
 	group_stop(&b);		/* parked group requests answer first */
 	net_stop(b.net);
+	log_manager_stop(&b);
 	group_destroy(&b);
 	replica_checkpoint_hw(&b);
 	kp_notify("STATUS=flushing the logs");
@@ -313,6 +316,7 @@ fatal:
 	group_stop(&b);
 	if (b.net != NULL)
 		net_stop(b.net);
+	log_manager_stop(&b);
 	group_destroy(&b);
 	for (int i = 0; i < b.ndirs; i++)
 		log_dir_close(b.dirs[i], false);

@@ -16,13 +16,6 @@
 
 #define RESERVED_BROKER_MAX_ID 1000
 
-static int64_t wall_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 int zk_broker_ensure_paths(struct broker *b, char *err, size_t errlen)
 {
@@ -114,7 +107,7 @@ int zk_broker_register(struct broker *b, char *err, size_t errlen)
 	memset(&reg, 0, sizeof(reg));
 	reg.id = b->id;
 	reg.version = 5;
-	reg.timestamp = wall_ms();
+	reg.timestamp = kp_wall_ms();
 	reg.endpoints = b->advertised;
 	reg.nendpoints = b->nadvertised;
 	pmap = calloc(b->nadvertised + 1, sizeof(*pmap));

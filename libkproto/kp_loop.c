@@ -58,6 +58,14 @@ int64_t kp_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t kp_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 struct kp_loop *kp_loop_new(void)
 {
 	struct kp_loop *loop = calloc(1, sizeof(*loop));

@@ -40,6 +40,8 @@ struct kp_timer {
 
 /* Monotonic milliseconds. */
 int64_t kp_now_ms(void);
+/* Wall-clock milliseconds since the epoch (Kafka's timestamps). */
+int64_t kp_wall_ms(void);
 
 /*
  * A daemon's signals: block SIGTERM, SIGINT and SIGPIPE in this thread

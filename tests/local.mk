@@ -89,6 +89,8 @@ TESTS += tests/integration/0002-cluster-kcat-keyed.py \
 TESTS += tests/integration/0013-controller.py
 ## broker.rack and rack-aware placement
 TESTS += tests/integration/0014-racks.py
+## retention, flushes of rolled segments, checkpoints (the log manager)
+TESTS += tests/integration/0015-log-cleanup.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py
 

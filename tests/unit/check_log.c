@@ -821,6 +821,58 @@ START_TEST(flush_policy_moves_the_recovery_point)
 }
 END_TEST
 
+START_TEST(rolled_segments_are_flushed_outside_the_lock)
+{
+	struct log_config cfg = small_cfg(1024);
+	struct log_flush_job job;
+	struct log *log;
+	int64_t active, cut;
+
+	ck_assert_int_eq(log_open(pathf("fr-0"), "fr", 0, &cfg, -1, -1, false, &log), 0);
+	/* nothing rolled: nothing to do */
+	ck_assert_int_eq(log_flush_rolled_begin(log, &job), 0);
+	for (int i = 0; i < 30; i++)
+		ck_assert_int_eq(append_batch(log, 1, 100, 1, 0, NULL), 0);
+	ck_assert_int_gt(log->nsegs, 3);
+	active = log->segs[log->nsegs - 1]->base_offset;
+	ck_assert_int_eq(log_flush_rolled_begin(log, &job), log->nsegs - 1);
+	/* appends go on meanwhile */
+	ck_assert_int_eq(append_batch(log, 1, 100, 1, 0, NULL), 0);
+	ck_assert_int_eq(log_flush_job_run(&job), 0);
+	log_flush_rolled_end(log, &job, 0);
+	ck_assert_int_eq(log->recovery_point, active);
+	if (log->segs[log->nsegs - 1]->base_offset == active) {
+		ck_assert_int_eq(log_flush_rolled_begin(log, &job), 0);
+	} else {	/* that append rolled: one more to flush */
+		ck_assert_int_eq(log_flush_rolled_begin(log, &job), 1);
+		log_flush_rolled_end(NULL, &job, 0);
+	}
+
+	/* a truncation while the fsyncs run: the recovery point stays where
+	 * the truncation put it */
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(append_batch(log, 1, 100, 1, 0, NULL), 0);
+	ck_assert_int_gt(log_flush_rolled_begin(log, &job), 0);
+	cut = active + 1;
+	ck_assert_int_eq(log_truncate_to(log, cut), 0);
+	ck_assert_int_eq(log_flush_job_run(&job), 0);
+	log_flush_rolled_end(log, &job, 0);
+	ck_assert_int_eq(log->recovery_point, active);
+	ck_assert_int_eq(log_end_offset(log), cut);
+
+	/* a failed fsync moves nothing; a log that went only releases */
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(append_batch(log, 1, 100, 1, 0, NULL), 0);
+	ck_assert_int_gt(log_flush_rolled_begin(log, &job), 0);
+	log_flush_rolled_end(log, &job, -EIO);
+	ck_assert_int_eq(log->recovery_point, active);
+	ck_assert_int_gt(log_flush_rolled_begin(log, &job), 0);
+	log_flush_rolled_end(NULL, &job, 0);
+	ck_assert_int_eq(log->recovery_point, active);
+	log_close(log, false);
+}
+END_TEST
+
 /* -------------------------------------------------------- log dirs */
 
 static void topic_cfg(const char *topic, struct log_config *cfg, void *arg)
@@ -998,6 +1050,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, retention_and_start_offset_delete_old_segments);
 	tcase_add_test(tc, follower_appends_keep_offsets);
 	tcase_add_test(tc, flush_policy_moves_the_recovery_point);
+	tcase_add_test(tc, rolled_segments_are_flushed_outside_the_lock);
 	tcase_add_test(tc, log_dirs_lock_checkpoint_and_reload);
 	tcase_add_test(tc, dir_names_split_at_the_last_dash);
 	tcase_add_test(tc, readers_never_see_a_partial_batch);

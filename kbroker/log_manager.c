@@ -1,0 +1,221 @@
+/*
+ * log_manager.c - retention, flushes of rolled segments, flush.ms,
+ * removal of .deleted files and the offset checkpoints, on one thread.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "broker.h"
+#include "kp_log.h"
+#include "log.h"
+#include "log_dir.h"
+#include "log_manager.h"
+
+/* Kafka's InitialTaskDelayMs: the first retention round waits this much */
+#define INITIAL_DELAY_MS 30000
+/* rolled segments are flushed and .deleted files removed this soon */
+#define TICK_MS 1000
+
+struct log_manager {
+	struct broker *b;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* CLOCK_MONOTONIC */
+	bool stop;
+	int64_t retention_ms;		/* log.retention.check.interval.ms */
+	int64_t flush_ms;		/* log.flush.scheduler.interval.ms */
+	int64_t recovery_cp_ms;		/* log.flush.offset.checkpoint.interval.ms */
+	int64_t start_cp_ms;		/* log.flush.start.offset.checkpoint.interval.ms */
+	/* this round's partitions (reused) */
+	struct partition **parts;
+	size_t n, cap;
+};
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void collect(struct partition *p, void *arg)
+{
+	struct log_manager *m = arg;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		struct partition **v = realloc(m->parts, cap * sizeof(*v));
+
+		if (v == NULL)
+			return;		/* this round skips the rest */
+		m->parts = v;
+		m->cap = cap;
+	}
+	m->parts[m->n++] = p;
+}
+
+/*
+ * The fsync of what rolled happens without the partition's lock: the
+ * segments are referenced, and the recovery point only moves when the
+ * partition still holds the same log, untruncated.
+ */
+static void flush_rolled(struct partition *p)
+{
+	struct log_flush_job job;
+	struct log *log;
+	int rc;
+
+	pthread_mutex_lock(&p->lock);
+	log = p->deleting ? NULL : p->log;
+	rc = log != NULL ? log_flush_rolled_begin(log, &job) : 0;
+	pthread_mutex_unlock(&p->lock);
+	if (rc <= 0) {
+		if (rc < 0)
+			KP_WARN("%s-%d: flushing rolled segments: %s", p->topic,
+				p->index, strerror(-rc));
+		return;
+	}
+	rc = log_flush_job_run(&job);
+	pthread_mutex_lock(&p->lock);
+	log_flush_rolled_end(p->log == log && !p->deleting ? log : NULL, &job, rc);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void round_partitions(struct log_manager *m, bool retention, bool flush)
+{
+	int64_t now = kp_now_ms(), wall = kp_wall_ms();
+
+	m->n = 0;
+	partition_foreach(&m->b->parts, collect, m);
+	for (size_t i = 0; i < m->n; i++) {
+		struct partition *p = m->parts[i];
+
+		flush_rolled(p);
+		pthread_mutex_lock(&p->lock);
+		if (p->log != NULL && !p->deleting) {
+			if (retention)
+				log_delete_old_segments(p->log, wall, atomic_load(&p->hw));
+			if (flush && log_maybe_flush(p->log, now) < 0)
+				KP_WARN("%s-%d: flush.ms flush failed", p->topic, p->index);
+			log_reap_deleted(p->log, now, false);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+static void checkpoint_dirs(struct broker *b)
+{
+	pthread_mutex_lock(&b->dirs_lock);
+	for (int d = 0; d < b->ndirs; d++)
+		log_dir_checkpoint(b->dirs[d]);	/* logs its own errors */
+	pthread_mutex_unlock(&b->dirs_lock);
+}
+
+static void *run(void *arg)
+{
+	struct log_manager *m = arg;
+	int64_t now = kp_now_ms();
+	int64_t next_retention = now + min64(INITIAL_DELAY_MS, m->retention_ms);
+	int64_t next_flush = now + min64(INITIAL_DELAY_MS, m->flush_ms);
+	int64_t cp_every = min64(m->recovery_cp_ms, m->start_cp_ms);
+	int64_t next_cp = now + cp_every;
+
+	pthread_setname_np(pthread_self(), "log-manager");
+	pthread_mutex_lock(&m->mu);
+	while (!m->stop) {
+		int64_t wake = min64(now + TICK_MS,
+				     min64(next_retention, min64(next_flush, next_cp)));
+		struct timespec ts;
+		bool retention, flush;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (wake - now) / 1000;
+		ts.tv_nsec += (long)((wake - now) % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+		if (m->stop)
+			break;
+		pthread_mutex_unlock(&m->mu);
+
+		now = kp_now_ms();
+		retention = now >= next_retention;
+		flush = now >= next_flush;
+		round_partitions(m, retention, flush);
+		if (retention)
+			next_retention = now + m->retention_ms;
+		if (flush)
+			next_flush = now + m->flush_ms;
+		if (cp_every > 0 && now >= next_cp) {
+			checkpoint_dirs(m->b);
+			next_cp = now + cp_every;
+		}
+		now = kp_now_ms();
+		pthread_mutex_lock(&m->mu);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+int log_manager_start(struct broker *b, char *err, size_t n)
+{
+	struct log_manager *m = calloc(1, sizeof(*m));
+	pthread_condattr_t ca;
+	int rc;
+
+	if (m == NULL) {
+		snprintf(err, n, "out of memory");
+		return -1;
+	}
+	m->b = b;
+	m->retention_ms = kp_config_long(&b->cfg, "log.retention.check.interval.ms");
+	m->flush_ms = kp_config_long(&b->cfg, "log.flush.scheduler.interval.ms");
+	m->recovery_cp_ms = kp_config_int(&b->cfg, "log.flush.offset.checkpoint.interval.ms");
+	m->start_cp_ms = kp_config_int(&b->cfg,
+					"log.flush.start.offset.checkpoint.interval.ms");
+	/* 0 turns a checkpoint off, as far as this thread is concerned */
+	if (m->recovery_cp_ms <= 0)
+		m->recovery_cp_ms = INT64_MAX / 4;
+	if (m->start_cp_ms <= 0)
+		m->start_cp_ms = INT64_MAX / 4;
+	if (m->flush_ms <= 0 || m->flush_ms > INT64_MAX / 4)
+		m->flush_ms = INT64_MAX / 4;
+	if (m->retention_ms > INT64_MAX / 4)
+		m->retention_ms = INT64_MAX / 4;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	rc = pthread_create(&m->thread, NULL, run, m);
+	if (rc != 0) {
+		snprintf(err, n, "cannot start the log manager: %s", strerror(rc));
+		pthread_cond_destroy(&m->cv);
+		pthread_mutex_destroy(&m->mu);
+		free(m);
+		return -1;
+	}
+	b->logman = m;
+	return 0;
+}
+
+void log_manager_stop(struct broker *b)
+{
+	struct log_manager *m = b->logman;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->stop = true;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	pthread_join(m->thread, NULL);
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	free(m->parts);
+	free(m);
+	b->logman = NULL;
+}

@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""Log retention and the log manager's background work on a real
+3-broker kcluster, with confluent-kafka producing and consuming:
+
+- retention.bytes: a replicated partition keeps at most retention.bytes
+  plus one segment on every replica; the log start offset (ListOffsets
+  earliest) moves forward, followers follow the leader's, and a consumer
+  from the beginning reads a contiguous tail up to the end;
+- retention.ms: every segment but the active one goes once its records are
+  older than retention.ms;
+- deleted segments' files (renamed .deleted) are removed after
+  file.delete.delay.ms;
+- a compact-only topic keeps its segments whatever retention.ms says;
+- rolled segments are flushed: recovery-point-offset-checkpoint reaches
+  the active segment's base on every replica without any flush setting,
+  and log-start-offset-checkpoint records a start moved by retention
+  (read back by a broker restarted after SIGKILL).
+"""
+
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
+
+from cluster import Cluster  # noqa: E402
+from kbroker import wait_for  # noqa: E402
+
+SEGMENT = 20000
+
+
+def create(c, name, parts, rf, config):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    for f in a.create_topics([NewTopic(name, parts, rf, config=config)],
+                             operation_timeout=60).values():
+        f.result()
+    wait_for(lambda: all(len(p.isrs) == rf for p in
+                         a.list_topics(name, timeout=10).topics[name].partitions.values()),
+             60, "full ISRs of " + name)
+
+
+def produce(c, topic, n, size, key=None):
+    from confluent_kafka import Producer
+
+    p = Producer({"bootstrap.servers": c.bootstrap, "acks": "all", "linger.ms": 0,
+                  "batch.num.messages": 5})
+    errs = []
+    for i in range(n):
+        k = key(i) if key else None
+        p.produce(topic, value=b"%06d" % i + b"x" * (size - 6), key=k,
+                  on_delivery=lambda e, m: errs.append(e) if e else None)
+        p.poll(0)
+    assert p.flush(60) == 0
+    assert not errs, errs[:3]
+
+
+def segments(c, broker, topic, part):
+    """{base offset: size} of the .log files, and the .deleted files."""
+    d = os.path.join(c.dir, "broker-%d-data" % broker, "%s-%d" % (topic, part))
+    logs, deleted = {}, []
+    for name in os.listdir(d):
+        if name.endswith(".log"):
+            logs[int(name[:20])] = os.path.getsize(os.path.join(d, name))
+        elif name.endswith(".deleted"):
+            deleted.append(name)
+    return logs, deleted
+
+
+def checkpoint(c, broker, name):
+    with open(os.path.join(c.dir, "broker-%d-data" % broker, name)) as f:
+        lines = f.read().split("\n")
+    out = {}
+    for line in lines[2:]:
+        w = line.split()
+        if len(w) == 3:
+            out[(w[0], int(w[1]))] = int(w[2])
+    return out
+
+
+def watermarks(c, topic, part):
+    from confluent_kafka import Consumer, TopicPartition
+
+    cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "wm"})
+    try:
+        return cons.get_watermark_offsets(TopicPartition(topic, part), timeout=30)
+    finally:
+        cons.close()
+
+
+def read_all(c, topic, part, end):
+    from confluent_kafka import Consumer, TopicPartition
+
+    cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "read-" + topic,
+                     "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    cons.assign([TopicPartition(topic, part, -2)])     # OFFSET_BEGINNING
+    offs = []
+    deadline = time.monotonic() + 60
+    while (not offs or offs[-1] < end - 1) and time.monotonic() < deadline:
+        m = cons.poll(1)
+        if m is not None and m.error() is None:
+            offs.append(m.offset())
+    cons.close()
+    return offs
+
+
+def test_retention_bytes(c):
+    topic, retain = "rb", 60000
+    create(c, topic, 1, 3, {"segment.bytes": str(SEGMENT),
+                            "retention.bytes": str(retain)})
+    produce(c, topic, 400, 1000)
+    low0, high = watermarks(c, topic, 0)
+    assert (low0, high) == (0, 400), (low0, high)
+
+    def trimmed():
+        out = {}
+        for b in (1, 2, 3):
+            logs, deleted = segments(c, b, topic, 0)
+            if sum(logs.values()) > retain + SEGMENT or min(logs) == 0 or deleted:
+                return None
+            out[b] = min(logs)
+        return out
+    firsts = wait_for(trimmed, 90, "retention.bytes on every replica")
+    low, high = watermarks(c, topic, 0)
+    assert high == 400 and low > 0, (low, high)
+    # every replica cut at a segment boundary no later than the leader's
+    # start (followers take the leader's log start offset)
+    assert all(f <= low for f in firsts.values()), (firsts, low)
+    offs = read_all(c, topic, 0, high)
+    assert offs == list(range(low, high)), (offs[:3], offs[-3:], low, high)
+    print("retention.bytes=%d: first segments %s, log start %d, %d records read "
+          "from the beginning" % (retain, firsts, low, len(offs)))
+
+    # the start is checkpointed, and a broker killed and restarted keeps it
+    def start_cp():
+        return all(checkpoint(c, b, "log-start-offset-checkpoint").get((topic, 0), low)
+                   >= min(firsts.values()) for b in (1, 2, 3))
+    wait_for(start_cp, 30, "log-start-offset-checkpoint")
+    c.kill("broker", 2)
+    c.start("broker", 2)
+    wait_for(lambda: watermarks(c, topic, 0)[0] >= low, 60,
+             "the log start after a restart")
+
+
+def test_retention_ms(c):
+    topic = "rt"
+    create(c, topic, 1, 3, {"segment.bytes": str(SEGMENT), "retention.ms": "4000"})
+    t0 = time.monotonic()
+    produce(c, topic, 100, 1000)
+
+    def only_active():
+        logs, deleted = segments(c, 1, topic, 0)
+        return len(logs) == 1 and not deleted and min(logs)
+    base = wait_for(only_active, 90, "retention.ms to leave the active segment")
+    print("retention.ms=4000: segments below %d deleted after %.1f s"
+          % (base, time.monotonic() - t0))
+    assert watermarks(c, topic, 0) == (base, 100)
+
+
+def test_compact_keeps_segments(c):
+    topic = "ck"
+    create(c, topic, 1, 3, {"segment.bytes": str(SEGMENT), "retention.ms": "1000",
+                            "cleanup.policy": "compact"})
+    produce(c, topic, 100, 1000, key=lambda i: b"k%d" % i)
+    time.sleep(4)       # several retention rounds (500 ms)
+    logs, _ = segments(c, 1, topic, 0)
+    assert min(logs) == 0 and len(logs) > 2, logs
+    assert watermarks(c, topic, 0) == (0, 100)
+
+
+def test_recovery_point(c):
+    topic = "rp"
+    create(c, topic, 1, 3, {"segment.bytes": str(SEGMENT)})
+    produce(c, topic, 100, 1000)
+
+    def flushed():
+        for b in (1, 2, 3):
+            logs, _ = segments(c, b, topic, 0)
+            rp = checkpoint(c, b, "recovery-point-offset-checkpoint").get((topic, 0), -1)
+            if rp < max(logs):
+                return False
+        return True
+    wait_for(flushed, 30, "the rolled segments' flush in the recovery point")
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="skald-0015-")
+    with Cluster(work, brokers=3, controllers=1,
+                 broker_set={"log.retention.check.interval.ms": "500",
+                             "log.segment.delete.delay.ms": "1500",
+                             "log.flush.offset.checkpoint.interval.ms": "500",
+                             "log.flush.start.offset.checkpoint.interval.ms": "500"}) as c:
+        try:
+            test_retention_bytes(c)
+            test_retention_ms(c)
+            test_compact_keeps_segments(c)
+            test_recovery_point(c)
+        except BaseException:
+            print(c.logs(60))
+            raise
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
