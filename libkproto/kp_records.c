@@ -373,6 +373,68 @@ int kp_batch_build(struct kp_wbuf *out, const struct kp_batch_params *p,
 	return 0;
 }
 
+int kp_batch_filter(const uint8_t *batch, size_t len, struct kp_wbuf *scratch,
+		    size_t max_decompressed, kp_record_keep_fn keep, void *arg,
+		    struct kp_wbuf *out)
+{
+	struct kp_record_iter it;
+	struct kp_record rec;
+	struct kp_wbuf raw;
+	size_t size, start = out->len;
+	int32_t kept = 0, total = 0;
+	int codec, rc;
+	uint8_t *h;
+
+	if (kp_record_iter_init(&it, batch, len, scratch, max_decompressed) != KP_BATCH_OK)
+		return -1;
+	size = (size_t)it.h.batch_length + KP_LOG_OVERHEAD;
+	codec = it.h.attributes & KP_ATTR_CODEC_MASK;
+	kp_wbuf_init(&raw);
+	for (;;) {
+		const uint8_t *from = it.r.p;
+
+		rc = kp_record_iter_next(&it, &rec);
+		if (rc <= 0)
+			break;
+		total++;
+		if (keep(&rec, arg)) {
+			kp_write_raw(&raw, from, (size_t)(it.r.p - from));
+			kept++;
+		}
+	}
+	if (rc < 0 || raw.err) {
+		kp_wbuf_free(&raw);
+		return -1;
+	}
+	if (kept == total) {
+		kp_wbuf_free(&raw);
+		kp_write_raw(out, batch, size);
+		return out->err ? -1 : kept;
+	}
+	if (kept == 0) {
+		kp_wbuf_free(&raw);
+		return 0;
+	}
+	kp_write_raw(out, batch, KP_BATCH_HEADER_SIZE);
+	if (codec == KP_CODEC_NONE)
+		kp_write_raw(out, raw.data, raw.len);
+	else
+		rc = kp_compress((enum kp_codec)codec, raw.data, raw.len, out);
+	kp_wbuf_free(&raw);
+	if (rc != 0 || out->err) {
+		out->len = start;
+		return -1;
+	}
+	h = out->data + start;
+	kp_put_be32(h + KP_BATCH_OFF_LENGTH,
+		    (uint32_t)(out->len - start - KP_LOG_OVERHEAD));
+	kp_put_be32(h + KP_BATCH_OFF_RECORD_COUNT, (uint32_t)kept);
+	kp_put_be32(h + KP_BATCH_OFF_CRC,
+		    kp_crc32c(0, h + KP_BATCH_OFF_ATTRIBUTES,
+			      out->len - start - KP_BATCH_OFF_ATTRIBUTES));
+	return kept;
+}
+
 /* -------------------------------------------------------------- legacy */
 
 void kp_legacy_iter_init(struct kp_legacy_iter *it, const uint8_t *set,

@@ -204,6 +204,22 @@ void kp_batch_params_init(struct kp_batch_params *p);
 int kp_batch_build(struct kp_wbuf *out, const struct kp_batch_params *p,
 		   const struct kp_record_in *recs, int32_t n);
 
+/*
+ * Rewrite one v2 batch keeping only the records keep() accepts, as Kafka's
+ * log cleaner does: base offset, lastOffsetDelta, timestamps, producer
+ * fields and attributes unchanged (so offsets and producer state read the
+ * same), the kept records copied byte for byte (their deltas stay valid)
+ * and recompressed with the batch's codec, length, record count and CRC
+ * recomputed.  A batch that keeps everything is copied unchanged.  Appends
+ * to out; returns the number of records kept (0: nothing appended) or -1
+ * on malformed input or an encoding failure (out unchanged).  scratch as
+ * for kp_record_iter_init.
+ */
+typedef bool (*kp_record_keep_fn)(const struct kp_record *rec, void *arg);
+int kp_batch_filter(const uint8_t *batch, size_t len, struct kp_wbuf *scratch,
+		    size_t max_decompressed, kp_record_keep_fn keep, void *arg,
+		    struct kp_wbuf *out);
+
 /* ------------------------------------------------- legacy (magic 0/1) */
 
 struct kp_legacy_msg {

@@ -13,6 +13,7 @@
 
 #include "kp_compress.h"
 #include "kp_crc32c.h"
+#include "kp_errors.h"
 #include "kp_records.h"
 
 static uint64_t seed = 88172645463325252ULL;
@@ -220,6 +221,108 @@ START_TEST(batches_build_and_iterate_with_every_codec)
 		}
 		ck_assert_int_eq(kp_record_iter_next(&it, &rec), 0);
 		kp_wbuf_free(&b);
+		kp_wbuf_free(&scratch);
+	}
+}
+END_TEST
+
+static bool keep_even(const struct kp_record *rec, void *arg)
+{
+	(void)arg;
+	return rec->offset % 2 == 0;
+}
+
+static bool keep_all(const struct kp_record *rec, void *arg)
+{
+	(void)rec;
+	(void)arg;
+	return true;
+}
+
+static bool keep_none(const struct kp_record *rec, void *arg)
+{
+	(void)rec;
+	(void)arg;
+	return false;
+}
+
+START_TEST(filtered_batches_keep_offsets_and_stay_valid)
+{
+	struct kp_record_in in[5];
+	struct kp_record_header hs[2];
+
+	sample(in, hs);
+	for (int c = 0; c < 5; c++) {
+		struct kp_wbuf b, out, scratch;
+		struct kp_batch_params p;
+		struct kp_batch_header h0, h;
+		struct kp_batch_info info;
+		struct kp_record_iter it;
+		struct kp_record rec;
+
+		kp_wbuf_init(&b);
+		kp_wbuf_init(&out);
+		kp_wbuf_init(&scratch);
+		kp_batch_params_init(&p);
+		p.codec = codecs[c];
+		p.base_offset = 100;
+		p.leader_epoch = 3;
+		p.producer_id = 42;
+		p.producer_epoch = 1;
+		p.base_sequence = 7;
+		ck_assert_int_eq(kp_batch_build(&b, &p, in, 5), 0);
+		ck_assert_int_eq(kp_batch_header_parse(b.data, b.len, &h0), 0);
+		kp_write_raw(&out, "x", 1);	/* appends after what is there */
+		ck_assert_int_eq(kp_batch_filter(b.data, b.len, &scratch, 1 << 20,
+						 keep_even, NULL, &out), 3);
+		ck_assert_int_eq(out.data[0], 'x');
+		ck_assert_int_eq(kp_batch_verify_crc(out.data + 1, out.len - 1), KP_BATCH_OK);
+		ck_assert_int_eq(kp_batch_header_parse(out.data + 1, out.len - 1, &h), 0);
+		ck_assert(h.base_offset == 100);
+		ck_assert(kp_batch_last_offset(&h) == 104);
+		ck_assert_int_eq(h.record_count, 3);
+		ck_assert_int_eq(h.partition_leader_epoch, 3);
+		ck_assert_int_eq(h.attributes, h0.attributes);
+		ck_assert(h.base_timestamp == h0.base_timestamp);
+		ck_assert(h.max_timestamp == h0.max_timestamp);
+		ck_assert(h.producer_id == 42 && h.producer_epoch == 1 && h.base_sequence == 7);
+		ck_assert_uint_eq((size_t)h.batch_length + KP_LOG_OVERHEAD, out.len - 1);
+		ck_assert_int_eq(kp_record_iter_init(&it, out.data + 1, out.len - 1,
+						     &scratch, 1 << 20), 0);
+		for (int i = 0; i < 5; i += 2) {
+			ck_assert_int_eq(kp_record_iter_next(&it, &rec), 1);
+			ck_assert(rec.offset == 100 + i);
+			ck_assert(rec.timestamp == in[i].timestamp);
+			ck_assert_int_eq(rec.key.len, in[i].key.len);
+			ck_assert_int_eq(rec.value.len, in[i].value.len);
+			ck_assert_int_eq(rec.header_count, in[i].nheaders);
+		}
+		ck_assert_int_eq(kp_record_iter_next(&it, &rec), 0);
+		/* sound, but no producer's batch any more (offset gaps), which
+		 * a producer may not send and a follower takes */
+		ck_assert_int_eq(kp_batch_validate(out.data + 1, out.len - 1, &scratch,
+						   1 << 20, &info), KP_ERR_INVALID_RECORD);
+
+		/* everything kept: the same bytes; nothing: nothing appended */
+		kp_wbuf_reset(&out);
+		ck_assert_int_eq(kp_batch_filter(b.data, b.len, &scratch, 1 << 20,
+						 keep_all, NULL, &out), 5);
+		ck_assert_uint_eq(out.len, b.len);
+		ck_assert_mem_eq(out.data, b.data, b.len);
+		kp_wbuf_reset(&out);
+		ck_assert_int_eq(kp_batch_filter(b.data, b.len, &scratch, 1 << 20,
+						 keep_none, NULL, &out), 0);
+		ck_assert_uint_eq(out.len, 0);
+		/* malformed: refused, out unchanged */
+		b.data[b.len - 1] ^= 0xff;
+		b.data[KP_BATCH_OFF_MAGIC] = 9;
+		ck_assert_int_eq(kp_batch_filter(b.data, b.len, &scratch, 1 << 20,
+						 keep_even, NULL, &out), -1);
+		ck_assert_int_eq(kp_batch_filter(b.data, 30, &scratch, 1 << 20,
+						 keep_even, NULL, &out), -1);
+		ck_assert_uint_eq(out.len, 0);
+		kp_wbuf_free(&b);
+		kp_wbuf_free(&out);
 		kp_wbuf_free(&scratch);
 	}
 }
@@ -467,6 +570,7 @@ int main(void)
 	tcase_add_test(tc, xerial_snappy_framing_is_read);
 	tcase_add_test(tc, batches_build_and_iterate_with_every_codec);
 	tcase_add_test(tc, leader_rewrites_keep_the_batch_valid);
+	tcase_add_test(tc, filtered_batches_keep_offsets_and_stay_valid);
 	tcase_add_test(tc, validation_reports_kafkas_error_codes);
 	tcase_add_test(tc, truncated_and_corrupted_batches_never_crash);
 	tcase_add_test(tc, legacy_message_sets_decode);
