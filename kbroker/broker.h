@@ -27,6 +27,7 @@ struct net_server;
 struct log_dir;
 struct dynconfig;
 struct log_manager;
+struct log_cleaner;
 
 struct broker {
 	struct kp_config cfg;
@@ -65,6 +66,7 @@ struct broker {
 	struct coord *coord;		/* group coordinator (group.c) */
 	struct dynconfig *dyn;		/* dynamic configuration (dynconfig.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */
+	struct log_cleaner *cleaner;	/* compaction (log_cleaner.c), or NULL */
 };
 
 #endif /* BROKER_H */

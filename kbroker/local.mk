@@ -10,6 +10,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/log_checkpoint.c kbroker/log_checkpoint.h \
 	kbroker/log_dir.c kbroker/log_dir.h \
 	kbroker/log_manager.c kbroker/log_manager.h \
+	kbroker/log_cleaner.c kbroker/log_cleaner.h \
 	kbroker/broker.h \
 	kbroker/net.c kbroker/net.h \
 	kbroker/req_dispatch.c kbroker/req_dispatch.h \

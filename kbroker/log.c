@@ -37,6 +37,11 @@ void log_config_defaults(struct log_config *cfg)
 		.file_delete_delay_ms = 60000,
 		.log_append_time = false,
 		.delete_policy = true,
+		.compact_policy = false,
+		.delete_retention_ms = DAY_MS,
+		.min_cleanable_ratio = 0.5,
+		.min_compaction_lag_ms = 0,
+		.max_compaction_lag_ms = LOG_NO_LIMIT,
 	};
 }
 
@@ -290,8 +295,8 @@ static int scan_dir(struct log *log, int64_t **bases, int *nbases)
 		snprintf(p, sizeof(p), "%s/%s", log->dir, de->d_name);
 		if (ends_with(de->d_name, ".deleted") || ends_with(de->d_name, ".cleaned") ||
 		    ends_with(de->d_name, ".swap") || ends_with(de->d_name, ".tmp")) {
-			/* we never write .cleaned/.swap (no compaction yet),
-			 * so one found here is stale */
+			/* an interrupted cleaning's output (we write no
+			 * .swap files; Kafka's are stale here too) */
 			if (!ends_with(de->d_name, ".deleted"))
 				KP_WARN("%s: removing stale %s", log->dir, de->d_name);
 			unlink(p);
@@ -869,6 +874,96 @@ int64_t log_first_base(struct log *log)
 	base = log->segs[0]->base_offset;
 	pthread_mutex_unlock(&log->lock);
 	return base;
+}
+
+/* ------------------------------------------------------------ cleaning */
+
+static int64_t seg_largest_ts(const struct log_segment *seg);
+
+/*
+ * Segments [0, k) may be cleaned: whole segments below the active one,
+ * ending at or below the high watermark, none newer than
+ * min.compaction.lag.ms.
+ */
+static int cleanable_prefix(struct log *log, int64_t hw, int64_t now_wall)
+{
+	int k = 0;
+
+	while (k < log->nsegs - 1 && log->segs[k + 1]->base_offset <= hw &&
+	       (log->cfg.min_compaction_lag_ms <= 0 ||
+		now_wall - seg_largest_ts(log->segs[k]) >= log->cfg.min_compaction_lag_ms))
+		k++;
+	return k;
+}
+
+int log_clean_range_get(struct log *log, int64_t hw, int64_t now_wall,
+			bool take, struct log_clean_range *r)
+{
+	int k = cleanable_prefix(log, hw, now_wall);
+	int64_t first_dirty = atomic_load(&log->first_dirty);
+
+	memset(r, 0, sizeof(*r));
+	if (first_dirty < log_start_offset(log))
+		first_dirty = log_start_offset(log);
+	r->first_dirty_idx = k;
+	for (int i = 0; i < k; i++) {
+		int64_t size = log_segment_size(log->segs[i]);
+
+		/* a segment holding anything at or past first_dirty is dirty */
+		if (log->segs[i + 1]->base_offset > first_dirty) {
+			if (r->first_dirty_idx == k) {
+				r->first_dirty_idx = i;
+				if (log->cfg.max_compaction_lag_ms != LOG_NO_LIMIT &&
+				    now_wall - seg_largest_ts(log->segs[i]) >
+				    log->cfg.max_compaction_lag_ms)
+					r->overdue = true;
+			}
+			r->dirty_bytes += size;
+		} else {
+			r->clean_bytes += size;
+		}
+	}
+	if (r->dirty_bytes == 0 || !take)
+		return 0;
+	r->segs = malloc((size_t)k * sizeof(*r->segs));
+	if (r->segs == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < k; i++) {
+		log_segment_ref(log->segs[i]);
+		r->segs[i] = log->segs[i];
+	}
+	r->n = k;
+	r->end = log->segs[k]->base_offset;
+	r->truncations = log->truncations;
+	return 0;
+}
+
+void log_clean_range_release(struct log_clean_range *r)
+{
+	for (int i = 0; i < r->n; i++)
+		log_segment_unref(r->segs[i]);
+	free(r->segs);
+	memset(r, 0, sizeof(*r));
+}
+
+int log_replace_segment(struct log *log, const struct log_clean_range *r,
+			struct log_segment *old, struct log_segment *cleaned)
+{
+	int i, rc;
+
+	if (log->truncations != r->truncations)
+		return -ESTALE;
+	i = seg_floor(log, old->base_offset);
+	if (log->segs[i] != old || i == log->nsegs - 1)
+		return -ESTALE;		/* deleted or rolled over meanwhile */
+	rc = log_segment_swap_in(cleaned);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&log->lock);
+	log->segs[i] = cleaned;
+	pthread_mutex_unlock(&log->lock);
+	log_segment_unref(old);		/* the list's reference */
+	return 0;
 }
 
 /* -------------------------------------------------------- truncation */

@@ -41,6 +41,11 @@ struct log_config {
 	int64_t file_delete_delay_ms;	/* file.delete.delay.ms, 60 s */
 	bool log_append_time;		/* message.timestamp.type=LogAppendTime */
 	bool delete_policy;		/* cleanup.policy includes delete */
+	bool compact_policy;		/* cleanup.policy includes compact */
+	int64_t delete_retention_ms;	/* delete.retention.ms, 1 day */
+	double min_cleanable_ratio;	/* min.cleanable.dirty.ratio, 0.5 */
+	int64_t min_compaction_lag_ms;	/* min.compaction.lag.ms, 0 */
+	int64_t max_compaction_lag_ms;	/* max.compaction.lag.ms, never */
 };
 
 void log_config_defaults(struct log_config *cfg);
@@ -69,6 +74,10 @@ struct log {
 	struct log_epoch_cache epochs;
 	struct log_doomed *doomed;
 	uint64_t truncations;		/* +1 whenever data is cut off the end */
+	/* the log cleaner: everything below was cleaned (cleaner-offset-
+	 * checkpoint); written under the appender's lock */
+	_Atomic int64_t first_dirty;
+	int64_t cleaner_skip_until;	/* monotonic: after a failed cleaning */
 };
 
 /* What an append did. */
@@ -189,6 +198,35 @@ int log_flush_job_run(struct log_flush_job *job);
 void log_flush_rolled_end(struct log *log, struct log_flush_job *job, int rc);
 /* Base offset of the first segment (the log's own lock). */
 int64_t log_first_base(struct log *log);
+
+/*
+ * The log cleaner's view (appender's lock held): which segments may be
+ * cleaned now (whole segments below the active one, at or below the high
+ * watermark, none newer than min.compaction.lag.ms) and how dirty they
+ * are (bytes at or past first_dirty).  With take, and something dirty,
+ * the cleanable segments are referenced into segs[0, n), end is the offset
+ * after them.  0 or -ENOMEM.
+ */
+struct log_clean_range {
+	struct log_segment **segs;
+	int n;
+	int first_dirty_idx;		/* first segment holding dirty data */
+	int64_t end;
+	int64_t clean_bytes, dirty_bytes;
+	bool overdue;			/* max.compaction.lag.ms passed */
+	uint64_t truncations;
+};
+int log_clean_range_get(struct log *log, int64_t hw, int64_t now_wall,
+			bool take, struct log_clean_range *r);
+void log_clean_range_release(struct log_clean_range *r);
+/*
+ * Put cleaned (a closed, flushed segment at old's base offset) in old's
+ * place (appender's lock held): -ESTALE when the log was truncated since r
+ * was taken or old is no longer a closed segment of it; the caller then
+ * drops cleaned.  On success the log owns cleaned.
+ */
+int log_replace_segment(struct log *log, const struct log_clean_range *r,
+			struct log_segment *old, struct log_segment *cleaned);
 
 /* Remove everything at and after offset (follower divergence). */
 int log_truncate_to(struct log *log, int64_t offset);

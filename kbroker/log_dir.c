@@ -89,6 +89,7 @@ int log_dir_open(const char *path, struct log_dir **out)
 	read_cp(ld, "recovery-point-offset-checkpoint", &ld->recovery);
 	read_cp(ld, "log-start-offset-checkpoint", &ld->starts);
 	read_cp(ld, "replication-offset-checkpoint", &ld->hw);
+	read_cp(ld, "cleaner-offset-checkpoint", &ld->cleaned);
 	*out = ld;
 	return 0;
 fail:
@@ -130,10 +131,14 @@ static int open_one(struct log_dir *ld, const char *topic, int32_t partition,
 	if (rc < 0)
 		return rc;
 	join(p, sizeof(p), ld->path, name);
-	return log_open(p, topic, partition, cfg,
-			log_checkpoint_get(&ld->recovery, topic, partition, -1),
-			log_checkpoint_get(&ld->starts, topic, partition, -1),
-			ld->clean, out);
+	rc = log_open(p, topic, partition, cfg,
+		      log_checkpoint_get(&ld->recovery, topic, partition, -1),
+		      log_checkpoint_get(&ld->starts, topic, partition, -1),
+		      ld->clean, out);
+	if (rc == 0)
+		(*out)->first_dirty = log_checkpoint_get(&ld->cleaned, topic,
+							 partition, 0);
+	return rc;
 }
 
 int log_dir_add(struct log_dir *ld, const char *topic, int32_t partition,
@@ -309,6 +314,7 @@ int log_dir_delete_log(struct log_dir *ld, const char *topic,
 	log_checkpoint_remove(&ld->recovery, topic, partition);
 	log_checkpoint_remove(&ld->starts, topic, partition);
 	log_checkpoint_remove(&ld->hw, topic, partition);
+	log_checkpoint_remove(&ld->cleaned, topic, partition);
 	log_dir_name(name, sizeof(name), topic, partition);
 	join(from, sizeof(from), ld->path, name);
 	/* Kafka's "<topic>-<partition>.<uuid>-delete" */
@@ -356,6 +362,33 @@ int log_dir_checkpoint(struct log_dir *ld)
 		KP_ERROR("%s: writing checkpoints: %s", ld->path, strerror(-rc));
 	log_checkpoint_free(&rp);
 	log_checkpoint_free(&so);
+	if (rc == 0)
+		rc = log_dir_write_cleaned(ld);
+	return rc;
+}
+
+int log_dir_write_cleaned(struct log_dir *ld)
+{
+	struct log_checkpoint cp;
+	char p[PATH_MAX];
+	int rc = 0;
+
+	log_checkpoint_init(&cp);
+	for (int i = 0; i < ld->nlogs && rc == 0; i++) {
+		struct log *log = ld->logs[i];
+		int64_t off = atomic_load(&log->first_dirty);
+
+		if (off > 0)
+			rc = log_checkpoint_put(&cp, log->topic, log->partition, off);
+	}
+	if (rc == 0) {
+		join(p, sizeof(p), ld->path, "cleaner-offset-checkpoint");
+		rc = log_checkpoint_write(p, &cp);
+	}
+	if (rc < 0)
+		KP_ERROR("%s: writing cleaner-offset-checkpoint: %s", ld->path,
+			 strerror(-rc));
+	log_checkpoint_free(&cp);
 	return rc;
 }
 
@@ -454,6 +487,7 @@ void log_dir_close(struct log_dir *ld, bool clean)
 	log_checkpoint_free(&ld->recovery);
 	log_checkpoint_free(&ld->starts);
 	log_checkpoint_free(&ld->hw);
+	log_checkpoint_free(&ld->cleaned);
 	if (ld->lock_fd >= 0)
 		close(ld->lock_fd);
 	free(ld->path);

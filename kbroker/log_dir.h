@@ -31,6 +31,7 @@ struct log_dir {
 	struct log_checkpoint recovery;	/* as read at open */
 	struct log_checkpoint starts;
 	struct log_checkpoint hw;	/* replication-offset-checkpoint */
+	struct log_checkpoint cleaned;	/* cleaner-offset-checkpoint, as read */
 	struct log **logs;
 	int nlogs, caplogs;
 };
@@ -61,8 +62,12 @@ int log_dir_add(struct log_dir *ld, const char *topic, int32_t partition,
  * it (StopReplica with delete). */
 int log_dir_delete_log(struct log_dir *ld, const char *topic,
 		       int32_t partition);
-/* Write recovery points and log start offsets of all logs. */
+/* Write recovery points, log start offsets and cleaner offsets of all
+ * logs. */
 int log_dir_checkpoint(struct log_dir *ld);
+/* Write cleaner-offset-checkpoint: the first dirty offset of every log the
+ * cleaner has cleaned. */
+int log_dir_write_cleaned(struct log_dir *ld);
 /* Replace the high-watermark checkpoint. */
 int log_dir_write_hw(struct log_dir *ld, const struct log_checkpoint *hw);
 

@@ -40,9 +40,10 @@ static void path_of(char *buf, size_t n, const char *base_path,
 	snprintf(buf, n, "%s%s%s", base_path, ext, suffix);
 }
 
-int log_segment_open(const char *dir, int64_t base, int32_t index_bytes,
-		     int32_t index_interval, bool create, bool active,
-		     struct log_segment **out, bool *rebuild)
+/* The files are <dir>/<base>.log<suffix> and its indexes likewise. */
+static int open_segment(const char *dir, int64_t base, const char *suffix,
+			int32_t index_bytes, int32_t index_interval, bool create,
+			bool active, struct log_segment **out, bool *rebuild)
 {
 	struct log_segment *seg = calloc(1, sizeof(*seg));
 	char bp[PATH_MAX], p[PATH_MAX + 16];
@@ -67,21 +68,21 @@ int log_segment_open(const char *dir, int64_t base, int32_t index_bytes,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	path_of(p, sizeof(p), bp, ".log", "");
+	path_of(p, sizeof(p), bp, ".log", suffix);
 	seg->fd = open(p, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
 	if (seg->fd < 0 || fstat(seg->fd, &st) < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	atomic_init(&seg->size, st.st_size);
-	path_of(p, sizeof(p), bp, ".index", "");
+	path_of(p, sizeof(p), bp, ".index", suffix);
 	if (!create && access(p, F_OK) != 0)
 		*rebuild = true;	/* missing index: rebuilt from the log */
 	rc = log_index_open(&seg->oix, p, LOG_OINDEX_ENTRY, base, index_bytes,
 			    active, st.st_size, rebuild);
 	if (rc < 0)
 		goto fail;
-	path_of(p, sizeof(p), bp, ".timeindex", "");
+	path_of(p, sizeof(p), bp, ".timeindex", suffix);
 	if (!create && access(p, F_OK) != 0)
 		*rebuild = true;
 	rc = log_index_open(&seg->tix, p, LOG_TINDEX_ENTRY, base, index_bytes,
@@ -92,6 +93,53 @@ int log_segment_open(const char *dir, int64_t base, int32_t index_bytes,
 	return 0;
 fail:
 	log_segment_unref(seg);
+	return rc;
+}
+
+int log_segment_open(const char *dir, int64_t base, int32_t index_bytes,
+		     int32_t index_interval, bool create, bool active,
+		     struct log_segment **out, bool *rebuild)
+{
+	return open_segment(dir, base, "", index_bytes, index_interval, create,
+			    active, out, rebuild);
+}
+
+int log_segment_create_cleaned(const char *dir, int64_t base, int32_t index_bytes,
+			       int32_t index_interval, struct log_segment **out)
+{
+	char bp[PATH_MAX];
+	bool rebuild = false;
+
+	log_segment_base_path(bp, sizeof(bp), dir, base);
+	log_segment_unlink_files(bp, ".cleaned");	/* an interrupted try */
+	return open_segment(dir, base, ".cleaned", index_bytes, index_interval,
+			    true, true, out, &rebuild);
+}
+
+int log_segment_swap_in(struct log_segment *cleaned)
+{
+	char from[PATH_MAX + 32], to[PATH_MAX + 32];
+	int rc;
+
+	/* the old indexes first: a crash from here on leaves an index
+	 * missing, which the next start rebuilds from whichever .log is in
+	 * place (both hold the same data that counts) */
+	path_of(to, sizeof(to), cleaned->base_path, ".index", "");
+	if (unlink(to) < 0 && errno != ENOENT)
+		return -errno;
+	path_of(to, sizeof(to), cleaned->base_path, ".timeindex", "");
+	if (unlink(to) < 0 && errno != ENOENT)
+		return -errno;
+	path_of(from, sizeof(from), cleaned->base_path, ".log", ".cleaned");
+	path_of(to, sizeof(to), cleaned->base_path, ".log", "");
+	if (rename(from, to) < 0)
+		return -errno;
+	path_of(to, sizeof(to), cleaned->base_path, ".index", "");
+	rc = log_index_rename(&cleaned->oix, to);
+	if (rc == 0) {
+		path_of(to, sizeof(to), cleaned->base_path, ".timeindex", "");
+		rc = log_index_rename(&cleaned->tix, to);
+	}
 	return rc;
 }
 

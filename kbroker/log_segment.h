@@ -67,6 +67,20 @@ struct log_seg_pos {
 int log_segment_open(const char *dir, int64_t base, int32_t index_bytes,
 		     int32_t index_interval, bool create, bool active,
 		     struct log_segment **out, bool *rebuild);
+/*
+ * The log cleaner's output for the segment at base: a new active segment
+ * whose files end in ".cleaned" (any left by an interrupted try go
+ * first; a start removes them too).
+ */
+int log_segment_create_cleaned(const char *dir, int64_t base, int32_t index_bytes,
+			       int32_t index_interval, struct log_segment **out);
+/*
+ * Give a cleaned segment (closed, flushed) the names of the segment it
+ * replaces: the old indexes are removed, the .log replaces the old one
+ * atomically, the indexes take their names.  The old segment's object
+ * keeps reading its (now unlinked) file.  0 or -errno.
+ */
+int log_segment_swap_in(struct log_segment *cleaned);
 void log_segment_ref(struct log_segment *seg);
 /* Drop a reference; the last one closes and frees. */
 void log_segment_unref(struct log_segment *seg);

@@ -34,6 +34,7 @@
 #include "kp_notify.h"
 #include "kp_zk.h"
 #include "log_dir.h"
+#include "log_cleaner.h"
 #include "log_manager.h"
 #include "net.h"
 #include "fetcher.h"
@@ -262,7 +263,8 @@ int main(int argc, char **argv)
 		goto fatal;
 	if (fetcher_start(&b, err, sizeof(err)) < 0 || replica_start(&b) < 0 ||
 	    group_start(&b, err, sizeof(err)) < 0 ||
-	    log_manager_start(&b, err, sizeof(err)) < 0)
+	    log_manager_start(&b, err, sizeof(err)) < 0 ||
+	    log_cleaner_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	b.net = net_start(&b, b.loop, kp_config_int(&b.cfg, "num.network.threads"),
 			  err, sizeof(err));
@@ -289,6 +291,7 @@ int main(int argc, char **argv)
 	replica_stop(&b);
 	group_stop(&b);		/* parked group requests answer first */
 	net_stop(b.net);
+	log_cleaner_stop(&b);
 	log_manager_stop(&b);
 	group_destroy(&b);
 	replica_checkpoint_hw(&b);

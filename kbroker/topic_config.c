@@ -151,6 +151,7 @@ void topic_config_log(struct broker *b,
 		      const struct kp_zk_entity_config *over,
 		      struct log_config *cfg)
 {
+	const char *policy;
 	char buf[64];
 
 	log_config_defaults(cfg);
@@ -166,6 +167,12 @@ void topic_config_log(struct broker *b,
 	cfg->file_delete_delay_ms = topic_config_num(b, over, "file.delete.delay.ms");
 	cfg->log_append_time = strcmp(str(b, over, "message.timestamp.type", buf,
 					  sizeof(buf)), "LogAppendTime") == 0;
-	cfg->delete_policy = strstr(str(b, over, "cleanup.policy", buf, sizeof(buf)),
-				    "delete") != NULL;
+	policy = str(b, over, "cleanup.policy", buf, sizeof(buf));
+	cfg->delete_policy = strstr(policy, "delete") != NULL;
+	cfg->compact_policy = strstr(policy, "compact") != NULL;
+	cfg->delete_retention_ms = topic_config_num(b, over, "delete.retention.ms");
+	cfg->min_cleanable_ratio = strtod(str(b, over, "min.cleanable.dirty.ratio",
+					      buf, sizeof(buf)), NULL);
+	cfg->min_compaction_lag_ms = topic_config_num(b, over, "min.compaction.lag.ms");
+	cfg->max_compaction_lag_ms = topic_config_num(b, over, "max.compaction.lag.ms");
 }

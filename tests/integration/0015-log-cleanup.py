@@ -11,12 +11,20 @@
 - deleted segments' files (renamed .deleted) are removed after
   file.delete.delay.ms;
 - a compact-only topic keeps its segments whatever retention.ms says;
+- compaction (cleanup.policy=compact): on every replica the closed
+  segments end up holding one record per key, the latest, with offsets
+  and values unchanged; a consumer from the beginning sees every key's
+  latest value; tombstones stay until delete.retention.ms after the last
+  clean segment, then go; cleaner-offset-checkpoint records the progress;
+  a compacted partition's leader is SIGKILLed and the new one serves the
+  same data;
 - rolled segments are flushed: recovery-point-offset-checkpoint reaches
   the active segment's base on every replica without any flush setting,
   and log-start-offset-checkpoint records a start moved by retention
   (read back by a broker restarted after SIGKILL).
 """
 
+import collections
 import os
 import sys
 import tempfile
@@ -63,7 +71,10 @@ def segments(c, broker, topic, part):
     logs, deleted = {}, []
     for name in os.listdir(d):
         if name.endswith(".log"):
-            logs[int(name[:20])] = os.path.getsize(os.path.join(d, name))
+            try:
+                logs[int(name[:20])] = os.path.getsize(os.path.join(d, name))
+            except FileNotFoundError:
+                pass        # renamed .deleted meanwhile
         elif name.endswith(".deleted"):
             deleted.append(name)
     return logs, deleted
@@ -170,6 +181,142 @@ def test_compact_keeps_segments(c):
     assert watermarks(c, topic, 0) == (0, 100)
 
 
+def read_records(c, topic, part, end):
+    """(offset, key, value) of every record from the beginning to end."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "read-" + topic,
+                     "enable.auto.commit": False})
+    cons.assign([TopicPartition(topic, part, -2)])
+    out = []
+    deadline = time.monotonic() + 60
+    while (not out or out[-1][0] < end - 1) and time.monotonic() < deadline:
+        m = cons.poll(1)
+        if m is not None and m.error() is None:
+            out.append((m.offset(), m.key(), m.value()))
+    cons.close()
+    return out
+
+
+def replica_records(c, broker, topic, part):
+    """(offset, key) of the records in a replica's closed segments, read
+    with kdump-log, and the active segment's base."""
+    import json
+    import subprocess
+    from kbroker import build_path
+
+    logs, _ = segments(c, broker, topic, part)
+    active = max(logs)
+    d = os.path.join(c.dir, "broker-%d-data" % broker, "%s-%d" % (topic, part))
+    recs = []
+    for base in sorted(logs):
+        if base == active:
+            continue
+        out = subprocess.run([build_path("tools", "kdump-log"), "--json",
+                              "--print-data-log", os.path.join(d, "%020d.log" % base)],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            return None, active     # swapped under our feet: look again
+        for f in json.loads(out.stdout)["files"]:
+            for batch in f["batches"]:
+                for r in batch["records"]:
+                    recs.append((r["offset"], r.get("key")))
+    return recs, active
+
+
+def test_compaction(c):
+    topic, keys = "cmp", 40
+    create(c, topic, 1, 3, {"segment.bytes": str(SEGMENT), "cleanup.policy": "compact",
+                            "min.cleanable.dirty.ratio": "0.01",
+                            "delete.retention.ms": "1000"})
+    expect = {}
+    sent = [0]
+
+    def put(n_rounds, tombstones=(), which=range(keys)):
+        from confluent_kafka import Producer
+
+        p = Producer({"bootstrap.servers": c.bootstrap, "acks": "all",
+                      "linger.ms": 0, "batch.num.messages": 5})
+        for r in range(n_rounds):
+            for k in which:
+                key = b"key-%d" % k
+                if k in tombstones and r == n_rounds - 1:
+                    p.produce(topic, key=key, value=None)
+                    expect.pop(key, None)
+                else:
+                    v = b"v%d-" % sent[0] + b"y" * 400
+                    p.produce(topic, key=key, value=v)
+                    expect[key] = v
+                sent[0] += 1
+                p.poll(0)
+        assert p.flush(60) == 0
+
+    t0 = time.monotonic()
+    put(10, tombstones=range(5))        # 400 records, keys 0-4 deleted last
+    time.sleep(1.5)
+    put(3)                               # the tombstoned keys come back...
+    for k in range(5):
+        expect.pop(b"key-%d" % k, None)
+    put(1, tombstones=range(5))          # ...and go again
+
+    def compacted(b):
+        recs, active = replica_records(c, b, topic, 0)
+        if recs is None:
+            return False
+        seen = collections.Counter(k for _, k in recs)
+        return all(n == 1 for n in seen.values()) and len(recs) > 0
+    for b in (1, 2, 3):
+        wait_for(lambda: compacted(b), 120, "broker %d's closed segments compacted" % b)
+    print("compaction: every replica's closed segments hold one record per key "
+          "after %.1f s" % (time.monotonic() - t0))
+    high = watermarks(c, topic, 0)[1]
+    assert high == sent[0], (high, sent[0])
+    got = read_records(c, topic, 0, high)
+    offs = [o for o, _, _ in got]
+    assert offs == sorted(set(offs)) and offs[-1] == high - 1, offs[-5:]
+    latest = {}
+    for o, k, v in got:
+        if v is None:
+            latest.pop(k, None)
+        else:
+            latest[k] = v
+    assert latest == expect, (sorted(latest), sorted(expect))
+    print("compaction: %d records written, %d read back from the beginning, "
+          "latest values intact" % (sent[0], len(got)))
+    cp = checkpoint(c, 1, "cleaner-offset-checkpoint").get((topic, 0), 0)
+    assert cp > 0, cp
+
+    # tombstones go once a later round runs delete.retention.ms after the
+    # last clean segment: keep writing the live keys so rounds keep coming
+    dead = {"key-%d" % k for k in range(5)}
+
+    def tombstones_gone():
+        put(1, which=range(5, keys))
+        recs, _ = replica_records(c, 1, topic, 0)
+        return recs is not None and not any(k in dead for _, k in recs)
+    deadline = time.monotonic() + 120
+    while not tombstones_gone():
+        assert time.monotonic() < deadline, "the tombstones were not removed"
+        time.sleep(0.5)
+    print("compaction: tombstones removed after delete.retention.ms")
+
+    # the leader goes; the new one serves the same compacted data
+    from confluent_kafka.admin import AdminClient
+    md = AdminClient({"bootstrap.servers": c.bootstrap}).list_topics(topic, timeout=30)
+    leader = md.topics[topic].partitions[0].leader
+    high = watermarks(c, topic, 0)[1]
+    c.kill("broker", leader)
+    got = read_records(c, topic, 0, high)
+    latest = {}
+    for o, k, v in got:
+        if v is None:
+            latest.pop(k, None)
+        else:
+            latest[k] = v
+    assert latest == expect, (sorted(latest), sorted(expect))
+    c.start("broker", leader)
+
+
 def test_recovery_point(c):
     topic = "rp"
     create(c, topic, 1, 3, {"segment.bytes": str(SEGMENT)})
@@ -191,11 +338,13 @@ def main():
                  broker_set={"log.retention.check.interval.ms": "500",
                              "log.segment.delete.delay.ms": "1500",
                              "log.flush.offset.checkpoint.interval.ms": "500",
-                             "log.flush.start.offset.checkpoint.interval.ms": "500"}) as c:
+                             "log.flush.start.offset.checkpoint.interval.ms": "500",
+                             "log.cleaner.backoff.ms": "300"}) as c:
         try:
             test_retention_bytes(c)
             test_retention_ms(c)
             test_compact_keeps_segments(c)
+            test_compaction(c)
             test_recovery_point(c)
         except BaseException:
             print(c.logs(60))

@@ -873,6 +873,63 @@ START_TEST(rolled_segments_are_flushed_outside_the_lock)
 }
 END_TEST
 
+START_TEST(cleanable_range_and_stale_swaps)
+{
+	struct log_config cfg = small_cfg(1024);
+	struct log_clean_range r;
+	struct log_segment *cs;
+	struct log *log;
+	int64_t b1, b2;
+
+	ck_assert_int_eq(log_open(pathf("cl-0"), "cl", 0, &cfg, -1, -1, false, &log), 0);
+	for (int i = 0; i < 30; i++)
+		ck_assert_int_eq(append_batch(log, 1, 100, 1, 0, NULL), 0);
+	ck_assert_int_gt(log->nsegs, 3);
+	b1 = log->segs[1]->base_offset;
+	b2 = log->segs[2]->base_offset;
+	/* everything closed and below the high watermark, all dirty */
+	ck_assert_int_eq(log_clean_range_get(log, log_end_offset(log), 0, true, &r), 0);
+	ck_assert_int_eq(r.n, log->nsegs - 1);
+	ck_assert_int_eq(r.first_dirty_idx, 0);
+	ck_assert(r.end == log->segs[log->nsegs - 1]->base_offset);
+	ck_assert(r.clean_bytes == 0 && r.dirty_bytes > 0);
+	log_clean_range_release(&r);
+	/* the high watermark bounds it; first_dirty splits clean and dirty */
+	atomic_store(&log->first_dirty, b1);
+	ck_assert_int_eq(log_clean_range_get(log, b2, 0, false, &r), 0);
+	ck_assert_int_eq(r.first_dirty_idx, 1);
+	ck_assert(r.clean_bytes == log_segment_size(log->segs[0]));
+	ck_assert(r.dirty_bytes == log_segment_size(log->segs[1]));
+	ck_assert_int_eq(r.n, 0);	/* not taken */
+	/* nothing dirty below the high watermark: nothing to take */
+	ck_assert_int_eq(log_clean_range_get(log, b1, 0, true, &r), 0);
+	ck_assert(r.dirty_bytes == 0 && r.n == 0);
+
+	/* a truncation after the range was taken: the swap is refused */
+	ck_assert_int_eq(log_clean_range_get(log, log_end_offset(log), 0, true, &r), 0);
+	ck_assert_int_eq(log_segment_create_cleaned(log->dir, 0, cfg.segment_index_bytes,
+						    cfg.index_interval_bytes, &cs), 0);
+	ck_assert_int_eq(log_segment_set_active(cs, false), 0);
+	ck_assert_int_eq(log_truncate_to(log, b2 + 1), 0);
+	ck_assert_int_eq(log_replace_segment(log, &r, r.segs[0], cs), -ESTALE);
+	ck_assert_int_eq(count_files(log->dir, ".cleaned"), 3);
+	log_segment_unlink_files(cs->base_path, ".cleaned");
+	log_segment_unref(cs);
+	log_clean_range_release(&r);
+	/* nor for the active segment */
+	ck_assert_int_eq(log_clean_range_get(log, log_end_offset(log), 0, true, &r), 0);
+	ck_assert_int_eq(log_segment_create_cleaned(log->dir, b2, cfg.segment_index_bytes,
+						    cfg.index_interval_bytes, &cs), 0);
+	ck_assert_int_eq(log_replace_segment(log, &r, log->segs[log->nsegs - 1], cs),
+			 -ESTALE);
+	log_segment_unlink_files(cs->base_path, ".cleaned");
+	log_segment_unref(cs);
+	log_clean_range_release(&r);
+	ck_assert_int_eq(count_files(log->dir, ".cleaned"), 0);
+	log_close(log, false);
+}
+END_TEST
+
 /* -------------------------------------------------------- log dirs */
 
 static void topic_cfg(const char *topic, struct log_config *cfg, void *arg)
@@ -1051,6 +1108,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, follower_appends_keep_offsets);
 	tcase_add_test(tc, flush_policy_moves_the_recovery_point);
 	tcase_add_test(tc, rolled_segments_are_flushed_outside_the_lock);
+	tcase_add_test(tc, cleanable_range_and_stale_swaps);
 	tcase_add_test(tc, log_dirs_lock_checkpoint_and_reload);
 	tcase_add_test(tc, dir_names_split_at_the_last_dash);
 	tcase_add_test(tc, readers_never_see_a_partial_batch);
