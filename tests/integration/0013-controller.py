@@ -252,6 +252,24 @@ def fencing(c, zk):
           % (epoch0, epoch1))
 
 
+def dump_topic(c, zk, topic):
+    """A failed step's partition states and the brokers' lines about them."""
+    try:
+        for p in sorted(int(x) for x in
+                        zk.get_children("/brokers/topics/%s/partitions" % topic)):
+            print("%s-%d state: %s" % (topic, p, state(zk, topic, p)[0]))
+    except Exception as e:  # noqa: BLE001 - a report, whatever went wrong
+        print("no states for %s: %s" % (topic, e))
+    for b in (1, 2, 3):
+        path = os.path.join(c.dir, "broker-%d.log" % b)
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            lines = [line for line in f if topic + "-" in line]
+        print("--- broker-%d.log about %s (last 60 of %d)" % (b, topic, len(lines)))
+        print("".join(lines[-60:]))
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="skald-0013-") as d:
         with Cluster(d, brokers=3, controllers=2, controller_set={
@@ -266,6 +284,8 @@ def main():
                 fencing(c, zk)
             except BaseException:
                 print(c.logs(tail=80))
+                for t in ("rb", "mv"):
+                    dump_topic(c, zk, t)
                 raise
             finally:
                 zk.stop()

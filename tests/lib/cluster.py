@@ -9,6 +9,7 @@ when every broker is registered and a controller is active.  Short
 ZooKeeper sessions (6 s) keep failover tests quick.
 """
 
+import collections
 import os
 import subprocess
 import time
@@ -135,6 +136,7 @@ class Writer:
         self.acked, self.failed, self.where = set(), [], {}
         self.stop = threading.Event()
         self.i = base
+        self.stuck = 0
         self.pause_every, self.pause = pause_every, pause
         self.t = threading.Thread(target=self.run)
         self.t.start()
@@ -151,7 +153,7 @@ class Writer:
                 self.acked.add(int(msg.value()))
                 self.where[int(msg.value())] = (msg.partition(), msg.offset())
             else:
-                self.failed.append(err)
+                self.failed.append((err, "partition %d" % msg.partition()))
 
         while not self.stop.is_set():
             try:
@@ -163,7 +165,13 @@ class Writer:
             self.i += 1
             if self.i % self.pause_every == 0:
                 time.sleep(self.pause)
-        assert p.flush(300) == 0
+        left = p.flush(300)
+        if left:
+            # say which partitions they were stuck on: purged messages
+            # report their partition to the callback
+            p.purge()
+            p.flush(30)
+            self.stuck = left
 
     def progress(self, n, what, timeout=120):
         start = len(self.acked)
@@ -173,6 +181,8 @@ class Writer:
         self.stop.set()
         self.t.join(400)
         assert not self.t.is_alive()
+        assert not self.stuck, "%d messages never delivered: %s" % (
+            self.stuck, collections.Counter(where for _, where in self.failed))
 
 
 def read_values(bootstrap, topic, parts):
