@@ -1,6 +1,7 @@
 ## produce and consume throughput through a real cluster with librdkafka
 ## (bench/throughput.sh starts one broker with kcluster and runs it)
-EXTRA_DIST += bench/throughput.sh bench/replication.sh bench/groups.py
+EXTRA_DIST += bench/throughput.sh bench/replication.sh bench/groups.py \
+	bench/cleaner.py
 if HAVE_RDKAFKA
 noinst_PROGRAMS += bench/bench_clients
 bench_bench_clients_SOURCES = bench/bench_clients.c
@@ -19,4 +20,7 @@ endif
 bench-groups: kbroker/kbroker$(EXEEXT) tools/kcluster$(EXEEXT)
 	@top_srcdir=$(top_srcdir) top_builddir=$(abs_top_builddir) \
 		/usr/bin/python3 $(srcdir)/bench/groups.py
-.PHONY: bench-throughput bench-replication bench-groups
+bench-cleaner: kbroker/kbroker$(EXEEXT) tools/kcluster$(EXEEXT)
+	@top_srcdir=$(top_srcdir) top_builddir=$(abs_top_builddir) \
+		/usr/bin/python3 $(srcdir)/bench/cleaner.py
+.PHONY: bench-throughput bench-replication bench-groups bench-cleaner

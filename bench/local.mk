@@ -22,5 +22,5 @@ bench-controller: kbroker/kbroker$(EXEEXT) kcontroller/kcontroller$(EXEEXT) \
 
 bench: $(BENCH_RUN)
 	@for b in $(BENCH_RUN); do echo "== $$b"; ./$$b || exit 1; done
-	@$(MAKE) $(AM_MAKEFLAGS) bench-throughput bench-replication bench-groups
+	@$(MAKE) $(AM_MAKEFLAGS) bench-throughput bench-replication bench-groups bench-cleaner
 .PHONY: bench
