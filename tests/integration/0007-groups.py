@@ -16,6 +16,11 @@
   DescribeGroups and DeleteGroups through the clients' admin APIs,
   OffsetDelete on a plain socket (and refused for a live group's topic);
   produce to __consumer_offsets is refused;
+- Kafka's group protocol errors on plain sockets (JoinGroup v5, SyncGroup
+  v3, Heartbeat v3, LeaveGroup v3): MEMBER_ID_REQUIRED and the member-id
+  handshake, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS
+  while a static member joins, FENCED_INSTANCE_ID for a replaced static
+  member, a batched LeaveGroup by member id and by instance id;
 - offsets.retention.minutes on a one-broker cluster: a group that only
   commits loses its offsets (and the group) after the retention, with
   tombstones that survive a restart; a Stable group keeps the offsets of
@@ -443,6 +448,7 @@ def test_expiry():
                              "offsets.topic.num.partitions": "5",
                              "group.initial.rebalance.delay.ms": "0"}) as c:
         try:
+            test_protocol_errors(c)
             create1(c, "ex", 2)
             produce(c, "ex", 100, "e")
             cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "g-exp",
@@ -477,6 +483,201 @@ def test_expiry():
         except BaseException:
             print(c.logs(60))
             raise
+
+
+class Wire:
+    """Plain-socket requests (no client of ours exposes these versions'
+    error paths): header v1, non-flexible bodies."""
+
+    def __init__(self, port):
+        import socket
+
+        self.sk = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.corr = 0
+
+    @staticmethod
+    def s(x):
+        import struct
+        if x is None:
+            return struct.pack(">h", -1)
+        b = x.encode()
+        return struct.pack(">h", len(b)) + b
+
+    @staticmethod
+    def b(x):
+        import struct
+        return struct.pack(">i", len(x)) + x
+
+    def send(self, key, ver, body):
+        import struct
+        self.corr += 1
+        req = struct.pack(">hhi", key, ver, self.corr) + self.s("0007-wire") + body
+        self.sk.sendall(struct.pack(">i", len(req)) + req)
+
+    def recv(self):
+        import struct
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = self.sk.recv(65536)
+            assert chunk, "connection closed"
+            data += chunk
+        return Reader(data[8:])         # size, correlation id
+
+    def close(self):
+        self.sk.close()
+
+
+class Reader:
+    def __init__(self, data):
+        self.d, self.p = data, 0
+
+    def i(self, fmt):
+        import struct
+        v = struct.unpack_from(">" + fmt, self.d, self.p)[0]
+        self.p += struct.calcsize(fmt)
+        return v
+
+    def s(self):
+        n = self.i("h")
+        if n < 0:
+            return None
+        v = self.d[self.p:self.p + n].decode()
+        self.p += n
+        return v
+
+    def b(self):
+        n = self.i("i")
+        v = self.d[self.p:self.p + max(n, 0)]
+        self.p += max(n, 0)
+        return v
+
+
+def join_req(group, member, instance=None):
+    import struct
+    return (Wire.s(group) + struct.pack(">ii", 10000, 10000) + Wire.s(member) +
+            Wire.s(instance) + Wire.s("consumer") + struct.pack(">i", 1) +
+            Wire.s("range") + Wire.b(b"meta-" + (instance or member).encode()))
+
+
+def join_resp(r):
+    r.i("i")
+    out = {"error": r.i("h"), "generation": r.i("i"), "protocol": r.s(),
+           "leader": r.s(), "member": r.s(), "members": []}
+    for _ in range(r.i("i")):
+        out["members"].append((r.s(), r.s(), r.b()))
+    return out
+
+
+def heartbeat(w, group, gen, member, instance=None):
+    import struct
+    w.send(12, 3, Wire.s(group) + struct.pack(">i", gen) + Wire.s(member) +
+           Wire.s(instance))
+    r = w.recv()
+    r.i("i")
+    return r.i("h")
+
+
+def sync(w, group, gen, member, assignments, instance=None):
+    import struct
+    body = Wire.s(group) + struct.pack(">i", gen) + Wire.s(member) + Wire.s(instance)
+    body += struct.pack(">i", len(assignments))
+    for m, a in assignments:
+        body += Wire.s(m) + Wire.b(a)
+    w.send(14, 3, body)
+    r = w.recv()
+    r.i("i")
+    return r.i("h"), r.b()
+
+
+def test_protocol_errors(c):
+    import struct
+
+    group = "g-wire"
+    # the coordinator (FindCoordinator v1 until __consumer_offsets is led)
+    w = Wire(c.broker_port(1))
+
+    def find():
+        w.send(10, 1, Wire.s(group) + struct.pack(">b", 0))
+        r = w.recv()
+        r.i("i")
+        return r.i("h") == 0
+    wait_for(find, 60, "the group's coordinator")
+
+    # member-id handshake: an unknown member without an instance id
+    w.send(11, 5, join_req(group, ""))
+    j = join_resp(w.recv())
+    assert j["error"] == 79 and j["member"], j       # MEMBER_ID_REQUIRED
+    a = j["member"]
+    w.send(11, 5, join_req(group, a))
+    j = join_resp(w.recv())
+    assert j["error"] == 0 and j["generation"] == 1 and j["leader"] == a, j
+    assert j["members"] == [(a, None, b"meta-" + a.encode())], j
+    assert sync(w, group, 1, a, [(a, b"assignment-a")]) == (0, b"assignment-a")
+    assert heartbeat(w, group, 1, a) == 0
+    assert heartbeat(w, group, 2, a) == 22                  # ILLEGAL_GENERATION
+    assert heartbeat(w, group, 1, "nobody") == 25           # UNKNOWN_MEMBER_ID
+
+    # a static member joins: no handshake; the group rebalances, and the
+    # member already in it learns so from its heartbeat
+    w2 = Wire(c.broker_port(1))
+    w2.send(11, 5, join_req(group, "", "static-b"))
+    wait_for(lambda: heartbeat(w, group, 1, a) == 27, 30,   # REBALANCE_IN_PROGRESS
+             "REBALANCE_IN_PROGRESS for the member already in")
+    w.send(11, 5, join_req(group, a))
+    ja, jb = join_resp(w.recv()), join_resp(w2.recv())
+    assert ja["error"] == 0 and jb["error"] == 0, (ja, jb)
+    assert ja["generation"] == jb["generation"] == 2, (ja, jb)
+    b = jb["member"]
+    assert ja["leader"] == jb["leader"] in (a, b), (ja, jb)
+    lead = ja["leader"]
+    leader_view = ja if lead == a else jb
+    assert {(m, i) for m, i, _ in leader_view["members"]} == \
+        {(a, None), (b, "static-b")}, leader_view
+    conns = {a: (w, None), b: (w2, "static-b")}
+    other = b if lead == a else a
+    (lw, linst), (ow, oinst) = conns[lead], conns[other]
+    assignment = {a: b"pa", b: b"pb"}
+    # the follower's SyncGroup waits for the leader's assignment
+    ow.send(14, 3, Wire.s(group) + struct.pack(">i", 2) + Wire.s(other) +
+            Wire.s(oinst) + struct.pack(">i", 0))
+    assert sync(lw, group, 2, lead, sorted(assignment.items()), linst) == \
+        (0, assignment[lead])
+    r = ow.recv()
+    r.i("i")
+    assert (r.i("h"), r.b()) == (0, assignment[other])
+
+    # the static member restarts with a new connection and no member id:
+    # it takes its old place (same assignment, no rebalance) and the old
+    # member id is fenced
+    w3 = Wire(c.broker_port(1))
+    w3.send(11, 5, join_req(group, "", "static-b"))
+    j3 = join_resp(w3.recv())
+    assert j3["error"] == 0 and j3["generation"] == 2 and j3["member"] != b, j3
+    assert heartbeat(w2, group, 2, b, "static-b") == 82        # FENCED_INSTANCE_ID
+    assert heartbeat(w, group, 2, a) == 0                      # no rebalance
+    assert heartbeat(w3, group, 2, j3["member"], "static-b") == 0
+
+    # one LeaveGroup for both: by member id, and by instance id; an
+    # unknown instance gets its own error
+    w.send(13, 3, Wire.s(group) + struct.pack(">i", 3) + Wire.s(a) + Wire.s(None) +
+           Wire.s("") + Wire.s("static-b") + Wire.s("") + Wire.s("static-x"))
+    r = w.recv()
+    r.i("i")
+    top = r.i("h")
+    per = [(r.s(), r.s(), r.i("h")) for _ in range(r.i("i"))]
+    assert top == 0, top
+    assert [e for _, _, e in per] == [0, 0, 25], per
+    assert heartbeat(w3, group, 2, j3["member"], "static-b") == 25
+    from kafka.admin import KafkaAdminClient
+    adm = KafkaAdminClient(bootstrap_servers=c.bootstrap)
+    assert adm.describe_consumer_groups([group])[0].state in ("Empty", "PreparingRebalance")
+    wait_for(lambda: adm.describe_consumer_groups([group])[0].state == "Empty", 30,
+             "the group to be Empty")
+    adm.close()
+    for x in (w, w2, w3):
+        x.close()
+    print("group protocol: MEMBER_ID_REQUIRED, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, "
+          "REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID and a batched LeaveGroup as Kafka")
 
 
 def _safe(f):
