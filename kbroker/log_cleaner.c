@@ -208,7 +208,7 @@ static int each_batch(struct log_cleaner *c, struct log_segment *seg, batch_fn f
 			break;		/* cut meanwhile */
 		have = (size_t)got;
 		while (off < have) {
-			size_t bsize;
+			size_t bsize = 0;
 			int rc = kp_batch_size(c->in.data + off, have - off, &bsize);
 
 			if (rc == KP_BATCH_SHORT && off == 0 && bsize > have &&

@@ -134,13 +134,19 @@ int log_segment_swap_in(struct log_segment *cleaned)
 	path_of(to, sizeof(to), cleaned->base_path, ".log", "");
 	if (rename(from, to) < 0)
 		return -errno;
+	/* the new .log is in place: from here on it is the segment, whatever
+	 * happens to the indexes (a missing one is rebuilt at the next start,
+	 * a stray .cleaned one removed) */
 	path_of(to, sizeof(to), cleaned->base_path, ".index", "");
 	rc = log_index_rename(&cleaned->oix, to);
 	if (rc == 0) {
 		path_of(to, sizeof(to), cleaned->base_path, ".timeindex", "");
 		rc = log_index_rename(&cleaned->tix, to);
 	}
-	return rc;
+	if (rc < 0)
+		KP_WARN("%s: naming a cleaned index: %s; it is rebuilt at the next "
+			"start", cleaned->base_path, strerror(-rc));
+	return 0;
 }
 
 void log_segment_ref(struct log_segment *seg)

@@ -78,7 +78,9 @@ int log_segment_create_cleaned(const char *dir, int64_t base, int32_t index_byte
  * Give a cleaned segment (closed, flushed) the names of the segment it
  * replaces: the old indexes are removed, the .log replaces the old one
  * atomically, the indexes take their names.  The old segment's object
- * keeps reading its (now unlinked) file.  0 or -errno.
+ * keeps reading its (now unlinked) file.  0 once the new .log is in place
+ * (an index it could not name is rebuilt at the next start), or -errno
+ * with the old .log still there.
  */
 int log_segment_swap_in(struct log_segment *cleaned);
 void log_segment_ref(struct log_segment *seg);
