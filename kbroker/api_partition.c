@@ -469,6 +469,21 @@ struct produce_waiter {
 	struct kp_timer timer;
 };
 
+/* Every record of a validated batch has a key (compacted topics). */
+static bool all_keyed(const uint8_t *data, size_t len, struct kp_wbuf *scratch)
+{
+	struct kp_record_iter it;
+	struct kp_record rec;
+	int rc;
+
+	if (kp_record_iter_init(&it, data, len, scratch, MAX_DECOMPRESSED) != 0)
+		return false;
+	while ((rc = kp_record_iter_next(&it, &rec)) == 1)
+		if (rec.key.len < 0)
+			return false;
+	return rc == 0;
+}
+
 static int16_t produce_one(struct net_req *r, struct partition *p,
 			   const struct kp_produce_req_partition_produce_data *pd,
 			   struct kp_produce_resp_partition_produce_response *out,
@@ -502,6 +517,9 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	err = kp_batch_validate(data, len, &r->worker->scratch, MAX_DECOMPRESSED, &info);
 	if (err != 0)
 		return err;
+	/* as Kafka: "Compacted topic cannot accept message without key" */
+	if (p->log->cfg.compact_policy && !all_keyed(data, len, &r->worker->scratch))
+		return KP_ERR_INVALID_RECORD;
 	if ((info.h.attributes & KP_ATTR_CODEC_MASK) == KP_CODEC_ZSTD &&
 	    r->h.api_version < 7)
 		return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;

@@ -9,6 +9,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/log_epoch.c kbroker/log_epoch.h \
 	kbroker/log_checkpoint.c kbroker/log_checkpoint.h \
 	kbroker/log_dir.c kbroker/log_dir.h \
+	kbroker/bg_thread.c kbroker/bg_thread.h \
 	kbroker/log_manager.c kbroker/log_manager.h \
 	kbroker/log_cleaner.c kbroker/log_cleaner.h \
 	kbroker/broker.h \

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bg_thread.h"
 #include "broker.h"
 #include "kp_buf.h"
 #include "kp_log.h"
@@ -153,10 +154,7 @@ static int64_t km_get(struct keymap *m, const uint8_t *key, int32_t len)
 
 struct log_cleaner {
 	struct broker *b;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;		/* CLOCK_MONOTONIC */
-	atomic_bool stop;
+	struct bg_thread bg;
 	int64_t backoff_ms;		/* log.cleaner.backoff.ms */
 	size_t map_cap;			/* log.cleaner.dedupe.buffer.size */
 	struct keymap map;
@@ -192,7 +190,7 @@ static int each_batch(struct log_cleaner *c, struct log_segment *seg, batch_fn f
 {
 	int64_t size = log_segment_size(seg), pos = 0;
 
-	while (pos < size && !atomic_load(&c->stop)) {
+	while (pos < size && !bg_thread_stopping(&c->bg)) {
 		size_t want = IO_CHUNK, have, off = 0;
 		ssize_t got;
 
@@ -238,7 +236,7 @@ static int each_batch(struct log_cleaner *c, struct log_segment *seg, batch_fn f
 			return -EINVAL;
 		pos += (int64_t)off;
 	}
-	return atomic_load(&c->stop) ? -ECANCELED : 0;
+	return bg_thread_stopping(&c->bg) ? -ECANCELED : 0;
 }
 
 static bool is_control(const uint8_t *batch, size_t len)
@@ -551,7 +549,7 @@ static bool clean_dirtiest(struct log_cleaner *c)
 
 	c->nparts = 0;
 	partition_foreach(&c->b->parts, collect, c);
-	for (size_t i = 0; i < c->nparts && !atomic_load(&c->stop); i++) {
+	for (size_t i = 0; i < c->nparts && !bg_thread_stopping(&c->bg); i++) {
 		struct partition *p = c->parts[i];
 		struct log_clean_range r;
 
@@ -597,31 +595,15 @@ static void *run(void *arg)
 {
 	struct log_cleaner *c = arg;
 
-	pthread_setname_np(pthread_self(), "log-cleaner");
-	while (!atomic_load(&c->stop)) {
-		struct timespec ts;
-
-		if (clean_dirtiest(c))
-			continue;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += c->backoff_ms / 1000;
-		ts.tv_nsec += (long)(c->backoff_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_lock(&c->mu);
-		if (!atomic_load(&c->stop))
-			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
-		pthread_mutex_unlock(&c->mu);
-	}
+	while (!bg_thread_stopping(&c->bg))
+		if (!clean_dirtiest(c))
+			bg_thread_sleep(&c->bg, c->backoff_ms);
 	return NULL;
 }
 
 int log_cleaner_start(struct broker *b, char *err, size_t n)
 {
 	struct log_cleaner *c;
-	pthread_condattr_t ca;
 	int rc;
 
 	if (!kp_config_bool(&b->cfg, "log.cleaner.enable"))
@@ -640,16 +622,13 @@ int log_cleaner_start(struct broker *b, char *err, size_t n)
 	kp_wbuf_init(&c->out);
 	kp_wbuf_init(&c->scratch);
 	kp_wbuf_init(&c->map.keys);
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	rc = pthread_create(&c->thread, NULL, run, c);
+	rc = bg_thread_start(&c->bg, "log-cleaner", run, c);
 	if (rc != 0) {
 		snprintf(err, n, "cannot start the log cleaner: %s", strerror(rc));
-		pthread_cond_destroy(&c->cv);
-		pthread_mutex_destroy(&c->mu);
+		kp_wbuf_free(&c->in);
+		kp_wbuf_free(&c->out);
+		kp_wbuf_free(&c->scratch);
+		kp_wbuf_free(&c->map.keys);
 		free(c);
 		return -1;
 	}
@@ -663,13 +642,7 @@ void log_cleaner_stop(struct broker *b)
 
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&c->mu);
-	atomic_store(&c->stop, true);
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
-	pthread_cond_destroy(&c->cv);
-	pthread_mutex_destroy(&c->mu);
+	bg_thread_stop(&c->bg);
 	km_free(&c->map);
 	kp_wbuf_free(&c->in);
 	kp_wbuf_free(&c->out);

@@ -6,8 +6,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bg_thread.h"
 #include "broker.h"
 #include "kp_log.h"
 #include "log.h"
@@ -21,10 +21,7 @@
 
 struct log_manager {
 	struct broker *b;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;		/* CLOCK_MONOTONIC */
-	bool stop;
+	struct bg_thread bg;
 	int64_t retention_ms;		/* log.retention.check.interval.ms */
 	int64_t flush_ms;		/* log.flush.scheduler.interval.ms */
 	int64_t recovery_cp_ms;		/* log.flush.offset.checkpoint.interval.ms */
@@ -121,25 +118,9 @@ static void *run(void *arg)
 	int64_t cp_every = min64(m->recovery_cp_ms, m->start_cp_ms);
 	int64_t next_cp = now + cp_every;
 
-	pthread_setname_np(pthread_self(), "log-manager");
-	pthread_mutex_lock(&m->mu);
-	while (!m->stop) {
-		int64_t wake = min64(now + TICK_MS,
-				     min64(next_retention, min64(next_flush, next_cp)));
-		struct timespec ts;
+	while (bg_thread_sleep(&m->bg, min64(TICK_MS, min64(next_retention,
+							     min64(next_flush, next_cp)) - now))) {
 		bool retention, flush;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (wake - now) / 1000;
-		ts.tv_nsec += (long)((wake - now) % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
-		if (m->stop)
-			break;
-		pthread_mutex_unlock(&m->mu);
 
 		now = kp_now_ms();
 		retention = now >= next_retention;
@@ -154,16 +135,13 @@ static void *run(void *arg)
 			next_cp = now + cp_every;
 		}
 		now = kp_now_ms();
-		pthread_mutex_lock(&m->mu);
 	}
-	pthread_mutex_unlock(&m->mu);
 	return NULL;
 }
 
 int log_manager_start(struct broker *b, char *err, size_t n)
 {
 	struct log_manager *m = calloc(1, sizeof(*m));
-	pthread_condattr_t ca;
 	int rc;
 
 	if (m == NULL) {
@@ -185,16 +163,9 @@ int log_manager_start(struct broker *b, char *err, size_t n)
 		m->flush_ms = INT64_MAX / 4;
 	if (m->retention_ms > INT64_MAX / 4)
 		m->retention_ms = INT64_MAX / 4;
-	pthread_mutex_init(&m->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&m->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	rc = pthread_create(&m->thread, NULL, run, m);
+	rc = bg_thread_start(&m->bg, "log-manager", run, m);
 	if (rc != 0) {
 		snprintf(err, n, "cannot start the log manager: %s", strerror(rc));
-		pthread_cond_destroy(&m->cv);
-		pthread_mutex_destroy(&m->mu);
 		free(m);
 		return -1;
 	}
@@ -208,13 +179,7 @@ void log_manager_stop(struct broker *b)
 
 	if (m == NULL)
 		return;
-	pthread_mutex_lock(&m->mu);
-	m->stop = true;
-	pthread_cond_signal(&m->cv);
-	pthread_mutex_unlock(&m->mu);
-	pthread_join(m->thread, NULL);
-	pthread_cond_destroy(&m->cv);
-	pthread_mutex_destroy(&m->mu);
+	bg_thread_stop(&m->bg);
 	free(m->parts);
 	free(m);
 	b->logman = NULL;

@@ -10,7 +10,8 @@
   older than retention.ms;
 - deleted segments' files (renamed .deleted) are removed after
   file.delete.delay.ms;
-- a compact-only topic keeps its segments whatever retention.ms says;
+- a compact-only topic keeps its segments whatever retention.ms says, and
+  refuses records without a key (INVALID_RECORD, as Kafka);
 - compaction (cleanup.policy=compact): on every replica the closed
   segments end up holding one record per key, the latest, with offsets
   and values unchanged; a consumer from the beginning sees every key's
@@ -179,6 +180,14 @@ def test_compact_keeps_segments(c):
     logs, _ = segments(c, 1, topic, 0)
     assert min(logs) == 0 and len(logs) > 2, logs
     assert watermarks(c, topic, 0) == (0, 100)
+    # as Kafka: a compacted topic takes no record without a key
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": c.bootstrap, "acks": "all"})
+    errs = []
+    p.produce(topic, value=b"no key", on_delivery=lambda e, m: errs.append(e))
+    p.flush(60)
+    assert len(errs) == 1 and errs[0] is not None and errs[0].code() == 87, errs
+    assert watermarks(c, topic, 0) == (0, 100)
 
 
 def read_records(c, topic, part, end):
@@ -196,6 +205,17 @@ def read_records(c, topic, part, end):
             out.append((m.offset(), m.key(), m.value()))
     cons.close()
     return out
+
+
+def latest_values(records):
+    """key -> value after reading records in order (a tombstone deletes)."""
+    latest = {}
+    for _, k, v in records:
+        if v is None:
+            latest.pop(k, None)
+        else:
+            latest[k] = v
+    return latest
 
 
 def replica_records(c, broker, topic, part):
@@ -274,12 +294,7 @@ def test_compaction(c):
     got = read_records(c, topic, 0, high)
     offs = [o for o, _, _ in got]
     assert offs == sorted(set(offs)) and offs[-1] == high - 1, offs[-5:]
-    latest = {}
-    for o, k, v in got:
-        if v is None:
-            latest.pop(k, None)
-        else:
-            latest[k] = v
+    latest = latest_values(got)
     assert latest == expect, (sorted(latest), sorted(expect))
     print("compaction: %d records written, %d read back from the beginning, "
           "latest values intact" % (sent[0], len(got)))
@@ -307,12 +322,7 @@ def test_compaction(c):
     high = watermarks(c, topic, 0)[1]
     c.kill("broker", leader)
     got = read_records(c, topic, 0, high)
-    latest = {}
-    for o, k, v in got:
-        if v is None:
-            latest.pop(k, None)
-        else:
-            latest[k] = v
+    latest = latest_values(got)
     assert latest == expect, (sorted(latest), sorted(expect))
     c.start("broker", leader)
 
