@@ -346,8 +346,17 @@ void store_check_writes(struct coord *c, int64_t now)
 			short_isr = p->nisr < p->min_isr;
 			pthread_mutex_unlock(&p->lock);
 		}
-		for (struct gwrite **pp = &op->writes; *pp;) {
-			struct gwrite *w = *pp;
+		/*
+		 * The list is in append order (appends and the queueing happen
+		 * under our lock): offsets, deadlines and leader generations
+		 * only grow along it, so the first write still waiting ends the
+		 * walk.  (Walking the whole list at every high-watermark move
+		 * cost O(pending) each time: with thousands of commits waiting,
+		 * this thread took a core and starved the followers it waits
+		 * for.)
+		 */
+		while (op->writes != NULL) {
+			struct gwrite *w = op->writes;
 			int16_t err;
 
 			if (!ok || w->lead_gen != op->lead_gen)
@@ -356,13 +365,11 @@ void store_check_writes(struct coord *c, int64_t now)
 				err = short_isr ? KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND : 0;
 			else if (now >= w->deadline)
 				err = KP_ERR_REQUEST_TIMED_OUT;
-			else {
-				pp = &w->next;
-				continue;
-			}
-			*pp = w->next;
-			if (*pp == NULL)
-				op->writes_tail = pp;
+			else
+				break;
+			op->writes = w->next;
+			if (op->writes == NULL)
+				op->writes_tail = &op->writes;
 			finish(c, w, err);
 		}
 	}
