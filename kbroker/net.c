@@ -50,8 +50,11 @@ struct net_conn {
 	struct net_resp *head, *tail;
 	int refs;			/* 1 for the socket + parked requests */
 	size_t out_bytes;
+	int nslots;			/* requests not yet answered and sent */
+	int events;			/* what the loop watches for */
 	bool closed;
 	bool want_write;
+	bool paused;			/* nslots reached max_pending */
 	char peer[64];
 };
 
@@ -122,6 +125,21 @@ static void conn_close(struct net_conn *c, const char *why)
 
 /* ----------------------------------------------------------- writing */
 
+/* Read unless too much output waits or too many requests do; write while
+ * output is blocked. */
+static void conn_update_events(struct net_conn *c)
+{
+	int ev = (c->want_write ? KP_EV_WRITE : 0) |
+		 (!c->paused && c->out_bytes <= OUT_HIGH_WATER ? KP_EV_READ : 0);
+
+	if (ev != c->events && !c->closed) {
+		c->events = ev;
+		kp_loop_set_events(c->w->loop, c->fd, ev);
+	}
+}
+
+static void conn_resume(void *arg);
+
 /* Send from the head of the FIFO.  0, or -1 after closing. */
 static int conn_flush(struct net_conn *c)
 {
@@ -171,20 +189,26 @@ static int conn_flush(struct net_conn *c)
 		if (c->head == NULL)
 			c->tail = NULL;
 		resp_free(s);
+		c->nslots--;
 	}
-	if (c->want_write) {
-		c->want_write = false;
-		kp_loop_set_events(c->w->loop, c->fd, KP_EV_READ);
+	c->want_write = false;
+	if (c->paused && c->nslots <= c->w->max_pending / 2) {
+		/* the frames already read go first, from the loop (not from
+		 * inside whatever answered the request that freed a slot) */
+		c->paused = false;
+		c->refs++;
+		if (kp_loop_post(c->w->loop, conn_resume, c) < 0) {
+			conn_unref(c);
+			conn_close(c, "cannot resume reading");
+			return -1;
+		}
 	}
+	conn_update_events(c);
 	return 0;
 would_block:
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-		if (!c->want_write) {
-			c->want_write = true;
-			kp_loop_set_events(c->w->loop, c->fd,
-					   c->out_bytes > OUT_HIGH_WATER ? KP_EV_WRITE
-					   : KP_EV_READ | KP_EV_WRITE);
-		}
+		c->want_write = true;
+		conn_update_events(c);
 		return 0;
 	}
 	conn_close(c, strerror(errno));
@@ -299,6 +323,7 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 	else
 		c->head = s;
 	c->tail = s;
+	c->nslots++;
 	r->conn = c;
 	r->worker = c->w;
 	r->slot = s;
@@ -317,12 +342,54 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 
 /* ----------------------------------------------------------- reading */
 
-static void conn_read(struct net_conn *c)
+/*
+ * Hand the whole frames read so far to the dispatcher, until the
+ * connection has max_pending unanswered requests (then it pauses: Kafka
+ * reads one request of a connection at a time; we let a client pipeline
+ * that many).  -1 once the connection is closed.
+ */
+static int conn_parse(struct net_conn *c)
 {
 	struct broker *b = c->w->broker;
 	size_t off = 0;
 
-	for (int round = 0; round < 8 && !c->closed; round++) {
+	for (;;) {
+		size_t flen;
+		int st;
+
+		if (c->nslots >= c->w->max_pending) {
+			c->paused = true;
+			break;
+		}
+		st = kp_frame_check(c->rbuf + off, c->rlen - off,
+				    b->socket_request_max_bytes, &flen);
+		if (st == KP_FRAME_PARTIAL)
+			break;
+		if (st == KP_FRAME_INVALID) {
+			KP_WARN("%s: frame size %d is negative or above "
+				"socket.request.max.bytes (%d)", c->peer,
+				(int32_t)kp_be32(c->rbuf + off),
+				b->socket_request_max_bytes);
+			conn_close(c, "invalid frame size");
+			return -1;
+		}
+		c->refs++;	/* handlers may close c */
+		handle_frame(c, c->rbuf + off + 4, flen - 4);
+		off += flen;
+		if (c->closed) {
+			conn_unref(c);
+			return -1;
+		}
+		conn_unref(c);
+	}
+	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+	c->rlen -= off;
+	return 0;
+}
+
+static void conn_read(struct net_conn *c)
+{
+	for (int round = 0; round < 8 && !c->closed && !c->paused; round++) {
 		ssize_t n;
 
 		if (kp_buf_make_room(&c->rbuf, &c->rcap, c->rlen, READ_CHUNK) < 0) {
@@ -339,42 +406,28 @@ static void conn_read(struct net_conn *c)
 			return;
 		}
 		c->rlen += (size_t)n;
-		off = 0;
-		for (;;) {
-			size_t flen;
-			int st = kp_frame_check(c->rbuf + off, c->rlen - off,
-						b->socket_request_max_bytes, &flen);
-
-			if (st == KP_FRAME_PARTIAL)
-				break;
-			if (st == KP_FRAME_INVALID) {
-				KP_WARN("%s: frame size %d is negative or above "
-					"socket.request.max.bytes (%d)", c->peer,
-					(int32_t)kp_be32(c->rbuf + off),
-					b->socket_request_max_bytes);
-				conn_close(c, "invalid frame size");
-				return;
-			}
-			c->refs++;	/* handlers may close c */
-			handle_frame(c, c->rbuf + off + 4, flen - 4);
-			off += flen;
-			if (c->closed) {
-				conn_unref(c);
-				return;
-			}
-			conn_unref(c);
-		}
-		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
-		c->rlen -= off;
+		if (conn_parse(c) < 0)
+			return;
 		if ((size_t)n < c->rcap - c->rlen || c->out_bytes > OUT_HIGH_WATER)
 			break;
 	}
+	conn_update_events(c);
 	/* keep big idle buffers from piling up across many connections */
 	if (c->rlen == 0 && c->rcap > 4 * READ_CHUNK) {
 		free(c->rbuf);
 		c->rbuf = NULL;
 		c->rcap = 0;
 	}
+}
+
+/* Posted once a paused connection has room again. */
+static void conn_resume(void *arg)
+{
+	struct net_conn *c = arg;
+
+	if (!c->closed && conn_parse(c) == 0)
+		conn_update_events(c);
+	conn_unref(c);
 }
 
 static void conn_io(struct kp_loop *loop, int fd, int events, void *arg)
@@ -384,6 +437,12 @@ static void conn_io(struct kp_loop *loop, int fd, int events, void *arg)
 	(void)loop;
 	(void)fd;
 	c->refs++;
+	/* an error or hang-up on a connection we neither read nor write
+	 * (paused): nothing else would notice, and the loop would report it
+	 * again and again */
+	if ((events & KP_EV_ERROR) && !c->closed &&
+	    !(c->events & (KP_EV_READ | KP_EV_WRITE)))
+		conn_close(c, "connection error while paused");
 	if ((events & KP_EV_WRITE) && !c->closed)
 		conn_flush(c);
 	if ((events & (KP_EV_READ | KP_EV_ERROR)) && !c->closed &&
@@ -415,6 +474,7 @@ static void conn_adopt(void *arg)
 	c->refs = 1;
 	snprintf(c->peer, sizeof(c->peer), "%s", a->peer);
 	free(a);
+	c->events = KP_EV_READ;
 	if (kp_loop_watch(c->w->loop, c->fd, KP_EV_READ, conn_io, c) < 0) {
 		close(c->fd);
 		free(c);
@@ -507,6 +567,9 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		struct net_worker *w = &s->workers[i];
 
 		w->broker = b;
+		w->max_pending = kp_config_int(&b->cfg, "queued.max.requests");
+		if (w->max_pending < 1)
+			w->max_pending = 1;
 		w->id = i;
 		kp_wbuf_init(&w->scratch);
 		w->loop = kp_loop_new();

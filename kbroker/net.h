@@ -67,6 +67,9 @@ struct net_worker {
 	struct admin_waiter *admin_waiters; /* admin requests (api_admin.c) */
 	struct forward *forwards;	/* to the controller (api_forward.c) */
 	atomic_bool poked;		/* a recheck is already posted */
+	/* queued.max.requests: a connection with this many unanswered
+	 * requests is not read until half of them are answered */
+	int max_pending;
 };
 
 struct net_server;

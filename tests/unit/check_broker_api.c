@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "broker.h"
 #include "broker_config.h"
@@ -346,6 +349,86 @@ START_TEST(produce_appends_to_led_partitions_with_kafka_errors)
 }
 END_TEST
 
+enum { PIPELINED = 60000 };	/* ~20 MB of answers: more than buffers hold */
+static uint8_t pipelined[PIPELINED * 15];
+
+static void *write_all(void *arg)
+{
+	int fd = *(int *)arg;
+	size_t off = 0;
+
+	while (off < sizeof(pipelined)) {
+		ssize_t n = write(fd, pipelined + off, sizeof(pipelined) - off);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	return NULL;
+}
+
+/* A client pipelining far more requests than queued.max.requests (4
+ * here) and reading its answers late: the connection pauses once that
+ * many answers wait to be sent, resumes as they go, and every request is
+ * answered, in order. */
+START_TEST(pipelined_requests_past_the_cap_are_all_answered_in_order)
+{
+	enum { N = PIPELINED };
+	uint8_t *out = pipelined;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	uint8_t *in = NULL;
+	size_t inlen = 0, incap = 0, off = 0;
+	int32_t next = 0;
+	pthread_t writer;
+	int fd, small = 4096;
+
+	for (int i = 0; i < net_nworkers(b.net); i++)
+		net_worker_at(b.net, i)->max_pending = 4;
+	for (int i = 0; i < N; i++) {
+		uint8_t *f = out + i * 15;
+
+		kp_put_be32(f, 11);
+		kp_put_be16(f + 4, KP_API_API_VERSIONS);
+		kp_put_be16(f + 6, 0);
+		kp_put_be32(f + 8, (uint32_t)i);
+		kp_put_be16(f + 12, 1);
+		f[14] = 't';
+	}
+	sa.sin_port = htons((uint16_t)listener.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	/* a small receive buffer: answers back up into the broker */
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(pthread_create(&writer, NULL, write_all, &fd), 0);
+	usleep(200 * 1000);	/* read late */
+	while (next < N) {
+		ssize_t n;
+
+		if (incap - inlen < 65536) {
+			incap = incap ? incap * 2 : 1 << 20;
+			in = realloc(in, incap);
+			ck_assert_ptr_nonnull(in);
+		}
+		n = read(fd, in + inlen, incap - inlen);
+		ck_assert_int_gt(n, 0);
+		inlen += (size_t)n;
+		while (inlen - off >= 8 && inlen - off >= 4 + kp_be32(in + off)) {
+			ck_assert_int_eq((int32_t)kp_be32(in + off + 4), next);
+			next++;
+			off += 4 + kp_be32(in + off);
+		}
+	}
+	ck_assert_uint_eq(off, inlen);
+	pthread_join(writer, NULL);
+	close(fd);
+	free(in);
+	for (int i = 0; i < net_nworkers(b.net); i++)
+		net_worker_at(b.net, i)->max_pending = 500;
+}
+END_TEST
+
 START_TEST(update_metadata_feeds_metadata_answers)
 {
 	struct kp_update_metadata_req um;
@@ -619,6 +702,7 @@ static Suite *broker_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, leader_and_isr_assigns_roles_and_fences_stale_epochs);
+	tcase_add_test(tc, pipelined_requests_past_the_cap_are_all_answered_in_order);
 	tcase_add_test(tc, produce_appends_to_led_partitions_with_kafka_errors);
 	tcase_add_test(tc, a_joining_replica_holds_the_high_watermark);
 	tcase_add_test(tc, update_metadata_feeds_metadata_answers);
