@@ -161,8 +161,8 @@ struct log_cleaner {
 	struct kp_wbuf in, out, scratch;
 	struct log_batch_meta *metas;
 	int nmetas, capmetas;
-	struct partition **parts;
-	size_t nparts, capparts;
+	struct partition **parts;	/* this round's (reused) */
+	size_t capparts;
 };
 
 /* What one cleaning works on, copied under the partition's lock. */
@@ -521,21 +521,6 @@ static void run_job(struct log_cleaner *c, struct job *j)
 		j->records_out, c->map.n, kp_now_ms() - t0);
 }
 
-static void collect(struct partition *p, void *arg)
-{
-	struct log_cleaner *c = arg;
-
-	if (c->nparts == c->capparts) {
-		size_t cap = c->capparts ? c->capparts * 2 : 256;
-		struct partition **v = realloc(c->parts, cap * sizeof(*v));
-
-		if (v == NULL)
-			return;
-		c->parts = v;
-		c->capparts = cap;
-	}
-	c->parts[c->nparts++] = p;
-}
 
 /* Clean the dirtiest log that is due; false when none is. */
 static bool clean_dirtiest(struct log_cleaner *c)
@@ -547,9 +532,9 @@ static bool clean_dirtiest(struct log_cleaner *c)
 	struct job j;
 	bool ok = false;
 
-	c->nparts = 0;
-	partition_foreach(&c->b->parts, collect, c);
-	for (size_t i = 0; i < c->nparts && !bg_thread_stopping(&c->bg); i++) {
+	long nparts = partition_list(&c->b->parts, &c->parts, &c->capparts);
+
+	for (long i = 0; i < nparts && !bg_thread_stopping(&c->bg); i++) {
 		struct partition *p = c->parts[i];
 		struct log_clean_range r;
 

@@ -28,7 +28,7 @@ struct log_manager {
 	int64_t start_cp_ms;		/* log.flush.start.offset.checkpoint.interval.ms */
 	/* this round's partitions (reused) */
 	struct partition **parts;
-	size_t n, cap;
+	size_t cap;
 };
 
 static int64_t min64(int64_t a, int64_t b)
@@ -36,21 +36,6 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-static void collect(struct partition *p, void *arg)
-{
-	struct log_manager *m = arg;
-
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		struct partition **v = realloc(m->parts, cap * sizeof(*v));
-
-		if (v == NULL)
-			return;		/* this round skips the rest */
-		m->parts = v;
-		m->cap = cap;
-	}
-	m->parts[m->n++] = p;
-}
 
 /*
  * The fsync of what rolled happens without the partition's lock: the
@@ -82,10 +67,9 @@ static void flush_rolled(struct partition *p)
 static void round_partitions(struct log_manager *m, bool retention, bool flush)
 {
 	int64_t now = kp_now_ms(), wall = kp_wall_ms();
+	long n = partition_list(&m->b->parts, &m->parts, &m->cap);
 
-	m->n = 0;
-	partition_foreach(&m->b->parts, collect, m);
-	for (size_t i = 0; i < m->n; i++) {
+	for (long i = 0; i < n; i++) {
 		struct partition *p = m->parts[i];
 
 		flush_rolled(p);

@@ -141,6 +141,28 @@ void partition_foreach(struct partition_table *t,
 	pthread_rwlock_unlock(&t->lock);
 }
 
+long partition_list(struct partition_table *t, struct partition ***v, size_t *cap)
+{
+	long n = 0;
+
+	pthread_rwlock_rdlock(&t->lock);
+	if (*cap < t->count) {
+		struct partition **nv = realloc(*v, t->count * sizeof(*nv));
+
+		if (nv == NULL) {
+			pthread_rwlock_unlock(&t->lock);
+			return -1;
+		}
+		*v = nv;
+		*cap = t->count;
+	}
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		for (struct partition *p = t->buckets[i]; p != NULL; p = p->next)
+			(*v)[n++] = p;
+	pthread_rwlock_unlock(&t->lock);
+	return n;
+}
+
 int16_t partition_check_epoch(const struct partition *p, int32_t current)
 {
 	if (current < 0 || current == p->leader_epoch)

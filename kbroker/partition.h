@@ -96,6 +96,12 @@ void partition_foreach(struct partition_table *t,
  * matches or was not given (-1), FENCED_LEADER_EPOCH when older,
  * UNKNOWN_LEADER_EPOCH when newer (our LeaderAndIsr has not come yet).
  */
+/*
+ * Every hosted partition into *v (grown as needed; *cap its size): a
+ * snapshot to work through without the table's lock (partitions live as
+ * long as the table).  The count, or -1 when out of memory.
+ */
+long partition_list(struct partition_table *t, struct partition ***v, size_t *cap);
 int16_t partition_check_epoch(const struct partition *p, int32_t current);
 /* Is id in the ISR (caller holds p->lock). */
 bool partition_in_isr(const struct partition *p, int32_t id);
