@@ -182,8 +182,8 @@ typedef int (*batch_fn)(struct log_cleaner *c, const uint8_t *batch, size_t len,
 
 /*
  * Walk the whole batches of a closed segment, reading it in chunks, until
- * fn returns non-zero (returned).  0, -errno, or -EINVAL for bytes that
- * are no batch.
+ * fn returns non-zero (returned).  0, -errno, -EINVAL for bytes that are
+ * no batch, -ESTALE when the file ends early (truncated under us).
  */
 static int each_batch(struct log_cleaner *c, struct log_segment *seg, batch_fn fn,
 		      void *arg)
@@ -203,7 +203,7 @@ static int each_batch(struct log_cleaner *c, struct log_segment *seg, batch_fn f
 		if (got < 0)
 			return -errno;
 		if (got == 0)
-			break;		/* cut meanwhile */
+			return -ESTALE;	/* cut meanwhile: never a partial copy */
 		have = (size_t)got;
 		while (off < have) {
 			size_t bsize = 0;
@@ -219,7 +219,7 @@ static int each_batch(struct log_cleaner *c, struct log_segment *seg, batch_fn f
 				if (got < 0)
 					return -errno;
 				if ((size_t)got < bsize)
-					return 0;
+					return -ESTALE;
 				have = bsize;
 				continue;
 			}
@@ -285,9 +285,9 @@ static int build_map(struct log_cleaner *c, struct job *j)
 			return rc;
 		if (km_bytes(&c->map) > c->map_cap && i > first) {
 			/* clean up to segment i (exclusive) this round */
+			j->r.end = j->r.segs[i]->base_offset;
 			for (int k = i; k < j->r.n; k++)
 				log_segment_unref(j->r.segs[k]);
-			j->r.end = j->r.segs[i]->base_offset;
 			j->r.n = i;
 			km_reset(&c->map);
 			for (int k = first; k < i; k++) {
@@ -371,9 +371,10 @@ static int filter_batch(struct log_cleaner *c, const uint8_t *batch, size_t len,
 		return -EINVAL;
 	f->seen = 0;
 	if (h.attributes & KP_ATTR_CONTROL) {
+		/* transaction markers stay as they are */
 		kp_write_raw(&c->out, batch, len);
-		rc = c->out.err ? -1 : h.record_count;
-		f->seen = h.record_count;
+		rc = c->out.err ? -1 : (h.record_count > 0 ? h.record_count : 1);
+		f->seen = rc;
 	} else {
 		rc = kp_batch_filter(batch, len, &c->scratch, MAX_DECOMPRESSED,
 				     keep_record, f, &c->out);
