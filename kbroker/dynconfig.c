@@ -34,7 +34,6 @@ const char *const dynconfig_extra_keys[] = {
 	DYN_LEADER_RATE, DYN_FOLLOWER_RATE, NULL,
 };
 
-
 static const struct kp_config_def *broker_def(const char *key)
 {
 	for (size_t i = 0; i < broker_config_ndefs; i++)

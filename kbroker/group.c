@@ -43,7 +43,6 @@ struct coord *coord_of(struct net_req *r)
 	return r->worker->broker->coord;
 }
 
-
 uint32_t str_hash(const char *s, size_t len)
 {
 	uint32_t h = 2166136261u;

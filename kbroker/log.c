@@ -594,7 +594,6 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 	return 0;
 }
 
-
 int log_append_leader(struct log *log, uint8_t *data, size_t len,
 		      int32_t leader_epoch, int64_t now_ms,
 		      struct log_append_info *info)

@@ -28,7 +28,6 @@
 /* The header fields a scan needs: base offset .. last offset delta. */
 #define HDR_NEED (KP_BATCH_OFF_LAST_OFFSET_DELTA + 4)
 
-
 void log_segment_base_path(char *buf, size_t n, const char *dir, int64_t base)
 {
 	snprintf(buf, n, "%s/%020" PRId64, dir, base);

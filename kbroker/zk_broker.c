@@ -16,7 +16,6 @@
 
 #define RESERVED_BROKER_MAX_ID 1000
 
-
 int zk_broker_ensure_paths(struct broker *b, char *err, size_t errlen)
 {
 	static const char *const paths[] = {
