@@ -268,11 +268,16 @@ def leader_shrinks_isr(c, zk):
     slow = [b for b in (1, 2, 3) if b != leader][0]
     p = Producer({"bootstrap.servers": c.bootstrap, "acks": "1", "linger.ms": 5})
     stop = threading.Event()
+    delivered = [0]
+
+    def cb(err, msg):
+        if err is None:
+            delivered[0] += 1
 
     def feed():
         i = 0
         while not stop.is_set():
-            p.produce("lag", value=str(i).encode())
+            p.produce("lag", value=str(i).encode(), on_delivery=cb)
             p.poll(0)
             i += 1
             time.sleep(0.002)
@@ -280,6 +285,10 @@ def leader_shrinks_isr(c, zk):
     t = threading.Thread(target=feed)
     t.start()
     try:
+        # the producer knows the leader before the follower hangs (a
+        # metadata request sent to the hung broker would stall it, and
+        # without new writes the follower never falls behind)
+        wait_for(lambda: delivered[0] >= 100, 60, "the first writes")
         c.pause("broker", slow)
         try:
             wait_for(lambda: slow not in state(zk, "lag", 0)["isr"], 15,
