@@ -1437,11 +1437,14 @@ static void init_apply(struct controller *c, struct decisions *d)
  * partition goes offline (leader -1), and an unclean election is tried
  * one by one where the topic allows it.
  */
+/* offline partitions named one by one in a round; the rest are counted */
+#define OFFLINE_NAMED 20
+
 static void offline_pass(struct controller *c)
 {
 	struct decisions d = { 0 };
 	struct { struct c_topic *t; int32_t p; } *retry = NULL;
-	int nretry = 0, capretry = 0;
+	int nretry = 0, capretry = 0, warned = 0;
 	int32_t *isr = NULL;
 	size_t capisr = 0;
 
@@ -1520,7 +1523,9 @@ static void offline_pass(struct controller *c)
 		if (rc == MOVED)
 			goto out;
 		if (w->rc == 0) {
-			if (w->leader < 0)
+			/* named up to a point: a whole cluster stopping would
+			 * otherwise write a line per partition */
+			if (w->leader < 0 && ++warned <= OFFLINE_NAMED)
 				KP_WARN("%s-%d: leader gone and no in-sync replica alive: "
 					"offline", w->t->name, w->p);
 			ctl_batch_lai_replicas(c, w->t, w->p, false);
@@ -1537,6 +1542,8 @@ static void offline_pass(struct controller *c)
 			changed += d.w[i].rc == 0;
 			offline += d.w[i].rc == 0 && d.w[i].leader < 0;
 		}
+		if (warned > OFFLINE_NAMED)
+			KP_WARN("... and %d more partitions offline", warned - OFFLINE_NAMED);
 		if (d.n > 0)
 			KP_INFO("%d partition state(s) changed (%d offline)", changed,
 				offline);
