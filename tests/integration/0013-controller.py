@@ -185,12 +185,22 @@ def deletion_waits(c, zk):
     print("ok: deleting a topic with a replica down completes when it returns")
 
 
+def controller_id(zk):
+    """The active controller's id, or None while there is none (the
+    znode may go between any two reads: no exists-then-get)."""
+    from kazoo.exceptions import NoNodeError
+
+    try:
+        return json.loads(zk.get("/controller")[0])["brokerid"]
+    except NoNodeError:
+        return None
+
+
 def fencing(c, zk):
     old = json.loads(zk.get("/controller")[0])["brokerid"]
     epoch0 = int(zk.get("/controller_epoch")[0])
     c.pause("controller", old)
-    wait_for(lambda: zk.exists("/controller") is not None and
-             json.loads(zk.get("/controller")[0])["brokerid"] != old, 60,
+    wait_for(lambda: controller_id(zk) not in (None, old), 60,
              "a new controller while %d is paused" % old)
     new = json.loads(zk.get("/controller")[0])["brokerid"]
     epoch1 = int(zk.get("/controller_epoch")[0])
