@@ -633,6 +633,22 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 	return rc;
 }
 
+int log_write_batches(struct log_segment *seg, const uint8_t *data, size_t len)
+{
+	struct log_batch_meta stack[META_STACK], *m;
+	int n, rc;
+
+	if (len == 0)
+		return 0;
+	n = parse_batches(data, len, false, &m, stack);
+	if (n <= 0)
+		return -EINVAL;
+	rc = log_segment_append(seg, data, len, m, n);
+	if (m != stack)
+		free(m);
+	return rc;
+}
+
 int log_append_follower(struct log *log, const uint8_t *data, size_t len,
 			int64_t now_ms, struct log_append_info *info)
 {

@@ -200,6 +200,13 @@ void log_flush_rolled_end(struct log *log, struct log_flush_job *job, int rc);
 int64_t log_first_base(struct log *log);
 
 /*
+ * Append whole batches, in offset order, to a segment outside any log
+ * (the cleaner's output), with the same batch parsing as appends.  0,
+ * -EINVAL for bytes that are no batches, or -errno.
+ */
+int log_write_batches(struct log_segment *seg, const uint8_t *data, size_t len);
+
+/*
  * The log cleaner's view (appender's lock held): which segments may be
  * cleaned now (whole segments below the active one, at or below the high
  * watermark, none newer than min.compaction.lag.ms) and how dirty they

@@ -159,8 +159,6 @@ struct log_cleaner {
 	size_t map_cap;			/* log.cleaner.dedupe.buffer.size */
 	struct keymap map;
 	struct kp_wbuf in, out, scratch;
-	struct log_batch_meta *metas;
-	int nmetas, capmetas;
 	struct partition **parts;	/* this round's (reused) */
 	size_t capparts;
 };
@@ -348,13 +346,9 @@ static int drops_batch(struct log_cleaner *c, const uint8_t *batch, size_t len,
 static int flush_out(struct filter *f)
 {
 	struct log_cleaner *c = f->c;
-	int rc;
+	int rc = log_write_batches(f->out, c->out.data, c->out.len);
 
-	if (c->nmetas == 0)
-		return 0;
-	rc = log_segment_append(f->out, c->out.data, c->out.len, c->metas, c->nmetas);
 	kp_wbuf_reset(&c->out);
-	c->nmetas = 0;
 	return rc;
 }
 
@@ -384,27 +378,6 @@ static int filter_batch(struct log_cleaner *c, const uint8_t *batch, size_t len,
 	f->j->records_in += f->seen;
 	f->j->records_out += rc;
 	f->j->bytes_in += (int64_t)len;
-	if (rc == 0)
-		return 0;
-	if (c->nmetas == c->capmetas) {
-		int ncap = c->capmetas ? c->capmetas * 2 : 256;
-		struct log_batch_meta *nm = realloc(c->metas, (size_t)ncap * sizeof(*nm));
-
-		if (nm == NULL)
-			return -ENOMEM;
-		c->metas = nm;
-		c->capmetas = ncap;
-	}
-	if (kp_batch_header_parse(c->out.data + at, c->out.len - at, &h) != KP_BATCH_OK)
-		return -EINVAL;
-	c->metas[c->nmetas++] = (struct log_batch_meta){
-		.pos = at,
-		.size = c->out.len - at,
-		.base_offset = h.base_offset,
-		.last_offset = kp_batch_last_offset(&h),
-		.max_timestamp = h.max_timestamp,
-		.leader_epoch = h.partition_leader_epoch,
-	};
 	f->j->bytes_out += (int64_t)(c->out.len - at);
 	return c->out.len >= OUT_FLUSH ? flush_out(f) : 0;
 }
@@ -443,7 +416,6 @@ static int clean_segment(struct log_cleaner *c, struct job *j, int i, int64_t ho
 		return rc;
 	f.out = cs;
 	kp_wbuf_reset(&c->out);
-	c->nmetas = 0;
 	rc = each_batch(c, old, filter_batch, &f);
 	if (rc == 0)
 		rc = flush_out(&f);
@@ -633,7 +605,6 @@ void log_cleaner_stop(struct broker *b)
 	kp_wbuf_free(&c->in);
 	kp_wbuf_free(&c->out);
 	kp_wbuf_free(&c->scratch);
-	free(c->metas);
 	free(c->parts);
 	free(c);
 	b->cleaner = NULL;
