@@ -484,6 +484,69 @@ static bool all_keyed(const uint8_t *data, size_t len, struct kp_wbuf *scratch)
 	return rc == 0;
 }
 
+/* Is ts a CreateTime timestamp further than diff from now?  (Kafka's
+ * |ts - now| > diff, without overflow; "no timestamp" always passes.) */
+static bool ts_out_of_range(int64_t ts, int64_t now, int64_t diff)
+{
+	uint64_t d;
+
+	if (ts == KP_NO_TIMESTAMP)
+		return false;
+	d = ts > now ? (uint64_t)ts - (uint64_t)now : (uint64_t)now - (uint64_t)ts;
+	return d > (uint64_t)diff;
+}
+
+/*
+ * A batch refused for its timestamps: Kafka's INVALID_TIMESTAMP with, from
+ * Produce v8, an error per offending record (its index in the batch).
+ * Walks the records again: the refusal is the rare path.
+ */
+static int16_t refuse_timestamps(struct net_req *r, const uint8_t *data,
+				 size_t len, bool append_time_set, int64_t now,
+				 int64_t diff,
+				 struct kp_produce_resp_partition_produce_response *out)
+{
+	struct kp_record_iter it;
+	struct kp_record rec;
+	struct kp_produce_resp_batch_index_and_error_message *e;
+	int32_t n = 0;
+
+	out->error_message = kp_str_c("One or more records have been rejected "
+				      "due to invalid timestamp");
+	if (r->h.api_version < 8 ||
+	    kp_record_iter_init(&it, data, len, &r->worker->scratch,
+				MAX_DECOMPRESSED) != 0)
+		return KP_ERR_INVALID_TIMESTAMP;
+	e = kp_arena_calloc(&r->arena, (size_t)it.h.record_count + 1, sizeof(*e));
+	if (e == NULL)
+		return KP_ERR_INVALID_TIMESTAMP;
+	for (int32_t i = 0; kp_record_iter_next(&it, &rec) == 1; i++) {
+		const char *msg;
+
+		if (append_time_set)
+			msg = kp_arena_sprintf(&r->arena, "record %" PRId32 ": a "
+					       "producer may not set the timestamp "
+					       "type to LogAppendTime", i);
+		else if (ts_out_of_range(rec.timestamp, now, diff))
+			msg = kp_arena_sprintf(&r->arena, "record %" PRId32 ": "
+					       "timestamp %" PRId64 " is more than "
+					       "%" PRId64 " ms from the broker's "
+					       "clock (%" PRId64 ")", i,
+					       rec.timestamp, diff, now);
+		else
+			continue;
+		kp_struct_init(&kp_produce_resp_batch_index_and_error_message_desc,
+			       &e[n]);
+		e[n].batch_index = i;
+		e[n].batch_index_error_message = msg != NULL ? kp_str_c(msg)
+							      : KP_STR_NULL;
+		n++;
+	}
+	out->record_errors = e;
+	out->record_errors_count = n;
+	return KP_ERR_INVALID_TIMESTAMP;
+}
+
 static int16_t produce_one(struct net_req *r, struct partition *p,
 			   const struct kp_produce_req_partition_produce_data *pd,
 			   struct kp_produce_resp_partition_produce_response *out,
@@ -517,6 +580,14 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	err = kp_batch_validate(data, len, &r->worker->scratch, MAX_DECOMPRESSED, &info);
 	if (err != 0)
 		return err;
+	/* as Kafka's LogValidator: the type is the topic's to set */
+	if (info.h.attributes & KP_ATTR_LOG_APPEND_TIME)
+		return refuse_timestamps(r, data, len, true, 0, 0, out);
+	/* The batch's max timestamp is the records' (Kafka recomputes it
+	 * on the leader): librdkafka writes 0 over records without one,
+	 * which dated the segment to 1970 and let retention delete it at
+	 * once.  LogAppendTime topics overwrite it again when appending. */
+	kp_batch_set_max_timestamp(data, len, info.max_timestamp, false);
 	/* as Kafka: "Compacted topic cannot accept message without key" */
 	if (p->log->cfg.compact_policy && !all_keyed(data, len, &r->worker->scratch))
 		return KP_ERR_INVALID_RECORD;
@@ -535,6 +606,16 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	if (acks == -1 && p->nisr < p->min_isr) {
 		pthread_mutex_unlock(&p->lock);
 		return KP_ERR_NOT_ENOUGH_REPLICAS;
+	}
+	/* message.timestamp.difference.max.ms, for CreateTime topics */
+	if (!p->log->cfg.log_append_time && info.ts_low <= info.ts_high) {
+		int64_t now = kp_wall_ms(), diff = p->log->cfg.timestamp_diff_max_ms;
+
+		if (ts_out_of_range(info.ts_low, now, diff) ||
+		    ts_out_of_range(info.ts_high, now, diff)) {
+			pthread_mutex_unlock(&p->lock);
+			return refuse_timestamps(r, data, len, false, now, diff, out);
+		}
 	}
 	err = (int16_t)log_append_leader(p->log, data, len, p->leader_epoch, -1, &ai);
 	if (err == 0) {

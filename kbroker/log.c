@@ -36,6 +36,7 @@ void log_config_defaults(struct log_config *cfg)
 		.retention_bytes = -1,
 		.file_delete_delay_ms = 60000,
 		.log_append_time = false,
+		.timestamp_diff_max_ms = LOG_NO_LIMIT,
 		.delete_policy = true,
 		.compact_policy = false,
 		.delete_retention_ms = DAY_MS,
@@ -228,7 +229,7 @@ static bool should_roll(const struct log *log, int64_t len, int64_t max_ts,
 	if (size > log->cfg.segment_bytes - len)
 		return true;
 	if (size > 0) {
-		bool by_ts = seg->first_batch_ts >= 0;
+		bool by_ts = log_ts_known(seg->first_batch_ts);
 		int64_t start = by_ts ? seg->first_batch_ts : seg->created_ms;
 		int64_t basis = by_ts ? max_ts : now_wall_ms;
 
@@ -617,7 +618,7 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 		kp_batch_set_base_offset(b, next);
 		kp_batch_set_leader_epoch(b, leader_epoch);
 		if (log->cfg.log_append_time) {
-			kp_batch_set_log_append_time(b, m[i].size, now_ms);
+			kp_batch_set_max_timestamp(b, m[i].size, now_ms, true);
 			m[i].max_timestamp = now_ms;
 		}
 		m[i].base_offset = next;
@@ -1063,11 +1064,12 @@ static int64_t seg_largest_ts(const struct log_segment *seg)
 {
 	struct stat st;
 
-	if (seg->max_ts >= 0)
+	if (log_ts_known(seg->max_ts))
 		return seg->max_ts;
-	/* as Kafka: no timestamps, so the file's modification time */
+	/* as Kafka: no timestamps, so the file's modification time (and
+	 * when even that cannot be read, the data is taken as new) */
 	if (fstat(seg->fd, &st) < 0)
-		return 0;
+		return INT64_MAX;
 	return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 

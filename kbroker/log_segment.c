@@ -27,6 +27,8 @@
 #define SCAN_CHUNK (1 << 20)
 /* The header fields a scan needs: base offset .. last offset delta. */
 #define HDR_NEED (KP_BATCH_OFF_LAST_OFFSET_DELTA + 4)
+/* Bound on a compressed batch's records when a scan must read them. */
+#define MAX_DECOMPRESSED (64u << 20)
 
 void log_segment_base_path(char *buf, size_t n, const char *dir, int64_t base)
 {
@@ -204,8 +206,10 @@ static void index_batch(struct log_segment *seg, int64_t pos, int64_t size,
 		int64_t last_ts, last_off;
 
 		log_oindex_append(&seg->oix, last_offset, pos);
-		if (!log_tindex_last(&seg->tix, &last_ts, &last_off) ||
-		    seg->max_ts > last_ts)
+		/* as Kafka's maybeAppend, which never writes "no timestamp" */
+		if (log_ts_known(seg->max_ts) &&
+		    (!log_tindex_last(&seg->tix, &last_ts, &last_off) ||
+		     seg->max_ts > last_ts))
 			log_tindex_append(&seg->tix, seg->max_ts, seg->max_ts_offset);
 		seg->bytes_since_index = 0;
 	}
@@ -341,10 +345,12 @@ int log_segment_find_timestamp(const struct log_segment *seg, int64_t ts,
 		}
 		pos += bp.size;
 		bmax = (int64_t)kp_be64(buf + KP_BATCH_OFF_MAX_TIMESTAMP);
-		if (bmax < ts)
+		/* a header without a timestamp may sit over records with
+		 * one (written before the leader recomputed it): read them */
+		if (bmax < ts && !kp_batch_max_timestamp_suspect(buf))
 			continue;
 		if (kp_record_iter_init(&it, buf, (size_t)bp.size, &scratch,
-					64u << 20) != 0)
+					MAX_DECOMPRESSED) != 0)
 			continue;	/* recovery checked it; skip if odd */
 		while (kp_record_iter_next(&it, &rec) == 1) {
 			if (rec.timestamp >= ts) {
@@ -371,9 +377,11 @@ int64_t log_segment_recover(struct log_segment *seg,
 	int64_t buf_at = 0;	/* file position of buf[0] */
 	uint8_t *buf = malloc(cap);
 	const char *why = "";
+	struct kp_wbuf scratch;
 
 	if (buf == NULL)
 		return -ENOMEM;
+	kp_wbuf_init(&scratch);
 	if (!seg->oix.active) {
 		log_index_set_active(&seg->oix, true);
 		log_index_set_active(&seg->tix, true);
@@ -382,6 +390,7 @@ int64_t log_segment_recover(struct log_segment *seg,
 		int e = -errno;
 
 		free(buf);
+		kp_wbuf_free(&scratch);
 		return e;
 	}
 	seg->max_ts = -1;
@@ -419,6 +428,7 @@ int64_t log_segment_recover(struct log_segment *seg,
 
 				if (nb == NULL) {
 					free(buf);
+					kp_wbuf_free(&scratch);
 					return -ENOMEM;
 				}
 				buf = nb;
@@ -434,6 +444,7 @@ int64_t log_segment_recover(struct log_segment *seg,
 					int e = -errno;
 
 					free(buf);
+					kp_wbuf_free(&scratch);
 					return e;
 				}
 				if (n == 0)
@@ -460,7 +471,8 @@ int64_t log_segment_recover(struct log_segment *seg,
 			break;
 		}
 		index_batch(seg, pos, (int64_t)size, kp_batch_last_offset(&h),
-			    h.max_timestamp);
+			    kp_batch_stored_max_timestamp(buf + off, size, &scratch,
+							  MAX_DECOMPRESSED));
 		if (epochs != NULL && h.partition_leader_epoch >= 0)
 			log_epoch_assign(epochs, h.partition_leader_epoch,
 					 h.base_offset);
@@ -468,6 +480,7 @@ int64_t log_segment_recover(struct log_segment *seg,
 		pos += (int64_t)size;
 	}
 	free(buf);
+	kp_wbuf_free(&scratch);
 	cut = file_size - pos;
 	if (cut > 0) {
 		KP_WARN("%s.log: %s at position %" PRId64 "; cutting %" PRId64
@@ -482,11 +495,28 @@ int64_t log_segment_recover(struct log_segment *seg,
 	return cut;
 }
 
+/* kp_batch_stored_max_timestamp() of the whole batch at bp. */
+static int read_batch_max_ts(const struct log_segment *seg,
+			     const struct log_seg_pos *bp,
+			     struct kp_wbuf *scratch, int64_t *ts)
+{
+	uint8_t *b = malloc((size_t)bp->size);
+	int rc = b == NULL ? -ENOMEM
+			   : pread_all(seg->fd, b, (size_t)bp->size, bp->position);
+
+	if (rc == 0)
+		*ts = kp_batch_stored_max_timestamp(b, (size_t)bp->size, scratch,
+						    MAX_DECOMPRESSED);
+	free(b);
+	return rc < 0 ? -EIO : 0;
+}
+
 int log_segment_load_tail(struct log_segment *seg)
 {
 	int64_t end = log_segment_size(seg);
 	int64_t ioff, pos = 0, tts, toff;
 	struct log_seg_pos bp;
+	struct kp_wbuf scratch;
 	int rc;
 
 	if (log_tindex_last(&seg->tix, &tts, &toff)) {
@@ -503,24 +533,31 @@ int log_segment_load_tail(struct log_segment *seg)
 			return rc == -ENODATA ? 1 : rc;
 		seg->first_batch_ts = (int64_t)kp_be64(h + KP_BATCH_OFF_MAX_TIMESTAMP);
 	}
-	while (pos < end) {
-		uint8_t ts[8];
+	kp_wbuf_init(&scratch);
+	for (rc = 0; pos < end && rc == 0; pos += bp.size) {
+		uint8_t h[KP_BATCH_OFF_PRODUCER_ID];
+		int64_t ts;
 
 		rc = header_at(seg, pos, end, &bp);
 		if (rc != 0)
-			return rc;	/* a tail that does not parse: recover */
-		if (pread_all(seg->fd, ts, 8, pos + KP_BATCH_OFF_MAX_TIMESTAMP) < 0)
-			return -EIO;
-		if ((int64_t)kp_be64(ts) > seg->max_ts) {
-			seg->max_ts = (int64_t)kp_be64(ts);
+			break;	/* a tail that does not parse: recover */
+		if (pread_all(seg->fd, h, sizeof(h), pos) < 0) {
+			rc = -EIO;
+			break;
+		}
+		ts = (int64_t)kp_be64(h + KP_BATCH_OFF_MAX_TIMESTAMP);
+		if (kp_batch_max_timestamp_suspect(h))
+			rc = read_batch_max_ts(seg, &bp, &scratch, &ts);
+		if (ts > seg->max_ts) {
+			seg->max_ts = ts;
 			seg->max_ts_offset = bp.last_offset;
 		}
 		seg->bytes_since_index += bp.size;
 		atomic_store_explicit(&seg->next_offset, bp.last_offset + 1,
 				      memory_order_release);
-		pos += bp.size;
 	}
-	return 0;
+	kp_wbuf_free(&scratch);
+	return rc;
 }
 
 /* --------------------------------------------------------- truncation */
@@ -576,7 +613,7 @@ int log_segment_set_active(struct log_segment *seg, bool active)
 
 		/* the final time entry uses the slot kept for it, so the
 		 * segment's largest timestamp survives a restart */
-		if (seg->max_ts >= 0 &&
+		if (log_ts_known(seg->max_ts) &&
 		    (!log_tindex_last(&seg->tix, &last_ts, &last_off) ||
 		     seg->max_ts > last_ts))
 			log_tindex_append(&seg->tix, seg->max_ts, seg->max_ts_offset);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kp_records.h"
 #include "log_index.h"
 
 struct log_epoch_cache;
@@ -50,6 +51,12 @@ struct log_segment {
 	atomic_int refs;
 	bool active;
 };
+
+/* Whether a segment's timestamp can date its data (kp_ts_known). */
+static inline bool log_ts_known(int64_t ts)
+{
+	return kp_ts_known(ts);
+}
 
 /* A batch position found in a segment. */
 struct log_seg_pos {

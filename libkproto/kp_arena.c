@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +84,21 @@ char *kp_arena_strndup(struct kp_arena *a, const char *s, size_t n)
 		memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
+}
+
+char *kp_arena_sprintf(struct kp_arena *a, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	return kp_arena_strndup(a, buf, (size_t)n < sizeof(buf) ? (size_t)n
+							      : sizeof(buf) - 1);
 }
 
 void kp_arena_reset(struct kp_arena *a)

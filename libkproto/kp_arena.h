@@ -25,6 +25,9 @@ void *kp_arena_alloc(struct kp_arena *a, size_t size);
 void *kp_arena_calloc(struct kp_arena *a, size_t n, size_t size);
 /* n bytes of s and a NUL (s may be NULL when n is 0). */
 char *kp_arena_strndup(struct kp_arena *a, const char *s, size_t n);
+/* printf into the arena; NULL when it is full.  Longer than 1 KiB is cut. */
+char *kp_arena_sprintf(struct kp_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Free everything, keep the arena usable (the first block is kept). */
 void kp_arena_reset(struct kp_arena *a);
 void kp_arena_free(struct kp_arena *a);

@@ -82,16 +82,59 @@ void kp_batch_set_leader_epoch(uint8_t *batch, int32_t epoch)
 	kp_put_be32(batch + KP_BATCH_OFF_LEADER_EPOCH, (uint32_t)epoch);
 }
 
-void kp_batch_set_log_append_time(uint8_t *batch, size_t len, int64_t ts)
+bool kp_batch_set_max_timestamp(uint8_t *batch, size_t len, int64_t ts,
+				bool log_append_time)
 {
-	uint16_t attr = kp_be16(batch + KP_BATCH_OFF_ATTRIBUTES);
+	uint16_t attr = kp_be16(batch + KP_BATCH_OFF_ATTRIBUTES), nattr;
 
-	kp_put_be16(batch + KP_BATCH_OFF_ATTRIBUTES,
-		    (uint16_t)(attr | KP_ATTR_LOG_APPEND_TIME));
+	nattr = log_append_time ? (uint16_t)(attr | KP_ATTR_LOG_APPEND_TIME)
+				: (uint16_t)(attr & ~KP_ATTR_LOG_APPEND_TIME);
+	/* as Kafka's setMaxTimestamp: a batch already right keeps its CRC */
+	if (nattr == attr &&
+	    (int64_t)kp_be64(batch + KP_BATCH_OFF_MAX_TIMESTAMP) == ts)
+		return false;
+	kp_put_be16(batch + KP_BATCH_OFF_ATTRIBUTES, nattr);
 	kp_put_be64(batch + KP_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)ts);
 	kp_put_be32(batch + KP_BATCH_OFF_CRC,
 		    kp_crc32c(0, batch + KP_BATCH_OFF_ATTRIBUTES,
 			      len - KP_BATCH_OFF_ATTRIBUTES));
+	return true;
+}
+
+int kp_batch_record_max_timestamp(const uint8_t *batch, size_t len,
+				  struct kp_wbuf *scratch,
+				  size_t max_decompressed, int64_t *max_ts)
+{
+	struct kp_record_iter it;
+	struct kp_record rec;
+	int rc = kp_record_iter_init(&it, batch, len, scratch, max_decompressed);
+
+	if (rc != KP_BATCH_OK)
+		return rc;
+	*max_ts = KP_NO_TIMESTAMP;
+	while ((rc = kp_record_iter_next(&it, &rec)) == 1)
+		if (rec.timestamp > *max_ts)
+			*max_ts = rec.timestamp;
+	return rc == 0 ? KP_BATCH_OK : KP_BATCH_CORRUPT;
+}
+
+bool kp_batch_max_timestamp_suspect(const uint8_t *batch)
+{
+	return !(kp_be16(batch + KP_BATCH_OFF_ATTRIBUTES) & KP_ATTR_LOG_APPEND_TIME) &&
+	       !kp_ts_known((int64_t)kp_be64(batch + KP_BATCH_OFF_MAX_TIMESTAMP));
+}
+
+int64_t kp_batch_stored_max_timestamp(const uint8_t *batch, size_t len,
+				      struct kp_wbuf *scratch,
+				      size_t max_decompressed)
+{
+	int64_t ts = (int64_t)kp_be64(batch + KP_BATCH_OFF_MAX_TIMESTAMP), rec;
+
+	if (kp_batch_max_timestamp_suspect(batch) &&
+	    kp_batch_record_max_timestamp(batch, len, scratch, max_decompressed,
+					  &rec) == KP_BATCH_OK)
+		return rec;
+	return ts;
 }
 
 /* -------------------------------------------------------------- records */
@@ -230,13 +273,21 @@ int16_t kp_batch_validate(const uint8_t *batch, size_t len,
 	rc = kp_record_iter_init(&it, batch, len, scratch, max_decompressed);
 	if (rc != KP_BATCH_OK)
 		return KP_ERR_CORRUPT_MESSAGE;
-	info->max_timestamp = -1;
+	info->max_timestamp = KP_NO_TIMESTAMP;
+	info->ts_low = INT64_MAX;
+	info->ts_high = INT64_MIN;
 	info->records = 0;
 	while ((rc = kp_record_iter_next(&it, &rec)) == 1) {
 		if (rec.offset - info->h.base_offset != info->records)
 			return KP_ERR_INVALID_RECORD;
 		if (rec.timestamp > info->max_timestamp)
 			info->max_timestamp = rec.timestamp;
+		if (rec.timestamp != KP_NO_TIMESTAMP) {
+			if (rec.timestamp < info->ts_low)
+				info->ts_low = rec.timestamp;
+			if (rec.timestamp > info->ts_high)
+				info->ts_high = rec.timestamp;
+		}
 		info->records++;
 	}
 	if (rc != 0)
@@ -320,8 +371,8 @@ int kp_batch_build(struct kp_wbuf *out, const struct kp_batch_params *p,
 	if (n <= 0 || p->codec > KP_CODEC_ZSTD)
 		return -1;
 	base_ts = recs[0].timestamp;
-	max_ts = recs[0].timestamp;
-	for (i = 1; i < n; i++)
+	max_ts = KP_NO_TIMESTAMP;	/* as Kafka's builder */
+	for (i = 0; i < n; i++)
 		if (recs[i].timestamp > max_ts)
 			max_ts = recs[i].timestamp;
 	h = kp_wbuf_reserve(out, KP_BATCH_HEADER_SIZE);

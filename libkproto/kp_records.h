@@ -22,6 +22,8 @@
 #include "kp_buf.h"
 
 #define KP_BATCH_HEADER_SIZE 61
+/* a record or batch without a timestamp (Kafka's RecordBatch.NO_TIMESTAMP) */
+#define KP_NO_TIMESTAMP (-1LL)
 /* offset (8) + length (4): the part every magic shares */
 #define KP_LOG_OVERHEAD 12
 
@@ -108,8 +110,13 @@ static inline int64_t kp_batch_last_offset(const struct kp_batch_header *h)
 /* In-place rewrites of a whole v2 batch in memory. */
 void kp_batch_set_base_offset(uint8_t *batch, int64_t base_offset);
 void kp_batch_set_leader_epoch(uint8_t *batch, int32_t epoch);
-/* Set maxTimestamp and the LogAppendTime bit, then recompute the CRC. */
-void kp_batch_set_log_append_time(uint8_t *batch, size_t len, int64_t ts);
+/*
+ * Set maxTimestamp and the timestamp type (the LogAppendTime bit set or
+ * cleared), recomputing the CRC, as Kafka's setMaxTimestamp: a batch that
+ * already says so is left alone.  True when the batch changed.
+ */
+bool kp_batch_set_max_timestamp(uint8_t *batch, size_t len, int64_t ts,
+				bool log_append_time);
 
 /* ------------------------------------------------------------ records */
 
@@ -159,7 +166,14 @@ int kp_record_header_next(struct kp_reader *r, struct kp_record_header *h);
 
 struct kp_batch_info {
 	struct kp_batch_header h;
-	int64_t max_timestamp;	/* largest record timestamp (CreateTime) */
+	/* Kafka's batch max timestamp: the largest record timestamp, never
+	 * below KP_NO_TIMESTAMP (what the leader writes into a CreateTime
+	 * batch's header, whatever the producer put there) */
+	int64_t max_timestamp;
+	/* smallest and largest record timestamp other than KP_NO_TIMESTAMP
+	 * (for message.timestamp.difference.max.ms); ts_low > ts_high when
+	 * no record has one */
+	int64_t ts_low, ts_high;
 	int32_t records;
 };
 
@@ -175,6 +189,46 @@ struct kp_batch_info {
 int16_t kp_batch_validate(const uint8_t *batch, size_t len,
 			  struct kp_wbuf *scratch, size_t max_decompressed,
 			  struct kp_batch_info *info);
+
+/*
+ * Whether a stored batch or segment maximum timestamp can date its data
+ * (time retention, segment.ms, the time index).  Kafka reads a negative
+ * one as "none" and falls back to the file's modification time.  0 counts
+ * as none too: librdkafka writes it as the header maximum of batches whose
+ * records carry no timestamp, and logs written before the leader
+ * recomputed that maximum from the records hold such headers; 1970 must
+ * never make data look ancient.
+ */
+static inline bool kp_ts_known(int64_t ts)
+{
+	return ts > 0;
+}
+
+/*
+ * A CreateTime batch whose header maximum is not kp_ts_known: its records
+ * may have timestamps all the same (from a producer that wrote -1 there).
+ * batch holds at least the first KP_BATCH_OFF_PRODUCER_ID bytes.
+ */
+bool kp_batch_max_timestamp_suspect(const uint8_t *batch);
+
+/*
+ * The maximum timestamp a whole stored v2 batch is dated by: its header's,
+ * or its records' (kp_batch_record_max_timestamp) when the header is
+ * suspect and the records can be read.
+ */
+int64_t kp_batch_stored_max_timestamp(const uint8_t *batch, size_t len,
+				      struct kp_wbuf *scratch,
+				      size_t max_decompressed);
+
+/*
+ * The largest timestamp of a v2 batch's records (KP_NO_TIMESTAMP when none
+ * has one), read from the records rather than trusted from the header:
+ * producers have written 0 or -1 there over records with other values.
+ * 0, or a negative kp_batch_status (scratch as for kp_record_iter_init).
+ */
+int kp_batch_record_max_timestamp(const uint8_t *batch, size_t len,
+				  struct kp_wbuf *scratch,
+				  size_t max_decompressed, int64_t *max_ts);
 
 /* ------------------------------------------------------------ building */
 

@@ -91,8 +91,10 @@ TESTS += tests/integration/0013-controller.py
 TESTS += tests/integration/0014-racks.py
 ## retention, flushes of rolled segments, checkpoints (the log manager)
 TESTS += tests/integration/0015-log-cleanup.py
+## records without timestamps: retention, recovery, the time index
+TESTS += tests/integration/0016-timestampless-retention.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
-	tests/lib/cluster.py tests/lib/groupmember.py
+	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py
 
 ## dynamic configuration (kconfigs, AlterConfigs, change notifications,
 ## replication throttles) on a kcluster; and its pure parts on their own

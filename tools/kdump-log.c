@@ -946,6 +946,12 @@ static void hwalk_next(struct hwalk *w)
 		w->blast = wadd(w->bbase, (int32_t)kp_be32(
 					p + KP_BATCH_OFF_LAST_OFFSET_DELTA));
 		w->bmax_ts = (int64_t)kp_be64(p + KP_BATCH_OFF_MAX_TIMESTAMP);
+		/* dated by its records, as the broker does, when the header
+		 * says "no timestamp" */
+		if (kp_batch_max_timestamp_suspect(p) &&
+		    (p = src_get(&w->s, w->pos, (size_t)size)) != NULL)
+			w->bmax_ts = kp_batch_stored_max_timestamp(
+				p, (size_t)size, &scratch, MAX_DECOMPRESSED);
 	} else if (magic == 1 && size >= KP_LOG_OVERHEAD + LEGACY_V1_MIN) {
 		/* a wrapper's offset is its last message's */
 		w->blast = w->bbase;
@@ -1196,12 +1202,12 @@ static void dump_index(struct fctx *f, struct src *s, bool time,
 	if (walk && time && used == n && rest == 0) {
 		while (w.have)
 			hwalk_next(&w);
-		if (w.stop == NULL && w.max_ts >= 0 && used == 0)
+		if (w.stop == NULL && kp_ts_known(w.max_ts) && used == 0)
 			problem(f, -1, "no entries, but %s has timestamps: "
 				"closing a segment writes an entry for the "
 				"largest (%" PRId64 " at offset %" PRId64 ")",
 				w.name, w.max_ts, w.max_ts_offset);
-		else if (w.stop == NULL && w.max_ts >= 0 &&
+		else if (w.stop == NULL && kp_ts_known(w.max_ts) &&
 			 (last_a != w.max_ts || last_b != w.max_ts_offset))
 			problem(f, (used - 1) * esz, "the last entry is not "
 				"the segment's largest timestamp %" PRId64

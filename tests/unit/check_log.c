@@ -23,6 +23,7 @@
 #include "kp_buf.h"
 #include "kp_errors.h"
 #include "kp_log.h"
+#include "kp_loop.h"
 #include "kp_records.h"
 #include "log.h"
 #include "log_checkpoint.h"
@@ -481,6 +482,103 @@ START_TEST(timestamps_find_the_first_record_at_or_after)
 	ck_assert_int_eq(log_offset_for_timestamp(log, 777000, &off, &ts), 0);
 	ck_assert_int_eq(off, 0);
 	ck_assert_int_eq(ts, 777777);
+	log_close(log, false);
+}
+END_TEST
+
+/*
+ * Batches stored as producers sent them, before the leader recomputed
+ * their max timestamp: librdkafka's header of 0 over records without one,
+ * Sarama's -1 over records with one.  Retention dates the first kind by
+ * the file (never 1970), and recovery dates the second by its records, so
+ * ListOffsets by time finds them and the time index holds no "none".
+ */
+static void append_as_sent(struct log *log, int64_t rec_ts, int64_t header_max)
+{
+	struct kp_wbuf w;
+
+	kp_wbuf_init(&w);
+	build_batch(&w, 4, 300, rec_ts, KP_CODEC_GZIP);
+	if (rec_ts == KP_NO_TIMESTAMP) {
+		/* build_batch counts up from ts: rebuild with -1 each */
+		struct kp_batch_params p;
+		struct kp_record_in recs[4];
+		static const uint8_t v[100];
+
+		w.len = 0;
+		kp_batch_params_init(&p);
+		for (int i = 0; i < 4; i++)
+			recs[i] = (struct kp_record_in){
+				.key = KP_BYTES_NULL,
+				.value = { .ptr = v, .len = sizeof(v) },
+				.timestamp = KP_NO_TIMESTAMP,
+			};
+		ck_assert_int_eq(kp_batch_build(&w, &p, recs, 4), 0);
+	}
+	kp_batch_set_max_timestamp(w.data, w.len, header_max, false);
+	ck_assert_int_eq(log_append_leader(log, w.data, w.len, 0, -1, NULL), 0);
+	kp_wbuf_free(&w);
+}
+
+static void assert_no_timeless_entries(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	uint8_t e[12];
+
+	if (f == NULL)
+		return;		/* no entries at all */
+	while (fread(e, 1, sizeof(e), f) == sizeof(e)) {
+		int64_t ts = (int64_t)kp_be64(e);
+
+		ck_assert_msg(ts > 0 || (ts == 0 && kp_be32(e + 8) == 0),
+			      "%s holds a time index entry of %" PRId64, path, ts);
+	}
+	fclose(f);
+}
+
+START_TEST(timestampless_batches_never_make_data_look_ancient)
+{
+	struct log_config cfg = small_cfg(1024);
+	int64_t now = kp_wall_ms(), real = now - 3600 * 1000, off, ts, leo;
+	struct log *log;
+
+	cfg.retention_ms = 24 * 3600 * 1000LL;
+	ck_assert_int_eq(log_open(pathf("nots-0"), "nots", 0, &cfg, -1, -1, false,
+				  &log), 0);
+	for (int i = 0; i < 20; i++)	/* librdkafka: -1 records, header 0 */
+		append_as_sent(log, KP_NO_TIMESTAMP, 0);
+	for (int i = 0; i < 20; i++)	/* Sarama: real records, header -1 */
+		append_as_sent(log, real + 10 * i, -1);
+	leo = log_end_offset(log);
+	ck_assert_int_gt(log->nsegs, 3);
+	for (int i = 0; i < log->nsegs; i++)
+		assert_no_timeless_entries(log->segs[i]->tix.path);
+	/* a day's retention deletes nothing written just now */
+	ck_assert_int_eq(log_delete_old_segments(log, kp_wall_ms(), leo), 0);
+	log_close(log, false);		/* a crash: everything is recovered */
+	ck_assert_int_eq(log_open(pathf("nots-0"), "nots", 0, &cfg, 0, -1, false,
+				  &log), 0);
+	ck_assert_int_eq(log_end_offset(log), leo);
+	ck_assert_int_eq(log_delete_old_segments(log, kp_wall_ms(), leo), 0);
+	for (int i = 0; i < log->nsegs; i++)
+		assert_no_timeless_entries(log->segs[i]->tix.path);
+	/* the Sarama records are found by their own timestamps */
+	ck_assert_int_eq(log_offset_for_timestamp(log, real + 55, &off, &ts), 0);
+	ck_assert_int_eq(off, 80 + 6 * 4);	/* batch 6 of theirs, record 0 */
+	ck_assert_int_eq(ts, real + 60);
+	ck_assert_int_eq(log_offset_for_timestamp(log, real, &off, &ts), 0);
+	ck_assert_int_eq(off, 80);
+	log_close(log, true);
+	/* a clean restart keeps what recovery found */
+	ck_assert_int_eq(log_open(pathf("nots-0"), "nots", 0, &cfg, leo, -1, true,
+				  &log), 0);
+	ck_assert_int_eq(log_offset_for_timestamp(log, real + 55, &off, &ts), 0);
+	ck_assert_int_eq(off, 80 + 6 * 4);
+	/* a day later the timestamp-less segments go by their files' age,
+	 * the Sarama ones by their records' */
+	ck_assert_int_gt(log_delete_old_segments(log, kp_wall_ms() + cfg.retention_ms + 1000,
+						 leo), 0);
+	ck_assert_int_eq(log_start_offset(log), leo);
 	log_close(log, false);
 }
 END_TEST
@@ -1099,6 +1197,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, segments_roll_on_size_index_and_time);
 	tcase_add_test(tc, index_lookups_agree_with_a_brute_force_scan);
 	tcase_add_test(tc, timestamps_find_the_first_record_at_or_after);
+	tcase_add_test(tc, timestampless_batches_never_make_data_look_ancient);
 	tcase_add_test(tc, a_torn_tail_is_cut_on_recovery);
 	tcase_add_test(tc, a_flipped_byte_cuts_the_log_there_and_drops_later_segments);
 	tcase_add_test(tc, missing_or_corrupt_indexes_are_rebuilt);

@@ -347,8 +347,10 @@ START_TEST(leader_rewrites_keep_the_batch_valid)
 	kp_batch_set_leader_epoch(b.data, 7);
 	/* Neither field is covered by the CRC. */
 	ck_assert_int_eq(kp_batch_verify_crc(b.data, b.len), KP_BATCH_OK);
-	kp_batch_set_log_append_time(b.data, b.len, 1700000000000LL);
+	ck_assert(kp_batch_set_max_timestamp(b.data, b.len, 1700000000000LL, true));
 	ck_assert_int_eq(kp_batch_verify_crc(b.data, b.len), KP_BATCH_OK);
+	/* already so: left alone */
+	ck_assert(!kp_batch_set_max_timestamp(b.data, b.len, 1700000000000LL, true));
 	ck_assert_int_eq(kp_batch_header_parse(b.data, b.len, &h), 0);
 	ck_assert(h.base_offset == 1000);
 	ck_assert_int_eq(h.partition_leader_epoch, 7);
@@ -424,6 +426,73 @@ static void sequence_missing(struct kp_wbuf *b)
 	kp_put_be64(b->data + KP_BATCH_OFF_PRODUCER_ID, 5);
 	recrc(b);
 }
+
+/*
+ * Records without a timestamp (-1) under a header whose max says 0, as
+ * librdkafka writes them, or -1 over records that have one, as Sarama
+ * does: the records decide, as Kafka's LogValidator recomputes it.
+ */
+START_TEST(max_timestamp_comes_from_the_records)
+{
+	struct kp_record_in in[5];
+	struct kp_record_header hs[2];
+
+	sample(in, hs);
+	for (int c = 0; c < 5; c++) {
+		struct kp_wbuf b, scratch;
+		struct kp_batch_params p;
+		struct kp_batch_info info;
+		int64_t max;
+
+		kp_wbuf_init(&b);
+		kp_wbuf_init(&scratch);
+		kp_batch_params_init(&p);
+		p.codec = (enum kp_codec)c;
+		/* none has a timestamp; the header claims 0 */
+		for (int i = 0; i < 5; i++)
+			in[i].timestamp = KP_NO_TIMESTAMP;
+		ck_assert_int_eq(kp_batch_build(&b, &p, in, 5), 0);
+		ck_assert(kp_be64(b.data + KP_BATCH_OFF_MAX_TIMESTAMP) == (uint64_t)-1);
+		ck_assert(kp_batch_set_max_timestamp(b.data, b.len, 0, false));
+		ck_assert_int_eq(kp_batch_validate(b.data, b.len, &scratch, 1 << 20, &info), 0);
+		ck_assert(info.h.max_timestamp == 0);
+		ck_assert(info.max_timestamp == KP_NO_TIMESTAMP);
+		ck_assert(info.ts_low > info.ts_high);
+		ck_assert_int_eq(kp_batch_record_max_timestamp(b.data, b.len, &scratch,
+							       1 << 20, &max), 0);
+		ck_assert(max == KP_NO_TIMESTAMP);
+		ck_assert(kp_batch_set_max_timestamp(b.data, b.len, info.max_timestamp, false));
+		ck_assert_int_eq(kp_batch_verify_crc(b.data, b.len), KP_BATCH_OK);
+		ck_assert(kp_be64(b.data + KP_BATCH_OFF_MAX_TIMESTAMP) == (uint64_t)-1);
+
+		/* real timestamps (one record without) under a header of -1 */
+		b.len = 0;
+		for (int i = 0; i < 5; i++)
+			in[i].timestamp = i == 1 ? KP_NO_TIMESTAMP
+						 : 1600000000000LL + i * 10;
+		ck_assert_int_eq(kp_batch_build(&b, &p, in, 5), 0);
+		kp_batch_set_max_timestamp(b.data, b.len, -1, false);
+		ck_assert_int_eq(kp_batch_validate(b.data, b.len, &scratch, 1 << 20, &info), 0);
+		ck_assert(info.max_timestamp == 1600000000040LL);
+		ck_assert(info.ts_low == 1600000000000LL);
+		ck_assert(info.ts_high == 1600000000040LL);
+		ck_assert_int_eq(kp_batch_record_max_timestamp(b.data, b.len, &scratch,
+							       1 << 20, &max), 0);
+		ck_assert(max == 1600000000040LL);
+		/* a LogAppendTime rewrite and back to CreateTime */
+		ck_assert(kp_batch_set_max_timestamp(b.data, b.len, 5, true));
+		ck_assert(kp_be16(b.data + KP_BATCH_OFF_ATTRIBUTES) & KP_ATTR_LOG_APPEND_TIME);
+		ck_assert(kp_batch_set_max_timestamp(b.data, b.len, max, false));
+		ck_assert(!(kp_be16(b.data + KP_BATCH_OFF_ATTRIBUTES) & KP_ATTR_LOG_APPEND_TIME));
+		ck_assert_int_eq(kp_batch_verify_crc(b.data, b.len), KP_BATCH_OK);
+		/* a truncated batch is refused, not read past */
+		ck_assert_int_ne(kp_batch_record_max_timestamp(b.data, b.len - 1, &scratch,
+							       1 << 20, &max), 0);
+		kp_wbuf_free(&b);
+		kp_wbuf_free(&scratch);
+	}
+}
+END_TEST
 
 START_TEST(validation_reports_kafkas_error_codes)
 {
@@ -571,6 +640,7 @@ int main(void)
 	tcase_add_test(tc, batches_build_and_iterate_with_every_codec);
 	tcase_add_test(tc, leader_rewrites_keep_the_batch_valid);
 	tcase_add_test(tc, filtered_batches_keep_offsets_and_stay_valid);
+	tcase_add_test(tc, max_timestamp_comes_from_the_records);
 	tcase_add_test(tc, validation_reports_kafkas_error_codes);
 	tcase_add_test(tc, truncated_and_corrupted_batches_never_crash);
 	tcase_add_test(tc, legacy_message_sets_decode);
