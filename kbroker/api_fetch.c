@@ -12,6 +12,11 @@
  * worker (coalesced by the worker's poked flag); the worker re-checks its
  * parked fetches and answers those now satisfied.  max_wait_ms bounds the
  * wait with a timer.
+ *
+ * KIP-392: from Fetch v11 a consumer may read from a follower (up to the
+ * follower's high watermark), and a leader with replica.selector.class
+ * set answers a consumer that names its rack with the replica to read
+ * from instead of data (replica_preferred_read).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,15 +41,18 @@ struct fetch_waiter {
 };
 
 /* What a fetch may read of p: an error, or the offset bound. */
-static int16_t check_partition(const struct kp_fetch_req *req, struct partition *p,
+static int16_t check_partition(const struct net_req *r, struct partition *p,
 			       const struct kp_fetch_req_fetch_partition *fp,
 			       int64_t *limit)
 {
+	const struct kp_fetch_req *req = r->body;
 	int16_t err;
 
 	if (p == NULL || p->log == NULL)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-	if (!p->leader)
+	/* as Kafka: followers serve consumers that send client metadata
+	 * (v11), replicas always fetch from the leader */
+	if (!p->leader && (req->replica_id >= 0 || r->h.api_version < 11))
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	err = partition_check_epoch(p, fp->current_leader_epoch);
 	if (err != 0)
@@ -77,16 +85,38 @@ static bool leader_throttle(struct broker *b, const struct kp_fetch_req *req,
 }
 
 /*
+ * KIP-392: the replica the leader sends this consumer to for fp, or -1 to
+ * read here.  *v is the metadata snapshot, taken on first need.
+ */
+static int32_t preferred_replica(struct net_req *r, struct partition *p,
+				 const struct kp_fetch_req_fetch_partition *fp,
+				 struct md_view **v)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_fetch_req *req = r->body;
+
+	if (!b->rack_aware_reads || r->h.api_version < 11 || req->replica_id >= 0 ||
+	    req->rack_id.len <= 0 || !p->leader)
+		return -1;
+	if (*v == NULL)
+		*v = metadata_cache_get(&b->meta);
+	return replica_preferred_read(b, p, req->rack_id.ptr, (size_t)req->rack_id.len,
+				      fp->fetch_offset, *v);
+}
+
+/*
  * Bytes a fetch would get now, counted until min_bytes is reached (the
- * rest need not be read); *done when an error must be answered.
+ * rest need not be read); *done when an error or a preferred read replica
+ * must be answered at once (as Kafka's fetchMessages).
  */
 static int64_t available(struct net_req *r, bool *done)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
+	struct md_view *v = NULL;
 	int64_t total = 0;
 
-	for (int32_t i = 0; i < req->topics_count && total < req->min_bytes; i++) {
+	for (int32_t i = 0; i < req->topics_count && total < req->min_bytes && !*done; i++) {
 		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
 
 		for (int32_t j = 0; j < t->partitions_count && total < req->min_bytes; j++) {
@@ -96,9 +126,10 @@ static int64_t available(struct net_req *r, bool *done)
 			struct log_read_result rr;
 			int64_t limit = 0;
 
-			if (check_partition(req, p, fp, &limit) != 0) {
+			if (check_partition(r, p, fp, &limit) != 0 ||
+			    preferred_replica(r, p, fp, &v) >= 0) {
 				*done = true;
-				return total;
+				break;
 			}
 			if (limit <= fp->fetch_offset || leader_throttle(b, req, p))
 				continue;
@@ -109,6 +140,8 @@ static int64_t available(struct net_req *r, bool *done)
 			}
 		}
 	}
+	if (v != NULL)
+		md_view_unref(v);
 	return total;
 }
 
@@ -117,6 +150,7 @@ static void respond(struct net_req *r)
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
 	struct kp_fetch_resp resp;
+	struct md_view *v = NULL;
 	int64_t budget = req->max_bytes > 0 ? req->max_bytes : 0;
 	bool have_data = false;
 
@@ -149,7 +183,7 @@ static void respond(struct net_req *r)
 			out->partition_index = fp->partition;
 			out->high_watermark = -1;
 			out->records = (kp_records){ .ptr = NULL, .len = 0 };
-			out->error_code = check_partition(req, p, fp, &limit);
+			out->error_code = check_partition(r, p, fp, &limit);
 			if (p != NULL && p->log != NULL) {
 				out->high_watermark = atomic_load(&p->hw);
 				out->last_stable_offset = out->high_watermark;
@@ -157,7 +191,11 @@ static void respond(struct net_req *r)
 			}
 			/* read_uncommitted gets null, read_committed an empty list */
 			out->aborted_transactions_count = req->isolation_level ? 0 : -1;
-			if (out->error_code != 0 || limit <= fp->fetch_offset ||
+			if (out->error_code != 0)
+				continue;
+			/* a preferred read replica comes instead of data */
+			out->preferred_read_replica = preferred_replica(r, p, fp, &v);
+			if (out->preferred_read_replica >= 0 || limit <= fp->fetch_offset ||
 			    leader_throttle(b, req, p))
 				continue;
 			max = fp->partition_max_bytes < budget ? fp->partition_max_bytes : budget;
@@ -192,9 +230,13 @@ static void respond(struct net_req *r)
 	}
 	resp.responses_count = req->topics_count;
 	resp.session_id = 0;	/* no fetch sessions: every fetch is full */
+	if (v != NULL)
+		md_view_unref(v);
 	net_reply(r, &resp);
 	return;
 oom:
+	if (v != NULL)
+		md_view_unref(v);
 	net_req_fail(r, "out of memory");
 }
 
@@ -345,7 +387,8 @@ void api_fetch(struct net_req *r)
 
 				if (p != NULL)
 					replica_follower_fetch(b, p, req->replica_id,
-							       fp->fetch_offset);
+							       fp->fetch_offset,
+							       fp->log_start_offset);
 			}
 	}
 

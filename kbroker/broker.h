@@ -34,6 +34,7 @@ struct broker {
 	int32_t id;
 	char cluster_id[64];
 	char *rack;
+	bool rack_aware_reads;		/* replica.selector.class is set */
 
 	struct kp_endpoint *listeners;	/* where we listen */
 	size_t nlisteners;

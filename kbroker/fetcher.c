@@ -24,6 +24,7 @@
 #include "kp_records.h"
 #include "log.h"
 #include "partition.h"
+#include "req_dispatch.h"
 
 #define RETRY_SOON_MS 50
 
@@ -289,7 +290,8 @@ static void fetched(struct source *s, struct fpart *fp,
 		    const struct kp_fetch_resp_partition_data *d)
 {
 	struct partition *p = fp->p;
-	int64_t leo, hw;
+	int64_t leo, hw, old_hw;
+	bool moved;
 
 	pthread_mutex_lock(&p->lock);
 	if (!still_following(fp) || fp->truncating) {
@@ -348,11 +350,16 @@ static void fetched(struct source *s, struct fpart *fp,
 	fp->offset = leo;
 	fp->in_sync = d->high_watermark >= 0 && leo >= d->high_watermark;
 	hw = d->high_watermark < leo ? d->high_watermark : leo;
+	old_hw = atomic_load(&p->hw);
 	if (hw >= 0)
 		atomic_store(&p->hw, hw);
+	moved = hw > old_hw;
 	if (d->log_start_offset > log_start_offset(p->log) && d->log_start_offset <= leo)
 		log_advance_start_offset(p->log, d->log_start_offset);
 	pthread_mutex_unlock(&p->lock);
+	/* consumers reading from this follower (KIP-392) wait for our HW */
+	if (moved && atomic_load(&p->waiting_workers) != 0)
+		fetch_notify(s->f->b, p);
 }
 
 static void on_fetch_resp(struct kp_conn *c, int err, int16_t api_key,

@@ -76,6 +76,8 @@ static int derive(struct broker *b, char *err, size_t errlen)
 			snprintf(b->advertised[i].host, sizeof(b->advertised[i].host),
 				 "%s", host);
 	b->rack = rack != NULL ? strdup(rack) : NULL;
+	/* the table allows only the rack-aware selector's names */
+	b->rack_aware_reads = kp_config_str(&b->cfg, "replica.selector.class") != NULL;
 	b->listen_backlog = kp_config_int(&b->cfg, "socket.listen.backlog.size");
 	b->socket_request_max_bytes = kp_config_int(&b->cfg, "socket.request.max.bytes");
 	/* decoded structures of one request stay within a few times its size */

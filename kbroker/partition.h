@@ -30,6 +30,7 @@ struct broker;
 struct replica_state {
 	int32_t id;
 	int64_t leo;			/* its fetch offset; -1 unknown */
+	int64_t log_start;		/* its log start offset; -1 unknown */
 	int64_t last_caught_up_ms;	/* monotonic */
 	int64_t last_fetch_leader_leo;	/* our log end at its last fetch */
 	int64_t last_fetch_ms;

@@ -52,6 +52,7 @@ void replica_become_leader(struct broker *b, struct partition *p, bool was_leade
 		}
 		f->id = p->replicas[i];
 		f->leo = -1;
+		f->log_start = -1;
 		/* ISR members get the benefit of the doubt for one lag period */
 		f->last_caught_up_ms = partition_in_isr(p, f->id) ? now : 0;
 		f->last_fetch_leader_leo = -1;
@@ -261,8 +262,40 @@ static void on_expand(void *arg)
 	}
 }
 
+static bool same_rack(const char *a, const char *b, size_t blen)
+{
+	return a != NULL && strlen(a) == blen && memcmp(a, b, blen) == 0;
+}
+
+int32_t replica_preferred_read(struct broker *b, struct partition *p,
+			       const char *client_rack, size_t rack_len,
+			       int64_t fetch_offset, const struct md_view *v)
+{
+	const struct replica_state *best = NULL;
+
+	/* as Kafka: no rack, or the leader is in it, means the leader */
+	if (rack_len == 0 || same_rack(b->rack, client_rack, rack_len))
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	for (int32_t i = 0; p->leader && i < p->nfollowers; i++) {
+		const struct replica_state *f = &p->followers[i];
+		const struct md_broker *mb = md_view_broker(v, f->id);
+
+		/* alive (in the metadata), in the client's rack, and holding
+		 * the offset asked for, in sync or not */
+		if (mb == NULL || !same_rack(mb->rack, client_rack, rack_len) ||
+		    f->leo < fetch_offset || f->log_start > fetch_offset)
+			continue;
+		if (best == NULL || f->leo > best->leo ||
+		    (f->leo == best->leo && f->last_caught_up_ms > best->last_caught_up_ms))
+			best = f;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return best != NULL ? best->id : -1;
+}
+
 void replica_follower_fetch(struct broker *b, struct partition *p,
-			    int32_t id, int64_t offset)
+			    int32_t id, int64_t offset, int64_t log_start)
 {
 	struct replica_state *f;
 	bool moved, expand = false;
@@ -282,6 +315,7 @@ void replica_follower_fetch(struct broker *b, struct partition *p,
 	f->last_fetch_leader_leo = leo;
 	f->last_fetch_ms = now;
 	f->leo = offset;
+	f->log_start = log_start;
 	if (!p->isr_changing && !partition_in_isr(p, id) &&
 	    offset >= atomic_load(&p->hw) && offset >= p->epoch_start_offset) {
 		p->isr_changing = true;

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 struct broker;
+struct md_view;
 struct partition;
 
 /* Timers on the main loop: ISR expiry, high-watermark checkpoints. */
@@ -37,9 +38,20 @@ void replica_become_leader(struct broker *b, struct partition *p, bool was_leade
 /* The high watermark from the ISR's log ends (caller holds p->lock);
  * true when it moved (the caller then calls fetch_notify). */
 bool replica_update_hw(struct broker *b, struct partition *p);
-/* A follower fetched p at offset (takes p->lock). */
+/* A follower fetched p at offset, its log starting at log_start (-1:
+ * not said; takes p->lock). */
 void replica_follower_fetch(struct broker *b, struct partition *p,
-			    int32_t follower, int64_t offset);
+			    int32_t follower, int64_t offset, int64_t log_start);
+/*
+ * KIP-392, on the leader of p: the replica a consumer in client_rack
+ * should read fetch_offset from, by Kafka's RackAwareReplicaSelector: none
+ * (-1) when the client names no rack or our own rack is its rack, else
+ * the live replica in its rack holding fetch_offset with the largest log
+ * end (then the most recently caught up).  Takes p->lock.
+ */
+int32_t replica_preferred_read(struct broker *b, struct partition *p,
+			       const char *client_rack, size_t rack_len,
+			       int64_t fetch_offset, const struct md_view *v);
 /* Write every log dir's replication-offset-checkpoint. */
 void replica_checkpoint_hw(struct broker *b);
 /* The checkpointed high watermark of a log found at start, or 0. */

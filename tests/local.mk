@@ -93,8 +93,11 @@ TESTS += tests/integration/0014-racks.py
 TESTS += tests/integration/0015-log-cleanup.py
 ## records without timestamps: retention, recovery, the time index
 TESTS += tests/integration/0016-timestampless-retention.py
+## KIP-392: consumers read from a replica in their rack
+TESTS += tests/integration/0017-closest-replica.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
-	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py
+	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
+	tests/lib/kjs-consumer.js
 
 ## dynamic configuration (kconfigs, AlterConfigs, change notifications,
 ## replication throttles) on a kcluster; and its pure parts on their own

@@ -4,7 +4,7 @@
  *
  *   kcluster up --dir DIR [--brokers N] [--controllers N]
  *               [--zookeeper CONNECT] [--set key=value]...
- *               [--controller-set key=value]...
+ *               [--controller-set key=value]... [--racks R1,R2,...]
  *   kcluster down --dir DIR
  *   kcluster kill|stop|start|pause|resume --dir DIR broker|controller|zookeeper ID
  *   kcluster status --dir DIR
@@ -64,7 +64,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: kcluster up --dir DIR [--brokers N] [--controllers N]\n"
 	      "                   [--zookeeper CONNECT] [--set key=value]...\n"
-	      "                   [--controller-set key=value]...\n"
+	      "                   [--controller-set key=value]... [--racks R1,R2,...]\n"
 	      "       kcluster down --dir DIR\n"
 	      "       kcluster kill|stop|start|pause|resume --dir DIR\n"
 	      "                broker|controller|zookeeper ID\n"
@@ -433,10 +433,29 @@ static void write_file(const char *path, const char *text)
 		die("cannot write %s: %s", path, strerror(errno));
 }
 
-static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
-		   const struct kp_props *bset, const struct kp_props *cset)
+/* The rack of broker i (from 1) in "R1,R2,...", taken in turn; NULL
+ * when racks is NULL. */
+static const char *rack_of(const char *racks, int i, char *buf, size_t n)
 {
-	char buf[8192], list[1024] = "", boot[2048] = "";
+	const char *p = racks, *comma;
+	int count = 1;
+
+	if (racks == NULL)
+		return NULL;
+	for (const char *q = racks; *q != 0; q++)
+		count += *q == ',';
+	for (i = (i - 1) % count; i > 0; i--)
+		p = strchr(p, ',') + 1;
+	comma = strchr(p, ',');
+	snprintf(buf, n, "%.*s", (int)(comma != NULL ? (size_t)(comma - p) : strlen(p)), p);
+	return buf;
+}
+
+static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
+		   const struct kp_props *bset, const struct kp_props *cset,
+		   const char *racks)
+{
+	char buf[8192], list[1024] = "", boot[2048] = "", rack[256];
 	struct kp_zk *zk;
 
 	if (nbrokers < 1 || ncontrollers < 1)
@@ -520,6 +539,9 @@ static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
 			off += snprintf(buf + off, sizeof(buf) - (size_t)off,
 					"offsets.topic.replication.factor=%d\n",
 					nbrokers < 3 ? nbrokers : 3);
+		if (racks != NULL && off < (int)sizeof(buf))
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+					"broker.rack=%s\n", rack_of(racks, i, rack, sizeof(rack)));
 		for (size_t j = 0; j < bset->count && off < (int)sizeof(buf); j++)
 			off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s=%s\n",
 					bset->items[j].key, bset->items[j].value);
@@ -658,12 +680,13 @@ int main(int argc, char **argv)
 		{ "zookeeper", required_argument, NULL, 'z' },
 		{ "set", required_argument, NULL, 's' },
 		{ "controller-set", required_argument, NULL, 'S' },
+		{ "racks", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kp_props bset, cset;
-	const char *verb, *zk_given = NULL;
+	const char *verb, *zk_given = NULL, *racks = NULL;
 	int nbrokers = 3, ncontrollers = 2, ch;
 	char absdir[PATH_MAX];
 
@@ -705,6 +728,15 @@ int main(int argc, char **argv)
 		case 'S':
 			add_set(&cset, optarg);
 			break;
+		case 'r':
+			if (optarg[0] == 0 || strstr(optarg, ",,") != NULL ||
+			    optarg[0] == ',' || optarg[strlen(optarg) - 1] == ',') {
+				fprintf(stderr, "kcluster: --racks wants R1,R2,..., got '%s'\n",
+					optarg);
+				return 2;
+			}
+			racks = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -727,7 +759,7 @@ int main(int argc, char **argv)
 	if (strcmp(verb, "up") == 0) {
 		if (optind != argc)
 			die("unexpected argument '%s'", argv[optind]);
-		cmd_up(nbrokers, ncontrollers, zk_given, &bset, &cset);
+		cmd_up(nbrokers, ncontrollers, zk_given, &bset, &cset, racks);
 	} else if (strcmp(verb, "down") == 0) {
 		cmd_down();
 	} else if (strcmp(verb, "status") == 0) {

@@ -19,7 +19,7 @@ from kbroker import build_path, wait_for, zk_client  # noqa: F401
 
 class Cluster:
     def __init__(self, workdir, brokers=3, controllers=2, broker_set=None,
-                 controller_set=None):
+                 controller_set=None, racks=None):
         self.dir = os.path.abspath(os.path.join(workdir, "cluster"))
         self.nbrokers = brokers
         self.ncontrollers = controllers
@@ -28,6 +28,7 @@ class Cluster:
         self.broker_set.update(broker_set or {})
         self.controller_set = {"zookeeper.session.timeout.ms": "6000"}
         self.controller_set.update(controller_set or {})
+        self.racks = racks          # broker i gets racks[(i - 1) % len]
         self.bootstrap = None
         self.zk_connect = None
 
@@ -48,6 +49,8 @@ class Cluster:
             args += ["--set", "%s=%s" % (k, v)]
         for k, v in self.controller_set.items():
             args += ["--controller-set", "%s=%s" % (k, v)]
+        if self.racks:
+            args += ["--racks", ",".join(self.racks)]
         out = self.kcluster(*args)
         for line in out.splitlines():
             k, _, v = line.partition("=")

@@ -137,11 +137,14 @@ class Conn:
         return self.recv(self.send(api_key, version, body))
 
     def _exact(self, n):
-        data = self.s.recv(n, socket.MSG_WAITALL)
-        if len(data) != n:
-            raise ConnectionError("closed by the broker after %d of %d bytes"
-                                  % (len(data), n))
-        return data
+        data = bytearray()
+        while len(data) < n:
+            chunk = self.s.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed by the broker after %d of %d "
+                                      "bytes" % (len(data), n))
+            data += chunk
+        return bytes(data)
 
     def close(self):
         self.s.close()
@@ -152,3 +155,54 @@ class Conn:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def fetch_body(topic, partition, offset, version=11, rack="", replica_id=-1,
+               max_wait_ms=0, min_bytes=1, max_bytes=1 << 20, epoch=-1):
+    """A Fetch v4-v11 body (classic encoding): one partition."""
+    body = struct.pack(">iiiib", replica_id, max_wait_ms, min_bytes,
+                       max_bytes, 0)
+    if version >= 7:
+        body += struct.pack(">ii", 0, -1)       # no session
+    part = struct.pack(">i", partition)
+    if version >= 9:
+        part += struct.pack(">i", epoch)
+    part += struct.pack(">q", offset)
+    if version >= 5:
+        part += struct.pack(">q", -1)           # log_start_offset
+    part += struct.pack(">i", max_bytes)
+    body += struct.pack(">i", 1) + string(topic) + struct.pack(">i", 1) + part
+    if version >= 7:
+        body += struct.pack(">i", 0)            # forgotten topics
+    if version >= 11:
+        body += string(rack)
+    return body
+
+
+def fetch_response(body, version=11):
+    """[(topic, partition, error, high_watermark, preferred_read_replica,
+    record bytes)] of a Fetch v4-v11 response."""
+    r = Reader(body)
+    r.take(">i")                                # throttle_time_ms
+    if version >= 7:
+        r.take(">hi")                           # error_code, session_id
+    out = []
+    for _ in range(r.take(">i")):
+        topic = r.string()
+        for _ in range(r.take(">i")):
+            part, err, hw = r.take(">ihq")
+            r.take(">q")                        # last_stable_offset
+            if version >= 5:
+                r.take(">q")                    # log_start_offset
+            n = r.take(">i")
+            for _ in range(max(n, 0)):
+                r.take(">qq")
+            preferred = r.take(">i") if version >= 11 else -1
+            size = r.take(">i")
+            data = b""
+            if size > 0:
+                data = r.d[r.p:r.p + size]
+                assert len(data) == size, "short records"
+                r.p += size
+            out.append((topic, part, err, hw, preferred, data))
+    return out

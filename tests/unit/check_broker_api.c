@@ -267,7 +267,7 @@ START_TEST(a_joining_replica_holds_the_high_watermark)
 	batch(&w, 4, KP_CODEC_NONE);
 	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
 	kp_wbuf_free(&w);
-	replica_follower_fetch(&b, &p, 2, 4);
+	replica_follower_fetch(&b, &p, 2, 4, 0);
 	ck_assert_int_eq(atomic_load(&p.hw), 4);
 	/* 3 caught up to the high watermark and is joining */
 	f3->leo = 4;
@@ -275,7 +275,7 @@ START_TEST(a_joining_replica_holds_the_high_watermark)
 	batch(&w, 6, KP_CODEC_NONE);
 	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
 	kp_wbuf_free(&w);
-	replica_follower_fetch(&b, &p, 2, 10);
+	replica_follower_fetch(&b, &p, 2, 10, 0);
 	ck_assert_int_eq(atomic_load(&p.hw), 4);	/* 2 alone is not enough */
 	f3->leo = 7;
 	ck_assert(replica_update_hw(&b, &p));
@@ -287,6 +287,74 @@ START_TEST(a_joining_replica_holds_the_high_watermark)
 	ck_assert_int_eq(atomic_load(&p.hw), 10);
 	free(p.followers);
 	log_close(p.log, false);
+	pthread_mutex_destroy(&p.lock);
+}
+END_TEST
+
+/*
+ * KIP-392 with Kafka's RackAwareReplicaSelector: a consumer in another
+ * rack is sent to the live replica of its rack that holds the offset,
+ * the one with the largest log end first, then the most recently caught
+ * up; none when the client names no rack, shares ours, or no replica of
+ * its rack can serve.
+ */
+START_TEST(rack_aware_selector_picks_kafkas_replica)
+{
+	static int32_t rs[] = { 1, 2, 3, 4 }, isr[] = { 1, 2, 3, 4 };
+	struct md_view *v = md_view_new();
+	struct partition p;
+	struct replica_state *f[5] = { NULL };
+	char *saved = b.rack;
+
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.lock, NULL);
+	p.replicas = rs;
+	p.nreplicas = 4;
+	p.isr = isr;
+	p.nisr = 4;
+	p.leader = true;
+	b.rack = "A";
+	v->brokers = calloc(3, sizeof(*v->brokers));
+	v->nbrokers = 3;
+	v->brokers[0] = (struct md_broker){ .id = 2, .host = strdup("h"), .rack = strdup("B") };
+	v->brokers[1] = (struct md_broker){ .id = 3, .host = strdup("h"), .rack = strdup("B") };
+	v->brokers[2] = (struct md_broker){ .id = 4, .host = strdup("h"), .rack = strdup("C") };
+	md_view_seal(v);
+	p.followers = calloc(3, sizeof(*p.followers));
+	p.nfollowers = 3;
+	for (int i = 0; i < 3; i++) {
+		f[i + 2] = &p.followers[i];
+		p.followers[i] = (struct replica_state){ .id = i + 2, .leo = -1, .log_start = -1 };
+	}
+	f[2]->leo = 10;
+	f[3]->leo = 8;
+	f[4]->leo = 10;
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "B", 1, 5, v), 2);
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "B", 1, 9, v), 2);
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "B", 1, 11, v), -1);
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "C", 1, 10, v), 4);
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "A", 1, 5, v), -1);
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "", 0, 5, v), -1);
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "BB", 2, 5, v), -1);
+	/* equal log ends: the one caught up most recently */
+	f[3]->leo = 10;
+	f[3]->last_caught_up_ms = 1000;
+	f[2]->last_caught_up_ms = 500;
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "B", 1, 5, v), 3);
+	/* a replica whose log starts after the offset cannot serve it */
+	f[3]->log_start = 6;
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "B", 1, 5, v), 2);
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "B", 1, 7, v), 3);
+	/* not in the metadata (not alive): never chosen */
+	v->brokers[0].id = 9;
+	md_view_seal(v);
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "B", 1, 5, v), -1);
+	/* only a leader sends consumers elsewhere */
+	p.leader = false;
+	ck_assert_int_eq(replica_preferred_read(&b, &p, "B", 1, 7, v), -1);
+	b.rack = saved;
+	free(p.followers);
+	md_view_unref(v);
 	pthread_mutex_destroy(&p.lock);
 }
 END_TEST
@@ -652,10 +720,13 @@ START_TEST(fetch_serves_ranges_and_long_polls)
 	fetch_req(&req, &t, &fp, 0, 13, 0, 1 << 20);
 	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
 	ck_assert_int_eq(resp.responses[0].partitions[0].error_code, KP_ERR_OFFSET_OUT_OF_RANGE);
+	/* a follower serves consumers from v11 only (KIP-392) */
 	fetch_req(&req, &t, &fp, 1, 0, 0, 1 << 20);
-	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 10, &req, &resp, &arena), 0);
 	ck_assert_int_eq(resp.responses[0].partitions[0].error_code,
 			 KP_ERR_NOT_LEADER_OR_FOLLOWER);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	ck_assert_int_eq(resp.responses[0].partitions[0].error_code, 0);
 	/* nothing new: the wait runs out, the answer is empty */
 	fetch_req(&req, &t, &fp, 0, 12, 300, 1 << 20);
 	t0 = kp_now_ms();
@@ -705,6 +776,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, pipelined_requests_past_the_cap_are_all_answered_in_order);
 	tcase_add_test(tc, produce_appends_to_led_partitions_with_kafka_errors);
 	tcase_add_test(tc, a_joining_replica_holds_the_high_watermark);
+	tcase_add_test(tc, rack_aware_selector_picks_kafkas_replica);
 	tcase_add_test(tc, update_metadata_feeds_metadata_answers);
 	tcase_add_test(tc, list_offsets_finds_earliest_latest_and_by_timestamp);
 	tcase_add_test(tc, fetch_serves_ranges_and_long_polls);
