@@ -484,6 +484,61 @@ static bool all_keyed(const uint8_t *data, size_t len, struct kp_wbuf *scratch)
 	return rc == 0;
 }
 
+/* |a - b| without overflow. */
+static uint64_t distance(int64_t a, int64_t b)
+{
+	return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+}
+
+/*
+ * Produce v0-2 carry whatever magic the client speaks (Kafka 2.8 checks
+ * the magic only from v3): magic 0/1 message sets, from clients
+ * configured for Kafka before 0.11, are validated and converted into one
+ * v2 batch in the worker's conv buffer, as Kafka's LogValidator does for a
+ * log in message format v2 (kp_legacy_to_v2); a v2 batch must be alone.
+ * *data and *len are replaced by what to append (*len 0: nothing, which
+ * Kafka answers with success and base offset -1).
+ */
+static int16_t produce_old_version(struct net_req *r, struct partition *p,
+				   int64_t max_bytes, uint8_t **data, size_t *len,
+				   bool *converted)
+{
+	struct net_worker *w = r->worker;
+	const struct log_config *cfg = &p->log->cfg;
+	struct kp_legacy_rules rules;
+	struct kp_set_info si;
+	int32_t n;
+	int16_t err;
+
+	err = kp_message_set_analyze(*data, *len, max_bytes, &si);
+	if (err != 0)
+		return err;
+	if (si.entries > 0 && si.magic == 2) {
+		*len = si.valid;	/* a partial entry after it is dropped */
+		return si.entries > 1 ? KP_ERR_INVALID_RECORD : 0;
+	}
+	if (si.entries == 0) {
+		*len = 0;
+		return 0;
+	}
+	rules.now_ms = kp_wall_ms();
+	rules.timestamp_diff_max_ms = cfg->timestamp_diff_max_ms;
+	rules.log_append_time = cfg->log_append_time;
+	rules.compacted = cfg->compact_policy;
+	kp_wbuf_reset(&w->conv);
+	err = kp_legacy_to_v2(*data, &si, &rules, &w->scratch, &w->conv_raw,
+			      MAX_DECOMPRESSED, &w->conv, &n);
+	if (err != 0)
+		return err;
+	/* the converted batch is held to the limit too, as Kafka does */
+	if ((int64_t)w->conv.len > max_bytes)
+		return KP_ERR_MESSAGE_TOO_LARGE;
+	*data = w->conv.data;
+	*len = w->conv.len;
+	*converted = true;
+	return 0;
+}
+
 static int16_t produce_one(struct net_req *r, struct partition *p,
 			   const struct kp_produce_req_partition_produce_data *pd,
 			   struct kp_produce_resp_partition_produce_response *out,
@@ -494,6 +549,8 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	size_t len = pd->records.len > 0 ? (size_t)pd->records.len : 0;
 	struct kp_batch_info info;
 	struct log_append_info ai;
+	int64_t max_bytes, now;
+	bool converted = false;
 	size_t size;
 	int16_t err;
 
@@ -504,25 +561,57 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	/* as Kafka: only the group coordinator writes there */
 	if (p->is_offsets)
 		return KP_ERR_INVALID_TOPIC_EXCEPTION;
-	if (len == 0)
-		return KP_ERR_INVALID_RECORD;
-	/* as Kafka 2.8: from v3 exactly one batch, and it is magic 2 */
-	if (len < 17 || data[KP_BATCH_OFF_MAGIC] != 2 ||
-	    kp_batch_size(data, len, &size) != KP_BATCH_OK || size != len)
-		return r->h.api_version >= 3 ? KP_ERR_INVALID_RECORD
-					     : KP_ERR_CORRUPT_MESSAGE;
-	if (len > (size_t)(p->max_message_bytes > 0 ? p->max_message_bytes
-						    : b->message_max_bytes))
-		return KP_ERR_MESSAGE_TOO_LARGE;
-	err = kp_batch_validate(data, len, &r->worker->scratch, MAX_DECOMPRESSED, &info);
-	if (err != 0)
-		return err;
-	/* as Kafka: "Compacted topic cannot accept message without key" */
-	if (p->log->cfg.compact_policy && !all_keyed(data, len, &r->worker->scratch))
-		return KP_ERR_INVALID_RECORD;
-	if ((info.h.attributes & KP_ATTR_CODEC_MASK) == KP_CODEC_ZSTD &&
-	    r->h.api_version < 7)
-		return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+	max_bytes = p->max_message_bytes > 0 ? p->max_message_bytes
+					     : b->message_max_bytes;
+	if (r->h.api_version < 3) {
+		err = produce_old_version(r, p, max_bytes, &data, &len, &converted);
+		if (err != 0)
+			return err;
+		if (len == 0) {
+			/* nothing to append: Kafka still checks the ISR */
+			pthread_mutex_lock(&p->lock);
+			err = !p->leader || p->log == NULL ? KP_ERR_NOT_LEADER_OR_FOLLOWER
+				: acks == -1 && p->nisr < p->min_isr
+				? KP_ERR_NOT_ENOUGH_REPLICAS : 0;
+			pthread_mutex_unlock(&p->lock);
+			if (err == 0)
+				out->log_start_offset = log_start_offset(p->log);
+			return err;
+		}
+	}
+	if (!converted) {
+		if (len == 0)
+			return KP_ERR_INVALID_RECORD;
+		/* as Kafka 2.8: from v3 exactly one batch, and it is magic 2 */
+		if (len < 17 || data[KP_BATCH_OFF_MAGIC] != 2 ||
+		    kp_batch_size(data, len, &size) != KP_BATCH_OK || size != len)
+			return KP_ERR_INVALID_RECORD;
+		if ((int64_t)len > max_bytes)
+			return KP_ERR_MESSAGE_TOO_LARGE;
+		err = kp_batch_validate(data, len, &r->worker->scratch,
+					MAX_DECOMPRESSED, &info);
+		if (err != 0)
+			return err;
+		/* as Kafka: "Compacted topic cannot accept message without key" */
+		if (p->log->cfg.compact_policy &&
+		    !all_keyed(data, len, &r->worker->scratch))
+			return KP_ERR_INVALID_RECORD;
+		/* LogValidator.validateTimestamp: producers do not choose
+		 * LogAppendTime, CreateTime stays near the broker's clock */
+		now = kp_wall_ms();
+		if ((info.h.attributes & KP_ATTR_LOG_APPEND_TIME) ||
+		    (!p->log->cfg.log_append_time && info.records > 0 &&
+		     info.max_ts_set >= info.min_ts_set &&
+		     (distance(info.min_ts_set, now) >
+		      (uint64_t)p->log->cfg.timestamp_diff_max_ms ||
+		      distance(info.max_ts_set, now) >
+		      (uint64_t)p->log->cfg.timestamp_diff_max_ms)))
+			return KP_ERR_INVALID_TIMESTAMP;
+		/* ProduceRequest: zstd from v7; v0-2 are not checked */
+		if ((info.h.attributes & KP_ATTR_CODEC_MASK) == KP_CODEC_ZSTD &&
+		    r->h.api_version >= 3 && r->h.api_version < 7)
+			return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+	}
 	pthread_mutex_lock(&p->lock);
 	/* in a controlled shutdown nothing new is appended, so the followers
 	 * can catch up before the leadership moves (retriable for clients) */
@@ -719,6 +808,7 @@ void api_produce(struct net_req *r)
 		}
 	}
 	resp->responses_count = req->topic_data_count;
+	net_worker_trim(r->worker);
 	if (req->acks == 0) {
 		/* as Kafka: no answer at all; a failure closes the connection,
 		 * the only way such a producer can notice */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker.h"
 #include "dynconfig.h"
@@ -167,6 +168,10 @@ void topic_config_log(struct broker *b,
 	cfg->file_delete_delay_ms = topic_config_num(b, over, "file.delete.delay.ms");
 	cfg->log_append_time = strcmp(str(b, over, "message.timestamp.type", buf,
 					  sizeof(buf)), "LogAppendTime") == 0;
+	cfg->timestamp_diff_max_ms = topic_config_num(b, over,
+		"message.timestamp.difference.max.ms");
+	cfg->downconversion = strcasecmp(str(b, over, "message.downconversion.enable",
+					     buf, sizeof(buf)), "true") == 0;
 	policy = str(b, over, "cleanup.policy", buf, sizeof(buf));
 	cfg->delete_policy = strstr(policy, "delete") != NULL;
 	cfg->compact_policy = strstr(policy, "compact") != NULL;

@@ -91,6 +91,9 @@ TESTS += tests/integration/0013-controller.py
 TESTS += tests/integration/0014-racks.py
 ## retention, flushes of rolled segments, checkpoints (the log manager)
 TESTS += tests/integration/0015-log-cleanup.py
+## clients configured for Kafka before 0.11: Produce v0-2 with magic 0/1
+## message sets converted to v2, Fetch v0-3 down-converted
+TESTS += tests/integration/0017-legacy-formats.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py
 
