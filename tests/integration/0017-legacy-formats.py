@@ -238,7 +238,7 @@ def raw_checks(c, admin):
 
     topics = {"r-zstd": {}, "r-nodown": {"message.downconversion.enable": "false"},
               "r-ts": {"message.timestamp.difference.max.ms": "3600000"},
-              "r-compact": {"cleanup.policy": "compact"}, "r-misc": {}}
+              "r-compact": {"cleanup.policy": "compact"}, "r-misc": {}, "r-trim": {}}
     for f in admin.create_topics([NewTopic(t, 1, 1, config=cfg) for t, cfg in topics.items()],
                                  operation_timeout=60).values():
         f.result()
@@ -318,6 +318,29 @@ def raw_checks(c, admin):
     assert (err, base) == (0, -1), (err, base)
     err, hw, data = r.fetch(2, "r-misc", 1)
     assert parse_set(data) == [(1, 1, 0, now, b"a", b"b")], parse_set(data)
+
+    # converted data grows (a v2 record of 3 bytes is a 37-byte message):
+    # it stops at the bytes read, in whole messages, and a consumer goes on
+    # from the middle of the batch, the records before it left out
+    p = Producer({"bootstrap.servers": c.bootstrap, "linger.ms": 200})
+    p.produce("r-trim", value=b"one", partition=0)
+    p.flush(30)
+    for i in range(200):
+        p.produce("r-trim", value=b"%03d" % i, partition=0)
+    p.flush(30)
+    r = raw_for("r-trim")
+    err, hw, data = r.fetch(3, "r-trim", 0)
+    first = parse_set(data)
+    assert err == 0 and hw == 201 and 1 < len(first) < 201, (err, hw, len(first))
+    assert len(data) == sum(12 + 22 + len(m[5]) for m in first) <= 61 * 2 + 201 * 13, len(data)
+    values, offset = [], 0
+    while offset < 201:
+        err, hw, data = r.fetch(2, "r-trim", offset)
+        msgs = parse_set(data)
+        assert err == 0 and msgs and msgs[0][0] == offset, (err, offset, msgs[:1])
+        values += [m[5] for m in msgs]
+        offset = msgs[-1][0] + 1
+    assert values == [b"one"] + [b"%03d" % i for i in range(200)], values[:5]
 
     r = raw_for("r-ts")
     old = now - 2 * 3600000
