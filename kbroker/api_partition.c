@@ -1,7 +1,8 @@
 /*
  * api_partition.c - LeaderAndIsr (the controller assigns roles: leaders
  * start tracking their followers, followers start fetching), StopReplica,
- * Produce (acks=all waits until the ISR has the batches), ListOffsets and
+ * Produce (acks=all waits until the ISR has the batches; v0-2 magic 0/1
+ * message sets converted to one v2 batch), ListOffsets and
  * OffsetForLeaderEpoch.
  */
 #include <errno.h>

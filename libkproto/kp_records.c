@@ -1,6 +1,7 @@
 /*
  * kp_records.c - record batch v2 parsing, iteration, validation and
- * building, and legacy (magic 0/1) message-set iteration; see kp_records.h.
+ * building, and legacy (magic 0/1) message sets: iteration, conversion to
+ * v2 for Produce v0-2 and from v2 for Fetch v0-3; see kp_records.h.
  *
  * Everything reads from (pointer, length) pairs and checks each length
  * against what remains before using it; a record must consume exactly the
