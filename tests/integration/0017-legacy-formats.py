@@ -6,7 +6,7 @@ api.version.request=false and broker.version.fallback 0.9.0 (magic 0) or
 0.10.0 (magic 1), and kafka-python with api_version (0, 9) and (0, 10),
 produce and consume round trips with every codec they have at that
 version (none, gzip, snappy, lz4), keys, null keys and values; timestamps
-survive magic 1 both ways.  Old producers are read by new consumers and
+survive magic 1 both ways; kcat with -X does the same.  Old producers are read by new consumers and
 new producers (headers, LogAppendTime) by old consumers.  A hand-made
 protocol client checks the edges: zstd batches refused to old fetches
 (UNSUPPORTED_COMPRESSION_TYPE), message.downconversion.enable=false
@@ -19,6 +19,7 @@ import gzip
 import os
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -422,6 +423,20 @@ def main():
         assert all(before <= ts <= after and tt == 1 for _, _, ts, tt in got), got[:3]
         got = consume_rdkafka(legacy_conf(c.bootstrap, "0.10.0"), "lat", PER_RUN)
         assert all(before <= ts <= after for _, _, ts in got), got[:3]
+
+        # kcat (librdkafka's own tool) with -X, as an operator would run it
+        for fb, codec in (("0.9.0", "lz4"), ("0.10.0", "snappy")):
+            t = "rk-%s-%s" % (fb, codec)
+            x = ["-X", "api.version.request=false", "-X", "broker.version.fallback=" + fb]
+            lines = "".join("kc%d:kcat %s %d\n" % (i, fb, i) for i in range(20))
+            subprocess.run(["kcat", "-P", "-b", c.bootstrap, "-t", t, "-p", "0", "-K:",
+                            "-z", codec] + x, input=lines, text=True, check=True,
+                           timeout=60)
+            out = subprocess.run(["kcat", "-C", "-b", c.bootstrap, "-t", t, "-p", "0",
+                                  "-o", str(PER_RUN), "-e", "-f", "%k:%s\n"] + x,
+                                 capture_output=True, text=True, check=True,
+                                 timeout=60).stdout
+            assert out == lines, (fb, out[:200])
 
         raw_checks(c, admin)
         del admin
