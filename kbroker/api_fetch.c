@@ -17,10 +17,17 @@
  * follower's high watermark), and a leader with replica.selector.class
  * set answers a consumer that names its rack with the replica to read
  * from instead of data (replica_preferred_read).
+ *
+ * Fetch v0-3 come from clients configured for Kafka before 0.11, which
+ * read magic 0 (v0-1) or magic 1 (v2-3) messages only: what was read is
+ * down-converted from the stored v2 batches into the response's memory,
+ * as Kafka 2.8 does (KafkaApis.maybeConvertFetchedData,
+ * LazyDownConversionRecords, RecordsUtil.downConvert).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "broker.h"
 #include "dynconfig.h"
@@ -28,6 +35,7 @@
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
+#include "kp_records.h"
 #include "log.h"
 #include "net.h"
 #include "partition.h"
@@ -145,10 +153,91 @@ static int64_t available(struct net_req *r, bool *done)
 	return total;
 }
 
+#define MAX_DECOMPRESSED (256u << 20)
+
+/*
+ * The records of one partition for a Fetch v0-3: the range read, rebuilt
+ * as magic 0 or 1 messages in r's arena.  As Kafka's lazy down-conversion:
+ * the first batch that yields messages is always whole, the rest stops at
+ * max(bytes read, that batch converted) (whole messages here, where Kafka
+ * cuts the last one and pads); zstd cannot be converted
+ * (UNSUPPORTED_COMPRESSION_TYPE when it comes first, else the data stops
+ * before it); when nothing converts (a v0-2 fetch whose limit cuts the
+ * first batch, only control batches) the answer is Kafka's 12-byte
+ * overflow stub, a message header claiming more than follows, which
+ * clients take as "the message is larger than the fetch size".
+ */
+static int16_t down_convert(struct net_req *r, struct partition *p,
+			    const struct kp_fetch_req *req, int64_t fetch_offset,
+			    const struct log_read_result *rr, kp_records *recs)
+{
+	struct net_worker *w = r->worker;
+	int8_t magic = r->h.api_version <= 1 ? 0 : 1;
+	size_t len = (size_t)rr->length, pos = 0, cap = 0, size, n;
+	uint8_t *in, *copy;
+
+	/* message.downconversion.enable is for consumers only */
+	if (req->replica_id < 0 && !p->log->cfg.downconversion)
+		return KP_ERR_UNSUPPORTED_VERSION;
+	kp_wbuf_reset(&w->conv_in);
+	kp_wbuf_reset(&w->conv);
+	in = kp_wbuf_reserve(&w->conv_in, len);
+	if (in == NULL)
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	for (size_t done = 0; done < len; ) {
+		ssize_t got = pread(rr->fd, in + done, len - done,
+				    (off_t)rr->position + (off_t)done);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return KP_ERR_KAFKA_STORAGE_ERROR;
+		done += (size_t)got;
+	}
+	/* the log holds v2 batches only; a partial last one is left out */
+	while (pos < len && (cap == 0 || w->conv.len < cap) &&
+	       kp_batch_size(in + pos, len - pos, &size) == KP_BATCH_OK &&
+	       in[pos + KP_BATCH_OFF_MAGIC] == 2) {
+		int rc = kp_batch_down_convert(in + pos, size, magic, fetch_offset,
+					       &w->scratch, &w->conv_raw,
+					       MAX_DECOMPRESSED, &w->conv);
+
+		if (rc == KP_DOWNCONV_ZSTD && w->conv.len == 0)
+			return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+		if (rc < 0)
+			break;
+		if (cap == 0 && w->conv.len > 0)
+			cap = len > w->conv.len ? len : w->conv.len;
+		pos += size;
+	}
+	if (w->conv.len == 0) {
+		kp_write_i64(&w->conv, -1);
+		kp_write_i32(&w->conv, KP_BATCH_HEADER_SIZE);
+		n = w->conv.len;
+	} else {
+		n = kp_message_set_prefix(w->conv.data, w->conv.len, cap);
+	}
+	if (w->conv.err || n > INT32_MAX ||
+	    (copy = kp_arena_alloc(&r->arena, n)) == NULL)
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	memcpy(copy, w->conv.data, n);
+	*recs = (kp_records){ .ptr = copy, .len = (int32_t)n, .ext = NULL };
+	return 0;
+}
+
+/* Kafka answers Fetch v0-5 NOT_LEADER_OR_FOLLOWER for a storage error,
+ * which those clients know to retry. */
+static int16_t storage_error(const struct net_req *r)
+{
+	return r->h.api_version <= 5 ? KP_ERR_NOT_LEADER_OR_FOLLOWER
+				     : KP_ERR_KAFKA_STORAGE_ERROR;
+}
+
 static void respond(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
+	struct net_worker *w = r->worker;
 	struct kp_fetch_resp resp;
 	struct md_view *v = NULL;
 	int64_t budget = req->max_bytes > 0 ? req->max_bytes : 0;
@@ -200,13 +289,35 @@ static void respond(struct net_req *r)
 				continue;
 			max = fp->partition_max_bytes < budget ? fp->partition_max_bytes : budget;
 			/* KIP-74: the first batch returned may exceed the limits,
-			 * so a large batch cannot block a consumer forever */
-			if (log_read(p->log, fp->fetch_offset, max, limit, !have_data, &rr) != 0) {
-				out->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+			 * so a large batch cannot block a consumer forever; v0-2
+			 * have hard limits (a cut batch) */
+			if (log_read(p->log, fp->fetch_offset, max, limit,
+				     !have_data && r->h.api_version >= 3, &rr) != 0) {
+				out->error_code = storage_error(r);
 				continue;
 			}
 			if (rr.seg == NULL)
 				continue;
+			if (r->h.api_version < 4) {
+				int16_t err = down_convert(r, p, req, fp->fetch_offset,
+							   &rr, &out->records);
+
+				budget -= rr.length;
+				if (budget < 0)
+					budget = 0;
+				have_data = true;
+				log_read_done(&rr);
+				if (err == KP_ERR_KAFKA_STORAGE_ERROR)
+					err = storage_error(r);
+				if (err != 0) {
+					/* as Kafka's errorResponse */
+					out->error_code = err;
+					out->high_watermark = -1;
+					out->last_stable_offset = -1;
+					out->log_start_offset = -1;
+				}
+				continue;
+			}
 			fr = net_req_file_range(r, rr.seg, rr.fd, rr.position);
 			if (fr == NULL) {
 				log_read_done(&rr);
@@ -233,6 +344,7 @@ static void respond(struct net_req *r)
 	if (v != NULL)
 		md_view_unref(v);
 	net_reply(r, &resp);
+	net_worker_trim(w);
 	return;
 oom:
 	if (v != NULL)

@@ -1,7 +1,8 @@
 /*
  * api_partition.c - LeaderAndIsr (the controller assigns roles: leaders
  * start tracking their followers, followers start fetching), StopReplica,
- * Produce (acks=all waits until the ISR has the batches), ListOffsets and
+ * Produce (acks=all waits until the ISR has the batches; v0-2 magic 0/1
+ * message sets converted to one v2 batch), ListOffsets and
  * OffsetForLeaderEpoch.
  */
 #include <errno.h>
@@ -547,6 +548,55 @@ static int16_t refuse_timestamps(struct net_req *r, const uint8_t *data,
 	return KP_ERR_INVALID_TIMESTAMP;
 }
 
+/*
+ * Produce v0-2 carry whatever magic the client speaks (Kafka 2.8 checks
+ * the magic only from v3): magic 0/1 message sets, from clients
+ * configured for Kafka before 0.11, are validated and converted into one
+ * v2 batch in the worker's conv buffer, as Kafka's LogValidator does for a
+ * log in message format v2 (kp_legacy_to_v2); a v2 batch must be alone.
+ * *data and *len are replaced by what to append (*len 0: nothing, which
+ * Kafka answers with success and base offset -1).
+ */
+static int16_t produce_old_version(struct net_req *r, struct partition *p,
+				   int64_t max_bytes, uint8_t **data, size_t *len,
+				   bool *converted)
+{
+	struct net_worker *w = r->worker;
+	const struct log_config *cfg = &p->log->cfg;
+	struct kp_legacy_rules rules;
+	struct kp_set_info si;
+	int32_t n;
+	int16_t err;
+
+	err = kp_message_set_analyze(*data, *len, max_bytes, &si);
+	if (err != 0)
+		return err;
+	if (si.entries > 0 && si.magic == 2) {
+		*len = si.valid;	/* a partial entry after it is dropped */
+		return si.entries > 1 ? KP_ERR_INVALID_RECORD : 0;
+	}
+	if (si.entries == 0) {
+		*len = 0;
+		return 0;
+	}
+	rules.now_ms = kp_wall_ms();
+	rules.timestamp_diff_max_ms = cfg->timestamp_diff_max_ms;
+	rules.log_append_time = cfg->log_append_time;
+	rules.compacted = cfg->compact_policy;
+	kp_wbuf_reset(&w->conv);
+	err = kp_legacy_to_v2(*data, &si, &rules, &w->scratch, &w->conv_raw,
+			      MAX_DECOMPRESSED, &w->conv, &n);
+	if (err != 0)
+		return err;
+	/* the converted batch is held to the limit too, as Kafka does */
+	if ((int64_t)w->conv.len > max_bytes)
+		return KP_ERR_MESSAGE_TOO_LARGE;
+	*data = w->conv.data;
+	*len = w->conv.len;
+	*converted = true;
+	return 0;
+}
+
 static int16_t produce_one(struct net_req *r, struct partition *p,
 			   const struct kp_produce_req_partition_produce_data *pd,
 			   struct kp_produce_resp_partition_produce_response *out,
@@ -557,6 +607,8 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	size_t len = pd->records.len > 0 ? (size_t)pd->records.len : 0;
 	struct kp_batch_info info;
 	struct log_append_info ai;
+	int64_t max_bytes;
+	bool converted = false;
 	size_t size;
 	int16_t err;
 
@@ -567,33 +619,55 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	/* as Kafka: only the group coordinator writes there */
 	if (p->is_offsets)
 		return KP_ERR_INVALID_TOPIC_EXCEPTION;
-	if (len == 0)
-		return KP_ERR_INVALID_RECORD;
-	/* as Kafka 2.8: from v3 exactly one batch, and it is magic 2 */
-	if (len < 17 || data[KP_BATCH_OFF_MAGIC] != 2 ||
-	    kp_batch_size(data, len, &size) != KP_BATCH_OK || size != len)
-		return r->h.api_version >= 3 ? KP_ERR_INVALID_RECORD
-					     : KP_ERR_CORRUPT_MESSAGE;
-	if (len > (size_t)(p->max_message_bytes > 0 ? p->max_message_bytes
-						    : b->message_max_bytes))
-		return KP_ERR_MESSAGE_TOO_LARGE;
-	err = kp_batch_validate(data, len, &r->worker->scratch, MAX_DECOMPRESSED, &info);
-	if (err != 0)
-		return err;
-	/* as Kafka's LogValidator: the type is the topic's to set */
-	if (info.h.attributes & KP_ATTR_LOG_APPEND_TIME)
-		return refuse_timestamps(r, data, len, true, 0, 0, out);
-	/* The batch's max timestamp is the records' (Kafka recomputes it
-	 * on the leader): librdkafka writes 0 over records without one,
-	 * which dated the segment to 1970 and let retention delete it at
-	 * once.  LogAppendTime topics overwrite it again when appending. */
-	kp_batch_set_max_timestamp(data, len, info.max_timestamp, false);
-	/* as Kafka: "Compacted topic cannot accept message without key" */
-	if (p->log->cfg.compact_policy && !all_keyed(data, len, &r->worker->scratch))
-		return KP_ERR_INVALID_RECORD;
-	if ((info.h.attributes & KP_ATTR_CODEC_MASK) == KP_CODEC_ZSTD &&
-	    r->h.api_version < 7)
-		return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+	max_bytes = p->max_message_bytes > 0 ? p->max_message_bytes
+					     : b->message_max_bytes;
+	if (r->h.api_version < 3) {
+		err = produce_old_version(r, p, max_bytes, &data, &len, &converted);
+		if (err != 0)
+			return err;
+		if (len == 0) {
+			/* nothing to append: Kafka still checks the ISR */
+			pthread_mutex_lock(&p->lock);
+			err = !p->leader || p->log == NULL ? KP_ERR_NOT_LEADER_OR_FOLLOWER
+				: acks == -1 && p->nisr < p->min_isr
+				? KP_ERR_NOT_ENOUGH_REPLICAS : 0;
+			pthread_mutex_unlock(&p->lock);
+			if (err == 0)
+				out->log_start_offset = log_start_offset(p->log);
+			return err;
+		}
+	}
+	if (!converted) {
+		if (len == 0)
+			return KP_ERR_INVALID_RECORD;
+		/* as Kafka 2.8: from v3 exactly one batch, and it is magic 2 */
+		if (len < 17 || data[KP_BATCH_OFF_MAGIC] != 2 ||
+		    kp_batch_size(data, len, &size) != KP_BATCH_OK || size != len)
+			return KP_ERR_INVALID_RECORD;
+		if ((int64_t)len > max_bytes)
+			return KP_ERR_MESSAGE_TOO_LARGE;
+		err = kp_batch_validate(data, len, &r->worker->scratch,
+					MAX_DECOMPRESSED, &info);
+		if (err != 0)
+			return err;
+		/* as Kafka's LogValidator: the type is the topic's to set */
+		if (info.h.attributes & KP_ATTR_LOG_APPEND_TIME)
+			return refuse_timestamps(r, data, len, true, 0, 0, out);
+		/* The batch's max timestamp is the records' (Kafka recomputes
+		 * it on the leader): librdkafka writes 0 over records without
+		 * one, which dated the segment to 1970 and let retention delete
+		 * it at once.  LogAppendTime topics overwrite it when
+		 * appending. */
+		kp_batch_set_max_timestamp(data, len, info.max_timestamp, false);
+		/* as Kafka: "Compacted topic cannot accept message without key" */
+		if (p->log->cfg.compact_policy &&
+		    !all_keyed(data, len, &r->worker->scratch))
+			return KP_ERR_INVALID_RECORD;
+		/* ProduceRequest: zstd from v7; v0-2 are not checked */
+		if ((info.h.attributes & KP_ATTR_CODEC_MASK) == KP_CODEC_ZSTD &&
+		    r->h.api_version >= 3 && r->h.api_version < 7)
+			return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+	}
 	pthread_mutex_lock(&p->lock);
 	/* in a controlled shutdown nothing new is appended, so the followers
 	 * can catch up before the leadership moves (retriable for clients) */
@@ -607,8 +681,9 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 		pthread_mutex_unlock(&p->lock);
 		return KP_ERR_NOT_ENOUGH_REPLICAS;
 	}
-	/* message.timestamp.difference.max.ms, for CreateTime topics */
-	if (!p->log->cfg.log_append_time && info.ts_low <= info.ts_high) {
+	/* message.timestamp.difference.max.ms, for CreateTime topics (a
+	 * converted legacy set was held to it by kp_legacy_to_v2) */
+	if (!converted && !p->log->cfg.log_append_time && info.ts_low <= info.ts_high) {
 		int64_t now = kp_wall_ms(), diff = p->log->cfg.timestamp_diff_max_ms;
 
 		if (ts_out_of_range(info.ts_low, now, diff) ||
@@ -800,6 +875,7 @@ void api_produce(struct net_req *r)
 		}
 	}
 	resp->responses_count = req->topic_data_count;
+	net_worker_trim(r->worker);
 	if (req->acks == 0) {
 		/* as Kafka: no answer at all; a failure closes the connection,
 		 * the only way such a producer can notice */

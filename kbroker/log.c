@@ -37,6 +37,7 @@ void log_config_defaults(struct log_config *cfg)
 		.file_delete_delay_ms = 60000,
 		.log_append_time = false,
 		.timestamp_diff_max_ms = LOG_NO_LIMIT,
+		.downconversion = true,
 		.delete_policy = true,
 		.compact_policy = false,
 		.delete_retention_ms = DAY_MS,

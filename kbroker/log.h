@@ -40,8 +40,8 @@ struct log_config {
 	int64_t retention_bytes;	/* retention.bytes, -1 */
 	int64_t file_delete_delay_ms;	/* file.delete.delay.ms, 60 s */
 	bool log_append_time;		/* message.timestamp.type=LogAppendTime */
-	/* message.timestamp.difference.max.ms, no limit */
-	int64_t timestamp_diff_max_ms;
+	int64_t timestamp_diff_max_ms;	/* message.timestamp.difference.max.ms */
+	bool downconversion;		/* message.downconversion.enable */
 	bool delete_policy;		/* cleanup.policy includes delete */
 	bool compact_policy;		/* cleanup.policy includes compact */
 	int64_t delete_retention_ms;	/* delete.retention.ms, 1 day */

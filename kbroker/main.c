@@ -32,6 +32,7 @@
 #include "kp_log.h"
 #include "kp_loop.h"
 #include "kp_notify.h"
+#include "kp_topic_config.h"
 #include "kp_zk.h"
 #include "log_dir.h"
 #include "log_cleaner.h"
@@ -58,6 +59,7 @@ static int derive(struct broker *b, char *err, size_t errlen)
 	const char *l = kp_config_str(&b->cfg, "listeners");
 	const char *a = kp_config_str(&b->cfg, "advertised.listeners");
 	const char *rack = kp_config_str(&b->cfg, "broker.rack");
+	const char *fmt;
 	char host[256];
 
 	if (kp_endpoints_parse(l, &b->listeners, &b->nlisteners, err, errlen) < 0)
@@ -78,6 +80,16 @@ static int derive(struct broker *b, char *err, size_t errlen)
 	b->rack = rack != NULL ? strdup(rack) : NULL;
 	/* the table allows only the rack-aware selector's names */
 	b->rack_aware_reads = kp_config_str(&b->cfg, "replica.selector.class") != NULL;
+	fmt = kp_config_str(&b->cfg, "log.message.format.version");
+	if (kp_message_format_magic(fmt) < 0) {
+		snprintf(err, errlen, "Invalid value %s for configuration "
+			 "log.message.format.version: Version `%s` is not a valid version",
+			 fmt, fmt);
+		return -1;
+	}
+	if (kp_message_format_magic(fmt) < 2)
+		KP_INFO("log.message.format.version=%s: the log is written in "
+			"record batch v2 all the same (see kbroker.properties(5))", fmt);
 	b->listen_backlog = kp_config_int(&b->cfg, "socket.listen.backlog.size");
 	b->socket_request_max_bytes = kp_config_int(&b->cfg, "socket.request.max.bytes");
 	/* decoded structures of one request stay within a few times its size */

@@ -267,6 +267,19 @@ static void slot_done(struct net_req *r)
 		conn_flush(c);
 }
 
+/* What a worker keeps of its conversion buffers between requests. */
+#define CONV_KEEP (4u << 20)
+
+void net_worker_trim(struct net_worker *w)
+{
+	if (w->conv.cap > CONV_KEEP)
+		kp_wbuf_free(&w->conv);
+	if (w->conv_raw.cap > CONV_KEEP)
+		kp_wbuf_free(&w->conv_raw);
+	if (w->conv_in.cap > CONV_KEEP)
+		kp_wbuf_free(&w->conv_in);
+}
+
 void net_reply(struct net_req *r, const void *resp)
 {
 	struct net_resp *s = r->slot;
@@ -572,6 +585,9 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 			w->max_pending = 1;
 		w->id = i;
 		kp_wbuf_init(&w->scratch);
+		kp_wbuf_init(&w->conv);
+		kp_wbuf_init(&w->conv_raw);
+		kp_wbuf_init(&w->conv_in);
 		w->loop = kp_loop_new();
 		if (w->loop == NULL ||
 		    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
@@ -633,6 +649,9 @@ void net_stop(struct net_server *s)
 	for (int i = 0; i < s->nworkers; i++) {
 		kp_loop_free(s->workers[i].loop);
 		kp_wbuf_free(&s->workers[i].scratch);
+		kp_wbuf_free(&s->workers[i].conv);
+		kp_wbuf_free(&s->workers[i].conv_raw);
+		kp_wbuf_free(&s->workers[i].conv_in);
 	}
 	free(s->ls);
 	free(s->workers);

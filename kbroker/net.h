@@ -62,6 +62,9 @@ struct net_worker {
 	int nconns;
 	struct net_conn *conns;
 	struct kp_wbuf scratch;		/* decompression for validation */
+	/* message format conversion (Produce v0-2, Fetch v0-3): the
+	 * converted data and records waiting for compression */
+	struct kp_wbuf conv, conv_raw, conv_in;
 	struct fetch_waiter *waiters;	/* parked fetches (api_fetch.c) */
 	struct produce_waiter *produce_waiters; /* acks=all (api_partition.c) */
 	struct admin_waiter *admin_waiters; /* admin requests (api_admin.c) */
@@ -80,6 +83,8 @@ struct net_server;
  */
 struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 			     int nworkers, char *err, size_t errlen);
+/* Give back conversion buffers that grew large (after a request). */
+void net_worker_trim(struct net_worker *w);
 /* Worker i (0 <= i < net_nworkers). */
 int net_nworkers(const struct net_server *s);
 struct net_worker *net_worker_at(struct net_server *s, int i);

@@ -15,8 +15,8 @@
  * everywhere; flexible versions only where the codec and handler do them. */
 const struct req_api req_apis[] = {
 	{ KP_API_PRODUCE, 0, 8, api_produce },
-	/* from 4: the log holds v2 batches only and we do not down-convert */
-	{ KP_API_FETCH, 4, 11, api_fetch },
+	/* v0-3: down-converted to magic 0/1 (api_fetch.c) */
+	{ KP_API_FETCH, 0, 11, api_fetch },
 	{ KP_API_LIST_OFFSETS, 0, 5, api_list_offsets },
 	{ KP_API_METADATA, 0, 8, api_metadata },
 	{ KP_API_LEADER_AND_ISR, 0, 4, api_leader_and_isr },

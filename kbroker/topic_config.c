@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker.h"
 #include "dynconfig.h"
@@ -169,6 +170,8 @@ void topic_config_log(struct broker *b,
 					  sizeof(buf)), "LogAppendTime") == 0;
 	cfg->timestamp_diff_max_ms = topic_config_num(b, over,
 						      "message.timestamp.difference.max.ms");
+	cfg->downconversion = strcasecmp(str(b, over, "message.downconversion.enable",
+					     buf, sizeof(buf)), "true") == 0;
 	policy = str(b, over, "cleanup.policy", buf, sizeof(buf));
 	cfg->delete_policy = strstr(policy, "delete") != NULL;
 	cfg->compact_policy = strstr(policy, "compact") != NULL;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <lz4frame.h>
+#include <stdbool.h>
 #include <snappy-c.h>
 #include <string.h>
 #include <zlib.h>
@@ -199,10 +200,79 @@ static int snappy_compress_raw(const void *in, size_t inlen,
 
 /* ------------------------------------------------------------------ lz4 */
 
-static int lz4_compress(const void *in, size_t inlen, struct kp_wbuf *out)
+/*
+ * xxHash32, the hash of the LZ4 frame format's descriptor checksum (HC):
+ * the second byte of xxh32(descriptor, seed 0).  Only a few bytes are ever
+ * hashed here, but the whole algorithm is kept.
+ */
+static uint32_t rotl32(uint32_t x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+uint32_t kp_xxh32(const void *in, size_t len, uint32_t seed)
+{
+	static const uint32_t P1 = 2654435761u, P2 = 2246822519u,
+			      P3 = 3266489917u, P4 = 668265263u, P5 = 374761393u;
+	const uint8_t *p = in, *end = p + len;
+	uint32_t h;
+
+	if (len >= 16) {
+		uint32_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed,
+			 v4 = seed - P1;
+
+		while ((size_t)(end - p) >= 16) {
+			v1 = rotl32(v1 + le32(p) * P2, 13) * P1;
+			v2 = rotl32(v2 + le32(p + 4) * P2, 13) * P1;
+			v3 = rotl32(v3 + le32(p + 8) * P2, 13) * P1;
+			v4 = rotl32(v4 + le32(p + 12) * P2, 13) * P1;
+			p += 16;
+		}
+		h = rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) + rotl32(v4, 18);
+	} else {
+		h = seed + P5;
+	}
+	h += (uint32_t)len;
+	for (; (size_t)(end - p) >= 4; p += 4)
+		h = rotl32(h + le32(p) * P3, 17) * P4;
+	for (; p < end; p++)
+		h = rotl32(h + *p * P5, 11) * P1;
+	h ^= h >> 15;
+	h *= P2;
+	h ^= h >> 13;
+	h *= P3;
+	h ^= h >> 16;
+	return h;
+}
+
+#define LZ4_FRAME_MAGIC 0x184D2204u
+#define LZ4_FLG_CONTENT_SIZE 0x08
+#define LZ4_FLG_DICT_ID 0x01
+
+/* Length of a frame's descriptor (FLG, BD, optional content size and
+ * dictionary id), without the magic and HC; 0 when not an LZ4 frame. */
+static size_t lz4_descriptor_len(const uint8_t *in, size_t inlen)
+{
+	size_t n;
+
+	if (inlen < 7 || le32(in) != LZ4_FRAME_MAGIC)
+		return 0;
+	n = 2 + (in[4] & LZ4_FLG_CONTENT_SIZE ? 8 : 0) +
+	    (in[4] & LZ4_FLG_DICT_ID ? 4 : 0);
+	return inlen >= 4 + n + 1 ? n : 0;
+}
+
+static int lz4_compress(const void *in, size_t inlen, bool broken_hc,
+			struct kp_wbuf *out)
 {
 	LZ4F_preferences_t prefs;
-	size_t bound, n;
+	size_t bound, n, start = out->len;
 	uint8_t *d;
 
 	memset(&prefs, 0, sizeof(prefs));
@@ -216,35 +286,72 @@ static int lz4_compress(const void *in, size_t inlen, struct kp_wbuf *out)
 	if (LZ4F_isError(n))
 		return -1;
 	out->len += n;
+	if (broken_hc) {
+		/* Kafka 0.8-0.9's HC covered the magic number too: magic 0
+		 * readers (Kafka's own, librdkafka, kafka-python) expect it */
+		size_t dl = lz4_descriptor_len(out->data + start, n);
+
+		if (dl == 0)
+			return -1;
+		out->data[start + 4 + dl] =
+			(uint8_t)(kp_xxh32(out->data + start, 4 + dl, 0) >> 8);
+	}
 	return 0;
 }
 
+/*
+ * Decompress one LZ4 frame.  ignore_hc: the descriptor checksum is not
+ * checked (Kafka reads magic 0 frames so): the frame goes to LZ4F with a
+ * copy of its header whose HC is recomputed.
+ */
 static int lz4_decompress(const void *in, size_t inlen, size_t max_out,
-			  struct kp_wbuf *out)
+			  bool ignore_hc, struct kp_wbuf *out)
 {
 	LZ4F_dctx *dctx;
-	const uint8_t *src = in;
-	size_t start = out->len, left = inlen, hint = 1;
+	uint8_t hdr[4 + 14 + 1];
+	const uint8_t *seg[2] = { in, NULL };
+	size_t segl[2] = { inlen, 0 }, start = out->len, hint = 1;
+	int nseg = 1;
 
+	if (ignore_hc) {
+		size_t dl = lz4_descriptor_len(in, inlen);
+
+		if (dl == 0)
+			return -1;
+		memcpy(hdr, in, 4 + dl);
+		hdr[4 + dl] = (uint8_t)(kp_xxh32(hdr + 4, dl, 0) >> 8);
+		seg[0] = hdr;
+		segl[0] = 4 + dl + 1;
+		seg[1] = (const uint8_t *)in + segl[0];
+		segl[1] = inlen - segl[0];
+		nseg = 2;
+	}
 	if (LZ4F_isError(LZ4F_createDecompressionContext(&dctx, LZ4F_VERSION)))
 		return -1;
-	while (left > 0 && hint != 0) {
-		size_t got, srcn = left;
-		uint8_t *d = room(out, start, max_out, STEP, &got);
+	for (int s = 0; s < nseg; s++) {
+		const uint8_t *src = seg[s];
+		size_t left = segl[s];
 
-		if (d == NULL)
-			goto fail;
-		hint = LZ4F_decompress(dctx, d, &got, src, &srcn, NULL);
-		if (LZ4F_isError(hint))
-			goto fail;
-		out->len += got;
-		src += srcn;
-		left -= srcn;
-		if (srcn == 0 && got == 0)
+		while (left > 0 && hint != 0) {
+			size_t got, srcn = left;
+			uint8_t *d = room(out, start, max_out, STEP, &got);
+
+			if (d == NULL)
+				goto fail;
+			hint = LZ4F_decompress(dctx, d, &got, src, &srcn, NULL);
+			if (LZ4F_isError(hint))
+				goto fail;
+			out->len += got;
+			src += srcn;
+			left -= srcn;
+			if (srcn == 0 && got == 0)
+				goto fail;
+		}
+		/* hint == 0: the frame ended; anything after it is not ours. */
+		if (left != 0)
 			goto fail;
 	}
-	/* hint == 0: the frame ended; anything after it is not ours. */
-	if (hint != 0 || left != 0)
+	if (hint != 0)
 		goto fail;
 	LZ4F_freeDecompressionContext(dctx);
 	return 0;
@@ -309,32 +416,44 @@ fail:
 
 /* ----------------------------------------------------------------- api */
 
-int kp_compress(enum kp_codec codec, const void *in, size_t inlen,
-		struct kp_wbuf *out)
+int kp_compress_legacy(enum kp_codec codec, int8_t magic, const void *in,
+		       size_t inlen, struct kp_wbuf *out)
 {
 	if (out->err || out->count_only)
 		return -1;
 	switch (codec) {
 	case KP_CODEC_GZIP: return gzip_compress(in, inlen, out);
 	case KP_CODEC_SNAPPY: return snappy_compress_raw(in, inlen, out);
-	case KP_CODEC_LZ4: return lz4_compress(in, inlen, out);
+	case KP_CODEC_LZ4: return lz4_compress(in, inlen, magic == 0, out);
 	case KP_CODEC_ZSTD: return zstd_compress(in, inlen, out);
 	case KP_CODEC_NONE: break;
 	}
 	return -1;
 }
 
-int kp_decompress(enum kp_codec codec, const void *in, size_t inlen,
-		  size_t max_out, struct kp_wbuf *out)
+int kp_decompress_legacy(enum kp_codec codec, int8_t magic, const void *in,
+			 size_t inlen, size_t max_out, struct kp_wbuf *out)
 {
 	if (out->err || out->count_only)
 		return -1;
 	switch (codec) {
 	case KP_CODEC_GZIP: return gzip_decompress(in, inlen, max_out, out);
 	case KP_CODEC_SNAPPY: return snappy_decompress(in, inlen, max_out, out);
-	case KP_CODEC_LZ4: return lz4_decompress(in, inlen, max_out, out);
+	case KP_CODEC_LZ4: return lz4_decompress(in, inlen, max_out, magic == 0, out);
 	case KP_CODEC_ZSTD: return zstd_decompress(in, inlen, max_out, out);
 	case KP_CODEC_NONE: break;
 	}
 	return -1;
+}
+
+int kp_compress(enum kp_codec codec, const void *in, size_t inlen,
+		struct kp_wbuf *out)
+{
+	return kp_compress_legacy(codec, 2, in, inlen, out);
+}
+
+int kp_decompress(enum kp_codec codec, const void *in, size_t inlen,
+		  size_t max_out, struct kp_wbuf *out)
+{
+	return kp_decompress_legacy(codec, 2, in, inlen, max_out, out);
 }

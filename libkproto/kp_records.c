@@ -1,6 +1,7 @@
 /*
  * kp_records.c - record batch v2 parsing, iteration, validation and
- * building, and legacy (magic 0/1) message-set iteration; see kp_records.h.
+ * building, and legacy (magic 0/1) message sets: iteration, conversion to
+ * v2 for Produce v0-2 and from v2 for Fetch v0-3; see kp_records.h.
  *
  * Everything reads from (pointer, length) pairs and checks each length
  * against what remains before using it; a record must consume exactly the
@@ -324,79 +325,98 @@ static void write_nullable(struct kp_wbuf *w, kp_bytes b)
 	kp_write_raw(w, b.ptr, (size_t)b.len);
 }
 
-static void write_records(struct kp_wbuf *w, const struct kp_record_in *recs,
-			  int32_t n, int64_t base_ts)
+/* One record with offset delta i, its timestamp relative to base_ts. */
+static void write_record(struct kp_wbuf *w, const struct kp_record_in *r,
+			 int32_t i, int64_t base_ts)
 {
-	int32_t i, j;
+	/* wrapping, as Java's longs: a hostile timestamp is not undefined */
+	int64_t tdelta = (int64_t)((uint64_t)r->timestamp - (uint64_t)base_ts);
+	size_t body = 1 + kp_varlong_size(tdelta) + kp_varint_size(i) +
+		      nullable_size(r->key) + nullable_size(r->value) +
+		      kp_varint_size(r->nheaders);
+	int32_t j;
 
-	for (i = 0; i < n; i++) {
-		const struct kp_record_in *r = &recs[i];
-		int64_t tdelta = r->timestamp - base_ts;
-		size_t body = 1 + kp_varlong_size(tdelta) + kp_varint_size(i) +
-			      nullable_size(r->key) + nullable_size(r->value) +
-			      kp_varint_size(r->nheaders);
+	for (j = 0; j < r->nheaders; j++) {
+		const struct kp_record_header *h = &r->headers[j];
 
-		for (j = 0; j < r->nheaders; j++) {
-			const struct kp_record_header *h = &r->headers[j];
+		body += kp_varint_size(h->key.len) + (size_t)h->key.len +
+			nullable_size(h->value);
+	}
+	kp_write_varint(w, (int32_t)body);
+	kp_write_i8(w, 0);
+	kp_write_varlong(w, tdelta);
+	kp_write_varint(w, i);
+	write_nullable(w, r->key);
+	write_nullable(w, r->value);
+	kp_write_varint(w, r->nheaders);
+	for (j = 0; j < r->nheaders; j++) {
+		const struct kp_record_header *h = &r->headers[j];
 
-			body += kp_varint_size(h->key.len) + (size_t)h->key.len +
-				nullable_size(h->value);
-		}
-		kp_write_varint(w, (int32_t)body);
-		kp_write_i8(w, 0);
-		kp_write_varlong(w, tdelta);
-		kp_write_varint(w, i);
-		write_nullable(w, r->key);
-		write_nullable(w, r->value);
-		kp_write_varint(w, r->nheaders);
-		for (j = 0; j < r->nheaders; j++) {
-			const struct kp_record_header *h = &r->headers[j];
-
-			kp_write_varint(w, h->key.len);
-			kp_write_raw(w, h->key.ptr, (size_t)h->key.len);
-			write_nullable(w, h->value);
-		}
+		kp_write_varint(w, h->key.len);
+		kp_write_raw(w, h->key.ptr, (size_t)h->key.len);
+		write_nullable(w, h->value);
 	}
 }
 
-int kp_batch_build(struct kp_wbuf *out, const struct kp_batch_params *p,
-		   const struct kp_record_in *recs, int32_t n)
+void kp_batch_writer_begin(struct kp_batch_writer *bw, struct kp_wbuf *out,
+			   struct kp_wbuf *raw, const struct kp_batch_params *p)
 {
-	size_t start = out->len;
-	int64_t base_ts, max_ts;
+	uint8_t *h;
+
+	bw->out = out;
+	bw->raw = raw;
+	bw->p = *p;
+	bw->start = out->len;
+	bw->n = 0;
+	bw->base_ts = KP_NO_TIMESTAMP;
+	bw->max_ts = KP_NO_TIMESTAMP;
+	h = kp_wbuf_reserve(out, KP_BATCH_HEADER_SIZE);
+	if (h != NULL) {
+		memset(h, 0, KP_BATCH_HEADER_SIZE);
+		out->len += KP_BATCH_HEADER_SIZE;
+	}
+	if (p->codec != KP_CODEC_NONE && raw != NULL)
+		kp_wbuf_reset(raw);
+}
+
+int kp_batch_writer_add(struct kp_batch_writer *bw, const struct kp_record_in *r)
+{
+	struct kp_wbuf *w = bw->p.codec == KP_CODEC_NONE ? bw->out : bw->raw;
+
+	if (w == NULL || bw->n == INT32_MAX)
+		return -1;
+	if (bw->n == 0)
+		bw->base_ts = r->timestamp;
+	/* from KP_NO_TIMESTAMP, as Kafka's builder */
+	if (r->timestamp > bw->max_ts)
+		bw->max_ts = r->timestamp;
+	write_record(w, r, bw->n, bw->base_ts);
+	bw->n++;
+	return w->err ? -1 : 0;
+}
+
+void kp_batch_writer_abort(struct kp_batch_writer *bw)
+{
+	if (bw->out->len > bw->start)
+		bw->out->len = bw->start;
+}
+
+int kp_batch_writer_end(struct kp_batch_writer *bw)
+{
+	const struct kp_batch_params *p = &bw->p;
+	struct kp_wbuf *out = bw->out;
+	size_t start = bw->start;
 	int16_t attr;
 	uint8_t *h;
-	int32_t i;
 
-	if (n <= 0 || p->codec > KP_CODEC_ZSTD)
+	if (bw->n <= 0 || p->codec > KP_CODEC_ZSTD || out->err ||
+	    (p->codec != KP_CODEC_NONE &&
+	     (bw->raw == NULL || bw->raw->err ||
+	      kp_compress(p->codec, bw->raw->data, bw->raw->len, out) != 0)) ||
+	    out->err || out->len - start - KP_LOG_OVERHEAD > INT32_MAX) {
+		kp_batch_writer_abort(bw);
 		return -1;
-	base_ts = recs[0].timestamp;
-	max_ts = KP_NO_TIMESTAMP;	/* as Kafka's builder */
-	for (i = 0; i < n; i++)
-		if (recs[i].timestamp > max_ts)
-			max_ts = recs[i].timestamp;
-	h = kp_wbuf_reserve(out, KP_BATCH_HEADER_SIZE);
-	if (h == NULL)
-		return -1;
-	memset(h, 0, KP_BATCH_HEADER_SIZE);
-	out->len += KP_BATCH_HEADER_SIZE;
-	if (p->codec == KP_CODEC_NONE) {
-		write_records(out, recs, n, base_ts);
-	} else {
-		struct kp_wbuf raw;
-		int rc;
-
-		kp_wbuf_init(&raw);
-		write_records(&raw, recs, n, base_ts);
-		rc = raw.err ? -1 : kp_compress(p->codec, raw.data, raw.len, out);
-		kp_wbuf_free(&raw);
-		if (rc != 0) {
-			out->len = start;
-			return -1;
-		}
 	}
-	if (out->err)
-		return -1;
 	attr = (int16_t)p->codec;
 	if (p->log_append_time)
 		attr |= KP_ATTR_LOG_APPEND_TIME;
@@ -411,17 +431,38 @@ int kp_batch_build(struct kp_wbuf *out, const struct kp_batch_params *p,
 	kp_put_be32(h + KP_BATCH_OFF_LEADER_EPOCH, (uint32_t)p->leader_epoch);
 	h[KP_BATCH_OFF_MAGIC] = 2;
 	kp_put_be16(h + KP_BATCH_OFF_ATTRIBUTES, (uint16_t)attr);
-	kp_put_be32(h + KP_BATCH_OFF_LAST_OFFSET_DELTA, (uint32_t)(n - 1));
-	kp_put_be64(h + KP_BATCH_OFF_BASE_TIMESTAMP, (uint64_t)base_ts);
-	kp_put_be64(h + KP_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)max_ts);
+	kp_put_be32(h + KP_BATCH_OFF_LAST_OFFSET_DELTA, (uint32_t)(bw->n - 1));
+	kp_put_be64(h + KP_BATCH_OFF_BASE_TIMESTAMP, (uint64_t)bw->base_ts);
+	kp_put_be64(h + KP_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)bw->max_ts);
 	kp_put_be64(h + KP_BATCH_OFF_PRODUCER_ID, (uint64_t)p->producer_id);
 	kp_put_be16(h + KP_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)p->producer_epoch);
 	kp_put_be32(h + KP_BATCH_OFF_BASE_SEQUENCE, (uint32_t)p->base_sequence);
-	kp_put_be32(h + KP_BATCH_OFF_RECORD_COUNT, (uint32_t)n);
+	kp_put_be32(h + KP_BATCH_OFF_RECORD_COUNT, (uint32_t)bw->n);
 	kp_put_be32(h + KP_BATCH_OFF_CRC,
 		    kp_crc32c(0, h + KP_BATCH_OFF_ATTRIBUTES,
 			      out->len - start - KP_BATCH_OFF_ATTRIBUTES));
 	return 0;
+}
+
+int kp_batch_build(struct kp_wbuf *out, const struct kp_batch_params *p,
+		   const struct kp_record_in *recs, int32_t n)
+{
+	struct kp_batch_writer bw;
+	struct kp_wbuf raw;
+	int rc = 0;
+
+	if (n <= 0 || p->codec > KP_CODEC_ZSTD)
+		return -1;
+	kp_wbuf_init(&raw);
+	kp_batch_writer_begin(&bw, out, &raw, p);
+	for (int32_t i = 0; i < n && rc == 0; i++)
+		rc = kp_batch_writer_add(&bw, &recs[i]);
+	if (rc == 0)
+		rc = kp_batch_writer_end(&bw);
+	else
+		kp_batch_writer_abort(&bw);
+	kp_wbuf_free(&raw);
+	return rc;
 }
 
 int kp_batch_filter(const uint8_t *batch, size_t len, struct kp_wbuf *scratch,
@@ -488,6 +529,48 @@ int kp_batch_filter(const uint8_t *batch, size_t len, struct kp_wbuf *scratch,
 
 /* -------------------------------------------------------------- legacy */
 
+/*
+ * A legacy message: offset i64, size i32 (bytes after it), crc u32
+ * (CRC-32 of everything after it), magic i8, attributes i8, timestamp i64
+ * (magic 1 only), key and value as int32-length bytes (-1: null).
+ */
+#define LEGACY_OVERHEAD_V0 14	/* crc to value length, empty key and value */
+#define LEGACY_OVERHEAD_V1 22	/* and the timestamp */
+#define LEGACY_OFF_MAGIC 16	/* from the start of the entry */
+#define LEGACY_OFF_ATTRIBUTES 17
+#define LEGACY_ATTR_LOG_APPEND_TIME 0x08
+
+/*
+ * The body (size bytes after the size field) of a magic 0/1 message:
+ * structure only, the CRC is the caller's.  0, or -1 when too short, of
+ * another magic, or when the key and value do not use exactly its size.
+ */
+static int legacy_parse(const uint8_t *body, size_t size, struct kp_legacy_msg *m)
+{
+	struct kp_reader b;
+	uint32_t crc;
+
+	kp_reader_init(&b, body, size);
+	if (kp_read_u32(&b, &crc) || kp_read_i8(&b, &m->magic) ||
+	    kp_read_i8(&b, &m->attributes))
+		return -1;
+	if (m->magic != 0 && m->magic != 1)
+		return -1;
+	m->timestamp = -1;
+	if (m->magic == 1 && kp_read_i64(&b, &m->timestamp))
+		return -1;
+	if (kp_read_bytes(&b, false, true, &m->key) ||
+	    kp_read_bytes(&b, false, true, &m->value) || kp_reader_left(&b) != 0)
+		return -1;
+	return 0;
+}
+
+static bool legacy_crc_ok(const uint8_t *body, size_t size)
+{
+	return size >= 4 && size <= INT32_MAX &&
+	       crc32(0L, body + 4, (uInt)(size - 4)) == kp_be32(body);
+}
+
 void kp_legacy_iter_init(struct kp_legacy_iter *it, const uint8_t *set,
 			 size_t len, struct kp_wbuf *scratch,
 			 size_t max_decompressed)
@@ -505,32 +588,19 @@ void kp_legacy_iter_init(struct kp_legacy_iter *it, const uint8_t *set,
 static int legacy_read(struct kp_reader *r, struct kp_legacy_msg *m)
 {
 	int32_t size;
-	uint32_t crc;
 	const uint8_t *body;
-	struct kp_reader b;
 
 	if (kp_reader_left(r) < KP_LOG_OVERHEAD)
-		return kp_reader_left(r) == 0 ? 0 : 0;
+		return 0;
 	if (kp_read_i64(r, &m->offset) || kp_read_i32(r, &size))
 		return -1;
-	if (size < 14)
+	if (size < LEGACY_OVERHEAD_V0)
 		return -1;
 	if ((size_t)size > kp_reader_left(r))
 		return 0;
 	kp_read_raw(r, (size_t)size, &body);
-	kp_reader_init(&b, body, (size_t)size);
-	if (kp_read_u32(&b, &crc) || kp_read_i8(&b, &m->magic) ||
-	    kp_read_i8(&b, &m->attributes))
-		return -1;
-	if (crc32(0L, body + 4, (uInt)(size - 4)) != crc)
-		return -1;
-	if (m->magic != 0 && m->magic != 1)
-		return -1;
-	m->timestamp = -1;
-	if (m->magic == 1 && kp_read_i64(&b, &m->timestamp))
-		return -1;
-	if (kp_read_bytes(&b, false, true, &m->key) ||
-	    kp_read_bytes(&b, false, true, &m->value) || kp_reader_left(&b) != 0)
+	if (!legacy_crc_ok(body, (size_t)size) ||
+	    legacy_parse(body, (size_t)size, m) != 0)
 		return -1;
 	return 1;
 }
@@ -566,16 +636,16 @@ int kp_legacy_iter_next(struct kp_legacy_iter *it, struct kp_legacy_msg *m)
 		if (it->scratch == NULL || m->value.len < 0)
 			return -1;
 		kp_wbuf_reset(it->scratch);
-		if (kp_decompress((enum kp_codec)(m->attributes & KP_ATTR_CODEC_MASK),
-				  m->value.ptr, (size_t)m->value.len,
-				  it->max_decompressed, it->scratch) != 0)
+		if (kp_decompress_legacy((enum kp_codec)(m->attributes & KP_ATTR_CODEC_MASK),
+					 m->magic, m->value.ptr, (size_t)m->value.len,
+					 it->max_decompressed, it->scratch) != 0)
 			return -1;
 		kp_reader_init(&it->inner, it->scratch->data, it->scratch->len);
 		it->in_wrapper = true;
 		it->wrapper_offset = m->offset;
 		it->wrapper_magic = m->magic;
 		it->wrapper_timestamp = m->timestamp;
-		it->wrapper_log_append = (m->attributes & 0x08) != 0;
+		it->wrapper_log_append = (m->attributes & LEGACY_ATTR_LOG_APPEND_TIME) != 0;
 		if (m->magic == 1) {
 			/* Inner offsets are relative; the wrapper carries the
 			 * last one's absolute offset. */
@@ -591,4 +661,366 @@ int kp_legacy_iter_next(struct kp_legacy_iter *it, struct kp_legacy_msg *m)
 						   (uint64_t)last);
 		}
 	}
+}
+
+/* ----------------------------------------------- Produce v0-2 to v2 */
+
+int16_t kp_message_set_analyze(const uint8_t *set, size_t len,
+			       int64_t max_entry_bytes, struct kp_set_info *info)
+{
+	size_t pos = 0;
+
+	memset(info, 0, sizeof(*info));
+	info->magic = -1;
+	info->codec = KP_CODEC_NONE;
+	/* as Kafka's ByteBufferLogInputStream, then analyzeAndValidateRecords */
+	while (len - pos >= KP_LOG_OVERHEAD) {
+		const uint8_t *e = set + pos;
+		int32_t size = (int32_t)kp_be32(e + KP_BATCH_OFF_LENGTH);
+		int8_t magic;
+		int codec;
+
+		if (size < LEGACY_OVERHEAD_V0)
+			return KP_ERR_CORRUPT_MESSAGE;
+		if (len - pos < LEGACY_OFF_MAGIC + 1)
+			break;
+		magic = (int8_t)e[LEGACY_OFF_MAGIC];
+		if (magic < 0 || magic > 2)
+			return KP_ERR_CORRUPT_MESSAGE;
+		if (len - pos - KP_LOG_OVERHEAD < (size_t)size)
+			break;		/* a partial entry: trimmed */
+		if ((int64_t)size + KP_LOG_OVERHEAD > max_entry_bytes)
+			return KP_ERR_MESSAGE_TOO_LARGE;
+		if (magic == 2) {
+			if ((size_t)size + KP_LOG_OVERHEAD < KP_BATCH_HEADER_SIZE ||
+			    kp_batch_verify_crc(e, (size_t)size + KP_LOG_OVERHEAD) != KP_BATCH_OK)
+				return KP_ERR_CORRUPT_MESSAGE;
+			codec = (int)(kp_be16(e + KP_BATCH_OFF_ATTRIBUTES) & KP_ATTR_CODEC_MASK);
+		} else {
+			if (!legacy_crc_ok(e + KP_LOG_OVERHEAD, (size_t)size))
+				return KP_ERR_CORRUPT_MESSAGE;
+			codec = e[LEGACY_OFF_ATTRIBUTES] & KP_ATTR_CODEC_MASK;
+		}
+		if (codec > KP_CODEC_ZSTD)
+			return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+		if (codec != KP_CODEC_NONE)
+			info->codec = (enum kp_codec)codec;
+		if (info->entries == 0)
+			info->magic = magic;
+		info->entries++;
+		pos += (size_t)size + KP_LOG_OVERHEAD;
+	}
+	info->valid = pos;
+	return 0;
+}
+
+/* |a - b| without overflow. */
+static uint64_t distance(int64_t a, int64_t b)
+{
+	return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+}
+
+/* LogValidator's validateKey, then validateTimestamp. */
+static int16_t legacy_check(const struct kp_legacy_rules *ru, kp_bytes key,
+			    int64_t ts, bool batch_log_append_time)
+{
+	if (ru->compacted && key.len < 0)
+		return KP_ERR_INVALID_RECORD;
+	if (!ru->log_append_time && ts != -1 && ru->timestamp_diff_max_ms >= 0 &&
+	    distance(ts, ru->now_ms) > (uint64_t)ru->timestamp_diff_max_ms)
+		return KP_ERR_INVALID_TIMESTAMP;
+	if (batch_log_append_time)
+		return KP_ERR_INVALID_TIMESTAMP;
+	return 0;
+}
+
+/* Uncompressed messages: one record each (convertAndAssignOffsetsNonCompressed). */
+static int16_t legacy_plain_to_v2(const uint8_t *set, const struct kp_set_info *info,
+				  const struct kp_legacy_rules *ru,
+				  struct kp_batch_writer *bw, int32_t *records)
+{
+	size_t pos = 0;
+
+	while (pos < info->valid) {
+		const uint8_t *e = set + pos;
+		size_t size = kp_be32(e + KP_BATCH_OFF_LENGTH);
+		struct kp_legacy_msg m;
+		struct kp_record_in rec = { 0 };
+		int16_t err;
+
+		/* every batch has the first one's magic (validateBatch) */
+		if ((int8_t)e[LEGACY_OFF_MAGIC] != info->magic)
+			return KP_ERR_INVALID_RECORD;
+		if (legacy_parse(e + KP_LOG_OVERHEAD, size, &m) != 0)
+			return KP_ERR_CORRUPT_MESSAGE;
+		err = legacy_check(ru, m.key, m.timestamp, m.magic == 1 &&
+				   (m.attributes & LEGACY_ATTR_LOG_APPEND_TIME));
+		if (err != 0)
+			return err;
+		rec.key = m.key;
+		rec.value = m.value;
+		rec.timestamp = m.timestamp;
+		if (kp_batch_writer_add(bw, &rec) != 0)
+			return KP_ERR_CORRUPT_MESSAGE;
+		(*records)++;
+		pos += KP_LOG_OVERHEAD + size;
+	}
+	return 0;
+}
+
+/*
+ * One compressed wrapper (validateMessagesAndAssignOffsetsCompressed with
+ * the legacy DeepRecordsIterator): its inner messages become the records.
+ */
+static int16_t legacy_wrapper_to_v2(const uint8_t *set, const struct kp_set_info *info,
+				    const struct kp_legacy_rules *ru,
+				    struct kp_wbuf *scratch, size_t max_decompressed,
+				    struct kp_batch_writer *bw, int32_t *records)
+{
+	struct kp_legacy_msg w;
+	struct kp_reader r;
+	size_t size = kp_be32(set + KP_BATCH_OFF_LENGTH);
+	int64_t wrapper_offset = (int64_t)kp_be64(set), last = 0;
+	int32_t n = 0;
+	bool lat, bad_record = false, bad_ts = false;
+	int codec;
+
+	if (info->entries != 1)
+		return KP_ERR_INVALID_RECORD;	/* "more than one batch" */
+	if (legacy_parse(set + KP_LOG_OVERHEAD, size, &w) != 0)
+		return KP_ERR_CORRUPT_MESSAGE;
+	codec = w.attributes & KP_ATTR_CODEC_MASK;
+	lat = w.magic == 1 && (w.attributes & LEGACY_ATTR_LOG_APPEND_TIME);
+	if (codec == KP_CODEC_ZSTD || w.value.len < 0)
+		return KP_ERR_INVALID_RECORD;
+	kp_wbuf_reset(scratch);
+	if (kp_decompress_legacy((enum kp_codec)codec, w.magic, w.value.ptr,
+				 (size_t)w.value.len, max_decompressed, scratch) != 0)
+		return KP_ERR_CORRUPT_MESSAGE;
+	/* first the whole inner set's framing, as Kafka reads it all first */
+	kp_reader_init(&r, scratch->data, scratch->len);
+	while (kp_reader_left(&r) >= KP_LOG_OVERHEAD) {
+		int64_t off;
+		int32_t isize;
+
+		kp_read_i64(&r, &off);
+		kp_read_i32(&r, &isize);
+		if (isize < LEGACY_OVERHEAD_V0)
+			return KP_ERR_CORRUPT_MESSAGE;
+		if ((size_t)isize > kp_reader_left(&r))
+			break;
+		kp_skip(&r, (size_t)isize);
+		last = off;
+		n++;
+	}
+	if (n == 0)
+		return KP_ERR_INVALID_RECORD;
+	if (w.magic == 1 && wrapper_offset != 0 && wrapper_offset < last)
+		return KP_ERR_INVALID_RECORD;
+	kp_reader_init(&r, scratch->data, scratch->len);
+	for (int32_t i = 0; i < n; i++) {
+		const uint8_t *body;
+		int64_t off;
+		int32_t isize;
+		struct kp_legacy_msg m;
+		struct kp_record_in rec = { 0 };
+		int16_t err;
+
+		kp_read_i64(&r, &off);
+		kp_read_i32(&r, &isize);
+		kp_read_raw(&r, (size_t)isize, &body);
+		if (body[5] & KP_ATTR_CODEC_MASK)
+			return KP_ERR_INVALID_RECORD;	/* nested compression */
+		if ((int8_t)body[4] != w.magic) {
+			bad_record = true;	/* collected, as Kafka */
+			continue;
+		}
+		if (!legacy_crc_ok(body, (size_t)isize))
+			return KP_ERR_CORRUPT_MESSAGE;
+		if (legacy_parse(body, (size_t)isize, &m) != 0)
+			return KP_ERR_CORRUPT_MESSAGE;
+		if (lat)
+			m.timestamp = w.timestamp;
+		err = legacy_check(ru, m.key, m.timestamp, lat);
+		if (err == KP_ERR_INVALID_TIMESTAMP)
+			bad_ts = true;
+		else if (err != 0)
+			bad_record = true;
+		if (bad_ts || bad_record)
+			continue;
+		rec.key = m.key;
+		rec.value = m.value;
+		rec.timestamp = m.timestamp;
+		if (kp_batch_writer_add(bw, &rec) != 0)
+			return KP_ERR_CORRUPT_MESSAGE;
+		(*records)++;
+	}
+	if (bad_ts)
+		return KP_ERR_INVALID_TIMESTAMP;
+	if (bad_record)
+		return KP_ERR_INVALID_RECORD;
+	return 0;
+}
+
+int16_t kp_legacy_to_v2(const uint8_t *set, const struct kp_set_info *info,
+			const struct kp_legacy_rules *rules,
+			struct kp_wbuf *scratch, struct kp_wbuf *raw,
+			size_t max_decompressed, struct kp_wbuf *out,
+			int32_t *records)
+{
+	struct kp_batch_writer bw;
+	struct kp_batch_params bp;
+	int16_t err;
+
+	*records = 0;
+	if (info->entries <= 0 || (info->magic != 0 && info->magic != 1))
+		return KP_ERR_INVALID_RECORD;
+	kp_batch_params_init(&bp);
+	/* compression.type=producer: the producer's codec stays */
+	bp.codec = info->codec;
+	kp_batch_writer_begin(&bw, out, raw, &bp);
+	if (info->codec == KP_CODEC_NONE)
+		err = legacy_plain_to_v2(set, info, rules, &bw, records);
+	else
+		err = legacy_wrapper_to_v2(set, info, rules, scratch,
+					   max_decompressed, &bw, records);
+	if (err == 0 && kp_batch_writer_end(&bw) != 0)
+		err = KP_ERR_CORRUPT_MESSAGE;
+	if (err != 0) {
+		kp_batch_writer_abort(&bw);
+		*records = 0;
+	}
+	return err;
+}
+
+/* -------------------------------------------- Fetch v0-3 down-conversion */
+
+/* Append a magic 0/1 message (offset as given: absolute or relative). */
+static void legacy_write(struct kp_wbuf *w, int64_t offset, int8_t magic,
+			 int8_t attr, int64_t ts, kp_bytes key, kp_bytes value)
+{
+	size_t size = (size_t)(magic ? LEGACY_OVERHEAD_V1 : LEGACY_OVERHEAD_V0) +
+		      (size_t)(key.len > 0 ? key.len : 0) +
+		      (size_t)(value.len > 0 ? value.len : 0);
+	size_t at;
+
+	if (size > INT32_MAX) {
+		w->err = -1;
+		return;
+	}
+	kp_write_i64(w, offset);
+	kp_write_i32(w, (int32_t)size);
+	at = w->len;
+	kp_write_u32(w, 0);
+	kp_write_i8(w, magic);
+	kp_write_i8(w, attr);
+	if (magic == 1)
+		kp_write_i64(w, ts);
+	kp_write_bytes(w, false, key);
+	kp_write_bytes(w, false, value);
+	if (w->err == 0 && !w->count_only)
+		kp_put_be32(w->data + at, (uint32_t)crc32(0L, w->data + at + 4,
+							   (uInt)(size - 4)));
+}
+
+int kp_batch_down_convert(const uint8_t *batch, size_t len, int8_t to_magic,
+			  int64_t first_offset, struct kp_wbuf *scratch,
+			  struct kp_wbuf *raw, size_t max_decompressed,
+			  struct kp_wbuf *out)
+{
+	struct kp_batch_header h;
+	struct kp_record_iter it;
+	struct kp_record rec;
+	size_t size, start = out->len, at, vat;
+	int64_t base = 0, last = 0, max_ts = -1;
+	int32_t n = 0;
+	int8_t attr = 0, wattr;
+	int codec, rc;
+
+	if ((to_magic != 0 && to_magic != 1) ||
+	    kp_batch_size(batch, len, &size) != KP_BATCH_OK || size != len ||
+	    kp_batch_header_parse(batch, len, &h) != KP_BATCH_OK)
+		return -1;
+	/* RecordsUtil.downConvert: no control batches below magic 2 */
+	if (h.attributes & KP_ATTR_CONTROL)
+		return 0;
+	codec = h.attributes & KP_ATTR_CODEC_MASK;
+	if (codec == KP_CODEC_ZSTD)
+		return KP_DOWNCONV_ZSTD;
+	if (codec > KP_CODEC_ZSTD)
+		return -1;
+	if (to_magic == 1 && (h.attributes & KP_ATTR_LOG_APPEND_TIME))
+		attr = LEGACY_ATTR_LOG_APPEND_TIME;
+	if (kp_record_iter_init(&it, batch, len, scratch, max_decompressed) != KP_BATCH_OK)
+		return -1;
+	if (codec == KP_CODEC_NONE) {
+		/* a message per record, those before the fetch offset left
+		 * out (older librdkafka relies on it) */
+		while ((rc = kp_record_iter_next(&it, &rec)) == 1) {
+			if (rec.offset < first_offset)
+				continue;
+			legacy_write(out, rec.offset, to_magic, attr, rec.timestamp,
+				     rec.key, rec.value);
+			n++;
+		}
+		if (rc < 0 || out->err) {
+			out->len = start;
+			return -1;
+		}
+		return n;
+	}
+	/* one wrapper holding every record; inner offsets relative to the
+	 * first record for magic 1, absolute for magic 0 */
+	kp_wbuf_reset(raw);
+	while ((rc = kp_record_iter_next(&it, &rec)) == 1) {
+		if (n == 0)
+			base = rec.offset;
+		last = rec.offset;
+		if (rec.timestamp > max_ts)
+			max_ts = rec.timestamp;
+		legacy_write(raw, to_magic == 1 ? (int64_t)((uint64_t)rec.offset -
+							     (uint64_t)base)
+						: rec.offset,
+			     to_magic, attr, rec.timestamp, rec.key, rec.value);
+		n++;
+	}
+	if (rc < 0 || raw->err)
+		return -1;
+	if (n == 0)
+		return 0;
+	wattr = (int8_t)(attr | codec);
+	kp_write_i64(out, last);
+	kp_write_i32(out, 0);
+	at = out->len;
+	kp_write_u32(out, 0);
+	kp_write_i8(out, to_magic);
+	kp_write_i8(out, wattr);
+	if (to_magic == 1)
+		kp_write_i64(out, attr ? h.max_timestamp : max_ts);
+	kp_write_i32(out, -1);		/* no key */
+	kp_write_i32(out, 0);
+	vat = out->len;
+	if (out->err || kp_compress_legacy((enum kp_codec)codec, to_magic, raw->data,
+					   raw->len, out) != 0 ||
+	    out->err || out->len - at > INT32_MAX) {
+		out->len = start;
+		return -1;
+	}
+	kp_put_be32(out->data + vat - 4, (uint32_t)(out->len - vat));
+	kp_put_be32(out->data + at - 4, (uint32_t)(out->len - at));
+	kp_put_be32(out->data + at, (uint32_t)crc32(0L, out->data + at + 4,
+						     (uInt)(out->len - at - 4)));
+	return n;
+}
+
+size_t kp_message_set_prefix(const uint8_t *set, size_t len, size_t cap)
+{
+	size_t pos = 0, size;
+
+	if (cap > len)
+		cap = len;
+	while (pos < cap && kp_batch_size(set + pos, len - pos, &size) == KP_BATCH_OK &&
+	       size <= cap - pos)
+		pos += size;
+	return pos;
 }

@@ -259,6 +259,30 @@ int kp_batch_build(struct kp_wbuf *out, const struct kp_batch_params *p,
 		   const struct kp_record_in *recs, int32_t n);
 
 /*
+ * The same one record at a time, with no array of records: begin writes
+ * a blank header at the end of out; each add appends a record (offset
+ * delta = the records before it; the first record's timestamp is the base
+ * timestamp); end compresses (codec != none: the records wait in raw,
+ * reset by begin) and fills the header and CRC.  end returns 0, or -1 with
+ * out back as it was (no record, a codec or memory failure); abort puts
+ * out back without finishing.
+ */
+struct kp_batch_writer {
+	struct kp_wbuf *out;
+	struct kp_wbuf *raw;
+	struct kp_batch_params p;
+	size_t start;
+	int32_t n;
+	int64_t base_ts, max_ts;
+};
+
+void kp_batch_writer_begin(struct kp_batch_writer *bw, struct kp_wbuf *out,
+			   struct kp_wbuf *raw, const struct kp_batch_params *p);
+int kp_batch_writer_add(struct kp_batch_writer *bw, const struct kp_record_in *r);
+int kp_batch_writer_end(struct kp_batch_writer *bw);
+void kp_batch_writer_abort(struct kp_batch_writer *bw);
+
+/*
  * Rewrite one v2 batch keeping only the records keep() accepts, as Kafka's
  * log cleaner does: base offset, lastOffsetDelta, timestamps, producer
  * fields and attributes unchanged (so offsets and producer state read the
@@ -308,5 +332,98 @@ void kp_legacy_iter_init(struct kp_legacy_iter *it, const uint8_t *set,
 			 size_t max_decompressed);
 /* 1 and a message, 0 at the end, -1 on malformed data or a bad CRC. */
 int kp_legacy_iter_next(struct kp_legacy_iter *it, struct kp_legacy_msg *m);
+
+/* ----------------------------------- Produce v0-2: legacy sets to v2 */
+
+/* What kp_message_set_analyze found. */
+struct kp_set_info {
+	size_t valid;		/* bytes of whole entries */
+	int32_t entries;	/* magic 0/1 messages or v2 batches */
+	int8_t magic;		/* the first entry's; -1 when there is none */
+	enum kp_codec codec;	/* the last compressed entry's, or none */
+};
+
+/*
+ * The first pass a Kafka 2.8 leader makes over a Produce request's
+ * records (its batch iterator, then Log.analyzeAndValidateRecords), which
+ * Produce v0-2 need since they may carry magic 0, 1 or 2: entries follow
+ * one another as offset i64, size i32 (>= 14) and a magic 0..2, else
+ * CORRUPT_MESSAGE; a partial entry at the end is dropped (info->valid
+ * stops before it); every whole entry must be at most max_entry_bytes
+ * including its 12-byte offset and size (MESSAGE_TOO_LARGE) and pass its
+ * CRC (CRC-32 for magic 0/1, CRC-32C for v2: CORRUPT_MESSAGE); codec ids
+ * above 4 are UNSUPPORTED_COMPRESSION_TYPE.  Returns 0 or the error.
+ */
+int16_t kp_message_set_analyze(const uint8_t *set, size_t len,
+			       int64_t max_entry_bytes, struct kp_set_info *info);
+
+/* The topic's settings LogValidator applies to each record. */
+struct kp_legacy_rules {
+	int64_t now_ms;			/* the broker's clock */
+	int64_t timestamp_diff_max_ms;	/* message.timestamp.difference.max.ms */
+	bool log_append_time;		/* message.timestamp.type=LogAppendTime */
+	bool compacted;			/* cleanup.policy has compact */
+};
+
+/*
+ * Validate an analyzed set of magic 0/1 messages (info->magic 0 or 1) as
+ * Kafka 2.8's LogValidator does for a log in message format v2, and
+ * convert it into one v2 batch appended to out: keys, values (null kept)
+ * and timestamps (magic 0: -1) as sent, no headers, offsets 0..n-1 for the
+ * leader to place, producer fields none, the producer's codec
+ * (compression.type=producer).
+ *
+ * Uncompressed sets: every message is a record; each must have the first
+ * one's magic (INVALID_RECORD).  A compressed wrapper must be the only
+ * entry (INVALID_RECORD), not zstd, with a value (INVALID_RECORD); its
+ * value inflates (magic 0 lz4: the old header checksum is accepted) to
+ * inner messages that must exist (INVALID_RECORD), have a size >= 14 and
+ * good CRCs (CORRUPT_MESSAGE), not be compressed (INVALID_RECORD) and have
+ * the wrapper's magic (INVALID_RECORD); a magic 1 wrapper's offset is 0 or
+ * at least the last inner offset (INVALID_RECORD); inner magic 1
+ * timestamps are the wrapper's when it says LogAppendTime.  Each record:
+ * a compacted topic needs its key (INVALID_RECORD); with CreateTime a
+ * timestamp other than -1 farther than timestamp_diff_max_ms from now, or
+ * a producer claiming LogAppendTime, is INVALID_TIMESTAMP.  Record errors
+ * of a wrapper are collected: INVALID_TIMESTAMP when any is, else
+ * INVALID_RECORD.  Malformed key or value lengths and undecodable
+ * compressed data are CORRUPT_MESSAGE.
+ *
+ * scratch receives the inflated inner set, raw the v2 records before
+ * compression; both are reused.  Returns 0 (*records set) or the error
+ * (out unchanged).
+ */
+int16_t kp_legacy_to_v2(const uint8_t *set, const struct kp_set_info *info,
+			const struct kp_legacy_rules *rules,
+			struct kp_wbuf *scratch, struct kp_wbuf *raw,
+			size_t max_decompressed, struct kp_wbuf *out,
+			int32_t *records);
+
+/* ------------------------------- Fetch v0-3: v2 down to magic 0/1 */
+
+#define KP_DOWNCONV_ZSTD (-2)
+
+/*
+ * Down-convert one whole v2 batch for a consumer that fetched with an old
+ * version (Fetch v0-1: magic 0, v2-3: magic 1), as Kafka 2.8's
+ * RecordsUtil.downConvert: a control batch gives nothing; an uncompressed
+ * batch a message per record at or after first_offset; a compressed one a
+ * single wrapper message (offset of its last record, no key, the batch's
+ * codec; magic 1: inner offsets relative to its first record, the largest
+ * record timestamp) holding every record.  Headers are dropped; magic 1
+ * keeps timestamps, LogAppendTime batches give the batch's time and the
+ * attribute bit to every message; magic 0 has no timestamps.  Magic 0 lz4
+ * frames get Kafka 0.8's header checksum.  Appends to out; scratch
+ * (inflated records) and raw (an inner set) are reused.  Returns the
+ * records written (0: nothing), KP_DOWNCONV_ZSTD (zstd has no magic 0/1
+ * form: nothing written), or -1 on a malformed batch (out unchanged).
+ */
+int kp_batch_down_convert(const uint8_t *batch, size_t len, int8_t to_magic,
+			  int64_t first_offset, struct kp_wbuf *scratch,
+			  struct kp_wbuf *raw, size_t max_decompressed,
+			  struct kp_wbuf *out);
+
+/* The longest prefix of whole entries (any magic) of set within cap bytes. */
+size_t kp_message_set_prefix(const uint8_t *set, size_t len, size_t cap);
 
 #endif /* KP_RECORDS_H */

@@ -40,7 +40,7 @@ const struct kp_topic_config kp_topic_configs[] = {
 	T("max.message.bytes", KP_CFG_INT, "1048588", 0, I32, NULL,
 	  "Largest record batch accepted", "message.max.bytes"),
 	T("message.downconversion.enable", KP_CFG_BOOL, "true", 0, 0, NULL,
-	  "Down-convert for old consumers", NULL),
+	  "Down-convert for old consumers", "log.message.downconversion.enable"),
 	T("message.format.version", KP_CFG_STRING, "2.8", 0, 0, NULL,
 	  "Message format version", "log.message.format.version"),
 	T("message.timestamp.difference.max.ms", KP_CFG_LONG, "9223372036854775807", 0, L64, NULL,
@@ -85,6 +85,44 @@ const struct kp_topic_config *kp_topic_config_find(const char *key)
 	return NULL;
 }
 
+/* Kafka 2.8's ApiVersion list: each short version, its last IV, its magic. */
+static const struct {
+	const char *v;
+	int last_iv;		/* -1: no "-IVn" forms */
+	int8_t magic;
+} format_versions[] = {
+	{ "0.8.0", -1, 0 }, { "0.8.1", -1, 0 }, { "0.8.2", -1, 0 },
+	{ "0.9.0", -1, 0 }, { "0.10.0", 1, 1 }, { "0.10.1", 2, 1 },
+	{ "0.10.2", 0, 1 }, { "0.11.0", 2, 2 }, { "1.0", 0, 2 },
+	{ "1.1", 0, 2 }, { "2.0", 1, 2 }, { "2.1", 2, 2 }, { "2.2", 1, 2 },
+	{ "2.3", 1, 2 }, { "2.4", 1, 2 }, { "2.5", 0, 2 }, { "2.6", 0, 2 },
+	{ "2.7", 2, 2 }, { "2.8", 1, 2 },
+};
+
+int kp_message_format_magic(const char *version)
+{
+	/* ApiVersion.apply: the first three dot-separated parts of a 0.x
+	 * version, the first two of others, must name a known version */
+	int parts = strncmp(version, "0.", 2) == 0 ? 3 : 2;
+	size_t n = 0, vl;
+
+	for (int dots = 0; version[n] != 0; n++)
+		if (version[n] == '.' && ++dots == parts)
+			break;
+	for (size_t i = 0; i < sizeof(format_versions) / sizeof(format_versions[0]); i++) {
+		vl = strlen(format_versions[i].v);
+		if (n < vl || strncmp(version, format_versions[i].v, vl) != 0)
+			continue;
+		if (n == vl)
+			return format_versions[i].magic;
+		if (n == vl + 4 && strncmp(version + vl, "-IV", 3) == 0 &&
+		    version[vl + 3] >= '0' &&
+		    version[vl + 3] <= '0' + format_versions[i].last_iv)
+			return format_versions[i].magic;
+	}
+	return -1;
+}
+
 int kp_topic_config_validate(const char *key, const char *value, char *err,
 			     size_t errlen)
 {
@@ -121,6 +159,13 @@ int kp_topic_config_validate(const char *key, const char *value, char *err,
 				s++;
 		} while (*s++ == ',');
 		return 0;
+	}
+	if (strcmp(key, "message.format.version") == 0 &&
+	    kp_message_format_magic(value) < 0) {
+		snprintf(err, errlen, "Invalid value %s for configuration "
+			 "message.format.version: Version `%s` is not a valid version",
+			 value, value);
+		return -1;
 	}
 	return kp_config_validate(&c->def, value, err, errlen);
 }

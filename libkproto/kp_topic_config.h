@@ -29,4 +29,12 @@ const struct kp_topic_config *kp_topic_config_find(const char *key);
 int kp_topic_config_validate(const char *key, const char *value, char *err,
 			     size_t errlen);
 
+/*
+ * The record magic Kafka 2.8 writes for a message.format.version (or
+ * log.message.format.version) value: 0 before 0.10.0, 1 before 0.11.0,
+ * else 2; -1 when Kafka would refuse the value ("0.10.2", "0.10.0-IV1",
+ * "2.8", "2.8-IV1", "2.8.2" are fine, "3.0", "2.8-IV2" are not).
+ */
+int kp_message_format_magic(const char *version);
+
 #endif /* KP_TOPIC_CONFIG_H */

@@ -95,6 +95,9 @@ TESTS += tests/integration/0015-log-cleanup.py
 TESTS += tests/integration/0016-timestampless-retention.py
 ## KIP-392: consumers read from a replica in their rack
 TESTS += tests/integration/0017-closest-replica.py
+## clients configured for Kafka before 0.11: Produce v0-2 with magic 0/1
+## message sets converted to v2, Fetch v0-3 down-converted
+TESTS += tests/integration/0018-legacy-formats.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js

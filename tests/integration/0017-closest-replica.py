@@ -71,6 +71,7 @@ class RackConsumer:
 
         self.values = []
         self.rx = {}
+        self.nstats = 0
         self.lock = threading.Lock()
         self.cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "near",
                               "client.rack": "B", "enable.auto.commit": False,
@@ -85,6 +86,7 @@ class RackConsumer:
             for b in s.get("brokers", {}).values():
                 if b.get("nodeid", -1) >= 0:
                     self.rx[b["nodeid"]] = b.get("rxbytes", 0)
+            self.nstats += 1
 
     def read(self, n, timeout=120):
         deadline = time.monotonic() + timeout
@@ -95,10 +97,16 @@ class RackConsumer:
         assert self.values == list(range(n)), (len(self.values), self.values[-5:])
 
     def rx_now(self):
-        # the statistics come with poll(): poll until a fresh one lands
-        before = time.monotonic()
-        while time.monotonic() - before < 2:
+        """Bytes received per broker, from statistics emitted after this
+        call began (they come with poll())."""
+        with self.lock:
+            seen = self.nstats
+
+        def fresh():
             self.cons.poll(0.2)
+            with self.lock:
+                return self.nstats >= seen + 2
+        wait_for(fresh, 60, "fresh librdkafka statistics")
         with self.lock:
             return dict(self.rx)
 
