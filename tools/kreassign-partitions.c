@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kp_assign.h"
@@ -997,12 +998,39 @@ static const char *const state_names[] = {
 	[PLAN_MISMATCH] = "mismatch",
 };
 
+/*
+ * The plan's current replica sets for --verify.  A partition the
+ * controller no longer lists as moving may still show its moving replica
+ * set in a broker's Metadata for a moment (its UpdateMetadata is on the
+ * way): ask again, every 200 ms for up to 3 s, before calling any such
+ * partition a mismatch.
+ */
+static struct current *settled_replicas(const struct plan *plan,
+					const struct ongoing *og, int nog,
+					int32_t **live, int *nlive)
+{
+	for (int tries = 0;; tries++) {
+		struct current *cur = current_replicas(plan, live, nlive);
+		bool settled = true;
+
+		for (int i = 0; i < plan->nparts && settled; i++)
+			settled = find_ongoing(og, nog, plan->parts[i].topic,
+					       plan->parts[i].partition) != NULL ||
+				  plan_state(plan->parts[i].replicas,
+					     plan->parts[i].nreplicas, false,
+					     cur[i].replicas, cur[i].n) != PLAN_MISMATCH;
+		if (settled || tries == 15)
+			return cur;
+		nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
+	}
+}
+
 static int do_verify(struct plan plan)
 {
 	struct ongoing *og;
 	int nog = list_reassignments(NULL, &og), nlive;
 	int32_t *live;
-	struct current *cur = current_replicas(&plan, &live, &nlive);
+	struct current *cur = settled_replicas(&plan, og, nog, &live, &nlive);
 	int in_progress = 0, mismatch = 0;
 	json_t *rows = json_array(), *cleared = json_null(), *doc;
 

@@ -70,7 +70,8 @@ class RackConsumer:
         from confluent_kafka import Consumer, TopicPartition
 
         self.values = []
-        self.rx = {}
+        self.rx = {}            # broker id: bytes received from it
+        self.ids = {c.broker_port(i): i for i in (1, 2, 3)}
         self.nstats = 0
         self.lock = threading.Lock()
         self.cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "near",
@@ -82,10 +83,15 @@ class RackConsumer:
 
     def stats(self, text):
         s = json.loads(text)
+        # by address: librdkafka may go on using a bootstrap connection
+        # (nodeid -1 in its statistics) to reach a broker it learned
+        rx = {}
+        for b in s.get("brokers", {}).values():
+            port = b.get("nodename", "").rsplit(":", 1)[-1]
+            if port.isdigit():
+                rx[int(port)] = rx.get(int(port), 0) + b.get("rxbytes", 0)
         with self.lock:
-            for b in s.get("brokers", {}).values():
-                if b.get("nodeid", -1) >= 0:
-                    self.rx[b["nodeid"]] = b.get("rxbytes", 0)
+            self.rx = {self.ids.get(port, port): n for port, n in rx.items()}
             self.nstats += 1
 
     def read(self, n, timeout=120):
