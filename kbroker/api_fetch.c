@@ -58,6 +58,29 @@ static int16_t check_partition(const struct kp_fetch_req *req, struct partition 
 }
 
 /*
+ * v12 (KIP-595): a fetcher names the epoch of the last batch it has.  When
+ * that epoch ends in our log before the fetch offset, or we never had it,
+ * the fetcher diverged: it gets no data and the epoch and offset to
+ * truncate to (*diverged).  An epoch we cannot place is out of range.
+ * As Kafka's Partition.readRecords.
+ */
+static int16_t check_divergence(int16_t version, struct partition *p,
+				const struct kp_fetch_req_fetch_partition *fp,
+				bool *diverged, int32_t *epoch, int64_t *end)
+{
+	*diverged = false;
+	if (version < 12 || fp->last_fetched_epoch < 0)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	log_end_offset_for_epoch(p->log, fp->last_fetched_epoch, epoch, end);
+	pthread_mutex_unlock(&p->lock);
+	if (*epoch < 0 || *end < 0)
+		return KP_ERR_OFFSET_OUT_OF_RANGE;
+	*diverged = *epoch < fp->last_fetched_epoch || *end < fp->fetch_offset;
+	return 0;
+}
+
+/*
  * Kafka's shouldLeaderThrottle: a follower outside the ISR fetching a
  * partition throttled on our (the leader's) side while the leader quota
  * is exceeded gets nothing for it.  In-sync followers are never held back.
@@ -94,9 +117,14 @@ static int64_t available(struct net_req *r, bool *done)
 			struct partition *p = partition_find(&b->parts, t->topic.ptr,
 							     (size_t)t->topic.len, fp->partition);
 			struct log_read_result rr;
-			int64_t limit = 0;
+			int64_t limit = 0, end;
+			int32_t epoch;
+			bool diverged;
 
-			if (check_partition(req, p, fp, &limit) != 0) {
+			/* an error or a divergence is answered at once */
+			if (check_partition(req, p, fp, &limit) != 0 ||
+			    check_divergence(r->h.api_version, p, fp, &diverged, &epoch,
+					     &end) != 0 || diverged) {
 				*done = true;
 				return total;
 			}
@@ -143,7 +171,9 @@ static void respond(struct net_req *r)
 							     (size_t)t->topic.len, fp->partition);
 			struct log_read_result rr;
 			struct net_file_range *fr;
-			int64_t limit = 0, max;
+			int64_t limit = 0, max, end;
+			int32_t epoch;
+			bool diverged = false;
 
 			kp_struct_init(&kp_fetch_resp_partition_data_desc, out);
 			out->partition_index = fp->partition;
@@ -157,6 +187,14 @@ static void respond(struct net_req *r)
 			}
 			/* read_uncommitted gets null, read_committed an empty list */
 			out->aborted_transactions_count = req->isolation_level ? 0 : -1;
+			if (out->error_code == 0)
+				out->error_code = check_divergence(r->h.api_version, p, fp,
+								   &diverged, &epoch, &end);
+			if (diverged) {
+				out->diverging_epoch.epoch = epoch;
+				out->diverging_epoch.end_offset = end;
+				continue;
+			}
 			if (out->error_code != 0 || limit <= fp->fetch_offset ||
 			    leader_throttle(b, req, p))
 				continue;

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kp_buf.h"
+
 #define KP_HOST_MAX 256
 #define KP_LISTENER_MAX 64
 
@@ -113,7 +115,12 @@ int kp_zk_controller_endpoint(const char *json, size_t len,
 char *kp_zk_cluster_id_encode(const char *id);
 int kp_zk_cluster_id_decode(const char *json, size_t len, char *id,
 			    size_t idlen, char *err, size_t errlen);
-/* A new random cluster id: a UUID in URL-safe base64 without padding. */
+/* A topic or cluster id as Kafka writes it (Uuid.toString: URL-safe
+ * base64 without padding, 22 characters) and back; parse returns -1 for
+ * anything else. */
+void kp_uuid_format(const kp_uuid *id, char out[23]);
+int kp_uuid_parse(const char *s, kp_uuid *out);
+/* A new random cluster or topic id: a version 4 UUID, formatted so. */
 void kp_cluster_id_generate(char out[23]);
 
 /* /config/<type>/<name>: a list of key/value strings. */
