@@ -1909,7 +1909,55 @@ static struct c_topic *topic_from(const char *name, const struct kp_zk_result *r
 }
 
 /* Read /brokers/topics/<name> (with a data watch) into a new topic. */
-static struct c_topic *load_topic(struct controller *c, const char *name)
+/*
+ * Kafka 2.8's controller gives a topic znode that has no topic id one (a
+ * topic made by an older tool), written back fenced and conditional on the
+ * version read, so LeaderAndIsr v5, UpdateMetadata v7 and Metadata v10+
+ * carry the same id everywhere.  A failed write leaves the topic without
+ * one; the znode's next read tries again.
+ */
+static void ensure_topic_id(struct controller *c, struct c_topic *t,
+			    const char *name, const char *known,
+			    const struct kp_zk_result *res)
+{
+	struct kp_zk_topic zt;
+	struct kp_zk_result wr;
+	struct kp_zk_op op;
+	char err[256], path[512];
+	char *json;
+	int rc;
+
+	if (t == NULL || t->topic_id[0] != '\0' || !c->active ||
+	    kp_zk_topic_decode(res->data, (size_t)res->len, &zt, err, sizeof(err)) < 0)
+		return;
+	/* the id we already use for it, if its znode lost it */
+	if (known != NULL && known[0] != '\0')
+		snprintf(zt.topic_id, sizeof(zt.topic_id), "%s", known);
+	else
+		kp_cluster_id_generate(zt.topic_id);
+	zt.version = 3;
+	json = kp_zk_topic_encode(&zt);
+	if (json == NULL) {
+		kp_zk_topic_free(&zt);
+		return;
+	}
+	snprintf(path, sizeof(path), "/brokers/topics/%s", name);
+	op = (struct kp_zk_op){ .type = KP_ZK_OP_SET, .path = path, .data = json,
+				.len = (int32_t)strlen(json), .version = res->stat.version };
+	rc = ctl_fenced(c, &op, 1, &wr);
+	kp_zk_result_free(&wr);
+	free(json);
+	if (rc == 0) {
+		memcpy(t->topic_id, zt.topic_id, sizeof(t->topic_id));
+		KP_INFO("topic %s had no topic id: assigned %s", name, t->topic_id);
+	} else if (rc != MOVED) {
+		KP_WARN("cannot give topic %s a topic id: %s", name, kp_zk_strerror(rc));
+	}
+	kp_zk_topic_free(&zt);
+}
+
+static struct c_topic *load_topic(struct controller *c, const char *name,
+				  const char *known_id)
 {
 	struct kp_zk_result res;
 	struct c_topic *t;
@@ -1918,6 +1966,7 @@ static struct c_topic *load_topic(struct controller *c, const char *name)
 	snprintf(path, sizeof(path), "/brokers/topics/%s", name);
 	ctl_zk_read(c, KP_ZK_READ_DATA, path, true, &res);
 	t = topic_from(name, &res);
+	ensure_topic_id(c, t, name, known_id, &res);
 	kp_zk_result_free(&res);
 	return t;
 }
@@ -1949,6 +1998,7 @@ static int load_topics(struct controller *c, char **names, int n,
 	kp_zk_batch_sync(c->zk, it, n);
 	for (int i = 0; i < n; i++) {
 		out[i] = topic_from(names[i], &it[i].res);
+		ensure_topic_id(c, out[i], names[i], NULL, &it[i].res);
 		kp_zk_result_free(&it[i].res);
 		free(paths[i]);
 	}
@@ -1966,9 +2016,11 @@ static void partition_modification(struct controller *c, const char *name)
 
 	if (t == NULL)
 		return;
-	nt = load_topic(c, name);	/* re-arms the watch */
+	nt = load_topic(c, name, t->topic_id);	/* re-arms the watch */
 	if (nt == NULL)
 		return;
+	if (t->topic_id[0] == '\0')
+		memcpy(t->topic_id, nt->topic_id, sizeof(t->topic_id));
 	if (nt->nparts <= t->nparts || t->deleting) {
 		topic_free(nt);
 		return;
