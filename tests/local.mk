@@ -91,8 +91,12 @@ TESTS += tests/integration/0013-controller.py
 TESTS += tests/integration/0014-racks.py
 ## retention, flushes of rolled segments, checkpoints (the log manager)
 TESTS += tests/integration/0015-log-cleanup.py
+## every Kafka 2.8 API key at Kafka 2.8's versions, group states with the
+## clients' admin APIs
+TESTS += tests/integration/0016-api-keys.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
-	tests/lib/cluster.py tests/lib/groupmember.py
+	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/kwire.py \
+	tests/lib/rdkafka_admin.py
 
 ## dynamic configuration (kconfigs, AlterConfigs, change notifications,
 ## replication throttles) on a kcluster; and its pure parts on their own
