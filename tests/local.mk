@@ -21,6 +21,12 @@ tests_unit_check_buf_SOURCES = tests/unit/check_buf.c
 tests_unit_check_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_buf_LDADD = $(UNIT_LDADD)
 tests_unit_check_codec_SOURCES = tests/unit/check_codec.c
+## hand-written bytes of the versions no installed client sends
+check_PROGRAMS += tests/unit/check_wire_spec
+tests_unit_check_wire_spec_SOURCES = tests/unit/check_wire_spec.c tests/lib/check_run.h
+tests_unit_check_wire_spec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_wire_spec_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_wire_spec
 tests_unit_check_codec_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_codec_LDADD = $(UNIT_LDADD)
 

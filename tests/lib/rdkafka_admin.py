@@ -2,10 +2,13 @@
 ListConsumerGroupOffsets: KIP-518 group states), which confluent-kafka 1.7
 does not expose, called through ctypes on Debian's librdkafka.so.1 (2.0.2).
 
-    states = list_groups(bootstrap)                  # {group: "Stable", ...}
-    states = list_groups(bootstrap, ["Empty"])       # ListGroups v4 filter
-    describe_groups(bootstrap, ["g"])                # {g: (state, members)}
-    list_offsets(bootstrap, "g")                     # {(topic, p): offset}
+    states = list_groups()                           # {group: "Stable", ...}
+    states = list_groups(["Empty"])                  # ListGroups v4 filter
+    describe_groups(["g"])                           # {g: (state, members)}
+    list_offsets("g")                                # {(topic, p): offset}
+
+(each through an Admin(bootstrap) handle, client.id "rdkafka" as
+librdkafka's default).
 """
 
 import ctypes
@@ -71,6 +74,9 @@ desc_id = _sig("rd_kafka_ConsumerGroupDescription_group_id", ctypes.c_char_p, vp
 desc_error = _sig("rd_kafka_ConsumerGroupDescription_error", vp, vp)
 desc_state = _sig("rd_kafka_ConsumerGroupDescription_state", ctypes.c_int, vp)
 desc_members = _sig("rd_kafka_ConsumerGroupDescription_member_count", ctypes.c_size_t, vp)
+tpl_new = _sig("rd_kafka_topic_partition_list_new", vp, ctypes.c_int)
+tpl_add = _sig("rd_kafka_topic_partition_list_add", vp, vp, ctypes.c_char_p, ctypes.c_int32)
+tpl_destroy = _sig("rd_kafka_topic_partition_list_destroy", None, vp)
 lgo_new = _sig("rd_kafka_ListConsumerGroupOffsets_new", vp, ctypes.c_char_p, vp)
 lgo_destroy = _sig("rd_kafka_ListConsumerGroupOffsets_destroy", None, vp)
 lgo = _sig("rd_kafka_ListConsumerGroupOffsets", None, vp, ctypes.POINTER(vp),
@@ -89,7 +95,7 @@ class Admin:
     def __init__(self, bootstrap, timeout_ms=60000):
         errbuf = ctypes.create_string_buffer(512)
         conf = conf_new()
-        for k, v in (("bootstrap.servers", bootstrap), ("client.id", "rdkafka-admin")):
+        for k, v in (("bootstrap.servers", bootstrap),):
             if conf_set(conf, k.encode(), v.encode(), errbuf, 512) != 0:
                 raise RuntimeError(errbuf.value.decode())
         self.rk = kafka_new(0, conf, errbuf, 512)
@@ -164,10 +170,18 @@ class Admin:
         event_destroy(ev)
         return out
 
-    def list_offsets(self, group):
-        """Every committed offset of group (no partitions named)."""
+    def list_offsets(self, group, partitions=None):
+        """The committed offsets of group: every one (no partitions named)
+        or those of partitions, [(topic, partition), ...]."""
         opts = options_new(self.rk, OP_LIST_OFFSETS)
-        req = lgo_new(group.encode(), None)
+        plist = None
+        if partitions is not None:
+            plist = tpl_new(len(partitions))
+            for t, p in partitions:
+                tpl_add(plist, t.encode(), p)
+        req = lgo_new(group.encode(), plist)
+        if plist is not None:
+            tpl_destroy(plist)
         arr = (vp * 1)(req)
         lgo(self.rk, arr, 1, opts, self.q)
         lgo_destroy(req)
