@@ -3,8 +3,7 @@
  * Heartbeat and LeaveGroup, rebalances, session and rebalance deadlines,
  * static membership; the coordinator thread and its lifecycle.
  *
- * The states and their rules are Kafka 2.8's GroupCoordinator (see
- * ../shared/reference/kafka-classic.md section 7).  A rebalance
+ * The states and their rules are Kafka 2.8's GroupCoordinator.  A rebalance
  * (PreparingRebalance) collects a JoinGroup from every member; it ends
  * when all have rejoined, or at the rebalance timeout (members that did
  * not rejoin are dropped), or - for a group that was Empty - after

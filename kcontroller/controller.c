@@ -1,6 +1,6 @@
 /*
  * controller.c - election, the controller context, and the state changes
- * Kafka's controller makes (../shared/reference/kafka-classic.md, part 2):
+ * Kafka 2.8's controller (KafkaController) makes in ZooKeeper mode:
  * new topics and partitions get leaders, brokers that start get the
  * metadata and their replicas' roles, brokers that die lose leadership,
  * deleted topics are stopped on every replica and then removed.

@@ -4,8 +4,8 @@
  * Brokers, controllers and tools meet in ZooKeeper; these are the formats
  * they share, encoded and decoded exactly as Kafka writes and reads them
  * (readers look fields up by name and ignore unknown ones; some numbers are
- * deliberately JSON strings).  See ../shared/reference/kafka-classic.md
- * section 1.3.  Also here: listener/endpoint strings (NAME://host:port).
+ * deliberately JSON strings), as Kafka 2.8's kafka.zk.ZkData classes do.
+ * Also here: listener/endpoint strings (NAME://host:port).
  *
  * Decoders take untrusted bytes and fail cleanly (-1, message in err) on
  * anything malformed.  Encoders return a malloc'd NUL-terminated string.
