@@ -1178,6 +1178,16 @@ START_TEST(fetch_v12_reports_a_diverging_epoch)
 	pd = &resp.responses[0].partitions[0];
 	ck_assert_int_eq(pd->diverging_epoch.epoch, 1);
 	ck_assert_int_eq(pd->diverging_epoch.end_offset, 3);
+	/* a follower that diverged past our log end learns where to cut,
+	 * not that its offset is out of range */
+	fp.fetch_offset = 9;
+	fp.last_fetched_epoch = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 12, &req, &resp, &arena), 0);
+	pd = &resp.responses[0].partitions[0];
+	ck_assert_int_eq(pd->error_code, 0);
+	ck_assert_int_eq(pd->diverging_epoch.epoch, 1);
+	ck_assert_int_eq(pd->diverging_epoch.end_offset, 3);
+	fp.fetch_offset = 5;
 	/* newer than any epoch we have */
 	fp.last_fetched_epoch = 9;
 	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 12, &req, &resp, &arena), 0);
