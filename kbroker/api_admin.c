@@ -230,7 +230,7 @@ oom:
 static int16_t create_topic(struct broker *b, const char *name, int32_t nparts,
 			    int32_t rf, struct kp_replicas *parts,
 			    const struct kp_zk_entity_config *cfg,
-			    bool validate_only, char *msg, size_t n)
+			    bool validate_only, kp_uuid *topic_id, char *msg, size_t n)
 {
 	struct md_view *v = metadata_cache_get(&b->meta);
 	struct kp_assign_broker *live = NULL;
@@ -282,6 +282,8 @@ static int16_t create_topic(struct broker *b, const char *name, int32_t nparts,
 	err = 0;
 	if (!validate_only)
 		err = write_topic(b, name, &t, cfg, msg, n);
+	if (err == 0 && !validate_only && topic_id != NULL)
+		kp_uuid_parse(t.topic_id, topic_id);
 	/* the replica lists belong to flat or the caller */
 	memset(t.parts, 0, sizeof(*t.parts) * (size_t)nparts);
 out:
@@ -336,6 +338,11 @@ struct admin_item {
 	int32_t nparts;		/* WAIT_LEADERS: partitions that need a leader */
 	int32_t rf;
 	bool wait;
+	kp_uuid topic_id;	/* CreateTopics: the new topic's; DeleteTopics:
+				 * the one the request named */
+	/* CreateTopics v5+: the new topic's configuration */
+	struct kp_create_topics_resp_creatable_topic_configs *configs;
+	int32_t nconfigs;
 };
 
 struct admin_waiter {
@@ -500,9 +507,14 @@ static void create_topics_respond(struct admin_waiter *aw)
 		res[i].name = kp_str_c(it->name);
 		res[i].error_code = it->error;
 		res[i].error_message = it->error != 0 ? it->message : KP_STR_NULL;
+		/* v5+: what was created (Kafka resets them on failure) */
 		if (it->error == 0) {
 			res[i].num_partitions = it->nparts;
 			res[i].replication_factor = (int16_t)it->rf;
+			res[i].configs = it->configs;
+			res[i].configs_count = it->nconfigs;
+			res[i].topic_id = it->topic_id;	/* v7+; zero when only
+							 * validated */
 		}
 	}
 	resp.topics = res;
@@ -529,6 +541,39 @@ static int16_t topic_overrides(const struct kp_create_topics_req_creatable_topic
 			return KP_ERR_INVALID_CONFIG;
 		}
 	}
+	return 0;
+}
+
+static int describe_topic_entries(struct net_req *r,
+				  const struct kp_zk_entity_config *over,
+				  const kp_str *keys, int32_t nkeys, bool synonyms,
+				  bool docs,
+				  struct kp_describe_configs_resp_describe_configs_resource_result **out,
+				  int32_t *nout);
+
+/* CreateTopics v5+: the new topic's whole configuration, as DescribeConfigs
+ * would give it (Kafka's createTopicConfigEntry without synonyms). */
+static int created_configs(struct net_req *r, const struct kp_zk_entity_config *over,
+			   struct admin_item *it)
+{
+	struct kp_describe_configs_resp_describe_configs_resource_result *e;
+	int32_t n;
+
+	if (describe_topic_entries(r, over, NULL, -1, false, false, &e, &n) < 0)
+		return -1;
+	it->configs = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*it->configs));
+	if (it->configs == NULL)
+		return -1;
+	for (int32_t i = 0; i < n; i++) {
+		kp_struct_init(&kp_create_topics_resp_creatable_topic_configs_desc,
+			       &it->configs[i]);
+		it->configs[i].name = e[i].name;
+		it->configs[i].value = e[i].value;
+		it->configs[i].read_only = e[i].read_only;
+		it->configs[i].config_source = e[i].config_source;
+		it->configs[i].is_sensitive = e[i].is_sensitive;
+	}
+	it->nconfigs = n;
 	return 0;
 }
 
@@ -602,7 +647,9 @@ static int16_t create_one(struct net_req *r,
 	}
 	if (err == 0)
 		err = create_topic(b, it->name, nparts, rf, parts, &cfg, validate_only,
-				   msg, n);
+				   &it->topic_id, msg, n);
+	if (err == 0 && r->h.api_version >= 5 && created_configs(r, &cfg, it) < 0)
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
 	free(parts);
 	kp_zk_config_free(&cfg);
 	it->nparts = nparts;
@@ -665,7 +712,11 @@ static void delete_topics_respond(struct admin_waiter *aw)
 	}
 	for (int32_t i = 0; i < aw->n; i++) {
 		kp_struct_init(&kp_delete_topics_resp_deletable_topic_result_desc, &res[i]);
+		/* null (v6+) for an id we do not know */
 		res[i].name = kp_str_c(aw->items[i].name);
+		if (r->h.api_version < 6 && res[i].name.len < 0)
+			res[i].name = (kp_str){ "", 0 };
+		res[i].topic_id = aw->items[i].topic_id;
 		res[i].error_code = aw->items[i].error;
 		res[i].error_message = aw->items[i].error != 0 ? aw->items[i].message
 							       : KP_STR_NULL;
@@ -715,6 +766,30 @@ zk:
 	return KP_ERR_UNKNOWN_SERVER_ERROR;
 }
 
+static kp_str arena_cstr_str(struct kp_arena *a, const char *s)
+{
+	return s == NULL ? KP_STR_NULL
+			 : kp_str_c(kp_arena_strndup(a, s, strlen(s)));
+}
+
+/* v6: a topic named by id; its name from the metadata cache, or NULL. */
+static kp_str topic_by_id(struct net_req *r, const kp_uuid *id)
+{
+	struct md_view *v = metadata_cache_get(&r->worker->broker->meta);
+	const struct md_topic *t = md_view_topic_by_id(v, id);
+	kp_str name = t != NULL ? arena_cstr_str(&r->arena, t->name) : KP_STR_NULL;
+
+	md_view_unref(v);
+	return name;
+}
+
+static bool uuid_set(const kp_uuid *u)
+{
+	static const kp_uuid zero;
+
+	return memcmp(u, &zero, sizeof(zero)) != 0;
+}
+
 void api_delete_topics(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
@@ -723,6 +798,7 @@ void api_delete_topics(struct net_req *r)
 	int32_t n = by_state ? req->topics_count : req->topic_names_count;
 	struct admin_waiter *aw;
 	kp_str *names;
+	bool both = false;
 
 	if (n < 0)
 		n = 0;
@@ -732,20 +808,42 @@ void api_delete_topics(struct net_req *r)
 		net_req_fail(r, "out of memory");
 		return;
 	}
-	for (int32_t i = 0; i < n; i++)
-		names[i] = by_state ? req->topics[i].name : req->topic_names[i];
+	for (int32_t i = 0; i < n; i++) {
+		if (!by_state) {
+			names[i] = req->topic_names[i];
+			continue;
+		}
+		/* v6: by name or by id (never both), the answer names the id
+		 * the request gave */
+		aw->items[i].topic_id = req->topics[i].topic_id;
+		if (!uuid_set(&req->topics[i].topic_id)) {
+			names[i] = req->topics[i].name;
+			continue;
+		}
+		both |= req->topics[i].name.len >= 0;
+		names[i] = topic_by_id(r, &req->topics[i].topic_id);
+	}
 	for (int32_t i = 0; i < n; i++) {
 		struct admin_item *it = &aw->items[i];
 		char msg[512] = "";
 
-		it->name = arena_cstr(&r->arena, names[i]);
-		if (it->name == NULL) {
+		if (names[i].len >= 0 &&
+		    (it->name = arena_cstr(&r->arena, names[i])) == NULL) {
 			net_req_fail(r, "out of memory");
 			return;
 		}
+		if (both) {
+			/* Kafka refuses the whole request */
+			it->name = req->topics[i].name.len >= 0
+				? arena_cstr(&r->arena, req->topics[i].name) : NULL;
+			it->error = KP_ERR_INVALID_REQUEST;
+			it->message = KP_STR_NULL;
+			continue;
+		}
 		if (names[i].len < 0) {
-			it->error = KP_ERR_UNKNOWN_TOPIC_ID;
-			it->message = kp_str_c("Topic ids are not supported");
+			it->error = by_state && uuid_set(&it->topic_id)
+				? KP_ERR_UNKNOWN_TOPIC_ID : KP_ERR_INVALID_REQUEST;
+			it->message = KP_STR_NULL;
 			continue;
 		}
 		if (duplicate_name(names[i], names, n)) {
@@ -1017,12 +1115,6 @@ static bool wanted(const char *key, const kp_str *keys, int32_t nkeys)
 		if (kp_str_eqc(keys[i], key))
 			return true;
 	return false;
-}
-
-static kp_str arena_cstr_str(struct kp_arena *a, const char *s)
-{
-	return s == NULL ? KP_STR_NULL
-			 : kp_str_c(kp_arena_strndup(a, s, strlen(s)));
 }
 
 typedef struct kp_describe_configs_resp_describe_configs_synonym dc_synonym;
@@ -1810,7 +1902,7 @@ int16_t admin_auto_create(struct broker *b, kp_str topic)
 	memset(&cfg, 0, sizeof(cfg));
 	err = create_topic(b, name, kp_config_int(&b->cfg, "num.partitions"),
 			   kp_config_int(&b->cfg, "default.replication.factor"), NULL,
-			   &cfg, false, msg, sizeof(msg));
+			   &cfg, false, NULL, msg, sizeof(msg));
 	if (err != 0 && err != KP_ERR_TOPIC_ALREADY_EXISTS) {
 		KP_WARN("auto-creating topic %s: %s", name, msg);
 		return err;
@@ -1840,7 +1932,8 @@ int16_t admin_create_offsets_topic(struct broker *b, int32_t nparts, int32_t rf,
 		snprintf(msg, n, "out of memory");
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
-	err = create_topic(b, KP_OFFSETS_TOPIC, nparts, rf, NULL, &cfg, false, msg, n);
+	err = create_topic(b, KP_OFFSETS_TOPIC, nparts, rf, NULL, &cfg, false, NULL,
+			   msg, n);
 	kp_zk_config_free(&cfg);
 	return err;
 }

@@ -48,14 +48,26 @@ struct fetch_waiter {
 	struct kp_timer timer;
 };
 
-/* What a fetch may read of p: an error, or the offset bound. */
+/*
+ * What a fetch may read of p: an error, or the offset bound (*limit).
+ *
+ * v12 (KIP-595): a fetcher names the epoch of the last batch it has.  When
+ * that epoch ends in our log before the fetch offset, or we never had it,
+ * the fetcher diverged: *div gets the epoch and end offset to truncate to
+ * (it stays -1 otherwise) and there is nothing to read.  An epoch we
+ * cannot place, or an offset below our log start, is out of range.  As
+ * Kafka's Partition.readRecords, before the offset is checked against
+ * our log end: a diverged follower may be ahead of us.
+ */
 static int16_t check_partition(const struct net_req *r, struct partition *p,
 			       const struct kp_fetch_req_fetch_partition *fp,
-			       int64_t *limit)
+			       int64_t *limit, struct kp_fetch_resp_epoch_end_offset *div)
 {
 	const struct kp_fetch_req *req = r->body;
 	int16_t err;
 
+	div->epoch = -1;
+	div->end_offset = -1;
 	if (p == NULL || p->log == NULL)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	/* as Kafka: followers serve consumers that send client metadata
@@ -65,6 +77,21 @@ static int16_t check_partition(const struct net_req *r, struct partition *p,
 	err = partition_check_epoch(p, fp->current_leader_epoch);
 	if (err != 0)
 		return err;
+	if (r->h.api_version >= 12 && fp->last_fetched_epoch >= 0) {
+		int32_t epoch;
+		int64_t end;
+
+		pthread_mutex_lock(&p->lock);
+		log_end_offset_for_epoch(p->log, fp->last_fetched_epoch, &epoch, &end);
+		pthread_mutex_unlock(&p->lock);
+		if (epoch < 0 || end < 0 || fp->fetch_offset < log_start_offset(p->log))
+			return KP_ERR_OFFSET_OUT_OF_RANGE;
+		if (epoch < fp->last_fetched_epoch || end < fp->fetch_offset) {
+			div->epoch = epoch;
+			div->end_offset = end;
+			return 0;
+		}
+	}
 	/* consumers read up to the high watermark, followers to the end */
 	*limit = req->replica_id >= 0 ? log_end_offset(p->log) : atomic_load(&p->hw);
 	if (fp->fetch_offset < log_start_offset(p->log) ||
@@ -132,10 +159,13 @@ static int64_t available(struct net_req *r, bool *done)
 			struct partition *p = partition_find(&b->parts, t->topic.ptr,
 							     (size_t)t->topic.len, fp->partition);
 			struct log_read_result rr;
+			struct kp_fetch_resp_epoch_end_offset div;
 			int64_t limit = 0;
 
-			if (check_partition(r, p, fp, &limit) != 0 ||
-			    preferred_replica(r, p, fp, &v) >= 0) {
+			/* an error, a divergence or a preferred read replica
+			 * is answered at once */
+			if (check_partition(r, p, fp, &limit, &div) != 0 ||
+			    div.epoch >= 0 || preferred_replica(r, p, fp, &v) >= 0) {
 				*done = true;
 				break;
 			}
@@ -272,7 +302,8 @@ static void respond(struct net_req *r)
 			out->partition_index = fp->partition;
 			out->high_watermark = -1;
 			out->records = (kp_records){ .ptr = NULL, .len = 0 };
-			out->error_code = check_partition(r, p, fp, &limit);
+			out->error_code = check_partition(r, p, fp, &limit,
+							  &out->diverging_epoch);
 			if (p != NULL && p->log != NULL) {
 				out->high_watermark = atomic_load(&p->hw);
 				out->last_stable_offset = out->high_watermark;
@@ -280,7 +311,7 @@ static void respond(struct net_req *r)
 			}
 			/* read_uncommitted gets null, read_committed an empty list */
 			out->aborted_transactions_count = req->isolation_level ? 0 : -1;
-			if (out->error_code != 0)
+			if (out->error_code != 0 || out->diverging_epoch.epoch >= 0)
 				continue;
 			/* a preferred read replica comes instead of data */
 			out->preferred_read_replica = preferred_replica(r, p, fp, &v);

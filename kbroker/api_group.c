@@ -546,7 +546,7 @@ out:
 
 /* ------------------------------------------------------ DescribeGroups */
 
-static void describe_one(struct coord *c, struct net_req *r, kp_str id,
+static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops,
 			 struct kp_describe_groups_resp_described_group *out)
 {
 	struct group *g;
@@ -564,6 +564,10 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id,
 		out->error_code = err;
 		return;
 	}
+	/* v3+, asked for: every group operation (no authorizer), also for a
+	 * group we do not know (Dead, no error) as Kafka */
+	if (ops)
+		out->authorized_operations = metadata_group_ops;
 	g = group_find(c, id);
 	if (g == NULL) {
 		out->group_state = kp_str_c("Dead");
@@ -635,7 +639,9 @@ void api_describe_groups(struct net_req *r)
 	kp_struct_init(r->api->resp, &resp);
 	pthread_mutex_lock(&c->lock);
 	for (int32_t i = 0; i < n; i++)
-		describe_one(c, r, req->groups[i], &gs[i]);
+		describe_one(c, r, req->groups[i],
+			     r->h.api_version >= 3 && req->include_authorized_operations,
+			     &gs[i]);
 	pthread_mutex_unlock(&c->lock);
 	resp.groups = gs;
 	resp.groups_count = n;
@@ -644,9 +650,21 @@ void api_describe_groups(struct net_req *r)
 
 /* ---------------------------------------------------------- ListGroups */
 
+/* v4's filter: Kafka's state names, matched exactly; none means all. */
+static bool state_wanted(const struct kp_list_groups_req *req, const char *state)
+{
+	if (req->states_filter_count <= 0)
+		return true;
+	for (int32_t i = 0; i < req->states_filter_count; i++)
+		if (kp_str_eqc(req->states_filter[i], state))
+			return true;
+	return false;
+}
+
 void api_list_groups(struct net_req *r)
 {
 	struct coord *c = coord_of(r);
+	const struct kp_list_groups_req *req = r->body;
 	struct kp_list_groups_resp resp;
 	struct kp_list_groups_resp_listed_group *gs;
 	int32_t n = 0;
@@ -664,6 +682,8 @@ void api_list_groups(struct net_req *r)
 			resp.error_code = KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
 	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
 		for (struct group *g = c->groups.buckets[i]; g; g = g->next) {
+			if (!state_wanted(req, group_state_name(g->state)))
+				continue;
 			kp_struct_init(&kp_list_groups_resp_listed_group_desc, &gs[n]);
 			gs[n].group_id = arena_kstr(r, g->id);
 			gs[n].protocol_type = arena_kstr(r, g->protocol_type != NULL

@@ -19,6 +19,24 @@
 
 #define LEADER_DURING_DELETE (-2)
 
+/* Kafka's authorized-operation bits without an authorizer: every
+ * operation the resource type supports (AclOperation codes: READ 3,
+ * WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
+ * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12). */
+#define OP(x) (1 << (x))
+const int32_t metadata_topic_ops = OP(3) | OP(4) | OP(5) | OP(6) | OP(7) |
+	OP(8) | OP(10) | OP(11);
+const int32_t metadata_cluster_ops = OP(5) | OP(7) | OP(8) | OP(9) | OP(10) |
+	OP(11) | OP(12);
+const int32_t metadata_group_ops = OP(3) | OP(6) | OP(8);
+
+static bool uuid_zero(const kp_uuid *u)
+{
+	static const kp_uuid zero;
+
+	return memcmp(u, &zero, sizeof(zero)) == 0;
+}
+
 /* ------------------------------------------------------------ Metadata */
 
 static int fill_partition(struct net_req *r, const struct md_view *v,
@@ -62,69 +80,126 @@ static int fill_topic(struct net_req *r, const struct md_view *v,
 	return 0;
 }
 
+/* A broker as Metadata and DescribeCluster list it. */
+struct live_broker {
+	int32_t id;
+	const char *host;
+	int32_t port;
+	const char *rack;	/* NULL: none */
+};
+
+/*
+ * The brokers to list: the live ones, and ourselves before the first
+ * UpdateMetadata names us.  *controller: clients send admin requests to
+ * the "controller" and every broker performs them, so it is the lowest
+ * live broker id, the same answer from every broker.
+ */
+static struct live_broker *live_brokers(struct net_req *r, const struct md_view *v,
+					int32_t *n, int32_t *controller)
+{
+	struct broker *b = r->worker->broker;
+	bool self_listed = md_view_broker(v, b->id) != NULL;
+	int32_t nb = v->nbrokers + (self_listed ? 0 : 1);
+	struct live_broker *lb = kp_arena_calloc(&r->arena, (size_t)nb + 1, sizeof(*lb));
+
+	if (lb == NULL)
+		return NULL;
+	for (int32_t i = 0; i < v->nbrokers; i++)
+		lb[i] = (struct live_broker){ v->brokers[i].id, v->brokers[i].host,
+					      v->brokers[i].port, v->brokers[i].rack };
+	if (!self_listed)
+		lb[v->nbrokers] = (struct live_broker){ b->id, b->advertised[0].host,
+							b->advertised[0].port, b->rack };
+	*controller = b->id;
+	for (int32_t i = 0; i < nb; i++)
+		if (lb[i].id < *controller)
+			*controller = lb[i].id;
+	*n = nb;
+	return lb;
+}
+
+/* Kafka's answer to a request it refuses as a whole (v10+ topic ids, null
+ * names): every topic asked for, with the error, and nothing else. */
+static void metadata_error(struct net_req *r, int16_t err)
+{
+	const struct kp_metadata_req *req = r->body;
+	struct kp_metadata_resp resp;
+	int32_t n = req->topics_count > 0 ? req->topics_count : 0;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.topics = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*resp.topics));
+	if (resp.topics == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		kp_struct_init(&kp_metadata_resp_metadata_response_topic_desc, &resp.topics[i]);
+		resp.topics[i].name = req->topics[i].name.len >= 0 ? req->topics[i].name
+								  : (kp_str){ "", 0 };
+		resp.topics[i].topic_id = req->topics[i].topic_id;
+		resp.topics[i].error_code = err;
+	}
+	resp.topics_count = n;
+	net_reply(r, &resp);
+}
+
 void api_metadata(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_metadata_req *req = r->body;
+	int16_t v = r->h.api_version;
 	struct kp_metadata_resp resp;
 	const struct kp_struct_desc *topic_desc = &kp_metadata_resp_metadata_response_topic_desc;
 	const struct kp_struct_desc *broker_desc = &kp_metadata_resp_metadata_response_broker_desc;
-	struct md_view *v = metadata_cache_get(&b->meta);
-	bool all = req->topics_count < 0 ||
-		   (r->h.api_version == 0 && req->topics_count == 0);
+	struct md_view *view;
+	bool all = req->topics_count < 0 || (v == 0 && req->topics_count == 0);
+	bool topic_ops = v >= 8 && req->include_topic_authorized_operations;
+	struct live_broker *lb;
 	int32_t nb, nt;
-	bool self_listed;
 
+	/* v10 and v11 carry topic ids, but Kafka 2.8 looks topics up by
+	 * name only and refuses ids and null names */
+	for (int32_t i = 0; i < req->topics_count; i++)
+		if (req->topics[i].name.len < 0 || !uuid_zero(&req->topics[i].topic_id)) {
+			metadata_error(r, KP_ERR_INVALID_REQUEST);
+			return;
+		}
 	kp_struct_init(r->api->resp, &resp);
-	/* brokers: the live ones; ourselves too before the first update */
-	self_listed = md_view_broker(v, b->id) != NULL;
-	nb = v->nbrokers + (self_listed ? 0 : 1);
-	resp.brokers = kp_arena_calloc(&r->arena, (size_t)nb, sizeof(*resp.brokers));
-	nt = all ? v->ntopics : req->topics_count;
+	view = metadata_cache_get(&b->meta);
+	lb = live_brokers(r, view, &nb, &resp.controller_id);
+	resp.brokers = kp_arena_calloc(&r->arena, (size_t)nb + 1, sizeof(*resp.brokers));
+	nt = all ? view->ntopics : req->topics_count;
 	resp.topics = kp_arena_calloc(&r->arena, (size_t)nt + 1, sizeof(*resp.topics));
-	if (resp.brokers == NULL || resp.topics == NULL) {
-		md_view_unref(v);
+	if (lb == NULL || resp.brokers == NULL || resp.topics == NULL) {
+		md_view_unref(view);
 		net_req_fail(r, "out of memory");
 		return;
 	}
-	for (int32_t i = 0; i < v->nbrokers; i++) {
+	for (int32_t i = 0; i < nb; i++) {
 		kp_struct_init(broker_desc, &resp.brokers[i]);
-		resp.brokers[i].node_id = v->brokers[i].id;
-		resp.brokers[i].host = kp_str_c(v->brokers[i].host);
-		resp.brokers[i].port = v->brokers[i].port;
-		resp.brokers[i].rack = kp_str_c(v->brokers[i].rack);
-	}
-	if (!self_listed) {
-		struct kp_metadata_resp_metadata_response_broker *me =
-			&resp.brokers[v->nbrokers];
-
-		kp_struct_init(broker_desc, me);
-		me->node_id = b->id;
-		me->host = kp_str_c(b->advertised[0].host);
-		me->port = b->advertised[0].port;
-		me->rack = kp_str_c(b->rack);
+		resp.brokers[i].node_id = lb[i].id;
+		resp.brokers[i].host = kp_str_c(lb[i].host);
+		resp.brokers[i].port = lb[i].port;
+		resp.brokers[i].rack = kp_str_c(lb[i].rack);
 	}
 	resp.brokers_count = nb;
 	resp.cluster_id = kp_str_c(b->cluster_id);
-	/* Clients send admin requests to the "controller"; every broker
-	 * performs them, so name the lowest live broker id: the same answer
-	 * from every broker. */
-	resp.controller_id = b->id;
-	for (int32_t i = 0; i < nb; i++)
-		if (resp.brokers[i].node_id < resp.controller_id)
-			resp.controller_id = resp.brokers[i].node_id;
+	/* v8-10: asked for, the cluster's operations (all: no authorizer) */
+	if (v >= 8 && v <= 10 && req->include_cluster_authorized_operations)
+		resp.cluster_authorized_operations = metadata_cluster_ops;
 	for (int32_t i = 0; i < nt; i++) {
 		struct kp_metadata_resp_metadata_response_topic *out = &resp.topics[i];
 		const struct md_topic *t;
 
 		kp_struct_init(topic_desc, out);
+		if (topic_ops)
+			out->topic_authorized_operations = metadata_topic_ops;
 		if (all) {
-			t = &v->topics[i];
+			t = &view->topics[i];
 		} else {
 			kp_str name = req->topics[i].name;
 
-			t = name.ptr != NULL ? md_view_topic(v, name.ptr, (size_t)name.len)
-					     : NULL;
+			t = md_view_topic(view, name.ptr, (size_t)name.len);
 			if (t == NULL) {
 				out->name = name;
 				out->error_code = req->allow_auto_topic_creation
@@ -134,15 +209,52 @@ void api_metadata(struct net_req *r)
 				continue;
 			}
 		}
-		if (fill_topic(r, v, t, out) < 0) {
-			md_view_unref(v);
+		out->topic_id = t->topic_id;
+		if (fill_topic(r, view, t, out) < 0) {
+			md_view_unref(view);
 			net_req_fail(r, "out of memory");
 			return;
 		}
 	}
 	resp.topics_count = nt;
 	net_reply(r, &resp);	/* encoded now: the view may go */
-	md_view_unref(v);
+	md_view_unref(view);
+}
+
+/* ----------------------------------------------------- DescribeCluster */
+
+void api_describe_cluster(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_describe_cluster_req *req = r->body;
+	struct kp_describe_cluster_resp resp;
+	struct md_view *view = metadata_cache_get(&b->meta);
+	struct live_broker *lb;
+	int32_t nb;
+
+	kp_struct_init(r->api->resp, &resp);
+	lb = live_brokers(r, view, &nb, &resp.controller_id);
+	resp.brokers = lb != NULL ? kp_arena_calloc(&r->arena, (size_t)nb + 1,
+						    sizeof(*resp.brokers)) : NULL;
+	if (resp.brokers == NULL) {
+		md_view_unref(view);
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < nb; i++) {
+		kp_struct_init(&kp_describe_cluster_resp_describe_cluster_broker_desc,
+			       &resp.brokers[i]);
+		resp.brokers[i].broker_id = lb[i].id;
+		resp.brokers[i].host = kp_str_c(lb[i].host);
+		resp.brokers[i].port = lb[i].port;
+		resp.brokers[i].rack = kp_str_c(lb[i].rack);
+	}
+	resp.brokers_count = nb;
+	resp.cluster_id = kp_str_c(b->cluster_id);
+	if (req->include_cluster_authorized_operations)
+		resp.cluster_authorized_operations = metadata_cluster_ops;
+	net_reply(r, &resp);
+	md_view_unref(view);
 }
 
 /* ------------------------------------------------------ UpdateMetadata */
@@ -154,6 +266,7 @@ struct merge_entry {
 	int32_t seq;		/* later wins */
 	const struct md_partition *old;
 	const struct kp_update_metadata_update_metadata_partition_state *upd;
+	const kp_uuid *topic_id;	/* the old view's or the update's */
 };
 
 static int cmp_entry(const void *a, const void *b)
@@ -230,13 +343,13 @@ static struct md_view *merge(const struct md_view *old,
 			es[n++] = (struct merge_entry){
 				old->topics[i].name, strlen(old->topics[i].name),
 				old->topics[i].parts[j].partition, seq++,
-				&old->topics[i].parts[j], NULL };
+				&old->topics[i].parts[j], NULL, &old->topics[i].topic_id };
 	for (int32_t i = 0; i < req->ungrouped_partition_states_count; i++) {
 		const struct kp_update_metadata_update_metadata_partition_state *u =
 			&req->ungrouped_partition_states[i];
 
 		es[n++] = (struct merge_entry){ u->topic_name.ptr,
-			(size_t)u->topic_name.len, u->partition_index, seq++, NULL, u };
+			(size_t)u->topic_name.len, u->partition_index, seq++, NULL, u, NULL };
 	}
 	for (int32_t i = 0; i < req->topic_states_count; i++) {
 		const struct kp_update_metadata_req_update_metadata_topic_state *t =
@@ -246,7 +359,7 @@ static struct md_view *merge(const struct md_view *old,
 			es[n++] = (struct merge_entry){ t->topic_name.ptr,
 				(size_t)t->topic_name.len,
 				t->partition_states[j].partition_index, seq++, NULL,
-				&t->partition_states[j] };
+				&t->partition_states[j], &t->topic_id };
 	}
 	if (n > 1)
 		qsort(es, n, sizeof(*es), cmp_entry);
@@ -272,6 +385,17 @@ static struct md_view *merge(const struct md_view *old,
 			t->parts = calloc(n - i, sizeof(*t->parts));
 			if (t->name == NULL || t->parts == NULL)
 				goto fail;
+		}
+		/* v7+ names the topic's id; an older update keeps the one
+		 * we had */
+		if (es[i].topic_id != NULL && !uuid_zero(es[i].topic_id))
+			t->topic_id = *es[i].topic_id;
+		if (uuid_zero(&t->topic_id)) {
+			const struct md_topic *o = md_view_topic(old, es[i].topic,
+								 es[i].topic_len);
+
+			if (o != NULL)
+				t->topic_id = o->topic_id;
 		}
 		if (build_partition(&t->parts[t->nparts++], &es[i]) < 0)
 			goto fail;

@@ -98,8 +98,37 @@ static const struct topic_cfg_cache *topic_cfg(struct broker *b,
 	return tc;	/* (without its name when out of memory: read again) */
 }
 
+static bool uuid_set(const kp_uuid *u)
+{
+	static const kp_uuid zero;
+
+	return memcmp(u, &zero, sizeof(zero)) != 0;
+}
+
+/* v5 names the topic's id: a log that has another one is not this topic's
+ * (INCONSISTENT_TOPIC_ID), a log without one takes it (partition.metadata). */
+static int16_t check_topic_id(struct partition *p, const kp_uuid *id)
+{
+	int rc;
+
+	if (id == NULL || !uuid_set(id) || p->log == NULL)
+		return 0;
+	rc = log_assign_topic_id(p->log, id);
+	if (rc == -EEXIST) {
+		KP_ERROR("%s-%d: the log's topic id is not the controller's: "
+			 "INCONSISTENT_TOPIC_ID", p->topic, p->index);
+		return KP_ERR_INCONSISTENT_TOPIC_ID;
+	}
+	if (rc < 0) {
+		KP_ERROR("%s-%d: cannot write partition.metadata: %s", p->topic,
+			 p->index, strerror(-rc));
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	}
+	return 0;
+}
+
 static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req *req,
-			   kp_str topic,
+			   kp_str topic, const kp_uuid *topic_id,
 			   const struct kp_leader_and_isr_leader_and_isr_partition_state *st,
 			   struct topic_cfg_cache *tcc)
 {
@@ -118,6 +147,9 @@ static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req 
 		err = KP_ERR_KAFKA_STORAGE_ERROR;	/* its deletion is not over */
 		goto out;
 	}
+	err = check_topic_id(p, topic_id);
+	if (err != 0)
+		goto out;
 	if (p->log != NULL && st->leader_epoch <= p->leader_epoch) {
 		/* as Kafka: an epoch we already have is stale */
 		err = KP_ERR_STALE_CONTROLLER_EPOCH;
@@ -140,6 +172,10 @@ static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req 
 			err = KP_ERR_KAFKA_STORAGE_ERROR;
 			goto out;
 		}
+		/* a new or just loaded log learns the id now */
+		err = check_topic_id(p, topic_id);
+		if (err != 0)
+			goto out;
 		{
 			int64_t hw = replica_initial_hw(b, p->topic, p->index);
 			int64_t leo = log_end_offset(p->log);
@@ -211,6 +247,7 @@ void api_leader_and_isr(struct net_req *r)
 	const struct kp_leader_and_isr_req *req = r->body;
 	struct kp_leader_and_isr_resp resp;
 	struct kp_leader_and_isr_leader_and_isr_partition_error *errs;
+	struct kp_leader_and_isr_resp_leader_and_isr_topic_error *terrs;
 	struct topic_cfg_cache tcc = { NULL };
 	int32_t n = 0, cap = req->ungrouped_partition_states_count > 0
 		? req->ungrouped_partition_states_count : 0;
@@ -228,7 +265,10 @@ void api_leader_and_isr(struct net_req *r)
 	for (int32_t i = 0; i < req->topic_states_count; i++)
 		cap += req->topic_states[i].partition_states_count;
 	errs = kp_arena_calloc(&r->arena, (size_t)cap + 1, sizeof(*errs));
-	if (errs == NULL) {
+	terrs = kp_arena_calloc(&r->arena, (size_t)(req->topic_states_count > 0
+						    ? req->topic_states_count : 0) + 1,
+				sizeof(*terrs));
+	if (errs == NULL || terrs == NULL) {
 		net_req_fail(r, "out of memory");
 		return;
 	}
@@ -236,24 +276,36 @@ void api_leader_and_isr(struct net_req *r)
 		const struct kp_leader_and_isr_leader_and_isr_partition_state *st =
 			&req->ungrouped_partition_states[i];
 
+		kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_error_desc, &errs[n]);
 		errs[n].topic_name = st->topic_name;
 		errs[n].partition_index = st->partition_index;
-		errs[n++].error_code = apply_state(b, req, st->topic_name, st, &tcc);
+		errs[n++].error_code = apply_state(b, req, st->topic_name, NULL, st, &tcc);
 	}
 	for (int32_t i = 0; i < req->topic_states_count; i++) {
 		const struct kp_leader_and_isr_req_leader_and_isr_topic_state *t =
 			&req->topic_states[i];
 
+		/* v5 answers per topic id */
+		kp_struct_init(&kp_leader_and_isr_resp_leader_and_isr_topic_error_desc,
+			       &terrs[i]);
+		terrs[i].topic_id = t->topic_id;
+		terrs[i].partition_errors = &errs[n];
+		terrs[i].partition_errors_count = t->partition_states_count;
 		for (int32_t j = 0; j < t->partition_states_count; j++) {
+			kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_error_desc,
+				       &errs[n]);
 			errs[n].topic_name = t->topic_name;
 			errs[n].partition_index = t->partition_states[j].partition_index;
 			errs[n++].error_code = apply_state(b, req, t->topic_name,
+							   &t->topic_id,
 							   &t->partition_states[j], &tcc);
 		}
 	}
 	free(tcc.topic);
 	resp.partition_errors = errs;
 	resp.partition_errors_count = n;
+	resp.topics = terrs;
+	resp.topics_count = req->topic_states_count > 0 ? req->topic_states_count : 0;
 	net_reply(r, &resp);
 }
 

@@ -18,7 +18,9 @@
 #include "kp_log.h"
 #include "kp_loop.h"
 #include "kp_records.h"
+#include "kp_zkdata.h"
 #include "log.h"
+#include "log_checkpoint.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 
@@ -405,6 +407,55 @@ static int load_segments(struct log *log, int64_t recovery_point, bool clean)
 	return 0;
 }
 
+#define PARTITION_METADATA "partition.metadata"
+
+static bool uuid_is_zero(const kp_uuid *u)
+{
+	static const kp_uuid zero;
+
+	return memcmp(u, &zero, sizeof(zero)) == 0;
+}
+
+/* The topic id of partition.metadata, if the file is there and valid. */
+static void read_partition_metadata(struct log *log)
+{
+	char p[PATH_MAX], buf[256], id[64];
+	FILE *f;
+	size_t n;
+	int version;
+
+	snprintf(p, sizeof(p), "%s/" PARTITION_METADATA, log->dir);
+	f = fopen(p, "re");
+	if (f == NULL)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (sscanf(buf, "version: %d\ntopic_id: %63s", &version, id) != 2 ||
+	    version != 0 || kp_uuid_parse(id, &log->topic_id) < 0 ||
+	    uuid_is_zero(&log->topic_id)) {
+		memset(&log->topic_id, 0, sizeof(log->topic_id));
+		KP_WARN("%s: ignoring a malformed " PARTITION_METADATA, log->dir);
+	}
+}
+
+int log_assign_topic_id(struct log *log, const kp_uuid *id)
+{
+	char p[PATH_MAX], text[64], s[23];
+	int n, rc;
+
+	if (!uuid_is_zero(&log->topic_id))
+		return memcmp(&log->topic_id, id, sizeof(*id)) == 0 ? 0 : -EEXIST;
+	kp_uuid_format(id, s);
+	n = snprintf(text, sizeof(text), "version: 0\ntopic_id: %s", s);
+	snprintf(p, sizeof(p), "%s/" PARTITION_METADATA, log->dir);
+	rc = log_write_file_atomic(p, text, (size_t)n);
+	if (rc < 0)
+		return rc;
+	log->topic_id = *id;
+	return 0;
+}
+
 int log_open(const char *dir, const char *topic, int32_t partition,
 	     const struct log_config *cfg, int64_t recovery_point,
 	     int64_t start_offset, bool clean, struct log **out)
@@ -438,6 +489,7 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 	rc = load_segments(log, recovery_point, clean);
 	if (rc < 0)
 		goto fail;
+	read_partition_metadata(log);
 	if (log->nsegs == 0) {
 		rc = new_segment(log, start_offset > 0 ? start_offset : 0);
 		if (rc < 0)

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kp_buf.h"
 #include "log_epoch.h"
 #include "log_segment.h"
 
@@ -80,6 +81,9 @@ struct log {
 	 * checkpoint); written under the appender's lock */
 	_Atomic int64_t first_dirty;
 	int64_t cleaner_skip_until;	/* monotonic: after a failed cleaning */
+	/* the topic's id from partition.metadata (KIP-516), all zero while
+	 * unknown; set by the partition's owner (LeaderAndIsr v5) */
+	kp_uuid topic_id;
 };
 
 /* What an append did. */
@@ -260,6 +264,14 @@ void log_reap_deleted(struct log *log, int64_t now_ms, bool all);
 
 /* Roll a new active segment now (tests, and segment.ms checks). */
 int log_roll(struct log *log, int64_t now_wall_ms);
+
+/*
+ * Give the log its topic id: kept in memory and, when the log has no
+ * partition.metadata yet, written there atomically ("version: 0",
+ * "topic_id: <id>", as Kafka 2.8).  -EEXIST when the log already has
+ * another id; other -errno from writing the file.
+ */
+int log_assign_topic_id(struct log *log, const kp_uuid *id);
 
 /* The epoch cache's answer for OffsetForLeaderEpoch. */
 void log_end_offset_for_epoch(struct log *log, int32_t epoch,

@@ -143,6 +143,19 @@ const struct md_broker *md_view_broker(const struct md_view *v, int32_t id)
 	return bsearch(&key, v->brokers, (size_t)v->nbrokers, sizeof(key), cmp_broker);
 }
 
+const struct md_topic *md_view_topic_by_id(const struct md_view *v,
+					   const kp_uuid *id)
+{
+	static const kp_uuid zero;
+
+	if (memcmp(id, &zero, sizeof(zero)) == 0)
+		return NULL;
+	for (int32_t i = 0; i < v->ntopics; i++)
+		if (memcmp(&v->topics[i].topic_id, id, sizeof(*id)) == 0)
+			return &v->topics[i];
+	return NULL;
+}
+
 const struct md_partition *md_topic_partition(const struct md_topic *t,
 					      int32_t p)
 {

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kp_buf.h"
+
 struct md_broker {
 	int32_t id;
 	char *host;
@@ -37,6 +39,7 @@ struct md_partition {
 
 struct md_topic {
 	char *name;
+	kp_uuid topic_id;		/* all zero when the controller sent none */
 	struct md_partition *parts;	/* sorted by partition */
 	int32_t nparts;
 };
@@ -69,6 +72,9 @@ void md_view_unref(struct md_view *v);
 void md_view_seal(struct md_view *v);
 const struct md_topic *md_view_topic(const struct md_view *v, const char *name,
 				     size_t len);
+/* The topic with this id (linear: admin requests only); NULL if none. */
+const struct md_topic *md_view_topic_by_id(const struct md_view *v,
+					   const kp_uuid *id);
 const struct md_broker *md_view_broker(const struct md_view *v, int32_t id);
 const struct md_partition *md_topic_partition(const struct md_topic *t,
 					      int32_t p);

@@ -11,42 +11,86 @@
 #include "net.h"
 #include "req_dispatch.h"
 
-/* Advertised ranges follow ../shared/reference/client-matrix.md: min 0
- * everywhere; flexible versions only where the codec and handler do them. */
+/*
+ * Every API key Kafka 2.8 has, at Kafka 2.8's version ranges.  Those a
+ * ZooKeeper-mode Kafka 2.8 broker lists in ApiVersions are advertised with
+ * its ranges, min 0 everywhere (librdkafka checks Produce v0 before it
+ * compresses); the features still to be built (idempotence and
+ * transactions, DeleteRecords, log dirs, client quotas, SCRAM
+ * credentials, producer state) and the KRaft-only keys are answered with
+ * a well-formed error (api_refused.c) but not advertised, so clients do
+ * not think they exist.  Nothing with a known key closes the connection.
+ */
 const struct req_api req_apis[] = {
-	{ KP_API_PRODUCE, 0, 8, api_produce },
+	{ KP_API_PRODUCE, 0, 9, true, api_produce },
 	/* v0-3: down-converted to magic 0/1 (api_fetch.c) */
-	{ KP_API_FETCH, 0, 11, api_fetch },
-	{ KP_API_LIST_OFFSETS, 0, 5, api_list_offsets },
-	{ KP_API_METADATA, 0, 8, api_metadata },
-	{ KP_API_LEADER_AND_ISR, 0, 4, api_leader_and_isr },
-	{ KP_API_STOP_REPLICA, 0, 3, api_stop_replica },
-	{ KP_API_UPDATE_METADATA, 0, 7, api_update_metadata },
-	{ KP_API_API_VERSIONS, 0, 3, api_versions },
-	{ KP_API_CREATE_TOPICS, 0, 5, api_create_topics },
-	{ KP_API_DELETE_TOPICS, 0, 5, api_delete_topics },
-	{ KP_API_DESCRIBE_CONFIGS, 0, 4, api_describe_configs },
-	{ KP_API_ALTER_CONFIGS, 0, 1, api_alter_configs },
-	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, api_incremental_alter_configs },
-	{ KP_API_CREATE_PARTITIONS, 0, 2, api_create_partitions },
-	{ KP_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, api_offset_for_leader_epoch },
-	/* groups: the ranges the client matrix recommends (no flexible
-	 * versions a client would pick without needing them) */
-	{ KP_API_FIND_COORDINATOR, 0, 2, api_find_coordinator },
-	{ KP_API_JOIN_GROUP, 0, 5, api_join_group },
-	{ KP_API_SYNC_GROUP, 0, 3, api_sync_group },
-	{ KP_API_HEARTBEAT, 0, 3, api_heartbeat },
-	{ KP_API_LEAVE_GROUP, 0, 3, api_leave_group },
-	{ KP_API_OFFSET_COMMIT, 0, 7, api_offset_commit },
-	{ KP_API_OFFSET_FETCH, 0, 5, api_offset_fetch },
-	{ KP_API_OFFSET_DELETE, 0, 0, api_offset_delete },
-	{ KP_API_DESCRIBE_GROUPS, 0, 4, api_describe_groups },
-	{ KP_API_LIST_GROUPS, 0, 2, api_list_groups },
-	{ KP_API_DELETE_GROUPS, 0, 1, api_delete_groups },
+	{ KP_API_FETCH, 0, 12, true, api_fetch },
+	{ KP_API_LIST_OFFSETS, 0, 6, true, api_list_offsets },
+	{ KP_API_METADATA, 0, 11, true, api_metadata },
+	{ KP_API_LEADER_AND_ISR, 0, 5, true, api_leader_and_isr },
+	{ KP_API_STOP_REPLICA, 0, 3, true, api_stop_replica },
+	{ KP_API_UPDATE_METADATA, 0, 7, true, api_update_metadata },
+	{ KP_API_CONTROLLED_SHUTDOWN, 0, 3, true, api_controlled_shutdown },
+	{ KP_API_OFFSET_COMMIT, 0, 8, true, api_offset_commit },
+	{ KP_API_OFFSET_FETCH, 0, 7, true, api_offset_fetch },
+	{ KP_API_FIND_COORDINATOR, 0, 3, true, api_find_coordinator },
+	{ KP_API_JOIN_GROUP, 0, 7, true, api_join_group },
+	{ KP_API_HEARTBEAT, 0, 4, true, api_heartbeat },
+	{ KP_API_LEAVE_GROUP, 0, 4, true, api_leave_group },
+	{ KP_API_SYNC_GROUP, 0, 5, true, api_sync_group },
+	{ KP_API_DESCRIBE_GROUPS, 0, 5, true, api_describe_groups },
+	{ KP_API_LIST_GROUPS, 0, 4, true, api_list_groups },
+	{ KP_API_SASL_HANDSHAKE, 0, 1, true, api_sasl_handshake },
+	{ KP_API_API_VERSIONS, 0, 3, true, api_versions },
+	{ KP_API_CREATE_TOPICS, 0, 7, true, api_create_topics },
+	{ KP_API_DELETE_TOPICS, 0, 6, true, api_delete_topics },
+	{ KP_API_DELETE_RECORDS, 0, 2, false, api_delete_records },
+	{ KP_API_INIT_PRODUCER_ID, 0, 4, false, api_init_producer_id },
+	{ KP_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, true, api_offset_for_leader_epoch },
+	{ KP_API_ADD_PARTITIONS_TO_TXN, 0, 3, false, api_add_partitions_to_txn },
+	{ KP_API_ADD_OFFSETS_TO_TXN, 0, 3, false, api_add_offsets_to_txn },
+	{ KP_API_END_TXN, 0, 3, false, api_end_txn },
+	{ KP_API_WRITE_TXN_MARKERS, 0, 1, false, api_write_txn_markers },
+	{ KP_API_TXN_OFFSET_COMMIT, 0, 3, false, api_txn_offset_commit },
+	{ KP_API_DESCRIBE_ACLS, 0, 2, true, api_describe_acls },
+	{ KP_API_CREATE_ACLS, 0, 2, true, api_create_acls },
+	{ KP_API_DELETE_ACLS, 0, 2, true, api_delete_acls },
+	{ KP_API_DESCRIBE_CONFIGS, 0, 4, true, api_describe_configs },
+	{ KP_API_ALTER_CONFIGS, 0, 2, true, api_alter_configs },
+	{ KP_API_ALTER_REPLICA_LOG_DIRS, 0, 2, false, api_alter_replica_log_dirs },
+	{ KP_API_DESCRIBE_LOG_DIRS, 0, 2, false, api_describe_log_dirs },
+	{ KP_API_SASL_AUTHENTICATE, 0, 2, true, api_sasl_authenticate },
+	{ KP_API_CREATE_PARTITIONS, 0, 3, true, api_create_partitions },
+	{ KP_API_CREATE_DELEGATION_TOKEN, 0, 2, true, api_delegation_token },
+	{ KP_API_RENEW_DELEGATION_TOKEN, 0, 2, true, api_delegation_token },
+	{ KP_API_EXPIRE_DELEGATION_TOKEN, 0, 2, true, api_delegation_token },
+	{ KP_API_DESCRIBE_DELEGATION_TOKEN, 0, 2, true, api_delegation_token },
+	{ KP_API_DELETE_GROUPS, 0, 2, true, api_delete_groups },
 	/* answered by the kcontroller daemon (api_forward.c) */
-	{ KP_API_ELECT_LEADERS, 0, 2, api_forward },
-	{ KP_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, api_forward },
-	{ KP_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, api_forward },
+	{ KP_API_ELECT_LEADERS, 0, 2, true, api_forward },
+	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, true, api_incremental_alter_configs },
+	{ KP_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, true, api_forward },
+	{ KP_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, true, api_forward },
+	{ KP_API_OFFSET_DELETE, 0, 0, true, api_offset_delete },
+	{ KP_API_DESCRIBE_CLIENT_QUOTAS, 0, 1, false, api_describe_client_quotas },
+	{ KP_API_ALTER_CLIENT_QUOTAS, 0, 1, false, api_alter_client_quotas },
+	{ KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, false,
+	  api_describe_user_scram_credentials },
+	{ KP_API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0, false,
+	  api_alter_user_scram_credentials },
+	{ KP_API_VOTE, 0, 0, false, api_kraft_only },
+	{ KP_API_BEGIN_QUORUM_EPOCH, 0, 0, false, api_kraft_only },
+	{ KP_API_END_QUORUM_EPOCH, 0, 0, false, api_kraft_only },
+	{ KP_API_DESCRIBE_QUORUM, 0, 0, false, api_kraft_only },
+	{ KP_API_ALTER_ISR, 0, 0, true, api_alter_isr },
+	{ KP_API_UPDATE_FEATURES, 0, 0, true, api_update_features },
+	{ KP_API_ENVELOPE, 0, 0, false, api_kraft_only },
+	{ KP_API_FETCH_SNAPSHOT, 0, 0, false, api_kraft_only },
+	{ KP_API_DESCRIBE_CLUSTER, 0, 0, true, api_describe_cluster },
+	{ KP_API_DESCRIBE_PRODUCERS, 0, 0, false, api_describe_producers },
+	{ KP_API_BROKER_REGISTRATION, 0, 0, false, api_kraft_only },
+	{ KP_API_BROKER_HEARTBEAT, 0, 0, false, api_kraft_only },
+	{ KP_API_UNREGISTER_BROKER, 0, 0, false, api_kraft_only },
 };
 const int req_napis = (int)(sizeof(req_apis) / sizeof(req_apis[0]));
 
@@ -62,6 +106,7 @@ static void reply_api_versions(struct net_req *r, int16_t error)
 {
 	struct kp_api_versions_resp resp;
 	struct kp_api_versions_resp_api_version *keys;
+	int32_t n = 0;
 
 	kp_struct_init(r->api->resp, &resp);
 	keys = kp_arena_calloc(&r->arena, (size_t)req_napis, sizeof(*keys));
@@ -70,13 +115,17 @@ static void reply_api_versions(struct net_req *r, int16_t error)
 		return;
 	}
 	for (int i = 0; i < req_napis; i++) {
-		keys[i].api_key = req_apis[i].key;
-		keys[i].min_version = req_apis[i].min;
-		keys[i].max_version = req_apis[i].max;
+		if (!req_apis[i].advertised)
+			continue;
+		kp_struct_init(&kp_api_versions_resp_api_version_desc, &keys[n]);
+		keys[n].api_key = req_apis[i].key;
+		keys[n].min_version = req_apis[i].min;
+		keys[n].max_version = req_apis[i].max;
+		n++;
 	}
 	resp.error_code = error;
 	resp.api_keys = keys;
-	resp.api_keys_count = req_napis;
+	resp.api_keys_count = n;
 	net_reply(r, &resp);
 }
 
@@ -92,6 +141,7 @@ void req_dispatch(struct net_req *r, struct kp_reader *body)
 
 	r->api = kp_api_get(r->h.api_key);
 	if (a == NULL || r->api == NULL) {
+		/* as Kafka: a key it does not know closes the connection */
 		KP_WARN("%s: unknown API key %d", r->peer, r->h.api_key);
 		net_req_fail(r, "unknown API");
 		return;
@@ -104,6 +154,8 @@ void req_dispatch(struct net_req *r, struct kp_reader *body)
 			reply_api_versions(r, KP_ERR_UNSUPPORTED_VERSION);
 			return;
 		}
+		/* as Kafka, whose request parser fails on a version it
+		 * does not know: the connection closes */
 		KP_WARN("%s: %s v%d is not supported (we do %d..%d)", r->peer,
 			r->api->name, v, a->min, a->max);
 		net_req_fail(r, "unsupported version");

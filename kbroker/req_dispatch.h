@@ -7,6 +7,7 @@
 #ifndef REQ_DISPATCH_H
 #define REQ_DISPATCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kp_buf.h"
@@ -17,7 +18,8 @@ typedef void (*req_handler_fn)(struct net_req *r);
 
 struct req_api {
 	int16_t key;
-	int16_t min, max;	/* advertised; within the schema's range */
+	int16_t min, max;	/* served; within the schema's range */
+	bool advertised;	/* listed in ApiVersions */
 	req_handler_fn fn;
 };
 
@@ -26,8 +28,9 @@ extern const int req_napis;
 
 /*
  * Route a request whose header is decoded; body is the rest of the frame.
- * Unknown APIs and unsupported versions close the connection, except
- * ApiVersions, which answers UNSUPPORTED_VERSION in a v0 body (KIP-511).
+ * Unknown API keys, unsupported versions and undecodable bodies close the
+ * connection, as Kafka does, except ApiVersions, which answers
+ * UNSUPPORTED_VERSION in a v0 body (KIP-511).
  */
 void req_dispatch(struct net_req *r, struct kp_reader *body);
 
@@ -58,6 +61,40 @@ void api_offset_delete(struct net_req *r);
 void api_describe_groups(struct net_req *r);
 void api_list_groups(struct net_req *r);
 void api_delete_groups(struct net_req *r);
+void api_describe_cluster(struct net_req *r);
+/* Authorized-operation bit fields as Kafka gives them without an
+ * authorizer: every operation the resource type supports. */
+extern const int32_t metadata_topic_ops, metadata_cluster_ops, metadata_group_ops;
+/*
+ * Answered with an error (api_refused.c): what Kafka answers without an
+ * authorizer, without SASL on a plaintext listener, or when the broker is
+ * not the controller; and, for the features not built yet and the KRaft
+ * keys, UNSUPPORTED_VERSION in a well-formed response of the version asked.
+ */
+void api_controlled_shutdown(struct net_req *r);
+void api_sasl_handshake(struct net_req *r);
+void api_sasl_authenticate(struct net_req *r);
+void api_describe_acls(struct net_req *r);
+void api_create_acls(struct net_req *r);
+void api_delete_acls(struct net_req *r);
+void api_delegation_token(struct net_req *r);
+void api_alter_isr(struct net_req *r);
+void api_update_features(struct net_req *r);
+void api_delete_records(struct net_req *r);
+void api_init_producer_id(struct net_req *r);
+void api_add_partitions_to_txn(struct net_req *r);
+void api_add_offsets_to_txn(struct net_req *r);
+void api_end_txn(struct net_req *r);
+void api_write_txn_markers(struct net_req *r);
+void api_txn_offset_commit(struct net_req *r);
+void api_alter_replica_log_dirs(struct net_req *r);
+void api_describe_log_dirs(struct net_req *r);
+void api_describe_client_quotas(struct net_req *r);
+void api_alter_client_quotas(struct net_req *r);
+void api_describe_user_scram_credentials(struct net_req *r);
+void api_alter_user_scram_credentials(struct net_req *r);
+void api_describe_producers(struct net_req *r);
+void api_kraft_only(struct net_req *r);
 /* Relayed to the active kcontroller (api_forward.c). */
 void api_forward(struct net_req *r);
 

@@ -1,6 +1,6 @@
 /*
  * controller.c - election, the controller context, and the state changes
- * Kafka's controller makes (../shared/reference/kafka-classic.md, part 2):
+ * Kafka 2.8's controller (KafkaController) makes in ZooKeeper mode:
  * new topics and partitions get leaders, brokers that start get the
  * metadata and their replicas' roles, brokers that die lose leadership,
  * deleted topics are stopped on every replica and then removed.
@@ -821,47 +821,97 @@ static int32_t *arena_ids(struct kp_arena *a, const struct kp_replicas *r)
 	return d;
 }
 
+/* A topic's id as LeaderAndIsr v5 and UpdateMetadata v7 carry it (zero
+ * for a topic znode without one). */
+static kp_uuid topic_uuid(const struct c_topic *t)
+{
+	kp_uuid u;
+
+	memset(&u, 0, sizeof(u));
+	if (t->topic_id[0] != '\0' && kp_uuid_parse(t->topic_id, &u) < 0)
+		memset(&u, 0, sizeof(u));
+	return u;
+}
+
+/* The name of the topic with this id, for LeaderAndIsr v5 answers. */
+static const char *topic_name_of(struct controller *c, const kp_uuid *id)
+{
+	char s[23];
+
+	kp_uuid_format(id, s);
+	for (int i = 0; i < c->ntopics; i++)
+		if (strcmp(c->topics[i]->topic_id, s) == 0)
+			return c->topics[i]->name;
+	return "?";
+}
+
+struct lai_error {
+	const char *topic;
+	int topic_len;
+	int32_t partition;
+	int16_t code;
+};
+
 static void on_lai_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
 {
 	const struct kp_leader_and_isr_resp *r = resp;
+	struct controller *c = arg;
+	struct lai_error *e;
+	int32_t ne = 0, cap;
 
 	(void)api_key;
-	(void)arg;
 	if (r == NULL)
 		return;
 	if (r->error_code != 0) {
 		KP_WARN("LeaderAndIsr to broker %d: error %d", broker, r->error_code);
 		return;
 	}
+	/* v0-4 list partition errors by name, v5 grouped by topic id */
+	cap = r->partition_errors_count > 0 ? r->partition_errors_count : 0;
+	for (int32_t i = 0; i < r->topics_count; i++)
+		cap += r->topics[i].partition_errors_count;
+	e = calloc((size_t)cap + 1, sizeof(*e));
+	if (e == NULL)
+		return;
+	for (int32_t i = 0; i < r->partition_errors_count; i++)
+		e[ne++] = (struct lai_error){ r->partition_errors[i].topic_name.ptr,
+			r->partition_errors[i].topic_name.len,
+			r->partition_errors[i].partition_index,
+			r->partition_errors[i].error_code };
+	for (int32_t i = 0; i < r->topics_count; i++) {
+		const char *name = topic_name_of(c, &r->topics[i].topic_id);
+
+		for (int32_t j = 0; j < r->topics[i].partition_errors_count; j++)
+			e[ne++] = (struct lai_error){ name, (int)strlen(name),
+				r->topics[i].partition_errors[j].partition_index,
+				r->topics[i].partition_errors[j].error_code };
+	}
 	/* one line per error code, not per partition: after a controller
 	 * failover every partition a broker already has at that epoch
 	 * answers STALE_CONTROLLER_EPOCH, as in Kafka */
-	for (int32_t i = 0; i < r->partition_errors_count; i++) {
-		int16_t code = r->partition_errors[i].error_code;
+	for (int32_t i = 0; i < ne; i++) {
+		int16_t code = e[i].code;
 		int32_t n = 0;
 		bool first = true;
 
 		if (code == 0)
 			continue;
 		for (int32_t j = 0; j < i && first; j++)
-			first = r->partition_errors[j].error_code != code;
+			first = e[j].code != code;
 		if (!first)
 			continue;	/* counted with its first partition */
-		for (int32_t j = i; j < r->partition_errors_count; j++)
-			n += r->partition_errors[j].error_code == code;
+		for (int32_t j = i; j < ne; j++)
+			n += e[j].code == code;
 		if (code == KP_ERR_STALE_CONTROLLER_EPOCH)
 			KP_INFO("LeaderAndIsr to broker %d: %d partition(s) already at "
 				"that leader epoch (e.g. %.*s-%d)", broker, n,
-				r->partition_errors[i].topic_name.len,
-				r->partition_errors[i].topic_name.ptr,
-				r->partition_errors[i].partition_index);
+				e[i].topic_len, e[i].topic, e[i].partition);
 		else
 			KP_WARN("LeaderAndIsr to broker %d: %s for %d partition(s) "
 				"(e.g. %.*s-%d)", broker, kp_err_name(code), n,
-				r->partition_errors[i].topic_name.len,
-				r->partition_errors[i].topic_name.ptr,
-				r->partition_errors[i].partition_index);
+				e[i].topic_len, e[i].topic, e[i].partition);
 	}
+	free(e);
 }
 
 static void send_lai(struct controller *c, struct c_broker *cb)
@@ -924,6 +974,7 @@ static void send_lai(struct controller *c, struct c_broker *cb)
 			kp_struct_init(&kp_leader_and_isr_req_leader_and_isr_topic_state_desc,
 				       &ts[nt]);
 			ts[nt].topic_name = s->topic_name;
+			ts[nt].topic_id = topic_uuid(e->t);	/* v5+ */
 			ts[nt].partition_states = s;
 			ts[nt].partition_states_count = 0;
 			nt++;
@@ -955,6 +1006,7 @@ static void send_lai(struct controller *c, struct c_broker *cb)
 	req->live_leaders_count = nl;
 	q->req = req;
 	q->done = on_lai_resp;
+	q->arg = c;
 	chan_send(cb->chan, q);
 }
 
@@ -1013,6 +1065,7 @@ static void send_um(struct controller *c, struct c_broker *cb)
 			kp_struct_init(&kp_update_metadata_req_update_metadata_topic_state_desc,
 				       &ts[nt]);
 			ts[nt].topic_name = s->topic_name;
+			ts[nt].topic_id = topic_uuid(t);	/* v7+ */
 			ts[nt].partition_states = s;
 			ts[nt].partition_states_count = 0;
 			nt++;
@@ -1856,7 +1909,55 @@ static struct c_topic *topic_from(const char *name, const struct kp_zk_result *r
 }
 
 /* Read /brokers/topics/<name> (with a data watch) into a new topic. */
-static struct c_topic *load_topic(struct controller *c, const char *name)
+/*
+ * Kafka 2.8's controller gives a topic znode that has no topic id one (a
+ * topic made by an older tool), written back fenced and conditional on the
+ * version read, so LeaderAndIsr v5, UpdateMetadata v7 and Metadata v10+
+ * carry the same id everywhere.  A failed write leaves the topic without
+ * one; the znode's next read tries again.
+ */
+static void ensure_topic_id(struct controller *c, struct c_topic *t,
+			    const char *name, const char *known,
+			    const struct kp_zk_result *res)
+{
+	struct kp_zk_topic zt;
+	struct kp_zk_result wr;
+	struct kp_zk_op op;
+	char err[256], path[512];
+	char *json;
+	int rc;
+
+	if (t == NULL || t->topic_id[0] != '\0' || !c->active ||
+	    kp_zk_topic_decode(res->data, (size_t)res->len, &zt, err, sizeof(err)) < 0)
+		return;
+	/* the id we already use for it, if its znode lost it */
+	if (known != NULL && known[0] != '\0')
+		snprintf(zt.topic_id, sizeof(zt.topic_id), "%s", known);
+	else
+		kp_cluster_id_generate(zt.topic_id);
+	zt.version = 3;
+	json = kp_zk_topic_encode(&zt);
+	if (json == NULL) {
+		kp_zk_topic_free(&zt);
+		return;
+	}
+	snprintf(path, sizeof(path), "/brokers/topics/%s", name);
+	op = (struct kp_zk_op){ .type = KP_ZK_OP_SET, .path = path, .data = json,
+				.len = (int32_t)strlen(json), .version = res->stat.version };
+	rc = ctl_fenced(c, &op, 1, &wr);
+	kp_zk_result_free(&wr);
+	free(json);
+	if (rc == 0) {
+		memcpy(t->topic_id, zt.topic_id, sizeof(t->topic_id));
+		KP_INFO("topic %s had no topic id: assigned %s", name, t->topic_id);
+	} else if (rc != MOVED) {
+		KP_WARN("cannot give topic %s a topic id: %s", name, kp_zk_strerror(rc));
+	}
+	kp_zk_topic_free(&zt);
+}
+
+static struct c_topic *load_topic(struct controller *c, const char *name,
+				  const char *known_id)
 {
 	struct kp_zk_result res;
 	struct c_topic *t;
@@ -1865,6 +1966,7 @@ static struct c_topic *load_topic(struct controller *c, const char *name)
 	snprintf(path, sizeof(path), "/brokers/topics/%s", name);
 	ctl_zk_read(c, KP_ZK_READ_DATA, path, true, &res);
 	t = topic_from(name, &res);
+	ensure_topic_id(c, t, name, known_id, &res);
 	kp_zk_result_free(&res);
 	return t;
 }
@@ -1896,6 +1998,7 @@ static int load_topics(struct controller *c, char **names, int n,
 	kp_zk_batch_sync(c->zk, it, n);
 	for (int i = 0; i < n; i++) {
 		out[i] = topic_from(names[i], &it[i].res);
+		ensure_topic_id(c, out[i], names[i], NULL, &it[i].res);
 		kp_zk_result_free(&it[i].res);
 		free(paths[i]);
 	}
@@ -1913,9 +2016,11 @@ static void partition_modification(struct controller *c, const char *name)
 
 	if (t == NULL)
 		return;
-	nt = load_topic(c, name);	/* re-arms the watch */
+	nt = load_topic(c, name, t->topic_id);	/* re-arms the watch */
 	if (nt == NULL)
 		return;
+	if (t->topic_id[0] == '\0')
+		memcpy(t->topic_id, nt->topic_id, sizeof(t->topic_id));
 	if (nt->nparts <= t->nparts || t->deleting) {
 		topic_free(nt);
 		return;

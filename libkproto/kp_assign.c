@@ -1,6 +1,6 @@
 /*
- * kp_assign.c - replica placement; see kp_assign.h and
- * ../shared/reference/kafka-classic.md section 2.13.
+ * kp_assign.c - replica placement; see kp_assign.h (Kafka 2.8's
+ * AdminUtils.assignReplicasToBrokers).
  */
 #include "config.h"
 

@@ -723,37 +723,74 @@ int kp_zk_cluster_id_decode(const char *json, size_t len, char *id,
 	return 0;
 }
 
+static const char uuid_b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void kp_uuid_format(const kp_uuid *id, char out[23])
+{
+	uint8_t u[18] = { 0 };
+
+	memcpy(u, id->b, 16);
+	for (int i = 0; i < 6; i++) {
+		uint32_t v = ((uint32_t)u[3 * i] << 16) | ((uint32_t)u[3 * i + 1] << 8) |
+			     u[3 * i + 2];
+
+		out[4 * i] = uuid_b64[(v >> 18) & 63];
+		out[4 * i + 1] = uuid_b64[(v >> 12) & 63];
+		if (4 * i + 2 < 22)
+			out[4 * i + 2] = uuid_b64[(v >> 6) & 63];
+		if (4 * i + 3 < 22)
+			out[4 * i + 3] = uuid_b64[v & 63];
+	}
+	out[22] = '\0';
+}
+
+int kp_uuid_parse(const char *s, kp_uuid *out)
+{
+	uint8_t u[18] = { 0 };
+
+	if (s == NULL || strlen(s) != 22)
+		return -1;
+	for (int i = 0; i < 22; i += 4) {
+		uint32_t v = 0;
+
+		for (int j = 0; j < 4; j++) {
+			const char *c = i + j < 22 ? strchr(uuid_b64, s[i + j]) : NULL;
+
+			if (i + j < 22 && (c == NULL || s[i + j] == '\0'))
+				return -1;
+			v = (v << 6) | (c != NULL ? (uint32_t)(c - uuid_b64) : 0);
+		}
+		u[3 * (i / 4)] = (uint8_t)(v >> 16);
+		u[3 * (i / 4) + 1] = (uint8_t)(v >> 8);
+		u[3 * (i / 4) + 2] = (uint8_t)v;
+	}
+	/* 22 characters hold 132 bits: the last 4 must be zero */
+	if (u[16] != 0 || u[17] != 0)
+		return -1;
+	memcpy(out->b, u, 16);
+	return 0;
+}
+
 void kp_cluster_id_generate(char out[23])
 {
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint8_t u[18] = { 0 };
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC), i;
+	kp_uuid id;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || read(fd, u, 16) != 16) {
+	memset(&id, 0, sizeof(id));
+	if (fd < 0 || read(fd, id.b, 16) != 16) {
 		/* Not expected on Linux; fall back to time and pid. */
 		uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 
-		memcpy(u, &x, sizeof(x));
-		memcpy(u + 8, &x, sizeof(x));
+		memcpy(id.b, &x, sizeof(x));
+		memcpy(id.b + 8, &x, sizeof(x));
 	}
 	if (fd >= 0)
 		close(fd);
 	/* A version 4 UUID, as Java's Uuid.randomUuid(). */
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	for (i = 0; i < 6; i++) {
-		uint32_t v = ((uint32_t)u[3 * i] << 16) | ((uint32_t)u[3 * i + 1] << 8) |
-			     u[3 * i + 2];
-
-		out[4 * i] = b64[(v >> 18) & 63];
-		out[4 * i + 1] = b64[(v >> 12) & 63];
-		if (4 * i + 2 < 22)
-			out[4 * i + 2] = b64[(v >> 6) & 63];
-		if (4 * i + 3 < 22)
-			out[4 * i + 3] = b64[v & 63];
-	}
-	out[22] = '\0';
+	id.b[6] = (uint8_t)((id.b[6] & 0x0f) | 0x40);
+	id.b[8] = (uint8_t)((id.b[8] & 0x3f) | 0x80);
+	kp_uuid_format(&id, out);
 }
 
 /* --------------------------------------------------------------- config */

@@ -4,8 +4,8 @@
  * Brokers, controllers and tools meet in ZooKeeper; these are the formats
  * they share, encoded and decoded exactly as Kafka writes and reads them
  * (readers look fields up by name and ignore unknown ones; some numbers are
- * deliberately JSON strings).  See ../shared/reference/kafka-classic.md
- * section 1.3.  Also here: listener/endpoint strings (NAME://host:port).
+ * deliberately JSON strings), as Kafka 2.8's kafka.zk.ZkData classes do.
+ * Also here: listener/endpoint strings (NAME://host:port).
  *
  * Decoders take untrusted bytes and fail cleanly (-1, message in err) on
  * anything malformed.  Encoders return a malloc'd NUL-terminated string.
@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kp_buf.h"
 
 #define KP_HOST_MAX 256
 #define KP_LISTENER_MAX 64
@@ -113,7 +115,12 @@ int kp_zk_controller_endpoint(const char *json, size_t len,
 char *kp_zk_cluster_id_encode(const char *id);
 int kp_zk_cluster_id_decode(const char *json, size_t len, char *id,
 			    size_t idlen, char *err, size_t errlen);
-/* A new random cluster id: a UUID in URL-safe base64 without padding. */
+/* A topic or cluster id as Kafka writes it (Uuid.toString: URL-safe
+ * base64 without padding, 22 characters) and back; parse returns -1 for
+ * anything else. */
+void kp_uuid_format(const kp_uuid *id, char out[23]);
+int kp_uuid_parse(const char *s, kp_uuid *out);
+/* A new random cluster or topic id: a version 4 UUID, formatted so. */
 void kp_cluster_id_generate(char out[23]);
 
 /* /config/<type>/<name>: a list of key/value strings. */

@@ -21,6 +21,12 @@ tests_unit_check_buf_SOURCES = tests/unit/check_buf.c
 tests_unit_check_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_buf_LDADD = $(UNIT_LDADD)
 tests_unit_check_codec_SOURCES = tests/unit/check_codec.c
+## hand-written bytes of the versions no installed client sends
+check_PROGRAMS += tests/unit/check_wire_spec
+tests_unit_check_wire_spec_SOURCES = tests/unit/check_wire_spec.c tests/lib/check_run.h
+tests_unit_check_wire_spec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_wire_spec_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_wire_spec
 tests_unit_check_codec_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_codec_LDADD = $(UNIT_LDADD)
 
@@ -98,9 +104,12 @@ TESTS += tests/integration/0017-closest-replica.py
 ## clients configured for Kafka before 0.11: Produce v0-2 with magic 0/1
 ## message sets converted to v2, Fetch v0-3 down-converted
 TESTS += tests/integration/0018-legacy-formats.py
+## every Kafka 2.8 API key at Kafka 2.8's versions, group states with the
+## clients' admin APIs
+TESTS += tests/integration/0019-api-keys.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
-	tests/lib/kjs-consumer.js
+	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py
 
 ## dynamic configuration (kconfigs, AlterConfigs, change notifications,
 ## replication throttles) on a kcluster; and its pure parts on their own

@@ -1276,6 +1276,12 @@ static enum kind classify(const char *path, int64_t *base, bool *base_known,
 		       "as it is";
 		return K_OTHER;
 	}
+	if (len == strlen("partition.metadata") &&
+	    strncmp(name, "partition.metadata", len) == 0) {
+		*why = "the partition's topic id (KIP-516), a text file to read "
+		       "as it is";
+		return K_OTHER;
+	}
 	dot = memrchr(name, '.', len);
 	if (dot == NULL)
 		return K_OTHER;

@@ -657,6 +657,7 @@ static int do_delete(void)
 	struct kp_delete_topics_req req;
 	struct kp_delete_topics_resp resp;
 	const struct kp_metadata_resp_metadata_response_topic **v;
+	struct kp_delete_topics_req_delete_topic_state *states;
 	kp_str *names;
 	int n, failed = 0;
 
@@ -670,13 +671,20 @@ static int do_delete(void)
 		return TOOL_EXIT_FAIL;
 	}
 	names = kp_arena_calloc(&arena, (size_t)n, sizeof(*names));
-	if (names == NULL)
+	states = kp_arena_calloc(&arena, (size_t)n, sizeof(*states));
+	if (names == NULL || states == NULL)
 		tool_die("out of memory");
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		names[i] = v[i]->name;
+		kp_struct_init(&kp_delete_topics_req_delete_topic_state_desc, &states[i]);
+		states[i].name = v[i]->name;
+	}
 	kp_struct_init(&kp_delete_topics_req_desc, &req);
+	/* by name, at any version: v0-5's list and v6's */
 	req.topic_names = names;
 	req.topic_names_count = n;
+	req.topics = states;
+	req.topics_count = n;
 	req.timeout_ms = o.timeout_ms;
 	tool_call(cl.boot, KP_API_DELETE_TOPICS, &req, &resp, &arena,
 		  "DeleteTopics");

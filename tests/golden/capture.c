@@ -2,12 +2,15 @@
  * capture.c - record the request frames real Kafka clients send.
  *
  * A minimal single-broker responder on 127.0.0.1: it answers ApiVersions
- * (with the version table of tests/golden/versions.h, the one the broker
- * advertises), Metadata (itself as broker 0, leader of every partition of
- * the requested topics) and Produce (success), and writes the body of every
- * request frame it receives (header included, size prefix excluded) to
- * OUTDIR/NNN-<api key>-v<version>.bin.  Any other request closes the
- * connection after it is recorded.
+ * (with the version table of tests/golden/versions.h, Kafka 2.8's),
+ * Metadata (itself as broker 0, leader of every partition of the requested
+ * topics), Produce (success), FindCoordinator (itself) and InitProducerId
+ * (producer id 1000, epoch 0), DescribeGroups (each group unknown: Dead);
+ * any other request of a known key gets the
+ * empty answer of its version (every field at its default: no groups, no
+ * offsets, no errors).  It writes the body of every request frame it
+ * receives (header included, size prefix excluded) to
+ * OUTDIR/NNN-<api key>-v<version>.bin.
  *
  * It exists to produce the golden files under tests/golden/ that
  * check_golden.c decodes; tests/golden/capture.sh drives kcat,
@@ -196,6 +199,44 @@ static void answer_produce(struct kp_wbuf *w, const struct kp_req_header *h,
 			  &resp);
 }
 
+/* FindCoordinator: ourselves; InitProducerId: a producer id;
+ * DescribeGroups: each group asked for, unknown (Dead); the rest: the
+ * empty answer of the version. */
+static void answer_default(struct kp_wbuf *w, const struct kp_req_header *h,
+			   const struct kp_api_desc *api, const void *req,
+			   struct kp_arena *a)
+{
+	void *resp = kp_arena_alloc(a, api->resp->size);
+
+	kp_struct_init(api->resp, resp);
+	if (h->api_key == KP_API_FIND_COORDINATOR) {
+		struct kp_find_coordinator_resp *fc = resp;
+
+		fc->node_id = 0;
+		fc->host = kp_str_c("127.0.0.1");
+		fc->port = port;
+	} else if (h->api_key == KP_API_INIT_PRODUCER_ID) {
+		struct kp_init_producer_id_resp *ip = resp;
+
+		ip->producer_id = 1000;
+		ip->producer_epoch = 0;
+	} else if (h->api_key == KP_API_DESCRIBE_GROUPS) {
+		const struct kp_describe_groups_req *dr = req;
+		struct kp_describe_groups_resp *dg = resp;
+		int32_t n = dr->groups_count > 0 ? dr->groups_count : 0;
+
+		dg->groups = kp_arena_calloc(a, (size_t)n + 1, sizeof(*dg->groups));
+		for (int32_t i = 0; i < n; i++) {
+			kp_struct_init(&kp_describe_groups_resp_described_group_desc,
+				       &dg->groups[i]);
+			dg->groups[i].group_id = dr->groups[i];
+			dg->groups[i].group_state = kp_str_c("Dead");
+		}
+		dg->groups_count = n;
+	}
+	kp_response_frame(w, h->api_key, h->api_version, h->correlation_id, resp);
+}
+
 /* Handle one complete frame; returns -1 to close the connection. */
 static int handle(struct conn *c, const uint8_t *body, size_t len)
 {
@@ -236,7 +277,7 @@ static int handle(struct conn *c, const uint8_t *body, size_t len)
 	else if (h.api_key == KP_API_PRODUCE)
 		answer_produce(&w, &h, req, &a);
 	else
-		rc = -1;
+		answer_default(&w, &h, api, req, &a);
 send:
 	if (rc == 0 && w.len > 0 && send_all(c->fd, w.data, w.len) != 0)
 		rc = -1;

@@ -24,6 +24,7 @@
 #include "kp_loop.h"
 #include "kp_msgs.h"
 #include "kp_records.h"
+#include "kp_zkdata.h"
 #include "log.h"
 #include "log_dir.h"
 #include "net.h"
@@ -765,6 +766,513 @@ START_TEST(fetch_serves_ranges_and_long_polls)
 }
 END_TEST
 
+
+/*
+ * What a ZooKeeper-mode Kafka 2.8 broker lists in ApiVersions (the keys
+ * whose message definitions name the zkBroker listener), from Kafka
+ * 2.8.2's message definitions.  Written out here on purpose: the broker's
+ * table must match it, not be derived from the same source.
+ */
+static const struct { int16_t key, min, max; } kafka28[] = {
+	{ 0, 0, 9 }, { 1, 0, 12 }, { 2, 0, 6 }, { 3, 0, 11 }, { 4, 0, 5 },
+	{ 5, 0, 3 }, { 6, 0, 7 }, { 7, 0, 3 }, { 8, 0, 8 }, { 9, 0, 7 },
+	{ 10, 0, 3 }, { 11, 0, 7 }, { 12, 0, 4 }, { 13, 0, 4 }, { 14, 0, 5 },
+	{ 15, 0, 5 }, { 16, 0, 4 }, { 17, 0, 1 }, { 18, 0, 3 }, { 19, 0, 7 },
+	{ 20, 0, 6 }, { 21, 0, 2 }, { 22, 0, 4 }, { 23, 0, 4 }, { 24, 0, 3 },
+	{ 25, 0, 3 }, { 26, 0, 3 }, { 27, 0, 1 }, { 28, 0, 3 }, { 29, 0, 2 },
+	{ 30, 0, 2 }, { 31, 0, 2 }, { 32, 0, 4 }, { 33, 0, 2 }, { 34, 0, 2 },
+	{ 35, 0, 2 }, { 36, 0, 2 }, { 37, 0, 3 }, { 38, 0, 2 }, { 39, 0, 2 },
+	{ 40, 0, 2 }, { 41, 0, 2 }, { 42, 0, 2 }, { 43, 0, 2 }, { 44, 0, 1 },
+	{ 45, 0, 0 }, { 46, 0, 0 }, { 47, 0, 0 }, { 48, 0, 1 }, { 49, 0, 1 },
+	{ 50, 0, 0 }, { 51, 0, 0 }, { 56, 0, 0 }, { 57, 0, 0 }, { 60, 0, 0 },
+	{ 61, 0, 0 },
+};
+#define NKAFKA28 ((int)(sizeof(kafka28) / sizeof(kafka28[0])))
+
+/* Kafka has them, skald does not advertise them until they are built:
+ * DeleteRecords, InitProducerId, the transaction APIs, the log-dir APIs,
+ * client quotas, SCRAM credentials, DescribeProducers. */
+static bool not_built(int16_t key)
+{
+	static const int16_t keys[] = { 21, 22, 24, 25, 26, 27, 28, 34, 35, 48, 49,
+					50, 51, 61 };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i] == key)
+			return true;
+	return false;
+}
+
+static void api_versions(struct kp_api_versions_resp *resp)
+{
+	struct kp_api_versions_req req;
+
+	kp_struct_init(&kp_api_versions_req_desc, &req);
+	req.client_software_name = kp_str_c("check");
+	req.client_software_version = kp_str_c("1");
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_API_VERSIONS, 3, &req, resp, &arena), 0);
+	ck_assert_int_eq(resp->error_code, 0);
+}
+
+/* One run per API key of Kafka 2.8's table. */
+START_TEST(advertised_range_is_kafka_28s)
+{
+	struct kp_api_versions_resp resp;
+	int16_t key = kafka28[_i].key;
+	int found = -1;
+
+	api_versions(&resp);
+	for (int32_t j = 0; j < resp.api_keys_count; j++)
+		if (resp.api_keys[j].api_key == key)
+			found = j;
+	if (not_built(key)) {
+		ck_assert_msg(found < 0, "key %d advertised before it is built", key);
+		return;
+	}
+	ck_assert_msg(found >= 0, "key %d not advertised", key);
+	ck_assert_msg(resp.api_keys[found].max_version == kafka28[_i].max,
+		      "key %d: max %d, Kafka 2.8 has %d", key,
+		      resp.api_keys[found].max_version, kafka28[_i].max);
+	ck_assert_int_eq(resp.api_keys[found].min_version, kafka28[_i].min);
+}
+END_TEST
+
+START_TEST(nothing_is_advertised_that_kafka_28_does_not_list)
+{
+	struct kp_api_versions_resp resp;
+
+	api_versions(&resp);
+	ck_assert_int_eq(resp.api_keys_count, NKAFKA28 - 14);
+	for (int32_t j = 0; j < resp.api_keys_count; j++) {
+		bool known = false;
+
+		for (int i = 0; i < NKAFKA28; i++)
+			known |= kafka28[i].key == resp.api_keys[j].api_key;
+		ck_assert_msg(known, "key %d advertised", resp.api_keys[j].api_key);
+		/* in key order, as Kafka lists them */
+		if (j > 0)
+			ck_assert_int_lt(resp.api_keys[j - 1].api_key, resp.api_keys[j].api_key);
+	}
+}
+END_TEST
+
+/* A request with two elements in every array (recursively), so each
+ * per-item error slot of the answer exists. */
+static void fill_request(const struct kp_struct_desc *d, int16_t v, void *obj, int depth)
+{
+	kp_struct_init(d, obj);
+	for (uint16_t i = 0; i < d->nfields; i++) {
+		const struct kp_field_desc *f = &d->fields[i];
+		uint8_t *p = (uint8_t *)obj + f->off;
+
+		if (v < f->vmin || v > f->vmax)
+			continue;
+		if (f->type == KP_FT_STRING && !f->array) {
+			*(kp_str *)p = kp_str_c(depth == 0 ? "x" : "user");
+			continue;
+		}
+		if (!f->array || depth > 3)
+			continue;
+		{
+			size_t sz = f->type == KP_FT_STRUCT ? f->sub->size
+				  : f->type == KP_FT_STRING ? sizeof(kp_str)
+				  : f->type == KP_FT_INT32 ? sizeof(int32_t) : 0;
+			uint8_t *e;
+
+			if (sz == 0)
+				continue;
+			e = kp_arena_calloc(&arena, 2, sz);
+			ck_assert_ptr_nonnull(e);
+			for (int k = 0; k < 2; k++) {
+				if (f->type == KP_FT_STRUCT)
+					fill_request(f->sub, v, e + (size_t)k * sz, depth + 1);
+				else if (f->type == KP_FT_STRING)
+					((kp_str *)e)[k] = kp_str_c(k ? "b" : "a");
+				else
+					((int32_t *)e)[k] = k;
+			}
+			*(void **)p = e;
+			*(int32_t *)((uint8_t *)obj + f->cnt_off) = 2;
+		}
+	}
+}
+
+/* Every error_code in a decoded answer: how many, how many equal want. */
+static void count_errors(const struct kp_struct_desc *d, int16_t v, const void *obj,
+			 int16_t want, int *n, int *match)
+{
+	for (uint16_t i = 0; i < d->nfields; i++) {
+		const struct kp_field_desc *f = &d->fields[i];
+		const uint8_t *p = (const uint8_t *)obj + f->off;
+
+		if (v < f->vmin || v > f->vmax)
+			continue;
+		if (f->type == KP_FT_INT16 && !f->array && strcmp(f->name, "error_code") == 0) {
+			(*n)++;
+			*match += *(const int16_t *)p == want;
+		} else if (f->type == KP_FT_STRUCT && f->array) {
+			int32_t cnt = *(const int32_t *)((const uint8_t *)obj + f->cnt_off);
+			const uint8_t *e = *(const uint8_t *const *)p;
+
+			for (int32_t k = 0; k < cnt; k++)
+				count_errors(f->sub, v, e + (size_t)k * f->sub->size, want, n,
+					     match);
+		}
+	}
+}
+
+/*
+ * The keys kbroker answers only with an error, at every version Kafka 2.8
+ * has: each answer decodes at its version, every error slot holds the
+ * error Kafka (or, for what is not built, UNSUPPORTED_VERSION) gives, and
+ * the connection stays usable.
+ */
+START_TEST(refused_keys_answer_kafkas_errors_at_every_version)
+{
+	static const struct { int16_t key, err; } cases[] = {
+		{ KP_API_CONTROLLED_SHUTDOWN, KP_ERR_NOT_CONTROLLER },
+		{ KP_API_SASL_HANDSHAKE, KP_ERR_ILLEGAL_SASL_STATE },
+		{ KP_API_SASL_AUTHENTICATE, KP_ERR_ILLEGAL_SASL_STATE },
+		{ KP_API_DESCRIBE_ACLS, KP_ERR_SECURITY_DISABLED },
+		{ KP_API_CREATE_ACLS, KP_ERR_SECURITY_DISABLED },
+		{ KP_API_DELETE_ACLS, KP_ERR_SECURITY_DISABLED },
+		{ KP_API_CREATE_DELEGATION_TOKEN, KP_ERR_DELEGATION_TOKEN_REQUEST_NOT_ALLOWED },
+		{ KP_API_RENEW_DELEGATION_TOKEN, KP_ERR_DELEGATION_TOKEN_REQUEST_NOT_ALLOWED },
+		{ KP_API_EXPIRE_DELEGATION_TOKEN, KP_ERR_DELEGATION_TOKEN_REQUEST_NOT_ALLOWED },
+		{ KP_API_DESCRIBE_DELEGATION_TOKEN, KP_ERR_DELEGATION_TOKEN_REQUEST_NOT_ALLOWED },
+		{ KP_API_ALTER_ISR, KP_ERR_NOT_CONTROLLER },
+		{ KP_API_UPDATE_FEATURES, KP_ERR_INVALID_REQUEST },
+		{ KP_API_DELETE_RECORDS, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_INIT_PRODUCER_ID, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_ADD_PARTITIONS_TO_TXN, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_ADD_OFFSETS_TO_TXN, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_END_TXN, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_WRITE_TXN_MARKERS, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_TXN_OFFSET_COMMIT, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_ALTER_REPLICA_LOG_DIRS, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_DESCRIBE_LOG_DIRS, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_DESCRIBE_CLIENT_QUOTAS, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_ALTER_CLIENT_QUOTAS, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_ALTER_USER_SCRAM_CREDENTIALS, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_DESCRIBE_PRODUCERS, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_VOTE, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_BEGIN_QUORUM_EPOCH, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_END_QUORUM_EPOCH, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_DESCRIBE_QUORUM, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_ENVELOPE, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_FETCH_SNAPSHOT, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_BROKER_REGISTRATION, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_BROKER_HEARTBEAT, KP_ERR_UNSUPPORTED_VERSION },
+		{ KP_API_UNREGISTER_BROKER, KP_ERR_UNSUPPORTED_VERSION },
+	};
+	int answered = 0;
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const struct kp_api_desc *api = kp_api_get(cases[c].key);
+
+		ck_assert_ptr_nonnull(api);
+		for (int16_t v = api->min; v <= api->max; v++) {
+			void *req = kp_arena_alloc(&arena, api->req->size);
+			void *resp = kp_arena_alloc(&arena, api->resp->size);
+			int n = 0, match = 0;
+
+			fill_request(api->req, v, req, 0);
+			ck_assert_msg(kp_conn_call(conn, cases[c].key, v, req, resp, &arena) == 0,
+				      "%s v%d: no answer", api->name, v);
+			count_errors(api->resp, v, resp, cases[c].err, &n, &match);
+			ck_assert_msg(n > 0 && n == match, "%s v%d: %d of %d errors are %d",
+				      api->name, v, match, n, cases[c].err);
+			answered++;
+		}
+	}
+	ck_assert_int_eq(answered, 80);	/* these keys have 80 versions in Kafka 2.8 */
+	/* still the same connection */
+	{
+		struct kp_api_versions_resp resp;
+
+		api_versions(&resp);
+	}
+}
+END_TEST
+
+static const kp_uuid topic_t_id = { { 0x6a, 0x1f, 0x33, 0x09, 0x9e, 0x51, 0x4c, 0x2b,
+				      0x8d, 0x02, 0x71, 0x5e, 0xc4, 0x10, 0x07, 0x99 } };
+
+/* UpdateMetadata v7 for topic t (2 partitions, leaders 1 and 2) with id. */
+static void update_metadata_v7(const kp_uuid *id)
+{
+	struct kp_update_metadata_req um;
+	struct kp_update_metadata_req_update_metadata_topic_state ts;
+	struct kp_update_metadata_update_metadata_partition_state ps[2];
+	struct kp_update_metadata_req_update_metadata_broker lb[2];
+	struct kp_update_metadata_req_update_metadata_endpoint ep[2];
+	struct kp_update_metadata_resp umr;
+
+	kp_struct_init(&kp_update_metadata_req_desc, &um);
+	kp_struct_init(&kp_update_metadata_req_update_metadata_topic_state_desc, &ts);
+	for (int i = 0; i < 2; i++) {
+		kp_struct_init(&kp_update_metadata_update_metadata_partition_state_desc, &ps[i]);
+		ps[i].partition_index = i;
+		ps[i].leader = i + 1;
+		ps[i].leader_epoch = 7;
+		ps[i].replicas = ps[i].isr = replicas_12;
+		ps[i].replicas_count = ps[i].isr_count = 2;
+		kp_struct_init(&kp_update_metadata_req_update_metadata_broker_desc, &lb[i]);
+		kp_struct_init(&kp_update_metadata_req_update_metadata_endpoint_desc, &ep[i]);
+		lb[i].id = i + 1;
+		lb[i].rack = kp_str_c(i == 0 ? "r1" : NULL);
+		ep[i].host = kp_str_c("127.0.0.1");
+		ep[i].port = 9000 + i;
+		ep[i].listener = kp_str_c("PLAINTEXT");
+		lb[i].endpoints = &ep[i];
+		lb[i].endpoints_count = 1;
+	}
+	ts.topic_name = kp_str_c("t");
+	ts.topic_id = *id;
+	ts.partition_states = ps;
+	ts.partition_states_count = 2;
+	um.controller_id = 100;
+	um.controller_epoch = 3;
+	um.topic_states = &ts;
+	um.topic_states_count = 1;
+	um.live_brokers = lb;
+	um.live_brokers_count = 2;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_UPDATE_METADATA, 7, &um, &umr, &arena), 0);
+	ck_assert_int_eq(umr.error_code, 0);
+}
+
+/*
+ * Metadata v9-11 and DescribeCluster: topic ids from UpdateMetadata v7,
+ * authorized operations as Kafka without an authorizer gives them (every
+ * operation of the resource type), requests naming topics by id refused.
+ */
+START_TEST(metadata_gives_topic_ids_and_authorized_operations)
+{
+	struct kp_metadata_req mreq;
+	struct kp_metadata_resp mresp;
+	struct kp_metadata_req_metadata_request_topic want[2];
+	struct kp_describe_cluster_req dreq;
+	struct kp_describe_cluster_resp dresp;
+	static const kp_uuid zero;
+
+	update_metadata_v7(&topic_t_id);
+	kp_struct_init(&kp_metadata_req_desc, &mreq);
+	kp_struct_init(&kp_metadata_req_metadata_request_topic_desc, &want[0]);
+	kp_struct_init(&kp_metadata_req_metadata_request_topic_desc, &want[1]);
+	want[0].name = kp_str_c("t");
+	want[1].name = kp_str_c("nope");
+	mreq.topics = want;
+	mreq.topics_count = 2;
+	mreq.allow_auto_topic_creation = false;
+	for (int16_t v = 9; v <= 11; v++) {
+		mreq.include_cluster_authorized_operations = true;
+		mreq.include_topic_authorized_operations = v != 9;
+		ck_assert_int_eq(kp_conn_call(conn, KP_API_METADATA, v, &mreq, &mresp, &arena), 0);
+		ck_assert_int_eq(mresp.topics_count, 2);
+		ck_assert_int_eq(mresp.topics[0].error_code, 0);
+		ck_assert_mem_eq(&mresp.topics[0].topic_id, v >= 10 ? &topic_t_id : &zero, 16);
+		ck_assert_mem_eq(&mresp.topics[1].topic_id, &zero, 16);
+		/* READ WRITE CREATE DELETE ALTER DESCRIBE DESCRIBE_CONFIGS
+		 * ALTER_CONFIGS: bits 3-8, 10, 11 */
+		ck_assert_int_eq(mresp.topics[0].topic_authorized_operations,
+				 v != 9 ? 0xdf8 : INT32_MIN);
+		ck_assert_int_eq(mresp.topics[1].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+		/* CREATE ALTER DESCRIBE CLUSTER_ACTION DESCRIBE_CONFIGS
+		 * ALTER_CONFIGS IDEMPOTENT_WRITE: bits 5, 7-12 (v8-10 only) */
+		ck_assert_int_eq(mresp.cluster_authorized_operations,
+				 v <= 10 ? 0x1fa0 : INT32_MIN);
+		ck_assert(kp_str_eqc(mresp.cluster_id, "test-cluster"));
+		ck_assert_int_eq(mresp.controller_id, 1);
+	}
+	/* Kafka 2.8 looks topics up by name only */
+	want[1].topic_id = topic_t_id;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_METADATA, 10, &mreq, &mresp, &arena), 0);
+	ck_assert_int_eq(mresp.topics_count, 2);
+	ck_assert_int_eq(mresp.topics[0].error_code, KP_ERR_INVALID_REQUEST);
+	ck_assert_int_eq(mresp.topics[1].error_code, KP_ERR_INVALID_REQUEST);
+	ck_assert_int_eq(mresp.brokers_count, 0);
+	want[1].topic_id = zero;
+	want[1].name = KP_STR_NULL;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_METADATA, 11, &mreq, &mresp, &arena), 0);
+	ck_assert_int_eq(mresp.topics[1].error_code, KP_ERR_INVALID_REQUEST);
+	ck_assert(kp_str_eqc(mresp.topics[1].name, ""));
+	/* an older UpdateMetadata keeps the id */
+	update_metadata_v7(&zero);
+	mreq.topics_count = -1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_METADATA, 11, &mreq, &mresp, &arena), 0);
+	ck_assert_int_eq(mresp.topics_count, 1);
+	ck_assert_mem_eq(&mresp.topics[0].topic_id, &topic_t_id, 16);
+
+	kp_struct_init(&kp_describe_cluster_req_desc, &dreq);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_DESCRIBE_CLUSTER, 0, &dreq, &dresp, &arena), 0);
+	ck_assert_int_eq(dresp.error_code, 0);
+	ck_assert(kp_str_eqc(dresp.cluster_id, "test-cluster"));
+	ck_assert_int_eq(dresp.controller_id, 1);
+	ck_assert_int_eq(dresp.cluster_authorized_operations, INT32_MIN);
+	ck_assert_int_eq(dresp.brokers_count, 2);
+	ck_assert_int_eq(dresp.brokers[0].broker_id, 1);
+	ck_assert_int_eq(dresp.brokers[1].port, 9001);
+	ck_assert(kp_str_eqc(dresp.brokers[0].rack, "r1"));
+	ck_assert_int_lt(dresp.brokers[1].rack.len, 0);
+	dreq.include_cluster_authorized_operations = true;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_DESCRIBE_CLUSTER, 0, &dreq, &dresp, &arena), 0);
+	ck_assert_int_eq(dresp.cluster_authorized_operations, 0x1fa0);
+}
+END_TEST
+
+/* LeaderAndIsr v5 for topic t partition 0 (us, leader) with a topic id. */
+static int16_t leader_and_isr_v5(int32_t lepoch, const kp_uuid *id)
+{
+	struct kp_leader_and_isr_req req;
+	struct kp_leader_and_isr_req_leader_and_isr_topic_state ts;
+	struct kp_leader_and_isr_leader_and_isr_partition_state ps;
+	struct kp_leader_and_isr_resp resp;
+
+	kp_struct_init(&kp_leader_and_isr_req_desc, &req);
+	kp_struct_init(&kp_leader_and_isr_req_leader_and_isr_topic_state_desc, &ts);
+	kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_state_desc, &ps);
+	ps.partition_index = 0;
+	ps.controller_epoch = 1;
+	ps.leader = 1;
+	ps.leader_epoch = lepoch;
+	ps.replicas = ps.isr = replicas_1;
+	ps.replicas_count = ps.isr_count = 1;
+	ts.topic_name = kp_str_c("t");
+	ts.topic_id = *id;
+	ts.partition_states = &ps;
+	ts.partition_states_count = 1;
+	req.controller_id = 100;
+	req.controller_epoch = 1;
+	req.topic_states = &ts;
+	req.topic_states_count = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_LEADER_AND_ISR, 5, &req, &resp, &arena), 0);
+	ck_assert_int_eq(resp.error_code, 0);
+	/* v5 answers per topic id */
+	ck_assert_int_eq(resp.partition_errors_count, 0);
+	ck_assert_int_eq(resp.topics_count, 1);
+	ck_assert_mem_eq(&resp.topics[0].topic_id, id, 16);
+	ck_assert_int_eq(resp.topics[0].partition_errors_count, 1);
+	ck_assert_int_eq(resp.topics[0].partition_errors[0].partition_index, 0);
+	return resp.topics[0].partition_errors[0].error_code;
+}
+
+/* The topic id of LeaderAndIsr v5 is the log's (partition.metadata, as
+ * Kafka 2.8 writes it); a log of another topic id is refused. */
+START_TEST(leader_and_isr_v5_keeps_the_topic_id_with_the_log)
+{
+	static const kp_uuid other = { { 1, 2, 3, 4, 5, 6, 0x47, 8, 0x89, 10, 11, 12,
+					 13, 14, 15, 16 } };
+	char path[256], text[128], id[23];
+	FILE *f;
+	size_t n;
+	struct partition *p;
+
+	ck_assert_int_eq(leader_and_isr_v5(1, &topic_t_id), 0);
+	p = partition_find(&b.parts, "t", 1, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_mem_eq(&p->log->topic_id, &topic_t_id, 16);
+	snprintf(path, sizeof(path), "%s/t-0/partition.metadata", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = 0;
+	kp_uuid_format(&topic_t_id, id);
+	ck_assert_int_eq(strncmp(text, "version: 0\ntopic_id: ", 21), 0);
+	ck_assert_str_eq(text + 21, id);
+	/* the same id again is fine, another is not this log's topic */
+	ck_assert_int_eq(leader_and_isr_v5(2, &topic_t_id), 0);
+	ck_assert_int_eq(leader_and_isr_v5(3, &other), KP_ERR_INCONSISTENT_TOPIC_ID);
+	ck_assert_int_eq(p->leader_epoch, 2);
+	/* the id survives a reopen of the log */
+	{
+		struct log *l;
+		struct log_config cfg;
+		char ldir[256];
+
+		log_config_defaults(&cfg);
+		snprintf(ldir, sizeof(ldir), "%s/t-0", dir);
+		ck_assert_int_eq(log_open(ldir, "t", 0, &cfg, -1, -1, false, &l), 0);
+		ck_assert_mem_eq(&l->topic_id, &topic_t_id, 16);
+		log_close(l, false);
+	}
+}
+END_TEST
+
+/*
+ * Fetch v12 (KIP-595): a fetcher whose last fetched epoch ends before its
+ * fetch offset in our log gets no data but the epoch and end offset to
+ * truncate to; one that agrees gets data; an epoch we never had and that
+ * is newer than ours is out of range.
+ */
+START_TEST(fetch_v12_reports_a_diverging_epoch)
+{
+	int16_t e[3];
+	struct kp_wbuf w;
+	struct kp_fetch_req req;
+	struct kp_fetch_req_fetch_topic t;
+	struct kp_fetch_req_fetch_partition fp;
+	struct kp_fetch_resp resp;
+	struct kp_fetch_resp_partition_data *pd;
+	int64_t first, last;
+
+	leader_and_isr(1, 1, e);
+	batch(&w, 3, KP_CODEC_NONE);
+	ck_assert_int_eq(produce(9, 1, 0, w.data, (int32_t)w.len, NULL), 0);	/* 0-2 */
+	leader_and_isr(2, 3, e);
+	ck_assert_int_eq(produce(9, 1, 0, w.data, (int32_t)w.len, NULL), 0);	/* 3-5 */
+	/* epoch 1 ended at 3: a fetcher at 5 that last saw epoch 1 diverged */
+	fetch_req(&req, &t, &fp, 0, 5, 0, 1 << 20);
+	fp.last_fetched_epoch = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 12, &req, &resp, &arena), 0);
+	pd = &resp.responses[0].partitions[0];
+	ck_assert_int_eq(pd->error_code, 0);
+	ck_assert_int_eq(pd->diverging_epoch.epoch, 1);
+	ck_assert_int_eq(pd->diverging_epoch.end_offset, 3);
+	ck_assert_int_eq(pd->records.len, 0);
+	ck_assert_int_eq(pd->high_watermark, 6);
+	/* at 3 with epoch 1 it agrees: data, no divergence */
+	fp.fetch_offset = 3;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 12, &req, &resp, &arena), 0);
+	pd = &resp.responses[0].partitions[0];
+	ck_assert_int_eq(pd->diverging_epoch.epoch, -1);
+	ck_assert_int_eq(pd->diverging_epoch.end_offset, -1);
+	ck_assert_int_eq(batches_in(pd->records, &first, &last), 1);
+	ck_assert_int_eq(first, 3);
+	/* epoch 2 never led here: it ends where epoch 3 begins, before 5 */
+	fp.fetch_offset = 5;
+	fp.last_fetched_epoch = 2;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 12, &req, &resp, &arena), 0);
+	pd = &resp.responses[0].partitions[0];
+	ck_assert_int_eq(pd->diverging_epoch.epoch, 1);
+	ck_assert_int_eq(pd->diverging_epoch.end_offset, 3);
+	/* a follower that diverged past our log end learns where to cut,
+	 * not that its offset is out of range */
+	fp.fetch_offset = 9;
+	fp.last_fetched_epoch = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 12, &req, &resp, &arena), 0);
+	pd = &resp.responses[0].partitions[0];
+	ck_assert_int_eq(pd->error_code, 0);
+	ck_assert_int_eq(pd->diverging_epoch.epoch, 1);
+	ck_assert_int_eq(pd->diverging_epoch.end_offset, 3);
+	fp.fetch_offset = 5;
+	/* newer than any epoch we have */
+	fp.last_fetched_epoch = 9;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 12, &req, &resp, &arena), 0);
+	ck_assert_int_eq(resp.responses[0].partitions[0].error_code,
+			 KP_ERR_OFFSET_OUT_OF_RANGE);
+	/* older versions do not check: v11 has no last fetched epoch */
+	fp.last_fetched_epoch = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	ck_assert_int_eq(resp.responses[0].partitions[0].error_code, 0);
+	ck_assert_int_eq(batches_in(resp.responses[0].partitions[0].records, &first,
+				    &last), 1);
+	ck_assert_int_eq(first, 3);
+	kp_wbuf_free(&w);
+}
+END_TEST
+
 static Suite *broker_suite(void)
 {
 	Suite *s = suite_create("broker_api");
@@ -780,6 +1288,12 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, update_metadata_feeds_metadata_answers);
 	tcase_add_test(tc, list_offsets_finds_earliest_latest_and_by_timestamp);
 	tcase_add_test(tc, fetch_serves_ranges_and_long_polls);
+	tcase_add_loop_test(tc, advertised_range_is_kafka_28s, 0, NKAFKA28);
+	tcase_add_test(tc, nothing_is_advertised_that_kafka_28_does_not_list);
+	tcase_add_test(tc, refused_keys_answer_kafkas_errors_at_every_version);
+	tcase_add_test(tc, metadata_gives_topic_ids_and_authorized_operations);
+	tcase_add_test(tc, leader_and_isr_v5_keeps_the_topic_id_with_the_log);
+	tcase_add_test(tc, fetch_v12_reports_a_diverging_epoch);
 	suite_add_tcase(s, tc);
 	return s;
 }

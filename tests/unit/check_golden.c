@@ -5,7 +5,9 @@
  *
  * Every tests/golden/<case>/NNN-<key>-v<version>.bin is a frame body
  * (request header and request).  Each must decode completely, with the API
- * key and version its name says, and re-encode to the same bytes.  The
+ * key and version its name says, and re-encode to the same bytes (but for
+ * the stray bytes librdkafka 2.0 leaves after two requests, which Kafka
+ * ignores: see stray_bytes()).  The
  * produce cases must carry five records: key "k<i>", value "golden-<i>-"
  * and 200 'x',
  * compressed with the codec the case names (and, for the Python clients,
@@ -76,6 +78,7 @@ struct seen {
 	int records;
 	int produce_requests;
 	int frames;
+	int quirks;
 };
 
 static void check_records(const char *cas, const kp_records *recs,
@@ -102,6 +105,15 @@ static void check_records(const char *cas, const kp_records *recs,
 		ck_assert_msg((info.h.attributes & KP_ATTR_CODEC_MASK) == want_codec,
 			      "%s: codec %d, expected %d", cas,
 			      info.h.attributes & KP_ATTR_CODEC_MASK, want_codec);
+		/* idempotent: the producer id InitProducerId gave, from
+		 * sequence 0 */
+		if (strstr(cas, "idempotent") != NULL) {
+			ck_assert(info.h.producer_id == 1000);
+			ck_assert_int_eq(info.h.producer_epoch, 0);
+			ck_assert_int_eq(info.h.base_sequence, s->records);
+		} else {
+			ck_assert(info.h.producer_id == -1);
+		}
 		ck_assert_int_eq(kp_record_iter_init(&it, p, size, &scratch, 1 << 20), 0);
 		while (kp_record_iter_next(&it, &rec) == 1) {
 			char want[32];
@@ -136,6 +148,25 @@ static void check_records(const char *cas, const kp_records *recs,
 	kp_wbuf_free(&scratch);
 }
 
+/*
+ * Zero bytes librdkafka 2.0 leaves after a request, which Kafka's parser
+ * ignores (and so do we): OffsetFetch v6+ for a whole group writes a
+ * 4-byte placeholder for the topic count, of which a null compact array
+ * reads one; ListGroups v3+ writes its tagged-field count twice.
+ */
+static size_t stray_bytes(const char *cas, const struct kp_req_header *h,
+			  const void *req)
+{
+	if (strncmp(cas, "rdkafka", 7) != 0)
+		return 0;
+	if (h->api_key == KP_API_OFFSET_FETCH && h->api_version >= 6 &&
+	    ((const struct kp_offset_fetch_req *)req)->topics_count < 0)
+		return 3;
+	if (h->api_key == KP_API_LIST_GROUPS && h->api_version >= 3)
+		return 1;
+	return 0;
+}
+
 static void check_frame(const char *cas, const char *name, const uint8_t *buf,
 			size_t len, struct seen *s)
 {
@@ -146,7 +177,7 @@ static void check_frame(const char *cas, const char *name, const uint8_t *buf,
 	int key, ver;
 	void *req;
 	struct kp_wbuf w;
-	size_t body;
+	size_t body, stray;
 
 	ck_assert_int_eq(sscanf(name, "%*d-%d-v%d.bin", &key, &ver), 2);
 	kp_arena_init(&a, 0);
@@ -160,8 +191,15 @@ static void check_frame(const char *cas, const char *name, const uint8_t *buf,
 	req = kp_arena_alloc(&a, api->req->size);
 	ck_assert_msg(kp_request_decode(api, h.api_version, &r, &a, req) == 0,
 		      "%s/%s: does not decode", cas, name);
-	ck_assert_msg(kp_reader_left(&r) == 0, "%s/%s: %zu bytes left", cas, name,
+	stray = stray_bytes(cas, &h, req);
+	ck_assert_msg(kp_reader_left(&r) == stray, "%s/%s: %zu bytes left", cas, name,
 		      kp_reader_left(&r));
+	if (stray > 0) {
+		ck_assert_mem_eq(r.p, "\0\0\0", stray);
+		body -= stray;
+		len -= stray;
+		s->quirks++;
+	}
 	/* Our encoding of what we decoded is the client's bytes. */
 	kp_wbuf_init(&w);
 	kp_request_encode(api, h.api_version, req, &w);
@@ -188,6 +226,39 @@ static void check_frame(const char *cas, const char *name, const uint8_t *buf,
 		 * refreshes may ask for all (null). */
 		if (mr->topics_count > 0)
 			ck_assert(kp_str_eqc(mr->topics[0].name, "golden"));
+	} else if (h.api_key == KP_API_LIST_GROUPS && h.api_version >= 4) {
+		struct kp_list_groups_req *lr = req;
+
+		ck_assert_int_eq(lr->states_filter_count, 2);
+		ck_assert(kp_str_eqc(lr->states_filter[0], "Stable"));
+		ck_assert(kp_str_eqc(lr->states_filter[1], "Empty"));
+	} else if (h.api_key == KP_API_FIND_COORDINATOR) {
+		struct kp_find_coordinator_req *fr = req;
+
+		ck_assert(kp_str_eqc(fr->key, "golden"));
+		ck_assert_int_eq(fr->key_type, 0);
+	} else if (h.api_key == KP_API_DESCRIBE_GROUPS) {
+		struct kp_describe_groups_req *dr = req;
+
+		ck_assert_int_eq(dr->groups_count, 1);
+		ck_assert(kp_str_eqc(dr->groups[0], "golden"));
+	} else if (h.api_key == KP_API_OFFSET_FETCH) {
+		struct kp_offset_fetch_req *or = req;
+
+		ck_assert(kp_str_eqc(or->group_id, "golden"));
+		ck_assert(!or->require_stable);
+		/* named partitions, or the whole group (null) */
+		if (or->topics_count >= 0) {
+			ck_assert_int_eq(or->topics_count, 1);
+			ck_assert(kp_str_eqc(or->topics[0].name, "golden"));
+			ck_assert_int_eq(or->topics[0].partition_indexes_count, 2);
+			ck_assert_int_eq(or->topics[0].partition_indexes[1], 1);
+		}
+	} else if (h.api_key == KP_API_INIT_PRODUCER_ID) {
+		struct kp_init_producer_id_req *ir = req;
+
+		ck_assert_int_lt(ir->transactional_id.len, 0);	/* idempotent only */
+		ck_assert(ir->producer_id == -1);
 	} else if (h.api_key == KP_API_API_VERSIONS && h.api_version >= 3) {
 		struct kp_api_versions_req *ar = req;
 
@@ -216,7 +287,7 @@ START_TEST(real_client_frames_decode_to_what_was_sent)
 		char dir[2048];
 		int nfiles, f;
 		char **files;
-		struct seen s = { 0, 0, 0 };
+		struct seen s = { 0, 0, 0, 0 };
 
 		snprintf(dir, sizeof(dir), "%s/%s", golden, cases[c]);
 		if (strstr(cases[c], ".") != NULL) {
@@ -240,6 +311,8 @@ START_TEST(real_client_frames_decode_to_what_was_sent)
 			ck_assert_msg(s.produce_requests >= 1, "%s: no Produce", cases[c]);
 			ck_assert_msg(s.records == 5, "%s: %d records", cases[c], s.records);
 		}
+		if (strcmp(cases[c], "rdkafka-admin-groups") == 0)
+			ck_assert_int_eq(s.quirks, 2);
 		total += s.frames;
 		free(cases[c]);
 	}

@@ -191,6 +191,37 @@ START_TEST(cluster_ids_are_22_url_safe_characters)
 }
 END_TEST
 
+/* Topic ids as Kafka writes them: URL-safe base64 of the 16 bytes, no
+ * padding; anything else does not parse. */
+START_TEST(uuids_format_and_parse_as_kafka_writes_them)
+{
+	kp_uuid u, back;
+	char s[23], a[23];
+
+	for (int i = 0; i < 16; i++)
+		u.b[i] = (uint8_t)i;
+	kp_uuid_format(&u, s);
+	ck_assert_str_eq(s, "AAECAwQFBgcICQoLDA0ODw");
+	ck_assert_int_eq(kp_uuid_parse(s, &back), 0);
+	ck_assert_mem_eq(back.b, u.b, 16);
+	memset(u.b, 0xff, 16);
+	kp_uuid_format(&u, s);
+	ck_assert_str_eq(s, "_____________________w");
+	ck_assert_int_eq(kp_uuid_parse(s, &back), 0);
+	ck_assert_mem_eq(back.b, u.b, 16);
+	kp_cluster_id_generate(a);
+	ck_assert_int_eq(kp_uuid_parse(a, &back), 0);
+	kp_uuid_format(&back, s);
+	ck_assert_str_eq(s, a);
+	ck_assert_int_eq(back.b[6] >> 4, 4);	/* version 4 */
+	ck_assert_int_eq(kp_uuid_parse("AAECAwQFBgcICQoLDA0OD", &back), -1);
+	ck_assert_int_eq(kp_uuid_parse("AAECAwQFBgcICQoLDA0ODx", &back), -1);
+	ck_assert_int_eq(kp_uuid_parse("AAECAwQFBgcICQoLDA0OD+", &back), -1);
+	ck_assert_int_eq(kp_uuid_parse("AAECAwQFBgcICQoLDA0ODw=", &back), -1);
+	ck_assert_int_eq(kp_uuid_parse("", &back), -1);
+}
+END_TEST
+
 START_TEST(configs_and_change_notifications)
 {
 	static const char *j =
@@ -253,6 +284,7 @@ int main(void)
 	tcase_add_test(tc, bad_topic_assignments_are_rejected);
 	tcase_add_test(tc, partition_state_and_controller);
 	tcase_add_test(tc, cluster_ids_are_22_url_safe_characters);
+	tcase_add_test(tc, uuids_format_and_parse_as_kafka_writes_them);
 	tcase_add_test(tc, configs_and_change_notifications);
 	tcase_add_test(tc, partition_lists_for_admin_nodes);
 	suite_add_tcase(s, tc);

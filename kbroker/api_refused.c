@@ -1,0 +1,685 @@
+/*
+ * api_refused.c - the API keys kbroker answers with an error, never with a
+ * closed connection.
+ *
+ * Three kinds:
+ *
+ *  - what a ZooKeeper-mode Kafka 2.8 broker answers the same way in the
+ *    setup skald runs (plaintext listeners, no authorizer, never the
+ *    controller), advertised as Kafka advertises them: the ACL APIs
+ *    (SECURITY_DISABLED), SaslHandshake / SaslAuthenticate
+ *    (ILLEGAL_SASL_STATE: a plaintext connection is authenticated from the
+ *    start), the delegation-token APIs (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED
+ *    on a plaintext channel, checked before whether tokens are enabled),
+ *    ControlledShutdown and AlterIsr (NOT_CONTROLLER: the kcontroller
+ *    daemon is the controller), UpdateFeatures (INVALID_REQUEST, the
+ *    answer of a controller without feature versioning);
+ *
+ *  - features later work builds (idempotence and transactions,
+ *    DeleteRecords, log-dir moves and descriptions, client quotas, SCRAM
+ *    credentials, producer state): not advertised, answered with
+ *    UNSUPPORTED_VERSION in every error slot the response has (per
+ *    partition, per resource, or top level).  35 is not retriable and every
+ *    client reports it as "the broker does not support this" (Java's
+ *    UnsupportedVersionException, librdkafka's "Broker: Unsupported
+ *    version"), where a coordinator error would make clients retry forever;
+ *
+ *  - the KRaft-only keys (Vote, Begin/EndQuorumEpoch, DescribeQuorum,
+ *    Envelope, FetchSnapshot, Broker{Registration,Heartbeat},
+ *    UnregisterBroker), which a ZooKeeper-mode Kafka 2.8 broker does not
+ *    enable and closes the connection for: not advertised, answered with
+ *    UNSUPPORTED_VERSION in the top-level error so that a client that reuses
+ *    the connection is not hurt.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker.h"
+#include "kp_errors.h"
+#include "kp_msgs.h"
+#include "log_dir.h"
+#include "net.h"
+#include "req_dispatch.h"
+
+#define NO_AUTHORIZER "No Authorizer is configured on the broker."
+
+#define COUNT(n) ((n) > 0 ? (n) : 0)
+
+/* n zeroed elements of size sz from r's arena (one more, so n may be 0). */
+static void *alloc_n(struct net_req *r, int32_t n, size_t sz)
+{
+	return kp_arena_calloc(&r->arena, (size_t)COUNT(n) + 1, sz);
+}
+
+static kp_str unsupported_msg(struct net_req *r)
+{
+	char buf[128];
+	int n = snprintf(buf, sizeof(buf), "%s is not supported by this broker",
+			 r->api->name);
+	char *s = kp_arena_strndup(&r->arena, buf, (size_t)n);
+
+	return s != NULL ? (kp_str){ s, n } : kp_str_c("not supported");
+}
+
+/* Partition results: one per index, error_code at err_off, index at 0. */
+static void *partition_results(struct net_req *r, const struct kp_struct_desc *d,
+			       const int32_t *idx, int32_t n, size_t index_off,
+			       size_t err_off, int16_t err)
+{
+	uint8_t *v = alloc_n(r, n, d->size);
+
+	if (v == NULL)
+		return NULL;
+	for (int32_t i = 0; i < COUNT(n); i++) {
+		uint8_t *e = v + (size_t)i * d->size;
+
+		kp_struct_init(d, e);
+		memcpy(e + index_off, &idx[i], sizeof(int32_t));
+		memcpy(e + err_off, &err, sizeof(int16_t));
+	}
+	return v;
+}
+
+static void oom(struct net_req *r)
+{
+	net_req_fail(r, "out of memory");
+}
+
+/* ------------------------------------- disabled by configuration in Kafka */
+
+void api_controlled_shutdown(struct net_req *r)
+{
+	struct kp_controlled_shutdown_resp resp;
+
+	/* what Kafka's controller logic answers on a broker that is not the
+	 * active controller; brokers send it to the kcontroller daemon */
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_NOT_CONTROLLER;
+	net_reply(r, &resp);
+}
+
+void api_alter_isr(struct net_req *r)
+{
+	struct kp_alter_isr_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_NOT_CONTROLLER;
+	net_reply(r, &resp);
+}
+
+void api_update_features(struct net_req *r)
+{
+	struct kp_update_features_resp resp;
+
+	/* clients send it to Metadata's controller, a broker here; skald has
+	 * no finalized features, which Kafka's controller answers so */
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_INVALID_REQUEST;
+	resp.error_message = kp_str_c("Feature versioning system is disabled.");
+	net_reply(r, &resp);
+}
+
+void api_sasl_handshake(struct net_req *r)
+{
+	struct kp_sasl_handshake_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_ILLEGAL_SASL_STATE;
+	net_reply(r, &resp);
+}
+
+void api_sasl_authenticate(struct net_req *r)
+{
+	struct kp_sasl_authenticate_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_ILLEGAL_SASL_STATE;
+	resp.error_message = kp_str_c("SaslAuthenticate request received after "
+				      "successful authentication");
+	resp.auth_bytes = (kp_bytes){ NULL, 0 };
+	net_reply(r, &resp);
+}
+
+void api_describe_acls(struct net_req *r)
+{
+	struct kp_describe_acls_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_SECURITY_DISABLED;
+	resp.error_message = kp_str_c("No Authorizer is configured on the broker");
+	net_reply(r, &resp);
+}
+
+void api_create_acls(struct net_req *r)
+{
+	const struct kp_create_acls_req *req = r->body;
+	struct kp_create_acls_resp resp;
+	struct kp_create_acls_resp_acl_creation_result *res =
+		alloc_n(r, req->creations_count, sizeof(*res));
+
+	if (res == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	for (int32_t i = 0; i < COUNT(req->creations_count); i++) {
+		kp_struct_init(&kp_create_acls_resp_acl_creation_result_desc, &res[i]);
+		res[i].error_code = KP_ERR_SECURITY_DISABLED;
+		res[i].error_message = kp_str_c(NO_AUTHORIZER);
+	}
+	resp.results = res;
+	resp.results_count = COUNT(req->creations_count);
+	net_reply(r, &resp);
+}
+
+void api_delete_acls(struct net_req *r)
+{
+	const struct kp_delete_acls_req *req = r->body;
+	struct kp_delete_acls_resp resp;
+	struct kp_delete_acls_resp_delete_acls_filter_result *res =
+		alloc_n(r, req->filters_count, sizeof(*res));
+
+	if (res == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	for (int32_t i = 0; i < COUNT(req->filters_count); i++) {
+		kp_struct_init(&kp_delete_acls_resp_delete_acls_filter_result_desc, &res[i]);
+		res[i].error_code = KP_ERR_SECURITY_DISABLED;
+		res[i].error_message = kp_str_c(NO_AUTHORIZER);
+	}
+	resp.filter_results = res;
+	resp.filter_results_count = COUNT(req->filters_count);
+	net_reply(r, &resp);
+}
+
+/* Create, Renew, Expire and DescribeDelegationToken on a plaintext
+ * connection: refused before Kafka looks at whether tokens are enabled. */
+void api_delegation_token(struct net_req *r)
+{
+	const int16_t err = KP_ERR_DELEGATION_TOKEN_REQUEST_NOT_ALLOWED;
+
+	switch (r->h.api_key) {
+	case KP_API_CREATE_DELEGATION_TOKEN: {
+		struct kp_create_delegation_token_resp resp;
+
+		kp_struct_init(r->api->resp, &resp);
+		resp.error_code = err;
+		/* the connection's principal: anonymous on plaintext */
+		resp.principal_type = kp_str_c("User");
+		resp.principal_name = kp_str_c("ANONYMOUS");
+		resp.issue_timestamp_ms = -1;
+		resp.expiry_timestamp_ms = -1;
+		resp.max_timestamp_ms = -1;
+		resp.hmac = (kp_bytes){ NULL, 0 };
+		net_reply(r, &resp);
+		return;
+	}
+	case KP_API_RENEW_DELEGATION_TOKEN: {
+		struct kp_renew_delegation_token_resp resp;
+
+		kp_struct_init(r->api->resp, &resp);
+		resp.error_code = err;
+		resp.expiry_timestamp_ms = -1;
+		net_reply(r, &resp);
+		return;
+	}
+	case KP_API_EXPIRE_DELEGATION_TOKEN: {
+		struct kp_expire_delegation_token_resp resp;
+
+		kp_struct_init(r->api->resp, &resp);
+		resp.error_code = err;
+		resp.expiry_timestamp_ms = -1;
+		net_reply(r, &resp);
+		return;
+	}
+	default: {
+		struct kp_describe_delegation_token_resp resp;
+
+		kp_struct_init(r->api->resp, &resp);
+		resp.error_code = err;
+		net_reply(r, &resp);
+		return;
+	}
+	}
+}
+
+/* --------------------------------------------- features not built yet */
+
+void api_delete_records(struct net_req *r)
+{
+	const struct kp_delete_records_req *req = r->body;
+	struct kp_delete_records_resp resp;
+	struct kp_delete_records_resp_delete_records_topic_result *ts =
+		alloc_n(r, req->topics_count, sizeof(*ts));
+
+	if (ts == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	for (int32_t i = 0; i < COUNT(req->topics_count); i++) {
+		const struct kp_delete_records_req_delete_records_topic *in = &req->topics[i];
+		int32_t np = COUNT(in->partitions_count);
+		struct kp_delete_records_resp_delete_records_partition_result *ps =
+			alloc_n(r, np, sizeof(*ps));
+
+		if (ps == NULL) {
+			oom(r);
+			return;
+		}
+		kp_struct_init(&kp_delete_records_resp_delete_records_topic_result_desc, &ts[i]);
+		ts[i].name = in->name;
+		for (int32_t j = 0; j < np; j++) {
+			kp_struct_init(&kp_delete_records_resp_delete_records_partition_result_desc,
+				       &ps[j]);
+			ps[j].partition_index = in->partitions[j].partition_index;
+			ps[j].low_watermark = -1;
+			ps[j].error_code = KP_ERR_UNSUPPORTED_VERSION;
+		}
+		ts[i].partitions = ps;
+		ts[i].partitions_count = np;
+	}
+	resp.topics = ts;
+	resp.topics_count = COUNT(req->topics_count);
+	net_reply(r, &resp);
+}
+
+void api_init_producer_id(struct net_req *r)
+{
+	struct kp_init_producer_id_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
+	resp.producer_id = -1;
+	resp.producer_epoch = -1;
+	net_reply(r, &resp);
+}
+
+void api_add_partitions_to_txn(struct net_req *r)
+{
+	const struct kp_add_partitions_to_txn_req *req = r->body;
+	struct kp_add_partitions_to_txn_resp resp;
+	struct kp_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result *ts =
+		alloc_n(r, req->topics_count, sizeof(*ts));
+
+	if (ts == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	for (int32_t i = 0; i < COUNT(req->topics_count); i++) {
+		const struct kp_add_partitions_to_txn_req_add_partitions_to_txn_topic *in =
+			&req->topics[i];
+
+		kp_struct_init(&kp_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result_desc,
+			       &ts[i]);
+		ts[i].name = in->name;
+		ts[i].results = partition_results(r,
+			&kp_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result_desc,
+			in->partitions, in->partitions_count,
+			offsetof(struct kp_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result,
+				 partition_index),
+			offsetof(struct kp_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result,
+				 error_code), KP_ERR_UNSUPPORTED_VERSION);
+		if (ts[i].results == NULL) {
+			oom(r);
+			return;
+		}
+		ts[i].results_count = COUNT(in->partitions_count);
+	}
+	resp.results = ts;
+	resp.results_count = COUNT(req->topics_count);
+	net_reply(r, &resp);
+}
+
+void api_add_offsets_to_txn(struct net_req *r)
+{
+	struct kp_add_offsets_to_txn_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
+	net_reply(r, &resp);
+}
+
+void api_end_txn(struct net_req *r)
+{
+	struct kp_end_txn_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
+	net_reply(r, &resp);
+}
+
+void api_write_txn_markers(struct net_req *r)
+{
+	const struct kp_write_txn_markers_req *req = r->body;
+	struct kp_write_txn_markers_resp resp;
+	struct kp_write_txn_markers_resp_writable_txn_marker_result *ms =
+		alloc_n(r, req->markers_count, sizeof(*ms));
+
+	if (ms == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	for (int32_t i = 0; i < COUNT(req->markers_count); i++) {
+		const struct kp_write_txn_markers_req_writable_txn_marker *in = &req->markers[i];
+		int32_t nt = COUNT(in->topics_count);
+		struct kp_write_txn_markers_resp_writable_txn_marker_topic_result *ts =
+			alloc_n(r, nt, sizeof(*ts));
+
+		if (ts == NULL) {
+			oom(r);
+			return;
+		}
+		kp_struct_init(&kp_write_txn_markers_resp_writable_txn_marker_result_desc, &ms[i]);
+		ms[i].producer_id = in->producer_id;
+		for (int32_t j = 0; j < nt; j++) {
+			const struct kp_write_txn_markers_req_writable_txn_marker_topic *t =
+				&in->topics[j];
+
+			kp_struct_init(&kp_write_txn_markers_resp_writable_txn_marker_topic_result_desc,
+				       &ts[j]);
+			ts[j].name = t->name;
+			ts[j].partitions = partition_results(r,
+				&kp_write_txn_markers_resp_writable_txn_marker_partition_result_desc,
+				t->partition_indexes, t->partition_indexes_count,
+				offsetof(struct kp_write_txn_markers_resp_writable_txn_marker_partition_result,
+					 partition_index),
+				offsetof(struct kp_write_txn_markers_resp_writable_txn_marker_partition_result,
+					 error_code), KP_ERR_UNSUPPORTED_VERSION);
+			if (ts[j].partitions == NULL) {
+				oom(r);
+				return;
+			}
+			ts[j].partitions_count = COUNT(t->partition_indexes_count);
+		}
+		ms[i].topics = ts;
+		ms[i].topics_count = nt;
+	}
+	resp.markers = ms;
+	resp.markers_count = COUNT(req->markers_count);
+	net_reply(r, &resp);
+}
+
+void api_txn_offset_commit(struct net_req *r)
+{
+	const struct kp_txn_offset_commit_req *req = r->body;
+	struct kp_txn_offset_commit_resp resp;
+	struct kp_txn_offset_commit_resp_txn_offset_commit_response_topic *ts =
+		alloc_n(r, req->topics_count, sizeof(*ts));
+
+	if (ts == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	for (int32_t i = 0; i < COUNT(req->topics_count); i++) {
+		const struct kp_txn_offset_commit_req_txn_offset_commit_request_topic *in =
+			&req->topics[i];
+		int32_t np = COUNT(in->partitions_count);
+		struct kp_txn_offset_commit_resp_txn_offset_commit_response_partition *ps =
+			alloc_n(r, np, sizeof(*ps));
+
+		if (ps == NULL) {
+			oom(r);
+			return;
+		}
+		kp_struct_init(&kp_txn_offset_commit_resp_txn_offset_commit_response_topic_desc,
+			       &ts[i]);
+		ts[i].name = in->name;
+		for (int32_t j = 0; j < np; j++) {
+			kp_struct_init(&kp_txn_offset_commit_resp_txn_offset_commit_response_partition_desc,
+				       &ps[j]);
+			ps[j].partition_index = in->partitions[j].partition_index;
+			ps[j].error_code = KP_ERR_UNSUPPORTED_VERSION;
+		}
+		ts[i].partitions = ps;
+		ts[i].partitions_count = np;
+	}
+	resp.topics = ts;
+	resp.topics_count = COUNT(req->topics_count);
+	net_reply(r, &resp);
+}
+
+void api_alter_replica_log_dirs(struct net_req *r)
+{
+	const struct kp_alter_replica_log_dirs_req *req = r->body;
+	struct kp_alter_replica_log_dirs_resp resp;
+	struct kp_alter_replica_log_dirs_resp_alter_replica_log_dir_topic_result *ts;
+	int32_t nt = 0, k = 0;
+
+	for (int32_t i = 0; i < COUNT(req->dirs_count); i++)
+		nt += COUNT(req->dirs[i].topics_count);
+	ts = alloc_n(r, nt, sizeof(*ts));
+	if (ts == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	for (int32_t i = 0; i < COUNT(req->dirs_count); i++) {
+		const struct kp_alter_replica_log_dirs_req_alter_replica_log_dir *d = &req->dirs[i];
+
+		for (int32_t j = 0; j < COUNT(d->topics_count); j++, k++) {
+			const struct kp_alter_replica_log_dirs_req_alter_replica_log_dir_topic *t =
+				&d->topics[j];
+
+			kp_struct_init(&kp_alter_replica_log_dirs_resp_alter_replica_log_dir_topic_result_desc,
+				       &ts[k]);
+			ts[k].topic_name = t->name;
+			ts[k].partitions = partition_results(r,
+				&kp_alter_replica_log_dirs_resp_alter_replica_log_dir_partition_result_desc,
+				t->partitions, t->partitions_count,
+				offsetof(struct kp_alter_replica_log_dirs_resp_alter_replica_log_dir_partition_result,
+					 partition_index),
+				offsetof(struct kp_alter_replica_log_dirs_resp_alter_replica_log_dir_partition_result,
+					 error_code), KP_ERR_UNSUPPORTED_VERSION);
+			if (ts[k].partitions == NULL) {
+				oom(r);
+				return;
+			}
+			ts[k].partitions_count = COUNT(t->partitions_count);
+		}
+	}
+	resp.results = ts;
+	resp.results_count = nt;
+	net_reply(r, &resp);
+}
+
+void api_describe_log_dirs(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	struct kp_describe_log_dirs_resp resp;
+	struct kp_describe_log_dirs_resp_describe_log_dirs_result *res =
+		alloc_n(r, b->ndirs, sizeof(*res));
+
+	if (res == NULL) {
+		oom(r);
+		return;
+	}
+	/* the response has no top-level error (until v3): each of our log
+	 * directories says it cannot be described */
+	kp_struct_init(r->api->resp, &resp);
+	for (int i = 0; i < b->ndirs; i++) {
+		kp_struct_init(&kp_describe_log_dirs_resp_describe_log_dirs_result_desc, &res[i]);
+		res[i].error_code = KP_ERR_UNSUPPORTED_VERSION;
+		res[i].log_dir = kp_str_c(b->dirs[i]->path);
+	}
+	resp.results = res;
+	resp.results_count = b->ndirs;
+	net_reply(r, &resp);
+}
+
+void api_describe_client_quotas(struct net_req *r)
+{
+	struct kp_describe_client_quotas_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
+	resp.error_message = unsupported_msg(r);
+	resp.entries = NULL;
+	resp.entries_count = -1;	/* null, as Kafka's error answer */
+	net_reply(r, &resp);
+}
+
+void api_alter_client_quotas(struct net_req *r)
+{
+	const struct kp_alter_client_quotas_req *req = r->body;
+	struct kp_alter_client_quotas_resp resp;
+	struct kp_alter_client_quotas_resp_entry_data *es =
+		alloc_n(r, req->entries_count, sizeof(*es));
+	kp_str msg = unsupported_msg(r);
+
+	if (es == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	for (int32_t i = 0; i < COUNT(req->entries_count); i++) {
+		const struct kp_alter_client_quotas_req_entry_data *in = &req->entries[i];
+		int32_t ne = COUNT(in->entity_count);
+		struct kp_alter_client_quotas_resp_entity_data *ent =
+			alloc_n(r, ne, sizeof(*ent));
+
+		if (ent == NULL) {
+			oom(r);
+			return;
+		}
+		kp_struct_init(&kp_alter_client_quotas_resp_entry_data_desc, &es[i]);
+		es[i].error_code = KP_ERR_UNSUPPORTED_VERSION;
+		es[i].error_message = msg;
+		for (int32_t j = 0; j < ne; j++) {
+			kp_struct_init(&kp_alter_client_quotas_resp_entity_data_desc, &ent[j]);
+			ent[j].entity_type = in->entity[j].entity_type;
+			ent[j].entity_name = in->entity[j].entity_name;
+		}
+		es[i].entity = ent;
+		es[i].entity_count = ne;
+	}
+	resp.entries = es;
+	resp.entries_count = COUNT(req->entries_count);
+	net_reply(r, &resp);
+}
+
+void api_describe_user_scram_credentials(struct net_req *r)
+{
+	struct kp_describe_user_scram_credentials_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
+	resp.error_message = unsupported_msg(r);
+	net_reply(r, &resp);
+}
+
+void api_alter_user_scram_credentials(struct net_req *r)
+{
+	const struct kp_alter_user_scram_credentials_req *req = r->body;
+	struct kp_alter_user_scram_credentials_resp resp;
+	int32_t nd = COUNT(req->deletions_count), nu = COUNT(req->upsertions_count);
+	struct kp_alter_user_scram_credentials_resp_alter_user_scram_credentials_result *res =
+		alloc_n(r, nd + nu, sizeof(*res));
+	kp_str msg = unsupported_msg(r);
+	int32_t n = 0;
+
+	if (res == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	/* one result per user named, as Kafka */
+	for (int32_t i = 0; i < nd + nu; i++) {
+		kp_str user = i < nd ? req->deletions[i].name : req->upsertions[i - nd].name;
+		bool seen = false;
+
+		for (int32_t j = 0; j < n && !seen; j++)
+			seen = kp_str_eq(res[j].user, user);
+		if (seen)
+			continue;
+		kp_struct_init(&kp_alter_user_scram_credentials_resp_alter_user_scram_credentials_result_desc,
+			       &res[n]);
+		res[n].user = user;
+		res[n].error_code = KP_ERR_UNSUPPORTED_VERSION;
+		res[n].error_message = msg;
+		n++;
+	}
+	resp.results = res;
+	resp.results_count = n;
+	net_reply(r, &resp);
+}
+
+void api_describe_producers(struct net_req *r)
+{
+	const struct kp_describe_producers_req *req = r->body;
+	struct kp_describe_producers_resp resp;
+	struct kp_describe_producers_resp_topic_response *ts =
+		alloc_n(r, req->topics_count, sizeof(*ts));
+	kp_str msg = unsupported_msg(r);
+
+	if (ts == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	for (int32_t i = 0; i < COUNT(req->topics_count); i++) {
+		const struct kp_describe_producers_req_topic_request *in = &req->topics[i];
+		int32_t np = COUNT(in->partition_indexes_count);
+		struct kp_describe_producers_resp_partition_response *ps =
+			alloc_n(r, np, sizeof(*ps));
+
+		if (ps == NULL) {
+			oom(r);
+			return;
+		}
+		kp_struct_init(&kp_describe_producers_resp_topic_response_desc, &ts[i]);
+		ts[i].name = in->name;
+		for (int32_t j = 0; j < np; j++) {
+			kp_struct_init(&kp_describe_producers_resp_partition_response_desc, &ps[j]);
+			ps[j].partition_index = in->partition_indexes[j];
+			ps[j].error_code = KP_ERR_UNSUPPORTED_VERSION;
+			ps[j].error_message = msg;
+		}
+		ts[i].partitions = ps;
+		ts[i].partitions_count = np;
+	}
+	resp.topics = ts;
+	resp.topics_count = COUNT(req->topics_count);
+	net_reply(r, &resp);
+}
+
+/* ---------------------------------------------------- KRaft-only keys */
+
+/*
+ * Every response of these keys has a top-level int16 error_code: found
+ * through the descriptor, so one function answers them all.
+ */
+void api_kraft_only(struct net_req *r)
+{
+	const struct kp_struct_desc *d = r->api->resp;
+	void *resp = kp_arena_alloc(&r->arena, d->size);
+	int16_t err = KP_ERR_UNSUPPORTED_VERSION;
+	bool set = false;
+
+	if (resp == NULL) {
+		oom(r);
+		return;
+	}
+	kp_struct_init(d, resp);
+	for (uint16_t i = 0; i < d->nfields; i++) {
+		const struct kp_field_desc *f = &d->fields[i];
+
+		if (f->type == KP_FT_INT16 && !f->array && f->tag < 0 &&
+		    strcmp(f->name, "error_code") == 0) {
+			memcpy((uint8_t *)resp + f->off, &err, sizeof(err));
+			set = true;
+		}
+	}
+	if (!set) {
+		net_req_fail(r, "no error field to answer with");
+		return;
+	}
+	net_reply(r, resp);
+}
