@@ -4,7 +4,8 @@
  *   kbroker [--override key=value]... CONFIG_FILE
  *
  * Start-up: read and validate the configuration (an invalid value stops us
- * with a message and exit status 1; an unknown key warns), lock and load
+ * with a message and exit status 1; an unknown key warns; Kafka's keys we
+ * do not act on are named in one info line), lock and load
  * the log dirs, connect to ZooKeeper, read or create the cluster id, check
  * it against meta.properties, listen, then register /brokers/ids/<id>.
  * SIGTERM / SIGINT: stop accepting, close connections, flush the logs,
@@ -221,7 +222,7 @@ int main(int argc, char **argv)
 	b.id = -1;
 	kp_log_set_ident("kbroker");
 	rc = kp_config_from_args(&b.cfg, "kbroker", usage_text, argc, argv,
-				 broker_config_defs, broker_config_ndefs);
+				 broker_config_defs, broker_config_ndefs, NULL, 0);
 	if (rc != 0)
 		return rc;
 	b.id = kp_config_int(&b.cfg, "broker.id");
