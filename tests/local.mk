@@ -91,8 +91,10 @@ TESTS += tests/integration/0013-controller.py
 TESTS += tests/integration/0014-racks.py
 ## retention, flushes of rolled segments, checkpoints (the log manager)
 TESTS += tests/integration/0015-log-cleanup.py
+## group members expire at their session deadline (the coordinator's timer)
+TESTS += tests/integration/0016-group-expiry.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
-	tests/lib/cluster.py tests/lib/groupmember.py
+	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/groupwire.py
 
 ## dynamic configuration (kconfigs, AlterConfigs, change notifications,
 ## replication throttles) on a kcluster; and its pure parts on their own
