@@ -1085,22 +1085,28 @@ void api_create_partitions(struct net_req *r)
 #define RESOURCE_TOPIC 2
 #define RESOURCE_BROKER 4
 
-/* DescribeConfigs' ConfigType (v3+). */
-static int8_t config_type(enum kp_config_type t)
+/* DescribeConfigs' ConfigType (v3+); UNKNOWN (0) for a key without one. */
+static int8_t config_type(const struct kp_config_def *d)
 {
-	switch (t) {
+	if (d == NULL)
+		return 0;
+	switch (d->type) {
 	case KP_CFG_BOOL:
 		return 1;
 	case KP_CFG_STRING:
 		return 2;
 	case KP_CFG_INT:
 		return 3;
+	case KP_CFG_SHORT:
+		return 4;
 	case KP_CFG_LONG:
 		return 5;
 	case KP_CFG_DOUBLE:
 		return 6;
 	case KP_CFG_LIST:
 		return 7;
+	case KP_CFG_CLASS:
+		return 8;
 	case KP_CFG_PASSWORD:
 		return 9;
 	}
@@ -1117,47 +1123,64 @@ static bool wanted(const char *key, const kp_str *keys, int32_t nkeys)
 	return false;
 }
 
+/* A key's documentation (v3+): its line and what the flags say. */
+static kp_str documentation(struct net_req *r, const struct kp_config_def *d)
+{
+	const char *note;
+
+	if (d == NULL)
+		return KP_STR_NULL;
+	note = kp_config_note(d);
+	return note != NULL ? arena_strf(&r->arena, "%s. %s", d->doc, note)
+			    : arena_strf(&r->arena, "%s.", d->doc);
+}
+
 typedef struct kp_describe_configs_resp_describe_configs_synonym dc_synonym;
 typedef struct kp_describe_configs_resp_describe_configs_resource_result dc_entry;
 
+#define MAX_SYNONYMS 16
+
 /*
  * Kafka's configSynonyms: the broker keys behind bkey (log.retention.ms,
- * .minutes, .hours...) on each layer that sets them, layer by layer from
- * the highest precedence; with_broker false leaves out /config/brokers/
- * <id> (describing the cluster default).  syn holds at least 12 entries.
+ * .minutes, .hours...; a listener override and its base key) on each
+ * layer that sets them, layer by layer from the highest precedence; with_broker
+ * false leaves out /config/brokers/<id> (describing the cluster default).
+ * As Kafka, the entries before the first one of bkey itself are dropped
+ * (a base key's value is no synonym of an override described).  syn holds
+ * MAX_SYNONYMS entries.
  */
 static void broker_synonyms(struct net_req *r, const char *bkey, bool with_broker,
-			    dc_synonym *syn, int32_t *ns)
+			    bool secret, dc_synonym *syn, int32_t *ns)
 {
 	static const enum dyn_layer layers[] = { DYN_BROKER, DYN_DEFAULT, DYN_STATIC,
 						 DYN_TABLE_DEFAULT };
 	struct broker *b = r->worker->broker;
 	const char *keys[3];
-	int nk = topic_config_synonym_keys(bkey, keys);
+	int nk;
+	int32_t first = *ns, skip;
 
+	if (kp_config_is_listener_key(bkey, NULL)) {
+		const struct kp_config_def *d = dynconfig_type_def(bkey);
+
+		keys[0] = bkey;
+		keys[1] = d != NULL ? d->key : NULL;
+		nk = d != NULL ? 2 : 1;
+	} else {
+		nk = topic_config_synonym_keys(bkey, keys);
+	}
 	for (size_t j = 0; j < sizeof(layers) / sizeof(layers[0]); j++) {
 		if (layers[j] == DYN_BROKER && !with_broker)
 			continue;
-		for (int i = 0; i < nk; i++) {
-			const struct kp_config_def *d = NULL;
+		for (int i = 0; i < nk && *ns < MAX_SYNONYMS; i++) {
 			const char *v;
 			char buf[256];
 
 			if (layers[j] == DYN_TABLE_DEFAULT) {
-				enum dyn_layer l;
+				const struct kp_config_def *d = dynconfig_def(keys[i]);
 
-				for (size_t k = 0; k < broker_config_ndefs; k++)
-					if (strcmp(broker_config_defs[k].key, keys[i]) == 0)
-						d = &broker_config_defs[k];
-				v = d != NULL ? d->def : NULL;
-				if (d == NULL) {	/* a dynamic-only key */
-					v = dynconfig_broker_get(b, keys[i], buf,
-								 sizeof(buf), &l);
-					if (l != DYN_TABLE_DEFAULT)
-						v = QUOTA_UNLIMITED_STR;
-				}
-				if (v == NULL)
+				if (d == NULL || d->def == NULL)
 					continue;
+				v = d->def;
 			} else {
 				v = dynconfig_layer_get(b, layers[j], keys[i], buf,
 							sizeof(buf));
@@ -1165,12 +1188,17 @@ static void broker_synonyms(struct net_req *r, const char *bkey, bool with_broke
 					continue;
 			}
 			syn[*ns] = (dc_synonym){
-				.name = kp_str_c(keys[i]),
-				.value = d != NULL && d->type == KP_CFG_PASSWORD
-					? KP_STR_NULL : arena_cstr_str(&r->arena, v),
+				.name = arena_cstr_str(&r->arena, keys[i]),
+				.value = secret ? KP_STR_NULL : arena_cstr_str(&r->arena, v),
 				.source = (int8_t)layers[j] };
 			(*ns)++;
 		}
+	}
+	for (skip = first; skip < *ns && !kp_str_eqc(syn[skip].name, bkey); skip++)
+		;
+	if (skip > first) {
+		memmove(syn + first, syn + skip, (size_t)(*ns - skip) * sizeof(*syn));
+		*ns -= skip - first;
 	}
 }
 
@@ -1205,18 +1233,18 @@ static int describe_topic_entries(struct net_req *r,
 		/* v0's is_default: the value is Kafka's own default */
 		x->is_default = ov == NULL && src == CONFIG_SOURCE_DEFAULT;
 		x->read_only = false;
-		x->config_type = config_type(tc->def.type);
-		x->documentation = docs ? kp_str_c(tc->def.doc) : KP_STR_NULL;
+		x->config_type = config_type(&tc->def);
+		x->documentation = docs ? documentation(r, &tc->def) : KP_STR_NULL;
 		x->synonyms_count = 0;
 		if (synonyms) {
-			syn = kp_arena_calloc(&r->arena, 16, sizeof(*syn));
+			syn = kp_arena_calloc(&r->arena, MAX_SYNONYMS, sizeof(*syn));
 			if (syn == NULL)
 				return -ENOMEM;
 			if (ov != NULL)
 				syn[ns++] = (dc_synonym){ .name = x->name, .value = x->value,
 							  .source = CONFIG_SOURCE_TOPIC };
 			if (tc->broker_key != NULL)
-				broker_synonyms(r, tc->broker_key, true, syn, &ns);
+				broker_synonyms(r, tc->broker_key, true, false, syn, &ns);
 			x->synonyms = syn;
 			x->synonyms_count = ns;
 		}
@@ -1227,13 +1255,18 @@ static int describe_topic_entries(struct net_req *r,
 	return 0;
 }
 
-/* One broker key's entry (per_broker false: the cluster default). */
-static int broker_entry(struct net_req *r, const char *key, enum kp_config_type type,
-			const char *doc, bool per_broker, bool synonyms, bool docs,
-			dc_entry *x)
+/*
+ * One broker key's entry (per_broker false: the cluster default), as
+ * Kafka's createBrokerConfigEntry: a key without a known type (a custom
+ * one) is treated as sensitive; read_only unless Kafka updates the key
+ * dynamically; the source is the first synonym's.
+ */
+static int broker_entry(struct net_req *r, const char *key, bool per_broker,
+			bool synonyms, bool docs, dc_entry *x)
 {
 	struct broker *b = r->worker->broker;
-	bool secret = type == KP_CFG_PASSWORD;
+	const struct kp_config_def *d = dynconfig_type_def(key);
+	bool secret = d == NULL || d->type == KP_CFG_PASSWORD;
 	enum dyn_layer layer = DYN_DEFAULT;
 	char buf[256];
 	const char *v = per_broker
@@ -1243,70 +1276,142 @@ static int broker_entry(struct net_req *r, const char *key, enum kp_config_type 
 	int32_t ns = 0;
 
 	kp_struct_init(&kp_describe_configs_resp_describe_configs_resource_result_desc, x);
-	x->name = kp_str_c(key);
+	x->name = arena_cstr_str(&r->arena, key);
 	x->value = secret ? KP_STR_NULL : arena_cstr_str(&r->arena, v);
 	x->is_sensitive = secret;
 	x->read_only = !dynconfig_is_dynamic(key);
-	x->config_type = config_type(type);
-	x->documentation = docs ? kp_str_c(doc) : KP_STR_NULL;
-	syn = kp_arena_calloc(&r->arena, 16, sizeof(*syn));
+	x->config_type = config_type(d);
+	x->documentation = docs ? documentation(r, dynconfig_def(key)) : KP_STR_NULL;
+	syn = kp_arena_calloc(&r->arena, MAX_SYNONYMS, sizeof(*syn));
 	if (syn == NULL)
 		return -ENOMEM;
-	broker_synonyms(r, key, per_broker, syn, &ns);
-	/* as Kafka: the source is the first synonym's */
-	x->config_source = ns > 0 ? syn[0].source : (int8_t)layer;
+	broker_synonyms(r, key, per_broker, secret, syn, &ns);
+	x->config_source = ns > 0 ? syn[0].source : (int8_t)CONFIG_SOURCE_DEFAULT;
 	x->is_default = x->config_source == CONFIG_SOURCE_DEFAULT;
 	x->synonyms = synonyms ? syn : NULL;
 	x->synonyms_count = synonyms ? ns : 0;
 	return 0;
 }
 
+/* The names of a broker entity's entries, each once. */
+struct key_list {
+	struct kp_arena *arena;
+	const char **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static bool key_listed(const struct key_list *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], key) == 0)
+			return true;
+	return false;
+}
+
+static void key_add(const char *key, void *arg)
+{
+	struct key_list *l = arg;
+
+	if (l->oom || key_listed(l, key))
+		return;
+	if (l->n == l->cap) {
+		size_t nc = l->cap * 2 + 16;
+		const char **nv = kp_arena_calloc(l->arena, nc, sizeof(*nv));
+
+		if (nv == NULL) {
+			l->oom = true;
+			return;
+		}
+		if (l->n > 0)
+			memcpy(nv, l->v, l->n * sizeof(*nv));
+		l->v = nv;
+		l->cap = nc;
+	}
+	l->v[l->n] = kp_arena_strndup(l->arena, key, strlen(key));
+	if (l->v[l->n] == NULL)
+		l->oom = true;
+	else
+		l->n++;
+}
+
+/*
+ * The keys of a broker entity as Kafka lists them: for a broker, every
+ * key of its configuration (Kafka's originals and non-internal values:
+ * the table, the dynamic-only keys that are set, and whatever the file
+ * or the dynamic layers set besides, listener overrides and custom keys);
+ * for the cluster default, what /config/brokers/<default> sets.
+ */
+static int broker_keys(struct net_req *r, bool per_broker, struct key_list *l)
+{
+	struct broker *b = r->worker->broker;
+
+	l->arena = &r->arena;
+	if (per_broker) {
+		for (size_t i = 0; i < broker_config_ndefs; i++) {
+			const struct kp_config_def *d = &broker_config_defs[i];
+
+			if (!(d->flags & KP_CFG_INTERNAL) || kp_config_is_set(&b->cfg, d->key))
+				key_add(d->key, l);
+		}
+		for (size_t i = 0; i < b->cfg.props.count; i++)
+			key_add(b->cfg.props.items[i].key, l);
+		dynconfig_layer_foreach(b, DYN_BROKER, key_add, l);
+	}
+	dynconfig_layer_foreach(b, DYN_DEFAULT, key_add, l);
+	return l->oom ? -ENOMEM : 0;
+}
+
 static int describe_broker_entries(struct net_req *r, const kp_str *keys,
 				   int32_t nkeys, bool per_broker, bool synonyms,
 				   bool docs, dc_entry **out, int32_t *nout)
 {
-	struct broker *b = r->worker->broker;
+	struct key_list l = { 0 };
 	dc_entry *e;
 	int32_t n = 0;
-	size_t cap = broker_config_ndefs + 4;
 
-	e = kp_arena_calloc(&r->arena, cap, sizeof(*e));
+	if (broker_keys(r, per_broker, &l) < 0)
+		return -ENOMEM;
+	e = kp_arena_calloc(&r->arena, l.n + 1, sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < broker_config_ndefs; i++) {
-		const struct kp_config_def *d = &broker_config_defs[i];
-		char buf[256];
-
-		if (!wanted(d->key, keys, nkeys))
+	for (size_t i = 0; i < l.n; i++) {
+		if (!wanted(l.v[i], keys, nkeys))
 			continue;
-		/* the cluster default lists only what it sets, as Kafka */
-		if (!per_broker && dynconfig_layer_get(b, DYN_DEFAULT, d->key, buf,
-						       sizeof(buf)) == NULL)
-			continue;
-		if (broker_entry(r, d->key, d->type, d->doc, per_broker, synonyms,
-				 docs, &e[n]) < 0)
-			return -ENOMEM;
-		n++;
-	}
-	/* the throttle rates exist only as dynamic configs: shown when set */
-	for (int i = 0; dynconfig_extra_keys[i] != NULL; i++) {
-		const char *k = dynconfig_extra_keys[i];
-		char buf[64];
-
-		if (!wanted(k, keys, nkeys) ||
-		    (dynconfig_layer_get(b, DYN_DEFAULT, k, buf, sizeof(buf)) == NULL &&
-		     (!per_broker ||
-		      dynconfig_layer_get(b, DYN_BROKER, k, buf, sizeof(buf)) == NULL)))
-			continue;
-		if (broker_entry(r, k, KP_CFG_LONG,
-				 "Replication throttle, bytes/s, of the partitions "
-				 "listed in the topics' *.replication.throttled.replicas",
-				 per_broker, synonyms, docs, &e[n]) < 0)
+		if (broker_entry(r, l.v[i], per_broker, synonyms, docs, &e[n]) < 0)
 			return -ENOMEM;
 		n++;
 	}
 	*out = e;
 	*nout = n;
+	return 0;
+}
+
+/*
+ * A BROKER resource's name: "" (the cluster default) or our id, as an
+ * integer the way Java parses it.  0 or INVALID_REQUEST with Kafka's text.
+ */
+static int16_t broker_name_check(struct broker *b, const char *name,
+				 bool describe, char *msg, size_t n)
+{
+	const char *d = name[0] == '-' || name[0] == '+' ? name + 1 : name;
+	char *end;
+	long long id;
+
+	if (name[0] == 0)
+		return 0;
+	errno = 0;
+	id = strtoll(name, &end, 10);
+	if (*d < '0' || *d > '9' || *end != 0 || errno != 0 || id < INT32_MIN ||
+	    id > INT32_MAX) {
+		snprintf(msg, n, "Broker id must be an integer, but it is: %s", name);
+		return KP_ERR_INVALID_REQUEST;
+	}
+	if (id != b->id) {
+		snprintf(msg, n, "Unexpected broker id, expected %d%s, but received %s",
+			 b->id, describe ? " or empty string" : "", name);
+		return KP_ERR_INVALID_REQUEST;
+	}
 	return 0;
 }
 
@@ -1348,14 +1453,10 @@ static int16_t describe_one(struct net_req *r,
 		return rc < 0 ? KP_ERR_UNKNOWN_SERVER_ERROR : 0;
 	}
 	if (in->resource_type == RESOURCE_BROKER) {
-		char self[16];
+		int16_t err = broker_name_check(b, name, true, msg, n);
 
-		snprintf(self, sizeof(self), "%d", b->id);
-		if (name[0] != 0 && strcmp(name, self) != 0) {
-			snprintf(msg, n, "Unexpected broker id, expected %s or empty "
-				 "string, but received %s", self, name);
-			return KP_ERR_INVALID_REQUEST;
-		}
+		if (err != 0)
+			return err;
 		/* "": the cluster-wide dynamic defaults */
 		rc = describe_broker_entries(r, in->configuration_keys,
 					     in->configuration_keys_count, name[0] != 0,
@@ -1563,9 +1664,7 @@ static int16_t apply_ops(struct kp_zk_entity_config *cfg, const struct alter_op 
 
 				d = tc != NULL ? &tc->def : NULL;
 			} else {
-				for (size_t k = 0; k < broker_config_ndefs; k++)
-					if (strcmp(broker_config_defs[k].key, o->name) == 0)
-						d = &broker_config_defs[k];
+				d = dynconfig_def(o->name);
 			}
 			if (d == NULL) {
 				snprintf(msg, n, "Unknown %s config name: %s",
@@ -1623,27 +1722,37 @@ static int16_t validate_topic_cfg(const char *topic,
 	return 0;
 }
 
-static int16_t validate_broker_cfg(const char *name,
+/*
+ * The whole new configuration of a broker entity, as Kafka's
+ * DynamicBrokerConfig.validate (dynconfig_check_update), then, when it
+ * is to be written, toPersistentProps' rule for password keys: Kafka
+ * stores them encrypted with password.encoder.secret.
+ */
+static int16_t validate_broker_cfg(struct broker *b, const char *name,
 				   const struct kp_zk_entity_config *cfg,
-				   char *msg, size_t n)
+				   bool validate_only, char *msg, size_t n)
 {
-	char err[512];
+	char err[768];
+	int16_t e = dynconfig_check_update(b, cfg, name[0] != 0, err, sizeof(err));
 
-	for (size_t i = 0; i < cfg->n; i++) {
-		int16_t e = dynconfig_check_broker_key(cfg->keys[i], cfg->values[i],
-						       err, sizeof(err));
-
-		if (e == KP_ERR_INVALID_REQUEST) {
-			snprintf(msg, n, "Invalid config value for resource "
-				 "ConfigResource(type=BROKER, name='%s'): %s", name, err);
-			return e;
-		}
-		if (e != 0) {
-			snprintf(msg, n, "%s", err);
-			return e;
-		}
+	for (size_t i = 0; e == 0 && !validate_only && i < cfg->n; i++) {
+		if (!dynconfig_is_password(cfg->keys[i]))
+			continue;
+		e = KP_ERR_INVALID_REQUEST;
+		if (name[0] == 0)
+			snprintf(err, sizeof(err), "Password config can be defined only "
+				 "at broker level");
+		else if (!kp_config_is_set(&b->cfg, "password.encoder.secret"))
+			snprintf(err, sizeof(err), "Password encoder secret not configured");
+		else	/* Kafka's PasswordEncoder (PBKDF2 and AES) is not implemented */
+			snprintf(err, sizeof(err), "Dynamic password config %s cannot be "
+				 "stored: this broker does not encode passwords",
+				 cfg->keys[i]);
 	}
-	return 0;
+	if (e != 0)
+		snprintf(msg, n, "Invalid config value for resource "
+			 "ConfigResource(type=BROKER, name='%.64s'): %s", name, err);
+	return e;
 }
 
 /*
@@ -1731,12 +1840,10 @@ static int16_t alter_resource(struct net_req *r, int8_t type, const char *name,
 		topic_path(path, sizeof(path), "/config/topics", name);
 		snprintf(entity, sizeof(entity), "topics/%s", name);
 	} else if (type == RESOURCE_BROKER) {
+		err = broker_name_check(b, name, false, msg, n);
+		if (err != 0)
+			return err;
 		snprintf(self, sizeof(self), "%d", b->id);
-		if (name[0] != 0 && strcmp(name, self) != 0) {
-			snprintf(msg, n, "Unexpected broker id, expected %s, but "
-				 "received %s", self, name);
-			return KP_ERR_INVALID_REQUEST;
-		}
 		snprintf(path, sizeof(path), "/config/brokers/%s",
 			 name[0] != 0 ? name : "<default>");
 		snprintf(entity, sizeof(entity), "brokers/%s",
@@ -1751,10 +1858,23 @@ static int16_t alter_resource(struct net_req *r, int8_t type, const char *name,
 		kp_zk_config_free(&cfg);
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
+	if (incremental && type == RESOURCE_BROKER)
+		/* as Kafka's fromPersistentProps: what the broker ignores of
+		 * the stored entity is dropped before the operations apply */
+		for (size_t i = 0; i < cfg.n;) {
+			char why[512];
+
+			if (dynconfig_check_broker_key(cfg.keys[i], cfg.values[i],
+						       name[0] != 0, why, sizeof(why)) != 0)
+				kp_zk_config_set(&cfg, cfg.keys[i], NULL);
+			else
+				i++;
+		}
 	err = apply_ops(&cfg, ops, nops, type == RESOURCE_TOPIC, msg, n);
 	if (err == 0)
 		err = type == RESOURCE_TOPIC ? validate_topic_cfg(name, &cfg, msg, n)
-					     : validate_broker_cfg(name, &cfg, msg, n);
+					     : validate_broker_cfg(b, name, &cfg, validate_only,
+								   msg, n);
 	if (err == 0 && !validate_only) {
 		err = write_entity(b, path, entity, &cfg, msg, n);
 		if (err == 0)

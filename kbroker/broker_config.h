@@ -1,5 +1,6 @@
 /*
- * broker_config.h - the table of kbroker's configuration keys.
+ * broker_config.h - the table of kbroker's configuration keys: every
+ * key of Kafka 2.8's broker, with what kbroker does with it.
  */
 #ifndef BROKER_CONFIG_H
 #define BROKER_CONFIG_H
@@ -10,5 +11,8 @@
 
 extern const struct kp_config_def broker_config_defs[];
 extern const size_t broker_config_ndefs;
+/* Keys that exist only as dynamic configs (the replication throttles). */
+extern const struct kp_config_def broker_dynamic_defs[];
+extern const size_t broker_dynamic_ndefs;
 
 #endif /* BROKER_CONFIG_H */

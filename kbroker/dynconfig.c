@@ -30,83 +30,150 @@ struct dyn_topic {
 	struct throttle_set leader, follower;
 };
 
-const char *const dynconfig_extra_keys[] = {
-	DYN_LEADER_RATE, DYN_FOLLOWER_RATE, NULL,
-};
+/* ------------------------------------------------------------ keys */
 
-static const struct kp_config_def *broker_def(const char *key)
+const struct kp_config_def *dynconfig_def(const char *key)
 {
-	for (size_t i = 0; i < broker_config_ndefs; i++)
-		if (strcmp(broker_config_defs[i].key, key) == 0)
-			return &broker_config_defs[i];
-	return NULL;
+	const struct kp_config_def *d = kp_config_find(broker_config_defs,
+						       broker_config_ndefs, key);
+
+	return d != NULL ? d : kp_config_find(broker_dynamic_defs,
+					       broker_dynamic_ndefs, key);
 }
 
-static bool is_extra(const char *key)
+const struct kp_config_def *dynconfig_type_def(const char *key)
 {
-	for (int i = 0; dynconfig_extra_keys[i] != NULL; i++)
-		if (strcmp(dynconfig_extra_keys[i], key) == 0)
-			return true;
-	return false;
+	const struct kp_config_def *d = dynconfig_def(key);
+
+	if (d != NULL)
+		return d;
+	d = kp_config_listener_base(broker_config_defs, broker_config_ndefs, key);
+	if (d != NULL)
+		return d;
+	return kp_config_listener_base(broker_dynamic_defs, broker_dynamic_ndefs, key);
 }
 
-/*
- * Kafka's DynamicLogConfig: the broker synonym of every topic key
- * (LogConfig.TopicConfigSynonyms) except log.message.format.version; plus
- * DynamicConfig.Broker's throttle rates.  The other keys Kafka changes at
- * run time (thread pools, listeners, SSL, cleaner I/O) need a restart here.
- */
 bool dynconfig_is_dynamic(const char *key)
 {
-	if (is_extra(key))
-		return true;
-	if (strcmp(key, "log.message.format.version") == 0)
-		return false;
-	for (size_t i = 0; i < kp_topic_nconfigs; i++)
-		if (kp_topic_configs[i].broker_key != NULL &&
-		    strcmp(kp_topic_configs[i].broker_key, key) == 0)
+	const struct kp_config_def *d = dynconfig_def(key);
+
+	return d != NULL && d->dyn != KP_DYN_READ_ONLY;
+}
+
+bool dynconfig_is_password(const char *key)
+{
+	/* Kafka's isPasswordConfig: the name ends with a dynamic password key */
+	size_t kl = strlen(key);
+
+	for (size_t i = 0; i < broker_config_ndefs; i++) {
+		const struct kp_config_def *d = &broker_config_defs[i];
+		size_t dl = strlen(d->key);
+
+		if (d->type == KP_CFG_PASSWORD && d->dyn != KP_DYN_READ_ONLY &&
+		    kl >= dl && strcmp(key + kl - dl, d->key) == 0)
 			return true;
+	}
 	return false;
 }
 
-int16_t dynconfig_check_broker_key(const char *key, const char *value,
-				   char *msg, size_t n)
+/* Scala's Set(a, b) of the keys for which pick() holds. */
+static bool set_of(const struct kp_zk_entity_config *c,
+		   bool (*pick)(const char *key), char *buf, size_t n)
 {
-	const struct kp_config_def *d = broker_def(key);
-	char err[256];
+	size_t o = (size_t)snprintf(buf, n, "Set(");
+	bool any = false;
 
-	if (d == NULL && !is_extra(key)) {
-		snprintf(msg, n, "Unknown broker config name: %s", key);
-		return KP_ERR_INVALID_CONFIG;
+	for (size_t i = 0; i < c->n; i++) {
+		if (!pick(c->keys[i]))
+			continue;
+		if (o < n)
+			o += (size_t)snprintf(buf + o, n - o, "%s%s", any ? ", " : "",
+					      c->keys[i]);
+		any = true;
 	}
-	if (!dynconfig_is_dynamic(key)) {
-		snprintf(msg, n, "Cannot update these configs dynamically: Set(%s)", key);
+	if (o < n)
+		snprintf(buf + o, n - o, ")");
+	return any;
+}
+
+static bool non_dynamic(const char *key)
+{
+	const struct kp_config_def *d = kp_config_find(broker_config_defs,
+						       broker_config_ndefs, key);
+
+	return d != NULL && d->dyn == KP_DYN_READ_ONLY;
+}
+
+static bool listener_only(const char *key)
+{
+	const struct kp_config_def *d = dynconfig_def(key);
+
+	return d != NULL && d->dyn == KP_DYN_LISTENER;
+}
+
+static bool per_broker_only(const char *key)
+{
+	const struct kp_config_def *d = dynconfig_def(key);
+	const char *base;
+
+	if (kp_config_is_listener_key(key, &base))
+		/* Kafka's ClusterLevelListenerConfigs may be set per listener
+		 * cluster-wide; every other listener key is per broker */
+		return strcmp(base, "max.connections") != 0 &&
+		       strcmp(base, "max.connection.creation.rate") != 0;
+	return d != NULL && (d->dyn == KP_DYN_PER_BROKER || d->dyn == KP_DYN_LISTENER);
+}
+
+int16_t dynconfig_check_entity(const struct kp_zk_entity_config *c,
+			       bool per_broker, char *msg, size_t n)
+{
+	char set[1024];
+
+	if (set_of(c, non_dynamic, set, sizeof(set))) {
+		snprintf(msg, n, "Cannot update these configs dynamically: %s", set);
 		return KP_ERR_INVALID_REQUEST;
 	}
-	if (value == NULL) {
-		snprintf(msg, n, "Null value not supported for broker config %s", key);
+	if (set_of(c, listener_only, set, sizeof(set))) {
+		snprintf(msg, n, "These security configs can be dynamically updated "
+			 "only per-listener using the listener prefix: %s", set);
 		return KP_ERR_INVALID_REQUEST;
 	}
-	if (d == NULL) {
-		/* the throttle rates: a long, at least 0 */
-		static const struct kp_config_def rate = {
-			"", KP_CFG_LONG, NULL, 0, INT64_MAX, NULL, "", ""
-		};
-		struct kp_config_def r = rate;
+	/* the values of dynamic keys, a listener override by its base key's
+	 * rules and name (Kafka validates the base names); others are
+	 * custom configs, kept as given */
+	for (size_t i = 0; i < c->n; i++) {
+		const struct kp_config_def *d = dynconfig_type_def(c->keys[i]);
+		const char *base = c->keys[i];
+		struct kp_config_def as;
 
-		r.key = key;
-		d = &r;
-		if (kp_config_validate(d, value, err, sizeof(err)) < 0) {
-			snprintf(msg, n, "%s", err);
+		if (d == NULL || d->dyn == KP_DYN_READ_ONLY)
+			continue;
+		if (c->values[i] == NULL) {
+			snprintf(msg, n, "Null value not supported for broker config %s",
+				 c->keys[i]);
 			return KP_ERR_INVALID_REQUEST;
 		}
-		return 0;
+		(void)kp_config_is_listener_key(c->keys[i], &base);
+		as = *d;
+		as.key = base;
+		if (kp_config_validate(&as, c->values[i], msg, n) < 0)
+			return KP_ERR_INVALID_REQUEST;
 	}
-	if (kp_config_validate(d, value, err, sizeof(err)) < 0) {
-		snprintf(msg, n, "%s", err);
+	if (!per_broker && set_of(c, per_broker_only, set, sizeof(set))) {
+		snprintf(msg, n, "Cannot update these configs at default cluster level, "
+			 "broker id must be specified: %s", set);
 		return KP_ERR_INVALID_REQUEST;
 	}
 	return 0;
+}
+
+int16_t dynconfig_check_broker_key(const char *key, const char *value,
+				   bool per_broker, char *msg, size_t n)
+{
+	char *k = (char *)key, *v = (char *)value;
+	struct kp_zk_entity_config one = { &k, &v, 1 };
+
+	return dynconfig_check_entity(&one, per_broker, msg, n);
 }
 
 /* ------------------------------------------------------------- values */
@@ -137,13 +204,28 @@ const char *dynconfig_layer_get(struct broker *b, enum dyn_layer layer,
 		pthread_mutex_unlock(&d->lock);
 		return v;
 	case DYN_STATIC:
-		if (broker_def(key) == NULL || !kp_config_is_set(&b->cfg, key))
-			return NULL;
-		return copy_out(kp_config_str(&b->cfg, key), buf, n);
+		/* as Kafka's staticBrokerConfigs: everything the file sets,
+		 * listener overrides and custom keys too */
+		return copy_out(kp_config_raw(&b->cfg, key), buf, n);
 	case DYN_TABLE_DEFAULT:
 		break;
 	}
 	return NULL;
+}
+
+void dynconfig_layer_foreach(struct broker *b, enum dyn_layer layer,
+			     void (*fn)(const char *key, void *arg), void *arg)
+{
+	struct dynconfig *d = b->dyn;
+	const struct kp_zk_entity_config *c;
+
+	if (d == NULL || (layer != DYN_BROKER && layer != DYN_DEFAULT))
+		return;
+	pthread_mutex_lock(&d->lock);
+	c = layer == DYN_BROKER ? &d->broker : &d->defaults;
+	for (size_t i = 0; i < c->n; i++)
+		fn(c->keys[i], arg);
+	pthread_mutex_unlock(&d->lock);
 }
 
 const char *dynconfig_broker_get(struct broker *b, const char *key, char *buf,
@@ -161,9 +243,7 @@ const char *dynconfig_broker_get(struct broker *b, const char *key, char *buf,
 		}
 	}
 	*layer = DYN_TABLE_DEFAULT;
-	if (is_extra(key))
-		return copy_out(QUOTA_UNLIMITED_STR, buf, n);
-	d = broker_def(key);
+	d = dynconfig_def(key);
 	return d != NULL ? copy_out(d->def, buf, n) : NULL;
 }
 
@@ -174,6 +254,109 @@ static int64_t broker_long(struct broker *b, const char *key)
 	const char *v = dynconfig_broker_get(b, key, buf, sizeof(buf), &l);
 
 	return v != NULL ? strtoll(v, NULL, 10) : 0;
+}
+
+/*
+ * A broker key's value once c is in force as the per-broker entity
+ * (per_broker) or the cluster default: into buf, or NULL when unset.
+ */
+static const char *new_value(struct broker *b, const struct kp_zk_entity_config *c,
+			     bool per_broker, const char *key, char *buf, size_t n)
+{
+	static const enum dyn_layer order[] = { DYN_BROKER, DYN_DEFAULT, DYN_STATIC };
+	enum dyn_layer mine = per_broker ? DYN_BROKER : DYN_DEFAULT;
+	const struct kp_config_def *d;
+	const char *v = NULL;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		v = order[i] == mine ? copy_out(kp_zk_config_get(c, key), buf, n)
+				     : dynconfig_layer_get(b, order[i], key, buf, n);
+		if (v != NULL)
+			return v;
+	}
+	d = dynconfig_def(key);
+	return d != NULL ? copy_out(d->def, buf, n) : NULL;
+}
+
+static int64_t new_long(struct broker *b, const struct kp_zk_entity_config *c,
+			bool per_broker, const char *key)
+{
+	char buf[64];
+	const char *v = new_value(b, c, per_broker, key, buf, sizeof(buf));
+
+	return v != NULL ? strtoll(v, NULL, 10) : 0;
+}
+
+/* Kafka's DynamicThreadPool: a pool may at most halve or double at once. */
+static const char *const thread_keys[] = {
+	"num.io.threads", "num.network.threads", "num.replica.fetchers",
+	"num.recovery.threads.per.data.dir", "background.threads",
+};
+
+/* Kafka's LogCleaner.ReconfigurableConfigs. */
+static const char *const cleaner_keys[] = {
+	"log.cleaner.threads", "log.cleaner.dedupe.buffer.size",
+	"log.cleaner.io.buffer.load.factor", "log.cleaner.io.buffer.size",
+	"message.max.bytes", "log.cleaner.io.max.bytes.per.second",
+	"log.cleaner.backoff.ms",
+};
+
+int16_t dynconfig_check_update(struct broker *b, const struct kp_zk_entity_config *c,
+			       bool per_broker, char *msg, size_t n)
+{
+	int16_t err = dynconfig_check_entity(c, per_broker, msg, n);
+	const char *v = kp_zk_config_get(c, "log.retention.ms");
+	int64_t dedupe, threads;
+	bool cleaner_changed = false;
+
+	if (err != 0)
+		return err;
+	/* KafkaConfig's own requirements of the merged configuration */
+	if (v != NULL && strtoll(v, NULL, 10) == 0) {
+		snprintf(msg, n, "requirement failed: log.retention.ms must be "
+			 "unlimited (-1) or, greater than or equal to 1");
+		return KP_ERR_INVALID_REQUEST;
+	}
+	dedupe = new_long(b, c, per_broker, "log.cleaner.dedupe.buffer.size");
+	threads = new_long(b, c, per_broker, "log.cleaner.threads");
+	if (threads > 0 && dedupe / threads <= 1024 * 1024) {
+		snprintf(msg, n, "requirement failed: log.cleaner.dedupe.buffer.size "
+			 "must be at least 1MB per cleaner thread.");
+		return KP_ERR_INVALID_REQUEST;
+	}
+	/* the reconfigurables' validation: "Invalid dynamic configuration" */
+	for (size_t i = 0; i < sizeof(thread_keys) / sizeof(thread_keys[0]); i++) {
+		int64_t nv = new_long(b, c, per_broker, thread_keys[i]);
+		int64_t ov = broker_long(b, thread_keys[i]);
+
+		if (nv != ov && (nv <= 0 || nv < ov / 2 || nv > ov * 2)) {
+			KP_INFO("dynamic thread count update validation failed for %s=%"
+				PRId64 " (current %" PRId64 ")", thread_keys[i], nv, ov);
+			snprintf(msg, n, "Invalid dynamic configuration");
+			return KP_ERR_INVALID_REQUEST;
+		}
+	}
+	for (size_t i = 0; i < sizeof(cleaner_keys) / sizeof(cleaner_keys[0]); i++) {
+		char b1[64], b2[64];
+		enum dyn_layer l;
+		const char *now = dynconfig_broker_get(b, cleaner_keys[i], b1, sizeof(b1), &l);
+		const char *nv = new_value(b, c, per_broker, cleaner_keys[i], b2, sizeof(b2));
+
+		if ((now == NULL) != (nv == NULL) ||
+		    (now != NULL && strcmp(now, nv) != 0))
+			cleaner_changed = true;
+	}
+	if (cleaner_changed && kp_config_bool(&b->cfg, "log.cleaner.enable")) {
+		int64_t cur = broker_long(b, "log.cleaner.threads");
+
+		if (threads < 1 || threads < cur / 2 || threads > cur * 2) {
+			KP_INFO("log cleaner threads %" PRId64 " refused (current %"
+				PRId64 ")", threads, cur);
+			snprintf(msg, n, "Invalid dynamic configuration");
+			return KP_ERR_INVALID_REQUEST;
+		}
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------- throttling */
@@ -400,13 +583,18 @@ static int read_entity(struct broker *b, const char *name,
 	return rc;
 }
 
-/* Drop what this broker cannot apply, so it never shows as in force. */
-static void keep_dynamic(struct kp_zk_entity_config *c, const char *path)
+/*
+ * Drop what Kafka's fromPersistentProps drops (invalid values, keys that
+ * are not dynamic, security keys without a listener prefix, per-broker
+ * keys in the cluster default), so it never shows as in force.
+ */
+static void keep_dynamic(struct kp_zk_entity_config *c, const char *path,
+			 bool per_broker)
 {
 	for (size_t i = 0; i < c->n;) {
-		char msg[256];
+		char msg[512];
 		int16_t err = dynconfig_check_broker_key(c->keys[i], c->values[i],
-							 msg, sizeof(msg));
+							 per_broker, msg, sizeof(msg));
 
 		if (err != 0) {
 			KP_WARN("%s: %s (ignored)", path, msg);
@@ -429,8 +617,8 @@ static void reload_broker(struct broker *b, bool topics)
 		kp_zk_config_free(&mine);
 		return;
 	}
-	keep_dynamic(&mine, "/config/brokers/<id>");
-	keep_dynamic(&defs, "/config/brokers/<default>");
+	keep_dynamic(&mine, "/config/brokers/<id>", true);
+	keep_dynamic(&defs, "/config/brokers/<default>", false);
 	pthread_mutex_lock(&d->lock);
 	old1 = d->broker;
 	old2 = d->defaults;

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kp_config.h"
 #include "kp_zkdata.h"
 #include "quota.h"
 
@@ -77,6 +78,12 @@ void dynconfig_destroy(struct broker *b);
 const char *dynconfig_layer_get(struct broker *b, enum dyn_layer layer,
 				const char *key, char *buf, size_t n);
 /*
+ * fn(key, arg) for each key a dynamic layer (DYN_BROKER, DYN_DEFAULT) sets,
+ * called with the lock held: fn copies what it keeps.
+ */
+void dynconfig_layer_foreach(struct broker *b, enum dyn_layer layer,
+			     void (*fn)(const char *key, void *arg), void *arg);
+/*
  * The effective value of a broker key (into buf) and its layer; the
  * table's default (or NULL when it has none) with DYN_TABLE_DEFAULT.
  */
@@ -84,17 +91,39 @@ const char *dynconfig_broker_get(struct broker *b, const char *key, char *buf,
 				 size_t n, enum dyn_layer *layer);
 
 /*
- * Whether key may be set on a broker entity (/config/brokers/<id> or
- * <default>: every key we change at run time may be set on both) and
- * value is valid for it.  0, or a Kafka error code with a message
- * (Kafka's wording where it has one).
+ * A broker key's definition: the configuration table or the dynamic-only
+ * keys (the throttle rates); NULL when Kafka has no such broker key.
  */
-int16_t dynconfig_check_broker_key(const char *key, const char *value,
-				   char *msg, size_t n);
-/* Whether key is a broker key this broker changes without restart. */
+const struct kp_config_def *dynconfig_def(const char *key);
+/* The definition a key's type follows: its own, or a listener override's base. */
+const struct kp_config_def *dynconfig_type_def(const char *key);
+/* Whether Kafka 2.8 updates key dynamically (DynamicBrokerConfig). */
 bool dynconfig_is_dynamic(const char *key);
-/* The dynamic-only broker keys (the throttle rates), NULL-terminated. */
-extern const char *const dynconfig_extra_keys[];
+/* Kafka's isPasswordConfig: a dynamic password key or an override of one. */
+bool dynconfig_is_password(const char *key);
+
+/*
+ * Kafka's DynamicBrokerConfig.validateConfigs over the whole new content
+ * of a broker entity (per_broker false: the cluster default), in Kafka's
+ * order: keys that cannot change at run time, SSL store keys without a
+ * listener prefix, the values of dynamic keys (an override by its base
+ * key's rules; keys Kafka does not know are custom configs, kept as
+ * given), per-broker keys in the cluster default.  0, or
+ * KP_ERR_INVALID_REQUEST with Kafka's message.
+ */
+int16_t dynconfig_check_entity(const struct kp_zk_entity_config *c,
+			       bool per_broker, char *msg, size_t n);
+/* The same for one key = value. */
+int16_t dynconfig_check_broker_key(const char *key, const char *value,
+				   bool per_broker, char *msg, size_t n);
+/*
+ * dynconfig_check_entity, then what Kafka checks against the broker's
+ * current configuration: KafkaConfig's requirements of the merged values
+ * and the reconfigurables' rules (a thread pool or the log cleaner may at
+ * most halve or double at once).  0 or KP_ERR_INVALID_REQUEST.
+ */
+int16_t dynconfig_check_update(struct broker *b, const struct kp_zk_entity_config *c,
+			       bool per_broker, char *msg, size_t n);
 
 /* Replication throttling (api_fetch.c: leader side; fetcher.c: follower). */
 bool dynconfig_leader_throttled(struct broker *b, const char *topic,

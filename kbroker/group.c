@@ -3,7 +3,8 @@
  * Heartbeat and LeaveGroup, rebalances, session and rebalance deadlines,
  * static membership; the coordinator thread and its lifecycle.
  *
- * The states and their rules are Kafka 2.8's GroupCoordinator.  A rebalance
+ * The states and their rules are Kafka 2.8's GroupCoordinator
+ * (kafka.coordinator.group.GroupCoordinator).  A rebalance
  * (PreparingRebalance) collects a JoinGroup from every member; it ends
  * when all have rejoined, or at the rebalance timeout (members that did
  * not rejoin are dropped), or - for a group that was Empty - after
@@ -13,6 +14,12 @@
  * members' metadata) and the group waits for the leader's SyncGroup
  * (CompletingRebalance), whose assignment is persisted before the group
  * is Stable and each member gets its share.
+ *
+ * Deadlines (a member's session, the join phase, the initial delay, the
+ * sync deadline, a handed-out member id) fire when they pass, as Kafka's
+ * DelayedHeartbeat and DelayedJoin do in their purgatories: the
+ * coordinator thread's timer is armed at the earliest (see group_int.h),
+ * not polled.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,8 +39,6 @@
 #include "net.h"
 #include "partition.h"
 #include "req_dispatch.h"
-
-#define TICK_MS 50
 
 /* ------------------------------------------------------------ helpers */
 
@@ -91,6 +96,187 @@ void group_set_state(struct group *g, enum gstate s)
 {
 	g->state = s;
 	g->state_ts = kp_wall_ms();
+}
+
+/* ------------------------------------------------------------ wakes */
+
+static void rearm_run(void *arg);
+
+/* armed_at while on_wake runs: it arms the timer when it is done */
+#define ARMING INT64_MIN
+
+/* The coordinator thread must re-arm its timer before t. */
+void coord_wake_at(struct coord *c, int64_t t)
+{
+	if (c->armed_at != 0 && c->armed_at <= t)	/* ARMING too */
+		return;
+	if (!c->running || atomic_exchange(&c->rearm_posted, true))
+		return;
+	if (kp_loop_post(c->loop, rearm_run, c) < 0) {
+		atomic_store(&c->rearm_posted, false);
+		KP_ERROR("group coordinator: cannot queue a timer update");
+	}
+}
+
+static bool wheap_less(const struct group *a, const struct group *b)
+{
+	return a->wake < b->wake;
+}
+
+static void wheap_put(struct coord *c, uint32_t i, struct group *g)
+{
+	c->wheap[i] = g;
+	g->wake_pos = i + 1;
+}
+
+static void wheap_up(struct coord *c, uint32_t i)
+{
+	struct group *g = c->wheap[i];
+
+	while (i > 0 && wheap_less(g, c->wheap[(i - 1) / 2])) {
+		wheap_put(c, i, c->wheap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	wheap_put(c, i, g);
+}
+
+static void wheap_down(struct coord *c, uint32_t i)
+{
+	struct group *g = c->wheap[i];
+
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = l;
+
+		if (l >= c->nwheap)
+			break;
+		if (l + 1 < c->nwheap && wheap_less(c->wheap[l + 1], c->wheap[l]))
+			m = l + 1;
+		if (!wheap_less(c->wheap[m], g))
+			break;
+		wheap_put(c, i, c->wheap[m]);
+		i = m;
+	}
+	wheap_put(c, i, g);
+}
+
+/* Room for n groups: reserved when a group enters the table, so that
+ * giving a group its wake never fails. */
+static int wheap_reserve(struct coord *c, uint32_t n)
+{
+	uint32_t cap = c->capwheap ? c->capwheap : 64;
+	struct group **h;
+
+	if (n <= c->capwheap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	h = realloc(c->wheap, (size_t)cap * sizeof(*h));
+	if (h == NULL)
+		return -1;
+	c->wheap = h;
+	c->capwheap = cap;
+	return 0;
+}
+
+static void wheap_remove(struct coord *c, struct group *g)
+{
+	uint32_t i;
+
+	if (g->wake_pos == 0)
+		return;
+	i = g->wake_pos - 1;
+	g->wake_pos = 0;
+	g->wake = 0;
+	if (--c->nwheap == i)
+		return;
+	{
+		struct group *last = c->wheap[c->nwheap];
+
+		wheap_put(c, i, last);
+		if (i > 0 && wheap_less(last, c->wheap[(i - 1) / 2]))
+			wheap_up(c, i);
+		else
+			wheap_down(c, i);
+	}
+}
+
+/* Set g's wake to t (0: none). */
+static void wheap_set(struct coord *c, struct group *g, int64_t t)
+{
+	if (t == 0) {
+		wheap_remove(c, g);
+		return;
+	}
+	if (g->wake_pos == 0) {
+		if (c->nwheap >= c->capwheap && wheap_reserve(c, c->nwheap + 1) < 0) {
+			/* cannot happen: reserved with the table */
+			KP_ERROR("group %s: no room for its deadline", g->id);
+			return;
+		}
+		g->wake = t;
+		wheap_put(c, c->nwheap++, g);
+		wheap_up(c, g->wake_pos - 1);
+		return;
+	}
+	if (t < g->wake) {
+		g->wake = t;
+		wheap_up(c, g->wake_pos - 1);
+	} else if (t > g->wake) {
+		g->wake = t;
+		wheap_down(c, g->wake_pos - 1);
+	}
+}
+
+void group_wake_at(struct coord *c, struct group *g, int64_t t)
+{
+	if (g->removed || (g->wake != 0 && g->wake <= t))
+		return;
+	wheap_set(c, g, t);
+	coord_wake_at(c, t);
+}
+
+/* Can m's session expire now?  Kafka's hasSatisfiedHeartbeat: a member
+ * waiting for its JoinGroup or SyncGroup answer is not expected to
+ * heartbeat, unless it is new (it may expire while awaiting the join). */
+static bool session_runs(const struct gmember *m)
+{
+	return m->sync_req == NULL && (m->join_req == NULL || m->is_new);
+}
+
+/* The earliest deadline of g that calls for action; 0: none. */
+static int64_t group_next_deadline(const struct group *g)
+{
+	int64_t t = 0;
+
+#define EARLIER(x) do { if ((x) != 0 && (t == 0 || (x) < t)) t = (x); } while (0)
+	for (const struct gpending *p = g->pending; p; p = p->next)
+		EARLIER(p->deadline);
+	for (const struct gmember *m = g->members; m; m = m->next)
+		if (session_runs(m))
+			EARLIER(m->deadline);
+	if (g->state == G_PREPARING)
+		EARLIER(g->join_deadline);
+	if ((g->state == G_COMPLETING || g->state == G_STABLE) && g->sync_deadline != 0)
+		EARLIER(g->sync_deadline);
+#undef EARLIER
+	return t;
+}
+
+void group_reschedule(struct coord *c, struct group *g)
+{
+	int64_t t = g->removed ? 0 : group_next_deadline(g);
+
+	wheap_set(c, g, t);
+	if (t != 0)
+		coord_wake_at(c, t);
+}
+
+/* A member's session starts again (Kafka's completeAndScheduleNext...). */
+static void member_touch(struct coord *c, struct group *g, struct gmember *m,
+			 int64_t now)
+{
+	m->deadline = now + m->session_ms;
+	group_wake_at(c, g, m->deadline);
 }
 
 struct posted {
@@ -272,7 +458,8 @@ void gtable_free(struct coord *c, struct gtable *t)
 /* Move a loaded group into the coordinator's table. */
 int group_adopt(struct coord *c, struct group *g)
 {
-	if (c->groups.ngroups >= c->groups.nbuckets && table_grow(&c->groups) < 0)
+	if ((c->groups.ngroups >= c->groups.nbuckets && table_grow(&c->groups) < 0) ||
+	    wheap_reserve(c, c->groups.ngroups + 1) < 0)
 		return -1;
 	gtable_link(&c->groups, g);
 	return 0;
@@ -285,6 +472,8 @@ struct group *group_find(struct coord *c, kp_str id)
 
 struct group *group_add(struct coord *c, kp_str id, int32_t opart)
 {
+	if (wheap_reserve(c, c->groups.ngroups + 1) < 0)
+		return NULL;
 	return gtable_add(&c->groups, id, opart);
 }
 
@@ -333,6 +522,7 @@ void group_free_members(struct coord *c, struct group *g, int16_t err)
 
 void group_free(struct coord *c, struct group *g)
 {
+	wheap_remove(c, g);
 	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
 	for (uint32_t i = 0; i < g->onbuckets; i++)
 		for (struct goffset *o = g->obuckets[i], *next; o; o = next) {
@@ -351,6 +541,7 @@ void group_free(struct coord *c, struct group *g)
 void group_remove(struct coord *c, struct group *g)
 {
 	gtable_unlink(&c->groups, g);
+	wheap_remove(c, g);
 	g->removed = true;
 	g->state = G_DEAD;
 	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
@@ -571,9 +762,7 @@ static struct kp_join_group_resp *join_resp(struct net_req *r)
 
 	if (resp != NULL) {
 		kp_struct_init(r->api->resp, resp);
-		/* no protocol (an error): v7 says null, older versions "" */
-		resp->protocol_name = r->h.api_version >= 7 ? KP_STR_NULL
-							    : (kp_str){ "", 0 };
+		resp->protocol_name = (kp_str){ "", 0 };
 		resp->leader = (kp_str){ "", 0 };
 		resp->member_id = (kp_str){ "", 0 };
 	}
@@ -693,12 +882,14 @@ void prepare_rebalance(struct coord *c, struct group *g)
 	int64_t now = kp_now_ms();
 
 	if (g->state == G_COMPLETING) {
-		/* the assignment being made is void: syncs learn it */
+		/* the assignment being made is void: syncs learn it, and
+		 * their sessions start again (Kafka's propagateAssignment) */
 		reset_assignments(g);
 		for (struct gmember *m = g->members; m; m = m->next)
 			if (m->sync_req != NULL) {
 				sync_error(m->sync_req, KP_ERR_REBALANCE_IN_PROGRESS);
 				m->sync_req = NULL;
+				member_touch(c, g, m, now);
 			}
 	}
 	if (g->state == G_EMPTY) {
@@ -716,6 +907,7 @@ void prepare_rebalance(struct coord *c, struct group *g)
 	KP_INFO("group %s: preparing to rebalance (generation %d, %d members)",
 		g->id, g->generation, g->nmembers);
 	group_set_state(g, G_PREPARING);
+	group_wake_at(c, g, g->join_deadline);
 }
 
 static void maybe_prepare_rebalance(struct coord *c, struct group *g)
@@ -781,6 +973,7 @@ static void complete_join(struct coord *c, struct group *g)
 	}
 	group_set_state(g, G_COMPLETING);
 	g->sync_deadline = now + rebalance_timeout(g);
+	group_wake_at(c, g, g->sync_deadline);
 	KP_INFO("group %s: generation %d with %d members, protocol %s, leader %s",
 		g->id, g->generation, g->nmembers, g->protocol ? g->protocol : "-",
 		g->leader ? g->leader : "-");
@@ -791,7 +984,7 @@ static void complete_join(struct coord *c, struct group *g)
 		join_answer(g, m, m->join_req, is_leader(g, m), g->leader);
 		m->join_req = NULL;
 		m->is_new = false;
-		m->deadline = now + m->session_ms;
+		member_touch(c, g, m, now);
 	}
 }
 
@@ -834,69 +1027,86 @@ static void remove_member(struct coord *c, struct group *g, struct gmember *m,
 	try_complete_join(c, g);
 }
 
-/* Session and rebalance deadlines (coordinator thread, lock held). */
-void coord_tick_groups(struct coord *c, int64_t now)
+/*
+ * Act on g's deadlines that have passed (lock held, any thread): member
+ * ids handed out and not used, sessions that ran out (Kafka's
+ * DelayedHeartbeat expiring), the end of the join phase or of the initial
+ * delay (DelayedJoin, InitialDelayedJoin), the sync deadline (Kafka
+ * 2.8.1).  Then g's exact next wake.
+ */
+static void group_run_due(struct coord *c, struct group *g, int64_t now)
 {
-	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
-		for (struct group *g = c->groups.buckets[i], *gnext; g; g = gnext) {
-			gnext = g->next;
-			for (struct gpending **pp = &g->pending; *pp;) {
-				struct gpending *p = *pp;
+	for (struct gpending **pp = &g->pending; *pp;) {
+		struct gpending *p = *pp;
 
-				if (now < p->deadline) {
-					pp = &p->next;
-					continue;
-				}
-				*pp = p->next;
-				free(p->id);
-				free(p);
-				if (g->state == G_PREPARING)
-					try_complete_join(c, g);
-			}
-			/* each removal may change the list: scan again */
-			for (struct gmember *m = g->members; m;) {
-				if (now < m->deadline || m->sync_req != NULL ||
-				    (m->join_req != NULL && !m->is_new)) {
-					m = m->next;
-					continue;
-				}
-				remove_member(c, g, m, "left: its session expired");
-				m = g->members;
-			}
-			if (g->state == G_PREPARING && now >= g->join_deadline) {
-				if (g->initial_delay && g->new_member_added &&
-				    g->delay_remaining > 0) {
-					int32_t d = g->delay_remaining < c->initial_delay_ms
-						? g->delay_remaining : c->initial_delay_ms;
-
-					g->new_member_added = false;
-					g->delay_remaining -= d;
-					g->join_deadline = now + d;
-				} else {
-					complete_join(c, g);
-				}
-			}
-			if ((g->state == G_COMPLETING || g->state == G_STABLE) &&
-			    g->sync_deadline != 0 && now >= g->sync_deadline) {
-				bool removed = false;
-
-				/* Kafka 2.8.1: who did not sync in time is out */
-				g->sync_deadline = 0;
-				for (struct gmember *m = g->members; m;) {
-					if (!m->pending_sync) {
-						m = m->next;
-						continue;
-					}
-					KP_INFO("group %s: member %s sent no SyncGroup in time",
-						g->id, m->id);
-					unlink_member(g, m);
-					removed = true;
-					m = g->members;
-				}
-				if (removed)
-					prepare_rebalance(c, g);
-			}
+		if (now < p->deadline) {
+			pp = &p->next;
+			continue;
 		}
+		*pp = p->next;
+		free(p->id);
+		free(p);
+		if (g->state == G_PREPARING)
+			try_complete_join(c, g);
+	}
+	/* each removal may change the list: scan again */
+	for (struct gmember *m = g->members; m;) {
+		if (now < m->deadline || !session_runs(m)) {
+			m = m->next;
+			continue;
+		}
+		KP_INFO("group %s: member %s's session expired %" PRId64 " ms after its "
+			"deadline", g->id, m->id, now - m->deadline);
+		remove_member(c, g, m, "left: its session expired");
+		m = g->members;
+	}
+	if (g->state == G_PREPARING && now >= g->join_deadline) {
+		if (g->initial_delay && g->new_member_added && g->delay_remaining > 0) {
+			int32_t d = g->delay_remaining < c->initial_delay_ms
+				? g->delay_remaining : c->initial_delay_ms;
+
+			g->new_member_added = false;
+			g->delay_remaining -= d;
+			g->join_deadline = now + d;
+		} else {
+			complete_join(c, g);
+		}
+	}
+	if ((g->state == G_COMPLETING || g->state == G_STABLE) &&
+	    g->sync_deadline != 0 && now >= g->sync_deadline) {
+		bool removed = false;
+
+		/* Kafka 2.8.1: who did not sync in time is out */
+		g->sync_deadline = 0;
+		for (struct gmember *m = g->members; m;) {
+			if (!m->pending_sync) {
+				m = m->next;
+				continue;
+			}
+			KP_INFO("group %s: member %s sent no SyncGroup in time",
+				g->id, m->id);
+			unlink_member(g, m);
+			removed = true;
+			m = g->members;
+		}
+		if (removed)
+			prepare_rebalance(c, g);
+	}
+	group_reschedule(c, g);
+}
+
+void coord_run_due(struct coord *c, int64_t now)
+{
+	while (c->nwheap > 0 && c->wheap[0]->wake <= now) {
+		struct group *g = c->wheap[0];
+
+		wheap_remove(c, g);
+		group_run_due(c, g, now);
+		/* what is left of g is in the future (a deadline at now has
+		 * fired); never spin on a wake that does not move */
+		if (g->wake_pos != 0 && g->wake <= now)
+			wheap_set(c, g, now + 1);
+	}
 }
 
 /* ----------------------------------------------------------- JoinGroup */
@@ -957,6 +1167,7 @@ static int16_t add_member_and_rebalance(struct coord *c, struct group *g,
 	m->deadline = kp_now_ms() + NEW_MEMBER_JOIN_TIMEOUT_MS;
 	m->join_req = r;
 	member_append(g, m);
+	group_wake_at(c, g, m->deadline);
 	KP_INFO("group %s: member %s (client %s) joins", g->id, m->id, m->client_id);
 	if (g->state == G_PREPARING && g->generation == 0)
 		g->new_member_added = true;
@@ -1094,6 +1305,7 @@ static int16_t join_unknown(struct coord *c, struct group *g, struct net_req *r,
 		p->deadline = kp_now_ms() + req->session_timeout_ms;
 		p->next = g->pending;
 		g->pending = p;
+		group_wake_at(c, g, p->deadline);
 		*err_member = id;
 		return KP_ERR_MEMBER_ID_REQUIRED;
 	}
@@ -1160,7 +1372,7 @@ void api_join_group(struct net_req *r)
 	int32_t rebalance_ms = r->h.api_version >= 1 && req->rebalance_timeout_ms > 0
 		? req->rebalance_timeout_ms : req->session_timeout_ms;
 	char *err_member = NULL;
-	struct group *g;
+	struct group *g = NULL;
 	int32_t opart;
 	int16_t err;
 
@@ -1195,6 +1407,7 @@ void api_join_group(struct net_req *r)
 		err = join_known(c, g, r, req, rebalance_ms);
 	if (err != 0)
 		goto fail;
+	group_reschedule(c, g);
 	pthread_mutex_unlock(&c->lock);
 	return;
 fail:
@@ -1207,6 +1420,8 @@ fail:
 		/* under the lock: err_member belongs to the group */
 		join_error(r, err, err_member != NULL ? err_member : given);
 	}
+	if (g != NULL)
+		group_reschedule(c, g);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -1264,6 +1479,7 @@ static void sync_done(struct coord *c, struct gwrite *w, int16_t err)
 			if (m->sync_req != NULL) {
 				sync_error(m->sync_req, err);
 				m->sync_req = NULL;
+				member_touch(c, g, m, kp_now_ms());
 			}
 		prepare_rebalance(c, g);
 		return;
@@ -1274,6 +1490,7 @@ static void sync_done(struct coord *c, struct gwrite *w, int16_t err)
 		if (m->sync_req != NULL) {
 			sync_answer(g, m, m->sync_req);
 			m->sync_req = NULL;
+			member_touch(c, g, m, kp_now_ms());
 		}
 }
 
@@ -1309,12 +1526,6 @@ void api_sync_group(struct net_req *r)
 	int32_t opart;
 	int16_t err;
 
-	/* v5+: the protocol type and name are mandatory (KIP-559) */
-	if (r->h.api_version >= 5 &&
-	    (req->protocol_type.len < 0 || req->protocol_name.len < 0)) {
-		sync_error(r, KP_ERR_INCONSISTENT_GROUP_PROTOCOL);
-		return;
-	}
 	if (req->group_id.len <= 0) {
 		sync_error(r, KP_ERR_INVALID_GROUP_ID);
 		return;
@@ -1326,11 +1537,10 @@ void api_sync_group(struct net_req *r)
 				   req->group_instance_id, req->generation_id, &g, &m);
 	if (err != 0)
 		goto fail;
-	/* given (v5+), they must be the group's */
-	if ((req->protocol_type.len >= 0 && (g->protocol_type == NULL ||
-	     !kp_str_eqc(req->protocol_type, g->protocol_type))) ||
-	    (req->protocol_name.len >= 0 && (g->protocol == NULL ||
-	     !kp_str_eqc(req->protocol_name, g->protocol)))) {
+	if ((req->protocol_type.len >= 0 && g->protocol_type != NULL &&
+	     !kp_str_eqc(req->protocol_type, g->protocol_type)) ||
+	    (req->protocol_name.len >= 0 && g->protocol != NULL &&
+	     !kp_str_eqc(req->protocol_name, g->protocol))) {
 		err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
 		goto fail;
 	}
@@ -1346,7 +1556,7 @@ void api_sync_group(struct net_req *r)
 		if (m->sync_req != NULL)
 			sync_error(m->sync_req, KP_ERR_REBALANCE_IN_PROGRESS);
 		m->sync_req = r;
-		m->deadline = kp_now_ms() + m->session_ms;
+		m->deadline = kp_now_ms() + m->session_ms;	/* parked: not running */
 		if (is_leader(g, m)) {
 			struct gwrite *w = calloc(1, sizeof(*w));
 
@@ -1361,11 +1571,13 @@ void api_sync_group(struct net_req *r)
 			/* consumes w: sync_done answers every parked sync */
 			store_group(c, g, w);
 		}
+		group_reschedule(c, g);
 		pthread_mutex_unlock(&c->lock);
 		return;
 	case G_STABLE:
-		m->deadline = kp_now_ms() + m->session_ms;
+		member_touch(c, g, m, kp_now_ms());
 		sync_answer(g, m, r);
+		group_reschedule(c, g);
 		pthread_mutex_unlock(&c->lock);
 		return;
 	default:
@@ -1373,6 +1585,8 @@ void api_sync_group(struct net_req *r)
 		goto fail;
 	}
 fail:
+	if (g != NULL)
+		group_reschedule(c, g);
 	pthread_mutex_unlock(&c->lock);
 	sync_error(r, err);
 }
@@ -1411,12 +1625,12 @@ void api_heartbeat(struct net_req *r)
 		err = KP_ERR_UNKNOWN_MEMBER_ID;
 		break;
 	case G_PREPARING:
-		m->deadline = kp_now_ms() + m->session_ms;
+		member_touch(c, g, m, kp_now_ms());
 		err = KP_ERR_REBALANCE_IN_PROGRESS;
 		break;
 	case G_COMPLETING:
 	case G_STABLE:
-		m->deadline = kp_now_ms() + m->session_ms;
+		member_touch(c, g, m, kp_now_ms());
 		break;
 	default:
 		err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
@@ -1468,7 +1682,7 @@ void api_leave_group(struct net_req *r)
 	const struct kp_leave_group_req *req = r->body;
 	struct kp_leave_group_resp resp;
 	struct kp_leave_group_resp_member_response *ms = NULL;
-	struct group *g;
+	struct group *g = NULL;
 	int32_t opart;
 	int16_t err;
 	bool batch = r->h.api_version >= 3;
@@ -1506,6 +1720,8 @@ void api_leave_group(struct net_req *r)
 	resp.members = ms;
 	resp.members_count = req->members_count > 0 ? req->members_count : 0;
 out:
+	if (err == 0 && g != NULL)
+		group_reschedule(c, g);
 	pthread_mutex_unlock(&c->lock);
 	resp.error_code = err;
 	net_reply(r, &resp);
@@ -1513,20 +1729,72 @@ out:
 
 /* ------------------------------------------------- thread and lifecycle */
 
-static void on_tick(struct kp_loop *loop, void *arg)
+/* The earliest thing the coordinator thread must do. */
+static int64_t coord_next_wake(const struct coord *c)
+{
+	int64_t t = c->next_expiry;
+
+	if (c->nwheap > 0 && c->wheap[0]->wake < t)
+		t = c->wheap[0]->wake;
+	if (c->writes_wake != 0 && c->writes_wake < t)
+		t = c->writes_wake;
+	return t;
+}
+
+/* Arm the timer at the next wake (coordinator thread, lock held). */
+static void coord_arm(struct coord *c, int64_t now)
+{
+	int64_t t = coord_next_wake(c);
+
+	kp_timer_start(c->loop, &c->wake_timer, t > now ? t - now : 0);
+	c->armed_at = t;
+}
+
+/* The first deadline of the queued writes (they are in deadline order
+ * per partition). */
+static int64_t writes_wake(const struct coord *c)
+{
+	int64_t t = 0;
+
+	for (int32_t i = 0; i < c->nparts; i++) {
+		const struct gwrite *w = c->parts[i].writes;
+
+		if (w != NULL && (t == 0 || w->deadline < t))
+			t = w->deadline;
+	}
+	return t;
+}
+
+static void on_wake(struct kp_loop *loop, void *arg)
 {
 	struct coord *c = arg;
 	int64_t now = kp_now_ms();
 
+	(void)loop;
 	pthread_mutex_lock(&c->lock);
+	c->armed_at = ARMING;
 	store_check_writes(c, now);
-	coord_tick_groups(c, now);
+	c->writes_wake = writes_wake(c);
+	coord_run_due(c, now);
 	if (now >= c->next_expiry) {
 		c->next_expiry = now + c->retention_check_ms;
 		store_expire_offsets(c);
 	}
+	coord_arm(c, now);
 	pthread_mutex_unlock(&c->lock);
-	kp_timer_start(loop, &c->tick, TICK_MS);
+}
+
+/* Posted by coord_wake_at: something is due before the armed time. */
+static void rearm_run(void *arg)
+{
+	struct coord *c = arg;
+	int64_t now = kp_now_ms();
+
+	atomic_store(&c->rearm_posted, false);
+	pthread_mutex_lock(&c->lock);
+	if (c->armed_at == 0 || coord_next_wake(c) < c->armed_at)
+		coord_arm(c, now);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void *coord_main(void *arg)
@@ -1572,8 +1840,9 @@ int group_start(struct broker *b, char *err, size_t errlen)
 	c->loop = kp_loop_new();
 	if (c->loop == NULL)
 		goto oom;
-	kp_timer_init(&c->tick, on_tick, c);
-	kp_timer_start(c->loop, &c->tick, TICK_MS);
+	kp_timer_init(&c->wake_timer, on_wake, c);
+	/* no thread yet: arming from here is safe */
+	coord_arm(c, kp_now_ms());
 	if (pthread_create(&c->thread, NULL, coord_main, c) != 0) {
 		snprintf(err, errlen, "cannot start the group coordinator thread");
 		kp_loop_free(c->loop);
@@ -1623,6 +1892,7 @@ void group_destroy(struct broker *b)
 	pthread_mutex_destroy(&c->lock);
 	free(c->parts);
 	free(c->groups.buckets);
+	free(c->wheap);
 	free(c);
 	b->coord = NULL;
 }

@@ -7,6 +7,17 @@
  * Everything here is guarded by coord.lock unless a comment says
  * otherwise.  Times named *_deadline are monotonic milliseconds
  * (kp_now_ms); *_ts are wall-clock milliseconds as Kafka stores them.
+ *
+ * Deadlines fire on time, not on a polling tick: each group with a
+ * deadline pending sits in the coordinator's wake heap under its earliest
+ * one (group.wake), and the coordinator thread's one timer is armed at the
+ * earliest of the heap's top, the first queued write's deadline and the
+ * next offset-expiry round.  Setting a deadline (any thread, lock held)
+ * moves the group's wake earlier when it is (group_wake_at) and, when that
+ * is before the armed time, posts the thread a call to re-arm; a deadline
+ * that moves later (a heartbeat) needs nothing: the wake comes early, finds
+ * nothing due, and the group's exact next wake is computed then
+ * (group_reschedule).
  */
 #ifndef GROUP_INT_H
 #define GROUP_INT_H
@@ -89,6 +100,8 @@ struct group {
 	bool new_member_added;
 	int32_t delay_remaining;
 	int64_t sync_deadline;		/* 0: none */
+	int64_t wake;			/* no deadline of ours before this; 0: none */
+	uint32_t wake_pos;		/* 1 + index in coord.wheap; 0: not there */
 	struct goffset **obuckets;
 	uint32_t onbuckets, noffsets;
 	int32_t nwrites;		/* appends in flight that point here */
@@ -136,7 +149,12 @@ struct coord {
 	struct kp_loop *loop;		/* the coordinator's thread */
 	pthread_t thread;
 	bool running;
-	struct kp_timer tick;
+	struct kp_timer wake_timer;	/* coordinator thread; see above */
+	int64_t armed_at;		/* when wake_timer fires; 0: not armed */
+	atomic_bool rearm_posted;	/* a re-arm call is queued */
+	struct group **wheap;		/* groups with a wake, earliest first */
+	uint32_t nwheap, capwheap;
+	int64_t writes_wake;		/* first queued write's deadline; 0: none */
 	atomic_bool check_posted;	/* a write check is queued */
 	struct gtable groups;
 	struct opart *parts;
@@ -195,8 +213,20 @@ kp_str arena_kstr(struct net_req *r, const char *s);
 char *dup_kstr(kp_str s);
 void prepare_rebalance(struct coord *c, struct group *g);
 void try_complete_join(struct coord *c, struct group *g);
-void coord_tick_groups(struct coord *c, int64_t now);
 void group_free_members(struct coord *c, struct group *g, int16_t err);
+/* g has a deadline at t: its wake moves there if that is earlier. */
+void group_wake_at(struct coord *c, struct group *g, int64_t t);
+/* g's wake, exactly: its earliest deadline that can fire (or none). */
+void group_reschedule(struct coord *c, struct group *g);
+/* Something of the coordinator's is due at t (a queued write). */
+void coord_wake_at(struct coord *c, int64_t t);
+/*
+ * Act on every group deadline that has passed (sessions, the join phase,
+ * the sync deadline, member ids handed out): the timer does, and so do
+ * DescribeGroups, ListGroups and DeleteGroups before they look, so what
+ * they show never lags a deadline by the thread's scheduling.
+ */
+void coord_run_due(struct coord *c, int64_t now);
 
 /* group_store.c */
 struct goffset *offset_find(struct group *g, const char *topic, size_t tlen,

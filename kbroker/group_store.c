@@ -197,6 +197,11 @@ int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
 			w->next = NULL;
 			*op->writes_tail = w;
 			op->writes_tail = &w->next;
+			/* the coordinator's timer answers it at its deadline */
+			if (c->writes_wake == 0 || w->deadline < c->writes_wake) {
+				c->writes_wake = w->deadline;
+				coord_wake_at(c, w->deadline);
+			}
 			w = NULL;
 		}
 		fetch_notify(b, p);	/* followers; and our own check */
@@ -629,6 +634,7 @@ done:
 					g->state_ts = kp_wall_ms();
 				for (struct gmember *m = g->members; m; m = m->next)
 					m->deadline = now + m->session_ms;
+				group_reschedule(c, g);
 				ngroups++;
 				noffsets += (int32_t)g->noffsets;
 			}

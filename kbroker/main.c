@@ -4,7 +4,8 @@
  *   kbroker [--override key=value]... CONFIG_FILE
  *
  * Start-up: read and validate the configuration (an invalid value stops us
- * with a message and exit status 1; an unknown key warns), lock and load
+ * with a message and exit status 1; an unknown key warns; Kafka's keys we
+ * do not act on are named in one info line), lock and load
  * the log dirs, connect to ZooKeeper, read or create the cluster id, check
  * it against meta.properties, listen, then register /brokers/ids/<id>.
  * SIGTERM / SIGINT: stop accepting, close connections, flush the logs,
@@ -80,14 +81,9 @@ static int derive(struct broker *b, char *err, size_t errlen)
 	b->rack = rack != NULL ? strdup(rack) : NULL;
 	/* the table allows only the rack-aware selector's names */
 	b->rack_aware_reads = kp_config_str(&b->cfg, "replica.selector.class") != NULL;
+	/* validated with Kafka's version list by the table */
 	fmt = kp_config_str(&b->cfg, "log.message.format.version");
-	if (kp_message_format_magic(fmt) < 0) {
-		snprintf(err, errlen, "Invalid value %s for configuration "
-			 "log.message.format.version: Version `%s` is not a valid version",
-			 fmt, fmt);
-		return -1;
-	}
-	if (kp_message_format_magic(fmt) < 2)
+	if (kp_message_format_magic(fmt) == 0 || kp_message_format_magic(fmt) == 1)
 		KP_INFO("log.message.format.version=%s: the log is written in "
 			"record batch v2 all the same (see kbroker.properties(5))", fmt);
 	b->listen_backlog = kp_config_int(&b->cfg, "socket.listen.backlog.size");
@@ -235,7 +231,7 @@ int main(int argc, char **argv)
 	b.id = -1;
 	kp_log_set_ident("kbroker");
 	rc = kp_config_from_args(&b.cfg, "kbroker", usage_text, argc, argv,
-				 broker_config_defs, broker_config_ndefs);
+				 broker_config_defs, broker_config_ndefs, NULL, 0);
 	if (rc != 0)
 		return rc;
 	b.id = kp_config_int(&b.cfg, "broker.id");

@@ -5,7 +5,10 @@
  * keys; kcontroller is a daemon of its own, so it takes the subset of those
  * keys that steer the controller (same names, same defaults) plus its own
  * identity, controller.id, which must not collide with any broker.id
- * (/controller's "brokerid" holds it).
+ * (/controller's "brokerid" holds it).  Keys it takes but does not act on
+ * carry KP_CFG_INERT, as in the broker's table; the broker's other keys
+ * load without a warning too (main.c passes the broker's table along) and
+ * are named as not acted on.
  */
 #include "config.h"
 
@@ -28,7 +31,8 @@ const struct kp_config_def controller_config_defs[] = {
 	{ "zookeeper.connection.timeout.ms", KP_CFG_INT, NULL, 1, I32, NULL,
 	  "Longest wait for the ZooKeeper connection at start; defaults to the session timeout", "ZooKeeper" },
 	{ "zookeeper.max.in.flight.requests", KP_CFG_INT, "10", 1, I32, NULL,
-	  "Unacknowledged ZooKeeper requests allowed at once", "ZooKeeper" },
+	  "Unacknowledged ZooKeeper requests allowed at once", "ZooKeeper",
+	  KP_CFG_INERT, KP_DYN_READ_ONLY, NULL },
 	{ "inter.broker.listener.name", KP_CFG_STRING, NULL, 0, 0, NULL,
 	  "Listener of the brokers the controller connects to; defaults to the one for security.inter.broker.protocol", "Controller" },
 	{ "security.inter.broker.protocol", KP_CFG_STRING, "PLAINTEXT", 0, 0,

@@ -10,8 +10,12 @@ kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroll
 kcontroller_libkcontroller_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
 
 sbin_PROGRAMS += kcontroller/kcontroller
-kcontroller_kcontroller_SOURCES = kcontroller/main.c
-kcontroller_kcontroller_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kcontroller
+## the broker's table too: a Kafka broker key in kcontroller.properties
+## loads without a warning (it is named as not acted on)
+kcontroller_kcontroller_SOURCES = kcontroller/main.c kbroker/broker_config.c \
+	kbroker/broker_config.h
+kcontroller_kcontroller_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kcontroller \
+	-I$(top_srcdir)/kbroker
 kcontroller_kcontroller_LDADD = kcontroller/libkcontroller.a libkproto/libkproto.la
 
 ## the daemon and its configuration file (etc/local.mk installs the file)

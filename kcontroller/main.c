@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "controller.h"
+#include "broker_config.h"
 #include "controller_config.h"
 #include "kp_log.h"
 #include "kp_loop.h"
@@ -93,7 +94,8 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	kp_log_set_ident("kcontroller");
 	rc = kp_config_from_args(&c.cfg, "kcontroller", usage_text, argc, argv,
-				 controller_config_defs, controller_config_ndefs);
+				 controller_config_defs, controller_config_ndefs,
+				 broker_config_defs, broker_config_ndefs);
 	if (rc != 0)
 		return rc;
 	if (!kp_config_is_set(&c.cfg, "controller.id")) {

@@ -412,22 +412,55 @@ out:
 
 /* ---------------------------------------------------------------- config */
 
+/* Java's String.trim(): the value without leading and trailing blanks. */
+static void trim_copy(const char *s, char *buf, size_t n)
+{
+	size_t len;
+
+	while (*s != '\0' && (unsigned char)*s <= ' ')
+		s++;
+	len = strlen(s);
+	while (len > 0 && (unsigned char)s[len - 1] <= ' ')
+		len--;
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+}
+
+/* The trimmed span of s (Java's String.trim()). */
+static const char *trim_span(const char *s, size_t *len)
+{
+	size_t n;
+
+	while (*s != '\0' && (unsigned char)*s <= ' ')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (unsigned char)s[n - 1] <= ' ')
+		n--;
+	*len = n;
+	return s;
+}
+
+/* Java's Long.parseLong of a trimmed value: an optional sign and digits. */
 static int parse_i64(const char *s, int64_t *v)
 {
-	char *end;
+	char t[32], *end;
+	size_t n, sign;
 	long long x;
 
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s == '\0')
+	s = trim_span(s, &n);
+	sign = n > 0 && (s[0] == '-' || s[0] == '+');
+	if (n == sign || n >= sizeof(t))
 		return -1;
+	for (size_t i = sign; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+	memcpy(t, s, n);
+	t[n] = '\0';
 	errno = 0;
-	x = strtoll(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end != '\0')
+	x = strtoll(t, &end, 10);
+	if (errno != 0 || *end != '\0')
 		return -1;
 	*v = x;
 	return 0;
@@ -435,22 +468,22 @@ static int parse_i64(const char *s, int64_t *v)
 
 static int parse_bool(const char *s, bool *v)
 {
-	while (isspace((unsigned char)*s))
-		s++;
-	if (strncasecmp(s, "true", 4) == 0 && s[4 + strspn(s + 4, " \t")] == '\0') {
+	size_t n;
+
+	s = trim_span(s, &n);
+	if (n == 4 && strncasecmp(s, "true", 4) == 0) {
 		*v = true;
 		return 0;
 	}
-	if (strncasecmp(s, "false", 5) == 0 && s[5 + strspn(s + 5, " \t")] == '\0') {
+	if (n == 5 && strncasecmp(s, "false", 5) == 0) {
 		*v = false;
 		return 0;
 	}
 	return -1;
 }
 
-static bool one_of(const char *valid, const char *v)
+static bool one_of(const char *valid, const char *v, size_t vl)
 {
-	size_t vl = strlen(v);
 	const char *p = valid;
 
 	while (*p) {
@@ -466,83 +499,250 @@ static bool one_of(const char *valid, const char *v)
 	return false;
 }
 
+/* "a|b|c" as Kafka lists valid strings: "a, b, c". */
+static void valid_list(const char *valid, char *buf, size_t n)
+{
+	size_t o = 0;
+
+	for (const char *p = valid; *p && o + 3 < n; p++) {
+		if (*p == '|') {
+			buf[o++] = ',';
+			buf[o++] = ' ';
+		} else {
+			buf[o++] = *p;
+		}
+	}
+	buf[o] = '\0';
+}
+
+static int invalid(const struct kp_config_def *d, const char *value, char *err,
+		   size_t errlen, const char *why)
+{
+	seterr(err, errlen, "Invalid value %s for configuration %s: %s", value,
+	       d->key, why);
+	return -1;
+}
+
+/* Kafka's ConfigDef.Type name, as in "Not a number of type INT". */
+static const char *java_type(enum kp_config_type t)
+{
+	switch (t) {
+	case KP_CFG_INT: return "INT";
+	case KP_CFG_SHORT: return "SHORT";
+	case KP_CFG_LONG: return "LONG";
+	case KP_CFG_DOUBLE: return "DOUBLE";
+	default: return "?";
+	}
+}
+
+/* Each item of a comma-separated list is one of d->valid (ValidList). */
+static int check_list_items(const struct kp_config_def *d, const char *value,
+			    char *err, size_t errlen)
+{
+	const char *s = value;
+	char vl[512], item[256];
+
+	while (*s != '\0' && (unsigned char)*s <= ' ')
+		s++;
+	if (*s == '\0')
+		return 0;	/* the empty list */
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+
+		while (n > 0 && (unsigned char)s[n - 1] <= ' ')
+			n--;
+		if (!one_of(d->valid, s, n)) {
+			if (n >= sizeof(item))
+				n = sizeof(item) - 1;
+			memcpy(item, s, n);
+			item[n] = '\0';
+			valid_list(d->valid, vl, sizeof(vl));
+			seterr(err, errlen, "Invalid value %s for configuration %s: "
+			       "String must be one of: %s", item, d->key, vl);
+			return -1;
+		}
+		if (comma == NULL)
+			return 0;
+		s = comma + 1;
+		while (*s != '\0' && (unsigned char)*s <= ' ')
+			s++;
+	}
+}
+
 int kp_config_validate(const struct kp_config_def *d, const char *value,
 		       char *err, size_t errlen)
 {
+	char why[600], t[512];
 	int64_t i;
 	bool b;
 
+	if (value == NULL)
+		return invalid(d, "null", err, errlen, "Value must be non-null");
 	switch (d->type) {
 	case KP_CFG_INT:
+	case KP_CFG_SHORT:
 	case KP_CFG_LONG:
 		if (parse_i64(value, &i) ||
-		    (d->type == KP_CFG_INT && (i < INT32_MIN || i > INT32_MAX))) {
-			seterr(err, errlen, "invalid value \"%s\" for %s: expected %s",
-			       value, d->key,
-			       d->type == KP_CFG_INT ? "a 32-bit integer" : "a 64-bit integer");
-			return -1;
+		    (d->type == KP_CFG_INT && (i < INT32_MIN || i > INT32_MAX)) ||
+		    (d->type == KP_CFG_SHORT && (i < INT16_MIN || i > INT16_MAX))) {
+			snprintf(why, sizeof(why), "Not a number of type %s",
+				 java_type(d->type));
+			return invalid(d, value, err, errlen, why);
 		}
-		if (d->min < d->max && (i < d->min || i > d->max)) {
-			seterr(err, errlen,
-			       "invalid value %s for %s: must be between %lld and %lld",
-			       value, d->key, (long long)d->min, (long long)d->max);
-			return -1;
+		if (d->min < d->max && i < d->min) {
+			snprintf(why, sizeof(why), "Value must be at least %lld",
+				 (long long)d->min);
+			return invalid(d, value, err, errlen, why);
 		}
-		return 0;
+		if (d->min < d->max && i > d->max) {
+			snprintf(why, sizeof(why), "Value must be no more than %lld",
+				 (long long)d->max);
+			return invalid(d, value, err, errlen, why);
+		}
+		break;
 	case KP_CFG_DOUBLE: {
 		char *end;
 
+		trim_copy(value, t, sizeof(t));
 		errno = 0;
-		(void)strtod(value, &end);
-		if (errno != 0 || end == value || *end != '\0') {
-			seterr(err, errlen, "invalid value \"%s\" for %s: expected a number",
-			       value, d->key);
-			return -1;
-		}
-		return 0;
+		(void)strtod(t, &end);
+		if (t[0] == '\0' || errno == ERANGE || *end != '\0')
+			return invalid(d, value, err, errlen, "Not a number of type DOUBLE");
+		break;
 	}
 	case KP_CFG_BOOL:
-		if (parse_bool(value, &b)) {
-			seterr(err, errlen,
-			       "invalid value \"%s\" for %s: expected true or false",
-			       value, d->key);
-			return -1;
-		}
-		return 0;
+		if (parse_bool(value, &b))
+			return invalid(d, value, err, errlen,
+				       "Expected value to be either true or false");
+		break;
 	case KP_CFG_STRING:
-		if (d->valid != NULL && !one_of(d->valid, value)) {
-			seterr(err, errlen,
-			       "invalid value \"%s\" for %s: expected one of %s",
-			       value, d->key, d->valid);
-			return -1;
+		trim_copy(value, t, sizeof(t));
+		if (d->valid != NULL && !one_of(d->valid, t, strlen(t))) {
+			char vl[512];
+
+			valid_list(d->valid, vl, sizeof(vl));
+			snprintf(why, sizeof(why), "String must be one of: %s", vl);
+			return invalid(d, value, err, errlen, why);
 		}
-		return 0;
+		break;
 	case KP_CFG_LIST:
+		if (d->valid != NULL && check_list_items(d, value, err, errlen) < 0)
+			return -1;
+		break;
+	case KP_CFG_CLASS:
+		trim_copy(value, t, sizeof(t));
+		if (t[0] == '\0') {
+			snprintf(why, sizeof(why), "Class %s could not be found.", value);
+			return invalid(d, value, err, errlen, why);
+		}
+		break;
 	case KP_CFG_PASSWORD:
-		return 0;
+		break;
 	}
-	return -1;
+	return d->check != NULL ? d->check(d, value, err, errlen) : 0;
+}
+
+const struct kp_config_def *kp_config_find(const struct kp_config_def *defs,
+					   size_t ndefs, const char *key)
+{
+	for (size_t i = 0; defs != NULL && i < ndefs; i++)
+		if (strcmp(defs[i].key, key) == 0)
+			return &defs[i];
+	return NULL;
+}
+
+bool kp_config_is_listener_key(const char *key, const char **base)
+{
+	static const char prefix[] = "listener.name.";
+	const char *dot;
+
+	if (strncmp(key, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	dot = strchr(key + sizeof(prefix) - 1, '.');
+	if (dot == NULL)
+		return false;
+	if (base != NULL)
+		*base = dot + 1;
+	return true;
+}
+
+const struct kp_config_def *kp_config_listener_base(const struct kp_config_def *defs,
+						    size_t ndefs, const char *key)
+{
+	/* Kafka's ListenerMechanismConfigs: listener.name.<l>.<mechanism>.<key> */
+	static const char *const mech[] = {
+		"sasl.jaas.config", "sasl.login.callback.handler.class",
+		"sasl.login.class", "sasl.server.callback.handler.class",
+		"connections.max.reauth.ms",
+	};
+	const struct kp_config_def *d;
+	const char *base;
+	size_t bl;
+
+	if (!kp_config_is_listener_key(key, &base))
+		return NULL;
+	d = kp_config_find(defs, ndefs, base);
+	if (d != NULL)
+		return d;
+	bl = strlen(base);
+	for (size_t i = 0; i < sizeof(mech) / sizeof(mech[0]); i++) {
+		size_t ml = strlen(mech[i]);
+
+		if (bl > ml && strcmp(base + bl - ml, mech[i]) == 0)
+			return kp_config_find(defs, ndefs, mech[i]);
+	}
+	return NULL;
+}
+
+const char *kp_config_note(const struct kp_config_def *d)
+{
+	if (d->flags & KP_CFG_INERT)
+		return KP_CFG_INERT_NOTE;
+	if (d->flags & KP_CFG_DYN_INERT)
+		return KP_CFG_DYN_INERT_NOTE;
+	return NULL;
 }
 
 static ssize_t find_def(const struct kp_config *c, const char *key)
 {
-	size_t i;
+	const struct kp_config_def *d = kp_config_find(c->defs, c->ndefs, key);
 
-	for (i = 0; i < c->ndefs; i++)
-		if (strcmp(c->defs[i].key, key) == 0)
-			return (ssize_t)i;
-	return -1;
+	return d != NULL ? d - c->defs : -1;
 }
 
-int kp_config_build(struct kp_config *c, const struct kp_config_def *defs,
-		    size_t ndefs, const struct kp_props *given,
-		    void (*warn)(const char *key, void *arg), void *arg,
-		    char *err, size_t errlen)
+/* The definition a given key is checked against, or NULL: unknown. */
+static const struct kp_config_def *given_def(const struct kp_config *c,
+					     const char *key, bool *inert)
+{
+	const struct kp_config_def *d = kp_config_find(c->defs, c->ndefs, key);
+
+	if (d != NULL) {
+		*inert = (d->flags & KP_CFG_INERT) != 0;
+		return d;
+	}
+	*inert = true;
+	d = kp_config_find(c->others, c->nothers, key);
+	if (d != NULL)
+		return d;
+	d = kp_config_listener_base(c->defs, c->ndefs, key);
+	if (d != NULL)
+		return d;
+	return kp_config_listener_base(c->others, c->nothers, key);
+}
+
+int kp_config_build2(struct kp_config *c, const struct kp_config_def *defs,
+		     size_t ndefs, const struct kp_config_def *others,
+		     size_t nothers, const struct kp_props *given,
+		     void (*warn)(const char *key, void *arg), void *arg,
+		     char *err, size_t errlen)
 {
 	size_t i;
 
 	c->defs = defs;
 	c->ndefs = ndefs;
+	c->others = others;
+	c->nothers = others != NULL ? nothers : 0;
 	kp_props_init(&c->props);
 	c->values = calloc(ndefs ? ndefs : 1, sizeof(*c->values));
 	if (c->values == NULL) {
@@ -559,21 +759,64 @@ int kp_config_build(struct kp_config *c, const struct kp_config_def *defs,
 	for (i = 0; i < ndefs; i++) {
 		const char *v = kp_props_get(&c->props, defs[i].key);
 
-		if (v != NULL) {
-			if (kp_config_validate(&defs[i], v, err, errlen))
-				goto fail;
-			c->values[i] = v;
-		} else {
-			c->values[i] = defs[i].def;
-		}
+		c->values[i] = v != NULL ? v : defs[i].def;
 	}
-	for (i = 0; i < c->props.count; i++)
-		if (find_def(c, c->props.items[i].key) < 0 && warn != NULL)
-			warn(c->props.items[i].key, arg);
+	for (i = 0; i < c->props.count; i++) {
+		const struct kp_prop *p = &c->props.items[i];
+		bool inert;
+		const struct kp_config_def *d = given_def(c, p->key, &inert);
+		struct kp_config_def as;
+
+		if (d == NULL) {
+			if (warn != NULL)
+				warn(p->key, arg);
+			continue;
+		}
+		/* an override is checked by its base key's rules, named as given */
+		as = *d;
+		as.key = p->key;
+		if (kp_config_validate(&as, p->value, err, errlen))
+			goto fail;
+	}
 	return 0;
 fail:
 	kp_config_free(c);
 	return -1;
+}
+
+int kp_config_build(struct kp_config *c, const struct kp_config_def *defs,
+		    size_t ndefs, const struct kp_props *given,
+		    void (*warn)(const char *key, void *arg), void *arg,
+		    char *err, size_t errlen)
+{
+	return kp_config_build2(c, defs, ndefs, NULL, 0, given, warn, arg, err,
+				errlen);
+}
+
+size_t kp_config_inert_given(const struct kp_config *c, char *buf, size_t n)
+{
+	size_t count = 0, listed = 0, o = 0;
+
+	if (n == 0)
+		return 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->props.count; i++) {
+		const char *k = c->props.items[i].key;
+		size_t kl = strlen(k);
+		bool inert;
+
+		if (given_def(c, k, &inert) == NULL || !inert)
+			continue;
+		count++;
+		/* room kept for " and N more" */
+		if (listed < count - 1 || o + kl + 2 + 32 >= n)
+			continue;
+		o += (size_t)snprintf(buf + o, n - o, "%s%s", o > 0 ? ", " : "", k);
+		listed++;
+	}
+	if (listed < count)
+		snprintf(buf + o, n - o, " and %zu more", count - listed);
+	return count;
 }
 
 void kp_config_free(struct kp_config *c)
@@ -648,16 +891,29 @@ const char *kp_config_raw(const struct kp_config *c, const char *key)
 	return kp_props_get(&c->props, key);
 }
 
-static const char *type_name(enum kp_config_type t)
+const char *kp_config_type_name(enum kp_config_type t)
 {
 	switch (t) {
 	case KP_CFG_INT: return "int";
+	case KP_CFG_SHORT: return "short";
 	case KP_CFG_LONG: return "long";
 	case KP_CFG_DOUBLE: return "double";
 	case KP_CFG_BOOL: return "boolean";
 	case KP_CFG_STRING: return "string";
 	case KP_CFG_LIST: return "list";
 	case KP_CFG_PASSWORD: return "password";
+	case KP_CFG_CLASS: return "class";
+	}
+	return "?";
+}
+
+const char *kp_config_dyn_name(enum kp_config_dyn m)
+{
+	switch (m) {
+	case KP_DYN_READ_ONLY: return "read-only";
+	case KP_DYN_CLUSTER: return "cluster-wide";
+	case KP_DYN_PER_BROKER: return "per-broker";
+	case KP_DYN_LISTENER: return "per-broker, per listener";
 	}
 	return "?";
 }
@@ -670,27 +926,34 @@ void kp_config_print_help(FILE *f, const struct kp_config_def *defs,
 
 	for (i = 0; i < ndefs; i++) {
 		const struct kp_config_def *d = &defs[i];
+		const char *note = kp_config_note(d);
 
 		if (d->group != NULL && (group == NULL || strcmp(group, d->group))) {
 			group = d->group;
 			fprintf(f, "\n%s:\n", group);
 		}
-		fprintf(f, "  %s (%s, default %s)\n      %s\n", d->key,
-			type_name(d->type),
-			d->def == NULL ? "none" : (d->def[0] ? d->def : "\"\""),
-			d->doc);
+		fprintf(f, "  %s (%s, default %s", d->key, kp_config_type_name(d->type),
+			d->def == NULL ? "none" : (d->def[0] ? d->def : "\"\""));
+		if (d->dyn != KP_DYN_READ_ONLY)
+			fprintf(f, ", dynamic %s", kp_config_dyn_name(d->dyn));
+		fprintf(f, ")\n      %s\n", d->doc);
+		if (note != NULL)
+			fprintf(f, "      %s\n", note);
 	}
 }
 
 static void warn_unknown(const char *key, void *arg)
 {
 	(void)arg;
+	if (strcmp(key, "log.level") == 0)	/* ours, applied below */
+		return;
 	KP_WARN("unknown configuration key %s (ignored)", key);
 }
 
 int kp_config_from_args(struct kp_config *c, const char *prog,
 			const char *usage, int argc, char **argv,
-			const struct kp_config_def *defs, size_t ndefs)
+			const struct kp_config_def *defs, size_t ndefs,
+			const struct kp_config_def *others, size_t nothers)
 {
 	static const struct option opts[] = {
 		{ "override", required_argument, NULL, 'o' },
@@ -701,7 +964,8 @@ int kp_config_from_args(struct kp_config *c, const char *prog,
 	};
 	struct kp_props props, over;
 	const char *level;
-	char err[512];
+	char err[512], inert[1800];
+	size_t ninert;
 	int ch, rc;
 
 	kp_props_init(&props);
@@ -751,8 +1015,8 @@ int kp_config_from_args(struct kp_config *c, const char *prog,
 	for (size_t i = 0; i < over.count; i++)
 		kp_props_set(&props, over.items[i].key, over.items[i].value, 0);
 	kp_props_free(&over);
-	rc = kp_config_build(c, defs, ndefs, &props, warn_unknown, NULL, err,
-			     sizeof(err));
+	rc = kp_config_build2(c, defs, ndefs, others, nothers, &props, warn_unknown,
+			      NULL, err, sizeof(err));
 	kp_props_free(&props);
 	if (rc < 0) {
 		fprintf(stderr, "%s: invalid configuration: %s\n", prog, err);
@@ -768,5 +1032,10 @@ int kp_config_from_args(struct kp_config *c, const char *prog,
 		}
 		kp_log_set_level((enum kp_log_level)kp_log_level_parse(level));
 	}
+	/* as Kafka, these load silently; one line tells the operator */
+	ninert = kp_config_inert_given(c, inert, sizeof(inert));
+	if (ninert > 0)
+		KP_INFO("%zu Kafka key%s set but not acted on: %s", ninert,
+			ninert == 1 ? "" : "s", inert);
 	return 0;
 }

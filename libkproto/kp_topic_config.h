@@ -1,7 +1,8 @@
 /*
  * kp_topic_config.h - the per-topic configuration keys (Kafka 2.8's
  * LogConfig): names, types, bounds, and the broker key each one falls back
- * to when a topic does not override it.  Brokers validate CreateTopics and
+ * to when a topic does not override it.  Keys the broker does not act on
+ * carry KP_CFG_INERT: they are accepted and described like the others.  Brokers validate CreateTopics and
  * DescribeConfigs with it; tools use it to validate before writing
  * /config/topics/<topic>.
  */
@@ -28,6 +29,13 @@ const struct kp_topic_config *kp_topic_config_find(const char *key);
  */
 int kp_topic_config_validate(const char *key, const char *value, char *err,
 			     size_t errlen);
+/*
+ * Kafka's ApiVersionValidator (message.format.version,
+ * inter.broker.protocol.version): a version Kafka 2.8 knows, as
+ * "2.8-IV1", "2.8" or "2.8.2".  A kp_config_def check.
+ */
+int kp_api_version_check(const struct kp_config_def *d, const char *value,
+			 char *err, size_t errlen);
 
 /*
  * The record magic Kafka 2.8 writes for a message.format.version (or

@@ -107,9 +107,12 @@ TESTS += tests/integration/0018-legacy-formats.py
 ## every Kafka 2.8 API key at Kafka 2.8's versions, group states with the
 ## clients' admin APIs
 TESTS += tests/integration/0019-api-keys.py
+## group members expire at their session deadline (the coordinator's timer)
+TESTS += tests/integration/0020-group-expiry.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
-	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py
+	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
+	tests/lib/groupwire.py
 
 ## dynamic configuration (kconfigs, AlterConfigs, change notifications,
 ## replication throttles) on a kcluster; and its pure parts on their own

@@ -39,6 +39,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from cluster import Cluster, group_partition  # noqa: E402
+from groupwire import Wire, heartbeat, join_req, join_resp, sync  # noqa: E402
 from kbroker import wait_for  # noqa: E402
 
 MEMBER = os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib", "groupmember.py")
@@ -483,110 +484,6 @@ def test_expiry():
         except BaseException:
             print(c.logs(60))
             raise
-
-
-class Wire:
-    """Plain-socket requests (no client of ours exposes these versions'
-    error paths): header v1, non-flexible bodies."""
-
-    def __init__(self, port):
-        import socket
-
-        self.sk = socket.create_connection(("127.0.0.1", port), timeout=60)
-        self.corr = 0
-
-    @staticmethod
-    def s(x):
-        import struct
-        if x is None:
-            return struct.pack(">h", -1)
-        b = x.encode()
-        return struct.pack(">h", len(b)) + b
-
-    @staticmethod
-    def b(x):
-        import struct
-        return struct.pack(">i", len(x)) + x
-
-    def send(self, key, ver, body):
-        import struct
-        self.corr += 1
-        req = struct.pack(">hhi", key, ver, self.corr) + self.s("0007-wire") + body
-        self.sk.sendall(struct.pack(">i", len(req)) + req)
-
-    def recv(self):
-        import struct
-        data = b""
-        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
-            chunk = self.sk.recv(65536)
-            assert chunk, "connection closed"
-            data += chunk
-        return Reader(data[8:])         # size, correlation id
-
-    def close(self):
-        self.sk.close()
-
-
-class Reader:
-    def __init__(self, data):
-        self.d, self.p = data, 0
-
-    def i(self, fmt):
-        import struct
-        v = struct.unpack_from(">" + fmt, self.d, self.p)[0]
-        self.p += struct.calcsize(fmt)
-        return v
-
-    def s(self):
-        n = self.i("h")
-        if n < 0:
-            return None
-        v = self.d[self.p:self.p + n].decode()
-        self.p += n
-        return v
-
-    def b(self):
-        n = self.i("i")
-        v = self.d[self.p:self.p + max(n, 0)]
-        self.p += max(n, 0)
-        return v
-
-
-def join_req(group, member, instance=None):
-    import struct
-    return (Wire.s(group) + struct.pack(">ii", 10000, 10000) + Wire.s(member) +
-            Wire.s(instance) + Wire.s("consumer") + struct.pack(">i", 1) +
-            Wire.s("range") + Wire.b(b"meta-" + (instance or member).encode()))
-
-
-def join_resp(r):
-    r.i("i")
-    out = {"error": r.i("h"), "generation": r.i("i"), "protocol": r.s(),
-           "leader": r.s(), "member": r.s(), "members": []}
-    for _ in range(r.i("i")):
-        out["members"].append((r.s(), r.s(), r.b()))
-    return out
-
-
-def heartbeat(w, group, gen, member, instance=None):
-    import struct
-    w.send(12, 3, Wire.s(group) + struct.pack(">i", gen) + Wire.s(member) +
-           Wire.s(instance))
-    r = w.recv()
-    r.i("i")
-    return r.i("h")
-
-
-def sync(w, group, gen, member, assignments, instance=None):
-    import struct
-    body = Wire.s(group) + struct.pack(">i", gen) + Wire.s(member) + Wire.s(instance)
-    body += struct.pack(">i", len(assignments))
-    for m, a in assignments:
-        body += Wire.s(m) + Wire.b(a)
-    w.send(14, 3, body)
-    r = w.recv()
-    r.i("i")
-    return r.i("h"), r.b()
 
 
 def test_protocol_errors(c):

@@ -14,12 +14,28 @@
   key, a bad value, a broker key that cannot change at run time and an
   unknown topic are refused with Kafka's error codes and exit status 1;
 - replication throttling: a follower that was down catches up
-  measurably slower under a leader+follower throttle than without.
+  measurably slower under a leader+follower throttle than without;
+- every Kafka 2.8 key is accepted as Kafka accepts it: a broker key the
+  broker does not act on (sasl.kerberos.min.time.before.relogin, its
+  listener override) can be altered per broker, and is refused as the
+  cluster default with Kafka's error; thread pools change within Kafka's
+  half-to-double rule; a read-only key, a password key without
+  password.encoder.secret and an unknown topic key are refused with
+  Kafka's errors, while an unknown broker key is kept as a custom config
+  (described as sensitive, without a value); DescribeConfigs v3 (on a
+  plain socket) gives every key with its type and, for a key not acted
+  on, documentation saying so;
+- a broker started from a properties file naming every Kafka 2.8 key
+  (etc/kbroker.properties with every line uncommented) and a listener
+  override logs no warning but for one truly unknown key, and names the
+  keys it does not act on in one line.
 """
 
 import glob
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -28,7 +44,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from cluster import Cluster  # noqa: E402
-from kbroker import build_path, wait_for, zk_client  # noqa: E402
+from kbroker import Broker, build_path, wait_for, zk_client  # noqa: E402
 
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # noqa: E402
@@ -158,7 +174,8 @@ def check_broker_alter(c, zk, admin):
              ("3000", 2), timeout=20, what="broker 2 message.max.bytes")
     assert describe_broker(admin, 2, "message.max.bytes")[2] is False
     assert describe_broker(admin, 1, "message.max.bytes")[:2] == ("1048588", 5)
-    assert describe_broker(admin, 1, "num.io.threads")[2] is True
+    assert describe_broker(admin, 1, "num.partitions")[2] is True
+    assert describe_broker(admin, 1, "num.io.threads")[2] is False
     wait_for(lambda: produce(c, "cfg", by_broker[2], 5000)[0] is not None,
              timeout=20, what="broker 2 refusing 5000 bytes")
     assert produce(c, "cfg", by_broker[2], 5000)[0].name() == "MSG_SIZE_TOO_LARGE"
@@ -236,7 +253,7 @@ def check_refusals(c, zk, admin):
          "INVALID_REQUEST"),
         (["--topic", "cfg", "--add-config",
           "leader.replication.throttled.replicas=0-1"], "INVALID_REQUEST"),
-        (["--broker", "1", "--add-config", "num.io.threads=4"], "INVALID_REQUEST"),
+        (["--broker", "1", "--add-config", "num.partitions=4"], "INVALID_REQUEST"),
         (["--broker-defaults", "--add-config", "message.max.bytes=-5"],
          "INVALID_REQUEST"),
         (["--topic", "nosuch", "--add-config", "retention.ms=1"],
@@ -246,8 +263,9 @@ def check_refusals(c, zk, admin):
         r = kconfigs("--bootstrap-server", B, "--alter", *args, rc=1)
         assert err in r.stderr, (args, r.stderr)
     r = kconfigs("--bootstrap-server", B, "--alter", "--broker", "1",
-                 "--add-config", "num.io.threads=4", rc=1)
-    assert "Cannot update these configs dynamically" in r.stderr, r.stderr
+                 "--add-config", "num.partitions=4,log.dirs=/x", rc=1)
+    assert "Cannot update these configs dynamically: " \
+        "Set(num.partitions, log.dirs)" in r.stderr, r.stderr
     assert zk.get("/config/topics/cfg")[0] == before
     assert len(zk.get_children("/config/changes")) == nchanges
     # usage errors
@@ -315,6 +333,236 @@ def check_throttle(c, zk, admin):
              "follower.replication.throttled.rate")
 
 
+def describe_v3(c, b, rtype, name, keys=None):
+    """DescribeConfigs v3 with synonyms and documentation, on a plain
+    socket: {name: (value, read_only, source, sensitive, type, doc)}."""
+    def string(v):
+        v = v.encode()
+        return struct.pack(">h", len(v)) + v
+    body = struct.pack(">i", 1) + struct.pack(">b", rtype) + string(name)
+    if keys is None:
+        body += struct.pack(">i", -1)
+    else:
+        body += struct.pack(">i", len(keys)) + b"".join(string(k) for k in keys)
+    body += b"\x01\x01"
+    req = struct.pack(">hhi", 32, 3, 7) + string("0010-configs") + body
+    s = socket.create_connection(("127.0.0.1", c.broker_port(b)), timeout=30)
+    try:
+        s.sendall(struct.pack(">i", len(req)) + req)
+        size = b""
+        while len(size) < 4:
+            size += s.recv(4 - len(size))
+        n = struct.unpack(">i", size)[0]
+        data = b""
+        while len(data) < n:
+            chunk = s.recv(n - len(data))
+            assert chunk, "connection closed"
+            data += chunk
+    finally:
+        s.close()
+    pos = [0]
+
+    def take(fmt):
+        v = struct.unpack_from(fmt, data, pos[0])
+        pos[0] += struct.calcsize(fmt)
+        return v[0]
+
+    def nstring():
+        ln = take(">h")
+        if ln < 0:
+            return None
+        v = data[pos[0]:pos[0] + ln].decode()
+        pos[0] += ln
+        return v
+    assert take(">i") == 7                      # correlation id
+    take(">i")                                  # throttle
+    assert take(">i") == 1
+    err, msg = take(">h"), nstring()
+    take(">b")
+    nstring()
+    out = {}
+    for _ in range(take(">i")):
+        k, v = nstring(), nstring()
+        ro, src, sens = take(">b"), take(">b"), take(">b")
+        for _ in range(take(">i")):
+            nstring(), nstring(), take(">b")
+        ctype, doc = take(">b"), nstring()
+        out[k] = (v, bool(ro), src, bool(sens), ctype, doc)
+    return err, msg, out
+
+
+def alter_error(admin, res):
+    try:
+        admin.alter_configs([res])[res].result(timeout=30)
+        return None
+    except Exception as e:      # confluent_kafka.KafkaException
+        return repr(e.args[0]) + " " + str(e)
+
+
+INERT_NOTE = ("Accepted so that a Kafka configuration loads unchanged; "
+              "not acted on yet.")
+
+
+def check_kafka_keys(c, zk, admin):
+    B = c.bootstrap
+    nchanges = len(zk.get_children("/config/changes"))
+    # a key the broker does not act on, per broker: as on Kafka (kconfigs
+    # is IncrementalAlterConfigs; confluent-kafka's alter_configs the
+    # AlterConfigs that replaces the entity)
+    kconfigs("--bootstrap-server", B, "--alter", "--broker", "1", "--add-config",
+             "sasl.kerberos.min.time.before.relogin=120000,"
+             "listener.name.plaintext.sasl.kerberos.min.time.before.relogin=90000,"
+             "my.custom.key=hello,num.io.threads=4")
+    stored = json.loads(zk.get("/config/brokers/1")[0])["config"]
+    assert stored == {"sasl.kerberos.min.time.before.relogin": "120000",
+                      "listener.name.plaintext.sasl.kerberos.min.time.before.relogin":
+                      "90000", "my.custom.key": "hello", "num.io.threads": "4"}, stored
+    assert len(zk.get_children("/config/changes")) == nchanges + 1
+
+    def described():
+        err, msg, e = describe_v3(c, 1, 4, "1")
+        assert err == 0, msg
+        return e
+    wait_for(lambda: described()["sasl.kerberos.min.time.before.relogin"][0] ==
+             "120000", timeout=20, what="broker 1 describing the new value")
+    e = described()
+    v, ro, src, sens, ctype, doc = e["sasl.kerberos.min.time.before.relogin"]
+    assert (v, ro, src, sens, ctype) == ("120000", False, 2, False, 5), e
+    assert doc.endswith(INERT_NOTE), doc
+    # the listener override: read-only as a name, typed by its base key
+    assert e["listener.name.plaintext.sasl.kerberos.min.time.before.relogin"][:5] == \
+        ("90000", True, 2, False, 5), e
+    # a custom key: kept, shown without its value, type unknown
+    assert e["my.custom.key"][:5] == (None, True, 2, True, 0), e
+    assert e["num.io.threads"][:3] == ("4", False, 2), e
+    # every key Kafka lists for a broker, acted on or not, password ones
+    # without a value
+    for k in ("num.partitions", "ssl.keystore.password", "transaction.max.timeout.ms",
+              "authorizer.class.name", "zookeeper.ssl.protocol", "metric.reporters"):
+        assert k in e, k
+    assert e["ssl.keystore.password"][3] is True and e["ssl.keystore.password"][0] is None
+    assert e["ssl.keystore.password"][4] == 9
+    assert e["offsets.topic.replication.factor"][4] == 4          # SHORT
+    assert e["create.topic.policy.class.name"][4] == 8            # CLASS
+    assert not e["num.partitions"][5].endswith(INERT_NOTE), e["num.partitions"]
+    assert e["num.network.threads"][5].endswith(
+        "A dynamic update is accepted and stored, as Kafka does, but not acted "
+        "on: the value read at start stays in force."), e["num.network.threads"]
+    assert "process.roles" not in e        # Kafka's internal keys are not listed
+
+    # refused as Kafka refuses them, nothing written
+    before = zk.get("/config/brokers/1")[0]
+    nchanges = len(zk.get_children("/config/changes"))
+    # the cluster default (confluent-kafka refuses an empty broker name, so
+    # through kconfigs' IncrementalAlterConfigs)
+    for kv, text in (
+            ("sasl.kerberos.min.time.before.relogin=120000",
+             "Cannot update these configs at default cluster level, broker id must "
+             "be specified: Set(sasl.kerberos.min.time.before.relogin)"),
+            ("listener.name.plaintext.ssl.keystore.location=/k",
+             "Cannot update these configs at default cluster level, broker id must "
+             "be specified: Set(listener.name.plaintext.ssl.keystore.location)")):
+        r = kconfigs("--bootstrap-server", B, "--alter", "--broker-defaults",
+                     "--add-config", kv, rc=1)
+        assert "INVALID_REQUEST" in r.stderr and text in r.stderr, r.stderr
+    cases = [
+        (ConfigResource("BROKER", "1", set_config={"ssl.keystore.location": "/k"}),
+         "INVALID_REQUEST", "These security configs can be dynamically updated "
+         "only per-listener using the listener prefix: Set(ssl.keystore.location)"),
+        (ConfigResource("BROKER", "1", set_config={
+            "listener.name.plaintext.ssl.keystore.password": "pw"}),
+         "INVALID_REQUEST", "Password encoder secret not configured"),
+        (ConfigResource("BROKER", "1", set_config={"num.io.threads": "100"}),
+         "INVALID_REQUEST", "Invalid dynamic configuration"),
+        (ConfigResource("BROKER", "1", set_config={"zookeeper.connect": "x:1"}),
+         "INVALID_REQUEST", "Cannot update these configs dynamically: "
+         "Set(zookeeper.connect)"),
+        (ConfigResource("BROKER", "1", set_config={
+            "sasl.kerberos.min.time.before.relogin": "soon"}), "INVALID_REQUEST",
+         "Invalid value soon for configuration sasl.kerberos.min.time.before.relogin: "
+         "Not a number of type LONG"),
+        (ConfigResource("TOPIC", "cfg", set_config={"no.such.key": "1"}),
+         "INVALID_CONFIG", "Unknown topic config name: no.such.key"),
+    ]
+    for res, code, text in cases:
+        err = alter_error(admin, res)
+        assert err is not None, (res, "accepted")
+        assert code in err and text in err, (res, err)
+    assert zk.get("/config/brokers/1")[0] == before
+    assert len(zk.get_children("/config/changes")) == nchanges
+    # clients check broker names themselves; a plain socket does not
+    err, msg, e = describe_v3(c, 1, 4, "one")
+    assert (err, msg, e) == (42, "Broker id must be an integer, but it is: one", {})
+    err, msg, e = describe_v3(c, 1, 4, "2")
+    assert err == 42 and msg == ("Unexpected broker id, expected 1 or empty string, "
+                                 "but received 2"), msg
+
+    # a topic key the broker does not act on: set and described as Kafka
+    kconfigs("--bootstrap-server", B, "--alter", "--topic", "cfg",
+             "--add-config", "preallocate=true,message.downconversion.enable=false")
+    wait_for(lambda: describe_v3(c, 2, 2, "cfg", ["preallocate"])[2]
+             .get("preallocate", (None,))[0] == "true", timeout=20,
+             what="preallocate described")
+    err, msg, e = describe_v3(c, 2, 2, "cfg")
+    assert err == 0 and len(e) == 26, (err, msg, sorted(e))
+    assert e["preallocate"][:5] == ("true", False, 1, False, 1), e["preallocate"]
+    assert e["preallocate"][5].endswith(INERT_NOTE), e["preallocate"]
+    assert not e["retention.ms"][5].endswith(INERT_NOTE), e["retention.ms"]
+    assert e["message.format.version"][0] == "2.8-IV1", e["message.format.version"]
+    kconfigs("--bootstrap-server", B, "--alter", "--topic", "cfg", "--delete-config",
+             "preallocate,message.downconversion.enable")
+    kconfigs("--bootstrap-server", B, "--alter", "--broker", "1", "--delete-config",
+             "sasl.kerberos.min.time.before.relogin,my.custom.key,num.io.threads,"
+             "listener.name.plaintext.sasl.kerberos.min.time.before.relogin")
+    assert json.loads(zk.get("/config/brokers/1")[0])["config"] == {}
+
+
+def check_kafka_properties(c, zk, work):
+    """A broker from a file with every Kafka key (the shipped file with
+    every line uncommented), a listener override and one unknown key."""
+    shipped = os.path.join(os.environ.get("top_srcdir", "."), "etc",
+                           "kbroker.properties")
+    # these first: the info line names the keys in the file's order
+    extra = {"listener.name.plaintext.sasl.enabled.mechanisms": "PLAIN",
+             "sasl.kerberos.min.time.before.relogin": "60000"}
+    with open(shipped) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("#") and not line.startswith("# ") and "=" in line:
+                k, v = line[1:].split("=", 1)
+                if k[:1].islower():
+                    extra[k] = v
+            elif line[:1].islower() and "=" in line:
+                k, v = line.split("=", 1)
+                extra[k] = v
+    assert len(extra) >= 230, len(extra)
+    for k in ("broker.id", "listeners", "advertised.listeners", "log.dirs", "log.dir",
+              "zookeeper.connect", "zookeeper.connection.timeout.ms"):
+        extra.pop(k, None)
+    extra["no.such.kafka.key"] = "1"
+    b = Broker(os.path.join(work, "kafka-props"), c.zk_connect, broker_id=9,
+               extra=extra)
+    b.start()
+    try:
+        out = b.output()
+        warnings = [line for line in out.splitlines() if "unknown configuration key" in line]
+        assert len(warnings) == 1 and "no.such.kafka.key" in warnings[0], warnings
+        inert = [line for line in out.splitlines()
+                 if "Kafka keys set but not acted on:" in line]
+        assert len(inert) == 1, out
+        line = inert[0].split("not acted on: ", 1)[1]
+        assert line.startswith("listener.name.plaintext.sasl.enabled.mechanisms, "
+                               "sasl.kerberos.min.time.before.relogin, "), line
+        named = line.split(" and ")[0].split(", ")
+        assert "num.partitions" not in named and "no.such.kafka.key" not in named
+        assert "broker.id.generation.enable" in named, named
+        n = int(inert[0].split("Kafka keys set")[0].split()[-1])
+        more = int(line.split(" and ")[1].split()[0]) if " and " in line else 0
+        assert n > 140 and len(named) + more == n, (n, len(named), more)
+    finally:
+        assert b.stop() == 0
+
+
 def main():
     with tempfile.TemporaryDirectory() as work:
         with Cluster(work, brokers=3, controllers=1) as c:
@@ -322,10 +570,13 @@ def main():
             admin = AdminClient({"bootstrap.servers": c.bootstrap})
             try:
                 for step in (check_topic_alter, check_broker_alter,
-                             check_refusals, check_throttle):
+                             check_refusals, check_kafka_keys, check_throttle):
                     t0 = time.monotonic()
                     step(c, zk, admin)
                     print("ok: %s (%.1fs)" % (step.__name__, time.monotonic() - t0))
+                t0 = time.monotonic()
+                check_kafka_properties(c, zk, work)
+                print("ok: check_kafka_properties (%.1fs)" % (time.monotonic() - t0))
             except BaseException:
                 print(c.logs())
                 raise

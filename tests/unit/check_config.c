@@ -142,9 +142,110 @@ START_TEST(invalid_values_are_rejected_with_a_clear_message)
 
 		ck_assert_int_eq(kp_config_build(&c, defs, 5, &p, NULL, NULL, err,
 						 sizeof(err)), -1);
-		ck_assert_msg(strstr(err, "invalid value") != NULL, "%s", err);
+		ck_assert_msg(strstr(err, "Invalid value") != NULL, "%s", err);
 		kp_props_free(&p);
 	}
+}
+END_TEST
+
+static const struct kp_config_def kdefs[] = {
+	{ "num.io.threads", KP_CFG_INT, "8", 1, INT32_MAX, NULL, "io", "S", KP_CFG_INERT,
+	  KP_DYN_CLUSTER, NULL },
+	{ "num.partitions", KP_CFG_INT, "1", 1, INT32_MAX, NULL, "partitions", "S" },
+	{ "sasl.jaas.config", KP_CFG_PASSWORD, NULL, 0, 0, NULL, "jaas", "S", KP_CFG_INERT,
+	  KP_DYN_PER_BROKER, NULL },
+	{ "ssl.keystore.location", KP_CFG_STRING, NULL, 0, 0, NULL, "ks", "S",
+	  KP_CFG_INERT, KP_DYN_LISTENER, NULL },
+	{ "offsets.topic.replication.factor", KP_CFG_SHORT, "3", 1, INT16_MAX, NULL,
+	  "rf", "S" },
+	{ "log.cleanup.policy", KP_CFG_LIST, "delete", 0, 0, "compact|delete", "p", "S" },
+};
+static const struct kp_config_def others[] = {
+	{ "log.dirs", KP_CFG_STRING, NULL, 0, 0, NULL, "dirs", "S" },
+};
+static char warned_key[64];
+static void note_warn(const char *key, void *arg)
+{
+	(void)arg;
+	snprintf(warned_key, sizeof(warned_key), "%s", key);
+	warned++;
+}
+
+START_TEST(kafka_keys_not_acted_on_load_silently_and_are_named)
+{
+	struct kp_props p;
+	struct kp_config c;
+	char err[256], buf[256];
+
+	warned = 0;
+	p = parse("num.io.threads=4\nnum.partitions=3\n"
+		  "listener.name.sasl_ssl.plain.sasl.jaas.config=x required;\n"
+		  "listener.name.ssl.ssl.keystore.location=/k\nlog.dirs=/d\nbogus=1\n");
+	ck_assert_int_eq(kp_config_build2(&c, kdefs, 6, others, 1, &p, note_warn, NULL,
+					  err, sizeof(err)), 0);
+	/* only the key Kafka does not have warns */
+	ck_assert_int_eq(warned, 1);
+	ck_assert_str_eq(warned_key, "bogus");
+	ck_assert_uint_eq(kp_config_inert_given(&c, buf, sizeof(buf)), 4);
+	ck_assert_str_eq(buf, "num.io.threads, listener.name.sasl_ssl.plain.sasl.jaas.config, "
+			 "listener.name.ssl.ssl.keystore.location, log.dirs");
+	/* a short buffer names what fits and counts the rest */
+	ck_assert_uint_eq(kp_config_inert_given(&c, buf, 60), 4);
+	ck_assert_str_eq(buf, "num.io.threads and 3 more");
+	ck_assert_int_eq(kp_config_int(&c, "num.io.threads"), 4);
+	kp_config_free(&c);
+	kp_props_free(&p);
+
+	/* an override is checked by its base key, named as given */
+	p = parse("listener.name.x.offsets.topic.replication.factor=40000\n");
+	ck_assert_int_eq(kp_config_build2(&c, kdefs, 6, NULL, 0, &p, NULL, NULL, err,
+					  sizeof(err)), -1);
+	ck_assert_str_eq(err, "Invalid value 40000 for configuration "
+			 "listener.name.x.offsets.topic.replication.factor: Not a number of "
+			 "type SHORT");
+	kp_props_free(&p);
+	/* a key of the second table is validated too */
+	ck_assert_ptr_eq(kp_config_listener_base(kdefs, 6, "listener.name.a.b.sasl.jaas.config"),
+			 &kdefs[2]);
+	ck_assert_ptr_null(kp_config_listener_base(kdefs, 6, "listener.name.a.nope"));
+	ck_assert_ptr_null(kp_config_listener_base(kdefs, 6, "listener.namex.a.num.io.threads"));
+}
+END_TEST
+
+START_TEST(values_are_checked_with_kafkas_words)
+{
+	static const struct {
+		int def;
+		const char *value, *msg;
+	} cases[] = {
+		{ 1, "abc", "Invalid value abc for configuration num.partitions: Not a number of type INT" },
+		{ 1, "0", "Invalid value 0 for configuration num.partitions: Value must be at least 1" },
+		{ 1, "2147483648", "Invalid value 2147483648 for configuration num.partitions: "
+		  "Not a number of type INT" },
+		{ 4, "0", "Invalid value 0 for configuration offsets.topic.replication.factor: "
+		  "Value must be at least 1" },
+		{ 5, "compact,shred", "Invalid value shred for configuration log.cleanup.policy: "
+		  "String must be one of: compact, delete" },
+		{ 1, " 7 ", NULL },
+		{ 1, "+7", NULL },
+		{ 5, "", NULL },
+		{ 5, "compact , delete", NULL },
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = kp_config_validate(&kdefs[cases[i].def], cases[i].value, err,
+					    sizeof(err));
+
+		if (cases[i].msg == NULL) {
+			ck_assert_msg(rc == 0, "'%s': %s", cases[i].value, err);
+		} else {
+			ck_assert_int_eq(rc, -1);
+			ck_assert_str_eq(err, cases[i].msg);
+		}
+	}
+	ck_assert_str_eq(kp_config_note(&kdefs[0]), KP_CFG_INERT_NOTE);
+	ck_assert_ptr_null(kp_config_note(&kdefs[1]));
 }
 END_TEST
 
@@ -158,6 +259,8 @@ int main(void)
 	tcase_add_test(tc, store_then_load_round_trips);
 	tcase_add_test(tc, config_table_gives_defaults_values_and_warnings);
 	tcase_add_test(tc, invalid_values_are_rejected_with_a_clear_message);
+	tcase_add_test(tc, kafka_keys_not_acted_on_load_silently_and_are_named);
+	tcase_add_test(tc, values_are_checked_with_kafkas_words);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
