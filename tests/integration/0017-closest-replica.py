@@ -212,6 +212,7 @@ def main():
         rc.read(n)
         rx = rc.rx_now()
         total = sum(rx.values())
+        print("librdkafka in rack B, bytes received per broker id:", rx)
         assert rx.get(2, 0) >= 0.9 * total, rx
         assert rx.get(2, 0) > n * VALUE, rx
 
