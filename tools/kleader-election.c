@@ -29,7 +29,8 @@
 #define MAX_JSON_FILE (64 << 20)
 
 static struct {
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms (0: not
+				 * given) */
 	int election_type;	/* -1 not given, 0 preferred, 1 unclean */
 	bool all;
 	const char *topic;
@@ -37,7 +38,6 @@ static struct {
 	const char *json_file;
 	const char *admin_config;
 	bool json;
-	int timeout_ms;		/* 0 not given */
 } o = { .election_type = -1, .partition = -1 };
 
 static struct kp_arena arena;
@@ -84,7 +84,7 @@ static void fill_request(struct kp_elect_leaders_req *req,
 
 	kp_struct_init(&kp_elect_leaders_req_desc, req);
 	req->election_type = (int8_t)o.election_type;
-	req->timeout_ms = o.timeout_ms;
+	req->timeout_ms = o.t.timeout_ms;
 	if (plan == NULL) {
 		req->topic_partitions = NULL;
 		req->topic_partitions_count = -1;
@@ -380,10 +380,10 @@ static void check_usage(void)
 {
 	int scope = (o.topic != NULL) + o.all + (o.json_file != NULL);
 
-	if (o.bootstrap == NULL && o.election_type < 0)
+	if (o.t.bootstrap == NULL && o.election_type < 0)
 		tool_usage_error("Missing required option(s): "
 				 "--bootstrap-server, --election-type");
-	if (o.bootstrap == NULL)
+	if (o.t.bootstrap == NULL)
 		tool_usage_error("Missing required option(s): "
 				 "--bootstrap-server");
 	if (o.election_type < 0)
@@ -402,11 +402,9 @@ static void check_usage(void)
 int main(int argc, char **argv)
 {
 	enum {
-		O_BOOT = 256, O_TYPE, O_ALL, O_TOPIC, O_PART, O_FILE, O_ADMIN,
-		O_JSON, O_TIMEOUT, O_HELP, O_VERSION,
+		O_TYPE = 256, O_ALL, O_TOPIC, O_PART, O_FILE, O_ADMIN, O_JSON,
 	};
 	static const struct option opts[] = {
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
 		{ "election-type", required_argument, NULL, O_TYPE },
 		{ "all-topic-partitions", no_argument, NULL, O_ALL },
 		{ "topic", required_argument, NULL, O_TOPIC },
@@ -414,10 +412,7 @@ int main(int argc, char **argv)
 		{ "path-to-json-file", required_argument, NULL, O_FILE },
 		{ "admin.config", required_argument, NULL, O_ADMIN },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	struct tool_admin_config ac;
 	struct tool_cluster cl;
@@ -429,11 +424,11 @@ int main(int argc, char **argv)
 	int c, n, rc;
 
 	tool_name = "kleader-election";
+	o.t.usage = usage;
 	kp_arena_init(&arena, 0);
 	memset(&ac, 0, sizeof(ac));
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_TYPE: o.election_type = parse_type(optarg); break;
 		case O_ALL: o.all = true; break;
 		case O_TOPIC: o.topic = optarg; break;
@@ -444,29 +439,18 @@ int main(int argc, char **argv)
 		case O_FILE: o.json_file = optarg; break;
 		case O_ADMIN: o.admin_config = optarg; break;
 		case O_JSON: o.json = true; break;
-		case O_TIMEOUT:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						    INT32_MAX);
-			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	check_usage();
 	if (o.admin_config != NULL)
 		tool_read_admin_config("--admin.config", o.admin_config, &ac);
-	if (o.timeout_ms == 0)
-		o.timeout_ms = ac.api_timeout_ms > 0 ? ac.api_timeout_ms : 30000;
+	if (o.t.timeout_ms == 0)
+		o.t.timeout_ms = ac.api_timeout_ms > 0 ? ac.api_timeout_ms : 30000;
 	/* The controller holds the answer until the election is done (or
 	 * timeout_ms passed): wait a little longer than that for it. */
 	if (ac.request_timeout_ms == 0)
-		ac.request_timeout_ms = o.timeout_ms > INT32_MAX - 5000 ?
-					INT32_MAX : o.timeout_ms + 5000;
+		ac.request_timeout_ms = o.t.timeout_ms > INT32_MAX - 5000 ?
+					INT32_MAX : o.t.timeout_ms + 5000;
 	if (o.json_file != NULL) {
 		char err[1024];
 		size_t len;
@@ -488,7 +472,7 @@ int main(int argc, char **argv)
 	}
 	if (plan != NULL)
 		plan_sort(plan);
-	tool_cluster_open_admin(&cl, o.bootstrap, &ac, o.timeout_ms);
+	tool_cluster_open_admin(&cl, o.t.bootstrap, &ac, o.t.timeout_ms);
 	fill_request(&req, plan);
 	elect(&cl, &req, &resp);
 	if (resp.error_code == KP_ERR_CLUSTER_AUTHORIZATION_FAILED)

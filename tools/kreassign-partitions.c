@@ -71,7 +71,8 @@ enum {
 static struct {
 	enum action action;
 	unsigned given;
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms (0: not
+				 * given) */
 	const char *command_config;
 	const char *reassignment_file;
 	const char *topics_file;
@@ -82,7 +83,6 @@ static struct {
 	bool json;
 	int64_t throttle;	/* -1: none */
 	int32_t timeout;	/* --timeout: the controller's time to act */
-	int timeout_ms;		/* 0: not given */
 } o = { .throttle = -1, .timeout = 10000 };
 
 static struct tool_cluster cl;
@@ -172,7 +172,7 @@ static void check_usage(void)
 		tool_usage_error("Command must include exactly one action: "
 				 "--generate, --execute, --verify, --cancel, "
 				 "--list");
-	if (o.bootstrap == NULL)
+	if (o.t.bootstrap == NULL)
 		tool_usage_error("Please specify --bootstrap-server");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		unsigned fl = names[i].flag;
@@ -1203,9 +1203,8 @@ int main(int argc, char **argv)
 {
 	enum {
 		O_GENERATE = 256, O_EXECUTE, O_VERIFY, O_CANCEL, O_LIST,
-		O_BOOT, O_CCONFIG, O_RJSON, O_TJSON, O_BLIST, O_NORACK,
+		O_CCONFIG, O_RJSON, O_TJSON, O_BLIST, O_NORACK,
 		O_THROTTLE, O_ADDITIONAL, O_TIMEOUT, O_PRESERVE, O_JSON,
-		O_TIMEOUT_MS, O_HELP, O_VERSION,
 	};
 	static const struct option opts[] = {
 		{ "generate", no_argument, NULL, O_GENERATE },
@@ -1213,7 +1212,6 @@ int main(int argc, char **argv)
 		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "cancel", no_argument, NULL, O_CANCEL },
 		{ "list", no_argument, NULL, O_LIST },
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
 		{ "command-config", required_argument, NULL, O_CCONFIG },
 		{ "reassignment-json-file", required_argument, NULL, O_RJSON },
 		{ "topics-to-move-json-file", required_argument, NULL, O_TJSON },
@@ -1224,10 +1222,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "preserve-throttles", no_argument, NULL, O_PRESERVE },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT_MS },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	struct tool_admin_config ac;
 	struct plan plan = { 0 };
@@ -1236,16 +1231,16 @@ int main(int argc, char **argv)
 	int c, ntopics = 0, nlist = 0, rc = TOOL_EXIT_OK;
 
 	tool_name = "kreassign-partitions";
+	o.t.usage = usage;
 	kp_arena_init(&arena, 0);
 	memset(&ac, 0, sizeof(ac));
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
 		case O_GENERATE: set_action(GENERATE); break;
 		case O_EXECUTE: set_action(EXECUTE); break;
 		case O_VERIFY: set_action(VERIFY); break;
 		case O_CANCEL: set_action(CANCEL); break;
 		case O_LIST: set_action(LIST); break;
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_CCONFIG: o.command_config = optarg; break;
 		case O_RJSON:
 			o.reassignment_file = optarg;
@@ -1283,25 +1278,14 @@ int main(int argc, char **argv)
 			o.given |= F_PRESERVE;
 			break;
 		case O_JSON: o.json = true; break;
-		case O_TIMEOUT_MS:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						    INT32_MAX);
-			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	check_usage();
 	if (o.command_config != NULL)
 		tool_read_admin_config("--command-config", o.command_config,
 				       &ac);
-	if (o.timeout_ms == 0)
-		o.timeout_ms = ac.api_timeout_ms > 0 ? ac.api_timeout_ms : 30000;
+	if (o.t.timeout_ms == 0)
+		o.t.timeout_ms = ac.api_timeout_ms > 0 ? ac.api_timeout_ms : 30000;
 	if (ac.client_id[0] == '\0')
 		snprintf(ac.client_id, sizeof(ac.client_id),
 			 "reassign-partitions-tool");
@@ -1317,7 +1301,7 @@ int main(int argc, char **argv)
 	} else if (o.action != LIST) {
 		plan = load_plan(o.action == EXECUTE);
 	}
-	tool_cluster_open_admin(&cl, o.bootstrap, &ac, o.timeout_ms);
+	tool_cluster_open_admin(&cl, o.t.bootstrap, &ac, o.t.timeout_ms);
 	switch (o.action) {
 	case GENERATE: rc = do_generate(topics, ntopics, list, nlist); break;
 	case EXECUTE: rc = do_execute(plan); break;

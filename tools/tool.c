@@ -57,6 +57,54 @@ void tool_usage_error(const char *fmt, ...)
 	exit(TOOL_EXIT_USAGE);
 }
 
+int tool_getopt(int argc, char **argv, const struct option *opts,
+		struct tool_opts *to)
+{
+	int c;
+
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		switch (c) {
+		case TOOL_OPT_BOOTSTRAP:
+			to->bootstrap = optarg;
+			break;
+		case TOOL_OPT_TIMEOUT:
+			to->timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
+						      INT32_MAX);
+			break;
+		case TOOL_OPT_HELP:
+			to->usage(stdout);
+			exit(TOOL_EXIT_OK);
+		case TOOL_OPT_VERSION:
+			printf("%s %s\n", tool_name, PACKAGE_VERSION);
+			exit(TOOL_EXIT_OK);
+		case '?':
+		case ':':
+			to->usage(stderr);
+			exit(TOOL_EXIT_USAGE);
+		case -1:
+			if (!to->operands && optind < argc)
+				tool_usage_error("unexpected argument '%s'",
+						 argv[optind]);
+			return -1;
+		default:
+			return c;
+		}
+	}
+}
+
+void tool_need_bootstrap(const struct tool_opts *to)
+{
+	if (to->bootstrap == NULL)
+		tool_usage_error("--bootstrap-server is required");
+}
+
+void tool_need_bootstrap_topic(const struct tool_opts *to, const char *topic)
+{
+	if (to->bootstrap == NULL || topic == NULL)
+		tool_usage_error("--bootstrap-server and --topic are required");
+}
+
 bool tool_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
 	char *end;

@@ -15,6 +15,7 @@
 #ifndef TOOL_H
 #define TOOL_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +39,48 @@ void tool_die(const char *fmt, ...)
 /* Print "name: message", a pointer to --help, and exit 2. */
 void tool_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * The options every cluster tool takes, and the option loop around them.
+ * A tool ends its long-option table with TOOL_OPTIONS_TAIL and reads its
+ * own options with tool_getopt(), which handles the shared ones:
+ * --bootstrap-server (also any alias the tool maps to TOOL_OPT_BOOTSTRAP),
+ * --timeout-ms (1 to INT32_MAX; the tool sets its default first), --help
+ * (the tool's usage on stdout, exit 0), --version ("name version", exit
+ * 0), and an unknown option or a missing argument (usage on stderr, exit
+ * 2).  At the end of the options, an operand is a usage error ("unexpected
+ * argument") unless the tool allows operands.
+ */
+enum {
+	TOOL_OPT_BOOTSTRAP = 0x1000,
+	TOOL_OPT_TIMEOUT,
+	TOOL_OPT_HELP,
+	TOOL_OPT_VERSION,
+};
+#define TOOL_OPTIONS_TAIL \
+	{ "bootstrap-server", required_argument, NULL, TOOL_OPT_BOOTSTRAP }, \
+	{ "timeout-ms", required_argument, NULL, TOOL_OPT_TIMEOUT }, \
+	{ "help", no_argument, NULL, TOOL_OPT_HELP }, \
+	{ "version", no_argument, NULL, TOOL_OPT_VERSION }, \
+	{ NULL, 0, NULL, 0 }
+
+struct tool_opts {
+	const char *bootstrap;		/* NULL: not given */
+	int timeout_ms;			/* the tool's default until given */
+	bool operands;			/* operands allowed after the options */
+	void (*usage)(FILE *f);		/* the tool's --help text */
+};
+
+/*
+ * getopt_long() over opts: returns the next option of the tool's own, or
+ * -1 at the end of the options (optind is then the first operand).
+ */
+int tool_getopt(int argc, char **argv, const struct option *opts,
+		struct tool_opts *to);
+/* A usage error "--bootstrap-server is required" when it was not given. */
+void tool_need_bootstrap(const struct tool_opts *to);
+/* Likewise for tools that need a topic too ("... and --topic are ..."). */
+void tool_need_bootstrap_topic(const struct tool_opts *to, const char *topic);
 
 /* Strict number parsing for option values (whole string, in range). */
 bool tool_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
