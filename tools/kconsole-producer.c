@@ -22,7 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kp_compress.h"
 #include "kp_config.h"
 #include "tool_produce.h"
 
@@ -114,9 +113,7 @@ static void producer_property(const char *key, const char *v)
 	if (strcmp(key, "acks") == 0) {
 		o.acks = tool_parse_acks(key, v);
 	} else if (strcmp(key, "compression.type") == 0) {
-		o.codec = kp_codec_parse(v);
-		if (o.codec < 0)
-			tool_usage_error("compression.type: unknown codec '%s'", v);
+		o.codec = tool_parse_codec(key, v);
 	} else if (strcmp(key, "linger.ms") == 0) {
 		o.linger_ms = tool_opt_i32(key, v, 0, INT32_MAX);
 	} else if (strcmp(key, "batch.size") == 0) {
@@ -261,10 +258,8 @@ int main(int argc, char **argv)
 						 optarg);
 			break;
 		case O_CODEC:
-			o.codec = kp_codec_parse(optarg ? optarg : "gzip");
-			if (o.codec < 0)
-				tool_usage_error("--compression-codec: unknown "
-						 "codec '%s'", optarg);
+			o.codec = tool_parse_codec("--compression-codec",
+						   optarg ? optarg : "gzip");
 			break;
 		case O_BATCH:
 			o.batch_records = tool_opt_i32("--batch-size", optarg,

@@ -80,7 +80,8 @@ static void fill_request(struct kp_elect_leaders_req *req,
 			 const struct plan *plan)
 {
 	struct kp_elect_leaders_req_topic_partitions *t;
-	int nt = 0;
+	struct plan_topic *pt;
+	int nt;
 
 	kp_struct_init(&kp_elect_leaders_req_desc, req);
 	req->election_type = (int8_t)o.election_type;
@@ -90,25 +91,15 @@ static void fill_request(struct kp_elect_leaders_req *req,
 		req->topic_partitions_count = -1;
 		return;
 	}
-	t = kp_arena_calloc(&arena, (size_t)plan->nparts + 1, sizeof(*t));
-	if (t == NULL)
+	pt = plan_by_topic(&arena, plan, &nt);
+	t = kp_arena_calloc(&arena, (size_t)nt + 1, sizeof(*t));
+	if (pt == NULL || t == NULL)
 		tool_die("out of memory");
-	for (int i = 0; i < plan->nparts; i++) {
-		const struct plan_part *p = &plan->parts[i];
-
-		if (nt == 0 || strcmp(p->topic, plan->parts[i - 1].topic) != 0) {
-			kp_struct_init(&kp_elect_leaders_req_topic_partitions_desc,
-				       &t[nt]);
-			t[nt].topic = kp_str_c(p->topic);
-			t[nt].partitions = kp_arena_calloc(&arena,
-							   (size_t)plan->nparts,
-							   sizeof(int32_t));
-			if (t[nt].partitions == NULL)
-				tool_die("out of memory");
-			t[nt].partitions_count = 0;
-			nt++;
-		}
-		t[nt - 1].partitions[t[nt - 1].partitions_count++] = p->partition;
+	for (int i = 0; i < nt; i++) {
+		kp_struct_init(&kp_elect_leaders_req_topic_partitions_desc, &t[i]);
+		t[i].topic = kp_str_c(pt[i].topic);
+		t[i].partitions = pt[i].partitions;
+		t[i].partitions_count = pt[i].nparts;
 	}
 	req->topic_partitions = t;
 	req->topic_partitions_count = nt;
@@ -141,42 +132,27 @@ static bool all_not_controller(const struct kp_elect_leaders_resp *resp)
 static void elect(struct tool_cluster *cl, const struct kp_elect_leaders_req *req,
 		  struct kp_elect_leaders_resp *resp)
 {
-	int64_t deadline = tool_mono_ms() + cl->timeout_ms;
+	struct tool_ctl r;
+	int rc;
 
-	for (;;) {
-		int32_t id;
-		struct kp_conn *c = tool_controller(cl, &id);
-		int16_t v;
-		int rc;
+	tool_ctl_begin(&r, cl, KP_API_ELECT_LEADERS, "ElectLeaders");
+	do {
+		struct kp_conn *c = tool_ctl_conn(&r);
+		int16_t v = kp_conn_pick_version(c, KP_API_ELECT_LEADERS);
 
-		if (c == NULL)
-			tool_die("cannot reach the controller");
-		tool_require_api(c, KP_API_ELECT_LEADERS, "the controller");
-		v = kp_conn_pick_version(c, KP_API_ELECT_LEADERS);
 		if (o.election_type == 1 && v < 1)
 			tool_die("the controller (broker %" PRId32 ") speaks "
 				 "ElectLeaders v0 only, which knows preferred "
-				 "elections only", id);
+				 "elections only", r.id);
 		rc = kp_conn_call(c, KP_API_ELECT_LEADERS, v, req, resp, &arena);
 		if (rc == -ETIMEDOUT) {
 			/* Kafka's words on stdout, then the failure. */
 			printf("Timeout waiting for election results\n");
 			fflush(stdout);
 			tool_die("ElectLeaders to broker %" PRId32 ": no answer "
-				 "within the request timeout", id);
+				 "within the request timeout", r.id);
 		}
-		if (rc == 0 && !all_not_controller(resp))
-			return;
-		if (rc != 0) {
-			tool_warn("ElectLeaders to broker %" PRId32 ": %s", id,
-				  strerror(-rc));
-			tool_broker_drop(cl, id);
-		}
-		if (tool_mono_ms() >= deadline)
-			tool_die("ElectLeaders: %s", rc != 0 ? strerror(-rc) :
-				 tool_err(KP_ERR_NOT_CONTROLLER));
-		usleep(200 * 1000);
-	}
+	} while (!tool_ctl_done(&r, rc, rc == 0 && all_not_controller(resp)));
 }
 
 /* ------------------------------------------------------------- results */

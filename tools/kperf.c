@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kp_compress.h"
 #include "tool_fetch.h"
 #include "tool_produce.h"
 
@@ -335,10 +334,7 @@ int main(int argc, char **argv)
 			break;
 		case O_ACKS: o.acks = tool_parse_acks("--acks", optarg); break;
 		case O_CODEC:
-			o.codec = kp_codec_parse(optarg);
-			if (o.codec < 0)
-				tool_usage_error("--compression-codec: unknown "
-						 "codec '%s'", optarg);
+			o.codec = tool_parse_codec("--compression-codec", optarg);
 			break;
 		case O_BATCH:
 			o.batch_records = tool_opt_i32("--batch-size", optarg, 1,

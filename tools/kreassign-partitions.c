@@ -280,29 +280,14 @@ static struct plan load_plan(bool for_execute)
 static void call_controller(int16_t api, const char *what, const void *req,
 			    void *resp, const int16_t *top_err)
 {
-	int64_t deadline = tool_mono_ms() + cl.timeout_ms;
+	struct tool_ctl r;
+	int rc;
 
-	for (;;) {
-		int32_t id;
-		struct kp_conn *c = tool_controller(&cl, &id);
-		int rc;
-
-		if (c == NULL)
-			tool_die("%s: cannot reach the controller", what);
-		tool_require_api(c, api, "the controller");
-		rc = kp_conn_call(c, api, -1, req, resp, &arena);
-		if (rc == 0 && *top_err != KP_ERR_NOT_CONTROLLER)
-			return;
-		if (rc != 0) {
-			tool_warn("%s to broker %" PRId32 ": %s", what, id,
-				  strerror(-rc));
-			tool_broker_drop(&cl, id);
-		}
-		if (tool_mono_ms() >= deadline)
-			tool_die("%s: %s", what, rc != 0 ? strerror(-rc) :
-				 tool_err(KP_ERR_NOT_CONTROLLER));
-		usleep(200 * 1000);
-	}
+	tool_ctl_begin(&r, &cl, api, what);
+	do {
+		rc = kp_conn_call(tool_ctl_conn(&r), api, -1, req, resp, &arena);
+	} while (!tool_ctl_done(&r, rc, rc == 0 &&
+				  *top_err == KP_ERR_NOT_CONTROLLER));
 }
 
 /* An ongoing reassignment, copied out of the answer. */
@@ -338,30 +323,19 @@ static int list_reassignments(const struct plan *plan, struct ongoing **out)
 	req.topics = NULL;
 	req.topics_count = -1;
 	if (plan != NULL) {
-		struct kp_list_partition_reassignments_req_list_partition_reassignments_topics *t =
-			kp_arena_calloc(&arena, (size_t)plan->nparts + 1,
-					sizeof(*t));
-		int nt = 0;
+		struct kp_list_partition_reassignments_req_list_partition_reassignments_topics *t;
+		int nt;
+		struct plan_topic *pt = plan_by_topic(&arena, plan, &nt);
 
-		if (t == NULL)
+		t = kp_arena_calloc(&arena, (size_t)nt + 1, sizeof(*t));
+		if (pt == NULL || t == NULL)
 			tool_die("out of memory");
-		for (int i = 0; i < plan->nparts; i++) {
-			const struct plan_part *p = &plan->parts[i];
-
-			if (nt == 0 || strcmp(p->topic, plan->parts[i - 1].topic) != 0) {
-				kp_struct_init(&kp_list_partition_reassignments_req_list_partition_reassignments_topics_desc,
-					       &t[nt]);
-				t[nt].name = kp_str_c(p->topic);
-				t[nt].partition_indexes =
-					kp_arena_calloc(&arena, (size_t)plan->nparts,
-							sizeof(int32_t));
-				if (t[nt].partition_indexes == NULL)
-					tool_die("out of memory");
-				t[nt].partition_indexes_count = 0;
-				nt++;
-			}
-			t[nt - 1].partition_indexes[t[nt - 1].partition_indexes_count++] =
-				p->partition;
+		for (int i = 0; i < nt; i++) {
+			kp_struct_init(&kp_list_partition_reassignments_req_list_partition_reassignments_topics_desc,
+				       &t[i]);
+			t[i].name = kp_str_c(pt[i].topic);
+			t[i].partition_indexes = pt[i].partitions;
+			t[i].partition_indexes_count = pt[i].nparts;
 		}
 		req.topics = t;
 		req.topics_count = nt;
@@ -849,33 +823,29 @@ static int alter_reassignments(const struct plan *plan, bool cancel,
 	struct kp_alter_partition_reassignments_req req;
 	struct kp_alter_partition_reassignments_resp resp;
 	struct kp_alter_partition_reassignments_req_reassignable_topic *t;
-	int nt = 0, nerr = 0;
+	struct kp_alter_partition_reassignments_req_reassignable_partition *rp;
+	int nt, nerr = 0;
+	struct plan_topic *pt = plan_by_topic(&arena, plan, &nt);
 
-	t = kp_arena_calloc(&arena, (size_t)plan->nparts + 1, sizeof(*t));
-	if (t == NULL)
+	t = kp_arena_calloc(&arena, (size_t)nt + 1, sizeof(*t));
+	rp = kp_arena_calloc(&arena, (size_t)plan->nparts + 1, sizeof(*rp));
+	if (pt == NULL || t == NULL || rp == NULL)
 		tool_die("out of memory");
-	for (int i = 0; i < plan->nparts; i++) {
-		const struct plan_part *p = &plan->parts[i];
-		struct kp_alter_partition_reassignments_req_reassignable_partition *rp;
+	for (int i = 0; i < nt; i++) {
+		kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_topic_desc,
+			       &t[i]);
+		t[i].name = kp_str_c(pt[i].topic);
+		t[i].partitions = rp;
+		t[i].partitions_count = pt[i].nparts;
+		for (int j = 0; j < pt[i].nparts; j++, rp++) {
+			const struct plan_part *p = &pt[i].parts[j];
 
-		if (nt == 0 || strcmp(p->topic, plan->parts[i - 1].topic) != 0) {
-			kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_topic_desc,
-				       &t[nt]);
-			t[nt].name = kp_str_c(p->topic);
-			t[nt].partitions = kp_arena_calloc(&arena,
-							   (size_t)plan->nparts,
-							   sizeof(*t[nt].partitions));
-			if (t[nt].partitions == NULL)
-				tool_die("out of memory");
-			t[nt].partitions_count = 0;
-			nt++;
+			kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_partition_desc,
+				       rp);
+			rp->partition_index = p->partition;
+			rp->replicas = cancel ? NULL : p->replicas;
+			rp->replicas_count = cancel ? -1 : p->nreplicas;
 		}
-		rp = &t[nt - 1].partitions[t[nt - 1].partitions_count++];
-		kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_partition_desc,
-			       rp);
-		rp->partition_index = p->partition;
-		rp->replicas = cancel ? NULL : p->replicas;
-		rp->replicas_count = cancel ? -1 : p->nreplicas;
 	}
 	kp_struct_init(&kp_alter_partition_reassignments_req_desc, &req);
 	req.timeout_ms = o.timeout;

@@ -315,6 +315,22 @@ static int do_create(void)
 
 /* ------------------------------------------------------------------ list */
 
+/*
+ * The end of --list and --describe: the JSON array when --json, and a
+ * failure when --topic matched nothing (unless --if-exists).
+ */
+static int listed(json_t *arr, int n)
+{
+	if (o.json)
+		tool_print_json(stdout, arr);
+	json_decref(arr);
+	if (n == 0 && o.topic != NULL && !o.if_exists) {
+		tool_warn("no topic matches '%s'", o.topic);
+		return TOOL_EXIT_FAIL;
+	}
+	return TOOL_EXIT_OK;
+}
+
 static int do_list(void)
 {
 	const struct kp_metadata_resp_metadata_response_topic **v;
@@ -328,14 +344,7 @@ static int do_list(void)
 		else
 			printf("%.*s\n", v[i]->name.len, v[i]->name.ptr);
 	}
-	if (o.json)
-		tool_print_json(stdout, arr);
-	json_decref(arr);
-	if (n == 0 && o.topic != NULL && !o.if_exists) {
-		tool_warn("no topic matches '%s'", o.topic);
-		return TOOL_EXIT_FAIL;
-	}
-	return TOOL_EXIT_OK;
+	return listed(arr, n);
 }
 
 /* -------------------------------------------------------------- describe */
@@ -561,14 +570,7 @@ static int do_describe(void)
 			       "partitions", jparts);
 		json_array_append_new(arr, jt);
 	}
-	if (o.json)
-		tool_print_json(stdout, arr);
-	json_decref(arr);
-	if (n == 0 && o.topic != NULL && !o.if_exists) {
-		tool_warn("no topic matches '%s'", o.topic);
-		return TOOL_EXIT_FAIL;
-	}
-	return TOOL_EXIT_OK;
+	return listed(arr, n);
 }
 
 /* ----------------------------------------------------------------- alter */

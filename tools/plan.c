@@ -258,6 +258,33 @@ void plan_sort(struct plan *plan)
 		      cmp_part);
 }
 
+struct plan_topic *plan_by_topic(struct kp_arena *a, const struct plan *plan,
+				 int *ntopics)
+{
+	struct plan_topic *t = kp_arena_calloc(a, (size_t)plan->nparts + 1,
+					       sizeof(*t));
+	int32_t *ids = kp_arena_calloc(a, (size_t)plan->nparts + 1,
+				       sizeof(*ids));
+	int n = 0;
+
+	if (t == NULL || ids == NULL)
+		return NULL;
+	for (int i = 0; i < plan->nparts; i++) {
+		const struct plan_part *p = &plan->parts[i];
+
+		if (n == 0 || strcmp(t[n - 1].topic, p->topic) != 0) {
+			t[n].topic = p->topic;
+			t[n].parts = p;
+			t[n].partitions = &ids[i];
+			n++;
+		}
+		ids[i] = p->partition;
+		t[n - 1].nparts++;
+	}
+	*ntopics = n;
+	return t;
+}
+
 /* The partitions that appear more than once, each once, in Kafka's order. */
 static int dup_parts(const struct plan *plan, const char *prefix, char *err,
 		     size_t errlen)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kp_codec.h"
+#include "kp_compress.h"
 #include "kp_errors.h"
 
 const char *tool_name = "tool";
@@ -374,6 +375,42 @@ struct kp_conn *tool_controller(struct tool_cluster *cl, int32_t *id)
 	}
 	tool_warn("no reachable controller within %d ms", cl->timeout_ms);
 	return NULL;
+}
+
+void tool_ctl_begin(struct tool_ctl *r, struct tool_cluster *cl, int16_t api,
+		    const char *what)
+{
+	r->cl = cl;
+	r->api = api;
+	r->what = what;
+	r->deadline = tool_mono_ms() + cl->timeout_ms;
+	r->id = -1;
+}
+
+struct kp_conn *tool_ctl_conn(struct tool_ctl *r)
+{
+	struct kp_conn *c = tool_controller(r->cl, &r->id);
+
+	if (c == NULL)
+		tool_die("%s: cannot reach the controller", r->what);
+	tool_require_api(c, r->api, "the controller");
+	return c;
+}
+
+bool tool_ctl_done(struct tool_ctl *r, int rc, bool moved)
+{
+	if (rc == 0 && !moved)
+		return true;
+	if (rc != 0) {
+		tool_warn("%s to broker %" PRId32 ": %s", r->what, r->id,
+			  strerror(-rc));
+		tool_broker_drop(r->cl, r->id);
+	}
+	if (tool_mono_ms() >= r->deadline)
+		tool_die("%s: %s", r->what, rc != 0 ? strerror(-rc) :
+			 tool_err(KP_ERR_NOT_CONTROLLER));
+	usleep(200 * 1000);
+	return false;
 }
 
 void tool_require_api(struct kp_conn *c, int16_t api_key, const char *who)
@@ -880,6 +917,15 @@ int16_t tool_parse_acks(const char *key, const char *v)
 	if (strcmp(v, "1") == 0)
 		return 1;
 	tool_usage_error("%s: '%s' is not all, -1, 0 or 1", key, v);
+}
+
+int tool_parse_codec(const char *key, const char *v)
+{
+	int codec = kp_codec_parse(v);
+
+	if (codec < 0)
+		tool_usage_error("%s: unknown codec '%s'", key, v);
+	return codec;
 }
 
 bool tool_parse_bool(const char *key, const char *v)

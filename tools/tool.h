@@ -147,6 +147,33 @@ void tool_cluster_open_admin(struct tool_cluster *cl, const char *bootstrap,
  * cl->timeout_ms passed; NULL with a warning then.  Its id goes to *id.
  */
 struct kp_conn *tool_controller(struct tool_cluster *cl, int32_t *id);
+/*
+ * A request to the active controller, which may move meanwhile:
+ *
+ *	tool_ctl_begin(&r, cl, api, "ElectLeaders");
+ *	do {
+ *		c = tool_ctl_conn(&r);
+ *		rc = kp_conn_call(c, api, ...);
+ *	} while (!tool_ctl_done(&r, rc, rc == 0 && moved(resp)));
+ *
+ * tool_ctl_conn() gives the connection to the controller the brokers name
+ * now (tool_controller), dying when there is none or it does not support
+ * api.  tool_ctl_done() is true once a call succeeded and the answer did
+ * not say NOT_CONTROLLER (moved); otherwise it forgets the connection
+ * after an I/O error (with a warning), dies with "what: reason" once
+ * cl->timeout_ms passed since tool_ctl_begin(), and waits 200 ms.
+ */
+struct tool_ctl {
+	struct tool_cluster *cl;
+	int16_t api;
+	const char *what;	/* the API's name, for messages */
+	int64_t deadline;
+	int32_t id;		/* the broker asked last */
+};
+void tool_ctl_begin(struct tool_ctl *r, struct tool_cluster *cl, int16_t api,
+		    const char *what);
+struct kp_conn *tool_ctl_conn(struct tool_ctl *r);
+bool tool_ctl_done(struct tool_ctl *r, int rc, bool moved);
 /* Die with a clear message unless the broker of c supports api_key. */
 void tool_require_api(struct kp_conn *c, int16_t api_key, const char *who);
 /*
@@ -229,6 +256,9 @@ int32_t tool_key_partition(const void *key, size_t len, int32_t nparts);
 
 /* all/-1, 1 or 0 for setting key (acks), else a usage error. */
 int16_t tool_parse_acks(const char *key, const char *v);
+/* A compression codec's name for setting key (kp_codec_parse), else a
+ * usage error. */
+int tool_parse_codec(const char *key, const char *v);
 /* "true"/"false" for setting key, else a usage error. */
 bool tool_parse_bool(const char *key, const char *v);
 /* A copy with Java-properties escapes (\t, \n, \r, \\) resolved. */
