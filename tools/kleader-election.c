@@ -173,16 +173,6 @@ static int cmp_result(const void *a, const void *b)
 			    (x->partition < y->partition);
 }
 
-static char *arena_str(kp_str s)
-{
-	char *r = kp_arena_strndup(&arena, s.ptr ? s.ptr : "",
-				   s.len > 0 ? (size_t)s.len : 0);
-
-	if (r == NULL)
-		tool_die("out of memory");
-	return r;
-}
-
 /*
  * Flatten the answer; a requested partition the answer leaves out is a
  * failure of its own (Kafka's tool would silently skip it).
@@ -202,7 +192,7 @@ static int collect(const struct kp_elect_leaders_resp *resp,
 	for (int i = 0; i < resp->replica_election_results_count; i++) {
 		const struct kp_elect_leaders_resp_replica_election_result *r =
 			&resp->replica_election_results[i];
-		const char *topic = arena_str(r->topic);
+		const char *topic = tool_str(&arena, r->topic);
 
 		for (int j = 0; j < r->partition_result_count; j++) {
 			const struct kp_elect_leaders_resp_partition_result *p =
@@ -211,8 +201,8 @@ static int collect(const struct kp_elect_leaders_resp *resp,
 			v[n].topic = topic;
 			v[n].partition = p->partition_id;
 			v[n].err = p->error_code;
-			v[n].message = p->error_message.len > 0 ?
-				       arena_str(p->error_message) : NULL;
+			v[n].message = p->error_message.len <= 0 ? NULL :
+				       tool_str(&arena, p->error_message);
 			n++;
 		}
 	}

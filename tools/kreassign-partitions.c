@@ -204,16 +204,6 @@ static void appendf(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-static char *arena_str(kp_str s)
-{
-	char *r = kp_arena_strndup(&arena, s.ptr ? s.ptr : "",
-				   s.len > 0 ? (size_t)s.len : 0);
-
-	if (r == NULL)
-		tool_die("out of memory");
-	return r;
-}
-
 static int32_t *arena_ids(const int32_t *v, int32_t n)
 {
 	int32_t *r = kp_arena_calloc(&arena, (size_t)(n > 0 ? n : 0) + 1,
@@ -355,7 +345,7 @@ static int list_reassignments(const struct plan *plan, struct ongoing **out)
 	for (int i = 0; i < resp.topics_count; i++) {
 		const struct kp_list_partition_reassignments_resp_ongoing_topic_reassignment *t =
 			&resp.topics[i];
-		const char *topic = arena_str(t->name);
+		const char *topic = tool_str(&arena, t->name);
 
 		for (int j = 0; j < t->partitions_count; j++) {
 			const struct kp_list_partition_reassignments_resp_ongoing_partition_reassignment *p =
@@ -669,7 +659,7 @@ static int do_generate(const char **topics, int ntopics, const int32_t *list,
 		}
 		brokers[nb].id = b->id;
 		brokers[nb].rack = o.disable_rack_aware || b->rack == NULL ?
-				   NULL : arena_str(kp_str_c(b->rack));
+				   NULL : tool_str(&arena, kp_str_c(b->rack));
 		nrack += brokers[nb].rack != NULL;
 		nb++;
 	}

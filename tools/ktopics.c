@@ -315,20 +315,22 @@ static int do_create(void)
 
 /* ------------------------------------------------------------------ list */
 
-/*
- * The end of --list and --describe: the JSON array when --json, and a
- * failure when --topic matched nothing (unless --if-exists).
- */
+/* --topic matched nothing: a failure, unless --if-exists. */
+static int nothing_matched(void)
+{
+	if (o.if_exists)
+		return TOOL_EXIT_OK;
+	tool_warn("no topic matches '%s'", o.topic);
+	return TOOL_EXIT_FAIL;
+}
+
+/* The end of --list and --describe: the JSON array when --json. */
 static int listed(json_t *arr, int n)
 {
 	if (o.json)
 		tool_print_json(stdout, arr);
 	json_decref(arr);
-	if (n == 0 && o.topic != NULL && !o.if_exists) {
-		tool_warn("no topic matches '%s'", o.topic);
-		return TOOL_EXIT_FAIL;
-	}
-	return TOOL_EXIT_OK;
+	return n == 0 && o.topic != NULL ? nothing_matched() : TOOL_EXIT_OK;
 }
 
 static int do_list(void)
@@ -589,12 +591,8 @@ static int do_alter(void)
 		tool_usage_error("--alter changes partitions only; configs are "
 				 "changed with kconfigs");
 	n = matching_topics(&v);
-	if (n == 0) {
-		if (o.if_exists)
-			return TOOL_EXIT_OK;
-		tool_warn("no topic matches '%s'", o.topic);
-		return TOOL_EXIT_FAIL;
-	}
+	if (n == 0)
+		return nothing_matched();
 	for (int i = 0; i < n; i++) {
 		kp_struct_init(&kp_create_partitions_req_desc, &req);
 		kp_struct_init(&kp_create_partitions_req_create_partitions_topic_desc, &t);
@@ -665,12 +663,8 @@ static int do_delete(void)
 	if (o.topic == NULL)
 		tool_usage_error("--delete needs --topic");
 	n = matching_topics(&v);
-	if (n == 0) {
-		if (o.if_exists)
-			return TOOL_EXIT_OK;
-		tool_warn("no topic matches '%s'", o.topic);
-		return TOOL_EXIT_FAIL;
-	}
+	if (n == 0)
+		return nothing_matched();
 	names = kp_arena_calloc(&arena, (size_t)n, sizeof(*names));
 	states = kp_arena_calloc(&arena, (size_t)n, sizeof(*states));
 	if (names == NULL || states == NULL)

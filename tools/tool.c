@@ -879,6 +879,16 @@ int32_t tool_key_partition(const void *key, size_t len, int32_t nparts)
 			 (uint32_t)nparts);
 }
 
+char *tool_str(struct kp_arena *a, kp_str s)
+{
+	char *r = kp_arena_strndup(a, s.ptr ? s.ptr : "",
+				   s.len > 0 ? (size_t)s.len : 0);
+
+	if (r == NULL)
+		tool_die("out of memory");
+	return r;
+}
+
 char **tool_split(struct kp_arena *a, const char *s, char sep, int *n)
 {
 	char **out;

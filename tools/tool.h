@@ -270,6 +270,9 @@ void tool_property(const char *opt, const char *kv,
 void tool_read_properties(const char *opt, const char *path,
 			  void (*fn)(const char *key, const char *value));
 
+/* A C copy of a wire string in the arena ("" for null); dies when out
+ * of memory. */
+char *tool_str(struct kp_arena *a, kp_str s);
 /* Split "a,b,c" into a NULL-terminated array (arena memory). */
 char **tool_split(struct kp_arena *a, const char *s, char sep, int *n);
 
