@@ -1,6 +1,7 @@
 /*
- * tool.c - shared by the operator tools: messages, number parsing, the
- * cluster view through a bootstrap server, group coordinators, output.
+ * tool.c - shared by the operator tools: messages, the option loop,
+ * number parsing, the cluster view through a bootstrap server, the
+ * controller and group coordinators, output.
  */
 #include "config.h"
 

@@ -1,7 +1,8 @@
 /*
- * tool.h - what the operator tools share: messages and exit codes, a view
- * of the cluster through a bootstrap server (metadata, a connection per
- * broker, group coordinators), and table or JSON output.
+ * tool.h - what the operator tools share: messages and exit codes, the
+ * options every cluster tool takes, a view of the cluster through a
+ * bootstrap server (metadata, a connection per broker, the controller,
+ * group coordinators), and table or JSON output.
  *
  * Exit codes are the same in every tool, so scripts can rely on them:
  * 0 success, 1 the operation failed (an error from the cluster, a check
