@@ -132,6 +132,23 @@ static void print_ids(char *err, size_t errlen, const int32_t *v, int n)
 		msg(err, errlen, "%s%d", i ? "," : "", (int)v[i]);
 }
 
+/* Room in plan for the entries of "partitions", which must be an array. */
+static int parts_of(struct kp_arena *a, json_t *parts, struct plan *plan,
+		    char *err, size_t errlen)
+{
+	if (!json_is_array(parts)) {
+		msg(err, errlen, "\"partitions\" must be an array");
+		return -1;
+	}
+	plan->parts = kp_arena_calloc(a, json_array_size(parts) + 1,
+				      sizeof(*plan->parts));
+	if (plan->parts == NULL) {
+		msg(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int plan_parse_reassignment(struct kp_arena *a, const char *text, size_t len,
 			    struct plan *plan, char *err, size_t errlen)
 {
@@ -151,16 +168,8 @@ int plan_parse_reassignment(struct kp_arena *a, const char *text, size_t len,
 		json_decref(root);
 		return 0;
 	}
-	if (!json_is_array(parts)) {
-		msg(err, errlen, "\"partitions\" must be an array");
+	if (parts_of(a, parts, plan, err, errlen) != 0)
 		goto fail;
-	}
-	plan->parts = kp_arena_calloc(a, json_array_size(parts) + 1,
-				      sizeof(*plan->parts));
-	if (plan->parts == NULL) {
-		msg(err, errlen, "out of memory");
-		goto fail;
-	}
 	json_array_foreach(parts, i, entry) {
 		struct plan_part *p = &plan->parts[plan->nparts];
 		json_t *reps, *dirs, *r;
@@ -445,16 +454,8 @@ int plan_parse_election(struct kp_arena *a, const char *text, size_t len,
 		    "\"partitions\" field");
 		goto fail;
 	}
-	if (!json_is_array(parts)) {
-		msg(err, errlen, "\"partitions\" must be an array");
+	if (parts_of(a, parts, plan, err, errlen) != 0)
 		goto fail;
-	}
-	plan->parts = kp_arena_calloc(a, json_array_size(parts) + 1,
-				      sizeof(*plan->parts));
-	if (plan->parts == NULL) {
-		msg(err, errlen, "out of memory");
-		goto fail;
-	}
 	json_array_foreach(parts, i, entry) {
 		if (entry_tp(a, entry, i, &plan->parts[plan->nparts], err, errlen) != 0)
 			goto fail;
