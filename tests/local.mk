@@ -112,7 +112,7 @@ TESTS += tests/integration/0020-group-expiry.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
-	tests/lib/groupwire.py
+	tests/lib/groupwire.py tests/lib/ktool.py
 
 ## dynamic configuration (kconfigs, AlterConfigs, change notifications,
 ## replication throttles) on a kcluster; and its pure parts on their own

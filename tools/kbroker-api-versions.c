@@ -29,38 +29,21 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "bootstrap-server", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "timeout-ms", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
-	const char *bootstrap = NULL;
+	struct tool_opts to = { .timeout_ms = 30000, .usage = usage };
 	bool json = false;
-	int timeout_ms = 30000, c, failed = 0;
+	int c, failed = 0;
 	struct tool_cluster cl;
 	json_t *out;
 
 	tool_name = "kbroker-api-versions";
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b': bootstrap = optarg; break;
-		case 'j': json = true; break;
-		case 't':
-			timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						  INT32_MAX);
-			break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("%s %s\n", tool_name, PACKAGE_VERSION); return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
-	if (bootstrap == NULL)
-		tool_usage_error("--bootstrap-server is required");
-	tool_cluster_open(&cl, bootstrap, NULL, timeout_ms);
+	while ((c = tool_getopt(argc, argv, opts, &to)) != -1)
+		if (c == 'j')
+			json = true;
+	tool_need_bootstrap(&to);
+	tool_cluster_open(&cl, to.bootstrap, NULL, to.timeout_ms);
 	out = json_array();
 	for (int i = 0; i < cl.nbrokers; i++) {
 		struct tool_broker *b = &cl.brokers[i];

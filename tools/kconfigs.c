@@ -27,7 +27,7 @@ enum action { NONE, DESCRIBE, ALTER };
 
 static struct {
 	enum action action;
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms */
 	const char *type;		/* "topics" or "brokers" */
 	const char *name;		/* NULL: every entity (describe) */
 	bool is_default;		/* the brokers' cluster-wide default */
@@ -36,8 +36,7 @@ static struct {
 	const char *del;
 	bool all;
 	bool json;
-	int timeout_ms;
-} o = { .timeout_ms = 30000 };
+} o = { .t.timeout_ms = 30000 };
 
 static struct tool_cluster cl;
 static struct kp_arena arena;
@@ -416,14 +415,13 @@ out:
 int main(int argc, char **argv)
 {
 	enum {
-		O_DESCRIBE = 256, O_ALTER, O_BOOT, O_TYPE, O_NAME, O_DEFAULT,
+		O_DESCRIBE = 256, O_ALTER, O_TYPE, O_NAME, O_DEFAULT,
 		O_TOPIC, O_BROKER, O_BROKER_DEFAULTS, O_ADD, O_ADD_FILE, O_DEL,
-		O_ALL, O_JSON, O_TIMEOUT, O_HELP, O_VERSION,
+		O_ALL, O_JSON,
 	};
 	static const struct option opts[] = {
 		{ "describe", no_argument, NULL, O_DESCRIBE },
 		{ "alter", no_argument, NULL, O_ALTER },
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
 		{ "entity-type", required_argument, NULL, O_TYPE },
 		{ "entity-name", required_argument, NULL, O_NAME },
 		{ "entity-default", no_argument, NULL, O_DEFAULT },
@@ -435,10 +433,7 @@ int main(int argc, char **argv)
 		{ "delete-config", required_argument, NULL, O_DEL },
 		{ "all", no_argument, NULL, O_ALL },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	const char *type_arg = NULL, *name_arg = NULL;
 	bool default_arg = false;
@@ -446,12 +441,12 @@ int main(int argc, char **argv)
 	int c, rc = TOOL_EXIT_OK;
 
 	tool_name = "kconfigs";
+	o.t.usage = usage;
 	kp_arena_init(&arena, 0);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
 		case O_DESCRIBE: set_action(DESCRIBE); break;
 		case O_ALTER: set_action(ALTER); break;
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_TYPE:
 			if (type_arg != NULL)
 				tool_usage_error("give --entity-type once");
@@ -471,18 +466,8 @@ int main(int argc, char **argv)
 		case O_DEL: o.del = optarg; break;
 		case O_ALL: o.all = true; break;
 		case O_JSON: o.json = true; break;
-		case O_TIMEOUT:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1, INT32_MAX);
-			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	if (type_arg != NULL) {
 		if (strcmp(type_arg, "topics") != 0 && strcmp(type_arg, "brokers") != 0)
 			tool_usage_error("--entity-type %s is not supported (topics, "
@@ -494,8 +479,7 @@ int main(int argc, char **argv)
 	}
 	if (o.action == NONE)
 		tool_usage_error("give one of --describe, --alter");
-	if (o.bootstrap == NULL)
-		tool_usage_error("--bootstrap-server is required");
+	tool_need_bootstrap(&o.t);
 	if (o.type == NULL)
 		tool_usage_error("give an entity: --entity-type with --entity-name "
 				 "or --entity-default, --topic, --broker or "
@@ -527,7 +511,7 @@ int main(int argc, char **argv)
 				 "--delete-config go with --alter");
 	}
 	type = strcmp(o.type, "topics") == 0 ? RESOURCE_TOPIC : RESOURCE_BROKER;
-	tool_cluster_open(&cl, o.bootstrap, NULL, o.timeout_ms);
+	tool_cluster_open(&cl, o.t.bootstrap, NULL, o.t.timeout_ms);
 	rc = o.action == DESCRIBE ? do_describe(type) : do_alter(type);
 	tool_cluster_close(&cl);
 	kp_arena_free(&arena);

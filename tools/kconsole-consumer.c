@@ -30,7 +30,8 @@
 #include "tool_fetch.h"
 
 static struct {
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms: exit
+				 * after this long without a record */
 	const char *topic;
 	int32_t partition;
 	const char *offset;	/* earliest, latest or a number */
@@ -38,7 +39,6 @@ static struct {
 	const char *group;
 	const char *instance_id;
 	int64_t max_messages;
-	int timeout_ms;		/* exit after this long without a record */
 	int8_t isolation;
 	bool print_key, print_value, print_ts, print_partition, print_offset;
 	bool print_headers;
@@ -54,7 +54,7 @@ static struct {
 	const char *client_id;
 	int connect_timeout_ms;
 } o = {
-	.partition = -1, .max_messages = -1, .timeout_ms = -1,
+	.partition = -1, .max_messages = -1, .t.timeout_ms = -1,
 	.print_value = true, .session_timeout_ms = 10000,
 	.heartbeat_ms = 3000, .auto_commit = true, .commit_interval_ms = 5000,
 	.fetch_wait_ms = 500, .partition_max_bytes = 1048576,
@@ -182,7 +182,7 @@ static void consumer_property(const char *key, const char *v)
 	else if (strcmp(key, "isolation.level") == 0)
 		o.isolation = parse_isolation(v);
 	else if (strcmp(key, "bootstrap.servers") == 0)
-		o.bootstrap = strdup(v);
+		o.t.bootstrap = strdup(v);
 	else
 		tool_usage_error("consumer setting '%s' is not one this tool "
 				 "uses", key);
@@ -644,36 +644,31 @@ static bool on_record(void *arg, int32_t partition, const struct kp_record *r,
 int main(int argc, char **argv)
 {
 	enum {
-		O_BOOT = 256, O_TOPIC, O_GROUP, O_PART, O_OFFSET, O_BEGIN,
-		O_MAX, O_TIMEOUT, O_ISO, O_PROP, O_CPROP, O_CCONF, O_HELP,
-		O_VERSION,
+		O_TOPIC = 256, O_GROUP, O_PART, O_OFFSET, O_BEGIN,
+		O_MAX, O_ISO, O_PROP, O_CPROP, O_CCONF,
 	};
 	static const struct option opts[] = {
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
 		{ "topic", required_argument, NULL, O_TOPIC },
 		{ "group", required_argument, NULL, O_GROUP },
 		{ "partition", required_argument, NULL, O_PART },
 		{ "offset", required_argument, NULL, O_OFFSET },
 		{ "from-beginning", no_argument, NULL, O_BEGIN },
 		{ "max-messages", required_argument, NULL, O_MAX },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "isolation-level", required_argument, NULL, O_ISO },
 		{ "property", required_argument, NULL, O_PROP },
 		{ "consumer-property", required_argument, NULL, O_CPROP },
 		{ "consumer.config", required_argument, NULL, O_CCONF },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	int c;
 	int64_t last_record;
 
 	tool_name = "kconsole-consumer";
+	o.t.usage = usage;
 	o.key_sep = strdup("\t");
 	o.line_sep = strdup("\n");
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_TOPIC: o.topic = optarg; break;
 		case O_GROUP: o.group = optarg; break;
 		case O_PART:
@@ -686,10 +681,6 @@ int main(int argc, char **argv)
 			o.max_messages = tool_opt_i64("--max-messages", optarg,
 						      1, INT64_MAX);
 			break;
-		case O_TIMEOUT:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						    INT32_MAX);
-			break;
 		case O_ISO: o.isolation = parse_isolation(optarg); break;
 		case O_PROP: output_property(optarg); break;
 		case O_CPROP:
@@ -700,17 +691,9 @@ int main(int argc, char **argv)
 			tool_read_properties("--consumer.config", optarg,
 					     consumer_property);
 			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
-	if (o.bootstrap == NULL || o.topic == NULL)
-		tool_usage_error("--bootstrap-server and --topic are required");
+	tool_need_bootstrap_topic(&o.t, o.topic);
 	if (o.group != NULL && (o.partition >= 0 || o.offset != NULL))
 		tool_usage_error("--partition and --offset do not go with "
 				 "--group (the group assigns partitions)");
@@ -720,7 +703,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	tool_cluster_open(&cl, o.bootstrap, o.client_id, o.connect_timeout_ms);
+	tool_cluster_open(&cl, o.t.bootstrap, o.client_id, o.connect_timeout_ms);
 	/* JoinGroup may wait for a whole rebalance. */
 	cl.opts.request_timeout_ms = 90000;
 	tool_fetcher_init(&fe, &cl, o.topic);
@@ -785,8 +768,8 @@ int main(int argc, char **argv)
 			last_record = tool_mono_ms();
 		}
 		fflush(stdout);
-		if (o.timeout_ms > 0 &&
-		    tool_mono_ms() - last_record >= o.timeout_ms)
+		if (o.t.timeout_ms > 0 &&
+		    tool_mono_ms() - last_record >= o.t.timeout_ms)
 			break;
 		if (ferror(stdout))
 			break;	/* the reader went away */

@@ -22,12 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kp_compress.h"
 #include "kp_config.h"
 #include "tool_produce.h"
 
 static struct {
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms */
 	const char *topic;
 	int32_t partition;
 	bool parse_key;
@@ -43,11 +42,10 @@ static struct {
 	int retry_backoff_ms;
 	int request_timeout_ms;
 	const char *client_id;
-	int timeout_ms;
 } o = {
 	.partition = -1, .acks = -1, .batch_records = 200, .linger_ms = 1000,
 	.retries = 5, .retry_backoff_ms = 100, .request_timeout_ms = 30000,
-	.timeout_ms = 30000,
+	.t.timeout_ms = 30000,
 };
 
 static void usage(FILE *f)
@@ -115,9 +113,7 @@ static void producer_property(const char *key, const char *v)
 	if (strcmp(key, "acks") == 0) {
 		o.acks = tool_parse_acks(key, v);
 	} else if (strcmp(key, "compression.type") == 0) {
-		o.codec = kp_codec_parse(v);
-		if (o.codec < 0)
-			tool_usage_error("compression.type: unknown codec '%s'", v);
+		o.codec = tool_parse_codec(key, v);
 	} else if (strcmp(key, "linger.ms") == 0) {
 		o.linger_ms = tool_opt_i32(key, v, 0, INT32_MAX);
 	} else if (strcmp(key, "batch.size") == 0) {
@@ -131,7 +127,7 @@ static void producer_property(const char *key, const char *v)
 	} else if (strcmp(key, "client.id") == 0) {
 		o.client_id = strdup(v);
 	} else if (strcmp(key, "bootstrap.servers") == 0) {
-		o.bootstrap = strdup(v);
+		o.t.bootstrap = strdup(v);
 	} else {
 		tool_usage_error("producer setting '%s' is not one this tool "
 				 "uses", key);
@@ -212,13 +208,12 @@ static int produce_line(struct tool_producer *p, char *line, size_t len)
 int main(int argc, char **argv)
 {
 	enum {
-		O_BOOT = 256, O_TOPIC, O_PART, O_PROP, O_PPROP, O_PCONF,
+		O_TOPIC = 256, O_PART, O_PROP, O_PPROP, O_PCONF,
 		O_ACKS, O_CODEC, O_BATCH, O_LINGER, O_SYNC, O_RETRIES,
-		O_BACKOFF, O_REQTO, O_TIMEOUT, O_HELP, O_VERSION,
+		O_BACKOFF, O_REQTO,
 	};
 	static const struct option opts[] = {
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
-		{ "broker-list", required_argument, NULL, O_BOOT },
+		{ "broker-list", required_argument, NULL, TOOL_OPT_BOOTSTRAP },
 		{ "topic", required_argument, NULL, O_TOPIC },
 		{ "partition", required_argument, NULL, O_PART },
 		{ "property", required_argument, NULL, O_PROP },
@@ -232,10 +227,7 @@ int main(int argc, char **argv)
 		{ "message-send-max-retries", required_argument, NULL, O_RETRIES },
 		{ "retry-backoff-ms", required_argument, NULL, O_BACKOFF },
 		{ "request-timeout-ms", required_argument, NULL, O_REQTO },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	struct tool_cluster cl;
 	struct tool_producer p;
@@ -243,10 +235,10 @@ int main(int argc, char **argv)
 	int64_t failed = 0, batch_start = -1;
 
 	tool_name = "kconsole-producer";
+	o.t.usage = usage;
 	o.key_sep = strdup("\t");
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_TOPIC: o.topic = optarg; break;
 		case O_PART:
 			o.partition = tool_opt_i32("--partition", optarg, 0,
@@ -266,10 +258,8 @@ int main(int argc, char **argv)
 						 optarg);
 			break;
 		case O_CODEC:
-			o.codec = kp_codec_parse(optarg ? optarg : "gzip");
-			if (o.codec < 0)
-				tool_usage_error("--compression-codec: unknown "
-						 "codec '%s'", optarg);
+			o.codec = tool_parse_codec("--compression-codec",
+						   optarg ? optarg : "gzip");
 			break;
 		case O_BATCH:
 			o.batch_records = tool_opt_i32("--batch-size", optarg,
@@ -292,24 +282,12 @@ int main(int argc, char **argv)
 			o.request_timeout_ms = tool_opt_i32("--request-timeout-ms",
 							    optarg, 1, INT32_MAX);
 			break;
-		case O_TIMEOUT:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						    INT32_MAX);
-			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
-	if (o.bootstrap == NULL || o.topic == NULL)
-		tool_usage_error("--bootstrap-server and --topic are required");
+	tool_need_bootstrap_topic(&o.t, o.topic);
 	if (o.sync)
 		o.batch_records = 1;
-	tool_cluster_open(&cl, o.bootstrap, o.client_id, o.timeout_ms);
+	tool_cluster_open(&cl, o.t.bootstrap, o.client_id, o.t.timeout_ms);
 	tool_producer_init(&p, &cl, o.topic);
 	if (o.partition >= p.nparts)
 		tool_usage_error("--partition %" PRId32 ": topic '%s' has %"

@@ -37,7 +37,7 @@ static struct {
 	enum action action;
 	enum view view;
 	enum scenario scenario;
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms */
 	const char **groups;
 	int ngroups;
 	bool all_groups;
@@ -49,10 +49,9 @@ static struct {
 	bool verbose;
 	bool state_filter;
 	bool json;
-	int timeout_ms;
 	int interval_ms;
 	int iterations;
-} o = { .timeout_ms = 30000, .interval_ms = 1000 };
+} o = { .t.timeout_ms = 30000, .interval_ms = 1000 };
 
 static struct tool_cluster cl;
 
@@ -1218,10 +1217,10 @@ int main(int argc, char **argv)
 {
 	enum {
 		O_LIST = 256, O_DESCRIBE, O_RESET, O_DELETE, O_DELOFF, O_WATCH,
-		O_BOOT, O_GROUP, O_ALLG, O_MEMBERS, O_VERBOSE, O_STATE,
+		O_GROUP, O_ALLG, O_MEMBERS, O_VERBOSE, O_STATE,
 		O_OFFSETS, O_TOPIC, O_ALLT, O_EARLIEST, O_LATEST, O_CURRENT,
 		O_TOOFF, O_SHIFT, O_DATETIME, O_DURATION, O_DRY, O_EXEC,
-		O_INTERVAL, O_ITER, O_JSON, O_TIMEOUT, O_HELP, O_VERSION,
+		O_INTERVAL, O_ITER, O_JSON,
 	};
 	static const struct option opts[] = {
 		{ "list", no_argument, NULL, O_LIST },
@@ -1230,7 +1229,6 @@ int main(int argc, char **argv)
 		{ "delete", no_argument, NULL, O_DELETE },
 		{ "delete-offsets", no_argument, NULL, O_DELOFF },
 		{ "watch", no_argument, NULL, O_WATCH },
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
 		{ "group", required_argument, NULL, O_GROUP },
 		{ "all-groups", no_argument, NULL, O_ALLG },
 		{ "members", no_argument, NULL, O_MEMBERS },
@@ -1251,20 +1249,18 @@ int main(int argc, char **argv)
 		{ "interval-ms", required_argument, NULL, O_INTERVAL },
 		{ "iterations", required_argument, NULL, O_ITER },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	int c, rc = TOOL_EXIT_OK;
 	bool dry = false;
 
 	tool_name = "kconsumer-groups";
+	o.t.usage = usage;
 	o.groups = calloc((size_t)argc + 1, sizeof(*o.groups));
 	o.topics = calloc((size_t)argc + 1, sizeof(*o.topics));
 	if (o.groups == NULL || o.topics == NULL)
 		tool_die("out of memory");
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
 		case O_LIST: set_action(LIST); break;
 		case O_DESCRIBE: set_action(DESCRIBE); break;
@@ -1272,7 +1268,6 @@ int main(int argc, char **argv)
 		case O_DELETE: set_action(DELETE); break;
 		case O_DELOFF: set_action(DELETE_OFFSETS); break;
 		case O_WATCH: set_action(WATCH); break;
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_GROUP: o.groups[o.ngroups++] = optarg; break;
 		case O_ALLG: o.all_groups = true; break;
 		case O_MEMBERS: o.view = V_MEMBERS; break;
@@ -1321,24 +1316,12 @@ int main(int argc, char **argv)
 						    INT32_MAX);
 			break;
 		case O_JSON: o.json = true; break;
-		case O_TIMEOUT:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						    INT32_MAX);
-			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	if (o.action == NONE)
 		tool_usage_error("give one of --list, --describe, --reset-offsets, "
 				 "--delete, --delete-offsets, --watch");
-	if (o.bootstrap == NULL)
-		tool_usage_error("--bootstrap-server is required");
+	tool_need_bootstrap(&o.t);
 	if (dry && o.execute)
 		tool_usage_error("--dry-run and --execute exclude each other");
 	if (o.action != RESET && (o.scenario != S_NONE || o.execute || dry))
@@ -1349,7 +1332,7 @@ int main(int argc, char **argv)
 		tool_usage_error("--group or --all-groups is required");
 	if (o.ngroups > 0 && o.all_groups)
 		tool_usage_error("--group and --all-groups exclude each other");
-	tool_cluster_open(&cl, o.bootstrap, NULL, o.timeout_ms);
+	tool_cluster_open(&cl, o.t.bootstrap, NULL, o.t.timeout_ms);
 	switch (o.action) {
 	case LIST: rc = do_list(); break;
 	case DESCRIBE: rc = do_describe(); break;

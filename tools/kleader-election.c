@@ -29,7 +29,8 @@
 #define MAX_JSON_FILE (64 << 20)
 
 static struct {
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms (0: not
+				 * given) */
 	int election_type;	/* -1 not given, 0 preferred, 1 unclean */
 	bool all;
 	const char *topic;
@@ -37,7 +38,6 @@ static struct {
 	const char *json_file;
 	const char *admin_config;
 	bool json;
-	int timeout_ms;		/* 0 not given */
 } o = { .election_type = -1, .partition = -1 };
 
 static struct kp_arena arena;
@@ -80,35 +80,26 @@ static void fill_request(struct kp_elect_leaders_req *req,
 			 const struct plan *plan)
 {
 	struct kp_elect_leaders_req_topic_partitions *t;
-	int nt = 0;
+	struct plan_topic *pt;
+	int nt;
 
 	kp_struct_init(&kp_elect_leaders_req_desc, req);
 	req->election_type = (int8_t)o.election_type;
-	req->timeout_ms = o.timeout_ms;
+	req->timeout_ms = o.t.timeout_ms;
 	if (plan == NULL) {
 		req->topic_partitions = NULL;
 		req->topic_partitions_count = -1;
 		return;
 	}
-	t = kp_arena_calloc(&arena, (size_t)plan->nparts + 1, sizeof(*t));
-	if (t == NULL)
+	pt = plan_by_topic(&arena, plan, &nt);
+	t = kp_arena_calloc(&arena, (size_t)nt + 1, sizeof(*t));
+	if (pt == NULL || t == NULL)
 		tool_die("out of memory");
-	for (int i = 0; i < plan->nparts; i++) {
-		const struct plan_part *p = &plan->parts[i];
-
-		if (nt == 0 || strcmp(p->topic, plan->parts[i - 1].topic) != 0) {
-			kp_struct_init(&kp_elect_leaders_req_topic_partitions_desc,
-				       &t[nt]);
-			t[nt].topic = kp_str_c(p->topic);
-			t[nt].partitions = kp_arena_calloc(&arena,
-							   (size_t)plan->nparts,
-							   sizeof(int32_t));
-			if (t[nt].partitions == NULL)
-				tool_die("out of memory");
-			t[nt].partitions_count = 0;
-			nt++;
-		}
-		t[nt - 1].partitions[t[nt - 1].partitions_count++] = p->partition;
+	for (int i = 0; i < nt; i++) {
+		kp_struct_init(&kp_elect_leaders_req_topic_partitions_desc, &t[i]);
+		t[i].topic = kp_str_c(pt[i].topic);
+		t[i].partitions = pt[i].partitions;
+		t[i].partitions_count = pt[i].nparts;
 	}
 	req->topic_partitions = t;
 	req->topic_partitions_count = nt;
@@ -141,42 +132,27 @@ static bool all_not_controller(const struct kp_elect_leaders_resp *resp)
 static void elect(struct tool_cluster *cl, const struct kp_elect_leaders_req *req,
 		  struct kp_elect_leaders_resp *resp)
 {
-	int64_t deadline = tool_mono_ms() + cl->timeout_ms;
+	struct tool_ctl r;
+	int rc;
 
-	for (;;) {
-		int32_t id;
-		struct kp_conn *c = tool_controller(cl, &id);
-		int16_t v;
-		int rc;
+	tool_ctl_begin(&r, cl, KP_API_ELECT_LEADERS, "ElectLeaders");
+	do {
+		struct kp_conn *c = tool_ctl_conn(&r);
+		int16_t v = kp_conn_pick_version(c, KP_API_ELECT_LEADERS);
 
-		if (c == NULL)
-			tool_die("cannot reach the controller");
-		tool_require_api(c, KP_API_ELECT_LEADERS, "the controller");
-		v = kp_conn_pick_version(c, KP_API_ELECT_LEADERS);
 		if (o.election_type == 1 && v < 1)
 			tool_die("the controller (broker %" PRId32 ") speaks "
 				 "ElectLeaders v0 only, which knows preferred "
-				 "elections only", id);
+				 "elections only", r.id);
 		rc = kp_conn_call(c, KP_API_ELECT_LEADERS, v, req, resp, &arena);
 		if (rc == -ETIMEDOUT) {
 			/* Kafka's words on stdout, then the failure. */
 			printf("Timeout waiting for election results\n");
 			fflush(stdout);
 			tool_die("ElectLeaders to broker %" PRId32 ": no answer "
-				 "within the request timeout", id);
+				 "within the request timeout", r.id);
 		}
-		if (rc == 0 && !all_not_controller(resp))
-			return;
-		if (rc != 0) {
-			tool_warn("ElectLeaders to broker %" PRId32 ": %s", id,
-				  strerror(-rc));
-			tool_broker_drop(cl, id);
-		}
-		if (tool_mono_ms() >= deadline)
-			tool_die("ElectLeaders: %s", rc != 0 ? strerror(-rc) :
-				 tool_err(KP_ERR_NOT_CONTROLLER));
-		usleep(200 * 1000);
-	}
+	} while (!tool_ctl_done(&r, rc, rc == 0 && all_not_controller(resp)));
 }
 
 /* ------------------------------------------------------------- results */
@@ -195,16 +171,6 @@ static int cmp_result(const void *a, const void *b)
 
 	return c != 0 ? c : (x->partition > y->partition) -
 			    (x->partition < y->partition);
-}
-
-static char *arena_str(kp_str s)
-{
-	char *r = kp_arena_strndup(&arena, s.ptr ? s.ptr : "",
-				   s.len > 0 ? (size_t)s.len : 0);
-
-	if (r == NULL)
-		tool_die("out of memory");
-	return r;
 }
 
 /*
@@ -226,7 +192,7 @@ static int collect(const struct kp_elect_leaders_resp *resp,
 	for (int i = 0; i < resp->replica_election_results_count; i++) {
 		const struct kp_elect_leaders_resp_replica_election_result *r =
 			&resp->replica_election_results[i];
-		const char *topic = arena_str(r->topic);
+		const char *topic = tool_str(&arena, r->topic);
 
 		for (int j = 0; j < r->partition_result_count; j++) {
 			const struct kp_elect_leaders_resp_partition_result *p =
@@ -235,8 +201,8 @@ static int collect(const struct kp_elect_leaders_resp *resp,
 			v[n].topic = topic;
 			v[n].partition = p->partition_id;
 			v[n].err = p->error_code;
-			v[n].message = p->error_message.len > 0 ?
-				       arena_str(p->error_message) : NULL;
+			v[n].message = p->error_message.len <= 0 ? NULL :
+				       tool_str(&arena, p->error_message);
 			n++;
 		}
 	}
@@ -380,10 +346,10 @@ static void check_usage(void)
 {
 	int scope = (o.topic != NULL) + o.all + (o.json_file != NULL);
 
-	if (o.bootstrap == NULL && o.election_type < 0)
+	if (o.t.bootstrap == NULL && o.election_type < 0)
 		tool_usage_error("Missing required option(s): "
 				 "--bootstrap-server, --election-type");
-	if (o.bootstrap == NULL)
+	if (o.t.bootstrap == NULL)
 		tool_usage_error("Missing required option(s): "
 				 "--bootstrap-server");
 	if (o.election_type < 0)
@@ -402,11 +368,9 @@ static void check_usage(void)
 int main(int argc, char **argv)
 {
 	enum {
-		O_BOOT = 256, O_TYPE, O_ALL, O_TOPIC, O_PART, O_FILE, O_ADMIN,
-		O_JSON, O_TIMEOUT, O_HELP, O_VERSION,
+		O_TYPE = 256, O_ALL, O_TOPIC, O_PART, O_FILE, O_ADMIN, O_JSON,
 	};
 	static const struct option opts[] = {
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
 		{ "election-type", required_argument, NULL, O_TYPE },
 		{ "all-topic-partitions", no_argument, NULL, O_ALL },
 		{ "topic", required_argument, NULL, O_TOPIC },
@@ -414,10 +378,7 @@ int main(int argc, char **argv)
 		{ "path-to-json-file", required_argument, NULL, O_FILE },
 		{ "admin.config", required_argument, NULL, O_ADMIN },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	struct tool_admin_config ac;
 	struct tool_cluster cl;
@@ -429,11 +390,11 @@ int main(int argc, char **argv)
 	int c, n, rc;
 
 	tool_name = "kleader-election";
+	o.t.usage = usage;
 	kp_arena_init(&arena, 0);
 	memset(&ac, 0, sizeof(ac));
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_TYPE: o.election_type = parse_type(optarg); break;
 		case O_ALL: o.all = true; break;
 		case O_TOPIC: o.topic = optarg; break;
@@ -444,29 +405,18 @@ int main(int argc, char **argv)
 		case O_FILE: o.json_file = optarg; break;
 		case O_ADMIN: o.admin_config = optarg; break;
 		case O_JSON: o.json = true; break;
-		case O_TIMEOUT:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						    INT32_MAX);
-			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	check_usage();
 	if (o.admin_config != NULL)
 		tool_read_admin_config("--admin.config", o.admin_config, &ac);
-	if (o.timeout_ms == 0)
-		o.timeout_ms = ac.api_timeout_ms > 0 ? ac.api_timeout_ms : 30000;
+	if (o.t.timeout_ms == 0)
+		o.t.timeout_ms = ac.api_timeout_ms > 0 ? ac.api_timeout_ms : 30000;
 	/* The controller holds the answer until the election is done (or
 	 * timeout_ms passed): wait a little longer than that for it. */
 	if (ac.request_timeout_ms == 0)
-		ac.request_timeout_ms = o.timeout_ms > INT32_MAX - 5000 ?
-					INT32_MAX : o.timeout_ms + 5000;
+		ac.request_timeout_ms = o.t.timeout_ms > INT32_MAX - 5000 ?
+					INT32_MAX : o.t.timeout_ms + 5000;
 	if (o.json_file != NULL) {
 		char err[1024];
 		size_t len;
@@ -488,7 +438,7 @@ int main(int argc, char **argv)
 	}
 	if (plan != NULL)
 		plan_sort(plan);
-	tool_cluster_open_admin(&cl, o.bootstrap, &ac, o.timeout_ms);
+	tool_cluster_open_admin(&cl, o.t.bootstrap, &ac, o.t.timeout_ms);
 	fill_request(&req, plan);
 	elect(&cl, &req, &resp);
 	if (resp.error_code == KP_ERR_CLUSTER_AUTHORIZATION_FAILED)

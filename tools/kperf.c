@@ -18,12 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kp_compress.h"
 #include "tool_fetch.h"
 #include "tool_produce.h"
 
 static struct {
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms */
 	const char *topic;
 	int64_t records;
 	int32_t record_size;
@@ -32,12 +31,11 @@ static struct {
 	int codec;
 	int batch_records;
 	int64_t messages;
-	int timeout_ms;
 	int report_ms;
 	bool json;
 } o = {
 	.records = -1, .record_size = 100, .throughput = -1, .acks = -1,
-	.batch_records = 1000, .messages = -1, .timeout_ms = 30000,
+	.batch_records = 1000, .messages = -1, .t.timeout_ms = 30000,
 	.report_ms = 5000,
 };
 
@@ -254,7 +252,7 @@ static int do_consume(struct tool_cluster *cl)
 	while (consumed < o.messages) {
 		if (tool_fetcher_round(&f))
 			last_progress = mono_us();
-		else if (mono_us() - last_progress > (int64_t)o.timeout_ms * 1000)
+		else if (mono_us() - last_progress > (int64_t)o.t.timeout_ms * 1000)
 			break;
 		if (mono_us() >= next_report) {
 			fprintf(stderr, "%" PRId64 " records read\n", consumed);
@@ -285,7 +283,7 @@ static int do_consume(struct tool_cluster *cl)
 	tool_fetcher_free(&f);
 	if (consumed < o.messages) {
 		tool_warn("only %" PRId64 " of %" PRId64 " records arrived within "
-			  "%d ms of the last", consumed, o.messages, o.timeout_ms);
+			  "%d ms of the last", consumed, o.messages, o.t.timeout_ms);
 		return TOOL_EXIT_FAIL;
 	}
 	return TOOL_EXIT_OK;
@@ -294,12 +292,10 @@ static int do_consume(struct tool_cluster *cl)
 int main(int argc, char **argv)
 {
 	enum {
-		O_BOOT = 256, O_TOPIC, O_NREC, O_SIZE, O_TPUT, O_ACKS, O_CODEC,
-		O_BATCH, O_MSGS, O_REPORT, O_JSON, O_TIMEOUT, O_HELP,
-		O_VERSION,
+		O_TOPIC = 256, O_NREC, O_SIZE, O_TPUT, O_ACKS, O_CODEC,
+		O_BATCH, O_MSGS, O_REPORT, O_JSON,
 	};
 	static const struct option opts[] = {
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
 		{ "topic", required_argument, NULL, O_TOPIC },
 		{ "num-records", required_argument, NULL, O_NREC },
 		{ "record-size", required_argument, NULL, O_SIZE },
@@ -310,19 +306,17 @@ int main(int argc, char **argv)
 		{ "messages", required_argument, NULL, O_MSGS },
 		{ "reporting-interval", required_argument, NULL, O_REPORT },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	struct tool_cluster cl;
 	const char *mode;
 	int c, rc;
 
 	tool_name = "kperf";
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	o.t.usage = usage;
+	o.t.operands = true;	/* the mode */
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_TOPIC: o.topic = optarg; break;
 		case O_NREC:
 			o.records = tool_opt_i64("--num-records", optarg, 1,
@@ -340,10 +334,7 @@ int main(int argc, char **argv)
 			break;
 		case O_ACKS: o.acks = tool_parse_acks("--acks", optarg); break;
 		case O_CODEC:
-			o.codec = kp_codec_parse(optarg);
-			if (o.codec < 0)
-				tool_usage_error("--compression-codec: unknown "
-						 "codec '%s'", optarg);
+			o.codec = tool_parse_codec("--compression-codec", optarg);
 			break;
 		case O_BATCH:
 			o.batch_records = tool_opt_i32("--batch-size", optarg, 1,
@@ -358,15 +349,6 @@ int main(int argc, char **argv)
 						   optarg, 1, INT32_MAX);
 			break;
 		case O_JSON: o.json = true; break;
-		case O_TIMEOUT:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						    INT32_MAX);
-			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -374,9 +356,8 @@ int main(int argc, char **argv)
 	mode = argv[optind];
 	if (strcmp(mode, "produce") != 0 && strcmp(mode, "consume") != 0)
 		tool_usage_error("unknown mode '%s' (produce or consume)", mode);
-	if (o.bootstrap == NULL || o.topic == NULL)
-		tool_usage_error("--bootstrap-server and --topic are required");
-	tool_cluster_open(&cl, o.bootstrap, NULL, o.timeout_ms);
+	tool_need_bootstrap_topic(&o.t, o.topic);
+	tool_cluster_open(&cl, o.t.bootstrap, NULL, o.t.timeout_ms);
 	rc = strcmp(mode, "produce") == 0 ? do_produce(&cl) : do_consume(&cl);
 	tool_cluster_close(&cl);
 	return rc;

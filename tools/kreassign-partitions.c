@@ -71,7 +71,8 @@ enum {
 static struct {
 	enum action action;
 	unsigned given;
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms (0: not
+				 * given) */
 	const char *command_config;
 	const char *reassignment_file;
 	const char *topics_file;
@@ -82,7 +83,6 @@ static struct {
 	bool json;
 	int64_t throttle;	/* -1: none */
 	int32_t timeout;	/* --timeout: the controller's time to act */
-	int timeout_ms;		/* 0: not given */
 } o = { .throttle = -1, .timeout = 10000 };
 
 static struct tool_cluster cl;
@@ -172,7 +172,7 @@ static void check_usage(void)
 		tool_usage_error("Command must include exactly one action: "
 				 "--generate, --execute, --verify, --cancel, "
 				 "--list");
-	if (o.bootstrap == NULL)
+	if (o.t.bootstrap == NULL)
 		tool_usage_error("Please specify --bootstrap-server");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		unsigned fl = names[i].flag;
@@ -202,16 +202,6 @@ static void appendf(char *buf, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + off, size - off, fmt, ap);
 	va_end(ap);
-}
-
-static char *arena_str(kp_str s)
-{
-	char *r = kp_arena_strndup(&arena, s.ptr ? s.ptr : "",
-				   s.len > 0 ? (size_t)s.len : 0);
-
-	if (r == NULL)
-		tool_die("out of memory");
-	return r;
 }
 
 static int32_t *arena_ids(const int32_t *v, int32_t n)
@@ -280,29 +270,14 @@ static struct plan load_plan(bool for_execute)
 static void call_controller(int16_t api, const char *what, const void *req,
 			    void *resp, const int16_t *top_err)
 {
-	int64_t deadline = tool_mono_ms() + cl.timeout_ms;
+	struct tool_ctl r;
+	int rc;
 
-	for (;;) {
-		int32_t id;
-		struct kp_conn *c = tool_controller(&cl, &id);
-		int rc;
-
-		if (c == NULL)
-			tool_die("%s: cannot reach the controller", what);
-		tool_require_api(c, api, "the controller");
-		rc = kp_conn_call(c, api, -1, req, resp, &arena);
-		if (rc == 0 && *top_err != KP_ERR_NOT_CONTROLLER)
-			return;
-		if (rc != 0) {
-			tool_warn("%s to broker %" PRId32 ": %s", what, id,
-				  strerror(-rc));
-			tool_broker_drop(&cl, id);
-		}
-		if (tool_mono_ms() >= deadline)
-			tool_die("%s: %s", what, rc != 0 ? strerror(-rc) :
-				 tool_err(KP_ERR_NOT_CONTROLLER));
-		usleep(200 * 1000);
-	}
+	tool_ctl_begin(&r, &cl, api, what);
+	do {
+		rc = kp_conn_call(tool_ctl_conn(&r), api, -1, req, resp, &arena);
+	} while (!tool_ctl_done(&r, rc, rc == 0 &&
+				  *top_err == KP_ERR_NOT_CONTROLLER));
 }
 
 /* An ongoing reassignment, copied out of the answer. */
@@ -338,30 +313,19 @@ static int list_reassignments(const struct plan *plan, struct ongoing **out)
 	req.topics = NULL;
 	req.topics_count = -1;
 	if (plan != NULL) {
-		struct kp_list_partition_reassignments_req_list_partition_reassignments_topics *t =
-			kp_arena_calloc(&arena, (size_t)plan->nparts + 1,
-					sizeof(*t));
-		int nt = 0;
+		struct kp_list_partition_reassignments_req_list_partition_reassignments_topics *t;
+		int nt;
+		struct plan_topic *pt = plan_by_topic(&arena, plan, &nt);
 
-		if (t == NULL)
+		t = kp_arena_calloc(&arena, (size_t)nt + 1, sizeof(*t));
+		if (pt == NULL || t == NULL)
 			tool_die("out of memory");
-		for (int i = 0; i < plan->nparts; i++) {
-			const struct plan_part *p = &plan->parts[i];
-
-			if (nt == 0 || strcmp(p->topic, plan->parts[i - 1].topic) != 0) {
-				kp_struct_init(&kp_list_partition_reassignments_req_list_partition_reassignments_topics_desc,
-					       &t[nt]);
-				t[nt].name = kp_str_c(p->topic);
-				t[nt].partition_indexes =
-					kp_arena_calloc(&arena, (size_t)plan->nparts,
-							sizeof(int32_t));
-				if (t[nt].partition_indexes == NULL)
-					tool_die("out of memory");
-				t[nt].partition_indexes_count = 0;
-				nt++;
-			}
-			t[nt - 1].partition_indexes[t[nt - 1].partition_indexes_count++] =
-				p->partition;
+		for (int i = 0; i < nt; i++) {
+			kp_struct_init(&kp_list_partition_reassignments_req_list_partition_reassignments_topics_desc,
+				       &t[i]);
+			t[i].name = kp_str_c(pt[i].topic);
+			t[i].partition_indexes = pt[i].partitions;
+			t[i].partition_indexes_count = pt[i].nparts;
 		}
 		req.topics = t;
 		req.topics_count = nt;
@@ -381,7 +345,7 @@ static int list_reassignments(const struct plan *plan, struct ongoing **out)
 	for (int i = 0; i < resp.topics_count; i++) {
 		const struct kp_list_partition_reassignments_resp_ongoing_topic_reassignment *t =
 			&resp.topics[i];
-		const char *topic = arena_str(t->name);
+		const char *topic = tool_str(&arena, t->name);
 
 		for (int j = 0; j < t->partitions_count; j++) {
 			const struct kp_list_partition_reassignments_resp_ongoing_partition_reassignment *p =
@@ -695,7 +659,7 @@ static int do_generate(const char **topics, int ntopics, const int32_t *list,
 		}
 		brokers[nb].id = b->id;
 		brokers[nb].rack = o.disable_rack_aware || b->rack == NULL ?
-				   NULL : arena_str(kp_str_c(b->rack));
+				   NULL : tool_str(&arena, kp_str_c(b->rack));
 		nrack += brokers[nb].rack != NULL;
 		nb++;
 	}
@@ -849,33 +813,29 @@ static int alter_reassignments(const struct plan *plan, bool cancel,
 	struct kp_alter_partition_reassignments_req req;
 	struct kp_alter_partition_reassignments_resp resp;
 	struct kp_alter_partition_reassignments_req_reassignable_topic *t;
-	int nt = 0, nerr = 0;
+	struct kp_alter_partition_reassignments_req_reassignable_partition *rp;
+	int nt, nerr = 0;
+	struct plan_topic *pt = plan_by_topic(&arena, plan, &nt);
 
-	t = kp_arena_calloc(&arena, (size_t)plan->nparts + 1, sizeof(*t));
-	if (t == NULL)
+	t = kp_arena_calloc(&arena, (size_t)nt + 1, sizeof(*t));
+	rp = kp_arena_calloc(&arena, (size_t)plan->nparts + 1, sizeof(*rp));
+	if (pt == NULL || t == NULL || rp == NULL)
 		tool_die("out of memory");
-	for (int i = 0; i < plan->nparts; i++) {
-		const struct plan_part *p = &plan->parts[i];
-		struct kp_alter_partition_reassignments_req_reassignable_partition *rp;
+	for (int i = 0; i < nt; i++) {
+		kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_topic_desc,
+			       &t[i]);
+		t[i].name = kp_str_c(pt[i].topic);
+		t[i].partitions = rp;
+		t[i].partitions_count = pt[i].nparts;
+		for (int j = 0; j < pt[i].nparts; j++, rp++) {
+			const struct plan_part *p = &pt[i].parts[j];
 
-		if (nt == 0 || strcmp(p->topic, plan->parts[i - 1].topic) != 0) {
-			kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_topic_desc,
-				       &t[nt]);
-			t[nt].name = kp_str_c(p->topic);
-			t[nt].partitions = kp_arena_calloc(&arena,
-							   (size_t)plan->nparts,
-							   sizeof(*t[nt].partitions));
-			if (t[nt].partitions == NULL)
-				tool_die("out of memory");
-			t[nt].partitions_count = 0;
-			nt++;
+			kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_partition_desc,
+				       rp);
+			rp->partition_index = p->partition;
+			rp->replicas = cancel ? NULL : p->replicas;
+			rp->replicas_count = cancel ? -1 : p->nreplicas;
 		}
-		rp = &t[nt - 1].partitions[t[nt - 1].partitions_count++];
-		kp_struct_init(&kp_alter_partition_reassignments_req_reassignable_partition_desc,
-			       rp);
-		rp->partition_index = p->partition;
-		rp->replicas = cancel ? NULL : p->replicas;
-		rp->replicas_count = cancel ? -1 : p->nreplicas;
 	}
 	kp_struct_init(&kp_alter_partition_reassignments_req_desc, &req);
 	req.timeout_ms = o.timeout;
@@ -1203,9 +1163,8 @@ int main(int argc, char **argv)
 {
 	enum {
 		O_GENERATE = 256, O_EXECUTE, O_VERIFY, O_CANCEL, O_LIST,
-		O_BOOT, O_CCONFIG, O_RJSON, O_TJSON, O_BLIST, O_NORACK,
+		O_CCONFIG, O_RJSON, O_TJSON, O_BLIST, O_NORACK,
 		O_THROTTLE, O_ADDITIONAL, O_TIMEOUT, O_PRESERVE, O_JSON,
-		O_TIMEOUT_MS, O_HELP, O_VERSION,
 	};
 	static const struct option opts[] = {
 		{ "generate", no_argument, NULL, O_GENERATE },
@@ -1213,7 +1172,6 @@ int main(int argc, char **argv)
 		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "cancel", no_argument, NULL, O_CANCEL },
 		{ "list", no_argument, NULL, O_LIST },
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
 		{ "command-config", required_argument, NULL, O_CCONFIG },
 		{ "reassignment-json-file", required_argument, NULL, O_RJSON },
 		{ "topics-to-move-json-file", required_argument, NULL, O_TJSON },
@@ -1224,10 +1182,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "preserve-throttles", no_argument, NULL, O_PRESERVE },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT_MS },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	struct tool_admin_config ac;
 	struct plan plan = { 0 };
@@ -1236,16 +1191,16 @@ int main(int argc, char **argv)
 	int c, ntopics = 0, nlist = 0, rc = TOOL_EXIT_OK;
 
 	tool_name = "kreassign-partitions";
+	o.t.usage = usage;
 	kp_arena_init(&arena, 0);
 	memset(&ac, 0, sizeof(ac));
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
 		case O_GENERATE: set_action(GENERATE); break;
 		case O_EXECUTE: set_action(EXECUTE); break;
 		case O_VERIFY: set_action(VERIFY); break;
 		case O_CANCEL: set_action(CANCEL); break;
 		case O_LIST: set_action(LIST); break;
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_CCONFIG: o.command_config = optarg; break;
 		case O_RJSON:
 			o.reassignment_file = optarg;
@@ -1283,25 +1238,14 @@ int main(int argc, char **argv)
 			o.given |= F_PRESERVE;
 			break;
 		case O_JSON: o.json = true; break;
-		case O_TIMEOUT_MS:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						    INT32_MAX);
-			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	check_usage();
 	if (o.command_config != NULL)
 		tool_read_admin_config("--command-config", o.command_config,
 				       &ac);
-	if (o.timeout_ms == 0)
-		o.timeout_ms = ac.api_timeout_ms > 0 ? ac.api_timeout_ms : 30000;
+	if (o.t.timeout_ms == 0)
+		o.t.timeout_ms = ac.api_timeout_ms > 0 ? ac.api_timeout_ms : 30000;
 	if (ac.client_id[0] == '\0')
 		snprintf(ac.client_id, sizeof(ac.client_id),
 			 "reassign-partitions-tool");
@@ -1317,7 +1261,7 @@ int main(int argc, char **argv)
 	} else if (o.action != LIST) {
 		plan = load_plan(o.action == EXECUTE);
 	}
-	tool_cluster_open_admin(&cl, o.bootstrap, &ac, o.timeout_ms);
+	tool_cluster_open_admin(&cl, o.t.bootstrap, &ac, o.t.timeout_ms);
 	switch (o.action) {
 	case GENERATE: rc = do_generate(topics, ntopics, list, nlist); break;
 	case EXECUTE: rc = do_execute(plan); break;

@@ -32,7 +32,7 @@ enum filter {
 
 static struct {
 	enum action action;
-	const char *bootstrap;
+	struct tool_opts t;	/* --bootstrap-server, --timeout-ms */
 	const char *topic;
 	int32_t partitions;
 	int16_t rf;
@@ -45,8 +45,7 @@ static struct {
 	bool if_not_exists;
 	bool overrides_only;
 	bool json;
-	int timeout_ms;
-} o = { .partitions = -1, .rf = -1, .timeout_ms = 30000 };
+} o = { .partitions = -1, .rf = -1, .t.timeout_ms = 30000 };
 
 static struct tool_cluster cl;
 static struct kp_arena arena;
@@ -282,7 +281,7 @@ static int do_create(void)
 	}
 	req.topics = &t;
 	req.topics_count = 1;
-	req.timeout_ms = o.timeout_ms;
+	req.timeout_ms = o.t.timeout_ms;
 	/* CreateTopics must reach the controller's view; any broker will do
 	 * here since brokers write the topic to ZooKeeper themselves. */
 	tool_call(cl.boot, KP_API_CREATE_TOPICS, &req, &resp, &arena,
@@ -316,6 +315,24 @@ static int do_create(void)
 
 /* ------------------------------------------------------------------ list */
 
+/* --topic matched nothing: a failure, unless --if-exists. */
+static int nothing_matched(void)
+{
+	if (o.if_exists)
+		return TOOL_EXIT_OK;
+	tool_warn("no topic matches '%s'", o.topic);
+	return TOOL_EXIT_FAIL;
+}
+
+/* The end of --list and --describe: the JSON array when --json. */
+static int listed(json_t *arr, int n)
+{
+	if (o.json)
+		tool_print_json(stdout, arr);
+	json_decref(arr);
+	return n == 0 && o.topic != NULL ? nothing_matched() : TOOL_EXIT_OK;
+}
+
 static int do_list(void)
 {
 	const struct kp_metadata_resp_metadata_response_topic **v;
@@ -329,14 +346,7 @@ static int do_list(void)
 		else
 			printf("%.*s\n", v[i]->name.len, v[i]->name.ptr);
 	}
-	if (o.json)
-		tool_print_json(stdout, arr);
-	json_decref(arr);
-	if (n == 0 && o.topic != NULL && !o.if_exists) {
-		tool_warn("no topic matches '%s'", o.topic);
-		return TOOL_EXIT_FAIL;
-	}
-	return TOOL_EXIT_OK;
+	return listed(arr, n);
 }
 
 /* -------------------------------------------------------------- describe */
@@ -562,14 +572,7 @@ static int do_describe(void)
 			       "partitions", jparts);
 		json_array_append_new(arr, jt);
 	}
-	if (o.json)
-		tool_print_json(stdout, arr);
-	json_decref(arr);
-	if (n == 0 && o.topic != NULL && !o.if_exists) {
-		tool_warn("no topic matches '%s'", o.topic);
-		return TOOL_EXIT_FAIL;
-	}
-	return TOOL_EXIT_OK;
+	return listed(arr, n);
 }
 
 /* ----------------------------------------------------------------- alter */
@@ -588,12 +591,8 @@ static int do_alter(void)
 		tool_usage_error("--alter changes partitions only; configs are "
 				 "changed with kconfigs");
 	n = matching_topics(&v);
-	if (n == 0) {
-		if (o.if_exists)
-			return TOOL_EXIT_OK;
-		tool_warn("no topic matches '%s'", o.topic);
-		return TOOL_EXIT_FAIL;
-	}
+	if (n == 0)
+		return nothing_matched();
 	for (int i = 0; i < n; i++) {
 		kp_struct_init(&kp_create_partitions_req_desc, &req);
 		kp_struct_init(&kp_create_partitions_req_create_partitions_topic_desc, &t);
@@ -629,7 +628,7 @@ static int do_alter(void)
 		}
 		req.topics = &t;
 		req.topics_count = 1;
-		req.timeout_ms = o.timeout_ms;
+		req.timeout_ms = o.t.timeout_ms;
 		tool_call(cl.boot, KP_API_CREATE_PARTITIONS, &req, &resp,
 			  &arena, "CreatePartitions");
 		for (int r = 0; r < resp.results_count; r++) {
@@ -664,12 +663,8 @@ static int do_delete(void)
 	if (o.topic == NULL)
 		tool_usage_error("--delete needs --topic");
 	n = matching_topics(&v);
-	if (n == 0) {
-		if (o.if_exists)
-			return TOOL_EXIT_OK;
-		tool_warn("no topic matches '%s'", o.topic);
-		return TOOL_EXIT_FAIL;
-	}
+	if (n == 0)
+		return nothing_matched();
 	names = kp_arena_calloc(&arena, (size_t)n, sizeof(*names));
 	states = kp_arena_calloc(&arena, (size_t)n, sizeof(*states));
 	if (names == NULL || states == NULL)
@@ -685,7 +680,7 @@ static int do_delete(void)
 	req.topic_names_count = n;
 	req.topics = states;
 	req.topics_count = n;
-	req.timeout_ms = o.timeout_ms;
+	req.timeout_ms = o.t.timeout_ms;
 	tool_call(cl.boot, KP_API_DELETE_TOPICS, &req, &resp, &arena,
 		  "DeleteTopics");
 	for (int r = 0; r < resp.responses_count; r++) {
@@ -708,10 +703,9 @@ static int do_delete(void)
 int main(int argc, char **argv)
 {
 	enum {
-		O_CREATE = 256, O_LIST, O_DESCRIBE, O_ALTER, O_DELETE, O_BOOT,
+		O_CREATE = 256, O_LIST, O_DESCRIBE, O_ALTER, O_DELETE,
 		O_TOPIC, O_PARTS, O_RF, O_ASSIGN, O_CONFIG, O_UR, O_UNAVAIL,
 		O_UMI, O_AMI, O_OVERRIDES, O_EXCL, O_IFX, O_IFNX, O_JSON,
-		O_TIMEOUT, O_HELP, O_VERSION,
 	};
 	static const struct option opts[] = {
 		{ "create", no_argument, NULL, O_CREATE },
@@ -719,7 +713,6 @@ int main(int argc, char **argv)
 		{ "describe", no_argument, NULL, O_DESCRIBE },
 		{ "alter", no_argument, NULL, O_ALTER },
 		{ "delete", no_argument, NULL, O_DELETE },
-		{ "bootstrap-server", required_argument, NULL, O_BOOT },
 		{ "topic", required_argument, NULL, O_TOPIC },
 		{ "partitions", required_argument, NULL, O_PARTS },
 		{ "replication-factor", required_argument, NULL, O_RF },
@@ -734,26 +727,23 @@ int main(int argc, char **argv)
 		{ "if-exists", no_argument, NULL, O_IFX },
 		{ "if-not-exists", no_argument, NULL, O_IFNX },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+		TOOL_OPTIONS_TAIL,
 	};
 	int c, rc = TOOL_EXIT_OK;
 
 	tool_name = "ktopics";
+	o.t.usage = usage;
 	kp_arena_init(&arena, 0);
 	o.configs = calloc((size_t)argc + 1, sizeof(*o.configs));
 	if (o.configs == NULL)
 		tool_die("out of memory");
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
 		case O_CREATE: set_action(CREATE); break;
 		case O_LIST: set_action(LIST); break;
 		case O_DESCRIBE: set_action(DESCRIBE); break;
 		case O_ALTER: set_action(ALTER); break;
 		case O_DELETE: set_action(DELETE); break;
-		case O_BOOT: o.bootstrap = optarg; break;
 		case O_TOPIC: o.topic = optarg; break;
 		case O_PARTS:
 			o.partitions = tool_opt_i32("--partitions", optarg, 1,
@@ -774,29 +764,17 @@ int main(int argc, char **argv)
 		case O_IFX: o.if_exists = true; break;
 		case O_IFNX: o.if_not_exists = true; break;
 		case O_JSON: o.json = true; break;
-		case O_TIMEOUT:
-			o.timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
-						    INT32_MAX);
-			break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION:
-			printf("%s %s\n", tool_name, PACKAGE_VERSION);
-			return 0;
-		default: usage(stderr); return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
-		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	if (o.action == NONE)
 		tool_usage_error("give one of --create, --list, --describe, "
 				 "--alter, --delete");
-	if (o.bootstrap == NULL)
-		tool_usage_error("--bootstrap-server is required");
+	tool_need_bootstrap(&o.t);
 	if (o.action != DESCRIBE && (o.filter != F_ALL || o.overrides_only))
 		tool_usage_error("partition filters go with --describe");
 	if (o.action != CREATE)
 		compile_topic_re();
-	tool_cluster_open(&cl, o.bootstrap, NULL, o.timeout_ms);
+	tool_cluster_open(&cl, o.t.bootstrap, NULL, o.t.timeout_ms);
 	switch (o.action) {
 	case CREATE: rc = do_create(); break;
 	case LIST: rc = do_list(); break;

@@ -132,6 +132,23 @@ static void print_ids(char *err, size_t errlen, const int32_t *v, int n)
 		msg(err, errlen, "%s%d", i ? "," : "", (int)v[i]);
 }
 
+/* Room in plan for the entries of "partitions", which must be an array. */
+static int parts_of(struct kp_arena *a, json_t *parts, struct plan *plan,
+		    char *err, size_t errlen)
+{
+	if (!json_is_array(parts)) {
+		msg(err, errlen, "\"partitions\" must be an array");
+		return -1;
+	}
+	plan->parts = kp_arena_calloc(a, json_array_size(parts) + 1,
+				      sizeof(*plan->parts));
+	if (plan->parts == NULL) {
+		msg(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int plan_parse_reassignment(struct kp_arena *a, const char *text, size_t len,
 			    struct plan *plan, char *err, size_t errlen)
 {
@@ -151,16 +168,8 @@ int plan_parse_reassignment(struct kp_arena *a, const char *text, size_t len,
 		json_decref(root);
 		return 0;
 	}
-	if (!json_is_array(parts)) {
-		msg(err, errlen, "\"partitions\" must be an array");
+	if (parts_of(a, parts, plan, err, errlen) != 0)
 		goto fail;
-	}
-	plan->parts = kp_arena_calloc(a, json_array_size(parts) + 1,
-				      sizeof(*plan->parts));
-	if (plan->parts == NULL) {
-		msg(err, errlen, "out of memory");
-		goto fail;
-	}
 	json_array_foreach(parts, i, entry) {
 		struct plan_part *p = &plan->parts[plan->nparts];
 		json_t *reps, *dirs, *r;
@@ -256,6 +265,33 @@ void plan_sort(struct plan *plan)
 	if (plan->nparts > 1)
 		qsort(plan->parts, (size_t)plan->nparts, sizeof(*plan->parts),
 		      cmp_part);
+}
+
+struct plan_topic *plan_by_topic(struct kp_arena *a, const struct plan *plan,
+				 int *ntopics)
+{
+	struct plan_topic *t = kp_arena_calloc(a, (size_t)plan->nparts + 1,
+					       sizeof(*t));
+	int32_t *ids = kp_arena_calloc(a, (size_t)plan->nparts + 1,
+				       sizeof(*ids));
+	int n = 0;
+
+	if (t == NULL || ids == NULL)
+		return NULL;
+	for (int i = 0; i < plan->nparts; i++) {
+		const struct plan_part *p = &plan->parts[i];
+
+		if (n == 0 || strcmp(t[n - 1].topic, p->topic) != 0) {
+			t[n].topic = p->topic;
+			t[n].parts = p;
+			t[n].partitions = &ids[i];
+			n++;
+		}
+		ids[i] = p->partition;
+		t[n - 1].nparts++;
+	}
+	*ntopics = n;
+	return t;
 }
 
 /* The partitions that appear more than once, each once, in Kafka's order. */
@@ -418,16 +454,8 @@ int plan_parse_election(struct kp_arena *a, const char *text, size_t len,
 		    "\"partitions\" field");
 		goto fail;
 	}
-	if (!json_is_array(parts)) {
-		msg(err, errlen, "\"partitions\" must be an array");
+	if (parts_of(a, parts, plan, err, errlen) != 0)
 		goto fail;
-	}
-	plan->parts = kp_arena_calloc(a, json_array_size(parts) + 1,
-				      sizeof(*plan->parts));
-	if (plan->parts == NULL) {
-		msg(err, errlen, "out of memory");
-		goto fail;
-	}
 	json_array_foreach(parts, i, entry) {
 		if (entry_tp(a, entry, i, &plan->parts[plan->nparts], err, errlen) != 0)
 			goto fail;

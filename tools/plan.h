@@ -74,6 +74,20 @@ int plan_parse_election(struct kp_arena *a, const char *text, size_t len,
 
 /* Sort by topic, then partition (Kafka's order in every printed list). */
 void plan_sort(struct plan *plan);
+/* A topic of a sorted plan and its run of partitions there. */
+struct plan_topic {
+	const char *topic;
+	const struct plan_part *parts;	/* into the plan */
+	int32_t *partitions;		/* the parts' partition numbers */
+	int nparts;
+};
+/*
+ * The topics of a sorted plan in order, each with its partitions, as the
+ * partition APIs' requests group them (arena memory; NULL when out of
+ * memory).
+ */
+struct plan_topic *plan_by_topic(struct kp_arena *a, const struct plan *plan,
+				 int *ntopics);
 /* The plan as Kafka writes it: version 1, "any" log dirs, sorted. */
 json_t *plan_to_json(const struct plan *plan);
 /* plan_to_json() as one compact line (malloc'ed), as Kafka prints it. */

@@ -1,6 +1,7 @@
 /*
- * tool.c - shared by the operator tools: messages, number parsing, the
- * cluster view through a bootstrap server, group coordinators, output.
+ * tool.c - shared by the operator tools: messages, the option loop,
+ * number parsing, the cluster view through a bootstrap server, the
+ * controller and group coordinators, output.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "kp_codec.h"
+#include "kp_compress.h"
 #include "kp_errors.h"
 
 const char *tool_name = "tool";
@@ -55,6 +57,54 @@ void tool_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help' for more information.\n", tool_name);
 	exit(TOOL_EXIT_USAGE);
+}
+
+int tool_getopt(int argc, char **argv, const struct option *opts,
+		struct tool_opts *to)
+{
+	int c;
+
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		switch (c) {
+		case TOOL_OPT_BOOTSTRAP:
+			to->bootstrap = optarg;
+			break;
+		case TOOL_OPT_TIMEOUT:
+			to->timeout_ms = tool_opt_i32("--timeout-ms", optarg, 1,
+						      INT32_MAX);
+			break;
+		case TOOL_OPT_HELP:
+			to->usage(stdout);
+			exit(TOOL_EXIT_OK);
+		case TOOL_OPT_VERSION:
+			printf("%s %s\n", tool_name, PACKAGE_VERSION);
+			exit(TOOL_EXIT_OK);
+		case '?':
+		case ':':
+			to->usage(stderr);
+			exit(TOOL_EXIT_USAGE);
+		case -1:
+			if (!to->operands && optind < argc)
+				tool_usage_error("unexpected argument '%s'",
+						 argv[optind]);
+			return -1;
+		default:
+			return c;
+		}
+	}
+}
+
+void tool_need_bootstrap(const struct tool_opts *to)
+{
+	if (to->bootstrap == NULL)
+		tool_usage_error("--bootstrap-server is required");
+}
+
+void tool_need_bootstrap_topic(const struct tool_opts *to, const char *topic)
+{
+	if (to->bootstrap == NULL || topic == NULL)
+		tool_usage_error("--bootstrap-server and --topic are required");
 }
 
 bool tool_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
@@ -326,6 +376,42 @@ struct kp_conn *tool_controller(struct tool_cluster *cl, int32_t *id)
 	}
 	tool_warn("no reachable controller within %d ms", cl->timeout_ms);
 	return NULL;
+}
+
+void tool_ctl_begin(struct tool_ctl *r, struct tool_cluster *cl, int16_t api,
+		    const char *what)
+{
+	r->cl = cl;
+	r->api = api;
+	r->what = what;
+	r->deadline = tool_mono_ms() + cl->timeout_ms;
+	r->id = -1;
+}
+
+struct kp_conn *tool_ctl_conn(struct tool_ctl *r)
+{
+	struct kp_conn *c = tool_controller(r->cl, &r->id);
+
+	if (c == NULL)
+		tool_die("%s: cannot reach the controller", r->what);
+	tool_require_api(c, r->api, "the controller");
+	return c;
+}
+
+bool tool_ctl_done(struct tool_ctl *r, int rc, bool moved)
+{
+	if (rc == 0 && !moved)
+		return true;
+	if (rc != 0) {
+		tool_warn("%s to broker %" PRId32 ": %s", r->what, r->id,
+			  strerror(-rc));
+		tool_broker_drop(r->cl, r->id);
+	}
+	if (tool_mono_ms() >= r->deadline)
+		tool_die("%s: %s", r->what, rc != 0 ? strerror(-rc) :
+			 tool_err(KP_ERR_NOT_CONTROLLER));
+	usleep(200 * 1000);
+	return false;
 }
 
 void tool_require_api(struct kp_conn *c, int16_t api_key, const char *who)
@@ -794,6 +880,16 @@ int32_t tool_key_partition(const void *key, size_t len, int32_t nparts)
 			 (uint32_t)nparts);
 }
 
+char *tool_str(struct kp_arena *a, kp_str s)
+{
+	char *r = kp_arena_strndup(a, s.ptr ? s.ptr : "",
+				   s.len > 0 ? (size_t)s.len : 0);
+
+	if (r == NULL)
+		tool_die("out of memory");
+	return r;
+}
+
 char **tool_split(struct kp_arena *a, const char *s, char sep, int *n)
 {
 	char **out;
@@ -832,6 +928,15 @@ int16_t tool_parse_acks(const char *key, const char *v)
 	if (strcmp(v, "1") == 0)
 		return 1;
 	tool_usage_error("%s: '%s' is not all, -1, 0 or 1", key, v);
+}
+
+int tool_parse_codec(const char *key, const char *v)
+{
+	int codec = kp_codec_parse(v);
+
+	if (codec < 0)
+		tool_usage_error("%s: unknown codec '%s'", key, v);
+	return codec;
 }
 
 bool tool_parse_bool(const char *key, const char *v)

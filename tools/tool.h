@@ -1,7 +1,8 @@
 /*
- * tool.h - what the operator tools share: messages and exit codes, a view
- * of the cluster through a bootstrap server (metadata, a connection per
- * broker, group coordinators), and table or JSON output.
+ * tool.h - what the operator tools share: messages and exit codes, the
+ * options every cluster tool takes, a view of the cluster through a
+ * bootstrap server (metadata, a connection per broker, the controller,
+ * group coordinators), and table or JSON output.
  *
  * Exit codes are the same in every tool, so scripts can rely on them:
  * 0 success, 1 the operation failed (an error from the cluster, a check
@@ -15,6 +16,7 @@
 #ifndef TOOL_H
 #define TOOL_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +40,48 @@ void tool_die(const char *fmt, ...)
 /* Print "name: message", a pointer to --help, and exit 2. */
 void tool_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * The options every cluster tool takes, and the option loop around them.
+ * A tool ends its long-option table with TOOL_OPTIONS_TAIL and reads its
+ * own options with tool_getopt(), which handles the shared ones:
+ * --bootstrap-server (also any alias the tool maps to TOOL_OPT_BOOTSTRAP),
+ * --timeout-ms (1 to INT32_MAX; the tool sets its default first), --help
+ * (the tool's usage on stdout, exit 0), --version ("name version", exit
+ * 0), and an unknown option or a missing argument (usage on stderr, exit
+ * 2).  At the end of the options, an operand is a usage error ("unexpected
+ * argument") unless the tool allows operands.
+ */
+enum {
+	TOOL_OPT_BOOTSTRAP = 0x1000,
+	TOOL_OPT_TIMEOUT,
+	TOOL_OPT_HELP,
+	TOOL_OPT_VERSION,
+};
+#define TOOL_OPTIONS_TAIL \
+	{ "bootstrap-server", required_argument, NULL, TOOL_OPT_BOOTSTRAP }, \
+	{ "timeout-ms", required_argument, NULL, TOOL_OPT_TIMEOUT }, \
+	{ "help", no_argument, NULL, TOOL_OPT_HELP }, \
+	{ "version", no_argument, NULL, TOOL_OPT_VERSION }, \
+	{ NULL, 0, NULL, 0 }
+
+struct tool_opts {
+	const char *bootstrap;		/* NULL: not given */
+	int timeout_ms;			/* the tool's default until given */
+	bool operands;			/* operands allowed after the options */
+	void (*usage)(FILE *f);		/* the tool's --help text */
+};
+
+/*
+ * getopt_long() over opts: returns the next option of the tool's own, or
+ * -1 at the end of the options (optind is then the first operand).
+ */
+int tool_getopt(int argc, char **argv, const struct option *opts,
+		struct tool_opts *to);
+/* A usage error "--bootstrap-server is required" when it was not given. */
+void tool_need_bootstrap(const struct tool_opts *to);
+/* Likewise for tools that need a topic too ("... and --topic are ..."). */
+void tool_need_bootstrap_topic(const struct tool_opts *to, const char *topic);
 
 /* Strict number parsing for option values (whole string, in range). */
 bool tool_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
@@ -104,6 +148,33 @@ void tool_cluster_open_admin(struct tool_cluster *cl, const char *bootstrap,
  * cl->timeout_ms passed; NULL with a warning then.  Its id goes to *id.
  */
 struct kp_conn *tool_controller(struct tool_cluster *cl, int32_t *id);
+/*
+ * A request to the active controller, which may move meanwhile:
+ *
+ *	tool_ctl_begin(&r, cl, api, "ElectLeaders");
+ *	do {
+ *		c = tool_ctl_conn(&r);
+ *		rc = kp_conn_call(c, api, ...);
+ *	} while (!tool_ctl_done(&r, rc, rc == 0 && moved(resp)));
+ *
+ * tool_ctl_conn() gives the connection to the controller the brokers name
+ * now (tool_controller), dying when there is none or it does not support
+ * api.  tool_ctl_done() is true once a call succeeded and the answer did
+ * not say NOT_CONTROLLER (moved); otherwise it forgets the connection
+ * after an I/O error (with a warning), dies with "what: reason" once
+ * cl->timeout_ms passed since tool_ctl_begin(), and waits 200 ms.
+ */
+struct tool_ctl {
+	struct tool_cluster *cl;
+	int16_t api;
+	const char *what;	/* the API's name, for messages */
+	int64_t deadline;
+	int32_t id;		/* the broker asked last */
+};
+void tool_ctl_begin(struct tool_ctl *r, struct tool_cluster *cl, int16_t api,
+		    const char *what);
+struct kp_conn *tool_ctl_conn(struct tool_ctl *r);
+bool tool_ctl_done(struct tool_ctl *r, int rc, bool moved);
 /* Die with a clear message unless the broker of c supports api_key. */
 void tool_require_api(struct kp_conn *c, int16_t api_key, const char *who);
 /*
@@ -186,6 +257,9 @@ int32_t tool_key_partition(const void *key, size_t len, int32_t nparts);
 
 /* all/-1, 1 or 0 for setting key (acks), else a usage error. */
 int16_t tool_parse_acks(const char *key, const char *v);
+/* A compression codec's name for setting key (kp_codec_parse), else a
+ * usage error. */
+int tool_parse_codec(const char *key, const char *v);
 /* "true"/"false" for setting key, else a usage error. */
 bool tool_parse_bool(const char *key, const char *v);
 /* A copy with Java-properties escapes (\t, \n, \r, \\) resolved. */
@@ -197,6 +271,9 @@ void tool_property(const char *opt, const char *kv,
 void tool_read_properties(const char *opt, const char *path,
 			  void (*fn)(const char *key, const char *value));
 
+/* A C copy of a wire string in the arena ("" for null); dies when out
+ * of memory. */
+char *tool_str(struct kp_arena *a, kp_str s);
 /* Split "a,b,c" into a NULL-terminated array (arena memory). */
 char **tool_split(struct kp_arena *a, const char *s, char sep, int *n);
 

@@ -28,7 +28,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from cluster import Cluster, Writer, read_values  # noqa: E402
-from kbroker import wait_for, zk_client  # noqa: E402
+from kbroker import wait_for  # noqa: E402
 
 
 def create(c, name, parts, rf, config=None):
@@ -327,29 +327,19 @@ def main():
             Cluster(wd, brokers=3, controllers=1,
                     broker_set={"replica.lag.time.max.ms": "2000",
                                 "zookeeper.session.timeout.ms": "20000",
-                                "offsets.topic.num.partitions": "3"}) as c:
-        zk = zk_client(c.zk_connect)
-        try:
-            leader_shrinks_isr(c, zk)
-        except BaseException:
-            print(c.logs(200))
-            raise
-        finally:
-            zk.stop()
+                                "offsets.topic.num.partitions": "3"},
+                    fail_tail=200) as c:
+        zk = c.zk()
+        leader_shrinks_isr(c, zk)
     with tempfile.TemporaryDirectory(prefix="skald-it-") as wd, \
             Cluster(wd, brokers=3, controllers=1,
-                    broker_set={"offsets.topic.num.partitions": "3"}) as c:
-        zk = zk_client(c.zk_connect)
-        try:
-            not_enough_replicas(c, zk)
-            divergence(c, zk)
-            controlled_shutdown(c, zk)
-            leader_kills(c, zk)
-        except BaseException:
-            print(c.logs(200))  # the directory goes with the test
-            raise
-        finally:
-            zk.stop()
+                    broker_set={"offsets.topic.num.partitions": "3"},
+                    fail_tail=200) as c:
+        zk = c.zk()
+        not_enough_replicas(c, zk)
+        divergence(c, zk)
+        controlled_shutdown(c, zk)
+        leader_kills(c, zk)
     print("ok")
 
 

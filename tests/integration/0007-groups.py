@@ -39,7 +39,9 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from cluster import Cluster, group_partition  # noqa: E402
-from groupwire import Wire, heartbeat, join_req, join_resp, sync  # noqa: E402
+import groupwire  # noqa: E402
+from groupwire import (Wire, find_coordinator, heartbeat, join_req,  # noqa: E402
+                       join_resp, leave, sync, sync_req, sync_resp)
 from kbroker import wait_for  # noqa: E402
 
 MEMBER = os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib", "groupmember.py")
@@ -355,38 +357,8 @@ def test_static_member(c):
 def offset_delete(c, group, topic, parts):
     """OffsetDelete v0 to the group's coordinator, on a plain socket (no
     client of ours exposes it): (group error, {partition: error})."""
-    import socket
-    import struct
-
-    def string(x):
-        b = x.encode()
-        return struct.pack(">h", len(b)) + b
-
-    body = string(group) + struct.pack(">i", 1) + string(topic) + \
-        struct.pack(">i", len(parts)) + b"".join(struct.pack(">i", p) for p in parts)
-    req = struct.pack(">hhi", 47, 0, 7) + string("0007") + body
-    with socket.create_connection(("127.0.0.1", c.broker_port(coordinator_of(c, group))),
-                                  timeout=30) as sk:
-        sk.sendall(struct.pack(">i", len(req)) + req)
-        data = b""
-        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
-            chunk = sk.recv(65536)
-            assert chunk, "connection closed"
-            data += chunk
-    pos = 8                                     # size, correlation id
-    err, _throttle, ntopics = struct.unpack_from(">hii", data, pos)
-    pos += 10
-    errs = {}
-    for _ in range(ntopics):
-        n = struct.unpack_from(">h", data, pos)[0]
-        pos += 2 + n
-        nparts = struct.unpack_from(">i", data, pos)[0]
-        pos += 4
-        for _ in range(nparts):
-            p, e = struct.unpack_from(">ih", data, pos)
-            pos += 6
-            errs[p] = e
-    return err, errs
+    with Wire(c.broker_port(coordinator_of(c, group))) as w:
+        return groupwire.offset_delete(w, group, topic, parts)
 
 
 def test_admin_and_lag(c):
@@ -447,58 +419,47 @@ def test_expiry():
                  broker_set={"offsets.retention.minutes": "1",
                              "offsets.retention.check.interval.ms": "500",
                              "offsets.topic.num.partitions": "5",
-                             "group.initial.rebalance.delay.ms": "0"}) as c:
-        try:
-            test_protocol_errors(c)
-            create1(c, "ex", 2)
-            produce(c, "ex", 100, "e")
-            cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "g-exp",
-                             "enable.auto.commit": False})
-            cons.commit(offsets=[TopicPartition("ex", 0, 7), TopicPartition("ex", 1, 3)],
-                        asynchronous=False)
-            cons.close()
-            t0 = time.monotonic()
-            live = Member(c.bootstrap, "g-live", "ex", "live", commit_every=5)
-            wait_for(lambda: live.commits and len(live.msgs) >= 100, 60,
-                     "the live group to read and commit")
-            assert committed(c, "g-exp", "ex", 2) == {0: 7, 1: 3}
+                             "group.initial.rebalance.delay.ms": "0"},
+                 fail_tail=60) as c:
+        test_protocol_errors(c)
+        create1(c, "ex", 2)
+        produce(c, "ex", 100, "e")
+        cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "g-exp",
+                         "enable.auto.commit": False})
+        cons.commit(offsets=[TopicPartition("ex", 0, 7), TopicPartition("ex", 1, 3)],
+                    asynchronous=False)
+        cons.close()
+        t0 = time.monotonic()
+        live = Member(c.bootstrap, "g-live", "ex", "live", commit_every=5)
+        wait_for(lambda: live.commits and len(live.msgs) >= 100, 60,
+                 "the live group to read and commit")
+        assert committed(c, "g-exp", "ex", 2) == {0: 7, 1: 3}
 
-            def expired():
-                return committed(c, "g-exp", "ex", 2) == {0: -1001, 1: -1001}
-            wait_for(expired, 150, "the offsets of g-exp to expire")
-            print("offsets of a commit-only group expired after %.0f s "
-                  "(offsets.retention.minutes=1)" % (time.monotonic() - t0))
-            a = KafkaAdminClient(bootstrap_servers=c.bootstrap)
-            wait_for(lambda: "g-exp" not in {g for g, _ in a.list_consumer_groups()},
-                     30, "g-exp to be removed")
-            a.close()
-            kept = committed(c, "g-live", "ex", 2)
-            assert all(o > 0 for o in kept.values()), kept
-            live.stop()
-            # the tombstones are in the log: a restart loads nothing back
-            c.kill("broker", 1)
-            c.start("broker", 1)
-            wait_for(lambda: _safe(lambda: committed(c, "g-exp", "ex", 2)) ==
-                     {0: -1001, 1: -1001}, 90, "the restarted broker to serve g-exp")
-            assert committed(c, "g-live", "ex", 2) == kept
-        except BaseException:
-            print(c.logs(60))
-            raise
+        def expired():
+            return committed(c, "g-exp", "ex", 2) == {0: -1001, 1: -1001}
+        wait_for(expired, 150, "the offsets of g-exp to expire")
+        print("offsets of a commit-only group expired after %.0f s "
+              "(offsets.retention.minutes=1)" % (time.monotonic() - t0))
+        a = KafkaAdminClient(bootstrap_servers=c.bootstrap)
+        wait_for(lambda: "g-exp" not in {g for g, _ in a.list_consumer_groups()},
+                 30, "g-exp to be removed")
+        a.close()
+        kept = committed(c, "g-live", "ex", 2)
+        assert all(o > 0 for o in kept.values()), kept
+        live.stop()
+        # the tombstones are in the log: a restart loads nothing back
+        c.kill("broker", 1)
+        c.start("broker", 1)
+        wait_for(lambda: _safe(lambda: committed(c, "g-exp", "ex", 2)) ==
+                 {0: -1001, 1: -1001}, 90, "the restarted broker to serve g-exp")
+        assert committed(c, "g-live", "ex", 2) == kept
 
 
 def test_protocol_errors(c):
-    import struct
-
     group = "g-wire"
     # the coordinator (FindCoordinator v1 until __consumer_offsets is led)
     w = Wire(c.broker_port(1))
-
-    def find():
-        w.send(10, 1, Wire.s(group) + struct.pack(">b", 0))
-        r = w.recv()
-        r.i("i")
-        return r.i("h") == 0
-    wait_for(find, 60, "the group's coordinator")
+    wait_for(lambda: find_coordinator(w, group), 60, "the group's coordinator")
 
     # member-id handshake: an unknown member without an instance id
     w.send(11, 5, join_req(group, ""))
@@ -535,13 +496,10 @@ def test_protocol_errors(c):
     (lw, linst), (ow, oinst) = conns[lead], conns[other]
     assignment = {a: b"pa", b: b"pb"}
     # the follower's SyncGroup waits for the leader's assignment
-    ow.send(14, 3, Wire.s(group) + struct.pack(">i", 2) + Wire.s(other) +
-            Wire.s(oinst) + struct.pack(">i", 0))
+    ow.send(14, 3, sync_req(group, 2, other, [], oinst))
     assert sync(lw, group, 2, lead, sorted(assignment.items()), linst) == \
         (0, assignment[lead])
-    r = ow.recv()
-    r.i("i")
-    assert (r.i("h"), r.b()) == (0, assignment[other])
+    assert sync_resp(ow.recv()) == (0, assignment[other])
 
     # the static member restarts with a new connection and no member id:
     # it takes its old place (same assignment, no rebalance) and the old
@@ -556,12 +514,7 @@ def test_protocol_errors(c):
 
     # one LeaveGroup for both: by member id, and by instance id; an
     # unknown instance gets its own error
-    w.send(13, 3, Wire.s(group) + struct.pack(">i", 3) + Wire.s(a) + Wire.s(None) +
-           Wire.s("") + Wire.s("static-b") + Wire.s("") + Wire.s("static-x"))
-    r = w.recv()
-    r.i("i")
-    top = r.i("h")
-    per = [(r.s(), r.s(), r.i("h")) for _ in range(r.i("i"))]
+    top, per = leave(w, group, [(a, None), ("", "static-b"), ("", "static-x")])
     assert top == 0, top
     assert [e for _, _, e in per] == [0, 0, 25], per
     assert heartbeat(w3, group, 2, j3["member"], "static-b") == 25
@@ -599,17 +552,13 @@ def create1(c, name, parts):
 def main():
     test_expiry()
     work = tempfile.mkdtemp(prefix="skald-0007-")
-    with Cluster(work, brokers=3) as c:
-        try:
-            test_split_and_kill(c)
-            test_groups_and_mixed_clients(c)
-            test_resume_and_coordinator_failover(c)
-            test_cooperative(c)
-            test_static_member(c)
-            test_admin_and_lag(c)
-        except BaseException:
-            print(c.logs(60))
-            raise
+    with Cluster(work, brokers=3, fail_tail=60) as c:
+        test_split_and_kill(c)
+        test_groups_and_mixed_clients(c)
+        test_resume_and_coordinator_failover(c)
+        test_cooperative(c)
+        test_static_member(c)
+        test_admin_and_lag(c)
     print("ok")
 
 

@@ -23,26 +23,14 @@ against the truth (ZooKeeper, kafka-python, confluent-kafka):
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
-from kbroker import build_path, wait_for, zk_client  # noqa: E402
-
-
-def tool(name, *args, rc=0, input=None, timeout=120):
-    r = subprocess.run([build_path("tools", name)] + list(args),
-                       capture_output=True, text=True, input=input,
-                       timeout=timeout)
-    if rc is not None and r.returncode != rc:
-        raise AssertionError("%s %s exited %d (wanted %d)\nstdout: %s\nstderr: %s"
-                             % (name, " ".join(args), r.returncode, rc,
-                                r.stdout, r.stderr))
-    return r
+from cluster import Cluster, run_steps  # noqa: E402
+from kbroker import wait_for  # noqa: E402
+from ktool import tool  # noqa: E402
 
 
 def zk_state(zk, topic, p):
@@ -370,18 +358,8 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         with Cluster(work, brokers=3, controllers=1,
                      broker_set={"replica.lag.time.max.ms": "4000"}) as c:
-            zk = zk_client(c.zk_connect)
-            try:
-                for step in (check_topics, check_filters, check_console,
-                             check_groups, check_misc):
-                    t0 = time.monotonic()
-                    step(c, zk) if step in (check_topics, check_filters) else step(c)
-                    print("ok: %s (%.1fs)" % (step.__name__, time.monotonic() - t0))
-            except BaseException:
-                print(c.logs())
-                raise
-            finally:
-                zk.stop()
+            run_steps((check_topics, check_filters), c, c.zk())
+            run_steps((check_console, check_groups, check_misc), c)
 
 
 if __name__ == "__main__":

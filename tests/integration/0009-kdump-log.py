@@ -17,16 +17,15 @@ import os
 import random
 import re
 import shutil
-import struct
-import subprocess
 import sys
 import tempfile
-import zlib
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from cluster import Cluster  # noqa: E402
-from kbroker import build_path  # noqa: E402
+from ktool import tool  # noqa: E402
+from wire import batch, record  # noqa: E402
+from wire import message as legacy  # noqa: E402  (magic 0/1)
 
 TOPIC = "dumped"
 PER_CODEC = 300
@@ -76,8 +75,7 @@ def produce(bootstrap, codec, run, produced):
 def run(*args, expect=None):
     """kdump-log with args; (exit status, stdout, stderr).  Never a crash
     or a sanitizer report, whatever the input."""
-    r = subprocess.run([build_path("tools", "kdump-log")] + list(args),
-                       capture_output=True, timeout=60)
+    r = tool("kdump-log", *args, rc=None, timeout=60, text=False)
     out = r.stdout.decode("ascii")  # everything is escaped to ASCII
     err = r.stderr.decode("utf-8", "replace")
     assert r.returncode in (0, 1, 2), "kdump-log %s: status %d\n%s" % (
@@ -344,53 +342,7 @@ def damage(pdir, logs, idx, tidx, text, produced, wd):
         run("--json", "--verify", "--print-data-log", fz)
 
 
-# ---- files no broker of ours writes, built by hand
-
-def crc32c(data):
-    crc = 0xffffffff
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82f63b78 if crc & 1 else 0)
-    return crc ^ 0xffffffff
-
-
-def varint(n):
-    u = ((n << 1) ^ (n >> 63)) & ((1 << 64) - 1)  # zig-zag
-    out = bytearray()
-    while u >= 0x80:
-        out.append(u & 0x7f | 0x80)
-        u >>= 7
-    return bytes(out + bytes([u]))
-
-
-def nullable(b):
-    return varint(-1) if b is None else varint(len(b)) + b
-
-
-def record(odelta, tdelta, key, value, headers=()):
-    body = (b"\0" + varint(tdelta) + varint(odelta) + nullable(key) +
-            nullable(value) + varint(len(headers)) +
-            b"".join(varint(len(k)) + k + nullable(v) for k, v in headers))
-    return varint(len(body)) + body
-
-
-def batch(base, recs, base_ts, max_ts, last_delta=None):
-    tail = struct.pack(">hiqqqhii", 0,
-                       len(recs) - 1 if last_delta is None else last_delta,
-                       base_ts, max_ts, -1, -1, -1, len(recs)) + b"".join(recs)
-    return struct.pack(">qiibI", base, 9 + len(tail), 0, 2, crc32c(tail)) + tail
-
-
-def legacy(offset, magic, key, value, ts=None, attrs=0):
-    body = struct.pack(">bb", magic, attrs)
-    if magic == 1:
-        body += struct.pack(">q", ts)
-    for b in (key, value):
-        body += struct.pack(">i", -1) if b is None else struct.pack(">i", len(b)) + b
-    msg = struct.pack(">I", zlib.crc32(body)) + body
-    return struct.pack(">qi", offset, len(msg)) + msg
-
+# ---- files no broker of ours writes, built by hand (tests/lib/wire.py)
 
 def crafted(wd):
     """Legacy magic 0 and 1 messages (one a gzip wrapper with relative
@@ -405,8 +357,9 @@ def crafted(wd):
         f.write(legacy(0, 0, None, b"zero") + legacy(1, 0, b"k1", b"one\x01") +
                 legacy(2, 1, b"k2", b"two", 999) +
                 legacy(5, 1, None, gzip.compress(inner), 1002, attrs=1) +
-                batch(6, [record(0, 0, b"k", b"v6"),
-                          record(1, 5, None, b"v7", [(b"h", b"1")])], 2000, 2005))
+                batch([record(0, 0, b"k", b"v6"),
+                       record(1, 5, None, b"v7", [(b"h", b"1")])], 2000, 2005,
+                      base=6))
     rc, out, err = run("--verify", "--print-data-log", path, expect=0)
     start, batches, records = parse_log_dump(out)
     assert [b["magic"] for b in batches] == ["0", "0", "1", "1", "2"], out
@@ -423,9 +376,9 @@ def crafted(wd):
     big = (1 << 63) - 1
     path = os.path.join(d, "%020d.log" % 7)
     with open(path, "wb") as f:
-        f.write(batch(big - 1, [record(0, 0, b"a", b"b"), record(1, 10, b"a", b"c"),
-                                record(5, big, None, b"d")], big, big) +
-                batch(-big - 1, [record(-5, -big, b"x", b"y")], -big - 1, 0,
+        f.write(batch([record(0, 0, b"a", b"b"), record(1, 10, b"a", b"c"),
+                       record(5, big, None, b"d")], big, big, base=big - 1) +
+                batch([record(-5, -big, b"x", b"y")], -big - 1, 0, base=-big - 1,
                       last_delta=-3) +
                 legacy(big, 1, None, gzip.compress(
                     legacy(-(1 << 62), 1, b"a", b"b", 1) +

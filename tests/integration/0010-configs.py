@@ -36,28 +36,22 @@ import json
 import os
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
-from kbroker import Broker, build_path, wait_for, zk_client  # noqa: E402
+from cluster import Cluster, run_steps  # noqa: E402
+from kbroker import Broker, wait_for  # noqa: E402
+from ktool import tool  # noqa: E402
 
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # noqa: E402
 
 
 def kconfigs(*args, rc=0):
-    r = subprocess.run([build_path("tools", "kconfigs")] + list(args),
-                       capture_output=True, text=True, timeout=60)
-    if rc is not None and r.returncode != rc:
-        raise AssertionError("kconfigs %s exited %d (wanted %d)\nstdout: %s\n"
-                             "stderr: %s" % (" ".join(args), r.returncode, rc,
-                                             r.stdout, r.stderr))
-    return r
+    return tool("kconfigs", *args, rc=rc, timeout=60)
 
 
 def broker_addr(c, b):
@@ -304,9 +298,8 @@ def catch_up_seconds(c, zk, topic, nbytes):
 
 def check_throttle(c, zk, admin):
     B = c.bootstrap
-    subprocess.run([build_path("tools", "ktopics"), "--bootstrap-server", B,
-                    "--create", "--topic", "thr", "--replica-assignment", "1:2"],
-                   check=True, capture_output=True, timeout=60)
+    tool("ktopics", "--create", "--topic", "thr", "--replica-assignment", "1:2",
+         bootstrap=B, timeout=60)
     wait_for(lambda: json.loads(zk.get(
         "/brokers/topics/thr/partitions/0/state")[0])["isr"] == [1, 2],
         what="thr in sync")
@@ -566,22 +559,11 @@ def check_kafka_properties(c, zk, work):
 def main():
     with tempfile.TemporaryDirectory() as work:
         with Cluster(work, brokers=3, controllers=1) as c:
-            zk = zk_client(c.zk_connect)
+            zk = c.zk()
             admin = AdminClient({"bootstrap.servers": c.bootstrap})
-            try:
-                for step in (check_topic_alter, check_broker_alter,
-                             check_refusals, check_kafka_keys, check_throttle):
-                    t0 = time.monotonic()
-                    step(c, zk, admin)
-                    print("ok: %s (%.1fs)" % (step.__name__, time.monotonic() - t0))
-                t0 = time.monotonic()
-                check_kafka_properties(c, zk, work)
-                print("ok: check_kafka_properties (%.1fs)" % (time.monotonic() - t0))
-            except BaseException:
-                print(c.logs())
-                raise
-            finally:
-                zk.stop()
+            run_steps((check_topic_alter, check_broker_alter, check_refusals,
+                       check_kafka_keys, check_throttle), c, zk, admin)
+            run_steps((check_kafka_properties,), c, zk, work)
 
 
 if __name__ == "__main__":

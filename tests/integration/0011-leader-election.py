@@ -24,15 +24,15 @@ not rebalance leadership by itself (auto.leader.rebalance.enable=false):
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
-from kbroker import build_path, wait_for, zk_client  # noqa: E402
+from cluster import Cluster, run_steps  # noqa: E402
+from kbroker import wait_for  # noqa: E402
+from ktool import tool  # noqa: E402
 
 TOPIC = "pref"
 # Preferred leaders 1,2,3,1,2,3; every broker follows every partition.
@@ -41,23 +41,7 @@ PREFERRED = [1, 2, 3, 1, 2, 3]
 
 
 def elect(c, *args, rc=0):
-    r = subprocess.run([build_path("tools", "kleader-election"),
-                        "--bootstrap-server", c.bootstrap] + list(args),
-                       capture_output=True, text=True, timeout=120)
-    if rc is not None and r.returncode != rc:
-        raise AssertionError("kleader-election %s exited %d (wanted %d)\n"
-                             "stdout: %s\nstderr: %s" % (
-                                 " ".join(args), r.returncode, rc, r.stdout,
-                                 r.stderr))
-    return r
-
-
-def tool(c, name, *args):
-    r = subprocess.run([build_path("tools", name), "--bootstrap-server",
-                        c.bootstrap] + list(args), capture_output=True,
-                       text=True, timeout=120)
-    assert r.returncode == 0, (name, args, r.stdout, r.stderr)
-    return r.stdout
+    return tool("kleader-election", *args, rc=rc, bootstrap=c.bootstrap)
 
 
 def state(zk, topic, p):
@@ -113,7 +97,8 @@ def bounce(c, zk, broker):
 
 
 def check_preferred(c, zk):
-    tool(c, "ktopics", "--create", "--topic", TOPIC, "--replica-assignment", ASSIGN)
+    tool("ktopics", "--create", "--topic", TOPIC, "--replica-assignment", ASSIGN,
+         bootstrap=c.bootstrap)
     wait_for(lambda: zk.exists("/brokers/topics/%s/partitions/5/state" % TOPIC) and
              leaders(zk) == PREFERRED, 60, "preferred leaders at creation")
 
@@ -169,7 +154,8 @@ def check_preferred(c, zk):
 def check_unclean(c, zk):
     from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
-    tool(c, "ktopics", "--create", "--topic", "unc", "--replica-assignment", "2:3")
+    tool("ktopics", "--create", "--topic", "unc", "--replica-assignment", "2:3",
+         bootstrap=c.bootstrap)
     wait_for(lambda: zk.exists("/brokers/topics/unc/partitions/0/state") and
              state(zk, "unc", 0)["isr"] == [2, 3], 60, "unc's ISR 2,3")
 
@@ -297,18 +283,8 @@ def main():
         with Cluster(work, brokers=3, controllers=1,
                      broker_set={"replica.lag.time.max.ms": "4000"},
                      controller_set={"auto.leader.rebalance.enable": "false"}) as c:
-            zk = zk_client(c.zk_connect)
-            try:
-                for step in (check_preferred, check_unclean):
-                    t0 = time.monotonic()
-                    step(c, zk)
-                    print("ok: %s (%.1fs)" % (step.__name__, time.monotonic() - t0))
-                check_errors(c)
-            except BaseException:
-                print(c.logs())
-                raise
-            finally:
-                zk.stop()
+            run_steps((check_preferred, check_unclean), c, c.zk())
+            check_errors(c)
 
 
 if __name__ == "__main__":

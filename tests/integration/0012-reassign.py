@@ -21,35 +21,19 @@
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster, Writer  # noqa: E402
-from kbroker import build_path, wait_for, zk_client  # noqa: E402
+from cluster import Cluster, Writer, read_values, run_steps  # noqa: E402
+from kbroker import wait_for  # noqa: E402
+from ktool import tool  # noqa: E402
 
 
 def reassign(c, *args, rc=0):
-    r = subprocess.run([build_path("tools", "kreassign-partitions"),
-                        "--bootstrap-server", c.bootstrap] + list(args),
-                       capture_output=True, text=True, timeout=120)
-    if rc is not None and r.returncode != rc:
-        raise AssertionError("kreassign-partitions %s exited %d (wanted %s)\n"
-                             "stdout: %s\nstderr: %s" % (
-                                 " ".join(args), r.returncode, rc, r.stdout,
-                                 r.stderr))
-    return r
-
-
-def tool(c, name, *args):
-    r = subprocess.run([build_path("tools", name), "--bootstrap-server",
-                        c.bootstrap] + list(args), capture_output=True,
-                       text=True, timeout=300)
-    assert r.returncode == 0, (name, args, r.stdout, r.stderr)
-    return r.stdout
+    return tool("kreassign-partitions", *args, rc=rc, bootstrap=c.bootstrap)
 
 
 def zk_json(zk, path):
@@ -98,35 +82,9 @@ def plan_of(parts):
         {"topic": t, "partition": p, "replicas": r} for t, p, r in parts]}
 
 
-def read_ints(bootstrap, topic, parts):
-    """The Writer's values in a topic, up to each partition's high
-    watermark (the kperf records that filled it are skipped)."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    cons = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
-                     "enable.auto.commit": False})
-    got = set()
-    for part in range(parts):
-        tp = TopicPartition(topic, part)
-        lo, hi = cons.get_watermark_offsets(tp, timeout=60)
-        cons.assign([TopicPartition(topic, part, lo)])
-        seen = 0
-        deadline = time.monotonic() + 120
-        while seen < hi - lo and time.monotonic() < deadline:
-            m = cons.poll(1.0)
-            if m is None or m.error():
-                continue
-            seen += 1
-            if m.value().isdigit():
-                got.add(int(m.value()))
-        assert seen == hi - lo, "%s-%d: read %d of %d" % (topic, part, seen, hi - lo)
-    cons.close()
-    return got
-
-
 def check_bad_plans(c, zk):
-    tool(c, "ktopics", "--create", "--topic", "moving", "--replica-assignment",
-         "1:2,2:1,1:2")
+    tool("ktopics", "--create", "--topic", "moving", "--replica-assignment",
+         "1:2,2:1,1:2", bootstrap=c.bootstrap, timeout=300)
     wait_for(lambda: all(zk.exists("/brokers/topics/moving/partitions/%d/state" % p)
                          for p in range(3)), 60, "moving's partitions")
     before = assignment(zk, "moving")["partitions"]
@@ -187,8 +145,9 @@ def check_move(c, zk):
     target = {str(p["partition"]): p["replicas"] for p in proposed["partitions"]}
 
     # 12 MB for broker 3 to copy at 4 MB/s: a few seconds of reassignment.
-    tool(c, "kperf", "produce", "--topic", "moving", "--num-records", "24000",
-         "--record-size", "500", "--acks", "all")
+    tool("kperf", "produce", "--topic", "moving", "--num-records", "24000",
+         "--record-size", "500", "--acks", "all", bootstrap=c.bootstrap,
+         timeout=300)
     w = Writer(c, "moving", pause_every=20, pause=0.01)
     try:
         w.progress(500, "first acknowledgements")
@@ -246,7 +205,7 @@ def check_move(c, zk):
         st = zk_json(zk, "/brokers/topics/moving/partitions/%d/state" % p)
         assert st["leader"] in target[str(p)] and sorted(st["isr"]) == [2, 3], st
     assert not w.failed, w.failed[:5]
-    got = read_ints(c.bootstrap, "moving", 3)
+    got = set(read_values(c.bootstrap, "moving", 3, ints_only=True))
     lost = w.acked - got
     assert not lost, "%d acknowledged records lost, e.g. %s" % (
         len(lost), [(v, w.where.get(v)) for v in sorted(lost)[:10]])
@@ -259,9 +218,11 @@ def check_move(c, zk):
 
 
 def check_cancel(c, zk):
-    tool(c, "ktopics", "--create", "--topic", "slow", "--replica-assignment", "1:2")
-    tool(c, "kperf", "produce", "--topic", "slow", "--num-records", "8000",
-         "--record-size", "500", "--acks", "all")
+    tool("ktopics", "--create", "--topic", "slow", "--replica-assignment", "1:2",
+         bootstrap=c.bootstrap, timeout=300)
+    tool("kperf", "produce", "--topic", "slow", "--num-records", "8000",
+         "--record-size", "500", "--acks", "all", bootstrap=c.bootstrap,
+         timeout=300)
     wait_for(lambda: zk_json(zk, "/brokers/topics/slow/partitions/0/state")["isr"] == [1, 2],
              60, "slow's ISR 1,2")
     plan = write_file(c, "slow.json", plan_of([("slow", 0, [1, 3])]))
@@ -308,17 +269,7 @@ def check_cancel(c, zk):
 def main():
     with tempfile.TemporaryDirectory() as work:
         with Cluster(work, brokers=3, controllers=1) as c:
-            zk = zk_client(c.zk_connect)
-            try:
-                for step in (check_bad_plans, check_move, check_cancel):
-                    t0 = time.monotonic()
-                    step(c, zk)
-                    print("ok: %s (%.1fs)" % (step.__name__, time.monotonic() - t0))
-            except BaseException:
-                print(c.logs())
-                raise
-            finally:
-                zk.stop()
+            run_steps((check_bad_plans, check_move, check_cancel), c, c.zk())
 
 
 if __name__ == "__main__":

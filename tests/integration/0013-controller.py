@@ -28,7 +28,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from cluster import Cluster, Writer, read_values  # noqa: E402
-from kbroker import wait_for, zk_client  # noqa: E402
+from kbroker import wait_for  # noqa: E402
 
 
 def create(c, name, parts, rf, assignment=None):
@@ -284,8 +284,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="skald-0013-") as d:
         with Cluster(d, brokers=3, controllers=2, controller_set={
                 "auto.leader.rebalance.enable": "true",
-                "leader.imbalance.check.interval.seconds": "3"}) as c:
-            zk = zk_client(c.zk_connect)
+                "leader.imbalance.check.interval.seconds": "3"}, fail_tail=80) as c:
+            zk = c.zk()
             try:
                 threshold_and_znode(c, zk)
                 auto_rebalance(c, zk)
@@ -293,12 +293,9 @@ def main():
                 deletion_waits(c, zk)
                 fencing(c, zk)
             except BaseException:
-                print(c.logs(tail=80))
                 for t in ("rb", "mv"):
                     dump_topic(c, zk, t)
                 raise
-            finally:
-                zk.stop()
 
 
 if __name__ == "__main__":

@@ -222,8 +222,7 @@ def replica_records(c, broker, topic, part):
     """(offset, key) of the records in a replica's closed segments, read
     with kdump-log, and the active segment's base."""
     import json
-    import subprocess
-    from kbroker import build_path
+    from ktool import tool
 
     logs, _ = segments(c, broker, topic, part)
     active = max(logs)
@@ -232,9 +231,8 @@ def replica_records(c, broker, topic, part):
     for base in sorted(logs):
         if base == active:
             continue
-        out = subprocess.run([build_path("tools", "kdump-log"), "--json",
-                              "--print-data-log", os.path.join(d, "%020d.log" % base)],
-                             capture_output=True, text=True, timeout=60)
+        out = tool("kdump-log", "--json", "--print-data-log",
+                   os.path.join(d, "%020d.log" % base), rc=None, timeout=60)
         if out.returncode != 0:
             return None, active     # swapped under our feet: look again
         for f in json.loads(out.stdout)["files"]:
@@ -349,16 +347,13 @@ def main():
                              "log.segment.delete.delay.ms": "1500",
                              "log.flush.offset.checkpoint.interval.ms": "500",
                              "log.flush.start.offset.checkpoint.interval.ms": "500",
-                             "log.cleaner.backoff.ms": "300"}) as c:
-        try:
-            test_retention_bytes(c)
-            test_retention_ms(c)
-            test_compact_keeps_segments(c)
-            test_compaction(c)
-            test_recovery_point(c)
-        except BaseException:
-            print(c.logs(60))
-            raise
+                             "log.cleaner.backoff.ms": "300"},
+                 fail_tail=60) as c:
+        test_retention_bytes(c)
+        test_retention_ms(c)
+        test_compact_keeps_segments(c)
+        test_compaction(c)
+        test_recovery_point(c)
     print("ok")
 
 

@@ -26,7 +26,6 @@ errors; so is a batch that claims LogAppendTime; neither is written.
 import glob
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,8 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from cluster import Cluster  # noqa: E402
-from kbroker import build_path, wait_for  # noqa: E402
+from kbroker import wait_for  # noqa: E402
+from ktool import tool  # noqa: E402
 import wire  # noqa: E402
 
 RET = 100           # seconds of retention.ms for the timestamp-less topic
@@ -68,10 +68,10 @@ def produce_ck(c, topic, values, timestamp=None):
 
 
 def produce_raw(c, batch, topic=TOPIC, version=7):
-    with wire.Conn(c.broker_port(1)) as conn:
-        body = conn.call(0, version, wire.produce_body(topic, 0, batch))
-    [(t, p, err, base, rec_errors, msg)] = wire.produce_response(body, version)
-    return err, base, rec_errors, msg
+    p = wire.produce(c.broker_port(1), version, topic, 0, batch)
+    rec_errors = [(e["batch_index"], e["batch_index_error_message"])
+                  for e in p["record_errors"]]
+    return p["error_code"], p["base_offset"], rec_errors, p["error_message"]
 
 
 def timeless(n, header_max):
@@ -110,9 +110,7 @@ def batch_max_timestamps(c):
     d = os.path.join(c.dir, "broker-1-data", TOPIC + "-0")
     out = []
     for seg in sorted(glob.glob(os.path.join(d, "*.log"))):
-        r = subprocess.run([build_path("tools", "kdump-log"), seg],
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
+        r = tool("kdump-log", seg, timeout=60)
         for m in re.finditer(r"baseOffset: (\d+) .*? CreateTime: (-?\d+)", r.stdout):
             out.append((int(m.group(1)), int(m.group(2))))
     return out

@@ -56,10 +56,9 @@ def produce(c, start, n):
 
 
 def fetch(c, broker, offset, version=11, rack=""):
-    with wire.Conn(c.broker_port(broker)) as conn:
-        body = conn.call(1, version, wire.fetch_body(TOPIC, 0, offset, version, rack))
-    [(_, _, err, hw, preferred, data)] = wire.fetch_response(body, version)
-    return err, hw, preferred, data
+    p = wire.fetch(c.broker_port(broker), version, TOPIC, 0, offset, rack=rack)
+    return (p["error_code"], p["high_watermark"], p["preferred_read_replica"],
+            p["records"])
 
 
 class RackConsumer:

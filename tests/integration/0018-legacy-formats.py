@@ -17,17 +17,18 @@ message.timestamp.difference.max.ms, no key on a compacted topic)."""
 
 import gzip
 import os
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from cluster import Cluster  # noqa: E402
+import kwire  # noqa: E402
+import wire  # noqa: E402
+from wire import message, parse_set  # noqa: E402
 
 CODECS = ["none", "gzip", "snappy", "lz4"]
 PER_RUN = 60
@@ -141,96 +142,19 @@ def check(got, run, timestamps, what):
 # ----------------------------------------------------- a raw protocol client
 
 class Raw:
-    """Produce v0-2 and Fetch v0-3 by hand (request header v1)."""
+    """Produce v0-2 and Fetch v0-3 of partition 0 on one plain connection."""
 
     def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=60)
-        self.corr = 0
-
-    def _read(self, n):
-        data = b""
-        while len(data) < n:
-            chunk = self.s.recv(n - len(data))
-            assert chunk, "connection closed by the broker"
-            data += chunk
-        return data
-
-    def call(self, key, version, body):
-        self.corr += 1
-        msg = struct.pack(">hhih", key, version, self.corr, 3) + b"raw" + body
-        self.s.sendall(struct.pack(">i", len(msg)) + msg)
-        n = struct.unpack(">i", self._read(4))[0]
-        data = self._read(n)
-        assert struct.unpack(">i", data[:4])[0] == self.corr
-        return data[4:]
+        self.w = kwire.Wire(port, client_id="raw")
 
     def produce(self, version, topic, records, acks=1):
-        body = struct.pack(">hi", acks, 30000) + struct.pack(">i", 1)
-        body += struct.pack(">h", len(topic)) + topic.encode()
-        body += struct.pack(">ii", 1, 0) + struct.pack(">i", len(records)) + records
-        r = self.call(0, version, body)
-        # [topic [partition error base_offset (v2: log_append_time)]]
-        pos = 4
-        tl = struct.unpack(">h", r[pos:pos + 2])[0]
-        pos += 2 + tl + 4
-        _, err, base = struct.unpack(">ihq", r[pos:pos + 14])
-        return err, base
+        p = wire.produce(self.w, version, topic, 0, records, acks=acks)
+        return p["error_code"], p["base_offset"]
 
     def fetch(self, version, topic, offset, part_max=1 << 20, max_bytes=1 << 30):
-        body = struct.pack(">iii", -1, 100, 1)
-        if version >= 3:
-            body += struct.pack(">i", max_bytes)
-        body += struct.pack(">i", 1) + struct.pack(">h", len(topic)) + topic.encode()
-        body += struct.pack(">iiqi", 1, 0, offset, part_max)
-        r = self.call(1, version, body)
-        pos = 4 if version >= 1 else 0
-        pos += 4
-        tl = struct.unpack(">h", r[pos:pos + 2])[0]
-        pos += 2 + tl + 4
-        _, err, hw, n = struct.unpack(">ihqi", r[pos:pos + 18])
-        pos += 18
-        return err, hw, r[pos:pos + n]
-
-
-def bytes_field(b):
-    return struct.pack(">i", -1) if b is None else struct.pack(">i", len(b)) + b
-
-
-def message(offset, magic, key, value, ts=-1, attrs=0, crc_delta=0):
-    body = struct.pack(">bb", magic, attrs)
-    if magic == 1:
-        body += struct.pack(">q", ts)
-    body += bytes_field(key) + bytes_field(value)
-    m = struct.pack(">I", (zlib.crc32(body) + crc_delta) & 0xffffffff) + body
-    return struct.pack(">qi", offset, len(m)) + m
-
-
-def parse_set(data):
-    """Top-level magic 0/1 messages: (offset, magic, attrs, ts, key, value),
-    a partial last one left out."""
-    out, pos = [], 0
-    while len(data) - pos >= 12:
-        off, size = struct.unpack(">qi", data[pos:pos + 12])
-        if len(data) - pos - 12 < size:
-            break
-        body = data[pos + 12:pos + 12 + size]
-        assert zlib.crc32(body[4:]) == struct.unpack(">I", body[:4])[0], "bad crc"
-        magic, attrs = body[4], body[5]
-        p = 6
-        ts = None
-        if magic == 1:
-            ts = struct.unpack(">q", body[p:p + 8])[0]
-            p += 8
-        fields = []
-        for _ in range(2):
-            n = struct.unpack(">i", body[p:p + 4])[0]
-            p += 4
-            fields.append(None if n < 0 else body[p:p + n])
-            p += max(n, 0)
-        assert p == size, "message size"
-        out.append((off, magic, attrs, ts, fields[0], fields[1]))
-        pos += 12 + size
-    return out
+        p = wire.fetch(self.w, version, topic, 0, offset, max_wait_ms=100,
+                       max_bytes=max_bytes, part_max=part_max)
+        return p["error_code"], p["high_watermark"], p["records"]
 
 
 def raw_checks(c, admin):

@@ -161,7 +161,7 @@ def closed_as_kafka(port):
     for key, ver in ((65, 0), (3, 12), (18 + 1000, 0)):
         w = kwire.Wire(port)
         w.corr += 1
-        w.send_raw(struct.pack(">hhih", key, ver, w.corr, 1) + b"x" + b"\x00" * 8)
+        w.send_raw(kwire.header_v1(key, ver, w.corr, "x") + b"\x00" * 8)
         assert w.closed_by_peer(), (key, ver)
         w.close()
 

@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib
 
 from cluster import Cluster  # noqa: E402
 from groupwire import (Wire, delete_group, describe_group, find_coordinator,  # noqa: E402
-                       heartbeat, join_req, join_resp, sync)
+                       heartbeat, join_req, join_resp, sync, sync_req, sync_resp)
 from kbroker import wait_for  # noqa: E402
 
 SESSION_MS = 300
@@ -129,12 +129,9 @@ def timer_try(c, n):
     gen = ja["generation"]
     lead, lw = (a, wa) if ja["leader"] == a else (b, wb)
     other, ow = (b, wb) if lead == a else (a, wa)
-    ow.send(14, 3, Wire.s(group) + gen.to_bytes(4, "big", signed=True) +
-            Wire.s(other) + Wire.s(None) + (0).to_bytes(4, "big"))
+    ow.send(14, 3, sync_req(group, gen, other, []))
     assert sync(lw, group, gen, lead, [(a, b"pa"), (b, b"pb")])[0] == 0
-    r = ow.recv()
-    r.i("i")
-    assert r.i("h") == 0
+    assert sync_resp(ow.recv())[0] == 0
 
     # A's last heartbeat; then B rejoins with new metadata: a rebalance
     # whose join phase ends only when A is gone (A's rebalance timeout is
@@ -161,23 +158,20 @@ def main():
         with Cluster(work, brokers=1, controllers=1,
                      broker_set={"group.min.session.timeout.ms": "100",
                                  "group.initial.rebalance.delay.ms": "0",
-                                 "offsets.topic.num.partitions": "3"}) as c:
-            try:
-                exact = []
-                for n in range(TRIES_EXACT):
-                    exact += exact_try(c, n)
-                print("DeleteGroups/DescribeGroups %s ms after the deadlines: "
-                      "the member was gone every time" %
-                      ", ".join("%.1f" % x for x in exact))
-                late = [timer_try(c, n) for n in range(TRIES_TIMER)]
-                med = statistics.median(late)
-                print("expiry lateness bounds (ms): %s; median %.1f" %
-                      (", ".join("%.1f" % x for x in late), med))
-                assert med < LATENESS_MS, \
-                    "members expired %.1f ms after their deadlines on median" % med
-            except BaseException:
-                print(c.logs(60))
-                raise
+                                 "offsets.topic.num.partitions": "3"},
+                     fail_tail=60) as c:
+            exact = []
+            for n in range(TRIES_EXACT):
+                exact += exact_try(c, n)
+            print("DeleteGroups/DescribeGroups %s ms after the deadlines: "
+                  "the member was gone every time" %
+                  ", ".join("%.1f" % x for x in exact))
+            late = [timer_try(c, n) for n in range(TRIES_TIMER)]
+            med = statistics.median(late)
+            print("expiry lateness bounds (ms): %s; median %.1f" %
+                  (", ".join("%.1f" % x for x in late), med))
+            assert med < LATENESS_MS, \
+                "members expired %.1f ms after their deadlines on median" % med
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@
     with Cluster(workdir, brokers=3, controllers=2) as c:
         c.bootstrap          # "127.0.0.1:P1,127.0.0.1:P2,..."
         c.kill("controller", 101); c.start("broker", 2)
+        run_steps((check_a, check_b), c, c.zk())
 
 Every test that uses this also tests kcluster itself: `up` returns only
 when every broker is registered and a controller is active.  Short
-ZooKeeper sessions (6 s) keep failover tests quick.
+ZooKeeper sessions (6 s) keep failover tests quick.  A failure that
+leaves the `with` block prints the last fail_tail lines of every log
+first; the ZooKeeper clients c.zk() gave are stopped.
 """
 
 import collections
@@ -19,7 +22,7 @@ from kbroker import build_path, wait_for, zk_client  # noqa: F401
 
 class Cluster:
     def __init__(self, workdir, brokers=3, controllers=2, broker_set=None,
-                 controller_set=None, racks=None):
+                 controller_set=None, racks=None, fail_tail=40):
         self.dir = os.path.abspath(os.path.join(workdir, "cluster"))
         self.nbrokers = brokers
         self.ncontrollers = controllers
@@ -31,6 +34,8 @@ class Cluster:
         self.racks = racks          # broker i gets racks[(i - 1) % len]
         self.bootstrap = None
         self.zk_connect = None
+        self.fail_tail = fail_tail
+        self.zks = []
 
     def kcluster(self, verb, *rest, timeout=300):
         args = [build_path("tools", "kcluster"), verb, "--dir", self.dir]
@@ -111,10 +116,20 @@ class Cluster:
                 out.append("--- %s\n%s" % (name, "".join(lines)))
         return "\n".join(out)
 
+    def zk(self):
+        """A kazoo client of the cluster's ZooKeeper, stopped at the end."""
+        z = zk_client(self.zk_connect)
+        self.zks.append(z)
+        return z
+
     def __enter__(self):
         return self.up()
 
     def __exit__(self, *exc):
+        if exc[0] is not None:
+            print(self.logs(self.fail_tail))
+        for z in self.zks:
+            z.stop()
         if exc[0] is None:
             self.down()  # and fail on sanitizer reports
             return False
@@ -188,10 +203,19 @@ class Writer:
             self.stuck, collections.Counter(where for _, where in self.failed))
 
 
-def read_values(bootstrap, topic, parts):
+def run_steps(steps, *args):
+    """Each step(*args) in turn, and "ok: name (seconds)" after it."""
+    for step in steps:
+        t0 = time.monotonic()
+        step(*args)
+        print("ok: %s (%.1fs)" % (step.__name__, time.monotonic() - t0))
+
+
+def read_values(bootstrap, topic, parts, ints_only=False):
     """Every message value of a topic as an int, partition by partition in
     offset order, up to each partition's high watermark (confluent-kafka,
-    assigned partitions: no group coordinator needed)."""
+    assigned partitions: no group coordinator needed); ints_only skips
+    values that are not decimal numbers (other writers' records)."""
     from confluent_kafka import Consumer, TopicPartition
 
     cons = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
@@ -207,8 +231,9 @@ def read_values(bootstrap, topic, parts):
             m = cons.poll(1.0)
             if m is None or m.error():
                 continue
-            got.append(int(m.value()))
             seen += 1
+            if not ints_only or m.value().isdigit():
+                got.append(int(m.value()))
         assert seen == hi - lo, "%s-%d: read %d of %d" % (topic, part, seen, hi - lo)
     cons.close()
     return got

@@ -1,4 +1,6 @@
-"""A small Kafka wire codec in Python for the integration tests.
+"""The Kafka wire format in Python for the integration tests: the base
+every test that talks the protocol directly builds on (wire.py adds
+hand-made record data, groupwire.py the group protocol's calls).
 
 It reads the message schemas (libkproto/schema/*.kps, through
 libkproto/gen_msgs.py's parser) and encodes requests / decodes responses of
@@ -14,9 +16,12 @@ v0, ControlledShutdown v0 is asked with request header v0).
 Values are dicts keyed by field name; arrays are lists (of dicts for
 structs); a field left out takes its schema default.  decode() refuses
 trailing bytes, so an answer that "decodes" is exactly one well-formed
-message of the version asked.
+message of the version asked.  Requests may be pipelined (send, then
+recv in order).  For bytes no client would send there are the frame and
+header builders, the varints and CRC-32C.
 """
 
+import collections
 import glob
 import os
 import socket
@@ -79,9 +84,10 @@ def struct_default(st):
     return {f.name: default_of(f) for f in st.fields}
 
 
-# ------------------------------------------------------------- encoding
+# ------------------------------------------------------------- primitives
 
 def uvarint(n):
+    """An unsigned varint, as compact lengths and tags are written."""
     out = bytearray()
     while True:
         b = n & 0x7f
@@ -91,6 +97,43 @@ def uvarint(n):
         else:
             out.append(b)
             return bytes(out)
+
+
+def varint(n):
+    """A zig-zag varint (64-bit), as record fields are written."""
+    return uvarint(((n << 1) ^ (n >> 63)) & ((1 << 64) - 1))
+
+
+_CRC32C = []
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli), the checksum of a v2 record batch."""
+    if not _CRC32C:
+        for n in range(256):
+            c = n
+            for _ in range(8):
+                c = (c >> 1) ^ (0x82f63b78 if c & 1 else 0)
+            _CRC32C.append(c)
+    crc = 0xffffffff
+    for b in data:
+        crc = _CRC32C[(crc ^ b) & 0xff] ^ (crc >> 8)
+    return crc ^ 0xffffffff
+
+
+def header_v1(key, version, corr, client_id="kwire"):
+    """Request header v1 (key, version, correlation id, client id), what
+    every non-flexible request carries; header v2 adds no tags after it."""
+    cid = client_id.encode() if isinstance(client_id, str) else client_id
+    return struct.pack(">hhih", key, version, corr, len(cid)) + cid
+
+
+def frame(payload):
+    """A frame: the int32 size, then the bytes."""
+    return struct.pack(">i", len(payload)) + payload
+
+
+# ------------------------------------------------------------- encoding
 
 
 PRIM_FMT = {"bool": ">?", "int8": ">b", "int16": ">h", "uint16": ">H",
@@ -258,13 +301,13 @@ def flexible(api, v):
 
 
 def request_bytes(key, version, values, corr, client_id="kwire"):
+    """A request (header and body, without the size) of key/version."""
     api = SCHEMAS[key]
     flex = flexible(api, version)
     if key == 7 and version == 0:
         hdr = struct.pack(">hhi", key, version, corr)    # header v0
     else:
-        cid = client_id.encode()
-        hdr = struct.pack(">hhih", key, version, corr, len(cid)) + cid
+        hdr = header_v1(key, version, corr, client_id)
         if flex:
             hdr += uvarint(0)
     return hdr + encode_struct(api.req, version, flex, values)
@@ -293,34 +336,62 @@ class Closed(Exception):
 
 
 class Wire:
-    """One plain connection; requests one at a time."""
+    """One plain connection.  call() is one request and its answer;
+    send() and recv() pipeline (answers come in the order asked)."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=60):
+    def __init__(self, port, host="127.0.0.1", timeout=60, client_id="kwire"):
         self.sk = socket.create_connection((host, port), timeout=timeout)
         self.corr = 0
+        self.client_id = client_id
+        self.waiting = collections.deque()   # (key, version, corr) asked
 
     def close(self):
         self.sk.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
     def send_raw(self, payload):
-        self.sk.sendall(struct.pack(">i", len(payload)) + payload)
+        self.sk.sendall(frame(payload))
+
+    def _exact(self, n, what):
+        # a socket with a timeout is non-blocking underneath, where
+        # MSG_WAITALL may return less: read until n bytes or EOF
+        data = bytearray()
+        while len(data) < n:
+            chunk = self.sk.recv(n - len(data))
+            if not chunk:
+                raise Closed("connection closed %s after %d of %d bytes" %
+                             (what, len(data), n))
+            data += chunk
+        return bytes(data)
 
     def recv_frame(self):
-        head = self.sk.recv(4, socket.MSG_WAITALL)
-        if len(head) < 4:
-            raise Closed("connection closed")
-        n = struct.unpack(">i", head)[0]
-        body = self.sk.recv(n, socket.MSG_WAITALL)
-        if len(body) < n:
-            raise Closed("connection closed mid-frame")
-        return body
+        """The next frame's bytes (after the size)."""
+        n = struct.unpack(">i", self._exact(4, "before a frame"))[0]
+        return self._exact(n, "mid-frame")
+
+    def send(self, key, version, values=None, expect_response=True):
+        """Send a request; its answer is for a later recv()."""
+        self.corr += 1
+        self.send_raw(request_bytes(key, version, values or {}, self.corr,
+                                    self.client_id))
+        if expect_response:
+            self.waiting.append((key, version, self.corr))
+        return self.corr
+
+    def recv(self):
+        """The answer to the oldest request sent and not yet received."""
+        key, version, corr = self.waiting.popleft()
+        return decode_response(key, version, self.recv_frame(), corr)
 
     def call(self, key, version, values=None, expect_response=True):
-        self.corr += 1
-        self.send_raw(request_bytes(key, version, values or {}, self.corr))
-        if not expect_response:
-            return None
-        return decode_response(key, version, self.recv_frame(), self.corr)
+        self.send(key, version, values, expect_response)
+        return self.recv() if expect_response else None
 
     def closed_by_peer(self, wait=30):
         """True once the broker has closed the connection (EOF)."""
@@ -329,6 +400,22 @@ class Wire:
             return self.sk.recv(1) == b""
         except (ConnectionResetError, socket.timeout):
             return False
+
+
+def closes_on(port, data, host="127.0.0.1", timeout=30):
+    """Send data on a new connection and stop writing: True when the
+    broker closes the connection (a timeout raises)."""
+    s = socket.create_connection((host, port), timeout=timeout)
+    try:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        while True:
+            if not s.recv(65536):
+                return True
+    except ConnectionResetError:
+        return True
+    finally:
+        s.close()
 
 
 def errors_in(value):

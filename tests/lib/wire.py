@@ -1,42 +1,25 @@
-"""The Kafka wire format by hand, for tests that must send what no client
-library would: crafted record batches and requests on a plain socket.
+"""Record data by hand, for tests that must send or store what no client
+library would: v2 record batches with any header (timestamps, offsets,
+deltas, attributes), magic 0/1 messages with any CRC, and the Produce and
+Fetch calls that carry them.  The protocol itself is kwire's.
 
     b = batch([record(0, 0, b"k", b"v")], base_ts=-1, max_ts=0)
-    with Conn(port) as c:
-        body = c.call(0, 7, produce_v3_body("t", 0, b))
+    p = produce(port, 7, "t", 0, b)
+    p["error_code"], p["base_offset"]
 
-Only what the tests need; every reader checks lengths (struct raises on
-short input) so a wrong answer fails the test rather than hanging it.
+Every reader checks lengths (struct raises on short input), so a wrong
+answer fails the test rather than hanging it.
 """
 
-import socket
+import contextlib
 import struct
+import zlib
 
-_CRC32C = []
-
-
-def crc32c(data):
-    if not _CRC32C:
-        for n in range(256):
-            c = n
-            for _ in range(8):
-                c = (c >> 1) ^ (0x82f63b78 if c & 1 else 0)
-            _CRC32C.append(c)
-    crc = 0xffffffff
-    for b in data:
-        crc = _CRC32C[(crc ^ b) & 0xff] ^ (crc >> 8)
-    return crc ^ 0xffffffff
+import kwire
+from kwire import crc32c, varint  # noqa: F401  (the record primitives)
 
 
-def varint(n):
-    """A zig-zag varint, as record fields are written."""
-    u = ((n << 1) ^ (n >> 63)) & ((1 << 64) - 1)
-    out = bytearray()
-    while u >= 0x80:
-        out.append(u & 0x7f | 0x80)
-        u >>= 7
-    return bytes(out + bytes([u]))
-
+# ------------------------------------------------- v2 records and batches
 
 def nullable(b):
     return varint(-1) if b is None else varint(len(b)) + b
@@ -57,152 +40,97 @@ def batch(recs, base_ts, max_ts, base=0, attributes=0, last_delta=None):
     return struct.pack(">qiibI", base, 9 + len(tail), 0, 2, crc32c(tail)) + tail
 
 
-def string(s):
-    if s is None:
-        return struct.pack(">h", -1)
-    s = s.encode() if isinstance(s, str) else s
-    return struct.pack(">h", len(s)) + s
+# -------------------------------------------------- magic 0/1 message sets
+
+def bytes_field(b):
+    return struct.pack(">i", -1) if b is None else struct.pack(">i", len(b)) + b
 
 
-def produce_body(topic, partition, records, acks=-1, timeout_ms=30000):
-    """A Produce v3-v8 body (classic encoding): one partition."""
-    return (string(None) + struct.pack(">hii", acks, timeout_ms, 1) +
-            string(topic) + struct.pack(">iii", 1, partition, len(records)) +
-            records)
+def message(offset, magic, key, value, ts=-1, attrs=0, crc_delta=0):
+    """One magic 0 or 1 message with its offset and size (ts: magic 1
+    only); crc_delta spoils its CRC-32."""
+    body = struct.pack(">bb", magic, attrs)
+    if magic == 1:
+        body += struct.pack(">q", ts)
+    body += bytes_field(key) + bytes_field(value)
+    m = struct.pack(">I", (zlib.crc32(body) + crc_delta) & 0xffffffff) + body
+    return struct.pack(">qi", offset, len(m)) + m
 
 
-class Reader:
-    def __init__(self, data):
-        self.d = data
-        self.p = 0
-
-    def take(self, fmt):
-        v = struct.unpack_from(fmt, self.d, self.p)
-        self.p += struct.calcsize(fmt)
-        return v[0] if len(v) == 1 else v
-
-    def string(self):
-        n = self.take(">h")
-        if n < 0:
-            return None
-        s = self.d[self.p:self.p + n]
-        assert len(s) == n, "short string"
-        self.p += n
-        return s.decode()
-
-
-def produce_response(body, version):
-    """[(topic, partition, error, base_offset, record_errors, message)] of
-    a Produce v3-v8 response."""
-    r = Reader(body)
-    out = []
-    for _ in range(r.take(">i")):
-        topic = r.string()
-        for _ in range(r.take(">i")):
-            part, err, base = r.take(">ihq")
-            r.take(">q")                        # log_append_time
-            if version >= 5:
-                r.take(">q")                    # log_start_offset
-            rec_errors, msg = [], None
-            if version >= 8:
-                for _ in range(r.take(">i")):
-                    rec_errors.append((r.take(">i"), r.string()))
-                msg = r.string()
-            out.append((topic, part, err, base, rec_errors, msg))
+def parse_set(data):
+    """Top-level magic 0/1 messages: (offset, magic, attrs, ts, key, value),
+    a partial last one left out."""
+    out, pos = [], 0
+    while len(data) - pos >= 12:
+        off, size = struct.unpack(">qi", data[pos:pos + 12])
+        if len(data) - pos - 12 < size:
+            break
+        body = data[pos + 12:pos + 12 + size]
+        assert zlib.crc32(body[4:]) == struct.unpack(">I", body[:4])[0], "bad crc"
+        magic, attrs = body[4], body[5]
+        p = 6
+        ts = None
+        if magic == 1:
+            ts = struct.unpack(">q", body[p:p + 8])[0]
+            p += 8
+        fields = []
+        for _ in range(2):
+            n = struct.unpack(">i", body[p:p + 4])[0]
+            p += 4
+            fields.append(None if n < 0 else body[p:p + n])
+            p += max(n, 0)
+        assert p == size, "message size"
+        out.append((off, magic, attrs, ts, fields[0], fields[1]))
+        pos += 12 + size
     return out
 
 
-class Conn:
-    """One plain-socket connection speaking request header v1."""
+# ---------------------------------------------- Produce and Fetch of them
 
-    def __init__(self, port, host="127.0.0.1", timeout=30):
-        self.s = socket.create_connection((host, port), timeout=timeout)
-        self.corr = 0
-
-    def send(self, api_key, version, body, client_id=b"wire-test"):
-        self.corr += 1
-        hdr = struct.pack(">hhih", api_key, version, self.corr,
-                          len(client_id)) + client_id
-        self.s.sendall(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
-        return self.corr
-
-    def recv(self, corr):
-        size = struct.unpack(">i", self._exact(4))[0]
-        data = self._exact(size)
-        got = struct.unpack(">i", data[:4])[0]
-        assert got == corr, "correlation id %d, expected %d" % (got, corr)
-        return data[4:]
-
-    def call(self, api_key, version, body):
-        return self.recv(self.send(api_key, version, body))
-
-    def _exact(self, n):
-        data = bytearray()
-        while len(data) < n:
-            chunk = self.s.recv(n - len(data))
-            if not chunk:
-                raise ConnectionError("closed by the broker after %d of %d "
-                                      "bytes" % (len(data), n))
-            data += chunk
-        return bytes(data)
-
-    def close(self):
-        self.s.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+@contextlib.contextmanager
+def _on(to):
+    """A kwire.Wire as given, or one to a port for the call."""
+    if isinstance(to, kwire.Wire):
+        yield to
+    else:
+        with kwire.Wire(to) as w:
+            yield w
 
 
-def fetch_body(topic, partition, offset, version=11, rack="", replica_id=-1,
-               max_wait_ms=0, min_bytes=1, max_bytes=1 << 20, epoch=-1):
-    """A Fetch v4-v11 body (classic encoding): one partition."""
-    body = struct.pack(">iiiib", replica_id, max_wait_ms, min_bytes,
-                       max_bytes, 0)
-    if version >= 7:
-        body += struct.pack(">ii", 0, -1)       # no session
-    part = struct.pack(">i", partition)
-    if version >= 9:
-        part += struct.pack(">i", epoch)
-    part += struct.pack(">q", offset)
-    if version >= 5:
-        part += struct.pack(">q", -1)           # log_start_offset
-    part += struct.pack(">i", max_bytes)
-    body += struct.pack(">i", 1) + string(topic) + struct.pack(">i", 1) + part
-    if version >= 7:
-        body += struct.pack(">i", 0)            # forgotten topics
-    if version >= 11:
-        body += string(rack)
-    return body
+def produce(to, version, topic, partition, records, acks=-1, timeout_ms=30000):
+    """Produce records (bytes as given) to one partition, over a
+    kwire.Wire or a new connection to a port: the partition's answer
+    (index, error_code, base_offset, record_errors, error_message...)."""
+    with _on(to) as w:
+        r = w.call(0, version, {
+            "acks": acks, "timeout_ms": timeout_ms,
+            "topic_data": [{"name": topic, "partition_data": [
+                {"index": partition, "records": records}]}]})
+    [t] = r["responses"]
+    [p] = t["partition_responses"]
+    assert t["name"] == topic and p["index"] == partition, r
+    return p
 
 
-def fetch_response(body, version=11):
-    """[(topic, partition, error, high_watermark, preferred_read_replica,
-    record bytes)] of a Fetch v4-v11 response."""
-    r = Reader(body)
-    r.take(">i")                                # throttle_time_ms
-    if version >= 7:
-        r.take(">hi")                           # error_code, session_id
-    out = []
-    for _ in range(r.take(">i")):
-        topic = r.string()
-        for _ in range(r.take(">i")):
-            part, err, hw = r.take(">ihq")
-            r.take(">q")                        # last_stable_offset
-            if version >= 5:
-                r.take(">q")                    # log_start_offset
-            n = r.take(">i")
-            for _ in range(max(n, 0)):
-                r.take(">qq")
-            preferred = r.take(">i") if version >= 11 else -1
-            size = r.take(">i")
-            data = b""
-            if size > 0:
-                data = r.d[r.p:r.p + size]
-                assert len(data) == size, "short records"
-                r.p += size
-            out.append((topic, part, err, hw, preferred, data))
-    return out
+def fetch(to, version, topic, partition, offset, rack="", replica_id=-1,
+          max_wait_ms=0, min_bytes=1, max_bytes=1 << 20, part_max=None,
+          epoch=-1):
+    """Fetch one partition from offset, over a kwire.Wire or a new
+    connection to a port: the partition's answer (error_code,
+    high_watermark, preferred_read_replica, records...)."""
+    with _on(to) as w:
+        r = w.call(1, version, {
+            "replica_id": replica_id, "max_wait_ms": max_wait_ms,
+            "min_bytes": min_bytes, "max_bytes": max_bytes,
+            "topics": [{"topic": topic, "partitions": [
+                {"partition": partition, "current_leader_epoch": epoch,
+                 "fetch_offset": offset,
+                 "partition_max_bytes": max_bytes if part_max is None
+                 else part_max}]}],
+            "rack_id": rack})
+    [t] = r["responses"]
+    [p] = t["partitions"]
+    assert t["topic"] == topic and p["partition_index"] == partition, r
+    if p["records"] is None:
+        p["records"] = b""
+    return p

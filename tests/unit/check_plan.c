@@ -239,6 +239,41 @@ START_TEST(election_file)
 }
 END_TEST
 
+/* A sorted plan grouped by topic, as the partition APIs' requests want it. */
+START_TEST(plan_grouped_by_topic)
+{
+	struct plan p, empty = { 0 };
+	struct plan_topic *t;
+	int n = -1;
+	const char *json = "{\"partitions\":[{\"topic\":\"b\",\"partition\":2},"
+			   "{\"topic\":\"a\",\"partition\":7},"
+			   "{\"topic\":\"b\",\"partition\":0},"
+			   "{\"topic\":\"ab\",\"partition\":1}]}";
+
+	ck_assert_int_eq(plan_parse_election(&a, json, strlen(json), &p, err,
+					     sizeof(err)), 0);
+	plan_sort(&p);
+	t = plan_by_topic(&a, &p, &n);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(n, 3);
+	ck_assert_str_eq(t[0].topic, "a");
+	ck_assert_int_eq(t[0].nparts, 1);
+	ck_assert_int_eq(t[0].partitions[0], 7);
+	ck_assert_str_eq(t[1].topic, "ab");
+	ck_assert_int_eq(t[1].nparts, 1);
+	ck_assert_int_eq(t[1].partitions[0], 1);
+	ck_assert_str_eq(t[2].topic, "b");
+	ck_assert_int_eq(t[2].nparts, 2);
+	ck_assert_int_eq(t[2].partitions[0], 0);
+	ck_assert_int_eq(t[2].partitions[1], 2);
+	ck_assert_ptr_eq(t[2].parts, &p.parts[2]);
+	ck_assert_int_eq(t[2].parts[1].partition, 2);
+	t = plan_by_topic(&a, &empty, &n);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
 START_TEST(verify_states)
 {
 	static const int32_t t[] = { 2, 3 }, same[] = { 2, 3 },
@@ -354,6 +389,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, plan_prints_as_kafka);
 	tcase_add_test(tc, topics_to_move);
 	tcase_add_test(tc, election_file);
+	tcase_add_test(tc, plan_grouped_by_topic);
 	tcase_add_test(tc, verify_states);
 	tcase_add_test(tc, throttles_of_a_plan);
 	tcase_add_test(tc, throttles_merge_ongoing_reassignments);
