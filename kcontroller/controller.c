@@ -28,10 +28,12 @@
 
 #include "channel.h"
 #include "controller.h"
+#include "ctl_event.h"
 #include "ctl_int.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
+#include "kp_notify.h"
 #include "kp_zk.h"
 #include "kp_zkdata.h"
 
@@ -237,10 +239,13 @@ static bool fence_failed(const struct kp_zk_result *r)
 int ctl_fenced(struct controller *c, const struct kp_zk_op *ops, int n,
 		  struct kp_zk_result *res)
 {
-	struct kp_zk_op *all = calloc((size_t)n + 1, sizeof(*all));
+	struct kp_zk_op *all;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	if (!ctl_active(c))
+		return MOVED;	/* fenced already: a Resign is queued */
+	all = calloc((size_t)n + 1, sizeof(*all));
 	if (all == NULL)
 		return -1;
 	all[0] = (struct kp_zk_op){ .type = KP_ZK_OP_CHECK, .path = "/controller_epoch",
@@ -249,9 +254,10 @@ int ctl_fenced(struct controller *c, const struct kp_zk_op *ops, int n,
 	rc = kp_zk_multi_sync(c->zk, all, n + 1, res);
 	free(all);
 	if (fence_failed(res)) {
-		KP_WARN("controller epoch %d is no longer current (%s): resigning",
-			c->epoch, kp_zk_strerror(res->op_rc[0]));
-		controller_resign(c);
+		if (ctl_active(c))
+			KP_WARN("controller epoch %d is no longer current (%s): resigning",
+				c->epoch, kp_zk_strerror(res->op_rc[0]));
+		ctl_resign_later(c);
 		return MOVED;
 	}
 	return rc;
@@ -292,9 +298,10 @@ static int apply_state(struct controller *c, struct c_topic *t, int32_t p,
 	ctl_replicas_set(&cp->isr, s.isr.ids, s.isr.n);
 	kp_zk_partition_state_free(&s);
 	if (cp->ctl_epoch > c->epoch) {
-		KP_WARN("%s was written by controller epoch %d > ours (%d): resigning",
-			path, cp->ctl_epoch, c->epoch);
-		controller_resign(c);
+		if (ctl_active(c))
+			KP_WARN("%s was written by controller epoch %d > ours (%d): "
+				"resigning", path, cp->ctl_epoch, c->epoch);
+		ctl_resign_later(c);
 		return MOVED;
 	}
 	return 0;
@@ -612,6 +619,8 @@ int ctl_write_states(struct controller *c, struct state_write *w, int n)
 	int *idx, nretry = 0;
 	bool moved = false;
 
+	if (!ctl_active(c))
+		return MOVED;
 	if (n > WRITE_WINDOW) {
 		for (int off = 0; off < n; off += WRITE_WINDOW)
 			if (ctl_write_states(c, w + off, n - off < WRITE_WINDOW
@@ -652,11 +661,13 @@ int ctl_write_states(struct controller *c, struct state_write *w, int n)
 	if (nretry > 0)
 		moved = write_round(c, w, idx, nretry, 1, json, paths, epochs) == MOVED;
 	if (moved) {
-		KP_WARN("controller epoch %d is no longer current: resigning", c->epoch);
-		controller_resign(c);
+		if (ctl_active(c))
+			KP_WARN("controller epoch %d is no longer current: resigning",
+				c->epoch);
+		ctl_resign_later(c);
 	} else {
 		/* conflicts: someone else wrote; the context learns what */
-		for (int i = 0; i < n && c->active; i++)
+		for (int i = 0; i < n && ctl_active(c); i++)
 			if (w[i].rc == -EAGAIN && ctl_read_state(c, w[i].t, w[i].p) == MOVED)
 				moved = true;
 	}
@@ -845,73 +856,103 @@ static const char *topic_name_of(struct controller *c, const kp_uuid *id)
 	return "?";
 }
 
-struct lai_error {
-	const char *topic;
-	int topic_len;
-	int32_t partition;
-	int16_t code;
-};
+/* One partition's error in a LeaderAndIsr answer into e[0..*ne): one
+ * entry per error code, with a count and its first partition. */
+static void lai_error_add(struct ctl_lai_error *e, int32_t *ne, int16_t code,
+			  const kp_str *name, const kp_uuid *id, int32_t partition)
+{
+	int32_t k;
 
+	if (code == 0)
+		return;
+	for (k = 0; k < *ne && e[k].code != code; k++)
+		;
+	if (k < *ne) {
+		e[k].count++;
+		return;
+	}
+	e[k] = (struct ctl_lai_error){ .code = code, .count = 1,
+				       .partition = partition };
+	if (name != NULL)
+		e[k].topic = strndup(name->ptr != NULL ? name->ptr : "",
+				     name->len > 0 ? (size_t)name->len : 0);
+	else
+		e[k].topic_id = *id;
+	(*ne)++;
+}
+
+/*
+ * A LeaderAndIsr answer, on the loop's thread: its errors, summed up per
+ * error code, become an event (topic ids are named on the event thread).
+ */
 static void on_lai_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
 {
 	const struct kp_leader_and_isr_resp *r = resp;
 	struct controller *c = arg;
-	struct lai_error *e;
+	struct ctl_event *ev;
+	struct ctl_lai_error *e;
 	int32_t ne = 0, cap;
 
 	(void)api_key;
 	if (r == NULL)
 		return;
-	if (r->error_code != 0) {
-		KP_WARN("LeaderAndIsr to broker %d: error %d", broker, r->error_code);
-		return;
-	}
 	/* v0-4 list partition errors by name, v5 grouped by topic id */
 	cap = r->partition_errors_count > 0 ? r->partition_errors_count : 0;
 	for (int32_t i = 0; i < r->topics_count; i++)
-		cap += r->topics[i].partition_errors_count;
+		if (r->topics[i].partition_errors_count > 0)
+			cap += r->topics[i].partition_errors_count;
+	ev = ctl_event_new(CTL_EV_LAI_RESPONSE);
 	e = calloc((size_t)cap + 1, sizeof(*e));
-	if (e == NULL)
+	if (ev == NULL || e == NULL) {
+		free(ev);
+		free(e);
 		return;
-	for (int32_t i = 0; i < r->partition_errors_count; i++)
-		e[ne++] = (struct lai_error){ r->partition_errors[i].topic_name.ptr,
-			r->partition_errors[i].topic_name.len,
-			r->partition_errors[i].partition_index,
-			r->partition_errors[i].error_code };
-	for (int32_t i = 0; i < r->topics_count; i++) {
-		const char *name = topic_name_of(c, &r->topics[i].topic_id);
-
-		for (int32_t j = 0; j < r->topics[i].partition_errors_count; j++)
-			e[ne++] = (struct lai_error){ name, (int)strlen(name),
-				r->topics[i].partition_errors[j].partition_index,
-				r->topics[i].partition_errors[j].error_code };
 	}
-	/* one line per error code, not per partition: after a controller
-	 * failover every partition a broker already has at that epoch
-	 * answers STALE_CONTROLLER_EPOCH, as in Kafka */
-	for (int32_t i = 0; i < ne; i++) {
-		int16_t code = e[i].code;
-		int32_t n = 0;
-		bool first = true;
+	ev->u.lai.broker = broker;
+	ev->u.lai.error = r->error_code;
+	ev->u.lai.errors = e;
+	for (int32_t i = 0; r->error_code == 0 && i < r->partition_errors_count; i++)
+		lai_error_add(e, &ne, r->partition_errors[i].error_code,
+			      &r->partition_errors[i].topic_name, NULL,
+			      r->partition_errors[i].partition_index);
+	for (int32_t i = 0; r->error_code == 0 && i < r->topics_count; i++)
+		for (int32_t j = 0; j < r->topics[i].partition_errors_count; j++)
+			lai_error_add(e, &ne, r->topics[i].partition_errors[j].error_code,
+				      NULL, &r->topics[i].topic_id,
+				      r->topics[i].partition_errors[j].partition_index);
+	ev->u.lai.nerrors = ne;
+	if (r->error_code == 0 && ne == 0) {
+		ctl_event_free(ev);	/* nothing to say */
+		return;
+	}
+	ctl_event_put(c->events, ev);
+}
 
-		if (code == 0)
-			continue;
-		for (int32_t j = 0; j < i && first; j++)
-			first = e[j].code != code;
-		if (!first)
-			continue;	/* counted with its first partition */
-		for (int32_t j = i; j < ne; j++)
-			n += e[j].code == code;
-		if (code == KP_ERR_STALE_CONTROLLER_EPOCH)
+/* One line per error code, not per partition: after a controller
+ * failover every partition a broker already has at that epoch answers
+ * STALE_CONTROLLER_EPOCH, as in Kafka. */
+static void lai_response(struct controller *c, const struct ctl_event *ev)
+{
+	int32_t broker = ev->u.lai.broker;
+
+	if (ev->u.lai.error != 0) {
+		KP_WARN("LeaderAndIsr to broker %d: error %d", broker, ev->u.lai.error);
+		return;
+	}
+	for (int32_t i = 0; i < ev->u.lai.nerrors; i++) {
+		const struct ctl_lai_error *e = &ev->u.lai.errors[i];
+		const char *topic = e->topic != NULL ? e->topic
+				    : topic_name_of(c, &e->topic_id);
+
+		if (e->code == KP_ERR_STALE_CONTROLLER_EPOCH)
 			KP_INFO("LeaderAndIsr to broker %d: %d partition(s) already at "
-				"that leader epoch (e.g. %.*s-%d)", broker, n,
-				e[i].topic_len, e[i].topic, e[i].partition);
+				"that leader epoch (e.g. %s-%d)", broker, e->count,
+				topic, e->partition);
 		else
 			KP_WARN("LeaderAndIsr to broker %d: %s for %d partition(s) "
-				"(e.g. %.*s-%d)", broker, kp_err_name(code), n,
-				e[i].topic_len, e[i].topic, e[i].partition);
+				"(e.g. %s-%d)", broker, kp_err_name(e->code), e->count,
+				topic, e->partition);
 	}
-	free(e);
 }
 
 static void send_lai(struct controller *c, struct c_broker *cb)
@@ -1090,33 +1131,53 @@ static void send_um(struct controller *c, struct c_broker *cb)
 struct stop_ctx {
 	struct controller *c;
 	char *topic;
+	int32_t epoch;			/* the controller epoch at sending */
 	bool deleting;			/* counted in the topic's pending_stops */
 };
 
+/* A StopReplica answer (or its loss), on the loop's thread: an event. */
 static void on_stop_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
 {
 	const struct kp_stop_replica_resp *r = resp;
 	struct stop_ctx *sc = arg;
-	struct controller *c = sc->c;
-	struct c_topic *t;
+	struct ctl_event *ev = ctl_event_new(CTL_EV_STOP_RESPONSE);
 	bool failed = r == NULL || r->error_code != 0;
 
 	(void)api_key;
 	for (int32_t i = 0; r != NULL && i < r->partition_errors_count; i++)
 		failed |= r->partition_errors[i].error_code != 0;
-	if (!sc->deleting) {
-		/* a replica reassigned away: a broker that missed it keeps a
-		 * stray log, as in Kafka; nothing waits for it */
-		if (failed)
-			KP_WARN("StopReplica of a reassigned-away replica of %s on "
-				"broker %d failed", sc->topic, broker);
+	if (ev == NULL || (ev->u.stop.topic = strdup(sc->topic)) == NULL) {
+		free(ev);
+		KP_ERROR("StopReplica of %s to broker %d: answer lost (out of memory)",
+			 sc->topic, broker);
 		return;
 	}
-	if (!c->active || (t = ctl_topic_find(c, sc->topic)) == NULL || !t->deleting)
+	ev->u.stop.broker = broker;
+	ev->u.stop.epoch = sc->epoch;
+	ev->u.stop.deleting = sc->deleting;
+	ev->u.stop.failed = failed;
+	ctl_event_put(sc->c->events, ev);
+}
+
+static void stop_response(struct controller *c, const struct ctl_event *ev)
+{
+	struct c_topic *t;
+
+	if (!ev->u.stop.deleting) {
+		/* a replica reassigned away: a broker that missed it keeps a
+		 * stray log, as in Kafka; nothing waits for it */
+		if (ev->u.stop.failed)
+			KP_WARN("StopReplica of a reassigned-away replica of %s on "
+				"broker %d failed", ev->u.stop.topic, ev->u.stop.broker);
 		return;
-	if (failed) {
+	}
+	/* counted in this term's deletion only */
+	if (!ctl_active(c) || ev->u.stop.epoch != c->epoch ||
+	    (t = ctl_topic_find(c, ev->u.stop.topic)) == NULL || !t->deleting)
+		return;
+	if (ev->u.stop.failed) {
 		KP_WARN("StopReplica of %s to broker %d failed; will retry", t->name,
-			broker);
+			ev->u.stop.broker);
 		t->stop_failed = true;
 	}
 	if (--t->pending_stops == 0)
@@ -1166,6 +1227,7 @@ static void send_stop(struct controller *c, struct c_broker *cb)
 			return;
 		}
 		sc->c = c;
+		sc->epoch = c->epoch;
 		sc->deleting = del;
 		kp_struct_init(&kp_stop_replica_req_desc, req);
 		req->controller_id = c->id;
@@ -1218,7 +1280,7 @@ void ctl_batch_flush(struct controller *c)
 {
 	struct batch *b = &c->batch;
 
-	if (!c->active) {
+	if (!ctl_active(c)) {
 		b->nlai = b->num = b->nstop = b->num_only = 0;
 		b->um_brokers = false;
 		b->gen = b->gen + 1 ? b->gen + 1 : 1;
@@ -1447,7 +1509,7 @@ static void init_collect(struct controller *c, struct decisions *dp,
 	struct decisions d = *dp;
 	int32_t *isr = NULL;
 
-	for (int32_t p = from; p < to && c->active; p++) {
+	for (int32_t p = from; p < to && ctl_active(c); p++) {
 		struct c_part *cp = &t->parts[p];
 		int32_t nisr = 0;
 
@@ -1501,7 +1563,7 @@ static void offline_pass(struct controller *c)
 	int32_t *isr = NULL;
 	size_t capisr = 0;
 
-	for (int i = 0; c->active && i < c->ntopics; i++) {
+	for (int i = 0; ctl_active(c) && i < c->ntopics; i++) {
 		struct c_topic *t = c->topics[i];
 
 		if (t->deleting)
@@ -1567,7 +1629,7 @@ static void offline_pass(struct controller *c)
 	decisions_fix(&d);
 	if (d.n > 0 && ctl_write_states(c, d.w, d.n) == MOVED)
 		goto out;
-	for (int i = 0; i < d.n && c->active; i++) {
+	for (int i = 0; i < d.n && ctl_active(c); i++) {
 		struct state_write *w = &d.w[i];
 		int rc = w->rc;
 
@@ -1585,7 +1647,7 @@ static void offline_pass(struct controller *c)
 			ctl_batch_um(c, w->t, w->p);
 		}
 	}
-	for (int i = 0; i < nretry && c->active; i++)
+	for (int i = 0; i < nretry && ctl_active(c); i++)
 		if (retry[i].t->parts[retry[i].p].leader < 0)
 			elect_offline(c, retry[i].t, retry[i].p);
 	{
@@ -1613,7 +1675,7 @@ static void online_state_change(struct controller *c)
 {
 	struct decisions d = { 0 };
 
-	for (int i = 0; c->active && i < c->ntopics; i++)
+	for (int i = 0; ctl_active(c) && i < c->ntopics; i++)
 		if (!c->topics[i]->deleting)
 			init_collect(c, &d, c->topics[i], 0, c->topics[i]->nparts);
 	init_apply(c, &d);
@@ -1699,7 +1761,7 @@ static void shutdown_moves(struct controller *c, int32_t id)
 	int32_t *isr = NULL;
 	size_t capisr = 0;
 
-	for (int i = 0; c->active && i < c->ntopics; i++) {
+	for (int i = 0; ctl_active(c) && i < c->ntopics; i++) {
 		struct c_topic *t = c->topics[i];
 
 		if (t->deleting)
@@ -1743,7 +1805,7 @@ static void shutdown_moves(struct controller *c, int32_t id)
 	decisions_fix(&d);
 	if (d.n > 0 && ctl_write_states(c, d.w, d.n) == MOVED)
 		goto out;
-	for (int i = 0; i < d.n && c->active; i++) {
+	for (int i = 0; i < d.n && ctl_active(c); i++) {
 		struct state_write *w = &d.w[i];
 
 		if (w->rc == 0)
@@ -1773,11 +1835,11 @@ void controller_controlled_shutdown(struct controller *c, int32_t id,
 				    struct kp_controlled_shutdown_resp *resp,
 				    struct kp_arena *a)
 {
-	struct c_broker *cb = c->active ? ctl_broker_find(c, id) : NULL;
+	struct c_broker *cb = ctl_active(c) ? ctl_broker_find(c, id) : NULL;
 	struct kp_controlled_shutdown_resp_remaining_partition *rem;
 	int32_t nrem = 0, cap = 0;
 
-	if (!c->active) {
+	if (!ctl_active(c)) {
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 		return;
 	}
@@ -1803,7 +1865,7 @@ void controller_controlled_shutdown(struct controller *c, int32_t id,
 	KP_INFO("broker %d asks for a controlled shutdown", id);
 	shutdown_moves(c, id);
 	ctl_batch_flush(c);
-	if (!c->active) {
+	if (!ctl_active(c)) {
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 		return;
 	}
@@ -1843,7 +1905,7 @@ static void isr_change(struct controller *c)
 	struct kp_zk_result res;
 	int rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/isr_change_notification", true, &res);
 
-	for (int32_t i = 0; rc == KP_ZK_OK && c->active && i < res.nchildren; i++) {
+	for (int32_t i = 0; rc == KP_ZK_OK && ctl_active(c) && i < res.nchildren; i++) {
 		struct kp_zk_result data;
 		struct kp_zk_tp_list l;
 		char path[512], err[256];
@@ -1927,7 +1989,7 @@ static void ensure_topic_id(struct controller *c, struct c_topic *t,
 	char *json;
 	int rc;
 
-	if (t == NULL || t->topic_id[0] != '\0' || !c->active ||
+	if (t == NULL || t->topic_id[0] != '\0' || !ctl_active(c) ||
 	    kp_zk_topic_decode(res->data, (size_t)res->len, &zt, err, sizeof(err)) < 0)
 		return;
 	/* the id we already use for it, if its znode lost it */
@@ -2077,7 +2139,7 @@ static void topic_change(struct controller *c)
 			if (ctl_topic_find(c, res.children[j]) == NULL)
 				fresh[n++] = res.children[j];
 		if (fresh != NULL && ts != NULL && n > 0 && load_topics(c, fresh, n, ts) == 0)
-			for (int j = 0; j < n && c->active; j++) {
+			for (int j = 0; j < n && ctl_active(c); j++) {
 				struct c_topic *t = ts[j];
 
 				if (t == NULL || topic_insert(c, t) < 0) {
@@ -2190,6 +2252,15 @@ static void try_delete(struct controller *c, struct c_topic *t)
 	finish_delete(c, t);
 }
 
+/* Deletions that wait for replicas to come back (or stopped failing):
+ * start them again. */
+static void deletion_resume(struct controller *c)
+{
+	for (int i = c->ntopics - 1; i >= 0 && ctl_active(c); i--)
+		if (i < c->ntopics && c->topics[i]->deleting)
+			start_delete(c, c->topics[i]);
+}
+
 static void deletion_change(struct controller *c)
 {
 	struct kp_zk_result res;
@@ -2199,7 +2270,7 @@ static void deletion_change(struct controller *c)
 		kp_zk_result_free(&res);
 		return;
 	}
-	for (int32_t i = 0; i < res.nchildren && c->active; i++) {
+	for (int32_t i = 0; i < res.nchildren && ctl_active(c); i++) {
 		struct c_topic *t = ctl_topic_find(c, res.children[i]);
 		char path[512];
 
@@ -2339,10 +2410,12 @@ static void on_broker_startup(struct controller *c, const int32_t *ids, int n)
 	}
 	online_state_change(c);
 	ctl_batch_flush(c);
-	/* deletions waiting for these brokers */
-	for (int i = c->ntopics - 1; i >= 0 && c->active; i--)
-		if (i < c->ntopics && c->topics[i]->deleting)
-			start_delete(c, c->topics[i]);
+	/* deletions waiting for these brokers: an event of their own */
+	for (int i = 0; i < c->ntopics; i++)
+		if (c->topics[i]->deleting) {
+			ctl_event_put(c->events, ctl_event_new(CTL_EV_TOPIC_DELETION_RETRY));
+			break;
+		}
 }
 
 static void broker_change(struct controller *c)
@@ -2414,7 +2487,7 @@ static void broker_change(struct controller *c)
 		c->batch.um_brokers = true;	/* everyone learns of the deaths */
 		ctl_batch_flush(c);
 	}
-	if (nnew > 0 && c->active)
+	if (nnew > 0 && ctl_active(c))
 		on_broker_startup(c, started, nnew);
 	free(started);
 }
@@ -2481,7 +2554,7 @@ static void become_active(struct controller *c)
 	ctl_reassign_znode(c);
 	ctl_preferred_znode(c);
 	ctl_rebalance_schedule(c);
-	if (c->active) {
+	if (ctl_active(c)) {
 		int64_t nparts = 0;
 
 		for (int i = 0; i < c->ntopics; i++)
@@ -2493,7 +2566,7 @@ static void become_active(struct controller *c)
 	return;
 fail:
 	KP_ERROR("cannot read the cluster state from ZooKeeper: resigning");
-	controller_resign(c);
+	ctl_resign_later(c);
 }
 
 static int64_t now_ms(void)
@@ -2548,7 +2621,7 @@ static void elect(struct controller *c)
 			KP_WARN("controller election: %s", kp_zk_strerror(rc));
 		return;		/* someone else won; the watch tells us more */
 	}
-	c->active = true;
+	c->role = CTL_ACTIVE;
 	c->epoch = epoch + 1;
 	c->epoch_zkv = version + 1;
 	become_active(c);
@@ -2562,12 +2635,10 @@ static void check_controller(struct controller *c)
 	char err[128];
 	int rc;
 
-	if (c->stopping)
-		return;
 	rc = ctl_zk_read(c, KP_ZK_READ_EXISTS, "/controller", true, &res);
 	kp_zk_result_free(&res);
 	if (rc == KP_ZK_NONODE) {
-		if (c->active)
+		if (ctl_active(c))
 			controller_resign(c);
 		elect(c);
 		return;
@@ -2579,9 +2650,9 @@ static void check_controller(struct controller *c)
 	rc = kp_zk_get_sync(c->zk, "/controller", &res);
 	if (rc == KP_ZK_OK && res.data != NULL &&
 	    kp_zk_controller_decode(res.data, (size_t)res.len, &id, err, sizeof(err)) == 0) {
-		if (c->active && id != c->id)
+		if (ctl_active(c) && id != c->id)
 			controller_resign(c);
-		else if (!c->active)
+		else if (!ctl_active(c))
 			KP_INFO("standing by; the active controller is %d", id);
 	}
 	kp_zk_result_free(&res);
@@ -2589,60 +2660,250 @@ static void check_controller(struct controller *c)
 
 /* --------------------------------------------------------------- events */
 
+/*
+ * A watch fired (on the loop's thread, where ZooKeeper delivers watches):
+ * it becomes the event of its znode.  Nothing else happens here.
+ */
 static void on_watch(enum kp_zk_event ev, const char *path, void *arg)
+{
+	static const struct {
+		const char *path;
+		enum ctl_event_type type;
+	} znodes[] = {
+		{ "/controller", CTL_EV_CONTROLLER_CHANGE },
+		{ "/brokers/ids", CTL_EV_BROKER_CHANGE },
+		{ "/brokers/topics", CTL_EV_TOPIC_CHANGE },
+		{ "/admin/delete_topics", CTL_EV_TOPIC_DELETION },
+		{ "/isr_change_notification", CTL_EV_ISR_CHANGE },
+		{ "/admin/reassign_partitions", CTL_EV_REASSIGN_ZNODE },
+		{ "/admin/preferred_replica_election", CTL_EV_PREFERRED_ZNODE },
+	};
+	struct controller *c = arg;
+	struct ctl_event *e;
+
+	if (ev == KP_ZK_EV_NOT_WATCHING)
+		return;
+	for (size_t i = 0; i < sizeof(znodes) / sizeof(znodes[0]); i++)
+		if (strcmp(path, znodes[i].path) == 0) {
+			ctl_event_put(c->events, ctl_event_new(znodes[i].type));
+			return;
+		}
+	/* a topic znode's data: partitions were added */
+	if (strncmp(path, "/brokers/topics/", 16) != 0 ||
+	    strchr(path + 16, '/') != NULL || ev != KP_ZK_EV_CHANGED)
+		return;
+	e = ctl_event_new(CTL_EV_PARTITION_MODIFICATION);
+	if (e != NULL && (e->u.modification.topic = strdup(path + 16)) == NULL) {
+		free(e);
+		e = NULL;
+	}
+	if (e == NULL)
+		KP_ERROR("%s changed: event lost (out of memory)", path);
+	ctl_event_put(c->events, e);
+}
+
+void ctl_resign_later(struct controller *c)
+{
+	if (c->role != CTL_ACTIVE)
+		return;
+	c->role = CTL_RESIGNING;
+	ctl_event_put(c->events, ctl_event_new(CTL_EV_RESIGN));
+}
+
+/* The session expired: resign, then a new session, and stand again. */
+static void expire(struct controller *c)
+{
+	char err[256];
+
+	controller_resign(c);
+	if (kp_zk_reconnect(c->zk, err, sizeof(err)) != 0) {
+		KP_ERROR("reconnecting to ZooKeeper: %s", err);
+		kp_notifyf("STATUS=not reconnected after a session expiry: %s", err);
+		return;
+	}
+	check_controller(c);
+	kp_notifyf("STATUS=controller %d, in the election", c->id);
+}
+
+/* An admin request, answered in full (refused when not active). */
+static void request(struct controller *c, struct ctl_request *r)
+{
+	switch (r->api_key) {
+	case KP_API_CONTROLLED_SHUTDOWN: {
+		const struct kp_controlled_shutdown_req *req = r->req;
+
+		controller_controlled_shutdown(c, req->broker_id, req->broker_epoch,
+					       r->resp, r->arena);
+		break;
+	}
+	case KP_API_ELECT_LEADERS:
+		controller_elect_leaders(c, r->api_version, r->req, r->resp, r->arena);
+		break;
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS:
+		controller_alter_reassignments(c, r->req, r->resp, r->arena);
+		break;
+	case KP_API_LIST_PARTITION_REASSIGNMENTS:
+		controller_list_reassignments(c, r->req, r->resp, r->arena);
+		break;
+	default:
+		break;
+	}
+	r->done(r);
+}
+
+/* The event thread's work: one event, to its end. */
+static void process(struct ctl_event *ev, void *arg)
 {
 	struct controller *c = arg;
 
-	if (ev == KP_ZK_EV_NOT_WATCHING || c->stopping)
-		return;
-	if (strcmp(path, "/controller") == 0) {
+	switch (ev->type) {
+	case CTL_EV_STARTUP:
+	case CTL_EV_CONTROLLER_CHANGE:
 		check_controller(c);
 		return;
-	}
-	if (!c->active)
+	case CTL_EV_EXPIRE:
+		expire(c);
 		return;
-	if (strcmp(path, "/brokers/ids") == 0) {
+	case CTL_EV_RESIGN:
+		controller_resign(c);
+		return;
+	case CTL_EV_REQUEST:
+		request(c, ev->u.request);
+		return;
+	case CTL_EV_LAI_RESPONSE:
+		lai_response(c, ev);
+		return;
+	case CTL_EV_STOP_RESPONSE:
+		stop_response(c, ev);
+		return;
+	default:
+		break;
+	}
+	/* the rest is the active controller's */
+	if (!ctl_active(c)) {
+		KP_DEBUG("%s: not the active controller; ignored",
+			 ctl_event_name(ev->type));
+		return;
+	}
+	switch (ev->type) {
+	case CTL_EV_BROKER_CHANGE:
 		broker_change(c);
-	} else if (strcmp(path, "/brokers/topics") == 0) {
+		break;
+	case CTL_EV_TOPIC_CHANGE:
 		topic_change(c);
-	} else if (strcmp(path, "/admin/delete_topics") == 0) {
+		break;
+	case CTL_EV_PARTITION_MODIFICATION:
+		partition_modification(c, ev->u.modification.topic);
+		break;
+	case CTL_EV_TOPIC_DELETION:
 		deletion_change(c);
-	} else if (strcmp(path, "/isr_change_notification") == 0) {
+		break;
+	case CTL_EV_TOPIC_DELETION_RETRY:
+		deletion_resume(c);
+		break;
+	case CTL_EV_ISR_CHANGE:
 		isr_change(c);
-	} else if (strcmp(path, "/admin/reassign_partitions") == 0) {
+		break;
+	case CTL_EV_REASSIGN_ZNODE:
 		ctl_reassign_znode(c);
-	} else if (strcmp(path, "/admin/preferred_replica_election") == 0) {
+		break;
+	case CTL_EV_PREFERRED_ZNODE:
 		ctl_preferred_znode(c);
-	} else if (strncmp(path, "/brokers/topics/", 16) == 0 &&
-		   strchr(path + 16, '/') == NULL) {
-		if (ev == KP_ZK_EV_CHANGED)
-			partition_modification(c, path + 16);
+		break;
+	case CTL_EV_AUTO_REBALANCE:
+		ctl_rebalance_run(c);
+		break;
+	default:
+		break;
 	}
 }
 
-static void on_rebalance_timer(struct kp_loop *loop, void *arg)
+/* Refuse an admin request from its own fields alone: preempting runs on
+ * whichever thread cleared the queue, away from the context. */
+static void refuse(struct ctl_request *r, int16_t err)
 {
-	(void)loop;
-	ctl_rebalance_run(arg);
+	switch (r->api_key) {
+	case KP_API_CONTROLLED_SHUTDOWN:
+		((struct kp_controlled_shutdown_resp *)r->resp)->error_code = err;
+		break;
+	case KP_API_ELECT_LEADERS:
+		ctl_elect_leaders_refuse(r->api_version, r->req, r->resp, r->arena, err);
+		break;
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS:
+		((struct kp_alter_partition_reassignments_resp *)r->resp)->error_code = err;
+		break;
+	case KP_API_LIST_PARTITION_REASSIGNMENTS:
+		((struct kp_list_partition_reassignments_resp *)r->resp)->error_code = err;
+		break;
+	default:
+		break;
+	}
+	r->done(r);
 }
 
-void controller_start(struct controller *c)
+/* An event dropped unprocessed: only a request needs an answer. */
+static void preempt(struct ctl_event *ev, void *arg)
 {
-	kp_timer_init(&c->rebalance_timer, on_rebalance_timer, c);
-	check_controller(c);
+	(void)arg;
+	if (ev->type == CTL_EV_REQUEST)
+		refuse(ev->u.request, KP_ERR_NOT_CONTROLLER);
+}
+
+int controller_init(struct controller *c)
+{
+	c->events = ctl_event_queue_new(process, preempt, c);
+	return c->events != NULL ? 0 : -1;
+}
+
+int controller_start(struct controller *c)
+{
+	if (ctl_event_start(c->events) < 0)
+		return -1;
+	ctl_event_put_wait(c->events, ctl_event_new(CTL_EV_STARTUP));
+	return 0;
+}
+
+void controller_stop(struct controller *c)
+{
+	if (c->events != NULL)
+		ctl_event_stop(c->events);
+	controller_resign(c);
+}
+
+void controller_free(struct controller *c)
+{
+	ctl_event_queue_free(c->events);
+	c->events = NULL;
+	free(c->shutting_down);
+	free(c->batch.lai);
+	free(c->batch.um);
+	free(c->batch.stop);
+}
+
+void controller_request(struct controller *c, struct ctl_request *r)
+{
+	struct ctl_event *ev = ctl_event_new(CTL_EV_REQUEST);
+
+	if (ev == NULL) {
+		refuse(r, KP_ERR_UNKNOWN_SERVER_ERROR);
+		return;
+	}
+	ev->u.request = r;
+	ctl_event_put(c->events, ev);
 }
 
 void controller_resign(struct controller *c)
 {
-	if (!c->active)
+	if (c->role == CTL_STANDBY)
 		return;
 	KP_INFO("resigning as controller (epoch %d)", c->epoch);
-	c->active = false;
-	kp_timer_stop(c->loop, &c->rebalance_timer);
+	c->role = CTL_STANDBY;
+	if (c->events != NULL)
+		ctl_event_unschedule(c->events, CTL_EV_AUTO_REBALANCE);
 	context_clear(c);
 }
 
 void controller_session_expired(struct controller *c)
 {
-	controller_resign(c);
+	ctl_event_clear_and_put(c->events, ctl_event_new(CTL_EV_EXPIRE));
 }

@@ -1,12 +1,12 @@
 /*
  * controller.h - the state of one kcontroller process.
  *
- * Threads: everything runs on the main thread's event loop, as Kafka's
- * controller runs on its single event thread.  ZooKeeper watches arrive as
- * posted events; ZooKeeper reads and writes are blocking calls (their
- * results come back on the ZooKeeper client's thread, so blocking here is
- * safe); broker requests go out through non-blocking channels on the same
- * loop.
+ * Threads: the controller's work runs on its event thread (ctl_event.h),
+ * one event at a time, as Kafka's controller runs on its single event
+ * thread: ZooKeeper watches, broker responses, admin requests and timers
+ * are put on its queue by the threads that see them (the main thread's
+ * event loop: ZooKeeper watch delivery, broker channels, the listener).
+ * Only the event thread blocks on ZooKeeper; only it touches the context.
  *
  * The context (brokers, topics, partitions) is only meaningful while
  * active: it is rebuilt from ZooKeeper at every election win and dropped
@@ -25,6 +25,8 @@
 struct kp_loop;
 struct kp_zk;
 struct channel;
+struct ctl_event_queue;
+struct ctl_request;
 
 struct c_broker {
 	int32_t id;
@@ -94,9 +96,15 @@ struct controller {
 	struct kp_zk *zk;
 	const char *listener;		/* broker listener to connect to */
 	int socket_timeout_ms;
-	bool stopping;
+	bool stopping;			/* the main loop's: a signal came */
+	struct ctl_event_queue *events;
 
-	bool active;
+	/* the event thread's (the main thread's before start, after stop) */
+	enum ctl_role {
+		CTL_STANDBY,		/* not the controller */
+		CTL_ACTIVE,		/* the controller: the context is live */
+		CTL_RESIGNING,		/* fenced: a Resign event is queued */
+	} role;
 	int32_t epoch;			/* controller epoch while active */
 	int32_t epoch_zkv;		/* data version of /controller_epoch */
 
@@ -110,12 +118,23 @@ struct controller {
 	struct batch batch;
 	int32_t *shutting_down;		/* brokers in controlled shutdown */
 	int nshutting_down;
-	struct kp_timer rebalance_timer;	/* auto.leader.rebalance.enable */
 };
 
-/* Start: watch /controller and try to become the active controller. */
-void controller_start(struct controller *c);
-/* Give up the active role (if held) and drop the context. */
+/* The event queue (before the listener starts).  0 or -1. */
+int controller_init(struct controller *c);
+/* Start the event thread; return once it has stood for election (won
+ * it, or watches the winner).  0 or -1. */
+int controller_start(struct controller *c);
+/* Stop the event thread and resign: from then on the calling thread owns
+ * everything.  Channels close on the loop (run it once more). */
+void controller_stop(struct controller *c);
+/* After controller_stop and the loop's last run: free what is left. */
+void controller_free(struct controller *c);
+/* An admin request of the listener, answered through r->done (any
+ * thread). */
+void controller_request(struct controller *c, struct ctl_request *r);
+/* Give up the active role (if held) and drop the context (event thread,
+ * or the owner after controller_stop). */
 void controller_resign(struct controller *c);
 /*
  * ControlledShutdown from broker_id (broker_epoch -1: not checked): move
@@ -150,7 +169,8 @@ void controller_list_reassignments(struct controller *c,
 				   const struct kp_list_partition_reassignments_req *req,
 				   struct kp_list_partition_reassignments_resp *resp,
 				   struct kp_arena *a);
-/* ZooKeeper session lost: resign; after reconnecting, start again. */
+/* ZooKeeper session lost (any thread): what is queued is dropped; the
+ * event thread resigns, reconnects and stands for election again. */
 void controller_session_expired(struct controller *c);
 
 #endif /* CONTROLLER_H */

@@ -15,7 +15,19 @@
 
 #define LEADER_DURING_DELETE (-2)
 #define EPOCH_DURING_DELETE (-2)
-#define MOVED (-1000)		/* the epoch check failed: we resigned */
+#define MOVED (-1000)		/* the epoch check failed: a Resign is queued */
+
+/* In charge: elected, and not fenced since. */
+static inline bool ctl_active(const struct controller *c)
+{
+	return c->role == CTL_ACTIVE;
+}
+/*
+ * Another controller took over (a fenced write failed, a state znode has
+ * a newer epoch): stop acting now, and queue a Resign event, which drops
+ * the context once the current event is done.
+ */
+void ctl_resign_later(struct controller *c);
 
 
 struct c_broker *ctl_broker_find(struct controller *c, int32_t id);
@@ -78,10 +90,17 @@ int16_t ctl_elect_preferred(struct controller *c, struct c_topic *t, int32_t p,
 			    const char **why);
 /* /admin/preferred_replica_election changed (or at activation). */
 void ctl_preferred_znode(struct controller *c);
-/* (Re)arm or stop the auto leader rebalance timer. */
+/* (Re)schedule or drop the auto rebalance event. */
 void ctl_rebalance_schedule(struct controller *c);
-/* One auto rebalance check (the timer's work); re-arms the timer. */
+/* One auto rebalance round (the scheduled event's work); schedules the
+ * next. */
 void ctl_rebalance_run(struct controller *c);
+/* ElectLeaders refused as a whole (not the controller, a bad election
+ * type): err in resp and, for listed partitions, in each of them (v0 has
+ * no top-level code).  Touches nothing but req, resp and a. */
+void ctl_elect_leaders_refuse(int16_t version, const struct kp_elect_leaders_req *req,
+			      struct kp_elect_leaders_resp *resp, struct kp_arena *a,
+			      int16_t err);
 
 /* reassign.c */
 /* Load the reassignment state of a topic from its znode's adding/removing

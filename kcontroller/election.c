@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_event.h"
 #include "ctl_int.h"
 #include "kp_arena.h"
 #include "kp_errors.h"
@@ -167,7 +168,7 @@ static int16_t elect_one(struct controller *c, int8_t type, const char *topic,
 	struct c_topic *t = ctl_topic_find(c, topic);
 
 	*why = NULL;
-	if (!c->active)
+	if (!ctl_active(c))
 		return KP_ERR_NOT_CONTROLLER;	/* resigned during this request */
 	if (t == NULL || t->deleting || p < 0 || p >= t->nparts) {
 		*why = t != NULL && t->deleting ? "the topic is being deleted" : NULL;
@@ -175,6 +176,43 @@ static int16_t elect_one(struct controller *c, int8_t type, const char *topic,
 	}
 	return type == ELECT_PREFERRED ? ctl_elect_preferred(c, t, p, why)
 				       : elect_unclean(c, t, p, why);
+}
+
+void ctl_elect_leaders_refuse(int16_t version, const struct kp_elect_leaders_req *req,
+			      struct kp_elect_leaders_resp *resp, struct kp_arena *a,
+			      int16_t err)
+{
+	struct kp_elect_leaders_resp_replica_election_result *res;
+	int32_t ntopics = req->topic_partitions_count;
+
+	(void)version;
+	resp->error_code = err;
+	resp->replica_election_results_count = 0;
+	if (ntopics < 0)
+		return;
+	res = kp_arena_calloc(a, (size_t)ntopics + 1, sizeof(*res));
+	for (int32_t i = 0; res != NULL && i < ntopics; i++) {
+		const struct kp_elect_leaders_req_topic_partitions *tp =
+			&req->topic_partitions[i];
+		int32_t np = tp->partitions_count > 0 ? tp->partitions_count : 0;
+		struct kp_elect_leaders_resp_partition_result *pr =
+			kp_arena_calloc(a, (size_t)np + 1, sizeof(*pr));
+
+		if (pr == NULL)
+			return;
+		kp_struct_init(&kp_elect_leaders_resp_replica_election_result_desc,
+			       &res[i]);
+		res[i].topic = tp->topic;
+		for (int32_t j = 0; j < np; j++) {
+			kp_struct_init(&kp_elect_leaders_resp_partition_result_desc, &pr[j]);
+			pr[j].partition_id = tp->partitions[j];
+			pr[j].error_code = err;
+		}
+		res[i].partition_result = pr;
+		res[i].partition_result_count = np;
+		resp->replica_election_results = res;
+		resp->replica_election_results_count = i + 1;
+	}
 }
 
 void controller_elect_leaders(struct controller *c, int16_t version,
@@ -188,36 +226,9 @@ void controller_elect_leaders(struct controller *c, int16_t version,
 	int elected = 0;
 
 	resp->replica_election_results_count = 0;
-	if (!c->active || (type != ELECT_PREFERRED && type != ELECT_UNCLEAN)) {
-		/* v0 has no top-level code: every partition carries it */
-		int16_t err = !c->active ? KP_ERR_NOT_CONTROLLER : KP_ERR_INVALID_REQUEST;
-
-		resp->error_code = err;
-		if (all)
-			return;
-		res = kp_arena_calloc(a, (size_t)ntopics + 1, sizeof(*res));
-		for (int32_t i = 0; res != NULL && i < ntopics; i++) {
-			const struct kp_elect_leaders_req_topic_partitions *tp =
-				&req->topic_partitions[i];
-			int32_t np = tp->partitions_count > 0 ? tp->partitions_count : 0;
-			struct kp_elect_leaders_resp_partition_result *pr =
-				kp_arena_calloc(a, (size_t)np + 1, sizeof(*pr));
-
-			if (pr == NULL)
-				return;
-			kp_struct_init(&kp_elect_leaders_resp_replica_election_result_desc,
-				       &res[i]);
-			res[i].topic = tp->topic;
-			for (int32_t j = 0; j < np; j++) {
-				kp_struct_init(&kp_elect_leaders_resp_partition_result_desc, &pr[j]);
-				pr[j].partition_id = tp->partitions[j];
-				pr[j].error_code = err;
-			}
-			res[i].partition_result = pr;
-			res[i].partition_result_count = np;
-			resp->replica_election_results = res;
-			resp->replica_election_results_count = i + 1;
-		}
+	if (!ctl_active(c) || (type != ELECT_PREFERRED && type != ELECT_UNCLEAN)) {
+		ctl_elect_leaders_refuse(version, req, resp, a, !ctl_active(c)
+					 ? KP_ERR_NOT_CONTROLLER : KP_ERR_INVALID_REQUEST);
 		return;
 	}
 	res = kp_arena_calloc(a, (size_t)ntopics + 1, sizeof(*res));
@@ -288,13 +299,13 @@ void ctl_preferred_znode(struct controller *c)
 
 	rc = ctl_zk_read(c, KP_ZK_READ_EXISTS, PREFERRED_ZNODE, true, &res);
 	kp_zk_result_free(&res);
-	if (rc != KP_ZK_OK || !c->active)
+	if (rc != KP_ZK_OK || !ctl_active(c))
 		return;
 	rc = kp_zk_get_sync(c->zk, PREFERRED_ZNODE, &res);
 	if (rc == KP_ZK_OK && res.data != NULL &&
 	    kp_zk_tp_list_decode(res.data, (size_t)res.len, false, &l, err,
 				 sizeof(err)) == 0) {
-		for (size_t i = 0; i < l.n && c->active; i++) {
+		for (size_t i = 0; i < l.n && ctl_active(c); i++) {
 			const char *why;
 			int16_t e = elect_one(c, ELECT_PREFERRED, l.items[i].topic,
 					      l.items[i].partition, &why);
@@ -314,7 +325,7 @@ void ctl_preferred_znode(struct controller *c)
 	}
 	kp_zk_result_free(&res);
 	ctl_batch_flush(c);
-	if (!c->active)
+	if (!ctl_active(c))
 		return;
 	/* done: the node goes, as Kafka removes it once acted on */
 	op = (struct kp_zk_op){ .type = KP_ZK_OP_DELETE, .path = PREFERRED_ZNODE,
@@ -329,10 +340,10 @@ void ctl_rebalance_schedule(struct controller *c)
 {
 	int64_t s = kp_config_long(&c->cfg, "leader.imbalance.check.interval.seconds");
 
-	kp_timer_stop(c->loop, &c->rebalance_timer);
-	if (!c->active || !kp_config_bool(&c->cfg, "auto.leader.rebalance.enable"))
+	ctl_event_unschedule(c->events, CTL_EV_AUTO_REBALANCE);
+	if (!ctl_active(c) || !kp_config_bool(&c->cfg, "auto.leader.rebalance.enable"))
 		return;
-	kp_timer_start(c->loop, &c->rebalance_timer, s * 1000);
+	ctl_event_schedule(c->events, ctl_event_new(CTL_EV_AUTO_REBALANCE), s * 1000);
 }
 
 static bool rebalance_candidate(const struct c_topic *t, const struct c_part *cp)
@@ -346,9 +357,9 @@ void ctl_rebalance_run(struct controller *c)
 	int pct = kp_config_int(&c->cfg, "leader.imbalance.per.broker.percentage");
 	int moved = 0;
 
-	if (!c->active)
+	if (!ctl_active(c))
 		return;
-	for (int b = 0; b < c->nbrokers && c->active; b++) {
+	for (int b = 0; b < c->nbrokers && ctl_active(c); b++) {
 		int32_t id = c->brokers[b].id;
 		int64_t total = 0, off = 0;
 
@@ -371,10 +382,10 @@ void ctl_rebalance_run(struct controller *c)
 			continue;
 		KP_INFO("broker %d leads %" PRId64 " of the %" PRId64 " partitions it is "
 			"preferred for: moving them back", id, total - off, total);
-		for (int i = 0; i < c->ntopics && c->active; i++) {
+		for (int i = 0; i < c->ntopics && ctl_active(c); i++) {
 			struct c_topic *t = c->topics[i];
 
-			for (int32_t p = 0; c->active && p < t->nparts; p++) {
+			for (int32_t p = 0; ctl_active(c) && p < t->nparts; p++) {
 				struct c_part *cp = &t->parts[p];
 				const char *why;
 

@@ -6,6 +6,7 @@ kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroll
 	kcontroller/controller.c kcontroller/controller.h \
 	kcontroller/channel.c kcontroller/channel.h \
 	kcontroller/server.c kcontroller/server.h \
+	kcontroller/ctl_event.c kcontroller/ctl_event.h \
 	kcontroller/ctl_int.h kcontroller/election.c kcontroller/reassign.c
 kcontroller_libkcontroller_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
 

@@ -235,7 +235,7 @@ void ctl_reassign_check(struct controller *c, struct c_topic *t, int32_t p)
 {
 	struct c_part *cp = &t->parts[p];
 
-	if (!c->active || t->deleting || !ctl_reassigning(cp) || !cp->has_state)
+	if (!ctl_active(c) || t->deleting || !ctl_reassigning(cp) || !cp->has_state)
 		return;
 	for (int32_t i = 0; i < cp->replicas.n; i++)
 		if (!ctl_in_list(&cp->removing, cp->replicas.ids[i]) &&
@@ -248,8 +248,8 @@ void ctl_reassign_resume(struct controller *c)
 {
 	int n = 0;
 
-	for (int i = 0; i < c->ntopics && c->active; i++)
-		for (int32_t p = 0; c->active && p < c->topics[i]->nparts; p++)
+	for (int i = 0; i < c->ntopics && ctl_active(c); i++)
+		for (int32_t p = 0; ctl_active(c) && p < c->topics[i]->nparts; p++)
 			if (ctl_reassigning(&c->topics[i]->parts[p])) {
 				n++;
 				ctl_reassign_check(c, c->topics[i], p);
@@ -392,7 +392,7 @@ static int16_t alter_one(struct controller *c, const char *topic, int32_t p,
 	int16_t err;
 
 	*why = NULL;
-	if (!c->active)
+	if (!ctl_active(c))
 		return KP_ERR_NOT_CONTROLLER;	/* resigned during this request */
 	if (t == NULL || t->deleting || p < 0 || p >= t->nparts) {
 		*why = t != NULL && t->deleting ? "the topic is being deleted" : NULL;
@@ -441,7 +441,7 @@ void controller_alter_reassignments(struct controller *c,
 	int32_t nt = req->topics_count > 0 ? req->topics_count : 0;
 	bool touched = false;
 
-	if (!c->active) {
+	if (!ctl_active(c)) {
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 		return;
 	}
@@ -467,7 +467,7 @@ void controller_alter_reassignments(struct controller *c,
 		kp_struct_init(&kp_alter_partition_reassignments_resp_reassignable_topic_response_desc,
 			       &tr[i]);
 		tr[i].name = rt->name;
-		for (int32_t j = 0; j < np && c->active; j++) {
+		for (int32_t j = 0; j < np && ctl_active(c); j++) {
 			const struct kp_alter_partition_reassignments_req_reassignable_partition *rp =
 				&rt->partitions[j];
 			const char *why;
@@ -489,7 +489,7 @@ void controller_alter_reassignments(struct controller *c,
 	resp->responses = tr;
 	resp->responses_count = nt;
 	ctl_batch_flush(c);
-	if (!c->active)
+	if (!ctl_active(c))
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 	else if (touched)
 		zk_reassign_update(c);	/* partitions the API took over */
@@ -554,7 +554,7 @@ void controller_list_reassignments(struct controller *c,
 	bool all = req->topics_count < 0;
 	int32_t cnt = all ? c->ntopics : req->topics_count, n = 0;
 
-	if (!c->active) {
+	if (!ctl_active(c)) {
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 		return;
 	}
@@ -605,7 +605,7 @@ static void zk_reassign_update(struct controller *c)
 	char *json = NULL;
 	int rc;
 
-	if (!c->active || kp_zk_exists_sync(c->zk, REASSIGN_ZNODE, NULL) != KP_ZK_OK)
+	if (!ctl_active(c) || kp_zk_exists_sync(c->zk, REASSIGN_ZNODE, NULL) != KP_ZK_OK)
 		return;
 	for (int i = 0; i < c->ntopics; i++)
 		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
@@ -663,7 +663,7 @@ void ctl_reassign_znode(struct controller *c)
 
 	rc = ctl_zk_read(c, KP_ZK_READ_EXISTS, REASSIGN_ZNODE, true, &res);
 	kp_zk_result_free(&res);
-	if (rc != KP_ZK_OK || !c->active)
+	if (rc != KP_ZK_OK || !ctl_active(c))
 		return;
 	rc = kp_zk_get_sync(c->zk, REASSIGN_ZNODE, &res);
 	if (rc != KP_ZK_OK || res.data == NULL ||
@@ -683,7 +683,7 @@ void ctl_reassign_znode(struct controller *c)
 		return;
 	}
 	kp_zk_result_free(&res);
-	for (size_t i = 0; i < l.n && c->active; i++) {
+	for (size_t i = 0; i < l.n && ctl_active(c); i++) {
 		const struct kp_zk_tp *it = &l.items[i];
 		struct c_topic *t = ctl_topic_find(c, it->topic);
 		const char *why = NULL;

@@ -159,3 +159,10 @@ TESTS += tests/unit/check_groupmeta
 dist-hook:
 	rm -f $(distdir)/tests/golden/capture $(distdir)/tests/golden/*.o
 	rm -rf $(distdir)/tests/golden/.deps $(distdir)/tests/golden/.dirstamp
+
+## the controller: its event queue
+check_PROGRAMS += tests/unit/check_ctl_event
+tests_unit_check_ctl_event_SOURCES = tests/unit/check_ctl_event.c tests/lib/check_run.h
+tests_unit_check_ctl_event_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kcontroller
+tests_unit_check_ctl_event_LDADD = kcontroller/libkcontroller.a $(UNIT_LDADD)
+TESTS += tests/unit/check_ctl_event
