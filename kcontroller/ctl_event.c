@@ -48,6 +48,7 @@ static const char *const names[CTL_EV_NTYPES] = {
 	[CTL_EV_TOPIC_DELETION] = "TopicDeletion",
 	[CTL_EV_TOPIC_DELETION_RETRY] = "TopicDeletionRetry",
 	[CTL_EV_ISR_CHANGE] = "IsrChangeNotification",
+	[CTL_EV_REASSIGN_ISR_CHANGE] = "PartitionReassignmentIsrChange",
 	[CTL_EV_REASSIGN_ZNODE] = "PartitionReassignment",
 	[CTL_EV_PREFERRED_ZNODE] = "PreferredReplicaElection",
 	[CTL_EV_AUTO_REBALANCE] = "AutoPreferredReplicaLeaderElection",
@@ -85,7 +86,8 @@ void ctl_event_free(struct ctl_event *ev)
 		return;
 	switch (ev->type) {
 	case CTL_EV_PARTITION_MODIFICATION:
-		free(ev->u.modification.topic);
+	case CTL_EV_REASSIGN_ISR_CHANGE:
+		free(ev->u.topic.name);
 		break;
 	case CTL_EV_LAI_RESPONSE:
 		for (int32_t i = 0; i < ev->u.lai.nerrors; i++)

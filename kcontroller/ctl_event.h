@@ -42,6 +42,7 @@ enum ctl_event_type {
 	CTL_EV_TOPIC_DELETION,		/* children of /admin/delete_topics */
 	CTL_EV_TOPIC_DELETION_RETRY,	/* deletions waiting for brokers */
 	CTL_EV_ISR_CHANGE,		/* children of /isr_change_notification */
+	CTL_EV_REASSIGN_ISR_CHANGE,	/* a reassigned partition's ISR changed */
 	CTL_EV_REASSIGN_ZNODE,		/* /admin/reassign_partitions */
 	CTL_EV_PREFERRED_ZNODE,		/* /admin/preferred_replica_election */
 	CTL_EV_AUTO_REBALANCE,		/* leader.imbalance.check.interval */
@@ -84,8 +85,8 @@ struct ctl_event {
 	int64_t due_ms;			/* scheduled: monotonic deadline */
 	struct ctl_event_waiter *waiter;	/* ctl_event_put_wait */
 	union {
-		/* PARTITION_MODIFICATION */
-		struct { char *topic; } modification;
+		/* PARTITION_MODIFICATION, REASSIGN_ISR_CHANGE (partition) */
+		struct { char *name; int32_t partition; } topic;
 		/* LAI_RESPONSE */
 		struct {
 			int32_t broker;

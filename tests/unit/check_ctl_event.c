@@ -55,7 +55,7 @@ static void rec_add(struct rec *r, const char *what, const struct ctl_event *ev)
 			 ctl_event_name(ev->type),
 			 ev->type == CTL_EV_PARTITION_MODIFICATION ? ":" : "",
 			 ev->type == CTL_EV_PARTITION_MODIFICATION
-			 ? ev->u.modification.topic : "");
+			 ? ev->u.topic.name : "");
 		r->threads[r->n] = pthread_self();
 		r->at_ms[r->n] = mono_ms();
 		r->n++;
@@ -92,7 +92,7 @@ static struct ctl_event *topic_event(const char *topic)
 	struct ctl_event *ev = ctl_event_new(CTL_EV_PARTITION_MODIFICATION);
 
 	ck_assert_ptr_nonnull(ev);
-	ev->u.modification.topic = strdup(topic);
+	ev->u.topic.name = strdup(topic);
 	return ev;
 }
 
