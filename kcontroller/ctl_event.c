@@ -250,11 +250,6 @@ void ctl_event_stop(struct ctl_event_queue *q)
 	}
 }
 
-bool ctl_event_on_thread(const struct ctl_event_queue *q)
-{
-	return q->started && pthread_equal(q->thread, pthread_self());
-}
-
 /* Queue ev (clear: preempt what is queued first). */
 static void put(struct ctl_event_queue *q, struct ctl_event *ev, bool clear)
 {

@@ -124,8 +124,6 @@ int ctl_event_start(struct ctl_event_queue *q);
  * finish, and join the thread.  From any thread but the event thread.
  */
 void ctl_event_stop(struct ctl_event_queue *q);
-/* Is this the event thread? */
-bool ctl_event_on_thread(const struct ctl_event_queue *q);
 
 /* A zeroed event of this type (NULL when out of memory). */
 struct ctl_event *ctl_event_new(enum ctl_event_type type);
