@@ -191,8 +191,12 @@ struct channel *chan_new(struct kp_loop *loop, int32_t broker_id,
 	return c;
 }
 
-void chan_send(struct channel *c, struct chan_req *q)
+/* On the loop's thread: queue a request posted by chan_send. */
+static void send_posted(void *arg)
 {
+	struct chan_req *q = arg;
+	struct channel *c = q->to;
+
 	q->next = NULL;
 	if (c->tail != NULL)
 		c->tail->next = q;
@@ -202,12 +206,22 @@ void chan_send(struct channel *c, struct chan_req *q)
 	pump(c);
 }
 
-void chan_free(struct channel *c)
+void chan_send(struct channel *c, struct chan_req *q)
 {
+	q->to = c;
+	if (kp_loop_post(c->loop, send_posted, q) < 0) {
+		if (q->done != NULL)
+			q->done(c->broker_id, q->api_key, NULL, q->arg);
+		chan_req_free(q);
+	}
+}
+
+/* On the loop's thread: the channel goes. */
+static void free_posted(void *arg)
+{
+	struct channel *c = arg;
 	struct chan_req *q;
 
-	if (c == NULL)
-		return;
 	kp_timer_stop(c->loop, &c->retry);
 	drop_conn(c);
 	while ((q = c->head) != NULL) {
@@ -218,4 +232,13 @@ void chan_free(struct channel *c)
 	}
 	free(c->host);
 	free(c);
+}
+
+void chan_free(struct channel *c)
+{
+	if (c == NULL)
+		return;
+	if (kp_loop_post(c->loop, free_posted, c) < 0)
+		KP_ERROR("cannot close the channel to broker %d: out of memory",
+			 c->broker_id);
 }

@@ -15,9 +15,9 @@
  *    partitions it is preferred for gets them back, so a broker that
  *    restarted does not leave another one a hot spot.
  *
- * Everything runs on the controller's event thread; ZooKeeper writes go
- * through ctl_write_state (fenced, conditional), requests through the
- * shared batch.
+ * Everything runs on the controller's event thread; elections go through
+ * the partition state machine (ctl_partition_elect: fenced, conditional
+ * writes, LeaderAndIsr to the replicas), requests through the batch.
  */
 #include "config.h"
 
@@ -27,7 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_int.h"
+#include "ctl_batch.h"
+#include "ctl_ctx.h"
+#include "ctl_event.h"
+#include "ctl_partition.h"
+#include "ctl_zk.h"
+#include "election.h"
 #include "kp_arena.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -39,8 +44,8 @@
 
 enum { ELECT_PREFERRED = 0, ELECT_UNCLEAN = 1 };
 
-int16_t ctl_elect_preferred(struct controller *c, struct c_topic *t, int32_t p,
-			    const char **why)
+int16_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
+			   const char **why)
 {
 	*why = NULL;
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -55,27 +60,27 @@ int16_t ctl_elect_preferred(struct controller *c, struct c_topic *t, int32_t p,
 		pref = cp->replicas.ids[0];
 		if (cp->leader == pref)
 			return KP_ERR_ELECTION_NOT_NEEDED;
-		if (!ctl_eligible(c, pref)) {
-			*why = ctl_live(c, pref) ? "the preferred replica is shutting down"
+		if (!ctl_ctx_eligible(c, pref)) {
+			*why = ctl_ctx_live(c, pref) ? "the preferred replica is shutting down"
 					      : "the preferred replica is not alive";
 			return KP_ERR_PREFERRED_LEADER_NOT_AVAILABLE;
 		}
-		if (!ctl_in_list(&cp->isr, pref)) {
+		if (!ctl_ctx_in_list(&cp->isr, pref)) {
 			*why = "the preferred replica is not in the ISR";
 			return KP_ERR_PREFERRED_LEADER_NOT_AVAILABLE;
 		}
-		rc = ctl_write_state(c, t, p, pref, cp->isr.ids, cp->isr.n);
+		rc = ctl_partition_elect(c, t, p, pref, cp->isr.ids, cp->isr.n);
 		if (rc == -EAGAIN)
 			continue;	/* re-read: decide again */
 		if (rc == MOVED)
 			return KP_ERR_NOT_CONTROLLER;
 		if (rc < 0) {
-			*why = "writing the partition state to ZooKeeper failed";
+			*why = rc == -EINVAL ? "the partition's state allows no election"
+			       : "writing the partition state to ZooKeeper failed";
 			return KP_ERR_UNKNOWN_SERVER_ERROR;
 		}
 		KP_INFO("%s-%d: preferred replica %d leads (epoch %d)", t->name, p,
 			pref, cp->leader_epoch);
-		ctl_batch_lai_replicas(c, t, p, false);
 		return 0;
 	}
 	*why = "the partition state kept changing";
@@ -93,24 +98,17 @@ static int16_t elect_unclean(struct controller *c, struct c_topic *t, int32_t p,
 	*why = NULL;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		struct c_part *cp = &t->parts[p];
-		int32_t leader = -1, *isr, nisr = 0;
-		bool clean = false;
+		int32_t leader, *isr, nisr = 0;
+		bool unclean;
 		int rc;
 
 		if (!cp->has_state) {
 			*why = "the partition has no leader state yet";
 			return KP_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
 		}
-		if (cp->leader >= 0 && ctl_live(c, cp->leader))
+		if (cp->leader >= 0 && ctl_ctx_live(c, cp->leader))
 			return KP_ERR_ELECTION_NOT_NEEDED;
-		for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
-			if (ctl_eligible(c, cp->replicas.ids[i]) &&
-			    ctl_in_list(&cp->isr, cp->replicas.ids[i]))
-				leader = cp->replicas.ids[i];
-		clean = leader >= 0;
-		for (int32_t i = 0; i < cp->replicas.n && leader < 0; i++)
-			if (ctl_eligible(c, cp->replicas.ids[i]))
-				leader = cp->replicas.ids[i];
+		leader = ctl_partition_offline_leader(c, cp, true, &unclean);
 		if (leader < 0) {
 			*why = "no replica of the partition is alive";
 			return KP_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
@@ -118,31 +116,31 @@ static int16_t elect_unclean(struct controller *c, struct c_topic *t, int32_t p,
 		isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
 		if (isr == NULL)
 			return KP_ERR_UNKNOWN_SERVER_ERROR;
-		if (clean) {
+		if (!unclean) {
 			for (int32_t i = 0; i < cp->isr.n; i++)
-				if (ctl_eligible(c, cp->isr.ids[i]))
+				if (ctl_ctx_eligible(c, cp->isr.ids[i]))
 					isr[nisr++] = cp->isr.ids[i];
 		} else {
 			isr[nisr++] = leader;
 		}
-		rc = ctl_write_state(c, t, p, leader, isr, nisr);
+		rc = ctl_partition_elect(c, t, p, leader, isr, nisr);
 		free(isr);
 		if (rc == -EAGAIN)
 			continue;
 		if (rc == MOVED)
 			return KP_ERR_NOT_CONTROLLER;
 		if (rc < 0) {
-			*why = "writing the partition state to ZooKeeper failed";
+			*why = rc == -EINVAL ? "the partition's state allows no election"
+			       : "writing the partition state to ZooKeeper failed";
 			return KP_ERR_UNKNOWN_SERVER_ERROR;
 		}
-		if (clean)
+		if (!unclean)
 			KP_INFO("%s-%d: leader %d (epoch %d)", t->name, p, leader,
 				cp->leader_epoch);
 		else
 			KP_WARN("%s-%d: unclean election of broker %d, which was not "
 				"in the ISR (epoch %d): records only the ISR had are lost",
 				t->name, p, leader, cp->leader_epoch);
-		ctl_batch_lai_replicas(c, t, p, false);
 		ctl_batch_um(c, t, p);
 		return 0;
 	}
@@ -164,22 +162,60 @@ static kp_str arena_msg(struct kp_arena *a, const char *s)
 static int16_t elect_one(struct controller *c, int8_t type, const char *topic,
 			 int32_t p, const char **why)
 {
-	struct c_topic *t = ctl_topic_find(c, topic);
+	struct c_topic *t = ctl_ctx_topic(c, topic);
 
 	*why = NULL;
-	if (!c->active)
+	if (!ctl_ctx_active(c))
 		return KP_ERR_NOT_CONTROLLER;	/* resigned during this request */
 	if (t == NULL || t->deleting || p < 0 || p >= t->nparts) {
 		*why = t != NULL && t->deleting ? "the topic is being deleted" : NULL;
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	}
-	return type == ELECT_PREFERRED ? ctl_elect_preferred(c, t, p, why)
+	return type == ELECT_PREFERRED ? election_preferred(c, t, p, why)
 				       : elect_unclean(c, t, p, why);
 }
 
-void controller_elect_leaders(struct controller *c, int16_t version,
-			      const struct kp_elect_leaders_req *req,
-			      struct kp_elect_leaders_resp *resp, struct kp_arena *a)
+void election_elect_leaders_refuse(int16_t version,
+				   const struct kp_elect_leaders_req *req,
+				   struct kp_elect_leaders_resp *resp,
+				   struct kp_arena *a, int16_t err)
+{
+	struct kp_elect_leaders_resp_replica_election_result *res;
+	int32_t ntopics = req->topic_partitions_count;
+
+	(void)version;
+	resp->error_code = err;
+	resp->replica_election_results_count = 0;
+	if (ntopics < 0)
+		return;
+	res = kp_arena_calloc(a, (size_t)ntopics + 1, sizeof(*res));
+	for (int32_t i = 0; res != NULL && i < ntopics; i++) {
+		const struct kp_elect_leaders_req_topic_partitions *tp =
+			&req->topic_partitions[i];
+		int32_t np = tp->partitions_count > 0 ? tp->partitions_count : 0;
+		struct kp_elect_leaders_resp_partition_result *pr =
+			kp_arena_calloc(a, (size_t)np + 1, sizeof(*pr));
+
+		if (pr == NULL)
+			return;
+		kp_struct_init(&kp_elect_leaders_resp_replica_election_result_desc,
+			       &res[i]);
+		res[i].topic = tp->topic;
+		for (int32_t j = 0; j < np; j++) {
+			kp_struct_init(&kp_elect_leaders_resp_partition_result_desc, &pr[j]);
+			pr[j].partition_id = tp->partitions[j];
+			pr[j].error_code = err;
+		}
+		res[i].partition_result = pr;
+		res[i].partition_result_count = np;
+		resp->replica_election_results = res;
+		resp->replica_election_results_count = i + 1;
+	}
+}
+
+void election_elect_leaders(struct controller *c, int16_t version,
+			    const struct kp_elect_leaders_req *req,
+			    struct kp_elect_leaders_resp *resp, struct kp_arena *a)
 {
 	struct kp_elect_leaders_resp_replica_election_result *res;
 	int8_t type = version >= 1 ? req->election_type : ELECT_PREFERRED;
@@ -188,36 +224,10 @@ void controller_elect_leaders(struct controller *c, int16_t version,
 	int elected = 0;
 
 	resp->replica_election_results_count = 0;
-	if (!c->active || (type != ELECT_PREFERRED && type != ELECT_UNCLEAN)) {
-		/* v0 has no top-level code: every partition carries it */
-		int16_t err = !c->active ? KP_ERR_NOT_CONTROLLER : KP_ERR_INVALID_REQUEST;
-
-		resp->error_code = err;
-		if (all)
-			return;
-		res = kp_arena_calloc(a, (size_t)ntopics + 1, sizeof(*res));
-		for (int32_t i = 0; res != NULL && i < ntopics; i++) {
-			const struct kp_elect_leaders_req_topic_partitions *tp =
-				&req->topic_partitions[i];
-			int32_t np = tp->partitions_count > 0 ? tp->partitions_count : 0;
-			struct kp_elect_leaders_resp_partition_result *pr =
-				kp_arena_calloc(a, (size_t)np + 1, sizeof(*pr));
-
-			if (pr == NULL)
-				return;
-			kp_struct_init(&kp_elect_leaders_resp_replica_election_result_desc,
-				       &res[i]);
-			res[i].topic = tp->topic;
-			for (int32_t j = 0; j < np; j++) {
-				kp_struct_init(&kp_elect_leaders_resp_partition_result_desc, &pr[j]);
-				pr[j].partition_id = tp->partitions[j];
-				pr[j].error_code = err;
-			}
-			res[i].partition_result = pr;
-			res[i].partition_result_count = np;
-			resp->replica_election_results = res;
-			resp->replica_election_results_count = i + 1;
-		}
+	if (!ctl_ctx_active(c) || (type != ELECT_PREFERRED && type != ELECT_UNCLEAN)) {
+		election_elect_leaders_refuse(version, req, resp, a, !ctl_ctx_active(c)
+					      ? KP_ERR_NOT_CONTROLLER
+					      : KP_ERR_INVALID_REQUEST);
 		return;
 	}
 	res = kp_arena_calloc(a, (size_t)ntopics + 1, sizeof(*res));
@@ -264,7 +274,7 @@ void controller_elect_leaders(struct controller *c, int16_t version,
 				resp->error_code = KP_ERR_NOT_CONTROLLER;
 			/* every election's LeaderAndIsr goes out in a few
 			 * requests, but not in one for thousands of them */
-			if (c->batch.nlai >= 4096)
+			if (ctl_batch_full(c))
 				ctl_batch_flush(c);
 		}
 		res[resp->replica_election_results_count].partition_result = pr;
@@ -278,7 +288,7 @@ void controller_elect_leaders(struct controller *c, int16_t version,
 
 /* --------------------------------------- /admin/preferred_replica_election */
 
-void ctl_preferred_znode(struct controller *c)
+void election_preferred_znode(struct controller *c)
 {
 	struct kp_zk_result res;
 	struct kp_zk_tp_list l;
@@ -288,13 +298,13 @@ void ctl_preferred_znode(struct controller *c)
 
 	rc = ctl_zk_read(c, KP_ZK_READ_EXISTS, PREFERRED_ZNODE, true, &res);
 	kp_zk_result_free(&res);
-	if (rc != KP_ZK_OK || !c->active)
+	if (rc != KP_ZK_OK || !ctl_ctx_active(c))
 		return;
 	rc = kp_zk_get_sync(c->zk, PREFERRED_ZNODE, &res);
 	if (rc == KP_ZK_OK && res.data != NULL &&
 	    kp_zk_tp_list_decode(res.data, (size_t)res.len, false, &l, err,
 				 sizeof(err)) == 0) {
-		for (size_t i = 0; i < l.n && c->active; i++) {
+		for (size_t i = 0; i < l.n && ctl_ctx_active(c); i++) {
 			const char *why;
 			int16_t e = elect_one(c, ELECT_PREFERRED, l.items[i].topic,
 					      l.items[i].partition, &why);
@@ -314,45 +324,45 @@ void ctl_preferred_znode(struct controller *c)
 	}
 	kp_zk_result_free(&res);
 	ctl_batch_flush(c);
-	if (!c->active)
+	if (!ctl_ctx_active(c))
 		return;
 	/* done: the node goes, as Kafka removes it once acted on */
 	op = (struct kp_zk_op){ .type = KP_ZK_OP_DELETE, .path = PREFERRED_ZNODE,
 				.version = -1 };
-	ctl_fenced(c, &op, 1, &res);
+	ctl_zk_fenced(c, &op, 1, &res);
 	kp_zk_result_free(&res);
 }
 
 /* ------------------------------------------------------- auto rebalance */
 
-void ctl_rebalance_schedule(struct controller *c)
+void election_rebalance_schedule(struct controller *c)
 {
 	int64_t s = kp_config_long(&c->cfg, "leader.imbalance.check.interval.seconds");
 
-	kp_timer_stop(c->loop, &c->rebalance_timer);
-	if (!c->active || !kp_config_bool(&c->cfg, "auto.leader.rebalance.enable"))
+	ctl_event_unschedule(c->events, CTL_EV_AUTO_REBALANCE);
+	if (!ctl_ctx_active(c) || !kp_config_bool(&c->cfg, "auto.leader.rebalance.enable"))
 		return;
-	kp_timer_start(c->loop, &c->rebalance_timer, s * 1000);
+	ctl_event_schedule(c->events, ctl_event_new(CTL_EV_AUTO_REBALANCE), s * 1000);
 }
 
 static bool rebalance_candidate(const struct c_topic *t, const struct c_part *cp)
 {
 	return !t->deleting && cp->has_state && cp->replicas.n > 0 &&
-	       !ctl_reassigning(cp);
+	       !ctl_ctx_reassigning(cp);
 }
 
-void ctl_rebalance_run(struct controller *c)
+void election_rebalance_run(struct controller *c)
 {
 	int pct = kp_config_int(&c->cfg, "leader.imbalance.per.broker.percentage");
 	int moved = 0;
 
-	if (!c->active)
+	if (!ctl_ctx_active(c))
 		return;
-	for (int b = 0; b < c->nbrokers && c->active; b++) {
+	for (int b = 0; b < c->nbrokers && ctl_ctx_active(c); b++) {
 		int32_t id = c->brokers[b].id;
 		int64_t total = 0, off = 0;
 
-		if (!ctl_eligible(c, id))
+		if (!ctl_ctx_eligible(c, id))
 			continue;
 		for (int i = 0; i < c->ntopics; i++) {
 			const struct c_topic *t = c->topics[i];
@@ -371,18 +381,18 @@ void ctl_rebalance_run(struct controller *c)
 			continue;
 		KP_INFO("broker %d leads %" PRId64 " of the %" PRId64 " partitions it is "
 			"preferred for: moving them back", id, total - off, total);
-		for (int i = 0; i < c->ntopics && c->active; i++) {
+		for (int i = 0; i < c->ntopics && ctl_ctx_active(c); i++) {
 			struct c_topic *t = c->topics[i];
 
-			for (int32_t p = 0; c->active && p < t->nparts; p++) {
+			for (int32_t p = 0; ctl_ctx_active(c) && p < t->nparts; p++) {
 				struct c_part *cp = &t->parts[p];
 				const char *why;
 
 				if (!rebalance_candidate(t, cp) || cp->replicas.ids[0] != id ||
-				    cp->leader == id || !ctl_in_list(&cp->isr, id))
+				    cp->leader == id || !ctl_ctx_in_list(&cp->isr, id))
 					continue;
-				moved += ctl_elect_preferred(c, t, p, &why) == 0;
-				if (c->batch.nlai >= 4096)
+				moved += election_preferred(c, t, p, &why) == 0;
+				if (ctl_batch_full(c))
 					ctl_batch_flush(c);
 			}
 		}
@@ -391,5 +401,5 @@ void ctl_rebalance_run(struct controller *c)
 	if (moved > 0)
 		KP_INFO("auto rebalance: %d partition(s) back on their preferred replica",
 			moved);
-	ctl_rebalance_schedule(c);
+	election_rebalance_schedule(c);
 }

@@ -4,9 +4,18 @@
 noinst_LIBRARIES += kcontroller/libkcontroller.a
 kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroller/controller_config.h \
 	kcontroller/controller.c kcontroller/controller.h \
+	kcontroller/ctl_event.c kcontroller/ctl_event.h \
+	kcontroller/ctl_ctx.c kcontroller/ctl_ctx.h \
+	kcontroller/ctl_zk.c kcontroller/ctl_zk.h \
+	kcontroller/ctl_batch.c kcontroller/ctl_batch.h \
+	kcontroller/ctl_partition.c kcontroller/ctl_partition.h \
+	kcontroller/ctl_topic.c kcontroller/ctl_topic.h \
+	kcontroller/ctl_broker.c kcontroller/ctl_broker.h \
+	kcontroller/ctl_failover.c kcontroller/ctl_failover.h \
+	kcontroller/election.c kcontroller/election.h \
+	kcontroller/reassign.c kcontroller/reassign.h \
 	kcontroller/channel.c kcontroller/channel.h \
-	kcontroller/server.c kcontroller/server.h \
-	kcontroller/ctl_int.h kcontroller/election.c kcontroller/reassign.c
+	kcontroller/server.c kcontroller/server.h
 kcontroller_libkcontroller_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
 
 sbin_PROGRAMS += kcontroller/kcontroller

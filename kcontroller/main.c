@@ -39,23 +39,17 @@ static const char usage_text[] =
 	"controller.id, zookeeper.connect and the controller's Kafka keys (see\n"
 	"kcontroller.properties(5)); --override sets a key on top of it.\n";
 
+/* On the loop's thread: the event thread resigns, reconnects and stands
+ * again (an Expire event, ahead of everything queued). */
 static void on_session(enum kp_zk_session st, void *arg)
 {
 	struct controller *c = arg;
-	char err[256];
 
 	if (st != KP_ZK_EXPIRED || c->stopping)
 		return;
 	KP_WARN("ZooKeeper session expired: resigning, then reconnecting");
 	kp_notify("STATUS=ZooKeeper session expired, reconnecting");
 	controller_session_expired(c);
-	if (kp_zk_reconnect(c->zk, err, sizeof(err)) != 0) {
-		KP_ERROR("reconnecting to ZooKeeper: %s", err);
-		kp_notifyf("STATUS=not reconnected after a session expiry: %s", err);
-		return;
-	}
-	controller_start(c);
-	kp_notifyf("STATUS=controller %d, in the election", c->id);
 }
 
 static int connect_zk(struct controller *c, char *err, size_t errlen)
@@ -116,6 +110,10 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot set up the event loop");
 		goto fatal;
 	}
+	if (controller_init(&c) < 0) {
+		snprintf(err, sizeof(err), "cannot set up the event queue");
+		goto fatal;
+	}
 	kp_notify("STATUS=connecting to ZooKeeper");
 	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0)
 		goto fatal;
@@ -123,28 +121,34 @@ int main(int argc, char **argv)
 	if (c.server == NULL)
 		goto fatal;
 	KP_INFO("started: controller %d, listening on port %d", c.id, c.ep.port);
-	controller_start(&c);
+	if (controller_start(&c) < 0) {
+		snprintf(err, sizeof(err), "cannot start the event thread");
+		goto fatal;
+	}
 	/* elected, or watching /controller to stand again: either way serving */
 	kp_notifyf("READY=1\nSTATUS=controller %d, in the election", c.id);
 	kp_loop_run(c.loop);
 
 	kp_notify("STOPPING=1\nSTATUS=resigning");
-	controller_resign(&c);
+	controller_stop(&c);
+	/* what the last events posted (answers, channels closing) runs */
+	for (int i = 0; i < 3; i++)
+		kp_loop_run_once(c.loop, 0);
 	server_stop(c.server);
 	kp_zk_close(c.zk);	/* removes /controller if it is ours */
-	free(c.shutting_down);
+	controller_free(&c);
 	kp_loop_free(c.loop);
 	close(sfd);
-	free(c.batch.lai);
-	free(c.batch.um);
-	free(c.batch.stop);
 	kp_config_free(&c.cfg);
 	KP_INFO("stopped cleanly");
 	return 0;
 fatal:
 	KP_ERROR("%s", err);
 	kp_notifyf("STATUS=failed: %s", err);
+	controller_stop(&c);
+	server_stop(c.server);
 	if (c.zk != NULL)
 		kp_zk_close(c.zk);
+	controller_free(&c);
 	return 1;
 }

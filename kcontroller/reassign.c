@@ -31,7 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_int.h"
+#include "ctl_batch.h"
+#include "ctl_ctx.h"
+#include "ctl_partition.h"
+#include "ctl_zk.h"
+#include "reassign.h"
 #include "kp_arena.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -43,23 +47,6 @@
 
 static void zk_reassign_update(struct controller *c);
 
-bool ctl_reassigning(const struct c_part *cp)
-{
-	return cp->adding.n > 0 || cp->removing.n > 0;
-}
-
-void ctl_reassign_load(struct c_topic *t, const struct kp_zk_topic *zt)
-{
-	for (int32_t p = 0; p < t->nparts && p < zt->npartitions; p++) {
-		if (zt->adding != NULL && zt->adding[p].n > 0)
-			ctl_replicas_set(&t->parts[p].adding, zt->adding[p].ids,
-					 zt->adding[p].n);
-		if (zt->removing != NULL && zt->removing[p].n > 0)
-			ctl_replicas_set(&t->parts[p].removing, zt->removing[p].ids,
-					 zt->removing[p].n);
-	}
-}
-
 /* out := a minus b, order kept; returns the count (out holds a->n). */
 static int32_t list_minus(const int32_t *a, int32_t na, const struct kp_replicas *b,
 			  int32_t *out)
@@ -67,7 +54,7 @@ static int32_t list_minus(const int32_t *a, int32_t na, const struct kp_replicas
 	int32_t n = 0;
 
 	for (int32_t i = 0; i < na; i++)
-		if (!ctl_in_list(b, a[i]))
+		if (!ctl_ctx_in_list(b, a[i]))
 			out[n++] = a[i];
 	return n;
 }
@@ -81,68 +68,39 @@ static void fmt_list(char *buf, size_t len, const int32_t *ids, int32_t n)
 		off += (size_t)snprintf(buf + off, len - off, "%s%d", i ? "," : "", ids[i]);
 }
 
-/*
- * Replace partition p's assignment in the topic znode (read fresh, so a
- * topic id or partitions added meanwhile are kept), fenced and
- * conditional on the version read.  0, MOVED or -1.
- */
-static int write_assignment(struct controller *c, struct c_topic *t, int32_t p,
-			    const struct kp_replicas *rs, const struct kp_replicas *adding,
-			    const struct kp_replicas *removing)
+int reassign_plan(const struct kp_replicas *current,
+		  const struct kp_replicas *adding_now, const int32_t *target,
+		  int32_t ntarget, struct kp_replicas *rs, struct kp_replicas *adding,
+		  struct kp_replicas *removing)
 {
-	char path[512], err[256];
+	struct kp_replicas tgt = { (int32_t *)target, ntarget }, origin;
+	int rc = -1;
 
-	snprintf(path, sizeof(path), "/brokers/topics/%s", t->name);
-	for (int attempt = 0; attempt < 3; attempt++) {
-		struct kp_zk_result res;
-		struct kp_zk_topic zt;
-		struct kp_zk_op op;
-		char *json = NULL;
-		int32_t version;
-		int rc = kp_zk_get_sync(c->zk, path, &res);
-
-		if (rc != KP_ZK_OK || res.data == NULL ||
-		    kp_zk_topic_decode(res.data, (size_t)res.len, &zt, err, sizeof(err)) < 0) {
-			KP_ERROR("reading %s: %s", path, rc != KP_ZK_OK ? kp_zk_strerror(rc)
-					: res.data == NULL ? "no data" : err);
-			kp_zk_result_free(&res);
-			return -1;
-		}
-		version = res.stat.version;
-		kp_zk_result_free(&res);
-		if (p >= zt.npartitions) {
-			kp_zk_topic_free(&zt);
-			return -1;
-		}
-		if (zt.adding == NULL)
-			zt.adding = calloc((size_t)zt.npartitions, sizeof(*zt.adding));
-		if (zt.removing == NULL)
-			zt.removing = calloc((size_t)zt.npartitions, sizeof(*zt.removing));
-		if (zt.adding != NULL && zt.removing != NULL) {
-			ctl_replicas_set(&zt.parts[p], rs->ids, rs->n);
-			ctl_replicas_set(&zt.adding[p], adding->ids, adding->n);
-			ctl_replicas_set(&zt.removing[p], removing->ids, removing->n);
-			json = kp_zk_topic_encode(&zt);
-		}
-		kp_zk_topic_free(&zt);
-		if (json == NULL)
-			return -1;
-		op = (struct kp_zk_op){ .type = KP_ZK_OP_SET, .path = path, .data = json,
-					.len = (int32_t)strlen(json), .version = version };
-		rc = ctl_fenced(c, &op, 1, &res);
-		kp_zk_result_free(&res);
-		free(json);
-		if (rc == MOVED)
-			return MOVED;
-		if (rc == KP_ZK_BADVERSION)
-			continue;	/* partitions were added meanwhile */
-		if (rc != KP_ZK_OK) {
-			KP_ERROR("writing %s: %s", path, kp_zk_strerror(rc));
-			return -1;
-		}
-		return 0;
+	*rs = *adding = *removing = (struct kp_replicas){ NULL, 0 };
+	origin.ids = calloc((size_t)current->n + 1, sizeof(int32_t));
+	rs->ids = calloc((size_t)(current->n + ntarget) + 1, sizeof(int32_t));
+	adding->ids = calloc((size_t)ntarget + 1, sizeof(int32_t));
+	removing->ids = calloc((size_t)current->n + 1, sizeof(int32_t));
+	if (origin.ids == NULL || rs->ids == NULL || adding->ids == NULL ||
+	    removing->ids == NULL)
+		goto out;
+	/* RS = target ++ (current - target); origin = current - adding */
+	if (ntarget > 0)
+		memcpy(rs->ids, target, sizeof(int32_t) * (size_t)ntarget);
+	rs->n = ntarget + list_minus(current->ids, current->n, &tgt,
+				     rs->ids + ntarget);
+	origin.n = list_minus(current->ids, current->n, adding_now, origin.ids);
+	adding->n = list_minus(target, ntarget, &origin, adding->ids);
+	removing->n = list_minus(rs->ids, rs->n, &tgt, removing->ids);
+	rc = 0;
+out:
+	free(origin.ids);
+	if (rc < 0) {
+		kp_replicas_free(rs);
+		kp_replicas_free(adding);
+		kp_replicas_free(removing);
 	}
-	return -1;
+	return rc;
 }
 
 /* Bump the leader epoch (same leader), the ISR kept to keep's members
@@ -158,13 +116,13 @@ static int bump_epoch(struct controller *c, struct c_topic *t, int32_t p,
 		if (isr == NULL)
 			return -1;
 		for (int32_t i = 0; i < cp->isr.n; i++)
-			if (keep == NULL || ctl_in_list(keep, cp->isr.ids[i]))
+			if (keep == NULL || ctl_ctx_in_list(keep, cp->isr.ids[i]))
 				isr[nisr++] = cp->isr.ids[i];
 		if (nisr == 0) {	/* never empty an ISR */
 			memcpy(isr, cp->isr.ids, sizeof(*isr) * (size_t)cp->isr.n);
 			nisr = cp->isr.n;
 		}
-		rc = ctl_write_state(c, t, p, leader, isr, nisr);
+		rc = ctl_zk_write_state(c, t, p, leader, isr, nisr);
 		free(isr);
 		if (rc == -EAGAIN) {
 			if (leader == -1 || leader != cp->leader)
@@ -182,6 +140,7 @@ static void reassign_complete(struct controller *c, struct c_topic *t, int32_t p
 	struct c_part *cp = &t->parts[p];
 	struct kp_replicas target = { NULL, 0 }, removed = { NULL, 0 }, none = { NULL, 0 };
 	int32_t leader = -1;
+	bool moved;
 	char buf[256];
 	int rc;
 
@@ -194,29 +153,28 @@ static void reassign_complete(struct controller *c, struct c_topic *t, int32_t p
 	removed.n = cp->removing.n;
 	/* the leader stays if it is staying; else the first live in-sync
 	 * target replica takes over */
-	if (cp->leader >= 0 && ctl_in_list(&target, cp->leader) &&
-	    ctl_eligible(c, cp->leader))
-		leader = cp->leader;
-	for (int32_t i = 0; i < target.n && leader < 0; i++)
-		if (ctl_eligible(c, target.ids[i]) && ctl_in_list(&cp->isr, target.ids[i]))
-			leader = target.ids[i];
+	leader = ctl_partition_reassign_leader(c, cp, &target);
 	if (leader < 0) {
 		KP_WARN("%s-%d: reassignment waits: no live in-sync target replica "
 			"to lead", t->name, p);
 		goto out;
 	}
+	moved = leader != cp->leader;
 	rc = bump_epoch(c, t, p, leader, &target);
 	if (rc < 0)
 		goto out;	/* MOVED, or re-decided on the next event */
-	rc = write_assignment(c, t, p, &target, &none, &none);
+	/* Kafka's ReassignPartitionLeaderElectionStrategy: Online -> Online */
+	if (moved)
+		ctl_partition_set_state(c, t, p, CTL_PS_ONLINE);
+	rc = ctl_zk_write_assignment(c, t, p, &target, &none, &none);
 	if (rc < 0)
 		goto out;
-	ctl_replicas_set(&cp->replicas, target.ids, target.n);
+	ctl_ctx_list_set(&cp->replicas, target.ids, target.n);
 	kp_replicas_free(&cp->adding);
 	kp_replicas_free(&cp->removing);
 	ctl_batch_lai_replicas(c, t, p, false);
 	for (int32_t i = 0; i < removed.n; i++)
-		if (ctl_live(c, removed.ids[i]))
+		if (ctl_ctx_live(c, removed.ids[i]))
 			ctl_batch_stop(c, removed.ids[i], t, p, cp->leader_epoch);
 	fmt_list(buf, sizeof(buf), target.ids, target.n);
 	KP_INFO("%s-%d: reassignment complete: replicas [%s], leader %d (epoch %d)",
@@ -231,28 +189,38 @@ out:
 	free(removed.ids);
 }
 
-void ctl_reassign_check(struct controller *c, struct c_topic *t, int32_t p)
+void reassign_check(struct controller *c, struct c_topic *t, int32_t p)
 {
 	struct c_part *cp = &t->parts[p];
 
-	if (!c->active || t->deleting || !ctl_reassigning(cp) || !cp->has_state)
+	if (!ctl_ctx_active(c) || t->deleting || !ctl_ctx_reassigning(cp) || !cp->has_state)
 		return;
 	for (int32_t i = 0; i < cp->replicas.n; i++)
-		if (!ctl_in_list(&cp->removing, cp->replicas.ids[i]) &&
-		    !ctl_in_list(&cp->isr, cp->replicas.ids[i]))
+		if (!ctl_ctx_in_list(&cp->removing, cp->replicas.ids[i]) &&
+		    !ctl_ctx_in_list(&cp->isr, cp->replicas.ids[i]))
 			return;		/* a target replica is still catching up */
 	reassign_complete(c, t, p);
 }
 
-void ctl_reassign_resume(struct controller *c)
+void reassign_isr_change(struct controller *c, const char *topic, int32_t p)
+{
+	struct c_topic *t = ctl_ctx_topic(c, topic);
+
+	if (t == NULL || p < 0 || p >= t->nparts)
+		return;		/* gone meanwhile */
+	reassign_check(c, t, p);
+	ctl_batch_flush(c);
+}
+
+void reassign_resume(struct controller *c)
 {
 	int n = 0;
 
-	for (int i = 0; i < c->ntopics && c->active; i++)
-		for (int32_t p = 0; c->active && p < c->topics[i]->nparts; p++)
-			if (ctl_reassigning(&c->topics[i]->parts[p])) {
+	for (int i = 0; i < c->ntopics && ctl_ctx_active(c); i++)
+		for (int32_t p = 0; ctl_ctx_active(c) && p < c->topics[i]->nparts; p++)
+			if (ctl_ctx_reassigning(&c->topics[i]->parts[p])) {
 				n++;
-				ctl_reassign_check(c, c->topics[i], p);
+				reassign_check(c, c->topics[i], p);
 			}
 	ctl_batch_flush(c);
 	if (n > 0)
@@ -269,7 +237,6 @@ static int16_t reassign_start(struct controller *c, struct c_topic *t, int32_t p
 	struct c_part *cp = &t->parts[p];
 	struct kp_replicas tgt = { (int32_t *)target, ntarget };
 	struct kp_replicas rs = { NULL, 0 }, adding = { NULL, 0 }, removing = { NULL, 0 };
-	int32_t *origin = NULL, norigin;
 	int16_t err = KP_ERR_UNKNOWN_SERVER_ERROR;
 	char b1[256], b2[256];
 	int rc;
@@ -286,54 +253,40 @@ static int16_t reassign_start(struct controller *c, struct c_topic *t, int32_t p
 		same = ncur == ntarget &&
 		       memcmp(cur, target, sizeof(*cur) * (size_t)ntarget) == 0;
 		free(cur);
-		if (same && ctl_reassigning(cp))
+		if (same && ctl_ctx_reassigning(cp))
 			return 0;
 		if (same) {
 			*why = NULL;	/* already where it should be */
 			return 0;
 		}
 	}
-	rs.ids = calloc((size_t)(cp->replicas.n + ntarget) + 1, sizeof(int32_t));
-	adding.ids = calloc((size_t)ntarget + 1, sizeof(int32_t));
-	removing.ids = calloc((size_t)cp->replicas.n + 1, sizeof(int32_t));
-	origin = calloc((size_t)cp->replicas.n + 1, sizeof(int32_t));
-	if (rs.ids == NULL || adding.ids == NULL || removing.ids == NULL || origin == NULL)
+	if (reassign_plan(&cp->replicas, &cp->adding, target, ntarget, &rs, &adding,
+			  &removing) < 0)
 		goto out;
-	/* RS = target ++ (current - target); origin = current - adding */
-	memcpy(rs.ids, target, sizeof(int32_t) * (size_t)ntarget);
-	rs.n = ntarget + list_minus(cp->replicas.ids, cp->replicas.n, &tgt,
-				    rs.ids + ntarget);
-	norigin = list_minus(cp->replicas.ids, cp->replicas.n, &cp->adding, origin);
-	{
-		struct kp_replicas o = { origin, norigin };
-
-		adding.n = list_minus(target, ntarget, &o, adding.ids);
-	}
-	removing.n = list_minus(rs.ids, rs.n, &tgt, removing.ids);
 	if (adding.n == 0 && removing.n == 0) {
 		/* the same replicas in another order: only the preferred
 		 * leader changes */
-		rc = write_assignment(c, t, p, &tgt, &adding, &removing);
+		rc = ctl_zk_write_assignment(c, t, p, &tgt, &adding, &removing);
 		if (rc < 0) {
 			err = rc == MOVED ? KP_ERR_NOT_CONTROLLER : KP_ERR_UNKNOWN_SERVER_ERROR;
 			goto out;
 		}
-		ctl_replicas_set(&cp->replicas, target, ntarget);
+		ctl_ctx_list_set(&cp->replicas, target, ntarget);
 		kp_replicas_free(&cp->adding);
 		kp_replicas_free(&cp->removing);
 		ctl_batch_um(c, t, p);
 		err = 0;
 		goto out;
 	}
-	rc = write_assignment(c, t, p, &rs, &adding, &removing);
+	rc = ctl_zk_write_assignment(c, t, p, &rs, &adding, &removing);
 	if (rc < 0) {
 		err = rc == MOVED ? KP_ERR_NOT_CONTROLLER : KP_ERR_UNKNOWN_SERVER_ERROR;
 		*why = rc == MOVED ? NULL : "writing the topic znode failed";
 		goto out;
 	}
-	ctl_replicas_set(&cp->replicas, rs.ids, rs.n);
-	ctl_replicas_set(&cp->adding, adding.ids, adding.n);
-	ctl_replicas_set(&cp->removing, removing.ids, removing.n);
+	ctl_ctx_list_set(&cp->replicas, rs.ids, rs.n);
+	ctl_ctx_list_set(&cp->adding, adding.ids, adding.n);
+	ctl_ctx_list_set(&cp->removing, removing.ids, removing.n);
 	if (adding.n == 0)
 		kp_replicas_free(&cp->adding);
 	if (removing.n == 0)
@@ -351,13 +304,12 @@ static int16_t reassign_start(struct controller *c, struct c_topic *t, int32_t p
 		}
 		ctl_batch_lai_replicas(c, t, p, false);
 	}
-	ctl_reassign_check(c, t, p);
+	reassign_check(c, t, p);
 	err = 0;
 out:
-	free(rs.ids);
-	free(adding.ids);
-	free(removing.ids);
-	free(origin);
+	kp_replicas_free(&rs);
+	kp_replicas_free(&adding);
+	kp_replicas_free(&removing);
 	return err;
 }
 
@@ -375,7 +327,7 @@ static int16_t validate_target(struct controller *c, const int32_t *ids, int32_t
 				*why = "the replica list has duplicates";
 				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
 			}
-		if (ids[i] < 0 || !ctl_live(c, ids[i])) {
+		if (ids[i] < 0 || !ctl_ctx_live(c, ids[i])) {
 			*why = "the replica assignment has brokers that are not alive";
 			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
 		}
@@ -387,12 +339,12 @@ static int16_t validate_target(struct controller *c, const int32_t *ids, int32_t
 static int16_t alter_one(struct controller *c, const char *topic, int32_t p,
 			 const int32_t *target, int32_t ntarget, const char **why)
 {
-	struct c_topic *t = ctl_topic_find(c, topic);
+	struct c_topic *t = ctl_ctx_topic(c, topic);
 	struct c_part *cp;
 	int16_t err;
 
 	*why = NULL;
-	if (!c->active)
+	if (!ctl_ctx_active(c))
 		return KP_ERR_NOT_CONTROLLER;	/* resigned during this request */
 	if (t == NULL || t->deleting || p < 0 || p >= t->nparts) {
 		*why = t != NULL && t->deleting ? "the topic is being deleted" : NULL;
@@ -403,7 +355,7 @@ static int16_t alter_one(struct controller *c, const char *topic, int32_t p,
 		int32_t *origin;
 		int32_t n;
 
-		if (!ctl_reassigning(cp))
+		if (!ctl_ctx_reassigning(cp))
 			return KP_ERR_NO_REASSIGNMENT_IN_PROGRESS;
 		origin = calloc((size_t)cp->replicas.n + 1, sizeof(*origin));
 		if (origin == NULL)
@@ -432,16 +384,16 @@ static kp_str arena_msg(struct kp_arena *a, const char *s)
 	return (kp_str){ d, (int32_t)strlen(d) };
 }
 
-void controller_alter_reassignments(struct controller *c,
-				    const struct kp_alter_partition_reassignments_req *req,
-				    struct kp_alter_partition_reassignments_resp *resp,
-				    struct kp_arena *a)
+void reassign_alter(struct controller *c,
+		    const struct kp_alter_partition_reassignments_req *req,
+		    struct kp_alter_partition_reassignments_resp *resp,
+		    struct kp_arena *a)
 {
 	struct kp_alter_partition_reassignments_resp_reassignable_topic_response *tr;
 	int32_t nt = req->topics_count > 0 ? req->topics_count : 0;
 	bool touched = false;
 
-	if (!c->active) {
+	if (!ctl_ctx_active(c)) {
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 		return;
 	}
@@ -467,7 +419,7 @@ void controller_alter_reassignments(struct controller *c,
 		kp_struct_init(&kp_alter_partition_reassignments_resp_reassignable_topic_response_desc,
 			       &tr[i]);
 		tr[i].name = rt->name;
-		for (int32_t j = 0; j < np && c->active; j++) {
+		for (int32_t j = 0; j < np && ctl_ctx_active(c); j++) {
 			const struct kp_alter_partition_reassignments_req_reassignable_partition *rp =
 				&rt->partitions[j];
 			const char *why;
@@ -480,7 +432,7 @@ void controller_alter_reassignments(struct controller *c,
 						     rp->replicas_count, &why);
 			pr[j].error_message = arena_msg(a, why);
 			touched = true;
-			if (c->batch.nlai >= 4096)
+			if (ctl_batch_full(c))
 				ctl_batch_flush(c);
 		}
 		tr[i].partitions = pr;
@@ -489,7 +441,7 @@ void controller_alter_reassignments(struct controller *c,
 	resp->responses = tr;
 	resp->responses_count = nt;
 	ctl_batch_flush(c);
-	if (!c->active)
+	if (!ctl_ctx_active(c))
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 	else if (touched)
 		zk_reassign_update(c);	/* partitions the API took over */
@@ -512,7 +464,7 @@ static int fill_ongoing(struct kp_arena *a, const struct c_topic *t, const int32
 		const struct c_part *cp;
 		int32_t *r, *ad, *rm;
 
-		if (p < 0 || p >= t->nparts || !ctl_reassigning(&t->parts[p]))
+		if (p < 0 || p >= t->nparts || !ctl_ctx_reassigning(&t->parts[p]))
 			continue;
 		cp = &t->parts[p];
 		r = kp_arena_calloc(a, (size_t)cp->replicas.n + 1, sizeof(*r));
@@ -545,16 +497,16 @@ static int fill_ongoing(struct kp_arena *a, const struct c_topic *t, const int32
 	return 1;
 }
 
-void controller_list_reassignments(struct controller *c,
-				   const struct kp_list_partition_reassignments_req *req,
-				   struct kp_list_partition_reassignments_resp *resp,
-				   struct kp_arena *a)
+void reassign_list(struct controller *c,
+		   const struct kp_list_partition_reassignments_req *req,
+		   struct kp_list_partition_reassignments_resp *resp,
+		   struct kp_arena *a)
 {
 	struct kp_list_partition_reassignments_resp_ongoing_topic_reassignment *ot;
 	bool all = req->topics_count < 0;
 	int32_t cnt = all ? c->ntopics : req->topics_count, n = 0;
 
-	if (!c->active) {
+	if (!ctl_ctx_active(c)) {
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 		return;
 	}
@@ -574,7 +526,7 @@ void controller_list_reassignments(struct controller *c,
 
 			snprintf(name, sizeof(name), "%.*s", req->topics[i].name.len > 0
 				 ? (int)req->topics[i].name.len : 0, req->topics[i].name.ptr);
-			t = ctl_topic_find(c, name);
+			t = ctl_ctx_topic(c, name);
 		}
 		if (t == NULL || t->deleting)
 			continue;
@@ -605,7 +557,7 @@ static void zk_reassign_update(struct controller *c)
 	char *json = NULL;
 	int rc;
 
-	if (!c->active || kp_zk_exists_sync(c->zk, REASSIGN_ZNODE, NULL) != KP_ZK_OK)
+	if (!ctl_ctx_active(c) || kp_zk_exists_sync(c->zk, REASSIGN_ZNODE, NULL) != KP_ZK_OK)
 		return;
 	for (int i = 0; i < c->ntopics; i++)
 		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
@@ -642,7 +594,7 @@ static void zk_reassign_update(struct controller *c)
 		op = (struct kp_zk_op){ .type = KP_ZK_OP_DELETE, .path = REASSIGN_ZNODE,
 					.version = -1 };
 	}
-	rc = ctl_fenced(c, &op, 1, &res);
+	rc = ctl_zk_fenced(c, &op, 1, &res);
 	kp_zk_result_free(&res);
 	if (rc != KP_ZK_OK && rc != MOVED && rc != KP_ZK_NONODE)
 		KP_WARN("updating %s: %s", REASSIGN_ZNODE, kp_zk_strerror(rc));
@@ -653,7 +605,7 @@ out:
 	free(json);
 }
 
-void ctl_reassign_znode(struct controller *c)
+void reassign_znode(struct controller *c)
 {
 	struct kp_zk_result res;
 	struct kp_zk_tp_list l;
@@ -663,7 +615,7 @@ void ctl_reassign_znode(struct controller *c)
 
 	rc = ctl_zk_read(c, KP_ZK_READ_EXISTS, REASSIGN_ZNODE, true, &res);
 	kp_zk_result_free(&res);
-	if (rc != KP_ZK_OK || !c->active)
+	if (rc != KP_ZK_OK || !ctl_ctx_active(c))
 		return;
 	rc = kp_zk_get_sync(c->zk, REASSIGN_ZNODE, &res);
 	if (rc != KP_ZK_OK || res.data == NULL ||
@@ -676,16 +628,16 @@ void ctl_reassign_znode(struct controller *c)
 
 			KP_WARN("%s: cannot parse it (%s); removing it", REASSIGN_ZNODE,
 				res.data == NULL ? "no data" : err);
-			ctl_fenced(c, &op, 1, &r2);
+			ctl_zk_fenced(c, &op, 1, &r2);
 			kp_zk_result_free(&r2);
 		}
 		kp_zk_result_free(&res);
 		return;
 	}
 	kp_zk_result_free(&res);
-	for (size_t i = 0; i < l.n && c->active; i++) {
+	for (size_t i = 0; i < l.n && ctl_ctx_active(c); i++) {
 		const struct kp_zk_tp *it = &l.items[i];
-		struct c_topic *t = ctl_topic_find(c, it->topic);
+		struct c_topic *t = ctl_ctx_topic(c, it->topic);
 		const char *why = NULL;
 		int16_t e;
 
@@ -704,11 +656,11 @@ void ctl_reassign_znode(struct controller *c)
 			dropped = true;
 			continue;
 		}
-		if (ctl_reassigning(&t->parts[it->partition]))
+		if (ctl_ctx_reassigning(&t->parts[it->partition]))
 			t->parts[it->partition].zk_reassign = true;
 		else
 			dropped = true;	/* done at once */
-		if (c->batch.nlai >= 4096)
+		if (ctl_batch_full(c))
 			ctl_batch_flush(c);
 	}
 	kp_zk_tp_list_free(&l);

@@ -4,6 +4,12 @@
  * Small by design: a handful of brokers connect, each sends a request or
  * two in its life.  Frames are bounded (1 MiB), requests answered in
  * order, and output buffered and written as the socket accepts it.
+ *
+ * Threads: connections live on the main thread's loop.  ApiVersions is
+ * answered there; the other requests become events of the controller
+ * (ctl_event.h): the event thread fills and encodes the answer and posts
+ * it back to the loop, where it waits for the answers before it (by a
+ * per-connection sequence number) and goes out.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -16,6 +22,7 @@
 #include <unistd.h>
 
 #include "controller.h"
+#include "ctl_event.h"
 #include "kp_arena.h"
 #include "kp_buf.h"
 #include "kp_client.h"
@@ -29,20 +36,50 @@
 
 #define MAX_FRAME (1 << 20)
 
+/* One request on its way through the event thread and back. */
+struct sreq {
+	struct ctl_request r;		/* first: done() gets this back */
+	struct sreq *next;		/* answered, waiting for those before */
+	struct server *s;
+	uint64_t conn_id;
+	uint64_t seq;			/* in its connection's order */
+	int32_t correlation_id;
+	struct kp_arena arena;		/* the frame, request, response */
+	struct kp_wbuf frame;		/* the encoded answer */
+	/* any request struct fits: they are decoded into this */
+	union {
+		struct kp_controlled_shutdown_req cs;
+		struct kp_elect_leaders_req el;
+		struct kp_alter_partition_reassignments_req apr;
+		struct kp_list_partition_reassignments_req lpr;
+	} req;
+	union {
+		struct kp_controlled_shutdown_resp cs;
+		struct kp_elect_leaders_resp el;
+		struct kp_alter_partition_reassignments_resp apr;
+		struct kp_list_partition_reassignments_resp lpr;
+	} resp;
+};
+
 struct sconn {
 	struct sconn *next;
 	struct server *s;
+	uint64_t id;
 	int fd;
 	uint8_t *in;
 	size_t inlen, incap;
 	struct kp_wbuf out;
 	size_t outoff;
+	uint64_t next_seq;		/* given to the next request */
+	uint64_t out_seq;		/* the next answer to go out */
+	struct sreq *waiting;		/* answered early, by seq */
 };
 
 struct server {
 	struct controller *c;
 	int fd;
 	struct sconn *conns;
+	uint64_t next_conn_id;
 };
 
 /* Besides ApiVersions: ControlledShutdown from brokers, and the admin
@@ -51,6 +88,13 @@ static const int16_t served[] = { KP_API_API_VERSIONS, KP_API_CONTROLLED_SHUTDOW
 				  KP_API_ELECT_LEADERS,
 				  KP_API_ALTER_PARTITION_REASSIGNMENTS,
 				  KP_API_LIST_PARTITION_REASSIGNMENTS };
+
+static void sreq_free(struct sreq *q)
+{
+	kp_arena_free(&q->arena);
+	kp_wbuf_free(&q->frame);
+	free(q);
+}
 
 static void conn_close(struct sconn *k)
 {
@@ -63,6 +107,12 @@ static void conn_close(struct sconn *k)
 	close(k->fd);
 	free(k->in);
 	kp_wbuf_free(&k->out);
+	while (k->waiting != NULL) {
+		struct sreq *q = k->waiting;
+
+		k->waiting = q->next;
+		sreq_free(q);
+	}
 	free(k);
 }
 
@@ -91,7 +141,7 @@ static void flush_out(struct sconn *k)
 	}
 }
 
-static void answer_versions(struct sconn *k, const struct kp_req_header *h,
+static void answer_versions(struct kp_wbuf *out, const struct kp_req_header *h,
 			    struct kp_arena *a)
 {
 	struct kp_api_versions_resp resp;
@@ -117,26 +167,92 @@ static void answer_versions(struct sconn *k, const struct kp_req_header *h,
 		resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
 		v = 0;
 	}
-	kp_response_frame(&k->out, KP_API_API_VERSIONS, v, h->correlation_id, &resp);
+	kp_response_frame(out, KP_API_API_VERSIONS, v, h->correlation_id, &resp);
+}
+
+/* An answer's bytes, in the connection's order: out now if it is the
+ * next one, else kept until those before it are out. */
+static void conn_answer(struct sconn *k, struct sreq *q)
+{
+	struct sreq **pp = &k->waiting;
+
+	while (*pp != NULL && (*pp)->seq < q->seq)
+		pp = &(*pp)->next;
+	q->next = *pp;
+	*pp = q;
+	while (k->waiting != NULL && k->waiting->seq == k->out_seq) {
+		q = k->waiting;
+		k->waiting = q->next;
+		if (q->frame.err != 0)
+			k->out.err = q->frame.err;	/* closes the connection */
+		else
+			kp_write_raw(&k->out, q->frame.data, q->frame.len);
+		k->out_seq++;
+		sreq_free(q);
+	}
+}
+
+/* On the loop's thread: an answer the event thread encoded. */
+static void answer_posted(void *arg)
+{
+	struct sreq *q = arg;
+	struct sconn *k;
+
+	for (k = q->s->conns; k != NULL && k->id != q->conn_id; k = k->next)
+		;
+	if (k == NULL) {
+		sreq_free(q);	/* the connection went meanwhile */
+		return;
+	}
+	conn_answer(k, q);
+	if (k->out.err != 0) {
+		conn_close(k);
+		return;
+	}
+	flush_out(k);
+}
+
+/* The controller filled the response (event thread, or whichever thread
+ * dropped the request): encode it here, send it from the loop. */
+static void request_done(struct ctl_request *r)
+{
+	struct sreq *q = (struct sreq *)r;
+
+	kp_response_frame(&q->frame, r->api_key, r->api_version, q->correlation_id,
+			  r->resp);
+	if (kp_loop_post(q->s->c->loop, answer_posted, q) < 0)
+		sreq_free(q);	/* the connection waits in vain; out of memory */
 }
 
 /* One complete frame (size prefix excluded).  -1 closes the connection. */
 static int handle(struct sconn *k, const uint8_t *frame, size_t len)
 {
-	struct kp_arena a;
 	struct kp_reader rd;
 	struct kp_req_header h;
 	const struct kp_api_desc *api;
-	int rc = -1;
+	struct sreq *q = calloc(1, sizeof(*q));
+	uint8_t *copy;
 
-	kp_arena_init(&a, 4 * MAX_FRAME);
-	kp_reader_init(&rd, frame, len);
-	if (kp_req_header_decode(&rd, &a, &h) < 0)
-		goto out;
+	if (q == NULL)
+		return -1;
+	/* decoding slices the frame: it lives as long as the request */
+	kp_arena_init(&q->arena, 4 * MAX_FRAME);
+	kp_wbuf_init(&q->frame);
+	q->s = k->s;
+	q->conn_id = k->id;
+	copy = kp_arena_alloc(&q->arena, len > 0 ? len : 1);
+	if (copy == NULL)
+		goto fail;
+	memcpy(copy, frame, len);
+	kp_reader_init(&rd, copy, len);
+	if (kp_req_header_decode(&rd, &q->arena, &h) < 0)
+		goto fail;
+	q->seq = k->next_seq++;
+	q->correlation_id = h.correlation_id;
 	if (h.api_key == KP_API_API_VERSIONS) {
-		answer_versions(k, &h, &a);
-		rc = 0;
-		goto out;
+		answer_versions(&q->frame, &h, &q->arena);
+		conn_answer(k, q);
+		return 0;
 	}
 	api = kp_api_get(h.api_key);
 	{
@@ -148,52 +264,22 @@ static int handle(struct sconn *k, const uint8_t *frame, size_t len)
 		    h.api_version > api->max) {
 			KP_WARN("controller listener: API %d v%d is not served here",
 				h.api_key, h.api_version);
-			goto out;
+			goto fail;
 		}
 	}
-	{
-		/* any request struct fits: they are decoded into this */
-		union {
-			struct kp_controlled_shutdown_req cs;
-			struct kp_elect_leaders_req el;
-			struct kp_alter_partition_reassignments_req apr;
-			struct kp_list_partition_reassignments_req lpr;
-		} req;
-		union {
-			struct kp_controlled_shutdown_resp cs;
-			struct kp_elect_leaders_resp el;
-			struct kp_alter_partition_reassignments_resp apr;
-			struct kp_list_partition_reassignments_resp lpr;
-		} resp;
-		struct controller *c = k->s->c;
-
-		if (kp_request_decode(api, h.api_version, &rd, &a, &req) < 0) {
-			KP_WARN("controller listener: malformed %s request", api->name);
-			goto out;
-		}
-		kp_struct_init(api->resp, &resp);
-		switch (h.api_key) {
-		case KP_API_CONTROLLED_SHUTDOWN:
-			controller_controlled_shutdown(c, req.cs.broker_id,
-						       req.cs.broker_epoch, &resp.cs, &a);
-			break;
-		case KP_API_ELECT_LEADERS:
-			controller_elect_leaders(c, h.api_version, &req.el, &resp.el, &a);
-			break;
-		case KP_API_ALTER_PARTITION_REASSIGNMENTS:
-			controller_alter_reassignments(c, &req.apr, &resp.apr, &a);
-			break;
-		default:
-			controller_list_reassignments(c, &req.lpr, &resp.lpr, &a);
-			break;
-		}
-		kp_response_frame(&k->out, h.api_key, h.api_version, h.correlation_id,
-				  &resp);
-		rc = 0;
+	if (kp_request_decode(api, h.api_version, &rd, &q->arena, &q->req) < 0) {
+		KP_WARN("controller listener: malformed %s request", api->name);
+		goto fail;
 	}
-out:
-	kp_arena_free(&a);
-	return rc;
+	kp_struct_init(api->resp, &q->resp);
+	q->r = (struct ctl_request){ .api_key = h.api_key, .api_version = h.api_version,
+				     .req = &q->req, .resp = &q->resp,
+				     .arena = &q->arena, .done = request_done };
+	controller_request(k->s->c, &q->r);
+	return 0;
+fail:
+	sreq_free(q);
+	return -1;
 }
 
 static void on_io(struct kp_loop *loop, int fd, int events, void *arg)
@@ -266,6 +352,7 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 			continue;
 		}
 		k->s = s;
+		k->id = ++s->next_conn_id;
 		k->fd = cfd;
 		kp_wbuf_init(&k->out);
 		if (kp_loop_watch(loop, cfd, KP_EV_READ, on_io, k) < 0) {

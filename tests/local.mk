@@ -159,3 +159,24 @@ TESTS += tests/unit/check_groupmeta
 dist-hook:
 	rm -f $(distdir)/tests/golden/capture $(distdir)/tests/golden/*.o
 	rm -rf $(distdir)/tests/golden/.deps $(distdir)/tests/golden/.dirstamp
+
+## the controller: its event queue, the partition state machine and the
+## leader choices, reassignment plans, and its events against a real
+## ZooKeeper
+check_PROGRAMS += tests/unit/check_ctl_event tests/unit/check_ctl_partition \
+	tests/unit/check_ctl_reassign tests/unit/check_ctl_controller
+tests_unit_check_ctl_event_SOURCES = tests/unit/check_ctl_event.c tests/lib/check_run.h
+tests_unit_check_ctl_event_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kcontroller
+tests_unit_check_ctl_event_LDADD = kcontroller/libkcontroller.a $(UNIT_LDADD)
+tests_unit_check_ctl_partition_SOURCES = tests/unit/check_ctl_partition.c tests/lib/check_run.h
+tests_unit_check_ctl_partition_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kcontroller
+tests_unit_check_ctl_partition_LDADD = kcontroller/libkcontroller.a $(UNIT_LDADD)
+tests_unit_check_ctl_reassign_SOURCES = tests/unit/check_ctl_reassign.c tests/lib/check_run.h
+tests_unit_check_ctl_reassign_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kcontroller
+tests_unit_check_ctl_reassign_LDADD = kcontroller/libkcontroller.a $(UNIT_LDADD)
+tests_unit_check_ctl_controller_SOURCES = tests/unit/check_ctl_controller.c \
+	tests/lib/check_run.h tests/lib/zkserver.c tests/lib/zkserver.h
+tests_unit_check_ctl_controller_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kcontroller
+tests_unit_check_ctl_controller_LDADD = kcontroller/libkcontroller.a $(UNIT_LDADD)
+TESTS += tests/unit/check_ctl_event tests/unit/check_ctl_partition \
+	tests/unit/check_ctl_reassign tests/unit/check_ctl_controller

@@ -1,0 +1,363 @@
+/*
+ * check_ctl_controller.c - the controller's events end to end against a
+ * real ZooKeeper (tests/lib/zkserver.c), in process: its event thread,
+ * the main loop delivering watches, brokers that are only registrations
+ * (their channels never connect; nothing here needs them to).
+ *
+ * Proves: a new topic's partitions get leaders (New -> Online); an admin
+ * request is an event answered on its done callback; a fenced write does
+ * not resign from inside the event that made it - the event finishes, a
+ * Resign event follows; events after the resignation are dropped, and an
+ * admin request then gets NOT_CONTROLLER.
+ */
+#include "check_run.h"
+#include "config.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "controller.h"
+#include "controller_config.h"
+#include "ctl_event.h"
+#include "kp_arena.h"
+#include "kp_codec.h"
+#include "kp_errors.h"
+#include "kp_log.h"
+#include "kp_loop.h"
+#include "kp_msgs.h"
+#include "kp_zk.h"
+#include "kp_zkdata.h"
+#include "zkserver.h"
+
+#define WAIT_MS 60000		/* generous: the machine may be busy */
+
+static struct zkserver zs;
+static struct kp_zk *admin;	/* the test's own session: brokers, topics */
+static struct controller c;
+static pthread_t loop_thread;
+static FILE *logf_;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A short pause between two looks at a condition (never a wait for a
+ * result by itself). */
+static void pause_ms(int ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Everything the controller logged so far (static buffer). */
+static const char *log_text(void)
+{
+	static char buf[1 << 20];
+	size_t n;
+
+	n = (size_t)pread(fileno(logf_), buf, sizeof(buf) - 1, 0);
+	buf[n > 0 && n < sizeof(buf) ? n : 0] = '\0';
+	return buf;
+}
+
+static bool wait_log(const char *needle)
+{
+	int64_t end = mono_ms() + WAIT_MS;
+
+	while (strstr(log_text(), needle) == NULL) {
+		if (mono_ms() > end)
+			return false;
+		pause_ms(20);
+	}
+	return true;
+}
+
+/* Where needle first is in the log (-1: absent). */
+static long log_at(const char *needle)
+{
+	const char *t = log_text(), *at = strstr(t, needle);
+
+	return at != NULL ? at - t : -1;
+}
+
+static void *run_loop(void *arg)
+{
+	kp_loop_run(arg);
+	return NULL;
+}
+
+static void create(const char *path, const char *data, enum kp_zk_mode mode)
+{
+	ck_assert_int_eq(kp_zk_create_sync(admin, path, data, data ? (int32_t)strlen(data) : 0,
+					   mode, NULL), KP_ZK_OK);
+}
+
+static void register_broker(int32_t id)
+{
+	static const char reg[] =
+		"{\"version\":5,\"host\":\"127.0.0.1\",\"port\":1,\"jmx_port\":-1,"
+		"\"timestamp\":\"0\",\"endpoints\":[\"PLAINTEXT://127.0.0.1:1\"],"
+		"\"listener_security_protocol_map\":{\"PLAINTEXT\":\"PLAINTEXT\"},"
+		"\"features\":{}}";
+	char path[64];
+
+	snprintf(path, sizeof(path), "/brokers/ids/%d", id);
+	create(path, reg, KP_ZK_EPHEMERAL);
+}
+
+/* A topic znode (with an id, so the controller writes nothing back). */
+static void create_topic(const char *name, const char *partitions)
+{
+	char path[128], json[512];
+
+	snprintf(path, sizeof(path), "/brokers/topics/%s", name);
+	snprintf(json, sizeof(json), "{\"version\":3,\"topic_id\":\"AAAAAAAAAAAAAAAAAAAAAA\","
+		 "\"partitions\":%s,\"adding_replicas\":{},\"removing_replicas\":{}}",
+		 partitions);
+	create(path, json, KP_ZK_PERSISTENT);
+}
+
+/* The state znode of topic-p, decoded; false while it does not exist. */
+static bool read_state(const char *topic, int32_t p, struct kp_zk_partition_state *s)
+{
+	struct kp_zk_result res;
+	char path[128], err[128];
+	bool ok;
+
+	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
+	ok = kp_zk_get_sync(admin, path, &res) == KP_ZK_OK && res.data != NULL &&
+	     kp_zk_partition_state_decode(res.data, (size_t)res.len, s, err,
+					  sizeof(err)) == 0;
+	kp_zk_result_free(&res);
+	return ok;
+}
+
+/* Wait until topic-p's state has this leader and ISR. */
+static bool wait_state(const char *topic, int32_t p, int32_t leader,
+		       const int32_t *isr, int32_t nisr)
+{
+	int64_t end = mono_ms() + WAIT_MS;
+
+	for (;;) {
+		struct kp_zk_partition_state s;
+
+		if (read_state(topic, p, &s)) {
+			bool same = s.leader == leader && s.isr.n == nisr &&
+				    memcmp(s.isr.ids, isr, sizeof(*isr) * (size_t)nisr) == 0;
+
+			kp_zk_partition_state_free(&s);
+			if (same)
+				return true;
+		}
+		if (mono_ms() > end)
+			return false;
+		pause_ms(20);
+	}
+}
+
+/* ------------------------------------------------- an admin request */
+
+struct answer {
+	struct ctl_request r;
+	struct kp_arena arena;
+	struct kp_controlled_shutdown_req req;
+	struct kp_controlled_shutdown_resp resp;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	pthread_t thread;
+};
+
+static void answered(struct ctl_request *r)
+{
+	struct answer *a = (struct answer *)r;
+
+	pthread_mutex_lock(&a->mu);
+	a->done = true;
+	a->thread = pthread_self();
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* ControlledShutdown of broker id through the controller's queue; the
+ * answer's error code (a->resp holds the rest). */
+static int16_t controlled_shutdown(struct answer *a, int32_t id)
+{
+	memset(a, 0, sizeof(*a));
+	kp_arena_init(&a->arena, 0);
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	kp_struct_init(&kp_controlled_shutdown_req_desc, &a->req);
+	a->req.broker_id = id;
+	a->req.broker_epoch = -1;
+	kp_struct_init(&kp_controlled_shutdown_resp_desc, &a->resp);
+	a->r = (struct ctl_request){ .api_key = KP_API_CONTROLLED_SHUTDOWN,
+				     .api_version = 3, .req = &a->req, .resp = &a->resp,
+				     .arena = &a->arena, .done = answered };
+	controller_request(&c, &a->r);
+	pthread_mutex_lock(&a->mu);
+	while (!a->done) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += WAIT_MS / 1000;
+		ck_assert_int_eq(pthread_cond_timedwait(&a->cv, &a->mu, &ts), 0);
+	}
+	pthread_mutex_unlock(&a->mu);
+	/* answered on the event thread, not this one */
+	ck_assert(!pthread_equal(a->thread, pthread_self()));
+	return a->resp.error_code;
+}
+
+static void answer_free(struct answer *a)
+{
+	kp_arena_free(&a->arena);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+}
+
+/* ------------------------------------------------------ set-up, down */
+
+static void setup(void)
+{
+	struct kp_props props;
+	struct kp_zk_config zc;
+	char err[256];
+
+	ck_assert_int_eq(zkserver_start(&zs, 120), 0);
+	{
+		struct kp_zk_config ac = { .connect = zs.connect, .session_timeout_ms = 30000,
+					   .connect_timeout_ms = 30000, .quiet = true };
+
+		ck_assert_msg(kp_zk_open(&admin, &ac, err, sizeof(err)) == 0, "%s", err);
+	}
+	ck_assert_int_eq(kp_zk_ensure_path(admin, "/brokers/ids"), KP_ZK_OK);
+	ck_assert_int_eq(kp_zk_ensure_path(admin, "/brokers/topics"), KP_ZK_OK);
+
+	logf_ = tmpfile();
+	ck_assert_ptr_nonnull(logf_);
+	kp_log_set_fd(fileno(logf_));
+	kp_log_set_level(KP_LOG_TRACE);		/* "event X" as each is taken */
+
+	memset(&c, 0, sizeof(c));
+	kp_props_init(&props);
+	kp_props_set(&props, "controller.id", "101", 0);
+	kp_props_set(&props, "zookeeper.connect", zs.connect, 0);
+	kp_props_set(&props, "zookeeper.session.timeout.ms", "30000", 0);
+	kp_props_set(&props, "auto.leader.rebalance.enable", "false", 0);
+	ck_assert_msg(kp_config_build(&c.cfg, controller_config_defs,
+				      controller_config_ndefs, &props, NULL, NULL,
+				      err, sizeof(err)) == 0, "%s", err);
+	kp_props_free(&props);
+	c.id = 101;
+	c.listener = "PLAINTEXT";
+	c.socket_timeout_ms = 1000;
+	snprintf(c.ep.listener, sizeof(c.ep.listener), "PLAINTEXT");
+	snprintf(c.ep.host, sizeof(c.ep.host), "127.0.0.1");
+	c.ep.port = 1;
+	c.loop = kp_loop_new();
+	ck_assert_ptr_nonnull(c.loop);
+	ck_assert_int_eq(controller_init(&c), 0);
+	ck_assert_int_eq(kp_zk_config_from(&zc, &c.cfg, c.loop, err, sizeof(err)), 0);
+	ck_assert_msg(kp_zk_open(&c.zk, &zc, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(pthread_create(&loop_thread, NULL, run_loop, c.loop), 0);
+}
+
+static void teardown(void)
+{
+	kp_loop_stop(c.loop);
+	pthread_join(loop_thread, NULL);
+	controller_stop(&c);
+	for (int i = 0; i < 3; i++)
+		kp_loop_run_once(c.loop, 0);
+	kp_zk_close(c.zk);
+	controller_free(&c);
+	kp_loop_free(c.loop);
+	kp_config_free(&c.cfg);
+	kp_zk_close(admin);
+	kp_log_set_fd(-1);
+	kp_log_set_level(KP_LOG_INFO);
+	fclose(logf_);
+	zkserver_stop(&zs, 1, 1);
+}
+
+/* --------------------------------------------------------------- tests */
+
+START_TEST(events_elect_leaders_and_a_fenced_write_resigns_after_its_event)
+{
+	static const int32_t isr12[] = { 1, 2 }, isr21[] = { 2, 1 }, isr2[] = { 2 };
+	struct kp_zk_partition_state s;
+	struct answer a;
+
+	register_broker(1);
+	register_broker(2);
+	ck_assert_int_eq(controller_start(&c), 0);
+	/* returns once the Startup event was processed: we are in charge */
+	ck_assert_int_ge(log_at("in charge: 0 topics, 0 partitions, 2 brokers"), 0);
+
+	/* TopicChange: NewPartition -> OnlinePartition, first live replica
+	 * leads, the live replicas are the ISR */
+	create_topic("a", "{\"0\":[1,2],\"1\":[2,1]}");
+	ck_assert(wait_state("a", 0, 1, isr12, 2));
+	ck_assert(wait_state("a", 1, 2, isr21, 2));
+	ck_assert(wait_log("partition a-1: NewPartition -> OnlinePartition"));
+
+	/* an admin request is an event: ControlledShutdown moves broker 1's
+	 * leadership to 2 and takes 1 out of the ISRs */
+	ck_assert_int_eq(controlled_shutdown(&a, 1), 0);
+	ck_assert_int_eq(a.resp.remaining_partitions_count, 0);
+	answer_free(&a);
+	ck_assert(wait_state("a", 0, 2, isr2, 1));
+	ck_assert(wait_state("a", 1, 2, isr2, 1));
+	ck_assert_int_ge(log_at("partition a-0: OnlinePartition -> OnlinePartition"), 0);
+
+	/* another controller's epoch: the next write is fenced */
+	ck_assert_int_eq(kp_zk_set_sync(admin, "/controller_epoch", "5", 1, -1, NULL),
+			 KP_ZK_OK);
+	create_topic("b", "{\"0\":[2]}");
+	ck_assert(wait_log("resigning as controller (epoch 1)"));
+	/* the event that met the fence ran to its end first, then came the
+	 * Resign event */
+	ck_assert_int_ge(log_at("new topic b with 1 partitions"), 0);
+	ck_assert_int_lt(log_at("new topic b with 1 partitions"),
+			 log_at("controller epoch 1 is no longer current"));
+	ck_assert_int_lt(log_at("controller epoch 1 is no longer current"),
+			 log_at("event Resign"));
+	ck_assert_int_lt(log_at("event Resign"), log_at("resigning as controller"));
+	ck_assert(!read_state("b", 0, &s));
+
+	/* after the resignation: events are dropped, requests refused */
+	create_topic("c", "{\"0\":[2]}");
+	ck_assert(wait_log("TopicChange: not the active controller; dropped"));
+	ck_assert(!read_state("c", 0, &s));
+	ck_assert_int_eq(controlled_shutdown(&a, 2), KP_ERR_NOT_CONTROLLER);
+	answer_free(&a);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ctl_controller");
+	TCase *tc = tcase_create("events");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, events_elect_leaders_and_a_fenced_write_resigns_after_its_event);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(suite());
+}
