@@ -14,6 +14,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/log_cleaner.c kbroker/log_cleaner.h \
 	kbroker/broker.h \
 	kbroker/net.c kbroker/net.h \
+	kbroker/purgatory.c kbroker/purgatory.h \
 	kbroker/req_dispatch.c kbroker/req_dispatch.h \
 	kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
 	kbroker/api_admin.c kbroker/api_forward.c kbroker/topic_config.c kbroker/topic_config.h \
