@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "broker.h"
 #include "broker_config.h"
 #include "dynconfig.h"
@@ -37,11 +38,11 @@
 #include "kp_zk.h"
 #include "kp_zkdata.h"
 #include "net.h"
+#include "purgatory.h"
 #include "req_dispatch.h"
 #include "topic_config.h"
 
 #define MAX_TOPIC_LEN 249
-#define POLL_MS 10
 /* A topic's assignment is one znode, which ZooKeeper caps at 1 MB. */
 #define MAX_PARTITIONS 100000
 
@@ -345,11 +346,12 @@ struct admin_item {
 	int32_t nconfigs;
 };
 
+/* A request waiting for the metadata to show its outcome (the op first:
+ * the purgatory hands it back); it watches the metadata cache. */
 struct admin_waiter {
-	struct admin_waiter *prev, *next;
+	struct delayed_op op;
+	struct purgatory_watch watch;
 	struct net_req *r;
-	struct kp_timer timer;
-	int64_t deadline;
 	enum wait_for what;
 	struct admin_item *items;
 	int32_t n;
@@ -400,62 +402,39 @@ static bool check_items(struct admin_waiter *aw, bool final)
 	return all;
 }
 
-static void waiter_unlink(struct admin_waiter *aw)
+static bool admin_try(struct delayed_op *op)
 {
-	struct net_worker *w = aw->r->worker;
+	struct admin_waiter *aw = (struct admin_waiter *)op;
 
-	if (aw->prev != NULL)
-		aw->prev->next = aw->next;
-	else
-		w->admin_waiters = aw->next;
-	if (aw->next != NULL)
-		aw->next->prev = aw->prev;
-	kp_timer_stop(w->loop, &aw->timer);
+	return net_req_orphaned(aw->r) || check_items(aw, false);
 }
 
-static void waiter_finish(struct admin_waiter *aw)
+/* Shown, timed out, or the broker stops: what still waits timed out. */
+static void admin_complete(struct delayed_op *op, enum purgatory_end end)
 {
-	waiter_unlink(aw);
+	struct admin_waiter *aw = (struct admin_waiter *)op;
+
+	(void)end;
+	check_items(aw, true);
 	aw->respond(aw);	/* aw lives in the request's arena */
 }
 
-static void on_poll(struct kp_loop *loop, void *arg)
-{
-	struct admin_waiter *aw = arg;
-	bool final = kp_now_ms() >= aw->deadline || net_req_orphaned(aw->r);
-
-	if (check_items(aw, final)) {
-		waiter_finish(aw);
-		return;
-	}
-	kp_timer_start(loop, &aw->timer, POLL_MS);
-}
-
-void admin_drain(struct net_worker *w)
-{
-	while (w->admin_waiters != NULL) {
-		check_items(w->admin_waiters, true);
-		waiter_finish(w->admin_waiters);
-	}
-}
+static const struct delayed_op_type admin_wait_type = {
+	"admin", admin_try, admin_complete, NULL
+};
 
 /* Answer now, or once the outcome shows (timeout_ms <= 0: now). */
 static void wait_or_respond(struct admin_waiter *aw, int32_t timeout_ms)
 {
-	struct net_worker *w = aw->r->worker;
+	struct net_req *r = aw->r;
 
 	if (timeout_ms <= 0 || check_items(aw, false)) {
 		aw->respond(aw);
 		return;
 	}
-	aw->deadline = kp_now_ms() + timeout_ms;
-	aw->prev = NULL;
-	aw->next = w->admin_waiters;
-	if (aw->next != NULL)
-		aw->next->prev = aw;
-	w->admin_waiters = aw;
-	kp_timer_init(&aw->timer, on_poll, aw);
-	kp_timer_start(w->loop, &aw->timer, POLL_MS);
+	aw->watch.key = &r->worker->broker->meta.changed;
+	purgatory_watch(r->worker->home, &aw->op, &admin_wait_type, &aw->watch, 1,
+			timeout_ms);
 }
 
 static struct admin_waiter *waiter_new(struct net_req *r, int32_t n,

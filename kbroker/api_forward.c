@@ -25,33 +25,25 @@
 #include "kp_msgs.h"
 #include "kp_zk.h"
 #include "kp_zkdata.h"
+#include "api.h"
 #include "net.h"
-#include "req_dispatch.h"
+#include "purgatory.h"
 
 /* Elections and reassignments of thousands of partitions take a while. */
 #define FORWARD_TIMEOUT_MS 120000
 
+/* A request being forwarded: a delayed operation on its worker that the
+ * controller's answer (or its absence) completes; the op first. */
 struct forward {
-	struct forward *prev, *next;
+	struct delayed_op op;
 	struct net_req *r;
 	struct kp_conn *conn;
 	void *req;			/* r's request, its memory in r's arena */
+	const void *resp;		/* the answer, while on_resp runs */
 	bool sent;
 	bool starting;			/* inside kp_conn_start */
 	bool failed;			/* ... which failed at once */
 };
-
-static void unlink_forward(struct forward *f)
-{
-	struct net_worker *w = f->r->worker;
-
-	if (f->prev != NULL)
-		f->prev->next = f->next;
-	else
-		w->forwards = f->next;
-	if (f->next != NULL)
-		f->next->prev = f->prev;
-}
 
 /* An answer carrying err for everything the request names. */
 static void reply_error(struct net_req *r, int16_t err)
@@ -107,16 +99,29 @@ static void reply_error(struct net_req *r, int16_t err)
 	net_reply(r, &resp);
 }
 
-static void finish(struct forward *f, const void *resp)
+/* Relay the answer, or NOT_CONTROLLER (also at shutdown). */
+static void forward_complete(struct delayed_op *op, enum purgatory_end end)
 {
+	struct forward *f = (struct forward *)op;
 	struct net_req *r = f->r;
+	const void *resp = end == PURGATORY_COMPLETED ? f->resp : NULL;
 
 	kp_conn_free(f->conn);	/* no callback after this */
-	unlink_forward(f);
+	f->conn = NULL;
 	if (resp != NULL)
 		net_reply(r, resp);
 	else
 		reply_error(r, KP_ERR_NOT_CONTROLLER);
+}
+
+static const struct delayed_op_type forward_type = {
+	"forward", NULL, forward_complete, NULL
+};
+
+static void finish(struct forward *f, const void *resp)
+{
+	f->resp = resp;
+	purgatory_complete(&f->op);
 }
 
 static void on_resp(struct kp_conn *c, int err, int16_t api_key, int16_t version,
@@ -205,10 +210,7 @@ void api_forward(struct net_req *r)
 		return;
 	}
 	kp_zk_result_free(&res);
-	f->next = r->worker->forwards;
-	if (f->next != NULL)
-		f->next->prev = f;
-	r->worker->forwards = f;
+	purgatory_watch(r->worker->home, &f->op, &forward_type, NULL, 0, -1);
 	f->starting = true;
 	f->conn = kp_conn_start(r->worker->loop, ep.host, ep.port, &opts, on_state, f);
 	f->starting = false;
@@ -217,10 +219,4 @@ void api_forward(struct net_req *r)
 			ep.host, ep.port, r->api->name);
 		finish(f, NULL);
 	}
-}
-
-void forward_drain(struct net_worker *w)
-{
-	while (w->forwards != NULL)
-		finish(w->forwards, NULL);
 }

@@ -16,6 +16,7 @@
 #include "kp_groupmeta.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
+#include "api.h"
 #include "net.h"
 #include "req_dispatch.h"
 

@@ -9,26 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "broker.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
 #include "metadata_cache.h"
 #include "net.h"
+#include "purgatory.h"
 #include "req_dispatch.h"
 
 #define LEADER_DURING_DELETE (-2)
-
-/* Kafka's authorized-operation bits without an authorizer: every
- * operation the resource type supports (AclOperation codes: READ 3,
- * WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
- * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12). */
-#define OP(x) (1 << (x))
-const int32_t metadata_topic_ops = OP(3) | OP(4) | OP(5) | OP(6) | OP(7) |
-	OP(8) | OP(10) | OP(11);
-const int32_t metadata_cluster_ops = OP(5) | OP(7) | OP(8) | OP(9) | OP(10) |
-	OP(11) | OP(12);
-const int32_t metadata_group_ops = OP(3) | OP(6) | OP(8);
 
 static bool uuid_zero(const kp_uuid *u)
 {
@@ -456,6 +447,8 @@ void api_update_metadata(struct net_req *r)
 		resp.error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
 	} else {
 		metadata_cache_set(&b->meta, v);
+		/* admin requests waiting for this */
+		purgatory_notify(b->purg, &b->meta.changed);
 	}
 	md_view_unref(old);
 	net_reply(r, &resp);

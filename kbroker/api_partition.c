@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "broker.h"
 #include "fetcher.h"
 #include "group.h"
@@ -22,8 +23,8 @@
 #include "log_dir.h"
 #include "net.h"
 #include "partition.h"
+#include "purgatory.h"
 #include "replica.h"
-#include "req_dispatch.h"
 #include "topic_config.h"
 
 #define MAX_DECOMPRESSED (256u << 20)
@@ -232,7 +233,7 @@ static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req 
 	}
 	/* waiting producers and fetches learn the new role */
 	if (was_leader)
-		fetch_notify(b, p);
+		purgatory_notify(b->purg, &p->watchers);
 	if (p->is_offsets)
 		group_partition_role(b, p);
 	return 0;
@@ -373,7 +374,7 @@ out:
 	if (err == 0) {
 		fetcher_unfollow(b, p);
 		if (was_leader)
-			fetch_notify(b, p);
+			purgatory_notify(b->purg, &p->watchers);
 		if (p->is_offsets)
 			group_partition_role(b, p);
 	}
@@ -499,12 +500,12 @@ void api_stop_replica(struct net_req *r)
 /* ------------------------------------------------------------ Produce */
 
 /*
- * acks=all: a produce whose batches are appended waits on its worker
- * until the high watermark passes each of them (every ISR replica has
- * it), the leadership is lost, or timeout_ms passes.  Like parked
- * fetches, it is woken through the partition's waiting_workers bits
- * (fetch_notify), which replica.c pokes when the high watermark moves
- * and LeaderAndIsr / StopReplica poke when the role changes.
+ * acks=all: a produce whose batches are appended is a delayed operation
+ * on its worker (Kafka's DelayedProduce) until the high watermark passes
+ * each of them (every ISR replica has it), the leadership is lost, or
+ * timeout_ms passes.  It watches the keys of its partitions, which
+ * replica.c notifies when the high watermark moves and LeaderAndIsr /
+ * StopReplica when the role changes.
  */
 struct produce_pending {
 	struct partition *p;
@@ -513,13 +514,14 @@ struct produce_pending {
 	struct kp_produce_resp_partition_produce_response *out;
 };
 
-struct produce_waiter {
-	struct produce_waiter *prev, *next;
+/* A parked produce (the op first: the purgatory hands it back). */
+struct produce_wait {
+	struct delayed_op op;
 	struct net_req *r;
 	struct kp_produce_resp *resp;
 	struct produce_pending *pend;
 	int32_t npend;			/* still waiting */
-	struct kp_timer timer;
+	struct purgatory_watch *watches;
 };
 
 /* Every record of a validated batch has a key (compacted topics). */
@@ -755,7 +757,7 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	pthread_mutex_unlock(&p->lock);
 	if (err == 0) {
 		/* followers' parked fetches, consumers if the HW moved */
-		fetch_notify(b, p);
+		purgatory_notify(b->purg, &p->watchers);
 		out->base_offset = ai.first_offset;
 		out->log_append_time_ms = ai.log_append_time;
 		out->log_start_offset = log_start_offset(p->log);
@@ -782,67 +784,48 @@ static bool ack_done(struct produce_pending *pend)
 	return done;
 }
 
-static void produce_unlink(struct net_worker *w, struct produce_waiter *pw)
+/* Every pending append acknowledged (or failed), or nobody to answer. */
+static bool produce_try(struct delayed_op *op)
 {
-	if (pw->prev != NULL)
-		pw->prev->next = pw->next;
-	else
-		w->produce_waiters = pw->next;
-	if (pw->next != NULL)
-		pw->next->prev = pw->prev;
-	kp_timer_stop(w->loop, &pw->timer);
-}
+	struct produce_wait *pw = (struct produce_wait *)op;
 
-/* Re-check a waiting produce; answer it when nothing is pending. */
-static void produce_check(struct produce_waiter *pw, bool final, int16_t final_err)
-{
+	if (net_req_orphaned(pw->r))
+		return true;
 	for (int32_t i = 0; i < pw->npend; ) {
-		if (ack_done(&pw->pend[i]) || final) {
-			if (final && pw->pend[i].out->error_code == 0 &&
-			    !ack_done(&pw->pend[i]))
-				pw->pend[i].out->error_code = final_err;
+		if (ack_done(&pw->pend[i]))
 			pw->pend[i] = pw->pend[--pw->npend];
-		} else {
+		else
 			i++;
-		}
 	}
-	if (pw->npend == 0) {
-		produce_unlink(pw->r->worker, pw);
-		net_reply(pw->r, pw->resp);	/* pw lives in r's arena */
-	}
+	return pw->npend == 0;
 }
 
-static void on_produce_timeout(struct kp_loop *loop, void *arg)
+/* Answer; what still waits (timeout, shutdown, connection gone) timed out. */
+static void produce_complete(struct delayed_op *op, enum purgatory_end end)
 {
-	(void)loop;
-	produce_check(arg, true, KP_ERR_REQUEST_TIMED_OUT);
+	struct produce_wait *pw = (struct produce_wait *)op;
+
+	(void)end;
+	for (int32_t i = 0; i < pw->npend; i++)
+		if (pw->pend[i].out->error_code == 0 && !ack_done(&pw->pend[i]))
+			pw->pend[i].out->error_code = KP_ERR_REQUEST_TIMED_OUT;
+	net_reply(pw->r, pw->resp);	/* pw lives in r's arena */
 }
 
-void produce_poke(struct net_worker *w)
-{
-	struct produce_waiter *pw = w->produce_waiters, *next;
-
-	for (; pw != NULL; pw = next) {
-		next = pw->next;
-		produce_check(pw, net_req_orphaned(pw->r), KP_ERR_REQUEST_TIMED_OUT);
-	}
-}
-
-void produce_drain(struct net_worker *w)
-{
-	while (w->produce_waiters != NULL)
-		produce_check(w->produce_waiters, true, KP_ERR_REQUEST_TIMED_OUT);
-}
+static const struct delayed_op_type produce_wait_type = {
+	"produce", produce_try, produce_complete, NULL
+};
 
 /* Park r until its appends are acknowledged.  The response keeps no
  * pointer into the connection's read buffer: topic names are copied. */
 static void produce_park(struct net_req *r, struct kp_produce_resp *resp,
 			 struct produce_pending *pend, int32_t npend, int32_t timeout_ms)
 {
-	struct net_worker *w = r->worker;
-	struct produce_waiter *pw = kp_arena_calloc(&r->arena, 1, sizeof(*pw));
+	struct produce_wait *pw = kp_arena_calloc(&r->arena, 1, sizeof(*pw));
 
-	if (pw == NULL) {
+	if (pw == NULL ||
+	    (pw->watches = kp_arena_calloc(&r->arena, (size_t)npend,
+					   sizeof(*pw->watches))) == NULL) {
 		net_req_fail(r, "out of memory");
 		return;
 	}
@@ -852,17 +835,11 @@ static void produce_park(struct net_req *r, struct kp_produce_resp *resp,
 	pw->resp = resp;
 	pw->pend = pend;
 	pw->npend = npend;
-	pw->next = w->produce_waiters;
-	if (pw->next != NULL)
-		pw->next->prev = pw;
-	w->produce_waiters = pw;
-	kp_timer_init(&pw->timer, on_produce_timeout, pw);
-	kp_timer_start(w->loop, &pw->timer, timeout_ms > 0 ? timeout_ms : 0);
-	if (w->id < 64)
-		for (int32_t i = 0; i < npend; i++)
-			atomic_fetch_or(&pend[i].p->waiting_workers, 1ull << w->id);
-	/* the high watermark may have moved before the bits were set */
-	produce_check(pw, false, 0);
+	for (int32_t i = 0; i < npend; i++)
+		pw->watches[i].key = &pend[i].p->watchers;
+	/* tried once more: the high watermark may have moved meanwhile */
+	purgatory_watch(r->worker->home, &pw->op, &produce_wait_type, pw->watches,
+			npend, timeout_ms > 0 ? timeout_ms : 0);
 }
 
 void api_produce(struct net_req *r)

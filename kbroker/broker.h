@@ -28,6 +28,7 @@ struct log_dir;
 struct dynconfig;
 struct log_manager;
 struct log_cleaner;
+struct purgatory;
 
 struct broker {
 	struct kp_config cfg;
@@ -46,6 +47,7 @@ struct broker {
 
 	struct kp_loop *loop;		/* main thread */
 	struct kp_zk *zk;
+	struct purgatory *purg;		/* delayed operations (purgatory.c) */
 	struct net_server *net;
 	struct log_dir **dirs;
 	int ndirs;

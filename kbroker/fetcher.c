@@ -24,7 +24,7 @@
 #include "kp_records.h"
 #include "log.h"
 #include "partition.h"
-#include "req_dispatch.h"
+#include "purgatory.h"
 
 #define RETRY_SOON_MS 50
 
@@ -358,8 +358,8 @@ static void fetched(struct source *s, struct fpart *fp,
 		log_advance_start_offset(p->log, d->log_start_offset);
 	pthread_mutex_unlock(&p->lock);
 	/* consumers reading from this follower (KIP-392) wait for our HW */
-	if (moved && atomic_load(&p->waiting_workers) != 0)
-		fetch_notify(s->f->b, p);
+	if (moved)
+		purgatory_notify(s->f->b->purg, &p->watchers);
 }
 
 static void on_fetch_resp(struct kp_conn *c, int err, int16_t api_key,

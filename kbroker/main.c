@@ -41,7 +41,9 @@
 #include "net.h"
 #include "fetcher.h"
 #include "group.h"
+#include "purgatory.h"
 #include "replica.h"
+#include "req_dispatch.h"
 #include "shutdown.h"
 #include "topic_config.h"
 #include "zk_broker.h"
@@ -91,6 +93,13 @@ static int derive(struct broker *b, char *err, size_t errlen)
 	/* decoded structures of one request stay within a few times its size */
 	b->request_arena_cap = 8 * (int64_t)b->socket_request_max_bytes + (1 << 20);
 	return 0;
+}
+
+/* The group coordinator waits for its own writes to __consumer_offsets:
+ * it hears of every notification of those partitions. */
+static void offsets_moved(void *arg)
+{
+	group_hw_moved(arg);
 }
 
 /* ------------------------------------------------------------- zk */
@@ -240,6 +249,12 @@ int main(int argc, char **argv)
 	metadata_cache_init(&b.meta);
 	pthread_mutex_init(&b.dirs_lock, NULL);
 	partition_table_init(&b.parts);
+	b.purg = purgatory_new();
+	if (b.purg == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fatal;
+	}
+	purgatory_listen(b.purg, PURGATORY_KEY_GROUP_LOG, offsets_moved, &b);
 	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
 	if (dynconfig_init(&b) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
@@ -277,7 +292,7 @@ int main(int argc, char **argv)
 	    log_cleaner_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	b.net = net_start(&b, b.loop, kp_config_int(&b.cfg, "num.network.threads"),
-			  err, sizeof(err));
+			  req_dispatch, err, sizeof(err));
 	if (b.net == NULL)
 		goto fatal;
 	/* a listener on port 0 gets a port now: advertise that one */
@@ -310,6 +325,7 @@ int main(int argc, char **argv)
 		log_dir_close(b.dirs[i], true);
 	kp_zk_close(b.zk);
 	dynconfig_destroy(&b);
+	purgatory_free(b.purg);
 	kp_loop_free(b.loop);
 	close(sfd);
 	metadata_cache_destroy(&b.meta);

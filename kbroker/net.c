@@ -21,9 +21,8 @@
 #include "broker.h"
 #include "kp_client.h"
 #include "kp_log.h"
-#include "log_segment.h"
 #include "net.h"
-#include "req_dispatch.h"
+#include "purgatory.h"
 
 #define READ_CHUNK 65536
 /* Stop reading a connection while this much output waits (backpressure). */
@@ -79,7 +78,7 @@ struct net_server {
 static void resp_free(struct net_resp *s)
 {
 	for (int i = 0; i < s->nranges; i++) {
-		log_segment_unref(s->ranges[i]->seg);
+		s->ranges[i]->release(s->ranges[i]->ref);
 		free(s->ranges[i]);
 	}
 	free(s->ranges);
@@ -231,9 +230,8 @@ bool net_req_orphaned(const struct net_req *r)
 	return r->conn->closed;
 }
 
-struct net_file_range *net_req_file_range(struct net_req *r,
-					  struct log_segment *seg, int fd,
-					  int64_t pos)
+struct net_file_range *net_req_file_range(struct net_req *r, int fd, int64_t pos,
+					  void (*release)(void *ref), void *ref)
 {
 	struct net_resp *s = r->slot;
 	struct net_file_range *fr;
@@ -250,9 +248,10 @@ struct net_file_range *net_req_file_range(struct net_req *r,
 	fr = malloc(sizeof(*fr));
 	if (fr == NULL)
 		return NULL;
-	fr->seg = seg;
 	fr->fd = fd;
 	fr->pos = pos;
+	fr->release = release;
+	fr->ref = ref;
 	s->ranges[s->nranges++] = fr;
 	return fr;
 }
@@ -350,7 +349,7 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 		net_req_fail(r, "malformed request header");
 		return;
 	}
-	req_dispatch(r, &rd);
+	c->w->dispatch(r, &rd);
 }
 
 /* ----------------------------------------------------------- reading */
@@ -552,7 +551,8 @@ static void *worker_main(void *arg)
 }
 
 struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
-			     int nworkers, char *err, size_t errlen)
+			     int nworkers, net_dispatch_fn dispatch,
+			     char *err, size_t errlen)
 {
 	struct net_server *s = calloc(1, sizeof(*s));
 
@@ -588,8 +588,11 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		kp_wbuf_init(&w->conv);
 		kp_wbuf_init(&w->conv_raw);
 		kp_wbuf_init(&w->conv_in);
+		w->dispatch = dispatch;
 		w->loop = kp_loop_new();
-		if (w->loop == NULL ||
+		if (w->loop != NULL)
+			w->home = purgatory_home_new(b->purg, w->loop);
+		if (w->loop == NULL || w->home == NULL ||
 		    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			snprintf(err, errlen, "cannot start network thread %d", i);
 			kp_loop_free(w->loop);
@@ -623,10 +626,7 @@ static void close_all(void *arg)
 {
 	struct net_worker *w = arg;
 
-	fetch_drain(w);		/* parked fetches answer now */
-	produce_drain(w);
-	admin_drain(w);
-	forward_drain(w);
+	purgatory_drain(w->home);	/* parked requests answer now */
 	while (w->conns != NULL)
 		conn_close(w->conns, NULL);
 	kp_loop_stop(w->loop);
