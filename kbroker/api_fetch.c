@@ -30,7 +30,6 @@
 
 #include "api.h"
 #include "broker.h"
-#include "dynconfig.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -39,6 +38,7 @@
 #include "net.h"
 #include "partition.h"
 #include "purgatory.h"
+#include "quota.h"
 #include "replica.h"
 
 /* A parked fetch (the op first: the purgatory hands it back). */
@@ -110,13 +110,13 @@ static bool leader_throttle(struct broker *b, const struct kp_fetch_req *req,
 {
 	bool in_isr;
 
-	if (req->replica_id < 0 || b->dyn == NULL ||
-	    !dynconfig_leader_throttled(b, p->topic, strlen(p->topic), p->index))
+	if (req->replica_id < 0 ||
+	    !quota_repl_throttled(b->quotas, true, p->topic, strlen(p->topic), p->index))
 		return false;
 	pthread_mutex_lock(&p->lock);
 	in_isr = partition_in_isr(p, req->replica_id);
 	pthread_mutex_unlock(&p->lock);
-	return !in_isr && quota_exceeded(&b->dyn->leader_quota, kp_now_ms());
+	return !in_isr && quota_exceeded(&b->quotas->leader, kp_now_ms());
 }
 
 /*
@@ -366,11 +366,10 @@ static void respond(struct net_req *r)
 						     .ext = fr };
 			/* the leader quota counts what throttled partitions send
 			 * to any follower, in sync or not (Kafka's record()) */
-			if (req->replica_id >= 0 && b->dyn != NULL &&
-			    dynconfig_leader_throttled(b, p->topic, strlen(p->topic),
-						       p->index))
-				quota_record(&b->dyn->leader_quota, rr.length,
-					     kp_now_ms());
+			if (req->replica_id >= 0 &&
+			    quota_repl_throttled(b->quotas, true, p->topic,
+						 strlen(p->topic), p->index))
+				quota_record(&b->quotas->leader, rr.length, kp_now_ms());
 			budget -= rr.length;
 			if (budget < 0)
 				budget = 0;
@@ -414,24 +413,6 @@ static const struct delayed_op_type fetch_wait_type = {
 	"fetch", fetch_try, fetch_complete, NULL
 };
 
-/* Re-decode the request from a copy, so it no longer points into the
- * connection's read buffer. */
-static int detach(struct net_req *r)
-{
-	uint8_t *copy = kp_arena_alloc(&r->arena, r->frame_len);
-	struct kp_reader rd;
-
-	if (copy == NULL)
-		return -ENOMEM;
-	memcpy(copy, r->frame, r->frame_len);
-	kp_reader_init(&rd, copy, r->frame_len);
-	if (kp_req_header_decode(&rd, &r->arena, &r->h) < 0 ||
-	    kp_request_decode(r->api, r->h.api_version, &rd, &r->arena, r->body) < 0)
-		return -EPROTO;
-	r->frame = copy;
-	return 0;
-}
-
 static void park(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
@@ -439,7 +420,8 @@ static void park(struct net_req *r)
 	struct fetch_wait *fw;
 	int32_t total = 0, n = 0;
 
-	if (detach(r) < 0 || (fw = kp_arena_calloc(&r->arena, 1, sizeof(*fw))) == NULL) {
+	if (net_req_detach(r) < 0 ||
+	    (fw = kp_arena_calloc(&r->arena, 1, sizeof(*fw))) == NULL) {
 		respond(r);
 		return;
 	}

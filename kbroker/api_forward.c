@@ -5,11 +5,13 @@
  * In Kafka the broker that is controller answers them itself.  Here the
  * controller is the kcontroller daemon, so the broker a client picked
  * forwards the request, at the client's version, to the listener the
- * active controller advertises in /controller, and relays the answer.
- * The forward runs on the worker's own loop over a non-blocking
- * connection, so the worker serves its other connections meanwhile.
- * When no controller can be reached the client gets NOT_CONTROLLER, which
- * Kafka clients retry after refreshing their metadata.
+ * active controller advertises in /controller (read on the ZooKeeper
+ * thread, zk_thread.h), and relays the answer.  The forward is a delayed
+ * operation on the request's worker, over a non-blocking connection on the
+ * worker's own loop, so the worker serves its other connections
+ * meanwhile.  When no controller can be reached the client gets
+ * NOT_CONTROLLER, which Kafka clients retry after refreshing their
+ * metadata.
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "kp_answer.h"
 #include "kp_client.h"
 #include "kp_codec.h"
 #include "kp_errors.h"
@@ -28,6 +31,7 @@
 #include "api.h"
 #include "net.h"
 #include "purgatory.h"
+#include "zk_thread.h"
 
 /* Elections and reassignments of thousands of partitions take a while. */
 #define FORWARD_TIMEOUT_MS 120000
@@ -40,6 +44,8 @@ struct forward {
 	struct kp_conn *conn;
 	void *req;			/* r's request, its memory in r's arena */
 	const void *resp;		/* the answer, while on_resp runs */
+	struct kp_endpoint ep;		/* the controller's listener */
+	bool found;			/* ... read from /controller */
 	bool sent;
 	bool starting;			/* inside kp_conn_start */
 	bool failed;			/* ... which failed at once */
@@ -56,37 +62,10 @@ static void reply_error(struct net_req *r, int16_t err)
 
 	kp_struct_init(r->api->resp, &resp);
 	switch (r->h.api_key) {
-	case KP_API_ELECT_LEADERS: {
-		const struct kp_elect_leaders_req *req = r->body;
-		int32_t nt = req->topic_partitions_count > 0 ? req->topic_partitions_count : 0;
-		struct kp_elect_leaders_resp_replica_election_result *res =
-			kp_arena_calloc(&r->arena, (size_t)nt + 1, sizeof(*res));
-
-		resp.el.error_code = err;	/* v1+ */
-		for (int32_t i = 0; res != NULL && i < nt; i++) {
-			const struct kp_elect_leaders_req_topic_partitions *tp =
-				&req->topic_partitions[i];
-			int32_t np = tp->partitions_count > 0 ? tp->partitions_count : 0;
-			struct kp_elect_leaders_resp_partition_result *pr =
-				kp_arena_calloc(&r->arena, (size_t)np + 1, sizeof(*pr));
-
-			if (pr == NULL)
-				break;
-			kp_struct_init(&kp_elect_leaders_resp_replica_election_result_desc,
-				       &res[i]);
-			res[i].topic = tp->topic;
-			for (int32_t j = 0; j < np; j++) {
-				kp_struct_init(&kp_elect_leaders_resp_partition_result_desc, &pr[j]);
-				pr[j].partition_id = tp->partitions[j];
-				pr[j].error_code = err;
-			}
-			res[i].partition_result = pr;
-			res[i].partition_result_count = np;
-			resp.el.replica_election_results = res;
-			resp.el.replica_election_results_count = i + 1;
-		}
+	case KP_API_ELECT_LEADERS:
+		/* short of memory: what fits */
+		(void)kp_answer_elect_leaders(r->body, err, &resp.el, &r->arena);
 		break;
-	}
 	case KP_API_ALTER_PARTITION_REASSIGNMENTS:
 		resp.apr.error_code = err;
 		resp.apr.error_message = kp_str_c("no active controller could be reached");
@@ -160,63 +139,61 @@ static void on_state(struct kp_conn *c, enum kp_conn_state st, int err, void *ar
 	/* CLOSED after sending: on_resp is told */
 }
 
-/* The request re-decoded from a copy in r's arena: the decoded body
- * points into the connection's read buffer, valid only until we return. */
-static void *own_request(struct net_req *r)
+/* On the ZooKeeper thread: where the active controller listens. */
+static void find_controller(void *arg)
 {
-	struct kp_wbuf w;
-	struct kp_reader rd;
-	uint8_t *copy;
-	void *req = kp_arena_calloc(&r->arena, 1, r->api->req->size);
+	struct forward *f = arg;
+	struct kp_zk_result res;
+	char err[256];
+	int rc;
 
-	if (req == NULL)
-		return NULL;
-	kp_wbuf_init(&w);
-	kp_request_encode(r->api, r->h.api_version, r->body, &w);
-	copy = w.err == 0 ? kp_arena_alloc(&r->arena, w.len + 1) : NULL;
-	if (copy != NULL)
-		memcpy(copy, w.data, w.len);
-	kp_reader_init(&rd, copy, copy != NULL ? w.len : 0);
-	if (copy == NULL ||
-	    kp_request_decode(r->api, r->h.api_version, &rd, &r->arena, req) < 0)
-		req = NULL;
-	kp_wbuf_free(&w);
-	return req;
+	rc = kp_zk_get_sync(f->r->worker->broker->zk, "/controller", &res);
+	f->found = rc == KP_ZK_OK && res.data != NULL &&
+		   kp_zk_controller_endpoint(res.data, (size_t)res.len, &f->ep, err,
+					     sizeof(err)) == 0;
+	kp_zk_result_free(&res);
+}
+
+/* Back on the worker: connect and send. */
+static void found_controller(void *arg, bool ran)
+{
+	struct forward *f = arg;
+	struct net_req *r = f->r;
+	struct kp_client_opts opts = { .client_id = "kbroker-forward",
+				       .connect_timeout_ms = 5000,
+				       .request_timeout_ms = FORWARD_TIMEOUT_MS };
+
+	if (!ran || !f->found) {
+		reply_error(r, KP_ERR_NOT_CONTROLLER);
+		return;
+	}
+	purgatory_watch(r->worker->home, &f->op, &forward_type, NULL, 0, -1);
+	f->starting = true;
+	f->conn = kp_conn_start(r->worker->loop, f->ep.host, f->ep.port, &opts,
+				on_state, f);
+	f->starting = false;
+	if (f->conn == NULL || f->failed) {
+		KP_WARN("%s: cannot reach the controller at %s:%d for %s", r->peer,
+			f->ep.host, f->ep.port, r->api->name);
+		finish(f, NULL);
+	}
 }
 
 void api_forward(struct net_req *r)
 {
-	struct broker *b = r->worker->broker;
-	struct kp_client_opts opts = { .client_id = "kbroker-forward",
-				       .connect_timeout_ms = 5000,
-				       .request_timeout_ms = FORWARD_TIMEOUT_MS };
 	struct forward *f = kp_arena_calloc(&r->arena, 1, sizeof(*f));
-	struct kp_zk_result res;
-	struct kp_endpoint ep;
-	char err[256];
-	int rc;
 
-	if (f == NULL || (f->req = own_request(r)) == NULL) {
+	/* the request outlives this call: it owns its frame */
+	if (f == NULL || net_req_detach(r) < 0) {
 		net_req_fail(r, "out of memory");
 		return;
 	}
 	f->r = r;
-	rc = kp_zk_get_sync(b->zk, "/controller", &res);
-	if (rc != KP_ZK_OK || res.data == NULL ||
-	    kp_zk_controller_endpoint(res.data, (size_t)res.len, &ep, err,
-				      sizeof(err)) < 0) {
-		kp_zk_result_free(&res);
+	f->req = r->body;
+	if (r->worker->broker->zk == NULL) {
 		reply_error(r, KP_ERR_NOT_CONTROLLER);
 		return;
 	}
-	kp_zk_result_free(&res);
-	purgatory_watch(r->worker->home, &f->op, &forward_type, NULL, 0, -1);
-	f->starting = true;
-	f->conn = kp_conn_start(r->worker->loop, ep.host, ep.port, &opts, on_state, f);
-	f->starting = false;
-	if (f->conn == NULL || f->failed) {
-		KP_WARN("%s: cannot reach the controller at %s:%d for %s", r->peer,
-			ep.host, ep.port, r->api->name);
-		finish(f, NULL);
-	}
+	zk_thread_call(r->worker->broker, r->worker->home, find_controller,
+		       found_controller, f);
 }

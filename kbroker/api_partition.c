@@ -1,9 +1,10 @@
 /*
  * api_partition.c - LeaderAndIsr (the controller assigns roles: leaders
- * start tracking their followers, followers start fetching), StopReplica,
- * Produce (acks=all waits until the ISR has the batches; v0-2 magic 0/1
- * message sets converted to one v2 batch), ListOffsets and
- * OffsetForLeaderEpoch.
+ * start tracking their followers, followers start fetching; the topic
+ * configurations of new logs are read on the ZooKeeper thread first),
+ * StopReplica, Produce (acks=all waits until the ISR has the batches, a
+ * delayed operation; v0-2 magic 0/1 message sets converted to one v2
+ * batch), ListOffsets and OffsetForLeaderEpoch.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +27,8 @@
 #include "purgatory.h"
 #include "replica.h"
 #include "topic_config.h"
+#include "zk_admin.h"
+#include "zk_thread.h"
 
 #define MAX_DECOMPRESSED (256u << 20)
 
@@ -71,32 +74,44 @@ static struct log *find_log(struct broker *b, const char *topic, int32_t p)
 }
 
 /*
- * A new replica's log takes its topic's overrides from ZooKeeper: read
- * once per topic and LeaderAndIsr request, not once per partition (a
- * synchronous round trip each: seconds for thousands of partitions).
+ * A new replica's log takes its topic's overrides from ZooKeeper: read on
+ * the ZooKeeper thread before any state of the request is applied, once
+ * per topic, not once per partition (a round trip each: seconds for
+ * thousands of partitions).
  */
-struct topic_cfg_cache {
-	char *topic;
+struct topic_cfg {
+	const char *topic;		/* in the request's arena */
 	struct log_config cfg;
 	int32_t max_message_bytes, min_isr;
 };
 
-static const struct topic_cfg_cache *topic_cfg(struct broker *b,
-					      struct topic_cfg_cache *tc,
-					      const char *topic)
-{
-	struct kp_zk_entity_config over;
+struct lai_job {
+	struct net_req *r;
+	struct topic_cfg *topics;	/* those new logs are made for */
+	int32_t ntopics, cap;
+	int32_t last;			/* the last found */
+};
 
-	if (tc->topic != NULL && strcmp(tc->topic, topic) == 0)
-		return tc;
-	free(tc->topic);
-	tc->topic = strdup(topic);
-	topic_config_read(b, topic, &over);
-	topic_config_log(b, &over, &tc->cfg);
-	tc->max_message_bytes = (int32_t)topic_config_num(b, &over, "max.message.bytes");
-	tc->min_isr = (int32_t)topic_config_num(b, &over, "min.insync.replicas");
-	kp_zk_config_free(&over);
-	return tc;	/* (without its name when out of memory: read again) */
+static const struct topic_cfg *topic_cfg_find(struct lai_job *j, const char *topic)
+{
+	if (j->last < j->ntopics && strcmp(j->topics[j->last].topic, topic) == 0)
+		return &j->topics[j->last];
+	for (int32_t i = 0; i < j->ntopics; i++)
+		if (strcmp(j->topics[i].topic, topic) == 0) {
+			j->last = i;
+			return &j->topics[i];
+		}
+	return NULL;
+}
+
+/* The topic's settings with these overrides (any thread). */
+static void topic_cfg_fill(struct broker *b, struct topic_cfg *tc,
+			   const struct kp_zk_entity_config *over)
+{
+	topic_config_log(b->layers, over, &tc->cfg);
+	tc->max_message_bytes = (int32_t)topic_config_num(b->layers, over,
+							  "max.message.bytes");
+	tc->min_isr = (int32_t)topic_config_num(b->layers, over, "min.insync.replicas");
 }
 
 static bool uuid_set(const kp_uuid *u)
@@ -131,7 +146,7 @@ static int16_t check_topic_id(struct partition *p, const kp_uuid *id)
 static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req *req,
 			   kp_str topic, const kp_uuid *topic_id,
 			   const struct kp_leader_and_isr_leader_and_isr_partition_state *st,
-			   struct topic_cfg_cache *tcc)
+			   struct lai_job *j)
 {
 	struct partition *p;
 	int16_t err = 0;
@@ -157,8 +172,15 @@ static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req 
 		goto out;
 	}
 	if (p->log == NULL) {
-		const struct topic_cfg_cache *tc = topic_cfg(b, tcc, p->topic);
+		const struct topic_cfg *tc = topic_cfg_find(j, p->topic);
 
+		if (tc == NULL) {
+			/* it had a log when the configurations were read */
+			KP_ERROR("%s-%d: lost its log meanwhile; not creating one "
+				 "without its topic's configuration", p->topic, p->index);
+			err = KP_ERR_KAFKA_STORAGE_ERROR;
+			goto out;
+		}
 		p->max_message_bytes = tc->max_message_bytes;
 		p->min_isr = tc->min_isr;
 		pthread_mutex_lock(&b->dirs_lock);
@@ -242,27 +264,19 @@ out:
 	return err;
 }
 
-void api_leader_and_isr(struct net_req *r)
+/* Apply every state of the request and answer (on the worker). */
+static void lai_apply(struct lai_job *j)
 {
+	struct net_req *r = j->r;
 	struct broker *b = r->worker->broker;
 	const struct kp_leader_and_isr_req *req = r->body;
 	struct kp_leader_and_isr_resp resp;
 	struct kp_leader_and_isr_leader_and_isr_partition_error *errs;
 	struct kp_leader_and_isr_resp_leader_and_isr_topic_error *terrs;
-	struct topic_cfg_cache tcc = { NULL };
 	int32_t n = 0, cap = req->ungrouped_partition_states_count > 0
 		? req->ungrouped_partition_states_count : 0;
-	int32_t seen = atomic_load(&b->controller_epoch);
 
 	kp_struct_init(r->api->resp, &resp);
-	if (req->controller_epoch < seen) {
-		KP_WARN("LeaderAndIsr from controller %d with stale epoch %d (< %d)",
-			req->controller_id, req->controller_epoch, seen);
-		resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
-		net_reply(r, &resp);
-		return;
-	}
-	atomic_store(&b->controller_epoch, req->controller_epoch);
 	for (int32_t i = 0; i < req->topic_states_count; i++)
 		cap += req->topic_states[i].partition_states_count;
 	errs = kp_arena_calloc(&r->arena, (size_t)cap + 1, sizeof(*errs));
@@ -280,7 +294,7 @@ void api_leader_and_isr(struct net_req *r)
 		kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_error_desc, &errs[n]);
 		errs[n].topic_name = st->topic_name;
 		errs[n].partition_index = st->partition_index;
-		errs[n++].error_code = apply_state(b, req, st->topic_name, NULL, st, &tcc);
+		errs[n++].error_code = apply_state(b, req, st->topic_name, NULL, st, j);
 	}
 	for (int32_t i = 0; i < req->topic_states_count; i++) {
 		const struct kp_leader_and_isr_req_leader_and_isr_topic_state *t =
@@ -292,22 +306,141 @@ void api_leader_and_isr(struct net_req *r)
 		terrs[i].topic_id = t->topic_id;
 		terrs[i].partition_errors = &errs[n];
 		terrs[i].partition_errors_count = t->partition_states_count;
-		for (int32_t j = 0; j < t->partition_states_count; j++) {
+		for (int32_t k = 0; k < t->partition_states_count; k++) {
 			kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_error_desc,
 				       &errs[n]);
 			errs[n].topic_name = t->topic_name;
-			errs[n].partition_index = t->partition_states[j].partition_index;
+			errs[n].partition_index = t->partition_states[k].partition_index;
 			errs[n++].error_code = apply_state(b, req, t->topic_name,
 							   &t->topic_id,
-							   &t->partition_states[j], &tcc);
+							   &t->partition_states[k], j);
 		}
 	}
-	free(tcc.topic);
 	resp.partition_errors = errs;
 	resp.partition_errors_count = n;
 	resp.topics = terrs;
 	resp.topics_count = req->topic_states_count > 0 ? req->topic_states_count : 0;
 	net_reply(r, &resp);
+}
+
+/* A state that makes us a replica of a partition without a log yet:
+ * its topic's configuration is wanted.  -1 when out of memory. */
+static int lai_want(struct lai_job *j, kp_str topic,
+		    const struct kp_leader_and_isr_leader_and_isr_partition_state *st)
+{
+	struct net_req *r = j->r;
+	struct broker *b = r->worker->broker;
+	struct partition *p;
+	bool has_log = false;
+	char *name;
+
+	if (!in_list(st->replicas, st->replicas_count, b->id))
+		return 0;
+	p = partition_find(&b->parts, topic.ptr, (size_t)topic.len, st->partition_index);
+	if (p != NULL) {
+		pthread_mutex_lock(&p->lock);
+		has_log = p->log != NULL;
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (has_log)
+		return 0;
+	name = kp_arena_strndup(&r->arena, topic.ptr, (size_t)(topic.len > 0 ? topic.len : 0));
+	if (name == NULL)
+		return -1;
+	if (topic_cfg_find(j, name) != NULL)
+		return 0;
+	if (j->ntopics == j->cap) {
+		int32_t ncap = j->cap ? 2 * j->cap : 8;
+		struct topic_cfg *nt = kp_arena_calloc(&r->arena, (size_t)ncap,
+						       sizeof(*nt));
+
+		if (nt == NULL)
+			return -1;
+		if (j->ntopics > 0)
+			memcpy(nt, j->topics, (size_t)j->ntopics * sizeof(*nt));
+		j->topics = nt;
+		j->cap = ncap;
+	}
+	j->topics[j->ntopics++].topic = name;
+	return 0;
+}
+
+/* On the ZooKeeper thread: each wanted topic's overrides. */
+static void lai_read_configs(void *arg)
+{
+	struct lai_job *j = arg;
+	struct broker *b = j->r->worker->broker;
+
+	for (int32_t i = 0; i < j->ntopics; i++) {
+		struct kp_zk_entity_config over;
+		char err[512];
+
+		if (zk_admin_read_config(b->zk, "topics", j->topics[i].topic, &over, err,
+					 sizeof(err)) < 0)
+			KP_WARN("%s (overrides ignored)", err);
+		topic_cfg_fill(b, &j->topics[i], &over);
+		kp_zk_config_free(&over);
+	}
+}
+
+static void lai_read_done(void *arg, bool ran)
+{
+	struct lai_job *j = arg;
+
+	if (!ran) {
+		net_req_fail(j->r, "the broker is stopping");
+		return;
+	}
+	lai_apply(j);
+}
+
+void api_leader_and_isr(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_leader_and_isr_req *req = r->body;
+	struct lai_job *j;
+	int32_t seen = atomic_load(&b->controller_epoch);
+
+	if (req->controller_epoch < seen) {
+		struct kp_leader_and_isr_resp resp;
+
+		KP_WARN("LeaderAndIsr from controller %d with stale epoch %d (< %d)",
+			req->controller_id, req->controller_epoch, seen);
+		kp_struct_init(r->api->resp, &resp);
+		resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
+		net_reply(r, &resp);
+		return;
+	}
+	atomic_store(&b->controller_epoch, req->controller_epoch);
+	j = kp_arena_calloc(&r->arena, 1, sizeof(*j));
+	if (j == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	j->r = r;
+	for (int32_t i = 0; i < req->ungrouped_partition_states_count; i++)
+		if (lai_want(j, req->ungrouped_partition_states[i].topic_name,
+			     &req->ungrouped_partition_states[i]) < 0)
+			goto oom;
+	for (int32_t i = 0; i < req->topic_states_count; i++)
+		for (int32_t k = 0; k < req->topic_states[i].partition_states_count; k++)
+			if (lai_want(j, req->topic_states[i].topic_name,
+				     &req->topic_states[i].partition_states[k]) < 0)
+				goto oom;
+	if (j->ntopics == 0 || b->zk == NULL) {
+		/* nothing to read (no session: no overrides) */
+		for (int32_t i = 0; i < j->ntopics; i++)
+			topic_cfg_fill(b, &j->topics[i], NULL);
+		lai_apply(j);
+		return;
+	}
+	if (net_req_detach(r) < 0)
+		goto oom;
+	/* the names were copied from the request's old frame: still valid */
+	zk_thread_call(b, r->worker->home, lai_read_configs, lai_read_done, j);
+	return;
+oom:
+	net_req_fail(r, "out of memory");
 }
 
 /* -------------------------------------------------------- StopReplica */

@@ -29,6 +29,7 @@
 
 #include "broker.h"
 #include "broker_config.h"
+#include "config_layers.h"
 #include "dynconfig.h"
 #include "kp_log.h"
 #include "kp_loop.h"
@@ -39,6 +40,7 @@
 #include "log_cleaner.h"
 #include "log_manager.h"
 #include "net.h"
+#include "quota.h"
 #include "fetcher.h"
 #include "group.h"
 #include "purgatory.h"
@@ -46,7 +48,9 @@
 #include "req_dispatch.h"
 #include "shutdown.h"
 #include "topic_config.h"
+#include "zk_admin.h"
 #include "zk_broker.h"
+#include "zk_thread.h"
 
 static const char usage_text[] =
 	"Usage: kbroker [--override key=value]... CONFIG_FILE\n"
@@ -144,9 +148,11 @@ static void loaded_log_config(const char *topic, struct log_config *cfg,
 {
 	struct broker *b = arg;
 	struct kp_zk_entity_config over;
+	char err[512];
 
-	topic_config_read(b, topic, &over);
-	topic_config_log(b, &over, cfg);
+	if (zk_admin_read_config(b->zk, "topics", topic, &over, err, sizeof(err)) < 0)
+		KP_WARN("%s (overrides ignored)", err);
+	topic_config_log(b->layers, &over, cfg);
 	kp_zk_config_free(&over);
 }
 
@@ -256,7 +262,9 @@ int main(int argc, char **argv)
 	}
 	purgatory_listen(b.purg, PURGATORY_KEY_GROUP_LOG, offsets_moved, &b);
 	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
-	if (dynconfig_init(&b) < 0) {
+	b.layers = config_layers_new(&b.cfg);
+	b.quotas = quota_repl_new();
+	if (b.layers == NULL || b.quotas == NULL || dynconfig_init(&b) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fatal;
 	}
@@ -270,6 +278,7 @@ int main(int argc, char **argv)
 	/* ZooKeeper first: loading a log wants its topic's configuration */
 	kp_notify("STATUS=connecting to ZooKeeper");
 	if (connect_zk(&b, err, sizeof(err)) < 0 ||
+	    zk_thread_start(&b, err, sizeof(err)) < 0 ||
 	    zk_broker_cluster_id(&b, err, sizeof(err)) < 0 ||
 	    zk_broker_ensure_paths(&b, err, sizeof(err)) < 0)
 		goto fatal;
@@ -315,6 +324,7 @@ int main(int argc, char **argv)
 	fetcher_stop(&b);
 	replica_stop(&b);
 	group_stop(&b);		/* parked group requests answer first */
+	zk_thread_stop(&b);	/* its completions reach running workers */
 	net_stop(b.net);
 	log_cleaner_stop(&b);
 	log_manager_stop(&b);
@@ -325,6 +335,8 @@ int main(int argc, char **argv)
 		log_dir_close(b.dirs[i], true);
 	kp_zk_close(b.zk);
 	dynconfig_destroy(&b);
+	quota_repl_free(b.quotas);
+	config_layers_free(b.layers);
 	purgatory_free(b.purg);
 	kp_loop_free(b.loop);
 	close(sfd);
@@ -343,6 +355,7 @@ fatal:
 	kp_notifyf("STATUS=failed: %s", err);
 	fetcher_stop(&b);
 	group_stop(&b);
+	zk_thread_stop(&b);
 	if (b.net != NULL)
 		net_stop(b.net);
 	log_manager_stop(&b);

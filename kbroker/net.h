@@ -13,9 +13,11 @@
  * Per connection, requests are answered in the order they arrived even
  * when handled out of order: each gets a slot in a FIFO of responses, and
  * only complete slots at the head are written.  A response is a chain of
- * memory pieces and file ranges; file ranges (Fetch record data) go out
- * with sendfile(), memory with send().  net.c knows nothing of what a
- * file range is: it holds a reference it releases once sent.
+ * memory pieces and file ranges, written through the connection's
+ * transport (transport.h): file ranges (Fetch record data) with its
+ * sendfile (the plaintext socket's is sendfile(2)), memory with its write
+ * (send(2)).  net.c knows nothing of what a file range is: it holds a
+ * reference it releases once sent.
  */
 #ifndef NET_H
 #define NET_H
@@ -57,8 +59,10 @@ struct net_req {
 	struct kp_arena arena;		/* request + response memory */
 	struct net_resp *slot;
 	const uint8_t *frame;		/* header + body, valid until the
-					 * handler returns (parking copies) */
+					 * handler returns (net_req_detach
+					 * copies it) */
 	size_t frame_len;
+	bool detached;			/* frame is r's own */
 	char peer[64];
 };
 
@@ -74,6 +78,7 @@ struct net_worker {
 	/* message format conversion (Produce v0-2, Fetch v0-3): the
 	 * converted data and records waiting for compression */
 	struct kp_wbuf conv, conv_raw, conv_in;
+	uint8_t *bounce;		/* file ranges, without sendfile */
 	struct purgatory_home *home;	/* requests parked on this worker */
 	/* queued.max.requests: a connection with this many unanswered
 	 * requests is not read until half of them are answered */
@@ -97,6 +102,11 @@ int net_nworkers(const struct net_server *s);
 struct net_worker *net_worker_at(struct net_server *s, int i);
 /* The port a listener got (after binding port 0), by index. */
 int net_listener_port(const struct net_server *s, int idx);
+struct transport_type;
+/* The transport of a listener's new connections (transport.h; all are
+ * plaintext unless set otherwise). */
+void net_listener_transport(struct net_server *s, int idx,
+			    const struct transport_type *tt);
 /* Stop accepting; end every request parked on a worker (the purgatory's
  * drain); close every connection; join the workers. */
 void net_stop(struct net_server *s);
@@ -115,6 +125,13 @@ void net_reply(struct net_req *r, const void *resp);
  */
 struct net_file_range *net_req_file_range(struct net_req *r, int fd, int64_t pos,
 					  void (*release)(void *ref), void *ref);
+/*
+ * Make r own its frame: copied into its arena and decoded again, so the
+ * request (header and body) no longer points into the connection's read
+ * buffer and may outlive the handler's return (a parked request).  0, or
+ * -ENOMEM / -EPROTO.
+ */
+int net_req_detach(struct net_req *r);
 /* The connection is gone (or going): a parked request may just be freed. */
 bool net_req_orphaned(const struct net_req *r);
 /* Drop a request without answering (acks=0 produce); frees it. */

@@ -8,7 +8,6 @@
 #define REQ_DISPATCH_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "kp_buf.h"
@@ -34,22 +33,5 @@ extern const int req_napis;
  * UNSUPPORTED_VERSION in a v0 body (KIP-511).
  */
 void req_dispatch(struct net_req *r, struct kp_reader *body);
-
-struct broker;
-/*
- * Metadata asked for an unknown topic: create it when
- * auto.create.topics.enable allows.  Returns the topic's error for the
- * answer (LEADER_NOT_AVAILABLE once created, INVALID_TOPIC_EXCEPTION,
- * UNKNOWN_TOPIC_OR_PARTITION when disabled, ...).
- */
-int16_t admin_auto_create(struct broker *b, kp_str topic);
-/*
- * Create __consumer_offsets as Kafka does (compacted, segment.bytes =
- * offsets.topic.segment.bytes, compression.type=producer) over the live
- * brokers.  0 or an error code with a message (INVALID_REPLICATION_FACTOR
- * while fewer brokers than rf are alive, TOPIC_ALREADY_EXISTS, ...).
- */
-int16_t admin_create_offsets_topic(struct broker *b, int32_t nparts, int32_t rf,
-				   int32_t segment_bytes, char *msg, size_t n);
 
 #endif /* REQ_DISPATCH_H */
