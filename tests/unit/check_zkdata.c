@@ -46,7 +46,7 @@ START_TEST(endpoints_parse_ipv4_ipv6_and_empty_hosts)
 }
 END_TEST
 
-/* The registration example of kafka-classic.md 1.3, as Kafka writes it. */
+/* A broker registration as Kafka 2.8 writes it (JSON version 5). */
 START_TEST(broker_registration_reads_kafkas_json)
 {
 	static const char *j =
