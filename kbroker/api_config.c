@@ -532,6 +532,51 @@ static int16_t alter_resource(struct net_req *r, int8_t type, const char *name,
 	return err;
 }
 
+/* One resource of either alteration request, its changes as alter_ops,
+ * and its outcome. */
+struct alter_target {
+	int8_t type;
+	char *name;
+	struct alter_op *ops;
+	int32_t nops;
+	int16_t error;
+	kp_str message;
+};
+
+/* Apply every target; false when out of memory. */
+static bool alter_all(struct net_req *r, const char *api, struct alter_target *t,
+		      int32_t n, bool incremental, bool validate_only)
+{
+	for (int32_t i = 0; i < n; i++) {
+		char msg[1024] = "";
+
+		if (t[i].ops == NULL || t[i].name == NULL)
+			return false;
+		t[i].error = alter_resource(r, t[i].type, t[i].name, t[i].ops, t[i].nops,
+					    incremental, validate_only, msg, sizeof(msg));
+		t[i].message = t[i].error != 0 ? arena_msg(&r->arena, msg) : KP_STR_NULL;
+		if (t[i].error != 0)
+			KP_INFO("%s: %s %d/%s: %s", r->peer, api, t[i].type, t[i].name, msg);
+	}
+	return true;
+}
+
+/* A change's name and value as NUL-terminated copies; false when out of
+ * memory. */
+static bool copy_op(struct kp_arena *a, struct alter_op *o, kp_str name, kp_str value,
+		    int8_t op)
+{
+	o->name = arena_cstr(a, name);
+	o->value = arena_cstr_or_null(a, value);
+	o->op = op;
+	return o->name != NULL && (o->value != NULL || value.len < 0);
+}
+
+static struct alter_target *targets(struct net_req *r, int32_t n)
+{
+	return kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(struct alter_target));
+}
+
 static void alter_run(struct config_job *j)
 {
 	struct net_req *r = j->r;
@@ -539,47 +584,40 @@ static void alter_run(struct config_job *j)
 	struct kp_alter_configs_resp *resp;
 	int32_t n = req->resources_count > 0 ? req->resources_count : 0;
 	struct kp_alter_configs_resp_alter_configs_resource_response *res;
+	struct alter_target *t = targets(r, n);
 
 	resp = kp_arena_calloc(&r->arena, 1, sizeof(*resp));
 	res = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*res));
-	if (resp == NULL || res == NULL) {
+	if (t == NULL || resp == NULL || res == NULL) {
+		j->oom = true;
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const struct kp_alter_configs_req_alter_configs_resource *in =
+			&req->resources[i];
+		int32_t nc = in->configs_count > 0 ? in->configs_count : 0;
+
+		t[i].type = in->resource_type;
+		t[i].name = arena_cstr(&r->arena, in->resource_name);
+		t[i].ops = kp_arena_calloc(&r->arena, (size_t)nc + 1, sizeof(*t[i].ops));
+		t[i].nops = nc;
+		for (int32_t k = 0; t[i].ops != NULL && k < nc; k++)
+			if (!copy_op(&r->arena, &t[i].ops[k], in->configs[k].name,
+				     in->configs[k].value, OP_REPLACE))
+				t[i].ops = NULL;
+	}
+	if (!alter_all(r, "AlterConfigs", t, n, false, req->validate_only)) {
 		j->oom = true;
 		return;
 	}
 	kp_struct_init(r->api->resp, resp);
 	for (int32_t i = 0; i < n; i++) {
-		const struct kp_alter_configs_req_alter_configs_resource *in =
-			&req->resources[i];
-		int32_t nc = in->configs_count > 0 ? in->configs_count : 0;
-		struct alter_op *ops = kp_arena_calloc(&r->arena, (size_t)nc + 1,
-						       sizeof(*ops));
-		char *name = arena_cstr(&r->arena, in->resource_name);
-		char msg[1024] = "";
-
 		kp_struct_init(&kp_alter_configs_resp_alter_configs_resource_response_desc,
 			       &res[i]);
-		res[i].resource_type = in->resource_type;
-		res[i].resource_name = in->resource_name;
-		for (int32_t k = 0; ops != NULL && k < nc; k++) {
-			ops[k].name = arena_cstr(&r->arena, in->configs[k].name);
-			ops[k].value = arena_cstr_or_null(&r->arena, in->configs[k].value);
-			ops[k].op = OP_REPLACE;
-			if (ops[k].name == NULL ||
-			    (ops[k].value == NULL && in->configs[k].value.len >= 0))
-				ops = NULL;
-		}
-		if (ops == NULL || name == NULL) {
-			j->oom = true;
-			return;
-		}
-		res[i].error_code = alter_resource(r, in->resource_type, name, ops, nc,
-						   false, req->validate_only, msg,
-						   sizeof(msg));
-		res[i].error_message = res[i].error_code != 0
-			? arena_msg(&r->arena, msg) : KP_STR_NULL;
-		if (res[i].error_code != 0)
-			KP_INFO("%s: AlterConfigs %d/%s: %s", r->peer, in->resource_type,
-				name, msg);
+		res[i].resource_type = req->resources[i].resource_type;
+		res[i].resource_name = req->resources[i].resource_name;
+		res[i].error_code = t[i].error;
+		res[i].error_message = t[i].message;
 	}
 	resp->responses = res;
 	resp->responses_count = n;
@@ -598,47 +636,40 @@ static void incremental_run(struct config_job *j)
 	struct kp_incremental_alter_configs_resp *resp;
 	int32_t n = req->resources_count > 0 ? req->resources_count : 0;
 	struct kp_incremental_alter_configs_resp_alter_configs_resource_response *res;
+	struct alter_target *t = targets(r, n);
 
 	resp = kp_arena_calloc(&r->arena, 1, sizeof(*resp));
 	res = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*res));
-	if (resp == NULL || res == NULL) {
+	if (t == NULL || resp == NULL || res == NULL) {
+		j->oom = true;
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const struct kp_incremental_alter_configs_req_alter_configs_resource *in =
+			&req->resources[i];
+		int32_t nc = in->configs_count > 0 ? in->configs_count : 0;
+
+		t[i].type = in->resource_type;
+		t[i].name = arena_cstr(&r->arena, in->resource_name);
+		t[i].ops = kp_arena_calloc(&r->arena, (size_t)nc + 1, sizeof(*t[i].ops));
+		t[i].nops = nc;
+		for (int32_t k = 0; t[i].ops != NULL && k < nc; k++)
+			if (!copy_op(&r->arena, &t[i].ops[k], in->configs[k].name,
+				     in->configs[k].value, in->configs[k].config_operation))
+				t[i].ops = NULL;
+	}
+	if (!alter_all(r, "IncrementalAlterConfigs", t, n, true, req->validate_only)) {
 		j->oom = true;
 		return;
 	}
 	kp_struct_init(r->api->resp, resp);
 	for (int32_t i = 0; i < n; i++) {
-		const struct kp_incremental_alter_configs_req_alter_configs_resource *in =
-			&req->resources[i];
-		int32_t nc = in->configs_count > 0 ? in->configs_count : 0;
-		struct alter_op *ops = kp_arena_calloc(&r->arena, (size_t)nc + 1,
-						       sizeof(*ops));
-		char *name = arena_cstr(&r->arena, in->resource_name);
-		char msg[1024] = "";
-
 		kp_struct_init(&kp_incremental_alter_configs_resp_alter_configs_resource_response_desc,
 			       &res[i]);
-		res[i].resource_type = in->resource_type;
-		res[i].resource_name = in->resource_name;
-		for (int32_t k = 0; ops != NULL && k < nc; k++) {
-			ops[k].name = arena_cstr(&r->arena, in->configs[k].name);
-			ops[k].value = arena_cstr_or_null(&r->arena, in->configs[k].value);
-			ops[k].op = in->configs[k].config_operation;
-			if (ops[k].name == NULL ||
-			    (ops[k].value == NULL && in->configs[k].value.len >= 0))
-				ops = NULL;
-		}
-		if (ops == NULL || name == NULL) {
-			j->oom = true;
-			return;
-		}
-		res[i].error_code = alter_resource(r, in->resource_type, name, ops, nc,
-						   true, req->validate_only, msg,
-						   sizeof(msg));
-		res[i].error_message = res[i].error_code != 0
-			? arena_msg(&r->arena, msg) : KP_STR_NULL;
-		if (res[i].error_code != 0)
-			KP_INFO("%s: IncrementalAlterConfigs %d/%s: %s", r->peer,
-				in->resource_type, name, msg);
+		res[i].resource_type = req->resources[i].resource_type;
+		res[i].resource_name = req->resources[i].resource_name;
+		res[i].error_code = t[i].error;
+		res[i].error_message = t[i].message;
 	}
 	resp->responses = res;
 	resp->responses_count = n;

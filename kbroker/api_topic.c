@@ -30,7 +30,6 @@
 #include "kp_log.h"
 #include "kp_msgs.h"
 #include "kp_topic_config.h"
-#include "kp_zk.h"
 #include "metadata_cache.h"
 #include "net.h"
 #include "purgatory.h"

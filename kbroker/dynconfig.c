@@ -54,15 +54,15 @@ static void set_topic_throttles(struct broker *b, const char *topic,
 	quota_repl_set_topic(b->quotas, topic, &ls, &fs);
 }
 
-/* A topic's overrides (empty when unreadable: logged). */
-static int read_topic(struct broker *b, const char *topic,
-		      struct kp_zk_entity_config *over)
+/* /config/<type>/<name> (empty when unreadable: logged).  0 or -1. */
+static int read_config(struct broker *b, const char *type, const char *name,
+		       struct kp_zk_entity_config *out)
 {
 	char err[512];
 
-	if (zk_admin_read_config(b->zk, "topics", topic, over, err, sizeof(err)) == 0)
+	if (zk_admin_read_config(b->zk, type, name, out, err, sizeof(err)) == 0)
 		return 0;
-	KP_WARN("%s (overrides ignored)", err);
+	KP_WARN("%s (ignored)", err);
 	return -1;
 }
 
@@ -144,7 +144,7 @@ static void reload_topics(struct broker *b, const char *topic)
 		/* not hosted here: only the throttle lists matter */
 		struct kp_zk_entity_config over;
 
-		if (read_topic(b, topic, &over) == 0)
+		if (read_config(b, "topics", topic, &over) == 0)
 			set_topic_throttles(b, topic, &over);
 		kp_zk_config_free(&over);
 	}
@@ -154,7 +154,7 @@ static void reload_topics(struct broker *b, const char *topic)
 
 		while (j < c.n && strcmp(c.v[j]->topic, c.v[i]->topic) == 0)
 			j++;
-		if (read_topic(b, c.v[i]->topic, &over) == 0) {
+		if (read_config(b, "topics", c.v[i]->topic, &over) == 0) {
 			set_topic_throttles(b, c.v[i]->topic, &over);
 			apply_partitions(b, c.v + i, j - i, &over);
 		}
@@ -162,18 +162,6 @@ static void reload_topics(struct broker *b, const char *topic)
 		i = j;
 	}
 	free(c.v);
-}
-
-/* Read /config/brokers/<name> into out (absent: empty).  0 or -1. */
-static int read_entity(struct broker *b, const char *name,
-		       struct kp_zk_entity_config *out)
-{
-	char err[512];
-
-	if (zk_admin_read_config(b->zk, "brokers", name, out, err, sizeof(err)) == 0)
-		return 0;
-	KP_WARN("%s (ignored)", err);
-	return -1;
 }
 
 /*
@@ -205,7 +193,8 @@ static void reload_broker(struct broker *b, bool topics)
 	char id[16];
 
 	snprintf(id, sizeof(id), "%d", b->id);
-	if (read_entity(b, id, &mine) < 0 || read_entity(b, "<default>", &defs) < 0) {
+	if (read_config(b, "brokers", id, &mine) < 0 ||
+	    read_config(b, "brokers", "<default>", &defs) < 0) {
 		kp_zk_config_free(&mine);
 		return;
 	}
@@ -356,7 +345,7 @@ int dynconfig_start(struct broker *b, char *err, size_t errlen)
 	for (int32_t i = 0; rc == KP_ZK_OK && i < res.nchildren; i++) {
 		struct kp_zk_entity_config over;
 
-		if (read_topic(b, res.children[i], &over) == 0)
+		if (read_config(b, "topics", res.children[i], &over) == 0)
 			set_topic_throttles(b, res.children[i], &over);
 		kp_zk_config_free(&over);
 	}

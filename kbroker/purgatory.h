@@ -48,6 +48,16 @@
  * listener registered for its kind at every notification, on the
  * notifying thread (it must only post): the group coordinator hears so of
  * its __consumer_offsets partitions, whose writes it waits for itself.
+ *
+ * Plugging in: a quota's throttle (Kafka's ThrottledChannel) is an
+ * operation with no key and only a timer, whose expiry sends the
+ * response; DeleteRecords (DelayedDeleteRecords) watches its partitions'
+ * keys, notified when a follower's log start offset moves, as acks=all
+ * watches them for the high watermark; transaction markers wait for
+ * appends on other partitions, maybe other threads: held operations
+ * ended with purgatory_complete_from; the transaction coordinator's own
+ * log partitions get a key kind and a listener, as the group
+ * coordinator's do.
  */
 #ifndef PURGATORY_H
 #define PURGATORY_H
