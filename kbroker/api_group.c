@@ -16,8 +16,9 @@
 #include "kp_groupmeta.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
+#include "api.h"
 #include "net.h"
-#include "req_dispatch.h"
+#include "zk_admin.h"
 
 /* ----------------------------------------------------- FindCoordinator */
 
@@ -48,9 +49,9 @@ void api_find_coordinator(struct net_req *r)
 	t = md_view_topic(v, KP_OFFSETS_TOPIC, strlen(KP_OFFSETS_TOPIC));
 	if (t == NULL || t->nparts <= 0) {
 		md_view_unref(v);
-		err = admin_create_offsets_topic(b, c->num_partitions,
-						 c->replication_factor,
-						 c->segment_bytes, msg, sizeof(msg));
+		err = zk_admin_create_offsets_topic(b, c->num_partitions,
+						    c->replication_factor,
+						    c->segment_bytes, msg, sizeof(msg));
 		if (err != 0 && err != KP_ERR_TOPIC_ALREADY_EXISTS)
 			KP_WARN("cannot create %s (offsets.topic.replication.factor=%d): %s",
 				KP_OFFSETS_TOPIC, c->replication_factor, msg);

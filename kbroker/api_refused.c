@@ -40,8 +40,8 @@
 #include "kp_errors.h"
 #include "kp_msgs.h"
 #include "log_dir.h"
+#include "api.h"
 #include "net.h"
-#include "req_dispatch.h"
 
 #define NO_AUTHORIZER "No Authorizer is configured on the broker."
 

@@ -38,7 +38,7 @@
 #include "kp_msgs.h"
 #include "net.h"
 #include "partition.h"
-#include "req_dispatch.h"
+#include "api.h"
 
 /* ------------------------------------------------------------ helpers */
 

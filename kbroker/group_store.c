@@ -6,8 +6,9 @@
  *
  * Appends go through the partition's leader path (log_append_leader under
  * the partition lock, as a producer's acks=all batch would) and wait on
- * the partition's list until the high watermark passes them; fetch_notify
- * wakes the check through group_hw_moved().
+ * the partition's list until the high watermark passes them; the
+ * partition's notification (a purgatory listener) wakes the check through
+ * group_hw_moved().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,8 +26,8 @@
 #include "kp_records.h"
 #include "log.h"
 #include "partition.h"
+#include "purgatory.h"
 #include "replica.h"
-#include "req_dispatch.h"
 
 #define MAX_DECOMPRESSED (64u << 20)
 
@@ -204,7 +205,7 @@ int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
 			}
 			w = NULL;
 		}
-		fetch_notify(b, p);	/* followers; and our own check */
+		purgatory_notify(b->purg, &p->watchers); /* followers; our check */
 	}
 out:
 	if (w != NULL)

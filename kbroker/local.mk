@@ -14,9 +14,15 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/log_cleaner.c kbroker/log_cleaner.h \
 	kbroker/broker.h \
 	kbroker/net.c kbroker/net.h \
+	kbroker/transport.h kbroker/transport_plain.c \
+	kbroker/purgatory.c kbroker/purgatory.h \
 	kbroker/req_dispatch.c kbroker/req_dispatch.h \
-	kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
-	kbroker/api_admin.c kbroker/api_forward.c kbroker/topic_config.c kbroker/topic_config.h \
+	kbroker/api.h kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
+	kbroker/api_topic.c kbroker/api_config.c kbroker/api_forward.c \
+	kbroker/zk_admin.c kbroker/zk_admin.h kbroker/zk_thread.c kbroker/zk_thread.h \
+	kbroker/config_layers.c kbroker/config_layers.h \
+	kbroker/config_describe.c kbroker/config_describe.h \
+	kbroker/topic_config.c kbroker/topic_config.h \
 	kbroker/dynconfig.c kbroker/dynconfig.h kbroker/quota.c kbroker/quota.h \
 	kbroker/partition.c kbroker/partition.h \
 	kbroker/replica.c kbroker/replica.h \

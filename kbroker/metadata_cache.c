@@ -11,6 +11,7 @@ void metadata_cache_init(struct metadata_cache *mc)
 {
 	pthread_mutex_init(&mc->lock, NULL);
 	mc->view = md_view_new();
+	purgatory_key_init(&mc->changed, PURGATORY_KEY_PLAIN);
 }
 
 void metadata_cache_destroy(struct metadata_cache *mc)

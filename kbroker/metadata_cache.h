@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "kp_buf.h"
+#include "purgatory.h"
 
 struct md_broker {
 	int32_t id;
@@ -57,6 +58,9 @@ struct md_view {
 struct metadata_cache {
 	pthread_mutex_t lock;		/* guards view (the pointer) */
 	struct md_view *view;
+	/* notified once a new view is in: what admin requests waiting for
+	 * the controller's metadata watch */
+	struct purgatory_key changed;
 };
 
 void metadata_cache_init(struct metadata_cache *mc);

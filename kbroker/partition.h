@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "purgatory.h"
+
 struct log;
 struct broker;
 
@@ -68,7 +70,9 @@ struct partition {
 	bool is_offsets;		/* __consumer_offsets (group coordinator) */
 	struct fpart *fetch_slot;	/* the fetcher thread's entry, or NULL */
 	_Atomic int64_t hw;		/* high watermark */
-	_Atomic uint64_t waiting_workers; /* bit i: worker i parks a fetch */
+	/* notified at new data, a new high watermark, a role change: what
+	 * parked fetches and acks=all produces watch (purgatory.h) */
+	struct purgatory_key watchers;
 };
 
 struct partition_table {

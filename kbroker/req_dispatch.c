@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "broker.h"
 #include "kp_errors.h"
 #include "kp_log.h"

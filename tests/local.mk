@@ -132,6 +132,20 @@ tests_unit_check_broker_api_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_broker_api_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_broker_api
 
+## kbroker's delayed operations (the purgatory)
+check_PROGRAMS += tests/unit/check_purgatory
+tests_unit_check_purgatory_SOURCES = tests/unit/check_purgatory.c tests/lib/check_run.h
+tests_unit_check_purgatory_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_purgatory_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_purgatory
+
+## kbroker's network layer and its transports, over a real socket
+check_PROGRAMS += tests/unit/check_net
+tests_unit_check_net_SOURCES = tests/unit/check_net.c tests/lib/check_run.h
+tests_unit_check_net_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_net_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_net
+
 ## replica placement and topic configs
 check_PROGRAMS += tests/unit/check_assign
 tests_unit_check_assign_SOURCES = tests/unit/check_assign.c tests/lib/check_run.h
