@@ -762,7 +762,9 @@ static struct kp_join_group_resp *join_resp(struct net_req *r)
 
 	if (resp != NULL) {
 		kp_struct_init(r->api->resp, resp);
-		resp->protocol_name = (kp_str){ "", 0 };
+		/* no protocol (an error): v7 says null, older versions "" */
+		resp->protocol_name = r->h.api_version >= 7 ? KP_STR_NULL
+							    : (kp_str){ "", 0 };
 		resp->leader = (kp_str){ "", 0 };
 		resp->member_id = (kp_str){ "", 0 };
 	}
@@ -1526,6 +1528,12 @@ void api_sync_group(struct net_req *r)
 	int32_t opart;
 	int16_t err;
 
+	/* v5+: the protocol type and name are mandatory (KIP-559) */
+	if (r->h.api_version >= 5 &&
+	    (req->protocol_type.len < 0 || req->protocol_name.len < 0)) {
+		sync_error(r, KP_ERR_INCONSISTENT_GROUP_PROTOCOL);
+		return;
+	}
 	if (req->group_id.len <= 0) {
 		sync_error(r, KP_ERR_INVALID_GROUP_ID);
 		return;
@@ -1537,10 +1545,11 @@ void api_sync_group(struct net_req *r)
 				   req->group_instance_id, req->generation_id, &g, &m);
 	if (err != 0)
 		goto fail;
-	if ((req->protocol_type.len >= 0 && g->protocol_type != NULL &&
-	     !kp_str_eqc(req->protocol_type, g->protocol_type)) ||
-	    (req->protocol_name.len >= 0 && g->protocol != NULL &&
-	     !kp_str_eqc(req->protocol_name, g->protocol))) {
+	/* given (v5+), they must be the group's */
+	if ((req->protocol_type.len >= 0 && (g->protocol_type == NULL ||
+	     !kp_str_eqc(req->protocol_type, g->protocol_type))) ||
+	    (req->protocol_name.len >= 0 && (g->protocol == NULL ||
+	     !kp_str_eqc(req->protocol_name, g->protocol)))) {
 		err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
 		goto fail;
 	}
