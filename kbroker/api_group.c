@@ -147,14 +147,14 @@ static int16_t commit_check(struct coord *c, struct group **gp,
 			return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
 	*gp = g;
-	if (g->state == G_DEAD)
+	if (g->fsm.state == GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
 	m = member_by_instance(g, req->group_instance_id);
 	if (m != NULL && !kp_str_eqc(req->member_id, m->id))
 		return KP_ERR_FENCED_INSTANCE_ID;
-	if (req->generation_id < 0 && g->state == G_EMPTY)
+	if (req->generation_id < 0 && g->fsm.state == GROUP_EMPTY)
 		return 0;
-	if (g->state == G_COMPLETING)
+	if (g->fsm.state == GROUP_COMPLETING_REBALANCE)
 		return KP_ERR_REBALANCE_IN_PROGRESS;
 	m = member_find(g, req->member_id);
 	if (m == NULL)
@@ -476,17 +476,17 @@ void api_offset_delete(struct net_req *r)
 		: coord_check(c, req->group_id, &opart);
 	if (err == 0) {
 		g = group_find(c, req->group_id);
-		if (g == NULL || g->state == G_DEAD)
+		if (g == NULL || g->fsm.state == GROUP_DEAD)
 			err = KP_ERR_GROUP_ID_NOT_FOUND;
 	}
-	if (err == 0 && g->state != G_EMPTY &&
+	if (err == 0 && g->fsm.state != GROUP_EMPTY &&
 	    (g->protocol_type == NULL || strcmp(g->protocol_type, "consumer") != 0))
 		err = KP_ERR_NON_EMPTY_GROUP;
 	if (err == 0 && (doomed = calloc((size_t)total + 1, sizeof(*doomed))) == NULL)
 		err = KP_ERR_UNKNOWN_SERVER_ERROR;
 	if (err != 0)
 		goto out;
-	consumer_active = g->state != G_EMPTY;
+	consumer_active = g->fsm.state != GROUP_EMPTY;
 	for (int32_t i = 0; i < req->topics_count; i++) {
 		const struct kp_offset_delete_req_offset_delete_request_topic *rt = &req->topics[i];
 		int32_t np = rt->partitions_count > 0 ? rt->partitions_count : 0;
@@ -575,9 +575,9 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops
 		out->group_state = kp_str_c("Dead");
 		return;
 	}
-	out->group_state = arena_kstr(r, group_state_name(g->state));
+	out->group_state = arena_kstr(r, group_state_name(g->fsm.state));
 	out->protocol_type = arena_kstr(r, g->protocol_type != NULL ? g->protocol_type : "");
-	if (g->state == G_STABLE)
+	if (g->fsm.state == GROUP_STABLE)
 		out->protocol_data = arena_kstr(r, g->protocol != NULL ? g->protocol : "");
 	if (g->nmembers > 0) {
 		struct kp_describe_groups_resp_described_group_member *ms =
@@ -599,7 +599,7 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops
 			o->member_metadata = (kp_bytes){ NULL, 0 };
 			o->member_assignment = (kp_bytes){ NULL, 0 };
 			/* metadata and assignment only when Stable, as Kafka */
-			if (g->state != G_STABLE)
+			if (g->fsm.state != GROUP_STABLE)
 				continue;
 			{
 				const struct gprotocol *p = member_protocol(m, g->protocol);
@@ -686,13 +686,13 @@ void api_list_groups(struct net_req *r)
 			resp.error_code = KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
 	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
 		for (struct group *g = c->groups.buckets[i]; g; g = g->next) {
-			if (!state_wanted(req, group_state_name(g->state)))
+			if (!state_wanted(req, group_state_name(g->fsm.state)))
 				continue;
 			kp_struct_init(&kp_list_groups_resp_listed_group_desc, &gs[n]);
 			gs[n].group_id = arena_kstr(r, g->id);
 			gs[n].protocol_type = arena_kstr(r, g->protocol_type != NULL
 							 ? g->protocol_type : "");
-			gs[n].group_state = arena_kstr(r, group_state_name(g->state));
+			gs[n].group_state = arena_kstr(r, group_state_name(g->fsm.state));
 			n++;
 		}
 	pthread_mutex_unlock(&c->lock);
@@ -729,9 +729,9 @@ void api_delete_groups(struct net_req *r)
 		rs[i].group_id = id;
 		if (err == 0) {
 			g = group_find(c, id);
-			if (g == NULL || g->state == G_DEAD)
+			if (g == NULL || g->fsm.state == GROUP_DEAD)
 				err = KP_ERR_GROUP_ID_NOT_FOUND;
-			else if (g->state != G_EMPTY)
+			else if (g->fsm.state != GROUP_EMPTY)
 				err = KP_ERR_NON_EMPTY_GROUP;
 			else {
 				KP_INFO("group %s: deleted (%u committed offsets)", g->id,

@@ -80,24 +80,6 @@ kp_str arena_kstr(struct net_req *r, const char *s)
 	return d != NULL ? (kp_str){ d, (int32_t)strlen(d) } : KP_STR_NULL;
 }
 
-const char *group_state_name(enum gstate s)
-{
-	switch (s) {
-	case G_EMPTY: return "Empty";
-	case G_PREPARING: return "PreparingRebalance";
-	case G_COMPLETING: return "CompletingRebalance";
-	case G_STABLE: return "Stable";
-	case G_DEAD: return "Dead";
-	}
-	return "Dead";
-}
-
-void group_set_state(struct group *g, enum gstate s)
-{
-	g->state = s;
-	g->state_ts = kp_wall_ms();
-}
-
 /* ------------------------------------------------------------ wakes */
 
 static void rearm_run(void *arg);
@@ -254,9 +236,9 @@ static int64_t group_next_deadline(const struct group *g)
 	for (const struct gmember *m = g->members; m; m = m->next)
 		if (session_runs(m))
 			EARLIER(m->deadline);
-	if (g->state == G_PREPARING)
+	if (g->fsm.state == GROUP_PREPARING_REBALANCE)
 		EARLIER(g->join_deadline);
-	if ((g->state == G_COMPLETING || g->state == G_STABLE) && g->sync_deadline != 0)
+	if ((g->fsm.state == GROUP_COMPLETING_REBALANCE || g->fsm.state == GROUP_STABLE) && g->sync_deadline != 0)
 		EARLIER(g->sync_deadline);
 #undef EARLIER
 	return t;
@@ -420,7 +402,7 @@ struct group *gtable_add(struct gtable *t, kp_str id, int32_t opart)
 	}
 	g->hash = str_hash(id.ptr, (size_t)id.len);
 	g->opart = opart;
-	group_set_state(g, G_EMPTY);
+	group_fsm_init(&g->fsm, GROUP_EMPTY, kp_wall_ms());
 	gtable_link(t, g);
 	return g;
 }
@@ -543,7 +525,7 @@ void group_remove(struct coord *c, struct group *g)
 	gtable_unlink(&c->groups, g);
 	wheap_remove(c, g);
 	g->removed = true;
-	g->state = G_DEAD;
+	group_fsm_to(&g->fsm, g->id, GROUP_DEAD);
 	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
 	if (g->nwrites == 0)
 		group_free(c, g);
@@ -882,8 +864,11 @@ static void reset_assignments(struct group *g)
 void prepare_rebalance(struct coord *c, struct group *g)
 {
 	int64_t now = kp_now_ms();
+	enum group_state prev = g->fsm.state;
 
-	if (g->state == G_COMPLETING) {
+	if (group_fsm_to(&g->fsm, g->id, GROUP_PREPARING_REBALANCE) < 0)
+		return;
+	if (prev == GROUP_COMPLETING_REBALANCE) {
 		/* the assignment being made is void: syncs learn it, and
 		 * their sessions start again (Kafka's propagateAssignment) */
 		reset_assignments(g);
@@ -894,7 +879,7 @@ void prepare_rebalance(struct coord *c, struct group *g)
 				member_touch(c, g, m, now);
 			}
 	}
-	if (g->state == G_EMPTY) {
+	if (prev == GROUP_EMPTY) {
 		int32_t rt = rebalance_timeout(g);
 
 		g->initial_delay = true;
@@ -908,13 +893,12 @@ void prepare_rebalance(struct coord *c, struct group *g)
 	g->sync_deadline = 0;
 	KP_INFO("group %s: preparing to rebalance (generation %d, %d members)",
 		g->id, g->generation, g->nmembers);
-	group_set_state(g, G_PREPARING);
 	group_wake_at(c, g, g->join_deadline);
 }
 
 static void maybe_prepare_rebalance(struct coord *c, struct group *g)
 {
-	if (g->state == G_STABLE || g->state == G_COMPLETING || g->state == G_EMPTY)
+	if (g->fsm.state == GROUP_STABLE || g->fsm.state == GROUP_COMPLETING_REBALANCE || g->fsm.state == GROUP_EMPTY)
 		prepare_rebalance(c, g);
 }
 
@@ -931,7 +915,15 @@ static void complete_join(struct coord *c, struct group *g)
 {
 	int64_t now = kp_now_ms();
 	struct gmember **pp = &g->members;
+	int32_t staying = 0;
 
+	/* who stays: those who rejoined, and static members */
+	for (struct gmember *m = g->members; m; m = m->next)
+		if (m->join_req != NULL || m->instance_id != NULL)
+			staying++;
+	if (group_fsm_to(&g->fsm, g->id, staying > 0 ? GROUP_COMPLETING_REBALANCE
+						     : GROUP_EMPTY) < 0)
+		return;
 	/* dynamic members that did not rejoin are gone */
 	while (*pp != NULL) {
 		struct gmember *m = *pp;
@@ -959,7 +951,6 @@ static void complete_join(struct coord *c, struct group *g)
 	if (g->nmembers == 0) {
 		struct gwrite *w = calloc(1, sizeof(*w));
 
-		group_set_state(g, G_EMPTY);
 		KP_INFO("group %s: generation %d is empty", g->id, g->generation);
 		if (w != NULL) {
 			w->done = store_empty_done;
@@ -973,7 +964,6 @@ static void complete_join(struct coord *c, struct group *g)
 
 		g->protocol = p != NULL ? strdup(p) : NULL;
 	}
-	group_set_state(g, G_COMPLETING);
 	g->sync_deadline = now + rebalance_timeout(g);
 	group_wake_at(c, g, g->sync_deadline);
 	KP_INFO("group %s: generation %d with %d members, protocol %s, leader %s",
@@ -992,7 +982,7 @@ static void complete_join(struct coord *c, struct group *g)
 
 void try_complete_join(struct coord *c, struct group *g)
 {
-	if (g->state == G_PREPARING && !g->initial_delay && all_joined(g))
+	if (g->fsm.state == GROUP_PREPARING_REBALANCE && !g->initial_delay && all_joined(g))
 		complete_join(c, g);
 }
 
@@ -1023,7 +1013,7 @@ static void remove_member(struct coord *c, struct group *g, struct gmember *m,
 {
 	KP_INFO("group %s: member %s %s", g->id, m->id, why);
 	unlink_member(g, m);
-	if (g->state == G_STABLE || g->state == G_COMPLETING)
+	if (g->fsm.state == GROUP_STABLE || g->fsm.state == GROUP_COMPLETING_REBALANCE)
 		prepare_rebalance(c, g);
 	/* the last one out: the group is Empty at once */
 	try_complete_join(c, g);
@@ -1048,7 +1038,7 @@ static void group_run_due(struct coord *c, struct group *g, int64_t now)
 		*pp = p->next;
 		free(p->id);
 		free(p);
-		if (g->state == G_PREPARING)
+		if (g->fsm.state == GROUP_PREPARING_REBALANCE)
 			try_complete_join(c, g);
 	}
 	/* each removal may change the list: scan again */
@@ -1062,7 +1052,7 @@ static void group_run_due(struct coord *c, struct group *g, int64_t now)
 		remove_member(c, g, m, "left: its session expired");
 		m = g->members;
 	}
-	if (g->state == G_PREPARING && now >= g->join_deadline) {
+	if (g->fsm.state == GROUP_PREPARING_REBALANCE && now >= g->join_deadline) {
 		if (g->initial_delay && g->new_member_added && g->delay_remaining > 0) {
 			int32_t d = g->delay_remaining < c->initial_delay_ms
 				? g->delay_remaining : c->initial_delay_ms;
@@ -1074,7 +1064,7 @@ static void group_run_due(struct coord *c, struct group *g, int64_t now)
 			complete_join(c, g);
 		}
 	}
-	if ((g->state == G_COMPLETING || g->state == G_STABLE) &&
+	if ((g->fsm.state == GROUP_COMPLETING_REBALANCE || g->fsm.state == GROUP_STABLE) &&
 	    g->sync_deadline != 0 && now >= g->sync_deadline) {
 		bool removed = false;
 
@@ -1171,7 +1161,7 @@ static int16_t add_member_and_rebalance(struct coord *c, struct group *g,
 	member_append(g, m);
 	group_wake_at(c, g, m->deadline);
 	KP_INFO("group %s: member %s (client %s) joins", g->id, m->id, m->client_id);
-	if (g->state == G_PREPARING && g->generation == 0)
+	if (g->fsm.state == GROUP_PREPARING_REBALANCE && g->generation == 0)
 		g->new_member_added = true;
 	maybe_prepare_rebalance(c, g);
 	try_complete_join(c, g);
@@ -1227,8 +1217,8 @@ static int16_t static_rejoin(struct coord *c, struct group *g, struct gmember *m
 	if (was_leader)
 		set_leader(g, nid);
 	m->deadline = kp_now_ms() + req->session_timeout_ms;
-	switch (g->state) {
-	case G_STABLE: {
+	switch (g->fsm.state) {
+	case GROUP_STABLE: {
 		const char *sel;
 		bool keep;
 
@@ -1254,10 +1244,10 @@ static int16_t static_rejoin(struct coord *c, struct group *g, struct gmember *m
 		prepare_rebalance(c, g);
 		break;
 	}
-	case G_COMPLETING:
+	case GROUP_COMPLETING_REBALANCE:
 		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
 		break;
-	case G_PREPARING:
+	case GROUP_PREPARING_REBALANCE:
 		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
 		break;
 	default:
@@ -1275,7 +1265,7 @@ static int16_t join_unknown(struct coord *c, struct group *g, struct net_req *r,
 	struct gmember *sm;
 	char *id;
 
-	if (g->state == G_DEAD)
+	if (g->fsm.state == GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
 	if (!supports_protocols(g, req))
 		return KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
@@ -1320,7 +1310,7 @@ static int16_t join_known(struct coord *c, struct group *g, struct net_req *r,
 	struct gpending **pp;
 	struct gmember *m;
 
-	if (g->state == G_DEAD)
+	if (g->fsm.state == GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
 	if (!supports_protocols(g, req))
 		return KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
@@ -1343,11 +1333,11 @@ static int16_t join_known(struct coord *c, struct group *g, struct net_req *r,
 	if (m == NULL)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
 	m->deadline = kp_now_ms() + m->session_ms;
-	switch (g->state) {
-	case G_PREPARING:
+	switch (g->fsm.state) {
+	case GROUP_PREPARING_REBALANCE:
 		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
 		return 0;
-	case G_COMPLETING:
+	case GROUP_COMPLETING_REBALANCE:
 		if (same_protocols(m, req)) {
 			/* it missed our answer: the same again */
 			join_answer(g, m, r, is_leader(g, m), g->leader);
@@ -1355,7 +1345,7 @@ static int16_t join_known(struct coord *c, struct group *g, struct net_req *r,
 		}
 		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
 		return 0;
-	case G_STABLE:
+	case GROUP_STABLE:
 		if (is_leader(g, m) || !same_protocols(m, req)) {
 			update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
 			return 0;
@@ -1440,7 +1430,7 @@ static int16_t member_check(struct coord *c, kp_str group, kp_str member_id,
 
 	if (g == NULL)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
-	if (g->state == G_DEAD)
+	if (g->fsm.state == GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
 	sm = member_by_instance(g, instance_id);
 	if (sm != NULL && !kp_str_eqc(member_id, sm->id))
@@ -1458,7 +1448,7 @@ static void sync_done(struct coord *c, struct gwrite *w, int16_t err)
 {
 	struct group *g = w->g;
 
-	if (g->removed || g->state != G_COMPLETING || g->generation != w->generation)
+	if (g->removed || g->fsm.state != GROUP_COMPLETING_REBALANCE || g->generation != w->generation)
 		return;		/* a newer rebalance already answered them */
 	if (err != 0) {
 		/* Kafka's translation for a group write */
@@ -1486,7 +1476,8 @@ static void sync_done(struct coord *c, struct gwrite *w, int16_t err)
 		prepare_rebalance(c, g);
 		return;
 	}
-	group_set_state(g, G_STABLE);
+	if (group_fsm_to(&g->fsm, g->id, GROUP_STABLE) < 0)
+		return;
 	KP_INFO("group %s: generation %d is stable", g->id, g->generation);
 	for (struct gmember *m = g->members; m; m = m->next)
 		if (m->sync_req != NULL) {
@@ -1554,14 +1545,14 @@ void api_sync_group(struct net_req *r)
 		goto fail;
 	}
 	m->pending_sync = false;
-	switch (g->state) {
-	case G_EMPTY:
+	switch (g->fsm.state) {
+	case GROUP_EMPTY:
 		err = KP_ERR_UNKNOWN_MEMBER_ID;
 		goto fail;
-	case G_PREPARING:
+	case GROUP_PREPARING_REBALANCE:
 		err = KP_ERR_REBALANCE_IN_PROGRESS;
 		goto fail;
-	case G_COMPLETING:
+	case GROUP_COMPLETING_REBALANCE:
 		if (m->sync_req != NULL)
 			sync_error(m->sync_req, KP_ERR_REBALANCE_IN_PROGRESS);
 		m->sync_req = r;
@@ -1583,7 +1574,7 @@ void api_sync_group(struct net_req *r)
 		group_reschedule(c, g);
 		pthread_mutex_unlock(&c->lock);
 		return;
-	case G_STABLE:
+	case GROUP_STABLE:
 		member_touch(c, g, m, kp_now_ms());
 		sync_answer(g, m, r);
 		group_reschedule(c, g);
@@ -1629,16 +1620,16 @@ void api_heartbeat(struct net_req *r)
 				   req->group_instance_id, req->generation_id, &g, &m);
 	if (err != 0)
 		goto out;
-	switch (g->state) {
-	case G_EMPTY:
+	switch (g->fsm.state) {
+	case GROUP_EMPTY:
 		err = KP_ERR_UNKNOWN_MEMBER_ID;
 		break;
-	case G_PREPARING:
+	case GROUP_PREPARING_REBALANCE:
 		member_touch(c, g, m, kp_now_ms());
 		err = KP_ERR_REBALANCE_IN_PROGRESS;
 		break;
-	case G_COMPLETING:
-	case G_STABLE:
+	case GROUP_COMPLETING_REBALANCE:
+	case GROUP_STABLE:
 		member_touch(c, g, m, kp_now_ms());
 		break;
 	default:
@@ -1711,11 +1702,11 @@ void api_leave_group(struct net_req *r)
 		goto out;
 	g = group_find(c, req->group_id);
 	if (!batch) {
-		err = g == NULL || g->state == G_DEAD ? KP_ERR_UNKNOWN_MEMBER_ID
+		err = g == NULL || g->fsm.state == GROUP_DEAD ? KP_ERR_UNKNOWN_MEMBER_ID
 			: leave_one(c, g, req->member_id, KP_STR_NULL);
 		goto out;
 	}
-	if (g == NULL || g->state == G_DEAD) {
+	if (g == NULL || g->fsm.state == GROUP_DEAD) {
 		err = KP_ERR_UNKNOWN_MEMBER_ID;
 		goto out;
 	}

@@ -27,14 +27,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "group_fsm.h"
 #include "kp_buf.h"
 #include "kp_loop.h"
 
 struct broker;
 struct net_req;
 struct partition;
-
-enum gstate { G_EMPTY, G_PREPARING, G_COMPLETING, G_STABLE, G_DEAD };
 
 struct gprotocol {
 	char *name;
@@ -84,8 +83,7 @@ struct group {
 	uint32_t hash;
 	char *id;
 	int32_t opart;			/* its __consumer_offsets partition */
-	enum gstate state;
-	int64_t state_ts;		/* when the state last changed */
+	struct group_fsm fsm;		/* its state, and since when */
 	int32_t generation;
 	char *protocol_type;		/* NULL until a member joined */
 	char *protocol;			/* chosen for this generation */
@@ -191,8 +189,6 @@ void group_free(struct coord *c, struct group *g);
 int group_adopt(struct coord *c, struct group *g);
 void group_remove(struct coord *c, struct group *g);
 void group_unref(struct coord *c, struct group *g);
-void group_set_state(struct group *g, enum gstate s);
-const char *group_state_name(enum gstate s);
 struct gmember *member_find(struct group *g, kp_str id);
 /* The member holding a static instance id; NULL for a null id. */
 struct gmember *member_by_instance(struct group *g, kp_str inst);

@@ -255,7 +255,7 @@ int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
 		.generation = g->generation,
 		.protocol = kp_str_c(g->protocol),
 		.leader = kp_str_c(g->leader),
-		.state_ts = g->state_ts,
+		.state_ts = g->fsm.since,
 		.members = ms,
 		.nmembers = n,
 	};
@@ -465,7 +465,7 @@ static void apply_group(struct loader *l, const struct kp_gm_key *k,
 	g->protocol = dup_kstr(v.protocol);
 	g->leader = dup_kstr(v.leader);
 	g->generation = v.generation;
-	g->state_ts = v.state_ts;
+	g->fsm.since = v.state_ts;
 	for (int32_t i = v.nmembers - 1; i >= 0; i--) {
 		const struct kp_gm_member *src = &v.members[i];
 		struct gmember *m = calloc(1, sizeof(*m));
@@ -629,9 +629,10 @@ done:
 					group_free(c, g);
 					continue;
 				}
-				g->state = g->nmembers > 0 ? G_STABLE : G_EMPTY;
-				if (g->state_ts < 0)
-					g->state_ts = kp_wall_ms();
+				/* as Kafka's loadGroup: not a transition */
+				group_fsm_init(&g->fsm, g->nmembers > 0 ? GROUP_STABLE
+					       : GROUP_EMPTY, g->fsm.since >= 0 ? g->fsm.since
+					       : kp_wall_ms());
 				for (struct gmember *m = g->members; m; m = m->next)
 					m->deadline = now + m->session_ms;
 				group_reschedule(c, g);
@@ -684,7 +685,7 @@ static void expire_group(struct coord *c, struct group *g, int64_t now)
 	struct goffset **os;
 	int32_t n = 0;
 
-	if (has_type && g->state != G_EMPTY && !(consumer && g->nmembers > 0))
+	if (has_type && g->fsm.state != GROUP_EMPTY && !(consumer && g->nmembers > 0))
 		return;
 	os = calloc((size_t)g->noffsets + 1, sizeof(*os));
 	if (os == NULL)
@@ -694,8 +695,8 @@ static void expire_group(struct coord *c, struct group *g, int64_t now)
 			int64_t base = o->commit_ts;
 			bool expired;
 
-			if (has_type && g->state == G_EMPTY)
-				base = g->state_ts >= 0 ? g->state_ts : o->commit_ts;
+			if (has_type && g->fsm.state == GROUP_EMPTY)
+				base = g->fsm.since >= 0 ? g->fsm.since : o->commit_ts;
 			else if (has_type && group_subscribes(g, kp_str_c(o->topic)))
 				continue;
 			if (o->expire_ts >= 0)
@@ -712,7 +713,7 @@ static void expire_group(struct coord *c, struct group *g, int64_t now)
 			offset_del(g, os[i]);
 	}
 	free(os);
-	if (g->state == G_EMPTY && g->noffsets == 0 && g->nwrites == 0) {
+	if (g->fsm.state == GROUP_EMPTY && g->noffsets == 0 && g->nwrites == 0) {
 		KP_INFO("group %s: empty and without offsets, removed", g->id);
 		store_tombstones(c, g, NULL, 0, true);
 		group_remove(c, g);
