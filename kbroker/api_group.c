@@ -640,7 +640,7 @@ void api_describe_groups(struct net_req *r)
 	}
 	kp_struct_init(r->api->resp, &resp);
 	pthread_mutex_lock(&c->lock);
-	coord_run_due(c, kp_now_ms());
+	group_thread_run_due(&c->thread, kp_now_ms());
 	for (int32_t i = 0; i < n; i++)
 		describe_one(c, r, req->groups[i],
 			     r->h.api_version >= 3 && req->include_authorized_operations,
@@ -674,7 +674,7 @@ void api_list_groups(struct net_req *r)
 
 	kp_struct_init(r->api->resp, &resp);
 	pthread_mutex_lock(&c->lock);
-	coord_run_due(c, kp_now_ms());
+	group_thread_run_due(&c->thread, kp_now_ms());
 	gs = kp_arena_calloc(&r->arena, (size_t)c->groups.ngroups + 1, sizeof(*gs));
 	if (gs == NULL) {
 		pthread_mutex_unlock(&c->lock);
@@ -718,7 +718,7 @@ void api_delete_groups(struct net_req *r)
 	}
 	kp_struct_init(r->api->resp, &resp);
 	pthread_mutex_lock(&c->lock);
-	coord_run_due(c, kp_now_ms());
+	group_thread_run_due(&c->thread, kp_now_ms());
 	for (int32_t i = 0; i < n; i++) {
 		kp_str id = req->groups_names[i];
 		struct group *g;

@@ -82,139 +82,30 @@ kp_str arena_kstr(struct net_req *r, const char *s)
 
 /* ------------------------------------------------------------ wakes */
 
-static void rearm_run(void *arg);
-
-/* armed_at while on_wake runs: it arms the timer when it is done */
-#define ARMING INT64_MIN
-
-/* The coordinator thread must re-arm its timer before t. */
-void coord_wake_at(struct coord *c, int64_t t)
+static struct group *group_of_wake(struct group_deadline *d)
 {
-	if (c->armed_at != 0 && c->armed_at <= t)	/* ARMING too */
-		return;
-	if (!c->running || atomic_exchange(&c->rearm_posted, true))
-		return;
-	if (kp_loop_post(c->loop, rearm_run, c) < 0) {
-		atomic_store(&c->rearm_posted, false);
-		KP_ERROR("group coordinator: cannot queue a timer update");
-	}
+	return (struct group *)(void *)((char *)d - offsetof(struct group, wake));
 }
 
-static bool wheap_less(const struct group *a, const struct group *b)
+static void group_run_due(struct coord *c, struct group *g, int64_t now);
+
+static void group_wake_due(struct group_deadline *d, int64_t now)
 {
-	return a->wake < b->wake;
-}
-
-static void wheap_put(struct coord *c, uint32_t i, struct group *g)
-{
-	c->wheap[i] = g;
-	g->wake_pos = i + 1;
-}
-
-static void wheap_up(struct coord *c, uint32_t i)
-{
-	struct group *g = c->wheap[i];
-
-	while (i > 0 && wheap_less(g, c->wheap[(i - 1) / 2])) {
-		wheap_put(c, i, c->wheap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	wheap_put(c, i, g);
-}
-
-static void wheap_down(struct coord *c, uint32_t i)
-{
-	struct group *g = c->wheap[i];
-
-	for (;;) {
-		uint32_t l = 2 * i + 1, m = l;
-
-		if (l >= c->nwheap)
-			break;
-		if (l + 1 < c->nwheap && wheap_less(c->wheap[l + 1], c->wheap[l]))
-			m = l + 1;
-		if (!wheap_less(c->wheap[m], g))
-			break;
-		wheap_put(c, i, c->wheap[m]);
-		i = m;
-	}
-	wheap_put(c, i, g);
-}
-
-/* Room for n groups: reserved when a group enters the table, so that
- * giving a group its wake never fails. */
-static int wheap_reserve(struct coord *c, uint32_t n)
-{
-	uint32_t cap = c->capwheap ? c->capwheap : 64;
-	struct group **h;
-
-	if (n <= c->capwheap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	h = realloc(c->wheap, (size_t)cap * sizeof(*h));
-	if (h == NULL)
-		return -1;
-	c->wheap = h;
-	c->capwheap = cap;
-	return 0;
-}
-
-static void wheap_remove(struct coord *c, struct group *g)
-{
-	uint32_t i;
-
-	if (g->wake_pos == 0)
-		return;
-	i = g->wake_pos - 1;
-	g->wake_pos = 0;
-	g->wake = 0;
-	if (--c->nwheap == i)
-		return;
-	{
-		struct group *last = c->wheap[c->nwheap];
-
-		wheap_put(c, i, last);
-		if (i > 0 && wheap_less(last, c->wheap[(i - 1) / 2]))
-			wheap_up(c, i);
-		else
-			wheap_down(c, i);
-	}
-}
-
-/* Set g's wake to t (0: none). */
-static void wheap_set(struct coord *c, struct group *g, int64_t t)
-{
-	if (t == 0) {
-		wheap_remove(c, g);
-		return;
-	}
-	if (g->wake_pos == 0) {
-		if (c->nwheap >= c->capwheap && wheap_reserve(c, c->nwheap + 1) < 0) {
-			/* cannot happen: reserved with the table */
-			KP_ERROR("group %s: no room for its deadline", g->id);
-			return;
-		}
-		g->wake = t;
-		wheap_put(c, c->nwheap++, g);
-		wheap_up(c, g->wake_pos - 1);
-		return;
-	}
-	if (t < g->wake) {
-		g->wake = t;
-		wheap_up(c, g->wake_pos - 1);
-	} else if (t > g->wake) {
-		g->wake = t;
-		wheap_down(c, g->wake_pos - 1);
-	}
+	group_run_due(d->arg, group_of_wake(d), now);
 }
 
 void group_wake_at(struct coord *c, struct group *g, int64_t t)
 {
-	if (g->removed || (g->wake != 0 && g->wake <= t))
+	if (g->removed)
 		return;
-	wheap_set(c, g, t);
-	coord_wake_at(c, t);
+	g->wake.fn = group_wake_due;
+	g->wake.arg = c;
+	group_deadline_by(&c->thread, &g->wake, t);
+}
+
+int coord_reserve(struct coord *c)
+{
+	return group_thread_reserve(&c->thread, c->groups.ngroups + 1 + 2);
 }
 
 /* Can m's session expire now?  Kafka's hasSatisfiedHeartbeat: a member
@@ -246,11 +137,9 @@ static int64_t group_next_deadline(const struct group *g)
 
 void group_reschedule(struct coord *c, struct group *g)
 {
-	int64_t t = g->removed ? 0 : group_next_deadline(g);
-
-	wheap_set(c, g, t);
-	if (t != 0)
-		coord_wake_at(c, t);
+	g->wake.fn = group_wake_due;
+	g->wake.arg = c;
+	group_deadline_set(&c->thread, &g->wake, g->removed ? 0 : group_next_deadline(g));
 }
 
 /* A member's session starts again (Kafka's completeAndScheduleNext...). */
@@ -441,7 +330,7 @@ void gtable_free(struct coord *c, struct gtable *t)
 int group_adopt(struct coord *c, struct group *g)
 {
 	if ((c->groups.ngroups >= c->groups.nbuckets && table_grow(&c->groups) < 0) ||
-	    wheap_reserve(c, c->groups.ngroups + 1) < 0)
+	    coord_reserve(c) < 0)
 		return -1;
 	gtable_link(&c->groups, g);
 	return 0;
@@ -454,7 +343,7 @@ struct group *group_find(struct coord *c, kp_str id)
 
 struct group *group_add(struct coord *c, kp_str id, int32_t opart)
 {
-	if (wheap_reserve(c, c->groups.ngroups + 1) < 0)
+	if (coord_reserve(c) < 0)
 		return NULL;
 	return gtable_add(&c->groups, id, opart);
 }
@@ -504,7 +393,7 @@ void group_free_members(struct coord *c, struct group *g, int16_t err)
 
 void group_free(struct coord *c, struct group *g)
 {
-	wheap_remove(c, g);
+	group_deadline_cancel(&c->thread, &g->wake);
 	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
 	for (uint32_t i = 0; i < g->onbuckets; i++)
 		for (struct goffset *o = g->obuckets[i], *next; o; o = next) {
@@ -523,7 +412,7 @@ void group_free(struct coord *c, struct group *g)
 void group_remove(struct coord *c, struct group *g)
 {
 	gtable_unlink(&c->groups, g);
-	wheap_remove(c, g);
+	group_deadline_cancel(&c->thread, &g->wake);
 	g->removed = true;
 	group_fsm_to(&g->fsm, g->id, GROUP_DEAD);
 	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
@@ -1085,20 +974,6 @@ static void group_run_due(struct coord *c, struct group *g, int64_t now)
 			prepare_rebalance(c, g);
 	}
 	group_reschedule(c, g);
-}
-
-void coord_run_due(struct coord *c, int64_t now)
-{
-	while (c->nwheap > 0 && c->wheap[0]->wake <= now) {
-		struct group *g = c->wheap[0];
-
-		wheap_remove(c, g);
-		group_run_due(c, g, now);
-		/* what is left of g is in the future (a deadline at now has
-		 * fired); never spin on a wake that does not move */
-		if (g->wake_pos != 0 && g->wake <= now)
-			wheap_set(c, g, now + 1);
-	}
 }
 
 /* ----------------------------------------------------------- JoinGroup */
@@ -1729,80 +1604,19 @@ out:
 
 /* ------------------------------------------------- thread and lifecycle */
 
-/* The earliest thing the coordinator thread must do. */
-static int64_t coord_next_wake(const struct coord *c)
+/* The first queued write timed out (the thread, lock held). */
+static void writes_due(struct group_deadline *d, int64_t now)
 {
-	int64_t t = c->next_expiry;
-
-	if (c->nwheap > 0 && c->wheap[0]->wake < t)
-		t = c->wheap[0]->wake;
-	if (c->writes_wake != 0 && c->writes_wake < t)
-		t = c->writes_wake;
-	return t;
+	store_check_writes(d->arg, now);
 }
 
-/* Arm the timer at the next wake (coordinator thread, lock held). */
-static void coord_arm(struct coord *c, int64_t now)
+/* An offset-expiry round (the thread, lock held), and the next. */
+static void expiry_due(struct group_deadline *d, int64_t now)
 {
-	int64_t t = coord_next_wake(c);
+	struct coord *c = d->arg;
 
-	kp_timer_start(c->loop, &c->wake_timer, t > now ? t - now : 0);
-	c->armed_at = t;
-}
-
-/* The first deadline of the queued writes (they are in deadline order
- * per partition). */
-static int64_t writes_wake(const struct coord *c)
-{
-	int64_t t = 0;
-
-	for (int32_t i = 0; i < c->nparts; i++) {
-		const struct gwrite *w = c->parts[i].writes;
-
-		if (w != NULL && (t == 0 || w->deadline < t))
-			t = w->deadline;
-	}
-	return t;
-}
-
-static void on_wake(struct kp_loop *loop, void *arg)
-{
-	struct coord *c = arg;
-	int64_t now = kp_now_ms();
-
-	(void)loop;
-	pthread_mutex_lock(&c->lock);
-	c->armed_at = ARMING;
-	store_check_writes(c, now);
-	c->writes_wake = writes_wake(c);
-	coord_run_due(c, now);
-	if (now >= c->next_expiry) {
-		c->next_expiry = now + c->retention_check_ms;
-		store_expire_offsets(c);
-	}
-	coord_arm(c, now);
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* Posted by coord_wake_at: something is due before the armed time. */
-static void rearm_run(void *arg)
-{
-	struct coord *c = arg;
-	int64_t now = kp_now_ms();
-
-	atomic_store(&c->rearm_posted, false);
-	pthread_mutex_lock(&c->lock);
-	if (c->armed_at == 0 || coord_next_wake(c) < c->armed_at)
-		coord_arm(c, now);
-	pthread_mutex_unlock(&c->lock);
-}
-
-static void *coord_main(void *arg)
-{
-	struct coord *c = arg;
-
-	kp_loop_run(c->loop);
-	return NULL;
+	group_deadline_set(&c->thread, d, now + c->retention_check_ms);
+	store_expire_offsets(c);
 }
 
 int group_start(struct broker *b, char *err, size_t errlen)
@@ -1828,7 +1642,6 @@ int group_start(struct broker *b, char *err, size_t errlen)
 	c->num_partitions = kp_config_int(cfg, "offsets.topic.num.partitions");
 	c->replication_factor = kp_config_int(cfg, "offsets.topic.replication.factor");
 	c->segment_bytes = kp_config_int(cfg, "offsets.topic.segment.bytes");
-	c->next_expiry = kp_now_ms() + c->retention_check_ms;
 	if (table_grow(&c->groups) < 0)
 		goto oom;
 	c->nparts = c->num_partitions;
@@ -1837,25 +1650,21 @@ int group_start(struct broker *b, char *err, size_t errlen)
 		goto oom;
 	for (int32_t i = 0; i < c->nparts; i++)
 		c->parts[i].writes_tail = &c->parts[i].writes;
-	c->loop = kp_loop_new();
-	if (c->loop == NULL)
+	if (group_thread_init(&c->thread, &c->lock) < 0 || coord_reserve(c) < 0)
 		goto oom;
-	kp_timer_init(&c->wake_timer, on_wake, c);
-	/* no thread yet: arming from here is safe */
-	coord_arm(c, kp_now_ms());
-	if (pthread_create(&c->thread, NULL, coord_main, c) != 0) {
+	group_deadline_init(&c->writes_due, writes_due, c);
+	group_deadline_init(&c->expiry_due, expiry_due, c);
+	group_deadline_set(&c->thread, &c->expiry_due, kp_now_ms() + c->retention_check_ms);
+	if (group_thread_start(&c->thread) < 0) {
 		snprintf(err, errlen, "cannot start the group coordinator thread");
-		kp_loop_free(c->loop);
-		free(c->parts);
-		free(c->groups.buckets);
-		free(c);
-		return -1;
+		goto fail;
 	}
-	c->running = true;
 	b->coord = c;
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
+fail:
+	group_thread_free(&c->thread);
 	free(c->parts);
 	free(c->groups.buckets);
 	free(c);
@@ -1866,12 +1675,11 @@ void group_stop(struct broker *b)
 {
 	struct coord *c = b->coord;
 
-	if (c == NULL || !c->running)
+	if (c == NULL || !c->thread.running)
 		return;
-	kp_loop_stop(c->loop);
-	pthread_join(c->thread, NULL);
+	group_thread_stop(&c->thread);
 	pthread_mutex_lock(&c->lock);
-	c->running = false;	/* requests now get NOT_COORDINATOR */
+	/* requests now get NOT_COORDINATOR */
 	for (int32_t i = 0; i < c->nparts; i++)
 		if (c->parts[i].state != OP_NONE)
 			store_unload(c, i);
@@ -1888,11 +1696,10 @@ void group_destroy(struct broker *b)
 	if (c == NULL)
 		return;
 	group_stop(b);
-	kp_loop_free(c->loop);
+	group_thread_free(&c->thread);
 	pthread_mutex_destroy(&c->lock);
 	free(c->parts);
 	free(c->groups.buckets);
-	free(c->wheap);
 	free(c);
 	b->coord = NULL;
 }
@@ -1948,7 +1755,7 @@ void group_partition_role(struct broker *b, struct partition *p)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&c->lock);
-	if (!c->running) {
+	if (!c->thread.running) {
 		pthread_mutex_unlock(&c->lock);
 		return;
 	}
@@ -1983,7 +1790,7 @@ void group_partition_role(struct broker *b, struct partition *p)
 				j->opart = p->index;
 				j->lead_gen = gen;
 			}
-			if (j == NULL || kp_loop_post(c->loop, load_run, j) < 0) {
+			if (j == NULL || group_thread_post(&c->thread, load_run, j) < 0) {
 				free(j);
 				op->state = OP_NONE;
 				KP_ERROR("cannot schedule loading %s-%d", p->topic, p->index);
@@ -2008,6 +1815,6 @@ void group_hw_moved(struct broker *b)
 	struct coord *c = b->coord;
 
 	if (c != NULL && !atomic_exchange(&c->check_posted, true))
-		if (kp_loop_post(c->loop, check_run, c) < 0)
+		if (group_thread_post(&c->thread, check_run, c) < 0)
 			atomic_store(&c->check_posted, false);
 }

@@ -9,15 +9,13 @@
  * (kp_now_ms); *_ts are wall-clock milliseconds as Kafka stores them.
  *
  * Deadlines fire on time, not on a polling tick: each group with a
- * deadline pending sits in the coordinator's wake heap under its earliest
- * one (group.wake), and the coordinator thread's one timer is armed at the
- * earliest of the heap's top, the first queued write's deadline and the
- * next offset-expiry round.  Setting a deadline (any thread, lock held)
- * moves the group's wake earlier when it is (group_wake_at) and, when that
- * is before the armed time, posts the thread a call to re-arm; a deadline
- * that moves later (a heartbeat) needs nothing: the wake comes early, finds
- * nothing due, and the group's exact next wake is computed then
- * (group_reschedule).
+ * deadline pending has its earliest one (group.wake) in the coordinator
+ * thread's deadline heap (group_thread.h), beside the first queued
+ * write's timeout and the next offset-expiry round.  Setting a deadline
+ * earlier (any thread, lock held) moves the group's wake there
+ * (group_wake_at); a deadline that moves later (a heartbeat) needs
+ * nothing: the wake comes early, finds nothing due, and the group's exact
+ * next wake is computed then (group_reschedule).
  */
 #ifndef GROUP_INT_H
 #define GROUP_INT_H
@@ -28,6 +26,7 @@
 #include <stdint.h>
 
 #include "group_fsm.h"
+#include "group_thread.h"
 #include "kp_buf.h"
 #include "kp_loop.h"
 
@@ -98,8 +97,7 @@ struct group {
 	bool new_member_added;
 	int32_t delay_remaining;
 	int64_t sync_deadline;		/* 0: none */
-	int64_t wake;			/* no deadline of ours before this; 0: none */
-	uint32_t wake_pos;		/* 1 + index in coord.wheap; 0: not there */
+	struct group_deadline wake;	/* no deadline of ours before wake.at */
 	struct goffset **obuckets;
 	uint32_t onbuckets, noffsets;
 	int32_t nwrites;		/* appends in flight that point here */
@@ -144,20 +142,13 @@ struct gtable {
 struct coord {
 	struct broker *b;
 	pthread_mutex_t lock;
-	struct kp_loop *loop;		/* the coordinator's thread */
-	pthread_t thread;
-	bool running;
-	struct kp_timer wake_timer;	/* coordinator thread; see above */
-	int64_t armed_at;		/* when wake_timer fires; 0: not armed */
-	atomic_bool rearm_posted;	/* a re-arm call is queued */
-	struct group **wheap;		/* groups with a wake, earliest first */
-	uint32_t nwheap, capwheap;
-	int64_t writes_wake;		/* first queued write's deadline; 0: none */
+	struct group_thread thread;	/* its loop and deadline heap */
+	struct group_deadline writes_due; /* the first queued write's timeout */
+	struct group_deadline expiry_due; /* the next offset-expiry round */
 	atomic_bool check_posted;	/* a write check is queued */
 	struct gtable groups;
 	struct opart *parts;
 	int32_t nparts;
-	int64_t next_expiry;
 	/* settings */
 	int32_t initial_delay_ms;
 	int32_t min_session_ms, max_session_ms;
@@ -214,15 +205,9 @@ void group_free_members(struct coord *c, struct group *g, int16_t err);
 void group_wake_at(struct coord *c, struct group *g, int64_t t);
 /* g's wake, exactly: its earliest deadline that can fire (or none). */
 void group_reschedule(struct coord *c, struct group *g);
-/* Something of the coordinator's is due at t (a queued write). */
-void coord_wake_at(struct coord *c, int64_t t);
-/*
- * Act on every group deadline that has passed (sessions, the join phase,
- * the sync deadline, member ids handed out): the timer does, and so do
- * DescribeGroups, ListGroups and DeleteGroups before they look, so what
- * they show never lags a deadline by the thread's scheduling.
- */
-void coord_run_due(struct coord *c, int64_t now);
+/* Room in the deadline heap for every group in the table and one more,
+ * and the store's two deadlines.  0 or -1. */
+int coord_reserve(struct coord *c);
 
 /* group_store.c */
 struct goffset *offset_find(struct group *g, const char *topic, size_t tlen,
@@ -253,5 +238,8 @@ struct gwrite *gwrite_new(struct group *g);
 void store_load(struct coord *c, int32_t opart, uint32_t lead_gen);
 void store_unload(struct coord *c, int32_t opart);
 void store_expire_offsets(struct coord *c);
+/* The first queued write's timeout (c->writes_due) after writes came or
+ * went. */
+void store_writes_reschedule(struct coord *c);
 
 #endif /* GROUP_INT_H */

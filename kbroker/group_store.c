@@ -198,10 +198,7 @@ int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
 			*op->writes_tail = w;
 			op->writes_tail = &w->next;
 			/* the coordinator's timer answers it at its deadline */
-			if (c->writes_wake == 0 || w->deadline < c->writes_wake) {
-				c->writes_wake = w->deadline;
-				coord_wake_at(c, w->deadline);
-			}
+			group_deadline_by(&c->thread, &c->writes_due, w->deadline);
 			w = NULL;
 		}
 		fetch_notify(b, p);	/* followers; and our own check */
@@ -378,6 +375,21 @@ void store_check_writes(struct coord *c, int64_t now)
 			finish(c, w, err);
 		}
 	}
+	store_writes_reschedule(c);
+}
+
+void store_writes_reschedule(struct coord *c)
+{
+	int64_t t = 0;
+
+	/* per partition, the first write has the earliest deadline */
+	for (int32_t i = 0; i < c->nparts; i++) {
+		const struct gwrite *w = c->parts[i].writes;
+
+		if (w != NULL && (t == 0 || w->deadline < t))
+			t = w->deadline;
+	}
+	group_deadline_set(&c->thread, &c->writes_due, t);
 }
 
 /* -------------------------------------------------------------- loads */
@@ -666,6 +678,7 @@ void store_unload(struct coord *c, int32_t opart)
 		finish(c, w, KP_ERR_NOT_LEADER_OR_FOLLOWER);
 	}
 	op->writes_tail = &op->writes;
+	store_writes_reschedule(c);
 	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
 		for (struct group *g = c->groups.buckets[i], *next; g; g = next) {
 			next = g->next;
