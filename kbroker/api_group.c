@@ -120,10 +120,10 @@ static void commit_done(struct coord *c, struct gwrite *w, int16_t err)
 	err = commit_error(err);
 	if (err == 0 && !w->g->removed) {
 		while (w->offsets != NULL) {
-			struct goffset *o = w->offsets;
+			struct group_offset *o = w->offsets;
 
 			w->offsets = o->next;
-			offset_put(w->g, o);
+			group_offset_put(w->g, o);
 		}
 	}
 	for (int32_t i = 0; i < w->nslots; i++)
@@ -136,7 +136,7 @@ static int16_t commit_check(struct coord *c, struct group **gp,
 			    const struct kp_offset_commit_req *req, int32_t opart)
 {
 	struct group *g = group_find(c, req->group_id);
-	struct gmember *m;
+	struct group_member *m;
 
 	if (g == NULL) {
 		if (req->generation_id >= 0)
@@ -149,14 +149,14 @@ static int16_t commit_check(struct coord *c, struct group **gp,
 	*gp = g;
 	if (g->fsm.state == GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	m = member_by_instance(g, req->group_instance_id);
+	m = group_member_by_instance(g, req->group_instance_id);
 	if (m != NULL && !kp_str_eqc(req->member_id, m->id))
 		return KP_ERR_FENCED_INSTANCE_ID;
 	if (req->generation_id < 0 && g->fsm.state == GROUP_EMPTY)
 		return 0;
 	if (g->fsm.state == GROUP_COMPLETING_REBALANCE)
 		return KP_ERR_REBALANCE_IN_PROGRESS;
-	m = member_find(g, req->member_id);
+	m = group_member_find(g, req->member_id);
 	if (m == NULL)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
 	if (req->generation_id != g->generation)
@@ -240,7 +240,7 @@ void api_offset_commit(struct net_req *r)
 			const struct kp_offset_commit_req_offset_commit_request_partition *rp =
 				&rt->partitions[j];
 			int16_t *slot = &ts[i].partitions[j].error_code;
-			struct goffset *o;
+			struct group_offset *o;
 
 			if (top != 0) {
 				*slot = top;
@@ -255,11 +255,11 @@ void api_offset_commit(struct net_req *r)
 				continue;
 			}
 			o = calloc(1, sizeof(*o));
-			if (o == NULL || (o->topic = dup_kstr(rt->name)) == NULL ||
-			    (o->metadata = dup_kstr(rp->committed_metadata.len >= 0
+			if (o == NULL || (o->topic = kp_str_dup(rt->name)) == NULL ||
+			    (o->metadata = kp_str_dup(rp->committed_metadata.len >= 0
 						    ? rp->committed_metadata
 						    : (kp_str){ "", 0 })) == NULL) {
-				offset_free(o);
+				group_offset_free(o);
 				*slot = KP_ERR_UNKNOWN_SERVER_ERROR;
 				continue;
 			}
@@ -326,8 +326,8 @@ oom:
 static void fetch_fill(struct net_req *r, struct group *g, kp_str topic, int32_t part,
 		       struct kp_offset_fetch_resp_offset_fetch_response_partition *out)
 {
-	struct goffset *o = g != NULL && topic.len >= 0
-		? offset_find(g, topic.ptr, (size_t)topic.len, part) : NULL;
+	struct group_offset *o = g != NULL && topic.len >= 0
+		? group_offset_find(g, topic.ptr, (size_t)topic.len, part) : NULL;
 
 	kp_struct_init(&kp_offset_fetch_resp_offset_fetch_response_partition_desc, out);
 	out->partition_index = part;
@@ -343,8 +343,8 @@ static void fetch_fill(struct net_req *r, struct group *g, kp_str topic, int32_t
 
 static int cmp_offsets(const void *a, const void *b)
 {
-	const struct goffset *x = *(const struct goffset *const *)a;
-	const struct goffset *y = *(const struct goffset *const *)b;
+	const struct group_offset *x = *(const struct group_offset *const *)a;
+	const struct group_offset *y = *(const struct group_offset *const *)b;
 	int c = strcmp(x->topic, y->topic);
 
 	return c != 0 ? c : (x->partition > y->partition) - (x->partition < y->partition);
@@ -354,7 +354,7 @@ static int cmp_offsets(const void *a, const void *b)
 static int fetch_all(struct net_req *r, struct group *g,
 		     struct kp_offset_fetch_resp *resp)
 {
-	struct goffset **os;
+	struct group_offset **os;
 	struct kp_offset_fetch_resp_offset_fetch_response_topic *ts;
 	int32_t n = 0, nt = 0;
 
@@ -365,7 +365,7 @@ static int fetch_all(struct net_req *r, struct group *g,
 	if (os == NULL || ts == NULL)
 		return -1;
 	for (uint32_t i = 0; i < g->onbuckets; i++)
-		for (struct goffset *o = g->obuckets[i]; o; o = o->next)
+		for (struct group_offset *o = g->obuckets[i]; o; o = o->next)
 			os[n++] = o;
 	qsort(os, (size_t)n, sizeof(*os), cmp_offsets);
 	for (int32_t i = 0; i < n;) {
@@ -456,7 +456,7 @@ void api_offset_delete(struct net_req *r)
 	const struct kp_offset_delete_req *req = r->body;
 	struct kp_offset_delete_resp resp;
 	struct kp_offset_delete_resp_offset_delete_response_topic *ts;
-	struct goffset **doomed = NULL;
+	struct group_offset **doomed = NULL;
 	struct group *g = NULL;
 	int32_t opart, total = 0, nd = 0;
 	int16_t err;
@@ -503,7 +503,7 @@ void api_offset_delete(struct net_req *r)
 		ts[i].partitions_count = np;
 		for (int32_t j = 0; j < np; j++) {
 			int32_t idx = rt->partitions[j].partition_index;
-			struct goffset *o;
+			struct group_offset *o;
 
 			kp_struct_init(&kp_offset_delete_resp_offset_delete_response_partition_desc,
 				       &ts[i].partitions[j]);
@@ -512,7 +512,7 @@ void api_offset_delete(struct net_req *r)
 				ts[i].partitions[j].error_code = KP_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
 				continue;
 			}
-			o = rt->name.len >= 0 ? offset_find(g, rt->name.ptr, (size_t)rt->name.len, idx)
+			o = rt->name.len >= 0 ? group_offset_find(g, rt->name.ptr, (size_t)rt->name.len, idx)
 					      : NULL;
 			if (o != NULL) {
 				bool dup = false;
@@ -531,7 +531,7 @@ void api_offset_delete(struct net_req *r)
 
 		if (rc == 0)
 			for (int32_t k = 0; k < nd; k++)
-				offset_del(g, doomed[k]);
+				group_offset_del(g, doomed[k]);
 		else
 			err = rc < 0 ? KP_ERR_UNKNOWN_SERVER_ERROR : KP_ERR_NOT_COORDINATOR;
 	}
@@ -588,7 +588,7 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops
 			out->error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
 			return;
 		}
-		for (struct gmember *m = g->members; m; m = m->next) {
+		for (struct group_member *m = g->members; m; m = m->next) {
 			struct kp_describe_groups_resp_described_group_member *o = &ms[n++];
 
 			kp_struct_init(&kp_describe_groups_resp_described_group_member_desc, o);
@@ -602,7 +602,7 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops
 			if (g->fsm.state != GROUP_STABLE)
 				continue;
 			{
-				const struct gprotocol *p = member_protocol(m, g->protocol);
+				const struct group_protocol *p = group_member_protocol(m, g->protocol);
 				uint8_t *d = p != NULL && p->len > 0
 					? kp_arena_alloc(&r->arena, (size_t)p->len) : NULL;
 
@@ -737,7 +737,7 @@ void api_delete_groups(struct net_req *r)
 				KP_INFO("group %s: deleted (%u committed offsets)", g->id,
 					g->noffsets);
 				store_group_tombstones(c, g);
-				group_remove(c, g);
+				group_remove(&c->groups, &c->thread, g);
 			}
 		}
 		rs[i].error_code = err;

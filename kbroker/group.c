@@ -47,29 +47,6 @@ struct coord *coord_of(struct net_req *r)
 	return r->worker->broker->coord;
 }
 
-uint32_t str_hash(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
-}
-
-char *dup_kstr(kp_str s)
-{
-	char *d;
-
-	if (s.len < 0)
-		return NULL;
-	d = malloc((size_t)s.len + 1);
-	if (d != NULL) {
-		memcpy(d, s.ptr, (size_t)s.len);
-		d[s.len] = 0;
-	}
-	return d;
-}
-
 kp_str arena_kstr(struct net_req *r, const char *s)
 {
 	char *d;
@@ -111,9 +88,9 @@ int coord_reserve(struct coord *c)
 /* Can m's session expire now?  Kafka's hasSatisfiedHeartbeat: a member
  * waiting for its JoinGroup or SyncGroup answer is not expected to
  * heartbeat, unless it is new (it may expire while awaiting the join). */
-static bool session_runs(const struct gmember *m)
+static bool session_runs(const struct group_member *m)
 {
-	return m->sync_req == NULL && (m->join_req == NULL || m->is_new);
+	return m->sync.req == NULL && (m->join.req == NULL || m->is_new);
 }
 
 /* The earliest deadline of g that calls for action; 0: none. */
@@ -122,9 +99,9 @@ static int64_t group_next_deadline(const struct group *g)
 	int64_t t = 0;
 
 #define EARLIER(x) do { if ((x) != 0 && (t == 0 || (x) < t)) t = (x); } while (0)
-	for (const struct gpending *p = g->pending; p; p = p->next)
+	for (const struct group_pending *p = g->pending; p; p = p->next)
 		EARLIER(p->deadline);
-	for (const struct gmember *m = g->members; m; m = m->next)
+	for (const struct group_member *m = g->members; m; m = m->next)
 		if (session_runs(m))
 			EARLIER(m->deadline);
 	if (g->fsm.state == GROUP_PREPARING_REBALANCE)
@@ -143,7 +120,7 @@ void group_reschedule(struct coord *c, struct group *g)
 }
 
 /* A member's session starts again (Kafka's completeAndScheduleNext...). */
-static void member_touch(struct coord *c, struct group *g, struct gmember *m,
+static void member_touch(struct coord *c, struct group *g, struct group_member *m,
 			 int64_t now)
 {
 	m->deadline = now + m->session_ms;
@@ -176,44 +153,6 @@ void coord_send(struct net_req *r, void *resp)
 		KP_ERROR("%s: cannot queue the %s answer", r->peer, r->api->name);
 }
 
-/* Kafka's member ids: prefix "-" a random UUID. */
-static char *new_member_id(const char *prefix)
-{
-	uint8_t u[16];
-	char *id;
-	size_t n = strlen(prefix) + 1 + 36 + 1;
-
-	if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u)) {
-		for (size_t i = 0; i < sizeof(u); i++)
-			u[i] = (uint8_t)rand();
-	}
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	id = malloc(n);
-	if (id == NULL)
-		return NULL;
-	snprintf(id, n, "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", prefix, u[0], u[1], u[2], u[3], u[4],
-		 u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
-		 u[15]);
-	return id;
-}
-
-/* "/ip" from the peer's "ip:port", as Kafka shows a member's host. */
-static char *client_host(const char *peer)
-{
-	const char *colon = strrchr(peer, ':');
-	size_t n = colon != NULL ? (size_t)(colon - peer) : strlen(peer);
-	char *h = malloc(n + 2);
-
-	if (h != NULL) {
-		h[0] = '/';
-		memcpy(h + 1, peer, n);
-		h[n + 1] = 0;
-	}
-	return h;
-}
-
 /* ------------------------------------------------------- the table */
 
 int32_t coord_nparts(struct coord *c)
@@ -239,235 +178,31 @@ int16_t coord_check(struct coord *c, kp_str group, int32_t *opart)
 	return 0;
 }
 
-struct group *gtable_find(struct gtable *t, kp_str id)
-{
-	uint32_t h;
-
-	if (id.len < 0 || t->nbuckets == 0)
-		return NULL;
-	h = str_hash(id.ptr, (size_t)id.len);
-	for (struct group *g = t->buckets[h & (t->nbuckets - 1)]; g; g = g->next)
-		if (g->hash == h && kp_str_eqc(id, g->id))
-			return g;
-	return NULL;
-}
-
-static int table_grow(struct gtable *t)
-{
-	uint32_t n = t->nbuckets ? t->nbuckets * 2 : 64;
-	struct group **nb = calloc(n, sizeof(*nb));
-
-	if (nb == NULL)
-		return -1;
-	for (uint32_t i = 0; i < t->nbuckets; i++)
-		for (struct group *g = t->buckets[i], *next; g; g = next) {
-			next = g->next;
-			g->next = nb[g->hash & (n - 1)];
-			nb[g->hash & (n - 1)] = g;
-		}
-	free(t->buckets);
-	t->buckets = nb;
-	t->nbuckets = n;
-	return 0;
-}
-
-static void gtable_link(struct gtable *t, struct group *g)
-{
-	g->next = t->buckets[g->hash & (t->nbuckets - 1)];
-	t->buckets[g->hash & (t->nbuckets - 1)] = g;
-	t->ngroups++;
-}
-
-struct group *gtable_add(struct gtable *t, kp_str id, int32_t opart)
-{
-	struct group *g;
-
-	if (t->ngroups >= t->nbuckets && table_grow(t) < 0)
-		return NULL;
-	g = calloc(1, sizeof(*g));
-	if (g == NULL || (g->id = dup_kstr(id)) == NULL) {
-		free(g);
-		return NULL;
-	}
-	g->hash = str_hash(id.ptr, (size_t)id.len);
-	g->opart = opart;
-	group_fsm_init(&g->fsm, GROUP_EMPTY, kp_wall_ms());
-	gtable_link(t, g);
-	return g;
-}
-
-void gtable_unlink(struct gtable *t, struct group *g)
-{
-	struct group **pp;
-
-	if (t->nbuckets == 0)
-		return;
-	pp = &t->buckets[g->hash & (t->nbuckets - 1)];
-	while (*pp != NULL && *pp != g)
-		pp = &(*pp)->next;
-	if (*pp == g) {
-		*pp = g->next;
-		t->ngroups--;
-	}
-	g->next = NULL;
-}
-
-void gtable_free(struct coord *c, struct gtable *t)
-{
-	for (uint32_t i = 0; i < t->nbuckets; i++)
-		while (t->buckets[i] != NULL) {
-			struct group *g = t->buckets[i];
-
-			t->buckets[i] = g->next;
-			group_free(c, g);
-		}
-	free(t->buckets);
-	t->buckets = NULL;
-	t->nbuckets = t->ngroups = 0;
-}
-
 /* Move a loaded group into the coordinator's table. */
 int group_adopt(struct coord *c, struct group *g)
 {
-	if ((c->groups.ngroups >= c->groups.nbuckets && table_grow(&c->groups) < 0) ||
-	    coord_reserve(c) < 0)
+	if (coord_reserve(c) < 0)
 		return -1;
-	gtable_link(&c->groups, g);
-	return 0;
+	return group_table_link(&c->groups, g);
 }
 
 struct group *group_find(struct coord *c, kp_str id)
 {
-	return gtable_find(&c->groups, id);
+	return group_table_find(&c->groups, id);
 }
 
 struct group *group_add(struct coord *c, kp_str id, int32_t opart)
 {
 	if (coord_reserve(c) < 0)
 		return NULL;
-	return gtable_add(&c->groups, id, opart);
-}
-
-static void member_free(struct gmember *m)
-{
-	free(m->id);
-	free(m->instance_id);
-	free(m->client_id);
-	free(m->client_host);
-	for (int32_t i = 0; i < m->nprotocols; i++) {
-		free(m->protocols[i].name);
-		free(m->protocols[i].meta);
-	}
-	free(m->protocols);
-	free(m->assignment);
-	free(m);
-}
-
-static void join_error(struct net_req *r, int16_t err, const char *member_id);
-static void sync_error(struct net_req *r, int16_t err);
-static void unlink_member(struct group *g, struct gmember *m);
-
-/* Drop every member, answering what they have parked with err. */
-void group_free_members(struct coord *c, struct group *g, int16_t err)
-{
-	(void)c;
-	while (g->members != NULL) {
-		struct gmember *m = g->members;
-
-		g->members = m->next;
-		if (m->join_req != NULL)
-			join_error(m->join_req, err, m->id);
-		if (m->sync_req != NULL)
-			sync_error(m->sync_req, err);
-		member_free(m);
-	}
-	g->nmembers = 0;
-	while (g->pending != NULL) {
-		struct gpending *p = g->pending;
-
-		g->pending = p->next;
-		free(p->id);
-		free(p);
-	}
-}
-
-void group_free(struct coord *c, struct group *g)
-{
-	group_deadline_cancel(&c->thread, &g->wake);
-	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
-	for (uint32_t i = 0; i < g->onbuckets; i++)
-		for (struct goffset *o = g->obuckets[i], *next; o; o = next) {
-			next = o->next;
-			offset_free(o);
-		}
-	free(g->obuckets);
-	free(g->id);
-	free(g->protocol_type);
-	free(g->protocol);
-	free(g->leader);
-	free(g);
-}
-
-/* Out of the table; freed once no append points to it. */
-void group_remove(struct coord *c, struct group *g)
-{
-	gtable_unlink(&c->groups, g);
-	group_deadline_cancel(&c->thread, &g->wake);
-	g->removed = true;
-	group_fsm_to(&g->fsm, g->id, GROUP_DEAD);
-	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
-	if (g->nwrites == 0)
-		group_free(c, g);
-}
-
-void group_unref(struct coord *c, struct group *g)
-{
-	if (--g->nwrites == 0 && g->removed)
-		group_free(c, g);
-}
-
-struct gmember *member_find(struct group *g, kp_str id)
-{
-	for (struct gmember *m = g->members; m; m = m->next)
-		if (kp_str_eqc(id, m->id))
-			return m;
-	return NULL;
-}
-
-struct gmember *member_by_instance(struct group *g, kp_str inst)
-{
-	if (inst.len < 0)
-		return NULL;
-	for (struct gmember *m = g->members; m; m = m->next)
-		if (m->instance_id != NULL && kp_str_eqc(inst, m->instance_id))
-			return m;
-	return NULL;
-}
-
-static struct gpending **pending_find(struct group *g, kp_str id)
-{
-	for (struct gpending **pp = &g->pending; *pp; pp = &(*pp)->next)
-		if (kp_str_eqc(id, (*pp)->id))
-			return pp;
-	return NULL;
-}
-
-static bool is_leader(const struct group *g, const struct gmember *m)
-{
-	return g->leader != NULL && strcmp(g->leader, m->id) == 0;
-}
-
-static void set_leader(struct group *g, const char *id)
-{
-	free(g->leader);
-	g->leader = id != NULL ? strdup(id) : NULL;
+	return group_table_add(&c->groups, id, opart);
 }
 
 static int32_t rebalance_timeout(const struct group *g)
 {
 	int32_t t = 0;
 
-	for (struct gmember *m = g->members; m; m = m->next)
+	for (struct group_member *m = g->members; m; m = m->next)
 		if (m->rebalance_ms > t)
 			t = m->rebalance_ms;
 	return t;
@@ -479,150 +214,10 @@ static bool all_joined(const struct group *g)
 {
 	if (g->pending != NULL)
 		return false;
-	for (struct gmember *m = g->members; m; m = m->next)
-		if (m->join_req == NULL)
+	for (struct group_member *m = g->members; m; m = m->next)
+		if (m->join.req == NULL)
 			return false;
 	return true;
-}
-
-/* ------------------------------------------------------ protocols */
-
-const struct gprotocol *member_protocol(const struct gmember *m, const char *name)
-{
-	for (int32_t i = 0; name != NULL && i < m->nprotocols; i++)
-		if (strcmp(m->protocols[i].name, name) == 0)
-			return &m->protocols[i];
-	return NULL;
-}
-
-bool group_subscribes(const struct group *g, kp_str topic)
-{
-	for (struct gmember *m = g->members; m; m = m->next) {
-		const struct gprotocol *p = member_protocol(m, g->protocol);
-
-		if (p != NULL && kp_consumer_subscribes((kp_bytes){ p->meta, p->len }, topic))
-			return true;
-	}
-	return false;
-}
-
-static bool all_support(const struct group *g, const char *name)
-{
-	for (struct gmember *m = g->members; m; m = m->next)
-		if (member_protocol(m, name) == NULL)
-			return false;
-	return true;
-}
-
-/*
- * Kafka's selectProtocol: the candidates are the protocols every member
- * supports; each member votes for the first candidate in its own order;
- * the most votes win (ties: the first member's order).
- */
-static const char *select_protocol(const struct group *g)
-{
-	const struct gmember *first = g->members;
-	const char *best = NULL;
-	int32_t best_votes = -1;
-
-	if (first == NULL)
-		return NULL;
-	for (int32_t i = 0; i < first->nprotocols; i++) {
-		const char *cand = first->protocols[i].name;
-		int32_t votes = 0;
-
-		if (!all_support(g, cand))
-			continue;
-		for (struct gmember *m = g->members; m; m = m->next)
-			for (int32_t j = 0; j < m->nprotocols; j++)
-				if (all_support(g, m->protocols[j].name)) {
-					if (strcmp(m->protocols[j].name, cand) == 0)
-						votes++;
-					break;
-				}
-		if (votes > best_votes) {
-			best = cand;
-			best_votes = votes;
-		}
-	}
-	return best;
-}
-
-/* Can a member with these protocols be in g (Kafka's supportsProtocols)? */
-static bool supports_protocols(const struct group *g,
-			       const struct kp_join_group_req *req)
-{
-	if (req->protocols_count <= 0 || req->protocol_type.len <= 0)
-		return false;
-	if (g->nmembers == 0)
-		return true;
-	if (g->protocol_type == NULL || !kp_str_eqc(req->protocol_type, g->protocol_type))
-		return false;
-	/* some protocol of the newcomer every member already supports */
-	for (int32_t i = 0; i < req->protocols_count; i++) {
-		char name[256];
-		kp_str n = req->protocols[i].name;
-
-		if (n.len < 0 || n.len >= (int32_t)sizeof(name))
-			continue;
-		memcpy(name, n.ptr, (size_t)n.len);
-		name[n.len] = 0;
-		if (all_support(g, name))
-			return true;
-	}
-	return false;
-}
-
-/* Does the member already have exactly these protocols? */
-static bool same_protocols(const struct gmember *m,
-			   const struct kp_join_group_req *req)
-{
-	if (m->nprotocols != req->protocols_count)
-		return false;
-	for (int32_t i = 0; i < m->nprotocols; i++) {
-		const struct kp_join_group_req_join_group_request_protocol *p =
-			&req->protocols[i];
-
-		if (!kp_str_eqc(p->name, m->protocols[i].name) ||
-		    p->metadata.len != m->protocols[i].len ||
-		    (p->metadata.len > 0 &&
-		     memcmp(p->metadata.ptr, m->protocols[i].meta, (size_t)p->metadata.len)))
-			return false;
-	}
-	return true;
-}
-
-static int set_protocols(struct gmember *m, const struct kp_join_group_req *req)
-{
-	struct gprotocol *ps = calloc((size_t)req->protocols_count + 1, sizeof(*ps));
-
-	if (ps == NULL)
-		return -1;
-	for (int32_t i = 0; i < req->protocols_count; i++) {
-		kp_bytes md = req->protocols[i].metadata;
-
-		ps[i].name = dup_kstr(req->protocols[i].name);
-		ps[i].len = md.len > 0 ? md.len : 0;
-		ps[i].meta = malloc((size_t)ps[i].len + 1);
-		if (ps[i].name == NULL || ps[i].meta == NULL) {
-			for (int32_t j = 0; j <= i; j++) {
-				free(ps[j].name);
-				free(ps[j].meta);
-			}
-			free(ps);
-			return -1;
-		}
-		if (md.len > 0)
-			memcpy(ps[i].meta, md.ptr, (size_t)md.len);
-	}
-	for (int32_t i = 0; i < m->nprotocols; i++) {
-		free(m->protocols[i].name);
-		free(m->protocols[i].meta);
-	}
-	free(m->protocols);
-	m->protocols = ps;
-	m->nprotocols = req->protocols_count;
-	return 0;
 }
 
 /* ---------------------------------------------------------- replies */
@@ -657,7 +252,8 @@ static void join_error(struct net_req *r, int16_t err, const char *member_id)
 
 /* The member's JoinGroup answer for the current generation; the leader's
  * (when with_members) lists every member and its metadata. */
-static void join_answer(struct group *g, struct gmember *m, struct net_req *r,
+static void join_answer(const struct group *g, const struct group_member *m,
+			struct net_req *r,
 			bool with_members, const char *leader)
 {
 	struct kp_join_group_resp *resp = join_resp(r);
@@ -676,8 +272,8 @@ static void join_answer(struct group *g, struct gmember *m, struct net_req *r,
 
 		if (ms == NULL)
 			return;
-		for (struct gmember *o = g->members; o; o = o->next) {
-			const struct gprotocol *p = member_protocol(o, g->protocol);
+		for (struct group_member *o = g->members; o; o = o->next) {
+			const struct group_protocol *p = group_member_protocol(o, g->protocol);
 			uint8_t *md = NULL;
 
 			kp_struct_init(&kp_join_group_resp_join_group_response_member_desc,
@@ -720,7 +316,8 @@ static void sync_error(struct net_req *r, int16_t err)
 	coord_send(r, resp);
 }
 
-static void sync_answer(struct group *g, struct gmember *m, struct net_req *r)
+static void sync_answer(const struct group *g, const struct group_member *m,
+			struct net_req *r)
 {
 	struct kp_sync_group_resp *resp = sync_resp(r);
 	uint8_t *a = NULL;
@@ -739,11 +336,34 @@ static void sync_answer(struct group *g, struct gmember *m, struct net_req *r)
 	coord_send(r, resp);
 }
 
+/* A parked JoinGroup's answer (struct group_parked). */
+static void join_reply(void *req, const struct group_reply *rep)
+{
+	if (rep->err != 0)
+		join_error(req, rep->err, rep->member_id);
+	else
+		join_answer(rep->g, rep->m, req, rep->with_members, rep->leader);
+}
+
+/* A parked SyncGroup's answer. */
+static void sync_reply(void *req, const struct group_reply *rep)
+{
+	if (rep->err != 0)
+		sync_error(req, rep->err);
+	else
+		sync_answer(rep->g, rep->m, req);
+}
+
+static void park_sync(struct group_member *m, struct net_req *r)
+{
+	m->sync = (struct group_parked){ r, sync_reply };
+}
+
 /* ------------------------------------------------------- rebalances */
 
 static void reset_assignments(struct group *g)
 {
-	for (struct gmember *m = g->members; m; m = m->next) {
+	for (struct group_member *m = g->members; m; m = m->next) {
 		free(m->assignment);
 		m->assignment = NULL;
 		m->assignment_len = 0;
@@ -761,10 +381,9 @@ void prepare_rebalance(struct coord *c, struct group *g)
 		/* the assignment being made is void: syncs learn it, and
 		 * their sessions start again (Kafka's propagateAssignment) */
 		reset_assignments(g);
-		for (struct gmember *m = g->members; m; m = m->next)
-			if (m->sync_req != NULL) {
-				sync_error(m->sync_req, KP_ERR_REBALANCE_IN_PROGRESS);
-				m->sync_req = NULL;
+		for (struct group_member *m = g->members; m; m = m->next)
+			if (m->sync.req != NULL) {
+				group_parked_error(&m->sync, KP_ERR_REBALANCE_IN_PROGRESS, m->id);
 				member_touch(c, g, m, now);
 			}
 	}
@@ -803,37 +422,37 @@ static void store_empty_done(struct coord *c, struct gwrite *w, int16_t err)
 static void complete_join(struct coord *c, struct group *g)
 {
 	int64_t now = kp_now_ms();
-	struct gmember **pp = &g->members;
+	struct group_member **pp = &g->members;
 	int32_t staying = 0;
 
 	/* who stays: those who rejoined, and static members */
-	for (struct gmember *m = g->members; m; m = m->next)
-		if (m->join_req != NULL || m->instance_id != NULL)
+	for (struct group_member *m = g->members; m; m = m->next)
+		if (m->join.req != NULL || m->instance_id != NULL)
 			staying++;
 	if (group_fsm_to(&g->fsm, g->id, staying > 0 ? GROUP_COMPLETING_REBALANCE
 						     : GROUP_EMPTY) < 0)
 		return;
 	/* dynamic members that did not rejoin are gone */
 	while (*pp != NULL) {
-		struct gmember *m = *pp;
+		struct group_member *m = *pp;
 
-		if (m->join_req == NULL && m->instance_id == NULL) {
+		if (m->join.req == NULL && m->instance_id == NULL) {
 			KP_INFO("group %s: member %s did not rejoin in time", g->id, m->id);
-			unlink_member(g, m);
+			group_member_unlink(g, m);
 			continue;
 		}
 		pp = &m->next;
 	}
 	/* the leader must be one who gets this answer */
 	if (g->leader != NULL) {
-		struct gmember *l = member_find(g, kp_str_c(g->leader));
+		struct group_member *l = group_member_find(g, kp_str_c(g->leader));
 
-		if (l == NULL || l->join_req == NULL)
-			set_leader(g, NULL);
+		if (l == NULL || l->join.req == NULL)
+			group_set_leader(g, NULL);
 	}
-	for (struct gmember *m = g->members; g->leader == NULL && m; m = m->next)
-		if (m->join_req != NULL)
-			set_leader(g, m->id);
+	for (struct group_member *m = g->members; g->leader == NULL && m; m = m->next)
+		if (m->join.req != NULL)
+			group_set_leader(g, m->id);
 	g->generation++;
 	free(g->protocol);
 	g->protocol = NULL;
@@ -849,7 +468,7 @@ static void complete_join(struct coord *c, struct group *g)
 		return;
 	}
 	{
-		const char *p = select_protocol(g);
+		const char *p = group_select_protocol(g);
 
 		g->protocol = p != NULL ? strdup(p) : NULL;
 	}
@@ -858,12 +477,13 @@ static void complete_join(struct coord *c, struct group *g)
 	KP_INFO("group %s: generation %d with %d members, protocol %s, leader %s",
 		g->id, g->generation, g->nmembers, g->protocol ? g->protocol : "-",
 		g->leader ? g->leader : "-");
-	for (struct gmember *m = g->members; m; m = m->next) {
+	for (struct group_member *m = g->members; m; m = m->next) {
 		m->pending_sync = true;
-		if (m->join_req == NULL)
+		if (m->join.req == NULL)
 			continue;
-		join_answer(g, m, m->join_req, is_leader(g, m), g->leader);
-		m->join_req = NULL;
+		group_parked_reply(&m->join, &(struct group_reply){
+			.g = g, .m = m, .leader = g->leader,
+			.with_members = group_is_leader(g, m) });
 		m->is_new = false;
 		member_touch(c, g, m, now);
 	}
@@ -875,33 +495,12 @@ void try_complete_join(struct coord *c, struct group *g)
 		complete_join(c, g);
 }
 
-/* Take m out of g quietly: what it has parked is answered
- * UNKNOWN_MEMBER_ID, the leadership passes to the oldest member. */
-static void unlink_member(struct group *g, struct gmember *m)
-{
-	struct gmember **pp = &g->members;
-
-	while (*pp != NULL && *pp != m)
-		pp = &(*pp)->next;
-	if (*pp == NULL)
-		return;
-	*pp = m->next;
-	g->nmembers--;
-	if (m->join_req != NULL)
-		join_error(m->join_req, KP_ERR_UNKNOWN_MEMBER_ID, m->id);
-	if (m->sync_req != NULL)
-		sync_error(m->sync_req, KP_ERR_UNKNOWN_MEMBER_ID);
-	if (is_leader(g, m))
-		set_leader(g, g->members != NULL ? g->members->id : NULL);
-	member_free(m);
-}
-
 /* Take m out of g (left, expired, fenced) and let the group react. */
-static void remove_member(struct coord *c, struct group *g, struct gmember *m,
+static void remove_member(struct coord *c, struct group *g, struct group_member *m,
 			  const char *why)
 {
 	KP_INFO("group %s: member %s %s", g->id, m->id, why);
-	unlink_member(g, m);
+	group_member_unlink(g, m);
 	if (g->fsm.state == GROUP_STABLE || g->fsm.state == GROUP_COMPLETING_REBALANCE)
 		prepare_rebalance(c, g);
 	/* the last one out: the group is Empty at once */
@@ -917,21 +516,10 @@ static void remove_member(struct coord *c, struct group *g, struct gmember *m,
  */
 static void group_run_due(struct coord *c, struct group *g, int64_t now)
 {
-	for (struct gpending **pp = &g->pending; *pp;) {
-		struct gpending *p = *pp;
-
-		if (now < p->deadline) {
-			pp = &p->next;
-			continue;
-		}
-		*pp = p->next;
-		free(p->id);
-		free(p);
-		if (g->fsm.state == GROUP_PREPARING_REBALANCE)
-			try_complete_join(c, g);
-	}
+	if (group_pending_expire(g, now) > 0 && g->fsm.state == GROUP_PREPARING_REBALANCE)
+		try_complete_join(c, g);
 	/* each removal may change the list: scan again */
-	for (struct gmember *m = g->members; m;) {
+	for (struct group_member *m = g->members; m;) {
 		if (now < m->deadline || !session_runs(m)) {
 			m = m->next;
 			continue;
@@ -959,14 +547,14 @@ static void group_run_due(struct coord *c, struct group *g, int64_t now)
 
 		/* Kafka 2.8.1: who did not sync in time is out */
 		g->sync_deadline = 0;
-		for (struct gmember *m = g->members; m;) {
+		for (struct group_member *m = g->members; m;) {
 			if (!m->pending_sync) {
 				m = m->next;
 				continue;
 			}
 			KP_INFO("group %s: member %s sent no SyncGroup in time",
 				g->id, m->id);
-			unlink_member(g, m);
+			group_member_unlink(g, m);
 			removed = true;
 			m = g->members;
 		}
@@ -978,62 +566,55 @@ static void group_run_due(struct coord *c, struct group *g, int64_t now)
 
 /* ----------------------------------------------------------- JoinGroup */
 
-enum join_outcome { JOIN_PARKED, JOIN_ERROR };
-
-static struct gmember *member_new(struct net_req *r,
-				  const struct kp_join_group_req *req, char *id,
-				  int32_t rebalance_ms)
+/* Answer the JoinGroup j carries now. */
+static void join_reply_now(const struct group_join *j, const struct group_reply *rep)
 {
-	struct gmember *m = calloc(1, sizeof(*m));
+	j->reply(j->req, rep);
+}
+
+static void join_park(struct group_member *m, const struct group_join *j)
+{
+	m->join = (struct group_parked){ j->req, j->reply };
+}
+
+static struct group_member *member_new(const struct group_join *j, char *id)
+{
+	struct group_member *m = calloc(1, sizeof(*m));
 
 	if (m == NULL) {
 		free(id);
 		return NULL;
 	}
 	m->id = id;
-	m->instance_id = dup_kstr(req->group_instance_id);
-	m->client_id = r->h.client_id.len >= 0 ? dup_kstr(r->h.client_id) : strdup("");
-	m->client_host = client_host(r->peer);
-	m->session_ms = req->session_timeout_ms;
-	m->rebalance_ms = rebalance_ms;
+	m->instance_id = kp_str_dup(j->instance_id);
+	m->client_id = j->client_id.len >= 0 ? kp_str_dup(j->client_id) : strdup("");
+	m->client_host = group_client_host(j->peer);
+	m->session_ms = j->session_ms;
+	m->rebalance_ms = j->rebalance_ms;
 	if (m->id == NULL || m->client_id == NULL || m->client_host == NULL ||
-	    (req->group_instance_id.len >= 0 && m->instance_id == NULL) ||
-	    set_protocols(m, req) < 0) {
-		member_free(m);
+	    (j->instance_id.len >= 0 && m->instance_id == NULL) ||
+	    group_member_set_protocols(m, j->protocols, j->nprotocols) < 0) {
+		group_member_free(m);
 		return NULL;
 	}
 	return m;
 }
 
-static void member_append(struct group *g, struct gmember *m)
-{
-	struct gmember **pp = &g->members;
-
-	while (*pp != NULL)
-		pp = &(*pp)->next;
-	*pp = m;
-	g->nmembers++;
-	if (g->leader == NULL)
-		set_leader(g, m->id);
-}
-
 static int16_t add_member_and_rebalance(struct coord *c, struct group *g,
-					struct net_req *r,
-					const struct kp_join_group_req *req,
-					char *id, int32_t rebalance_ms)
+					const struct group_join *j, char *id)
 {
-	struct gmember *m = member_new(r, req, id, rebalance_ms);
+	struct group_member *m = member_new(j, id);
 
 	if (m == NULL)
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	if (g->protocol_type == NULL || g->nmembers == 0) {
 		free(g->protocol_type);
-		g->protocol_type = dup_kstr(req->protocol_type);
+		g->protocol_type = kp_str_dup(j->protocol_type);
 	}
 	m->is_new = true;
-	m->deadline = kp_now_ms() + NEW_MEMBER_JOIN_TIMEOUT_MS;
-	m->join_req = r;
-	member_append(g, m);
+	m->deadline = kp_now_ms() + GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS;
+	join_park(m, j);
+	group_member_append(g, m);
 	group_wake_at(c, g, m->deadline);
 	KP_INFO("group %s: member %s (client %s) joins", g->id, m->id, m->client_id);
 	if (g->fsm.state == GROUP_PREPARING_REBALANCE && g->generation == 0)
@@ -1044,17 +625,17 @@ static int16_t add_member_and_rebalance(struct coord *c, struct group *g,
 }
 
 static void update_member_and_rebalance(struct coord *c, struct group *g,
-					struct gmember *m, struct net_req *r,
-					const struct kp_join_group_req *req,
-					int32_t rebalance_ms)
+					struct group_member *m,
+					const struct group_join *j)
 {
-	if (!same_protocols(m, req) && set_protocols(m, req) < 0)
+	if (!group_member_same_protocols(m, j->protocols, j->nprotocols) &&
+	    group_member_set_protocols(m, j->protocols, j->nprotocols) < 0)
 		KP_WARN("group %s: out of memory updating member %s", g->id, m->id);
-	m->session_ms = req->session_timeout_ms;
-	m->rebalance_ms = rebalance_ms;
-	if (m->join_req != NULL)	/* a retried join replaces the old */
-		join_error(m->join_req, KP_ERR_UNKNOWN_MEMBER_ID, m->id);
-	m->join_req = r;
+	m->session_ms = j->session_ms;
+	m->rebalance_ms = j->rebalance_ms;
+	/* a retried join replaces the old */
+	group_parked_error(&m->join, KP_ERR_UNKNOWN_MEMBER_ID, m->id);
+	join_park(m, j);
 	maybe_prepare_rebalance(c, g);
 	try_complete_join(c, g);
 }
@@ -1069,39 +650,35 @@ static void static_rejoin_done(struct coord *c, struct gwrite *w, int16_t err)
 
 /* A static member comes back under a new id (Kafka's
  * updateStaticMemberAndRebalance): it keeps its place and assignment. */
-static int16_t static_rejoin(struct coord *c, struct group *g, struct gmember *m,
-			     struct net_req *r, const struct kp_join_group_req *req,
-			     int32_t rebalance_ms)
+static int16_t static_rejoin(struct coord *c, struct group *g, struct group_member *m,
+			     const struct group_join *j)
 {
-	char *nid = new_member_id(m->instance_id);
+	char *nid = group_member_id_new(m->instance_id);
 	char *old_leader = g->leader != NULL ? strdup(g->leader) : NULL;
-	bool was_leader = is_leader(g, m);
+	bool was_leader = group_is_leader(g, m);
 
 	if (nid == NULL) {
 		free(old_leader);
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
 	KP_INFO("group %s: static member %s rejoins as %s", g->id, m->instance_id, nid);
-	if (m->join_req != NULL)
-		join_error(m->join_req, KP_ERR_FENCED_INSTANCE_ID, m->id);
-	if (m->sync_req != NULL)
-		sync_error(m->sync_req, KP_ERR_FENCED_INSTANCE_ID);
-	m->join_req = m->sync_req = NULL;
+	group_parked_error(&m->join, KP_ERR_FENCED_INSTANCE_ID, m->id);
+	group_parked_error(&m->sync, KP_ERR_FENCED_INSTANCE_ID, m->id);
 	free(m->id);
 	m->id = nid;
 	if (was_leader)
-		set_leader(g, nid);
-	m->deadline = kp_now_ms() + req->session_timeout_ms;
+		group_set_leader(g, nid);
+	m->deadline = kp_now_ms() + j->session_ms;
 	switch (g->fsm.state) {
 	case GROUP_STABLE: {
 		const char *sel;
 		bool keep;
 
-		if (!same_protocols(m, req))
-			set_protocols(m, req);
-		m->session_ms = req->session_timeout_ms;
-		m->rebalance_ms = rebalance_ms;
-		sel = select_protocol(g);
+		if (!group_member_same_protocols(m, j->protocols, j->nprotocols))
+			group_member_set_protocols(m, j->protocols, j->nprotocols);
+		m->session_ms = j->session_ms;
+		m->rebalance_ms = j->rebalance_ms;
+		sel = group_select_protocol(g);
 		keep = sel != NULL && g->protocol != NULL && strcmp(sel, g->protocol) == 0;
 		if (keep) {
 			struct gwrite *w = calloc(1, sizeof(*w));
@@ -1111,184 +688,204 @@ static int16_t static_rejoin(struct coord *c, struct group *g, struct gmember *m
 				store_group(c, g, w);
 			}
 			/* the old leader id: nobody starts assigning anew */
-			join_answer(g, m, r, false, old_leader);
+			join_reply_now(j, &(struct group_reply){ .g = g, .m = m,
+				       .leader = old_leader, .with_members = false });
 			free(old_leader);
 			return 0;
 		}
-		m->join_req = r;
+		join_park(m, j);
 		prepare_rebalance(c, g);
 		break;
 	}
 	case GROUP_COMPLETING_REBALANCE:
-		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
-		break;
 	case GROUP_PREPARING_REBALANCE:
-		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
+		update_member_and_rebalance(c, g, m, j);
 		break;
 	default:
-		m->join_req = r;
+		join_park(m, j);
 		break;
 	}
 	free(old_leader);
 	return 0;
 }
 
-static int16_t join_unknown(struct coord *c, struct group *g, struct net_req *r,
-			    const struct kp_join_group_req *req, int32_t rebalance_ms,
-			    char **err_member)
+static int16_t join_unknown(struct coord *c, struct group *g,
+			    const struct group_join *j, const char **err_member)
 {
-	struct gmember *sm;
+	struct group_member *sm;
 	char *id;
 
 	if (g->fsm.state == GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	if (!supports_protocols(g, req))
+	if (!group_supports_protocols(g, j->protocol_type, j->protocols, j->nprotocols))
 		return KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
-	sm = member_by_instance(g, req->group_instance_id);
+	sm = group_member_by_instance(g, j->instance_id);
 	if (sm != NULL)
-		return static_rejoin(c, g, sm, r, req, rebalance_ms);
+		return static_rejoin(c, g, sm, j);
 	if (g->nmembers >= c->max_size)
 		return KP_ERR_GROUP_MAX_SIZE_REACHED;
 	{
 		char prefix[300];
-		kp_str base = req->group_instance_id.len >= 0 ? req->group_instance_id
-							    : r->h.client_id;
+		kp_str base = j->instance_id.len >= 0 ? j->instance_id : j->client_id;
 
 		snprintf(prefix, sizeof(prefix), "%.*s", base.len > 0 ? (int)base.len : 0,
 			 base.len > 0 ? base.ptr : "");
-		id = new_member_id(prefix);
+		id = group_member_id_new(prefix);
 	}
 	if (id == NULL)
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
-	if (req->group_instance_id.len < 0 && r->h.api_version >= 4) {
+	if (j->instance_id.len < 0 && j->require_known_id) {
 		/* KIP-394: the client must come back with this id */
-		struct gpending *p = calloc(1, sizeof(*p));
+		int64_t deadline = kp_now_ms() + j->session_ms;
 
-		if (p == NULL) {
-			free(id);
+		if (group_pending_add(g, id, deadline) < 0)
 			return KP_ERR_UNKNOWN_SERVER_ERROR;
-		}
-		p->id = id;
-		p->deadline = kp_now_ms() + req->session_timeout_ms;
-		p->next = g->pending;
-		g->pending = p;
-		group_wake_at(c, g, p->deadline);
+		group_wake_at(c, g, deadline);
 		*err_member = id;
 		return KP_ERR_MEMBER_ID_REQUIRED;
 	}
-	return add_member_and_rebalance(c, g, r, req, id, rebalance_ms);
+	return add_member_and_rebalance(c, g, j, id);
 }
 
-static int16_t join_known(struct coord *c, struct group *g, struct net_req *r,
-			  const struct kp_join_group_req *req, int32_t rebalance_ms)
+static int16_t join_known(struct coord *c, struct group *g, const struct group_join *j)
 {
-	struct gpending **pp;
-	struct gmember *m;
+	struct group_member *m;
+	char *id;
 
 	if (g->fsm.state == GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	if (!supports_protocols(g, req))
+	if (!group_supports_protocols(g, j->protocol_type, j->protocols, j->nprotocols))
 		return KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
-	pp = pending_find(g, req->member_id);
-	if (pp != NULL) {
-		struct gpending *p = *pp;
-		char *id = p->id;
-
-		*pp = p->next;
-		free(p);
-		return add_member_and_rebalance(c, g, r, req, id, rebalance_ms);
-	}
+	id = group_pending_take(g, j->member_id);
+	if (id != NULL)
+		return add_member_and_rebalance(c, g, j, id);
 	{
-		struct gmember *sm = member_by_instance(g, req->group_instance_id);
+		struct group_member *sm = group_member_by_instance(g, j->instance_id);
 
-		if (sm != NULL && !kp_str_eqc(req->member_id, sm->id))
+		if (sm != NULL && !kp_str_eqc(j->member_id, sm->id))
 			return KP_ERR_FENCED_INSTANCE_ID;
 	}
-	m = member_find(g, req->member_id);
+	m = group_member_find(g, j->member_id);
 	if (m == NULL)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
 	m->deadline = kp_now_ms() + m->session_ms;
 	switch (g->fsm.state) {
 	case GROUP_PREPARING_REBALANCE:
-		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
+		update_member_and_rebalance(c, g, m, j);
 		return 0;
 	case GROUP_COMPLETING_REBALANCE:
-		if (same_protocols(m, req)) {
+		if (group_member_same_protocols(m, j->protocols, j->nprotocols)) {
 			/* it missed our answer: the same again */
-			join_answer(g, m, r, is_leader(g, m), g->leader);
+			join_reply_now(j, &(struct group_reply){ .g = g, .m = m,
+				       .leader = g->leader,
+				       .with_members = group_is_leader(g, m) });
 			return 0;
 		}
-		update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
+		update_member_and_rebalance(c, g, m, j);
 		return 0;
 	case GROUP_STABLE:
-		if (is_leader(g, m) || !same_protocols(m, req)) {
-			update_member_and_rebalance(c, g, m, r, req, rebalance_ms);
+		if (group_is_leader(g, m) ||
+		    !group_member_same_protocols(m, j->protocols, j->nprotocols)) {
+			update_member_and_rebalance(c, g, m, j);
 			return 0;
 		}
-		join_answer(g, m, r, false, g->leader);
+		join_reply_now(j, &(struct group_reply){ .g = g, .m = m,
+			       .leader = g->leader, .with_members = false });
 		return 0;
 	default:
 		return KP_ERR_UNKNOWN_MEMBER_ID;
 	}
 }
 
-void api_join_group(struct net_req *r)
+void group_join(struct coord *c, const struct group_join *j)
 {
-	struct coord *c = coord_of(r);
-	const struct kp_join_group_req *req = r->body;
-	int32_t rebalance_ms = r->h.api_version >= 1 && req->rebalance_timeout_ms > 0
-		? req->rebalance_timeout_ms : req->session_timeout_ms;
-	char *err_member = NULL;
+	const char *err_member = NULL;
 	struct group *g = NULL;
 	int32_t opart;
 	int16_t err;
 
-	if (req->group_id.len <= 0) {
-		join_error(r, KP_ERR_INVALID_GROUP_ID, NULL);
-		return;
+	if (j->group_id.len <= 0) {
+		err = KP_ERR_INVALID_GROUP_ID;
+		goto fail;
 	}
-	pthread_mutex_lock(&c->lock);
-	err = coord_check(c, req->group_id, &opart);
+	err = coord_check(c, j->group_id, &opart);
 	if (err != 0)
 		goto fail;
-	if (req->session_timeout_ms < c->min_session_ms ||
-	    req->session_timeout_ms > c->max_session_ms) {
+	if (j->session_ms < c->min_session_ms || j->session_ms > c->max_session_ms) {
 		err = KP_ERR_INVALID_SESSION_TIMEOUT;
 		goto fail;
 	}
-	g = group_find(c, req->group_id);
+	g = group_find(c, j->group_id);
 	if (g == NULL) {
-		if (req->member_id.len > 0) {
+		if (j->member_id.len > 0) {
 			err = KP_ERR_UNKNOWN_MEMBER_ID;
 			goto fail;
 		}
-		g = group_add(c, req->group_id, opart);
+		g = group_add(c, j->group_id, opart);
 		if (g == NULL) {
 			err = KP_ERR_UNKNOWN_SERVER_ERROR;
 			goto fail;
 		}
 	}
-	if (req->member_id.len <= 0)
-		err = join_unknown(c, g, r, req, rebalance_ms, &err_member);
+	if (j->member_id.len <= 0)
+		err = join_unknown(c, g, j, &err_member);
 	else
-		err = join_known(c, g, r, req, rebalance_ms);
+		err = join_known(c, g, j);
 	if (err != 0)
 		goto fail;
 	group_reschedule(c, g);
-	pthread_mutex_unlock(&c->lock);
 	return;
 fail:
 	{
 		char given[512];
 
 		snprintf(given, sizeof(given), "%.*s",
-			 req->member_id.len > 0 ? (int)req->member_id.len : 0,
-			 req->member_id.len > 0 ? req->member_id.ptr : "");
-		/* under the lock: err_member belongs to the group */
-		join_error(r, err, err_member != NULL ? err_member : given);
+			 j->member_id.len > 0 ? (int)j->member_id.len : 0,
+			 j->member_id.len > 0 ? j->member_id.ptr : "");
+		/* an id handed out belongs to the group: answered under the lock */
+		join_reply_now(j, &(struct group_reply){ .err = err,
+			       .member_id = err_member != NULL ? err_member : given });
 	}
 	if (g != NULL)
 		group_reschedule(c, g);
+}
+
+/* The coordinator's view of a JoinGroup request. */
+void api_join_group(struct net_req *r)
+{
+	struct coord *c = coord_of(r);
+	const struct kp_join_group_req *req = r->body;
+	int32_t n = req->protocols_count > 0 ? req->protocols_count : 0;
+	struct group_protocol_ref *ps = kp_arena_calloc(&r->arena, (size_t)n + 1,
+							sizeof(*ps));
+	struct group_join j;
+
+	if (ps == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++)
+		ps[i] = (struct group_protocol_ref){ req->protocols[i].name,
+						     req->protocols[i].metadata };
+	j = (struct group_join){
+		.group_id = req->group_id,
+		.member_id = req->member_id,
+		.instance_id = req->group_instance_id,
+		.protocol_type = req->protocol_type,
+		.client_id = r->h.client_id,
+		.peer = r->peer,
+		.protocols = ps,
+		.nprotocols = req->protocols_count,
+		.session_ms = req->session_timeout_ms,
+		.rebalance_ms = r->h.api_version >= 1 && req->rebalance_timeout_ms > 0
+			? req->rebalance_timeout_ms : req->session_timeout_ms,
+		/* KIP-394: v4+ clients ask again with the id they are given */
+		.require_known_id = r->h.api_version >= 4,
+		.req = r,
+		.reply = join_reply,
+	};
+	pthread_mutex_lock(&c->lock);
+	group_join(c, &j);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -1298,20 +895,20 @@ fail:
  * static-member fencing, the member, the generation. */
 static int16_t member_check(struct coord *c, kp_str group, kp_str member_id,
 			    kp_str instance_id, int32_t generation,
-			    struct group **gp, struct gmember **mp)
+			    struct group **gp, struct group_member **mp)
 {
 	struct group *g = group_find(c, group);
-	struct gmember *sm;
+	struct group_member *sm;
 
 	if (g == NULL)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
 	if (g->fsm.state == GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	sm = member_by_instance(g, instance_id);
+	sm = group_member_by_instance(g, instance_id);
 	if (sm != NULL && !kp_str_eqc(member_id, sm->id))
 		return KP_ERR_FENCED_INSTANCE_ID;
 	*gp = g;
-	*mp = member_find(g, member_id);
+	*mp = group_member_find(g, member_id);
 	if (*mp == NULL)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
 	if (generation != g->generation)
@@ -1342,10 +939,9 @@ static void sync_done(struct coord *c, struct gwrite *w, int16_t err)
 		KP_WARN("group %s: storing generation %d failed: %s", g->id,
 			g->generation, kp_err_name(err));
 		reset_assignments(g);
-		for (struct gmember *m = g->members; m; m = m->next)
-			if (m->sync_req != NULL) {
-				sync_error(m->sync_req, err);
-				m->sync_req = NULL;
+		for (struct group_member *m = g->members; m; m = m->next)
+			if (m->sync.req != NULL) {
+				group_parked_error(&m->sync, err, m->id);
 				member_touch(c, g, m, kp_now_ms());
 			}
 		prepare_rebalance(c, g);
@@ -1354,10 +950,9 @@ static void sync_done(struct coord *c, struct gwrite *w, int16_t err)
 	if (group_fsm_to(&g->fsm, g->id, GROUP_STABLE) < 0)
 		return;
 	KP_INFO("group %s: generation %d is stable", g->id, g->generation);
-	for (struct gmember *m = g->members; m; m = m->next)
-		if (m->sync_req != NULL) {
-			sync_answer(g, m, m->sync_req);
-			m->sync_req = NULL;
+	for (struct group_member *m = g->members; m; m = m->next)
+		if (m->sync.req != NULL) {
+			group_parked_reply(&m->sync, &(struct group_reply){ .g = g, .m = m });
 			member_touch(c, g, m, kp_now_ms());
 		}
 }
@@ -1366,7 +961,7 @@ static void sync_done(struct coord *c, struct gwrite *w, int16_t err)
  * now, so the group record carries it; void if the write fails. */
 static int set_assignments(struct group *g, const struct kp_sync_group_req *req)
 {
-	for (struct gmember *m = g->members; m; m = m->next) {
+	for (struct group_member *m = g->members; m; m = m->next) {
 		kp_bytes a = { NULL, 0 };
 		uint8_t *d;
 
@@ -1390,7 +985,7 @@ void api_sync_group(struct net_req *r)
 	struct coord *c = coord_of(r);
 	const struct kp_sync_group_req *req = r->body;
 	struct group *g = NULL;
-	struct gmember *m = NULL;
+	struct group_member *m = NULL;
 	int32_t opart;
 	int16_t err;
 
@@ -1428,17 +1023,16 @@ void api_sync_group(struct net_req *r)
 		err = KP_ERR_REBALANCE_IN_PROGRESS;
 		goto fail;
 	case GROUP_COMPLETING_REBALANCE:
-		if (m->sync_req != NULL)
-			sync_error(m->sync_req, KP_ERR_REBALANCE_IN_PROGRESS);
-		m->sync_req = r;
+		group_parked_error(&m->sync, KP_ERR_REBALANCE_IN_PROGRESS, m->id);
+		park_sync(m, r);
 		m->deadline = kp_now_ms() + m->session_ms;	/* parked: not running */
-		if (is_leader(g, m)) {
+		if (group_is_leader(g, m)) {
 			struct gwrite *w = calloc(1, sizeof(*w));
 
 			if (w == NULL || set_assignments(g, req) < 0) {
 				free(w);
 				reset_assignments(g);
-				m->sync_req = NULL;
+				m->sync.req = NULL;
 				err = KP_ERR_UNKNOWN_SERVER_ERROR;
 				goto fail;
 			}
@@ -1474,7 +1068,7 @@ void api_heartbeat(struct net_req *r)
 	const struct kp_heartbeat_req *req = r->body;
 	struct kp_heartbeat_resp resp;
 	struct group *g = NULL;
-	struct gmember *m = NULL;
+	struct group_member *m = NULL;
 	int32_t opart;
 	int16_t err;
 
@@ -1522,11 +1116,11 @@ out:
 static int16_t leave_one(struct coord *c, struct group *g, kp_str member_id,
 			 kp_str instance_id)
 {
-	struct gmember *m;
-	struct gpending **pp;
+	struct group_member *m;
+	char *id;
 
 	if (instance_id.len >= 0) {
-		m = member_by_instance(g, instance_id);
+		m = group_member_by_instance(g, instance_id);
 		if (m == NULL)
 			return KP_ERR_UNKNOWN_MEMBER_ID;
 		if (member_id.len > 0 && !kp_str_eqc(member_id, m->id))
@@ -1534,17 +1128,13 @@ static int16_t leave_one(struct coord *c, struct group *g, kp_str member_id,
 		remove_member(c, g, m, "left the group");
 		return 0;
 	}
-	pp = pending_find(g, member_id);
-	if (pp != NULL) {
-		struct gpending *p = *pp;
-
-		*pp = p->next;
-		free(p->id);
-		free(p);
+	id = group_pending_take(g, member_id);
+	if (id != NULL) {
+		free(id);
 		try_complete_join(c, g);
 		return 0;
 	}
-	m = member_find(g, member_id);
+	m = group_member_find(g, member_id);
 	if (m == NULL)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
 	remove_member(c, g, m, "left the group");
@@ -1642,7 +1232,7 @@ int group_start(struct broker *b, char *err, size_t errlen)
 	c->num_partitions = kp_config_int(cfg, "offsets.topic.num.partitions");
 	c->replication_factor = kp_config_int(cfg, "offsets.topic.replication.factor");
 	c->segment_bytes = kp_config_int(cfg, "offsets.topic.segment.bytes");
-	if (table_grow(&c->groups) < 0)
+	if (group_table_init(&c->groups) < 0)
 		goto oom;
 	c->nparts = c->num_partitions;
 	c->parts = calloc((size_t)c->nparts, sizeof(*c->parts));
@@ -1685,7 +1275,7 @@ void group_stop(struct broker *b)
 			store_unload(c, i);
 	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
 		while (c->groups.buckets[i] != NULL)
-			group_remove(c, c->groups.buckets[i]);
+			group_remove(&c->groups, &c->thread, c->groups.buckets[i]);
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "group_fsm.h"
+#include "group_table.h"
 #include "group_thread.h"
 #include "kp_buf.h"
 #include "kp_loop.h"
@@ -34,74 +35,16 @@ struct broker;
 struct net_req;
 struct partition;
 
-struct gprotocol {
-	char *name;
-	uint8_t *meta;
-	int32_t len;
-};
-
-struct gmember {
-	struct gmember *next;		/* the group's members, oldest first */
-	char *id;
-	char *instance_id;		/* static membership; NULL when dynamic */
-	char *client_id;
-	char *client_host;
-	int32_t session_ms, rebalance_ms;
-	struct gprotocol *protocols;	/* in the member's preference order */
+/* A JoinGroup, as the coordinator needs it (group_join). */
+struct group_join {
+	kp_str group_id, member_id, instance_id, protocol_type, client_id;
+	const char *peer;		/* "ip:port" */
+	const struct group_protocol_ref *protocols;
 	int32_t nprotocols;
-	uint8_t *assignment;
-	int32_t assignment_len;
-	struct net_req *join_req;	/* a parked JoinGroup */
-	struct net_req *sync_req;	/* a parked SyncGroup */
-	int64_t deadline;		/* session expiry */
-	bool is_new;			/* joined this rebalance, not yet answered */
-	bool pending_sync;		/* must send SyncGroup by sync_deadline */
-};
-
-/* A member id handed out with MEMBER_ID_REQUIRED, not yet used. */
-struct gpending {
-	struct gpending *next;
-	char *id;
-	int64_t deadline;
-};
-
-struct goffset {
-	struct goffset *next;		/* hash chain */
-	uint32_t hash;
-	char *topic;
-	int32_t partition;
-	int64_t offset;
-	int32_t leader_epoch;
-	char *metadata;
-	int64_t commit_ts;
-	int64_t expire_ts;		/* -1: none */
-};
-
-struct group {
-	struct group *next;		/* hash chain */
-	uint32_t hash;
-	char *id;
-	int32_t opart;			/* its __consumer_offsets partition */
-	struct group_fsm fsm;		/* its state, and since when */
-	int32_t generation;
-	char *protocol_type;		/* NULL until a member joined */
-	char *protocol;			/* chosen for this generation */
-	char *leader;			/* a member id */
-	struct gmember *members;
-	int32_t nmembers;
-	struct gpending *pending;
-	/* PreparingRebalance: the join phase ends at join_deadline, or
-	 * earlier once every member rejoined (not for the initial delay) */
-	int64_t join_deadline;
-	bool initial_delay;
-	bool new_member_added;
-	int32_t delay_remaining;
-	int64_t sync_deadline;		/* 0: none */
-	struct group_deadline wake;	/* no deadline of ours before wake.at */
-	struct goffset **obuckets;
-	uint32_t onbuckets, noffsets;
-	int32_t nwrites;		/* appends in flight that point here */
-	bool removed;			/* out of the table; freed at nwrites 0 */
+	int32_t session_ms, rebalance_ms;
+	bool require_known_id;		/* hand out member ids (KIP-394) */
+	void *req;			/* answered through reply, now or later */
+	group_reply_fn reply;
 };
 
 struct coord;
@@ -122,7 +65,7 @@ struct gwrite {
 	void *resp;			/* its prepared response */
 	int16_t **slots;		/* error codes to set in resp */
 	int32_t nslots;
-	struct goffset *offsets;	/* commit: installed on success */
+	struct group_offset *offsets;	/* commit: installed on success */
 };
 
 enum opart_state { OP_NONE, OP_LOADING, OP_LOADED };
@@ -134,11 +77,6 @@ struct opart {
 	struct gwrite *writes, **writes_tail;
 };
 
-struct gtable {
-	struct group **buckets;
-	uint32_t nbuckets, ngroups;
-};
-
 struct coord {
 	struct broker *b;
 	pthread_mutex_t lock;
@@ -146,7 +84,7 @@ struct coord {
 	struct group_deadline writes_due; /* the first queued write's timeout */
 	struct group_deadline expiry_due; /* the next offset-expiry round */
 	atomic_bool check_posted;	/* a write check is queued */
-	struct gtable groups;
+	struct group_table groups;
 	struct opart *parts;
 	int32_t nparts;
 	/* settings */
@@ -163,31 +101,13 @@ struct coord {
 	int32_t segment_bytes;
 };
 
-#define NEW_MEMBER_JOIN_TIMEOUT_MS 300000
-
 /* group.c */
 struct coord *coord_of(struct net_req *r);
-uint32_t str_hash(const char *s, size_t len);
-struct group *gtable_find(struct gtable *t, kp_str id);
-/* A new Empty group in t; NULL when out of memory. */
-struct group *gtable_add(struct gtable *t, kp_str id, int32_t opart);
-/* Take g out of t (it stays allocated). */
-void gtable_unlink(struct gtable *t, struct group *g);
-void gtable_free(struct coord *c, struct gtable *t);
 struct group *group_find(struct coord *c, kp_str id);
+/* A new Empty group in the table; NULL when out of memory. */
 struct group *group_add(struct coord *c, kp_str id, int32_t opart);
-void group_free(struct coord *c, struct group *g);
+/* Move a loaded group into the table.  0 or -1. */
 int group_adopt(struct coord *c, struct group *g);
-void group_remove(struct coord *c, struct group *g);
-void group_unref(struct coord *c, struct group *g);
-struct gmember *member_find(struct group *g, kp_str id);
-/* The member holding a static instance id; NULL for a null id. */
-struct gmember *member_by_instance(struct group *g, kp_str inst);
-/* The member's protocol called name (NULL name or none: NULL). */
-const struct gprotocol *member_protocol(const struct gmember *m, const char *name);
-/* Does a member's subscription for the group's protocol name topic (the
- * consumer protocol)? */
-bool group_subscribes(const struct group *g, kp_str topic);
 /* The __consumer_offsets partition count (the topic's, else the config). */
 int32_t coord_nparts(struct coord *c);
 /* Coordinator checks for a group id: 0, NOT_COORDINATOR or
@@ -197,10 +117,11 @@ int16_t coord_check(struct coord *c, kp_str group, int32_t *opart);
 void coord_send(struct net_req *r, void *resp);
 /* Copy into r's arena. */
 kp_str arena_kstr(struct net_req *r, const char *s);
-char *dup_kstr(kp_str s);
 void prepare_rebalance(struct coord *c, struct group *g);
 void try_complete_join(struct coord *c, struct group *g);
-void group_free_members(struct coord *c, struct group *g, int16_t err);
+/* JoinGroup (lock held): j->req is answered through j->reply, at once or
+ * when the rebalance completes. */
+void group_join(struct coord *c, const struct group_join *j);
 /* g has a deadline at t: its wake moves there if that is earlier. */
 void group_wake_at(struct coord *c, struct group *g, int64_t t);
 /* g's wake, exactly: its earliest deadline that can fire (or none). */
@@ -210,11 +131,6 @@ void group_reschedule(struct coord *c, struct group *g);
 int coord_reserve(struct coord *c);
 
 /* group_store.c */
-struct goffset *offset_find(struct group *g, const char *topic, size_t tlen,
-			    int32_t partition);
-void offset_put(struct group *g, struct goffset *o);	/* replaces */
-void offset_del(struct group *g, struct goffset *o);
-void offset_free(struct goffset *o);
 /* Append records (key/value pairs; value len -1: tombstone) to the
  * group's partition.  w (NULL: nobody waits) is consumed: queued until
  * the ISR has the records, or finished at once (done called) when the
@@ -226,7 +142,7 @@ int16_t store_group(struct coord *c, struct group *g, struct gwrite *w);
 /* Tombstones for the given offsets and, with with_group, the group
  * record; appended, not waited for (as Kafka).  0, -1 when they could not
  * be encoded, or the append's error. */
-int store_tombstones(struct coord *c, struct group *g, struct goffset **os,
+int store_tombstones(struct coord *c, struct group *g, struct group_offset **os,
 		     int32_t nos, bool with_group);
 /* Tombstones for the group and all its offsets. */
 void store_group_tombstones(struct coord *c, struct group *g);

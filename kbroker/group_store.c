@@ -30,84 +30,6 @@
 
 #define MAX_DECOMPRESSED (64u << 20)
 
-/* ------------------------------------------------------------ offsets */
-
-static uint32_t offset_hash(const char *topic, size_t tlen, int32_t partition)
-{
-	return str_hash(topic, tlen) * 31u + (uint32_t)partition;
-}
-
-struct goffset *offset_find(struct group *g, const char *topic, size_t tlen,
-			    int32_t partition)
-{
-	uint32_t h = offset_hash(topic, tlen, partition);
-
-	if (g->onbuckets == 0)
-		return NULL;
-	for (struct goffset *o = g->obuckets[h & (g->onbuckets - 1)]; o; o = o->next)
-		if (o->hash == h && o->partition == partition &&
-		    strlen(o->topic) == tlen && memcmp(o->topic, topic, tlen) == 0)
-			return o;
-	return NULL;
-}
-
-void offset_free(struct goffset *o)
-{
-	if (o == NULL)
-		return;
-	free(o->topic);
-	free(o->metadata);
-	free(o);
-}
-
-static int offsets_grow(struct group *g)
-{
-	uint32_t n = g->onbuckets ? g->onbuckets * 2 : 16;
-	struct goffset **nb = calloc(n, sizeof(*nb));
-
-	if (nb == NULL)
-		return -1;
-	for (uint32_t i = 0; i < g->onbuckets; i++)
-		for (struct goffset *o = g->obuckets[i], *next; o; o = next) {
-			next = o->next;
-			o->next = nb[o->hash & (n - 1)];
-			nb[o->hash & (n - 1)] = o;
-		}
-	free(g->obuckets);
-	g->obuckets = nb;
-	g->onbuckets = n;
-	return 0;
-}
-
-void offset_put(struct group *g, struct goffset *o)
-{
-	struct goffset *old = offset_find(g, o->topic, strlen(o->topic), o->partition);
-
-	if (old != NULL)
-		offset_del(g, old);
-	if (g->noffsets >= g->onbuckets && offsets_grow(g) < 0) {
-		offset_free(o);
-		return;
-	}
-	o->hash = offset_hash(o->topic, strlen(o->topic), o->partition);
-	o->next = g->obuckets[o->hash & (g->onbuckets - 1)];
-	g->obuckets[o->hash & (g->onbuckets - 1)] = o;
-	g->noffsets++;
-}
-
-void offset_del(struct group *g, struct goffset *o)
-{
-	struct goffset **pp = &g->obuckets[o->hash & (g->onbuckets - 1)];
-
-	while (*pp != NULL && *pp != o)
-		pp = &(*pp)->next;
-	if (*pp == o) {
-		*pp = o->next;
-		g->noffsets--;
-	}
-	offset_free(o);
-}
-
 /* ------------------------------------------------------------ appends */
 
 struct gwrite *gwrite_new(struct group *g)
@@ -124,13 +46,13 @@ struct gwrite *gwrite_new(struct group *g)
 void gwrite_free(struct coord *c, struct gwrite *w)
 {
 	while (w->offsets != NULL) {
-		struct goffset *o = w->offsets;
+		struct group_offset *o = w->offsets;
 
 		w->offsets = o->next;
-		offset_free(o);
+		group_offset_free(o);
 	}
 	if (w->g != NULL)
-		group_unref(c, w->g);
+		group_unref(w->g);
 	free(w);
 }
 
@@ -232,9 +154,9 @@ int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
 			finish(c, w, KP_ERR_UNKNOWN_SERVER_ERROR);
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
-	for (struct gmember *m = g->members; m; m = m->next) {
+	for (struct group_member *m = g->members; m; m = m->next) {
 		struct kp_gm_member *o = &ms[n++];
-		const struct gprotocol *p = member_protocol(m, g->protocol);
+		const struct group_protocol *p = group_member_protocol(m, g->protocol);
 		kp_bytes sub = p != NULL ? (kp_bytes){ p->meta, p->len }
 					 : (kp_bytes){ (const uint8_t *)"", 0 };
 		o->member_id = kp_str_c(m->id);
@@ -275,7 +197,7 @@ int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
 	return err;
 }
 
-int store_tombstones(struct coord *c, struct group *g, struct goffset **os,
+int store_tombstones(struct coord *c, struct group *g, struct group_offset **os,
 		     int32_t nos, bool with_group)
 {
 	int32_t n = nos + (with_group ? 1 : 0), k = 0;
@@ -318,13 +240,13 @@ out:
 
 void store_group_tombstones(struct coord *c, struct group *g)
 {
-	struct goffset **os = calloc((size_t)g->noffsets + 1, sizeof(*os));
+	struct group_offset **os = calloc((size_t)g->noffsets + 1, sizeof(*os));
 	int32_t n = 0;
 
 	if (os == NULL)
 		return;
 	for (uint32_t i = 0; i < g->onbuckets; i++)
-		for (struct goffset *o = g->obuckets[i]; o; o = o->next)
+		for (struct group_offset *o = g->obuckets[i]; o; o = o->next)
 			os[n++] = o;
 	store_tombstones(c, g, os, n, true);
 	free(os);
@@ -396,7 +318,7 @@ void store_writes_reschedule(struct coord *c)
 
 struct loader {
 	struct coord *c;
-	struct gtable t;
+	struct group_table t;
 	int32_t opart;
 	int64_t records, offsets_seen, groups_seen;
 	struct kp_arena arena;
@@ -405,16 +327,16 @@ struct loader {
 static void apply_offset(struct loader *l, const struct kp_gm_key *k,
 			 kp_bytes value)
 {
-	struct group *g = gtable_find(&l->t, k->group);
+	struct group *g = group_table_find(&l->t, k->group);
 	struct kp_gm_offset v;
-	struct goffset *o;
+	struct group_offset *o;
 
 	l->offsets_seen++;
 	if (value.len < 0) {
 		if (g != NULL) {
-			o = offset_find(g, k->topic.ptr, (size_t)k->topic.len, k->partition);
+			o = group_offset_find(g, k->topic.ptr, (size_t)k->topic.len, k->partition);
 			if (o != NULL)
-				offset_del(g, o);
+				group_offset_del(g, o);
 		}
 		return;
 	}
@@ -423,15 +345,15 @@ static void apply_offset(struct loader *l, const struct kp_gm_key *k,
 			KP_OFFSETS_TOPIC, l->opart, (int)k->group.len, k->group.ptr);
 		return;
 	}
-	if (g == NULL && (g = gtable_add(&l->t, k->group, l->opart)) == NULL)
+	if (g == NULL && (g = group_table_add(&l->t, k->group, l->opart)) == NULL)
 		return;
 	o = calloc(1, sizeof(*o));
 	if (o == NULL)
 		return;
-	o->topic = dup_kstr(k->topic);
-	o->metadata = dup_kstr(v.metadata);
+	o->topic = kp_str_dup(k->topic);
+	o->metadata = kp_str_dup(v.metadata);
 	if (o->topic == NULL || (v.metadata.len >= 0 && o->metadata == NULL)) {
-		offset_free(o);
+		group_offset_free(o);
 		return;
 	}
 	o->partition = k->partition;
@@ -439,12 +361,12 @@ static void apply_offset(struct loader *l, const struct kp_gm_key *k,
 	o->leader_epoch = v.leader_epoch;
 	o->commit_ts = v.commit_ts;
 	o->expire_ts = v.expire_ts;
-	offset_put(g, o);
+	group_offset_put(g, o);
 }
 
 static void clear_metadata(struct coord *c, struct group *g)
 {
-	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
+	group_free_members(g, KP_ERR_NOT_COORDINATOR);
 	free(g->protocol_type);
 	free(g->protocol);
 	free(g->leader);
@@ -455,7 +377,7 @@ static void clear_metadata(struct coord *c, struct group *g)
 static void apply_group(struct loader *l, const struct kp_gm_key *k,
 			kp_bytes value)
 {
-	struct group *g = gtable_find(&l->t, k->group);
+	struct group *g = group_table_find(&l->t, k->group);
 	struct kp_gm_group v;
 
 	l->groups_seen++;
@@ -470,24 +392,24 @@ static void apply_group(struct loader *l, const struct kp_gm_key *k,
 			l->opart, (int)k->group.len, k->group.ptr);
 		return;
 	}
-	if (g == NULL && (g = gtable_add(&l->t, k->group, l->opart)) == NULL)
+	if (g == NULL && (g = group_table_add(&l->t, k->group, l->opart)) == NULL)
 		return;
 	clear_metadata(l->c, g);
-	g->protocol_type = v.protocol_type.len > 0 ? dup_kstr(v.protocol_type) : NULL;
-	g->protocol = dup_kstr(v.protocol);
-	g->leader = dup_kstr(v.leader);
+	g->protocol_type = v.protocol_type.len > 0 ? kp_str_dup(v.protocol_type) : NULL;
+	g->protocol = kp_str_dup(v.protocol);
+	g->leader = kp_str_dup(v.leader);
 	g->generation = v.generation;
 	g->fsm.since = v.state_ts;
 	for (int32_t i = v.nmembers - 1; i >= 0; i--) {
 		const struct kp_gm_member *src = &v.members[i];
-		struct gmember *m = calloc(1, sizeof(*m));
+		struct group_member *m = calloc(1, sizeof(*m));
 
 		if (m == NULL)
 			continue;
-		m->id = dup_kstr(src->member_id);
-		m->instance_id = dup_kstr(src->instance_id);
-		m->client_id = dup_kstr(src->client_id);
-		m->client_host = dup_kstr(src->client_host);
+		m->id = kp_str_dup(src->member_id);
+		m->instance_id = kp_str_dup(src->instance_id);
+		m->client_id = kp_str_dup(src->client_id);
+		m->client_host = kp_str_dup(src->client_host);
 		m->session_ms = src->session_timeout;
 		m->rebalance_ms = src->rebalance_timeout;
 		m->protocols = calloc(1, sizeof(*m->protocols));
@@ -633,19 +555,19 @@ done:
 				l.t.ngroups--;
 				if (g->nmembers == 0 && g->noffsets == 0 &&
 				    g->protocol_type == NULL) {
-					group_free(c, g);	/* nothing left of it */
+					group_free(g);	/* nothing left of it */
 					continue;
 				}
 				if (group_find(c, kp_str_c(g->id)) != NULL ||
 				    group_adopt(c, g) < 0) {
-					group_free(c, g);
+					group_free(g);
 					continue;
 				}
 				/* as Kafka's loadGroup: not a transition */
 				group_fsm_init(&g->fsm, g->nmembers > 0 ? GROUP_STABLE
 					       : GROUP_EMPTY, g->fsm.since >= 0 ? g->fsm.since
 					       : kp_wall_ms());
-				for (struct gmember *m = g->members; m; m = m->next)
+				for (struct group_member *m = g->members; m; m = m->next)
 					m->deadline = now + m->session_ms;
 				group_reschedule(c, g);
 				ngroups++;
@@ -659,7 +581,7 @@ done:
 			why != NULL ? why : "");
 	}
 	pthread_mutex_unlock(&c->lock);
-	gtable_free(c, &l.t);
+	group_table_free(&l.t);
 	kp_arena_free(&l.arena);
 	kp_wbuf_free(&scratch);
 	free(buf);
@@ -683,7 +605,7 @@ void store_unload(struct coord *c, int32_t opart)
 		for (struct group *g = c->groups.buckets[i], *next; g; g = next) {
 			next = g->next;
 			if (g->opart == opart)
-				group_remove(c, g);
+				group_remove(&c->groups, &c->thread, g);
 		}
 }
 
@@ -695,7 +617,7 @@ static void expire_group(struct coord *c, struct group *g, int64_t now)
 {
 	bool has_type = g->protocol_type != NULL && g->protocol_type[0] != 0;
 	bool consumer = has_type && strcmp(g->protocol_type, "consumer") == 0;
-	struct goffset **os;
+	struct group_offset **os;
 	int32_t n = 0;
 
 	if (has_type && g->fsm.state != GROUP_EMPTY && !(consumer && g->nmembers > 0))
@@ -704,7 +626,7 @@ static void expire_group(struct coord *c, struct group *g, int64_t now)
 	if (os == NULL)
 		return;
 	for (uint32_t i = 0; i < g->onbuckets; i++)
-		for (struct goffset *o = g->obuckets[i]; o; o = o->next) {
+		for (struct group_offset *o = g->obuckets[i]; o; o = o->next) {
 			int64_t base = o->commit_ts;
 			bool expired;
 
@@ -723,13 +645,13 @@ static void expire_group(struct coord *c, struct group *g, int64_t now)
 		KP_INFO("group %s: %d committed offsets expired", g->id, n);
 		store_tombstones(c, g, os, n, false);
 		for (int32_t i = 0; i < n; i++)
-			offset_del(g, os[i]);
+			group_offset_del(g, os[i]);
 	}
 	free(os);
 	if (g->fsm.state == GROUP_EMPTY && g->noffsets == 0 && g->nwrites == 0) {
 		KP_INFO("group %s: empty and without offsets, removed", g->id);
 		store_tombstones(c, g, NULL, 0, true);
-		group_remove(c, g);
+		group_remove(&c->groups, &c->thread, g);
 	}
 }
 

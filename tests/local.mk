@@ -159,6 +159,13 @@ tests_unit_check_group_fsm_SOURCES = tests/unit/check_group_fsm.c tests/lib/chec
 tests_unit_check_group_fsm_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_group_fsm_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_group_fsm
+## the group coordinator's bookkeeping: protocol vote, member ids handed
+## out, members, offsets (kbroker/group_table.c)
+check_PROGRAMS += tests/unit/check_group_table
+tests_unit_check_group_table_SOURCES = tests/unit/check_group_table.c tests/lib/check_run.h
+tests_unit_check_group_table_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_group_table_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_group_table
 
 ## tests/golden is distributed as a directory; in a build tree that built
 ## the capture responder (make tests/golden/capture), the program and its
