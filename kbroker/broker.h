@@ -64,7 +64,7 @@ struct broker {
 	int64_t replica_lag_ms;		/* replica.lag.time.max.ms */
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetcher *fetcher;
-	struct coord *coord;		/* group coordinator (group.c) */
+	struct group_coord *coord;	/* group coordinator (group.c) */
 	struct dynconfig *dyn;		/* dynamic configuration (dynconfig.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */
 	struct log_cleaner *cleaner;	/* compaction (log_cleaner.c), or NULL */
