@@ -166,6 +166,12 @@ tests_unit_check_group_table_SOURCES = tests/unit/check_group_table.c tests/lib/
 tests_unit_check_group_table_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_group_table_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_group_table
+## the group coordinator's deadline heap and thread (kbroker/group_thread.c)
+check_PROGRAMS += tests/unit/check_group_thread
+tests_unit_check_group_thread_SOURCES = tests/unit/check_group_thread.c tests/lib/check_run.h
+tests_unit_check_group_thread_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_group_thread_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_group_thread
 
 ## tests/golden is distributed as a directory; in a build tree that built
 ## the capture responder (make tests/golden/capture), the program and its
