@@ -744,7 +744,8 @@ static void describe_one(struct group_coord *c, struct net_req *r, kp_str id, bo
 			if (g->fsm.state != GROUP_STABLE)
 				continue;
 			{
-				const struct group_protocol *p = group_member_protocol(m, g->protocol);
+				const struct group_protocol *p =
+					group_member_protocol(m, g->protocol);
 				uint8_t *d = p != NULL && p->len > 0
 					? kp_arena_alloc(&r->arena, (size_t)p->len) : NULL;
 

@@ -201,7 +201,12 @@ static struct store_write *write_new(struct group *g, group_store_done_fn done, 
 	return w;
 }
 
-/* The first queued write's timeout, after writes came or went. */
+/*
+ * The first queued write's timeout, after writes went.  With none left
+ * the deadline stays where it was: it fires once for nothing, instead of
+ * every append after a drained queue asking the thread to re-arm (commits
+ * come in streams, and the queue drains between them all the time).
+ */
 static void writes_reschedule(struct group_store *st)
 {
 	int64_t t = 0;
@@ -213,7 +218,8 @@ static void writes_reschedule(struct group_store *st)
 		if (w != NULL && (t == 0 || w->deadline < t))
 			t = w->deadline;
 	}
-	group_deadline_set(st->thread, &st->writes_due, t);
+	if (t != 0)
+		group_deadline_set(st->thread, &st->writes_due, t);
 }
 
 /*
