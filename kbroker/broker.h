@@ -70,7 +70,7 @@ struct broker {
 	int64_t replica_lag_ms;		/* replica.lag.time.max.ms */
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetcher *fetcher;
-	struct coord *coord;		/* group coordinator (group.c) */
+	struct group_coord *coord;	/* group coordinator (group.c) */
 	struct dynconfig *dyn;		/* the /config/changes watcher (dynconfig.c) */
 	struct config_layers *layers;	/* a broker key's layers (config_layers.c) */
 	struct repl_quotas *quotas;	/* replication throttles (quota.c) */

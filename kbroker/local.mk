@@ -28,8 +28,11 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/replica.c kbroker/replica.h \
 	kbroker/fetcher.c kbroker/fetcher.h \
 	kbroker/shutdown.c kbroker/shutdown.h \
-	kbroker/group.c kbroker/group.h kbroker/group_int.h \
-	kbroker/group_store.c kbroker/api_group.c kbroker/api_refused.c \
+	kbroker/group.c kbroker/group.h kbroker/group_coord.h \
+	kbroker/group_fsm.c kbroker/group_fsm.h kbroker/group_thread.c kbroker/group_thread.h \
+	kbroker/group_table.c kbroker/group_table.h kbroker/group_store.c kbroker/group_store.h \
+	kbroker/group_rebalance.c kbroker/group_rebalance.h \
+	kbroker/group_offsets.c kbroker/group_offsets.h kbroker/api_group.c kbroker/api_refused.c \
 	kbroker/metadata_cache.c kbroker/metadata_cache.h \
 	kbroker/zk_broker.c kbroker/zk_broker.h
 kbroker_libkbroker_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
