@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api.h - the request handlers, one family per api_*.c file; the
  * dispatcher (req_dispatch.c) routes each decoded request to one.  A

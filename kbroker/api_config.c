@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_config.c - DescribeConfigs, AlterConfigs, IncrementalAlterConfigs.
  *
@@ -57,8 +58,8 @@ static kp_str arena_msg(struct kp_arena *a, const char *msg)
  * A BROKER resource's name: "" (the cluster default) or our id, as an
  * integer the way Java parses it.  0 or INVALID_REQUEST with Kafka's text.
  */
-static int16_t broker_name_check(struct broker *b, const char *name,
-				 bool describe, char *msg, size_t n)
+static kp_err_t broker_name_check(struct broker *b, const char *name,
+				  bool describe, char *msg, size_t n)
 {
 	const char *d = name[0] == '-' || name[0] == '+' ? name + 1 : name;
 	char *end;
@@ -126,10 +127,10 @@ static void start(struct net_req *r, void (*run)(struct config_job *))
 
 /* ---------------------------------------------------- DescribeConfigs */
 
-static int16_t describe_one(struct net_req *r,
-			    const struct kp_describe_configs_req_describe_configs_resource *in,
-			    struct kp_describe_configs_resp_describe_configs_result *out,
-			    char *msg, size_t n)
+static kp_err_t describe_one(struct net_req *r,
+			     const struct kp_describe_configs_req_describe_configs_resource *in,
+			     struct kp_describe_configs_resp_describe_configs_result *out,
+			     char *msg, size_t n)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_describe_configs_req *req = r->body;
@@ -330,8 +331,8 @@ static int list_apply(struct kp_zk_entity_config *c, const char *key,
  * IncrementalAlterConfigs, nothing for AlterConfigs).  APPEND and SUBTRACT
  * need the key's type: topic keys' or broker keys'.
  */
-static int16_t apply_ops(struct kp_zk_entity_config *cfg, const struct alter_op *ops,
-			 int32_t nops, bool topic, char *msg, size_t n)
+static kp_err_t apply_ops(struct kp_zk_entity_config *cfg, const struct alter_op *ops,
+			  int32_t nops, bool topic, char *msg, size_t n)
 {
 	for (int32_t i = 0; i < nops; i++) {
 		const struct alter_op *o = &ops[i];
@@ -390,9 +391,9 @@ static int16_t apply_ops(struct kp_zk_entity_config *cfg, const struct alter_op 
 }
 
 /* The whole new configuration of a topic, as LogConfig.validate. */
-static int16_t validate_topic_cfg(const char *topic,
-				  const struct kp_zk_entity_config *cfg,
-				  char *msg, size_t n)
+static kp_err_t validate_topic_cfg(const char *topic,
+				   const struct kp_zk_entity_config *cfg,
+				   char *msg, size_t n)
 {
 	char err[512];
 
@@ -426,9 +427,9 @@ static int16_t validate_topic_cfg(const char *topic,
  * it is to be written, toPersistentProps' rule for password keys: Kafka
  * stores them encrypted with password.encoder.secret.
  */
-static int16_t validate_broker_cfg(struct broker *b, const char *name,
-				   const struct kp_zk_entity_config *cfg,
-				   bool validate_only, char *msg, size_t n)
+static kp_err_t validate_broker_cfg(struct broker *b, const char *name,
+				    const struct kp_zk_entity_config *cfg,
+				    bool validate_only, char *msg, size_t n)
 {
 	char err[768];
 	int16_t e = config_layers_check_update(b->layers, cfg, name[0] != 0, err,
@@ -454,10 +455,10 @@ static int16_t validate_broker_cfg(struct broker *b, const char *name,
 	return e;
 }
 
-static int16_t alter_resource(struct net_req *r, int8_t type, const char *name,
-			      const struct alter_op *ops, int32_t nops,
-			      bool incremental, bool validate_only,
-			      char *msg, size_t n)
+static kp_err_t alter_resource(struct net_req *r, int8_t type, const char *name,
+			       const struct alter_op *ops, int32_t nops,
+			       bool incremental, bool validate_only,
+			       char *msg, size_t n)
 {
 	struct broker *b = r->worker->broker;
 	struct kp_zk_entity_config cfg;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_fetch.c - Fetch, with long polling.
  *
@@ -59,9 +60,9 @@ struct fetch_wait {
  * Kafka's Partition.readRecords, before the offset is checked against
  * our log end: a diverged follower may be ahead of us.
  */
-static int16_t check_partition(const struct net_req *r, struct partition *p,
-			       const struct kp_fetch_req_fetch_partition *fp,
-			       int64_t *limit, struct kp_fetch_resp_epoch_end_offset *div)
+static kp_err_t check_partition(const struct net_req *r, struct partition *p,
+			        const struct kp_fetch_req_fetch_partition *fp,
+			        int64_t *limit, struct kp_fetch_resp_epoch_end_offset *div)
 {
 	const struct kp_fetch_req *req = r->body;
 	int16_t err;
@@ -197,9 +198,9 @@ static int64_t available(struct net_req *r, bool *done)
  * overflow stub, a message header claiming more than follows, which
  * clients take as "the message is larger than the fetch size".
  */
-static int16_t down_convert(struct net_req *r, struct partition *p,
-			    const struct kp_fetch_req *req, int64_t fetch_offset,
-			    const struct log_read_result *rr, kp_records *recs)
+static kp_err_t down_convert(struct net_req *r, struct partition *p,
+			     const struct kp_fetch_req *req, int64_t fetch_offset,
+			     const struct log_read_result *rr, kp_records *recs)
 {
 	struct net_worker *w = r->worker;
 	int8_t magic = r->h.api_version <= 1 ? 0 : 1;
@@ -257,7 +258,7 @@ static int16_t down_convert(struct net_req *r, struct partition *p,
 
 /* Kafka answers Fetch v0-5 NOT_LEADER_OR_FOLLOWER for a storage error,
  * which those clients know to retry. */
-static int16_t storage_error(const struct net_req *r)
+static kp_err_t storage_error(const struct net_req *r)
 {
 	return r->h.api_version <= 5 ? KP_ERR_NOT_LEADER_OR_FOLLOWER
 				     : KP_ERR_KAFKA_STORAGE_ERROR;

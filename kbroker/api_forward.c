@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_forward.c - admin requests only the controller can answer:
  * ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments.

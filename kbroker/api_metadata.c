@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_metadata.c - Metadata (clients), DescribeCluster and UpdateMetadata
  * (controller).
@@ -231,7 +232,7 @@ struct auto_create {
  * name (INVALID_TOPIC_EXCEPTION), creation disabled
  * (UNKNOWN_TOPIC_OR_PARTITION), or 0: to create.
  */
-static int16_t auto_create_check(struct broker *b, kp_str topic)
+static kp_err_t auto_create_check(struct broker *b, kp_str topic)
 {
 	char name[ZK_ADMIN_MAX_TOPIC_LEN + 2], msg[512];
 

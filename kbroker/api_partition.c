@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_partition.c - LeaderAndIsr (the controller assigns roles: leaders
  * start tracking their followers, followers start fetching; the topic
@@ -123,7 +124,7 @@ static bool uuid_set(const kp_uuid *u)
 
 /* v5 names the topic's id: a log that has another one is not this topic's
  * (INCONSISTENT_TOPIC_ID), a log without one takes it (partition.metadata). */
-static int16_t check_topic_id(struct partition *p, const kp_uuid *id)
+static kp_err_t check_topic_id(struct partition *p, const kp_uuid *id)
 {
 	int rc;
 
@@ -143,10 +144,10 @@ static int16_t check_topic_id(struct partition *p, const kp_uuid *id)
 	return 0;
 }
 
-static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req *req,
-			   kp_str topic, const kp_uuid *topic_id,
-			   const struct kp_leader_and_isr_leader_and_isr_partition_state *st,
-			   struct lai_job *j)
+static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req *req,
+			    kp_str topic, const kp_uuid *topic_id,
+			    const struct kp_leader_and_isr_leader_and_isr_partition_state *st,
+			    struct lai_job *j)
 {
 	struct partition *p;
 	int16_t err = 0;
@@ -469,8 +470,8 @@ static kp_str arena_str(struct kp_arena *a, kp_str s)
 	return c != NULL ? (kp_str){ c, s.len } : KP_STR_NULL;
 }
 
-static int16_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,
-			int32_t index, int32_t epoch, bool del)
+static kp_err_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,
+			 int32_t index, int32_t epoch, bool del)
 {
 	struct partition *p;
 	int16_t err = 0;
@@ -689,10 +690,10 @@ static bool ts_out_of_range(int64_t ts, int64_t now, int64_t diff)
  * Produce v8, an error per offending record (its index in the batch).
  * Walks the records again: the refusal is the rare path.
  */
-static int16_t refuse_timestamps(struct net_req *r, const uint8_t *data,
-				 size_t len, bool append_time_set, int64_t now,
-				 int64_t diff,
-				 struct kp_produce_resp_partition_produce_response *out)
+static kp_err_t refuse_timestamps(struct net_req *r, const uint8_t *data,
+				  size_t len, bool append_time_set, int64_t now,
+				  int64_t diff,
+				  struct kp_produce_resp_partition_produce_response *out)
 {
 	struct kp_record_iter it;
 	struct kp_record rec;
@@ -744,9 +745,9 @@ static int16_t refuse_timestamps(struct net_req *r, const uint8_t *data,
  * *data and *len are replaced by what to append (*len 0: nothing, which
  * Kafka answers with success and base offset -1).
  */
-static int16_t produce_old_version(struct net_req *r, struct partition *p,
-				   int64_t max_bytes, uint8_t **data, size_t *len,
-				   bool *converted)
+static kp_err_t produce_old_version(struct net_req *r, struct partition *p,
+				    int64_t max_bytes, uint8_t **data, size_t *len,
+				    bool *converted)
 {
 	struct net_worker *w = r->worker;
 	const struct log_config *cfg = &p->log->cfg;
@@ -784,10 +785,10 @@ static int16_t produce_old_version(struct net_req *r, struct partition *p,
 	return 0;
 }
 
-static int16_t produce_one(struct net_req *r, struct partition *p,
-			   const struct kp_produce_req_partition_produce_data *pd,
-			   struct kp_produce_resp_partition_produce_response *out,
-			   int16_t acks, struct produce_pending *pend)
+static kp_err_t produce_one(struct net_req *r, struct partition *p,
+			    const struct kp_produce_req_partition_produce_data *pd,
+			    struct kp_produce_resp_partition_produce_response *out,
+			    int16_t acks, struct produce_pending *pend)
 {
 	struct broker *b = r->worker->broker;
 	uint8_t *data = (uint8_t *)pd->records.ptr;
@@ -1072,11 +1073,11 @@ static int32_t epoch_of(const struct log_epoch_cache *c, int64_t offset)
 	return e;
 }
 
-static int16_t list_one(const struct kp_list_offsets_req *req, int16_t version,
-			struct partition *p,
-			const struct kp_list_offsets_req_list_offsets_partition *in,
-			struct kp_list_offsets_resp_list_offsets_partition_response *out,
-			struct kp_arena *a)
+static kp_err_t list_one(const struct kp_list_offsets_req *req, int16_t version,
+			 struct partition *p,
+			 const struct kp_list_offsets_req_list_offsets_partition *in,
+			 struct kp_list_offsets_resp_list_offsets_partition_response *out,
+			 struct kp_arena *a)
 {
 	bool consumer = req->replica_id < 0;
 	int64_t hw, limit, off = -1, ts = -1;

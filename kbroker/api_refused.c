@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_refused.c - the API keys kbroker answers with an error, never with a
  * closed connection.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_topic.c - CreateTopics, DeleteTopics, CreatePartitions.
  *
@@ -260,8 +261,8 @@ static void create_topics_respond(struct topic_wait *tw)
 }
 
 /* Config overrides of one creatable topic, validated. */
-static int16_t topic_overrides(const struct kp_create_topics_req_creatable_topic *t,
-			       struct kp_zk_entity_config *cfg, char *msg, size_t n)
+static kp_err_t topic_overrides(const struct kp_create_topics_req_creatable_topic *t,
+			        struct kp_zk_entity_config *cfg, char *msg, size_t n)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	for (int32_t i = 0; i < t->configs_count; i++) {
@@ -308,10 +309,10 @@ static int created_configs(struct net_req *r, const struct kp_zk_entity_config *
 	return 0;
 }
 
-static int16_t create_one(struct net_req *r,
-			  const struct kp_create_topics_req_creatable_topic *t,
-			  bool validate_only, struct topic_item *it, char *msg,
-			  size_t n)
+static kp_err_t create_one(struct net_req *r,
+			   const struct kp_create_topics_req_creatable_topic *t,
+			   bool validate_only, struct topic_item *it, char *msg,
+			   size_t n)
 {
 	struct broker *b = r->worker->broker;
 	struct kp_zk_entity_config cfg;
@@ -578,9 +579,9 @@ static void create_partitions_respond(struct topic_wait *tw)
 	net_reply(r, &resp);
 }
 
-static int16_t add_partitions(struct net_req *r,
-			      const struct kp_create_partitions_req_create_partitions_topic *in,
-			      const char *name, bool validate_only, char *msg, size_t n)
+static kp_err_t add_partitions(struct net_req *r,
+			       const struct kp_create_partitions_req_create_partitions_topic *in,
+			       const char *name, bool validate_only, char *msg, size_t n)
 {
 	struct kp_replicas *assign = NULL;
 	int32_t na = in->assignments_count;

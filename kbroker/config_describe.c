@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_describe.c - DescribeConfigs' entries; see config_describe.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_describe.h - what DescribeConfigs says of a topic or a broker,
  * as Kafka's ConfigHelper: every key with its value, source, type,

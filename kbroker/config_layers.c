@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_layers.c - a broker key's layers, synonyms and checks; see
  * config_layers.h.
@@ -321,8 +322,8 @@ static bool per_broker_only(const char *key)
 	return d != NULL && (d->dyn == KP_DYN_PER_BROKER || d->dyn == KP_DYN_LISTENER);
 }
 
-int16_t config_layers_check_entity(const struct kp_zk_entity_config *c,
-				   bool per_broker, char *msg, size_t n)
+kp_err_t config_layers_check_entity(const struct kp_zk_entity_config *c,
+				    bool per_broker, char *msg, size_t n)
 {
 	char set[1024];
 
@@ -364,8 +365,8 @@ int16_t config_layers_check_entity(const struct kp_zk_entity_config *c,
 	return 0;
 }
 
-int16_t config_layers_check_key(const char *key, const char *value,
-				bool per_broker, char *msg, size_t n)
+kp_err_t config_layers_check_key(const char *key, const char *value,
+				 bool per_broker, char *msg, size_t n)
 {
 	char *k = (char *)key, *v = (char *)value;
 	struct kp_zk_entity_config one = { &k, &v, 1 };
@@ -419,9 +420,9 @@ static const char *const cleaner_keys[] = {
 	"log.cleaner.backoff.ms",
 };
 
-int16_t config_layers_check_update(struct config_layers *l,
-				   const struct kp_zk_entity_config *c,
-				   bool per_broker, char *msg, size_t n)
+kp_err_t config_layers_check_update(struct config_layers *l,
+				    const struct kp_zk_entity_config *c,
+				    bool per_broker, char *msg, size_t n)
 {
 	int16_t err = config_layers_check_entity(c, per_broker, msg, n);
 	const char *v = kp_zk_config_get(c, "log.retention.ms");

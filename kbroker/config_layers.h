@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_layers.h - where a broker key's value comes from, Kafka's
  * DynamicBrokerConfig without its I/O: the layers, their precedence, the
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "kp_config.h"
+#include "kp_errors.h"
 #include "kp_topic_config.h"
 #include "kp_zkdata.h"
 
@@ -94,19 +96,19 @@ bool config_layers_is_password(const char *key);
  * given), per-broker keys in the cluster default.  0, or
  * KP_ERR_INVALID_REQUEST with Kafka's message.
  */
-int16_t config_layers_check_entity(const struct kp_zk_entity_config *c,
-				   bool per_broker, char *msg, size_t n);
+kp_err_t config_layers_check_entity(const struct kp_zk_entity_config *c,
+				    bool per_broker, char *msg, size_t n);
 /* The same for one key = value. */
-int16_t config_layers_check_key(const char *key, const char *value,
-				bool per_broker, char *msg, size_t n);
+kp_err_t config_layers_check_key(const char *key, const char *value,
+				 bool per_broker, char *msg, size_t n);
 /*
  * config_layers_check_entity, then what Kafka checks against the current
  * layers: KafkaConfig's requirements of the merged values and the
  * reconfigurables' rules (a thread pool or the log cleaner may at most
  * halve or double at once).  0 or KP_ERR_INVALID_REQUEST.
  */
-int16_t config_layers_check_update(struct config_layers *l,
-				   const struct kp_zk_entity_config *c,
-				   bool per_broker, char *msg, size_t n);
+kp_err_t config_layers_check_update(struct config_layers *l,
+				    const struct kp_zk_entity_config *c,
+				    bool per_broker, char *msg, size_t n);
 
 #endif /* CONFIG_LAYERS_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dynconfig.c - the /config/changes watcher; see dynconfig.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dynconfig.h - configuration changed while the broker runs: the
  * /config/changes watcher, as Kafka's DynamicConfigManager in ZooKeeper

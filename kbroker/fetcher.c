@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fetcher.c - replica fetchers; see fetcher.h.
  *

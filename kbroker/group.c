@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group.c - the group coordinator's face to the rest of the broker: its
  * start and stop, the __consumer_offsets partitions it is told it leads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group.h - the group coordinator: consumer groups and committed offsets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_coord.h - the group coordinator, as the parts it is made of.
  *

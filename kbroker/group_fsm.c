@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_fsm.c - a group's rebalance states: the table of valid previous
  * states and the one transition function (see group_fsm.h).

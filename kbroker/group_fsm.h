@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_fsm.h - a consumer group's rebalance states and the one way from
  * one to another.

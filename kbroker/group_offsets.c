@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_offsets.c - committed offsets and group deletion (see
  * group_offsets.h).
@@ -28,7 +29,7 @@ static bool partition_known(struct broker *b, kp_str topic, int32_t partition)
 }
 
 /* Kafka's translation of an append's error for a commit. */
-static int16_t commit_error(int16_t err)
+static kp_err_t commit_error(int16_t err)
 {
 	switch (err) {
 	case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
@@ -71,8 +72,8 @@ static void commit_done(void *arg, struct group *g, int32_t generation, int16_t 
 }
 
 /* The group-level checks of a commit (Kafka's doCommitOffsets). */
-static int16_t commit_check(struct group_coord *c, struct group **gp,
-			    const struct group_commit *gc, int32_t opart)
+static kp_err_t commit_check(struct group_coord *c, struct group **gp,
+			     const struct group_commit *gc, int32_t opart)
 {
 	struct group *g = group_table_find(&c->groups, gc->group_id);
 	struct group_member *m;
@@ -181,8 +182,8 @@ bool group_commit_offsets(struct group_coord *c, const struct group_commit *gc)
 
 /* -------------------------------------------------------- OffsetDelete */
 
-int16_t group_delete_offsets(struct group_coord *c, kp_str group_id,
-			     const struct group_offset_ref *parts, int32_t n)
+kp_err_t group_delete_offsets(struct group_coord *c, kp_str group_id,
+			      const struct group_offset_ref *parts, int32_t n)
 {
 	struct group_offset **doomed;
 	struct group *g;
@@ -239,7 +240,7 @@ int16_t group_delete_offsets(struct group_coord *c, kp_str group_id,
 
 /* -------------------------------------------------------- DeleteGroups */
 
-int16_t group_delete(struct group_coord *c, kp_str group_id)
+kp_err_t group_delete(struct group_coord *c, kp_str group_id)
 {
 	struct group *g;
 	int32_t opart;

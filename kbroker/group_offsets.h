@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_offsets.h - committed offsets and group deletion, as the
  * coordinator handles them: OffsetCommit (Kafka's handleCommitOffsets:
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "group_coord.h"
+#include "kp_errors.h"
 
 /* One partition of an OffsetCommit. */
 struct group_commit_part {
@@ -51,11 +53,11 @@ struct group_offset_ref {
 
 /* OffsetDelete: the group-level error, or 0 and each partition's in its
  * err (the offsets of topics the group consumes stay). */
-int16_t group_delete_offsets(struct group_coord *c, kp_str group_id,
-			     const struct group_offset_ref *parts, int32_t n);
+kp_err_t group_delete_offsets(struct group_coord *c, kp_str group_id,
+			      const struct group_offset_ref *parts, int32_t n);
 /* DeleteGroups of one group: 0 (tombstones written, the group gone),
  * INVALID_GROUP_ID, NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
  * GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP. */
-int16_t group_delete(struct group_coord *c, kp_str group_id);
+kp_err_t group_delete(struct group_coord *c, kp_str group_id);
 
 #endif /* GROUP_OFFSETS_H */

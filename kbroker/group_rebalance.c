@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_rebalance.c - group membership and rebalances (see
  * group_rebalance.h): JoinGroup, SyncGroup, Heartbeat, LeaveGroup, and
@@ -385,8 +386,8 @@ static struct group_member *member_new(const struct group_join *j, char *id)
 	return m;
 }
 
-static int16_t add_member_and_rebalance(struct group_coord *c, struct group *g,
-					const struct group_join *j, char *id)
+static kp_err_t add_member_and_rebalance(struct group_coord *c, struct group *g,
+					 const struct group_join *j, char *id)
 {
 	struct group_member *m = member_new(j, id);
 
@@ -437,8 +438,8 @@ static void static_rejoin_done(void *arg, struct group *g, int32_t generation,
 
 /* A static member comes back under a new id (Kafka's
  * updateStaticMemberAndRebalance): it keeps its place and assignment. */
-static int16_t static_rejoin(struct group_coord *c, struct group *g, struct group_member *m,
-			     const struct group_join *j)
+static kp_err_t static_rejoin(struct group_coord *c, struct group *g, struct group_member *m,
+			      const struct group_join *j)
 {
 	char *nid = group_member_id_new(m->instance_id);
 	char *old_leader = g->leader != NULL ? strdup(g->leader) : NULL;
@@ -491,8 +492,8 @@ static int16_t static_rejoin(struct group_coord *c, struct group *g, struct grou
 	return 0;
 }
 
-static int16_t join_unknown(struct group_coord *c, struct group *g,
-			    const struct group_join *j, const char **err_member)
+static kp_err_t join_unknown(struct group_coord *c, struct group *g,
+			     const struct group_join *j, const char **err_member)
 {
 	struct group_member *sm;
 	char *id;
@@ -529,7 +530,7 @@ static int16_t join_unknown(struct group_coord *c, struct group *g,
 	return add_member_and_rebalance(c, g, j, id);
 }
 
-static int16_t join_known(struct group_coord *c, struct group *g, const struct group_join *j)
+static kp_err_t join_known(struct group_coord *c, struct group *g, const struct group_join *j)
 {
 	struct group_member *m;
 	char *id;
@@ -636,9 +637,9 @@ fail:
 
 /* The checks SyncGroup and Heartbeat share, in Kafka's order: the group,
  * static-member fencing, the member, the generation. */
-static int16_t member_check(struct group_coord *c, kp_str group, kp_str member_id,
-			    kp_str instance_id, int32_t generation,
-			    struct group **gp, struct group_member **mp)
+static kp_err_t member_check(struct group_coord *c, kp_str group, kp_str member_id,
+			     kp_str instance_id, int32_t generation,
+			     struct group **gp, struct group_member **mp)
 {
 	struct group *g = group_table_find(&c->groups, group);
 	struct group_member *sm;
@@ -801,8 +802,8 @@ fail:
 
 /* ----------------------------------------------------------- Heartbeat */
 
-int16_t group_heartbeat(struct group_coord *c, kp_str group_id, kp_str member_id,
-			kp_str instance_id, int32_t generation)
+kp_err_t group_heartbeat(struct group_coord *c, kp_str group_id, kp_str member_id,
+			 kp_str instance_id, int32_t generation)
 {
 	struct group *g = NULL;
 	struct group_member *m = NULL;
@@ -836,8 +837,8 @@ int16_t group_heartbeat(struct group_coord *c, kp_str group_id, kp_str member_id
 /* ---------------------------------------------------------- LeaveGroup */
 
 /* One leaving member (by id, or by instance id for static members). */
-static int16_t leave_one(struct group_coord *c, struct group *g, kp_str member_id,
-			 kp_str instance_id)
+static kp_err_t leave_one(struct group_coord *c, struct group *g, kp_str member_id,
+			  kp_str instance_id)
 {
 	struct group_member *m;
 	char *id;
@@ -865,8 +866,8 @@ static int16_t leave_one(struct group_coord *c, struct group *g, kp_str member_i
 }
 
 
-int16_t group_leave(struct group_coord *c, kp_str group_id,
-		    struct group_leaving *ms, int32_t n)
+kp_err_t group_leave(struct group_coord *c, kp_str group_id,
+		     struct group_leaving *ms, int32_t n)
 {
 	struct group *g;
 	int32_t opart;

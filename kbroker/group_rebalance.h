@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_rebalance.h - group membership and rebalances: JoinGroup,
  * SyncGroup, Heartbeat and LeaveGroup as the coordinator handles them,
@@ -28,6 +29,7 @@
 #include <stdint.h>
 
 #include "group_coord.h"
+#include "kp_errors.h"
 
 /* A JoinGroup, as the coordinator needs it. */
 struct group_join {
@@ -67,11 +69,11 @@ struct group_leaving {
 
 void group_join(struct group_coord *c, const struct group_join *j);
 void group_sync(struct group_coord *c, const struct group_sync *s);
-int16_t group_heartbeat(struct group_coord *c, kp_str group_id, kp_str member_id,
-			kp_str instance_id, int32_t generation);
+kp_err_t group_heartbeat(struct group_coord *c, kp_str group_id, kp_str member_id,
+			 kp_str instance_id, int32_t generation);
 /* The group-level error, or 0 and each member's in its err. */
-int16_t group_leave(struct group_coord *c, kp_str group_id,
-		    struct group_leaving *ms, int32_t n);
+kp_err_t group_leave(struct group_coord *c, kp_str group_id,
+		     struct group_leaving *ms, int32_t n);
 
 /* A new Empty group in the table (room in the deadline heap made).  NULL
  * when out of memory. */

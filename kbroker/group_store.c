@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_store.c - the group coordinator's persistence in
  * __consumer_offsets (see group_store.h): appends and their wait for the
@@ -137,7 +138,7 @@ static int32_t offsets_nparts(const struct group_store *st)
 	return n;
 }
 
-int16_t group_store_owner(const struct group_store *st, kp_str group_id, int32_t *opart)
+kp_err_t group_store_owner(const struct group_store *st, kp_str group_id, int32_t *opart)
 {
 	int32_t n = offsets_nparts(st);
 
@@ -228,8 +229,8 @@ static void writes_reschedule(struct group_store *st)
  * records, or finished at once when the append fails.  0 or the append's
  * Kafka error code.
  */
-static int16_t append(struct group_store *st, int32_t opart, const kp_bytes *keys,
-		      const kp_bytes *values, int32_t n, struct store_write *w)
+static kp_err_t append(struct group_store *st, int32_t opart, const kp_bytes *keys,
+		       const kp_bytes *values, int32_t n, struct store_write *w)
 {
 	struct broker *b = st->b;
 	struct group_part *op = opart < st->nparts ? &st->parts[opart] : NULL;
@@ -297,8 +298,8 @@ out:
 	return err;
 }
 
-int16_t group_store_write_group(struct group_store *st, struct group *g,
-				group_store_done_fn done, void *arg)
+kp_err_t group_store_write_group(struct group_store *st, struct group *g,
+				 group_store_done_fn done, void *arg)
 {
 	struct kp_gm_member *ms = calloc((size_t)g->nmembers + 1, sizeof(*ms));
 	struct store_write *w = done != NULL ? write_new(g, done, arg) : NULL;

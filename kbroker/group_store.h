@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_store.h - the group coordinator's persistence in
  * __consumer_offsets: the partitions this broker leads and their load
@@ -31,6 +32,7 @@
 #include "group_table.h"
 #include "group_thread.h"
 #include "kp_buf.h"
+#include "kp_errors.h"
 
 struct broker;
 struct partition;
@@ -81,7 +83,7 @@ void group_store_free(struct group_store *st);
 
 /* Is a group id ours: 0, NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS;
  * *opart set to its partition either way. */
-int16_t group_store_owner(const struct group_store *st, kp_str group_id, int32_t *opart);
+kp_err_t group_store_owner(const struct group_store *st, kp_str group_id, int32_t *opart);
 /* Is any partition of ours being loaded? */
 bool group_store_loading(const struct group_store *st);
 
@@ -104,8 +106,8 @@ void group_store_load(struct group_store *st, int32_t opart, uint32_t lead_gen,
 /* The group's metadata record (members, assignments), as Kafka 2.8 writes
  * it.  done(arg, ...) when acknowledged or failed, perhaps at once; done
  * NULL: nobody waits.  0 or the append's error. */
-int16_t group_store_write_group(struct group_store *st, struct group *g,
-				group_store_done_fn done, void *arg);
+kp_err_t group_store_write_group(struct group_store *st, struct group *g,
+				 group_store_done_fn done, void *arg);
 /* Commit the offsets of the list (taken over; linked through next, in
  * request order): appended, installed in g once the ISR has them (g not
  * removed meanwhile), then done(arg, ...) - perhaps at once on failure. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_table.c - the coordinator's groups, their members, member ids
  * handed out, protocols and committed offsets (see group_table.h).

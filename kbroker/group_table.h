@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_table.h - the group coordinator's groups and what each holds:
  * members (with the requests they have parked), member ids handed out and

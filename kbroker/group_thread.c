@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_thread.c - the group coordinator's thread, its loop and its
  * deadline heap (see group_thread.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_thread.h - the group coordinator's thread: its event loop, and the
  * deadlines that fire on it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## kbroker: the broker daemon.  libkbroker.a holds its modules so unit
 ## tests and benchmarks link them directly.
 

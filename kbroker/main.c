@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c - kbroker: configuration, start-up order, signals, shutdown.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metadata_cache.c - the broker's view of the cluster; see
  * metadata_cache.h.

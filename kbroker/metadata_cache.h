@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metadata_cache.h - what a broker knows about the cluster: live brokers
  * and, per partition, leader, leader epoch, replicas, ISR and offline

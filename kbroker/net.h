@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * net.h - kbroker's network layer: listeners, worker loops, connections.
  *

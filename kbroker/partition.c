@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * partition.c - the table of hosted partitions; see partition.h.
  */
@@ -165,7 +166,7 @@ long partition_list(struct partition_table *t, struct partition ***v, size_t *ca
 	return n;
 }
 
-int16_t partition_check_epoch(const struct partition *p, int32_t current)
+kp_err_t partition_check_epoch(const struct partition *p, int32_t current)
 {
 	if (current < 0 || current == p->leader_epoch)
 		return 0;

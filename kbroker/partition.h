@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * partition.h - the partitions this broker hosts: their log, the role
  * the controller gave us (leader or follower), epochs, replicas and ISR,
@@ -23,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kp_errors.h"
 #include "purgatory.h"
 
 struct log;
@@ -107,7 +109,7 @@ void partition_foreach(struct partition_table *t,
  * long as the table).  The count, or -1 when out of memory.
  */
 long partition_list(struct partition_table *t, struct partition ***v, size_t *cap);
-int16_t partition_check_epoch(const struct partition *p, int32_t current);
+kp_err_t partition_check_epoch(const struct partition *p, int32_t current);
 /* Is id in the ISR (caller holds p->lock). */
 bool partition_in_isr(const struct partition *p, int32_t id);
 

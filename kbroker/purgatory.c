@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * purgatory.c - delayed operations; see purgatory.h.
  *

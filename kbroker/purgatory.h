@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * purgatory.h - delayed operations: work that waits for something to
  * happen before it can be answered, in one place (Kafka's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quota.c - throttled replica lists and byte-rate quotas; see quota.h.
  */

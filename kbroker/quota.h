@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quota.h - replication throttling, as Kafka's ReplicationQuotaManager:
  * which partitions a topic's leader.replication.throttled.replicas /

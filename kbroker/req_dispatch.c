@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * req_dispatch.c - the API table, dispatch, and ApiVersions.
  */

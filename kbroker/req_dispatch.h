@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * req_dispatch.h - the table of APIs kbroker serves: which versions, and
  * which handler.  The same table builds the ApiVersions answer, so what we

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * topic_config.c - effective topic configuration; see topic_config.h.
  */

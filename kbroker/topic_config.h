@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * topic_config.h - a topic's effective configuration on this broker: its
  * overrides (/config/topics/<topic>, read by the caller) over the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * transport.h - how a connection's bytes move, behind a table of
  * functions per transport (as Redis's ConnectionType): accept, an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * transport_plain.c - the plaintext socket: recv, send (MSG_MORE between
  * the pieces of one response), sendfile from the page cache; no

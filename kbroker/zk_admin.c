@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * zk_admin.c - administration's ZooKeeper writes and reads; see
  * zk_admin.h.
@@ -20,7 +21,7 @@
 
 /* ------------------------------------------------------------ checks */
 
-int16_t zk_admin_topic_name_check(const char *name, char *msg, size_t n)
+kp_err_t zk_admin_topic_name_check(const char *name, char *msg, size_t n)
 {
 	size_t len = strlen(name);
 
@@ -51,9 +52,9 @@ int16_t zk_admin_topic_name_check(const char *name, char *msg, size_t n)
 	return 0;
 }
 
-int16_t zk_admin_check_assignment(const struct md_view *v,
-				  const struct kp_replicas *parts, int32_t n,
-				  char *msg, size_t len)
+kp_err_t zk_admin_check_assignment(const struct md_view *v,
+				   const struct kp_replicas *parts, int32_t n,
+				   char *msg, size_t len)
 {
 	for (int32_t p = 0; p < n; p++) {
 		if (parts[p].n <= 0) {
@@ -115,7 +116,7 @@ static int topic_path(char *buf, size_t n, const char *prefix, const char *topic
 	return snprintf(buf, n, "%s/%s", prefix, topic);
 }
 
-static int16_t zk_error(int rc, char *msg, size_t n)
+static kp_err_t zk_error(int rc, char *msg, size_t n)
 {
 	snprintf(msg, n, "ZooKeeper: %s", kp_zk_strerror(rc));
 	return KP_ERR_UNKNOWN_SERVER_ERROR;
@@ -132,8 +133,8 @@ int zk_admin_topic_exists(struct broker *b, const char *name)
 /* ------------------------------------------------------------- topics */
 
 /* Checks shared by every new topic: name, existence, collisions. */
-static int16_t check_new_topic(struct broker *b, const char *name, char *msg,
-			       size_t n)
+static kp_err_t check_new_topic(struct broker *b, const char *name, char *msg,
+			        size_t n)
 {
 	struct kp_zk_result res;
 	int16_t err = zk_admin_topic_name_check(name, msg, n);
@@ -166,10 +167,10 @@ static int16_t check_new_topic(struct broker *b, const char *name, char *msg,
  * Write a new topic: its config node first (always, as Kafka does), then
  * the assignment, which is what the controller watches.
  */
-static int16_t write_topic(struct broker *b, const char *name,
-			   const struct kp_zk_topic *t,
-			   const struct kp_zk_entity_config *cfg, char *msg,
-			   size_t n)
+static kp_err_t write_topic(struct broker *b, const char *name,
+			    const struct kp_zk_topic *t,
+			    const struct kp_zk_entity_config *cfg, char *msg,
+			    size_t n)
 {
 	char path[512], *json;
 	int rc;
@@ -205,10 +206,10 @@ oom:
 	return KP_ERR_UNKNOWN_SERVER_ERROR;
 }
 
-int16_t zk_admin_create_topic(struct broker *b, const char *name, int32_t nparts,
-			      int32_t rf, const struct kp_replicas *parts,
-			      const struct kp_zk_entity_config *cfg,
-			      bool validate_only, kp_uuid *topic_id, char *msg, size_t n)
+kp_err_t zk_admin_create_topic(struct broker *b, const char *name, int32_t nparts,
+			       int32_t rf, const struct kp_replicas *parts,
+			       const struct kp_zk_entity_config *cfg,
+			       bool validate_only, kp_uuid *topic_id, char *msg, size_t n)
 {
 	struct md_view *v = metadata_cache_get(&b->meta);
 	struct kp_assign_broker *live = NULL;
@@ -272,7 +273,7 @@ out:
 	return err;
 }
 
-int16_t zk_admin_delete_topic(struct broker *b, const char *name, char *msg, size_t n)
+kp_err_t zk_admin_delete_topic(struct broker *b, const char *name, char *msg, size_t n)
 {
 	char path[512];
 	int rc;
@@ -342,9 +343,9 @@ static char *grown_json(struct kp_zk_topic *t, struct kp_replicas *grown,
 	return json;
 }
 
-int16_t zk_admin_add_partitions(struct broker *b, const char *name, int32_t count,
-				const struct kp_replicas *assign, int32_t nassign,
-				bool validate_only, char *msg, size_t n)
+kp_err_t zk_admin_add_partitions(struct broker *b, const char *name, int32_t count,
+				 const struct kp_replicas *assign, int32_t nassign,
+				 bool validate_only, char *msg, size_t n)
 {
 	struct md_view *v = NULL;
 	struct kp_assign_broker *live = NULL;
@@ -496,8 +497,8 @@ static void create_offsets_run(void *arg)
 	free(o);
 }
 
-int16_t zk_admin_create_offsets_topic(struct broker *b, int32_t nparts, int32_t rf,
-				      int32_t segment_bytes, char *msg, size_t n)
+kp_err_t zk_admin_create_offsets_topic(struct broker *b, int32_t nparts, int32_t rf,
+				       int32_t segment_bytes, char *msg, size_t n)
 {
 	struct offsets_topic *o;
 
@@ -557,9 +558,9 @@ int zk_admin_read_config(struct kp_zk *zk, const char *type, const char *name,
 	return rc < 0 ? -1 : 0;
 }
 
-int16_t zk_admin_write_config(struct broker *b, const char *type, const char *name,
-			      const struct kp_zk_entity_config *cfg, char *msg,
-			      size_t n)
+kp_err_t zk_admin_write_config(struct broker *b, const char *type, const char *name,
+			       const struct kp_zk_entity_config *cfg, char *msg,
+			       size_t n)
 {
 	struct kp_zk_result res;
 	char path[512], entity[512], parent[64];

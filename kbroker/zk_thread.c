@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * zk_thread.c - the thread for requests' ZooKeeper round trips; see
  * zk_thread.h.

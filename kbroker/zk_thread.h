@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * zk_thread.h - the thread that runs requests' ZooKeeper round trips, so
  * no network worker ever blocks on ZooKeeper (Kafka runs such work on its

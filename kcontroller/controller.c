@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * controller.c - what each controller event does (Kafka's
  * KafkaController.process), and the controller's face to main.c and

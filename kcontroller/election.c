@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * election.c - leader elections an operator asks for, and the ones that
  * keep leadership where the assignment wants it:
@@ -45,8 +46,8 @@
 
 enum { ELECT_PREFERRED = 0, ELECT_UNCLEAN = 1 };
 
-int16_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
-			   const char **why)
+kp_err_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
+			    const char **why)
 {
 	*why = NULL;
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -93,8 +94,8 @@ int16_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
  * alive; otherwise the first live in-sync replica, else the first live
  * replica whatever its log (ISR := just it).
  */
-static int16_t elect_unclean(struct controller *c, struct c_topic *t, int32_t p,
-			     const char **why)
+static kp_err_t elect_unclean(struct controller *c, struct c_topic *t, int32_t p,
+			      const char **why)
 {
 	*why = NULL;
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -160,8 +161,8 @@ static kp_str arena_msg(struct kp_arena *a, const char *s)
 	return (kp_str){ d, (int32_t)strlen(d) };
 }
 
-static int16_t elect_one(struct controller *c, int8_t type, const char *topic,
-			 int32_t p, const char **why)
+static kp_err_t elect_one(struct controller *c, int8_t type, const char *topic,
+			  int32_t p, const char **why)
 {
 	struct c_topic *t = ctl_ctx_topic(c, topic);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_answer.c - error answers both daemons build; see kp_answer.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_answer.h - answers the broker and the controller build alike: one
  * error in every slot of a response, for everything the request names.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_buf.h - bounds-checked reading and growable writing of Kafka primitives.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_errors.c - the error-code table built from kp_errors.def.
  */

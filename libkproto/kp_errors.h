@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_errors.h - Kafka's error codes: the complete table of Kafka 2.8.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_loop.c - the event loop; see kp_loop.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_loop.h - a small event loop over epoll, in the spirit of Redis's ae.c.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## libkproto: the Kafka wire protocol and record-batch library.
 
 lib_LTLIBRARIES += libkproto/libkproto.la

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## tests: Check unit tests (tests/unit), integration tests
 ## (tests/integration), fuzz targets (tests/fuzz), golden captures
 ## (tests/golden).

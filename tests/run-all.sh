@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build skald from a clean checkout with warnings as errors and with
 # AddressSanitizer + UndefinedBehaviorSanitizer, run every test (`make
 # check`), print Check's summary lines, run the request-decoder fuzzer for a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Log retention and the log manager's background work on a real
 3-broker kcluster, with confluent-kafka producing and consuming:
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_broker_api.c - kbroker's request handlers over real sockets: an
  * in-process broker (network workers, partitions, log dir; no ZooKeeper)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_ctl_partition.c - the controller's partition state machine
  * (kcontroller/ctl_partition.c) and its leader choices, on a context built

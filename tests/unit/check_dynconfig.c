@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_dynconfig.c - the pure parts of dynamic configuration: throttled
  * replica lists (Kafka's ThrottledReplicaListValidator and the broker's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_group_fsm.c - a group's rebalance states (kbroker/group_fsm.c):
  * every transition Kafka 2.8's GroupMetadata allows is made and logged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_group_table.c - the group coordinator's pure bookkeeping
  * (kbroker/group_table.c): the protocol chosen by vote (Kafka's

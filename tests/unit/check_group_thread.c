@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_group_thread.c - the group coordinator's deadline heap and thread
  * (kbroker/group_thread.c): deadlines fire in time order and only when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_loop.c - the event loop: timers, file events, posted calls, stop,
  * and the logging module's line format.

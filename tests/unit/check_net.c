@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_net.c - kbroker's network layer (net.c) over a real socket, with
  * a dispatcher of its own that answers every request with a Fetch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_purgatory.c - kbroker's delayed operations (purgatory.c): parked
  * operations completed by a notification of a key they watch, by their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_zkdata.c - ZooKeeper JSON payloads read and written as Kafka 2.8
  * does, and endpoint strings.
