@@ -100,6 +100,17 @@ def partition_leader(c, topic, part):
     return md.topics[topic].partitions[part].leader
 
 
+def known_brokers(c, broker):
+    """How many brokers broker's own Metadata answer lists."""
+    from confluent_kafka.admin import AdminClient
+
+    a = AdminClient({"bootstrap.servers": "127.0.0.1:%d" % c.broker_port(broker)})
+    try:
+        return len(a.list_topics(timeout=10).brokers)
+    except Exception:
+        return 0
+
+
 def watermarks(c, topic, part):
     from confluent_kafka import Consumer, TopicPartition
 
@@ -160,6 +171,10 @@ def test_retention_bytes(c):
     wait_for(start_cp, 30, "log-start-offset-checkpoint")
     c.kill("broker", 2)
     c.start("broker", 2)
+    # until the controller's UpdateMetadata reaches it, the restarted broker
+    # knows no live broker (a CreateTopics it answers would find none)
+    wait_for(lambda: known_brokers(c, 2) == 3, 60,
+             "broker 2 to know the cluster after its restart")
     wait_for(lambda: watermarks(c, topic, 0)[0] >= low, 60,
              "the log start after a restart")
 
