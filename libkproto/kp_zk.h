@@ -12,6 +12,19 @@
  * kp_zk_reconnect() from its own thread, then re-creates its ephemeral
  * nodes and watches.  A chroot in the connect string ("h:p/chroot") is
  * created first if missing, as Kafka does.
+ *
+ * A connection lost (a server of the ensemble died, the quorum is gone)
+ * is not a session lost: the C client connects to another server of the
+ * connect string by itself, with the same session, ephemeral nodes and
+ * watches.  With retry_until_connected (daemons) a blocking call whose
+ * answer was lost with the connection waits until the client is
+ * connected again and is sent again, as Kafka's KafkaZkClient does: a
+ * write sent twice may find its own first attempt (NODEEXISTS, or
+ * BADVERSION for a conditional one), which callers check.
+ *
+ * The C client's own log lines go through kp_log (skald's levels and
+ * format, "zookeeper client: ..."), each call site at most once every
+ * 10 s while a server is down.
  */
 #ifndef KP_ZK_H
 #define KP_ZK_H
@@ -27,6 +40,9 @@
 #define KP_ZK_NODEEXISTS (-110)
 #define KP_ZK_BADVERSION (-103)
 #define KP_ZK_NOTEMPTY (-111)
+#define KP_ZK_CONNECTIONLOSS (-4)
+#define KP_ZK_SESSIONEXPIRED (-112)
+#define KP_ZK_CLOSING (-116)	/* kp_zk_interrupt() ended a wait */
 
 enum kp_zk_session {
 	KP_ZK_CONNECTED,	/* (re)connected, same session */
@@ -81,6 +97,15 @@ struct kp_zk_config {
 	kp_zk_session_fn on_session;
 	void *session_arg;
 	bool quiet;			/* silence the C client's log (tools) */
+	/*
+	 * Daemons (kp_zk_config_from sets it): a blocking call lost with
+	 * the connection waits for it and is sent again; it ends with
+	 * KP_ZK_SESSIONEXPIRED when the session expired meanwhile, with
+	 * KP_ZK_CLOSING after kp_zk_interrupt().  kp_zk_reconnect() then
+	 * waits for the new session as long as it takes.  Tools leave it
+	 * false: their calls fail with the connection.
+	 */
+	bool retry_until_connected;
 };
 
 struct kp_zk;
@@ -104,8 +129,13 @@ int kp_zk_config_from(struct kp_zk_config *zc, const struct kp_config *cfg,
 int kp_zk_open(struct kp_zk **zkp, const struct kp_zk_config *cfg, char *err,
 	       size_t errlen);
 void kp_zk_close(struct kp_zk *zk);
-/* After KP_ZK_EXPIRED: a new session.  Same contract as kp_zk_open. */
+/* After KP_ZK_EXPIRED: a new session.  Same contract as kp_zk_open, but
+ * with retry_until_connected it waits until connected however long that
+ * takes (KP_ZK_CLOSING after kp_zk_interrupt). */
 int kp_zk_reconnect(struct kp_zk *zk, char *err, size_t errlen);
+/* Any thread, at shutdown: every blocking call waiting for the
+ * connection, and kp_zk_reconnect, return KP_ZK_CLOSING from now on. */
+void kp_zk_interrupt(struct kp_zk *zk);
 int64_t kp_zk_session_id(struct kp_zk *zk);
 bool kp_zk_connected(struct kp_zk *zk);
 const char *kp_zk_strerror(int rc);
