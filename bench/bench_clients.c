@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_clients.c - produce then consume throughput with librdkafka.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_log.c - the storage engine on this machine's page cache.
  *

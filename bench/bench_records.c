@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_records.c - record-batch validation and decode throughput, and
  * CRC-32C speed (hardware vs portable), on one core.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Log cleaner throughput on a one-broker kcluster (make bench-cleaner):
 a compacted topic (cleanup.policy=compact, 8 MiB segments) gets
 BENCH_CLEANER_MB megabytes of 1 KB records spread over BENCH_CLEANER_KEYS

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## produce and consume throughput through a real cluster with librdkafka
 ## (bench/throughput.sh starts one broker with kcluster and runs it)
 EXTRA_DIST += bench/throughput.sh bench/replication.sh bench/groups.py \

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The controller at scale (make bench-controller): a kcluster of 3 brokers
 and 2 controllers (101, 102), 10,000 partitions of replication factor 3.
 

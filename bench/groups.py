@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Group coordinator timings with librdkafka (confluent-kafka) on a
 3-broker kcluster (make bench-groups):
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## bench: benchmarks.  They are built with everything else (so they never
 ## rot) but only run by hand or by `make bench`; figures go in issue notes,
 ## never into timed test assertions.  Each fragment adds its programs to

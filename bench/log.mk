@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## benchmark of the broker's storage engine
 noinst_PROGRAMS += bench/bench_log
 bench_bench_log_SOURCES = bench/bench_log.c

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Replication cost on this machine, with a librdkafka client: three
 # kbrokers, 6 partitions of replication factor 3, min.insync.replicas=2,
 # acks=all, 100 B and 1 KB messages; then end-to-end latency at 10,000

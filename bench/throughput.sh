@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Produce and consume throughput of one kbroker with a librdkafka client on
 # this machine: 6 partitions, acks=1, 100 B and 1 KB messages.  Starts
 # ZooKeeper, one controller and one broker with tools/kcluster in a

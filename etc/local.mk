@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## etc: the daemons' configuration files, installed into
 ## $(sysconfdir)/skald.
 ##

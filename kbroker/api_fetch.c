@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_fetch.c - Fetch, with long polling.
  *
@@ -5,13 +6,12 @@
  * segment file, put in the response as an external piece that net.c sends
  * with sendfile(), the segment pinned until then.
  *
- * A fetch that finds fewer than min_bytes parks on its own worker (no
- * thread hand-off): its frame is copied into its arena, it is listed on
- * the worker, and every partition it reads gets the worker's bit in
- * waiting_workers.  An append to such a partition posts one wake-up per
- * worker (coalesced by the worker's poked flag); the worker re-checks its
- * parked fetches and answers those now satisfied.  max_wait_ms bounds the
- * wait with a timer.
+ * A fetch that finds fewer than min_bytes becomes a delayed operation on
+ * its own worker (Kafka's DelayedFetch; purgatory.h): its frame is copied
+ * into its arena and it watches the key of every partition it reads.  An
+ * append, a new high watermark or a role change notifies the partition's
+ * key, which wakes the worker (one coalesced wake-up per worker) to try
+ * the fetches watching it again; max_wait_ms bounds the wait.
  *
  * KIP-392: from Fetch v11 a consumer may read from a follower (up to the
  * follower's high watermark), and a leader with replica.selector.class
@@ -29,9 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "broker.h"
-#include "dynconfig.h"
-#include "group.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -39,13 +38,15 @@
 #include "log.h"
 #include "net.h"
 #include "partition.h"
+#include "purgatory.h"
+#include "quota.h"
 #include "replica.h"
-#include "req_dispatch.h"
 
-struct fetch_waiter {
-	struct fetch_waiter *prev, *next;
+/* A parked fetch (the op first: the purgatory hands it back). */
+struct fetch_wait {
+	struct delayed_op op;
 	struct net_req *r;
-	struct kp_timer timer;
+	struct purgatory_watch *watches;	/* one per partition found */
 };
 
 /*
@@ -59,9 +60,9 @@ struct fetch_waiter {
  * Kafka's Partition.readRecords, before the offset is checked against
  * our log end: a diverged follower may be ahead of us.
  */
-static int16_t check_partition(const struct net_req *r, struct partition *p,
-			       const struct kp_fetch_req_fetch_partition *fp,
-			       int64_t *limit, struct kp_fetch_resp_epoch_end_offset *div)
+static kp_err_t check_partition(const struct net_req *r, struct partition *p,
+			        const struct kp_fetch_req_fetch_partition *fp,
+			        int64_t *limit, struct kp_fetch_resp_epoch_end_offset *div)
 {
 	const struct kp_fetch_req *req = r->body;
 	int16_t err;
@@ -110,13 +111,13 @@ static bool leader_throttle(struct broker *b, const struct kp_fetch_req *req,
 {
 	bool in_isr;
 
-	if (req->replica_id < 0 || b->dyn == NULL ||
-	    !dynconfig_leader_throttled(b, p->topic, strlen(p->topic), p->index))
+	if (req->replica_id < 0 ||
+	    !quota_repl_throttled(b->quotas, true, p->topic, strlen(p->topic), p->index))
 		return false;
 	pthread_mutex_lock(&p->lock);
 	in_isr = partition_in_isr(p, req->replica_id);
 	pthread_mutex_unlock(&p->lock);
-	return !in_isr && quota_exceeded(&b->dyn->leader_quota, kp_now_ms());
+	return !in_isr && quota_exceeded(&b->quotas->leader, kp_now_ms());
 }
 
 /*
@@ -197,9 +198,9 @@ static int64_t available(struct net_req *r, bool *done)
  * overflow stub, a message header claiming more than follows, which
  * clients take as "the message is larger than the fetch size".
  */
-static int16_t down_convert(struct net_req *r, struct partition *p,
-			    const struct kp_fetch_req *req, int64_t fetch_offset,
-			    const struct log_read_result *rr, kp_records *recs)
+static kp_err_t down_convert(struct net_req *r, struct partition *p,
+			     const struct kp_fetch_req *req, int64_t fetch_offset,
+			     const struct log_read_result *rr, kp_records *recs)
 {
 	struct net_worker *w = r->worker;
 	int8_t magic = r->h.api_version <= 1 ? 0 : 1;
@@ -257,10 +258,16 @@ static int16_t down_convert(struct net_req *r, struct partition *p,
 
 /* Kafka answers Fetch v0-5 NOT_LEADER_OR_FOLLOWER for a storage error,
  * which those clients know to retry. */
-static int16_t storage_error(const struct net_req *r)
+static kp_err_t storage_error(const struct net_req *r)
 {
 	return r->h.api_version <= 5 ? KP_ERR_NOT_LEADER_OR_FOLLOWER
 				     : KP_ERR_KAFKA_STORAGE_ERROR;
+}
+
+/* A file range of the response lets its segment go once sent. */
+static void segment_release(void *seg)
+{
+	log_segment_unref(seg);
 }
 
 static void respond(struct net_req *r)
@@ -349,7 +356,8 @@ static void respond(struct net_req *r)
 				}
 				continue;
 			}
-			fr = net_req_file_range(r, rr.seg, rr.fd, rr.position);
+			fr = net_req_file_range(r, rr.fd, rr.position, segment_release,
+						rr.seg);
 			if (fr == NULL) {
 				log_read_done(&rr);
 				goto oom;
@@ -359,11 +367,10 @@ static void respond(struct net_req *r)
 						     .ext = fr };
 			/* the leader quota counts what throttled partitions send
 			 * to any follower, in sync or not (Kafka's record()) */
-			if (req->replica_id >= 0 && b->dyn != NULL &&
-			    dynconfig_leader_throttled(b, p->topic, strlen(p->topic),
-						       p->index))
-				quota_record(&b->dyn->leader_quota, rr.length,
-					     kp_now_ms());
+			if (req->replica_id >= 0 &&
+			    quota_repl_throttled(b->quotas, true, p->topic,
+						 strlen(p->topic), p->index))
+				quota_record(&b->quotas->leader, rr.length, kp_now_ms());
 			budget -= rr.length;
 			if (budget < 0)
 				budget = 0;
@@ -385,130 +392,62 @@ oom:
 
 /* ------------------------------------------------------------ parking */
 
-static void unlink_waiter(struct net_worker *w, struct fetch_waiter *fw)
+/* Enough to answer (or an error to answer at once), or nobody to answer. */
+static bool fetch_try(struct delayed_op *op)
 {
-	if (fw->prev != NULL)
-		fw->prev->next = fw->next;
-	else
-		w->waiters = fw->next;
-	if (fw->next != NULL)
-		fw->next->prev = fw->prev;
-	kp_timer_stop(w->loop, &fw->timer);
+	struct fetch_wait *fw = (struct fetch_wait *)op;
+	const struct kp_fetch_req *req = fw->r->body;
+	bool done = false;
+
+	return net_req_orphaned(fw->r) || available(fw->r, &done) >= req->min_bytes ||
+	       done;
 }
 
-static void finish(struct fetch_waiter *fw)
+/* Satisfied, max_wait_ms passed, or the broker stops: answer what there is. */
+static void fetch_complete(struct delayed_op *op, enum purgatory_end end)
 {
-	struct net_req *r = fw->r;
-
-	unlink_waiter(r->worker, fw);
-	respond(r);		/* fw lives in r's arena: gone after this */
+	(void)end;
+	respond(((struct fetch_wait *)op)->r);	/* op lives in r's arena */
 }
 
-static void on_timeout(struct kp_loop *loop, void *arg)
-{
-	(void)loop;
-	finish(arg);
-}
-
-static void on_poke(void *arg)
-{
-	struct net_worker *w = arg;
-	struct fetch_waiter *fw = w->waiters, *next;
-
-	atomic_store(&w->poked, false);
-	for (; fw != NULL; fw = next) {
-		const struct kp_fetch_req *req = fw->r->body;
-		bool done = false;
-
-		next = fw->next;
-		if (net_req_orphaned(fw->r) || available(fw->r, &done) >= req->min_bytes ||
-		    done)
-			finish(fw);
-	}
-	produce_poke(w);
-}
-
-void fetch_notify(struct broker *b, struct partition *p)
-{
-	uint64_t mask = atomic_load(&p->waiting_workers);
-
-	if (p->is_offsets)
-		group_hw_moved(b);	/* group writes waiting for the ISR */
-	if (b->net == NULL)
-		return;
-	for (int i = 0; mask != 0 && i < 64 && i < net_nworkers(b->net); i++) {
-		struct net_worker *w;
-
-		if (!(mask & (1ull << i)))
-			continue;
-		w = net_worker_at(b->net, i);
-		if (!atomic_exchange(&w->poked, true))
-			kp_loop_post(w->loop, on_poke, w);
-	}
-}
-
-void fetch_drain(struct net_worker *w)
-{
-	while (w->waiters != NULL)
-		finish(w->waiters);
-}
-
-/* Re-decode the request from a copy, so it no longer points into the
- * connection's read buffer. */
-static int detach(struct net_req *r)
-{
-	uint8_t *copy = kp_arena_alloc(&r->arena, r->frame_len);
-	struct kp_reader rd;
-
-	if (copy == NULL)
-		return -ENOMEM;
-	memcpy(copy, r->frame, r->frame_len);
-	kp_reader_init(&rd, copy, r->frame_len);
-	if (kp_req_header_decode(&rd, &r->arena, &r->h) < 0 ||
-	    kp_request_decode(r->api, r->h.api_version, &rd, &r->arena, r->body) < 0)
-		return -EPROTO;
-	r->frame = copy;
-	return 0;
-}
+static const struct delayed_op_type fetch_wait_type = {
+	"fetch", fetch_try, fetch_complete, NULL
+};
 
 static void park(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
-	struct net_worker *w = r->worker;
 	const struct kp_fetch_req *req;
-	struct fetch_waiter *fw;
+	struct fetch_wait *fw;
+	int32_t total = 0, n = 0;
 
-	if (detach(r) < 0 || (fw = kp_arena_alloc(&r->arena, sizeof(*fw))) == NULL) {
+	if (net_req_detach(r) < 0 ||
+	    (fw = kp_arena_calloc(&r->arena, 1, sizeof(*fw))) == NULL) {
 		respond(r);
 		return;
 	}
 	req = r->body;
 	fw->r = r;
-	fw->prev = NULL;
-	fw->next = w->waiters;
-	if (fw->next != NULL)
-		fw->next->prev = fw;
-	w->waiters = fw;
-	kp_timer_init(&fw->timer, on_timeout, fw);
-	kp_timer_start(w->loop, &fw->timer, req->max_wait_ms);
-	if (w->id < 64)
-		for (int32_t i = 0; i < req->topics_count; i++)
-			for (int32_t j = 0; j < req->topics[i].partitions_count; j++) {
-				struct partition *p = partition_find(&b->parts,
-					req->topics[i].topic.ptr,
-					(size_t)req->topics[i].topic.len,
-					req->topics[i].partitions[j].partition);
-
-				if (p != NULL)
-					atomic_fetch_or(&p->waiting_workers, 1ull << w->id);
-			}
-	/* data may have arrived between the check and the listing */
-	{
-		bool done = false;
-
-		if (available(r, &done) >= req->min_bytes || done)
-			finish(fw);
+	for (int32_t i = 0; i < req->topics_count; i++)
+		total += req->topics[i].partitions_count > 0
+			? req->topics[i].partitions_count : 0;
+	fw->watches = kp_arena_calloc(&r->arena, (size_t)total + 1, sizeof(*fw->watches));
+	if (fw->watches == NULL) {
+		respond(r);
+		return;
 	}
+	for (int32_t i = 0; i < req->topics_count; i++)
+		for (int32_t j = 0; j < req->topics[i].partitions_count; j++) {
+			struct partition *p = partition_find(&b->parts,
+				req->topics[i].topic.ptr,
+				(size_t)req->topics[i].topic.len,
+				req->topics[i].partitions[j].partition);
+
+			if (p != NULL)
+				fw->watches[n++].key = &p->watchers;
+		}
+	purgatory_watch(r->worker->home, &fw->op, &fetch_wait_type, fw->watches, n,
+			req->max_wait_ms);
 }
 
 void api_fetch(struct net_req *r)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_forward.c - admin requests only the controller can answer:
  * ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments.
@@ -5,11 +6,13 @@
  * In Kafka the broker that is controller answers them itself.  Here the
  * controller is the kcontroller daemon, so the broker a client picked
  * forwards the request, at the client's version, to the listener the
- * active controller advertises in /controller, and relays the answer.
- * The forward runs on the worker's own loop over a non-blocking
- * connection, so the worker serves its other connections meanwhile.
- * When no controller can be reached the client gets NOT_CONTROLLER, which
- * Kafka clients retry after refreshing their metadata.
+ * active controller advertises in /controller (read on the ZooKeeper
+ * thread, zk_thread.h), and relays the answer.  The forward is a delayed
+ * operation on the request's worker, over a non-blocking connection on the
+ * worker's own loop, so the worker serves its other connections
+ * meanwhile.  When no controller can be reached the client gets
+ * NOT_CONTROLLER, which Kafka clients retry after refreshing their
+ * metadata.
  */
 #include "config.h"
 
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "kp_answer.h"
 #include "kp_client.h"
 #include "kp_codec.h"
 #include "kp_errors.h"
@@ -25,33 +29,28 @@
 #include "kp_msgs.h"
 #include "kp_zk.h"
 #include "kp_zkdata.h"
+#include "api.h"
 #include "net.h"
-#include "req_dispatch.h"
+#include "purgatory.h"
+#include "zk_thread.h"
 
 /* Elections and reassignments of thousands of partitions take a while. */
 #define FORWARD_TIMEOUT_MS 120000
 
+/* A request being forwarded: a delayed operation on its worker that the
+ * controller's answer (or its absence) completes; the op first. */
 struct forward {
-	struct forward *prev, *next;
+	struct delayed_op op;
 	struct net_req *r;
 	struct kp_conn *conn;
 	void *req;			/* r's request, its memory in r's arena */
+	const void *resp;		/* the answer, while on_resp runs */
+	struct kp_endpoint ep;		/* the controller's listener */
+	bool found;			/* ... read from /controller */
 	bool sent;
 	bool starting;			/* inside kp_conn_start */
 	bool failed;			/* ... which failed at once */
 };
-
-static void unlink_forward(struct forward *f)
-{
-	struct net_worker *w = f->r->worker;
-
-	if (f->prev != NULL)
-		f->prev->next = f->next;
-	else
-		w->forwards = f->next;
-	if (f->next != NULL)
-		f->next->prev = f->prev;
-}
 
 /* An answer carrying err for everything the request names. */
 static void reply_error(struct net_req *r, int16_t err)
@@ -64,37 +63,10 @@ static void reply_error(struct net_req *r, int16_t err)
 
 	kp_struct_init(r->api->resp, &resp);
 	switch (r->h.api_key) {
-	case KP_API_ELECT_LEADERS: {
-		const struct kp_elect_leaders_req *req = r->body;
-		int32_t nt = req->topic_partitions_count > 0 ? req->topic_partitions_count : 0;
-		struct kp_elect_leaders_resp_replica_election_result *res =
-			kp_arena_calloc(&r->arena, (size_t)nt + 1, sizeof(*res));
-
-		resp.el.error_code = err;	/* v1+ */
-		for (int32_t i = 0; res != NULL && i < nt; i++) {
-			const struct kp_elect_leaders_req_topic_partitions *tp =
-				&req->topic_partitions[i];
-			int32_t np = tp->partitions_count > 0 ? tp->partitions_count : 0;
-			struct kp_elect_leaders_resp_partition_result *pr =
-				kp_arena_calloc(&r->arena, (size_t)np + 1, sizeof(*pr));
-
-			if (pr == NULL)
-				break;
-			kp_struct_init(&kp_elect_leaders_resp_replica_election_result_desc,
-				       &res[i]);
-			res[i].topic = tp->topic;
-			for (int32_t j = 0; j < np; j++) {
-				kp_struct_init(&kp_elect_leaders_resp_partition_result_desc, &pr[j]);
-				pr[j].partition_id = tp->partitions[j];
-				pr[j].error_code = err;
-			}
-			res[i].partition_result = pr;
-			res[i].partition_result_count = np;
-			resp.el.replica_election_results = res;
-			resp.el.replica_election_results_count = i + 1;
-		}
+	case KP_API_ELECT_LEADERS:
+		/* short of memory: what fits */
+		(void)kp_answer_elect_leaders(r->body, err, &resp.el, &r->arena);
 		break;
-	}
 	case KP_API_ALTER_PARTITION_REASSIGNMENTS:
 		resp.apr.error_code = err;
 		resp.apr.error_message = kp_str_c("no active controller could be reached");
@@ -107,16 +79,29 @@ static void reply_error(struct net_req *r, int16_t err)
 	net_reply(r, &resp);
 }
 
-static void finish(struct forward *f, const void *resp)
+/* Relay the answer, or NOT_CONTROLLER (also at shutdown). */
+static void forward_complete(struct delayed_op *op, enum purgatory_end end)
 {
+	struct forward *f = (struct forward *)op;
 	struct net_req *r = f->r;
+	const void *resp = end == PURGATORY_COMPLETED ? f->resp : NULL;
 
 	kp_conn_free(f->conn);	/* no callback after this */
-	unlink_forward(f);
+	f->conn = NULL;
 	if (resp != NULL)
 		net_reply(r, resp);
 	else
 		reply_error(r, KP_ERR_NOT_CONTROLLER);
+}
+
+static const struct delayed_op_type forward_type = {
+	"forward", NULL, forward_complete, NULL
+};
+
+static void finish(struct forward *f, const void *resp)
+{
+	f->resp = resp;
+	purgatory_complete(&f->op);
 }
 
 static void on_resp(struct kp_conn *c, int err, int16_t api_key, int16_t version,
@@ -155,72 +140,61 @@ static void on_state(struct kp_conn *c, enum kp_conn_state st, int err, void *ar
 	/* CLOSED after sending: on_resp is told */
 }
 
-/* The request re-decoded from a copy in r's arena: the decoded body
- * points into the connection's read buffer, valid only until we return. */
-static void *own_request(struct net_req *r)
+/* On the ZooKeeper thread: where the active controller listens. */
+static void find_controller(void *arg)
 {
-	struct kp_wbuf w;
-	struct kp_reader rd;
-	uint8_t *copy;
-	void *req = kp_arena_calloc(&r->arena, 1, r->api->req->size);
-
-	if (req == NULL)
-		return NULL;
-	kp_wbuf_init(&w);
-	kp_request_encode(r->api, r->h.api_version, r->body, &w);
-	copy = w.err == 0 ? kp_arena_alloc(&r->arena, w.len + 1) : NULL;
-	if (copy != NULL)
-		memcpy(copy, w.data, w.len);
-	kp_reader_init(&rd, copy, copy != NULL ? w.len : 0);
-	if (copy == NULL ||
-	    kp_request_decode(r->api, r->h.api_version, &rd, &r->arena, req) < 0)
-		req = NULL;
-	kp_wbuf_free(&w);
-	return req;
-}
-
-void api_forward(struct net_req *r)
-{
-	struct broker *b = r->worker->broker;
-	struct kp_client_opts opts = { .client_id = "kbroker-forward",
-				       .connect_timeout_ms = 5000,
-				       .request_timeout_ms = FORWARD_TIMEOUT_MS };
-	struct forward *f = kp_arena_calloc(&r->arena, 1, sizeof(*f));
+	struct forward *f = arg;
 	struct kp_zk_result res;
-	struct kp_endpoint ep;
 	char err[256];
 	int rc;
 
-	if (f == NULL || (f->req = own_request(r)) == NULL) {
-		net_req_fail(r, "out of memory");
-		return;
-	}
-	f->r = r;
-	rc = kp_zk_get_sync(b->zk, "/controller", &res);
-	if (rc != KP_ZK_OK || res.data == NULL ||
-	    kp_zk_controller_endpoint(res.data, (size_t)res.len, &ep, err,
-				      sizeof(err)) < 0) {
-		kp_zk_result_free(&res);
+	rc = kp_zk_get_sync(f->r->worker->broker->zk, "/controller", &res);
+	f->found = rc == KP_ZK_OK && res.data != NULL &&
+		   kp_zk_controller_endpoint(res.data, (size_t)res.len, &f->ep, err,
+					     sizeof(err)) == 0;
+	kp_zk_result_free(&res);
+}
+
+/* Back on the worker: connect and send. */
+static void found_controller(void *arg, bool ran)
+{
+	struct forward *f = arg;
+	struct net_req *r = f->r;
+	struct kp_client_opts opts = { .client_id = "kbroker-forward",
+				       .connect_timeout_ms = 5000,
+				       .request_timeout_ms = FORWARD_TIMEOUT_MS };
+
+	if (!ran || !f->found) {
 		reply_error(r, KP_ERR_NOT_CONTROLLER);
 		return;
 	}
-	kp_zk_result_free(&res);
-	f->next = r->worker->forwards;
-	if (f->next != NULL)
-		f->next->prev = f;
-	r->worker->forwards = f;
+	purgatory_watch(r->worker->home, &f->op, &forward_type, NULL, 0, -1);
 	f->starting = true;
-	f->conn = kp_conn_start(r->worker->loop, ep.host, ep.port, &opts, on_state, f);
+	f->conn = kp_conn_start(r->worker->loop, f->ep.host, f->ep.port, &opts,
+				on_state, f);
 	f->starting = false;
 	if (f->conn == NULL || f->failed) {
 		KP_WARN("%s: cannot reach the controller at %s:%d for %s", r->peer,
-			ep.host, ep.port, r->api->name);
+			f->ep.host, f->ep.port, r->api->name);
 		finish(f, NULL);
 	}
 }
 
-void forward_drain(struct net_worker *w)
+void api_forward(struct net_req *r)
 {
-	while (w->forwards != NULL)
-		finish(w->forwards, NULL);
+	struct forward *f = kp_arena_calloc(&r->arena, 1, sizeof(*f));
+
+	/* the request outlives this call: it owns its frame */
+	if (f == NULL || net_req_detach(r) < 0) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	f->r = r;
+	f->req = r->body;
+	if (r->worker->broker->zk == NULL) {
+		reply_error(r, KP_ERR_NOT_CONTROLLER);
+		return;
+	}
+	zk_thread_call(r->worker->broker, r->worker->home, find_controller,
+		       found_controller, f);
 }

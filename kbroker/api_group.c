@@ -1,7 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
- * api_group.c - FindCoordinator, the committed-offset APIs (OffsetCommit,
- * OffsetFetch, OffsetDelete) and the group admin APIs (DescribeGroups,
- * ListGroups, DeleteGroups).  Join/Sync/Heartbeat/Leave are in group.c.
+ * api_group.c - the group coordinator's requests, thin: FindCoordinator,
+ * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
+ * OffsetFetch, OffsetDelete, DescribeGroups, ListGroups, DeleteGroups.
+ *
+ * Each handler runs on its connection's network worker: it turns the
+ * request into the coordinator's terms, calls the coordinator's operation
+ * under its lock (group_rebalance.h, group_offsets.h) or reads the table,
+ * and builds the response.  A JoinGroup or SyncGroup the coordinator
+ * parks carries join_reply / sync_reply, and an OffsetCommit waiting for
+ * the ISR commit_reply; these run under the coordinator's lock on
+ * whichever thread completes the wait and post the response to the
+ * request's worker.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -10,21 +20,68 @@
 #include <string.h>
 
 #include "broker.h"
-#include "group.h"
-#include "group_int.h"
+#include "group_coord.h"
+#include "group_offsets.h"
+#include "group_rebalance.h"
 #include "kp_errors.h"
 #include "kp_groupmeta.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
+#include "api.h"
 #include "net.h"
-#include "req_dispatch.h"
+#include "zk_admin.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static struct group_coord *coord_of(struct net_req *r)
+{
+	return r->worker->broker->coord;
+}
+
+/* Copy into r's arena (NULL: a null string). */
+static kp_str arena_kstr(struct net_req *r, const char *s)
+{
+	char *d;
+
+	if (s == NULL)
+		return KP_STR_NULL;
+	d = kp_arena_strndup(&r->arena, s, strlen(s));
+	return d != NULL ? (kp_str){ d, (int32_t)strlen(d) } : KP_STR_NULL;
+}
+
+struct posted {
+	struct net_req *r;
+	void *resp;
+};
+
+static void posted_reply(void *arg)
+{
+	struct posted *p = arg;
+
+	net_reply(p->r, p->resp);
+}
+
+/* Answer r from any thread: posted to its worker. */
+static void answer_later(struct net_req *r, void *resp)
+{
+	struct posted *p = kp_arena_alloc(&r->arena, sizeof(*p));
+
+	if (p == NULL) {
+		KP_ERROR("%s: out of memory answering %s", r->peer, r->api->name);
+		return;
+	}
+	p->r = r;
+	p->resp = resp;
+	if (kp_loop_post(r->worker->loop, posted_reply, p) < 0)
+		KP_ERROR("%s: cannot queue the %s answer", r->peer, r->api->name);
+}
 
 /* ----------------------------------------------------- FindCoordinator */
 
 void api_find_coordinator(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
-	struct coord *c = b->coord;
+	struct group_coord *c = b->coord;
 	const struct kp_find_coordinator_req *req = r->body;
 	struct kp_find_coordinator_resp resp;
 	struct md_view *v;
@@ -48,9 +105,9 @@ void api_find_coordinator(struct net_req *r)
 	t = md_view_topic(v, KP_OFFSETS_TOPIC, strlen(KP_OFFSETS_TOPIC));
 	if (t == NULL || t->nparts <= 0) {
 		md_view_unref(v);
-		err = admin_create_offsets_topic(b, c->num_partitions,
-						 c->replication_factor,
-						 c->segment_bytes, msg, sizeof(msg));
+		err = zk_admin_create_offsets_topic(b, c->store.num_partitions,
+						    c->replication_factor,
+						    c->segment_bytes, msg, sizeof(msg));
 		if (err != 0 && err != KP_ERR_TOPIC_ALREADY_EXISTS)
 			KP_WARN("cannot create %s (offsets.topic.replication.factor=%d): %s",
 				KP_OFFSETS_TOPIC, c->replication_factor, msg);
@@ -82,118 +139,321 @@ out:
 	net_reply(r, &resp);
 }
 
-/* -------------------------------------------------------- OffsetCommit */
+/* ---------------------------------------------------------- JoinGroup */
 
-static bool partition_known(struct broker *b, kp_str topic, int32_t partition)
+static struct kp_join_group_resp *join_resp(struct net_req *r)
 {
-	struct md_view *v = metadata_cache_get(&b->meta);
-	const struct md_topic *t = topic.len > 0
-		? md_view_topic(v, topic.ptr, (size_t)topic.len) : NULL;
-	bool known = t != NULL && md_topic_partition(t, partition) != NULL;
+	struct kp_join_group_resp *resp = kp_arena_alloc(&r->arena, sizeof(*resp));
 
-	md_view_unref(v);
-	return known;
-}
-
-static int16_t commit_error(int16_t err)
-{
-	switch (err) {
-	case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
-	case KP_ERR_NOT_ENOUGH_REPLICAS:
-	case KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	case KP_ERR_NOT_LEADER_OR_FOLLOWER:
-	case KP_ERR_KAFKA_STORAGE_ERROR:
-		return KP_ERR_NOT_COORDINATOR;
-	case KP_ERR_MESSAGE_TOO_LARGE:
-	case KP_ERR_RECORD_LIST_TOO_LARGE:
-	case KP_ERR_INVALID_FETCH_SIZE:
-		return KP_ERR_INVALID_COMMIT_OFFSET_SIZE;
-	default:
-		return err;
+	if (resp != NULL) {
+		kp_struct_init(r->api->resp, resp);
+		/* no protocol (an error): v7 says null, older versions "" */
+		resp->protocol_name = r->h.api_version >= 7 ? KP_STR_NULL
+							    : (kp_str){ "", 0 };
+		resp->leader = (kp_str){ "", 0 };
+		resp->member_id = (kp_str){ "", 0 };
 	}
+	return resp;
 }
 
-static void commit_done(struct coord *c, struct gwrite *w, int16_t err)
+static void join_error(struct net_req *r, int16_t err, const char *member_id)
 {
-	(void)c;
-	err = commit_error(err);
-	if (err == 0 && !w->g->removed) {
-		while (w->offsets != NULL) {
-			struct goffset *o = w->offsets;
+	struct kp_join_group_resp *resp = join_resp(r);
 
-			w->offsets = o->next;
-			offset_put(w->g, o);
+	if (resp == NULL)
+		return;
+	resp->error_code = err;
+	resp->generation_id = -1;
+	if (member_id != NULL)
+		resp->member_id = arena_kstr(r, member_id);
+	answer_later(r, resp);
+}
+
+/* The member's JoinGroup answer for the current generation; the leader's
+ * (when with_members) lists every member and its metadata. */
+static void join_answer(const struct group *g, const struct group_member *m,
+			struct net_req *r,
+			bool with_members, const char *leader)
+{
+	struct kp_join_group_resp *resp = join_resp(r);
+
+	if (resp == NULL)
+		return;
+	resp->generation_id = g->generation;
+	resp->protocol_type = arena_kstr(r, g->protocol_type);
+	resp->protocol_name = arena_kstr(r, g->protocol);
+	resp->leader = arena_kstr(r, leader);
+	resp->member_id = arena_kstr(r, m->id);
+	if (with_members) {
+		struct kp_join_group_resp_join_group_response_member *ms =
+			kp_arena_calloc(&r->arena, (size_t)g->nmembers + 1, sizeof(*ms));
+		int32_t n = 0;
+
+		if (ms == NULL)
+			return;
+		for (struct group_member *o = g->members; o; o = o->next) {
+			const struct group_protocol *p = group_member_protocol(o, g->protocol);
+			uint8_t *md = NULL;
+
+			kp_struct_init(&kp_join_group_resp_join_group_response_member_desc,
+				       &ms[n]);
+			ms[n].member_id = arena_kstr(r, o->id);
+			ms[n].group_instance_id = arena_kstr(r, o->instance_id);
+			if (p != NULL && p->len > 0) {
+				md = kp_arena_alloc(&r->arena, (size_t)p->len);
+				if (md == NULL)
+					return;
+				memcpy(md, p->meta, (size_t)p->len);
+			}
+			ms[n].metadata = (kp_bytes){ md, p != NULL ? p->len : 0 };
+			n++;
 		}
+		resp->members = ms;
+		resp->members_count = n;
 	}
-	for (int32_t i = 0; i < w->nslots; i++)
-		*w->slots[i] = err;
-	coord_send(w->r, w->resp);
+	answer_later(r, resp);
 }
 
-/* The group-level checks of a commit (Kafka's doCommitOffsets). */
-static int16_t commit_check(struct coord *c, struct group **gp,
-			    const struct kp_offset_commit_req *req, int32_t opart)
+static struct kp_sync_group_resp *sync_resp(struct net_req *r)
 {
-	struct group *g = group_find(c, req->group_id);
-	struct gmember *m;
+	struct kp_sync_group_resp *resp = kp_arena_alloc(&r->arena, sizeof(*resp));
 
-	if (g == NULL) {
-		if (req->generation_id >= 0)
-			return KP_ERR_ILLEGAL_GENERATION;
-		/* a group used only to store offsets */
-		g = group_add(c, req->group_id, opart);
-		if (g == NULL)
-			return KP_ERR_UNKNOWN_SERVER_ERROR;
+	if (resp != NULL) {
+		kp_struct_init(r->api->resp, resp);
+		resp->assignment = (kp_bytes){ NULL, 0 };
 	}
-	*gp = g;
-	if (g->state == G_DEAD)
-		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	m = member_by_instance(g, req->group_instance_id);
-	if (m != NULL && !kp_str_eqc(req->member_id, m->id))
-		return KP_ERR_FENCED_INSTANCE_ID;
-	if (req->generation_id < 0 && g->state == G_EMPTY)
-		return 0;
-	if (g->state == G_COMPLETING)
-		return KP_ERR_REBALANCE_IN_PROGRESS;
-	m = member_find(g, req->member_id);
-	if (m == NULL)
-		return KP_ERR_UNKNOWN_MEMBER_ID;
-	if (req->generation_id != g->generation)
-		return KP_ERR_ILLEGAL_GENERATION;
-	/* a member's commit counts as a heartbeat, as in Kafka */
-	m->deadline = kp_now_ms() + m->session_ms;
-	group_wake_at(c, g, m->deadline);
-	return 0;
+	return resp;
+}
+
+static void sync_error(struct net_req *r, int16_t err)
+{
+	struct kp_sync_group_resp *resp = sync_resp(r);
+
+	if (resp == NULL)
+		return;
+	resp->error_code = err;
+	answer_later(r, resp);
+}
+
+static void sync_answer(const struct group *g, const struct group_member *m,
+			struct net_req *r)
+{
+	struct kp_sync_group_resp *resp = sync_resp(r);
+	uint8_t *a = NULL;
+
+	if (resp == NULL)
+		return;
+	resp->protocol_type = arena_kstr(r, g->protocol_type);
+	resp->protocol_name = arena_kstr(r, g->protocol);
+	if (m->assignment_len > 0) {
+		a = kp_arena_alloc(&r->arena, (size_t)m->assignment_len);
+		if (a == NULL)
+			return;
+		memcpy(a, m->assignment, (size_t)m->assignment_len);
+	}
+	resp->assignment = (kp_bytes){ a, m->assignment_len };
+	answer_later(r, resp);
+}
+
+/* A parked JoinGroup's answer (struct group_parked). */
+static void join_reply(void *req, const struct group_reply *rep)
+{
+	if (rep->err != 0)
+		join_error(req, rep->err, rep->member_id);
+	else
+		join_answer(rep->g, rep->m, req, rep->with_members, rep->leader);
+}
+
+/* A parked SyncGroup's answer. */
+static void sync_reply(void *req, const struct group_reply *rep)
+{
+	if (rep->err != 0)
+		sync_error(req, rep->err);
+	else
+		sync_answer(rep->g, rep->m, req);
+}
+
+void api_join_group(struct net_req *r)
+{
+	struct group_coord *c = coord_of(r);
+	const struct kp_join_group_req *req = r->body;
+	int32_t n = req->protocols_count > 0 ? req->protocols_count : 0;
+	struct group_protocol_ref *ps = kp_arena_calloc(&r->arena, (size_t)n + 1,
+							sizeof(*ps));
+	struct group_join j;
+
+	if (ps == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++)
+		ps[i] = (struct group_protocol_ref){ req->protocols[i].name,
+						     req->protocols[i].metadata };
+	j = (struct group_join){
+		.group_id = req->group_id,
+		.member_id = req->member_id,
+		.instance_id = req->group_instance_id,
+		.protocol_type = req->protocol_type,
+		.client_id = r->h.client_id,
+		.peer = r->peer,
+		.protocols = ps,
+		.nprotocols = n,
+		.session_ms = req->session_timeout_ms,
+		.rebalance_ms = r->h.api_version >= 1 && req->rebalance_timeout_ms > 0
+			? req->rebalance_timeout_ms : req->session_timeout_ms,
+		/* KIP-394: v4+ clients ask again with the id they are given */
+		.require_known_id = r->h.api_version >= 4,
+		.req = r,
+		.reply = join_reply,
+	};
+	pthread_mutex_lock(&c->lock);
+	group_join(c, &j);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---------------------------------------------------------- SyncGroup */
+
+void api_sync_group(struct net_req *r)
+{
+	struct group_coord *c = coord_of(r);
+	const struct kp_sync_group_req *req = r->body;
+	int32_t n = req->assignments_count > 0 ? req->assignments_count : 0;
+	struct group_assignment_ref *as = kp_arena_calloc(&r->arena, (size_t)n + 1,
+							  sizeof(*as));
+	struct group_sync s;
+
+	if (as == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < n; i++)
+		as[i] = (struct group_assignment_ref){ req->assignments[i].member_id,
+						       req->assignments[i].assignment };
+	s = (struct group_sync){
+		.group_id = req->group_id,
+		.member_id = req->member_id,
+		.instance_id = req->group_instance_id,
+		.protocol_type = req->protocol_type,
+		.protocol_name = req->protocol_name,
+		/* v5+: the protocol type and name are mandatory (KIP-559) */
+		.protocol_required = r->h.api_version >= 5,
+		.generation = req->generation_id,
+		.assignments = as,
+		.nassignments = n,
+		.req = r,
+		.reply = sync_reply,
+	};
+	pthread_mutex_lock(&c->lock);
+	group_sync(c, &s);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---------------------------------------------------------- Heartbeat */
+
+void api_heartbeat(struct net_req *r)
+{
+	struct group_coord *c = coord_of(r);
+	const struct kp_heartbeat_req *req = r->body;
+	struct kp_heartbeat_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	pthread_mutex_lock(&c->lock);
+	resp.error_code = group_heartbeat(c, req->group_id, req->member_id,
+					  req->group_instance_id, req->generation_id);
+	pthread_mutex_unlock(&c->lock);
+	net_reply(r, &resp);
+}
+
+/* --------------------------------------------------------- LeaveGroup */
+
+void api_leave_group(struct net_req *r)
+{
+	struct group_coord *c = coord_of(r);
+	const struct kp_leave_group_req *req = r->body;
+	struct kp_leave_group_resp resp;
+	struct kp_leave_group_resp_member_response *ms = NULL;
+	struct group_leaving *ls, one;
+	int32_t n = 1;
+	bool batch = r->h.api_version >= 3;
+
+	kp_struct_init(r->api->resp, &resp);
+	if (!batch) {
+		/* v0-2: one member, by id; its error is the response's */
+		one = (struct group_leaving){ req->member_id, KP_STR_NULL, 0 };
+		ls = &one;
+	} else {
+		n = req->members_count > 0 ? req->members_count : 0;
+		ls = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*ls));
+		ms = kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*ms));
+		if (ls == NULL || ms == NULL) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+		for (int32_t i = 0; i < n; i++)
+			ls[i] = (struct group_leaving){ req->members[i].member_id,
+							req->members[i].group_instance_id, 0 };
+	}
+	pthread_mutex_lock(&c->lock);
+	resp.error_code = group_leave(c, req->group_id, ls, n);
+	pthread_mutex_unlock(&c->lock);
+	if (!batch) {
+		if (resp.error_code == 0)
+			resp.error_code = one.err;
+	} else if (resp.error_code == 0) {
+		for (int32_t i = 0; i < n; i++) {
+			kp_struct_init(&kp_leave_group_resp_member_response_desc, &ms[i]);
+			ms[i].member_id = req->members[i].member_id;
+			ms[i].group_instance_id = req->members[i].group_instance_id;
+			ms[i].error_code = ls[i].err;
+		}
+		resp.members = ms;
+		resp.members_count = n;
+	}
+	net_reply(r, &resp);
+}
+
+/* ------------------------------------------------------- OffsetCommit */
+
+/* An OffsetCommit whose append waits for the ISR. */
+struct commit_ctx {
+	struct net_req *r;
+	struct kp_offset_commit_resp *resp;
+};
+
+/* The commit's append was acknowledged or failed: every error is set. */
+static void commit_reply(void *req)
+{
+	struct commit_ctx *cc = req;
+
+	answer_later(cc->r, cc->resp);
 }
 
 void api_offset_commit(struct net_req *r)
 {
-	struct broker *b = r->worker->broker;
-	struct coord *c = b->coord;
+	struct group_coord *c = coord_of(r);
 	const struct kp_offset_commit_req *req = r->body;
 	struct kp_offset_commit_resp *resp = kp_arena_alloc(&r->arena, sizeof(*resp));
 	struct kp_offset_commit_resp_offset_commit_response_topic *ts;
-	struct group *g = NULL;
-	struct gwrite *w = NULL;
-	struct kp_wbuf kw, vw;
-	size_t *kend = NULL, *vend = NULL;
-	kp_bytes *keys = NULL, *vals = NULL;
-	int32_t total = 0, n = 0, opart = 0;
-	int64_t now = kp_wall_ms();
-	int16_t top;
+	struct group_commit_part *parts;
+	struct commit_ctx *cc = kp_arena_alloc(&r->arena, sizeof(*cc));
+	struct group_commit gc;
+	int32_t total = 0, k = 0;
+	bool waits;
 
-	kp_wbuf_init(&kw);
-	kp_wbuf_init(&vw);
-	if (resp == NULL)
+	if (resp == NULL || cc == NULL)
 		goto oom;
+	*cc = (struct commit_ctx){ r, resp };
 	kp_struct_init(r->api->resp, resp);
-	ts = kp_arena_calloc(&r->arena, (size_t)(req->topics_count > 0 ? req->topics_count : 0) + 1,
-			     sizeof(*ts));
+	resp->topics_count = req->topics_count > 0 ? req->topics_count : 0;
+	ts = kp_arena_calloc(&r->arena, (size_t)resp->topics_count + 1, sizeof(*ts));
 	if (ts == NULL)
 		goto oom;
 	resp->topics = ts;
-	resp->topics_count = req->topics_count > 0 ? req->topics_count : 0;
+	for (int32_t i = 0; i < resp->topics_count; i++)
+		total += req->topics[i].partitions_count > 0 ? req->topics[i].partitions_count : 0;
+	parts = kp_arena_calloc(&r->arena, (size_t)total + 1, sizeof(*parts));
+	if (parts == NULL)
+		goto oom;
 	for (int32_t i = 0; i < resp->topics_count; i++) {
 		const struct kp_offset_commit_req_offset_commit_request_topic *rt = &req->topics[i];
 		int32_t np = rt->partitions_count > 0 ? rt->partitions_count : 0;
@@ -206,118 +466,41 @@ void api_offset_commit(struct net_req *r)
 			goto oom;
 		ts[i].partitions_count = np;
 		for (int32_t j = 0; j < np; j++) {
-			kp_struct_init(&kp_offset_commit_resp_offset_commit_response_partition_desc,
-				       &ts[i].partitions[j]);
-			ts[i].partitions[j].partition_index = rt->partitions[j].partition_index;
-		}
-		total += np;
-	}
-	keys = calloc((size_t)total + 1, sizeof(*keys));
-	vals = calloc((size_t)total + 1, sizeof(*vals));
-	kend = calloc((size_t)total + 1, sizeof(*kend));
-	vend = calloc((size_t)total + 1, sizeof(*vend));
-	if (keys == NULL || vals == NULL || kend == NULL || vend == NULL)
-		goto oom;
-	pthread_mutex_lock(&c->lock);
-	top = req->group_id.len < 0 ? KP_ERR_INVALID_GROUP_ID
-		: coord_check(c, req->group_id, &opart);
-	if (top == 0)
-		top = commit_check(c, &g, req, opart);
-	if (top == 0) {
-		w = gwrite_new(g);
-		if (w == NULL)
-			top = KP_ERR_UNKNOWN_SERVER_ERROR;
-		else
-			w->slots = kp_arena_calloc(&r->arena, (size_t)total + 1,
-						   sizeof(*w->slots));
-		if (w != NULL && w->slots == NULL)
-			top = KP_ERR_UNKNOWN_SERVER_ERROR;
-	}
-	for (int32_t i = 0; i < resp->topics_count; i++) {
-		const struct kp_offset_commit_req_offset_commit_request_topic *rt = &req->topics[i];
-
-		for (int32_t j = 0; j < ts[i].partitions_count; j++) {
 			const struct kp_offset_commit_req_offset_commit_request_partition *rp =
 				&rt->partitions[j];
-			int16_t *slot = &ts[i].partitions[j].error_code;
-			struct goffset *o;
 
-			if (top != 0) {
-				*slot = top;
-				continue;
-			}
-			if (rp->committed_metadata.len > c->metadata_max) {
-				*slot = KP_ERR_OFFSET_METADATA_TOO_LARGE;
-				continue;
-			}
-			if (!partition_known(b, rt->name, rp->partition_index)) {
-				*slot = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-				continue;
-			}
-			o = calloc(1, sizeof(*o));
-			if (o == NULL || (o->topic = dup_kstr(rt->name)) == NULL ||
-			    (o->metadata = dup_kstr(rp->committed_metadata.len >= 0
-						    ? rp->committed_metadata
-						    : (kp_str){ "", 0 })) == NULL) {
-				offset_free(o);
-				*slot = KP_ERR_UNKNOWN_SERVER_ERROR;
-				continue;
-			}
-			o->partition = rp->partition_index;
-			o->offset = rp->committed_offset;
-			o->leader_epoch = rp->committed_leader_epoch;
-			o->commit_ts = rp->commit_timestamp >= 0 ? rp->commit_timestamp : now;
-			o->expire_ts = req->retention_time_ms >= 0 ? now + req->retention_time_ms : -1;
-			o->next = w->offsets;
-			w->offsets = o;
-			kp_gm_offset_key_encode(&kw, req->group_id, rt->name, rp->partition_index);
-			kp_gm_offset_value_encode(&vw, &(struct kp_gm_offset){
-				.offset = o->offset, .leader_epoch = o->leader_epoch,
-				.metadata = kp_str_c(o->metadata), .commit_ts = o->commit_ts,
-				.expire_ts = o->expire_ts });
-			kend[n] = kw.len;
-			vend[n] = vw.len;
-			w->slots[n++] = slot;
+			kp_struct_init(&kp_offset_commit_resp_offset_commit_response_partition_desc,
+				       &ts[i].partitions[j]);
+			ts[i].partitions[j].partition_index = rp->partition_index;
+			parts[k++] = (struct group_commit_part){
+				.topic = rt->name,
+				.partition = rp->partition_index,
+				.offset = rp->committed_offset,
+				.leader_epoch = rp->committed_leader_epoch,
+				.metadata = rp->committed_metadata,
+				.commit_ts = rp->commit_timestamp,
+				.err = &ts[i].partitions[j].error_code,
+			};
 		}
 	}
-	if (w != NULL && n > 0 && !kw.err && !vw.err) {
-		for (int32_t i = 0; i < n; i++) {
-			size_t ks = i > 0 ? kend[i - 1] : 0, vs = i > 0 ? vend[i - 1] : 0;
-
-			keys[i] = (kp_bytes){ kw.data + ks, (int32_t)(kend[i] - ks) };
-			vals[i] = (kp_bytes){ vw.data + vs, (int32_t)(vend[i] - vs) };
-		}
-		w->nslots = n;
-		w->r = r;
-		w->resp = resp;
-		w->done = commit_done;
-		store_append(c, g->opart, keys, vals, n, w);	/* answers */
-		pthread_mutex_unlock(&c->lock);
-		goto out;
-	}
-	if (w != NULL) {
-		if (n > 0)	/* could not encode */
-			for (int32_t i = 0; i < n; i++)
-				*w->slots[i] = KP_ERR_UNKNOWN_SERVER_ERROR;
-		gwrite_free(c, w);
-	}
+	gc = (struct group_commit){
+		.group_id = req->group_id,
+		.member_id = req->member_id,
+		.instance_id = req->group_instance_id,
+		.generation = req->generation_id,
+		.retention_ms = req->retention_time_ms,
+		.parts = parts,
+		.nparts = k,
+		.done = commit_reply,
+		.req = cc,
+	};
+	pthread_mutex_lock(&c->lock);
+	waits = group_commit_offsets(c, &gc);
 	pthread_mutex_unlock(&c->lock);
-	net_reply(r, resp);
-out:
-	kp_wbuf_free(&kw);
-	kp_wbuf_free(&vw);
-	free(keys);
-	free(vals);
-	free(kend);
-	free(vend);
+	if (!waits)
+		net_reply(r, resp);
 	return;
 oom:
-	kp_wbuf_free(&kw);
-	kp_wbuf_free(&vw);
-	free(keys);
-	free(vals);
-	free(kend);
-	free(vend);
 	net_req_fail(r, "out of memory");
 }
 
@@ -326,8 +509,8 @@ oom:
 static void fetch_fill(struct net_req *r, struct group *g, kp_str topic, int32_t part,
 		       struct kp_offset_fetch_resp_offset_fetch_response_partition *out)
 {
-	struct goffset *o = g != NULL && topic.len >= 0
-		? offset_find(g, topic.ptr, (size_t)topic.len, part) : NULL;
+	struct group_offset *o = g != NULL && topic.len >= 0
+		? group_offset_find(g, topic.ptr, (size_t)topic.len, part) : NULL;
 
 	kp_struct_init(&kp_offset_fetch_resp_offset_fetch_response_partition_desc, out);
 	out->partition_index = part;
@@ -343,8 +526,8 @@ static void fetch_fill(struct net_req *r, struct group *g, kp_str topic, int32_t
 
 static int cmp_offsets(const void *a, const void *b)
 {
-	const struct goffset *x = *(const struct goffset *const *)a;
-	const struct goffset *y = *(const struct goffset *const *)b;
+	const struct group_offset *x = *(const struct group_offset *const *)a;
+	const struct group_offset *y = *(const struct group_offset *const *)b;
 	int c = strcmp(x->topic, y->topic);
 
 	return c != 0 ? c : (x->partition > y->partition) - (x->partition < y->partition);
@@ -354,7 +537,7 @@ static int cmp_offsets(const void *a, const void *b)
 static int fetch_all(struct net_req *r, struct group *g,
 		     struct kp_offset_fetch_resp *resp)
 {
-	struct goffset **os;
+	struct group_offset **os;
 	struct kp_offset_fetch_resp_offset_fetch_response_topic *ts;
 	int32_t n = 0, nt = 0;
 
@@ -365,7 +548,7 @@ static int fetch_all(struct net_req *r, struct group *g,
 	if (os == NULL || ts == NULL)
 		return -1;
 	for (uint32_t i = 0; i < g->onbuckets; i++)
-		for (struct goffset *o = g->obuckets[i]; o; o = o->next)
+		for (struct group_offset *o = g->obuckets[i]; o; o = o->next)
 			os[n++] = o;
 	qsort(os, (size_t)n, sizeof(*os), cmp_offsets);
 	for (int32_t i = 0; i < n;) {
@@ -393,7 +576,7 @@ static int fetch_all(struct net_req *r, struct group *g,
 
 void api_offset_fetch(struct net_req *r)
 {
-	struct coord *c = coord_of(r);
+	struct group_coord *c = coord_of(r);
 	const struct kp_offset_fetch_req *req = r->body;
 	struct kp_offset_fetch_resp resp;
 	struct kp_offset_fetch_resp_offset_fetch_response_topic *ts = NULL;
@@ -405,9 +588,9 @@ void api_offset_fetch(struct net_req *r)
 	resp.topics_count = 0;
 	pthread_mutex_lock(&c->lock);
 	err = req->group_id.len < 0 ? KP_ERR_INVALID_GROUP_ID
-		: coord_check(c, req->group_id, &opart);
+		: group_store_owner(&c->store, req->group_id, &opart);
 	if (err == 0)
-		g = group_find(c, req->group_id);
+		g = group_table_find(&c->groups, req->group_id);
 	if (req->topics_count < 0) {
 		/* v2+: all of the group's offsets */
 		if (err == 0 && fetch_all(r, g, &resp) < 0)
@@ -448,49 +631,32 @@ out:
 	net_reply(r, &resp);
 }
 
-/* -------------------------------------------------------- OffsetDelete */
+/* ------------------------------------------------------- OffsetDelete */
 
 void api_offset_delete(struct net_req *r)
 {
-	struct coord *c = coord_of(r);
+	struct group_coord *c = coord_of(r);
 	const struct kp_offset_delete_req *req = r->body;
 	struct kp_offset_delete_resp resp;
 	struct kp_offset_delete_resp_offset_delete_response_topic *ts;
-	struct goffset **doomed = NULL;
-	struct group *g = NULL;
-	int32_t opart, total = 0, nd = 0;
-	int16_t err;
-	bool consumer_active;
+	struct group_offset_ref *parts;
+	int32_t nt = req->topics_count > 0 ? req->topics_count : 0, total = 0, k = 0;
+	int16_t err = 0;
 
 	kp_struct_init(r->api->resp, &resp);
-	ts = kp_arena_calloc(&r->arena, (size_t)(req->topics_count > 0 ? req->topics_count : 0) + 1,
-			     sizeof(*ts));
+	ts = kp_arena_calloc(&r->arena, (size_t)nt + 1, sizeof(*ts));
 	if (ts == NULL) {
 		net_req_fail(r, "out of memory");
 		return;
 	}
-	for (int32_t i = 0; i < req->topics_count; i++)
+	for (int32_t i = 0; i < nt; i++)
 		total += req->topics[i].partitions_count > 0 ? req->topics[i].partitions_count : 0;
-	pthread_mutex_lock(&c->lock);
-	err = req->group_id.len <= 0 ? KP_ERR_INVALID_GROUP_ID
-		: coord_check(c, req->group_id, &opart);
-	if (err == 0) {
-		g = group_find(c, req->group_id);
-		if (g == NULL || g->state == G_DEAD)
-			err = KP_ERR_GROUP_ID_NOT_FOUND;
-	}
-	if (err == 0 && g->state != G_EMPTY &&
-	    (g->protocol_type == NULL || strcmp(g->protocol_type, "consumer") != 0))
-		err = KP_ERR_NON_EMPTY_GROUP;
-	if (err == 0 && (doomed = calloc((size_t)total + 1, sizeof(*doomed))) == NULL)
+	parts = kp_arena_calloc(&r->arena, (size_t)total + 1, sizeof(*parts));
+	if (parts == NULL)
 		err = KP_ERR_UNKNOWN_SERVER_ERROR;
-	if (err != 0)
-		goto out;
-	consumer_active = g->state != G_EMPTY;
-	for (int32_t i = 0; i < req->topics_count; i++) {
+	for (int32_t i = 0; err == 0 && i < nt; i++) {
 		const struct kp_offset_delete_req_offset_delete_request_topic *rt = &req->topics[i];
 		int32_t np = rt->partitions_count > 0 ? rt->partitions_count : 0;
-		bool busy = consumer_active && group_subscribes(g, rt->name);
 
 		kp_struct_init(&kp_offset_delete_resp_offset_delete_response_topic_desc, &ts[i]);
 		ts[i].name = rt->name;
@@ -498,62 +664,40 @@ void api_offset_delete(struct net_req *r)
 						   sizeof(*ts[i].partitions));
 		if (ts[i].partitions == NULL) {
 			err = KP_ERR_UNKNOWN_SERVER_ERROR;
-			goto out;
+			break;
 		}
 		ts[i].partitions_count = np;
 		for (int32_t j = 0; j < np; j++) {
 			int32_t idx = rt->partitions[j].partition_index;
-			struct goffset *o;
 
 			kp_struct_init(&kp_offset_delete_resp_offset_delete_response_partition_desc,
 				       &ts[i].partitions[j]);
 			ts[i].partitions[j].partition_index = idx;
-			if (busy) {
-				ts[i].partitions[j].error_code = KP_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
-				continue;
-			}
-			o = rt->name.len >= 0 ? offset_find(g, rt->name.ptr, (size_t)rt->name.len, idx)
-					      : NULL;
-			if (o != NULL) {
-				bool dup = false;
-
-				for (int32_t k = 0; k < nd; k++)
-					dup |= doomed[k] == o;
-				if (!dup)
-					doomed[nd++] = o;
-			}
+			parts[k++] = (struct group_offset_ref){ rt->name, idx,
+								&ts[i].partitions[j].error_code };
 		}
 	}
-	resp.topics = ts;
-	resp.topics_count = req->topics_count > 0 ? req->topics_count : 0;
-	if (nd > 0) {
-		int rc = store_tombstones(c, g, doomed, nd, false);
-
-		if (rc == 0)
-			for (int32_t k = 0; k < nd; k++)
-				offset_del(g, doomed[k]);
-		else
-			err = rc < 0 ? KP_ERR_UNKNOWN_SERVER_ERROR : KP_ERR_NOT_COORDINATOR;
+	if (err == 0) {
+		pthread_mutex_lock(&c->lock);
+		err = group_delete_offsets(c, req->group_id, parts, k);
+		pthread_mutex_unlock(&c->lock);
 	}
-out:
-	pthread_mutex_unlock(&c->lock);
-	free(doomed);
 	resp.error_code = err;
-	if (err != 0) {
-		resp.topics = NULL;
-		resp.topics_count = 0;
+	if (err == 0) {
+		resp.topics = ts;
+		resp.topics_count = nt;
 	}
 	net_reply(r, &resp);
 }
 
 /* ------------------------------------------------------ DescribeGroups */
 
-static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops,
+static void describe_one(struct group_coord *c, struct net_req *r, kp_str id, bool ops,
 			 struct kp_describe_groups_resp_described_group *out)
 {
 	struct group *g;
 	int32_t opart;
-	int16_t err = coord_check(c, id, &opart);
+	int16_t err = group_store_owner(&c->store, id, &opart);
 
 	kp_struct_init(&kp_describe_groups_resp_described_group_desc, out);
 	out->group_id = id;
@@ -570,14 +714,14 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops
 	 * group we do not know (Dead, no error) as Kafka */
 	if (ops)
 		out->authorized_operations = metadata_group_ops;
-	g = group_find(c, id);
+	g = group_table_find(&c->groups, id);
 	if (g == NULL) {
 		out->group_state = kp_str_c("Dead");
 		return;
 	}
-	out->group_state = arena_kstr(r, group_state_name(g->state));
+	out->group_state = arena_kstr(r, group_state_name(g->fsm.state));
 	out->protocol_type = arena_kstr(r, g->protocol_type != NULL ? g->protocol_type : "");
-	if (g->state == G_STABLE)
+	if (g->fsm.state == GROUP_STABLE)
 		out->protocol_data = arena_kstr(r, g->protocol != NULL ? g->protocol : "");
 	if (g->nmembers > 0) {
 		struct kp_describe_groups_resp_described_group_member *ms =
@@ -588,7 +732,7 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops
 			out->error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
 			return;
 		}
-		for (struct gmember *m = g->members; m; m = m->next) {
+		for (struct group_member *m = g->members; m; m = m->next) {
 			struct kp_describe_groups_resp_described_group_member *o = &ms[n++];
 
 			kp_struct_init(&kp_describe_groups_resp_described_group_member_desc, o);
@@ -599,10 +743,11 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops
 			o->member_metadata = (kp_bytes){ NULL, 0 };
 			o->member_assignment = (kp_bytes){ NULL, 0 };
 			/* metadata and assignment only when Stable, as Kafka */
-			if (g->state != G_STABLE)
+			if (g->fsm.state != GROUP_STABLE)
 				continue;
 			{
-				const struct gprotocol *p = member_protocol(m, g->protocol);
+				const struct group_protocol *p =
+					group_member_protocol(m, g->protocol);
 				uint8_t *d = p != NULL && p->len > 0
 					? kp_arena_alloc(&r->arena, (size_t)p->len) : NULL;
 
@@ -627,7 +772,7 @@ static void describe_one(struct coord *c, struct net_req *r, kp_str id, bool ops
 
 void api_describe_groups(struct net_req *r)
 {
-	struct coord *c = coord_of(r);
+	struct group_coord *c = coord_of(r);
 	const struct kp_describe_groups_req *req = r->body;
 	struct kp_describe_groups_resp resp;
 	int32_t n = req->groups_count > 0 ? req->groups_count : 0;
@@ -640,7 +785,7 @@ void api_describe_groups(struct net_req *r)
 	}
 	kp_struct_init(r->api->resp, &resp);
 	pthread_mutex_lock(&c->lock);
-	coord_run_due(c, kp_now_ms());
+	group_thread_run_due(&c->thread, kp_now_ms());
 	for (int32_t i = 0; i < n; i++)
 		describe_one(c, r, req->groups[i],
 			     r->h.api_version >= 3 && req->include_authorized_operations,
@@ -666,7 +811,7 @@ static bool state_wanted(const struct kp_list_groups_req *req, const char *state
 
 void api_list_groups(struct net_req *r)
 {
-	struct coord *c = coord_of(r);
+	struct group_coord *c = coord_of(r);
 	const struct kp_list_groups_req *req = r->body;
 	struct kp_list_groups_resp resp;
 	struct kp_list_groups_resp_listed_group *gs;
@@ -674,25 +819,24 @@ void api_list_groups(struct net_req *r)
 
 	kp_struct_init(r->api->resp, &resp);
 	pthread_mutex_lock(&c->lock);
-	coord_run_due(c, kp_now_ms());
+	group_thread_run_due(&c->thread, kp_now_ms());
 	gs = kp_arena_calloc(&r->arena, (size_t)c->groups.ngroups + 1, sizeof(*gs));
 	if (gs == NULL) {
 		pthread_mutex_unlock(&c->lock);
 		net_req_fail(r, "out of memory");
 		return;
 	}
-	for (int32_t i = 0; i < c->nparts; i++)
-		if (c->parts[i].state == OP_LOADING)
-			resp.error_code = KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+	if (group_store_loading(&c->store))
+		resp.error_code = KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
 	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
 		for (struct group *g = c->groups.buckets[i]; g; g = g->next) {
-			if (!state_wanted(req, group_state_name(g->state)))
+			if (!state_wanted(req, group_state_name(g->fsm.state)))
 				continue;
 			kp_struct_init(&kp_list_groups_resp_listed_group_desc, &gs[n]);
 			gs[n].group_id = arena_kstr(r, g->id);
 			gs[n].protocol_type = arena_kstr(r, g->protocol_type != NULL
 							 ? g->protocol_type : "");
-			gs[n].group_state = arena_kstr(r, group_state_name(g->state));
+			gs[n].group_state = arena_kstr(r, group_state_name(g->fsm.state));
 			n++;
 		}
 	pthread_mutex_unlock(&c->lock);
@@ -701,11 +845,11 @@ void api_list_groups(struct net_req *r)
 	net_reply(r, &resp);
 }
 
-/* -------------------------------------------------------- DeleteGroups */
+/* ------------------------------------------------------- DeleteGroups */
 
 void api_delete_groups(struct net_req *r)
 {
-	struct coord *c = coord_of(r);
+	struct group_coord *c = coord_of(r);
 	const struct kp_delete_groups_req *req = r->body;
 	struct kp_delete_groups_resp resp;
 	int32_t n = req->groups_names_count > 0 ? req->groups_names_count : 0;
@@ -718,29 +862,12 @@ void api_delete_groups(struct net_req *r)
 	}
 	kp_struct_init(r->api->resp, &resp);
 	pthread_mutex_lock(&c->lock);
-	coord_run_due(c, kp_now_ms());
+	/* what it shows never lags a deadline by the thread's scheduling */
+	group_thread_run_due(&c->thread, kp_now_ms());
 	for (int32_t i = 0; i < n; i++) {
-		kp_str id = req->groups_names[i];
-		struct group *g;
-		int32_t opart;
-		int16_t err = id.len < 0 ? KP_ERR_INVALID_GROUP_ID : coord_check(c, id, &opart);
-
 		kp_struct_init(&kp_delete_groups_resp_deletable_group_result_desc, &rs[i]);
-		rs[i].group_id = id;
-		if (err == 0) {
-			g = group_find(c, id);
-			if (g == NULL || g->state == G_DEAD)
-				err = KP_ERR_GROUP_ID_NOT_FOUND;
-			else if (g->state != G_EMPTY)
-				err = KP_ERR_NON_EMPTY_GROUP;
-			else {
-				KP_INFO("group %s: deleted (%u committed offsets)", g->id,
-					g->noffsets);
-				store_group_tombstones(c, g);
-				group_remove(c, g);
-			}
-		}
-		rs[i].error_code = err;
+		rs[i].group_id = req->groups_names[i];
+		rs[i].error_code = group_delete(c, req->groups_names[i]);
 	}
 	pthread_mutex_unlock(&c->lock);
 	resp.results = rs;

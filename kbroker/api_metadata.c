@@ -1,34 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
- * api_metadata.c - Metadata (clients) and UpdateMetadata (controller).
+ * api_metadata.c - Metadata (clients), DescribeCluster and UpdateMetadata
+ * (controller).
  *
  * UpdateMetadata carries every live broker and the partitions whose state
  * changed (a partition with leader -2 is being deleted); the broker merges
- * it into a new immutable view of the metadata cache.
+ * it into a new immutable view of the metadata cache and notifies the
+ * cache's key, which admin requests waiting for their outcome watch.
+ *
+ * A Metadata request naming unknown topics that may be auto-created
+ * creates them on the ZooKeeper thread (zk_thread.h) and is answered, from
+ * its worker, once that is done (LEADER_NOT_AVAILABLE for each: the
+ * controller has still to elect their leaders, as Kafka answers).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "broker.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
 #include "metadata_cache.h"
 #include "net.h"
-#include "req_dispatch.h"
+#include "purgatory.h"
+#include "zk_admin.h"
+#include "zk_thread.h"
 
 #define LEADER_DURING_DELETE (-2)
-
-/* Kafka's authorized-operation bits without an authorizer: every
- * operation the resource type supports (AclOperation codes: READ 3,
- * WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
- * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12). */
-#define OP(x) (1 << (x))
-const int32_t metadata_topic_ops = OP(3) | OP(4) | OP(5) | OP(6) | OP(7) |
-	OP(8) | OP(10) | OP(11);
-const int32_t metadata_cluster_ops = OP(5) | OP(7) | OP(8) | OP(9) | OP(10) |
-	OP(11) | OP(12);
-const int32_t metadata_group_ops = OP(3) | OP(6) | OP(8);
+/* A topic the request names that is not being auto-created. */
+#define NOT_CREATED INT16_MIN
 
 static bool uuid_zero(const kp_uuid *u)
 {
@@ -143,7 +145,11 @@ static void metadata_error(struct net_req *r, int16_t err)
 	net_reply(r, &resp);
 }
 
-void api_metadata(struct net_req *r)
+/*
+ * The answer, from the metadata cache as it is now; created[i], unless
+ * NOT_CREATED, is the answer for the i-th topic named (auto-created).
+ */
+static void metadata_answer(struct net_req *r, const int16_t *created)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_metadata_req *req = r->body;
@@ -157,13 +163,6 @@ void api_metadata(struct net_req *r)
 	struct live_broker *lb;
 	int32_t nb, nt;
 
-	/* v10 and v11 carry topic ids, but Kafka 2.8 looks topics up by
-	 * name only and refuses ids and null names */
-	for (int32_t i = 0; i < req->topics_count; i++)
-		if (req->topics[i].name.len < 0 || !uuid_zero(&req->topics[i].topic_id)) {
-			metadata_error(r, KP_ERR_INVALID_REQUEST);
-			return;
-		}
 	kp_struct_init(r->api->resp, &resp);
 	view = metadata_cache_get(&b->meta);
 	lb = live_brokers(r, view, &nb, &resp.controller_id);
@@ -199,12 +198,12 @@ void api_metadata(struct net_req *r)
 		} else {
 			kp_str name = req->topics[i].name;
 
-			t = md_view_topic(view, name.ptr, (size_t)name.len);
+			t = created != NULL && created[i] != NOT_CREATED ? NULL
+				: md_view_topic(view, name.ptr, (size_t)name.len);
 			if (t == NULL) {
 				out->name = name;
-				out->error_code = req->allow_auto_topic_creation
-					? admin_auto_create(b, name)
-					: KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+				out->error_code = created != NULL && created[i] != NOT_CREATED
+					? created[i] : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 				out->partitions_count = 0;
 				continue;
 			}
@@ -219,6 +218,128 @@ void api_metadata(struct net_req *r)
 	resp.topics_count = nt;
 	net_reply(r, &resp);	/* encoded now: the view may go */
 	md_view_unref(view);
+}
+
+/* Unknown topics to auto-create: an answer for each named topic. */
+struct auto_create {
+	struct net_req *r;
+	int16_t *created;
+	bool *pending;		/* to create on the ZooKeeper thread */
+};
+
+/*
+ * What may be decided here of an unknown topic's auto-creation: an invalid
+ * name (INVALID_TOPIC_EXCEPTION), creation disabled
+ * (UNKNOWN_TOPIC_OR_PARTITION), or 0: to create.
+ */
+static kp_err_t auto_create_check(struct broker *b, kp_str topic)
+{
+	char name[ZK_ADMIN_MAX_TOPIC_LEN + 2], msg[512];
+
+	if (topic.len < 0 || topic.len > ZK_ADMIN_MAX_TOPIC_LEN)
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	memcpy(name, topic.ptr, (size_t)topic.len);
+	name[topic.len] = 0;
+	if (zk_admin_topic_name_check(name, msg, sizeof(msg)) != 0)
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	if (!kp_config_bool(&b->cfg, "auto.create.topics.enable") || b->zk == NULL)
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	return 0;
+}
+
+/* On the ZooKeeper thread: create them, as Kafka's auto-creation does
+ * (num.partitions, default.replication.factor, no overrides). */
+static void auto_create_run(void *arg)
+{
+	struct auto_create *ac = arg;
+	struct broker *b = ac->r->worker->broker;
+	const struct kp_metadata_req *req = ac->r->body;
+	struct kp_zk_entity_config none;
+
+	memset(&none, 0, sizeof(none));
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		kp_str t = req->topics[i].name;
+		char name[ZK_ADMIN_MAX_TOPIC_LEN + 2], msg[512];
+		int16_t err;
+
+		if (!ac->pending[i])
+			continue;
+		memcpy(name, t.ptr, (size_t)t.len);
+		name[t.len] = 0;
+		err = zk_admin_create_topic(b, name, kp_config_int(&b->cfg, "num.partitions"),
+					    kp_config_int(&b->cfg, "default.replication.factor"),
+					    NULL, &none, false, NULL, msg, sizeof(msg));
+		if (err != 0 && err != KP_ERR_TOPIC_ALREADY_EXISTS) {
+			KP_WARN("auto-creating topic %s: %s", name, msg);
+			ac->created[i] = err;
+		} else {
+			/* as Kafka: the topic exists but has no leaders yet */
+			ac->created[i] = KP_ERR_LEADER_NOT_AVAILABLE;
+		}
+	}
+}
+
+static void auto_create_done(void *arg, bool ran)
+{
+	struct auto_create *ac = arg;
+	const struct kp_metadata_req *req = ac->r->body;
+
+	for (int32_t i = 0; !ran && i < req->topics_count; i++)
+		if (ac->pending[i])
+			ac->created[i] = KP_ERR_LEADER_NOT_AVAILABLE;
+	metadata_answer(ac->r, ac->created);
+}
+
+void api_metadata(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_metadata_req *req = r->body;
+	struct auto_create *ac;
+	struct md_view *view;
+	bool any = false;
+
+	/* v10 and v11 carry topic ids, but Kafka 2.8 looks topics up by
+	 * name only and refuses ids and null names */
+	for (int32_t i = 0; i < req->topics_count; i++)
+		if (req->topics[i].name.len < 0 || !uuid_zero(&req->topics[i].topic_id)) {
+			metadata_error(r, KP_ERR_INVALID_REQUEST);
+			return;
+		}
+	if (req->topics_count <= 0 || !req->allow_auto_topic_creation) {
+		metadata_answer(r, NULL);
+		return;
+	}
+	ac = kp_arena_calloc(&r->arena, 1, sizeof(*ac));
+	if (ac == NULL ||
+	    (ac->created = kp_arena_calloc(&r->arena, (size_t)req->topics_count,
+					   sizeof(*ac->created))) == NULL ||
+	    (ac->pending = kp_arena_calloc(&r->arena, (size_t)req->topics_count,
+					   sizeof(*ac->pending))) == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	ac->r = r;
+	view = metadata_cache_get(&b->meta);
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		kp_str name = req->topics[i].name;
+
+		ac->created[i] = NOT_CREATED;
+		if (md_view_topic(view, name.ptr, (size_t)name.len) != NULL)
+			continue;
+		ac->created[i] = auto_create_check(b, name);
+		ac->pending[i] = ac->created[i] == 0;
+		any |= ac->pending[i];
+	}
+	md_view_unref(view);
+	if (!any) {
+		metadata_answer(r, ac->created);
+		return;
+	}
+	if (net_req_detach(r) < 0) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	zk_thread_call(b, r->worker->home, auto_create_run, auto_create_done, ac);
 }
 
 /* ----------------------------------------------------- DescribeCluster */
@@ -456,6 +577,8 @@ void api_update_metadata(struct net_req *r)
 		resp.error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
 	} else {
 		metadata_cache_set(&b->meta, v);
+		/* admin requests waiting for this */
+		purgatory_notify(b->purg, &b->meta.changed);
 	}
 	md_view_unref(old);
 	net_reply(r, &resp);

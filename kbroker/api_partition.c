@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_partition.c - LeaderAndIsr (the controller assigns roles: leaders
- * start tracking their followers, followers start fetching), StopReplica,
- * Produce (acks=all waits until the ISR has the batches; v0-2 magic 0/1
- * message sets converted to one v2 batch), ListOffsets and
- * OffsetForLeaderEpoch.
+ * start tracking their followers, followers start fetching; the topic
+ * configurations of new logs are read on the ZooKeeper thread first),
+ * StopReplica, Produce (acks=all waits until the ISR has the batches, a
+ * delayed operation; v0-2 magic 0/1 message sets converted to one v2
+ * batch), ListOffsets and OffsetForLeaderEpoch.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "broker.h"
 #include "fetcher.h"
 #include "group.h"
@@ -22,9 +25,11 @@
 #include "log_dir.h"
 #include "net.h"
 #include "partition.h"
+#include "purgatory.h"
 #include "replica.h"
-#include "req_dispatch.h"
 #include "topic_config.h"
+#include "zk_admin.h"
+#include "zk_thread.h"
 
 #define MAX_DECOMPRESSED (256u << 20)
 
@@ -70,32 +75,44 @@ static struct log *find_log(struct broker *b, const char *topic, int32_t p)
 }
 
 /*
- * A new replica's log takes its topic's overrides from ZooKeeper: read
- * once per topic and LeaderAndIsr request, not once per partition (a
- * synchronous round trip each: seconds for thousands of partitions).
+ * A new replica's log takes its topic's overrides from ZooKeeper: read on
+ * the ZooKeeper thread before any state of the request is applied, once
+ * per topic, not once per partition (a round trip each: seconds for
+ * thousands of partitions).
  */
-struct topic_cfg_cache {
-	char *topic;
+struct topic_cfg {
+	const char *topic;		/* in the request's arena */
 	struct log_config cfg;
 	int32_t max_message_bytes, min_isr;
 };
 
-static const struct topic_cfg_cache *topic_cfg(struct broker *b,
-					      struct topic_cfg_cache *tc,
-					      const char *topic)
-{
-	struct kp_zk_entity_config over;
+struct lai_job {
+	struct net_req *r;
+	struct topic_cfg *topics;	/* those new logs are made for */
+	int32_t ntopics, cap;
+	int32_t last;			/* the last found */
+};
 
-	if (tc->topic != NULL && strcmp(tc->topic, topic) == 0)
-		return tc;
-	free(tc->topic);
-	tc->topic = strdup(topic);
-	topic_config_read(b, topic, &over);
-	topic_config_log(b, &over, &tc->cfg);
-	tc->max_message_bytes = (int32_t)topic_config_num(b, &over, "max.message.bytes");
-	tc->min_isr = (int32_t)topic_config_num(b, &over, "min.insync.replicas");
-	kp_zk_config_free(&over);
-	return tc;	/* (without its name when out of memory: read again) */
+static const struct topic_cfg *topic_cfg_find(struct lai_job *j, const char *topic)
+{
+	if (j->last < j->ntopics && strcmp(j->topics[j->last].topic, topic) == 0)
+		return &j->topics[j->last];
+	for (int32_t i = 0; i < j->ntopics; i++)
+		if (strcmp(j->topics[i].topic, topic) == 0) {
+			j->last = i;
+			return &j->topics[i];
+		}
+	return NULL;
+}
+
+/* The topic's settings with these overrides (any thread). */
+static void topic_cfg_fill(struct broker *b, struct topic_cfg *tc,
+			   const struct kp_zk_entity_config *over)
+{
+	topic_config_log(b->layers, over, &tc->cfg);
+	tc->max_message_bytes = (int32_t)topic_config_num(b->layers, over,
+							  "max.message.bytes");
+	tc->min_isr = (int32_t)topic_config_num(b->layers, over, "min.insync.replicas");
 }
 
 static bool uuid_set(const kp_uuid *u)
@@ -107,7 +124,7 @@ static bool uuid_set(const kp_uuid *u)
 
 /* v5 names the topic's id: a log that has another one is not this topic's
  * (INCONSISTENT_TOPIC_ID), a log without one takes it (partition.metadata). */
-static int16_t check_topic_id(struct partition *p, const kp_uuid *id)
+static kp_err_t check_topic_id(struct partition *p, const kp_uuid *id)
 {
 	int rc;
 
@@ -127,10 +144,10 @@ static int16_t check_topic_id(struct partition *p, const kp_uuid *id)
 	return 0;
 }
 
-static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req *req,
-			   kp_str topic, const kp_uuid *topic_id,
-			   const struct kp_leader_and_isr_leader_and_isr_partition_state *st,
-			   struct topic_cfg_cache *tcc)
+static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req *req,
+			    kp_str topic, const kp_uuid *topic_id,
+			    const struct kp_leader_and_isr_leader_and_isr_partition_state *st,
+			    struct lai_job *j)
 {
 	struct partition *p;
 	int16_t err = 0;
@@ -156,8 +173,15 @@ static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req 
 		goto out;
 	}
 	if (p->log == NULL) {
-		const struct topic_cfg_cache *tc = topic_cfg(b, tcc, p->topic);
+		const struct topic_cfg *tc = topic_cfg_find(j, p->topic);
 
+		if (tc == NULL) {
+			/* it had a log when the configurations were read */
+			KP_ERROR("%s-%d: lost its log meanwhile; not creating one "
+				 "without its topic's configuration", p->topic, p->index);
+			err = KP_ERR_KAFKA_STORAGE_ERROR;
+			goto out;
+		}
 		p->max_message_bytes = tc->max_message_bytes;
 		p->min_isr = tc->min_isr;
 		pthread_mutex_lock(&b->dirs_lock);
@@ -232,7 +256,7 @@ static int16_t apply_state(struct broker *b, const struct kp_leader_and_isr_req 
 	}
 	/* waiting producers and fetches learn the new role */
 	if (was_leader)
-		fetch_notify(b, p);
+		purgatory_notify(b->purg, &p->watchers);
 	if (p->is_offsets)
 		group_partition_role(b, p);
 	return 0;
@@ -241,27 +265,19 @@ out:
 	return err;
 }
 
-void api_leader_and_isr(struct net_req *r)
+/* Apply every state of the request and answer (on the worker). */
+static void lai_apply(struct lai_job *j)
 {
+	struct net_req *r = j->r;
 	struct broker *b = r->worker->broker;
 	const struct kp_leader_and_isr_req *req = r->body;
 	struct kp_leader_and_isr_resp resp;
 	struct kp_leader_and_isr_leader_and_isr_partition_error *errs;
 	struct kp_leader_and_isr_resp_leader_and_isr_topic_error *terrs;
-	struct topic_cfg_cache tcc = { NULL };
 	int32_t n = 0, cap = req->ungrouped_partition_states_count > 0
 		? req->ungrouped_partition_states_count : 0;
-	int32_t seen = atomic_load(&b->controller_epoch);
 
 	kp_struct_init(r->api->resp, &resp);
-	if (req->controller_epoch < seen) {
-		KP_WARN("LeaderAndIsr from controller %d with stale epoch %d (< %d)",
-			req->controller_id, req->controller_epoch, seen);
-		resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
-		net_reply(r, &resp);
-		return;
-	}
-	atomic_store(&b->controller_epoch, req->controller_epoch);
 	for (int32_t i = 0; i < req->topic_states_count; i++)
 		cap += req->topic_states[i].partition_states_count;
 	errs = kp_arena_calloc(&r->arena, (size_t)cap + 1, sizeof(*errs));
@@ -279,7 +295,7 @@ void api_leader_and_isr(struct net_req *r)
 		kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_error_desc, &errs[n]);
 		errs[n].topic_name = st->topic_name;
 		errs[n].partition_index = st->partition_index;
-		errs[n++].error_code = apply_state(b, req, st->topic_name, NULL, st, &tcc);
+		errs[n++].error_code = apply_state(b, req, st->topic_name, NULL, st, j);
 	}
 	for (int32_t i = 0; i < req->topic_states_count; i++) {
 		const struct kp_leader_and_isr_req_leader_and_isr_topic_state *t =
@@ -291,22 +307,141 @@ void api_leader_and_isr(struct net_req *r)
 		terrs[i].topic_id = t->topic_id;
 		terrs[i].partition_errors = &errs[n];
 		terrs[i].partition_errors_count = t->partition_states_count;
-		for (int32_t j = 0; j < t->partition_states_count; j++) {
+		for (int32_t k = 0; k < t->partition_states_count; k++) {
 			kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_error_desc,
 				       &errs[n]);
 			errs[n].topic_name = t->topic_name;
-			errs[n].partition_index = t->partition_states[j].partition_index;
+			errs[n].partition_index = t->partition_states[k].partition_index;
 			errs[n++].error_code = apply_state(b, req, t->topic_name,
 							   &t->topic_id,
-							   &t->partition_states[j], &tcc);
+							   &t->partition_states[k], j);
 		}
 	}
-	free(tcc.topic);
 	resp.partition_errors = errs;
 	resp.partition_errors_count = n;
 	resp.topics = terrs;
 	resp.topics_count = req->topic_states_count > 0 ? req->topic_states_count : 0;
 	net_reply(r, &resp);
+}
+
+/* A state that makes us a replica of a partition without a log yet:
+ * its topic's configuration is wanted.  -1 when out of memory. */
+static int lai_want(struct lai_job *j, kp_str topic,
+		    const struct kp_leader_and_isr_leader_and_isr_partition_state *st)
+{
+	struct net_req *r = j->r;
+	struct broker *b = r->worker->broker;
+	struct partition *p;
+	bool has_log = false;
+	char *name;
+
+	if (!in_list(st->replicas, st->replicas_count, b->id))
+		return 0;
+	p = partition_find(&b->parts, topic.ptr, (size_t)topic.len, st->partition_index);
+	if (p != NULL) {
+		pthread_mutex_lock(&p->lock);
+		has_log = p->log != NULL;
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (has_log)
+		return 0;
+	name = kp_arena_strndup(&r->arena, topic.ptr, (size_t)(topic.len > 0 ? topic.len : 0));
+	if (name == NULL)
+		return -1;
+	if (topic_cfg_find(j, name) != NULL)
+		return 0;
+	if (j->ntopics == j->cap) {
+		int32_t ncap = j->cap ? 2 * j->cap : 8;
+		struct topic_cfg *nt = kp_arena_calloc(&r->arena, (size_t)ncap,
+						       sizeof(*nt));
+
+		if (nt == NULL)
+			return -1;
+		if (j->ntopics > 0)
+			memcpy(nt, j->topics, (size_t)j->ntopics * sizeof(*nt));
+		j->topics = nt;
+		j->cap = ncap;
+	}
+	j->topics[j->ntopics++].topic = name;
+	return 0;
+}
+
+/* On the ZooKeeper thread: each wanted topic's overrides. */
+static void lai_read_configs(void *arg)
+{
+	struct lai_job *j = arg;
+	struct broker *b = j->r->worker->broker;
+
+	for (int32_t i = 0; i < j->ntopics; i++) {
+		struct kp_zk_entity_config over;
+		char err[512];
+
+		if (zk_admin_read_config(b->zk, "topics", j->topics[i].topic, &over, err,
+					 sizeof(err)) < 0)
+			KP_WARN("%s (overrides ignored)", err);
+		topic_cfg_fill(b, &j->topics[i], &over);
+		kp_zk_config_free(&over);
+	}
+}
+
+static void lai_read_done(void *arg, bool ran)
+{
+	struct lai_job *j = arg;
+
+	if (!ran) {
+		net_req_fail(j->r, "the broker is stopping");
+		return;
+	}
+	lai_apply(j);
+}
+
+void api_leader_and_isr(struct net_req *r)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_leader_and_isr_req *req = r->body;
+	struct lai_job *j;
+	int32_t seen = atomic_load(&b->controller_epoch);
+
+	if (req->controller_epoch < seen) {
+		struct kp_leader_and_isr_resp resp;
+
+		KP_WARN("LeaderAndIsr from controller %d with stale epoch %d (< %d)",
+			req->controller_id, req->controller_epoch, seen);
+		kp_struct_init(r->api->resp, &resp);
+		resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
+		net_reply(r, &resp);
+		return;
+	}
+	atomic_store(&b->controller_epoch, req->controller_epoch);
+	j = kp_arena_calloc(&r->arena, 1, sizeof(*j));
+	if (j == NULL) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	j->r = r;
+	for (int32_t i = 0; i < req->ungrouped_partition_states_count; i++)
+		if (lai_want(j, req->ungrouped_partition_states[i].topic_name,
+			     &req->ungrouped_partition_states[i]) < 0)
+			goto oom;
+	for (int32_t i = 0; i < req->topic_states_count; i++)
+		for (int32_t k = 0; k < req->topic_states[i].partition_states_count; k++)
+			if (lai_want(j, req->topic_states[i].topic_name,
+				     &req->topic_states[i].partition_states[k]) < 0)
+				goto oom;
+	if (j->ntopics == 0 || b->zk == NULL) {
+		/* nothing to read (no session: no overrides) */
+		for (int32_t i = 0; i < j->ntopics; i++)
+			topic_cfg_fill(b, &j->topics[i], NULL);
+		lai_apply(j);
+		return;
+	}
+	if (net_req_detach(r) < 0)
+		goto oom;
+	/* the names were copied from the request's old frame: still valid */
+	zk_thread_call(b, r->worker->home, lai_read_configs, lai_read_done, j);
+	return;
+oom:
+	net_req_fail(r, "out of memory");
 }
 
 /* -------------------------------------------------------- StopReplica */
@@ -335,8 +470,8 @@ static kp_str arena_str(struct kp_arena *a, kp_str s)
 	return c != NULL ? (kp_str){ c, s.len } : KP_STR_NULL;
 }
 
-static int16_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,
-			int32_t index, int32_t epoch, bool del)
+static kp_err_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,
+			 int32_t index, int32_t epoch, bool del)
 {
 	struct partition *p;
 	int16_t err = 0;
@@ -373,7 +508,7 @@ out:
 	if (err == 0) {
 		fetcher_unfollow(b, p);
 		if (was_leader)
-			fetch_notify(b, p);
+			purgatory_notify(b->purg, &p->watchers);
 		if (p->is_offsets)
 			group_partition_role(b, p);
 	}
@@ -499,12 +634,12 @@ void api_stop_replica(struct net_req *r)
 /* ------------------------------------------------------------ Produce */
 
 /*
- * acks=all: a produce whose batches are appended waits on its worker
- * until the high watermark passes each of them (every ISR replica has
- * it), the leadership is lost, or timeout_ms passes.  Like parked
- * fetches, it is woken through the partition's waiting_workers bits
- * (fetch_notify), which replica.c pokes when the high watermark moves
- * and LeaderAndIsr / StopReplica poke when the role changes.
+ * acks=all: a produce whose batches are appended is a delayed operation
+ * on its worker (Kafka's DelayedProduce) until the high watermark passes
+ * each of them (every ISR replica has it), the leadership is lost, or
+ * timeout_ms passes.  It watches the keys of its partitions, which
+ * replica.c notifies when the high watermark moves and LeaderAndIsr /
+ * StopReplica when the role changes.
  */
 struct produce_pending {
 	struct partition *p;
@@ -513,13 +648,14 @@ struct produce_pending {
 	struct kp_produce_resp_partition_produce_response *out;
 };
 
-struct produce_waiter {
-	struct produce_waiter *prev, *next;
+/* A parked produce (the op first: the purgatory hands it back). */
+struct produce_wait {
+	struct delayed_op op;
 	struct net_req *r;
 	struct kp_produce_resp *resp;
 	struct produce_pending *pend;
 	int32_t npend;			/* still waiting */
-	struct kp_timer timer;
+	struct purgatory_watch *watches;
 };
 
 /* Every record of a validated batch has a key (compacted topics). */
@@ -554,10 +690,10 @@ static bool ts_out_of_range(int64_t ts, int64_t now, int64_t diff)
  * Produce v8, an error per offending record (its index in the batch).
  * Walks the records again: the refusal is the rare path.
  */
-static int16_t refuse_timestamps(struct net_req *r, const uint8_t *data,
-				 size_t len, bool append_time_set, int64_t now,
-				 int64_t diff,
-				 struct kp_produce_resp_partition_produce_response *out)
+static kp_err_t refuse_timestamps(struct net_req *r, const uint8_t *data,
+				  size_t len, bool append_time_set, int64_t now,
+				  int64_t diff,
+				  struct kp_produce_resp_partition_produce_response *out)
 {
 	struct kp_record_iter it;
 	struct kp_record rec;
@@ -609,9 +745,9 @@ static int16_t refuse_timestamps(struct net_req *r, const uint8_t *data,
  * *data and *len are replaced by what to append (*len 0: nothing, which
  * Kafka answers with success and base offset -1).
  */
-static int16_t produce_old_version(struct net_req *r, struct partition *p,
-				   int64_t max_bytes, uint8_t **data, size_t *len,
-				   bool *converted)
+static kp_err_t produce_old_version(struct net_req *r, struct partition *p,
+				    int64_t max_bytes, uint8_t **data, size_t *len,
+				    bool *converted)
 {
 	struct net_worker *w = r->worker;
 	const struct log_config *cfg = &p->log->cfg;
@@ -649,10 +785,10 @@ static int16_t produce_old_version(struct net_req *r, struct partition *p,
 	return 0;
 }
 
-static int16_t produce_one(struct net_req *r, struct partition *p,
-			   const struct kp_produce_req_partition_produce_data *pd,
-			   struct kp_produce_resp_partition_produce_response *out,
-			   int16_t acks, struct produce_pending *pend)
+static kp_err_t produce_one(struct net_req *r, struct partition *p,
+			    const struct kp_produce_req_partition_produce_data *pd,
+			    struct kp_produce_resp_partition_produce_response *out,
+			    int16_t acks, struct produce_pending *pend)
 {
 	struct broker *b = r->worker->broker;
 	uint8_t *data = (uint8_t *)pd->records.ptr;
@@ -755,7 +891,7 @@ static int16_t produce_one(struct net_req *r, struct partition *p,
 	pthread_mutex_unlock(&p->lock);
 	if (err == 0) {
 		/* followers' parked fetches, consumers if the HW moved */
-		fetch_notify(b, p);
+		purgatory_notify(b->purg, &p->watchers);
 		out->base_offset = ai.first_offset;
 		out->log_append_time_ms = ai.log_append_time;
 		out->log_start_offset = log_start_offset(p->log);
@@ -782,67 +918,48 @@ static bool ack_done(struct produce_pending *pend)
 	return done;
 }
 
-static void produce_unlink(struct net_worker *w, struct produce_waiter *pw)
+/* Every pending append acknowledged (or failed), or nobody to answer. */
+static bool produce_try(struct delayed_op *op)
 {
-	if (pw->prev != NULL)
-		pw->prev->next = pw->next;
-	else
-		w->produce_waiters = pw->next;
-	if (pw->next != NULL)
-		pw->next->prev = pw->prev;
-	kp_timer_stop(w->loop, &pw->timer);
-}
+	struct produce_wait *pw = (struct produce_wait *)op;
 
-/* Re-check a waiting produce; answer it when nothing is pending. */
-static void produce_check(struct produce_waiter *pw, bool final, int16_t final_err)
-{
+	if (net_req_orphaned(pw->r))
+		return true;
 	for (int32_t i = 0; i < pw->npend; ) {
-		if (ack_done(&pw->pend[i]) || final) {
-			if (final && pw->pend[i].out->error_code == 0 &&
-			    !ack_done(&pw->pend[i]))
-				pw->pend[i].out->error_code = final_err;
+		if (ack_done(&pw->pend[i]))
 			pw->pend[i] = pw->pend[--pw->npend];
-		} else {
+		else
 			i++;
-		}
 	}
-	if (pw->npend == 0) {
-		produce_unlink(pw->r->worker, pw);
-		net_reply(pw->r, pw->resp);	/* pw lives in r's arena */
-	}
+	return pw->npend == 0;
 }
 
-static void on_produce_timeout(struct kp_loop *loop, void *arg)
+/* Answer; what still waits (timeout, shutdown, connection gone) timed out. */
+static void produce_complete(struct delayed_op *op, enum purgatory_end end)
 {
-	(void)loop;
-	produce_check(arg, true, KP_ERR_REQUEST_TIMED_OUT);
+	struct produce_wait *pw = (struct produce_wait *)op;
+
+	(void)end;
+	for (int32_t i = 0; i < pw->npend; i++)
+		if (pw->pend[i].out->error_code == 0 && !ack_done(&pw->pend[i]))
+			pw->pend[i].out->error_code = KP_ERR_REQUEST_TIMED_OUT;
+	net_reply(pw->r, pw->resp);	/* pw lives in r's arena */
 }
 
-void produce_poke(struct net_worker *w)
-{
-	struct produce_waiter *pw = w->produce_waiters, *next;
-
-	for (; pw != NULL; pw = next) {
-		next = pw->next;
-		produce_check(pw, net_req_orphaned(pw->r), KP_ERR_REQUEST_TIMED_OUT);
-	}
-}
-
-void produce_drain(struct net_worker *w)
-{
-	while (w->produce_waiters != NULL)
-		produce_check(w->produce_waiters, true, KP_ERR_REQUEST_TIMED_OUT);
-}
+static const struct delayed_op_type produce_wait_type = {
+	"produce", produce_try, produce_complete, NULL
+};
 
 /* Park r until its appends are acknowledged.  The response keeps no
  * pointer into the connection's read buffer: topic names are copied. */
 static void produce_park(struct net_req *r, struct kp_produce_resp *resp,
 			 struct produce_pending *pend, int32_t npend, int32_t timeout_ms)
 {
-	struct net_worker *w = r->worker;
-	struct produce_waiter *pw = kp_arena_calloc(&r->arena, 1, sizeof(*pw));
+	struct produce_wait *pw = kp_arena_calloc(&r->arena, 1, sizeof(*pw));
 
-	if (pw == NULL) {
+	if (pw == NULL ||
+	    (pw->watches = kp_arena_calloc(&r->arena, (size_t)npend,
+					   sizeof(*pw->watches))) == NULL) {
 		net_req_fail(r, "out of memory");
 		return;
 	}
@@ -852,17 +969,11 @@ static void produce_park(struct net_req *r, struct kp_produce_resp *resp,
 	pw->resp = resp;
 	pw->pend = pend;
 	pw->npend = npend;
-	pw->next = w->produce_waiters;
-	if (pw->next != NULL)
-		pw->next->prev = pw;
-	w->produce_waiters = pw;
-	kp_timer_init(&pw->timer, on_produce_timeout, pw);
-	kp_timer_start(w->loop, &pw->timer, timeout_ms > 0 ? timeout_ms : 0);
-	if (w->id < 64)
-		for (int32_t i = 0; i < npend; i++)
-			atomic_fetch_or(&pend[i].p->waiting_workers, 1ull << w->id);
-	/* the high watermark may have moved before the bits were set */
-	produce_check(pw, false, 0);
+	for (int32_t i = 0; i < npend; i++)
+		pw->watches[i].key = &pend[i].p->watchers;
+	/* tried once more: the high watermark may have moved meanwhile */
+	purgatory_watch(r->worker->home, &pw->op, &produce_wait_type, pw->watches,
+			npend, timeout_ms > 0 ? timeout_ms : 0);
 }
 
 void api_produce(struct net_req *r)
@@ -962,11 +1073,11 @@ static int32_t epoch_of(const struct log_epoch_cache *c, int64_t offset)
 	return e;
 }
 
-static int16_t list_one(const struct kp_list_offsets_req *req, int16_t version,
-			struct partition *p,
-			const struct kp_list_offsets_req_list_offsets_partition *in,
-			struct kp_list_offsets_resp_list_offsets_partition_response *out,
-			struct kp_arena *a)
+static kp_err_t list_one(const struct kp_list_offsets_req *req, int16_t version,
+			 struct partition *p,
+			 const struct kp_list_offsets_req_list_offsets_partition *in,
+			 struct kp_list_offsets_resp_list_offsets_partition_response *out,
+			 struct kp_arena *a)
 {
 	bool consumer = req->replica_id < 0;
 	int64_t hw, limit, off = -1, ts = -1;

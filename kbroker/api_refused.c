@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_refused.c - the API keys kbroker answers with an error, never with a
  * closed connection.
@@ -40,8 +41,8 @@
 #include "kp_errors.h"
 #include "kp_msgs.h"
 #include "log_dir.h"
+#include "api.h"
 #include "net.h"
-#include "req_dispatch.h"
 
 #define NO_AUTHORIZER "No Authorizer is configured on the broker."
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bg_thread.c - background threads that sleep between rounds (see
  * bg_thread.h).

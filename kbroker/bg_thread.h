@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bg_thread.h - a background thread that works in rounds, sleeps between
  * them on the monotonic clock, and stops promptly when asked (the log

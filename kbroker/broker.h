@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * broker.h - the state of one kbroker process.
  *
@@ -28,6 +29,10 @@ struct log_dir;
 struct dynconfig;
 struct log_manager;
 struct log_cleaner;
+struct purgatory;
+struct zk_thread;
+struct config_layers;
+struct repl_quotas;
 
 struct broker {
 	struct kp_config cfg;
@@ -46,6 +51,8 @@ struct broker {
 
 	struct kp_loop *loop;		/* main thread */
 	struct kp_zk *zk;
+	struct zk_thread *zkt;		/* requests' ZooKeeper work (zk_thread.c) */
+	struct purgatory *purg;		/* delayed operations (purgatory.c) */
 	struct net_server *net;
 	struct log_dir **dirs;
 	int ndirs;
@@ -64,8 +71,10 @@ struct broker {
 	int64_t replica_lag_ms;		/* replica.lag.time.max.ms */
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetcher *fetcher;
-	struct coord *coord;		/* group coordinator (group.c) */
-	struct dynconfig *dyn;		/* dynamic configuration (dynconfig.c) */
+	struct group_coord *coord;	/* group coordinator (group.c) */
+	struct dynconfig *dyn;		/* the /config/changes watcher (dynconfig.c) */
+	struct config_layers *layers;	/* a broker key's layers (config_layers.c) */
+	struct repl_quotas *quotas;	/* replication throttles (quota.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */
 	struct log_cleaner *cleaner;	/* compaction (log_cleaner.c), or NULL */
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * broker_config.c - every kbroker configuration key, once.
  *
@@ -7,7 +8,7 @@
  * (DynamicBrokerConfig: read-only, per-broker, cluster-wide), and a
  * one-line explanation of our own.  It drives parsing and validation
  * (kp_config), `kbroker --help-config`, DescribeConfigs and
- * AlterConfigs (api_admin.c, dynconfig.c), and check_config_tables holds
+ * AlterConfigs (api_config.c, config_layers.c), and check_config_tables holds
  * etc/kbroker.properties and kbroker.properties(5) to it.
  *
  * A key this broker does not act on carries KP_CFG_INERT: a Kafka

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * broker_config.h - the table of kbroker's configuration keys: every
  * key of Kafka 2.8's broker, with what kbroker does with it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fetcher.c - replica fetchers; see fetcher.h.
  *
@@ -13,7 +14,6 @@
 #include <string.h>
 
 #include "broker.h"
-#include "dynconfig.h"
 #include "fetcher.h"
 #include "kp_client.h"
 #include "kp_errors.h"
@@ -24,7 +24,8 @@
 #include "kp_records.h"
 #include "log.h"
 #include "partition.h"
-#include "req_dispatch.h"
+#include "purgatory.h"
+#include "quota.h"
 
 #define RETRY_SOON_MS 50
 
@@ -282,8 +283,8 @@ static size_t whole_batches(const uint8_t *d, size_t len)
 
 static bool follower_throttled(struct broker *b, const struct partition *p)
 {
-	return b->dyn != NULL &&
-	       dynconfig_follower_throttled(b, p->topic, strlen(p->topic), p->index);
+	return quota_repl_throttled(b->quotas, false, p->topic, strlen(p->topic),
+				    p->index);
 }
 
 static void fetched(struct source *s, struct fpart *fp,
@@ -335,7 +336,7 @@ static void fetched(struct source *s, struct fpart *fp,
 			rc = log_append_follower(p->log, d->records.ptr, len, -1, NULL);
 			/* the follower quota counts what throttled replicas fetch */
 			if (rc == 0 && follower_throttled(s->f->b, p))
-				quota_record(&s->f->b->dyn->follower_quota, (int64_t)len,
+				quota_record(&s->f->b->quotas->follower, (int64_t)len,
 					     kp_now_ms());
 		}
 		if (rc == KP_ERR_OFFSET_OUT_OF_RANGE) {
@@ -358,8 +359,8 @@ static void fetched(struct source *s, struct fpart *fp,
 		log_advance_start_offset(p->log, d->log_start_offset);
 	pthread_mutex_unlock(&p->lock);
 	/* consumers reading from this follower (KIP-392) wait for our HW */
-	if (moved && atomic_load(&p->waiting_workers) != 0)
-		fetch_notify(s->f->b, p);
+	if (moved)
+		purgatory_notify(s->f->b->purg, &p->watchers);
 }
 
 static void on_fetch_resp(struct kp_conn *c, int err, int16_t api_key,
@@ -430,7 +431,7 @@ static int build_fetch_req(struct source *s, struct kp_fetch_req *req, int64_t n
 		 * exceeded; in-sync replicas are never held back.
 		 */
 		if (!fp->in_sync && follower_throttled(f->b, fp->p) &&
-		    quota_exceeded(&f->b->dyn->follower_quota, now)) {
+		    quota_exceeded(&f->b->quotas->follower, now)) {
 			fp->delay_until = now + QUOTA_SAMPLE_MS;
 			continue;
 		}

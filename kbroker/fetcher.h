@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fetcher.h - the follower's side of replication: replica fetchers.
  *

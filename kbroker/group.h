@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group.h - the group coordinator: consumer groups and committed offsets.
  *
@@ -12,13 +13,16 @@
  * NOT_COORDINATOR).
  *
  * Threads: request handlers (api_group.c) run on the network workers and
- * change the coordinator's state under its one lock; loads, timers
+ * change the coordinator's state under its one lock; loads, deadlines
  * (session and rebalance deadlines, commit timeouts, offset expiry) and
  * the completion of appends run on the coordinator's own thread.  Parked
  * requests (a JoinGroup waiting for the others, a SyncGroup waiting for
  * the leader's assignment, a commit waiting for the ISR) are answered by
  * posting the response to the request's worker.  Lock order: the
  * coordinator's lock before a partition's lock.
+ *
+ * This header is all the rest of the broker sees; the coordinator's parts
+ * are gathered in group_coord.h.
  */
 #ifndef GROUP_H
 #define GROUP_H

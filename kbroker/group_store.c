@@ -1,15 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
- * group_store.c - the group coordinator's persistence: committed offsets
- * in memory, appends to __consumer_offsets acknowledged by the ISR,
- * loading a partition when we become its leader, unloading it when we
- * stop, and offset expiry (offsets.retention.minutes).
+ * group_store.c - the group coordinator's persistence in
+ * __consumer_offsets (see group_store.h): appends and their wait for the
+ * ISR, loads, unloads, offset expiry.
  *
  * Appends go through the partition's leader path (log_append_leader under
- * the partition lock, as a producer's acks=all batch would) and wait on
- * the partition's list until the high watermark passes them; fetch_notify
- * wakes the check through group_hw_moved().
+ * the partition lock, as a producer's acks=all batch) and wait in the
+ * partition's list until the high watermark passes them; the broker
+ * reports a moved high watermark through group_hw_moved(), which runs
+ * group_store_check_writes() on the coordinator's thread.
  */
-#include <errno.h>
+#include "group_store.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,135 +19,221 @@
 #include <unistd.h>
 
 #include "broker.h"
-#include "group.h"
-#include "group_int.h"
 #include "kp_errors.h"
 #include "kp_groupmeta.h"
 #include "kp_log.h"
 #include "kp_records.h"
 #include "log.h"
 #include "partition.h"
+#include "purgatory.h"
 #include "replica.h"
-#include "req_dispatch.h"
 
 #define MAX_DECOMPRESSED (64u << 20)
 
-/* ------------------------------------------------------------ offsets */
+enum part_state { PART_NONE, PART_LOADING, PART_LOADED };
 
-static uint32_t offset_hash(const char *topic, size_t tlen, int32_t partition)
+struct store_write;
+
+/* A __consumer_offsets partition, as the store serves it. */
+struct group_part {
+	enum part_state state;
+	uint32_t lead_gen;		/* the leadership being served */
+	struct partition *p;
+	/* appends waiting for the ISR, in append order */
+	struct store_write *writes, **writes_tail;
+};
+
+/* An append to __consumer_offsets waiting for the ISR. */
+struct store_write {
+	struct store_write *next;
+	uint32_t lead_gen;
+	int64_t required;		/* the high watermark that acknowledges */
+	int64_t deadline;
+	group_store_done_fn done;
+	void *arg;
+	struct group *g;		/* referenced (nwrites) */
+	int32_t generation;
+	struct group_offset *offsets;	/* a commit's: installed on success */
+};
+
+static void writes_due(struct group_deadline *d, int64_t now);
+static void expiry_due(struct group_deadline *d, int64_t now);
+
+/* ------------------------------------------------------------ set up */
+
+int group_store_init(struct group_store *st, struct broker *b, pthread_mutex_t *lock,
+		     struct group_table *groups, struct group_thread *thread)
 {
-	return str_hash(topic, tlen) * 31u + (uint32_t)partition;
-}
+	const struct kp_config *cfg = &b->cfg;
 
-struct goffset *offset_find(struct group *g, const char *topic, size_t tlen,
-			    int32_t partition)
-{
-	uint32_t h = offset_hash(topic, tlen, partition);
-
-	if (g->onbuckets == 0)
-		return NULL;
-	for (struct goffset *o = g->obuckets[h & (g->onbuckets - 1)]; o; o = o->next)
-		if (o->hash == h && o->partition == partition &&
-		    strlen(o->topic) == tlen && memcmp(o->topic, topic, tlen) == 0)
-			return o;
-	return NULL;
-}
-
-void offset_free(struct goffset *o)
-{
-	if (o == NULL)
-		return;
-	free(o->topic);
-	free(o->metadata);
-	free(o);
-}
-
-static int offsets_grow(struct group *g)
-{
-	uint32_t n = g->onbuckets ? g->onbuckets * 2 : 16;
-	struct goffset **nb = calloc(n, sizeof(*nb));
-
-	if (nb == NULL)
+	memset(st, 0, sizeof(*st));
+	st->b = b;
+	st->lock = lock;
+	st->groups = groups;
+	st->thread = thread;
+	st->num_partitions = kp_config_int(cfg, "offsets.topic.num.partitions");
+	st->commit_timeout_ms = kp_config_int(cfg, "offsets.commit.timeout.ms");
+	st->load_buffer = kp_config_int(cfg, "offsets.load.buffer.size");
+	st->retention_ms = (int64_t)kp_config_int(cfg, "offsets.retention.minutes") * 60000;
+	st->retention_check_ms = kp_config_long(cfg, "offsets.retention.check.interval.ms");
+	st->nparts = st->num_partitions;
+	st->parts = calloc((size_t)st->nparts + 1, sizeof(*st->parts));
+	if (st->parts == NULL || group_thread_reserve(thread, GROUP_STORE_NDEADLINES) < 0)
 		return -1;
-	for (uint32_t i = 0; i < g->onbuckets; i++)
-		for (struct goffset *o = g->obuckets[i], *next; o; o = next) {
-			next = o->next;
-			o->next = nb[o->hash & (n - 1)];
-			nb[o->hash & (n - 1)] = o;
-		}
-	free(g->obuckets);
-	g->obuckets = nb;
-	g->onbuckets = n;
+	for (int32_t i = 0; i < st->nparts; i++)
+		st->parts[i].writes_tail = &st->parts[i].writes;
+	group_deadline_init(&st->writes_due, writes_due, st);
+	group_deadline_init(&st->expiry_due, expiry_due, st);
+	group_deadline_set(thread, &st->expiry_due, kp_now_ms() + st->retention_check_ms);
 	return 0;
 }
 
-void offset_put(struct group *g, struct goffset *o)
+void group_store_free(struct group_store *st)
 {
-	struct goffset *old = offset_find(g, o->topic, strlen(o->topic), o->partition);
-
-	if (old != NULL)
-		offset_del(g, old);
-	if (g->noffsets >= g->onbuckets && offsets_grow(g) < 0) {
-		offset_free(o);
-		return;
-	}
-	o->hash = offset_hash(o->topic, strlen(o->topic), o->partition);
-	o->next = g->obuckets[o->hash & (g->onbuckets - 1)];
-	g->obuckets[o->hash & (g->onbuckets - 1)] = o;
-	g->noffsets++;
+	free(st->parts);
+	st->parts = NULL;
+	st->nparts = 0;
 }
 
-void offset_del(struct group *g, struct goffset *o)
+/* Track partition idx (grows the array; the write lists' tails move). */
+static int ensure_part(struct group_store *st, int32_t idx)
 {
-	struct goffset **pp = &g->obuckets[o->hash & (g->onbuckets - 1)];
+	struct group_part *np;
 
-	while (*pp != NULL && *pp != o)
-		pp = &(*pp)->next;
-	if (*pp == o) {
-		*pp = o->next;
-		g->noffsets--;
+	if (idx < st->nparts)
+		return 0;
+	np = realloc(st->parts, sizeof(*np) * (size_t)(idx + 1));
+	if (np == NULL)
+		return -1;
+	for (int32_t i = 0; i < st->nparts; i++)	/* tails point into the old array */
+		if (np[i].writes == NULL)
+			np[i].writes_tail = &np[i].writes;
+		else {
+			struct store_write *w = np[i].writes;
+
+			while (w->next != NULL)
+				w = w->next;
+			np[i].writes_tail = &w->next;
+		}
+	for (int32_t i = st->nparts; i <= idx; i++) {
+		memset(&np[i], 0, sizeof(np[i]));
+		np[i].writes_tail = &np[i].writes;
 	}
-	offset_free(o);
+	st->parts = np;
+	st->nparts = idx + 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ ownership */
+
+/* The __consumer_offsets partition count (the topic's, else the config). */
+static int32_t offsets_nparts(const struct group_store *st)
+{
+	struct md_view *v = metadata_cache_get(&st->b->meta);
+	const struct md_topic *t = md_view_topic(v, KP_OFFSETS_TOPIC,
+						 strlen(KP_OFFSETS_TOPIC));
+	int32_t n = t != NULL && t->nparts > 0 ? t->nparts : st->num_partitions;
+
+	md_view_unref(v);
+	return n;
+}
+
+kp_err_t group_store_owner(const struct group_store *st, kp_str group_id, int32_t *opart)
+{
+	int32_t n = offsets_nparts(st);
+
+	*opart = kp_group_partition(group_id.ptr, group_id.len > 0 ? (size_t)group_id.len : 0, n);
+	if (*opart >= st->nparts || st->parts[*opart].state == PART_NONE)
+		return KP_ERR_NOT_COORDINATOR;
+	if (st->parts[*opart].state == PART_LOADING)
+		return KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+	return 0;
+}
+
+bool group_store_loading(const struct group_store *st)
+{
+	for (int32_t i = 0; i < st->nparts; i++)
+		if (st->parts[i].state == PART_LOADING)
+			return true;
+	return false;
 }
 
 /* ------------------------------------------------------------ appends */
 
-struct gwrite *gwrite_new(struct group *g)
-{
-	struct gwrite *w = calloc(1, sizeof(*w));
-
-	if (w != NULL && g != NULL) {
-		w->g = g;
-		g->nwrites++;
-	}
-	return w;
-}
-
-void gwrite_free(struct coord *c, struct gwrite *w)
+static void write_free(struct store_write *w)
 {
 	while (w->offsets != NULL) {
-		struct goffset *o = w->offsets;
+		struct group_offset *o = w->offsets;
 
 		w->offsets = o->next;
-		offset_free(o);
+		group_offset_free(o);
 	}
-	if (w->g != NULL)
-		group_unref(c, w->g);
+	group_unref(w->g);
 	free(w);
 }
 
-static void finish(struct coord *c, struct gwrite *w, int16_t err)
+/* w's fate is known: a commit's offsets installed on success, then the
+ * callback. */
+static void finish(struct store_write *w, int16_t err)
 {
+	if (err == 0 && !w->g->removed)
+		while (w->offsets != NULL) {
+			struct group_offset *o = w->offsets;
+
+			w->offsets = o->next;
+			group_offset_put(w->g, o);
+		}
 	if (w->done != NULL)
-		w->done(c, w, err);
-	gwrite_free(c, w);
+		w->done(w->arg, w->g, w->generation, err);
+	write_free(w);
 }
 
-int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
-		     const kp_bytes *values, int32_t n, struct gwrite *w)
+static struct store_write *write_new(struct group *g, group_store_done_fn done, void *arg)
 {
-	struct broker *b = c->b;
-	struct opart *op = opart < c->nparts ? &c->parts[opart] : NULL;
+	struct store_write *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->done = done;
+	w->arg = arg;
+	w->g = g;
+	w->generation = g->generation;
+	g->nwrites++;
+	return w;
+}
+
+/*
+ * The first queued write's timeout, after writes went.  With none left
+ * the deadline stays where it was: it fires once for nothing, instead of
+ * every append after a drained queue asking the thread to re-arm (commits
+ * come in streams, and the queue drains between them all the time).
+ */
+static void writes_reschedule(struct group_store *st)
+{
+	int64_t t = 0;
+
+	/* per partition, the first write has the earliest deadline */
+	for (int32_t i = 0; i < st->nparts; i++) {
+		const struct store_write *w = st->parts[i].writes;
+
+		if (w != NULL && (t == 0 || w->deadline < t))
+			t = w->deadline;
+	}
+	if (t != 0)
+		group_deadline_set(st->thread, &st->writes_due, t);
+}
+
+/*
+ * Append records (key/value pairs; value len -1: a tombstone) to partition
+ * opart.  w (NULL: nobody waits) is consumed: queued until the ISR has the
+ * records, or finished at once when the append fails.  0 or the append's
+ * Kafka error code.
+ */
+static kp_err_t append(struct group_store *st, int32_t opart, const kp_bytes *keys,
+		       const kp_bytes *values, int32_t n, struct store_write *w)
+{
+	struct broker *b = st->b;
+	struct group_part *op = opart < st->nparts ? &st->parts[opart] : NULL;
 	struct partition *p = op != NULL ? op->p : NULL;
 	struct kp_record_in *recs = calloc((size_t)n + 1, sizeof(*recs));
 	struct kp_batch_params bp;
@@ -155,7 +243,7 @@ int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
 	int16_t err = 0;
 
 	kp_wbuf_init(&wb);
-	if (p == NULL || op->state == OP_NONE) {
+	if (p == NULL || op->state == PART_NONE) {
 		err = KP_ERR_NOT_LEADER_OR_FOLLOWER;
 		goto out;
 	}
@@ -190,54 +278,48 @@ int16_t store_append(struct coord *c, int32_t opart, const kp_bytes *keys,
 	pthread_mutex_unlock(&p->lock);
 	if (err == 0) {
 		if (w != NULL) {
-			w->opart = opart;
 			w->lead_gen = op->lead_gen;
 			w->required = ai.last_offset + 1;
-			w->deadline = kp_now_ms() + c->commit_timeout_ms;
+			w->deadline = kp_now_ms() + st->commit_timeout_ms;
 			w->next = NULL;
 			*op->writes_tail = w;
 			op->writes_tail = &w->next;
 			/* the coordinator's timer answers it at its deadline */
-			if (c->writes_wake == 0 || w->deadline < c->writes_wake) {
-				c->writes_wake = w->deadline;
-				coord_wake_at(c, w->deadline);
-			}
+			group_deadline_by(st->thread, &st->writes_due, w->deadline);
 			w = NULL;
 		}
-		fetch_notify(b, p);	/* followers; and our own check */
+		purgatory_notify(b->purg, &p->watchers); /* followers; our check */
 	}
 out:
 	if (w != NULL)
-		finish(c, w, err);
+		finish(w, err);
 	kp_wbuf_free(&wb);
 	free(recs);
 	return err;
 }
 
-/* The group's record as Kafka writes it (value v3). */
-int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
+kp_err_t group_store_write_group(struct group_store *st, struct group *g,
+				 group_store_done_fn done, void *arg)
 {
 	struct kp_gm_member *ms = calloc((size_t)g->nmembers + 1, sizeof(*ms));
+	struct store_write *w = done != NULL ? write_new(g, done, arg) : NULL;
 	struct kp_gm_group gv;
 	struct kp_wbuf kw, vw;
 	kp_bytes key, val;
 	int32_t n = 0;
 	int16_t err;
 
-	if (w != NULL && w->g == NULL) {
-		w->g = g;
-		g->nwrites++;
-	}
-	if (w != NULL)
-		w->generation = g->generation;
-	if (ms == NULL) {
+	if (ms == NULL || (done != NULL && w == NULL)) {
+		free(ms);
 		if (w != NULL)
-			finish(c, w, KP_ERR_UNKNOWN_SERVER_ERROR);
+			finish(w, KP_ERR_UNKNOWN_SERVER_ERROR);
+		else if (done != NULL)
+			done(arg, g, g->generation, KP_ERR_UNKNOWN_SERVER_ERROR);
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
-	for (struct gmember *m = g->members; m; m = m->next) {
+	for (struct group_member *m = g->members; m; m = m->next) {
 		struct kp_gm_member *o = &ms[n++];
-		const struct gprotocol *p = member_protocol(m, g->protocol);
+		const struct group_protocol *p = group_member_protocol(m, g->protocol);
 		kp_bytes sub = p != NULL ? (kp_bytes){ p->meta, p->len }
 					 : (kp_bytes){ (const uint8_t *)"", 0 };
 		o->member_id = kp_str_c(m->id);
@@ -249,13 +331,14 @@ int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
 		o->subscription = sub;
 		o->assignment = (kp_bytes){ m->assignment, m->assignment_len };
 	}
+	/* value v3, as Kafka 2.8 writes it */
 	gv = (struct kp_gm_group){
 		.protocol_type = g->protocol_type != NULL ? kp_str_c(g->protocol_type)
 							  : (kp_str){ "", 0 },
 		.generation = g->generation,
 		.protocol = kp_str_c(g->protocol),
 		.leader = kp_str_c(g->leader),
-		.state_ts = g->state_ts,
+		.state_ts = g->fsm.since,
 		.members = ms,
 		.nmembers = n,
 	};
@@ -267,10 +350,10 @@ int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
 	val = (kp_bytes){ vw.data, (int32_t)vw.len };
 	if (kw.err || vw.err) {
 		if (w != NULL)
-			finish(c, w, KP_ERR_UNKNOWN_SERVER_ERROR);
+			finish(w, KP_ERR_UNKNOWN_SERVER_ERROR);
 		err = KP_ERR_UNKNOWN_SERVER_ERROR;
 	} else {
-		err = store_append(c, g->opart, &key, &val, 1, w);
+		err = append(st, g->opart, &key, &val, 1, w);
 	}
 	kp_wbuf_free(&kw);
 	kp_wbuf_free(&vw);
@@ -278,8 +361,69 @@ int16_t store_group(struct coord *c, struct group *g, struct gwrite *w)
 	return err;
 }
 
-int store_tombstones(struct coord *c, struct group *g, struct goffset **os,
-		     int32_t nos, bool with_group)
+void group_store_commit(struct group_store *st, struct group *g,
+			struct group_offset *offsets, group_store_done_fn done,
+			void *arg)
+{
+	struct store_write *w = write_new(g, done, arg);
+	struct kp_wbuf kw, vw;
+	size_t *kend = NULL, *vend = NULL;
+	kp_bytes *keys = NULL, *vals = NULL;
+	int32_t n = 0, i = 0;
+
+	if (w == NULL) {
+		while (offsets != NULL) {
+			struct group_offset *o = offsets;
+
+			offsets = o->next;
+			group_offset_free(o);
+		}
+		done(arg, g, g->generation, KP_ERR_UNKNOWN_SERVER_ERROR);
+		return;
+	}
+	w->offsets = offsets;
+	for (struct group_offset *o = offsets; o; o = o->next)
+		n++;
+	kp_wbuf_init(&kw);
+	kp_wbuf_init(&vw);
+	keys = calloc((size_t)n + 1, sizeof(*keys));
+	vals = calloc((size_t)n + 1, sizeof(*vals));
+	kend = calloc((size_t)n + 1, sizeof(*kend));
+	vend = calloc((size_t)n + 1, sizeof(*vend));
+	if (keys == NULL || vals == NULL || kend == NULL || vend == NULL)
+		goto fail;
+	for (struct group_offset *o = offsets; o; o = o->next, i++) {
+		kp_gm_offset_key_encode(&kw, kp_str_c(g->id), kp_str_c(o->topic), o->partition);
+		kp_gm_offset_value_encode(&vw, &(struct kp_gm_offset){
+			.offset = o->offset, .leader_epoch = o->leader_epoch,
+			.metadata = kp_str_c(o->metadata), .commit_ts = o->commit_ts,
+			.expire_ts = o->expire_ts });
+		kend[i] = kw.len;
+		vend[i] = vw.len;
+	}
+	if (kw.err || vw.err)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		size_t ks = i > 0 ? kend[i - 1] : 0, vs = i > 0 ? vend[i - 1] : 0;
+
+		keys[i] = (kp_bytes){ kw.data + ks, (int32_t)(kend[i] - ks) };
+		vals[i] = (kp_bytes){ vw.data + vs, (int32_t)(vend[i] - vs) };
+	}
+	append(st, g->opart, keys, vals, n, w);		/* consumes w */
+	w = NULL;
+fail:
+	if (w != NULL)
+		finish(w, KP_ERR_UNKNOWN_SERVER_ERROR);
+	kp_wbuf_free(&kw);
+	kp_wbuf_free(&vw);
+	free(keys);
+	free(vals);
+	free(kend);
+	free(vend);
+}
+
+int group_store_tombstones(struct group_store *st, struct group *g,
+			   struct group_offset **os, int32_t nos, bool with_group)
 {
 	int32_t n = nos + (with_group ? 1 : 0), k = 0;
 	int rc = -1;
@@ -308,7 +452,7 @@ int store_tombstones(struct coord *c, struct group *g, struct goffset **os,
 		keys[i] = (kp_bytes){ kw.data + start, (int32_t)(ends[i] - start) };
 		vals[i] = KP_BYTES_NULL;
 	}
-	rc = n > 0 ? store_append(c, g->opart, keys, vals, n, NULL) : 0;
+	rc = n > 0 ? append(st, g->opart, keys, vals, n, NULL) : 0;
 	if (rc != 0)
 		KP_WARN("group %s: cannot write tombstones", g->id);
 out:
@@ -319,24 +463,24 @@ out:
 	return rc;
 }
 
-void store_group_tombstones(struct coord *c, struct group *g)
+void group_store_group_tombstones(struct group_store *st, struct group *g)
 {
-	struct goffset **os = calloc((size_t)g->noffsets + 1, sizeof(*os));
+	struct group_offset **os = calloc((size_t)g->noffsets + 1, sizeof(*os));
 	int32_t n = 0;
 
 	if (os == NULL)
 		return;
 	for (uint32_t i = 0; i < g->onbuckets; i++)
-		for (struct goffset *o = g->obuckets[i]; o; o = o->next)
+		for (struct group_offset *o = g->obuckets[i]; o; o = o->next)
 			os[n++] = o;
-	store_tombstones(c, g, os, n, true);
+	group_store_tombstones(st, g, os, n, true);
 	free(os);
 }
 
-void store_check_writes(struct coord *c, int64_t now)
+void group_store_check_writes(struct group_store *st, int64_t now)
 {
-	for (int32_t i = 0; i < c->nparts; i++) {
-		struct opart *op = &c->parts[i];
+	for (int32_t i = 0; i < st->nparts; i++) {
+		struct group_part *op = &st->parts[i];
 		struct partition *p = op->p;
 		int64_t hw = 0;
 		bool ok = false, short_isr = false;
@@ -347,7 +491,7 @@ void store_check_writes(struct coord *c, int64_t now)
 			pthread_mutex_lock(&p->lock);
 			hw = atomic_load(&p->hw);
 			ok = p->leader && p->log != NULL && p->lead_gen == op->lead_gen &&
-				op->state != OP_NONE;
+				op->state != PART_NONE;
 			short_isr = p->nisr < p->min_isr;
 			pthread_mutex_unlock(&p->lock);
 		}
@@ -361,7 +505,7 @@ void store_check_writes(struct coord *c, int64_t now)
 		 * for.)
 		 */
 		while (op->writes != NULL) {
-			struct gwrite *w = op->writes;
+			struct store_write *w = op->writes;
 			int16_t err;
 
 			if (!ok || w->lead_gen != op->lead_gen)
@@ -375,16 +519,22 @@ void store_check_writes(struct coord *c, int64_t now)
 			op->writes = w->next;
 			if (op->writes == NULL)
 				op->writes_tail = &op->writes;
-			finish(c, w, err);
+			finish(w, err);
 		}
 	}
+	writes_reschedule(st);
+}
+
+/* The first queued write timed out (the thread, lock held). */
+static void writes_due(struct group_deadline *d, int64_t now)
+{
+	group_store_check_writes(d->arg, now);
 }
 
 /* -------------------------------------------------------------- loads */
 
 struct loader {
-	struct coord *c;
-	struct gtable t;
+	struct group_table t;
 	int32_t opart;
 	int64_t records, offsets_seen, groups_seen;
 	struct kp_arena arena;
@@ -393,16 +543,16 @@ struct loader {
 static void apply_offset(struct loader *l, const struct kp_gm_key *k,
 			 kp_bytes value)
 {
-	struct group *g = gtable_find(&l->t, k->group);
+	struct group *g = group_table_find(&l->t, k->group);
 	struct kp_gm_offset v;
-	struct goffset *o;
+	struct group_offset *o;
 
 	l->offsets_seen++;
 	if (value.len < 0) {
 		if (g != NULL) {
-			o = offset_find(g, k->topic.ptr, (size_t)k->topic.len, k->partition);
+			o = group_offset_find(g, k->topic.ptr, (size_t)k->topic.len, k->partition);
 			if (o != NULL)
-				offset_del(g, o);
+				group_offset_del(g, o);
 		}
 		return;
 	}
@@ -411,15 +561,15 @@ static void apply_offset(struct loader *l, const struct kp_gm_key *k,
 			KP_OFFSETS_TOPIC, l->opart, (int)k->group.len, k->group.ptr);
 		return;
 	}
-	if (g == NULL && (g = gtable_add(&l->t, k->group, l->opart)) == NULL)
+	if (g == NULL && (g = group_table_add(&l->t, k->group, l->opart)) == NULL)
 		return;
 	o = calloc(1, sizeof(*o));
 	if (o == NULL)
 		return;
-	o->topic = dup_kstr(k->topic);
-	o->metadata = dup_kstr(v.metadata);
+	o->topic = kp_str_dup(k->topic);
+	o->metadata = kp_str_dup(v.metadata);
 	if (o->topic == NULL || (v.metadata.len >= 0 && o->metadata == NULL)) {
-		offset_free(o);
+		group_offset_free(o);
 		return;
 	}
 	o->partition = k->partition;
@@ -427,12 +577,12 @@ static void apply_offset(struct loader *l, const struct kp_gm_key *k,
 	o->leader_epoch = v.leader_epoch;
 	o->commit_ts = v.commit_ts;
 	o->expire_ts = v.expire_ts;
-	offset_put(g, o);
+	group_offset_put(g, o);
 }
 
-static void clear_metadata(struct coord *c, struct group *g)
+static void clear_metadata(struct group *g)
 {
-	group_free_members(c, g, KP_ERR_NOT_COORDINATOR);
+	group_free_members(g, KP_ERR_NOT_COORDINATOR);
 	free(g->protocol_type);
 	free(g->protocol);
 	free(g->leader);
@@ -443,13 +593,13 @@ static void clear_metadata(struct coord *c, struct group *g)
 static void apply_group(struct loader *l, const struct kp_gm_key *k,
 			kp_bytes value)
 {
-	struct group *g = gtable_find(&l->t, k->group);
+	struct group *g = group_table_find(&l->t, k->group);
 	struct kp_gm_group v;
 
 	l->groups_seen++;
 	if (value.len < 0) {
 		if (g != NULL)
-			clear_metadata(l->c, g);
+			clear_metadata(g);
 		return;
 	}
 	kp_arena_reset(&l->arena);
@@ -458,24 +608,24 @@ static void apply_group(struct loader *l, const struct kp_gm_key *k,
 			l->opart, (int)k->group.len, k->group.ptr);
 		return;
 	}
-	if (g == NULL && (g = gtable_add(&l->t, k->group, l->opart)) == NULL)
+	if (g == NULL && (g = group_table_add(&l->t, k->group, l->opart)) == NULL)
 		return;
-	clear_metadata(l->c, g);
-	g->protocol_type = v.protocol_type.len > 0 ? dup_kstr(v.protocol_type) : NULL;
-	g->protocol = dup_kstr(v.protocol);
-	g->leader = dup_kstr(v.leader);
+	clear_metadata(g);
+	g->protocol_type = v.protocol_type.len > 0 ? kp_str_dup(v.protocol_type) : NULL;
+	g->protocol = kp_str_dup(v.protocol);
+	g->leader = kp_str_dup(v.leader);
 	g->generation = v.generation;
-	g->state_ts = v.state_ts;
+	g->fsm.since = v.state_ts;
 	for (int32_t i = v.nmembers - 1; i >= 0; i--) {
 		const struct kp_gm_member *src = &v.members[i];
-		struct gmember *m = calloc(1, sizeof(*m));
+		struct group_member *m = calloc(1, sizeof(*m));
 
 		if (m == NULL)
 			continue;
-		m->id = dup_kstr(src->member_id);
-		m->instance_id = dup_kstr(src->instance_id);
-		m->client_id = dup_kstr(src->client_id);
-		m->client_host = dup_kstr(src->client_host);
+		m->id = kp_str_dup(src->member_id);
+		m->instance_id = kp_str_dup(src->instance_id);
+		m->client_id = kp_str_dup(src->client_id);
+		m->client_host = kp_str_dup(src->client_host);
 		m->session_ms = src->session_timeout;
 		m->rebalance_ms = src->rebalance_timeout;
 		m->protocols = calloc(1, sizeof(*m->protocols));
@@ -525,44 +675,22 @@ static void load_batch(struct loader *l, const uint8_t *batch, size_t len,
 	}
 }
 
-void store_load(struct coord *c, int32_t opart, uint32_t lead_gen)
+/* Read log from its start into l; NULL, or why it stopped short. */
+static const char *load_log(struct group_store *st, struct log *log, struct loader *l)
 {
-	struct loader l;
-	struct partition *p;
-	struct log *log = NULL;
 	struct kp_wbuf scratch;
 	uint8_t *buf = NULL;
 	size_t cap = 0;
-	int64_t t0 = kp_now_ms(), off, end;
-	int32_t ngroups = 0, noffsets = 0;
-	const char *why = NULL;	/* the log could not be read to its end */
-	int rc;
+	int64_t off = log_start_offset(log), end = log_end_offset(log);
+	const char *why = NULL;
 
-	memset(&l, 0, sizeof(l));
-	l.c = c;
-	l.opart = opart;
-	kp_arena_init(&l.arena, 0);
 	kp_wbuf_init(&scratch);
-	pthread_mutex_lock(&c->lock);
-	p = opart < c->nparts && c->parts[opart].state == OP_LOADING &&
-		c->parts[opart].lead_gen == lead_gen ? c->parts[opart].p : NULL;
-	pthread_mutex_unlock(&c->lock);
-	if (p == NULL)
-		goto done;
-	pthread_mutex_lock(&p->lock);
-	if (p->leader && p->lead_gen == lead_gen)
-		log = p->log;
-	pthread_mutex_unlock(&p->lock);
-	if (log == NULL)
-		goto done;
-	off = log_start_offset(log);
-	end = log_end_offset(log);
 	while (off < end) {
 		struct log_read_result res;
 		size_t pos = 0, len;
 		int64_t next = off;
+		int rc = log_read(log, off, st->load_buffer, LOG_NO_LIMIT, true, &res);
 
-		rc = log_read(log, off, c->load_buffer, LOG_NO_LIMIT, true, &res);
 		if (rc != 0) {
 			why = kp_err_name((int16_t)rc);
 			break;
@@ -597,7 +725,7 @@ void store_load(struct coord *c, int32_t opart, uint32_t lead_gen)
 			    kp_batch_header_parse(buf + pos, size, &h) != KP_BATCH_OK)
 				break;
 			if (kp_batch_last_offset(&h) >= off)
-				load_batch(&l, buf + pos, size, &scratch);
+				load_batch(l, buf + pos, size, &scratch);
 			next = kp_batch_last_offset(&h) + 1;
 			pos += size;
 		}
@@ -607,12 +735,41 @@ void store_load(struct coord *c, int32_t opart, uint32_t lead_gen)
 		}
 		off = next;
 	}
-done:
-	pthread_mutex_lock(&c->lock);
-	if (p != NULL && log != NULL && c->parts[opart].state == OP_LOADING &&
-	    c->parts[opart].lead_gen == lead_gen) {
-		int64_t now = kp_now_ms();
+	kp_wbuf_free(&scratch);
+	free(buf);
+	return why;
+}
 
+void group_store_load(struct group_store *st, int32_t opart, uint32_t lead_gen,
+		      group_store_adopt_fn adopt, void *arg)
+{
+	struct loader l;
+	struct partition *p;
+	struct log *log = NULL;
+	int64_t t0 = kp_now_ms();
+	int32_t ngroups = 0, noffsets = 0;
+	const char *why = NULL;	/* the log could not be read to its end */
+
+	memset(&l, 0, sizeof(l));
+	l.opart = opart;
+	kp_arena_init(&l.arena, 0);
+	pthread_mutex_lock(st->lock);
+	p = opart < st->nparts && st->parts[opart].state == PART_LOADING &&
+		st->parts[opart].lead_gen == lead_gen ? st->parts[opart].p : NULL;
+	pthread_mutex_unlock(st->lock);
+	if (p == NULL)
+		goto done;
+	pthread_mutex_lock(&p->lock);
+	if (p->leader && p->lead_gen == lead_gen)
+		log = p->log;
+	pthread_mutex_unlock(&p->lock);
+	if (log == NULL)
+		goto done;
+	why = load_log(st, log, &l);
+done:
+	pthread_mutex_lock(st->lock);
+	if (p != NULL && log != NULL && st->parts[opart].state == PART_LOADING &&
+	    st->parts[opart].lead_gen == lead_gen) {
 		for (uint32_t i = 0; i < l.t.nbuckets; i++)
 			while (l.t.buckets[i] != NULL) {
 				struct group *g = l.t.buckets[i];
@@ -621,112 +778,152 @@ done:
 				l.t.ngroups--;
 				if (g->nmembers == 0 && g->noffsets == 0 &&
 				    g->protocol_type == NULL) {
-					group_free(c, g);	/* nothing left of it */
+					group_free(g);	/* nothing left of it */
 					continue;
 				}
-				if (group_find(c, kp_str_c(g->id)) != NULL ||
-				    group_adopt(c, g) < 0) {
-					group_free(c, g);
+				/* as Kafka's loadGroup: not a transition */
+				group_fsm_init(&g->fsm, g->nmembers > 0 ? GROUP_STABLE
+					       : GROUP_EMPTY, g->fsm.since >= 0 ? g->fsm.since
+					       : kp_wall_ms());
+				if (adopt(arg, g) < 0) {
+					group_free(g);
 					continue;
 				}
-				g->state = g->nmembers > 0 ? G_STABLE : G_EMPTY;
-				if (g->state_ts < 0)
-					g->state_ts = kp_wall_ms();
-				for (struct gmember *m = g->members; m; m = m->next)
-					m->deadline = now + m->session_ms;
-				group_reschedule(c, g);
 				ngroups++;
 				noffsets += (int32_t)g->noffsets;
 			}
-		c->parts[opart].state = OP_LOADED;
+		st->parts[opart].state = PART_LOADED;
 		KP_INFO("group coordinator: loaded %s-%d in %" PRId64 " ms: %" PRId64
 			" records, %d groups, %d committed offsets%s%s", KP_OFFSETS_TOPIC,
 			opart, kp_now_ms() - t0, l.records, ngroups, noffsets,
 			why != NULL ? "; the log could not be read to its end: " : "",
 			why != NULL ? why : "");
 	}
-	pthread_mutex_unlock(&c->lock);
-	gtable_free(c, &l.t);
+	pthread_mutex_unlock(st->lock);
+	group_table_free(&l.t);
 	kp_arena_free(&l.arena);
-	kp_wbuf_free(&scratch);
-	free(buf);
 }
 
-void store_unload(struct coord *c, int32_t opart)
+/* We no longer serve opart: its writes fail, its groups go. */
+static void unload(struct group_store *st, int32_t opart)
 {
-	struct opart *op = &c->parts[opart];
+	struct group_part *op = &st->parts[opart];
+	struct group_table *t = st->groups;
 
-	op->state = OP_NONE;
+	op->state = PART_NONE;
 	/* writes first: their answers may touch the groups */
 	while (op->writes != NULL) {
-		struct gwrite *w = op->writes;
+		struct store_write *w = op->writes;
 
 		op->writes = w->next;
-		finish(c, w, KP_ERR_NOT_LEADER_OR_FOLLOWER);
+		finish(w, KP_ERR_NOT_LEADER_OR_FOLLOWER);
 	}
 	op->writes_tail = &op->writes;
-	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
-		for (struct group *g = c->groups.buckets[i], *next; g; g = next) {
+	writes_reschedule(st);
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		for (struct group *g = t->buckets[i], *next; g; g = next) {
 			next = g->next;
 			if (g->opart == opart)
-				group_remove(c, g);
+				group_remove(t, st->thread, g);
 		}
+}
+
+void group_store_unload_all(struct group_store *st)
+{
+	for (int32_t i = 0; i < st->nparts; i++)
+		if (st->parts[i].state != PART_NONE)
+			unload(st, i);
+}
+
+int group_store_role(struct group_store *st, struct partition *p, bool leader,
+		     uint32_t lead_gen)
+{
+	struct group_part *op;
+
+	if (ensure_part(st, p->index) < 0)
+		return -1;
+	op = &st->parts[p->index];
+	op->p = p;
+	if (!leader) {
+		if (op->state != PART_NONE) {
+			KP_INFO("group coordinator: unloading %s-%d", p->topic, p->index);
+			unload(st, p->index);
+		}
+		return 0;
+	}
+	if (op->state != PART_NONE && op->lead_gen == lead_gen)
+		return 0;
+	if (op->state != PART_NONE)
+		unload(st, p->index);
+	op->state = PART_LOADING;
+	op->lead_gen = lead_gen;
+	return 1;
+}
+
+void group_store_load_cancel(struct group_store *st, int32_t opart)
+{
+	if (opart < st->nparts)
+		st->parts[opart].state = PART_NONE;
 }
 
 /* ------------------------------------------------------------- expiry */
 
 /* Kafka 2.8's removeExpiredOffsets for one group; then an Empty group
  * with nothing left goes. */
-static void expire_group(struct coord *c, struct group *g, int64_t now)
+static void expire_group(struct group_store *st, struct group *g, int64_t now)
 {
 	bool has_type = g->protocol_type != NULL && g->protocol_type[0] != 0;
 	bool consumer = has_type && strcmp(g->protocol_type, "consumer") == 0;
-	struct goffset **os;
+	struct group_offset **os;
 	int32_t n = 0;
 
-	if (has_type && g->state != G_EMPTY && !(consumer && g->nmembers > 0))
+	if (has_type && g->fsm.state != GROUP_EMPTY && !(consumer && g->nmembers > 0))
 		return;
 	os = calloc((size_t)g->noffsets + 1, sizeof(*os));
 	if (os == NULL)
 		return;
 	for (uint32_t i = 0; i < g->onbuckets; i++)
-		for (struct goffset *o = g->obuckets[i]; o; o = o->next) {
+		for (struct group_offset *o = g->obuckets[i]; o; o = o->next) {
 			int64_t base = o->commit_ts;
 			bool expired;
 
-			if (has_type && g->state == G_EMPTY)
-				base = g->state_ts >= 0 ? g->state_ts : o->commit_ts;
+			if (has_type && g->fsm.state == GROUP_EMPTY)
+				base = g->fsm.since >= 0 ? g->fsm.since : o->commit_ts;
 			else if (has_type && group_subscribes(g, kp_str_c(o->topic)))
 				continue;
 			if (o->expire_ts >= 0)
 				expired = now >= o->expire_ts;
 			else
-				expired = now - base >= c->retention_ms;
+				expired = now - base >= st->retention_ms;
 			if (expired)
 				os[n++] = o;
 		}
 	if (n > 0) {
 		KP_INFO("group %s: %d committed offsets expired", g->id, n);
-		store_tombstones(c, g, os, n, false);
+		group_store_tombstones(st, g, os, n, false);
 		for (int32_t i = 0; i < n; i++)
-			offset_del(g, os[i]);
+			group_offset_del(g, os[i]);
 	}
 	free(os);
-	if (g->state == G_EMPTY && g->noffsets == 0 && g->nwrites == 0) {
+	if (g->fsm.state == GROUP_EMPTY && g->noffsets == 0 && g->nwrites == 0) {
 		KP_INFO("group %s: empty and without offsets, removed", g->id);
-		store_tombstones(c, g, NULL, 0, true);
-		group_remove(c, g);
+		group_store_tombstones(st, g, NULL, 0, true);
+		group_remove(st->groups, st->thread, g);
 	}
 }
 
-void store_expire_offsets(struct coord *c)
+/* An offset-expiry round (the thread, lock held), and the next. */
+static void expiry_due(struct group_deadline *d, int64_t now)
 {
-	int64_t now = kp_wall_ms();
+	struct group_store *st = d->arg;
+	struct group_table *t = st->groups;
+	int64_t wall = kp_wall_ms();
 
-	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
-		for (struct group *g = c->groups.buckets[i], *next; g; g = next) {
+	group_deadline_set(st->thread, d, now + st->retention_check_ms);
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		for (struct group *g = t->buckets[i], *next; g; g = next) {
 			next = g->next;
-			if (g->opart < c->nparts && c->parts[g->opart].state == OP_LOADED)
-				expire_group(c, g, now);
+			if (g->opart < st->nparts && st->parts[g->opart].state == PART_LOADED)
+				expire_group(st, g, wall);
 		}
 }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## kbroker: the broker daemon.  libkbroker.a holds its modules so unit
 ## tests and benchmarks link them directly.
 
@@ -14,16 +15,25 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/log_cleaner.c kbroker/log_cleaner.h \
 	kbroker/broker.h \
 	kbroker/net.c kbroker/net.h \
+	kbroker/transport.h kbroker/transport_plain.c \
+	kbroker/purgatory.c kbroker/purgatory.h \
 	kbroker/req_dispatch.c kbroker/req_dispatch.h \
-	kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
-	kbroker/api_admin.c kbroker/api_forward.c kbroker/topic_config.c kbroker/topic_config.h \
+	kbroker/api.h kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
+	kbroker/api_topic.c kbroker/api_config.c kbroker/api_forward.c \
+	kbroker/zk_admin.c kbroker/zk_admin.h kbroker/zk_thread.c kbroker/zk_thread.h \
+	kbroker/config_layers.c kbroker/config_layers.h \
+	kbroker/config_describe.c kbroker/config_describe.h \
+	kbroker/topic_config.c kbroker/topic_config.h \
 	kbroker/dynconfig.c kbroker/dynconfig.h kbroker/quota.c kbroker/quota.h \
 	kbroker/partition.c kbroker/partition.h \
 	kbroker/replica.c kbroker/replica.h \
 	kbroker/fetcher.c kbroker/fetcher.h \
 	kbroker/shutdown.c kbroker/shutdown.h \
-	kbroker/group.c kbroker/group.h kbroker/group_int.h \
-	kbroker/group_store.c kbroker/api_group.c kbroker/api_refused.c \
+	kbroker/group.c kbroker/group.h kbroker/group_coord.h \
+	kbroker/group_fsm.c kbroker/group_fsm.h kbroker/group_thread.c kbroker/group_thread.h \
+	kbroker/group_table.c kbroker/group_table.h kbroker/group_store.c kbroker/group_store.h \
+	kbroker/group_rebalance.c kbroker/group_rebalance.h \
+	kbroker/group_offsets.c kbroker/group_offsets.h kbroker/api_group.c kbroker/api_refused.c \
 	kbroker/metadata_cache.c kbroker/metadata_cache.h \
 	kbroker/zk_broker.c kbroker/zk_broker.h
 kbroker_libkbroker_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)

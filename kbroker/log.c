@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.c - a partition's commit log; see log.h for the concurrency
  * contract.  Append and roll follow Kafka 2.8's Log.append / maybeRoll,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.h - a partition's commit log: an ordered list of segments, the last
  * one active, as Kafka lays it out in <log dir>/<topic>-<partition>/.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_checkpoint.c - checkpoint files; see log_checkpoint.h.
  */

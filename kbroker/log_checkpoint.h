@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_checkpoint.h - Kafka's text checkpoint files, written atomically.
  *

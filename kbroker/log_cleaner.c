@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_cleaner.c - compaction of cleanup.policy=compact logs (see
  * log_cleaner.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_cleaner.h - log compaction for topics whose cleanup.policy includes
  * compact (Kafka's LogCleaner; __consumer_offsets is one).

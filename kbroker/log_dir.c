@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_dir.c - a log directory; see log_dir.h.
  */

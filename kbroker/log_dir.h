@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_dir.h - one entry of log.dirs: its lock, meta.properties, the
  * clean-shutdown marker, the checkpoint files and the partition logs in it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_epoch.c - the leader-epoch cache; see log_epoch.h.  Semantics follow
  * Kafka 2.8's LeaderEpochFileCache.

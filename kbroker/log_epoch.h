@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_epoch.h - the leader-epoch cache of one partition.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_index.c - offset and time indexes; see log_index.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_index.h - a segment's sparse offset index (.index) and time index
  * (.timeindex), memory-mapped as Kafka does.

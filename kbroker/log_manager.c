@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_manager.c - retention, flushes of rolled segments, flush.ms,
  * removal of .deleted files and the offset checkpoints, on one thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_manager.h - the broker's background work on its logs, as Kafka's
  * LogManager schedules it:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_segment.c - one segment: append, find, recover, truncate; see
  * log_segment.h.

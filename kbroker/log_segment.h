@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_segment.h - one segment of a partition log: <base>.log with its
  * .index and .timeindex.

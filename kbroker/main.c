@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c - kbroker: configuration, start-up order, signals, shutdown.
  *
@@ -29,6 +30,7 @@
 
 #include "broker.h"
 #include "broker_config.h"
+#include "config_layers.h"
 #include "dynconfig.h"
 #include "kp_log.h"
 #include "kp_loop.h"
@@ -39,12 +41,17 @@
 #include "log_cleaner.h"
 #include "log_manager.h"
 #include "net.h"
+#include "quota.h"
 #include "fetcher.h"
 #include "group.h"
+#include "purgatory.h"
 #include "replica.h"
+#include "req_dispatch.h"
 #include "shutdown.h"
 #include "topic_config.h"
+#include "zk_admin.h"
 #include "zk_broker.h"
+#include "zk_thread.h"
 
 static const char usage_text[] =
 	"Usage: kbroker [--override key=value]... CONFIG_FILE\n"
@@ -93,6 +100,13 @@ static int derive(struct broker *b, char *err, size_t errlen)
 	return 0;
 }
 
+/* The group coordinator waits for its own writes to __consumer_offsets:
+ * it hears of every notification of those partitions. */
+static void offsets_moved(void *arg)
+{
+	group_hw_moved(arg);
+}
+
 /* ------------------------------------------------------------- zk */
 
 static void on_session(enum kp_zk_session st, void *arg)
@@ -135,9 +149,11 @@ static void loaded_log_config(const char *topic, struct log_config *cfg,
 {
 	struct broker *b = arg;
 	struct kp_zk_entity_config over;
+	char err[512];
 
-	topic_config_read(b, topic, &over);
-	topic_config_log(b, &over, cfg);
+	if (zk_admin_read_config(b->zk, "topics", topic, &over, err, sizeof(err)) < 0)
+		KP_WARN("%s (overrides ignored)", err);
+	topic_config_log(b->layers, &over, cfg);
 	kp_zk_config_free(&over);
 }
 
@@ -240,8 +256,16 @@ int main(int argc, char **argv)
 	metadata_cache_init(&b.meta);
 	pthread_mutex_init(&b.dirs_lock, NULL);
 	partition_table_init(&b.parts);
+	b.purg = purgatory_new();
+	if (b.purg == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fatal;
+	}
+	purgatory_listen(b.purg, PURGATORY_KEY_GROUP_LOG, offsets_moved, &b);
 	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
-	if (dynconfig_init(&b) < 0) {
+	b.layers = config_layers_new(&b.cfg);
+	b.quotas = quota_repl_new();
+	if (b.layers == NULL || b.quotas == NULL || dynconfig_init(&b) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fatal;
 	}
@@ -255,6 +279,7 @@ int main(int argc, char **argv)
 	/* ZooKeeper first: loading a log wants its topic's configuration */
 	kp_notify("STATUS=connecting to ZooKeeper");
 	if (connect_zk(&b, err, sizeof(err)) < 0 ||
+	    zk_thread_start(&b, err, sizeof(err)) < 0 ||
 	    zk_broker_cluster_id(&b, err, sizeof(err)) < 0 ||
 	    zk_broker_ensure_paths(&b, err, sizeof(err)) < 0)
 		goto fatal;
@@ -277,7 +302,7 @@ int main(int argc, char **argv)
 	    log_cleaner_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	b.net = net_start(&b, b.loop, kp_config_int(&b.cfg, "num.network.threads"),
-			  err, sizeof(err));
+			  req_dispatch, err, sizeof(err));
 	if (b.net == NULL)
 		goto fatal;
 	/* a listener on port 0 gets a port now: advertise that one */
@@ -300,6 +325,7 @@ int main(int argc, char **argv)
 	fetcher_stop(&b);
 	replica_stop(&b);
 	group_stop(&b);		/* parked group requests answer first */
+	zk_thread_stop(&b);	/* its completions reach running workers */
 	net_stop(b.net);
 	log_cleaner_stop(&b);
 	log_manager_stop(&b);
@@ -310,6 +336,9 @@ int main(int argc, char **argv)
 		log_dir_close(b.dirs[i], true);
 	kp_zk_close(b.zk);
 	dynconfig_destroy(&b);
+	quota_repl_free(b.quotas);
+	config_layers_free(b.layers);
+	purgatory_free(b.purg);
 	kp_loop_free(b.loop);
 	close(sfd);
 	metadata_cache_destroy(&b.meta);
@@ -327,6 +356,7 @@ fatal:
 	kp_notifyf("STATUS=failed: %s", err);
 	fetcher_stop(&b);
 	group_stop(&b);
+	zk_thread_stop(&b);
 	if (b.net != NULL)
 		net_stop(b.net);
 	log_manager_stop(&b);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metadata_cache.c - the broker's view of the cluster; see
  * metadata_cache.h.
@@ -11,6 +12,7 @@ void metadata_cache_init(struct metadata_cache *mc)
 {
 	pthread_mutex_init(&mc->lock, NULL);
 	mc->view = md_view_new();
+	purgatory_key_init(&mc->changed, PURGATORY_KEY_PLAIN);
 }
 
 void metadata_cache_destroy(struct metadata_cache *mc)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metadata_cache.h - what a broker knows about the cluster: live brokers
  * and, per partition, leader, leader epoch, replicas, ISR and offline
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "kp_buf.h"
+#include "purgatory.h"
 
 struct md_broker {
 	int32_t id;
@@ -57,6 +59,9 @@ struct md_view {
 struct metadata_cache {
 	pthread_mutex_t lock;		/* guards view (the pointer) */
 	struct md_view *view;
+	/* notified once a new view is in: what admin requests waiting for
+	 * the controller's metadata watch */
+	struct purgatory_key changed;
 };
 
 void metadata_cache_init(struct metadata_cache *mc);

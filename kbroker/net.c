@@ -1,5 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * net.c - listeners, worker loops and connections; see net.h.
+ *
+ * A connection moves its bytes only through its transport (transport.h):
+ * it starts in the transport's handshake, if it has one, then reads
+ * frames and writes the slots at the head of its FIFO; a transport that
+ * must wait for the other direction (TLS) makes the connection watch for
+ * it.  Record data goes out with the transport's sendfile, or, where it
+ * has none, is read into the worker's bounce buffer and written.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -14,20 +22,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "broker.h"
 #include "kp_client.h"
+#include "kp_codec.h"
 #include "kp_log.h"
-#include "log_segment.h"
 #include "net.h"
-#include "req_dispatch.h"
+#include "purgatory.h"
+#include "transport.h"
 
 #define READ_CHUNK 65536
 /* Stop reading a connection while this much output waits (backpressure). */
 #define OUT_HIGH_WATER (64u << 20)
+/* A file range copied through memory at most this much at a time. */
+#define BOUNCE_SIZE (256u << 10)
 
 struct net_resp {
 	struct net_resp *next;
@@ -43,7 +53,8 @@ struct net_resp {
 
 struct net_conn {
 	struct net_conn *prev, *next;	/* the worker's connections */
-	int fd;
+	int fd;				/* the transport's socket */
+	struct transport *t;
 	struct net_worker *w;
 	uint8_t *rbuf;
 	size_t rlen, rcap;
@@ -55,12 +66,17 @@ struct net_conn {
 	bool closed;
 	bool want_write;
 	bool paused;			/* nslots reached max_pending */
+	bool handshaking;		/* the transport's, not done yet */
+	int handshake_wants;		/* KP_EV_READ or KP_EV_WRITE */
+	bool read_wants_write;		/* the transport's read waits for it */
+	bool write_wants_read;		/* the transport's write waits for it */
 	char peer[64];
 };
 
 struct net_listener {
 	int fd;
 	int port;
+	const struct transport_type *tt;	/* of its connections */
 	struct net_server *s;
 };
 
@@ -79,7 +95,7 @@ struct net_server {
 static void resp_free(struct net_resp *s)
 {
 	for (int i = 0; i < s->nranges; i++) {
-		log_segment_unref(s->ranges[i]->seg);
+		s->ranges[i]->release(s->ranges[i]->ref);
 		free(s->ranges[i]);
 	}
 	free(s->ranges);
@@ -117,7 +133,8 @@ static void conn_close(struct net_conn *c, const char *why)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	kp_loop_unwatch(c->w->loop, c->fd);
-	close(c->fd);
+	c->t->type->close(c->t);
+	c->t = NULL;
 	c->fd = -1;
 	c->w->nconns--;
 	conn_unref(c);
@@ -126,11 +143,18 @@ static void conn_close(struct net_conn *c, const char *why)
 /* ----------------------------------------------------------- writing */
 
 /* Read unless too much output waits or too many requests do; write while
- * output is blocked. */
+ * output is blocked; whatever the transport waits for. */
 static void conn_update_events(struct net_conn *c)
 {
 	int ev = (c->want_write ? KP_EV_WRITE : 0) |
 		 (!c->paused && c->out_bytes <= OUT_HIGH_WATER ? KP_EV_READ : 0);
+
+	if (c->handshaking)
+		ev = c->handshake_wants;
+	if (c->read_wants_write)
+		ev |= KP_EV_WRITE;
+	if (c->write_wants_read)
+		ev |= KP_EV_READ;
 
 	if (ev != c->events && !c->closed) {
 		c->events = ev;
@@ -140,22 +164,50 @@ static void conn_update_events(struct net_conn *c)
 
 static void conn_resume(void *arg);
 
+/*
+ * Part of a file range through memory, for a transport without sendfile:
+ * read at most BOUNCE_SIZE into the worker's buffer and write what the
+ * transport takes.  As the transport's sendfile: bytes, 0 at the file's
+ * end, or TRANSPORT_*.
+ */
+static ssize_t copy_range(struct net_conn *c, const struct net_file_range *fr,
+			  int64_t off, size_t n)
+{
+	struct net_worker *w = c->w;
+	size_t want = n < BOUNCE_SIZE ? n : BOUNCE_SIZE;
+	ssize_t got;
+
+	if (w->bounce == NULL && (w->bounce = malloc(BOUNCE_SIZE)) == NULL) {
+		errno = ENOMEM;
+		return TRANSPORT_ERROR;
+	}
+	do
+		got = pread(fr->fd, w->bounce, want, (off_t)(fr->pos + off));
+	while (got < 0 && errno == EINTR);
+	if (got <= 0)
+		return got < 0 ? TRANSPORT_ERROR : 0;
+	return c->t->type->write(c->t, w->bounce, (size_t)got, (size_t)got < n);
+}
+
 /* Send from the head of the FIFO.  0, or -1 after closing. */
 static int conn_flush(struct net_conn *c)
 {
+	const struct transport_type *tt = c->t->type;
+	ssize_t n = 0;
+
+	c->write_wants_read = false;
 	while (c->head != NULL && c->head->ready) {
 		struct net_resp *s = c->head;
 
 		while (!s->empty) {
 			size_t mem_end = s->ext_i < s->w.next ? s->w.ext[s->ext_i].at
 							      : s->w.len;
-			ssize_t n;
 
 			if (s->mem_off < mem_end) {
-				n = send(c->fd, s->w.data + s->mem_off, mem_end - s->mem_off,
-					 MSG_NOSIGNAL | (s->ext_i < s->w.next ? MSG_MORE : 0));
+				n = tt->write(c->t, s->w.data + s->mem_off, mem_end - s->mem_off,
+					      s->ext_i < s->w.next);
 				if (n < 0)
-					goto would_block;
+					goto blocked;
 				s->mem_off += (size_t)n;
 				c->out_bytes -= (size_t)n;
 				continue;
@@ -163,12 +215,17 @@ static int conn_flush(struct net_conn *c)
 			if (s->ext_i < s->w.next) {
 				const struct kp_wext *e = &s->w.ext[s->ext_i];
 				const struct net_file_range *fr = e->ref;
-				off_t pos = fr->pos + s->file_off;
+				size_t left = (size_t)((int64_t)e->len - s->file_off);
 
-				n = sendfile(c->fd, fr->fd, &pos,
-					     (size_t)((int64_t)e->len - s->file_off));
+				if (tt->sendfile != NULL) {
+					int64_t pos = fr->pos + s->file_off;
+
+					n = tt->sendfile(c->t, fr->fd, &pos, left);
+				} else {
+					n = copy_range(c, fr, s->file_off, left);
+				}
 				if (n < 0)
-					goto would_block;
+					goto blocked;
 				if (n == 0) {
 					/* the file is shorter than promised (it
 					 * was truncated): the frame is broken */
@@ -205,9 +262,10 @@ static int conn_flush(struct net_conn *c)
 	}
 	conn_update_events(c);
 	return 0;
-would_block:
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-		c->want_write = true;
+blocked:
+	if (n == TRANSPORT_WANT_WRITE || n == TRANSPORT_WANT_READ) {
+		c->want_write = n == TRANSPORT_WANT_WRITE;
+		c->write_wants_read = n == TRANSPORT_WANT_READ;
 		conn_update_events(c);
 		return 0;
 	}
@@ -231,9 +289,28 @@ bool net_req_orphaned(const struct net_req *r)
 	return r->conn->closed;
 }
 
-struct net_file_range *net_req_file_range(struct net_req *r,
-					  struct log_segment *seg, int fd,
-					  int64_t pos)
+int net_req_detach(struct net_req *r)
+{
+	uint8_t *copy;
+	struct kp_reader rd;
+
+	if (r->detached)
+		return 0;
+	copy = kp_arena_alloc(&r->arena, r->frame_len);
+	if (copy == NULL)
+		return -ENOMEM;
+	memcpy(copy, r->frame, r->frame_len);
+	kp_reader_init(&rd, copy, r->frame_len);
+	if (kp_req_header_decode(&rd, &r->arena, &r->h) < 0 ||
+	    kp_request_decode(r->api, r->h.api_version, &rd, &r->arena, r->body) < 0)
+		return -EPROTO;
+	r->frame = copy;
+	r->detached = true;
+	return 0;
+}
+
+struct net_file_range *net_req_file_range(struct net_req *r, int fd, int64_t pos,
+					  void (*release)(void *ref), void *ref)
 {
 	struct net_resp *s = r->slot;
 	struct net_file_range *fr;
@@ -250,9 +327,10 @@ struct net_file_range *net_req_file_range(struct net_req *r,
 	fr = malloc(sizeof(*fr));
 	if (fr == NULL)
 		return NULL;
-	fr->seg = seg;
 	fr->fd = fd;
 	fr->pos = pos;
+	fr->release = release;
+	fr->ref = ref;
 	s->ranges[s->nranges++] = fr;
 	return fr;
 }
@@ -350,7 +428,7 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 		net_req_fail(r, "malformed request header");
 		return;
 	}
-	req_dispatch(r, &rd);
+	c->w->dispatch(r, &rd);
 }
 
 /* ----------------------------------------------------------- reading */
@@ -400,8 +478,13 @@ static int conn_parse(struct net_conn *c)
 	return 0;
 }
 
+static void conn_reread(void *arg);
+
 static void conn_read(struct net_conn *c)
 {
+	const struct transport_type *tt = c->t->type;
+
+	c->read_wants_write = false;
 	for (int round = 0; round < 8 && !c->closed && !c->paused; round++) {
 		ssize_t n;
 
@@ -409,11 +492,13 @@ static void conn_read(struct net_conn *c)
 			conn_close(c, "out of memory");
 			return;
 		}
-		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		n = tt->read(c->t, c->rbuf + c->rlen, c->rcap - c->rlen);
+		if (n == TRANSPORT_WANT_READ)
 			break;
+		if (n == TRANSPORT_WANT_WRITE) {
+			c->read_wants_write = true;
+			break;
+		}
 		if (n <= 0) {
 			conn_close(c, n == 0 ? NULL : strerror(errno));
 			return;
@@ -421,16 +506,36 @@ static void conn_read(struct net_conn *c)
 		c->rlen += (size_t)n;
 		if (conn_parse(c) < 0)
 			return;
-		if ((size_t)n < c->rcap - c->rlen || c->out_bytes > OUT_HIGH_WATER)
+		if (((size_t)n < c->rcap - c->rlen &&
+		     (tt->pending == NULL || !tt->pending(c->t))) ||
+		    c->out_bytes > OUT_HIGH_WATER)
 			break;
 	}
+	if (c->closed)
+		return;
 	conn_update_events(c);
+	/* bytes inside the transport wake no epoll: read them from the loop */
+	if (tt->pending != NULL && !c->paused && c->out_bytes <= OUT_HIGH_WATER &&
+	    tt->pending(c->t)) {
+		c->refs++;
+		if (kp_loop_post(c->w->loop, conn_reread, c) < 0)
+			conn_unref(c);
+	}
 	/* keep big idle buffers from piling up across many connections */
 	if (c->rlen == 0 && c->rcap > 4 * READ_CHUNK) {
 		free(c->rbuf);
 		c->rbuf = NULL;
 		c->rcap = 0;
 	}
+}
+
+static void conn_reread(void *arg)
+{
+	struct net_conn *c = arg;
+
+	if (!c->closed && !c->handshaking)
+		conn_read(c);
+	conn_unref(c);
 }
 
 /* Posted once a paused connection has room again. */
@@ -443,6 +548,25 @@ static void conn_resume(void *arg)
 	conn_unref(c);
 }
 
+/* The transport's handshake, a step at a time: true once it is done. */
+static bool conn_handshake(struct net_conn *c)
+{
+	int rc = c->t->type->handshake(c->t);
+
+	if (rc == 0) {
+		c->handshaking = false;
+		conn_update_events(c);
+		return true;
+	}
+	if (rc == TRANSPORT_WANT_READ || rc == TRANSPORT_WANT_WRITE) {
+		c->handshake_wants = rc == TRANSPORT_WANT_READ ? KP_EV_READ : KP_EV_WRITE;
+		conn_update_events(c);
+		return false;
+	}
+	conn_close(c, "handshake failed");
+	return false;
+}
+
 static void conn_io(struct kp_loop *loop, int fd, int events, void *arg)
 {
 	struct net_conn *c = arg;
@@ -450,13 +574,20 @@ static void conn_io(struct kp_loop *loop, int fd, int events, void *arg)
 	(void)loop;
 	(void)fd;
 	c->refs++;
+	if (c->handshaking && !conn_handshake(c)) {
+		conn_unref(c);
+		return;
+	}
 	/* an error or hang-up on a connection we neither read nor write
 	 * (paused): nothing else would notice, and the loop would report it
 	 * again and again */
 	if ((events & KP_EV_ERROR) && !c->closed &&
 	    !(c->events & (KP_EV_READ | KP_EV_WRITE)))
 		conn_close(c, "connection error while paused");
-	if ((events & KP_EV_WRITE) && !c->closed)
+	if ((events & KP_EV_WRITE) && !c->closed && c->read_wants_write)
+		conn_read(c);
+	if ((events & (KP_EV_WRITE | (c->write_wants_read ? KP_EV_READ : 0))) &&
+	    !c->closed)
 		conn_flush(c);
 	if ((events & (KP_EV_READ | KP_EV_ERROR)) && !c->closed &&
 	    c->out_bytes <= OUT_HIGH_WATER)
@@ -468,6 +599,7 @@ static void conn_io(struct kp_loop *loop, int fd, int events, void *arg)
 
 struct adopt {
 	struct net_worker *w;
+	const struct transport_type *tt;
 	int fd;
 	char peer[64];
 };
@@ -482,14 +614,24 @@ static void conn_adopt(void *arg)
 		free(a);
 		return;
 	}
-	c->fd = a->fd;
+	/* the transport takes the socket over (and closes it on failure) */
+	c->t = a->tt->accept(a->tt, a->fd);
+	if (c->t == NULL) {
+		free(a);
+		free(c);
+		return;
+	}
+	c->fd = c->t->fd;
 	c->w = a->w;
 	c->refs = 1;
 	snprintf(c->peer, sizeof(c->peer), "%s", a->peer);
 	free(a);
+	/* a handshake starts with the client's first bytes */
+	c->handshaking = c->t->type->handshake != NULL;
+	c->handshake_wants = KP_EV_READ;
 	c->events = KP_EV_READ;
 	if (kp_loop_watch(c->w->loop, c->fd, KP_EV_READ, conn_io, c) < 0) {
-		close(c->fd);
+		c->t->type->close(c->t);
 		free(c);
 		return;
 	}
@@ -531,6 +673,7 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 			continue;
 		}
 		a->w = &s->workers[s->next_worker++ % s->nworkers];
+		a->tt = l->tt;
 		a->fd = cfd;
 		snprintf(a->peer, sizeof(a->peer), "%s:%s", host, port);
 		if (kp_loop_post(a->w->loop, conn_adopt, a) < 0) {
@@ -552,7 +695,8 @@ static void *worker_main(void *arg)
 }
 
 struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
-			     int nworkers, char *err, size_t errlen)
+			     int nworkers, net_dispatch_fn dispatch,
+			     char *err, size_t errlen)
 {
 	struct net_server *s = calloc(1, sizeof(*s));
 
@@ -568,6 +712,9 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		struct net_listener *l = &s->ls[s->nls];
 
 		l->s = s;
+		/* every listener is plaintext (listener.security.protocol.map
+		 * is not acted on): the TLS transport will be chosen here */
+		l->tt = &transport_plain;
 		l->fd = kp_tcp_listen(b->listeners[i].host, b->listeners[i].port,
 				  b->listen_backlog, &l->port, err, errlen);
 		if (l->fd < 0)
@@ -588,8 +735,11 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		kp_wbuf_init(&w->conv);
 		kp_wbuf_init(&w->conv_raw);
 		kp_wbuf_init(&w->conv_in);
+		w->dispatch = dispatch;
 		w->loop = kp_loop_new();
-		if (w->loop == NULL ||
+		if (w->loop != NULL)
+			w->home = purgatory_home_new(b->purg, w->loop);
+		if (w->loop == NULL || w->home == NULL ||
 		    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			snprintf(err, errlen, "cannot start network thread %d", i);
 			kp_loop_free(w->loop);
@@ -619,14 +769,18 @@ int net_listener_port(const struct net_server *s, int idx)
 	return idx < s->nls ? s->ls[idx].port : -1;
 }
 
+void net_listener_transport(struct net_server *s, int idx,
+			    const struct transport_type *tt)
+{
+	if (idx < s->nls)
+		s->ls[idx].tt = tt;
+}
+
 static void close_all(void *arg)
 {
 	struct net_worker *w = arg;
 
-	fetch_drain(w);		/* parked fetches answer now */
-	produce_drain(w);
-	admin_drain(w);
-	forward_drain(w);
+	purgatory_drain(w->home);	/* parked requests answer now */
 	while (w->conns != NULL)
 		conn_close(w->conns, NULL);
 	kp_loop_stop(w->loop);
@@ -652,6 +806,7 @@ void net_stop(struct net_server *s)
 		kp_wbuf_free(&s->workers[i].conv);
 		kp_wbuf_free(&s->workers[i].conv_raw);
 		kp_wbuf_free(&s->workers[i].conv_in);
+		free(s->workers[i].bounce);
 	}
 	free(s->ls);
 	free(s->workers);

@@ -1,18 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * net.h - kbroker's network layer: listeners, worker loops, connections.
  *
- * Threads: num.network.threads workers, each running its own kp_loop.
- * The acceptor (on the main loop) hands every new connection to one worker
- * for its whole life, round robin.  A request is read, decoded, handled
- * and answered on that worker thread: no hand-off between the socket read
- * and the response write (handlers that must wait - long-poll fetch,
- * acks=all - park the request and answer later from the same thread).
+ * Threads: num.network.threads workers, each running its own kp_loop and
+ * each a home of the purgatory (purgatory.h).  The acceptor (on the main
+ * loop) hands every new connection to one worker for its whole life,
+ * round robin.  A request is read, decoded, handed to the dispatcher
+ * net_start was given, handled and answered on that worker thread: no
+ * hand-off between the socket read and the response write (handlers that
+ * must wait - long-poll fetch, acks=all - park the request as a delayed
+ * operation on the same worker and answer it later from there).
  *
  * Per connection, requests are answered in the order they arrived even
  * when handled out of order: each gets a slot in a FIFO of responses, and
  * only complete slots at the head are written.  A response is a chain of
- * memory pieces and file ranges; file ranges (Fetch record data) go out
- * with sendfile(), memory with writev().
+ * memory pieces and file ranges, written through the connection's
+ * transport (transport.h): file ranges (Fetch record data) with its
+ * sendfile (the plaintext socket's is sendfile(2)), memory with its write
+ * (send(2)).  net.c knows nothing of what a file range is: it holds a
+ * reference it releases once sent.
  */
 #ifndef NET_H
 #define NET_H
@@ -29,15 +35,20 @@
 
 struct broker;
 struct net_conn;
-struct log_segment;
+struct net_req;
+struct purgatory_home;
 
-/* Record data in a response that lives in a segment file: the ref of a
- * kp_records/kp_wbuf external piece. */
+/* Record data in a response that lives in a file (a log segment): the ref
+ * of a kp_records/kp_wbuf external piece. */
 struct net_file_range {
-	struct log_segment *seg;	/* reference owned by the response */
 	int fd;
 	int64_t pos;
+	void (*release)(void *ref);	/* once sent (or dropped) */
+	void *ref;			/* keeps fd open until then */
 };
+
+/* Route a request whose header is decoded (body: the rest of the frame). */
+typedef void (*net_dispatch_fn)(struct net_req *r, struct kp_reader *body);
 
 /* One request being handled. */
 struct net_req {
@@ -49,13 +60,16 @@ struct net_req {
 	struct kp_arena arena;		/* request + response memory */
 	struct net_resp *slot;
 	const uint8_t *frame;		/* header + body, valid until the
-					 * handler returns (parking copies) */
+					 * handler returns (net_req_detach
+					 * copies it) */
 	size_t frame_len;
+	bool detached;			/* frame is r's own */
 	char peer[64];
 };
 
 struct net_worker {
 	struct broker *broker;
+	net_dispatch_fn dispatch;
 	struct kp_loop *loop;
 	pthread_t thread;
 	int id;
@@ -65,11 +79,8 @@ struct net_worker {
 	/* message format conversion (Produce v0-2, Fetch v0-3): the
 	 * converted data and records waiting for compression */
 	struct kp_wbuf conv, conv_raw, conv_in;
-	struct fetch_waiter *waiters;	/* parked fetches (api_fetch.c) */
-	struct produce_waiter *produce_waiters; /* acks=all (api_partition.c) */
-	struct admin_waiter *admin_waiters; /* admin requests (api_admin.c) */
-	struct forward *forwards;	/* to the controller (api_forward.c) */
-	atomic_bool poked;		/* a recheck is already posted */
+	uint8_t *bounce;		/* file ranges, without sendfile */
+	struct purgatory_home *home;	/* requests parked on this worker */
 	/* queued.max.requests: a connection with this many unanswered
 	 * requests is not read until half of them are answered */
 	int max_pending;
@@ -78,11 +89,13 @@ struct net_worker {
 struct net_server;
 
 /*
- * Start listening on every listener endpoint and start the workers.
- * Returns NULL with a message in err.
+ * Start listening on every listener endpoint and start the workers, each
+ * a home of b->purg, which hand every request to dispatch.  Returns NULL
+ * with a message in err.
  */
 struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
-			     int nworkers, char *err, size_t errlen);
+			     int nworkers, net_dispatch_fn dispatch,
+			     char *err, size_t errlen);
 /* Give back conversion buffers that grew large (after a request). */
 void net_worker_trim(struct net_worker *w);
 /* Worker i (0 <= i < net_nworkers). */
@@ -90,7 +103,13 @@ int net_nworkers(const struct net_server *s);
 struct net_worker *net_worker_at(struct net_server *s, int i);
 /* The port a listener got (after binding port 0), by index. */
 int net_listener_port(const struct net_server *s, int idx);
-/* Stop accepting; close every connection; join the workers. */
+struct transport_type;
+/* The transport of a listener's new connections (transport.h; all are
+ * plaintext unless set otherwise). */
+void net_listener_transport(struct net_server *s, int idx,
+			    const struct transport_type *tt);
+/* Stop accepting; end every request parked on a worker (the purgatory's
+ * drain); close every connection; join the workers. */
 void net_stop(struct net_server *s);
 
 /*
@@ -101,13 +120,19 @@ void net_stop(struct net_server *s);
 void net_reply(struct net_req *r, const void *resp);
 /*
  * A file range for r's response (the ref of a kp_records external piece),
- * owned by the response slot until it is written; it takes over the
- * caller's segment reference.  NULL when out of memory (the reference is
- * then still the caller's).
+ * owned by the response slot until it is written, when release(ref) runs:
+ * it takes over the caller's reference.  NULL when out of memory (the
+ * reference is then still the caller's).
  */
-struct net_file_range *net_req_file_range(struct net_req *r,
-					  struct log_segment *seg, int fd,
-					  int64_t pos);
+struct net_file_range *net_req_file_range(struct net_req *r, int fd, int64_t pos,
+					  void (*release)(void *ref), void *ref);
+/*
+ * Make r own its frame: copied into its arena and decoded again, so the
+ * request (header and body) no longer points into the connection's read
+ * buffer and may outlive the handler's return (a parked request).  0, or
+ * -ENOMEM / -EPROTO.
+ */
+int net_req_detach(struct net_req *r);
 /* The connection is gone (or going): a parked request may just be freed. */
 bool net_req_orphaned(const struct net_req *r);
 /* Drop a request without answering (acks=0 produce); frees it. */

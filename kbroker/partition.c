@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * partition.c - the table of hosted partitions; see partition.h.
  */
@@ -119,6 +120,8 @@ struct partition *partition_get_or_add(struct partition_table *t,
 	p->controller_epoch = -1;
 	p->min_isr = 1;
 	atomic_init(&p->hw, 0);
+	purgatory_key_init(&p->watchers, p->is_offsets ? PURGATORY_KEY_GROUP_LOG
+						       : PURGATORY_KEY_PLAIN);
 	pthread_mutex_init(&p->lock, NULL);
 	if (t->count >= t->nbuckets)
 		grow(t);
@@ -163,7 +166,7 @@ long partition_list(struct partition_table *t, struct partition ***v, size_t *ca
 	return n;
 }
 
-int16_t partition_check_epoch(const struct partition *p, int32_t current)
+kp_err_t partition_check_epoch(const struct partition *p, int32_t current)
 {
 	if (current < 0 || current == p->leader_epoch)
 		return 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * partition.h - the partitions this broker hosts: their log, the role
  * the controller gave us (leader or follower), epochs, replicas and ISR,
@@ -22,6 +23,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "kp_errors.h"
+#include "purgatory.h"
 
 struct log;
 struct broker;
@@ -68,7 +72,9 @@ struct partition {
 	bool is_offsets;		/* __consumer_offsets (group coordinator) */
 	struct fpart *fetch_slot;	/* the fetcher thread's entry, or NULL */
 	_Atomic int64_t hw;		/* high watermark */
-	_Atomic uint64_t waiting_workers; /* bit i: worker i parks a fetch */
+	/* notified at new data, a new high watermark, a role change: what
+	 * parked fetches and acks=all produces watch (purgatory.h) */
+	struct purgatory_key watchers;
 };
 
 struct partition_table {
@@ -103,7 +109,7 @@ void partition_foreach(struct partition_table *t,
  * long as the table).  The count, or -1 when out of memory.
  */
 long partition_list(struct partition_table *t, struct partition ***v, size_t *cap);
-int16_t partition_check_epoch(const struct partition *p, int32_t current);
+kp_err_t partition_check_epoch(const struct partition *p, int32_t current);
 /* Is id in the ISR (caller holds p->lock). */
 bool partition_in_isr(const struct partition *p, int32_t id);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quota.c - throttled replica lists and byte-rate quotas; see quota.h.
  */
@@ -224,4 +225,109 @@ bool quota_exceeded(struct quota *q, int64_t now_ms)
 	if (limit == QUOTA_UNLIMITED)
 		return false;
 	return quota_rate(q, now_ms) > (double)limit;
+}
+
+/* ------------------------------------------------ replication quotas */
+
+struct quota_topic {
+	struct quota_topic *next;
+	char *name;
+	struct throttle_set leader, follower;
+};
+
+struct repl_quotas *quota_repl_new(void)
+{
+	struct repl_quotas *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		return NULL;
+	pthread_mutex_init(&q->lock, NULL);
+	quota_init(&q->leader);
+	quota_init(&q->follower);
+	return q;
+}
+
+static void topic_free(struct quota_topic *t)
+{
+	throttle_set_free(&t->leader);
+	throttle_set_free(&t->follower);
+	free(t->name);
+	free(t);
+}
+
+void quota_repl_free(struct repl_quotas *q)
+{
+	if (q == NULL)
+		return;
+	while (q->topics != NULL) {
+		struct quota_topic *t = q->topics;
+
+		q->topics = t->next;
+		topic_free(t);
+	}
+	quota_destroy(&q->leader);
+	quota_destroy(&q->follower);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
+static bool set_empty(const struct throttle_set *s)
+{
+	return !s->all && s->n == 0;
+}
+
+void quota_repl_set_topic(struct repl_quotas *q, const char *topic,
+			  struct throttle_set *leader, struct throttle_set *follower)
+{
+	struct quota_topic **pp, *t, *fresh = NULL;
+
+	if (!set_empty(leader) || !set_empty(follower)) {
+		fresh = calloc(1, sizeof(*fresh));
+		if (fresh != NULL && (fresh->name = strdup(topic)) == NULL) {
+			free(fresh);
+			fresh = NULL;
+		}
+		if (fresh != NULL) {
+			fresh->leader = *leader;
+			fresh->follower = *follower;
+			memset(leader, 0, sizeof(*leader));
+			memset(follower, 0, sizeof(*follower));
+		}
+	}
+	pthread_mutex_lock(&q->lock);
+	for (pp = &q->topics; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, topic) == 0)
+			break;
+	t = *pp;
+	if (t != NULL) {
+		*pp = t->next;
+		atomic_fetch_sub(&q->nthrottled, 1);
+	}
+	if (fresh != NULL) {
+		fresh->next = q->topics;
+		q->topics = fresh;
+		atomic_fetch_add(&q->nthrottled, 1);
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (t != NULL)
+		topic_free(t);
+	throttle_set_free(leader);
+	throttle_set_free(follower);
+}
+
+bool quota_repl_throttled(struct repl_quotas *q, bool leader, const char *topic,
+			  size_t len, int32_t partition)
+{
+	bool r = false;
+
+	if (q == NULL || atomic_load(&q->nthrottled) == 0)
+		return false;
+	pthread_mutex_lock(&q->lock);
+	for (struct quota_topic *t = q->topics; t != NULL; t = t->next)
+		if (strlen(t->name) == len && memcmp(t->name, topic, len) == 0) {
+			r = throttle_set_has(leader ? &t->leader : &t->follower, partition);
+			break;
+		}
+	pthread_mutex_unlock(&q->lock);
+	return r;
 }

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quota.h - replication throttling, as Kafka's ReplicationQuotaManager:
  * which partitions a topic's leader.replication.throttled.replicas /
  * follower.replication.throttled.replicas name for this broker, and a
- * byte rate measured over a short sliding window.
+ * byte rate measured over a short sliding window, one for the leader's
+ * side (bytes sent to throttled followers) and one for the follower's
+ * (bytes fetched for throttled replicas).
  *
  * Kafka measures the rate over replication.quota.window.num (11) samples
  * of replication.quota.window.size.seconds (1 s).  We keep its shape, 11
@@ -27,6 +30,12 @@
 #define QUOTA_SAMPLE_MS 100
 #define QUOTA_UNLIMITED INT64_MAX	/* Kafka's default: Long.MAX_VALUE */
 #define QUOTA_UNLIMITED_STR "9223372036854775807"
+
+/* The keys: the rates are broker keys, the lists topic keys. */
+#define QUOTA_LEADER_RATE "leader.replication.throttled.rate"
+#define QUOTA_FOLLOWER_RATE "follower.replication.throttled.rate"
+#define QUOTA_LEADER_REPLICAS "leader.replication.throttled.replicas"
+#define QUOTA_FOLLOWER_REPLICAS "follower.replication.throttled.replicas"
 
 /* The partitions of one topic throttled on this broker. */
 struct throttle_set {
@@ -69,5 +78,26 @@ void quota_record(struct quota *q, int64_t bytes, int64_t now_ms);
 double quota_rate(struct quota *q, int64_t now_ms);
 /* Whether the measured rate is above the limit (never when unlimited). */
 bool quota_exceeded(struct quota *q, int64_t now_ms);
+
+struct quota_topic;
+
+/* Both sides: each topic's throttled partitions here, and the rates. */
+struct repl_quotas {
+	pthread_mutex_t lock;		/* topics */
+	struct quota_topic *topics;	/* topics with a list */
+	_Atomic int nthrottled;		/* how many: 0 is the fast path */
+	struct quota leader;		/* bytes sent to throttled followers */
+	struct quota follower;		/* bytes fetched for throttled replicas */
+};
+
+struct repl_quotas *quota_repl_new(void);
+void quota_repl_free(struct repl_quotas *q);
+/* A topic's lists from now on (taken over; both empty: not throttled). */
+void quota_repl_set_topic(struct repl_quotas *q, const char *topic,
+			  struct throttle_set *leader, struct throttle_set *follower);
+/* Whether partition of topic is throttled on the leader's side (leader)
+ * or the follower's.  Any thread; q may be NULL (nothing is). */
+bool quota_repl_throttled(struct repl_quotas *q, bool leader, const char *topic,
+			  size_t len, int32_t partition);
 
 #endif /* QUOTA_H */

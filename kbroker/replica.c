@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replica.c - the leader's side of replication; see replica.h.
  */
@@ -14,8 +15,8 @@
 #include "log.h"
 #include "log_dir.h"
 #include "partition.h"
+#include "purgatory.h"
 #include "replica.h"
-#include "req_dispatch.h"
 
 static struct replica_state *follower(struct partition *p, int32_t id)
 {
@@ -243,7 +244,7 @@ static bool isr_update(struct broker *b, struct partition *p)
 	kp_zk_result_free(&res);
 	free(isr);
 	if (moved)
-		fetch_notify(b, p);
+		purgatory_notify(b->purg, &p->watchers);
 	return changed;
 }
 
@@ -324,7 +325,7 @@ void replica_follower_fetch(struct broker *b, struct partition *p,
 	moved = replica_update_hw(b, p);
 	pthread_mutex_unlock(&p->lock);
 	if (moved)
-		fetch_notify(b, p);
+		purgatory_notify(b->purg, &p->watchers);
 	if (expand && kp_loop_post(b->loop, on_expand, p) < 0) {
 		pthread_mutex_lock(&p->lock);
 		p->isr_changing = false;	/* the next fetch tries again */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replica.h - the leader's side of replication.
  *
@@ -36,7 +37,7 @@ void replica_stop(struct broker *b);
  * led it) or reset, HW recomputed. */
 void replica_become_leader(struct broker *b, struct partition *p, bool was_leader);
 /* The high watermark from the ISR's log ends (caller holds p->lock);
- * true when it moved (the caller then calls fetch_notify). */
+ * true when it moved (the caller then notifies p->watchers). */
 bool replica_update_hw(struct broker *b, struct partition *p);
 /* A follower fetched p at offset, its log starting at log_start (-1:
  * not said; takes p->lock). */

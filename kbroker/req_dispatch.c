@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * req_dispatch.c - the API table, dispatch, and ApiVersions.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "broker.h"
 #include "kp_errors.h"
 #include "kp_log.h"

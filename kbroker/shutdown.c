@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * shutdown.c - controlled shutdown (controlled.shutdown.enable).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * shutdown.h - controlled shutdown: leadership handed over before we stop.
  */

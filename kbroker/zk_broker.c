@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * zk_broker.c - cluster id, broker id generation and registration; see
  * zk_broker.h.  These run at start-up and after a session expiry, on the

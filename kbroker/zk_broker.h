@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * zk_broker.h - the broker's side of the ZooKeeper contract: the cluster
  * id, a generated broker id, and the ephemeral registration

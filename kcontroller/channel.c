@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * channel.c - a controller-to-broker request channel; see channel.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * controller.c - what each controller event does (Kafka's
  * KafkaController.process), and the controller's face to main.c and
@@ -33,6 +34,7 @@
 #include "ctl_partition.h"
 #include "ctl_topic.h"
 #include "election.h"
+#include "kp_answer.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -146,8 +148,7 @@ static void refuse(struct ctl_request *r, int16_t err)
 		((struct kp_controlled_shutdown_resp *)r->resp)->error_code = err;
 		break;
 	case KP_API_ELECT_LEADERS:
-		election_elect_leaders_refuse(r->api_version, r->req, r->resp, r->arena,
-					      err);
+		(void)kp_answer_elect_leaders(r->req, err, r->resp, r->arena);
 		break;
 	case KP_API_ALTER_PARTITION_REASSIGNMENTS:
 		((struct kp_alter_partition_reassignments_resp *)r->resp)->error_code = err;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * controller_config.h - the table of kcontroller's configuration keys.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_batch.c - the controller's request batch; see ctl_batch.h.
  *

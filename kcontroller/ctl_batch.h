@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_batch.h - the controller's request batch (Kafka's
  * ControllerBrokerRequestBatch): what an event decides is gathered as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_broker.c - broker events and controlled shutdown; see ctl_broker.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_broker.h - broker events (Kafka's BrokerChange: onBrokerStartup,
  * onBrokerFailure) and controlled shutdown (its ControlledShutdown event).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_ctx.c - the controller context: lookups and bookkeeping of live
  * brokers, topics and partitions; see ctl_ctx.h.  Event thread only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_ctx.h - the state of one kcontroller process (struct controller) and
  * the controller context it holds while active (Kafka's ControllerContext):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_event.c - the controller's event queue and its thread; see
  * ctl_event.h.

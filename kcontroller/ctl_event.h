@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_event.h - the controller's event queue and its thread (Kafka's
  * ControllerEventManager).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_failover.c - the controller election: standing for it, becoming
  * active, resigning; see ctl_failover.h.

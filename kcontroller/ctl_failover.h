@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_failover.h - the controller election (Kafka's elect,
  * onControllerFailover and onControllerResignation).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_partition.c - the partition state machine and its elections; see
  * ctl_partition.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_partition.h - the partition state machine (Kafka's
  * PartitionStateMachine) and the leader elections it runs.

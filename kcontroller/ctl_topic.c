@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_topic.c - topic events and topic deletion; see ctl_topic.h.
  */

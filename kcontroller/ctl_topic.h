@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_topic.h - topic events: new topics and partitions (Kafka's
  * TopicChange and PartitionModifications) and topic deletion (its

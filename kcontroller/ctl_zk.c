@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_zk.c - the controller's ZooKeeper reads and writes; see ctl_zk.h.
  *

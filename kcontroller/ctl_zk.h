@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_zk.h - the controller's ZooKeeper reads and writes (what Kafka's
  * KafkaZkClient does for its controller): watched reads, multis fenced by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * election.c - leader elections an operator asks for, and the ones that
  * keep leadership where the assignment wants it:
@@ -33,6 +34,7 @@
 #include "ctl_partition.h"
 #include "ctl_zk.h"
 #include "election.h"
+#include "kp_answer.h"
 #include "kp_arena.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -44,8 +46,8 @@
 
 enum { ELECT_PREFERRED = 0, ELECT_UNCLEAN = 1 };
 
-int16_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
-			   const char **why)
+kp_err_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
+			    const char **why)
 {
 	*why = NULL;
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -92,8 +94,8 @@ int16_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
  * alive; otherwise the first live in-sync replica, else the first live
  * replica whatever its log (ISR := just it).
  */
-static int16_t elect_unclean(struct controller *c, struct c_topic *t, int32_t p,
-			     const char **why)
+static kp_err_t elect_unclean(struct controller *c, struct c_topic *t, int32_t p,
+			      const char **why)
 {
 	*why = NULL;
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -159,8 +161,8 @@ static kp_str arena_msg(struct kp_arena *a, const char *s)
 	return (kp_str){ d, (int32_t)strlen(d) };
 }
 
-static int16_t elect_one(struct controller *c, int8_t type, const char *topic,
-			 int32_t p, const char **why)
+static kp_err_t elect_one(struct controller *c, int8_t type, const char *topic,
+			  int32_t p, const char **why)
 {
 	struct c_topic *t = ctl_ctx_topic(c, topic);
 
@@ -175,44 +177,6 @@ static int16_t elect_one(struct controller *c, int8_t type, const char *topic,
 				       : elect_unclean(c, t, p, why);
 }
 
-void election_elect_leaders_refuse(int16_t version,
-				   const struct kp_elect_leaders_req *req,
-				   struct kp_elect_leaders_resp *resp,
-				   struct kp_arena *a, int16_t err)
-{
-	struct kp_elect_leaders_resp_replica_election_result *res;
-	int32_t ntopics = req->topic_partitions_count;
-
-	(void)version;
-	resp->error_code = err;
-	resp->replica_election_results_count = 0;
-	if (ntopics < 0)
-		return;
-	res = kp_arena_calloc(a, (size_t)ntopics + 1, sizeof(*res));
-	for (int32_t i = 0; res != NULL && i < ntopics; i++) {
-		const struct kp_elect_leaders_req_topic_partitions *tp =
-			&req->topic_partitions[i];
-		int32_t np = tp->partitions_count > 0 ? tp->partitions_count : 0;
-		struct kp_elect_leaders_resp_partition_result *pr =
-			kp_arena_calloc(a, (size_t)np + 1, sizeof(*pr));
-
-		if (pr == NULL)
-			return;
-		kp_struct_init(&kp_elect_leaders_resp_replica_election_result_desc,
-			       &res[i]);
-		res[i].topic = tp->topic;
-		for (int32_t j = 0; j < np; j++) {
-			kp_struct_init(&kp_elect_leaders_resp_partition_result_desc, &pr[j]);
-			pr[j].partition_id = tp->partitions[j];
-			pr[j].error_code = err;
-		}
-		res[i].partition_result = pr;
-		res[i].partition_result_count = np;
-		resp->replica_election_results = res;
-		resp->replica_election_results_count = i + 1;
-	}
-}
-
 void election_elect_leaders(struct controller *c, int16_t version,
 			    const struct kp_elect_leaders_req *req,
 			    struct kp_elect_leaders_resp *resp, struct kp_arena *a)
@@ -225,9 +189,9 @@ void election_elect_leaders(struct controller *c, int16_t version,
 
 	resp->replica_election_results_count = 0;
 	if (!ctl_ctx_active(c) || (type != ELECT_PREFERRED && type != ELECT_UNCLEAN)) {
-		election_elect_leaders_refuse(version, req, resp, a, !ctl_ctx_active(c)
+		(void)kp_answer_elect_leaders(req, !ctl_ctx_active(c)
 					      ? KP_ERR_NOT_CONTROLLER
-					      : KP_ERR_INVALID_REQUEST);
+					      : KP_ERR_INVALID_REQUEST, resp, a);
 		return;
 	}
 	res = kp_arena_calloc(a, (size_t)ntopics + 1, sizeof(*res));

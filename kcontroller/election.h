@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * election.h - leader elections an operator asks for (ElectLeaders,
  * /admin/preferred_replica_election) and the auto rebalance; see
- * election.c.  Event thread only, but election_elect_leaders_refuse.
+ * election.c.  Event thread only.
  */
 #ifndef ELECTION_H
 #define ELECTION_H
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "ctl_ctx.h"
+#include "kp_errors.h"
 
 struct kp_arena;
 struct kp_elect_leaders_req;
@@ -17,20 +19,13 @@ struct kp_elect_leaders_resp;
 /* Preferred election of one partition: 0 (elected), ELECTION_NOT_NEEDED,
  * PREFERRED_LEADER_NOT_AVAILABLE, NOT_CONTROLLER (fenced), ... with a
  * reason in *why (or NULL). */
-int16_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
-			   const char **why);
+kp_err_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
+			    const char **why);
 /* ElectLeaders (types 0 preferred and 1 unclean), forwarded by a broker:
  * fill resp (allocated in a) from req. */
 void election_elect_leaders(struct controller *c, int16_t version,
 			    const struct kp_elect_leaders_req *req,
 			    struct kp_elect_leaders_resp *resp, struct kp_arena *a);
-/* ElectLeaders refused as a whole (not the controller, a bad election
- * type): err in resp and, for listed partitions, in each of them (v0 has
- * no top-level code).  Touches nothing but req, resp and a: any thread. */
-void election_elect_leaders_refuse(int16_t version,
-				   const struct kp_elect_leaders_req *req,
-				   struct kp_elect_leaders_resp *resp,
-				   struct kp_arena *a, int16_t err);
 /* /admin/preferred_replica_election changed (or at activation). */
 void election_preferred_znode(struct controller *c);
 /* (Re)schedule or drop the auto rebalance event. */

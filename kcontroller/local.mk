@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## kcontroller: the controller daemon.  libkcontroller.a holds its modules
 ## so unit tests can link them.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c - kcontroller: configuration, ZooKeeper session, signals.
  *

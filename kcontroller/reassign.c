@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reassign.c - partition reassignment (KIP-455, as Kafka 2.8's controller
  * does it), started by AlterPartitionReassignments or by creating
@@ -231,8 +232,8 @@ void reassign_resume(struct controller *c)
  * Phase A: reassign p to target (already validated).  0, or an error
  * code with *why.
  */
-static int16_t reassign_start(struct controller *c, struct c_topic *t, int32_t p,
-			      const int32_t *target, int32_t ntarget, const char **why)
+static kp_err_t reassign_start(struct controller *c, struct c_topic *t, int32_t p,
+			       const int32_t *target, int32_t ntarget, const char **why)
 {
 	struct c_part *cp = &t->parts[p];
 	struct kp_replicas tgt = { (int32_t *)target, ntarget };
@@ -314,8 +315,8 @@ out:
 }
 
 /* A requested target: non-empty, no duplicates, every broker registered. */
-static int16_t validate_target(struct controller *c, const int32_t *ids, int32_t n,
-			       const char **why)
+static kp_err_t validate_target(struct controller *c, const int32_t *ids, int32_t n,
+			        const char **why)
 {
 	if (n <= 0) {
 		*why = "the replica list is empty";
@@ -336,8 +337,8 @@ static int16_t validate_target(struct controller *c, const int32_t *ids, int32_t
 }
 
 /* Start (target) or cancel (target NULL) one partition's reassignment. */
-static int16_t alter_one(struct controller *c, const char *topic, int32_t p,
-			 const int32_t *target, int32_t ntarget, const char **why)
+static kp_err_t alter_one(struct controller *c, const char *topic, int32_t p,
+			  const int32_t *target, int32_t ntarget, const char **why)
 {
 	struct c_topic *t = ctl_ctx_topic(c, topic);
 	struct c_part *cp;

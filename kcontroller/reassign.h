@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reassign.h - partition reassignment (KIP-455, as Kafka 2.8's controller
  * does it); see reassign.c.  Event thread only, but reassign_plan.

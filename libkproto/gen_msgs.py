@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Generate libkproto's message structs and descriptor tables.
 
 Reads the schema files (libkproto/schema/*.kps, format in schema/README.md)

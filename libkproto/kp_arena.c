@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_arena.c - region allocator; see kp_arena.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_arena.h - a region allocator whose memory lives as long as one request.
  *

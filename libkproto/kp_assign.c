@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_assign.c - replica placement; see kp_assign.h (Kafka 2.8's
  * AdminUtils.assignReplicasToBrokers).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_assign.h - Kafka's replica placement for new topics and partitions
  * (AdminUtils.assignReplicasToBrokers, Kafka 2.8), rack-aware when every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_buf.c - bounds-checked readers and growable writers for the Kafka
  * protocol's primitive types.  See kp_buf.h for the contract.

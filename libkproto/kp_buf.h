@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_buf.h - bounds-checked reading and growable writing of Kafka primitives.
  *
@@ -10,7 +11,7 @@
  * A writer is a growable byte buffer that can also hold references to bytes
  * kept elsewhere (a file range of a log segment, a shared batch): the encoder
  * writes the length prefix and records an "external" piece in place of the
- * bytes, so a Fetch response goes to the socket as writev + sendfile without
+ * bytes, so a Fetch response goes to the socket as send + sendfile without
  * copying record data.  Big-endian everywhere, as the protocol is.
  */
 #ifndef KP_BUF_H

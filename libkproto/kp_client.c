@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_client.c - one client connection to a Kafka broker; see kp_client.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_client.h - a small Kafka protocol client: one connection to a broker.
  *

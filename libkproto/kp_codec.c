@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_codec.c - interprets the generated descriptor tables (kp_msgs.c) to
  * decode, encode, size, initialise and compare protocol messages.

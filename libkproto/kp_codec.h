@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_codec.h - the table-driven codec for every Kafka message.
  *

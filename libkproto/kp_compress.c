@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_compress.c - gzip, snappy, lz4 and zstd for record batches; see
  * kp_compress.h.  Each decoder writes into the kp_wbuf in bounded steps and

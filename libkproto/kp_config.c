@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_config.c - Java-properties parsing and table-driven configuration;
  * see kp_config.h.

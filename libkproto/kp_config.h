@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_config.h - Java-properties files and table-driven configuration.
  *

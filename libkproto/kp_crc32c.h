@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_crc32c.h - CRC-32C (Castagnoli), the checksum of record batch v2.
  *

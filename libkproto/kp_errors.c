@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_errors.c - the error-code table built from kp_errors.def.
  */
@@ -8,9 +9,9 @@
 #include "kp_errors.h"
 
 static const struct kp_error_info table[] = {
-#define KP_ERROR(code, name, retriable, message) { code, #name, retriable, message },
+#define KP_ERR_DEF(code, name, retriable, message) { code, #name, retriable, message },
 #include "kp_errors.def"
-#undef KP_ERROR
+#undef KP_ERR_DEF
 };
 
 #define TABLE_LEN ((int)(sizeof(table) / sizeof(table[0])))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_errors.h - Kafka's error codes: the complete table of Kafka 2.8.
  *
@@ -14,9 +15,9 @@ typedef int16_t kp_err_t;
 
 /* One enumerator per Kafka error, KP_ERR_<NAME> = code. */
 enum {
-#define KP_ERROR(code, name, retriable, message) KP_ERR_##name = code,
+#define KP_ERR_DEF(code, name, retriable, message) KP_ERR_##name = code,
 #include "kp_errors.def"
-#undef KP_ERROR
+#undef KP_ERR_DEF
 };
 
 struct kp_error_info {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_groupmeta.c - __consumer_offsets keys and values, group placement.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_groupmeta.h - what the group coordinator stores in __consumer_offsets,
  * and where a group lives.

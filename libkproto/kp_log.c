@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_log.c - leveled logging; see kp_log.h.
  */

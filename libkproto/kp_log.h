@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_log.h - leveled logging to stderr (journald picks it up under systemd).
  *

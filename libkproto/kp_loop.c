@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_loop.c - the event loop; see kp_loop.h.
  *
@@ -5,7 +6,9 @@
  * a min-heap ordered by (deadline, arming sequence); each timer knows its
  * heap slot, so stopping one is O(log n) without a search.  Posted calls sit
  * in a mutex-protected FIFO; the first post into an empty queue writes the
- * eventfd, and the loop drains the whole queue at once.
+ * eventfd, and the loop drains the whole queue at once.  A call is either
+ * allocated by kp_loop_post() and freed once run, or embedded in its
+ * owner (kp_loop_post_call()), which keeps it from being queued twice.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,12 +31,6 @@ struct file_ev {
 	void *arg;
 };
 
-struct post_item {
-	struct post_item *next;
-	kp_call_fn fn;
-	void *arg;
-};
-
 struct kp_loop {
 	int epfd;
 	int evfd;
@@ -45,7 +42,7 @@ struct kp_loop {
 	kp_call_fn before_sleep;
 	void *before_sleep_arg;
 	pthread_mutex_t post_mu;
-	struct post_item *post_head, *post_tail;
+	struct kp_loop_call *post_head, *post_tail;
 	atomic_bool stop;
 	struct epoll_event evs[256];
 };
@@ -93,13 +90,14 @@ fail:
 
 void kp_loop_free(struct kp_loop *loop)
 {
-	struct post_item *p, *next;
+	struct kp_loop_call *p, *next;
 
 	if (loop == NULL)
 		return;
 	for (p = loop->post_head; p != NULL; p = next) {
 		next = p->next;
-		free(p);
+		if (!p->embedded)
+			free(p);
 	}
 	for (int32_t i = 0; i < loop->nheap; i++)
 		loop->heap[i]->heap_idx = -1;
@@ -313,16 +311,11 @@ static int next_timeout(struct kp_loop *loop, int timeout_ms)
 
 /* ---- posted calls ---- */
 
-int kp_loop_post(struct kp_loop *loop, kp_call_fn fn, void *arg)
+static void enqueue(struct kp_loop *loop, struct kp_loop_call *p)
 {
-	struct post_item *p = malloc(sizeof(*p));
 	bool wake;
 
-	if (p == NULL)
-		return -ENOMEM;
 	p->next = NULL;
-	p->fn = fn;
-	p->arg = arg;
 	pthread_mutex_lock(&loop->post_mu);
 	wake = loop->post_head == NULL;
 	if (loop->post_tail != NULL)
@@ -337,12 +330,37 @@ int kp_loop_post(struct kp_loop *loop, kp_call_fn fn, void *arg)
 		/* EAGAIN means the counter is already non-zero: awake anyway */
 		(void)!write(loop->evfd, &one, sizeof(one));
 	}
+}
+
+int kp_loop_post(struct kp_loop *loop, kp_call_fn fn, void *arg)
+{
+	struct kp_loop_call *p = malloc(sizeof(*p));
+
+	if (p == NULL)
+		return -ENOMEM;
+	p->fn = fn;
+	p->arg = arg;
+	p->embedded = false;
+	enqueue(loop, p);
 	return 0;
+}
+
+void kp_loop_call_init(struct kp_loop_call *c, kp_call_fn fn, void *arg)
+{
+	c->next = NULL;
+	c->fn = fn;
+	c->arg = arg;
+	c->embedded = true;
+}
+
+void kp_loop_post_call(struct kp_loop *loop, struct kp_loop_call *c)
+{
+	enqueue(loop, c);
 }
 
 static void run_posts(struct kp_loop *loop)
 {
-	struct post_item *p, *next;
+	struct kp_loop_call *p, *next;
 	uint64_t v;
 
 	(void)!read(loop->evfd, &v, sizeof(v));
@@ -351,9 +369,13 @@ static void run_posts(struct kp_loop *loop)
 	loop->post_head = loop->post_tail = NULL;
 	pthread_mutex_unlock(&loop->post_mu);
 	for (; p != NULL; p = next) {
+		/* an embedded call may be queued again while it runs */
+		bool heap = !p->embedded;
+
 		next = p->next;
 		p->fn(p->arg);
-		free(p);
+		if (heap)
+			free(p);
 	}
 }
 

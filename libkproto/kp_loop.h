@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_loop.h - a small event loop over epoll, in the spirit of Redis's ae.c.
  *
@@ -86,6 +87,24 @@ void kp_loop_before_sleep(struct kp_loop *loop, kp_call_fn fn, void *arg);
  * order posted.  Returns 0, or -ENOMEM.
  */
 int kp_loop_post(struct kp_loop *loop, kp_call_fn fn, void *arg);
+
+/*
+ * A call posted without allocating (a wake-up posted at every append, a
+ * completion that must not fail): embedded in its owner, which must not
+ * queue it again before it has started to run (a flag the owner clears
+ * first thing in fn coalesces repeated posts).  Fields are the loop's.
+ */
+struct kp_loop_call {
+	struct kp_loop_call *next;
+	kp_call_fn fn;
+	void *arg;
+	bool embedded;
+};
+
+void kp_loop_call_init(struct kp_loop_call *c, kp_call_fn fn, void *arg);
+/* Queue c to run on the loop's thread, in order with kp_loop_post's
+ * calls.  Thread-safe; never fails. */
+void kp_loop_post_call(struct kp_loop *loop, struct kp_loop_call *c);
 
 /* Process events until kp_loop_stop().  Returns 0, or -errno. */
 int kp_loop_run(struct kp_loop *loop);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_notify.c - the service manager's notification datagram; see
  * kp_notify.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_notify.h - readiness and status notification to a service manager.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_proto.c - frames and request/response headers; see kp_proto.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_proto.h - frames and headers: what wraps every request and response.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_records.c - record batch v2 parsing, iteration, validation and
  * building, and legacy (magic 0/1) message sets: iteration, conversion to
@@ -244,9 +245,9 @@ int kp_record_iter_next(struct kp_record_iter *it, struct kp_record *rec)
 
 /* ----------------------------------------------------------- validation */
 
-int16_t kp_batch_validate(const uint8_t *batch, size_t len,
-			  struct kp_wbuf *scratch, size_t max_decompressed,
-			  struct kp_batch_info *info)
+kp_err_t kp_batch_validate(const uint8_t *batch, size_t len,
+			   struct kp_wbuf *scratch, size_t max_decompressed,
+			   struct kp_batch_info *info)
 {
 	struct kp_record_iter it;
 	struct kp_record rec;
@@ -665,8 +666,8 @@ int kp_legacy_iter_next(struct kp_legacy_iter *it, struct kp_legacy_msg *m)
 
 /* ----------------------------------------------- Produce v0-2 to v2 */
 
-int16_t kp_message_set_analyze(const uint8_t *set, size_t len,
-			       int64_t max_entry_bytes, struct kp_set_info *info)
+kp_err_t kp_message_set_analyze(const uint8_t *set, size_t len,
+			        int64_t max_entry_bytes, struct kp_set_info *info)
 {
 	size_t pos = 0;
 
@@ -721,8 +722,8 @@ static uint64_t distance(int64_t a, int64_t b)
 }
 
 /* LogValidator's validateKey, then validateTimestamp. */
-static int16_t legacy_check(const struct kp_legacy_rules *ru, kp_bytes key,
-			    int64_t ts, bool batch_log_append_time)
+static kp_err_t legacy_check(const struct kp_legacy_rules *ru, kp_bytes key,
+			     int64_t ts, bool batch_log_append_time)
 {
 	if (ru->compacted && key.len < 0)
 		return KP_ERR_INVALID_RECORD;
@@ -735,9 +736,9 @@ static int16_t legacy_check(const struct kp_legacy_rules *ru, kp_bytes key,
 }
 
 /* Uncompressed messages: one record each (convertAndAssignOffsetsNonCompressed). */
-static int16_t legacy_plain_to_v2(const uint8_t *set, const struct kp_set_info *info,
-				  const struct kp_legacy_rules *ru,
-				  struct kp_batch_writer *bw, int32_t *records)
+static kp_err_t legacy_plain_to_v2(const uint8_t *set, const struct kp_set_info *info,
+				   const struct kp_legacy_rules *ru,
+				   struct kp_batch_writer *bw, int32_t *records)
 {
 	size_t pos = 0;
 
@@ -772,10 +773,10 @@ static int16_t legacy_plain_to_v2(const uint8_t *set, const struct kp_set_info *
  * One compressed wrapper (validateMessagesAndAssignOffsetsCompressed with
  * the legacy DeepRecordsIterator): its inner messages become the records.
  */
-static int16_t legacy_wrapper_to_v2(const uint8_t *set, const struct kp_set_info *info,
-				    const struct kp_legacy_rules *ru,
-				    struct kp_wbuf *scratch, size_t max_decompressed,
-				    struct kp_batch_writer *bw, int32_t *records)
+static kp_err_t legacy_wrapper_to_v2(const uint8_t *set, const struct kp_set_info *info,
+				     const struct kp_legacy_rules *ru,
+				     struct kp_wbuf *scratch, size_t max_decompressed,
+				     struct kp_batch_writer *bw, int32_t *records)
 {
 	struct kp_legacy_msg w;
 	struct kp_reader r;
@@ -862,11 +863,11 @@ static int16_t legacy_wrapper_to_v2(const uint8_t *set, const struct kp_set_info
 	return 0;
 }
 
-int16_t kp_legacy_to_v2(const uint8_t *set, const struct kp_set_info *info,
-			const struct kp_legacy_rules *rules,
-			struct kp_wbuf *scratch, struct kp_wbuf *raw,
-			size_t max_decompressed, struct kp_wbuf *out,
-			int32_t *records)
+kp_err_t kp_legacy_to_v2(const uint8_t *set, const struct kp_set_info *info,
+			 const struct kp_legacy_rules *rules,
+			 struct kp_wbuf *scratch, struct kp_wbuf *raw,
+			 size_t max_decompressed, struct kp_wbuf *out,
+			 int32_t *records)
 {
 	struct kp_batch_writer bw;
 	struct kp_batch_params bp;

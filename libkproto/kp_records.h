@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_records.h - record batches (magic 2) and legacy message sets (magic 0/1).
  *
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "kp_buf.h"
+#include "kp_errors.h"
 
 #define KP_BATCH_HEADER_SIZE 61
 /* a record or batch without a timestamp (Kafka's RecordBatch.NO_TIMESTAMP) */
@@ -186,9 +188,9 @@ struct kp_batch_info {
  * undecodable data, INVALID_RECORD (87) for rule violations,
  * UNSUPPORTED_COMPRESSION_TYPE (76) for an unknown codec.
  */
-int16_t kp_batch_validate(const uint8_t *batch, size_t len,
-			  struct kp_wbuf *scratch, size_t max_decompressed,
-			  struct kp_batch_info *info);
+kp_err_t kp_batch_validate(const uint8_t *batch, size_t len,
+			   struct kp_wbuf *scratch, size_t max_decompressed,
+			   struct kp_batch_info *info);
 
 /*
  * Whether a stored batch or segment maximum timestamp can date its data
@@ -354,8 +356,8 @@ struct kp_set_info {
  * CRC (CRC-32 for magic 0/1, CRC-32C for v2: CORRUPT_MESSAGE); codec ids
  * above 4 are UNSUPPORTED_COMPRESSION_TYPE.  Returns 0 or the error.
  */
-int16_t kp_message_set_analyze(const uint8_t *set, size_t len,
-			       int64_t max_entry_bytes, struct kp_set_info *info);
+kp_err_t kp_message_set_analyze(const uint8_t *set, size_t len,
+			        int64_t max_entry_bytes, struct kp_set_info *info);
 
 /* The topic's settings LogValidator applies to each record. */
 struct kp_legacy_rules {
@@ -393,11 +395,11 @@ struct kp_legacy_rules {
  * compression; both are reused.  Returns 0 (*records set) or the error
  * (out unchanged).
  */
-int16_t kp_legacy_to_v2(const uint8_t *set, const struct kp_set_info *info,
-			const struct kp_legacy_rules *rules,
-			struct kp_wbuf *scratch, struct kp_wbuf *raw,
-			size_t max_decompressed, struct kp_wbuf *out,
-			int32_t *records);
+kp_err_t kp_legacy_to_v2(const uint8_t *set, const struct kp_set_info *info,
+			 const struct kp_legacy_rules *rules,
+			 struct kp_wbuf *scratch, struct kp_wbuf *raw,
+			 size_t max_decompressed, struct kp_wbuf *out,
+			 int32_t *records);
 
 /* ------------------------------- Fetch v0-3: v2 down to magic 0/1 */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_topic_config.c - the topic configuration table; see
  * kp_topic_config.h.  Keys, types, defaults and validation are Kafka

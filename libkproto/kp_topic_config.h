@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_topic_config.h - the per-topic configuration keys (Kafka 2.8's
  * LogConfig): names, types, bounds, and the broker key each one falls back

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_zk.c - ZooKeeper client layer; see kp_zk.h.
  *

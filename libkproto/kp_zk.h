@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_zk.h - a thin layer over the ZooKeeper C client (libzookeeper_mt).
  *

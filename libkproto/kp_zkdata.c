@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_zkdata.c - Kafka's ZooKeeper JSON payloads, with jansson (Debian's
  * libjansson: a small, well-kept JSON library; JSON is not the heart of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kp_zkdata.h - the JSON payloads of Kafka's ZooKeeper layout (Kafka 2.8).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## systemd: service units for both daemons, instance templates for running
 ## several on one machine, and the sysusers.d / tmpfiles.d entries for the
 ## skald user and its state directory.

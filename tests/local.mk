@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## tests: Check unit tests (tests/unit), integration tests
 ## (tests/integration), fuzz targets (tests/fuzz), golden captures
 ## (tests/golden).
@@ -132,6 +133,20 @@ tests_unit_check_broker_api_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_broker_api_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_broker_api
 
+## kbroker's delayed operations (the purgatory)
+check_PROGRAMS += tests/unit/check_purgatory
+tests_unit_check_purgatory_SOURCES = tests/unit/check_purgatory.c tests/lib/check_run.h
+tests_unit_check_purgatory_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_purgatory_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_purgatory
+
+## kbroker's network layer and its transports, over a real socket
+check_PROGRAMS += tests/unit/check_net
+tests_unit_check_net_SOURCES = tests/unit/check_net.c tests/lib/check_run.h
+tests_unit_check_net_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_net_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_net
+
 ## replica placement and topic configs
 check_PROGRAMS += tests/unit/check_assign
 tests_unit_check_assign_SOURCES = tests/unit/check_assign.c tests/lib/check_run.h
@@ -152,6 +167,26 @@ tests_unit_check_groupmeta_SOURCES = tests/unit/check_groupmeta.c tests/lib/chec
 tests_unit_check_groupmeta_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_groupmeta_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_groupmeta
+
+## the group coordinator's rebalance states (kbroker/group_fsm.c)
+check_PROGRAMS += tests/unit/check_group_fsm
+tests_unit_check_group_fsm_SOURCES = tests/unit/check_group_fsm.c tests/lib/check_run.h
+tests_unit_check_group_fsm_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_group_fsm_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_group_fsm
+## the group coordinator's bookkeeping: protocol vote, member ids handed
+## out, members, offsets (kbroker/group_table.c)
+check_PROGRAMS += tests/unit/check_group_table
+tests_unit_check_group_table_SOURCES = tests/unit/check_group_table.c tests/lib/check_run.h
+tests_unit_check_group_table_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_group_table_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_group_table
+## the group coordinator's deadline heap and thread (kbroker/group_thread.c)
+check_PROGRAMS += tests/unit/check_group_thread
+tests_unit_check_group_thread_SOURCES = tests/unit/check_group_thread.c tests/lib/check_run.h
+tests_unit_check_group_thread_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_group_thread_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_group_thread
 
 ## tests/golden is distributed as a directory; in a build tree that built
 ## the capture responder (make tests/golden/capture), the program and its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## tests/packaging: what an operator installs and runs, checked as the
 ## service manager and a program building on libkproto see it.
 ##

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build skald from a clean checkout with warnings as errors and with
 # AddressSanitizer + UndefinedBehaviorSanitizer, run every test (`make
 # check`), print Check's summary lines, run the request-decoder fuzzer for a
@@ -43,6 +44,11 @@ rm -rf "$dist"
 mkdir -p "$dist"
 cd "$dist"
 "$top/configure" >/dev/null
-make -j"$jobs" distcheck >distcheck.out 2>&1 || { tail -100 distcheck.out; exit 1; }
+make -j"$jobs" distcheck >distcheck.out 2>&1 || {
+	tail -100 distcheck.out
+	# the failing tests' own logs, from the distcheck build tree
+	find . -name test-suite.log -path '*_build*' -exec cat {} + 2>/dev/null || true
+	exit 1
+}
 grep -F 'archives ready' distcheck.out || true
 echo "tests: ${npass:-0} passed, $(( ${nfail:-0} + ${nerr:-0} )) failed"

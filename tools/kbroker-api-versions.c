@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kbroker-api-versions - every broker's supported API versions, as
  * Kafka's kafka-broker-api-versions.sh prints them, with the version this

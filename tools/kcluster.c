@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kcluster - a local cluster in one command: ZooKeeper, controllers and
  * brokers on free loopback ports, for development and fault tests.

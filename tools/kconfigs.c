@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kconfigs - describe and change topic and broker configuration, with the
  * options of Kafka's kafka-configs.sh (--bootstrap-server form).

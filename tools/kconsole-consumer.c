@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kconsole-consumer - records of a topic to stdout, one per line, as with
  * Kafka's kafka-console-consumer.sh.

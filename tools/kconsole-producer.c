@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kconsole-producer - lines from stdin become records of a topic, as with
  * Kafka's kafka-console-producer.sh.

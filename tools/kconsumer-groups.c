@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kconsumer-groups - list, describe, reset, delete consumer groups and
  * watch their lag, with the options of Kafka's kafka-consumer-groups.sh.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kdump-log - print and check a partition's files as they lie on disk:
  * segment logs (record batches), offset indexes and time indexes.  Our

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kleader-election - move partition leadership back to the preferred
  * replica, or elect an out-of-sync replica of a partition that has no

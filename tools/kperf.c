@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kperf - producer and consumer performance tests, in the manner of
  * Kafka's kafka-producer-perf-test.sh and kafka-consumer-perf-test.sh.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kreassign-partitions - move partition replicas between brokers, as
  * Kafka 2.8's kafka-reassign-partitions.sh (--bootstrap-server form) on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ktopics - create, list, describe, alter and delete topics, with the
  * options of Kafka's kafka-topics.sh (--bootstrap-server form).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## tools: operator command-line tools.
 
 ## kcluster: a local cluster (ZooKeeper, controllers, brokers) in one command

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plan.c - Kafka's JSON files for the partition tools (reassignment
  * plans, topics to move, election lists) and a reassignment's move map

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plan.h - Kafka's JSON files for the partition tools and the arithmetic
  * of a reassignment's throttles, without any network code (unit-tested

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool.c - shared by the operator tools: messages, the option loop,
  * number parsing, the cluster view through a bootstrap server, the
@@ -919,7 +920,7 @@ char **tool_split(struct kp_arena *a, const char *s, char sep, int *n)
 	return out;
 }
 
-int16_t tool_parse_acks(const char *key, const char *v)
+kp_err_t tool_parse_acks(const char *key, const char *v)
 {
 	if (strcmp(v, "all") == 0 || strcmp(v, "-1") == 0)
 		return -1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool.h - what the operator tools share: messages and exit codes, the
  * options every cluster tool takes, a view of the cluster through a
@@ -24,6 +25,7 @@
 
 #include "kp_arena.h"
 #include "kp_client.h"
+#include "kp_errors.h"
 #include "kp_msgs.h"
 
 #define TOOL_EXIT_OK 0
@@ -256,7 +258,7 @@ uint32_t tool_murmur2(const void *data, size_t len);
 int32_t tool_key_partition(const void *key, size_t len, int32_t nparts);
 
 /* all/-1, 1 or 0 for setting key (acks), else a usage error. */
-int16_t tool_parse_acks(const char *key, const char *v);
+kp_err_t tool_parse_acks(const char *key, const char *v);
 /* A compression codec's name for setting key (kp_codec_parse), else a
  * usage error. */
 int tool_parse_codec(const char *key, const char *v);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool_config.c - --add-config / --delete-config parsing; see
  * tool_config.h.

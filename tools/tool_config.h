@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool_config.h - kafka-configs.sh's --add-config syntax, shared so the
  * parser is unit tested on its own (tests/unit/check_dynconfig.c).

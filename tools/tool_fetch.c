@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool_fetch.c - positions, start offsets and fetch rounds for the tools'
  * consumers.  See tool_fetch.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool_fetch.h - the consumer side the tools share (kconsole-consumer,
  * kperf): positions per partition, start offsets by policy, and fetch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool_produce.c - the tools' producer: per-partition buffers, one batch
  * per partition, one Produce per leader, retries.  See tool_produce.h.

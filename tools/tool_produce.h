@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tool_produce.h - the producer the tools share (kconsole-producer, kperf).
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build the libFuzzer target with clang (ASan + UBSan, coverage) in
 # _build/fuzz and run it for a fixed time (seconds, default 60), seeded with
 # the golden frames captured from real clients.  Exits non-zero if the

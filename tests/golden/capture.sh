@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Capture the request frames real clients send, into tests/golden/<case>/.
 #
 #   tests/golden/capture.sh BUILD_DIR

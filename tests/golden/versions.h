@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * versions.h - the API version table the golden-capture responder
  * advertises: a ZooKeeper-mode Kafka 2.8 broker's (min 0 everywhere), so

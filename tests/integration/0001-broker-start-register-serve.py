@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """kbroker starts against a real ZooKeeper, registers itself with Kafka's
 JSON, creates the cluster id, answers real clients' ApiVersions and
 Metadata, survives hostile frames, refuses a second broker with its id and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """kcluster brings up ZooKeeper, two kcontrollers and three kbrokers; kcat
 produces 100,000 keyed messages to a 6-partition topic and consumes them
 all back: every key stays in one partition and order per partition is

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """confluent-kafka and kafka-python (Debian's packages) produce and consume
 through the cluster with acks 0 and 1, every codec (none, gzip, snappy,
 lz4, zstd), headers, null keys and values and producer timestamps; each

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """confluent-kafka's AdminClient against the cluster: create (with configs,
 explicit assignments, validate-only), add partitions, describe topic and
 broker configs, delete; invalid requests get Kafka's errors; deletion

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Faults: SIGKILL of the active kcontroller makes a standby active and
 topic creation works again.  Brokers restarted with SIGTERM (controlled
 shutdown) lose no message even an acks=1 producer had acknowledged while

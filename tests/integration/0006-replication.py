@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Replication with real clients on a 3-broker kcluster:
 
 - an acks=all producer (confluent-kafka, retries on) writes straight

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Consumer groups with real clients on a 3-broker kcluster.
 
 - three confluent-kafka members split a 12-partition topic; one is

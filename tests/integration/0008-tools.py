@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The operator tools against a real 3-broker kcluster, their output checked
 against the truth (ZooKeeper, kafka-python, confluent-kafka):
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """kdump-log on a real broker's files: confluent-kafka produces keyed,
 headed, uncompressed and lz4 records to a topic with 16 KiB segments and
 an index entry every KiB; once the broker has stopped cleanly, the dump of

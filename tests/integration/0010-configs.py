@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Dynamic configuration on a real 3-broker kcluster, without restarts:
 
 - kconfigs --alter of a topic (IncrementalAlterConfigs) writes Kafka's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """kleader-election against a real 3-broker kcluster whose controller does
 not rebalance leadership by itself (auto.leader.rebalance.enable=false):
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """kreassign-partitions against a real 3-broker kcluster:
 
 - bad plans (unknown topic or partition, a broker twice, an unknown

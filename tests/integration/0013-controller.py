@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The controller's duties beyond failover, on a real 3-broker kcluster with
 two kcontrollers (auto rebalance every 3 s):
 

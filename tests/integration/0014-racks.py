@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """broker.rack and rack-aware replica placement on a real kcluster of four
 brokers in two racks (1, 2 in "east"; 3, 4 in "west"), with topic
 deletion disabled (delete.topic.enable=false on brokers and controller):

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Records without a timestamp are never deleted early, and the leader
 dates every batch by its records, as Kafka 2.8's LogValidator does.
 

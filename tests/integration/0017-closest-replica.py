@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Fetching from the closest replica (KIP-392) on a kcluster of three
 brokers in two racks (1 and 3 in "A", 2 in "B"), every broker with
 replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Clients configured for Kafka before 0.11 (Produce v0-2 with magic 0/1
 message sets, Fetch v0-3) against a cluster whose logs are record batch
 v2, as Kafka 2.8 serves them: librdkafka (confluent-kafka) with

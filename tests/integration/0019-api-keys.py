@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Every Kafka 2.8 API key answered, at Kafka 2.8's versions, on a 2-broker
 kcluster.
 

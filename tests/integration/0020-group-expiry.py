@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Group members expire at their session deadline, not at the next poll.
 
 Kafka expires a member when its session deadline passes without a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A whole local cluster for integration tests, through tools/kcluster.
 
     with Cluster(workdir, brokers=3, controllers=2) as c:

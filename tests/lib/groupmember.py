@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """One consumer-group member, run as its own process so tests can SIGKILL it.
 
 It prints one line per event on stdout (flushed):

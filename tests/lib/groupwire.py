@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The group protocol's calls on a plain connection (kwire), for the error
 paths and the timing no client library exposes: JoinGroup v5, SyncGroup
 v3, Heartbeat v3, LeaveGroup v3, FindCoordinator v1, DescribeGroups v0,

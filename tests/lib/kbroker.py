@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run kbroker processes from the build tree for integration tests.
 
     b = Broker(workdir, zk.connect, broker_id=1, extra={"num.partitions": "3"})

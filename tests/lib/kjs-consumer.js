@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A KafkaJS consumer-group member for integration tests, run with node.
 //
 //   node kjs-consumer.js BOOTSTRAP TOPIC GROUP [RACK]

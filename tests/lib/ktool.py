@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run the operator tools of the build tree from the integration tests.
 
     r = tool("ktopics", "--list", bootstrap=c.bootstrap)

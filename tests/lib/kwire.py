@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Kafka wire format in Python for the integration tests: the base
 every test that talks the protocol directly builds on (wire.py adds
 hand-made record data, groupwire.py the group protocol's calls).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """librdkafka's own admin API (ListConsumerGroups, DescribeConsumerGroups,
 ListConsumerGroupOffsets: KIP-518 group states), which confluent-kafka 1.7
 does not expose, called through ctypes on Debian's librdkafka.so.1 (2.0.2).

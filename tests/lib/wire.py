@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Record data by hand, for tests that must send or store what no client
 library would: v2 record batches with any header (timestamps, offsets,
 deltas, attributes), magic 0/1 messages with any CRC, and the Produce and

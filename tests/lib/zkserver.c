@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * zkserver.c - run ZooKeeper for C tests; see zkserver.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * zkserver.h - start a real ZooKeeper server (Debian's package) from a C
  * test: standalone, on a free loopback port, data in a fresh temp dir.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run a real ZooKeeper server (Debian's `zookeeper` package) for tests.
 
     with ZooKeeper(workdir) as zk:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # install.sh - `make install DESTDIR=...` puts every file where the
 # configured directories say, and what it installs is usable:
 #

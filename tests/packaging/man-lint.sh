@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # man-lint.sh - every manual page under man/ (every section, whoever wrote
 # it) formats cleanly: `groff -ww -z -man` must print nothing, and
 # `mandoc -Tlint`, when mandoc is installed, must report nothing at its

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The daemons start from the configuration files as shipped and tell a
 service manager when they are ready and when they stop.
 

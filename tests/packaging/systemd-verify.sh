@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # systemd-verify.sh - the generated units are ones systemd accepts, and the
 # sysusers.d / tmpfiles.d entries do what they say.
 #

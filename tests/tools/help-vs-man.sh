@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every option a tool's --help lists is documented in its man page, and
 # every option the page documents is one --help lists: the two cannot
 # drift apart.  Also: --help exits 0, and an unknown option exits 2.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_assign.c - replica placement (kp_assign) against Kafka's worked
  * examples, and topic config validation (kp_topic_config).

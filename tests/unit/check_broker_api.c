@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_broker_api.c - kbroker's request handlers over real sockets: an
  * in-process broker (network workers, partitions, log dir; no ZooKeeper)
@@ -29,7 +30,9 @@
 #include "log_dir.h"
 #include "net.h"
 #include "partition.h"
+#include "purgatory.h"
 #include "replica.h"
+#include "req_dispatch.h"
 
 static struct broker b;
 static struct kp_endpoint listener;
@@ -79,8 +82,9 @@ static void setup(void)
 	metadata_cache_init(&b.meta);
 	pthread_mutex_init(&b.dirs_lock, NULL);
 	partition_table_init(&b.parts);
+	b.purg = purgatory_new();
 	b.loop = kp_loop_new();
-	b.net = net_start(&b, b.loop, 2, err, sizeof(err));
+	b.net = net_start(&b, b.loop, 2, req_dispatch, err, sizeof(err));
 	ck_assert_ptr_nonnull(b.net);
 	listener.port = net_listener_port(b.net, 0);
 	pthread_create(&main_thread, NULL, main_loop, b.loop);
@@ -99,6 +103,7 @@ static void teardown(void)
 	kp_loop_stop(b.loop);
 	pthread_join(main_thread, NULL);
 	net_stop(b.net);
+	purgatory_free(b.purg);
 	log_dir_close(ld, true);
 	kp_loop_free(b.loop);
 	partition_table_destroy(&b.parts);

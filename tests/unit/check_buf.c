@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_buf.c - the primitive readers and writers of kp_buf, the arena and
  * frame/header handling of kp_proto.

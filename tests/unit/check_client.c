@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_client.c - the protocol client, blocking and on an event loop,
  * against a scripted broker stand-in on loopback that speaks the real

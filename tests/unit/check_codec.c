@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_codec.c - every request and response of every API, at every version
  * the schema defines, survives encode -> decode -> encode unchanged; every

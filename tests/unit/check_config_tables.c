@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_config_tables.c - kbroker's and kcontroller's configuration tables
  * are consistent and Kafka's: unique keys, every default valid by its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_ctl_controller.c - the controller's events end to end against a
  * real ZooKeeper (tests/lib/zkserver.c), in process: its event thread,

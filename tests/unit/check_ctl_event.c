@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_ctl_event.c - the controller's event queue (kcontroller/ctl_event.c):
  * one thread processes events in the order put, an event put while

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_ctl_partition.c - the controller's partition state machine
  * (kcontroller/ctl_partition.c) and its leader choices, on a context built
@@ -21,6 +22,7 @@
 #include "ctl_ctx.h"
 #include "ctl_partition.h"
 #include "election.h"
+#include "kp_answer.h"
 #include "kp_arena.h"
 #include "kp_codec.h"
 #include "kp_errors.h"
@@ -408,7 +410,7 @@ START_TEST(elect_leaders_refused_fills_every_listed_partition)
 	req.topic_partitions = tp;
 	req.topic_partitions_count = 2;
 	kp_struct_init(&kp_elect_leaders_resp_desc, &resp);
-	election_elect_leaders_refuse(0, &req, &resp, &a, KP_ERR_NOT_CONTROLLER);
+	ck_assert(kp_answer_elect_leaders(&req, KP_ERR_NOT_CONTROLLER, &resp, &a));
 	ck_assert_int_eq(resp.error_code, KP_ERR_NOT_CONTROLLER);
 	ck_assert_int_eq(resp.replica_election_results_count, 2);
 	ck_assert(kp_str_eqc(resp.replica_election_results[1].topic, "b"));
@@ -422,7 +424,7 @@ START_TEST(elect_leaders_refused_fills_every_listed_partition)
 	/* every partition (a null list): the top-level code alone */
 	req.topic_partitions_count = -1;
 	kp_struct_init(&kp_elect_leaders_resp_desc, &resp);
-	election_elect_leaders_refuse(2, &req, &resp, &a, KP_ERR_INVALID_REQUEST);
+	ck_assert(kp_answer_elect_leaders(&req, KP_ERR_INVALID_REQUEST, &resp, &a));
 	ck_assert_int_eq(resp.error_code, KP_ERR_INVALID_REQUEST);
 	ck_assert_int_eq(resp.replica_election_results_count, 0);
 	kp_arena_free(&a);

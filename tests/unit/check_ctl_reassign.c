@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_ctl_reassign.c - what a partition reassignment writes
  * (kcontroller/reassign.c, reassign_plan), as KIP-455 and Kafka 2.8's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_dynconfig.c - the pure parts of dynamic configuration: throttled
  * replica lists (Kafka's ThrottledReplicaListValidator and the broker's
@@ -10,7 +11,7 @@
 #include <string.h>
 
 #include "check_run.h"
-#include "dynconfig.h"
+#include "config_layers.h"
 #include "kp_errors.h"
 #include "quota.h"
 #include "tool_config.h"
@@ -111,90 +112,90 @@ START_TEST(broker_keys)
 	char msg[512];
 
 	/* Kafka 2.8's dynamic update modes */
-	ck_assert(dynconfig_is_dynamic("log.retention.ms"));
-	ck_assert(dynconfig_is_dynamic("log.segment.bytes"));
-	ck_assert(dynconfig_is_dynamic("message.max.bytes"));
-	ck_assert(dynconfig_is_dynamic("min.insync.replicas"));
-	ck_assert(dynconfig_is_dynamic("unclean.leader.election.enable"));
-	ck_assert(dynconfig_is_dynamic("log.message.downconversion.enable"));
-	ck_assert(dynconfig_is_dynamic(DYN_LEADER_RATE));
-	ck_assert(dynconfig_is_dynamic(DYN_FOLLOWER_RATE));
-	ck_assert(dynconfig_is_dynamic("num.io.threads"));
-	ck_assert(dynconfig_is_dynamic("log.cleaner.threads"));
-	ck_assert(dynconfig_is_dynamic("max.connections"));
-	ck_assert(dynconfig_is_dynamic("sasl.kerberos.min.time.before.relogin"));
-	ck_assert(dynconfig_is_dynamic("ssl.keystore.location"));
-	ck_assert(!dynconfig_is_dynamic("log.message.format.version"));
-	ck_assert(!dynconfig_is_dynamic("log.retention.hours"));
-	ck_assert(!dynconfig_is_dynamic("broker.id"));
-	ck_assert(!dynconfig_is_dynamic("num.partitions"));
-	ck_assert(!dynconfig_is_dynamic("no.such.key"));
+	ck_assert(config_layers_is_dynamic("log.retention.ms"));
+	ck_assert(config_layers_is_dynamic("log.segment.bytes"));
+	ck_assert(config_layers_is_dynamic("message.max.bytes"));
+	ck_assert(config_layers_is_dynamic("min.insync.replicas"));
+	ck_assert(config_layers_is_dynamic("unclean.leader.election.enable"));
+	ck_assert(config_layers_is_dynamic("log.message.downconversion.enable"));
+	ck_assert(config_layers_is_dynamic(QUOTA_LEADER_RATE));
+	ck_assert(config_layers_is_dynamic(QUOTA_FOLLOWER_RATE));
+	ck_assert(config_layers_is_dynamic("num.io.threads"));
+	ck_assert(config_layers_is_dynamic("log.cleaner.threads"));
+	ck_assert(config_layers_is_dynamic("max.connections"));
+	ck_assert(config_layers_is_dynamic("sasl.kerberos.min.time.before.relogin"));
+	ck_assert(config_layers_is_dynamic("ssl.keystore.location"));
+	ck_assert(!config_layers_is_dynamic("log.message.format.version"));
+	ck_assert(!config_layers_is_dynamic("log.retention.hours"));
+	ck_assert(!config_layers_is_dynamic("broker.id"));
+	ck_assert(!config_layers_is_dynamic("num.partitions"));
+	ck_assert(!config_layers_is_dynamic("no.such.key"));
 	/* a listener override is not itself a dynamic key (read_only) */
-	ck_assert(!dynconfig_is_dynamic("listener.name.plaintext.ssl.keystore.location"));
+	ck_assert(!config_layers_is_dynamic("listener.name.plaintext.ssl.keystore.location"));
 
-	ck_assert_int_eq(dynconfig_check_broker_key("message.max.bytes", "5000", true,
-						    msg, sizeof(msg)), 0);
-	ck_assert_int_eq(dynconfig_check_broker_key("message.max.bytes", "5000", false,
-						    msg, sizeof(msg)), 0);
-	ck_assert_int_eq(dynconfig_check_broker_key(DYN_LEADER_RATE, "0", false, msg,
-						    sizeof(msg)), 0);
-	ck_assert_int_eq(dynconfig_check_broker_key(DYN_LEADER_RATE, "-1", false, msg,
-						    sizeof(msg)), KP_ERR_INVALID_REQUEST);
+	ck_assert_int_eq(config_layers_check_key("message.max.bytes", "5000", true,
+						 msg, sizeof(msg)), 0);
+	ck_assert_int_eq(config_layers_check_key("message.max.bytes", "5000", false,
+						 msg, sizeof(msg)), 0);
+	ck_assert_int_eq(config_layers_check_key(QUOTA_LEADER_RATE, "0", false, msg,
+						 sizeof(msg)), 0);
+	ck_assert_int_eq(config_layers_check_key(QUOTA_LEADER_RATE, "-1", false, msg,
+						 sizeof(msg)), KP_ERR_INVALID_REQUEST);
 	ck_assert_str_eq(msg, "Invalid value -1 for configuration "
 			 "leader.replication.throttled.rate: Value must be at least 0");
-	ck_assert_int_eq(dynconfig_check_broker_key("message.max.bytes", "big", true,
-						    msg, sizeof(msg)), KP_ERR_INVALID_REQUEST);
+	ck_assert_int_eq(config_layers_check_key("message.max.bytes", "big", true,
+						 msg, sizeof(msg)), KP_ERR_INVALID_REQUEST);
 	ck_assert_str_eq(msg, "Invalid value big for configuration message.max.bytes: "
 			 "Not a number of type INT");
-	ck_assert_int_eq(dynconfig_check_broker_key("num.partitions", "4", true, msg,
-						    sizeof(msg)), KP_ERR_INVALID_REQUEST);
+	ck_assert_int_eq(config_layers_check_key("num.partitions", "4", true, msg,
+						 sizeof(msg)), KP_ERR_INVALID_REQUEST);
 	ck_assert_str_eq(msg, "Cannot update these configs dynamically: Set(num.partitions)");
-	ck_assert_int_eq(dynconfig_check_broker_key("log.retention.ms", NULL, true, msg,
-						    sizeof(msg)), KP_ERR_INVALID_REQUEST);
+	ck_assert_int_eq(config_layers_check_key("log.retention.ms", NULL, true, msg,
+						 sizeof(msg)), KP_ERR_INVALID_REQUEST);
 	/* keys Kafka does not know are custom configs: kept, unchecked */
-	ck_assert_int_eq(dynconfig_check_broker_key("no.such.key", "4", true, msg,
-						    sizeof(msg)), 0);
-	ck_assert_int_eq(dynconfig_check_broker_key("no.such.key", "4", false, msg,
-						    sizeof(msg)), 0);
+	ck_assert_int_eq(config_layers_check_key("no.such.key", "4", true, msg,
+						 sizeof(msg)), 0);
+	ck_assert_int_eq(config_layers_check_key("no.such.key", "4", false, msg,
+						 sizeof(msg)), 0);
 
 	/* per-broker keys: refused as the cluster default */
-	ck_assert_int_eq(dynconfig_check_broker_key("sasl.kerberos.min.time.before.relogin",
-						    "120000", true, msg, sizeof(msg)), 0);
-	ck_assert_int_eq(dynconfig_check_broker_key("sasl.kerberos.min.time.before.relogin",
-						    "120000", false, msg, sizeof(msg)),
+	ck_assert_int_eq(config_layers_check_key("sasl.kerberos.min.time.before.relogin",
+						 "120000", true, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(config_layers_check_key("sasl.kerberos.min.time.before.relogin",
+						 "120000", false, msg, sizeof(msg)),
 			 KP_ERR_INVALID_REQUEST);
 	ck_assert_str_eq(msg, "Cannot update these configs at default cluster level, "
 			 "broker id must be specified: "
 			 "Set(sasl.kerberos.min.time.before.relogin)");
-	ck_assert_int_eq(dynconfig_check_broker_key("sasl.kerberos.min.time.before.relogin",
-						    "soon", true, msg, sizeof(msg)),
+	ck_assert_int_eq(config_layers_check_key("sasl.kerberos.min.time.before.relogin",
+						 "soon", true, msg, sizeof(msg)),
 			 KP_ERR_INVALID_REQUEST);
 	/* SSL stores only per listener; an override checks by its base key */
-	ck_assert_int_eq(dynconfig_check_broker_key("ssl.keystore.location", "/k", true,
-						    msg, sizeof(msg)), KP_ERR_INVALID_REQUEST);
+	ck_assert_int_eq(config_layers_check_key("ssl.keystore.location", "/k", true,
+						 msg, sizeof(msg)), KP_ERR_INVALID_REQUEST);
 	ck_assert_str_eq(msg, "These security configs can be dynamically updated only "
 			 "per-listener using the listener prefix: Set(ssl.keystore.location)");
-	ck_assert_int_eq(dynconfig_check_broker_key(
+	ck_assert_int_eq(config_layers_check_key(
 				 "listener.name.plaintext.ssl.keystore.location", "/k", true,
 				 msg, sizeof(msg)), 0);
-	ck_assert_int_eq(dynconfig_check_broker_key(
+	ck_assert_int_eq(config_layers_check_key(
 				 "listener.name.plaintext.ssl.keystore.location", "/k", false,
 				 msg, sizeof(msg)), KP_ERR_INVALID_REQUEST);
-	ck_assert_int_eq(dynconfig_check_broker_key(
+	ck_assert_int_eq(config_layers_check_key(
 				 "listener.name.internal.sasl.login.refresh.buffer.seconds",
 				 "99999", true, msg, sizeof(msg)), KP_ERR_INVALID_REQUEST);
 	ck_assert_str_eq(msg, "Invalid value 99999 for configuration "
 			 "sasl.login.refresh.buffer.seconds: Not a number of type SHORT");
 	/* the cluster-level listener keys may be the cluster default */
-	ck_assert_int_eq(dynconfig_check_broker_key("listener.name.external.max.connections",
-						    "100", false, msg, sizeof(msg)), 0);
-	ck_assert(dynconfig_is_password("sasl.jaas.config"));
-	ck_assert(dynconfig_is_password("listener.name.sasl_ssl.plain.sasl.jaas.config"));
-	ck_assert(dynconfig_is_password("listener.name.ssl.ssl.keystore.password"));
+	ck_assert_int_eq(config_layers_check_key("listener.name.external.max.connections",
+						 "100", false, msg, sizeof(msg)), 0);
+	ck_assert(config_layers_is_password("sasl.jaas.config"));
+	ck_assert(config_layers_is_password("listener.name.sasl_ssl.plain.sasl.jaas.config"));
+	ck_assert(config_layers_is_password("listener.name.ssl.ssl.keystore.password"));
 	/* Kafka matches the end of the name */
-	ck_assert(dynconfig_is_password("zookeeper.ssl.keystore.password"));
-	ck_assert(!dynconfig_is_password("sasl.kerberos.service.name"));
-	ck_assert(!dynconfig_is_password("ssl.keystore.location"));
+	ck_assert(config_layers_is_password("zookeeper.ssl.keystore.password"));
+	ck_assert(!config_layers_is_password("sasl.kerberos.service.name"));
+	ck_assert(!config_layers_is_password("ssl.keystore.location"));
 }
 END_TEST
 
@@ -206,7 +207,7 @@ START_TEST(whole_entity_sets)
 	char msg[512];
 
 	/* every offending key is named, as Kafka's Set */
-	ck_assert_int_eq(dynconfig_check_entity(&c, true, msg, sizeof(msg)),
+	ck_assert_int_eq(config_layers_check_entity(&c, true, msg, sizeof(msg)),
 			 KP_ERR_INVALID_REQUEST);
 	ck_assert_str_eq(msg, "Cannot update these configs dynamically: "
 			 "Set(num.partitions, log.dirs)");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_golden.c - request frames captured from real clients (kcat,
  * confluent-kafka, kafka-python; see tests/golden/capture.sh) decode to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_groupmeta.c - group placement (Java's String.hashCode) and the
  * __consumer_offsets key/value schemas.

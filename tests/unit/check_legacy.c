@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_legacy.c - message format conversion for old clients: magic 0/1
  * message sets to one v2 batch (Produce v0-2, kp_legacy_to_v2) with

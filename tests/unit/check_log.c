@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_log.c - the storage engine: checkpoints, the leader-epoch cache,
  * indexes, segments, partition logs and log directories, including crash

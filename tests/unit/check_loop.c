@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_loop.c - the event loop: timers, file events, posted calls, stop,
  * and the logging module's line format.
@@ -293,6 +294,58 @@ START_TEST(stop_from_another_thread_wakes_an_idle_loop)
 }
 END_TEST
 
+/* An embedded call: queued in order with allocated ones, queued again
+ * once it ran, and dropped unfreed by kp_loop_free. */
+struct embedded {
+	struct kp_loop_call call;
+	int runs;
+	int order[4];
+	int n;
+};
+
+static void on_embedded(void *arg)
+{
+	struct embedded *e = arg;
+
+	e->order[e->n++ % 4] = 1;
+	e->runs++;
+}
+
+static void on_plain(void *arg)
+{
+	struct embedded *e = arg;
+
+	e->order[e->n++ % 4] = 2;
+}
+
+START_TEST(embedded_calls_run_in_order_and_requeue)
+{
+	struct kp_loop *loop = kp_loop_new();
+	struct embedded e = { .n = 0 };
+
+	ck_assert_ptr_nonnull(loop);
+	kp_loop_call_init(&e.call, on_embedded, &e);
+	ck_assert_int_eq(kp_loop_post(loop, on_plain, &e), 0);
+	kp_loop_post_call(loop, &e.call);
+	ck_assert_int_eq(kp_loop_post(loop, on_plain, &e), 0);
+	for (int i = 0; i < 5 && e.n < 3; i++)
+		kp_loop_run_once(loop, 100);
+	ck_assert_int_eq(e.n, 3);
+	ck_assert_int_eq(e.order[0], 2);
+	ck_assert_int_eq(e.order[1], 1);
+	ck_assert_int_eq(e.order[2], 2);
+	/* once run, it may be queued again; queued and never run, the loop
+	 * drops it without freeing it (it is e's) */
+	kp_loop_post_call(loop, &e.call);
+	for (int i = 0; i < 5 && e.runs < 2; i++)
+		kp_loop_run_once(loop, 100);
+	ck_assert_int_eq(e.runs, 2);
+	kp_loop_post_call(loop, &e.call);
+	kp_loop_free(loop);
+	ck_assert_int_eq(e.runs, 2);
+}
+END_TEST
+
 START_TEST(log_lines_have_level_ident_and_filtering)
 {
 	int fds[2];
@@ -334,6 +387,7 @@ static Suite *loop_suite(void)
 	tcase_add_test(tc, file_events_deliver_and_unwatch);
 	tcase_add_test(tc, posts_from_threads_run_on_the_loop_in_order);
 	tcase_add_test(tc, stop_from_another_thread_wakes_an_idle_loop);
+	tcase_add_test(tc, embedded_calls_run_in_order_and_requeue);
 	tcase_add_test(tc, log_lines_have_level_ident_and_filtering);
 	suite_add_tcase(s, tc);
 	return s;

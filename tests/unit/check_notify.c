@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_notify.c - kp_notify() speaks the service manager's datagram
  * protocol: the test plays the manager, binding a datagram socket at a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_plan.c - the partition tools' JSON files and a reassignment's
  * throttles (tools/plan.c): Kafka's formats and messages, every value

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_records.c - CRC-32C, compression codecs, record batch v2 building,
  * iteration and validation, and legacy magic 0/1 message sets.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_wire_spec.c - golden bytes for the message versions no installed
  * client sends (librdkafka 2.0.2, kcat, confluent-kafka 1.7 and

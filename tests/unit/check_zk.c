@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_zk.c - the ZooKeeper layer against a real ZooKeeper server
  * (Debian's zookeeper package, started by tests/lib/zkserver.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_zkdata.c - ZooKeeper JSON payloads read and written as Kafka 2.8
  * does, and endpoint strings.
@@ -46,10 +47,7 @@ START_TEST(endpoints_parse_ipv4_ipv6_and_empty_hosts)
 }
 END_TEST
 
-/*
- * A broker registration (/brokers/ids/<id>) as Kafka 2.8 writes it: JSON
- * version 5 (KafkaZkClient's BrokerIdZNode), two listeners, a rack.
- */
+/* A broker registration as Kafka 2.8 writes it (JSON version 5). */
 START_TEST(broker_registration_reads_kafkas_json)
 {
 	static const char *j =

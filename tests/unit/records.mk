@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 ## tests for libkproto's records, CRC32C and compression (see tests/local.mk)
 check_PROGRAMS += tests/unit/check_records
 tests_unit_check_records_SOURCES = tests/unit/check_records.c

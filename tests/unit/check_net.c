@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * check_net.c - kbroker's network layer (net.c) over a real socket, with
+ * a dispatcher of its own that answers every request with a Fetch
+ * response whose records are a range of a file: the range arrives byte
+ * for byte through the plaintext transport's sendfile and through a
+ * transport without sendfile (read into the worker's bounce buffer, more
+ * than one buffer's worth), and a transport's handshake runs before the
+ * first request is read (a bad one closes the connection).
+ */
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "broker.h"
+#include "broker_config.h"
+#include "check_run.h"
+#include "kp_codec.h"
+#include "kp_log.h"
+#include "kp_loop.h"
+#include "kp_msgs.h"
+#include "kp_proto.h"
+#include "net.h"
+#include "purgatory.h"
+#include "transport.h"
+
+/* More than the bounce buffer (256 KiB) holds, not a multiple of it. */
+#define DATA_LEN (700 * 1024 + 123)
+
+static struct broker b;
+static struct kp_endpoint listener;
+static pthread_t main_thread;
+static char path[64];
+static int data_fd = -1;
+static uint8_t *data;
+
+/* ----------------------------------------------------------- server */
+
+static void range_release(void *ref)
+{
+	int *fd = ref;
+
+	close(*fd);
+	free(fd);
+}
+
+/* Every request: a Fetch v4 answer, the file as the records. */
+static void dispatch(struct net_req *r, struct kp_reader *body)
+{
+	struct kp_fetch_resp resp;
+	struct kp_fetch_resp_fetchable_topic_response tr;
+	struct kp_fetch_resp_partition_data pd;
+	struct net_file_range *fr;
+	int *fd = malloc(sizeof(*fd));
+
+	r->api = kp_api_get(r->h.api_key);
+	r->body = r->api != NULL ? kp_arena_alloc(&r->arena, r->api->req->size) : NULL;
+	if (fd == NULL || r->body == NULL ||
+	    kp_request_decode(r->api, r->h.api_version, body, &r->arena, r->body) < 0) {
+		free(fd);
+		net_req_fail(r, "not a request of the test");
+		return;
+	}
+	*fd = dup(data_fd);
+	fr = net_req_file_range(r, *fd, 0, range_release, fd);
+	if (fr == NULL) {
+		range_release(fd);
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	kp_struct_init(r->api->resp, &resp);
+	kp_struct_init(&kp_fetch_resp_fetchable_topic_response_desc, &tr);
+	kp_struct_init(&kp_fetch_resp_partition_data_desc, &pd);
+	pd.partition_index = 0;
+	pd.records = (kp_records){ .ptr = NULL, .len = DATA_LEN, .ext = fr };
+	tr.topic = kp_str_c("t");
+	tr.partitions = &pd;
+	tr.partitions_count = 1;
+	resp.responses = &tr;
+	resp.responses_count = 1;
+	net_reply(r, &resp);
+}
+
+/* The plaintext socket without sendfile, as a TLS transport would be. */
+static struct transport_type no_sendfile;
+
+/* A transport whose handshake wants "HELO" and answers "OKAY". */
+struct greeting {
+	struct transport base;
+	char got[4];
+	int ngot, nsent;
+};
+
+static struct transport *greeting_accept(const struct transport_type *type, int fd)
+{
+	struct greeting *g = calloc(1, sizeof(*g));
+
+	if (g == NULL) {
+		close(fd);
+		return NULL;
+	}
+	g->base.type = type;
+	g->base.fd = fd;
+	return &g->base;
+}
+
+static int greeting_handshake(struct transport *t)
+{
+	struct greeting *g = (struct greeting *)t;
+
+	while (g->ngot < 4) {
+		ssize_t n = transport_plain.read(t, g->got + g->ngot, (size_t)(4 - g->ngot));
+
+		if (n < 0 && n != TRANSPORT_ERROR)
+			return (int)n;
+		if (n <= 0)
+			return TRANSPORT_ERROR;
+		g->ngot += (int)n;
+	}
+	if (memcmp(g->got, "HELO", 4) != 0)
+		return TRANSPORT_ERROR;
+	while (g->nsent < 4) {
+		ssize_t n = transport_plain.write(t, "OKAY" + g->nsent,
+						  (size_t)(4 - g->nsent), false);
+
+		if (n < 0)
+			return (int)n;
+		g->nsent += (int)n;
+	}
+	return 0;
+}
+
+static void greeting_close(struct transport *t)
+{
+	close(t->fd);
+	free(t);
+}
+
+static struct transport_type greeting;
+
+static void *main_loop(void *arg)
+{
+	kp_loop_run(arg);
+	return NULL;
+}
+
+static void setup(void)
+{
+	char err[256];
+	struct kp_props none;
+
+	kp_log_set_level(KP_LOG_ERROR);
+	memset(&b, 0, sizeof(b));
+	snprintf(listener.listener, sizeof(listener.listener), "PLAINTEXT");
+	snprintf(listener.host, sizeof(listener.host), "127.0.0.1");
+	listener.port = 0;
+	b.listeners = b.advertised = &listener;
+	b.nlisteners = b.nadvertised = 1;
+	b.listen_backlog = 16;
+	b.socket_request_max_bytes = 1 << 20;
+	b.request_arena_cap = 16 << 20;
+	kp_props_init(&none);
+	ck_assert_int_eq(kp_config_build(&b.cfg, broker_config_defs, broker_config_ndefs,
+					 &none, NULL, NULL, err, sizeof(err)), 0);
+	b.purg = purgatory_new();
+	b.loop = kp_loop_new();
+	b.net = net_start(&b, b.loop, 1, dispatch, err, sizeof(err));
+	ck_assert_msg(b.net != NULL, "%s", err);
+	listener.port = net_listener_port(b.net, 0);
+
+	no_sendfile = transport_plain;
+	no_sendfile.name = "PLAINTEXT-COPY";
+	no_sendfile.sendfile = NULL;
+	greeting = transport_plain;
+	greeting.name = "GREETING";
+	greeting.accept = greeting_accept;
+	greeting.handshake = greeting_handshake;
+	greeting.close = greeting_close;
+
+	snprintf(path, sizeof(path), "/tmp/check_net.XXXXXX");
+	data_fd = mkstemp(path);
+	ck_assert_int_ge(data_fd, 0);
+	unlink(path);
+	data = malloc(DATA_LEN);
+	ck_assert_ptr_nonnull(data);
+	for (size_t i = 0; i < DATA_LEN; i++)
+		data[i] = (uint8_t)(i * 7 + i / 997);
+	ck_assert_int_eq(pwrite(data_fd, data, DATA_LEN, 0), DATA_LEN);
+}
+
+static void teardown(void)
+{
+	kp_loop_stop(b.loop);
+	pthread_join(main_thread, NULL);
+	net_stop(b.net);
+	purgatory_free(b.purg);
+	kp_loop_free(b.loop);
+	kp_config_free(&b.cfg);
+	close(data_fd);
+	free(data);
+}
+
+/* Accept connections from now on, over tt (NULL: plaintext). */
+static void serve(const struct transport_type *tt)
+{
+	if (tt != NULL)
+		net_listener_transport(b.net, 0, tt);
+	ck_assert_int_eq(pthread_create(&main_thread, NULL, main_loop, b.loop), 0);
+}
+
+/* ----------------------------------------------------------- client */
+
+static int connect_to_broker(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = { .tv_sec = 20 };
+
+	ck_assert_int_ge(fd, 0);
+	sa.sin_port = htons((uint16_t)listener.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* a broken test fails instead of hanging */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void send_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+
+	while (n > 0) {
+		ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
+
+		ck_assert_int_gt(k, 0);
+		c += k;
+		n -= (size_t)k;
+	}
+}
+
+/* n bytes, or fewer when the broker closes the connection. */
+static size_t recv_all(int fd, void *p, size_t n)
+{
+	uint8_t *c = p;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = recv(fd, c + got, n - got, 0);
+
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	return got;
+}
+
+/* A Fetch v4 with correlation id cid, and its answer checked against the
+ * file. */
+static void fetch_and_check(int fd, int32_t cid)
+{
+	struct kp_fetch_req req;
+	struct kp_fetch_resp resp;
+	int32_t got_cid;
+	struct kp_wbuf w;
+	struct kp_reader rd;
+	struct kp_arena a;
+	uint8_t size[4];
+	uint8_t *frame;
+	size_t len;
+
+	kp_struct_init(&kp_fetch_req_desc, &req);
+	req.replica_id = -1;
+	kp_wbuf_init(&w);
+	ck_assert_int_eq(kp_request_frame(&w, KP_API_FETCH, 4, cid, "check", &req), 0);
+	send_all(fd, w.data, w.len);
+	kp_wbuf_free(&w);
+	ck_assert_uint_eq(recv_all(fd, size, 4), 4);
+	len = (size_t)kp_be32(size);
+	ck_assert_uint_gt(len, DATA_LEN);
+	frame = malloc(len);
+	ck_assert_ptr_nonnull(frame);
+	ck_assert_uint_eq(recv_all(fd, frame, len), len);
+	kp_arena_init(&a, 0);
+	kp_reader_init(&rd, frame, len);
+	ck_assert_int_eq(kp_resp_header_decode(&rd, kp_response_header_version(KP_API_FETCH, 4),
+					       &a, &got_cid), 0);
+	ck_assert_int_eq(got_cid, cid);
+	ck_assert_int_eq(kp_response_decode(kp_api_get(KP_API_FETCH), 4, &rd, &a, &resp), 0);
+	ck_assert_int_eq(resp.responses_count, 1);
+	ck_assert_int_eq(resp.responses[0].partitions_count, 1);
+	ck_assert_int_eq(resp.responses[0].partitions[0].records.len, DATA_LEN);
+	ck_assert(memcmp(resp.responses[0].partitions[0].records.ptr, data, DATA_LEN) == 0);
+	kp_arena_free(&a);
+	free(frame);
+}
+
+START_TEST(file_range_goes_by_sendfile)
+{
+	int fd;
+
+	serve(NULL);
+	fd = connect_to_broker();
+
+	fetch_and_check(fd, 1);
+	fetch_and_check(fd, 2);
+	close(fd);
+}
+END_TEST
+
+START_TEST(file_range_goes_through_memory_without_sendfile)
+{
+	int fd;
+
+	serve(&no_sendfile);
+	fd = connect_to_broker();
+	fetch_and_check(fd, 1);
+	fetch_and_check(fd, 2);
+	close(fd);
+}
+END_TEST
+
+START_TEST(handshake_before_the_first_request)
+{
+	char reply[4];
+	int fd;
+
+	serve(&greeting);
+	fd = connect_to_broker();
+	/* in two pieces: the handshake waits for the rest */
+	send_all(fd, "HE", 2);
+	send_all(fd, "LO", 2);
+	ck_assert_uint_eq(recv_all(fd, reply, 4), 4);
+	ck_assert(memcmp(reply, "OKAY", 4) == 0);
+	fetch_and_check(fd, 3);
+	close(fd);
+
+	/* a failed handshake closes the connection, no request is read */
+	fd = connect_to_broker();
+	send_all(fd, "EHLO", 4);
+	ck_assert_uint_eq(recv_all(fd, reply, 4), 0);
+	close(fd);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("net");
+	TCase *tc = tcase_create("transports");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, file_range_goes_by_sendfile);
+	tcase_add_test(tc, file_range_goes_through_memory_without_sendfile);
+	tcase_add_test(tc, handshake_before_the_first_request);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(suite());
+}
