@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""A real 3-server ZooKeeper ensemble (kcluster --zookeepers 3, under the
+chroot /skald) losing its leader, then its quorum, under an acks=all
+confluent-kafka producer and a consumer group, as Kafka 2.8 rides them out:
+
+- the ZooKeeper leader SIGKILLed: the daemons' clients move to another
+  server within their session: no delivery error, the same active
+  controller and epoch, every broker's registration the same node (same
+  czxid: no session expired, no re-registration); the watches still work
+  afterwards: a topic created and one deleted are acted on;
+- a second server killed (no quorum) for 30 s: produce and consume on the
+  partitions that need no leader or ISR change go on; once the quorum is
+  back a topic can be created within 10 s and a broker's failure is
+  handled (its partitions get other leaders);
+- nothing acknowledged is lost, and the group consumed all of it;
+- the chroot holds everything: no skald node at the ensemble's root.
+"""
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
+
+from cluster import Cluster, Writer, read_values, run_steps  # noqa: E402
+from kbroker import wait_for, zk_client  # noqa: E402
+
+TOPIC = "zk-acks"
+PARTS = 6
+
+
+def controller(zk):
+    try:
+        return json.loads(zk.get("/controller")[0])["brokerid"]
+    except Exception:
+        return None
+
+
+def registrations(zk):
+    """{broker id: czxid of /brokers/ids/<id>} (the broker epoch)."""
+    return {int(b): zk.get("/brokers/ids/" + b)[1].czxid
+            for b in zk.get_children("/brokers/ids")}
+
+
+def admin(c):
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient({"bootstrap.servers": c.bootstrap})
+
+
+def create(c, name, parts, rf, timeout=60):
+    from confluent_kafka.admin import NewTopic
+
+    a = admin(c)
+    for f in a.create_topics([NewTopic(name, parts, rf)],
+                             operation_timeout=timeout).values():
+        f.result()
+
+    def led():
+        md = a.list_topics(name, timeout=30).topics.get(name)
+        return md is not None and md.error is None and \
+            len(md.partitions) == parts and \
+            all(p.leader >= 1 for p in md.partitions.values())
+    wait_for(led, timeout, "leaders of " + name)
+
+
+class Group:
+    """A consumer of group zk-g reading TOPIC from a thread, committing as
+    it goes; got holds every value it received."""
+
+    def __init__(self, c):
+        self.c, self.got, self.errors = c, set(), []
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.run)
+        self.t.start()
+
+    def run(self):
+        from confluent_kafka import Consumer
+
+        cons = Consumer({"bootstrap.servers": self.c.bootstrap,
+                         "group.id": "zk-g", "auto.offset.reset": "earliest",
+                         "session.timeout.ms": 30000,
+                         "enable.auto.commit": True,
+                         "auto.commit.interval.ms": 500})
+        cons.subscribe([TOPIC])
+        while not self.stop.is_set():
+            m = cons.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                self.errors.append(str(m.error()))
+                continue
+            self.got.add(int(m.value()))
+        cons.close()
+
+    def finish(self):
+        self.stop.set()
+        self.t.join(120)
+        assert not self.t.is_alive()
+
+
+class State:
+    pass
+
+
+def setup(c, st):
+    st.zk = c.zk()
+    create(c, TOPIC, PARTS, 3)
+    st.ctl = wait_for(lambda: controller(st.zk), 60, "an active controller")
+    st.epoch = int(st.zk.get("/controller_epoch")[0])
+    st.regs = registrations(st.zk)
+    assert sorted(st.regs) == [1, 2, 3], st.regs
+    st.w = Writer(c, TOPIC)
+    st.g = Group(c)
+    st.w.progress(1000, "acknowledged writes before any fault")
+    wait_for(lambda: len(st.g.got) >= 500, 120, "the group consuming")
+
+
+def leader_killed(c, st):
+    first = c.zk_leader()
+    st.killed = [first]
+    c.kill("zookeeper", first)
+    second = wait_for(lambda: (lambda x: x if x != first else None)(
+        c.zk_leader()), 120, "a new ZooKeeper leader")
+    print("ZooKeeper leader %d killed, %d leads now" % (first, second))
+    st.w.progress(1000, "acknowledged writes after the leader's death")
+    n = len(st.g.got)
+    wait_for(lambda: len(st.g.got) >= n + 500, 120, "the group consuming on")
+    # every daemon's session survived: same controller, same epoch, same
+    # broker registrations (a re-registration would be a new czxid)
+    wait_for(lambda: controller(st.zk) is not None, 60, "/controller")
+    assert controller(st.zk) == st.ctl, (controller(st.zk), st.ctl)
+    assert int(st.zk.get("/controller_epoch")[0]) == st.epoch
+    assert registrations(st.zk) == st.regs, (registrations(st.zk), st.regs)
+    assert not st.w.failed, st.w.failed[:5]
+
+
+def watches_after_failover(c, st):
+    # the controller's topic watch: a new topic gets leaders
+    create(c, "after-zk-leader", 3, 3)
+    # its deletion watch: a deleted topic goes away
+    a = admin(c)
+    for f in a.delete_topics(["after-zk-leader"], operation_timeout=60).values():
+        f.result()
+    wait_for(lambda: "after-zk-leader" not in a.list_topics(timeout=30).topics,
+             120, "the topic deleted")
+    wait_for(lambda: not st.zk.exists("/admin/delete_topics/after-zk-leader")
+             and not st.zk.exists("/brokers/topics/after-zk-leader"),
+             120, "the deletion finished in ZooKeeper")
+
+
+def quorum_lost(c, st):
+    status = c.zk_status()
+    second = [id for id, (state, _, _) in status.items()
+              if state == "running"][0]
+    st.killed.append(second)
+    c.kill("zookeeper", second)
+    t0 = time.monotonic()
+    wait_for(lambda: all(mode != "leader" for _, mode, _ in
+                         c.zk_status().values()), 60, "the quorum to go")
+    print("ZooKeeper servers %s down: no quorum" % st.killed)
+    # produce and consume go on (leaders and ISRs need no change)
+    st.w.progress(1000, "acknowledged writes without a quorum", timeout=60)
+    n = len(st.g.got)
+    wait_for(lambda: len(st.g.got) >= n + 500, 60, "the group consuming "
+             "without a quorum")
+    while time.monotonic() - t0 < 30:
+        st.w.progress(100, "writes through the whole outage", timeout=60)
+        time.sleep(1)
+    for id in st.killed:
+        c.start("zookeeper", id)
+    c.zk_leader(120)
+    back = time.monotonic()
+    create(c, "after-quorum", 3, 3, timeout=60)
+    took = time.monotonic() - back
+    print("topic created %.1f s after the quorum's return" % took)
+    assert took <= 10, "topic creation took %.1f s after the quorum came back" % took
+    assert controller(st.zk) == st.ctl, (controller(st.zk), st.ctl)
+    assert registrations(st.zk) == st.regs, (registrations(st.zk), st.regs)
+
+
+def broker_failover_after(c, st):
+    # the broker-ids watch: broker 3 killed, its partitions get leaders
+    # among 1 and 2 and it leaves every ISR
+    c.kill("broker", 3)
+
+    def moved():
+        for p in range(PARTS):
+            s = json.loads(st.zk.get("/brokers/topics/%s/partitions/%d/state"
+                                     % (TOPIC, p))[0])
+            if s["leader"] == 3 or 3 in s["isr"]:
+                return False
+        return True
+    wait_for(moved, 120, "broker 3's partitions moved and its ISRs shrunk")
+    st.w.progress(500, "writes with broker 3 gone")
+    c.start("broker", 3)
+    st.w.progress(500, "writes with broker 3 back")
+
+
+def nothing_lost(c, st):
+    st.w.finish()
+    assert not st.w.failed, st.w.failed[:5]
+    got = set(read_values(c.bootstrap, TOPIC, PARTS))
+    lost = st.w.acked - got
+    assert not lost, "%d acknowledged writes lost, e.g. %s" % (
+        len(lost), sorted(lost)[:10])
+    wait_for(lambda: st.w.acked <= st.g.got, 120,
+             "the group to have consumed every acknowledged write")
+    st.g.finish()
+    print("%d acknowledged, all read back and consumed by the group" %
+          len(st.w.acked))
+    # everything lives under the chroot
+    root = zk_client(c.zk_hosts)
+    try:
+        assert root.exists("/skald/brokers/ids")
+        assert not root.exists("/brokers") and not root.exists("/controller")
+    finally:
+        root.stop()
+
+
+def main():
+    # kazoo says every refused reconnection; the daemons' logs matter here
+    logging.getLogger("kazoo.client").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="skald-it-") as wd, \
+            Cluster(wd, brokers=3, controllers=2, zookeepers=3,
+                    zk_chroot="/skald") as c:
+        st = State()
+        try:
+            run_steps((setup, leader_killed, watches_after_failover,
+                       quorum_lost, broker_failover_after, nothing_lost), c, st)
+        finally:
+            for x in ("w", "g"):
+                if hasattr(st, x) and getattr(st, x).t.is_alive():
+                    getattr(st, x).stop.set()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
