@@ -680,8 +680,17 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 		die("--zookeepers starts an ensemble; --zookeeper names one to use");
 	if (zk_given != NULL && chroot != NULL && strchr(zk_given, '/') != NULL)
 		die("--zookeeper %s already names a chroot", zk_given);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		die("cannot create %s: %s", dir, strerror(errno));
+	/* with its parents, as mkdir -p */
+	for (char *p = strchr(dir + 1, '/'); ; p = strchr(p + 1, '/')) {
+		char part[PATH_MAX];
+
+		snprintf(part, sizeof(part), "%.*s", p != NULL ? (int)(p - dir) : (int)strlen(dir),
+			 dir);
+		if (mkdir(part, 0755) < 0 && errno != EEXIST)
+			die("cannot create %s: %s", part, strerror(errno));
+		if (p == NULL)
+			break;
+	}
 	if (access(path_of("", "kcluster.state"), F_OK) == 0) {
 		state_load();
 		for (int i = 1; i <= nbrokers; i++) {
