@@ -774,6 +774,7 @@ struct call {
 	int nops;
 	kp_zk_watch_fn watch;		/* reads */
 	void *watch_arg;
+	bool nowait;			/* never wait for a reconnection */
 };
 
 static int call_start(struct kp_zk *zk, const struct call *c,
@@ -813,7 +814,7 @@ static int call_sync(struct kp_zk *zk, const struct call *c, struct kp_zk_result
 
 		waiter_init(&w);
 		rc = waiter_wait(&w, call_start(zk, c, waiter_done, &w), &r);
-		if (!lost(rc) || !zk->cfg.retry_until_connected)
+		if (!lost(rc) || !zk->cfg.retry_until_connected || c->nowait)
 			break;
 		kp_zk_result_free(&r);
 		rc = wait_reconnected(zk, zh);
@@ -879,6 +880,15 @@ int kp_zk_set_sync(struct kp_zk *zk, const char *path, const char *data,
 {
 	struct call c = { .kind = CALL_SET, .path = path, .data = data,
 			  .len = len, .version = version };
+
+	return call_sync(zk, &c, res);
+}
+
+int kp_zk_set_sync_nowait(struct kp_zk *zk, const char *path, const char *data,
+			  int32_t len, int32_t version, struct kp_zk_result *res)
+{
+	struct call c = { .kind = CALL_SET, .path = path, .data = data,
+			  .len = len, .version = version, .nowait = true };
 
 	return call_sync(zk, &c, res);
 }

@@ -202,6 +202,12 @@ int kp_zk_create_sync(struct kp_zk *zk, const char *path, const char *data,
 		      int32_t len, enum kp_zk_mode mode, struct kp_zk_result *res);
 int kp_zk_set_sync(struct kp_zk *zk, const char *path, const char *data,
 		   int32_t len, int32_t version, struct kp_zk_result *res);
+/* As kp_zk_set_sync, but never waits for a lost connection, even in a
+ * daemon: KP_ZK_CONNECTIONLOSS (the write may or may not have been
+ * applied), for a caller on a loop that must not block and tries again
+ * later (the broker's ISR writes). */
+int kp_zk_set_sync_nowait(struct kp_zk *zk, const char *path, const char *data,
+			  int32_t len, int32_t version, struct kp_zk_result *res);
 int kp_zk_delete_sync(struct kp_zk *zk, const char *path, int32_t version);
 int kp_zk_multi_sync(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
 		     struct kp_zk_result *res);

@@ -398,6 +398,26 @@ START_TEST(a_tool_call_fails_with_the_connection)
 }
 END_TEST
 
+START_TEST(a_nowait_write_fails_with_the_connection_in_a_daemon)
+{
+	struct kp_zk *zk = open_daemon_zk(zs.connect);
+	struct kp_zk_result r;
+
+	ck_assert_int_eq(kp_zk_create_sync(zk, "/nowait", "a", 1, KP_ZK_PERSISTENT, NULL),
+			 KP_ZK_OK);
+	zkserver_stop(&zs, 1, 0);
+	/* the server stays away: a waiting call would never return */
+	ck_assert_int_eq(kp_zk_set_sync_nowait(zk, "/nowait", "b", 1, 0, &r),
+			 KP_ZK_CONNECTIONLOSS);
+	kp_zk_result_free(&r);
+	ck_assert_int_eq(zkserver_restart(&zs, 120), 0);
+	ck_assert_int_eq(kp_zk_set_sync_nowait(zk, "/nowait", "b", 1, 0, &r), KP_ZK_OK);
+	ck_assert_int_eq(r.stat.version, 1);
+	kp_zk_result_free(&r);
+	kp_zk_close(zk);
+}
+END_TEST
+
 START_TEST(interrupt_ends_a_wait_for_the_connection)
 {
 	struct kp_zk *zk = open_daemon_zk(zs.connect);
@@ -522,6 +542,7 @@ int main(void)
 	tcase_add_test(tc, unreachable_server_fails_within_the_connect_timeout);
 	tcase_add_test(tc, a_lost_call_waits_for_the_connection_and_is_sent_again);
 	tcase_add_test(tc, a_tool_call_fails_with_the_connection);
+	tcase_add_test(tc, a_nowait_write_fails_with_the_connection_in_a_daemon);
 	tcase_add_test(tc, interrupt_ends_a_wait_for_the_connection);
 	tcase_add_test(tc, client_log_lines_go_through_kp_log_and_are_rate_limited);
 	suite_add_tcase(s, tc);
