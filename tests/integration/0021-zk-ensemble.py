@@ -13,6 +13,8 @@ confluent-kafka producer and a consumer group, as Kafka 2.8 rides them out:
   partitions that need no leader or ISR change go on; once the quorum is
   back a topic can be created within 10 s and a broker's failure is
   handled (its partitions get other leaders);
+- the active controller SIGSTOPped past its session: a standby takes
+  over, and the old one, resumed, resigns and stands by;
 - nothing acknowledged is lost, and the group consumed all of it;
 - the chroot holds everything: no skald node at the ensemble's root.
 """
@@ -228,6 +230,33 @@ def broker_failover_after(c, st):
     st.w.progress(500, "writes with broker 3 back")
 
 
+def controller_paused(c, st):
+    """The active controller SIGSTOPped past its session timeout: a
+    standby takes over with the next epoch; resumed, the old one learns of
+    its expiry, resigns and stands by, and the new one keeps acting."""
+    first = controller(st.zk)
+    epoch = int(st.zk.get("/controller_epoch")[0])
+    c.pause("controller", first)
+    second = wait_for(lambda: (lambda x: x if x not in (None, first) else None)(
+        controller(st.zk)), 90, "a standby to take over")
+    assert int(st.zk.get("/controller_epoch")[0]) == epoch + 1
+    create(c, "after-controller-expiry", 2, 3)
+    c.resume("controller", first)
+    log = os.path.join(c.dir, "controller-%d.log" % first)
+
+    def resigned():
+        with open(log, errors="replace") as f:
+            text = f.read()
+        i = text.rfind("ZooKeeper session expired")
+        return i >= 0 and "resigning as controller" in text[i:] and \
+            "standing by" in text[i:]
+    wait_for(resigned, 90, "controller %d to resign and stand by" % first)
+    create(c, "after-controller-resumed", 2, 3)
+    assert controller(st.zk) == second
+    assert int(st.zk.get("/controller_epoch")[0]) == epoch + 1
+    st.w.progress(500, "writes after the controller change")
+
+
 def nothing_lost(c, st):
     st.w.finish()
     assert not st.w.failed, st.w.failed[:5]
@@ -258,7 +287,8 @@ def main():
         st = State()
         try:
             run_steps((setup, leader_killed, watches_after_failover,
-                       quorum_lost, broker_failover_after, nothing_lost), c, st)
+                       quorum_lost, broker_failover_after, controller_paused,
+                       nothing_lost), c, st)
         finally:
             for x in ("w", "g"):
                 if hasattr(st, x) and getattr(st, x).t.is_alive():
