@@ -8,7 +8,8 @@ confluent-kafka producer and a consumer group, as Kafka 2.8 rides them out:
   server within their session: no delivery error, the same active
   controller and epoch, every broker's registration the same node (same
   czxid: no session expired, no re-registration); the watches still work
-  afterwards: a topic created and one deleted are acted on;
+  afterwards: a topic created, a reassignment, a preferred election and a
+  topic deletion written to ZooKeeper are acted on;
 - a second server killed (no quorum) for 30 s: produce and consume on the
   partitions that need no leader or ISR change go on; once the quorum is
   back a topic can be created within 10 s and a broker's failure is
@@ -69,6 +70,28 @@ def create(c, name, parts, rf, timeout=60):
             len(md.partitions) == parts and \
             all(p.leader >= 1 for p in md.partitions.values())
     wait_for(led, timeout, "leaders of " + name)
+
+
+def config_change_acted_on(c, topic, brokers):
+    """A topic configuration change (AlterConfigs: /config/topics/<t> and
+    a /config/changes notification) reaches each broker's config-change
+    watch: its log says so after the change."""
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    logs = {b: os.path.join(c.dir, "broker-%d.log" % b) for b in brokers}
+    start = {b: os.path.getsize(p) for b, p in logs.items()}
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic,
+                         set_config={"retention.ms": "86400000"})
+    for f in a.alter_configs([res]).values():
+        f.result()
+
+    def seen(b):
+        with open(logs[b], "rb") as f:
+            f.seek(start[b])
+            return ("config change of topic %s" % topic).encode() in f.read()
+    for b in brokers:
+        wait_for(lambda: seen(b), 60, "broker %d to act on the config change" % b)
 
 
 class Group:
@@ -145,6 +168,30 @@ def leader_killed(c, st):
 def watches_after_failover(c, st):
     # the controller's topic watch: a new topic gets leaders
     create(c, "after-zk-leader", 3, 3)
+    t = "after-zk-leader"
+
+    def replicas():
+        return json.loads(st.zk.get("/brokers/topics/" + t)[0])["partitions"]["0"]
+
+    def leader():
+        return json.loads(st.zk.get("/brokers/topics/%s/partitions/0/state"
+                                    % t)[0])["leader"]
+    # the reassignment watch: partition 0's replicas in the reverse order
+    new = list(reversed(replicas()))
+    st.zk.create("/admin/reassign_partitions", json.dumps({
+        "version": 1, "partitions": [{"topic": t, "partition": 0,
+                                      "replicas": new}]}).encode())
+    wait_for(lambda: replicas() == new and
+             not st.zk.exists("/admin/reassign_partitions"), 120,
+             "the reassignment written after the failover to be done")
+    # the preferred-election watch: the new first replica leads
+    st.zk.create("/admin/preferred_replica_election", json.dumps({
+        "version": 1, "partitions": [{"topic": t, "partition": 0}]}).encode())
+    wait_for(lambda: leader() == new[0] and
+             not st.zk.exists("/admin/preferred_replica_election"), 120,
+             "the preferred election written after the failover to be done")
+    # the brokers' config-change watch
+    config_change_acted_on(c, TOPIC, (1, 2, 3))
     # its deletion watch: a deleted topic goes away
     a = admin(c)
     for f in a.delete_topics(["after-zk-leader"], operation_timeout=60).values():
