@@ -10,7 +10,8 @@ chroots /a and /b, and a broker whose own session expires:
 - a broker SIGSTOPped past zookeeper.session.timeout.ms: its registration
   goes, the controller moves its leaderships away and shrinks it out of
   every ISR; resumed, it registers again with a new broker epoch (a new
-  czxid) and rejoins the ISRs; nothing an acks=all producer writing all
+  czxid), rejoins the ISRs and acts on a topic configuration change (its
+  config-change watch set again in the new session); nothing an acks=all producer writing all
   along had acknowledged is lost (a write the zombie acknowledged alone
   would be missing from what the new leaders hold).
 """
@@ -54,6 +55,28 @@ def create(c, name, parts, rf, timeout=90):
             len(md.partitions) == parts and \
             all(p.leader >= 1 for p in md.partitions.values())
     wait_for(led, timeout, "leaders of " + name)
+
+
+def config_change_acted_on(c, topic, brokers):
+    """A topic configuration change (AlterConfigs: /config/topics/<t> and
+    a /config/changes notification) reaches each broker's config-change
+    watch: its log says so after the change."""
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    logs = {b: os.path.join(c.dir, "broker-%d.log" % b) for b in brokers}
+    start = {b: os.path.getsize(p) for b, p in logs.items()}
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic,
+                         set_config={"retention.ms": "86400000"})
+    for f in a.alter_configs([res]).values():
+        f.result()
+
+    def seen(b):
+        with open(logs[b], "rb") as f:
+            f.seek(start[b])
+            return ("config change of topic %s" % topic).encode() in f.read()
+    for b in brokers:
+        wait_for(lambda: seen(b), 60, "broker %d to act on the config change" % b)
 
 
 def state_of(zk, topic, p):
@@ -124,6 +147,8 @@ def broker_paused(a, b, st):
     assert new > old, "broker 2 kept its epoch (czxid %d, was %d)" % (new, old)
     wait_for(lambda: all(2 in state_of(st.za, "ta", p)["isr"] for p in range(3)),
              120, "broker 2 back in every ISR")
+    # its config-change watch was set again in the new session
+    config_change_acted_on(a, "ta", (2,))
     st.wa.progress(500, "writes after broker 2's return")
     st.wa.finish()
     assert not st.wa.failed, st.wa.failed[:5]
