@@ -322,6 +322,9 @@ int main(int argc, char **argv)
 	 * ZooKeeper */
 	kp_notify("STOPPING=1\nSTATUS=controlled shutdown");
 	broker_controlled_shutdown(&b);
+	/* from here on a ZooKeeper call lost with a quorum gives up
+	 * (KP_ZK_CLOSING) rather than keep the broker from stopping */
+	kp_zk_interrupt(b.zk);
 	fetcher_stop(&b);
 	replica_stop(&b);
 	group_stop(&b);		/* parked group requests answer first */

@@ -160,6 +160,36 @@ static void notify_isr_change(struct broker *b, struct kp_zk_tp *tps, size_t n)
 }
 
 /*
+ * A conditional ISR write met another version: was it our own write, sent
+ * again because its answer was lost with a connection to a ZooKeeper
+ * server (kp_zk retries a daemon's call on the next server)?  Then the
+ * node holds exactly what we wrote: KP_ZK_OK with its stat in res, as
+ * Kafka's conditional update checks the data on a version mismatch.
+ * Else KP_ZK_BADVERSION (the controller changed the state).
+ */
+static int isr_written_before(struct broker *b, const char *path,
+			      const struct kp_zk_partition_state *want,
+			      struct kp_zk_result *res)
+{
+	struct kp_zk_partition_state got;
+	char err[128];
+	int rc = KP_ZK_BADVERSION;
+
+	kp_zk_result_free(res);
+	memset(res, 0, sizeof(*res));
+	if (kp_zk_get_sync(b->zk, path, res) != KP_ZK_OK || res->data == NULL ||
+	    kp_zk_partition_state_decode(res->data, (size_t)res->len, &got, err,
+					 sizeof(err)) < 0)
+		return rc;
+	if (got.controller_epoch == want->controller_epoch &&
+	    got.leader == want->leader && got.leader_epoch == want->leader_epoch &&
+	    same_set(got.isr.ids, got.isr.n, want->isr.ids, want->isr.n))
+		rc = KP_ZK_OK;
+	kp_zk_partition_state_free(&got);
+	return rc;
+}
+
+/*
  * Bring p's ISR in ZooKeeper to what the followers' state says (main
  * loop).  Returns true when the ISR changed.
  */
@@ -206,10 +236,15 @@ static bool isr_update(struct broker *b, struct partition *p)
 	json = kp_zk_partition_state_encode(&s);
 	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state",
 		 p->topic, p->index);
-	rc = json != NULL ? kp_zk_set_sync(b->zk, path, json, (int32_t)strlen(json),
-					    zkv, &res)
+	/* the main loop must not wait for a lost quorum: a write lost with
+	 * the connection is tried again at the next check, and then meets
+	 * BADVERSION if it had been applied after all */
+	rc = json != NULL ? kp_zk_set_sync_nowait(b->zk, path, json, (int32_t)strlen(json),
+						  zkv, &res)
 			  : KP_ZK_NONODE;
 	free(json);
+	if (rc == KP_ZK_BADVERSION)
+		rc = isr_written_before(b, path, &s, &res);
 	pthread_mutex_lock(&p->lock);
 	if (rc == KP_ZK_OK && res.has_stat && p->leader && p->leader_epoch == epoch &&
 	    p->zk_version == zkv) {

@@ -38,6 +38,7 @@
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
+#include "kp_zk.h"
 #include "reassign.h"
 
 /* An admin request, answered in full (refused when not active). */
@@ -186,6 +187,9 @@ int controller_start(struct controller *c)
 
 void controller_stop(struct controller *c)
 {
+	/* an event waiting for ZooKeeper to come back gives up */
+	if (c->zk != NULL)
+		kp_zk_interrupt(c->zk);
 	if (c->events != NULL)
 		ctl_event_stop(c->events);
 	ctl_failover_resign(c);

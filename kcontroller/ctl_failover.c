@@ -205,9 +205,15 @@ void ctl_failover_resign(struct controller *c)
 void ctl_failover_expire(struct controller *c)
 {
 	char err[256];
+	int rc;
 
 	ctl_failover_resign(c);
-	if (kp_zk_reconnect(c->zk, err, sizeof(err)) != 0) {
+	/* waits until a new session is established, however long the
+	 * ensemble takes (Kafka's ZooKeeperClient.reinitialize) */
+	rc = kp_zk_reconnect(c->zk, err, sizeof(err));
+	if (rc == KP_ZK_CLOSING)
+		return;		/* stopping */
+	if (rc != 0) {
 		KP_ERROR("reconnecting to ZooKeeper: %s", err);
 		kp_notifyf("STATUS=not reconnected after a session expiry: %s", err);
 		return;

@@ -7,6 +7,19 @@
  * watch) and either delivered right there (no post function, or a blocking
  * *_sync call) or posted to the owner's thread.  struct kp_zk's session
  * state is guarded by mu, which the blocking helpers wait on.
+ *
+ * Connection loss: a blocking call of a daemon (retry_until_connected)
+ * that fails with a lost connection waits until the client is connected
+ * again, to the same server or another of the ensemble, and is sent
+ * again, as Kafka's KafkaZkClient.retryRequestsUntilConnected does; the
+ * session's watches are re-registered by the C client itself on that
+ * reconnection (SetWatches).  Only an expired session, or
+ * kp_zk_interrupt() at shutdown, ends the wait.
+ *
+ * Logging: the C client's own lines come to zk_log_line() (its log
+ * callback) and go out through kp_log with skald's levels and format, at
+ * most one line per call site every LOG_EVERY_MS: a server that is down
+ * makes the client log every connection attempt, several a second.
  */
 #include "config.h"
 
@@ -19,6 +32,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "kp_config.h"
+#include "kp_log.h"
 #include "kp_loop.h"
 #include "kp_zk.h"
 
@@ -29,6 +43,7 @@ struct kp_zk {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int state;		/* last session state seen (ZOO_*_STATE) */
+	bool interrupted;	/* kp_zk_interrupt(): waits end (under mu) */
 	struct watch *armed;	/* watches set and not fired (under mu) */
 };
 
@@ -37,6 +52,8 @@ struct op {
 	kp_zk_done_fn done;
 	void *arg;
 	bool direct;		/* deliver on the ZooKeeper thread */
+	struct watch *w;	/* a read's watch, until the answer says it is set */
+	bool exists;		/* an exists read: NONODE sets the watch too */
 	struct kp_zk_result res;
 	/* multi */
 	zoo_op_t *ops;
@@ -57,6 +74,7 @@ struct watch {
 };
 
 static void watch_unlink(struct watch *w);
+static void zk_log_flush(void);
 
 const char *kp_zk_strerror(int rc)
 {
@@ -250,6 +268,8 @@ static void session_watcher(zhandle_t *zh, int type, int state,
 	zk->state = state;
 	pthread_cond_broadcast(&zk->cv);
 	pthread_mutex_unlock(&zk->mu);
+	if (state == ZOO_CONNECTED_STATE)
+		zk_log_flush();
 	if (zk->cfg.on_session == NULL)
 		return;
 	m = malloc(sizeof(*m));
@@ -271,11 +291,30 @@ static void session_watcher(zhandle_t *zh, int type, int state,
 
 /* ----------------------------------------------------------- completions */
 
+/*
+ * A read's answer came.  The C client sets the watch only with a
+ * successful answer (or NONODE for an exists): any other (a lost
+ * connection, an expired session) means the watch will never fire, so it
+ * is freed here rather than kept until kp_zk_close().  A caller that
+ * retries leaves a new one.
+ */
+static void read_answered(struct op *o, int rc)
+{
+	struct watch *w = o->w;
+
+	o->w = NULL;
+	if (w == NULL || rc == ZOK || (rc == ZNONODE && o->exists))
+		return;
+	watch_unlink(w);
+	free(w);
+}
+
 static void data_done(int rc, const char *value, int value_len,
 		      const struct Stat *stat, const void *data)
 {
 	struct op *o = (struct op *)data;
 
+	read_answered(o, rc);
 	o->res.rc = rc;
 	if (rc == ZOK) {
 		copy_stat(&o->res, stat);
@@ -297,6 +336,7 @@ static void stat_done(int rc, const struct Stat *stat, const void *data)
 {
 	struct op *o = (struct op *)data;
 
+	read_answered(o, rc);
 	o->res.rc = rc;
 	if (rc == ZOK)
 		copy_stat(&o->res, stat);
@@ -314,6 +354,7 @@ static void children_done(int rc, const struct String_vector *strings,
 	struct op *o = (struct op *)data;
 	int32_t i;
 
+	read_answered(o, rc);
 	o->res.rc = rc;
 	if (rc == ZOK && strings != NULL) {
 		copy_stat(&o->res, stat);
@@ -401,6 +442,8 @@ static int start_read(enum read_kind kind, struct kp_zk *zk, const char *path,
 		return ZSYSTEMERROR;
 	}
 	o->direct = direct;
+	o->w = w;
+	o->exists = kind == READ_EXISTS;
 	wfn = w ? node_watcher : NULL;
 	switch (kind) {
 	case READ_DATA:
@@ -414,6 +457,8 @@ static int start_read(enum read_kind kind, struct kp_zk *zk, const char *path,
 		break;
 	}
 	if (rc != ZOK && w != NULL) {
+		/* never queued: no answer will come for it */
+		o->w = NULL;
 		watch_unlink(w);
 		free(w);
 	}
@@ -641,81 +686,226 @@ static int waiter_wait(struct waiter *w, int rc, struct kp_zk_result *out)
 	return rc;
 }
 
+/* The answer of a request the connection's loss cut short: the request
+ * may or may not have been applied (Kafka's CONNECTIONLOSS); the C client
+ * reports a lost connection it noticed by its own receive timeout as
+ * ZOPERATIONTIMEOUT. */
+static bool lost(int rc)
+{
+	return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT;
+}
+
+static void deadline_in(struct timespec *dl, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, dl);
+	dl->tv_sec += ms / 1000;
+	dl->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (dl->tv_nsec >= 1000000000L) {
+		dl->tv_sec++;
+		dl->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * After a request was lost with the connection: wait until handle zh is
+ * connected again (ZOK: send it again), its session expired or the handle
+ * was replaced by kp_zk_reconnect (ZSESSIONEXPIRED), or kp_zk_interrupt()
+ * was called (ZCLOSING).  The handle's own state is read (the session
+ * events that update zk->state come later, on the completion thread);
+ * the condition is re-checked every 100 ms and on every session event.
+ */
+static int wait_reconnected(struct kp_zk *zk, zhandle_t *zh)
+{
+	int rc;
+
+	pthread_mutex_lock(&zk->mu);
+	for (;;) {
+		struct timespec dl;
+		int st;
+
+		if (zk->interrupted) {
+			rc = ZCLOSING;
+			break;
+		}
+		if (zk->zh != zh) {
+			rc = ZSESSIONEXPIRED;
+			break;
+		}
+		st = zoo_state(zh);
+		if (st == ZOO_CONNECTED_STATE) {
+			rc = ZOK;
+			break;
+		}
+		if (st == ZOO_EXPIRED_SESSION_STATE || st == ZOO_AUTH_FAILED_STATE) {
+			rc = ZSESSIONEXPIRED;
+			break;
+		}
+		deadline_in(&dl, 100);
+		pthread_cond_timedwait(&zk->cv, &zk->mu, &dl);
+	}
+	pthread_mutex_unlock(&zk->mu);
+	return rc;
+}
+
+static zhandle_t *current_handle(struct kp_zk *zk)
+{
+	zhandle_t *zh;
+
+	pthread_mutex_lock(&zk->mu);
+	zh = zk->zh;
+	pthread_mutex_unlock(&zk->mu);
+	return zh;
+}
+
+/* One blocking request, described so that it can be sent again. */
+enum call_kind {
+	CALL_GET, CALL_EXISTS, CALL_CHILDREN, CALL_CREATE, CALL_SET,
+	CALL_DELETE, CALL_MULTI,
+};
+
+struct call {
+	enum call_kind kind;
+	const char *path;
+	const char *data;		/* create, set */
+	int32_t len;
+	enum kp_zk_mode mode;		/* create */
+	int32_t version;		/* set, delete */
+	const struct kp_zk_op *ops;	/* multi */
+	int nops;
+	kp_zk_watch_fn watch;		/* reads */
+	void *watch_arg;
+	bool nowait;			/* never wait for a reconnection */
+};
+
+static int call_start(struct kp_zk *zk, const struct call *c,
+		      kp_zk_done_fn done, void *arg)
+{
+	switch (c->kind) {
+	case CALL_GET:
+		return start_read(READ_DATA, zk, c->path, c->watch, c->watch_arg,
+				  done, arg, true);
+	case CALL_EXISTS:
+		return start_read(READ_EXISTS, zk, c->path, c->watch, c->watch_arg,
+				  done, arg, true);
+	case CALL_CHILDREN:
+		return start_read(READ_CHILDREN, zk, c->path, c->watch, c->watch_arg,
+				  done, arg, true);
+	case CALL_CREATE:
+		return start_create(zk, c->path, c->data, c->len, c->mode, done, arg, true);
+	case CALL_SET:
+		return start_set(zk, c->path, c->data, c->len, c->version, done, arg, true);
+	case CALL_DELETE:
+		return start_delete(zk, c->path, c->version, done, arg, true);
+	default:
+		return start_multi(zk, c->ops, c->nops, done, arg, true);
+	}
+}
+
+/* Send c and wait for its answer; a daemon's request lost with the
+ * connection is sent again once connected (see the top of this file). */
+static int call_sync(struct kp_zk *zk, const struct call *c, struct kp_zk_result *res)
+{
+	struct kp_zk_result r;
+	int rc;
+
+	for (;;) {
+		zhandle_t *zh = current_handle(zk);
+		struct waiter w;
+
+		waiter_init(&w);
+		rc = waiter_wait(&w, call_start(zk, c, waiter_done, &w), &r);
+		if (!lost(rc) || !zk->cfg.retry_until_connected || c->nowait)
+			break;
+		kp_zk_result_free(&r);
+		rc = wait_reconnected(zk, zh);
+		if (rc != ZOK) {
+			r.rc = rc;
+			break;
+		}
+	}
+	if (res != NULL)
+		*res = r;
+	else
+		kp_zk_result_free(&r);
+	return rc;
+}
+
 int kp_zk_get_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res)
 {
-	struct waiter w;
+	struct call c = { .kind = CALL_GET, .path = path };
 
-	waiter_init(&w);
-	return waiter_wait(&w, start_read(READ_DATA, zk, path, NULL, NULL, waiter_done, &w, true), res);
+	return call_sync(zk, &c, res);
 }
 
 int kp_zk_exists_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res)
 {
-	struct waiter w;
+	struct call c = { .kind = CALL_EXISTS, .path = path };
 
-	waiter_init(&w);
-	return waiter_wait(&w, start_read(READ_EXISTS, zk, path, NULL, NULL, waiter_done, &w, true), res);
+	return call_sync(zk, &c, res);
 }
 
 int kp_zk_children_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res)
 {
-	struct waiter w;
+	struct call c = { .kind = CALL_CHILDREN, .path = path };
 
-	waiter_init(&w);
-	return waiter_wait(&w, start_read(READ_CHILDREN, zk, path, NULL, NULL, waiter_done, &w, true), res);
+	return call_sync(zk, &c, res);
 }
 
 int kp_zk_read_watch_sync(struct kp_zk *zk, enum kp_zk_read what,
 			  const char *path, kp_zk_watch_fn watch,
 			  void *watch_arg, struct kp_zk_result *res)
 {
-	static const enum read_kind kinds[] = {
-		[KP_ZK_READ_DATA] = READ_DATA,
-		[KP_ZK_READ_EXISTS] = READ_EXISTS,
-		[KP_ZK_READ_CHILDREN] = READ_CHILDREN,
+	static const enum call_kind kinds[] = {
+		[KP_ZK_READ_DATA] = CALL_GET,
+		[KP_ZK_READ_EXISTS] = CALL_EXISTS,
+		[KP_ZK_READ_CHILDREN] = CALL_CHILDREN,
 	};
-	struct waiter w;
+	struct call c = { .kind = kinds[what], .path = path, .watch = watch,
+			  .watch_arg = watch_arg };
 
-	waiter_init(&w);
-	return waiter_wait(&w, start_read(kinds[what], zk, path, watch,
-					  watch_arg, waiter_done, &w, true), res);
+	return call_sync(zk, &c, res);
 }
 
 int kp_zk_create_sync(struct kp_zk *zk, const char *path, const char *data,
 		      int32_t len, enum kp_zk_mode mode, struct kp_zk_result *res)
 {
-	struct waiter w;
+	struct call c = { .kind = CALL_CREATE, .path = path, .data = data,
+			  .len = len, .mode = mode };
 
-	waiter_init(&w);
-	return waiter_wait(&w, start_create(zk, path, data, len, mode, waiter_done, &w, true), res);
+	return call_sync(zk, &c, res);
 }
 
 int kp_zk_set_sync(struct kp_zk *zk, const char *path, const char *data,
 		   int32_t len, int32_t version, struct kp_zk_result *res)
 {
-	struct waiter w;
+	struct call c = { .kind = CALL_SET, .path = path, .data = data,
+			  .len = len, .version = version };
 
-	waiter_init(&w);
-	return waiter_wait(&w, start_set(zk, path, data, len, version, waiter_done, &w, true), res);
+	return call_sync(zk, &c, res);
+}
+
+int kp_zk_set_sync_nowait(struct kp_zk *zk, const char *path, const char *data,
+			  int32_t len, int32_t version, struct kp_zk_result *res)
+{
+	struct call c = { .kind = CALL_SET, .path = path, .data = data,
+			  .len = len, .version = version, .nowait = true };
+
+	return call_sync(zk, &c, res);
 }
 
 int kp_zk_delete_sync(struct kp_zk *zk, const char *path, int32_t version)
 {
-	struct waiter w;
+	struct call c = { .kind = CALL_DELETE, .path = path, .version = version };
 
-	waiter_init(&w);
-	return waiter_wait(&w, start_delete(zk, path, version, waiter_done, &w, true), NULL);
+	return call_sync(zk, &c, NULL);
 }
 
 int kp_zk_multi_sync(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
 		     struct kp_zk_result *res)
 {
-	struct waiter w;
-	int rc;
+	struct call c = { .kind = CALL_MULTI, .ops = ops, .nops = n };
 
-	waiter_init(&w);
-	rc = start_multi(zk, ops, n, waiter_done, &w, true);
-	return waiter_wait(&w, rc, res);
+	return call_sync(zk, &c, res);
 }
 
 /* ---------------------------------------------------------- pipelining */
@@ -745,46 +935,40 @@ static void batch_done(struct kp_zk_result *res, void *arg)
 	pthread_mutex_unlock(&s->b->m);
 }
 
-int kp_zk_batch_sync(struct kp_zk *zk, struct kp_zk_batch_item *items, int n)
+static const enum call_kind batch_kinds[] = {
+	[KP_ZK_BATCH_GET] = CALL_GET,
+	[KP_ZK_BATCH_EXISTS] = CALL_EXISTS,
+	[KP_ZK_BATCH_CHILDREN] = CALL_CHILDREN,
+	[KP_ZK_BATCH_CREATE] = CALL_CREATE,
+	[KP_ZK_BATCH_MULTI] = CALL_MULTI,
+};
+
+/* Send the items marked in todo, all before any answer is awaited; the
+ * number that could not be started. */
+static int batch_round(struct kp_zk *zk, struct kp_zk_batch_item *items, int n,
+		       const bool *todo, struct batch_slot *slots)
 {
-	struct batch b = { .pending = n };
-	struct batch_slot *slots = calloc((size_t)n + 1, sizeof(*slots));
+	struct batch b = { .pending = 0 };
 	int failed = 0;
 
-	if (slots == NULL) {
-		for (int i = 0; i < n; i++)
-			items[i].res = (struct kp_zk_result){ .rc = ZSYSTEMERROR };
-		return -1;
-	}
+	for (int i = 0; i < n; i++)
+		b.pending += todo[i];
 	pthread_mutex_init(&b.m, NULL);
 	pthread_cond_init(&b.c, NULL);
 	for (int i = 0; i < n; i++) {
 		struct kp_zk_batch_item *it = &items[i];
+		struct call c = { .kind = batch_kinds[it->kind], .path = it->path,
+				  .data = it->data, .len = it->len,
+				  .mode = KP_ZK_PERSISTENT, .ops = it->ops,
+				  .nops = it->nops, .watch = it->watch,
+				  .watch_arg = it->watch_arg };
 		int rc;
 
+		if (!todo[i])
+			continue;
 		memset(&it->res, 0, sizeof(it->res));
 		slots[i] = (struct batch_slot){ &b, it, false };
-		switch (it->kind) {
-		case KP_ZK_BATCH_GET:
-			rc = start_read(READ_DATA, zk, it->path, it->watch, it->watch_arg, batch_done,
-					&slots[i], true);
-			break;
-		case KP_ZK_BATCH_EXISTS:
-			rc = start_read(READ_EXISTS, zk, it->path, it->watch, it->watch_arg, batch_done,
-					&slots[i], true);
-			break;
-		case KP_ZK_BATCH_CHILDREN:
-			rc = start_read(READ_CHILDREN, zk, it->path, it->watch, it->watch_arg, batch_done,
-					&slots[i], true);
-			break;
-		case KP_ZK_BATCH_CREATE:
-			rc = start_create(zk, it->path, it->data, it->len, KP_ZK_PERSISTENT,
-					  batch_done, &slots[i], true);
-			break;
-		default:
-			rc = start_multi(zk, it->ops, it->nops, batch_done, &slots[i], true);
-			break;
-		}
+		rc = call_start(zk, &c, batch_done, &slots[i]);
 		if (rc != ZOK) {
 			failed++;
 			pthread_mutex_lock(&b.m);
@@ -802,7 +986,53 @@ int kp_zk_batch_sync(struct kp_zk *zk, struct kp_zk_batch_item *items, int n)
 	pthread_mutex_unlock(&b.m);
 	pthread_mutex_destroy(&b.m);
 	pthread_cond_destroy(&b.c);
+	return failed;
+}
+
+int kp_zk_batch_sync(struct kp_zk *zk, struct kp_zk_batch_item *items, int n)
+{
+	struct batch_slot *slots = calloc((size_t)n + 1, sizeof(*slots));
+	bool *todo = calloc((size_t)n + 1, sizeof(*todo));
+	int failed = 0, left = n;
+
+	if (slots == NULL || todo == NULL) {
+		for (int i = 0; i < n; i++)
+			items[i].res = (struct kp_zk_result){ .rc = ZSYSTEMERROR };
+		free(slots);
+		free(todo);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		todo[i] = true;
+	/* as call_sync: the items lost with the connection go again once
+	 * it is back (Kafka's slow path of retryRequestsUntilConnected) */
+	while (left > 0) {
+		zhandle_t *zh = current_handle(zk);
+		int rc;
+
+		failed = batch_round(zk, items, n, todo, slots);
+		left = 0;
+		for (int i = 0; i < n; i++) {
+			todo[i] = todo[i] && lost(items[i].res.rc) &&
+				  zk->cfg.retry_until_connected;
+			left += todo[i];
+		}
+		if (left == 0)
+			break;
+		rc = wait_reconnected(zk, zh);
+		if (rc == ZOK) {
+			for (int i = 0; i < n; i++)
+				if (todo[i])
+					kp_zk_result_free(&items[i].res);
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			if (todo[i])
+				items[i].res.rc = rc;
+		break;
+	}
 	free(slots);
+	free(todo);
 	return failed > 0 ? -1 : 0;
 }
 
@@ -865,20 +1095,162 @@ int kp_zk_delete_recursive(struct kp_zk *zk, const char *path)
 	return rc == ZNONODE ? ZOK : rc;
 }
 
+/* ------------------------------------------------- the C client's log */
+
+/*
+ * The C client formats each line as "<time>:<pid>(0x<thread>):ZOO_<LEVEL>
+ * @<function>@<line>: <message>" and hands it to its log callback, on
+ * whichever of its threads logs.  zk_log_line() keeps the message, gives
+ * it skald's level, and writes a call site's line at most once every
+ * LOG_EVERY_MS; how many were held back is said with the site's next
+ * line, or when the session is connected again (zk_log_flush).
+ *
+ * Levels: the client logs a failed connection attempt (refused, timed
+ * out, a server that is not serving) as ZOO_ERROR "Socket [...] zk
+ * retcode=...": the client goes on to the next server, so for the daemon
+ * it is a warning (the Java client Kafka uses logs these at WARN and
+ * INFO); its "Client environment:" lines at each new session are debug.
+ */
+#define LOG_SITES 32
+#define LOG_EVERY_MS 10000
+
+struct log_site {
+	char site[80];		/* "function@line" */
+	int64_t last_ms;	/* when a line of it was last written */
+	unsigned held;		/* lines held back since then */
+	enum kp_log_level level;
+	char last[384];		/* the last one held back */
+};
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct log_site log_sites[LOG_SITES];
+
+static struct log_site *log_site_of(const char *site, int64_t now)
+{
+	struct log_site *s, *oldest = &log_sites[0];
+
+	for (s = log_sites; s < log_sites + LOG_SITES; s++) {
+		if (s->site[0] != 0 && strcmp(s->site, site) == 0)
+			return s;
+		if (s->last_ms < oldest->last_ms)
+			oldest = s;
+	}
+	/* a new site takes the quietest slot (an empty one has last_ms 0) */
+	if (oldest->held > 0)
+		kp_log(oldest->level, "zookeeper client: %u more like: %s",
+		       oldest->held, oldest->last);
+	memset(oldest, 0, sizeof(*oldest));
+	snprintf(oldest->site, sizeof(oldest->site), "%s", site);
+	oldest->last_ms = now - LOG_EVERY_MS;
+	return oldest;
+}
+
+static void zk_log_line(const char *line)
+{
+	static const struct {
+		const char *name;
+		enum kp_log_level level;
+	} levels[] = {
+		{ "ZOO_ERROR", KP_LOG_ERROR }, { "ZOO_WARN", KP_LOG_WARN },
+		{ "ZOO_INFO", KP_LOG_INFO }, { "ZOO_DEBUG", KP_LOG_DEBUG },
+	};
+	const char *tag = strstr(line, ":ZOO_"), *func, *at, *msg;
+	enum kp_log_level level = KP_LOG_WARN;
+	char site[80], text[384];
+	struct log_site *s;
+	int64_t now;
+	size_t n;
+
+	if (tag == NULL || (func = strchr(tag + 1, '@')) == NULL ||
+	    (at = strchr(func + 1, '@')) == NULL || (msg = strstr(at, ": ")) == NULL) {
+		func = at = NULL;	/* not the client's format: as it is */
+		msg = line;
+	} else {
+		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+			if (strncmp(tag + 1, levels[i].name, strlen(levels[i].name)) == 0 &&
+			    tag + 1 + strlen(levels[i].name) == func)
+				level = levels[i].level;
+		msg += 2;
+	}
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '\r'))
+		n--;
+	snprintf(text, sizeof(text), "%.*s", (int)n, msg);
+	if (level == KP_LOG_ERROR && strncmp(text, "Socket ", 7) == 0 &&
+	    strstr(text, "zk retcode=") != NULL)
+		level = KP_LOG_WARN;
+	else if (level == KP_LOG_INFO && strncmp(text, "Client environment:", 19) == 0)
+		level = KP_LOG_DEBUG;
+	if (!kp_log_enabled(level))
+		return;
+	if (func == NULL) {
+		kp_log(level, "zookeeper client: %s", text);
+		return;
+	}
+	/* the site: function and line number, "check_events@2998" */
+	snprintf(site, sizeof(site), "%.*s", (int)strcspn(func + 1, ":"), func + 1);
+	now = kp_now_ms();
+	pthread_mutex_lock(&log_mu);
+	s = log_site_of(site, now);
+	if (now - s->last_ms < LOG_EVERY_MS) {
+		s->held++;
+		s->level = level;
+		snprintf(s->last, sizeof(s->last), "%s", text);
+	} else {
+		if (s->held > 0)
+			kp_log(level, "zookeeper client: %s (and %u more like it in the "
+			       "last %d s)", text, s->held,
+			       (int)((now - s->last_ms) / 1000));
+		else
+			kp_log(level, "zookeeper client: %s", text);
+		s->held = 0;
+		s->last_ms = now;
+	}
+	pthread_mutex_unlock(&log_mu);
+}
+
+/* Connected again: say what was held back, and start afresh, so the next
+ * outage's first lines are written at once. */
+static void zk_log_flush(void)
+{
+	pthread_mutex_lock(&log_mu);
+	for (struct log_site *s = log_sites; s < log_sites + LOG_SITES; s++) {
+		if (s->held > 0)
+			kp_log(s->level, "zookeeper client: %u more like: %s", s->held,
+			       s->last);
+		memset(s, 0, sizeof(*s));
+	}
+	pthread_mutex_unlock(&log_mu);
+}
+
+/* The C client's level follows ours; quiet (tools): nothing. */
+static void zk_log_level(bool quiet)
+{
+	ZooLogLevel l = ZOO_LOG_LEVEL_ERROR;
+
+	if (quiet) {
+		zoo_set_debug_level((ZooLogLevel)0);
+		return;
+	}
+	if (kp_log_enabled(KP_LOG_DEBUG))
+		l = ZOO_LOG_LEVEL_DEBUG;
+	else if (kp_log_enabled(KP_LOG_INFO))
+		l = ZOO_LOG_LEVEL_INFO;
+	else if (kp_log_enabled(KP_LOG_WARN))
+		l = ZOO_LOG_LEVEL_WARN;
+	zoo_set_debug_level(l);
+}
+
 /* ------------------------------------------------------------ sessions */
 
+/* Until connected: timeout_ms < 0 waits as long as it takes (but for
+ * kp_zk_interrupt). */
 static int wait_connected(struct kp_zk *zk, int timeout_ms)
 {
 	struct timespec dl;
 	int rc = ZOK;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&dl, timeout_ms < 0 ? 0 : timeout_ms);
 	pthread_mutex_lock(&zk->mu);
 	while (zk->state != ZOO_CONNECTED_STATE) {
 		if (zk->state == ZOO_EXPIRED_SESSION_STATE ||
@@ -886,7 +1258,14 @@ static int wait_connected(struct kp_zk *zk, int timeout_ms)
 			rc = ZSESSIONEXPIRED;
 			break;
 		}
-		if (pthread_cond_timedwait(&zk->cv, &zk->mu, &dl) == ETIMEDOUT) {
+		if (zk->interrupted) {
+			rc = ZCLOSING;
+			break;
+		}
+		if (timeout_ms < 0) {
+			deadline_in(&dl, 1000);
+			pthread_cond_timedwait(&zk->cv, &zk->mu, &dl);
+		} else if (pthread_cond_timedwait(&zk->cv, &zk->mu, &dl) == ETIMEDOUT) {
 			rc = zk->state == ZOO_CONNECTED_STATE ? ZOK : ZOPERATIONTIMEOUT;
 			break;
 		}
@@ -895,29 +1274,35 @@ static int wait_connected(struct kp_zk *zk, int timeout_ms)
 	return rc;
 }
 
-static int start_handle(struct kp_zk *zk, const char *connect, char *err,
-			size_t errlen)
+static int start_handle(struct kp_zk *zk, const char *connect, int timeout_ms,
+			char *err, size_t errlen)
 {
+	zhandle_t *zh;
 	int rc;
 
 	pthread_mutex_lock(&zk->mu);
 	zk->state = 0;
 	pthread_mutex_unlock(&zk->mu);
-	zk->zh = zookeeper_init(connect, session_watcher,
-				zk->cfg.session_timeout_ms, NULL, zk, 0);
-	if (zk->zh == NULL) {
+	zh = zookeeper_init2(connect, session_watcher, zk->cfg.session_timeout_ms,
+			     NULL, zk, 0, zk_log_line);
+	if (zh == NULL) {
 		if (err != NULL)
 			snprintf(err, errlen, "cannot start ZooKeeper client for %s: %s",
 				 connect, strerror(errno));
 		return ZSYSTEMERROR;
 	}
-	rc = wait_connected(zk, zk->cfg.connect_timeout_ms);
+	pthread_mutex_lock(&zk->mu);
+	zk->zh = zh;
+	pthread_mutex_unlock(&zk->mu);
+	rc = wait_connected(zk, timeout_ms);
 	if (rc != ZOK) {
 		if (err != NULL)
 			snprintf(err, errlen, "cannot connect to ZooKeeper at %s: %s",
 				 connect, zerror(rc));
-		zookeeper_close(zk->zh);
+		pthread_mutex_lock(&zk->mu);
 		zk->zh = NULL;
+		pthread_mutex_unlock(&zk->mu);
+		zookeeper_close(zh);
 	}
 	return rc;
 }
@@ -932,8 +1317,7 @@ int kp_zk_open(struct kp_zk **zkp, const struct kp_zk_config *cfg, char *err,
 	*zkp = NULL;
 	if (zk == NULL)
 		return ZSYSTEMERROR;
-	/* 0 turns the C client's own log lines off (process-wide) */
-	zoo_set_debug_level(cfg->quiet ? (ZooLogLevel)0 : ZOO_LOG_LEVEL_ERROR);
+	zk_log_level(cfg->quiet);
 	zk->cfg = *cfg;
 	if (zk->cfg.connect_timeout_ms <= 0)
 		zk->cfg.connect_timeout_ms = cfg->session_timeout_ms > 0 ?
@@ -962,7 +1346,7 @@ int kp_zk_open(struct kp_zk **zkp, const struct kp_zk_config *cfg, char *err,
 		tmp.cfg.on_session = NULL;
 		pthread_mutex_init(&tmp.mu, NULL);
 		pthread_cond_init(&tmp.cv, NULL);
-		rc = start_handle(&tmp, hosts, err, errlen);
+		rc = start_handle(&tmp, hosts, zk->cfg.connect_timeout_ms, err, errlen);
 		free(hosts);
 		if (rc == ZOK) {
 			rc = kp_zk_ensure_path(&tmp, slash);
@@ -975,7 +1359,7 @@ int kp_zk_open(struct kp_zk **zkp, const struct kp_zk_config *cfg, char *err,
 		if (rc != ZOK)
 			goto fail;
 	}
-	rc = start_handle(zk, zk->connect, err, errlen);
+	rc = start_handle(zk, zk->connect, zk->cfg.connect_timeout_ms, err, errlen);
 	if (rc != ZOK)
 		goto fail;
 	*zkp = zk;
@@ -990,10 +1374,31 @@ fail:
 
 int kp_zk_reconnect(struct kp_zk *zk, char *err, size_t errlen)
 {
-	if (zk->zh != NULL)
-		zookeeper_close(zk->zh);
+	zhandle_t *old;
+
+	/* calls still waiting on the old handle see it replaced (their
+	 * session is gone) before it is freed */
+	pthread_mutex_lock(&zk->mu);
+	old = zk->zh;
 	zk->zh = NULL;
-	return start_handle(zk, zk->connect, err, errlen);
+	pthread_cond_broadcast(&zk->cv);
+	pthread_mutex_unlock(&zk->mu);
+	if (old != NULL)
+		zookeeper_close(old);
+	/* a daemon waits for ZooKeeper as long as it takes, as Kafka's
+	 * ZooKeeperClient.reinitialize does: the quorum may be lost */
+	return start_handle(zk, zk->connect, zk->cfg.retry_until_connected ? -1 :
+			    zk->cfg.connect_timeout_ms, err, errlen);
+}
+
+void kp_zk_interrupt(struct kp_zk *zk)
+{
+	if (zk == NULL)
+		return;
+	pthread_mutex_lock(&zk->mu);
+	zk->interrupted = true;
+	pthread_cond_broadcast(&zk->cv);
+	pthread_mutex_unlock(&zk->mu);
 }
 
 void kp_zk_close(struct kp_zk *zk)
@@ -1002,6 +1407,7 @@ void kp_zk_close(struct kp_zk *zk)
 		return;
 	if (zk->zh != NULL)
 		zookeeper_close(zk->zh);
+	zk_log_flush();
 	/* watches that never fired die with the session */
 	while (zk->armed != NULL) {
 		struct watch *w = zk->armed;
@@ -1053,5 +1459,6 @@ int kp_zk_config_from(struct kp_zk_config *zc, const struct kp_config *cfg,
 		: zc->session_timeout_ms;
 	zc->post = post_to_loop;
 	zc->post_ctx = loop;
+	zc->retry_until_connected = true;
 	return 0;
 }

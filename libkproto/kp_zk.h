@@ -13,6 +13,19 @@
  * kp_zk_reconnect() from its own thread, then re-creates its ephemeral
  * nodes and watches.  A chroot in the connect string ("h:p/chroot") is
  * created first if missing, as Kafka does.
+ *
+ * A connection lost (a server of the ensemble died, the quorum is gone)
+ * is not a session lost: the C client connects to another server of the
+ * connect string by itself, with the same session, ephemeral nodes and
+ * watches.  With retry_until_connected (daemons) a blocking call whose
+ * answer was lost with the connection waits until the client is
+ * connected again and is sent again, as Kafka's KafkaZkClient does: a
+ * write sent twice may find its own first attempt (NODEEXISTS, or
+ * BADVERSION for a conditional one), which callers check.
+ *
+ * The C client's own log lines go through kp_log (skald's levels and
+ * format, "zookeeper client: ..."), each call site at most once every
+ * 10 s while a server is down.
  */
 #ifndef KP_ZK_H
 #define KP_ZK_H
@@ -28,6 +41,9 @@
 #define KP_ZK_NODEEXISTS (-110)
 #define KP_ZK_BADVERSION (-103)
 #define KP_ZK_NOTEMPTY (-111)
+#define KP_ZK_CONNECTIONLOSS (-4)
+#define KP_ZK_SESSIONEXPIRED (-112)
+#define KP_ZK_CLOSING (-116)	/* kp_zk_interrupt() ended a wait */
 
 enum kp_zk_session {
 	KP_ZK_CONNECTED,	/* (re)connected, same session */
@@ -82,6 +98,15 @@ struct kp_zk_config {
 	kp_zk_session_fn on_session;
 	void *session_arg;
 	bool quiet;			/* silence the C client's log (tools) */
+	/*
+	 * Daemons (kp_zk_config_from sets it): a blocking call lost with
+	 * the connection waits for it and is sent again; it ends with
+	 * KP_ZK_SESSIONEXPIRED when the session expired meanwhile, with
+	 * KP_ZK_CLOSING after kp_zk_interrupt().  kp_zk_reconnect() then
+	 * waits for the new session as long as it takes.  Tools leave it
+	 * false: their calls fail with the connection.
+	 */
+	bool retry_until_connected;
 };
 
 struct kp_zk;
@@ -105,8 +130,13 @@ int kp_zk_config_from(struct kp_zk_config *zc, const struct kp_config *cfg,
 int kp_zk_open(struct kp_zk **zkp, const struct kp_zk_config *cfg, char *err,
 	       size_t errlen);
 void kp_zk_close(struct kp_zk *zk);
-/* After KP_ZK_EXPIRED: a new session.  Same contract as kp_zk_open. */
+/* After KP_ZK_EXPIRED: a new session.  Same contract as kp_zk_open, but
+ * with retry_until_connected it waits until connected however long that
+ * takes (KP_ZK_CLOSING after kp_zk_interrupt). */
 int kp_zk_reconnect(struct kp_zk *zk, char *err, size_t errlen);
+/* Any thread, at shutdown: every blocking call waiting for the
+ * connection, and kp_zk_reconnect, return KP_ZK_CLOSING from now on. */
+void kp_zk_interrupt(struct kp_zk *zk);
 int64_t kp_zk_session_id(struct kp_zk *zk);
 bool kp_zk_connected(struct kp_zk *zk);
 const char *kp_zk_strerror(int rc);
@@ -172,6 +202,12 @@ int kp_zk_create_sync(struct kp_zk *zk, const char *path, const char *data,
 		      int32_t len, enum kp_zk_mode mode, struct kp_zk_result *res);
 int kp_zk_set_sync(struct kp_zk *zk, const char *path, const char *data,
 		   int32_t len, int32_t version, struct kp_zk_result *res);
+/* As kp_zk_set_sync, but never waits for a lost connection, even in a
+ * daemon: KP_ZK_CONNECTIONLOSS (the write may or may not have been
+ * applied), for a caller on a loop that must not block and tries again
+ * later (the broker's ISR writes). */
+int kp_zk_set_sync_nowait(struct kp_zk *zk, const char *path, const char *data,
+			  int32_t len, int32_t version, struct kp_zk_result *res);
 int kp_zk_delete_sync(struct kp_zk *zk, const char *path, int32_t version);
 int kp_zk_multi_sync(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
 		     struct kp_zk_result *res);

@@ -110,6 +110,12 @@ TESTS += tests/integration/0018-legacy-formats.py
 TESTS += tests/integration/0019-api-keys.py
 ## group members expire at their session deadline (the coordinator's timer)
 TESTS += tests/integration/0020-group-expiry.py
+## a real 3-server ZooKeeper ensemble under a chroot: its leader killed,
+## then its quorum lost, under an acks=all producer and a consumer group
+TESTS += tests/integration/0021-zk-ensemble.py
+## a 5-server ensemble shared by two clusters under chroots, two servers
+## killed at once; a broker SIGSTOPped past its ZooKeeper session
+TESTS += tests/integration/0022-zk-sessions.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

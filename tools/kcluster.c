@@ -4,11 +4,20 @@
  * brokers on free loopback ports, for development and fault tests.
  *
  *   kcluster up --dir DIR [--brokers N] [--controllers N]
- *               [--zookeeper CONNECT] [--set key=value]...
- *               [--controller-set key=value]... [--racks R1,R2,...]
+ *               [--zookeepers N | --zookeeper CONNECT] [--zk-chroot /PATH]
+ *               [--set key=value]... [--controller-set key=value]...
+ *               [--racks R1,R2,...]
  *   kcluster down --dir DIR
  *   kcluster kill|stop|start|pause|resume --dir DIR broker|controller|zookeeper ID
  *   kcluster status --dir DIR
+ *
+ * ZooKeeper is one standalone server, or with --zookeepers 3 or 5 a real
+ * ensemble: per server a directory zookeeper-ID with its zoo.cfg (every
+ * server.ID=127.0.0.1:QUORUM:ELECTION line), data/myid and log4j
+ * configuration; the connect string lists every server's client port,
+ * then the chroot if one is asked for (created before any daemon starts).
+ * status asks each server `srvr` (a four-letter word the configuration
+ * whitelists) for its mode and so names the ensemble's leader.
  *
  * Everything lives in DIR: kcluster.state (what was started, on which
  * ports), one NAME.properties, NAME.log and NAME.pid per process, data
@@ -29,7 +38,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +58,7 @@
 #define ZK_JAR "/usr/share/java/zookeeper.jar"
 #define CONTROLLER_BASE 100	/* controller ids: 101, 102, ... */
 #define WAIT_MS 90000
+#define MAX_ZK 9		/* --zookeepers: 1 to 9, odd */
 
 static const char *dir;
 
@@ -64,7 +79,8 @@ static void die(const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fputs("Usage: kcluster up --dir DIR [--brokers N] [--controllers N]\n"
-	      "                   [--zookeeper CONNECT] [--set key=value]...\n"
+	      "                   [--zookeepers N | --zookeeper CONNECT]\n"
+	      "                   [--zk-chroot /PATH] [--set key=value]...\n"
 	      "                   [--controller-set key=value]... [--racks R1,R2,...]\n"
 	      "       kcluster down --dir DIR\n"
 	      "       kcluster kill|stop|start|pause|resume --dir DIR\n"
@@ -158,24 +174,39 @@ static pid_t read_pid(const char *name)
 	return (pid_t)pid;
 }
 
-/* Running (not gone, not a zombie nobody reaped). */
-static bool alive(pid_t pid)
+/* The process's state letter from /proc (R, S, T for stopped, ...); 0
+ * when it is gone or a zombie nobody reaped. */
+static char proc_state(pid_t pid)
 {
-	char p[64], buf[256], *rp;
+	char p[64], buf[256], *rp, st = 0;
 	FILE *f;
-	bool ok = false;
 
 	if (pid <= 0 || kill(pid, 0) < 0)
-		return false;
+		return 0;
 	waitpid(pid, NULL, WNOHANG);	/* reap if it is ours */
 	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
 	f = fopen(p, "r");
 	if (f == NULL)
-		return false;
-	if (fgets(buf, sizeof(buf), f) != NULL && (rp = strrchr(buf, ')')) != NULL)
-		ok = rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL && (rp = strrchr(buf, ')')) != NULL &&
+	    rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X')
+		st = rp[2];
 	fclose(f);
-	return ok;
+	return st;
+}
+
+/* Running (not gone, not a zombie nobody reaped). */
+static bool alive(pid_t pid)
+{
+	return proc_state(pid) != 0;
+}
+
+/* "running", "paused" (SIGSTOP) or "stopped". */
+static const char *run_state(const char *name)
+{
+	char st = proc_state(read_pid(name));
+
+	return st == 0 ? "stopped" : st == 'T' || st == 't' ? "paused" : "running";
 }
 
 /* Start argv detached, output to NAME.log, pid to NAME.pid. */
@@ -378,20 +409,147 @@ static void wait_controller(struct kp_zk *zk)
 
 /* ------------------------------------------------------------ start */
 
-static void start_zookeeper(void)
+/* The ids of the ZooKeeper servers kcluster runs (none with an outside
+ * ensemble). */
+static int zk_ids(int *ids, int max)
+{
+	if (strcmp(state_get("zookeeper.managed"), "true") != 0)
+		return 0;
+	return ids_of("zookeeper.servers", ids, max);
+}
+
+/* A server's name: "zookeeper" when it is the only one, as before
+ * ensembles, else "zookeeper-ID". */
+static const char *zk_name(int id)
+{
+	static char bufs[2][32];
+	static int next;
+	char *b = bufs[next++ % 2];
+	int ids[MAX_ZK];
+
+	if (zk_ids(ids, MAX_ZK) <= 1)
+		snprintf(b, 32, "zookeeper");
+	else
+		snprintf(b, 32, "zookeeper-%d", id);
+	return b;
+}
+
+static int zk_port(int id)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "zookeeper.%d.port", id);
+	return atoi(state_get(key));
+}
+
+/*
+ * Ask the server on port a four-letter word (here always `srvr`); its
+ * answer in buf, false when it does not answer.  A server outside the
+ * quorum answers that it is not serving requests; one in it says "Mode:
+ * leader", "follower" or "standalone".
+ */
+static bool four_letter(int port, const char *word, char *buf, size_t n)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timeval tv = { 2, 0 };
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	buf[0] = 0;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, word, strlen(word)) != (ssize_t)strlen(word)) {
+		close(fd);
+		return false;
+	}
+	while (got + 1 < n && (r = read(fd, buf + got, n - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = 0;
+	close(fd);
+	return got > 0;
+}
+
+/* The server's mode from `srvr`: "leader", "follower", "standalone",
+ * "not serving" (up, outside a quorum) or NULL (no answer). */
+static const char *zk_mode(int port, char *buf, size_t n)
+{
+	char *m, *nl;
+
+	if (!four_letter(port, "srvr", buf, n))
+		return NULL;
+	m = strstr(buf, "Mode: ");
+	if (m == NULL)
+		return "not serving";
+	m += 6;
+	nl = strchr(m, '\n');
+	if (nl != NULL)
+		*nl = 0;
+	return m;
+}
+
+/* The ZooKeeper servers of ours that are running (not paused). */
+static int zk_running(void)
+{
+	int ids[MAX_ZK], n = zk_ids(ids, MAX_ZK), up = 0;
+
+	for (int i = 0; i < n; i++)
+		up += strcmp(run_state(zk_name(ids[i])), "running") == 0;
+	return up;
+}
+
+/*
+ * Wait until server id answers `srvr`; and, when a majority of the
+ * ensemble runs (so a quorum can form), until it serves as leader,
+ * follower or standalone.  A server started while the quorum is lost only
+ * waits to listen: it cannot serve before others come back.
+ */
+static void zk_wait_serving(int id)
+{
+	int64_t deadline = kp_now_ms() + WAIT_MS;
+	int ids[MAX_ZK], n = zk_ids(ids, MAX_ZK);
+	char buf[2048];
+
+	for (;;) {
+		const char *mode = zk_mode(zk_port(id), buf, sizeof(buf));
+
+		if (!alive(read_pid(zk_name(id))))
+			die("%s exited; see %s", zk_name(id), path_of(".log", zk_name(id)));
+		if (mode != NULL && (strcmp(mode, "not serving") != 0 ||
+				     zk_running() * 2 <= n))
+			return;
+		if (kp_now_ms() > deadline)
+			die("timed out waiting for %s to serve (srvr: %s)", zk_name(id),
+			    mode != NULL ? mode : "no answer");
+		nap();
+	}
+}
+
+static void spawn_zookeeper(int id)
 {
 	char *argv[] = { "java", "-Xmx256m", "-cp", NULL,
 			 "org.apache.zookeeper.server.quorum.QuorumPeerMain", NULL, NULL };
 	char cp[PATH_MAX + 64], cfg[PATH_MAX];
-	struct kp_zk *zk;
+	const char *name = zk_name(id);
 
-	snprintf(cp, sizeof(cp), "%s:%s", path_of("", "zookeeper"), ZK_JAR);
-	snprintf(cfg, sizeof(cfg), "%s", path_of("/zoo.cfg", "zookeeper"));
+	/* log4j.properties is found on the class path: the server's dir */
+	snprintf(cp, sizeof(cp), "%s:%s", path_of("", name), ZK_JAR);
+	snprintf(cfg, sizeof(cfg), "%s", path_of("/zoo.cfg", name));
 	argv[3] = cp;
 	argv[5] = cfg;
-	spawn("zookeeper", argv, path_of("", "zookeeper"));
-	zk = zk_connect(WAIT_MS);	/* waits until it answers */
-	kp_zk_close(zk);
+	spawn(name, argv, path_of("", name));
+}
+
+static void start_zookeeper(int id)
+{
+	spawn_zookeeper(id);
+	zk_wait_serving(id);
 }
 
 static void start_broker(int id, bool wait_old)
@@ -452,17 +610,87 @@ static const char *rack_of(const char *racks, int i, char *buf, size_t n)
 	return buf;
 }
 
-static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
-		   const struct kp_props *bset, const struct kp_props *cset,
-		   const char *racks)
+/*
+ * The configuration of ZooKeeper server id (of n, ports given): a
+ * standalone server when n is 1, else a member of the ensemble with
+ * every server.ID line and its myid.  Short ticks (500 ms) make elections
+ * and session timeouts quick enough for tests; sessions may ask for 1 s
+ * to 60 s.
+ */
+static void zk_write_config(int id, int n, const int *cport, const int *qport,
+			    const int *eport)
+{
+	const char *name = zk_name(id);
+	char buf[8192], d[PATH_MAX];
+	int off;
+
+	snprintf(d, sizeof(d), "%s", path_of("", name));
+	if (mkdir(d, 0755) < 0 && errno != EEXIST)
+		die("cannot create %s: %s", d, strerror(errno));
+	snprintf(buf, sizeof(buf), "%s/data", d);
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		die("cannot create %s: %s", buf, strerror(errno));
+	off = snprintf(buf, sizeof(buf),
+		       "tickTime=500\ndataDir=%s/data\nclientPort=%d\n"
+		       "clientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
+		       "4lw.commands.whitelist=ruok,srvr,stat,mntr\n"
+		       "minSessionTimeout=1000\nmaxSessionTimeout=60000\n",
+		       d, cport[id - 1]);
+	if (n > 1) {
+		/* followers have 10 s to join a leader, 5 s to stay in step */
+		off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+				"initLimit=20\nsyncLimit=10\n");
+		for (int i = 1; i <= n && off < (int)sizeof(buf); i++)
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+					"server.%d=127.0.0.1:%d:%d\n", i, qport[i - 1],
+					eport[i - 1]);
+	}
+	write_file(path_of("/zoo.cfg", name), buf);
+	if (n > 1) {
+		snprintf(buf, sizeof(buf), "%d\n", id);
+		write_file(path_of("/data/myid", name), buf);
+	}
+	snprintf(buf, sizeof(buf),
+		 "log4j.rootLogger=WARN, F\n"
+		 "log4j.appender.F=org.apache.log4j.FileAppender\n"
+		 "log4j.appender.F.File=%s\n"
+		 "log4j.appender.F.layout=org.apache.log4j.PatternLayout\n"
+		 "log4j.appender.F.layout.ConversionPattern=%%d %%p %%c: %%m%%n\n",
+		 path_of(".log", name));
+	write_file(path_of("/log4j.properties", name), buf);
+}
+
+static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given,
+		   const char *chroot, const struct kp_props *bset,
+		   const struct kp_props *cset, const char *racks)
 {
 	char buf[8192], list[1024] = "", boot[2048] = "", rack[256];
 	struct kp_zk *zk;
 
 	if (nbrokers < 1 || ncontrollers < 1)
 		die("at least one broker and one controller");
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		die("cannot create %s: %s", dir, strerror(errno));
+	if (nzk < 1 || nzk > MAX_ZK || nzk % 2 == 0)
+		die("--zookeepers wants an odd number from 1 to %d (a quorum is a "
+		    "majority: 3 servers ride out one failure, 5 two), got %d", MAX_ZK, nzk);
+	if (chroot != NULL && (chroot[0] != '/' || chroot[1] == 0 ||
+			       chroot[strlen(chroot) - 1] == '/' ||
+			       strstr(chroot, "//") != NULL || strchr(chroot, ',') != NULL))
+		die("--zk-chroot wants a ZooKeeper path such as /skald, got '%s'", chroot);
+	if (zk_given != NULL && nzk > 1)
+		die("--zookeepers starts an ensemble; --zookeeper names one to use");
+	if (zk_given != NULL && chroot != NULL && strchr(zk_given, '/') != NULL)
+		die("--zookeeper %s already names a chroot", zk_given);
+	/* with its parents, as mkdir -p */
+	for (char *p = strchr(dir + 1, '/'); ; p = strchr(p + 1, '/')) {
+		char part[PATH_MAX];
+
+		snprintf(part, sizeof(part), "%.*s", p != NULL ? (int)(p - dir) : (int)strlen(dir),
+			 dir);
+		if (mkdir(part, 0755) < 0 && errno != EEXIST)
+			die("cannot create %s: %s", part, strerror(errno));
+		if (p == NULL)
+			break;
+	}
 	if (access(path_of("", "kcluster.state"), F_OK) == 0) {
 		state_load();
 		for (int i = 1; i <= nbrokers; i++) {
@@ -475,31 +703,29 @@ static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
 	}
 	kp_props_init(&state);
 	if (zk_given != NULL) {
-		setf("zookeeper.connect", "%s", zk_given);
+		setf("zookeeper.connect", "%s%s", zk_given, chroot != NULL ? chroot : "");
 		setf("zookeeper.managed", "false");
 	} else {
-		int port = free_port();
+		int cport[MAX_ZK], qport[MAX_ZK], eport[MAX_ZK], off = 0;
+		char key[64];
 
-		snprintf(buf, sizeof(buf), "%s", path_of("", "zookeeper"));
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			die("cannot create %s: %s", buf, strerror(errno));
-		snprintf(buf, sizeof(buf),
-			 "tickTime=500\ndataDir=%s/data\nclientPort=%d\n"
-			 "clientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
-			 "4lw.commands.whitelist=ruok,srvr,stat,mntr\n"
-			 "minSessionTimeout=1000\nmaxSessionTimeout=60000\n",
-			 path_of("", "zookeeper"), port);
-		write_file(path_of("/zoo.cfg", "zookeeper"), buf);
-		snprintf(buf, sizeof(buf),
-			 "log4j.rootLogger=WARN, F\n"
-			 "log4j.appender.F=org.apache.log4j.FileAppender\n"
-			 "log4j.appender.F.File=%s\n"
-			 "log4j.appender.F.layout=org.apache.log4j.PatternLayout\n"
-			 "log4j.appender.F.layout.ConversionPattern=%%d %%p %%c: %%m%%n\n",
-			 path_of(".log", "zookeeper"));
-		write_file(path_of("/log4j.properties", "zookeeper"), buf);
-		setf("zookeeper.connect", "127.0.0.1:%d", port);
 		setf("zookeeper.managed", "true");
+		for (int i = 1; i <= nzk; i++) {
+			cport[i - 1] = free_port();
+			qport[i - 1] = nzk > 1 ? free_port() : 0;
+			eport[i - 1] = nzk > 1 ? free_port() : 0;
+			snprintf(key, sizeof(key), "zookeeper.%d.port", i);
+			setf(key, "%d", cport[i - 1]);
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d",
+				 i > 1 ? "," : "", i);
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s127.0.0.1:%d",
+					i > 1 ? "," : "", cport[i - 1]);
+		}
+		setf("zookeeper.servers", "%s", list);
+		list[0] = 0;
+		setf("zookeeper.connect", "%s%s", buf, chroot != NULL ? chroot : "");
+		for (int i = 1; i <= nzk; i++)
+			zk_write_config(i, nzk, cport, qport, eport);
 	}
 	for (int i = 1; i <= nbrokers; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d",
@@ -552,8 +778,16 @@ static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
 	}
 	setf("bootstrap.servers", "%s", boot);
 	state_save();
-	if (zk_given == NULL)
-		start_zookeeper();
+	if (zk_given == NULL) {
+		/* all at once: a server alone cannot form a quorum */
+		for (int i = 1; i <= nzk; i++)
+			spawn_zookeeper(i);
+		for (int i = 1; i <= nzk; i++)
+			zk_wait_serving(i);
+	}
+	/* opening a session with the chroot creates it, as Kafka does */
+	zk = zk_connect(WAIT_MS);
+	kp_zk_close(zk);
 	for (int i = 1; i <= ncontrollers; i++)
 		start_controller(CONTROLLER_BASE + i);
 	for (int i = 1; i <= nbrokers; i++)
@@ -583,8 +817,9 @@ static void cmd_down(void)
 		snprintf(name, sizeof(name), "controller-%d", ids[i]);
 		end(name, SIGTERM);
 	}
-	if (strcmp(state_get("zookeeper.managed"), "true") == 0)
-		end("zookeeper", SIGTERM);
+	n = zk_ids(ids, MAX_ZK);
+	for (int i = 0; i < n; i++)
+		end(zk_name(ids[i]), SIGTERM);
 }
 
 static void cmd_one(const char *verb, const char *what, const char *id_s)
@@ -595,9 +830,23 @@ static void cmd_one(const char *verb, const char *what, const char *id_s)
 
 	state_load();
 	if (strcmp(what, "zookeeper") == 0) {
+		char *end;
+
 		if (strcmp(state_get("zookeeper.managed"), "true") != 0)
 			die("this cluster uses an outside ZooKeeper");
-		snprintf(name, sizeof(name), "zookeeper");
+		n = zk_ids(ids, MAX_ZK);
+		if (id_s == NULL && n > 1)
+			die("%s zookeeper needs an id: the ensemble has servers %s", verb,
+			    state_get("zookeeper.servers"));
+		id = id_s == NULL ? 1 : (int)strtol(id_s, &end, 10);
+		if (id_s != NULL && *end != 0)
+			die("bad id '%s'", id_s);
+		for (int i = 0; i < n; i++)
+			known |= ids[i] == id;
+		if (!known)
+			die("no zookeeper %d in this cluster (kcluster.state lists %s)", id,
+			    state_get("zookeeper.servers"));
+		snprintf(name, sizeof(name), "%s", zk_name(id));
 	} else if (strcmp(what, "broker") == 0 || strcmp(what, "controller") == 0) {
 		char *end;
 
@@ -631,7 +880,7 @@ static void cmd_one(const char *verb, const char *what, const char *id_s)
 		kill(pid, verb[0] == 'p' ? SIGSTOP : SIGCONT);
 	} else if (strcmp(verb, "start") == 0) {
 		if (what[0] == 'z')
-			start_zookeeper();
+			start_zookeeper(id);
 		else if (what[0] == 'b')
 			start_broker(id, true);
 		else
@@ -641,23 +890,40 @@ static void cmd_one(const char *verb, const char *what, const char *id_s)
 
 static void cmd_status(void)
 {
-	int ids[256], n;
+	int ids[256], n, leader = 0;
 	char name[32];
 
 	state_load();
 	printf("zookeeper.connect=%s\n", state_get("zookeeper.connect"));
 	printf("bootstrap.servers=%s\n", state_get("bootstrap.servers"));
-	if (strcmp(state_get("zookeeper.managed"), "true") == 0)
-		printf("zookeeper: %s\n", alive(read_pid("zookeeper")) ? "running" : "stopped");
+	/* each server: its state, its mode as `srvr` tells, its client
+	 * address; then the leader (none while the quorum is lost) */
+	n = zk_ids(ids, MAX_ZK);
+	for (int i = 0; i < n; i++) {
+		const char *st = run_state(zk_name(ids[i])), *mode = NULL;
+		char buf[2048];
+
+		if (strcmp(st, "running") == 0)
+			mode = zk_mode(zk_port(ids[i]), buf, sizeof(buf));
+		printf("%s: %s%s%s 127.0.0.1:%d\n", zk_name(ids[i]), st,
+		       mode != NULL ? " " : "", mode != NULL ? mode : "", zk_port(ids[i]));
+		if (mode != NULL && (strcmp(mode, "leader") == 0 ||
+				     strcmp(mode, "standalone") == 0))
+			leader = ids[i];
+	}
+	if (n > 0 && leader > 0)
+		printf("zookeeper.leader=%d\n", leader);
+	else if (n > 0)
+		printf("zookeeper.leader=none\n");
 	n = ids_of("controllers", ids, 256);
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "controller-%d", ids[i]);
-		printf("%s: %s\n", name, alive(read_pid(name)) ? "running" : "stopped");
+		printf("%s: %s\n", name, run_state(name));
 	}
 	n = ids_of("brokers", ids, 256);
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "broker-%d", ids[i]);
-		printf("%s: %s\n", name, alive(read_pid(name)) ? "running" : "stopped");
+		printf("%s: %s\n", name, run_state(name));
 	}
 }
 
@@ -679,6 +945,8 @@ int main(int argc, char **argv)
 		{ "brokers", required_argument, NULL, 'b' },
 		{ "controllers", required_argument, NULL, 'c' },
 		{ "zookeeper", required_argument, NULL, 'z' },
+		{ "zookeepers", required_argument, NULL, 'Z' },
+		{ "zk-chroot", required_argument, NULL, 'C' },
 		{ "set", required_argument, NULL, 's' },
 		{ "controller-set", required_argument, NULL, 'S' },
 		{ "racks", required_argument, NULL, 'r' },
@@ -687,8 +955,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kp_props bset, cset;
-	const char *verb, *zk_given = NULL, *racks = NULL;
-	int nbrokers = 3, ncontrollers = 2, ch;
+	const char *verb, *zk_given = NULL, *racks = NULL, *chroot = NULL;
+	int nbrokers = 3, ncontrollers = 2, nzk = 1, ch;
 	char absdir[PATH_MAX];
 
 	kp_log_set_ident("kcluster");
@@ -722,6 +990,12 @@ int main(int argc, char **argv)
 			break;
 		case 'z':
 			zk_given = optarg;
+			break;
+		case 'Z':
+			nzk = atoi(optarg);
+			break;
+		case 'C':
+			chroot = optarg;
 			break;
 		case 's':
 			add_set(&bset, optarg);
@@ -760,7 +1034,7 @@ int main(int argc, char **argv)
 	if (strcmp(verb, "up") == 0) {
 		if (optind != argc)
 			die("unexpected argument '%s'", argv[optind]);
-		cmd_up(nbrokers, ncontrollers, zk_given, &bset, &cset, racks);
+		cmd_up(nbrokers, ncontrollers, nzk, zk_given, chroot, &bset, &cset, racks);
 	} else if (strcmp(verb, "down") == 0) {
 		cmd_down();
 	} else if (strcmp(verb, "status") == 0) {

@@ -7,7 +7,11 @@
         run_steps((check_a, check_b), c, c.zk())
 
 Every test that uses this also tests kcluster itself: `up` returns only
-when every broker is registered and a controller is active.  Short
+when every broker is registered and a controller is active.
+zookeepers=3 (or 5) runs a real ZooKeeper ensemble, zk_chroot="/skald"
+puts the cluster under a chroot, zookeeper="host:port,..." uses an
+ensemble another Cluster runs (c.zk_hosts); c.zk_status() tells each
+server's state and mode and c.zk_leader() the ensemble's leader.  Short
 ZooKeeper sessions (6 s) keep failover tests quick.  A failure that
 leaves the `with` block prints the last fail_tail lines of every log
 first; the ZooKeeper clients c.zk() gave are stopped.
@@ -23,7 +27,8 @@ from kbroker import build_path, wait_for, zk_client  # noqa: F401
 
 class Cluster:
     def __init__(self, workdir, brokers=3, controllers=2, broker_set=None,
-                 controller_set=None, racks=None, fail_tail=40):
+                 controller_set=None, racks=None, fail_tail=40,
+                 zookeepers=1, zk_chroot=None, zookeeper=None):
         self.dir = os.path.abspath(os.path.join(workdir, "cluster"))
         self.nbrokers = brokers
         self.ncontrollers = controllers
@@ -37,6 +42,9 @@ class Cluster:
         self.zk_connect = None
         self.fail_tail = fail_tail
         self.zks = []
+        self.zookeepers = zookeepers
+        self.zk_chroot = zk_chroot
+        self.zookeeper = zookeeper
 
     def kcluster(self, verb, *rest, timeout=300):
         args = [build_path("tools", "kcluster"), verb, "--dir", self.dir]
@@ -57,6 +65,12 @@ class Cluster:
             args += ["--controller-set", "%s=%s" % (k, v)]
         if self.racks:
             args += ["--racks", ",".join(self.racks)]
+        if self.zookeeper:
+            args += ["--zookeeper", self.zookeeper]
+        elif self.zookeepers != 1:
+            args += ["--zookeepers", str(self.zookeepers)]
+        if self.zk_chroot:
+            args += ["--zk-chroot", self.zk_chroot]
         out = self.kcluster(*args)
         for line in out.splitlines():
             k, _, v = line.partition("=")
@@ -101,6 +115,41 @@ class Cluster:
 
     def start(self, kind, id=None):
         self.kcluster("start", kind, *([str(id)] if id is not None else []))
+
+    @property
+    def zk_hosts(self):
+        """The connect string without the chroot (for another cluster)."""
+        return self.zk_connect.split("/", 1)[0]
+
+    def zk_status(self):
+        """{id: (state, mode, port)} of the ZooKeeper servers kcluster runs
+        (id 1 for a lone server), from `kcluster status`: state running,
+        paused or stopped; mode leader, follower, standalone, "not serving"
+        or None."""
+        out = {}
+        for line in self.kcluster("status").splitlines():
+            name, sep, rest = line.partition(": ")
+            if not sep or not name.startswith("zookeeper"):
+                continue
+            id = int(name.split("-")[1]) if "-" in name else 1
+            words = rest.split()
+            port = int(words[-1].rsplit(":", 1)[1])
+            mode = " ".join(words[1:-1]) or None
+            out[id] = (words[0], mode, port)
+        return out
+
+    def zk_leader(self, timeout=120):
+        """The id of the ensemble's leader, once there is one."""
+        found = []
+
+        def one():
+            for id, (_, mode, _) in self.zk_status().items():
+                if mode in ("leader", "standalone"):
+                    found.append(id)
+                    return True
+            return False
+        wait_for(one, timeout, "a ZooKeeper leader")
+        return found[-1]
 
     def broker_port(self, id):
         return int(self.bootstrap.split(",")[id - 1].rsplit(":", 1)[1])

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kp_log.h"
+#include "kp_loop.h"
 #include "kp_zk.h"
 #include "zkserver.h"
 
@@ -293,6 +295,236 @@ START_TEST(unreachable_server_fails_within_the_connect_timeout)
 }
 END_TEST
 
+
+/* ------------------------------------------- the connection lost, not the session */
+
+static struct kp_zk *open_daemon_zk(const char *connect)
+{
+	struct kp_zk_config cfg = {
+		.connect = connect, .session_timeout_ms = 20000,
+		.connect_timeout_ms = 30000, .retry_until_connected = true,
+	};
+	struct kp_zk *zk = NULL;
+	char err[256];
+
+	ck_assert_msg(kp_zk_open(&zk, &cfg, err, sizeof(err)) == 0, "%s", err);
+	return zk;
+}
+
+struct blocked {
+	struct kp_zk *zk;
+	const char *path;
+	int rc;
+	volatile int finished;
+};
+
+static void *create_blocked(void *arg)
+{
+	struct blocked *b = arg;
+
+	b->rc = kp_zk_create_sync(b->zk, b->path, "x", 1, KP_ZK_PERSISTENT, NULL);
+	b->finished = 1;
+	return NULL;
+}
+
+static void *get_blocked(void *arg)
+{
+	struct blocked *b = arg;
+	struct kp_zk_result r;
+
+	b->rc = kp_zk_get_sync(b->zk, b->path, &r);
+	kp_zk_result_free(&r);
+	b->finished = 1;
+	return NULL;
+}
+
+static int watch_fired;
+
+static void count_watch(enum kp_zk_event ev, const char *path, void *arg)
+{
+	(void)path;
+	(void)arg;
+	if (ev == KP_ZK_EV_CREATED)
+		watch_fired++;
+}
+
+START_TEST(a_lost_call_waits_for_the_connection_and_is_sent_again)
+{
+	struct kp_zk *zk = open_daemon_zk(zs.connect), *other;
+	struct blocked b = { .zk = zk, .path = "/made-after-the-outage" };
+	struct kp_zk_result r;
+	int64_t sid = kp_zk_session_id(zk);
+	pthread_t t;
+	int i;
+
+	/* a watch left before the outage is set again by the client on
+	 * reconnection (same session) */
+	ck_assert_int_eq(kp_zk_read_watch_sync(zk, KP_ZK_READ_EXISTS, "/later",
+					       count_watch, NULL, &r), KP_ZK_NONODE);
+	kp_zk_result_free(&r);
+	zkserver_stop(&zs, 1, 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, create_blocked, &b), 0);
+	/* a tool's call fails at once; the daemon's waits */
+	usleep(1500 * 1000);
+	ck_assert_int_eq(b.finished, 0);
+	ck_assert_int_eq(zkserver_restart(&zs, 120), 0);
+	for (i = 0; i < 600 && !b.finished; i++)
+		usleep(100000);
+	ck_assert_int_eq(b.finished, 1);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(b.rc, KP_ZK_OK);
+	ck_assert(kp_zk_session_id(zk) == sid);
+	other = open_zk(zs.connect, false);
+	ck_assert_int_eq(kp_zk_get_sync(other, "/made-after-the-outage", &r), KP_ZK_OK);
+	ck_assert_str_eq(r.data, "x");
+	kp_zk_result_free(&r);
+	watch_fired = 0;
+	ck_assert_int_eq(kp_zk_create_sync(other, "/later", NULL, 0, KP_ZK_PERSISTENT, NULL), KP_ZK_OK);
+	for (i = 0; i < 300 && watch_fired == 0; i++)
+		usleep(100000);
+	ck_assert_int_eq(watch_fired, 1);
+	kp_zk_close(other);
+	kp_zk_close(zk);
+}
+END_TEST
+
+START_TEST(a_tool_call_fails_with_the_connection)
+{
+	struct kp_zk *zk = open_zk(zs.connect, false);
+
+	zkserver_stop(&zs, 1, 0);
+	ck_assert_int_eq(kp_zk_exists_sync(zk, "/x", NULL), KP_ZK_CONNECTIONLOSS);
+	kp_zk_close(zk);
+}
+END_TEST
+
+START_TEST(a_nowait_write_fails_with_the_connection_in_a_daemon)
+{
+	struct kp_zk *zk = open_daemon_zk(zs.connect);
+	struct kp_zk_result r;
+
+	ck_assert_int_eq(kp_zk_create_sync(zk, "/nowait", "a", 1, KP_ZK_PERSISTENT, NULL),
+			 KP_ZK_OK);
+	zkserver_stop(&zs, 1, 0);
+	/* the server stays away: a waiting call would never return */
+	ck_assert_int_eq(kp_zk_set_sync_nowait(zk, "/nowait", "b", 1, 0, &r),
+			 KP_ZK_CONNECTIONLOSS);
+	kp_zk_result_free(&r);
+	ck_assert_int_eq(zkserver_restart(&zs, 120), 0);
+	ck_assert_int_eq(kp_zk_set_sync_nowait(zk, "/nowait", "b", 1, 0, &r), KP_ZK_OK);
+	ck_assert_int_eq(r.stat.version, 1);
+	kp_zk_result_free(&r);
+	kp_zk_close(zk);
+}
+END_TEST
+
+START_TEST(interrupt_ends_a_wait_for_the_connection)
+{
+	struct kp_zk *zk = open_daemon_zk(zs.connect);
+	struct blocked b = { .zk = zk, .path = "/x" };
+	pthread_t t;
+	int i;
+
+	zkserver_stop(&zs, 1, 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, get_blocked, &b), 0);
+	usleep(1000 * 1000);
+	ck_assert_int_eq(b.finished, 0);
+	kp_zk_interrupt(zk);
+	for (i = 0; i < 100 && !b.finished; i++)
+		usleep(100000);
+	ck_assert_int_eq(b.finished, 1);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(b.rc, KP_ZK_CLOSING);
+	/* and later calls do not wait either */
+	ck_assert_int_eq(kp_zk_exists_sync(zk, "/x", NULL), KP_ZK_CLOSING);
+	kp_zk_close(zk);
+}
+END_TEST
+
+/* -------------------------------------------------- the C client's log lines */
+
+static int count_lines(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Lines of text holding both a and b. */
+static int count_lines_with(const char *text, const char *a, const char *b)
+{
+	int n = 0;
+
+	for (const char *p = text; *p != 0;) {
+		const char *nl = strchr(p, '\n'), *end = nl != NULL ? nl : p + strlen(p);
+		const char *x = strstr(p, a), *y = strstr(p, b);
+
+		n += x != NULL && x < end && y != NULL && y < end;
+		p = nl != NULL ? nl + 1 : end;
+	}
+	return n;
+}
+
+START_TEST(client_log_lines_go_through_kp_log_and_are_rate_limited)
+{
+	char path[] = "/tmp/check_zk_log_XXXXXX", text[65536];
+	int fd = mkstemp(path), i;
+	struct kp_zk *zk;
+	int64_t t0, secs;
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	kp_log_set_level(KP_LOG_INFO);
+	kp_log_set_ident("check_zk");
+	kp_log_set_fd(fd);
+	zk = open_daemon_zk(zs.connect);
+	/* the server away for 3 s: the client tries to reconnect several
+	 * times a second and logs each attempt */
+	t0 = kp_now_ms();
+	zkserver_stop(&zs, 1, 0);
+	usleep(3000 * 1000);
+	ck_assert_int_eq(zkserver_restart(&zs, 120), 0);
+	for (i = 0; i < 600 && !kp_zk_connected(zk); i++)
+		usleep(100000);
+	ck_assert(kp_zk_connected(zk));
+	secs = (kp_now_ms() - t0) / 1000;
+	/* the summary is written when the session is connected again */
+	usleep(200 * 1000);
+	kp_zk_close(zk);
+	kp_log_set_fd(-1);
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	text[n] = 0;
+	/* skald's format and levels, none of the client's own */
+	ck_assert_msg(strstr(text, "ZOO_ERROR") == NULL && strstr(text, "ZOO_INFO") == NULL,
+		      "%s", text);
+	ck_assert_msg(count_lines(text, " INFO check_zk: zookeeper client: session establishment "
+				  "complete") >= 1, "%s", text);
+	/* one refused connection said at once, the others counted when the
+	 * session is back */
+	ck_assert_msg(count_lines(text, " WARN check_zk: zookeeper client: Socket 127.0.0.1:") >= 1,
+		      "%s", text);
+	ck_assert_msg(count_lines(text, "Socket 127.0.0.1") -
+		      count_lines(text, "more like: Socket 127.0.0.1") ==
+		      count_lines(text, " WARN check_zk: zookeeper client: Socket 127.0.0.1:"),
+		      "%s", text);
+	/* refused several times a second, written at most once per 10 s
+	 * of the outage (a slow machine may make it last longer than 3 s) */
+	ck_assert_msg(count_lines_with(text, "zookeeper client: Socket 127.0.0.1:",
+				       "refused to accept the client") >= 1, "%s", text);
+	ck_assert_msg(count_lines_with(text, "zookeeper client: Socket 127.0.0.1:",
+				       "refused to accept the client") <= 1 + secs / 10,
+		      "%lld s: %s", (long long)secs, text);
+	ck_assert_msg(count_lines(text, "more like: Socket 127.0.0.1") >= 1, "%s", text);
+	ck_assert_msg(count_lines(text, "ERROR") == 0, "%s", text);
+	ck_assert_msg(count_lines(text, "Client environment:") == 0, "%s", text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("zk");
@@ -308,6 +540,11 @@ int main(void)
 	tcase_add_test(tc, chroot_is_created_and_used);
 	tcase_add_test(tc, session_survives_a_short_zookeeper_outage);
 	tcase_add_test(tc, unreachable_server_fails_within_the_connect_timeout);
+	tcase_add_test(tc, a_lost_call_waits_for_the_connection_and_is_sent_again);
+	tcase_add_test(tc, a_tool_call_fails_with_the_connection);
+	tcase_add_test(tc, a_nowait_write_fails_with_the_connection_in_a_daemon);
+	tcase_add_test(tc, interrupt_ends_a_wait_for_the_connection);
+	tcase_add_test(tc, client_log_lines_go_through_kp_log_and_are_rate_limited);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
