@@ -18,6 +18,7 @@
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_loop.h"
+#include "kp_topic_config.h"
 #include "kp_records.h"
 #include "kp_zkdata.h"
 #include "log.h"
@@ -64,8 +65,11 @@ int log_parse_dir_name(const char *name, char *topic, size_t n,
 	char *end;
 	long p;
 
+	/* a directory whose topic Kafka could not have (a space, "..") is
+	 * not a log: its name would corrupt the checkpoint files */
 	if (dash == NULL || dash == name || dash[1] == 0 ||
-	    (size_t)(dash - name) >= n)
+	    (size_t)(dash - name) >= n ||
+	    !kp_topic_name_legal(name, (size_t)(dash - name)))
 		return -EINVAL;
 	errno = 0;
 	p = strtol(dash + 1, &end, 10);

@@ -1111,6 +1111,10 @@ START_TEST(dir_names_split_at_the_last_dash)
 	ck_assert_int_eq(log_parse_dir_name("topic-", topic, sizeof(topic), &p), -EINVAL);
 	ck_assert_int_eq(log_parse_dir_name("topic-x1", topic, sizeof(topic), &p), -EINVAL);
 	ck_assert_int_eq(log_parse_dir_name("-3", topic, sizeof(topic), &p), -EINVAL);
+	/* Kafka could not have made these topics: not logs */
+	ck_assert_int_eq(log_parse_dir_name("a b-0", topic, sizeof(topic), &p), -EINVAL);
+	ck_assert_int_eq(log_parse_dir_name("..-0", topic, sizeof(topic), &p), -EINVAL);
+	ck_assert_int_eq(log_parse_dir_name("x\ny-0", topic, sizeof(topic), &p), -EINVAL);
 	ck_assert_int_eq(log_dir_name(buf, sizeof(buf), "__consumer_offsets", 49), 0);
 	ck_assert_str_eq(buf, "__consumer_offsets-49");
 }
