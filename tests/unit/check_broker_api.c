@@ -1468,6 +1468,38 @@ START_TEST(a_spoofed_replica_fetch_reads_nothing_and_moves_nothing)
 }
 END_TEST
 
+/*
+ * A batch whose records inflate to megabytes grows the worker's
+ * decompression scratch while it is validated; the worker gives it back
+ * after the request instead of keeping it for good.
+ */
+START_TEST(decompression_scratch_shrinks_after_a_large_batch)
+{
+	int16_t e[3];
+	struct kp_batch_params bp;
+	struct kp_record_in rec;
+	struct kp_wbuf w;
+	uint8_t *big = calloc(1, 6 << 20);
+	int64_t base = -1;
+
+	ck_assert_ptr_nonnull(big);
+	leader_and_isr(1, 1, e);
+	ck_assert_int_eq(e[0], 0);
+	kp_batch_params_init(&bp);
+	bp.codec = KP_CODEC_GZIP;
+	rec = (struct kp_record_in){ .value = { .ptr = big, .len = 6 << 20 },
+				     .timestamp = 1000 };
+	kp_wbuf_init(&w);
+	ck_assert_int_eq(kp_batch_build(&w, &bp, &rec, 1), 0);
+	ck_assert_uint_lt(w.len, 1 << 20);	/* zeros compress */
+	ck_assert_int_eq(produce(8, 1, 0, w.data, (int32_t)w.len, &base), 0);
+	kp_wbuf_free(&w);
+	free(big);
+	for (int i = 0; i < net_nworkers(b.net); i++)
+		ck_assert_uint_le(net_worker_at(b.net, i)->scratch.cap, 4u << 20);
+}
+END_TEST
+
 static Suite *broker_suite(void)
 {
 	Suite *s = suite_create("broker_api");
@@ -1491,6 +1523,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, fetch_v12_reports_a_diverging_epoch);
 	tcase_add_test(tc, illegal_topic_names_never_reach_the_file_system);
 	tcase_add_test(tc, a_spoofed_replica_fetch_reads_nothing_and_moves_nothing);
+	tcase_add_test(tc, decompression_scratch_shrinks_after_a_large_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }
