@@ -110,6 +110,9 @@ TESTS += tests/integration/0018-legacy-formats.py
 TESTS += tests/integration/0019-api-keys.py
 ## group members expire at their session deadline (the coordinator's timer)
 TESTS += tests/integration/0020-group-expiry.py
+## hostile clients on plain sockets: bad topic names, spoofed replicas,
+## forged epochs, an amplification frame, a forward failing late
+TESTS += tests/integration/0023-hostile-clients.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
