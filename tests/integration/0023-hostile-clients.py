@@ -17,7 +17,9 @@ authorizer configured), on a 2-broker kcluster with one kcontroller.
   leader's own id): error NONE, no records (Kafka's
   updateFollowerFetchState), and the ISR and high watermark unchanged;
 - ControlledShutdown v3 with broker_epoch -1 to the kcontroller's
-  listener: STALE_BROKER_EPOCH, the broker keeps its leaderships;
+  listener: STALE_BROKER_EPOCH, the broker keeps its leaderships; an
+  ElectLeaders or AlterPartitionReassignments there naming "../victim":
+  UNKNOWN_TOPIC_OR_PARTITION, nothing moves;
 - a 10 MB CreateTopics frame claiming ten million topics: the broker
   closes the connection and its resident memory grows by less than
   64 MiB (it allocated 755 MB before);
@@ -44,7 +46,7 @@ from confluent_kafka import Consumer, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 NONE, STALE_CONTROLLER_EPOCH, INVALID_TOPIC, NOT_CONTROLLER = 0, 11, 17, 41
-STALE_BROKER_EPOCH = 77
+STALE_BROKER_EPOCH, UNKNOWN_TOPIC = 77, 3
 
 BAD_NAMES = ["a b", "x\ny", ".", "..", "a/b"]
 
@@ -198,7 +200,19 @@ def controlled_shutdown_needs_the_epoch(c, zk):
     before = {t: state(zk, t) for t in ("victim", "after")}
     with kwire.Wire(int(cport), host=host or "127.0.0.1") as w:
         r = w.call(7, 3, {"broker_id": 2, "broker_epoch": -1})
-    assert r["error_code"] == STALE_BROKER_EPOCH, r
+        assert r["error_code"] == STALE_BROKER_EPOCH, r
+        # names that cannot be topics only reach lookups there: unknown
+        bad = [{"topic": n, "partitions": [0]} for n in ("../victim", "a b", "..")]
+        r = w.call(43, 2, {"election_type": 1, "topic_partitions": bad,
+                           "timeout_ms": 1000})
+        errs = [p["error_code"] for t in r["replica_election_results"]
+                for p in t["partition_result"]]
+        assert errs == [UNKNOWN_TOPIC] * 3, r
+        r = w.call(45, 0, {"timeout_ms": 1000, "topics": [
+            {"name": "../victim", "partitions": [{"partition_index": 0,
+                                                  "replicas": [1, 2]}]}]})
+        errs = [p["error_code"] for t in r["responses"] for p in t["partitions"]]
+        assert r["error_code"] == NONE and errs == [UNKNOWN_TOPIC], r
     assert {t: state(zk, t) for t in ("victim", "after")} == before
 
 
