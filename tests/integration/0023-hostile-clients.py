@@ -20,6 +20,8 @@ authorizer configured), on a 2-broker kcluster with one kcontroller.
   listener: STALE_BROKER_EPOCH, the broker keeps its leaderships; an
   ElectLeaders or AlterPartitionReassignments there naming "../victim":
   UNKNOWN_TOPIC_OR_PARTITION, nothing moves;
+- a client of the kcontroller's listener that pipelines ApiVersions and
+  never reads: the kcontroller's memory grows by less than 16 MiB;
 - a 10 MB CreateTopics frame claiming ten million topics: the broker
   closes the connection and its resident memory grows by less than
   64 MiB (it allocated 755 MB before);
@@ -31,6 +33,7 @@ authorizer configured), on a 2-broker kcluster with one kcontroller.
 
 import json
 import os
+import socket
 import struct
 import sys
 import tempfile
@@ -216,14 +219,42 @@ def controlled_shutdown_needs_the_epoch(c, zk):
     assert {t: state(zk, t) for t in ("victim", "after")} == before
 
 
-def rss_kb(c, broker):
-    with open(os.path.join(c.dir, "broker-%d.pid" % broker)) as f:
+def rss_kb(c, broker, name=None):
+    with open(os.path.join(c.dir, (name or "broker-%d" % broker) + ".pid")) as f:
         pid = int(f.read().split()[0])
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise AssertionError("no VmRSS")
+
+
+def controller_listener_bounds_a_client_that_never_reads(c, zk):
+    """ApiVersions pipelined without reading: the kcontroller stops reading
+    once 1 MiB of answers waits (it read all 28.5 MB and queued every
+    answer before: 60 MB)."""
+    ctl = json.loads(zk.get("/controller")[0])
+    host, _, cport = ctl["endpoints"][0].rpartition("//")[2].rpartition(":")
+    host = host or "127.0.0.1"
+    before = rss_kb(c, 0, "controller-101")
+    one = kwire.frame(kwire.request_bytes(18, 0, {}, 1))
+    data = memoryview(one * 1500000)
+    s = socket.create_connection((host, int(cport)), timeout=30)
+    s.setblocking(False)
+    sent, end = 0, time.monotonic() + 10
+    while sent < len(data) and time.monotonic() < end:
+        try:
+            sent += s.send(data[sent:])
+        except BlockingIOError:
+            time.sleep(0.05)
+    time.sleep(0.5)     # what it would still queue, it queues now
+    grown = rss_kb(c, 0, "controller-101") - before
+    s.close()
+    assert grown < 16 << 10, "the kcontroller's RSS grew by %d KiB" % grown
+    with kwire.Wire(int(cport), host=host) as w:
+        assert w.call(18, 0)["error_code"] == NONE
+    print("0023: a client that never reads grew the kcontroller's RSS by %d KiB "
+          "(%d of %d bytes sent)" % (grown, sent, len(data)))
 
 
 def amplification_frame_is_cheap(c):
@@ -277,6 +308,7 @@ def main():
         forged_epochs_are_not_adopted(c, zk, admin)
         spoofed_replicas_move_nothing(c, zk)
         controlled_shutdown_needs_the_epoch(c, zk)
+        controller_listener_bounds_a_client_that_never_reads(c, zk)
         amplification_frame_is_cheap(c)
         failed_forward_owns_its_request(c)
     print("0023: OK")
