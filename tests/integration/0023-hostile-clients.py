@@ -21,7 +21,8 @@ authorizer configured), on a 2-broker kcluster with one kcontroller.
   ElectLeaders or AlterPartitionReassignments there naming "../victim":
   UNKNOWN_TOPIC_OR_PARTITION, nothing moves;
 - a client of the kcontroller's listener that pipelines ApiVersions and
-  never reads: the kcontroller's memory grows by less than 16 MiB;
+  never reads: the kcontroller's memory grows by less than 16 MiB (it grew
+  by 60 MB before; the sanitizer build adds its quarantine to the bounds);
 - a 10 MB CreateTopics frame claiming ten million topics: the broker
   closes the connection and its resident memory grows by less than
   64 MiB (it allocated 755 MB before);
@@ -219,9 +220,21 @@ def controlled_shutdown_needs_the_epoch(c, zk):
     assert {t: state(zk, t) for t in ("victim", "after")} == before
 
 
+def pid_of(c, name):
+    with open(os.path.join(c.dir, name + ".pid")) as f:
+        return int(f.read().split()[0])
+
+
+def slack_kb(c, name):
+    """What AddressSanitizer's quarantine (freed memory held back, 256 MiB
+    by default) adds to a process's resident memory in the sanitizer
+    build; 0 in the plain build, where the bounds mean what they say."""
+    with open("/proc/%d/maps" % pid_of(c, name)) as f:
+        return 256 << 10 if "libasan" in f.read() else 0
+
+
 def rss_kb(c, broker, name=None):
-    with open(os.path.join(c.dir, (name or "broker-%d" % broker) + ".pid")) as f:
-        pid = int(f.read().split()[0])
+    pid = pid_of(c, name or "broker-%d" % broker)
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -250,11 +263,16 @@ def controller_listener_bounds_a_client_that_never_reads(c, zk):
     time.sleep(0.5)     # what it would still queue, it queues now
     grown = rss_kb(c, 0, "controller-101") - before
     s.close()
-    assert grown < 16 << 10, "the kcontroller's RSS grew by %d KiB" % grown
-    with kwire.Wire(int(cport), host=host) as w:
-        assert w.call(18, 0)["error_code"] == NONE
     print("0023: a client that never reads grew the kcontroller's RSS by %d KiB "
           "(%d of %d bytes sent)" % (grown, sent, len(data)))
+    # it stopped reading: the rest waits in the client
+    assert sent < len(data), "the kcontroller read all %d bytes" % sent
+    # the sanitizer build's quarantine keeps what the requests it did read
+    # freed: there the memory bound says nothing
+    if not slack_kb(c, "controller-101"):
+        assert grown < 16 << 10, "the kcontroller's RSS grew by %d KiB" % grown
+    with kwire.Wire(int(cport), host=host) as w:
+        assert w.call(18, 0)["error_code"] == NONE
 
 
 def amplification_frame_is_cheap(c):
@@ -267,7 +285,7 @@ def amplification_frame_is_cheap(c):
     assert w.closed_by_peer(60), "the broker kept a connection whose request did not decode"
     w.close()
     grown = rss_kb(c, 1) - before
-    assert grown < 64 << 10, "RSS grew by %d KiB" % grown
+    assert grown < (64 << 10) + slack_kb(c, "broker-1"), "RSS grew by %d KiB" % grown
     # still serving
     with kwire.Wire(port) as w:
         r = w.call(3, 9, {"topics": None, "allow_auto_topic_creation": False})
