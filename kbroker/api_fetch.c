@@ -98,6 +98,11 @@ static kp_err_t check_partition(const struct net_req *r, struct partition *p,
 	if (fp->fetch_offset < log_start_offset(p->log) ||
 	    fp->fetch_offset > log_end_offset(p->log))
 		return KP_ERR_OFFSET_OUT_OF_RANGE;
+	/* as Kafka's updateFollowerFetchState: a replica id the partition's
+	 * assignment does not have (a spoofed one, or ours) gets no records,
+	 * error NONE, and moved nothing (replica_follower_fetch) */
+	if (req->replica_id >= 0 && !replica_is_follower(p, req->replica_id))
+		*limit = fp->fetch_offset;
 	return 0;
 }
 

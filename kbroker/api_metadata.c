@@ -19,8 +19,10 @@
 
 #include "api.h"
 #include "broker.h"
+#include "ctl_epoch.h"
 #include "kp_errors.h"
 #include "kp_log.h"
+#include "kp_topic_config.h"
 #include "kp_msgs.h"
 #include "metadata_cache.h"
 #include "net.h"
@@ -437,6 +439,21 @@ static int build_partition(struct md_partition *out, const struct merge_entry *e
 	return out->replicas && out->isr && out->offline ? 0 : -ENOMEM;
 }
 
+/*
+ * UpdateMetadata has no per-partition error: a state whose topic name
+ * Kafka could never have created (Topic.validate) is left out of the view,
+ * so no answer names it and nothing built on the cache sees it.
+ */
+static bool legal_name(kp_str name)
+{
+	if (name.len > 0 && kp_topic_name_legal(name.ptr, (size_t)name.len))
+		return true;
+	/* not printed: it may hold a newline */
+	KP_WARN("UpdateMetadata: a state with an illegal topic name (%d "
+		"bytes) ignored", (int)name.len);
+	return false;
+}
+
 /* The new view: live brokers from req, partitions merged. */
 static struct md_view *merge(const struct md_view *old,
 			     const struct kp_update_metadata_req *req,
@@ -469,6 +486,8 @@ static struct md_view *merge(const struct md_view *old,
 		const struct kp_update_metadata_update_metadata_partition_state *u =
 			&req->ungrouped_partition_states[i];
 
+		if (!legal_name(u->topic_name))
+			continue;
 		es[n++] = (struct merge_entry){ u->topic_name.ptr,
 			(size_t)u->topic_name.len, u->partition_index, seq++, NULL, u, NULL };
 	}
@@ -476,6 +495,8 @@ static struct md_view *merge(const struct md_view *old,
 		const struct kp_update_metadata_req_update_metadata_topic_state *t =
 			&req->topic_states[i];
 
+		if (!legal_name(t->topic_name))
+			continue;
 		for (int32_t j = 0; j < t->partition_states_count; j++)
 			es[n++] = (struct merge_entry){ t->topic_name.ptr,
 				(size_t)t->topic_name.len,
@@ -558,7 +579,31 @@ fail:
 	return NULL;
 }
 
+static void um_refused(struct net_req *r)
+{
+	const struct kp_update_metadata_req *req = r->body;
+	struct kp_update_metadata_resp resp;
+
+	KP_WARN("UpdateMetadata from controller %d with stale epoch %d (known %d)",
+		req->controller_id, req->controller_epoch,
+		atomic_load(&r->worker->broker->controller_epoch));
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
+	net_reply(r, &resp);
+}
+
+static void um_admitted(struct net_req *r);
+
+/* A newer controller epoch is believed once ZooKeeper shows it
+ * (ctl_epoch.h). */
 void api_update_metadata(struct net_req *r)
+{
+	const struct kp_update_metadata_req *req = r->body;
+
+	ctl_epoch_admit(r, req->controller_epoch, um_admitted, um_refused);
+}
+
+static void um_admitted(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_update_metadata_req *req = r->body;

@@ -15,12 +15,14 @@
 
 #include "api.h"
 #include "broker.h"
+#include "ctl_epoch.h"
 #include "fetcher.h"
 #include "group.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
 #include "kp_records.h"
+#include "kp_topic_config.h"
 #include "log.h"
 #include "log_dir.h"
 #include "net.h"
@@ -34,6 +36,22 @@
 #define MAX_DECOMPRESSED (256u << 20)
 
 /* ------------------------------------------------------- LeaderAndIsr */
+
+/*
+ * A topic name from a controller's request becomes a log directory's
+ * name, a znode's and a word of the checkpoint files: only what Kafka's
+ * Topic.validate allows gets that far ("../x", a space or a newline never
+ * reaches the file system).  Refused per partition with
+ * INVALID_TOPIC_EXCEPTION.
+ */
+static bool name_legal(kp_str topic)
+{
+	if (topic.len > 0 && kp_topic_name_legal(topic.ptr, (size_t)topic.len))
+		return true;
+	KP_WARN("refusing a partition with an illegal topic name (%d bytes)",
+		(int)topic.len);
+	return false;
+}
 
 static bool in_list(const int32_t *l, int32_t n, int32_t id)
 {
@@ -153,6 +171,8 @@ static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req
 	int16_t err = 0;
 	bool was_leader;
 
+	if (!name_legal(topic))
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	if (!in_list(st->replicas, st->replicas_count, b->id))
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	p = partition_get_or_add(&b->parts, topic.ptr, (size_t)topic.len,
@@ -335,8 +355,8 @@ static int lai_want(struct lai_job *j, kp_str topic,
 	bool has_log = false;
 	char *name;
 
-	if (!in_list(st->replicas, st->replicas_count, b->id))
-		return 0;
+	if (!name_legal(topic) || !in_list(st->replicas, st->replicas_count, b->id))
+		return 0;	/* refused when applied */
 	p = partition_find(&b->parts, topic.ptr, (size_t)topic.len, st->partition_index);
 	if (p != NULL) {
 		pthread_mutex_lock(&p->lock);
@@ -395,24 +415,34 @@ static void lai_read_done(void *arg, bool ran)
 	lai_apply(j);
 }
 
+static void lai_refused(struct net_req *r)
+{
+	const struct kp_leader_and_isr_req *req = r->body;
+	struct kp_leader_and_isr_resp resp;
+
+	KP_WARN("LeaderAndIsr from controller %d with stale epoch %d (known %d)",
+		req->controller_id, req->controller_epoch,
+		atomic_load(&r->worker->broker->controller_epoch));
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
+	net_reply(r, &resp);
+}
+
+static void lai_admitted(struct net_req *r);
+
 void api_leader_and_isr(struct net_req *r)
+{
+	const struct kp_leader_and_isr_req *req = r->body;
+
+	ctl_epoch_admit(r, req->controller_epoch, lai_admitted, lai_refused);
+}
+
+static void lai_admitted(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_leader_and_isr_req *req = r->body;
 	struct lai_job *j;
-	int32_t seen = atomic_load(&b->controller_epoch);
 
-	if (req->controller_epoch < seen) {
-		struct kp_leader_and_isr_resp resp;
-
-		KP_WARN("LeaderAndIsr from controller %d with stale epoch %d (< %d)",
-			req->controller_id, req->controller_epoch, seen);
-		kp_struct_init(r->api->resp, &resp);
-		resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
-		net_reply(r, &resp);
-		return;
-	}
-	atomic_store(&b->controller_epoch, req->controller_epoch);
 	j = kp_arena_calloc(&r->arena, 1, sizeof(*j));
 	if (j == NULL) {
 		net_req_fail(r, "out of memory");
@@ -477,6 +507,8 @@ static kp_err_t stop_one(struct broker *b, struct stop_job *job, kp_str topic,
 	int16_t err = 0;
 	bool was_leader = false;
 
+	if (!name_legal(topic))
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	p = del ? partition_get_or_add(&b->parts, topic.ptr, (size_t)topic.len, index)
 		: partition_find(&b->parts, topic.ptr, (size_t)topic.len, index);
 	if (p == NULL)
@@ -556,7 +588,29 @@ static void stop_quiesced(void *arg)
 		kp_loop_post(job->r->worker->loop, stop_finish, job);
 }
 
+static void stop_refused(struct net_req *r)
+{
+	const struct kp_stop_replica_req *req = r->body;
+	struct kp_stop_replica_resp resp;
+
+	KP_WARN("StopReplica from controller %d with stale epoch %d (known %d)",
+		req->controller_id, req->controller_epoch,
+		atomic_load(&r->worker->broker->controller_epoch));
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
+	net_reply(r, &resp);
+}
+
+static void stop_admitted(struct net_req *r);
+
 void api_stop_replica(struct net_req *r)
+{
+	const struct kp_stop_replica_req *req = r->body;
+
+	ctl_epoch_admit(r, req->controller_epoch, stop_admitted, stop_refused);
+}
+
+static void stop_admitted(struct net_req *r)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_stop_replica_req *req = r->body;
@@ -564,7 +618,6 @@ void api_stop_replica(struct net_req *r)
 	struct stop_job *job;
 	int32_t n = 0, cap = req->ungrouped_partitions_count > 0
 		? req->ungrouped_partitions_count : 0;
-	int32_t seen = atomic_load(&b->controller_epoch);
 
 	job = kp_arena_calloc(&r->arena, 1, sizeof(*job));
 	if (job == NULL) {
@@ -573,14 +626,6 @@ void api_stop_replica(struct net_req *r)
 	}
 	job->r = r;
 	kp_struct_init(r->api->resp, &job->resp);
-	if (req->controller_epoch < seen) {
-		KP_WARN("StopReplica from controller %d with stale epoch %d (< %d)",
-			req->controller_id, req->controller_epoch, seen);
-		job->resp.error_code = KP_ERR_STALE_CONTROLLER_EPOCH;
-		net_reply(r, &job->resp);
-		return;
-	}
-	atomic_store(&b->controller_epoch, req->controller_epoch);
 	for (int32_t i = 0; i < req->topics_count; i++)
 		cap += req->topics[i].partition_indexes_count > 0
 			? req->topics[i].partition_indexes_count : 0;

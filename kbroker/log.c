@@ -18,6 +18,7 @@
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_loop.h"
+#include "kp_topic_config.h"
 #include "kp_records.h"
 #include "kp_zkdata.h"
 #include "log.h"
@@ -64,8 +65,11 @@ int log_parse_dir_name(const char *name, char *topic, size_t n,
 	char *end;
 	long p;
 
+	/* a directory whose topic Kafka could not have (a space, "..") is
+	 * not a log: its name would corrupt the checkpoint files */
 	if (dash == NULL || dash == name || dash[1] == 0 ||
-	    (size_t)(dash - name) >= n)
+	    (size_t)(dash - name) >= n ||
+	    !kp_topic_name_legal(name, (size_t)(dash - name)))
 		return -EINVAL;
 	errno = 0;
 	p = strtol(dash + 1, &end, 10);
@@ -603,6 +607,14 @@ corrupt:
 	return -1;
 }
 
+void log_set_offline(struct log *log)
+{
+	if (!atomic_exchange(&log->offline, true))
+		KP_ERROR("%s: offline after a storage error: no more appends or "
+			 "reads (KAFKA_STORAGE_ERROR) until the broker restarts",
+			 log->dir);
+}
+
 static int do_append(struct log *log, const uint8_t *data, size_t len,
 		     struct log_batch_meta *m, int n, int64_t now_wall_ms,
 		     struct log_append_info *info)
@@ -610,6 +622,8 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 	int64_t max_ts = -1;
 	int rc;
 
+	if (atomic_load(&log->offline))
+		return KP_ERR_KAFKA_STORAGE_ERROR;
 	for (int i = 0; i < n; i++)
 		if (m[i].max_timestamp > max_ts)
 			max_ts = m[i].max_timestamp;
@@ -622,6 +636,7 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 		rc = roll(log, base);
 		if (rc < 0) {
 			KP_ERROR("%s: rolling a segment: %s", log->dir, strerror(-rc));
+			log_set_offline(log);
 			return KP_ERR_KAFKA_STORAGE_ERROR;
 		}
 	}
@@ -633,6 +648,7 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 	rc = log_segment_append(active_seg(log), data, len, m, n);
 	if (rc < 0) {
 		KP_ERROR("%s: append: %s", log->dir, strerror(-rc));
+		log_set_offline(log);
 		return KP_ERR_KAFKA_STORAGE_ERROR;
 	}
 	atomic_store_explicit(&log->leo, m[n - 1].last_offset + 1,
@@ -644,8 +660,11 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 		info->batches = n;
 		info->bytes = (int64_t)len;
 	}
-	if (log_end_offset(log) - log->recovery_point >= log->cfg.flush_messages)
-		log_flush(log, log_end_offset(log));
+	/* flush.messages: the append is acknowledged only once it is on
+	 * disk; a failed fsync is not (and the log went offline) */
+	if (log_end_offset(log) - log->recovery_point >= log->cfg.flush_messages &&
+	    log_flush(log, log_end_offset(log)) < 0)
+		return KP_ERR_KAFKA_STORAGE_ERROR;
 	return 0;
 }
 
@@ -752,6 +771,8 @@ int log_read(struct log *log, int64_t offset, int64_t max_bytes,
 	res->fd = -1;
 	res->log_end_offset = leo;
 	res->log_start_offset = start;
+	if (atomic_load(&log->offline))
+		return KP_ERR_KAFKA_STORAGE_ERROR;
 	if (offset < start || offset > leo)
 		return KP_ERR_OFFSET_OUT_OF_RANGE;
 	if (offset == leo || offset >= max_offset)
@@ -845,6 +866,7 @@ int log_flush(struct log *log, int64_t offset)
 	rc = log_epoch_sync(&log->epochs);
 	if (rc < 0) {
 		KP_ERROR("%s: leader-epoch-checkpoint: %s", log->dir, strerror(-rc));
+		log_set_offline(log);
 		return rc;
 	}
 	if (offset <= log->recovery_point)
@@ -856,7 +878,10 @@ int log_flush(struct log *log, int64_t offset)
 			break;
 		rc = log_segment_flush(seg);
 		if (rc < 0) {
+			/* after a failed fsync the page cache may have dropped
+			 * the dirty pages: what was written is unknown */
 			KP_ERROR("%s: flush: %s", log->dir, strerror(-rc));
+			log_set_offline(log);
 			return rc;
 		}
 	}

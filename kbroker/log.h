@@ -85,6 +85,11 @@ struct log {
 	/* the topic's id from partition.metadata (KIP-516), all zero while
 	 * unknown; set by the partition's owner (LeaderAndIsr v5) */
 	kp_uuid topic_id;
+	/* a write or an fsync failed: Kafka takes the log directory offline
+	 * (its IOException goes to the LogDirFailureChannel); this log stops
+	 * here: every append and read is KAFKA_STORAGE_ERROR from then on,
+	 * so nothing that may not be on disk is acknowledged or served */
+	atomic_bool offline;
 };
 
 /* What an append did. */
@@ -176,6 +181,10 @@ void log_read_done(struct log_read_result *res);
  */
 int log_offset_for_timestamp(struct log *log, int64_t ts, int64_t *offset,
 			     int64_t *timestamp);
+
+/* After a storage error (a failed write or fsync): the log refuses every
+ * append and read from now on (log->offline).  Any thread. */
+void log_set_offline(struct log *log);
 
 /* fsync everything below offset and move the recovery point there. */
 int log_flush(struct log *log, int64_t offset);

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,6 +37,18 @@
 #define READ_CHUNK 65536
 /* Stop reading a connection while this much output waits (backpressure). */
 #define OUT_HIGH_WATER (64u << 20)
+/* Resume reading a connection held back by its output below this. */
+#define OUT_LOW_WATER (OUT_HIGH_WATER / 2)
+/* accept() out of descriptors (EMFILE, ENFILE) or memory: listeners rest
+ * this long instead of the level-triggered loop spinning on them */
+#define ACCEPT_BACKOFF_MS 1000
+/* at max.connections: how often the listeners look for a free slot */
+#define ACCEPT_FULL_RECHECK_MS 50
+/* the warnings about refused or failed accepts, at most once per */
+#define ACCEPT_LOG_EVERY_MS 60000
+/* per-address connection counts (max.connections.per.ip) */
+#define IP_BUCKETS 1024
+
 /* A file range copied through memory at most this much at a time. */
 #define BOUNCE_SIZE (256u << 10)
 
@@ -66,6 +79,10 @@ struct net_conn {
 	bool closed;
 	bool want_write;
 	bool paused;			/* nslots reached max_pending */
+	bool out_paused;		/* unsent answers passed OUT_HIGH_WATER */
+	bool counted;			/* in the server's connection counts */
+	int64_t last_active_ms;		/* connections.max.idle.ms */
+	char ip[INET6_ADDRSTRLEN];	/* max.connections.per.ip */
 	bool handshaking;		/* the transport's, not done yet */
 	int handshake_wants;		/* KP_EV_READ or KP_EV_WRITE */
 	bool read_wants_write;		/* the transport's read waits for it */
@@ -80,8 +97,28 @@ struct net_listener {
 	struct net_server *s;
 };
 
+/* How many connections one address has (max.connections.per.ip). */
+struct ip_count {
+	struct ip_count *next;
+	int n;
+	char ip[INET6_ADDRSTRLEN];
+};
+
 struct net_server {
 	struct broker *b;
+	/* Kafka's ConnectionQuotas: max.connections (at the limit the
+	 * listeners stop accepting until one closes) and
+	 * max.connections.per.ip (a connection past it is closed at once);
+	 * counted on accept (main loop), released on close (workers) */
+	int32_t max_conns, max_per_ip;
+	atomic_int nconns;
+	pthread_mutex_t ip_lock;	/* leaf: ips */
+	struct ip_count *ips[IP_BUCKETS];
+	/* the listeners rest (descriptors short, or max.connections) */
+	bool accept_paused;
+	struct kp_timer accept_timer;
+	int64_t accept_logged_ms;
+	int64_t idle_ms;		/* connections.max.idle.ms */
 	struct kp_loop *main_loop;
 	struct net_listener *ls;
 	int nls;
@@ -89,6 +126,8 @@ struct net_server {
 	int nworkers;
 	int next_worker;
 };
+
+static void net_server_release(struct net_server *s, const char *ip);
 
 /* ------------------------------------------------------------ slots */
 
@@ -137,6 +176,8 @@ static void conn_close(struct net_conn *c, const char *why)
 	c->t = NULL;
 	c->fd = -1;
 	c->w->nconns--;
+	if (c->counted)
+		net_server_release(c->w->server, c->ip);
 	conn_unref(c);
 }
 
@@ -147,7 +188,8 @@ static void conn_close(struct net_conn *c, const char *why)
 static void conn_update_events(struct net_conn *c)
 {
 	int ev = (c->want_write ? KP_EV_WRITE : 0) |
-		 (!c->paused && c->out_bytes <= OUT_HIGH_WATER ? KP_EV_READ : 0);
+		 (!c->paused && !c->out_paused && c->out_bytes <= OUT_HIGH_WATER
+		  ? KP_EV_READ : 0);
 
 	if (c->handshaking)
 		ev = c->handshake_wants;
@@ -249,6 +291,17 @@ static int conn_flush(struct net_conn *c)
 		c->nslots--;
 	}
 	c->want_write = false;
+	if (c->out_paused && c->out_bytes <= OUT_LOW_WATER) {
+		c->out_paused = false;
+		if (!c->paused) {
+			c->refs++;
+			if (kp_loop_post(c->w->loop, conn_resume, c) < 0) {
+				conn_unref(c);
+				conn_close(c, "cannot resume reading");
+				return -1;
+			}
+		}
+	}
 	if (c->paused && c->nslots <= c->w->max_pending / 2) {
 		/* the frames already read go first, from the loop (not from
 		 * inside whatever answered the request that freed a slot) */
@@ -350,6 +403,10 @@ static void slot_done(struct net_req *r)
 
 void net_worker_trim(struct net_worker *w)
 {
+	/* one large compressed batch must not pin its inflated size (up to
+	 * the decompression bound) on this worker for good */
+	if (w->scratch.cap > CONV_KEEP)
+		kp_wbuf_free(&w->scratch);
 	if (w->conv.cap > CONV_KEEP)
 		kp_wbuf_free(&w->conv);
 	if (w->conv_raw.cap > CONV_KEEP)
@@ -452,6 +509,13 @@ static int conn_parse(struct net_conn *c)
 			c->paused = true;
 			break;
 		}
+		/* a client that does not read its answers: the frames it
+		 * already sent wait too, so its unsent answers stay bounded
+		 * (an all-topics Metadata pipelined 500 times would not) */
+		if (c->out_bytes > OUT_HIGH_WATER) {
+			c->out_paused = true;
+			break;
+		}
 		st = kp_frame_check(c->rbuf + off, c->rlen - off,
 				    b->socket_request_max_bytes, &flen);
 		if (st == KP_FRAME_PARTIAL)
@@ -485,7 +549,8 @@ static void conn_read(struct net_conn *c)
 	const struct transport_type *tt = c->t->type;
 
 	c->read_wants_write = false;
-	for (int round = 0; round < 8 && !c->closed && !c->paused; round++) {
+	for (int round = 0; round < 8 && !c->closed && !c->paused && !c->out_paused;
+	     round++) {
 		ssize_t n;
 
 		if (kp_buf_make_room(&c->rbuf, &c->rcap, c->rlen, READ_CHUNK) < 0) {
@@ -515,7 +580,8 @@ static void conn_read(struct net_conn *c)
 		return;
 	conn_update_events(c);
 	/* bytes inside the transport wake no epoll: read them from the loop */
-	if (tt->pending != NULL && !c->paused && c->out_bytes <= OUT_HIGH_WATER &&
+	if (tt->pending != NULL && !c->paused && !c->out_paused &&
+	    c->out_bytes <= OUT_HIGH_WATER &&
 	    tt->pending(c->t)) {
 		c->refs++;
 		if (kp_loop_post(c->w->loop, conn_reread, c) < 0)
@@ -543,7 +609,7 @@ static void conn_resume(void *arg)
 {
 	struct net_conn *c = arg;
 
-	if (!c->closed && conn_parse(c) == 0)
+	if (!c->closed && !c->paused && !c->out_paused && conn_parse(c) == 0)
 		conn_update_events(c);
 	conn_unref(c);
 }
@@ -573,6 +639,7 @@ static void conn_io(struct kp_loop *loop, int fd, int events, void *arg)
 
 	(void)loop;
 	(void)fd;
+	c->last_active_ms = kp_now_ms();
 	c->refs++;
 	if (c->handshaking && !conn_handshake(c)) {
 		conn_unref(c);
@@ -602,6 +669,7 @@ struct adopt {
 	const struct transport_type *tt;
 	int fd;
 	char peer[64];
+	char ip[INET6_ADDRSTRLEN];
 };
 
 static void conn_adopt(void *arg)
@@ -611,16 +679,21 @@ static void conn_adopt(void *arg)
 
 	if (c == NULL) {
 		close(a->fd);
+		net_server_release(a->w->server, a->ip);
 		free(a);
 		return;
 	}
 	/* the transport takes the socket over (and closes it on failure) */
 	c->t = a->tt->accept(a->tt, a->fd);
 	if (c->t == NULL) {
+		net_server_release(a->w->server, a->ip);
 		free(a);
 		free(c);
 		return;
 	}
+	c->counted = true;
+	snprintf(c->ip, sizeof(c->ip), "%s", a->ip);
+	c->last_active_ms = kp_now_ms();
 	c->fd = c->t->fd;
 	c->w = a->w;
 	c->refs = 1;
@@ -632,6 +705,7 @@ static void conn_adopt(void *arg)
 	c->events = KP_EV_READ;
 	if (kp_loop_watch(c->w->loop, c->fd, KP_EV_READ, conn_io, c) < 0) {
 		c->t->type->close(c->t);
+		net_server_release(c->w->server, c->ip);
 		free(c);
 		return;
 	}
@@ -641,6 +715,108 @@ static void conn_adopt(void *arg)
 		c->next->prev = c;
 	c->w->conns = c;
 	KP_DEBUG("connection from %s on worker %d", c->peer, c->w->id);
+}
+
+/* ------------------------------------------------- connection quotas */
+
+static unsigned ip_hash(const char *ip)
+{
+	unsigned h = 5381;
+
+	while (*ip)
+		h = h * 33 + (unsigned char)*ip++;
+	return h % IP_BUCKETS;
+}
+
+/* Count a new connection from ip; false (nothing counted) when ip has
+ * max.connections.per.ip already. */
+static bool ip_take(struct net_server *s, const char *ip)
+{
+	struct ip_count **pp, *e;
+	bool ok = true;
+
+	if (s->max_per_ip == INT32_MAX)
+		return true;		/* Kafka's default: no limit, no table */
+	pthread_mutex_lock(&s->ip_lock);
+	for (pp = &s->ips[ip_hash(ip)]; (e = *pp) != NULL; pp = &e->next)
+		if (strcmp(e->ip, ip) == 0)
+			break;
+	if (e == NULL && (e = calloc(1, sizeof(*e))) != NULL) {
+		snprintf(e->ip, sizeof(e->ip), "%s", ip);
+		*pp = e;
+	}
+	if (e == NULL || e->n >= s->max_per_ip)
+		ok = false;
+	else
+		e->n++;
+	pthread_mutex_unlock(&s->ip_lock);
+	return ok;
+}
+
+static void ip_give(struct net_server *s, const char *ip)
+{
+	struct ip_count **pp, *e;
+
+	if (s->max_per_ip == INT32_MAX)
+		return;
+	pthread_mutex_lock(&s->ip_lock);
+	for (pp = &s->ips[ip_hash(ip)]; (e = *pp) != NULL; pp = &e->next)
+		if (strcmp(e->ip, ip) == 0) {
+			if (--e->n <= 0) {
+				*pp = e->next;
+				free(e);
+			}
+			break;
+		}
+	pthread_mutex_unlock(&s->ip_lock);
+}
+
+/* Any thread: a counted connection is gone. */
+static void net_server_release(struct net_server *s, const char *ip)
+{
+	ip_give(s, ip);
+	atomic_fetch_sub(&s->nconns, 1);
+}
+
+/* A warning about accepting, at most once a minute. */
+static void accept_warn(struct net_server *s, const char *what, const char *detail)
+{
+	int64_t now = kp_now_ms();
+
+	if (s->accept_logged_ms != 0 && now - s->accept_logged_ms < ACCEPT_LOG_EVERY_MS)
+		return;
+	s->accept_logged_ms = now;
+	KP_WARN("%s: %s (said at most once a minute)", what, detail);
+}
+
+static void on_accept(struct kp_loop *loop, int fd, int events, void *arg);
+
+/* The listeners rest for ms: the loop stops watching them, a timer
+ * brings them back. */
+static void accept_pause(struct net_server *s, int64_t ms)
+{
+	if (!s->accept_paused) {
+		for (int i = 0; i < s->nls; i++)
+			kp_loop_unwatch(s->main_loop, s->ls[i].fd);
+		s->accept_paused = true;
+	}
+	kp_timer_start(s->main_loop, &s->accept_timer, ms);
+}
+
+static void accept_resume(struct kp_loop *loop, void *arg)
+{
+	struct net_server *s = arg;
+
+	(void)loop;
+	if (atomic_load(&s->nconns) >= s->max_conns) {
+		kp_timer_start(s->main_loop, &s->accept_timer, ACCEPT_FULL_RECHECK_MS);
+		return;
+	}
+	s->accept_paused = false;
+	for (int i = 0; i < s->nls; i++)
+		if (kp_loop_watch(s->main_loop, s->ls[i].fd, KP_EV_READ, on_accept,
+				  &s->ls[i]) < 0)
+			KP_ERROR("cannot watch listener %d again", s->ls[i].port);
 }
 
 static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
@@ -653,34 +829,89 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl,
-				  SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int cfd;
 		struct adopt *a;
 		char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
 		int one = 1;
 
-		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				KP_WARN("accept: %s", strerror(errno));
+		/* Kafka: at max.connections the acceptor waits for a slot */
+		if (atomic_load(&s->nconns) >= s->max_conns) {
+			accept_warn(s, "max.connections", "not accepting until a "
+				    "connection closes");
+			accept_pause(s, ACCEPT_FULL_RECHECK_MS);
 			return;
 		}
-		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		cfd = accept4(fd, (struct sockaddr *)&ss, &sl,
+			      SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* the pending connection stays pending: a
+				 * level-triggered loop would spin on it */
+				accept_warn(s, "accept", strerror(errno));
+				accept_pause(s, ACCEPT_BACKOFF_MS);
+				return;
+			}
+			accept_warn(s, "accept", strerror(errno));
+			return;
+		}
 		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
 			    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+		if (!ip_take(s, host)) {
+			/* Kafka's TooManyConnectionsException: closed at once */
+			KP_INFO("refusing a connection from %s: it has "
+				"max.connections.per.ip (%d) already", host, s->max_per_ip);
+			close(cfd);
+			continue;
+		}
+		atomic_fetch_add(&s->nconns, 1);
+		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		a = malloc(sizeof(*a));
 		if (a == NULL) {
 			close(cfd);
+			net_server_release(s, host);
 			continue;
 		}
 		a->w = &s->workers[s->next_worker++ % s->nworkers];
 		a->tt = l->tt;
 		a->fd = cfd;
 		snprintf(a->peer, sizeof(a->peer), "%s:%s", host, port);
+		snprintf(a->ip, sizeof(a->ip), "%s", host);
 		if (kp_loop_post(a->w->loop, conn_adopt, a) < 0) {
 			close(cfd);
+			net_server_release(s, host);
 			free(a);
 		}
 	}
+}
+
+/* ------------------------------------------------- idle connections */
+
+/* Kafka's connections.max.idle.ms: a connection with nothing read or
+ * written for that long is closed, unless it waits for an answer (a
+ * parked request). */
+static void idle_sweep(struct kp_loop *loop, void *arg)
+{
+	struct net_worker *w = arg;
+	int64_t now = kp_now_ms(), idle = w->server->idle_ms;
+	struct net_conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->nslots == 0 && now - c->last_active_ms >= idle)
+			conn_close(c, "idle for connections.max.idle.ms");
+	}
+	kp_timer_start(loop, &w->idle_timer, w->idle_period_ms);
+}
+
+static void idle_start(void *arg)
+{
+	struct net_worker *w = arg;
+
+	kp_timer_start(w->loop, &w->idle_timer, w->idle_period_ms);
 }
 
 static void *worker_main(void *arg)
@@ -704,6 +935,12 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		return NULL;
 	s->b = b;
 	s->main_loop = main_loop;
+	s->max_conns = kp_config_int(&b->cfg, "max.connections");
+	s->max_per_ip = kp_config_int(&b->cfg, "max.connections.per.ip");
+	s->idle_ms = kp_config_long(&b->cfg, "connections.max.idle.ms");
+	atomic_init(&s->nconns, 0);
+	pthread_mutex_init(&s->ip_lock, NULL);
+	kp_timer_init(&s->accept_timer, accept_resume, s);
 	s->ls = calloc(b->nlisteners, sizeof(*s->ls));
 	s->workers = calloc((size_t)nworkers, sizeof(*s->workers));
 	if (s->ls == NULL || s->workers == NULL)
@@ -727,6 +964,14 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		struct net_worker *w = &s->workers[i];
 
 		w->broker = b;
+		w->server = s;
+		kp_timer_init(&w->idle_timer, idle_sweep, w);
+		/* a tenth of the idle time, 10 ms to 1 s between sweeps */
+		w->idle_period_ms = s->idle_ms / 10;
+		if (w->idle_period_ms > 1000)
+			w->idle_period_ms = 1000;
+		if (w->idle_period_ms < 10)
+			w->idle_period_ms = 10;
 		w->max_pending = kp_config_int(&b->cfg, "queued.max.requests");
 		if (w->max_pending < 1)
 			w->max_pending = 1;
@@ -747,6 +992,10 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 			goto fail;
 		}
 		s->nworkers++;
+		if (s->idle_ms > 0 && kp_loop_post(w->loop, idle_start, w) < 0) {
+			snprintf(err, errlen, "cannot start network thread %d", i);
+			goto fail;
+		}
 	}
 	return s;
 fail:
@@ -780,6 +1029,7 @@ static void close_all(void *arg)
 {
 	struct net_worker *w = arg;
 
+	kp_timer_stop(w->loop, &w->idle_timer);
 	purgatory_drain(w->home);	/* parked requests answer now */
 	while (w->conns != NULL)
 		conn_close(w->conns, NULL);
@@ -790,8 +1040,10 @@ void net_stop(struct net_server *s)
 {
 	if (s == NULL)
 		return;
+	kp_timer_stop(s->main_loop, &s->accept_timer);
 	for (int i = 0; i < s->nls; i++) {
-		kp_loop_unwatch(s->main_loop, s->ls[i].fd);
+		if (!s->accept_paused)
+			kp_loop_unwatch(s->main_loop, s->ls[i].fd);
 		close(s->ls[i].fd);
 	}
 	/* every worker stops before any loop goes: a worker may still post
@@ -808,6 +1060,14 @@ void net_stop(struct net_server *s)
 		kp_wbuf_free(&s->workers[i].conv_in);
 		free(s->workers[i].bounce);
 	}
+	for (int i = 0; i < IP_BUCKETS; i++)
+		while (s->ips[i] != NULL) {
+			struct ip_count *e = s->ips[i];
+
+			s->ips[i] = e->next;
+			free(e);
+		}
+	pthread_mutex_destroy(&s->ip_lock);
 	free(s->ls);
 	free(s->workers);
 	free(s);

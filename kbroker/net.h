@@ -84,6 +84,9 @@ struct net_worker {
 	/* queued.max.requests: a connection with this many unanswered
 	 * requests is not read until half of them are answered */
 	int max_pending;
+	struct net_server *server;
+	struct kp_timer idle_timer;	/* connections.max.idle.ms sweeps */
+	int64_t idle_period_ms;
 };
 
 struct net_server;
@@ -96,7 +99,8 @@ struct net_server;
 struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 			     int nworkers, net_dispatch_fn dispatch,
 			     char *err, size_t errlen);
-/* Give back conversion buffers that grew large (after a request). */
+/* Give back the decompression scratch and conversion buffers that grew
+ * large (after a request). */
 void net_worker_trim(struct net_worker *w);
 /* Worker i (0 <= i < net_nworkers). */
 int net_nworkers(const struct net_server *s);

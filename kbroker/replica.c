@@ -330,6 +330,16 @@ int32_t replica_preferred_read(struct broker *b, struct partition *p,
 	return best != NULL ? best->id : -1;
 }
 
+bool replica_is_follower(struct partition *p, int32_t id)
+{
+	bool yes;
+
+	pthread_mutex_lock(&p->lock);
+	yes = p->leader && id >= 0 && follower(p, id) != NULL;
+	pthread_mutex_unlock(&p->lock);
+	return yes;
+}
+
 void replica_follower_fetch(struct broker *b, struct partition *p,
 			    int32_t id, int64_t offset, int64_t log_start)
 {

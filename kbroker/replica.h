@@ -39,8 +39,13 @@ void replica_become_leader(struct broker *b, struct partition *p, bool was_leade
 /* The high watermark from the ISR's log ends (caller holds p->lock);
  * true when it moved (the caller then notifies p->watchers). */
 bool replica_update_hw(struct broker *b, struct partition *p);
+/* Whether id is one of the other replicas of p that we lead (takes
+ * p->lock): only those move follower state or read past the high
+ * watermark. */
+bool replica_is_follower(struct partition *p, int32_t id);
 /* A follower fetched p at offset, its log starting at log_start (-1:
- * not said; takes p->lock). */
+ * not said; takes p->lock).  An id that is not a replica of p changes
+ * nothing. */
 void replica_follower_fetch(struct broker *b, struct partition *p,
 			    int32_t follower, int64_t offset, int64_t log_start);
 /*

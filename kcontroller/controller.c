@@ -49,7 +49,7 @@ static void request(struct controller *c, struct ctl_request *r)
 		const struct kp_controlled_shutdown_req *req = r->req;
 
 		ctl_broker_controlled_shutdown(c, req->broker_id, req->broker_epoch,
-					       r->resp, r->arena);
+					       r->api_version >= 2, r->resp, r->arena);
 		break;
 	}
 	case KP_API_ELECT_LEADERS:

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,7 +294,7 @@ static bool movable(struct controller *c, const struct c_part *cp, int32_t id)
 }
 
 void ctl_broker_controlled_shutdown(struct controller *c, int32_t id,
-				    int64_t broker_epoch,
+				    int64_t broker_epoch, bool has_epoch,
 				    struct kp_controlled_shutdown_resp *resp,
 				    struct kp_arena *a)
 {
@@ -309,7 +310,21 @@ void ctl_broker_controlled_shutdown(struct controller *c, int32_t id,
 		resp->error_code = KP_ERR_BROKER_NOT_AVAILABLE;
 		return;
 	}
-	if (broker_epoch >= 0 && broker_epoch != cb->epoch) {
+	/*
+	 * KIP-380: v2+ carries the broker's epoch (its registration's czxid).
+	 * Kafka 2.8 skips the check for -1 at any version; here -1 (or any
+	 * negative) at v2+ is refused like an old epoch, so that anyone who
+	 * can reach the listener cannot drain a broker by naming its id.  A
+	 * v0-1 request has no epoch: not checked, as Kafka.
+	 */
+	if (has_epoch && (broker_epoch < 0 || broker_epoch < cb->epoch)) {
+		KP_INFO("controlled shutdown of broker %d with epoch %" PRId64
+			" (current %" PRId64 ") refused: stale", id, broker_epoch,
+			cb->epoch);
+		resp->error_code = KP_ERR_STALE_BROKER_EPOCH;
+		return;
+	}
+	if (!has_epoch && broker_epoch >= 0 && broker_epoch != cb->epoch) {
 		resp->error_code = KP_ERR_STALE_BROKER_EPOCH;
 		return;
 	}

@@ -26,8 +26,9 @@ void ctl_broker_change(struct controller *c);
 /* A channel to every live broker that has none (activation). */
 void ctl_broker_connect(struct controller *c);
 /*
- * ControlledShutdown from broker_id (broker_epoch -1: not checked): the
- * broker epoch is checked (registration czxid), the broker marked shutting
+ * ControlledShutdown from broker_id: with has_epoch (v2+) broker_epoch
+ * must be the broker's (its registration's czxid; -1 or an older one:
+ * STALE_BROKER_EPOCH); without (v0-1) it is not checked.  The broker is marked shutting
  * down (never elected, never put in a new ISR, until its registration
  * goes), the leadership of each replicated partition it leads moved to
  * the first other live in-sync replica in assignment order with it out of
@@ -37,7 +38,7 @@ void ctl_broker_connect(struct controller *c);
  * live replica, which no retry can help).
  */
 void ctl_broker_controlled_shutdown(struct controller *c, int32_t broker_id,
-				    int64_t broker_epoch,
+				    int64_t broker_epoch, bool has_epoch,
 				    struct kp_controlled_shutdown_resp *resp,
 				    struct kp_arena *a);
 

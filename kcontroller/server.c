@@ -36,6 +36,11 @@
 #include "server.h"
 
 #define MAX_FRAME (1 << 20)
+/* A connection is not read (its frames already read not handled) while
+ * this many of its requests are unanswered or this much of its answers
+ * waits unsent: a client that never reads pins a bounded amount. */
+#define MAX_INFLIGHT 64
+#define MAX_UNSENT (1u << 20)
 
 /* One request on its way through the event thread and back. */
 struct sreq {
@@ -74,6 +79,7 @@ struct sconn {
 	uint64_t next_seq;		/* given to the next request */
 	uint64_t out_seq;		/* the next answer to go out */
 	struct sreq *waiting;		/* answered early, by seq */
+	bool parsing;			/* inside parse_in */
 };
 
 struct server {
@@ -118,28 +124,51 @@ static void conn_close(struct sconn *k)
 }
 
 static void on_io(struct kp_loop *loop, int fd, int events, void *arg);
+static int parse_in(struct sconn *k);
+
+static bool backlogged(const struct sconn *k)
+{
+	return k->next_seq - k->out_seq >= MAX_INFLIGHT ||
+	       k->out.len - k->outoff > MAX_UNSENT;
+}
 
 static void flush_out(struct sconn *k)
 {
-	while (k->outoff < k->out.len) {
-		ssize_t n = send(k->fd, k->out.data + k->outoff, k->out.len - k->outoff,
-				 MSG_NOSIGNAL);
+	for (;;) {
+		size_t before;
 
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		while (k->outoff < k->out.len) {
+			ssize_t n = send(k->fd, k->out.data + k->outoff,
+					 k->out.len - k->outoff, MSG_NOSIGNAL);
+
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n <= 0) {
+				conn_close(k);
+				return;
+			}
+			k->outoff += (size_t)n;
+		}
+		if (k->outoff == k->out.len) {
+			kp_wbuf_reset(&k->out);
+			k->outoff = 0;
+		}
+		/* room again: the frames read while backlogged go first */
+		if (k->parsing || backlogged(k) || k->inlen == 0)
 			break;
-		if (n <= 0) {
+		before = k->inlen;
+		if (parse_in(k) < 0)
+			return;
+		if (k->out.err != 0) {
 			conn_close(k);
 			return;
 		}
-		k->outoff += (size_t)n;
+		if (k->inlen == before)
+			break;		/* a partial frame */
 	}
-	if (k->outoff == k->out.len) {
-		kp_wbuf_reset(&k->out);
-		k->outoff = 0;
-		kp_loop_set_events(k->s->c->loop, k->fd, KP_EV_READ);
-	} else {
-		kp_loop_set_events(k->s->c->loop, k->fd, KP_EV_READ | KP_EV_WRITE);
-	}
+	kp_loop_set_events(k->s->c->loop, k->fd,
+			   (backlogged(k) ? 0 : KP_EV_READ) |
+			   (k->outoff < k->out.len ? KP_EV_WRITE : 0));
 }
 
 static void answer_versions(struct kp_wbuf *out, const struct kp_req_header *h,
@@ -283,10 +312,34 @@ fail:
 	return -1;
 }
 
+/* Handle the whole frames read, until the connection is backlogged.
+ * -1 once it is closed. */
+static int parse_in(struct sconn *k)
+{
+	size_t flen, used = 0;
+	int rc = 0;
+
+	k->parsing = true;
+	while (!backlogged(k)) {
+		int st = kp_frame_check(k->in + used, k->inlen - used, MAX_FRAME, &flen);
+
+		if (st == KP_FRAME_PARTIAL)
+			break;
+		if (st != KP_FRAME_COMPLETE || handle(k, k->in + used + 4, flen - 4) < 0) {
+			conn_close(k);
+			return -1;
+		}
+		used += flen;
+	}
+	k->parsing = false;
+	memmove(k->in, k->in + used, k->inlen - used);
+	k->inlen -= used;
+	return rc;
+}
+
 static void on_io(struct kp_loop *loop, int fd, int events, void *arg)
 {
 	struct sconn *k = arg;
-	size_t flen, used = 0;
 
 	(void)loop;
 	(void)fd;
@@ -316,19 +369,8 @@ static void on_io(struct kp_loop *loop, int fd, int events, void *arg)
 		}
 		k->inlen += (size_t)n;
 	}
-	for (;;) {
-		int st = kp_frame_check(k->in + used, k->inlen - used, MAX_FRAME, &flen);
-
-		if (st == KP_FRAME_PARTIAL)
-			break;
-		if (st != KP_FRAME_COMPLETE || handle(k, k->in + used + 4, flen - 4) < 0) {
-			conn_close(k);
-			return;
-		}
-		used += flen;
-	}
-	memmove(k->in, k->in + used, k->inlen - used);
-	k->inlen -= used;
+	if (parse_in(k) < 0)
+		return;
 	if (k->out.err != 0) {
 		conn_close(k);
 		return;

@@ -69,9 +69,21 @@ static size_t elem_size(const struct kp_field_desc *f)
 	return 0;
 }
 
-/* The fewest bytes one element can take on the wire (for count checks). */
-static size_t wire_min(const struct kp_field_desc *f, bool compact)
+static size_t struct_min(const struct kp_struct_desc *d, int16_t v, bool flex,
+			 int depth);
+
+/*
+ * The fewest bytes one element can take on the wire at version v (for
+ * count checks): a struct's is the sum of its fields' (an array field
+ * counts its length prefix only), so a frame cannot claim more elements
+ * than it could hold and make the decoder allocate count x struct size
+ * from a small body (a 10 MB CreateTopics claiming ten million topics).
+ */
+static size_t wire_min(const struct kp_field_desc *f, int16_t v, bool flex,
+		       int depth)
 {
+	bool compact = flex && !f->noflex;
+
 	switch (f->type) {
 	case KP_FT_BOOL: case KP_FT_INT8: return 1;
 	case KP_FT_INT16: case KP_FT_UINT16: return 2;
@@ -80,9 +92,30 @@ static size_t wire_min(const struct kp_field_desc *f, bool compact)
 	case KP_FT_UUID: return 16;
 	case KP_FT_STRING: return compact ? 1 : 2;
 	case KP_FT_BYTES: case KP_FT_RECORDS: return compact ? 1 : 4;
-	case KP_FT_STRUCT: return 1;
+	case KP_FT_STRUCT: return struct_min(f->sub, v, flex, depth + 1);
 	}
 	return 1;
+}
+
+static size_t struct_min(const struct kp_struct_desc *d, int16_t v, bool flex,
+			 int depth)
+{
+	size_t n = flex ? 1 : 0;	/* the tagged-field count */
+	uint16_t i;
+
+	if (depth > 16)		/* the schemas nest a few levels */
+		return n > 0 ? n : 1;
+	for (i = 0; i < d->nfields; i++) {
+		const struct kp_field_desc *f = &d->fields[i];
+
+		if (!present(f, v) || f->tag >= 0)
+			continue;
+		if (f->array)
+			n += flex && !f->noflex ? 1 : 4;
+		else
+			n += wire_min(f, v, flex, depth);
+	}
+	return n > 0 ? n : 1;
 }
 
 /* ------------------------------------------------------------- defaults */
@@ -187,7 +220,7 @@ static int decode_field(const struct kp_field_desc *f, int16_t v, bool flex,
 	if (!f->array)
 		return decode_value(f, v, flex, nullable(f, v), r, a,
 				    at(obj, f->off));
-	if (kp_read_array_len(r, compact, nullable(f, v), wire_min(f, compact),
+	if (kp_read_array_len(r, compact, nullable(f, v), wire_min(f, v, flex, 0),
 			      &n))
 		return -1;
 	*(int32_t *)at(obj, f->cnt_off) = n;

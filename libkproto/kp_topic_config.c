@@ -163,6 +163,23 @@ const struct kp_topic_config kp_topic_configs[] = {
 const size_t kp_topic_nconfigs =
 	sizeof(kp_topic_configs) / sizeof(kp_topic_configs[0]);
 
+bool kp_topic_name_legal(const char *name, size_t len)
+{
+	if (name == NULL || len == 0 || len > KP_TOPIC_NAME_MAX)
+		return false;
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 const struct kp_topic_config *kp_topic_config_find(const char *key)
 {
 	for (size_t i = 0; i < kp_topic_nconfigs; i++)

@@ -10,6 +10,7 @@
 #ifndef KP_TOPIC_CONFIG_H
 #define KP_TOPIC_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kp_config.h"
@@ -21,6 +22,16 @@ struct kp_topic_config {
 
 extern const struct kp_topic_config kp_topic_configs[];
 extern const size_t kp_topic_nconfigs;
+
+/* Kafka's longest legal topic name (Topic.MAX_NAME_LENGTH). */
+#define KP_TOPIC_NAME_MAX 249
+
+/*
+ * Kafka's Topic.validate on len bytes at name: 1-249 characters of
+ * [a-zA-Z0-9._-], not "." nor "..".  Whatever passes is safe as one path
+ * component, one znode name and one word of a checkpoint line.
+ */
+bool kp_topic_name_legal(const char *name, size_t len);
 
 /* The definition of a topic key, or NULL when there is none. */
 const struct kp_topic_config *kp_topic_config_find(const char *key);

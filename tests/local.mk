@@ -116,6 +116,9 @@ TESTS += tests/integration/0021-zk-ensemble.py
 ## a 5-server ensemble shared by two clusters under chroots, two servers
 ## killed at once; a broker SIGSTOPped past its ZooKeeper session
 TESTS += tests/integration/0022-zk-sessions.py
+## hostile clients on plain sockets: bad topic names, spoofed replicas,
+## forged epochs, an amplification frame, a forward failing late
+TESTS += tests/integration/0023-hostile-clients.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

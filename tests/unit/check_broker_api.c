@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "broker.h"
 #include "broker_config.h"
@@ -1278,6 +1279,227 @@ START_TEST(fetch_v12_reports_a_diverging_epoch)
 }
 END_TEST
 
+/* ------------------------------------------------------ hostile requests */
+
+/* LeaderAndIsr v4 making us the only replica and leader of name-0. */
+static int16_t lai_named(kp_str name, int32_t cepoch)
+{
+	struct kp_leader_and_isr_req req;
+	struct kp_leader_and_isr_req_leader_and_isr_topic_state ts;
+	struct kp_leader_and_isr_leader_and_isr_partition_state ps;
+	struct kp_leader_and_isr_resp resp;
+
+	kp_struct_init(&kp_leader_and_isr_req_desc, &req);
+	kp_struct_init(&kp_leader_and_isr_req_leader_and_isr_topic_state_desc, &ts);
+	kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_state_desc, &ps);
+	ps.controller_epoch = cepoch;
+	ps.leader = 1;
+	ps.leader_epoch = 1;
+	ps.replicas = ps.isr = replicas_1;
+	ps.replicas_count = ps.isr_count = 1;
+	ts.topic_name = name;
+	ts.partition_states = &ps;
+	ts.partition_states_count = 1;
+	req.controller_id = 100;
+	req.controller_epoch = cepoch;
+	req.topic_states = &ts;
+	req.topic_states_count = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_LEADER_AND_ISR, 4, &req, &resp, &arena), 0);
+	if (resp.error_code != 0)
+		return resp.error_code;
+	ck_assert_int_eq(resp.partition_errors_count, 1);
+	return resp.partition_errors[0].error_code;
+}
+
+/* StopReplica v1 (delete_partitions) of name-0. */
+static int16_t stop_named(kp_str name, int32_t cepoch)
+{
+	struct kp_stop_replica_req req;
+	struct kp_stop_replica_req_stop_replica_topic_v1 t;
+	struct kp_stop_replica_resp resp;
+	int32_t zero = 0;
+
+	kp_struct_init(&kp_stop_replica_req_desc, &req);
+	kp_struct_init(&kp_stop_replica_req_stop_replica_topic_v1_desc, &t);
+	t.name = name;
+	t.partition_indexes = &zero;
+	t.partition_indexes_count = 1;
+	req.controller_id = 100;
+	req.controller_epoch = cepoch;
+	req.delete_partitions = true;
+	req.topics = &t;
+	req.topics_count = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_STOP_REPLICA, 1, &req, &resp, &arena), 0);
+	if (resp.error_code != 0)
+		return resp.error_code;
+	ck_assert_int_eq(resp.partition_errors_count, 1);
+	return resp.partition_errors[0].error_code;
+}
+
+/* The entries of dir, sorted, joined by '/'. */
+static void listing(const char *path, char *out, size_t n)
+{
+	char cmd[256];
+	FILE *f;
+	size_t len;
+
+	snprintf(cmd, sizeof(cmd), "ls -A1 %s | tr '\\n' /", path);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	len = fread(out, 1, n - 1, f);
+	out[len] = 0;
+	pclose(f);
+}
+
+/*
+ * A topic name from LeaderAndIsr or StopReplica becomes a directory's
+ * name: "../x" made a log outside log.dirs, and StopReplica deleted what
+ * it named.  Kafka's Topic.validate rule is applied per partition
+ * (INVALID_TOPIC_EXCEPTION) and nothing touches the file system.
+ */
+START_TEST(illegal_topic_names_never_reach_the_file_system)
+{
+	static const char *bad[] = { "../escape", "a b", "x\ny", ".", "..", "", "a/b" };
+	char parent[128], victim[256], before[4096], after[4096], name[300];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	ck_assert_ptr_nonnull(slash);
+	*slash = 0;
+	/* a directory next to the log dir that looks like a log */
+	snprintf(victim, sizeof(victim), "%s/%s-victim-0", parent, slash + 1);
+	ck_assert_int_eq(mkdir(victim, 0700), 0);
+	listing(dir, before, sizeof(before));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(lai_named(kp_str_c(bad[i]), 1),
+				 KP_ERR_INVALID_TOPIC_EXCEPTION);
+		ck_assert_int_eq(stop_named(kp_str_c(bad[i]), 1),
+				 KP_ERR_INVALID_TOPIC_EXCEPTION);
+	}
+	/* 250 characters: one too many */
+	memset(name, 'a', 250);
+	ck_assert_int_eq(lai_named((kp_str){ name, 250 }, 1), KP_ERR_INVALID_TOPIC_EXCEPTION);
+	ck_assert_int_eq(lai_named((kp_str){ name, 249 }, 1), 0);
+	snprintf(name, sizeof(name), "../%s-victim", slash + 1);
+	ck_assert_int_eq(lai_named(kp_str_c(name), 1), KP_ERR_INVALID_TOPIC_EXCEPTION);
+	ck_assert_int_eq(stop_named(kp_str_c(name), 1), KP_ERR_INVALID_TOPIC_EXCEPTION);
+	ck_assert_int_eq(access(victim, F_OK), 0);
+	snprintf(name, sizeof(name), "%s/escape-0", parent);
+	ck_assert_int_ne(access(name, F_OK), 0);
+	listing(dir, after, sizeof(after));
+	/* only the legal 249-character topic's log came */
+	ck_assert_int_eq(strlen(after), strlen(before) + 252);
+	ck_assert_ptr_null(partition_find(&b.parts, "../escape", 9, 0));
+	ck_assert_int_eq(rmdir(victim), 0);
+}
+END_TEST
+
+/*
+ * Kafka's updateFollowerFetchState: a Fetch whose replica_id is not
+ * another replica of the partition moves nothing (follower state, high
+ * watermark, ISR) and gets no records - not the log past the high
+ * watermark a follower may read.
+ */
+START_TEST(a_spoofed_replica_fetch_reads_nothing_and_moves_nothing)
+{
+	struct kp_leader_and_isr_req lreq;
+	struct kp_leader_and_isr_req_leader_and_isr_topic_state ts;
+	struct kp_leader_and_isr_leader_and_isr_partition_state ps;
+	struct kp_leader_and_isr_resp lresp;
+	struct kp_fetch_req req;
+	struct kp_fetch_req_fetch_topic t;
+	struct kp_fetch_req_fetch_partition fp;
+	struct kp_fetch_resp resp;
+	struct partition *p;
+	struct kp_wbuf w;
+	int64_t base = -1, first = -1, last = -1;
+	static const int32_t spoofs[] = { 7, 1 };	/* unknown, and us */
+
+	kp_struct_init(&kp_leader_and_isr_req_desc, &lreq);
+	kp_struct_init(&kp_leader_and_isr_req_leader_and_isr_topic_state_desc, &ts);
+	kp_struct_init(&kp_leader_and_isr_leader_and_isr_partition_state_desc, &ps);
+	ps.controller_epoch = 1;
+	ps.leader = 1;
+	ps.leader_epoch = 1;
+	ps.replicas = ps.isr = replicas_12;
+	ps.replicas_count = ps.isr_count = 2;
+	ts.topic_name = kp_str_c("t");
+	ts.partition_states = &ps;
+	ts.partition_states_count = 1;
+	lreq.controller_id = 100;
+	lreq.controller_epoch = 1;
+	lreq.topic_states = &ts;
+	lreq.topic_states_count = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_LEADER_AND_ISR, 4, &lreq, &lresp,
+				      &arena), 0);
+	ck_assert_int_eq(lresp.partition_errors[0].error_code, 0);
+	batch(&w, 3, KP_CODEC_NONE);
+	ck_assert_int_eq(produce(8, 1, 0, w.data, (int32_t)w.len, &base), 0);
+	kp_wbuf_free(&w);
+	p = partition_find(&b.parts, "t", 1, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(log_end_offset(p->log), 3);
+	ck_assert_int_eq(atomic_load(&p->hw), 0);	/* 2 has nothing yet */
+	for (size_t i = 0; i < sizeof(spoofs) / sizeof(spoofs[0]); i++) {
+		fetch_req(&req, &t, &fp, 0, 0, 0, 1 << 20);
+		req.replica_id = spoofs[i];
+		ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+		ck_assert_int_eq(resp.responses[0].partitions[0].error_code, 0);
+		ck_assert_int_eq(batches_in(resp.responses[0].partitions[0].records,
+					    &first, &last), 0);
+		ck_assert_int_eq(resp.responses[0].partitions[0].high_watermark, 0);
+		/* at our log end: a real follower there would move the HW */
+		fetch_req(&req, &t, &fp, 0, 3, 0, 1 << 20);
+		req.replica_id = spoofs[i];
+		ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+		ck_assert_int_eq(atomic_load(&p->hw), 0);
+	}
+	/* the real follower 2 reads past the high watermark and moves it */
+	fetch_req(&req, &t, &fp, 0, 0, 0, 1 << 20);
+	req.replica_id = 2;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	ck_assert_int_eq(batches_in(resp.responses[0].partitions[0].records,
+				    &first, &last), 1);
+	fetch_req(&req, &t, &fp, 0, 3, 0, 1 << 20);
+	req.replica_id = 2;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 11, &req, &resp, &arena), 0);
+	ck_assert_int_eq(atomic_load(&p->hw), 3);
+}
+END_TEST
+
+/*
+ * A batch whose records inflate to megabytes grows the worker's
+ * decompression scratch while it is validated; the worker gives it back
+ * after the request instead of keeping it for good.
+ */
+START_TEST(decompression_scratch_shrinks_after_a_large_batch)
+{
+	int16_t e[3];
+	struct kp_batch_params bp;
+	struct kp_record_in rec;
+	struct kp_wbuf w;
+	uint8_t *big = calloc(1, 6 << 20);
+	int64_t base = -1;
+
+	ck_assert_ptr_nonnull(big);
+	leader_and_isr(1, 1, e);
+	ck_assert_int_eq(e[0], 0);
+	kp_batch_params_init(&bp);
+	bp.codec = KP_CODEC_GZIP;
+	rec = (struct kp_record_in){ .value = { .ptr = big, .len = 6 << 20 },
+				     .timestamp = 1000 };
+	kp_wbuf_init(&w);
+	ck_assert_int_eq(kp_batch_build(&w, &bp, &rec, 1), 0);
+	ck_assert_uint_lt(w.len, 1 << 20);	/* zeros compress */
+	ck_assert_int_eq(produce(8, 1, 0, w.data, (int32_t)w.len, &base), 0);
+	kp_wbuf_free(&w);
+	free(big);
+	for (int i = 0; i < net_nworkers(b.net); i++)
+		ck_assert_uint_le(net_worker_at(b.net, i)->scratch.cap, 4u << 20);
+}
+END_TEST
+
 static Suite *broker_suite(void)
 {
 	Suite *s = suite_create("broker_api");
@@ -1299,6 +1521,9 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, metadata_gives_topic_ids_and_authorized_operations);
 	tcase_add_test(tc, leader_and_isr_v5_keeps_the_topic_id_with_the_log);
 	tcase_add_test(tc, fetch_v12_reports_a_diverging_epoch);
+	tcase_add_test(tc, illegal_topic_names_never_reach_the_file_system);
+	tcase_add_test(tc, a_spoofed_replica_fetch_reads_nothing_and_moves_nothing);
+	tcase_add_test(tc, decompression_scratch_shrinks_after_a_large_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -382,6 +382,104 @@ START_TEST(absent_fields_take_their_defaults)
 }
 END_TEST
 
+/*
+ * A 10 MB CreateTopics body claiming as many topics as it has bytes: the
+ * decoder used to allocate count x struct size (720 MB) before it found
+ * the bytes were not there.  Counts are bounded by the bytes left over the
+ * least an element takes at that version, so the hostile frame is refused
+ * with the arena still small, and a frame of real minimal elements
+ * allocates a small multiple of its size.
+ */
+START_TEST(array_counts_cannot_claim_more_than_the_frame_holds)
+{
+	const size_t len = 10 << 20;
+	struct kp_create_topics_req req;
+	struct kp_arena a;
+	struct kp_reader r;
+	uint8_t *body = calloc(1, len);
+	const struct kp_api_desc *api = kp_api_get(KP_API_CREATE_TOPICS);
+	static const int16_t versions[] = { 4, 5 };
+
+	ck_assert_ptr_nonnull(body);
+	for (size_t k = 0; k < sizeof(versions) / sizeof(versions[0]); k++) {
+		int16_t v = versions[k];
+		int32_t count;
+		size_t elem = v >= 5 ? 10 : 16;	/* a topic's fewest bytes */
+		size_t pos = 0;
+
+		/* a count as large as the body (classic int32 / compact
+		 * uvarint of count + 1) */
+		memset(body, 0, len);
+		count = (int32_t)(len - 8);
+		if (v < 5) {
+			body[0] = (uint8_t)(count >> 24);
+			body[1] = (uint8_t)(count >> 16);
+			body[2] = (uint8_t)(count >> 8);
+			body[3] = (uint8_t)count;
+		} else {
+			uint32_t u = (uint32_t)count + 1;
+			int i = 0;
+
+			while (u >= 0x80) {
+				body[i++] = (uint8_t)(u | 0x80);
+				u >>= 7;
+			}
+			body[i] = (uint8_t)u;
+		}
+		kp_arena_init(&a, 0);
+		kp_reader_init(&r, body, len);
+		ck_assert_int_ne(kp_request_decode(api, v, &r, &a, &req), 0);
+		ck_assert_uint_lt(a.used, 1 << 20);
+		kp_arena_free(&a);
+
+		/* as many minimal topics (name "", no assignments, no
+		 * configs) as fit: decodes, and the arena stays within a
+		 * small multiple of the frame */
+		memset(body, 0, len);
+		count = (int32_t)((len - 16) / elem);
+		if (v < 5) {
+			body[0] = (uint8_t)(count >> 24);
+			body[1] = (uint8_t)(count >> 16);
+			body[2] = (uint8_t)(count >> 8);
+			body[3] = (uint8_t)count;
+			pos = 4;
+		} else {
+			uint32_t u = (uint32_t)count + 1;
+
+			while (u >= 0x80) {
+				body[pos++] = (uint8_t)(u | 0x80);
+				u >>= 7;
+			}
+			body[pos++] = (uint8_t)u;
+		}
+		for (int32_t i = 0; i < count; i++) {
+			uint8_t *e = body + pos;
+
+			if (v < 5) {
+				/* name len 0, partitions, rf, arrays of 0 */
+				memset(e, 0, 16);
+			} else {
+				e[0] = 1;		/* name "" */
+				memset(e + 1, 0, 6);	/* partitions, rf */
+				e[7] = 1;		/* assignments: [] */
+				e[8] = 1;		/* configs: [] */
+				e[9] = 0;		/* no tagged fields */
+			}
+			pos += elem;
+		}
+		/* timeout_ms, validate_only, tagged fields */
+		pos += 4 + 1 + (v >= 5 ? 1 : 0);
+		kp_arena_init(&a, 0);
+		kp_reader_init(&r, body, pos);
+		ck_assert_int_eq(kp_request_decode(api, v, &r, &a, &req), 0);
+		ck_assert_int_eq(req.topics_count, count);
+		ck_assert_uint_lt(a.used, 16 * pos);
+		kp_arena_free(&a);
+	}
+	free(body);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
 	Suite *s = suite_create("codec");
@@ -392,6 +490,7 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, api_versions_known_bytes);
 	tcase_add_test(tc, absent_fields_take_their_defaults);
 	tcase_add_test(tc, repeated_or_unordered_tags_are_rejected);
+	tcase_add_test(tc, array_counts_cannot_claim_more_than_the_frame_holds);
 	suite_add_tcase(s, tc);
 	return s;
 }

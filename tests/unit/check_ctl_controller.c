@@ -192,7 +192,8 @@ static void answered(struct ctl_request *r)
 
 /* ControlledShutdown of broker id through the controller's queue; the
  * answer's error code (a->resp holds the rest). */
-static int16_t controlled_shutdown(struct answer *a, int32_t id)
+static int16_t controlled_shutdown_v(struct answer *a, int32_t id, int16_t version,
+				     int64_t epoch)
 {
 	memset(a, 0, sizeof(*a));
 	kp_arena_init(&a->arena, 0);
@@ -200,10 +201,10 @@ static int16_t controlled_shutdown(struct answer *a, int32_t id)
 	pthread_cond_init(&a->cv, NULL);
 	kp_struct_init(&kp_controlled_shutdown_req_desc, &a->req);
 	a->req.broker_id = id;
-	a->req.broker_epoch = -1;
+	a->req.broker_epoch = epoch;
 	kp_struct_init(&kp_controlled_shutdown_resp_desc, &a->resp);
 	a->r = (struct ctl_request){ .api_key = KP_API_CONTROLLED_SHUTDOWN,
-				     .api_version = 3, .req = &a->req, .resp = &a->resp,
+				     .api_version = version, .req = &a->req, .resp = &a->resp,
 				     .arena = &a->arena, .done = answered };
 	controller_request(&c, &a->r);
 	pthread_mutex_lock(&a->mu);
@@ -218,6 +219,27 @@ static int16_t controlled_shutdown(struct answer *a, int32_t id)
 	/* answered on the event thread, not this one */
 	ck_assert(!pthread_equal(a->thread, pthread_self()));
 	return a->resp.error_code;
+}
+
+/* A broker's epoch: the czxid of its registration. */
+static int64_t broker_epoch(int32_t id)
+{
+	struct kp_zk_result res;
+	char path[64];
+	int64_t epoch;
+
+	snprintf(path, sizeof(path), "/brokers/ids/%d", id);
+	ck_assert_int_eq(kp_zk_exists_sync(admin, path, &res), KP_ZK_OK);
+	ck_assert(res.has_stat);
+	epoch = res.stat.czxid;
+	kp_zk_result_free(&res);
+	return epoch;
+}
+
+/* ControlledShutdown v3 from broker id with its current epoch. */
+static int16_t controlled_shutdown(struct answer *a, int32_t id)
+{
+	return controlled_shutdown_v(a, id, 3, broker_epoch(id));
 }
 
 static void answer_free(struct answer *a)
@@ -312,6 +334,16 @@ START_TEST(events_elect_leaders_and_a_fenced_write_resigns_after_its_event)
 	ck_assert(wait_state("a", 0, 1, isr12, 2));
 	ck_assert(wait_state("a", 1, 2, isr21, 2));
 	ck_assert(wait_log("partition a-1: NewPartition -> OnlinePartition"));
+
+	/* KIP-380: v2+ names the broker's epoch; -1 or an older one is
+	 * refused and nothing moves (Kafka 2.8 lets -1 through) */
+	ck_assert_int_eq(controlled_shutdown_v(&a, 1, 3, -1), KP_ERR_STALE_BROKER_EPOCH);
+	answer_free(&a);
+	ck_assert_int_eq(controlled_shutdown_v(&a, 1, 2, broker_epoch(1) - 1),
+			 KP_ERR_STALE_BROKER_EPOCH);
+	answer_free(&a);
+	ck_assert(wait_state("a", 0, 1, isr12, 2));
+	ck_assert(wait_state("a", 1, 2, isr21, 2));
 
 	/* an admin request is an event: ControlledShutdown moves broker 1's
 	 * leadership to 2 and takes 1 out of the ISRs */

@@ -920,6 +920,45 @@ START_TEST(flush_policy_moves_the_recovery_point)
 }
 END_TEST
 
+/*
+ * flush.messages: an append is acknowledged only once fsynced.  A failed
+ * fsync (here the active segment's descriptor is swapped for /dev/null,
+ * whose writes succeed and whose fdatasync fails with EINVAL) is
+ * KAFKA_STORAGE_ERROR, and the log goes offline as Kafka takes its log
+ * directory offline: later appends and reads fail too.
+ */
+START_TEST(a_failed_fsync_is_not_acknowledged_and_the_log_goes_offline)
+{
+	struct log_config cfg = small_cfg(1 << 20);
+	struct log *log;
+	struct log_read_result rr;
+	struct log_segment *seg;
+	int null_fd, saved;
+
+	cfg.flush_messages = 1;
+	ck_assert_int_eq(log_open(pathf("fs-0"), "fs", 0, &cfg, -1, -1, false, &log), 0);
+	ck_assert_int_eq(append_batch(log, 2, 10, 1, 0, NULL), 0);
+	ck_assert_int_eq(log->recovery_point, 2);
+	seg = log->segs[log->nsegs - 1];
+	null_fd = open("/dev/null", O_WRONLY);
+	ck_assert_int_ge(null_fd, 0);
+	saved = dup(seg->fd);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(null_fd, seg->fd), 0);
+	ck_assert_int_eq(append_batch(log, 1, 10, 1, 0, NULL), KP_ERR_KAFKA_STORAGE_ERROR);
+	ck_assert_int_eq(log->recovery_point, 2);
+	ck_assert(atomic_load(&log->offline));
+	/* the disk is back: the log stays offline until a restart */
+	ck_assert_int_ge(dup2(saved, seg->fd), 0);
+	close(saved);
+	close(null_fd);
+	ck_assert_int_eq(append_batch(log, 1, 10, 1, 0, NULL), KP_ERR_KAFKA_STORAGE_ERROR);
+	ck_assert_int_eq(log_read(log, 0, 1 << 20, INT64_MAX, true, &rr),
+			 KP_ERR_KAFKA_STORAGE_ERROR);
+	log_close(log, false);
+}
+END_TEST
+
 START_TEST(rolled_segments_are_flushed_outside_the_lock)
 {
 	struct log_config cfg = small_cfg(1024);
@@ -1111,6 +1150,10 @@ START_TEST(dir_names_split_at_the_last_dash)
 	ck_assert_int_eq(log_parse_dir_name("topic-", topic, sizeof(topic), &p), -EINVAL);
 	ck_assert_int_eq(log_parse_dir_name("topic-x1", topic, sizeof(topic), &p), -EINVAL);
 	ck_assert_int_eq(log_parse_dir_name("-3", topic, sizeof(topic), &p), -EINVAL);
+	/* Kafka could not have made these topics: not logs */
+	ck_assert_int_eq(log_parse_dir_name("a b-0", topic, sizeof(topic), &p), -EINVAL);
+	ck_assert_int_eq(log_parse_dir_name("..-0", topic, sizeof(topic), &p), -EINVAL);
+	ck_assert_int_eq(log_parse_dir_name("x\ny-0", topic, sizeof(topic), &p), -EINVAL);
 	ck_assert_int_eq(log_dir_name(buf, sizeof(buf), "__consumer_offsets", 49), 0);
 	ck_assert_str_eq(buf, "__consumer_offsets-49");
 }
@@ -1211,6 +1254,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, cleanable_range_and_stale_swaps);
 	tcase_add_test(tc, log_dirs_lock_checkpoint_and_reload);
 	tcase_add_test(tc, dir_names_split_at_the_last_dash);
+	tcase_add_test(tc, a_failed_fsync_is_not_acknowledged_and_the_log_goes_offline);
 	tcase_add_test(tc, readers_never_see_a_partial_batch);
 	suite_add_tcase(s, tc);
 	return s;

@@ -17,7 +17,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <dirent.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "broker.h"
 #include "broker_config.h"
@@ -40,6 +45,7 @@ static pthread_t main_thread;
 static char path[64];
 static int data_fd = -1;
 static uint8_t *data;
+static atomic_int dispatched;
 
 /* ----------------------------------------------------------- server */
 
@@ -60,6 +66,7 @@ static void dispatch(struct net_req *r, struct kp_reader *body)
 	struct net_file_range *fr;
 	int *fd = malloc(sizeof(*fd));
 
+	atomic_fetch_add(&dispatched, 1);
 	r->api = kp_api_get(r->h.api_key);
 	r->body = r->api != NULL ? kp_arena_alloc(&r->arena, r->api->req->size) : NULL;
 	if (fd == NULL || r->body == NULL ||
@@ -169,6 +176,7 @@ static void setup(void)
 	kp_props_init(&none);
 	ck_assert_int_eq(kp_config_build(&b.cfg, broker_config_defs, broker_config_ndefs,
 					 &none, NULL, NULL, err, sizeof(err)), 0);
+	atomic_store(&dispatched, 0);
 	b.purg = purgatory_new();
 	b.loop = kp_loop_new();
 	b.net = net_start(&b, b.loop, 1, dispatch, err, sizeof(err));
@@ -349,6 +357,249 @@ START_TEST(handshake_before_the_first_request)
 }
 END_TEST
 
+/* ------------------------------------------------------ hostile clients */
+
+/* Start the network again with key=value (before serve()). */
+static void restart_with(const char *key, const char *value)
+{
+	struct kp_props props;
+	char err[256];
+
+	net_stop(b.net);
+	kp_config_free(&b.cfg);
+	kp_props_init(&props);
+	ck_assert_int_eq(kp_props_set(&props, key, value, 0), 0);
+	ck_assert_int_eq(kp_config_build(&b.cfg, broker_config_defs, broker_config_ndefs,
+					 &props, NULL, NULL, err, sizeof(err)), 0);
+	kp_props_free(&props);
+	b.net = net_start(&b, b.loop, 1, dispatch, err, sizeof(err));
+	ck_assert_msg(b.net != NULL, "%s", err);
+	listener.port = net_listener_port(b.net, 0);
+}
+
+/* Send n Fetch v4 requests at once, answers not read. */
+static void send_fetches(int fd, int n)
+{
+	struct kp_fetch_req req;
+	struct kp_wbuf w;
+
+	kp_struct_init(&kp_fetch_req_desc, &req);
+	req.replica_id = -1;
+	kp_wbuf_init(&w);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(kp_request_frame(&w, KP_API_FETCH, 4, i, "check", &req), 0);
+	send_all(fd, w.data, w.len);
+	kp_wbuf_free(&w);
+}
+
+/* Read and drop one answer frame; false when the connection closed. */
+static bool skip_answer(int fd)
+{
+	uint8_t size[4], buf[65536];
+	size_t len;
+
+	if (recv_all(fd, size, 4) != 4)
+		return false;
+	len = (size_t)kp_be32(size);
+	while (len > 0) {
+		size_t k = len < sizeof(buf) ? len : sizeof(buf);
+
+		if (recv_all(fd, buf, k) != k)
+			return false;
+		len -= k;
+	}
+	return true;
+}
+
+/* Whether fd has bytes (or a close) within ms. */
+static bool readable_within(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1;
+}
+
+static void pause_ms(int ms)
+{
+	poll(NULL, 0, ms);
+}
+
+/*
+ * A client that sends requests and never reads: the broker stops taking
+ * its requests once its unsent answers pass the bound (64 MiB here, about
+ * ninety 700 KiB answers), not at queued.max.requests (500) answers, and
+ * goes on once the client reads.
+ */
+START_TEST(a_client_that_never_reads_pins_bounded_answers)
+{
+	int fd, n = 300;
+	int64_t end;
+
+	serve(NULL);
+	fd = connect_to_broker();
+	send_fetches(fd, n);
+	end = kp_now_ms() + 20000;
+	while (atomic_load(&dispatched) < 80 && kp_now_ms() < end)
+		pause_ms(10);
+	ck_assert_int_ge(atomic_load(&dispatched), 80);
+	/* nothing more comes while the answers wait (a negative: a short
+	 * look) */
+	pause_ms(300);
+	{
+		/* the bound, plus what the kernel's socket buffers took */
+		int got = atomic_load(&dispatched);
+
+		ck_assert_int_le(got, ((64 << 20) + (16 << 20)) / DATA_LEN);
+	}
+	for (int i = 0; i < n; i++)
+		ck_assert(skip_answer(fd));
+	ck_assert_int_eq(atomic_load(&dispatched), n);
+	close(fd);
+}
+END_TEST
+
+/* max.connections.per.ip: one connection more from the address is closed
+ * at once (Kafka's TooManyConnectionsException); a slot freed is
+ * usable again. */
+START_TEST(max_connections_per_ip_closes_the_extra_one)
+{
+	int fd1, fd2, fd3;
+	char c;
+	int64_t end;
+	bool served = false;
+
+	restart_with("max.connections.per.ip", "2");
+	serve(NULL);
+	fd1 = connect_to_broker();
+	fd2 = connect_to_broker();
+	fetch_and_check(fd1, 1);
+	fetch_and_check(fd2, 2);
+	fd3 = connect_to_broker();
+	ck_assert_int_eq(recv(fd3, &c, 1, 0), 0);
+	close(fd3);
+	close(fd1);
+	end = kp_now_ms() + 20000;
+	while (!served && kp_now_ms() < end) {
+		fd3 = connect_to_broker();
+		send_fetches(fd3, 1);
+		served = skip_answer(fd3);
+		close(fd3);
+		if (!served)
+			pause_ms(20);
+	}
+	ck_assert(served);
+	close(fd2);
+}
+END_TEST
+
+/* max.connections: at the limit the broker stops accepting (as Kafka's
+ * acceptor waits for a slot); the waiting client is served once another
+ * connection closes. */
+START_TEST(max_connections_waits_for_a_slot)
+{
+	int fd1, fd2;
+
+	restart_with("max.connections", "1");
+	serve(NULL);
+	fd1 = connect_to_broker();
+	fetch_and_check(fd1, 1);
+	fd2 = connect_to_broker();	/* the kernel's backlog takes it */
+	send_fetches(fd2, 1);
+	ck_assert(!readable_within(fd2, 300));
+	ck_assert_int_eq(atomic_load(&dispatched), 1);
+	close(fd1);
+	ck_assert(skip_answer(fd2));
+	close(fd2);
+}
+END_TEST
+
+/* connections.max.idle.ms: a connection with nothing to do is closed. */
+START_TEST(idle_connections_are_closed)
+{
+	int fd;
+	char c;
+	int64_t t0;
+
+	restart_with("connections.max.idle.ms", "200");
+	serve(NULL);
+	fd = connect_to_broker();
+	fetch_and_check(fd, 1);
+	t0 = kp_now_ms();
+	ck_assert_int_eq(recv(fd, &c, 1, 0), 0);
+	ck_assert_int_ge(kp_now_ms() - t0, 50);	/* idle since its last write */
+	ck_assert_int_lt(kp_now_ms() - t0, 10000);
+	close(fd);
+}
+END_TEST
+
+static int highest_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int hi = 0, own;
+
+	ck_assert_ptr_nonnull(d);
+	own = dirfd(d);
+	while ((e = readdir(d)) != NULL) {
+		int n = atoi(e->d_name);
+
+		if (n != own && n > hi)
+			hi = n;
+	}
+	closedir(d);
+	return hi;
+}
+
+static int64_t cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/*
+ * Out of descriptors, accept() fails with EMFILE while the connection
+ * stays pending: the level-triggered loop must not spin on it.  The
+ * listeners rest and come back; the client is served once descriptors
+ * are there again.
+ */
+START_TEST(accept_out_of_descriptors_does_not_spin)
+{
+	struct rlimit old, low;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd, fill[4096], nfill = 0;
+	int64_t c0, spent;
+
+	serve(NULL);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)highest_fd() + 1;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	/* no free number below the limit either */
+	while ((fill[nfill] = dup(0)) >= 0)
+		ck_assert_int_lt(++nfill, 4096);
+	ck_assert_int_eq(errno, EMFILE);
+	sa.sin_port = htons((uint16_t)listener.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	send_fetches(fd, 1);
+	c0 = cpu_ms();
+	pause_ms(500);
+	spent = cpu_ms() - c0;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	while (nfill > 0)
+		close(fill[--nfill]);
+	/* a spinning loop burns the whole half second */
+	ck_assert_int_lt(spent, 150);
+	ck_assert(skip_answer(fd));
+	close(fd);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("net");
@@ -359,6 +610,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, file_range_goes_by_sendfile);
 	tcase_add_test(tc, file_range_goes_through_memory_without_sendfile);
 	tcase_add_test(tc, handshake_before_the_first_request);
+	tcase_add_test(tc, a_client_that_never_reads_pins_bounded_answers);
+	tcase_add_test(tc, max_connections_per_ip_closes_the_extra_one);
+	tcase_add_test(tc, max_connections_waits_for_a_slot);
+	tcase_add_test(tc, idle_connections_are_closed);
+	tcase_add_test(tc, accept_out_of_descriptors_does_not_spin);
 	suite_add_tcase(s, tc);
 	return s;
 }
