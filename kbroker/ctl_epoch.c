@@ -42,6 +42,9 @@ static void read_epoch(void *arg)
 	struct broker *b = j->r->worker->broker;
 	struct kp_zk_result res;
 
+	/* a server lagging behind the quorum could still show the old epoch
+	 * and refuse a real new controller: catch it up first */
+	(void)kp_zk_sync_sync(b->zk, "/controller_epoch");
 	if (kp_zk_get_sync(b->zk, "/controller_epoch", &res) == KP_ZK_OK &&
 	    res.data != NULL) {
 		char *end;

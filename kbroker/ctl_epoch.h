@@ -12,10 +12,10 @@
  * before it sends anything at its new epoch) is at least that high;
  * otherwise the request is refused with STALE_CONTROLLER_EPOCH and the
  * known epoch stays.  Without a ZooKeeper session (unit tests) a higher
- * epoch is adopted as Kafka does.  Not done yet: a sync() before the
- * read; a ZooKeeper server of an ensemble that lags behind the one the
- * new controller wrote through could make the broker refuse that
- * controller's first request (with one server it cannot).
+ * epoch is adopted as Kafka does.  The read follows a ZooKeeper sync of
+ * the path, so a server of an ensemble lagging behind the one the new
+ * controller wrote through catches up first and cannot make the broker
+ * refuse that controller's first request.
  */
 #ifndef CTL_EPOCH_H
 #define CTL_EPOCH_H

@@ -523,6 +523,20 @@ int kp_zk_set(struct kp_zk *zk, const char *path, const char *data,
 	return start_set(zk, path, data, len, version, done, arg, false);
 }
 
+/* ZooKeeper's sync: the server we talk to catches up with the leader
+ * for path before it answers, so a read after it sees every write the
+ * quorum had made when it was sent. */
+static int start_sync(struct kp_zk *zk, const char *path, kp_zk_done_fn done,
+		      void *arg, bool direct)
+{
+	struct op *o = op_new(zk, done, arg);
+
+	if (o == NULL)
+		return ZSYSTEMERROR;
+	o->direct = direct;
+	return queued(o, zoo_async(zk->zh, path, string_done, o));
+}
+
 static int start_delete(struct kp_zk *zk, const char *path, int32_t version,
 			kp_zk_done_fn done, void *arg, bool direct)
 {
@@ -760,7 +774,7 @@ static zhandle_t *current_handle(struct kp_zk *zk)
 /* One blocking request, described so that it can be sent again. */
 enum call_kind {
 	CALL_GET, CALL_EXISTS, CALL_CHILDREN, CALL_CREATE, CALL_SET,
-	CALL_DELETE, CALL_MULTI,
+	CALL_DELETE, CALL_MULTI, CALL_SYNC,
 };
 
 struct call {
@@ -796,6 +810,8 @@ static int call_start(struct kp_zk *zk, const struct call *c,
 		return start_set(zk, c->path, c->data, c->len, c->version, done, arg, true);
 	case CALL_DELETE:
 		return start_delete(zk, c->path, c->version, done, arg, true);
+	case CALL_SYNC:
+		return start_sync(zk, c->path, done, arg, true);
 	default:
 		return start_multi(zk, c->ops, c->nops, done, arg, true);
 	}
@@ -835,6 +851,13 @@ int kp_zk_get_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res)
 	struct call c = { .kind = CALL_GET, .path = path };
 
 	return call_sync(zk, &c, res);
+}
+
+int kp_zk_sync_sync(struct kp_zk *zk, const char *path)
+{
+	struct call c = { .kind = CALL_SYNC, .path = path };
+
+	return call_sync(zk, &c, NULL);
 }
 
 int kp_zk_exists_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res)

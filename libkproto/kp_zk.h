@@ -185,6 +185,9 @@ int kp_zk_multi(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
  * is res->rc.  res may be NULL when only the code matters.
  */
 int kp_zk_get_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
+/* ZooKeeper's sync of path: a read after it sees what the quorum had
+ * written when it was sent (the server caught up with the leader). */
+int kp_zk_sync_sync(struct kp_zk *zk, const char *path);
 int kp_zk_exists_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
 int kp_zk_children_sync(struct kp_zk *zk, const char *path, struct kp_zk_result *res);
 /*

@@ -110,6 +110,8 @@ START_TEST(create_get_set_delete_with_versions)
 
 	ck_assert_int_eq(kp_zk_create_sync(zk, "/a", "one", 3, KP_ZK_PERSISTENT, NULL), KP_ZK_OK);
 	ck_assert_int_eq(kp_zk_create_sync(zk, "/a", "x", 1, KP_ZK_PERSISTENT, NULL), KP_ZK_NODEEXISTS);
+	/* a sync (the server catching up with the leader) before a read */
+	ck_assert_int_eq(kp_zk_sync_sync(zk, "/a"), KP_ZK_OK);
 	ck_assert_int_eq(kp_zk_get_sync(zk, "/a", &r), KP_ZK_OK);
 	ck_assert_str_eq(r.data, "one");
 	ck_assert_int_eq(r.len, 3);
