@@ -115,6 +115,9 @@ TESTS += tests/integration/0018-legacy-formats.py
 TESTS += tests/integration/0019-api-keys.py
 ## group members expire at their session deadline (the coordinator's timer)
 TESTS += tests/integration/0020-group-expiry.py
+## the idempotent producer: InitProducerId, producer id blocks, duplicates,
+## gaps and epochs, state across leader changes and restarts
+TESTS += tests/integration/0024-idempotence.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
