@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kp_crc32c.h"
 #include "kp_log.h"
+#include "kp_pidsnap.h"
 #include "log_checkpoint.h"
 #include "producer_state.h"
 
@@ -231,115 +231,36 @@ size_t pstate_expire(struct pstate *ps, int64_t now_ms, int64_t max_age_ms)
 
 /* ------------------------------------------------------------ snapshots */
 
-static uint8_t *put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-	return p + 2;
-}
-
-static uint8_t *put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint8_t *put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint64_t get_be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 int pstate_snapshot_encode(const struct pstate *ps, uint8_t **out, size_t *len)
 {
-	size_t n = PSTATE_SNAP_HEADER + ps->count * PSTATE_SNAP_ENTRY;
-	uint8_t *buf = malloc(n), *p;
+	size_t n = kp_pidsnap_size(ps->count);
+	uint8_t *buf = malloc(n);
+	uint32_t k = 0;
 
 	if (buf == NULL)
 		return -ENOMEM;
-	p = put16(buf, PSTATE_SNAPSHOT_VERSION);
-	p = put32(p, 0);
-	p = put32(p, (uint32_t)ps->count);
+	kp_pidsnap_begin(buf, (uint32_t)ps->count);
 	for (size_t i = 0; i < ps->nbuckets; i++) {
 		for (const struct pstate_entry *e = ps->buckets[i]; e != NULL; e = e->next) {
 			const struct pstate_batch *last =
 				e->nb ? &e->b[(e->head + e->nb - 1) % PSTATE_BATCHES] : NULL;
+			struct kp_pidsnap_entry se = {
+				.pid = e->pid,
+				.epoch = e->epoch,
+				.last_seq = last ? last->last_seq : -1,
+				.last_offset = last ? last->last_offset : -1,
+				.offset_delta = last ? last->offset_delta : 0,
+				.timestamp = e->last_ts,
+				.coord_epoch = e->coord_epoch,
+				.txn_first_offset = e->txn_first_offset,
+			};
 
-			p = put64(p, (uint64_t)e->pid);
-			p = put16(p, (uint16_t)e->epoch);
-			p = put32(p, (uint32_t)(last ? last->last_seq : -1));
-			p = put64(p, (uint64_t)(last ? last->last_offset : -1));
-			p = put32(p, (uint32_t)(last ? last->offset_delta : 0));
-			p = put64(p, (uint64_t)e->last_ts);
-			p = put32(p, (uint32_t)e->coord_epoch);
-			p = put64(p, (uint64_t)e->txn_first_offset);
+			kp_pidsnap_put(buf, k++, &se);
 		}
 	}
-	put32(buf + 2, kp_crc32c(0, buf + 6, n - 6));
+	kp_pidsnap_seal(buf, n);
 	*out = buf;
 	*len = n;
-	return 0;
-}
-
-int pstate_snapshot_decode(const uint8_t *buf, size_t len,
-			   int (*fn)(void *arg, const struct pstate_snap_entry *e),
-			   void *arg, char *err, size_t errlen)
-{
-	uint32_t crc, computed;
-	int16_t version;
-	int32_t count;
-	const uint8_t *p;
-
-	if (len < PSTATE_SNAP_HEADER) {
-		snprintf(err, errlen, "snapshot too short (%zu bytes)", len);
-		return -EBADMSG;
-	}
-	version = (int16_t)get_be(buf, 2);
-	if (version != PSTATE_SNAPSHOT_VERSION) {
-		snprintf(err, errlen, "snapshot has an unknown file version %d", version);
-		return -EBADMSG;
-	}
-	crc = (uint32_t)get_be(buf + 2, 4);
-	computed = kp_crc32c(0, buf + 6, len - 6);
-	if (crc != computed) {
-		snprintf(err, errlen, "snapshot is corrupt (CRC is no longer valid): "
-			 "stored %" PRIu32 ", computed %" PRIu32, crc, computed);
-		return -EBADMSG;
-	}
-	count = (int32_t)get_be(buf + 6, 4);
-	if (count < 0 || (size_t)count != (len - PSTATE_SNAP_HEADER) / PSTATE_SNAP_ENTRY ||
-	    (len - PSTATE_SNAP_HEADER) % PSTATE_SNAP_ENTRY != 0) {
-		snprintf(err, errlen, "snapshot failed schema validation: %d entries "
-			 "in %zu bytes", count, len);
-		return -EBADMSG;
-	}
-	p = buf + PSTATE_SNAP_HEADER;
-	for (int32_t i = 0; i < count; i++, p += PSTATE_SNAP_ENTRY) {
-		struct pstate_snap_entry e = {
-			.pid = (int64_t)get_be(p, 8),
-			.epoch = (int16_t)get_be(p + 8, 2),
-			.last_seq = (int32_t)get_be(p + 10, 4),
-			.last_offset = (int64_t)get_be(p + 14, 8),
-			.offset_delta = (int32_t)get_be(p + 22, 4),
-			.timestamp = (int64_t)get_be(p + 26, 8),
-			.coord_epoch = (int32_t)get_be(p + 34, 4),
-			.txn_first_offset = (int64_t)get_be(p + 38, 8),
-		};
-
-		if (fn(arg, &e) != 0)
-			break;
-	}
 	return 0;
 }
 
@@ -349,7 +270,7 @@ struct load_ctx {
 	int rc;
 };
 
-static int load_one(void *arg, const struct pstate_snap_entry *s)
+static int load_one(void *arg, const struct kp_pidsnap_entry *s)
 {
 	struct load_ctx *c = arg;
 	struct pstate_entry *e;
@@ -413,7 +334,7 @@ int pstate_load_snapshot(struct pstate *ps, const char *path, int64_t now_ms,
 		snprintf(err, errlen, "short read");
 		return -EIO;
 	}
-	rc = pstate_snapshot_decode(buf, (size_t)got, load_one, &c, err, errlen);
+	rc = kp_pidsnap_decode(buf, (size_t)got, load_one, &c, err, errlen);
 	free(buf);
 	if (rc == 0)
 		rc = c.rc;

@@ -12,11 +12,8 @@
  * followers alike record every appended batch (pstate_update), so a new
  * leader deduplicates too.
  *
- * Snapshots are Kafka's `<20-digit offset>.snapshot` files: int16 version
- * (1), uint32 CRC-32C of everything after it, int32 count, then per
- * producer id, epoch, last sequence, last offset, offset delta,
- * timestamp, coordinator epoch, current transaction's first offset
- * (big-endian).  A snapshot holds only each producer's last batch, as
+ * Snapshots are Kafka's `<20-digit offset>.snapshot` files (their format
+ * in kp_pidsnap.h).  A snapshot holds only each producer's last batch, as
  * Kafka's does.
  *
  * Plain data: the caller serializes (the partition's appender lock).
@@ -32,9 +29,6 @@
 #include "kp_errors.h"
 
 #define PSTATE_BATCHES 5		/* NumBatchesToRetain */
-#define PSTATE_SNAPSHOT_VERSION 1
-#define PSTATE_SNAP_HEADER 10		/* version, crc, count */
-#define PSTATE_SNAP_ENTRY 46
 
 struct pstate_batch {
 	int32_t last_seq;
@@ -105,26 +99,8 @@ int pstate_update(struct pstate *ps, int64_t pid, int16_t epoch,
  * (transactional.id.expiration.ms); returns how many went. */
 size_t pstate_expire(struct pstate *ps, int64_t now_ms, int64_t max_age_ms);
 
-/* The snapshot's bytes (malloc'd, *len).  0 or -ENOMEM. */
+/* The snapshot's bytes (malloc'd, *len; kp_pidsnap.h).  0 or -ENOMEM. */
 int pstate_snapshot_encode(const struct pstate *ps, uint8_t **out, size_t *len);
-/*
- * Parse a snapshot: each entry goes to fn (which may return non-zero to
- * stop).  0, or -EBADMSG with a reason in err (a wrong version, a CRC
- * mismatch, a short or long file).  Bounds-checked.
- */
-struct pstate_snap_entry {
-	int64_t pid;
-	int16_t epoch;
-	int32_t last_seq;
-	int64_t last_offset;
-	int32_t offset_delta;
-	int64_t timestamp;
-	int32_t coord_epoch;
-	int64_t txn_first_offset;
-};
-int pstate_snapshot_decode(const uint8_t *buf, size_t len,
-			   int (*fn)(void *arg, const struct pstate_snap_entry *e),
-			   void *arg, char *err, size_t errlen);
 /* Load a snapshot's entries into ps (cleared first), skipping the
  * expired ones.  0, -EBADMSG (err says why) or -errno. */
 int pstate_load_snapshot(struct pstate *ps, const char *path, int64_t now_ms,

@@ -13,6 +13,7 @@
   from what it replicated) and restarts of a partition's only replica,
   clean (from the snapshot written at shutdown) and SIGKILLed (the log
   replayed);
+- kdump-log prints the snapshot as Kafka's DumpLogSegments does;
 - confluent-kafka with enable.idempotence=true writes through SIGKILLs of
   a partition's leader (acks=all, RF 3, min.insync.replicas 2): every
   acknowledged message present exactly once, in order per partition.
@@ -33,6 +34,7 @@ import kwire  # noqa: E402
 import wire  # noqa: E402
 from cluster import Cluster, Writer  # noqa: E402
 from kbroker import wait_for  # noqa: E402
+from ktool import tool  # noqa: E402
 
 OUT_OF_ORDER = 45
 INVALID_EPOCH = 47
@@ -185,6 +187,13 @@ def scripted(c, zk):
     snaps = [f for f in os.listdir(os.path.join(c.dir, "broker-3-data", "solo-0"))
              if f.endswith(".snapshot")]
     assert "00000000000000000006.snapshot" in snaps, snaps
+    # kdump-log prints it as Kafka's DumpLogSegments does
+    out = tool("kdump-log", os.path.join(c.dir, "broker-3-data", "solo-0",
+                                         "00000000000000000006.snapshot")).stdout
+    want = ("producerId: %d producerEpoch: 1 coordinatorEpoch: -1 "
+            "currentTxnFirstOffset: None firstSequence: 4 lastSequence: 5 "
+            "lastOffset: 5 offsetDelta: 1 timestamp: " % pid)
+    assert want in out, out
     c.start("broker", 3)
     p = produce_to_leader(c, "solo", b_last)
     assert p["error_code"] == 0 and p["base_offset"] == 4, ("after a clean restart", p)

@@ -22,6 +22,7 @@
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_loop.h"
+#include "kp_pidsnap.h"
 #include "kp_records.h"
 #include "log.h"
 #include "producer_state.h"
@@ -167,7 +168,7 @@ START_TEST(expiry_forgets_idle_producers)
 }
 END_TEST
 
-static int count_entries(void *arg, const struct pstate_snap_entry *e)
+static int count_entries(void *arg, const struct kp_pidsnap_entry *e)
 {
 	(void)e;
 	(*(int *)arg)++;
@@ -187,11 +188,11 @@ START_TEST(snapshot_round_trip_and_corruption)
 	for (int64_t pid = 0; pid < 100; pid++)
 		feed(&ps, pid * 1000, (int16_t)(pid % 7), 3);
 	ck_assert_int_eq(pstate_snapshot_encode(&ps, &buf, &len), 0);
-	ck_assert_uint_eq(len, PSTATE_SNAP_HEADER + 100 * PSTATE_SNAP_ENTRY);
+	ck_assert_uint_eq(len, kp_pidsnap_size(100));
 	/* Kafka's layout: version 1, then the CRC-32C of what follows */
 	ck_assert_int_eq(buf[0], 0);
 	ck_assert_int_eq(buf[1], 1);
-	ck_assert_int_eq(pstate_snapshot_decode(buf, len, count_entries, &n, err,
+	ck_assert_int_eq(kp_pidsnap_decode(buf, len, count_entries, &n, err,
 						sizeof(err)), 0);
 	ck_assert_int_eq(n, 100);
 	free(buf);
@@ -235,7 +236,7 @@ START_TEST(snapshot_round_trip_and_corruption)
 	{
 		static const uint8_t v2[10] = { 0, 2 };
 
-		ck_assert_int_eq(pstate_snapshot_decode(v2, sizeof(v2), count_entries, &n,
+		ck_assert_int_eq(kp_pidsnap_decode(v2, sizeof(v2), count_entries, &n,
 							err, sizeof(err)), -EBADMSG);
 		ck_assert_msg(strstr(err, "version") != NULL, "%s", err);
 	}
