@@ -460,6 +460,16 @@ static int replay_producers(struct log *log, int64_t from, int64_t to)
 
 			if (pread(seg->fd, hdr, sizeof(hdr), pos) != (ssize_t)sizeof(hdr))
 				return -EIO;
+			/* magic 0/1 messages (a Kafka log from before 0.11) carry
+			 * no producer: offset and size lie where a batch's do */
+			if (hdr[KP_BATCH_OFF_MAGIC] < 2) {
+				int32_t msize = (int32_t)kp_be32(hdr + KP_BATCH_OFF_LENGTH);
+
+				if (msize <= 0)
+					return -EBADMSG;
+				pos += (int64_t)msize + 12;
+				continue;
+			}
 			if (kp_batch_header_parse(hdr, sizeof(hdr), &h) != KP_BATCH_OK)
 				return -EBADMSG;
 			if (h.base_offset >= to)
@@ -647,8 +657,10 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 	}
 	log_epoch_truncate_end(&log->epochs, leo);
 	log_epoch_truncate_start(&log->epochs, start_offset);
+	/* a log whose batches cannot all be read for it still opens, with
+	 * the producer state it got (recovery cut torn tails already) */
 	rc = load_producers(log);
-	if (rc < 0)
+	if (rc == -ENOMEM)
 		goto fail;
 	log->recovery_point = clean ? leo
 		: (recovery_point < 0 ? 0 : (recovery_point > leo ? leo : recovery_point));
