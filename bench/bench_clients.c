@@ -2,11 +2,12 @@
 /*
  * bench_clients.c - produce then consume throughput with librdkafka.
  *
- *   bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS]
+ *   bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS [idempotent]]
  *   bench_clients --latency BOOTSTRAP TOPIC SIZE RATE SECONDS [ACKS]
  *
  * Throughput: produces COUNT messages of SIZE bytes (null keys, so
- * librdkafka spreads them over the partitions) with ACKS (default 1) and
+ * librdkafka spreads them over the partitions) with ACKS (default 1),
+ * enable.idempotence=true when "idempotent" follows (ACKS must be all), and
  * no compression, waits for every delivery report, then consumes them all
  * from the beginning of every partition.  Prints messages/s and MB/s for
  * both phases.
@@ -61,6 +62,7 @@ static void report(const char *what, int64_t n, size_t size, double secs)
 }
 
 static const char *acks = "1";
+static const char *idempotence = "false";
 
 static void produce(const char *boot, const char *topic, size_t size, int64_t count)
 {
@@ -78,6 +80,7 @@ static void produce(const char *boot, const char *topic, size_t size, int64_t co
 	set(conf, "queue.buffering.max.messages", "2000000");
 	set(conf, "queue.buffering.max.kbytes", "2097151");
 	set(conf, "compression.codec", "none");
+	set(conf, "enable.idempotence", idempotence);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	if (rk == NULL) {
@@ -306,8 +309,12 @@ int main(int argc, char **argv)
 			atoi(argv[5]), atoi(argv[6]));
 		return 0;
 	}
+	if (argc == 7 && strcmp(argv[6], "idempotent") == 0) {
+		idempotence = "true";
+		argc--;
+	}
 	if (argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS]\n"
+		fprintf(stderr, "usage: bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS [idempotent]]\n"
 			"       bench_clients --latency BOOTSTRAP TOPIC SIZE RATE SECONDS [ACKS]\n");
 		return 2;
 	}

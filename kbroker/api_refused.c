@@ -289,17 +289,6 @@ void api_delete_records(struct net_req *r)
 	net_reply(r, &resp);
 }
 
-void api_init_producer_id(struct net_req *r)
-{
-	struct kp_init_producer_id_resp resp;
-
-	kp_struct_init(r->api->resp, &resp);
-	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
-	resp.producer_id = -1;
-	resp.producer_epoch = -1;
-	net_reply(r, &resp);
-}
-
 void api_add_partitions_to_txn(struct net_req *r)
 {
 	const struct kp_add_partitions_to_txn_req *req = r->body;

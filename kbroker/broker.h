@@ -21,6 +21,7 @@
 #include "kp_zkdata.h"
 #include "metadata_cache.h"
 #include "partition.h"
+#include "producer_id.h"
 
 struct kp_loop;
 struct kp_zk;
@@ -51,6 +52,7 @@ struct broker {
 
 	struct kp_loop *loop;		/* main thread */
 	struct kp_zk *zk;
+	struct producer_ids pids;	/* InitProducerId (producer_id.h) */
 	struct zk_thread *zkt;		/* requests' ZooKeeper work (zk_thread.c) */
 	struct purgatory *purg;		/* delayed operations (purgatory.c) */
 	struct net_server *net;

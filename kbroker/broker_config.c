@@ -380,8 +380,8 @@ const struct kp_config_def broker_config_defs[] = {
 #undef G
 
 #define G "Transactions"
-	K("transactional.id.expiration.ms", INT, "604800000", 1, I32, NULL, IN, RO,
-	  "A transactional id without activity for this long is forgotten"),
+	K("transactional.id.expiration.ms", INT, "604800000", 1, I32, NULL, 0, RO,
+	  "An idle producer id's state (idempotent producers) is forgotten after this long"),
 	K("transaction.max.timeout.ms", INT, "900000", 1, I32, NULL, IN, RO,
 	  "Largest transaction timeout a producer may ask for"),
 	K("transaction.state.log.min.isr", INT, "2", 1, I32, NULL, IN, RO,

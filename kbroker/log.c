@@ -48,6 +48,7 @@ void log_config_defaults(struct log_config *cfg)
 		.min_cleanable_ratio = 0.5,
 		.min_compaction_lag_ms = 0,
 		.max_compaction_lag_ms = LOG_NO_LIMIT,
+		.producer_expiration_ms = 7 * DAY_MS,
 	};
 }
 
@@ -165,9 +166,17 @@ static void drop_segments(struct log *log, int from, int to)
 		(size_t)(log->nsegs - to) * sizeof(*log->segs));
 	log->nsegs -= n;
 	pthread_mutex_unlock(&log->lock);
-	/* readers holding references keep the descriptors until done */
-	for (int i = 0; gone != NULL && i < n; i++)
+	/* readers holding references keep the descriptors until done; the
+	 * producer snapshot at a segment's base goes with it (Kafka's
+	 * deleteSegmentFiles) */
+	for (int i = 0; gone != NULL && i < n; i++) {
+		char sp[PATH_MAX];
+
+		pstate_snapshot_path(sp, sizeof(sp), log->dir, gone[i]->base_offset);
+		if (unlink(sp) < 0 && errno != ENOENT)
+			KP_WARN("%s: %s", sp, strerror(errno));
 		doom_segment(log, gone[i]);
+	}
 	free(gone);
 }
 
@@ -201,6 +210,15 @@ static int new_segment(struct log *log, int64_t base)
 	return rc;
 }
 
+static void take_snapshot(struct log *log, bool sync)
+{
+	int rc = pstate_take_snapshot(&log->producers, log->dir, sync);
+
+	if (rc < 0)
+		KP_WARN("%s: writing the producer snapshot at %" PRId64 ": %s",
+			log->dir, log->producers.map_end, strerror(-rc));
+}
+
 static int roll(struct log *log, int64_t base)
 {
 	struct log_segment *old = log->nsegs ? active_seg(log) : NULL;
@@ -214,8 +232,13 @@ static int roll(struct log *log, int64_t base)
 	rc = new_segment(log, base);
 	if (rc < 0 && old != NULL)
 		log_segment_set_active(old, true);
-	if (rc == 0)
+	if (rc == 0) {
 		KP_DEBUG("%s: rolled new segment at %" PRId64, log->dir, base);
+		/* as Kafka's roll: the producer state as of the new base */
+		if (base > log->producers.map_end)
+			log->producers.map_end = base;
+		take_snapshot(log, true);
+	}
 	return rc;
 }
 
@@ -412,6 +435,128 @@ static int load_segments(struct log *log, int64_t recovery_point, bool clean)
 	return 0;
 }
 
+/* ------------------------------------------------- producer state */
+
+/* Batches' producer fields from the segments, offsets [from, to). */
+static int replay_producers(struct log *log, int64_t from, int64_t to)
+{
+	uint8_t hdr[KP_BATCH_HEADER_SIZE];
+
+	for (int i = seg_floor(log, from); i < log->nsegs; i++) {
+		struct log_segment *seg = log->segs[i];
+		int64_t pos = 0, size = log_segment_size(seg);
+
+		if (seg->base_offset >= to)
+			break;
+		if (seg->base_offset < from) {
+			struct log_seg_pos sp;
+			int r = log_segment_find(seg, from, &sp);
+
+			if (r == 1)
+				continue;
+			if (r < 0)
+				return r;
+			pos = sp.position;
+		}
+		while (pos + KP_BATCH_HEADER_SIZE <= size) {
+			struct kp_batch_header h;
+			int64_t last;
+
+			if (pread(seg->fd, hdr, sizeof(hdr), pos) != (ssize_t)sizeof(hdr))
+				return -EIO;
+			/* magic 0/1 messages (a Kafka log from before 0.11) carry
+			 * no producer: offset and size lie where a batch's do */
+			if (hdr[KP_BATCH_OFF_MAGIC] < 2) {
+				int32_t msize = (int32_t)kp_be32(hdr + KP_BATCH_OFF_LENGTH);
+
+				if (msize <= 0)
+					return -EBADMSG;
+				pos += (int64_t)msize + 12;
+				continue;
+			}
+			if (kp_batch_header_parse(hdr, sizeof(hdr), &h) != KP_BATCH_OK)
+				return -EBADMSG;
+			if (h.base_offset >= to)
+				break;
+			last = kp_batch_last_offset(&h);
+			if (last >= from && h.producer_id >= 0 &&
+			    !(h.attributes & KP_ATTR_CONTROL) &&
+			    pstate_update(&log->producers, h.producer_id, h.producer_epoch,
+					  h.base_sequence, h.base_offset, last,
+					  h.max_timestamp) < 0)
+				return -ENOMEM;
+			pos += (int64_t)h.batch_length + 12;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Kafka's truncateAndReload and loadProducerState: snapshots past the log
+ * end or at or below the log start go; the latest one left that reads
+ * (a corrupt one is logged, deleted, and the next older one tried) gives
+ * the state at its offset; the log from there to the end is replayed.
+ */
+static int load_producers(struct log *log)
+{
+	int64_t start = log_start_offset(log), leo = log_end_offset(log), from = start;
+	int64_t *offs;
+	char sp[PATH_MAX], err[256];
+	int n, rc;
+
+	pstate_clear(&log->producers);
+	rc = pstate_list_snapshots(log->dir, &offs, &n);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < n; i++) {
+		if (offs[i] <= leo && offs[i] > start)
+			continue;
+		pstate_snapshot_path(sp, sizeof(sp), log->dir, offs[i]);
+		unlink(sp);
+		offs[i] = -1;
+	}
+	for (int i = n - 1; i >= 0; i--) {
+		if (offs[i] < 0)
+			continue;
+		pstate_snapshot_path(sp, sizeof(sp), log->dir, offs[i]);
+		rc = pstate_load_snapshot(&log->producers, sp, kp_wall_ms(),
+					  log->cfg.producer_expiration_ms, err, sizeof(err));
+		if (rc == 0) {
+			from = offs[i];
+			KP_DEBUG("%s: producer state from %s: %zu producer(s)", log->dir,
+				 sp, log->producers.count);
+			break;
+		}
+		if (rc == -ENOMEM) {
+			free(offs);
+			return rc;
+		}
+		KP_WARN("%s: failed to load producer snapshot %s: %s; deleting it, "
+			"the state is rebuilt from the log", log->dir, sp, err);
+		unlink(sp);
+	}
+	free(offs);
+	log->producers.last_snap = from;
+	rc = replay_producers(log, from, leo);
+	if (rc < 0) {
+		KP_ERROR("%s: rebuilding the producer state from offset %" PRId64 ": %s",
+			 log->dir, from, strerror(-rc));
+		return rc;
+	}
+	log->producers.map_end = leo;
+	return 0;
+}
+
+size_t log_expire_producers(struct log *log, int64_t now_wall_ms)
+{
+	return pstate_expire(&log->producers, now_wall_ms, log->cfg.producer_expiration_ms);
+}
+
+int log_snapshot_producers(struct log *log)
+{
+	return pstate_take_snapshot(&log->producers, log->dir, false);
+}
+
 #define PARTITION_METADATA "partition.metadata"
 
 static bool uuid_is_zero(const kp_uuid *u)
@@ -473,6 +618,7 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 	if (log == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&log->lock, NULL);
+	pstate_init(&log->producers);
 	log->cfg = *cfg;
 	log->partition = partition;
 	log->dir = strdup(dir);
@@ -515,6 +661,11 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 	}
 	log_epoch_truncate_end(&log->epochs, leo);
 	log_epoch_truncate_start(&log->epochs, start_offset);
+	/* a log whose batches cannot all be read for it still opens, with
+	 * the producer state it got (recovery cut torn tails already) */
+	rc = load_producers(log);
+	if (rc == -ENOMEM)
+		goto fail;
 	log->recovery_point = clean ? leo
 		: (recovery_point < 0 ? 0 : (recovery_point > leo ? leo : recovery_point));
 	log->last_flush_ms = kp_now_ms();
@@ -537,6 +688,7 @@ void log_close(struct log *log, bool flush)
 		log_segment_unref(log->segs[i]);
 	log_reap_deleted(log, 0, true);
 	log_epoch_close(&log->epochs);
+	pstate_free(&log->producers);
 	pthread_mutex_destroy(&log->lock);
 	free(log->segs);
 	free(log->dir);
@@ -596,6 +748,10 @@ static int parse_batches(const uint8_t *data, size_t len, bool check_crc,
 			.last_offset = kp_batch_last_offset(&h),
 			.max_timestamp = h.max_timestamp,
 			.leader_epoch = h.partition_leader_epoch,
+			.producer_id = h.producer_id,
+			.producer_epoch = h.producer_epoch,
+			.base_sequence = h.base_sequence,
+			.attributes = h.attributes,
 		};
 		pos += size;
 	}
@@ -613,6 +769,19 @@ void log_set_offline(struct log *log)
 		KP_ERROR("%s: offline after a storage error: no more appends or "
 			 "reads (KAFKA_STORAGE_ERROR) until the broker restarts",
 			 log->dir);
+}
+
+/* An appended batch in the producer state (Kafka's ProducerAppendInfo;
+ * control batches end transactions, which do not exist yet). */
+static void record_producer(struct log *log, const struct log_batch_meta *m)
+{
+	if (m->producer_id < 0 || (m->attributes & KP_ATTR_CONTROL))
+		return;
+	if (pstate_update(&log->producers, m->producer_id, m->producer_epoch,
+			  m->base_sequence, m->base_offset, m->last_offset,
+			  m->max_timestamp) < 0)
+		KP_WARN("%s: out of memory for producer %" PRId64 "'s state",
+			log->dir, m->producer_id);
 }
 
 static int do_append(struct log *log, const uint8_t *data, size_t len,
@@ -653,6 +822,9 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 	}
 	atomic_store_explicit(&log->leo, m[n - 1].last_offset + 1,
 			      memory_order_release);
+	for (int i = 0; i < n; i++)
+		record_producer(log, &m[i]);
+	log->producers.map_end = m[n - 1].last_offset + 1;
 	if (info != NULL) {
 		info->first_offset = m[0].base_offset;
 		info->last_offset = m[n - 1].last_offset;
@@ -683,6 +855,36 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 		return KP_ERR_CORRUPT_MESSAGE;
 	if (now_ms < 0)
 		now_ms = kp_wall_ms();
+	/* a client's batch (Produce v3+ carries exactly one) against its
+	 * producer's state: Log.analyzeAndValidateProducerState */
+	if (n == 1 && m[0].producer_id >= 0 && !(m[0].attributes & KP_ATTR_CONTROL)) {
+		struct pstate_dup dup;
+		bool is_dup;
+		int32_t last_seq = pstate_seq_add(m[0].base_sequence,
+						  (int32_t)(m[0].last_offset - m[0].base_offset));
+
+		rc = pstate_check(&log->producers, m[0].producer_id, m[0].producer_epoch,
+				  m[0].base_sequence, last_seq, &is_dup, &dup);
+		if (rc == 0 && is_dup) {
+			KP_DEBUG("%s: producer %" PRId64 " resent sequences %" PRId32
+				 "-%" PRId32 ", written at %" PRId64, log->dir,
+				 m[0].producer_id, m[0].base_sequence, last_seq,
+				 dup.first_offset);
+			if (info != NULL) {
+				memset(info, 0, sizeof(*info));
+				info->first_offset = dup.first_offset;
+				info->last_offset = dup.last_offset;
+				info->max_timestamp = dup.timestamp;
+				info->log_append_time = log->cfg.log_append_time ? dup.timestamp : -1;
+				info->duplicate = true;
+			}
+		}
+		if (rc != 0 || is_dup) {
+			if (m != stack)
+				free(m);
+			return rc;
+		}
+	}
 	for (int i = 0; i < n; i++) {
 		uint8_t *b = data + m[i].pos;
 		int64_t delta = m[i].last_offset - m[i].base_offset;
@@ -700,8 +902,10 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 		next += delta + 1;
 	}
 	rc = do_append(log, data, len, m, n, now_ms, info);
-	if (info != NULL)
+	if (info != NULL) {
 		info->log_append_time = log->cfg.log_append_time ? now_ms : -1;
+		info->duplicate = false;
+	}
 	if (m != stack)
 		free(m);
 	return rc;
@@ -743,8 +947,10 @@ int log_append_follower(struct log *log, const uint8_t *data, size_t len,
 	if (rc == 0)
 		rc = do_append(log, data, len, m, n, now_ms < 0 ? kp_wall_ms() : now_ms,
 			       info);
-	if (info != NULL)
+	if (info != NULL) {
 		info->log_append_time = -1;
+		info->duplicate = false;
+	}
 	if (m != stack)
 		free(m);
 	return rc;
@@ -1097,6 +1303,9 @@ int log_truncate_to(struct log *log, int64_t offset)
 		log->recovery_point = leo;
 	log_epoch_truncate_end(&log->epochs, leo);
 	KP_INFO("%s: truncated to offset %" PRId64, log->dir, leo);
+	/* as Kafka: the producer state as of the new end */
+	if (load_producers(log) < 0)
+		KP_WARN("%s: producer state incomplete after the truncation", log->dir);
 	return 0;
 }
 
@@ -1116,6 +1325,24 @@ int log_truncate_fully_and_start_at(struct log *log, int64_t offset)
 	atomic_store_explicit(&log->start_offset, offset, memory_order_release);
 	log->recovery_point = offset;
 	log_epoch_clear(&log->epochs);
+	/* Kafka's truncateFullyAndStartAt: no state, no snapshots */
+	{
+		int64_t *offs;
+		int n;
+
+		pstate_clear(&log->producers);
+		if (pstate_list_snapshots(log->dir, &offs, &n) == 0) {
+			for (int i = 0; i < n; i++) {
+				char sp[PATH_MAX];
+
+				pstate_snapshot_path(sp, sizeof(sp), log->dir, offs[i]);
+				unlink(sp);
+			}
+			free(offs);
+		}
+		log->producers.last_snap = 0;
+		log->producers.map_end = offset;
+	}
 	KP_INFO("%s: emptied; the log now starts at %" PRId64, log->dir, offset);
 	return 0;
 }
@@ -1130,6 +1357,8 @@ int log_advance_start_offset(struct log *log, int64_t offset)
 		return 0;
 	atomic_store_explicit(&log->start_offset, offset, memory_order_release);
 	log_epoch_truncate_start(&log->epochs, offset);
+	if (log->producers.map_end < offset)
+		log->producers.map_end = offset;
 	/* whole segments below the new start go (never the active one) */
 	while (drop + 1 < log->nsegs && log->segs[drop + 1]->base_offset <= offset)
 		drop++;

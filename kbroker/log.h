@@ -26,6 +26,7 @@
 #include "kp_buf.h"
 #include "log_epoch.h"
 #include "log_segment.h"
+#include "producer_state.h"
 
 #define LOG_NO_LIMIT INT64_MAX
 
@@ -50,6 +51,9 @@ struct log_config {
 	double min_cleanable_ratio;	/* min.cleanable.dirty.ratio, 0.5 */
 	int64_t min_compaction_lag_ms;	/* min.compaction.lag.ms, 0 */
 	int64_t max_compaction_lag_ms;	/* max.compaction.lag.ms, never */
+	/* the broker's transactional.id.expiration.ms, 7 days: an idle
+	 * producer id's state is forgotten after this long (Kafka 2.8) */
+	int64_t producer_expiration_ms;
 };
 
 void log_config_defaults(struct log_config *cfg);
@@ -90,6 +94,9 @@ struct log {
 	 * here: every append and read is KAFKA_STORAGE_ERROR from then on,
 	 * so nothing that may not be on disk is acknowledged or served */
 	atomic_bool offline;
+	/* idempotent producers' state (producer_state.h); the appender's
+	 * lock (the partition's mutex) */
+	struct pstate producers;
 };
 
 /* What an append did. */
@@ -100,6 +107,10 @@ struct log_append_info {
 	int64_t log_append_time;	/* -1 unless LogAppendTime */
 	int32_t batches;
 	int64_t bytes;
+	/* a leader's append of a batch the producer had written already
+	 * (same epoch and sequences): nothing written, the offsets are the
+	 * original batch's */
+	bool duplicate;
 };
 
 /* A range of one segment to send: whole batches (the last may be cut by
@@ -144,8 +155,15 @@ int64_t log_size_bytes(struct log *log);
  * Leader append: data holds whole, validated v2 batches.  Offsets are
  * assigned from the log end offset (base offsets rewritten in place),
  * the leader epoch is stamped, and with LogAppendTime the batches get
- * now_ms as max timestamp.  Returns 0, KP_ERR_RECORD_LIST_TOO_LARGE,
- * KP_ERR_CORRUPT_MESSAGE or KP_ERR_KAFKA_STORAGE_ERROR.
+ * now_ms as max timestamp.  A single batch carrying a producer id (a
+ * client's: Produce v3+ sends exactly one) is checked against the
+ * producer state first: a duplicate is not written and answered 0 with
+ * info->duplicate and the original offsets; an older epoch is
+ * KP_ERR_INVALID_PRODUCER_EPOCH, a sequence gap
+ * KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER.  Every appended batch with a
+ * producer id updates the state (followers' too).  Returns 0,
+ * KP_ERR_RECORD_LIST_TOO_LARGE, KP_ERR_CORRUPT_MESSAGE or
+ * KP_ERR_KAFKA_STORAGE_ERROR, or the producer errors above.
  */
 int log_append_leader(struct log *log, uint8_t *data, size_t len,
 		      int32_t leader_epoch, int64_t now_ms,
@@ -271,6 +289,15 @@ int log_delete_old_segments(struct log *log, int64_t now_wall_ms,
 			    int64_t high_watermark);
 /* Unlink .deleted files whose delay has passed (now: monotonic). */
 void log_reap_deleted(struct log *log, int64_t now_ms, bool all);
+
+/*
+ * Forget idle producer ids (now: wall clock; Kafka's
+ * removeExpiredProducers).  The appender's lock.  Returns how many.
+ */
+size_t log_expire_producers(struct log *log, int64_t now_wall_ms);
+/* Write the producer snapshot at the log end if the state moved since the
+ * last one (clean shutdown).  The appender's lock.  0 or -errno. */
+int log_snapshot_producers(struct log *log);
 
 /* Roll a new active segment now (tests, and segment.ms checks). */
 int log_roll(struct log *log, int64_t now_wall_ms);

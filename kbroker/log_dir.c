@@ -459,6 +459,15 @@ void log_dir_close(struct log_dir *ld, bool clean)
 	if (ld == NULL)
 		return;
 	if (clean) {
+		/* producer snapshots at the log ends (Kafka's Log.close),
+		 * made durable by the sync below */
+		for (int i = 0; i < ld->nlogs; i++) {
+			rc = log_snapshot_producers(ld->logs[i]);
+			if (rc < 0)
+				KP_WARN("%s: producer snapshot: %s", ld->logs[i]->dir,
+					strerror(-rc));
+		}
+		rc = 0;
 		/* flush, then the checkpoints say "all of it is on disk",
 		 * then the marker says the checkpoints can be trusted.  One
 		 * syncfs makes everything durable at once (10,000 logs

@@ -19,6 +19,10 @@
 #define INITIAL_DELAY_MS 30000
 /* rolled segments are flushed and .deleted files removed this soon */
 #define TICK_MS 1000
+/* Kafka 2.8's producer.id.expiration.check.interval.ms (an internal key):
+ * idle producer ids (transactional.id.expiration.ms) are forgotten on
+ * rounds this far apart */
+#define PRODUCER_EXPIRY_CHECK_MS 600000
 
 struct log_manager {
 	struct broker *b;
@@ -65,7 +69,8 @@ static void flush_rolled(struct partition *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void round_partitions(struct log_manager *m, bool retention, bool flush)
+static void round_partitions(struct log_manager *m, bool retention, bool flush,
+			     bool expire)
 {
 	int64_t now = kp_now_ms(), wall = kp_wall_ms();
 	long n = partition_list(&m->b->parts, &m->parts, &m->cap);
@@ -81,6 +86,13 @@ static void round_partitions(struct log_manager *m, bool retention, bool flush)
 			if (flush && log_maybe_flush(p->log, now) < 0)
 				KP_WARN("%s-%d: flush.ms flush failed", p->topic, p->index);
 			log_reap_deleted(p->log, now, false);
+			if (expire) {
+				size_t n_gone = log_expire_producers(p->log, wall);
+
+				if (n_gone > 0)
+					KP_INFO("%s-%d: %zu idle producer id(s) expired",
+						p->topic, p->index, n_gone);
+			}
 		}
 		pthread_mutex_unlock(&p->lock);
 	}
@@ -102,15 +114,19 @@ static void *run(void *arg)
 	int64_t next_flush = now + min64(INITIAL_DELAY_MS, m->flush_ms);
 	int64_t cp_every = min64(m->recovery_cp_ms, m->start_cp_ms);
 	int64_t next_cp = now + cp_every;
+	int64_t next_expiry = now + PRODUCER_EXPIRY_CHECK_MS;
 
 	while (bg_thread_sleep(&m->bg, min64(TICK_MS, min64(next_retention,
 							     min64(next_flush, next_cp)) - now))) {
-		bool retention, flush;
+		bool retention, flush, expire;
 
 		now = kp_now_ms();
 		retention = now >= next_retention;
 		flush = now >= next_flush;
-		round_partitions(m, retention, flush);
+		expire = now >= next_expiry;
+		round_partitions(m, retention, flush, expire);
+		if (expire)
+			next_expiry = now + PRODUCER_EXPIRY_CHECK_MS;
 		if (retention)
 			next_retention = now + m->retention_ms;
 		if (flush)

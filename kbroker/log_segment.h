@@ -32,6 +32,10 @@ struct log_batch_meta {
 	int64_t last_offset;
 	int64_t max_timestamp;
 	int32_t leader_epoch;
+	int64_t producer_id;	/* -1: none */
+	int16_t producer_epoch;
+	int32_t base_sequence;
+	int16_t attributes;
 };
 
 struct log_segment {

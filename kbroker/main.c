@@ -255,6 +255,7 @@ int main(int argc, char **argv)
 		goto fatal;
 	metadata_cache_init(&b.meta);
 	pthread_mutex_init(&b.dirs_lock, NULL);
+	producer_ids_init(&b.pids);
 	partition_table_init(&b.parts);
 	b.purg = purgatory_new();
 	if (b.purg == NULL) {

@@ -47,7 +47,7 @@ const struct req_api req_apis[] = {
 	{ KP_API_CREATE_TOPICS, 0, 7, true, api_create_topics },
 	{ KP_API_DELETE_TOPICS, 0, 6, true, api_delete_topics },
 	{ KP_API_DELETE_RECORDS, 0, 2, false, api_delete_records },
-	{ KP_API_INIT_PRODUCER_ID, 0, 4, false, api_init_producer_id },
+	{ KP_API_INIT_PRODUCER_ID, 0, 4, true, api_init_producer_id },
 	{ KP_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, true, api_offset_for_leader_epoch },
 	{ KP_API_ADD_PARTITIONS_TO_TXN, 0, 3, false, api_add_partitions_to_txn },
 	{ KP_API_ADD_OFFSETS_TO_TXN, 0, 3, false, api_add_offsets_to_txn },

@@ -63,4 +63,5 @@ void topic_config_log(struct config_layers *l,
 							   buf, sizeof(buf)), NULL);
 	cfg->min_compaction_lag_ms = topic_config_num(l, over, "min.compaction.lag.ms");
 	cfg->max_compaction_lag_ms = topic_config_num(l, over, "max.compaction.lag.ms");
+	cfg->producer_expiration_ms = config_layers_long(l, "transactional.id.expiration.ms");
 }

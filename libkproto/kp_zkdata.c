@@ -663,6 +663,42 @@ char *kp_zk_controller_encode(int32_t id, int64_t timestamp,
 	return dump(root);
 }
 
+char *kp_zk_pid_block_encode(int32_t broker, int64_t start, int64_t end)
+{
+	json_t *root = json_object();
+	char a[32], b[32];
+
+	snprintf(a, sizeof(a), "%lld", (long long)start);
+	snprintf(b, sizeof(b), "%lld", (long long)end);
+	json_object_set_new(root, "version", json_integer(1));
+	json_object_set_new(root, "broker", json_integer(broker));
+	json_object_set_new(root, "block_start", json_string(a));
+	json_object_set_new(root, "block_end", json_string(b));
+	return dump(root);
+}
+
+int kp_zk_pid_block_decode(const char *json, size_t len, int32_t *broker,
+			   int64_t *start, int64_t *end, char *err, size_t errlen)
+{
+	json_t *root = load(json, len, err, errlen);
+	int rc;
+
+	if (root == NULL)
+		return -1;
+	rc = get_int32(root, "broker", true, -1, broker, err, errlen);
+	if (rc == 0)
+		rc = get_int(root, "block_start", true, -1, start, err, errlen);
+	if (rc == 0)
+		rc = get_int(root, "block_end", true, -1, end, err, errlen);
+	if (rc == 0 && (*start < 0 || *end < *start)) {
+		seterr(err, errlen, "invalid producer id block %lld-%lld",
+		       (long long)*start, (long long)*end);
+		rc = -1;
+	}
+	json_decref(root);
+	return rc;
+}
+
 int kp_zk_controller_endpoint(const char *json, size_t len,
 			      struct kp_endpoint *ep, char *err, size_t errlen)
 {

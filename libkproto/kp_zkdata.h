@@ -108,6 +108,15 @@ char *kp_zk_controller_encode(int32_t id, int64_t timestamp,
 			      const struct kp_endpoint *ep);
 int kp_zk_controller_decode(const char *json, size_t len, int32_t *id,
 			    char *err, size_t errlen);
+/*
+ * /latest_producer_id_block (Kafka's ProducerIdBlockZNode): the last
+ * block of producer ids handed out, {"version":1,"broker":<id>,
+ * "block_start":"<first>","block_end":"<last>"} (the ids as strings, as
+ * Kafka writes them).
+ */
+char *kp_zk_pid_block_encode(int32_t broker, int64_t start, int64_t end);
+int kp_zk_pid_block_decode(const char *json, size_t len, int32_t *broker,
+			   int64_t *start, int64_t *end, char *err, size_t errlen);
 /* The controller's first endpoint; -ENOENT when it advertises none. */
 int kp_zk_controller_endpoint(const char *json, size_t len,
 			      struct kp_endpoint *ep, char *err, size_t errlen);

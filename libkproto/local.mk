@@ -20,6 +20,7 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_zk.c libkproto/kp_zk.h \
 	libkproto/kp_assign.c libkproto/kp_assign.h \
 	libkproto/kp_groupmeta.c libkproto/kp_groupmeta.h \
+	libkproto/kp_pidsnap.c libkproto/kp_pidsnap.h \
 	libkproto/kp_topic_config.c libkproto/kp_topic_config.h \
 	libkproto/kp_log.c libkproto/kp_log.h \
 	libkproto/kp_loop.c libkproto/kp_loop.h \
@@ -35,7 +36,7 @@ libkproto_libkproto_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0
 ## and the generated message structs, frames and headers, error codes,
 ## record batches, compression, CRC-32C, and the client with the event
 ## loop and logging it runs on.  kp_config, kp_zk, kp_zkdata, kp_assign,
-## kp_groupmeta, kp_topic_config, kp_notify and kp_answer serve skald's own daemons and
+## kp_groupmeta, kp_pidsnap, kp_topic_config, kp_notify and kp_answer serve skald's own daemons and
 ## tools (ZooKeeper layout, configuration tables); they stay private so
 ## they can change without breaking programs built against the library.
 pkginclude_HEADERS = \

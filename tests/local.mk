@@ -77,6 +77,11 @@ tests_unit_check_log_SOURCES = tests/unit/check_log.c tests/lib/check_run.h
 tests_unit_check_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_log
+check_PROGRAMS += tests/unit/check_producer_state
+tests_unit_check_producer_state_SOURCES = tests/unit/check_producer_state.c tests/lib/check_run.h
+tests_unit_check_producer_state_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_producer_state_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_producer_state
 
 ## integration tests: real ZooKeeper, real kbroker processes, real clients
 ## (run with Debian's python, where its kafka packages live)
@@ -119,6 +124,9 @@ TESTS += tests/integration/0022-zk-sessions.py
 ## hostile clients on plain sockets: bad topic names, spoofed replicas,
 ## forged epochs, an amplification frame, a forward failing late
 TESTS += tests/integration/0023-hostile-clients.py
+## the idempotent producer: InitProducerId, producer id blocks, duplicates,
+## gaps and epochs, state across leader changes and restarts
+TESTS += tests/integration/0024-idempotence.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kdump-log - print and check a partition's files as they lie on disk:
- * segment logs (record batches), offset indexes and time indexes.  Our
+ * segment logs (record batches), offset indexes, time indexes and producer
+ * state snapshots (Kafka's .snapshot files, kp_pidsnap.h).  Our
  * counterpart of Kafka's kafka-dump-log.sh, printing the same lines so an
  * operator's habits and scripts carry over, plus a checker (--verify) that
  * holds each index to what kbroker/log_segment.c writes.
@@ -44,6 +45,7 @@
 #include "kp_buf.h"
 #include "kp_compress.h"
 #include "kp_crc32c.h"
+#include "kp_pidsnap.h"
 #include "kp_records.h"
 #include "tool.h"
 
@@ -1230,9 +1232,88 @@ static void dump_index(struct fctx *f, struct src *s, bool time,
 		" errors\n", f->path, used, f->errors);
 }
 
+/* ------------------------------------------------- producer snapshots */
+
+/* Kafka's DefaultRecordBatch.decrementSequence */
+static int32_t seq_sub(int32_t seq, int32_t delta)
+{
+	return seq < delta ? INT32_MAX - (delta - seq) + 1 : seq - delta;
+}
+
+static int print_snap_entry(void *arg, const struct kp_pidsnap_entry *e)
+{
+	int64_t *n = arg;
+
+	(*n)++;
+	if (opt.json) {
+		json_t *o = json_pack("{sI si si sI}", "producerId", (json_int_t)e->pid,
+				      "producerEpoch", (int)e->epoch,
+				      "coordinatorEpoch", (int)e->coord_epoch,
+				      "lastTimestamp", (json_int_t)e->timestamp);
+
+		json_object_set_new(o, "currentTxnFirstOffset",
+				    e->txn_first_offset >= 0
+				    ? json_integer(e->txn_first_offset) : json_null());
+		if (e->last_offset >= 0) {
+			json_object_set_new(o, "firstSequence",
+					    json_integer(seq_sub(e->last_seq, e->offset_delta)));
+			json_object_set_new(o, "lastSequence", json_integer(e->last_seq));
+			json_object_set_new(o, "lastOffset", json_integer(e->last_offset));
+			json_object_set_new(o, "offsetDelta", json_integer(e->offset_delta));
+		}
+		json_item(o);
+		return 0;
+	}
+	/* Kafka's DumpLogSegments line (currentTxnFirstOffset a Scala Option) */
+	printf("producerId: %" PRId64 " producerEpoch: %d coordinatorEpoch: %" PRId32
+	       " currentTxnFirstOffset: ", e->pid, e->epoch, e->coord_epoch);
+	if (e->txn_first_offset >= 0)
+		printf("Some(%" PRId64 ") ", e->txn_first_offset);
+	else
+		fputs("None ", stdout);
+	if (e->last_offset >= 0)
+		printf("firstSequence: %" PRId32 " lastSequence: %" PRId32
+		       " lastOffset: %" PRId64 " offsetDelta: %" PRId32
+		       " timestamp: %" PRId64, seq_sub(e->last_seq, e->offset_delta),
+		       e->last_seq, e->last_offset, e->offset_delta, e->timestamp);
+	putchar('\n');
+	return 0;
+}
+
+/* The snapshot is whole or refused (its CRC covers it all). */
+#define SNAPSHOT_MAX (256 << 20)
+
+static void dump_snapshot(struct fctx *f, struct src *s)
+{
+	const uint8_t *buf = NULL;
+	int64_t n = 0;
+	char err[256];
+
+	if (opt.json)
+		printf(", \"entries\": [");
+	if (s->size > SNAPSHOT_MAX)
+		problem(f, -1, "%" PRId64 " bytes: larger than any snapshot read "
+			"here (%d)", s->size, SNAPSHOT_MAX);
+	else if (s->size > 0 && (buf = src_get(s, 0, (size_t)s->size)) == NULL)
+		read_failed(f, s, 0);
+	else if (kp_pidsnap_decode(buf, (size_t)s->size, print_snap_entry, &n, err,
+				   sizeof(err)) < 0)
+		problem(f, -1, "%s", err);
+	if (opt.json) {
+		printf("%s], \"problems\": ", json_first_item ? "" : "\n");
+		json_put(json_incref(f->problems));
+		fputs(", \"summary\": ", stdout);
+		json_put(json_pack("{sI sI}", "producers", (json_int_t)n,
+				   "errors", (json_int_t)f->errors));
+		putchar('}');
+	}
+	fprintf(stderr, "kdump-log: %s: %" PRId64 " producers, %" PRId64
+		" errors\n", f->path, n, f->errors);
+}
+
 /* ------------------------------------------------------------ files */
 
-enum kind { K_LOG, K_INDEX, K_TIMEINDEX, K_OTHER };
+enum kind { K_LOG, K_INDEX, K_TIMEINDEX, K_SNAPSHOT, K_OTHER };
 
 /* Whether [dot, end) is exactly ext. */
 static bool ext_is(const char *dot, const char *end, const char *ext)
@@ -1270,7 +1351,8 @@ static enum kind classify(const char *path, int64_t *base, bool *base_known,
 			break;
 		}
 	}
-	*why = "not a segment file (.log, .index or .timeindex)";
+	*why = "not a segment file (.log, .index, .timeindex) or producer "
+	       "snapshot (.snapshot)";
 	if (len == strlen("leader-epoch-checkpoint") &&
 	    strncmp(name, "leader-epoch-checkpoint", len) == 0) {
 		*why = "a leader epoch checkpoint, a text file to read "
@@ -1292,11 +1374,10 @@ static enum kind classify(const char *path, int64_t *base, bool *base_known,
 		k = K_INDEX;
 	} else if (ext_is(dot, name + len, ".timeindex")) {
 		k = K_TIMEINDEX;
+	} else if (ext_is(dot, name + len, ".snapshot")) {
+		k = K_SNAPSHOT;
 	} else {
-		if (ext_is(dot, name + len, ".snapshot"))
-			*why = "a producer state snapshot, which kdump-log "
-			       "does not read";
-		else if (ext_is(dot, name + len, ".txnindex"))
+		if (ext_is(dot, name + len, ".txnindex"))
 			*why = "a transaction index, which kdump-log does not "
 			       "read";
 		return K_OTHER;
@@ -1331,7 +1412,7 @@ static void json_file_begin(const struct fctx *f, const char *type)
 static int dump_file(const char *path)
 {
 	static const char *const types[] = { "log", "index", "timeindex",
-					     "skipped" };
+					     "snapshot", "skipped" };
 	struct fctx f = { .path = path };
 	char sibling[PATH_MAX];
 	const char *why;
@@ -1344,7 +1425,7 @@ static int dump_file(const char *path)
 	rc = src_open(&s, path);
 	if (rc < 0) {
 		why = rc == -EINVAL ? "not a regular file" : strerror(-rc);
-	} else if (k != K_LOG && k != K_OTHER && !f.base_known) {
+	} else if (k != K_LOG && k != K_OTHER && k != K_SNAPSHOT && !f.base_known) {
 		/* an index's entries are relative to it */
 		rc = -EINVAL;
 		why = "its name does not start with the base offset "
@@ -1380,6 +1461,8 @@ static int dump_file(const char *path)
 	}
 	if (k == K_LOG)
 		dump_log(&f, &s);
+	else if (k == K_SNAPSHOT)
+		dump_snapshot(&f, &s);
 	else
 		dump_index(&f, &s, k == K_TIMEINDEX, sibling);
 	src_close(&s);
@@ -1399,7 +1482,9 @@ static void usage(FILE *out)
 	      " [--max-bytes N]\n"
 	      "Print and check a partition's files: segment logs (.log),"
 	      " offset\n"
-	      "indexes (.index) and time indexes (.timeindex).\n"
+	      "indexes (.index), time indexes (.timeindex) and producer state"
+	      " snapshots\n"
+	      "(.snapshot).\n"
 	      "\n"
 	      "  --files FILE[,FILE...]  files to read (plain arguments are "
 	      "files too)\n"

@@ -195,9 +195,10 @@ class Writer:
     base+1, ... to a topic from a thread, until finish(); acked holds the
     acknowledged values, failed the delivery errors (nothing may be lost:
     the tests read acked back); where maps a value to the partition and
-    offset its acknowledgement gave."""
+    offset its acknowledgement gave; conf adds producer settings
+    (enable.idempotence)."""
 
-    def __init__(self, c, topic, base=0, pause_every=50, pause=0.005):
+    def __init__(self, c, topic, base=0, pause_every=50, pause=0.005, conf=None):
         import threading
 
         self.c, self.topic = c, topic
@@ -206,15 +207,18 @@ class Writer:
         self.i = base
         self.stuck = 0
         self.pause_every, self.pause = pause_every, pause
+        self.conf = conf or {}
         self.t = threading.Thread(target=self.run)
         self.t.start()
 
     def run(self):
         from confluent_kafka import Producer
 
-        p = Producer({"bootstrap.servers": self.c.bootstrap, "acks": "all",
-                      "message.timeout.ms": 300000, "linger.ms": 5,
-                      "retry.backoff.ms": 100, "socket.timeout.ms": 10000})
+        conf = {"bootstrap.servers": self.c.bootstrap, "acks": "all",
+                "message.timeout.ms": 300000, "linger.ms": 5,
+                "retry.backoff.ms": 100, "socket.timeout.ms": 10000}
+        conf.update(self.conf)
+        p = Producer(conf)
 
         def cb(err, msg):
             if err is None:

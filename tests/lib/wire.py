@@ -33,11 +33,14 @@ def record(odelta, tdelta, key, value, headers=()):
     return varint(len(body)) + body
 
 
-def batch(recs, base_ts, max_ts, base=0, attributes=0, last_delta=None):
-    """A v2 record batch (magic 2) with the header timestamps given."""
+def batch(recs, base_ts, max_ts, base=0, attributes=0, last_delta=None,
+          producer=(-1, -1, -1)):
+    """A v2 record batch (magic 2) with the header timestamps given;
+    producer: (producer id, epoch, base sequence)."""
+    pid, epoch, seq = producer
     tail = struct.pack(">hiqqqhii", attributes,
                        len(recs) - 1 if last_delta is None else last_delta,
-                       base_ts, max_ts, -1, -1, -1, len(recs)) + b"".join(recs)
+                       base_ts, max_ts, pid, epoch, seq, len(recs)) + b"".join(recs)
     return struct.pack(">qiibI", base, 9 + len(tail), 0, 2, crc32c(tail)) + tail
 
 

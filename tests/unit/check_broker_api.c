@@ -60,6 +60,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(log_dir_open(dir, &ld), 0);
 	b.id = 1;
+	producer_ids_init(&b.pids);
 	snprintf(b.cluster_id, sizeof(b.cluster_id), "test-cluster");
 	snprintf(listener.listener, sizeof(listener.listener), "PLAINTEXT");
 	snprintf(listener.host, sizeof(listener.host), "127.0.0.1");
@@ -110,6 +111,7 @@ static void teardown(void)
 	partition_table_destroy(&b.parts);
 	metadata_cache_destroy(&b.meta);
 	kp_config_free(&b.cfg);
+	producer_ids_destroy(&b.pids);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -796,11 +798,11 @@ static const struct { int16_t key, min, max; } kafka28[] = {
 #define NKAFKA28 ((int)(sizeof(kafka28) / sizeof(kafka28[0])))
 
 /* Kafka has them, skald does not advertise them until they are built:
- * DeleteRecords, InitProducerId, the transaction APIs, the log-dir APIs,
+ * DeleteRecords, the transaction APIs, the log-dir APIs,
  * client quotas, SCRAM credentials, DescribeProducers. */
 static bool not_built(int16_t key)
 {
-	static const int16_t keys[] = { 21, 22, 24, 25, 26, 27, 28, 34, 35, 48, 49,
+	static const int16_t keys[] = { 21, 24, 25, 26, 27, 28, 34, 35, 48, 49,
 					50, 51, 61 };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -848,7 +850,7 @@ START_TEST(nothing_is_advertised_that_kafka_28_does_not_list)
 	struct kp_api_versions_resp resp;
 
 	api_versions(&resp);
-	ck_assert_int_eq(resp.api_keys_count, NKAFKA28 - 14);
+	ck_assert_int_eq(resp.api_keys_count, NKAFKA28 - 13);
 	for (int32_t j = 0; j < resp.api_keys_count; j++) {
 		bool known = false;
 
@@ -933,6 +935,38 @@ static void count_errors(const struct kp_struct_desc *d, int16_t v, const void *
  * error Kafka (or, for what is not built, UNSUPPORTED_VERSION) gives, and
  * the connection stays usable.
  */
+/* InitProducerId without a transactional id: ids from the broker's block,
+ * epoch 0; a used-up block with no ZooKeeper to claim the next one is a
+ * retriable COORDINATOR_NOT_AVAILABLE; an empty transactional id is
+ * INVALID_REQUEST. */
+START_TEST(init_producer_id_hands_out_the_block)
+{
+	struct kp_init_producer_id_req req;
+	struct kp_init_producer_id_resp resp;
+	static const int64_t want[] = { 5000, 5001, -1, -1, -1 };
+
+	pthread_mutex_lock(&b.pids.lock);
+	b.pids.next = 5000;
+	b.pids.limit = 5002;
+	pthread_mutex_unlock(&b.pids.lock);
+	for (int16_t v = 0; v <= 4; v++) {
+		kp_struct_init(&kp_init_producer_id_req_desc, &req);
+		req.transactional_id = KP_STR_NULL;
+		req.transaction_timeout_ms = 60000;
+		ck_assert_int_eq(kp_conn_call(conn, KP_API_INIT_PRODUCER_ID, v, &req, &resp,
+					      &arena), 0);
+		ck_assert_int_eq(resp.producer_id, want[v]);
+		ck_assert_int_eq(resp.producer_epoch, want[v] < 0 ? -1 : 0);
+		ck_assert_int_eq(resp.error_code, want[v] < 0 ? KP_ERR_COORDINATOR_NOT_AVAILABLE
+							      : KP_ERR_NONE);
+	}
+	kp_struct_init(&kp_init_producer_id_req_desc, &req);
+	req.transactional_id = kp_str_c("");
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_INIT_PRODUCER_ID, 4, &req, &resp, &arena), 0);
+	ck_assert_int_eq(resp.error_code, KP_ERR_INVALID_REQUEST);
+}
+END_TEST
+
 START_TEST(refused_keys_answer_kafkas_errors_at_every_version)
 {
 	static const struct { int16_t key, err; } cases[] = {
@@ -949,7 +983,8 @@ START_TEST(refused_keys_answer_kafkas_errors_at_every_version)
 		{ KP_API_ALTER_ISR, KP_ERR_NOT_CONTROLLER },
 		{ KP_API_UPDATE_FEATURES, KP_ERR_INVALID_REQUEST },
 		{ KP_API_DELETE_RECORDS, KP_ERR_UNSUPPORTED_VERSION },
-		{ KP_API_INIT_PRODUCER_ID, KP_ERR_UNSUPPORTED_VERSION },
+		/* a transactional id: no transaction coordinator yet */
+		{ KP_API_INIT_PRODUCER_ID, KP_ERR_NOT_COORDINATOR },
 		{ KP_API_ADD_PARTITIONS_TO_TXN, KP_ERR_UNSUPPORTED_VERSION },
 		{ KP_API_ADD_OFFSETS_TO_TXN, KP_ERR_UNSUPPORTED_VERSION },
 		{ KP_API_END_TXN, KP_ERR_UNSUPPORTED_VERSION },
@@ -1518,6 +1553,7 @@ static Suite *broker_suite(void)
 	tcase_add_loop_test(tc, advertised_range_is_kafka_28s, 0, NKAFKA28);
 	tcase_add_test(tc, nothing_is_advertised_that_kafka_28_does_not_list);
 	tcase_add_test(tc, refused_keys_answer_kafkas_errors_at_every_version);
+	tcase_add_test(tc, init_producer_id_hands_out_the_block);
 	tcase_add_test(tc, metadata_gives_topic_ids_and_authorized_operations);
 	tcase_add_test(tc, leader_and_isr_v5_keeps_the_topic_id_with_the_log);
 	tcase_add_test(tc, fetch_v12_reports_a_diverging_epoch);
