@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "kp_config.h"
+#include "kp_listener.h"
 #include "kp_loop.h"
 #include "kp_zkdata.h"
 #include "metadata_cache.h"
@@ -41,6 +42,9 @@ struct broker {
 	char *rack;
 	bool rack_aware_reads;		/* replica.selector.class is set */
 
+	/* listeners with their security protocols and the inter-broker
+	 * listener (kp_listener.h); the four below point into it */
+	struct kp_listeners lsn;
 	struct kp_endpoint *listeners;	/* where we listen */
 	size_t nlisteners;
 	struct kp_endpoint *advertised;	/* what ZooKeeper and clients see */

@@ -64,21 +64,16 @@ static const char usage_text[] =
 /* Listeners, advertised listeners and the numbers net.c needs. */
 static int derive(struct broker *b, char *err, size_t errlen)
 {
-	const char *l = kp_config_str(&b->cfg, "listeners");
-	const char *a = kp_config_str(&b->cfg, "advertised.listeners");
 	const char *rack = kp_config_str(&b->cfg, "broker.rack");
 	const char *fmt;
 	char host[256];
 
-	if (kp_endpoints_parse(l, &b->listeners, &b->nlisteners, err, errlen) < 0)
+	if (kp_listeners_resolve(&b->cfg, true, &b->lsn, err, errlen) < 0)
 		return -1;
-	if (b->nlisteners == 0) {
-		snprintf(err, errlen, "listeners is empty");
-		return -1;
-	}
-	if (kp_endpoints_parse(a != NULL ? a : l, &b->advertised, &b->nadvertised,
-			       err, errlen) < 0)
-		return -1;
+	b->listeners = b->lsn.bind;
+	b->nlisteners = b->lsn.nbind;
+	b->advertised = b->lsn.adv;
+	b->nadvertised = b->lsn.nadv;
 	/* as Kafka: an empty advertised host means this machine's name */
 	for (size_t i = 0; i < b->nadvertised; i++)
 		if (b->advertised[i].host[0] == 0 &&
@@ -306,9 +301,10 @@ int main(int argc, char **argv)
 	if (b.net == NULL)
 		goto fatal;
 	/* a listener on port 0 gets a port now: advertise that one */
-	for (size_t i = 0; i < b.nadvertised && i < b.nlisteners; i++)
-		if (b.advertised[i].port == 0)
-			b.advertised[i].port = net_listener_port(b.net, (int)i);
+	for (size_t i = 0; i < b.nadvertised; i++)
+		for (size_t j = 0; j < b.nlisteners && b.advertised[i].port == 0; j++)
+			if (strcmp(b.advertised[i].listener, b.listeners[j].listener) == 0)
+				b.advertised[i].port = net_listener_port(b.net, (int)j);
 	if (zk_broker_register(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	KP_INFO("started: broker %d of cluster %s, listening on port %d", b.id,
@@ -345,8 +341,7 @@ int main(int argc, char **argv)
 	partition_table_destroy(&b.parts);
 	kp_config_free(&b.cfg);
 	free(b.dirs);
-	free(b.listeners);
-	free(b.advertised);
+	kp_listeners_free(&b.lsn);
 	free(b.rack);
 	KP_INFO("stopped cleanly");
 	return 0;

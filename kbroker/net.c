@@ -70,12 +70,14 @@ struct net_conn {
 	int handshake_wants;		/* KP_EV_READ or KP_EV_WRITE */
 	bool read_wants_write;		/* the transport's read waits for it */
 	bool write_wants_read;		/* the transport's write waits for it */
+	const char *listener;		/* its listener's name (upper case) */
 	char peer[64];
 };
 
 struct net_listener {
 	int fd;
 	int port;
+	const char *name;			/* b->listeners[i].listener */
 	const struct transport_type *tt;	/* of its connections */
 	struct net_server *s;
 };
@@ -418,6 +420,7 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 	r->conn = c;
 	r->worker = c->w;
 	r->slot = s;
+	r->listener = c->listener;
 	snprintf(r->peer, sizeof(r->peer), "%s", c->peer);
 	c->refs++;
 	kp_arena_init(&r->arena, (size_t)c->w->broker->request_arena_cap);
@@ -600,6 +603,7 @@ static void conn_io(struct kp_loop *loop, int fd, int events, void *arg)
 struct adopt {
 	struct net_worker *w;
 	const struct transport_type *tt;
+	const char *listener;
 	int fd;
 	char peer[64];
 };
@@ -623,6 +627,7 @@ static void conn_adopt(void *arg)
 	}
 	c->fd = c->t->fd;
 	c->w = a->w;
+	c->listener = a->listener;
 	c->refs = 1;
 	snprintf(c->peer, sizeof(c->peer), "%s", a->peer);
 	free(a);
@@ -674,6 +679,7 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 		}
 		a->w = &s->workers[s->next_worker++ % s->nworkers];
 		a->tt = l->tt;
+		a->listener = l->name;
 		a->fd = cfd;
 		snprintf(a->peer, sizeof(a->peer), "%s:%s", host, port);
 		if (kp_loop_post(a->w->loop, conn_adopt, a) < 0) {
@@ -681,6 +687,20 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 			free(a);
 		}
 	}
+}
+
+/* The transport of listener i's connections; NULL (err set) when its
+ * protocol cannot be served. */
+static const struct transport_type *net_transport_for(struct broker *b, size_t i,
+						      char *err, size_t errlen)
+{
+	int proto = b->lsn.bind_proto[i];
+
+	if (proto == KP_SEC_PLAINTEXT)
+		return &transport_plain;
+	snprintf(err, errlen, "listener %s: security protocol %s is not supported",
+		 b->listeners[i].listener, kp_secproto_name(proto));
+	return NULL;
 }
 
 static void *worker_main(void *arg)
@@ -712,9 +732,10 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		struct net_listener *l = &s->ls[s->nls];
 
 		l->s = s;
-		/* every listener is plaintext (listener.security.protocol.map
-		 * is not acted on): the TLS transport will be chosen here */
-		l->tt = &transport_plain;
+		l->name = b->listeners[i].listener;
+		l->tt = net_transport_for(b, i, err, errlen);
+		if (l->tt == NULL)
+			goto fail;
 		l->fd = kp_tcp_listen(b->listeners[i].host, b->listeners[i].port,
 				  b->listen_backlog, &l->port, err, errlen);
 		if (l->fd < 0)

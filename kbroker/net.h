@@ -64,6 +64,7 @@ struct net_req {
 					 * copies it) */
 	size_t frame_len;
 	bool detached;			/* frame is r's own */
+	const char *listener;		/* the listener it came in on */
 	char peer[64];
 };
 

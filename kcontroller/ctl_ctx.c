@@ -75,11 +75,9 @@ int ctl_ctx_add_shutting_down(struct controller *c, int32_t id)
 const struct kp_endpoint *ctl_ctx_endpoint(const struct controller *c,
 					   const struct c_broker *b)
 {
-	const struct kp_endpoint *ep = kp_zk_broker_endpoint(&b->reg, c->listener);
-
-	if (ep == NULL && b->reg.nendpoints > 0)
-		ep = &b->reg.endpoints[0];
-	return ep;
+	/* as Kafka's broker.node(interBrokerListenerName): that listener or
+	 * none (never another one, which may speak another protocol) */
+	return kp_zk_broker_endpoint(&b->reg, c->listener);
 }
 
 void ctl_ctx_brokers_free(struct c_broker *l, int n)

@@ -17,6 +17,7 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_compress.c libkproto/kp_compress.h \
 	libkproto/kp_config.c libkproto/kp_config.h \
 	libkproto/kp_zkdata.c libkproto/kp_zkdata.h \
+	libkproto/kp_listener.c libkproto/kp_listener.h \
 	libkproto/kp_zk.c libkproto/kp_zk.h \
 	libkproto/kp_assign.c libkproto/kp_assign.h \
 	libkproto/kp_groupmeta.c libkproto/kp_groupmeta.h \

@@ -33,6 +33,12 @@ tests_unit_check_codec_LDADD = $(UNIT_LDADD)
 
 TESTS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config tests/unit/check_zkdata
 
+check_PROGRAMS += tests/unit/check_listener
+tests_unit_check_listener_SOURCES = tests/unit/check_listener.c
+tests_unit_check_listener_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_listener_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_listener
+
 include tests/unit/records.mk
 
 ## libFuzzer target (configure CC=clang --enable-fuzz); run by
@@ -110,6 +116,8 @@ TESTS += tests/integration/0018-legacy-formats.py
 TESTS += tests/integration/0019-api-keys.py
 ## group members expire at their session deadline (the coordinator's timer)
 TESTS += tests/integration/0020-group-expiry.py
+## listeners and security protocols (issue 19)
+TESTS += tests/integration/0022-tls-sasl.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

@@ -6,6 +6,7 @@
  *   kcluster up --dir DIR [--brokers N] [--controllers N]
  *               [--zookeeper CONNECT] [--set key=value]...
  *               [--controller-set key=value]... [--racks R1,R2,...]
+ *               [--listeners NAME,NAME...]
  *   kcluster down --dir DIR
  *   kcluster kill|stop|start|pause|resume --dir DIR broker|controller|zookeeper ID
  *   kcluster status --dir DIR
@@ -66,6 +67,7 @@ static void usage(FILE *f)
 	fputs("Usage: kcluster up --dir DIR [--brokers N] [--controllers N]\n"
 	      "                   [--zookeeper CONNECT] [--set key=value]...\n"
 	      "                   [--controller-set key=value]... [--racks R1,R2,...]\n"
+	      "                   [--listeners NAME,NAME...]\n"
 	      "       kcluster down --dir DIR\n"
 	      "       kcluster kill|stop|start|pause|resume --dir DIR\n"
 	      "                broker|controller|zookeeper ID\n"
@@ -452,11 +454,16 @@ static const char *rack_of(const char *racks, int i, char *buf, size_t n)
 	return buf;
 }
 
+/* --listeners: the broker listener names, the first in bootstrap.servers */
+static char lnames[8][64];
+static int nlnames;
+
 static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
 		   const struct kp_props *bset, const struct kp_props *cset,
 		   const char *racks)
 {
 	char buf[8192], list[1024] = "", boot[2048] = "", rack[256];
+	char lboot[8][2048] = { "" };
 	struct kp_zk *zk;
 
 	if (nbrokers < 1 || ncontrollers < 1)
@@ -530,10 +537,24 @@ static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
 		snprintf(name, sizeof(name), "broker-%d", i);
 		snprintf(key, sizeof(key), "broker.%d.port", i);
 		setf(key, "%d", port);
-		off = snprintf(buf, sizeof(buf),
-			       "broker.id=%d\nlisteners=PLAINTEXT://127.0.0.1:%d\n"
-			       "log.dirs=%s\nzookeeper.connect=%s\n", i, port,
-			       path_of("-data", name), state_get("zookeeper.connect"));
+		off = snprintf(buf, sizeof(buf), "broker.id=%d\nlisteners=%s://127.0.0.1:%d",
+			       i, lnames[0], port);
+		snprintf(lboot[0] + strlen(lboot[0]), sizeof(lboot[0]) - strlen(lboot[0]),
+			 "%s127.0.0.1:%d", i > 1 ? "," : "", port);
+		for (int l = 1; l < nlnames; l++) {
+			int lport = free_port();
+
+			snprintf(key, sizeof(key), "broker.%d.port.%s", i, lnames[l]);
+			setf(key, "%d", lport);
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+					",%s://127.0.0.1:%d", lnames[l], lport);
+			snprintf(lboot[l] + strlen(lboot[l]),
+				 sizeof(lboot[l]) - strlen(lboot[l]), "%s127.0.0.1:%d",
+				 i > 1 ? "," : "", lport);
+		}
+		off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+				"\nlog.dirs=%s\nzookeeper.connect=%s\n",
+				path_of("-data", name), state_get("zookeeper.connect"));
 		/* as Kafka's sample server.properties for small clusters: the
 		 * offsets topic fits the cluster (unless --set says otherwise) */
 		if (kp_props_get(bset, "offsets.topic.replication.factor") == NULL)
@@ -551,6 +572,12 @@ static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
 			 i > 1 ? "," : "", port);
 	}
 	setf("bootstrap.servers", "%s", boot);
+	for (int l = 1; l < nlnames; l++) {
+		char key[96];
+
+		snprintf(key, sizeof(key), "bootstrap.%s", lnames[l]);
+		setf(key, "%s", lboot[l]);
+	}
 	state_save();
 	if (zk_given == NULL)
 		start_zookeeper();
@@ -563,6 +590,8 @@ static void cmd_up(int nbrokers, int ncontrollers, const char *zk_given,
 	kp_zk_close(zk);
 	printf("bootstrap.servers=%s\nzookeeper.connect=%s\n", boot,
 	       state_get("zookeeper.connect"));
+	for (int l = 1; l < nlnames; l++)
+		printf("bootstrap.%s=%s\n", lnames[l], lboot[l]);
 }
 
 /* ------------------------------------------------------------ the rest */
@@ -682,6 +711,7 @@ int main(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "controller-set", required_argument, NULL, 'S' },
 		{ "racks", required_argument, NULL, 'r' },
+		{ "listeners", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -691,6 +721,8 @@ int main(int argc, char **argv)
 	int nbrokers = 3, ncontrollers = 2, ch;
 	char absdir[PATH_MAX];
 
+	snprintf(lnames[0], sizeof(lnames[0]), "PLAINTEXT");
+	nlnames = 1;
 	kp_log_set_ident("kcluster");
 	kp_log_set_level(KP_LOG_ERROR);
 	kp_props_init(&bset);
@@ -737,6 +769,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			racks = optarg;
+			break;
+		case 'l':
+			nlnames = 0;
+			for (const char *p = optarg; *p != 0 && nlnames < 8;) {
+				size_t n = strcspn(p, ",");
+
+				if (n == 0 || n >= sizeof(lnames[0])) {
+					fprintf(stderr, "kcluster: --listeners wants NAME,NAME..., "
+						"got '%s'\n", optarg);
+					return 2;
+				}
+				memcpy(lnames[nlnames], p, n);
+				lnames[nlnames++][n] = 0;
+				p += n + (p[n] == ',');
+			}
 			break;
 		case 'h':
 			usage(stdout);
