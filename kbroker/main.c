@@ -70,6 +70,14 @@ static int derive(struct broker *b, char *err, size_t errlen)
 
 	if (kp_listeners_resolve(&b->cfg, true, &b->lsn, err, errlen) < 0)
 		return -1;
+	/* replica fetchers, ControlledShutdown and forwarding speak
+	 * plaintext only yet: never under another protocol's name */
+	if (b->lsn.inter_proto != KP_SEC_PLAINTEXT) {
+		snprintf(err, errlen, "inter-broker listener %s: security protocol %s "
+			 "is not supported between brokers yet", b->lsn.inter_name,
+			 kp_secproto_name(b->lsn.inter_proto));
+		return -1;
+	}
 	b->listeners = b->lsn.bind;
 	b->nlisteners = b->lsn.nbind;
 	b->advertised = b->lsn.adv;

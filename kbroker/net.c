@@ -32,6 +32,7 @@
 #include "net.h"
 #include "purgatory.h"
 #include "transport.h"
+#include "transport_tls.h"
 
 #define READ_CHUNK 65536
 /* Stop reading a connection while this much output waits (backpressure). */
@@ -79,6 +80,7 @@ struct net_listener {
 	int port;
 	const char *name;			/* b->listeners[i].listener */
 	const struct transport_type *tt;	/* of its connections */
+	const struct transport_type *tls;	/* a TLS one it owns, or NULL */
 	struct net_server *s;
 };
 
@@ -460,10 +462,16 @@ static int conn_parse(struct net_conn *c)
 		if (st == KP_FRAME_PARTIAL)
 			break;
 		if (st == KP_FRAME_INVALID) {
-			KP_WARN("%s: frame size %d is negative or above "
-				"socket.request.max.bytes (%d)", c->peer,
-				(int32_t)kp_be32(c->rbuf + off),
-				b->socket_request_max_bytes);
+			/* a TLS record: handshake (0x16), version 3.x */
+			if (off == 0 && c->rlen >= 2 && c->rbuf[0] == 0x16 &&
+			    c->rbuf[1] == 0x03)
+				KP_WARN("%s: a TLS ClientHello on plaintext listener "
+					"%s: closing", c->peer, c->listener);
+			else
+				KP_WARN("%s: frame size %d is negative or above "
+					"socket.request.max.bytes (%d)", c->peer,
+					(int32_t)kp_be32(c->rbuf + off),
+					b->socket_request_max_bytes);
 			conn_close(c, "invalid frame size");
 			return -1;
 		}
@@ -698,6 +706,8 @@ static const struct transport_type *net_transport_for(struct broker *b, size_t i
 
 	if (proto == KP_SEC_PLAINTEXT)
 		return &transport_plain;
+	if (proto == KP_SEC_SSL)
+		return transport_tls_new(&b->cfg, b->listeners[i].listener, err, errlen);
 	snprintf(err, errlen, "listener %s: security protocol %s is not supported",
 		 b->listeners[i].listener, kp_secproto_name(proto));
 	return NULL;
@@ -732,15 +742,18 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		struct net_listener *l = &s->ls[s->nls];
 
 		l->s = s;
+		l->fd = -1;
 		l->name = b->listeners[i].listener;
 		l->tt = net_transport_for(b, i, err, errlen);
 		if (l->tt == NULL)
 			goto fail;
+		if (l->tt != &transport_plain)
+			l->tls = l->tt;
+		s->nls++;
 		l->fd = kp_tcp_listen(b->listeners[i].host, b->listeners[i].port,
 				  b->listen_backlog, &l->port, err, errlen);
 		if (l->fd < 0)
 			goto fail;
-		s->nls++;
 		if (kp_loop_watch(main_loop, l->fd, KP_EV_READ, on_accept, l) < 0)
 			goto fail;
 	}
@@ -812,6 +825,8 @@ void net_stop(struct net_server *s)
 	if (s == NULL)
 		return;
 	for (int i = 0; i < s->nls; i++) {
+		if (s->ls[i].fd < 0)
+			continue;
 		kp_loop_unwatch(s->main_loop, s->ls[i].fd);
 		close(s->ls[i].fd);
 	}
@@ -829,6 +844,9 @@ void net_stop(struct net_server *s)
 		kp_wbuf_free(&s->workers[i].conv_in);
 		free(s->workers[i].bounce);
 	}
+	/* every connection is gone: the TLS contexts may go */
+	for (int i = 0; i < s->nls; i++)
+		transport_tls_free(s->ls[i].tls);
 	free(s->ls);
 	free(s->workers);
 	free(s);

@@ -76,7 +76,12 @@ const struct kp_endpoint *ctl_ctx_endpoint(const struct controller *c,
 					   const struct c_broker *b)
 {
 	/* as Kafka's broker.node(interBrokerListenerName): that listener or
-	 * none (never another one, which may speak another protocol) */
+	 * none (never another one, which may speak another protocol); the
+	 * controller's channels speak plaintext only yet */
+	for (size_t i = 0; i < b->reg.nprotocols; i++)
+		if (strcmp(b->reg.protocol_map[i][0], c->listener) == 0 &&
+		    strcmp(b->reg.protocol_map[i][1], "PLAINTEXT") != 0)
+			return NULL;
 	return kp_zk_broker_endpoint(&b->reg, c->listener);
 }
 

@@ -4,7 +4,7 @@
 ## (tests/golden).
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/lib
-UNIT_LDADD = libkproto/libkproto.la $(CHECK_LIBS)
+UNIT_LDADD = libkproto/libkproto.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 
 check_PROGRAMS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config tests/unit/check_zkdata
 tests_unit_check_zkdata_SOURCES = tests/unit/check_zkdata.c

@@ -1,20 +1,31 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Listeners and their security protocols (issue 19), on a real kcluster
-with real clients:
+"""Listeners, their security protocols and TLS (issue 19), on a real
+kcluster with real clients, with a CA and certificates made by the openssl
+command at run time:
 
-- two listeners per broker (kcluster --listeners CLIENT,INTERNAL) named in
-  listener.security.protocol.map, INTERNAL the inter-broker listener on
-  brokers and controller: each registration in /brokers/ids carries both
-  endpoints and the map exactly as Kafka 2.8 writes them (host and port
-  name the first endpoint whose protocol is PLAINTEXT: CLIENT's);
+- four listeners per broker (kcluster --listeners CLIENT,INTERNAL,SSL,MTLS)
+  named in listener.security.protocol.map (CLIENT, INTERNAL: PLAINTEXT;
+  SSL, MTLS: SSL), INTERNAL the inter-broker listener on brokers and
+  controller: each registration in /brokers/ids carries the endpoints and
+  the map exactly as Kafka 2.8 writes them (host and port name the first
+  endpoint whose protocol is PLAINTEXT: CLIENT's);
+- SSL (a PKCS12 keystore, server authentication; keys set per listener
+  with listener.name.ssl.*): kcat produces and consumes, the Metadata it
+  gets names the SSL endpoints;
+- MTLS (a PEM keystore, ssl.client.auth=required): confluent-kafka with a
+  client certificate produces and consumes; without a certificate, with a
+  certificate of another CA, and a plaintext client on the TLS port are
+  refused, and the broker goes on serving;
 - Metadata answers with the endpoints of the listener the client used
   (kafka-python's cluster view through each bootstrap list);
 - a topic with replication factor 3 replicates over the INTERNAL
   listener: acks=all produce, then consume every record (kcat);
-- misconfigurations stop kbroker with exit status 1 and Kafka's message:
-  a listener without a protocol, an unknown protocol in the map, an
-  inter-broker listener that is not advertised, both inter-broker keys.
+- misconfigurations stop kbroker with exit status 1 and Kafka's message
+  (or ours naming the key): a listener without a protocol, an unknown
+  protocol in the map, an inter-broker listener that is not advertised,
+  both inter-broker keys, an SSL listener without a keystore, a key that
+  does not match its certificate, a JKS keystore.
 """
 
 import json
@@ -22,13 +33,64 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from cluster import Cluster, run_steps  # noqa: E402
 from kbroker import Broker, wait_for  # noqa: E402
 
-MAP = "CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT"
+MAP = "CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,SSL:SSL,MTLS:SSL"
+PASS = "k3ystore-pw"
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
+                   capture_output=True, timeout=120)
+
+
+def make_certs(d):
+    """A CA, a broker certificate for 127.0.0.1 (PEM and PKCS12), a client
+    certificate of the CA, one of another CA, and a key of neither."""
+    os.makedirs(d)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca in ("ca", "otherca"):
+        openssl("req", "-x509", *ec, "-keyout", ca + ".key", "-out", ca + ".pem",
+                "-days", "2", "-subj", "/CN=skald test " + ca, cwd=d)
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    for name, ca, subj in (("broker", "ca", "/CN=localhost/O=skald"),
+                           ("client", "ca", "/CN=alice/OU=test/O=skald"),
+                           ("rogue", "otherca", "/CN=mallory")):
+        openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr",
+                "-subj", subj, cwd=d)
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey",
+                ca + ".key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext",
+                "-out", name + ".pem", cwd=d)
+    with open(os.path.join(d, "broker-keystore.pem"), "w") as f:
+        for part in ("broker.key", "broker.pem", "ca.pem"):
+            f.write(open(os.path.join(d, part)).read())
+    openssl("pkcs12", "-export", "-in", "broker.pem", "-inkey", "broker.key",
+            "-certfile", "ca.pem", "-out", "broker.p12", "-passout", "pass:" + PASS,
+            cwd=d)
+    # a PEM keystore whose key is not the certificate's
+    with open(os.path.join(d, "mismatch.pem"), "w") as f:
+        f.write(open(os.path.join(d, "rogue.key")).read())
+        f.write(open(os.path.join(d, "broker.pem")).read())
+    return {n: os.path.join(d, n) for n in os.listdir(d)}
+
+
+def tls_settings(certs):
+    return {
+        "listener.name.ssl.ssl.keystore.type": "PKCS12",
+        "listener.name.ssl.ssl.keystore.location": certs["broker.p12"],
+        "listener.name.ssl.ssl.keystore.password": PASS,
+        "listener.name.mtls.ssl.keystore.type": "PEM",
+        "listener.name.mtls.ssl.keystore.location": certs["broker-keystore.pem"],
+        "listener.name.mtls.ssl.truststore.type": "PEM",
+        "listener.name.mtls.ssl.truststore.location": certs["ca.pem"],
+        "listener.name.mtls.ssl.client.auth": "required",
+    }
 
 
 def check_registration(c, zk):
@@ -36,9 +98,13 @@ def check_registration(c, zk):
         reg = json.loads(zk.get("/brokers/ids/%d" % b)[0])
         client = c.bootstrap.split(",")[b - 1]
         internal = c.bootstraps["INTERNAL"].split(",")[b - 1]
-        assert reg["endpoints"] == ["CLIENT://" + client, "INTERNAL://" + internal], reg
+        ssl = c.bootstraps["SSL"].split(",")[b - 1]
+        mtls = c.bootstraps["MTLS"].split(",")[b - 1]
+        assert reg["endpoints"] == ["CLIENT://" + client, "INTERNAL://" + internal,
+                                    "SSL://" + ssl, "MTLS://" + mtls], reg
         assert reg["listener_security_protocol_map"] == {
-            "CLIENT": "PLAINTEXT", "INTERNAL": "PLAINTEXT"}, reg
+            "CLIENT": "PLAINTEXT", "INTERNAL": "PLAINTEXT", "SSL": "SSL",
+            "MTLS": "SSL"}, reg
         # host/port: the first endpoint whose protocol is PLAINTEXT
         assert "%s:%d" % (reg["host"], reg["port"]) == client, reg
         assert reg["version"] == 5, reg
@@ -81,7 +147,94 @@ def check_replication_over_internal(c, zk):
     assert sorted(out.split()) == sorted(lines.split()), out[:200]
 
 
-def check_misconfigurations(work, zk_connect):
+def kcat(boot, args, certs, data=None, extra=()):
+    cmd = ["kcat", "-b", boot, "-X", "security.protocol=ssl",
+           "-X", "ssl.ca.location=" + certs["ca.pem"]] + list(extra) + list(args)
+    return subprocess.run(cmd, input=data, capture_output=True, text=True,
+                          timeout=120)
+
+
+def check_ssl_server_auth(c, zk, certs):
+    boot = c.bootstraps["SSL"]
+    lines = "".join("s%d\n" % i for i in range(300))
+    r = kcat(boot, ["-P", "-t", "tls1", "-X", "acks=all"], certs, data=lines)
+    assert r.returncode == 0, r.stderr
+    r = kcat(boot, ["-C", "-t", "tls1", "-e", "-q", "-f", "%s\n"], certs)
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.split()) == sorted(lines.split()), r.stdout[:200]
+    r = kcat(boot, ["-L", "-J"], certs)
+    assert r.returncode == 0, r.stderr
+    md = json.loads(r.stdout)
+    seen = sorted(b["name"] for b in md["brokers"])
+    assert seen == sorted(boot.split(",")), (seen, boot)
+
+
+def client_conf(c, certs, cert="client"):
+    conf = {"bootstrap.servers": c.bootstraps["MTLS"], "security.protocol": "SSL",
+            "ssl.ca.location": certs["ca.pem"]}
+    if cert:
+        conf["ssl.certificate.location"] = certs[cert + ".pem"]
+        conf["ssl.key.location"] = certs[cert + ".key"]
+    return conf
+
+
+def check_mtls(c, zk, certs):
+    from confluent_kafka import Consumer, Producer
+
+    p = Producer(dict(client_conf(c, certs), acks="all"))
+    for i in range(100):
+        p.produce("tls2", value=b"m%d" % i)
+    assert p.flush(60) == 0
+    cons = Consumer(dict(client_conf(c, certs), **{"group.id": "g-tls",
+                                                   "auto.offset.reset": "earliest"}))
+    cons.subscribe(["tls2"])
+    got = set()
+    deadline = time.monotonic() + 90
+    while len(got) < 100 and time.monotonic() < deadline:
+        m = cons.poll(1.0)
+        if m is not None and m.error() is None:
+            got.add(m.value())
+    cons.close()
+    assert got == {b"m%d" % i for i in range(100)}, len(got)
+
+
+def refused(conf):
+    """Whether a client with conf gets nowhere (its errors say why)."""
+    from confluent_kafka.admin import AdminClient
+
+    errors = []
+    conf = dict(conf, error_cb=lambda e: errors.append(e))
+    a = AdminClient(conf)
+    try:
+        a.list_topics(timeout=8)
+        return False, errors
+    except Exception as e:  # noqa: BLE001 - the client's own exception type
+        return True, errors + [e]
+
+
+def check_tls_refusals(c, zk, certs):
+    for cert in (None, "rogue"):
+        ok, why = refused(client_conf(c, certs, cert))
+        assert ok, ("a client with certificate %s was served" % cert, why)
+    # plaintext on the TLS port
+    ok, why = refused({"bootstrap.servers": c.bootstraps["SSL"]})
+    assert ok, why
+    wait_for(lambda: "sent plaintext" in c.logs(tail=400), 30,
+             "the broker to log the plaintext client")
+    # still serving
+    r = kcat(c.bootstraps["SSL"], ["-L"], certs)
+    assert r.returncode == 0, r.stderr
+    check_mtls_once(c, certs)
+
+
+def check_mtls_once(c, certs):
+    from confluent_kafka.admin import AdminClient
+
+    md = AdminClient(client_conf(c, certs)).list_topics(timeout=30)
+    assert "tls2" in md.topics, md.topics
+
+
+def check_misconfigurations(work, zk_connect, certs):
     cases = [
         ({"listeners": "CLIENT://127.0.0.1:0"},
          "Error creating broker listeners from 'CLIENT://127.0.0.1:0': "
@@ -97,6 +250,19 @@ def check_misconfigurations(work, zk_connect):
           "security.inter.broker.protocol": "PLAINTEXT"},
          "Only one of inter.broker.listener.name and "
          "security.inter.broker.protocol should be set."),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0"},
+         "listener SSL: ssl.keystore.location (or ssl.keystore.key and "
+         "ssl.keystore.certificate.chain) is not set"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+          "ssl.keystore.type": "PEM", "ssl.keystore.location": certs["mismatch.pem"]},
+         "ssl.keystore.location: the private key does not match the certificate"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+          "ssl.keystore.location": certs["broker.p12"]},
+         "ssl.keystore.type: JKS is not supported"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+          "ssl.keystore.type": "PKCS12", "ssl.keystore.location": certs["broker.p12"],
+          "ssl.keystore.password": "wrong"},
+         "is ssl.keystore.password right?"),
     ]
     for i, (extra, msg) in enumerate(cases):
         b = Broker(os.path.join(work, "bad%d" % i), zk_connect, broker_id=50 + i,
@@ -109,13 +275,18 @@ def check_misconfigurations(work, zk_connect):
 
 def main():
     with tempfile.TemporaryDirectory() as work:
-        with Cluster(work, brokers=3, controllers=1, listeners=["CLIENT", "INTERNAL"],
-                     broker_set={"listener.security.protocol.map": MAP,
-                                 "inter.broker.listener.name": "INTERNAL"},
+        certs = make_certs(os.path.join(work, "tls"))
+        bset = {"listener.security.protocol.map": MAP,
+                "inter.broker.listener.name": "INTERNAL"}
+        bset.update(tls_settings(certs))
+        with Cluster(work, brokers=3, controllers=1,
+                     listeners=["CLIENT", "INTERNAL", "SSL", "MTLS"], broker_set=bset,
                      controller_set={"inter.broker.listener.name": "INTERNAL"}) as c:
             run_steps((check_registration, check_metadata_per_listener,
                        check_replication_over_internal), c, c.zk())
-            check_misconfigurations(work, c.zk_connect)
+            run_steps((check_ssl_server_auth, check_mtls, check_tls_refusals),
+                      c, c.zk(), certs)
+            check_misconfigurations(work, c.zk_connect, certs)
             print("ok: misconfigured listeners stop kbroker with Kafka's message")
 
 
