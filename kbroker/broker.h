@@ -45,6 +45,12 @@ struct broker {
 	/* listeners with their security protocols and the inter-broker
 	 * listener (kp_listener.h); the four below point into it */
 	struct kp_listeners lsn;
+	/* the client TLS context of our connections to other brokers'
+	 * inter-broker listener when it is SSL (NULL: plaintext), and
+	 * whether their certificates must name the host (Kafka's
+	 * ssl.endpoint.identification.algorithm=https) */
+	struct ssl_ctx_st *inter_tls;
+	bool inter_tls_verify_host;
 	struct kp_endpoint *listeners;	/* where we listen */
 	size_t nlisteners;
 	struct kp_endpoint *advertised;	/* what ZooKeeper and clients see */

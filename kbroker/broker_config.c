@@ -484,7 +484,7 @@ const struct kp_config_def broker_config_defs[] = {
 	  "Key manager factory algorithm"),
 	K("ssl.trustmanager.algorithm", STRING, "PKIX", 0, 0, NULL, IN, PB,
 	  "Trust manager factory algorithm"),
-	K("ssl.endpoint.identification.algorithm", STRING, "https", 0, 0, NULL, IN, PB,
+	K("ssl.endpoint.identification.algorithm", STRING, "https", 0, 0, NULL, DI, PB,
 	  "Host name verification of TLS peers; empty disables it"),
 	K("ssl.secure.random.implementation", STRING, NULL, 0, 0, NULL, IN, PB,
 	  "SecureRandom implementation for TLS"),

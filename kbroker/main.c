@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -41,6 +42,7 @@
 #include "log_cleaner.h"
 #include "log_manager.h"
 #include "net.h"
+#include "transport_tls.h"
 #include "quota.h"
 #include "fetcher.h"
 #include "group.h"
@@ -70,13 +72,23 @@ static int derive(struct broker *b, char *err, size_t errlen)
 
 	if (kp_listeners_resolve(&b->cfg, true, &b->lsn, err, errlen) < 0)
 		return -1;
-	/* replica fetchers, ControlledShutdown and forwarding speak
-	 * plaintext only yet: never under another protocol's name */
-	if (b->lsn.inter_proto != KP_SEC_PLAINTEXT) {
+	/* the replica fetchers speak PLAINTEXT or TLS, not SASL yet: never
+	 * plaintext under another protocol's name */
+	if (kp_secproto_sasl(b->lsn.inter_proto)) {
 		snprintf(err, errlen, "inter-broker listener %s: security protocol %s "
 			 "is not supported between brokers yet", b->lsn.inter_name,
 			 kp_secproto_name(b->lsn.inter_proto));
 		return -1;
+	}
+	if (kp_secproto_tls(b->lsn.inter_proto)) {
+		const char *alg = kp_listener_str(&b->cfg, b->lsn.inter_name,
+						  "ssl.endpoint.identification.algorithm");
+
+		b->inter_tls = tls_context_new(&b->cfg, b->lsn.inter_name, false, err,
+					       errlen);
+		if (b->inter_tls == NULL)
+			return -1;
+		b->inter_tls_verify_host = alg != NULL && strcasecmp(alg, "https") == 0;
 	}
 	b->listeners = b->lsn.bind;
 	b->nlisteners = b->lsn.nbind;
@@ -350,6 +362,7 @@ int main(int argc, char **argv)
 	kp_config_free(&b.cfg);
 	free(b.dirs);
 	kp_listeners_free(&b.lsn);
+	SSL_CTX_free(b.inter_tls);
 	free(b.rack);
 	KP_INFO("stopped cleanly");
 	return 0;

@@ -6,8 +6,7 @@ command at run time:
 
 - four listeners per broker (kcluster --listeners CLIENT,INTERNAL,SSL,MTLS)
   named in listener.security.protocol.map (CLIENT, INTERNAL: PLAINTEXT;
-  SSL, MTLS: SSL), INTERNAL the inter-broker listener on brokers and
-  controller: each registration in /brokers/ids carries the endpoints and
+  SSL, MTLS: SSL): each registration in /brokers/ids carries the endpoints and
   the map exactly as Kafka 2.8 writes them (host and port name the first
   endpoint whose protocol is PLAINTEXT: CLIENT's);
 - SSL (a PKCS12 keystore, server authentication; keys set per listener
@@ -19,8 +18,12 @@ command at run time:
   refused, and the broker goes on serving;
 - Metadata answers with the endpoints of the listener the client used
   (kafka-python's cluster view through each bootstrap list);
-- a topic with replication factor 3 replicates over the INTERNAL
-  listener: acks=all produce, then consume every record (kcat);
+- the brokers' inter-broker listener is MTLS (the controller's channels
+  stay on INTERNAL): a topic with replication factor 3 replicates through
+  the replica fetchers' TLS connections (client certificate, host name
+  verified against the certificate's IP address): acks=all produce, the
+  ISR full, established connections to the MTLS ports, and every record
+  consumed (kcat over INTERNAL);
 - misconfigurations stop kbroker with exit status 1 and Kafka's message
   (or ours naming the key): a listener without a protocol, an unknown
   protocol in the map, an inter-broker listener that is not advertised,
@@ -90,6 +93,8 @@ def tls_settings(certs):
         "listener.name.mtls.ssl.truststore.type": "PEM",
         "listener.name.mtls.ssl.truststore.location": certs["ca.pem"],
         "listener.name.mtls.ssl.client.auth": "required",
+        # the brokers' client side of MTLS (the inter-broker listener)
+        "listener.name.mtls.ssl.endpoint.identification.algorithm": "https",
     }
 
 
@@ -124,7 +129,7 @@ def check_metadata_per_listener(c, zk):
         assert seen == sorted(boot.split(",")), (name, seen, boot)
 
 
-def check_replication_over_internal(c, zk):
+def check_replication_over_mtls(c, zk):
     from confluent_kafka.admin import AdminClient, NewTopic
 
     a = AdminClient({"bootstrap.servers": c.bootstrap})
@@ -140,7 +145,14 @@ def check_replication_over_internal(c, zk):
             if len(st["isr"]) != 3:
                 return False
         return True
-    wait_for(isr_full, 60, "every replica in sync over INTERNAL")
+    wait_for(isr_full, 60, "every replica in sync over MTLS")
+    # the followers' fetch connections go to the leaders' MTLS ports
+    ports = {int(hp.rsplit(":", 1)[1]) for hp in c.bootstraps["MTLS"].split(",")}
+    out = subprocess.run(["ss", "-tnH", "state", "established"], capture_output=True,
+                         text=True, check=True).stdout
+    peers = {int(line.split()[-1].rsplit(":", 1)[1]) for line in out.splitlines()
+             if line.split()}
+    assert ports & peers, ("no connection to an MTLS port", ports, out)
     out = subprocess.run(["kcat", "-C", "-b", c.bootstraps["INTERNAL"], "-t", "lst",
                           "-e", "-q", "-f", "%s\n"], capture_output=True,
                          text=True, check=True, timeout=120).stdout
@@ -277,13 +289,15 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         certs = make_certs(os.path.join(work, "tls"))
         bset = {"listener.security.protocol.map": MAP,
-                "inter.broker.listener.name": "INTERNAL"}
+                "inter.broker.listener.name": "MTLS"}
         bset.update(tls_settings(certs))
         with Cluster(work, brokers=3, controllers=1,
                      listeners=["CLIENT", "INTERNAL", "SSL", "MTLS"], broker_set=bset,
                      controller_set={"inter.broker.listener.name": "INTERNAL"}) as c:
+            # the controller's channels on INTERNAL (plaintext), replication
+            # on MTLS: the followers present the broker certificate
             run_steps((check_registration, check_metadata_per_listener,
-                       check_replication_over_internal), c, c.zk())
+                       check_replication_over_mtls), c, c.zk())
             run_steps((check_ssl_server_auth, check_mtls, check_tls_refusals),
                       c, c.zk(), certs)
             check_misconfigurations(work, c.zk_connect, certs)
