@@ -18,6 +18,7 @@
 
 #include "kp_config.h"
 #include "kp_listener.h"
+#include "kp_sasl.h"
 #include "kp_loop.h"
 #include "kp_zkdata.h"
 #include "metadata_cache.h"
@@ -35,6 +36,14 @@ struct zk_thread;
 struct config_layers;
 struct repl_quotas;
 
+/* A SASL listener's mechanisms and credentials. */
+struct broker_sasl {
+	bool on;
+	bool plain;			/* PLAIN is enabled */
+	struct kp_jaas plain_jaas;	/* PlainLoginModule: user_<name> */
+	char mechs[128];		/* enabled, comma-separated */
+};
+
 struct broker {
 	struct kp_config cfg;
 	int32_t id;
@@ -50,6 +59,9 @@ struct broker {
 	 * whether their certificates must name the host (Kafka's
 	 * ssl.endpoint.identification.algorithm=https) */
 	struct ssl_ctx_st *inter_tls;
+	/* per bound listener (parallel to listeners): its SASL setup, on
+	 * only for SASL_PLAINTEXT and SASL_SSL */
+	struct broker_sasl *sasl;
 	bool inter_tls_verify_host;
 	struct kp_endpoint *listeners;	/* where we listen */
 	size_t nlisteners;

@@ -499,9 +499,9 @@ const struct kp_config_def broker_config_defs[] = {
 #define G "SASL"
 	K("sasl.mechanism.inter.broker.protocol", STRING, "GSSAPI", 0, 0, NULL, IN, PB,
 	  "SASL mechanism between brokers"),
-	K("sasl.enabled.mechanisms", LIST, "GSSAPI", 0, 0, NULL, IN, PB,
+	K("sasl.enabled.mechanisms", LIST, "GSSAPI", 0, 0, NULL, DI, PB,
 	  "SASL mechanisms offered to clients"),
-	K("sasl.jaas.config", PASSWORD, NULL, 0, 0, NULL, IN, PB,
+	K("sasl.jaas.config", PASSWORD, NULL, 0, 0, NULL, DI, PB,
 	  "JAAS login configuration of SASL"),
 	K("sasl.server.callback.handler.class", CLASS, NULL, 0, 0, NULL, IN, RO,
 	  "Server callback handler of SASL"),

@@ -22,6 +22,7 @@
 #include <config.h>
 #endif
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,68 @@ static const char usage_text[] =
 	"with Kafka's broker keys (see kbroker.properties(5)); --override sets\n"
 	"a key on top of it.\n";
 
+/*
+ * Each SASL listener's mechanisms (sasl.enabled.mechanisms, per listener)
+ * and, for PLAIN, the JAAS line of listener.name.<l>.plain.sasl.jaas.config
+ * (or sasl.jaas.config) with its user_<name> passwords.
+ */
+static int sasl_setup(struct broker *b, char *err, size_t errlen)
+{
+	b->sasl = calloc(b->lsn.nbind + 1, sizeof(*b->sasl));
+	if (b->sasl == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < b->lsn.nbind; i++) {
+		struct broker_sasl *s = &b->sasl[i];
+		const char *l = b->lsn.bind[i].listener;
+		const char *m = kp_listener_str(&b->cfg, l, "sasl.enabled.mechanisms");
+		char buf[128], key[128], why[256], *tok, *save = NULL;
+		const char *jaas;
+
+		if (!kp_secproto_sasl(b->lsn.bind_proto[i]))
+			continue;
+		s->on = true;
+		snprintf(buf, sizeof(buf), "%s", m != NULL ? m : "");
+		for (tok = strtok_r(buf, ", ", &save); tok != NULL;
+		     tok = strtok_r(NULL, ", ", &save)) {
+			if (strcmp(tok, "PLAIN") != 0) {
+				snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms: "
+					 "%s is not supported (PLAIN is)", l, tok);
+				return -1;
+			}
+			s->plain = true;
+		}
+		if (!s->plain) {
+			snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms is empty", l);
+			return -1;
+		}
+		snprintf(s->mechs, sizeof(s->mechs), "PLAIN");
+		snprintf(key, sizeof(key), "listener.name.%s.plain.sasl.jaas.config", l);
+		for (char *p = key + 14; *p != '.'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		jaas = kp_config_raw(&b->cfg, key);
+		if (jaas == NULL)
+			jaas = kp_config_str(&b->cfg, "sasl.jaas.config");
+		if (jaas == NULL) {
+			snprintf(err, errlen, "listener %s: no JAAS configuration for PLAIN "
+				 "(%s or sasl.jaas.config)", l, key);
+			return -1;
+		}
+		if (kp_jaas_parse(jaas, &s->plain_jaas, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", key, why);
+			return -1;
+		}
+		if (strcmp(s->plain_jaas.module,
+			   "org.apache.kafka.common.security.plain.PlainLoginModule") != 0) {
+			snprintf(err, errlen, "%s: login module %s is not PlainLoginModule",
+				 key, s->plain_jaas.module);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Listeners, advertised listeners and the numbers net.c needs. */
 static int derive(struct broker *b, char *err, size_t errlen)
 {
@@ -80,6 +143,8 @@ static int derive(struct broker *b, char *err, size_t errlen)
 			 kp_secproto_name(b->lsn.inter_proto));
 		return -1;
 	}
+	if (sasl_setup(b, err, errlen) < 0)
+		return -1;
 	if (kp_secproto_tls(b->lsn.inter_proto)) {
 		const char *alg = kp_listener_str(&b->cfg, b->lsn.inter_name,
 						  "ssl.endpoint.identification.algorithm");
@@ -361,6 +426,9 @@ int main(int argc, char **argv)
 	partition_table_destroy(&b.parts);
 	kp_config_free(&b.cfg);
 	free(b.dirs);
+	for (size_t i = 0; b.sasl != NULL && i < b.lsn.nbind; i++)
+		kp_jaas_free(&b.sasl[i].plain_jaas);
+	free(b.sasl);
 	kp_listeners_free(&b.lsn);
 	SSL_CTX_free(b.inter_tls);
 	free(b.rack);

@@ -72,6 +72,10 @@ struct net_conn {
 	bool read_wants_write;		/* the transport's read waits for it */
 	bool write_wants_read;		/* the transport's write waits for it */
 	const char *listener;		/* its listener's name (upper case) */
+	const struct broker_sasl *sasl;	/* its listener's SASL setup, or NULL */
+	enum net_sasl sasl_state;
+	bool close_after;		/* close once the answers are out */
+	char principal[256];		/* the SASL user, once authenticated */
 	char peer[64];
 };
 
@@ -79,6 +83,7 @@ struct net_listener {
 	int fd;
 	int port;
 	const char *name;			/* b->listeners[i].listener */
+	const struct broker_sasl *sasl;		/* NULL: not a SASL listener */
 	const struct transport_type *tt;	/* of its connections */
 	const struct transport_type *tls;	/* a TLS one it owns, or NULL */
 	struct net_server *s;
@@ -253,6 +258,10 @@ static int conn_flush(struct net_conn *c)
 		c->nslots--;
 	}
 	c->want_write = false;
+	if (c->close_after && c->head == NULL) {
+		conn_close(c, "SASL authentication failed");
+		return -1;
+	}
 	if (c->paused && c->nslots <= c->w->max_pending / 2) {
 		/* the frames already read go first, from the loop (not from
 		 * inside whatever answered the request that freed a slot) */
@@ -286,6 +295,28 @@ static void req_free(struct net_req *r)
 	kp_arena_free(&r->arena);
 	free(r);
 	conn_unref(c);
+}
+
+enum net_sasl net_req_sasl_state(const struct net_req *r)
+{
+	return r->conn->sasl_state;
+}
+
+const struct broker_sasl *net_req_sasl(const struct net_req *r)
+{
+	return r->conn->sasl;
+}
+
+void net_req_sasl_set(struct net_req *r, enum net_sasl st, const char *principal)
+{
+	r->conn->sasl_state = st;
+	if (principal != NULL)
+		snprintf(r->conn->principal, sizeof(r->conn->principal), "%s", principal);
+}
+
+void net_req_close_after(struct net_req *r)
+{
+	r->conn->close_after = true;
 }
 
 bool net_req_orphaned(const struct net_req *r)
@@ -453,6 +484,8 @@ static int conn_parse(struct net_conn *c)
 		size_t flen;
 		int st;
 
+		if (c->close_after)
+			break;	/* nothing more is read from it */
 		if (c->nslots >= c->w->max_pending) {
 			c->paused = true;
 			break;
@@ -612,6 +645,7 @@ struct adopt {
 	struct net_worker *w;
 	const struct transport_type *tt;
 	const char *listener;
+	const struct broker_sasl *sasl;
 	int fd;
 	char peer[64];
 };
@@ -636,6 +670,8 @@ static void conn_adopt(void *arg)
 	c->fd = c->t->fd;
 	c->w = a->w;
 	c->listener = a->listener;
+	c->sasl = a->sasl;
+	c->sasl_state = a->sasl != NULL ? NET_SASL_HANDSHAKE : NET_SASL_NONE;
 	c->refs = 1;
 	snprintf(c->peer, sizeof(c->peer), "%s", a->peer);
 	free(a);
@@ -688,6 +724,7 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 		a->w = &s->workers[s->next_worker++ % s->nworkers];
 		a->tt = l->tt;
 		a->listener = l->name;
+		a->sasl = l->sasl;
 		a->fd = cfd;
 		snprintf(a->peer, sizeof(a->peer), "%s:%s", host, port);
 		if (kp_loop_post(a->w->loop, conn_adopt, a) < 0) {
@@ -706,7 +743,9 @@ static const struct transport_type *net_transport_for(struct broker *b, size_t i
 
 	if (proto == KP_SEC_PLAINTEXT)
 		return &transport_plain;
-	if (proto == KP_SEC_SSL)
+	if (proto == KP_SEC_SASL_PLAINTEXT)
+		return &transport_plain;	/* SASL is in the requests */
+	if (proto == KP_SEC_SSL || proto == KP_SEC_SASL_SSL)
 		return transport_tls_new(&b->cfg, b->listeners[i].listener, err, errlen);
 	snprintf(err, errlen, "listener %s: security protocol %s is not supported",
 		 b->listeners[i].listener, kp_secproto_name(proto));
@@ -744,6 +783,7 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		l->s = s;
 		l->fd = -1;
 		l->name = b->listeners[i].listener;
+		l->sasl = b->sasl != NULL && b->sasl[i].on ? &b->sasl[i] : NULL;
 		l->tt = net_transport_for(b, i, err, errlen);
 		if (l->tt == NULL)
 			goto fail;

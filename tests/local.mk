@@ -38,6 +38,11 @@ tests_unit_check_listener_SOURCES = tests/unit/check_listener.c
 tests_unit_check_listener_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_listener_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_listener
+check_PROGRAMS += tests/unit/check_sasl
+tests_unit_check_sasl_SOURCES = tests/unit/check_sasl.c
+tests_unit_check_sasl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_sasl_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_sasl
 
 include tests/unit/records.mk
 

@@ -16,6 +16,11 @@ command at run time:
   client certificate produces and consumes; without a certificate, with a
   certificate of another CA, and a plaintext client on the TLS port are
   refused, and the broker goes on serving;
+- SASL_PLAINTEXT and SASL_SSL with PLAIN (JAAS users per listener):
+  confluent-kafka produces and consumes as two users, kcat lists the
+  metadata; a wrong password and an unknown user fail with the client's
+  authentication error, a client that skips SASL is closed, and the
+  listener goes on serving;
 - Metadata answers with the endpoints of the listener the client used
   (kafka-python's cluster view through each bootstrap list);
 - the brokers' inter-broker listener is MTLS (the controller's channels
@@ -27,7 +32,8 @@ command at run time:
 - misconfigurations stop kbroker with exit status 1 and Kafka's message
   (or ours naming the key): a listener without a protocol, an unknown
   protocol in the map, an inter-broker listener that is not advertised,
-  both inter-broker keys, an SSL listener without a keystore, a key that
+  both inter-broker keys, a SASL listener without a JAAS line or with an
+  unknown mechanism, an SSL listener without a keystore, a key that
   does not match its certificate, a JKS keystore.
 """
 
@@ -43,7 +49,11 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib
 from cluster import Cluster, run_steps  # noqa: E402
 from kbroker import Broker, wait_for  # noqa: E402
 
-MAP = "CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,SSL:SSL,MTLS:SSL"
+MAP = ("CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,SSL:SSL,MTLS:SSL,"
+       "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL")
+JAAS = ('org.apache.kafka.common.security.plain.PlainLoginModule required '
+        'username="admin" password="admin-secret" user_admin="admin-secret" '
+        'user_alice="alice-pw";')
 PASS = "k3ystore-pw"
 
 
@@ -95,6 +105,12 @@ def tls_settings(certs):
         "listener.name.mtls.ssl.client.auth": "required",
         # the brokers' client side of MTLS (the inter-broker listener)
         "listener.name.mtls.ssl.endpoint.identification.algorithm": "https",
+        "listener.name.sasl_ssl.ssl.keystore.type": "PKCS12",
+        "listener.name.sasl_ssl.ssl.keystore.location": certs["broker.p12"],
+        "listener.name.sasl_ssl.ssl.keystore.password": PASS,
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": JAAS,
+        "listener.name.sasl_ssl.plain.sasl.jaas.config": JAAS,
     }
 
 
@@ -105,11 +121,15 @@ def check_registration(c, zk):
         internal = c.bootstraps["INTERNAL"].split(",")[b - 1]
         ssl = c.bootstraps["SSL"].split(",")[b - 1]
         mtls = c.bootstraps["MTLS"].split(",")[b - 1]
+        sp = c.bootstraps["SASL_PLAINTEXT"].split(",")[b - 1]
+        ss = c.bootstraps["SASL_SSL"].split(",")[b - 1]
         assert reg["endpoints"] == ["CLIENT://" + client, "INTERNAL://" + internal,
-                                    "SSL://" + ssl, "MTLS://" + mtls], reg
+                                    "SSL://" + ssl, "MTLS://" + mtls,
+                                    "SASL_PLAINTEXT://" + sp, "SASL_SSL://" + ss], reg
         assert reg["listener_security_protocol_map"] == {
             "CLIENT": "PLAINTEXT", "INTERNAL": "PLAINTEXT", "SSL": "SSL",
-            "MTLS": "SSL"}, reg
+            "MTLS": "SSL", "SASL_PLAINTEXT": "SASL_PLAINTEXT",
+            "SASL_SSL": "SASL_SSL"}, reg
         # host/port: the first endpoint whose protocol is PLAINTEXT
         assert "%s:%d" % (reg["host"], reg["port"]) == client, reg
         assert reg["version"] == 5, reg
@@ -221,6 +241,11 @@ def refused(conf):
         a.list_topics(timeout=8)
         return False, errors
     except Exception as e:  # noqa: BLE001 - the client's own exception type
+        # error_cb runs from poll
+        for _ in range(10):
+            a.poll(0.5)
+            if errors:
+                break
         return True, errors + [e]
 
 
@@ -246,6 +271,64 @@ def check_mtls_once(c, certs):
     assert "tls2" in md.topics, md.topics
 
 
+def sasl_conf(c, certs, listener, user, pw):
+    conf = {"bootstrap.servers": c.bootstraps[listener],
+            "security.protocol": listener, "sasl.mechanism": "PLAIN",
+            "sasl.username": user, "sasl.password": pw}
+    if listener == "SASL_SSL":
+        conf["ssl.ca.location"] = certs["ca.pem"]
+    return conf
+
+
+def check_sasl_plain(c, zk, certs):
+    from confluent_kafka import Consumer, Producer
+
+    for listener, topic in (("SASL_PLAINTEXT", "sasl1"), ("SASL_SSL", "sasl2")):
+        p = Producer(dict(sasl_conf(c, certs, listener, "alice", "alice-pw"), acks="all"))
+        for i in range(50):
+            p.produce(topic, value=b"p%d" % i)
+        assert p.flush(60) == 0, listener
+        cons = Consumer(dict(sasl_conf(c, certs, listener, "admin", "admin-secret"),
+                             **{"group.id": "g-" + topic,
+                                "auto.offset.reset": "earliest"}))
+        cons.subscribe([topic])
+        got = set()
+        deadline = time.monotonic() + 90
+        while len(got) < 50 and time.monotonic() < deadline:
+            m = cons.poll(1.0)
+            if m is not None and m.error() is None:
+                got.add(m.value())
+        cons.close()
+        assert got == {b"p%d" % i for i in range(50)}, (listener, len(got))
+    # kcat too, over SASL_SSL
+    r = kcat(c.bootstraps["SASL_SSL"], ["-L"], certs, extra=(
+        "-X", "security.protocol=sasl_ssl", "-X", "sasl.mechanisms=PLAIN",
+        "-X", "sasl.username=alice", "-X", "sasl.password=alice-pw"))
+    assert r.returncode == 0, r.stderr
+
+
+def check_sasl_refusals(c, zk, certs):
+    from confluent_kafka import KafkaError
+
+    for user, pw in (("alice", "wrong"), ("nobody", "alice-pw")):
+        ok, why = refused(sasl_conf(c, certs, "SASL_PLAINTEXT", user, pw))
+        assert ok, (user, why)
+        codes = [e.code() for e in why if hasattr(e, "code")]
+        assert KafkaError._AUTHENTICATION in codes, (user, why)
+    wait_for(lambda: "Invalid username or password" in c.logs(tail=400), 30,
+             "the broker to log the failed authentication")
+    # a client that skips SASL gets nothing but a closed connection
+    ok, why = refused({"bootstrap.servers": c.bootstraps["SASL_PLAINTEXT"]})
+    assert ok, why
+    wait_for(lambda: "during SASL handshake" in c.logs(tail=400), 30,
+             "the broker to log the request before authentication")
+    # and the listener goes on serving
+    from confluent_kafka.admin import AdminClient
+    md = AdminClient(sasl_conf(c, certs, "SASL_PLAINTEXT", "alice", "alice-pw")) \
+        .list_topics(timeout=30)
+    assert "sasl1" in md.topics, md.topics
+
+
 def check_misconfigurations(work, zk_connect, certs):
     cases = [
         ({"listeners": "CLIENT://127.0.0.1:0"},
@@ -262,6 +345,12 @@ def check_misconfigurations(work, zk_connect, certs):
           "security.inter.broker.protocol": "PLAINTEXT"},
          "Only one of inter.broker.listener.name and "
          "security.inter.broker.protocol should be set."),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+          "sasl.enabled.mechanisms": "PLAIN"},
+         "listener SASL_PLAINTEXT: no JAAS configuration for PLAIN"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+          "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-999", "sasl.jaas.config": JAAS},
+         "sasl.enabled.mechanisms: SCRAM-SHA-999 is not supported"),
         ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0"},
          "listener SSL: ssl.keystore.location (or ssl.keystore.key and "
          "ssl.keystore.certificate.chain) is not set"),
@@ -292,14 +381,15 @@ def main():
                 "inter.broker.listener.name": "MTLS"}
         bset.update(tls_settings(certs))
         with Cluster(work, brokers=3, controllers=1,
-                     listeners=["CLIENT", "INTERNAL", "SSL", "MTLS"], broker_set=bset,
+                     listeners=["CLIENT", "INTERNAL", "SSL", "MTLS", "SASL_PLAINTEXT",
+                                "SASL_SSL"], broker_set=bset,
                      controller_set={"inter.broker.listener.name": "INTERNAL"}) as c:
             # the controller's channels on INTERNAL (plaintext), replication
             # on MTLS: the followers present the broker certificate
             run_steps((check_registration, check_metadata_per_listener,
                        check_replication_over_mtls), c, c.zk())
-            run_steps((check_ssl_server_auth, check_mtls, check_tls_refusals),
-                      c, c.zk(), certs)
+            run_steps((check_ssl_server_auth, check_mtls, check_tls_refusals,
+                       check_sasl_plain, check_sasl_refusals), c, c.zk(), certs)
             check_misconfigurations(work, c.zk_connect, certs)
             print("ok: misconfigured listeners stop kbroker with Kafka's message")
 
