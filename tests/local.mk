@@ -55,6 +55,11 @@ tests_fuzz_fuzz_request_SOURCES = tests/fuzz/fuzz_request.c
 tests_fuzz_fuzz_request_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_request_LDADD = libkproto/libkproto.la
+noinst_PROGRAMS += tests/fuzz/fuzz_sasl
+tests_fuzz_fuzz_sasl_SOURCES = tests/fuzz/fuzz_sasl.c
+tests_fuzz_fuzz_sasl_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_sasl_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_sasl_LDADD = libkproto/libkproto.la $(OPENSSL_LIBS)
 endif
 
 ## The golden-capture responder, built only on request (make
