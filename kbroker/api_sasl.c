@@ -11,9 +11,10 @@
  * authentication (no re-authentication, KIP-368, yet), both answer
  * ILLEGAL_SASL_STATE.
  *
- * Not here yet: the v0 framing (raw SASL tokens after SaslHandshake v0,
- * without SaslAuthenticate): such a client's next frame is not a request
- * and closes the connection.
+ * After SaslHandshake v0 the client sends its token as a bare frame (no
+ * request header, no SaslAuthenticate): net.c hands it to api_sasl_raw
+ * and answers an empty token frame on success; a failure closes the
+ * connection, the only answer that framing has.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +43,8 @@ void api_sasl_handshake(struct net_req *r)
 	resp.mechanisms_count = 1;
 	if (req->mechanism.len == 5 && memcmp(req->mechanism.ptr, "PLAIN", 5) == 0 &&
 	    s->plain) {
-		net_req_sasl_set(r, NET_SASL_AUTHENTICATE, NULL);
+		net_req_sasl_set(r, r->h.api_version == 0 ? NET_SASL_RAW
+							  : NET_SASL_AUTHENTICATE, NULL);
 	} else {
 		resp.error_code = KP_ERR_UNSUPPORTED_SASL_MECHANISM;
 		KP_INFO("%s: SASL mechanism %.*s is not enabled", r->peer,
@@ -89,4 +91,19 @@ void api_sasl_authenticate(struct net_req *r)
 	net_req_sasl_set(r, NET_SASL_DONE, user);
 	KP_DEBUG("%s: authenticated as User:%s (PLAIN)", r->peer, user);
 	net_reply(r, &resp);
+}
+
+int api_sasl_raw(const struct broker_sasl *s, const char *peer, const uint8_t *tok,
+		 size_t len, char *user, size_t userlen)
+{
+	char why[256];
+
+	if (kp_sasl_plain_check(tok, len, &s->plain_jaas, user, userlen, why,
+				sizeof(why)) < 0) {
+		KP_INFO("%s: failed authentication with SASL mechanism PLAIN: %s", peer,
+			why);
+		return -1;
+	}
+	KP_DEBUG("%s: authenticated as User:%s (PLAIN, v0 framing)", peer, user);
+	return 0;
 }

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "broker.h"
 #include "kp_client.h"
 #include "kp_codec.h"
@@ -430,6 +431,45 @@ void net_req_fail(struct net_req *r, const char *why)
 	conn_unref(c);
 }
 
+/*
+ * A raw SASL token (after SaslHandshake v0): checked, and answered by a
+ * frame holding the server's token (PLAIN's is empty), in the FIFO after
+ * what came before; a failure closes the connection.
+ */
+static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
+{
+	struct net_resp *s;
+	char user[256];
+
+	if (api_sasl_raw(c->sasl, c->peer, tok, len, user, sizeof(user)) < 0) {
+		conn_close(c, "SASL authentication failed");
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	kp_wbuf_init(&s->w);
+	kp_write_i32(&s->w, 0);		/* the frame: an empty token */
+	if (s->w.err) {
+		resp_free(s);
+		conn_close(c, "out of memory");
+		return;
+	}
+	s->ready = true;
+	if (c->tail != NULL)
+		c->tail->next = s;
+	else
+		c->head = s;
+	c->tail = s;
+	c->nslots++;
+	c->out_bytes += kp_wbuf_total(&s->w);
+	c->sasl_state = NET_SASL_DONE;
+	snprintf(c->principal, sizeof(c->principal), "%s", user);
+	conn_flush(c);
+}
+
 /* Decode the header and hand the request to the dispatcher. */
 static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 {
@@ -509,7 +549,10 @@ static int conn_parse(struct net_conn *c)
 			return -1;
 		}
 		c->refs++;	/* handlers may close c */
-		handle_frame(c, c->rbuf + off + 4, flen - 4);
+		if (c->sasl_state == NET_SASL_RAW)
+			handle_raw_token(c, c->rbuf + off + 4, flen - 4);
+		else
+			handle_frame(c, c->rbuf + off + 4, flen - 4);
 		off += flen;
 		if (c->closed) {
 			conn_unref(c);

@@ -143,13 +143,17 @@ bool net_req_orphaned(const struct net_req *r);
  * SASL on a SASL listener's connection: NET_SASL_HANDSHAKE until a
  * SaslHandshake names an enabled mechanism, NET_SASL_AUTHENTICATE until
  * SaslAuthenticate succeeds, then NET_SASL_DONE.  Until then only
- * ApiVersions and the SASL requests are served (req_dispatch.c).  Other
- * listeners' connections are NET_SASL_NONE.
+ * ApiVersions and the SASL requests are served (req_dispatch.c).  After
+ * SaslHandshake v0 the state is NET_SASL_RAW: the next frame is the
+ * client's token itself, without a request header (Kafka's framing for old
+ * clients), checked by api_sasl_raw() and answered by a frame holding the
+ * server's token.  Other listeners' connections are NET_SASL_NONE.
  */
 enum net_sasl {
 	NET_SASL_NONE,
 	NET_SASL_HANDSHAKE,
 	NET_SASL_AUTHENTICATE,
+	NET_SASL_RAW,			/* after SaslHandshake v0: raw tokens */
 	NET_SASL_DONE,
 };
 enum net_sasl net_req_sasl_state(const struct net_req *r);

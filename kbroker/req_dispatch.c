@@ -154,6 +154,7 @@ static bool sasl_allows(struct net_req *r)
 		return true;
 	if (st == NET_SASL_AUTHENTICATE && k == KP_API_SASL_AUTHENTICATE)
 		return true;
+	/* (NET_SASL_RAW never gets here: net.c takes its frames) */
 	KP_INFO("%s: unexpected Kafka request of type %s during SASL %s", r->peer,
 		r->api->name, st == NET_SASL_HANDSHAKE ? "handshake" : "authentication");
 	net_req_fail(r, "request before SASL authentication");

@@ -20,7 +20,9 @@ command at run time:
   confluent-kafka produces and consumes as two users, kcat lists the
   metadata; a wrong password and an unknown user fail with the client's
   authentication error, a client that skips SASL is closed, and the
-  listener goes on serving;
+  listener goes on serving; the v0 framing (SaslHandshake v0, then the
+  token as a bare frame) by hand, an unknown mechanism answered
+  UNSUPPORTED_SASL_MECHANISM with the enabled ones;
 - Metadata answers with the endpoints of the listener the client used
   (kafka-python's cluster view through each bootstrap list);
 - the brokers' inter-broker listener is MTLS (the controller's channels
@@ -329,6 +331,28 @@ def check_sasl_refusals(c, zk, certs):
     assert "sasl1" in md.topics, md.topics
 
 
+def check_sasl_v0_framing(c, zk, certs):
+    """SaslHandshake v0, then the PLAIN token as a bare frame (the framing
+    of clients older than SaslAuthenticate), by hand."""
+    from kwire import Wire
+
+    port = int(c.bootstraps["SASL_PLAINTEXT"].split(",")[0].rsplit(":", 1)[1])
+    with Wire(port) as w:
+        r = w.call(17, 0, {"mechanism": "PLAIN"})
+        assert r["error_code"] == 0 and r["mechanisms"] == ["PLAIN"], r
+        w.send_raw(b"\0alice\0alice-pw")
+        assert w.recv_frame() == b"", "PLAIN answers an empty token"
+        md = w.call(3, 0, {"topics": []})
+        assert any(t["name"] == "sasl1" for t in md["topics"]), md
+    with Wire(port) as w:
+        r = w.call(17, 0, {"mechanism": "SCRAM-SHA-256"})
+        assert r["error_code"] == 33 and r["mechanisms"] == ["PLAIN"], r
+        r = w.call(17, 0, {"mechanism": "PLAIN"})
+        assert r["error_code"] == 0, r
+        w.send_raw(b"\0alice\0nope")
+        assert w.closed_by_peer(), "a wrong password closes the connection"
+
+
 def check_misconfigurations(work, zk_connect, certs):
     cases = [
         ({"listeners": "CLIENT://127.0.0.1:0"},
@@ -389,7 +413,8 @@ def main():
             run_steps((check_registration, check_metadata_per_listener,
                        check_replication_over_mtls), c, c.zk())
             run_steps((check_ssl_server_auth, check_mtls, check_tls_refusals,
-                       check_sasl_plain, check_sasl_refusals), c, c.zk(), certs)
+                       check_sasl_plain, check_sasl_refusals, check_sasl_v0_framing),
+                      c, c.zk(), certs)
             check_misconfigurations(work, c.zk_connect, certs)
             print("ok: misconfigured listeners stop kbroker with Kafka's message")
 
