@@ -54,6 +54,29 @@ static void set(rd_kafka_conf_t *conf, const char *k, const char *v)
 	}
 }
 
+/* BENCH_CLIENT_CONF="key=value,key=value": the security settings (and
+ * any other) of every client, e.g. security.protocol=sasl_ssl. */
+static rd_kafka_conf_t *conf_new(void)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	const char *env = getenv("BENCH_CLIENT_CONF");
+	char buf[2048], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", env != NULL ? env : "");
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (eq == NULL) {
+			fprintf(stderr, "bench_clients: BENCH_CLIENT_CONF: %s is not key=value\n",
+				tok);
+			exit(1);
+		}
+		*eq = '\0';
+		set(conf, tok, eq + 1);
+	}
+	return conf;
+}
+
 static void report(const char *what, int64_t n, size_t size, double secs)
 {
 	printf("%-8s %8zu B x %9" PRId64 ": %10.0f msgs/s %9.1f MB/s (%.2f s)\n",
@@ -66,7 +89,7 @@ static const char *idempotence = "false";
 
 static void produce(const char *boot, const char *topic, size_t size, int64_t count)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *conf = conf_new();
 	char err[256], *payload = malloc(size);
 	rd_kafka_t *rk;
 	double t0;
@@ -115,7 +138,7 @@ static void produce(const char *boot, const char *topic, size_t size, int64_t co
 
 static void consume(const char *boot, const char *topic, size_t size, int64_t count)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *conf = conf_new();
 	const struct rd_kafka_metadata *md;
 	rd_kafka_message_t *batch[1024];
 	rd_kafka_queue_t *q;
@@ -183,7 +206,7 @@ static rd_kafka_t *latency_consumer(const char *boot, const char *topic,
 				    rd_kafka_queue_t **q, rd_kafka_topic_t **rkt,
 				    int *nparts)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *conf = conf_new();
 	const struct rd_kafka_metadata *md;
 	rd_kafka_t *rk;
 	char err[256];
@@ -213,7 +236,7 @@ static rd_kafka_t *latency_consumer(const char *boot, const char *topic,
 static void latency(const char *boot, const char *topic, size_t size, int rate,
 		    int seconds)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *conf = conf_new();
 	rd_kafka_queue_t *q;
 	rd_kafka_topic_t *rkt;
 	rd_kafka_t *prod, *cons;

@@ -4,9 +4,42 @@
 # this machine: 6 partitions, acks=1, 100 B and 1 KB messages.  Starts
 # ZooKeeper, one controller and one broker with tools/kcluster in a
 # temporary directory (run from the build tree: make bench-throughput).
+# BENCH_SECURITY=tls also runs the 1 KB case over SSL and SASL_SSL (PLAIN)
+# listeners of the same broker, with a CA and certificate made here by the
+# openssl command, beside PLAINTEXT.
 set -eu
 dir=$(mktemp -d /tmp/skald-bench.XXXXXX)
 trap 'tools/kcluster down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+if [ "${BENCH_SECURITY:-}" = tls ]; then
+	(cd "$dir" &&
+	 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout ca.key -out ca.pem -days 1 -subj /CN=bench-ca &&
+	 openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout b.key -out b.csr -subj /CN=localhost &&
+	 printf 'subjectAltName=IP:127.0.0.1\n' >san.ext &&
+	 openssl x509 -req -in b.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-days 1 -extfile san.ext -out b.pem &&
+	 cat b.key b.pem >keystore.pem) >/dev/null 2>&1
+	tools/kcluster up --dir "$dir" --brokers 1 --controllers 1 \
+		--listeners PLAINTEXT,SSL,SASL_SSL \
+		--set num.partitions=6 --set num.network.threads=2 \
+		--set ssl.keystore.type=PEM --set ssl.keystore.location="$dir/keystore.pem" \
+		--set sasl.enabled.mechanisms=PLAIN \
+		--set 'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_bench="bench-pw";' \
+		>"$dir/up.out"
+	boot=$(sed -n 's/^bootstrap.servers=//p' "$dir/up.out")
+	echo "PLAINTEXT:"
+	bench/bench_clients "$boot" p1k 1024 ${BENCH_COUNT_1K:-1000000}
+	echo "SSL:"
+	BENCH_CLIENT_CONF="security.protocol=ssl,ssl.ca.location=$dir/ca.pem" \
+		bench/bench_clients "$(sed -n 's/^bootstrap.SSL=//p' "$dir/up.out")" \
+		s1k 1024 ${BENCH_COUNT_1K:-1000000}
+	echo "SASL_SSL (PLAIN):"
+	BENCH_CLIENT_CONF="security.protocol=sasl_ssl,ssl.ca.location=$dir/ca.pem,sasl.mechanisms=PLAIN,sasl.username=bench,sasl.password=bench-pw" \
+		bench/bench_clients "$(sed -n 's/^bootstrap.SASL_SSL=//p' "$dir/up.out")" \
+		ss1k 1024 ${BENCH_COUNT_1K:-1000000}
+	exit 0
+fi
 tools/kcluster up --dir "$dir" --brokers 1 --controllers 1 \
 	--set num.partitions=6 --set num.network.threads=2 >"$dir/up.out"
 boot=$(sed -n 's/^bootstrap.servers=//p' "$dir/up.out")

@@ -10,9 +10,11 @@
 #ifndef API_H
 #define API_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct net_req;
+struct broker_sasl;
 
 /* Kafka's authorized-operation bits without an authorizer: every
  * operation the resource type supports (AclOperation codes: READ 3,
@@ -61,6 +63,10 @@ void api_describe_cluster(struct net_req *r);
 void api_controlled_shutdown(struct net_req *r);
 void api_sasl_handshake(struct net_req *r);
 void api_sasl_authenticate(struct net_req *r);
+/* A raw SASL token after SaslHandshake v0 (PLAIN's one): 0 when it
+ * authenticates (user set), -1 when the connection must close. */
+int api_sasl_raw(const struct broker_sasl *s, const char *peer, const uint8_t *tok,
+		 size_t len, char *user, size_t userlen);
 void api_describe_acls(struct net_req *r);
 void api_create_acls(struct net_req *r);
 void api_delete_acls(struct net_req *r);

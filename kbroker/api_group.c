@@ -120,15 +120,16 @@ void api_find_coordinator(struct net_req *r)
 						 req->key.len > 0 ? (size_t)req->key.len : 0,
 						 t->nparts);
 		const struct md_partition *mp = md_topic_partition(t, idx);
-		const struct md_broker *mb = mp != NULL && mp->leader >= 0
-			? md_view_broker(v, mp->leader) : NULL;
+		/* the coordinator's endpoint on the client's listener */
+		const struct md_endpoint *e = mp != NULL && mp->leader >= 0
+			? md_view_endpoint(v, mp->leader, r->listener) : NULL;
 
-		if (mb == NULL) {
+		if (e == NULL) {
 			err = KP_ERR_COORDINATOR_NOT_AVAILABLE;
 		} else {
-			resp.node_id = mb->id;
-			resp.host = arena_kstr(r, mb->host);
-			resp.port = mb->port;
+			resp.node_id = mp->leader;
+			resp.host = arena_kstr(r, e->host);
+			resp.port = e->port;
 		}
 	}
 	md_view_unref(v);

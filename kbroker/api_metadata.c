@@ -13,6 +13,7 @@
  * its worker, once that is done (LEADER_NOT_AVAILABLE for each: the
  * controller has still to elect their leaders, as Kafka answers).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +57,16 @@ static int fill_partition(struct net_req *r, const struct md_view *v,
 	out->isr_nodes_count = p->nisr;
 	out->offline_replicas = p->offline;
 	out->offline_replicas_count = p->noffline;
-	/* as Kafka: a leader that is not a live broker is not available */
+	/* as Kafka: a leader that is not a live broker is not available;
+	 * one without the client's listener is not found (v6+) */
 	if (p->leader < 0 || md_view_broker(v, p->leader) == NULL) {
 		out->error_code = KP_ERR_LEADER_NOT_AVAILABLE;
 		out->leader_id = -1;
+	} else if (md_view_endpoint(v, p->leader, r->listener) == NULL) {
+		out->error_code = r->h.api_version >= 6 ? KP_ERR_LISTENER_NOT_FOUND
+							: KP_ERR_LEADER_NOT_AVAILABLE;
+		out->leader_id = -1;
 	}
-	(void)r;
 	return 0;
 }
 
@@ -93,10 +98,12 @@ struct live_broker {
 };
 
 /*
- * The brokers to list: the live ones, and ourselves before the first
- * UpdateMetadata names us.  *controller: clients send admin requests to
- * the "controller" and every broker performs them, so it is the lowest
- * live broker id, the same answer from every broker.
+ * The brokers to list: the live ones with an endpoint on the listener the
+ * request came in on (as Kafka's getAliveBrokerNodes(listenerName)), and
+ * ourselves before the first UpdateMetadata names us.  *controller:
+ * clients send admin requests to the "controller" and every broker
+ * performs them, so it is the lowest live broker id, the same answer from
+ * every broker.
  */
 static struct live_broker *live_brokers(struct net_req *r, const struct md_view *v,
 					int32_t *n, int32_t *controller)
@@ -105,15 +112,20 @@ static struct live_broker *live_brokers(struct net_req *r, const struct md_view 
 	bool self_listed = md_view_broker(v, b->id) != NULL;
 	int32_t nb = v->nbrokers + (self_listed ? 0 : 1);
 	struct live_broker *lb = kp_arena_calloc(&r->arena, (size_t)nb + 1, sizeof(*lb));
+	const struct kp_endpoint *self = kp_listeners_advertised(&b->lsn, r->listener);
 
 	if (lb == NULL)
 		return NULL;
-	for (int32_t i = 0; i < v->nbrokers; i++)
-		lb[i] = (struct live_broker){ v->brokers[i].id, v->brokers[i].host,
-					      v->brokers[i].port, v->brokers[i].rack };
-	if (!self_listed)
-		lb[v->nbrokers] = (struct live_broker){ b->id, b->advertised[0].host,
-							b->advertised[0].port, b->rack };
+	nb = 0;
+	for (int32_t i = 0; i < v->nbrokers; i++) {
+		const struct md_endpoint *e = md_broker_endpoint(&v->brokers[i], r->listener);
+
+		if (e != NULL)
+			lb[nb++] = (struct live_broker){ v->brokers[i].id, e->host,
+							 e->port, v->brokers[i].rack };
+	}
+	if (!self_listed && self != NULL)
+		lb[nb++] = (struct live_broker){ b->id, self->host, self->port, b->rack };
 	*controller = b->id;
 	for (int32_t i = 0; i < nb; i++)
 		if (lb[i].id < *controller)
@@ -407,6 +419,11 @@ static int cmp_entry(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static char *kstrdup(kp_str s)
+{
+	return strndup(s.ptr != NULL ? s.ptr : "", (size_t)(s.len > 0 ? s.len : 0));
+}
+
 static int32_t *dup_ints(const int32_t *p, int32_t n)
 {
 	int32_t *d = malloc(sizeof(*d) * (size_t)(n > 0 ? n : 1));
@@ -551,23 +568,36 @@ static struct md_view *merge(const struct md_view *old,
 		struct md_broker *mb = &v->brokers[v->nbrokers++];
 
 		mb->id = lb->id;
+		mb->eps = calloc((size_t)(version == 0 ? 1 : lb->endpoints_count) + 1,
+				 sizeof(*mb->eps));
+		if (mb->eps == NULL)
+			goto fail;
 		if (version == 0) {
-			mb->host = strndup(lb->v0_host.ptr ? lb->v0_host.ptr : "",
-					   (size_t)(lb->v0_host.len > 0 ? lb->v0_host.len : 0));
-			mb->port = lb->v0_port;
-		} else if (lb->endpoints_count > 0) {
-			/* one listener per broker for now: the first */
-			kp_str h = lb->endpoints[0].host;
+			mb->eps[0].listener = strdup("PLAINTEXT");
+			mb->eps[0].host = kstrdup(lb->v0_host);
+			mb->eps[0].port = lb->v0_port;
+			mb->neps = 1;
+			if (mb->eps[0].listener == NULL || mb->eps[0].host == NULL)
+				goto fail;
+		}
+		for (int32_t j = 0; version > 0 && j < lb->endpoints_count; j++) {
+			const struct kp_update_metadata_req_update_metadata_endpoint *e =
+				&lb->endpoints[j];
+			struct md_endpoint *me = &mb->eps[mb->neps++];
 
-			mb->host = strndup(h.ptr ? h.ptr : "", (size_t)(h.len > 0 ? h.len : 0));
-			mb->port = lb->endpoints[0].port;
-		} else {
-			mb->host = strdup("");
+			/* v1-2 name no listener: its protocol's name is */
+			me->listener = version >= 3
+				? kstrdup(e->listener)
+				: strdup(kp_secproto_name(e->security_protocol));
+			me->host = kstrdup(e->host);
+			me->port = e->port;
+			if (me->listener == NULL || me->host == NULL)
+				goto fail;
+			for (char *c = me->listener; *c; c++)
+				*c = (char)toupper((unsigned char)*c);
 		}
 		if (lb->rack.ptr != NULL && lb->rack.len >= 0)
 			mb->rack = strndup(lb->rack.ptr, (size_t)lb->rack.len);
-		if (mb->host == NULL)
-			goto fail;
 	}
 	v->controller_id = req->controller_id;
 	v->controller_epoch = req->controller_epoch;

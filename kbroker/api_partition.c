@@ -257,8 +257,20 @@ static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req
 	} else {
 		char host[256] = "";
 		int port = 0;
+		struct md_view *v = metadata_cache_get(&b->meta);
+		const struct md_endpoint *e = st->leader >= 0
+			? md_view_endpoint(v, st->leader, b->lsn.inter_name) : NULL;
 
-		for (int32_t i = 0; i < req->live_leaders_count; i++)
+		/* as Kafka's makeFollowers: the leader's endpoint on our
+		 * inter-broker listener, from the metadata; the live leaders
+		 * the controller names (its listener's) only when the
+		 * metadata does not know the leader yet */
+		if (e != NULL) {
+			snprintf(host, sizeof(host), "%s", e->host);
+			port = e->port;
+		}
+		md_view_unref(v);
+		for (int32_t i = 0; host[0] == 0 && i < req->live_leaders_count; i++)
 			if (req->live_leaders[i].broker_id == st->leader &&
 			    req->live_leaders[i].host_name.len > 0) {
 				snprintf(host, sizeof(host), "%.*s",

@@ -6,11 +6,9 @@
  * Three kinds:
  *
  *  - what a ZooKeeper-mode Kafka 2.8 broker answers the same way in the
- *    setup skald runs (plaintext listeners, no authorizer, never the
- *    controller), advertised as Kafka advertises them: the ACL APIs
- *    (SECURITY_DISABLED), SaslHandshake / SaslAuthenticate
- *    (ILLEGAL_SASL_STATE: a plaintext connection is authenticated from the
- *    start), the delegation-token APIs (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED
+ *    setup skald runs (no authorizer, never the controller), advertised
+ *    as Kafka advertises them: the ACL APIs (SECURITY_DISABLED), the
+ *    delegation-token APIs (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED
  *    on a plaintext channel, checked before whether tokens are enabled),
  *    ControlledShutdown and AlterIsr (NOT_CONTROLLER: the kcontroller
  *    daemon is the controller), UpdateFeatures (INVALID_REQUEST, the
@@ -119,27 +117,6 @@ void api_update_features(struct net_req *r)
 	kp_struct_init(r->api->resp, &resp);
 	resp.error_code = KP_ERR_INVALID_REQUEST;
 	resp.error_message = kp_str_c("Feature versioning system is disabled.");
-	net_reply(r, &resp);
-}
-
-void api_sasl_handshake(struct net_req *r)
-{
-	struct kp_sasl_handshake_resp resp;
-
-	kp_struct_init(r->api->resp, &resp);
-	resp.error_code = KP_ERR_ILLEGAL_SASL_STATE;
-	net_reply(r, &resp);
-}
-
-void api_sasl_authenticate(struct net_req *r)
-{
-	struct kp_sasl_authenticate_resp resp;
-
-	kp_struct_init(r->api->resp, &resp);
-	resp.error_code = KP_ERR_ILLEGAL_SASL_STATE;
-	resp.error_message = kp_str_c("SaslAuthenticate request received after "
-				      "successful authentication");
-	resp.auth_bytes = (kp_bytes){ NULL, 0 };
 	net_reply(r, &resp);
 }
 

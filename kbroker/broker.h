@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include "kp_config.h"
+#include "kp_listener.h"
+#include "kp_sasl.h"
 #include "kp_loop.h"
 #include "kp_zkdata.h"
 #include "metadata_cache.h"
@@ -35,6 +37,14 @@ struct zk_thread;
 struct config_layers;
 struct repl_quotas;
 
+/* A SASL listener's mechanisms and credentials. */
+struct broker_sasl {
+	bool on;
+	bool plain;			/* PLAIN is enabled */
+	struct kp_jaas plain_jaas;	/* PlainLoginModule: user_<name> */
+	char mechs[128];		/* enabled, comma-separated */
+};
+
 struct broker {
 	struct kp_config cfg;
 	int32_t id;
@@ -42,6 +52,18 @@ struct broker {
 	char *rack;
 	bool rack_aware_reads;		/* replica.selector.class is set */
 
+	/* listeners with their security protocols and the inter-broker
+	 * listener (kp_listener.h); the four below point into it */
+	struct kp_listeners lsn;
+	/* the client TLS context of our connections to other brokers'
+	 * inter-broker listener when it is SSL (NULL: plaintext), and
+	 * whether their certificates must name the host (Kafka's
+	 * ssl.endpoint.identification.algorithm=https) */
+	struct ssl_ctx_st *inter_tls;
+	/* per bound listener (parallel to listeners): its SASL setup, on
+	 * only for SASL_PLAINTEXT and SASL_SSL */
+	struct broker_sasl *sasl;
+	bool inter_tls_verify_host;
 	struct kp_endpoint *listeners;	/* where we listen */
 	size_t nlisteners;
 	struct kp_endpoint *advertised;	/* what ZooKeeper and clients see */

@@ -703,6 +703,9 @@ int fetcher_start(struct broker *b, char *err, size_t errlen)
 	f->opts.client_id = f->client_id;
 	f->opts.request_timeout_ms = kp_config_int(&b->cfg, "replica.socket.timeout.ms");
 	f->opts.connect_timeout_ms = f->opts.request_timeout_ms;
+	/* the leaders' inter-broker listener: TLS when it is SSL */
+	f->opts.tls = b->inter_tls;
+	f->opts.tls_verify_host = b->inter_tls_verify_host;
 	if (pthread_create(&f->thread, NULL, run, f) != 0) {
 		kp_loop_free(f->loop);
 		free(f);

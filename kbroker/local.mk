@@ -19,6 +19,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/broker.h \
 	kbroker/net.c kbroker/net.h \
 	kbroker/transport.h kbroker/transport_plain.c \
+	kbroker/transport_tls.c kbroker/transport_tls.h \
 	kbroker/purgatory.c kbroker/purgatory.h \
 	kbroker/req_dispatch.c kbroker/req_dispatch.h \
 	kbroker/api.h kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
@@ -38,14 +39,15 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/group_table.c kbroker/group_table.h kbroker/group_store.c kbroker/group_store.h \
 	kbroker/group_rebalance.c kbroker/group_rebalance.h \
 	kbroker/group_offsets.c kbroker/group_offsets.h kbroker/api_group.c kbroker/api_refused.c \
+	kbroker/api_sasl.c \
 	kbroker/metadata_cache.c kbroker/metadata_cache.h \
 	kbroker/zk_broker.c kbroker/zk_broker.h
-kbroker_libkbroker_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
+kbroker_libkbroker_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS) $(OPENSSL_CFLAGS)
 
 sbin_PROGRAMS += kbroker/kbroker
 kbroker_kbroker_SOURCES = kbroker/main.c
 kbroker_kbroker_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kbroker
-kbroker_kbroker_LDADD = kbroker/libkbroker.a libkproto/libkproto.la
+kbroker_kbroker_LDADD = kbroker/libkbroker.a libkproto/libkproto.la $(OPENSSL_LIBS)
 
 ## the daemon and its configuration file (etc/local.mk installs the file)
 dist_man_MANS += man/man8/kbroker.8 man/man5/kbroker.properties.5

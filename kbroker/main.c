@@ -22,10 +22,12 @@
 #include <config.h>
 #endif
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -41,6 +43,7 @@
 #include "log_cleaner.h"
 #include "log_manager.h"
 #include "net.h"
+#include "transport_tls.h"
 #include "quota.h"
 #include "fetcher.h"
 #include "group.h"
@@ -61,24 +64,101 @@ static const char usage_text[] =
 	"with Kafka's broker keys (see kbroker.properties(5)); --override sets\n"
 	"a key on top of it.\n";
 
+/*
+ * Each SASL listener's mechanisms (sasl.enabled.mechanisms, per listener)
+ * and, for PLAIN, the JAAS line of listener.name.<l>.plain.sasl.jaas.config
+ * (or sasl.jaas.config) with its user_<name> passwords.
+ */
+static int sasl_setup(struct broker *b, char *err, size_t errlen)
+{
+	b->sasl = calloc(b->lsn.nbind + 1, sizeof(*b->sasl));
+	if (b->sasl == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < b->lsn.nbind; i++) {
+		struct broker_sasl *s = &b->sasl[i];
+		const char *l = b->lsn.bind[i].listener;
+		const char *m = kp_listener_str(&b->cfg, l, "sasl.enabled.mechanisms");
+		char buf[128], key[128], why[256], *tok, *save = NULL;
+		const char *jaas;
+
+		if (!kp_secproto_sasl(b->lsn.bind_proto[i]))
+			continue;
+		s->on = true;
+		snprintf(buf, sizeof(buf), "%s", m != NULL ? m : "");
+		for (tok = strtok_r(buf, ", ", &save); tok != NULL;
+		     tok = strtok_r(NULL, ", ", &save)) {
+			if (strcmp(tok, "PLAIN") != 0) {
+				snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms: "
+					 "%s is not supported (PLAIN is)", l, tok);
+				return -1;
+			}
+			s->plain = true;
+		}
+		if (!s->plain) {
+			snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms is empty", l);
+			return -1;
+		}
+		snprintf(s->mechs, sizeof(s->mechs), "PLAIN");
+		snprintf(key, sizeof(key), "listener.name.%s.plain.sasl.jaas.config", l);
+		for (char *p = key + 14; *p != '.'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		jaas = kp_config_raw(&b->cfg, key);
+		if (jaas == NULL)
+			jaas = kp_config_str(&b->cfg, "sasl.jaas.config");
+		if (jaas == NULL) {
+			snprintf(err, errlen, "listener %s: no JAAS configuration for PLAIN "
+				 "(%s or sasl.jaas.config)", l, key);
+			return -1;
+		}
+		if (kp_jaas_parse(jaas, &s->plain_jaas, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", key, why);
+			return -1;
+		}
+		if (strcmp(s->plain_jaas.module,
+			   "org.apache.kafka.common.security.plain.PlainLoginModule") != 0) {
+			snprintf(err, errlen, "%s: login module %s is not PlainLoginModule",
+				 key, s->plain_jaas.module);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Listeners, advertised listeners and the numbers net.c needs. */
 static int derive(struct broker *b, char *err, size_t errlen)
 {
-	const char *l = kp_config_str(&b->cfg, "listeners");
-	const char *a = kp_config_str(&b->cfg, "advertised.listeners");
 	const char *rack = kp_config_str(&b->cfg, "broker.rack");
 	const char *fmt;
 	char host[256];
 
-	if (kp_endpoints_parse(l, &b->listeners, &b->nlisteners, err, errlen) < 0)
+	if (kp_listeners_resolve(&b->cfg, true, &b->lsn, err, errlen) < 0)
 		return -1;
-	if (b->nlisteners == 0) {
-		snprintf(err, errlen, "listeners is empty");
+	/* the replica fetchers speak PLAINTEXT or TLS, not SASL yet: never
+	 * plaintext under another protocol's name */
+	if (kp_secproto_sasl(b->lsn.inter_proto)) {
+		snprintf(err, errlen, "inter-broker listener %s: security protocol %s "
+			 "is not supported between brokers yet", b->lsn.inter_name,
+			 kp_secproto_name(b->lsn.inter_proto));
 		return -1;
 	}
-	if (kp_endpoints_parse(a != NULL ? a : l, &b->advertised, &b->nadvertised,
-			       err, errlen) < 0)
+	if (sasl_setup(b, err, errlen) < 0)
 		return -1;
+	if (kp_secproto_tls(b->lsn.inter_proto)) {
+		const char *alg = kp_listener_str(&b->cfg, b->lsn.inter_name,
+						  "ssl.endpoint.identification.algorithm");
+
+		b->inter_tls = tls_context_new(&b->cfg, b->lsn.inter_name, false, err,
+					       errlen);
+		if (b->inter_tls == NULL)
+			return -1;
+		b->inter_tls_verify_host = alg != NULL && strcasecmp(alg, "https") == 0;
+	}
+	b->listeners = b->lsn.bind;
+	b->nlisteners = b->lsn.nbind;
+	b->advertised = b->lsn.adv;
+	b->nadvertised = b->lsn.nadv;
 	/* as Kafka: an empty advertised host means this machine's name */
 	for (size_t i = 0; i < b->nadvertised; i++)
 		if (b->advertised[i].host[0] == 0 &&
@@ -307,9 +387,10 @@ int main(int argc, char **argv)
 	if (b.net == NULL)
 		goto fatal;
 	/* a listener on port 0 gets a port now: advertise that one */
-	for (size_t i = 0; i < b.nadvertised && i < b.nlisteners; i++)
-		if (b.advertised[i].port == 0)
-			b.advertised[i].port = net_listener_port(b.net, (int)i);
+	for (size_t i = 0; i < b.nadvertised; i++)
+		for (size_t j = 0; j < b.nlisteners && b.advertised[i].port == 0; j++)
+			if (strcmp(b.advertised[i].listener, b.listeners[j].listener) == 0)
+				b.advertised[i].port = net_listener_port(b.net, (int)j);
 	if (zk_broker_register(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	KP_INFO("started: broker %d of cluster %s, listening on port %d", b.id,
@@ -349,8 +430,11 @@ int main(int argc, char **argv)
 	partition_table_destroy(&b.parts);
 	kp_config_free(&b.cfg);
 	free(b.dirs);
-	free(b.listeners);
-	free(b.advertised);
+	for (size_t i = 0; b.sasl != NULL && i < b.lsn.nbind; i++)
+		kp_jaas_free(&b.sasl[i].plain_jaas);
+	free(b.sasl);
+	kp_listeners_free(&b.lsn);
+	SSL_CTX_free(b.inter_tls);
 	free(b.rack);
 	KP_INFO("stopped cleanly");
 	return 0;

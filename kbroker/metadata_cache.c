@@ -61,7 +61,11 @@ void md_view_unref(struct md_view *v)
 	if (v == NULL || atomic_fetch_sub(&v->refs, 1) != 1)
 		return;
 	for (int32_t i = 0; i < v->nbrokers; i++) {
-		free(v->brokers[i].host);
+		for (int32_t j = 0; j < v->brokers[i].neps; j++) {
+			free(v->brokers[i].eps[j].listener);
+			free(v->brokers[i].eps[j].host);
+		}
+		free(v->brokers[i].eps);
 		free(v->brokers[i].rack);
 	}
 	for (int32_t i = 0; i < v->ntopics; i++) {
@@ -166,4 +170,21 @@ const struct md_partition *md_topic_partition(const struct md_topic *t,
 	if (t->nparts == 0)
 		return NULL;
 	return bsearch(&key, t->parts, (size_t)t->nparts, sizeof(key), cmp_part);
+}
+
+const struct md_endpoint *md_broker_endpoint(const struct md_broker *mb,
+					     const char *listener)
+{
+	for (int32_t i = 0; i < mb->neps; i++)
+		if (strcmp(mb->eps[i].listener, listener) == 0)
+			return &mb->eps[i];
+	return NULL;
+}
+
+const struct md_endpoint *md_view_endpoint(const struct md_view *v, int32_t id,
+					   const char *listener)
+{
+	const struct md_broker *mb = md_view_broker(v, id);
+
+	return mb != NULL ? md_broker_endpoint(mb, listener) : NULL;
 }

@@ -20,10 +20,17 @@
 #include "kp_buf.h"
 #include "purgatory.h"
 
-struct md_broker {
-	int32_t id;
+/* One of a broker's listeners, as UpdateMetadata names it. */
+struct md_endpoint {
+	char *listener;		/* upper case */
 	char *host;
 	int32_t port;
+};
+
+struct md_broker {
+	int32_t id;
+	struct md_endpoint *eps;
+	int32_t neps;
 	char *rack;		/* NULL when unset */
 };
 
@@ -81,6 +88,12 @@ const struct md_topic *md_view_topic(const struct md_view *v, const char *name,
 const struct md_topic *md_view_topic_by_id(const struct md_view *v,
 					   const kp_uuid *id);
 const struct md_broker *md_view_broker(const struct md_view *v, int32_t id);
+/* A live broker's endpoint on a listener; NULL when it has none there. */
+const struct md_endpoint *md_broker_endpoint(const struct md_broker *mb,
+					     const char *listener);
+/* md_view_broker, when the broker also has that listener. */
+const struct md_endpoint *md_view_endpoint(const struct md_view *v, int32_t id,
+					   const char *listener);
 const struct md_partition *md_topic_partition(const struct md_topic *t,
 					      int32_t p);
 

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "broker.h"
 #include "kp_client.h"
 #include "kp_codec.h"
@@ -33,6 +34,7 @@
 #include "net.h"
 #include "purgatory.h"
 #include "transport.h"
+#include "transport_tls.h"
 
 #define READ_CHUNK 65536
 /* Stop reading a connection while this much output waits (backpressure). */
@@ -87,13 +89,21 @@ struct net_conn {
 	int handshake_wants;		/* KP_EV_READ or KP_EV_WRITE */
 	bool read_wants_write;		/* the transport's read waits for it */
 	bool write_wants_read;		/* the transport's write waits for it */
+	const char *listener;		/* its listener's name (upper case) */
+	const struct broker_sasl *sasl;	/* its listener's SASL setup, or NULL */
+	enum net_sasl sasl_state;
+	bool close_after;		/* close once the answers are out */
+	char principal[256];		/* the SASL user, once authenticated */
 	char peer[64];
 };
 
 struct net_listener {
 	int fd;
 	int port;
+	const char *name;			/* b->listeners[i].listener */
+	const struct broker_sasl *sasl;		/* NULL: not a SASL listener */
 	const struct transport_type *tt;	/* of its connections */
+	const struct transport_type *tls;	/* a TLS one it owns, or NULL */
 	struct net_server *s;
 };
 
@@ -291,6 +301,10 @@ static int conn_flush(struct net_conn *c)
 		c->nslots--;
 	}
 	c->want_write = false;
+	if (c->close_after && c->head == NULL) {
+		conn_close(c, "SASL authentication failed");
+		return -1;
+	}
 	if (c->out_paused && c->out_bytes <= OUT_LOW_WATER) {
 		c->out_paused = false;
 		if (!c->paused) {
@@ -335,6 +349,28 @@ static void req_free(struct net_req *r)
 	kp_arena_free(&r->arena);
 	free(r);
 	conn_unref(c);
+}
+
+enum net_sasl net_req_sasl_state(const struct net_req *r)
+{
+	return r->conn->sasl_state;
+}
+
+const struct broker_sasl *net_req_sasl(const struct net_req *r)
+{
+	return r->conn->sasl;
+}
+
+void net_req_sasl_set(struct net_req *r, enum net_sasl st, const char *principal)
+{
+	r->conn->sasl_state = st;
+	if (principal != NULL)
+		snprintf(r->conn->principal, sizeof(r->conn->principal), "%s", principal);
+}
+
+void net_req_close_after(struct net_req *r)
+{
+	r->conn->close_after = true;
 }
 
 bool net_req_orphaned(const struct net_req *r)
@@ -452,6 +488,45 @@ void net_req_fail(struct net_req *r, const char *why)
 	conn_unref(c);
 }
 
+/*
+ * A raw SASL token (after SaslHandshake v0): checked, and answered by a
+ * frame holding the server's token (PLAIN's is empty), in the FIFO after
+ * what came before; a failure closes the connection.
+ */
+static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
+{
+	struct net_resp *s;
+	char user[256];
+
+	if (api_sasl_raw(c->sasl, c->peer, tok, len, user, sizeof(user)) < 0) {
+		conn_close(c, "SASL authentication failed");
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	kp_wbuf_init(&s->w);
+	kp_write_i32(&s->w, 0);		/* the frame: an empty token */
+	if (s->w.err) {
+		resp_free(s);
+		conn_close(c, "out of memory");
+		return;
+	}
+	s->ready = true;
+	if (c->tail != NULL)
+		c->tail->next = s;
+	else
+		c->head = s;
+	c->tail = s;
+	c->nslots++;
+	c->out_bytes += kp_wbuf_total(&s->w);
+	c->sasl_state = NET_SASL_DONE;
+	snprintf(c->principal, sizeof(c->principal), "%s", user);
+	conn_flush(c);
+}
+
 /* Decode the header and hand the request to the dispatcher. */
 static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 {
@@ -475,6 +550,7 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 	r->conn = c;
 	r->worker = c->w;
 	r->slot = s;
+	r->listener = c->listener;
 	snprintf(r->peer, sizeof(r->peer), "%s", c->peer);
 	c->refs++;
 	kp_arena_init(&r->arena, (size_t)c->w->broker->request_arena_cap);
@@ -505,6 +581,8 @@ static int conn_parse(struct net_conn *c)
 		size_t flen;
 		int st;
 
+		if (c->close_after)
+			break;	/* nothing more is read from it */
 		if (c->nslots >= c->w->max_pending) {
 			c->paused = true;
 			break;
@@ -521,15 +599,24 @@ static int conn_parse(struct net_conn *c)
 		if (st == KP_FRAME_PARTIAL)
 			break;
 		if (st == KP_FRAME_INVALID) {
-			KP_WARN("%s: frame size %d is negative or above "
-				"socket.request.max.bytes (%d)", c->peer,
-				(int32_t)kp_be32(c->rbuf + off),
-				b->socket_request_max_bytes);
+			/* a TLS record: handshake (0x16), version 3.x */
+			if (off == 0 && c->rlen >= 2 && c->rbuf[0] == 0x16 &&
+			    c->rbuf[1] == 0x03)
+				KP_WARN("%s: a TLS ClientHello on plaintext listener "
+					"%s: closing", c->peer, c->listener);
+			else
+				KP_WARN("%s: frame size %d is negative or above "
+					"socket.request.max.bytes (%d)", c->peer,
+					(int32_t)kp_be32(c->rbuf + off),
+					b->socket_request_max_bytes);
 			conn_close(c, "invalid frame size");
 			return -1;
 		}
 		c->refs++;	/* handlers may close c */
-		handle_frame(c, c->rbuf + off + 4, flen - 4);
+		if (c->sasl_state == NET_SASL_RAW)
+			handle_raw_token(c, c->rbuf + off + 4, flen - 4);
+		else
+			handle_frame(c, c->rbuf + off + 4, flen - 4);
 		off += flen;
 		if (c->closed) {
 			conn_unref(c);
@@ -667,6 +754,8 @@ static void conn_io(struct kp_loop *loop, int fd, int events, void *arg)
 struct adopt {
 	struct net_worker *w;
 	const struct transport_type *tt;
+	const char *listener;
+	const struct broker_sasl *sasl;
 	int fd;
 	char peer[64];
 	char ip[INET6_ADDRSTRLEN];
@@ -696,6 +785,9 @@ static void conn_adopt(void *arg)
 	c->last_active_ms = kp_now_ms();
 	c->fd = c->t->fd;
 	c->w = a->w;
+	c->listener = a->listener;
+	c->sasl = a->sasl;
+	c->sasl_state = a->sasl != NULL ? NET_SASL_HANDSHAKE : NET_SASL_NONE;
 	c->refs = 1;
 	snprintf(c->peer, sizeof(c->peer), "%s", a->peer);
 	free(a);
@@ -877,6 +969,8 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 		}
 		a->w = &s->workers[s->next_worker++ % s->nworkers];
 		a->tt = l->tt;
+		a->listener = l->name;
+		a->sasl = l->sasl;
 		a->fd = cfd;
 		snprintf(a->peer, sizeof(a->peer), "%s:%s", host, port);
 		snprintf(a->ip, sizeof(a->ip), "%s", host);
@@ -914,6 +1008,24 @@ static void idle_start(void *arg)
 	kp_timer_start(w->loop, &w->idle_timer, w->idle_period_ms);
 }
 
+/* The transport of listener i's connections; NULL (err set) when its
+ * protocol cannot be served. */
+static const struct transport_type *net_transport_for(struct broker *b, size_t i,
+						      char *err, size_t errlen)
+{
+	int proto = b->lsn.bind_proto[i];
+
+	if (proto == KP_SEC_PLAINTEXT)
+		return &transport_plain;
+	if (proto == KP_SEC_SASL_PLAINTEXT)
+		return &transport_plain;	/* SASL is in the requests */
+	if (proto == KP_SEC_SSL || proto == KP_SEC_SASL_SSL)
+		return transport_tls_new(&b->cfg, b->listeners[i].listener, err, errlen);
+	snprintf(err, errlen, "listener %s: security protocol %s is not supported",
+		 b->listeners[i].listener, kp_secproto_name(proto));
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct net_worker *w = arg;
@@ -949,14 +1061,19 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		struct net_listener *l = &s->ls[s->nls];
 
 		l->s = s;
-		/* every listener is plaintext (listener.security.protocol.map
-		 * is not acted on): the TLS transport will be chosen here */
-		l->tt = &transport_plain;
+		l->fd = -1;
+		l->name = b->listeners[i].listener;
+		l->sasl = b->sasl != NULL && b->sasl[i].on ? &b->sasl[i] : NULL;
+		l->tt = net_transport_for(b, i, err, errlen);
+		if (l->tt == NULL)
+			goto fail;
+		if (l->tt != &transport_plain)
+			l->tls = l->tt;
+		s->nls++;
 		l->fd = kp_tcp_listen(b->listeners[i].host, b->listeners[i].port,
 				  b->listen_backlog, &l->port, err, errlen);
 		if (l->fd < 0)
 			goto fail;
-		s->nls++;
 		if (kp_loop_watch(main_loop, l->fd, KP_EV_READ, on_accept, l) < 0)
 			goto fail;
 	}
@@ -1042,6 +1159,8 @@ void net_stop(struct net_server *s)
 		return;
 	kp_timer_stop(s->main_loop, &s->accept_timer);
 	for (int i = 0; i < s->nls; i++) {
+		if (s->ls[i].fd < 0)
+			continue;
 		if (!s->accept_paused)
 			kp_loop_unwatch(s->main_loop, s->ls[i].fd);
 		close(s->ls[i].fd);
@@ -1068,6 +1187,9 @@ void net_stop(struct net_server *s)
 			free(e);
 		}
 	pthread_mutex_destroy(&s->ip_lock);
+	/* every connection is gone: the TLS contexts may go */
+	for (int i = 0; i < s->nls; i++)
+		transport_tls_free(s->ls[i].tls);
 	free(s->ls);
 	free(s->workers);
 	free(s);

@@ -33,6 +33,8 @@
 #include "kp_loop.h"
 #include "kp_proto.h"
 
+struct broker_sasl;
+
 struct broker;
 struct net_conn;
 struct net_req;
@@ -64,6 +66,7 @@ struct net_req {
 					 * copies it) */
 	size_t frame_len;
 	bool detached;			/* frame is r's own */
+	const char *listener;		/* the listener it came in on */
 	char peer[64];
 };
 
@@ -139,6 +142,30 @@ struct net_file_range *net_req_file_range(struct net_req *r, int fd, int64_t pos
 int net_req_detach(struct net_req *r);
 /* The connection is gone (or going): a parked request may just be freed. */
 bool net_req_orphaned(const struct net_req *r);
+
+/*
+ * SASL on a SASL listener's connection: NET_SASL_HANDSHAKE until a
+ * SaslHandshake names an enabled mechanism, NET_SASL_AUTHENTICATE until
+ * SaslAuthenticate succeeds, then NET_SASL_DONE.  Until then only
+ * ApiVersions and the SASL requests are served (req_dispatch.c).  After
+ * SaslHandshake v0 the state is NET_SASL_RAW: the next frame is the
+ * client's token itself, without a request header (Kafka's framing for old
+ * clients), checked by api_sasl_raw() and answered by a frame holding the
+ * server's token.  Other listeners' connections are NET_SASL_NONE.
+ */
+enum net_sasl {
+	NET_SASL_NONE,
+	NET_SASL_HANDSHAKE,
+	NET_SASL_AUTHENTICATE,
+	NET_SASL_RAW,			/* after SaslHandshake v0: raw tokens */
+	NET_SASL_DONE,
+};
+enum net_sasl net_req_sasl_state(const struct net_req *r);
+const struct broker_sasl *net_req_sasl(const struct net_req *r);
+void net_req_sasl_set(struct net_req *r, enum net_sasl st, const char *principal);
+/* Read nothing more from r's connection and close it once every answer
+ * already queued (r's too) is written: a failed authentication. */
+void net_req_close_after(struct net_req *r);
 /* Drop a request without answering (acks=0 produce); frees it. */
 void net_req_done(struct net_req *r);
 /* Close r's connection after an unrecoverable error; frees r. */

@@ -136,6 +136,31 @@ void api_versions(struct net_req *r)
 	reply_api_versions(r, 0);
 }
 
+/*
+ * On a SASL listener, before authentication: ApiVersions and SaslHandshake
+ * while the handshake is due, SaslAuthenticate after it, nothing else; any
+ * other request closes the connection, as Kafka's SaslServerAuthenticator
+ * (IllegalSaslStateException).  False when r was failed.
+ */
+static bool sasl_allows(struct net_req *r)
+{
+	enum net_sasl st = net_req_sasl_state(r);
+	int16_t k = r->h.api_key;
+
+	if (st == NET_SASL_NONE || st == NET_SASL_DONE)
+		return true;
+	if (st == NET_SASL_HANDSHAKE &&
+	    (k == KP_API_API_VERSIONS || k == KP_API_SASL_HANDSHAKE))
+		return true;
+	if (st == NET_SASL_AUTHENTICATE && k == KP_API_SASL_AUTHENTICATE)
+		return true;
+	/* (NET_SASL_RAW never gets here: net.c takes its frames) */
+	KP_INFO("%s: unexpected Kafka request of type %s during SASL %s", r->peer,
+		r->api->name, st == NET_SASL_HANDSHAKE ? "handshake" : "authentication");
+	net_req_fail(r, "request before SASL authentication");
+	return false;
+}
+
 void req_dispatch(struct net_req *r, struct kp_reader *body)
 {
 	const struct req_api *a = find_api(r->h.api_key);
@@ -170,5 +195,7 @@ void req_dispatch(struct net_req *r, struct kp_reader *body)
 		net_req_fail(r, "malformed request");
 		return;
 	}
+	if (!sasl_allows(r))
+		return;
 	a->fn(r);
 }

@@ -117,7 +117,8 @@ int zk_broker_register(struct broker *b, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < b->nadvertised; i++) {
 		snprintf(pmap[i][0], KP_LISTENER_MAX, "%s", b->advertised[i].listener);
-		snprintf(pmap[i][1], KP_LISTENER_MAX, "PLAINTEXT");
+		snprintf(pmap[i][1], KP_LISTENER_MAX, "%s",
+			 kp_secproto_name(b->lsn.adv_proto[i]));
 	}
 	reg.protocol_map = pmap;
 	reg.nprotocols = b->nadvertised;

@@ -29,7 +29,8 @@ static void open_channel(struct controller *c, struct c_broker *b)
 	const struct kp_endpoint *ep = ctl_ctx_endpoint(c, b);
 
 	if (ep == NULL) {
-		KP_ERROR("broker %d registers no endpoint", b->id);
+		KP_ERROR("broker %d registers no endpoint for listener %s", b->id,
+			 c->listener);
 		return;
 	}
 	b->chan = chan_new(c->loop, b->id, ep->host, ep->port, c->socket_timeout_ms);

@@ -75,11 +75,14 @@ int ctl_ctx_add_shutting_down(struct controller *c, int32_t id)
 const struct kp_endpoint *ctl_ctx_endpoint(const struct controller *c,
 					   const struct c_broker *b)
 {
-	const struct kp_endpoint *ep = kp_zk_broker_endpoint(&b->reg, c->listener);
-
-	if (ep == NULL && b->reg.nendpoints > 0)
-		ep = &b->reg.endpoints[0];
-	return ep;
+	/* as Kafka's broker.node(interBrokerListenerName): that listener or
+	 * none (never another one, which may speak another protocol); the
+	 * controller's channels speak plaintext only yet */
+	for (size_t i = 0; i < b->reg.nprotocols; i++)
+		if (strcmp(b->reg.protocol_map[i][0], c->listener) == 0 &&
+		    strcmp(b->reg.protocol_map[i][1], "PLAINTEXT") != 0)
+			return NULL;
+	return kp_zk_broker_endpoint(&b->reg, c->listener);
 }
 
 void ctl_ctx_brokers_free(struct c_broker *l, int n)

@@ -18,6 +18,7 @@
 #include <config.h>
 #endif
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ static int check_id(struct controller *c, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
 	struct controller c;
-	char err[512], ident[32];
+	char err[512], ident[32], inter[KP_LISTENER_MAX];
 	int sfd, rc;
 
 	memset(&c, 0, sizeof(c));
@@ -101,9 +102,14 @@ int main(int argc, char **argv)
 	c.id = kp_config_int(&c.cfg, "controller.id");
 	snprintf(ident, sizeof(ident), "kcontroller[%d]", c.id);
 	kp_log_set_ident(ident);
-	c.listener = kp_config_str(&c.cfg, "inter.broker.listener.name");
-	if (c.listener == NULL)
-		c.listener = kp_config_str(&c.cfg, "security.inter.broker.protocol");
+	/* listener names are upper case (Kafka's ListenerName.normalised) */
+	snprintf(inter, sizeof(inter), "%s",
+		 kp_config_str(&c.cfg, "inter.broker.listener.name") != NULL
+		 ? kp_config_str(&c.cfg, "inter.broker.listener.name")
+		 : kp_config_str(&c.cfg, "security.inter.broker.protocol"));
+	for (char *p = inter; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	c.listener = inter;
 	c.socket_timeout_ms = kp_config_int(&c.cfg, "controller.socket.timeout.ms");
 	c.loop = kp_loop_new();
 	sfd = c.loop != NULL ? kp_loop_stop_on_signals(c.loop, &c.stopping) : -1;

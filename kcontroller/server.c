@@ -29,6 +29,7 @@
 #include "kp_client.h"
 #include "kp_codec.h"
 #include "kp_errors.h"
+#include "kp_listener.h"
 #include "kp_log.h"
 #include "kp_loop.h"
 #include "kp_msgs.h"
@@ -418,6 +419,12 @@ struct server *server_start(struct controller *c, struct kp_endpoint *ep,
 
 	if (kp_endpoint_parse(l, ep, err, errlen) < 0)
 		return NULL;
+	/* the listener speaks plaintext: never under a TLS or SASL name */
+	if (kp_secproto_parse(ep->listener) > KP_SEC_PLAINTEXT) {
+		snprintf(err, errlen, "listeners: security protocol %s is not "
+			 "supported on the controller's listener", ep->listener);
+		return NULL;
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -30,6 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "kp_client.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -55,6 +60,10 @@ struct pending {
 
 struct kp_conn {
 	int fd;
+	SSL *ssl;			/* TLS, once connected; NULL: plaintext */
+	bool tls_done;			/* handshake finished */
+	bool ssl_wants_write;		/* a read waits for writability */
+	char host[256];			/* for the certificate check */
 	enum kp_conn_state state;
 	int err;			/* why it closed */
 	struct kp_client_opts o;
@@ -115,6 +124,7 @@ static struct kp_conn *conn_new(const char *host, int port,
 	c->state = KP_CONN_CONNECTING;
 	opts_defaults(c, o);
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+	snprintf(c->host, sizeof(c->host), "%s", host);
 	kp_wbuf_init(&c->out);
 	kp_arena_init(&c->arena, 0);
 	c->next_corr = 1;
@@ -316,20 +326,141 @@ static int enqueue(struct kp_conn *c, int16_t key, int16_t ver,
 	return 0;
 }
 
+/* ---------------------------------------------------------------- TLS */
+
+/* An SSL call's failure: 0 to try again later, or -errno. */
+static int ssl_failed(struct kp_conn *c, int rc)
+{
+	int e = SSL_get_error(c->ssl, rc);
+
+	c->ssl_wants_write = e == SSL_ERROR_WANT_WRITE;
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return 0;
+	ERR_clear_error();
+	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0))
+		return -ECONNRESET;
+	if (e == SSL_ERROR_SYSCALL)
+		return -errno;
+	return -ECONNABORTED;
+}
+
+/* Begin TLS on the connected socket.  0 or -errno. */
+static int tls_begin(struct kp_conn *c)
+{
+	unsigned char ip[16];
+	bool literal = inet_pton(AF_INET, c->host, ip) == 1 ||
+		       inet_pton(AF_INET6, c->host, ip) == 1;
+
+	c->ssl = SSL_new(c->o.tls);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	if (!literal)
+		SSL_set_tlsext_host_name(c->ssl, c->host);
+	if (c->o.tls_verify_host) {
+		X509_VERIFY_PARAM *vp = SSL_get0_param(c->ssl);
+
+		if ((literal ? X509_VERIFY_PARAM_set1_ip_asc(vp, c->host)
+			     : X509_VERIFY_PARAM_set1_host(vp, c->host, 0)) != 1) {
+			ERR_clear_error();
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Step the handshake: 1 done, 0 not yet (c->ssl_wants_write says for
+ * what), -errno. */
+static int tls_step(struct kp_conn *c)
+{
+	int rc;
+
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_connect(c->ssl);
+	if (rc == 1) {
+		c->tls_done = true;
+		c->ssl_wants_write = false;
+		return 1;
+	}
+	rc = ssl_failed(c, rc);
+	if (rc < 0) {
+		long v = SSL_get_verify_result(c->ssl);
+
+		KP_WARN("%s: TLS handshake failed%s%s", c->peer,
+			v != X509_V_OK ? ": " : "",
+			v != X509_V_OK ? X509_verify_cert_error_string(v) : "");
+		return -ECONNABORTED;
+	}
+	return 0;
+}
+
+static void tls_end(struct kp_conn *c)
+{
+	if (c->ssl == NULL)
+		return;
+	if (c->tls_done)
+		SSL_shutdown(c->ssl);
+	SSL_free(c->ssl);
+	ERR_clear_error();
+	c->ssl = NULL;
+	c->tls_done = false;
+}
+
+/* send or SSL_write: bytes, 0 to wait, or -errno. */
+static ssize_t io_send(struct kp_conn *c, const void *buf, size_t n)
+{
+	ssize_t put;
+
+	if (c->ssl != NULL) {
+		int rc;
+
+		ERR_clear_error();
+		errno = 0;
+		rc = SSL_write(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+		return rc > 0 ? rc : ssl_failed(c, rc);
+	}
+	do
+		put = send(c->fd, buf, n, MSG_NOSIGNAL);
+	while (put < 0 && errno == EINTR);
+	if (put < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	return put;
+}
+
+/* recv or SSL_read: bytes, 0 to wait, -ECONNRESET at the end, -errno. */
+static ssize_t io_recv(struct kp_conn *c, void *buf, size_t n)
+{
+	ssize_t got;
+
+	if (c->ssl != NULL) {
+		int rc;
+
+		ERR_clear_error();
+		errno = 0;
+		rc = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+		return rc > 0 ? rc : ssl_failed(c, rc);
+	}
+	do
+		got = recv(c->fd, buf, n, 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	return got == 0 ? -ECONNRESET : got;
+}
+
 /* Write what we can.  0 (maybe partial), or -errno. */
 static int flush_some(struct kp_conn *c)
 {
 	while (c->out_sent < c->out.len) {
-		ssize_t n = send(c->fd, c->out.data + c->out_sent,
-				 c->out.len - c->out_sent, MSG_NOSIGNAL);
+		ssize_t n = io_send(c, c->out.data + c->out_sent,
+				    c->out.len - c->out_sent);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -errno;
-		}
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return 0;
 		c->out_sent += (size_t)n;
 	}
 	c->out.len = 0;
@@ -351,14 +482,9 @@ static ssize_t read_some(struct kp_conn *c)
 
 	if (kp_buf_make_room(&c->rbuf, &c->rcap, c->rlen, READ_CHUNK) < 0)
 		return -ENOMEM;
-	do {
-		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-	if (n == 0)
-		return -ECONNRESET;
-	c->rlen += (size_t)n;
+	n = io_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen);
+	if (n > 0)
+		c->rlen += (size_t)n;
 	return n;
 }
 
@@ -499,6 +625,7 @@ static int poll_fd(struct kp_conn *c, short events, int64_t deadline)
 
 static void blocking_fail(struct kp_conn *c, int err)
 {
+	tls_end(c);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -546,7 +673,7 @@ static int blocking_frame(struct kp_conn *c, int64_t deadline, size_t *len)
 			return (int)n;
 		if (n > 0)
 			continue;
-		rc = poll_fd(c, POLLIN, deadline);
+		rc = poll_fd(c, c->ssl_wants_write ? POLLOUT : POLLIN, deadline);
 		if (rc < 0)
 			return rc;
 	}
@@ -603,6 +730,14 @@ struct kp_conn *kp_conn_open(const char *host, int port,
 	}
 	if (rc == 0 && c->fd < 0)
 		rc = -ECONNREFUSED;
+	if (rc == 0 && c->o.tls != NULL) {
+		rc = tls_begin(c);
+		while (rc == 0 && (rc = tls_step(c)) == 0) {
+			rc = poll_fd(c, c->ssl_wants_write ? POLLOUT : POLLIN, deadline);
+			rc = rc < 0 ? rc : 0;
+		}
+		rc = rc < 0 ? rc : 0;
+	}
 	if (rc < 0)
 		goto out;
 	c->state = KP_CONN_NEGOTIATING;
@@ -792,6 +927,7 @@ static void loop_close(struct kp_conn *c, int err)
 
 	if (c->state == KP_CONN_CLOSED)
 		return;
+	tls_end(c);
 	if (c->fd >= 0) {
 		kp_loop_unwatch(c->loop, c->fd);
 		close(c->fd);
@@ -823,7 +959,8 @@ static void update_events(struct kp_conn *c)
 {
 	if (c->fd >= 0)
 		kp_loop_set_events(c->loop, c->fd,
-				   KP_EV_READ | (out_pending(c) ? KP_EV_WRITE : 0));
+				   KP_EV_READ | (out_pending(c) || c->ssl_wants_write
+						 ? KP_EV_WRITE : 0));
 }
 
 static void loop_try_connect(struct kp_conn *c)
@@ -947,8 +1084,35 @@ static void loop_io(struct kp_loop *loop, int fd, int events, void *arg)
 	(void)loop;
 	(void)fd;
 	c->in_cb++;
+	if (c->state == KP_CONN_CONNECTING && c->ssl != NULL) {
+		/* the TLS handshake, under the connect timer */
+		rc = tls_step(c);
+		if (rc < 0)
+			loop_close(c, rc);
+		else if (rc == 1)
+			loop_connected(c);
+		else
+			kp_loop_set_events(c->loop, c->fd,
+					   c->ssl_wants_write ? KP_EV_WRITE : KP_EV_READ);
+		goto done;
+	}
 	if (c->state == KP_CONN_CONNECTING) {
 		rc = connect_result(c->fd);
+		if (rc == 0 && c->o.tls != NULL) {
+			rc = tls_begin(c);
+			if (rc == 0)
+				rc = tls_step(c);
+			if (rc == 0) {
+				kp_loop_set_events(c->loop, c->fd, c->ssl_wants_write
+						   ? KP_EV_WRITE : KP_EV_READ);
+				goto done;
+			}
+			if (rc < 0) {
+				loop_close(c, rc);
+				goto done;
+			}
+			rc = 0;	/* done at once */
+		}
 		if (rc < 0) {
 			kp_loop_unwatch(c->loop, c->fd);
 			close(c->fd);
@@ -963,11 +1127,14 @@ static void loop_io(struct kp_loop *loop, int fd, int events, void *arg)
 		}
 		goto done;
 	}
-	if (events & KP_EV_WRITE)
+	/* TLS: either direction may wait for the other */
+	if ((events & KP_EV_WRITE) || (c->ssl != NULL && out_pending(c)))
 		rc = flush_some(c);
-	if (rc == 0 && (events & (KP_EV_READ | KP_EV_ERROR))) {
-		/* bounded, so one busy connection cannot starve the loop */
-		for (int i = 0; i < 16 && rc == 0; i++) {
+	if (rc == 0 && (events & (KP_EV_READ | KP_EV_ERROR) || c->ssl != NULL)) {
+		/* bounded, so one busy connection cannot starve the loop;
+		 * decrypted bytes held by TLS wake no poll: read them all */
+		for (int i = 0; rc == 0 && (i < 16 ||
+		     (c->ssl != NULL && SSL_pending(c->ssl) > 0)); i++) {
 			ssize_t n = read_some(c);
 
 			if (n <= 0) {
@@ -1098,6 +1265,7 @@ const char *kp_conn_peer(const struct kp_conn *c)
 
 static void really_free(struct kp_conn *c)
 {
+	tls_end(c);
 	if (c->fd >= 0) {
 		if (c->loop != NULL)
 			kp_loop_unwatch(c->loop, c->fd);

@@ -26,6 +26,10 @@
  * acks=0 expects no response.  A response frame larger than
  * max_response_bytes closes the connection instead of being buffered.
  *
+ * TLS (opts.tls): the handshake follows the TCP connect, before
+ * negotiation; it counts against the connect timeout.  A failed handshake
+ * (untrusted certificate, wrong host name) is -ECONNABORTED.
+ *
  * Errors are negative errno values: -ETIMEDOUT, -ECONNREFUSED,
  * -ECONNRESET (peer closed), -EPROTO (malformed response, correlation
  * mismatch), -EMSGSIZE (response too large), -ENOTSUP (no common version),
@@ -49,6 +53,12 @@ struct kp_client_opts {
 	int connect_timeout_ms;		/* default 10000 */
 	int request_timeout_ms;		/* default 30000 */
 	bool no_negotiation;		/* skip ApiVersions; pick = our max */
+	/* TLS (OpenSSL's SSL_CTX, a client context the caller keeps alive
+	 * while connections use it); NULL: plaintext.  tls_verify_host:
+	 * the certificate must name the host connected to (Kafka's
+	 * ssl.endpoint.identification.algorithm=https). */
+	struct ssl_ctx_st *tls;
+	bool tls_verify_host;
 };
 
 enum kp_conn_state {

@@ -4,7 +4,7 @@
 ## (tests/golden).
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/lib
-UNIT_LDADD = libkproto/libkproto.la $(CHECK_LIBS)
+UNIT_LDADD = libkproto/libkproto.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 
 check_PROGRAMS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config tests/unit/check_zkdata
 tests_unit_check_zkdata_SOURCES = tests/unit/check_zkdata.c
@@ -33,6 +33,17 @@ tests_unit_check_codec_LDADD = $(UNIT_LDADD)
 
 TESTS += tests/unit/check_buf tests/unit/check_codec tests/unit/check_config tests/unit/check_zkdata
 
+check_PROGRAMS += tests/unit/check_listener
+tests_unit_check_listener_SOURCES = tests/unit/check_listener.c
+tests_unit_check_listener_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_listener_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_listener
+check_PROGRAMS += tests/unit/check_sasl
+tests_unit_check_sasl_SOURCES = tests/unit/check_sasl.c
+tests_unit_check_sasl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_sasl_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_sasl
+
 include tests/unit/records.mk
 
 ## libFuzzer target (configure CC=clang --enable-fuzz); run by
@@ -44,6 +55,11 @@ tests_fuzz_fuzz_request_SOURCES = tests/fuzz/fuzz_request.c
 tests_fuzz_fuzz_request_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_request_LDADD = libkproto/libkproto.la
+noinst_PROGRAMS += tests/fuzz/fuzz_sasl
+tests_fuzz_fuzz_sasl_SOURCES = tests/fuzz/fuzz_sasl.c
+tests_fuzz_fuzz_sasl_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_sasl_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_sasl_LDADD = libkproto/libkproto.la $(OPENSSL_LIBS)
 endif
 
 ## The golden-capture responder, built only on request (make
@@ -127,6 +143,8 @@ TESTS += tests/integration/0023-hostile-clients.py
 ## the idempotent producer: InitProducerId, producer id blocks, duplicates,
 ## gaps and epochs, state across leader changes and restarts
 TESTS += tests/integration/0024-idempotence.py
+## listeners and security protocols (issue 19)
+TESTS += tests/integration/0025-tls-sasl.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

@@ -7,6 +7,7 @@
  *               [--zookeepers N | --zookeeper CONNECT] [--zk-chroot /PATH]
  *               [--set key=value]... [--controller-set key=value]...
  *               [--racks R1,R2,...]
+ *               [--listeners NAME,NAME...]
  *   kcluster down --dir DIR
  *   kcluster kill|stop|start|pause|resume --dir DIR broker|controller|zookeeper ID
  *   kcluster status --dir DIR
@@ -82,6 +83,7 @@ static void usage(FILE *f)
 	      "                   [--zookeepers N | --zookeeper CONNECT]\n"
 	      "                   [--zk-chroot /PATH] [--set key=value]...\n"
 	      "                   [--controller-set key=value]... [--racks R1,R2,...]\n"
+	      "                   [--listeners NAME,NAME...]\n"
 	      "       kcluster down --dir DIR\n"
 	      "       kcluster kill|stop|start|pause|resume --dir DIR\n"
 	      "                broker|controller|zookeeper ID\n"
@@ -610,6 +612,10 @@ static const char *rack_of(const char *racks, int i, char *buf, size_t n)
 	return buf;
 }
 
+/* --listeners: the broker listener names, the first in bootstrap.servers */
+static char lnames[8][64];
+static int nlnames;
+
 /*
  * The configuration of ZooKeeper server id (of n, ports given): a
  * standalone server when n is 1, else a member of the ensemble with
@@ -665,6 +671,7 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 		   const struct kp_props *cset, const char *racks)
 {
 	char buf[8192], list[1024] = "", boot[2048] = "", rack[256];
+	char lboot[8][2048] = { "" };
 	struct kp_zk *zk;
 
 	if (nbrokers < 1 || ncontrollers < 1)
@@ -756,10 +763,24 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 		snprintf(name, sizeof(name), "broker-%d", i);
 		snprintf(key, sizeof(key), "broker.%d.port", i);
 		setf(key, "%d", port);
-		off = snprintf(buf, sizeof(buf),
-			       "broker.id=%d\nlisteners=PLAINTEXT://127.0.0.1:%d\n"
-			       "log.dirs=%s\nzookeeper.connect=%s\n", i, port,
-			       path_of("-data", name), state_get("zookeeper.connect"));
+		off = snprintf(buf, sizeof(buf), "broker.id=%d\nlisteners=%s://127.0.0.1:%d",
+			       i, lnames[0], port);
+		snprintf(lboot[0] + strlen(lboot[0]), sizeof(lboot[0]) - strlen(lboot[0]),
+			 "%s127.0.0.1:%d", i > 1 ? "," : "", port);
+		for (int l = 1; l < nlnames; l++) {
+			int lport = free_port();
+
+			snprintf(key, sizeof(key), "broker.%d.port.%s", i, lnames[l]);
+			setf(key, "%d", lport);
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+					",%s://127.0.0.1:%d", lnames[l], lport);
+			snprintf(lboot[l] + strlen(lboot[l]),
+				 sizeof(lboot[l]) - strlen(lboot[l]), "%s127.0.0.1:%d",
+				 i > 1 ? "," : "", lport);
+		}
+		off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+				"\nlog.dirs=%s\nzookeeper.connect=%s\n",
+				path_of("-data", name), state_get("zookeeper.connect"));
 		/* as Kafka's sample server.properties for small clusters: the
 		 * offsets topic fits the cluster (unless --set says otherwise) */
 		if (kp_props_get(bset, "offsets.topic.replication.factor") == NULL)
@@ -777,6 +798,12 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 			 i > 1 ? "," : "", port);
 	}
 	setf("bootstrap.servers", "%s", boot);
+	for (int l = 1; l < nlnames; l++) {
+		char key[96];
+
+		snprintf(key, sizeof(key), "bootstrap.%s", lnames[l]);
+		setf(key, "%s", lboot[l]);
+	}
 	state_save();
 	if (zk_given == NULL) {
 		/* all at once: a server alone cannot form a quorum */
@@ -797,6 +824,8 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 	kp_zk_close(zk);
 	printf("bootstrap.servers=%s\nzookeeper.connect=%s\n", boot,
 	       state_get("zookeeper.connect"));
+	for (int l = 1; l < nlnames; l++)
+		printf("bootstrap.%s=%s\n", lnames[l], lboot[l]);
 }
 
 /* ------------------------------------------------------------ the rest */
@@ -950,6 +979,7 @@ int main(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "controller-set", required_argument, NULL, 'S' },
 		{ "racks", required_argument, NULL, 'r' },
+		{ "listeners", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -959,6 +989,8 @@ int main(int argc, char **argv)
 	int nbrokers = 3, ncontrollers = 2, nzk = 1, ch;
 	char absdir[PATH_MAX];
 
+	snprintf(lnames[0], sizeof(lnames[0]), "PLAINTEXT");
+	nlnames = 1;
 	kp_log_set_ident("kcluster");
 	kp_log_set_level(KP_LOG_ERROR);
 	kp_props_init(&bset);
@@ -1011,6 +1043,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			racks = optarg;
+			break;
+		case 'l':
+			nlnames = 0;
+			for (const char *p = optarg; *p != 0 && nlnames < 8;) {
+				size_t n = strcspn(p, ",");
+
+				if (n == 0 || n >= sizeof(lnames[0])) {
+					fprintf(stderr, "kcluster: --listeners wants NAME,NAME..., "
+						"got '%s'\n", optarg);
+					return 2;
+				}
+				memcpy(lnames[nlnames], p, n);
+				lnames[nlnames++][n] = 0;
+				p += n + (p[n] == ',');
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -28,7 +28,8 @@ from kbroker import build_path, wait_for, zk_client  # noqa: F401
 class Cluster:
     def __init__(self, workdir, brokers=3, controllers=2, broker_set=None,
                  controller_set=None, racks=None, fail_tail=40,
-                 zookeepers=1, zk_chroot=None, zookeeper=None):
+                 zookeepers=1, zk_chroot=None, zookeeper=None,
+                 listeners=None):
         self.dir = os.path.abspath(os.path.join(workdir, "cluster"))
         self.nbrokers = brokers
         self.ncontrollers = controllers
@@ -38,7 +39,9 @@ class Cluster:
         self.controller_set = {"zookeeper.session.timeout.ms": "6000"}
         self.controller_set.update(controller_set or {})
         self.racks = racks          # broker i gets racks[(i - 1) % len]
+        self.listeners = listeners  # names: kcluster --listeners
         self.bootstrap = None
+        self.bootstraps = {}        # the other listeners' bootstrap lists
         self.zk_connect = None
         self.fail_tail = fail_tail
         self.zks = []
@@ -71,6 +74,8 @@ class Cluster:
             args += ["--zookeepers", str(self.zookeepers)]
         if self.zk_chroot:
             args += ["--zk-chroot", self.zk_chroot]
+        if self.listeners:
+            args += ["--listeners", ",".join(self.listeners)]
         out = self.kcluster(*args)
         for line in out.splitlines():
             k, _, v = line.partition("=")
@@ -78,6 +83,8 @@ class Cluster:
                 self.bootstrap = v
             elif k == "zookeeper.connect":
                 self.zk_connect = v
+            elif k.startswith("bootstrap."):
+                self.bootstraps[k[len("bootstrap."):]] = v
         assert self.bootstrap and self.zk_connect, out
         return self
 

@@ -37,6 +37,7 @@
 
 static struct broker b;
 static struct kp_endpoint listener;
+static int plaintext = KP_SEC_PLAINTEXT;
 static char dir[64];
 static pthread_t main_thread;
 static struct log_dir *ld;
@@ -66,6 +67,9 @@ static void setup(void)
 	snprintf(listener.host, sizeof(listener.host), "127.0.0.1");
 	listener.port = 0;
 	b.listeners = b.advertised = &listener;
+	b.lsn.bind = b.lsn.adv = &listener;
+	b.lsn.nbind = b.lsn.nadv = 1;
+	b.lsn.bind_proto = b.lsn.adv_proto = &plaintext;
 	b.nlisteners = b.nadvertised = 1;
 	b.listen_backlog = 16;
 	b.socket_request_max_bytes = 10 << 20;
@@ -325,9 +329,9 @@ START_TEST(rack_aware_selector_picks_kafkas_replica)
 	b.rack = "A";
 	v->brokers = calloc(3, sizeof(*v->brokers));
 	v->nbrokers = 3;
-	v->brokers[0] = (struct md_broker){ .id = 2, .host = strdup("h"), .rack = strdup("B") };
-	v->brokers[1] = (struct md_broker){ .id = 3, .host = strdup("h"), .rack = strdup("B") };
-	v->brokers[2] = (struct md_broker){ .id = 4, .host = strdup("h"), .rack = strdup("C") };
+	v->brokers[0] = (struct md_broker){ .id = 2, .rack = strdup("B") };
+	v->brokers[1] = (struct md_broker){ .id = 3, .rack = strdup("B") };
+	v->brokers[2] = (struct md_broker){ .id = 4, .rack = strdup("C") };
 	md_view_seal(v);
 	p.followers = calloc(3, sizeof(*p.followers));
 	p.nfollowers = 3;

@@ -158,6 +158,8 @@ static void *main_loop(void *arg)
 	return NULL;
 }
 
+static int plaintext = KP_SEC_PLAINTEXT;
+
 static void setup(void)
 {
 	char err[256];
@@ -169,6 +171,9 @@ static void setup(void)
 	snprintf(listener.host, sizeof(listener.host), "127.0.0.1");
 	listener.port = 0;
 	b.listeners = b.advertised = &listener;
+	b.lsn.bind = b.lsn.adv = &listener;
+	b.lsn.nbind = b.lsn.nadv = 1;
+	b.lsn.bind_proto = b.lsn.adv_proto = &plaintext;
 	b.nlisteners = b.nadvertised = 1;
 	b.listen_backlog = 16;
 	b.socket_request_max_bytes = 1 << 20;

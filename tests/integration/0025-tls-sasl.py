@@ -1,0 +1,423 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Listeners, their security protocols and TLS (issue 19), on a real
+kcluster with real clients, with a CA and certificates made by the openssl
+command at run time:
+
+- four listeners per broker (kcluster --listeners CLIENT,INTERNAL,SSL,MTLS)
+  named in listener.security.protocol.map (CLIENT, INTERNAL: PLAINTEXT;
+  SSL, MTLS: SSL): each registration in /brokers/ids carries the endpoints and
+  the map exactly as Kafka 2.8 writes them (host and port name the first
+  endpoint whose protocol is PLAINTEXT: CLIENT's);
+- SSL (a PKCS12 keystore, server authentication; keys set per listener
+  with listener.name.ssl.*): kcat produces and consumes, the Metadata it
+  gets names the SSL endpoints;
+- MTLS (a PEM keystore, ssl.client.auth=required): confluent-kafka with a
+  client certificate produces and consumes; without a certificate, with a
+  certificate of another CA, and a plaintext client on the TLS port are
+  refused, and the broker goes on serving;
+- SASL_PLAINTEXT and SASL_SSL with PLAIN (JAAS users per listener):
+  confluent-kafka produces and consumes as two users, kcat lists the
+  metadata; a wrong password and an unknown user fail with the client's
+  authentication error, a client that skips SASL is closed, and the
+  listener goes on serving; the v0 framing (SaslHandshake v0, then the
+  token as a bare frame) by hand, an unknown mechanism answered
+  UNSUPPORTED_SASL_MECHANISM with the enabled ones;
+- Metadata answers with the endpoints of the listener the client used
+  (kafka-python's cluster view through each bootstrap list);
+- the brokers' inter-broker listener is MTLS (the controller's channels
+  stay on INTERNAL): a topic with replication factor 3 replicates through
+  the replica fetchers' TLS connections (client certificate, host name
+  verified against the certificate's IP address): acks=all produce, the
+  ISR full, established connections to the MTLS ports, and every record
+  consumed (kcat over INTERNAL);
+- misconfigurations stop kbroker with exit status 1 and Kafka's message
+  (or ours naming the key): a listener without a protocol, an unknown
+  protocol in the map, an inter-broker listener that is not advertised,
+  both inter-broker keys, a SASL listener without a JAAS line or with an
+  unknown mechanism, an SSL listener without a keystore, a key that
+  does not match its certificate, a JKS keystore.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
+
+from cluster import Cluster, run_steps  # noqa: E402
+from kbroker import Broker, wait_for  # noqa: E402
+
+MAP = ("CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,SSL:SSL,MTLS:SSL,"
+       "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL")
+JAAS = ('org.apache.kafka.common.security.plain.PlainLoginModule required '
+        'username="admin" password="admin-secret" user_admin="admin-secret" '
+        'user_alice="alice-pw";')
+PASS = "k3ystore-pw"
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
+                   capture_output=True, timeout=120)
+
+
+def make_certs(d):
+    """A CA, a broker certificate for 127.0.0.1 (PEM and PKCS12), a client
+    certificate of the CA, one of another CA, and a key of neither."""
+    os.makedirs(d)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca in ("ca", "otherca"):
+        openssl("req", "-x509", *ec, "-keyout", ca + ".key", "-out", ca + ".pem",
+                "-days", "2", "-subj", "/CN=skald test " + ca, cwd=d)
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    for name, ca, subj in (("broker", "ca", "/CN=localhost/O=skald"),
+                           ("client", "ca", "/CN=alice/OU=test/O=skald"),
+                           ("rogue", "otherca", "/CN=mallory")):
+        openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr",
+                "-subj", subj, cwd=d)
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey",
+                ca + ".key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext",
+                "-out", name + ".pem", cwd=d)
+    with open(os.path.join(d, "broker-keystore.pem"), "w") as f:
+        for part in ("broker.key", "broker.pem", "ca.pem"):
+            f.write(open(os.path.join(d, part)).read())
+    openssl("pkcs12", "-export", "-in", "broker.pem", "-inkey", "broker.key",
+            "-certfile", "ca.pem", "-out", "broker.p12", "-passout", "pass:" + PASS,
+            cwd=d)
+    # a PEM keystore whose key is not the certificate's
+    with open(os.path.join(d, "mismatch.pem"), "w") as f:
+        f.write(open(os.path.join(d, "rogue.key")).read())
+        f.write(open(os.path.join(d, "broker.pem")).read())
+    return {n: os.path.join(d, n) for n in os.listdir(d)}
+
+
+def tls_settings(certs):
+    return {
+        "listener.name.ssl.ssl.keystore.type": "PKCS12",
+        "listener.name.ssl.ssl.keystore.location": certs["broker.p12"],
+        "listener.name.ssl.ssl.keystore.password": PASS,
+        "listener.name.mtls.ssl.keystore.type": "PEM",
+        "listener.name.mtls.ssl.keystore.location": certs["broker-keystore.pem"],
+        "listener.name.mtls.ssl.truststore.type": "PEM",
+        "listener.name.mtls.ssl.truststore.location": certs["ca.pem"],
+        "listener.name.mtls.ssl.client.auth": "required",
+        # the brokers' client side of MTLS (the inter-broker listener)
+        "listener.name.mtls.ssl.endpoint.identification.algorithm": "https",
+        "listener.name.sasl_ssl.ssl.keystore.type": "PKCS12",
+        "listener.name.sasl_ssl.ssl.keystore.location": certs["broker.p12"],
+        "listener.name.sasl_ssl.ssl.keystore.password": PASS,
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": JAAS,
+        "listener.name.sasl_ssl.plain.sasl.jaas.config": JAAS,
+    }
+
+
+def check_registration(c, zk):
+    for b in (1, 2, 3):
+        reg = json.loads(zk.get("/brokers/ids/%d" % b)[0])
+        client = c.bootstrap.split(",")[b - 1]
+        internal = c.bootstraps["INTERNAL"].split(",")[b - 1]
+        ssl = c.bootstraps["SSL"].split(",")[b - 1]
+        mtls = c.bootstraps["MTLS"].split(",")[b - 1]
+        sp = c.bootstraps["SASL_PLAINTEXT"].split(",")[b - 1]
+        ss = c.bootstraps["SASL_SSL"].split(",")[b - 1]
+        assert reg["endpoints"] == ["CLIENT://" + client, "INTERNAL://" + internal,
+                                    "SSL://" + ssl, "MTLS://" + mtls,
+                                    "SASL_PLAINTEXT://" + sp, "SASL_SSL://" + ss], reg
+        assert reg["listener_security_protocol_map"] == {
+            "CLIENT": "PLAINTEXT", "INTERNAL": "PLAINTEXT", "SSL": "SSL",
+            "MTLS": "SSL", "SASL_PLAINTEXT": "SASL_PLAINTEXT",
+            "SASL_SSL": "SASL_SSL"}, reg
+        # host/port: the first endpoint whose protocol is PLAINTEXT
+        assert "%s:%d" % (reg["host"], reg["port"]) == client, reg
+        assert reg["version"] == 5, reg
+
+
+def check_metadata_per_listener(c, zk):
+    from kafka import KafkaAdminClient
+
+    for name, boot in (("CLIENT", c.bootstrap), ("INTERNAL", c.bootstraps["INTERNAL"])):
+        a = KafkaAdminClient(bootstrap_servers=boot.split(",")[0],
+                             request_timeout_ms=30000)
+        try:
+            seen = sorted("%s:%d" % (n["host"], n["port"])
+                          for n in a.describe_cluster()["brokers"])
+        finally:
+            a.close()
+        assert seen == sorted(boot.split(",")), (name, seen, boot)
+
+
+def check_replication_over_mtls(c, zk):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    a.create_topics([NewTopic("lst", 2, 3)])["lst"].result(60)
+    lines = "".join("v%d\n" % i for i in range(200))
+    subprocess.run(["kcat", "-P", "-b", c.bootstrap, "-t", "lst",
+                    "-X", "acks=all"], input=lines, text=True, check=True,
+                   timeout=120)
+
+    def isr_full():
+        for p in (0, 1):
+            st = json.loads(zk.get("/brokers/topics/lst/partitions/%d/state" % p)[0])
+            if len(st["isr"]) != 3:
+                return False
+        return True
+    wait_for(isr_full, 60, "every replica in sync over MTLS")
+    # the followers' fetch connections go to the leaders' MTLS ports
+    ports = {int(hp.rsplit(":", 1)[1]) for hp in c.bootstraps["MTLS"].split(",")}
+    out = subprocess.run(["ss", "-tnH", "state", "established"], capture_output=True,
+                         text=True, check=True).stdout
+    peers = {int(line.split()[-1].rsplit(":", 1)[1]) for line in out.splitlines()
+             if line.split()}
+    assert ports & peers, ("no connection to an MTLS port", ports, out)
+    out = subprocess.run(["kcat", "-C", "-b", c.bootstraps["INTERNAL"], "-t", "lst",
+                          "-e", "-q", "-f", "%s\n"], capture_output=True,
+                         text=True, check=True, timeout=120).stdout
+    assert sorted(out.split()) == sorted(lines.split()), out[:200]
+
+
+def kcat(boot, args, certs, data=None, extra=()):
+    cmd = ["kcat", "-b", boot, "-X", "security.protocol=ssl",
+           "-X", "ssl.ca.location=" + certs["ca.pem"]] + list(extra) + list(args)
+    return subprocess.run(cmd, input=data, capture_output=True, text=True,
+                          timeout=120)
+
+
+def check_ssl_server_auth(c, zk, certs):
+    boot = c.bootstraps["SSL"]
+    lines = "".join("s%d\n" % i for i in range(300))
+    r = kcat(boot, ["-P", "-t", "tls1", "-X", "acks=all"], certs, data=lines)
+    assert r.returncode == 0, r.stderr
+    r = kcat(boot, ["-C", "-t", "tls1", "-e", "-q", "-f", "%s\n"], certs)
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.split()) == sorted(lines.split()), r.stdout[:200]
+    r = kcat(boot, ["-L", "-J"], certs)
+    assert r.returncode == 0, r.stderr
+    md = json.loads(r.stdout)
+    seen = sorted(b["name"] for b in md["brokers"])
+    assert seen == sorted(boot.split(",")), (seen, boot)
+
+
+def client_conf(c, certs, cert="client"):
+    conf = {"bootstrap.servers": c.bootstraps["MTLS"], "security.protocol": "SSL",
+            "ssl.ca.location": certs["ca.pem"]}
+    if cert:
+        conf["ssl.certificate.location"] = certs[cert + ".pem"]
+        conf["ssl.key.location"] = certs[cert + ".key"]
+    return conf
+
+
+def check_mtls(c, zk, certs):
+    from confluent_kafka import Consumer, Producer
+
+    p = Producer(dict(client_conf(c, certs), acks="all"))
+    for i in range(100):
+        p.produce("tls2", value=b"m%d" % i)
+    assert p.flush(60) == 0
+    cons = Consumer(dict(client_conf(c, certs), **{"group.id": "g-tls",
+                                                   "auto.offset.reset": "earliest"}))
+    cons.subscribe(["tls2"])
+    got = set()
+    deadline = time.monotonic() + 90
+    while len(got) < 100 and time.monotonic() < deadline:
+        m = cons.poll(1.0)
+        if m is not None and m.error() is None:
+            got.add(m.value())
+    cons.close()
+    assert got == {b"m%d" % i for i in range(100)}, len(got)
+
+
+def refused(conf):
+    """Whether a client with conf gets nowhere (its errors say why)."""
+    from confluent_kafka.admin import AdminClient
+
+    errors = []
+    conf = dict(conf, error_cb=lambda e: errors.append(e))
+    a = AdminClient(conf)
+    try:
+        a.list_topics(timeout=8)
+        return False, errors
+    except Exception as e:  # noqa: BLE001 - the client's own exception type
+        # error_cb runs from poll
+        for _ in range(10):
+            a.poll(0.5)
+            if errors:
+                break
+        return True, errors + [e]
+
+
+def check_tls_refusals(c, zk, certs):
+    for cert in (None, "rogue"):
+        ok, why = refused(client_conf(c, certs, cert))
+        assert ok, ("a client with certificate %s was served" % cert, why)
+    # plaintext on the TLS port
+    ok, why = refused({"bootstrap.servers": c.bootstraps["SSL"]})
+    assert ok, why
+    wait_for(lambda: "sent plaintext" in c.logs(tail=400), 30,
+             "the broker to log the plaintext client")
+    # still serving
+    r = kcat(c.bootstraps["SSL"], ["-L"], certs)
+    assert r.returncode == 0, r.stderr
+    check_mtls_once(c, certs)
+
+
+def check_mtls_once(c, certs):
+    from confluent_kafka.admin import AdminClient
+
+    md = AdminClient(client_conf(c, certs)).list_topics(timeout=30)
+    assert "tls2" in md.topics, md.topics
+
+
+def sasl_conf(c, certs, listener, user, pw):
+    conf = {"bootstrap.servers": c.bootstraps[listener],
+            "security.protocol": listener, "sasl.mechanism": "PLAIN",
+            "sasl.username": user, "sasl.password": pw}
+    if listener == "SASL_SSL":
+        conf["ssl.ca.location"] = certs["ca.pem"]
+    return conf
+
+
+def check_sasl_plain(c, zk, certs):
+    from confluent_kafka import Consumer, Producer
+
+    for listener, topic in (("SASL_PLAINTEXT", "sasl1"), ("SASL_SSL", "sasl2")):
+        p = Producer(dict(sasl_conf(c, certs, listener, "alice", "alice-pw"), acks="all"))
+        for i in range(50):
+            p.produce(topic, value=b"p%d" % i)
+        assert p.flush(60) == 0, listener
+        cons = Consumer(dict(sasl_conf(c, certs, listener, "admin", "admin-secret"),
+                             **{"group.id": "g-" + topic,
+                                "auto.offset.reset": "earliest"}))
+        cons.subscribe([topic])
+        got = set()
+        deadline = time.monotonic() + 90
+        while len(got) < 50 and time.monotonic() < deadline:
+            m = cons.poll(1.0)
+            if m is not None and m.error() is None:
+                got.add(m.value())
+        cons.close()
+        assert got == {b"p%d" % i for i in range(50)}, (listener, len(got))
+    # kcat too, over SASL_SSL
+    r = kcat(c.bootstraps["SASL_SSL"], ["-L"], certs, extra=(
+        "-X", "security.protocol=sasl_ssl", "-X", "sasl.mechanisms=PLAIN",
+        "-X", "sasl.username=alice", "-X", "sasl.password=alice-pw"))
+    assert r.returncode == 0, r.stderr
+
+
+def check_sasl_refusals(c, zk, certs):
+    from confluent_kafka import KafkaError
+
+    for user, pw in (("alice", "wrong"), ("nobody", "alice-pw")):
+        ok, why = refused(sasl_conf(c, certs, "SASL_PLAINTEXT", user, pw))
+        assert ok, (user, why)
+        codes = [e.code() for e in why if hasattr(e, "code")]
+        assert KafkaError._AUTHENTICATION in codes, (user, why)
+    wait_for(lambda: "Invalid username or password" in c.logs(tail=400), 30,
+             "the broker to log the failed authentication")
+    # a client that skips SASL gets nothing but a closed connection
+    ok, why = refused({"bootstrap.servers": c.bootstraps["SASL_PLAINTEXT"]})
+    assert ok, why
+    wait_for(lambda: "during SASL handshake" in c.logs(tail=400), 30,
+             "the broker to log the request before authentication")
+    # and the listener goes on serving
+    from confluent_kafka.admin import AdminClient
+    md = AdminClient(sasl_conf(c, certs, "SASL_PLAINTEXT", "alice", "alice-pw")) \
+        .list_topics(timeout=30)
+    assert "sasl1" in md.topics, md.topics
+
+
+def check_sasl_v0_framing(c, zk, certs):
+    """SaslHandshake v0, then the PLAIN token as a bare frame (the framing
+    of clients older than SaslAuthenticate), by hand."""
+    from kwire import Wire
+
+    port = int(c.bootstraps["SASL_PLAINTEXT"].split(",")[0].rsplit(":", 1)[1])
+    with Wire(port) as w:
+        r = w.call(17, 0, {"mechanism": "PLAIN"})
+        assert r["error_code"] == 0 and r["mechanisms"] == ["PLAIN"], r
+        w.send_raw(b"\0alice\0alice-pw")
+        assert w.recv_frame() == b"", "PLAIN answers an empty token"
+        md = w.call(3, 0, {"topics": []})
+        assert any(t["name"] == "sasl1" for t in md["topics"]), md
+    with Wire(port) as w:
+        r = w.call(17, 0, {"mechanism": "SCRAM-SHA-256"})
+        assert r["error_code"] == 33 and r["mechanisms"] == ["PLAIN"], r
+        r = w.call(17, 0, {"mechanism": "PLAIN"})
+        assert r["error_code"] == 0, r
+        w.send_raw(b"\0alice\0nope")
+        assert w.closed_by_peer(), "a wrong password closes the connection"
+
+
+def check_misconfigurations(work, zk_connect, certs):
+    cases = [
+        ({"listeners": "CLIENT://127.0.0.1:0"},
+         "Error creating broker listeners from 'CLIENT://127.0.0.1:0': "
+         "No security protocol defined for listener CLIENT"),
+        ({"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,X:TLS"},
+         "Invalid security protocol `TLS` defined in listener.security.protocol.map"),
+        ({"inter.broker.listener.name": "REPL",
+          "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,REPL:PLAINTEXT"},
+         "inter.broker.listener.name must be a listener name defined in "
+         "advertised.listeners. The valid options based on currently "
+         "configured listeners are PLAINTEXT"),
+        ({"inter.broker.listener.name": "PLAINTEXT",
+          "security.inter.broker.protocol": "PLAINTEXT"},
+         "Only one of inter.broker.listener.name and "
+         "security.inter.broker.protocol should be set."),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+          "sasl.enabled.mechanisms": "PLAIN"},
+         "listener SASL_PLAINTEXT: no JAAS configuration for PLAIN"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+          "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-999", "sasl.jaas.config": JAAS},
+         "sasl.enabled.mechanisms: SCRAM-SHA-999 is not supported"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0"},
+         "listener SSL: ssl.keystore.location (or ssl.keystore.key and "
+         "ssl.keystore.certificate.chain) is not set"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+          "ssl.keystore.type": "PEM", "ssl.keystore.location": certs["mismatch.pem"]},
+         "ssl.keystore.location: the private key does not match the certificate"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+          "ssl.keystore.location": certs["broker.p12"]},
+         "ssl.keystore.type: JKS is not supported"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+          "ssl.keystore.type": "PKCS12", "ssl.keystore.location": certs["broker.p12"],
+          "ssl.keystore.password": "wrong"},
+         "is ssl.keystore.password right?"),
+    ]
+    for i, (extra, msg) in enumerate(cases):
+        b = Broker(os.path.join(work, "bad%d" % i), zk_connect, broker_id=50 + i,
+                   extra=extra)
+        b.spawn()
+        rc = b.wait(60)
+        assert rc == 1, (extra, rc, b.output())
+        assert msg in b.output(), (extra, msg, b.output())
+
+
+def main():
+    with tempfile.TemporaryDirectory() as work:
+        certs = make_certs(os.path.join(work, "tls"))
+        bset = {"listener.security.protocol.map": MAP,
+                "inter.broker.listener.name": "MTLS"}
+        bset.update(tls_settings(certs))
+        with Cluster(work, brokers=3, controllers=1,
+                     listeners=["CLIENT", "INTERNAL", "SSL", "MTLS", "SASL_PLAINTEXT",
+                                "SASL_SSL"], broker_set=bset,
+                     controller_set={"inter.broker.listener.name": "INTERNAL"}) as c:
+            # the controller's channels on INTERNAL (plaintext), replication
+            # on MTLS: the followers present the broker certificate
+            run_steps((check_registration, check_metadata_per_listener,
+                       check_replication_over_mtls), c, c.zk())
+            run_steps((check_ssl_server_auth, check_mtls, check_tls_refusals,
+                       check_sasl_plain, check_sasl_refusals, check_sasl_v0_framing),
+                      c, c.zk(), certs)
+            check_misconfigurations(work, c.zk_connect, certs)
+            print("ok: misconfigured listeners stop kbroker with Kafka's message")
+
+
+if __name__ == "__main__":
+    main()
