@@ -3,7 +3,10 @@
  * check_sasl.c - JAAS lines parsed as Kafka reads them (login module,
  * flag, quoted and bare options, one entry only) and SASL PLAIN's server
  * side: the three tokens, the user_<name> passwords, the authorization id,
- * Kafka's messages, and malformed tokens refused without a crash.
+ * Kafka's messages, and malformed tokens refused without a crash.  SCRAM:
+ * RFC 7677's SCRAM-SHA-256 exchange byte for byte, a SCRAM-SHA-512
+ * exchange driven by a client computed here, Kafka's credential string
+ * form both ways, wrong proofs, unknown users and malformed messages.
  */
 #include "check_run.h"
 #include "config.h"
@@ -11,6 +14,11 @@
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "kp_sasl.h"
 
@@ -81,6 +89,227 @@ START_TEST(plain_tokens)
 }
 END_TEST
 
+/* RFC 7677 section 3: user "user", password "pencil" */
+#define V_SALT "W22ZaJ0SNY7soEsUEjb6gQ=="
+#define V_CFIRST "n,,n=user,r=rOprNGfwEbeRWgbNEkqO"
+#define V_SNONCE "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+#define V_SFIRST "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0," \
+	"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+#define V_CFINAL "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0," \
+	"p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+#define V_SFINAL "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+
+struct users {
+	const char *name;
+	struct kp_scram_cred cred;
+};
+
+static int lookup(void *arg, int mech, const char *user, struct kp_scram_cred *out)
+{
+	struct users *u = arg;
+
+	(void)mech;
+	if (strcmp(user, u->name) != 0)
+		return -1;
+	*out = u->cred;
+	return 0;
+}
+
+static void make_cred(int mech, const char *pw, const char *salt_b64, int32_t iters,
+		      struct kp_scram_cred *c)
+{
+	uint8_t salt[64], salted[64];
+	int sl = kp_base64_decode(salt_b64, strlen(salt_b64), salt, sizeof(salt));
+
+	ck_assert_int_gt(sl, 0);
+	ck_assert_int_eq(kp_scram_salt_password(mech, pw, strlen(pw), salt, (size_t)sl, iters,
+						salted), 0);
+	ck_assert_int_eq(kp_scram_cred_from_salted(mech, salted, kp_scram_hash_len(mech), salt,
+						   (size_t)sl, iters, c), 0);
+}
+
+static int step1(struct kp_scram_server *s, struct users *u, const char *msg,
+		 const char *snonce, char *out, char *err)
+{
+	char why[256];
+
+	return kp_scram_server_first(s, (const uint8_t *)msg, strlen(msg), lookup, u, snonce,
+				     out, 1024, err, 256, why, sizeof(why));
+}
+
+static int step2(struct kp_scram_server *s, const char *msg, char *out, char *err)
+{
+	char why[256];
+
+	return kp_scram_server_final(s, (const uint8_t *)msg, strlen(msg), out, 1024, err,
+				     256, why, sizeof(why));
+}
+
+START_TEST(scram_rfc7677)
+{
+	struct users u = { .name = "user" };
+	struct kp_scram_server s;
+	char out[1024], err[256], text[512];
+	struct kp_scram_cred back;
+
+	make_cred(KP_SCRAM_SHA_256, "pencil", V_SALT, 4096, &u.cred);
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_eq(step1(&s, &u, V_CFIRST, V_SNONCE, out, err), strlen(V_SFIRST));
+	ck_assert_str_eq(out, V_SFIRST);
+	ck_assert_int_eq(step2(&s, V_CFINAL, out, err), strlen(V_SFINAL));
+	ck_assert_str_eq(out, V_SFINAL);
+	ck_assert_int_eq(s.state, KP_SCRAM_DONE);
+	/* a final message after the end */
+	ck_assert_int_eq(step2(&s, V_CFINAL, out, err), -1);
+
+	/* Kafka's string form, and back */
+	ck_assert_int_gt(kp_scram_cred_format(&u.cred, text, sizeof(text)), 0);
+	ck_assert_ptr_nonnull(strstr(text, "salt=" V_SALT ",stored_key="));
+	ck_assert_ptr_nonnull(strstr(text, ",iterations=4096"));
+	ck_assert_int_eq(kp_scram_cred_parse(KP_SCRAM_SHA_256, text, &back, err, sizeof(err)),
+			 0);
+	ck_assert_mem_eq(&back, &u.cred, sizeof(back));
+	/* a SHA-256 credential is the wrong size for SHA-512 */
+	ck_assert_int_eq(kp_scram_cred_parse(KP_SCRAM_SHA_512, text, &back, err, sizeof(err)),
+			 -1);
+	ck_assert_int_eq(kp_scram_cred_parse(KP_SCRAM_SHA_256, "salt=AA==,iterations=4096",
+					     &back, err, sizeof(err)), -1);
+	ck_assert_int_eq(kp_scram_cred_parse(KP_SCRAM_SHA_256, "salt=A,stored_key=,x", &back,
+					     err, sizeof(err)), -1);
+
+	/* a wrong proof (one bit) */
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_gt(step1(&s, &u, V_CFIRST, V_SNONCE, out, err), 0);
+	ck_assert_int_eq(step2(&s, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+			       "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVU=", out, err), -1);
+	ck_assert_str_eq(err, KP_SCRAM_FAILED "SCRAM-SHA-256");
+	/* a nonce that is not ours */
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_gt(step1(&s, &u, V_CFIRST, V_SNONCE, out, err), 0);
+	ck_assert_int_eq(step2(&s, "c=biws,r=rOprNGfwEbeRWgbNEkqO,"
+			       "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", out, err), -1);
+	/* an unknown user */
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_eq(step1(&s, &u, "n,,n=bob,r=abc", NULL, out, err), -1);
+	ck_assert_str_eq(err, KP_SCRAM_FAILED "SCRAM-SHA-256");
+	/* an authorization id that is another user */
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_eq(step1(&s, &u, "n,a=bob,n=user,r=abc", NULL, out, err), -1);
+	ck_assert_str_eq(err, "Authentication failed: Client requested an authorization id "
+			 "that is different from username");
+	/* the same one is fine, and the channel binding then carries it */
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_gt(step1(&s, &u, "n,a=user,n=user,r=abc", "def", out, err), 0);
+	ck_assert_int_eq(step2(&s, "c=biws,r=abcdef,p=AAAA", out, err), -1);
+	/* too few iterations */
+	u.cred.iterations = 4095;
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_eq(step1(&s, &u, V_CFIRST, NULL, out, err), -1);
+}
+END_TEST
+
+/* The client side of the exchange, computed here for the SHA-512 test. */
+static void client_final(int mech, const char *pw, const char *cfirst_bare,
+			 const char *sfirst, char *out, size_t outlen)
+{
+	const char *r = strstr(sfirst, "r="), *sp = strstr(sfirst, ",s="),
+		   *ip = strstr(sfirst, ",i=");
+	uint8_t salt[128], salted[64], ck[64], sk[64], sig[64], proof[64];
+	char am[2048], nonce[512], wo[600], pb[200];
+	size_t hl = kp_scram_hash_len(mech);
+	unsigned int n;
+	int sl;
+
+	ck_assert(r != NULL && sp != NULL && ip != NULL);
+	snprintf(nonce, sizeof(nonce), "%.*s", (int)(sp - r - 2), r + 2);
+	sl = kp_base64_decode(sp + 3, (size_t)(ip - sp - 3), salt, sizeof(salt));
+	ck_assert_int_gt(sl, 0);
+	ck_assert_int_eq(kp_scram_salt_password(mech, pw, strlen(pw), salt, (size_t)sl,
+						atoi(ip + 3), salted), 0);
+	HMAC(mech == KP_SCRAM_SHA_256 ? EVP_sha256() : EVP_sha512(), salted, (int)hl,
+	     (const uint8_t *)"Client Key", 10, ck, &n);
+	EVP_Digest(ck, hl, sk, &n, mech == KP_SCRAM_SHA_256 ? EVP_sha256() : EVP_sha512(),
+		   NULL);
+	snprintf(wo, sizeof(wo), "c=biws,r=%s", nonce);
+	snprintf(am, sizeof(am), "%s,%s,%s", cfirst_bare, sfirst, wo);
+	HMAC(mech == KP_SCRAM_SHA_256 ? EVP_sha256() : EVP_sha512(), sk, (int)hl,
+	     (const uint8_t *)am, strlen(am), sig, &n);
+	for (size_t i = 0; i < hl; i++)
+		proof[i] = ck[i] ^ sig[i];
+	kp_base64_encode(proof, hl, pb, sizeof(pb));
+	snprintf(out, outlen, "%s,p=%s", wo, pb);
+}
+
+START_TEST(scram_sha512)
+{
+	struct users u = { .name = "al,i=ce" };
+	struct kp_scram_server s;
+	char out[1024], err[256], fin[1024];
+
+	make_cred(KP_SCRAM_SHA_512, "s3cret", "c2FsdHNhbHRzYWx0", 8192, &u.cred);
+	kp_scram_server_init(&s, KP_SCRAM_SHA_512);
+	ck_assert_int_gt(step1(&s, &u, "n,,n=al=2Ci=3Dce,r=clientnonce", NULL, out, err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "r=clientnonce"));
+	ck_assert_ptr_nonnull(strstr(out, ",s=c2FsdHNhbHRzYWx0,i=8192"));
+	client_final(KP_SCRAM_SHA_512, "s3cret", "n=al=2Ci=3Dce,r=clientnonce", out, fin,
+		     sizeof(fin));
+	ck_assert_int_gt(step2(&s, fin, out, err), 0);
+	ck_assert_str_eq(s.user, "al,i=ce");
+	ck_assert(strncmp(out, "v=", 2) == 0);
+
+	/* the wrong password */
+	kp_scram_server_init(&s, KP_SCRAM_SHA_512);
+	ck_assert_int_gt(step1(&s, &u, "n,,n=al=2Ci=3Dce,r=xyz", NULL, out, err), 0);
+	client_final(KP_SCRAM_SHA_512, "s3creT", "n=al=2Ci=3Dce,r=xyz", out, fin, sizeof(fin));
+	ck_assert_int_eq(step2(&s, fin, out, err), -1);
+	ck_assert_str_eq(err, KP_SCRAM_FAILED "SCRAM-SHA-512");
+}
+END_TEST
+
+START_TEST(scram_malformed)
+{
+	static const char *const firsts[] = {
+		"", "n", "y,,n=user,r=a", "p=tls-unique,,n=user,r=a", "n,,", "n,,n=user",
+		"n,,n=,r=a", "n,,n=us=er,r=a", "n,,n=user,r=", "n,,n=user,x=a",
+		"n,a,n=user,r=a", "n,,n=user,r=a,tokenauth=true", "n,,n=user=2",
+	};
+	static const char *const finals[] = {
+		"", "c=biws", "c=biws,r=abcdef", "c=xxxx,r=abcdef,p=AAAA", "c=biws,r=abcdef,p=",
+		"c=biws,r=abcdef,p=!!!!", "c=biws,r=abcde,p=AAAA", "r=abcdef,p=AAAA",
+	};
+	struct users u = { .name = "user" };
+	struct kp_scram_server s;
+	char out[1024], err[256];
+	uint8_t big[5000];
+
+	make_cred(KP_SCRAM_SHA_256, "pencil", V_SALT, 4096, &u.cred);
+	for (size_t i = 0; i < sizeof(firsts) / sizeof(*firsts); i++) {
+		kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+		ck_assert_msg(step1(&s, &u, firsts[i], "def", out, err) == -1, "%s", firsts[i]);
+	}
+	for (size_t i = 0; i < sizeof(finals) / sizeof(*finals); i++) {
+		kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+		ck_assert_int_gt(step1(&s, &u, "n,,n=user,r=abc", "def", out, err), 0);
+		ck_assert_msg(step2(&s, finals[i], out, err) == -1, "%s", finals[i]);
+	}
+	/* oversized and NUL-carrying messages */
+	memset(big, 'a', sizeof(big));
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_eq(kp_scram_server_first(&s, big, sizeof(big), lookup, &u, NULL, out,
+					       sizeof(out), err, sizeof(err), out, 16), -1);
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_eq(kp_scram_server_first(&s, (const uint8_t *)"n,,n=user\0,r=a", 14,
+					       lookup, &u, NULL, out, sizeof(out), err,
+					       sizeof(err), err, 16), -1);
+	/* base64 */
+	ck_assert_int_eq(kp_base64_decode("AA=A", 4, big, 10), -1);
+	ck_assert_int_eq(kp_base64_decode("AAA", 3, big, 10), -1);
+	ck_assert_int_eq(kp_base64_decode("AAAAAAAA", 8, big, 5), -1);
+	ck_assert_int_eq(kp_base64_decode("YWI=", 4, big, 10), 2);
+	ck_assert_mem_eq(big, "ab", 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sasl");
@@ -88,6 +317,9 @@ int main(void)
 
 	tcase_add_test(tc, jaas_lines);
 	tcase_add_test(tc, plain_tokens);
+	tcase_add_test(tc, scram_rfc7677);
+	tcase_add_test(tc, scram_sha512);
+	tcase_add_test(tc, scram_malformed);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
