@@ -15,8 +15,8 @@
  *    answer of a controller without feature versioning);
  *
  *  - features later work builds (idempotence and transactions,
- *    DeleteRecords, log-dir moves and descriptions, client quotas, SCRAM
- *    credentials, producer state): not advertised, answered with
+ *    DeleteRecords, log-dir moves and descriptions, client quotas,
+ *    producer state): not advertised, answered with
  *    UNSUPPORTED_VERSION in every error slot the response has (per
  *    partition, per resource, or top level).  35 is not retriable and every
  *    client reports it as "the broker does not support this" (Java's
@@ -529,52 +529,6 @@ void api_alter_client_quotas(struct net_req *r)
 	}
 	resp.entries = es;
 	resp.entries_count = COUNT(req->entries_count);
-	net_reply(r, &resp);
-}
-
-void api_describe_user_scram_credentials(struct net_req *r)
-{
-	struct kp_describe_user_scram_credentials_resp resp;
-
-	kp_struct_init(r->api->resp, &resp);
-	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
-	resp.error_message = unsupported_msg(r);
-	net_reply(r, &resp);
-}
-
-void api_alter_user_scram_credentials(struct net_req *r)
-{
-	const struct kp_alter_user_scram_credentials_req *req = r->body;
-	struct kp_alter_user_scram_credentials_resp resp;
-	int32_t nd = COUNT(req->deletions_count), nu = COUNT(req->upsertions_count);
-	struct kp_alter_user_scram_credentials_resp_alter_user_scram_credentials_result *res =
-		alloc_n(r, nd + nu, sizeof(*res));
-	kp_str msg = unsupported_msg(r);
-	int32_t n = 0;
-
-	if (res == NULL) {
-		oom(r);
-		return;
-	}
-	kp_struct_init(r->api->resp, &resp);
-	/* one result per user named, as Kafka */
-	for (int32_t i = 0; i < nd + nu; i++) {
-		kp_str user = i < nd ? req->deletions[i].name : req->upsertions[i - nd].name;
-		bool seen = false;
-
-		for (int32_t j = 0; j < n && !seen; j++)
-			seen = kp_str_eq(res[j].user, user);
-		if (seen)
-			continue;
-		kp_struct_init(&kp_alter_user_scram_credentials_resp_alter_user_scram_credentials_result_desc,
-			       &res[n]);
-		res[n].user = user;
-		res[n].error_code = KP_ERR_UNSUPPORTED_VERSION;
-		res[n].error_message = msg;
-		n++;
-	}
-	resp.results = res;
-	resp.results_count = n;
 	net_reply(r, &resp);
 }
 

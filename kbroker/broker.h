@@ -30,6 +30,7 @@ struct kp_zk;
 struct net_server;
 struct log_dir;
 struct dynconfig;
+struct scram_users;
 struct log_manager;
 struct log_cleaner;
 struct purgatory;
@@ -41,6 +42,7 @@ struct repl_quotas;
 struct broker_sasl {
 	bool on;
 	bool plain;			/* PLAIN is enabled */
+	bool scram[3];			/* by enum kp_scram_mech: enabled */
 	struct kp_jaas plain_jaas;	/* PlainLoginModule: user_<name> */
 	char mechs[128];		/* enabled, comma-separated */
 };
@@ -97,6 +99,7 @@ struct broker {
 	struct fetcher *fetcher;
 	struct group_coord *coord;	/* group coordinator (group.c) */
 	struct dynconfig *dyn;		/* the /config/changes watcher (dynconfig.c) */
+	struct scram_users *scram;	/* SCRAM credentials (scram_users.c) */
 	struct config_layers *layers;	/* a broker key's layers (config_layers.c) */
 	struct repl_quotas *quotas;	/* replication throttles (quota.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "partition.h"
 #include "quota.h"
+#include "scram_users.h"
 #include "topic_config.h"
 #include "zk_admin.h"
 
@@ -231,8 +232,13 @@ static void handle_entity(struct broker *b, const char *entity)
 		    strcmp(entity + 8, "<default>") == 0)) {
 		KP_INFO("config change of broker %s", entity + 8);
 		reload_broker(b, true);
+	} else if (strncmp(entity, "users/", 6) == 0 && entity[6] != 0 &&
+		   strchr(entity + 6, '/') == NULL) {
+		/* a user's SCRAM credentials (its quotas are not applied) */
+		KP_INFO("config change of user %s", entity + 6);
+		scram_users_reload(b, entity + 6);
 	}
-	/* another broker's entity, clients, users, ips: not ours to apply */
+	/* another broker's entity, clients, ips: not ours to apply */
 }
 
 static int64_t change_seq(const char *name)
@@ -337,6 +343,10 @@ int dynconfig_start(struct broker *b, char *err, size_t errlen)
 	 */
 	process_changes(b, true);
 	reload_broker(b, false);
+	if (scram_users_load_all(b) < 0) {
+		snprintf(err, errlen, "loading the SCRAM users of /config/users failed");
+		return -1;
+	}
 	rc = kp_zk_children_sync(b->zk, "/config/topics", &res);
 	if (rc != KP_ZK_OK && rc != KP_ZK_NONODE) {
 		snprintf(err, errlen, "listing /config/topics: %s", kp_zk_strerror(rc));

@@ -34,6 +34,7 @@
 #include "broker_config.h"
 #include "config_layers.h"
 #include "dynconfig.h"
+#include "scram_users.h"
 #include "kp_log.h"
 #include "kp_loop.h"
 #include "kp_notify.h"
@@ -65,9 +66,10 @@ static const char usage_text[] =
 	"a key on top of it.\n";
 
 /*
- * Each SASL listener's mechanisms (sasl.enabled.mechanisms, per listener)
- * and, for PLAIN, the JAAS line of listener.name.<l>.plain.sasl.jaas.config
- * (or sasl.jaas.config) with its user_<name> passwords.
+ * Each SASL listener's mechanisms (sasl.enabled.mechanisms, per listener:
+ * PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and, for PLAIN, the JAAS line of
+ * listener.name.<l>.plain.sasl.jaas.config (or sasl.jaas.config) with its
+ * user_<name> passwords.
  */
 static int sasl_setup(struct broker *b, char *err, size_t errlen)
 {
@@ -89,18 +91,31 @@ static int sasl_setup(struct broker *b, char *err, size_t errlen)
 		snprintf(buf, sizeof(buf), "%s", m != NULL ? m : "");
 		for (tok = strtok_r(buf, ", ", &save); tok != NULL;
 		     tok = strtok_r(NULL, ", ", &save)) {
-			if (strcmp(tok, "PLAIN") != 0) {
+			int mech = kp_scram_mech_parse(tok, strlen(tok));
+
+			if (mech != 0) {
+				s->scram[mech] = true;
+			} else if (strcmp(tok, "PLAIN") == 0) {
+				s->plain = true;
+			} else {
 				snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms: "
-					 "%s is not supported (PLAIN is)", l, tok);
+					 "%s is not supported (PLAIN, SCRAM-SHA-256 and "
+					 "SCRAM-SHA-512 are)", l, tok);
 				return -1;
 			}
-			s->plain = true;
+			if (strlen(s->mechs) + strlen(tok) + 2 < sizeof(s->mechs))
+				snprintf(s->mechs + strlen(s->mechs),
+					 sizeof(s->mechs) - strlen(s->mechs), "%s%s",
+					 s->mechs[0] != '\0' ? "," : "", tok);
 		}
-		if (!s->plain) {
+		if (s->mechs[0] == '\0') {
 			snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms is empty", l);
 			return -1;
 		}
-		snprintf(s->mechs, sizeof(s->mechs), "PLAIN");
+		/* SCRAM's server side needs no JAAS options: the credentials
+		 * are in ZooKeeper (scram_users.c) */
+		if (!s->plain)
+			continue;
 		snprintf(key, sizeof(key), "listener.name.%s.plain.sasl.jaas.config", l);
 		for (char *p = key + 14; *p != '.'; p++)
 			*p = (char)tolower((unsigned char)*p);
@@ -346,7 +361,8 @@ int main(int argc, char **argv)
 	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
 	b.layers = config_layers_new(&b.cfg);
 	b.quotas = quota_repl_new();
-	if (b.layers == NULL || b.quotas == NULL || dynconfig_init(&b) < 0) {
+	if (b.layers == NULL || b.quotas == NULL || dynconfig_init(&b) < 0 ||
+	    scram_users_init(&b) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fatal;
 	}
@@ -421,6 +437,7 @@ int main(int argc, char **argv)
 		log_dir_close(b.dirs[i], true);
 	kp_zk_close(b.zk);
 	dynconfig_destroy(&b);
+	scram_users_destroy(&b);
 	quota_repl_free(b.quotas);
 	config_layers_free(b.layers);
 	purgatory_free(b.purg);

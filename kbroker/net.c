@@ -92,6 +92,8 @@ struct net_conn {
 	const char *listener;		/* its listener's name (upper case) */
 	const struct broker_sasl *sasl;	/* its listener's SASL setup, or NULL */
 	enum net_sasl sasl_state;
+	int sasl_mech;			/* 0: PLAIN, else enum kp_scram_mech */
+	struct kp_scram_server *scram;	/* a SCRAM exchange under way */
 	bool close_after;		/* close once the answers are out */
 	char principal[256];		/* the SASL user, once authenticated */
 	char peer[64];
@@ -165,6 +167,10 @@ static __attribute__((noinline)) void conn_unref(struct net_conn *c)
 		resp_free(s);
 	}
 	free(c->rbuf);
+	if (c->scram != NULL) {
+		kp_scram_server_clear(c->scram);
+		free(c->scram);
+	}
 	free(c);
 }
 
@@ -368,6 +374,29 @@ void net_req_sasl_set(struct net_req *r, enum net_sasl st, const char *principal
 		snprintf(r->conn->principal, sizeof(r->conn->principal), "%s", principal);
 }
 
+int net_req_sasl_mech_set(struct net_req *r, int mech)
+{
+	struct net_conn *c = r->conn;
+
+	c->sasl_mech = mech;
+	if (mech == 0)
+		return 0;
+	if (c->scram == NULL && (c->scram = malloc(sizeof(*c->scram))) == NULL)
+		return -1;
+	kp_scram_server_init(c->scram, mech);
+	return 0;
+}
+
+int net_req_sasl_mech(const struct net_req *r)
+{
+	return r->conn->sasl_mech;
+}
+
+struct kp_scram_server *net_req_scram(const struct net_req *r)
+{
+	return r->conn->scram;
+}
+
 void net_req_close_after(struct net_req *r)
 {
 	r->conn->close_after = true;
@@ -496,9 +525,12 @@ void net_req_fail(struct net_req *r, const char *why)
 static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 {
 	struct net_resp *s;
-	char user[256];
+	char user[256], out[1024];
+	size_t outlen = 0;
+	int rc = api_sasl_raw(c->w->broker, c->sasl, c->sasl_mech, c->scram, c->peer, tok,
+			      len, out, sizeof(out), &outlen, user, sizeof(user));
 
-	if (api_sasl_raw(c->sasl, c->peer, tok, len, user, sizeof(user)) < 0) {
+	if (rc < 0) {
 		conn_close(c, "SASL authentication failed");
 		return;
 	}
@@ -508,7 +540,8 @@ static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 		return;
 	}
 	kp_wbuf_init(&s->w);
-	kp_write_i32(&s->w, 0);		/* the frame: an empty token */
+	kp_write_i32(&s->w, (int32_t)outlen);	/* the frame: the server's token */
+	kp_write_raw(&s->w, out, outlen);
 	if (s->w.err) {
 		resp_free(s);
 		conn_close(c, "out of memory");
@@ -522,8 +555,10 @@ static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 	c->tail = s;
 	c->nslots++;
 	c->out_bytes += kp_wbuf_total(&s->w);
-	c->sasl_state = NET_SASL_DONE;
-	snprintf(c->principal, sizeof(c->principal), "%s", user);
+	if (rc == 1) {
+		c->sasl_state = NET_SASL_DONE;
+		snprintf(c->principal, sizeof(c->principal), "%s", user);
+	}
 	conn_flush(c);
 }
 

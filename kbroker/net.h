@@ -151,7 +151,11 @@ bool net_req_orphaned(const struct net_req *r);
  * SaslHandshake v0 the state is NET_SASL_RAW: the next frame is the
  * client's token itself, without a request header (Kafka's framing for old
  * clients), checked by api_sasl_raw() and answered by a frame holding the
- * server's token.  Other listeners' connections are NET_SASL_NONE.
+ * server's token (SCRAM takes two such rounds).  Other listeners'
+ * connections are NET_SASL_NONE.  The mechanism the handshake chose is
+ * the connection's (net_req_sasl_mech: 0 for PLAIN, else enum
+ * kp_scram_mech), and a SCRAM exchange's state lives with the connection
+ * (net_req_scram) between its two rounds.
  */
 enum net_sasl {
 	NET_SASL_NONE,
@@ -163,6 +167,11 @@ enum net_sasl {
 enum net_sasl net_req_sasl_state(const struct net_req *r);
 const struct broker_sasl *net_req_sasl(const struct net_req *r);
 void net_req_sasl_set(struct net_req *r, enum net_sasl st, const char *principal);
+/* The mechanism chosen; for SCRAM a fresh exchange is set up.  0 or -1. */
+int net_req_sasl_mech_set(struct net_req *r, int mech);
+int net_req_sasl_mech(const struct net_req *r);
+/* The connection's SCRAM exchange, or NULL. */
+struct kp_scram_server *net_req_scram(const struct net_req *r);
 /* Read nothing more from r's connection and close it once every answer
  * already queued (r's too) is written: a failed authentication. */
 void net_req_close_after(struct net_req *r);

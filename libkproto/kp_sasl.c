@@ -310,6 +310,11 @@ static int digest(int mech, const uint8_t *msg, size_t len, uint8_t *out)
 	return n == kp_scram_hash_len(mech) ? 0 : -1;
 }
 
+int kp_scram_random(uint8_t *buf, size_t n)
+{
+	return n <= INT32_MAX && RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+}
+
 int kp_scram_salt_password(int mech, const char *pw, size_t pwlen, const uint8_t *salt,
 			   size_t saltlen, int32_t iterations, uint8_t *out)
 {
@@ -614,7 +619,7 @@ int kp_scram_server_final(struct kp_scram_server *s, const uint8_t *msg, size_t 
 	char failmsg[128], cb[512], *am = NULL;
 	uint8_t proof[KP_SCRAM_MAX_HASH], sig[KP_SCRAM_MAX_HASH], ck[KP_SCRAM_MAX_HASH],
 		sk[KP_SCRAM_MAX_HASH], ssig[KP_SCRAM_MAX_HASH];
-	size_t hl = kp_scram_hash_len(s->mech), amlen, cbl;
+	size_t hl = kp_scram_hash_len(s->mech), amlen, cbl, nl;
 	char sigb64[KP_SCRAM_MAX_HASH * 2];
 	int n, rc = -1;
 
@@ -645,8 +650,15 @@ int kp_scram_server_final(struct kp_scram_server *s, const uint8_t *msg, size_t 
 			    "client-final message: no nonce");
 	p += 2;
 	c = memchr(p, ',', (size_t)(end - p));
-	if (c == NULL || (size_t)(c - p) != strlen(s->nonce) ||
-	    memcmp(p, s->nonce, (size_t)(c - p)) != 0)
+	/*
+	 * Kafka's ScramSaslServer accepts a nonce that ends with the
+	 * server-first nonce (endsWith, not equals), and librdkafka up to
+	 * at least 2.0 sends its client nonce again in front of it: take what
+	 * Kafka takes.  The nonce is part of AuthMessage, which the proof
+	 * signs, so the client's proof still covers exactly what it sent.
+	 */
+	nl = strlen(s->nonce);
+	if (c == NULL || (size_t)(c - p) < nl || memcmp(c - nl, s->nonce, nl) != 0)
 		return fail(s, err, errlen, failmsg, why, whylen,
 			    "Invalid client nonce in the final client message.");
 	/* the proof is the last attribute */
@@ -693,4 +705,161 @@ out:
 	OPENSSL_cleanse(ck, sizeof(ck));
 	free(am);
 	return rc;
+}
+
+/* ------------------------------------------------------- SCRAM client */
+
+/* A saslname: ',' as =2C and '=' as =3D.  0 or -1 (room). */
+static int escape_name(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; *in != '\0'; in++) {
+		const char *rep = *in == ',' ? "=2C" : *in == '=' ? "=3D" : NULL;
+		size_t n = rep != NULL ? 3 : 1;
+
+		if (o + n >= outlen)
+			return -1;
+		if (rep != NULL)
+			memcpy(out + o, rep, 3);
+		else
+			out[o] = *in;
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int kp_scram_client_first(struct kp_scram_client *c, int mech, const char *user,
+			  const char *pw, const char *cnonce, char *out, size_t outlen,
+			  char *err, size_t errlen)
+{
+	char name[512], rnd[33];
+	int n;
+
+	memset(c, 0, sizeof(*c));
+	c->mech = mech;
+	if (kp_scram_hash_len(mech) == 0 || strlen(pw) >= sizeof(c->pw) ||
+	    escape_name(user, name, sizeof(name)) < 0) {
+		snprintf(err, errlen, "SCRAM: bad mechanism, user name or password");
+		return -1;
+	}
+	if (cnonce == NULL) {
+		uint8_t b[32];
+
+		if (RAND_bytes(b, sizeof(b)) != 1) {
+			snprintf(err, errlen, "SCRAM: no randomness");
+			return -1;
+		}
+		for (size_t i = 0; i < sizeof(b); i++)
+			rnd[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[b[i] % 36];
+		rnd[32] = '\0';
+		cnonce = rnd;
+	}
+	snprintf(c->pw, sizeof(c->pw), "%s", pw);
+	snprintf(c->cnonce, sizeof(c->cnonce), "%s", cnonce);
+	n = snprintf(c->client_first_bare, sizeof(c->client_first_bare), "n=%s,r=%s", name,
+		     c->cnonce);
+	if (n < 0 || (size_t)n >= sizeof(c->client_first_bare) || (size_t)n + 3 >= outlen) {
+		snprintf(err, errlen, "SCRAM: user name too long");
+		return -1;
+	}
+	return snprintf(out, outlen, "n,,%s", c->client_first_bare);
+}
+
+int kp_scram_client_final(struct kp_scram_client *c, const uint8_t *sfirst, size_t len,
+			  char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *m = (const char *)sfirst, *end = m + len, *r, *sp, *ip;
+	char sf[1024], wo[700], am[2400], pb[200], num[16], *e;
+	uint8_t salt[KP_SCRAM_MAX_SALT], salted[KP_SCRAM_MAX_HASH], ck[KP_SCRAM_MAX_HASH],
+		sk[KP_SCRAM_MAX_HASH], sig[KP_SCRAM_MAX_HASH], proof[KP_SCRAM_MAX_HASH],
+		svk[KP_SCRAM_MAX_HASH];
+	size_t hl = kp_scram_hash_len(c->mech), cl = strlen(c->cnonce);
+	long iters;
+	int sl, n, rc = -1;
+
+	if (len == 0 || len >= sizeof(sf) || memchr(m, 0, len) != NULL)
+		goto bad;
+	memcpy(sf, m, len);
+	sf[len] = '\0';
+	/* "r=" nonce ",s=" salt ",i=" iterations */
+	r = sf;
+	sp = strstr(sf, ",s=");
+	ip = strstr(sf, ",i=");
+	if (strncmp(r, "r=", 2) != 0 || sp == NULL || ip == NULL || ip < sp)
+		goto bad;
+	if ((size_t)(sp - r - 2) <= cl || memcmp(r + 2, c->cnonce, cl) != 0) {
+		snprintf(err, errlen, "SCRAM: the server's nonce does not extend ours");
+		return -1;
+	}
+	sl = kp_base64_decode(sp + 3, (size_t)(ip - sp - 3), salt, sizeof(salt));
+	end = strchr(ip + 3, ',');
+	if (end == NULL)
+		end = ip + 3 + strlen(ip + 3);
+	if (sl <= 0 || (size_t)(end - ip - 3) == 0 || (size_t)(end - ip - 3) >= sizeof(num))
+		goto bad;
+	memcpy(num, ip + 3, (size_t)(end - ip - 3));
+	num[end - ip - 3] = '\0';
+	iters = strtol(num, &e, 10);
+	if (*e != '\0' || iters < KP_SCRAM_MIN_ITERATIONS || iters > 1000000) {
+		snprintf(err, errlen, "SCRAM: iteration count %s refused", num);
+		return -1;
+	}
+	n = snprintf(wo, sizeof(wo), "c=biws,r=%.*s", (int)(sp - r - 2), r + 2);
+	if (n < 0 || (size_t)n >= sizeof(wo))
+		goto bad;
+	n = snprintf(am, sizeof(am), "%s,%s,%s", c->client_first_bare, sf, wo);
+	if (n < 0 || (size_t)n >= sizeof(am))
+		goto bad;
+	if (kp_scram_salt_password(c->mech, c->pw, strlen(c->pw), salt, (size_t)sl,
+				   (int32_t)iters, salted) < 0 ||
+	    hmac(c->mech, salted, hl, "Client Key", 10, ck) < 0 ||
+	    digest(c->mech, ck, hl, sk) < 0 ||
+	    hmac(c->mech, sk, hl, am, strlen(am), sig) < 0 ||
+	    hmac(c->mech, salted, hl, "Server Key", 10, svk) < 0 ||
+	    hmac(c->mech, svk, hl, am, strlen(am), c->server_sig) < 0) {
+		snprintf(err, errlen, "SCRAM: key derivation failed");
+		goto out;
+	}
+	for (size_t i = 0; i < hl; i++)
+		proof[i] = ck[i] ^ sig[i];
+	if (kp_base64_encode(proof, hl, pb, sizeof(pb)) < 0)
+		goto out;
+	n = snprintf(out, outlen, "%s,p=%s", wo, pb);
+	if (n < 0 || (size_t)n >= outlen) {
+		snprintf(err, errlen, "SCRAM: message too long");
+		goto out;
+	}
+	rc = n;
+out:
+	OPENSSL_cleanse(salted, sizeof(salted));
+	OPENSSL_cleanse(ck, sizeof(ck));
+	OPENSSL_cleanse(svk, sizeof(svk));
+	OPENSSL_cleanse(c->pw, sizeof(c->pw));
+	return rc;
+bad:
+	snprintf(err, errlen, "SCRAM: malformed server-first message");
+	return -1;
+}
+
+int kp_scram_client_verify(struct kp_scram_client *c, const uint8_t *sfinal, size_t len,
+			   char *err, size_t errlen)
+{
+	const char *m = (const char *)sfinal;
+	uint8_t v[KP_SCRAM_MAX_HASH];
+	size_t hl = kp_scram_hash_len(c->mech);
+
+	if (len >= 2 && m[0] == 'e' && m[1] == '=') {
+		snprintf(err, errlen, "SCRAM: the server says %.*s", (int)(len > 100 ? 100 : len),
+			 m);
+		return -1;
+	}
+	if (len < 2 || m[0] != 'v' || m[1] != '=' ||
+	    kp_base64_decode(m + 2, len - 2, v, sizeof(v)) != (int)hl ||
+	    CRYPTO_memcmp(v, c->server_sig, hl) != 0) {
+		snprintf(err, errlen, "SCRAM: the server's signature is wrong");
+		return -1;
+	}
+	return 0;
 }

@@ -68,6 +68,8 @@ int kp_scram_mech_parse(const char *name, size_t len);
 /* The hash's size in bytes, 0 for an unknown mechanism. */
 size_t kp_scram_hash_len(int mech);
 
+/* n random bytes (a salt).  0 or -1. */
+int kp_scram_random(uint8_t *buf, size_t n);
 /* SaltedPassword = Hi(password, salt, iterations).  0 or -1. */
 int kp_scram_salt_password(int mech, const char *pw, size_t pwlen, const uint8_t *salt,
 			   size_t saltlen, int32_t iterations, uint8_t *out);
@@ -131,5 +133,28 @@ int kp_scram_server_final(struct kp_scram_server *s, const uint8_t *msg, size_t 
 			  size_t whylen);
 /* Forget the keys. */
 void kp_scram_server_clear(struct kp_scram_server *s);
+
+/*
+ * The client side (skald's own connections: replica fetchers).  first
+ * writes client-first; final reads server-first (its nonce must extend
+ * ours; at least KP_SCRAM_MIN_ITERATIONS) and writes client-final;
+ * verify checks server-final's signature.  Each: the length written, or
+ * -1 with a message.
+ */
+struct kp_scram_client {
+	int mech;
+	char pw[256];
+	char client_first_bare[600];
+	char cnonce[64];
+	uint8_t server_sig[KP_SCRAM_MAX_HASH];
+};
+
+int kp_scram_client_first(struct kp_scram_client *c, int mech, const char *user,
+			  const char *pw, const char *cnonce, char *out, size_t outlen,
+			  char *err, size_t errlen);
+int kp_scram_client_final(struct kp_scram_client *c, const uint8_t *sfirst, size_t len,
+			  char *out, size_t outlen, char *err, size_t errlen);
+int kp_scram_client_verify(struct kp_scram_client *c, const uint8_t *sfinal, size_t len,
+			   char *err, size_t errlen);
 
 #endif /* KP_SASL_H */

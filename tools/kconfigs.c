@@ -9,6 +9,13 @@
  * IncrementalAlterConfigs (SET for --add-config, DELETE for
  * --delete-config), routed the same way; the brokers write ZooKeeper and
  * every broker applies the change without a restart.
+ *
+ * Users (--entity-type users) carry SCRAM credentials: --alter with
+ * --add-config 'SCRAM-SHA-256=[iterations=8192,password=...]' salts the
+ * password here (a random salt, PBKDF2) and sends the salted password
+ * with AlterUserScramCredentials, --delete-config SCRAM-SHA-256 deletes
+ * one, and --describe is DescribeUserScramCredentials (mechanisms and
+ * iterations, never secrets), as kafka-configs.sh does.
  */
 #include "config.h"
 
@@ -18,18 +25,21 @@
 #include <string.h>
 
 #include "kp_errors.h"
+#include "kp_sasl.h"
 #include "tool.h"
 #include "tool_config.h"
 
 #define RESOURCE_TOPIC 2
 #define RESOURCE_BROKER 4
+#define RESOURCE_USER 100	/* ours: not a DescribeConfigs resource type */
+#define SCRAM_DEFAULT_ITERATIONS 4096	/* Kafka's, when none is given */
 
 enum action { NONE, DESCRIBE, ALTER };
 
 static struct {
 	enum action action;
 	struct tool_opts t;	/* --bootstrap-server, --timeout-ms */
-	const char *type;		/* "topics" or "brokers" */
+	const char *type;		/* "topics", "brokers" or "users" */
 	const char *name;		/* NULL: every entity (describe) */
 	bool is_default;		/* the brokers' cluster-wide default */
 	const char *add;
@@ -56,8 +66,8 @@ static void usage(FILE *f)
 		"                            --delete-config\n"
 		"\n"
 		"Entity:\n"
-		"  --entity-type TYPE        topics or brokers\n"
-		"  --entity-name NAME        a topic name or a broker id\n"
+		"  --entity-type TYPE        topics, brokers or users\n"
+		"  --entity-name NAME        a topic name, a broker id or a user name\n"
 		"  --entity-default          the cluster-wide default (brokers)\n"
 		"  --topic NAME              same as --entity-type topics --entity-name NAME\n"
 		"  --broker ID               same as --entity-type brokers --entity-name ID\n"
@@ -65,7 +75,9 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --bootstrap-server LIST   brokers to connect to first (required)\n"
-		"  --add-config K=V,K2=[A,B] configs to set; a list value in brackets\n"
+		"  --add-config K=V,K2=[A,B] configs to set; a list value in brackets;\n"
+		"                            users: SCRAM-SHA-256=[iterations=N,password=P]\n"
+		"                            or SCRAM-SHA-512=[...]\n"
 		"  --add-config-file FILE    configs to set, from a properties file\n"
 		"  --delete-config K1,K2     configs to remove (back to the inherited value)\n"
 		"  --all                     describe: every config, with defaults\n"
@@ -292,6 +304,189 @@ static int do_describe(int8_t type)
 	return rc ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
 }
 
+/* ------------------------------------------------------------- users */
+
+static int describe_users(void)
+{
+	struct kp_describe_user_scram_credentials_req req;
+	struct kp_describe_user_scram_credentials_req_user_name un;
+	struct kp_describe_user_scram_credentials_resp resp;
+	json_t *rows = json_array();
+	int rc = TOOL_EXIT_OK;
+
+	kp_struct_init(&kp_describe_user_scram_credentials_req_desc, &req);
+	if (o.name != NULL) {
+		kp_struct_init(&kp_describe_user_scram_credentials_req_user_name_desc, &un);
+		un.name = kp_str_c(o.name);
+		req.users = &un;
+		req.users_count = 1;
+	} else {
+		req.users = NULL;
+		req.users_count = -1;
+	}
+	tool_call(cl.boot, KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, &req, &resp, &arena,
+		  "DescribeUserScramCredentials");
+	if (resp.error_code != 0) {
+		char *m = cstr(resp.error_message);
+
+		tool_warn("%s%s%s", tool_err(resp.error_code), m != NULL && m[0] ? ": " : "",
+			  m != NULL ? m : "");
+		json_decref(rows);
+		return TOOL_EXIT_FAIL;
+	}
+	for (int32_t i = 0; i < resp.results_count; i++) {
+		const struct kp_describe_user_scram_credentials_resp_describe_user_scram_credentials_result
+			*u = &resp.results[i];
+		char *name = cstr(u->user);
+
+		if (u->error_code == KP_ERR_RESOURCE_NOT_FOUND)
+			continue;	/* no credentials: nothing to show */
+		if (u->error_code != 0) {
+			char *m = cstr(u->error_message);
+
+			tool_warn("user %s: %s%s%s", name, tool_err(u->error_code),
+				  m != NULL && m[0] ? ": " : "", m != NULL ? m : "");
+			rc = TOOL_EXIT_FAIL;
+			continue;
+		}
+		if (!o.json)
+			printf("SCRAM credential configs for user-principal '%s' are ", name);
+		for (int32_t k = 0; k < u->credential_infos_count; k++) {
+			const char *mech = kp_scram_mech_name(u->credential_infos[k].mechanism);
+
+			if (!o.json)
+				printf("%s%s=iterations=%d", k > 0 ? ", " : "",
+				       mech != NULL ? mech : "UNKNOWN",
+				       (int)u->credential_infos[k].iterations);
+			json_array_append_new(rows, json_pack(
+				"{s:s, s:s, s:s, s:i}", "entity_type", "users", "entity_name",
+				name, "mechanism", mech != NULL ? mech : "UNKNOWN",
+				"iterations", (int)u->credential_infos[k].iterations));
+		}
+		if (!o.json)
+			printf("\n");
+	}
+	if (o.json)
+		tool_print_json(stdout, rows);
+	json_decref(rows);
+	return rc;
+}
+
+/* "iterations=N,password=P" into a salted credential. */
+static void scram_upsertion(const char *key, const char *value,
+			    struct kp_alter_user_scram_credentials_req_scram_credential_upsertion *u)
+{
+	int mech = kp_scram_mech_parse(key, strlen(key));
+	char *copy = kp_arena_strndup(&arena, value, strlen(value)), *save = NULL, *item;
+	const char *pw = NULL;
+	int64_t iters = SCRAM_DEFAULT_ITERATIONS;
+	uint8_t *salt = kp_arena_alloc(&arena, 32);
+	uint8_t *salted = kp_arena_alloc(&arena, KP_SCRAM_MAX_HASH);
+
+	if (copy == NULL || salt == NULL || salted == NULL)
+		tool_die("out of memory");
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (eq == NULL)
+			tool_usage_error("%s: expected iterations=N,password=P, not '%s'",
+					 key, item);
+		*eq = '\0';
+		if (strcmp(item, "iterations") == 0) {
+			if (!tool_parse_i64(eq + 1, 1, INT32_MAX, &iters))
+				tool_usage_error("%s: iterations must be a positive integer",
+						 key);
+		} else if (strcmp(item, "password") == 0) {
+			pw = eq + 1;
+		} else {
+			tool_usage_error("%s: unknown credential property %s (iterations, "
+					 "password)", key, item);
+		}
+	}
+	if (pw == NULL)
+		tool_usage_error("%s: no password given", key);
+	if (kp_scram_random(salt, 32) < 0 ||
+	    kp_scram_salt_password(mech, pw, strlen(pw), salt, 32, (int32_t)iters,
+				   salted) < 0)
+		tool_die("%s: cannot derive the salted password", key);
+	kp_struct_init(&kp_alter_user_scram_credentials_req_scram_credential_upsertion_desc, u);
+	u->name = kp_str_c(o.name);
+	u->mechanism = (int8_t)mech;
+	u->iterations = (int32_t)iters;
+	u->salt = (kp_bytes){ salt, 32 };
+	u->salted_password = (kp_bytes){ salted, (int32_t)kp_scram_hash_len(mech) };
+}
+
+static int alter_users(void)
+{
+	struct tool_kv *add = NULL, *del = NULL;
+	int nadd = 0, ndel = 0, rc = TOOL_EXIT_OK;
+	struct kp_alter_user_scram_credentials_req req;
+	struct kp_alter_user_scram_credentials_req_scram_credential_upsertion *ups;
+	struct kp_alter_user_scram_credentials_req_scram_credential_deletion *dels;
+	struct kp_alter_user_scram_credentials_resp resp;
+	char err[256];
+
+	if (o.add_file != NULL)
+		tool_usage_error("--add-config-file is not supported for users");
+	if (o.add != NULL && (nadd = tool_parse_add_config(o.add, &add, err,
+							   sizeof(err))) < 0)
+		tool_usage_error("--add-config: %s", err);
+	if (o.del != NULL && (ndel = tool_parse_delete_config(o.del, &del, err,
+							      sizeof(err))) < 0)
+		tool_usage_error("%s", err);
+	for (int i = 0; i < nadd + ndel; i++) {
+		const char *k = i < nadd ? add[i].key : del[i - nadd].key;
+
+		if (kp_scram_mech_parse(k, strlen(k)) == 0)
+			tool_usage_error("Invalid config(s): %s (users take SCRAM-SHA-256 "
+					 "and SCRAM-SHA-512 here)", k);
+	}
+	ups = kp_arena_calloc(&arena, (size_t)nadd + 1, sizeof(*ups));
+	dels = kp_arena_calloc(&arena, (size_t)ndel + 1, sizeof(*dels));
+	if (ups == NULL || dels == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < nadd; i++)
+		scram_upsertion(add[i].key, add[i].value, &ups[i]);
+	for (int i = 0; i < ndel; i++) {
+		kp_struct_init(&kp_alter_user_scram_credentials_req_scram_credential_deletion_desc,
+			       &dels[i]);
+		dels[i].name = kp_str_c(o.name);
+		dels[i].mechanism = (int8_t)kp_scram_mech_parse(del[i].key, strlen(del[i].key));
+	}
+	kp_struct_init(&kp_alter_user_scram_credentials_req_desc, &req);
+	req.upsertions = ups;
+	req.upsertions_count = nadd;
+	req.deletions = dels;
+	req.deletions_count = ndel;
+	tool_call(cl.boot, KP_API_ALTER_USER_SCRAM_CREDENTIALS, &req, &resp, &arena,
+		  "AlterUserScramCredentials");
+	for (int32_t i = 0; i < resp.results_count; i++)
+		if (resp.results[i].error_code != 0) {
+			char *m = cstr(resp.results[i].error_message);
+
+			tool_warn("user %s: %s%s%s", o.name,
+				  tool_err(resp.results[i].error_code),
+				  m != NULL && m[0] ? ": " : "", m != NULL ? m : "");
+			rc = TOOL_EXIT_FAIL;
+		}
+	if (rc == TOOL_EXIT_OK) {
+		if (o.json) {
+			json_t *j = json_pack("{s:s, s:s, s:b}", "entity_type", "users",
+					      "entity_name", o.name, "altered", 1);
+
+			tool_print_json(stdout, j);
+			json_decref(j);
+		} else {
+			printf("Completed updating config for user %s.\n", o.name);
+		}
+	}
+	tool_kv_free(add, nadd);
+	tool_kv_free(del, ndel);
+	return rc;
+}
+
 /* ------------------------------------------------------------- alter */
 
 static struct tool_kv *file_kv;
@@ -470,9 +665,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (type_arg != NULL) {
-		if (strcmp(type_arg, "topics") != 0 && strcmp(type_arg, "brokers") != 0)
+		if (strcmp(type_arg, "topics") != 0 && strcmp(type_arg, "brokers") != 0 &&
+		    strcmp(type_arg, "users") != 0)
 			tool_usage_error("--entity-type %s is not supported (topics, "
-					 "brokers)", type_arg);
+					 "brokers, users)", type_arg);
 		set_entity(type_arg, name_arg, default_arg);
 	} else if (name_arg != NULL || default_arg) {
 		tool_usage_error("--entity-name and --entity-default need "
@@ -511,9 +707,13 @@ int main(int argc, char **argv)
 		tool_usage_error("--add-config, --add-config-file and "
 				 "--delete-config go with --alter");
 	}
-	type = strcmp(o.type, "topics") == 0 ? RESOURCE_TOPIC : RESOURCE_BROKER;
+	type = strcmp(o.type, "topics") == 0 ? RESOURCE_TOPIC
+	       : strcmp(o.type, "users") == 0 ? RESOURCE_USER : RESOURCE_BROKER;
 	tool_cluster_open(&cl, o.t.bootstrap, NULL, o.t.timeout_ms);
-	rc = o.action == DESCRIBE ? do_describe(type) : do_alter(type);
+	if (type == RESOURCE_USER)
+		rc = o.action == DESCRIBE ? describe_users() : alter_users();
+	else
+		rc = o.action == DESCRIBE ? do_describe(type) : do_alter(type);
 	tool_cluster_close(&cl);
 	kp_arena_free(&arena);
 	return rc;

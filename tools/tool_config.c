@@ -73,7 +73,7 @@ int tool_parse_add_config(const char *s, struct tool_kv **out, char *err,
 				depth++;
 			else if (*p == ']' && depth > 0)
 				depth--;
-			else if (*p == '=' && neq++ == 0)
+			else if (*p == '=' && depth == 0 && neq++ == 0)
 				eq = p;
 		}
 		if (eq == NULL || neq != 1) {

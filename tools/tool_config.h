@@ -15,9 +15,10 @@ struct tool_kv {
 
 /*
  * "k1=v1,k2=[a,b],k3=" as Kafka's ConfigCommand reads it: pairs are split
- * at commas outside square brackets, each pair at its one '=' (blanks
- * around it dropped), and a value wholly in brackets loses them, so
- * k2's value is "a,b".  Returns the number of pairs (malloc'd into *out,
+ * at commas outside square brackets, each pair at its one '=' outside
+ * them (blanks around it dropped), and a value wholly in brackets loses
+ * them, so k2's value is "a,b" (and SCRAM-SHA-256=[iterations=8192,
+ * password=x]'s is "iterations=8192,password=x").  Returns the number of pairs (malloc'd into *out,
  * free with tool_kv_free), or -1 with a message in err.
  */
 int tool_parse_add_config(const char *s, struct tool_kv **out, char *err,

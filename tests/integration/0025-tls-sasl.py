@@ -23,6 +23,16 @@ command at run time:
   listener goes on serving; the v0 framing (SaslHandshake v0, then the
   token as a bare frame) by hand, an unknown mechanism answered
   UNSUPPORTED_SASL_MECHANISM with the enabled ones;
+- SCRAM-SHA-256 and SCRAM-SHA-512 on the same listeners: a user created
+  with kconfigs (AlterUserScramCredentials) is stored in
+  /config/users/<user> as Kafka's ScramCredentialUtils writes it (checked
+  against PBKDF2 and HMAC computed here from the password), authenticates
+  on every broker without a restart (confluent-kafka and kcat, over
+  SASL_PLAINTEXT and SASL_SSL, produce and consume); kconfigs --describe
+  shows the iterations; a wrong password, an unknown user and too few
+  iterations are refused; a deleted credential stops working on every
+  broker while the user's other mechanism goes on; SCRAM over the v0
+  framing (two bare-token rounds), by hand;
 - Metadata answers with the endpoints of the listener the client used
   (kafka-python's cluster view through each bootstrap list);
 - the brokers' inter-broker listener is MTLS (the controller's channels
@@ -39,6 +49,9 @@ command at run time:
   does not match its certificate, a JKS keystore.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -50,6 +63,7 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib
 
 from cluster import Cluster, run_steps  # noqa: E402
 from kbroker import Broker, wait_for  # noqa: E402
+from ktool import tool  # noqa: E402
 
 MAP = ("CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,SSL:SSL,MTLS:SSL,"
        "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL")
@@ -110,7 +124,7 @@ def tls_settings(certs):
         "listener.name.sasl_ssl.ssl.keystore.type": "PKCS12",
         "listener.name.sasl_ssl.ssl.keystore.location": certs["broker.p12"],
         "listener.name.sasl_ssl.ssl.keystore.password": PASS,
-        "sasl.enabled.mechanisms": "PLAIN",
+        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
         "listener.name.sasl_plaintext.plain.sasl.jaas.config": JAAS,
         "listener.name.sasl_ssl.plain.sasl.jaas.config": JAAS,
     }
@@ -273,9 +287,9 @@ def check_mtls_once(c, certs):
     assert "tls2" in md.topics, md.topics
 
 
-def sasl_conf(c, certs, listener, user, pw):
-    conf = {"bootstrap.servers": c.bootstraps[listener],
-            "security.protocol": listener, "sasl.mechanism": "PLAIN",
+def sasl_conf(c, certs, listener, user, pw, mech="PLAIN", boot=None):
+    conf = {"bootstrap.servers": boot or c.bootstraps[listener],
+            "security.protocol": listener, "sasl.mechanism": mech,
             "sasl.username": user, "sasl.password": pw}
     if listener == "SASL_SSL":
         conf["ssl.ca.location"] = certs["ca.pem"]
@@ -339,18 +353,195 @@ def check_sasl_v0_framing(c, zk, certs):
     port = int(c.bootstraps["SASL_PLAINTEXT"].split(",")[0].rsplit(":", 1)[1])
     with Wire(port) as w:
         r = w.call(17, 0, {"mechanism": "PLAIN"})
-        assert r["error_code"] == 0 and r["mechanisms"] == ["PLAIN"], r
+        assert r["error_code"] == 0 and r["mechanisms"] == [
+            "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"], r
         w.send_raw(b"\0alice\0alice-pw")
         assert w.recv_frame() == b"", "PLAIN answers an empty token"
         md = w.call(3, 0, {"topics": []})
         assert any(t["name"] == "sasl1" for t in md["topics"]), md
     with Wire(port) as w:
-        r = w.call(17, 0, {"mechanism": "SCRAM-SHA-256"})
-        assert r["error_code"] == 33 and r["mechanisms"] == ["PLAIN"], r
+        r = w.call(17, 0, {"mechanism": "GSSAPI"})
+        assert r["error_code"] == 33 and r["mechanisms"] == [
+            "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"], r
         r = w.call(17, 0, {"mechanism": "PLAIN"})
         assert r["error_code"] == 0, r
         w.send_raw(b"\0alice\0nope")
         assert w.closed_by_peer(), "a wrong password closes the connection"
+
+
+def scram_sig(mech, pw, salt, iters, auth):
+    """(ClientProof, ServerSignature) of RFC 5802 for AuthMessage auth."""
+    h = hashlib.sha256 if mech == "SCRAM-SHA-256" else hashlib.sha512
+    salted = hashlib.pbkdf2_hmac(h().name, pw.encode(), salt, iters)
+    ck = hmac.new(salted, b"Client Key", h).digest()
+    sig = hmac.new(h(ck).digest(), auth, h).digest()
+    proof = bytes(a ^ b for a, b in zip(ck, sig))
+    sk = hmac.new(salted, b"Server Key", h).digest()
+    return proof, hmac.new(sk, auth, h).digest()
+
+
+def check_scram_stored(zk, user, mech, pw, iters):
+    """/config/users/<user> holds Kafka's string for mech, derived from pw."""
+    node = json.loads(zk.get("/config/users/" + user)[0])
+    assert node["version"] == 1, node
+    fields = dict(kv.split("=", 1) for kv in node["config"][mech].split(","))
+    assert sorted(fields) == ["iterations", "salt", "server_key", "stored_key"], node
+    assert int(fields["iterations"]) == iters, fields
+    h = hashlib.sha256 if mech == "SCRAM-SHA-256" else hashlib.sha512
+    salted = hashlib.pbkdf2_hmac(h().name, pw.encode(),
+                                 base64.b64decode(fields["salt"]), iters)
+    ck = hmac.new(salted, b"Client Key", h).digest()
+    assert base64.b64decode(fields["stored_key"]) == h(ck).digest(), fields
+    assert base64.b64decode(fields["server_key"]) == \
+        hmac.new(salted, b"Server Key", h).digest(), fields
+    assert pw not in json.dumps(node), "the password is stored"
+
+
+def scram_works(c, certs, listener, user, pw, mech, boot):
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        AdminClient(sasl_conf(c, certs, listener, user, pw, mech, boot)) \
+            .list_topics(timeout=10)
+        return True
+    except Exception:  # noqa: BLE001 - the client's own exception type
+        return False
+
+
+def check_scram(c, zk, certs):
+    from confluent_kafka import Consumer, KafkaError, Producer
+
+    boot = c.bootstrap.split(",")[0]
+    t0 = time.monotonic()
+    out = tool("kconfigs", "--entity-type", "users", "--entity-name", "bob",
+               "--alter", "--add-config",
+               "SCRAM-SHA-256=[iterations=8192,password=bob-pw],"
+               "SCRAM-SHA-512=[password=bob-pw5]", bootstrap=boot).stdout
+    assert "Completed updating config for user bob." in out, out
+    check_scram_stored(zk, "bob", "SCRAM-SHA-256", "bob-pw", 8192)
+    check_scram_stored(zk, "bob", "SCRAM-SHA-512", "bob-pw5", 4096)
+    # every broker, through its own listener, without a restart
+    for listener in ("SASL_PLAINTEXT", "SASL_SSL"):
+        for b in c.bootstraps[listener].split(","):
+            for mech, pw in (("SCRAM-SHA-256", "bob-pw"), ("SCRAM-SHA-512", "bob-pw5")):
+                wait_for(lambda: scram_works(c, certs, listener, "bob", pw, mech, b),
+                         60, "bob (%s) on %s %s" % (mech, listener, b))
+    print("ok: a new SCRAM user works on every broker %.1f s after kconfigs"
+          % (time.monotonic() - t0))
+    out = tool("kconfigs", "--entity-type", "users", "--entity-name", "bob",
+               "--describe", bootstrap=boot).stdout
+    assert ("SCRAM credential configs for user-principal 'bob' are "
+            "SCRAM-SHA-256=iterations=8192, SCRAM-SHA-512=iterations=4096") in out, out
+    # produce and consume: SHA-512 over SASL_SSL, SHA-256 over SASL_PLAINTEXT
+    for listener, mech, pw, topic in (("SASL_SSL", "SCRAM-SHA-512", "bob-pw5", "scr1"),
+                                      ("SASL_PLAINTEXT", "SCRAM-SHA-256", "bob-pw",
+                                       "scr2")):
+        p = Producer(dict(sasl_conf(c, certs, listener, "bob", pw, mech), acks="all"))
+        for i in range(50):
+            p.produce(topic, value=b"q%d" % i)
+        assert p.flush(60) == 0, listener
+        cons = Consumer(dict(sasl_conf(c, certs, listener, "bob", pw, mech),
+                             **{"group.id": "g-" + topic,
+                                "auto.offset.reset": "earliest"}))
+        cons.subscribe([topic])
+        got = set()
+        deadline = time.monotonic() + 90
+        while len(got) < 50 and time.monotonic() < deadline:
+            m = cons.poll(1.0)
+            if m is not None and m.error() is None:
+                got.add(m.value())
+        cons.close()
+        assert got == {b"q%d" % i for i in range(50)}, (listener, mech, len(got))
+    # kcat with both mechanisms and both listeners
+    for listener, mech, pw in (("SASL_SSL", "SCRAM-SHA-256", "bob-pw"),
+                               ("SASL_PLAINTEXT", "SCRAM-SHA-512", "bob-pw5")):
+        extra = ("-X", "security.protocol=" + listener.lower(),
+                 "-X", "sasl.mechanisms=" + mech, "-X", "sasl.username=bob",
+                 "-X", "sasl.password=" + pw)
+        if listener == "SASL_SSL":
+            extra += ("-X", "ssl.ca.location=" + certs["ca.pem"])
+        r = subprocess.run(["kcat", "-b", c.bootstraps[listener], "-C", "-t", "scr1",
+                            "-e", "-q", "-f", "%s\n"] + list(extra),
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert sorted(r.stdout.split()) == sorted("q%d" % i for i in range(50)), \
+            r.stdout[:200]
+    # refusals: wrong password, unknown user, a PLAIN user that has no SCRAM
+    for user, pw, mech in (("bob", "wrong", "SCRAM-SHA-256"),
+                           ("nobody", "bob-pw", "SCRAM-SHA-512"),
+                           ("alice", "alice-pw", "SCRAM-SHA-256")):
+        for listener in ("SASL_PLAINTEXT", "SASL_SSL"):
+            ok, why = refused(sasl_conf(c, certs, listener, user, pw, mech))
+            assert ok, (user, mech, listener, why)
+            codes = [e.code() for e in why if hasattr(e, "code")]
+            assert KafkaError._AUTHENTICATION in codes, (user, mech, why)
+    wait_for(lambda: "SCRAM-SHA-256 as bob: Invalid client credentials"
+             in c.logs(tail=1000), 30, "the broker to log the wrong proof")
+    wait_for(lambda: "no SCRAM-SHA-512 credentials for user nobody"
+             in c.logs(tail=1000), 30, "the broker to log the unknown user")
+    # kconfigs: too few iterations, an unknown key
+    r = tool("kconfigs", "--entity-type", "users", "--entity-name", "carol", "--alter",
+             "--add-config", "SCRAM-SHA-256=[iterations=100,password=x]",
+             bootstrap=boot, rc=1)
+    assert "Too few iterations" in r.stderr, r.stderr
+    tool("kconfigs", "--entity-type", "users", "--entity-name", "carol", "--alter",
+         "--add-config", "producer_byte_rate=10", bootstrap=boot, rc=2)
+    r = tool("kconfigs", "--entity-type", "users", "--entity-name", "carol", "--alter",
+             "--delete-config", "SCRAM-SHA-512", bootstrap=boot, rc=1)
+    assert "does not exist" in r.stderr, r.stderr
+    # deleting one mechanism: gone on every broker, the other one stays
+    tool("kconfigs", "--entity-type", "users", "--entity-name", "bob", "--alter",
+         "--delete-config", "SCRAM-SHA-256", bootstrap=boot)
+    assert "SCRAM-SHA-256" not in json.loads(zk.get("/config/users/bob")[0])["config"]
+    for b in c.bootstraps["SASL_PLAINTEXT"].split(","):
+        wait_for(lambda: not scram_works(c, certs, "SASL_PLAINTEXT", "bob", "bob-pw",
+                                         "SCRAM-SHA-256", b),
+                 60, "bob's SCRAM-SHA-256 to stop working on %s" % b)
+        assert scram_works(c, certs, "SASL_PLAINTEXT", "bob", "bob-pw5",
+                           "SCRAM-SHA-512", b), b
+    out = tool("kconfigs", "--entity-type", "users", "--describe",
+               bootstrap=boot).stdout
+    assert "'bob' are SCRAM-SHA-512=iterations=4096" in out, out
+
+
+def check_scram_v0_framing(c, zk, certs):
+    """SaslHandshake v0 with SCRAM-SHA-256, then client-first and
+    client-final as bare frames, answered by bare server frames."""
+    from kwire import Wire
+
+    tool("kconfigs", "--entity-type", "users", "--entity-name", "dave", "--alter",
+         "--add-config", "SCRAM-SHA-256=[iterations=4096,password=dave-pw]",
+         bootstrap=c.bootstrap.split(",")[0])
+    port = int(c.bootstraps["SASL_PLAINTEXT"].split(",")[0].rsplit(":", 1)[1])
+
+    def exchange(pw):
+        w = Wire(port)
+        w.__enter__()
+        r = w.call(17, 0, {"mechanism": "SCRAM-SHA-256"})
+        assert r["error_code"] == 0, r
+        first = b"n=dave,r=abcdefgh"
+        w.send_raw(b"n,," + first)
+        sfirst = w.recv_frame()
+        attrs = dict(kv.split(b"=", 1) for kv in sfirst.split(b","))
+        assert attrs[b"r"].startswith(b"abcdefgh") and attrs[b"i"] == b"4096", sfirst
+        wo = b"c=biws,r=" + attrs[b"r"]
+        proof, ssig = scram_sig("SCRAM-SHA-256", pw, base64.b64decode(attrs[b"s"]),
+                                4096, first + b"," + sfirst + b"," + wo)
+        w.send_raw(wo + b",p=" + base64.b64encode(proof))
+        return w, ssig
+
+    def works():
+        w, ssig = exchange("dave-pw")
+        try:
+            return w.recv_frame() == b"v=" + base64.b64encode(ssig)
+        finally:
+            w.__exit__(None, None, None)
+    wait_for(works, 30, "dave's SCRAM exchange over the v0 framing")
+    w, _ = exchange("wrong")
+    try:
+        assert w.closed_by_peer(), "a wrong proof closes the connection"
+    finally:
+        w.__exit__(None, None, None)
 
 
 def check_misconfigurations(work, zk_connect, certs):
@@ -413,7 +604,8 @@ def main():
             run_steps((check_registration, check_metadata_per_listener,
                        check_replication_over_mtls), c, c.zk())
             run_steps((check_ssl_server_auth, check_mtls, check_tls_refusals,
-                       check_sasl_plain, check_sasl_refusals, check_sasl_v0_framing),
+                       check_sasl_plain, check_sasl_refusals, check_sasl_v0_framing,
+                       check_scram, check_scram_v0_framing),
                       c, c.zk(), certs)
             check_misconfigurations(work, c.zk_connect, certs)
             print("ok: misconfigured listeners stop kbroker with Kafka's message")

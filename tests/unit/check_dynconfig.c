@@ -237,6 +237,13 @@ START_TEST(add_config_syntax)
 	ck_assert_str_eq(kv[0].value, "0:1,1:2");
 	tool_kv_free(kv, n);
 
+	/* '=' inside brackets belongs to the value (SCRAM credentials) */
+	n = tool_parse_add_config("SCRAM-SHA-256=[iterations=8192,password=a=b],x=1", &kv,
+				  err, sizeof(err));
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(kv[0].key, "SCRAM-SHA-256");
+	ck_assert_str_eq(kv[0].value, "iterations=8192,password=a=b");
+	tool_kv_free(kv, n);
 	ck_assert_int_lt(tool_parse_add_config("a=b=c", &kv, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(strstr(err, "key=val"));
 	ck_assert_int_lt(tool_parse_add_config("a", &kv, err, sizeof(err)), 0);

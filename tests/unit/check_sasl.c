@@ -188,6 +188,13 @@ START_TEST(scram_rfc7677)
 	ck_assert_int_gt(step1(&s, &u, V_CFIRST, V_SNONCE, out, err), 0);
 	ck_assert_int_eq(step2(&s, "c=biws,r=rOprNGfwEbeRWgbNEkqO,"
 			       "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", out, err), -1);
+	/* as Kafka (endsWith): a final nonce with more in front of ours is
+	 * taken (librdkafka repeats its client nonce), and the proof is then
+	 * checked over the message as sent: the RFC proof no longer fits */
+	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
+	ck_assert_int_gt(step1(&s, &u, V_CFIRST, V_SNONCE, out, err), 0);
+	ck_assert_int_eq(step2(&s, "c=biws,r=xxrOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+			       "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", out, err), -1);
 	/* an unknown user */
 	kp_scram_server_init(&s, KP_SCRAM_SHA_256);
 	ck_assert_int_eq(step1(&s, &u, "n,,n=bob,r=abc", NULL, out, err), -1);
@@ -208,9 +215,11 @@ START_TEST(scram_rfc7677)
 }
 END_TEST
 
-/* The client side of the exchange, computed here for the SHA-512 test. */
-static void client_final(int mech, const char *pw, const char *cfirst_bare,
-			 const char *sfirst, char *out, size_t outlen)
+/* The client side of the exchange, computed here for the SHA-512 test;
+ * fnonce: the nonce to send (NULL: the server's, as the RFC has it). */
+static void client_final_nonce(int mech, const char *pw, const char *cfirst_bare,
+			       const char *sfirst, const char *fnonce, char *out,
+			       size_t outlen)
 {
 	const char *r = strstr(sfirst, "r="), *sp = strstr(sfirst, ",s="),
 		   *ip = strstr(sfirst, ",i=");
@@ -230,7 +239,7 @@ static void client_final(int mech, const char *pw, const char *cfirst_bare,
 	     (const uint8_t *)"Client Key", 10, ck, &n);
 	EVP_Digest(ck, hl, sk, &n, mech == KP_SCRAM_SHA_256 ? EVP_sha256() : EVP_sha512(),
 		   NULL);
-	snprintf(wo, sizeof(wo), "c=biws,r=%s", nonce);
+	snprintf(wo, sizeof(wo), "c=biws,r=%s", fnonce != NULL ? fnonce : nonce);
 	snprintf(am, sizeof(am), "%s,%s,%s", cfirst_bare, sfirst, wo);
 	HMAC(mech == KP_SCRAM_SHA_256 ? EVP_sha256() : EVP_sha512(), sk, (int)hl,
 	     (const uint8_t *)am, strlen(am), sig, &n);
@@ -238,6 +247,12 @@ static void client_final(int mech, const char *pw, const char *cfirst_bare,
 		proof[i] = ck[i] ^ sig[i];
 	kp_base64_encode(proof, hl, pb, sizeof(pb));
 	snprintf(out, outlen, "%s,p=%s", wo, pb);
+}
+
+static void client_final(int mech, const char *pw, const char *cfirst_bare,
+			 const char *sfirst, char *out, size_t outlen)
+{
+	client_final_nonce(mech, pw, cfirst_bare, sfirst, NULL, out, outlen);
 }
 
 START_TEST(scram_sha512)
@@ -257,12 +272,78 @@ START_TEST(scram_sha512)
 	ck_assert_str_eq(s.user, "al,i=ce");
 	ck_assert(strncmp(out, "v=", 2) == 0);
 
+	/* librdkafka's final nonce: its client nonce, then the server's r */
+	kp_scram_server_init(&s, KP_SCRAM_SHA_512);
+	ck_assert_int_gt(step1(&s, &u, "n,,n=al=2Ci=3Dce,r=cn", NULL, out, err), 0);
+	{
+		char fn[512];
+		const char *comma = strchr(out, ',');
+
+		ck_assert_ptr_nonnull(comma);
+		snprintf(fn, sizeof(fn), "cn%.*s", (int)(comma - out - 2), out + 2);
+		client_final_nonce(KP_SCRAM_SHA_512, "s3cret", "n=al=2Ci=3Dce,r=cn", out, fn,
+				   fin, sizeof(fin));
+		ck_assert(strncmp(fin, "c=biws,r=cncn", 13) == 0);
+	}
+	ck_assert_int_gt(step2(&s, fin, out, err), 0);
+
 	/* the wrong password */
 	kp_scram_server_init(&s, KP_SCRAM_SHA_512);
 	ck_assert_int_gt(step1(&s, &u, "n,,n=al=2Ci=3Dce,r=xyz", NULL, out, err), 0);
 	client_final(KP_SCRAM_SHA_512, "s3creT", "n=al=2Ci=3Dce,r=xyz", out, fin, sizeof(fin));
 	ck_assert_int_eq(step2(&s, fin, out, err), -1);
 	ck_assert_str_eq(err, KP_SCRAM_FAILED "SCRAM-SHA-512");
+}
+END_TEST
+
+/* skald's client side against RFC 7677's exchange and our server */
+START_TEST(scram_client)
+{
+	struct users u = { .name = "user" };
+	struct kp_scram_client cl;
+	struct kp_scram_server s;
+	char out[1024], out2[1024], err[256];
+
+	ck_assert_int_gt(kp_scram_client_first(&cl, KP_SCRAM_SHA_256, "user", "pencil",
+					       "rOprNGfwEbeRWgbNEkqO", out, sizeof(out), err,
+					       sizeof(err)), 0);
+	ck_assert_str_eq(out, V_CFIRST);
+	ck_assert_int_gt(kp_scram_client_final(&cl, (const uint8_t *)V_SFIRST,
+					       strlen(V_SFIRST), out, sizeof(out), err,
+					       sizeof(err)), 0);
+	ck_assert_str_eq(out, V_CFINAL);
+	ck_assert_int_eq(kp_scram_client_verify(&cl, (const uint8_t *)V_SFINAL,
+						strlen(V_SFINAL), err, sizeof(err)), 0);
+	ck_assert_int_eq(kp_scram_client_verify(&cl, (const uint8_t *)"v=AAAA", 6, err,
+						sizeof(err)), -1);
+	/* a server nonce that does not extend ours */
+	ck_assert_int_gt(kp_scram_client_first(&cl, KP_SCRAM_SHA_256, "user", "pencil",
+					       "abc", out, sizeof(out), err, sizeof(err)), 0);
+	ck_assert_int_eq(kp_scram_client_final(&cl, (const uint8_t *)V_SFIRST,
+					       strlen(V_SFIRST), out, sizeof(out), err,
+					       sizeof(err)), -1);
+
+	/* SHA-512, a name to escape, a random nonce, against our server */
+	u.name = "a,b=c";
+	make_cred(KP_SCRAM_SHA_512, "pw", V_SALT, 4096, &u.cred);
+	kp_scram_server_init(&s, KP_SCRAM_SHA_512);
+	ck_assert_int_gt(kp_scram_client_first(&cl, KP_SCRAM_SHA_512, "a,b=c", "pw", NULL,
+					       out, sizeof(out), err, sizeof(err)), 0);
+	ck_assert_int_gt(step1(&s, &u, out, NULL, out2, err), 0);
+	ck_assert_int_gt(kp_scram_client_final(&cl, (const uint8_t *)out2, strlen(out2), out,
+					       sizeof(out), err, sizeof(err)), 0);
+	ck_assert_int_gt(step2(&s, out, out2, err), 0);
+	ck_assert_int_eq(kp_scram_client_verify(&cl, (const uint8_t *)out2, strlen(out2),
+						err, sizeof(err)), 0);
+	/* malformed server-first messages */
+	ck_assert_int_gt(kp_scram_client_first(&cl, KP_SCRAM_SHA_256, "user", "pencil",
+					       "abc", out, sizeof(out), err, sizeof(err)), 0);
+	ck_assert_int_eq(kp_scram_client_final(&cl, (const uint8_t *)"r=abcd,s=!!,i=4096", 18,
+					       out, sizeof(out), err, sizeof(err)), -1);
+	ck_assert_int_eq(kp_scram_client_final(&cl, (const uint8_t *)"r=abcd,s=AAAA,i=10", 18,
+					       out, sizeof(out), err, sizeof(err)), -1);
+	ck_assert_int_eq(kp_scram_client_final(&cl, (const uint8_t *)"r=abcd", 6, out,
+					       sizeof(out), err, sizeof(err)), -1);
 }
 END_TEST
 
@@ -319,6 +400,7 @@ int main(void)
 	tcase_add_test(tc, plain_tokens);
 	tcase_add_test(tc, scram_rfc7677);
 	tcase_add_test(tc, scram_sha512);
+	tcase_add_test(tc, scram_client);
 	tcase_add_test(tc, scram_malformed);
 	suite_add_tcase(s, tc);
 	return check_run(s);
