@@ -66,6 +66,11 @@ struct broker {
 	 * only for SASL_PLAINTEXT and SASL_SSL */
 	struct broker_sasl *sasl;
 	bool inter_tls_verify_host;
+	/* SASL on our connections to the inter-broker listener when it is
+	 * SASL_*: sasl.mechanism.inter.broker.protocol and the username and
+	 * password of that mechanism's JAAS line (NULL mech: none) */
+	char *inter_sasl_mech;
+	struct kp_jaas inter_sasl_jaas;
 	struct kp_endpoint *listeners;	/* where we listen */
 	size_t nlisteners;
 	struct kp_endpoint *advertised;	/* what ZooKeeper and clients see */

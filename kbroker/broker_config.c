@@ -497,7 +497,7 @@ const struct kp_config_def broker_config_defs[] = {
 #undef G
 
 #define G "SASL"
-	K("sasl.mechanism.inter.broker.protocol", STRING, "GSSAPI", 0, 0, NULL, IN, PB,
+	K("sasl.mechanism.inter.broker.protocol", STRING, "GSSAPI", 0, 0, NULL, DI, PB,
 	  "SASL mechanism between brokers"),
 	K("sasl.enabled.mechanisms", LIST, "GSSAPI", 0, 0, NULL, DI, PB,
 	  "SASL mechanisms offered to clients"),

@@ -706,6 +706,11 @@ int fetcher_start(struct broker *b, char *err, size_t errlen)
 	/* the leaders' inter-broker listener: TLS when it is SSL */
 	f->opts.tls = b->inter_tls;
 	f->opts.tls_verify_host = b->inter_tls_verify_host;
+	if (b->inter_sasl_mech != NULL) {
+		f->opts.sasl_mechanism = b->inter_sasl_mech;
+		f->opts.sasl_username = kp_jaas_get(&b->inter_sasl_jaas, "username");
+		f->opts.sasl_password = kp_jaas_get(&b->inter_sasl_jaas, "password");
+	}
 	if (pthread_create(&f->thread, NULL, run, f) != 0) {
 		kp_loop_free(f->loop);
 		free(f);

@@ -141,6 +141,71 @@ static int sasl_setup(struct broker *b, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The replica fetchers' SASL when the inter-broker listener is SASL_*:
+ * sasl.mechanism.inter.broker.protocol, which that listener must enable
+ * (Kafka's check), and the username and password options of the
+ * mechanism's JAAS line on that listener (ScramLoginModule or
+ * PlainLoginModule), as Kafka's broker logs in to its peers.
+ */
+static int inter_sasl_setup(struct broker *b, char *err, size_t errlen)
+{
+	const char *mech = kp_config_str(&b->cfg, "sasl.mechanism.inter.broker.protocol");
+	const char *l = b->lsn.inter_name, *jaas;
+	const struct broker_sasl *s = NULL;
+	char key[160], lower[64], why[256];
+	int m;
+
+	if (mech == NULL || (strcmp(mech, "PLAIN") != 0 &&
+			     kp_scram_mech_parse(mech, strlen(mech)) == 0)) {
+		snprintf(err, errlen, "sasl.mechanism.inter.broker.protocol: %s is not "
+			 "supported (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are)",
+			 mech != NULL ? mech : "(none)");
+		return -1;
+	}
+	m = kp_scram_mech_parse(mech, strlen(mech));
+	for (size_t i = 0; i < b->lsn.nbind; i++)
+		if (strcasecmp(b->lsn.bind[i].listener, l) == 0)
+			s = &b->sasl[i];
+	if (s == NULL || !(m == 0 ? s->plain : s->scram[m])) {
+		snprintf(err, errlen, "sasl.mechanism.inter.broker.protocol must be included "
+			 "in sasl.enabled.mechanisms when SASL is used for inter-broker "
+			 "communication");
+		return -1;
+	}
+	snprintf(lower, sizeof(lower), "%s", mech);
+	for (char *p = lower; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	snprintf(key, sizeof(key), "listener.name.%s.%s.sasl.jaas.config", l, lower);
+	for (char *p = key + 14; *p != '.'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	jaas = kp_config_raw(&b->cfg, key);
+	if (jaas == NULL)
+		jaas = kp_config_str(&b->cfg, "sasl.jaas.config");
+	if (jaas == NULL) {
+		snprintf(err, errlen, "inter-broker listener %s: no JAAS configuration for %s "
+			 "(%s or sasl.jaas.config) with the broker's username and password",
+			 l, mech, key);
+		return -1;
+	}
+	if (kp_jaas_parse(jaas, &b->inter_sasl_jaas, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", key, why);
+		return -1;
+	}
+	if (kp_jaas_get(&b->inter_sasl_jaas, "username") == NULL ||
+	    kp_jaas_get(&b->inter_sasl_jaas, "password") == NULL) {
+		snprintf(err, errlen, "%s: no username and password for the broker's own "
+			 "connections (sasl.mechanism.inter.broker.protocol=%s)", key, mech);
+		return -1;
+	}
+	b->inter_sasl_mech = strdup(mech);
+	if (b->inter_sasl_mech == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Listeners, advertised listeners and the numbers net.c needs. */
 static int derive(struct broker *b, char *err, size_t errlen)
 {
@@ -150,15 +215,9 @@ static int derive(struct broker *b, char *err, size_t errlen)
 
 	if (kp_listeners_resolve(&b->cfg, true, &b->lsn, err, errlen) < 0)
 		return -1;
-	/* the replica fetchers speak PLAINTEXT or TLS, not SASL yet: never
-	 * plaintext under another protocol's name */
-	if (kp_secproto_sasl(b->lsn.inter_proto)) {
-		snprintf(err, errlen, "inter-broker listener %s: security protocol %s "
-			 "is not supported between brokers yet", b->lsn.inter_name,
-			 kp_secproto_name(b->lsn.inter_proto));
-		return -1;
-	}
 	if (sasl_setup(b, err, errlen) < 0)
+		return -1;
+	if (kp_secproto_sasl(b->lsn.inter_proto) && inter_sasl_setup(b, err, errlen) < 0)
 		return -1;
 	if (kp_secproto_tls(b->lsn.inter_proto)) {
 		const char *alg = kp_listener_str(&b->cfg, b->lsn.inter_name,
@@ -450,6 +509,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; b.sasl != NULL && i < b.lsn.nbind; i++)
 		kp_jaas_free(&b.sasl[i].plain_jaas);
 	free(b.sasl);
+	free(b.inter_sasl_mech);
+	kp_jaas_free(&b.inter_sasl_jaas);
 	kp_listeners_free(&b.lsn);
 	SSL_CTX_free(b.inter_tls);
 	free(b.rack);

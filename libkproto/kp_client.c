@@ -40,6 +40,7 @@
 #include "kp_log.h"
 #include "kp_msgs.h"
 #include "kp_proto.h"
+#include "kp_sasl.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -91,6 +92,9 @@ struct kp_conn {
 	int16_t av_version;		/* ApiVersions version in flight */
 	int av_tries;
 	int16_t range[NKEYS][2];	/* broker's min/max, -1 if absent */
+
+	int sasl_stage;			/* SaslAuthenticate rounds done */
+	struct kp_scram_client *scram;	/* a SCRAM exchange under way */
 
 	struct kp_arena arena;		/* loop mode: one response at a time */
 };
@@ -603,6 +607,123 @@ static int send_api_versions(struct kp_conn *c)
 		       true, NULL, NULL);
 }
 
+/* --------------------------------------------------------------- SASL */
+
+static bool sasl_wanted(const struct kp_conn *c)
+{
+	return c->o.sasl_mechanism != NULL && c->o.sasl_mechanism[0] != '\0';
+}
+
+static int sasl_handshake(struct kp_conn *c)
+{
+	struct kp_sasl_handshake_req req;
+	int16_t v = kp_conn_pick_version(c, KP_API_SASL_HANDSHAKE);
+
+	if (v < 1 || kp_conn_pick_version(c, KP_API_SASL_AUTHENTICATE) < 0)
+		return -ENOTSUP;	/* v0's bare-token framing: not ours */
+	kp_struct_init(kp_api_get(KP_API_SASL_HANDSHAKE)->req, &req);
+	req.mechanism = kp_str_c(c->o.sasl_mechanism);
+	c->sasl_stage = 0;
+	return enqueue(c, KP_API_SASL_HANDSHAKE, v, &req, 0, false, true, NULL, NULL);
+}
+
+static int sasl_token(struct kp_conn *c, const void *tok, size_t len)
+{
+	struct kp_sasl_authenticate_req req;
+	int16_t v = kp_conn_pick_version(c, KP_API_SASL_AUTHENTICATE);
+
+	kp_struct_init(kp_api_get(KP_API_SASL_AUTHENTICATE)->req, &req);
+	req.auth_bytes = (kp_bytes){ tok, (int32_t)len };
+	return enqueue(c, KP_API_SASL_AUTHENTICATE, v, &req, 0, false, true, NULL, NULL);
+}
+
+/*
+ * A SASL response (p is SaslHandshake or SaslAuthenticate): the next
+ * request queued (1), done (0), or -errno.
+ */
+static int sasl_answer(struct kp_conn *c, const struct pending *p, struct kp_reader *body)
+{
+	const struct kp_api_desc *api = kp_api_get(p->key);
+	void *resp = kp_arena_alloc(&c->arena, api->resp->size);
+	const char *mech = c->o.sasl_mechanism;
+	int scram = kp_scram_mech_parse(mech, strlen(mech));
+	char tok[1024], err[256];
+	int rc, n;
+
+	if (resp == NULL)
+		return -ENOMEM;
+	rc = decode_body(p, body, &c->arena, resp);
+	if (rc < 0)
+		return rc;
+	if (p->key == KP_API_SASL_HANDSHAKE) {
+		const struct kp_sasl_handshake_resp *h = resp;
+
+		if (h->error_code != 0) {
+			KP_WARN("%s: SASL mechanism %s refused (%s)", c->peer, mech,
+				kp_err_name(h->error_code));
+			return -EACCES;
+		}
+		if (scram == 0) {
+			/* PLAIN: authzid (empty) NUL user NUL password */
+			size_t ul = strlen(c->o.sasl_username ? c->o.sasl_username : "");
+			size_t pl = strlen(c->o.sasl_password ? c->o.sasl_password : "");
+
+			if (ul + pl + 2 > sizeof(tok))
+				return -EINVAL;
+			tok[0] = '\0';
+			memcpy(tok + 1, c->o.sasl_username ? c->o.sasl_username : "", ul);
+			tok[1 + ul] = '\0';
+			memcpy(tok + 2 + ul, c->o.sasl_password ? c->o.sasl_password : "", pl);
+			rc = sasl_token(c, tok, ul + pl + 2);
+			OPENSSL_cleanse(tok, sizeof(tok));
+			return rc < 0 ? rc : 1;
+		}
+		if (c->scram == NULL && (c->scram = malloc(sizeof(*c->scram))) == NULL)
+			return -ENOMEM;
+		n = kp_scram_client_first(c->scram, scram,
+					  c->o.sasl_username ? c->o.sasl_username : "",
+					  c->o.sasl_password ? c->o.sasl_password : "", NULL,
+					  tok, sizeof(tok), err, sizeof(err));
+		if (n < 0) {
+			KP_WARN("%s: %s", c->peer, err);
+			return -EINVAL;
+		}
+		rc = sasl_token(c, tok, (size_t)n);
+		return rc < 0 ? rc : 1;
+	}
+	{
+		const struct kp_sasl_authenticate_resp *a = resp;
+		size_t blen = a->auth_bytes.len > 0 ? (size_t)a->auth_bytes.len : 0;
+
+		if (a->error_code != 0) {
+			KP_WARN("%s: SASL authentication failed: %s: %.*s", c->peer,
+				kp_err_name(a->error_code),
+				a->error_message.len > 0 ? (int)a->error_message.len : 0,
+				a->error_message.ptr != NULL ? a->error_message.ptr : "");
+			return -EACCES;
+		}
+		c->sasl_stage++;
+		if (scram == 0)
+			return 0;
+		if (c->sasl_stage == 1) {
+			n = kp_scram_client_final(c->scram, a->auth_bytes.ptr, blen, tok,
+						  sizeof(tok), err, sizeof(err));
+			if (n < 0) {
+				KP_WARN("%s: %s", c->peer, err);
+				return -EACCES;
+			}
+			rc = sasl_token(c, tok, (size_t)n);
+			return rc < 0 ? rc : 1;
+		}
+		if (kp_scram_client_verify(c->scram, a->auth_bytes.ptr, blen, err,
+					   sizeof(err)) < 0) {
+			KP_WARN("%s: %s", c->peer, err);
+			return -EACCES;
+		}
+		return 0;
+	}
+}
+
 /* ------------------------------------------------------ blocking mode */
 
 static int poll_fd(struct kp_conn *c, short events, int64_t deadline)
@@ -757,6 +878,24 @@ struct kp_conn *kp_conn_open(const char *host, int port,
 		if (rc < 0)
 			goto out;
 	}
+	if (sasl_wanted(c)) {
+		rc = sasl_handshake(c);
+		rc = rc < 0 ? rc : 1;
+	}
+	while (rc == 1) {
+		struct pending p;
+		struct kp_reader body;
+		size_t flen;
+
+		rc = blocking_next(c, &p, &body, &flen);
+		if (rc == 0) {
+			rc = sasl_answer(c, &p, &body);
+			consume(c, flen);
+			kp_arena_reset(&c->arena);
+		}
+	}
+	if (rc < 0)
+		goto out;
 	c->state = KP_CONN_READY;
 	return c;
 out:
@@ -1043,11 +1182,22 @@ static int loop_deliver(struct kp_conn *c)
 			}
 			break;
 		}
+		if (p.internal && p.key != KP_API_API_VERSIONS) {
+			rc = sasl_answer(c, &p, &body);
+			kp_arena_reset(&c->arena);
+			if (rc == 0)
+				set_state(c, KP_CONN_READY, 0);
+			if (rc < 0)
+				break;
+			continue;
+		}
 		if (p.internal) {
 			rc = handle_api_versions(c, &p, &body);
 			kp_arena_reset(&c->arena);
 			if (rc == 1)
 				rc = send_api_versions(c);
+			else if (rc == 0 && sasl_wanted(c))
+				rc = sasl_handshake(c);
 			else if (rc == 0)
 				set_state(c, KP_CONN_READY, 0);
 			if (rc < 0)
@@ -1279,6 +1429,10 @@ static void really_free(struct kp_conn *c)
 	kp_arena_free(&c->arena);
 	free(c->rbuf);
 	free(c->pend);
+	if (c->scram != NULL) {
+		OPENSSL_cleanse(c->scram, sizeof(*c->scram));
+		free(c->scram);
+	}
 	free(c->client_id);
 	free(c->sw_name);
 	free(c->sw_ver);

@@ -30,6 +30,12 @@
  * negotiation; it counts against the connect timeout.  A failed handshake
  * (untrusted certificate, wrong host name) is -ECONNABORTED.
  *
+ * SASL (opts.sasl_mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, with
+ * sasl_username and sasl_password): after negotiation, SaslHandshake and
+ * SaslAuthenticate (one token for PLAIN; client-first and client-final
+ * for SCRAM, whose server signature is checked) before READY.  A refused
+ * mechanism or authentication is -EACCES (the broker's message is logged).
+ *
  * Errors are negative errno values: -ETIMEDOUT, -ECONNREFUSED,
  * -ECONNRESET (peer closed), -EPROTO (malformed response, correlation
  * mismatch), -EMSGSIZE (response too large), -ENOTSUP (no common version),
@@ -59,6 +65,10 @@ struct kp_client_opts {
 	 * ssl.endpoint.identification.algorithm=https). */
 	struct ssl_ctx_st *tls;
 	bool tls_verify_host;
+	/* SASL after negotiation (NULL: none); the strings must outlive the
+	 * connection */
+	const char *sasl_mechanism;
+	const char *sasl_username, *sasl_password;
 };
 
 enum kp_conn_state {

@@ -41,6 +41,13 @@ command at run time:
   verified against the certificate's IP address): acks=all produce, the
   ISR full, established connections to the MTLS ports, and every record
   consumed (kcat over INTERNAL);
+- a second cluster whose inter-broker listener is SASL_SSL with
+  SCRAM-SHA-512 (sasl.mechanism.inter.broker.protocol, the brokers' own
+  ScramLoginModule username and password): the replica fetchers
+  authenticate once the broker user exists (made with kconfigs over the
+  plaintext CLIENT listener), a topic with replication factor 2 gets its
+  ISR full over SASL_SSL connections, and every record is consumed;
+  before the user exists, the followers' attempts are refused and logged;
 - misconfigurations stop kbroker with exit status 1 and Kafka's message
   (or ours naming the key): a listener without a protocol, an unknown
   protocol in the map, an inter-broker listener that is not advertised,
@@ -544,6 +551,59 @@ def check_scram_v0_framing(c, zk, certs):
         w.__exit__(None, None, None)
 
 
+def check_sasl_inter_broker(work, certs):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    jaas = ('org.apache.kafka.common.security.scram.ScramLoginModule required '
+            'username="broker" password="broker-pw";')
+    bset = {"listener.security.protocol.map":
+            "CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_SSL:SASL_SSL",
+            "inter.broker.listener.name": "SASL_SSL",
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": jaas,
+            "listener.name.sasl_ssl.ssl.keystore.type": "PKCS12",
+            "listener.name.sasl_ssl.ssl.keystore.location": certs["broker.p12"],
+            "listener.name.sasl_ssl.ssl.keystore.password": PASS,
+            "listener.name.sasl_ssl.ssl.truststore.type": "PEM",
+            "listener.name.sasl_ssl.ssl.truststore.location": certs["ca.pem"],
+            "listener.name.sasl_ssl.ssl.endpoint.identification.algorithm": "https"}
+    with Cluster(os.path.join(work, "ib"), brokers=2, controllers=1,
+                 listeners=["CLIENT", "INTERNAL", "SASL_SSL"], broker_set=bset,
+                 controller_set={"inter.broker.listener.name": "INTERNAL"}) as c:
+        zk = c.zk()
+        a = AdminClient({"bootstrap.servers": c.bootstrap})
+        a.create_topics([NewTopic("ib", 2, 2)])["ib"].result(60)
+
+        def isr(n):
+            for p in (0, 1):
+                st = json.loads(zk.get("/brokers/topics/ib/partitions/%d/state" % p)[0])
+                if len(st["isr"]) != n:
+                    return False
+            return True
+        # no broker user yet: the followers are refused
+        wait_for(lambda: "SCRAM-SHA-512 credentials for user broker" in c.logs(tail=2000),
+                 60, "a follower refused before the broker user exists")
+        tool("kconfigs", "--entity-type", "users", "--entity-name", "broker", "--alter",
+             "--add-config", "SCRAM-SHA-512=[iterations=4096,password=broker-pw]",
+             bootstrap=c.bootstrap.split(",")[0])
+        lines = "".join("ib%d\n" % i for i in range(200))
+        subprocess.run(["kcat", "-P", "-b", c.bootstrap, "-t", "ib", "-X", "acks=all"],
+                       input=lines, text=True, check=True, timeout=120)
+        wait_for(lambda: isr(2), 90, "every replica in sync over SASL_SSL")
+        ports = {int(hp.rsplit(":", 1)[1]) for hp in c.bootstraps["SASL_SSL"].split(",")}
+        out = subprocess.run(["ss", "-tnH", "state", "established"], capture_output=True,
+                             text=True, check=True).stdout
+        peers = {int(line.split()[-1].rsplit(":", 1)[1]) for line in out.splitlines()
+                 if line.split()}
+        assert ports & peers, ("no connection to a SASL_SSL port", ports, out)
+        out = subprocess.run(["kcat", "-C", "-b", c.bootstrap, "-t", "ib", "-e", "-q",
+                              "-f", "%s\n"], capture_output=True, text=True, check=True,
+                             timeout=120).stdout
+        assert sorted(out.split()) == sorted(lines.split()), out[:200]
+        print("ok: replication over a SASL_SSL (SCRAM-SHA-512) inter-broker listener")
+
+
 def check_misconfigurations(work, zk_connect, certs):
     cases = [
         ({"listeners": "CLIENT://127.0.0.1:0"},
@@ -566,6 +626,21 @@ def check_misconfigurations(work, zk_connect, certs):
         ({"listeners": "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
           "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-999", "sasl.jaas.config": JAAS},
          "sasl.enabled.mechanisms: SCRAM-SHA-999 is not supported"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+          "inter.broker.listener.name": "SASL_PLAINTEXT",
+          "sasl.enabled.mechanisms": "SCRAM-SHA-256"},
+         "sasl.mechanism.inter.broker.protocol: GSSAPI is not supported"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+          "inter.broker.listener.name": "SASL_PLAINTEXT",
+          "sasl.enabled.mechanisms": "SCRAM-SHA-256",
+          "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512"},
+         "sasl.mechanism.inter.broker.protocol must be included in "
+         "sasl.enabled.mechanisms"),
+        ({"listeners": "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+          "inter.broker.listener.name": "SASL_PLAINTEXT",
+          "sasl.enabled.mechanisms": "SCRAM-SHA-256",
+          "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-256"},
+         "no JAAS configuration for SCRAM-SHA-256"),
         ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0"},
          "listener SSL: ssl.keystore.location (or ssl.keystore.key and "
          "ssl.keystore.certificate.chain) is not set"),
@@ -609,6 +684,7 @@ def main():
                       c, c.zk(), certs)
             check_misconfigurations(work, c.zk_connect, certs)
             print("ok: misconfigured listeners stop kbroker with Kafka's message")
+        check_sasl_inter_broker(work, certs)
 
 
 if __name__ == "__main__":
