@@ -125,7 +125,7 @@ const struct kp_config_def broker_config_defs[] = {
 	  "New connections accepted per second"),
 	K("connections.max.idle.ms", LONG, "600000", 0, 0, NULL, 0, RO,
 	  "Connections with nothing read or written for this long (and no request waiting) are closed; 0 never"),
-	K("connection.failed.authentication.delay.ms", INT, "100", 0, I32, NULL, IN, RO,
+	K("connection.failed.authentication.delay.ms", INT, "100", 0, I32, NULL, 0, RO,
 	  "Delay before closing a connection that failed to authenticate"),
 	K("request.timeout.ms", INT, "30000", 0, 0, NULL, IN, RO,
 	  "Timeout of the requests Kafka's broker sends itself"),

@@ -95,6 +95,10 @@ struct net_conn {
 	int sasl_mech;			/* 0: PLAIN, else enum kp_scram_mech */
 	struct kp_scram_server *scram;	/* a SCRAM exchange under way */
 	bool close_after;		/* close once the answers are out */
+	/* connection.failed.authentication.delay.ms: after a failed
+	 * authentication the answer goes out, then nothing is read and the
+	 * close waits this timer (stopped by any other close) */
+	struct kp_timer close_timer;
 	char principal[256];		/* the SASL user, once authenticated */
 	char peer[64];
 };
@@ -123,6 +127,7 @@ struct net_server {
 	 * max.connections.per.ip (a connection past it is closed at once);
 	 * counted on accept (main loop), released on close (workers) */
 	int32_t max_conns, max_per_ip;
+	int32_t auth_fail_delay_ms;	/* connection.failed.authentication.delay.ms */
 	atomic_int nconns;
 	pthread_mutex_t ip_lock;	/* leaf: ips */
 	struct ip_count *ips[IP_BUCKETS];
@@ -181,6 +186,7 @@ static void conn_close(struct net_conn *c, const char *why)
 	if (why != NULL)
 		KP_INFO("closing connection from %s: %s", c->peer, why);
 	c->closed = true;
+	kp_timer_stop(c->w->loop, &c->close_timer);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -197,6 +203,13 @@ static void conn_close(struct net_conn *c, const char *why)
 	conn_unref(c);
 }
 
+/* After a failed authentication, once its delay is over. */
+static void delayed_close(struct kp_loop *loop, void *arg)
+{
+	(void)loop;
+	conn_close(arg, "SASL authentication failed");
+}
+
 /* ----------------------------------------------------------- writing */
 
 /* Read unless too much output waits or too many requests do; write while
@@ -204,8 +217,8 @@ static void conn_close(struct net_conn *c, const char *why)
 static void conn_update_events(struct net_conn *c)
 {
 	int ev = (c->want_write ? KP_EV_WRITE : 0) |
-		 (!c->paused && !c->out_paused && c->out_bytes <= OUT_HIGH_WATER
-		  ? KP_EV_READ : 0);
+		 (!c->paused && !c->out_paused && !c->close_after &&
+		  c->out_bytes <= OUT_HIGH_WATER ? KP_EV_READ : 0);
 
 	if (c->handshaking)
 		ev = c->handshake_wants;
@@ -308,6 +321,14 @@ static int conn_flush(struct net_conn *c)
 	}
 	c->want_write = false;
 	if (c->close_after && c->head == NULL) {
+		if (c->w->server->auth_fail_delay_ms > 0) {
+			/* the answer is out: close later, read nothing */
+			if (!kp_timer_armed(&c->close_timer))
+				kp_timer_start(c->w->loop, &c->close_timer,
+					       c->w->server->auth_fail_delay_ms);
+			conn_update_events(c);
+			return 0;
+		}
 		conn_close(c, "SASL authentication failed");
 		return -1;
 	}
@@ -531,7 +552,9 @@ static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 			      len, out, sizeof(out), &outlen, user, sizeof(user));
 
 	if (rc < 0) {
-		conn_close(c, "SASL authentication failed");
+		/* v0 has no error answer: close, after the delay */
+		c->close_after = true;
+		conn_flush(c);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
@@ -807,6 +830,7 @@ static void conn_adopt(void *arg)
 		free(a);
 		return;
 	}
+	kp_timer_init(&c->close_timer, delayed_close, c);
 	/* the transport takes the socket over (and closes it on failure) */
 	c->t = a->tt->accept(a->tt, a->fd);
 	if (c->t == NULL) {
@@ -1084,6 +1108,8 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 	s->main_loop = main_loop;
 	s->max_conns = kp_config_int(&b->cfg, "max.connections");
 	s->max_per_ip = kp_config_int(&b->cfg, "max.connections.per.ip");
+	s->auth_fail_delay_ms = kp_config_int(&b->cfg,
+					      "connection.failed.authentication.delay.ms");
 	s->idle_ms = kp_config_long(&b->cfg, "connections.max.idle.ms");
 	atomic_init(&s->nconns, 0);
 	pthread_mutex_init(&s->ip_lock, NULL);

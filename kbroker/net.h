@@ -173,7 +173,9 @@ int net_req_sasl_mech(const struct net_req *r);
 /* The connection's SCRAM exchange, or NULL. */
 struct kp_scram_server *net_req_scram(const struct net_req *r);
 /* Read nothing more from r's connection and close it once every answer
- * already queued (r's too) is written: a failed authentication. */
+ * already queued (r's too) is written and then
+ * connection.failed.authentication.delay.ms has passed: a failed
+ * authentication. */
 void net_req_close_after(struct net_req *r);
 /* Drop a request without answering (acks=0 produce); frees it. */
 void net_req_done(struct net_req *r);

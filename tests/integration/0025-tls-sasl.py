@@ -22,7 +22,9 @@ command at run time:
   authentication error, a client that skips SASL is closed, and the
   listener goes on serving; the v0 framing (SaslHandshake v0, then the
   token as a bare frame) by hand, an unknown mechanism answered
-  UNSUPPORTED_SASL_MECHANISM with the enabled ones;
+  UNSUPPORTED_SASL_MECHANISM with the enabled ones; a failed
+  authentication is answered at once and closed after
+  connection.failed.authentication.delay.ms;
 - SCRAM-SHA-256 and SCRAM-SHA-512 on the same listeners: a user created
   with kconfigs (AlterUserScramCredentials) is stored in
   /config/users/<user> as Kafka's ScramCredentialUtils writes it (checked
@@ -373,7 +375,21 @@ def check_sasl_v0_framing(c, zk, certs):
         r = w.call(17, 0, {"mechanism": "PLAIN"})
         assert r["error_code"] == 0, r
         w.send_raw(b"\0alice\0nope")
+        t0 = time.monotonic()
         assert w.closed_by_peer(), "a wrong password closes the connection"
+        # connection.failed.authentication.delay.ms (1000 here)
+        assert time.monotonic() - t0 >= 0.9, time.monotonic() - t0
+    # SaslAuthenticate: the error answer at once, the close after the delay
+    with Wire(port) as w:
+        r = w.call(17, 1, {"mechanism": "PLAIN"})
+        assert r["error_code"] == 0, r
+        t0 = time.monotonic()
+        r = w.call(36, 1, {"auth_bytes": b"\0alice\0nope"})
+        assert r["error_code"] == 58, r
+        assert r["error_message"] == "Authentication failed: Invalid username or password", r
+        assert time.monotonic() - t0 < 0.9, "the answer waited for the delay"
+        assert w.closed_by_peer(), "a failed authentication closes the connection"
+        assert time.monotonic() - t0 >= 0.9, time.monotonic() - t0
 
 
 def scram_sig(mech, pw, salt, iters, auth):
@@ -668,7 +684,8 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         certs = make_certs(os.path.join(work, "tls"))
         bset = {"listener.security.protocol.map": MAP,
-                "inter.broker.listener.name": "MTLS"}
+                "inter.broker.listener.name": "MTLS",
+                "connection.failed.authentication.delay.ms": "1000"}
         bset.update(tls_settings(certs))
         with Cluster(work, brokers=3, controllers=1,
                      listeners=["CLIENT", "INTERNAL", "SSL", "MTLS", "SASL_PLAINTEXT",
