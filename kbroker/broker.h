@@ -43,6 +43,10 @@ struct broker_sasl {
 	bool plain;			/* PLAIN is enabled */
 	struct kp_jaas plain_jaas;	/* PlainLoginModule: user_<name> */
 	char mechs[128];		/* enabled, comma-separated */
+	/* a raw token after SaslHandshake v0 (api_sasl_raw): 0 and the
+	 * user, or -1; given by main.c, so net.c calls no handler */
+	int (*check_raw)(const struct broker_sasl *s, const char *peer,
+			 const uint8_t *tok, size_t len, char *user, size_t userlen);
 };
 
 struct broker {

@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "broker.h"
 #include "broker_config.h"
 #include "config_layers.h"
@@ -86,6 +87,7 @@ static int sasl_setup(struct broker *b, char *err, size_t errlen)
 		if (!kp_secproto_sasl(b->lsn.bind_proto[i]))
 			continue;
 		s->on = true;
+		s->check_raw = api_sasl_raw;
 		snprintf(buf, sizeof(buf), "%s", m != NULL ? m : "");
 		for (tok = strtok_r(buf, ", ", &save); tok != NULL;
 		     tok = strtok_r(NULL, ", ", &save)) {

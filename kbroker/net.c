@@ -26,7 +26,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "broker.h"
 #include "kp_client.h"
 #include "kp_codec.h"
@@ -498,7 +497,7 @@ static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 	struct net_resp *s;
 	char user[256];
 
-	if (api_sasl_raw(c->sasl, c->peer, tok, len, user, sizeof(user)) < 0) {
+	if (c->sasl->check_raw(c->sasl, c->peer, tok, len, user, sizeof(user)) < 0) {
 		conn_close(c, "SASL authentication failed");
 		return;
 	}

@@ -150,8 +150,8 @@ bool net_req_orphaned(const struct net_req *r);
  * ApiVersions and the SASL requests are served (req_dispatch.c).  After
  * SaslHandshake v0 the state is NET_SASL_RAW: the next frame is the
  * client's token itself, without a request header (Kafka's framing for old
- * clients), checked by api_sasl_raw() and answered by a frame holding the
- * server's token.  Other listeners' connections are NET_SASL_NONE.
+ * clients), checked by the listener's check_raw (api_sasl_raw, given by
+ * main.c) and answered by a frame holding the server's token.  Other listeners' connections are NET_SASL_NONE.
  */
 enum net_sasl {
 	NET_SASL_NONE,
