@@ -45,6 +45,13 @@ struct broker_sasl {
 	bool scram[3];			/* by enum kp_scram_mech: enabled */
 	struct kp_jaas plain_jaas;	/* PlainLoginModule: user_<name> */
 	char mechs[128];		/* enabled, comma-separated */
+	/* a raw token after SaslHandshake v0 (api_sasl_raw, api.h: 1 done
+	 * with the user, 0 more to come, -1 close; the server's token in
+	 * out); given by main.c, so net.c calls no handler */
+	int (*check_raw)(struct broker *b, const struct broker_sasl *s, int mech,
+			 struct kp_scram_server *scram, const char *peer,
+			 const uint8_t *tok, size_t len, char *out, size_t outcap,
+			 size_t *outlen, char *user, size_t userlen);
 };
 
 struct broker {

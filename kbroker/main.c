@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "broker.h"
 #include "broker_config.h"
 #include "config_layers.h"
@@ -88,6 +89,7 @@ static int sasl_setup(struct broker *b, char *err, size_t errlen)
 		if (!kp_secproto_sasl(b->lsn.bind_proto[i]))
 			continue;
 		s->on = true;
+		s->check_raw = api_sasl_raw;
 		snprintf(buf, sizeof(buf), "%s", m != NULL ? m : "");
 		for (tok = strtok_r(buf, ", ", &save); tok != NULL;
 		     tok = strtok_r(NULL, ", ", &save)) {
@@ -531,5 +533,14 @@ fatal:
 		log_dir_close(b.dirs[i], false);
 	if (b.zk != NULL)
 		kp_zk_close(b.zk);
+	/* what the configuration gave: a refused one exits without a leak
+	 * report under the sanitizers */
+	for (size_t i = 0; b.sasl != NULL && i < b.lsn.nbind; i++)
+		kp_jaas_free(&b.sasl[i].plain_jaas);
+	free(b.sasl);
+	kp_listeners_free(&b.lsn);
+	SSL_CTX_free(b.inter_tls);
+	free(b.rack);
+	kp_config_free(&b.cfg);
 	return 1;
 }

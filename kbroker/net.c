@@ -26,7 +26,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "broker.h"
 #include "kp_client.h"
 #include "kp_codec.h"
@@ -548,8 +547,8 @@ static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 	struct net_resp *s;
 	char user[256], out[1024];
 	size_t outlen = 0;
-	int rc = api_sasl_raw(c->w->broker, c->sasl, c->sasl_mech, c->scram, c->peer, tok,
-			      len, out, sizeof(out), &outlen, user, sizeof(user));
+	int rc = c->sasl->check_raw(c->w->broker, c->sasl, c->sasl_mech, c->scram, c->peer,
+				    tok, len, out, sizeof(out), &outlen, user, sizeof(user));
 
 	if (rc < 0) {
 		/* v0 has no error answer: close, after the delay */

@@ -150,12 +150,12 @@ bool net_req_orphaned(const struct net_req *r);
  * ApiVersions and the SASL requests are served (req_dispatch.c).  After
  * SaslHandshake v0 the state is NET_SASL_RAW: the next frame is the
  * client's token itself, without a request header (Kafka's framing for old
- * clients), checked by api_sasl_raw() and answered by a frame holding the
- * server's token (SCRAM takes two such rounds).  Other listeners'
- * connections are NET_SASL_NONE.  The mechanism the handshake chose is
- * the connection's (net_req_sasl_mech: 0 for PLAIN, else enum
- * kp_scram_mech), and a SCRAM exchange's state lives with the connection
- * (net_req_scram) between its two rounds.
+ * clients), checked by the listener's check_raw (api_sasl_raw, given by
+ * main.c) and answered by a frame holding the server's token (SCRAM takes
+ * two such rounds).  Other listeners' connections are NET_SASL_NONE.  The
+ * mechanism the handshake chose is the connection's (net_req_sasl_mech: 0
+ * for PLAIN, else enum kp_scram_mech), and a SCRAM exchange's state lives
+ * with the connection (net_req_scram) between its two rounds.
  */
 enum net_sasl {
 	NET_SASL_NONE,

@@ -19,20 +19,6 @@
 #include "kp_config.h"
 #include "kp_log.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ------------------------------------------------------------ properties */
 
 void kp_props_init(struct kp_props *p)
@@ -206,9 +192,9 @@ int kp_props_parse(struct kp_props *p, const char *text, size_t len,
 						char h = i < len ? text[i] : 0;
 
 						if (!isxdigit((unsigned char)h)) {
-							seterr(err, errlen,
-							       "line %d: malformed \\uXXXX escape",
-							       line);
+							kp_errf(err, errlen,
+							        "line %d: malformed \\uXXXX escape",
+							        line);
 							goto out;
 						}
 						cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ?
@@ -271,7 +257,7 @@ int kp_props_parse(struct kp_props *p, const char *text, size_t len,
 	rc = 0;
 	goto out;
 nomem:
-	seterr(err, errlen, "out of memory");
+	kp_errf(err, errlen, "out of memory");
 out:
 	free(key.s);
 	free(val.s);
@@ -287,7 +273,7 @@ int kp_props_load(struct kp_props *p, const char *path, char *err,
 	int rc;
 
 	if (f == NULL) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		kp_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	for (;;) {
@@ -299,7 +285,7 @@ int kp_props_load(struct kp_props *p, const char *path, char *err,
 			if (nb == NULL) {
 				free(buf);
 				fclose(f);
-				seterr(err, errlen, "out of memory");
+				kp_errf(err, errlen, "out of memory");
 				return -1;
 			}
 			buf = nb;
@@ -311,7 +297,7 @@ int kp_props_load(struct kp_props *p, const char *path, char *err,
 			break;
 	}
 	if (ferror(f)) {
-		seterr(err, errlen, "%s: read error", path);
+		kp_errf(err, errlen, "%s: read error", path);
 		free(buf);
 		fclose(f);
 		return -1;
@@ -519,8 +505,8 @@ static void valid_list(const char *valid, char *buf, size_t n)
 static int invalid(const struct kp_config_def *d, const char *value, char *err,
 		   size_t errlen, const char *why)
 {
-	seterr(err, errlen, "Invalid value %s for configuration %s: %s", value,
-	       d->key, why);
+	kp_errf(err, errlen, "Invalid value %s for configuration %s: %s", value,
+	        d->key, why);
 	return -1;
 }
 
@@ -559,8 +545,8 @@ static int check_list_items(const struct kp_config_def *d, const char *value,
 			memcpy(item, s, n);
 			item[n] = '\0';
 			valid_list(d->valid, vl, sizeof(vl));
-			seterr(err, errlen, "Invalid value %s for configuration %s: "
-			       "String must be one of: %s", item, d->key, vl);
+			kp_errf(err, errlen, "Invalid value %s for configuration %s: "
+			        "String must be one of: %s", item, d->key, vl);
 			return -1;
 		}
 		if (comma == NULL)
@@ -747,13 +733,13 @@ int kp_config_build2(struct kp_config *c, const struct kp_config_def *defs,
 	kp_props_init(&c->props);
 	c->values = calloc(ndefs ? ndefs : 1, sizeof(*c->values));
 	if (c->values == NULL) {
-		seterr(err, errlen, "out of memory");
+		kp_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < given->count; i++) {
 		if (kp_props_set(&c->props, given->items[i].key,
 				 given->items[i].value, given->items[i].line)) {
-			seterr(err, errlen, "out of memory");
+			kp_errf(err, errlen, "out of memory");
 			goto fail;
 		}
 	}

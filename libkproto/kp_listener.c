@@ -12,24 +12,11 @@
 #include <strings.h>
 
 #include "kp_listener.h"
+#include "kp_log.h"
 
 static const char *const proto_names[] = {
 	"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL",
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int kp_secproto_parse(const char *name)
 {
@@ -93,21 +80,21 @@ int kp_protocol_map_parse(const char *text, struct kp_protocol_map *m,
 			if (*q == ':')
 				colon = q;
 		if (colon == NULL) {
-			seterr(err, errlen, "Error parsing configuration property '%s': "
-			       "\"%.*s\" is not LISTENER_NAME:SECURITY_PROTOCOL", key,
-			       (int)(e - p), p);
+			kp_errf(err, errlen, "Error parsing configuration property '%s': "
+			        "\"%.*s\" is not LISTENER_NAME:SECURITY_PROTOCOL", key,
+			        (int)(e - p), p);
 			goto fail;
 		}
 		if (trimmed(p, colon, name, sizeof(name)) < 0 ||
 		    trimmed(colon + 1, e, proto, sizeof(proto)) < 0) {
-			seterr(err, errlen, "Error parsing configuration property '%s': "
-			       "\"%.*s\" is too long", key, (int)(e - p), p);
+			kp_errf(err, errlen, "Error parsing configuration property '%s': "
+			        "\"%.*s\" is too long", key, (int)(e - p), p);
 			goto fail;
 		}
 		sp = kp_secproto_parse(proto);
 		if (sp < 0) {
-			seterr(err, errlen, "Invalid security protocol `%s` defined in %s",
-			       proto, key);
+			kp_errf(err, errlen, "Invalid security protocol `%s` defined in %s",
+			        proto, key);
 			goto fail;
 		}
 		upcase(name);
@@ -136,7 +123,7 @@ int kp_protocol_map_parse(const char *text, struct kp_protocol_map *m,
 		p = e + 1;
 	}
 nomem:
-	seterr(err, errlen, "out of memory");
+	kp_errf(err, errlen, "out of memory");
 fail:
 	kp_protocol_map_free(m);
 	return -1;
@@ -178,26 +165,26 @@ static int endpoints(const char *list, const struct kp_protocol_map *m,
 	*n = 0;
 	if (kp_endpoints_parse(list, &v, &cnt, why, sizeof(why)) < 0) {
 		if (strstr(why, "more than once") != NULL)
-			seterr(err, errlen, "Each listener must have a different name, "
-			       "listeners: %s", list);
+			kp_errf(err, errlen, "Each listener must have a different name, "
+			        "listeners: %s", list);
 		else
-			seterr(err, errlen, "Error creating broker listeners from '%s': %s",
-			       list, why);
+			kp_errf(err, errlen, "Error creating broker listeners from '%s': %s",
+			        list, why);
 		return -1;
 	}
 	pr = calloc(cnt + 1, sizeof(*pr));
 	if (pr == NULL) {
 		free(v);
-		seterr(err, errlen, "out of memory");
+		kp_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < cnt; i++) {
 		upcase(v[i].listener);
 		pr[i] = kp_protocol_map_get(m, v[i].listener);
 		if (pr[i] < 0) {
-			seterr(err, errlen, "Error creating broker listeners from '%s': "
-			       "No security protocol defined for listener %s",
-			       list, v[i].listener);
+			kp_errf(err, errlen, "Error creating broker listeners from '%s': "
+			        "No security protocol defined for listener %s",
+			        list, v[i].listener);
 			goto fail;
 		}
 	}
@@ -205,13 +192,13 @@ static int endpoints(const char *list, const struct kp_protocol_map *m,
 	for (size_t i = 0; i < cnt; i++)
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(v[i].listener, v[j].listener) == 0) {
-				seterr(err, errlen, "Each listener must have a different "
-				       "name, listeners: %s", list);
+				kp_errf(err, errlen, "Each listener must have a different "
+				        "name, listeners: %s", list);
 				goto fail;
 			}
 			if (distinct_ports && v[i].port != 0 && v[i].port == v[j].port) {
-				seterr(err, errlen, "Each listener must have a different "
-				       "port, listeners: %s", list);
+				kp_errf(err, errlen, "Each listener must have a different "
+				        "port, listeners: %s", list);
 				goto fail;
 			}
 		}
@@ -258,7 +245,7 @@ int kp_listeners_resolve(const struct kp_config *c, bool check_inter,
 		      &l->nbind, err, errlen) < 0)
 		goto fail;
 	if (l->nbind == 0) {
-		seterr(err, errlen, "listeners is empty");
+		kp_errf(err, errlen, "listeners is empty");
 		goto fail;
 	}
 	if (endpoints(adv != NULL ? adv : lst, &l->map, false, &l->adv, &l->adv_proto,
@@ -267,21 +254,21 @@ int kp_listeners_resolve(const struct kp_config *c, bool check_inter,
 	/* KafkaConfig.getInterBrokerListenerNameAndSecurityProtocol */
 	if (iname != NULL) {
 		if (kp_config_is_set(c, "security.inter.broker.protocol")) {
-			seterr(err, errlen, "Only one of inter.broker.listener.name and "
-			       "security.inter.broker.protocol should be set.");
+			kp_errf(err, errlen, "Only one of inter.broker.listener.name and "
+			        "security.inter.broker.protocol should be set.");
 			goto fail;
 		}
 		if (trimmed(iname, iname + strlen(iname), l->inter_name,
 			    sizeof(l->inter_name)) < 0) {
-			seterr(err, errlen, "inter.broker.listener.name is too long");
+			kp_errf(err, errlen, "inter.broker.listener.name is too long");
 			goto fail;
 		}
 		upcase(l->inter_name);
 		l->inter_proto = kp_protocol_map_get(&l->map, l->inter_name);
 		if (l->inter_proto < 0) {
-			seterr(err, errlen, "Listener with name %s defined in "
-			       "inter.broker.listener.name not found in "
-			       "listener.security.protocol.map.", l->inter_name);
+			kp_errf(err, errlen, "Listener with name %s defined in "
+			        "inter.broker.listener.name not found in "
+			        "listener.security.protocol.map.", l->inter_name);
 			goto fail;
 		}
 	} else {
@@ -289,8 +276,8 @@ int kp_listeners_resolve(const struct kp_config *c, bool check_inter,
 
 		l->inter_proto = kp_secproto_parse(p != NULL ? p : "PLAINTEXT");
 		if (l->inter_proto < 0) {
-			seterr(err, errlen, "Invalid security protocol `%s` defined in "
-			       "security.inter.broker.protocol", p);
+			kp_errf(err, errlen, "Invalid security protocol `%s` defined in "
+			        "security.inter.broker.protocol", p);
 			goto fail;
 		}
 		snprintf(l->inter_name, sizeof(l->inter_name), "%s",
@@ -300,10 +287,10 @@ int kp_listeners_resolve(const struct kp_config *c, bool check_inter,
 		return 0;
 	/* KafkaConfig.validateValues */
 	if (kp_listeners_advertised(l, l->inter_name) == NULL) {
-		seterr(err, errlen, "inter.broker.listener.name must be a listener name "
-		       "defined in advertised.listeners. The valid options based on "
-		       "currently configured listeners are %s",
-		       names_of(l->adv, l->nadv, names1, sizeof(names1)));
+		kp_errf(err, errlen, "inter.broker.listener.name must be a listener name "
+		        "defined in advertised.listeners. The valid options based on "
+		        "currently configured listeners are %s",
+		        names_of(l->adv, l->nadv, names1, sizeof(names1)));
 		goto fail;
 	}
 	for (size_t i = 0; i < l->nadv; i++) {
@@ -313,12 +300,12 @@ int kp_listeners_resolve(const struct kp_config *c, bool check_inter,
 			if (strcmp(l->adv[i].listener, l->bind[j].listener) == 0)
 				break;
 		if (j == l->nbind) {
-			seterr(err, errlen, "advertised.listeners listener names must be "
-			       "equal to or a subset of the ones defined in listeners. "
-			       "Found %s. The valid options based on the current "
-			       "configuration are %s",
-			       names_of(l->adv, l->nadv, names1, sizeof(names1)),
-			       names_of(l->bind, l->nbind, names2, sizeof(names2)));
+			kp_errf(err, errlen, "advertised.listeners listener names must be "
+			        "equal to or a subset of the ones defined in listeners. "
+			        "Found %s. The valid options based on the current "
+			        "configuration are %s",
+			        names_of(l->adv, l->nadv, names1, sizeof(names1)),
+			        names_of(l->bind, l->nbind, names2, sizeof(names2)));
 			goto fail;
 		}
 	}

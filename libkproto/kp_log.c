@@ -106,3 +106,14 @@ void kp_log(enum kp_log_level level, const char *fmt, ...)
 	kp_vlog(level, fmt, ap);
 	va_end(ap);
 }
+
+void kp_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

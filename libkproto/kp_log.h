@@ -12,6 +12,7 @@
 #define KP_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum kp_log_level {
 	KP_LOG_ERROR = 0,
@@ -33,6 +34,11 @@ void kp_log_set_fd(int fd);
 void kp_log(enum kp_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void kp_vlog(enum kp_log_level level, const char *fmt, va_list ap);
+
+/* An error message for a caller's buffer (err may be NULL or errlen 0:
+ * nothing is written), as the parsers and checks of libkproto give them. */
+void kp_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define kp_log_enabled(lvl) ((lvl) <= kp_log_get_level())
 #define KP_ERROR(...) kp_log(KP_LOG_ERROR, __VA_ARGS__)

@@ -18,20 +18,7 @@
 #include <unistd.h>
 
 #include "kp_zkdata.h"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "kp_log.h"
 
 static json_t *load(const char *json, size_t len, char *err, size_t errlen)
 {
@@ -39,11 +26,11 @@ static json_t *load(const char *json, size_t len, char *err, size_t errlen)
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
 
 	if (root == NULL) {
-		seterr(err, errlen, "invalid JSON: %s", je.text);
+		kp_errf(err, errlen, "invalid JSON: %s", je.text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
-		seterr(err, errlen, "invalid JSON: not an object");
+		kp_errf(err, errlen, "invalid JSON: not an object");
 		json_decref(root);
 		return NULL;
 	}
@@ -67,7 +54,7 @@ static int get_int(json_t *obj, const char *key, bool required, int64_t def,
 
 	if (x == NULL || json_is_null(x)) {
 		if (required) {
-			seterr(err, errlen, "missing field \"%s\"", key);
+			kp_errf(err, errlen, "missing field \"%s\"", key);
 			return -1;
 		}
 		*v = def;
@@ -86,7 +73,7 @@ static int get_int(json_t *obj, const char *key, bool required, int64_t def,
 		if (errno == 0 && end != s && *end == '\0')
 			return 0;
 	}
-	seterr(err, errlen, "field \"%s\" is not an integer", key);
+	kp_errf(err, errlen, "field \"%s\" is not an integer", key);
 	return -1;
 }
 
@@ -98,7 +85,7 @@ static int get_int32(json_t *obj, const char *key, bool required, int32_t def,
 	if (get_int(obj, key, required, def, &x, err, errlen))
 		return -1;
 	if (x < INT32_MIN || x > INT32_MAX) {
-		seterr(err, errlen, "field \"%s\" out of range", key);
+		kp_errf(err, errlen, "field \"%s\" out of range", key);
 		return -1;
 	}
 	*v = (int32_t)x;
@@ -113,17 +100,17 @@ static int get_replicas(json_t *arr, struct kp_replicas *r, const char *what,
 	r->ids = NULL;
 	r->n = 0;
 	if (!json_is_array(arr)) {
-		seterr(err, errlen, "%s is not an array", what);
+		kp_errf(err, errlen, "%s is not an array", what);
 		return -1;
 	}
 	n = json_array_size(arr);
 	if (n > 100000) {
-		seterr(err, errlen, "%s is too long", what);
+		kp_errf(err, errlen, "%s is too long", what);
 		return -1;
 	}
 	r->ids = calloc(n ? n : 1, sizeof(*r->ids));
 	if (r->ids == NULL) {
-		seterr(err, errlen, "out of memory");
+		kp_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -131,7 +118,7 @@ static int get_replicas(json_t *arr, struct kp_replicas *r, const char *what,
 
 		if (!json_is_integer(x) || json_integer_value(x) < 0 ||
 		    json_integer_value(x) > INT32_MAX) {
-			seterr(err, errlen, "%s holds a bad broker id", what);
+			kp_errf(err, errlen, "%s holds a bad broker id", what);
 			free(r->ids);
 			r->ids = NULL;
 			return -1;
@@ -174,17 +161,17 @@ int kp_endpoint_parse(const char *s, struct kp_endpoint *ep, char *err,
 		s++;
 	sep = strstr(s, "://");
 	if (sep == NULL || sep == s) {
-		seterr(err, errlen, "\"%s\" is not NAME://host:port", s);
+		kp_errf(err, errlen, "\"%s\" is not NAME://host:port", s);
 		return -1;
 	}
 	ln = (size_t)(sep - s);
 	if (ln >= sizeof(ep->listener)) {
-		seterr(err, errlen, "listener name too long in \"%s\"", s);
+		kp_errf(err, errlen, "listener name too long in \"%s\"", s);
 		return -1;
 	}
 	for (size_t i = 0; i < ln; i++) {
 		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-') {
-			seterr(err, errlen, "bad listener name in \"%s\"", s);
+			kp_errf(err, errlen, "bad listener name in \"%s\"", s);
 			return -1;
 		}
 	}
@@ -194,7 +181,7 @@ int kp_endpoint_parse(const char *s, struct kp_endpoint *ep, char *err,
 		const char *rb = strchr(h, ']');
 
 		if (rb == NULL || rb[1] != ':') {
-			seterr(err, errlen, "bad IPv6 address in \"%s\"", s);
+			kp_errf(err, errlen, "bad IPv6 address in \"%s\"", s);
 			return -1;
 		}
 		hl = (size_t)(rb - h - 1);
@@ -203,17 +190,17 @@ int kp_endpoint_parse(const char *s, struct kp_endpoint *ep, char *err,
 	} else {
 		colon = strrchr(h, ':');
 		if (colon == NULL) {
-			seterr(err, errlen, "no port in \"%s\"", s);
+			kp_errf(err, errlen, "no port in \"%s\"", s);
 			return -1;
 		}
 		hl = (size_t)(colon - h);
 		if (memchr(h, ':', hl) != NULL) {
-			seterr(err, errlen, "IPv6 host must be in brackets in \"%s\"", s);
+			kp_errf(err, errlen, "IPv6 host must be in brackets in \"%s\"", s);
 			return -1;
 		}
 	}
 	if (hl >= sizeof(ep->host)) {
-		seterr(err, errlen, "host too long in \"%s\"", s);
+		kp_errf(err, errlen, "host too long in \"%s\"", s);
 		return -1;
 	}
 	memcpy(ep->host, h, hl);
@@ -222,7 +209,7 @@ int kp_endpoint_parse(const char *s, struct kp_endpoint *ep, char *err,
 	while (isspace((unsigned char)*end))
 		end++;
 	if (errno || end == colon + 1 || *end != '\0' || port < 0 || port > 65535) {
-		seterr(err, errlen, "bad port in \"%s\"", s);
+		kp_errf(err, errlen, "bad port in \"%s\"", s);
 		return -1;
 	}
 	ep->port = (int32_t)port;
@@ -267,9 +254,9 @@ int kp_endpoints_parse(const char *list, struct kp_endpoint **eps, size_t *n,
 			goto fail;
 		for (i = 0; i < cnt; i++) {
 			if (strcmp(v[i].listener, v[cnt].listener) == 0) {
-				seterr(err, errlen,
-				       "listener name %s is used more than once",
-				       v[cnt].listener);
+				kp_errf(err, errlen,
+				        "listener name %s is used more than once",
+				        v[cnt].listener);
 				goto fail;
 			}
 		}
@@ -357,7 +344,7 @@ int kp_zk_broker_decode(const char *json, size_t len, struct kp_zk_broker *b,
 
 		if (!json_is_string(host) ||
 		    get_int32(root, "port", true, -1, &port, err, errlen)) {
-			seterr(err, errlen, "registration without endpoints");
+			kp_errf(err, errlen, "registration without endpoints");
 			goto fail;
 		}
 		b->endpoints = calloc(1, sizeof(*b->endpoints));
@@ -381,7 +368,7 @@ int kp_zk_broker_decode(const char *json, size_t len, struct kp_zk_broker *b,
 		json_object_foreach(map, k, val) {
 			if (!json_is_string(val) || strlen(k) >= KP_LISTENER_MAX ||
 			    strlen(json_string_value(val)) >= KP_LISTENER_MAX) {
-				seterr(err, errlen, "bad listener_security_protocol_map");
+				kp_errf(err, errlen, "bad listener_security_protocol_map");
 				goto fail;
 			}
 			strcpy(b->protocol_map[b->nprotocols][0], k);
@@ -408,7 +395,7 @@ int kp_zk_broker_decode(const char *json, size_t len, struct kp_zk_broker *b,
 	json_decref(root);
 	return 0;
 nomem:
-	seterr(err, errlen, "out of memory");
+	kp_errf(err, errlen, "out of memory");
 fail:
 	json_decref(root);
 	kp_zk_broker_free(b);
@@ -506,20 +493,20 @@ static int side_map(json_t *root, const char *name, int32_t n,
 
 	*out = calloc((size_t)n + 1, sizeof(**out));
 	if (*out == NULL) {
-		seterr(err, errlen, "out of memory");
+		kp_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (m == NULL || json_is_null(m))
 		return 0;
 	if (!json_is_object(m)) {
-		seterr(err, errlen, "%s is not an object", name);
+		kp_errf(err, errlen, "%s is not an object", name);
 		return -1;
 	}
 	json_object_foreach(m, k, val) {
 		int32_t p;
 
 		if (parse_partition_key(k, n, &p)) {
-			seterr(err, errlen, "%s names unknown partition \"%s\"", name, k);
+			kp_errf(err, errlen, "%s names unknown partition \"%s\"", name, k);
 			return -1;
 		}
 		kp_replicas_free(&(*out)[p]);
@@ -549,25 +536,25 @@ int kp_zk_topic_decode(const char *json, size_t len, struct kp_zk_topic *t,
 	parts = json_object_get(root, "partitions");
 	if (!json_is_object(parts) || json_object_size(parts) == 0 ||
 	    json_object_size(parts) > 1000000) {
-		seterr(err, errlen, "missing or empty \"partitions\"");
+		kp_errf(err, errlen, "missing or empty \"partitions\"");
 		goto fail;
 	}
 	n = (int32_t)json_object_size(parts);
 	t->parts = calloc((size_t)n, sizeof(*t->parts));
 	if (t->parts == NULL) {
-		seterr(err, errlen, "out of memory");
+		kp_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	t->npartitions = n;
 	json_object_foreach(parts, k, val) {
 		if (parse_partition_key(k, n, &p) || t->parts[p].ids != NULL) {
-			seterr(err, errlen, "partitions are not numbered 0..%d", n - 1);
+			kp_errf(err, errlen, "partitions are not numbered 0..%d", n - 1);
 			goto fail;
 		}
 		if (get_replicas(val, &t->parts[p], "replica list", err, errlen))
 			goto fail;
 		if (t->parts[p].n == 0) {
-			seterr(err, errlen, "partition %d has no replicas", p);
+			kp_errf(err, errlen, "partition %d has no replicas", p);
 			goto fail;
 		}
 	}
@@ -691,8 +678,8 @@ int kp_zk_pid_block_decode(const char *json, size_t len, int32_t *broker,
 	if (rc == 0)
 		rc = get_int(root, "block_end", true, -1, end, err, errlen);
 	if (rc == 0 && (*start < 0 || *end < *start)) {
-		seterr(err, errlen, "invalid producer id block %lld-%lld",
-		       (long long)*start, (long long)*end);
+		kp_errf(err, errlen, "invalid producer id block %lld-%lld",
+		        (long long)*start, (long long)*end);
 		rc = -1;
 	}
 	json_decref(root);
@@ -710,7 +697,7 @@ int kp_zk_controller_endpoint(const char *json, size_t len,
 	a = json_object_get(root, "endpoints");
 	x = json_is_array(a) ? json_array_get(a, 0) : NULL;
 	if (!json_is_string(x)) {
-		seterr(err, errlen, "the controller advertises no endpoint");
+		kp_errf(err, errlen, "the controller advertises no endpoint");
 		json_decref(root);
 		return -ENOENT;
 	}
@@ -751,7 +738,7 @@ int kp_zk_cluster_id_decode(const char *json, size_t len, char *id,
 	x = json_object_get(root, "id");
 	if (!json_is_string(x) || strlen(json_string_value(x)) >= idlen ||
 	    json_string_value(x)[0] == '\0') {
-		seterr(err, errlen, "missing or bad cluster \"id\"");
+		kp_errf(err, errlen, "missing or bad cluster \"id\"");
 		json_decref(root);
 		return -1;
 	}
@@ -855,18 +842,18 @@ int kp_zk_config_decode(const char *json, size_t len, struct kp_zk_entity_config
 		return -1;
 	cfg = json_object_get(root, "config");
 	if (cfg != NULL && !json_is_object(cfg)) {
-		seterr(err, errlen, "\"config\" is not an object");
+		kp_errf(err, errlen, "\"config\" is not an object");
 		json_decref(root);
 		return -1;
 	}
 	if (cfg != NULL) {
 		json_object_foreach(cfg, k, val) {
 			if (!json_is_string(val)) {
-				seterr(err, errlen, "config value of %s is not a string", k);
+				kp_errf(err, errlen, "config value of %s is not a string", k);
 				goto fail;
 			}
 			if (kp_zk_config_set(c, k, json_string_value(val))) {
-				seterr(err, errlen, "out of memory");
+				kp_errf(err, errlen, "out of memory");
 				goto fail;
 			}
 		}
@@ -985,7 +972,7 @@ int kp_zk_config_change_decode(const char *json, size_t len, char *path,
 			rc = 0;
 	}
 	if (rc)
-		seterr(err, errlen, "bad config change notification");
+		kp_errf(err, errlen, "bad config change notification");
 out:
 	json_decref(root);
 	return rc;
@@ -1024,13 +1011,13 @@ int kp_zk_tp_list_decode(const char *json, size_t len, bool with_replicas,
 		return -1;
 	arr = json_object_get(root, "partitions");
 	if (!json_is_array(arr)) {
-		seterr(err, errlen, "missing \"partitions\" array");
+		kp_errf(err, errlen, "missing \"partitions\" array");
 		goto fail;
 	}
 	n = json_array_size(arr);
 	l->items = calloc(n + 1, sizeof(*l->items));
 	if (l->items == NULL) {
-		seterr(err, errlen, "out of memory");
+		kp_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
@@ -1038,12 +1025,12 @@ int kp_zk_tp_list_decode(const char *json, size_t len, bool with_replicas,
 		struct kp_zk_tp *tp = &l->items[i];
 
 		if (!json_is_object(o)) {
-			seterr(err, errlen, "partition entry %zu is not an object", i);
+			kp_errf(err, errlen, "partition entry %zu is not an object", i);
 			goto fail;
 		}
 		t = json_object_get(o, "topic");
 		if (!json_is_string(t)) {
-			seterr(err, errlen, "partition entry %zu has no topic", i);
+			kp_errf(err, errlen, "partition entry %zu has no topic", i);
 			goto fail;
 		}
 		tp->topic = strdup(json_string_value(t));
@@ -1052,7 +1039,7 @@ int kp_zk_tp_list_decode(const char *json, size_t len, bool with_replicas,
 		    get_int32(o, "partition", true, 0, &tp->partition, err, errlen))
 			goto fail;
 		if (tp->partition < 0) {
-			seterr(err, errlen, "negative partition in entry %zu", i);
+			kp_errf(err, errlen, "negative partition in entry %zu", i);
 			goto fail;
 		}
 		if (with_replicas &&

@@ -148,7 +148,7 @@ TESTS += tests/integration/0025-tls-sasl.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
-	tests/lib/groupwire.py tests/lib/ktool.py
+	tests/lib/groupwire.py tests/lib/ktool.py tests/lib/zkfaults.py
 
 ## dynamic configuration (kconfigs, AlterConfigs, change notifications,
 ## replication throttles) on a kcluster; and its pure parts on their own

@@ -532,8 +532,11 @@ def check_kafka_properties(c, zk, work):
                 k, v = line.split("=", 1)
                 extra[k] = v
     assert len(extra) >= 230, len(extra)
+    # (Kafka refuses inter.broker.listener.name beside
+    # security.inter.broker.protocol: the file names both, commented out)
     for k in ("broker.id", "listeners", "advertised.listeners", "log.dirs", "log.dir",
-              "zookeeper.connect", "zookeeper.connection.timeout.ms"):
+              "zookeeper.connect", "zookeeper.connection.timeout.ms",
+              "inter.broker.listener.name"):
         extra.pop(k, None)
     extra["no.such.kafka.key"] = "1"
     b = Broker(os.path.join(work, "kafka-props"), c.zk_connect, broker_id=9,
@@ -554,7 +557,9 @@ def check_kafka_properties(c, zk, work):
         assert "broker.id.generation.enable" in named, named
         n = int(inert[0].split("Kafka keys set")[0].split()[-1])
         more = int(line.split(" and ")[1].split()[0]) if " and " in line else 0
-        assert n > 140 and len(named) + more == n, (n, len(named), more)
+        # (the count falls as keys come to be acted on: 138 with TLS, SASL
+        # PLAIN, the connection limits and producer-id expiry built)
+        assert n > 100 and len(named) + more == n, (n, len(named), more)
     finally:
         assert b.stop() == 0
 
