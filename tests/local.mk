@@ -250,3 +250,9 @@ tests_unit_check_ctl_controller_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kcontrol
 tests_unit_check_ctl_controller_LDADD = kcontroller/libkcontroller.a $(UNIT_LDADD)
 TESTS += tests/unit/check_ctl_event tests/unit/check_ctl_partition \
 	tests/unit/check_ctl_reassign tests/unit/check_ctl_controller
+
+check_PROGRAMS += tests/unit/check_metrics
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c
+tests_unit_check_metrics_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_metrics_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_metrics
