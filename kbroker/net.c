@@ -64,6 +64,8 @@ struct net_resp {
 	size_t ext_i;			/* next external piece */
 	size_t mem_off;			/* bytes of w.data sent */
 	int64_t file_off;		/* bytes of the current piece sent */
+	int16_t api_key;		/* metrics: -1 not counted */
+	int64_t t_recv_us, t_ready_us;
 };
 
 struct net_conn {
@@ -150,6 +152,20 @@ static void resp_free(struct net_resp *s)
 	free(s->ranges);
 	kp_wbuf_free(&s->w);
 	free(s);
+}
+
+/* A response written: its request counted with its total and send times. */
+static void resp_times(struct net_conn *c, const struct net_resp *s)
+{
+	struct net_wmetrics *m = c->w->m;
+	int64_t now;
+
+	if (s->api_key < 0)
+		return;
+	now = kp_now_us();
+	kp_mctr_add(&m->requests[s->api_key], 1);
+	kp_mhist_observe_us(&m->time[s->api_key][MT_TOTAL], (uint64_t)(now - s->t_recv_us));
+	kp_mhist_observe_us(&m->time[s->api_key][MT_SEND], (uint64_t)(now - s->t_ready_us));
 }
 
 /* Not inlined: GCC's use-after-free analysis cannot see that callers
@@ -297,6 +313,7 @@ static int conn_flush(struct net_conn *c)
 		c->head = s->next;
 		if (c->head == NULL)
 			c->tail = NULL;
+		resp_times(c, s);
 		resp_free(s);
 		c->nslots--;
 	}
@@ -345,6 +362,9 @@ blocked:
 static void req_free(struct net_req *r)
 {
 	struct net_conn *c = r->conn;
+
+	if (r->worker->dispatching == r)
+		r->worker->dispatching = NULL;
 
 	kp_arena_free(&r->arena);
 	free(r);
@@ -424,10 +444,36 @@ struct net_file_range *net_req_file_range(struct net_req *r, int fd, int64_t pos
 	return fr;
 }
 
+/* A request's queue, local and remote times (metrics.h); its total and
+ * send times are taken once the response is written (conn_flush). */
+static void req_times(struct net_req *r)
+{
+	struct net_wmetrics *m = r->worker->m;
+	struct net_resp *s = r->slot;
+	int16_t k = r->h.api_key;
+	int64_t now = kp_now_us(), local_end;
+
+	if (k < 0 || k >= METRICS_NAPI)
+		return;
+	if (r->worker->dispatching == r) {	/* answered within its handler */
+		r->worker->dispatching = NULL;
+		local_end = now;
+	} else {
+		local_end = r->t_local_end_us;
+	}
+	kp_mhist_observe_us(&m->time[k][MT_QUEUE], (uint64_t)(r->t_disp_us - r->t_recv_us));
+	kp_mhist_observe_us(&m->time[k][MT_LOCAL], (uint64_t)(local_end - r->t_disp_us));
+	kp_mhist_observe_us(&m->time[k][MT_REMOTE], (uint64_t)(now - local_end));
+	s->api_key = k;
+	s->t_recv_us = r->t_recv_us;
+	s->t_ready_us = now;
+}
+
 static void slot_done(struct net_req *r)
 {
 	struct net_conn *c = r->conn;
 
+	req_times(r);
 	r->slot->ready = true;
 	req_free(r);
 	if (!c->closed)
@@ -508,6 +554,7 @@ static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 		return;
 	}
 	kp_wbuf_init(&s->w);
+	s->api_key = -1;
 	kp_write_i32(&s->w, 0);		/* the frame: an empty token */
 	if (s->w.err) {
 		resp_free(s);
@@ -541,12 +588,14 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	kp_wbuf_init(&s->w);
+	s->api_key = -1;
 	if (c->tail != NULL)
 		c->tail->next = s;
 	else
 		c->head = s;
 	c->tail = s;
 	c->nslots++;
+	r->t_recv_us = kp_now_us();
 	r->conn = c;
 	r->worker = c->w;
 	r->slot = s;
@@ -561,7 +610,14 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 		net_req_fail(r, "malformed request header");
 		return;
 	}
+	r->t_disp_us = kp_now_us();
+	c->w->dispatching = r;
 	c->w->dispatch(r, &rd);
+	/* still there: parked (or freed, which cleared it) */
+	if (c->w->dispatching == r) {
+		r->t_local_end_us = kp_now_us();
+		c->w->dispatching = NULL;
+	}
 }
 
 /* ----------------------------------------------------------- reading */
@@ -1093,6 +1149,11 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		if (w->max_pending < 1)
 			w->max_pending = 1;
 		w->id = i;
+		w->m = calloc(1, sizeof(*w->m));
+		if (w->m == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 		kp_wbuf_init(&w->scratch);
 		kp_wbuf_init(&w->conv);
 		kp_wbuf_init(&w->conv_raw);
@@ -1178,6 +1239,7 @@ void net_stop(struct net_server *s)
 		kp_wbuf_free(&s->workers[i].conv_raw);
 		kp_wbuf_free(&s->workers[i].conv_in);
 		free(s->workers[i].bounce);
+		free(s->workers[i].m);
 	}
 	for (int i = 0; i < IP_BUCKETS; i++)
 		while (s->ips[i] != NULL) {

@@ -173,8 +173,15 @@ static void put_value(struct kp_mtext *t, double v)
 		puts_(t, v > 0 ? " +Inf\n" : " -Inf\n");
 	else if (v == floor(v) && fabs(v) < 9e15)
 		putf(t, " %" PRId64 "\n", (int64_t)v);
-	else
-		putf(t, " %.17g\n", v);
+	else {
+		char buf[40];
+
+		/* the shortest of 15 or 17 digits that reads back the same */
+		snprintf(buf, sizeof(buf), "%.15g", v);
+		if (strtod(buf, NULL) != v)
+			snprintf(buf, sizeof(buf), "%.17g", v);
+		putf(t, " %s\n", buf);
+	}
 }
 
 void kp_mtext_sample(struct kp_mtext *t, const char *name,
@@ -211,6 +218,14 @@ void kp_mtext_hist(struct kp_mtext *t, const char *name,
 	puts_(t, "_count");
 	put_labels(t, labels, nlab, NULL);
 	put_value(t, (double)cum);
+}
+
+void kp_mtext_append(struct kp_mtext *t, const struct kp_mtext *src)
+{
+	if (src->failed)
+		t->failed = true;
+	else if (src->len > 0)
+		put(t, src->p, src->len);
 }
 
 /* ------------------------------------------------------------- process */

@@ -84,6 +84,8 @@ void kp_mtext_sample(struct kp_mtext *t, const char *name,
 void kp_mtext_hist(struct kp_mtext *t, const char *name,
 		   const char *const *labels, size_t nlab,
 		   const struct kp_mhist_sum *s);
+/* Append the text of another exposition (whole families). */
+void kp_mtext_append(struct kp_mtext *t, const struct kp_mtext *src);
 /* Process metrics (Prometheus' client conventions): CPU seconds,
  * resident and virtual memory, open and maximum descriptors, start time,
  * threads. */
