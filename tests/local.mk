@@ -258,3 +258,8 @@ tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c
 tests_unit_check_metrics_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_metrics_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_metrics
+
+## contrib/: the Prometheus alert rules (promtool check rules, promtool
+## test rules) and the Grafana dashboard's metric names
+TESTS += tests/contrib/alert-rules.sh
+EXTRA_DIST += tests/contrib/alert-rules.sh contrib
