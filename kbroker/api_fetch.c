@@ -353,6 +353,8 @@ static void respond(struct net_req *r)
 					budget = 0;
 				have_data = true;
 				log_read_done(&rr);
+				if (err == 0 && req->replica_id < 0)
+					kp_mctr_add(&w->m->bytes_out, (uint64_t)out->records.len);
 				if (err == KP_ERR_KAFKA_STORAGE_ERROR)
 					err = storage_error(r);
 				if (err != 0) {

@@ -235,6 +235,19 @@ static const char *const time_help[MT_N] = {
 	"Milliseconds from a response ready to its last byte written",
 };
 
+/* Kafka's request name of a counted index (NULL: none). */
+static const char *request_name(int k)
+{
+	const struct kp_api_desc *a;
+
+	if (k == METRICS_FETCH_CONSUMER)
+		return "FetchConsumer";
+	if (k == METRICS_FETCH_FOLLOWER)
+		return "FetchFollower";
+	a = kp_api_get((int16_t)k);
+	return a != NULL ? a->name : NULL;
+}
+
 static void render_requests(struct kp_mtext *t, struct net_server *ns)
 {
 	int nw = net_nworkers(ns);
@@ -257,20 +270,20 @@ static void render_requests(struct kp_mtext *t, struct net_server *ns)
 	kp_mtext_family(t, "kafka_network_requestmetrics_requests_total", "counter",
 			"Requests answered (or completed without an answer), by type");
 	for (int k = 0; k < METRICS_NAPI; k++) {
-		const struct kp_api_desc *a = kp_api_get((int16_t)k);
-		const char *lab[] = { "request", a != NULL ? a->name : "" };
+		const char *name = request_name(k);
+		const char *lab[] = { "request", name };
 
-		if (a != NULL && req[k] > 0)
+		if (name != NULL && req[k] > 0)
 			kp_mtext_sample(t, "kafka_network_requestmetrics_requests_total",
 					lab, 1, (double)req[k]);
 	}
 	for (int j = 0; j < MT_N; j++) {
 		kp_mtext_family(t, time_names[j], "histogram", time_help[j]);
 		for (int k = 0; k < METRICS_NAPI; k++) {
-			const struct kp_api_desc *a = kp_api_get((int16_t)k);
-			const char *lab[] = { "request", a != NULL ? a->name : "" };
+			const char *name = request_name(k);
+			const char *lab[] = { "request", name };
 
-			if (a != NULL && req[k] > 0)
+			if (name != NULL && req[k] > 0)
 				kp_mtext_hist(t, time_names[j], lab, 1, &hs[k * MT_N + j]);
 		}
 	}

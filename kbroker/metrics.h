@@ -25,8 +25,12 @@
 struct broker;
 struct kp_mtext;
 
-/* API keys counted (Kafka 2.8's highest is 60) */
+/* API keys counted (Kafka 2.8's highest is 60), then Kafka's two
+ * request names of its own: Fetch requests are also counted as
+ * FetchConsumer or FetchFollower (by replica id), as Kafka's RequestMetrics */
 #define METRICS_NAPI 72
+#define METRICS_FETCH_CONSUMER 70
+#define METRICS_FETCH_FOLLOWER 71
 
 /* Kafka's RequestMetrics times of a request, in order */
 enum {

@@ -31,6 +31,7 @@
 #include "kp_client.h"
 #include "kp_codec.h"
 #include "kp_log.h"
+#include "kp_msgs.h"
 #include "net.h"
 #include "purgatory.h"
 #include "transport.h"
@@ -65,6 +66,7 @@ struct net_resp {
 	size_t mem_off;			/* bytes of w.data sent */
 	int64_t file_off;		/* bytes of the current piece sent */
 	int16_t api_key;		/* metrics: -1 not counted */
+	int16_t api_key2;		/* FetchConsumer/FetchFollower, or -1 */
 	int64_t t_recv_us, t_ready_us;
 };
 
@@ -163,9 +165,11 @@ static void resp_times(struct net_conn *c, const struct net_resp *s)
 	if (s->api_key < 0)
 		return;
 	now = kp_now_us();
-	kp_mctr_add(&m->requests[s->api_key], 1);
-	kp_mhist_observe_us(&m->time[s->api_key][MT_TOTAL], (uint64_t)(now - s->t_recv_us));
-	kp_mhist_observe_us(&m->time[s->api_key][MT_SEND], (uint64_t)(now - s->t_ready_us));
+	for (int16_t x = s->api_key; x >= 0; x = x == s->api_key ? s->api_key2 : -1) {
+		kp_mctr_add(&m->requests[x], 1);
+		kp_mhist_observe_us(&m->time[x][MT_TOTAL], (uint64_t)(now - s->t_recv_us));
+		kp_mhist_observe_us(&m->time[x][MT_SEND], (uint64_t)(now - s->t_ready_us));
+	}
 }
 
 /* Not inlined: GCC's use-after-free analysis cannot see that callers
@@ -450,21 +454,28 @@ static void req_times(struct net_req *r)
 {
 	struct net_wmetrics *m = r->worker->m;
 	struct net_resp *s = r->slot;
-	int16_t k = r->h.api_key;
+	int16_t k = r->h.api_key, k2 = -1;
 	int64_t now = kp_now_us(), local_end;
 
-	if (k < 0 || k >= METRICS_NAPI)
+	if (k < 0 || k >= METRICS_FETCH_CONSUMER)
 		return;
+	if (k == KP_API_FETCH && r->body != NULL)
+		k2 = ((const struct kp_fetch_req *)r->body)->replica_id >= 0
+		     ? METRICS_FETCH_FOLLOWER : METRICS_FETCH_CONSUMER;
 	if (r->worker->dispatching == r) {	/* answered within its handler */
 		r->worker->dispatching = NULL;
 		local_end = now;
 	} else {
 		local_end = r->t_local_end_us;
 	}
-	kp_mhist_observe_us(&m->time[k][MT_QUEUE], (uint64_t)(r->t_disp_us - r->t_recv_us));
-	kp_mhist_observe_us(&m->time[k][MT_LOCAL], (uint64_t)(local_end - r->t_disp_us));
-	kp_mhist_observe_us(&m->time[k][MT_REMOTE], (uint64_t)(now - local_end));
+	for (int16_t x = k; x >= 0; x = x == k ? k2 : -1) {
+		kp_mhist_observe_us(&m->time[x][MT_QUEUE],
+				    (uint64_t)(r->t_disp_us - r->t_recv_us));
+		kp_mhist_observe_us(&m->time[x][MT_LOCAL], (uint64_t)(local_end - r->t_disp_us));
+		kp_mhist_observe_us(&m->time[x][MT_REMOTE], (uint64_t)(now - local_end));
+	}
 	s->api_key = k;
+	s->api_key2 = k2;
 	s->t_recv_us = r->t_recv_us;
 	s->t_ready_us = now;
 }

@@ -147,6 +147,13 @@ def check_messages_in(c, prom):
     # and the requests were timed
     assert prom.value('sum(kafka_network_requestmetrics_totaltimems_count{request="Produce"})') > 0
     assert prom.value('sum(kafka_network_requestmetrics_requests_total{request="Produce"})') > 0
+    # Fetch is counted also as FetchFollower (replication), as Kafka's
+    wait_for(lambda: (prom.value(
+        'sum(kafka_network_requestmetrics_requests_total{request="FetchFollower"})') or 0)
+        > 0, 60, "follower fetches counted")
+    # one query, so both come from the same scrapes
+    assert prom.value('sum(kafka_network_requestmetrics_requests_total{request="Fetch"}) - '
+                      'sum(kafka_network_requestmetrics_requests_total{request="FetchFollower"})') >= 0
 
 
 def check_one_active_controller(c, prom):
