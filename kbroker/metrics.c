@@ -434,8 +434,7 @@ void metrics_render(struct kp_mtext *t, void *arg)
 	kp_mtext_sample(t, "kafka_server_delayedoperationpurgatory_purgatorysize", lab, 1,
 			(double)parked);
 	render_groups(t, b);
-	gauge(t, "kafka_server_sessionexpirelistener_zookeeper_connected",
-	      "1 while the ZooKeeper session is connected", kp_zk_connected(b->zk) ? 1 : 0);
+	kp_zk_metrics(t, b->zk);
 	kp_mtext_process(t);
 }
 

@@ -82,10 +82,7 @@ void ctl_metrics_render(struct kp_mtext *t, void *arg)
 			"counter", "Leaders elected out of the ISR");
 	kp_mtext_sample(t, "kafka_controller_controllerstats_uncleanleaderelections_total",
 			NULL, 0, (double)kp_mctr_get(&m->unclean_elections));
-	kp_mtext_family(t, "kafka_server_sessionexpirelistener_zookeeper_connected", "gauge",
-			"1 while the ZooKeeper session is connected");
-	kp_mtext_sample(t, "kafka_server_sessionexpirelistener_zookeeper_connected", NULL, 0,
-			c->zk != NULL && kp_zk_connected(c->zk) ? 1 : 0);
+	kp_zk_metrics(t, c->zk);
 	kp_mtext_process(t);
 }
 

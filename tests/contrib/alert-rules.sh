@@ -16,7 +16,8 @@ promtool check rules "$dir/skald-alerts.yml"
 import json, re, sys
 top = sys.argv[1]
 src = ""
-for f in ("kbroker/metrics.c", "kcontroller/ctl_metrics.c", "libkproto/kp_metrics.c"):
+for f in ("kbroker/metrics.c", "kcontroller/ctl_metrics.c", "libkproto/kp_metrics.c",
+          "libkproto/kp_zk.c"):
     src += open("%s/%s" % (top, f)).read()
 with open("%s/contrib/grafana/skald-dashboard.json" % top) as f:
     d = json.load(f)

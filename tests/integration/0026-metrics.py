@@ -163,6 +163,10 @@ def check_one_active_controller(c, prom):
     wait_for(lambda: prom.value(
         "sum(kafka_controller_kafkacontroller_globalpartitioncount)") == 2, 60,
         "the active controller's partition count (m's two)")
+    # every daemon's ZooKeeper session is up and its round trips timed
+    assert prom.value("count(kafka_server_sessionexpirelistener_zookeeper_connected == 1)") == 4
+    assert prom.value("count(kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms_count"
+                      " > 0)") == 4
 
 
 def groups_lag(c, group):
