@@ -335,7 +335,7 @@ static void render_groups(struct kp_mtext *t, struct broker *b)
 		"kafka_coordinator_group_groupmetadatamanager_numgroupsdead",
 	};
 	int64_t nstate[GROUP_NSTATES] = { 0 }, ngroups = 0, noffsets = 0;
-	struct kp_mtext cur, end, lag;
+	struct kp_mtext cur, end, lag, secs;
 	char pbuf[16];
 
 	if (gc == NULL)
@@ -343,12 +343,15 @@ static void render_groups(struct kp_mtext *t, struct broker *b)
 	kp_mtext_init(&cur);
 	kp_mtext_init(&end);
 	kp_mtext_init(&lag);
+	kp_mtext_init(&secs);
 	kp_mtext_family(&cur, "kafka_consumergroup_current_offset", "gauge",
 			"A group's committed offset of a partition (the coordinator's)");
 	kp_mtext_family(&end, "kafka_consumergroup_log_end_offset", "gauge",
 			"High watermark of a partition a group committed on, where this broker hosts a replica");
 	kp_mtext_family(&lag, "kafka_consumergroup_lag", "gauge",
 			"High watermark minus a group's committed offset, where this broker hosts a replica");
+	kp_mtext_family(&secs, "kafka_consumergroup_lag_seconds", "gauge",
+			"The lag divided by the group's consume rate on the partition between its last two commits");
 	pthread_mutex_lock(&gc->lock);
 	for (uint32_t i = 0; i < gc->groups.nbuckets; i++)
 		for (struct group *g = gc->groups.buckets[i]; g != NULL; g = g->next) {
@@ -381,6 +384,17 @@ static void render_groups(struct kp_mtext *t, struct broker *b)
 							lab, 3, (double)hw);
 					kp_mtext_sample(&lag, "kafka_consumergroup_lag", lab, 3,
 							(double)(hw > o->offset ? hw - o->offset : 0));
+					/* records per ms between the last two commits */
+					if (hw <= o->offset)
+						kp_mtext_sample(&secs, "kafka_consumergroup_lag_seconds",
+								lab, 3, 0);
+					else if (o->prev_ts > 0 && o->commit_ts > o->prev_ts &&
+						 o->offset > o->prev_offset)
+						kp_mtext_sample(&secs, "kafka_consumergroup_lag_seconds",
+								lab, 3,
+								(double)(hw - o->offset) *
+								(double)(o->commit_ts - o->prev_ts) /
+								(double)(o->offset - o->prev_offset) / 1000.0);
 				}
 		}
 	pthread_mutex_unlock(&gc->lock);
@@ -395,9 +409,11 @@ static void render_groups(struct kp_mtext *t, struct broker *b)
 	kp_mtext_append(t, &cur);
 	kp_mtext_append(t, &end);
 	kp_mtext_append(t, &lag);
+	kp_mtext_append(t, &secs);
 	kp_mtext_free(&cur);
 	kp_mtext_free(&end);
 	kp_mtext_free(&lag);
+	kp_mtext_free(&secs);
 }
 
 /* ---------------------------------------------------------- the whole */

@@ -184,6 +184,13 @@ def check_group_lag(c, prom):
 
     cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "lagging",
                      "enable.auto.commit": False})
+    # two commits a little apart: the consume rate between them gives the
+    # lag in seconds
+    cons.commit(offsets=[TopicPartition("m", 0, 50), TopicPartition("m", 1, 10)],
+                asynchronous=False)
+    t = time.monotonic()
+    while time.monotonic() < t + 0.5:
+        time.sleep(0.05)
     cons.commit(offsets=[TopicPartition("m", 0, 100), TopicPartition("m", 1, 30)],
                 asynchronous=False)
     cons.close()
@@ -196,6 +203,12 @@ def check_group_lag(c, prom):
         return got == want
     wait_for(same, 60, "Prometheus' lag = kconsumer-groups' %s" % want)
     assert prom.value('sum(kafka_consumergroup_current_offset{group="lagging"})') == 130
+    # lag / rate, both commits in one request each (the same interval dt):
+    # partition 0 150 records behind at 50 per dt, partition 1 220 at 20
+    secs = {int(dict(lab)["partition"]): v for lab, v in
+            prom.query('kafka_consumergroup_lag_seconds{group="lagging",topic="m"}')}
+    assert sorted(secs) == [0, 1] and secs[0] > 0, secs
+    assert abs(secs[1] / secs[0] - (220 / 20) / (150 / 50)) < 0.01, secs
 
 
 def check_under_replicated(c, prom):
