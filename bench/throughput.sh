@@ -7,6 +7,9 @@
 # BENCH_SECURITY=tls also runs the 1 KB case over SSL and SASL_SSL (PLAIN)
 # listeners of the same broker, with a CA and certificate made here by the
 # openssl command, beside PLAINTEXT.
+# BENCH_SCRAPE=compare runs the 1 KB case BENCH_ROUNDS times (default 3)
+# without and with a scrape of every daemon's metrics each second (kcluster
+# turns metrics.listener on), alternating, on the same cluster.
 set -eu
 dir=$(mktemp -d /tmp/skald-bench.XXXXXX)
 trap 'tools/kcluster down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
@@ -43,5 +46,26 @@ fi
 tools/kcluster up --dir "$dir" --brokers 1 --controllers 1 \
 	--set num.partitions=6 --set num.network.threads=2 >"$dir/up.out"
 boot=$(sed -n 's/^bootstrap.servers=//p' "$dir/up.out")
+if [ "${BENCH_SCRAPE:-}" = compare ]; then
+	urls=$(sed -n 's/^metrics\.[a-z]*\.[0-9]*=//p' "$dir/up.out")
+	i=0
+	while [ "$i" -lt "${BENCH_ROUNDS:-3}" ]; do
+		i=$((i + 1))
+		echo "round $i, no scrape:"
+		bench/bench_clients "$boot" n$i 1024 ${BENCH_COUNT_1K:-1000000}
+		echo "round $i, a scrape of every daemon each second:"
+		(while :; do
+			for u in $urls; do
+				curl -sf -o /dev/null "$u" || echo "scrape of $u failed" >&2
+			done
+			sleep 1
+		 done) &
+		scraper=$!
+		bench/bench_clients "$boot" s$i 1024 ${BENCH_COUNT_1K:-1000000}
+		kill "$scraper"
+		wait "$scraper" 2>/dev/null || true
+	done
+	exit 0
+fi
 bench/bench_clients "$boot" t100 100 ${BENCH_COUNT_100:-3000000}
 bench/bench_clients "$boot" t1k 1024 ${BENCH_COUNT_1K:-1000000}

@@ -316,6 +316,9 @@ static void respond(struct net_req *r)
 			out->records = (kp_records){ .ptr = NULL, .len = 0 };
 			out->error_code = check_partition(r, p, fp, &limit,
 							  &out->diverging_epoch);
+			kp_mctr_add(&w->m->total_fetch, 1);
+			if (out->error_code != 0)
+				kp_mctr_add(&w->m->failed_fetch, 1);
 			if (p != NULL && p->log != NULL) {
 				out->high_watermark = atomic_load(&p->hw);
 				out->last_stable_offset = out->high_watermark;
@@ -350,6 +353,8 @@ static void respond(struct net_req *r)
 					budget = 0;
 				have_data = true;
 				log_read_done(&rr);
+				if (err == 0 && req->replica_id < 0)
+					kp_mctr_add(&w->m->bytes_out, (uint64_t)out->records.len);
 				if (err == KP_ERR_KAFKA_STORAGE_ERROR)
 					err = storage_error(r);
 				if (err != 0) {
@@ -370,6 +375,8 @@ static void respond(struct net_req *r)
 			/* the response owns the segment reference now */
 			out->records = (kp_records){ .ptr = NULL, .len = (int32_t)rr.length,
 						     .ext = fr };
+			if (req->replica_id < 0)
+				kp_mctr_add(&w->m->bytes_out, (uint64_t)rr.length);
 			/* the leader quota counts what throttled partitions send
 			 * to any follower, in sync or not (Kafka's record()) */
 			if (req->replica_id >= 0 &&

@@ -938,6 +938,16 @@ static kp_err_t produce_one(struct net_req *r, struct partition *p,
 		}
 	}
 	err = (int16_t)log_append_leader(p->log, data, len, p->leader_epoch, -1, &ai);
+	if (err == 0 && !ai.duplicate) {
+		/* BrokerTopicMetrics (metrics.h): this partition's under its
+		 * lock, the totals on this worker */
+		uint64_t nrec = (uint64_t)(ai.last_offset - ai.first_offset + 1);
+
+		kp_mctr_add(&p->m_messages_in, nrec);
+		kp_mctr_add(&p->m_bytes_in, (uint64_t)len);
+		kp_mctr_add(&r->worker->m->messages_in, nrec);
+		kp_mctr_add(&r->worker->m->bytes_in, (uint64_t)len);
+	}
 	if (err == 0) {
 		replica_update_hw(b, p);
 		pend->p = p;
@@ -1090,6 +1100,9 @@ void api_produce(struct net_req *r)
 				out->error_code = KP_ERR_INVALID_REQUIRED_ACKS;
 			else
 				out->error_code = produce_one(r, p, pd, out, req->acks, &one);
+			kp_mctr_add(&r->worker->m->total_produce, 1);
+			if (out->error_code != 0)
+				kp_mctr_add(&r->worker->m->failed_produce, 1);
 			if (out->error_code == 0 && req->acks == -1 && one.p != NULL)
 				pend[npend++] = one;
 		}

@@ -22,6 +22,7 @@
 #include "kp_loop.h"
 #include "kp_zkdata.h"
 #include "metadata_cache.h"
+#include "metrics.h"
 #include "partition.h"
 #include "producer_id.h"
 
@@ -116,6 +117,7 @@ struct broker {
 	struct repl_quotas *quotas;	/* replication throttles (quota.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */
 	struct log_cleaner *cleaner;	/* compaction (log_cleaner.c), or NULL */
+	struct broker_metrics metrics;	/* metrics.h */
 };
 
 #endif /* BROKER_H */

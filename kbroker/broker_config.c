@@ -115,6 +115,8 @@ const struct kp_config_def broker_config_defs[] = {
 	  "Largest request frame accepted; a larger one closes the connection"),
 	K("socket.listen.backlog.size", INT, "50", 1, I32, NULL, 0, RO,
 	  "listen() backlog (not a Kafka 2.8 key)"),
+	K("metrics.listener", STRING, NULL, 0, 0, NULL, 0, RO,
+	  "Prometheus metrics at http://HOST:PORT/metrics (skald's own key, not Kafka's); unset serves none"),
 	K("max.connections", INT, I32_TEXT, 0, I32, NULL, DI, CL,
 	  "Connections the broker accepts at once; at the limit it stops accepting until one closes"),
 	K("max.connections.per.ip", INT, I32_TEXT, 0, I32, NULL, DI, CL,

@@ -557,8 +557,11 @@ void group_offset_put(struct group *g, struct group_offset *o)
 	struct group_offset *old = group_offset_find(g, o->topic, strlen(o->topic),
 						     o->partition);
 
-	if (old != NULL)
+	if (old != NULL) {
+		o->prev_offset = old->offset;
+		o->prev_ts = old->commit_ts;
 		group_offset_del(g, old);
+	}
 	if (g->noffsets >= g->onbuckets && offsets_grow(g) < 0) {
 		group_offset_free(o);
 		return;

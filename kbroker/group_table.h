@@ -100,6 +100,9 @@ struct group_offset {
 	char *metadata;
 	int64_t commit_ts;
 	int64_t expire_ts;		/* -1: none */
+	/* the commit this one replaced (0, 0: none): the group's consume
+	 * rate on the partition, for the lag in seconds (metrics.c) */
+	int64_t prev_offset, prev_ts;
 };
 
 struct group {

@@ -41,7 +41,8 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/group_offsets.c kbroker/group_offsets.h kbroker/api_group.c kbroker/api_refused.c \
 	kbroker/api_sasl.c kbroker/api_scram.c kbroker/scram_users.c kbroker/scram_users.h \
 	kbroker/metadata_cache.c kbroker/metadata_cache.h \
-	kbroker/zk_broker.c kbroker/zk_broker.h
+	kbroker/zk_broker.c kbroker/zk_broker.h \
+	kbroker/metrics.c kbroker/metrics.h
 kbroker_libkbroker_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS) $(OPENSSL_CFLAGS)
 
 sbin_PROGRAMS += kbroker/kbroker

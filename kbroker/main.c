@@ -468,7 +468,8 @@ int main(int argc, char **argv)
 		for (size_t j = 0; j < b.nlisteners && b.advertised[i].port == 0; j++)
 			if (strcmp(b.advertised[i].listener, b.listeners[j].listener) == 0)
 				b.advertised[i].port = net_listener_port(b.net, (int)j);
-	if (zk_broker_register(&b, err, sizeof(err)) < 0)
+	if (metrics_start(&b, err, sizeof(err)) < 0 ||
+	    zk_broker_register(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	KP_INFO("started: broker %d of cluster %s, listening on port %d", b.id,
 		b.cluster_id, net_listener_port(b.net, 0));
@@ -488,6 +489,7 @@ int main(int argc, char **argv)
 	replica_stop(&b);
 	group_stop(&b);		/* parked group requests answer first */
 	zk_thread_stop(&b);	/* its completions reach running workers */
+	metrics_stop(&b);	/* scrapes read the workers */
 	net_stop(b.net);
 	log_cleaner_stop(&b);
 	log_manager_stop(&b);
@@ -525,6 +527,7 @@ fatal:
 	fetcher_stop(&b);
 	group_stop(&b);
 	zk_thread_stop(&b);
+	metrics_stop(&b);
 	if (b.net != NULL)
 		net_stop(b.net);
 	log_manager_stop(&b);

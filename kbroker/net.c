@@ -30,6 +30,7 @@
 #include "kp_client.h"
 #include "kp_codec.h"
 #include "kp_log.h"
+#include "kp_msgs.h"
 #include "net.h"
 #include "purgatory.h"
 #include "transport.h"
@@ -63,6 +64,9 @@ struct net_resp {
 	size_t ext_i;			/* next external piece */
 	size_t mem_off;			/* bytes of w.data sent */
 	int64_t file_off;		/* bytes of the current piece sent */
+	int16_t api_key;		/* metrics: -1 not counted */
+	int16_t api_key2;		/* FetchConsumer/FetchFollower, or -1 */
+	int64_t t_recv_us, t_ready_us;
 };
 
 struct net_conn {
@@ -156,6 +160,22 @@ static void resp_free(struct net_resp *s)
 	free(s->ranges);
 	kp_wbuf_free(&s->w);
 	free(s);
+}
+
+/* A response written: its request counted with its total and send times. */
+static void resp_times(struct net_conn *c, const struct net_resp *s)
+{
+	struct net_wmetrics *m = c->w->m;
+	int64_t now;
+
+	if (s->api_key < 0)
+		return;
+	now = kp_now_us();
+	for (int16_t x = s->api_key; x >= 0; x = x == s->api_key ? s->api_key2 : -1) {
+		kp_mctr_add(&m->requests[x], 1);
+		kp_mhist_observe_us(&m->time[x][MT_TOTAL], (uint64_t)(now - s->t_recv_us));
+		kp_mhist_observe_us(&m->time[x][MT_SEND], (uint64_t)(now - s->t_ready_us));
+	}
 }
 
 /* Not inlined: GCC's use-after-free analysis cannot see that callers
@@ -315,6 +335,7 @@ static int conn_flush(struct net_conn *c)
 		c->head = s->next;
 		if (c->head == NULL)
 			c->tail = NULL;
+		resp_times(c, s);
 		resp_free(s);
 		c->nslots--;
 	}
@@ -371,6 +392,9 @@ blocked:
 static void req_free(struct net_req *r)
 {
 	struct net_conn *c = r->conn;
+
+	if (r->worker->dispatching == r)
+		r->worker->dispatching = NULL;
 
 	kp_arena_free(&r->arena);
 	free(r);
@@ -473,10 +497,43 @@ struct net_file_range *net_req_file_range(struct net_req *r, int fd, int64_t pos
 	return fr;
 }
 
+/* A request's queue, local and remote times (metrics.h); its total and
+ * send times are taken once the response is written (conn_flush). */
+static void req_times(struct net_req *r)
+{
+	struct net_wmetrics *m = r->worker->m;
+	struct net_resp *s = r->slot;
+	int16_t k = r->h.api_key, k2 = -1;
+	int64_t now = kp_now_us(), local_end;
+
+	if (k < 0 || k >= METRICS_FETCH_CONSUMER)
+		return;
+	if (k == KP_API_FETCH && r->body != NULL)
+		k2 = ((const struct kp_fetch_req *)r->body)->replica_id >= 0
+		     ? METRICS_FETCH_FOLLOWER : METRICS_FETCH_CONSUMER;
+	if (r->worker->dispatching == r) {	/* answered within its handler */
+		r->worker->dispatching = NULL;
+		local_end = now;
+	} else {
+		local_end = r->t_local_end_us;
+	}
+	for (int16_t x = k; x >= 0; x = x == k ? k2 : -1) {
+		kp_mhist_observe_us(&m->time[x][MT_QUEUE],
+				    (uint64_t)(r->t_disp_us - r->t_recv_us));
+		kp_mhist_observe_us(&m->time[x][MT_LOCAL], (uint64_t)(local_end - r->t_disp_us));
+		kp_mhist_observe_us(&m->time[x][MT_REMOTE], (uint64_t)(now - local_end));
+	}
+	s->api_key = k;
+	s->api_key2 = k2;
+	s->t_recv_us = r->t_recv_us;
+	s->t_ready_us = now;
+}
+
 static void slot_done(struct net_req *r)
 {
 	struct net_conn *c = r->conn;
 
+	req_times(r);
 	r->slot->ready = true;
 	req_free(r);
 	if (!c->closed)
@@ -562,6 +619,7 @@ static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 		return;
 	}
 	kp_wbuf_init(&s->w);
+	s->api_key = -1;
 	kp_write_i32(&s->w, (int32_t)outlen);	/* the frame: the server's token */
 	kp_write_raw(&s->w, out, outlen);
 	if (s->w.err) {
@@ -598,12 +656,14 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 		return;
 	}
 	kp_wbuf_init(&s->w);
+	s->api_key = -1;
 	if (c->tail != NULL)
 		c->tail->next = s;
 	else
 		c->head = s;
 	c->tail = s;
 	c->nslots++;
+	r->t_recv_us = kp_now_us();
 	r->conn = c;
 	r->worker = c->w;
 	r->slot = s;
@@ -618,7 +678,14 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 		net_req_fail(r, "malformed request header");
 		return;
 	}
+	r->t_disp_us = kp_now_us();
+	c->w->dispatching = r;
 	c->w->dispatch(r, &rd);
+	/* still there: parked (or freed, which cleared it) */
+	if (c->w->dispatching == r) {
+		r->t_local_end_us = kp_now_us();
+		c->w->dispatching = NULL;
+	}
 }
 
 /* ----------------------------------------------------------- reading */
@@ -1153,6 +1220,11 @@ struct net_server *net_start(struct broker *b, struct kp_loop *main_loop,
 		if (w->max_pending < 1)
 			w->max_pending = 1;
 		w->id = i;
+		w->m = calloc(1, sizeof(*w->m));
+		if (w->m == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 		kp_wbuf_init(&w->scratch);
 		kp_wbuf_init(&w->conv);
 		kp_wbuf_init(&w->conv_raw);
@@ -1238,6 +1310,7 @@ void net_stop(struct net_server *s)
 		kp_wbuf_free(&s->workers[i].conv_raw);
 		kp_wbuf_free(&s->workers[i].conv_in);
 		free(s->workers[i].bounce);
+		free(s->workers[i].m);
 	}
 	for (int i = 0; i < IP_BUCKETS; i++)
 		while (s->ips[i] != NULL) {

@@ -32,6 +32,7 @@
 #include "kp_buf.h"
 #include "kp_loop.h"
 #include "kp_proto.h"
+#include "metrics.h"
 
 struct broker_sasl;
 
@@ -68,6 +69,10 @@ struct net_req {
 	bool detached;			/* frame is r's own */
 	const char *listener;		/* the listener it came in on */
 	char peer[64];
+	/* metrics (metrics.h): monotonic µs */
+	int64_t t_recv_us;		/* frame read */
+	int64_t t_disp_us;		/* handler called */
+	int64_t t_local_end_us;		/* handler returned, request parked */
 };
 
 struct net_worker {
@@ -90,6 +95,8 @@ struct net_worker {
 	struct net_server *server;
 	struct kp_timer idle_timer;	/* connections.max.idle.ms sweeps */
 	int64_t idle_period_ms;
+	struct net_wmetrics *m;		/* this worker's counters (metrics.h) */
+	struct net_req *dispatching;	/* in its handler now, not yet answered */
 };
 
 struct net_server;

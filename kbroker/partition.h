@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "kp_errors.h"
+#include "kp_metrics.h"
 #include "purgatory.h"
 
 struct log;
@@ -72,6 +73,9 @@ struct partition {
 	bool is_offsets;		/* __consumer_offsets (group coordinator) */
 	struct fpart *fetch_slot;	/* the fetcher thread's entry, or NULL */
 	_Atomic int64_t hw;		/* high watermark */
+	/* BrokerTopicMetrics of clients' appends here as leader, written
+	 * under lock (metrics.h) */
+	kp_mctr m_messages_in, m_bytes_in;
 	/* notified at new data, a new high watermark, a role change: what
 	 * parked fetches and acks=all produces watch (purgatory.h) */
 	struct purgatory_key watchers;

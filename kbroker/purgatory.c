@@ -72,7 +72,8 @@ struct purgatory_home *purgatory_home_new(struct purgatory *pg, struct kp_loop *
 
 int purgatory_home_count(const struct purgatory_home *h)
 {
-	return h->nops;
+	/* also read by a metrics scrape on another thread */
+	return __atomic_load_n(&h->nops, __ATOMIC_RELAXED);
 }
 
 void purgatory_key_init(struct purgatory_key *k, enum purgatory_key_kind kind)

@@ -251,6 +251,10 @@ static bool isr_update(struct broker *b, struct partition *p)
 		char list[256];
 		size_t off = 0;
 
+		if (nisr < p->nisr)
+			kp_mctr_add(&b->metrics.isr_shrinks, 1);
+		else if (nisr > p->nisr)
+			kp_mctr_add(&b->metrics.isr_expands, 1);
 		free(p->isr);
 		p->isr = isr;
 		p->nisr = nisr;

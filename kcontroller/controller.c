@@ -67,8 +67,16 @@ static void request(struct controller *c, struct ctl_request *r)
 	r->done(r);
 }
 
-/* The event thread's work: one event, to its end. */
+static void process_one(struct ctl_event *ev, void *arg);
+
+/* The event thread's work: one event, to its end, then what scrapes see. */
 static void process(struct ctl_event *ev, void *arg)
+{
+	process_one(ev, arg);
+	ctl_metrics_publish(arg);
+}
+
+static void process_one(struct ctl_event *ev, void *arg)
 {
 	struct controller *c = arg;
 

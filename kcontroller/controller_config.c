@@ -25,6 +25,8 @@ const struct kp_config_def controller_config_defs[] = {
 	  "Unique id of this controller (required); must differ from every broker.id", "Controller" },
 	{ "listeners", KP_CFG_STRING, "PLAINTEXT://:9093", 0, 0, NULL,
 	  "Where brokers reach this controller (ControlledShutdown): NAME://host:port; an empty host is every interface", "Controller" },
+	{ "metrics.listener", KP_CFG_STRING, NULL, 0, 0, NULL,
+	  "Prometheus metrics at http://HOST:PORT/metrics (skald's own key, not Kafka's); unset serves none", "Controller" },
 	{ "zookeeper.connect", KP_CFG_STRING, NULL, 0, 0, NULL,
 	  "ZooKeeper connection string host:port[,host:port...][/chroot] (required)", "ZooKeeper" },
 	{ "zookeeper.session.timeout.ms", KP_CFG_INT, "18000", 1, I32, NULL,

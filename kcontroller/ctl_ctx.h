@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ctl_metrics.h"
 #include "kp_config.h"
 #include "kp_zkdata.h"
 
@@ -116,6 +117,7 @@ struct controller {
 	int32_t *shutting_down;		/* brokers in controlled shutdown */
 	int nshutting_down;
 	struct ctl_batch *batch;	/* requests being gathered */
+	struct ctl_metrics metrics;	/* published for scrapes (ctl_metrics.h) */
 };
 
 /* In charge: elected, and not fenced since. */

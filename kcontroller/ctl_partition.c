@@ -28,6 +28,7 @@
 #include "ctl_event.h"
 #include "ctl_partition.h"
 #include "ctl_zk.h"
+#include "kp_loop.h"
 #include "kp_log.h"
 #include "kp_zkdata.h"
 
@@ -161,11 +162,14 @@ int ctl_partition_elect(struct controller *c, struct c_topic *t, int32_t p,
 {
 	int rc;
 
+	int64_t t0 = kp_now_us();
+
 	if (!check(c, t, p, CTL_PS_ONLINE))
 		return -EINVAL;
 	rc = ctl_zk_write_state(c, t, p, leader, isr, nisr);
 	if (rc != 0)
 		return rc;
+	kp_mhist_observe_us(&c->metrics.elections, (uint64_t)(kp_now_us() - t0));
 	ctl_partition_set_state(c, t, p, CTL_PS_ONLINE);
 	ctl_batch_lai_replicas(c, t, p, false);
 	return 0;
@@ -206,6 +210,8 @@ static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
 		}
 		rc = ctl_partition_elect(c, t, p, leader, isr, nisr);
 		free(isr);
+		if (rc == 0 && unclean)
+			kp_mctr_add(&c->metrics.unclean_elections, 1);
 		if (rc == -EAGAIN) {
 			settle(c, t, p);
 			if (t->parts[p].leader >= 0 && ctl_ctx_live(c, t->parts[p].leader))

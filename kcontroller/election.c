@@ -127,6 +127,8 @@ static kp_err_t elect_unclean(struct controller *c, struct c_topic *t, int32_t p
 		}
 		rc = ctl_partition_elect(c, t, p, leader, isr, nisr);
 		free(isr);
+		if (rc == 0 && unclean)
+			kp_mctr_add(&c->metrics.unclean_elections, 1);
 		if (rc == -EAGAIN)
 			continue;
 		if (rc == MOVED)

@@ -16,7 +16,8 @@ kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroll
 	kcontroller/election.c kcontroller/election.h \
 	kcontroller/reassign.c kcontroller/reassign.h \
 	kcontroller/channel.c kcontroller/channel.h \
-	kcontroller/server.c kcontroller/server.h
+	kcontroller/server.c kcontroller/server.h \
+	kcontroller/ctl_metrics.c kcontroller/ctl_metrics.h
 kcontroller_libkcontroller_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
 
 sbin_PROGRAMS += kcontroller/kcontroller

@@ -127,6 +127,8 @@ int main(int argc, char **argv)
 	c.server = server_start(&c, &c.ep, err, sizeof(err));
 	if (c.server == NULL)
 		goto fatal;
+	if (ctl_metrics_start(&c, err, sizeof(err)) < 0)
+		goto fatal;
 	KP_INFO("started: controller %d, listening on port %d", c.id, c.ep.port);
 	if (controller_start(&c) < 0) {
 		snprintf(err, sizeof(err), "cannot start the event thread");
@@ -137,6 +139,7 @@ int main(int argc, char **argv)
 	kp_loop_run(c.loop);
 
 	kp_notify("STOPPING=1\nSTATUS=resigning");
+	ctl_metrics_stop(&c);
 	controller_stop(&c);
 	/* what the last events posted (answers, channels closing) runs */
 	for (int i = 0; i < 3; i++)
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
 fatal:
 	KP_ERROR("%s", err);
 	kp_notifyf("STATUS=failed: %s", err);
+	ctl_metrics_stop(&c);
 	controller_stop(&c);
 	server_stop(c.server);
 	if (c.zk != NULL)

@@ -44,6 +44,9 @@ struct kp_loop {
 	pthread_mutex_t post_mu;
 	struct kp_loop_call *post_head, *post_tail;
 	atomic_bool stop;
+	/* nanoseconds spent waiting in epoll_wait: written by the loop's
+	 * thread only (load + store), read by anyone (metrics) */
+	_Atomic uint64_t idle_ns;
 	struct epoll_event evs[256];
 };
 
@@ -53,6 +56,19 @@ int64_t kp_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t kp_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+uint64_t kp_loop_idle_ns(struct kp_loop *loop)
+{
+	return atomic_load_explicit(&loop->idle_ns, memory_order_relaxed);
 }
 
 int64_t kp_wall_ms(void)
@@ -389,11 +405,19 @@ void kp_loop_before_sleep(struct kp_loop *loop, kp_call_fn fn, void *arg)
 
 int kp_loop_run_once(struct kp_loop *loop, int timeout_ms)
 {
+	struct timespec t0, t1;
 	int n;
 
 	if (loop->before_sleep != NULL)
 		loop->before_sleep(loop->before_sleep_arg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = epoll_wait(loop->epfd, loop->evs, 256, next_timeout(loop, timeout_ms));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	atomic_store_explicit(&loop->idle_ns,
+			      atomic_load_explicit(&loop->idle_ns, memory_order_relaxed) +
+			      (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+					 (t1.tv_nsec - t0.tv_nsec)),
+			      memory_order_relaxed);
 	if (n < 0) {
 		if (errno != EINTR)
 			return -errno;

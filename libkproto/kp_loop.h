@@ -41,6 +41,8 @@ struct kp_timer {
 
 /* Monotonic milliseconds. */
 int64_t kp_now_ms(void);
+/* Monotonic clock in microseconds. */
+int64_t kp_now_us(void);
 /* Wall-clock milliseconds since the epoch (Kafka's timestamps). */
 int64_t kp_wall_ms(void);
 
@@ -108,6 +110,9 @@ void kp_loop_post_call(struct kp_loop *loop, struct kp_loop_call *c);
 
 /* Process events until kp_loop_stop().  Returns 0, or -errno. */
 int kp_loop_run(struct kp_loop *loop);
+/* Nanoseconds the loop has spent waiting for events (idle), from any
+ * thread. */
+uint64_t kp_loop_idle_ns(struct kp_loop *loop);
 /* One iteration: wait at most timeout_ms (-1: until something happens). */
 int kp_loop_run_once(struct kp_loop *loop, int timeout_ms);
 /* Make kp_loop_run() return after the current iteration.  Thread-safe. */

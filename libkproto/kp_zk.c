@@ -34,6 +34,7 @@
 #include "kp_config.h"
 #include "kp_log.h"
 #include "kp_loop.h"
+#include "kp_metrics.h"
 #include "kp_zk.h"
 
 struct kp_zk {
@@ -45,6 +46,9 @@ struct kp_zk {
 	int state;		/* last session state seen (ZOO_*_STATE) */
 	bool interrupted;	/* kp_zk_interrupt(): waits end (under mu) */
 	struct watch *armed;	/* watches set and not fired (under mu) */
+	/* answered requests' round trips: written by the client's one
+	 * completion thread, read by metrics scrapes */
+	struct kp_mhist latency;
 };
 
 struct op {
@@ -61,6 +65,7 @@ struct op {
 	char **bufs;		/* copies of paths and data, and path buffers */
 	int nbufs;
 	struct Stat *stats;
+	int64_t t0_us;		/* when it was sent */
 };
 
 struct watch {
@@ -146,12 +151,41 @@ static void op_complete(struct op *o)
 		o->zk->cfg.post(o->zk->cfg.post_ctx, op_deliver, o);
 }
 
+/* ZooKeeper answered o (on the client's completion thread). */
+static void op_answered(struct op *o)
+{
+	kp_mhist_observe_us(&o->zk->latency, (uint64_t)(kp_now_us() - o->t0_us));
+	op_complete(o);
+}
+
+void kp_zk_latency(struct kp_zk *zk, struct kp_mhist_sum *sum)
+{
+	kp_mhist_sum_add(sum, &zk->latency);
+}
+
+void kp_zk_metrics(struct kp_mtext *t, struct kp_zk *zk)
+{
+	static const char conn[] = "kafka_server_sessionexpirelistener_zookeeper_connected";
+	static const char lat[] = "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms";
+	struct kp_mhist_sum s;
+
+	memset(&s, 0, sizeof(s));
+	if (zk != NULL)
+		kp_zk_latency(zk, &s);
+	kp_mtext_family(t, conn, "gauge", "1 while the ZooKeeper session is connected");
+	kp_mtext_sample(t, conn, NULL, 0, zk != NULL && kp_zk_connected(zk) ? 1 : 0);
+	kp_mtext_family(t, lat, "histogram",
+			"Milliseconds from a ZooKeeper request sent to its answer");
+	kp_mtext_hist(t, lat, NULL, 0, &s);
+}
+
 static struct op *op_new(struct kp_zk *zk, kp_zk_done_fn done, void *arg)
 {
 	struct op *o = calloc(1, sizeof(*o));
 
 	if (o == NULL)
 		return NULL;
+	o->t0_us = kp_now_us();
 	o->zk = zk;
 	o->done = done;
 	o->arg = arg;
@@ -329,7 +363,7 @@ static void data_done(int rc, const char *value, int value_len,
 			}
 		}
 	}
-	op_complete(o);
+	op_answered(o);
 }
 
 static void stat_done(int rc, const struct Stat *stat, const void *data)
@@ -340,7 +374,7 @@ static void stat_done(int rc, const struct Stat *stat, const void *data)
 	o->res.rc = rc;
 	if (rc == ZOK)
 		copy_stat(&o->res, stat);
-	op_complete(o);
+	op_answered(o);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -374,7 +408,7 @@ static void children_done(int rc, const struct String_vector *strings,
 			      sizeof(char *), cmp_str);
 		}
 	}
-	op_complete(o);
+	op_answered(o);
 }
 
 static void string_done(int rc, const char *value, const void *data)
@@ -384,7 +418,7 @@ static void string_done(int rc, const char *value, const void *data)
 	o->res.rc = rc;
 	if (rc == ZOK && value != NULL)
 		o->res.path = strdup(value);
-	op_complete(o);
+	op_answered(o);
 }
 
 static void void_done(int rc, const void *data)
@@ -392,7 +426,7 @@ static void void_done(int rc, const void *data)
 	struct op *o = (struct op *)data;
 
 	o->res.rc = rc;
-	op_complete(o);
+	op_answered(o);
 }
 
 static void multi_done(int rc, const void *data)
@@ -405,7 +439,7 @@ static void multi_done(int rc, const void *data)
 	if (o->res.op_rc != NULL)
 		for (i = 0; i < o->res.nops; i++)
 			o->res.op_rc[i] = o->results[i].err;
-	op_complete(o);
+	op_answered(o);
 }
 
 /* An async call that failed to be queued completes with its error. */

@@ -139,6 +139,15 @@ int kp_zk_reconnect(struct kp_zk *zk, char *err, size_t errlen);
 void kp_zk_interrupt(struct kp_zk *zk);
 int64_t kp_zk_session_id(struct kp_zk *zk);
 bool kp_zk_connected(struct kp_zk *zk);
+struct kp_mhist_sum;
+/* Add the round trips of the requests ZooKeeper answered so far (a
+ * histogram in milliseconds, kp_metrics.h) to sum; any thread. */
+void kp_zk_latency(struct kp_zk *zk, struct kp_mhist_sum *sum);
+struct kp_mtext;
+/* The session's metrics for a scrape (kp_metrics.h): connected (0/1) and
+ * the request latency histogram, named as Kafka's beans under the
+ * Prometheus JMX exporter; zk may be NULL (not connected yet). */
+void kp_zk_metrics(struct kp_mtext *t, struct kp_zk *zk);
 const char *kp_zk_strerror(int rc);
 
 enum kp_zk_mode {

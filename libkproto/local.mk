@@ -28,17 +28,18 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_loop.c libkproto/kp_loop.h \
 	libkproto/kp_client.c libkproto/kp_client.h \
 	libkproto/kp_notify.c libkproto/kp_notify.h \
-	libkproto/kp_answer.c libkproto/kp_answer.h
+	libkproto/kp_answer.c libkproto/kp_answer.h \
+	libkproto/kp_metrics.c libkproto/kp_metrics.h
 nodist_libkproto_libkproto_la_SOURCES = libkproto/kp_msgs.c libkproto/kp_msgs.h
-libkproto_libkproto_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
-libkproto_libkproto_la_LIBADD = $(ZLIB_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SNAPPY_LIBS) $(JANSSON_LIBS) $(ZOOKEEPER_LIBS) $(OPENSSL_LIBS)
+libkproto_libkproto_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS)
+libkproto_libkproto_la_LIBADD = $(ZLIB_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SNAPPY_LIBS) $(JANSSON_LIBS) $(ZOOKEEPER_LIBS) $(OPENSSL_LIBS) $(MHD_LIBS)
 libkproto_libkproto_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0
 
 ## The installed API, in $(includedir)/skald: buffers, arena, the codec
 ## and the generated message structs, frames and headers, error codes,
 ## record batches, compression, CRC-32C, and the client with the event
 ## loop and logging it runs on.  kp_config, kp_zk, kp_zkdata, kp_assign,
-## kp_groupmeta, kp_pidsnap, kp_topic_config, kp_notify and kp_answer serve skald's own daemons and
+## kp_groupmeta, kp_pidsnap, kp_topic_config, kp_notify, kp_answer and kp_metrics serve skald's own daemons and
 ## tools (ZooKeeper layout, configuration tables); they stay private so
 ## they can change without breaking programs built against the library.
 pkginclude_HEADERS = \

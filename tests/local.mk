@@ -145,6 +145,8 @@ TESTS += tests/integration/0023-hostile-clients.py
 TESTS += tests/integration/0024-idempotence.py
 ## listeners and security protocols (issue 19)
 TESTS += tests/integration/0025-tls-sasl.py
+## Prometheus metrics scraped by a real Prometheus server (issue 22)
+TESTS += tests/integration/0026-metrics.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
@@ -250,3 +252,14 @@ tests_unit_check_ctl_controller_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kcontrol
 tests_unit_check_ctl_controller_LDADD = kcontroller/libkcontroller.a $(UNIT_LDADD)
 TESTS += tests/unit/check_ctl_event tests/unit/check_ctl_partition \
 	tests/unit/check_ctl_reassign tests/unit/check_ctl_controller
+
+check_PROGRAMS += tests/unit/check_metrics
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c
+tests_unit_check_metrics_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_metrics_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_metrics
+
+## contrib/: the Prometheus alert rules (promtool check rules, promtool
+## test rules) and the Grafana dashboard's metric names
+TESTS += tests/contrib/alert-rules.sh
+EXTRA_DIST += tests/contrib/alert-rules.sh contrib

@@ -751,6 +751,16 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 		off = snprintf(buf, sizeof(buf), "controller.id=%d\nzookeeper.connect=%s\n"
 			       "listeners=PLAINTEXT://127.0.0.1:0\n",
 			       CONTROLLER_BASE + i, state_get("zookeeper.connect"));
+		/* every daemon serves Prometheus metrics on a port of its own */
+		if (kp_props_get(cset, "metrics.listener") == NULL) {
+			char key[64];
+			int mport = free_port();
+
+			snprintf(key, sizeof(key), "controller.%d.metrics", CONTROLLER_BASE + i);
+			setf(key, "http://127.0.0.1:%d/metrics", mport);
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+					"metrics.listener=http://127.0.0.1:%d\n", mport);
+		}
 		for (size_t j = 0; j < cset->count && off < (int)sizeof(buf); j++)
 			off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s=%s\n",
 					cset->items[j].key, cset->items[j].value);
@@ -781,6 +791,14 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 		off += snprintf(buf + off, sizeof(buf) - (size_t)off,
 				"\nlog.dirs=%s\nzookeeper.connect=%s\n",
 				path_of("-data", name), state_get("zookeeper.connect"));
+		if (kp_props_get(bset, "metrics.listener") == NULL) {
+			int mport = free_port();
+
+			snprintf(key, sizeof(key), "broker.%d.metrics", i);
+			setf(key, "http://127.0.0.1:%d/metrics", mport);
+			off += snprintf(buf + off, sizeof(buf) - (size_t)off,
+					"metrics.listener=http://127.0.0.1:%d\n", mport);
+		}
 		/* as Kafka's sample server.properties for small clusters: the
 		 * offsets topic fits the cluster (unless --set says otherwise) */
 		if (kp_props_get(bset, "offsets.topic.replication.factor") == NULL)
@@ -826,6 +844,25 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 	       state_get("zookeeper.connect"));
 	for (int l = 1; l < nlnames; l++)
 		printf("bootstrap.%s=%s\n", lnames[l], lboot[l]);
+	/* where Prometheus scrapes each daemon */
+	for (int i = 1; i <= ncontrollers; i++) {
+		char key[64];
+		const char *url;
+
+		snprintf(key, sizeof(key), "controller.%d.metrics", CONTROLLER_BASE + i);
+		url = kp_props_get(&state, key);
+		if (url != NULL)
+			printf("metrics.controller.%d=%s\n", CONTROLLER_BASE + i, url);
+	}
+	for (int i = 1; i <= nbrokers; i++) {
+		char key[64];
+		const char *url;
+
+		snprintf(key, sizeof(key), "broker.%d.metrics", i);
+		url = kp_props_get(&state, key);
+		if (url != NULL)
+			printf("metrics.broker.%d=%s\n", i, url);
+	}
 }
 
 /* ------------------------------------------------------------ the rest */

@@ -42,6 +42,7 @@ class Cluster:
         self.listeners = listeners  # names: kcluster --listeners
         self.bootstrap = None
         self.bootstraps = {}        # the other listeners' bootstrap lists
+        self.metrics = {}           # ("broker", 1) -> its /metrics URL
         self.zk_connect = None
         self.fail_tail = fail_tail
         self.zks = []
@@ -85,6 +86,9 @@ class Cluster:
                 self.zk_connect = v
             elif k.startswith("bootstrap."):
                 self.bootstraps[k[len("bootstrap."):]] = v
+            elif k.startswith("metrics."):
+                kind, _, id = k[len("metrics."):].partition(".")
+                self.metrics[(kind, int(id))] = v
         assert self.bootstrap and self.zk_connect, out
         return self
 
