@@ -71,6 +71,9 @@ static kp_err_t check_partition(const struct net_req *r, struct partition *p,
 	div->end_offset = -1;
 	if (p == NULL || p->log == NULL)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	/* as Kafka: a replica in an offline log dir, whatever its role */
+	if (log_is_offline(p->log))
+		return KP_ERR_KAFKA_STORAGE_ERROR;
 	/* as Kafka: followers serve consumers that send client metadata
 	 * (v11), replicas always fetch from the leader */
 	if (!p->leader && (req->replica_id >= 0 || r->h.api_version < 11))

@@ -70,13 +70,15 @@ static int32_t *dup_list(const int32_t *l, int32_t n)
 	return d;
 }
 
-/* The log dir holding the fewest logs, as Kafka places new replicas. */
+/* The online log dir holding the fewest logs, as Kafka places new
+ * replicas; NULL when every dir is offline. */
 static struct log_dir *pick_dir(struct broker *b)
 {
-	struct log_dir *best = b->dirs[0];
+	struct log_dir *best = NULL;
 
-	for (int i = 1; i < b->ndirs; i++)
-		if (b->dirs[i]->nlogs < best->nlogs)
+	for (int i = 0; i < b->ndirs; i++)
+		if (!log_dir_is_offline(b->dirs[i]) &&
+		    (best == NULL || b->dirs[i]->nlogs < best->nlogs))
 			best = b->dirs[i];
 	return best;
 }
@@ -184,6 +186,12 @@ static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req
 		err = KP_ERR_KAFKA_STORAGE_ERROR;	/* its deletion is not over */
 		goto out;
 	}
+	/* as Kafka: a replica in an offline log dir answers so, which is how
+	 * the controller learns it is offline */
+	if (p->log != NULL && log_is_offline(p->log)) {
+		err = KP_ERR_KAFKA_STORAGE_ERROR;
+		goto out;
+	}
 	err = check_topic_id(p, topic_id);
 	if (err != 0)
 		goto out;
@@ -208,7 +216,8 @@ static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req
 		p->log = find_log(b, p->topic, p->index);
 		if (p->log != NULL)
 			p->log->cfg = tc->cfg;	/* loaded at start: now we know */
-		else if (log_dir_add(pick_dir(b), p->topic, p->index, &tc->cfg, &p->log) < 0)
+		else if (pick_dir(b) == NULL ||
+			 log_dir_add(pick_dir(b), p->topic, p->index, &tc->cfg, &p->log) < 0)
 			p->log = NULL;
 		pthread_mutex_unlock(&b->dirs_lock);
 		if (p->log == NULL) {
@@ -859,6 +868,9 @@ static kp_err_t produce_one(struct net_req *r, struct partition *p,
 
 	if (p == NULL || p->log == NULL)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	/* as Kafka: a replica in an offline log dir, whatever its role */
+	if (log_is_offline(p->log))
+		return KP_ERR_KAFKA_STORAGE_ERROR;
 	if (!p->leader)
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	/* as Kafka: only the group coordinator writes there */

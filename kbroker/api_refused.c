@@ -15,7 +15,7 @@
  *    answer of a controller without feature versioning);
  *
  *  - features later work builds (idempotence and transactions,
- *    DeleteRecords, log-dir moves and descriptions, client quotas,
+ *    log-dir moves, client quotas,
  *    producer state): not advertised, answered with
  *    UNSUPPORTED_VERSION in every error slot the response has (per
  *    partition, per resource, or top level).  35 is not retriable and every
@@ -227,45 +227,6 @@ void api_delegation_token(struct net_req *r)
 
 /* --------------------------------------------- features not built yet */
 
-void api_delete_records(struct net_req *r)
-{
-	const struct kp_delete_records_req *req = r->body;
-	struct kp_delete_records_resp resp;
-	struct kp_delete_records_resp_delete_records_topic_result *ts =
-		alloc_n(r, req->topics_count, sizeof(*ts));
-
-	if (ts == NULL) {
-		oom(r);
-		return;
-	}
-	kp_struct_init(r->api->resp, &resp);
-	for (int32_t i = 0; i < COUNT(req->topics_count); i++) {
-		const struct kp_delete_records_req_delete_records_topic *in = &req->topics[i];
-		int32_t np = COUNT(in->partitions_count);
-		struct kp_delete_records_resp_delete_records_partition_result *ps =
-			alloc_n(r, np, sizeof(*ps));
-
-		if (ps == NULL) {
-			oom(r);
-			return;
-		}
-		kp_struct_init(&kp_delete_records_resp_delete_records_topic_result_desc, &ts[i]);
-		ts[i].name = in->name;
-		for (int32_t j = 0; j < np; j++) {
-			kp_struct_init(&kp_delete_records_resp_delete_records_partition_result_desc,
-				       &ps[j]);
-			ps[j].partition_index = in->partitions[j].partition_index;
-			ps[j].low_watermark = -1;
-			ps[j].error_code = KP_ERR_UNSUPPORTED_VERSION;
-		}
-		ts[i].partitions = ps;
-		ts[i].partitions_count = np;
-	}
-	resp.topics = ts;
-	resp.topics_count = COUNT(req->topics_count);
-	net_reply(r, &resp);
-}
-
 void api_add_partitions_to_txn(struct net_req *r)
 {
 	const struct kp_add_partitions_to_txn_req *req = r->body;
@@ -454,30 +415,6 @@ void api_alter_replica_log_dirs(struct net_req *r)
 	}
 	resp.results = ts;
 	resp.results_count = nt;
-	net_reply(r, &resp);
-}
-
-void api_describe_log_dirs(struct net_req *r)
-{
-	struct broker *b = r->worker->broker;
-	struct kp_describe_log_dirs_resp resp;
-	struct kp_describe_log_dirs_resp_describe_log_dirs_result *res =
-		alloc_n(r, b->ndirs, sizeof(*res));
-
-	if (res == NULL) {
-		oom(r);
-		return;
-	}
-	/* the response has no top-level error (until v3): each of our log
-	 * directories says it cannot be described */
-	kp_struct_init(r->api->resp, &resp);
-	for (int i = 0; i < b->ndirs; i++) {
-		kp_struct_init(&kp_describe_log_dirs_resp_describe_log_dirs_result_desc, &res[i]);
-		res[i].error_code = KP_ERR_UNSUPPORTED_VERSION;
-		res[i].log_dir = kp_str_c(b->dirs[i]->path);
-	}
-	resp.results = res;
-	resp.results_count = b->ndirs;
 	net_reply(r, &resp);
 }
 

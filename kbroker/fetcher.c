@@ -23,6 +23,7 @@
 #include "kp_proto.h"
 #include "kp_records.h"
 #include "log.h"
+#include "log_dir.h"
 #include "partition.h"
 #include "purgatory.h"
 #include "quota.h"
@@ -292,7 +293,8 @@ static void fetched(struct source *s, struct fpart *fp,
 {
 	struct partition *p = fp->p;
 	int64_t leo, hw, old_hw;
-	bool moved;
+	bool moved, new_start = false;
+	struct log *log;
 
 	pthread_mutex_lock(&p->lock);
 	if (!still_following(fp) || fp->truncating) {
@@ -355,9 +357,22 @@ static void fetched(struct source *s, struct fpart *fp,
 	if (hw >= 0)
 		atomic_store(&p->hw, hw);
 	moved = hw > old_hw;
+	/* the leader's records deleted (DeleteRecords, retention): ours go
+	 * too, and the checkpoint keeps the new start over a restart */
 	if (d->log_start_offset > log_start_offset(p->log) && d->log_start_offset <= leo)
-		log_advance_start_offset(p->log, d->log_start_offset);
+		new_start = log_advance_start_offset(p->log, d->log_start_offset) == 0;
+	log = p->log;
 	pthread_mutex_unlock(&p->lock);
+	if (new_start) {
+		struct broker *b = s->f->b;
+		struct log_dir *ld;
+
+		pthread_mutex_lock(&b->dirs_lock);
+		ld = log_dir_holding(b->dirs, b->ndirs, log);
+		if (ld != NULL)
+			log_dir_checkpoint(ld);
+		pthread_mutex_unlock(&b->dirs_lock);
+	}
 	/* consumers reading from this follower (KIP-392) wait for our HW */
 	if (moved)
 		purgatory_notify(s->f->b->purg, &p->watchers);

@@ -765,10 +765,13 @@ corrupt:
 
 void log_set_offline(struct log *log)
 {
-	if (!atomic_exchange(&log->offline, true))
-		KP_ERROR("%s: offline after a storage error: no more appends or "
-			 "reads (KAFKA_STORAGE_ERROR) until the broker restarts",
-			 log->dir);
+	if (atomic_exchange(&log->offline, true))
+		return;
+	KP_ERROR("%s: offline after a storage error: no more appends or "
+		 "reads (KAFKA_STORAGE_ERROR) until the broker restarts",
+		 log->dir);
+	if (log->dir_failed != NULL)
+		log->dir_failed(log->dir_failed_arg);
 }
 
 /* An appended batch in the producer state (Kafka's ProducerAppendInfo;
@@ -791,7 +794,7 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 	int64_t max_ts = -1;
 	int rc;
 
-	if (atomic_load(&log->offline))
+	if (log_is_offline(log))
 		return KP_ERR_KAFKA_STORAGE_ERROR;
 	for (int i = 0; i < n; i++)
 		if (m[i].max_timestamp > max_ts)
@@ -977,7 +980,7 @@ int log_read(struct log *log, int64_t offset, int64_t max_bytes,
 	res->fd = -1;
 	res->log_end_offset = leo;
 	res->log_start_offset = start;
-	if (atomic_load(&log->offline))
+	if (log_is_offline(log))
 		return KP_ERR_KAFKA_STORAGE_ERROR;
 	if (offset < start || offset > leo)
 		return KP_ERR_OFFSET_OUT_OF_RANGE;

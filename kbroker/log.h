@@ -94,6 +94,13 @@ struct log {
 	 * here: every append and read is KAFKA_STORAGE_ERROR from then on,
 	 * so nothing that may not be on disk is acknowledged or served */
 	atomic_bool offline;
+	/* the log directory holding it (log_dir.c sets these): its offline
+	 * flag, which a failure of any of its logs raises, as Kafka takes the
+	 * whole directory offline; and what tells the directory (called once,
+	 * on the failing thread) */
+	const atomic_bool *dir_offline;
+	void (*dir_failed)(void *arg);
+	void *dir_failed_arg;
 	/* idempotent producers' state (producer_state.h); the appender's
 	 * lock (the partition's mutex) */
 	struct pstate producers;
@@ -146,6 +153,13 @@ static inline int64_t log_end_offset(const struct log *log)
 static inline int64_t log_start_offset(const struct log *log)
 {
 	return atomic_load_explicit(&log->start_offset, memory_order_acquire);
+}
+
+/* Refusing appends and reads: this log or its directory failed. */
+static inline bool log_is_offline(const struct log *log)
+{
+	return atomic_load(&log->offline) ||
+	       (log->dir_offline != NULL && atomic_load(log->dir_offline));
 }
 
 /* Bytes of all segments. */
@@ -201,7 +215,8 @@ int log_offset_for_timestamp(struct log *log, int64_t ts, int64_t *offset,
 			     int64_t *timestamp);
 
 /* After a storage error (a failed write or fsync): the log refuses every
- * append and read from now on (log->offline).  Any thread. */
+ * append and read from now on (log->offline), and so does every other log
+ * of its directory (dir_failed).  Any thread. */
 void log_set_offline(struct log *log);
 
 /* fsync everything below offset and move the recovery point there. */

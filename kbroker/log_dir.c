@@ -108,6 +108,16 @@ struct log *log_dir_find(const struct log_dir *ld, const char *topic,
 	return NULL;
 }
 
+struct log_dir *log_dir_holding(struct log_dir *const *dirs, int n,
+				const struct log *log)
+{
+	for (int d = 0; d < n; d++)
+		for (int i = 0; i < dirs[d]->nlogs; i++)
+			if (dirs[d]->logs[i] == log)
+				return dirs[d];
+	return NULL;
+}
+
 static int push_log(struct log_dir *ld, struct log *log)
 {
 	if (ld->nlogs == ld->caplogs) {
@@ -123,6 +133,21 @@ static int push_log(struct log_dir *ld, struct log *log)
 	return 0;
 }
 
+void log_dir_fail(struct log_dir *ld)
+{
+	if (atomic_exchange(&ld->offline, true))
+		return;
+	KP_ERROR("log dir %s is offline after a storage error: its partitions "
+		 "answer KAFKA_STORAGE_ERROR until the broker restarts", ld->path);
+	if (ld->on_offline != NULL)
+		ld->on_offline(ld, ld->on_offline_arg);
+}
+
+static void dir_failed(void *arg)
+{
+	log_dir_fail(arg);
+}
+
 static int open_one(struct log_dir *ld, const char *topic, int32_t partition,
 		    const struct log_config *cfg, struct log **out)
 {
@@ -136,9 +161,13 @@ static int open_one(struct log_dir *ld, const char *topic, int32_t partition,
 		      log_checkpoint_get(&ld->recovery, topic, partition, -1),
 		      log_checkpoint_get(&ld->starts, topic, partition, -1),
 		      ld->clean, out);
-	if (rc == 0)
+	if (rc == 0) {
 		(*out)->first_dirty = log_checkpoint_get(&ld->cleaned, topic,
 							 partition, 0);
+		(*out)->dir_offline = &ld->offline;
+		(*out)->dir_failed = dir_failed;
+		(*out)->dir_failed_arg = ld;
+	}
 	return rc;
 }
 
@@ -340,6 +369,8 @@ int log_dir_checkpoint(struct log_dir *ld)
 	char p[PATH_MAX];
 	int rc = 0;
 
+	if (log_dir_is_offline(ld))
+		return -EIO;	/* nothing is written there any more */
 	log_checkpoint_init(&rp);
 	log_checkpoint_init(&so);
 	for (int i = 0; i < ld->nlogs && rc == 0; i++) {
@@ -458,6 +489,9 @@ void log_dir_close(struct log_dir *ld, bool clean)
 
 	if (ld == NULL)
 		return;
+	/* an offline dir is not touched: the next start recovers it */
+	if (clean && log_dir_is_offline(ld))
+		clean = false;
 	if (clean) {
 		/* producer snapshots at the log ends (Kafka's Log.close),
 		 * made durable by the sync below */

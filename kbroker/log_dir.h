@@ -18,6 +18,7 @@
 #ifndef LOG_DIR_H
 #define LOG_DIR_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +36,25 @@ struct log_dir {
 	struct log_checkpoint cleaned;	/* cleaner-offset-checkpoint, as read */
 	struct log **logs;
 	int nlogs, caplogs;
+	/* a write or fsync in it failed: Kafka's offline log dir (every log
+	 * in it refuses appends and reads; DescribeLogDirs says
+	 * KAFKA_STORAGE_ERROR) */
+	atomic_bool offline;
+	/* called once when the dir goes offline, on the thread whose write
+	 * failed, maybe under a partition's lock: it must only post */
+	void (*on_offline)(struct log_dir *ld, void *arg);
+	void *on_offline_arg;
 };
+
+static inline bool log_dir_is_offline(const struct log_dir *ld)
+{
+	return atomic_load(&ld->offline);
+}
+
+/* Take the dir offline (a log in it failed; any thread): every log in it
+ * refuses appends and reads from then on.  on_offline runs the first
+ * time. */
+void log_dir_fail(struct log_dir *ld);
 
 /* Settings for a topic's logs while loading. */
 typedef void (*log_dir_config_fn)(const char *topic, struct log_config *cfg,
@@ -56,6 +75,10 @@ int log_dir_load(struct log_dir *ld, log_dir_config_fn cfg_fn, void *arg,
 		 int threads);
 struct log *log_dir_find(const struct log_dir *ld, const char *topic,
 			 int32_t partition);
+/* Which of dirs[0, n) holds log (NULL: none); the caller holds the
+ * broker's dirs_lock. */
+struct log_dir *log_dir_holding(struct log_dir *const *dirs, int n,
+				const struct log *log);
 /* Create (or open) a partition's log here. */
 int log_dir_add(struct log_dir *ld, const char *topic, int32_t partition,
 		const struct log_config *cfg, struct log **out);

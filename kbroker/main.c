@@ -42,6 +42,7 @@
 #include "kp_topic_config.h"
 #include "kp_zk.h"
 #include "log_dir.h"
+#include "log_dir_event.h"
 #include "log_cleaner.h"
 #include "log_manager.h"
 #include "net.h"
@@ -445,6 +446,7 @@ int main(int argc, char **argv)
 	if (open_dirs(&b, err, sizeof(err)) < 0 ||
 	    check_meta(&b, err, sizeof(err)) < 0)
 		goto fatal;
+	log_dir_event_install(&b);	/* a failing dir tells the controller */
 	{
 		char ident[32];
 

@@ -24,6 +24,7 @@
 #include "kp_log.h"
 #include "kp_zk.h"
 #include "log.h"
+#include "log_dir_event.h"
 #include "metrics.h"
 #include "net.h"
 #include "partition.h"
@@ -74,7 +75,7 @@ static void collect(struct partition *p, void *arg)
 	x->topic = strdup(p->topic);
 	x->index = p->index;
 	x->leader = p->leader;
-	x->has_log = p->log != NULL;
+	x->has_log = p->log != NULL && !log_is_offline(p->log);
 	x->nreplicas = p->nreplicas;
 	x->nisr = p->nisr;
 	x->min_isr = p->min_isr;
@@ -192,6 +193,9 @@ static void render_partitions(struct kp_mtext *t, struct broker *b,
 	      "Partitions led here", (double)leaders);
 	gauge(t, "kafka_server_replicamanager_offlinereplicacount",
 	      "Partitions assigned here without a usable log", (double)offline);
+	gauge(t, "kafka_log_logmanager_offlinelogdirectorycount",
+	      "Log directories offline after a storage error",
+	      (double)log_dir_event_offline_count(b));
 	kp_mtext_family(t, "kafka_server_replicamanager_isrshrinks_total", "counter",
 			"ISR shrinks written by this broker as leader");
 	kp_mtext_sample(t, "kafka_server_replicamanager_isrshrinks_total", NULL, 0,

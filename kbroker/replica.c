@@ -348,7 +348,7 @@ void replica_follower_fetch(struct broker *b, struct partition *p,
 			    int32_t id, int64_t offset, int64_t log_start)
 {
 	struct replica_state *f;
-	bool moved, expand = false;
+	bool moved, expand = false, start_moved;
 	int64_t now = kp_now_ms(), leo;
 
 	pthread_mutex_lock(&p->lock);
@@ -365,6 +365,9 @@ void replica_follower_fetch(struct broker *b, struct partition *p,
 	f->last_fetch_leader_leo = leo;
 	f->last_fetch_ms = now;
 	f->leo = offset;
+	/* a follower's log start moving is what a parked DeleteRecords
+	 * waits for (api_log_admin.c) */
+	start_moved = f->log_start != log_start;
 	f->log_start = log_start;
 	if (!p->isr_changing && !partition_in_isr(p, id) &&
 	    offset >= atomic_load(&p->hw) && offset >= p->epoch_start_offset) {
@@ -373,7 +376,7 @@ void replica_follower_fetch(struct broker *b, struct partition *p,
 	}
 	moved = replica_update_hw(b, p);
 	pthread_mutex_unlock(&p->lock);
-	if (moved)
+	if (moved || start_moved)
 		purgatory_notify(b->purg, &p->watchers);
 	if (expand && kp_loop_post(b->loop, on_expand, p) < 0) {
 		pthread_mutex_lock(&p->lock);

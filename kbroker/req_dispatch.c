@@ -18,7 +18,7 @@
  * ZooKeeper-mode Kafka 2.8 broker lists in ApiVersions are advertised with
  * its ranges, min 0 everywhere (librdkafka checks Produce v0 before it
  * compresses); the features still to be built (idempotence and
- * transactions, DeleteRecords, log dirs, client quotas, producer
+ * transactions, log-dir moves, client quotas, producer
  * state) and the KRaft-only keys are answered with
  * a well-formed error (api_refused.c) but not advertised, so clients do
  * not think they exist.  Nothing with a known key closes the connection.
@@ -46,7 +46,7 @@ const struct req_api req_apis[] = {
 	{ KP_API_API_VERSIONS, 0, 3, true, api_versions },
 	{ KP_API_CREATE_TOPICS, 0, 7, true, api_create_topics },
 	{ KP_API_DELETE_TOPICS, 0, 6, true, api_delete_topics },
-	{ KP_API_DELETE_RECORDS, 0, 2, false, api_delete_records },
+	{ KP_API_DELETE_RECORDS, 0, 2, true, api_delete_records },
 	{ KP_API_INIT_PRODUCER_ID, 0, 4, true, api_init_producer_id },
 	{ KP_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, true, api_offset_for_leader_epoch },
 	{ KP_API_ADD_PARTITIONS_TO_TXN, 0, 3, false, api_add_partitions_to_txn },
@@ -60,7 +60,7 @@ const struct req_api req_apis[] = {
 	{ KP_API_DESCRIBE_CONFIGS, 0, 4, true, api_describe_configs },
 	{ KP_API_ALTER_CONFIGS, 0, 2, true, api_alter_configs },
 	{ KP_API_ALTER_REPLICA_LOG_DIRS, 0, 2, false, api_alter_replica_log_dirs },
-	{ KP_API_DESCRIBE_LOG_DIRS, 0, 2, false, api_describe_log_dirs },
+	{ KP_API_DESCRIBE_LOG_DIRS, 0, 2, true, api_describe_log_dirs },
 	{ KP_API_SASL_AUTHENTICATE, 0, 2, true, api_sasl_authenticate },
 	{ KP_API_CREATE_PARTITIONS, 0, 3, true, api_create_partitions },
 	{ KP_API_CREATE_DELEGATION_TOKEN, 0, 2, true, api_delegation_token },

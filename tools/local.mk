@@ -84,3 +84,14 @@ tools_kconfigs_SOURCES = tools/kconfigs.c
 tools_kconfigs_CFLAGS = $(TOOL_CFLAGS)
 tools_kconfigs_LDADD = $(TOOL_LDADD)
 dist_man_MANS += man/man1/kconfigs.1
+
+## kdelete-records and klog-dirs: Kafka's kafka-delete-records.sh and
+## kafka-log-dirs.sh --describe.
+bin_PROGRAMS += tools/kdelete-records tools/klog-dirs
+tools_kdelete_records_SOURCES = tools/kdelete-records.c
+tools_kdelete_records_CFLAGS = $(TOOL_CFLAGS)
+tools_kdelete_records_LDADD = $(TOOL_LDADD)
+tools_klog_dirs_SOURCES = tools/klog-dirs.c
+tools_klog_dirs_CFLAGS = $(TOOL_CFLAGS)
+tools_klog_dirs_LDADD = $(TOOL_LDADD)
+dist_man_MANS += man/man1/kdelete-records.1 man/man1/klog-dirs.1

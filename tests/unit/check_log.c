@@ -1138,6 +1138,69 @@ START_TEST(log_dirs_lock_checkpoint_and_reload)
 }
 END_TEST
 
+static void count_offline(struct log_dir *ld, void *arg)
+{
+	(void)ld;
+	(*(int *)arg)++;
+}
+
+/* One failed log takes its whole directory offline (Kafka's offline log
+ * dir); other directories go on; a moved log start offset checkpointed at
+ * once survives a crash. */
+START_TEST(a_failed_log_takes_its_dir_offline)
+{
+	struct log_dir *ld, *ld2;
+	struct log *a, *b, *c;
+	struct log_config cfg;
+	struct log_read_result res;
+	int calls = 0;
+
+	ck_assert_int_eq(log_dir_open(pathf("d1"), &ld), 0);
+	ck_assert_int_eq(log_dir_open(pathf("d2"), &ld2), 0);
+	ld->on_offline = count_offline;
+	ld->on_offline_arg = &calls;
+	log_config_defaults(&cfg);
+	cfg.segment_bytes = 4096;
+	ck_assert_int_eq(log_dir_add(ld, "a", 0, &cfg, &a), 0);
+	ck_assert_int_eq(log_dir_add(ld, "b", 0, &cfg, &b), 0);
+	ck_assert_int_eq(log_dir_add(ld2, "c", 0, &cfg, &c), 0);
+	ck_assert_ptr_eq(log_dir_holding((struct log_dir *const[]){ ld, ld2 }, 2, c), ld2);
+	for (int i = 0; i < 40; i++) {
+		ck_assert_int_eq(append_batch(a, 2, 100, 1 + i, 0, NULL), 0);
+		ck_assert_int_eq(append_batch(c, 2, 100, 1 + i, 0, NULL), 0);
+	}
+	/* DeleteRecords' path: advance, checkpoint, then a crash */
+	ck_assert_int_eq(log_advance_start_offset(c, 50), 0);
+	ck_assert_int_eq(log_advance_start_offset(c, 81), KP_ERR_OFFSET_OUT_OF_RANGE);
+	ck_assert_int_eq(log_first_base(c) <= 50, 1);
+	ck_assert_int_eq(log_dir_checkpoint(ld2), 0);
+	log_dir_close(ld2, false);
+	ck_assert_int_eq(log_dir_open(pathf("d2"), &ld2), 0);
+	ck_assert_int_eq(log_dir_load(ld2, NULL, NULL, 1), 0);
+	c = log_dir_find(ld2, "c", 0);
+	ck_assert_int_eq(log_start_offset(c), 50);
+	ck_assert_int_eq(log_read(c, 10, 1 << 20, LOG_NO_LIMIT, true, &res),
+			 KP_ERR_OFFSET_OUT_OF_RANGE);
+
+	ck_assert(!log_dir_is_offline(ld));
+	log_set_offline(a);
+	log_set_offline(a);
+	ck_assert(log_dir_is_offline(ld));
+	ck_assert_int_eq(calls, 1);
+	/* the other log of the dir refuses too; the other dir serves */
+	ck_assert(log_is_offline(b));
+	ck_assert_int_eq(append_batch(b, 1, 10, 1, 0, NULL), KP_ERR_KAFKA_STORAGE_ERROR);
+	ck_assert_int_eq(log_read(b, 0, 1 << 20, LOG_NO_LIMIT, true, &res),
+			 KP_ERR_KAFKA_STORAGE_ERROR);
+	ck_assert(!log_is_offline(c));
+	ck_assert_int_eq(append_batch(c, 1, 10, 1, 0, NULL), 0);
+	ck_assert_int_eq(log_dir_checkpoint(ld), -EIO);
+	log_dir_close(ld, true);	/* not clean: nothing is written there */
+	ck_assert_int_eq(access(pathf("d1/.kafka_cleanshutdown"), F_OK), -1);
+	log_dir_close(ld2, true);
+}
+END_TEST
+
 START_TEST(dir_names_split_at_the_last_dash)
 {
 	char topic[256], buf[300];
@@ -1254,6 +1317,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, cleanable_range_and_stale_swaps);
 	tcase_add_test(tc, log_dirs_lock_checkpoint_and_reload);
 	tcase_add_test(tc, dir_names_split_at_the_last_dash);
+	tcase_add_test(tc, a_failed_log_takes_its_dir_offline);
 	tcase_add_test(tc, a_failed_fsync_is_not_acknowledged_and_the_log_goes_offline);
 	tcase_add_test(tc, readers_never_see_a_partial_batch);
 	suite_add_tcase(s, tc);
