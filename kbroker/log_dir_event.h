@@ -6,7 +6,8 @@
  * {"version":1,"broker":<id>,"event":1} (event 1: LogDirFailure).  The
  * controller answers by sending this broker LeaderAndIsr for its replicas,
  * which those in the offline dir refuse with KAFKA_STORAGE_ERROR; it then
- * takes them as offline and moves their leadership to other replicas.
+ * takes them as offline and moves their leadership to other replicas
+ * (kcontroller/ctl_logdir.c).
  */
 #ifndef LOG_DIR_EVENT_H
 #define LOG_DIR_EVENT_H

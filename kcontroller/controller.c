@@ -30,6 +30,7 @@
 #include "ctl_broker.h"
 #include "ctl_ctx.h"
 #include "ctl_event.h"
+#include "ctl_logdir.h"
 #include "ctl_failover.h"
 #include "ctl_partition.h"
 #include "ctl_topic.h"
@@ -129,6 +130,9 @@ static void process_one(struct ctl_event *ev, void *arg)
 		break;
 	case CTL_EV_ISR_CHANGE:
 		ctl_partition_isr_change(c);
+		break;
+	case CTL_EV_LOG_DIR_EVENT:
+		ctl_logdir_event(c);
 		break;
 	case CTL_EV_REASSIGN_ISR_CHANGE:
 		reassign_isr_change(c, ev->u.topic.name, ev->u.topic.partition);

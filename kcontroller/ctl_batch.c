@@ -19,6 +19,7 @@
 #include "ctl_batch.h"
 #include "ctl_ctx.h"
 #include "ctl_event.h"
+#include "ctl_logdir.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -280,6 +281,22 @@ static void lai_error_add(struct ctl_lai_error *e, int32_t *ne, int16_t code,
 	(*ne)++;
 }
 
+/* A partition answered KAFKA_STORAGE_ERROR, into s[0..*ns): one entry
+ * each (its replica is in an offline log dir). */
+static void storage_add(struct ctl_lai_error *s, int32_t *ns, const kp_str *name,
+			const kp_uuid *id, int32_t partition)
+{
+	struct ctl_lai_error *x = &s[(*ns)++];
+
+	*x = (struct ctl_lai_error){ .code = KP_ERR_KAFKA_STORAGE_ERROR, .count = 1,
+				     .partition = partition };
+	if (name != NULL)
+		x->topic = strndup(name->ptr != NULL ? name->ptr : "",
+				   name->len > 0 ? (size_t)name->len : 0);
+	else
+		x->topic_id = *id;
+}
+
 /*
  * A LeaderAndIsr answer, on the loop's thread: its errors, summed up per
  * error code, become an event (topic ids are named on the event thread).
@@ -289,8 +306,8 @@ static void on_lai_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
 	const struct kp_leader_and_isr_resp *r = resp;
 	struct controller *c = arg;
 	struct ctl_event *ev;
-	struct ctl_lai_error *e;
-	int32_t ne = 0, cap;
+	struct ctl_lai_error *e, *st;
+	int32_t ne = 0, nst = 0, cap;
 
 	(void)api_key;
 	if (r == NULL)
@@ -302,24 +319,37 @@ static void on_lai_resp(int32_t broker, int16_t api_key, void *resp, void *arg)
 			cap += r->topics[i].partition_errors_count;
 	ev = ctl_event_new(CTL_EV_LAI_RESPONSE);
 	e = calloc((size_t)cap + 1, sizeof(*e));
-	if (ev == NULL || e == NULL) {
+	st = calloc((size_t)cap + 1, sizeof(*st));
+	if (ev == NULL || e == NULL || st == NULL) {
 		free(ev);
 		free(e);
+		free(st);
 		return;
 	}
 	ev->u.lai.broker = broker;
 	ev->u.lai.error = r->error_code;
 	ev->u.lai.errors = e;
-	for (int32_t i = 0; r->error_code == 0 && i < r->partition_errors_count; i++)
+	ev->u.lai.storage = st;
+	for (int32_t i = 0; r->error_code == 0 && i < r->partition_errors_count; i++) {
 		lai_error_add(e, &ne, r->partition_errors[i].error_code,
 			      &r->partition_errors[i].topic_name, NULL,
 			      r->partition_errors[i].partition_index);
+		if (r->partition_errors[i].error_code == KP_ERR_KAFKA_STORAGE_ERROR)
+			storage_add(st, &nst, &r->partition_errors[i].topic_name, NULL,
+				    r->partition_errors[i].partition_index);
+	}
 	for (int32_t i = 0; r->error_code == 0 && i < r->topics_count; i++)
-		for (int32_t j = 0; j < r->topics[i].partition_errors_count; j++)
+		for (int32_t j = 0; j < r->topics[i].partition_errors_count; j++) {
 			lai_error_add(e, &ne, r->topics[i].partition_errors[j].error_code,
 				      NULL, &r->topics[i].topic_id,
 				      r->topics[i].partition_errors[j].partition_index);
+			if (r->topics[i].partition_errors[j].error_code ==
+			    KP_ERR_KAFKA_STORAGE_ERROR)
+				storage_add(st, &nst, NULL, &r->topics[i].topic_id,
+					    r->topics[i].partition_errors[j].partition_index);
+		}
 	ev->u.lai.nerrors = ne;
+	ev->u.lai.nstorage = nst;
 	if (r->error_code == 0 && ne == 0) {
 		ctl_event_free(ev);	/* nothing to say */
 		return;
@@ -338,6 +368,19 @@ void ctl_batch_lai_response(struct controller *c, const struct ctl_event *ev)
 		KP_WARN("LeaderAndIsr to broker %d: error %d", broker, ev->u.lai.error);
 		return;
 	}
+	/* replicas in an offline log dir: leadership moves away (Kafka's
+	 * LeaderAndIsrResponseReceived) */
+	for (int32_t i = 0; i < ev->u.lai.nstorage; i++) {
+		const struct ctl_lai_error *e = &ev->u.lai.storage[i];
+		struct c_topic *t = e->topic != NULL ? ctl_ctx_topic(c, e->topic)
+						     : ctl_ctx_topic_by_id(c, &e->topic_id);
+
+		if (t != NULL && !t->deleting && e->partition >= 0 &&
+		    e->partition < t->nparts)
+			ctl_logdir_replica_offline(c, broker, t, e->partition);
+	}
+	if (ev->u.lai.nstorage > 0)
+		ctl_batch_flush(c);
 	for (int32_t i = 0; i < ev->u.lai.nerrors; i++) {
 		const struct ctl_lai_error *e = &ev->u.lai.errors[i];
 		const struct c_topic *t = e->topic == NULL

@@ -14,6 +14,7 @@
 #include "ctl_broker.h"
 #include "ctl_ctx.h"
 #include "ctl_event.h"
+#include "ctl_logdir.h"
 #include "ctl_partition.h"
 #include "ctl_zk.h"
 #include "kp_arena.h"
@@ -46,6 +47,9 @@ void ctl_broker_connect(struct controller *c)
 /* Brokers that started: metadata, their replicas' roles, elections. */
 static void on_broker_startup(struct controller *c, const int32_t *ids, int n)
 {
+	/* a restarted broker's log dirs are online again (Kafka) */
+	for (int j = 0; j < n; j++)
+		ctl_logdir_broker_started(c, ids[j]);
 	/* everyone learns the broker list; the new ones every partition */
 	ctl_batch_brokers(c);
 	ctl_batch_flush(c);

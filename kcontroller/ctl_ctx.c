@@ -169,6 +169,7 @@ void ctl_ctx_topic_free(struct c_topic *t)
 		kp_replicas_free(&t->parts[p].isr);
 		kp_replicas_free(&t->parts[p].adding);
 		kp_replicas_free(&t->parts[p].removing);
+		kp_replicas_free(&t->parts[p].dir_offline);
 	}
 	free(t->parts);
 	free(t->name);

@@ -77,6 +77,10 @@ struct c_part {
 	struct kp_replicas removing;
 	bool zk_reassign;		/* listed in /admin/reassign_partitions */
 	uint32_t um_gen;		/* batched for UpdateMetadata (ctl_batch.c) */
+	/* live brokers whose replica is in an offline log dir (they answered
+	 * LeaderAndIsr with KAFKA_STORAGE_ERROR): not leaders nor in the ISR
+	 * until they restart (Kafka's replicasOnOfflineDirs; ctl_logdir.c) */
+	struct kp_replicas dir_offline;
 };
 
 struct c_topic {

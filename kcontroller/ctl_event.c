@@ -49,6 +49,7 @@ static const char *const names[CTL_EV_NTYPES] = {
 	[CTL_EV_TOPIC_DELETION] = "TopicDeletion",
 	[CTL_EV_TOPIC_DELETION_RETRY] = "TopicDeletionRetry",
 	[CTL_EV_ISR_CHANGE] = "IsrChangeNotification",
+	[CTL_EV_LOG_DIR_EVENT] = "LogDirEventNotification",
 	[CTL_EV_REASSIGN_ISR_CHANGE] = "PartitionReassignmentIsrChange",
 	[CTL_EV_REASSIGN_ZNODE] = "PartitionReassignment",
 	[CTL_EV_PREFERRED_ZNODE] = "PreferredReplicaElection",
@@ -94,6 +95,9 @@ void ctl_event_free(struct ctl_event *ev)
 		for (int32_t i = 0; i < ev->u.lai.nerrors; i++)
 			free(ev->u.lai.errors[i].topic);
 		free(ev->u.lai.errors);
+		for (int32_t i = 0; i < ev->u.lai.nstorage; i++)
+			free(ev->u.lai.storage[i].topic);
+		free(ev->u.lai.storage);
 		break;
 	case CTL_EV_STOP_RESPONSE:
 		free(ev->u.stop.topic);

@@ -43,6 +43,7 @@ enum ctl_event_type {
 	CTL_EV_TOPIC_DELETION,		/* children of /admin/delete_topics */
 	CTL_EV_TOPIC_DELETION_RETRY,	/* deletions waiting for brokers */
 	CTL_EV_ISR_CHANGE,		/* children of /isr_change_notification */
+	CTL_EV_LOG_DIR_EVENT,		/* children of /log_dir_event_notification */
 	CTL_EV_REASSIGN_ISR_CHANGE,	/* a reassigned partition's ISR changed */
 	CTL_EV_REASSIGN_ZNODE,		/* /admin/reassign_partitions */
 	CTL_EV_PREFERRED_ZNODE,		/* /admin/preferred_replica_election */
@@ -94,6 +95,9 @@ struct ctl_event {
 			int16_t error;		/* top-level code */
 			struct ctl_lai_error *errors;
 			int32_t nerrors;
+			/* each partition answered KAFKA_STORAGE_ERROR */
+			struct ctl_lai_error *storage;
+			int32_t nstorage;
 		} lai;
 		/* STOP_RESPONSE */
 		struct {

@@ -15,6 +15,7 @@
 #include "ctl_broker.h"
 #include "ctl_ctx.h"
 #include "ctl_event.h"
+#include "ctl_logdir.h"
 #include "ctl_failover.h"
 #include "ctl_partition.h"
 #include "ctl_topic.h"
@@ -47,6 +48,7 @@ static void become_active(struct controller *c)
 	kp_zk_ensure_path(c->zk, "/brokers/topics");
 	kp_zk_ensure_path(c->zk, "/admin/delete_topics");
 	kp_zk_ensure_path(c->zk, "/isr_change_notification");
+	kp_zk_ensure_path(c->zk, "/log_dir_event_notification");
 	/* watches before reading, so nothing is missed */
 	if (ctl_zk_read_brokers(c, &c->brokers, &c->nbrokers) < 0)
 		goto fail;
@@ -90,6 +92,7 @@ static void become_active(struct controller *c)
 	ctl_batch_flush(c);
 	ctl_topic_deletion(c);
 	ctl_partition_isr_change(c);
+	ctl_logdir_event(c);
 	reassign_resume(c);
 	reassign_znode(c);
 	election_preferred_znode(c);

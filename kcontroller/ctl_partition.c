@@ -120,6 +120,19 @@ static void settle(struct controller *c, struct c_topic *t, int32_t p)
 
 /* ---------------------------------------------------------- leader choice */
 
+/* The replica of broker id is usable: its broker is alive and its log
+ * dir is online (ctl_logdir.c). */
+static bool replica_up(const struct controller *c, const struct c_part *cp, int32_t id)
+{
+	return ctl_ctx_live(c, id) && !ctl_ctx_in_list(&cp->dir_offline, id);
+}
+
+static bool replica_eligible(const struct controller *c, const struct c_part *cp,
+			     int32_t id)
+{
+	return ctl_ctx_eligible(c, id) && !ctl_ctx_in_list(&cp->dir_offline, id);
+}
+
 int32_t ctl_partition_offline_leader(const struct controller *c,
 				     const struct c_part *cp, bool unclean,
 				     bool *unclean_pick)
@@ -127,13 +140,13 @@ int32_t ctl_partition_offline_leader(const struct controller *c,
 	if (unclean_pick != NULL)
 		*unclean_pick = false;
 	for (int32_t i = 0; i < cp->replicas.n; i++)
-		if (ctl_ctx_eligible(c, cp->replicas.ids[i]) &&
+		if (replica_eligible(c, cp, cp->replicas.ids[i]) &&
 		    ctl_ctx_in_list(&cp->isr, cp->replicas.ids[i]))
 			return cp->replicas.ids[i];
 	if (!unclean)
 		return -1;
 	for (int32_t i = 0; i < cp->replicas.n; i++)
-		if (ctl_ctx_eligible(c, cp->replicas.ids[i])) {
+		if (replica_eligible(c, cp, cp->replicas.ids[i])) {
 			if (unclean_pick != NULL)
 				*unclean_pick = true;
 			return cp->replicas.ids[i];
@@ -201,7 +214,7 @@ static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
 		}
 		if (!unclean) {
 			for (int32_t i = 0; i < cp->isr.n; i++)
-				if (ctl_ctx_eligible(c, cp->isr.ids[i]))
+				if (replica_eligible(c, cp, cp->isr.ids[i]))
 					isr[nisr++] = cp->isr.ids[i];
 		} else {
 			KP_WARN("%s-%d: unclean election of broker %d (data may be lost)",
@@ -214,7 +227,8 @@ static int elect_offline(struct controller *c, struct c_topic *t, int32_t p)
 			kp_mctr_add(&c->metrics.unclean_elections, 1);
 		if (rc == -EAGAIN) {
 			settle(c, t, p);
-			if (t->parts[p].leader >= 0 && ctl_ctx_live(c, t->parts[p].leader))
+			if (t->parts[p].leader >= 0 &&
+			    replica_up(c, &t->parts[p], t->parts[p].leader))
 				return 1;	/* someone else already did */
 			continue;
 		}
@@ -246,9 +260,9 @@ static int replica_offline_one(struct controller *c, struct c_topic *t, int32_t 
 	isr = calloc((size_t)cp->isr.n + 1, sizeof(*isr));
 	if (isr == NULL)
 		return -1;
-	leader_dead = cp->leader >= 0 && !ctl_ctx_live(c, cp->leader);
+	leader_dead = cp->leader >= 0 && !replica_up(c, cp, cp->leader);
 	for (int32_t j = 0; j < cp->isr.n; j++)
-		if (ctl_ctx_live(c, cp->isr.ids[j]))
+		if (replica_up(c, cp, cp->isr.ids[j]))
 			isr[nisr++] = cp->isr.ids[j];
 		else
 			isr_dead = true;
@@ -275,6 +289,13 @@ static int replica_offline_one(struct controller *c, struct c_topic *t, int32_t 
 		ctl_batch_um(c, t, p);
 	}
 	return rc;
+}
+
+void ctl_partition_replica_offline(struct controller *c, struct c_topic *t, int32_t p)
+{
+	for (int attempt = 0; attempt < 3; attempt++)
+		if (replica_offline_one(c, t, p) != -EAGAIN)
+			return;
 }
 
 /* ---------------------------------------------------- new partitions */

@@ -102,5 +102,12 @@ void ctl_partition_delete(struct controller *c, struct c_topic *t);
  * being reassigned gets a PartitionReassignmentIsrChange event.
  */
 void ctl_partition_isr_change(struct controller *c);
+/*
+ * A replica of t/p went offline on a live broker (its log dir,
+ * ctl_logdir.c): as for a dead broker's, it leaves the ISR, and a new
+ * leader is elected if it led.  LeaderAndIsr and UpdateMetadata are
+ * batched (the caller flushes).
+ */
+void ctl_partition_replica_offline(struct controller *c, struct c_topic *t, int32_t p);
 
 #endif /* CTL_PARTITION_H */

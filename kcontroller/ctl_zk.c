@@ -46,6 +46,7 @@ static void on_watch(enum kp_zk_event ev, const char *path, void *arg)
 		{ "/brokers/topics", CTL_EV_TOPIC_CHANGE },
 		{ "/admin/delete_topics", CTL_EV_TOPIC_DELETION },
 		{ "/isr_change_notification", CTL_EV_ISR_CHANGE },
+		{ "/log_dir_event_notification", CTL_EV_LOG_DIR_EVENT },
 		{ "/admin/reassign_partitions", CTL_EV_REASSIGN_ZNODE },
 		{ "/admin/preferred_replica_election", CTL_EV_PREFERRED_ZNODE },
 	};

@@ -10,6 +10,7 @@ kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroll
 	kcontroller/ctl_zk.c kcontroller/ctl_zk.h \
 	kcontroller/ctl_batch.c kcontroller/ctl_batch.h \
 	kcontroller/ctl_partition.c kcontroller/ctl_partition.h \
+	kcontroller/ctl_logdir.c kcontroller/ctl_logdir.h \
 	kcontroller/ctl_topic.c kcontroller/ctl_topic.h \
 	kcontroller/ctl_broker.c kcontroller/ctl_broker.h \
 	kcontroller/ctl_failover.c kcontroller/ctl_failover.h \

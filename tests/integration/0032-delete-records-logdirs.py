@@ -21,9 +21,10 @@ brokers each have two log directories (JBOD):
 - a log dir that fails (a follower's segment roll finds its partition
   directory removed) goes offline as a whole: klog-dirs shows
   KafkaStorageException for it, the metrics count it
-  (kafka_log_logmanager_offlinelogdirectorycount, offlinereplicacount), a
-  LogDirEventNotification znode names the broker, its replicas answer
-  KAFKA_STORAGE_ERROR, and the broker's other dir keeps serving.
+  (kafka_log_logmanager_offlinelogdirectorycount, offlinereplicacount), the
+  controller handles the LogDirEventNotification and moves the dir's
+  partitions to broker 1 alone (which serves them), broker 2's replicas
+  there answer KAFKA_STORAGE_ERROR, and its other dir keeps serving.
 """
 
 import glob
@@ -316,11 +317,32 @@ def failed_dir_goes_offline(c):
     # every replica in the dir counts as offline
     n_bad = len([x for x in where.values() if x == bad_dir])
     assert scrape(c, 2, "kafka_server_replicamanager_offlinereplicacount") == n_bad
-    # the controller was told: Kafka's LogDirEventNotification
+    # the controller was told (Kafka's LogDirEventNotification, which it
+    # deletes once handled) and moved the dir's partitions to broker 1,
+    # out of broker 2's ISR
     zk = c.zk()
-    kids = zk.get_children("/log_dir_event_notification")
-    events = [json.loads(zk.get("/log_dir_event_notification/" + k)[0]) for k in kids]
-    assert {"version": 1, "broker": 2, "event": 1} in events or not kids, events
+    wait_for(lambda: zk.get_children("/log_dir_event_notification") == [], 60,
+             "the controller handled the log dir event")
+    bad_parts = [int(k.rsplit("-", 1)[1]) for k, d in where.items()
+                 if d == bad_dir and k.startswith(TOPIC + "-")]
+    wait_for(lambda: all(part_state(c, q) == (1, [1]) for q in bad_parts), 60,
+             "%s: led by broker 1 alone" % bad_parts)
+    # and they serve there: nothing acknowledged is lost
+    produce(c, victim, 10, 8000)
+    from confluent_kafka import Consumer as C2
+    cons = C2({"bootstrap.servers": c.bootstrap, "group.id": "unused",
+               "enable.auto.commit": False})
+    _, hi = cons.get_watermark_offsets(TopicPartition(TOPIC, victim), timeout=30)
+    cons.assign([TopicPartition(TOPIC, victim, hi - 10)])
+    got = []
+    for _ in range(60):
+        m = cons.poll(1.0)
+        if m is not None and not m.error():
+            got.append(int(m.value()))
+        if len(got) == 10:
+            break
+    cons.close()
+    assert got == list(range(8000, 8010)), got
     # a replica in the failed dir refuses reads: KAFKA_STORAGE_ERROR (56)
     with Wire(c.broker_port(2)) as w:
         r = w.call(1, 11, {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 0,
