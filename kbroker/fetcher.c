@@ -451,7 +451,9 @@ static int build_fetch_req(struct source *s, struct kp_fetch_req *req, int64_t n
 			continue;
 		}
 		pthread_mutex_lock(&fp->p->lock);
-		if (!still_following(fp)) {
+		/* as Kafka: a replica in an offline log dir fetches no more, so
+		 * the leader never takes it back into the ISR */
+		if (!still_following(fp) || log_is_offline(fp->p->log)) {
 			pthread_mutex_unlock(&fp->p->lock);
 			continue;
 		}
