@@ -27,6 +27,7 @@
 #include "broker.h"
 #include "client_quota.h"
 #include "kp_log.h"
+#include "kp_metrics.h"
 #include "kp_msgs.h"
 #include "kp_zk.h"
 #include "net.h"
@@ -813,4 +814,57 @@ static void alter_run(void *arg)
 void api_alter_client_quotas(struct net_req *r)
 {
 	start(r, alter_run);
+}
+
+/* ------------------------------------------------------------ metrics */
+
+struct render {
+	struct kp_mtext *t;
+	int type;
+	bool throttle;
+	const char *name;
+};
+
+static void render_one(const struct cq_sample *s, void *arg)
+{
+	struct render *x = arg;
+	const char *lab[] = { "user", s->user, "client_id", s->client };
+
+	if (s->type == x->type)
+		kp_mtext_sample(x->t, x->name, lab, 2,
+				x->throttle ? s->throttle_avg_ms : s->rate);
+}
+
+void quota_metrics_render(struct kp_mtext *t, struct broker *b)
+{
+	/* Kafka's quota sensors, type=Produce|Fetch|Request with user and
+	 * client-id tags, as the Prometheus JMX exporter names them */
+	static const struct {
+		int type;
+		bool throttle;
+		const char *name, *help;
+	} fams[] = {
+		{ CQ_PRODUCE, false, "kafka_server_produce_byte_rate",
+		  "Produce bytes/s of a quota entity over the quota window" },
+		{ CQ_PRODUCE, true, "kafka_server_produce_throttle_time",
+		  "Average produce throttle time (ms) of a quota entity" },
+		{ CQ_FETCH, false, "kafka_server_fetch_byte_rate",
+		  "Fetch bytes/s of a quota entity over the quota window" },
+		{ CQ_FETCH, true, "kafka_server_fetch_throttle_time",
+		  "Average fetch throttle time (ms) of a quota entity" },
+		{ CQ_REQUEST, false, "kafka_server_request_request_time",
+		  "Request handling time of a quota entity, percent of one thread" },
+		{ CQ_REQUEST, true, "kafka_server_request_throttle_time",
+		  "Average request-quota throttle time (ms) of a quota entity" },
+	};
+	int64_t now = kp_now_ms();
+
+	if (b->cquota == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		struct render x = { t, fams[i].type, fams[i].throttle, fams[i].name };
+
+		kp_mtext_family(t, fams[i].name, "gauge", fams[i].help);
+		cq_foreach(b->cquota, now, render_one, &x);
+	}
 }

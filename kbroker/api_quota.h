@@ -13,6 +13,7 @@
 #include "kp_zkdata.h"
 
 struct broker;
+struct kp_mtext;
 struct net_req;
 
 /* Main loop: every quota entity of /config/users and /config/clients
@@ -38,5 +39,8 @@ void quota_set_throttle_field(struct net_req *r, void *resp);
  * size). */
 int64_t quota_fetch_budget(struct net_req *r);
 bool quota_fetch_check(struct net_req *r, int64_t resp_bytes);
+
+/* The quota sensors' families (metrics.c's render). */
+void quota_metrics_render(struct kp_mtext *t, struct broker *b);
 
 #endif /* API_QUOTA_H */
