@@ -7,10 +7,10 @@
  * /config/users/<user>/clients/<client-id> and their <default>s.
  *
  * Precedence (Kafka's DefaultQuotaCallback), first found wins:
- *   1 users/<user>/clients/<client-id>   5 users/<user>
- *   2 users/<user>/clients/<default>     6 users/<default>
- *   3 users/<default>/clients/<client-id> 7 clients/<client-id>
- *   4 users/<default>/clients/<default>  8 clients/<default>
+ *   1 users/<user>/clients/<client-id>     5 users/<default>/clients/<default>
+ *   2 users/<user>/clients/<default>       6 users/<default>
+ *   3 users/<user>                         7 clients/<client-id>
+ *   4 users/<default>/clients/<client-id>  8 clients/<default>
  * and last the static quota.producer.default / quota.consumer.default
  * (deprecated, still honoured by 2.8) for the client-id level.  Clients
  * whose quota comes from the same entity share one sensor (one measured

@@ -387,11 +387,17 @@ def check_request_quota(c, zk):
         t.start()
         slow_n = slow.rate(10, True)
         t.join()
-        used = [metric(c, "kafka_server_request_request_time", "busy-p")
-                for _ in range(5) if time.sleep(1) is None]
-        print("request quota %g%%: measured %s; records/s %.0f throttled, %.0f not"
-              % (pct, used, slow_n, fast_n[0]))
-        assert all(u is not None and u <= pct * 1.25 for u in used), used
+        # the broker's own measure, sampled over one 11 s cycle: Kafka
+        # caps a request-quota throttle at one window (1 s), so the rate
+        # swings above the quota after each burst; its mean stays near it
+        used = []
+        for _ in range(11):
+            time.sleep(1)
+            used.append(metric(c, "kafka_server_request_request_time", "busy-p"))
+        mean = sum(used) / len(used)
+        print("request quota %g%%: measured %s (mean %.2f); records/s %.0f "
+              "throttled, %.0f not" % (pct, used, mean, slow_n, fast_n[0]))
+        assert 0.5 * pct <= mean <= 1.4 * pct, used
         assert fast.stats.throttle_max == 0
         assert fast_n[0] > 2 * slow_n, (fast_n, slow_n)
         assert metric(c, "kafka_server_request_throttle_time", "busy-p") > 0
