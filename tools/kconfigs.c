@@ -69,7 +69,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: kconfigs --bootstrap-server HOST:PORT[,...] --describe|--alter\n"
 		"                ENTITY [OPTIONS]\n"
-		"Describe and change topic and broker configuration without restarts.\n"
+		"Describe and change topic and broker configuration, SCRAM users and\n"
+		"client quotas without restarts.\n"
 		"\n"
 		"Actions (exactly one):\n"
 		"  --describe                the dynamic configs of the entity (every\n"
@@ -93,6 +94,8 @@ static void usage(FILE *f)
 		"  --add-config K=V,K2=[A,B] configs to set; a list value in brackets;\n"
 		"                            users: SCRAM-SHA-256=[iterations=N,password=P]\n"
 		"                            or SCRAM-SHA-512=[...]\n"
+		"                            quotas (users, clients): producer_byte_rate=N,\n"
+		"                            consumer_byte_rate=N,request_percentage=P\n"
 		"  --add-config-file FILE    configs to set, from a properties file\n"
 		"  --delete-config K1,K2     configs to remove (back to the inherited value)\n"
 		"  --all                     describe: every config, with defaults\n"
