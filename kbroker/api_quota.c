@@ -738,7 +738,13 @@ static kp_err_t alter_one(struct net_req *r,
 			break;
 		}
 		if (t == CQ_REQUEST) {
-			snprintf(val, sizeof(val), "%.17g", op->value);
+			/* the shortest text that reads back as the value, as
+			 * Java's Double.toString */
+			for (int prec = 1; prec <= 17; prec++) {
+				snprintf(val, sizeof(val), "%.*g", prec, op->value);
+				if (strtod(val, NULL) == op->value)
+					break;
+			}
 			/* Java's Double.toString keeps a ".0" on whole numbers */
 			if (strpbrk(val, ".eEn") == NULL)
 				strcat(val, ".0");

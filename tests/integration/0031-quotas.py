@@ -18,6 +18,8 @@ on a real 1-broker kcluster with real clients:
   byte rate and throttle time, and a producer with another client id
   beside it is never throttled and goes well above the quota; the quota
   lowered mid-run (no restart) brings the rate down to the new value;
+- users/<user>/clients/<client-id> outranks clients/<client-id> for a
+  real client (the user of a plaintext connection is ANONYMOUS);
 - the same for consumer_byte_rate on a consumer (an unthrottled consumer
   reading the same topic meanwhile), and request_percentage on a
   producer of tiny batches (its handling time, as the broker measures it,
@@ -311,6 +313,26 @@ def check_producer_quota(c, zk):
         fast.finish()
 
 
+def check_user_client_quota(c, zk):
+    """A user's client id (users/ANONYMOUS/clients/u-c: the user of a
+    plaintext connection is ANONYMOUS) outranks the client-id quota."""
+    kconfigs(c, "--alter", "--entity-type", "clients", "--entity-name", "u-c",
+             "--add-config", "producer_byte_rate=%d" % (100 * MB))
+    kconfigs(c, "--alter", "--entity-type", "users", "--entity-name", "ANONYMOUS",
+             "--entity-type", "clients", "--entity-name", "u-c",
+             "--add-config", "producer_byte_rate=%d" % (MB // 4))
+    p = Flood(c, "qp", "u-c", extra={"batch.size": 65536})
+    p.start()
+    try:
+        wait_for(lambda: p.stats.throttle_max > 0, timeout=60,
+                 what="the user/client quota throttling u-c")
+        wait_for(lambda: (metric(c, "kafka_server_produce_throttle_time", "u-c",
+                                 user="ANONYMOUS") or 0) > 0, timeout=30,
+                 what="the (ANONYMOUS, u-c) sensor")
+    finally:
+        p.finish()
+
+
 def check_consumer_quota(c, zk):
     # enough data for warm-up + measure at 1 MB/s, with the first window
     total = int((WARMUP + MEASURE + 15) * MB)
@@ -415,7 +437,7 @@ def main():
             for f in fs.values():
                 f.result(60)
             run_steps((check_kconfigs, check_wire, check_producer_quota,
-                       check_consumer_quota, check_request_quota), c, zk)
+                       check_user_client_quota, check_consumer_quota, check_request_quota), c, zk)
 
 
 if __name__ == "__main__":
