@@ -13,7 +13,8 @@ on a real 1-broker kcluster with real clients:
   validate_only writes nothing, strict and non-strict filters);
 - a producer_byte_rate of 1 MB/s on one client id holds a confluent-kafka
   producer to within 10 % of it over 22 s (measured after the quota
-  window has filled, over two of the 11 s cycles Kafka's Rate gives), its statistics (stats_cb, the broker's "throttle"
+  window has filled, over two of the 11 s cycles Kafka's Rate gives),
+  its statistics (stats_cb, the broker's "throttle"
   window) show throttle times, the broker's metrics show the entity's
   byte rate and throttle time, and a producer with another client id
   beside it is never throttled and goes well above the quota; the quota
@@ -437,7 +438,8 @@ def main():
             for f in fs.values():
                 f.result(60)
             run_steps((check_kconfigs, check_wire, check_producer_quota,
-                       check_user_client_quota, check_consumer_quota, check_request_quota), c, zk)
+                       check_user_client_quota, check_consumer_quota,
+                       check_request_quota), c, zk)
 
 
 if __name__ == "__main__":
