@@ -738,16 +738,18 @@ static kp_err_t alter_one(struct net_req *r,
 			break;
 		}
 		if (t == CQ_REQUEST) {
-			/* the shortest text that reads back as the value, as
-			 * Java's Double.toString */
-			for (int prec = 1; prec <= 17; prec++) {
-				snprintf(val, sizeof(val), "%.*g", prec, op->value);
-				if (strtod(val, NULL) == op->value)
-					break;
+			/* as Java's Double.toString: a whole number with ".0",
+			 * else the shortest text that reads back as the value */
+			if (op->value > -1e15 && op->value < 1e15 &&
+			    op->value == (double)(long long)op->value) {
+				snprintf(val, sizeof(val), "%lld.0", (long long)op->value);
+			} else {
+				for (int prec = 1; prec <= 17; prec++) {
+					snprintf(val, sizeof(val), "%.*g", prec, op->value);
+					if (strtod(val, NULL) == op->value)
+						break;
+				}
 			}
-			/* Java's Double.toString keeps a ".0" on whole numbers */
-			if (strpbrk(val, ".eEn") == NULL)
-				strcat(val, ".0");
 		} else {
 			double x = op->value + 1e-6;
 			long long iv = x >= 9.2e18 ? INT64_MAX : x <= -9.2e18 ? INT64_MIN
