@@ -92,6 +92,7 @@ void api_write_txn_markers(struct net_req *r);
 void api_txn_offset_commit(struct net_req *r);
 void api_alter_replica_log_dirs(struct net_req *r);
 void api_describe_log_dirs(struct net_req *r);
+/* api_quota.c */
 void api_describe_client_quotas(struct net_req *r);
 void api_alter_client_quotas(struct net_req *r);
 void api_describe_user_scram_credentials(struct net_req *r);

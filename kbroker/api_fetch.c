@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api_quota.h"
 #include "api.h"
 #include "broker.h"
 #include "kp_errors.h"
@@ -355,8 +356,13 @@ static void respond(struct net_req *r)
 	struct kp_fetch_resp resp;
 	struct md_view *v = NULL;
 	int64_t budget = req->max_bytes > 0 ? req->max_bytes : 0;
+	int64_t qmax = quota_fetch_budget(r);
 	bool have_data = false;
 
+	/* a consumer's quota caps what one fetch returns (Kafka's
+	 * getMaxValueInQuotaWindow) */
+	if (qmax < budget)
+		budget = qmax;
 	kp_struct_init(r->api->resp, &resp);
 	resp.responses = kp_arena_calloc(&r->arena, (size_t)req->topics_count + 1,
 					 sizeof(*resp.responses));
@@ -472,6 +478,13 @@ static void respond(struct net_req *r)
 	resp.session_id = 0;	/* no fetch sessions: every fetch is full */
 	if (v != NULL)
 		md_view_unref(v);
+	/* KIP-219: the consumer's quota counts the response's size; over
+	 * it, the answer goes out empty with the throttle time (the data
+	 * read stays unsent: its segment references go with the slot) */
+	if (quota_fetch_check(r, (int64_t)kp_encoded_size(r->api->resp, r->h.api_version,
+							  kp_api_flexible(r->api, r->h.api_version),
+							  &resp)))
+		resp.responses_count = 0;
 	net_reply(r, &resp);
 	net_worker_trim(w);
 	return;

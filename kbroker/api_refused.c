@@ -15,7 +15,7 @@
  *    answer of a controller without feature versioning);
  *
  *  - features later work builds (idempotence and transactions,
- *    log-dir moves, client quotas,
+ *    log-dir moves,
  *    producer state): not advertised, answered with
  *    UNSUPPORTED_VERSION in every error slot the response has (per
  *    partition, per resource, or top level).  35 is not retriable and every
@@ -363,57 +363,6 @@ void api_alter_replica_log_dirs(struct net_req *r)
 	}
 	resp.results = ts;
 	resp.results_count = nt;
-	net_reply(r, &resp);
-}
-
-void api_describe_client_quotas(struct net_req *r)
-{
-	struct kp_describe_client_quotas_resp resp;
-
-	kp_struct_init(r->api->resp, &resp);
-	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
-	resp.error_message = unsupported_msg(r);
-	resp.entries = NULL;
-	resp.entries_count = -1;	/* null, as Kafka's error answer */
-	net_reply(r, &resp);
-}
-
-void api_alter_client_quotas(struct net_req *r)
-{
-	const struct kp_alter_client_quotas_req *req = r->body;
-	struct kp_alter_client_quotas_resp resp;
-	struct kp_alter_client_quotas_resp_entry_data *es =
-		alloc_n(r, req->entries_count, sizeof(*es));
-	kp_str msg = unsupported_msg(r);
-
-	if (es == NULL) {
-		oom(r);
-		return;
-	}
-	kp_struct_init(r->api->resp, &resp);
-	for (int32_t i = 0; i < COUNT(req->entries_count); i++) {
-		const struct kp_alter_client_quotas_req_entry_data *in = &req->entries[i];
-		int32_t ne = COUNT(in->entity_count);
-		struct kp_alter_client_quotas_resp_entity_data *ent =
-			alloc_n(r, ne, sizeof(*ent));
-
-		if (ent == NULL) {
-			oom(r);
-			return;
-		}
-		kp_struct_init(&kp_alter_client_quotas_resp_entry_data_desc, &es[i]);
-		es[i].error_code = KP_ERR_UNSUPPORTED_VERSION;
-		es[i].error_message = msg;
-		for (int32_t j = 0; j < ne; j++) {
-			kp_struct_init(&kp_alter_client_quotas_resp_entity_data_desc, &ent[j]);
-			ent[j].entity_type = in->entity[j].entity_type;
-			ent[j].entity_name = in->entity[j].entity_name;
-		}
-		es[i].entity = ent;
-		es[i].entity_count = ne;
-	}
-	resp.entries = es;
-	resp.entries_count = COUNT(req->entries_count);
 	net_reply(r, &resp);
 }
 

@@ -403,13 +403,13 @@ const struct kp_config_def broker_config_defs[] = {
 #undef G
 
 #define G "Quotas"
-	K("quota.producer.default", LONG, L64_TEXT, 1, L64, NULL, IN, RO,
+	K("quota.producer.default", LONG, L64_TEXT, 1, L64, NULL, 0, RO,
 	  "Deprecated: default produce quota of a client id, bytes/s"),
-	K("quota.consumer.default", LONG, L64_TEXT, 1, L64, NULL, IN, RO,
+	K("quota.consumer.default", LONG, L64_TEXT, 1, L64, NULL, 0, RO,
 	  "Deprecated: default fetch quota of a client id, bytes/s"),
-	K("quota.window.num", INT, "11", 1, I32, NULL, IN, RO,
+	K("quota.window.num", INT, "11", 1, I32, NULL, 0, RO,
 	  "Samples kept for client quotas"),
-	K("quota.window.size.seconds", INT, "1", 1, I32, NULL, IN, RO,
+	K("quota.window.size.seconds", INT, "1", 1, I32, NULL, 0, RO,
 	  "Length of a client quota sample"),
 	K("replication.quota.window.num", INT, "11", 1, I32, NULL, IN, RO,
 	  "Samples kept for replication quotas; the throttles here keep 11 of 100 ms"),

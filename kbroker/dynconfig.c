@@ -17,6 +17,7 @@
 #include "partition.h"
 #include "quota.h"
 #include "scram_users.h"
+#include "api_quota.h"
 #include "topic_config.h"
 #include "zk_admin.h"
 
@@ -234,11 +235,22 @@ static void handle_entity(struct broker *b, const char *entity)
 		reload_broker(b, true);
 	} else if (strncmp(entity, "users/", 6) == 0 && entity[6] != 0 &&
 		   strchr(entity + 6, '/') == NULL) {
-		/* a user's SCRAM credentials (its quotas are not applied) */
+		/* a user's SCRAM credentials and quotas: one read */
+		struct kp_zk_entity_config c;
+
 		KP_INFO("config change of user %s", entity + 6);
-		scram_users_reload(b, entity + 6);
+		if (read_config(b, "users", entity + 6, &c) == 0) {
+			scram_users_apply(b, entity + 6, &c);
+			quota_apply_user(b, entity + 6, &c);
+		}
+		kp_zk_config_free(&c);
+	} else if (strncmp(entity, "users/", 6) == 0 ||
+		   strncmp(entity, "clients/", 8) == 0) {
+		/* users/<u>/clients/<c>, clients/<c>: quotas */
+		KP_INFO("config change of %s", entity);
+		quota_reload(b, entity);
 	}
-	/* another broker's entity, clients, ips: not ours to apply */
+	/* another broker's entity, ips: not ours to apply */
 }
 
 static int64_t change_seq(const char *name)
@@ -345,6 +357,10 @@ int dynconfig_start(struct broker *b, char *err, size_t errlen)
 	reload_broker(b, false);
 	if (scram_users_load_all(b) < 0) {
 		snprintf(err, errlen, "loading the SCRAM users of /config/users failed");
+		return -1;
+	}
+	if (quota_load_all(b) < 0) {
+		snprintf(err, errlen, "loading the client quotas of /config failed");
 		return -1;
 	}
 	rc = kp_zk_children_sync(b->zk, "/config/topics", &res);

@@ -44,7 +44,8 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/api_sasl.c kbroker/api_scram.c kbroker/scram_users.c kbroker/scram_users.h \
 	kbroker/metadata_cache.c kbroker/metadata_cache.h \
 	kbroker/zk_broker.c kbroker/zk_broker.h \
-	kbroker/metrics.c kbroker/metrics.h
+	kbroker/metrics.c kbroker/metrics.h \
+	kbroker/client_quota.c kbroker/client_quota.h kbroker/api_quota.c kbroker/api_quota.h
 kbroker_libkbroker_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS) $(OPENSSL_CFLAGS)
 
 sbin_PROGRAMS += kbroker/kbroker

@@ -48,6 +48,7 @@
 #include "net.h"
 #include "transport_tls.h"
 #include "quota.h"
+#include "client_quota.h"
 #include "fetcher.h"
 #include "group.h"
 #include "purgatory.h"
@@ -423,7 +424,11 @@ int main(int argc, char **argv)
 	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
 	b.layers = config_layers_new(&b.cfg);
 	b.quotas = quota_repl_new();
-	if (b.layers == NULL || b.quotas == NULL || dynconfig_init(&b) < 0 ||
+	b.cquota = cq_new(kp_config_int(&b.cfg, "quota.window.num"),
+			  kp_config_int(&b.cfg, "quota.window.size.seconds"),
+			  kp_config_long(&b.cfg, "quota.producer.default"),
+			  kp_config_long(&b.cfg, "quota.consumer.default"));
+	if (b.layers == NULL || b.quotas == NULL || b.cquota == NULL || dynconfig_init(&b) < 0 ||
 	    scram_users_init(&b) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fatal;
@@ -504,6 +509,7 @@ int main(int argc, char **argv)
 	dynconfig_destroy(&b);
 	scram_users_destroy(&b);
 	quota_repl_free(b.quotas);
+	cq_free(b.cquota);
 	config_layers_free(b.layers);
 	purgatory_free(b.purg);
 	kp_loop_free(b.loop);

@@ -11,6 +11,7 @@
  * (_bucket/_sum/_count) rather than the exporter's quantiles.  Beyond
  * Kafka: the coordinator's consumer-group lag.
  */
+#include "api_quota.h"
 #include "config.h"
 
 #include <inttypes.h>
@@ -454,6 +455,7 @@ void metrics_render(struct kp_mtext *t, void *arg)
 	kp_mtext_sample(t, "kafka_server_delayedoperationpurgatory_purgatorysize", lab, 1,
 			(double)parked);
 	render_groups(t, b);
+	quota_metrics_render(t, b);
 	kp_zk_metrics(t, b->zk);
 	kp_mtext_process(t);
 }

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api_quota.h"
 #include "broker.h"
 #include "kp_client.h"
 #include "kp_codec.h"
@@ -103,6 +104,11 @@ struct net_conn {
 	 * close waits this timer (stopped by any other close) */
 	struct kp_timer close_timer;
 	char principal[256];		/* the SASL user, once authenticated */
+	/* KIP-219: a client over its quota is not read from until this
+	 * timer fires (its answers still go out) */
+	bool throttled;
+	int64_t throttled_until_ms;
+	struct kp_timer throttle_timer;
 	char peer[64];
 };
 
@@ -206,6 +212,7 @@ static void conn_close(struct net_conn *c, const char *why)
 		KP_INFO("closing connection from %s: %s", c->peer, why);
 	c->closed = true;
 	kp_timer_stop(c->w->loop, &c->close_timer);
+	kp_timer_stop(c->w->loop, &c->throttle_timer);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -229,6 +236,46 @@ static void delayed_close(struct kp_loop *loop, void *arg)
 	conn_close(arg, "SASL authentication failed");
 }
 
+/* --------------------------------------------------------- throttling */
+
+static int conn_parse(struct net_conn *c);
+static void conn_read(struct net_conn *c);
+static void conn_update_events(struct net_conn *c);
+
+/* A throttle is over: read again (what is buffered first). */
+static void throttle_end(struct kp_loop *loop, void *arg)
+{
+	struct net_conn *c = arg;
+
+	(void)loop;
+	c->throttled = false;
+	if (c->closed)
+		return;
+	c->refs++;
+	if (!c->paused && !c->out_paused && conn_parse(c) == 0 && !c->closed &&
+	    !c->handshaking)
+		conn_read(c);
+	else if (!c->closed)
+		conn_update_events(c);
+	conn_unref(c);
+}
+
+/* KIP-219: mute c for ms (the longest throttle wins). */
+static void conn_throttle(struct net_conn *c, int32_t ms)
+{
+	int64_t until;
+
+	if (ms <= 0 || c->closed)
+		return;
+	until = kp_now_ms() + ms;
+	if (c->throttled && until <= c->throttled_until_ms)
+		return;
+	c->throttled = true;
+	c->throttled_until_ms = until;
+	kp_timer_start(c->w->loop, &c->throttle_timer, ms);
+	conn_update_events(c);
+}
+
 /* ----------------------------------------------------------- writing */
 
 /* Read unless too much output waits or too many requests do; write while
@@ -236,7 +283,7 @@ static void delayed_close(struct kp_loop *loop, void *arg)
 static void conn_update_events(struct net_conn *c)
 {
 	int ev = (c->want_write ? KP_EV_WRITE : 0) |
-		 (!c->paused && !c->out_paused && !c->close_after &&
+		 (!c->paused && !c->out_paused && !c->close_after && !c->throttled &&
 		  c->out_bytes <= OUT_HIGH_WATER ? KP_EV_READ : 0);
 
 	if (c->handshaking)
@@ -565,6 +612,8 @@ void net_reply(struct net_req *r, const void *resp)
 		req_free(r);
 		return;
 	}
+	quota_on_reply(r, true);
+	quota_set_throttle_field(r, (void *)resp);
 	if (kp_response_frame(&s->w, r->h.api_key, r->h.api_version,
 			      r->h.correlation_id, resp) < 0 || s->w.err) {
 		KP_ERROR("%s: cannot encode %s v%d response", r->peer, r->api->name,
@@ -573,13 +622,23 @@ void net_reply(struct net_req *r, const void *resp)
 		return;
 	}
 	r->conn->out_bytes += kp_wbuf_total(&s->w);
+	conn_throttle(r->conn, r->throttle_ms);
 	slot_done(r);
 }
 
 void net_req_done(struct net_req *r)
 {
 	r->slot->empty = true;
+	if (!r->conn->closed) {
+		quota_on_reply(r, false);
+		conn_throttle(r->conn, r->throttle_ms);
+	}
 	slot_done(r);
+}
+
+const char *net_req_principal(const struct net_req *r)
+{
+	return r->conn->principal;
 }
 
 void net_req_fail(struct net_req *r, const char *why)
@@ -705,8 +764,8 @@ static int conn_parse(struct net_conn *c)
 		size_t flen;
 		int st;
 
-		if (c->close_after)
-			break;	/* nothing more is read from it */
+		if (c->close_after || c->throttled)
+			break;	/* nothing more is read from it (for now) */
 		if (c->nslots >= c->w->max_pending) {
 			c->paused = true;
 			break;
@@ -760,7 +819,8 @@ static void conn_read(struct net_conn *c)
 	const struct transport_type *tt = c->t->type;
 
 	c->read_wants_write = false;
-	for (int round = 0; round < 8 && !c->closed && !c->paused && !c->out_paused;
+	for (int round = 0; round < 8 && !c->closed && !c->paused && !c->out_paused &&
+	     !c->throttled;
 	     round++) {
 		ssize_t n;
 
@@ -791,7 +851,7 @@ static void conn_read(struct net_conn *c)
 		return;
 	conn_update_events(c);
 	/* bytes inside the transport wake no epoll: read them from the loop */
-	if (tt->pending != NULL && !c->paused && !c->out_paused &&
+	if (tt->pending != NULL && !c->paused && !c->out_paused && !c->throttled &&
 	    c->out_bytes <= OUT_HIGH_WATER &&
 	    tt->pending(c->t)) {
 		c->refs++;
@@ -897,6 +957,7 @@ static void conn_adopt(void *arg)
 		return;
 	}
 	kp_timer_init(&c->close_timer, delayed_close, c);
+	kp_timer_init(&c->throttle_timer, throttle_end, c);
 	/* the transport takes the socket over (and closes it on failure) */
 	c->t = a->tt->accept(a->tt, a->fd);
 	if (c->t == NULL) {

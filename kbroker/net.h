@@ -73,6 +73,10 @@ struct net_req {
 	int64_t t_recv_us;		/* frame read */
 	int64_t t_disp_us;		/* handler called */
 	int64_t t_local_end_us;		/* handler returned, request parked */
+	/* client quotas (api_quota.h): recorded once; the throttle time
+	 * the response carries and the connection is muted for */
+	bool quota_done;
+	int32_t throttle_ms;
 };
 
 struct net_worker {
@@ -184,6 +188,8 @@ struct kp_scram_server *net_req_scram(const struct net_req *r);
  * connection.failed.authentication.delay.ms has passed: a failed
  * authentication. */
 void net_req_close_after(struct net_req *r);
+/* The connection's authenticated principal (bare name), "" if none. */
+const char *net_req_principal(const struct net_req *r);
 /* Drop a request without answering (acks=0 produce); frees it. */
 void net_req_done(struct net_req *r);
 /* Close r's connection after an unrecoverable error; frees r. */

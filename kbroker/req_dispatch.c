@@ -18,7 +18,7 @@
  * ZooKeeper-mode Kafka 2.8 broker lists in ApiVersions are advertised with
  * its ranges, min 0 everywhere (librdkafka checks Produce v0 before it
  * compresses); the features still to be built (idempotence and
- * transactions, log-dir moves, client quotas, producer
+ * transactions, log-dir moves, producer
  * state) and the KRaft-only keys are answered with
  * a well-formed error (api_refused.c) but not advertised, so clients do
  * not think they exist.  Nothing with a known key closes the connection.
@@ -74,8 +74,8 @@ const struct req_api req_apis[] = {
 	{ KP_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, true, api_forward },
 	{ KP_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, true, api_forward },
 	{ KP_API_OFFSET_DELETE, 0, 0, true, api_offset_delete },
-	{ KP_API_DESCRIBE_CLIENT_QUOTAS, 0, 1, false, api_describe_client_quotas },
-	{ KP_API_ALTER_CLIENT_QUOTAS, 0, 1, false, api_alter_client_quotas },
+	{ KP_API_DESCRIBE_CLIENT_QUOTAS, 0, 1, true, api_describe_client_quotas },
+	{ KP_API_ALTER_CLIENT_QUOTAS, 0, 1, true, api_alter_client_quotas },
 	{ KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, true,
 	  api_describe_user_scram_credentials },
 	{ KP_API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0, true,

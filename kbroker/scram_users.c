@@ -62,17 +62,14 @@ void scram_users_destroy(struct broker *b)
  * A user's credentials from /config/users/<name>: 1 with some, 0 with
  * none (no node, or no SCRAM keys), -1 when ZooKeeper could not say.
  */
-static int read_user(struct broker *b, const char *name, struct scram_user *u)
+static int parse_user(const char *name, const struct kp_zk_entity_config *cfg,
+		      struct scram_user *u)
 {
-	struct kp_zk_entity_config c;
+	const struct kp_zk_entity_config c = *cfg;
 	char err[512];
 	int found = 0;
 
 	memset(u, 0, sizeof(*u));
-	if (zk_admin_read_config(b->zk, "users", name, &c, err, sizeof(err)) < 0) {
-		KP_WARN("%s", err);
-		return -1;
-	}
 	for (int m = KP_SCRAM_SHA_256; m <= KP_SCRAM_SHA_512; m++) {
 		const char *v = kp_zk_config_get(&c, kp_scram_mech_name(m));
 
@@ -86,8 +83,23 @@ static int read_user(struct broker *b, const char *name, struct scram_user *u)
 		u->has[m] = true;
 		found = 1;
 	}
-	kp_zk_config_free(&c);
 	return found;
+}
+
+static int read_user(struct broker *b, const char *name, struct scram_user *u)
+{
+	struct kp_zk_entity_config c;
+	char err[512];
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if (zk_admin_read_config(b->zk, "users", name, &c, err, sizeof(err)) < 0) {
+		KP_WARN("%s", err);
+		return -1;
+	}
+	rc = parse_user(name, &c, u);
+	kp_zk_config_free(&c);
+	return rc;
 }
 
 int scram_users_load_all(struct broker *b)
@@ -133,15 +145,32 @@ int scram_users_load_all(struct broker *b)
 	return 0;
 }
 
+static void install(struct broker *b, const char *name, struct scram_user u, int rc);
+
 void scram_users_reload(struct broker *b, const char *name)
 {
-	struct scram_users *s = b->scram;
-	struct scram_user u, gone;
+	struct scram_user u;
 	int rc = read_user(b, name, &u);
+
+	if (rc >= 0)
+		install(b, name, u, rc);
+}
+
+void scram_users_apply(struct broker *b, const char *name,
+		       const struct kp_zk_entity_config *c)
+{
+	struct scram_user u;
+
+	install(b, name, u, parse_user(name, c, &u));
+}
+
+/* u (rc 1) or no credentials (rc 0) for name from now on. */
+static void install(struct broker *b, const char *name, struct scram_user u, int rc)
+{
+	struct scram_users *s = b->scram;
+	struct scram_user gone;
 	size_t i;
 
-	if (rc < 0)
-		return;
 	memset(&gone, 0, sizeof(gone));
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < s->n; i++)

@@ -18,6 +18,7 @@
 #define SCRAM_USERS_H
 
 #include "kp_sasl.h"
+#include "kp_zkdata.h"
 
 struct broker;
 
@@ -28,6 +29,9 @@ void scram_users_destroy(struct broker *b);
 int scram_users_load_all(struct broker *b);
 /* Re-read one user (main loop); a missing node removes the user. */
 void scram_users_reload(struct broker *b, const char *user);
+/* The same from a node already read (an empty c removes the user). */
+void scram_users_apply(struct broker *b, const char *user,
+		       const struct kp_zk_entity_config *c);
 /* A kp_scram_lookup_fn; arg is the broker.  0, or -1 when none. */
 int scram_users_lookup(void *arg, int mech, const char *user, struct kp_scram_cred *out);
 

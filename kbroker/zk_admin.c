@@ -563,7 +563,7 @@ kp_err_t zk_admin_write_config(struct broker *b, const char *type, const char *n
 			       size_t n)
 {
 	struct kp_zk_result res;
-	char path[512], entity[512], parent[64];
+	char path[512], entity[512], parent[512];
 	char *json = kp_zk_config_encode(cfg);
 	int rc;
 
@@ -571,8 +571,10 @@ kp_err_t zk_admin_write_config(struct broker *b, const char *type, const char *n
 		snprintf(msg, n, "out of memory");
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
-	snprintf(parent, sizeof(parent), "/config/%s", type);
 	snprintf(path, sizeof(path), "/config/%s/%s", type, name);
+	/* the node's parent: /config/<type>, or deeper for
+	 * users/<user>/clients/<client> */
+	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(path, '/') - path), path);
 	snprintf(entity, sizeof(entity), "%s/%s", type, name);
 	rc = kp_zk_set_sync(b->zk, path, json, (int32_t)strlen(json), -1, NULL);
 	if (rc == KP_ZK_NONODE) {

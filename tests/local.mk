@@ -157,6 +157,14 @@ TESTS += tests/integration/0032-delete-records-logdirs.py
 ## transaction markers: WriteTxnMarkers, the last stable offset, the aborted
 ## transactions index, read_committed consumers (issue 21)
 TESTS += tests/integration/0030-txn-markers.py
+## client quotas: byte rates, request percentage, Describe/AlterClientQuotas (issue 22);
+## the precedence and the rate and throttle arithmetic on their own
+TESTS += tests/integration/0031-quotas.py
+check_PROGRAMS += tests/unit/check_client_quota
+tests_unit_check_client_quota_SOURCES = tests/unit/check_client_quota.c tests/lib/check_run.h
+tests_unit_check_client_quota_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_client_quota_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_client_quota
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

@@ -16,6 +16,14 @@
  * with AlterUserScramCredentials, --delete-config SCRAM-SHA-256 deletes
  * one, and --describe is DescribeUserScramCredentials (mechanisms and
  * iterations, never secrets), as kafka-configs.sh does.
+ *
+ * Client quotas (producer_byte_rate, consumer_byte_rate,
+ * request_percentage) of --entity-type users, clients, or both (users
+ * first: --entity-type users --entity-name U --entity-type clients
+ * --entity-name C), by name or --entity-default, are altered with
+ * AlterClientQuotas and described with DescribeClientQuotas (a strict
+ * filter, as kafka-configs.sh's containsOnly); --describe of users shows
+ * quotas and SCRAM credentials.
  */
 #include "config.h"
 
@@ -47,6 +55,10 @@ static struct {
 	const char *del;
 	bool all;
 	bool json;
+	/* --entity-type users --entity-type clients: the client-id half */
+	const char *client;
+	bool client_default;
+	bool has_client;
 } o = { .t.timeout_ms = 30000 };
 
 static struct tool_cluster cl;
@@ -57,7 +69,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: kconfigs --bootstrap-server HOST:PORT[,...] --describe|--alter\n"
 		"                ENTITY [OPTIONS]\n"
-		"Describe and change topic and broker configuration without restarts.\n"
+		"Describe and change topic and broker configuration, SCRAM users and\n"
+		"client quotas without restarts.\n"
 		"\n"
 		"Actions (exactly one):\n"
 		"  --describe                the dynamic configs of the entity (every\n"
@@ -66,9 +79,12 @@ static void usage(FILE *f)
 		"                            --delete-config\n"
 		"\n"
 		"Entity:\n"
-		"  --entity-type TYPE        topics, brokers or users\n"
-		"  --entity-name NAME        a topic name, a broker id or a user name\n"
-		"  --entity-default          the cluster-wide default (brokers)\n"
+		"  --entity-type TYPE        topics, brokers, users or clients (users and\n"
+		"                            clients may both be given, users first, each\n"
+		"                            followed by its name or --entity-default)\n"
+		"  --entity-name NAME        a topic name, a broker id, a user name or a\n"
+		"                            client id\n"
+		"  --entity-default          the default entity (brokers, users, clients)\n"
 		"  --topic NAME              same as --entity-type topics --entity-name NAME\n"
 		"  --broker ID               same as --entity-type brokers --entity-name ID\n"
 		"  --broker-defaults         same as --entity-type brokers --entity-default\n"
@@ -78,6 +94,8 @@ static void usage(FILE *f)
 		"  --add-config K=V,K2=[A,B] configs to set; a list value in brackets;\n"
 		"                            users: SCRAM-SHA-256=[iterations=N,password=P]\n"
 		"                            or SCRAM-SHA-512=[...]\n"
+		"                            quotas (users, clients): producer_byte_rate=N,\n"
+		"                            consumer_byte_rate=N,request_percentage=P\n"
 		"  --add-config-file FILE    configs to set, from a properties file\n"
 		"  --delete-config K1,K2     configs to remove (back to the inherited value)\n"
 		"  --all                     describe: every config, with defaults\n"
@@ -306,13 +324,23 @@ static int do_describe(int8_t type)
 
 /* ------------------------------------------------------------- users */
 
+static int describe_quotas(json_t *rows);
+
+/* Quotas of users, clients or both (and SCRAM credentials of users). */
 static int describe_users(void)
 {
 	struct kp_describe_user_scram_credentials_req req;
 	struct kp_describe_user_scram_credentials_req_user_name un;
 	struct kp_describe_user_scram_credentials_resp resp;
 	json_t *rows = json_array();
-	int rc = TOOL_EXIT_OK;
+	int rc = describe_quotas(rows);
+
+	if (strcmp(o.type, "users") != 0 || o.has_client || o.is_default) {
+		if (o.json)
+			tool_print_json(stdout, rows);
+		json_decref(rows);
+		return rc;
+	}
 
 	kp_struct_init(&kp_describe_user_scram_credentials_req_desc, &req);
 	if (o.name != NULL) {
@@ -487,6 +515,247 @@ static int alter_users(void)
 	return rc;
 }
 
+/* ------------------------------------------------------------ quotas */
+
+static const char *const quota_keys[] = {
+	"producer_byte_rate", "consumer_byte_rate", "request_percentage",
+};
+
+static bool is_quota_key(const char *k)
+{
+	for (size_t i = 0; i < sizeof(quota_keys) / sizeof(quota_keys[0]); i++)
+		if (strcmp(k, quota_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The entity's components: user (o.name / o.is_default) when the type is
+ * users, the client id (clients, or the second half). */
+static int quota_entity(const char **user, bool *has_user, const char **client,
+			bool *has_client)
+{
+	*has_user = strcmp(o.type, "users") == 0;
+	*user = *has_user ? (o.is_default ? NULL : o.name) : NULL;
+	if (strcmp(o.type, "clients") == 0) {
+		*has_client = true;
+		*client = o.is_default ? NULL : o.name;
+	} else {
+		*has_client = o.has_client;
+		*client = o.client_default ? NULL : o.client;
+	}
+	return (*has_user ? 1 : 0) + (*has_client ? 1 : 0);
+}
+
+static const char *shown(const char *name)
+{
+	return name != NULL ? name : "<default>";
+}
+
+/* Print DescribeClientQuotas' answer for the entity given (or every
+ * entity of its types).  Exit status. */
+static int describe_quotas(json_t *rows)
+{
+	struct kp_describe_client_quotas_req req;
+	struct kp_describe_client_quotas_req_component_data comp[2];
+	struct kp_describe_client_quotas_resp resp;
+	const char *user, *client;
+	bool hu, hc;
+	int n = 0;
+
+	quota_entity(&user, &hu, &client, &hc);
+	for (int k = 0; k < 2; k++) {
+		bool has = k == 0 ? hu : hc;
+		const char *name = k == 0 ? user : client;
+		bool dflt = k == 0 ? (o.is_default && hu) : (hc && (o.client_default ||
+				     (strcmp(o.type, "clients") == 0 && o.is_default)));
+		bool named = k == 0 ? hu && o.name != NULL
+				    : hc && (strcmp(o.type, "clients") == 0 ? o.name != NULL
+									    : o.client != NULL);
+
+		if (!has)
+			continue;
+		kp_struct_init(&kp_describe_client_quotas_req_component_data_desc, &comp[n]);
+		comp[n].entity_type = kp_str_c(k == 0 ? "user" : "client-id");
+		comp[n].match_type = dflt ? 1 : named ? 0 : 2;
+		comp[n].match = named && !dflt ? kp_str_c(name) : (kp_str){ NULL, -1 };
+		n++;
+	}
+	kp_struct_init(&kp_describe_client_quotas_req_desc, &req);
+	req.components = comp;
+	req.components_count = n;
+	req.strict = true;
+	tool_call(cl.boot, KP_API_DESCRIBE_CLIENT_QUOTAS, &req, &resp, &arena,
+		  "DescribeClientQuotas");
+	if (resp.error_code != 0) {
+		char *m = cstr(resp.error_message);
+
+		tool_warn("%s%s%s", tool_err(resp.error_code), m != NULL && m[0] ? ": " : "",
+			  m != NULL ? m : "");
+		return TOOL_EXIT_FAIL;
+	}
+	for (int32_t i = 0; i < resp.entries_count; i++) {
+		const struct kp_describe_client_quotas_resp_entry_data *e = &resp.entries[i];
+		char *u = NULL, *c = NULL;
+		bool got_u = false, got_c = false;
+		json_t *cfg = json_object();
+
+		for (int32_t k = 0; k < e->entity_count; k++) {
+			char *t = cstr(e->entity[k].entity_type);
+
+			if (t != NULL && strcmp(t, "user") == 0) {
+				u = cstr(e->entity[k].entity_name);
+				got_u = true;
+			} else if (t != NULL && strcmp(t, "client-id") == 0) {
+				c = cstr(e->entity[k].entity_name);
+				got_c = true;
+			}
+		}
+		if (!o.json) {
+			printf("Quota configs for ");
+			if (got_u)
+				printf("user-principal '%s'", shown(u));
+			if (got_c)
+				printf("%sclient-id '%s'", got_u ? ", " : "", shown(c));
+			printf(" are ");
+		}
+		for (int32_t k = 0; k < e->values_count; k++) {
+			char *key = cstr(e->values[k].key);
+
+			if (!o.json)
+				printf("%s%s=%.1f", k > 0 ? ", " : "", key != NULL ? key : "",
+				       e->values[k].value);
+			json_object_set_new(cfg, key != NULL ? key : "",
+					    json_real(e->values[k].value));
+		}
+		if (!o.json)
+			printf("\n");
+		json_array_append_new(rows, json_pack("{s:o, s:o, s:o}",
+			"user", got_u ? json_string(shown(u)) : json_null(),
+			"client_id", got_c ? json_string(shown(c)) : json_null(),
+			"configs", cfg));
+	}
+	return TOOL_EXIT_OK;
+}
+
+/* AlterClientQuotas of the quota keys given.  Exit status. */
+static int alter_quotas(struct tool_kv *add, int nadd, struct tool_kv *del, int ndel)
+{
+	struct kp_alter_client_quotas_req req;
+	struct kp_alter_client_quotas_req_entry_data entry;
+	struct kp_alter_client_quotas_req_entity_data ent[2];
+	struct kp_alter_client_quotas_req_op_data *ops;
+	struct kp_alter_client_quotas_resp resp;
+	const char *user, *client;
+	bool hu, hc;
+	int n = 0, rc = TOOL_EXIT_OK;
+
+	quota_entity(&user, &hu, &client, &hc);
+	if (hu) {
+		kp_struct_init(&kp_alter_client_quotas_req_entity_data_desc, &ent[n]);
+		ent[n].entity_type = kp_str_c("user");
+		ent[n++].entity_name = user != NULL ? kp_str_c(user) : (kp_str){ NULL, -1 };
+	}
+	if (hc) {
+		kp_struct_init(&kp_alter_client_quotas_req_entity_data_desc, &ent[n]);
+		ent[n].entity_type = kp_str_c("client-id");
+		ent[n++].entity_name = client != NULL ? kp_str_c(client) : (kp_str){ NULL, -1 };
+	}
+	ops = kp_arena_calloc(&arena, (size_t)(nadd + ndel) + 1, sizeof(*ops));
+	if (ops == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < nadd + ndel; i++) {
+		kp_struct_init(&kp_alter_client_quotas_req_op_data_desc, &ops[i]);
+		if (i < nadd) {
+			char *end;
+
+			ops[i].key = kp_str_c(add[i].key);
+			ops[i].value = strtod(add[i].value, &end);
+			if (end == add[i].value || *end != 0)
+				tool_usage_error("Cannot parse quota configuration value for "
+						 "%s: %s", add[i].key, add[i].value);
+		} else {
+			ops[i].key = kp_str_c(del[i - nadd].key);
+			ops[i].remove = true;
+		}
+	}
+	kp_struct_init(&kp_alter_client_quotas_req_entry_data_desc, &entry);
+	entry.entity = ent;
+	entry.entity_count = n;
+	entry.ops = ops;
+	entry.ops_count = nadd + ndel;
+	kp_struct_init(&kp_alter_client_quotas_req_desc, &req);
+	req.entries = &entry;
+	req.entries_count = 1;
+	tool_call(cl.boot, KP_API_ALTER_CLIENT_QUOTAS, &req, &resp, &arena,
+		  "AlterClientQuotas");
+	for (int32_t i = 0; i < resp.entries_count; i++)
+		if (resp.entries[i].error_code != 0) {
+			char *m = cstr(resp.entries[i].error_message);
+
+			tool_warn("%s%s%s", tool_err(resp.entries[i].error_code),
+				  m != NULL && m[0] ? ": " : "", m != NULL ? m : "");
+			rc = TOOL_EXIT_FAIL;
+		}
+	if (rc != TOOL_EXIT_OK)
+		return rc;
+	if (o.json) {
+		json_t *j = json_pack("{s:o, s:o, s:b}",
+			"user", hu ? json_string(shown(user)) : json_null(),
+			"client_id", hc ? json_string(shown(client)) : json_null(),
+			"altered", 1);
+
+		tool_print_json(stdout, j);
+		json_decref(j);
+	} else if (o.is_default) {
+		printf("Completed updating default config for %s in the cluster.\n", o.type);
+	} else {
+		printf("Completed updating config for %s %s.\n",
+		       strcmp(o.type, "users") == 0 ? "user" : "client", o.name);
+	}
+	return rc;
+}
+
+/* --alter of users or clients: quota keys with AlterClientQuotas, SCRAM
+ * keys (users alone) with AlterUserScramCredentials. */
+static int alter_users(void);
+
+static int alter_quota_entity(void)
+{
+	struct tool_kv *add = NULL, *del = NULL;
+	int nadd = 0, ndel = 0, nq = 0, rc;
+	char err[256];
+
+	if (o.add_file != NULL)
+		tool_usage_error("--add-config-file is not supported for %s", o.type);
+	if (o.add != NULL && (nadd = tool_parse_add_config(o.add, &add, err,
+							   sizeof(err))) < 0)
+		tool_usage_error("--add-config: %s", err);
+	if (o.del != NULL && (ndel = tool_parse_delete_config(o.del, &del, err,
+							      sizeof(err))) < 0)
+		tool_usage_error("%s", err);
+	for (int i = 0; i < nadd + ndel; i++)
+		nq += is_quota_key(i < nadd ? add[i].key : del[i - nadd].key);
+	if (nq == 0 && strcmp(o.type, "users") == 0 && !o.has_client && !o.is_default) {
+		tool_kv_free(add, nadd);
+		tool_kv_free(del, ndel);
+		return alter_users();
+	}
+	if (nq != nadd + ndel) {
+		for (int i = 0; i < nadd + ndel; i++) {
+			const char *k = i < nadd ? add[i].key : del[i - nadd].key;
+
+			if (!is_quota_key(k) && (strcmp(o.type, "users") != 0 || o.has_client ||
+			    kp_scram_mech_parse(k, strlen(k)) == 0))
+				tool_usage_error("Invalid config(s): %s", k);
+		}
+		tool_usage_error("give SCRAM credentials and quotas in separate --alter runs");
+	}
+	rc = alter_quotas(add, nadd, del, ndel);
+	tool_kv_free(add, nadd);
+	tool_kv_free(del, ndel);
+	return rc;
+}
+
 /* ------------------------------------------------------------- alter */
 
 static struct tool_kv *file_kv;
@@ -631,8 +900,11 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		TOOL_OPTIONS_TAIL,
 	};
-	const char *type_arg = NULL, *name_arg = NULL;
-	bool default_arg = false;
+	/* kafka-configs.sh pairs the n-th --entity-type with the n-th
+	 * --entity-name or --entity-default */
+	const char *type_arg[2] = { NULL, NULL }, *name_arg[2] = { NULL, NULL };
+	bool default_arg[2] = { false, false };
+	int ntypes = 0, nnames = 0;
 	int8_t type;
 	int c, rc = TOOL_EXIT_OK;
 
@@ -644,16 +916,21 @@ int main(int argc, char **argv)
 		case O_DESCRIBE: set_action(DESCRIBE); break;
 		case O_ALTER: set_action(ALTER); break;
 		case O_TYPE:
-			if (type_arg != NULL)
-				tool_usage_error("give --entity-type once");
-			type_arg = optarg;
+			if (ntypes == 2)
+				tool_usage_error("give --entity-type at most twice (users, "
+						 "then clients)");
+			type_arg[ntypes++] = optarg;
 			break;
 		case O_NAME:
-			if (name_arg != NULL)
-				tool_usage_error("give --entity-name once");
-			name_arg = optarg;
+		case O_DEFAULT:
+			if (nnames == 2)
+				tool_usage_error("give --entity-name or --entity-default "
+						 "once per --entity-type");
+			if (c == O_NAME)
+				name_arg[nnames++] = optarg;
+			else
+				default_arg[nnames++] = true;
 			break;
-		case O_DEFAULT: default_arg = true; break;
 		case O_TOPIC: set_entity("topics", optarg, false); break;
 		case O_BROKER: set_entity("brokers", optarg, false); break;
 		case O_BROKER_DEFAULTS: set_entity("brokers", NULL, true); break;
@@ -664,16 +941,26 @@ int main(int argc, char **argv)
 		case O_JSON: o.json = true; break;
 		}
 	}
-	if (type_arg != NULL) {
-		if (strcmp(type_arg, "topics") != 0 && strcmp(type_arg, "brokers") != 0 &&
-		    strcmp(type_arg, "users") != 0)
+	for (int i = 0; i < ntypes; i++)
+		if (strcmp(type_arg[i], "topics") != 0 && strcmp(type_arg[i], "brokers") != 0 &&
+		    strcmp(type_arg[i], "users") != 0 && strcmp(type_arg[i], "clients") != 0)
 			tool_usage_error("--entity-type %s is not supported (topics, "
-					 "brokers, users)", type_arg);
-		set_entity(type_arg, name_arg, default_arg);
-	} else if (name_arg != NULL || default_arg) {
+					 "brokers, users, clients)", type_arg[i]);
+	if (ntypes == 2) {
+		if (strcmp(type_arg[0], "users") != 0 || strcmp(type_arg[1], "clients") != 0)
+			tool_usage_error("two entity types must be --entity-type users "
+					 "then --entity-type clients");
+		o.has_client = true;
+		o.client = name_arg[1];
+		o.client_default = default_arg[1];
+	}
+	if (ntypes > 0)
+		set_entity(type_arg[0], name_arg[0], default_arg[0]);
+	else if (nnames > 0)
 		tool_usage_error("--entity-name and --entity-default need "
 				 "--entity-type");
-	}
+	if (nnames > ntypes && ntypes > 0)
+		tool_usage_error("more entity names than --entity-type options");
 	if (o.action == NONE)
 		tool_usage_error("give one of --describe, --alter");
 	tool_need_bootstrap(&o.t);
@@ -681,8 +968,8 @@ int main(int argc, char **argv)
 		tool_usage_error("give an entity: --entity-type with --entity-name "
 				 "or --entity-default, --topic, --broker or "
 				 "--broker-defaults");
-	if (o.is_default && strcmp(o.type, "brokers") != 0)
-		tool_usage_error("--entity-default is for brokers only here");
+	if (o.is_default && strcmp(o.type, "topics") == 0)
+		tool_usage_error("--entity-default is for brokers, users and clients");
 	if (o.name != NULL && strcmp(o.type, "brokers") == 0) {
 		int64_t id;
 
@@ -693,7 +980,10 @@ int main(int argc, char **argv)
 	if (o.action == ALTER) {
 		if (o.name == NULL && !o.is_default)
 			tool_usage_error("--alter needs --entity-name (or "
-					 "--entity-default for brokers)");
+					 "--entity-default for brokers, users, clients)");
+		if (o.has_client && o.client == NULL && !o.client_default)
+			tool_usage_error("--alter needs a client --entity-name (or "
+					 "--entity-default)");
 		if (o.add == NULL && o.add_file == NULL && o.del == NULL)
 			tool_usage_error("At least one of --add-config, "
 					 "--add-config-file, or --delete-config must "
@@ -708,10 +998,11 @@ int main(int argc, char **argv)
 				 "--delete-config go with --alter");
 	}
 	type = strcmp(o.type, "topics") == 0 ? RESOURCE_TOPIC
-	       : strcmp(o.type, "users") == 0 ? RESOURCE_USER : RESOURCE_BROKER;
+	       : strcmp(o.type, "users") == 0 || strcmp(o.type, "clients") == 0
+	       ? RESOURCE_USER : RESOURCE_BROKER;
 	tool_cluster_open(&cl, o.t.bootstrap, NULL, o.t.timeout_ms);
 	if (type == RESOURCE_USER)
-		rc = o.action == DESCRIBE ? describe_users() : alter_users();
+		rc = o.action == DESCRIBE ? describe_users() : alter_quota_entity();
 	else
 		rc = o.action == DESCRIBE ? do_describe(type) : do_alter(type);
 	tool_cluster_close(&cl);

@@ -267,9 +267,9 @@ def check_refusals(c, zk, admin):
     kconfigs("--bootstrap-server", B, "--alter", "--topic", "cfg",
              "--add-config", "a=b=c", rc=2)
     kconfigs("--bootstrap-server", B, "--alter", "--topic", "cfg", rc=2)
-    # users (SCRAM credentials) are served since issue 19 (0025); clients
-    # (quotas) are not
-    kconfigs("--bootstrap-server", B, "--describe", "--entity-type", "clients", rc=2)
+    # users (SCRAM credentials, 0025) and clients (quotas, 0031) are
+    # served; ips (connection quotas) are not
+    kconfigs("--bootstrap-server", B, "--describe", "--entity-type", "ips", rc=2)
 
 
 def catch_up_seconds(c, zk, topic, nbytes):

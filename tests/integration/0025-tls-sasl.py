@@ -508,7 +508,11 @@ def check_scram(c, zk, certs):
              bootstrap=boot, rc=1)
     assert "Too few iterations" in r.stderr, r.stderr
     tool("kconfigs", "--entity-type", "users", "--entity-name", "carol", "--alter",
-         "--add-config", "producer_byte_rate=10", bootstrap=boot, rc=2)
+         "--add-config", "no_such_key=10", bootstrap=boot, rc=2)
+    # (quota keys are served too, 0031; not in the same run as SCRAM ones)
+    tool("kconfigs", "--entity-type", "users", "--entity-name", "carol", "--alter",
+         "--add-config", "producer_byte_rate=10,SCRAM-SHA-256=[password=x]",
+         bootstrap=boot, rc=2)
     r = tool("kconfigs", "--entity-type", "users", "--entity-name", "carol", "--alter",
              "--delete-config", "SCRAM-SHA-512", bootstrap=boot, rc=1)
     assert "does not exist" in r.stderr, r.stderr
