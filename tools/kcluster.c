@@ -364,6 +364,12 @@ static struct kp_zk *zk_connect(int timeout_ms)
 	zc.session_timeout_ms = 10000;
 	zc.connect_timeout_ms = timeout_ms;
 	zc.quiet = true;
+	/* the daemons' ZooKeeper identity and ACLs: the chroot we create
+	 * gets them too */
+	zc.digest_user = kp_props_get(&state, "zookeeper.digest.username");
+	zc.digest_password = kp_props_get(&state, "zookeeper.digest.password");
+	zc.set_acl = kp_props_get(&state, "zookeeper.set.acl") != NULL &&
+		     strcmp(kp_props_get(&state, "zookeeper.set.acl"), "true") == 0;
 	if (kp_zk_open(&zk, &zc, err, sizeof(err)) != 0)
 		die("cannot reach ZooKeeper at %s: %s", zc.connect, err);
 	return zk;
@@ -733,6 +739,17 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 		setf("zookeeper.connect", "%s%s", buf, chroot != NULL ? chroot : "");
 		for (int i = 1; i <= nzk; i++)
 			zk_write_config(i, nzk, cport, qport, eport);
+	}
+	/* the brokers' ZooKeeper identity is ours too */
+	{
+		static const char *const zkeys[] = {
+			"zookeeper.set.acl", "zookeeper.digest.username",
+			"zookeeper.digest.password",
+		};
+
+		for (size_t k = 0; k < sizeof(zkeys) / sizeof(zkeys[0]); k++)
+			if (kp_props_get(bset, zkeys[k]) != NULL)
+				setf(zkeys[k], "%s", kp_props_get(bset, zkeys[k]));
 	}
 	for (int i = 1; i <= nbrokers; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d",
