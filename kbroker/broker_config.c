@@ -496,8 +496,8 @@ const struct kp_config_def broker_config_defs[] = {
 	  "SecureRandom implementation for TLS"),
 	K("ssl.client.auth", STRING, "none", 0, 0, "required|requested|none", DI, PB,
 	  "Whether TLS clients must present a certificate"),
-	K("ssl.principal.mapping.rules", STRING, "DEFAULT", 0, 0, NULL, IN, RO,
-	  "Rules mapping a certificate's name to a principal"),
+	K("ssl.principal.mapping.rules", STRING, "DEFAULT", 0, 0, NULL, 0, RO,
+	  "Rules mapping a TLS client certificate's subject to a principal name"),
 	K("ssl.engine.factory.class", CLASS, NULL, 0, 0, NULL, IN, PB,
 	  "Plug-in creating TLS engines"),
 #undef G

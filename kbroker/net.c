@@ -102,7 +102,9 @@ struct net_conn {
 	 * authentication the answer goes out, then nothing is read and the
 	 * close waits this timer (stopped by any other close) */
 	struct kp_timer close_timer;
-	char principal[256];		/* the SASL user, once authenticated */
+	char principal[256];		/* the SASL user, once authenticated, or
+					 * a TLS client certificate's mapped
+					 * name (empty: User:ANONYMOUS) */
 	char peer[64];
 };
 
@@ -831,7 +833,14 @@ static bool conn_handshake(struct net_conn *c)
 	int rc = c->t->type->handshake(c->t);
 
 	if (rc == 0) {
+		const char *who = c->t->type->principal != NULL ?
+				  c->t->type->principal(c->t) : NULL;
+
 		c->handshaking = false;
+		/* a client certificate's name; on a SASL listener the SASL
+		 * user is the principal (Kafka's SASL_SSL) */
+		if (who != NULL && c->sasl == NULL)
+			snprintf(c->principal, sizeof(c->principal), "%s", who);
 		conn_update_events(c);
 		return true;
 	}

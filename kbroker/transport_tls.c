@@ -12,9 +12,11 @@
  * file), or PEM text inline (ssl.keystore.key and
  * ssl.keystore.certificate.chain), as Kafka 2.8 (KIP-651).  JKS is Java's
  * own format: it gets a clear error naming the key.  Client certificates
- * (ssl.client.auth) give the connection the principal User:<subject in
- * RFC 2253 form>, as Kafka's default principal builder; without one it is
- * User:ANONYMOUS.
+ * (ssl.client.auth) give the connection a principal as Kafka's default
+ * principal builder does: the subject in RFC 2253 form through the
+ * listener's ssl.principal.mapping.rules (kp_principal); a subject no rule
+ * maps fails the connection, as in Kafka.  Without a certificate the
+ * connection has none (User:ANONYMOUS).
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -37,6 +39,7 @@
 
 #include "kp_listener.h"
 #include "kp_log.h"
+#include "kp_principal.h"
 #include "transport.h"
 #include "transport_tls.h"
 
@@ -44,6 +47,7 @@
 struct tls_type {
 	struct transport_type tt;	/* first: accept gets a pointer to it */
 	SSL_CTX *ctx;
+	struct kp_principal_rules *rules;	/* ssl.principal.mapping.rules */
 	char listener[KP_LISTENER_MAX];
 };
 
@@ -53,6 +57,8 @@ struct tls_conn {
 	const struct tls_type *type;
 	bool peeked;			/* the first byte was looked at */
 	bool done;			/* handshake finished */
+	bool has_principal;		/* a client certificate, mapped */
+	char principal[256];
 };
 
 /* ------------------------------------------------------------ errors */
@@ -580,25 +586,44 @@ static int tls_handshake(struct transport *t)
 #else
 		X509 *peer = SSL_get_peer_certificate(c->ssl);
 #endif
-		char name[512] = "ANONYMOUS";
+		char subject[1024] = "";
 
 		if (peer != NULL) {
 			BIO *b = BIO_new(BIO_s_mem());
 
+			/* RFC 2253 as Java's X500Principal.getName() gives it:
+			 * UTF-8 kept, not escaped as \XX */
 			if (b != NULL &&
 			    X509_NAME_print_ex(b, X509_get_subject_name(peer), 0,
-					       XN_FLAG_RFC2253) >= 0) {
-				int n = BIO_read(b, name, sizeof(name) - 1);
+					       (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) |
+					       ASN1_STRFLGS_UTF8_CONVERT) >= 0) {
+				int n = BIO_read(b, subject, sizeof(subject) - 1);
 
-				name[n > 0 ? n : 0] = '\0';
+				subject[n > 0 ? n : 0] = '\0';
 			}
 			BIO_free(b);
 			X509_free(peer);
+			if (kp_principal_map(c->type->rules, subject, c->principal,
+					     sizeof(c->principal)) < 0) {
+				char why[512];
+
+				snprintf(why, sizeof(why), "client certificate %s: "
+					 "ssl.principal.mapping.rules: %s", subject,
+					 c->principal);
+				refused(c->type->listener, why);
+				c->principal[0] = '\0';
+				errno = EACCES;
+				return TRANSPORT_ERROR;
+			}
+			c->has_principal = true;
 		}
 		c->done = true;
-		KP_DEBUG("listener %s: %s handshake done, %s, principal User:%s",
+		KP_DEBUG("listener %s: %s handshake done, %s, principal User:%s%s%s%s",
 			 c->type->listener, SSL_get_version(c->ssl),
-			 SSL_get_cipher_name(c->ssl), name);
+			 SSL_get_cipher_name(c->ssl),
+			 c->has_principal ? c->principal : "ANONYMOUS",
+			 c->has_principal ? " (subject " : "", subject,
+			 c->has_principal ? ")" : "");
 		return 0;
 	}
 	rc = ssl_result(c, rc);
@@ -657,6 +682,13 @@ static bool tls_pending(struct transport *t)
 	return SSL_pending(((struct tls_conn *)t)->ssl) > 0;
 }
 
+static const char *tls_principal(struct transport *t)
+{
+	struct tls_conn *c = (struct tls_conn *)t;
+
+	return c->has_principal ? c->principal : NULL;
+}
+
 static void tls_close(struct transport *t)
 {
 	struct tls_conn *c = (struct tls_conn *)t;
@@ -684,6 +716,20 @@ const struct transport_type *transport_tls_new(const struct kp_config *c,
 		free(tt);
 		return NULL;
 	}
+	{
+		char why[256];
+
+		tt->rules = kp_principal_rules_new(kp_listener_str(c, listener,
+								   "ssl.principal.mapping.rules"),
+						   why, sizeof(why));
+		if (tt->rules == NULL) {
+			snprintf(err, errlen, "listener %s: ssl.principal.mapping.rules: %s",
+				 listener, why);
+			SSL_CTX_free(tt->ctx);
+			free(tt);
+			return NULL;
+		}
+	}
 	snprintf(tt->listener, sizeof(tt->listener), "%s", listener);
 	tt->tt.name = "SSL";
 	tt->tt.accept = tls_accept;
@@ -693,6 +739,7 @@ const struct transport_type *transport_tls_new(const struct kp_config *c,
 	tt->tt.sendfile = NULL;
 	tt->tt.pending = tls_pending;
 	tt->tt.close = tls_close;
+	tt->tt.principal = tls_principal;
 	return &tt->tt;
 }
 
@@ -703,5 +750,6 @@ void transport_tls_free(const struct transport_type *type)
 	if (tt == NULL)
 		return;
 	SSL_CTX_free(tt->ctx);
+	kp_principal_rules_free(tt->rules);
 	free(tt);
 }

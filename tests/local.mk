@@ -38,6 +38,12 @@ tests_unit_check_listener_SOURCES = tests/unit/check_listener.c
 tests_unit_check_listener_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_listener_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_listener
+## ssl.principal.mapping.rules (libkproto/kp_principal.c)
+check_PROGRAMS += tests/unit/check_principal
+tests_unit_check_principal_SOURCES = tests/unit/check_principal.c
+tests_unit_check_principal_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_principal_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_principal
 check_PROGRAMS += tests/unit/check_sasl
 tests_unit_check_sasl_SOURCES = tests/unit/check_sasl.c
 tests_unit_check_sasl_CFLAGS = $(UNIT_CFLAGS)
