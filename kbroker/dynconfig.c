@@ -17,6 +17,7 @@
 #include "partition.h"
 #include "quota.h"
 #include "scram_users.h"
+#include "tls_reload.h"
 #include "topic_config.h"
 #include "zk_admin.h"
 
@@ -211,6 +212,8 @@ static void reload_broker(struct broker *b, bool topics)
 		quota_set_limit(&b->quotas->follower,
 				config_layers_long(b->layers, QUOTA_FOLLOWER_RATE));
 	}
+	/* listeners' SSL stores (KIP-226) */
+	tls_reload_apply(b);
 	if (topics)
 		reload_topics(b, NULL);
 }

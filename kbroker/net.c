@@ -1283,6 +1283,12 @@ void net_listener_transport(struct net_server *s, int idx,
 		s->ls[idx].tt = tt;
 }
 
+const struct transport_type *net_listener_transport_of(const struct net_server *s,
+						       int idx)
+{
+	return idx < s->nls ? s->ls[idx].tt : NULL;
+}
+
 static void close_all(void *arg)
 {
 	struct net_worker *w = arg;

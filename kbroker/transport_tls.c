@@ -23,6 +23,7 @@
 #endif
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,11 @@
 /* A listener's transport: the table and the context its connections use. */
 struct tls_type {
 	struct transport_type tt;	/* first: accept gets a pointer to it */
+	/* the context new connections get; replaced by a dynamic keystore
+	 * update (transport_tls_set_ctx), under mu: a connection holds a
+	 * reference of its own (SSL_new), so the old one lives on with the
+	 * connections made with it */
+	pthread_mutex_t mu;
 	SSL_CTX *ctx;
 	struct kp_principal_rules *rules;	/* ssl.principal.mapping.rules */
 	char listener[KP_LISTENER_MAX];
@@ -513,10 +519,15 @@ static void refused(const char *listener, const char *what)
 static struct transport *tls_accept(const struct transport_type *type, int fd)
 {
 	const struct tls_type *tt = (const struct tls_type *)type;
+	struct tls_type *mt = (struct tls_type *)type;
 	struct tls_conn *c = calloc(1, sizeof(*c));
 
-	if (c == NULL || (c->ssl = SSL_new(tt->ctx)) == NULL ||
-	    SSL_set_fd(c->ssl, fd) != 1) {
+	if (c != NULL) {
+		pthread_mutex_lock(&mt->mu);
+		c->ssl = SSL_new(tt->ctx);
+		pthread_mutex_unlock(&mt->mu);
+	}
+	if (c == NULL || c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
 		if (c != NULL)
 			SSL_free(c->ssl);
 		free(c);
@@ -731,6 +742,7 @@ const struct transport_type *transport_tls_new(const struct kp_config *c,
 		}
 	}
 	snprintf(tt->listener, sizeof(tt->listener), "%s", listener);
+	pthread_mutex_init(&tt->mu, NULL);
 	tt->tt.name = "SSL";
 	tt->tt.accept = tls_accept;
 	tt->tt.handshake = tls_handshake;
@@ -751,5 +763,35 @@ void transport_tls_free(const struct transport_type *type)
 		return;
 	SSL_CTX_free(tt->ctx);
 	kp_principal_rules_free(tt->rules);
+	pthread_mutex_destroy(&tt->mu);
 	free(tt);
+}
+
+bool transport_is_tls(const struct transport_type *type)
+{
+	return type != NULL && type->accept == tls_accept;
+}
+
+SSL_CTX *transport_tls_ctx(const struct transport_type *type)
+{
+	struct tls_type *tt = (struct tls_type *)type;
+	SSL_CTX *ctx;
+
+	pthread_mutex_lock(&tt->mu);
+	ctx = tt->ctx;
+	SSL_CTX_up_ref(ctx);
+	pthread_mutex_unlock(&tt->mu);
+	return ctx;
+}
+
+void transport_tls_set_ctx(const struct transport_type *type, SSL_CTX *ctx)
+{
+	struct tls_type *tt = (struct tls_type *)type;
+	SSL_CTX *old;
+
+	pthread_mutex_lock(&tt->mu);
+	old = tt->ctx;
+	tt->ctx = ctx;
+	pthread_mutex_unlock(&tt->mu);
+	SSL_CTX_free(old);	/* connections made with it keep their reference */
 }
