@@ -158,6 +158,8 @@ TESTS += tests/integration/0027-zk-acls.py
 ## TLS client principals (ssl.principal.mapping.rules) and keystore
 ## reload through a dynamic broker config (issue 19)
 TESTS += tests/integration/0028-tls-principal-reload.py
+## kcluster up --security sasl_ssl (issue 19)
+TESTS += tests/integration/0029-kcluster-security.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
