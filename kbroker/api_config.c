@@ -32,6 +32,7 @@
 #include "kp_zk.h"
 #include "net.h"
 #include "quota.h"
+#include "tls_reload.h"
 #include "zk_admin.h"
 #include "zk_thread.h"
 
@@ -434,6 +435,13 @@ static kp_err_t validate_broker_cfg(struct broker *b, const char *name,
 	char err[768];
 	int16_t e = config_layers_check_update(b->layers, cfg, name[0] != 0, err,
 					       sizeof(err));
+	char id[16];
+
+	/* our own listeners' new SSL stores must load (Kafka's SslFactory
+	 * validation on the broker the entity names) */
+	snprintf(id, sizeof(id), "%d", b->id);
+	if (e == 0 && strcmp(name, id) == 0)
+		e = tls_reload_check(b, cfg, err, sizeof(err));
 
 	for (size_t i = 0; e == 0 && !validate_only && i < cfg->n; i++) {
 		if (!config_layers_is_password(cfg->keys[i]))

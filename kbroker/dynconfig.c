@@ -18,6 +18,7 @@
 #include "quota.h"
 #include "scram_users.h"
 #include "api_quota.h"
+#include "tls_reload.h"
 #include "topic_config.h"
 #include "zk_admin.h"
 
@@ -212,6 +213,8 @@ static void reload_broker(struct broker *b, bool topics)
 		quota_set_limit(&b->quotas->follower,
 				config_layers_long(b->layers, QUOTA_FOLLOWER_RATE));
 	}
+	/* listeners' SSL stores (KIP-226) */
+	tls_reload_apply(b);
 	if (topics)
 		reload_topics(b, NULL);
 }

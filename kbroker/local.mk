@@ -21,6 +21,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/net.c kbroker/net.h \
 	kbroker/transport.h kbroker/transport_plain.c \
 	kbroker/transport_tls.c kbroker/transport_tls.h \
+	kbroker/tls_reload.c kbroker/tls_reload.h \
 	kbroker/purgatory.c kbroker/purgatory.h \
 	kbroker/req_dispatch.c kbroker/req_dispatch.h \
 	kbroker/api.h kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \

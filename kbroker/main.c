@@ -56,6 +56,7 @@
 #include "req_dispatch.h"
 #include "shutdown.h"
 #include "topic_config.h"
+#include "tls_reload.h"
 #include "zk_admin.h"
 #include "zk_broker.h"
 #include "zk_thread.h"
@@ -470,6 +471,8 @@ int main(int argc, char **argv)
 			  req_dispatch, err, sizeof(err));
 	if (b.net == NULL)
 		goto fatal;
+	/* SSL stores set dynamically in /config/brokers/<id> (KIP-226) */
+	tls_reload_apply(&b);
 	/* a listener on port 0 gets a port now: advertise that one */
 	for (size_t i = 0; i < b.nadvertised; i++)
 		for (size_t j = 0; j < b.nlisteners && b.advertised[i].port == 0; j++)

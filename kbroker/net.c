@@ -103,7 +103,9 @@ struct net_conn {
 	 * authentication the answer goes out, then nothing is read and the
 	 * close waits this timer (stopped by any other close) */
 	struct kp_timer close_timer;
-	char principal[256];		/* the SASL user, once authenticated */
+	char principal[256];		/* the SASL user, once authenticated, or
+					 * a TLS client certificate's mapped
+					 * name (empty: User:ANONYMOUS) */
 	/* KIP-219: a client over its quota is not read from until this
 	 * timer fires (its answers still go out) */
 	bool throttled;
@@ -891,7 +893,14 @@ static bool conn_handshake(struct net_conn *c)
 	int rc = c->t->type->handshake(c->t);
 
 	if (rc == 0) {
+		const char *who = c->t->type->principal != NULL ?
+				  c->t->type->principal(c->t) : NULL;
+
 		c->handshaking = false;
+		/* a client certificate's name; on a SASL listener the SASL
+		 * user is the principal (Kafka's SASL_SSL) */
+		if (who != NULL && c->sasl == NULL)
+			snprintf(c->principal, sizeof(c->principal), "%s", who);
 		conn_update_events(c);
 		return true;
 	}
@@ -1333,6 +1342,12 @@ void net_listener_transport(struct net_server *s, int idx,
 {
 	if (idx < s->nls)
 		s->ls[idx].tt = tt;
+}
+
+const struct transport_type *net_listener_transport_of(const struct net_server *s,
+						       int idx)
+{
+	return idx < s->nls ? s->ls[idx].tt : NULL;
 }
 
 static void close_all(void *arg)

@@ -126,6 +126,9 @@ struct transport_type;
  * plaintext unless set otherwise). */
 void net_listener_transport(struct net_server *s, int idx,
 			    const struct transport_type *tt);
+/* The transport of listener idx's new connections. */
+const struct transport_type *net_listener_transport_of(const struct net_server *s,
+						       int idx);
 /* Stop accepting; end every request parked on a worker (the purgatory's
  * drain); close every connection; join the workers. */
 void net_stop(struct net_server *s);

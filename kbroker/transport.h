@@ -57,6 +57,10 @@ struct transport_type {
 	bool (*pending)(struct transport *t);
 	/* Close the socket and free t. */
 	void (*close)(struct transport *t);
+	/* After the handshake: the name the peer authenticated as (a TLS
+	 * client certificate's, through ssl.principal.mapping.rules), or
+	 * NULL for none.  NULL: the transport authenticates nobody. */
+	const char *(*principal)(struct transport *t);
 };
 
 /* The plaintext socket (Kafka's PLAINTEXT security protocol). */

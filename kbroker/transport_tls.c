@@ -12,15 +12,18 @@
  * file), or PEM text inline (ssl.keystore.key and
  * ssl.keystore.certificate.chain), as Kafka 2.8 (KIP-651).  JKS is Java's
  * own format: it gets a clear error naming the key.  Client certificates
- * (ssl.client.auth) give the connection the principal User:<subject in
- * RFC 2253 form>, as Kafka's default principal builder; without one it is
- * User:ANONYMOUS.
+ * (ssl.client.auth) give the connection a principal as Kafka's default
+ * principal builder does: the subject in RFC 2253 form through the
+ * listener's ssl.principal.mapping.rules (kp_principal); a subject no rule
+ * maps fails the connection, as in Kafka.  Without a certificate the
+ * connection has none (User:ANONYMOUS).
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +40,20 @@
 
 #include "kp_listener.h"
 #include "kp_log.h"
+#include "kp_principal.h"
 #include "transport.h"
 #include "transport_tls.h"
 
 /* A listener's transport: the table and the context its connections use. */
 struct tls_type {
 	struct transport_type tt;	/* first: accept gets a pointer to it */
+	/* the context new connections get; replaced by a dynamic keystore
+	 * update (transport_tls_set_ctx), under mu: a connection holds a
+	 * reference of its own (SSL_new), so the old one lives on with the
+	 * connections made with it */
+	pthread_mutex_t mu;
 	SSL_CTX *ctx;
+	struct kp_principal_rules *rules;	/* ssl.principal.mapping.rules */
 	char listener[KP_LISTENER_MAX];
 };
 
@@ -53,6 +63,8 @@ struct tls_conn {
 	const struct tls_type *type;
 	bool peeked;			/* the first byte was looked at */
 	bool done;			/* handshake finished */
+	bool has_principal;		/* a client certificate, mapped */
+	char principal[256];
 };
 
 /* ------------------------------------------------------------ errors */
@@ -507,10 +519,15 @@ static void refused(const char *listener, const char *what)
 static struct transport *tls_accept(const struct transport_type *type, int fd)
 {
 	const struct tls_type *tt = (const struct tls_type *)type;
+	struct tls_type *mt = (struct tls_type *)type;
 	struct tls_conn *c = calloc(1, sizeof(*c));
 
-	if (c == NULL || (c->ssl = SSL_new(tt->ctx)) == NULL ||
-	    SSL_set_fd(c->ssl, fd) != 1) {
+	if (c != NULL) {
+		pthread_mutex_lock(&mt->mu);
+		c->ssl = SSL_new(tt->ctx);
+		pthread_mutex_unlock(&mt->mu);
+	}
+	if (c == NULL || c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
 		if (c != NULL)
 			SSL_free(c->ssl);
 		free(c);
@@ -580,25 +597,44 @@ static int tls_handshake(struct transport *t)
 #else
 		X509 *peer = SSL_get_peer_certificate(c->ssl);
 #endif
-		char name[512] = "ANONYMOUS";
+		char subject[1024] = "";
 
 		if (peer != NULL) {
 			BIO *b = BIO_new(BIO_s_mem());
 
+			/* RFC 2253 as Java's X500Principal.getName() gives it:
+			 * UTF-8 kept, not escaped as \XX */
 			if (b != NULL &&
 			    X509_NAME_print_ex(b, X509_get_subject_name(peer), 0,
-					       XN_FLAG_RFC2253) >= 0) {
-				int n = BIO_read(b, name, sizeof(name) - 1);
+					       (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) |
+					       ASN1_STRFLGS_UTF8_CONVERT) >= 0) {
+				int n = BIO_read(b, subject, sizeof(subject) - 1);
 
-				name[n > 0 ? n : 0] = '\0';
+				subject[n > 0 ? n : 0] = '\0';
 			}
 			BIO_free(b);
 			X509_free(peer);
+			if (kp_principal_map(c->type->rules, subject, c->principal,
+					     sizeof(c->principal)) < 0) {
+				char why[512];
+
+				snprintf(why, sizeof(why), "client certificate %s: "
+					 "ssl.principal.mapping.rules: %s", subject,
+					 c->principal);
+				refused(c->type->listener, why);
+				c->principal[0] = '\0';
+				errno = EACCES;
+				return TRANSPORT_ERROR;
+			}
+			c->has_principal = true;
 		}
 		c->done = true;
-		KP_DEBUG("listener %s: %s handshake done, %s, principal User:%s",
+		KP_DEBUG("listener %s: %s handshake done, %s, principal User:%s%s%s%s",
 			 c->type->listener, SSL_get_version(c->ssl),
-			 SSL_get_cipher_name(c->ssl), name);
+			 SSL_get_cipher_name(c->ssl),
+			 c->has_principal ? c->principal : "ANONYMOUS",
+			 c->has_principal ? " (subject " : "", subject,
+			 c->has_principal ? ")" : "");
 		return 0;
 	}
 	rc = ssl_result(c, rc);
@@ -657,6 +693,13 @@ static bool tls_pending(struct transport *t)
 	return SSL_pending(((struct tls_conn *)t)->ssl) > 0;
 }
 
+static const char *tls_principal(struct transport *t)
+{
+	struct tls_conn *c = (struct tls_conn *)t;
+
+	return c->has_principal ? c->principal : NULL;
+}
+
 static void tls_close(struct transport *t)
 {
 	struct tls_conn *c = (struct tls_conn *)t;
@@ -684,7 +727,22 @@ const struct transport_type *transport_tls_new(const struct kp_config *c,
 		free(tt);
 		return NULL;
 	}
+	{
+		char why[256];
+
+		tt->rules = kp_principal_rules_new(kp_listener_str(c, listener,
+								   "ssl.principal.mapping.rules"),
+						   why, sizeof(why));
+		if (tt->rules == NULL) {
+			snprintf(err, errlen, "listener %s: ssl.principal.mapping.rules: %s",
+				 listener, why);
+			SSL_CTX_free(tt->ctx);
+			free(tt);
+			return NULL;
+		}
+	}
 	snprintf(tt->listener, sizeof(tt->listener), "%s", listener);
+	pthread_mutex_init(&tt->mu, NULL);
 	tt->tt.name = "SSL";
 	tt->tt.accept = tls_accept;
 	tt->tt.handshake = tls_handshake;
@@ -693,6 +751,7 @@ const struct transport_type *transport_tls_new(const struct kp_config *c,
 	tt->tt.sendfile = NULL;
 	tt->tt.pending = tls_pending;
 	tt->tt.close = tls_close;
+	tt->tt.principal = tls_principal;
 	return &tt->tt;
 }
 
@@ -703,5 +762,36 @@ void transport_tls_free(const struct transport_type *type)
 	if (tt == NULL)
 		return;
 	SSL_CTX_free(tt->ctx);
+	kp_principal_rules_free(tt->rules);
+	pthread_mutex_destroy(&tt->mu);
 	free(tt);
+}
+
+bool transport_is_tls(const struct transport_type *type)
+{
+	return type != NULL && type->accept == tls_accept;
+}
+
+SSL_CTX *transport_tls_ctx(const struct transport_type *type)
+{
+	struct tls_type *tt = (struct tls_type *)type;
+	SSL_CTX *ctx;
+
+	pthread_mutex_lock(&tt->mu);
+	ctx = tt->ctx;
+	SSL_CTX_up_ref(ctx);
+	pthread_mutex_unlock(&tt->mu);
+	return ctx;
+}
+
+void transport_tls_set_ctx(const struct transport_type *type, SSL_CTX *ctx)
+{
+	struct tls_type *tt = (struct tls_type *)type;
+	SSL_CTX *old;
+
+	pthread_mutex_lock(&tt->mu);
+	old = tt->ctx;
+	tt->ctx = ctx;
+	pthread_mutex_unlock(&tt->mu);
+	SSL_CTX_free(old);	/* connections made with it keep their reference */
 }

@@ -28,5 +28,12 @@ const struct transport_type *transport_tls_new(const struct kp_config *c,
 					       const char *listener, char *err,
 					       size_t errlen);
 void transport_tls_free(const struct transport_type *type);
+/* Whether type is a TLS listener's (transport_tls_new). */
+bool transport_is_tls(const struct transport_type *type);
+/* A new context (taken over) for the listener's new connections; the ones
+ * already made keep theirs.  Any thread. */
+void transport_tls_set_ctx(const struct transport_type *type, SSL_CTX *ctx);
+/* The context in use, with a reference of the caller's (SSL_CTX_free). */
+SSL_CTX *transport_tls_ctx(const struct transport_type *type);
 
 #endif /* TRANSPORT_TLS_H */

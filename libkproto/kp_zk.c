@@ -16,6 +16,13 @@
  * reconnection (SetWatches).  Only an expired session, or
  * kp_zk_interrupt() at shutdown, ends the wait.
  *
+ * ACLs (zookeeper.set.acl) are Kafka's ZkData.defaultAcls, chosen by path
+ * in acl_for(): every create, alone or in a multi, goes through it.  The
+ * digest identity is added to each handle before anyone can use it, so
+ * the C client sends it ahead of any request on every connection of that
+ * handle (a reconnection too); a new session is a new handle and gets it
+ * again in start_handle().
+ *
  * Logging: the C client's own lines come to zk_log_line() (its log
  * callback) and go out through kp_log with skald's levels and format, at
  * most one line per call site every LOG_EVERY_MS: a server that is down
@@ -49,6 +56,10 @@ struct kp_zk {
 	/* answered requests' round trips: written by the client's one
 	 * completion thread, read by metrics scrapes */
 	struct kp_mhist latency;
+	char *digest;		/* "user:password" (digest scheme), or NULL */
+	/* Kafka's secure ACLs: creator all + world read; creator all only */
+	struct ACL acl_entries[2];
+	struct ACL_vector acl_public, acl_private;
 };
 
 struct op {
@@ -84,6 +95,39 @@ static void zk_log_flush(void);
 const char *kp_zk_strerror(int rc)
 {
 	return zerror(rc);
+}
+
+bool kp_zk_sensitive_path(const char *path)
+{
+	static const char *const roots[] = {
+		"/config/users", "/config/brokers", "/delegation_token/tokens",
+	};
+
+	for (size_t i = 0; path != NULL && i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (strncmp(path, roots[i], strlen(roots[i])) == 0)
+			return true;
+	return false;
+}
+
+const char *kp_zk_digest_check(const char *user, const char *password)
+{
+	if (user == NULL || user[0] == '\0')
+		return "zookeeper.digest.username is empty";
+	if (strchr(user, ':') != NULL)
+		return "zookeeper.digest.username must not hold ':' (the digest "
+		       "scheme's identity is user:password)";
+	if (password == NULL || password[0] == '\0')
+		return "zookeeper.digest.password is not set";
+	return NULL;
+}
+
+/* The ACL a znode at path gets (Kafka's ZkData.defaultAcls). */
+static struct ACL_vector *acl_for(struct kp_zk *zk, const char *path)
+{
+	/* the old consumers' path stays open: they write under it */
+	if (!zk->cfg.set_acl || strcmp(path, "/consumers") == 0)
+		return &ZOO_OPEN_ACL_UNSAFE;
+	return kp_zk_sensitive_path(path) ? &zk->acl_private : &zk->acl_public;
 }
 
 static void set_err(char *err, size_t errlen, const char *what, int rc)
@@ -527,7 +571,7 @@ static int start_create(struct kp_zk *zk, const char *path, const char *data,
 		return ZSYSTEMERROR;
 	o->direct = direct;
 	return queued(o, zoo_acreate(zk->zh, path, data, data ? len : -1,
-				     &ZOO_OPEN_ACL_UNSAFE, (int)mode,
+				     acl_for(zk, path), (int)mode,
 				     string_done, o));
 }
 
@@ -638,7 +682,7 @@ static int start_multi(struct kp_zk *zk, const struct kp_zk_op *ops, int n,
 				goto nomem;
 			zoo_create_op_init(&o->ops[i], path, data,
 					   data ? op->len : -1,
-					   &ZOO_OPEN_ACL_UNSAFE, (int)op->mode,
+					   acl_for(zk, path), (int)op->mode,
 					   pbuf, (int)pl);
 			break;
 		}
@@ -1348,6 +1392,17 @@ static int start_handle(struct kp_zk *zk, const char *connect, int timeout_ms,
 				 connect, strerror(errno));
 		return ZSYSTEMERROR;
 	}
+	/* before the handle is anyone's: the identity goes ahead of every
+	 * request, on this connection and each reconnection */
+	if (zk->digest != NULL &&
+	    (rc = zoo_add_auth(zh, "digest", zk->digest, (int)strlen(zk->digest),
+			       NULL, NULL)) != ZOK) {
+		if (err != NULL)
+			snprintf(err, errlen, "cannot authenticate to ZooKeeper at %s: %s",
+				 connect, zerror(rc));
+		zookeeper_close(zh);
+		return rc;
+	}
 	pthread_mutex_lock(&zk->mu);
 	zk->zh = zh;
 	pthread_mutex_unlock(&zk->mu);
@@ -1388,6 +1443,38 @@ int kp_zk_open(struct kp_zk **zkp, const struct kp_zk_config *cfg, char *err,
 		rc = ZSYSTEMERROR;
 		goto fail;
 	}
+	zk->acl_entries[0].perms = ZOO_PERM_ALL;
+	zk->acl_entries[0].id = ZOO_AUTH_IDS;
+	zk->acl_entries[1].perms = ZOO_PERM_READ;
+	zk->acl_entries[1].id = ZOO_ANYONE_ID_UNSAFE;
+	zk->acl_public = (struct ACL_vector){ 2, zk->acl_entries };
+	zk->acl_private = (struct ACL_vector){ 1, zk->acl_entries };
+	if (cfg->digest_user != NULL) {
+		const char *why = kp_zk_digest_check(cfg->digest_user, cfg->digest_password);
+
+		if (why != NULL) {
+			snprintf(err, errlen, "%s", why);
+			rc = ZBADARGUMENTS;
+			goto fail;
+		}
+		size_t n = strlen(cfg->digest_user) + strlen(cfg->digest_password) + 2;
+
+		zk->digest = malloc(n);
+		if (zk->digest == NULL) {
+			rc = ZSYSTEMERROR;
+			goto fail;
+		}
+		snprintf(zk->digest, n, "%s:%s", cfg->digest_user, cfg->digest_password);
+	} else if (cfg->set_acl) {
+		/* ZooKeeper refuses a creator's ACL from a session with no
+		 * identity (INVALIDACL): say so now */
+		snprintf(err, errlen, "zookeeper.set.acl is true but no ZooKeeper "
+			 "identity is set (zookeeper.digest.username and "
+			 "zookeeper.digest.password)");
+		rc = ZBADARGUMENTS;
+		goto fail;
+	}
+	zk->cfg.digest_user = zk->cfg.digest_password = NULL;	/* not kept */
 	zk->cfg.connect = zk->connect;
 	slash = strchr(zk->connect, '/');
 	if (slash != NULL && slash[1] != '\0') {
@@ -1425,6 +1512,7 @@ fail:
 	pthread_mutex_destroy(&zk->mu);
 	pthread_cond_destroy(&zk->cv);
 	free(zk->connect);
+	free(zk->digest);
 	free(zk);
 	return rc;
 }
@@ -1476,6 +1564,7 @@ void kp_zk_close(struct kp_zk *zk)
 	pthread_mutex_destroy(&zk->mu);
 	pthread_cond_destroy(&zk->cv);
 	free(zk->connect);
+	free(zk->digest);
 	free(zk);
 }
 
@@ -1517,5 +1606,21 @@ int kp_zk_config_from(struct kp_zk_config *zc, const struct kp_config *cfg,
 	zc->post = post_to_loop;
 	zc->post_ctx = loop;
 	zc->retry_until_connected = true;
+	zc->set_acl = kp_config_bool(cfg, "zookeeper.set.acl");
+	zc->digest_user = kp_config_str(cfg, "zookeeper.digest.username");
+	zc->digest_password = kp_config_str(cfg, "zookeeper.digest.password");
+	if (zc->digest_user != NULL || zc->digest_password != NULL) {
+		const char *why = kp_zk_digest_check(zc->digest_user, zc->digest_password);
+
+		if (why != NULL) {
+			snprintf(err, errlen, "%s", why);
+			return -1;
+		}
+	} else if (zc->set_acl) {
+		snprintf(err, errlen, "zookeeper.set.acl is true but skald has no "
+			 "ZooKeeper identity to create znodes with: set "
+			 "zookeeper.digest.username and zookeeper.digest.password");
+		return -1;
+	}
 	return 0;
 }

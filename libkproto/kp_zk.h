@@ -107,6 +107,25 @@ struct kp_zk_config {
 	 * false: their calls fail with the connection.
 	 */
 	bool retry_until_connected;
+	/*
+	 * zookeeper.set.acl: every znode created carries Kafka 2.8's ACLs
+	 * (ZkData.defaultAcls): all rights for the identity that created it
+	 * (ZooKeeper's "auth" scheme), read for everyone else, and no world
+	 * access at all under Kafka's sensitive paths (/config/users,
+	 * /config/brokers, /delegation_token/tokens); /consumers stays open.
+	 * Paths are as the session sees them (under a chroot, relative to
+	 * it).  Needs an identity: digest_user.
+	 */
+	bool set_acl;
+	/*
+	 * skald's ZooKeeper identity, the digest scheme (Debian's C client
+	 * has neither SASL nor TLS): zoo_add_auth("digest",
+	 * "user:password") on every handle, before it is used; the C client
+	 * sends it again on each reconnection of the same session, and a new
+	 * session (after an expiry) gets it again.  NULL: unauthenticated.
+	 */
+	const char *digest_user;
+	const char *digest_password;
 };
 
 struct kp_zk;
@@ -116,8 +135,11 @@ struct kp_loop;
 /*
  * A daemon's session settings from its configuration: zookeeper.connect,
  * zookeeper.session.timeout.ms, zookeeper.connection.timeout.ms (default:
- * the session timeout), callbacks posted to loop.  -1 with a message when
- * zookeeper.connect is unset.
+ * the session timeout), zookeeper.set.acl and skald's own
+ * zookeeper.digest.username / zookeeper.digest.password, callbacks
+ * posted to loop.  -1 with a message naming the key when
+ * zookeeper.connect is unset, or zookeeper.set.acl is true without an
+ * identity, or the identity is malformed.
  */
 int kp_zk_config_from(struct kp_zk_config *zc, const struct kp_config *cfg,
 		      struct kp_loop *loop, char *err, size_t errlen);
@@ -149,6 +171,13 @@ struct kp_mtext;
  * Prometheus JMX exporter; zk may be NULL (not connected yet). */
 void kp_zk_metrics(struct kp_mtext *t, struct kp_zk *zk);
 const char *kp_zk_strerror(int rc);
+/* Whether Kafka counts path as sensitive (no world access with
+ * zookeeper.set.acl): under /config/users, /config/brokers or
+ * /delegation_token/tokens, as a plain prefix (ZkData.sensitivePath). */
+bool kp_zk_sensitive_path(const char *path);
+/* A digest identity's problem as a message (the user holds ':' or is
+ * empty, the password is empty), or NULL when it is usable. */
+const char *kp_zk_digest_check(const char *user, const char *password);
 
 enum kp_zk_mode {
 	KP_ZK_PERSISTENT = 0,

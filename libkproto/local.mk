@@ -19,6 +19,7 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_zkdata.c libkproto/kp_zkdata.h \
 	libkproto/kp_listener.c libkproto/kp_listener.h \
 	libkproto/kp_sasl.c libkproto/kp_sasl.h \
+	libkproto/kp_principal.c libkproto/kp_principal.h \
 	libkproto/kp_zk.c libkproto/kp_zk.h \
 	libkproto/kp_assign.c libkproto/kp_assign.h \
 	libkproto/kp_groupmeta.c libkproto/kp_groupmeta.h \
@@ -32,8 +33,8 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_answer.c libkproto/kp_answer.h \
 	libkproto/kp_metrics.c libkproto/kp_metrics.h
 nodist_libkproto_libkproto_la_SOURCES = libkproto/kp_msgs.c libkproto/kp_msgs.h
-libkproto_libkproto_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS)
-libkproto_libkproto_la_LIBADD = $(ZLIB_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SNAPPY_LIBS) $(JANSSON_LIBS) $(ZOOKEEPER_LIBS) $(OPENSSL_LIBS) $(MHD_LIBS)
+libkproto_libkproto_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS) $(PCRE2_CFLAGS)
+libkproto_libkproto_la_LIBADD = $(ZLIB_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SNAPPY_LIBS) $(JANSSON_LIBS) $(ZOOKEEPER_LIBS) $(OPENSSL_LIBS) $(MHD_LIBS) $(PCRE2_LIBS)
 libkproto_libkproto_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0
 
 ## The installed API, in $(includedir)/skald: buffers, arena, the codec

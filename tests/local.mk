@@ -38,6 +38,12 @@ tests_unit_check_listener_SOURCES = tests/unit/check_listener.c
 tests_unit_check_listener_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_listener_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_listener
+## ssl.principal.mapping.rules (libkproto/kp_principal.c)
+check_PROGRAMS += tests/unit/check_principal
+tests_unit_check_principal_SOURCES = tests/unit/check_principal.c
+tests_unit_check_principal_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_principal_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_principal
 check_PROGRAMS += tests/unit/check_sasl
 tests_unit_check_sasl_SOURCES = tests/unit/check_sasl.c
 tests_unit_check_sasl_CFLAGS = $(UNIT_CFLAGS)
@@ -165,6 +171,13 @@ tests_unit_check_client_quota_SOURCES = tests/unit/check_client_quota.c tests/li
 tests_unit_check_client_quota_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_client_quota_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_client_quota
+## ZooKeeper ACLs and skald's digest identity (issue 19)
+TESTS += tests/integration/0027-zk-acls.py
+## TLS client principals (ssl.principal.mapping.rules) and keystore
+## reload through a dynamic broker config (issue 19)
+TESTS += tests/integration/0028-tls-principal-reload.py
+## kcluster up --security sasl_ssl (issue 19)
+TESTS += tests/integration/0029-kcluster-security.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

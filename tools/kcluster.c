@@ -7,7 +7,7 @@
  *               [--zookeepers N | --zookeeper CONNECT] [--zk-chroot /PATH]
  *               [--set key=value]... [--controller-set key=value]...
  *               [--racks R1,R2,...]
- *               [--listeners NAME,NAME...]
+ *               [--listeners NAME,NAME...] [--security sasl_ssl]
  *   kcluster down --dir DIR
  *   kcluster kill|stop|start|pause|resume --dir DIR broker|controller|zookeeper ID
  *   kcluster status --dir DIR
@@ -26,6 +26,14 @@
  * invocations find them through the pid files.  Waits are on conditions
  * (ZooKeeper answering, /brokers/ids/<id>, /controller), never sleeps of a
  * guessed length.
+ *
+ * --security sasl_ssl (kcluster_security.c): a CA and certificate made
+ * with the openssl command, SCRAM-SHA-512 users broker, controller and
+ * admin written to /config/users before the daemons start, ZooKeeper
+ * ACLs with a digest identity, every broker listener SASL_SSL, and
+ * DIR/client.properties for the admin user.  The controller's own
+ * listener stays PLAINTEXT until kcontroller serves TLS and SASL; its
+ * security keys are written already.
  */
 #include "config.h"
 
@@ -39,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -55,6 +64,7 @@
 #include "kp_loop.h"
 #include "kp_zk.h"
 #include "kp_zkdata.h"
+#include "kcluster_security.h"
 
 #define ZK_JAR "/usr/share/java/zookeeper.jar"
 #define CONTROLLER_BASE 100	/* controller ids: 101, 102, ... */
@@ -83,7 +93,7 @@ static void usage(FILE *f)
 	      "                   [--zookeepers N | --zookeeper CONNECT]\n"
 	      "                   [--zk-chroot /PATH] [--set key=value]...\n"
 	      "                   [--controller-set key=value]... [--racks R1,R2,...]\n"
-	      "                   [--listeners NAME,NAME...]\n"
+	      "                   [--listeners NAME,NAME...] [--security sasl_ssl]\n"
 	      "       kcluster down --dir DIR\n"
 	      "       kcluster kill|stop|start|pause|resume --dir DIR\n"
 	      "                broker|controller|zookeeper ID\n"
@@ -364,6 +374,12 @@ static struct kp_zk *zk_connect(int timeout_ms)
 	zc.session_timeout_ms = 10000;
 	zc.connect_timeout_ms = timeout_ms;
 	zc.quiet = true;
+	/* the daemons' ZooKeeper identity and ACLs: the chroot we create
+	 * gets them too */
+	zc.digest_user = kp_props_get(&state, "zookeeper.digest.username");
+	zc.digest_password = kp_props_get(&state, "zookeeper.digest.password");
+	zc.set_acl = kp_props_get(&state, "zookeeper.set.acl") != NULL &&
+		     strcmp(kp_props_get(&state, "zookeeper.set.acl"), "true") == 0;
 	if (kp_zk_open(&zk, &zc, err, sizeof(err)) != 0)
 		die("cannot reach ZooKeeper at %s: %s", zc.connect, err);
 	return zk;
@@ -668,8 +684,9 @@ static void zk_write_config(int id, int n, const int *cport, const int *qport,
 
 static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given,
 		   const char *chroot, const struct kp_props *bset,
-		   const struct kp_props *cset, const char *racks)
+		   const struct kp_props *cset, const char *racks, bool secure)
 {
+	char serr[512];
 	char buf[8192], list[1024] = "", boot[2048] = "", rack[256];
 	char lboot[8][2048] = { "" };
 	struct kp_zk *zk;
@@ -734,6 +751,19 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 		for (int i = 1; i <= nzk; i++)
 			zk_write_config(i, nzk, cport, qport, eport);
 	}
+	if (secure && kcs_prepare(dir, &state, serr, sizeof(serr)) < 0)
+		die("--security: %s", serr);
+	/* the brokers' ZooKeeper identity is ours too */
+	{
+		static const char *const zkeys[] = {
+			"zookeeper.set.acl", "zookeeper.digest.username",
+			"zookeeper.digest.password",
+		};
+
+		for (size_t k = 0; k < sizeof(zkeys) / sizeof(zkeys[0]); k++)
+			if (kp_props_get(bset, zkeys[k]) != NULL)
+				setf(zkeys[k], "%s", kp_props_get(bset, zkeys[k]));
+	}
 	for (int i = 1; i <= nbrokers; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d",
 			 i > 1 ? "," : "", i);
@@ -751,6 +781,8 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 		off = snprintf(buf, sizeof(buf), "controller.id=%d\nzookeeper.connect=%s\n"
 			       "listeners=PLAINTEXT://127.0.0.1:0\n",
 			       CONTROLLER_BASE + i, state_get("zookeeper.connect"));
+		if (secure)
+			kcs_controller_props(dir, &state, lnames[0], buf, sizeof(buf), &off);
 		/* every daemon serves Prometheus metrics on a port of its own */
 		if (kp_props_get(cset, "metrics.listener") == NULL) {
 			char key[64];
@@ -791,6 +823,8 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 		off += snprintf(buf + off, sizeof(buf) - (size_t)off,
 				"\nlog.dirs=%s\nzookeeper.connect=%s\n",
 				path_of("-data", name), state_get("zookeeper.connect"));
+		if (secure)
+			kcs_broker_props(dir, &state, lnames, nlnames, buf, sizeof(buf), &off);
 		if (kp_props_get(bset, "metrics.listener") == NULL) {
 			int mport = free_port();
 
@@ -832,6 +866,10 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 	}
 	/* opening a session with the chroot creates it, as Kafka does */
 	zk = zk_connect(WAIT_MS);
+	/* the users' SCRAM credentials before anyone needs them (Kafka's
+	 * kafka-configs --zookeeper for the inter-broker user) */
+	if (secure && kcs_scram_users(zk, &state, serr, sizeof(serr)) < 0)
+		die("--security: %s", serr);
 	kp_zk_close(zk);
 	for (int i = 1; i <= ncontrollers; i++)
 		start_controller(CONTROLLER_BASE + i);
@@ -844,6 +882,16 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 	       state_get("zookeeper.connect"));
 	for (int l = 1; l < nlnames; l++)
 		printf("bootstrap.%s=%s\n", lnames[l], lboot[l]);
+	if (secure) {
+		char cpath[PATH_MAX];
+
+		if (kcs_client_props(dir, &state, boot, cpath, sizeof(cpath), serr,
+				     sizeof(serr)) < 0)
+			die("--security: %s", serr);
+		setf("client.properties", "%s", cpath);
+		state_save();
+		printf("client.properties=%s\n", cpath);
+	}
 	/* where Prometheus scrapes each daemon */
 	for (int i = 1; i <= ncontrollers; i++) {
 		char key[64];
@@ -1017,6 +1065,7 @@ int main(int argc, char **argv)
 		{ "controller-set", required_argument, NULL, 'S' },
 		{ "racks", required_argument, NULL, 'r' },
 		{ "listeners", required_argument, NULL, 'l' },
+		{ "security", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1024,6 +1073,7 @@ int main(int argc, char **argv)
 	struct kp_props bset, cset;
 	const char *verb, *zk_given = NULL, *racks = NULL, *chroot = NULL;
 	int nbrokers = 3, ncontrollers = 2, nzk = 1, ch;
+	bool secure = false, named = false;
 	char absdir[PATH_MAX];
 
 	snprintf(lnames[0], sizeof(lnames[0]), "PLAINTEXT");
@@ -1081,7 +1131,17 @@ int main(int argc, char **argv)
 			}
 			racks = optarg;
 			break;
+		case 'x':
+			if (strcasecmp(optarg, "sasl_ssl") == 0) {
+				secure = true;
+			} else if (strcasecmp(optarg, "plaintext") != 0) {
+				fprintf(stderr, "kcluster: --security wants sasl_ssl or "
+					"plaintext, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'l':
+			named = true;
 			nlnames = 0;
 			for (const char *p = optarg; *p != 0 && nlnames < 8;) {
 				size_t n = strcspn(p, ",");
@@ -1118,7 +1178,11 @@ int main(int argc, char **argv)
 	if (strcmp(verb, "up") == 0) {
 		if (optind != argc)
 			die("unexpected argument '%s'", argv[optind]);
-		cmd_up(nbrokers, ncontrollers, nzk, zk_given, chroot, &bset, &cset, racks);
+		/* every listener SASL_SSL: the default one is named so */
+		if (secure && !named)
+			snprintf(lnames[0], sizeof(lnames[0]), "SASL_SSL");
+		cmd_up(nbrokers, ncontrollers, nzk, zk_given, chroot, &bset, &cset, racks,
+		       secure);
 	} else if (strcmp(verb, "down") == 0) {
 		cmd_down();
 	} else if (strcmp(verb, "status") == 0) {

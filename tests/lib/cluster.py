@@ -29,7 +29,7 @@ class Cluster:
     def __init__(self, workdir, brokers=3, controllers=2, broker_set=None,
                  controller_set=None, racks=None, fail_tail=40,
                  zookeepers=1, zk_chroot=None, zookeeper=None,
-                 listeners=None):
+                 listeners=None, security=None):
         self.dir = os.path.abspath(os.path.join(workdir, "cluster"))
         self.nbrokers = brokers
         self.ncontrollers = controllers
@@ -40,6 +40,8 @@ class Cluster:
         self.controller_set.update(controller_set or {})
         self.racks = racks          # broker i gets racks[(i - 1) % len]
         self.listeners = listeners  # names: kcluster --listeners
+        self.security = security    # kcluster --security (sasl_ssl)
+        self.client_properties = None  # the file --security writes
         self.bootstrap = None
         self.bootstraps = {}        # the other listeners' bootstrap lists
         self.metrics = {}           # ("broker", 1) -> its /metrics URL
@@ -77,6 +79,8 @@ class Cluster:
             args += ["--zk-chroot", self.zk_chroot]
         if self.listeners:
             args += ["--listeners", ",".join(self.listeners)]
+        if self.security:
+            args += ["--security", self.security]
         out = self.kcluster(*args)
         for line in out.splitlines():
             k, _, v = line.partition("=")
@@ -84,6 +88,8 @@ class Cluster:
                 self.bootstrap = v
             elif k == "zookeeper.connect":
                 self.zk_connect = v
+            elif k == "client.properties":
+                self.client_properties = v
             elif k.startswith("bootstrap."):
                 self.bootstraps[k[len("bootstrap."):]] = v
             elif k.startswith("metrics."):

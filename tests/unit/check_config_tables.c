@@ -317,7 +317,8 @@ static const struct {
 };
 
 /* Keys of ours that Kafka 2.8 does not have. */
-static const char *const own_keys[] = { "socket.listen.backlog.size", "metrics.listener" };
+static const char *const own_keys[] = { "socket.listen.backlog.size", "metrics.listener",
+					 "zookeeper.digest.username", "zookeeper.digest.password" };
 
 static const struct kp_config_def *find_def(const struct kp_config_def *defs,
 					    size_t n, const char *key)
