@@ -411,6 +411,16 @@ const struct broker_sasl *net_req_sasl(const struct net_req *r)
 	return r->conn->sasl;
 }
 
+const char *net_req_principal(const struct net_req *r)
+{
+	return r->conn != NULL ? r->conn->principal : "";
+}
+
+const char *net_req_host(const struct net_req *r)
+{
+	return r->conn != NULL ? r->conn->ip : "";
+}
+
 void net_req_sasl_set(struct net_req *r, enum net_sasl st, const char *principal)
 {
 	r->conn->sasl_state = st;

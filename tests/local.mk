@@ -43,6 +43,11 @@ tests_unit_check_sasl_SOURCES = tests/unit/check_sasl.c
 tests_unit_check_sasl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_sasl_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_sasl
+check_PROGRAMS += tests/unit/check_acl
+tests_unit_check_acl_SOURCES = tests/unit/check_acl.c
+tests_unit_check_acl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_acl_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_acl
 
 include tests/unit/records.mk
 
