@@ -84,3 +84,10 @@ tools_kconfigs_SOURCES = tools/kconfigs.c
 tools_kconfigs_CFLAGS = $(TOOL_CFLAGS)
 tools_kconfigs_LDADD = $(TOOL_LDADD)
 dist_man_MANS += man/man1/kconfigs.1
+
+## kacls: ACLs (CreateAcls, DescribeAcls, DeleteAcls), our kafka-acls.sh.
+bin_PROGRAMS += tools/kacls
+tools_kacls_SOURCES = tools/kacls.c
+tools_kacls_CFLAGS = $(TOOL_CFLAGS)
+tools_kacls_LDADD = $(TOOL_LDADD)
+dist_man_MANS += man/man1/kacls.1
