@@ -9,6 +9,7 @@
 #include "authz.h"
 #include "broker.h"
 #include "kp_acl.h"
+#include "kp_answer.h"
 #include "kp_codec.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -308,7 +309,103 @@ static void deny_offset_commit(struct net_req *r, int16_t err)
 	net_reply(r, &resp);
 }
 
-/* Answer r with err in its response's top-level error_code. */
+/* The responses without a top-level error: err in every item, as Kafka's
+ * getErrorResponse of each.  False when r is not one of them. */
+static bool deny_items(struct net_req *r, int16_t err)
+{
+	switch (r->h.api_key) {
+	case KP_API_CREATE_ACLS: {
+		const struct kp_create_acls_req *req = r->body;
+		struct kp_create_acls_resp resp;
+		int32_t n = req->creations_count > 0 ? req->creations_count : 0;
+		struct kp_create_acls_resp_acl_creation_result *v =
+			kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*v));
+
+		if (v == NULL)
+			break;
+		kp_struct_init(r->api->resp, &resp);
+		for (int32_t i = 0; i < n; i++) {
+			kp_struct_init(&kp_create_acls_resp_acl_creation_result_desc, &v[i]);
+			v[i].error_code = err;
+			v[i].error_message = kp_str_c(kp_err_message(err));
+		}
+		resp.results = v;
+		resp.results_count = n;
+		net_reply(r, &resp);
+		return true;
+	}
+	case KP_API_DELETE_ACLS: {
+		const struct kp_delete_acls_req *req = r->body;
+		struct kp_delete_acls_resp resp;
+		int32_t n = req->filters_count > 0 ? req->filters_count : 0;
+		struct kp_delete_acls_resp_delete_acls_filter_result *v =
+			kp_arena_calloc(&r->arena, (size_t)n + 1, sizeof(*v));
+
+		if (v == NULL)
+			break;
+		kp_struct_init(r->api->resp, &resp);
+		for (int32_t i = 0; i < n; i++) {
+			kp_struct_init(&kp_delete_acls_resp_delete_acls_filter_result_desc, &v[i]);
+			v[i].error_code = err;
+			v[i].error_message = kp_str_c(kp_err_message(err));
+			v[i].matching_acls = NULL;
+			v[i].matching_acls_count = 0;
+		}
+		resp.filter_results = v;
+		resp.filter_results_count = n;
+		net_reply(r, &resp);
+		return true;
+	}
+	case KP_API_ELECT_LEADERS: {
+		struct kp_elect_leaders_resp resp;
+
+		kp_struct_init(r->api->resp, &resp);
+		if (!kp_answer_elect_leaders(r->body, err, &resp, &r->arena))
+			break;
+		net_reply(r, &resp);
+		return true;
+	}
+	case KP_API_ALTER_USER_SCRAM_CREDENTIALS: {
+		const struct kp_alter_user_scram_credentials_req *req = r->body;
+		struct kp_alter_user_scram_credentials_resp resp;
+		int32_t nd = req->deletions_count > 0 ? req->deletions_count : 0;
+		int32_t nu = req->upsertions_count > 0 ? req->upsertions_count : 0;
+		int32_t n = 0;
+		struct kp_alter_user_scram_credentials_resp_alter_user_scram_credentials_result *v =
+			kp_arena_calloc(&r->arena, (size_t)(nd + nu) + 1, sizeof(*v));
+
+		if (v == NULL)
+			break;
+		kp_struct_init(r->api->resp, &resp);
+		for (int32_t i = 0; i < nd + nu; i++) {
+			kp_str u = i < nd ? req->deletions[i].name : req->upsertions[i - nd].name;
+			bool seen = false;
+
+			for (int32_t k = 0; k < n && !seen; k++)
+				seen = kp_str_eq(v[k].user, u);
+			if (seen)
+				continue;
+			kp_struct_init(&kp_alter_user_scram_credentials_resp_alter_user_scram_credentials_result_desc,
+				       &v[n]);
+			v[n].user = u;
+			v[n].error_code = err;
+			v[n].error_message = kp_str_c(kp_err_message(err));
+			n++;
+		}
+		resp.results = v;
+		resp.results_count = n;
+		net_reply(r, &resp);
+		return true;
+	}
+	default:
+		return false;
+	}
+	net_req_fail(r, "out of memory");
+	return true;
+}
+
+/* Answer r with err in its response's top-level error_code (or in every
+ * item of the responses that have none). */
 static void deny(struct net_req *r, int16_t err)
 {
 	const struct kp_field_desc *f;
@@ -318,6 +415,8 @@ static void deny(struct net_req *r, int16_t err)
 		deny_offset_commit(r, err);
 		return;
 	}
+	if (deny_items(r, err))
+		return;
 	f = field(r->api->resp, "error_code", r->h.api_version);
 	resp = kp_arena_calloc(&r->arena, 1, r->api->resp->size);
 	if (resp == NULL) {
