@@ -1060,6 +1060,10 @@ void api_produce(struct net_req *r)
 	kp_struct_init(r->api->resp, resp);
 	resp->responses = kp_arena_calloc(&r->arena, (size_t)req->topic_data_count + 1,
 					  sizeof(*resp->responses));
+	/* as Kafka: a transactional producer needs Write on its id first */
+	bool txn_ok = r->h.api_version < 3 || req->transactional_id.ptr == NULL ||
+		      req->transactional_id.len < 0 ||
+		      authz_ok_str(r, KP_ACL_OP_WRITE, KP_ACL_RT_TXN_ID, req->transactional_id);
 	for (int32_t i = 0; i < req->topic_data_count; i++)
 		total += req->topic_data[i].partition_data_count > 0
 			? req->topic_data[i].partition_data_count : 0;
@@ -1099,7 +1103,9 @@ void api_produce(struct net_req *r)
 			out->log_append_time_ms = -1;
 			out->log_start_offset = -1;
 			one.p = NULL;
-			if (!may_write)
+			if (!txn_ok)
+				out->error_code = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+			else if (!may_write)
 				out->error_code = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
 			else if (req->acks != 0 && req->acks != 1 && req->acks != -1)
 				out->error_code = KP_ERR_INVALID_REQUIRED_ACKS;

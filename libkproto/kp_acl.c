@@ -473,6 +473,28 @@ void kp_acl_store_free(struct kp_acl_store *s)
 	free(s);
 }
 
+void kp_acl_store_swap(struct kp_acl_store *a, struct kp_acl_store *b)
+{
+	struct kp_acl_store tmp;
+
+	pthread_rwlock_wrlock(&a->lock);
+	pthread_rwlock_wrlock(&b->lock);
+	memcpy(tmp.b, a->b, sizeof(tmp.b));
+	memcpy(a->b, b->b, sizeof(a->b));
+	memcpy(b->b, tmp.b, sizeof(b->b));
+	memcpy(tmp.nprefixed, a->nprefixed, sizeof(tmp.nprefixed));
+	memcpy(a->nprefixed, b->nprefixed, sizeof(a->nprefixed));
+	memcpy(b->nprefixed, tmp.nprefixed, sizeof(b->nprefixed));
+	memcpy(tmp.maxprefix, a->maxprefix, sizeof(tmp.maxprefix));
+	memcpy(a->maxprefix, b->maxprefix, sizeof(a->maxprefix));
+	memcpy(b->maxprefix, tmp.maxprefix, sizeof(b->maxprefix));
+	tmp.entries = a->entries;
+	a->entries = b->entries;
+	b->entries = tmp.entries;
+	pthread_rwlock_unlock(&b->lock);
+	pthread_rwlock_unlock(&a->lock);
+}
+
 void kp_acl_store_clear(struct kp_acl_store *s)
 {
 	pthread_rwlock_wrlock(&s->lock);
@@ -891,14 +913,19 @@ int kp_acl_zk_reload(struct kp_zk *zk, struct kp_acl_store *s, const struct kp_a
 	return kp_acl_store_set(s, r, v, n, version);
 }
 
-int kp_acl_zk_load(struct kp_zk *zk, struct kp_acl_store *s, char *err, size_t errlen)
+int kp_acl_zk_load(struct kp_zk *zk, struct kp_acl_store *dst, char *err, size_t errlen)
 {
 	static const struct {
 		const char *root;
 		uint8_t pattern;
 	} roots[] = { { ACL_ROOT, KP_ACL_PT_LITERAL }, { ACL_PREFIXED_ROOT, KP_ACL_PT_PREFIXED } };
+	/* loaded aside, then swapped in: checks never see a partial store */
+	struct kp_acl_store *s = kp_acl_store_new();
 
-	kp_acl_store_clear(s);
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < 2; i++) {
 		struct kp_zk_result types;
 		int rc = kp_zk_children_sync(zk, roots[i].root, &types);
@@ -910,6 +937,7 @@ int kp_acl_zk_load(struct kp_zk *zk, struct kp_acl_store *s, char *err, size_t e
 		if (rc != KP_ZK_OK) {
 			snprintf(err, errlen, "listing %s: %s", roots[i].root, kp_zk_strerror(rc));
 			kp_zk_result_free(&types);
+			kp_acl_store_free(s);
 			return -1;
 		}
 		for (int32_t t = 0; t < types.nchildren; t++) {
@@ -935,6 +963,8 @@ int kp_acl_zk_load(struct kp_zk *zk, struct kp_acl_store *s, char *err, size_t e
 		}
 		kp_zk_result_free(&types);
 	}
+	kp_acl_store_swap(dst, s);
+	kp_acl_store_free(s);
 	return 0;
 }
 

@@ -179,6 +179,8 @@ int kp_acl_store_set(struct kp_acl_store *s, const struct kp_acl_res *r,
 		     struct kp_acl_entry *v, size_t n, int32_t version);
 /* Remove every pattern. */
 void kp_acl_store_clear(struct kp_acl_store *s);
+/* Exchange two stores' contents (each under its write lock). */
+void kp_acl_store_swap(struct kp_acl_store *a, struct kp_acl_store *b);
 size_t kp_acl_store_count(struct kp_acl_store *s);	/* entries in all */
 /* Call fn for each (pattern, entry) the filter matches, under the read
  * lock (fn must not call back into the store). */
@@ -228,8 +230,8 @@ bool kp_authz_check_any(struct kp_authz *a, const char *principal, const char *h
 
 /* Create the ACL roots (Kafka's ZkData paths).  0 or a ZooKeeper code. */
 int kp_acl_zk_ensure(struct kp_zk *zk);
-/* Replace the store with every ACL in ZooKeeper.  0, or -1 with a
- * message. */
+/* Replace the store with every ACL in ZooKeeper (read into a new store,
+ * then swapped in at once).  0, or -1 with a message (s unchanged). */
 int kp_acl_zk_load(struct kp_zk *zk, struct kp_acl_store *s, char *err, size_t errlen);
 /* Re-read one pattern (a missing node removes it).  0 or -1. */
 int kp_acl_zk_reload(struct kp_zk *zk, struct kp_acl_store *s, const struct kp_acl_res *r);
