@@ -1062,7 +1062,8 @@ int kp_acl_zk_add(struct kp_zk *zk, const struct kp_acl_res *r,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		memcpy(nv, v, n * sizeof(*nv));
+		if (n > 0)
+			memcpy(nv, v, n * sizeof(*nv));
 		m = n;
 		for (size_t i = 0; i < nadd; i++) {
 			bool have = false;
