@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "authz.h"
 #include "broker.h"
 #include "config_describe.h"
 #include "config_layers.h"
@@ -128,6 +129,19 @@ static void start(struct net_req *r, void (*run)(struct config_job *))
 
 /* ---------------------------------------------------- DescribeConfigs */
 
+/* As Kafka's KafkaApis: DescribeConfigs or AlterConfigs on the topic, or
+ * on the cluster for a broker or broker logger (authz.h); 0 or the
+ * error. */
+static kp_err_t config_authz(struct net_req *r, int8_t type, const char *name, bool alter)
+{
+	int op = alter ? KP_ACL_OP_ALTER_CONFIGS : KP_ACL_OP_DESCRIBE_CONFIGS;
+
+	if (type == RESOURCE_TOPIC)
+		return authz_ok(r, op, KP_ACL_RT_TOPIC, name) ? 0
+			: KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+	return authz_cluster(r, op) ? 0 : KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+}
+
 static kp_err_t describe_one(struct net_req *r,
 			     const struct kp_describe_configs_req_describe_configs_resource *in,
 			     struct kp_describe_configs_resp_describe_configs_result *out,
@@ -142,6 +156,11 @@ static kp_err_t describe_one(struct net_req *r,
 
 	if (name == NULL)
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	rc = config_authz(r, in->resource_type, name, false);
+	if (rc != 0) {
+		snprintf(msg, n, "%s", kp_err_message((kp_err_t)rc));
+		return (kp_err_t)rc;
+	}
 	if (in->resource_type == RESOURCE_TOPIC) {
 		struct kp_zk_entity_config over;
 		char why[512];
@@ -474,6 +493,11 @@ static kp_err_t alter_resource(struct net_req *r, int8_t type, const char *name,
 	int16_t err;
 	int rc;
 
+	err = config_authz(r, type, name, true);
+	if (err != 0) {
+		snprintf(msg, n, "%s", kp_err_message(err));
+		return err;
+	}
 	if (b->zk == NULL) {
 		snprintf(msg, n, "no ZooKeeper session");
 		return KP_ERR_UNKNOWN_SERVER_ERROR;

@@ -31,6 +31,7 @@
 
 #include "api_quota.h"
 #include "api.h"
+#include "authz.h"
 #include "broker.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -61,7 +62,7 @@ struct fetch_wait {
  * Kafka's Partition.readRecords, before the offset is checked against
  * our log end: a diverged follower may be ahead of us.
  */
-static kp_err_t check_partition(const struct net_req *r, struct partition *p,
+static kp_err_t check_partition(const struct net_req *r, kp_str topic, struct partition *p,
 			        const struct kp_fetch_req_fetch_partition *fp,
 			        int64_t *limit, struct kp_fetch_resp_epoch_end_offset *div)
 {
@@ -70,6 +71,11 @@ static kp_err_t check_partition(const struct net_req *r, struct partition *p,
 
 	div->epoch = -1;
 	div->end_offset = -1;
+	/* as Kafka's handleFetchRequest: replicas need ClusterAction on the
+	 * cluster, consumers Read on the topic (authz.h) */
+	if (req->replica_id >= 0 ? !authz_cluster(r, KP_ACL_OP_CLUSTER_ACTION)
+				 : !authz_ok_str(r, KP_ACL_OP_READ, KP_ACL_RT_TOPIC, topic))
+		return KP_ERR_TOPIC_AUTHORIZATION_FAILED;
 	if (p == NULL || p->log == NULL)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	/* as Kafka: a replica in an offline log dir, whatever its role */
@@ -182,7 +188,7 @@ static int64_t available(struct net_req *r, bool *done)
 
 			/* an error, a divergence or a preferred read replica
 			 * is answered at once */
-			if (check_partition(r, p, fp, &limit, &div) != 0 ||
+			if (check_partition(r, t->topic, p, fp, &limit, &div) != 0 ||
 			    div.epoch >= 0 || preferred_replica(r, p, fp, &v) >= 0) {
 				*done = true;
 				break;
@@ -392,7 +398,7 @@ static void respond(struct net_req *r)
 			out->partition_index = fp->partition;
 			out->high_watermark = -1;
 			out->records = (kp_records){ .ptr = NULL, .len = 0 };
-			out->error_code = check_partition(r, p, fp, &limit,
+			out->error_code = check_partition(r, t->topic, p, fp, &limit,
 							  &out->diverging_epoch);
 			kp_mctr_add(&w->m->total_fetch, 1);
 			if (out->error_code != 0)
@@ -559,8 +565,9 @@ void api_fetch(struct net_req *r)
 	const struct kp_fetch_req *req = r->body;
 	bool done = false;
 
-	/* a follower's fetch offset is its log end: the leader's view of it */
-	if (req->replica_id >= 0) {
+	/* a follower's fetch offset is its log end: the leader's view of it
+	 * (a replica fetch needs ClusterAction with an authorizer) */
+	if (req->replica_id >= 0 && authz_cluster(r, KP_ACL_OP_CLUSTER_ACTION)) {
 		struct broker *b = r->worker->broker;
 
 		for (int32_t i = 0; i < req->topics_count; i++)

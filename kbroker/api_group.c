@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
 #include "broker.h"
 #include "group_coord.h"
 #include "group_offsets.h"
@@ -466,6 +467,8 @@ void api_offset_commit(struct net_req *r)
 		if (ts[i].partitions == NULL)
 			goto oom;
 		ts[i].partitions_count = np;
+		/* as Kafka: Read on the topic too (the group's is checked) */
+		bool may = authz_ok_str(r, KP_ACL_OP_READ, KP_ACL_RT_TOPIC, rt->name);
 		for (int32_t j = 0; j < np; j++) {
 			const struct kp_offset_commit_req_offset_commit_request_partition *rp =
 				&rt->partitions[j];
@@ -473,6 +476,10 @@ void api_offset_commit(struct net_req *r)
 			kp_struct_init(&kp_offset_commit_resp_offset_commit_response_partition_desc,
 				       &ts[i].partitions[j]);
 			ts[i].partitions[j].partition_index = rp->partition_index;
+			if (!may) {
+				ts[i].partitions[j].error_code = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			parts[k++] = (struct group_commit_part){
 				.topic = rt->name,
 				.partition = rp->partition_index,
@@ -483,6 +490,11 @@ void api_offset_commit(struct net_req *r)
 				.err = &ts[i].partitions[j].error_code,
 			};
 		}
+	}
+	if (k == 0 && total > 0) {
+		/* nothing it may commit: answered at once */
+		net_reply(r, resp);
+		return;
 	}
 	gc = (struct group_commit){
 		.group_id = req->group_id,
@@ -787,10 +799,23 @@ void api_describe_groups(struct net_req *r)
 	kp_struct_init(r->api->resp, &resp);
 	pthread_mutex_lock(&c->lock);
 	group_thread_run_due(&c->thread, kp_now_ms());
-	for (int32_t i = 0; i < n; i++)
+	for (int32_t i = 0; i < n; i++) {
+		/* as Kafka: Describe on each group (authz.h) */
+		if (!authz_ok_str(r, KP_ACL_OP_DESCRIBE, KP_ACL_RT_GROUP, req->groups[i])) {
+			kp_struct_init(&kp_describe_groups_resp_described_group_desc, &gs[i]);
+			gs[i].group_id = req->groups[i];
+			gs[i].error_code = KP_ERR_GROUP_AUTHORIZATION_FAILED;
+			gs[i].group_state = (kp_str){ "", 0 };
+			gs[i].protocol_type = (kp_str){ "", 0 };
+			gs[i].protocol_data = (kp_str){ "", 0 };
+			gs[i].authorized_operations = INT32_MIN;
+			gs[i].members_count = 0;
+			continue;
+		}
 		describe_one(c, r, req->groups[i],
 			     r->h.api_version >= 3 && req->include_authorized_operations,
 			     &gs[i]);
+	}
 	pthread_mutex_unlock(&c->lock);
 	resp.groups = gs;
 	resp.groups_count = n;
@@ -817,6 +842,9 @@ void api_list_groups(struct net_req *r)
 	struct kp_list_groups_resp resp;
 	struct kp_list_groups_resp_listed_group *gs;
 	int32_t n = 0;
+	/* as Kafka: every group with Describe on the cluster, else those
+	 * the principal may Describe (authz.h) */
+	bool all = authz_cluster(r, KP_ACL_OP_DESCRIBE);
 
 	kp_struct_init(r->api->resp, &resp);
 	pthread_mutex_lock(&c->lock);
@@ -832,6 +860,9 @@ void api_list_groups(struct net_req *r)
 	for (uint32_t i = 0; i < c->groups.nbuckets; i++)
 		for (struct group *g = c->groups.buckets[i]; g; g = g->next) {
 			if (!state_wanted(req, group_state_name(g->fsm.state)))
+				continue;
+			if (!all && !authz_ok_quiet(r, KP_ACL_OP_DESCRIBE, KP_ACL_RT_GROUP,
+						    (kp_str){ g->id, (int32_t)strlen(g->id) }))
 				continue;
 			kp_struct_init(&kp_list_groups_resp_listed_group_desc, &gs[n]);
 			gs[n].group_id = arena_kstr(r, g->id);
@@ -868,7 +899,11 @@ void api_delete_groups(struct net_req *r)
 	for (int32_t i = 0; i < n; i++) {
 		kp_struct_init(&kp_delete_groups_resp_deletable_group_result_desc, &rs[i]);
 		rs[i].group_id = req->groups_names[i];
-		rs[i].error_code = group_delete(c, req->groups_names[i]);
+		/* as Kafka: Delete on each group (authz.h) */
+		rs[i].error_code = authz_ok_str(r, KP_ACL_OP_DELETE, KP_ACL_RT_GROUP,
+						req->groups_names[i])
+			? group_delete(c, req->groups_names[i])
+			: KP_ERR_GROUP_AUTHORIZATION_FAILED;
 	}
 	pthread_mutex_unlock(&c->lock);
 	resp.results = rs;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "authz.h"
 #include "broker.h"
 #include "ctl_epoch.h"
 #include "kp_errors.h"
@@ -175,7 +176,7 @@ static void metadata_answer(struct net_req *r, const int16_t *created)
 	bool all = req->topics_count < 0 || (v == 0 && req->topics_count == 0);
 	bool topic_ops = v >= 8 && req->include_topic_authorized_operations;
 	struct live_broker *lb;
-	int32_t nb, nt;
+	int32_t nb, nt, n = 0;
 
 	kp_struct_init(r->api->resp, &resp);
 	view = metadata_cache_get(&b->meta);
@@ -201,9 +202,17 @@ static void metadata_answer(struct net_req *r, const int16_t *created)
 	if (v >= 8 && v <= 10 && req->include_cluster_authorized_operations)
 		resp.cluster_authorized_operations = metadata_cluster_ops;
 	for (int32_t i = 0; i < nt; i++) {
-		struct kp_metadata_resp_metadata_response_topic *out = &resp.topics[i];
+		struct kp_metadata_resp_metadata_response_topic *out = &resp.topics[n];
 		const struct md_topic *t;
 
+		/* as Kafka: only the topics the principal may Describe; a
+		 * named one it may not is answered TOPIC_AUTHORIZATION_FAILED
+		 * whether it exists or not (authz.h) */
+		if (all && !authz_ok_quiet(r, KP_ACL_OP_DESCRIBE, KP_ACL_RT_TOPIC,
+					   (kp_str){ view->topics[i].name,
+						     (int32_t)strlen(view->topics[i].name) }))
+			continue;
+		n++;
 		kp_struct_init(topic_desc, out);
 		if (topic_ops)
 			out->topic_authorized_operations = metadata_topic_ops;
@@ -211,6 +220,13 @@ static void metadata_answer(struct net_req *r, const int16_t *created)
 			t = &view->topics[i];
 		} else {
 			kp_str name = req->topics[i].name;
+
+			if (!authz_ok_str(r, KP_ACL_OP_DESCRIBE, KP_ACL_RT_TOPIC, name)) {
+				out->name = name;
+				out->error_code = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+				out->partitions_count = 0;
+				continue;
+			}
 
 			t = created != NULL && created[i] != NOT_CREATED ? NULL
 				: md_view_topic(view, name.ptr, (size_t)name.len);
@@ -229,7 +245,7 @@ static void metadata_answer(struct net_req *r, const int16_t *created)
 			return;
 		}
 	}
-	resp.topics_count = nt;
+	resp.topics_count = n;
 	net_reply(r, &resp);	/* encoded now: the view may go */
 	md_view_unref(view);
 }
@@ -340,6 +356,16 @@ void api_metadata(struct net_req *r)
 		ac->created[i] = NOT_CREATED;
 		if (md_view_topic(view, name.ptr, (size_t)name.len) != NULL)
 			continue;
+		/* unknown and not to be described: answered as such, never
+		 * created; creation needs Create on the cluster or topic */
+		if (!authz_ok_quiet(r, KP_ACL_OP_DESCRIBE, KP_ACL_RT_TOPIC, name))
+			continue;
+		if (!authz_ok_quiet(r, KP_ACL_OP_CREATE, KP_ACL_RT_CLUSTER,
+				    kp_str_c(KP_ACL_CLUSTER_NAME)) &&
+		    !authz_ok_str(r, KP_ACL_OP_CREATE, KP_ACL_RT_TOPIC, name)) {
+			ac->created[i] = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+			continue;
+		}
 		ac->created[i] = auto_create_check(b, name);
 		ac->pending[i] = ac->created[i] == 0;
 		any |= ac->pending[i];

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "authz.h"
 #include "broker.h"
 #include "ctl_epoch.h"
 #include "fetcher.h"
@@ -1072,6 +1073,10 @@ void api_produce(struct net_req *r)
 	kp_struct_init(r->api->resp, resp);
 	resp->responses = kp_arena_calloc(&r->arena, (size_t)req->topic_data_count + 1,
 					  sizeof(*resp->responses));
+	/* as Kafka: a transactional producer needs Write on its id first */
+	bool txn_ok = r->h.api_version < 3 || req->transactional_id.ptr == NULL ||
+		      req->transactional_id.len < 0 ||
+		      authz_ok_str(r, KP_ACL_OP_WRITE, KP_ACL_RT_TXN_ID, req->transactional_id);
 	for (int32_t i = 0; i < req->topic_data_count; i++)
 		total += req->topic_data[i].partition_data_count > 0
 			? req->topic_data[i].partition_data_count : 0;
@@ -1094,6 +1099,8 @@ void api_produce(struct net_req *r)
 			return;
 		}
 		tr->partition_responses_count = td->partition_data_count;
+		/* Write on the topic (authz.h), as Kafka's handleProduceRequest */
+		bool may_write = authz_ok_str(r, KP_ACL_OP_WRITE, KP_ACL_RT_TOPIC, td->name);
 		for (int32_t j = 0; j < td->partition_data_count; j++) {
 			const struct kp_produce_req_partition_produce_data *pd =
 				&td->partition_data[j];
@@ -1109,7 +1116,11 @@ void api_produce(struct net_req *r)
 			out->log_append_time_ms = -1;
 			out->log_start_offset = -1;
 			one.p = NULL;
-			if (req->acks != 0 && req->acks != 1 && req->acks != -1)
+			if (!txn_ok)
+				out->error_code = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+			else if (!may_write)
+				out->error_code = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+			else if (req->acks != 0 && req->acks != 1 && req->acks != -1)
 				out->error_code = KP_ERR_INVALID_REQUIRED_ACKS;
 			else
 				out->error_code = produce_one(r, p, pd, out, req->acks, &one);
@@ -1237,6 +1248,8 @@ void api_list_offsets(struct net_req *r)
 			return;
 		}
 		tr->partitions_count = t->partitions_count;
+		/* Describe on the topic, as Kafka's handleListOffsetRequest */
+		bool may = authz_ok_str(r, KP_ACL_OP_DESCRIBE, KP_ACL_RT_TOPIC, t->name);
 		for (int32_t j = 0; j < t->partitions_count; j++) {
 			struct kp_list_offsets_resp_list_offsets_partition_response *out =
 				&tr->partitions[j];
@@ -1248,8 +1261,9 @@ void api_list_offsets(struct net_req *r)
 				       out);
 			out->partition_index = t->partitions[j].partition_index;
 			out->old_style_offsets_count = 0;
-			out->error_code = list_one(req, r->h.api_version, p,
-						   &t->partitions[j], out, &r->arena);
+			out->error_code = may ? list_one(req, r->h.api_version, p,
+							 &t->partitions[j], out, &r->arena)
+					      : KP_ERR_TOPIC_AUTHORIZATION_FAILED;
 		}
 	}
 	resp.topics_count = req->topics_count;
@@ -1293,6 +1307,8 @@ void api_offset_for_leader_epoch(struct net_req *r)
 	struct broker *b = r->worker->broker;
 	const struct kp_offset_for_leader_epoch_req *req = r->body;
 	struct kp_offset_for_leader_epoch_resp resp;
+	bool cluster = authz_ok_quiet(r, KP_ACL_OP_CLUSTER_ACTION, KP_ACL_RT_CLUSTER,
+				      kp_str_c(KP_ACL_CLUSTER_NAME));
 
 	kp_struct_init(r->api->resp, &resp);
 	resp.topics = kp_arena_calloc(&r->arena, (size_t)req->topics_count + 1,
@@ -1315,8 +1331,20 @@ void api_offset_for_leader_epoch(struct net_req *r)
 			return;
 		}
 		tr->partitions_count = t->partitions_count;
-		for (int32_t j = 0; j < t->partitions_count; j++)
-			epoch_end_one(b, t->topic, &t->partitions[j], &tr->partitions[j]);
+		/* ClusterAction (replicas) or Describe on the topic, as
+		 * Kafka's handleOffsetForLeaderEpochRequest */
+		bool may = cluster ||
+			   authz_ok_str(r, KP_ACL_OP_DESCRIBE, KP_ACL_RT_TOPIC, t->topic);
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			if (may) {
+				epoch_end_one(b, t->topic, &t->partitions[j], &tr->partitions[j]);
+				continue;
+			}
+			tr->partitions[j].partition = t->partitions[j].partition;
+			tr->partitions[j].leader_epoch = -1;
+			tr->partitions[j].end_offset = -1;
+			tr->partitions[j].error_code = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+		}
 	}
 	resp.topics_count = req->topics_count;
 	net_reply(r, &resp);

@@ -7,8 +7,7 @@
  *
  *  - what a ZooKeeper-mode Kafka 2.8 broker answers the same way in the
  *    setup skald runs (no authorizer, never the controller), advertised
- *    as Kafka advertises them: the ACL APIs (SECURITY_DISABLED), the
- *    delegation-token APIs (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED
+ *    as Kafka advertises them: the delegation-token APIs (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED
  *    on a plaintext channel, checked before whether tokens are enabled),
  *    ControlledShutdown and AlterIsr (NOT_CONTROLLER: the kcontroller
  *    daemon is the controller), UpdateFeatures (INVALID_REQUEST, the
@@ -42,7 +41,6 @@
 #include "api.h"
 #include "net.h"
 
-#define NO_AUTHORIZER "No Authorizer is configured on the broker."
 
 #define COUNT(n) ((n) > 0 ? (n) : 0)
 
@@ -117,60 +115,6 @@ void api_update_features(struct net_req *r)
 	kp_struct_init(r->api->resp, &resp);
 	resp.error_code = KP_ERR_INVALID_REQUEST;
 	resp.error_message = kp_str_c("Feature versioning system is disabled.");
-	net_reply(r, &resp);
-}
-
-void api_describe_acls(struct net_req *r)
-{
-	struct kp_describe_acls_resp resp;
-
-	kp_struct_init(r->api->resp, &resp);
-	resp.error_code = KP_ERR_SECURITY_DISABLED;
-	resp.error_message = kp_str_c("No Authorizer is configured on the broker");
-	net_reply(r, &resp);
-}
-
-void api_create_acls(struct net_req *r)
-{
-	const struct kp_create_acls_req *req = r->body;
-	struct kp_create_acls_resp resp;
-	struct kp_create_acls_resp_acl_creation_result *res =
-		alloc_n(r, req->creations_count, sizeof(*res));
-
-	if (res == NULL) {
-		oom(r);
-		return;
-	}
-	kp_struct_init(r->api->resp, &resp);
-	for (int32_t i = 0; i < COUNT(req->creations_count); i++) {
-		kp_struct_init(&kp_create_acls_resp_acl_creation_result_desc, &res[i]);
-		res[i].error_code = KP_ERR_SECURITY_DISABLED;
-		res[i].error_message = kp_str_c(NO_AUTHORIZER);
-	}
-	resp.results = res;
-	resp.results_count = COUNT(req->creations_count);
-	net_reply(r, &resp);
-}
-
-void api_delete_acls(struct net_req *r)
-{
-	const struct kp_delete_acls_req *req = r->body;
-	struct kp_delete_acls_resp resp;
-	struct kp_delete_acls_resp_delete_acls_filter_result *res =
-		alloc_n(r, req->filters_count, sizeof(*res));
-
-	if (res == NULL) {
-		oom(r);
-		return;
-	}
-	kp_struct_init(r->api->resp, &resp);
-	for (int32_t i = 0; i < COUNT(req->filters_count); i++) {
-		kp_struct_init(&kp_delete_acls_resp_delete_acls_filter_result_desc, &res[i]);
-		res[i].error_code = KP_ERR_SECURITY_DISABLED;
-		res[i].error_message = kp_str_c(NO_AUTHORIZER);
-	}
-	resp.filter_results = res;
-	resp.filter_results_count = COUNT(req->filters_count);
 	net_reply(r, &resp);
 }
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "authz.h"
 #include "broker.h"
 #include "config_describe.h"
 #include "kp_errors.h"
@@ -416,6 +417,17 @@ static void create_topics_run(struct topic_wait *tw)
 				it->name = "";
 			continue;
 		}
+		/* as Kafka: Create on the cluster, else on the topic */
+		if (!authz_ok_quiet(r, KP_ACL_OP_CREATE, KP_ACL_RT_CLUSTER,
+				    kp_str_c(KP_ACL_CLUSTER_NAME)) &&
+		    !authz_ok_str(r, KP_ACL_OP_CREATE, KP_ACL_RT_TOPIC, names[i])) {
+			it->name = arena_cstr(&r->arena, names[i]);
+			if (it->name == NULL)
+				it->name = "";
+			it->error = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+			it->message = KP_STR_NULL;
+			continue;
+		}
 		it->error = create_one(r, &req->topics[i], req->validate_only, it, msg,
 				       sizeof(msg));
 		if (it->name == NULL)
@@ -536,6 +548,14 @@ static void delete_topics_run(struct topic_wait *tw)
 			it->message = kp_str_c("Duplicate topic name in the request.");
 			continue;
 		}
+		/* as Kafka: Delete on the topic (and Describe, named by id) */
+		if ((by_state && uuid_set(&it->topic_id) &&
+		     !authz_ok_str(r, KP_ACL_OP_DESCRIBE, KP_ACL_RT_TOPIC, names[i])) ||
+		    !authz_ok_str(r, KP_ACL_OP_DELETE, KP_ACL_RT_TOPIC, names[i])) {
+			it->error = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+			it->message = KP_STR_NULL;
+			continue;
+		}
 		it->error = zk_admin_delete_topic(b, it->name, msg, sizeof(msg));
 		if (it->error != 0)
 			it->message = arena_msg(&r->arena, msg);
@@ -628,6 +648,12 @@ static void create_partitions_run(struct topic_wait *tw)
 			continue;
 		}
 		it->error = zk_admin_topic_name_check(it->name, msg, sizeof(msg));
+		/* as Kafka: Alter on the topic */
+		if (it->error == 0 &&
+		    !authz_ok_str(r, KP_ACL_OP_ALTER, KP_ACL_RT_TOPIC, names[i])) {
+			it->error = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+			snprintf(msg, sizeof(msg), "The topic authorization is failed.");
+		}
 		if (it->error == 0)
 			it->error = add_partitions(r, &req->topics[i], it->name,
 						   req->validate_only, msg, sizeof(msg));

@@ -39,6 +39,7 @@ struct zk_thread;
 struct config_layers;
 struct repl_quotas;
 struct client_quotas;
+struct broker_authz;
 
 /* A SASL listener's mechanisms and credentials. */
 struct broker_sasl {
@@ -117,6 +118,7 @@ struct broker {
 	struct config_layers *layers;	/* a broker key's layers (config_layers.c) */
 	struct repl_quotas *quotas;	/* replication throttles (quota.c) */
 	struct client_quotas *cquota;	/* client quotas (client_quota.h) */
+	struct broker_authz *authz;	/* the ACL authorizer, or NULL (authz.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */
 	struct log_cleaner *cleaner;	/* compaction (log_cleaner.c), or NULL */
 	struct broker_metrics metrics;	/* metrics.h */

@@ -42,6 +42,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/group_table.c kbroker/group_table.h kbroker/group_store.c kbroker/group_store.h \
 	kbroker/group_rebalance.c kbroker/group_rebalance.h \
 	kbroker/group_offsets.c kbroker/group_offsets.h kbroker/api_group.c kbroker/api_refused.c \
+	kbroker/authz.c kbroker/authz.h kbroker/api_acl.c \
 	kbroker/api_sasl.c kbroker/api_scram.c kbroker/scram_users.c kbroker/scram_users.h \
 	kbroker/metadata_cache.c kbroker/metadata_cache.h \
 	kbroker/zk_broker.c kbroker/zk_broker.h \

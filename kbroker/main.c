@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "authz.h"
 #include "broker.h"
 #include "broker_config.h"
 #include "config_layers.h"
@@ -279,6 +280,7 @@ static void on_session(enum kp_zk_session st, void *arg)
 	kp_notify("STATUS=ZooKeeper session expired, registering again");
 	if (kp_zk_reconnect(b->zk, err, sizeof(err)) != 0 ||
 	    dynconfig_start(b, err, sizeof(err)) < 0 ||
+	    authz_start(b, err, sizeof(err)) < 0 ||
 	    zk_broker_register(b, err, sizeof(err)) < 0) {
 		KP_ERROR("after session expiry: %s", err);
 		kp_notifyf("STATUS=not registered after a session expiry: %s", err);
@@ -410,7 +412,7 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	b.id = kp_config_int(&b.cfg, "broker.id");
-	if (derive(&b, err, sizeof(err)) < 0)
+	if (derive(&b, err, sizeof(err)) < 0 || authz_init(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	metadata_cache_init(&b.meta);
 	pthread_mutex_init(&b.dirs_lock, NULL);
@@ -446,7 +448,8 @@ int main(int argc, char **argv)
 	if (connect_zk(&b, err, sizeof(err)) < 0 ||
 	    zk_thread_start(&b, err, sizeof(err)) < 0 ||
 	    zk_broker_cluster_id(&b, err, sizeof(err)) < 0 ||
-	    zk_broker_ensure_paths(&b, err, sizeof(err)) < 0)
+	    zk_broker_ensure_paths(&b, err, sizeof(err)) < 0 ||
+	    authz_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	kp_notify("STATUS=loading the logs");
 	if (open_dirs(&b, err, sizeof(err)) < 0 ||
@@ -511,6 +514,7 @@ int main(int argc, char **argv)
 	kp_zk_close(b.zk);
 	dynconfig_destroy(&b);
 	scram_users_destroy(&b);
+	authz_destroy(&b);
 	quota_repl_free(b.quotas);
 	cq_free(b.cquota);
 	config_layers_free(b.layers);
@@ -552,6 +556,7 @@ fatal:
 	for (size_t i = 0; b.sasl != NULL && i < b.lsn.nbind; i++)
 		kp_jaas_free(&b.sasl[i].plain_jaas);
 	free(b.sasl);
+	authz_destroy(&b);
 	kp_listeners_free(&b.lsn);
 	SSL_CTX_free(b.inter_tls);
 	free(b.rack);

@@ -460,6 +460,16 @@ const struct broker_sasl *net_req_sasl(const struct net_req *r)
 	return r->conn->sasl;
 }
 
+const char *net_req_principal(const struct net_req *r)
+{
+	return r->conn != NULL ? r->conn->principal : "";
+}
+
+const char *net_req_host(const struct net_req *r)
+{
+	return r->conn != NULL ? r->conn->ip : "";
+}
+
 void net_req_sasl_set(struct net_req *r, enum net_sasl st, const char *principal)
 {
 	r->conn->sasl_state = st;
@@ -636,11 +646,6 @@ void net_req_done(struct net_req *r)
 		conn_throttle(r->conn, r->throttle_ms);
 	}
 	slot_done(r);
-}
-
-const char *net_req_principal(const struct net_req *r)
-{
-	return r->conn->principal;
 }
 
 void net_req_fail(struct net_req *r, const char *why)

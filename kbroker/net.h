@@ -191,8 +191,10 @@ struct kp_scram_server *net_req_scram(const struct net_req *r);
  * connection.failed.authentication.delay.ms has passed: a failed
  * authentication. */
 void net_req_close_after(struct net_req *r);
-/* The connection's authenticated principal (bare name), "" if none. */
+/* The connection's authenticated name, bare ("" when none: not a SASL or
+ * TLS-authenticated connection, or gone), and its peer's address. */
 const char *net_req_principal(const struct net_req *r);
+const char *net_req_host(const struct net_req *r);
 /* Drop a request without answering (acks=0 produce); frees it. */
 void net_req_done(struct net_req *r);
 /* Close r's connection after an unrecoverable error; frees r. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "authz.h"
 #include "broker.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -196,6 +197,8 @@ void req_dispatch(struct net_req *r, struct kp_reader *body)
 		return;
 	}
 	if (!sasl_allows(r))
+		return;
+	if (!authz_precheck(r))
 		return;
 	a->fn(r);
 }

@@ -38,6 +38,7 @@
 #include "kp_answer.h"
 #include "kp_errors.h"
 #include "kp_log.h"
+#include "ctl_authz.h"
 #include "kp_msgs.h"
 #include "kp_zk.h"
 #include "reassign.h"
@@ -219,8 +220,14 @@ void controller_free(struct controller *c)
 
 void controller_request(struct controller *c, struct ctl_request *r)
 {
-	struct ctl_event *ev = ctl_event_new(CTL_EV_REQUEST);
+	struct ctl_event *ev;
 
+	/* every request here is about the cluster (ctl_authz.h) */
+	if (!ctl_authz_allows(c, r)) {
+		refuse(r, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+		return;
+	}
+	ev = ctl_event_new(CTL_EV_REQUEST);
 	if (ev == NULL) {
 		refuse(r, KP_ERR_UNKNOWN_SERVER_ERROR);
 		return;

@@ -59,6 +59,15 @@ const struct kp_config_def controller_config_defs[] = {
 	  "Share of a broker's partitions led by others that triggers a rebalance", "Controller" },
 	{ "leader.imbalance.check.interval.seconds", KP_CFG_LONG, "300", 1, L64, NULL,
 	  "How often leader imbalance is checked", "Controller" },
+	{ "authorizer.class.name", KP_CFG_STRING, "", 0, 0, NULL,
+	  "Authorizer of the controller's listener, with the brokers' ACLs in ZooKeeper "
+	  "(kafka.security.authorizer.AclAuthorizer, or acl); empty allows everything",
+	  "Controller" },
+	{ "super.users", KP_CFG_STRING, "", 0, 0, NULL,
+	  "Principals the authorizer allows everything, e.g. User:admin;User:broker",
+	  "Controller" },
+	{ "allow.everyone.if.no.acl.found", KP_CFG_BOOL, "false", 0, 0, NULL,
+	  "Allow the cluster to everyone when it has no ACL at all", "Controller" },
 };
 
 const size_t controller_config_ndefs =

@@ -99,6 +99,7 @@ struct controller {
 	int32_t id;
 	struct kp_loop *loop;
 	struct kp_zk *zk;
+	struct ctl_authz *authz;	/* the ACL authorizer, or NULL (ctl_authz.c) */
 	const char *listener;		/* broker listener to connect to */
 	int socket_timeout_ms;
 	struct ctl_event_queue *events;

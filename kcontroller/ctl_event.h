@@ -68,6 +68,10 @@ struct ctl_request {
 	void *resp;			/* the response, defaults set */
 	struct kp_arena *arena;		/* the response's arrays */
 	void (*done)(struct ctl_request *r);
+	/* who asks (ctl_authz.h): the connection's authenticated name
+	 * ("" when none) and peer address */
+	const char *principal;
+	const char *host;
 };
 
 /* One error code of a LeaderAndIsr answer: how many partitions, and one

@@ -13,6 +13,7 @@
 
 #include "ctl_batch.h"
 #include "ctl_broker.h"
+#include "ctl_authz.h"
 #include "ctl_ctx.h"
 #include "ctl_event.h"
 #include "ctl_logdir.h"
@@ -221,6 +222,9 @@ void ctl_failover_expire(struct controller *c)
 		kp_notifyf("STATUS=not reconnected after a session expiry: %s", err);
 		return;
 	}
+	/* the new session has none of the ACL watches: set again on the
+	 * loop, where they fire */
+	ctl_authz_restart(c);
 	ctl_failover_elect(c);
 	kp_notifyf("STATUS=controller %d, in the election", c->id);
 }

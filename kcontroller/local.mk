@@ -5,6 +5,7 @@
 noinst_LIBRARIES += kcontroller/libkcontroller.a
 kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroller/controller_config.h \
 	kcontroller/controller.c kcontroller/controller.h \
+	kcontroller/ctl_authz.c kcontroller/ctl_authz.h \
 	kcontroller/ctl_event.c kcontroller/ctl_event.h \
 	kcontroller/ctl_ctx.c kcontroller/ctl_ctx.h \
 	kcontroller/ctl_zk.c kcontroller/ctl_zk.h \

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "controller.h"
+#include "ctl_authz.h"
 #include "broker_config.h"
 #include "controller_config.h"
 #include "kp_log.h"
@@ -121,8 +122,11 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot set up the event queue");
 		goto fatal;
 	}
+	if (ctl_authz_init(&c, err, sizeof(err)) < 0)
+		goto fatal;
 	kp_notify("STATUS=connecting to ZooKeeper");
-	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0)
+	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0 ||
+	    ctl_authz_start(&c, err, sizeof(err)) < 0)
 		goto fatal;
 	c.server = server_start(&c, &c.ep, err, sizeof(err));
 	if (c.server == NULL)
@@ -147,6 +151,7 @@ int main(int argc, char **argv)
 	server_stop(c.server);
 	kp_zk_close(c.zk);	/* removes /controller if it is ours */
 	controller_free(&c);
+	ctl_authz_destroy(&c);
 	kp_loop_free(c.loop);
 	close(sfd);
 	kp_config_free(&c.cfg);
@@ -161,5 +166,6 @@ fatal:
 	if (c.zk != NULL)
 		kp_zk_close(c.zk);
 	controller_free(&c);
+	ctl_authz_destroy(&c);
 	return 1;
 }

@@ -16,7 +16,10 @@
 #include <config.h>
 #endif
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -52,6 +55,8 @@ struct sreq {
 	uint64_t seq;			/* in its connection's order */
 	int32_t correlation_id;
 	struct kp_arena arena;		/* the frame, request, response */
+	char principal[256];		/* its connection's, as it was */
+	char host[INET6_ADDRSTRLEN];
 	struct kp_wbuf frame;		/* the encoded answer */
 	/* any request struct fits: they are decoded into this */
 	union {
@@ -81,6 +86,10 @@ struct sconn {
 	uint64_t out_seq;		/* the next answer to go out */
 	struct sreq *waiting;		/* answered early, by seq */
 	bool parsing;			/* inside parse_in */
+	/* who it is (ctl_authz.h): the authenticated name, "" when none,
+	 * and the peer's address */
+	char principal[256];
+	char ip[INET6_ADDRSTRLEN];
 };
 
 struct server {
@@ -305,7 +314,10 @@ static int handle(struct sconn *k, const uint8_t *frame, size_t len)
 	kp_struct_init(api->resp, &q->resp);
 	q->r = (struct ctl_request){ .api_key = h.api_key, .api_version = h.api_version,
 				     .req = &q->req, .resp = &q->resp,
-				     .arena = &q->arena, .done = request_done };
+				     .arena = &q->arena, .done = request_done,
+				     .principal = q->principal, .host = q->host };
+	snprintf(q->principal, sizeof(q->principal), "%s", k->principal);
+	snprintf(q->host, sizeof(q->host), "%s", k->ip);
 	controller_request(k->s->c, &q->r);
 	return 0;
 fail:
@@ -385,7 +397,9 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 
 	(void)events;
 	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct sconn *k;
 
 		if (cfd < 0)
@@ -398,6 +412,12 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 		k->s = s;
 		k->id = ++s->next_conn_id;
 		k->fd = cfd;
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, k->ip,
+				  sizeof(k->ip));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, k->ip,
+				  sizeof(k->ip));
 		kp_wbuf_init(&k->out);
 		if (kp_loop_watch(loop, cfd, KP_EV_READ, on_io, k) < 0) {
 			close(cfd);

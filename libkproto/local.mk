@@ -31,6 +31,7 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_client.c libkproto/kp_client.h \
 	libkproto/kp_notify.c libkproto/kp_notify.h \
 	libkproto/kp_answer.c libkproto/kp_answer.h \
+	libkproto/kp_acl.c libkproto/kp_acl.h \
 	libkproto/kp_metrics.c libkproto/kp_metrics.h
 nodist_libkproto_libkproto_la_SOURCES = libkproto/kp_msgs.c libkproto/kp_msgs.h
 libkproto_libkproto_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS) $(PCRE2_CFLAGS)

@@ -49,6 +49,11 @@ tests_unit_check_sasl_SOURCES = tests/unit/check_sasl.c
 tests_unit_check_sasl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_sasl_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/check_sasl
+check_PROGRAMS += tests/unit/check_acl
+tests_unit_check_acl_SOURCES = tests/unit/check_acl.c
+tests_unit_check_acl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_acl_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/check_acl
 
 include tests/unit/records.mk
 
@@ -178,6 +183,9 @@ TESTS += tests/integration/0027-zk-acls.py
 TESTS += tests/integration/0028-tls-principal-reload.py
 ## kcluster up --security sasl_ssl (issue 19)
 TESTS += tests/integration/0029-kcluster-security.py
+## Kafka's ACL authorizer: kacls, the znodes, a per-API matrix with real
+## clients, propagation between brokers (issue 20)
+TESTS += tests/integration/0035-acls.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

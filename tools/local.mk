@@ -95,3 +95,9 @@ tools_klog_dirs_SOURCES = tools/klog-dirs.c
 tools_klog_dirs_CFLAGS = $(TOOL_CFLAGS)
 tools_klog_dirs_LDADD = $(TOOL_LDADD)
 dist_man_MANS += man/man1/kdelete-records.1 man/man1/klog-dirs.1
+## kacls: ACLs (CreateAcls, DescribeAcls, DeleteAcls), our kafka-acls.sh.
+bin_PROGRAMS += tools/kacls
+tools_kacls_SOURCES = tools/kacls.c
+tools_kacls_CFLAGS = $(TOOL_CFLAGS)
+tools_kacls_LDADD = $(TOOL_LDADD)
+dist_man_MANS += man/man1/kacls.1

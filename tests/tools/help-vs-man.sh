@@ -8,7 +8,7 @@ set -u
 status=0
 for tool in ktopics kbroker-api-versions kconsole-producer kconsole-consumer \
 	    kconsumer-groups kperf kdump-log kcluster kleader-election \
-	    kreassign-partitions kconfigs kdelete-records klog-dirs; do
+	    kreassign-partitions kconfigs kdelete-records klog-dirs kacls; do
 	bin="$top_builddir/tools/$tool"
 	page="$top_srcdir/man/man1/$tool.1"
 	if [ ! -x "$bin" ] || [ ! -f "$page" ]; then

@@ -317,8 +317,11 @@ static const struct {
 };
 
 /* Keys of ours that Kafka 2.8 does not have. */
+/* ours, and AclAuthorizer's keys, which Kafka reads from the broker's
+ * properties but not through KafkaConfig */
 static const char *const own_keys[] = { "socket.listen.backlog.size", "metrics.listener",
-					 "zookeeper.digest.username", "zookeeper.digest.password" };
+					 "zookeeper.digest.username", "zookeeper.digest.password",
+					 "super.users", "allow.everyone.if.no.acl.found" };
 
 static const struct kp_config_def *find_def(const struct kp_config_def *defs,
 					    size_t n, const char *key)
