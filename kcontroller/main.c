@@ -198,11 +198,13 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot set up the event queue");
 		goto fatal;
 	}
-	kp_notify("STATUS=connecting to ZooKeeper");
-	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0)
-		goto fatal;
+	/* the listener first: its misconfigurations are reported at once,
+	 * whatever ZooKeeper does (requests wait in the event queue) */
 	c.server = server_start(&c, &c.ep, err, sizeof(err));
 	if (c.server == NULL)
+		goto fatal;
+	kp_notify("STATUS=connecting to ZooKeeper");
+	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0)
 		goto fatal;
 	if (ctl_metrics_start(&c, err, sizeof(err)) < 0)
 		goto fatal;

@@ -147,6 +147,8 @@ TESTS += tests/integration/0024-idempotence.py
 TESTS += tests/integration/0025-tls-sasl.py
 ## Prometheus metrics scraped by a real Prometheus server (issue 22)
 TESTS += tests/integration/0026-metrics.py
+## a cluster whose every listener is SASL_SSL: daemons, tools, clients (issue 19)
+TESTS += tests/integration/0027-secure-cluster.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
