@@ -114,10 +114,12 @@ static int channel_security(struct controller *c, char *err, size_t errlen)
 		c->inter_proto = kp_protocol_map_get(&map, c->listener);
 		kp_protocol_map_free(&map);
 		if (c->inter_proto < 0) {
-			snprintf(err, errlen, "inter.broker.listener.name: no security protocol "
-				 "defined for listener %s in listener.security.protocol.map",
-				 c->listener);
-			return -1;
+			/* as before the controller took the map: a name it does
+			 * not map is a PLAINTEXT listener of the brokers' */
+			KP_INFO("inter.broker.listener.name %s is not in "
+				"listener.security.protocol.map: connecting to it in "
+				"plaintext", c->listener);
+			c->inter_proto = KP_SEC_PLAINTEXT;
 		}
 	}
 	if (kp_secproto_tls(c->inter_proto)) {
