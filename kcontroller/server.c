@@ -314,7 +314,11 @@ static int scram_lookup(void *arg, int mech, const char *user, struct kp_scram_c
 	const char *v;
 	int rc;
 
-	if (snprintf(path, sizeof(path), "/config/users/%s", user) >= (int)sizeof(path))
+	/* a name that is no single znode name is no user's */
+	if (c->zk == NULL ||	/* the listener is up before the session */
+	    user[0] == '\0' || strchr(user, '/') != NULL || strcmp(user, ".") == 0 ||
+	    strcmp(user, "..") == 0 ||
+	    snprintf(path, sizeof(path), "/config/users/%s", user) >= (int)sizeof(path))
 		return -1;
 	rc = kp_zk_get_sync(c->zk, path, &res);
 	if (rc != KP_ZK_OK || res.data == NULL) {

@@ -30,6 +30,9 @@ StopReplica) and for the brokers' requests to the controller's listener
   acks=all producer writes; its ControlledShutdown to the controller's
   SASL_SSL listener succeeds, leadership moves, the producer sees no
   error and every acknowledged record is read back.
+- the controller's listener by hand (TLS, SaslHandshake v1 and
+  SaslAuthenticate with SCRAM-SHA-512): a request before authentication
+  and a wrong password close the connection, admin's password opens it;
 - the controller refuses a misconfigured listener with exit status 1 and
   a message naming the key.
 """
@@ -299,6 +302,73 @@ def check_tools(c, zk, certs):
     assert r.returncode == 2 and "sasl.mechanism" in r.stderr, r.stderr
 
 
+def scram_final(pw, sfirst, first_bare):
+    """client-final for SCRAM-SHA-512 and the server signature expected."""
+    attrs = dict(kv.split(b"=", 1) for kv in sfirst.split(b","))
+    wo = b"c=biws,r=" + attrs[b"r"]
+    salted = hashlib.pbkdf2_hmac("sha512", pw.encode(), base64.b64decode(attrs[b"s"]),
+                                 int(attrs[b"i"]))
+    auth = first_bare + b"," + sfirst + b"," + wo
+    ck = hmac.new(salted, b"Client Key", hashlib.sha512).digest()
+    sig = hmac.new(hashlib.sha512(ck).digest(), auth, hashlib.sha512).digest()
+    sk = hmac.new(salted, b"Server Key", hashlib.sha512).digest()
+    proof = bytes(a ^ b for a, b in zip(ck, sig))
+    return (wo + b",p=" + base64.b64encode(proof),
+            b"v=" + base64.b64encode(hmac.new(sk, auth, hashlib.sha512).digest()))
+
+
+def check_controller_listener(c, zk, certs):
+    """The controller's listener by hand: TLS (its certificate checked),
+    then nothing but ApiVersions and SASL before authentication; SCRAM
+    with admin's password opens it, a wrong one is refused and closed."""
+    import ssl
+
+    from kwire import Wire
+
+    ep = json.loads(zk.get("/controller")[0])["endpoints"][0]
+    port = int(ep.rsplit(":", 1)[1])
+    ctx = ssl.create_default_context(cafile=certs["ca.pem"])
+
+    def conn():
+        w = Wire(port)
+        w.sk = ctx.wrap_socket(w.sk, server_hostname="127.0.0.1")
+        return w
+
+    def closed(w):
+        w.sk.settimeout(30)
+        try:
+            return w.sk.recv(1) == b""
+        except (ssl.SSLError, ConnectionResetError):
+            return True
+        except TimeoutError:
+            return False
+
+    def login(w, pw):
+        r = w.call(17, 1, {"mechanism": MECH})
+        assert r["error_code"] == 0 and MECH in r["mechanisms"], r
+        first = b"n=admin,r=" + uuid.uuid4().hex.encode()
+        r = w.call(36, 2, {"auth_bytes": b"n,," + first})
+        assert r["error_code"] == 0, r
+        final, want = scram_final(pw, r["auth_bytes"], first)
+        r = w.call(36, 2, {"auth_bytes": final})
+        return r, want
+
+    with conn() as w:
+        assert w.call(18, 3, {"client_software_name": "kwire",
+                              "client_software_version": "1"})["error_code"] == 0
+        r, want = login(w, USERS["admin"])
+        assert r["error_code"] == 0 and r["auth_bytes"] == want, r
+        r = w.call(46, 0, {"timeout_ms": 30000})
+        assert r["error_code"] == 0, r
+    with conn() as w:
+        r, _ = login(w, "wrong")
+        assert r["error_code"] == 58, r     # SASL_AUTHENTICATION_FAILED
+        assert closed(w), "a failed authentication closes the connection"
+    with conn() as w:
+        w.send(46, 0, {"timeout_ms": 30000})
+        assert closed(w), "a request before authentication closes"
+
+
 def active_controller(zk):
     return json.loads(zk.get("/controller")[0])["brokerid"]
 
@@ -397,7 +467,8 @@ def main():
     with Cluster(work, brokers=3, controllers=2, listeners=["SASL_SSL"],
                  broker_set=bset, controller_set=cset) as c:
         CL = c
-        run_steps((check_users_and_topics, check_no_plaintext, check_kafka_python_group,
+        run_steps((check_users_and_topics, check_controller_listener, check_no_plaintext,
+                   check_kafka_python_group,
                    check_tools, check_controller_failover, check_controlled_shutdown),
                   c, c.zk(), certs)
 
