@@ -175,6 +175,20 @@ def check_users_and_topics(c, zk, certs):
     # /controller names the endpoint by its protocol
     ctl = json.loads(zk.get("/controller")[0])
     assert ctl["endpoints"][0].startswith("SASL_SSL://127.0.0.1:"), ctl
+    # the controller's UpdateMetadata reaches every broker once its
+    # channels authenticate (the brokers learn the users from the
+    # notification): each broker's Metadata then names all three
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    a = AdminClient(cconf(certs))
+
+    def all_known():
+        try:
+            return len(a.list_topics(timeout=10).brokers) == 3
+        except KafkaException:
+            return False
+    wait_for(all_known, 180, "the brokers know every broker (UpdateMetadata over SASL_SSL)")
     # CreateTopics is forwarded to the controller's SASL_SSL listener
     create_topic(certs, zk, "sec", 3)
 
