@@ -4,9 +4,10 @@
 # this machine: 6 partitions, acks=1, 100 B and 1 KB messages.  Starts
 # ZooKeeper, one controller and one broker with tools/kcluster in a
 # temporary directory (run from the build tree: make bench-throughput).
-# BENCH_SECURITY=tls also runs the 1 KB case over SSL and SASL_SSL (PLAIN)
-# listeners of the same broker, with a CA and certificate made here by the
-# openssl command, beside PLAINTEXT.
+# BENCH_SECURITY=tls also runs the 1 KB case over SSL, SASL_SSL (PLAIN) and
+# SASL_SSL (SCRAM-SHA-512, a user made with kconfigs) listeners of the same
+# broker, with a CA and certificate made here by the openssl command,
+# beside PLAINTEXT.
 # BENCH_SCRAPE=compare runs the 1 KB case BENCH_ROUNDS times (default 3)
 # without and with a scrape of every daemon's metrics each second (kcluster
 # turns metrics.listener on), alternating, on the same cluster.
@@ -27,7 +28,7 @@ if [ "${BENCH_SECURITY:-}" = tls ]; then
 		--listeners PLAINTEXT,SSL,SASL_SSL \
 		--set num.partitions=6 --set num.network.threads=2 \
 		--set ssl.keystore.type=PEM --set ssl.keystore.location="$dir/keystore.pem" \
-		--set sasl.enabled.mechanisms=PLAIN \
+		--set sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512 \
 		--set 'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_bench="bench-pw";' \
 		>"$dir/up.out"
 	boot=$(sed -n 's/^bootstrap.servers=//p' "$dir/up.out")
@@ -41,6 +42,13 @@ if [ "${BENCH_SECURITY:-}" = tls ]; then
 	BENCH_CLIENT_CONF="security.protocol=sasl_ssl,ssl.ca.location=$dir/ca.pem,sasl.mechanisms=PLAIN,sasl.username=bench,sasl.password=bench-pw" \
 		bench/bench_clients "$(sed -n 's/^bootstrap.SASL_SSL=//p' "$dir/up.out")" \
 		ss1k 1024 ${BENCH_COUNT_1K:-1000000}
+	tools/kconfigs --bootstrap-server "$boot" --entity-type users \
+		--entity-name bench --alter \
+		--add-config 'SCRAM-SHA-512=[iterations=4096,password=bench-pw]' >/dev/null
+	echo "SASL_SSL (SCRAM-SHA-512):"
+	BENCH_CLIENT_CONF="security.protocol=sasl_ssl,ssl.ca.location=$dir/ca.pem,sasl.mechanisms=SCRAM-SHA-512,sasl.username=bench,sasl.password=bench-pw" \
+		bench/bench_clients "$(sed -n 's/^bootstrap.SASL_SSL=//p' "$dir/up.out")" \
+		sc1k 1024 ${BENCH_COUNT_1K:-1000000}
 	exit 0
 fi
 tools/kcluster up --dir "$dir" --brokers 1 --controllers 1 \

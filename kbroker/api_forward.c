@@ -32,6 +32,7 @@
 #include "api.h"
 #include "net.h"
 #include "purgatory.h"
+#include "shutdown.h"
 #include "zk_thread.h"
 
 /* Elections and reassignments of thousands of partitions take a while. */
@@ -163,8 +164,15 @@ static void found_controller(void *arg, bool ran)
 	struct kp_client_opts opts = { .client_id = "kbroker-forward",
 				       .connect_timeout_ms = 5000,
 				       .request_timeout_ms = FORWARD_TIMEOUT_MS };
+	char err[256];
 
 	if (!ran || !f->found) {
+		reply_error(r, KP_ERR_NOT_CONTROLLER);
+		return;
+	}
+	if (broker_controller_opts(r->worker->broker, &f->ep, &opts, err, sizeof(err)) < 0) {
+		KP_WARN("%s: cannot forward %s to the controller: %s", r->peer,
+			r->api->name, err);
 		reply_error(r, KP_ERR_NOT_CONTROLLER);
 		return;
 	}

@@ -35,7 +35,7 @@ static bool list_mechs(struct net_req *r, const struct broker_sasl *s,
 		       struct kp_sasl_handshake_resp *resp)
 {
 	kp_str *v = kp_arena_calloc(&r->arena, 4, sizeof(*v));
-	const char *p = s->mechs;
+	const char *p = s->l.mechs;
 	int32_t n = 0;
 
 	if (v == NULL)
@@ -74,12 +74,12 @@ void api_sasl_handshake(struct net_req *r)
 		return;
 	}
 	if (req->mechanism.len == 5 && memcmp(req->mechanism.ptr, "PLAIN", 5) == 0 &&
-	    s->plain)
+	    s->l.plain)
 		mech = 0;
 	else if (req->mechanism.len > 0) {
 		int m = kp_scram_mech_parse(req->mechanism.ptr, (size_t)req->mechanism.len);
 
-		if (m != 0 && s->scram[m])
+		if (m != 0 && s->l.scram[m])
 			mech = m;
 	}
 	if (mech >= 0) {
@@ -108,41 +108,8 @@ static int sasl_step(struct broker *b, const struct broker_sasl *s, int mech,
 		     size_t len, char *out, size_t outcap, size_t *outlen, char *user,
 		     size_t userlen, char *msg, size_t msglen)
 {
-	char why[256];
-	int n;
-
-	*outlen = 0;
-	if (mech == 0) {
-		if (kp_sasl_plain_check(tok, len, &s->plain_jaas, user, userlen, msg,
-					msglen) < 0) {
-			KP_INFO("%s: failed authentication with SASL mechanism PLAIN: %s",
-				peer, msg);
-			return -1;
-		}
-		KP_DEBUG("%s: authenticated as User:%s (PLAIN)", peer, user);
-		return 1;
-	}
-	if (sc == NULL) {
-		snprintf(msg, msglen, "Unexpected SASL token");
-		return -1;
-	}
-	if (sc->state == KP_SCRAM_WANT_FIRST)
-		n = kp_scram_server_first(sc, tok, len, scram_users_lookup, b, NULL, out,
-					  outcap, msg, msglen, why, sizeof(why));
-	else
-		n = kp_scram_server_final(sc, tok, len, out, outcap, msg, msglen, why,
-					  sizeof(why));
-	if (n < 0) {
-		KP_INFO("%s: failed authentication with SASL mechanism %s%s%s: %s", peer,
-			kp_scram_mech_name(mech), sc->user[0] ? " as " : "", sc->user, why);
-		return -1;
-	}
-	*outlen = (size_t)n;
-	if (sc->state != KP_SCRAM_DONE)
-		return 0;
-	snprintf(user, userlen, "%s", sc->user);
-	KP_DEBUG("%s: authenticated as User:%s (%s)", peer, user, kp_scram_mech_name(mech));
-	return 1;
+	return kp_sasl_server_step(&s->l, mech, sc, scram_users_lookup, b, peer, tok, len,
+				   out, outcap, outlen, user, userlen, msg, msglen);
 }
 
 void api_sasl_authenticate(struct net_req *r)

@@ -19,6 +19,7 @@
 #include "kp_config.h"
 #include "kp_listener.h"
 #include "kp_sasl.h"
+#include "kp_sasl_cfg.h"
 #include "kp_loop.h"
 #include "kp_zkdata.h"
 #include "metadata_cache.h"
@@ -44,10 +45,8 @@ struct broker_authz;
 /* A SASL listener's mechanisms and credentials. */
 struct broker_sasl {
 	bool on;
-	bool plain;			/* PLAIN is enabled */
-	bool scram[3];			/* by enum kp_scram_mech: enabled */
-	struct kp_jaas plain_jaas;	/* PlainLoginModule: user_<name> */
-	char mechs[128];		/* enabled, comma-separated */
+	/* the mechanisms and PLAIN users (kp_sasl_cfg.h, as kcontroller's) */
+	struct kp_sasl_listener l;
 	/* a raw token after SaslHandshake v0 (api_sasl_raw, api.h: 1 done
 	 * with the user, 0 more to come, -1 close; the server's token in
 	 * out); given by main.c, so net.c calls no handler */

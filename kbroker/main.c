@@ -85,64 +85,14 @@ static int sasl_setup(struct broker *b, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < b->lsn.nbind; i++) {
 		struct broker_sasl *s = &b->sasl[i];
-		const char *l = b->lsn.bind[i].listener;
-		const char *m = kp_listener_str(&b->cfg, l, "sasl.enabled.mechanisms");
-		char buf[128], key[128], why[256], *tok, *save = NULL;
-		const char *jaas;
 
 		if (!kp_secproto_sasl(b->lsn.bind_proto[i]))
 			continue;
 		s->on = true;
 		s->check_raw = api_sasl_raw;
-		snprintf(buf, sizeof(buf), "%s", m != NULL ? m : "");
-		for (tok = strtok_r(buf, ", ", &save); tok != NULL;
-		     tok = strtok_r(NULL, ", ", &save)) {
-			int mech = kp_scram_mech_parse(tok, strlen(tok));
-
-			if (mech != 0) {
-				s->scram[mech] = true;
-			} else if (strcmp(tok, "PLAIN") == 0) {
-				s->plain = true;
-			} else {
-				snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms: "
-					 "%s is not supported (PLAIN, SCRAM-SHA-256 and "
-					 "SCRAM-SHA-512 are)", l, tok);
-				return -1;
-			}
-			if (strlen(s->mechs) + strlen(tok) + 2 < sizeof(s->mechs))
-				snprintf(s->mechs + strlen(s->mechs),
-					 sizeof(s->mechs) - strlen(s->mechs), "%s%s",
-					 s->mechs[0] != '\0' ? "," : "", tok);
-		}
-		if (s->mechs[0] == '\0') {
-			snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms is empty", l);
+		if (kp_sasl_listener_setup(&b->cfg, b->lsn.bind[i].listener, &s->l, err,
+					   errlen) < 0)
 			return -1;
-		}
-		/* SCRAM's server side needs no JAAS options: the credentials
-		 * are in ZooKeeper (scram_users.c) */
-		if (!s->plain)
-			continue;
-		snprintf(key, sizeof(key), "listener.name.%s.plain.sasl.jaas.config", l);
-		for (char *p = key + 14; *p != '.'; p++)
-			*p = (char)tolower((unsigned char)*p);
-		jaas = kp_config_raw(&b->cfg, key);
-		if (jaas == NULL)
-			jaas = kp_config_str(&b->cfg, "sasl.jaas.config");
-		if (jaas == NULL) {
-			snprintf(err, errlen, "listener %s: no JAAS configuration for PLAIN "
-				 "(%s or sasl.jaas.config)", l, key);
-			return -1;
-		}
-		if (kp_jaas_parse(jaas, &s->plain_jaas, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: %s", key, why);
-			return -1;
-		}
-		if (strcmp(s->plain_jaas.module,
-			   "org.apache.kafka.common.security.plain.PlainLoginModule") != 0) {
-			snprintf(err, errlen, "%s: login module %s is not PlainLoginModule",
-				 key, s->plain_jaas.module);
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -157,9 +107,8 @@ static int sasl_setup(struct broker *b, char *err, size_t errlen)
 static int inter_sasl_setup(struct broker *b, char *err, size_t errlen)
 {
 	const char *mech = kp_config_str(&b->cfg, "sasl.mechanism.inter.broker.protocol");
-	const char *l = b->lsn.inter_name, *jaas;
+	const char *l = b->lsn.inter_name;
 	const struct broker_sasl *s = NULL;
-	char key[160], lower[64], why[256];
 	int m;
 
 	if (mech == NULL || (strcmp(mech, "PLAIN") != 0 &&
@@ -173,37 +122,16 @@ static int inter_sasl_setup(struct broker *b, char *err, size_t errlen)
 	for (size_t i = 0; i < b->lsn.nbind; i++)
 		if (strcasecmp(b->lsn.bind[i].listener, l) == 0)
 			s = &b->sasl[i];
-	if (s == NULL || !(m == 0 ? s->plain : s->scram[m])) {
+	if (s == NULL || !(m == 0 ? s->l.plain : s->l.scram[m])) {
 		snprintf(err, errlen, "sasl.mechanism.inter.broker.protocol must be included "
 			 "in sasl.enabled.mechanisms when SASL is used for inter-broker "
 			 "communication");
 		return -1;
 	}
-	snprintf(lower, sizeof(lower), "%s", mech);
-	for (char *p = lower; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	snprintf(key, sizeof(key), "listener.name.%s.%s.sasl.jaas.config", l, lower);
-	for (char *p = key + 14; *p != '.'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	jaas = kp_config_raw(&b->cfg, key);
-	if (jaas == NULL)
-		jaas = kp_config_str(&b->cfg, "sasl.jaas.config");
-	if (jaas == NULL) {
-		snprintf(err, errlen, "inter-broker listener %s: no JAAS configuration for %s "
-			 "(%s or sasl.jaas.config) with the broker's username and password",
-			 l, mech, key);
+	/* the username and password of the mechanism's JAAS line */
+	if (kp_sasl_client_setup(&b->cfg, l, mech, "sasl.mechanism.inter.broker.protocol",
+				 &b->inter_sasl_jaas, err, errlen) < 0)
 		return -1;
-	}
-	if (kp_jaas_parse(jaas, &b->inter_sasl_jaas, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", key, why);
-		return -1;
-	}
-	if (kp_jaas_get(&b->inter_sasl_jaas, "username") == NULL ||
-	    kp_jaas_get(&b->inter_sasl_jaas, "password") == NULL) {
-		snprintf(err, errlen, "%s: no username and password for the broker's own "
-			 "connections (sasl.mechanism.inter.broker.protocol=%s)", key, mech);
-		return -1;
-	}
 	b->inter_sasl_mech = strdup(mech);
 	if (b->inter_sasl_mech == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -526,7 +454,7 @@ int main(int argc, char **argv)
 	kp_config_free(&b.cfg);
 	free(b.dirs);
 	for (size_t i = 0; b.sasl != NULL && i < b.lsn.nbind; i++)
-		kp_jaas_free(&b.sasl[i].plain_jaas);
+		kp_sasl_listener_free(&b.sasl[i].l);
 	free(b.sasl);
 	free(b.inter_sasl_mech);
 	kp_jaas_free(&b.inter_sasl_jaas);
@@ -554,7 +482,7 @@ fatal:
 	/* what the configuration gave: a refused one exits without a leak
 	 * report under the sanitizers */
 	for (size_t i = 0; b.sasl != NULL && i < b.lsn.nbind; i++)
-		kp_jaas_free(&b.sasl[i].plain_jaas);
+		kp_sasl_listener_free(&b.sasl[i].l);
 	free(b.sasl);
 	authz_destroy(&b);
 	kp_listeners_free(&b.lsn);

@@ -25,6 +25,7 @@
 #include "fetcher.h"
 #include "kp_client.h"
 #include "kp_errors.h"
+#include "kp_listener.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
 #include "kp_zk.h"
@@ -71,6 +72,39 @@ static void sleep_ms(int64_t ms)
 	nanosleep(&ts, NULL);
 }
 
+int broker_controller_opts(const struct broker *b, const struct kp_endpoint *ep,
+			   struct kp_client_opts *o, char *err, size_t errlen)
+{
+	/* a controller from before the protocol was named there listened
+	 * in plaintext */
+	int proto = kp_secproto_parse(ep->listener);
+
+	if (proto < 0)
+		proto = KP_SEC_PLAINTEXT;
+	if (kp_secproto_tls(proto)) {
+		if (b->inter_tls == NULL) {
+			snprintf(err, errlen, "the controller's listener is %s, but the "
+				 "inter-broker listener (whose ssl.* keys are used) is not",
+				 kp_secproto_name(proto));
+			return -1;
+		}
+		o->tls = b->inter_tls;
+		o->tls_verify_host = b->inter_tls_verify_host;
+	}
+	if (kp_secproto_sasl(proto)) {
+		if (b->inter_sasl_mech == NULL) {
+			snprintf(err, errlen, "the controller's listener is %s, but the "
+				 "inter-broker listener (whose SASL mechanism and credentials "
+				 "are used) is not", kp_secproto_name(proto));
+			return -1;
+		}
+		o->sasl_mechanism = b->inter_sasl_mech;
+		o->sasl_username = kp_jaas_get(&b->inter_sasl_jaas, "username");
+		o->sasl_password = kp_jaas_get(&b->inter_sasl_jaas, "password");
+	}
+	return 0;
+}
+
 /* One ControlledShutdown: 0 and *remaining, or -1 (message logged). */
 static int attempt(struct broker *b, int32_t *remaining)
 {
@@ -96,6 +130,10 @@ static int attempt(struct broker *b, int32_t *remaining)
 		return -1;
 	}
 	kp_zk_result_free(&res);
+	if (broker_controller_opts(b, &ep, &opts, err, sizeof(err)) < 0) {
+		KP_WARN("controlled shutdown: %s", err);
+		return -1;
+	}
 	snprintf(path, sizeof(path), "/brokers/ids/%d", b->id);
 	if (kp_zk_exists_sync(b->zk, path, &res) == KP_ZK_OK && res.has_stat)
 		epoch = res.stat.czxid;

@@ -171,7 +171,8 @@ static void pump(struct channel *c)
 }
 
 struct channel *chan_new(struct kp_loop *loop, int32_t broker_id,
-			 const char *host, int port, int timeout_ms)
+			 const char *host, int port, int timeout_ms,
+			 const struct kp_client_opts *sec)
 {
 	struct channel *c = calloc(1, sizeof(*c));
 
@@ -181,6 +182,13 @@ struct channel *chan_new(struct kp_loop *loop, int32_t broker_id,
 	c->broker_id = broker_id;
 	c->host = strdup(host);
 	c->port = port;
+	if (sec != NULL) {
+		c->opts.tls = sec->tls;
+		c->opts.tls_verify_host = sec->tls_verify_host;
+		c->opts.sasl_mechanism = sec->sasl_mechanism;
+		c->opts.sasl_username = sec->sasl_username;
+		c->opts.sasl_password = sec->sasl_password;
+	}
 	c->opts.client_id = "kcontroller";
 	c->opts.connect_timeout_ms = timeout_ms;
 	c->opts.request_timeout_ms = timeout_ms;

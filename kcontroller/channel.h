@@ -41,8 +41,12 @@ struct chan_req {
 	void *arg;
 };
 
+/* sec: the TLS and SASL settings of the connection (kp_client_opts'),
+ * which must outlive the channel; NULL: plaintext. */
+struct kp_client_opts;
 struct channel *chan_new(struct kp_loop *loop, int32_t broker_id,
-			 const char *host, int port, int timeout_ms);
+			 const char *host, int port, int timeout_ms,
+			 const struct kp_client_opts *sec);
 /* Drop queued requests (done gets NULL) and close (posted). */
 void chan_free(struct channel *c);
 /* A request to fill: allocate its struct and members in q->arena. */

@@ -18,7 +18,9 @@
 #include "ctl_partition.h"
 #include "ctl_zk.h"
 #include "kp_arena.h"
+#include "kp_client.h"
 #include "kp_errors.h"
+#include "kp_listener.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
 
@@ -28,13 +30,19 @@
 static void open_channel(struct controller *c, struct c_broker *b)
 {
 	const struct kp_endpoint *ep = ctl_ctx_endpoint(c, b);
+	struct kp_client_opts sec = {
+		.tls = c->inter_tls, .tls_verify_host = c->inter_tls_verify_host,
+		.sasl_mechanism = c->inter_sasl_mech,
+		.sasl_username = kp_jaas_get(&c->inter_sasl_jaas, "username"),
+		.sasl_password = kp_jaas_get(&c->inter_sasl_jaas, "password"),
+	};
 
 	if (ep == NULL) {
-		KP_ERROR("broker %d registers no endpoint for listener %s", b->id,
-			 c->listener);
+		KP_ERROR("broker %d registers no endpoint for listener %s as %s", b->id,
+			 c->listener, kp_secproto_name(c->inter_proto));
 		return;
 	}
-	b->chan = chan_new(c->loop, b->id, ep->host, ep->port, c->socket_timeout_ms);
+	b->chan = chan_new(c->loop, b->id, ep->host, ep->port, c->socket_timeout_ms, &sec);
 }
 
 void ctl_broker_connect(struct controller *c)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kp_listener.h"
+
 #include "channel.h"
 #include "ctl_ctx.h"
 #include "ctl_event.h"
@@ -77,10 +79,10 @@ const struct kp_endpoint *ctl_ctx_endpoint(const struct controller *c,
 {
 	/* as Kafka's broker.node(interBrokerListenerName): that listener or
 	 * none (never another one, which may speak another protocol); the
-	 * controller's channels speak plaintext only yet */
+	 * broker's registration must give it the protocol we speak */
 	for (size_t i = 0; i < b->reg.nprotocols; i++)
 		if (strcmp(b->reg.protocol_map[i][0], c->listener) == 0 &&
-		    strcmp(b->reg.protocol_map[i][1], "PLAINTEXT") != 0)
+		    kp_secproto_parse(b->reg.protocol_map[i][1]) != c->inter_proto)
 			return NULL;
 	return kp_zk_broker_endpoint(&b->reg, c->listener);
 }

@@ -24,6 +24,7 @@
 
 #include "ctl_metrics.h"
 #include "kp_config.h"
+#include "kp_sasl.h"
 #include "kp_zkdata.h"
 
 struct kp_loop;
@@ -102,6 +103,15 @@ struct controller {
 	struct ctl_authz *authz;	/* the ACL authorizer, or NULL (ctl_authz.c) */
 	const char *listener;		/* broker listener to connect to */
 	int socket_timeout_ms;
+	/* the channels' security (main.c): that listener's protocol, the
+	 * TLS client context (NULL: plaintext) and whether the brokers'
+	 * certificates must name their host, the SASL mechanism (NULL:
+	 * none) with the username and password of its JAAS line */
+	int inter_proto;
+	struct ssl_ctx_st *inter_tls;
+	bool inter_tls_verify_host;
+	char *inter_sasl_mech;
+	struct kp_jaas inter_sasl_jaas;
 	struct ctl_event_queue *events;
 	struct server *server;		/* the controller's listener */
 	struct kp_endpoint ep;		/* advertised in /controller */

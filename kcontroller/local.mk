@@ -19,8 +19,12 @@ kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroll
 	kcontroller/reassign.c kcontroller/reassign.h \
 	kcontroller/channel.c kcontroller/channel.h \
 	kcontroller/server.c kcontroller/server.h \
-	kcontroller/ctl_metrics.c kcontroller/ctl_metrics.h
-kcontroller_libkcontroller_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS)
+	kcontroller/ctl_metrics.c kcontroller/ctl_metrics.h \
+	kbroker/transport.h kbroker/transport_plain.c \
+	kbroker/transport_tls.c kbroker/transport_tls.h
+## the listener's transports are the broker's (kbroker/transport_*.c)
+kcontroller_libkcontroller_a_CFLAGS = $(AM_CFLAGS) $(ZOOKEEPER_CFLAGS) $(OPENSSL_CFLAGS) \
+	-I$(top_srcdir)/kbroker
 
 sbin_PROGRAMS += kcontroller/kcontroller
 ## the broker's table too: a Kafka broker key in kcontroller.properties
@@ -28,8 +32,8 @@ sbin_PROGRAMS += kcontroller/kcontroller
 kcontroller_kcontroller_SOURCES = kcontroller/main.c kbroker/broker_config.c \
 	kbroker/broker_config.h
 kcontroller_kcontroller_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kcontroller \
-	-I$(top_srcdir)/kbroker
-kcontroller_kcontroller_LDADD = kcontroller/libkcontroller.a libkproto/libkproto.la
+	-I$(top_srcdir)/kbroker $(OPENSSL_CFLAGS)
+kcontroller_kcontroller_LDADD = kcontroller/libkcontroller.a libkproto/libkproto.la $(OPENSSL_LIBS)
 
 ## the daemon and its configuration file (etc/local.mk installs the file)
 dist_man_MANS += man/man8/kcontroller.8 man/man5/kcontroller.properties.5

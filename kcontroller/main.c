@@ -19,6 +19,7 @@
 #endif
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,14 @@
 #include "ctl_authz.h"
 #include "broker_config.h"
 #include "controller_config.h"
+#include "kp_listener.h"
 #include "kp_log.h"
+#include "kp_sasl_cfg.h"
 #include "kp_loop.h"
 #include "kp_notify.h"
 #include "kp_zk.h"
 #include "server.h"
+#include "transport_tls.h"
 
 static const char usage_text[] =
 	"Usage: kcontroller [--override key=value]... CONFIG_FILE\n"
@@ -82,6 +86,75 @@ static int check_id(struct controller *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The channels' security, as a broker's towards its peers: the protocol
+ * of the brokers' inter-broker listener (security.inter.broker.protocol,
+ * or inter.broker.listener.name through listener.security.protocol.map),
+ * a TLS client context from the ssl.* keys of that listener, and
+ * sasl.mechanism.inter.broker.protocol with its JAAS line's username and
+ * password.  0, or -1 with a message naming the key.
+ */
+static int channel_security(struct controller *c, char *err, size_t errlen)
+{
+	const char *name = kp_config_str(&c->cfg, "inter.broker.listener.name");
+	struct kp_protocol_map map;
+
+	if (name != NULL && kp_config_is_set(&c->cfg, "security.inter.broker.protocol")) {
+		snprintf(err, errlen, "Only one of inter.broker.listener.name and "
+			 "security.inter.broker.protocol should be set.");
+		return -1;
+	}
+	if (name == NULL) {
+		c->inter_proto = kp_secproto_parse(kp_config_str(&c->cfg,
+						  "security.inter.broker.protocol"));
+	} else {
+		if (kp_protocol_map_parse(kp_config_str(&c->cfg,
+					  "listener.security.protocol.map"), &map, err,
+					  errlen) < 0)
+			return -1;
+		c->inter_proto = kp_protocol_map_get(&map, c->listener);
+		kp_protocol_map_free(&map);
+		if (c->inter_proto < 0) {
+			/* as before the controller took the map: a name it does
+			 * not map is a PLAINTEXT listener of the brokers' */
+			KP_INFO("inter.broker.listener.name %s is not in "
+				"listener.security.protocol.map: connecting to it in "
+				"plaintext", c->listener);
+			c->inter_proto = KP_SEC_PLAINTEXT;
+		}
+	}
+	if (kp_secproto_tls(c->inter_proto)) {
+		const char *alg = kp_listener_str(&c->cfg, c->listener,
+						  "ssl.endpoint.identification.algorithm");
+
+		c->inter_tls = tls_context_new(&c->cfg, c->listener, false, err, errlen);
+		if (c->inter_tls == NULL)
+			return -1;
+		c->inter_tls_verify_host = alg != NULL && strcasecmp(alg, "https") == 0;
+	}
+	if (kp_secproto_sasl(c->inter_proto)) {
+		const char *mech = kp_config_str(&c->cfg, "sasl.mechanism.inter.broker.protocol");
+
+		if (kp_sasl_client_setup(&c->cfg, c->listener, mech,
+					 "sasl.mechanism.inter.broker.protocol",
+					 &c->inter_sasl_jaas, err, errlen) < 0)
+			return -1;
+		c->inter_sasl_mech = strdup(mech);
+		if (c->inter_sasl_mech == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void channel_security_free(struct controller *c)
+{
+	SSL_CTX_free(c->inter_tls);
+	free(c->inter_sasl_mech);
+	kp_jaas_free(&c->inter_sasl_jaas);
+}
+
 int main(int argc, char **argv)
 {
 	struct controller c;
@@ -112,6 +185,12 @@ int main(int argc, char **argv)
 		*p = (char)toupper((unsigned char)*p);
 	c.listener = inter;
 	c.socket_timeout_ms = kp_config_int(&c.cfg, "controller.socket.timeout.ms");
+	if (channel_security(&c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kcontroller: invalid configuration: %s\n", err);
+		channel_security_free(&c);
+		kp_config_free(&c.cfg);
+		return 1;
+	}
 	c.loop = kp_loop_new();
 	sfd = c.loop != NULL ? kp_loop_stop_on_signals(c.loop, &c.stopping) : -1;
 	if (sfd < 0) {
@@ -124,12 +203,14 @@ int main(int argc, char **argv)
 	}
 	if (ctl_authz_init(&c, err, sizeof(err)) < 0)
 		goto fatal;
+	/* the listener first: its misconfigurations are reported at once,
+	 * whatever ZooKeeper does (requests wait in the event queue) */
+	c.server = server_start(&c, &c.ep, err, sizeof(err));
+	if (c.server == NULL)
+		goto fatal;
 	kp_notify("STATUS=connecting to ZooKeeper");
 	if (connect_zk(&c, err, sizeof(err)) < 0 || check_id(&c, err, sizeof(err)) < 0 ||
 	    ctl_authz_start(&c, err, sizeof(err)) < 0)
-		goto fatal;
-	c.server = server_start(&c, &c.ep, err, sizeof(err));
-	if (c.server == NULL)
 		goto fatal;
 	if (ctl_metrics_start(&c, err, sizeof(err)) < 0)
 		goto fatal;
@@ -154,6 +235,7 @@ int main(int argc, char **argv)
 	ctl_authz_destroy(&c);
 	kp_loop_free(c.loop);
 	close(sfd);
+	channel_security_free(&c);
 	kp_config_free(&c.cfg);
 	KP_INFO("stopped cleanly");
 	return 0;
@@ -167,5 +249,6 @@ fatal:
 		kp_zk_close(c.zk);
 	controller_free(&c);
 	ctl_authz_destroy(&c);
+	channel_security_free(&c);
 	return 1;
 }

@@ -6,6 +6,16 @@
  * two in its life.  Frames are bounded (1 MiB), requests answered in
  * order, and output buffered and written as the socket accepts it.
  *
+ * Security: the listener's protocol (listener.security.protocol.map)
+ * picks its transport, the broker's own (kbroker/transport_plain.c,
+ * kbroker/transport_tls.c: the same TLS keys and checks); on a SASL
+ * listener nothing but ApiVersions, SaslHandshake (v1) and
+ * SaslAuthenticate is served before authentication, with the broker's
+ * mechanisms (libkproto/kp_sasl_cfg.c): PLAIN against the listener's
+ * PlainLoginModule users, SCRAM against /config/users in ZooKeeper, read
+ * when the exchange starts.  A failed authentication is answered
+ * SASL_AUTHENTICATION_FAILED and the connection closed once it is out.
+ *
  * Threads: connections live on the main thread's loop.  ApiVersions is
  * answered there; the other requests become events of the controller
  * (ctl_event.h): the event thread fills and encodes the answer and posts
@@ -37,7 +47,11 @@
 #include "kp_loop.h"
 #include "kp_msgs.h"
 #include "kp_proto.h"
+#include "kp_sasl_cfg.h"
+#include "kp_zk.h"
 #include "server.h"
+#include "transport.h"
+#include "transport_tls.h"
 
 #define MAX_FRAME (1 << 20)
 /* A connection is not read (its frames already read not handled) while
@@ -64,12 +78,16 @@ struct sreq {
 		struct kp_elect_leaders_req el;
 		struct kp_alter_partition_reassignments_req apr;
 		struct kp_list_partition_reassignments_req lpr;
+		struct kp_sasl_handshake_req sh;
+		struct kp_sasl_authenticate_req sa;
 	} req;
 	union {
 		struct kp_controlled_shutdown_resp cs;
 		struct kp_elect_leaders_resp el;
 		struct kp_alter_partition_reassignments_resp apr;
 		struct kp_list_partition_reassignments_resp lpr;
+		struct kp_sasl_handshake_resp sh;
+		struct kp_sasl_authenticate_resp sa;
 	} resp;
 };
 
@@ -78,6 +96,12 @@ struct sconn {
 	struct server *s;
 	uint64_t id;
 	int fd;
+	struct transport *t;
+	bool handshaken;		/* the transport's (TLS) handshake */
+	enum { SASL_NONE, SASL_HANDSHAKE, SASL_AUTHENTICATE, SASL_DONE } sasl;
+	int mech;			/* 0 PLAIN, else enum kp_scram_mech */
+	struct kp_scram_server *scram;
+	bool close_after;		/* once the output is out */
 	uint8_t *in;
 	size_t inlen, incap;
 	struct kp_wbuf out;
@@ -97,6 +121,10 @@ struct server {
 	int fd;
 	struct sconn *conns;
 	uint64_t next_conn_id;
+	int proto;			/* enum kp_secproto */
+	const struct transport_type *tt;
+	bool sasl_on;
+	struct kp_sasl_listener sasl;
 };
 
 /* Besides ApiVersions: ControlledShutdown from brokers, and the admin
@@ -121,7 +149,11 @@ static void conn_close(struct sconn *k)
 		pp = &(*pp)->next;
 	*pp = k->next;
 	kp_loop_unwatch(k->s->c->loop, k->fd);
-	close(k->fd);
+	k->t->type->close(k->t);
+	if (k->scram != NULL) {
+		kp_scram_server_clear(k->scram);
+		free(k->scram);
+	}
 	free(k->in);
 	kp_wbuf_free(&k->out);
 	while (k->waiting != NULL) {
@@ -148,10 +180,10 @@ static void flush_out(struct sconn *k)
 		size_t before;
 
 		while (k->outoff < k->out.len) {
-			ssize_t n = send(k->fd, k->out.data + k->outoff,
-					 k->out.len - k->outoff, MSG_NOSIGNAL);
+			ssize_t n = k->t->type->write(k->t, k->out.data + k->outoff,
+						      k->out.len - k->outoff, false);
 
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			if (n == TRANSPORT_WANT_READ || n == TRANSPORT_WANT_WRITE)
 				break;
 			if (n <= 0) {
 				conn_close(k);
@@ -162,6 +194,10 @@ static void flush_out(struct sconn *k)
 		if (k->outoff == k->out.len) {
 			kp_wbuf_reset(&k->out);
 			k->outoff = 0;
+			if (k->close_after) {
+				conn_close(k);
+				return;
+			}
 		}
 		/* room again: the frames read while backlogged go first */
 		if (k->parsing || backlogged(k) || k->inlen == 0)
@@ -181,8 +217,8 @@ static void flush_out(struct sconn *k)
 			   (k->outoff < k->out.len ? KP_EV_WRITE : 0));
 }
 
-static void answer_versions(struct kp_wbuf *out, const struct kp_req_header *h,
-			    struct kp_arena *a)
+static void answer_versions(const struct server *s, struct kp_wbuf *out,
+			    const struct kp_req_header *h, struct kp_arena *a)
 {
 	struct kp_api_versions_resp resp;
 	struct kp_api_versions_resp_api_version *keys;
@@ -190,18 +226,29 @@ static void answer_versions(struct kp_wbuf *out, const struct kp_req_header *h,
 	int16_t v = h->api_version;
 
 	kp_struct_init(api->resp, &resp);
-	keys = kp_arena_calloc(a, sizeof(served) / sizeof(served[0]), sizeof(*keys));
+	size_t n = sizeof(served) / sizeof(served[0]);
+
+	keys = kp_arena_calloc(a, n + 2, sizeof(*keys));
 	if (keys == NULL)
 		return;
-	for (size_t i = 0; i < sizeof(served) / sizeof(served[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct kp_api_desc *d = kp_api_get(served[i]);
 
 		keys[i].api_key = served[i];
 		keys[i].min_version = d->min;
 		keys[i].max_version = d->max;
 	}
+	if (s->sasl_on) {
+		/* SaslHandshake v1 only: v0's bare tokens are not spoken here */
+		keys[n].api_key = KP_API_SASL_HANDSHAKE;
+		keys[n].min_version = 1;
+		keys[n++].max_version = 1;
+		keys[n].api_key = KP_API_SASL_AUTHENTICATE;
+		keys[n].min_version = kp_api_get(KP_API_SASL_AUTHENTICATE)->min;
+		keys[n++].max_version = kp_api_get(KP_API_SASL_AUTHENTICATE)->max;
+	}
 	resp.api_keys = keys;
-	resp.api_keys_count = (int32_t)(sizeof(served) / sizeof(served[0]));
+	resp.api_keys_count = (int32_t)n;
 	if (v < api->min || v > api->max) {
 		/* KIP-511: say which versions we have, in a v0 body */
 		resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
@@ -264,6 +311,143 @@ static void request_done(struct ctl_request *r)
 		sreq_free(q);	/* the connection waits in vain; out of memory */
 }
 
+/* /config/users/<user>'s credential for mech (a kp_scram_lookup_fn; arg
+ * the controller), read from ZooKeeper now: a user made or deleted a
+ * moment ago is seen.  0, or -1 when there is none. */
+static int scram_lookup(void *arg, int mech, const char *user, struct kp_scram_cred *out)
+{
+	struct controller *c = arg;
+	struct kp_zk_entity_config cfg;
+	struct kp_zk_result res;
+	char path[320], err[256];
+	const char *v;
+	int rc;
+
+	/* a name that is no single znode name is no user's */
+	if (c->zk == NULL ||	/* the listener is up before the session */
+	    user[0] == '\0' || strchr(user, '/') != NULL || strcmp(user, ".") == 0 ||
+	    strcmp(user, "..") == 0 ||
+	    snprintf(path, sizeof(path), "/config/users/%s", user) >= (int)sizeof(path))
+		return -1;
+	rc = kp_zk_get_sync(c->zk, path, &res);
+	if (rc != KP_ZK_OK || res.data == NULL) {
+		kp_zk_result_free(&res);
+		return -1;
+	}
+	rc = kp_zk_config_decode(res.data, (size_t)res.len, &cfg, err, sizeof(err));
+	kp_zk_result_free(&res);
+	if (rc < 0) {
+		KP_WARN("%s: %s", path, err);
+		return -1;
+	}
+	v = kp_zk_config_get(&cfg, kp_scram_mech_name(mech));
+	rc = v != NULL ? kp_scram_cred_parse(mech, v, out, err, sizeof(err)) : -1;
+	if (v != NULL && rc < 0)
+		KP_WARN("%s: %s: %s", path, kp_scram_mech_name(mech), err);
+	kp_zk_config_free(&cfg);
+	return rc < 0 ? -1 : 0;
+}
+
+/* SaslHandshake v1, then SaslAuthenticate until done, answered here.
+ * -1 closes the connection (any other request before authentication, as
+ * Kafka's SaslServerAuthenticator). */
+static int handle_sasl(struct sconn *k, struct sreq *q, const struct kp_req_header *h,
+		       const struct kp_api_desc *api, struct kp_reader *rd)
+{
+	const struct kp_sasl_listener *l = &k->s->sasl;
+	char peer[64];
+
+	snprintf(peer, sizeof(peer), "controller listener connection %llu",
+		 (unsigned long long)k->id);
+	if (!((h->api_key == KP_API_SASL_HANDSHAKE && k->sasl == SASL_HANDSHAKE &&
+	       h->api_version >= 1) ||
+	      (h->api_key == KP_API_SASL_AUTHENTICATE && k->sasl == SASL_AUTHENTICATE)) ||
+	    api == NULL || h->api_version < api->min || h->api_version > api->max) {
+		KP_WARN("%s: unexpected API %d v%d before SASL authentication", peer,
+			h->api_key, h->api_version);
+		return -1;
+	}
+	if (kp_request_decode(api, h->api_version, rd, &q->arena, &q->req) < 0) {
+		KP_WARN("%s: malformed SASL request", peer);
+		return -1;
+	}
+	kp_struct_init(api->resp, &q->resp);
+	if (h->api_key == KP_API_SASL_HANDSHAKE) {
+		const kp_str *m = &q->req.sh.mechanism;
+		int mech = -1;
+		kp_str *v = kp_arena_calloc(&q->arena, 4, sizeof(*v));
+		const char *p = l->mechs;
+		int32_t n = 0;
+
+		if (v == NULL)
+			return -1;
+		while (*p != '\0' && n < 4) {
+			const char *e = strchr(p, ',');
+			size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+
+			v[n].ptr = p;
+			v[n++].len = (int32_t)len;
+			p += len + (e != NULL);
+		}
+		q->resp.sh.mechanisms = v;
+		q->resp.sh.mechanisms_count = n;
+		if (m->len == 5 && memcmp(m->ptr, "PLAIN", 5) == 0 && l->plain) {
+			mech = 0;
+		} else if (m->len > 0) {
+			int x = kp_scram_mech_parse(m->ptr, (size_t)m->len);
+
+			if (x != 0 && l->scram[x])
+				mech = x;
+		}
+		if (mech < 0) {
+			q->resp.sh.error_code = KP_ERR_UNSUPPORTED_SASL_MECHANISM;
+		} else {
+			k->mech = mech;
+			k->sasl = SASL_AUTHENTICATE;
+			if (mech != 0) {
+				k->scram = calloc(1, sizeof(*k->scram));
+				if (k->scram == NULL)
+					return -1;
+				kp_scram_server_init(k->scram, mech);
+			}
+		}
+	} else {
+		char user[256], msg[256];
+		size_t outlen = 0;
+		char *out = kp_arena_alloc(&q->arena, 1024);
+		int rc;
+
+		if (out == NULL)
+			return -1;
+		rc = kp_sasl_server_step(l, k->mech, k->scram, scram_lookup, k->s->c, peer,
+					 q->req.sa.auth_bytes.ptr,
+					 q->req.sa.auth_bytes.len > 0
+					 ? (size_t)q->req.sa.auth_bytes.len : 0,
+					 out, 1024, &outlen, user, sizeof(user), msg, sizeof(msg));
+		if (rc < 0) {
+			char *keep = kp_arena_alloc(&q->arena, strlen(msg) + 1);
+
+			if (keep != NULL)
+				memcpy(keep, msg, strlen(msg) + 1);
+			q->resp.sa.error_code = KP_ERR_SASL_AUTHENTICATION_FAILED;
+			q->resp.sa.error_message = kp_str_c(keep != NULL ? keep
+							    : "Authentication failed");
+			q->resp.sa.auth_bytes = (kp_bytes){ NULL, 0 };
+			k->close_after = true;
+		} else {
+			q->resp.sa.auth_bytes = (kp_bytes){ (const uint8_t *)out,
+							    (int32_t)outlen };
+			if (rc == 1) {
+				k->sasl = SASL_DONE;
+				KP_INFO("%s: authenticated as User:%s", peer, user);
+			}
+		}
+	}
+	kp_response_frame(&q->frame, h->api_key, h->api_version, h->correlation_id, &q->resp);
+	conn_answer(k, q);
+	return 0;
+}
+
 /* One complete frame (size prefix excluded).  -1 closes the connection. */
 static int handle(struct sconn *k, const uint8_t *frame, size_t len)
 {
@@ -290,11 +474,16 @@ static int handle(struct sconn *k, const uint8_t *frame, size_t len)
 	q->seq = k->next_seq++;
 	q->correlation_id = h.correlation_id;
 	if (h.api_key == KP_API_API_VERSIONS) {
-		answer_versions(&q->frame, &h, &q->arena);
+		answer_versions(k->s, &q->frame, &h, &q->arena);
 		conn_answer(k, q);
 		return 0;
 	}
 	api = kp_api_get(h.api_key);
+	if (k->s->sasl_on && k->sasl != SASL_DONE) {
+		if (handle_sasl(k, q, &h, api, &rd) < 0)
+			goto fail;
+		return 0;
+	}
 	{
 		bool known = false;
 
@@ -354,39 +543,55 @@ static void on_io(struct kp_loop *loop, int fd, int events, void *arg)
 {
 	struct sconn *k = arg;
 
-	(void)loop;
 	(void)fd;
-	if (events & KP_EV_WRITE) {
-		flush_out(k);
-		return;		/* k may be gone; reading resumes next round */
-	}
-	if (k->incap - k->inlen < 65536) {
-		size_t nc = k->incap ? 2 * k->incap : 65536;
-		uint8_t *ni = nc <= 2 * MAX_FRAME ? realloc(k->in, nc) : NULL;
+	if (!k->handshaken) {
+		int rc = k->t->type->handshake != NULL ? k->t->type->handshake(k->t) : 0;
 
-		if (ni == NULL) {
+		if (rc == TRANSPORT_WANT_READ || rc == TRANSPORT_WANT_WRITE) {
+			kp_loop_set_events(loop, k->fd, rc == TRANSPORT_WANT_READ
+					   ? KP_EV_READ : KP_EV_WRITE);
+			return;
+		}
+		if (rc != 0) {
 			conn_close(k);
 			return;
 		}
-		k->in = ni;
-		k->incap = nc;
+		k->handshaken = true;
+		kp_loop_set_events(loop, k->fd, KP_EV_READ);
+	} else if (events & KP_EV_WRITE) {
+		flush_out(k);
+		return;		/* k may be gone; reading resumes next round */
 	}
-	{
-		ssize_t n = recv(k->fd, k->in + k->inlen, k->incap - k->inlen, 0);
+	/* read what the socket (and the transport inside: TLS records
+	 * already decrypted) holds */
+	while (!backlogged(k)) {
+		ssize_t n;
 
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
+		if (k->incap - k->inlen < 65536) {
+			size_t nc = k->incap ? 2 * k->incap : 65536;
+			uint8_t *ni = nc <= 2 * MAX_FRAME + 65536 ? realloc(k->in, nc) : NULL;
+
+			if (ni == NULL) {
+				conn_close(k);
+				return;
+			}
+			k->in = ni;
+			k->incap = nc;
+		}
+		n = k->t->type->read(k->t, k->in + k->inlen, k->incap - k->inlen);
+		if (n == TRANSPORT_WANT_READ || n == TRANSPORT_WANT_WRITE)
+			break;
 		if (n <= 0) {
 			conn_close(k);
 			return;
 		}
 		k->inlen += (size_t)n;
-	}
-	if (parse_in(k) < 0)
-		return;
-	if (k->out.err != 0) {
-		conn_close(k);
-		return;
+		if (parse_in(k) < 0)
+			return;
+		if (k->out.err != 0) {
+			conn_close(k);
+			return;
+		}
 	}
 	flush_out(k);
 }
@@ -418,9 +623,15 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 		else if (ss.ss_family == AF_INET6)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, k->ip,
 				  sizeof(k->ip));
+		k->sasl = s->sasl_on ? SASL_HANDSHAKE : SASL_NONE;
 		kp_wbuf_init(&k->out);
+		k->t = s->tt->accept(s->tt, cfd);	/* closes cfd on failure */
+		if (k->t == NULL) {
+			free(k);
+			continue;
+		}
 		if (kp_loop_watch(loop, cfd, KP_EV_READ, on_io, k) < 0) {
-			close(cfd);
+			k->t->type->close(k->t);
 			kp_wbuf_free(&k->out);
 			free(k);
 			continue;
@@ -437,33 +648,59 @@ struct server *server_start(struct controller *c, struct kp_endpoint *ep,
 	struct server *s;
 	int port;
 
+	struct kp_protocol_map map;
+
 	if (kp_endpoint_parse(l, ep, err, errlen) < 0)
 		return NULL;
-	/* the listener speaks plaintext: never under a TLS or SASL name */
-	if (kp_secproto_parse(ep->listener) > KP_SEC_PLAINTEXT) {
-		snprintf(err, errlen, "listeners: security protocol %s is not "
-			 "supported on the controller's listener", ep->listener);
-		return NULL;
-	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->c = c;
+	s->fd = -1;
+	/* the listener's protocol, as the broker resolves its listeners */
+	if (kp_protocol_map_parse(kp_config_str(&c->cfg, "listener.security.protocol.map"),
+				  &map, err, errlen) < 0)
+		goto fail;
+	s->proto = kp_protocol_map_get(&map, ep->listener);
+	kp_protocol_map_free(&map);
+	if (s->proto < 0) {
+		snprintf(err, errlen, "listeners: no security protocol defined for "
+			 "listener %s (listener.security.protocol.map)", ep->listener);
+		goto fail;
+	}
+	s->tt = kp_secproto_tls(s->proto)
+		? transport_tls_new(&c->cfg, ep->listener, err, errlen) : &transport_plain;
+	if (s->tt == NULL)
+		goto fail;
+	if (kp_secproto_sasl(s->proto)) {
+		if (kp_sasl_listener_setup(&c->cfg, ep->listener, &s->sasl, err, errlen) < 0)
+			goto fail;
+		s->sasl_on = true;
+	}
 	s->fd = kp_tcp_listen(ep->host, ep->port, 50, &port, err, errlen);
-	if (s->fd < 0 || kp_loop_watch(c->loop, s->fd, KP_EV_READ, on_accept, s) < 0) {
-		if (s->fd >= 0) {
-			close(s->fd);
-			snprintf(err, errlen, "cannot watch the listener");
-		}
-		free(s);
-		return NULL;
+	if (s->fd < 0)
+		goto fail;
+	if (kp_loop_watch(c->loop, s->fd, KP_EV_READ, on_accept, s) < 0) {
+		snprintf(err, errlen, "cannot watch the listener");
+		goto fail;
 	}
 	ep->port = port;
 	if (ep->host[0] == 0)
 		gethostname(ep->host, sizeof(ep->host));
+	/* /controller names the endpoint by its protocol (skald's field):
+	 * brokers need not know this controller's listener names */
+	snprintf(ep->listener, sizeof(ep->listener), "%s", kp_secproto_name(s->proto));
 	return s;
+fail:
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->tt != NULL && s->tt != &transport_plain)
+		transport_tls_free(s->tt);
+	kp_sasl_listener_free(&s->sasl);
+	free(s);
+	return NULL;
 }
 
 void server_stop(struct server *s)
@@ -474,5 +711,8 @@ void server_stop(struct server *s)
 		conn_close(s->conns);
 	kp_loop_unwatch(s->c->loop, s->fd);
 	close(s->fd);
+	if (s->tt != &transport_plain)
+		transport_tls_free(s->tt);
+	kp_sasl_listener_free(&s->sasl);
 	free(s);
 }

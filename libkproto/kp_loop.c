@@ -484,6 +484,10 @@ static void on_signal(struct kp_loop *loop, int fd, int events, void *arg)
 	(void)events;
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	/* a write to a closed connection on this thread (OpenSSL's writes
+	 * carry no MSG_NOSIGNAL): the write's error says it, nothing stops */
+	if (si.ssi_signo == SIGPIPE)
+		return;
 	KP_INFO("signal %d: shutting down", (int)si.ssi_signo);
 	*stopping = true;
 	kp_loop_stop(loop);

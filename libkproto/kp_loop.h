@@ -49,7 +49,8 @@ int64_t kp_wall_ms(void);
 /*
  * A daemon's signals: block SIGTERM, SIGINT and SIGPIPE in this thread
  * and every thread it starts afterwards; SIGTERM or SIGINT then logs, sets
- * *stopping and stops loop.  Returns the signalfd (close it once the loop
+ * *stopping and stops loop; a SIGPIPE of this thread (a TLS write to a
+ * closed connection) is read and dropped.  Returns the signalfd (close it once the loop
  * is done) or -1.
  */
 int kp_loop_stop_on_signals(struct kp_loop *loop, bool *stopping);

@@ -186,6 +186,8 @@ TESTS += tests/integration/0029-kcluster-security.py
 ## Kafka's ACL authorizer: kacls, the znodes, a per-API matrix with real
 ## clients, propagation between brokers (issue 20)
 TESTS += tests/integration/0035-acls.py
+## a cluster whose every listener is SASL_SSL: daemons, tools, clients (issue 19)
+TESTS += tests/integration/0034-secure-cluster.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

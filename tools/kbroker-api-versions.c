@@ -21,6 +21,8 @@ static void usage(FILE *f)
 		"Print the API versions every broker of the cluster supports.\n"
 		"\n"
 		"  --bootstrap-server LIST  brokers to connect to first (required)\n"
+		"  --command-config FILE    client properties: client.id, timeouts,\n"
+		"                           security.protocol, ssl.*, sasl.*\n"
 		"  --json                   one JSON document instead of text\n"
 		"  --timeout-ms MS          how long to try to reach the cluster (30000)\n"
 		"  --help                   this text\n"
@@ -31,20 +33,25 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "command-config", required_argument, NULL, 'c' },
 		TOOL_OPTIONS_TAIL,
 	};
 	struct tool_opts to = { .timeout_ms = 30000, .usage = usage };
+	struct tool_admin_config ac;
 	bool json = false;
 	int c, failed = 0;
 	struct tool_cluster cl;
 	json_t *out;
 
 	tool_name = "kbroker-api-versions";
+	memset(&ac, 0, sizeof(ac));
 	while ((c = tool_getopt(argc, argv, opts, &to)) != -1)
 		if (c == 'j')
 			json = true;
+		else if (c == 'c')
+			tool_read_admin_config("--command-config", optarg, &ac);
 	tool_need_bootstrap(&to);
-	tool_cluster_open(&cl, to.bootstrap, NULL, to.timeout_ms);
+	tool_cluster_open_admin(&cl, to.bootstrap, &ac, to.timeout_ms);
 	out = json_array();
 	for (int i = 0; i < cl.nbrokers; i++) {
 		struct tool_broker *b = &cl.brokers[i];

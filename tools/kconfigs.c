@@ -91,6 +91,8 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --bootstrap-server LIST   brokers to connect to first (required)\n"
+		"  --command-config FILE     client properties: client.id, timeouts,\n"
+		"                            security.protocol, ssl.*, sasl.*\n"
 		"  --add-config K=V,K2=[A,B] configs to set; a list value in brackets;\n"
 		"                            users: SCRAM-SHA-256=[iterations=N,password=P]\n"
 		"                            or SCRAM-SHA-512=[...]\n"
@@ -882,7 +884,7 @@ int main(int argc, char **argv)
 	enum {
 		O_DESCRIBE = 256, O_ALTER, O_TYPE, O_NAME, O_DEFAULT,
 		O_TOPIC, O_BROKER, O_BROKER_DEFAULTS, O_ADD, O_ADD_FILE, O_DEL,
-		O_ALL, O_JSON,
+		O_ALL, O_JSON, O_CCONF,
 	};
 	static const struct option opts[] = {
 		{ "describe", no_argument, NULL, O_DESCRIBE },
@@ -898,6 +900,7 @@ int main(int argc, char **argv)
 		{ "delete-config", required_argument, NULL, O_DEL },
 		{ "all", no_argument, NULL, O_ALL },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "command-config", required_argument, NULL, O_CCONF },
 		TOOL_OPTIONS_TAIL,
 	};
 	/* kafka-configs.sh pairs the n-th --entity-type with the n-th
@@ -906,14 +909,19 @@ int main(int argc, char **argv)
 	bool default_arg[2] = { false, false };
 	int ntypes = 0, nnames = 0;
 	int8_t type;
+	struct tool_admin_config ac;
 	int c, rc = TOOL_EXIT_OK;
 
+	memset(&ac, 0, sizeof(ac));
 	tool_name = "kconfigs";
 	o.t.usage = usage;
 	kp_arena_init(&arena, 0);
 	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
 		case O_DESCRIBE: set_action(DESCRIBE); break;
+		case O_CCONF:
+			tool_read_admin_config("--command-config", optarg, &ac);
+			break;
 		case O_ALTER: set_action(ALTER); break;
 		case O_TYPE:
 			if (ntypes == 2)
@@ -1000,7 +1008,7 @@ int main(int argc, char **argv)
 	type = strcmp(o.type, "topics") == 0 ? RESOURCE_TOPIC
 	       : strcmp(o.type, "users") == 0 || strcmp(o.type, "clients") == 0
 	       ? RESOURCE_USER : RESOURCE_BROKER;
-	tool_cluster_open(&cl, o.t.bootstrap, NULL, o.t.timeout_ms);
+	tool_cluster_open_admin(&cl, o.t.bootstrap, &ac, o.t.timeout_ms);
 	if (type == RESOURCE_USER)
 		rc = o.action == DESCRIBE ? describe_users() : alter_quota_entity();
 	else

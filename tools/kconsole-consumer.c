@@ -29,6 +29,7 @@
 #include "kp_groupmeta.h"
 #include "kp_records.h"
 #include "tool_fetch.h"
+#include "tool_security.h"
 
 static struct {
 	struct tool_opts t;	/* --bootstrap-server, --timeout-ms: exit
@@ -184,6 +185,8 @@ static void consumer_property(const char *key, const char *v)
 		o.isolation = parse_isolation(v);
 	else if (strcmp(key, "bootstrap.servers") == 0)
 		o.t.bootstrap = strdup(v);
+	else if (tool_security_property("consumer settings", key, v))
+		;	/* applied by tool_cluster_open */
 	else
 		tool_usage_error("consumer setting '%s' is not one this tool "
 				 "uses", key);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "kp_config.h"
+#include "tool_security.h"
 #include "tool_produce.h"
 
 static struct {
@@ -129,6 +130,8 @@ static void producer_property(const char *key, const char *v)
 		o.client_id = strdup(v);
 	} else if (strcmp(key, "bootstrap.servers") == 0) {
 		o.t.bootstrap = strdup(v);
+	} else if (tool_security_property("producer settings", key, v)) {
+		/* applied by tool_cluster_open */
 	} else {
 		tool_usage_error("producer setting '%s' is not one this tool "
 				 "uses", key);

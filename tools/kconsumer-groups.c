@@ -73,6 +73,8 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --bootstrap-server LIST  brokers to connect to first (required)\n"
+		"  --command-config FILE    client properties: client.id, timeouts,\n"
+		"                           security.protocol, ssl.*, sasl.*\n"
 		"  --group GROUP          the group (repeatable)\n"
 		"  --all-groups           every group\n"
 		"  --members              describe: one row per member\n"
@@ -1221,7 +1223,7 @@ int main(int argc, char **argv)
 		O_GROUP, O_ALLG, O_MEMBERS, O_VERBOSE, O_STATE,
 		O_OFFSETS, O_TOPIC, O_ALLT, O_EARLIEST, O_LATEST, O_CURRENT,
 		O_TOOFF, O_SHIFT, O_DATETIME, O_DURATION, O_DRY, O_EXEC,
-		O_INTERVAL, O_ITER, O_JSON,
+		O_INTERVAL, O_ITER, O_JSON, O_CCONF,
 	};
 	static const struct option opts[] = {
 		{ "list", no_argument, NULL, O_LIST },
@@ -1250,11 +1252,14 @@ int main(int argc, char **argv)
 		{ "interval-ms", required_argument, NULL, O_INTERVAL },
 		{ "iterations", required_argument, NULL, O_ITER },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "command-config", required_argument, NULL, O_CCONF },
 		TOOL_OPTIONS_TAIL,
 	};
+	struct tool_admin_config ac;
 	int c, rc = TOOL_EXIT_OK;
 	bool dry = false;
 
+	memset(&ac, 0, sizeof(ac));
 	tool_name = "kconsumer-groups";
 	o.t.usage = usage;
 	o.groups = calloc((size_t)argc + 1, sizeof(*o.groups));
@@ -1264,6 +1269,9 @@ int main(int argc, char **argv)
 	while ((c = tool_getopt(argc, argv, opts, &o.t)) != -1) {
 		switch (c) {
 		case O_LIST: set_action(LIST); break;
+		case O_CCONF:
+			tool_read_admin_config("--command-config", optarg, &ac);
+			break;
 		case O_DESCRIBE: set_action(DESCRIBE); break;
 		case O_RESET: set_action(RESET); break;
 		case O_DELETE: set_action(DELETE); break;
@@ -1333,7 +1341,7 @@ int main(int argc, char **argv)
 		tool_usage_error("--group or --all-groups is required");
 	if (o.ngroups > 0 && o.all_groups)
 		tool_usage_error("--group and --all-groups exclude each other");
-	tool_cluster_open(&cl, o.t.bootstrap, NULL, o.t.timeout_ms);
+	tool_cluster_open_admin(&cl, o.t.bootstrap, &ac, o.t.timeout_ms);
 	switch (o.action) {
 	case LIST: rc = do_list(); break;
 	case DESCRIBE: rc = do_describe(); break;

@@ -67,6 +67,8 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --bootstrap-server LIST   brokers to connect to first (required)\n"
+		"  --command-config FILE     client properties: client.id, timeouts,\n"
+		"                            security.protocol, ssl.*, sasl.*\n"
 		"  --topic NAME|REGEX        the topic (a regular expression except with --create)\n"
 		"  --partitions N            partition count (create: default broker's num.partitions)\n"
 		"  --replication-factor N    replicas per partition (create)\n"
@@ -707,6 +709,7 @@ int main(int argc, char **argv)
 		O_CREATE = 256, O_LIST, O_DESCRIBE, O_ALTER, O_DELETE,
 		O_TOPIC, O_PARTS, O_RF, O_ASSIGN, O_CONFIG, O_UR, O_UNAVAIL,
 		O_UMI, O_AMI, O_OVERRIDES, O_EXCL, O_IFX, O_IFNX, O_JSON,
+		O_CCONF,
 	};
 	static const struct option opts[] = {
 		{ "create", no_argument, NULL, O_CREATE },
@@ -728,10 +731,13 @@ int main(int argc, char **argv)
 		{ "if-exists", no_argument, NULL, O_IFX },
 		{ "if-not-exists", no_argument, NULL, O_IFNX },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "command-config", required_argument, NULL, O_CCONF },
 		TOOL_OPTIONS_TAIL,
 	};
+	struct tool_admin_config ac;
 	int c, rc = TOOL_EXIT_OK;
 
+	memset(&ac, 0, sizeof(ac));
 	tool_name = "ktopics";
 	o.t.usage = usage;
 	kp_arena_init(&arena, 0);
@@ -765,6 +771,9 @@ int main(int argc, char **argv)
 		case O_IFX: o.if_exists = true; break;
 		case O_IFNX: o.if_not_exists = true; break;
 		case O_JSON: o.json = true; break;
+		case O_CCONF:
+			tool_read_admin_config("--command-config", optarg, &ac);
+			break;
 		}
 	}
 	if (o.action == NONE)
@@ -775,7 +784,7 @@ int main(int argc, char **argv)
 		tool_usage_error("partition filters go with --describe");
 	if (o.action != CREATE)
 		compile_topic_re();
-	tool_cluster_open(&cl, o.t.bootstrap, NULL, o.t.timeout_ms);
+	tool_cluster_open_admin(&cl, o.t.bootstrap, &ac, o.t.timeout_ms);
 	switch (o.action) {
 	case CREATE: rc = do_create(); break;
 	case LIST: rc = do_list(); break;

@@ -14,9 +14,12 @@ tools_libtool_a_SOURCES = tools/tool.c tools/tool.h \
 	tools/tool_produce.c tools/tool_produce.h \
 	tools/tool_fetch.c tools/tool_fetch.h \
 	tools/tool_config.c tools/tool_config.h \
-	tools/plan.c tools/plan.h
-tools_libtool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-TOOL_LDADD = tools/libtool.a libkproto/libkproto.la $(JANSSON_LIBS)
+	tools/plan.c tools/plan.h \
+	tools/tool_security.c tools/tool_security.h \
+	kbroker/transport_tls.c kbroker/transport_tls.h
+## TLS contexts are the broker's code (kbroker/transport_tls.c)
+tools_libtool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) -I$(top_srcdir)/kbroker
+TOOL_LDADD = tools/libtool.a libkproto/libkproto.la $(JANSSON_LIBS) $(OPENSSL_LIBS)
 TOOL_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 
 bin_PROGRAMS += tools/kbroker-api-versions

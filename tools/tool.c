@@ -20,6 +20,7 @@
 #include "kp_codec.h"
 #include "kp_compress.h"
 #include "kp_errors.h"
+#include "tool_security.h"
 
 const char *tool_name = "tool";
 
@@ -272,6 +273,7 @@ void tool_cluster_open_admin(struct tool_cluster *cl, const char *bootstrap,
 	cl->opts.request_timeout_ms = 30000;
 	if (ac != NULL && ac->request_timeout_ms > 0)
 		cl->opts.request_timeout_ms = ac->request_timeout_ms;
+	tool_security_apply(&cl->opts);
 	cl->timeout_ms = timeout_ms;
 	cl->controller_id = -1;
 	kp_arena_init(&cl->md_arena, 0);
@@ -338,11 +340,8 @@ static void admin_property(const char *key, const char *value)
 		ac->connect_timeout_ms = admin_ms(key, value);
 	} else if (strcmp(key, "default.api.timeout.ms") == 0) {
 		ac->api_timeout_ms = admin_ms(key, value);
-	} else if (strcmp(key, "security.protocol") == 0) {
-		if (strcasecmp(value, "PLAINTEXT") != 0)
-			tool_usage_error("%s: security.protocol %s is not "
-					 "supported (only PLAINTEXT)",
-					 admin_config_opt, value);
+	} else if (tool_security_property(admin_config_opt, key, value)) {
+		/* applied by tool_cluster_open_admin */
 	} else if (strcmp(key, "bootstrap.servers") != 0) {
 		tool_warn("%s: %s is not used by this tool", admin_config_opt,
 			  key);

@@ -128,8 +128,9 @@ void tool_cluster_close(struct tool_cluster *cl);
  * Admin-client settings from a properties file (--command-config,
  * --admin.config), the ones the tools can apply: client.id,
  * request.timeout.ms, socket.connection.setup.timeout.ms and
- * default.api.timeout.ms (0: not set); security.protocol must be
- * PLAINTEXT (a usage error otherwise); bootstrap.servers gives way to
+ * default.api.timeout.ms (0: not set); the security keys
+ * (tool_security.h: security.protocol, ssl.*, sasl.*), which every
+ * connection of the tool then uses; bootstrap.servers gives way to
  * --bootstrap-server; any other key is ignored with a warning.
  */
 struct tool_admin_config {

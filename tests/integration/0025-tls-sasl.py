@@ -11,7 +11,8 @@ command at run time:
   endpoint whose protocol is PLAINTEXT: CLIENT's);
 - SSL (a PKCS12 keystore, server authentication; keys set per listener
   with listener.name.ssl.*): kcat produces and consumes, the Metadata it
-  gets names the SSL endpoints;
+  gets names the SSL endpoints; kafka-python produces and consumes in a
+  group;
 - MTLS (a PEM keystore, ssl.client.auth=required): confluent-kafka with a
   client certificate produces and consumes; without a certificate, with a
   certificate of another CA, and a plaintext client on the TLS port are
@@ -224,6 +225,27 @@ def check_ssl_server_auth(c, zk, certs):
     md = json.loads(r.stdout)
     seen = sorted(b["name"] for b in md["brokers"])
     assert seen == sorted(boot.split(",")), (seen, boot)
+    # kafka-python over SSL too (server authentication, host name checked)
+    from kafka import KafkaConsumer, KafkaProducer
+
+    kp = dict(bootstrap_servers=boot.split(","), security_protocol="SSL",
+              ssl_cafile=certs["ca.pem"], ssl_check_hostname=True)
+    p = KafkaProducer(acks="all", **kp)
+    for i in range(200):
+        p.send("tls-kp", value=b"k%d" % i)
+    p.flush(60)
+    p.close()
+    cons = KafkaConsumer("tls-kp", group_id="g-kp-ssl", auto_offset_reset="earliest",
+                         consumer_timeout_ms=15000, **kp)
+    got = set()
+    deadline = time.monotonic() + 90
+    while len(got) < 200 and time.monotonic() < deadline:
+        for m in cons:
+            got.add(m.value)
+            if len(got) == 200:
+                break
+    cons.close()
+    assert got == {b"k%d" % i for i in range(200)}, len(got)
 
 
 def client_conf(c, certs, cert="client"):
