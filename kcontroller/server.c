@@ -439,6 +439,8 @@ static int handle_sasl(struct sconn *k, struct sreq *q, const struct kp_req_head
 							    (int32_t)outlen };
 			if (rc == 1) {
 				k->sasl = SASL_DONE;
+				/* the authorizer's principal (ctl_authz.h) */
+				snprintf(k->principal, sizeof(k->principal), "%s", user);
 				KP_INFO("%s: authenticated as User:%s", peer, user);
 			}
 		}
