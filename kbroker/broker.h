@@ -38,6 +38,7 @@ struct purgatory;
 struct zk_thread;
 struct config_layers;
 struct repl_quotas;
+struct txn_coord;
 
 /* A SASL listener's mechanisms and credentials. */
 struct broker_sasl {
@@ -111,6 +112,7 @@ struct broker {
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetcher *fetcher;
 	struct group_coord *coord;	/* group coordinator (group.c) */
+	struct txn_coord *txn;		/* transaction coordinator (txn_coord.c) */
 	struct dynconfig *dyn;		/* the /config/changes watcher (dynconfig.c) */
 	struct scram_users *scram;	/* SCRAM credentials (scram_users.c) */
 	struct config_layers *layers;	/* a broker key's layers (config_layers.c) */
