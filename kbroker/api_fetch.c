@@ -93,8 +93,16 @@ static kp_err_t check_partition(const struct net_req *r, struct partition *p,
 			return 0;
 		}
 	}
-	/* consumers read up to the high watermark, followers to the end */
-	*limit = req->replica_id >= 0 ? log_end_offset(p->log) : atomic_load(&p->hw);
+	/* consumers read up to the high watermark (read_committed ones, v4+,
+	 * to the last stable offset), followers to the end */
+	if (req->replica_id >= 0) {
+		*limit = log_end_offset(p->log);
+	} else {
+		int64_t hw = atomic_load(&p->hw);
+
+		*limit = r->h.api_version >= 4 && req->isolation_level == 1
+			? log_lso(p->log, hw) : hw;
+	}
 	if (fp->fetch_offset < log_start_offset(p->log) ||
 	    fp->fetch_offset > log_end_offset(p->log))
 		return KP_ERR_OFFSET_OUT_OF_RANGE;
@@ -261,6 +269,67 @@ static kp_err_t down_convert(struct net_req *r, struct partition *p,
 	return 0;
 }
 
+struct aborted_acc {
+	struct kp_arena *a;
+	struct kp_fetch_resp_aborted_transaction *v;
+	int32_t n, cap;
+};
+
+static int aborted_add(void *arg, const struct kp_aborted_txn *e)
+{
+	struct aborted_acc *acc = arg;
+
+	if (acc->n == acc->cap) {
+		int32_t cap = acc->cap ? acc->cap * 2 : 8;
+		struct kp_fetch_resp_aborted_transaction *nv =
+			kp_arena_calloc(acc->a, (size_t)cap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		if (acc->n > 0)
+			memcpy(nv, acc->v, (size_t)acc->n * sizeof(*nv));
+		acc->v = nv;
+		acc->cap = cap;
+	}
+	kp_struct_init(&kp_fetch_resp_aborted_transaction_desc, &acc->v[acc->n]);
+	acc->v[acc->n].producer_id = e->pid;
+	acc->v[acc->n].first_offset = e->first_offset;
+	acc->n++;
+	return 0;
+}
+
+/*
+ * Kafka's Log.collectAbortedTransactions for a read_committed fetch: the
+ * aborted transactions overlapping the offsets read, [fetch_offset,
+ * upper), upper being the offset after the range (the next segment's
+ * base, or the read's limit when the range reaches into the last
+ * segment; an upper bound, as Kafka's index lookup gives one).  -1 when
+ * out of memory.
+ */
+static int aborted_txns(struct net_req *r, struct partition *p, int64_t fetch_offset,
+			const struct log_read_result *rr, int64_t limit,
+			struct kp_fetch_resp_partition_data *out)
+{
+	struct aborted_acc acc = { &r->arena, NULL, 0, 0 };
+	int64_t upper = limit;
+	size_t got;
+
+	pthread_mutex_lock(&p->log->lock);
+	for (int i = 0; i + 1 < p->log->nsegs; i++)
+		if (p->log->segs[i] == rr->seg) {
+			if (p->log->segs[i + 1]->base_offset < upper)
+				upper = p->log->segs[i + 1]->base_offset;
+			break;
+		}
+	pthread_mutex_unlock(&p->log->lock);
+	got = log_txnidx_collect(&p->log->aborted, fetch_offset, upper, aborted_add, &acc);
+	if (acc.n < (int32_t)got)
+		return -1;
+	out->aborted_transactions = acc.v;
+	out->aborted_transactions_count = acc.n;
+	return 0;
+}
+
 /* Kafka answers Fetch v0-5 NOT_LEADER_OR_FOLLOWER for a storage error,
  * which those clients know to retry. */
 static kp_err_t storage_error(const struct net_req *r)
@@ -321,7 +390,7 @@ static void respond(struct net_req *r)
 				kp_mctr_add(&w->m->failed_fetch, 1);
 			if (p != NULL && p->log != NULL) {
 				out->high_watermark = atomic_load(&p->hw);
-				out->last_stable_offset = out->high_watermark;
+				out->last_stable_offset = log_lso(p->log, out->high_watermark);
 				out->log_start_offset = log_start_offset(p->log);
 			}
 			/* read_uncommitted gets null, read_committed an empty list */
@@ -344,6 +413,13 @@ static void respond(struct net_req *r)
 			}
 			if (rr.seg == NULL)
 				continue;
+			/* read_committed: the aborted transactions of the range */
+			if (r->h.api_version >= 4 && req->isolation_level == 1 &&
+			    req->replica_id < 0 &&
+			    aborted_txns(r, p, fp->fetch_offset, &rr, limit, out) < 0) {
+				log_read_done(&rr);
+				goto oom;
+			}
 			if (r->h.api_version < 4) {
 				int16_t err = down_convert(r, p, req, fp->fetch_offset,
 							   &rr, &out->records);

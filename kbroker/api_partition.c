@@ -225,6 +225,7 @@ static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req
 			int64_t hw = replica_initial_hw(b, p->topic, p->index);
 			int64_t leo = log_end_offset(p->log);
 
+			log_hw_moved(p->log, hw < leo ? hw : leo);
 			atomic_store(&p->hw, hw < leo ? hw : leo);
 		}
 	}
@@ -1167,9 +1168,10 @@ static kp_err_t list_one(const struct kp_list_offsets_req *req, int16_t version,
 	if (err != 0)
 		return err;
 	hw = atomic_load(&p->hw);
-	/* consumers never learn of offsets above the high watermark (the last
-	 * stable offset equals it: no transactions yet) */
-	limit = consumer ? hw : log_end_offset(p->log);
+	/* consumers never learn of offsets above the high watermark, nor
+	 * read_committed ones (v2+) of offsets above the last stable offset */
+	limit = !consumer ? log_end_offset(p->log)
+		: version >= 2 && req->isolation_level == 1 ? log_lso(p->log, hw) : hw;
 	if (in->timestamp == LOG_TS_LATEST) {
 		off = limit;
 	} else if (in->timestamp == LOG_TS_EARLIEST) {

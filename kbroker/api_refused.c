@@ -266,58 +266,6 @@ void api_delete_records(struct net_req *r)
 	net_reply(r, &resp);
 }
 
-void api_write_txn_markers(struct net_req *r)
-{
-	const struct kp_write_txn_markers_req *req = r->body;
-	struct kp_write_txn_markers_resp resp;
-	struct kp_write_txn_markers_resp_writable_txn_marker_result *ms =
-		alloc_n(r, req->markers_count, sizeof(*ms));
-
-	if (ms == NULL) {
-		oom(r);
-		return;
-	}
-	kp_struct_init(r->api->resp, &resp);
-	for (int32_t i = 0; i < COUNT(req->markers_count); i++) {
-		const struct kp_write_txn_markers_req_writable_txn_marker *in = &req->markers[i];
-		int32_t nt = COUNT(in->topics_count);
-		struct kp_write_txn_markers_resp_writable_txn_marker_topic_result *ts =
-			alloc_n(r, nt, sizeof(*ts));
-
-		if (ts == NULL) {
-			oom(r);
-			return;
-		}
-		kp_struct_init(&kp_write_txn_markers_resp_writable_txn_marker_result_desc, &ms[i]);
-		ms[i].producer_id = in->producer_id;
-		for (int32_t j = 0; j < nt; j++) {
-			const struct kp_write_txn_markers_req_writable_txn_marker_topic *t =
-				&in->topics[j];
-
-			kp_struct_init(&kp_write_txn_markers_resp_writable_txn_marker_topic_result_desc,
-				       &ts[j]);
-			ts[j].name = t->name;
-			ts[j].partitions = partition_results(r,
-				&kp_write_txn_markers_resp_writable_txn_marker_partition_result_desc,
-				t->partition_indexes, t->partition_indexes_count,
-				offsetof(struct kp_write_txn_markers_resp_writable_txn_marker_partition_result,
-					 partition_index),
-				offsetof(struct kp_write_txn_markers_resp_writable_txn_marker_partition_result,
-					 error_code), KP_ERR_UNSUPPORTED_VERSION);
-			if (ts[j].partitions == NULL) {
-				oom(r);
-				return;
-			}
-			ts[j].partitions_count = COUNT(t->partition_indexes_count);
-		}
-		ms[i].topics = ts;
-		ms[i].topics_count = nt;
-	}
-	resp.markers = ms;
-	resp.markers_count = COUNT(req->markers_count);
-	net_reply(r, &resp);
-}
-
 void api_txn_offset_commit(struct net_req *r)
 {
 	const struct kp_txn_offset_commit_req *req = r->body;

@@ -352,8 +352,10 @@ static void fetched(struct source *s, struct fpart *fp,
 	fp->in_sync = d->high_watermark >= 0 && leo >= d->high_watermark;
 	hw = d->high_watermark < leo ? d->high_watermark : leo;
 	old_hw = atomic_load(&p->hw);
-	if (hw >= 0)
+	if (hw >= 0) {
+		log_hw_moved(p->log, hw);
 		atomic_store(&p->hw, hw);
+	}
 	moved = hw > old_hw;
 	if (d->log_start_offset > log_start_offset(p->log) && d->log_start_offset <= leo)
 		log_advance_start_offset(p->log, d->log_start_offset);

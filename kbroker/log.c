@@ -20,6 +20,7 @@
 #include "kp_loop.h"
 #include "kp_topic_config.h"
 #include "kp_records.h"
+#include "kp_txn.h"
 #include "kp_zkdata.h"
 #include "log.h"
 #include "log_checkpoint.h"
@@ -175,9 +176,19 @@ static void drop_segments(struct log *log, int from, int to)
 		pstate_snapshot_path(sp, sizeof(sp), log->dir, gone[i]->base_offset);
 		if (unlink(sp) < 0 && errno != ENOENT)
 			KP_WARN("%s: %s", sp, strerror(errno));
+		/* its aborted transactions index too (readers use memory) */
+		log_txnidx_path(sp, sizeof(sp), log->dir, gone[i]->base_offset);
+		if (unlink(sp) < 0 && errno != ENOENT)
+			KP_WARN("%s: %s", sp, strerror(errno));
 		doom_segment(log, gone[i]);
 	}
 	free(gone);
+	/* entries of segments gone from the head go with them; a tail cut
+	 * is the truncation's to handle (log_txnidx_truncate) */
+	if (log->nsegs == 0)
+		log_txnidx_clear(&log->aborted);
+	else if (from == 0)
+		log_txnidx_drop_below(&log->aborted, log->segs[0]->base_offset);
 }
 
 static int new_segment(struct log *log, int64_t base)
@@ -349,7 +360,8 @@ static int scan_dir(struct log *log, int64_t **bases, int *nbases)
 				b = nb;
 			}
 			b[n++] = base;
-		} else if (strcmp(ext, ".index") == 0 || strcmp(ext, ".timeindex") == 0) {
+		} else if (strcmp(ext, ".index") == 0 || strcmp(ext, ".timeindex") == 0 ||
+			   strcmp(ext, ".txnindex") == 0) {
 			char lp[PATH_MAX + 8];
 			struct stat st;
 
@@ -370,7 +382,8 @@ static int scan_dir(struct log *log, int64_t **bases, int *nbases)
 	return 0;
 }
 
-static int load_segments(struct log *log, int64_t recovery_point, bool clean)
+static int load_segments(struct log *log, int64_t recovery_point, bool clean,
+			 int64_t *recovered_from)
 {
 	int64_t *bases = NULL;
 	int nbases = 0, rc, first_recover;
@@ -406,6 +419,9 @@ static int load_segments(struct log *log, int64_t recovery_point, bool clean)
 		int64_t cut = 0;
 
 		if (i >= first_recover || rebuild[i]) {
+			/* its aborted transactions index is rebuilt too */
+			if (seg->base_offset < *recovered_from)
+				*recovered_from = seg->base_offset;
 			if (rebuild[i] && i < first_recover)
 				KP_WARN("%s: index of segment %" PRId64
 					" missing or corrupt; rebuilding",
@@ -414,8 +430,11 @@ static int load_segments(struct log *log, int64_t recovery_point, bool clean)
 		} else {
 			int t = log_segment_load_tail(seg);
 
-			if (t == 1)
+			if (t == 1) {
 				cut = log_segment_recover(seg, &log->epochs);
+				if (seg->base_offset < *recovered_from)
+					*recovered_from = seg->base_offset;
+			}
 			else if (t < 0)
 				cut = t;
 		}
@@ -437,10 +456,73 @@ static int load_segments(struct log *log, int64_t recovery_point, bool clean)
 
 /* ------------------------------------------------- producer state */
 
-/* Batches' producer fields from the segments, offsets [from, to). */
-static int replay_producers(struct log *log, int64_t from, int64_t to)
+static void update_first_unstable(struct log *log)
 {
-	uint8_t hdr[KP_BATCH_HEADER_SIZE];
+	atomic_store(&log->first_unstable, pstate_first_unstable(&log->producers));
+}
+
+/*
+ * One appended or replayed batch with a producer in the producer state
+ * (Kafka's ProducerAppendInfo): a data batch records its sequences and
+ * opens a transaction when transactional; a marker (batch[0, len), the
+ * whole control batch) ends one, and an aborted one goes to the index
+ * when index is set (Kafka's updateTxnIndex).  0 or -ENOMEM.
+ */
+static int producer_batch(struct log *log, const struct log_batch_meta *m,
+			  const uint8_t *batch, size_t len, bool index)
+{
+	struct pstate_txn done;
+	int type, rc;
+	int32_t coord_epoch;
+	int64_t ts, lso = -1;
+
+	if (m->producer_id < 0)
+		return 0;
+	if (!(m->attributes & KP_ATTR_CONTROL)) {
+		if (pstate_update(&log->producers, m->producer_id, m->producer_epoch,
+				  m->base_sequence, m->base_offset, m->last_offset,
+				  m->max_timestamp) < 0)
+			return -ENOMEM;
+		if ((m->attributes & KP_ATTR_TRANSACTIONAL) &&
+		    pstate_begin_txn(&log->producers, m->producer_id, m->base_offset) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	rc = kp_txn_marker_parse(batch, len, &type, &coord_epoch, &ts);
+	if (rc < 0)
+		KP_WARN("%s: unreadable control batch at offset %" PRId64, log->dir,
+			m->base_offset);
+	if (rc <= 0)
+		return 0;
+	if (type == KP_CONTROL_ABORT)
+		lso = pstate_abort_lso(&log->producers, m->producer_id, m->base_offset);
+	rc = pstate_end_txn(&log->producers, m->producer_id, m->producer_epoch,
+			    coord_epoch, m->base_offset, ts, type == KP_CONTROL_ABORT,
+			    &done);
+	if (rc < 0)
+		return rc;
+	if (rc == 1 && done.aborted && index) {
+		struct kp_aborted_txn e = { done.pid, done.first, done.last, lso };
+		int64_t base = log->segs[seg_floor(log, done.last)]->base_offset;
+
+		rc = log_txnidx_append(&log->aborted, log->dir, base, &e);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc < 0)
+			KP_ERROR("%s: writing the aborted transactions index: %s",
+				 log->dir, strerror(-rc));
+	}
+	return 0;
+}
+
+#define CONTROL_MAX_BYTES 4096
+
+/* Batches' producer fields from the segments, offsets [from, to); the
+ * aborts whose markers are at or after index_from go to the index. */
+static int replay_producers(struct log *log, int64_t from, int64_t to,
+			    int64_t index_from)
+{
+	uint8_t hdr[KP_BATCH_HEADER_SIZE], ctl[CONTROL_MAX_BYTES];
 
 	for (int i = seg_floor(log, from); i < log->nsegs; i++) {
 		struct log_segment *seg = log->segs[i];
@@ -460,6 +542,9 @@ static int replay_producers(struct log *log, int64_t from, int64_t to)
 		}
 		while (pos + KP_BATCH_HEADER_SIZE <= size) {
 			struct kp_batch_header h;
+			struct log_batch_meta m;
+			size_t blen;
+			const uint8_t *batch = NULL;
 			int64_t last;
 
 			if (pread(seg->fd, hdr, sizeof(hdr), pos) != (ssize_t)sizeof(hdr))
@@ -479,13 +564,27 @@ static int replay_producers(struct log *log, int64_t from, int64_t to)
 			if (h.base_offset >= to)
 				break;
 			last = kp_batch_last_offset(&h);
+			blen = (size_t)h.batch_length + 12;
 			if (last >= from && h.producer_id >= 0 &&
-			    !(h.attributes & KP_ATTR_CONTROL) &&
-			    pstate_update(&log->producers, h.producer_id, h.producer_epoch,
-					  h.base_sequence, h.base_offset, last,
-					  h.max_timestamp) < 0)
+			    (h.attributes & KP_ATTR_CONTROL) && blen <= sizeof(ctl)) {
+				if (pread(seg->fd, ctl, blen, pos) != (ssize_t)blen)
+					return -EIO;
+				batch = ctl;
+			}
+			m = (struct log_batch_meta){
+				.base_offset = h.base_offset, .last_offset = last,
+				.max_timestamp = h.max_timestamp,
+				.producer_id = h.producer_id,
+				.producer_epoch = h.producer_epoch,
+				.base_sequence = h.base_sequence,
+				.attributes = h.attributes,
+			};
+			if (last >= from && h.producer_id >= 0 &&
+			    (!(h.attributes & KP_ATTR_CONTROL) || batch != NULL) &&
+			    producer_batch(log, &m, batch, blen,
+					   h.base_offset >= index_from) < 0)
 				return -ENOMEM;
-			pos += (int64_t)h.batch_length + 12;
+			pos += (int64_t)blen;
 		}
 	}
 	return 0;
@@ -493,11 +592,14 @@ static int replay_producers(struct log *log, int64_t from, int64_t to)
 
 /*
  * Kafka's truncateAndReload and loadProducerState: snapshots past the log
- * end or at or below the log start go; the latest one left that reads
- * (a corrupt one is logged, deleted, and the next older one tried) gives
- * the state at its offset; the log from there to the end is replayed.
+ * end or at or below the log start go; the latest one left at or below
+ * index_from that reads (a corrupt one is logged, deleted, and the next
+ * older one tried) gives the state at its offset; the log from there to
+ * the end is replayed, the aborts from index_from on written to the
+ * aborted transactions index (recovery: the index below index_from is
+ * the files'; else index_from is the log end).
  */
-static int load_producers(struct log *log)
+static int load_producers(struct log *log, int64_t index_from)
 {
 	int64_t start = log_start_offset(log), leo = log_end_offset(log), from = start;
 	int64_t *offs;
@@ -516,7 +618,7 @@ static int load_producers(struct log *log)
 		offs[i] = -1;
 	}
 	for (int i = n - 1; i >= 0; i--) {
-		if (offs[i] < 0)
+		if (offs[i] < 0 || offs[i] > index_from)
 			continue;
 		pstate_snapshot_path(sp, sizeof(sp), log->dir, offs[i]);
 		rc = pstate_load_snapshot(&log->producers, sp, kp_wall_ms(),
@@ -537,14 +639,23 @@ static int load_producers(struct log *log)
 	}
 	free(offs);
 	log->producers.last_snap = from;
-	rc = replay_producers(log, from, leo);
+	rc = replay_producers(log, from, leo, index_from);
+	log->producers.map_end = leo;
+	update_first_unstable(log);
 	if (rc < 0) {
 		KP_ERROR("%s: rebuilding the producer state from offset %" PRId64 ": %s",
 			 log->dir, from, strerror(-rc));
 		return rc;
 	}
-	log->producers.map_end = leo;
 	return 0;
+}
+
+void log_hw_moved(struct log *log, int64_t hw)
+{
+	if (log->producers.nunrepl == 0)
+		return;
+	pstate_hw_moved(&log->producers, hw);
+	update_first_unstable(log);
 }
 
 size_t log_expire_producers(struct log *log, int64_t now_wall_ms)
@@ -606,19 +717,55 @@ int log_assign_topic_id(struct log *log, const kp_uuid *id)
 	return 0;
 }
 
+/*
+ * The index files of every segment, entries below end (an unclean
+ * shutdown's recovery rebuilds the rest from the log): the files of the
+ * segments at and after end are cut to what stays.  0 or -ENOMEM.
+ */
+static int load_txnindex(struct log *log, int64_t end)
+{
+	int64_t *bases = malloc((size_t)log->nsegs * sizeof(*bases) + 1);
+	int rc, k;
+
+	if (bases == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < log->nsegs; i++)
+		bases[i] = log->segs[i]->base_offset;
+	rc = log_txnidx_load(&log->aborted, log->dir, bases, log->nsegs,
+			     log_end_offset(log));
+	free(bases);
+	if (rc < 0)
+		return rc;
+	k = seg_floor(log, end);
+	for (int i = log->nsegs - 1; i > k; i--) {
+		char p[PATH_MAX];
+
+		log_txnidx_path(p, sizeof(p), log->dir, log->segs[i]->base_offset);
+		unlink(p);
+	}
+	rc = log_txnidx_truncate(&log->aborted, log->dir, log->segs[k]->base_offset,
+				 end);
+	if (rc < 0 && rc != -ENOMEM)
+		KP_WARN("%s: cutting the aborted transactions index at %" PRId64 ": %s",
+			log->dir, end, strerror(-rc));
+	return rc == -ENOMEM ? rc : 0;
+}
+
 int log_open(const char *dir, const char *topic, int32_t partition,
 	     const struct log_config *cfg, int64_t recovery_point,
 	     int64_t start_offset, bool clean, struct log **out)
 {
 	struct log *log = calloc(1, sizeof(*log));
 	char p[PATH_MAX];
-	int64_t leo, first_base;
+	int64_t leo, first_base, recovered_from = INT64_MAX;
 	int rc;
 
 	if (log == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&log->lock, NULL);
 	pstate_init(&log->producers);
+	log_txnidx_init(&log->aborted);
+	atomic_init(&log->first_unstable, INT64_MAX);
 	log->cfg = *cfg;
 	log->partition = partition;
 	log->dir = strdup(dir);
@@ -637,7 +784,7 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 		goto fail;
 	if (rc == -EINVAL)
 		clean = false;	/* rebuild the epochs from the batches */
-	rc = load_segments(log, recovery_point, clean);
+	rc = load_segments(log, recovery_point, clean, &recovered_from);
 	if (rc < 0)
 		goto fail;
 	read_partition_metadata(log);
@@ -661,9 +808,20 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 	}
 	log_epoch_truncate_end(&log->epochs, leo);
 	log_epoch_truncate_start(&log->epochs, start_offset);
+	/* the aborted transactions index: the files' below what recovery
+	 * rebuilt, the rest from the log as the producer state is replayed */
+	if (recovered_from > leo)
+		recovered_from = leo;
+	rc = load_txnindex(log, recovered_from);
+	if (rc == -ENOMEM)
+		goto fail;
 	/* a log whose batches cannot all be read for it still opens, with
 	 * the producer state it got (recovery cut torn tails already) */
-	rc = load_producers(log);
+	rc = load_producers(log, recovered_from);
+	/* the state itself as Kafka's loadProducerState has it: from the
+	 * latest snapshot (which keeps each producer's last batch only) */
+	if (rc != -ENOMEM && recovered_from < leo)
+		rc = load_producers(log, leo);
 	if (rc == -ENOMEM)
 		goto fail;
 	log->recovery_point = clean ? leo
@@ -689,6 +847,7 @@ void log_close(struct log *log, bool flush)
 	log_reap_deleted(log, 0, true);
 	log_epoch_close(&log->epochs);
 	pstate_free(&log->producers);
+	log_txnidx_free(&log->aborted);
 	pthread_mutex_destroy(&log->lock);
 	free(log->segs);
 	free(log->dir);
@@ -771,19 +930,6 @@ void log_set_offline(struct log *log)
 			 log->dir);
 }
 
-/* An appended batch in the producer state (Kafka's ProducerAppendInfo;
- * control batches end transactions, which do not exist yet). */
-static void record_producer(struct log *log, const struct log_batch_meta *m)
-{
-	if (m->producer_id < 0 || (m->attributes & KP_ATTR_CONTROL))
-		return;
-	if (pstate_update(&log->producers, m->producer_id, m->producer_epoch,
-			  m->base_sequence, m->base_offset, m->last_offset,
-			  m->max_timestamp) < 0)
-		KP_WARN("%s: out of memory for producer %" PRId64 "'s state",
-			log->dir, m->producer_id);
-}
-
 static int do_append(struct log *log, const uint8_t *data, size_t len,
 		     struct log_batch_meta *m, int n, int64_t now_wall_ms,
 		     struct log_append_info *info)
@@ -823,8 +969,12 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 	atomic_store_explicit(&log->leo, m[n - 1].last_offset + 1,
 			      memory_order_release);
 	for (int i = 0; i < n; i++)
-		record_producer(log, &m[i]);
+		if (m[i].producer_id >= 0 &&
+		    producer_batch(log, &m[i], data + m[i].pos, m[i].size, true) < 0)
+			KP_WARN("%s: out of memory for producer %" PRId64 "'s state",
+				log->dir, m[i].producer_id);
 	log->producers.map_end = m[n - 1].last_offset + 1;
+	update_first_unstable(log);
 	if (info != NULL) {
 		info->first_offset = m[0].base_offset;
 		info->last_offset = m[n - 1].last_offset;
@@ -857,7 +1007,22 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 		now_ms = kp_wall_ms();
 	/* a client's batch (Produce v3+ carries exactly one) against its
 	 * producer's state: Log.analyzeAndValidateProducerState */
-	if (n == 1 && m[0].producer_id >= 0 && !(m[0].attributes & KP_ATTR_CONTROL)) {
+	if (n == 1 && m[0].producer_id >= 0 && (m[0].attributes & KP_ATTR_CONTROL)) {
+		/* a coordinator's marker (log_append_marker) */
+		int type;
+		int32_t coord_epoch;
+		int64_t ts;
+
+		rc = kp_txn_marker_parse(data, len, &type, &coord_epoch, &ts) == 1
+			? pstate_check_marker(&log->producers, m[0].producer_id,
+					      m[0].producer_epoch, coord_epoch)
+			: KP_ERR_CORRUPT_MESSAGE;
+		if (rc != 0) {
+			if (m != stack)
+				free(m);
+			return rc;
+		}
+	} else if (n == 1 && m[0].producer_id >= 0) {
 		struct pstate_dup dup;
 		bool is_dup;
 		int32_t last_seq = pstate_seq_add(m[0].base_sequence,
@@ -865,6 +1030,10 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 
 		rc = pstate_check(&log->producers, m[0].producer_id, m[0].producer_epoch,
 				  m[0].base_sequence, last_seq, &is_dup, &dup);
+		/* Kafka's appendDataBatch: no plain write inside a transaction */
+		if (rc == 0 && !is_dup)
+			rc = pstate_check_txn(&log->producers, m[0].producer_id,
+					      (m[0].attributes & KP_ATTR_TRANSACTIONAL) != 0);
 		if (rc == 0 && is_dup) {
 			KP_DEBUG("%s: producer %" PRId64 " resent sequences %" PRId32
 				 "-%" PRId32 ", written at %" PRId64, log->dir,
@@ -908,6 +1077,25 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 	}
 	if (m != stack)
 		free(m);
+	return rc;
+}
+
+int log_append_marker(struct log *log, int64_t pid, int16_t epoch,
+		      int32_t coord_epoch, bool commit, int32_t leader_epoch,
+		      struct log_append_info *info)
+{
+	struct kp_wbuf w;
+	int64_t now = kp_wall_ms();
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	if (kp_txn_marker_build(&w, pid, epoch, commit ? KP_CONTROL_COMMIT
+				: KP_CONTROL_ABORT, coord_epoch, now) < 0 || w.err) {
+		kp_wbuf_free(&w);
+		return -ENOMEM;
+	}
+	rc = log_append_leader(log, w.data, w.len, leader_epoch, now, info);
+	kp_wbuf_free(&w);
 	return rc;
 }
 
@@ -1303,8 +1491,12 @@ int log_truncate_to(struct log *log, int64_t offset)
 		log->recovery_point = leo;
 	log_epoch_truncate_end(&log->epochs, leo);
 	KP_INFO("%s: truncated to offset %" PRId64, log->dir, leo);
-	/* as Kafka: the producer state as of the new end */
-	if (load_producers(log) < 0)
+	/* as Kafka: the aborted transactions and the producer state as of
+	 * the new end */
+	if (log_txnidx_truncate(&log->aborted, log->dir, log->segs[i]->base_offset,
+				leo) < 0)
+		KP_WARN("%s: cutting the aborted transactions index failed", log->dir);
+	if (load_producers(log, leo) < 0)
 		KP_WARN("%s: producer state incomplete after the truncation", log->dir);
 	return 0;
 }
@@ -1342,6 +1534,7 @@ int log_truncate_fully_and_start_at(struct log *log, int64_t offset)
 		}
 		log->producers.last_snap = 0;
 		log->producers.map_end = offset;
+		update_first_unstable(log);
 	}
 	KP_INFO("%s: emptied; the log now starts at %" PRId64, log->dir, offset);
 	return 0;

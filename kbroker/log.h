@@ -26,6 +26,7 @@
 #include "kp_buf.h"
 #include "log_epoch.h"
 #include "log_segment.h"
+#include "log_txnindex.h"
 #include "producer_state.h"
 
 #define LOG_NO_LIMIT INT64_MAX
@@ -97,6 +98,12 @@ struct log {
 	/* idempotent producers' state (producer_state.h); the appender's
 	 * lock (the partition's mutex) */
 	struct pstate producers;
+	/* transactions: the aborted transactions index, and the first
+	 * offset of the earliest open or unreplicated transaction
+	 * (INT64_MAX: none), which bounds the last stable offset; written
+	 * under the appender's lock, read by any thread */
+	struct log_txnidx aborted;
+	_Atomic int64_t first_unstable;
 };
 
 /* What an append did. */
@@ -295,6 +302,32 @@ void log_reap_deleted(struct log *log, int64_t now_ms, bool all);
  * removeExpiredProducers).  The appender's lock.  Returns how many.
  */
 size_t log_expire_producers(struct log *log, int64_t now_wall_ms);
+/*
+ * The last stable offset for high watermark hw: min(first unstable
+ * offset, hw).  Any thread; load hw before calling (the first unstable
+ * offset moves before the high watermark passes it).
+ */
+static inline int64_t log_lso(const struct log *log, int64_t hw)
+{
+	int64_t fu = atomic_load(&log->first_unstable);
+
+	return fu < hw ? fu : hw;
+}
+/* The high watermark moved to hw (the appender's lock): transactions
+ * whose markers it passed become stable (Kafka's onHighWatermarkUpdated). */
+void log_hw_moved(struct log *log, int64_t hw);
+/*
+ * Leader: append a transaction marker (Kafka's control batch, kp_txn.h)
+ * for producer pid at epoch with the coordinator's epoch, commit or
+ * abort.  As an append: 0 with info, KP_ERR_INVALID_PRODUCER_EPOCH for
+ * an epoch older than the producer's, KP_ERR_TRANSACTION_COORDINATOR_FENCED
+ * for a coordinator epoch older than the last marker's, or an append
+ * error.  The appender's lock.
+ */
+int log_append_marker(struct log *log, int64_t pid, int16_t epoch,
+		      int32_t coord_epoch, bool commit, int32_t leader_epoch,
+		      struct log_append_info *info);
+
 /* Write the producer snapshot at the log end if the state moved since the
  * last one (clean shutdown).  The appender's lock.  0 or -errno. */
 int log_snapshot_producers(struct log *log);

@@ -50,12 +50,15 @@ void pstate_clear(struct pstate *ps)
 		ps->buckets[i] = NULL;
 	}
 	ps->count = 0;
+	ps->ongoing = 0;
+	ps->nunrepl = 0;
 }
 
 void pstate_free(struct pstate *ps)
 {
 	pstate_clear(ps);
 	free(ps->buckets);
+	free(ps->unrepl);
 	pstate_init(ps);
 }
 
@@ -206,6 +209,122 @@ int pstate_update(struct pstate *ps, int64_t pid, int16_t epoch,
 	return 0;
 }
 
+kp_err_t pstate_check_txn(const struct pstate *ps, int64_t pid, bool transactional)
+{
+	const struct pstate_entry *e = pstate_find(ps, pid);
+
+	if (e != NULL && e->txn_first_offset >= 0 && !transactional)
+		return KP_ERR_INVALID_TXN_STATE;
+	return KP_ERR_NONE;
+}
+
+int pstate_begin_txn(struct pstate *ps, int64_t pid, int64_t first_offset)
+{
+	struct pstate_entry *e = pstate_find(ps, pid);
+
+	if (e == NULL && (e = add_entry(ps, pid)) == NULL)
+		return -ENOMEM;
+	if (e->txn_first_offset < 0) {
+		e->txn_first_offset = first_offset;
+		ps->ongoing++;
+	}
+	return 0;
+}
+
+kp_err_t pstate_check_marker(const struct pstate *ps, int64_t pid, int16_t epoch,
+			     int32_t coord_epoch)
+{
+	const struct pstate_entry *e = pstate_find(ps, pid);
+
+	if (e == NULL)
+		return KP_ERR_NONE;
+	if (epoch < e->epoch)
+		return KP_ERR_INVALID_PRODUCER_EPOCH;
+	if (e->coord_epoch > coord_epoch)
+		return KP_ERR_TRANSACTION_COORDINATOR_FENCED;
+	return KP_ERR_NONE;
+}
+
+int pstate_end_txn(struct pstate *ps, int64_t pid, int16_t epoch,
+		   int32_t coord_epoch, int64_t offset, int64_t timestamp,
+		   bool abort, struct pstate_txn *done)
+{
+	struct pstate_entry *e = pstate_find(ps, pid);
+	int rc = 0;
+
+	if (e == NULL && (e = add_entry(ps, pid)) == NULL)
+		return -ENOMEM;
+	if (e->txn_first_offset >= 0) {
+		struct pstate_txn t = { pid, e->txn_first_offset, offset, abort };
+
+		if (ps->nunrepl == ps->capunrepl) {
+			size_t n = ps->capunrepl ? ps->capunrepl * 2 : 8;
+			struct pstate_txn *nv = realloc(ps->unrepl, n * sizeof(*nv));
+
+			if (nv == NULL)
+				return -ENOMEM;
+			ps->unrepl = nv;
+			ps->capunrepl = n;
+		}
+		ps->unrepl[ps->nunrepl++] = t;
+		*done = t;
+		e->txn_first_offset = -1;
+		ps->ongoing--;
+		rc = 1;
+	}
+	/* maybeUpdateProducerEpoch: a new epoch forgets the batches */
+	if (epoch != e->epoch) {
+		if (epoch < e->epoch)
+			KP_DEBUG("producer %" PRId64 ": marker epoch %d below %d at "
+				 "offset %" PRId64 " (replicated)", pid, epoch,
+				 e->epoch, offset);
+		else {
+			e->nb = 0;
+			e->head = 0;
+			e->epoch = epoch;
+		}
+	}
+	e->coord_epoch = coord_epoch;
+	e->last_ts = timestamp;
+	return rc;
+}
+
+int64_t pstate_abort_lso(const struct pstate *ps, int64_t pid, int64_t offset)
+{
+	int64_t best = INT64_MAX;
+
+	for (size_t i = 0; ps->ongoing > 0 && i < ps->nbuckets; i++)
+		for (const struct pstate_entry *e = ps->buckets[i]; e != NULL; e = e->next)
+			if (e->pid != pid && e->txn_first_offset >= 0 &&
+			    e->txn_first_offset < best)
+				best = e->txn_first_offset;
+	return best != INT64_MAX ? best : offset + 1;
+}
+
+void pstate_hw_moved(struct pstate *ps, int64_t hw)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < ps->nunrepl; i++)
+		if (ps->unrepl[i].last >= hw)
+			ps->unrepl[k++] = ps->unrepl[i];
+	ps->nunrepl = k;
+}
+
+int64_t pstate_first_unstable(const struct pstate *ps)
+{
+	int64_t best = INT64_MAX;
+
+	for (size_t i = 0; i < ps->nunrepl; i++)
+		if (ps->unrepl[i].first < best)
+			best = ps->unrepl[i].first;
+	for (size_t i = 0; ps->ongoing > 0 && i < ps->nbuckets; i++)
+		for (const struct pstate_entry *e = ps->buckets[i]; e != NULL; e = e->next)
+			if (e->txn_first_offset >= 0 && e->txn_first_offset < best)
+				best = e->txn_first_offset;
+	return best;
+}
+
 size_t pstate_expire(struct pstate *ps, int64_t now_ms, int64_t max_age_ms)
 {
 	size_t gone = 0;
@@ -285,7 +404,11 @@ static int load_one(void *arg, const struct kp_pidsnap_entry *s)
 	e->epoch = s->epoch;
 	e->coord_epoch = s->coord_epoch;
 	e->last_ts = s->timestamp;
+	if (e->txn_first_offset >= 0)
+		c->ps->ongoing--;
 	e->txn_first_offset = s->txn_first_offset;
+	if (e->txn_first_offset >= 0)
+		c->ps->ongoing++;
 	e->nb = e->head = 0;
 	if (s->last_offset >= 0) {
 		struct pstate_batch b = { s->last_seq, s->last_offset, s->offset_delta,

@@ -5,8 +5,8 @@
  *
  * Per producer id: its epoch, the last five batches it wrote (last
  * sequence, last offset, offset delta, max timestamp), its last
- * timestamp and the coordinator epoch and open transaction's first
- * offset Kafka keeps (no transactions yet: -1).  The leader checks a
+ * timestamp, the coordinator epoch of its last transaction marker and
+ * the first offset of its open transaction (-1: none).  The leader checks a
  * client's batch against it before appending (pstate_check: a duplicate
  * of one of the five, a sequence gap, an older epoch); leader and
  * followers alike record every appended batch (pstate_update), so a new
@@ -48,9 +48,22 @@ struct pstate_entry {
 	struct pstate_batch b[PSTATE_BATCHES];
 };
 
+/* A transaction whose marker is written (Kafka's CompletedTxn /
+ * TxnMetadata): data from first to the marker at last. */
+struct pstate_txn {
+	int64_t pid;
+	int64_t first, last;
+	bool aborted;
+};
+
 struct pstate {
 	struct pstate_entry **buckets;
 	size_t nbuckets, count;
+	size_t ongoing;			/* entries with txn_first_offset >= 0 */
+	/* completed transactions whose marker is not below the high
+	 * watermark yet (Kafka's unreplicatedTxns): still unstable */
+	struct pstate_txn *unrepl;
+	size_t nunrepl, capunrepl;
 	int64_t map_end;		/* state covers offsets below this */
 	int64_t last_snap;		/* offset of the latest snapshot taken */
 };
@@ -94,6 +107,49 @@ kp_err_t pstate_check(const struct pstate *ps, int64_t pid, int16_t epoch,
 int pstate_update(struct pstate *ps, int64_t pid, int16_t epoch,
 		  int32_t first_seq, int64_t first_offset, int64_t last_offset,
 		  int64_t timestamp);
+
+/*
+ * Transactions (Kafka's ProducerAppendInfo, ProducerStateManager).
+ *
+ * pstate_check_txn: a client's data batch on the leader: a
+ * non-transactional batch while the producer has a transaction open is
+ * INVALID_TXN_STATE.
+ *
+ * pstate_begin_txn: an appended transactional data batch at first_offset
+ * (after pstate_update) opens the producer's transaction unless one is
+ * open.
+ *
+ * pstate_check_marker: a marker from the coordinator on the leader:
+ * INVALID_PRODUCER_EPOCH for an epoch older than the producer's,
+ * TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than the
+ * last marker's.
+ *
+ * pstate_end_txn: an appended marker (leader or follower) at offset:
+ * the producer's epoch moves up to epoch, its coordinator epoch is
+ * coord_epoch, its open transaction ends.  Returns 1 and *done when a
+ * transaction with data ended (it stays unstable until the high
+ * watermark passes the marker: pstate_hw_moved), 0 when there was none
+ * open, -ENOMEM.
+ *
+ * pstate_abort_lso: the last stable offset an aborted transaction's
+ * index entry records (Kafka's lastStableOffset(completedTxn)): the first
+ * offset of the earliest open transaction of another producer, else the
+ * marker's offset + 1.  Called before pstate_end_txn.
+ *
+ * pstate_first_unstable: the first offset of the earliest open or
+ * unreplicated transaction, INT64_MAX when none.
+ */
+kp_err_t pstate_check_txn(const struct pstate *ps, int64_t pid, bool transactional);
+int pstate_begin_txn(struct pstate *ps, int64_t pid, int64_t first_offset);
+kp_err_t pstate_check_marker(const struct pstate *ps, int64_t pid, int16_t epoch,
+			     int32_t coord_epoch);
+int pstate_end_txn(struct pstate *ps, int64_t pid, int16_t epoch,
+		   int32_t coord_epoch, int64_t offset, int64_t timestamp,
+		   bool abort, struct pstate_txn *done);
+int64_t pstate_abort_lso(const struct pstate *ps, int64_t pid, int64_t offset);
+/* Forget unreplicated transactions whose marker is below hw. */
+void pstate_hw_moved(struct pstate *ps, int64_t hw);
+int64_t pstate_first_unstable(const struct pstate *ps);
 
 /* Forget producers whose last timestamp is max_age_ms before now_ms
  * (transactional.id.expiration.ms); returns how many went. */

@@ -97,6 +97,8 @@ bool replica_update_hw(struct broker *b, struct partition *p)
 	}
 	if (hw <= atomic_load(&p->hw))
 		return false;
+	/* transactions whose markers it passes are stable first */
+	log_hw_moved(p->log, hw);
 	atomic_store(&p->hw, hw);
 	return true;
 }

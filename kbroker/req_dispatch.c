@@ -52,7 +52,7 @@ const struct req_api req_apis[] = {
 	{ KP_API_ADD_PARTITIONS_TO_TXN, 0, 3, true, api_add_partitions_to_txn },
 	{ KP_API_ADD_OFFSETS_TO_TXN, 0, 3, true, api_add_offsets_to_txn },
 	{ KP_API_END_TXN, 0, 3, true, api_end_txn },
-	{ KP_API_WRITE_TXN_MARKERS, 0, 1, false, api_write_txn_markers },
+	{ KP_API_WRITE_TXN_MARKERS, 0, 1, true, api_write_txn_markers },
 	{ KP_API_TXN_OFFSET_COMMIT, 0, 3, false, api_txn_offset_commit },
 	{ KP_API_DESCRIBE_ACLS, 0, 2, true, api_describe_acls },
 	{ KP_API_CREATE_ACLS, 0, 2, true, api_create_acls },

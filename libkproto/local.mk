@@ -23,6 +23,7 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_assign.c libkproto/kp_assign.h \
 	libkproto/kp_groupmeta.c libkproto/kp_groupmeta.h \
 	libkproto/kp_pidsnap.c libkproto/kp_pidsnap.h \
+	libkproto/kp_txn.c libkproto/kp_txn.h \
 	libkproto/kp_topic_config.c libkproto/kp_topic_config.h \
 	libkproto/kp_log.c libkproto/kp_log.h \
 	libkproto/kp_loop.c libkproto/kp_loop.h \

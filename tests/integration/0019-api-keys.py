@@ -64,7 +64,7 @@ KAFKA28 = {0: (0, 9), 1: (0, 12), 2: (0, 6), 3: (0, 11), 4: (0, 5), 5: (0, 3),
 # quotas, DescribeProducers (InitProducerId is served for idempotent
 # producers, a null transactional id here; the SCRAM credential APIs 50 and
 # 51 are served: deleting user u's credential answers RESOURCE_NOT_FOUND)
-NOT_BUILT = {21, 24, 25, 26, 27, 28, 34, 35, 48, 49, 61}
+NOT_BUILT = {21, 24, 25, 26, 28, 34, 35, 48, 49, 61}
 KRAFT_ONLY = {52, 53, 54, 55, 58, 59, 62, 63, 64}
 
 # The error every error slot of the answer holds.
