@@ -147,6 +147,9 @@ TESTS += tests/integration/0024-idempotence.py
 TESTS += tests/integration/0025-tls-sasl.py
 ## Prometheus metrics scraped by a real Prometheus server (issue 22)
 TESTS += tests/integration/0026-metrics.py
+## transactions: the coordinator, markers, read_committed, fencing,
+## timeouts, coordinator failover (issue 21)
+TESTS += tests/integration/0029-transactions.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
