@@ -60,6 +60,7 @@ def producer(c, tid, **extra):
     conf = {"bootstrap.servers": c.bootstrap, "transactional.id": tid,
             "transaction.timeout.ms": 60000, "message.timeout.ms": 60000}
     conf.update(extra)
+    conf["message.timeout.ms"] = min(60000, conf["transaction.timeout.ms"])
     p = Producer(conf)
     p.init_transactions(120)
     return p
