@@ -98,6 +98,11 @@ tests_unit_check_producer_state_SOURCES = tests/unit/check_producer_state.c test
 tests_unit_check_producer_state_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_producer_state_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_producer_state
+check_PROGRAMS += tests/unit/check_txn_log
+tests_unit_check_txn_log_SOURCES = tests/unit/check_txn_log.c tests/lib/check_run.h
+tests_unit_check_txn_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_txn_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_txn_log
 
 ## integration tests: real ZooKeeper, real kbroker processes, real clients
 ## (run with Debian's python, where its kafka packages live)
