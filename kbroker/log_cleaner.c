@@ -515,7 +515,8 @@ static bool clean_dirtiest(struct log_cleaner *c)
 		pthread_mutex_lock(&p->lock);
 		if (p->log != NULL && !p->deleting && p->log->cfg.compact_policy &&
 		    p->log->cleaner_skip_until <= mono &&
-		    log_clean_range_get(p->log, atomic_load(&p->hw), now, false, &r) == 0 &&
+		    log_clean_range_get(p->log, log_lso(p->log, atomic_load(&p->hw)), now, false,
+					&r) == 0 &&
 		    r.dirty_bytes > 0) {
 			double ratio = (double)r.dirty_bytes /
 				       (double)(r.dirty_bytes + r.clean_bytes);
@@ -535,7 +536,8 @@ static bool clean_dirtiest(struct log_cleaner *c)
 	j.p = best;
 	pthread_mutex_lock(&best->lock);
 	if (best->log == best_log && !best->deleting &&
-	    log_clean_range_get(best_log, atomic_load(&best->hw), now, true, &j.r) == 0 &&
+	    log_clean_range_get(best_log, log_lso(best_log, atomic_load(&best->hw)), now,
+				true, &j.r) == 0 &&
 	    j.r.n > 0) {
 		j.log = best_log;
 		j.cfg = best_log->cfg;

@@ -95,9 +95,12 @@ bool replica_update_hw(struct broker *b, struct partition *p)
 		if (f->joining && f->leo < hw)
 			hw = f->leo;
 	}
-	if (hw <= atomic_load(&p->hw))
+	/* transactions whose markers it passes are stable first (also when
+	 * it stays: a reloaded producer state may hold some below it) */
+	if (hw <= atomic_load(&p->hw)) {
+		log_hw_moved(p->log, atomic_load(&p->hw));
 		return false;
-	/* transactions whose markers it passes are stable first */
+	}
 	log_hw_moved(p->log, hw);
 	atomic_store(&p->hw, hw);
 	return true;

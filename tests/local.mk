@@ -103,6 +103,11 @@ tests_unit_check_txn_log_SOURCES = tests/unit/check_txn_log.c tests/lib/check_ru
 tests_unit_check_txn_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_txn_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_txn_log
+check_PROGRAMS += tests/unit/check_txn
+tests_unit_check_txn_SOURCES = tests/unit/check_txn.c tests/lib/check_run.h
+tests_unit_check_txn_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_txn_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_txn
 
 ## integration tests: real ZooKeeper, real kbroker processes, real clients
 ## (run with Debian's python, where its kafka packages live)
@@ -155,6 +160,9 @@ TESTS += tests/integration/0026-metrics.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0029-transactions.py
+## transaction markers: WriteTxnMarkers, the last stable offset, the aborted
+## transactions index, read_committed consumers (issue 21)
+TESTS += tests/integration/0030-txn-markers.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \

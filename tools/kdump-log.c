@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kdump-log - print and check a partition's files as they lie on disk:
- * segment logs (record batches), offset indexes, time indexes and producer
- * state snapshots (Kafka's .snapshot files, kp_pidsnap.h).  Our
+ * segment logs (record batches, transaction markers), offset indexes, time
+ * indexes, aborted transaction indexes (Kafka's .txnindex files, kp_txn.h)
+ * and producer state snapshots (Kafka's .snapshot files, kp_pidsnap.h).  Our
  * counterpart of Kafka's kafka-dump-log.sh, printing the same lines so an
  * operator's habits and scripts carry over, plus a checker (--verify) that
  * holds each index to what kbroker/log_segment.c writes.
@@ -47,6 +48,7 @@
 #include "kp_crc32c.h"
 #include "kp_pidsnap.h"
 #include "kp_records.h"
+#include "kp_txn.h"
 #include "tool.h"
 
 /* Shared by every tool (tools/tool.h): scripts rely on them. */
@@ -402,6 +404,19 @@ static void print_v2_record(const struct kp_batch_header *h,
 				(const uint8_t *)hh.key.ptr,
 				(size_t)hh.key.len));
 		json_object_set_new(j, "headerKeys", keys);
+		if ((h->attributes & KP_ATTR_CONTROL) && rec->key.len >= 4) {
+			int type = (int16_t)kp_be16(rec->key.ptr + 2);
+
+			if ((type == KP_CONTROL_ABORT || type == KP_CONTROL_COMMIT) &&
+			    rec->value.len >= 6) {
+				json_object_set_new(j, "endTxnMarker", json_string(
+					type == KP_CONTROL_COMMIT ? "COMMIT" : "ABORT"));
+				json_object_set_new(j, "coordinatorEpoch", json_integer(
+					(int32_t)kp_be32(rec->value.ptr + 2)));
+			} else {
+				json_object_set_new(j, "controlType", json_integer(type));
+			}
+		}
 		if (opt.data) {
 			json_object_set_new(j, "key", json_bytes(rec->key));
 			json_object_set_new(j, "payload",
@@ -421,6 +436,18 @@ static void print_v2_record(const struct kp_batch_header *h,
 		put_escaped((const uint8_t *)hh.key.ptr, (size_t)hh.key.len);
 	}
 	putchar(']');
+	/* a transaction marker's meaning, as Kafka's tool prints it */
+	if ((h->attributes & KP_ATTR_CONTROL) && rec->key.len >= 4) {
+		int type = (int16_t)kp_be16(rec->key.ptr + 2);
+
+		if ((type == KP_CONTROL_ABORT || type == KP_CONTROL_COMMIT) &&
+		    rec->value.len >= 6)
+			printf(" endTxnMarker: %s coordinatorEpoch: %" PRId32,
+			       type == KP_CONTROL_COMMIT ? "COMMIT" : "ABORT",
+			       (int32_t)kp_be32(rec->value.ptr + 2));
+		else
+			printf(" controlType: UNKNOWN(%d)", type);
+	}
 	/* a null key or value prints nothing, as Kafka's tool does */
 	if (opt.data && rec->key.len >= 0) {
 		fputs(" key: ", stdout);
@@ -1311,9 +1338,70 @@ static void dump_snapshot(struct fctx *f, struct src *s)
 		" errors\n", f->path, n, f->errors);
 }
 
+/* ------------------------------------------- aborted transactions index */
+
+static void dump_txnindex(struct fctx *f, struct src *s)
+{
+	int64_t n = 0, prev = -1;
+
+	if (opt.json)
+		printf(", \"entries\": [");
+	if (s->size % KP_TXNIDX_ENTRY != 0)
+		problem(f, -1, "%" PRId64 " bytes: not a whole number of %d-byte "
+			"entries", s->size, KP_TXNIDX_ENTRY);
+	for (int64_t pos = 0; pos + KP_TXNIDX_ENTRY <= s->size; pos += KP_TXNIDX_ENTRY) {
+		const uint8_t *b = src_get(s, pos, KP_TXNIDX_ENTRY);
+		struct kp_aborted_txn e;
+
+		if (b == NULL) {
+			read_failed(f, s, pos);
+			break;
+		}
+		if (kp_txnidx_get(b, &e) < 0) {
+			problem(f, pos, "unknown entry version %d", (int16_t)kp_be16(b));
+			break;
+		}
+		n++;
+		if (opt.json)
+			json_item(json_pack("{si sI sI sI sI}", "version", KP_TXNIDX_VERSION,
+					    "producerId", (json_int_t)e.pid,
+					    "firstOffset", (json_int_t)e.first_offset,
+					    "lastOffset", (json_int_t)e.last_offset,
+					    "lastStableOffset", (json_int_t)e.lso));
+		else
+			printf("version: %d producerId: %" PRId64 " firstOffset: %" PRId64
+			       " lastOffset: %" PRId64 " lastStableOffset: %" PRId64 "\n",
+			       KP_TXNIDX_VERSION, e.pid, e.first_offset, e.last_offset,
+			       e.lso);
+		if (opt.verify) {
+			if (e.first_offset > e.last_offset)
+				problem(f, pos, "first offset %" PRId64 " is past the "
+					"last %" PRId64, e.first_offset, e.last_offset);
+			if (e.last_offset <= prev)
+				problem(f, pos, "last offset %" PRId64 " does not follow "
+					"the previous entry's %" PRId64, e.last_offset, prev);
+			if (f->base_known && e.last_offset < f->base)
+				problem(f, pos, "last offset %" PRId64 " is below the "
+					"segment's base offset %" PRId64, e.last_offset,
+					f->base);
+		}
+		prev = e.last_offset;
+	}
+	if (opt.json) {
+		printf("%s], \"problems\": ", json_first_item ? "" : "\n");
+		json_put(json_incref(f->problems));
+		fputs(", \"summary\": ", stdout);
+		json_put(json_pack("{sI sI}", "abortedTransactions", (json_int_t)n,
+				   "errors", (json_int_t)f->errors));
+		putchar('}');
+	}
+	fprintf(stderr, "kdump-log: %s: %" PRId64 " aborted transactions, %" PRId64
+		" errors\n", f->path, n, f->errors);
+}
+
 /* ------------------------------------------------------------ files */
 
-enum kind { K_LOG, K_INDEX, K_TIMEINDEX, K_SNAPSHOT, K_OTHER };
+enum kind { K_LOG, K_INDEX, K_TIMEINDEX, K_SNAPSHOT, K_TXNINDEX, K_OTHER };
 
 /* Whether [dot, end) is exactly ext. */
 static bool ext_is(const char *dot, const char *end, const char *ext)
@@ -1351,8 +1439,8 @@ static enum kind classify(const char *path, int64_t *base, bool *base_known,
 			break;
 		}
 	}
-	*why = "not a segment file (.log, .index, .timeindex) or producer "
-	       "snapshot (.snapshot)";
+	*why = "not a segment file (.log, .index, .timeindex, .txnindex) or "
+	       "producer snapshot (.snapshot)";
 	if (len == strlen("leader-epoch-checkpoint") &&
 	    strncmp(name, "leader-epoch-checkpoint", len) == 0) {
 		*why = "a leader epoch checkpoint, a text file to read "
@@ -1376,10 +1464,9 @@ static enum kind classify(const char *path, int64_t *base, bool *base_known,
 		k = K_TIMEINDEX;
 	} else if (ext_is(dot, name + len, ".snapshot")) {
 		k = K_SNAPSHOT;
+	} else if (ext_is(dot, name + len, ".txnindex")) {
+		k = K_TXNINDEX;
 	} else {
-		if (ext_is(dot, name + len, ".txnindex"))
-			*why = "a transaction index, which kdump-log does not "
-			       "read";
 		return K_OTHER;
 	}
 	*base = 0;
@@ -1412,7 +1499,7 @@ static void json_file_begin(const struct fctx *f, const char *type)
 static int dump_file(const char *path)
 {
 	static const char *const types[] = { "log", "index", "timeindex",
-					     "snapshot", "skipped" };
+					     "snapshot", "txnindex", "skipped" };
 	struct fctx f = { .path = path };
 	char sibling[PATH_MAX];
 	const char *why;
@@ -1425,7 +1512,7 @@ static int dump_file(const char *path)
 	rc = src_open(&s, path);
 	if (rc < 0) {
 		why = rc == -EINVAL ? "not a regular file" : strerror(-rc);
-	} else if (k != K_LOG && k != K_OTHER && k != K_SNAPSHOT && !f.base_known) {
+	} else if ((k == K_INDEX || k == K_TIMEINDEX) && !f.base_known) {
 		/* an index's entries are relative to it */
 		rc = -EINVAL;
 		why = "its name does not start with the base offset "
@@ -1463,6 +1550,8 @@ static int dump_file(const char *path)
 		dump_log(&f, &s);
 	else if (k == K_SNAPSHOT)
 		dump_snapshot(&f, &s);
+	else if (k == K_TXNINDEX)
+		dump_txnindex(&f, &s);
 	else
 		dump_index(&f, &s, k == K_TIMEINDEX, sibling);
 	src_close(&s);
@@ -1482,9 +1571,9 @@ static void usage(FILE *out)
 	      " [--max-bytes N]\n"
 	      "Print and check a partition's files: segment logs (.log),"
 	      " offset\n"
-	      "indexes (.index), time indexes (.timeindex) and producer state"
-	      " snapshots\n"
-	      "(.snapshot).\n"
+	      "indexes (.index), time indexes (.timeindex), aborted transaction"
+	      " indexes\n"
+	      "(.txnindex) and producer state snapshots (.snapshot).\n"
 	      "\n"
 	      "  --files FILE[,FILE...]  files to read (plain arguments are "
 	      "files too)\n"
