@@ -167,8 +167,10 @@ int64_t log_size_bytes(struct log *log);
  * producer state first: a duplicate is not written and answered 0 with
  * info->duplicate and the original offsets; an older epoch is
  * KP_ERR_INVALID_PRODUCER_EPOCH, a sequence gap
- * KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER.  Every appended batch with a
- * producer id updates the state (followers' too).  Returns 0,
+ * KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, a plain batch while the producer
+ * has a transaction open KP_ERR_INVALID_TXN_STATE.  Every appended batch
+ * with a producer id updates the state (followers' too: transactions
+ * opened and ended, aborts indexed).  Returns 0,
  * KP_ERR_RECORD_LIST_TOO_LARGE, KP_ERR_CORRUPT_MESSAGE or
  * KP_ERR_KAFKA_STORAGE_ERROR, or the producer errors above.
  */
