@@ -985,6 +985,7 @@ static void on_marker_resp(struct kp_conn *conn, int err, int16_t api_key,
 	struct txn_coord *c = mr->c;
 	struct txn_meta *m = mr->m;
 	const struct kp_write_txn_markers_resp *r = resp;
+	bool fenced = false;
 
 	(void)conn;
 	(void)api_key;
@@ -1007,9 +1008,18 @@ static void on_marker_resp(struct kp_conn *conn, int err, int16_t api_key,
 					    memcmp(tp->topic, mk->topics[t].name.ptr,
 						   (size_t)mk->topics[t].name.len) != 0)
 						continue;
-					if (pr->error_code == 0)
+					if (pr->error_code == 0) {
 						m->marked[mr->idx[i]] = true;
-					else
+					} else if (pr->error_code ==
+						   KP_ERR_TRANSACTION_COORDINATOR_FENCED) {
+						/* a newer coordinator owns it now:
+						 * stop, as Kafka's abortSending */
+						KP_WARN("transaction %s: coordinator epoch %d "
+							"fenced by %s-%d; markers stopped",
+							m->id, m->marker_epoch, tp->topic,
+							tp->partition);
+						fenced = true;
+					} else
 						KP_DEBUG("transaction %s: marker for %s-%d: %s",
 							 m->id, tp->topic, tp->partition,
 							 kp_err_name(pr->error_code));
@@ -1017,6 +1027,11 @@ static void on_marker_resp(struct kp_conn *conn, int err, int16_t api_key,
 			}
 	} else if (err != 0) {
 		KP_DEBUG("transaction %s: WriteTxnMarkers failed: %d", m->id, err);
+	}
+	if (fenced && !m->unlinked) {
+		free(m->marked);
+		m->marked = NULL;
+		m->completing = true;	/* never completed by us */
 	}
 	markers_done_check(c, m);
 	marker_req_free(mr);
