@@ -85,6 +85,9 @@ void api_alter_isr(struct net_req *r);
 void api_update_features(struct net_req *r);
 void api_delete_records(struct net_req *r);
 void api_init_producer_id(struct net_req *r);
+/* api_txn.c: the transaction coordinator's requests */
+void api_init_producer_id_txn(struct net_req *r);
+void api_find_txn_coordinator(struct net_req *r);
 void api_add_partitions_to_txn(struct net_req *r);
 void api_add_offsets_to_txn(struct net_req *r);
 void api_end_txn(struct net_req *r);

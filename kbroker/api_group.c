@@ -94,12 +94,13 @@ void api_find_coordinator(struct net_req *r)
 	resp.node_id = -1;
 	resp.host = (kp_str){ "", 0 };
 	resp.port = -1;
+	if (req->key_type == 1) {
+		api_find_txn_coordinator(r);	/* api_txn.c */
+		return;
+	}
 	if (req->key_type != 0) {
-		/* no transaction coordinator here */
-		err = req->key_type == 1 ? KP_ERR_COORDINATOR_NOT_AVAILABLE
-					 : KP_ERR_INVALID_REQUEST;
-		snprintf(msg, sizeof(msg), "%s", req->key_type == 1
-			 ? "transactions are not supported" : "unknown key type");
+		err = KP_ERR_INVALID_REQUEST;
+		snprintf(msg, sizeof(msg), "unknown key type");
 		goto out;
 	}
 	v = metadata_cache_get(&b->meta);

@@ -19,6 +19,7 @@
 #include "ctl_epoch.h"
 #include "fetcher.h"
 #include "group.h"
+#include "txn_coord.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -302,6 +303,8 @@ static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req
 		purgatory_notify(b->purg, &p->watchers);
 	if (p->is_offsets)
 		group_partition_role(b, p);
+	if (p->is_txn_state)
+		txn_partition_role(b, p);
 	return 0;
 out:
 	pthread_mutex_unlock(&p->lock);
@@ -566,6 +569,8 @@ out:
 			purgatory_notify(b->purg, &p->watchers);
 		if (p->is_offsets)
 			group_partition_role(b, p);
+		if (p->is_txn_state)
+			txn_partition_role(b, p);
 	}
 	return err;
 }
@@ -875,8 +880,8 @@ static kp_err_t produce_one(struct net_req *r, struct partition *p,
 		return KP_ERR_KAFKA_STORAGE_ERROR;
 	if (!p->leader)
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
-	/* as Kafka: only the group coordinator writes there */
-	if (p->is_offsets)
+	/* as Kafka: only the coordinators write there */
+	if (p->is_offsets || p->is_txn_state)
 		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	max_bytes = p->max_message_bytes > 0 ? p->max_message_bytes
 					     : b->message_max_bytes;

@@ -7,10 +7,7 @@
  * idempotent producers.  When the block is used up the request parks and
  * the ZooKeeper thread claims the next block.
  *
- * A transactional id needs the transaction coordinator, which skald does
- * not have yet: an empty one is INVALID_REQUEST (as Kafka), any other
- * NOT_COORDINATOR, Kafka's answer from a broker that does not host the
- * id's __transaction_state partition (no broker does here).
+ * A transactional id goes to the transaction coordinator (api_txn.c).
  */
 #include <stdio.h>
 
@@ -84,8 +81,7 @@ void api_init_producer_id(struct net_req *r)
 	int64_t id;
 
 	if (req->transactional_id.len >= 0) {
-		reply(r, req->transactional_id.len == 0 ? KP_ERR_INVALID_REQUEST
-							: KP_ERR_NOT_COORDINATOR, -1, -1);
+		api_init_producer_id_txn(r);	/* the transaction coordinator */
 		return;
 	}
 	if (producer_ids_next(&b->pids, &id) == 0) {

@@ -171,61 +171,6 @@ void api_delegation_token(struct net_req *r)
 
 /* --------------------------------------------- features not built yet */
 
-void api_add_partitions_to_txn(struct net_req *r)
-{
-	const struct kp_add_partitions_to_txn_req *req = r->body;
-	struct kp_add_partitions_to_txn_resp resp;
-	struct kp_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result *ts =
-		alloc_n(r, req->topics_count, sizeof(*ts));
-
-	if (ts == NULL) {
-		oom(r);
-		return;
-	}
-	kp_struct_init(r->api->resp, &resp);
-	for (int32_t i = 0; i < COUNT(req->topics_count); i++) {
-		const struct kp_add_partitions_to_txn_req_add_partitions_to_txn_topic *in =
-			&req->topics[i];
-
-		kp_struct_init(&kp_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result_desc,
-			       &ts[i]);
-		ts[i].name = in->name;
-		ts[i].results = partition_results(r,
-			&kp_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result_desc,
-			in->partitions, in->partitions_count,
-			offsetof(struct kp_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result,
-				 partition_index),
-			offsetof(struct kp_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result,
-				 error_code), KP_ERR_UNSUPPORTED_VERSION);
-		if (ts[i].results == NULL) {
-			oom(r);
-			return;
-		}
-		ts[i].results_count = COUNT(in->partitions_count);
-	}
-	resp.results = ts;
-	resp.results_count = COUNT(req->topics_count);
-	net_reply(r, &resp);
-}
-
-void api_add_offsets_to_txn(struct net_req *r)
-{
-	struct kp_add_offsets_to_txn_resp resp;
-
-	kp_struct_init(r->api->resp, &resp);
-	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
-	net_reply(r, &resp);
-}
-
-void api_end_txn(struct net_req *r)
-{
-	struct kp_end_txn_resp resp;
-
-	kp_struct_init(r->api->resp, &resp);
-	resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
-	net_reply(r, &resp);
-}
-
 void api_txn_offset_commit(struct net_req *r)
 {
 	const struct kp_txn_offset_commit_req *req = r->body;

@@ -41,6 +41,7 @@ struct config_layers;
 struct repl_quotas;
 struct client_quotas;
 struct broker_authz;
+struct txn_coord;
 
 /* A SASL listener's mechanisms and credentials. */
 struct broker_sasl {
@@ -112,6 +113,7 @@ struct broker {
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetcher *fetcher;
 	struct group_coord *coord;	/* group coordinator (group.c) */
+	struct txn_coord *txn;		/* transaction coordinator (txn_coord.c) */
 	struct dynconfig *dyn;		/* the /config/changes watcher (dynconfig.c) */
 	struct scram_users *scram;	/* SCRAM credentials (scram_users.c) */
 	struct config_layers *layers;	/* a broker key's layers (config_layers.c) */

@@ -52,6 +52,7 @@
 #include "client_quota.h"
 #include "fetcher.h"
 #include "group.h"
+#include "txn_coord.h"
 #include "purgatory.h"
 #include "replica.h"
 #include "req_dispatch.h"
@@ -395,6 +396,7 @@ int main(int argc, char **argv)
 		goto fatal;
 	if (fetcher_start(&b, err, sizeof(err)) < 0 || replica_start(&b) < 0 ||
 	    group_start(&b, err, sizeof(err)) < 0 ||
+	    txn_start(&b, err, sizeof(err)) < 0 ||
 	    log_manager_start(&b, err, sizeof(err)) < 0 ||
 	    log_cleaner_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
@@ -429,12 +431,14 @@ int main(int argc, char **argv)
 	fetcher_stop(&b);
 	replica_stop(&b);
 	group_stop(&b);		/* parked group requests answer first */
+	txn_stop(&b);		/* and transactional ones */
 	zk_thread_stop(&b);	/* its completions reach running workers */
 	metrics_stop(&b);	/* scrapes read the workers */
 	net_stop(b.net);
 	log_cleaner_stop(&b);
 	log_manager_stop(&b);
 	group_destroy(&b);
+	txn_destroy(&b);
 	replica_checkpoint_hw(&b);
 	kp_notify("STATUS=flushing the logs");
 	for (int i = 0; i < b.ndirs; i++)
@@ -469,12 +473,14 @@ fatal:
 	kp_notifyf("STATUS=failed: %s", err);
 	fetcher_stop(&b);
 	group_stop(&b);
+	txn_stop(&b);
 	zk_thread_stop(&b);
 	metrics_stop(&b);
 	if (b.net != NULL)
 		net_stop(b.net);
 	log_manager_stop(&b);
 	group_destroy(&b);
+	txn_destroy(&b);
 	for (int i = 0; i < b.ndirs; i++)
 		log_dir_close(b.dirs[i], false);
 	if (b.zk != NULL)

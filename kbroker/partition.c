@@ -120,8 +120,10 @@ struct partition *partition_get_or_add(struct partition_table *t,
 	p->controller_epoch = -1;
 	p->min_isr = 1;
 	atomic_init(&p->hw, 0);
+	p->is_txn_state = strcmp(p->topic, "__transaction_state") == 0;
 	purgatory_key_init(&p->watchers, p->is_offsets ? PURGATORY_KEY_GROUP_LOG
-						       : PURGATORY_KEY_PLAIN);
+				       : p->is_txn_state ? PURGATORY_KEY_TXN_LOG
+				       : PURGATORY_KEY_PLAIN);
 	pthread_mutex_init(&p->lock, NULL);
 	if (t->count >= t->nbuckets)
 		grow(t);

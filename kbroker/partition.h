@@ -71,6 +71,7 @@ struct partition {
 	bool isr_changing;		/* an ISR write is queued */
 	bool deleting;			/* StopReplica(delete) under way */
 	bool is_offsets;		/* __consumer_offsets (group coordinator) */
+	bool is_txn_state;		/* __transaction_state (txn_coord.c) */
 	struct fpart *fetch_slot;	/* the fetcher thread's entry, or NULL */
 	_Atomic int64_t hw;		/* high watermark */
 	/* BrokerTopicMetrics of clients' appends here as leader, written

@@ -73,6 +73,7 @@
 enum purgatory_key_kind {
 	PURGATORY_KEY_PLAIN = 0,
 	PURGATORY_KEY_GROUP_LOG,	/* a __consumer_offsets partition */
+	PURGATORY_KEY_TXN_LOG,		/* a __transaction_state partition */
 	PURGATORY_KEY_KINDS
 };
 

@@ -109,6 +109,11 @@ tests_unit_check_producer_state_SOURCES = tests/unit/check_producer_state.c test
 tests_unit_check_producer_state_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_producer_state_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_producer_state
+check_PROGRAMS += tests/unit/check_txn_log
+tests_unit_check_txn_log_SOURCES = tests/unit/check_txn_log.c tests/lib/check_run.h
+tests_unit_check_txn_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_txn_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_txn_log
 check_PROGRAMS += tests/unit/check_txn
 tests_unit_check_txn_SOURCES = tests/unit/check_txn.c tests/lib/check_run.h
 tests_unit_check_txn_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
@@ -165,6 +170,9 @@ TESTS += tests/integration/0025-tls-sasl.py
 TESTS += tests/integration/0026-metrics.py
 ## DeleteRecords, DescribeLogDirs and JBOD log dirs (issue 22)
 TESTS += tests/integration/0032-delete-records-logdirs.py
+## transactions: the coordinator, markers, read_committed, fencing,
+## timeouts, coordinator failover (issue 21)
+TESTS += tests/integration/0036-transactions.py
 ## transaction markers: WriteTxnMarkers, the last stable offset, the aborted
 ## transactions index, read_committed consumers (issue 21)
 TESTS += tests/integration/0030-txn-markers.py

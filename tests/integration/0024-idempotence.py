@@ -8,7 +8,8 @@
 - a scripted producer on a plain socket: a resent batch is not written
   again and gets the original offset, a sequence gap gets
   OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch INVALID_PRODUCER_EPOCH, a
-  transactional id NOT_COORDINATOR (no transaction coordinator yet);
+  transactional id NOT_COORDINATOR (__transaction_state does not exist
+  yet, so no broker coordinates it);
 - the state survives a leader change (the new leader's own state, kept
   from what it replicated) and restarts of a partition's only replica,
   clean (from the snapshot written at shutdown) and SIGKILLed (the log
