@@ -86,6 +86,8 @@ const struct kp_config_def controller_config_defs[] = {
 	  "Host name verification of the brokers' certificates; empty disables it", "Security" },
 	{ "ssl.client.auth", KP_CFG_STRING, "none", 0, 0, "required|requested|none",
 	  "Whether TLS clients (brokers) must present a certificate", "Security" },
+	{ "ssl.principal.mapping.rules", KP_CFG_STRING, "DEFAULT", 0, 0, NULL,
+	  "Rules mapping a TLS client certificate's subject to a name; checked at start, the controller authorizes SASL users only", "Security" },
 	{ "controller.socket.timeout.ms", KP_CFG_INT, "30000", 1, I32, NULL,
 	  "Connect and request timeout of controller-to-broker requests", "Controller" },
 	{ "delete.topic.enable", KP_CFG_BOOL, "true", 0, 0, NULL,

@@ -31,9 +31,9 @@
  * with the openssl command, SCRAM-SHA-512 users broker, controller and
  * admin written to /config/users before the daemons start, ZooKeeper
  * ACLs with a digest identity, every broker listener SASL_SSL, and
- * DIR/client.properties for the admin user.  The controller's own
- * listener stays PLAINTEXT until kcontroller serves TLS and SASL; its
- * security keys are written already.
+ * DIR/client.properties for the admin user.  The controllers' listeners
+ * are SASL_SSL too, and they reach the brokers over the brokers' first
+ * (inter-broker) listener as the user controller.
  */
 #include "config.h"
 
@@ -779,8 +779,9 @@ static void cmd_up(int nbrokers, int ncontrollers, int nzk, const char *zk_given
 
 		snprintf(name, sizeof(name), "controller-%d", CONTROLLER_BASE + i);
 		off = snprintf(buf, sizeof(buf), "controller.id=%d\nzookeeper.connect=%s\n"
-			       "listeners=PLAINTEXT://127.0.0.1:0\n",
-			       CONTROLLER_BASE + i, state_get("zookeeper.connect"));
+			       "listeners=%s://127.0.0.1:0\n",
+			       CONTROLLER_BASE + i, state_get("zookeeper.connect"),
+			       secure ? "SASL_SSL" : "PLAINTEXT");
 		if (secure)
 			kcs_controller_props(dir, &state, lnames[0], buf, sizeof(buf), &off);
 		/* every daemon serves Prometheus metrics on a port of its own */

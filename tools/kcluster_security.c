@@ -238,7 +238,11 @@ void kcs_controller_props(const char *dir, const struct kp_props *state,
 	char l[64];
 
 	common_props(dir, state, buf, size, off);
-	ADD("inter.broker.listener.name=%s\n", listener);
+	/* its own listener SASL_SSL, and the brokers' listener by name */
+	ADD("listener.security.protocol.map=SASL_SSL:SASL_SSL");
+	if (strcmp(listener, "SASL_SSL") != 0)
+		ADD(",%s:SASL_SSL", listener);
+	ADD("\ninter.broker.listener.name=%s\n", listener);
 	ADD("sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
 	    "required username=\"controller\" password=\"%s\";\n", pw_of(state, "controller"));
 	ADD("listener.name.%s.scram-sha-512.sasl.jaas.config="

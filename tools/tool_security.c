@@ -83,6 +83,11 @@ bool tool_security_property(const char *opt, const char *key, const char *value)
 		   != NULL) {
 		if (kp_props_set(&sec.ssl, key, value, 0) < 0)
 			tool_die("out of memory");
+	} else if (strcmp(key, "ssl.ca.location") == 0) {
+		/* librdkafka's name for a PEM CA file (kcat's client files) */
+		if (kp_props_set(&sec.ssl, "ssl.truststore.location", value, 0) < 0 ||
+		    kp_props_set(&sec.ssl, "ssl.truststore.type", "PEM", 0) < 0)
+			tool_die("out of memory");
 	} else if (strcmp(key, "sasl.mechanism") == 0) {
 		if (strcmp(value, "PLAIN") != 0 &&
 		    kp_scram_mech_parse(value, strlen(value)) == 0)

@@ -15,12 +15,11 @@ SASL_SSL, and a client properties file, used here as kcat takes it:
   write /brokers, /config or /admin;
 - a broker killed: every record is still read through the file.
 
-Until kcontroller speaks TLS and SASL (issue 19's controller part), the
-controller reaches the brokers through an extra plaintext listener CTL
-that this test adds (--listeners SASL_SSL,CTL, the map and the
-controller's inter.broker.listener.name overridden with --set), and
-topics are created with ktopics over CTL: the operator tools take client
-property files with that same work.
+The controllers' listeners are SASL_SSL too and they reach the brokers
+over the brokers' SASL_SSL listener as the user controller: the topic is
+created with ktopics through the same client file (--command-config),
+forwarded by a broker to the controller, and its leaders come from the
+controller over SASL_SSL.
 """
 
 import json
@@ -63,7 +62,8 @@ def check_clients(c, zk):
     md = json.loads(kcat(c.client_properties, ["-L", "-J"]).stdout)
     assert sorted(b["name"] for b in md["brokers"]) == sorted(c.bootstrap.split(",")), md
     tool("ktopics", "--create", "--topic", "sec", "--partitions", "3",
-         "--replication-factor", "3", bootstrap=c.bootstraps["CTL"])
+         "--replication-factor", "3", "--command-config", c.client_properties,
+         bootstrap=c.bootstrap)
     vals = ["s%d" % i for i in range(300)]
     kcat(c.client_properties, ["-P", "-t", "sec", "-X", "acks=all"],
          "\n".join(vals) + "\n")
@@ -135,10 +135,7 @@ def check_failover(c, zk):
 def main():
     with tempfile.TemporaryDirectory() as work:
         with Cluster(work, brokers=3, controllers=2, security="sasl_ssl",
-                     listeners=["SASL_SSL", "CTL"],
-                     broker_set={"listener.security.protocol.map":
-                                 "SASL_SSL:SASL_SSL,CTL:PLAINTEXT"},
-                     controller_set={"inter.broker.listener.name": "CTL"}) as c:
+                     listeners=["SASL_SSL"]) as c:
             assert c.client_properties and os.path.exists(c.client_properties)
             run_steps((check_registration, check_clients, check_zookeeper,
                        check_failover), c, c.zk())
