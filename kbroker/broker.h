@@ -38,6 +38,7 @@ struct purgatory;
 struct zk_thread;
 struct config_layers;
 struct repl_quotas;
+struct fetch_sessions;
 
 /* A SASL listener's mechanisms and credentials. */
 struct broker_sasl {
@@ -115,6 +116,7 @@ struct broker {
 	struct scram_users *scram;	/* SCRAM credentials (scram_users.c) */
 	struct config_layers *layers;	/* a broker key's layers (config_layers.c) */
 	struct repl_quotas *quotas;	/* replication throttles (quota.c) */
+	struct fetch_sessions *fsessions;	/* KIP-227 (fetch_session.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */
 	struct log_cleaner *cleaner;	/* compaction (log_cleaner.c), or NULL */
 	struct broker_metrics metrics;	/* metrics.h */

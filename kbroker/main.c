@@ -47,6 +47,7 @@
 #include "net.h"
 #include "transport_tls.h"
 #include "quota.h"
+#include "fetch_session.h"
 #include "fetcher.h"
 #include "group.h"
 #include "purgatory.h"
@@ -422,7 +423,10 @@ int main(int argc, char **argv)
 	b.message_max_bytes = kp_config_int(&b.cfg, "message.max.bytes");
 	b.layers = config_layers_new(&b.cfg);
 	b.quotas = quota_repl_new();
-	if (b.layers == NULL || b.quotas == NULL || dynconfig_init(&b) < 0 ||
+	b.fsessions = fetch_sessions_new(kp_config_int(&b.cfg,
+					"max.incremental.fetch.session.cache.slots"),
+					 FETCH_SESSION_EVICTION_MS);
+	if (b.layers == NULL || b.quotas == NULL || b.fsessions == NULL || dynconfig_init(&b) < 0 ||
 	    scram_users_init(&b) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fatal;
@@ -502,6 +506,7 @@ int main(int argc, char **argv)
 	dynconfig_destroy(&b);
 	scram_users_destroy(&b);
 	quota_repl_free(b.quotas);
+	fetch_sessions_free(b.fsessions);
 	config_layers_free(b.layers);
 	purgatory_free(b.purg);
 	kp_loop_free(b.loop);
