@@ -177,6 +177,12 @@ tests_unit_check_purgatory_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_purgatory_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_purgatory
 
+check_PROGRAMS += tests/unit/check_fetch_session
+tests_unit_check_fetch_session_SOURCES = tests/unit/check_fetch_session.c tests/lib/check_run.h
+tests_unit_check_fetch_session_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_fetch_session_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_fetch_session
+
 ## kbroker's network layer and its transports, over a real socket
 check_PROGRAMS += tests/unit/check_net
 tests_unit_check_net_SOURCES = tests/unit/check_net.c tests/lib/check_run.h
