@@ -36,6 +36,7 @@ struct log_manager;
 struct log_cleaner;
 struct purgatory;
 struct zk_thread;
+struct fetchers;
 struct config_layers;
 struct repl_quotas;
 struct fetch_sessions;
@@ -110,7 +111,7 @@ struct broker {
 	struct kp_timer hw_timer;	/* replication-offset-checkpoint */
 	int64_t replica_lag_ms;		/* replica.lag.time.max.ms */
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
-	struct fetcher *fetcher;
+	struct fetchers *fetcher;	/* num.replica.fetchers threads */
 	struct group_coord *coord;	/* group coordinator (group.c) */
 	struct dynconfig *dyn;		/* the /config/changes watcher (dynconfig.c) */
 	struct scram_users *scram;	/* SCRAM credentials (scram_users.c) */

@@ -2,8 +2,14 @@
 /*
  * fetcher.c - replica fetchers; see fetcher.h.
  *
- * Everything here runs on the fetcher thread except fetcher_follow /
- * fetcher_unfollow, which post commands to it.  Partition structs are
+ * num.replica.fetchers threads, each with its own event loop and its own
+ * connection (and fetch session) to every leader it fetches from; a
+ * partition always goes to the thread Kafka's AbstractFetcherManager
+ * picks, abs(31 * topic.hashCode() + partition) % num.replica.fetchers,
+ * so its fetch_slot is only ever touched by that thread.
+ *
+ * Everything here runs on the fetcher threads except fetcher_follow /
+ * fetcher_unfollow, which post commands to them.  Partition structs are
  * never freed while the broker runs, so commands may carry pointers.
  *
  * KIP-227: each source keeps a fetch session with its leader.  The first
@@ -84,8 +90,10 @@ struct source {
 	int nforgot, capforgot;
 };
 
+/* One fetcher thread. */
 struct fetcher {
 	struct broker *b;
+	int index;
 	struct kp_loop *loop;
 	pthread_t thread;
 	struct source *sources;
@@ -94,6 +102,12 @@ struct fetcher {
 	/* replica.fetch.* keys, read once */
 	int32_t backoff_ms;
 	int32_t wait_max_ms, min_bytes, response_max_bytes, max_bytes;
+};
+
+/* The threads (b->fetcher). */
+struct fetchers {
+	int n;
+	struct fetcher **t;
 };
 
 static void kick(struct source *s);
@@ -832,6 +846,21 @@ static void on_cmd(void *arg)
 	free(cmd);
 }
 
+int fetcher_index(const char *topic, int32_t partition, int n)
+{
+	uint32_t h = 0;
+	int32_t v;
+
+	/* Java's String.hashCode (topic names are ASCII), then Kafka's
+	 * Utils.abs, which maps MIN_VALUE to 0 */
+	for (const char *c = topic; *c != '\0'; c++)
+		h = 31 * h + (uint8_t)*c;
+	v = (int32_t)(31 * h + (uint32_t)partition);
+	if (n <= 1)
+		return 0;
+	return (v == INT32_MIN ? 0 : v < 0 ? -v : v) % n;
+}
+
 static void post_cmd(struct broker *b, struct partition *p, bool follow,
 		     int32_t leader, int32_t epoch, const char *host, int port)
 {
@@ -845,14 +874,14 @@ static void post_cmd(struct broker *b, struct partition *p, bool follow,
 		free(cmd);
 		return;
 	}
-	cmd->f = b->fetcher;
+	cmd->f = b->fetcher->t[fetcher_index(p->topic, p->index, b->fetcher->n)];
 	cmd->p = p;
 	cmd->follow = follow;
 	cmd->leader = leader;
 	cmd->epoch = epoch;
 	snprintf(cmd->host, sizeof(cmd->host), "%s", host != NULL ? host : "");
 	cmd->port = port;
-	if (kp_loop_post(b->fetcher->loop, on_cmd, cmd) < 0)
+	if (kp_loop_post(cmd->f->loop, on_cmd, cmd) < 0)
 		free(cmd);
 	pthread_mutex_unlock(&fetcher_lock);
 }
@@ -878,22 +907,32 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int fetcher_start(struct broker *b, char *err, size_t errlen)
+static void thread_free(struct fetcher *f)
+{
+	if (f == NULL)
+		return;
+	if (f->loop != NULL)
+		kp_loop_free(f->loop);
+	free(f);
+}
+
+static struct fetcher *thread_new(struct broker *b, int index, char *err, size_t errlen)
 {
 	struct fetcher *f = calloc(1, sizeof(*f));
 
 	if (f == NULL || (f->loop = kp_loop_new()) == NULL) {
 		free(f);
 		snprintf(err, errlen, "cannot start the replica fetcher");
-		return -1;
+		return NULL;
 	}
 	f->b = b;
+	f->index = index;
 	f->backoff_ms = kp_config_int(&b->cfg, "replica.fetch.backoff.ms");
 	f->wait_max_ms = kp_config_int(&b->cfg, "replica.fetch.wait.max.ms");
 	f->min_bytes = kp_config_int(&b->cfg, "replica.fetch.min.bytes");
 	f->response_max_bytes = kp_config_int(&b->cfg, "replica.fetch.response.max.bytes");
 	f->max_bytes = kp_config_int(&b->cfg, "replica.fetch.max.bytes");
-	snprintf(f->client_id, sizeof(f->client_id), "broker-%d-fetcher-0", b->id);
+	snprintf(f->client_id, sizeof(f->client_id), "broker-%d-fetcher-%d", b->id, index);
 	f->opts.client_id = f->client_id;
 	f->opts.request_timeout_ms = kp_config_int(&b->cfg, "replica.socket.timeout.ms");
 	f->opts.connect_timeout_ms = f->opts.request_timeout_ms;
@@ -906,13 +945,48 @@ int fetcher_start(struct broker *b, char *err, size_t errlen)
 		f->opts.sasl_password = kp_jaas_get(&b->inter_sasl_jaas, "password");
 	}
 	if (pthread_create(&f->thread, NULL, run, f) != 0) {
-		kp_loop_free(f->loop);
-		free(f);
-		snprintf(err, errlen, "cannot start the replica fetcher thread");
+		thread_free(f);
+		snprintf(err, errlen, "cannot start a replica fetcher thread");
+		return NULL;
+	}
+	return f;
+}
+
+static void on_stop(void *arg);
+
+/* Stop and free the first n threads of fs, and fs. */
+static void stop_threads(struct fetchers *fs, int n)
+{
+	for (int i = 0; i < n; i++)
+		/* commands posted before run first: the loop is FIFO */
+		kp_loop_post(fs->t[i]->loop, on_stop, fs->t[i]);
+	for (int i = 0; i < n; i++) {
+		pthread_join(fs->t[i]->thread, NULL);
+		thread_free(fs->t[i]);
+	}
+	free(fs->t);
+	free(fs);
+}
+
+int fetcher_start(struct broker *b, char *err, size_t errlen)
+{
+	struct fetchers *fs = calloc(1, sizeof(*fs));
+	int n = kp_config_int(&b->cfg, "num.replica.fetchers");
+
+	if (fs == NULL || (fs->t = calloc((size_t)n, sizeof(*fs->t))) == NULL) {
+		free(fs);
+		snprintf(err, errlen, "cannot start the replica fetchers");
 		return -1;
 	}
+	for (fs->n = 0; fs->n < n; fs->n++) {
+		fs->t[fs->n] = thread_new(b, fs->n, err, errlen);
+		if (fs->t[fs->n] == NULL) {
+			stop_threads(fs, fs->n);
+			return -1;
+		}
+	}
 	pthread_mutex_lock(&fetcher_lock);
-	b->fetcher = f;
+	b->fetcher = fs;
 	pthread_mutex_unlock(&fetcher_lock);
 	return 0;
 }
@@ -945,17 +1019,12 @@ static void on_stop(void *arg)
 
 void fetcher_stop(struct broker *b)
 {
-	struct fetcher *f;
+	struct fetchers *fs;
 
 	pthread_mutex_lock(&fetcher_lock);
-	f = b->fetcher;
+	fs = b->fetcher;
 	b->fetcher = NULL;
 	pthread_mutex_unlock(&fetcher_lock);
-	if (f == NULL)
-		return;
-	/* commands posted before run first: the loop is FIFO */
-	kp_loop_post(f->loop, on_stop, f);
-	pthread_join(f->thread, NULL);
-	kp_loop_free(f->loop);
-	free(f);
+	if (fs != NULL)
+		stop_threads(fs, fs->n);
 }

@@ -147,6 +147,8 @@ TESTS += tests/integration/0024-idempotence.py
 TESTS += tests/integration/0025-tls-sasl.py
 ## Prometheus metrics scraped by a real Prometheus server (issue 22)
 TESTS += tests/integration/0026-metrics.py
+## KIP-227 fetch sessions (issue 23)
+TESTS += tests/integration/0033-fetch-sessions.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
