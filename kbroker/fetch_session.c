@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "fetch_session.h"
 
@@ -41,6 +43,7 @@ struct fetch_session {
 	struct fetch_session *next;
 	int32_t id;
 	int32_t epoch;		/* the epoch the next request must carry */
+	int32_t owner;		/* the replica id that opened it (-1: a consumer) */
 	bool privileged;
 	int64_t created_ms, used_ms;
 	struct fs_part *parts;
@@ -181,7 +184,12 @@ struct fetch_sessions *fetch_sessions_new(int32_t max_slots, int64_t eviction_ms
 	pthread_mutex_init(&c->lock, NULL);
 	c->max_slots = max_slots;
 	c->eviction_ms = eviction_ms;
-	c->rng = (uint32_t)(uintptr_t)c ^ 0x9e3779b9u;
+	/* session ids must not repeat across restarts of the broker: a
+	 * fetcher of the last process may still name one */
+	if (getrandom(&c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng))
+		c->rng = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)c;
+	if (c->rng == 0)
+		c->rng = 0x9e3779b9u;
 	return c;
 }
 
@@ -418,7 +426,7 @@ kp_err_t fetch_session_begin(struct fetch_sessions *c, struct kp_arena *arena,
 		if (req->session_id != 0) {
 			pthread_mutex_lock(&c->lock);
 			s = lookup(c, req->session_id);
-			if (s != NULL)
+			if (s != NULL && s->owner == req->replica_id)
 				unlink_session(c, s);
 			pthread_mutex_unlock(&c->lock);
 		}
@@ -434,7 +442,9 @@ kp_err_t fetch_session_begin(struct fetch_sessions *c, struct kp_arena *arena,
 	}
 	pthread_mutex_lock(&c->lock);
 	s = lookup(c, req->session_id);
-	if (s == NULL) {
+	/* beyond Kafka: a session is only its opener's (a follower must
+	 * never move its state with another fetcher's positions) */
+	if (s == NULL || s->owner != req->replica_id) {
 		err = KP_ERR_FETCH_SESSION_ID_NOT_FOUND;
 	} else if (s->epoch != req->session_epoch) {
 		err = KP_ERR_INVALID_FETCH_SESSION_EPOCH;
@@ -506,6 +516,7 @@ static void create(struct fetch_sessions *c, const struct fetch_sess_ctx *ctx,
 	if (s == NULL)
 		goto out;
 	s->privileged = ctx->privileged;
+	s->owner = req->replica_id >= 0 ? req->replica_id : -1;
 	s->created_ms = s->used_ms = now;
 	s->epoch = 1;
 	for (int32_t i = 0; i < req->topics_count; i++)

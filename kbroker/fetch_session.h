@@ -25,6 +25,10 @@
  * free slot the answer carries session id 0 and the fetcher goes on with
  * full fetches.
  *
+ * Beyond Kafka, a session answers only the replica id that opened it
+ * (consumers are -1): a follower must never have its state moved by
+ * positions another fetcher cached.  Session ids come from getrandom().
+ *
  * One mutex guards the cache; it is taken twice per session fetch (once
  * to expand the request, once to trim the answer), never while reading a
  * log.

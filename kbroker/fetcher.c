@@ -20,7 +20,10 @@
  * leader answers only the partitions with news, so answers are matched to
  * partitions by name.  Any doubt (an error, a lost connection, nothing to
  * fetch) goes back to a full fetch, which the leader takes as a new
- * session; a leader that keeps no session (id 0) gets full fetches.
+ * session; a leader that keeps no session (id 0) gets full fetches.  When
+ * nothing is left to follow on a leader, the session is closed (a fetch of
+ * nothing with epoch -1) before the connection goes, so the leader does
+ * not hold it until it is evicted.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -499,6 +502,11 @@ static void on_fetch_resp(struct kp_conn *c, int err, int16_t api_key,
 
 			if (fp != NULL)
 				fetched(s, fp, d);
+			else if (!s->sess_full && s->sess_epoch != 0)
+				/* as Kafka's FetchSessionHandler: an answer naming
+				 * what our session does not hold means the two
+				 * views differ; the next fetch is full */
+				sess_reset(s, true);
 		}
 	unsend_all(s);
 	kick(s);
@@ -678,6 +686,31 @@ static void on_state(struct kp_conn *c, enum kp_conn_state st, int err, void *ar
 	}
 }
 
+/* A sessionless Fetch of nothing with our session's id (epoch -1, as
+ * KIP-227 closes one); its answer ends the session here too. */
+static int close_session(struct source *s)
+{
+	struct kp_fetch_req req;
+
+	kp_struct_init(&kp_fetch_req_desc, &req);
+	req.replica_id = s->f->b->id;
+	req.max_wait_ms = 0;
+	req.min_bytes = 0;
+	req.max_bytes = s->f->response_max_bytes;
+	req.session_id = s->sess_id;
+	req.session_epoch = -1;
+	req.topics_count = 0;
+	req.forgotten_topics_data_count = 0;
+	forgot_clear(s);
+	s->sess_full = true;
+	if (kp_conn_request(s->conn, KP_API_FETCH, -1, &req, on_fetch_resp, s) < 0) {
+		sess_reset(s, false);
+		return -1;
+	}
+	s->busy = true;
+	return 0;
+}
+
 static void kick(struct source *s)
 {
 	struct fetcher *f = s->f;
@@ -685,6 +718,13 @@ static void kick(struct source *s)
 	int rc = -1;
 
 	if (s->parts == NULL) {
+		/* nothing left to follow there: close our session first, so
+		 * the leader does not keep it until it is evicted */
+		if (s->busy && s->conn != NULL)
+			return;		/* the answer comes back here */
+		if (s->sess_id != 0 && s->conn != NULL &&
+		    kp_conn_state(s->conn) == KP_CONN_READY && close_session(s) == 0)
+			return;
 		drop_conn(s);
 		kp_timer_stop(f->loop, &s->timer);
 		return;

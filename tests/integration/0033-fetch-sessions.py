@@ -78,6 +78,7 @@ def sessions(c, b):
             int(metric(c, b, "kafka_server_fetchsessioncache_numincrementalfetchpartitionscached")))
 
 
+LAST = [None]     # what follower_sessions_match saw last
 FETCHERS = 2
 SLOTS = 5
 
@@ -109,6 +110,7 @@ def follower_sessions_match(c, parts, brokers=(1, 2, 3)):
         threads[st["leader"]].add(fetcher_index("r", p))
     got = {b: sessions(c, b) for b in brokers}
     want = {b: (2 * len(threads[b]), 2 * led[b]) for b in brokers}
+    LAST[0] = "sessions, partitions cached %s, wanted %s (leaders %s)" % (got, want, led)
     return (got, led) if got == want else None
 
 
@@ -225,6 +227,30 @@ def consumer_sessions(c):
     print("consumer session %d: epochs 0-6 as KIP-227 says" % sid)
 
 
+def preferred_leads(c, p):
+    data, _ = c.zkc.get("/brokers/topics/r")
+    first = json.loads(data)["partitions"][str(p)][0]
+    st = state(c.zkc, "r", p)
+    return st["leader"] == first and len(st["isr"]) == 3
+
+
+def diagnose(c):
+    """What each leader says of each partition, for a stuck writer."""
+    for p in range(6):
+        st = state(c.zkc, "r", p)
+        try:
+            d = wire.fetch(c.broker_port(st["leader"]), 11, "r", p, 0, max_bytes=1)
+            print("r-%d: %s; leader's high watermark %s, error %s" % (
+                p, st, d["high_watermark"], d["error_code"]))
+        except Exception as e:
+            print("r-%d: %s; %s" % (p, st, e))
+    for b in (1, 2, 3):
+        try:
+            print("broker %d sessions, partitions: %s" % (b, sessions(c, b)))
+        except Exception as e:
+            print("broker %d: %s" % (b, e))
+
+
 def leader_kills(c):
     wr = Writer(c, "r")
     leader = None
@@ -239,17 +265,29 @@ def leader_kills(c):
                      180, "ISRs full after broker %d came back" % leader)
         wr.progress(300, "writes after the rounds", timeout=180)
     finally:
-        wr.finish()
+        try:
+            wr.finish()
+        except AssertionError:
+            diagnose(c)
+            raise
     assert not wr.failed, wr.failed[:5]
+    # the auto rebalance settles first (leaders moving under the reader
+    # answer NOT_LEADER_OR_FOLLOWER to its watermark queries)
+    wait_for(lambda: all(preferred_leads(c, p) for p in range(6)), 180,
+             "every partition led by its preferred replica")
     got = read_values(c.bootstrap, "r", 6, ints_only=True)
     missing = wr.acked - set(got)
     assert not missing, "%d acknowledged records lost: %s" % (len(missing), sorted(missing)[:10])
     # the last broker killed came back with an empty cache; the auto
     # rebalance gives it its preferred leaderships back, and its followers'
     # sessions follow: partitions added as leadership arrived
-    match = wait_for(lambda: (lambda m: m if m and m[1][leader] > 0 else None)(
-        follower_sessions_match(c, 6, [leader])), 240,
-        "broker %d's follower sessions after the kills" % leader)
+    try:
+        match = wait_for(lambda: (lambda m: m if m and m[1][leader] > 0 else None)(
+            follower_sessions_match(c, 6, [leader])), 240,
+            "broker %d's follower sessions after the kills" % leader)
+    except AssertionError:
+        print("last seen: %s" % LAST[0])
+        raise
     print("%d acknowledged records all read back; sessions now %s" % (len(wr.acked), match))
 
 

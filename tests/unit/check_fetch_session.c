@@ -208,6 +208,14 @@ START_TEST(incremental_expands_and_trims)
 	treq_init(&q, id + 1, 2, 1);
 	ck_assert_int_eq(fetch_session_begin(c, &ar, &q.req, 2, &ctx),
 			 KP_ERR_FETCH_SESSION_ID_NOT_FOUND);
+	/* another replica naming it (beyond Kafka): not its session */
+	treq_init(&q, id, 2, 2);
+	ck_assert_int_eq(fetch_session_begin(c, &ar, &q.req, 2, &ctx),
+			 KP_ERR_FETCH_SESSION_ID_NOT_FOUND);
+	treq_init(&q, id, 0, 2);
+	ck_assert_int_eq(fetch_session_begin(c, &ar, &q.req, 2, &ctx), 0);
+	fetch_sessions_stats(c, &n, &parts, &ev);
+	ck_assert_int_eq(n, 1);		/* nor may it close it */
 
 	/* epoch 2: a/1 moved to 25 and returns records, b/0's high
 	 * watermark moved: those two, not a/0 */
