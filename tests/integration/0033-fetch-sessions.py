@@ -94,23 +94,31 @@ def fetcher_index(topic, part, n=FETCHERS):
 
 
 def follower_sessions_match(c, parts, brokers=(1, 2, 3)):
-    """Each of brokers caches, from each of its two followers, one session
-    per fetcher thread its partitions hash to, holding exactly the
-    partitions it leads (RF 3, all in sync); None until so.  (A broker
-    whose follower restarted keeps the follower's old sessions until they
-    are evicted, as Kafka does: only brokers that started after their
-    followers' last restart can be held to this.)"""
+    """Each of brokers caches, from each follower, one session per fetcher
+    thread the partitions it follows there hash to, holding exactly those
+    partitions (every replicated topic: __consumer_offsets too, once a
+    client made it; all in sync); None until so.  (A broker whose follower
+    restarted keeps the follower's old sessions until they are evicted, as
+    Kafka does: only brokers that started after their followers' last
+    restart can be held to this.)"""
     led = {1: 0, 2: 0, 3: 0}
     threads = {1: set(), 2: set(), 3: set()}
-    for p in range(parts):
-        st = state(c.zkc, "r", p)
-        if st["leader"] < 1 or len(st["isr"]) != 3:
-            return None
-        led[st["leader"]] += 1
-        threads[st["leader"]].add(fetcher_index("r", p))
+    cached = {1: 0, 2: 0, 3: 0}
+    for topic in c.zkc.get_children("/brokers/topics"):
+        assign = json.loads(c.zkc.get("/brokers/topics/" + topic)[0])["partitions"]
+        for p, replicas in assign.items():
+            st = state(c.zkc, topic, int(p))
+            if st["leader"] < 1 or sorted(st["isr"]) != sorted(replicas):
+                return None
+            if topic == "r":
+                led[st["leader"]] += 1
+            for f in replicas:
+                if f != st["leader"]:
+                    threads[st["leader"]].add((f, fetcher_index(topic, int(p))))
+                    cached[st["leader"]] += 1
     got = {b: sessions(c, b) for b in brokers}
-    want = {b: (2 * len(threads[b]), 2 * led[b]) for b in brokers}
-    LAST[0] = "sessions, partitions cached %s, wanted %s (leaders %s)" % (got, want, led)
+    want = {b: (len(threads[b]), cached[b]) for b in brokers}
+    LAST[0] = "sessions, partitions cached %s, wanted %s (leaders of r %s)" % (got, want, led)
     return (got, led) if got == want else None
 
 
