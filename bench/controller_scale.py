@@ -29,6 +29,7 @@ tests' Python helpers) come from the environment, as for the tests.
 
     bench/controller_scale.py [--partitions 10000] [--topics 1]
         [--brokers 3] [--rate 10000] [--only measure,...] [--keep] [--json]
+        [--set broker.key=value ...]
 """
 
 import argparse
@@ -186,7 +187,8 @@ class Bench:
         self.rf = min(3, args.brokers)
         self.work = tempfile.mkdtemp(prefix="skald-ctlscale.")
         self.c = Cluster(self.work, brokers=args.brokers, controllers=2,
-                         broker_set={"num.network.threads": "2"},
+                         broker_set=dict([("num.network.threads", "2")] +
+                                         [kv.split("=", 1) for kv in args.set]),
                          controller_set={
                              "auto.leader.rebalance.enable": "true",
                              "leader.imbalance.check.interval.seconds": str(IMBALANCE_CHECK_S)})
@@ -1080,6 +1082,10 @@ def main():
                     help="comma-separated measures after create: broker_failure, "
                     "controller_failover, controlled_shutdown, idle (default: all)")
     ap.add_argument("--keep", action="store_true", help="keep the cluster directory")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a broker configuration key for every broker (repeatable), "
+                    "e.g. max.incremental.fetch.session.cache.slots=0 for the idle "
+                    "figure without KIP-227 fetch sessions")
     ap.add_argument("--json", action="store_true", help="print a JSON summary at the end")
     args = ap.parse_args()
     if args.topics < 1 or args.partitions < args.topics or args.brokers < 2:

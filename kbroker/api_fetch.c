@@ -13,6 +13,12 @@
  * key, which wakes the worker (one coalesced wake-up per worker) to try
  * the fetches watching it again; max_wait_ms bounds the wait.
  *
+ * KIP-227: from Fetch v7 a fetcher may open a session (fetch_session.h):
+ * an incremental fetch is first expanded to the session's partitions, so
+ * everything below reads them all as for a full fetch (a follower's
+ * position in each moves its follower state as always), and the answer is
+ * trimmed to what changed just before it is sent.
+ *
  * KIP-392: from Fetch v11 a consumer may read from a follower (up to the
  * follower's high watermark), and a leader with replica.selector.class
  * set answers a consumer that names its rack with the replica to read
@@ -32,6 +38,7 @@
 #include "api_quota.h"
 #include "api.h"
 #include "authz.h"
+#include "fetch_session.h"
 #include "broker.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -48,6 +55,7 @@
 struct fetch_wait {
 	struct delayed_op op;
 	struct net_req *r;
+	struct fetch_sess_ctx *sess;	/* KIP-227, or NULL */
 	struct purgatory_watch *watches;	/* one per partition found */
 };
 
@@ -354,7 +362,7 @@ static void segment_release(void *seg)
 	log_segment_unref(seg);
 }
 
-static void respond(struct net_req *r)
+static void respond(struct net_req *r, const struct fetch_sess_ctx *sess)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
@@ -481,7 +489,8 @@ static void respond(struct net_req *r)
 		}
 	}
 	resp.responses_count = req->topics_count;
-	resp.session_id = 0;	/* no fetch sessions: every fetch is full */
+	resp.session_id = 0;
+	fetch_session_finish(b->fsessions, sess, req, &resp, kp_now_ms());
 	if (v != NULL)
 		md_view_unref(v);
 	/* KIP-219: the consumer's quota counts the response's size; over
@@ -516,15 +525,17 @@ static bool fetch_try(struct delayed_op *op)
 /* Satisfied, max_wait_ms passed, or the broker stops: answer what there is. */
 static void fetch_complete(struct delayed_op *op, enum purgatory_end end)
 {
+	struct fetch_wait *fw = (struct fetch_wait *)op;
+
 	(void)end;
-	respond(((struct fetch_wait *)op)->r);	/* op lives in r's arena */
+	respond(fw->r, fw->sess);	/* op lives in r's arena */
 }
 
 static const struct delayed_op_type fetch_wait_type = {
 	"fetch", fetch_try, fetch_complete, NULL
 };
 
-static void park(struct net_req *r)
+static void park(struct net_req *r, struct fetch_sess_ctx *sess)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req;
@@ -533,17 +544,18 @@ static void park(struct net_req *r)
 
 	if (net_req_detach(r) < 0 ||
 	    (fw = kp_arena_calloc(&r->arena, 1, sizeof(*fw))) == NULL) {
-		respond(r);
+		respond(r, sess);
 		return;
 	}
 	req = r->body;
 	fw->r = r;
+	fw->sess = sess;
 	for (int32_t i = 0; i < req->topics_count; i++)
 		total += req->topics[i].partitions_count > 0
 			? req->topics[i].partitions_count : 0;
 	fw->watches = kp_arena_calloc(&r->arena, (size_t)total + 1, sizeof(*fw->watches));
 	if (fw->watches == NULL) {
-		respond(r);
+		respond(r, sess);
 		return;
 	}
 	for (int32_t i = 0; i < req->topics_count; i++)
@@ -560,10 +572,41 @@ static void park(struct net_req *r)
 			req->max_wait_ms);
 }
 
+/* A fetch refused before any partition is read (a session error). */
+static void respond_error(struct net_req *r, kp_err_t err)
+{
+	struct kp_fetch_resp resp;
+
+	kp_struct_init(r->api->resp, &resp);
+	resp.error_code = err;
+	resp.session_id = 0;
+	resp.responses_count = 0;
+	net_reply(r, &resp);
+}
+
 void api_fetch(struct net_req *r)
 {
 	const struct kp_fetch_req *req = r->body;
+	struct fetch_sess_ctx *sess = NULL;
 	bool done = false;
+
+	if (r->h.api_version >= 7) {
+		kp_err_t err;
+
+		/* an incremental fetch rewrites the decoded request, which
+		 * parking must not decode again: the frame is kept first */
+		if (req->session_epoch > 0 && net_req_detach(r) < 0) {
+			net_req_fail(r, "out of memory");
+			return;
+		}
+		req = r->body;
+		err = fetch_session_begin(r->worker->broker->fsessions, &r->arena,
+					  r->body, kp_now_ms(), &sess);
+		if (err != 0) {
+			respond_error(r, err);
+			return;
+		}
+	}
 
 	/* a follower's fetch offset is its log end: the leader's view of it
 	 * (a replica fetch needs ClusterAction with an authorizer) */
@@ -587,8 +630,8 @@ void api_fetch(struct net_req *r)
 
 	if (req->max_wait_ms > 0 && req->min_bytes > 0 &&
 	    available(r, &done) < req->min_bytes && !done) {
-		park(r);
+		park(r, sess);
 		return;
 	}
-	respond(r);
+	respond(r, sess);
 }

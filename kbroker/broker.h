@@ -37,11 +37,13 @@ struct log_manager;
 struct log_cleaner;
 struct purgatory;
 struct zk_thread;
+struct fetchers;
 struct config_layers;
 struct repl_quotas;
 struct client_quotas;
 struct broker_authz;
 struct txn_coord;
+struct fetch_sessions;
 
 /* A SASL listener's mechanisms and credentials. */
 struct broker_sasl {
@@ -111,7 +113,7 @@ struct broker {
 	struct kp_timer hw_timer;	/* replication-offset-checkpoint */
 	int64_t replica_lag_ms;		/* replica.lag.time.max.ms */
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
-	struct fetcher *fetcher;
+	struct fetchers *fetcher;	/* num.replica.fetchers threads */
 	struct group_coord *coord;	/* group coordinator (group.c) */
 	struct txn_coord *txn;		/* transaction coordinator (txn_coord.c) */
 	struct dynconfig *dyn;		/* the /config/changes watcher (dynconfig.c) */
@@ -120,6 +122,7 @@ struct broker {
 	struct repl_quotas *quotas;	/* replication throttles (quota.c) */
 	struct client_quotas *cquota;	/* client quotas (client_quota.h) */
 	struct broker_authz *authz;	/* the ACL authorizer, or NULL (authz.c) */
+	struct fetch_sessions *fsessions;	/* KIP-227 (fetch_session.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */
 	struct log_cleaner *cleaner;	/* compaction (log_cleaner.c), or NULL */
 	struct broker_metrics metrics;	/* metrics.h */

@@ -2,9 +2,28 @@
 /*
  * fetcher.c - replica fetchers; see fetcher.h.
  *
- * Everything here runs on the fetcher thread except fetcher_follow /
- * fetcher_unfollow, which post commands to it.  Partition structs are
+ * num.replica.fetchers threads, each with its own event loop and its own
+ * connection (and fetch session) to every leader it fetches from; a
+ * partition always goes to the thread Kafka's AbstractFetcherManager
+ * picks, abs(31 * topic.hashCode() + partition) % num.replica.fetchers,
+ * so its fetch_slot is only ever touched by that thread.
+ *
+ * Everything here runs on the fetcher threads except fetcher_follow /
+ * fetcher_unfollow, which post commands to them.  Partition structs are
  * never freed while the broker runs, so commands may carry pointers.
+ *
+ * KIP-227: each source keeps a fetch session with its leader.  The first
+ * fetch is full (session epoch 0) and opens it; later ones name only the
+ * partitions whose position moved (fetch offset, log start, leader epoch)
+ * or that joined, and forget those we stopped fetching, so an idle
+ * follower of thousands of partitions sends a few bytes per fetch.  The
+ * leader answers only the partitions with news, so answers are matched to
+ * partitions by name.  Any doubt (an error, a lost connection, nothing to
+ * fetch) goes back to a full fetch, which the leader takes as a new
+ * session; a leader that keeps no session (id 0) gets full fetches.  When
+ * nothing is left to follow on a leader, the session is closed (a fetch of
+ * nothing with epoch -1) before the connection goes, so the leader does
+ * not hold it until it is evicted.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -43,6 +62,16 @@ struct fpart {
 	int sent;		/* index in the request in flight, or -1 */
 	int64_t delay_until;	/* monotonic ms; 0: none */
 	bool in_sync;		/* at the leader's high watermark at the last fetch */
+	/* KIP-227: in the leader's session, at this position */
+	bool in_sess;
+	int64_t sess_offset, sess_start;
+	int32_t sess_epoch;
+};
+
+/* A partition that left the session, to forget in the next fetch. */
+struct forgot {
+	char *topic;
+	int32_t partition;
 };
 
 struct source {
@@ -57,10 +86,18 @@ struct source {
 	struct fpart **sent;	/* the request's partitions, in order */
 	int nsent, capsent;
 	struct kp_timer timer;	/* reconnect, delayed partitions */
+	/* KIP-227 */
+	int32_t sess_id;	/* 0: none */
+	int32_t sess_epoch;	/* of the next fetch; 0: a full one */
+	bool sess_full;		/* the fetch in flight is full */
+	struct forgot *forgot;
+	int nforgot, capforgot;
 };
 
+/* One fetcher thread. */
 struct fetcher {
 	struct broker *b;
+	int index;
 	struct kp_loop *loop;
 	pthread_t thread;
 	struct source *sources;
@@ -69,6 +106,12 @@ struct fetcher {
 	/* replica.fetch.* keys, read once */
 	int32_t backoff_ms;
 	int32_t wait_max_ms, min_bytes, response_max_bytes, max_bytes;
+};
+
+/* The threads (b->fetcher). */
+struct fetchers {
+	int n;
+	struct fetcher **t;
 };
 
 static void kick(struct source *s);
@@ -112,12 +155,55 @@ static struct fpart *answered(struct source *s, int i, kp_str topic, int32_t ind
 	return fp;
 }
 
+static void forgot_clear(struct source *s)
+{
+	for (int i = 0; i < s->nforgot; i++)
+		free(s->forgot[i].topic);
+	s->nforgot = 0;
+}
+
+/* The next fetch is a full one: it closes the session named (keep_id)
+ * and opens a new one. */
+static void sess_reset(struct source *s, bool keep_id)
+{
+	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next)
+		fp->in_sess = false;
+	forgot_clear(s);
+	s->sess_epoch = 0;
+	if (!keep_id)
+		s->sess_id = 0;
+}
+
+/* Kafka's JFetchMetadata.nextEpoch. */
+static int32_t sess_next_epoch(int32_t e)
+{
+	return e == INT32_MAX ? 1 : e + 1;
+}
+
+/* The fpart of this fetch named topic/index (answers of a session hold
+ * only what changed, in the leader's order). */
+static struct fpart *answered_by_name(struct source *s, kp_str topic, int32_t index)
+{
+	struct partition *p;
+	struct fpart *fp;
+
+	if (topic.len <= 0)
+		return NULL;
+	p = partition_find(&s->f->b->parts, topic.ptr, (size_t)topic.len, index);
+	fp = p != NULL ? p->fetch_slot : NULL;
+	if (fp == NULL || fp->s != s || fp->sent < 0 || fp->sent >= s->nsent ||
+	    s->sent[fp->sent] != fp)
+		return NULL;
+	return fp;
+}
+
 static void drop_conn(struct source *s)
 {
 	struct kp_conn *c = s->conn;
 
 	s->conn = NULL;
 	unsend_all(s);
+	sess_reset(s, true);
 	if (c != NULL)
 		kp_conn_free(c);
 }
@@ -385,8 +471,6 @@ static void on_fetch_resp(struct kp_conn *c, int err, int16_t api_key,
 {
 	struct source *s = arg;
 	const struct kp_fetch_resp *r = resp;
-	int k = 0;
-
 	(void)api_key;
 	(void)version;
 	if (c != s->conn)
@@ -394,34 +478,98 @@ static void on_fetch_resp(struct kp_conn *c, int err, int16_t api_key,
 	if (err < 0) {
 		KP_WARN("fetch from broker %d failed: %s", s->id, strerror(-err));
 		unsend_all(s);
+		sess_reset(s, true);
+		return;
+	}
+	if (r->error_code == KP_ERR_FETCH_SESSION_ID_NOT_FOUND ||
+	    r->error_code == KP_ERR_INVALID_FETCH_SESSION_EPOCH) {
+		/* as Kafka's FetchSessionHandler: start over with a full
+		 * fetch at once (closing the session when it still exists) */
+		KP_INFO("fetch session %d with broker %d: %s; fetching in full",
+			s->sess_id, s->id, kp_err_name(r->error_code));
+		unsend_all(s);
+		sess_reset(s, r->error_code == KP_ERR_INVALID_FETCH_SESSION_EPOCH);
+		kick(s);
 		return;
 	}
 	if (r->error_code != 0) {
 		KP_WARN("fetch from broker %d: %s", s->id, kp_err_name(r->error_code));
 		unsend_all(s);
+		sess_reset(s, true);
 		kp_timer_start(s->f->loop, &s->timer, s->f->backoff_ms);
 		return;
 	}
+	if (s->sess_full) {
+		s->sess_id = r->session_id;
+		s->sess_epoch = r->session_id != 0 ? 1 : 0;
+		if (r->session_id == 0)
+			sess_reset(s, false);
+	} else if (r->session_id != s->sess_id) {
+		/* the leader closed it (it emptied): full next time */
+		sess_reset(s, false);
+	} else {
+		s->sess_epoch = sess_next_epoch(s->sess_epoch);
+	}
 	for (int32_t i = 0; i < r->responses_count; i++)
-		for (int32_t j = 0; j < r->responses[i].partitions_count; j++, k++) {
+		for (int32_t j = 0; j < r->responses[i].partitions_count; j++) {
 			const struct kp_fetch_resp_partition_data *d =
 				&r->responses[i].partitions[j];
-			struct fpart *fp = answered(s, k, r->responses[i].topic,
-						    d->partition_index);
+			struct fpart *fp = answered_by_name(s, r->responses[i].topic,
+							    d->partition_index);
 
 			if (fp != NULL)
 				fetched(s, fp, d);
+			else if (!s->sess_full && s->sess_epoch != 0)
+				/* as Kafka's FetchSessionHandler: an answer naming
+				 * what our session does not hold means the two
+				 * views differ; the next fetch is full */
+				sess_reset(s, true);
 		}
 	unsend_all(s);
 	kick(s);
 }
 
+/* Remember that fp's partition left the session. */
+static void forget(struct source *s, const struct fpart *fp)
+{
+	char *t;
+
+	if (s->nforgot == s->capforgot) {
+		int nc = s->capforgot ? 2 * s->capforgot : 16;
+		struct forgot *nf = realloc(s->forgot, sizeof(*nf) * (size_t)nc);
+
+		if (nf == NULL)
+			goto lost;
+		s->forgot = nf;
+		s->capforgot = nc;
+	}
+	t = strdup(fp->p->topic);
+	if (t == NULL)
+		goto lost;
+	s->forgot[s->nforgot].topic = t;
+	s->forgot[s->nforgot].partition = fp->p->index;
+	s->nforgot++;
+	return;
+lost:
+	/* cannot name it: a full fetch next, which forgets everything */
+	s->sess_epoch = 0;
+}
+
+/*
+ * The next Fetch to s: every partition we can fetch now goes in the
+ * session; a full fetch names them all, an incremental one those that
+ * joined or moved, and forgets those that left.  Returns how many
+ * partitions the session holds (0: nothing to fetch, no request built).
+ */
 static int build_fetch_req(struct source *s, struct kp_fetch_req *req, int64_t now)
 {
 	struct fetcher *f = s->f;
 	struct kp_fetch_req_fetch_topic *t;
 	struct kp_fetch_req_fetch_partition *pp;
-	int n = 0, cap = 0;
+	struct kp_fetch_req_forgotten_topic *ft = NULL;
+	int32_t *fpn = NULL;
+	int n = 0, w = 0, nf = 0, cap = 0;
+	bool full;
 
 	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next)
 		cap++;
@@ -437,44 +585,105 @@ static int build_fetch_req(struct source *s, struct kp_fetch_req *req, int64_t n
 	req->max_bytes = f->response_max_bytes;
 	req->isolation_level = 0;
 	req->topics = t;
+	full = s->sess_epoch == 0;
 	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next) {
 		int64_t start;
+		bool fetchable = !fp->truncating && fp->delay_until <= now;
 
-		if (fp->truncating || fp->delay_until > now)
-			continue;
 		/*
 		 * Kafka's shouldFollowerThrottle: a replica behind the leader,
 		 * throttled on our side, waits while the follower quota is
 		 * exceeded; in-sync replicas are never held back.
 		 */
-		if (!fp->in_sync && follower_throttled(f->b, fp->p) &&
+		if (fetchable && !fp->in_sync && follower_throttled(f->b, fp->p) &&
 		    quota_exceeded(&f->b->quotas->follower, now)) {
 			fp->delay_until = now + QUOTA_SAMPLE_MS;
-			continue;
+			fetchable = false;
 		}
-		pthread_mutex_lock(&fp->p->lock);
-		/* as Kafka: a replica in an offline log dir fetches no more, so
-		 * the leader never takes it back into the ISR */
-		if (!still_following(fp) || log_is_offline(fp->p->log)) {
+		start = -1;
+		if (fetchable) {
+			pthread_mutex_lock(&fp->p->lock);
+			/* as Kafka: a replica in an offline log dir fetches no
+			 * more, so the leader never takes it back into the ISR */
+			fetchable = still_following(fp) && !log_is_offline(fp->p->log);
+			if (fetchable)
+				start = log_start_offset(fp->p->log);
 			pthread_mutex_unlock(&fp->p->lock);
+		}
+		if (!fetchable) {
+			if (fp->in_sess && !full)
+				forget(s, fp);
+			fp->in_sess = false;
 			continue;
 		}
-		start = log_start_offset(fp->p->log);
-		pthread_mutex_unlock(&fp->p->lock);
 		if (add_sent(s, fp) < 0)
 			break;
-		kp_struct_init(&kp_fetch_req_fetch_partition_desc, &pp[n]);
-		pp[n].partition = fp->p->index;
-		pp[n].current_leader_epoch = fp->epoch;
-		pp[n].fetch_offset = fp->offset;
-		pp[n].log_start_offset = start;
-		pp[n].partition_max_bytes = f->max_bytes;
-		t[n].topic = kp_str_c(fp->p->topic);
-		t[n].partitions = &pp[n];
-		t[n].partitions_count = 1;
 		n++;
+		if (!full && fp->in_sess && fp->sess_offset == fp->offset &&
+		    fp->sess_start == start && fp->sess_epoch == fp->epoch)
+			continue;	/* the leader has it as it is */
+		fp->in_sess = true;
+		fp->sess_offset = fp->offset;
+		fp->sess_start = start;
+		fp->sess_epoch = fp->epoch;
+		kp_struct_init(&kp_fetch_req_fetch_partition_desc, &pp[w]);
+		pp[w].partition = fp->p->index;
+		pp[w].current_leader_epoch = fp->epoch;
+		pp[w].fetch_offset = fp->offset;
+		pp[w].log_start_offset = start;
+		pp[w].partition_max_bytes = f->max_bytes;
+		t[w].topic = kp_str_c(fp->p->topic);
+		t[w].partitions = &pp[w];
+		t[w].partitions_count = 1;
+		w++;
 	}
-	req->topics_count = n;
+	req->topics_count = w;
+	if (n == 0 || (!full && s->sess_epoch == 0)) {
+		/* nothing to fetch (the session is left to close with the
+		 * next full fetch), or a forgotten partition we could not
+		 * name: start over */
+		sess_reset(s, true);
+		if (n > 0) {
+			free(t);
+			unsend_all(s);
+			return build_fetch_req(s, req, now);
+		}
+		return 0;
+	}
+	if (full) {
+		forgot_clear(s);
+	} else if (s->nforgot > 0) {
+		ft = calloc((size_t)s->nforgot, sizeof(*ft) + sizeof(*fpn));
+		if (ft == NULL) {
+			free(t);
+			unsend_all(s);
+			sess_reset(s, true);
+			return build_fetch_req(s, req, now);
+		}
+		fpn = (void *)(ft + s->nforgot);
+		for (int i = 0; i < s->nforgot; i++) {
+			struct partition *p = partition_find(&f->b->parts, s->forgot[i].topic,
+							     strlen(s->forgot[i].topic),
+							     s->forgot[i].partition);
+			struct fpart *back = p != NULL ? p->fetch_slot : NULL;
+
+			/* left and came back (a new epoch): it is in this
+			 * request as an addition, which forgetting would undo */
+			if (back != NULL && back->s == s && back->in_sess)
+				continue;
+			fpn[nf] = s->forgot[i].partition;
+			kp_struct_init(&kp_fetch_req_forgotten_topic_desc, &ft[nf]);
+			ft[nf].topic = kp_str_c(s->forgot[i].topic);
+			ft[nf].partitions = &fpn[nf];
+			ft[nf].partitions_count = 1;
+			nf++;
+		}
+	}
+	req->forgotten_topics_data = ft;
+	req->forgotten_topics_data_count = nf;
+	req->session_id = s->sess_id;
+	req->session_epoch = s->sess_epoch;
+	s->sess_full = full;
 	return n;
 }
 
@@ -496,6 +705,31 @@ static void on_state(struct kp_conn *c, enum kp_conn_state st, int err, void *ar
 	}
 }
 
+/* A sessionless Fetch of nothing with our session's id (epoch -1, as
+ * KIP-227 closes one); its answer ends the session here too. */
+static int close_session(struct source *s)
+{
+	struct kp_fetch_req req;
+
+	kp_struct_init(&kp_fetch_req_desc, &req);
+	req.replica_id = s->f->b->id;
+	req.max_wait_ms = 0;
+	req.min_bytes = 0;
+	req.max_bytes = s->f->response_max_bytes;
+	req.session_id = s->sess_id;
+	req.session_epoch = -1;
+	req.topics_count = 0;
+	req.forgotten_topics_data_count = 0;
+	forgot_clear(s);
+	s->sess_full = true;
+	if (kp_conn_request(s->conn, KP_API_FETCH, -1, &req, on_fetch_resp, s) < 0) {
+		sess_reset(s, false);
+		return -1;
+	}
+	s->busy = true;
+	return 0;
+}
+
 static void kick(struct source *s)
 {
 	struct fetcher *f = s->f;
@@ -503,6 +737,13 @@ static void kick(struct source *s)
 	int rc = -1;
 
 	if (s->parts == NULL) {
+		/* nothing left to follow there: close our session first, so
+		 * the leader does not keep it until it is evicted */
+		if (s->busy && s->conn != NULL)
+			return;		/* the answer comes back here */
+		if (s->sess_id != 0 && s->conn != NULL &&
+		    kp_conn_state(s->conn) == KP_CONN_READY && close_session(s) == 0)
+			return;
 		drop_conn(s);
 		kp_timer_stop(f->loop, &s->timer);
 		return;
@@ -548,11 +789,16 @@ static void kick(struct source *s)
 			rc = kp_conn_request(s->conn, KP_API_FETCH, -1, &req,
 					     on_fetch_resp, s);
 		}
-		if (n >= 0)
+		if (n >= 0) {
 			free(req.topics);
+			free(req.forgotten_topics_data);
+		}
 		if (n > 0) {
+			/* the session no longer holds what was forgotten */
+			forgot_clear(s);
 			if (rc < 0) {
 				unsend_all(s);
+				sess_reset(s, true);
 				kp_timer_start(f->loop, &s->timer, f->backoff_ms);
 			}
 			return;
@@ -626,6 +872,8 @@ static void remove_part(struct partition *p)
 		fp->next->pprev = fp->pprev;
 	if (fp->sent >= 0 && fp->sent < s->nsent)
 		s->sent[fp->sent] = NULL;
+	if (fp->in_sess)
+		forget(s, fp);
 	p->fetch_slot = NULL;
 	free(fp);
 }
@@ -657,6 +905,21 @@ static void on_cmd(void *arg)
 	free(cmd);
 }
 
+int fetcher_index(const char *topic, int32_t partition, int n)
+{
+	uint32_t h = 0;
+	int32_t v;
+
+	/* Java's String.hashCode (topic names are ASCII), then Kafka's
+	 * Utils.abs, which maps MIN_VALUE to 0 */
+	for (const char *c = topic; *c != '\0'; c++)
+		h = 31 * h + (uint8_t)*c;
+	v = (int32_t)(31 * h + (uint32_t)partition);
+	if (n <= 1)
+		return 0;
+	return (v == INT32_MIN ? 0 : v < 0 ? -v : v) % n;
+}
+
 static void post_cmd(struct broker *b, struct partition *p, bool follow,
 		     int32_t leader, int32_t epoch, const char *host, int port)
 {
@@ -670,14 +933,14 @@ static void post_cmd(struct broker *b, struct partition *p, bool follow,
 		free(cmd);
 		return;
 	}
-	cmd->f = b->fetcher;
+	cmd->f = b->fetcher->t[fetcher_index(p->topic, p->index, b->fetcher->n)];
 	cmd->p = p;
 	cmd->follow = follow;
 	cmd->leader = leader;
 	cmd->epoch = epoch;
 	snprintf(cmd->host, sizeof(cmd->host), "%s", host != NULL ? host : "");
 	cmd->port = port;
-	if (kp_loop_post(b->fetcher->loop, on_cmd, cmd) < 0)
+	if (kp_loop_post(cmd->f->loop, on_cmd, cmd) < 0)
 		free(cmd);
 	pthread_mutex_unlock(&fetcher_lock);
 }
@@ -703,22 +966,32 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int fetcher_start(struct broker *b, char *err, size_t errlen)
+static void thread_free(struct fetcher *f)
+{
+	if (f == NULL)
+		return;
+	if (f->loop != NULL)
+		kp_loop_free(f->loop);
+	free(f);
+}
+
+static struct fetcher *thread_new(struct broker *b, int index, char *err, size_t errlen)
 {
 	struct fetcher *f = calloc(1, sizeof(*f));
 
 	if (f == NULL || (f->loop = kp_loop_new()) == NULL) {
 		free(f);
 		snprintf(err, errlen, "cannot start the replica fetcher");
-		return -1;
+		return NULL;
 	}
 	f->b = b;
+	f->index = index;
 	f->backoff_ms = kp_config_int(&b->cfg, "replica.fetch.backoff.ms");
 	f->wait_max_ms = kp_config_int(&b->cfg, "replica.fetch.wait.max.ms");
 	f->min_bytes = kp_config_int(&b->cfg, "replica.fetch.min.bytes");
 	f->response_max_bytes = kp_config_int(&b->cfg, "replica.fetch.response.max.bytes");
 	f->max_bytes = kp_config_int(&b->cfg, "replica.fetch.max.bytes");
-	snprintf(f->client_id, sizeof(f->client_id), "broker-%d-fetcher-0", b->id);
+	snprintf(f->client_id, sizeof(f->client_id), "broker-%d-fetcher-%d", b->id, index);
 	f->opts.client_id = f->client_id;
 	f->opts.request_timeout_ms = kp_config_int(&b->cfg, "replica.socket.timeout.ms");
 	f->opts.connect_timeout_ms = f->opts.request_timeout_ms;
@@ -731,13 +1004,48 @@ int fetcher_start(struct broker *b, char *err, size_t errlen)
 		f->opts.sasl_password = kp_jaas_get(&b->inter_sasl_jaas, "password");
 	}
 	if (pthread_create(&f->thread, NULL, run, f) != 0) {
-		kp_loop_free(f->loop);
-		free(f);
-		snprintf(err, errlen, "cannot start the replica fetcher thread");
+		thread_free(f);
+		snprintf(err, errlen, "cannot start a replica fetcher thread");
+		return NULL;
+	}
+	return f;
+}
+
+static void on_stop(void *arg);
+
+/* Stop and free the first n threads of fs, and fs. */
+static void stop_threads(struct fetchers *fs, int n)
+{
+	for (int i = 0; i < n; i++)
+		/* commands posted before run first: the loop is FIFO */
+		kp_loop_post(fs->t[i]->loop, on_stop, fs->t[i]);
+	for (int i = 0; i < n; i++) {
+		pthread_join(fs->t[i]->thread, NULL);
+		thread_free(fs->t[i]);
+	}
+	free(fs->t);
+	free(fs);
+}
+
+int fetcher_start(struct broker *b, char *err, size_t errlen)
+{
+	struct fetchers *fs = calloc(1, sizeof(*fs));
+	int n = kp_config_int(&b->cfg, "num.replica.fetchers");
+
+	if (fs == NULL || (fs->t = calloc((size_t)n, sizeof(*fs->t))) == NULL) {
+		free(fs);
+		snprintf(err, errlen, "cannot start the replica fetchers");
 		return -1;
 	}
+	for (fs->n = 0; fs->n < n; fs->n++) {
+		fs->t[fs->n] = thread_new(b, fs->n, err, errlen);
+		if (fs->t[fs->n] == NULL) {
+			stop_threads(fs, fs->n);
+			return -1;
+		}
+	}
 	pthread_mutex_lock(&fetcher_lock);
-	b->fetcher = f;
+	b->fetcher = fs;
 	pthread_mutex_unlock(&fetcher_lock);
 	return 0;
 }
@@ -761,6 +1069,8 @@ static void on_stop(void *arg)
 		drop_conn(s);
 		kp_timer_stop(f->loop, &s->timer);
 		free(s->sent);
+		forgot_clear(s);
+		free(s->forgot);
 		free(s);
 	}
 	kp_loop_stop(f->loop);
@@ -768,17 +1078,12 @@ static void on_stop(void *arg)
 
 void fetcher_stop(struct broker *b)
 {
-	struct fetcher *f;
+	struct fetchers *fs;
 
 	pthread_mutex_lock(&fetcher_lock);
-	f = b->fetcher;
+	fs = b->fetcher;
 	b->fetcher = NULL;
 	pthread_mutex_unlock(&fetcher_lock);
-	if (f == NULL)
-		return;
-	/* commands posted before run first: the loop is FIFO */
-	kp_loop_post(f->loop, on_stop, f);
-	pthread_join(f->thread, NULL);
-	kp_loop_free(f->loop);
-	free(f);
+	if (fs != NULL)
+		stop_threads(fs, fs->n);
 }

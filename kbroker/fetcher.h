@@ -2,9 +2,10 @@
 /*
  * fetcher.h - the follower's side of replication: replica fetchers.
  *
- * One thread with its own kp_loop runs every fetcher (Kafka's
- * num.replica.fetchers = 1); per source broker there is one connection
- * and one request in flight, for all the partitions we follow there.
+ * num.replica.fetchers threads, each with its own kp_loop; a partition
+ * belongs to the thread Kafka would give it (fetcher_index), and each
+ * thread has, per source broker, one connection, one KIP-227 fetch
+ * session and one request in flight for the partitions it follows there.
  * A partition that starts following first asks its leader where its log
  * diverges (OffsetForLeaderEpoch with our latest epoch) and truncates
  * there - to the high watermark when the leader cannot say - then
@@ -34,5 +35,7 @@ void fetcher_follow(struct broker *b, struct partition *p, int32_t leader,
 		    int32_t epoch, const char *host, int port);
 /* Stop fetching p (we lead it now, or it stopped). */
 void fetcher_unfollow(struct broker *b, struct partition *p);
+/* The fetcher thread of a partition among n, as Kafka picks it. */
+int fetcher_index(const char *topic, int32_t partition, int n);
 
 #endif /* FETCHER_H */

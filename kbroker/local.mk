@@ -38,6 +38,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/partition.c kbroker/partition.h \
 	kbroker/replica.c kbroker/replica.h \
 	kbroker/fetcher.c kbroker/fetcher.h \
+	kbroker/fetch_session.c kbroker/fetch_session.h \
 	kbroker/shutdown.c kbroker/shutdown.h \
 	kbroker/group.c kbroker/group.h kbroker/group_coord.h \
 	kbroker/group_fsm.c kbroker/group_fsm.h kbroker/group_thread.c kbroker/group_thread.h \

@@ -50,6 +50,7 @@
 #include "transport_tls.h"
 #include "quota.h"
 #include "client_quota.h"
+#include "fetch_session.h"
 #include "fetcher.h"
 #include "group.h"
 #include "txn_coord.h"
@@ -360,7 +361,11 @@ int main(int argc, char **argv)
 			  kp_config_int(&b.cfg, "quota.window.size.seconds"),
 			  kp_config_long(&b.cfg, "quota.producer.default"),
 			  kp_config_long(&b.cfg, "quota.consumer.default"));
-	if (b.layers == NULL || b.quotas == NULL || b.cquota == NULL || dynconfig_init(&b) < 0 ||
+	b.fsessions = fetch_sessions_new(kp_config_int(&b.cfg,
+					"max.incremental.fetch.session.cache.slots"),
+					 FETCH_SESSION_EVICTION_MS);
+	if (b.layers == NULL || b.quotas == NULL || b.cquota == NULL || b.fsessions == NULL ||
+	    dynconfig_init(&b) < 0 ||
 	    scram_users_init(&b) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fatal;
@@ -449,6 +454,7 @@ int main(int argc, char **argv)
 	authz_destroy(&b);
 	quota_repl_free(b.quotas);
 	cq_free(b.cquota);
+	fetch_sessions_free(b.fsessions);
 	config_layers_free(b.layers);
 	purgatory_free(b.purg);
 	kp_loop_free(b.loop);

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "log_dir_event.h"
 #include "metrics.h"
+#include "fetch_session.h"
 #include "net.h"
 #include "partition.h"
 #include "purgatory.h"
@@ -423,6 +424,23 @@ static void render_groups(struct kp_mtext *t, struct broker *b)
 
 /* ---------------------------------------------------------- the whole */
 
+/* Kafka's FetchSessionCache gauges and the evictions meter. */
+static void render_sessions(struct kp_mtext *t, struct broker *b)
+{
+	int64_t n = 0, parts = 0, ev = 0;
+
+	if (b->fsessions != NULL)
+		fetch_sessions_stats(b->fsessions, &n, &parts, &ev);
+	gauge(t, "kafka_server_fetchsessioncache_numincrementalfetchsessions",
+	      "Incremental fetch sessions cached (KIP-227)", (double)n);
+	gauge(t, "kafka_server_fetchsessioncache_numincrementalfetchpartitionscached",
+	      "Partitions in the cached fetch sessions", (double)parts);
+	kp_mtext_family(t, "kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total",
+			"counter", "Fetch sessions evicted to make room for new ones");
+	kp_mtext_sample(t, "kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total",
+			NULL, 0, (double)ev);
+}
+
 void metrics_render(struct kp_mtext *t, void *arg)
 {
 	struct broker *b = arg;
@@ -456,6 +474,7 @@ void metrics_render(struct kp_mtext *t, void *arg)
 			(double)parked);
 	render_groups(t, b);
 	quota_metrics_render(t, b);
+	render_sessions(t, b);
 	kp_zk_metrics(t, b->zk);
 	kp_mtext_process(t);
 }

@@ -196,6 +196,8 @@ TESTS += tests/integration/0029-kcluster-security.py
 TESTS += tests/integration/0035-acls.py
 ## a cluster whose every listener is SASL_SSL: daemons, tools, clients (issue 19)
 TESTS += tests/integration/0034-secure-cluster.py
+## KIP-227 fetch sessions (issue 23)
+TESTS += tests/integration/0033-fetch-sessions.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
 	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
@@ -225,6 +227,12 @@ tests_unit_check_purgatory_SOURCES = tests/unit/check_purgatory.c tests/lib/chec
 tests_unit_check_purgatory_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_purgatory_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_purgatory
+
+check_PROGRAMS += tests/unit/check_fetch_session
+tests_unit_check_fetch_session_SOURCES = tests/unit/check_fetch_session.c tests/lib/check_run.h
+tests_unit_check_fetch_session_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_fetch_session_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_fetch_session
 
 ## kbroker's network layer and its transports, over a real socket
 check_PROGRAMS += tests/unit/check_net
