@@ -204,7 +204,7 @@ static bool exempt(const struct net_req *r)
 
 /* The pair a request is accounted to: Kafka's user (the principal, or
  * ANONYMOUS) and the header's client id. */
-static void who(const struct net_req *r, char *user, char *client, size_t n)
+static void entity_of(const struct net_req *r, char *user, char *client, size_t n)
 {
 	const char *p = net_req_principal(r);
 	kp_str id = r->h.client_id;
@@ -236,7 +236,7 @@ void quota_on_reply(struct net_req *r, bool answered)
 	if (r->quota_done || !cq_enabled(q) || exempt(r))
 		return;
 	r->quota_done = true;
-	who(r, user, client, sizeof(user));
+	entity_of(r, user, client, sizeof(user));
 	req_us = thread_us(r);
 	if (r->h.api_key == KP_API_PRODUCE) {
 		type = CQ_PRODUCE;
@@ -256,7 +256,7 @@ int64_t quota_fetch_budget(struct net_req *r)
 
 	if (!cq_enabled(q) || exempt(r))
 		return INT64_MAX;
-	who(r, user, client, sizeof(user));
+	entity_of(r, user, client, sizeof(user));
 	return cq_max_in_window(q, user, client, CQ_FETCH);
 }
 
@@ -270,7 +270,7 @@ bool quota_fetch_check(struct net_req *r, int64_t resp_bytes)
 	if (r->quota_done || !cq_enabled(q) || exempt(r))
 		return false;
 	r->quota_done = true;
-	who(r, user, client, sizeof(user));
+	entity_of(r, user, client, sizeof(user));
 	r->throttle_ms = cq_record(q, user, client, CQ_FETCH, resp_bytes, thread_us(r),
 				   now, &which);
 	if (r->throttle_ms <= 0)

@@ -44,6 +44,7 @@ struct client_quotas;
 struct broker_authz;
 struct txn_coord;
 struct fetch_sessions;
+struct net_req;
 
 /* A SASL listener's mechanisms and credentials. */
 struct broker_sasl {
@@ -121,6 +122,11 @@ struct broker {
 	struct config_layers *layers;	/* a broker key's layers (config_layers.c) */
 	struct repl_quotas *quotas;	/* replication throttles (quota.c) */
 	struct client_quotas *cquota;	/* client quotas (client_quota.h) */
+	/* KIP-219 accounting of each answer (api_quota.c's quota_on_reply
+	 * and quota_set_throttle_field), given by main.c so that net.c
+	 * calls no handler module; NULL: none */
+	void (*reply_hook)(struct net_req *r, bool answered);
+	void (*throttle_hook)(struct net_req *r, void *resp);
 	struct broker_authz *authz;	/* the ACL authorizer, or NULL (authz.c) */
 	struct fetch_sessions *fsessions;	/* KIP-227 (fetch_session.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */

@@ -50,6 +50,7 @@
 #include "transport_tls.h"
 #include "quota.h"
 #include "client_quota.h"
+#include "api_quota.h"
 #include "fetch_session.h"
 #include "fetcher.h"
 #include "group.h"
@@ -361,6 +362,8 @@ int main(int argc, char **argv)
 			  kp_config_int(&b.cfg, "quota.window.size.seconds"),
 			  kp_config_long(&b.cfg, "quota.producer.default"),
 			  kp_config_long(&b.cfg, "quota.consumer.default"));
+	b.reply_hook = quota_on_reply;
+	b.throttle_hook = quota_set_throttle_field;
 	b.fsessions = fetch_sessions_new(kp_config_int(&b.cfg,
 					"max.incremental.fetch.session.cache.slots"),
 					 FETCH_SESSION_EVICTION_MS);

@@ -26,7 +26,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "api_quota.h"
 #include "broker.h"
 #include "kp_client.h"
 #include "kp_codec.h"
@@ -624,8 +623,10 @@ void net_reply(struct net_req *r, const void *resp)
 		req_free(r);
 		return;
 	}
-	quota_on_reply(r, true);
-	quota_set_throttle_field(r, (void *)resp);
+	if (r->worker->broker->reply_hook != NULL) {
+		r->worker->broker->reply_hook(r, true);
+		r->worker->broker->throttle_hook(r, (void *)resp);
+	}
 	if (kp_response_frame(&s->w, r->h.api_key, r->h.api_version,
 			      r->h.correlation_id, resp) < 0 || s->w.err) {
 		KP_ERROR("%s: cannot encode %s v%d response", r->peer, r->api->name,
@@ -642,7 +643,8 @@ void net_req_done(struct net_req *r)
 {
 	r->slot->empty = true;
 	if (!r->conn->closed) {
-		quota_on_reply(r, false);
+		if (r->worker->broker->reply_hook != NULL)
+			r->worker->broker->reply_hook(r, false);
 		conn_throttle(r->conn, r->throttle_ms);
 	}
 	slot_done(r);

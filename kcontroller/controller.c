@@ -97,6 +97,7 @@ static void process_one(struct ctl_event *ev, void *arg)
 		request(c, ev->u.request);
 		return;
 	case CTL_EV_LAI_RESPONSE:
+		ctl_logdir_lai_response(c, ev);
 		ctl_batch_lai_response(c, ev);
 		return;
 	case CTL_EV_STOP_RESPONSE:

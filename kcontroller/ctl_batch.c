@@ -19,7 +19,6 @@
 #include "ctl_batch.h"
 #include "ctl_ctx.h"
 #include "ctl_event.h"
-#include "ctl_logdir.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -368,19 +367,8 @@ void ctl_batch_lai_response(struct controller *c, const struct ctl_event *ev)
 		KP_WARN("LeaderAndIsr to broker %d: error %d", broker, ev->u.lai.error);
 		return;
 	}
-	/* replicas in an offline log dir: leadership moves away (Kafka's
-	 * LeaderAndIsrResponseReceived) */
-	for (int32_t i = 0; i < ev->u.lai.nstorage; i++) {
-		const struct ctl_lai_error *e = &ev->u.lai.storage[i];
-		struct c_topic *t = e->topic != NULL ? ctl_ctx_topic(c, e->topic)
-						     : ctl_ctx_topic_by_id(c, &e->topic_id);
-
-		if (t != NULL && !t->deleting && e->partition >= 0 &&
-		    e->partition < t->nparts)
-			ctl_logdir_replica_offline(c, broker, t, e->partition);
-	}
-	if (ev->u.lai.nstorage > 0)
-		ctl_batch_flush(c);
+	/* replicas in an offline log dir were handled first
+	 * (ctl_logdir_lai_response) */
 	for (int32_t i = 0; i < ev->u.lai.nerrors; i++) {
 		const struct ctl_lai_error *e = &ev->u.lai.errors[i];
 		const struct c_topic *t = e->topic == NULL

@@ -13,6 +13,7 @@
 #include "controller.h"
 #include "ctl_batch.h"
 #include "ctl_ctx.h"
+#include "ctl_event.h"
 #include "ctl_logdir.h"
 #include "ctl_partition.h"
 #include "ctl_zk.h"
@@ -108,6 +109,27 @@ void ctl_logdir_event(struct controller *c)
 	}
 	kp_zk_result_free(&res);
 	ctl_batch_flush(c);
+}
+
+void ctl_logdir_lai_response(struct controller *c, const struct ctl_event *ev)
+{
+	int32_t broker = ev->u.lai.broker;
+
+	if (ev->u.lai.error != 0)
+		return;
+	/* replicas in an offline log dir: leadership moves away (Kafka's
+	 * LeaderAndIsrResponseReceived) */
+	for (int32_t i = 0; i < ev->u.lai.nstorage; i++) {
+		const struct ctl_lai_error *e = &ev->u.lai.storage[i];
+		struct c_topic *t = e->topic != NULL ? ctl_ctx_topic(c, e->topic)
+						     : ctl_ctx_topic_by_id(c, &e->topic_id);
+
+		if (t != NULL && !t->deleting && e->partition >= 0 &&
+		    e->partition < t->nparts)
+			ctl_logdir_replica_offline(c, broker, t, e->partition);
+	}
+	if (ev->u.lai.nstorage > 0)
+		ctl_batch_flush(c);
 }
 
 void ctl_logdir_replica_offline(struct controller *c, int32_t broker,

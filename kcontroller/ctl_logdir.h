@@ -22,6 +22,10 @@ struct c_topic;
  * them, watching again. */
 void ctl_logdir_event(struct controller *c);
 /* broker answered KAFKA_STORAGE_ERROR for t/p: its replica is offline. */
+/* A LeaderAndIsr answer's KAFKA_STORAGE_ERROR partitions: those replicas
+ * are offline (called before ctl_batch_lai_response logs the rest). */
+struct ctl_event;
+void ctl_logdir_lai_response(struct controller *c, const struct ctl_event *ev);
 void ctl_logdir_replica_offline(struct controller *c, int32_t broker,
 				struct c_topic *t, int32_t p);
 /* broker (re)started: none of its replicas is in an offline dir. */

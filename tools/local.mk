@@ -10,7 +10,7 @@ dist_man_MANS += man/man1/kcluster.1
 
 ## What the tools share (messages, cluster view, output), not installed.
 noinst_LIBRARIES += tools/libtool.a
-tools_libtool_a_SOURCES = tools/tool.c tools/tool.h \
+tools_libtool_a_SOURCES = tools/tool.c tools/tool.h tools/tool_msg.c \
 	tools/tool_produce.c tools/tool_produce.h \
 	tools/tool_fetch.c tools/tool_fetch.h \
 	tools/tool_config.c tools/tool_config.h \

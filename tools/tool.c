@@ -22,45 +22,6 @@
 #include "kp_errors.h"
 #include "tool_security.h"
 
-const char *tool_name = "tool";
-
-static void vmsg(const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", tool_name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void tool_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-}
-
-void tool_die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	exit(TOOL_EXIT_FAIL);
-}
-
-void tool_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n", tool_name);
-	exit(TOOL_EXIT_USAGE);
-}
-
 int tool_getopt(int argc, char **argv, const struct option *opts,
 		struct tool_opts *to)
 {
