@@ -305,7 +305,9 @@ def check_producer_quota(c, zk):
         # in flight: half the quota, no restart
         kconfigs(c, "--alter", "--entity-type", "clients", "--entity-name", "slow-p",
                  "--add-config", "producer_byte_rate=%d" % (MB // 2))
-        time.sleep(WARMUP)
+        # two windows: the change first mutes the client for about one
+        # window (its rate was twice the new bound), then it settles
+        time.sleep(2 * WARMUP)
         rate = slow.rate(MEASURE)
         print("producer: lowered to %d: %.0f B/s" % (MB // 2, rate))
         assert near(rate, MB // 2 * 0.99), rate
