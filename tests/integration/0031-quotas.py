@@ -226,10 +226,14 @@ class Stats:
 
 
 class Flood(threading.Thread):
-    """A producer sending value_size records as fast as it is let."""
+    """A producer sending value_size records as fast as it is let, or at
+    most max_rate value bytes a second (an unthrottled client would
+    otherwise fill the disk: hundreds of MB/s)."""
 
-    def __init__(self, c, topic, client_id, value_size=10000, extra=None):
+    def __init__(self, c, topic, client_id, value_size=10000, extra=None,
+                 max_rate=None):
         super().__init__(daemon=True)
+        self.max_rate = max_rate
         self.stats = Stats()
         conf = {"bootstrap.servers": c.bootstrap, "client.id": client_id,
                 "linger.ms": 5, "statistics.interval.ms": 500,
@@ -251,9 +255,14 @@ class Flood(threading.Thread):
                 self.acked_n += 1
             else:
                 self.errors += 1
+        t0, sent = time.monotonic(), 0
         while not self.stop:
+            if self.max_rate and sent > self.max_rate * (time.monotonic() - t0):
+                self.p.poll(0.01)
+                continue
             try:
                 self.p.produce(self.topic, self.value, callback=cb)
+                sent += len(self.value)
             except BufferError:
                 self.p.poll(0.05)
             self.p.poll(0)
@@ -283,7 +292,7 @@ def check_producer_quota(c, zk):
     # batches of 64 KB: Kafka's Rate lets 1 MB requests overshoot a 22 s
     # span by up to ~15 % before settling; small ones hold it within ~1 %
     slow = Flood(c, "qp", "slow-p", extra={"batch.size": 65536})
-    fast = Flood(c, "qp2", "fast-p")
+    fast = Flood(c, "qp2", "fast-p", max_rate=8 * MB)
     slow.start()
     fast.start()
     try:
