@@ -45,8 +45,45 @@ static bool uuid_zero(const kp_uuid *u)
 
 /* ------------------------------------------------------------ Metadata */
 
+/*
+ * A replica we host knows its partition's leader from the controller's
+ * LeaderAndIsr, which reaches us just before the UpdateMetadata of the
+ * same change: until that lands, our own newer epoch answers.  Else a
+ * client told NOT_LEADER_OR_FOLLOWER by us would read from our Metadata
+ * that we still lead, after a peer already named the new leader; some
+ * clients (librdkafka 2.0) then keep the partition on the wrong broker
+ * for good.  The lists are copied into the request's arena (the
+ * partition's change under its lock).
+ */
+static void local_newer(struct net_req *r, const char *topic,
+			struct kp_metadata_resp_metadata_response_partition *out)
+{
+	struct broker *b = r->worker->broker;
+	struct partition *lp = partition_find(&b->parts, topic, strlen(topic),
+					      out->partition_index);
+	int32_t *isr, *reps;
+
+	if (lp == NULL)
+		return;
+	pthread_mutex_lock(&lp->lock);
+	if (lp->leader_epoch > out->leader_epoch && lp->nisr > 0 && lp->nreplicas > 0 &&
+	    (isr = kp_arena_alloc(&r->arena, sizeof(*isr) * (size_t)lp->nisr)) != NULL &&
+	    (reps = kp_arena_alloc(&r->arena,
+				   sizeof(*reps) * (size_t)lp->nreplicas)) != NULL) {
+		memcpy(isr, lp->isr, sizeof(*isr) * (size_t)lp->nisr);
+		memcpy(reps, lp->replicas, sizeof(*reps) * (size_t)lp->nreplicas);
+		out->leader_id = lp->leader_id;
+		out->leader_epoch = lp->leader_epoch;
+		out->isr_nodes = isr;
+		out->isr_nodes_count = lp->nisr;
+		out->replica_nodes = reps;
+		out->replica_nodes_count = lp->nreplicas;
+	}
+	pthread_mutex_unlock(&lp->lock);
+}
+
 static int fill_partition(struct net_req *r, const struct md_view *v,
-			  const struct md_partition *p,
+			  const char *topic, const struct md_partition *p,
 			  struct kp_metadata_resp_metadata_response_partition *out)
 {
 	out->partition_index = p->partition;
@@ -58,12 +95,13 @@ static int fill_partition(struct net_req *r, const struct md_view *v,
 	out->isr_nodes_count = p->nisr;
 	out->offline_replicas = p->offline;
 	out->offline_replicas_count = p->noffline;
+	local_newer(r, topic, out);
 	/* as Kafka: a leader that is not a live broker is not available;
 	 * one without the client's listener is not found (v6+) */
-	if (p->leader < 0 || md_view_broker(v, p->leader) == NULL) {
+	if (out->leader_id < 0 || md_view_broker(v, out->leader_id) == NULL) {
 		out->error_code = KP_ERR_LEADER_NOT_AVAILABLE;
 		out->leader_id = -1;
-	} else if (md_view_endpoint(v, p->leader, r->listener) == NULL) {
+	} else if (md_view_endpoint(v, out->leader_id, r->listener) == NULL) {
 		out->error_code = r->h.api_version >= 6 ? KP_ERR_LISTENER_NOT_FOUND
 							: KP_ERR_LEADER_NOT_AVAILABLE;
 		out->leader_id = -1;
@@ -85,7 +123,7 @@ static int fill_topic(struct net_req *r, const struct md_view *v,
 	for (int32_t i = 0; i < t->nparts; i++) {
 		kp_struct_init(&kp_metadata_resp_metadata_response_partition_desc,
 			       &out->partitions[i]);
-		fill_partition(r, v, &t->parts[i], &out->partitions[i]);
+		fill_partition(r, v, t->name, &t->parts[i], &out->partitions[i]);
 	}
 	return 0;
 }

@@ -151,8 +151,22 @@ def isr_full(zk, topic, parts, n=3):
 def create_topic(certs, zk, name, parts, rf=3):
     from confluent_kafka.admin import AdminClient, NewTopic
 
+    from confluent_kafka import KafkaError, KafkaException
+
     a = AdminClient(cconf(certs))
-    a.create_topics([NewTopic(name, parts, rf)])[name].result(120)
+
+    def created():
+        # a broker just started knows the others once the controller's
+        # UpdateMetadata reached it (Kafka's brokers answer "larger than
+        # available brokers: 0" until then too)
+        try:
+            a.create_topics([NewTopic(name, parts, rf)])[name].result(120)
+        except KafkaException as e:
+            if e.args[0].code() == KafkaError.INVALID_REPLICATION_FACTOR:
+                return False
+            raise
+        return True
+    wait_for(created, 120, "%s created" % name)
     wait_for(lambda: isr_full(zk, name, parts, rf), 120, "%s: leaders and full ISRs" % name)
 
     def led():

@@ -527,7 +527,7 @@ START_TEST(update_metadata_feeds_metadata_answers)
 	for (int i = 0; i < 2; i++) {
 		kp_struct_init(&kp_update_metadata_update_metadata_partition_state_desc, &ps[i]);
 		ps[i].partition_index = i;
-		ps[i].leader = i + 1;
+		ps[i].leader = 2;
 		ps[i].leader_epoch = 7;
 		ps[i].replicas = ps[i].isr = replicas_12;
 		ps[i].replicas_count = ps[i].isr_count = 2;
@@ -568,6 +568,30 @@ START_TEST(update_metadata_feeds_metadata_answers)
 	ck_assert_int_eq(mresp.topics[0].partitions[1].leader_id, 2);
 	ck_assert_int_eq(mresp.topics[0].partitions[1].leader_epoch, 7);
 	ck_assert_int_eq(mresp.topics[1].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	ck_assert_int_eq(mresp.topics[0].partitions[0].leader_id, 2);
+	/* a replica's LeaderAndIsr of a newer epoch answers for it until the
+	 * controller's UpdateMetadata of the same change lands: we lead p0
+	 * now, p1 stays broker 2's */
+	{
+		int16_t errs[3];
+
+		leader_and_isr(3, 8, errs);
+		ck_assert_int_eq(errs[0], 0);
+		ck_assert_int_eq(errs[1], 0);
+	}
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_METADATA, 8, &mreq, &mresp, &arena), 0);
+	ck_assert_int_eq(mresp.topics[0].partitions[0].leader_id, 1);
+	ck_assert_int_eq(mresp.topics[0].partitions[0].leader_epoch, 8);
+	ck_assert_int_eq(mresp.topics[0].partitions[0].isr_nodes_count, 1);
+	ck_assert_int_eq(mresp.topics[0].partitions[1].leader_id, 2);
+	ck_assert_int_eq(mresp.topics[0].partitions[1].leader_epoch, 8);
+	/* the controller's own view, once there, is what is answered */
+	ps[0].leader = 1;
+	ps[0].leader_epoch = ps[1].leader_epoch = 9;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_UPDATE_METADATA, 5, &um, &umr, &arena), 0);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_METADATA, 8, &mreq, &mresp, &arena), 0);
+	ck_assert_int_eq(mresp.topics[0].partitions[0].leader_epoch, 9);
+	ck_assert_int_eq(mresp.topics[0].partitions[0].isr_nodes_count, 2);
 	/* deletion: leader -2 removes the partition; stale epochs refused */
 	ps[0].leader = ps[1].leader = -2;
 	um.controller_epoch = 2;
@@ -1051,7 +1075,7 @@ static void update_metadata_v7(const kp_uuid *id)
 	for (int i = 0; i < 2; i++) {
 		kp_struct_init(&kp_update_metadata_update_metadata_partition_state_desc, &ps[i]);
 		ps[i].partition_index = i;
-		ps[i].leader = i + 1;
+		ps[i].leader = 2;
 		ps[i].leader_epoch = 7;
 		ps[i].replicas = ps[i].isr = replicas_12;
 		ps[i].replicas_count = ps[i].isr_count = 2;
