@@ -119,6 +119,11 @@ tests_unit_check_txn_SOURCES = tests/unit/check_txn.c tests/lib/check_run.h
 tests_unit_check_txn_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_txn_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_txn
+check_PROGRAMS += tests/unit/check_group_txn
+tests_unit_check_group_txn_SOURCES = tests/unit/check_group_txn.c tests/lib/check_run.h
+tests_unit_check_group_txn_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_group_txn_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_group_txn
 
 ## integration tests: real ZooKeeper, real kbroker processes, real clients
 ## (run with Debian's python, where its kafka packages live)
