@@ -178,6 +178,7 @@ TESTS += tests/integration/0032-delete-records-logdirs.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py
+TESTS += tests/integration/0037-eos-ctp.py
 ## transaction markers: WriteTxnMarkers, the last stable offset, the aborted
 ## transactions index, read_committed consumers (issue 21)
 TESTS += tests/integration/0030-txn-markers.py
