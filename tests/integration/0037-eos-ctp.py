@@ -14,8 +14,9 @@ confluent-kafka: TxnOffsetCommit through send_offsets_to_transaction.
   turns every record of an input topic into one of an output topic while
   the transaction coordinator's broker is SIGKILLed in the middle of a
   transaction, and later the group coordinator's (whose new leader must
-  rebuild the pending offsets from the log); aborted transactions rewind
-  the consumer to the committed offsets.  At the end the output read with
+  rebuild the pending offsets from the log); a transaction aborted on
+  purpose, and any the kills abort, rewind the consumer to the committed
+  offsets.  At the end the output read with
   read_committed holds every input exactly once, and the group's
   committed offsets are exactly the input's end offsets.
 """
@@ -213,6 +214,13 @@ def ctp_loop(c):
                 killed["group"] = group_coordinator(c, group)
                 c.kill("broker", killed["group"])
                 print("0037: killed broker %d, the group coordinator" % killed["group"])
+            if txns == 7:
+                # aborted on purpose: its records and offsets are dropped,
+                # and the consumer processes the same inputs again
+                p.abort_transaction(120)
+                aborts += 1
+                rewind(cons)
+                continue
             p.commit_transaction(120)
             commits += 1
         except KafkaException as e:
@@ -238,6 +246,7 @@ def ctp_loop(c):
     cons.close()
     assert {tp.partition: tp.offset for tp in committed} == ends, (committed, ends)
     assert txns >= 15, "the loop ended before the second kill (%d transactions)" % txns
+    assert aborts >= 1 and commits + aborts == txns, (txns, commits, aborts)
     return ends
 
 
