@@ -2,12 +2,14 @@
 /*
  * bench_clients.c - produce then consume throughput with librdkafka.
  *
- *   bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS [idempotent]]
+ *   bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS [idempotent|txn:N]]
  *   bench_clients --latency BOOTSTRAP TOPIC SIZE RATE SECONDS [ACKS]
  *
  * Throughput: produces COUNT messages of SIZE bytes (null keys, so
  * librdkafka spreads them over the partitions) with ACKS (default 1),
- * enable.idempotence=true when "idempotent" follows (ACKS must be all), and
+ * enable.idempotence=true when "idempotent" follows (ACKS must be all),
+ * a transactional producer committing a transaction every N messages when
+ * "txn:N" follows (ACKS must be all; the consumer reads read_committed), and
  * no compression, waits for every delivery report, then consumes them all
  * from the beginning of every partition.  Prints messages/s and MB/s for
  * both phases.
@@ -86,6 +88,15 @@ static void report(const char *what, int64_t n, size_t size, double secs)
 
 static const char *acks = "1";
 static const char *idempotence = "false";
+static int64_t txn_size;		/* > 0: transactions of this many */
+
+static void txn_check(rd_kafka_error_t *e, const char *what)
+{
+	if (e == NULL)
+		return;
+	fprintf(stderr, "bench_clients: %s: %s\n", what, rd_kafka_error_string(e));
+	exit(1);
+}
 
 static void produce(const char *boot, const char *topic, size_t size, int64_t count)
 {
@@ -104,29 +115,46 @@ static void produce(const char *boot, const char *topic, size_t size, int64_t co
 	set(conf, "queue.buffering.max.kbytes", "2097151");
 	set(conf, "compression.codec", "none");
 	set(conf, "enable.idempotence", idempotence);
+	if (txn_size > 0) {
+		char tid[256];
+
+		snprintf(tid, sizeof(tid), "bench-%s", topic);
+		set(conf, "transactional.id", tid);
+	}
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	if (rk == NULL) {
 		fprintf(stderr, "bench_clients: %s\n", err);
 		exit(1);
 	}
+	if (txn_size > 0) {
+		txn_check(rd_kafka_init_transactions(rk, 60000), "init_transactions");
+		txn_check(rd_kafka_begin_transaction(rk), "begin_transaction");
+	}
 	/* one message first: the topic is created and has leaders */
 	rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(payload, size),
 			  RD_KAFKA_V_END);
+	if (txn_size > 0)
+		txn_check(rd_kafka_commit_transaction(rk, 60000), "commit_transaction");
 	rd_kafka_flush(rk, 60000);
 	delivered = failed = 0;
 	t0 = now_s();
 	for (int64_t i = 0; i < count; i++) {
+		if (txn_size > 0 && i % txn_size == 0)
+			txn_check(rd_kafka_begin_transaction(rk), "begin_transaction");
 		while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
 					 RD_KAFKA_V_VALUE(payload, size),
 					 RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			rd_kafka_poll(rk, 10);
 		if ((i & 1023) == 0)
 			rd_kafka_poll(rk, 0);
+		/* commit flushes: each transaction waits for its records */
+		if (txn_size > 0 && (i % txn_size == txn_size - 1 || i == count - 1))
+			txn_check(rd_kafka_commit_transaction(rk, 60000), "commit_transaction");
 	}
 	rd_kafka_flush(rk, 300000);
-	report(strcmp(acks, "1") == 0 ? "produce" : "produce*", delivered, size,
-	       now_s() - t0);
+	report(txn_size > 0 ? "txn" : strcmp(acks, "1") == 0 ? "produce" : "produce*",
+	       delivered, size, now_s() - t0);
 	if (failed > 0 || delivered != count) {
 		fprintf(stderr, "bench_clients: %" PRId64 " delivered, %" PRId64 " failed\n",
 			delivered, failed);
@@ -335,9 +363,13 @@ int main(int argc, char **argv)
 	if (argc == 7 && strcmp(argv[6], "idempotent") == 0) {
 		idempotence = "true";
 		argc--;
+	} else if (argc == 7 && strncmp(argv[6], "txn:", 4) == 0 &&
+		   (txn_size = strtoll(argv[6] + 4, NULL, 10)) > 0) {
+		idempotence = "true";
+		argc--;
 	}
 	if (argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS [idempotent]]\n"
+		fprintf(stderr, "usage: bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS [idempotent|txn:N]]\n"
 			"       bench_clients --latency BOOTSTRAP TOPIC SIZE RATE SECONDS [ACKS]\n");
 		return 2;
 	}

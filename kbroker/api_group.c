@@ -24,6 +24,7 @@
 #include "group_coord.h"
 #include "group_offsets.h"
 #include "group_rebalance.h"
+#include "group_txn.h"
 #include "kp_errors.h"
 #include "kp_groupmeta.h"
 #include "kp_log.h"
@@ -520,7 +521,10 @@ oom:
 
 /* --------------------------------------------------------- OffsetFetch */
 
+/* stable: require_stable (v7+), a partition with a transaction's offsets
+ * pending is UNSTABLE_OFFSET_COMMIT (KIP-447) */
 static void fetch_fill(struct net_req *r, struct group *g, kp_str topic, int32_t part,
+		       bool stable,
 		       struct kp_offset_fetch_resp_offset_fetch_response_partition *out)
 {
 	struct group_offset *o = g != NULL && topic.len >= 0
@@ -531,6 +535,11 @@ static void fetch_fill(struct net_req *r, struct group *g, kp_str topic, int32_t
 	out->committed_offset = -1;
 	out->committed_leader_epoch = -1;
 	out->metadata = (kp_str){ "", 0 };
+	if (stable && g != NULL && topic.len >= 0 &&
+	    group_txn_pending_for(g, topic.ptr, (size_t)topic.len, part)) {
+		out->error_code = KP_ERR_UNSTABLE_OFFSET_COMMIT;
+		return;
+	}
 	if (o != NULL) {
 		out->committed_offset = o->offset;
 		out->committed_leader_epoch = o->leader_epoch;
@@ -548,7 +557,7 @@ static int cmp_offsets(const void *a, const void *b)
 }
 
 /* Every offset of g, grouped by topic. */
-static int fetch_all(struct net_req *r, struct group *g,
+static int fetch_all(struct net_req *r, struct group *g, bool stable,
 		     struct kp_offset_fetch_resp *resp)
 {
 	struct group_offset **os;
@@ -578,7 +587,7 @@ static int fetch_all(struct net_req *r, struct group *g,
 			return -1;
 		ts[nt].partitions_count = j - i;
 		for (int32_t k = i; k < j; k++)
-			fetch_fill(r, g, kp_str_c(os[k]->topic), os[k]->partition,
+			fetch_fill(r, g, kp_str_c(os[k]->topic), os[k]->partition, stable,
 				   &ts[nt].partitions[k - i]);
 		nt++;
 		i = j;
@@ -607,7 +616,7 @@ void api_offset_fetch(struct net_req *r)
 		g = group_table_find(&c->groups, req->group_id);
 	if (req->topics_count < 0) {
 		/* v2+: all of the group's offsets */
-		if (err == 0 && fetch_all(r, g, &resp) < 0)
+		if (err == 0 && fetch_all(r, g, req->require_stable, &resp) < 0)
 			err = KP_ERR_UNKNOWN_SERVER_ERROR;
 		goto out;
 	}
@@ -631,7 +640,7 @@ void api_offset_fetch(struct net_req *r)
 		ts[i].partitions_count = np;
 		for (int32_t j = 0; j < np; j++) {
 			fetch_fill(r, err == 0 ? g : NULL, rt->name, rt->partition_indexes[j],
-				   &ts[i].partitions[j]);
+				   req->require_stable, &ts[i].partitions[j]);
 			/* v0/v1 have no top-level error: each partition says */
 			if (r->h.api_version < 2)
 				ts[i].partitions[j].error_code = err;

@@ -13,9 +13,7 @@
  *    daemon is the controller), UpdateFeatures (INVALID_REQUEST, the
  *    answer of a controller without feature versioning);
  *
- *  - features later work builds (idempotence and transactions,
- *    log-dir moves,
- *    producer state): not advertised, answered with
+ *  - features later work builds (log-dir moves): not advertised, answered with
  *    UNSUPPORTED_VERSION in every error slot the response has (per
  *    partition, per resource, or top level).  35 is not retriable and every
  *    client reports it as "the broker does not support this" (Java's
@@ -170,46 +168,6 @@ void api_delegation_token(struct net_req *r)
 }
 
 /* --------------------------------------------- features not built yet */
-
-void api_txn_offset_commit(struct net_req *r)
-{
-	const struct kp_txn_offset_commit_req *req = r->body;
-	struct kp_txn_offset_commit_resp resp;
-	struct kp_txn_offset_commit_resp_txn_offset_commit_response_topic *ts =
-		alloc_n(r, req->topics_count, sizeof(*ts));
-
-	if (ts == NULL) {
-		oom(r);
-		return;
-	}
-	kp_struct_init(r->api->resp, &resp);
-	for (int32_t i = 0; i < COUNT(req->topics_count); i++) {
-		const struct kp_txn_offset_commit_req_txn_offset_commit_request_topic *in =
-			&req->topics[i];
-		int32_t np = COUNT(in->partitions_count);
-		struct kp_txn_offset_commit_resp_txn_offset_commit_response_partition *ps =
-			alloc_n(r, np, sizeof(*ps));
-
-		if (ps == NULL) {
-			oom(r);
-			return;
-		}
-		kp_struct_init(&kp_txn_offset_commit_resp_txn_offset_commit_response_topic_desc,
-			       &ts[i]);
-		ts[i].name = in->name;
-		for (int32_t j = 0; j < np; j++) {
-			kp_struct_init(&kp_txn_offset_commit_resp_txn_offset_commit_response_partition_desc,
-				       &ps[j]);
-			ps[j].partition_index = in->partitions[j].partition_index;
-			ps[j].error_code = KP_ERR_UNSUPPORTED_VERSION;
-		}
-		ts[i].partitions = ps;
-		ts[i].partitions_count = np;
-	}
-	resp.topics = ts;
-	resp.topics_count = COUNT(req->topics_count);
-	net_reply(r, &resp);
-}
 
 void api_alter_replica_log_dirs(struct net_req *r)
 {

@@ -18,8 +18,9 @@
  *
  * Only brokers send it: the authorizer, where there is one, holds it to
  * ClusterAction.  Markers on __consumer_offsets are written the same way;
- * what they mean to the group coordinator (transactional offset
- * commits) is the coordinator's.
+ * once the ISR has one, the group coordinator is told
+ * (group_marker_acked), which commits or drops the transaction's offsets
+ * there (TxnOffsetCommit).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -28,7 +29,9 @@
 
 #include "api.h"
 #include "broker.h"
+#include "group.h"
 #include "kp_config.h"
+#include "kp_groupmeta.h"
 #include "kp_errors.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
@@ -46,6 +49,10 @@ struct marker_pending {
 	uint32_t lead_gen;
 	int64_t required;		/* marker offset + 1 */
 	int16_t *err;			/* its slot in the response */
+	int64_t pid;
+	bool commit;
+	bool offsets_topic;		/* __consumer_offsets: the group
+					 * coordinator hears of it */
 };
 
 /* A parked request (the op first: the purgatory hands it back). */
@@ -96,6 +103,9 @@ static kp_err_t write_one(struct broker *b, struct partition *p,
 		pend->p = p;
 		pend->lead_gen = p->lead_gen;
 		pend->required = ai.last_offset + 1;
+		pend->pid = mk->producer_id;
+		pend->commit = mk->transaction_result;
+		pend->offsets_topic = strcmp(p->topic, KP_OFFSETS_TOPIC) == 0;
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (rc < 0)
@@ -109,11 +119,13 @@ static kp_err_t write_one(struct broker *b, struct partition *p,
 	return (kp_err_t)rc;
 }
 
-/* Is pend replicated (or failed)?  Sets its error. */
-static bool marker_done(struct marker_pending *pend)
+/* Is pend replicated (or failed)?  Sets its error; a replicated marker
+ * on __consumer_offsets is told to the group coordinator (once: a pend
+ * found done is not looked at again). */
+static bool marker_done(struct broker *b, struct marker_pending *pend)
 {
 	struct partition *p = pend->p;
-	bool done = true;
+	bool done = true, acked = false;
 
 	pthread_mutex_lock(&p->lock);
 	if (!p->leader || p->log == NULL || p->lead_gen != pend->lead_gen)
@@ -122,7 +134,12 @@ static bool marker_done(struct marker_pending *pend)
 		done = false;
 	else if (p->nisr < p->min_isr)
 		*pend->err = KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+	else
+		acked = true;
 	pthread_mutex_unlock(&p->lock);
+	/* the coordinator's lock is taken before a partition's: not held */
+	if (acked && pend->offsets_topic)
+		group_marker_acked(b, p->index, pend->pid, pend->commit, pend->required - 1);
 	return done;
 }
 
@@ -133,7 +150,7 @@ static bool markers_try(struct delayed_op *op)
 	if (net_req_orphaned(mw->r))
 		return true;
 	for (int32_t i = 0; i < mw->npend; ) {
-		if (marker_done(&mw->pend[i]))
+		if (marker_done(mw->r->worker->broker, &mw->pend[i]))
 			mw->pend[i] = mw->pend[--mw->npend];
 		else
 			i++;
@@ -147,7 +164,7 @@ static void markers_complete(struct delayed_op *op, enum purgatory_end end)
 
 	(void)end;
 	for (int32_t i = 0; i < mw->npend; i++)
-		if (*mw->pend[i].err == 0 && !marker_done(&mw->pend[i]))
+		if (*mw->pend[i].err == 0 && !marker_done(mw->r->worker->broker, &mw->pend[i]))
 			*mw->pend[i].err = KP_ERR_REQUEST_TIMED_OUT;
 	net_reply(mw->r, mw->resp);	/* mw lives in r's arena */
 }

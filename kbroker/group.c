@@ -166,3 +166,16 @@ void group_hw_moved(struct broker *b)
 		if (group_thread_post(&c->thread, check_run, c) < 0)
 			atomic_store(&c->check_posted, false);
 }
+
+void group_marker_acked(struct broker *b, int32_t opart, int64_t pid, bool commit,
+			int64_t offset)
+{
+	struct group_coord *c = b->coord;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (c->thread.running)
+		group_store_txn_marker(&c->store, opart, pid, commit, offset);
+	pthread_mutex_unlock(&c->lock);
+}

@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct broker;
 struct partition;
@@ -46,5 +47,12 @@ void group_partition_role(struct broker *b, struct partition *p);
 /* New data or high watermark on a __consumer_offsets partition (any
  * thread, any lock): appends waiting for the ISR are checked. */
 void group_hw_moved(struct broker *b);
+
+/* A transaction marker of producer pid at offset in __consumer_offsets
+ * partition opart is acknowledged by the ISR (any thread, holding no
+ * lock): the transaction's offsets there become committed offsets
+ * (commit) or are dropped (Kafka's scheduleHandleTxnCompletion). */
+void group_marker_acked(struct broker *b, int32_t opart, int64_t pid, bool commit,
+			int64_t offset);
 
 #endif /* GROUP_H */

@@ -106,8 +106,9 @@ static kp_err_t commit_check(struct group_coord *c, struct group **gp,
 	return 0;
 }
 
-/* The offset a part commits; NULL when out of memory. */
-static struct group_offset *offset_of(const struct group_commit *gc,
+/* The offset a part commits (retention_ms -1: the broker's); NULL when
+ * out of memory. */
+static struct group_offset *offset_of(int64_t retention_ms,
 				      const struct group_commit_part *cp, int64_t now)
 {
 	struct group_offset *o = calloc(1, sizeof(*o));
@@ -122,30 +123,31 @@ static struct group_offset *offset_of(const struct group_commit *gc,
 	o->offset = cp->offset;
 	o->leader_epoch = cp->leader_epoch;
 	o->commit_ts = cp->commit_ts >= 0 ? cp->commit_ts : now;
-	o->expire_ts = gc->retention_ms >= 0 ? now + gc->retention_ms : -1;
+	o->expire_ts = retention_ms >= 0 ? now + retention_ms : -1;
 	return o;
 }
 
-bool group_commit_offsets(struct group_coord *c, const struct group_commit *gc)
+/*
+ * The parts of a commit to g whose group-level result is top: each part's
+ * checks, then the offsets appended (pid >= 0: a transaction's).  As
+ * group_commit_offsets returns.
+ */
+static bool store_parts(struct group_coord *c, struct group *g, int16_t top,
+			const struct group_commit_part *parts, int32_t nparts,
+			int64_t retention_ms, int64_t pid, int16_t epoch,
+			void (*done)(void *req), void *req)
 {
 	struct commit_wait *cw = malloc(sizeof(*cw) +
-					sizeof(cw->errs[0]) * (size_t)(gc->nparts + 1));
+					sizeof(cw->errs[0]) * (size_t)(nparts + 1));
 	struct group_offset *list = NULL, **tail = &list;
-	struct group *g = NULL;
 	int64_t now = kp_wall_ms();
-	int32_t opart = 0;
-	int16_t top;
 
-	top = gc->group_id.len < 0 ? KP_ERR_INVALID_GROUP_ID
-		: group_store_owner(&c->store, gc->group_id, &opart);
-	if (top == 0)
-		top = commit_check(c, &g, gc, opart);
 	if (top == 0 && cw == NULL)
 		top = KP_ERR_UNKNOWN_SERVER_ERROR;
 	if (cw != NULL)
 		cw->n = 0;
-	for (int32_t i = 0; i < gc->nparts; i++) {
-		const struct group_commit_part *cp = &gc->parts[i];
+	for (int32_t i = 0; i < nparts; i++) {
+		const struct group_commit_part *cp = &parts[i];
 		struct group_offset *o;
 
 		if (top != 0) {
@@ -160,7 +162,7 @@ bool group_commit_offsets(struct group_coord *c, const struct group_commit *gc)
 			*cp->err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 			continue;
 		}
-		o = offset_of(gc, cp, now);
+		o = offset_of(retention_ms, cp, now);
 		if (o == NULL) {
 			*cp->err = KP_ERR_UNKNOWN_SERVER_ERROR;
 			continue;
@@ -173,11 +175,73 @@ bool group_commit_offsets(struct group_coord *c, const struct group_commit *gc)
 		free(cw);
 		return false;
 	}
-	cw->done = gc->done;
-	cw->req = gc->req;
+	cw->done = done;
+	cw->req = req;
 	/* commit_done sets the results and calls done */
-	group_store_commit(&c->store, g, list, commit_done, cw);
+	if (pid >= 0)
+		group_store_commit_txn(&c->store, g, list, pid, epoch, commit_done, cw);
+	else
+		group_store_commit(&c->store, g, list, commit_done, cw);
 	return true;
+}
+
+bool group_commit_offsets(struct group_coord *c, const struct group_commit *gc)
+{
+	struct group *g = NULL;
+	int32_t opart = 0;
+	int16_t top;
+
+	top = gc->group_id.len < 0 ? KP_ERR_INVALID_GROUP_ID
+		: group_store_owner(&c->store, gc->group_id, &opart);
+	if (top == 0)
+		top = commit_check(c, &g, gc, opart);
+	return store_parts(c, g, top, gc->parts, gc->nparts, gc->retention_ms, -1, 0,
+			   gc->done, gc->req);
+}
+
+/* ----------------------------------------------------- TxnOffsetCommit */
+
+/* The group-level checks of a transactional commit (Kafka 2.8's
+ * handleTxnCommitOffsets and doTxnCommitOffsets): a group unknown here is
+ * made (Empty); the member and generation are checked only when given
+ * (v3+). */
+static kp_err_t txn_commit_check(struct group_coord *c, struct group **gp,
+				 const struct group_txn_commit *tc, int32_t opart)
+{
+	struct group *g = group_table_find(&c->groups, tc->group_id);
+	struct group_member *m;
+
+	if (g == NULL && (g = group_create(c, tc->group_id, opart)) == NULL)
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	*gp = g;
+	if (g->fsm.state == GROUP_DEAD)
+		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	m = group_member_by_instance(g, tc->instance_id);
+	if (m != NULL && !kp_str_eqc(tc->member_id, m->id))
+		return KP_ERR_FENCED_INSTANCE_ID;
+	if (tc->member_id.len > 0 && group_member_find(g, tc->member_id) == NULL)
+		return KP_ERR_UNKNOWN_MEMBER_ID;
+	if (tc->generation >= 0 && tc->generation != g->generation)
+		return KP_ERR_ILLEGAL_GENERATION;
+	return 0;
+}
+
+bool group_txn_commit_offsets(struct group_coord *c, const struct group_txn_commit *tc)
+{
+	struct group *g = NULL;
+	int32_t opart = 0;
+	int16_t top;
+
+	top = tc->group_id.len <= 0 ? KP_ERR_INVALID_GROUP_ID
+		: group_store_owner(&c->store, tc->group_id, &opart);
+	if (top == 0 && tc->pid < 0)
+		top = KP_ERR_INVALID_PRODUCER_ID_MAPPING;
+	if (top == 0)
+		top = txn_commit_check(c, &g, tc, opart);
+	/* no retention of its own: a transaction's offsets never expire
+	 * by a deadline of the commit (Kafka writes none) */
+	return store_parts(c, g, top, tc->parts, tc->nparts, -1, tc->pid, tc->epoch,
+			   tc->done, tc->req);
 }
 
 /* -------------------------------------------------------- OffsetDelete */

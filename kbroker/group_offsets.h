@@ -44,6 +44,25 @@ struct group_commit {
  * then (perhaps at once); false: every err is set now. */
 bool group_commit_offsets(struct group_coord *c, const struct group_commit *gc);
 
+/* A TxnOffsetCommit, as the coordinator needs it. */
+struct group_txn_commit {
+	kp_str group_id, member_id, instance_id;
+	int32_t generation;		/* -1: not checked (v0-2) */
+	int64_t pid;			/* the transactional producer */
+	int16_t epoch;
+	struct group_commit_part *parts; /* commit_ts -1, as Kafka sets it */
+	int32_t nparts;
+	void (*done)(void *req);
+	void *req;
+};
+
+/* TxnOffsetCommit (Kafka 2.8's handleTxnCommitOffsets): the group and
+ * member checks, then the offsets written as a transactional batch of
+ * the producer, pending until its transaction's marker (group_txn.h).
+ * An epoch older than the producer's in that partition is
+ * INVALID_PRODUCER_EPOCH.  Returns as group_commit_offsets. */
+bool group_txn_commit_offsets(struct group_coord *c, const struct group_txn_commit *tc);
+
 /* One partition of an OffsetDelete. */
 struct group_offset_ref {
 	kp_str topic;

@@ -19,10 +19,12 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "group_txn.h"
 #include "kp_errors.h"
 #include "kp_groupmeta.h"
 #include "kp_log.h"
 #include "kp_records.h"
+#include "kp_txn.h"
 #include "log.h"
 #include "partition.h"
 #include "purgatory.h"
@@ -34,6 +36,14 @@ enum part_state { PART_NONE, PART_LOADING, PART_LOADED };
 
 struct store_write;
 
+/* A transaction marker that reached a partition being loaded: applied
+ * once the load is done (the load may have read it already: harmless). */
+struct txn_marker_seen {
+	int64_t pid;
+	int64_t offset;
+	bool commit;
+};
+
 /* A __consumer_offsets partition, as the store serves it. */
 struct group_part {
 	enum part_state state;
@@ -41,6 +51,8 @@ struct group_part {
 	struct partition *p;
 	/* appends waiting for the ISR, in append order */
 	struct store_write *writes, **writes_tail;
+	struct txn_marker_seen *markers; /* while loading */
+	int32_t nmarkers, capmarkers;
 };
 
 /* An append to __consumer_offsets waiting for the ISR. */
@@ -54,6 +66,11 @@ struct store_write {
 	struct group *g;		/* referenced (nwrites) */
 	int32_t generation;
 	struct group_offset *offsets;	/* a commit's: installed on success */
+	int64_t batch_offset;		/* where it was appended; -1: not */
+	int64_t pid;			/* a transaction's (TxnOffsetCommit): its
+					 * offsets pending from the append on;
+					 * -1: none */
+	int16_t epoch;
 };
 
 static void writes_due(struct group_deadline *d, int64_t now);
@@ -90,6 +107,8 @@ int group_store_init(struct group_store *st, struct broker *b, pthread_mutex_t *
 
 void group_store_free(struct group_store *st)
 {
+	for (int32_t i = 0; i < st->nparts; i++)
+		free(st->parts[i].markers);
 	free(st->parts);
 	st->parts = NULL;
 	st->nparts = 0;
@@ -181,8 +200,13 @@ static void finish(struct store_write *w, int16_t err)
 			struct group_offset *o = w->offsets;
 
 			w->offsets = o->next;
+			o->log_offset = w->batch_offset;
 			group_offset_put(w->g, o);
 		}
+	/* a transaction's offsets not acknowledged are not pending (Kafka's
+	 * failPendingTxnOffsetCommit) */
+	if (err != 0 && w->pid >= 0 && w->batch_offset >= 0 && !w->g->removed)
+		group_txn_fail(w->g, w->pid, w->batch_offset);
 	if (w->done != NULL)
 		w->done(w->arg, w->g, w->generation, err);
 	write_free(w);
@@ -198,6 +222,8 @@ static struct store_write *write_new(struct group *g, group_store_done_fn done, 
 	w->arg = arg;
 	w->g = g;
 	w->generation = g->generation;
+	w->batch_offset = -1;
+	w->pid = -1;
 	g->nwrites++;
 	return w;
 }
@@ -226,8 +252,10 @@ static void writes_reschedule(struct group_store *st)
 /*
  * Append records (key/value pairs; value len -1: a tombstone) to partition
  * opart.  w (NULL: nobody waits) is consumed: queued until the ISR has the
- * records, or finished at once when the append fails.  0 or the append's
- * Kafka error code.
+ * records, or finished at once when the append fails.  A w with a pid
+ * writes a transactional batch of that producer and epoch, its offsets
+ * pending in the group from the append on.  0 or the append's Kafka
+ * error code.
  */
 static kp_err_t append(struct group_store *st, int32_t opart, const kp_bytes *keys,
 		       const kp_bytes *values, int32_t n, struct store_write *w)
@@ -257,6 +285,13 @@ static kp_err_t append(struct group_store *st, int32_t opart, const kp_bytes *ke
 		recs[i].timestamp = now;
 	}
 	kp_batch_params_init(&bp);
+	if (w != NULL && w->pid >= 0) {
+		/* as Kafka's storeOffsets for a TxnOffsetCommit */
+		bp.producer_id = w->pid;
+		bp.producer_epoch = w->epoch;
+		bp.base_sequence = 0;
+		bp.transactional = true;
+	}
 	if (kp_batch_build(&wb, &bp, recs, n) < 0 || wb.err) {
 		err = KP_ERR_UNKNOWN_SERVER_ERROR;
 		goto out;
@@ -270,6 +305,9 @@ static kp_err_t append(struct group_store *st, int32_t opart, const kp_bytes *ke
 	else if (wb.len > (size_t)(p->max_message_bytes > 0 ? p->max_message_bytes
 							 : b->message_max_bytes))
 		err = KP_ERR_MESSAGE_TOO_LARGE;
+	else if (bp.producer_id >= 0)
+		err = (int16_t)log_append_coordinator(p->log, wb.data, wb.len,
+						      p->leader_epoch, &ai);
 	else
 		err = (int16_t)log_append_leader(p->log, wb.data, wb.len,
 						 p->leader_epoch, -1, &ai);
@@ -279,6 +317,13 @@ static kp_err_t append(struct group_store *st, int32_t opart, const kp_bytes *ke
 	if (err == 0) {
 		if (w != NULL) {
 			w->lead_gen = op->lead_gen;
+			w->batch_offset = ai.first_offset;
+			while (w->pid >= 0 && w->offsets != NULL) {
+				struct group_offset *o = w->offsets;
+
+				w->offsets = o->next;
+				group_txn_add(w->g, w->pid, o, ai.first_offset);
+			}
 			w->required = ai.last_offset + 1;
 			w->deadline = kp_now_ms() + st->commit_timeout_ms;
 			w->next = NULL;
@@ -361,9 +406,25 @@ kp_err_t group_store_write_group(struct group_store *st, struct group *g,
 	return err;
 }
 
+static void commit(struct group_store *st, struct group *g, struct group_offset *offsets,
+		   int64_t pid, int16_t epoch, group_store_done_fn done, void *arg);
+
 void group_store_commit(struct group_store *st, struct group *g,
 			struct group_offset *offsets, group_store_done_fn done,
 			void *arg)
+{
+	commit(st, g, offsets, -1, 0, done, arg);
+}
+
+void group_store_commit_txn(struct group_store *st, struct group *g,
+			    struct group_offset *offsets, int64_t pid, int16_t epoch,
+			    group_store_done_fn done, void *arg)
+{
+	commit(st, g, offsets, pid, epoch, done, arg);
+}
+
+static void commit(struct group_store *st, struct group *g, struct group_offset *offsets,
+		   int64_t pid, int16_t epoch, group_store_done_fn done, void *arg)
 {
 	struct store_write *w = write_new(g, done, arg);
 	struct kp_wbuf kw, vw;
@@ -382,6 +443,8 @@ void group_store_commit(struct group_store *st, struct group *g,
 		return;
 	}
 	w->offsets = offsets;
+	w->pid = pid;
+	w->epoch = epoch;
 	for (struct group_offset *o = offsets; o; o = o->next)
 		n++;
 	kp_wbuf_init(&kw);
@@ -537,17 +600,37 @@ struct loader {
 	struct group_table t;
 	int32_t opart;
 	int64_t records, offsets_seen, groups_seen;
+	int64_t txn_live;		/* transactional offsets pending in t */
 	struct kp_arena arena;
 };
 
+/* A marker: pid's offsets before it end in every group of t (the
+ * groups it wrote to are not indexed: a load's markers are few).  How
+ * many ended. */
+static int64_t end_txn(struct group_table *t, int32_t opart, int64_t pid, bool commit,
+		       int64_t offset)
+{
+	int64_t n = 0;
+
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		for (struct group *g = t->buckets[i]; g; g = g->next)
+			if (g->txn_offsets != NULL && g->opart == opart)
+				n += group_txn_complete(g, pid, commit, offset);
+	return n;
+}
+
+/* An offset record of the batch at batch_offset; pid >= 0: written by a
+ * transaction, pending until its marker. */
 static void apply_offset(struct loader *l, const struct kp_gm_key *k,
-			 kp_bytes value)
+			 kp_bytes value, int64_t batch_offset, int64_t pid)
 {
 	struct group *g = group_table_find(&l->t, k->group);
 	struct kp_gm_offset v;
 	struct group_offset *o;
 
 	l->offsets_seen++;
+	if (value.len < 0 && pid >= 0)
+		return;		/* Kafka writes no transactional tombstones */
 	if (value.len < 0) {
 		if (g != NULL) {
 			o = group_offset_find(g, k->topic.ptr, (size_t)k->topic.len, k->partition);
@@ -577,7 +660,11 @@ static void apply_offset(struct loader *l, const struct kp_gm_key *k,
 	o->leader_epoch = v.leader_epoch;
 	o->commit_ts = v.commit_ts;
 	o->expire_ts = v.expire_ts;
-	group_offset_put(g, o);
+	o->log_offset = batch_offset;
+	if (pid < 0)
+		group_offset_put(g, o);
+	else if (group_txn_add(g, pid, o, batch_offset) == 0)
+		l->txn_live++;
 }
 
 static void clear_metadata(struct group *g)
@@ -655,11 +742,23 @@ static void load_batch(struct loader *l, const uint8_t *batch, size_t len,
 {
 	struct kp_record_iter it;
 	struct kp_record rec;
+	int64_t txn_pid;
 
 	if (kp_record_iter_init(&it, batch, len, scratch, MAX_DECOMPRESSED) < 0)
 		return;
-	if (it.h.attributes & KP_ATTR_CONTROL)
-		return;		/* transaction markers: no transactions here */
+	if (it.h.attributes & KP_ATTR_CONTROL) {
+		/* a transaction's marker: its offsets committed or aborted */
+		int type;
+		int32_t coord_epoch;
+		int64_t ts;
+
+		if (it.h.producer_id >= 0 && l->txn_live > 0 &&
+		    kp_txn_marker_parse(batch, len, &type, &coord_epoch, &ts) == 1)
+			l->txn_live -= end_txn(&l->t, l->opart, it.h.producer_id,
+					       type == KP_CONTROL_COMMIT, it.h.base_offset);
+		return;
+	}
+	txn_pid = (it.h.attributes & KP_ATTR_TRANSACTIONAL) ? it.h.producer_id : -1;
 	while (kp_record_iter_next(&it, &rec) == 1) {
 		struct kp_gm_key k;
 		int type;
@@ -669,7 +768,7 @@ static void load_batch(struct loader *l, const uint8_t *batch, size_t len,
 			continue;
 		type = kp_gm_key_decode(rec.key.ptr, (size_t)rec.key.len, &k);
 		if (type == KP_GM_OFFSET)
-			apply_offset(l, &k, rec.value);
+			apply_offset(l, &k, rec.value, it.h.base_offset, txn_pid);
 		else if (type == KP_GM_GROUP)
 			apply_group(l, &k, rec.value);
 	}
@@ -777,7 +876,7 @@ done:
 				l.t.buckets[i] = g->next;
 				l.t.ngroups--;
 				if (g->nmembers == 0 && g->noffsets == 0 &&
-				    g->protocol_type == NULL) {
+				    g->protocol_type == NULL && g->txn_offsets == NULL) {
 					group_free(g);	/* nothing left of it */
 					continue;
 				}
@@ -793,6 +892,13 @@ done:
 				noffsets += (int32_t)g->noffsets;
 			}
 		st->parts[opart].state = PART_LOADED;
+		/* markers that came while we read */
+		for (int32_t i = 0; i < st->parts[opart].nmarkers; i++) {
+			const struct txn_marker_seen *mk = &st->parts[opart].markers[i];
+
+			end_txn(st->groups, opart, mk->pid, mk->commit, mk->offset);
+		}
+		st->parts[opart].nmarkers = 0;
 		KP_INFO("group coordinator: loaded %s-%d in %" PRId64 " ms: %" PRId64
 			" records, %d groups, %d committed offsets%s%s", KP_OFFSETS_TOPIC,
 			opart, kp_now_ms() - t0, l.records, ngroups, noffsets,
@@ -811,6 +917,7 @@ static void unload(struct group_store *st, int32_t opart)
 	struct group_table *t = st->groups;
 
 	op->state = PART_NONE;
+	op->nmarkers = 0;
 	/* writes first: their answers may touch the groups */
 	while (op->writes != NULL) {
 		struct store_write *w = op->writes;
@@ -862,8 +969,42 @@ int group_store_role(struct group_store *st, struct partition *p, bool leader,
 
 void group_store_load_cancel(struct group_store *st, int32_t opart)
 {
-	if (opart < st->nparts)
+	if (opart < st->nparts) {
 		st->parts[opart].state = PART_NONE;
+		st->parts[opart].nmarkers = 0;
+	}
+}
+
+void group_store_txn_marker(struct group_store *st, int32_t opart, int64_t pid,
+			    bool commit, int64_t offset)
+{
+	struct group_part *op = opart >= 0 && opart < st->nparts ? &st->parts[opart] : NULL;
+	int64_t n;
+
+	if (op == NULL || op->state == PART_NONE)
+		return;		/* not ours: its next leader loads it */
+	if (op->state == PART_LOADING) {
+		if (op->nmarkers == op->capmarkers) {
+			int32_t cap = op->capmarkers > 0 ? op->capmarkers * 2 : 8;
+			struct txn_marker_seen *nm = realloc(op->markers,
+							     sizeof(*nm) * (size_t)cap);
+
+			if (nm == NULL) {
+				KP_ERROR("%s-%d: out of memory keeping a transaction marker "
+					 "for the load", KP_OFFSETS_TOPIC, opart);
+				return;
+			}
+			op->markers = nm;
+			op->capmarkers = cap;
+		}
+		op->markers[op->nmarkers++] = (struct txn_marker_seen){ pid, offset, commit };
+		return;
+	}
+	n = end_txn(st->groups, opart, pid, commit, offset);
+	if (n > 0)
+		KP_DEBUG("%s-%d: producer %" PRId64 "'s %s marker at %" PRId64 " ended %" PRId64
+			 " transactional offsets", KP_OFFSETS_TOPIC, opart, pid,
+			 commit ? "commit" : "abort", offset, n);
 }
 
 /* ------------------------------------------------------------- expiry */
@@ -905,7 +1046,8 @@ static void expire_group(struct group_store *st, struct group *g, int64_t now)
 			group_offset_del(g, os[i]);
 	}
 	free(os);
-	if (g->fsm.state == GROUP_EMPTY && g->noffsets == 0 && g->nwrites == 0) {
+	if (g->fsm.state == GROUP_EMPTY && g->noffsets == 0 && g->nwrites == 0 &&
+	    g->txn_offsets == NULL) {
 		KP_INFO("group %s: empty and without offsets, removed", g->id);
 		group_store_tombstones(st, g, NULL, 0, true);
 		group_remove(st->groups, st->thread, g);

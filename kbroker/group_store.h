@@ -114,6 +114,17 @@ kp_err_t group_store_write_group(struct group_store *st, struct group *g,
 void group_store_commit(struct group_store *st, struct group *g,
 			struct group_offset *offsets, group_store_done_fn done,
 			void *arg);
+/* The same for a TxnOffsetCommit: a transactional batch of producer pid
+ * at epoch, its offsets pending in g from the append on (group_txn.h),
+ * until the transaction's marker lands (group_store_txn_marker). */
+void group_store_commit_txn(struct group_store *st, struct group *g,
+			    struct group_offset *offsets, int64_t pid, int16_t epoch,
+			    group_store_done_fn done, void *arg);
+/* A transaction marker of producer pid at offset of partition opart was
+ * acknowledged: the pending offsets it ends are installed (commit) or
+ * dropped.  While the partition loads, kept for after the load. */
+void group_store_txn_marker(struct group_store *st, int32_t opart, int64_t pid,
+			    bool commit, int64_t offset);
 /* Tombstones for the given offsets and, with with_group, the group
  * record; appended, not waited for (as Kafka).  0, -1 when they could not
  * be encoded, or the append's error. */

@@ -135,6 +135,13 @@ void group_free(struct group *g)
 			group_offset_free(o);
 		}
 	free(g->obuckets);
+	while (g->txn_offsets != NULL) {
+		struct group_txn_offset *t = g->txn_offsets;
+
+		g->txn_offsets = t->next;
+		group_offset_free(t->o);
+		free(t);
+	}
 	free(g->id);
 	free(g->protocol_type);
 	free(g->protocol);

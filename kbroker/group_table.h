@@ -103,6 +103,19 @@ struct group_offset {
 	/* the commit this one replaced (0, 0: none): the group's consume
 	 * rate on the partition, for the lag in seconds (metrics.c) */
 	int64_t prev_offset, prev_ts;
+	/* the __consumer_offsets offset of the batch that wrote it (-1 or 0:
+	 * unknown): a transaction's offsets replace it only when written
+	 * after it (group_txn.h) */
+	int64_t log_offset;
+};
+
+/* An offset a transaction committed, pending until its marker
+ * (group_txn.h). */
+struct group_txn_offset {
+	struct group_txn_offset *next;
+	int64_t pid;			/* the transactional producer */
+	int64_t batch_offset;		/* where its batch is in the log */
+	struct group_offset *o;
 };
 
 struct group {
@@ -128,6 +141,7 @@ struct group {
 	struct group_deadline wake;	/* no deadline of ours before wake.at */
 	struct group_offset **obuckets;
 	uint32_t onbuckets, noffsets;
+	struct group_txn_offset *txn_offsets; /* pending, oldest first */
 	int32_t nwrites;		/* appends in flight that point here */
 	bool removed;			/* out of the table; freed at nwrites 0 */
 };

@@ -14,6 +14,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/api_producer.c kbroker/api_txn_markers.c \
 	kbroker/txn_log.c kbroker/txn_log.h kbroker/txn_coord.c kbroker/txn_coord.h \
 	kbroker/api_txn.c \
+	kbroker/group_txn.c kbroker/group_txn.h kbroker/api_txn_offset.c \
 	kbroker/log_checkpoint.c kbroker/log_checkpoint.h \
 	kbroker/log_dir.c kbroker/log_dir.h \
 	kbroker/bg_thread.c kbroker/bg_thread.h \

@@ -993,9 +993,26 @@ static int do_append(struct log *log, const uint8_t *data, size_t len,
 	return 0;
 }
 
+static int leader_append(struct log *log, uint8_t *data, size_t len,
+			 int32_t leader_epoch, int64_t now_ms,
+			 struct log_append_info *info, bool coordinator);
+
 int log_append_leader(struct log *log, uint8_t *data, size_t len,
 		      int32_t leader_epoch, int64_t now_ms,
 		      struct log_append_info *info)
+{
+	return leader_append(log, data, len, leader_epoch, now_ms, info, false);
+}
+
+int log_append_coordinator(struct log *log, uint8_t *data, size_t len,
+			   int32_t leader_epoch, struct log_append_info *info)
+{
+	return leader_append(log, data, len, leader_epoch, -1, info, true);
+}
+
+static int leader_append(struct log *log, uint8_t *data, size_t len,
+			 int32_t leader_epoch, int64_t now_ms,
+			 struct log_append_info *info, bool coordinator)
 {
 	struct log_batch_meta stack[META_STACK], *m;
 	int64_t next = log_end_offset(log);
@@ -1020,6 +1037,20 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 			? pstate_check_marker(&log->producers, m[0].producer_id,
 					      m[0].producer_epoch, coord_epoch)
 			: KP_ERR_CORRUPT_MESSAGE;
+		if (rc != 0) {
+			if (m != stack)
+				free(m);
+			return rc;
+		}
+	} else if (coordinator) {
+		/* Kafka's origin Coordinator: the epoch is checked, the
+		 * sequence is not (the coordinator writes sequence 0) */
+		const struct pstate_entry *e = n == 1 && m[0].producer_id >= 0
+			? pstate_find(&log->producers, m[0].producer_id) : NULL;
+
+		rc = n != 1 || m[0].producer_id < 0 ? KP_ERR_CORRUPT_MESSAGE
+			: e != NULL && m[0].producer_epoch < e->epoch
+			? KP_ERR_INVALID_PRODUCER_EPOCH : 0;
 		if (rc != 0) {
 			if (m != stack)
 				free(m);

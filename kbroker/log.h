@@ -192,6 +192,14 @@ int log_append_leader(struct log *log, uint8_t *data, size_t len,
 		      int32_t leader_epoch, int64_t now_ms,
 		      struct log_append_info *info);
 /*
+ * Leader append of a group coordinator's transactional batch (one batch
+ * with a producer id: TxnOffsetCommit), as Kafka's origin Coordinator:
+ * an epoch older than the producer's is KP_ERR_INVALID_PRODUCER_EPOCH,
+ * the sequence is not checked; otherwise as log_append_leader.
+ */
+int log_append_coordinator(struct log *log, uint8_t *data, size_t len,
+			   int32_t leader_epoch, struct log_append_info *info);
+/*
  * Follower append: batches keep their offsets, which must start at or
  * after the log end offset.  Returns 0, KP_ERR_OFFSET_OUT_OF_RANGE,
  * KP_ERR_CORRUPT_MESSAGE or KP_ERR_KAFKA_STORAGE_ERROR.

@@ -18,9 +18,8 @@
  * Every API key Kafka 2.8 has, at Kafka 2.8's version ranges.  Those a
  * ZooKeeper-mode Kafka 2.8 broker lists in ApiVersions are advertised with
  * its ranges, min 0 everywhere (librdkafka checks Produce v0 before it
- * compresses); the features still to be built (idempotence and
- * transactions, log-dir moves, producer
- * state) and the KRaft-only keys are answered with
+ * compresses); the features still to be built (log-dir moves) and the
+ * KRaft-only keys are answered with
  * a well-formed error (api_refused.c) but not advertised, so clients do
  * not think they exist.  Nothing with a known key closes the connection.
  */
@@ -54,7 +53,7 @@ const struct req_api req_apis[] = {
 	{ KP_API_ADD_OFFSETS_TO_TXN, 0, 3, true, api_add_offsets_to_txn },
 	{ KP_API_END_TXN, 0, 3, true, api_end_txn },
 	{ KP_API_WRITE_TXN_MARKERS, 0, 1, true, api_write_txn_markers },
-	{ KP_API_TXN_OFFSET_COMMIT, 0, 3, false, api_txn_offset_commit },
+	{ KP_API_TXN_OFFSET_COMMIT, 0, 3, true, api_txn_offset_commit },
 	{ KP_API_DESCRIBE_ACLS, 0, 2, true, api_describe_acls },
 	{ KP_API_CREATE_ACLS, 0, 2, true, api_create_acls },
 	{ KP_API_DELETE_ACLS, 0, 2, true, api_delete_acls },

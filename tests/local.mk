@@ -119,6 +119,11 @@ tests_unit_check_txn_SOURCES = tests/unit/check_txn.c tests/lib/check_run.h
 tests_unit_check_txn_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_txn_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_txn
+check_PROGRAMS += tests/unit/check_group_txn
+tests_unit_check_group_txn_SOURCES = tests/unit/check_group_txn.c tests/lib/check_run.h
+tests_unit_check_group_txn_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_group_txn_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_group_txn
 
 ## integration tests: real ZooKeeper, real kbroker processes, real clients
 ## (run with Debian's python, where its kafka packages live)
@@ -173,6 +178,8 @@ TESTS += tests/integration/0032-delete-records-logdirs.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py
+TESTS += tests/integration/0037-eos-ctp.py
+TESTS += tests/integration/0038-kafkajs-eos.py
 ## transaction markers: WriteTxnMarkers, the last stable offset, the aborted
 ## transactions index, read_committed consumers (issue 21)
 TESTS += tests/integration/0030-txn-markers.py
@@ -200,7 +207,7 @@ TESTS += tests/integration/0034-secure-cluster.py
 TESTS += tests/integration/0033-fetch-sessions.py
 EXTRA_DIST += tests/integration tests/lib/kbroker.py tests/lib/check_run.h \
 	tests/lib/cluster.py tests/lib/groupmember.py tests/lib/wire.py \
-	tests/lib/kjs-consumer.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
+	tests/lib/kjs-consumer.js tests/lib/kjs-eos.js tests/lib/kwire.py tests/lib/rdkafka_admin.py \
 	tests/lib/groupwire.py tests/lib/ktool.py tests/lib/zkfaults.py
 
 ## dynamic configuration (kconfigs, AlterConfigs, change notifications,

@@ -60,14 +60,14 @@ KAFKA28 = {0: (0, 9), 1: (0, 12), 2: (0, 6), 3: (0, 11), 4: (0, 5), 5: (0, 3),
            42: (0, 2), 43: (0, 2), 44: (0, 1), 45: (0, 0), 46: (0, 0), 47: (0, 0),
            48: (0, 1), 49: (0, 1), 50: (0, 0), 51: (0, 0), 56: (0, 0), 57: (0, 0),
            60: (0, 0), 61: (0, 0)}
-# not advertised until built: TxnOffsetCommit, log-dir moves,
+# not advertised until built: log-dir moves,
 # DescribeProducers (InitProducerId is served for idempotent producers, a
 # null transactional id here; the SCRAM credential APIs 50 and 51 are
 # served: deleting user u's credential answers RESOURCE_NOT_FOUND; the
 # client quota APIs 48 and 49 are served, 49 with validate_only here;
 # DeleteRecords, DescribeLogDirs, the transaction coordinator's APIs and
-# WriteTxnMarkers are served)
-NOT_BUILT = {28, 34, 61}
+# WriteTxnMarkers and TxnOffsetCommit are served)
+NOT_BUILT = {34, 61}
 KRAFT_ONLY = {52, 53, 54, 55, 58, 59, 62, 63, 64}
 
 # The error every error slot of the answer holds.
