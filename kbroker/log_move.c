@@ -23,6 +23,7 @@
 
 #include "bg_thread.h"
 #include "broker.h"
+#include "config_layers.h"
 #include "kp_log.h"
 #include "kp_loop.h"
 #include "log.h"
@@ -31,6 +32,7 @@
 #include "log_move.h"
 #include "metadata_cache.h"
 #include "partition.h"
+#include "quota.h"
 #include "replica.h"
 
 /* bytes copied per read; the last catch-up under the partition's lock
@@ -39,6 +41,9 @@
 /* chunks per move and round before the other moves get a turn */
 #define CHUNKS_PER_ROUND 32
 #define IDLE_MS 500
+#define THROTTLED_MS 50
+/* Kafka's dynamic broker key of the copies' disk rate */
+#define RATE_KEY "replica.alter.log.dirs.io.max.bytes.per.second"
 /* a replaced log stays open at least this long (handlers that saw it) */
 #define RETIRE_MIN_MS 10000
 #define FUTURE_SUFFIX "-future"
@@ -77,6 +82,10 @@ struct log_moves {
 	struct move *list;
 	struct retired *retired;	/* the mover's */
 	uint8_t *buf;			/* CHUNK bytes */
+	/* RATE_KEY: the copies' bytes (the last catch-up under the
+	 * partition's lock is not held back) */
+	struct quota io;
+	bool throttled;			/* the mover's: waiting for io */
 };
 
 static struct log_moves *moves_of(struct broker *b)
@@ -441,8 +450,12 @@ static int copy_chunk(struct log_moves *m, struct move *mv, struct partition *p,
 	if (whole == 0)
 		return -EIO;
 	mv->near_end = got < CHUNK / 2;
+	quota_record(&m->io, (int64_t)whole, kp_now_ms());
 	if (mv->restart) {
-		rc = log_truncate_fully_and_start_at(mv->future, res.first_offset);
+		/* an empty future log at that offset already needs nothing */
+		if (log_end_offset(mv->future) != res.first_offset ||
+		    log_start_offset(mv->future) != res.first_offset)
+			rc = log_truncate_fully_and_start_at(mv->future, res.first_offset);
 		if (rc < 0)
 			return rc;
 		mv->restart = false;
@@ -626,6 +639,11 @@ static bool step(struct log_moves *m, struct move *mv)
 		pthread_mutex_unlock(&p->lock);
 		return true;
 	}
+	if (quota_exceeded(&m->io, kp_now_ms())) {
+		pthread_mutex_unlock(&p->lock);
+		m->throttled = true;
+		return false;
+	}
 	rc = copy_chunk(m, mv, p, src, true);
 	if (rc < 0) {
 		drop_future(m, mv, strerror(-rc));
@@ -677,7 +695,8 @@ static void *mover(void *arg)
 		remove_done(m);
 		reap(m, false);
 		if (!busy)
-			bg_thread_sleep(&m->bg, IDLE_MS);
+			bg_thread_sleep(&m->bg, m->throttled ? THROTTLED_MS : IDLE_MS);
+		m->throttled = false;
 	}
 	return NULL;
 }
@@ -805,12 +824,16 @@ int log_move_start(struct broker *b, char *err, size_t n)
 	}
 	m->b = b;
 	pthread_mutex_init(&m->mu, NULL);
+	quota_init(&m->io);
+	if (b->layers != NULL)
+		quota_set_limit(&m->io, config_layers_long(b->layers, RATE_KEY));
 	b->moves = m;
 	recover(m);
 	rc = bg_thread_start(&m->bg, "log-mover", mover, m);
 	if (rc != 0) {
 		snprintf(err, n, "cannot start the log mover: %s", strerror(rc));
 		b->moves = NULL;
+		quota_destroy(&m->io);
 		free(m->buf);
 		free(m);
 		return -1;
@@ -839,6 +862,15 @@ void log_move_stop(struct broker *b)
 	}
 	reap(m, true);
 	pthread_mutex_destroy(&m->mu);
+	quota_destroy(&m->io);
 	free(m->buf);
 	free(m);
+}
+
+void log_move_set_rate(struct broker *b, int64_t bytes_per_sec)
+{
+	struct log_moves *m = moves_of(b);
+
+	if (m != NULL)
+		quota_set_limit(&m->io, bytes_per_sec);
 }

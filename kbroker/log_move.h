@@ -19,6 +19,10 @@
  * saw it may still read it).  The high watermark is the partition's and
  * moves with it; the checkpoints of both dirs are rewritten.
  *
+ * The copies read at most replica.alter.log.dirs.io.max.bytes.per.second
+ * (a dynamic broker key, as Kafka's quota of its ReplicaAlterLogDirsThread;
+ * the last catch-up under the lock is not held back).
+ *
  * A truncation of the current log, a log start offset moving past the
  * copy, or a new destination restart the copy; an offline dir ends the
  * move.  At start (log_move_start), a "-future" dir whose current log
@@ -67,6 +71,10 @@ void log_move_futures(struct broker *b, const struct log_dir *ld,
 		      void (*fn)(const char *topic, int32_t partition,
 				 int64_t size, int64_t lag, void *arg),
 		      void *arg);
+
+/* replica.alter.log.dirs.io.max.bytes.per.second changed (Kafka's
+ * dynamic broker key): the copies' bytes per second. */
+void log_move_set_rate(struct broker *b, int64_t bytes_per_sec);
 
 /* Whole batches at the head of buf[0, len): their byte count (a read
  * may end inside a batch). */

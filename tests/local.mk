@@ -170,6 +170,9 @@ TESTS += tests/integration/0025-tls-sasl.py
 TESTS += tests/integration/0026-metrics.py
 ## DeleteRecords, DescribeLogDirs and JBOD log dirs (issue 22)
 TESTS += tests/integration/0032-delete-records-logdirs.py
+## AlterReplicaLogDirs: replicas moved between log dirs under an acks=all
+## producer, a restart during a move, the swap's crash points (issue 22)
+TESTS += tests/integration/0039-alter-log-dirs.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py

@@ -541,7 +541,8 @@ static bool alter_configs(int8_t type, const char *name,
  * Kafka's clearAllThrottles: the broker throttles of every live broker
  * and every broker of the plan, the topic throttles of the plan's
  * topics.  (Kafka also clears replica.alter.log.dirs.io.max.bytes.per.second,
- * which only log directory moves set; skald has none.)
+ * which its --replica-alter-log-dirs-throttle sets; this tool does not
+ * have that option: kconfigs sets the key.)
  */
 static json_t *clear_throttles(const struct plan *plan)
 {
