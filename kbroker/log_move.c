@@ -629,7 +629,8 @@ static bool step(struct log_moves *m, struct move *mv)
 				end_move(m, mv, dest, "the swap failed");
 				return false;
 			}
-			purgatory_notify(b->purg, &p->watchers);
+			if (b->purg != NULL)
+				purgatory_notify(b->purg, &p->watchers);
 			checkpoint_dirs(b, from, to);
 			mv->future_dir = NULL;
 			mv->src = NULL;
