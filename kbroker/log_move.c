@@ -50,6 +50,8 @@
 #define HEX_LEN 32
 /* Kafka's limit on a future log's directory name (KAFKA-4893) */
 #define MAX_DIR_NAME 255
+/* copies that failed (read or append errors) before the move is given up */
+#define MAX_FAILURES 5
 
 struct move {
 	struct move *next;
@@ -65,6 +67,7 @@ struct move {
 	bool restart;			/* next read from src's log start */
 	bool near_end;			/* the last read was short */
 	bool done;			/* to be removed */
+	int failures;			/* copies dropped after an error */
 };
 
 /* A replaced log waiting to be closed and its dir removed. */
@@ -138,6 +141,7 @@ static int wish(struct log_moves *m, const char *topic, int32_t partition,
 	if (mv != NULL) {
 		mv->dest = dest;
 		mv->done = false;
+		mv->failures = 0;
 		return 0;
 	}
 	mv = calloc(1, sizeof(*mv));
@@ -554,6 +558,18 @@ static void checkpoint_dirs(struct broker *b, struct log_dir *a, struct log_dir 
 	pthread_mutex_unlock(&b->dirs_lock);
 }
 
+/* A copy failed with rc: dropped, and tried again unless it failed too
+ * often. */
+static bool failed(struct log_moves *m, struct move *mv, struct log_dir *dest, int rc)
+{
+	if (++mv->failures >= MAX_FAILURES) {
+		end_move(m, mv, dest, strerror(-rc));
+		return false;
+	}
+	drop_future(m, mv, strerror(-rc));
+	return true;
+}
+
 /* Work on one move: true when there is more to do at once. */
 static bool step(struct log_moves *m, struct move *mv)
 {
@@ -615,10 +631,11 @@ static bool step(struct log_moves *m, struct move *mv)
 		while (rc > 0 && !mv->restart &&
 		       log_end_offset(mv->future) < log_end_offset(src))
 			rc = copy_chunk(m, mv, p, src, false);
+		if (rc == 0 && log_end_offset(mv->future) < log_end_offset(src))
+			rc = -EIO;	/* nothing to read below the end: copy again */
 		if (rc < 0) {
 			pthread_mutex_unlock(&p->lock);
-			drop_future(m, mv, strerror(-rc));
-			return true;
+			return failed(m, mv, dest, rc);
 		}
 		if (!mv->restart && log_end_offset(mv->future) >= log_end_offset(src)) {
 			struct log_dir *from = cur, *to = mv->future_dir;
@@ -646,10 +663,8 @@ static bool step(struct log_moves *m, struct move *mv)
 		return false;
 	}
 	rc = copy_chunk(m, mv, p, src, true);
-	if (rc < 0) {
-		drop_future(m, mv, strerror(-rc));
-		return false;
-	}
+	if (rc < 0)
+		return failed(m, mv, dest, rc);
 	if (rc == 0)
 		mv->near_end = true;
 	return true;
