@@ -538,6 +538,8 @@ static int swap(struct log_moves *m, struct move *mv, struct partition *p,
 	}
 	log_fsync_dir(mv->future_dir->path);
 	atomic_store(&nl->first_dirty, first_dirty);
+	/* transactions the high watermark passed are stable in it too */
+	log_hw_moved(nl, atomic_load(&p->hw));
 	log_dir_forget(cur, src);
 	p->log = nl;
 	pthread_mutex_unlock(&b->dirs_lock);
