@@ -23,6 +23,9 @@ producer that runs the whole time:
   "-future" copy beside the current log is dropped and the move done
   again from the start; a "-future" copy whose current log was already
   renamed away becomes the log;
+- a transactional topic's replicas moved keep their aborted transactions
+  index and producer state: read_committed skips the aborted records after
+  the move, the producer's next transaction commits;
 - every acknowledged record is read back at the end.
 """
 
@@ -82,8 +85,12 @@ def replicas(c, p):
 
 
 def describe(c):
+    return describe_topic(c, TOPIC)
+
+
+def describe_topic(c, topic):
     """{(broker, partition): [(dir, isFuture, offsetLag)]} from klog-dirs."""
-    r = tool("klog-dirs", "--describe", "--topic-list", TOPIC, bootstrap=c.bootstrap)
+    r = tool("klog-dirs", "--describe", "--topic-list", topic, bootstrap=c.bootstrap)
     doc = json.loads(r.stdout.splitlines()[2])
     out = {}
     for b in doc["brokers"]:
@@ -289,6 +296,81 @@ def crash_points(c):
     check_on_disk(c, want)
 
 
+def read_tx(c, isolation):
+    from confluent_kafka import Consumer, TopicPartition
+
+    cons = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "unused",
+                     "enable.auto.commit": False, "isolation.level": isolation})
+    tp = TopicPartition("tx", 0)
+    _, hi = cons.get_watermark_offsets(tp, timeout=60)
+    cons.assign([TopicPartition("tx", 0, 0)])
+    got, last = [], -1
+    for _ in range(120):
+        m = cons.poll(1.0)
+        if m is not None and not m.error():
+            got.append(int(m.value()))
+            last = m.offset()
+        elif got and last + 1 >= hi - 1:
+            break
+    cons.close()
+    return got
+
+
+def transactions_move_too(c):
+    """A transactional topic's replicas moved: the aborted transactions
+    index and the producer state come along (read_committed still skips
+    the aborted records, the producer's next transaction is accepted)."""
+    from confluent_kafka import Producer
+
+    tool("ktopics", "--create", "--topic", "tx", "--partitions", "1",
+         "--replication-factor", "2", bootstrap=c.bootstrap)
+    p = Producer({"bootstrap.servers": c.bootstrap, "transactional.id": "mover",
+                  "transaction.timeout.ms": 60000, "message.timeout.ms": 60000})
+    p.init_transactions(120)
+    for base, commit in ((0, True), (100, False), (10, True)):
+        p.begin_transaction()
+        for i in range(base, base + 10):
+            p.produce("tx", value=b"%d" % i, partition=0)
+        # written first (the partition joins the transaction once the
+        # previous one's markers are done), so the abort is of this one
+        assert p.flush(60) == 0
+        if commit:
+            p.commit_transaction(60)
+        else:
+            p.abort_transaction(60)
+    committed = list(range(0, 20))
+    assert read_tx(c, "read_committed") == committed
+    want = {}
+    for b in (1, 2):
+        d = [x for x in dirs_of(c, b) if os.path.isdir(os.path.join(x, "tx-0"))][0]
+        want[(b, 0)] = other(c, b, d)
+    f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump({"version": 1, "partitions": [
+        {"topic": "tx", "partition": 0, "replicas": list(metadata(c).topics["tx"].partitions[0].replicas),
+         "log_dirs": [want[(b, 0)] for b in metadata(c).topics["tx"].partitions[0].replicas]}]}, f)
+    f.close()
+    tool("kreassign-partitions", "--execute", "--reassignment-json-file", f.name,
+         bootstrap=c.bootstrap)
+    os.unlink(f.name)
+
+    def moved():
+        got = describe_topic(c, "tx")
+        return all([x[:2] for x in got.get(k, [])] == [(d, False)] for k, d in want.items())
+    wait_for(moved, 120, "tx-0 moved on both brokers")
+    for (b, _), d in want.items():
+        path = os.path.join(d, "tx-0")
+        idx = glob.glob(os.path.join(path, "*.txnindex"))
+        assert idx and sum(os.stat(x).st_size for x in idx) > 0, (b, os.listdir(path))
+        assert glob.glob(os.path.join(path, "*.snapshot")), (b, os.listdir(path))
+    assert read_tx(c, "read_committed") == committed
+    assert len(read_tx(c, "read_uncommitted")) == 30
+    p.begin_transaction()
+    for i in range(20, 30):
+        p.produce("tx", value=b"%d" % i, partition=0)
+    p.commit_transaction(60)
+    assert read_tx(c, "read_committed") == list(range(0, 30))
+
+
 def nothing_lost(c):
     c.writer.progress(500, "500 more records acknowledged")
     c.writer.finish()
@@ -303,11 +385,14 @@ def nothing_lost(c):
 def main():
     with tempfile.TemporaryDirectory() as workdir:
         with Cluster(workdir, brokers=2, controllers=1,
-                     broker_set={"log.segment.delete.delay.ms": "1000"}) as c:
+                     broker_set={"log.segment.delete.delay.ms": "1000",
+                                 "transaction.state.log.replication.factor": "2",
+                                 "transaction.state.log.num.partitions": "2"}) as c:
             c.writer = None
             try:
                 run_steps((setup, move_every_replica, broker_answers,
-                           killed_during_a_move, crash_points, nothing_lost), c)
+                           killed_during_a_move, crash_points, transactions_move_too,
+                           nothing_lost), c)
             finally:
                 if c.writer is not None and not c.writer.stop.is_set():
                     c.writer.stop.set()
