@@ -24,7 +24,8 @@
  * replica's broker AlterReplicaLogDirs, again while the broker answers
  * REPLICA_NOT_AVAILABLE (the replica is not there yet) up to --timeout;
  * --verify reads the brokers' DescribeLogDirs to tell which moves are
- * done.  --replica-alter-log-dirs-throttle is not supported.
+ * done; --replica-alter-log-dirs-throttle sets those brokers'
+ * replica.alter.log.dirs.io.max.bytes.per.second first.
  */
 #include "config.h"
 
@@ -54,6 +55,8 @@
 static const char *const broker_throttles[] = {
 	"leader.replication.throttled.rate",
 	"follower.replication.throttled.rate",
+	/* the log dir moves' (only cleared with the others) */
+	"replica.alter.log.dirs.io.max.bytes.per.second",
 };
 static const char *const topic_throttles[] = {
 	"leader.replication.throttled.replicas",
@@ -69,7 +72,7 @@ static const char *const action_names[] = {
 enum {
 	F_RJSON = 1 << 0, F_TJSON = 1 << 1, F_BLIST = 1 << 2,
 	F_NORACK = 1 << 3, F_THROTTLE = 1 << 4, F_TIMEOUT = 1 << 5,
-	F_ADDITIONAL = 1 << 6, F_PRESERVE = 1 << 7,
+	F_ADDITIONAL = 1 << 6, F_PRESERVE = 1 << 7, F_LDTHROTTLE = 1 << 8,
 };
 
 static struct {
@@ -86,8 +89,9 @@ static struct {
 	bool preserve_throttles;
 	bool json;
 	int64_t throttle;	/* -1: none */
+	int64_t ld_throttle;	/* --replica-alter-log-dirs-throttle; -1: none */
 	int32_t timeout;	/* --timeout: the controller's time to act */
-} o = { .throttle = -1, .timeout = 10000 };
+} o = { .throttle = -1, .ld_throttle = -1, .timeout = 10000 };
 
 static struct tool_cluster cl;
 static struct kp_arena arena;
@@ -117,6 +121,8 @@ static void usage(FILE *f)
 		"  --broker-list IDS         generate: the brokers to place replicas on, 1,2,3\n"
 		"  --disable-rack-aware      generate: ignore the brokers' racks\n"
 		"  --throttle BYTES          execute: limit replication of the moving replicas\n"
+		"                            to BYTES per second per broker\n"
+		"  --replica-alter-log-dirs-throttle BYTES  execute: limit the log dir moves\n"
 		"                            to BYTES per second per broker\n"
 		"  --additional              execute: although other reassignments are going on\n"
 		"  --timeout MS              execute, cancel: the controller's time to start or\n"
@@ -158,6 +164,7 @@ static void check_usage(void)
 		{ F_TIMEOUT, "--timeout" },
 		{ F_ADDITIONAL, "--additional" },
 		{ F_PRESERVE, "--preserve-throttles" },
+		{ F_LDTHROTTLE, "--replica-alter-log-dirs-throttle" },
 	};
 	/* Kafka's required and permitted options per action. */
 	static const unsigned required[] = {
@@ -169,7 +176,7 @@ static void check_usage(void)
 	};
 	static const unsigned permitted[] = {
 		[GENERATE] = F_NORACK,
-		[EXECUTE] = F_THROTTLE | F_TIMEOUT | F_ADDITIONAL,
+		[EXECUTE] = F_THROTTLE | F_TIMEOUT | F_ADDITIONAL | F_LDTHROTTLE,
 		[VERIFY] = F_PRESERVE,
 		[CANCEL] = F_PRESERVE | F_TIMEOUT,
 		[LIST] = 0,
@@ -540,9 +547,8 @@ static bool alter_configs(int8_t type, const char *name,
 /*
  * Kafka's clearAllThrottles: the broker throttles of every live broker
  * and every broker of the plan, the topic throttles of the plan's
- * topics.  (Kafka also clears replica.alter.log.dirs.io.max.bytes.per.second,
- * which its --replica-alter-log-dirs-throttle sets; this tool does not
- * have that option: kconfigs sets the key.)
+ * topics; replica.alter.log.dirs.io.max.bytes.per.second too
+ * (--replica-alter-log-dirs-throttle).
  */
 static json_t *clear_throttles(const struct plan *plan)
 {
@@ -577,7 +583,7 @@ static json_t *clear_throttles(const struct plan *plan)
 		char name[16];
 
 		snprintf(name, sizeof(name), "%" PRId32, brokers[i]);
-		if (alter_configs(RES_BROKER, name, broker_throttles, NULL, 2))
+		if (alter_configs(RES_BROKER, name, broker_throttles, NULL, 3))
 			json_array_append_new(jb, json_integer(brokers[i]));
 	}
 	if (!o.json) {
@@ -961,6 +967,26 @@ static json_t *execute_dir_moves(const struct plan *plan)
 	int64_t deadline = tool_mono_ms() + o.timeout;
 	json_t *started = json_array();
 
+	/* Kafka's modifyLogDirThrottle: on every broker with a move */
+	for (int i = 0; o.ld_throttle >= 0 && i < n; i++) {
+		static const char *const key[] = {
+			"replica.alter.log.dirs.io.max.bytes.per.second" };
+		char name[16], val[32];
+		const char *vals[1] = { val };
+		bool seen = false;
+
+		for (int j = 0; j < i; j++)
+			seen |= v[j].broker == v[i].broker;
+		if (seen)
+			continue;
+		snprintf(name, sizeof(name), "%" PRId32, v[i].broker);
+		snprintf(val, sizeof(val), "%" PRId64, o.ld_throttle);
+		alter_configs(RES_BROKER, name, key, vals, 1);
+		if (!o.json)
+			printf("The replica-alter-dir throttle limit was set to %" PRId64
+			       " B/s on broker %s\n", o.ld_throttle, name);
+	}
+
 	while (left > 0) {
 		for (int i = 0; i < n; i++) {
 			int16_t err;
@@ -1232,7 +1258,7 @@ static int do_verify(struct plan plan)
 	int nog = list_reassignments(NULL, &og), nlive;
 	int32_t *live;
 	struct current *cur = settled_replicas(&plan, og, nog, &live, &nlive);
-	int in_progress = 0, mismatch = 0;
+	int in_progress = 0, mismatch = 0, dir_moving = 0;
 	json_t *rows = json_array(), *cleared = json_null(), *doc, *dir_rows;
 
 	if (!o.json)
@@ -1272,11 +1298,13 @@ static int do_verify(struct plan plan)
 			printf(".\n");
 		}
 	}
-	dir_rows = verify_dir_moves(&plan, &in_progress, &mismatch);
+	dir_rows = verify_dir_moves(&plan, &dir_moving, &mismatch);
+	in_progress += dir_moving;
 	fflush(stdout);
-	/* As Kafka: throttles go only when no reassignment at all is left,
-	 * as they may serve other reassignments too. */
-	if (nog == 0 && !o.preserve_throttles) {
+	/* As Kafka: throttles go only when no reassignment at all is left
+	 * (and no log dir move of the plan), as they may serve other
+	 * reassignments too. */
+	if (nog == 0 && dir_moving == 0 && !o.preserve_throttles) {
 		json_decref(cleared);
 		cleared = clear_throttles(&plan);
 	} else if (nog > 0 && in_progress == 0 && !o.preserve_throttles) {
@@ -1408,6 +1436,7 @@ int main(int argc, char **argv)
 		O_GENERATE = 256, O_EXECUTE, O_VERIFY, O_CANCEL, O_LIST,
 		O_CCONFIG, O_RJSON, O_TJSON, O_BLIST, O_NORACK,
 		O_THROTTLE, O_ADDITIONAL, O_TIMEOUT, O_PRESERVE, O_JSON,
+		O_LDTHROTTLE,
 	};
 	static const struct option opts[] = {
 		{ "generate", no_argument, NULL, O_GENERATE },
@@ -1421,6 +1450,7 @@ int main(int argc, char **argv)
 		{ "broker-list", required_argument, NULL, O_BLIST },
 		{ "disable-rack-aware", no_argument, NULL, O_NORACK },
 		{ "throttle", required_argument, NULL, O_THROTTLE },
+		{ "replica-alter-log-dirs-throttle", required_argument, NULL, O_LDTHROTTLE },
 		{ "additional", no_argument, NULL, O_ADDITIONAL },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "preserve-throttles", no_argument, NULL, O_PRESERVE },
@@ -1460,6 +1490,11 @@ int main(int argc, char **argv)
 		case O_NORACK:
 			o.disable_rack_aware = true;
 			o.given |= F_NORACK;
+			break;
+		case O_LDTHROTTLE:
+			o.ld_throttle = tool_opt_i64("--replica-alter-log-dirs-throttle",
+						     optarg, -1, INT64_MAX);
+			o.given |= F_LDTHROTTLE;
 			break;
 		case O_THROTTLE:
 			/* Kafka: -1 (its default) means no throttle. */

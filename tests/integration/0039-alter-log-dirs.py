@@ -14,7 +14,8 @@ producer that runs the whole time:
 - the broker's answers: LOG_DIR_NOT_FOUND for a dir it does not have,
   REPLICA_NOT_AVAILABLE for a partition it does not host (the tool then
   times out), UNKNOWN_TOPIC_OR_PARTITION for an unknown topic;
-- with replica.alter.log.dirs.io.max.bytes.per.second low, a move is seen
+- with replica.alter.log.dirs.io.max.bytes.per.second low (kreassign's
+  --replica-alter-log-dirs-throttle; kconfigs removes it), a move is seen
   under way: klog-dirs shows the future replica (isFuture, offsetLag > 0),
   --verify "is still in progress" (exit 3), a "-future" dir on disk; the
   broker killed (-9) then comes back with one whole replica per partition
@@ -241,9 +242,10 @@ def killed_during_a_move(c):
     want = {(b, p): other(c, b, current_dir(c, b, p)) for p in range(PARTS)}
     f = plan_file(c, want)
     # slow copies: the move is seen under way, and killed in the middle
-    io_rate(c, b, 20000)
-    tool("kreassign-partitions", "--execute", "--reassignment-json-file", f,
-         bootstrap=c.bootstrap)
+    r = tool("kreassign-partitions", "--execute", "--reassignment-json-file", f,
+             "--replica-alter-log-dirs-throttle", "20000", bootstrap=c.bootstrap)
+    assert "The replica-alter-dir throttle limit was set to 20000 B/s on broker %d" % b \
+        in r.stdout, r.stdout
     wait_for(lambda: any(lag > 0 for _, lag in futures(c, b)), 60,
              "broker %d: a future replica behind the current one" % b)
     r = tool("kreassign-partitions", "--verify", "--reassignment-json-file", f,
