@@ -20,8 +20,9 @@
  * DescribeLogDirs: every log dir with the replicas in it (or those asked
  * for), their size in bytes (the segments' .log files) and offset lag
  * (behind the high watermark, never negative; -1 for a log no partition
- * holds); is_future is false, as no replica moves between dirs yet
- * (AlterReplicaLogDirs is refused); an offline dir is reported with
+ * holds); a replica moving into the dir (AlterReplicaLogDirs, log_move.c)
+ * appears there too with is_future true and, as offset lag, how far its
+ * copy is behind the current log's end; an offline dir is reported with
  * KAFKA_STORAGE_ERROR and no replicas.
  */
 #include <errno.h>
@@ -38,6 +39,7 @@
 #include "kp_msgs.h"
 #include "log.h"
 #include "log_dir.h"
+#include "log_move.h"
 #include "metadata_cache.h"
 #include "net.h"
 #include "partition.h"
@@ -353,6 +355,73 @@ static int64_t offset_lag(struct broker *b, const struct log *log)
 	return lag > 0 ? lag : 0;
 }
 
+/* A future log of the dir, copied into the request's arena. */
+struct dl_future {
+	const char *topic;
+	int32_t partition;
+	int64_t size, lag;
+};
+
+struct dl_futures {
+	struct kp_arena *a;
+	struct dl_future *v;
+	int n, cap;
+	bool oom;
+};
+
+static void add_future(const char *topic, int32_t partition, int64_t size,
+		       int64_t lag, void *arg)
+{
+	struct dl_futures *f = arg;
+
+	if (f->n == f->cap) {
+		int ncap = f->cap ? f->cap * 2 : 8;
+		struct dl_future *nv = kp_arena_calloc(f->a, (size_t)ncap, sizeof(*nv));
+
+		if (nv == NULL) {
+			f->oom = true;
+			return;
+		}
+		if (f->n > 0)
+			memcpy(nv, f->v, (size_t)f->n * sizeof(*nv));
+		f->v = nv;
+		f->cap = ncap;
+	}
+	f->v[f->n].topic = kp_arena_strndup(f->a, topic, strlen(topic));
+	if (f->v[f->n].topic == NULL) {
+		f->oom = true;
+		return;
+	}
+	f->v[f->n].partition = partition;
+	f->v[f->n].size = size;
+	f->v[f->n].lag = lag;
+	f->n++;
+}
+
+/* The topic entry of ts[0, *nt) named topic, added when missing with room
+ * for cap partitions. */
+static struct kp_describe_log_dirs_resp_describe_log_dirs_topic *
+topic_entry(struct net_req *r, struct kp_describe_log_dirs_resp_describe_log_dirs_topic *ts,
+	    int32_t *nt, const char *topic, int cap)
+{
+	struct kp_describe_log_dirs_resp_describe_log_dirs_topic *t;
+	char *name;
+
+	for (int32_t k = 0; k < *nt; k++)
+		if (strcmp(ts[k].name.ptr, topic) == 0)
+			return &ts[k];
+	t = &ts[(*nt)++];
+	kp_struct_init(&kp_describe_log_dirs_resp_describe_log_dirs_topic_desc, t);
+	name = kp_arena_strndup(&r->arena, topic, strlen(topic));
+	/* room for every log of the dir: a few bytes each */
+	t->partitions = kp_arena_calloc(&r->arena, (size_t)cap + 1,
+					sizeof(*t->partitions));
+	if (name == NULL || t->partitions == NULL)
+		return NULL;
+	t->name = kp_str_c(name);
+	return t;
+}
+
 /* One log dir's result: its logs grouped by topic. */
 static int describe_dir(struct net_req *r, const struct kp_describe_log_dirs_req *req,
 			struct log_dir *ld,
@@ -360,6 +429,7 @@ static int describe_dir(struct net_req *r, const struct kp_describe_log_dirs_req
 {
 	struct broker *b = r->worker->broker;
 	struct kp_describe_log_dirs_resp_describe_log_dirs_topic *ts;
+	struct dl_futures fut = { .a = &r->arena };
 	int32_t nt = 0;
 	char *name;
 
@@ -372,30 +442,38 @@ static int describe_dir(struct net_req *r, const struct kp_describe_log_dirs_req
 		out->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
 		return 0;
 	}
-	ts = kp_arena_calloc(&r->arena, (size_t)ld->nlogs + 1, sizeof(*ts));
+	log_move_futures(b, ld, add_future, &fut);
+	if (fut.oom)
+		return -ENOMEM;
+	ts = kp_arena_calloc(&r->arena, (size_t)(ld->nlogs + fut.n) + 1, sizeof(*ts));
 	if (ts == NULL)
 		return -ENOMEM;
+	for (int i = 0; i < fut.n; i++) {
+		struct kp_describe_log_dirs_resp_describe_log_dirs_topic *t;
+		struct kp_describe_log_dirs_resp_describe_log_dirs_partition *pp;
+
+		if (!wanted(req, fut.v[i].topic, fut.v[i].partition))
+			continue;
+		t = topic_entry(r, ts, &nt, fut.v[i].topic, ld->nlogs + fut.n);
+		if (t == NULL)
+			return -ENOMEM;
+		pp = &t->partitions[t->partitions_count++];
+		kp_struct_init(&kp_describe_log_dirs_resp_describe_log_dirs_partition_desc, pp);
+		pp->partition_index = fut.v[i].partition;
+		pp->partition_size = fut.v[i].size;
+		pp->is_future_key = true;
+		pp->offset_lag = fut.v[i].lag;
+	}
 	for (int i = 0; i < ld->nlogs; i++) {
 		struct log *log = ld->logs[i];
-		struct kp_describe_log_dirs_resp_describe_log_dirs_topic *t = NULL;
+		struct kp_describe_log_dirs_resp_describe_log_dirs_topic *t;
 		struct kp_describe_log_dirs_resp_describe_log_dirs_partition *pp;
 
 		if (!wanted(req, log->topic, log->partition))
 			continue;
-		for (int32_t k = 0; k < nt && t == NULL; k++)
-			if (strcmp(ts[k].name.ptr, log->topic) == 0)
-				t = &ts[k];
-		if (t == NULL) {
-			t = &ts[nt++];
-			kp_struct_init(&kp_describe_log_dirs_resp_describe_log_dirs_topic_desc, t);
-			name = kp_arena_strndup(&r->arena, log->topic, strlen(log->topic));
-			/* room for every log of the dir: a few bytes each */
-			t->partitions = kp_arena_calloc(&r->arena, (size_t)ld->nlogs,
-							sizeof(*t->partitions));
-			if (name == NULL || t->partitions == NULL)
-				return -ENOMEM;
-			t->name = kp_str_c(name);
-		}
+		t = topic_entry(r, ts, &nt, log->topic, ld->nlogs + fut.n);
+		if (t == NULL)
+			return -ENOMEM;
 		pp = &t->partitions[t->partitions_count++];
 		kp_struct_init(&kp_describe_log_dirs_resp_describe_log_dirs_partition_desc, pp);
 		pp->partition_index = log->partition;

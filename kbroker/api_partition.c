@@ -29,6 +29,7 @@
 #include "log_dir.h"
 #include "net.h"
 #include "partition.h"
+#include "log_move.h"
 #include "purgatory.h"
 #include "replica.h"
 #include "topic_config.h"
@@ -204,6 +205,7 @@ static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req
 	}
 	if (p->log == NULL) {
 		const struct topic_cfg *tc = topic_cfg_find(j, p->topic);
+		struct log_dir *ld;
 
 		if (tc == NULL) {
 			/* it had a log when the configurations were read */
@@ -218,8 +220,10 @@ static kp_err_t apply_state(struct broker *b, const struct kp_leader_and_isr_req
 		p->log = find_log(b, p->topic, p->index);
 		if (p->log != NULL)
 			p->log->cfg = tc->cfg;	/* loaded at start: now we know */
-		else if (pick_dir(b) == NULL ||
-			 log_dir_add(pick_dir(b), p->topic, p->index, &tc->cfg, &p->log) < 0)
+		else if ((ld = log_move_wished_dir(b, p->topic, p->index)) == NULL &&
+			 (ld = pick_dir(b)) == NULL)
+			p->log = NULL;
+		else if (log_dir_add(ld, p->topic, p->index, &tc->cfg, &p->log) < 0)
 			p->log = NULL;
 		pthread_mutex_unlock(&b->dirs_lock);
 		if (p->log == NULL) {

@@ -13,7 +13,7 @@
  *    daemon is the controller), UpdateFeatures (INVALID_REQUEST, the
  *    answer of a controller without feature versioning);
  *
- *  - features later work builds (log-dir moves): not advertised, answered with
+ *  - features later work builds (DescribeProducers): not advertised, answered with
  *    UNSUPPORTED_VERSION in every error slot the response has (per
  *    partition, per resource, or top level).  35 is not retriable and every
  *    client reports it as "the broker does not support this" (Java's
@@ -56,25 +56,6 @@ static kp_str unsupported_msg(struct net_req *r)
 	char *s = kp_arena_strndup(&r->arena, buf, (size_t)n);
 
 	return s != NULL ? (kp_str){ s, n } : kp_str_c("not supported");
-}
-
-/* Partition results: one per index, error_code at err_off, index at 0. */
-static void *partition_results(struct net_req *r, const struct kp_struct_desc *d,
-			       const int32_t *idx, int32_t n, size_t index_off,
-			       size_t err_off, int16_t err)
-{
-	uint8_t *v = alloc_n(r, n, d->size);
-
-	if (v == NULL)
-		return NULL;
-	for (int32_t i = 0; i < COUNT(n); i++) {
-		uint8_t *e = v + (size_t)i * d->size;
-
-		kp_struct_init(d, e);
-		memcpy(e + index_off, &idx[i], sizeof(int32_t));
-		memcpy(e + err_off, &err, sizeof(int16_t));
-	}
-	return v;
 }
 
 static void oom(struct net_req *r)
@@ -168,50 +149,6 @@ void api_delegation_token(struct net_req *r)
 }
 
 /* --------------------------------------------- features not built yet */
-
-void api_alter_replica_log_dirs(struct net_req *r)
-{
-	const struct kp_alter_replica_log_dirs_req *req = r->body;
-	struct kp_alter_replica_log_dirs_resp resp;
-	struct kp_alter_replica_log_dirs_resp_alter_replica_log_dir_topic_result *ts;
-	int32_t nt = 0, k = 0;
-
-	for (int32_t i = 0; i < COUNT(req->dirs_count); i++)
-		nt += COUNT(req->dirs[i].topics_count);
-	ts = alloc_n(r, nt, sizeof(*ts));
-	if (ts == NULL) {
-		oom(r);
-		return;
-	}
-	kp_struct_init(r->api->resp, &resp);
-	for (int32_t i = 0; i < COUNT(req->dirs_count); i++) {
-		const struct kp_alter_replica_log_dirs_req_alter_replica_log_dir *d = &req->dirs[i];
-
-		for (int32_t j = 0; j < COUNT(d->topics_count); j++, k++) {
-			const struct kp_alter_replica_log_dirs_req_alter_replica_log_dir_topic *t =
-				&d->topics[j];
-
-			kp_struct_init(&kp_alter_replica_log_dirs_resp_alter_replica_log_dir_topic_result_desc,
-				       &ts[k]);
-			ts[k].topic_name = t->name;
-			ts[k].partitions = partition_results(r,
-				&kp_alter_replica_log_dirs_resp_alter_replica_log_dir_partition_result_desc,
-				t->partitions, t->partitions_count,
-				offsetof(struct kp_alter_replica_log_dirs_resp_alter_replica_log_dir_partition_result,
-					 partition_index),
-				offsetof(struct kp_alter_replica_log_dirs_resp_alter_replica_log_dir_partition_result,
-					 error_code), KP_ERR_UNSUPPORTED_VERSION);
-			if (ts[k].partitions == NULL) {
-				oom(r);
-				return;
-			}
-			ts[k].partitions_count = COUNT(t->partitions_count);
-		}
-	}
-	resp.results = ts;
-	resp.results_count = nt;
-	net_reply(r, &resp);
-}
 
 void api_describe_producers(struct net_req *r)
 {

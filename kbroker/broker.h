@@ -35,6 +35,7 @@ struct dynconfig;
 struct scram_users;
 struct log_manager;
 struct log_cleaner;
+struct log_moves;
 struct purgatory;
 struct zk_thread;
 struct fetchers;
@@ -131,6 +132,7 @@ struct broker {
 	struct fetch_sessions *fsessions;	/* KIP-227 (fetch_session.c) */
 	struct log_manager *logman;	/* retention, flushes (log_manager.c) */
 	struct log_cleaner *cleaner;	/* compaction (log_cleaner.c), or NULL */
+	struct log_moves *moves;	/* AlterReplicaLogDirs (log_move.c) */
 	struct broker_metrics metrics;	/* metrics.h */
 };
 

@@ -622,7 +622,7 @@ const struct kp_config_def broker_dynamic_defs[] = {
 	K("follower.replication.throttled.rate", LONG, L64_TEXT, 0, L64, NULL, 0, CL,
 	  "Replication throttle, bytes/s, of the follower replicas listed in the topics' follower.replication.throttled.replicas"),
 	K("replica.alter.log.dirs.io.max.bytes.per.second", LONG, L64_TEXT, 0, L64, NULL,
-	  IN, CL, "Disk bytes/s used to move replicas between log directories"),
+	  0, CL, "Disk bytes/s used to move replicas between log directories"),
 #undef G
 };
 

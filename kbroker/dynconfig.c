@@ -15,6 +15,7 @@
 #include "kp_zk.h"
 #include "log.h"
 #include "partition.h"
+#include "log_move.h"
 #include "quota.h"
 #include "scram_users.h"
 #include "api_quota.h"
@@ -213,6 +214,8 @@ static void reload_broker(struct broker *b, bool topics)
 		quota_set_limit(&b->quotas->follower,
 				config_layers_long(b->layers, QUOTA_FOLLOWER_RATE));
 	}
+	log_move_set_rate(b, config_layers_long(b->layers,
+						"replica.alter.log.dirs.io.max.bytes.per.second"));
 	/* listeners' SSL stores (KIP-226) */
 	tls_reload_apply(b);
 	if (topics)

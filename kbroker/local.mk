@@ -30,6 +30,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/api.h kbroker/api_metadata.c kbroker/api_partition.c kbroker/api_fetch.c \
 	kbroker/api_topic.c kbroker/api_config.c kbroker/api_forward.c \
 	kbroker/api_log_admin.c kbroker/log_dir_event.c kbroker/log_dir_event.h \
+	kbroker/api_log_move.c kbroker/log_move.c kbroker/log_move.h \
 	kbroker/ctl_epoch.c kbroker/ctl_epoch.h \
 	kbroker/zk_admin.c kbroker/zk_admin.h kbroker/zk_thread.c kbroker/zk_thread.h \
 	kbroker/config_layers.c kbroker/config_layers.h \

@@ -148,27 +148,74 @@ static void dir_failed(void *arg)
 	log_dir_fail(arg);
 }
 
-static int open_one(struct log_dir *ld, const char *topic, int32_t partition,
-		    const struct log_config *cfg, struct log **out)
+int log_dir_open_log(struct log_dir *ld, const char *name, const char *topic,
+		     int32_t partition, const struct log_config *cfg,
+		     int64_t recovery_point, int64_t start_offset, bool clean,
+		     struct log **out)
 {
-	char name[300], p[PATH_MAX];
-	int rc = log_dir_name(name, sizeof(name), topic, partition);
+	char p[PATH_MAX];
+	int rc = join(p, sizeof(p), ld->path, name);
 
 	if (rc < 0)
 		return rc;
-	join(p, sizeof(p), ld->path, name);
-	rc = log_open(p, topic, partition, cfg,
-		      log_checkpoint_get(&ld->recovery, topic, partition, -1),
-		      log_checkpoint_get(&ld->starts, topic, partition, -1),
-		      ld->clean, out);
+	rc = log_open(p, topic, partition, cfg, recovery_point, start_offset,
+		      clean, out);
 	if (rc == 0) {
-		(*out)->first_dirty = log_checkpoint_get(&ld->cleaned, topic,
-							 partition, 0);
 		(*out)->dir_offline = &ld->offline;
 		(*out)->dir_failed = dir_failed;
 		(*out)->dir_failed_arg = ld;
 	}
 	return rc;
+}
+
+static int open_one(struct log_dir *ld, const char *topic, int32_t partition,
+		    const struct log_config *cfg, struct log **out)
+{
+	char name[300];
+	int rc = log_dir_name(name, sizeof(name), topic, partition);
+
+	if (rc < 0)
+		return rc;
+	rc = log_dir_open_log(ld, name, topic, partition, cfg,
+			      log_checkpoint_get(&ld->recovery, topic, partition, -1),
+			      log_checkpoint_get(&ld->starts, topic, partition, -1),
+			      ld->clean, out);
+	if (rc == 0)
+		(*out)->first_dirty = log_checkpoint_get(&ld->cleaned, topic,
+							 partition, 0);
+	return rc;
+}
+
+int log_dir_adopt(struct log_dir *ld, struct log *log)
+{
+	return push_log(ld, log);
+}
+
+void log_dir_forget(struct log_dir *ld, struct log *log)
+{
+	for (int i = 0; i < ld->nlogs; i++) {
+		if (ld->logs[i] != log)
+			continue;
+		ld->logs[i] = ld->logs[--ld->nlogs];
+		log_checkpoint_remove(&ld->recovery, log->topic, log->partition);
+		log_checkpoint_remove(&ld->starts, log->topic, log->partition);
+		log_checkpoint_remove(&ld->hw, log->topic, log->partition);
+		log_checkpoint_remove(&ld->cleaned, log->topic, log->partition);
+		return;
+	}
+}
+
+void log_dir_random_hex(char hex[33])
+{
+	unsigned char rnd[16];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0x5a, sizeof(rnd));
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
 }
 
 int log_dir_add(struct log_dir *ld, const char *topic, int32_t partition,
@@ -202,7 +249,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-static void remove_tree(const char *path)
+void log_dir_remove_tree(const char *path)
 {
 	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		KP_WARN("removing %s: %s", path, strerror(errno));
@@ -262,9 +309,14 @@ int log_dir_load(struct log_dir *ld, log_dir_config_fn cfg_fn, void *arg,
 		if (strlen(de->d_name) > 7 &&
 		    strcmp(de->d_name + strlen(de->d_name) - 7, "-delete") == 0) {
 			KP_INFO("%s: finishing the deletion of %s", ld->path, de->d_name);
-			remove_tree(p);
+			log_dir_remove_tree(p);
 			continue;
 		}
+		/* a replica moving here (AlterReplicaLogDirs): log_move.c
+		 * resumes or finishes it once every dir is loaded */
+		if (strlen(de->d_name) > 7 &&
+		    strcmp(de->d_name + strlen(de->d_name) - 7, "-future") == 0)
+			continue;
 		if (c.njobs == cap) {
 			struct load_job *nj;
 
@@ -329,9 +381,7 @@ int log_dir_delete_log(struct log_dir *ld, const char *topic,
 		       int32_t partition)
 {
 	char name[300], from[PATH_MAX], to[PATH_MAX + 64];
-	unsigned char rnd[16];
 	char hex[33];
-	int fd;
 
 	for (int i = 0; i < ld->nlogs; i++) {
 		if (ld->logs[i]->partition != partition ||
@@ -348,18 +398,12 @@ int log_dir_delete_log(struct log_dir *ld, const char *topic,
 	log_dir_name(name, sizeof(name), topic, partition);
 	join(from, sizeof(from), ld->path, name);
 	/* Kafka's "<topic>-<partition>.<uuid>-delete" */
-	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
-		memset(rnd, 0x5a, sizeof(rnd));
-	if (fd >= 0)
-		close(fd);
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	log_dir_random_hex(hex);
 	snprintf(to, sizeof(to), "%s.%s-delete", from, hex);
 	if (rename(from, to) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	log_fsync_dir(ld->path);
-	remove_tree(to);
+	log_dir_remove_tree(to);
 	return 0;
 }
 

@@ -10,6 +10,8 @@
  *   log-start-offset-checkpoint        per partition, when above segment 0
  *   replication-offset-checkpoint      per partition high watermark
  *   <topic>-<partition>/               one struct log each
+ *   <topic>-<partition>.<uuid>-future/ a replica moving here (log_move.c)
+ *   <topic>-<partition>.<uuid>-delete/ a log being removed
  *
  * Opening notes and removes the marker (Kafka 2.8 does it before loading,
  * so a crash during loading is again unclean).  Closing cleanly flushes
@@ -82,6 +84,21 @@ struct log_dir *log_dir_holding(struct log_dir *const *dirs, int n,
 /* Create (or open) a partition's log here. */
 int log_dir_add(struct log_dir *ld, const char *topic, int32_t partition,
 		const struct log_config *cfg, struct log **out);
+/* Open the log in <dir>/<name> (a future log's name, or the usual one)
+ * tied to this dir's offline flag, without listing it among the dir's
+ * logs. */
+int log_dir_open_log(struct log_dir *ld, const char *name, const char *topic,
+		     int32_t partition, const struct log_config *cfg,
+		     int64_t recovery_point, int64_t start_offset, bool clean,
+		     struct log **out);
+/* List log among the dir's logs (0 or -ENOMEM) / take it off the list and
+ * out of the dir's checkpoints, without closing it. */
+int log_dir_adopt(struct log_dir *ld, struct log *log);
+void log_dir_forget(struct log_dir *ld, struct log *log);
+/* 32 random hex digits (Kafka's uuid in "-delete" and "-future" names). */
+void log_dir_random_hex(char hex[33]);
+/* rm -r path (errors logged). */
+void log_dir_remove_tree(const char *path);
 /* Close a log and rename its directory "<name>.<uuid>-delete", then remove
  * it (StopReplica with delete). */
 int log_dir_delete_log(struct log_dir *ld, const char *topic,

@@ -46,6 +46,7 @@
 #include "log_dir_event.h"
 #include "log_cleaner.h"
 #include "log_manager.h"
+#include "log_move.h"
 #include "net.h"
 #include "transport_tls.h"
 #include "quota.h"
@@ -406,7 +407,8 @@ int main(int argc, char **argv)
 	    group_start(&b, err, sizeof(err)) < 0 ||
 	    txn_start(&b, err, sizeof(err)) < 0 ||
 	    log_manager_start(&b, err, sizeof(err)) < 0 ||
-	    log_cleaner_start(&b, err, sizeof(err)) < 0)
+	    log_cleaner_start(&b, err, sizeof(err)) < 0 ||
+	    log_move_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
 	b.net = net_start(&b, b.loop, kp_config_int(&b.cfg, "num.network.threads"),
 			  req_dispatch, err, sizeof(err));
@@ -443,6 +445,7 @@ int main(int argc, char **argv)
 	zk_thread_stop(&b);	/* its completions reach running workers */
 	metrics_stop(&b);	/* scrapes read the workers */
 	net_stop(b.net);
+	log_move_stop(&b);
 	log_cleaner_stop(&b);
 	log_manager_stop(&b);
 	group_destroy(&b);
@@ -487,6 +490,7 @@ fatal:
 	metrics_stop(&b);
 	if (b.net != NULL)
 		net_stop(b.net);
+	log_move_stop(&b);
 	log_manager_stop(&b);
 	group_destroy(&b);
 	txn_destroy(&b);

@@ -18,7 +18,7 @@
  * Every API key Kafka 2.8 has, at Kafka 2.8's version ranges.  Those a
  * ZooKeeper-mode Kafka 2.8 broker lists in ApiVersions are advertised with
  * its ranges, min 0 everywhere (librdkafka checks Produce v0 before it
- * compresses); the features still to be built (log-dir moves) and the
+ * compresses); the features still to be built (DescribeProducers) and the
  * KRaft-only keys are answered with
  * a well-formed error (api_refused.c) but not advertised, so clients do
  * not think they exist.  Nothing with a known key closes the connection.
@@ -59,7 +59,7 @@ const struct req_api req_apis[] = {
 	{ KP_API_DELETE_ACLS, 0, 2, true, api_delete_acls },
 	{ KP_API_DESCRIBE_CONFIGS, 0, 4, true, api_describe_configs },
 	{ KP_API_ALTER_CONFIGS, 0, 2, true, api_alter_configs },
-	{ KP_API_ALTER_REPLICA_LOG_DIRS, 0, 2, false, api_alter_replica_log_dirs },
+	{ KP_API_ALTER_REPLICA_LOG_DIRS, 0, 2, true, api_alter_replica_log_dirs },
 	{ KP_API_DESCRIBE_LOG_DIRS, 0, 2, true, api_describe_log_dirs },
 	{ KP_API_SASL_AUTHENTICATE, 0, 2, true, api_sasl_authenticate },
 	{ KP_API_CREATE_PARTITIONS, 0, 3, true, api_create_partitions },

@@ -529,8 +529,11 @@ static void send_um(struct controller *c, struct c_broker *cb)
 		s->replicas = arena_ids(&q->arena, &cp->replicas);
 		s->replicas_count = cp->replicas.n;
 		off = kp_arena_calloc(&q->arena, (size_t)cp->replicas.n + 1, sizeof(*off));
+		/* Kafka's isReplicaOnline: a live broker whose log dir
+		 * holding the replica is offline counts as offline too */
 		for (int32_t j = 0; off != NULL && j < cp->replicas.n; j++)
-			if (!ctl_ctx_live(c, cp->replicas.ids[j]))
+			if (!ctl_ctx_live(c, cp->replicas.ids[j]) ||
+			    ctl_ctx_in_list(&cp->dir_offline, cp->replicas.ids[j]))
 				off[noff++] = cp->replicas.ids[j];
 		s->offline_replicas = off;
 		s->offline_replicas_count = noff;

@@ -104,6 +104,12 @@ tests_unit_check_log_SOURCES = tests/unit/check_log.c tests/lib/check_run.h
 tests_unit_check_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_log
+## replicas moving between log dirs (AlterReplicaLogDirs)
+check_PROGRAMS += tests/unit/check_log_move
+tests_unit_check_log_move_SOURCES = tests/unit/check_log_move.c tests/lib/check_run.h
+tests_unit_check_log_move_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_log_move_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_log_move
 check_PROGRAMS += tests/unit/check_producer_state
 tests_unit_check_producer_state_SOURCES = tests/unit/check_producer_state.c tests/lib/check_run.h
 tests_unit_check_producer_state_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
@@ -175,6 +181,9 @@ TESTS += tests/integration/0025-tls-sasl.py
 TESTS += tests/integration/0026-metrics.py
 ## DeleteRecords, DescribeLogDirs and JBOD log dirs (issue 22)
 TESTS += tests/integration/0032-delete-records-logdirs.py
+## AlterReplicaLogDirs: replicas moved between log dirs under an acks=all
+## producer, a restart during a move, the swap's crash points (issue 22)
+TESTS += tests/integration/0039-alter-log-dirs.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py

@@ -18,10 +18,14 @@
  *  --cancel    reverts the plan's partitions that are still moving;
  *  --list      prints every reassignment in progress.
  *
- * Plans, move map and throttle values are plan.c's.  Moving replicas
- * between one broker's log directories (log_dirs other than "any",
- * --replica-alter-log-dirs-throttle) is not supported: skald has no
- * AlterReplicaLogDirs.
+ * Plans, move map and throttle values are plan.c's.  A plan's log_dirs
+ * other than "any" move replicas between a broker's log directories, as
+ * Kafka's tool does: after the reassignment, --execute sends each such
+ * replica's broker AlterReplicaLogDirs, again while the broker answers
+ * REPLICA_NOT_AVAILABLE (the replica is not there yet) up to --timeout;
+ * --verify reads the brokers' DescribeLogDirs to tell which moves are
+ * done; --replica-alter-log-dirs-throttle sets those brokers'
+ * replica.alter.log.dirs.io.max.bytes.per.second first.
  */
 #include "config.h"
 
@@ -51,6 +55,8 @@
 static const char *const broker_throttles[] = {
 	"leader.replication.throttled.rate",
 	"follower.replication.throttled.rate",
+	/* the log dir moves' (only cleared with the others) */
+	"replica.alter.log.dirs.io.max.bytes.per.second",
 };
 static const char *const topic_throttles[] = {
 	"leader.replication.throttled.replicas",
@@ -66,7 +72,7 @@ static const char *const action_names[] = {
 enum {
 	F_RJSON = 1 << 0, F_TJSON = 1 << 1, F_BLIST = 1 << 2,
 	F_NORACK = 1 << 3, F_THROTTLE = 1 << 4, F_TIMEOUT = 1 << 5,
-	F_ADDITIONAL = 1 << 6, F_PRESERVE = 1 << 7,
+	F_ADDITIONAL = 1 << 6, F_PRESERVE = 1 << 7, F_LDTHROTTLE = 1 << 8,
 };
 
 static struct {
@@ -83,8 +89,9 @@ static struct {
 	bool preserve_throttles;
 	bool json;
 	int64_t throttle;	/* -1: none */
+	int64_t ld_throttle;	/* --replica-alter-log-dirs-throttle; -1: none */
 	int32_t timeout;	/* --timeout: the controller's time to act */
-} o = { .throttle = -1, .timeout = 10000 };
+} o = { .throttle = -1, .ld_throttle = -1, .timeout = 10000 };
 
 static struct tool_cluster cl;
 static struct kp_arena arena;
@@ -108,14 +115,19 @@ static void usage(FILE *f)
 		"  --command-config FILE     admin client properties (client.id, timeouts)\n"
 		"  --reassignment-json-file FILE  the plan: {\"version\":1,\"partitions\":\n"
 		"                            [{\"topic\":\"t\",\"partition\":0,\"replicas\":[1,2]}]}\n"
+		"                            with \"log_dirs\":[\"/data/a\",\"any\"]: per replica, the\n"
+		"                            broker's log dir to move it to, or any\n"
 		"  --topics-to-move-json-file FILE  {\"version\":1,\"topics\":[{\"topic\":\"t\"}]}\n"
 		"  --broker-list IDS         generate: the brokers to place replicas on, 1,2,3\n"
 		"  --disable-rack-aware      generate: ignore the brokers' racks\n"
 		"  --throttle BYTES          execute: limit replication of the moving replicas\n"
 		"                            to BYTES per second per broker\n"
+		"  --replica-alter-log-dirs-throttle BYTES  execute: limit the log dir moves\n"
+		"                            to BYTES per second per broker\n"
 		"  --additional              execute: although other reassignments are going on\n"
 		"  --timeout MS              execute, cancel: the controller's time to start or\n"
-		"                            cancel the reassignment (10000)\n"
+		"                            cancel the reassignment, and the brokers' to start\n"
+		"                            the log dir moves (10000)\n"
 		"  --preserve-throttles      verify, cancel: leave the throttles in place\n"
 		"  --json                    machine-readable output\n"
 		"  --timeout-ms MS           patience for the cluster (30000)\n"
@@ -152,6 +164,7 @@ static void check_usage(void)
 		{ F_TIMEOUT, "--timeout" },
 		{ F_ADDITIONAL, "--additional" },
 		{ F_PRESERVE, "--preserve-throttles" },
+		{ F_LDTHROTTLE, "--replica-alter-log-dirs-throttle" },
 	};
 	/* Kafka's required and permitted options per action. */
 	static const unsigned required[] = {
@@ -163,7 +176,7 @@ static void check_usage(void)
 	};
 	static const unsigned permitted[] = {
 		[GENERATE] = F_NORACK,
-		[EXECUTE] = F_THROTTLE | F_TIMEOUT | F_ADDITIONAL,
+		[EXECUTE] = F_THROTTLE | F_TIMEOUT | F_ADDITIONAL | F_LDTHROTTLE,
 		[VERIFY] = F_PRESERVE,
 		[CANCEL] = F_PRESERVE | F_TIMEOUT,
 		[LIST] = 0,
@@ -534,8 +547,8 @@ static bool alter_configs(int8_t type, const char *name,
 /*
  * Kafka's clearAllThrottles: the broker throttles of every live broker
  * and every broker of the plan, the topic throttles of the plan's
- * topics.  (Kafka also clears replica.alter.log.dirs.io.max.bytes.per.second,
- * which only log directory moves set; skald has none.)
+ * topics; replica.alter.log.dirs.io.max.bytes.per.second too
+ * (--replica-alter-log-dirs-throttle).
  */
 static json_t *clear_throttles(const struct plan *plan)
 {
@@ -570,7 +583,7 @@ static json_t *clear_throttles(const struct plan *plan)
 		char name[16];
 
 		snprintf(name, sizeof(name), "%" PRId32, brokers[i]);
-		if (alter_configs(RES_BROKER, name, broker_throttles, NULL, 2))
+		if (alter_configs(RES_BROKER, name, broker_throttles, NULL, 3))
 			json_array_append_new(jb, json_integer(brokers[i]));
 	}
 	if (!o.json) {
@@ -868,6 +881,252 @@ static int alter_reassignments(const struct plan *plan, bool cancel,
 	return nerr;
 }
 
+/* ------------------------------------------------------ log dir moves */
+
+/* One replica that must live in a given log dir of its broker. */
+struct dir_move {
+	const char *topic;
+	int32_t partition;
+	int32_t broker;
+	const char *dir;
+	bool started;
+};
+
+static int collect_dir_moves(const struct plan *plan, struct dir_move **out)
+{
+	int n = 0, k = 0;
+	struct dir_move *v;
+
+	for (int i = 0; i < plan->nparts; i++)
+		for (int j = 0; plan->parts[i].log_dir_moves &&
+				j < plan->parts[i].nreplicas; j++)
+			n += plan->parts[i].log_dirs[j] != NULL;
+	v = kp_arena_calloc(&arena, (size_t)n + 1, sizeof(*v));
+	if (v == NULL)
+		tool_die("out of memory");
+	for (int i = 0; i < plan->nparts; i++)
+		for (int j = 0; plan->parts[i].log_dir_moves &&
+				j < plan->parts[i].nreplicas; j++) {
+			if (plan->parts[i].log_dirs[j] == NULL)
+				continue;
+			v[k].topic = plan->parts[i].topic;
+			v[k].partition = plan->parts[i].partition;
+			v[k].broker = plan->parts[i].replicas[j];
+			v[k].dir = plan->parts[i].log_dirs[j];
+			k++;
+		}
+	*out = v;
+	return n;
+}
+
+/* AlterReplicaLogDirs for one replica: the broker's error code. */
+static int16_t alter_dir(const struct dir_move *m)
+{
+	struct kp_alter_replica_log_dirs_req req;
+	struct kp_alter_replica_log_dirs_resp resp;
+	struct kp_alter_replica_log_dirs_req_alter_replica_log_dir d;
+	struct kp_alter_replica_log_dirs_req_alter_replica_log_dir_topic t;
+	int32_t part = m->partition;
+	struct kp_conn *c = tool_broker_conn(&cl, m->broker);
+
+	if (c == NULL)
+		return KP_ERR_BROKER_NOT_AVAILABLE;
+	tool_require_api(c, KP_API_ALTER_REPLICA_LOG_DIRS, "kreassign-partitions");
+	kp_struct_init(&kp_alter_replica_log_dirs_req_desc, &req);
+	kp_struct_init(&kp_alter_replica_log_dirs_req_alter_replica_log_dir_desc, &d);
+	kp_struct_init(&kp_alter_replica_log_dirs_req_alter_replica_log_dir_topic_desc, &t);
+	t.name = kp_str_c(m->topic);
+	t.partitions = &part;
+	t.partitions_count = 1;
+	d.path = kp_str_c(m->dir);
+	d.topics = &t;
+	d.topics_count = 1;
+	req.dirs = &d;
+	req.dirs_count = 1;
+	tool_call(c, KP_API_ALTER_REPLICA_LOG_DIRS, &req, &resp, &arena,
+		  "AlterReplicaLogDirs");
+	for (int32_t i = 0; i < resp.results_count; i++)
+		for (int32_t j = 0; j < resp.results[i].partitions_count; j++)
+			if (resp.results[i].partitions[j].partition_index == part)
+				return resp.results[i].partitions[j].error_code;
+	return KP_ERR_UNKNOWN_SERVER_ERROR;
+}
+
+static void print_replica(FILE *f, const struct dir_move *m)
+{
+	/* Kafka's TopicPartitionReplica: broker-topic-partition */
+	fprintf(f, "%" PRId32 "-%s-%" PRId32, m->broker, m->topic, m->partition);
+}
+
+/* Kafka's executeMoves: every replica's broker accepts its move, or the
+ * tool fails. */
+static json_t *execute_dir_moves(const struct plan *plan)
+{
+	struct dir_move *v;
+	int n = collect_dir_moves(plan, &v), left = n;
+	int64_t deadline = tool_mono_ms() + o.timeout;
+	json_t *started = json_array();
+
+	/* Kafka's modifyLogDirThrottle: on every broker with a move */
+	for (int i = 0; o.ld_throttle >= 0 && i < n; i++) {
+		static const char *const key[] = {
+			"replica.alter.log.dirs.io.max.bytes.per.second" };
+		char name[16], val[32];
+		const char *vals[1] = { val };
+		bool seen = false;
+
+		for (int j = 0; j < i; j++)
+			seen |= v[j].broker == v[i].broker;
+		if (seen)
+			continue;
+		snprintf(name, sizeof(name), "%" PRId32, v[i].broker);
+		snprintf(val, sizeof(val), "%" PRId64, o.ld_throttle);
+		alter_configs(RES_BROKER, name, key, vals, 1);
+		if (!o.json)
+			printf("The replica-alter-dir throttle limit was set to %" PRId64
+			       " B/s on broker %s\n", o.ld_throttle, name);
+	}
+
+	while (left > 0) {
+		for (int i = 0; i < n; i++) {
+			int16_t err;
+
+			if (v[i].started)
+				continue;
+			err = alter_dir(&v[i]);
+			if (err == 0) {
+				v[i].started = true;
+				left--;
+				json_array_append_new(started, json_pack(
+					"{s:s, s:i, s:i, s:s}", "topic", v[i].topic,
+					"partition", v[i].partition, "broker",
+					v[i].broker, "log_dir", v[i].dir));
+			} else if (err != KP_ERR_REPLICA_NOT_AVAILABLE) {
+				fprintf(stderr, "Failed to alter dir for ");
+				print_replica(stderr, &v[i]);
+				fprintf(stderr, " to %s: %s\n", v[i].dir, tool_err(err));
+				exit(TOOL_EXIT_FAIL);
+			}
+		}
+		if (left == 0)
+			break;
+		if (tool_mono_ms() > deadline) {
+			fprintf(stderr, "Timed out before log directory replica "
+				"movement could be started:");
+			for (int i = 0; i < n; i++)
+				if (!v[i].started) {
+					fputc(' ', stderr);
+					print_replica(stderr, &v[i]);
+				}
+			fputc('\n', stderr);
+			exit(TOOL_EXIT_FAIL);
+		}
+		usleep(100 * 1000);
+	}
+	if (n > 0 && !o.json) {
+		printf("Successfully started log directory move%s for: ",
+		       n == 1 ? "" : "s");
+		for (int i = 0; i < n; i++) {
+			if (i > 0)
+				printf(",");
+			print_replica(stdout, &v[i]);
+		}
+		printf("\n");
+	}
+	return started;
+}
+
+/* Where a replica lives on its broker now and where it is being copied
+ * to (NULL: none), from DescribeLogDirs. */
+static void replica_dirs(const struct dir_move *m, const char **cur,
+			 const char **fut)
+{
+	struct kp_describe_log_dirs_req req;
+	struct kp_describe_log_dirs_resp resp;
+	struct kp_conn *c = tool_broker_conn(&cl, m->broker);
+
+	*cur = *fut = NULL;
+	if (c == NULL)
+		return;
+	tool_require_api(c, KP_API_DESCRIBE_LOG_DIRS, "kreassign-partitions");
+	kp_struct_init(&kp_describe_log_dirs_req_desc, &req);
+	req.topics_count = -1;
+	tool_call(c, KP_API_DESCRIBE_LOG_DIRS, &req, &resp, &arena, "DescribeLogDirs");
+	for (int32_t i = 0; i < resp.results_count; i++) {
+		const struct kp_describe_log_dirs_resp_describe_log_dirs_result *r =
+			&resp.results[i];
+
+		for (int32_t j = 0; r->error_code == 0 && j < r->topics_count; j++) {
+			const struct kp_describe_log_dirs_resp_describe_log_dirs_topic *t =
+				&r->topics[j];
+
+			if ((size_t)t->name.len != strlen(m->topic) ||
+			    memcmp(t->name.ptr, m->topic, (size_t)t->name.len) != 0)
+				continue;
+			for (int32_t k = 0; k < t->partitions_count; k++) {
+				char *d;
+
+				if (t->partitions[k].partition_index != m->partition)
+					continue;
+				d = kp_arena_strndup(&arena, r->log_dir.ptr,
+						     (size_t)(r->log_dir.len > 0 ? r->log_dir.len : 0));
+				if (t->partitions[k].is_future_key)
+					*fut = d;
+				else
+					*cur = d;
+			}
+		}
+	}
+}
+
+/* Kafka's verifyReplicaMoves: prints each replica's state; counts those
+ * still moving and those not moving where the plan wants them. */
+static json_t *verify_dir_moves(const struct plan *plan, int *in_progress,
+				int *mismatch)
+{
+	struct dir_move *v;
+	int n = collect_dir_moves(plan, &v);
+	json_t *rows = json_array();
+
+	if (n > 0 && !o.json)
+		printf("\nStatus of replica log directory movement:\n");
+	for (int i = 0; i < n; i++) {
+		const char *cur, *fut, *state;
+
+		replica_dirs(&v[i], &cur, &fut);
+		if (cur != NULL && strcmp(cur, v[i].dir) == 0) {
+			state = "complete";
+		} else if (fut != NULL && strcmp(fut, v[i].dir) == 0) {
+			state = "in_progress";
+			(*in_progress)++;
+		} else {
+			state = "mismatch";
+			(*mismatch)++;
+		}
+		json_array_append_new(rows, json_pack("{s:s, s:i, s:i, s:s, s:s?, s:s?, s:s}",
+			"topic", v[i].topic, "partition", v[i].partition, "broker",
+			v[i].broker, "target", v[i].dir, "current", cur, "future", fut,
+			"state", state));
+		if (o.json)
+			continue;
+		if (state[0] == 'c' || state[0] == 'i') {	/* complete, in_progress */
+			printf("Reassignment of replica ");
+			print_replica(stdout, &v[i]);
+			printf(state[0] == 'c' ? " completed successfully.\n"
+					       : " is still in progress.\n");
+		} else if (cur == NULL) {
+			printf("Partition %s-%" PRId32 " cannot be found in any live "
+			       "log directory on broker %" PRId32 ".\n", v[i].topic,
+			       v[i].partition, v[i].broker);
+		} else {
+			printf("Partition %s-%" PRId32 " on broker %" PRId32 " is not "
+			       "being moved from log dir %s to %s.\n", v[i].topic,
+			       v[i].partition, v[i].broker, cur, v[i].dir);
+		}
+	}
+	return rows;
+}
+
 static int do_execute(struct plan plan)
 {
 	struct ongoing *og;
@@ -876,6 +1135,7 @@ static int do_execute(struct plan plan)
 	struct current *cur;
 	struct plan curplan = { 0 };
 	char *text, missing[1024] = "";
+	json_t *dir_moves;
 
 	if (nog > 0 && !o.additional)
 		tool_die("Cannot execute because there is an existing partition "
@@ -929,6 +1189,14 @@ static int do_execute(struct plan plan)
 	if (alter_reassignments(&plan, false,
 				"Error reassigning partition(s):") > 0)
 		return TOOL_EXIT_FAIL;
+	if (!o.json) {
+		printf("Successfully started partition reassignment%s for ",
+		       plan.nparts == 1 ? "" : "s");
+		print_parts(stdout, &plan, ",");
+		printf("\n");
+		fflush(stdout);
+	}
+	dir_moves = execute_dir_moves(&plan);
 	if (o.json) {
 		json_t *started = json_array(), *doc;
 
@@ -936,17 +1204,15 @@ static int do_execute(struct plan plan)
 			json_array_append_new(started, json_pack("{s:s, s:i}",
 				"topic", plan.parts[i].topic, "partition",
 				plan.parts[i].partition));
-		doc = json_pack("{s:o, s:o, s:o}", "current",
+		doc = json_pack("{s:o, s:o, s:o, s:o}", "current",
 				plan_to_json(&curplan), "throttle",
 				o.throttle >= 0 ? json_integer(o.throttle) :
-				json_null(), "started", started);
+				json_null(), "started", started,
+				"log_dir_moves_started", dir_moves);
 		tool_print_json(stdout, doc);
 		json_decref(doc);
 	} else {
-		printf("Successfully started partition reassignment%s for ",
-		       plan.nparts == 1 ? "" : "s");
-		print_parts(stdout, &plan, ",");
-		printf("\n");
+		json_decref(dir_moves);
 	}
 	return TOOL_EXIT_OK;
 }
@@ -992,8 +1258,8 @@ static int do_verify(struct plan plan)
 	int nog = list_reassignments(NULL, &og), nlive;
 	int32_t *live;
 	struct current *cur = settled_replicas(&plan, og, nog, &live, &nlive);
-	int in_progress = 0, mismatch = 0;
-	json_t *rows = json_array(), *cleared = json_null(), *doc;
+	int in_progress = 0, mismatch = 0, dir_moving = 0;
+	json_t *rows = json_array(), *cleared = json_null(), *doc, *dir_rows;
 
 	if (!o.json)
 		printf("Status of partition reassignment:\n");
@@ -1032,10 +1298,13 @@ static int do_verify(struct plan plan)
 			printf(".\n");
 		}
 	}
+	dir_rows = verify_dir_moves(&plan, &dir_moving, &mismatch);
+	in_progress += dir_moving;
 	fflush(stdout);
-	/* As Kafka: throttles go only when no reassignment at all is left,
-	 * as they may serve other reassignments too. */
-	if (nog == 0 && !o.preserve_throttles) {
+	/* As Kafka: throttles go only when no reassignment at all is left
+	 * (and no log dir move of the plan), as they may serve other
+	 * reassignments too. */
+	if (nog == 0 && dir_moving == 0 && !o.preserve_throttles) {
 		json_decref(cleared);
 		cleared = clear_throttles(&plan);
 	} else if (nog > 0 && in_progress == 0 && !o.preserve_throttles) {
@@ -1043,12 +1312,13 @@ static int do_verify(struct plan plan)
 			  "throttles stay until they are done");
 	}
 	if (o.json) {
-		doc = json_pack("{s:o, s:o}", "partitions", rows,
-				"throttles_cleared", cleared);
+		doc = json_pack("{s:o, s:o, s:o}", "partitions", rows,
+				"log_dirs", dir_rows, "throttles_cleared", cleared);
 		tool_print_json(stdout, doc);
 		json_decref(doc);
 	} else {
 		json_decref(rows);
+		json_decref(dir_rows);
 		json_decref(cleared);
 	}
 	if (in_progress > 0)
@@ -1166,6 +1436,7 @@ int main(int argc, char **argv)
 		O_GENERATE = 256, O_EXECUTE, O_VERIFY, O_CANCEL, O_LIST,
 		O_CCONFIG, O_RJSON, O_TJSON, O_BLIST, O_NORACK,
 		O_THROTTLE, O_ADDITIONAL, O_TIMEOUT, O_PRESERVE, O_JSON,
+		O_LDTHROTTLE,
 	};
 	static const struct option opts[] = {
 		{ "generate", no_argument, NULL, O_GENERATE },
@@ -1179,6 +1450,7 @@ int main(int argc, char **argv)
 		{ "broker-list", required_argument, NULL, O_BLIST },
 		{ "disable-rack-aware", no_argument, NULL, O_NORACK },
 		{ "throttle", required_argument, NULL, O_THROTTLE },
+		{ "replica-alter-log-dirs-throttle", required_argument, NULL, O_LDTHROTTLE },
 		{ "additional", no_argument, NULL, O_ADDITIONAL },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "preserve-throttles", no_argument, NULL, O_PRESERVE },
@@ -1218,6 +1490,11 @@ int main(int argc, char **argv)
 		case O_NORACK:
 			o.disable_rack_aware = true;
 			o.given |= F_NORACK;
+			break;
+		case O_LDTHROTTLE:
+			o.ld_throttle = tool_opt_i64("--replica-alter-log-dirs-throttle",
+						     optarg, -1, INT64_MAX);
+			o.given |= F_LDTHROTTLE;
 			break;
 		case O_THROTTLE:
 			/* Kafka: -1 (its default) means no throttle. */

@@ -216,23 +216,30 @@ int plan_parse_reassignment(struct kp_arena *a, const char *text, size_t len,
 			    json_array_size(dirs), p->topic, (int)p->partition);
 			goto fail;
 		}
+		p->log_dirs = kp_arena_calloc(a, (size_t)p->nreplicas + 1,
+					      sizeof(*p->log_dirs));
+		if (p->log_dirs == NULL) {
+			msg(err, errlen, "out of memory");
+			goto fail;
+		}
 		json_array_foreach(dirs, j, r) {
+			const char *d;
+
 			if (!json_is_string(r)) {
 				msg(err, errlen, "partition %s-%d: \"log_dirs\" "
 				    "entries must be strings", p->topic,
 				    (int)p->partition);
 				goto fail;
 			}
-			/* Moves between one broker's log directories need
-			 * AlterReplicaLogDirs, which skald does not have. */
-			if (strcmp(json_string_value(r), "any") != 0) {
-				msg(err, errlen, "partition %s-%d: log directory "
-				    "'%s': moving replicas between log "
-				    "directories is not supported; use \"any\"",
-				    p->topic, (int)p->partition,
-				    json_string_value(r));
+			d = json_string_value(r);
+			if (strcmp(d, "any") == 0)
+				continue;
+			p->log_dirs[j] = kp_arena_strndup(a, d, strlen(d));
+			if (p->log_dirs[j] == NULL) {
+				msg(err, errlen, "out of memory");
 				goto fail;
 			}
+			p->log_dir_moves = true;
 		}
 		plan->nparts++;
 	}

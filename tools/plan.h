@@ -6,9 +6,10 @@
  *
  *  - a reassignment plan (kreassign-partitions --reassignment-json-file):
  *    {"version":1,"partitions":[{"topic":"t","partition":0,
- *     "replicas":[1,2],"log_dirs":["any","any"]}]}; "version" defaults to
- *    1 (the only one), "log_dirs" is optional and its length must equal
- *    the replicas';
+ *     "replicas":[1,2],"log_dirs":["any","/data/b"]}]}; "version"
+ *    defaults to 1 (the only one), "log_dirs" is optional and its length
+ *    must equal the replicas' (an absolute path: the broker's log dir the
+ *    replica must move to, AlterReplicaLogDirs; "any": where it is);
  *  - the topics to move (--topics-to-move-json-file):
  *    {"version":1,"topics":[{"topic":"t"}]};
  *  - the partitions of a leader election (kleader-election
@@ -47,6 +48,9 @@ struct plan_part {
 	int32_t *replicas;
 	int nreplicas;
 	bool log_dir_moves;	/* some log_dirs entry is not "any" */
+	/* per replica: the log dir it must live in, NULL for "any" (NULL
+	 * when the plan has no "log_dirs") */
+	const char **log_dirs;
 };
 
 struct plan {

@@ -3,7 +3,8 @@
 """kreassign-partitions against a real 3-broker kcluster:
 
 - bad plans (unknown topic or partition, a broker twice, an unknown
-  broker, an empty list, malformed JSON, a log directory move) exit 1
+  broker, an empty list, malformed JSON, log_dirs of another length
+  than the replicas) exit 1
   before anything changes; misplaced options exit 2;
 - --generate proposes, with Kafka's placement, a layout of a topic on
   brokers 2,3 only, and its "current" part is ZooKeeper's assignment;
@@ -104,8 +105,8 @@ def check_bad_plans(c, zk):
             ({"version": 2, "partitions": []}, "Not supported version field value 2"),
             ('{"version":1,"partitions":[', "not valid JSON"),
             ({"partitions": [{"topic": "moving", "partition": 0, "replicas": [2],
-                              "log_dirs": ["/srv/kafka"]}]},
-             "not supported")):
+                              "log_dirs": ["/srv/kafka", "any"]}]},
+             "is different from size of log dirs list")):
         r = reassign(c, "--execute", "--reassignment-json-file",
                      write_file(c, "bad.json", doc), rc=1)
         assert what in r.stderr, (doc, r.stderr)

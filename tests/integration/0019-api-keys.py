@@ -46,6 +46,7 @@ from confluent_kafka import Consumer, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient  # noqa: E402
 
 NONE, UNSUPPORTED_VERSION, ILLEGAL_SASL_STATE = 0, 35, 34
+LOG_DIR_NOT_FOUND = 57
 NOT_CONTROLLER, INVALID_REQUEST, SECURITY_DISABLED = 41, 42, 54
 TOKEN_NOT_ALLOWED, UNKNOWN_TOPIC_ID = 64, 100
 
@@ -60,21 +61,22 @@ KAFKA28 = {0: (0, 9), 1: (0, 12), 2: (0, 6), 3: (0, 11), 4: (0, 5), 5: (0, 3),
            42: (0, 2), 43: (0, 2), 44: (0, 1), 45: (0, 0), 46: (0, 0), 47: (0, 0),
            48: (0, 1), 49: (0, 1), 50: (0, 0), 51: (0, 0), 56: (0, 0), 57: (0, 0),
            60: (0, 0), 61: (0, 0)}
-# not advertised until built: log-dir moves,
-# DescribeProducers (InitProducerId is served for idempotent producers, a
+# not advertised until built: DescribeProducers (InitProducerId is served for idempotent producers, a
 # null transactional id here; the SCRAM credential APIs 50 and 51 are
 # served: deleting user u's credential answers RESOURCE_NOT_FOUND; the
 # client quota APIs 48 and 49 are served, 49 with validate_only here;
 # DeleteRecords, DescribeLogDirs, the transaction coordinator's APIs and
-# WriteTxnMarkers and TxnOffsetCommit are served)
-NOT_BUILT = {34, 61}
+# WriteTxnMarkers and TxnOffsetCommit are served; AlterReplicaLogDirs is
+# served: "/nowhere" is no log dir of the broker)
+NOT_BUILT = {61}
 KRAFT_ONLY = {52, 53, 54, 55, 58, 59, 62, 63, 64}
 
 # The error every error slot of the answer holds.
 REFUSED = {7: NOT_CONTROLLER, 17: ILLEGAL_SASL_STATE, 36: ILLEGAL_SASL_STATE,
            29: SECURITY_DISABLED, 30: SECURITY_DISABLED, 31: SECURITY_DISABLED,
            38: TOKEN_NOT_ALLOWED, 39: TOKEN_NOT_ALLOWED, 40: TOKEN_NOT_ALLOWED,
-           41: TOKEN_NOT_ALLOWED, 56: NOT_CONTROLLER, 57: INVALID_REQUEST}
+           41: TOKEN_NOT_ALLOWED, 56: NOT_CONTROLLER, 57: INVALID_REQUEST,
+           34: LOG_DIR_NOT_FOUND}
 REFUSED.update({k: UNSUPPORTED_VERSION for k in NOT_BUILT | KRAFT_ONLY})
 
 ONE_TOPIC = [{"name": "nowhere", "partitions": [0]}]

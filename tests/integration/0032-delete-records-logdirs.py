@@ -23,8 +23,9 @@ brokers each have two log directories (JBOD):
   KafkaStorageException for it, the metrics count it
   (kafka_log_logmanager_offlinelogdirectorycount, offlinereplicacount), the
   controller handles the LogDirEventNotification and moves the dir's
-  partitions to broker 1 alone (which serves them), broker 2's replicas
-  there answer KAFKA_STORAGE_ERROR, and its other dir keeps serving.
+  partitions to broker 1 alone (which serves them), the metadata lists
+  broker 2's replicas there in offline_replicas, they answer
+  KAFKA_STORAGE_ERROR, and its other dir keeps serving.
 """
 
 import glob
@@ -327,6 +328,17 @@ def failed_dir_goes_offline(c):
                  if d == bad_dir and k.startswith(TOPIC + "-")]
     wait_for(lambda: all(part_state(c, q) == (1, [1]) for q in bad_parts), 60,
              "%s: led by broker 1 alone" % bad_parts)
+    # Metadata names broker 2's replica there offline (offline_replicas,
+    # Kafka's isReplicaOnline counts offline dirs), the others not
+    def offline_replicas():
+        with Wire(c.broker_port(1)) as w:
+            r = w.call(3, 9, {"topics": [{"name": TOPIC}],
+                              "allow_auto_topic_creation": False})
+        return {q["partition_index"]: sorted(q["offline_replicas"])
+                for q in r["topics"][0]["partitions"]}
+    want = {q: ([2] if q in bad_parts else []) for q in range(4)}
+    wait_for(lambda: offline_replicas() == want, 60,
+             "offline_replicas %s in the metadata" % want)
     # and they serve there: nothing acknowledged is lost
     produce(c, victim, 10, 8000)
     from confluent_kafka import Consumer as C2

@@ -826,11 +826,10 @@ static const struct { int16_t key, min, max; } kafka28[] = {
 #define NKAFKA28 ((int)(sizeof(kafka28) / sizeof(kafka28[0])))
 
 /* Kafka has them, skald does not advertise them until they are built:
- * DeleteRecords, the transaction APIs, the log-dir APIs,
- * DescribeProducers. */
+ * TxnOffsetCommit, DescribeProducers. */
 static bool not_built(int16_t key)
 {
-	static const int16_t keys[] = { 34, 61 };
+	static const int16_t keys[] = { 61 };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (keys[i] == key)
@@ -1016,7 +1015,8 @@ START_TEST(refused_keys_answer_kafkas_errors_at_every_version)
 		{ KP_API_WRITE_TXN_MARKERS, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION },
 		/* a group this broker does not coordinate */
 		{ KP_API_TXN_OFFSET_COMMIT, KP_ERR_NOT_COORDINATOR },
-		{ KP_API_ALTER_REPLICA_LOG_DIRS, KP_ERR_UNSUPPORTED_VERSION },
+		/* the filler path is no log dir of the broker */
+		{ KP_API_ALTER_REPLICA_LOG_DIRS, KP_ERR_LOG_DIR_NOT_FOUND },
 		{ KP_API_DESCRIBE_PRODUCERS, KP_ERR_UNSUPPORTED_VERSION },
 		{ KP_API_VOTE, KP_ERR_UNSUPPORTED_VERSION },
 		{ KP_API_BEGIN_QUORUM_EPOCH, KP_ERR_UNSUPPORTED_VERSION },

@@ -105,11 +105,30 @@ START_TEST(malformed_reassignment_is_refused)
 		"Size of replicas list 1,2 is different from size of log dirs "
 		"list (1 entries) for partition t-0");
 	refused("{\"partitions\":[{\"topic\":\"t\",\"partition\":0,\"replicas\":[1],"
-		"\"log_dirs\":[\"/var/lib/a\"]}]}",
-		"moving replicas between log directories is not supported");
-	refused("{\"partitions\":[{\"topic\":\"t\",\"partition\":0,\"replicas\":[1],"
 		"\"log_dirs\":[7]}]}", "entries must be strings");
 	refused("{\"partitions\":[],\"partitions\":[]}", "not valid JSON");
+}
+END_TEST
+
+/* log_dirs other than "any" name the dir each replica must move to
+ * (AlterReplicaLogDirs), "any" none. */
+START_TEST(log_dirs_are_kept_per_replica)
+{
+	struct plan p;
+
+	ck_assert_int_eq(parse("{\"partitions\":[{\"topic\":\"t\",\"partition\":0,"
+			       "\"replicas\":[1,2],\"log_dirs\":[\"any\",\"/var/lib/a\"]},"
+			       "{\"topic\":\"t\",\"partition\":1,\"replicas\":[1],"
+			       "\"log_dirs\":[\"any\"]},"
+			       "{\"topic\":\"t\",\"partition\":2,\"replicas\":[1]}]}", &p), 0);
+	ck_assert_int_eq(p.nparts, 3);
+	ck_assert(p.parts[0].log_dir_moves);
+	ck_assert_ptr_null(p.parts[0].log_dirs[0]);
+	ck_assert_str_eq(p.parts[0].log_dirs[1], "/var/lib/a");
+	ck_assert(!p.parts[1].log_dir_moves);
+	ck_assert_ptr_null(p.parts[1].log_dirs[0]);
+	ck_assert(!p.parts[2].log_dir_moves);
+	ck_assert_ptr_null(p.parts[2].log_dirs);
 }
 END_TEST
 
@@ -386,6 +405,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, reassignment_is_parsed);
 	tcase_add_test(tc, malformed_reassignment_is_refused);
+	tcase_add_test(tc, log_dirs_are_kept_per_replica);
 	tcase_add_test(tc, execute_rules_use_kafkas_messages);
 	tcase_add_test(tc, plan_prints_as_kafka);
 	tcase_add_test(tc, topics_to_move);
