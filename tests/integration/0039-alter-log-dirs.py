@@ -241,7 +241,16 @@ def killed_during_a_move(c):
     b = 2
     want = {(b, p): other(c, b, current_dir(c, b, p)) for p in range(PARTS)}
     f = plan_file(c, want)
-    # slow copies: the move is seen under way, and killed in the middle
+    # slow copies: the move is seen under way, and killed in the middle.
+    # The throttle is in place before the move starts (the tool sets it
+    # too, but the broker hears of a config change through ZooKeeper after
+    # the tool's AlterReplicaLogDirs may have started the copy at full
+    # speed: over at once on a fast machine)
+    said = "config change of broker %d" % b
+    n0 = broker_log(c, b).count(said)
+    io_rate(c, b, 20000)
+    wait_for(lambda: broker_log(c, b).count(said) > n0, 60,
+             "broker %d: the log dir throttle applied" % b)
     r = tool("kreassign-partitions", "--execute", "--reassignment-json-file", f,
              "--replica-alter-log-dirs-throttle", "20000", bootstrap=c.bootstrap)
     assert "The replica-alter-dir throttle limit was set to 20000 B/s on broker %d" % b \
