@@ -204,6 +204,30 @@ bool authz_any(const struct net_req *r, int op, int rtype)
 	return kp_authz_check_any(&b->authz->a, p, net_req_host(r), op, rtype);
 }
 
+int32_t authz_operations(const struct net_req *r, int rtype, kp_str name)
+{
+	struct broker *b = r->worker->broker;
+	char p[KP_ACL_PRINCIPAL_MAX], buf[KP_ACL_NAME_MAX];
+	int n = name.len > 0 ? name.len : 0;
+
+	if (b->authz == NULL)
+		return kp_acl_supported_ops(rtype);
+	if ((size_t)n >= sizeof(buf))
+		return 0;	/* longer than any name that can have ACLs */
+	if (n > 0)
+		memcpy(buf, name.ptr, (size_t)n);
+	buf[n] = '\0';
+	authz_principal(r, p, sizeof(p));
+	return kp_authz_operations(&b->authz->a, p, net_req_host(r), rtype, buf);
+}
+
+int32_t authz_cluster_operations(const struct net_req *r)
+{
+	if (!authz_cluster(r, KP_ACL_OP_DESCRIBE))
+		return 0;
+	return authz_operations(r, KP_ACL_RT_CLUSTER, kp_str_c(KP_ACL_CLUSTER_NAME));
+}
+
 /* ----------------------------------------------------- the precheck table */
 
 enum pre_kind {
