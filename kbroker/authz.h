@@ -18,8 +18,10 @@
  * cluster; the group APIs: Read or Describe on the group;
  * FindCoordinator: Describe on the group or transactional id;
  * InitProducerId: Write on the transactional id, or IdempotentWrite on
- * the cluster or Write on some topic) are answered with Kafka's error
- * there.  Per-topic checks live in the handlers (authz_topic()).
+ * the cluster or Write on some topic; AddPartitionsToTxn, AddOffsetsToTxn
+ * (and Read on its group) and EndTxn: Write on the transactional id) are
+ * answered with Kafka's error there.  Per-topic checks live in the
+ * handlers (authz_ok_str()).
  */
 #ifndef AUTHZ_H
 #define AUTHZ_H
