@@ -15,7 +15,8 @@
  * everything is freed.  Each input is sent three times to that broker, on a new
  * connection each: an unauthenticated client with no authorizer (Kafka's
  * default), the same client denied by the authorizer, and the super
- * user, for whom every handler runs deep.
+ * user, for whom every handler runs deep; then whatever landed in the
+ * logs is fetched back, down-converted and read_committed.
  *
  * The APIs that need a part of the broker this harness does not build
  * (the ZooKeeper thread, the group and transaction coordinators, the
@@ -108,6 +109,7 @@ static bool served(int16_t key)
 }
 
 static struct kp_wbuf lai;	/* the controller's LeaderAndIsr frame */
+static bool verbose;
 
 static void build_lai(void)
 {
@@ -142,13 +144,55 @@ static void build_lai(void)
 		abort();
 }
 
+/*
+ * What the super user's request left in the logs is read back: Fetch v1
+ * (down-converted to magic 0), v3 (magic 1) and v11 read_committed (the
+ * aborted transactions), from offset 0 of golden-0..2.
+ */
+static struct kp_wbuf fetches;
+
+static void build_fetches(void)
+{
+	static const int16_t versions[] = { 1, 3, 11 };
+	struct kp_fetch_req req;
+	struct kp_fetch_req_fetch_topic ft;
+	struct kp_fetch_req_fetch_partition fp[3];
+
+	kp_wbuf_init(&fetches);
+	for (size_t v = 0; v < sizeof(versions) / sizeof(versions[0]); v++) {
+		kp_struct_init(&kp_fetch_req_desc, &req);
+		kp_struct_init(&kp_fetch_req_fetch_topic_desc, &ft);
+		for (int i = 0; i < 3; i++) {
+			kp_struct_init(&kp_fetch_req_fetch_partition_desc, &fp[i]);
+			fp[i].partition = i;
+			fp[i].fetch_offset = 0;
+			fp[i].partition_max_bytes = 1 << 20;
+		}
+		ft.topic = kp_str_c("golden");
+		ft.partitions = fp;
+		ft.partitions_count = 3;
+		req.replica_id = -1;
+		req.max_wait_ms = 0;
+		req.min_bytes = 0;
+		req.max_bytes = 4 << 20;
+		req.isolation_level = versions[v] >= 4 ? 1 : 0;
+		req.topics = &ft;
+		req.topics_count = 1;
+		if (kp_request_frame(&fetches, KP_API_FETCH, versions[v], 2 + (int32_t)v,
+				     "reader", &req) < 0 || fetches.err)
+			abort();
+	}
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	/* FUZZ_VERBOSE=1: the broker's log, to see how far an input gets */
-	kp_log_set_level(getenv("FUZZ_VERBOSE") != NULL ? KP_LOG_DEBUG : KP_LOG_ERROR);
+	verbose = getenv("FUZZ_VERBOSE") != NULL;
+	kp_log_set_level(verbose ? KP_LOG_DEBUG : KP_LOG_ERROR);
 	build_lai();
+	build_fetches();
 	return 0;
 }
 
@@ -254,7 +298,7 @@ static void world_connect(struct world *w, const char *principal)
 static void world_send(struct world *w, const uint8_t *p, size_t len)
 {
 	uint8_t junk[65536];
-	size_t off = 0;
+	size_t off = 0, got = 0;
 
 	for (int turn = 0; turn < 64; turn++) {
 		int unread = 0;
@@ -267,13 +311,15 @@ static void world_send(struct world *w, const uint8_t *p, size_t len)
 		}
 		kp_loop_run_once(w->b.loop, 0);
 		while ((n = read(w->peer, junk, sizeof(junk))) > 0)
-			;
+			got += (size_t)n;
 		if (n == 0 || net_conn_local_pending(w->b.net) < 0)
 			break;		/* the broker closed it */
 		if (off == len && net_conn_local_pending(w->b.net) == 0 &&
 		    ioctl(w->peer, FIONREAD, &unread) == 0 && unread == 0)
 			break;
 	}
+	if (verbose)
+		fprintf(stderr, "fuzz_handlers: sent %zu bytes, %zu back\n", len, got);
 }
 
 static void world_close(struct world *w)
@@ -354,6 +400,8 @@ static void run(const uint8_t *data, size_t size)
 		world_connect(&w, modes[m].principal);
 		world_send(&w, frame, size + 4);
 	}
+	world_connect(&w, "admin");
+	world_send(&w, fetches.data, fetches.len);
 	world_close(&w);
 	free(frame);
 }

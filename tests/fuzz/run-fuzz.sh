@@ -39,7 +39,7 @@ run fuzz_request 8192 "$seeds"
 # tokens, JAAS lines, SCRAM), unseeded
 run fuzz_sasl 4096
 # requests through an in-process broker's dispatcher and handlers
-run fuzz_handlers 8192 "$seeds"
+run fuzz_handlers 16384 "$seeds"
 # record batches and legacy message sets (validation, codecs, conversion,
 # log appends); the target writes its own seeds
 FUZZ_RECORDS_SEEDS="$build/corpus-fuzz_records"
