@@ -20,16 +20,6 @@ struct kp_scram_server;
 struct net_req;
 struct broker_sasl;
 
-/* Kafka's authorized-operation bits without an authorizer: every
- * operation the resource type supports (AclOperation codes: READ 3,
- * WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
- * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12). */
-static const int32_t metadata_topic_ops = (1 << 3) | (1 << 4) | (1 << 5) |
-	(1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
-static const int32_t metadata_cluster_ops = (1 << 5) | (1 << 7) | (1 << 8) |
-	(1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
-static const int32_t metadata_group_ops = (1 << 3) | (1 << 6) | (1 << 8);
-
 /* Handlers (api_*.c). */
 void api_versions(struct net_req *r);
 void api_metadata(struct net_req *r);

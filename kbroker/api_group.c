@@ -733,10 +733,11 @@ static void describe_one(struct group_coord *c, struct net_req *r, kp_str id, bo
 		out->error_code = err;
 		return;
 	}
-	/* v3+, asked for: every group operation (no authorizer), also for a
-	 * group we do not know (Dead, no error) as Kafka */
+	/* v3+, asked for: the group operations the principal may do
+	 * (KIP-430), also for a group we do not know (Dead, no error) as
+	 * Kafka */
 	if (ops)
-		out->authorized_operations = metadata_group_ops;
+		out->authorized_operations = authz_operations(r, KP_ACL_RT_GROUP, id);
 	g = group_table_find(&c->groups, id);
 	if (g == NULL) {
 		out->group_state = kp_str_c("Dead");

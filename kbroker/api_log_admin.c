@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "authz.h"
 #include "broker.h"
 #include "kp_errors.h"
 #include "kp_log.h"
@@ -271,6 +272,9 @@ void api_delete_records(struct net_req *r)
 		int32_t np = COUNT(in->partitions_count);
 		struct kp_delete_records_resp_delete_records_partition_result *ps =
 			kp_arena_calloc(&r->arena, (size_t)np + 1, sizeof(*ps));
+		/* as Kafka: Delete on the topic, else TOPIC_AUTHORIZATION_FAILED
+		 * for each of its partitions */
+		bool may = authz_ok_str(r, KP_ACL_OP_DELETE, KP_ACL_RT_TOPIC, in->name);
 
 		if (ps == NULL) {
 			net_req_fail(r, "out of memory");
@@ -287,6 +291,10 @@ void api_delete_records(struct net_req *r)
 				       &ps[j]);
 			ps[j].partition_index = pi->partition_index;
 			ps[j].low_watermark = -1;
+			if (!may) {
+				ps[j].error_code = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+				continue;
+			}
 			ps[j].error_code = delete_one(b, in->name, pi->partition_index,
 						      pi->offset, &pend[npend], &ps[j]);
 			if (ps[j].error_code == 0)

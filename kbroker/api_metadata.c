@@ -236,9 +236,10 @@ static void metadata_answer(struct net_req *r, const int16_t *created)
 	}
 	resp.brokers_count = nb;
 	resp.cluster_id = kp_str_c(b->cluster_id);
-	/* v8-10: asked for, the cluster's operations (all: no authorizer) */
+	/* v8-10, asked for: the cluster's operations the principal may do
+	 * (KIP-430; 0 without Describe on the cluster, as Kafka 2.8) */
 	if (v >= 8 && v <= 10 && req->include_cluster_authorized_operations)
-		resp.cluster_authorized_operations = metadata_cluster_ops;
+		resp.cluster_authorized_operations = authz_cluster_operations(r);
 	for (int32_t i = 0; i < nt; i++) {
 		struct kp_metadata_resp_metadata_response_topic *out = &resp.topics[n];
 		const struct md_topic *t;
@@ -252,10 +253,11 @@ static void metadata_answer(struct net_req *r, const int16_t *created)
 			continue;
 		n++;
 		kp_struct_init(topic_desc, out);
-		if (topic_ops)
-			out->topic_authorized_operations = metadata_topic_ops;
 		if (all) {
 			t = &view->topics[i];
+			if (topic_ops)
+				out->topic_authorized_operations =
+					authz_operations(r, KP_ACL_RT_TOPIC, kp_str_c(t->name));
 		} else {
 			kp_str name = req->topics[i].name;
 
@@ -265,6 +267,12 @@ static void metadata_answer(struct net_req *r, const int16_t *created)
 				out->partitions_count = 0;
 				continue;
 			}
+			/* KIP-430: a topic it may describe (known or not), but
+			 * not one whose creation was refused, as Kafka 2.8 */
+			if (topic_ops && !(created != NULL &&
+					   created[i] == KP_ERR_TOPIC_AUTHORIZATION_FAILED))
+				out->topic_authorized_operations =
+					authz_operations(r, KP_ACL_RT_TOPIC, name);
 
 			t = created != NULL && created[i] != NOT_CREATED ? NULL
 				: md_view_topic(view, name.ptr, (size_t)name.len);
@@ -451,7 +459,7 @@ void api_describe_cluster(struct net_req *r)
 	resp.brokers_count = nb;
 	resp.cluster_id = kp_str_c(b->cluster_id);
 	if (req->include_cluster_authorized_operations)
-		resp.cluster_authorized_operations = metadata_cluster_ops;
+		resp.cluster_authorized_operations = authz_cluster_operations(r);
 	net_reply(r, &resp);
 	md_view_unref(view);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "authz.h"
 #include "broker.h"
 #include "kp_errors.h"
 #include "kp_groupmeta.h"
@@ -24,6 +25,7 @@
 #include "metadata_cache.h"
 #include "net.h"
 #include "txn_coord.h"
+#include "txn_log.h"
 
 struct txn_call {
 	struct net_req *r;
@@ -213,19 +215,27 @@ void api_add_partitions_to_txn(struct net_req *r)
 		net_req_fail(r, "out of memory");
 		return;
 	}
-	/* as Kafka's KafkaApis: partitions that do not exist fail, and then
-	 * the others are not attempted */
+	/* as Kafka's KafkaApis: partitions of topics it may not Write
+	 * (internal topics never: they are left out of the check, even
+	 * without an authorizer) and partitions that do not exist fail, and
+	 * then the others are not attempted */
 	v = metadata_cache_get(&b->meta);
 	for (int32_t i = 0; i < nt; i++) {
 		const struct kp_add_partitions_to_txn_req_add_partitions_to_txn_topic *in =
 			&req->topics[i];
 		const struct md_topic *mt = md_view_topic(v, in->name.ptr,
 							  in->name.len > 0 ? (size_t)in->name.len : 0);
+		bool may = !kp_str_eqc(in->name, KP_OFFSETS_TOPIC) &&
+			   !kp_str_eqc(in->name, KP_TXN_STATE_TOPIC) &&
+			   authz_ok_str(r, KP_ACL_OP_WRITE, KP_ACL_RT_TOPIC, in->name);
 
 		for (int32_t j = 0; j < in->partitions_count; j++, k++) {
 			tps[k].topic = in->name;
 			tps[k].partition = in->partitions[j];
-			if (mt == NULL || md_topic_partition(mt, in->partitions[j]) == NULL) {
+			if (!may) {
+				t->perr[k] = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+				unknown = true;
+			} else if (mt == NULL || md_topic_partition(mt, in->partitions[j]) == NULL) {
 				t->perr[k] = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 				unknown = true;
 			}

@@ -204,6 +204,30 @@ bool authz_any(const struct net_req *r, int op, int rtype)
 	return kp_authz_check_any(&b->authz->a, p, net_req_host(r), op, rtype);
 }
 
+int32_t authz_operations(const struct net_req *r, int rtype, kp_str name)
+{
+	struct broker *b = r->worker->broker;
+	char p[KP_ACL_PRINCIPAL_MAX], buf[KP_ACL_NAME_MAX];
+	int n = name.len > 0 ? name.len : 0;
+
+	if (b->authz == NULL)
+		return kp_acl_supported_ops(rtype);
+	if ((size_t)n >= sizeof(buf))
+		return 0;	/* longer than any name that can have ACLs */
+	if (n > 0)
+		memcpy(buf, name.ptr, (size_t)n);
+	buf[n] = '\0';
+	authz_principal(r, p, sizeof(p));
+	return kp_authz_operations(&b->authz->a, p, net_req_host(r), rtype, buf);
+}
+
+int32_t authz_cluster_operations(const struct net_req *r)
+{
+	if (!authz_cluster(r, KP_ACL_OP_DESCRIBE))
+		return 0;
+	return authz_operations(r, KP_ACL_RT_CLUSTER, kp_str_c(KP_ACL_CLUSTER_NAME));
+}
+
 /* ----------------------------------------------------- the precheck table */
 
 enum pre_kind {
@@ -211,6 +235,8 @@ enum pre_kind {
 	PRE_GROUP,		/* op on the group named by group_id */
 	PRE_FIND_COORDINATOR,	/* Describe on the group or transactional id */
 	PRE_INIT_PRODUCER_ID,
+	PRE_TXN,		/* Write on the transactional id (and
+				 * AddOffsetsToTxn: Read on the group) */
 };
 
 static const struct pre {
@@ -246,6 +272,10 @@ static const struct pre {
 	{ KP_API_TXN_OFFSET_COMMIT, PRE_GROUP, KP_ACL_OP_READ },
 	{ KP_API_FIND_COORDINATOR, PRE_FIND_COORDINATOR, KP_ACL_OP_DESCRIBE },
 	{ KP_API_INIT_PRODUCER_ID, PRE_INIT_PRODUCER_ID, KP_ACL_OP_WRITE },
+	/* transactions (the topics of AddPartitionsToTxn: api_txn.c) */
+	{ KP_API_ADD_PARTITIONS_TO_TXN, PRE_TXN, KP_ACL_OP_WRITE },
+	{ KP_API_ADD_OFFSETS_TO_TXN, PRE_TXN, KP_ACL_OP_WRITE },
+	{ KP_API_END_TXN, PRE_TXN, KP_ACL_OP_WRITE },
 };
 
 /* A field of d present at version v, or NULL. */
@@ -353,6 +383,43 @@ static bool deny_items(struct net_req *r, int16_t err)
 		}
 		resp.filter_results = v;
 		resp.filter_results_count = n;
+		net_reply(r, &resp);
+		return true;
+	}
+	case KP_API_ADD_PARTITIONS_TO_TXN: {
+		const struct kp_add_partitions_to_txn_req *req = r->body;
+		struct kp_add_partitions_to_txn_resp resp;
+		int32_t nt = req->topics_count > 0 ? req->topics_count : 0;
+		struct kp_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result *ts =
+			kp_arena_calloc(&r->arena, (size_t)nt + 1, sizeof(*ts));
+
+		if (ts == NULL)
+			break;
+		kp_struct_init(r->api->resp, &resp);
+		for (int32_t i = 0; i < nt; i++) {
+			int32_t np = req->topics[i].partitions_count > 0 ?
+				     req->topics[i].partitions_count : 0;
+			struct kp_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result *ps =
+				kp_arena_calloc(&r->arena, (size_t)np + 1, sizeof(*ps));
+
+			if (ps == NULL) {
+				net_req_fail(r, "out of memory");
+				return true;
+			}
+			kp_struct_init(&kp_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result_desc,
+				       &ts[i]);
+			ts[i].name = req->topics[i].name;
+			for (int32_t k = 0; k < np; k++) {
+				kp_struct_init(&kp_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result_desc,
+					       &ps[k]);
+				ps[k].partition_index = req->topics[i].partitions[k];
+				ps[k].error_code = err;
+			}
+			ts[i].results = ps;
+			ts[i].results_count = np;
+		}
+		resp.results = ts;
+		resp.results_count = nt;
 		net_reply(r, &resp);
 		return true;
 	}
@@ -470,6 +537,19 @@ bool authz_precheck(struct net_req *r)
 			      KP_ERR_GROUP_AUTHORIZATION_FAILED);
 		return false;
 	}
+	case PRE_TXN:
+		/* as Kafka's KafkaApis: the transactional id first */
+		if (get_str(r, "transactional_id", &name) &&
+		    !authz_ok_str(r, p->op, KP_ACL_RT_TXN_ID, name)) {
+			deny(r, KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+			return false;
+		}
+		if (r->h.api_key == KP_API_ADD_OFFSETS_TO_TXN && get_str(r, "group_id", &name) &&
+		    !authz_ok_str(r, KP_ACL_OP_READ, KP_ACL_RT_GROUP, name)) {
+			deny(r, KP_ERR_GROUP_AUTHORIZATION_FAILED);
+			return false;
+		}
+		return true;
 	case PRE_INIT_PRODUCER_ID: {
 		const struct kp_init_producer_id_req *req = r->body;
 

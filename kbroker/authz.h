@@ -18,13 +18,16 @@
  * cluster; the group APIs: Read or Describe on the group;
  * FindCoordinator: Describe on the group or transactional id;
  * InitProducerId: Write on the transactional id, or IdempotentWrite on
- * the cluster or Write on some topic) are answered with Kafka's error
- * there.  Per-topic checks live in the handlers (authz_topic()).
+ * the cluster or Write on some topic; AddPartitionsToTxn, AddOffsetsToTxn
+ * (and Read on its group) and EndTxn: Write on the transactional id) are
+ * answered with Kafka's error there.  Per-topic checks live in the
+ * handlers (authz_ok_str()).
  */
 #ifndef AUTHZ_H
 #define AUTHZ_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "kp_acl.h"
 #include "kp_proto.h"
@@ -56,6 +59,14 @@ bool authz_cluster(const struct net_req *r, int op);
 bool authz_ok_quiet(const struct net_req *r, int op, int rtype, kp_str name);
 /* authorizeByResourceType (KIP-679). */
 bool authz_any(const struct net_req *r, int op, int rtype);
+
+/* KIP-430: the bit set (1 << AclOperation code) of the operations r's
+ * principal may do on (rtype, name) among those Kafka supports for the
+ * type; all of them without an authorizer (kp_authz_operations). */
+int32_t authz_operations(const struct net_req *r, int rtype, kp_str name);
+/* The cluster's, for Metadata v8-10 and DescribeCluster: 0 unless the
+ * principal may Describe the cluster (Kafka 2.8). */
+int32_t authz_cluster_operations(const struct net_req *r);
 
 /* The dispatcher's check before r's handler: false when r was answered
  * (denied). */

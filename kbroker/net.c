@@ -1410,3 +1410,114 @@ void net_stop(struct net_server *s)
 	free(s->workers);
 	free(s);
 }
+
+/* ------------------------------------------- in-process (no threads) */
+
+struct net_server *net_start_local(struct broker *b, struct kp_loop *loop,
+				   net_dispatch_fn dispatch)
+{
+	struct net_server *s = calloc(1, sizeof(*s));
+	struct net_worker *w;
+
+	if (s == NULL)
+		return NULL;
+	s->b = b;
+	s->main_loop = loop;
+	s->max_conns = s->max_per_ip = INT32_MAX;
+	atomic_init(&s->nconns, 0);
+	pthread_mutex_init(&s->ip_lock, NULL);
+	kp_timer_init(&s->accept_timer, accept_resume, s);
+	s->workers = w = calloc(1, sizeof(*s->workers));
+	if (w == NULL)
+		goto fail;
+	w->broker = b;
+	w->server = s;
+	kp_timer_init(&w->idle_timer, idle_sweep, w);
+	w->max_pending = kp_config_int(&b->cfg, "queued.max.requests");
+	if (w->max_pending < 1)
+		w->max_pending = 1;
+	w->m = calloc(1, sizeof(*w->m));
+	kp_wbuf_init(&w->scratch);
+	kp_wbuf_init(&w->conv);
+	kp_wbuf_init(&w->conv_raw);
+	kp_wbuf_init(&w->conv_in);
+	w->dispatch = dispatch;
+	w->loop = loop;
+	w->home = w->m != NULL ? purgatory_home_new(b->purg, loop) : NULL;
+	if (w->home == NULL) {
+		free(w->m);
+		goto fail;
+	}
+	s->nworkers = 1;
+	return s;
+fail:
+	pthread_mutex_destroy(&s->ip_lock);
+	free(s->workers);
+	free(s);
+	return NULL;
+}
+
+int net_conn_local(struct net_server *s, int fd, const char *listener,
+		   const char *principal)
+{
+	struct adopt *a = calloc(1, sizeof(*a));
+	struct net_conn *c;
+
+	if (a == NULL) {
+		close(fd);
+		return -1;
+	}
+	a->w = &s->workers[0];
+	a->tt = &transport_plain;
+	a->listener = listener;
+	a->fd = fd;
+	snprintf(a->peer, sizeof(a->peer), "127.0.0.1:1");
+	snprintf(a->ip, sizeof(a->ip), "127.0.0.1");
+	atomic_fetch_add(&s->nconns, 1);
+	conn_adopt(a);
+	c = s->workers[0].conns;
+	if (c == NULL)
+		return -1;
+	snprintf(c->principal, sizeof(c->principal), "%s", principal);
+	return 0;
+}
+
+int net_conn_local_pending(struct net_server *s)
+{
+	const struct net_conn *c = s->workers[0].conns;
+
+	return c != NULL ? c->nslots : -1;
+}
+
+void net_conn_local_as(struct net_server *s, const char *principal)
+{
+	struct net_conn *c = s->workers[0].conns;
+
+	if (c != NULL)
+		snprintf(c->principal, sizeof(c->principal), "%s", principal);
+}
+
+void net_stop_local(struct net_server *s)
+{
+	struct net_worker *w = &s->workers[0];
+
+	purgatory_drain(w->home);
+	while (w->conns != NULL)
+		conn_close(w->conns, NULL);
+	kp_wbuf_free(&w->scratch);
+	kp_wbuf_free(&w->conv);
+	kp_wbuf_free(&w->conv_raw);
+	kp_wbuf_free(&w->conv_in);
+	free(w->bounce);
+	free(w->m);
+	for (int i = 0; i < IP_BUCKETS; i++)
+		while (s->ips[i] != NULL) {
+			struct ip_count *e = s->ips[i];
+
+			s->ips[i] = e->next;
+			free(e);
+		}
+	pthread_mutex_destroy(&s->ip_lock);
+	free(s->workers);
+	free(s);
+}

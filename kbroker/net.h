@@ -129,6 +129,24 @@ void net_listener_transport(struct net_server *s, int idx,
 /* The transport of listener idx's new connections. */
 const struct transport_type *net_listener_transport_of(const struct net_server *s,
 						       int idx);
+/*
+ * In-process use without listeners or threads (tests/fuzz/fuzz_handlers.c):
+ * a server of one worker whose loop is the caller's, run by the caller
+ * (kp_loop_run_once); net_conn_local makes a connection of that worker on
+ * fd (one end of a socketpair), as if accepted on the named listener and
+ * authenticated as principal ("" for none), and returns how many requests
+ * it has unanswered or unsent through net_conn_local_pending until it is
+ * closed (then -1), of the newest connection.  net_stop_local answers what is parked, closes every
+ * connection and frees the server.
+ */
+struct net_server *net_start_local(struct broker *b, struct kp_loop *loop,
+				   net_dispatch_fn dispatch);
+int net_conn_local(struct net_server *s, int fd, const char *listener,
+		   const char *principal);
+int net_conn_local_pending(struct net_server *s);
+/* The newest connection's principal from now on. */
+void net_conn_local_as(struct net_server *s, const char *principal);
+void net_stop_local(struct net_server *s);
 /* Stop accepting; end every request parked on a worker (the purgatory's
  * drain); close every connection; join the workers. */
 void net_stop(struct net_server *s);

@@ -160,8 +160,11 @@ void scram_users_apply(struct broker *b, const char *name,
 		       const struct kp_zk_entity_config *c)
 {
 	struct scram_user u;
+	/* parsed first: the order a call evaluates its arguments in is
+	 * unspecified (clang copied u before parse_user filled it) */
+	int rc = parse_user(name, c, &u);
 
-	install(b, name, u, parse_user(name, c, &u));
+	install(b, name, u, rc);
 }
 
 /* u (rc 1) or no credentials (rc 0) for name from now on. */

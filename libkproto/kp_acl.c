@@ -847,6 +847,44 @@ bool kp_authz_check_any(struct kp_authz *a, const char *principal, const char *h
 	return a->allow_if_none && s->entries == 0;
 }
 
+int32_t kp_acl_supported_ops(int rtype)
+{
+#define OPBIT(op) ((int32_t)1 << KP_ACL_OP_##op)
+	switch (rtype) {
+	case KP_ACL_RT_TOPIC:
+		return OPBIT(READ) | OPBIT(WRITE) | OPBIT(CREATE) | OPBIT(DESCRIBE) |
+		       OPBIT(DELETE) | OPBIT(ALTER) | OPBIT(DESCRIBE_CONFIGS) |
+		       OPBIT(ALTER_CONFIGS);
+	case KP_ACL_RT_GROUP:
+		return OPBIT(READ) | OPBIT(DESCRIBE) | OPBIT(DELETE);
+	case KP_ACL_RT_CLUSTER:
+		return OPBIT(CREATE) | OPBIT(CLUSTER_ACTION) | OPBIT(DESCRIBE_CONFIGS) |
+		       OPBIT(ALTER_CONFIGS) | OPBIT(IDEMPOTENT_WRITE) | OPBIT(ALTER) |
+		       OPBIT(DESCRIBE);
+	case KP_ACL_RT_TXN_ID:
+		return OPBIT(DESCRIBE) | OPBIT(WRITE);
+	case KP_ACL_RT_DELEGATION_TOKEN:
+		return OPBIT(DESCRIBE);
+	default:
+		return 0;
+	}
+#undef OPBIT
+}
+
+int32_t kp_authz_operations(struct kp_authz *a, const char *principal, const char *host,
+			    int rtype, const char *name)
+{
+	int32_t ops = kp_acl_supported_ops(rtype), out = 0;
+
+	if (a == NULL)
+		return ops;
+	for (int op = 0; op < KP_ACL_OP_MAX; op++)
+		if ((ops & ((int32_t)1 << op)) &&
+		    kp_authz_check(a, principal, host, op, rtype, name, false))
+			out |= (int32_t)1 << op;
+	return out;
+}
+
 /* --------------------------------------------------------- ZooKeeper */
 
 int kp_acl_zk_ensure(struct kp_zk *zk)

@@ -225,6 +225,18 @@ bool kp_authz_check(struct kp_authz *a, const char *principal, const char *host,
 bool kp_authz_check_any(struct kp_authz *a, const char *principal, const char *host,
 			int op, int rtype);
 
+/*
+ * KIP-430's authorized operations: the operations Kafka 2.8 supports on a
+ * resource type (AclEntry.supportedOperations) as a bit set of 1 << the
+ * AclOperation code; 0 for a type that is not a concrete one.
+ */
+int32_t kp_acl_supported_ops(int rtype);
+/* Those of them principal may do on (rtype, name), each checked as a
+ * literal resource without logging a denial; every one when a is NULL (no
+ * authorizer). */
+int32_t kp_authz_operations(struct kp_authz *a, const char *principal, const char *host,
+			    int rtype, const char *name);
+
 /* ----------------------------------------------------------- ZooKeeper */
 
 

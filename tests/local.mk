@@ -71,6 +71,16 @@ tests_fuzz_fuzz_sasl_SOURCES = tests/fuzz/fuzz_sasl.c
 tests_fuzz_fuzz_sasl_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_sasl_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_sasl_LDADD = libkproto/libkproto.la $(OPENSSL_LIBS)
+noinst_PROGRAMS += tests/fuzz/fuzz_handlers
+tests_fuzz_fuzz_handlers_SOURCES = tests/fuzz/fuzz_handlers.c
+tests_fuzz_fuzz_handlers_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer -I$(top_srcdir)/kbroker
+tests_fuzz_fuzz_handlers_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_handlers_LDADD = kbroker/libkbroker.a libkproto/libkproto.la $(OPENSSL_LIBS) $(ZLIB_LIBS)
+noinst_PROGRAMS += tests/fuzz/fuzz_records
+tests_fuzz_fuzz_records_SOURCES = tests/fuzz/fuzz_records.c
+tests_fuzz_fuzz_records_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer -I$(top_srcdir)/kbroker
+tests_fuzz_fuzz_records_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_records_LDADD = kbroker/libkbroker.a libkproto/libkproto.la $(OPENSSL_LIBS) $(ZLIB_LIBS)
 endif
 
 ## The golden-capture responder, built only on request (make

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # Build skald from a clean checkout with warnings as errors and with
 # AddressSanitizer + UndefinedBehaviorSanitizer, run every test (`make
-# check`), print Check's summary lines, run the request-decoder fuzzer for a
-# short fixed time (clang/libFuzzer), and check the distribution
+# check`), print Check's summary lines, run the fuzz targets for a short
+# fixed time each (clang/libFuzzer), and check the distribution
 # (`make distcheck`).  Exits non-zero on any failure.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
-fuzz_seconds=${FUZZ_SECONDS:-60}
+fuzz_seconds=${FUZZ_SECONDS:-45}
 
 autoreconf -fi >/dev/null
 
@@ -35,7 +35,7 @@ if [ "$status" -ne 0 ]; then
 	exit "$status"
 fi
 
-echo "== Fuzzing the request decoder for ${fuzz_seconds}s"
+echo "== Fuzzing (four targets) for ${fuzz_seconds}s each"
 sh "$top/tests/fuzz/run-fuzz.sh" "$fuzz_seconds"
 
 echo "== make distcheck"

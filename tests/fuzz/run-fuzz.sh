@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Build the libFuzzer targets with clang (ASan + UBSan, coverage) in
-# _build/fuzz and run it for a fixed time (seconds, default 60), seeded with
-# the golden frames captured from real clients.  Exits non-zero if the
-# fuzzer finds a crash, a leak or a misread.
+# _build/fuzz and run each for a fixed time (seconds per target, default
+# 45: four targets, three minutes), the request targets seeded with the
+# golden frames captured from real clients.  Exits non-zero if a fuzzer
+# finds a crash, a leak or a misread.
 set -eu
-seconds=${1:-60}
+seconds=${1:-45}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build="$top/_build/fuzz"
 mkdir -p "$build"
@@ -16,20 +17,32 @@ if [ ! -f Makefile ]; then
 		>configure.out 2>&1 || { cat configure.out; exit 1; }
 fi
 make -j"$(nproc 2>/dev/null || echo 2)" tests/fuzz/fuzz_request tests/fuzz/fuzz_sasl \
-	>make.out 2>&1 ||
+	tests/fuzz/fuzz_handlers tests/fuzz/fuzz_records >make.out 2>&1 ||
 	{ cat make.out; exit 1; }
-corpus="$build/corpus"
-mkdir -p "$corpus"
 seeds=
 [ -d "$top/tests/golden" ] && seeds="$top/tests/golden"
-# shellcheck disable=SC2086
-./tests/fuzz/fuzz_request -max_total_time="$seconds" -max_len=8192 -seed=1 \
-	-print_final_stats=1 "$corpus" $seeds 2>fuzz.out || { tail -60 fuzz.out; exit 1; }
-grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' fuzz.out | head -2
+
+# run <target> <max_len> [seed dir]: its corpus in corpus-<target>
+run() {
+	t=$1 len=$2
+	mkdir -p "$build/corpus-$t"
+	echo "$t: ${seconds}s"
+	"./tests/fuzz/$t" -max_total_time="$seconds" -max_len="$len" -seed=1 \
+		-print_final_stats=1 "$build/corpus-$t" ${3:+"$3"} 2>"$t.out" ||
+		{ tail -80 "$t.out"; exit 1; }
+	grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$t.out" | head -2
+}
+
+# the request decoder (decode, encode, decode again)
+run fuzz_request 8192 "$seeds"
 # the SASL exchange before authentication (SaslAuthenticate bodies, PLAIN
-# tokens, JAAS lines), unseeded
-mkdir -p "$build/corpus-sasl"
-./tests/fuzz/fuzz_sasl -max_total_time="$seconds" -max_len=4096 -seed=1 \
-	-print_final_stats=1 "$build/corpus-sasl" 2>fuzz-sasl.out ||
-	{ tail -60 fuzz-sasl.out; exit 1; }
-grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' fuzz-sasl.out | head -2
+# tokens, JAAS lines, SCRAM), unseeded
+run fuzz_sasl 4096
+# requests through an in-process broker's dispatcher and handlers
+run fuzz_handlers 16384 "$seeds"
+# record batches and legacy message sets (validation, codecs, conversion,
+# log appends); the target writes its own seeds
+FUZZ_RECORDS_SEEDS="$build/corpus-fuzz_records"
+mkdir -p "$FUZZ_RECORDS_SEEDS"
+export FUZZ_RECORDS_SEEDS
+run fuzz_records 8192

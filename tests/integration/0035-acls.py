@@ -16,6 +16,8 @@ clients (confluent-kafka, kafka-python), ACLs made with kacls:
   groups; Metadata lists only the topics the principal may describe;
 - prefixed and wildcard ("*") patterns, User:*, DENY over ALLOW,
   super.users (admin is allowed everything without ACLs);
+- KIP-430's authorized operations from the ACLs (Metadata v10,
+  DescribeCluster, DescribeGroups v3);
 - a change made through broker 1 is enforced by broker 2 within a
   second (its change-notification watcher);
 - without Alter on the cluster, CreateAcls is refused with
@@ -361,6 +363,87 @@ def check_metadata(c, zk):
     assert "open" in AdminClient(sasl(c, "carol")).list_topics(timeout=30).topics
 
 
+def sasl_wire(c, user, host=None, port=None):
+    """A kwire connection to a SASL listener (broker 1's unless named),
+    authenticated as user with PLAIN (SaslHandshake v1, SaslAuthenticate
+    v1)."""
+    import kwire
+
+    if host is None:
+        host, _, port = c.bootstraps["SASL_PLAINTEXT"].split(",")[0].rpartition(":")
+    w = kwire.Wire(int(port), host=host)
+    r = w.call(17, 1, {"mechanism": "PLAIN"})
+    assert r["error_code"] == 0, r
+    tok = b"\0" + user.encode() + b"\0" + USERS[user].encode()
+    r = w.call(36, 1, {"auth_bytes": tok})
+    assert r["error_code"] == 0, r
+    return w
+
+
+def check_authorized_operations(c, zk):
+    """KIP-430: the operations the principal is allowed, as bits of the
+    AclOperation codes (READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7,
+    DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
+    IDEMPOTENT_WRITE 12), from the ACLs: Metadata v10 (cluster and
+    topics), DescribeCluster, DescribeGroups v3, on the wire (neither
+    confluent-kafka 1.7 nor kafka-python 2.0.2 can ask: the latter decodes
+    DescribeGroups v3 answers with the v2 schema and drops the field).
+    carol has Read on pay-in and the group cgroup, Describe on every topic
+    ("*") but hidden (denied), nothing on the cluster."""
+    tool("ktopics", "--create", "--if-not-exists", "--topic", "ops-t", "--partitions", "1",
+         "--replication-factor", "2", bootstrap=c.bootstrap)
+    bit = {"read": 1 << 3, "write": 1 << 4, "describe": 1 << 8}
+    cluster_all = 0x1fa0    # CREATE ALTER DESCRIBE CLUSTER_ACTION ..CONFIGS IDEMPOTENT_WRITE
+    topic_all = 0xdf8
+
+    def metadata(user):
+        with sasl_wire(c, user) as w:
+            r = w.call(3, 10, {"topics": [{"name": t} for t in ("pay-in", "ops-t", "hidden")],
+                               "allow_auto_topic_creation": False,
+                               "include_cluster_authorized_operations": True,
+                               "include_topic_authorized_operations": True})
+            d = w.call(60, 0, {"include_cluster_authorized_operations": True})
+        ops = {t["name"]: (t["error_code"], t["topic_authorized_operations"])
+               for t in r["topics"]}
+        return r["cluster_authorized_operations"], ops, d["cluster_authorized_operations"]
+
+    cl, ops, dc = metadata("carol")
+    # no Describe on the cluster: 0 (Kafka 2.8), not the operations
+    assert cl == 0 and dc == 0, (cl, dc)
+    assert ops["pay-in"] == (0, bit["read"] | bit["describe"]), ops
+    assert ops["ops-t"] == (0, bit["describe"]), ops
+    assert ops["hidden"] == (TOPIC_AUTHZ, -2**31), ops
+    cl, ops, dc = metadata("admin")     # a super user: everything
+    assert cl == cluster_all and dc == cluster_all, (cl, dc)
+    assert ops["ops-t"] == (0, topic_all) and ops["hidden"] == (0, topic_all), ops
+
+    kacls(c, "--add", "--allow-principal", "User:carol", "--operation", "Describe",
+          "--cluster")
+    kacls(c, "--add", "--allow-principal", "User:carol", "--operation", "Write",
+          "--topic", "ops-t")
+    want = (bit["describe"], (0, bit["write"] | bit["describe"]))
+    wait_for(lambda: (lambda m: (m[0], m[1]["ops-t"]))(metadata("carol")) == want, 30,
+             "carol's new operations")
+    assert metadata("carol")[2] == bit["describe"]
+
+    def describe_group(user, group, ops):
+        with sasl_wire(c, user) as w:
+            f = w.call(10, 1, {"key": group, "key_type": 0})
+        assert f["error_code"] == 0, f
+        with sasl_wire(c, user, f["host"], f["port"]) as w:
+            r = w.call(15, 3, {"groups": [group], "include_authorized_operations": ops})
+        g = r["groups"][0]
+        return g["error_code"], g["authorized_operations"]
+
+    assert describe_group("carol", "cgroup", True) == (0, bit["read"] | bit["describe"])
+    assert describe_group("carol", "cgroup", False) == (0, -2**31)
+    assert describe_group("admin", "cgroup", True) == (0, bit["read"] | bit["describe"] |
+                                                       1 << 6)
+    # check_controller expects the cluster's ACLs to be its own
+    kacls(c, "--remove", "--allow-principal", "User:carol", "--operation", "Describe",
+          "--cluster", "--force")
+
+
 def check_propagation(c, zk):
     """An ACL added through broker 1 is enforced by broker 2 within a
     second: DescribeAcls on broker 2 answers from its cache, which only its
@@ -451,7 +534,8 @@ def main():
                      "--replication-factor", "2", bootstrap=c.bootstrap)
             zk = c.zk()
             run_steps((check_kacls_and_znodes, check_produce, check_consume,
-                       check_admin, check_metadata, check_propagation,
+                       check_admin, check_metadata, check_authorized_operations,
+                       check_propagation,
                        check_controller), c, zk)
 
 

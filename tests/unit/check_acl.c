@@ -192,6 +192,56 @@ static void count(const struct kp_acl_res *r, const struct kp_acl_entry *e, void
 		 kp_acl_op_name(e->op));
 }
 
+/* KIP-430: the authorized operations Kafka 2.8 answers (AuthHelper's
+ * authorizedOperations): the supported operations of the type the
+ * principal is allowed, implied ones included, each as a literal check. */
+START_TEST(authorized_operations)
+{
+	struct kp_authz a;
+	char err[256];
+	int32_t topic_all = 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 10 |
+			    1 << 11;
+	int32_t cluster_all = 1 << 5 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 12;
+
+	ck_assert_int_eq(kp_acl_supported_ops(KP_ACL_RT_TOPIC), topic_all);
+	ck_assert_int_eq(kp_acl_supported_ops(KP_ACL_RT_GROUP), 1 << 3 | 1 << 6 | 1 << 8);
+	ck_assert_int_eq(kp_acl_supported_ops(KP_ACL_RT_CLUSTER), cluster_all);
+	ck_assert_int_eq(kp_acl_supported_ops(KP_ACL_RT_TXN_ID), 1 << 4 | 1 << 8);
+	ck_assert_int_eq(kp_acl_supported_ops(KP_ACL_RT_DELEGATION_TOKEN), 1 << 8);
+	ck_assert_int_eq(kp_acl_supported_ops(KP_ACL_RT_ANY), 0);
+	/* no authorizer: everything the type supports */
+	ck_assert_int_eq(kp_authz_operations(NULL, "User:x", "h", KP_ACL_RT_TOPIC, "t"),
+			 topic_all);
+
+	ck_assert_int_eq(kp_authz_init(&a, "User:admin", false, err, sizeof(err)), 0);
+	ck_assert_int_eq(kp_authz_operations(&a, "User:admin", "h", KP_ACL_RT_CLUSTER,
+					     KP_ACL_CLUSTER_NAME), cluster_all);
+	ck_assert_int_eq(kp_authz_operations(&a, "User:alice", "h", KP_ACL_RT_TOPIC, "t"), 0);
+	/* Read implies Describe; a prefixed Write applies too */
+	add(a.store, KP_ACL_RT_TOPIC, KP_ACL_PT_LITERAL, "t", "User:alice", "*",
+	    KP_ACL_OP_READ, KP_ACL_PERM_ALLOW);
+	add(a.store, KP_ACL_RT_TOPIC, KP_ACL_PT_PREFIXED, "t", "User:alice", "*",
+	    KP_ACL_OP_WRITE, KP_ACL_PERM_ALLOW);
+	ck_assert_int_eq(kp_authz_operations(&a, "User:alice", "h", KP_ACL_RT_TOPIC, "t"),
+			 1 << 3 | 1 << 4 | 1 << 8);
+	ck_assert_int_eq(kp_authz_operations(&a, "User:alice", "h", KP_ACL_RT_TOPIC, "tx"),
+			 1 << 4 | 1 << 8);
+	/* All gives every supported operation; a DENY takes one away */
+	add(a.store, KP_ACL_RT_GROUP, KP_ACL_PT_LITERAL, "g", "User:alice", "*",
+	    KP_ACL_OP_ALL, KP_ACL_PERM_ALLOW);
+	add(a.store, KP_ACL_RT_GROUP, KP_ACL_PT_LITERAL, "g", "User:alice", "*",
+	    KP_ACL_OP_DELETE, KP_ACL_PERM_DENY);
+	ck_assert_int_eq(kp_authz_operations(&a, "User:alice", "h", KP_ACL_RT_GROUP, "g"),
+			 1 << 3 | 1 << 8);
+	/* AlterConfigs implies DescribeConfigs on the cluster */
+	add(a.store, KP_ACL_RT_CLUSTER, KP_ACL_PT_LITERAL, KP_ACL_CLUSTER_NAME, "User:ops",
+	    "*", KP_ACL_OP_ALTER_CONFIGS, KP_ACL_PERM_ALLOW);
+	ck_assert_int_eq(kp_authz_operations(&a, "User:ops", "h", KP_ACL_RT_CLUSTER,
+					     KP_ACL_CLUSTER_NAME), 1 << 10 | 1 << 11);
+	kp_authz_destroy(&a);
+}
+END_TEST
+
 START_TEST(filters)
 {
 	struct kp_acl_store *s = kp_acl_store_new();
@@ -346,6 +396,7 @@ int main(void)
 	tcase_add_test(tc, literal_and_defaults);
 	tcase_add_test(tc, deny_hosts_implied);
 	tcase_add_test(tc, prefixed);
+	tcase_add_test(tc, authorized_operations);
 	tcase_add_test(tc, filters);
 	tcase_add_test(tc, zk_formats);
 	suite_add_tcase(s, tc);

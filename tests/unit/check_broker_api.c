@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "authz.h"
 #include "broker.h"
 #include "broker_config.h"
 #include "check_run.h"
@@ -1221,6 +1222,134 @@ static int16_t leader_and_isr_v5(int32_t lepoch, const kp_uuid *id)
 
 /* The topic id of LeaderAndIsr v5 is the log's (partition.metadata, as
  * Kafka 2.8 writes it); a log of another topic id is refused. */
+/* Give User:ANONYMOUS op on a literal resource (the authorizer's store). */
+static void allow_anonymous(int rtype, const char *name, int op)
+{
+	struct kp_acl_res res = { (uint8_t)rtype, KP_ACL_PT_LITERAL, name };
+	struct kp_acl_entry *e = calloc(1, sizeof(*e));
+
+	ck_assert_ptr_nonnull(e);
+	e->principal = strdup("User:ANONYMOUS");
+	e->host = strdup("*");
+	e->op = (uint8_t)op;
+	e->perm = KP_ACL_PERM_ALLOW;
+	ck_assert_int_eq(kp_acl_store_set(authz_get(&b)->store, &res, e, 1, 0), 0);
+}
+
+/*
+ * With an authorizer, as Kafka 2.8's KafkaApis: DeleteRecords needs
+ * Delete on each topic; the transaction APIs Write on the transactional
+ * id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, for every partition of
+ * AddPartitionsToTxn), AddOffsetsToTxn Read on the group, and
+ * AddPartitionsToTxn Write on each topic (TOPIC_AUTHORIZATION_FAILED,
+ * internal topics always; the others OPERATION_NOT_ATTEMPTED).
+ */
+START_TEST(delete_records_and_transactions_are_authorized)
+{
+	struct kp_config saved = b.cfg, cfg;
+	struct kp_props props;
+	char err[256];
+	int16_t e[3];
+	struct kp_delete_records_req dreq;
+	struct kp_delete_records_req_delete_records_topic dt;
+	struct kp_delete_records_req_delete_records_partition dp;
+	struct kp_delete_records_resp dresp;
+	struct kp_add_partitions_to_txn_req areq;
+	struct kp_add_partitions_to_txn_req_add_partitions_to_txn_topic at[2];
+	struct kp_add_partitions_to_txn_resp aresp;
+	struct kp_add_offsets_to_txn_req oreq;
+	struct kp_add_offsets_to_txn_resp oresp;
+	struct kp_end_txn_req ereq;
+	struct kp_end_txn_resp eresp;
+	int32_t p0[] = { 0 };
+
+	leader_and_isr(1, 1, e);
+	update_metadata_v7(&topic_t_id);
+	kp_props_init(&props);
+	ck_assert_int_eq(kp_props_set(&props, "authorizer.class.name", "acl", 0), 0);
+	ck_assert_int_eq(kp_config_build(&cfg, broker_config_defs, broker_config_ndefs, &props,
+					 NULL, NULL, err, sizeof(err)), 0);
+	kp_props_free(&props);
+	b.cfg = cfg;
+	ck_assert_int_eq(authz_init(&b, err, sizeof(err)), 0);
+	b.cfg = saved;
+	kp_config_free(&cfg);
+
+	kp_struct_init(&kp_delete_records_req_desc, &dreq);
+	kp_struct_init(&kp_delete_records_req_delete_records_topic_desc, &dt);
+	kp_struct_init(&kp_delete_records_req_delete_records_partition_desc, &dp);
+	dp.partition_index = 0;
+	dp.offset = 0;
+	dt.name = kp_str_c("t");
+	dt.partitions = &dp;
+	dt.partitions_count = 1;
+	dreq.topics = &dt;
+	dreq.topics_count = 1;
+	dreq.timeout_ms = 1000;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_DELETE_RECORDS, 1, &dreq, &dresp, &arena), 0);
+	ck_assert_int_eq(dresp.topics[0].partitions[0].error_code,
+			 KP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	ck_assert_int_eq(dresp.topics[0].partitions[0].low_watermark, -1);
+	allow_anonymous(KP_ACL_RT_TOPIC, "t", KP_ACL_OP_DELETE);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_DELETE_RECORDS, 1, &dreq, &dresp, &arena), 0);
+	ck_assert_int_eq(dresp.topics[0].partitions[0].error_code, 0);
+	ck_assert_int_eq(dresp.topics[0].partitions[0].low_watermark, 0);
+
+	kp_struct_init(&kp_add_partitions_to_txn_req_desc, &areq);
+	for (int i = 0; i < 2; i++) {
+		kp_struct_init(&kp_add_partitions_to_txn_req_add_partitions_to_txn_topic_desc,
+			       &at[i]);
+		at[i].partitions = p0;
+		at[i].partitions_count = 1;
+	}
+	at[0].name = kp_str_c("t");
+	at[1].name = kp_str_c("__consumer_offsets");
+	areq.transactional_id = kp_str_c("tx");
+	areq.producer_id = 1;
+	areq.producer_epoch = 0;
+	areq.topics = at;
+	areq.topics_count = 1;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_ADD_PARTITIONS_TO_TXN, 1, &areq, &aresp,
+				      &arena), 0);
+	ck_assert_int_eq(aresp.results_count, 1);
+	ck_assert_int_eq(aresp.results[0].results[0].error_code,
+			 KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+	kp_struct_init(&kp_end_txn_req_desc, &ereq);
+	ereq.transactional_id = kp_str_c("tx");
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_END_TXN, 1, &ereq, &eresp, &arena), 0);
+	ck_assert_int_eq(eresp.error_code, KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+	kp_struct_init(&kp_add_offsets_to_txn_req_desc, &oreq);
+	oreq.transactional_id = kp_str_c("tx");
+	oreq.group_id = kp_str_c("g");
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_ADD_OFFSETS_TO_TXN, 1, &oreq, &oresp,
+				      &arena), 0);
+	ck_assert_int_eq(oresp.error_code, KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+
+	allow_anonymous(KP_ACL_RT_TXN_ID, "tx", KP_ACL_OP_WRITE);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_ADD_OFFSETS_TO_TXN, 1, &oreq, &oresp,
+				      &arena), 0);
+	ck_assert_int_eq(oresp.error_code, KP_ERR_GROUP_AUTHORIZATION_FAILED);
+	/* no Write on t; the internal topic is never allowed */
+	areq.topics_count = 2;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_ADD_PARTITIONS_TO_TXN, 1, &areq, &aresp,
+				      &arena), 0);
+	ck_assert_int_eq(aresp.results_count, 2);
+	ck_assert_int_eq(aresp.results[0].results[0].error_code,
+			 KP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	ck_assert_int_eq(aresp.results[1].results[0].error_code,
+			 KP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	allow_anonymous(KP_ACL_RT_TOPIC, "t", KP_ACL_OP_WRITE);
+	allow_anonymous(KP_ACL_RT_TOPIC, "__consumer_offsets", KP_ACL_OP_WRITE);
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_ADD_PARTITIONS_TO_TXN, 1, &areq, &aresp,
+				      &arena), 0);
+	ck_assert_int_eq(aresp.results[0].results[0].error_code,
+			 KP_ERR_OPERATION_NOT_ATTEMPTED);
+	ck_assert_int_eq(aresp.results[1].results[0].error_code,
+			 KP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	authz_destroy(&b);
+}
+END_TEST
+
 START_TEST(leader_and_isr_v5_keeps_the_topic_id_with_the_log)
 {
 	static const kp_uuid other = { { 1, 2, 3, 4, 5, 6, 0x47, 8, 0x89, 10, 11, 12,
@@ -1576,6 +1705,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, refused_keys_answer_kafkas_errors_at_every_version);
 	tcase_add_test(tc, init_producer_id_hands_out_the_block);
 	tcase_add_test(tc, metadata_gives_topic_ids_and_authorized_operations);
+	tcase_add_test(tc, delete_records_and_transactions_are_authorized);
 	tcase_add_test(tc, leader_and_isr_v5_keeps_the_topic_id_with_the_log);
 	tcase_add_test(tc, fetch_v12_reports_a_diverging_epoch);
 	tcase_add_test(tc, illegal_topic_names_never_reach_the_file_system);
