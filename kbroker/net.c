@@ -828,6 +828,7 @@ static void conn_reread(void *arg);
 static void conn_read(struct net_conn *c)
 {
 	const struct transport_type *tt = c->t->type;
+	bool starved = false;	/* the transport waits for the socket */
 
 	c->read_wants_write = false;
 	for (int round = 0; round < 8 && !c->closed && !c->paused && !c->out_paused &&
@@ -840,10 +841,13 @@ static void conn_read(struct net_conn *c)
 			return;
 		}
 		n = tt->read(c->t, c->rbuf + c->rlen, c->rcap - c->rlen);
-		if (n == TRANSPORT_WANT_READ)
+		if (n == TRANSPORT_WANT_READ) {
+			starved = true;
 			break;
+		}
 		if (n == TRANSPORT_WANT_WRITE) {
 			c->read_wants_write = true;
+			starved = true;
 			break;
 		}
 		if (n <= 0) {
@@ -853,6 +857,8 @@ static void conn_read(struct net_conn *c)
 		c->rlen += (size_t)n;
 		if (conn_parse(c) < 0)
 			return;
+		/* a short read drains a socket, not a transport that holds
+		 * more (TLS: records read ahead) */
 		if (((size_t)n < c->rcap - c->rlen &&
 		     (tt->pending == NULL || !tt->pending(c->t))) ||
 		    c->out_bytes > OUT_HIGH_WATER)
@@ -861,8 +867,11 @@ static void conn_read(struct net_conn *c)
 	if (c->closed)
 		return;
 	conn_update_events(c);
-	/* bytes inside the transport wake no epoll: read them from the loop */
-	if (tt->pending != NULL && !c->paused && !c->out_paused && !c->throttled &&
+	/* bytes inside the transport wake no epoll: read them from the loop
+	 * (unless it just said it needs the socket: a partial TLS record
+	 * read ahead is pending too, and the socket's event brings the rest) */
+	if (tt->pending != NULL && !starved && !c->paused && !c->out_paused &&
+	    !c->throttled &&
 	    c->out_bytes <= OUT_HIGH_WATER &&
 	    tt->pending(c->t)) {
 		c->refs++;
@@ -891,8 +900,14 @@ static void conn_resume(void *arg)
 {
 	struct net_conn *c = arg;
 
-	if (!c->closed && !c->paused && !c->out_paused && conn_parse(c) == 0)
-		conn_update_events(c);
+	if (!c->closed && !c->paused && !c->out_paused && conn_parse(c) == 0) {
+		/* what the transport read ahead meanwhile wakes no epoll */
+		if (!c->handshaking && !c->throttled && c->t->type->pending != NULL &&
+		    c->t->type->pending(c->t))
+			conn_read(c);
+		else
+			conn_update_events(c);
+	}
 	conn_unref(c);
 }
 
