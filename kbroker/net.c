@@ -818,8 +818,12 @@ static int conn_parse(struct net_conn *c)
 		}
 		conn_unref(c);
 	}
-	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
-	c->rlen -= off;
+	/* a partial frame stays in place until it is whole: only what
+	 * follows handled frames moves (not a 1 MB frame on every read) */
+	if (off > 0) {
+		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+		c->rlen -= off;
+	}
 	return 0;
 }
 
