@@ -318,8 +318,11 @@ def check_tools(c, zk, certs):
     rows = [ln.split() for ln in out.splitlines() if ln.startswith("kp-group")]
     assert len(rows) == 3 and all(r[1] == "sec" for r in rows), out
     committed = sum(int(r[3]) for r in rows)
-    # 300 marked records and the 500 of kafka-python, all committed
-    assert committed == 800, out
+    # the marked records (300 per capture taken: check_no_plaintext may
+    # take it again on a loaded machine) and the 500 of kafka-python, all
+    # committed: every partition's offset is its log end
+    assert committed >= 800 and (committed - 500) % 300 == 0, out
+    assert all(r[3] == r[4] for r in rows), out
     r = tool("ktopics", "--bootstrap-server", boot, "--command-config", bad, "--list",
              "--timeout-ms", "5000", ok=False)
     assert r.returncode != 0, (r.stdout, r.stderr)
@@ -490,10 +493,17 @@ def active_controller(zk):
 
 
 def check_controller_failover(c, zk, certs):
+    from kazoo.exceptions import NoNodeError
+
     old = active_controller(zk)
     c.kill("controller", old)
-    wait_for(lambda: zk.exists("/controller") and active_controller(zk) != old, 90,
-             "the standby controller takes over")
+
+    def taken_over():
+        try:
+            return active_controller(zk) != old
+        except NoNodeError:     # between two controllers
+            return False
+    wait_for(taken_over, 90, "the standby controller takes over")
     ctl = json.loads(zk.get("/controller")[0])
     assert ctl["endpoints"][0].startswith("SASL_SSL://"), ctl
     # the new controller's channels authenticate: leaders go out
