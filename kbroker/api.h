@@ -57,16 +57,6 @@ void api_describe_cluster(struct net_req *r);
 void api_controlled_shutdown(struct net_req *r);
 void api_sasl_handshake(struct net_req *r);
 void api_sasl_authenticate(struct net_req *r);
-/*
- * A raw SASL token after SaslHandshake v0, of mechanism mech (0: PLAIN,
- * else SCRAM with its exchange in scram): 1 when it authenticates (user
- * set), 0 when the exchange goes on, -1 when the connection must close;
- * the server's token (maybe empty) is in out/outlen for 0 and 1.
- */
-int api_sasl_raw(struct broker *b, const struct broker_sasl *s, int mech,
-		 struct kp_scram_server *scram, const char *peer, const uint8_t *tok,
-		 size_t len, char *out, size_t outcap, size_t *outlen, char *user,
-		 size_t userlen);
 void api_describe_acls(struct net_req *r);
 void api_create_acls(struct net_req *r);
 void api_delete_acls(struct net_req *r);

@@ -52,13 +52,10 @@ struct broker_sasl {
 	bool on;
 	/* the mechanisms and PLAIN users (kp_sasl_cfg.h, as kcontroller's) */
 	struct kp_sasl_listener l;
-	/* a raw token after SaslHandshake v0 (api_sasl_raw, api.h: 1 done
-	 * with the user, 0 more to come, -1 close; the server's token in
-	 * out); given by main.c, so net.c calls no handler */
-	int (*check_raw)(struct broker *b, const struct broker_sasl *s, int mech,
-			 struct kp_scram_server *scram, const char *peer,
-			 const uint8_t *tok, size_t len, char *out, size_t outcap,
-			 size_t *outlen, char *user, size_t userlen);
+	/* SCRAM credentials (scram_users_lookup, given by main.c, so net.c
+	 * calls no handler) */
+	kp_scram_lookup_fn lookup;
+	void *lookup_arg;
 };
 
 struct broker {

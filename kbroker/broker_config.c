@@ -454,8 +454,8 @@ const struct kp_config_def broker_config_defs[] = {
 #define G "Security"
 	K("principal.builder.class", CLASS, NULL, 0, 0, NULL, IN, PB,
 	  "Builds the principal of an authenticated connection"),
-	K("connections.max.reauth.ms", LONG, "0", 0, 0, NULL, IN, RO,
-	  "Longest a SASL session lives before it must re-authenticate; 0 never"),
+	K("connections.max.reauth.ms", LONG, "0", 0, 0, NULL, 0, RO,
+	  "Longest a SASL session lives before it must re-authenticate (KIP-368); a SaslHandshake renews it, any other request after it closes the connection; per listener and mechanism: listener.name.LISTENER.MECHANISM.connections.max.reauth.ms (lower case) comes first; 0 never"),
 	K("sasl.server.max.receive.size", INT, "524288", 0, 0, NULL, IN, RO,
 	  "Largest SASL packet accepted before authentication"),
 	K("security.providers", STRING, NULL, 0, 0, NULL, IN, RO,

@@ -93,7 +93,8 @@ static int sasl_setup(struct broker *b, char *err, size_t errlen)
 		if (!kp_secproto_sasl(b->lsn.bind_proto[i]))
 			continue;
 		s->on = true;
-		s->check_raw = api_sasl_raw;
+		s->lookup = scram_users_lookup;
+		s->lookup_arg = b;
 		if (kp_sasl_listener_setup(&b->cfg, b->lsn.bind[i].listener, &s->l, err,
 					   errlen) < 0)
 			return -1;

@@ -31,6 +31,7 @@
 #include "kp_codec.h"
 #include "kp_log.h"
 #include "kp_msgs.h"
+#include "kp_sasl_conn.h"
 #include "net.h"
 #include "purgatory.h"
 #include "transport.h"
@@ -94,9 +95,8 @@ struct net_conn {
 	bool write_wants_read;		/* the transport's write waits for it */
 	const char *listener;		/* its listener's name (upper case) */
 	const struct broker_sasl *sasl;	/* its listener's SASL setup, or NULL */
-	enum net_sasl sasl_state;
-	int sasl_mech;			/* 0: PLAIN, else enum kp_scram_mech */
-	struct kp_scram_server *scram;	/* a SCRAM exchange under way */
+	struct kp_sasl_conn sc;		/* with sasl: its exchange and session
+					 * (KIP-368), kp_sasl_conn.h */
 	bool close_after;		/* close once the answers are out */
 	/* connection.failed.authentication.delay.ms: after a failed
 	 * authentication the answer goes out, then nothing is read and the
@@ -198,10 +198,8 @@ static __attribute__((noinline)) void conn_unref(struct net_conn *c)
 		resp_free(s);
 	}
 	free(c->rbuf);
-	if (c->scram != NULL) {
-		kp_scram_server_clear(c->scram);
-		free(c->scram);
-	}
+	if (c->sasl != NULL)
+		kp_sasl_conn_free(&c->sc);
 	free(c);
 }
 
@@ -451,7 +449,21 @@ static void req_free(struct net_req *r)
 
 enum net_sasl net_req_sasl_state(const struct net_req *r)
 {
-	return r->conn->sasl_state;
+	const struct net_conn *c = r->conn;
+
+	if (c->sasl == NULL)
+		return NET_SASL_NONE;
+	switch (c->sc.state) {
+	case KP_SASL_HANDSHAKE:
+		return NET_SASL_HANDSHAKE;
+	case KP_SASL_AUTHENTICATE:
+		return NET_SASL_AUTHENTICATE;
+	case KP_SASL_RAW:
+		return NET_SASL_RAW;
+	case KP_SASL_DONE:
+		break;
+	}
+	return NET_SASL_DONE;
 }
 
 const struct broker_sasl *net_req_sasl(const struct net_req *r)
@@ -469,34 +481,16 @@ const char *net_req_host(const struct net_req *r)
 	return r->conn != NULL ? r->conn->ip : "";
 }
 
-void net_req_sasl_set(struct net_req *r, enum net_sasl st, const char *principal)
+struct kp_sasl_conn *net_req_sasl_conn(const struct net_req *r)
 {
-	r->conn->sasl_state = st;
-	if (principal != NULL)
-		snprintf(r->conn->principal, sizeof(r->conn->principal), "%s", principal);
+	return r->conn->sasl != NULL ? &r->conn->sc : NULL;
 }
 
-int net_req_sasl_mech_set(struct net_req *r, int mech)
+void net_req_sasl_done(struct net_req *r)
 {
 	struct net_conn *c = r->conn;
 
-	c->sasl_mech = mech;
-	if (mech == 0)
-		return 0;
-	if (c->scram == NULL && (c->scram = malloc(sizeof(*c->scram))) == NULL)
-		return -1;
-	kp_scram_server_init(c->scram, mech);
-	return 0;
-}
-
-int net_req_sasl_mech(const struct net_req *r)
-{
-	return r->conn->sasl_mech;
-}
-
-struct kp_scram_server *net_req_scram(const struct net_req *r)
-{
-	return r->conn->scram;
+	snprintf(c->principal, sizeof(c->principal), "%s", c->sc.user);
 }
 
 void net_req_close_after(struct net_req *r)
@@ -670,10 +664,10 @@ void net_req_fail(struct net_req *r, const char *why)
 static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 {
 	struct net_resp *s;
-	char user[256], out[1024];
+	char msg[256], out[1024];
 	size_t outlen = 0;
-	int rc = c->sasl->check_raw(c->w->broker, c->sasl, c->sasl_mech, c->scram, c->peer,
-				    tok, len, out, sizeof(out), &outlen, user, sizeof(user));
+	int rc = kp_sasl_conn_token(&c->sc, c->peer, tok, len, out, sizeof(out), &outlen,
+				    msg, sizeof(msg), kp_now_ms());
 
 	if (rc < 0) {
 		/* v0 has no error answer: close, after the delay */
@@ -703,10 +697,8 @@ static void handle_raw_token(struct net_conn *c, const uint8_t *tok, size_t len)
 	c->tail = s;
 	c->nslots++;
 	c->out_bytes += kp_wbuf_total(&s->w);
-	if (rc == 1) {
-		c->sasl_state = NET_SASL_DONE;
-		snprintf(c->principal, sizeof(c->principal), "%s", user);
-	}
+	if (rc == 1)
+		snprintf(c->principal, sizeof(c->principal), "%s", c->sc.user);
 	conn_flush(c);
 }
 
@@ -744,6 +736,16 @@ static void handle_frame(struct net_conn *c, uint8_t *frame, size_t len)
 	kp_reader_init(&rd, frame, len);
 	if (kp_req_header_decode(&rd, &r->arena, &r->h) < 0) {
 		net_req_fail(r, "malformed request header");
+		return;
+	}
+	/* KIP-368, as Kafka's SocketServer: a SaslHandshake may begin a
+	 * re-authentication; any other request after the session's end
+	 * closes the connection */
+	if (c->sasl != NULL && c->sc.state == KP_SASL_DONE &&
+	    !(r->h.api_key == KP_API_SASL_HANDSHAKE &&
+	      kp_sasl_conn_reauth_begin(&c->sc, kp_now_ms())) &&
+	    kp_sasl_conn_expired(&c->sc, kp_now_ms())) {
+		net_req_fail(r, "SASL session expired without re-authentication");
 		return;
 	}
 	r->t_disp_us = kp_now_us();
@@ -805,7 +807,7 @@ static int conn_parse(struct net_conn *c)
 			return -1;
 		}
 		c->refs++;	/* handlers may close c */
-		if (c->sasl_state == NET_SASL_RAW)
+		if (c->sasl != NULL && c->sc.state == KP_SASL_RAW)
 			handle_raw_token(c, c->rbuf + off + 4, flen - 4);
 		else
 			handle_frame(c, c->rbuf + off + 4, flen - 4);
@@ -816,8 +818,12 @@ static int conn_parse(struct net_conn *c)
 		}
 		conn_unref(c);
 	}
-	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
-	c->rlen -= off;
+	/* a partial frame stays in place until it is whole: only what
+	 * follows handled frames moves (not a 1 MB frame on every read) */
+	if (off > 0) {
+		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+		c->rlen -= off;
+	}
 	return 0;
 }
 
@@ -826,6 +832,7 @@ static void conn_reread(void *arg);
 static void conn_read(struct net_conn *c)
 {
 	const struct transport_type *tt = c->t->type;
+	bool starved = false;	/* the transport waits for the socket */
 
 	c->read_wants_write = false;
 	for (int round = 0; round < 8 && !c->closed && !c->paused && !c->out_paused &&
@@ -838,10 +845,13 @@ static void conn_read(struct net_conn *c)
 			return;
 		}
 		n = tt->read(c->t, c->rbuf + c->rlen, c->rcap - c->rlen);
-		if (n == TRANSPORT_WANT_READ)
+		if (n == TRANSPORT_WANT_READ) {
+			starved = true;
 			break;
+		}
 		if (n == TRANSPORT_WANT_WRITE) {
 			c->read_wants_write = true;
+			starved = true;
 			break;
 		}
 		if (n <= 0) {
@@ -851,6 +861,8 @@ static void conn_read(struct net_conn *c)
 		c->rlen += (size_t)n;
 		if (conn_parse(c) < 0)
 			return;
+		/* a short read drains a socket, not a transport that holds
+		 * more (TLS: records read ahead) */
 		if (((size_t)n < c->rcap - c->rlen &&
 		     (tt->pending == NULL || !tt->pending(c->t))) ||
 		    c->out_bytes > OUT_HIGH_WATER)
@@ -859,8 +871,11 @@ static void conn_read(struct net_conn *c)
 	if (c->closed)
 		return;
 	conn_update_events(c);
-	/* bytes inside the transport wake no epoll: read them from the loop */
-	if (tt->pending != NULL && !c->paused && !c->out_paused && !c->throttled &&
+	/* bytes inside the transport wake no epoll: read them from the loop
+	 * (unless it just said it needs the socket: a partial TLS record
+	 * read ahead is pending too, and the socket's event brings the rest) */
+	if (tt->pending != NULL && !starved && !c->paused && !c->out_paused &&
+	    !c->throttled &&
 	    c->out_bytes <= OUT_HIGH_WATER &&
 	    tt->pending(c->t)) {
 		c->refs++;
@@ -889,8 +904,14 @@ static void conn_resume(void *arg)
 {
 	struct net_conn *c = arg;
 
-	if (!c->closed && !c->paused && !c->out_paused && conn_parse(c) == 0)
-		conn_update_events(c);
+	if (!c->closed && !c->paused && !c->out_paused && conn_parse(c) == 0) {
+		/* what the transport read ahead meanwhile wakes no epoll */
+		if (!c->handshaking && !c->throttled && c->t->type->pending != NULL &&
+		    c->t->type->pending(c->t))
+			conn_read(c);
+		else
+			conn_update_events(c);
+	}
 	conn_unref(c);
 }
 
@@ -989,7 +1010,8 @@ static void conn_adopt(void *arg)
 	c->w = a->w;
 	c->listener = a->listener;
 	c->sasl = a->sasl;
-	c->sasl_state = a->sasl != NULL ? NET_SASL_HANDSHAKE : NET_SASL_NONE;
+	if (a->sasl != NULL)
+		kp_sasl_conn_init(&c->sc, &a->sasl->l, a->sasl->lookup, a->sasl->lookup_arg);
 	c->refs = 1;
 	snprintf(c->peer, sizeof(c->peer), "%s", a->peer);
 	free(a);

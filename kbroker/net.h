@@ -182,12 +182,15 @@ bool net_req_orphaned(const struct net_req *r);
  * ApiVersions and the SASL requests are served (req_dispatch.c).  After
  * SaslHandshake v0 the state is NET_SASL_RAW: the next frame is the
  * client's token itself, without a request header (Kafka's framing for old
- * clients), checked by the listener's check_raw (api_sasl_raw, given by
- * main.c) and answered by a frame holding the server's token (SCRAM takes
- * two such rounds).  Other listeners' connections are NET_SASL_NONE.  The
- * mechanism the handshake chose is the connection's (net_req_sasl_mech: 0
- * for PLAIN, else enum kp_scram_mech), and a SCRAM exchange's state lives
- * with the connection (net_req_scram) between its two rounds.
+ * clients), checked by the same exchange (with the listener's credential
+ * lookup, given by main.c) and answered by a frame holding the server's
+ * token (SCRAM takes two such rounds).  Other listeners' connections are NET_SASL_NONE.  The
+ * exchange's state and the session's (KIP-368 re-authentication and
+ * expiry) are the connection's struct kp_sasl_conn (libkproto).  A
+ * SaslHandshake on an authenticated connection whose session has a
+ * lifetime begins a re-authentication (back to NET_SASL_HANDSHAKE, the
+ * principal kept); any other request once the lifetime has passed closes
+ * the connection.
  */
 enum net_sasl {
 	NET_SASL_NONE,
@@ -198,12 +201,11 @@ enum net_sasl {
 };
 enum net_sasl net_req_sasl_state(const struct net_req *r);
 const struct broker_sasl *net_req_sasl(const struct net_req *r);
-void net_req_sasl_set(struct net_req *r, enum net_sasl st, const char *principal);
-/* The mechanism chosen; for SCRAM a fresh exchange is set up.  0 or -1. */
-int net_req_sasl_mech_set(struct net_req *r, int mech);
-int net_req_sasl_mech(const struct net_req *r);
-/* The connection's SCRAM exchange, or NULL. */
-struct kp_scram_server *net_req_scram(const struct net_req *r);
+/* The connection's exchange and session (kp_sasl_conn.h), NULL off a
+ * SASL listener. */
+struct kp_sasl_conn *net_req_sasl_conn(const struct net_req *r);
+/* The exchange is done: its user is the connection's principal. */
+void net_req_sasl_done(struct net_req *r);
 /* Read nothing more from r's connection and close it once every answer
  * already queued (r's too) is written and then
  * connection.failed.authentication.delay.ms has passed: a failed

@@ -5,8 +5,9 @@
  * listener's override listener.name.<l>.<key>); a non-blocking
  * handshake stepped by net.c; reads and writes through SSL_read and
  * SSL_write; no sendfile (net.c copies file ranges through the worker's
- * buffer); decrypted bytes held inside reported by pending.  See
- * transport.h.
+ * buffer); a listener's connections read ahead (several records per
+ * read(2)), and the bytes held inside, decrypted or not, are reported by
+ * pending.  See transport.h.
  *
  * Keystores: PKCS12 files, PEM files (key and certificate chain in one
  * file), or PEM text inline (ssl.keystore.key and
@@ -43,6 +44,9 @@
 #include "kp_principal.h"
 #include "transport.h"
 #include "transport_tls.h"
+
+/* OpenSSL's read buffer on a listener's connections (read ahead). */
+#define READ_AHEAD (64 * 1024)
 
 /* A listener's transport: the table and the context its connections use. */
 struct tls_type {
@@ -433,6 +437,13 @@ SSL_CTX *tls_context_new(const struct kp_config *c, const char *listener, bool s
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	if (server) {
+		/* a listener's reads: one read(2) takes up to READ_AHEAD bytes
+		 * of records, not one 16 KB record at a time (a 1 MB Produce is
+		 * 64 records); tls_pending reports what waits in that buffer */
+		SSL_CTX_set_read_ahead(ctx, 1);
+		SSL_CTX_set_default_read_buffer_len(ctx, READ_AHEAD);
+	}
 	if (server && !have_key) {
 		snprintf(err, errlen, "listener %s: ssl.keystore.location (or "
 			 "ssl.keystore.key and ssl.keystore.certificate.chain) is not set",
@@ -690,7 +701,8 @@ static ssize_t tls_write(struct transport *t, const void *buf, size_t n, bool mo
 
 static bool tls_pending(struct transport *t)
 {
-	return SSL_pending(((struct tls_conn *)t)->ssl) > 0;
+	/* decrypted bytes, or records read ahead and not yet decrypted */
+	return SSL_has_pending(((struct tls_conn *)t)->ssl) == 1;
 }
 
 static const char *tls_principal(struct transport *t)

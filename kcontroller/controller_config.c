@@ -54,6 +54,8 @@ const struct kp_config_def controller_config_defs[] = {
 	  "SASL mechanisms offered on a SASL listener: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512", "Security" },
 	{ "sasl.mechanism.inter.broker.protocol", KP_CFG_STRING, "GSSAPI", 0, 0, NULL,
 	  "SASL mechanism of the controller's connections to brokers", "Security" },
+	{ "connections.max.reauth.ms", KP_CFG_LONG, "0", 0, L64, NULL,
+	  "Longest a SASL session lives before it must re-authenticate (KIP-368); a SaslHandshake renews it, any other request after it closes the connection; per listener and mechanism: listener.name.LISTENER.MECHANISM.connections.max.reauth.ms (lower case) comes first; 0 never", "Security" },
 	{ "sasl.jaas.config", KP_CFG_PASSWORD, NULL, 0, 0, NULL,
 	  "JAAS login configuration: PlainLoginModule users of the listener, the username and password of the connections to brokers", "Security" },
 	{ "ssl.protocol", KP_CFG_STRING, "TLSv1.3", 0, 0, NULL,

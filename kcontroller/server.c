@@ -8,13 +8,19 @@
  *
  * Security: the listener's protocol (listener.security.protocol.map)
  * picks its transport, the broker's own (kbroker/transport_plain.c,
- * kbroker/transport_tls.c: the same TLS keys and checks); on a SASL
- * listener nothing but ApiVersions, SaslHandshake (v1) and
- * SaslAuthenticate is served before authentication, with the broker's
- * mechanisms (libkproto/kp_sasl_cfg.c): PLAIN against the listener's
+ * kbroker/transport_tls.c: the same TLS keys and checks; a client
+ * certificate's name through ssl.principal.mapping.rules is the
+ * connection's principal on an SSL listener); on a SASL listener nothing
+ * but ApiVersions, SaslHandshake and SaslAuthenticate is served before
+ * authentication, with the broker's state machine and mechanisms
+ * (libkproto/kp_sasl_conn.c, kp_sasl_cfg.c): PLAIN against the listener's
  * PlainLoginModule users, SCRAM against /config/users in ZooKeeper, read
- * when the exchange starts.  A failed authentication is answered
- * SASL_AUTHENTICATION_FAILED and the connection closed once it is out.
+ * when the exchange starts; after SaslHandshake v0 the tokens come as bare
+ * frames, answered by bare frames.  A failed authentication is answered
+ * SASL_AUTHENTICATION_FAILED (v0: no answer) and the connection closed
+ * once it is out.  KIP-368 as on the broker: connections.max.reauth.ms
+ * gives sessions a lifetime, a SaslHandshake re-authenticates, any other
+ * request after the lifetime closes the connection.
  *
  * Threads: connections live on the main thread's loop.  ApiVersions is
  * answered there; the other requests become events of the controller
@@ -48,6 +54,7 @@
 #include "kp_msgs.h"
 #include "kp_proto.h"
 #include "kp_sasl_cfg.h"
+#include "kp_sasl_conn.h"
 #include "kp_zk.h"
 #include "server.h"
 #include "transport.h"
@@ -98,9 +105,7 @@ struct sconn {
 	int fd;
 	struct transport *t;
 	bool handshaken;		/* the transport's (TLS) handshake */
-	enum { SASL_NONE, SASL_HANDSHAKE, SASL_AUTHENTICATE, SASL_DONE } sasl;
-	int mech;			/* 0 PLAIN, else enum kp_scram_mech */
-	struct kp_scram_server *scram;
+	struct kp_sasl_conn sc;		/* on a SASL listener (kp_sasl_conn.h) */
 	bool close_after;		/* once the output is out */
 	uint8_t *in;
 	size_t inlen, incap;
@@ -150,10 +155,8 @@ static void conn_close(struct sconn *k)
 	*pp = k->next;
 	kp_loop_unwatch(k->s->c->loop, k->fd);
 	k->t->type->close(k->t);
-	if (k->scram != NULL) {
-		kp_scram_server_clear(k->scram);
-		free(k->scram);
-	}
+	if (k->s->sasl_on)
+		kp_sasl_conn_free(&k->sc);
 	free(k->in);
 	kp_wbuf_free(&k->out);
 	while (k->waiting != NULL) {
@@ -239,10 +242,9 @@ static void answer_versions(const struct server *s, struct kp_wbuf *out,
 		keys[i].max_version = d->max;
 	}
 	if (s->sasl_on) {
-		/* SaslHandshake v1 only: v0's bare tokens are not spoken here */
 		keys[n].api_key = KP_API_SASL_HANDSHAKE;
-		keys[n].min_version = 1;
-		keys[n++].max_version = 1;
+		keys[n].min_version = kp_api_get(KP_API_SASL_HANDSHAKE)->min;
+		keys[n++].max_version = kp_api_get(KP_API_SASL_HANDSHAKE)->max;
 		keys[n].api_key = KP_API_SASL_AUTHENTICATE;
 		keys[n].min_version = kp_api_get(KP_API_SASL_AUTHENTICATE)->min;
 		keys[n++].max_version = kp_api_get(KP_API_SASL_AUTHENTICATE)->max;
@@ -348,23 +350,27 @@ static int scram_lookup(void *arg, int mech, const char *user, struct kp_scram_c
 	return rc < 0 ? -1 : 0;
 }
 
-/* SaslHandshake v1, then SaslAuthenticate until done, answered here.
- * -1 closes the connection (any other request before authentication, as
- * Kafka's SaslServerAuthenticator). */
+static void conn_peer(const struct sconn *k, char *peer, size_t n)
+{
+	snprintf(peer, n, "controller listener connection %llu", (unsigned long long)k->id);
+}
+
+/* SaslHandshake, then SaslAuthenticate until done, answered here (by the
+ * shared state machine, kp_sasl_conn.h).  -1 closes the connection (any
+ * other request before authentication, as Kafka's
+ * SaslServerAuthenticator). */
 static int handle_sasl(struct sconn *k, struct sreq *q, const struct kp_req_header *h,
 		       const struct kp_api_desc *api, struct kp_reader *rd)
 {
-	const struct kp_sasl_listener *l = &k->s->sasl;
 	char peer[64];
 
-	snprintf(peer, sizeof(peer), "controller listener connection %llu",
-		 (unsigned long long)k->id);
-	if (!((h->api_key == KP_API_SASL_HANDSHAKE && k->sasl == SASL_HANDSHAKE &&
-	       h->api_version >= 1) ||
-	      (h->api_key == KP_API_SASL_AUTHENTICATE && k->sasl == SASL_AUTHENTICATE)) ||
+	conn_peer(k, peer, sizeof(peer));
+	if (!((h->api_key == KP_API_SASL_HANDSHAKE && k->sc.state == KP_SASL_HANDSHAKE) ||
+	      (h->api_key == KP_API_SASL_AUTHENTICATE &&
+	       k->sc.state == KP_SASL_AUTHENTICATE)) ||
 	    api == NULL || h->api_version < api->min || h->api_version > api->max) {
-		KP_WARN("%s: unexpected API %d v%d before SASL authentication", peer,
-			h->api_key, h->api_version);
+		KP_WARN("%s: unexpected API %d v%d during SASL %s", peer, h->api_key,
+			h->api_version, k->sc.reauth ? "re-authentication" : "authentication");
 		return -1;
 	}
 	if (kp_request_decode(api, h->api_version, rd, &q->arena, &q->req) < 0) {
@@ -374,56 +380,30 @@ static int handle_sasl(struct sconn *k, struct sreq *q, const struct kp_req_head
 	kp_struct_init(api->resp, &q->resp);
 	if (h->api_key == KP_API_SASL_HANDSHAKE) {
 		const kp_str *m = &q->req.sh.mechanism;
-		int mech = -1;
 		kp_str *v = kp_arena_calloc(&q->arena, 4, sizeof(*v));
-		const char *p = l->mechs;
-		int32_t n = 0;
 
 		if (v == NULL)
 			return -1;
-		while (*p != '\0' && n < 4) {
-			const char *e = strchr(p, ',');
-			size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-
-			v[n].ptr = p;
-			v[n++].len = (int32_t)len;
-			p += len + (e != NULL);
-		}
 		q->resp.sh.mechanisms = v;
-		q->resp.sh.mechanisms_count = n;
-		if (m->len == 5 && memcmp(m->ptr, "PLAIN", 5) == 0 && l->plain) {
-			mech = 0;
-		} else if (m->len > 0) {
-			int x = kp_scram_mech_parse(m->ptr, (size_t)m->len);
-
-			if (x != 0 && l->scram[x])
-				mech = x;
-		}
-		if (mech < 0) {
-			q->resp.sh.error_code = KP_ERR_UNSUPPORTED_SASL_MECHANISM;
-		} else {
-			k->mech = mech;
-			k->sasl = SASL_AUTHENTICATE;
-			if (mech != 0) {
-				k->scram = calloc(1, sizeof(*k->scram));
-				if (k->scram == NULL)
-					return -1;
-				kp_scram_server_init(k->scram, mech);
-			}
-		}
+		q->resp.sh.mechanisms_count = kp_sasl_mech_names(&k->s->sasl, v);
+		q->resp.sh.error_code = kp_sasl_conn_handshake(&k->sc, m->ptr != NULL
+							       ? m->ptr : "",
+							       m->len > 0 ? (size_t)m->len
+							       : 0, h->api_version);
+		if (q->resp.sh.error_code == KP_ERR_UNKNOWN_SERVER_ERROR)
+			return -1;
 	} else {
-		char user[256], msg[256];
+		char msg[256];
 		size_t outlen = 0;
 		char *out = kp_arena_alloc(&q->arena, 1024);
 		int rc;
 
 		if (out == NULL)
 			return -1;
-		rc = kp_sasl_server_step(l, k->mech, k->scram, scram_lookup, k->s->c, peer,
-					 q->req.sa.auth_bytes.ptr,
-					 q->req.sa.auth_bytes.len > 0
-					 ? (size_t)q->req.sa.auth_bytes.len : 0,
-					 out, 1024, &outlen, user, sizeof(user), msg, sizeof(msg));
+		rc = kp_sasl_conn_token(&k->sc, peer, q->req.sa.auth_bytes.ptr,
+					q->req.sa.auth_bytes.len > 0
+					? (size_t)q->req.sa.auth_bytes.len : 0,
+					out, 1024, &outlen, msg, sizeof(msg), kp_now_ms());
 		if (rc < 0) {
 			char *keep = kp_arena_alloc(&q->arena, strlen(msg) + 1);
 
@@ -438,14 +418,49 @@ static int handle_sasl(struct sconn *k, struct sreq *q, const struct kp_req_head
 			q->resp.sa.auth_bytes = (kp_bytes){ (const uint8_t *)out,
 							    (int32_t)outlen };
 			if (rc == 1) {
-				k->sasl = SASL_DONE;
 				/* the authorizer's principal (ctl_authz.h) */
-				snprintf(k->principal, sizeof(k->principal), "%s", user);
-				KP_INFO("%s: authenticated as User:%s", peer, user);
+				snprintf(k->principal, sizeof(k->principal), "%s", k->sc.user);
+				q->resp.sa.session_lifetime_ms = k->sc.lifetime_ms;
+				KP_INFO("%s: authenticated as User:%s", peer, k->sc.user);
 			}
 		}
 	}
 	kp_response_frame(&q->frame, h->api_key, h->api_version, h->correlation_id, &q->resp);
+	conn_answer(k, q);
+	return 0;
+}
+
+/*
+ * A bare token after SaslHandshake v0: answered by a bare frame holding the
+ * server's token, in order with the answers before it.  -1 closes the
+ * connection (the v0 framing has no error answer).
+ */
+static int handle_raw_token(struct sconn *k, const uint8_t *tok, size_t len)
+{
+	struct sreq *q;
+	char peer[64], msg[256], out[1024];
+	size_t outlen = 0;
+	int rc;
+
+	conn_peer(k, peer, sizeof(peer));
+	rc = kp_sasl_conn_token(&k->sc, peer, tok, len, out, sizeof(out), &outlen, msg,
+				sizeof(msg), kp_now_ms());
+	if (rc < 0)
+		return -1;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return -1;
+	kp_arena_init(&q->arena, 0);
+	kp_wbuf_init(&q->frame);
+	q->s = k->s;
+	q->conn_id = k->id;
+	q->seq = k->next_seq++;
+	kp_write_i32(&q->frame, (int32_t)outlen);
+	kp_write_raw(&q->frame, out, outlen);
+	if (rc == 1) {
+		snprintf(k->principal, sizeof(k->principal), "%s", k->sc.user);
+		KP_INFO("%s: authenticated as User:%s", peer, k->sc.user);
+	}
 	conn_answer(k, q);
 	return 0;
 }
@@ -481,7 +496,16 @@ static int handle(struct sconn *k, const uint8_t *frame, size_t len)
 		return 0;
 	}
 	api = kp_api_get(h.api_key);
-	if (k->s->sasl_on && k->sasl != SASL_DONE) {
+	/* KIP-368, as the broker (kbroker/net.c) */
+	if (k->s->sasl_on && k->sc.state == KP_SASL_DONE &&
+	    !(h.api_key == KP_API_SASL_HANDSHAKE &&
+	      kp_sasl_conn_reauth_begin(&k->sc, kp_now_ms())) &&
+	    kp_sasl_conn_expired(&k->sc, kp_now_ms())) {
+		KP_INFO("controller listener connection %llu: SASL session expired "
+			"without re-authentication: closing", (unsigned long long)k->id);
+		goto fail;
+	}
+	if (k->s->sasl_on && k->sc.state != KP_SASL_DONE) {
 		if (handle_sasl(k, q, &h, api, &rd) < 0)
 			goto fail;
 		return 0;
@@ -529,7 +553,10 @@ static int parse_in(struct sconn *k)
 
 		if (st == KP_FRAME_PARTIAL)
 			break;
-		if (st != KP_FRAME_COMPLETE || handle(k, k->in + used + 4, flen - 4) < 0) {
+		if (st != KP_FRAME_COMPLETE ||
+		    (k->s->sasl_on && k->sc.state == KP_SASL_RAW
+		     ? handle_raw_token(k, k->in + used + 4, flen - 4)
+		     : handle(k, k->in + used + 4, flen - 4)) < 0) {
 			conn_close(k);
 			return -1;
 		}
@@ -559,6 +586,14 @@ static void on_io(struct kp_loop *loop, int fd, int events, void *arg)
 			return;
 		}
 		k->handshaken = true;
+		/* a client certificate's mapped name; on a SASL listener the
+		 * SASL user is the principal (Kafka's SASL_SSL) */
+		if (!k->s->sasl_on && k->t->type->principal != NULL) {
+			const char *who = k->t->type->principal(k->t);
+
+			if (who != NULL)
+				snprintf(k->principal, sizeof(k->principal), "%s", who);
+		}
 		kp_loop_set_events(loop, k->fd, KP_EV_READ);
 	} else if (events & KP_EV_WRITE) {
 		flush_out(k);
@@ -625,7 +660,8 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 		else if (ss.ss_family == AF_INET6)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, k->ip,
 				  sizeof(k->ip));
-		k->sasl = s->sasl_on ? SASL_HANDSHAKE : SASL_NONE;
+		if (s->sasl_on)
+			kp_sasl_conn_init(&k->sc, &s->sasl, scram_lookup, s->c);
 		kp_wbuf_init(&k->out);
 		k->t = s->tt->accept(s->tt, cfd);	/* closes cfd on failure */
 		if (k->t == NULL) {

@@ -95,6 +95,14 @@ struct kp_conn {
 
 	int sasl_stage;			/* SaslAuthenticate rounds done */
 	struct kp_scram_client *scram;	/* a SCRAM exchange under way */
+	/* KIP-368: when to re-authenticate (0 never: the broker gave no
+	 * session lifetime), and, while that runs, the caller's requests
+	 * held back (their frames, then their pending entries) */
+	int64_t reauth_at_ms;
+	bool reauthing;
+	struct kp_wbuf held;
+	struct pending *held_p;
+	int nheld, capheld;
 
 	struct kp_arena arena;		/* loop mode: one response at a time */
 };
@@ -130,6 +138,7 @@ static struct kp_conn *conn_new(const char *host, int port,
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
 	snprintf(c->host, sizeof(c->host), "%s", host);
 	kp_wbuf_init(&c->out);
+	kp_wbuf_init(&c->held);
 	kp_arena_init(&c->arena, 0);
 	c->next_corr = 1;
 	c->av_version = 3;
@@ -274,12 +283,30 @@ static bool expects_response(int16_t key, const void *req)
  * Encode a request frame into the output buffer and remember it.  req is a
  * request struct, or with raw set an encoded body of raw_len bytes.
  */
+/* A pending entry for a held request (see reauthing). */
+static struct pending *held_push(struct kp_conn *c)
+{
+	if (c->nheld == c->capheld) {
+		int ncap = c->capheld ? c->capheld * 2 : 8;
+		struct pending *np = realloc(c->held_p, (size_t)ncap * sizeof(*np));
+
+		if (np == NULL)
+			return NULL;
+		c->held_p = np;
+		c->capheld = ncap;
+	}
+	return &c->held_p[c->nheld++];
+}
+
 static int enqueue(struct kp_conn *c, int16_t key, int16_t ver,
 		   const void *req, size_t raw_len, bool raw, bool internal,
 		   kp_conn_resp_fn fn, void *arg)
 {
 	const struct kp_api_desc *api = kp_api_get(key);
-	size_t mark = c->out.len;
+	/* during a re-authentication only its own requests go out */
+	bool hold = c->reauthing && !internal;
+	struct kp_wbuf *out = hold ? &c->held : &c->out;
+	size_t mark = out->len;
 	int32_t corr = c->next_corr;
 	struct pending *p;
 	bool answer = raw ? true : expects_response(key, req);
@@ -292,31 +319,31 @@ static int enqueue(struct kp_conn *c, int16_t key, int16_t ver,
 			.correlation_id = corr,
 			.client_id = kp_str_c(c->client_id),
 		};
-		size_t pos = kp_frame_begin(&c->out);
+		size_t pos = kp_frame_begin(out);
 
-		kp_req_header_encode(&c->out, &h);
-		kp_write_raw(&c->out, req, raw_len);
-		kp_frame_end(&c->out, pos);
-	} else if (kp_request_frame(&c->out, key, ver, corr, c->client_id,
+		kp_req_header_encode(out, &h);
+		kp_write_raw(out, req, raw_len);
+		kp_frame_end(out, pos);
+	} else if (kp_request_frame(out, key, ver, corr, c->client_id,
 				    req) < 0) {
-		c->out.len = mark;
+		out->len = mark;
 		return -ENOTSUP;
 	}
-	if (c->out.err || c->out.next > 0) {
+	if (out->err || out->next > 0) {
 		/* out of memory, or records given as file ranges: the client
 		 * sends only memory */
-		int rc = c->out.err ? -ENOMEM : -EINVAL;
+		int rc = out->err ? -ENOMEM : -EINVAL;
 
-		c->out.err = 0;
-		c->out.next = 0;
-		c->out.ext_bytes = 0;
-		c->out.len = mark;
+		out->err = 0;
+		out->next = 0;
+		out->ext_bytes = 0;
+		out->len = mark;
 		return rc;
 	}
 	if (answer) {
-		p = pend_push(c);
+		p = hold ? held_push(c) : pend_push(c);
 		if (p == NULL) {
-			c->out.len = mark;
+			out->len = mark;
 			return -ENOMEM;
 		}
 		*p = (struct pending){
@@ -638,6 +665,27 @@ static int sasl_token(struct kp_conn *c, const void *tok, size_t len)
 }
 
 /*
+ * Authenticated: with a session lifetime (SaslAuthenticate v1+, KIP-368)
+ * re-authenticate once 85% of it has passed, as Kafka's clients do at
+ * 85-95%; the session ends at the broker when it runs out.  0.
+ */
+static int session_start(struct kp_conn *c, const struct kp_sasl_authenticate_resp *a)
+{
+	int64_t life = a->session_lifetime_ms;
+
+	c->reauth_at_ms = life > 0 ? kp_now_ms() + life * 85 / 100 : 0;
+	if (c->reauthing)
+		KP_DEBUG("%s: re-authenticated", c->peer);
+	return 0;
+}
+
+/* A re-authentication is due (the caller is about to send). */
+static bool reauth_due(const struct kp_conn *c)
+{
+	return c->reauth_at_ms != 0 && !c->reauthing && kp_now_ms() >= c->reauth_at_ms;
+}
+
+/*
  * A SASL response (p is SaslHandshake or SaslAuthenticate): the next
  * request queued (1), done (0), or -errno.
  */
@@ -704,7 +752,7 @@ static int sasl_answer(struct kp_conn *c, const struct pending *p, struct kp_rea
 		}
 		c->sasl_stage++;
 		if (scram == 0)
-			return 0;
+			return session_start(c, a);
 		if (c->sasl_stage == 1) {
 			n = kp_scram_client_final(c->scram, a->auth_bytes.ptr, blen, tok,
 						  sizeof(tok), err, sizeof(err));
@@ -720,7 +768,7 @@ static int sasl_answer(struct kp_conn *c, const struct pending *p, struct kp_rea
 			KP_WARN("%s: %s", c->peer, err);
 			return -EACCES;
 		}
-		return 0;
+		return session_start(c, a);
 	}
 }
 
@@ -826,6 +874,28 @@ static int blocking_next(struct kp_conn *c, struct pending *p,
 	return rc;
 }
 
+/* The SASL exchange, blocking (at open, and to re-authenticate on an idle
+ * connection).  0 or -errno. */
+static int blocking_sasl(struct kp_conn *c)
+{
+	int rc = sasl_handshake(c);
+
+	rc = rc < 0 ? rc : 1;
+	while (rc == 1) {
+		struct pending p;
+		struct kp_reader body;
+		size_t flen;
+
+		rc = blocking_next(c, &p, &body, &flen);
+		if (rc == 0) {
+			rc = sasl_answer(c, &p, &body);
+			consume(c, flen);
+			kp_arena_reset(&c->arena);
+		}
+	}
+	return rc;
+}
+
 struct kp_conn *kp_conn_open(const char *host, int port,
 			     const struct kp_client_opts *opts, int *err)
 {
@@ -878,22 +948,8 @@ struct kp_conn *kp_conn_open(const char *host, int port,
 		if (rc < 0)
 			goto out;
 	}
-	if (sasl_wanted(c)) {
-		rc = sasl_handshake(c);
-		rc = rc < 0 ? rc : 1;
-	}
-	while (rc == 1) {
-		struct pending p;
-		struct kp_reader body;
-		size_t flen;
-
-		rc = blocking_next(c, &p, &body, &flen);
-		if (rc == 0) {
-			rc = sasl_answer(c, &p, &body);
-			consume(c, flen);
-			kp_arena_reset(&c->arena);
-		}
-	}
+	if (sasl_wanted(c))
+		rc = blocking_sasl(c);
 	if (rc < 0)
 		goto out;
 	c->state = KP_CONN_READY;
@@ -918,6 +974,17 @@ int kp_conn_send(struct kp_conn *c, int16_t api_key, int16_t version,
 		version = kp_conn_pick_version(c, api_key);
 	if (version < 0)
 		return -ENOTSUP;
+	/* KIP-368: between requests (nothing may come between the SASL
+	 * requests), before the session runs out */
+	if (reauth_due(c) && pend_count(c) == 0) {
+		c->reauthing = true;
+		rc = blocking_sasl(c);
+		c->reauthing = false;
+		if (rc < 0) {
+			blocking_fail(c, rc);
+			return rc;
+		}
+	}
 	rc = enqueue(c, api_key, version, req, 0, false, false, NULL, NULL);
 	if (rc < 0)
 		return rc;
@@ -1050,6 +1117,47 @@ static void fail_pending(struct kp_conn *c, int err)
 			c->in_cb--;
 		}
 	}
+	/* then those held back behind a re-authentication, in order */
+	for (int i = 0; i < c->nheld; i++) {
+		struct pending p = c->held_p[i];
+
+		if (p.fn != NULL) {
+			c->in_cb++;
+			p.fn(c, err, p.key, p.ver, NULL, p.arg);
+			c->in_cb--;
+		}
+	}
+	c->nheld = 0;
+	kp_wbuf_reset(&c->held);
+	c->reauthing = false;
+}
+
+/* Re-authenticated: the requests held meanwhile go out.  0 or -ENOMEM. */
+static int reauth_done(struct kp_conn *c)
+{
+	int64_t now = kp_now_ms();
+	int i;
+
+	c->reauthing = false;
+	kp_write_raw(&c->out, c->held.data, c->held.len);
+	if (c->out.err)
+		return -ENOMEM;
+	kp_wbuf_reset(&c->held);
+	for (i = 0; i < c->nheld; i++) {
+		struct pending *p = pend_push(c);
+
+		if (p == NULL) {
+			/* the rest fail with the connection */
+			memmove(c->held_p, c->held_p + i,
+				(size_t)(c->nheld - i) * sizeof(*p));
+			c->nheld -= i;
+			return -ENOMEM;
+		}
+		*p = c->held_p[i];
+		p->deadline = now + c->o.request_timeout_ms;
+	}
+	c->nheld = 0;
+	return 0;
 }
 
 static void set_state(struct kp_conn *c, enum kp_conn_state st, int err)
@@ -1185,7 +1293,9 @@ static int loop_deliver(struct kp_conn *c)
 		if (p.internal && p.key != KP_API_API_VERSIONS) {
 			rc = sasl_answer(c, &p, &body);
 			kp_arena_reset(&c->arena);
-			if (rc == 0)
+			if (rc == 0 && c->reauthing)
+				rc = reauth_done(c);
+			else if (rc == 0)
 				set_state(c, KP_CONN_READY, 0);
 			if (rc < 0)
 				break;
@@ -1372,6 +1482,16 @@ int kp_conn_request(struct kp_conn *c, int16_t api_key, int16_t version,
 	if (version < 0)
 		return -ENOTSUP;
 	was_idle = pend_count(c) == 0;
+	/* KIP-368: re-authenticate before the session runs out; the caller's
+	 * requests wait behind it (reauth_done) */
+	if (reauth_due(c)) {
+		c->reauthing = true;
+		rc = sasl_handshake(c);
+		if (rc < 0) {
+			c->reauthing = false;
+			return rc;
+		}
+	}
 	rc = enqueue(c, api_key, version, req, 0, false, false, fn, arg);
 	if (rc < 0)
 		return rc;
@@ -1405,7 +1525,7 @@ enum kp_conn_state kp_conn_state(const struct kp_conn *c)
 
 int kp_conn_inflight(const struct kp_conn *c)
 {
-	return pend_count(c);
+	return pend_count(c) + c->nheld;
 }
 
 const char *kp_conn_peer(const struct kp_conn *c)
@@ -1426,6 +1546,8 @@ static void really_free(struct kp_conn *c)
 	if (c->ai_list != NULL)
 		freeaddrinfo(c->ai_list);
 	kp_wbuf_free(&c->out);
+	kp_wbuf_free(&c->held);
+	free(c->held_p);
 	kp_arena_free(&c->arena);
 	free(c->rbuf);
 	free(c->pend);

@@ -35,6 +35,11 @@
  * SaslAuthenticate (one token for PLAIN; client-first and client-final
  * for SCRAM, whose server signature is checked) before READY.  A refused
  * mechanism or authentication is -EACCES (the broker's message is logged).
+ * When the broker gives the session a lifetime (KIP-368,
+ * connections.max.reauth.ms) the connection re-authenticates once 85% of
+ * it has passed, before the next request is sent: on a loop, the requests
+ * queued meanwhile wait behind the exchange (kp_conn_inflight counts
+ * them); blocking, it runs when no response is outstanding.
  *
  * Errors are negative errno values: -ETIMEDOUT, -ECONNREFUSED,
  * -ECONNRESET (peer closed), -EPROTO (malformed response, correlation

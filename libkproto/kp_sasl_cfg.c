@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kp_listener.h"
@@ -35,6 +36,38 @@ static const char *jaas_text(const struct kp_config *c, const char *l, const cha
 	jaas_key(key, keylen, l, mech);
 	v = kp_config_raw(c, key);
 	return v != NULL ? v : kp_config_str(c, "sasl.jaas.config");
+}
+
+/* connections.max.reauth.ms for l and mech: 0, or -1 naming the key. */
+static int reauth_ms(const struct kp_config *c, const char *l, const char *mech,
+		     int64_t *ms, char *err, size_t errlen)
+{
+	static const char base[] = "connections.max.reauth.ms";
+	char key[3][200], *p, *end;
+	const char *v = NULL;
+	int i;
+	long long x;
+
+	snprintf(key[0], sizeof(key[0]), "listener.name.%s.%s.%s", l, mech, base);
+	snprintf(key[1], sizeof(key[1]), "listener.name.%s.%s", l, base);
+	snprintf(key[2], sizeof(key[2]), "%s", base);
+	for (i = 0; i < 2; i++)
+		for (p = key[i] + 14; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+	for (i = 0; i < 3 && v == NULL; i++)
+		v = kp_config_raw(c, key[i]);
+	*ms = 0;
+	if (v == NULL)
+		return 0;
+	i--;
+	x = strtoll(v, &end, 10);
+	if (end == v || *end != '\0' || x < 0) {
+		snprintf(err, errlen, "%s: %s is not a non-negative number of "
+			 "milliseconds", key[i], v);
+		return -1;
+	}
+	*ms = (int64_t)x;
+	return 0;
 }
 
 int kp_sasl_listener_setup(const struct kp_config *c, const char *l,
@@ -66,6 +99,11 @@ int kp_sasl_listener_setup(const struct kp_config *c, const char *l,
 		snprintf(err, errlen, "listener %s: sasl.enabled.mechanisms is empty", l);
 		return -1;
 	}
+	for (int x = 0; x < 3; x++)
+		if ((x == 0 ? s->plain : s->scram[x]) &&
+		    reauth_ms(c, l, x == 0 ? "plain" : kp_scram_mech_name(x), &s->reauth_ms[x],
+			      err, errlen) < 0)
+			return -1;
 	/* SCRAM's server side needs no JAAS options: the credentials are in
 	 * ZooKeeper */
 	if (!s->plain)

@@ -26,10 +26,16 @@ struct kp_sasl_listener {
 	bool scram[3];			/* by enum kp_scram_mech: enabled */
 	struct kp_jaas plain_jaas;	/* PlainLoginModule: user_<name> */
 	char mechs[128];		/* enabled, comma-separated */
+	/* KIP-368 by mechanism (0: PLAIN, else enum kp_scram_mech): the
+	 * longest a session lives before re-authenticating, 0 forever */
+	int64_t reauth_ms[3];
 };
 
-/* Listener l's sasl.enabled.mechanisms and, with PLAIN, its JAAS line.
- * 0, or -1 with a message naming the key. */
+/* Listener l's sasl.enabled.mechanisms, with PLAIN its JAAS line, and
+ * each mechanism's connections.max.reauth.ms (listener.name.<l>.<mech>.
+ * over listener.name.<l>. over the key itself, as Kafka's
+ * ListenerName.saslMechanismConfigPrefix).  0, or -1 with a message
+ * naming the key. */
 int kp_sasl_listener_setup(const struct kp_config *c, const char *l,
 			   struct kp_sasl_listener *s, char *err, size_t errlen);
 void kp_sasl_listener_free(struct kp_sasl_listener *s);

@@ -21,6 +21,7 @@ libkproto_libkproto_la_SOURCES = \
 	libkproto/kp_sasl.c libkproto/kp_sasl.h \
 	libkproto/kp_principal.c libkproto/kp_principal.h \
 	libkproto/kp_sasl_cfg.c libkproto/kp_sasl_cfg.h \
+	libkproto/kp_sasl_conn.c libkproto/kp_sasl_conn.h \
 	libkproto/kp_zk.c libkproto/kp_zk.h \
 	libkproto/kp_assign.c libkproto/kp_assign.h \
 	libkproto/kp_groupmeta.c libkproto/kp_groupmeta.h \

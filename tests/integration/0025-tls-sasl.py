@@ -51,6 +51,20 @@ command at run time:
   plaintext CLIENT listener), a topic with replication factor 2 gets its
   ISR full over SASL_SSL connections, and every record is consumed;
   before the user exists, the followers' attempts are refused and logged;
+- KIP-368 on that cluster (connections.max.reauth.ms=3000 for SCRAM-SHA-512
+  on SASL_SSL and for the whole SASL_PLAINTEXT listener, per listener and
+  mechanism): skald's own client re-authenticates, on a loop (the replica
+  fetchers under acks=all produce) and blocking (kconsole-consumer over
+  SASL_SSL), with no connection closed for an expired session; a
+  confluent-kafka producer and consumer run across four sessions and lose
+  nothing (librdkafka re-authenticates from 2.2; an older one is closed
+  at each session's end and reconnects, as with Kafka); by hand a
+  SaslAuthenticate v1 answer carries
+  session_lifetime_ms=3000, a re-authentication as the same user works,
+  one as another user or with another mechanism is refused and closed, and
+  a connection that does not re-authenticate is closed at its first
+  request after the lifetime; without a lifetime (the first cluster) a
+  second SaslHandshake is ILLEGAL_SASL_STATE;
 - misconfigurations stop kbroker with exit status 1 and Kafka's message
   (or ours naming the key): a listener without a protocol, an unknown
   protocol in the map, an inter-broker listener that is not advertised,
@@ -390,6 +404,9 @@ def check_sasl_v0_framing(c, zk, certs):
         assert w.recv_frame() == b"", "PLAIN answers an empty token"
         md = w.call(3, 0, {"topics": []})
         assert any(t["name"] == "sasl1" for t in md["topics"]), md
+        # no connections.max.reauth.ms: no re-authentication (KIP-368)
+        assert w.call(17, 1, {"mechanism": "PLAIN"})["error_code"] == 34
+        assert w.call(3, 0, {"topics": []})["topics"], "still served"
     with Wire(port) as w:
         r = w.call(17, 0, {"mechanism": "GSSAPI"})
         assert r["error_code"] == 33 and r["mechanisms"] == [
@@ -599,9 +616,15 @@ def check_sasl_inter_broker(work, certs):
     jaas = ('org.apache.kafka.common.security.scram.ScramLoginModule required '
             'username="broker" password="broker-pw";')
     bset = {"listener.security.protocol.map":
-            "CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_SSL:SASL_SSL",
+            "CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_SSL:SASL_SSL,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT",
             "inter.broker.listener.name": "SASL_SSL",
             "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            # KIP-368: sessions of 3 s, set per listener and mechanism
+            "listener.name.sasl_ssl.scram-sha-512.connections.max.reauth.ms": "3000",
+            "listener.name.sasl_plaintext.connections.max.reauth.ms": "3000",
+            "listener.name.sasl_plaintext.sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config": JAAS,
             "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
             "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": jaas,
             "listener.name.sasl_ssl.ssl.keystore.type": "PKCS12",
@@ -611,7 +634,8 @@ def check_sasl_inter_broker(work, certs):
             "listener.name.sasl_ssl.ssl.truststore.location": certs["ca.pem"],
             "listener.name.sasl_ssl.ssl.endpoint.identification.algorithm": "https"}
     with Cluster(os.path.join(work, "ib"), brokers=2, controllers=1,
-                 listeners=["CLIENT", "INTERNAL", "SASL_SSL"], broker_set=bset,
+                 listeners=["CLIENT", "INTERNAL", "SASL_SSL", "SASL_PLAINTEXT"],
+                 broker_set=bset,
                  controller_set={"inter.broker.listener.name": "INTERNAL"}) as c:
         zk = c.zk()
         a = AdminClient({"bootstrap.servers": c.bootstrap})
@@ -644,6 +668,146 @@ def check_sasl_inter_broker(work, certs):
                              timeout=120).stdout
         assert sorted(out.split()) == sorted(lines.split()), out[:200]
         print("ok: replication over a SASL_SSL (SCRAM-SHA-512) inter-broker listener")
+        check_reauth_clients(c, certs)
+        check_reauth_by_hand(c)
+
+
+EXPIRED = "SASL session expired without re-authentication"
+
+
+def check_reauth_clients(c, certs):
+    """Clients across several 3 s sessions.  skald's own client
+    re-authenticates: the replica fetchers (on a loop, acks=all produce
+    keeps them fetching) and kconsole-consumer (blocking) lose no
+    connection to expiry.  librdkafka re-authenticates from 2.2 on (its
+    KIP-368 support); an older one (Debian 12 has 2.0.2) is disconnected at
+    the end of each session, as Kafka does it, and reconnects: its producer
+    and consumer still lose nothing."""
+    import confluent_kafka
+    from confluent_kafka import Consumer, KafkaError, Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    a.create_topics([NewTopic("reauth", 1, 2)])["reauth"].result(60)
+    # the replica fetchers: 8 s of acks=all over the plaintext listener
+    acked = []
+    p = Producer({"bootstrap.servers": c.bootstrap, "acks": "all"})
+    t0 = time.monotonic()
+    n = 0
+    while time.monotonic() - t0 < 8:
+        p.produce("reauth", value=b"f%d" % n,
+                  on_delivery=lambda err, m: acked.append(err))
+        n += 1
+        p.poll(0.05)
+    assert p.flush(60) == 0 and len(acked) == n and not any(acked), acked[:5]
+    assert EXPIRED not in c.logs(tail=100000), "a fetcher outlived its session"
+    # kconsole-consumer (blocking kp_client): reads for > 2 sessions
+    props = os.path.join(c.dir, "reauth-consumer.properties")
+    with open(props, "w") as f:
+        f.write("security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+                "sasl.username=broker\nsasl.password=broker-pw\n"
+                "ssl.truststore.type=PEM\nssl.truststore.location=%s\n" % certs["ca.pem"])
+    t0 = time.monotonic()
+    r = tool("kconsole-consumer", "--bootstrap-server", c.bootstraps["SASL_SSL"],
+             "--topic", "reauth", "--consumer.config", props, "--from-beginning",
+             "--timeout-ms", "7000")
+    assert time.monotonic() - t0 > 7, "kconsole-consumer ran for less than two sessions"
+    assert sorted(r.stdout.split()) == sorted("f%d" % i for i in range(n)), r.stdout[:200]
+    assert EXPIRED not in c.logs(tail=100000), "kconsole-consumer outlived its session"
+
+    # librdkafka: 12 s of produce and consume over SASL_SSL (SCRAM-SHA-512)
+    errors, delivered = [], []
+    conf = sasl_conf(c, certs, "SASL_SSL", "broker", "broker-pw", "SCRAM-SHA-512")
+    conf["error_cb"] = errors.append
+    p = Producer(dict(conf, acks="all"))
+    cons = Consumer(dict(conf, **{"group.id": "g-reauth", "auto.offset.reset": "earliest"}))
+    cons.subscribe(["reauth"])
+    got = set()
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append(err)
+        else:
+            delivered.append(msg.value())
+    t0 = time.monotonic()
+    i = 0
+    while time.monotonic() - t0 < 12:
+        p.produce("reauth", value=b"r%d" % i, on_delivery=on_delivery)
+        i += 1
+        p.poll(0)
+        m = cons.poll(0.2)
+        if m is not None and m.error() is None:
+            got.add(m.value())
+        elif m is not None:
+            errors.append(m.error())
+    assert p.flush(60) == 0
+    want = {b"r%d" % k for k in range(i)} | {b"f%d" % k for k in range(n)}
+    deadline = time.monotonic() + 60
+    while len(got) < len(want) and time.monotonic() < deadline:
+        m = cons.poll(0.5)
+        if m is not None and m.error() is None:
+            got.add(m.value())
+    cons.close()
+    assert len(delivered) == i and got == want, (i, len(delivered), len(got))
+    if confluent_kafka.libversion()[1] >= 0x020200ff:
+        assert not errors, errors
+        assert EXPIRED not in c.logs(tail=100000), "librdkafka outlived its session"
+        how = "re-authenticated"
+    else:
+        transient = (KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN)
+        assert all(e.code() in transient for e in errors), errors
+        assert EXPIRED in c.logs(tail=100000), "librdkafka %s kept an expired session" \
+            % confluent_kafka.libversion()[0]
+        how = "librdkafka %s: closed at each session's end, reconnected" \
+            % confluent_kafka.libversion()[0]
+    print("ok: KIP-368 clients: fetchers and kconsole-consumer re-authenticated; "
+          "%d records over SASL_SSL across four 3 s sessions (%s)" % (i, how))
+
+
+def check_reauth_by_hand(c):
+    from kwire import Wire
+
+    port = int(c.bootstraps["SASL_PLAINTEXT"].split(",")[0].rsplit(":", 1)[1])
+
+    def login(w, user, pw, mech="PLAIN"):
+        r = w.call(17, 1, {"mechanism": mech})
+        assert r["error_code"] == 0, r
+        return w.call(36, 1, {"auth_bytes": b"\0%s\0%s" % (user, pw)})
+    with Wire(port) as w:
+        r = login(w, b"alice", b"alice-pw")
+        t_auth = time.monotonic()
+        assert r["error_code"] == 0 and r["session_lifetime_ms"] == 3000, r
+        md = w.call(3, 1, {"topics": None})
+        assert any(t["name"] == "reauth" for t in md["topics"]), md
+        # re-authentication as the same user: a new session
+        r = login(w, b"alice", b"alice-pw")
+        t_auth = time.monotonic()
+        assert r["error_code"] == 0 and r["session_lifetime_ms"] == 3000, r
+        assert w.call(3, 1, {"topics": None})["topics"], "served after re-authenticating"
+        # no re-authentication: the first request after the lifetime closes
+        time.sleep(max(0, t_auth + 3.5 - time.monotonic()))
+        before = c.logs(tail=100000).count(EXPIRED)
+        w.send(3, 1, {"topics": None})
+        assert w.closed_by_peer(), "an expired session's request closes the connection"
+    wait_for(lambda: c.logs(tail=100000).count(EXPIRED) > before, 30,
+             "the broker to log the expiry")
+    with Wire(port) as w:
+        assert login(w, b"alice", b"alice-pw")["error_code"] == 0
+        r = login(w, b"admin", b"admin-secret")
+        assert r["error_code"] == 58, r
+        assert r["error_message"] == ("Cannot change principals during re-authentication "
+                                      "from User.alice: User.admin"), r
+        assert w.closed_by_peer(), "a refused re-authentication closes the connection"
+    with Wire(port) as w:
+        assert login(w, b"alice", b"alice-pw")["error_code"] == 0
+        r = w.call(17, 1, {"mechanism": "SCRAM-SHA-512"})
+        assert r["error_code"] == 0, r
+        r = w.call(36, 1, {"auth_bytes": b"n,,n=alice,r=abcdefgh"})
+        assert r["error_code"] == 58 and "not supported for re-authentication of " \
+            "mechanism 'PLAIN'" in r["error_message"], r
+        assert w.closed_by_peer()
+    print("ok: KIP-368 by hand: session_lifetime_ms, re-authentication, expiry, "
+          "a changed user or mechanism refused")
 
 
 def check_misconfigurations(work, zk_connect, certs):

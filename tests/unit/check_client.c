@@ -3,6 +3,9 @@
  * check_client.c - the protocol client, blocking and on an event loop,
  * against a scripted broker stand-in on loopback that speaks the real
  * framing (so this tests the client's side of the wire, not a broker).
+ * SASL PLAIN with a session lifetime (KIP-368): the client re-authenticates
+ * before the request that comes after 85% of it, blocking and on a loop
+ * (where the requests queued meanwhile wait behind the exchange).
  */
 #include <check.h>
 #include <errno.h>
@@ -43,6 +46,9 @@ struct srv {
 	int nreq;
 	int produce_seen;
 	int corr_not_increasing;
+	int64_t lifetime_ms;	/* SaslAuthenticate's session_lifetime_ms */
+	int16_t keys[64];	/* the keys asked, ApiVersions aside */
+	int nkeys;
 };
 
 static int read_full(int fd, void *p, size_t n)
@@ -81,6 +87,8 @@ static void answer_api_versions(struct srv *s, int fd, const struct kp_req_heade
 		{ .api_key = KP_API_LIST_OFFSETS, .min_version = 1, .max_version = 3 },
 		{ .api_key = KP_API_METADATA, .min_version = 0, .max_version = 5 },
 		{ .api_key = KP_API_API_VERSIONS, .min_version = 0, .max_version = 0 },
+		{ .api_key = KP_API_SASL_HANDSHAKE, .min_version = 0, .max_version = 1 },
+		{ .api_key = KP_API_SASL_AUTHENTICATE, .min_version = 0, .max_version = 2 },
 	};
 	const struct kp_api_desc *api = kp_api_get(KP_API_API_VERSIONS);
 	struct kp_api_versions_resp resp;
@@ -92,11 +100,11 @@ static void answer_api_versions(struct srv *s, int fd, const struct kp_req_heade
 		s->av_seen[s->nav++] = h->api_version;
 	kp_struct_init(api->resp, &resp);
 	resp.api_keys = keys;
-	resp.api_keys_count = 4;
+	resp.api_keys_count = 6;
 	if (h->api_version > s->av_max) {
 		/* as Kafka: unknown version, answered in a v0 body */
 		resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
-		resp.api_keys_count = s->av_max >= 0 ? 4 : 0;
+		resp.api_keys_count = s->av_max >= 0 ? 6 : 0;
 		ver = 0;
 	} else if (h->api_version >= 3) {
 		struct kp_api_versions_req req;
@@ -147,6 +155,35 @@ static void answer_metadata(struct srv *s, int fd, const struct kp_req_header *h
 	kp_wbuf_free(&w);
 }
 
+/* SaslHandshake (PLAIN) and SaslAuthenticate (any token, a session of
+ * s->lifetime_ms) */
+static void answer_sasl(struct srv *s, int fd, const struct kp_req_header *h)
+{
+	struct kp_wbuf w;
+
+	kp_wbuf_init(&w);
+	if (h->api_key == KP_API_SASL_HANDSHAKE) {
+		struct kp_sasl_handshake_resp resp;
+		kp_str mech = kp_str_c("PLAIN");
+
+		kp_struct_init(kp_api_get(KP_API_SASL_HANDSHAKE)->resp, &resp);
+		resp.mechanisms = &mech;
+		resp.mechanisms_count = 1;
+		ck_assert_int_eq(kp_response_frame(&w, h->api_key, h->api_version,
+						   h->correlation_id, &resp), 0);
+	} else {
+		struct kp_sasl_authenticate_resp resp;
+
+		kp_struct_init(kp_api_get(KP_API_SASL_AUTHENTICATE)->resp, &resp);
+		resp.auth_bytes = (kp_bytes){ NULL, 0 };
+		resp.session_lifetime_ms = s->lifetime_ms;
+		ck_assert_int_eq(kp_response_frame(&w, h->api_key, h->api_version,
+						   h->correlation_id, &resp), 0);
+	}
+	write_full(fd, w.data, w.len);
+	kp_wbuf_free(&w);
+}
+
 static void *srv_main(void *arg)
 {
 	struct srv *s = arg;
@@ -177,8 +214,13 @@ static void *srv_main(void *arg)
 		if (h.correlation_id <= last_corr)
 			s->corr_not_increasing++;
 		last_corr = h.correlation_id;
+		if (h.api_key != KP_API_API_VERSIONS && s->nkeys < 64)
+			s->keys[s->nkeys++] = h.api_key;
 		if (h.api_key == KP_API_API_VERSIONS) {
 			answer_api_versions(s, fd, &h, &r, &a);
+		} else if (h.api_key == KP_API_SASL_HANDSHAKE ||
+			   h.api_key == KP_API_SASL_AUTHENTICATE) {
+			answer_sasl(s, fd, &h);
 		} else {
 			bool stop = false;
 
@@ -223,12 +265,14 @@ static void *srv_main(void *arg)
 	return NULL;
 }
 
-static void srv_start(struct srv *s, int av_max, enum misbehave how, int at)
+static void srv_start2(struct srv *s, int av_max, enum misbehave how, int at,
+		       int64_t lifetime_ms)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sa);
 
 	memset(s, 0, sizeof(*s));
+	s->lifetime_ms = lifetime_ms;
 	s->av_max = av_max;
 	s->how = how;
 	s->at = how == SRV_NORMAL ? -1 : at;
@@ -240,6 +284,11 @@ static void srv_start(struct srv *s, int av_max, enum misbehave how, int at)
 	getsockname(s->lfd, (struct sockaddr *)&sa, &sl);
 	s->port = ntohs(sa.sin_port);
 	pthread_create(&s->th, NULL, srv_main, s);
+}
+
+static void srv_start(struct srv *s, int av_max, enum misbehave how, int at)
+{
+	srv_start2(s, av_max, how, at, 0);
 }
 
 static void srv_stop(struct srv *s)
@@ -593,6 +642,89 @@ START_TEST(loop_mode_negotiates_then_answers_in_order)
 }
 END_TEST
 
+static const int16_t reauth_keys[] = {
+	KP_API_SASL_HANDSHAKE, KP_API_SASL_AUTHENTICATE, KP_API_METADATA,
+	KP_API_SASL_HANDSHAKE, KP_API_SASL_AUTHENTICATE, KP_API_METADATA, KP_API_METADATA,
+};
+
+static void wait_ms(struct kp_loop *loop, int64_t ms)
+{
+	int64_t until = kp_now_ms() + ms;
+
+	while (kp_now_ms() < until) {
+		if (loop != NULL)
+			kp_loop_run_once(loop, 10);
+		else
+			usleep(10000);
+	}
+}
+
+START_TEST(loop_mode_reauthenticates_before_the_session_ends)
+{
+	struct srv s;
+	struct actx x = { .to_send = 1 };
+	struct kp_client_opts o = quick;
+	struct kp_metadata_req req = empty_metadata();
+
+	o.sasl_mechanism = "PLAIN";
+	o.sasl_username = "u";
+	o.sasl_password = "p";
+	srv_start2(&s, 3, SRV_NORMAL, 0, 300);
+	x.loop = kp_loop_new();
+	x.c = kp_conn_start(x.loop, "127.0.0.1", s.port, &o, on_state, &x);
+	ck_assert_ptr_nonnull(x.c);
+	spin(&x, &x.answered, 1);
+	ck_assert_int_eq(x.answered, 1);
+	/* past 85% of the session: the next requests wait behind a new
+	 * exchange */
+	wait_ms(x.loop, 300);
+	ck_assert_int_eq(kp_conn_request(x.c, KP_API_METADATA, -1, &req, on_resp, &x), 0);
+	ck_assert_int_eq(kp_conn_request(x.c, KP_API_METADATA, -1, &req, on_resp, &x), 0);
+	ck_assert_int_eq(kp_conn_inflight(x.c), 3);	/* the handshake, two held */
+	spin(&x, &x.answered, 3);
+	ck_assert_int_eq(x.answered, 3);
+	ck_assert_int_eq(x.failed, 0);
+	ck_assert_int_eq(x.ready, 1);		/* READY once, not again */
+	ck_assert_int_eq(x.ids[2], x.ids[1] + 1);
+	kp_conn_free(x.c);
+	srv_stop(&s);
+	kp_loop_free(x.loop);
+	ck_assert_int_eq(s.nkeys, 7);
+	for (int i = 0; i < 7; i++)
+		ck_assert_int_eq(s.keys[i], reauth_keys[i]);
+}
+END_TEST
+
+START_TEST(blocking_mode_reauthenticates_between_requests)
+{
+	struct srv s;
+	struct kp_client_opts o = quick;
+	struct kp_metadata_req req = empty_metadata();
+	struct kp_metadata_resp resp;
+	struct kp_arena a;
+	struct kp_conn *c;
+	int err = 0;
+
+	o.sasl_mechanism = "PLAIN";
+	o.sasl_username = "u";
+	o.sasl_password = "p";
+	srv_start2(&s, 3, SRV_NORMAL, 0, 300);
+	kp_arena_init(&a, 0);
+	c = kp_conn_open("127.0.0.1", s.port, &o, &err);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(kp_conn_call(c, KP_API_METADATA, -1, &req, &resp, &a), 0);
+	wait_ms(NULL, 300);
+	ck_assert_int_eq(kp_conn_call(c, KP_API_METADATA, -1, &req, &resp, &a), 0);
+	ck_assert_int_eq(kp_conn_call(c, KP_API_METADATA, -1, &req, &resp, &a), 0);
+	kp_conn_free(c);
+	kp_arena_free(&a);
+	srv_stop(&s);
+	ck_assert_int_eq(s.nkeys, 7);
+	for (int i = 0; i < 7; i++)
+		ck_assert_int_eq(s.keys[i], reauth_keys[i]);
+}
+END_TEST
+
 START_TEST(loop_mode_fails_every_outstanding_request_once)
 {
 	struct srv s;
@@ -691,6 +823,8 @@ static Suite *client_suite(void)
 	tcase_add_test(tl, loop_mode_fails_every_outstanding_request_once);
 	tcase_add_test(tl, loop_mode_times_out_and_cancels);
 	tcase_add_test(tl, loop_mode_reports_a_refused_connection);
+	tcase_add_test(tl, loop_mode_reauthenticates_before_the_session_ends);
+	tcase_add_test(tc, blocking_mode_reauthenticates_between_requests);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tl);
 	return s;

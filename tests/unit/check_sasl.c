@@ -7,6 +7,11 @@
  * RFC 7677's SCRAM-SHA-256 exchange byte for byte, a SCRAM-SHA-512
  * exchange driven by a client computed here, Kafka's credential string
  * form both ways, wrong proofs, unknown users and malformed messages.
+ * One connection's exchange (kp_sasl_conn, shared by kbroker and
+ * kcontroller): the handshake's versions and mechanisms, KIP-368 session
+ * lifetimes and expiry, re-authentication (same user and mechanism, at
+ * most one a second), and connections.max.reauth.ms read per listener and
+ * mechanism.
  */
 #include "check_run.h"
 #include "config.h"
@@ -20,7 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "kp_config.h"
 #include "kp_sasl.h"
+#include "kp_sasl_cfg.h"
+#include "kp_sasl_conn.h"
 
 #define PLAIN_JAAS "org.apache.kafka.common.security.plain.PlainLoginModule required\n" \
 	"  username=\"admin\" password=\"admin-secret\"\n" \
@@ -391,6 +399,238 @@ START_TEST(scram_malformed)
 }
 END_TEST
 
+/* A PLAIN token "\0user\0pw". */
+static size_t plain_tok(uint8_t *buf, const char *user, const char *pw)
+{
+	size_t ul = strlen(user), pl = strlen(pw);
+
+	buf[0] = 0;
+	memcpy(buf + 1, user, ul);
+	buf[1 + ul] = 0;
+	memcpy(buf + 2 + ul, pw, pl);
+	return ul + pl + 2;
+}
+
+static void plain_listener(struct kp_sasl_listener *l, int64_t reauth_ms)
+{
+	char err[256];
+
+	memset(l, 0, sizeof(*l));
+	l->plain = true;
+	l->scram[KP_SCRAM_SHA_256] = true;
+	snprintf(l->mechs, sizeof(l->mechs), "PLAIN,SCRAM-SHA-256");
+	ck_assert_int_eq(kp_jaas_parse(PLAIN_JAAS, &l->plain_jaas, err, sizeof(err)), 0);
+	l->reauth_ms[0] = reauth_ms;
+	l->reauth_ms[KP_SCRAM_SHA_256] = reauth_ms;
+}
+
+START_TEST(conn_exchange_and_reauth)
+{
+	struct kp_sasl_listener l;
+	struct kp_sasl_conn c;
+	struct users u = { .name = "user" };
+	uint8_t tok[128];
+	char out[1024], msg[256];
+	size_t outlen, n;
+	kp_str names[4];
+
+	plain_listener(&l, 3000);
+	ck_assert_int_eq(kp_sasl_mech_names(&l, names), 2);
+	ck_assert_int_eq(names[1].len, 13);
+	ck_assert_mem_eq(names[1].ptr, "SCRAM-SHA-256", 13);
+	kp_sasl_conn_init(&c, &l, lookup, &u);
+	/* tokens before a handshake, an unknown mechanism */
+	ck_assert_int_eq(kp_sasl_conn_token(&c, "t", tok, 0, out, sizeof(out), &outlen, msg,
+					    sizeof(msg), 1000), -1);
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "GSSAPI", 6, 1),
+			 KP_ERR_UNSUPPORTED_SASL_MECHANISM);
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "SCRAM-SHA-512", 13, 1),
+			 KP_ERR_UNSUPPORTED_SASL_MECHANISM);
+	ck_assert_int_eq(c.state, KP_SASL_HANDSHAKE);
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "PLAIN", 5, 1), KP_ERR_NONE);
+	ck_assert_int_eq(c.state, KP_SASL_AUTHENTICATE);
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "PLAIN", 5, 1), KP_ERR_ILLEGAL_SASL_STATE);
+	/* no re-authentication before the first authentication */
+	ck_assert(!kp_sasl_conn_reauth_begin(&c, 1000));
+	n = plain_tok(tok, "admin", "admin-secret");
+	ck_assert_int_eq(kp_sasl_conn_token(&c, "t", tok, n, out, sizeof(out), &outlen, msg,
+					    sizeof(msg), 1000), 1);
+	ck_assert_uint_eq(outlen, 0);
+	ck_assert_str_eq(c.user, "admin");
+	ck_assert_int_eq(c.state, KP_SASL_DONE);
+	ck_assert_int_eq(c.lifetime_ms, 3000);
+	ck_assert(!kp_sasl_conn_expired(&c, 4000));
+	ck_assert(kp_sasl_conn_expired(&c, 4001));
+
+	/* re-authentication, the same user: a new lifetime */
+	ck_assert(kp_sasl_conn_reauth_begin(&c, 3500));
+	ck_assert_int_eq(c.state, KP_SASL_HANDSHAKE);
+	ck_assert_str_eq(c.user, "admin");	/* kept meanwhile */
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "PLAIN", 5, 2), KP_ERR_NONE);
+	ck_assert_int_eq(kp_sasl_conn_token(&c, "t", tok, n, out, sizeof(out), &outlen, msg,
+					    sizeof(msg), 3600), 1);
+	ck_assert(!kp_sasl_conn_expired(&c, 6600));
+	ck_assert(kp_sasl_conn_expired(&c, 6601));
+	/* at most one a second */
+	ck_assert(!kp_sasl_conn_reauth_begin(&c, 4499));
+	ck_assert_int_eq(c.state, KP_SASL_DONE);
+	/* another user is refused */
+	ck_assert(kp_sasl_conn_reauth_begin(&c, 4500));
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "PLAIN", 5, 1), KP_ERR_NONE);
+	n = plain_tok(tok, "alice", "al\"ice");
+	ck_assert_int_eq(kp_sasl_conn_token(&c, "t", tok, n, out, sizeof(out), &outlen, msg,
+					    sizeof(msg), 4600), -1);
+	ck_assert_str_eq(msg, "Cannot change principals during re-authentication from "
+			 "User.admin: User.alice");
+	kp_sasl_conn_free(&c);
+
+	/* another mechanism is refused at its first token */
+	kp_sasl_conn_init(&c, &l, lookup, &u);
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "PLAIN", 5, 1), KP_ERR_NONE);
+	n = plain_tok(tok, "admin", "admin-secret");
+	ck_assert_int_eq(kp_sasl_conn_token(&c, "t", tok, n, out, sizeof(out), &outlen, msg,
+					    sizeof(msg), 1000), 1);
+	ck_assert(kp_sasl_conn_reauth_begin(&c, 2000));
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "SCRAM-SHA-256", 13, 1), KP_ERR_NONE);
+	ck_assert_int_eq(kp_sasl_conn_token(&c, "t", (const uint8_t *)V_CFIRST,
+					    strlen(V_CFIRST), out, sizeof(out), &outlen, msg,
+					    sizeof(msg), 2000), -1);
+	ck_assert_str_eq(msg, "SASL mechanism 'SCRAM-SHA-256' requested by client is not "
+			 "supported for re-authentication of mechanism 'PLAIN'");
+	kp_sasl_conn_free(&c);
+
+	/* a wrong password on re-authentication: Kafka's text says so */
+	kp_sasl_conn_init(&c, &l, lookup, &u);
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "PLAIN", 5, 0), KP_ERR_NONE);
+	ck_assert_int_eq(c.state, KP_SASL_RAW);	/* v0: bare tokens */
+	ck_assert_int_eq(kp_sasl_conn_token(&c, "t", tok, n, out, sizeof(out), &outlen, msg,
+					    sizeof(msg), 1000), 1);
+	ck_assert(kp_sasl_conn_reauth_begin(&c, 2000));
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "PLAIN", 5, 1), KP_ERR_NONE);
+	n = plain_tok(tok, "admin", "nope");
+	ck_assert_int_eq(kp_sasl_conn_token(&c, "t", tok, n, out, sizeof(out), &outlen, msg,
+					    sizeof(msg), 2100), -1);
+	kp_sasl_conn_free(&c);
+	kp_sasl_listener_free(&l);
+
+	/* no lifetime: no expiry, no re-authentication (ILLEGAL_SASL_STATE) */
+	plain_listener(&l, 0);
+	kp_sasl_conn_init(&c, &l, lookup, &u);
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "PLAIN", 5, 1), KP_ERR_NONE);
+	n = plain_tok(tok, "admin", "admin-secret");
+	ck_assert_int_eq(kp_sasl_conn_token(&c, "t", tok, n, out, sizeof(out), &outlen, msg,
+					    sizeof(msg), 1000), 1);
+	ck_assert_int_eq(c.lifetime_ms, 0);
+	ck_assert(!kp_sasl_conn_expired(&c, INT64_MAX / 2));
+	ck_assert(!kp_sasl_conn_reauth_begin(&c, 5000));
+	ck_assert_int_eq(kp_sasl_conn_handshake(&c, "PLAIN", 5, 1), KP_ERR_ILLEGAL_SASL_STATE);
+	kp_sasl_conn_free(&c);
+	kp_sasl_listener_free(&l);
+}
+END_TEST
+
+START_TEST(conn_scram_reauth)
+{
+	struct kp_sasl_listener l;
+	struct kp_sasl_conn c;
+	struct users u = { .name = "user" };
+	struct kp_scram_client cl;
+	char out[1024], out2[1024], msg[256], err[256];
+	size_t outlen;
+	int round;
+
+	make_cred(KP_SCRAM_SHA_256, "pencil", V_SALT, 4096, &u.cred);
+	plain_listener(&l, 60000);
+	kp_sasl_conn_init(&c, &l, lookup, &u);
+	for (round = 0; round < 2; round++) {
+		int64_t now = 1000 + round * 2000;
+
+		if (round > 0)
+			ck_assert(kp_sasl_conn_reauth_begin(&c, now));
+		ck_assert_int_eq(kp_sasl_conn_handshake(&c, "SCRAM-SHA-256", 13, 1),
+				 KP_ERR_NONE);
+		ck_assert_int_gt(kp_scram_client_first(&cl, KP_SCRAM_SHA_256, "user", "pencil",
+						       NULL, out, sizeof(out), err,
+						       sizeof(err)), 0);
+		ck_assert_int_eq(kp_sasl_conn_token(&c, "t", (const uint8_t *)out, strlen(out),
+						    out2, sizeof(out2), &outlen, msg,
+						    sizeof(msg), now), 0);
+		ck_assert_int_gt(kp_scram_client_final(&cl, (const uint8_t *)out2, outlen, out,
+						       sizeof(out), err, sizeof(err)), 0);
+		ck_assert_int_eq(kp_sasl_conn_token(&c, "t", (const uint8_t *)out, strlen(out),
+						    out2, sizeof(out2), &outlen, msg,
+						    sizeof(msg), now), 1);
+		ck_assert_int_eq(kp_scram_client_verify(&cl, (const uint8_t *)out2, outlen, err,
+							sizeof(err)), 0);
+		ck_assert_str_eq(c.user, "user");
+		ck_assert_int_eq(c.expiry_ms, now + 60000);
+	}
+	kp_sasl_conn_free(&c);
+	kp_sasl_listener_free(&l);
+}
+END_TEST
+
+static const struct kp_config_def reauth_defs[] = {
+	{ "sasl.enabled.mechanisms", KP_CFG_LIST, "GSSAPI", 0, 0, NULL, "m", "S" },
+	{ "sasl.jaas.config", KP_CFG_PASSWORD, NULL, 0, 0, NULL, "j", "S" },
+	{ "connections.max.reauth.ms", KP_CFG_LONG, "0", 0, INT64_MAX, NULL, "r", "S" },
+};
+
+static int reauth_cfg(const char *text, struct kp_sasl_listener *l, char *err)
+{
+	struct kp_props p;
+	struct kp_config c;
+	int rc;
+
+	kp_props_init(&p);
+	ck_assert_int_eq(kp_props_parse(&p, text, strlen(text), err, 256), 0);
+	if (kp_config_build(&c, reauth_defs, 3, &p, NULL, NULL, err, 256) < 0) {
+		kp_props_free(&p);
+		memset(l, 0, sizeof(*l));
+		return -2;	/* refused by the table */
+	}
+	rc = kp_sasl_listener_setup(&c, "SASL_SSL", l, err, 256);
+	kp_config_free(&c);
+	kp_props_free(&p);
+	return rc;
+}
+
+START_TEST(reauth_keys)
+{
+	struct kp_sasl_listener l;
+	char err[256];
+
+	/* none: 0 */
+	ck_assert_int_eq(reauth_cfg("sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512\n",
+				    &l, err), 0);
+	ck_assert_int_eq(l.reauth_ms[KP_SCRAM_SHA_256], 0);
+	kp_sasl_listener_free(&l);
+	/* the key, the listener's, the listener's and mechanism's */
+	ck_assert_int_eq(reauth_cfg("sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512\n"
+				    "connections.max.reauth.ms=1000\n", &l, err), 0);
+	ck_assert_int_eq(l.reauth_ms[KP_SCRAM_SHA_256], 1000);
+	ck_assert_int_eq(l.reauth_ms[KP_SCRAM_SHA_512], 1000);
+	kp_sasl_listener_free(&l);
+	ck_assert_int_eq(reauth_cfg("sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512\n"
+				    "connections.max.reauth.ms=1000\n"
+				    "listener.name.sasl_ssl.connections.max.reauth.ms=2000\n"
+				    "listener.name.sasl_ssl.scram-sha-512.connections.max.reauth.ms"
+				    "=3000\n"
+				    "listener.name.other.scram-sha-256.connections.max.reauth.ms"
+				    "=9\n", &l, err), 0);
+	ck_assert_int_eq(l.reauth_ms[KP_SCRAM_SHA_256], 2000);
+	ck_assert_int_eq(l.reauth_ms[KP_SCRAM_SHA_512], 3000);
+	kp_sasl_listener_free(&l);
+	/* a bad value names its key (the table's check, as Kafka's) */
+	ck_assert_int_eq(reauth_cfg("sasl.enabled.mechanisms=SCRAM-SHA-256\n"
+				    "listener.name.sasl_ssl.scram-sha-256.connections.max.reauth.ms"
+				    "=-5\n", &l, err), -2);
+	ck_assert_str_eq(err, "Invalid value -5 for configuration listener.name.sasl_ssl."
+			 "scram-sha-256.connections.max.reauth.ms: Value must be at least 0");
+	kp_sasl_listener_free(&l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sasl");
@@ -402,6 +642,9 @@ int main(void)
 	tcase_add_test(tc, scram_sha512);
 	tcase_add_test(tc, scram_client);
 	tcase_add_test(tc, scram_malformed);
+	tcase_add_test(tc, conn_exchange_and_reauth);
+	tcase_add_test(tc, conn_scram_reauth);
+	tcase_add_test(tc, reauth_keys);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
