@@ -144,7 +144,8 @@ struct net_server {
 	/* the listeners rest (descriptors short, or max.connections) */
 	bool accept_paused;
 	struct kp_timer accept_timer;
-	int64_t accept_logged_ms;
+	int64_t accept_logged_ms;	/* accept() failed (descriptors) */
+	int64_t full_logged_ms;		/* max.connections reached */
 	int64_t idle_ms;		/* connections.max.idle.ms */
 	struct kp_loop *main_loop;
 	struct net_listener *ls;
@@ -1094,14 +1095,15 @@ static void net_server_release(struct net_server *s, const char *ip)
 	atomic_fetch_sub(&s->nconns, 1);
 }
 
-/* A warning about accepting, at most once a minute. */
-static void accept_warn(struct net_server *s, const char *what, const char *detail)
+/* A warning about accepting, at most once a minute for each kind (*last
+ * its time), so that one kind never hides another. */
+static void accept_warn(int64_t *last, const char *what, const char *detail)
 {
 	int64_t now = kp_now_ms();
 
-	if (s->accept_logged_ms != 0 && now - s->accept_logged_ms < ACCEPT_LOG_EVERY_MS)
+	if (*last != 0 && now - *last < ACCEPT_LOG_EVERY_MS)
 		return;
-	s->accept_logged_ms = now;
+	*last = now;
 	KP_WARN("%s: %s (said at most once a minute)", what, detail);
 }
 
@@ -1152,8 +1154,8 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 
 		/* Kafka: at max.connections the acceptor waits for a slot */
 		if (atomic_load(&s->nconns) >= s->max_conns) {
-			accept_warn(s, "max.connections", "not accepting until a "
-				    "connection closes");
+			accept_warn(&s->full_logged_ms, "max.connections",
+				    "not accepting until a connection closes");
 			accept_pause(s, ACCEPT_FULL_RECHECK_MS);
 			return;
 		}
@@ -1167,11 +1169,11 @@ static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
 			    errno == ENOMEM) {
 				/* the pending connection stays pending: a
 				 * level-triggered loop would spin on it */
-				accept_warn(s, "accept", strerror(errno));
+				accept_warn(&s->accept_logged_ms, "accept", strerror(errno));
 				accept_pause(s, ACCEPT_BACKOFF_MS);
 				return;
 			}
-			accept_warn(s, "accept", strerror(errno));
+			accept_warn(&s->accept_logged_ms, "accept", strerror(errno));
 			return;
 		}
 		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,

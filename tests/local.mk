@@ -182,6 +182,9 @@ TESTS += tests/integration/0022-zk-sessions.py
 ## hostile clients on plain sockets: bad topic names, spoofed replicas,
 ## forged epochs, an amplification frame, a forward failing late
 TESTS += tests/integration/0023-hostile-clients.py
+## measured bounds: 5,000 idle connections, a client that never reads,
+## the descriptor limit, a connect flood past max.connections (issue 20)
+TESTS += tests/integration/0040-connection-bounds.py
 ## the idempotent producer: InitProducerId, producer id blocks, duplicates,
 ## gaps and epochs, state across leader changes and restarts
 TESTS += tests/integration/0024-idempotence.py
