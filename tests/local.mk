@@ -197,6 +197,9 @@ TESTS += tests/integration/0032-delete-records-logdirs.py
 ## AlterReplicaLogDirs: replicas moved between log dirs under an acks=all
 ## producer, a restart during a move, the swap's crash points (issue 22)
 TESTS += tests/integration/0039-alter-log-dirs.py
+## a leader's log dir fills up (a tmpfs the test mounts): the dir goes
+## offline, leadership moves, nothing acknowledged is lost (issue 20)
+TESTS += tests/integration/0041-disk-full.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py
