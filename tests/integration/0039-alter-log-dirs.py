@@ -51,23 +51,14 @@ RATE_KEY = "replica.alter.log.dirs.io.max.bytes.per.second"
 
 
 def dirs_of(c, b):
-    base = os.path.join(c.dir, "broker-%d-data" % b)
+    base = c.data_dir(b)
     return [base, base + "-2"]
 
 
 def give_two_dirs(c):
     """Each broker restarted with a second, empty log dir."""
     for b in (1, 2):
-        props = os.path.join(c.dir, "broker-%d.properties" % b)
-        with open(props) as f:
-            text = f.read()
-        assert "log.dirs=%s\n" % dirs_of(c, b)[0] in text, text
-        c.stop("broker", b)
-        text = text.replace("log.dirs=%s\n" % dirs_of(c, b)[0],
-                            "log.dirs=%s\n" % ",".join(dirs_of(c, b)))
-        with open(props, "w") as f:
-            f.write(text)
-        c.start("broker", b)
+        c.set_log_dirs(b, dirs_of(c, b))
 
 
 def metadata(c):

@@ -241,6 +241,22 @@ def close_all(socks):
         s.close()
 
 
+def new_client_served(c, after):
+    """Wait until a new connection gets an answer (ApiVersions), and say
+    how long that took."""
+    t0 = time.monotonic()
+
+    def served():
+        try:
+            with kwire.Wire(c.broker_port(1), timeout=5) as nw:
+                return nw.call(18, 3, {})["error_code"] == 0
+        except (OSError, kwire.Closed):
+            return False
+    wait_for(served, 30, "a new client served after %s" % after)
+    print("0040: after %s: a new client served in %.1f s" %
+          (after, time.monotonic() - t0))
+
+
 # ----------------------------------------------------------------- steps
 
 def baseline(c):
@@ -370,17 +386,7 @@ def descriptor_limit(c):
     finally:
         close_all(hogs)
         w.close()
-    t0 = time.monotonic()
-
-    def served():
-        try:
-            with kwire.Wire(c.broker_port(1), timeout=5) as nw:
-                return nw.call(18, 3, {})["error_code"] == 0
-        except (OSError, kwire.Closed):
-            return False
-    wait_for(served, 30, "a new client served after the hogs closed")
-    print("0040: after the hogs closed: a new client served in %.1f s" %
-          (time.monotonic() - t0))
+    new_client_served(c, "the hogs closed")
     good_client(c, "after the descriptor limit")
     set_nofile(c, soft, hard)
 
@@ -417,17 +423,7 @@ def connect_flood(c):
     finally:
         close_all(socks)
         w.close()
-    t0 = time.monotonic()
-
-    def served():
-        try:
-            with kwire.Wire(c.broker_port(1), timeout=5) as nw:
-                return nw.call(18, 3, {})["error_code"] == 0
-        except (OSError, kwire.Closed):
-            return False
-    wait_for(served, 30, "a new client served after the flood")
-    print("0040: after the flood closed: a new client served in %.1f s" %
-          (time.monotonic() - t0))
+    new_client_served(c, "the flood closed")
     good_client(c, "after the flood")
     produce_consume(c)
 

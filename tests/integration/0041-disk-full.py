@@ -43,15 +43,7 @@ def mount_small_dir(c):
                         "skald-test", c.tmpfs], capture_output=True, text=True)
     assert r.returncode == 0, "this test mounts a tmpfs (as root): %s" % r.stderr
     c.mounted = True
-    props = os.path.join(c.dir, "broker-1.properties")
-    with open(props) as f:
-        text = f.read()
-    old = os.path.join(c.dir, "broker-1-data")
-    assert "log.dirs=%s\n" % old in text, text
-    c.stop("broker", 1)
-    with open(props, "w") as f:
-        f.write(text.replace("log.dirs=%s\n" % old, "log.dirs=%s\n" % c.tmpfs))
-    c.start("broker", 1)
+    c.set_log_dirs(1, [c.tmpfs])
 
 
 def create_led_by_1(c):

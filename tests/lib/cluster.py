@@ -133,6 +133,22 @@ class Cluster:
     def start(self, kind, id=None):
         self.kcluster("start", kind, *([str(id)] if id is not None else []))
 
+    def data_dir(self, b):
+        """Broker b's log dir as kcluster made it."""
+        return os.path.join(self.dir, "broker-%d-data" % b)
+
+    def set_log_dirs(self, b, dirs):
+        """Broker b restarted with log.dirs=dirs (it had kcluster's one)."""
+        props = os.path.join(self.dir, "broker-%d.properties" % b)
+        with open(props) as f:
+            text = f.read()
+        was = "log.dirs=%s\n" % self.data_dir(b)
+        assert was in text, text
+        self.stop("broker", b)
+        with open(props, "w") as f:
+            f.write(text.replace(was, "log.dirs=%s\n" % ",".join(dirs)))
+        self.start("broker", b)
+
     @property
     def zk_hosts(self):
         """The connect string without the chroot (for another cluster)."""
