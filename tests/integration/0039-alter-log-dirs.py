@@ -159,7 +159,10 @@ def setup(c):
          bootstrap=c.bootstrap)
     for p in range(PARTS):
         wait_for(lambda: in_sync(c, p), 120, "%s-%d in sync" % (TOPIC, p))
-    c.writer = Writer(c, TOPIC)
+    # batches stay well under segment.bytes: a larger one is refused with
+    # RECORD_LIST_TOO_LARGE, as Kafka refuses it, when the producer's queue
+    # grows while a replica moves
+    c.writer = Writer(c, TOPIC, conf={"batch.size": 16384})
     c.writer.progress(3000, "3000 records acknowledged")
 
 
