@@ -669,15 +669,38 @@ static int tls_handshake(struct transport *t)
 	return TRANSPORT_ERROR;
 }
 
+/*
+ * As much as fits in buf of what OpenSSL holds and the socket has: one
+ * SSL_read gives one record's bytes, and a client may send a request as
+ * many small records (librdkafka writes each piece of its buffer as a
+ * record of its own: a 1 KB value and its record header apart), so one
+ * call goes on while records are there and room is left.  The caller
+ * then has whole requests at once, not a record per pass of its loop.
+ * Whatever stopped the loop after some bytes (no more data, the end of
+ * the stream, an error) is met again by the next call.
+ */
 static ssize_t tls_read(struct transport *t, void *buf, size_t n)
 {
 	struct tls_conn *c = (struct tls_conn *)t;
-	int rc;
+	size_t got = 0;
 
-	ERR_clear_error();
-	errno = 0;
-	rc = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
-	return rc > 0 ? rc : ssl_result(c, rc);
+	while (got < n) {
+		size_t r = 0;
+		int rc;
+
+		ERR_clear_error();
+		errno = 0;
+		rc = SSL_read_ex(c->ssl, (char *)buf + got, n - got, &r);
+		if (rc != 1) {
+			if (got > 0) {
+				ERR_clear_error();
+				break;
+			}
+			return ssl_result(c, rc);
+		}
+		got += r;
+	}
+	return (ssize_t)got;
 }
 
 static ssize_t tls_write(struct transport *t, const void *buf, size_t n, bool more)

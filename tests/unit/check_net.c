@@ -6,10 +6,15 @@
  * for byte through the plaintext transport's sendfile and through a
  * transport without sendfile (read into the worker's bounce buffer, more
  * than one buffer's worth), and a transport's handshake runs before the
- * first request is read (a bad one closes the connection).
+ * first request is read (a bad one closes the connection).  The TLS
+ * transport (transport_tls.c, a key and certificate made here) hands over
+ * in one read what many small TLS records carry, as librdkafka sends a
+ * request (a record per piece of its buffer), and net.c answers requests
+ * that arrive that way with nothing more on the socket.
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +22,20 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <dirent.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "broker.h"
 #include "broker_config.h"
@@ -35,6 +48,7 @@
 #include "net.h"
 #include "purgatory.h"
 #include "transport.h"
+#include "transport_tls.h"
 
 /* More than the bounce buffer (256 KiB) holds, not a multiple of it. */
 #define DATA_LEN (700 * 1024 + 123)
@@ -152,6 +166,9 @@ static void greeting_close(struct transport *t)
 
 static struct transport_type greeting;
 
+/* A TLS listener's transport a test used, freed after the network. */
+static const struct transport_type *tls_tt;
+
 static void *main_loop(void *arg)
 {
 	kp_loop_run(arg);
@@ -213,6 +230,8 @@ static void teardown(void)
 	kp_loop_stop(b.loop);
 	pthread_join(main_thread, NULL);
 	net_stop(b.net);
+	transport_tls_free(tls_tt);
+	tls_tt = NULL;
 	purgatory_free(b.purg);
 	kp_loop_free(b.loop);
 	kp_config_free(&b.cfg);
@@ -605,6 +624,278 @@ START_TEST(accept_out_of_descriptors_does_not_spin)
 }
 END_TEST
 
+
+/* ---------------------------------------------------------------- TLS */
+
+/* PEM text of a BIO (freed). */
+static char *bio_text(BIO *mb)
+{
+	char *p, *s;
+	long n = BIO_get_mem_data(mb, &p);
+
+	s = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(s);
+	memcpy(s, p, (size_t)n);
+	s[n] = '\0';
+	BIO_free(mb);
+	return s;
+}
+
+/* A TLS transport whose key and self-signed certificate are made here
+ * (inline PEM keys, as ssl.keystore.key and ssl.keystore.certificate.chain). */
+static const struct transport_type *tls_transport(void)
+{
+	const struct transport_type *tt;
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
+	struct kp_config cfg;
+	struct kp_props props;
+	char err[256], *key, *chain;
+
+	ck_assert_ptr_nonnull(pk);
+	ck_assert_ptr_nonnull(x);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pk);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"localhost", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	ck_assert_int_gt(X509_sign(x, pk, EVP_sha256()), 0);
+	ck_assert_int_eq(PEM_write_bio_PrivateKey(kb, pk, NULL, NULL, 0, NULL, NULL), 1);
+	ck_assert_int_eq(PEM_write_bio_X509(cb, x), 1);
+	key = bio_text(kb);
+	chain = bio_text(cb);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	kp_props_init(&props);
+	ck_assert_int_eq(kp_props_set(&props, "ssl.keystore.key", key, 0), 0);
+	ck_assert_int_eq(kp_props_set(&props, "ssl.keystore.certificate.chain", chain, 0), 0);
+	ck_assert_int_eq(kp_config_build(&cfg, broker_config_defs, broker_config_ndefs,
+					 &props, NULL, NULL, err, sizeof(err)), 0);
+	kp_props_free(&props);
+	tt = transport_tls_new(&cfg, "PLAINTEXT", err, sizeof(err));
+	ck_assert_msg(tt != NULL, "%s", err);
+	kp_config_free(&cfg);
+	free(key);
+	free(chain);
+	return tt;
+}
+
+/* A TLS client on fd (blocking), handshake done. */
+static SSL *tls_client(SSL_CTX **ctx, int fd)
+{
+	SSL *ssl;
+
+	*ctx = SSL_CTX_new(TLS_client_method());
+	ck_assert_ptr_nonnull(*ctx);
+	SSL_CTX_set_verify(*ctx, SSL_VERIFY_NONE, NULL);
+	ssl = SSL_new(*ctx);
+	ck_assert_ptr_nonnull(ssl);
+	ck_assert_int_eq(SSL_set_fd(ssl, fd), 1);
+	return ssl;
+}
+
+static void tls_client_free(SSL_CTX *ctx, SSL *ssl)
+{
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+}
+
+/* p as records of at most piece bytes each, one SSL_write a record. */
+static void tls_send_pieces(SSL *ssl, const uint8_t *p, size_t n, size_t piece)
+{
+	while (n > 0) {
+		size_t k = n < piece ? n : piece;
+
+		ck_assert_int_eq(SSL_write(ssl, p, (int)k), (int)k);
+		p += k;
+		n -= k;
+	}
+}
+
+/* A connected pair of TCP sockets on loopback (TCP, not a socketpair: a
+ * Unix socket's buffer fills with a few hundred small writes). */
+static void tcp_pair(int sv[2])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(lfd, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	sv[1] = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(sv[1], 0);
+	ck_assert_int_eq(connect(sv[1], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sv[0] = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(sv[0], 0);
+	close(lfd);
+}
+
+/* Wait (10 s at most) until the server's socket sv0 holds every byte the
+ * client put on its own since *mark (then moved on). */
+static void wait_arrived(int sv0, SSL *client, uint64_t *mark)
+{
+	uint64_t now = BIO_number_written(SSL_get_wbio(client));
+	int have = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		ck_assert_int_eq(ioctl(sv0, FIONREAD, &have), 0);
+		if ((uint64_t)have >= now - *mark)
+			break;
+		poll(NULL, 0, 10);
+	}
+	ck_assert_int_eq((uint64_t)have, now - *mark);
+	*mark = now;
+}
+
+/*
+ * The transport by itself: 300 records of 5 bytes, all on the socket,
+ * come out of one read whole (one SSL_read gives one record's bytes: a
+ * read that stopped there would leave 299 records inside OpenSSL).
+ */
+START_TEST(tls_read_takes_every_record_there)
+{
+	const struct transport_type *tt = tls_transport();
+	uint8_t msg[300 * 5], got[sizeof(msg) + 100];
+	struct transport *t;
+	SSL_CTX *cctx;
+	SSL *cssl;
+	int sv[2], crc = 0, src = TRANSPORT_WANT_READ, one = 1;
+	uint64_t mark;
+	ssize_t n;
+
+	serve(NULL);	/* (teardown stops the loop) */
+	tcp_pair(sv);
+	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	t = tt->accept(tt, sv[0]);
+	ck_assert_ptr_nonnull(t);
+	cssl = tls_client(&cctx, sv[1]);
+	/* both ends step their handshake in turn (non-blocking) */
+	for (int i = 0; i < 100 && (crc != 1 || src != 0); i++) {
+		if (crc != 1)
+			crc = SSL_connect(cssl);
+		if (src != 0) {
+			src = tt->handshake(t);
+			ck_assert_int_ne(src, TRANSPORT_ERROR);
+		}
+	}
+	ck_assert_int_eq(crc, 1);
+	ck_assert_int_eq(src, 0);
+	ck_assert_int_eq(fcntl(sv[1], F_SETFL, 0), 0);
+	setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	mark = BIO_number_written(SSL_get_wbio(cssl));
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 13 + 1);
+	tls_send_pieces(cssl, msg, sizeof(msg), 5);
+	/* (the session tickets a TLS 1.3 server sends stay unread: the
+	 * client reads nothing here) */
+	wait_arrived(sv[0], cssl, &mark);
+	n = tt->read(t, got, sizeof(got));
+	ck_assert_int_eq(n, (ssize_t)sizeof(msg));
+	ck_assert(memcmp(got, msg, sizeof(msg)) == 0);
+	ck_assert(tt->pending(t) == false);
+	/* nothing more: the socket's turn */
+	ck_assert_int_eq(tt->read(t, got, sizeof(got)), TRANSPORT_WANT_READ);
+	/* a bounded read takes what fits and leaves the rest pending */
+	tls_send_pieces(cssl, msg, 100, 10);
+	wait_arrived(sv[0], cssl, &mark);
+	ck_assert_int_eq(tt->read(t, got, 35), 35);
+	ck_assert(tt->pending(t));
+	ck_assert_int_eq(tt->read(t, got + 35, sizeof(got) - 35), 65);
+	ck_assert(memcmp(got, msg, 100) == 0);
+	/* the end of the stream after some bytes: the bytes first, then 0 */
+	tls_send_pieces(cssl, msg, 20, 4);
+	SSL_shutdown(cssl);
+	wait_arrived(sv[0], cssl, &mark);
+	ck_assert_int_eq(tt->read(t, got, sizeof(got)), 20);
+	ck_assert_int_eq(tt->read(t, got, sizeof(got)), 0);
+	tls_client_free(cctx, cssl);
+	close(sv[1]);
+	tt->close(t);
+	transport_tls_free(tt);
+}
+END_TEST
+
+/* One answer frame over TLS: its correlation id. */
+static int32_t tls_answer(SSL *ssl)
+{
+	uint8_t size[4], *frame;
+	size_t len, got = 0;
+	int32_t cid;
+
+	for (size_t k = 0; k < 4; ) {
+		int r = SSL_read(ssl, size + k, (int)(4 - k));
+
+		ck_assert_int_gt(r, 0);
+		k += (size_t)r;
+	}
+	len = (size_t)kp_be32(size);
+	ck_assert_uint_gt(len, DATA_LEN);
+	frame = malloc(len);
+	ck_assert_ptr_nonnull(frame);
+	while (got < len) {
+		int r = SSL_read(ssl, frame + got, (int)(len - got));
+
+		ck_assert_int_gt(r, 0);
+		got += (size_t)r;
+	}
+	cid = (int32_t)kp_be32(frame);
+	/* the file's bytes end the frame (after the Fetch answer's fields) */
+	ck_assert(memcmp(frame + len - DATA_LEN, data, DATA_LEN) == 0);
+	free(frame);
+	return cid;
+}
+
+/*
+ * Through net.c: Fetch requests sent as 3-byte TLS records, then nothing
+ * more on the socket until each answer is read: every request is answered
+ * (what the transport read ahead wakes no epoll), in order, each answer
+ * (a file range, written through the worker's buffer and OpenSSL) whole.
+ */
+START_TEST(tls_requests_in_small_records_are_answered)
+{
+	const struct transport_type *tt = tls_transport();
+	struct kp_fetch_req req;
+	struct kp_wbuf w;
+	SSL_CTX *cctx;
+	SSL *cssl;
+	int fd;
+
+	serve(tt);
+	fd = connect_to_broker();
+	cssl = tls_client(&cctx, fd);
+	ck_assert_int_eq(SSL_connect(cssl), 1);
+	kp_struct_init(&kp_fetch_req_desc, &req);
+	req.replica_id = -1;
+	/* one at a time, then four in a row */
+	for (int32_t cid = 1; cid <= 3; cid++) {
+		kp_wbuf_init(&w);
+		ck_assert_int_eq(kp_request_frame(&w, KP_API_FETCH, 4, cid, "check", &req), 0);
+		tls_send_pieces(cssl, w.data, w.len, 3);
+		kp_wbuf_free(&w);
+		ck_assert_int_eq(tls_answer(cssl), cid);
+	}
+	kp_wbuf_init(&w);
+	for (int32_t cid = 10; cid < 14; cid++)
+		ck_assert_int_eq(kp_request_frame(&w, KP_API_FETCH, 4, cid, "check", &req), 0);
+	tls_send_pieces(cssl, w.data, w.len, 3);
+	kp_wbuf_free(&w);
+	for (int32_t cid = 10; cid < 14; cid++)
+		ck_assert_int_eq(tls_answer(cssl), cid);
+	ck_assert_int_eq(atomic_load(&dispatched), 7);
+	tls_client_free(cctx, cssl);
+	close(fd);
+	tls_tt = tt;	/* freed by teardown once the network is stopped */
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("net");
@@ -620,6 +911,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, max_connections_waits_for_a_slot);
 	tcase_add_test(tc, idle_connections_are_closed);
 	tcase_add_test(tc, accept_out_of_descriptors_does_not_spin);
+	tcase_add_test(tc, tls_read_takes_every_record_there);
+	tcase_add_test(tc, tls_requests_in_small_records_are_answered);
 	suite_add_tcase(s, tc);
 	return s;
 }
