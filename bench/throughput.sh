@@ -7,7 +7,8 @@
 # BENCH_SECURITY=tls also runs the 1 KB case over SSL, SASL_SSL (PLAIN) and
 # SASL_SSL (SCRAM-SHA-512, a user made with kconfigs) listeners of the same
 # broker, with a CA and certificate made here by the openssl command,
-# beside PLAINTEXT.
+# beside PLAINTEXT, and ends with each one's produce and consume MB/s as a
+# ratio of PLAINTEXT's in the same run.
 # BENCH_SCRAPE=compare runs the 1 KB case BENCH_ROUNDS times (default 3)
 # without and with a scrape of every daemon's metrics each second (kcluster
 # turns metrics.listener on), alternating, on the same cluster.
@@ -32,23 +33,40 @@ if [ "${BENCH_SECURITY:-}" = tls ]; then
 		--set 'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_bench="bench-pw";' \
 		>"$dir/up.out"
 	boot=$(sed -n 's/^bootstrap.servers=//p' "$dir/up.out")
+	# run NAME COMMAND...: its output shown and kept for the ratios
+	run() {
+		name=$1
+		shift
+		"$@" >"$dir/$name.out" || { cat "$dir/$name.out"; return 1; }
+		cat "$dir/$name.out"
+	}
 	echo "PLAINTEXT:"
-	bench/bench_clients "$boot" p1k 1024 ${BENCH_COUNT_1K:-1000000}
+	run PLAINTEXT bench/bench_clients "$boot" p1k 1024 ${BENCH_COUNT_1K:-1000000}
 	echo "SSL:"
-	BENCH_CLIENT_CONF="security.protocol=ssl,ssl.ca.location=$dir/ca.pem" \
+	run SSL env BENCH_CLIENT_CONF="security.protocol=ssl,ssl.ca.location=$dir/ca.pem" \
 		bench/bench_clients "$(sed -n 's/^bootstrap.SSL=//p' "$dir/up.out")" \
 		s1k 1024 ${BENCH_COUNT_1K:-1000000}
 	echo "SASL_SSL (PLAIN):"
-	BENCH_CLIENT_CONF="security.protocol=sasl_ssl,ssl.ca.location=$dir/ca.pem,sasl.mechanisms=PLAIN,sasl.username=bench,sasl.password=bench-pw" \
+	run SASL_SSL-PLAIN env BENCH_CLIENT_CONF="security.protocol=sasl_ssl,ssl.ca.location=$dir/ca.pem,sasl.mechanisms=PLAIN,sasl.username=bench,sasl.password=bench-pw" \
 		bench/bench_clients "$(sed -n 's/^bootstrap.SASL_SSL=//p' "$dir/up.out")" \
 		ss1k 1024 ${BENCH_COUNT_1K:-1000000}
 	tools/kconfigs --bootstrap-server "$boot" --entity-type users \
 		--entity-name bench --alter \
 		--add-config 'SCRAM-SHA-512=[iterations=4096,password=bench-pw]' >/dev/null
 	echo "SASL_SSL (SCRAM-SHA-512):"
-	BENCH_CLIENT_CONF="security.protocol=sasl_ssl,ssl.ca.location=$dir/ca.pem,sasl.mechanisms=SCRAM-SHA-512,sasl.username=bench,sasl.password=bench-pw" \
+	run SASL_SSL-SCRAM env BENCH_CLIENT_CONF="security.protocol=sasl_ssl,ssl.ca.location=$dir/ca.pem,sasl.mechanisms=SCRAM-SHA-512,sasl.username=bench,sasl.password=bench-pw" \
 		bench/bench_clients "$(sed -n 's/^bootstrap.SASL_SSL=//p' "$dir/up.out")" \
 		sc1k 1024 ${BENCH_COUNT_1K:-1000000}
+	# MB/s of a phase (produce or consume) in one run's output
+	mbs() { awk -v p="$1" '$1 == p { for (i = 1; i < NF; i++) if ($(i + 1) == "MB/s") print $i }' "$2"; }
+	echo "ratio to PLAINTEXT in this run:"
+	for r in SSL SASL_SSL-PLAIN SASL_SSL-SCRAM; do
+		for ph in produce consume; do
+			awk -v r="$r" -v ph="$ph" -v a="$(mbs "$ph" "$dir/$r.out")" \
+			    -v b="$(mbs "$ph" "$dir/PLAINTEXT.out")" \
+			    'BEGIN { printf "%-15s %-8s %.2fx\n", r, ph, b > 0 ? a / b : 0 }'
+		done
+	done
 	exit 0
 fi
 tools/kcluster up --dir "$dir" --brokers 1 --controllers 1 \
