@@ -64,7 +64,7 @@ if [ "${BENCH_SECURITY:-}" = tls ]; then
 		for ph in produce consume; do
 			awk -v r="$r" -v ph="$ph" -v a="$(mbs "$ph" "$dir/$r.out")" \
 			    -v b="$(mbs "$ph" "$dir/PLAINTEXT.out")" \
-			    'BEGIN { printf "%-15s %-8s %.2fx\n", r, ph, b > 0 ? a / b : 0 }'
+			    'BEGIN { printf "%-15s %-8s %.2fx\n", r, ph, (b > 0 ? a / b : 0) }'
 		done
 	done
 	exit 0
