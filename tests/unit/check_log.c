@@ -441,6 +441,56 @@ START_TEST(epochs_lost_in_a_crash_are_rebuilt_from_the_log)
 }
 END_TEST
 
+struct writer_arg {
+	atomic_bool stop;
+	int rounds;
+};
+
+static void *writer_rounds(void *arg)
+{
+	struct writer_arg *w = arg;
+
+	while (!atomic_load(&w->stop)) {
+		log_epoch_write_pending();
+		w->rounds++;
+	}
+	return NULL;
+}
+
+START_TEST(epoch_writer_runs_beside_the_owner)
+{
+	struct log_epoch_cache c, back;
+	struct writer_arg w = { .rounds = 0 };
+	char *p = pathf("leader-epoch-checkpoint");
+	pthread_t t;
+
+	atomic_init(&w.stop, false);
+	ck_assert_int_eq(log_epoch_open(&c, p), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, writer_rounds, &w), 0);
+	for (int i = 0; i < 3000; i++) {
+		ck_assert_int_eq(log_epoch_assign(&c, i, (int64_t)i * 10), 0);
+		if (i % 7 == 6)
+			log_epoch_truncate_end(&c, (int64_t)i * 10 - 5);
+		if (i % 500 == 499)
+			log_epoch_truncate_start(&c, (int64_t)i * 10 - 100);
+	}
+	atomic_store(&w.stop, true);
+	pthread_join(t, NULL);
+	ck_assert_int_gt(w.rounds, 0);
+	/* what the file says after the last sync is what memory says */
+	ck_assert_int_eq(log_epoch_sync(&c), 0);
+	ck_assert_int_eq(log_epoch_open(&back, p), 0);
+	ck_assert_int_eq(back.n, c.n);
+	for (int i = 0; i < c.n; i++) {
+		ck_assert_int_eq(back.e[i].epoch, c.e[i].epoch);
+		ck_assert_int_eq(back.e[i].start_offset, c.e[i].start_offset);
+	}
+	log_epoch_close(&back);
+	log_epoch_close(&c);
+	ck_assert_int_eq(log_epoch_pending(), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------ append / read */
 
 START_TEST(append_assigns_offsets_and_reads_whole_batches)
@@ -1470,6 +1520,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, epoch_cache_follows_kafka_rules);
 	tcase_add_test(tc, epoch_checkpoint_is_deferred_and_written_before_a_flush);
 	tcase_add_test(tc, epochs_lost_in_a_crash_are_rebuilt_from_the_log);
+	tcase_add_test(tc, epoch_writer_runs_beside_the_owner);
 	tcase_add_test(tc, append_assigns_offsets_and_reads_whole_batches);
 	tcase_add_test(tc, segments_roll_on_size_index_and_time);
 	tcase_add_test(tc, index_lookups_agree_with_a_brute_force_scan);
