@@ -12,8 +12,12 @@ so that only flushes and clean shutdowns write it):
   partition 0 at a new epoch and appends the producer's records in it; its
   checkpoint file does not know that epoch yet (checked against the log's
   batches read with kdump-log) when broker 2 is SIGKILLed;
-- broker 3 takes over, brokers 1 and 2 are started again and rejoin every
-  ISR (broker 2 truncating what it had not replicated);
+- broker 3 takes over; then broker 3 is SIGKILLed too and broker 2 started
+  alone (no leader to truncate against or fetch from) and stopped
+  cleanly: the checkpoint it writes lists every epoch of its log, the new
+  one included, i.e. recovery rebuilt what the crash lost;
+- all three started again, every ISR full again (broker 2 truncating what
+  it had not replicated);
 - broker 2 is made leader of partition 0 again (brokers 3 and 1 stopped
   and started in turn): its OffsetForLeaderEpoch answers for every epoch
   in its log are where the next epoch's first batch is (the latest: the
@@ -141,6 +145,18 @@ def crash_right_after_becoming_leader(c):
     c.epoch = epoch
     wait_for(lambda: state(zk, 0)["leader"] == 3, 60, "broker 3 leads %s-0" % TOPIC)
     c.writer.progress(300, "300 records acknowledged by broker 3")
+    # broker V alone: its recovery's epochs, before any leader could make
+    # it truncate and fetch them again (broker 3, the only replica in sync,
+    # SIGKILLed too: every partition offline, nothing unclean elected)
+    c.kill("broker", 3)
+    c.start("broker", V)
+    c.stop("broker", V)     # a clean shutdown writes its checkpoints
+    bs = batches(c, V, 0)
+    cp = checkpoint(c, V, 0)
+    assert any(e == epoch for e, _ in log_epochs(bs)), (epoch, log_epochs(bs))
+    assert cp == log_epochs(bs), "rebuilt checkpoint %s, log %s" % (cp, log_epochs(bs))
+    print("broker %d restarted alone: its checkpoint rebuilt, %s" % (V, cp))
+    c.start("broker", 3)
     c.start("broker", 1)
     c.start("broker", V)
     wait_for(lambda: full_isr(zk), 120, "brokers 1 and %d back in every ISR" % V)
