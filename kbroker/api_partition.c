@@ -326,6 +326,7 @@ static void lai_apply(struct lai_job *j)
 	struct kp_leader_and_isr_resp_leader_and_isr_topic_error *terrs;
 	int32_t n = 0, cap = req->ungrouped_partition_states_count > 0
 		? req->ungrouped_partition_states_count : 0;
+	int64_t t0 = kp_now_ms();
 
 	kp_struct_init(r->api->resp, &resp);
 	for (int32_t i = 0; i < req->topic_states_count; i++)
@@ -371,6 +372,11 @@ static void lai_apply(struct lai_job *j)
 	resp.partition_errors_count = n;
 	resp.topics = terrs;
 	resp.topics_count = req->topic_states_count > 0 ? req->topic_states_count : 0;
+	/* a leader move at scale: the states are applied in memory (the
+	 * epoch checkpoints are written later, log_epoch.h) */
+	if (n >= 100)
+		KP_INFO("LeaderAndIsr: %d partition state(s) applied in %" PRId64 " ms",
+			n, kp_now_ms() - t0);
 	net_reply(r, &resp);
 }
 

@@ -203,6 +203,8 @@ const struct kp_config_def broker_config_defs[] = {
 	  "How often recovery points are checkpointed"),
 	K("log.flush.start.offset.checkpoint.interval.ms", INT, "60000", 0, I32, NULL, 0, RO,
 	  "How often log start offsets are checkpointed"),
+	K("leader.epoch.checkpoint.interval.ms", INT, "1000", 1, I32, NULL, 0, RO,
+	  "How often changed leader-epoch-checkpoint files are written, off the LeaderAndIsr path (skald's own key, not Kafka's); a flush writes them first anyway"),
 #undef G
 
 #define G "Log retention policy"

@@ -8,6 +8,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/log_segment.c kbroker/log_segment.h \
 	kbroker/log_index.c kbroker/log_index.h \
 	kbroker/log_epoch.c kbroker/log_epoch.h \
+	kbroker/log_epoch_writer.c kbroker/log_epoch_writer.h \
 	kbroker/producer_state.c kbroker/producer_state.h \
 	kbroker/log_txnindex.c kbroker/log_txnindex.h \
 	kbroker/producer_id.c kbroker/producer_id.h \

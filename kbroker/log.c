@@ -751,6 +751,47 @@ static int load_txnindex(struct log *log, int64_t end)
 	return rc == -ENOMEM ? rc : 0;
 }
 
+/*
+ * The epoch cache against the log (log_epoch.h): its latest entry must be
+ * the epoch of the log's last batch, starting at or before it.  A
+ * checkpoint that was not written before a crash (written later than the
+ * change, batched) and whose epochs recovery did not see again (they are
+ * below the recovery point, which a flush never moves before it writes
+ * them: a lost or damaged file) is rebuilt from every batch header, as
+ * recovery does for the segments it walks.  0 or -errno.
+ */
+static int check_epochs(struct log *log, int64_t start_offset, bool rebuild)
+{
+	const struct log_epoch_cache *c = &log->epochs;
+	struct log_seg_pos last;
+	int rc = 1;
+
+	for (int i = log->nsegs - 1; i >= 0 && rc == 1; i--)
+		rc = log_segment_last_batch(log->segs[i], &last);
+	if (rc < 0)
+		return rc;
+	if (rc == 1 || last.leader_epoch < 0)
+		return 0;
+	if (rebuild)
+		KP_WARN("%s: leader-epoch-checkpoint missing or corrupt: rebuilding "
+			"it from the log", log->dir);
+	else if (c->n > 0 && c->e[c->n - 1].epoch == last.leader_epoch &&
+		 c->e[c->n - 1].start_offset <= last.base_offset)
+		return 0;
+	else
+		KP_WARN("%s: leader-epoch-checkpoint ends at epoch %d, the log's "
+			"last batch has %d: rebuilding it from the log", log->dir,
+			log_epoch_latest(c), last.leader_epoch);
+	log_epoch_clear(&log->epochs);
+	for (int i = 0; i < log->nsegs; i++) {
+		rc = log_segment_scan_epochs(log->segs[i], &log->epochs);
+		if (rc < 0)
+			return rc;
+	}
+	log_epoch_truncate_start(&log->epochs, start_offset);
+	return 0;
+}
+
 int log_open(const char *dir, const char *topic, int32_t partition,
 	     const struct log_config *cfg, int64_t recovery_point,
 	     int64_t start_offset, bool clean, struct log **out)
@@ -758,6 +799,7 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 	struct log *log = calloc(1, sizeof(*log));
 	char p[PATH_MAX];
 	int64_t leo, first_base, recovered_from = INT64_MAX;
+	bool rebuild_epochs;
 	int rc;
 
 	if (log == NULL)
@@ -779,11 +821,13 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 		goto fail;
 	}
 	snprintf(p, sizeof(p), "%s/leader-epoch-checkpoint", dir);
+	/* missing or corrupt: rebuilt from every batch (check_epochs) */
+	rebuild_epochs = access(p, F_OK) < 0;
 	rc = log_epoch_open(&log->epochs, p);
 	if (rc < 0 && rc != -EINVAL)
 		goto fail;
 	if (rc == -EINVAL)
-		clean = false;	/* rebuild the epochs from the batches */
+		rebuild_epochs = true;
 	rc = load_segments(log, recovery_point, clean, &recovered_from);
 	if (rc < 0)
 		goto fail;
@@ -808,6 +852,9 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 	}
 	log_epoch_truncate_end(&log->epochs, leo);
 	log_epoch_truncate_start(&log->epochs, start_offset);
+	rc = check_epochs(log, start_offset, rebuild_epochs);
+	if (rc < 0)
+		goto fail;
 	/* the aborted transactions index: the files' below what recovery
 	 * rebuilt, the rest from the log as the producer state is replayed */
 	if (recovered_from > leo)

@@ -530,6 +530,7 @@ void log_dir_close(struct log_dir *ld, bool clean)
 {
 	char p[PATH_MAX];
 	int rc = 0;
+	bool epochs_failed = false;
 
 	if (ld == NULL)
 		return;
@@ -544,8 +545,12 @@ void log_dir_close(struct log_dir *ld, bool clean)
 			if (rc < 0)
 				KP_WARN("%s: producer snapshot: %s", ld->logs[i]->dir,
 					strerror(-rc));
+			/* and the epochs not written yet (log_epoch.h): one
+			 * that fails leaves the dir to recovery */
+			if (log_epoch_write(&ld->logs[i]->epochs) < 0)
+				epochs_failed = true;
 		}
-		rc = 0;
+		rc = epochs_failed ? -EIO : 0;
 		/* flush, then the checkpoints say "all of it is on disk",
 		 * then the marker says the checkpoints can be trusted.  One
 		 * syncfs makes everything durable at once (10,000 logs

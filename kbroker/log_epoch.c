@@ -13,40 +13,159 @@
 #include "log_checkpoint.h"
 #include "log_epoch.h"
 
-static int persist(struct log_epoch_cache *c)
+/*
+ * The writer queue: dirty caches in the order they changed.  Its lock is
+ * taken inside a cache's mu (queue()) and never the other way round.
+ */
+static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cv = PTHREAD_COND_INITIALIZER;	/* a write ended */
+static struct log_epoch_cache *q_head, *q_tail;
+static int q_len;
+
+/* Called with c->mu held. */
+static void queue(struct log_epoch_cache *c)
 {
-	char *buf;
-	size_t cap = 32 + (size_t)c->n * 40, len;
-	int rc;
+	c->dirty = true;
+	if (c->path == NULL)
+		return;
+	pthread_mutex_lock(&q_mu);
+	if (!c->queued) {
+		c->queued = true;
+		c->qnext = NULL;
+		if (q_tail != NULL)
+			q_tail->qnext = c;
+		else
+			q_head = c;
+		q_tail = c;
+		q_len++;
+	}
+	pthread_mutex_unlock(&q_mu);
+}
+
+static void unqueue_locked(struct log_epoch_cache *c)
+{
+	struct log_epoch_cache **pp = &q_head, *prev = NULL;
+
+	if (!c->queued)
+		return;
+	while (*pp != NULL && *pp != c) {
+		prev = *pp;
+		pp = &(*pp)->qnext;
+	}
+	if (*pp == c) {
+		*pp = c->qnext;
+		if (q_tail == c)
+			q_tail = prev;
+		q_len--;
+	}
+	c->queued = false;
+	c->qnext = NULL;
+}
+
+/*
+ * Write the file if the cache is dirty: the entries are copied under mu,
+ * written outside it (the owner goes on changing the cache meanwhile and
+ * marks it dirty again), in order under io.  1 when written, 0 when there
+ * was nothing to write, or -errno (the cache stays dirty).
+ */
+static int write_file(struct log_epoch_cache *c, bool sync)
+{
+	char *buf = NULL;
+	size_t cap, len = 0;
+	int rc = 0;
 
 	if (c->path == NULL)
 		return 0;
-	buf = malloc(cap);
-	if (buf == NULL)
-		return -ENOMEM;
-	len = (size_t)snprintf(buf, cap, "0\n%d\n", c->n);
-	for (int i = 0; i < c->n; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%" PRId32 " %" PRId64 "\n",
-					c->e[i].epoch, c->e[i].start_offset);
-	rc = log_write_file_replace(c->path, buf, len, false);
-	free(buf);
-	if (rc < 0)
-		KP_ERROR("writing %s: %s", c->path, strerror(-rc));
-	else
-		c->unsynced = true;
+	pthread_mutex_lock(&c->io);
+	pthread_mutex_lock(&c->mu);
+	if (c->dirty) {
+		cap = 32 + (size_t)c->n * 40;
+		buf = malloc(cap);
+		if (buf == NULL) {
+			rc = -ENOMEM;
+		} else {
+			len = (size_t)snprintf(buf, cap, "0\n%d\n", c->n);
+			for (int i = 0; i < c->n; i++)
+				len += (size_t)snprintf(buf + len, cap - len,
+							"%" PRId32 " %" PRId64 "\n",
+							c->e[i].epoch, c->e[i].start_offset);
+			c->dirty = false;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (buf != NULL) {
+		rc = log_write_file_replace(c->path, buf, len, sync);
+		free(buf);
+		if (rc < 0) {
+			KP_ERROR("writing %s: %s", c->path, strerror(-rc));
+			pthread_mutex_lock(&c->mu);
+			c->dirty = true;	/* the next sync tries again */
+			pthread_mutex_unlock(&c->mu);
+		} else {
+			/* written without fsync: the next sync fsyncs it */
+			c->unsynced = !sync;
+			rc = 1;
+		}
+	}
+	pthread_mutex_unlock(&c->io);
 	return rc;
+}
+
+int log_epoch_write(struct log_epoch_cache *c)
+{
+	int rc = write_file(c, false);
+
+	return rc < 0 ? rc : 0;
 }
 
 int log_epoch_sync(struct log_epoch_cache *c)
 {
 	int rc;
 
-	if (c->path == NULL || !c->unsynced)
+	if (c->path == NULL)
 		return 0;
-	rc = log_fsync_file(c->path);
-	if (rc == 0)
-		c->unsynced = false;
+	rc = write_file(c, true);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	pthread_mutex_lock(&c->io);
+	if (c->unsynced) {
+		rc = log_fsync_file(c->path);
+		if (rc == 0)
+			c->unsynced = false;
+	}
+	pthread_mutex_unlock(&c->io);
 	return rc;
+}
+
+int log_epoch_write_pending(void)
+{
+	int written = 0;
+
+	pthread_mutex_lock(&q_mu);
+	while (q_head != NULL) {
+		struct log_epoch_cache *c = q_head;
+
+		unqueue_locked(c);
+		c->writing = true;
+		pthread_mutex_unlock(&q_mu);
+		if (write_file(c, false) > 0)
+			written++;
+		pthread_mutex_lock(&q_mu);
+		c->writing = false;
+		pthread_cond_broadcast(&q_cv);
+	}
+	pthread_mutex_unlock(&q_mu);
+	return written;
+}
+
+int log_epoch_pending(void)
+{
+	int n;
+
+	pthread_mutex_lock(&q_mu);
+	n = q_len;
+	pthread_mutex_unlock(&q_mu);
+	return n;
 }
 
 static int push(struct log_epoch_cache *c, int32_t epoch, int64_t off)
@@ -72,6 +191,9 @@ int log_epoch_open(struct log_epoch_cache *c, const char *path)
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->io, NULL);
+	c->locks = true;
 	if (path != NULL && (c->path = strdup(path)) == NULL)
 		return -ENOMEM;
 	if (path == NULL || (f = fopen(path, "re")) == NULL)
@@ -105,6 +227,15 @@ int log_epoch_open(struct log_epoch_cache *c, const char *path)
 
 void log_epoch_close(struct log_epoch_cache *c)
 {
+	pthread_mutex_lock(&q_mu);
+	unqueue_locked(c);
+	while (c->writing)
+		pthread_cond_wait(&q_cv, &q_mu);
+	pthread_mutex_unlock(&q_mu);
+	if (c->locks) {
+		pthread_mutex_destroy(&c->mu);
+		pthread_mutex_destroy(&c->io);
+	}
 	free(c->e);
 	free(c->path);
 	memset(c, 0, sizeof(*c));
@@ -125,20 +256,28 @@ int log_epoch_assign(struct log_epoch_cache *c, int32_t epoch,
 	if (c->n > 0 && c->e[c->n - 1].epoch == epoch &&
 	    start_offset >= c->e[c->n - 1].start_offset)
 		return 0;
+	pthread_mutex_lock(&c->mu);
 	while (c->n > 0 && (c->e[c->n - 1].epoch >= epoch ||
 			    c->e[c->n - 1].start_offset >= start_offset))
 		c->n--;
 	rc = push(c, epoch, start_offset);
-	return rc < 0 ? rc : persist(c);
+	queue(c);
+	pthread_mutex_unlock(&c->mu);
+	return rc;
 }
 
 int log_epoch_truncate_end(struct log_epoch_cache *c, int64_t offset)
 {
 	int n = c->n;
 
+	if (n == 0 || c->e[n - 1].start_offset < offset)
+		return 0;
+	pthread_mutex_lock(&c->mu);
 	while (c->n > 0 && c->e[c->n - 1].start_offset >= offset)
 		c->n--;
-	return n == c->n ? 0 : persist(c);
+	queue(c);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
 }
 
 int log_epoch_truncate_start(struct log_epoch_cache *c, int64_t offset)
@@ -152,16 +291,22 @@ int log_epoch_truncate_start(struct log_epoch_cache *c, int64_t offset)
 	/* the last dropped epoch still covers [offset, next start) */
 	if (drop == 1 && c->e[0].start_offset == offset)
 		return 0;
+	pthread_mutex_lock(&c->mu);
 	c->e[drop - 1].start_offset = offset;
 	memmove(c->e, c->e + drop - 1, (size_t)(c->n - drop + 1) * sizeof(*c->e));
 	c->n -= drop - 1;
-	return persist(c);
+	queue(c);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
 }
 
 int log_epoch_clear(struct log_epoch_cache *c)
 {
+	pthread_mutex_lock(&c->mu);
 	c->n = 0;
-	return persist(c);
+	queue(c);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
 }
 
 void log_epoch_end_offset(const struct log_epoch_cache *c, int32_t epoch,

@@ -283,6 +283,50 @@ static int header_at(const struct log_segment *seg, int64_t pos, int64_t end,
 	out->base_offset = (int64_t)kp_be64(h);
 	out->last_offset = out->base_offset +
 		(int32_t)kp_be32(h + KP_BATCH_OFF_LAST_OFFSET_DELTA);
+	out->leader_epoch = h[KP_BATCH_OFF_MAGIC] >= 2
+		? (int32_t)kp_be32(h + KP_BATCH_OFF_LEADER_EPOCH) : -1;
+	return 0;
+}
+
+int log_segment_scan_epochs(const struct log_segment *seg,
+			    struct log_epoch_cache *epochs)
+{
+	int64_t end = log_segment_size(seg), pos = 0;
+	struct log_seg_pos bp;
+
+	while (pos < end) {
+		int rc = header_at(seg, pos, end, &bp);
+
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			break;		/* recovery cut torn tails already */
+		if (bp.leader_epoch >= 0) {
+			rc = log_epoch_assign(epochs, bp.leader_epoch, bp.base_offset);
+			if (rc < 0)
+				return rc;
+		}
+		pos += bp.size;
+	}
+	return 0;
+}
+
+int log_segment_last_batch(const struct log_segment *seg, struct log_seg_pos *out)
+{
+	int64_t next = log_segment_next_offset(seg), end = log_segment_size(seg);
+	int64_t pos;
+	int rc;
+
+	if (next <= seg->base_offset || end == 0)
+		return 1;
+	rc = log_segment_find(seg, next - 1, out);
+	if (rc != 0)
+		return rc;
+	/* a batch may end past next - 1 only if it is the last one; walk on
+	 * to the end to be sure */
+	for (pos = out->position + out->size; pos < end; pos += out->size)
+		if ((rc = header_at(seg, pos, end, out)) != 0)
+			return rc < 0 ? rc : 0;
 	return 0;
 }
 

@@ -69,6 +69,7 @@ struct log_seg_pos {
 	int64_t base_offset;
 	int64_t last_offset;
 	int64_t size;
+	int32_t leader_epoch;	/* the batch's partitionLeaderEpoch; -1 below magic 2 */
 };
 
 /*
@@ -147,6 +148,15 @@ int64_t log_segment_recover(struct log_segment *seg,
  * (the caller recovers the segment).
  */
 int log_segment_load_tail(struct log_segment *seg);
+
+/*
+ * Assign the leader epoch of every batch to epochs, walking the batch
+ * headers only (the epoch cache rebuilt from the log).  0 or -errno.
+ */
+int log_segment_scan_epochs(const struct log_segment *seg,
+			    struct log_epoch_cache *epochs);
+/* The last batch of the segment: 0 and *out, 1 when it is empty, -errno. */
+int log_segment_last_batch(const struct log_segment *seg, struct log_seg_pos *out);
 
 /* Cut the segment before the batch holding offset.  Returns bytes cut. */
 int64_t log_segment_truncate_to(struct log_segment *seg, int64_t offset);

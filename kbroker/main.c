@@ -46,6 +46,7 @@
 #include "log_dir_event.h"
 #include "log_cleaner.h"
 #include "log_manager.h"
+#include "log_epoch_writer.h"
 #include "log_move.h"
 #include "net.h"
 #include "transport_tls.h"
@@ -408,6 +409,7 @@ int main(int argc, char **argv)
 	    group_start(&b, err, sizeof(err)) < 0 ||
 	    txn_start(&b, err, sizeof(err)) < 0 ||
 	    log_manager_start(&b, err, sizeof(err)) < 0 ||
+	    log_epoch_writer_start(&b, err, sizeof(err)) < 0 ||
 	    log_cleaner_start(&b, err, sizeof(err)) < 0 ||
 	    log_move_start(&b, err, sizeof(err)) < 0)
 		goto fatal;
@@ -449,6 +451,7 @@ int main(int argc, char **argv)
 	log_move_stop(&b);
 	log_cleaner_stop(&b);
 	log_manager_stop(&b);
+	log_epoch_writer_stop();
 	group_destroy(&b);
 	txn_destroy(&b);
 	replica_checkpoint_hw(&b);
@@ -493,6 +496,7 @@ fatal:
 		net_stop(b.net);
 	log_move_stop(&b);
 	log_manager_stop(&b);
+	log_epoch_writer_stop();
 	group_destroy(&b);
 	txn_destroy(&b);
 	for (int i = 0; i < b.ndirs; i++)

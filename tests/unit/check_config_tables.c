@@ -321,7 +321,8 @@ static const struct {
  * properties but not through KafkaConfig */
 static const char *const own_keys[] = { "socket.listen.backlog.size", "metrics.listener",
 					 "zookeeper.digest.username", "zookeeper.digest.password",
-					 "super.users", "allow.everyone.if.no.acl.found" };
+					 "super.users", "allow.everyone.if.no.acl.found",
+					 "leader.epoch.checkpoint.interval.ms" };
 
 static const struct kp_config_def *find_def(const struct kp_config_def *defs,
 					    size_t n, const char *key)

@@ -254,6 +254,12 @@ START_TEST(epoch_cache_follows_kafka_rules)
 	ck_assert_int_eq(c.n, 3);
 	ck_assert_int_eq(c.e[2].epoch, 6);
 	ck_assert_int_eq(c.e[2].start_offset, 15);
+	/* written later, by the writer's round, not at the change */
+	ck_assert_int_eq(access(p, F_OK), -1);
+	ck_assert_int_eq(log_epoch_pending(), 1);
+	ck_assert_int_eq(log_epoch_write_pending(), 1);
+	ck_assert_int_eq(log_epoch_pending(), 0);
+	ck_assert_int_eq(access(p, F_OK), 0);
 	log_epoch_close(&c);
 	/* persisted */
 	ck_assert_int_eq(log_epoch_open(&c, p), 0);
@@ -265,11 +271,223 @@ START_TEST(epoch_cache_follows_kafka_rules)
 	ck_assert_int_eq(c.n, 1);
 	ck_assert_int_eq(c.e[0].epoch, 3);
 	ck_assert_int_eq(c.e[0].start_offset, 12);
+	/* a sync writes what is pending itself */
+	ck_assert_int_eq(log_epoch_sync(&c), 0);
+	ck_assert_int_eq(c.dirty, false);
+	ck_assert_int_eq(c.unsynced, false);
 	log_epoch_close(&c);
+	/* closing drops what is queued */
+	ck_assert_int_eq(log_epoch_pending(), 0);
 	ck_assert_int_eq(log_epoch_open(&c, p), 0);
 	ck_assert_int_eq(c.n, 1);
 	ck_assert_int_eq(c.e[0].start_offset, 12);
 	log_epoch_close(&c);
+}
+END_TEST
+
+/* The epochs in the checkpoint file, read with a second cache. */
+static int file_epochs(const char *dir, struct log_epoch_entry *out, int max)
+{
+	struct log_epoch_cache c;
+	char p[PATH_MAX];
+	int n;
+
+	snprintf(p, sizeof(p), "%s/leader-epoch-checkpoint", dir);
+	ck_assert_int_eq(log_epoch_open(&c, p), 0);
+	n = c.n;
+	ck_assert_int_le(n, max);
+	memcpy(out, c.e, (size_t)n * sizeof(*out));
+	log_epoch_close(&c);
+	return n;
+}
+
+#define assert_epochs(c, want, n) assert_epochs_at(__LINE__, c, want, n)
+static void assert_epochs_at(int line, const struct log_epoch_cache *c,
+			     const struct log_epoch_entry *want, int n)
+{
+	ck_assert_msg(c->n == n, "line %d: %d epochs, not %d", line, c->n, n);
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(c->e[i].epoch, want[i].epoch);
+		ck_assert_int_eq(c->e[i].start_offset, want[i].start_offset);
+	}
+}
+
+START_TEST(epoch_checkpoint_is_deferred_and_written_before_a_flush)
+{
+	struct log_config cfg = small_cfg(1 << 20);
+	struct log_epoch_entry f[8];
+	const char *dir = pathf("d-0");
+	struct log *log;
+
+	ck_assert_int_eq(log_open(dir, "d", 0, &cfg, -1, -1, false, &log), 0);
+	ck_assert_int_eq(append_batch(log, 5, 10, 1, 1, NULL), 0);
+	ck_assert_int_eq(log_flush(log, log_end_offset(log)), 0);
+	ck_assert_int_eq(file_epochs(dir, f, 8), 1);
+	/* become leader at epoch 4 (LeaderAndIsr's assign): memory only */
+	ck_assert_int_eq(log_epoch_assign(&log->epochs, 4, log_end_offset(log)), 0);
+	ck_assert_int_eq(log_epoch_latest(&log->epochs), 4);
+	ck_assert_int_eq(file_epochs(dir, f, 8), 1);
+	ck_assert_int_eq(f[0].epoch, 1);
+	ck_assert_int_eq(log->epochs.dirty, true);
+	/* appends in the epoch leave the file alone too */
+	ck_assert_int_eq(append_batch(log, 5, 10, 1, 4, NULL), 0);
+	ck_assert_int_eq(file_epochs(dir, f, 8), 1);
+	/* a flush writes (and fsyncs) the epochs before the data */
+	ck_assert_int_eq(log_flush(log, log_end_offset(log)), 0);
+	ck_assert_int_eq(file_epochs(dir, f, 8), 2);
+	ck_assert_int_eq(f[1].epoch, 4);
+	ck_assert_int_eq(f[1].start_offset, 5);
+	ck_assert_int_eq(log->epochs.dirty, false);
+	ck_assert_int_eq(log->epochs.unsynced, false);
+	/* the writer's round writes without a flush; a later flush fsyncs */
+	ck_assert_int_eq(log_epoch_assign(&log->epochs, 6, log_end_offset(log)), 0);
+	ck_assert_int_ge(log_epoch_write_pending(), 1);
+	ck_assert_int_eq(file_epochs(dir, f, 8), 3);
+	ck_assert_int_eq(log->epochs.unsynced, true);
+	ck_assert_int_eq(log_flush(log, log_end_offset(log)), 0);
+	ck_assert_int_eq(log->epochs.unsynced, false);
+	log_close(log, false);
+	ck_assert_int_eq(log_epoch_pending(), 0);
+}
+END_TEST
+
+START_TEST(epochs_lost_in_a_crash_are_rebuilt_from_the_log)
+{
+	struct log_config cfg = small_cfg(4096);
+	const char *dir = pathf("r-0");
+	const struct log_epoch_entry want[] = { { 1, 0 }, { 3, 30 }, { 7, 90 } };
+	struct log_epoch_entry f[8];
+	struct log *log;
+	int64_t rp, leo;
+	char p[PATH_MAX];
+	FILE *fp;
+
+	ck_assert_int_eq(log_open(dir, "r", 0, &cfg, -1, -1, false, &log), 0);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(append_batch(log, 3, 100, 1, 1, NULL), 0);
+	ck_assert_int_eq(log_flush(log, log_end_offset(log)), 0);
+	rp = log->recovery_point;
+	ck_assert_int_eq(rp, 30);
+	/* leader moves: epoch 3 then 7, with data, never flushed nor
+	 * written (the writer had no round) */
+	ck_assert_int_eq(log_epoch_assign(&log->epochs, 3, log_end_offset(log)), 0);
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(append_batch(log, 3, 100, 1, 3, NULL), 0);
+	ck_assert_int_eq(log_epoch_assign(&log->epochs, 7, log_end_offset(log)), 0);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(append_batch(log, 3, 100, 1, 7, NULL), 0);
+	ck_assert_int_gt(log->nsegs, 2);
+	assert_epochs(&log->epochs, want, 3);
+	leo = log_end_offset(log);
+	ck_assert_int_eq(file_epochs(dir, f, 8), 1);
+	/* the crash: nothing more is written */
+	log_close(log, false);
+	ck_assert_int_eq(file_epochs(dir, f, 8), 1);
+
+	/* unclean restart: recovery from the recovery point assigns them
+	 * again */
+	ck_assert_int_eq(log_open(dir, "r", 0, &cfg, rp, -1, false, &log), 0);
+	ck_assert_int_eq(log_end_offset(log), leo);
+	assert_epochs(&log->epochs, want, 3);
+	ck_assert_int_eq(log_epoch_sync(&log->epochs), 0);
+	ck_assert_int_eq(file_epochs(dir, f, 8), 3);
+	log_close(log, false);
+
+	/* a stale file that recovery does not cover (opened as clean): the
+	 * last batch's epoch is not its latest, so every header is read */
+	snprintf(p, sizeof(p), "%s/leader-epoch-checkpoint", dir);
+	fp = fopen(p, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("0\n1\n1 0\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(log_open(dir, "r", 0, &cfg, leo, -1, true, &log), 0);
+	assert_epochs(&log->epochs, want, 3);
+	log_close(log, false);
+
+	/* a missing file, and a corrupt one, alike */
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(log_open(dir, "r", 0, &cfg, leo, -1, true, &log), 0);
+	assert_epochs(&log->epochs, want, 3);
+	ck_assert_int_eq(log_epoch_sync(&log->epochs), 0);
+	log_close(log, false);
+	ck_assert_int_eq(file_epochs(dir, f, 8), 3);
+	fp = fopen(p, "w");
+	fputs("0\n2\n1 0\nnonsense\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(log_open(dir, "r", 0, &cfg, leo, -1, true, &log), 0);
+	assert_epochs(&log->epochs, want, 3);
+	/* OffsetForLeaderEpoch's answers from the rebuilt cache */
+	{
+		int32_t e;
+		int64_t o;
+
+		log_epoch_end_offset(&log->epochs, 3, leo, &e, &o);
+		ck_assert_int_eq(e, 3);
+		ck_assert_int_eq(o, 90);
+		log_epoch_end_offset(&log->epochs, 5, leo, &e, &o);
+		ck_assert_int_eq(e, 3);
+		ck_assert_int_eq(o, 90);
+		log_epoch_end_offset(&log->epochs, 7, leo, &e, &o);
+		ck_assert_int_eq(o, leo);
+	}
+	/* a log start past the first epoch's start moves it, as before */
+	log_close(log, false);
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(log_open(dir, "r", 0, &cfg, leo, 45, true, &log), 0);
+	ck_assert_int_ge(log_start_offset(log), 30);
+	ck_assert_int_eq(log->epochs.e[0].start_offset, log_start_offset(log));
+	ck_assert_int_eq(log_epoch_latest(&log->epochs), 7);
+	log_close(log, false);
+}
+END_TEST
+
+struct writer_arg {
+	atomic_bool stop;
+	int rounds;
+};
+
+static void *writer_rounds(void *arg)
+{
+	struct writer_arg *w = arg;
+
+	while (!atomic_load(&w->stop)) {
+		log_epoch_write_pending();
+		w->rounds++;
+	}
+	return NULL;
+}
+
+START_TEST(epoch_writer_runs_beside_the_owner)
+{
+	struct log_epoch_cache c, back;
+	struct writer_arg w = { .rounds = 0 };
+	char *p = pathf("leader-epoch-checkpoint");
+	pthread_t t;
+
+	atomic_init(&w.stop, false);
+	ck_assert_int_eq(log_epoch_open(&c, p), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, writer_rounds, &w), 0);
+	for (int i = 0; i < 3000; i++) {
+		ck_assert_int_eq(log_epoch_assign(&c, i, (int64_t)i * 10), 0);
+		if (i % 7 == 6)
+			log_epoch_truncate_end(&c, (int64_t)i * 10 - 5);
+		if (i % 500 == 499)
+			log_epoch_truncate_start(&c, (int64_t)i * 10 - 100);
+	}
+	atomic_store(&w.stop, true);
+	pthread_join(t, NULL);
+	ck_assert_int_gt(w.rounds, 0);
+	/* what the file says after the last sync is what memory says */
+	ck_assert_int_eq(log_epoch_sync(&c), 0);
+	ck_assert_int_eq(log_epoch_open(&back, p), 0);
+	ck_assert_int_eq(back.n, c.n);
+	for (int i = 0; i < c.n; i++) {
+		ck_assert_int_eq(back.e[i].epoch, c.e[i].epoch);
+		ck_assert_int_eq(back.e[i].start_offset, c.e[i].start_offset);
+	}
+	log_epoch_close(&back);
+	log_epoch_close(&c);
+	ck_assert_int_eq(log_epoch_pending(), 0);
 }
 END_TEST
 
@@ -1300,6 +1518,9 @@ static Suite *log_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, checkpoints_round_trip_and_reject_malformed_files);
 	tcase_add_test(tc, epoch_cache_follows_kafka_rules);
+	tcase_add_test(tc, epoch_checkpoint_is_deferred_and_written_before_a_flush);
+	tcase_add_test(tc, epochs_lost_in_a_crash_are_rebuilt_from_the_log);
+	tcase_add_test(tc, epoch_writer_runs_beside_the_owner);
 	tcase_add_test(tc, append_assigns_offsets_and_reads_whole_batches);
 	tcase_add_test(tc, segments_roll_on_size_index_and_time);
 	tcase_add_test(tc, index_lookups_agree_with_a_brute_force_scan);
