@@ -170,6 +170,7 @@ static void conn_close(struct sconn *k)
 
 static void on_io(struct kp_loop *loop, int fd, int events, void *arg);
 static int parse_in(struct sconn *k);
+static int read_in(struct sconn *k);
 
 static bool backlogged(const struct sconn *k)
 {
@@ -203,17 +204,25 @@ static void flush_out(struct sconn *k)
 			}
 		}
 		/* room again: the frames read while backlogged go first */
-		if (k->parsing || backlogged(k) || k->inlen == 0)
+		if (k->parsing || backlogged(k))
 			break;
 		before = k->inlen;
-		if (parse_in(k) < 0)
+		if (k->inlen > 0 && parse_in(k) < 0)
 			return;
 		if (k->out.err != 0) {
 			conn_close(k);
 			return;
 		}
+		/* then the bytes the transport decrypted while reading stopped:
+		 * the socket will not signal them again */
+		if (!k->parsing && !backlogged(k) && k->t->type->pending != NULL &&
+		    k->t->type->pending(k->t)) {
+			if (read_in(k) < 0)
+				return;
+			continue;
+		}
 		if (k->inlen == before)
-			break;		/* a partial frame */
+			break;		/* a partial frame, or nothing */
 	}
 	kp_loop_set_events(k->s->c->loop, k->fd,
 			   (backlogged(k) ? 0 : KP_EV_READ) |
@@ -599,8 +608,18 @@ static void on_io(struct kp_loop *loop, int fd, int events, void *arg)
 		flush_out(k);
 		return;		/* k may be gone; reading resumes next round */
 	}
-	/* read what the socket (and the transport inside: TLS records
-	 * already decrypted) holds */
+	if (read_in(k) < 0)
+		return;
+	flush_out(k);
+}
+
+/*
+ * Read what the socket (and the transport inside: TLS records already
+ * decrypted) holds and handle its whole frames, until nothing more is
+ * there or the connection is backlogged.  -1 once it is closed.
+ */
+static int read_in(struct sconn *k)
+{
 	while (!backlogged(k)) {
 		ssize_t n;
 
@@ -610,7 +629,7 @@ static void on_io(struct kp_loop *loop, int fd, int events, void *arg)
 
 			if (ni == NULL) {
 				conn_close(k);
-				return;
+				return -1;
 			}
 			k->in = ni;
 			k->incap = nc;
@@ -620,17 +639,17 @@ static void on_io(struct kp_loop *loop, int fd, int events, void *arg)
 			break;
 		if (n <= 0) {
 			conn_close(k);
-			return;
+			return -1;
 		}
 		k->inlen += (size_t)n;
 		if (parse_in(k) < 0)
-			return;
+			return -1;
 		if (k->out.err != 0) {
 			conn_close(k);
-			return;
+			return -1;
 		}
 	}
-	flush_out(k);
+	return 0;
 }
 
 static void on_accept(struct kp_loop *loop, int fd, int events, void *arg)
