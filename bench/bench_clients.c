@@ -4,6 +4,7 @@
  *
  *   bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS [idempotent|txn:N]]
  *   bench_clients --latency BOOTSTRAP TOPIC SIZE RATE SECONDS [ACKS]
+ *   bench_clients --mock BOOTSTRAP TOPIC SIZE COUNT [ROUNDS]
  *
  * Throughput: produces COUNT messages of SIZE bytes (null keys, so
  * librdkafka spreads them over the partitions) with ACKS (default 1),
@@ -16,11 +17,21 @@
  *
  * Latency: a consumer reads the topic's end while a producer sends RATE
  * messages/s for SECONDS, each carrying its send time; prints end-to-end
- * (send to receive) percentiles.  Figures go in issue notes, never into
- * tests.
+ * (send to receive) percentiles.
+ *
+ * Mock: the same producer workload against librdkafka's in-process mock
+ * cluster (a client made with test.mock.num.brokers=1) and against the
+ * broker at BOOTSTRAP, alternating, ROUNDS times (default 3) in one run:
+ * COUNT messages of SIZE bytes to a topic of 4 partitions (created on both
+ * with replication factor 1), acks=1 and otherwise librdkafka's default
+ * producer settings (linger, batch and queue sizes untouched), each run
+ * timed from the first message to the last delivery report.  Prints both
+ * rates and the broker's ratio to the mock (the median of the rounds'
+ * ratios last).  Figures go in issue notes, never into tests.
  */
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +232,147 @@ static void consume(const char *boot, const char *topic, size_t size, int64_t co
 	}
 }
 
+/* --------------------------------------------------------------- mock */
+
+#define MOCK_PARTITIONS 4
+
+static void create_topic(const char *boot, const char *topic)
+{
+	rd_kafka_conf_t *conf = conf_new();
+	rd_kafka_NewTopic_t *nt;
+	rd_kafka_queue_t *q;
+	rd_kafka_event_t *ev;
+	rd_kafka_t *rk;
+	char err[256];
+
+	set(conf, "bootstrap.servers", boot);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	nt = rk == NULL ? NULL : rd_kafka_NewTopic_new(topic, MOCK_PARTITIONS, 1,
+							err, sizeof(err));
+	if (nt == NULL) {
+		fprintf(stderr, "bench_clients: %s\n", err);
+		exit(1);
+	}
+	q = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+	ev = rd_kafka_queue_poll(q, 60000);
+	if (ev != NULL) {
+		const rd_kafka_CreateTopics_result_t *res =
+			rd_kafka_event_CreateTopics_result(ev);
+		size_t n = 0;
+		const rd_kafka_topic_result_t **tr =
+			res != NULL ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+
+		if (rd_kafka_event_error(ev) ||
+		    (n == 1 && rd_kafka_topic_result_error(tr[0]) &&
+		     rd_kafka_topic_result_error(tr[0]) != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)) {
+			fprintf(stderr, "bench_clients: creating %s: %s\n", topic,
+				n == 1 ? rd_kafka_topic_result_error_string(tr[0])
+				       : rd_kafka_event_error_string(ev));
+			exit(1);
+		}
+		rd_kafka_event_destroy(ev);
+	} else {
+		fprintf(stderr, "bench_clients: creating %s: no answer\n", topic);
+		exit(1);
+	}
+	rd_kafka_NewTopic_destroy(nt);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_destroy(rk);
+}
+
+/* COUNT messages with librdkafka's default producer settings and acks=1;
+ * returns the seconds from the first message to the last report. */
+static double produce_default(const char *boot, const char *topic,
+			      const char *payload, size_t size, int64_t count)
+{
+	rd_kafka_conf_t *conf = conf_new();
+	rd_kafka_t *rk;
+	char err[256];
+	double t0, secs;
+
+	set(conf, "bootstrap.servers", boot);
+	set(conf, "acks", "1");
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (rk == NULL) {
+		fprintf(stderr, "bench_clients: %s\n", err);
+		exit(1);
+	}
+	/* warm up: metadata known and a connection to every leader */
+	for (int p = 0; p < MOCK_PARTITIONS; p++)
+		rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(p),
+				  RD_KAFKA_V_VALUE((void *)payload, size), RD_KAFKA_V_END);
+	rd_kafka_flush(rk, 60000);
+	delivered = failed = 0;
+	t0 = now_s();
+	for (int64_t i = 0; i < count; i++) {
+		while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+					 RD_KAFKA_V_VALUE((void *)payload, size),
+					 RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(rk, 10);
+		if ((i & 1023) == 0)
+			rd_kafka_poll(rk, 0);
+	}
+	rd_kafka_flush(rk, 300000);
+	secs = now_s() - t0;
+	if (failed > 0 || delivered != count) {
+		fprintf(stderr, "bench_clients: %s: %" PRId64 " delivered, %" PRId64
+			" failed\n", boot, delivered, failed);
+		exit(1);
+	}
+	rd_kafka_destroy(rk);
+	return secs;
+}
+
+static int cmp_double(const void *a, const void *b);
+
+static void mock_compare(const char *boot, const char *topic, size_t size,
+			 int64_t count, int rounds)
+{
+	rd_kafka_conf_t *conf = conf_new();
+	rd_kafka_mock_cluster_t *mc;
+	rd_kafka_t *holder;
+	char err[256], *payload = malloc(size), mock_boot[1024];
+	double ratio[64];
+
+	if (payload == NULL || rounds < 1 || rounds > 64) {
+		fprintf(stderr, "bench_clients: ROUNDS is 1 to 64\n");
+		exit(2);
+	}
+	memset(payload, 'x', size);
+	/* the mock cluster lives in this client's threads, in-process */
+	set(conf, "test.mock.num.brokers", "1");
+	holder = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (holder == NULL || (mc = rd_kafka_handle_mock_cluster(holder)) == NULL) {
+		fprintf(stderr, "bench_clients: no mock cluster: %s\n",
+			holder == NULL ? err : "test.mock.num.brokers ignored");
+		exit(1);
+	}
+	snprintf(mock_boot, sizeof(mock_boot), "%s", rd_kafka_mock_cluster_bootstraps(mc));
+	if (rd_kafka_mock_topic_create(mc, topic, MOCK_PARTITIONS, 1) != 0) {
+		fprintf(stderr, "bench_clients: mock topic %s not created\n", topic);
+		exit(1);
+	}
+	create_topic(boot, topic);
+	printf("%zu B, %d partitions, acks=1, librdkafka %s default producer "
+	       "settings\n", size, MOCK_PARTITIONS, rd_kafka_version_str());
+	for (int r = 0; r < rounds; r++) {
+		double m = produce_default(mock_boot, topic, payload, size, count);
+		double s = produce_default(boot, topic, payload, size, count);
+
+		report("mock", count, size, m);
+		report("broker", count, size, s);
+		ratio[r] = m / s;
+		printf("round %d: broker/mock %.2f\n", r + 1, ratio[r]);
+		fflush(stdout);
+	}
+	qsort(ratio, (size_t)rounds, sizeof(*ratio), cmp_double);
+	printf("broker/mock (median of %d rounds): %.2f\n", rounds, ratio[rounds / 2]);
+	rd_kafka_destroy(holder);
+	free(payload);
+}
+
 /* ------------------------------------------------------------ latency */
 
 static int cmp_double(const void *a, const void *b)
@@ -360,6 +512,11 @@ int main(int argc, char **argv)
 			atoi(argv[5]), atoi(argv[6]));
 		return 0;
 	}
+	if ((argc == 6 || argc == 7) && strcmp(argv[1], "--mock") == 0) {
+		mock_compare(argv[2], argv[3], (size_t)strtoul(argv[4], NULL, 10),
+			     strtoll(argv[5], NULL, 10), argc == 7 ? atoi(argv[6]) : 3);
+		return 0;
+	}
 	if (argc == 7 && strcmp(argv[6], "idempotent") == 0) {
 		idempotence = "true";
 		argc--;
@@ -370,7 +527,8 @@ int main(int argc, char **argv)
 	}
 	if (argc != 5 && argc != 6) {
 		fprintf(stderr, "usage: bench_clients BOOTSTRAP TOPIC SIZE COUNT [ACKS [idempotent|txn:N]]\n"
-			"       bench_clients --latency BOOTSTRAP TOPIC SIZE RATE SECONDS [ACKS]\n");
+			"       bench_clients --latency BOOTSTRAP TOPIC SIZE RATE SECONDS [ACKS]\n"
+			"       bench_clients --mock BOOTSTRAP TOPIC SIZE COUNT [ROUNDS]\n");
 		return 2;
 	}
 	if (argc == 6)

@@ -16,6 +16,11 @@
 # BENCH_SCRAPE=compare runs the 1 KB case BENCH_ROUNDS times (default 3)
 # without and with a scrape of every daemon's metrics each second (kcluster
 # turns metrics.listener on), alternating, on the same cluster.
+# Then (BENCH_MOCK=0 skips it, BENCH_MOCK=only runs nothing else) 100 B
+# produce with librdkafka's default producer settings and acks=1 to a topic
+# of 4 partitions, against librdkafka's in-process mock broker and this
+# broker alternately, BENCH_MOCK_ROUNDS times (default 3): both rates and
+# the broker's ratio to the mock in the same run (bench_clients --mock).
 set -eu
 dir=$(mktemp -d /tmp/skald-bench.XXXXXX)
 trap 'tools/kcluster down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
@@ -97,5 +102,12 @@ if [ "${BENCH_SCRAPE:-}" = compare ]; then
 	done
 	exit 0
 fi
-bench/bench_clients "$boot" t100 100 ${BENCH_COUNT_100:-3000000}
-bench/bench_clients "$boot" t1k 1024 ${BENCH_COUNT_1K:-1000000}
+if [ "${BENCH_MOCK:-1}" != only ]; then
+	bench/bench_clients "$boot" t100 100 ${BENCH_COUNT_100:-3000000}
+	bench/bench_clients "$boot" t1k 1024 ${BENCH_COUNT_1K:-1000000}
+fi
+if [ "${BENCH_MOCK:-1}" != 0 ]; then
+	echo "100 B, default producer settings, against librdkafka's mock broker:"
+	bench/bench_clients --mock "$boot" m100 100 ${BENCH_COUNT_MOCK:-2000000} \
+		${BENCH_MOCK_ROUNDS:-3}
+fi

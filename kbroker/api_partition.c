@@ -741,21 +741,6 @@ struct produce_wait {
 	struct purgatory_watch *watches;
 };
 
-/* Every record of a validated batch has a key (compacted topics). */
-static bool all_keyed(const uint8_t *data, size_t len, struct kp_wbuf *scratch)
-{
-	struct kp_record_iter it;
-	struct kp_record rec;
-	int rc;
-
-	if (kp_record_iter_init(&it, data, len, scratch, MAX_DECOMPRESSED) != 0)
-		return false;
-	while ((rc = kp_record_iter_next(&it, &rec)) == 1)
-		if (rec.key.len < 0)
-			return false;
-	return rc == 0;
-}
-
 /* Is ts a CreateTime timestamp further than diff from now?  (Kafka's
  * |ts - now| > diff, without overflow; "no timestamp" always passes.) */
 static bool ts_out_of_range(int64_t ts, int64_t now, int64_t diff)
@@ -934,8 +919,7 @@ static kp_err_t produce_one(struct net_req *r, struct partition *p,
 		 * appending. */
 		kp_batch_set_max_timestamp(data, len, info.max_timestamp, false);
 		/* as Kafka: "Compacted topic cannot accept message without key" */
-		if (p->log->cfg.compact_policy &&
-		    !all_keyed(data, len, &r->worker->scratch))
+		if (p->log->cfg.compact_policy && info.null_keys > 0)
 			return KP_ERR_INVALID_RECORD;
 		/* ProduceRequest: zstd from v7; v0-2 are not checked */
 		if ((info.h.attributes & KP_ATTR_CODEC_MASK) == KP_CODEC_ZSTD &&

@@ -9,7 +9,9 @@
  * top-level magic 0/1 message (so the fuzzer gets past the checksums and
  * into the records and the codecs).  Then:
  *
- *   - as Produce v3+: kp_batch_validate; a valid batch must iterate to
+ *   - as Produce v3+: kp_batch_validate, whose answer on an uncompressed
+ *     batch with a sound header must be the record iterator's (the fast
+ *     walk agrees with the general one); a valid batch must iterate to
  *     exactly its record count with well-formed headers, filter (every
  *     other record) into a batch with a good CRC, down-convert to magic 0
  *     and 1 into a set kp_message_set_analyze accepts, and append on a
@@ -156,6 +158,38 @@ static bool keep_odd(const struct kp_record *rec, void *arg)
 	return rec->offset & 1;
 }
 
+/*
+ * The general walk's verdict on an uncompressed batch whose header passed
+ * every batch-level check: 0, CORRUPT_MESSAGE (2) or INVALID_RECORD (87)
+ * as kp_batch_validate() gave it through the iterator; -1 when the batch
+ * is compressed or a batch-level check fails (nothing to compare).
+ */
+static int iterator_verdict(const uint8_t *data, size_t len)
+{
+	struct kp_batch_header h;
+	struct kp_record_iter it;
+	struct kp_record rec;
+	size_t size;
+	int32_t i = 0;
+	int rc;
+
+	if (kp_batch_size(data, len, &size) != KP_BATCH_OK || size != len ||
+	    kp_batch_header_parse(data, len, &h) != KP_BATCH_OK ||
+	    kp_batch_verify_crc(data, len) != KP_BATCH_OK ||
+	    (h.attributes & KP_ATTR_CODEC_MASK) != KP_CODEC_NONE ||
+	    h.record_count <= 0 || (int64_t)h.last_offset_delta + 1 != h.record_count ||
+	    (h.attributes & KP_ATTR_CONTROL) ||
+	    (h.producer_id >= 0 && h.base_sequence < 0) ||
+	    kp_record_iter_init(&it, data, len, NULL, 0) != KP_BATCH_OK)
+		return -1;
+	while ((rc = kp_record_iter_next(&it, &rec)) == 1) {
+		if ((int64_t)((uint64_t)rec.offset - (uint64_t)h.base_offset) != i)
+			return 87;
+		i++;
+	}
+	return rc == 0 ? 0 : 2;
+}
+
 static void as_v2_batch(uint8_t *data, size_t len, struct log *leader)
 {
 	struct kp_batch_info info;
@@ -164,9 +198,12 @@ static void as_v2_batch(uint8_t *data, size_t len, struct log *leader)
 	struct kp_set_info si;
 	struct log_append_info ai;
 	int32_t n = 0;
-	int rc;
+	int rc, want = iterator_verdict(data, len);
 
-	if (kp_batch_validate(data, len, &scratch, MAX_INFLATE, &info) != 0)
+	rc = kp_batch_validate(data, len, &scratch, MAX_INFLATE, &info);
+	if (want >= 0 && rc != want)
+		abort();	/* the fast walk and the iterator disagree */
+	if (rc != 0)
 		return;
 	if (kp_record_iter_init(&it, data, len, &scratch, MAX_INFLATE) != 0)
 		abort();	/* validated, yet not readable */

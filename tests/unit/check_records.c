@@ -44,7 +44,7 @@ END_TEST
 
 START_TEST(crc32c_hardware_equals_software_at_every_length_and_alignment)
 {
-	uint8_t buf[400];
+	static uint8_t buf[1 << 14];
 	size_t len, off;
 
 	for (len = 0; len < sizeof(buf); len++)
@@ -53,6 +53,17 @@ START_TEST(crc32c_hardware_equals_software_at_every_length_and_alignment)
 		for (len = 0; len + off <= 300; len++)
 			ck_assert_uint_eq(kp_crc32c(0, buf + off, len),
 					  kp_crc32c_sw(0, buf + off, len));
+	/* the three-stream rounds (768 bytes each) and their tails: every
+	 * length around one, two and several rounds, and a long buffer */
+	for (off = 0; off < 8; off++)
+		for (len = 700; len + off <= 2400; len++)
+			ck_assert_uint_eq(kp_crc32c(0x12345678u, buf + off, len),
+					  kp_crc32c_sw(0x12345678u, buf + off, len));
+	ck_assert_uint_eq(kp_crc32c(0, buf, sizeof(buf)),
+			  kp_crc32c_sw(0, buf, sizeof(buf)));
+	/* continuing a CRC across a round boundary */
+	ck_assert_uint_eq(kp_crc32c(kp_crc32c(0, buf, 1000), buf + 1000, 5000),
+			  kp_crc32c_sw(0, buf, 6000));
 	fprintf(stderr, "crc32c: hardware path %s\n",
 		kp_crc32c_hw_available() ? "in use" : "not available");
 }
@@ -557,6 +568,280 @@ START_TEST(truncated_and_corrupted_batches_never_crash)
 }
 END_TEST
 
+/*
+ * The validation kp_batch_validate() made for every codec before it had a
+ * dedicated walk for uncompressed batches, through the public iterator:
+ * the reference the fast walk must agree with, answer and info.
+ */
+static int reference_validate(const uint8_t *batch, size_t len,
+			      struct kp_wbuf *scratch, struct kp_batch_info *info)
+{
+	struct kp_record_iter it;
+	struct kp_record rec;
+	size_t size;
+	int rc;
+
+	if (kp_batch_size(batch, len, &size) != KP_BATCH_OK || size != len)
+		return KP_ERR_CORRUPT_MESSAGE;
+	if (len < KP_BATCH_HEADER_SIZE || batch[KP_BATCH_OFF_MAGIC] != 2)
+		return KP_ERR_INVALID_RECORD;
+	if (kp_batch_header_parse(batch, len, &info->h) != KP_BATCH_OK ||
+	    kp_batch_verify_crc(batch, len) != KP_BATCH_OK)
+		return KP_ERR_CORRUPT_MESSAGE;
+	if ((info->h.attributes & KP_ATTR_CODEC_MASK) > KP_CODEC_ZSTD)
+		return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+	if (info->h.record_count <= 0 ||
+	    (int64_t)info->h.last_offset_delta + 1 != info->h.record_count ||
+	    (info->h.attributes & KP_ATTR_CONTROL) ||
+	    (info->h.producer_id >= 0 && info->h.base_sequence < 0))
+		return KP_ERR_INVALID_RECORD;
+	if (kp_record_iter_init(&it, batch, len, scratch, 1 << 20) != KP_BATCH_OK)
+		return KP_ERR_CORRUPT_MESSAGE;
+	info->max_timestamp = KP_NO_TIMESTAMP;
+	info->ts_low = INT64_MAX;
+	info->ts_high = INT64_MIN;
+	info->records = 0;
+	info->null_keys = 0;
+	while ((rc = kp_record_iter_next(&it, &rec)) == 1) {
+		if ((int64_t)((uint64_t)rec.offset - (uint64_t)info->h.base_offset) !=
+		    info->records)
+			return KP_ERR_INVALID_RECORD;
+		if (rec.timestamp > info->max_timestamp)
+			info->max_timestamp = rec.timestamp;
+		if (rec.timestamp != KP_NO_TIMESTAMP) {
+			if (rec.timestamp < info->ts_low)
+				info->ts_low = rec.timestamp;
+			if (rec.timestamp > info->ts_high)
+				info->ts_high = rec.timestamp;
+		}
+		info->null_keys += rec.key.len < 0;
+		info->records++;
+	}
+	return rc == 0 ? 0 : KP_ERR_CORRUPT_MESSAGE;
+}
+
+static void same_answer(const uint8_t *b, size_t len, struct kp_wbuf *scratch)
+{
+	struct kp_batch_info fast, ref;
+	int want = reference_validate(b, len, scratch, &ref);
+
+	ck_assert_int_eq(kp_batch_validate(b, len, scratch, 1 << 20, &fast), want);
+	if (want != 0)
+		return;
+	ck_assert(fast.max_timestamp == ref.max_timestamp);
+	ck_assert(fast.ts_low == ref.ts_low);
+	ck_assert(fast.ts_high == ref.ts_high);
+	ck_assert_int_eq(fast.records, ref.records);
+	ck_assert_int_eq(fast.null_keys, ref.null_keys);
+}
+
+/*
+ * Random damage inside the records of uncompressed batches, the CRC made
+ * right again so it reaches the record walk: the fast walk gives the
+ * iterator's answer every time (and the same timestamps and key count
+ * when it accepts).  Bytes are set to values that matter to varints too
+ * (continuation bits, a fifth or tenth byte, -1 and -2).
+ */
+START_TEST(uncompressed_fast_walk_agrees_with_the_iterator)
+{
+	static const uint8_t special[] = { 0x00, 0x01, 0x02, 0x03, 0x0f, 0x10,
+					   0x7f, 0x80, 0x81, 0xff, 0xfe };
+	struct kp_record_in in[40];
+	struct kp_record_header hs[2];
+	struct kp_wbuf b, scratch;
+	struct kp_batch_params p;
+	int accepted = 0, refused = 0;
+
+	sample(in, hs);
+	for (int i = 5; i < 40; i++) {
+		in[i] = in[i % 5];
+		in[i].timestamp = i % 7 == 0 ? KP_NO_TIMESTAMP : 1600000000000LL - i * 3;
+	}
+	kp_wbuf_init(&b);
+	kp_wbuf_init(&scratch);
+	for (int k = 0; k < 30000; k++) {
+		int32_t n = 1 + (int32_t)(rnd() % 40);
+		uint8_t *m;
+		int hits = 1 + (int)(rnd() % 3);
+
+		b.len = 0;
+		kp_batch_params_init(&p);
+		p.base_offset = k % 3 == 0 ? INT64_MAX - 5 : (int64_t)(rnd() % 1000);
+		p.log_append_time = k % 11 == 0;
+		ck_assert_int_eq(kp_batch_build(&b, &p, in, n), 0);
+		m = malloc(b.len);
+		memcpy(m, b.data, b.len);
+		if (k % 10 != 0)
+			for (int h = 0; h < hits; h++) {
+				size_t at = KP_BATCH_HEADER_SIZE +
+					    rnd() % (b.len - KP_BATCH_HEADER_SIZE);
+
+				m[at] = rnd() % 2 ? special[rnd() % sizeof(special)]
+						  : (uint8_t)rnd();
+			}
+		kp_put_be32(m + KP_BATCH_OFF_CRC,
+			    kp_crc32c(0, m + KP_BATCH_OFF_ATTRIBUTES,
+				      b.len - KP_BATCH_OFF_ATTRIBUTES));
+		same_answer(m, b.len, &scratch);
+		if (kp_batch_validate(m, b.len, &scratch, 1 << 20,
+				      &(struct kp_batch_info){ 0 }) == 0)
+			accepted++;
+		else
+			refused++;
+		free(m);
+	}
+	/* both sides of the walk were exercised */
+	ck_assert_int_gt(accepted, 3000);
+	ck_assert_int_gt(refused, 3000);
+	kp_wbuf_free(&b);
+	kp_wbuf_free(&scratch);
+}
+END_TEST
+
+/* ------------------------------------------ hand-made uncompressed batches */
+
+static void put_zigzag(struct kp_wbuf *w, int64_t v)
+{
+	kp_write_varlong(w, v);
+}
+
+static void put_raw(struct kp_wbuf *w, const char *bytes, size_t n)
+{
+	kp_write_raw(w, bytes, n);
+}
+
+/* One record: length (its fields' size + adjust), attributes 0, deltas,
+ * key (NULL: null), value, then the header bytes given as they are. */
+static void hand_record(struct kp_wbuf *w, int adjust, int64_t tdelta,
+			int32_t odelta, const char *key, const char *value,
+			const char *headers, size_t hlen)
+{
+	struct kp_wbuf body;
+
+	kp_wbuf_init(&body);
+	kp_write_i8(&body, 0);
+	put_zigzag(&body, tdelta);
+	put_zigzag(&body, odelta);
+	put_zigzag(&body, key == NULL ? -1 : (int64_t)strlen(key));
+	if (key != NULL)
+		put_raw(&body, key, strlen(key));
+	put_zigzag(&body, value == NULL ? -1 : (int64_t)strlen(value));
+	if (value != NULL)
+		put_raw(&body, value, strlen(value));
+	put_raw(&body, headers, hlen);
+	put_zigzag(w, (int64_t)body.len + adjust);
+	put_raw(w, (const char *)body.data, body.len);
+	kp_wbuf_free(&body);
+}
+
+/* A batch of count records whose record bytes are recs, with a right
+ * length and CRC; returns kp_batch_validate's answer (and checks the
+ * reference agrees). */
+static int hand_validate(const struct kp_wbuf *recs, int32_t count,
+			 uint16_t attributes, struct kp_batch_info *info)
+{
+	struct kp_wbuf b, scratch;
+	struct kp_batch_params p;
+	struct kp_record_in one = { .key = KP_BYTES_NULL, .value = KP_BYTES_NULL };
+	int rc;
+
+	kp_wbuf_init(&b);
+	kp_wbuf_init(&scratch);
+	kp_batch_params_init(&p);
+	one.timestamp = 1600000000000LL;
+	ck_assert_int_eq(kp_batch_build(&b, &p, &one, 1), 0);
+	b.len = KP_BATCH_HEADER_SIZE;
+	kp_write_raw(&b, recs->data, recs->len);
+	kp_put_be32(b.data + KP_BATCH_OFF_LENGTH, (uint32_t)(b.len - KP_LOG_OVERHEAD));
+	kp_put_be32(b.data + KP_BATCH_OFF_RECORD_COUNT, (uint32_t)count);
+	kp_put_be32(b.data + KP_BATCH_OFF_LAST_OFFSET_DELTA, (uint32_t)(count - 1));
+	kp_put_be16(b.data + KP_BATCH_OFF_ATTRIBUTES, attributes);
+	kp_put_be64(b.data + KP_BATCH_OFF_BASE_TIMESTAMP, 1600000000000LL);
+	kp_put_be64(b.data + KP_BATCH_OFF_MAX_TIMESTAMP, 1700000000000LL);
+	kp_put_be32(b.data + KP_BATCH_OFF_CRC,
+		    kp_crc32c(0, b.data + KP_BATCH_OFF_ATTRIBUTES,
+			      b.len - KP_BATCH_OFF_ATTRIBUTES));
+	same_answer(b.data, b.len, &scratch);
+	rc = kp_batch_validate(b.data, b.len, &scratch, 1 << 20, info);
+	kp_wbuf_free(&b);
+	kp_wbuf_free(&scratch);
+	return rc;
+}
+
+/*
+ * Each malformation of an uncompressed record is refused with the error
+ * it had before the fast walk: CORRUPT_MESSAGE (2) for what does not
+ * parse, INVALID_RECORD (87) for offset deltas out of order (only once the
+ * record parsed); what is legal but unusual (non-minimal varints, a
+ * zero-length value, LogAppendTime) is accepted with the right info.
+ */
+START_TEST(each_malformed_uncompressed_record_keeps_its_error)
+{
+	struct kp_batch_info info;
+	struct kp_wbuf r;
+	/* one header "h" = "x", then a header "k" with a null value */
+	static const char hdr2[] = { 4, 2, 'h', 2, 'x', 2, 'k', 1 };
+
+	kp_wbuf_init(&r);
+#define CASE(count, attrs, want, ...) do {				\
+		r.len = 0;						\
+		__VA_ARGS__;						\
+		ck_assert_int_eq(hand_validate(&r, count, attrs, &info), want); \
+	} while (0)
+	/* well formed: two records, a null key, headers, timestamps */
+	CASE(2, 0, 0, hand_record(&r, 0, 5, 0, NULL, "v", "\0", 1);
+	     hand_record(&r, 0, -1600000000001LL, 1, "k", "", hdr2, sizeof(hdr2)));
+	ck_assert_int_eq(info.records, 2);
+	ck_assert_int_eq(info.null_keys, 1);
+	ck_assert(info.max_timestamp == 1600000000005LL);
+	ck_assert(info.ts_low == 1600000000005LL && info.ts_high == 1600000000005LL);
+	/* LogAppendTime: every record has the header's maximum */
+	CASE(1, KP_ATTR_LOG_APPEND_TIME, 0, hand_record(&r, 0, 5, 0, "k", "v", "\0", 1));
+	ck_assert(info.max_timestamp == 1700000000000LL);
+	ck_assert_int_eq(info.null_keys, 0);
+	/* a record longer than its fields, or shorter */
+	CASE(1, 0, 2, hand_record(&r, 1, 0, 0, NULL, "v", "\0\0", 2));
+	CASE(1, 0, 2, hand_record(&r, 1, 0, 0, NULL, "v", "\0", 1); kp_write_i8(&r, 0));
+	CASE(1, 0, 2, hand_record(&r, -1, 0, 0, NULL, "v", "\0", 1));
+	/* a length past the batch, a negative one, an empty record */
+	CASE(1, 0, 2, hand_record(&r, 50, 0, 0, NULL, "v", "\0", 1));
+	CASE(1, 0, 2, put_zigzag(&r, -3); put_raw(&r, "\0\0\0\0\0\0\0", 7));
+	CASE(1, 0, 2, put_zigzag(&r, 0); put_raw(&r, "", 0));
+	/* bytes after the last record; fewer records than the count */
+	CASE(1, 0, 2, hand_record(&r, 0, 0, 0, NULL, "v", "\0", 1); kp_write_i8(&r, 0));
+	CASE(2, 0, 2, hand_record(&r, 0, 0, 0, NULL, "v", "\0", 1));
+	/* offset deltas out of order; a bad record before the order check */
+	CASE(2, 0, 87, hand_record(&r, 0, 0, 0, NULL, "v", "\0", 1);
+	     hand_record(&r, 0, 0, 2, NULL, "v", "\0", 1));
+	CASE(1, 0, 87, hand_record(&r, 0, 0, -1, NULL, "v", "\0", 1));
+	CASE(1, 0, 2, hand_record(&r, 0, 0, 1, NULL, "v", "\0\0", 2));
+	/* key -2; header count -1; header key -1; header value -2 */
+	CASE(1, 0, 2, put_zigzag(&r, 5); put_raw(&r, "\0\0\0\3\0", 5));
+	CASE(1, 0, 2, hand_record(&r, 0, 0, 0, NULL, "v", "\1", 1));
+	CASE(1, 0, 2, hand_record(&r, 0, 0, 0, NULL, "v", "\2\1\0", 3));
+	CASE(1, 0, 2, hand_record(&r, 0, 0, 0, NULL, "v", "\2\2h\3", 4));
+	/* a header count larger than the headers there */
+	CASE(1, 0, 2, hand_record(&r, 0, 0, 0, NULL, "v", "\4\2h\1", 4));
+	/* varints: a five-byte one whose last byte fits is legal, one
+	 * whose last byte does not, or a sixth byte, is not; a varlong's
+	 * tenth byte may only be 0 or 1 */
+	CASE(1, 0, 0, put_zigzag(&r, 10);
+	     put_raw(&r, "\0\0\x80\x80\x80\x80\x00\1\0\0", 10));
+	CASE(1, 0, 2, put_zigzag(&r, 10);
+	     put_raw(&r, "\0\0\x80\x80\x80\x80\x10\1\0\0", 10));
+	CASE(1, 0, 2, put_zigzag(&r, 11);
+	     put_raw(&r, "\0\0\x80\x80\x80\x80\x80\x00\1\0\0", 11));
+	CASE(1, 0, 0, put_zigzag(&r, 15);
+	     put_raw(&r, "\0\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01\0\1\1\0", 15));
+	CASE(1, 0, 2, put_zigzag(&r, 15);
+	     put_raw(&r, "\0\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02\0\1\1\0", 15));
+	/* a varint cut by the record's end (not the batch's) */
+	CASE(1, 0, 2, put_zigzag(&r, 3); put_raw(&r, "\0\0\x80\0\1\1\0", 7));
+#undef CASE
+	kp_wbuf_free(&r);
+}
+END_TEST
+
 /* A legacy message laid out by hand: offset, size, crc, magic, attrs,
  * [timestamp], key, value. */
 static void legacy_msg(struct kp_wbuf *w, int64_t off, int8_t magic, int8_t attr,
@@ -644,6 +929,8 @@ int main(void)
 	tcase_add_test(tc, max_timestamp_comes_from_the_records);
 	tcase_add_test(tc, validation_reports_kafkas_error_codes);
 	tcase_add_test(tc, truncated_and_corrupted_batches_never_crash);
+	tcase_add_test(tc, uncompressed_fast_walk_agrees_with_the_iterator);
+	tcase_add_test(tc, each_malformed_uncompressed_record_keeps_its_error);
 	tcase_add_test(tc, legacy_message_sets_decode);
 	suite_add_tcase(s, tc);
 	return check_run(s);
