@@ -409,6 +409,21 @@ static int open_future(struct log_moves *m, struct move *mv,
 }
 
 /*
+ * The bytes one copy step reads: a chunk, or under a rate limit a tenth
+ * of a second's worth (at least a page), so a throttled move keeps to its
+ * rate from the start instead of copying a small log in one step of a
+ * whole chunk before the quota is ever looked at.
+ */
+static size_t step_bytes(struct log_moves *m)
+{
+	int64_t lim = atomic_load(&m->io.limit);
+
+	if (lim == QUOTA_UNLIMITED || lim / 10 >= CHUNK)
+		return CHUNK;
+	return lim / 10 < 4096 ? 4096 : (size_t)(lim / 10);
+}
+
+/*
  * Copy one chunk from src (held under p->lock by the caller, who passes
  * it in locked; unlocked on return when unlock) into the future log.
  * 1 copied, 0 nothing to copy, <0 error (the copy restarts or ends).
@@ -418,11 +433,11 @@ static int copy_chunk(struct log_moves *m, struct move *mv, struct partition *p,
 {
 	struct log_read_result res;
 	int64_t from = mv->restart ? log_start_offset(src) : log_end_offset(mv->future);
-	size_t got, whole;
+	size_t max = step_bytes(m), got, whole;
 	ssize_t n;
 	int rc;
 
-	rc = log_read(src, from, CHUNK, LOG_NO_LIMIT, true, &res);
+	rc = log_read(src, from, (int32_t)max, LOG_NO_LIMIT, true, &res);
 	if (unlock)
 		pthread_mutex_unlock(&p->lock);
 	if (rc == KP_ERR_OFFSET_OUT_OF_RANGE && !mv->restart) {
@@ -434,9 +449,9 @@ static int copy_chunk(struct log_moves *m, struct move *mv, struct partition *p,
 		return -EIO;
 	if (res.seg == NULL)
 		return 0;
-	got = (size_t)res.length > CHUNK ? CHUNK : (size_t)res.length;
-	if ((size_t)res.length > CHUNK) {
-		/* one batch larger than a chunk: read it whole */
+	got = (size_t)res.length > max ? max : (size_t)res.length;
+	if ((size_t)res.length > max) {
+		/* one batch larger than a step: read it whole */
 		uint8_t *nb = realloc(m->buf, (size_t)res.length);
 
 		if (nb == NULL) {
@@ -453,7 +468,7 @@ static int copy_chunk(struct log_moves *m, struct move *mv, struct partition *p,
 	whole = log_move_whole_batches(m->buf, got);
 	if (whole == 0)
 		return -EIO;
-	mv->near_end = got < CHUNK / 2;
+	mv->near_end = got < max / 2;
 	quota_record(&m->io, (int64_t)whole, kp_now_ms());
 	if (mv->restart) {
 		/* an empty future log at that offset already needs nothing */

@@ -31,6 +31,7 @@
 #include "log_epoch.h"
 #include "log_move.h"
 #include "partition.h"
+#include "quota.h"
 
 static char tmpdir[PATH_MAX];
 static char dir0[PATH_MAX + 8], dir1[PATH_MAX + 8];
@@ -315,6 +316,29 @@ START_TEST(a_replica_moves_while_appends_go_on)
 }
 END_TEST
 
+/* Under replica.alter.log.dirs.io.max.bytes.per.second a move keeps to
+ * its rate from its first step: a log smaller than a copy chunk is not
+ * copied and swapped at once; lifting the limit lets it finish. */
+START_TEST(a_throttled_move_keeps_to_its_rate)
+{
+	struct partition *p = host("t", 0, b.dirs[0]);
+	char err[128];
+
+	for (int i = 0; i < 100; i++)	/* ~210 KB, ~13 s at 16 KB/s */
+		ck_assert_int_eq(append(p->log, 10, 3), 0);
+	atomic_store(&p->hw, log_end_offset(p->log));
+	ck_assert_int_eq(log_move_start(&b, err, sizeof(err)), 0);
+	log_move_set_rate(&b, 16384);
+	ck_assert_int_eq(log_move_request(&b, kp_str_c(dir1), kp_str_c("t"), 0), 0);
+	usleep(500 * 1000);
+	ck_assert_ptr_eq(dir_of(p), b.dirs[0]);
+	ck_assert_int_eq(count_suffix(dir1, "-future"), 1);
+	log_move_set_rate(&b, QUOTA_UNLIMITED);
+	ck_assert_msg(wait_dir(p, b.dirs[1]), "t-0 never reached %s", dir1);
+	ck_assert_int_eq(count_records(p->log), 1000);
+}
+END_TEST
+
 START_TEST(the_brokers_errors)
 {
 	struct partition *p = host("t", 0, b.dirs[0]);
@@ -405,6 +429,7 @@ static Suite *log_move_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, whole_batches_only);
 	tcase_add_test(tc, a_replica_moves_while_appends_go_on);
+	tcase_add_test(tc, a_throttled_move_keeps_to_its_rate);
 	tcase_add_test(tc, the_brokers_errors);
 	tcase_add_test(tc, a_start_resumes_or_finishes_a_move);
 	suite_add_tcase(s, tc);
