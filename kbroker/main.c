@@ -236,8 +236,8 @@ static int connect_zk(struct broker *b, char *err, size_t errlen)
 
 /* ------------------------------------------------------- log dirs */
 
-/* Settings of a log found at start: the topic's overrides in ZooKeeper
- * over our log.* keys (called from the loading threads). */
+/* Settings of the logs of a topic found at start: the topic's overrides
+ * in ZooKeeper over our log.* keys (once per topic, before loading). */
 static void loaded_log_config(const char *topic, struct log_config *cfg,
 			      void *arg)
 {
@@ -256,6 +256,8 @@ static int open_dirs(struct broker *b, char *err, size_t errlen)
 	const char *list = kp_config_str(&b->cfg, "log.dirs");
 	char *copy, *save = NULL, *d;
 	int threads = kp_config_int(&b->cfg, "num.recovery.threads.per.data.dir");
+	int64_t t0;
+	bool clean;
 
 	if (list == NULL)
 		list = kp_config_str(&b->cfg, "log.dir");
@@ -279,11 +281,17 @@ static int open_dirs(struct broker *b, char *err, size_t errlen)
 		}
 		b->dirs = nd;
 		b->dirs[b->ndirs++] = ld;
+		t0 = kp_now_ms();
+		clean = ld->clean;
 		if (log_dir_load(ld, loaded_log_config, b, threads) < 0) {
 			snprintf(err, errlen, "cannot load the logs in %s", d);
 			free(copy);
 			return -1;
 		}
+		KP_INFO("%s: loaded %d logs after a%s shutdown in %lld ms (%d "
+			"recovery thread%s)", ld->path, ld->nlogs,
+			clean ? " clean" : "n unclean",
+			(long long)(kp_now_ms() - t0), threads, threads == 1 ? "" : "s");
 	}
 	free(copy);
 	return 0;
