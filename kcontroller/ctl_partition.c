@@ -523,37 +523,148 @@ static void queue_reassign_check(struct controller *c, const struct c_topic *t,
 	ctl_event_put(c->events, ev);
 }
 
+/* The partitions the notifications name, as (topic, partition). */
+struct isr_tp {
+	struct c_topic *t;
+	int32_t p;
+};
+
+static int isr_tp_cmp(const void *a, const void *b)
+{
+	const struct isr_tp *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->p < y->p ? -1 : x->p > y->p;
+}
+
+/* The partitions named by the notifications read into it[0..n), known
+ * and not being deleted, each once; NULL (and *np 0) when none. */
+static struct isr_tp *isr_partitions(struct controller *c, struct kp_zk_batch_item *it,
+				     int32_t n, size_t *np)
+{
+	struct isr_tp *tps = NULL;
+	size_t cnt = 0, cap = 0, u = 0;
+
+	*np = 0;
+	for (int32_t i = 0; i < n; i++) {
+		struct kp_zk_tp_list l;
+		char err[256];
+
+		if (it[i].res.rc != KP_ZK_OK || it[i].res.data == NULL ||
+		    kp_zk_tp_list_decode(it[i].res.data, (size_t)it[i].res.len, false, &l,
+					 err, sizeof(err)) < 0)
+			continue;	/* gone meanwhile, or not ours to read */
+		for (size_t j = 0; j < l.n; j++) {
+			struct c_topic *t = ctl_ctx_topic(c, l.items[j].topic);
+			int32_t p = l.items[j].partition;
+
+			if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
+				continue;
+			if (cnt == cap) {
+				size_t nc = cap ? 2 * cap : 256;
+				struct isr_tp *nt = realloc(tps, nc * sizeof(*nt));
+
+				if (nt == NULL)
+					break;
+				tps = nt;
+				cap = nc;
+			}
+			tps[cnt++] = (struct isr_tp){ t, p };
+		}
+		kp_zk_tp_list_free(&l);
+	}
+	if (cnt == 0) {
+		free(tps);
+		return NULL;
+	}
+	qsort(tps, cnt, sizeof(*tps), isr_tp_cmp);
+	for (size_t k = 0; k < cnt; k++)
+		if (u == 0 || isr_tp_cmp(&tps[u - 1], &tps[k]) != 0)
+			tps[u++] = tps[k];
+	*np = u;
+	return tps;
+}
+
+/*
+ * Kafka's IsrChangeNotification: every /isr_change_notification child
+ * read, the partitions they name re-read from their state znodes, their
+ * metadata sent to every broker, the notifications deleted.  Each step is
+ * one pipelined ZooKeeper batch, not a round trip per notification and
+ * per partition: a broker rejoining the ISRs of 10,000 partitions leaves
+ * thousands of them, and a new controller finds them all at once.
+ */
 void ctl_partition_isr_change(struct controller *c)
 {
 	struct kp_zk_result res;
+	struct kp_zk_batch_item *it = NULL;
+	struct isr_tp *tps = NULL;
+	struct c_topic **ts = NULL;
+	int32_t *ps = NULL, n;
+	char **paths = NULL;
+	size_t np = 0;
 	int rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/isr_change_notification", true, &res);
 
-	for (int32_t i = 0; rc == KP_ZK_OK && ctl_ctx_active(c) && i < res.nchildren; i++) {
-		struct kp_zk_result data;
-		struct kp_zk_tp_list l;
-		char path[512], err[256];
-
-		snprintf(path, sizeof(path), "/isr_change_notification/%s", res.children[i]);
-		if (kp_zk_get_sync(c->zk, path, &data) == KP_ZK_OK && data.data != NULL &&
-		    kp_zk_tp_list_decode(data.data, (size_t)data.len, false, &l, err,
-					 sizeof(err)) == 0) {
-			for (size_t j = 0; j < l.n; j++) {
-				struct c_topic *t = ctl_ctx_topic(c, l.items[j].topic);
-				int32_t p = l.items[j].partition;
-
-				if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
-					continue;
-				if (ctl_zk_read_state(c, t, p) == MOVED)
-					break;
-				ctl_batch_um(c, t, p);
-				if (ctl_ctx_reassigning(&t->parts[p]))
-					queue_reassign_check(c, t, p);
-			}
-			kp_zk_tp_list_free(&l);
-		}
-		kp_zk_result_free(&data);
-		kp_zk_delete_sync(c->zk, path, -1);
+	if (rc != KP_ZK_OK || res.nchildren <= 0 || !ctl_ctx_active(c)) {
+		kp_zk_result_free(&res);
+		return;
 	}
-	kp_zk_result_free(&res);
+	n = res.nchildren;
+	it = calloc((size_t)n + 1, sizeof(*it));
+	paths = calloc((size_t)n + 1, sizeof(*paths));
+	if (it == NULL || paths == NULL)
+		goto oom;
+	for (int32_t i = 0; i < n; i++) {
+		size_t len = strlen(res.children[i]) + sizeof("/isr_change_notification/");
+
+		paths[i] = malloc(len);
+		if (paths[i] == NULL)
+			goto oom;
+		snprintf(paths[i], len, "/isr_change_notification/%s", res.children[i]);
+		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_GET, .path = paths[i] };
+	}
+	kp_zk_batch_sync(c->zk, it, n);
+	tps = isr_partitions(c, it, n, &np);
+	for (int32_t i = 0; i < n; i++)
+		kp_zk_result_free(&it[i].res);
+	if (np > 0) {
+		ts = calloc(np, sizeof(*ts));
+		ps = calloc(np, sizeof(*ps));
+		if (ts == NULL || ps == NULL)
+			goto oom;
+		for (size_t k = 0; k < np; k++) {
+			ts[k] = tps[k].t;
+			ps[k] = tps[k].p;
+		}
+		rc = ctl_zk_read_states_of(c, ts, ps, np);
+		if (rc == MOVED)
+			goto out;	/* the next controller handles them */
+		if (rc < 0)
+			goto oom;
+		for (size_t k = 0; k < np; k++) {
+			ctl_batch_um(c, ts[k], ps[k]);
+			if (ctl_ctx_reassigning(&ts[k]->parts[ps[k]]))
+				queue_reassign_check(c, ts[k], ps[k]);
+		}
+	}
+	KP_DEBUG("ISR change notifications: %d read, %zu partition(s) updated", n, np);
+	for (int32_t i = 0; i < n; i++)
+		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_DELETE, .path = paths[i] };
+	kp_zk_batch_sync(c->zk, it, n);
+	for (int32_t i = 0; i < n; i++)
+		kp_zk_result_free(&it[i].res);
 	ctl_batch_flush(c);
+	goto out;
+oom:
+	/* left in place: the next notification (or controller) reads them */
+	KP_ERROR("ISR change notifications: out of memory");
+out:
+	for (int32_t i = 0; paths != NULL && i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(it);
+	free(tps);
+	free(ts);
+	free(ps);
+	kp_zk_result_free(&res);
 }
