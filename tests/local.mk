@@ -200,6 +200,9 @@ TESTS += tests/integration/0039-alter-log-dirs.py
 ## a leader's log dir fills up (a tmpfs the test mounts): the dir goes
 ## offline, leadership moves, nothing acknowledged is lost (issue 20)
 TESTS += tests/integration/0041-disk-full.py
+## a broker restarted over a few hundred logs under acks=all: parallel
+## loading after a clean stop, back in every ISR, nothing lost (issue 23)
+TESTS += tests/integration/0044-fast-restart.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py
