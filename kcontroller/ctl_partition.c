@@ -523,6 +523,44 @@ static void queue_reassign_check(struct controller *c, const struct c_topic *t,
 	ctl_event_put(c->events, ev);
 }
 
+/* The partitions of one notification: their states re-read in one
+ * pipelined batch (Kafka's getTopicPartitionStates), then UpdateMetadata
+ * for them; a notification lists every partition a leader changed in a
+ * while (kbroker's isr_notify.c), thousands at once.  MOVED or 0. */
+static int isr_notice(struct controller *c, const struct kp_zk_tp_list *l)
+{
+	struct c_topic **ts = calloc(l->n + 1, sizeof(*ts));
+	int32_t *ps = calloc(l->n + 1, sizeof(*ps));
+	int n = 0, rc = 0;
+
+	if (ts == NULL || ps == NULL) {
+		free(ts);
+		free(ps);
+		KP_ERROR("ISR change notice of %zu partitions lost (out of memory)", l->n);
+		return 0;
+	}
+	for (size_t j = 0; j < l->n; j++) {
+		struct c_topic *t = ctl_ctx_topic(c, l->items[j].topic);
+		int32_t p = l->items[j].partition;
+
+		if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
+			continue;
+		ts[n] = t;
+		ps[n++] = p;
+	}
+	if (n > 0 && (rc = ctl_zk_read_some_states(c, ts, ps, n)) != MOVED) {
+		rc = 0;
+		for (int i = 0; i < n; i++) {
+			ctl_batch_um(c, ts[i], ps[i]);
+			if (ctl_ctx_reassigning(&ts[i]->parts[ps[i]]))
+				queue_reassign_check(c, ts[i], ps[i]);
+		}
+	}
+	free(ts);
+	free(ps);
+	return rc;
+}
+
 /* The partitions the notifications name, as (topic, partition). */
 struct isr_tp {
 	struct c_topic *t;
@@ -539,14 +577,16 @@ static int isr_tp_cmp(const void *a, const void *b)
 }
 
 /* The partitions named by the notifications read into it[0..n), known
- * and not being deleted, each once; NULL (and *np 0) when none. */
-static struct isr_tp *isr_partitions(struct controller *c, struct kp_zk_batch_item *it,
-				     int32_t n, size_t *np)
+ * and not being deleted, each once, as one list (its topic names are the
+ * context's); false when out of memory. */
+static bool isr_partitions(struct controller *c, struct kp_zk_batch_item *it,
+			   int32_t n, struct kp_zk_tp_list *out)
 {
 	struct isr_tp *tps = NULL;
 	size_t cnt = 0, cap = 0, u = 0;
 
-	*np = 0;
+	out->items = NULL;
+	out->n = 0;
 	for (int32_t i = 0; i < n; i++) {
 		struct kp_zk_tp_list l;
 		char err[256];
@@ -554,7 +594,7 @@ static struct isr_tp *isr_partitions(struct controller *c, struct kp_zk_batch_it
 		if (it[i].res.rc != KP_ZK_OK || it[i].res.data == NULL ||
 		    kp_zk_tp_list_decode(it[i].res.data, (size_t)it[i].res.len, false, &l,
 					 err, sizeof(err)) < 0)
-			continue;	/* gone meanwhile, or not ours to read */
+			continue;	/* gone meanwhile, or not one we can read */
 		for (size_t j = 0; j < l.n; j++) {
 			struct c_topic *t = ctl_ctx_topic(c, l.items[j].topic);
 			int32_t p = l.items[j].partition;
@@ -565,8 +605,11 @@ static struct isr_tp *isr_partitions(struct controller *c, struct kp_zk_batch_it
 				size_t nc = cap ? 2 * cap : 256;
 				struct isr_tp *nt = realloc(tps, nc * sizeof(*nt));
 
-				if (nt == NULL)
-					break;
+				if (nt == NULL) {
+					kp_zk_tp_list_free(&l);
+					free(tps);
+					return false;
+				}
 				tps = nt;
 				cap = nc;
 			}
@@ -574,41 +617,43 @@ static struct isr_tp *isr_partitions(struct controller *c, struct kp_zk_batch_it
 		}
 		kp_zk_tp_list_free(&l);
 	}
-	if (cnt == 0) {
-		free(tps);
-		return NULL;
-	}
+	if (cnt == 0)
+		return true;
 	qsort(tps, cnt, sizeof(*tps), isr_tp_cmp);
+	out->items = calloc(cnt, sizeof(*out->items));
+	if (out->items == NULL) {
+		free(tps);
+		return false;
+	}
 	for (size_t k = 0; k < cnt; k++)
-		if (u == 0 || isr_tp_cmp(&tps[u - 1], &tps[k]) != 0)
-			tps[u++] = tps[k];
-	*np = u;
-	return tps;
+		if (u == 0 || isr_tp_cmp(&tps[k - 1], &tps[k]) != 0)
+			out->items[u++] = (struct kp_zk_tp){ .topic = tps[k].t->name,
+							     .partition = tps[k].p };
+	out->n = u;
+	free(tps);
+	return true;
 }
 
 /*
  * Kafka's IsrChangeNotification: every /isr_change_notification child
- * read, the partitions they name re-read from their state znodes, their
- * metadata sent to every broker, the notifications deleted.  Each step is
- * one pipelined ZooKeeper batch, not a round trip per notification and
- * per partition: a broker rejoining the ISRs of 10,000 partitions leaves
- * thousands of them, and a new controller finds them all at once.
+ * read, the partitions they name (each once) re-read from their state
+ * znodes, their metadata sent to every broker, the notifications deleted.
+ * Each step is one pipelined ZooKeeper batch, never a round trip per
+ * notification: a controller taking over finds all that piled up while
+ * none was active, thousands when a broker was rejoining the ISRs of
+ * 10,000 partitions.
  */
 void ctl_partition_isr_change(struct controller *c)
 {
 	struct kp_zk_result res;
 	struct kp_zk_batch_item *it = NULL;
-	struct isr_tp *tps = NULL;
-	struct c_topic **ts = NULL;
-	int32_t *ps = NULL, n;
+	struct kp_zk_tp_list all = { NULL, 0 };
 	char **paths = NULL;
-	size_t np = 0;
+	int32_t n = 0;
 	int rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/isr_change_notification", true, &res);
 
-	if (rc != KP_ZK_OK || res.nchildren <= 0 || !ctl_ctx_active(c)) {
-		kp_zk_result_free(&res);
-		return;
-	}
+	if (rc != KP_ZK_OK || res.nchildren <= 0 || !ctl_ctx_active(c))
+		goto out;
 	n = res.nchildren;
 	it = calloc((size_t)n + 1, sizeof(*it));
 	paths = calloc((size_t)n + 1, sizeof(*paths));
@@ -624,30 +669,14 @@ void ctl_partition_isr_change(struct controller *c)
 		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_GET, .path = paths[i] };
 	}
 	kp_zk_batch_sync(c->zk, it, n);
-	tps = isr_partitions(c, it, n, &np);
+	rc = isr_partitions(c, it, n, &all) ? 0 : -1;
 	for (int32_t i = 0; i < n; i++)
 		kp_zk_result_free(&it[i].res);
-	if (np > 0) {
-		ts = calloc(np, sizeof(*ts));
-		ps = calloc(np, sizeof(*ps));
-		if (ts == NULL || ps == NULL)
-			goto oom;
-		for (size_t k = 0; k < np; k++) {
-			ts[k] = tps[k].t;
-			ps[k] = tps[k].p;
-		}
-		rc = ctl_zk_read_states_of(c, ts, ps, np);
-		if (rc == MOVED)
-			goto out;	/* the next controller handles them */
-		if (rc < 0)
-			goto oom;
-		for (size_t k = 0; k < np; k++) {
-			ctl_batch_um(c, ts[k], ps[k]);
-			if (ctl_ctx_reassigning(&ts[k]->parts[ps[k]]))
-				queue_reassign_check(c, ts[k], ps[k]);
-		}
-	}
-	KP_DEBUG("ISR change notifications: %d read, %zu partition(s) updated", n, np);
+	if (rc < 0)
+		goto oom;
+	if (all.n > 0 && isr_notice(c, &all) == MOVED)
+		goto out;	/* the next controller reads them */
+	KP_DEBUG("ISR change notifications: %d read, %zu partition(s) updated", n, all.n);
 	for (int32_t i = 0; i < n; i++)
 		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_DELETE, .path = paths[i] };
 	kp_zk_batch_sync(c->zk, it, n);
@@ -663,8 +692,6 @@ out:
 		free(paths[i]);
 	free(paths);
 	free(it);
-	free(tps);
-	free(ts);
-	free(ps);
+	free(all.items);	/* the names are the context's */
 	kp_zk_result_free(&res);
 }

@@ -114,6 +114,12 @@ tests_unit_check_log_SOURCES = tests/unit/check_log.c tests/lib/check_run.h
 tests_unit_check_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_log
+## many logs loaded at start by several threads (issue 23)
+check_PROGRAMS += tests/unit/check_log_load
+tests_unit_check_log_load_SOURCES = tests/unit/check_log_load.c tests/lib/check_run.h
+tests_unit_check_log_load_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_log_load_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_log_load
 ## replicas moving between log dirs (AlterReplicaLogDirs)
 check_PROGRAMS += tests/unit/check_log_move
 tests_unit_check_log_move_SOURCES = tests/unit/check_log_move.c tests/lib/check_run.h
