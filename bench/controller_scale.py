@@ -932,6 +932,7 @@ class Bench:
     def m_restart(self, bid, how):
         key = "restart_" + how.lower()
         name = "broker-%d" % bid
+        offs = {o: self.log_size("broker-%d" % o) for o in self.live - {bid}}
         t_wall, t0, t_up, off = self.restart_broker(bid, how)
         up_ms = (t_up - t0) * 1000
         try:
@@ -950,10 +951,20 @@ class Bench:
             nlogs, reported = loaded[1]
         started = self.find_line(name, off, "started: broker", 0)
         started_ms = (log_time(started) - t_wall) * 1000 if started else None
-        # ZooKeeper: the last state znode write that put it back in an ISR
+        # ZooKeeper: every state znode has it in the ISR again (checked
+        # now), and the leaders' last ISR write that put it back, from
+        # their "ISR now [...]" lines since the start
         st = self.isr_stats(bid)
-        full = [s.mtime for isr, s in st.values() if s is not None and bid in isr]
-        zk_ms = max(full) - t_wall * 1000 if len(full) == len(st) and full else None
+        zk_ms = None
+        if all(isr is not None and bid in isr for isr, _ in st.values()):
+            last = None
+            for o in sorted(self.live - {bid}):
+                for line in self.log_lines("broker-%d" % o, offs[o]):
+                    m = re.search(r": ISR now \[([\d,]*)\]", line)
+                    if m and str(bid) in m.group(1).split(","):
+                        t = log_time(line)
+                        last = t if last is None or t > last else last
+            zk_ms = (last - t_wall) * 1000 if last is not None else None
         met = ms <= RESTART_TARGET_MS
 
         def f(x):
@@ -964,7 +975,7 @@ class Bench:
             "to stop): logs loaded "
             "after %s ms (%s logs, %s ms by its own count), serving after %s ms "
             "(kcluster start returned after %.0f ms), back in every ISR in ZooKeeper "
-            "after %s ms, every ISR full in the Metadata of brokers %s after %.0f ms "
+            "after %s ms (the leaders' last ISR write adding it), every ISR full in the Metadata of brokers %s after %.0f ms "
             "(per broker %s); target <= %d ms: %s" % (
                 bid, how, len(st), self.stop_s, f(load_ms), nlogs if nlogs is not None else "?",
                 f(reported), f(started_ms), up_ms, f(zk_ms), sorted(done), ms,
