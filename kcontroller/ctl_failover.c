@@ -50,6 +50,9 @@ static void become_active(struct controller *c)
 	kp_zk_ensure_path(c->zk, "/admin/delete_topics");
 	kp_zk_ensure_path(c->zk, "/isr_change_notification");
 	kp_zk_ensure_path(c->zk, "/log_dir_event_notification");
+	/* as Kafka: what the notifications announce is in the states read
+	 * below; new ones from now on are read once we are in charge */
+	ctl_partition_isr_change_drop(c);
 	/* watches before reading, so nothing is missed */
 	if (ctl_zk_read_brokers(c, &c->brokers, &c->nbrokers) < 0)
 		goto fail;

@@ -634,6 +634,71 @@ static bool isr_partitions(struct controller *c, struct kp_zk_batch_item *it,
 	return true;
 }
 
+/* Delete the notification znodes paths[0..n) in one pipelined batch. */
+static void isr_delete(struct controller *c, struct kp_zk_batch_item *it, char **paths,
+		       int32_t n)
+{
+	for (int32_t i = 0; i < n; i++)
+		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_DELETE, .path = paths[i] };
+	kp_zk_batch_sync(c->zk, it, n);
+	for (int32_t i = 0; i < n; i++)
+		kp_zk_result_free(&it[i].res);
+}
+
+/* paths[0..n) of the children of /isr_change_notification in res, and an
+ * item each (calloc'd; free both with isr_paths_free); false when out of
+ * memory. */
+static bool isr_paths(const struct kp_zk_result *res, struct kp_zk_batch_item **it,
+		      char ***paths)
+{
+	int32_t n = res->nchildren;
+
+	*it = calloc((size_t)n + 1, sizeof(**it));
+	*paths = calloc((size_t)n + 1, sizeof(**paths));
+	if (*it == NULL || *paths == NULL)
+		return false;
+	for (int32_t i = 0; i < n; i++) {
+		size_t len = strlen(res->children[i]) + sizeof("/isr_change_notification/");
+
+		(*paths)[i] = malloc(len);
+		if ((*paths)[i] == NULL)
+			return false;
+		snprintf((*paths)[i], len, "/isr_change_notification/%s", res->children[i]);
+		(*it)[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_GET,
+						      .path = (*paths)[i] };
+	}
+	return true;
+}
+
+static void isr_paths_free(struct kp_zk_batch_item *it, char **paths, int32_t n)
+{
+	for (int32_t i = 0; paths != NULL && i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(it);
+}
+
+void ctl_partition_isr_change_drop(struct controller *c)
+{
+	struct kp_zk_result res;
+	struct kp_zk_batch_item *it = NULL;
+	char **paths = NULL;
+	int32_t n = 0;
+
+	if (kp_zk_children_sync(c->zk, "/isr_change_notification", &res) == KP_ZK_OK &&
+	    res.nchildren > 0) {
+		n = res.nchildren;
+		if (isr_paths(&res, &it, &paths))
+			isr_delete(c, it, paths, n);
+		else
+			KP_ERROR("ISR change notifications: out of memory");
+		KP_INFO("deleted %d pending ISR change notification(s): the states are read "
+			"next", n);
+	}
+	isr_paths_free(it, paths, n);
+	kp_zk_result_free(&res);
+}
+
 /*
  * Kafka's IsrChangeNotification: every /isr_change_notification child
  * read, the partitions they name (each once) re-read from their state
@@ -655,19 +720,8 @@ void ctl_partition_isr_change(struct controller *c)
 	if (rc != KP_ZK_OK || res.nchildren <= 0 || !ctl_ctx_active(c))
 		goto out;
 	n = res.nchildren;
-	it = calloc((size_t)n + 1, sizeof(*it));
-	paths = calloc((size_t)n + 1, sizeof(*paths));
-	if (it == NULL || paths == NULL)
+	if (!isr_paths(&res, &it, &paths))
 		goto oom;
-	for (int32_t i = 0; i < n; i++) {
-		size_t len = strlen(res.children[i]) + sizeof("/isr_change_notification/");
-
-		paths[i] = malloc(len);
-		if (paths[i] == NULL)
-			goto oom;
-		snprintf(paths[i], len, "/isr_change_notification/%s", res.children[i]);
-		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_GET, .path = paths[i] };
-	}
 	kp_zk_batch_sync(c->zk, it, n);
 	rc = isr_partitions(c, it, n, &all) ? 0 : -1;
 	for (int32_t i = 0; i < n; i++)
@@ -677,21 +731,14 @@ void ctl_partition_isr_change(struct controller *c)
 	if (all.n > 0 && isr_notice(c, &all) == MOVED)
 		goto out;	/* the next controller reads them */
 	KP_DEBUG("ISR change notifications: %d read, %zu partition(s) updated", n, all.n);
-	for (int32_t i = 0; i < n; i++)
-		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_DELETE, .path = paths[i] };
-	kp_zk_batch_sync(c->zk, it, n);
-	for (int32_t i = 0; i < n; i++)
-		kp_zk_result_free(&it[i].res);
+	isr_delete(c, it, paths, n);
 	ctl_batch_flush(c);
 	goto out;
 oom:
 	/* left in place: the next notification (or controller) reads them */
 	KP_ERROR("ISR change notifications: out of memory");
 out:
-	for (int32_t i = 0; paths != NULL && i < n; i++)
-		free(paths[i]);
-	free(paths);
-	free(it);
+	isr_paths_free(it, paths, n);
 	free(all.items);	/* the names are the context's */
 	kp_zk_result_free(&res);
 }

@@ -505,6 +505,41 @@ START_TEST(isr_change_notifications_are_read_and_deleted_in_batches)
 }
 END_TEST
 
+/*
+ * Kafka's onControllerFailover: the ISR change notifications left from
+ * before are deleted unread, and the states the new controller reads
+ * hold what they announced.
+ */
+START_TEST(failover_drops_pending_isr_change_notifications)
+{
+	static const int32_t isr1[] = { 1 };
+	char *a;
+
+	register_broker(1);
+	register_broker(2);
+	create("/isr_change_notification", NULL, KP_ZK_PERSISTENT);
+	create_topic("f", "{\"0\":[1,2]}");
+	create("/brokers/topics/f/partitions", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/f/partitions/0", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/f/partitions/0/state",
+	       "{\"controller_epoch\":0,\"leader\":1,\"version\":1,\"leader_epoch\":0,"
+	       "\"isr\":[1]}", KP_ZK_PERSISTENT);
+	a = tp_list("f", 0, "f", 0);
+	create("/isr_change_notification/isr_change_", a, KP_ZK_PERSISTENT_SEQUENTIAL);
+	create("/isr_change_notification/isr_change_", a, KP_ZK_PERSISTENT_SEQUENTIAL);
+	free(a);
+	ck_assert_int_eq(children("/isr_change_notification"), 2);
+
+	ck_assert_int_eq(controller_start(&c), 0);
+	ck_assert_int_ge(log_at("in charge: 1 topics, 1 partitions, 2 brokers"), 0);
+	ck_assert_int_ge(log_at("deleted 2 pending ISR change notification(s)"), 0);
+	ck_assert_int_lt(log_at("deleted 2 pending ISR change notification(s)"),
+			 log_at("in charge:"));
+	ck_assert_int_eq(children("/isr_change_notification"), 0);
+	ck_assert(ctx_isr_is("f", 0, isr1, 1));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ctl_controller");
@@ -514,6 +549,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, events_elect_leaders_and_a_fenced_write_resigns_after_its_event);
 	tcase_add_test(tc, isr_change_notifications_are_read_and_deleted_in_batches);
+	tcase_add_test(tc, failover_drops_pending_isr_change_notifications);
 	suite_add_tcase(s, tc);
 	return s;
 }
