@@ -165,6 +165,9 @@ TESTS += tests/integration/0002-cluster-kcat-keyed.py \
 TESTS += tests/integration/0013-controller.py
 ## broker.rack and rack-aware placement
 TESTS += tests/integration/0014-racks.py
+## a broker restarted over a few hundred logs under acks=all: parallel
+## loading after a clean stop, back in every ISR, nothing lost (issue 23)
+TESTS += tests/integration/0044-fast-restart.py
 ## retention, flushes of rolled segments, checkpoints (the log manager)
 TESTS += tests/integration/0015-log-cleanup.py
 ## records without timestamps: retention, recovery, the time index
@@ -206,9 +209,6 @@ TESTS += tests/integration/0039-alter-log-dirs.py
 ## a leader's log dir fills up (a tmpfs the test mounts): the dir goes
 ## offline, leadership moves, nothing acknowledged is lost (issue 20)
 TESTS += tests/integration/0041-disk-full.py
-## a broker restarted over a few hundred logs under acks=all: parallel
-## loading after a clean stop, back in every ISR, nothing lost (issue 23)
-TESTS += tests/integration/0044-fast-restart.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py
