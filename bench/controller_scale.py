@@ -19,7 +19,15 @@ and 2 controllers (101, 102), 10,000 partitions of replication factor 3.
    while an acks=all producer writes round-robin to every partition: the
    broker's controlled shutdown from its log and the producer's delivery
    errors (target <= 1 s, none);
-5. idle: CPU of every broker and controller over 10 s (target <= 5 % of a
+5. restart: stop a broker (SIGTERM, then again with SIGKILL) and start it
+   again: from the start until it has loaded its logs (its "loaded N logs"
+   line), until every ISR is full again in ZooKeeper (the state znodes) and
+   in every broker's Metadata (target <= 10 s);
+6. recovering failover: restart a broker, and 3 s after it is back SIGKILL
+   the active controller and a second broker together: from both znodes
+   gone until every partition has a live leader in the Metadata of the
+   brokers left (target <= 2 s, as in the quiet cluster of 3.);
+7. idle: CPU of every broker and controller over 10 s (target <= 1 % of a
    core), each broker's memory maps against vm.max_map_count.
 
 Figures are for issue notes; nothing here is a test assertion.  A measure
@@ -59,7 +67,9 @@ logging.getLogger("kazoo").setLevel(logging.CRITICAL)
 CREATE_TARGET_MS = 10000
 FAILOVER_TARGET_MS = 2000
 SHUTDOWN_TARGET_MS = 1000
-IDLE_CPU_TARGET = 5.0
+RESTART_TARGET_MS = 10000
+RECOVERING_DELAY_S = 3  # the double failure this long after the restart
+IDLE_CPU_TARGET = 1.0
 IMBALANCE_CHECK_S = 5
 POLL_S = 0.03           # between two Metadata/ZooKeeper polls while timing
 MEASURE_TIMEOUT_S = 120  # one timed measure
@@ -867,6 +877,195 @@ class Bench:
 
     # ------------------------------------------------------------ 5
 
+    def isr_stats(self, bid):
+        """ZooKeeper stats of the state znodes of the partitions bid is a
+        replica of: {tp: (isr, stat)} (None, None when unreadable)."""
+        v = self.view(min(self.live - {bid}) if self.live - {bid} else bid)
+        parts = [(t, i) for t in self.topics for i, p in enumerate(v.get(t) or [])
+                 if p is not None and bid in p[1]]
+        asyncs = [(tp, self.zk.get_async("/brokers/topics/%s/partitions/%d/state" % tp))
+                  for tp in parts]
+        res = {}
+        for tp, a in asyncs:
+            try:
+                data, stat = a.get(timeout=60)
+                res[tp] = (json.loads(data)["isr"], stat)
+            except Exception:  # noqa: BLE001
+                res[tp] = (None, None)
+        return res
+
+    def out_of_isrs(self, bid, timeout):
+        """Wait until no ISR in the Metadata of the other brokers holds bid
+        (the controller took the stopped broker out)."""
+        def cond(v):
+            for t in self.topics:
+                for p in v.get(t) or []:
+                    if p is not None and bid in p[2]:
+                        return False
+            return True
+        try:
+            self.poll_brokers(sorted(self.live - {bid}), cond, timeout, period=0.2)
+            return True
+        except Timeout:
+            return False
+        finally:
+            self.polls = None
+
+    def restart_broker(self, bid, how):
+        """Stop (SIGTERM: kcluster stop; SIGKILL: kcluster kill) broker bid,
+        wait until the other brokers no longer have it in an ISR, start it.
+        Returns (wall-clock start, monotonic start, monotonic back, log
+        offset of this run)."""
+        path = "/brokers/ids/%d" % bid
+        rec = self.watch_gone(path)
+        t_stop = time.monotonic()
+        self.kcluster("stop" if how == "SIGTERM" else "kill", "broker", bid)
+        self.stop_s = time.monotonic() - t_stop
+        self.wait_gone(rec, path, 120)
+        if not self.out_of_isrs(bid, 120):
+            self.note("%s of broker %d: still in some ISR after 120 s" % (how, bid))
+        off = self.log_size("broker-%d" % bid)
+        t_wall, t0 = time.time(), time.monotonic()
+        self.kcluster("start", "broker", bid)
+        return t_wall, t0, time.monotonic(), off
+
+    def loaded_line(self, name, off):
+        """The broker's "loaded N logs ... in M ms" line after off and
+        (N, M), or None."""
+        line = self.find_line(name, off, "loaded ", 10)
+        if line is None:
+            return None
+        m = re.search(r"loaded (\d+) logs? .* in (\d+) ms", line)
+        return line, (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+    def m_restart(self, bid, how):
+        key = "restart_" + how.lower()
+        name = "broker-%d" % bid
+        offs = {o: self.log_size("broker-%d" % o) for o in self.live - {bid}}
+        t_wall, t0, t_up, off = self.restart_broker(bid, how)
+        up_ms = (t_up - t0) * 1000
+        try:
+            done = self.poll_brokers(sorted(self.live), self.live_complete,
+                                     RECOVER_TIMEOUT_S, period=0.1)
+        except Timeout as e:
+            self.report(key, "restart of broker %d after %s: ISRs not full within %d s "
+                        "(complete on %s)" % (bid, how, RECOVER_TIMEOUT_S, sorted(e.args[0])),
+                        ms=None, target_ms=RESTART_TARGET_MS, met=False)
+            return
+        ms = (max(done.values()) - t0) * 1000
+        loaded = self.loaded_line(name, off)
+        load_ms = nlogs = reported = None
+        if loaded is not None:
+            load_ms = (log_time(loaded[0]) - t_wall) * 1000
+            nlogs, reported = loaded[1]
+        started = self.find_line(name, off, "started: broker", 0)
+        started_ms = (log_time(started) - t_wall) * 1000 if started else None
+        # ZooKeeper: every state znode has it in the ISR again (checked
+        # now), and the leaders' last ISR write that put it back, from
+        # their "ISR now [...]" lines since the start
+        st = self.isr_stats(bid)
+        zk_ms = None
+        if all(isr is not None and bid in isr for isr, _ in st.values()):
+            last = None
+            for o in sorted(self.live - {bid}):
+                for line in self.log_lines("broker-%d" % o, offs[o]):
+                    m = re.search(r": ISR now \[([\d,]*)\]", line)
+                    if m and str(bid) in m.group(1).split(","):
+                        t = log_time(line)
+                        last = t if last is None or t > last else last
+            zk_ms = (last - t_wall) * 1000 if last is not None else None
+        met = ms <= RESTART_TARGET_MS
+
+        def f(x):
+            return "%.0f" % x if x is not None else "?"
+        self.report(
+            key,
+            "restart of broker %d after %s (a replica of %d partitions; it took %.1f s "
+            "to stop): logs loaded "
+            "after %s ms (%s logs, %s ms by its own count), serving after %s ms "
+            "(kcluster start returned after %.0f ms), back in every ISR in ZooKeeper "
+            "after %s ms (the leaders' last ISR write adding it), every ISR full in the Metadata of brokers %s after %.0f ms "
+            "(per broker %s); target <= %d ms: %s" % (
+                bid, how, len(st), self.stop_s, f(load_ms), nlogs if nlogs is not None else "?",
+                f(reported), f(started_ms), up_ms, f(zk_ms), sorted(done), ms,
+                ", ".join("%d: %.0f" % (b, (d - t0) * 1000) for b, d in sorted(done.items())),
+                RESTART_TARGET_MS, "met" if met else "NOT met"),
+            ms=round(ms), target_ms=RESTART_TARGET_MS, met=met, signal=how,
+            stop_s=round(self.stop_s, 1),
+            partitions=len(st), loaded_ms=round(load_ms) if load_ms is not None else None,
+            logs_loaded=nlogs, load_reported_ms=reported,
+            started_ms=round(started_ms) if started_ms is not None else None,
+            kcluster_start_ms=round(up_ms), zk_isr_full_ms=round(zk_ms) if zk_ms is not None
+            else None, per_broker_ms={b: round((d - t0) * 1000) for b, d in done.items()})
+
+    # ------------------------------------------------------------ 6
+
+    def m_recovering_failover(self, restarted, victim):
+        key = "recovering_failover"
+        t_wall, t0, t_up, off = self.restart_broker(restarted, "SIGTERM")
+        time.sleep(max(0.0, t_up + RECOVERING_DELAY_S - time.monotonic()))
+        old, _ = self.active_controller()
+        every = [(t, i) for t, n in self.topics.items() for i in range(n)]
+        v = self.view(min(self.live - {victim}))
+        led = len(self.led_by(v, victim))
+        bpath = "/brokers/ids/%d" % victim
+        crec = self.watch_gone("/controller")
+        brec = self.watch_gone(bpath)
+        t_kill = time.monotonic()
+        self.kcluster("kill", "controller", old)
+        self.kcluster("kill", "broker", victim)
+        try:
+            self.wait_gone(crec, "/controller", 60)
+            self.wait_gone(brec, bpath, 60)
+        except Timeout as e:
+            self.report(key, "recovering failover: %s" % e, ms=None, target_ms=FAILOVER_TARGET_MS,
+                        met=False)
+            return
+        t_gone = max(crec["mono"], brec["mono"])
+        rest = sorted(self.live)
+        desc = ("broker %d restarted (serving %.1f s after its start), %.0f s later controller "
+                "%d and broker %d (leading %d partitions) SIGKILLed together; their znodes "
+                "went %.1f s / %.1f s after" % (
+                    restarted, t_up - t0, t_kill - t_up, old, victim, led,
+                    crec["mono"] - t_kill, brec["mono"] - t_kill))
+        try:
+            done = self.poll_brokers(rest, self.leaders_moved(every, [victim]),
+                                     MEASURE_TIMEOUT_S)
+        except Timeout as e:
+            self.report(key, "%s: not every partition had a live leader within %d s "
+                        "(done on %s)" % (desc, MEASURE_TIMEOUT_S, sorted(e.args[0])),
+                        ms=None, target_ms=FAILOVER_TARGET_MS, met=False)
+            return
+        ms = (max(done.values()) - t_gone) * 1000
+        new = None
+        try:
+            new, _ = self.active_controller()
+        except Exception:  # noqa: BLE001
+            pass
+        in_charge = None
+        if new is not None:
+            # the new controller's last "in charge" line
+            lines = [l for l in self.log_lines("controller-%d" % new) if "in charge" in l]
+            if lines:
+                wall_gone = time.time() - (time.monotonic() - t_gone)
+                in_charge = (log_time(lines[-1]) - wall_gone) * 1000
+        met = ms <= FAILOVER_TARGET_MS
+        self.report(key, "%s: every partition with a live leader in the Metadata of brokers "
+                    "%s %.0f ms after both were gone (per broker %s; new controller %s in "
+                    "charge at +%s ms); target <= %d ms: %s" % (
+                        desc, rest, ms,
+                        ", ".join("%d: %.0f" % (b, (d - t_gone) * 1000)
+                                  for b, d in sorted(done.items())),
+                        new, "%.0f" % in_charge if in_charge is not None else "?",
+                        FAILOVER_TARGET_MS, "met" if met else "NOT met"),
+                    ms=round(ms), target_ms=FAILOVER_TARGET_MS, met=met, partitions=len(every),
+                    led_by_victim=led, restarted_serving_s=round(t_up - t0, 2),
+                    new_controller_in_charge_ms=round(in_charge) if in_charge is not None
+                    else None,
+                    per_broker_ms={b: round((d - t_gone) * 1000) for b, d in done.items()})
+
+    # ------------------------------------------------------------ 7
+
     def m_idle(self):
         tck = os.sysconf("SC_CLK_TCK")
         maxmap = int(open("/proc/sys/vm/max_map_count").read())
@@ -911,7 +1110,7 @@ class Bench:
         met = worst is not None and worst <= IDLE_CPU_TARGET
         self.report(
             "idle",
-            "idle over %.0f s (%% of one core): %s; target <= %.0f %%: %s" % (
+            "idle over %.0f s (%% of one core): %s; target <= %.1f %%: %s" % (
                 el, ", ".join("%s %.1f %%" % (n, r["cpu_pct"]) for n, r in res.items()),
                 IDLE_CPU_TARGET, "met" if met else "NOT met"),
             target_pct=IDLE_CPU_TARGET, met=met, processes=res, max_map_count=maxmap)
@@ -1029,6 +1228,20 @@ class Bench:
                 self.step("restart", self.restore)
                 self.step("recovery", self.wait_recovered, "the stopped broker restarted")
 
+            if self.wanted("restart"):
+                for how in ("SIGTERM", "SIGKILL"):
+                    self.step("restart_" + how.lower(), self.m_restart, nb, how)
+                    self.step("restart", self.restore)
+                    self.step("recovery", self.wait_recovered,
+                              "after the %s restart" % how)
+
+            if self.wanted("recovering_failover"):
+                victim = max(1, nb - 1)
+                self.step("recovering_failover", self.m_recovering_failover, nb, victim)
+                self.step("restart", self.restore)
+                self.step("recovery", self.wait_recovered,
+                          "broker %d and the controller restarted" % victim)
+
             if self.wanted("idle"):
                 time.sleep(5)
                 self.step("idle", self.m_idle)
@@ -1089,7 +1302,8 @@ def main():
                     help="producer messages/s during the controlled shutdown")
     ap.add_argument("--only", default="",
                     help="comma-separated measures after create: broker_failure, "
-                    "controller_failover, controlled_shutdown, idle (default: all)")
+                    "controller_failover, controlled_shutdown, restart, "
+                    "recovering_failover, idle (default: all)")
     ap.add_argument("--keep", action="store_true", help="keep the cluster directory")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a broker configuration key for every broker (repeatable), "

@@ -11,7 +11,8 @@ include bench/clients.mk
 
 ## the controller at scale: 10,000 partitions of replication factor 3 on
 ## three brokers (create, broker and controller failover, controlled
-## shutdown, idle cost); Python, confluent-kafka and kazoo.  Several
+## shutdown, a broker's restart, a double failure while it recovers, idle
+## cost); Python, confluent-kafka and kazoo.  Several
 ## minutes: not in `make bench`'s list (make bench-controller; options in
 ## BENCH_CONTROLLER_ARGS, e.g. "--partitions 5000 --json")
 EXTRA_DIST += bench/controller_scale.py

@@ -285,6 +285,16 @@ static void *load_worker(void *arg)
 	return NULL;
 }
 
+static int job_cmp(const void *a, const void *b)
+{
+	const struct load_job *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+
+	if (c != 0)
+		return c;
+	return x->partition < y->partition ? -1 : x->partition > y->partition;
+}
+
 int log_dir_load(struct log_dir *ld, log_dir_config_fn cfg_fn, void *arg,
 		 int threads)
 {
@@ -304,7 +314,10 @@ int log_dir_load(struct log_dir *ld, log_dir_config_fn cfg_fn, void *arg,
 		if (de->d_name[0] == '.')
 			continue;
 		join(p, sizeof(p), ld->path, de->d_name);
-		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+		/* the entry's type when the file system gives it: one stat
+		 * less per log (10,000 logs, 10,000 stats) */
+		if (de->d_type != DT_DIR &&
+		    (de->d_type != DT_UNKNOWN || stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
 			continue;
 		if (strlen(de->d_name) > 7 &&
 		    strcmp(de->d_name + strlen(de->d_name) - 7, "-delete") == 0) {
@@ -337,12 +350,24 @@ int log_dir_load(struct log_dir *ld, log_dir_config_fn cfg_fn, void *arg,
 				ld->path, de->d_name);
 			continue;
 		}
-		log_config_defaults(&j->cfg);
-		if (cfg_fn != NULL)
-			cfg_fn(j->topic, &j->cfg, arg);
 		c.njobs++;
 	}
 	closedir(d);
+	/* by topic, partition: a topic's settings (from ZooKeeper, a round
+	 * trip each) are asked for once, not once per partition */
+	if (c.njobs > 1)
+		qsort(c.jobs, (size_t)c.njobs, sizeof(*c.jobs), job_cmp);
+	for (int i = 0; i < c.njobs; i++) {
+		struct load_job *j = &c.jobs[i];
+
+		if (i > 0 && strcmp(j[-1].topic, j->topic) == 0) {
+			j->cfg = j[-1].cfg;
+			continue;
+		}
+		log_config_defaults(&j->cfg);
+		if (cfg_fn != NULL)
+			cfg_fn(j->topic, &j->cfg, arg);
+	}
 	if (rc == 0 && c.njobs > 0) {
 		if (threads < 1)
 			threads = 1;

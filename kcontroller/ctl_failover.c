@@ -38,7 +38,7 @@ static int64_t now_ms(void)
 static void become_active(struct controller *c)
 {
 	struct kp_zk_result res;
-	int64_t started = now_ms();
+	int64_t started = now_ms(), read_ms, isr_ms;
 	int rc;
 
 	KP_INFO("active controller, epoch %d", c->epoch);
@@ -50,6 +50,9 @@ static void become_active(struct controller *c)
 	kp_zk_ensure_path(c->zk, "/admin/delete_topics");
 	kp_zk_ensure_path(c->zk, "/isr_change_notification");
 	kp_zk_ensure_path(c->zk, "/log_dir_event_notification");
+	/* as Kafka: what the notifications announce is in the states read
+	 * below; new ones from now on are read once we are in charge */
+	ctl_partition_isr_change_drop(c);
 	/* watches before reading, so nothing is missed */
 	if (ctl_zk_read_brokers(c, &c->brokers, &c->nbrokers) < 0)
 		goto fail;
@@ -76,6 +79,7 @@ static void become_active(struct controller *c)
 	kp_zk_result_free(&res);
 	if (ctl_zk_read_states(c, c->topics, c->ntopics) == MOVED)
 		return;
+	read_ms = now_ms() - started;
 	/* each partition in the state its znode says */
 	for (int i = 0; i < c->ntopics; i++)
 		ctl_partition_load(c, c->topics[i]);
@@ -92,7 +96,9 @@ static void become_active(struct controller *c)
 	ctl_partition_online(c);
 	ctl_batch_flush(c);
 	ctl_topic_deletion(c);
+	isr_ms = now_ms();
 	ctl_partition_isr_change(c);
+	isr_ms = now_ms() - isr_ms;
 	ctl_logdir_event(c);
 	reassign_resume(c);
 	reassign_znode(c);
@@ -104,8 +110,10 @@ static void become_active(struct controller *c)
 		for (int i = 0; i < c->ntopics; i++)
 			nparts += c->topics[i]->nparts;
 		KP_INFO("in charge: %d topics, %" PRId64 " partitions, %d brokers "
-			"(%" PRId64 " ms after winning the election)", c->ntopics, nparts,
-			c->nbrokers, now_ms() - started);
+			"(%" PRId64 " ms after winning the election; %" PRId64 " ms "
+			"reading the cluster from ZooKeeper, %" PRId64 " ms on pending ISR "
+			"change notifications)", c->ntopics, nparts, c->nbrokers,
+			now_ms() - started, read_ms, isr_ms);
 	}
 	return;
 fail:

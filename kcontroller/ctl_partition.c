@@ -523,37 +523,222 @@ static void queue_reassign_check(struct controller *c, const struct c_topic *t,
 	ctl_event_put(c->events, ev);
 }
 
+/* The partitions of one notification: their states re-read in one
+ * pipelined batch (Kafka's getTopicPartitionStates), then UpdateMetadata
+ * for them; a notification lists every partition a leader changed in a
+ * while (kbroker's isr_notify.c), thousands at once.  MOVED or 0. */
+static int isr_notice(struct controller *c, const struct kp_zk_tp_list *l)
+{
+	struct c_topic **ts = calloc(l->n + 1, sizeof(*ts));
+	int32_t *ps = calloc(l->n + 1, sizeof(*ps));
+	int n = 0, rc = 0;
+
+	if (ts == NULL || ps == NULL) {
+		free(ts);
+		free(ps);
+		KP_ERROR("ISR change notice of %zu partitions lost (out of memory)", l->n);
+		return 0;
+	}
+	for (size_t j = 0; j < l->n; j++) {
+		struct c_topic *t = ctl_ctx_topic(c, l->items[j].topic);
+		int32_t p = l->items[j].partition;
+
+		if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
+			continue;
+		ts[n] = t;
+		ps[n++] = p;
+	}
+	if (n > 0 && (rc = ctl_zk_read_some_states(c, ts, ps, n)) != MOVED) {
+		rc = 0;
+		for (int i = 0; i < n; i++) {
+			ctl_batch_um(c, ts[i], ps[i]);
+			if (ctl_ctx_reassigning(&ts[i]->parts[ps[i]]))
+				queue_reassign_check(c, ts[i], ps[i]);
+		}
+	}
+	free(ts);
+	free(ps);
+	return rc;
+}
+
+/* The partitions the notifications name, as (topic, partition). */
+struct isr_tp {
+	struct c_topic *t;
+	int32_t p;
+};
+
+static int isr_tp_cmp(const void *a, const void *b)
+{
+	const struct isr_tp *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->p < y->p ? -1 : x->p > y->p;
+}
+
+/* The partitions named by the notifications read into it[0..n), known
+ * and not being deleted, each once, as one list (its topic names are the
+ * context's); false when out of memory. */
+static bool isr_partitions(struct controller *c, struct kp_zk_batch_item *it,
+			   int32_t n, struct kp_zk_tp_list *out)
+{
+	struct isr_tp *tps = NULL;
+	size_t cnt = 0, cap = 0, u = 0;
+
+	out->items = NULL;
+	out->n = 0;
+	for (int32_t i = 0; i < n; i++) {
+		struct kp_zk_tp_list l;
+		char err[256];
+
+		if (it[i].res.rc != KP_ZK_OK || it[i].res.data == NULL ||
+		    kp_zk_tp_list_decode(it[i].res.data, (size_t)it[i].res.len, false, &l,
+					 err, sizeof(err)) < 0)
+			continue;	/* gone meanwhile, or not one we can read */
+		for (size_t j = 0; j < l.n; j++) {
+			struct c_topic *t = ctl_ctx_topic(c, l.items[j].topic);
+			int32_t p = l.items[j].partition;
+
+			if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
+				continue;
+			if (cnt == cap) {
+				size_t nc = cap ? 2 * cap : 256;
+				struct isr_tp *nt = realloc(tps, nc * sizeof(*nt));
+
+				if (nt == NULL) {
+					kp_zk_tp_list_free(&l);
+					free(tps);
+					return false;
+				}
+				tps = nt;
+				cap = nc;
+			}
+			tps[cnt++] = (struct isr_tp){ t, p };
+		}
+		kp_zk_tp_list_free(&l);
+	}
+	if (cnt == 0)
+		return true;
+	qsort(tps, cnt, sizeof(*tps), isr_tp_cmp);
+	out->items = calloc(cnt, sizeof(*out->items));
+	if (out->items == NULL) {
+		free(tps);
+		return false;
+	}
+	for (size_t k = 0; k < cnt; k++)
+		if (u == 0 || isr_tp_cmp(&tps[k - 1], &tps[k]) != 0)
+			out->items[u++] = (struct kp_zk_tp){ .topic = tps[k].t->name,
+							     .partition = tps[k].p };
+	out->n = u;
+	free(tps);
+	return true;
+}
+
+/* Delete the notification znodes paths[0..n) in one pipelined batch. */
+static void isr_delete(struct controller *c, struct kp_zk_batch_item *it, char **paths,
+		       int32_t n)
+{
+	for (int32_t i = 0; i < n; i++)
+		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_DELETE, .path = paths[i] };
+	kp_zk_batch_sync(c->zk, it, n);
+	for (int32_t i = 0; i < n; i++)
+		kp_zk_result_free(&it[i].res);
+}
+
+/* paths[0..n) of the children of /isr_change_notification in res, and an
+ * item each (calloc'd; free both with isr_paths_free); false when out of
+ * memory. */
+static bool isr_paths(const struct kp_zk_result *res, struct kp_zk_batch_item **it,
+		      char ***paths)
+{
+	int32_t n = res->nchildren;
+
+	*it = calloc((size_t)n + 1, sizeof(**it));
+	*paths = calloc((size_t)n + 1, sizeof(**paths));
+	if (*it == NULL || *paths == NULL)
+		return false;
+	for (int32_t i = 0; i < n; i++) {
+		size_t len = strlen(res->children[i]) + sizeof("/isr_change_notification/");
+
+		(*paths)[i] = malloc(len);
+		if ((*paths)[i] == NULL)
+			return false;
+		snprintf((*paths)[i], len, "/isr_change_notification/%s", res->children[i]);
+		(*it)[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_GET,
+						      .path = (*paths)[i] };
+	}
+	return true;
+}
+
+static void isr_paths_free(struct kp_zk_batch_item *it, char **paths, int32_t n)
+{
+	for (int32_t i = 0; paths != NULL && i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(it);
+}
+
+void ctl_partition_isr_change_drop(struct controller *c)
+{
+	struct kp_zk_result res;
+	struct kp_zk_batch_item *it = NULL;
+	char **paths = NULL;
+	int32_t n = 0;
+
+	if (kp_zk_children_sync(c->zk, "/isr_change_notification", &res) == KP_ZK_OK &&
+	    res.nchildren > 0) {
+		n = res.nchildren;
+		if (isr_paths(&res, &it, &paths))
+			isr_delete(c, it, paths, n);
+		else
+			KP_ERROR("ISR change notifications: out of memory");
+		KP_INFO("deleted %d pending ISR change notification(s): the states are read "
+			"next", n);
+	}
+	isr_paths_free(it, paths, n);
+	kp_zk_result_free(&res);
+}
+
+/*
+ * Kafka's IsrChangeNotification: every /isr_change_notification child
+ * read, the partitions they name (each once) re-read from their state
+ * znodes, their metadata sent to every broker, the notifications deleted.
+ * Each step is one pipelined ZooKeeper batch, never a round trip per
+ * notification: a controller taking over finds all that piled up while
+ * none was active, thousands when a broker was rejoining the ISRs of
+ * 10,000 partitions.
+ */
 void ctl_partition_isr_change(struct controller *c)
 {
 	struct kp_zk_result res;
+	struct kp_zk_batch_item *it = NULL;
+	struct kp_zk_tp_list all = { NULL, 0 };
+	char **paths = NULL;
+	int32_t n = 0;
 	int rc = ctl_zk_read(c, KP_ZK_READ_CHILDREN, "/isr_change_notification", true, &res);
 
-	for (int32_t i = 0; rc == KP_ZK_OK && ctl_ctx_active(c) && i < res.nchildren; i++) {
-		struct kp_zk_result data;
-		struct kp_zk_tp_list l;
-		char path[512], err[256];
-
-		snprintf(path, sizeof(path), "/isr_change_notification/%s", res.children[i]);
-		if (kp_zk_get_sync(c->zk, path, &data) == KP_ZK_OK && data.data != NULL &&
-		    kp_zk_tp_list_decode(data.data, (size_t)data.len, false, &l, err,
-					 sizeof(err)) == 0) {
-			for (size_t j = 0; j < l.n; j++) {
-				struct c_topic *t = ctl_ctx_topic(c, l.items[j].topic);
-				int32_t p = l.items[j].partition;
-
-				if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
-					continue;
-				if (ctl_zk_read_state(c, t, p) == MOVED)
-					break;
-				ctl_batch_um(c, t, p);
-				if (ctl_ctx_reassigning(&t->parts[p]))
-					queue_reassign_check(c, t, p);
-			}
-			kp_zk_tp_list_free(&l);
-		}
-		kp_zk_result_free(&data);
-		kp_zk_delete_sync(c->zk, path, -1);
-	}
-	kp_zk_result_free(&res);
+	if (rc != KP_ZK_OK || res.nchildren <= 0 || !ctl_ctx_active(c))
+		goto out;
+	n = res.nchildren;
+	if (!isr_paths(&res, &it, &paths))
+		goto oom;
+	kp_zk_batch_sync(c->zk, it, n);
+	rc = isr_partitions(c, it, n, &all) ? 0 : -1;
+	for (int32_t i = 0; i < n; i++)
+		kp_zk_result_free(&it[i].res);
+	if (rc < 0)
+		goto oom;
+	if (all.n > 0 && isr_notice(c, &all) == MOVED)
+		goto out;	/* the next controller reads them */
+	KP_DEBUG("ISR change notifications: %d read, %zu partition(s) updated", n, all.n);
+	isr_delete(c, it, paths, n);
 	ctl_batch_flush(c);
+	goto out;
+oom:
+	/* left in place: the next notification (or controller) reads them */
+	KP_ERROR("ISR change notifications: out of memory");
+out:
+	isr_paths_free(it, paths, n);
+	free(all.items);	/* the names are the context's */
+	kp_zk_result_free(&res);
 }

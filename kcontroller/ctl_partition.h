@@ -102,6 +102,10 @@ void ctl_partition_delete(struct controller *c, struct c_topic *t);
  * being reassigned gets a PartitionReassignmentIsrChange event.
  */
 void ctl_partition_isr_change(struct controller *c);
+/* At failover, before the context is read (Kafka's onControllerFailover):
+ * the pending ISR change notifications are deleted unread, in one
+ * pipelined batch; the states read next already hold their changes. */
+void ctl_partition_isr_change_drop(struct controller *c);
 /*
  * A replica of t/p went offline on a live broker (its log dir,
  * ctl_logdir.c): as for a dead broker's, it leaves the ISR, and a new

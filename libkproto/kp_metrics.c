@@ -431,7 +431,10 @@ struct kp_metrics_http *kp_metrics_http_start(const char *url,
 	struct kp_metrics_http *h;
 	const union MHD_DaemonInfo *info;
 	char host[256], portstr[16];
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* epoll (or poll), never select(): a broker with thousands of logs
+	 * holds descriptors past FD_SETSIZE, and libmicrohttpd refuses a
+	 * select()-driven listen socket numbered above it */
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	int port, rc;
 
 	if (kp_metrics_parse_listener(url, host, sizeof(host), &port, err, errlen) < 0)

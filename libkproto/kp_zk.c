@@ -1042,6 +1042,7 @@ static const enum call_kind batch_kinds[] = {
 	[KP_ZK_BATCH_CHILDREN] = CALL_CHILDREN,
 	[KP_ZK_BATCH_CREATE] = CALL_CREATE,
 	[KP_ZK_BATCH_MULTI] = CALL_MULTI,
+	[KP_ZK_BATCH_DELETE] = CALL_DELETE,
 };
 
 /* Send the items marked in todo, all before any answer is awaited; the
@@ -1062,7 +1063,7 @@ static int batch_round(struct kp_zk *zk, struct kp_zk_batch_item *items, int n,
 				  .data = it->data, .len = it->len,
 				  .mode = KP_ZK_PERSISTENT, .ops = it->ops,
 				  .nops = it->nops, .watch = it->watch,
-				  .watch_arg = it->watch_arg };
+				  .watch_arg = it->watch_arg, .version = -1 };
 		int rc;
 
 		if (!todo[i])

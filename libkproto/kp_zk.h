@@ -265,11 +265,12 @@ enum kp_zk_batch_kind {
 	KP_ZK_BATCH_CHILDREN,
 	KP_ZK_BATCH_CREATE,	/* persistent, data may be NULL */
 	KP_ZK_BATCH_MULTI,
+	KP_ZK_BATCH_DELETE,	/* any version */
 };
 
 struct kp_zk_batch_item {
 	enum kp_zk_batch_kind kind;
-	const char *path;		/* reads, create */
+	const char *path;		/* reads, create, delete */
 	const char *data;		/* create */
 	int32_t len;
 	const struct kp_zk_op *ops;	/* multi */

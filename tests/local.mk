@@ -114,6 +114,12 @@ tests_unit_check_log_SOURCES = tests/unit/check_log.c tests/lib/check_run.h
 tests_unit_check_log_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_log_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_log
+## many logs loaded at start by several threads (issue 23)
+check_PROGRAMS += tests/unit/check_log_load
+tests_unit_check_log_load_SOURCES = tests/unit/check_log_load.c tests/lib/check_run.h
+tests_unit_check_log_load_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_log_load_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_log_load
 ## replicas moving between log dirs (AlterReplicaLogDirs)
 check_PROGRAMS += tests/unit/check_log_move
 tests_unit_check_log_move_SOURCES = tests/unit/check_log_move.c tests/lib/check_run.h
@@ -159,6 +165,9 @@ TESTS += tests/integration/0002-cluster-kcat-keyed.py \
 TESTS += tests/integration/0013-controller.py
 ## broker.rack and rack-aware placement
 TESTS += tests/integration/0014-racks.py
+## a broker restarted over a few hundred logs under acks=all: parallel
+## loading after a clean stop, back in every ISR, nothing lost (issue 23)
+TESTS += tests/integration/0044-fast-restart.py
 ## retention, flushes of rolled segments, checkpoints (the log manager)
 TESTS += tests/integration/0015-log-cleanup.py
 ## records without timestamps: retention, recovery, the time index

@@ -24,6 +24,7 @@
 
 #include "controller.h"
 #include "controller_config.h"
+#include "ctl_ctx.h"
 #include "ctl_event.h"
 #include "kp_arena.h"
 #include "kp_codec.h"
@@ -89,6 +90,19 @@ static long log_at(const char *needle)
 	const char *t = log_text(), *at = strstr(t, needle);
 
 	return at != NULL ? at - t : -1;
+}
+
+/* How many times needle is in the log. */
+static int count_log(const char *needle)
+{
+	const char *t = log_text();
+	int n = 0;
+
+	while ((t = strstr(t, needle)) != NULL) {
+		n++;
+		t += strlen(needle);
+	}
+	return n;
 }
 
 static void *run_loop(void *arg)
@@ -378,6 +392,154 @@ START_TEST(events_elect_leaders_and_a_fenced_write_resigns_after_its_event)
 }
 END_TEST
 
+/* A leader's ISR write: topic-p's state with this ISR, everything else
+ * as the controller left it. */
+static void leader_sets_isr(const char *topic, int32_t p, const int32_t *isr, int32_t n)
+{
+	struct kp_zk_partition_state s;
+	char path[128], *json;
+
+	ck_assert(read_state(topic, p, &s));
+	free(s.isr.ids);
+	s.isr.ids = malloc(sizeof(*isr) * (size_t)n);
+	ck_assert_ptr_nonnull(s.isr.ids);
+	memcpy(s.isr.ids, isr, sizeof(*isr) * (size_t)n);
+	s.isr.n = n;
+	json = kp_zk_partition_state_encode(&s);
+	ck_assert_ptr_nonnull(json);
+	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
+	ck_assert_int_eq(kp_zk_set_sync(admin, path, json, (int32_t)strlen(json), -1, NULL),
+			 KP_ZK_OK);
+	free(json);
+	kp_zk_partition_state_free(&s);
+}
+
+static char *tp_list(const char *t1, int32_t p1, const char *t2, int32_t p2)
+{
+	struct kp_zk_tp tps[2] = { { .topic = (char *)t1, .partition = p1 },
+				   { .topic = (char *)t2, .partition = p2 } };
+	struct kp_zk_tp_list l = { tps, 2 };
+	char *json = kp_zk_tp_list_encode(&l, false);
+
+	ck_assert_ptr_nonnull(json);
+	return json;
+}
+
+static int32_t children(const char *path)
+{
+	struct kp_zk_result res;
+	int32_t n;
+
+	ck_assert_int_eq(kp_zk_children_sync(admin, path, &res), KP_ZK_OK);
+	n = res.nchildren;
+	kp_zk_result_free(&res);
+	return n;
+}
+
+/* The ISR in the controller's context (read once its event is over). */
+static bool ctx_isr_is(const char *topic, int32_t p, const int32_t *isr, int32_t n)
+{
+	const struct c_topic *t = ctl_ctx_topic(&c, topic);
+
+	return t != NULL && p < t->nparts && t->parts[p].isr.n == n &&
+	       memcmp(t->parts[p].isr.ids, isr, sizeof(*isr) * (size_t)n) == 0;
+}
+
+/*
+ * Kafka's IsrChangeNotification, read in batches: several notifications
+ * at once (one naming a partition another names too, one an unknown
+ * topic, one not JSON) update the context from the state znodes, each
+ * partition once, and are all deleted.
+ */
+START_TEST(isr_change_notifications_are_read_and_deleted_in_batches)
+{
+	static const int32_t isr12[] = { 1, 2 }, isr1[] = { 1 }, isr2[] = { 2 };
+	char *a, *b;
+	struct kp_zk_op ops[3];
+	struct kp_zk_result res;
+	int64_t end;
+
+	register_broker(1);
+	register_broker(2);
+	create("/isr_change_notification", NULL, KP_ZK_PERSISTENT);
+	ck_assert_int_eq(controller_start(&c), 0);
+	create_topic("i", "{\"0\":[1,2],\"1\":[2,1],\"2\":[1,2]}");
+	ck_assert(wait_state("i", 0, 1, isr12, 2));
+	ck_assert(wait_state("i", 1, 2, (const int32_t[]){ 2, 1 }, 2));
+	ck_assert(wait_state("i", 2, 1, isr12, 2));
+
+	/* the leaders shrink two ISRs and announce it */
+	leader_sets_isr("i", 0, isr1, 1);
+	leader_sets_isr("i", 1, isr2, 1);
+	a = tp_list("i", 0, "i", 1);
+	b = tp_list("i", 1, "nope", 0);
+	ops[0] = (struct kp_zk_op){ .type = KP_ZK_OP_CREATE,
+				    .path = "/isr_change_notification/isr_change_", .data = a,
+				    .len = (int32_t)strlen(a), .mode = KP_ZK_PERSISTENT_SEQUENTIAL };
+	ops[1] = ops[0];
+	ops[1].data = b;
+	ops[1].len = (int32_t)strlen(b);
+	ops[2] = ops[0];
+	ops[2].data = "not json";
+	ops[2].len = 8;
+	ck_assert_int_eq(kp_zk_multi_sync(admin, ops, 3, &res), KP_ZK_OK);
+	kp_zk_result_free(&res);
+	free(a);
+	free(b);
+
+	ck_assert(wait_log("ISR change notifications: 3 read, 2 partition(s) updated"));
+	end = mono_ms() + WAIT_MS;
+	while (children("/isr_change_notification") > 0) {
+		ck_assert_msg(mono_ms() < end, "the notifications are still there");
+		pause_ms(20);
+	}
+	/* the event that deleted them is over once the next one starts (the
+	 * deletions fire the child watch it left; events run one at a time) */
+	while (count_log("event IsrChangeNotification") < 2) {
+		ck_assert_msg(mono_ms() < end, "no event after the deletions");
+		pause_ms(20);
+	}
+	ck_assert(ctx_isr_is("i", 0, isr1, 1));
+	ck_assert(ctx_isr_is("i", 1, isr2, 1));
+	ck_assert(ctx_isr_is("i", 2, isr12, 2));
+}
+END_TEST
+
+/*
+ * Kafka's onControllerFailover: the ISR change notifications left from
+ * before are deleted unread, and the states the new controller reads
+ * hold what they announced.
+ */
+START_TEST(failover_drops_pending_isr_change_notifications)
+{
+	static const int32_t isr1[] = { 1 };
+	char *a;
+
+	register_broker(1);
+	register_broker(2);
+	create("/isr_change_notification", NULL, KP_ZK_PERSISTENT);
+	create_topic("f", "{\"0\":[1,2]}");
+	create("/brokers/topics/f/partitions", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/f/partitions/0", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/f/partitions/0/state",
+	       "{\"controller_epoch\":0,\"leader\":1,\"version\":1,\"leader_epoch\":0,"
+	       "\"isr\":[1]}", KP_ZK_PERSISTENT);
+	a = tp_list("f", 0, "f", 0);
+	create("/isr_change_notification/isr_change_", a, KP_ZK_PERSISTENT_SEQUENTIAL);
+	create("/isr_change_notification/isr_change_", a, KP_ZK_PERSISTENT_SEQUENTIAL);
+	free(a);
+	ck_assert_int_eq(children("/isr_change_notification"), 2);
+
+	ck_assert_int_eq(controller_start(&c), 0);
+	ck_assert_int_ge(log_at("in charge: 1 topics, 1 partitions, 2 brokers"), 0);
+	ck_assert_int_ge(log_at("deleted 2 pending ISR change notification(s)"), 0);
+	ck_assert_int_lt(log_at("deleted 2 pending ISR change notification(s)"),
+			 log_at("in charge:"));
+	ck_assert_int_eq(children("/isr_change_notification"), 0);
+	ck_assert(ctx_isr_is("f", 0, isr1, 1));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ctl_controller");
@@ -386,6 +548,8 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, events_elect_leaders_and_a_fenced_write_resigns_after_its_event);
+	tcase_add_test(tc, isr_change_notifications_are_read_and_deleted_in_batches);
+	tcase_add_test(tc, failover_drops_pending_isr_change_notifications);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,10 +10,13 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -174,6 +177,42 @@ START_TEST(http_endpoint)
 }
 END_TEST
 
+/* A broker over thousands of logs has descriptors past FD_SETSIZE when
+ * it starts the listener: it must still listen and serve. */
+START_TEST(http_endpoint_past_fd_setsize)
+{
+	struct kp_metrics_http *h;
+	struct rlimit rl;
+	char err[256], buf[4096];
+	int fds[FD_SETSIZE + 16], n = 0, port;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < FD_SETSIZE + 64) {
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_SETSIZE + 64)
+			return;	/* cannot get there here (not a failure of ours) */
+		rl.rlim_cur = FD_SETSIZE + 64;
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	while (n < (int)(sizeof(fds) / sizeof(fds[0]))) {
+		fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ck_assert_int_ge(fds[n], 0);
+		if (fds[n++] > FD_SETSIZE + 4)
+			break;
+	}
+	renders = 0;
+	h = kp_metrics_http_start("http://127.0.0.1:0", render, "me", err, sizeof(err));
+	ck_assert_msg(h != NULL, "%s", err);
+	port = kp_metrics_http_port(h);
+	ck_assert_int_gt(port, 0);
+	get(port, "GET /metrics HTTP/1.0\r\n\r\n", buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "test_up{who=\"me\"} 1\n"));
+	ck_assert_int_eq(renders, 1);
+	kp_metrics_http_stop(h);
+	while (n > 0)
+		close(fds[--n]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("metrics");
@@ -184,6 +223,7 @@ int main(void)
 	tcase_add_test(tc, process_metrics);
 	tcase_add_test(tc, listener_syntax);
 	tcase_add_test(tc, http_endpoint);
+	tcase_add_test(tc, http_endpoint_past_fd_setsize);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
