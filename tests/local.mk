@@ -266,6 +266,13 @@ tests_unit_check_fetch_session_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_fetch_session_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_fetch_session
 
+## kbroker's batched ISR-change notifications
+check_PROGRAMS += tests/unit/check_isr_notify
+tests_unit_check_isr_notify_SOURCES = tests/unit/check_isr_notify.c tests/lib/check_run.h
+tests_unit_check_isr_notify_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_isr_notify_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_isr_notify
+
 ## kbroker's network layer and its transports, over a real socket
 check_PROGRAMS += tests/unit/check_net
 tests_unit_check_net_SOURCES = tests/unit/check_net.c tests/lib/check_run.h
