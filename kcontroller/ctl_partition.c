@@ -523,6 +523,44 @@ static void queue_reassign_check(struct controller *c, const struct c_topic *t,
 	ctl_event_put(c->events, ev);
 }
 
+/* The partitions of one notification: their states re-read in one
+ * pipelined batch (Kafka's getTopicPartitionStates), then UpdateMetadata
+ * for them; a notification lists every partition a leader changed in a
+ * while (kbroker's isr_notify.c), thousands at once.  MOVED or 0. */
+static int isr_notice(struct controller *c, const struct kp_zk_tp_list *l)
+{
+	struct c_topic **ts = calloc(l->n + 1, sizeof(*ts));
+	int32_t *ps = calloc(l->n + 1, sizeof(*ps));
+	int n = 0, rc = 0;
+
+	if (ts == NULL || ps == NULL) {
+		free(ts);
+		free(ps);
+		KP_ERROR("ISR change notice of %zu partitions lost (out of memory)", l->n);
+		return 0;
+	}
+	for (size_t j = 0; j < l->n; j++) {
+		struct c_topic *t = ctl_ctx_topic(c, l->items[j].topic);
+		int32_t p = l->items[j].partition;
+
+		if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
+			continue;
+		ts[n] = t;
+		ps[n++] = p;
+	}
+	if (n > 0 && (rc = ctl_zk_read_some_states(c, ts, ps, n)) != MOVED) {
+		rc = 0;
+		for (int i = 0; i < n; i++) {
+			ctl_batch_um(c, ts[i], ps[i]);
+			if (ctl_ctx_reassigning(&ts[i]->parts[ps[i]]))
+				queue_reassign_check(c, ts[i], ps[i]);
+		}
+	}
+	free(ts);
+	free(ps);
+	return rc;
+}
+
 void ctl_partition_isr_change(struct controller *c)
 {
 	struct kp_zk_result res;
@@ -537,18 +575,7 @@ void ctl_partition_isr_change(struct controller *c)
 		if (kp_zk_get_sync(c->zk, path, &data) == KP_ZK_OK && data.data != NULL &&
 		    kp_zk_tp_list_decode(data.data, (size_t)data.len, false, &l, err,
 					 sizeof(err)) == 0) {
-			for (size_t j = 0; j < l.n; j++) {
-				struct c_topic *t = ctl_ctx_topic(c, l.items[j].topic);
-				int32_t p = l.items[j].partition;
-
-				if (t == NULL || t->deleting || p < 0 || p >= t->nparts)
-					continue;
-				if (ctl_zk_read_state(c, t, p) == MOVED)
-					break;
-				ctl_batch_um(c, t, p);
-				if (ctl_ctx_reassigning(&t->parts[p]))
-					queue_reassign_check(c, t, p);
-			}
+			(void)isr_notice(c, &l);
 			kp_zk_tp_list_free(&l);
 		}
 		kp_zk_result_free(&data);

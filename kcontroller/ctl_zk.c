@@ -221,6 +221,41 @@ int ctl_zk_read_states(struct controller *c, struct c_topic **topics, int n)
 	return rc;
 }
 
+/* The states of partitions ps[i] of ts[i], i < n, in one pipelined
+ * batch: 0 or MOVED. */
+int ctl_zk_read_some_states(struct controller *c, struct c_topic **ts,
+			    const int32_t *ps, int n)
+{
+	struct kp_zk_batch_item *it = calloc((size_t)n + 1, sizeof(*it));
+	char **paths = calloc((size_t)n + 1, sizeof(*paths));
+	int rc = 0;
+
+	if (it == NULL || paths == NULL) {
+		free(it);
+		free(paths);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char buf[512];
+
+		ctl_zk_state_path(buf, sizeof(buf), ts[i]->name, ps[i]);
+		paths[i] = strdup(buf);
+		it[i] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_GET,
+						   .path = paths[i] ? paths[i] : "/" };
+	}
+	kp_zk_batch_sync(c->zk, it, n);
+	for (int i = 0; i < n; i++)
+		if (rc != MOVED && apply_state(c, ts[i], ps[i], &it[i].res) == MOVED)
+			rc = MOVED;
+	for (int i = 0; i < n; i++) {
+		kp_zk_result_free(&it[i].res);
+		free(paths[i]);
+	}
+	free(it);
+	free(paths);
+	return rc;
+}
+
 /* The context after a successful state write. */
 static void state_written(struct controller *c, struct c_topic *t, int32_t p,
 			  int32_t leader, int32_t leader_epoch, const int32_t *isr,

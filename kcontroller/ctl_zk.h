@@ -42,6 +42,10 @@ int ctl_zk_read_state(struct controller *c, struct c_topic *t, int32_t p);
 /* Every partition state of topics[0..n) in one pipelined batch: 0 or
  * MOVED. */
 int ctl_zk_read_states(struct controller *c, struct c_topic **topics, int n);
+/* The states of partitions ps[i] of ts[i], i < n, in one pipelined
+ * batch (an ISR change notification's): 0 or MOVED. */
+int ctl_zk_read_some_states(struct controller *c, struct c_topic **ts,
+			    const int32_t *ps, int n);
 /* Write leader and ISR (leader epoch + 1; 0 for a new znode), fenced and
  * conditional on the znode version: 0, -EAGAIN (the context was re-read:
  * decide again), MOVED, -1. */

@@ -200,6 +200,9 @@ TESTS += tests/integration/0039-alter-log-dirs.py
 ## a leader's log dir fills up (a tmpfs the test mounts): the dir goes
 ## offline, leadership moves, nothing acknowledged is lost (issue 20)
 TESTS += tests/integration/0041-disk-full.py
+## ISR changes written off the main loop and announced in batches, as
+## Kafka 2.8 does: one notice for many partitions (issue 23)
+TESTS += tests/integration/0043-isr-batching.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py
