@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """A leader shrinking and expanding thousands of ISRs (make bench-isr):
 a kcluster of 2 brokers and 1 controller, one topic of --partitions
-partitions all led by broker 1 with broker 2 as follower, a record in
-each (an empty partition's follower is never out of sync).  Broker 2 is
-paused (SIGSTOP; its ZooKeeper session outlives the pause) until broker 1
-has taken it out of every ISR, then resumed until it is back in all.
+partitions all led by broker 1 with broker 2 as follower.  Broker 2 is
+paused (SIGSTOP; its ZooKeeper session outlives the pause) and a record
+written to every partition (a follower whose log end is the leader's
+never falls out of sync) until broker 1 has taken it out of every ISR,
+then resumed until it is back in all.
 
 For each of the shrink and the expansion:
 - the span of broker 1's ISR writes (its first and last "ISR now" log
@@ -62,13 +63,19 @@ class Prober:
         t0 = time.monotonic()
         with socket.create_connection(("127.0.0.1", self.port), timeout=60) as s:
             s.sendall(struct.pack(">i", len(body)) + body)
-            head = b""
-            while len(head) < 4:
-                chunk = s.recv(4 - len(head))
-                if not chunk:
-                    raise OSError("closed")
-                head += chunk
+            head = self.read(s, 4)
+            self.read(s, struct.unpack(">i", head)[0])
         return t0, time.monotonic() - t0
+
+    @staticmethod
+    def read(s, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise OSError("closed")
+            buf += chunk
+        return buf
 
     def run(self):
         while not self.stop.is_set():
@@ -160,25 +167,26 @@ def main():
                             )[TOPIC].result(300)
             wait_for(lambda: all(metadata_isrs(c.broker_port(b)) == [[1, 2]] * n
                                  for b in (1, 2)), 600, "full ISRs")
-            # one record in each: a follower whose log end is the
-            # leader's is never out of sync (Kafka's rule), an empty
-            # partition never shrinks
-            from confluent_kafka import Producer
-
-            p = Producer({"bootstrap.servers": c.bootstrap, "acks": "all",
-                          "linger.ms": 50})
-            for i in range(n):
-                p.produce(TOPIC, value=b"x", partition=i)
-                p.poll(0)
-            assert p.flush(300) == 0, "records not delivered"
             log = os.path.join(c.dir, "broker-1.log")
             prober = Prober(c.broker_port(1))
             time.sleep(3)
             idle = [d for _, d in prober.samples]
             out.append({"phase": "idle", "probe_median_ms":
                         round(1000 * statistics.median(idle), 1), "probes": len(idle)})
-            out.append(phase(c, zk, prober, "shrink", lambda: c.pause("broker", 2),
-                             "1", n, log))
+            def pause_and_write():
+                # a record in each partition: a follower whose log end
+                # is the leader's never falls out of sync (Kafka's rule)
+                from confluent_kafka import Producer
+
+                c.pause("broker", 2)
+                p = Producer({"bootstrap.servers": c.bootstrap, "acks": "1",
+                              "linger.ms": 50})
+                for i in range(n):
+                    p.produce(TOPIC, value=b"x", partition=i)
+                    p.poll(0)
+                assert p.flush(300) == 0, "records not delivered"
+
+            out.append(phase(c, zk, prober, "shrink", pause_and_write, "1", n, log))
             out.append(phase(c, zk, prober, "expand", lambda: c.resume("broker", 2),
                              "1,2", n, log))
             prober.stop.set()
