@@ -22,6 +22,16 @@ bench-controller: kbroker/kbroker$(EXEEXT) kcontroller/kcontroller$(EXEEXT) \
 		/usr/bin/python3 $(srcdir)/bench/controller_scale.py $(BENCH_CONTROLLER_ARGS)
 .PHONY: bench-controller
 
+## a leader shrinking and expanding 3,000 ISRs (issue 23): its ISR writes
+## span, the ISR-change notices, how long its main loop is held up
+## (make bench-isr; options in BENCH_ISR_ARGS, e.g. "--partitions 1000")
+EXTRA_DIST += bench/isr_shrink.py
+bench-isr: kbroker/kbroker$(EXEEXT) kcontroller/kcontroller$(EXEEXT) \
+		tools/kcluster$(EXEEXT)
+	@top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		/usr/bin/python3 $(srcdir)/bench/isr_shrink.py $(BENCH_ISR_ARGS)
+.PHONY: bench-isr
+
 bench: $(BENCH_RUN)
 	@for b in $(BENCH_RUN); do echo "== $$b"; ./$$b || exit 1; done
 	@$(MAKE) $(AM_MAKEFLAGS) bench-throughput bench-replication bench-groups bench-cleaner

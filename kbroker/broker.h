@@ -39,6 +39,7 @@ struct log_moves;
 struct purgatory;
 struct zk_thread;
 struct fetchers;
+struct isr_notify;
 struct config_layers;
 struct repl_quotas;
 struct client_quotas;
@@ -110,6 +111,8 @@ struct broker {
 	/* replication (replica.c: main loop; fetcher.c: its own thread) */
 	struct kp_timer isr_timer;	/* ISR expiry */
 	struct kp_timer hw_timer;	/* replication-offset-checkpoint */
+	int isr_inflight;		/* ISR znode writes in flight (main loop) */
+	struct isr_notify *isrn;	/* batched ISR-change notices (isr_notify.c) */
 	int64_t replica_lag_ms;		/* replica.lag.time.max.ms */
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetchers *fetcher;	/* num.replica.fetchers threads */

@@ -40,6 +40,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/dynconfig.c kbroker/dynconfig.h kbroker/quota.c kbroker/quota.h \
 	kbroker/partition.c kbroker/partition.h \
 	kbroker/replica.c kbroker/replica.h \
+	kbroker/isr_notify.c kbroker/isr_notify.h \
 	kbroker/fetcher.c kbroker/fetcher.h \
 	kbroker/fetch_session.c kbroker/fetch_session.h \
 	kbroker/shutdown.c kbroker/shutdown.h \

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "isr_notify.h"
 #include "kp_log.h"
 #include "kp_loop.h"
 #include "kp_zk.h"
@@ -67,7 +68,9 @@ void replica_become_leader(struct broker *b, struct partition *p, bool was_leade
 	free(old);
 	p->nfollowers = p->followers != NULL ? n : 0;
 	p->epoch_start_offset = log_end_offset(p->log);
-	p->isr_changing = false;
+	/* p->isr_changing stays: a write still in flight ends it, and its
+	 * answer is not adopted (the leadership or the znode version moved)
+	 * unless it is still ours */
 	replica_update_hw(b, p);
 }
 
@@ -149,84 +152,174 @@ static bool same_set(const int32_t *a, int32_t na, const int32_t *b, int32_t nb)
 	return true;
 }
 
-static void notify_isr_change(struct broker *b, struct kp_zk_tp *tps, size_t n)
-{
-	struct kp_zk_tp_list l = { tps, n };
-	char *json = kp_zk_tp_list_encode(&l, false);
-	int rc;
+/* What kp_zk returns when it could not allocate a request (and so never
+ * calls its completion): ZooKeeper's ZSYSTEMERROR. */
+#define ZK_NOT_QUEUED (-1)
 
-	if (json == NULL)
-		return;
-	rc = kp_zk_create_sync(b->zk, "/isr_change_notification/isr_change_", json,
-			       (int32_t)strlen(json), KP_ZK_PERSISTENT_SEQUENTIAL, NULL);
-	if (rc != KP_ZK_OK)
-		KP_WARN("cannot announce an ISR change: %s", kp_zk_strerror(rc));
-	free(json);
+/*
+ * One ISR write in flight (at most one per partition: p->isr_changing
+ * stays set until its last completion).  The znode write and, after a
+ * BADVERSION, the read that checks whether the node already holds our
+ * proposal are asynchronous: their completions are posted to the main
+ * loop, which never waits for ZooKeeper.
+ */
+struct isr_write {
+	struct broker *b;
+	struct partition *p;
+	struct kp_zk_partition_state s;	/* what we write; s.isr.ids owned */
+	int32_t zkv;			/* the version it is conditional on */
+	uint32_t lead_gen;
+	char path[512];
+};
+
+static void isr_write_free(struct isr_write *w)
+{
+	free(w->s.isr.ids);
+	free(w);
 }
 
 /*
- * A conditional ISR write met another version: was it our own write, sent
- * again because its answer was lost with a connection to a ZooKeeper
- * server (kp_zk retries a daemon's call on the next server)?  Then the
- * node holds exactly what we wrote: KP_ZK_OK with its stat in res, as
- * Kafka's conditional update checks the data on a version mismatch.
- * Else KP_ZK_BADVERSION (the controller changed the state).
+ * The answer for w: rc KP_ZK_OK with the znode's new stat in res, or why
+ * not.  Adopt the proposal when we still lead p as when we wrote it (same
+ * leadership, epoch and znode version: a LeaderAndIsr meanwhile made the
+ * controller's ISR the truth, as Kafka ignores an out-of-date answer),
+ * then end the write.
  */
-static int isr_written_before(struct broker *b, const char *path,
-			      const struct kp_zk_partition_state *want,
-			      struct kp_zk_result *res)
+static void isr_write_done(struct isr_write *w, int rc, const struct kp_zk_result *res)
 {
+	struct broker *b = w->b;
+	struct partition *p = w->p;
+	bool changed = false, moved = false;
+
+	b->isr_inflight--;
+	pthread_mutex_lock(&p->lock);
+	if (rc == KP_ZK_OK && res->has_stat && p->leader && p->log != NULL &&
+	    p->lead_gen == w->lead_gen && p->leader_epoch == w->s.leader_epoch &&
+	    p->zk_version == w->zkv) {
+		char list[256];
+		size_t off = 0;
+
+		if (w->s.isr.n < p->nisr)
+			kp_mctr_add(&b->metrics.isr_shrinks, 1);
+		else if (w->s.isr.n > p->nisr)
+			kp_mctr_add(&b->metrics.isr_expands, 1);
+		free(p->isr);
+		p->isr = w->s.isr.ids;
+		p->nisr = w->s.isr.n;
+		w->s.isr.ids = NULL;
+		p->zk_version = res->stat.version;
+		moved = replica_update_hw(b, p);
+		changed = true;
+		for (int32_t i = 0; i < p->nisr && off < sizeof(list) - 12; i++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d",
+						i ? "," : "", p->isr[i]);
+		list[off] = 0;
+		KP_INFO("%s-%d: ISR now [%s] (zk version %d)", p->topic, p->index,
+			list, p->zk_version);
+	} else if (rc == KP_ZK_OK) {
+		KP_INFO("%s-%d: ISR written at zk version %d, but a LeaderAndIsr "
+			"came meanwhile; keeping its state", p->topic, p->index, w->zkv);
+	} else if (rc == KP_ZK_BADVERSION) {
+		KP_INFO("%s-%d: cached zk version %d is stale; skipping the ISR "
+			"change until the controller's update", p->topic, p->index, w->zkv);
+	} else {
+		/* the connection was lost (the write may have been applied:
+		 * the next check's write then meets BADVERSION and finds it) */
+		KP_WARN("%s-%d: cannot write the ISR: %s", p->topic, p->index,
+			kp_zk_strerror(rc));
+	}
+	/* joined, or not (the next fetch tries again) */
+	for (int32_t i = 0; p->followers != NULL && i < p->nfollowers; i++)
+		p->followers[i].joining = false;
+	p->isr_changing = false;
+	pthread_mutex_unlock(&p->lock);
+	if (moved)
+		purgatory_notify(b->purg, &p->watchers);
+	if (changed)
+		isr_notify_record(b, p);
+	isr_write_free(w);
+}
+
+/*
+ * A conditional ISR write met another version: was it our own write,
+ * applied before an answer lost with the connection (a write sent again
+ * at a later check)?  Then the node holds exactly what we wrote: taken as
+ * written, with its stat, as Kafka's conditional update checks the data
+ * on a version mismatch.  Else BADVERSION (the controller changed it).
+ */
+static void on_isr_check(struct kp_zk_result *res, void *arg)
+{
+	struct isr_write *w = arg;
 	struct kp_zk_partition_state got;
 	char err[128];
 	int rc = KP_ZK_BADVERSION;
 
-	kp_zk_result_free(res);
-	memset(res, 0, sizeof(*res));
-	if (kp_zk_get_sync(b->zk, path, res) != KP_ZK_OK || res->data == NULL ||
+	if (res->rc == KP_ZK_OK && res->data != NULL &&
 	    kp_zk_partition_state_decode(res->data, (size_t)res->len, &got, err,
-					 sizeof(err)) < 0)
-		return rc;
-	if (got.controller_epoch == want->controller_epoch &&
-	    got.leader == want->leader && got.leader_epoch == want->leader_epoch &&
-	    same_set(got.isr.ids, got.isr.n, want->isr.ids, want->isr.n))
-		rc = KP_ZK_OK;
-	kp_zk_partition_state_free(&got);
-	return rc;
+					 sizeof(err)) == 0) {
+		if (got.controller_epoch == w->s.controller_epoch &&
+		    got.leader == w->s.leader && got.leader_epoch == w->s.leader_epoch &&
+		    same_set(got.isr.ids, got.isr.n, w->s.isr.ids, w->s.isr.n))
+			rc = KP_ZK_OK;
+		kp_zk_partition_state_free(&got);
+	}
+	isr_write_done(w, rc, res);
+}
+
+static void on_isr_set(struct kp_zk_result *res, void *arg)
+{
+	struct isr_write *w = arg;
+
+	if (res->rc != KP_ZK_BADVERSION) {
+		isr_write_done(w, res->rc, res);
+		return;
+	}
+	/* on_isr_check ends it (its completion runs whatever happens, but
+	 * for a request kp_zk could not even allocate) */
+	if (kp_zk_get(w->b->zk, w->path, NULL, NULL, on_isr_check, w) == ZK_NOT_QUEUED)
+		isr_write_done(w, KP_ZK_BADVERSION, res);
 }
 
 /*
- * Bring p's ISR in ZooKeeper to what the followers' state says (main
- * loop).  Returns true when the ISR changed.
+ * Start bringing p's ISR in ZooKeeper to what the followers' state says
+ * (main loop; p->isr_changing set by the caller).  Until the write is
+ * acknowledged the ISR that counts for the high watermark (and acks=all)
+ * is the larger one: the old ISR during a shrink, the ISR plus the
+ * joining replicas during an expansion (Kafka's maximal ISR).
  */
-static bool isr_update(struct broker *b, struct partition *p)
+static void isr_update(struct broker *b, struct partition *p)
 {
-	struct kp_zk_partition_state s;
-	struct kp_zk_result res;
-	int32_t *isr, nisr, epoch, zkv;
-	char path[512], *json;
-	bool changed = false, moved = false;
-	int rc;
+	struct isr_write *w;
+	int32_t *isr, nisr;
+	char *json;
 
 	pthread_mutex_lock(&p->lock);
 	if (!p->leader || p->log == NULL) {
 		p->isr_changing = false;
 		pthread_mutex_unlock(&p->lock);
-		return false;
+		return;
 	}
+	w = calloc(1, sizeof(*w));
 	isr = calloc((size_t)(p->nisr + p->nfollowers) + 1, sizeof(*isr));
 	nisr = isr != NULL ? desired_isr(b, p, isr) : 0;
-	if (isr == NULL || same_set(isr, nisr, p->isr, p->nisr)) {
+	if (w == NULL || isr == NULL || same_set(isr, nisr, p->isr, p->nisr)) {
 		p->isr_changing = false;
 		pthread_mutex_unlock(&p->lock);
 		free(isr);
-		return false;
+		free(w);
+		return;
 	}
-	s.controller_epoch = p->controller_epoch;
-	s.leader = b->id;
-	s.leader_epoch = epoch = p->leader_epoch;
-	s.isr.ids = isr;
-	s.isr.n = nisr;
-	zkv = p->zk_version;
+	w->b = b;
+	w->p = p;
+	w->s.controller_epoch = p->controller_epoch;
+	w->s.leader = b->id;
+	w->s.leader_epoch = p->leader_epoch;
+	w->s.isr.ids = isr;
+	w->s.isr.n = nisr;
+	w->zkv = p->zk_version;
+	w->lead_gen = p->lead_gen;
+	snprintf(w->path, sizeof(w->path), "/brokers/topics/%s/partitions/%d/state",
+		 p->topic, p->index);
 	/* from now on the high watermark waits for the joining replicas too
 	 * (desired_isr took them at or past it, under this lock) */
 	for (int32_t i = 0; i < nisr; i++) {
@@ -237,59 +330,23 @@ static bool isr_update(struct broker *b, struct partition *p)
 	}
 	pthread_mutex_unlock(&p->lock);
 
-	memset(&res, 0, sizeof(res));
-	json = kp_zk_partition_state_encode(&s);
-	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state",
-		 p->topic, p->index);
-	/* the main loop must not wait for a lost quorum: a write lost with
-	 * the connection is tried again at the next check, and then meets
-	 * BADVERSION if it had been applied after all */
-	rc = json != NULL ? kp_zk_set_sync_nowait(b->zk, path, json, (int32_t)strlen(json),
-						  zkv, &res)
-			  : KP_ZK_NONODE;
-	free(json);
-	if (rc == KP_ZK_BADVERSION)
-		rc = isr_written_before(b, path, &s, &res);
-	pthread_mutex_lock(&p->lock);
-	if (rc == KP_ZK_OK && res.has_stat && p->leader && p->leader_epoch == epoch &&
-	    p->zk_version == zkv) {
-		char list[256];
-		size_t off = 0;
+	b->isr_inflight++;
+	json = kp_zk_partition_state_encode(&w->s);
+	if (json == NULL) {
+		struct kp_zk_result none = { .rc = KP_ZK_NONODE };
 
-		if (nisr < p->nisr)
-			kp_mctr_add(&b->metrics.isr_shrinks, 1);
-		else if (nisr > p->nisr)
-			kp_mctr_add(&b->metrics.isr_expands, 1);
-		free(p->isr);
-		p->isr = isr;
-		p->nisr = nisr;
-		isr = NULL;
-		p->zk_version = res.stat.version;
-		moved = replica_update_hw(b, p);
-		changed = true;
-		for (int32_t i = 0; i < p->nisr && off < sizeof(list) - 12; i++)
-			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d",
-						i ? "," : "", p->isr[i]);
-		list[off] = 0;
-		KP_INFO("%s-%d: ISR now [%s] (zk version %d)", p->topic, p->index,
-			list, p->zk_version);
-	} else if (rc == KP_ZK_BADVERSION) {
-		KP_INFO("%s-%d: cached zk version %d is stale; skipping the ISR "
-			"change until the controller's update", p->topic, p->index, zkv);
-	} else if (rc != KP_ZK_OK) {
-		KP_WARN("%s-%d: cannot write the ISR: %s", p->topic, p->index,
-			kp_zk_strerror(rc));
+		isr_write_done(w, KP_ZK_NONODE, &none);
+		return;
 	}
-	/* joined, or not (the next fetch tries again) */
-	for (int32_t i = 0; i < p->nfollowers; i++)
-		p->followers[i].joining = false;
-	p->isr_changing = false;
-	pthread_mutex_unlock(&p->lock);
-	kp_zk_result_free(&res);
-	free(isr);
-	if (moved)
-		purgatory_notify(b->purg, &p->watchers);
-	return changed;
+	/* the completion runs (posted) whatever happens, a failure to send
+	 * included, but when kp_zk could not allocate the request */
+	if (kp_zk_set(b->zk, w->path, json, (int32_t)strlen(json), w->zkv,
+		      on_isr_set, w) == ZK_NOT_QUEUED) {
+		struct kp_zk_result none = { .rc = ZK_NOT_QUEUED };
+
+		isr_write_done(w, ZK_NOT_QUEUED, &none);
+	}
+	free(json);
 }
 
 /* Posted to the main loop; p->isr_changing makes it one at a time (and
@@ -298,13 +355,8 @@ static bool isr_update(struct broker *b, struct partition *p)
 static void on_expand(void *arg)
 {
 	struct partition *p = arg;
-	struct broker *b = p->broker;
 
-	if (isr_update(b, p)) {
-		struct kp_zk_tp tp = { .topic = p->topic, .partition = p->index };
-
-		notify_isr_change(b, &tp, 1);
-	}
+	isr_update(p->broker, p);
 }
 
 static bool same_rack(const char *a, const char *b, size_t blen)
@@ -440,20 +492,12 @@ static void on_isr_expiry(struct kp_loop *loop, void *arg)
 {
 	struct broker *b = arg;
 	struct expiry x = { .b = b };
-	struct kp_zk_tp *tps;
-	size_t ntp = 0;
 
 	partition_foreach(&b->parts, collect_lagging, &x);
-	tps = calloc(x.n + 1, sizeof(*tps));
+	/* every write goes out at once (pipelined); each partition's
+	 * change is announced with the next propagation (isr_notify.c) */
 	for (size_t i = 0; i < x.n; i++)
-		if (isr_update(b, x.due[i]) && tps != NULL) {
-			tps[ntp].topic = x.due[i]->topic;
-			tps[ntp++].partition = x.due[i]->index;
-		}
-	/* one announcement for the whole round, as Kafka batches them */
-	if (ntp > 0)
-		notify_isr_change(b, tps, ntp);
-	free(tps);
+		isr_update(b, x.due[i]);
 	free(x.due);
 	kp_timer_start(loop, &b->isr_timer,
 		       b->replica_lag_ms / 2);
@@ -510,6 +554,8 @@ int replica_start(struct broker *b)
 	b->replica_lag_ms = kp_config_long(&b->cfg, "replica.lag.time.max.ms");
 	b->hw_checkpoint_ms = kp_config_long(&b->cfg,
 					     "replica.high.watermark.checkpoint.interval.ms");
+	if (isr_notify_start(b) < 0)
+		return -1;
 	kp_timer_init(&b->isr_timer, on_isr_expiry, b);
 	kp_timer_init(&b->hw_timer, on_hw_timer, b);
 	kp_timer_start(b->loop, &b->isr_timer,
@@ -518,8 +564,24 @@ int replica_start(struct broker *b)
 	return 0;
 }
 
+/* How long the stopping broker waits for its ISR writes and notices. */
+#define STOP_DRAIN_MS 5000
+
 void replica_stop(struct broker *b)
 {
+	int64_t until = kp_now_ms() + STOP_DRAIN_MS;
+
 	kp_timer_stop(b->loop, &b->isr_timer);
 	kp_timer_stop(b->loop, &b->hw_timer);
+	isr_notify_stop(b);
+	/* their completions are posted to the main loop, which stopped:
+	 * run it a little more for them (a ZooKeeper that does not answer
+	 * within the bound leaves them, and their memory, behind) */
+	while ((b->isr_inflight > 0 || isr_notify_inflight(b) > 0) &&
+	       kp_now_ms() < until)
+		kp_loop_run_once(b->loop, 100);
+	if (b->isr_inflight > 0 || isr_notify_inflight(b) > 0)
+		KP_WARN("stopping with %d ISR write(s) and %d ISR notice(s) unanswered",
+			b->isr_inflight, isr_notify_inflight(b));
+	isr_notify_free(b);
 }

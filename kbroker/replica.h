@@ -12,11 +12,18 @@
  * written by the leader to the partition's state znode, conditional on
  * the znode version it got from the controller (a conflict means we are
  * stale: the controller's next LeaderAndIsr will tell), then announced
- * under /isr_change_notification for the controller to propagate.
+ * in batches under /isr_change_notification for the controller to
+ * propagate (isr_notify.h).
+ *
+ * The write is asynchronous, one in flight per partition; until ZooKeeper
+ * acknowledges it the ISR that counts for the high watermark and acks=all
+ * is the larger of the old and the new (Kafka's maximal ISR), so nothing
+ * is acknowledged that a member of the ISR in ZooKeeper lacks.
  *
  * Threads: follower state changes under the partition's lock on the
- * worker serving the follower's fetch; ZooKeeper writes happen on the
- * main loop (posted), never under a partition lock.  The high-watermark
+ * worker serving the follower's fetch; ZooKeeper writes are started on
+ * the main loop (posted) and answered there, never under a partition
+ * lock, and the main loop never waits for them.  The high-watermark
  * checkpoint is written from the main loop too.
  */
 #ifndef REPLICA_H
@@ -29,7 +36,9 @@ struct broker;
 struct md_view;
 struct partition;
 
-/* Timers on the main loop: ISR expiry, high-watermark checkpoints. */
+/* Timers on the main loop: ISR expiry, high-watermark checkpoints,
+ * ISR-change propagation.  replica_stop runs the stopped main loop a
+ * little (at most 5 s) for the ISR writes and notices still in flight. */
 int replica_start(struct broker *b);
 void replica_stop(struct broker *b);
 

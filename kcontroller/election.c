@@ -49,6 +49,8 @@ enum { ELECT_PREFERRED = 0, ELECT_UNCLEAN = 1 };
 kp_err_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
 			    const char **why)
 {
+	bool reread = false;
+
 	*why = NULL;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		struct c_part *cp = &t->parts[p];
@@ -66,6 +68,16 @@ kp_err_t election_preferred(struct controller *c, struct c_topic *t, int32_t p,
 			*why = ctl_ctx_live(c, pref) ? "the preferred replica is shutting down"
 					      : "the preferred replica is not alive";
 			return KP_ERR_PREFERRED_LEADER_NOT_AVAILABLE;
+		}
+		if (!ctl_ctx_in_list(&cp->isr, pref) && !reread && c->zk != NULL) {
+			/* our ISR may lag the leader's, whose change notices
+			 * come in batches up to 7.5 s late: ZooKeeper's state
+			 * decides, as Kafka reads it before it elects */
+			reread = true;
+			if (ctl_zk_read_state(c, t, p) == MOVED)
+				return KP_ERR_NOT_CONTROLLER;
+			attempt--;
+			continue;
 		}
 		if (!ctl_ctx_in_list(&cp->isr, pref)) {
 			*why = "the preferred replica is not in the ISR";

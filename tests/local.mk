@@ -212,6 +212,9 @@ TESTS += tests/integration/0041-disk-full.py
 ## a broker SIGKILLed right after it became leader, before its deferred
 ## leader-epoch-checkpoint was written: rebuilt, nothing lost (issue 23)
 TESTS += tests/integration/0042-epoch-crash.py
+## ISR changes written off the main loop and announced in batches, as
+## Kafka 2.8 does: one notice for many partitions (issue 23)
+TESTS += tests/integration/0043-isr-batching.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py
@@ -277,6 +280,13 @@ tests_unit_check_fetch_session_SOURCES = tests/unit/check_fetch_session.c tests/
 tests_unit_check_fetch_session_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
 tests_unit_check_fetch_session_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
 TESTS += tests/unit/check_fetch_session
+
+## kbroker's batched ISR-change notifications
+check_PROGRAMS += tests/unit/check_isr_notify
+tests_unit_check_isr_notify_SOURCES = tests/unit/check_isr_notify.c tests/lib/check_run.h
+tests_unit_check_isr_notify_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kbroker
+tests_unit_check_isr_notify_LDADD = kbroker/libkbroker.a $(UNIT_LDADD)
+TESTS += tests/unit/check_isr_notify
 
 ## kbroker's network layer and its transports, over a real socket
 check_PROGRAMS += tests/unit/check_net
