@@ -366,6 +366,66 @@ void ctl_partition_apply_new(struct controller *c, struct ctl_zk_writes *d)
  * partition goes offline (leader -1), and an unclean election is tried
  * one by one where the topic allows it.
  */
+static bool in_list(const struct kp_replicas *l, int32_t id)
+{
+	for (int32_t i = 0; i < l->n; i++)
+		if (l->ids[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * Kafka reads partition states from ZooKeeper before it takes dead
+ * replicas out of their ISRs.  Ours come from the context, which can lag a
+ * leader's own ISR expansion by up to 7.5 s (leaders announce ISR changes
+ * in batches, kbroker's isr_notify.c): a dead replica the context does not
+ * list in the ISR may have rejoined it meanwhile, and would stay in it,
+ * dead, until its leader shrank the ISR.  Such partitions' states are read
+ * again first, in one pipelined batch.  0, or MOVED.
+ */
+static int refresh_dead_outside_isr(struct controller *c)
+{
+	struct c_topic **ts = NULL;
+	int32_t *ps = NULL;
+	int n = 0, cap = 0, rc = 0;
+
+	for (int i = 0; ctl_ctx_active(c) && i < c->ntopics; i++) {
+		struct c_topic *t = c->topics[i];
+
+		for (int32_t p = 0; !t->deleting && p < t->nparts; p++) {
+			struct c_part *cp = &t->parts[p];
+			bool stale = false;
+
+			for (int32_t j = 0; cp->has_state && j < cp->replicas.n && !stale; j++)
+				stale = !ctl_ctx_live(c, cp->replicas.ids[j]) &&
+					!in_list(&cp->isr, cp->replicas.ids[j]);
+			if (!stale)
+				continue;
+			if (n == cap) {
+				int nc = cap ? 2 * cap : 256;
+				struct c_topic **nt = realloc(ts, sizeof(*nt) * (size_t)nc);
+				int32_t *np;
+
+				if (nt == NULL)
+					goto out;
+				ts = nt;
+				if ((np = realloc(ps, sizeof(*np) * (size_t)nc)) == NULL)
+					goto out;
+				ps = np;
+				cap = nc;
+			}
+			ts[n] = t;
+			ps[n++] = p;
+		}
+	}
+	if (n > 0)
+		rc = ctl_zk_read_some_states(c, ts, ps, n) == MOVED ? MOVED : 0;
+out:
+	free(ts);
+	free(ps);
+	return rc;
+}
+
 static void offline_pass(struct controller *c)
 {
 	struct ctl_zk_writes d = { 0 };
@@ -374,6 +434,8 @@ static void offline_pass(struct controller *c)
 	int32_t *isr = NULL;
 	size_t capisr = 0;
 
+	if (refresh_dead_outside_isr(c) == MOVED)
+		return;
 	for (int i = 0; ctl_ctx_active(c) && i < c->ntopics; i++) {
 		struct c_topic *t = c->topics[i];
 
