@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,49 +179,6 @@ int ctl_zk_read_state(struct controller *c, struct c_topic *t, int32_t p)
 	return rc;
 }
 
-/* Every partition state of topics[0..n) in one pipelined batch: 0 or
- * MOVED. */
-int ctl_zk_read_states(struct controller *c, struct c_topic **topics, int n)
-{
-	struct kp_zk_batch_item *it;
-	char **paths;
-	size_t total = 0, k = 0;
-	int rc = 0;
-
-	for (int i = 0; i < n; i++)
-		total += (size_t)topics[i]->nparts;
-	it = calloc(total + 1, sizeof(*it));
-	paths = calloc(total + 1, sizeof(*paths));
-	if (it == NULL || paths == NULL) {
-		free(it);
-		free(paths);
-		return -1;
-	}
-	for (int i = 0; i < n; i++)
-		for (int32_t p = 0; p < topics[i]->nparts; p++) {
-			char buf[512];
-
-			ctl_zk_state_path(buf, sizeof(buf), topics[i]->name, p);
-			paths[k] = strdup(buf);
-			it[k] = (struct kp_zk_batch_item){ .kind = KP_ZK_BATCH_GET,
-							   .path = paths[k] ? paths[k] : "/" };
-			k++;
-		}
-	kp_zk_batch_sync(c->zk, it, (int)total);
-	k = 0;
-	for (int i = 0; i < n; i++)
-		for (int32_t p = 0; p < topics[i]->nparts; p++, k++)
-			if (rc != MOVED && apply_state(c, topics[i], p, &it[k].res) == MOVED)
-				rc = MOVED;
-	for (size_t j = 0; j < total; j++) {
-		kp_zk_result_free(&it[j].res);
-		free(paths[j]);
-	}
-	free(it);
-	free(paths);
-	return rc;
-}
-
 /* The states of partitions ps[i] of ts[i], i < n, in one pipelined
  * batch: 0 or MOVED. */
 int ctl_zk_read_some_states(struct controller *c, struct c_topic **ts,
@@ -253,6 +211,37 @@ int ctl_zk_read_some_states(struct controller *c, struct c_topic **ts,
 	}
 	free(it);
 	free(paths);
+	return rc;
+}
+
+/* Every partition state of topics[0..n) in one pipelined batch: 0 or
+ * MOVED. */
+int ctl_zk_read_states(struct controller *c, struct c_topic **topics, int n)
+{
+	struct c_topic **ts;
+	int32_t *ps;
+	size_t total = 0, k = 0;
+	int rc;
+
+	for (int i = 0; i < n; i++)
+		total += (size_t)topics[i]->nparts;
+	if (total > INT_MAX)
+		return -1;
+	ts = calloc(total + 1, sizeof(*ts));
+	ps = calloc(total + 1, sizeof(*ps));
+	if (ts == NULL || ps == NULL) {
+		free(ts);
+		free(ps);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		for (int32_t p = 0; p < topics[i]->nparts; p++, k++) {
+			ts[k] = topics[i];
+			ps[k] = p;
+		}
+	rc = ctl_zk_read_some_states(c, ts, ps, (int)total);
+	free(ts);
+	free(ps);
 	return rc;
 }
 
