@@ -40,6 +40,7 @@ struct purgatory;
 struct zk_thread;
 struct fetchers;
 struct isr_notify;
+struct alter_isr;
 struct config_layers;
 struct repl_quotas;
 struct client_quotas;
@@ -113,6 +114,8 @@ struct broker {
 	struct kp_timer hw_timer;	/* replication-offset-checkpoint */
 	int isr_inflight;		/* ISR znode writes in flight (main loop) */
 	struct isr_notify *isrn;	/* batched ISR-change notices (isr_notify.c) */
+	bool alter_isr;			/* ISR changes as AlterIsr (IBP >= 2.7-IV2) */
+	struct alter_isr *aisr;		/* ... sent by alter_isr.c */
 	int64_t replica_lag_ms;		/* replica.lag.time.max.ms */
 	int64_t hw_checkpoint_ms;	/* replica.high.watermark.checkpoint.interval.ms */
 	struct fetchers *fetcher;	/* num.replica.fetchers threads */

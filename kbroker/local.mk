@@ -41,6 +41,7 @@ kbroker_libkbroker_a_SOURCES = kbroker/broker_config.c kbroker/broker_config.h \
 	kbroker/partition.c kbroker/partition.h \
 	kbroker/replica.c kbroker/replica.h \
 	kbroker/isr_notify.c kbroker/isr_notify.h \
+	kbroker/alter_isr.c kbroker/alter_isr.h \
 	kbroker/fetcher.c kbroker/fetcher.h \
 	kbroker/fetch_session.c kbroker/fetch_session.h \
 	kbroker/shutdown.c kbroker/shutdown.h \

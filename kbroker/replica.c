@@ -3,20 +3,24 @@
  * replica.c - the leader's side of replication; see replica.h.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alter_isr.h"
 #include "broker.h"
 #include "isr_notify.h"
 #include "kp_log.h"
 #include "kp_loop.h"
+#include "kp_msgs.h"
 #include "kp_zk.h"
 #include "kp_zkdata.h"
 #include "log.h"
 #include "log_dir.h"
 #include "partition.h"
 #include "purgatory.h"
+#include "kp_topic_config.h"
 #include "replica.h"
 
 static struct replica_state *follower(struct partition *p, int32_t id)
@@ -169,6 +173,8 @@ struct isr_write {
 	struct kp_zk_partition_state s;	/* what we write; s.isr.ids owned */
 	int32_t zkv;			/* the version it is conditional on */
 	uint32_t lead_gen;
+	struct alter_isr_item item;	/* asked of the controller (b->alter_isr) */
+	kp_err_t refused;		/* ... which refused it so */
 	char path[512];
 };
 
@@ -219,6 +225,9 @@ static void isr_write_done(struct isr_write *w, int rc, const struct kp_zk_resul
 	} else if (rc == KP_ZK_OK) {
 		KP_INFO("%s-%d: ISR written at zk version %d, but a LeaderAndIsr "
 			"came meanwhile; keeping its state", p->topic, p->index, w->zkv);
+	} else if (w->refused != KP_ERR_NONE) {
+		KP_INFO("%s-%d: ISR change not made (AlterIsr: %s)", p->topic,
+			p->index, kp_err_name(w->refused));
 	} else if (rc == KP_ZK_BADVERSION) {
 		KP_INFO("%s-%d: cached zk version %d is stale; skipping the ISR "
 			"change until the controller's update", p->topic, p->index, w->zkv);
@@ -235,9 +244,57 @@ static void isr_write_done(struct isr_write *w, int rc, const struct kp_zk_resul
 	pthread_mutex_unlock(&p->lock);
 	if (moved)
 		purgatory_notify(b->purg, &p->watchers);
-	if (changed)
+	/* through AlterIsr the controller told every broker already */
+	if (changed && !b->alter_isr)
 		isr_notify_record(b, p);
 	isr_write_free(w);
+}
+
+/*
+ * The controller's answer to w's AlterIsr: its state adopted as a
+ * written znode would be (the ISR it holds, at its version), under the
+ * same conditions; INVALID_UPDATE_VERSION is the znode's BADVERSION.
+ */
+static void on_alter_isr(struct alter_isr_item *it, kp_err_t err,
+			 const struct kp_alter_isr_resp_partition_data *st)
+{
+	struct isr_write *w = (struct isr_write *)((char *)it -
+						    offsetof(struct isr_write, item));
+	struct kp_zk_result res = { .rc = KP_ZK_OK };
+
+	if (err == KP_ERR_NONE && st != NULL && st->leader_epoch == w->s.leader_epoch &&
+	    st->leader_id == w->s.leader && st->isr_count > 0) {
+		int32_t *isr = malloc(sizeof(*isr) * (size_t)st->isr_count);
+
+		if (isr != NULL) {
+			memcpy(isr, st->isr, sizeof(*isr) * (size_t)st->isr_count);
+			free(w->s.isr.ids);
+			w->s.isr.ids = isr;
+			w->s.isr.n = st->isr_count;
+			res.has_stat = true;
+			res.stat.version = st->current_isr_version;
+			isr_write_done(w, KP_ZK_OK, &res);
+			return;
+		}
+		err = KP_ERR_UNKNOWN_SERVER_ERROR;
+	} else if (err == KP_ERR_NONE) {
+		/* the controller holds another leader or epoch: a LeaderAndIsr
+		 * is on its way */
+		err = KP_ERR_FENCED_LEADER_EPOCH;
+	}
+	if (err == KP_ERR_INVALID_UPDATE_VERSION) {
+		res.rc = KP_ZK_BADVERSION;
+		isr_write_done(w, KP_ZK_BADVERSION, &res);
+		return;
+	}
+	if (err == KP_ERR_NOT_LEADER_OR_FOLLOWER) {
+		/* our leadership moved before it went: "came meanwhile" */
+		isr_write_done(w, KP_ZK_OK, &res);
+		return;
+	}
+	w->refused = err;
+	res.rc = KP_ZK_NONODE;
+	isr_write_done(w, KP_ZK_NONODE, &res);
 }
 
 /*
@@ -331,6 +388,14 @@ static void isr_update(struct broker *b, struct partition *p)
 	pthread_mutex_unlock(&p->lock);
 
 	b->isr_inflight++;
+	if (b->alter_isr) {
+		w->item = (struct alter_isr_item){ .p = p, .lead_gen = w->lead_gen,
+						   .leader_epoch = w->s.leader_epoch,
+						   .version = w->zkv, .isr = w->s.isr.ids,
+						   .nisr = w->s.isr.n, .done = on_alter_isr };
+		alter_isr_submit(b, &w->item);
+		return;
+	}
 	json = kp_zk_partition_state_encode(&w->s);
 	if (json == NULL) {
 		struct kp_zk_result none = { .rc = KP_ZK_NONODE };
@@ -554,6 +619,12 @@ int replica_start(struct broker *b)
 	b->replica_lag_ms = kp_config_long(&b->cfg, "replica.lag.time.max.ms");
 	b->hw_checkpoint_ms = kp_config_long(&b->cfg,
 					     "replica.high.watermark.checkpoint.interval.ms");
+	/* Kafka 2.8 asks the controller from 2.7-IV2 on (KIP-497) */
+	b->alter_isr = kp_api_version_at_least(kp_config_str(&b->cfg,
+					       "inter.broker.protocol.version"),
+					       "2.7-IV2") == 1;
+	if (b->alter_isr && alter_isr_start(b) < 0)
+		return -1;
 	if (isr_notify_start(b) < 0)
 		return -1;
 	kp_timer_init(&b->isr_timer, on_isr_expiry, b);
@@ -580,6 +651,9 @@ void replica_stop(struct broker *b)
 	while ((b->isr_inflight > 0 || isr_notify_inflight(b) > 0) &&
 	       kp_now_ms() < until)
 		kp_loop_run_once(b->loop, 100);
+	/* proposals the controller did not answer end now (their writes
+	 * are counted above) */
+	alter_isr_stop(b);
 	if (b->isr_inflight > 0 || isr_notify_inflight(b) > 0)
 		KP_WARN("stopping with %d ISR write(s) and %d ISR notice(s) unanswered",
 			b->isr_inflight, isr_notify_inflight(b));

@@ -9,6 +9,7 @@
  *
  *   ctl_failover   the controller election, becoming active, resigning
  *   ctl_broker     broker start and death, controlled shutdown
+ *   ctl_alter_isr  ISR changes leaders ask for (AlterIsr)
  *   ctl_topic      new topics and partitions, topic deletion
  *   ctl_partition  the partition state machine, its elections, ISR changes
  *   election       preferred and unclean elections, auto rebalance
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 
 #include "controller.h"
+#include "ctl_alter_isr.h"
 #include "ctl_batch.h"
 #include "ctl_broker.h"
 #include "ctl_ctx.h"
@@ -54,6 +56,9 @@ static void request(struct controller *c, struct ctl_request *r)
 					       r->api_version >= 2, r->resp, r->arena);
 		break;
 	}
+	case KP_API_ALTER_ISR:
+		ctl_alter_isr(c, r);	/* answers, then checks reassignments */
+		return;
 	case KP_API_ELECT_LEADERS:
 		election_elect_leaders(c, r->api_version, r->req, r->resp, r->arena);
 		break;
@@ -160,6 +165,9 @@ static void refuse(struct ctl_request *r, int16_t err)
 	switch (r->api_key) {
 	case KP_API_CONTROLLED_SHUTDOWN:
 		((struct kp_controlled_shutdown_resp *)r->resp)->error_code = err;
+		break;
+	case KP_API_ALTER_ISR:
+		((struct kp_alter_isr_resp *)r->resp)->error_code = err;
 		break;
 	case KP_API_ELECT_LEADERS:
 		(void)kp_answer_elect_leaders(r->req, err, r->resp, r->arena);

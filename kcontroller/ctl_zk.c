@@ -449,7 +449,8 @@ static int write_round(struct controller *c, struct ctl_zk_write *w, const int *
 				ops[o++] = (struct kp_zk_op){
 					.type = KP_ZK_OP_SET, .path = paths[i], .data = json[i],
 					.len = (int32_t)strlen(json[i]),
-					.version = cp->zk_version };
+					.version = w[i].isr_only ? w[i].version
+								 : cp->zk_version };
 			else
 				ops[o++] = (struct kp_zk_op){
 					.type = KP_ZK_OP_CREATE, .path = paths[i], .data = json[i],
@@ -468,6 +469,8 @@ static int write_round(struct controller *c, struct ctl_zk_write *w, const int *
 			if (r->rc == KP_ZK_OK) {
 				state_written(c, w[i].t, w[i].p, w[i].leader, epochs[i],
 					      w[i].isr, w[i].nisr);
+				if (w[i].isr_only)
+					w[i].t->parts[w[i].p].zk_version = w[i].version + 1;
 				w[i].rc = 0;
 			} else if (fence_failed(r)) {
 				moved = true;
@@ -526,7 +529,8 @@ static int write_states(struct controller *c, struct ctl_zk_write *w, int n)
 
 		st.controller_epoch = c->epoch;
 		st.leader = w[i].leader;
-		st.leader_epoch = epochs[i] = cp->has_state ? cp->leader_epoch + 1 : 0;
+		st.leader_epoch = epochs[i] = w[i].isr_only ? w[i].epoch
+					      : cp->has_state ? cp->leader_epoch + 1 : 0;
 		st.isr.ids = w[i].isr;
 		st.isr.n = w[i].nisr;
 		json[i] = kp_zk_partition_state_encode(&st);
@@ -609,6 +613,21 @@ int ctl_zk_writes_add(struct ctl_zk_writes *d, struct c_topic *t, int32_t p,
 	*w = (struct ctl_zk_write){ t, p, leader, (int32_t *)(uintptr_t)d->nids, nisr,
 				    -1, false };
 	d->nids += (size_t)nisr;
+	return 0;
+}
+
+int ctl_zk_writes_add_isr(struct ctl_zk_writes *d, struct c_topic *t, int32_t p,
+			  int32_t leader, int32_t epoch, int32_t version,
+			  const int32_t *isr, int32_t nisr)
+{
+	struct ctl_zk_write *w;
+
+	if (!t->parts[p].has_state || ctl_zk_writes_add(d, t, p, leader, isr, nisr) < 0)
+		return -1;
+	w = &d->w[d->n - 1];
+	w->isr_only = true;
+	w->epoch = epoch;
+	w->version = version;
 	return 0;
 }
 

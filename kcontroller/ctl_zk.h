@@ -67,6 +67,11 @@ struct ctl_zk_write {
 	int32_t nisr;
 	int rc;
 	bool moves;			/* the caller's: leadership moves */
+	/* an ISR change a leader asked for (AlterIsr): this leader epoch
+	 * kept, conditional on this znode version, not the context's */
+	bool isr_only;
+	int32_t epoch;
+	int32_t version;
 };
 
 struct ctl_zk_writes {
@@ -79,6 +84,11 @@ struct ctl_zk_writes {
 /* Decide one more write (the ISR is copied).  0 or -1. */
 int ctl_zk_writes_add(struct ctl_zk_writes *d, struct c_topic *t, int32_t p,
 		      int32_t leader, const int32_t *isr, int32_t nisr);
+/* An AlterIsr write: leader, leader epoch and ISR as given, conditional
+ * on version (the partition must have a state).  0 or -1. */
+int ctl_zk_writes_add_isr(struct ctl_zk_writes *d, struct c_topic *t, int32_t p,
+			  int32_t leader, int32_t epoch, int32_t version,
+			  const int32_t *isr, int32_t nisr);
 /* Write them all: MOVED when fenced, else 0 (see each rc). */
 int ctl_zk_writes_run(struct controller *c, struct ctl_zk_writes *d);
 void ctl_zk_writes_free(struct ctl_zk_writes *d);

@@ -14,6 +14,7 @@ kcontroller_libkcontroller_a_SOURCES = kcontroller/controller_config.c kcontroll
 	kcontroller/ctl_logdir.c kcontroller/ctl_logdir.h \
 	kcontroller/ctl_topic.c kcontroller/ctl_topic.h \
 	kcontroller/ctl_broker.c kcontroller/ctl_broker.h \
+	kcontroller/ctl_alter_isr.c kcontroller/ctl_alter_isr.h \
 	kcontroller/ctl_failover.c kcontroller/ctl_failover.h \
 	kcontroller/election.c kcontroller/election.h \
 	kcontroller/reassign.c kcontroller/reassign.h \

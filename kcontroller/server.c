@@ -82,6 +82,7 @@ struct sreq {
 	/* any request struct fits: they are decoded into this */
 	union {
 		struct kp_controlled_shutdown_req cs;
+		struct kp_alter_isr_req ai;
 		struct kp_elect_leaders_req el;
 		struct kp_alter_partition_reassignments_req apr;
 		struct kp_list_partition_reassignments_req lpr;
@@ -90,6 +91,7 @@ struct sreq {
 	} req;
 	union {
 		struct kp_controlled_shutdown_resp cs;
+		struct kp_alter_isr_resp ai;
 		struct kp_elect_leaders_resp el;
 		struct kp_alter_partition_reassignments_resp apr;
 		struct kp_list_partition_reassignments_resp lpr;
@@ -132,9 +134,10 @@ struct server {
 	struct kp_sasl_listener sasl;
 };
 
-/* Besides ApiVersions: ControlledShutdown from brokers, and the admin
- * requests brokers forward from clients (kbroker/api_forward.c). */
+/* Besides ApiVersions: ControlledShutdown and AlterIsr from brokers, and
+ * the admin requests brokers forward from clients (kbroker/api_forward.c). */
 static const int16_t served[] = { KP_API_API_VERSIONS, KP_API_CONTROLLED_SHUTDOWN,
+				  KP_API_ALTER_ISR,
 				  KP_API_ELECT_LEADERS,
 				  KP_API_ALTER_PARTITION_REASSIGNMENTS,
 				  KP_API_LIST_PARTITION_REASSIGNMENTS };

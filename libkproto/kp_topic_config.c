@@ -33,7 +33,8 @@ static const char *const api_versions[] = {
 /*
  * ApiVersion.apply: the first three dot-separated parts of a 0.x version,
  * the first two of any other, name a version or the short form of one
- * ("2.8" and "2.8.1" are 2.8's).  The index in api_versions, or -1.
+ * ("2.8" and "2.8.1" are 2.8's latest, 2.8-IV1).  The index in
+ * api_versions, or -1.
  */
 static int api_version_index(const char *value)
 {
@@ -51,10 +52,27 @@ static int api_version_index(const char *value)
 		const char *v = api_versions[i];
 		size_t sl = strcspn(v, "-");
 
-		if (strcmp(v, key) == 0 || (strlen(key) == sl && strncmp(v, key, sl) == 0))
+		if (strcmp(v, key) == 0)
 			return (int)i;
+		/* a short form: the last of its series */
+		if (strlen(key) == sl && strncmp(v, key, sl) == 0) {
+			while (i + 1 < sizeof(api_versions) / sizeof(api_versions[0]) &&
+			       strncmp(api_versions[i + 1], key, sl) == 0 &&
+			       api_versions[i + 1][sl] == '-')
+				i++;
+			return (int)i;
+		}
 	}
 	return -1;
+}
+
+int kp_api_version_at_least(const char *version, const char *min)
+{
+	int v = api_version_index(version), m = api_version_index(min);
+
+	if (v < 0 || m < 0)
+		return -1;
+	return v >= m;
 }
 
 int kp_message_format_magic(const char *version)

@@ -50,6 +50,13 @@ int kp_api_version_check(const struct kp_config_def *d, const char *value,
 			 char *err, size_t errlen);
 
 /*
+ * Whether an ApiVersion string (inter.broker.protocol.version) is min or
+ * later: 1 or 0, -1 when either is not a version Kafka 2.8 knows.  A
+ * short form is its series' latest ("2.7" is 2.7-IV2).
+ */
+int kp_api_version_at_least(const char *version, const char *min);
+
+/*
  * The record magic Kafka 2.8 writes for a message.format.version (or
  * log.message.format.version) value: 0 before 0.10.0, 1 before 0.11.0,
  * else 2; -1 when Kafka would refuse the value ("0.10.2", "0.10.0-IV1",

@@ -215,6 +215,7 @@ TESTS += tests/integration/0042-epoch-crash.py
 ## ISR changes written off the main loop and announced in batches, as
 ## Kafka 2.8 does: one notice for many partitions (issue 23)
 TESTS += tests/integration/0043-isr-batching.py
+TESTS += tests/integration/0045-alter-isr.py
 ## transactions: the coordinator, markers, read_committed, fencing,
 ## timeouts, coordinator failover (issue 21)
 TESTS += tests/integration/0036-transactions.py

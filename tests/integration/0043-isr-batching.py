@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
 """ISR changes are announced to the controller in batches, as Kafka 2.8's
-ZkIsrManager does (issue 23): a leader writes each partition's ISR to its
+ZkIsrManager does at inter.broker.protocol.version 2.7-IV1 and before
+(issue 23; from 2.7-IV2 on leaders ask the controller with AlterIsr:
+0045-alter-isr): a leader writes each partition's ISR to its
 state znode at once (asynchronously, off its main loop), and tells the
 controller about all of them in one /isr_change_notification/isr_change_
 znode once no change came for 5 s.
@@ -184,7 +186,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="skald-it-") as wd:
         with Cluster(wd, brokers=3, controllers=1,
                      broker_set={"zookeeper.session.timeout.ms": "60000",
-                                 "replica.lag.time.max.ms": str(LAG_MS)}) as c:
+                                 "replica.lag.time.max.ms": str(LAG_MS),
+                                 "inter.broker.protocol.version": "2.7-IV1"}) as c:
             c.zkc = c.zk()
             run_steps([create, shrink_and_expand], c)
     print("ok")
