@@ -22,7 +22,12 @@ Figures are for issue notes, not assertions.  Run from a build directory:
 top_builddir (binaries) and top_srcdir (the tests' helpers) come from the
 environment, as for the tests.
 
-    bench/isr_shrink.py [--partitions 3000] [--lag-ms 4000] [--json]
+    bench/isr_shrink.py [--partitions 3000] [--lag-ms 4000] [--ibp VERSION]
+        [--json]
+
+--ibp sets inter.broker.protocol.version: below 2.7-IV2 leaders write the
+state znodes and send notices; from it on (the default) they ask the
+controller with AlterIsr, and no notice is written.
 """
 
 import argparse
@@ -150,15 +155,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--partitions", type=int, default=3000)
     ap.add_argument("--lag-ms", type=int, default=4000)
+    ap.add_argument("--ibp", default=None)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    extra = {"inter.broker.protocol.version": args.ibp} if args.ibp else {}
     n = args.partitions
     out = []
     with tempfile.TemporaryDirectory(prefix="skald-bench-") as wd:
         with Cluster(wd, brokers=2, controllers=1,
                      broker_set={"zookeeper.session.timeout.ms": "60000",
                                  "replica.lag.time.max.ms": str(args.lag_ms),
-                                 "num.partitions": "1"}) as c:
+                                 "num.partitions": "1", **extra}) as c:
             from confluent_kafka.admin import AdminClient, NewTopic
 
             zk = c.zk()

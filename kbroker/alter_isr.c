@@ -287,9 +287,17 @@ static void connect_controller(struct alter_isr *m)
 		return;
 	}
 	m->conn = kp_conn_start(m->b->loop, m->ep.host, m->ep.port, &opts, on_state, m);
+	/* a failure inside kp_conn_start was told before m->conn was set */
+	if (m->conn != NULL && kp_conn_state(m->conn) == KP_CONN_CLOSED) {
+		kp_conn_free(m->conn);
+		m->conn = NULL;
+	}
 	if (m->conn == NULL) {
+		log_error(m, -5, "cannot connect to the controller");
 		m->found = false;
 		retry_later(m, m->backoff_ms);
+		m->backoff_ms = m->backoff_ms * 2 < RECONNECT_MAX_MS
+			? m->backoff_ms * 2 : RECONNECT_MAX_MS;
 	}
 }
 

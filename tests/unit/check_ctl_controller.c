@@ -540,6 +540,202 @@ START_TEST(failover_drops_pending_isr_change_notifications)
 }
 END_TEST
 
+/* ------------------------------------------------------------ AlterIsr */
+
+struct alter {
+	struct ctl_request r;
+	struct kp_arena arena;
+	struct kp_alter_isr_req req;
+	struct kp_alter_isr_req_topic_data topic;
+	struct kp_alter_isr_req_partition_data part;
+	struct kp_alter_isr_resp resp;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+};
+
+static void alter_answered(struct ctl_request *r)
+{
+	struct alter *a = (struct alter *)r;
+
+	pthread_mutex_lock(&a->mu);
+	a->done = true;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* AlterIsr from leader 1 for topic-p; the top-level error, and the
+ * partition's answer in *out (error_code -1 when there is none). */
+static int16_t alter_isr_e(struct alter *a, int64_t bepoch, const char *topic, int32_t p,
+			   int32_t leader_epoch, const int32_t *isr, int32_t nisr,
+			   int32_t version, struct kp_alter_isr_resp_partition_data *out)
+{
+	memset(a, 0, sizeof(*a));
+	kp_arena_init(&a->arena, 0);
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	kp_struct_init(&kp_alter_isr_req_desc, &a->req);
+	kp_struct_init(&kp_alter_isr_req_topic_data_desc, &a->topic);
+	kp_struct_init(&kp_alter_isr_req_partition_data_desc, &a->part);
+	a->part.partition_index = p;
+	a->part.leader_epoch = leader_epoch;
+	a->part.new_isr = (int32_t *)isr;
+	a->part.new_isr_count = nisr;
+	a->part.current_isr_version = version;
+	a->topic.name = kp_str_c(topic);
+	a->topic.partitions = &a->part;
+	a->topic.partitions_count = 1;
+	a->req.broker_id = 1;
+	a->req.broker_epoch = bepoch;
+	a->req.topics = &a->topic;
+	a->req.topics_count = 1;
+	kp_struct_init(&kp_alter_isr_resp_desc, &a->resp);
+	a->r = (struct ctl_request){ .api_key = KP_API_ALTER_ISR, .api_version = 0,
+				     .req = &a->req, .resp = &a->resp,
+				     .arena = &a->arena, .done = alter_answered };
+	controller_request(&c, &a->r);
+	pthread_mutex_lock(&a->mu);
+	while (!a->done) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += WAIT_MS / 1000;
+		ck_assert_int_eq(pthread_cond_timedwait(&a->cv, &a->mu, &ts), 0);
+	}
+	pthread_mutex_unlock(&a->mu);
+	out->error_code = -1;
+	if (a->resp.topics_count == 1 && a->resp.topics[0].partitions_count == 1)
+		*out = a->resp.topics[0].partitions[0];
+	return a->resp.error_code;
+}
+
+/* AlterIsr from leader 1 with its registration's epoch. */
+static int16_t alter_isr(struct alter *a, const char *topic, int32_t p, int32_t leader_epoch,
+			 const int32_t *isr, int32_t nisr, int32_t version,
+			 struct kp_alter_isr_resp_partition_data *out)
+{
+	return alter_isr_e(a, broker_epoch(1), topic, p, leader_epoch, isr, nisr, version, out);
+}
+
+/* The version of topic-p's state znode. */
+static int32_t state_version(const char *topic, int32_t p)
+{
+	struct kp_zk_result res;
+	char path[128];
+	int32_t v;
+
+	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
+	ck_assert_int_eq(kp_zk_exists_sync(admin, path, &res), KP_ZK_OK);
+	v = res.stat.version;
+	kp_zk_result_free(&res);
+	return v;
+}
+
+START_TEST(alter_isr_writes_keeping_the_epoch_and_refuses_as_kafka)
+{
+	static const int32_t isr123[] = { 1, 2, 3 }, isr12[] = { 1, 2 }, dup[] = { 1, 1 };
+	struct kp_alter_isr_resp_partition_data q;
+	struct kp_zk_partition_state s;
+	struct alter a;
+	int32_t v0, epoch;
+
+	register_broker(1);
+	register_broker(2);
+	register_broker(3);
+	ck_assert_int_eq(controller_start(&c), 0);
+	create_topic("t", "{\"0\":[1,2,3]}");
+	ck_assert(wait_state("t", 0, 1, isr123, 3));
+	ck_assert(read_state("t", 0, &s));
+	epoch = s.leader_epoch;
+	kp_zk_partition_state_free(&s);
+	v0 = state_version("t", 0);
+
+	/* the leader's shrink: written at the version it named, the leader
+	 * epoch kept; the answer is the new state */
+	ck_assert_int_eq(alter_isr(&a, "t", 0, epoch, isr12, 2, v0, &q), 0);
+	ck_assert_int_eq(q.error_code, 0);
+	ck_assert_int_eq(q.leader_id, 1);
+	ck_assert_int_eq(q.leader_epoch, epoch);
+	ck_assert_int_eq(q.isr_count, 2);
+	ck_assert_int_eq(q.current_isr_version, v0 + 1);
+	kp_arena_free(&a.arena);
+	ck_assert(wait_state("t", 0, 1, isr12, 2));
+	ck_assert_int_eq(state_version("t", 0), v0 + 1);
+	ck_assert(read_state("t", 0, &s));
+	ck_assert_int_eq(s.leader_epoch, epoch);
+	ck_assert_int_eq(s.controller_epoch, 1);
+	kp_zk_partition_state_free(&s);
+	ck_assert(wait_log("AlterIsr from broker 1: 1 ISR(s) written"));
+
+	/* what it already is: answered, nothing written */
+	ck_assert_int_eq(alter_isr(&a, "t", 0, epoch, isr12, 2, v0 + 1, &q), 0);
+	ck_assert_int_eq(q.error_code, 0);
+	ck_assert_int_eq(q.current_isr_version, v0 + 1);
+	kp_arena_free(&a.arena);
+	ck_assert_int_eq(state_version("t", 0), v0 + 1);
+
+	/* an older version, an older epoch, an unknown partition, a broker
+	 * epoch that is not the registration's, a list naming a replica
+	 * twice */
+	ck_assert_int_eq(alter_isr(&a, "t", 0, epoch, isr123, 3, v0, &q), 0);
+	ck_assert_int_eq(q.error_code, KP_ERR_INVALID_UPDATE_VERSION);
+	kp_arena_free(&a.arena);
+	ck_assert_int_eq(alter_isr(&a, "t", 0, epoch - 1, isr123, 3, v0 + 1, &q), 0);
+	ck_assert_int_eq(q.error_code, KP_ERR_FENCED_LEADER_EPOCH);
+	kp_arena_free(&a.arena);
+	ck_assert_int_eq(alter_isr(&a, "t", 7, epoch, isr123, 3, v0 + 1, &q), 0);
+	ck_assert_int_eq(q.error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	kp_arena_free(&a.arena);
+	ck_assert_int_eq(alter_isr(&a, "nope", 0, epoch, isr123, 3, v0 + 1, &q), 0);
+	ck_assert_int_eq(q.error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	kp_arena_free(&a.arena);
+	ck_assert_int_eq(alter_isr(&a, "t", 0, epoch, dup, 2, v0 + 1, &q), 0);
+	ck_assert_int_eq(q.error_code, KP_ERR_INVALID_REQUEST);
+	kp_arena_free(&a.arena);
+	ck_assert_int_eq(state_version("t", 0), v0 + 1);
+
+	/* the context holds the written ISR: the expansion back goes at
+	 * the new version */
+	ck_assert_int_eq(alter_isr(&a, "t", 0, epoch, isr123, 3, v0 + 1, &q), 0);
+	ck_assert_int_eq(q.error_code, 0);
+	ck_assert_int_eq(q.current_isr_version, v0 + 2);
+	kp_arena_free(&a.arena);
+	ck_assert(wait_state("t", 0, 1, isr123, 3));
+}
+END_TEST
+
+START_TEST(alter_isr_from_a_stale_broker_epoch_or_to_a_standby)
+{
+	static const int32_t isr1[] = { 1 };
+	struct kp_alter_isr_resp_partition_data q;
+	struct alter a;
+
+	register_broker(1);
+	ck_assert_int_eq(controller_start(&c), 0);
+	create_topic("t", "{\"0\":[1]}");
+	ck_assert(wait_state("t", 0, 1, isr1, 1));
+	/* not the epoch of broker 1's registration: nothing answered per
+	 * partition */
+	ck_assert_int_eq(alter_isr_e(&a, broker_epoch(1) + 1, "t", 0, 0, isr1, 1, 0, &q),
+			 KP_ERR_STALE_BROKER_EPOCH);
+	ck_assert_int_eq(q.error_code, -1);
+	kp_arena_free(&a.arena);
+	ck_assert_int_eq(alter_isr_e(&a, -1, "t", 0, 0, isr1, 1, 0, &q),
+			 KP_ERR_STALE_BROKER_EPOCH);
+	kp_arena_free(&a.arena);
+	ck_assert_int_eq(alter_isr(&a, "t", 0, 0, isr1, 1, 0, &q), 0);
+	ck_assert_int_eq(q.error_code, 0);
+	kp_arena_free(&a.arena);
+	/* a resigned controller answers NOT_CONTROLLER */
+	ck_assert_int_eq(kp_zk_set_sync(admin, "/controller_epoch", "5", 1, -1, NULL),
+			 KP_ZK_OK);
+	create_topic("b", "{\"0\":[1]}");
+	ck_assert(wait_log("resigning as controller (epoch 1)"));
+	ck_assert_int_eq(alter_isr(&a, "t", 0, 0, isr1, 1, 0, &q), KP_ERR_NOT_CONTROLLER);
+	kp_arena_free(&a.arena);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ctl_controller");
@@ -550,6 +746,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, events_elect_leaders_and_a_fenced_write_resigns_after_its_event);
 	tcase_add_test(tc, isr_change_notifications_are_read_and_deleted_in_batches);
 	tcase_add_test(tc, failover_drops_pending_isr_change_notifications);
+	tcase_add_test(tc, alter_isr_writes_keeping_the_epoch_and_refuses_as_kafka);
+	tcase_add_test(tc, alter_isr_from_a_stale_broker_epoch_or_to_a_standby);
 	suite_add_tcase(s, tc);
 	return s;
 }

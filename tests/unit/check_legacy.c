@@ -618,6 +618,16 @@ START_TEST(message_format_versions_as_kafka_accepts_them)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ck_assert_msg(kp_message_format_magic(cases[i].v) == cases[i].magic,
 			      "%s: %d", cases[i].v, kp_message_format_magic(cases[i].v));
+	/* the AlterIsr switch: a short form is its series' latest version */
+	ck_assert_int_eq(kp_api_version_at_least("2.8-IV1", "2.7-IV2"), 1);
+	ck_assert_int_eq(kp_api_version_at_least("2.8.2", "2.7-IV2"), 1);
+	ck_assert_int_eq(kp_api_version_at_least("2.7", "2.7-IV2"), 1);
+	ck_assert_int_eq(kp_api_version_at_least("2.7.1", "2.7-IV2"), 1);
+	ck_assert_int_eq(kp_api_version_at_least("2.7-IV2", "2.7-IV2"), 1);
+	ck_assert_int_eq(kp_api_version_at_least("2.7-IV1", "2.7-IV2"), 0);
+	ck_assert_int_eq(kp_api_version_at_least("2.6", "2.7-IV2"), 0);
+	ck_assert_int_eq(kp_api_version_at_least("0.10.2", "2.7-IV2"), 0);
+	ck_assert_int_eq(kp_api_version_at_least("3.0", "2.7-IV2"), -1);
 	ck_assert_int_eq(kp_topic_config_validate("message.format.version", "0.10.2",
 						  err, sizeof(err)), 0);
 	ck_assert_int_eq(kp_topic_config_validate("message.format.version", "3.0",
