@@ -46,13 +46,19 @@ static void count_led(struct partition *p, void *arg)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* Replicated partitions we lead whose in-sync followers lack some data. */
+/*
+ * Replicated partitions we lead whose in-sync followers lack some data:
+ * the high watermark counts the ISR and the replicas joining it (an
+ * expansion we proposed whose answer the stopped main loop will not
+ * read: the controller may hold it already, and elect that replica), so
+ * it is below the log end exactly when one of them is behind.
+ */
 static void count_undrained(struct partition *p, void *arg)
 {
 	int *n = arg;
 
 	pthread_mutex_lock(&p->lock);
-	*n += p->leader && p->log != NULL && p->nreplicas > 1 && p->nisr > 1 &&
+	*n += p->leader && p->log != NULL && p->nreplicas > 1 &&
 	      atomic_load(&p->hw) < log_end_offset(p->log);
 	pthread_mutex_unlock(&p->lock);
 }
