@@ -291,7 +291,7 @@ const struct kp_config_def broker_config_defs[] = {
 	  "Security protocol between brokers (the listener of that name)"),
 	K("inter.broker.listener.name", STRING, NULL, 0, 0, NULL, 0, RO,
 	  "Listener used between brokers, one of advertised.listeners; kcontroller's key of that name picks it"),
-	KC("inter.broker.protocol.version", STRING, "2.8-IV1", 0, 0, NULL, IN, RO,
+	KC("inter.broker.protocol.version", STRING, "2.8-IV1", 0, 0, NULL, 0, RO,
 	   kp_api_version_check, "Protocol version brokers speak to each other; "
 	   "from 2.7-IV2 on ISR changes go through the controller (AlterIsr)"),
 	K("unclean.leader.election.enable", BOOL, "false", 0, 0, NULL, IN, CL,
