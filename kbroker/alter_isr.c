@@ -217,6 +217,8 @@ static void on_resp(struct kp_conn *c, int err, int16_t api_key, int16_t version
 		return;
 	}
 	m->last_err = 0;
+	bool again = false;
+
 	for (int32_t i = 0; i < r->topics_count; i++) {
 		const struct kp_alter_isr_resp_topic_data *t = &r->topics[i];
 
@@ -234,21 +236,27 @@ static void on_resp(struct kp_conn *c, int err, int16_t api_key, int16_t version
 			case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
 			case KP_ERR_FENCED_LEADER_EPOCH:
 			case KP_ERR_INVALID_UPDATE_VERSION:
+			case KP_ERR_INVALID_REQUEST:	/* would be again */
 				end(m, it, pd->error_code,
 				    pd->error_code == KP_ERR_NONE ? pd : NULL);
 				break;
 			default:
-				/* Kafka proposes it again */
+				/* Kafka proposes it again (here after the
+				 * usual pause, not at once) */
 				KP_INFO("%s-%d: AlterIsr answered %s; proposing again",
 					it->p->topic, it->p->index, kp_err_name(pd->error_code));
 				enqueue(m, it);
+				again = true;
 				break;
 			}
 		}
 	}
 	/* left out of the answer: sent again */
 	requeue_inflight(m);
-	maybe_send(m);
+	if (again)
+		retry_later(m, RETRY_MS);
+	else
+		maybe_send(m);
 }
 
 /* ------------------------------------------------- the controller link */

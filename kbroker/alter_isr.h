@@ -41,9 +41,10 @@ struct alter_isr_item {
 	 * Its end, once: KP_ERR_NONE with the controller's state in st;
 	 * UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH or
 	 * INVALID_UPDATE_VERSION as the controller answered (Kafka does not
-	 * retry those); NOT_LEADER_OR_FOLLOWER when our leadership of p
-	 * changed before it was sent; BROKER_NOT_AVAILABLE when the broker
-	 * stops with it unanswered.
+	 * retry those), or INVALID_REQUEST (the proposal was no ISR);
+	 * NOT_LEADER_OR_FOLLOWER when our leadership of p changed before it
+	 * was sent; BROKER_NOT_AVAILABLE when the broker stops with it
+	 * unanswered.
 	 */
 	void (*done)(struct alter_isr_item *it, kp_err_t err,
 		     const struct kp_alter_isr_resp_partition_data *st);
