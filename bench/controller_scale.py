@@ -150,10 +150,11 @@ class MetaClient:
             self.close()
             raise
 
-    def recv(self):
+    def recv(self, parse=None):
         """The answer to send(): {topic: [(leader, replicas, isr) by
-        partition]} or raises OSError; self.t_recv is the monotonic time
-        its last byte was read (before parsing it)."""
+        partition]} (or what parse makes of it) or raises OSError;
+        self.t_recv is the monotonic time its last byte was read (before
+        parsing it)."""
         try:
             n = _I32.unpack(self._recv(4))[0]
             buf = self._recv(n)
@@ -164,12 +165,12 @@ class MetaClient:
         if _I32.unpack_from(buf, 0)[0] != self.corr:
             self.close()
             raise ConnectionError("correlation id mismatch")
-        return parse_metadata_v1(buf)
+        return (parse or parse_metadata_v1)(buf)
 
-    def fetch(self, timeout=30.0):
+    def fetch(self, timeout=30.0, parse=None):
         """{topic: [(leader, replicas, isr) by partition]} or raises OSError."""
         self.send(timeout)
-        return self.recv()
+        return self.recv(parse)
 
 
 def parse_metadata_v1(buf):
@@ -212,29 +213,67 @@ def parse_metadata_v1(buf):
 def _watch_leaders(host, port, bid, affected, live, conn, period):
     """A process of its own (no producer thread to share an interpreter
     with): once told to go, poll broker bid's Metadata until every
-    partition of affected is led by a broker of live; send back the
-    monotonic time that answer was received, how many were asked and their
-    mean round trip."""
+    partition of affected is led by a broker of live.  Sends back the
+    monotonic time that answer was received, the time the last answer
+    that did not show them all was asked for (the truth lies between),
+    how many were asked, their mean round trip and when each was asked
+    and answered."""
     mc = MetaClient(bid, host, port)
     if conn.recv() != "go":
         return
-    n, spent = 0, 0.0
+    n, spent, before, trace = 0, 0.0, None, []
     end = time.monotonic() + 60
     while time.monotonic() < end:
         t = time.monotonic()
         try:
-            v = mc.fetch(timeout=max(1.0, end - t))
+            v = mc.fetch(timeout=max(1.0, end - t), parse=parse_leaders_v1)
         except OSError:
             time.sleep(period)
             continue
         n += 1
         spent += mc.t_recv - t
-        if all(v.get(tp) is not None and i < len(v[tp]) and v[tp][i] is not None and
-               v[tp][i][0] in live for tp, i in affected):
-            conn.send((mc.t_recv, n, spent / n))
+        trace.append((t, mc.t_recv))
+        if all(v.get(tp) is not None and i < len(v[tp]) and v[tp][i] in live
+               for tp, i in affected):
+            conn.send((mc.t_recv, before, n, spent / n, trace))
             return
+        before = t
         time.sleep(period)
-    conn.send((None, n, spent / n if n else 0.0))
+    conn.send((None, before, n, spent / n if n else 0.0, trace))
+
+
+def parse_leaders_v1(buf):
+    """{topic: [leader by partition]} from a Metadata v1 answer (what the
+    watchers need, read faster than parse_metadata_v1)."""
+    off = 4
+    nb = _I32.unpack_from(buf, off)[0]
+    off += 4
+    for _ in range(nb):
+        hl = struct.unpack_from(">h", buf, off + 4)[0]
+        off += 6 + hl + 4
+        rl = struct.unpack_from(">h", buf, off)[0]
+        off += 2 + max(rl, 0)
+    off += 4
+    nt = _I32.unpack_from(buf, off)[0]
+    off += 4
+    topics = {}
+    unpack_part, unpack_i32 = _PART.unpack_from, _I32.unpack_from
+    for _ in range(nt):
+        nl = struct.unpack_from(">h", buf, off + 2)[0]
+        off += 4
+        name = bytes(buf[off:off + nl]).decode()
+        off += nl + 1
+        np = unpack_i32(buf, off)[0]
+        off += 4
+        leaders = [-1] * max(np, 0)
+        for _ in range(np):
+            _perr, pid, leader, nr = unpack_part(buf, off)
+            off += 14 + 4 * nr
+            off += 4 + 4 * unpack_i32(buf, off)[0]
+            if 0 <= pid < np:
+                leaders[pid] = leader
+        topics[name] = leaders
+    return topics
 
 
 # ------------------------------------------------------------ the bench
@@ -874,17 +913,24 @@ class Bench:
         st = threading.Thread(target=stopper)
         st.start()
         # meanwhile: when the other brokers' Metadata shows the new leaders
-        moved, asked = {}, [0, 0.0]
+        moved, asked, lower = {}, [0, 0.0], None
         for b, w, conn in watchers:
             if conn.poll(70):
-                t, n, avg = conn.recv()
+                t, before, n, avg, trace = conn.recv()
+                out("   Metadata of broker %d asked/answered at (ms from SIGTERM): %s" % (
+                    b, ", ".join("%+.0f/%+.0f" % ((a - m_term) * 1000, (r - m_term) * 1000)
+                                 for a, r in trace)))
                 asked[0] += n
                 asked[1] += n * avg
                 if t is not None:
                     moved[b] = t
+                if before is not None and (lower is None or before > lower):
+                    lower = before
             w.join(5)
         self.polls = [asked[0], asked[1], 0]
         md_ms = (max(moved.values()) - m_term) * 1000 if len(moved) == len(rest) else None
+        # the last Metadata asked for that still lacked some new leader
+        md_lo = (lower - m_term) * 1000 if lower is not None else None
         st.join()
         exit_s = exited[0] - m_term
         time.sleep(5)
@@ -941,13 +987,14 @@ class Bench:
             key,
             "controlled shutdown of broker %d (leading %d partitions) under acks=all "
             "load (%.0f msgs/s round-robin over %d partitions): %s; its partitions' new "
-            "leaders in the other brokers' Metadata %s ms after SIGTERM (%s ms after the "
+            "leaders in the other brokers' Metadata %s ms after SIGTERM (a Metadata asked "
+            "for %s ms after it still lacked some; %s ms after the "
             "broker logged the signal, %s ms after the mark); the process "
             "exited %.1f s after SIGTERM; producer: %d delivery errors%s, %d undelivered, "
             "delivery latency p99/max %s/%s ms from SIGTERM to 5 s after its exit "
             "(before: %s/%s ms); target <= %d ms and no errors: %s" % (
                 victim, counts.get(victim, 0), rate, len(parts), what,
-                f(md_ms) if md_ms is not None else "(not within 60 s)", f(md_sig),
+                f(md_ms) if md_ms is not None else "(not within 60 s)", f(md_lo), f(md_sig),
                 f(sig_late), exit_s,
                 errs, (" " + json.dumps(names)) if errs else "", left,
                 f(win_p99), f(win_max), f(base_p99), f(base_max),
@@ -956,6 +1003,7 @@ class Bench:
             broker=victim, partitions_led=counts.get(victim, 0),
             from_sigterm_ms=round(from_term) if from_term is not None else None,
             metadata_moved_ms=round(md_ms) if md_ms is not None else None,
+            metadata_incomplete_asked_ms=round(md_lo) if md_lo is not None else None,
             metadata_moved_from_signal_ms=round(md_sig) if md_sig is not None else None,
             exit_s=round(exit_s, 2), rate=round(rate), sent=sent[0] + warm,
             local_queue_full=full[0], delivery_errors=errs, error_names=names,

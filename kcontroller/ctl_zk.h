@@ -66,7 +66,6 @@ struct ctl_zk_write {
 	int32_t *isr;
 	int32_t nisr;
 	int rc;
-	bool moves;			/* the caller's: leadership moves */
 };
 
 struct ctl_zk_writes {
