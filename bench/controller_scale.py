@@ -902,12 +902,12 @@ class Bench:
                 self.kcluster("stop", "broker", victim)
             except AssertionError as e:
                 self.note("kcluster stop broker %d: %s" % (victim, str(e).splitlines()[0]))
+        for _b, _w, conn in watchers:
+            conn.send("go")
         # the SIGTERM is sent here, by this thread, right after the mark:
         # every figure "after SIGTERM" counts from the kill() call
         t_term = time.time()
         m_term = time.monotonic()
-        for _b, _w, conn in watchers:
-            conn.send("go")
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
         st = threading.Thread(target=stopper)
