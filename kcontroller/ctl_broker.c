@@ -227,16 +227,22 @@ static int leave_isr(struct controller *c, struct c_topic *t, int32_t p, int32_t
 }
 
 /*
- * Every partition of broker id at once: those it leads go to their first
- * eligible in-sync replica, and it leaves the ISRs of the others (each
- * ISR loses the brokers shutting down, never emptied).  Decided for all,
- * written in one pipelined batch; a conflict goes the one-by-one way.
+ * One pass over broker id's partitions: with leaders, those it leads go to
+ * their first eligible in-sync replica; without, it leaves the ISRs of
+ * the partitions it follows.  Each ISR loses the brokers shutting down,
+ * never emptied.  Decided for all, written in one pipelined batch (a
+ * conflict goes the one-by-one way), queued as LeaderAndIsr for the
+ * replicas.  Returns how many partitions were written; *zk_ms is how
+ * long the batch write took.
  */
-static void shutdown_moves(struct controller *c, int32_t id)
+static int shutdown_pass(struct controller *c, int32_t id, bool leaders,
+			 int64_t *zk_ms)
 {
 	struct ctl_zk_writes d = { 0 };
+	int64_t t0;
 	int32_t *isr = NULL;
 	size_t capisr = 0;
+	int done = 0;
 
 	for (int i = 0; ctl_ctx_active(c) && i < c->ntopics; i++) {
 		struct c_topic *t = c->topics[i];
@@ -249,12 +255,12 @@ static void shutdown_moves(struct controller *c, int32_t id)
 
 			if (!cp->has_state || !ctl_ctx_in_list(&cp->replicas, id))
 				continue;
-			if (cp->leader == id && cp->replicas.n > 1) {
+			if (leaders && cp->leader == id && cp->replicas.n > 1) {
 				leader = ctl_partition_offline_leader(c, cp, false, NULL);
 				if (leader < 0)
 					continue;	/* nobody to take it */
-			} else if (cp->leader != id && ctl_ctx_in_list(&cp->isr, id) &&
-				   cp->isr.n > 1) {
+			} else if (!leaders && cp->leader != id &&
+				   ctl_ctx_in_list(&cp->isr, id) && cp->isr.n > 1) {
 				leader = cp->leader;
 			} else {
 				continue;
@@ -273,27 +279,54 @@ static void shutdown_moves(struct controller *c, int32_t id)
 				continue;
 			if (ctl_zk_writes_add(&d, t, p, leader, isr, nisr) < 0)
 				goto out;
-			d.w[d.n - 1].moves = cp->leader == id;
 		}
 	}
+	t0 = kp_now_ms();
 	if (ctl_zk_writes_run(c, &d) == MOVED)
 		goto out;
+	*zk_ms = kp_now_ms() - t0;
 	for (int i = 0; i < d.n && ctl_ctx_active(c); i++) {
 		struct ctl_zk_write *w = &d.w[i];
 
 		if (w->rc == 0) {
 			/* leadership moved: OnlinePartition -> OnlinePartition */
-			if (w->moves)
+			if (leaders)
 				ctl_partition_set_state(c, w->t, w->p, CTL_PS_ONLINE);
 			ctl_batch_lai_replicas(c, w->t, w->p, false);
-		} else if (w->rc == -EAGAIN && w->t->parts[w->p].leader == id)
-			move_leader(c, w->t, w->p, id);
-		else if (w->rc == -EAGAIN)
-			leave_isr(c, w->t, w->p, id);
+			done++;
+		} else if (w->rc == -EAGAIN && leaders) {
+			done += move_leader(c, w->t, w->p, id) == 0;
+		} else if (w->rc == -EAGAIN) {
+			done += leave_isr(c, w->t, w->p, id) == 0;
+		}
 	}
 out:
 	free(isr);
 	ctl_zk_writes_free(&d);
+	return done;
+}
+
+/*
+ * Every partition of broker id, in Kafka's order: the leaderships it holds
+ * move first and their LeaderAndIsr and UpdateMetadata go out at once
+ * (what clients wait for), then it leaves the ISRs of the partitions it
+ * follows (what acks=all producers wait for), in a batch of their own.
+ */
+static void shutdown_moves(struct controller *c, int32_t id)
+{
+	int64_t t0 = kp_now_ms(), t1, zk0 = 0, zk1 = 0;
+	int moved, left;
+
+	moved = shutdown_pass(c, id, true, &zk0);
+	ctl_batch_flush(c);
+	t1 = kp_now_ms();
+	if (!ctl_ctx_active(c))
+		return;
+	left = shutdown_pass(c, id, false, &zk1);
+	ctl_batch_flush(c);
+	KP_INFO("controlled shutdown of broker %d: %d leadership(s) moved in %" PRId64
+		" ms (%" PRId64 " writing ZooKeeper), then out of %d ISR(s) in %" PRId64
+		" ms (%" PRId64 ")", id, moved, t1 - t0, zk0, left, kp_now_ms() - t1, zk1);
 }
 
 static bool movable(struct controller *c, const struct c_part *cp, int32_t id)
@@ -347,7 +380,6 @@ void ctl_broker_controlled_shutdown(struct controller *c, int32_t id,
 	}
 	KP_INFO("broker %d asks for a controlled shutdown", id);
 	shutdown_moves(c, id);
-	ctl_batch_flush(c);
 	if (!ctl_ctx_active(c)) {
 		resp->error_code = KP_ERR_NOT_CONTROLLER;
 		return;

@@ -611,7 +611,7 @@ int ctl_zk_writes_add(struct ctl_zk_writes *d, struct c_topic *t, int32_t p,
 	if (nisr > 0)
 		memcpy(d->ids + d->nids, isr, sizeof(*isr) * (size_t)nisr);
 	*w = (struct ctl_zk_write){ t, p, leader, (int32_t *)(uintptr_t)d->nids, nisr,
-				    -1, false };
+				    -1 };
 	d->nids += (size_t)nisr;
 	return 0;
 }

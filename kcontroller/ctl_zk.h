@@ -66,7 +66,6 @@ struct ctl_zk_write {
 	int32_t *isr;
 	int32_t nisr;
 	int rc;
-	bool moves;			/* the caller's: leadership moves */
 	/* an ISR change a leader asked for (AlterIsr): this leader epoch
 	 * kept, conditional on this znode version, not the context's */
 	bool isr_only;

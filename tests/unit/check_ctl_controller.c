@@ -9,7 +9,8 @@
  * request is an event answered on its done callback; a fenced write does
  * not resign from inside the event that made it - the event finishes, a
  * Resign event follows; events after the resignation are dropped, and an
- * admin request then gets NOT_CONTROLLER.
+ * admin request then gets NOT_CONTROLLER.  A controlled shutdown moves
+ * leaderships before it takes the broker out of the ISRs it follows in.
  */
 #include "check_run.h"
 #include "config.h"
@@ -638,6 +639,35 @@ START_TEST(alter_isr_writes_keeping_the_epoch_and_refuses_as_kafka)
 	struct kp_zk_partition_state s;
 	struct alter a;
 	int32_t v0, epoch;
+/* The zxid of the last write of topic-p's state znode. */
+static int64_t state_mzxid(const char *topic, int32_t p)
+{
+	struct kp_zk_result res;
+	char path[128];
+	int64_t z;
+
+	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
+	ck_assert_int_eq(kp_zk_exists_sync(admin, path, &res), KP_ZK_OK);
+	ck_assert(res.has_stat);
+	z = res.stat.mzxid;
+	kp_zk_result_free(&res);
+	return z;
+}
+
+/*
+ * Controlled shutdown in Kafka's order: the leaderships of the broker
+ * move first, written (and sent) before it leaves the ISRs of the
+ * partitions it follows, so the new leaders do not wait for the ISR
+ * writes.  A partition without it is not touched; it leaves every ISR,
+ * leads nothing; the answer lists nothing left.
+ */
+START_TEST(controlled_shutdown_moves_leaders_before_it_leaves_isrs)
+{
+	static const int32_t isr213[] = { 2, 1, 3 }, isr123[] = { 1, 2, 3 },
+			     isr312[] = { 3, 1, 2 }, isr132[] = { 1, 3, 2 },
+			     isr23[] = { 2, 3 }, isr32[] = { 3, 2 };
+	int64_t before4, moved, left;
+	struct answer a;
 
 	register_broker(1);
 	register_broker(2);
@@ -733,6 +763,39 @@ START_TEST(alter_isr_from_a_stale_broker_epoch_or_to_a_standby)
 	ck_assert(wait_log("resigning as controller (epoch 1)"));
 	ck_assert_int_eq(alter_isr(&a, "t", 0, 0, isr1, 1, 0, &q), KP_ERR_NOT_CONTROLLER);
 	kp_arena_free(&a.arena);
+	/* followers of 1 come first in the topic: one pass over it would
+	 * write them before (or with) the leaderships */
+	create_topic("s", "{\"0\":[2,1,3],\"1\":[1,2,3],\"2\":[3,1,2],"
+		     "\"3\":[1,3,2],\"4\":[2,3]}");
+	ck_assert(wait_state("s", 0, 2, isr213, 3));
+	ck_assert(wait_state("s", 1, 1, isr123, 3));
+	ck_assert(wait_state("s", 2, 3, isr312, 3));
+	ck_assert(wait_state("s", 3, 1, isr132, 3));
+	ck_assert(wait_state("s", 4, 2, isr23, 2));
+	before4 = state_mzxid("s", 4);
+
+	ck_assert_int_eq(controlled_shutdown(&a, 1), 0);
+	ck_assert_int_eq(a.resp.remaining_partitions_count, 0);
+	answer_free(&a);
+	ck_assert(wait_state("s", 0, 2, isr23, 2));
+	ck_assert(wait_state("s", 1, 2, isr23, 2));
+	ck_assert(wait_state("s", 2, 3, isr32, 2));
+	ck_assert(wait_state("s", 3, 3, isr32, 2));
+	ck_assert(wait_state("s", 4, 2, isr23, 2));
+	ck_assert_int_eq(state_mzxid("s", 4), before4);
+	/* the leaderships were written in transactions of their own, before
+	 * the ISR-only changes */
+	moved = state_mzxid("s", 1) > state_mzxid("s", 3) ? state_mzxid("s", 1)
+							    : state_mzxid("s", 3);
+	left = state_mzxid("s", 0) < state_mzxid("s", 2) ? state_mzxid("s", 0)
+							 : state_mzxid("s", 2);
+	ck_assert_int_lt(moved, left);
+	ck_assert_int_ge(log_at("controlled shutdown of broker 1: 2 leadership(s) moved in "),
+			 0);
+	ck_assert_int_ge(log_at(" writing ZooKeeper), then out of 2 ISR(s) in "), 0);
+	ck_assert_int_ge(log_at("partition s-1: OnlinePartition -> OnlinePartition"), 0);
+	ck_assert_int_ge(log_at("partition s-3: OnlinePartition -> OnlinePartition"), 0);
+	ck_assert_int_lt(log_at("partition s-0: OnlinePartition -> OnlinePartition"), 0);
 }
 END_TEST
 
@@ -748,6 +811,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failover_drops_pending_isr_change_notifications);
 	tcase_add_test(tc, alter_isr_writes_keeping_the_epoch_and_refuses_as_kafka);
 	tcase_add_test(tc, alter_isr_from_a_stale_broker_epoch_or_to_a_standby);
+	tcase_add_test(tc, controlled_shutdown_moves_leaders_before_it_leaves_isrs);
 	suite_add_tcase(s, tc);
 	return s;
 }
