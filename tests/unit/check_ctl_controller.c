@@ -458,6 +458,7 @@ START_TEST(isr_change_notifications_are_read_and_deleted_in_batches)
 	struct kp_zk_op ops[3];
 	struct kp_zk_result res;
 	int64_t end;
+	int before;
 
 	register_broker(1);
 	register_broker(2);
@@ -467,6 +468,8 @@ START_TEST(isr_change_notifications_are_read_and_deleted_in_batches)
 	ck_assert(wait_state("i", 0, 1, isr12, 2));
 	ck_assert(wait_state("i", 1, 2, (const int32_t[]){ 2, 1 }, 2));
 	ck_assert(wait_state("i", 2, 1, isr12, 2));
+	/* the takeover's own look at the notifications is an event too */
+	before = count_log("event IsrChangeNotification");
 
 	/* the leaders shrink two ISRs and announce it */
 	leader_sets_isr("i", 0, isr1, 1);
@@ -495,7 +498,7 @@ START_TEST(isr_change_notifications_are_read_and_deleted_in_batches)
 	}
 	/* the event that deleted them is over once the next one starts (the
 	 * deletions fire the child watch it left; events run one at a time) */
-	while (count_log("event IsrChangeNotification") < 2) {
+	while (count_log("event IsrChangeNotification") < before + 2) {
 		ck_assert_msg(mono_ms() < end, "no event after the deletions");
 		pause_ms(20);
 	}
@@ -540,6 +543,48 @@ START_TEST(failover_drops_pending_isr_change_notifications)
 }
 END_TEST
 
+/*
+ * A controller takes over a cluster whose broker 2 died meanwhile (its
+ * registration is gone): the partition it led gets broker 1 as leader,
+ * it leaves every ISR, and broker 1 learns all that in ONE LeaderAndIsr
+ * with the states the elections left (Kafka sends the states as read
+ * first, naming the dead leader, then the elections' changes); the ISR
+ * change notifications that came during the takeover are an event of
+ * their own, after it.
+ */
+START_TEST(takeover_elects_before_its_one_leader_and_isr)
+{
+	static const int32_t isr1[] = { 1 };
+	long charge;
+
+	register_broker(1);
+	create("/isr_change_notification", NULL, KP_ZK_PERSISTENT);
+	create_topic("d", "{\"0\":[2,1],\"1\":[1,2]}");
+	create("/brokers/topics/d/partitions", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/0", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/0/state",
+	       "{\"controller_epoch\":0,\"leader\":2,\"version\":1,\"leader_epoch\":3,"
+	       "\"isr\":[2,1]}", KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/1", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/1/state",
+	       "{\"controller_epoch\":0,\"leader\":1,\"version\":1,\"leader_epoch\":5,"
+	       "\"isr\":[1,2]}", KP_ZK_PERSISTENT);
+
+	ck_assert_int_eq(controller_start(&c), 0);
+	charge = log_at("in charge: 1 topics, 2 partitions, 1 brokers");
+	ck_assert_int_ge(charge, 0);
+	ck_assert(wait_state("d", 0, 1, isr1, 1));
+	ck_assert(wait_state("d", 1, 1, isr1, 1));
+	ck_assert_int_eq(count_log("LeaderAndIsr to broker 1:"), 1);
+	ck_assert_int_ge(log_at("LeaderAndIsr to broker 1: 2 partition(s), 2 leading"), 0);
+	ck_assert_int_lt(log_at("LeaderAndIsr to broker 1:"), charge);
+	ck_assert_int_eq(count_log("LeaderAndIsr to broker 2"), 0);
+	/* the pending notifications' event follows the takeover's */
+	ck_assert(wait_log("event IsrChangeNotification"));
+	ck_assert_int_gt(log_at("event IsrChangeNotification"), charge);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ctl_controller");
@@ -550,6 +595,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, events_elect_leaders_and_a_fenced_write_resigns_after_its_event);
 	tcase_add_test(tc, isr_change_notifications_are_read_and_deleted_in_batches);
 	tcase_add_test(tc, failover_drops_pending_isr_change_notifications);
+	tcase_add_test(tc, takeover_elects_before_its_one_leader_and_isr);
 	suite_add_tcase(s, tc);
 	return s;
 }
