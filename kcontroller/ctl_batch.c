@@ -110,11 +110,6 @@ void ctl_batch_um(struct controller *c, struct c_topic *t, int32_t p)
 	b->num++;
 }
 
-bool ctl_batch_has_um(const struct controller *c, const struct c_topic *t, int32_t p)
-{
-	return c->batch->gen != 0 && t->parts[p].um_gen == c->batch->gen;
-}
-
 void ctl_batch_brokers(struct controller *c)
 {
 	c->batch->um_brokers = true;

@@ -29,9 +29,6 @@ void ctl_batch_reset(struct controller *c);
 
 /* UpdateMetadata of partition p to every broker (once per flush). */
 void ctl_batch_um(struct controller *c, struct c_topic *t, int32_t p);
-/* Partition p is in this flush's UpdateMetadata already (a LeaderAndIsr
- * entry for it puts it there too). */
-bool ctl_batch_has_um(const struct controller *c, const struct c_topic *t, int32_t p);
 /* UpdateMetadata even with no partition in it: the broker list. */
 void ctl_batch_brokers(struct controller *c);
 /* This flush's UpdateMetadata only to ids[0..n) (kept until the flush). */

@@ -97,13 +97,15 @@ static void become_active(struct controller *c)
 	 * state they left in the same LeaderAndIsr as everything else, each
 	 * broker every partition in one UpdateMetadata: the brokers get the
 	 * same final states, half the requests, and the new leaders sooner
-	 * (an entry naming a dead leader was stale on arrival).
+	 * (an entry naming a dead leader was stale on arrival).  A state
+	 * written by the elections (our epoch in it) had its LeaderAndIsr
+	 * batched then, and is not sent twice.
 	 */
 	ctl_partition_online(c);
 	for (int i = 0; i < c->ntopics; i++)
 		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
 			if (c->topics[i]->parts[p].has_state && !c->topics[i]->deleting &&
-			    !ctl_batch_has_um(c, c->topics[i], p))
+			    c->topics[i]->parts[p].ctl_epoch != c->epoch)
 				ctl_batch_lai_replicas(c, c->topics[i], p, false);
 	ctl_batch_flush(c);
 	ctl_topic_deletion(c);
