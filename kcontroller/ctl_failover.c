@@ -35,6 +35,34 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * A child watch needs its parent: brokers make these too.  Created (or
+ * found) in one pipelined round trip, parents first (a session's requests
+ * are handled in order), not one round trip per path component.
+ */
+static void ensure_paths(struct controller *c)
+{
+	static const char *const paths[] = {
+		"/brokers", "/brokers/ids", "/brokers/topics", "/admin",
+		"/admin/delete_topics", "/isr_change_notification",
+		"/log_dir_event_notification",
+	};
+	enum { N = sizeof(paths) / sizeof(paths[0]) };
+	struct kp_zk_batch_item it[N];
+
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < N; i++) {
+		it[i].kind = KP_ZK_BATCH_CREATE;
+		it[i].path = paths[i];
+	}
+	kp_zk_batch_sync(c->zk, it, N);
+	for (int i = 0; i < N; i++) {
+		if (it[i].res.rc != KP_ZK_OK && it[i].res.rc != KP_ZK_NODEEXISTS)
+			KP_WARN("creating %s: %s", paths[i], kp_zk_strerror(it[i].res.rc));
+		kp_zk_result_free(&it[i].res);
+	}
+}
+
 static void become_active(struct controller *c)
 {
 	struct kp_zk_result res;
@@ -44,12 +72,7 @@ static void become_active(struct controller *c)
 	KP_INFO("active controller, epoch %d", c->epoch);
 	ctl_ctx_clear(c);
 	ctl_batch_reset(c);
-	/* a child watch needs its parent: brokers make these too */
-	kp_zk_ensure_path(c->zk, "/brokers/ids");
-	kp_zk_ensure_path(c->zk, "/brokers/topics");
-	kp_zk_ensure_path(c->zk, "/admin/delete_topics");
-	kp_zk_ensure_path(c->zk, "/isr_change_notification");
-	kp_zk_ensure_path(c->zk, "/log_dir_event_notification");
+	ensure_paths(c);
 	/* as Kafka: what the notifications announce is in the states read
 	 * below; new ones from now on are read once we are in charge */
 	ctl_partition_isr_change_drop(c);
