@@ -395,12 +395,17 @@ static void send_lai(struct controller *c, struct c_broker *cb)
 	struct kp_leader_and_isr_leader_and_isr_partition_state *ps;
 	struct kp_leader_and_isr_req_leader_and_isr_topic_state *ts;
 	struct kp_leader_and_isr_req_leader_and_isr_live_leader *ll;
-	int n = 0, nt = 0, nl = 0;
+	int n = 0, nt = 0, nl = 0, nlead = 0;
 
 	for (int i = 0; i < b->nlai; i++)
-		n += b->lai[i].broker == cb->id;
+		if (b->lai[i].broker == cb->id) {
+			n++;
+			nlead += b->lai[i].t->parts[b->lai[i].p].leader == cb->id;
+		}
 	if (n == 0 || cb->chan == NULL)
 		return;
+	KP_DEBUG("LeaderAndIsr to broker %d: %d partition(s), %d leading", cb->id, n,
+		 nlead);
 	q = chan_req_new(KP_API_LEADER_AND_ISR);
 	if (q == NULL)
 		return;

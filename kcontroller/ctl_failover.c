@@ -35,21 +35,44 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * A child watch needs its parent: brokers make these too.  Created (or
+ * found) in one pipelined round trip, parents first (a session's requests
+ * are handled in order), not one round trip per path component.
+ */
+static void ensure_paths(struct controller *c)
+{
+	static const char *const paths[] = {
+		"/brokers", "/brokers/ids", "/brokers/topics", "/admin",
+		"/admin/delete_topics", "/isr_change_notification",
+		"/log_dir_event_notification",
+	};
+	enum { N = sizeof(paths) / sizeof(paths[0]) };
+	struct kp_zk_batch_item it[N];
+
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < N; i++) {
+		it[i].kind = KP_ZK_BATCH_CREATE;
+		it[i].path = paths[i];
+	}
+	kp_zk_batch_sync(c->zk, it, N);
+	for (int i = 0; i < N; i++) {
+		if (it[i].res.rc != KP_ZK_OK && it[i].res.rc != KP_ZK_NODEEXISTS)
+			KP_WARN("creating %s: %s", paths[i], kp_zk_strerror(it[i].res.rc));
+		kp_zk_result_free(&it[i].res);
+	}
+}
+
 static void become_active(struct controller *c)
 {
 	struct kp_zk_result res;
-	int64_t started = now_ms(), read_ms, isr_ms;
+	int64_t started = now_ms(), read_ms, states_ms;
 	int rc;
 
 	KP_INFO("active controller, epoch %d", c->epoch);
 	ctl_ctx_clear(c);
 	ctl_batch_reset(c);
-	/* a child watch needs its parent: brokers make these too */
-	kp_zk_ensure_path(c->zk, "/brokers/ids");
-	kp_zk_ensure_path(c->zk, "/brokers/topics");
-	kp_zk_ensure_path(c->zk, "/admin/delete_topics");
-	kp_zk_ensure_path(c->zk, "/isr_change_notification");
-	kp_zk_ensure_path(c->zk, "/log_dir_event_notification");
+	ensure_paths(c);
 	/* as Kafka: what the notifications announce is in the states read
 	 * below; new ones from now on are read once we are in charge */
 	ctl_partition_isr_change_drop(c);
@@ -77,9 +100,11 @@ static void become_active(struct controller *c)
 		free(ts);
 	}
 	kp_zk_result_free(&res);
+	states_ms = now_ms();
 	if (ctl_zk_read_states(c, c->topics, c->ntopics) == MOVED)
 		return;
 	read_ms = now_ms() - started;
+	states_ms = now_ms() - states_ms;
 	/* each partition in the state its znode says */
 	for (int i = 0; i < c->ntopics; i++)
 		ctl_partition_load(c, c->topics[i]);
@@ -87,18 +112,31 @@ static void become_active(struct controller *c)
 	/* brokers must know the live brokers before they act on roles */
 	ctl_batch_brokers(c);
 	ctl_batch_flush(c);
-	/* every replica learns its role; every broker every partition */
+	/*
+	 * Kafka sends every replica its partition's state before the
+	 * elections, then what the elections changed.  Here the elections
+	 * (new partitions, dead leaders, dead brokers leaving ISRs: a broker
+	 * gone before we took over) come first, and every replica learns the
+	 * state they left in the same LeaderAndIsr as everything else, each
+	 * broker every partition in one UpdateMetadata: the brokers get the
+	 * same final states, half the requests, and the new leaders sooner
+	 * (an entry naming a dead leader was stale on arrival).  A state
+	 * written by the elections (our epoch in it) had its LeaderAndIsr
+	 * batched then, and is not sent twice.
+	 */
+	ctl_partition_online(c);
 	for (int i = 0; i < c->ntopics; i++)
 		for (int32_t p = 0; p < c->topics[i]->nparts; p++)
-			if (c->topics[i]->parts[p].has_state && !c->topics[i]->deleting)
+			if (c->topics[i]->parts[p].has_state && !c->topics[i]->deleting &&
+			    c->topics[i]->parts[p].ctl_epoch != c->epoch)
 				ctl_batch_lai_replicas(c, c->topics[i], p, false);
 	ctl_batch_flush(c);
-	ctl_partition_online(c);
-	ctl_batch_flush(c);
 	ctl_topic_deletion(c);
-	isr_ms = now_ms();
-	ctl_partition_isr_change(c);
-	isr_ms = now_ms() - isr_ms;
+	/* as Kafka's IsrChangeNotification handler: the notifications that
+	 * came while the states were read are an event of their own, after
+	 * any broker change that came meanwhile (a broker that died during
+	 * the takeover gets its new leaders without waiting for them) */
+	ctl_event_put(c->events, ctl_event_new(CTL_EV_ISR_CHANGE));
 	ctl_logdir_event(c);
 	reassign_resume(c);
 	reassign_znode(c);
@@ -111,9 +149,9 @@ static void become_active(struct controller *c)
 			nparts += c->topics[i]->nparts;
 		KP_INFO("in charge: %d topics, %" PRId64 " partitions, %d brokers "
 			"(%" PRId64 " ms after winning the election; %" PRId64 " ms "
-			"reading the cluster from ZooKeeper, %" PRId64 " ms on pending ISR "
-			"change notifications)", c->ntopics, nparts, c->nbrokers,
-			now_ms() - started, read_ms, isr_ms);
+			"reading the cluster from ZooKeeper, of which %" PRId64 " ms the "
+			"partition states)", c->ntopics, nparts, c->nbrokers,
+			now_ms() - started, read_ms, states_ms);
 	}
 	return;
 fail:
