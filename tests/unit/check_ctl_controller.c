@@ -11,6 +11,7 @@
  * Resign event follows; events after the resignation are dropped, and an
  * admin request then gets NOT_CONTROLLER.  A controlled shutdown moves
  * leaderships before it takes the broker out of the ISRs it follows in.
+ * AlterIsr writes ISRs keeping the leader epoch and refuses as Kafka.
  */
 #include "check_run.h"
 #include "config.h"
@@ -544,6 +545,57 @@ START_TEST(failover_drops_pending_isr_change_notifications)
 }
 END_TEST
 
+/*
+ * A controller takes over a cluster whose broker 2 died meanwhile (its
+ * registration is gone).  d-0, led by 2, gets broker 1 as leader; 2
+ * leaves d-1's ISR; d-2 stays as it was.  Broker 1 learns the new leader
+ * first, alone, and then the rest in one LeaderAndIsr: no entry names the
+ * dead leader (Kafka sends the states as read first, then the elections'
+ * changes), and no partition goes twice.  The ISR change notifications
+ * that came during the takeover are an event of their own, after it.
+ */
+START_TEST(takeover_elects_before_its_one_leader_and_isr)
+{
+	static const int32_t isr1[] = { 1 };
+	long charge, first, second;
+
+	register_broker(1);
+	create("/isr_change_notification", NULL, KP_ZK_PERSISTENT);
+	create_topic("d", "{\"0\":[2,1],\"1\":[1,2],\"2\":[1,2]}");
+	create("/brokers/topics/d/partitions", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/0", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/0/state",
+	       "{\"controller_epoch\":0,\"leader\":2,\"version\":1,\"leader_epoch\":3,"
+	       "\"isr\":[2,1]}", KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/1", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/1/state",
+	       "{\"controller_epoch\":0,\"leader\":1,\"version\":1,\"leader_epoch\":5,"
+	       "\"isr\":[1,2]}", KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/2", NULL, KP_ZK_PERSISTENT);
+	create("/brokers/topics/d/partitions/2/state",
+	       "{\"controller_epoch\":0,\"leader\":1,\"version\":1,\"leader_epoch\":7,"
+	       "\"isr\":[1]}", KP_ZK_PERSISTENT);
+
+	ck_assert_int_eq(controller_start(&c), 0);
+	charge = log_at("in charge: 1 topics, 3 partitions, 1 brokers");
+	ck_assert_int_ge(charge, 0);
+	ck_assert(wait_state("d", 0, 1, isr1, 1));
+	ck_assert(wait_state("d", 1, 1, isr1, 1));
+	ck_assert(wait_state("d", 2, 1, isr1, 1));
+	ck_assert_int_ge(log_at("2 partition state(s) changed (0 offline, 1 new leaders"), 0);
+	ck_assert_int_eq(count_log("LeaderAndIsr to broker 1:"), 2);
+	first = log_at("LeaderAndIsr to broker 1: 1 partition(s), 1 leading");
+	second = log_at("LeaderAndIsr to broker 1: 2 partition(s), 2 leading");
+	ck_assert_int_ge(first, 0);
+	ck_assert_int_gt(second, first);
+	ck_assert_int_lt(second, charge);
+	ck_assert_int_eq(count_log("LeaderAndIsr to broker 2"), 0);
+	/* the pending notifications' event follows the takeover's */
+	ck_assert(wait_log("event IsrChangeNotification"));
+	ck_assert_int_gt(log_at("event IsrChangeNotification"), charge);
+}
+END_TEST
+
 /* ------------------------------------------------------------ AlterIsr */
 
 struct alter {
@@ -642,35 +694,6 @@ START_TEST(alter_isr_writes_keeping_the_epoch_and_refuses_as_kafka)
 	struct kp_zk_partition_state s;
 	struct alter a;
 	int32_t v0, epoch;
-/* The zxid of the last write of topic-p's state znode. */
-static int64_t state_mzxid(const char *topic, int32_t p)
-{
-	struct kp_zk_result res;
-	char path[128];
-	int64_t z;
-
-	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
-	ck_assert_int_eq(kp_zk_exists_sync(admin, path, &res), KP_ZK_OK);
-	ck_assert(res.has_stat);
-	z = res.stat.mzxid;
-	kp_zk_result_free(&res);
-	return z;
-}
-
-/*
- * Controlled shutdown in Kafka's order: the leaderships of the broker
- * move first, written (and sent) before it leaves the ISRs of the
- * partitions it follows, so the new leaders do not wait for the ISR
- * writes.  A partition without it is not touched; it leaves every ISR,
- * leads nothing; the answer lists nothing left.
- */
-START_TEST(controlled_shutdown_moves_leaders_before_it_leaves_isrs)
-{
-	static const int32_t isr213[] = { 2, 1, 3 }, isr123[] = { 1, 2, 3 },
-			     isr312[] = { 3, 1, 2 }, isr132[] = { 1, 3, 2 },
-			     isr23[] = { 2, 3 }, isr32[] = { 3, 2 };
-	int64_t before4, moved, left;
-	struct answer a;
 
 	register_broker(1);
 	register_broker(2);
@@ -766,6 +789,43 @@ START_TEST(alter_isr_from_a_stale_broker_epoch_or_to_a_standby)
 	ck_assert(wait_log("resigning as controller (epoch 1)"));
 	ck_assert_int_eq(alter_isr(&a, "t", 0, 0, isr1, 1, 0, &q), KP_ERR_NOT_CONTROLLER);
 	kp_arena_free(&a.arena);
+}
+END_TEST
+
+/* The zxid of the last write of topic-p's state znode. */
+static int64_t state_mzxid(const char *topic, int32_t p)
+{
+	struct kp_zk_result res;
+	char path[128];
+	int64_t z;
+
+	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
+	ck_assert_int_eq(kp_zk_exists_sync(admin, path, &res), KP_ZK_OK);
+	ck_assert(res.has_stat);
+	z = res.stat.mzxid;
+	kp_zk_result_free(&res);
+	return z;
+}
+
+/*
+ * Controlled shutdown in Kafka's order: the leaderships of the broker
+ * move first, written (and sent) before it leaves the ISRs of the
+ * partitions it follows, so the new leaders do not wait for the ISR
+ * writes.  A partition without it is not touched; it leaves every ISR,
+ * leads nothing; the answer lists nothing left.
+ */
+START_TEST(controlled_shutdown_moves_leaders_before_it_leaves_isrs)
+{
+	static const int32_t isr213[] = { 2, 1, 3 }, isr123[] = { 1, 2, 3 },
+			     isr312[] = { 3, 1, 2 }, isr132[] = { 1, 3, 2 },
+			     isr23[] = { 2, 3 }, isr32[] = { 3, 2 };
+	int64_t before4, moved, left;
+	struct answer a;
+
+	register_broker(1);
+	register_broker(2);
+	register_broker(3);
+	ck_assert_int_eq(controller_start(&c), 0);
 	/* followers of 1 come first in the topic: one pass over it would
 	 * write them before (or with) the leaderships */
 	create_topic("s", "{\"0\":[2,1,3],\"1\":[1,2,3],\"2\":[3,1,2],"
@@ -799,54 +859,6 @@ START_TEST(alter_isr_from_a_stale_broker_epoch_or_to_a_standby)
 	ck_assert_int_ge(log_at("partition s-1: OnlinePartition -> OnlinePartition"), 0);
 	ck_assert_int_ge(log_at("partition s-3: OnlinePartition -> OnlinePartition"), 0);
 	ck_assert_int_lt(log_at("partition s-0: OnlinePartition -> OnlinePartition"), 0);
-/*
- * A controller takes over a cluster whose broker 2 died meanwhile (its
- * registration is gone).  d-0, led by 2, gets broker 1 as leader; 2
- * leaves d-1's ISR; d-2 stays as it was.  Broker 1 learns the new leader
- * first, alone, and then the rest in one LeaderAndIsr: no entry names the
- * dead leader (Kafka sends the states as read first, then the elections'
- * changes), and no partition goes twice.  The ISR change notifications
- * that came during the takeover are an event of their own, after it.
- */
-START_TEST(takeover_elects_before_its_one_leader_and_isr)
-{
-	static const int32_t isr1[] = { 1 };
-	long charge, first, second;
-
-	register_broker(1);
-	create("/isr_change_notification", NULL, KP_ZK_PERSISTENT);
-	create_topic("d", "{\"0\":[2,1],\"1\":[1,2],\"2\":[1,2]}");
-	create("/brokers/topics/d/partitions", NULL, KP_ZK_PERSISTENT);
-	create("/brokers/topics/d/partitions/0", NULL, KP_ZK_PERSISTENT);
-	create("/brokers/topics/d/partitions/0/state",
-	       "{\"controller_epoch\":0,\"leader\":2,\"version\":1,\"leader_epoch\":3,"
-	       "\"isr\":[2,1]}", KP_ZK_PERSISTENT);
-	create("/brokers/topics/d/partitions/1", NULL, KP_ZK_PERSISTENT);
-	create("/brokers/topics/d/partitions/1/state",
-	       "{\"controller_epoch\":0,\"leader\":1,\"version\":1,\"leader_epoch\":5,"
-	       "\"isr\":[1,2]}", KP_ZK_PERSISTENT);
-	create("/brokers/topics/d/partitions/2", NULL, KP_ZK_PERSISTENT);
-	create("/brokers/topics/d/partitions/2/state",
-	       "{\"controller_epoch\":0,\"leader\":1,\"version\":1,\"leader_epoch\":7,"
-	       "\"isr\":[1]}", KP_ZK_PERSISTENT);
-
-	ck_assert_int_eq(controller_start(&c), 0);
-	charge = log_at("in charge: 1 topics, 3 partitions, 1 brokers");
-	ck_assert_int_ge(charge, 0);
-	ck_assert(wait_state("d", 0, 1, isr1, 1));
-	ck_assert(wait_state("d", 1, 1, isr1, 1));
-	ck_assert(wait_state("d", 2, 1, isr1, 1));
-	ck_assert_int_ge(log_at("2 partition state(s) changed (0 offline, 1 new leaders"), 0);
-	ck_assert_int_eq(count_log("LeaderAndIsr to broker 1:"), 2);
-	first = log_at("LeaderAndIsr to broker 1: 1 partition(s), 1 leading");
-	second = log_at("LeaderAndIsr to broker 1: 2 partition(s), 2 leading");
-	ck_assert_int_ge(first, 0);
-	ck_assert_int_gt(second, first);
-	ck_assert_int_lt(second, charge);
-	ck_assert_int_eq(count_log("LeaderAndIsr to broker 2"), 0);
-	/* the pending notifications' event follows the takeover's */
-	ck_assert(wait_log("event IsrChangeNotification"));
-	ck_assert_int_gt(log_at("event IsrChangeNotification"), charge);
 }
 END_TEST
 
