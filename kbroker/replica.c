@@ -524,7 +524,15 @@ void replica_checkpoint_hw(struct broker *b)
 			if (hw >= 0)
 				log_checkpoint_put(&cp, log->topic, log->partition, hw);
 		}
-		if (log_dir_write_hw(ld, &cp) < 0)
+		/* an idle broker's high watermarks do not move: the file
+		 * already says the same (Kafka rewrites it; the content is
+		 * what counts) */
+		if (ld->hw_on_disk && log_checkpoint_equal(&cp, &ld->hw)) {
+			log_checkpoint_free(&cp);
+			continue;
+		}
+		ld->hw_on_disk = log_dir_write_hw(ld, &cp) == 0;
+		if (!ld->hw_on_disk)
 			KP_WARN("cannot write %s/replication-offset-checkpoint", ld->path);
 		log_checkpoint_free(&ld->hw);
 		ld->hw = cp;
