@@ -57,7 +57,15 @@ struct fetch_wait {
 	struct net_req *r;
 	struct fetch_sess_ctx *sess;	/* KIP-227, or NULL */
 	struct partition **parts;	/* resolve() */
-	struct purgatory_watch *watches;	/* one per partition found */
+};
+
+/* The partitions a fetch names (resolve()). */
+struct fetch_parts {
+	struct partition **pp;		/* in the fetch's order, NULL: not hosted */
+	/* one per partition found, its key's count read before the first
+	 * check (purgatory_watch_since) */
+	struct purgatory_watch *watches;
+	int32_t nwatches;
 };
 
 /*
@@ -66,29 +74,39 @@ struct fetch_wait {
  * the request (follower positions, available, park, respond) looked them
  * up again; a follower's session names every partition it follows, each
  * fetch.  A partition never leaves the table (partition.h), and a
- * detached request decodes to the same order.  NULL when out of memory.
+ * detached request decodes to the same order.  Each key's count is read
+ * here, before anything is checked: parking tries the fetch again only if
+ * one moved since.  -1 when out of memory.
  */
-static struct partition **resolve(struct net_req *r)
+static int resolve(struct net_req *r, struct fetch_parts *fp)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
-	struct partition **pp;
 	size_t total = 0, k = 0;
 
 	for (int32_t i = 0; i < req->topics_count; i++)
 		total += req->topics[i].partitions_count > 0
 			? (size_t)req->topics[i].partitions_count : 0;
-	pp = kp_arena_calloc(&r->arena, total + 1, sizeof(*pp));
-	if (pp == NULL)
-		return NULL;
+	fp->pp = kp_arena_calloc(&r->arena, total + 1, sizeof(*fp->pp));
+	fp->watches = kp_arena_calloc(&r->arena, total + 1, sizeof(*fp->watches));
+	fp->nwatches = 0;
+	if (fp->pp == NULL || fp->watches == NULL)
+		return -1;
 	for (int32_t i = 0; i < req->topics_count; i++) {
 		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
 
-		for (int32_t j = 0; j < t->partitions_count; j++)
-			pp[k++] = partition_find(&b->parts, t->topic.ptr, (size_t)t->topic.len,
-						 t->partitions[j].partition);
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			struct partition *p = partition_find(&b->parts, t->topic.ptr,
+							     (size_t)t->topic.len,
+							     t->partitions[j].partition);
+
+			fp->pp[k++] = p;
+			if (p != NULL)
+				purgatory_watch_init(&fp->watches[fp->nwatches++],
+						     &p->watchers);
+		}
 	}
-	return pp;
+	return 0;
 }
 
 /*
@@ -572,35 +590,24 @@ static const struct delayed_op_type fetch_wait_type = {
 	"fetch", fetch_try, fetch_complete, NULL
 };
 
-static void park(struct net_req *r, struct partition **pp,
+static void park(struct net_req *r, struct fetch_parts *fp,
 		 struct fetch_sess_ctx *sess)
 {
 	const struct kp_fetch_req *req;
 	struct fetch_wait *fw;
-	int32_t total = 0, n = 0;
 
 	if (net_req_detach(r) < 0 ||
 	    (fw = kp_arena_calloc(&r->arena, 1, sizeof(*fw))) == NULL) {
-		respond(r, pp, sess);
+		respond(r, fp->pp, sess);
 		return;
 	}
 	req = r->body;
 	fw->r = r;
 	fw->sess = sess;
-	fw->parts = pp;
-	for (int32_t i = 0; i < req->topics_count; i++)
-		total += req->topics[i].partitions_count > 0
-			? req->topics[i].partitions_count : 0;
-	fw->watches = kp_arena_calloc(&r->arena, (size_t)total + 1, sizeof(*fw->watches));
-	if (fw->watches == NULL) {
-		respond(r, pp, sess);
-		return;
-	}
-	for (int32_t k = 0; k < total; k++)
-		if (pp[k] != NULL)
-			fw->watches[n++].key = &pp[k]->watchers;
-	purgatory_watch(r->worker->home, &fw->op, &fetch_wait_type, fw->watches, n,
-			req->max_wait_ms);
+	fw->parts = fp->pp;
+	/* the counts were read before available() looked */
+	purgatory_watch_since(r->worker->home, &fw->op, &fetch_wait_type, fp->watches,
+			      fp->nwatches, req->max_wait_ms);
 }
 
 /* A fetch refused before any partition is read (a session error). */
@@ -619,6 +626,7 @@ void api_fetch(struct net_req *r)
 {
 	const struct kp_fetch_req *req = r->body;
 	struct fetch_sess_ctx *sess = NULL;
+	struct fetch_parts parts;
 	struct partition **pp;
 	bool done = false;
 
@@ -640,11 +648,11 @@ void api_fetch(struct net_req *r)
 		}
 	}
 
-	pp = resolve(r);
-	if (pp == NULL) {
+	if (resolve(r, &parts) < 0) {
 		net_req_fail(r, "out of memory");
 		return;
 	}
+	pp = parts.pp;
 	/* a follower's fetch offset is its log end: the leader's view of it
 	 * (a replica fetch needs ClusterAction with an authorizer) */
 	if (req->replica_id >= 0 && authz_cluster(r, KP_ACL_OP_CLUSTER_ACTION)) {
@@ -666,7 +674,7 @@ void api_fetch(struct net_req *r)
 
 	if (req->max_wait_ms > 0 && req->min_bytes > 0 &&
 	    available(r, pp, &done) < req->min_bytes && !done) {
-		park(r, pp, sess);
+		park(r, &parts, sess);
 		return;
 	}
 	respond(r, pp, sess);
