@@ -56,8 +56,58 @@ struct fetch_wait {
 	struct delayed_op op;
 	struct net_req *r;
 	struct fetch_sess_ctx *sess;	/* KIP-227, or NULL */
-	struct purgatory_watch *watches;	/* one per partition found */
+	struct partition **parts;	/* resolve() */
 };
+
+/* The partitions a fetch names (resolve()). */
+struct fetch_parts {
+	struct partition **pp;		/* in the fetch's order, NULL: not hosted */
+	/* one per partition found, its key's count read before the first
+	 * check (purgatory_watch_since) */
+	struct purgatory_watch *watches;
+	int32_t nwatches;
+};
+
+/*
+ * The partitions the fetch names, in its order (topic by topic), NULL for
+ * those we do not host: looked up once per request, where each pass over
+ * the request (follower positions, available, park, respond) looked them
+ * up again; a follower's session names every partition it follows, each
+ * fetch.  A partition never leaves the table (partition.h), and a
+ * detached request decodes to the same order.  Each key's count is read
+ * here, before anything is checked: parking tries the fetch again only if
+ * one moved since.  -1 when out of memory.
+ */
+static int resolve(struct net_req *r, struct fetch_parts *fp)
+{
+	struct broker *b = r->worker->broker;
+	const struct kp_fetch_req *req = r->body;
+	size_t total = 0, k = 0;
+
+	for (int32_t i = 0; i < req->topics_count; i++)
+		total += req->topics[i].partitions_count > 0
+			? (size_t)req->topics[i].partitions_count : 0;
+	fp->pp = kp_arena_calloc(&r->arena, total + 1, sizeof(*fp->pp));
+	fp->watches = kp_arena_calloc(&r->arena, total + 1, sizeof(*fp->watches));
+	fp->nwatches = 0;
+	if (fp->pp == NULL || fp->watches == NULL)
+		return -1;
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
+
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			struct partition *p = partition_find(&b->parts, t->topic.ptr,
+							     (size_t)t->topic.len,
+							     t->partitions[j].partition);
+
+			fp->pp[k++] = p;
+			if (p != NULL)
+				purgatory_watch_init(&fp->watches[fp->nwatches++],
+						     &p->watchers);
+		}
+	}
+	return 0;
+}
 
 /*
  * What a fetch may read of p: an error, or the offset bound (*limit).
@@ -126,8 +176,10 @@ static kp_err_t check_partition(const struct net_req *r, kp_str topic, struct pa
 		return KP_ERR_OFFSET_OUT_OF_RANGE;
 	/* as Kafka's updateFollowerFetchState: a replica id the partition's
 	 * assignment does not have (a spoofed one, or ours) gets no records,
-	 * error NONE, and moved nothing (replica_follower_fetch) */
-	if (req->replica_id >= 0 && !replica_is_follower(p, req->replica_id))
+	 * error NONE, and moved nothing (replica_follower_fetch); a follower
+	 * at our log end gets none anyway (no lock taken: the idle case) */
+	if (req->replica_id >= 0 && *limit > fp->fetch_offset &&
+	    !replica_is_follower(p, req->replica_id))
 		*limit = fp->fetch_offset;
 	return 0;
 }
@@ -176,20 +228,21 @@ static int32_t preferred_replica(struct net_req *r, struct partition *p,
  * rest need not be read); *done when an error or a preferred read replica
  * must be answered at once (as Kafka's fetchMessages).
  */
-static int64_t available(struct net_req *r, bool *done)
+static int64_t available(struct net_req *r, struct partition **pp, bool *done)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
 	struct md_view *v = NULL;
 	int64_t total = 0;
+	size_t k = 0;
 
 	for (int32_t i = 0; i < req->topics_count && total < req->min_bytes && !*done; i++) {
 		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
+		size_t first = k;
 
 		for (int32_t j = 0; j < t->partitions_count && total < req->min_bytes; j++) {
 			const struct kp_fetch_req_fetch_partition *fp = &t->partitions[j];
-			struct partition *p = partition_find(&b->parts, t->topic.ptr,
-							     (size_t)t->topic.len, fp->partition);
+			struct partition *p = pp[first + (size_t)j];
 			struct log_read_result rr;
 			struct kp_fetch_resp_epoch_end_offset div;
 			int64_t limit = 0;
@@ -209,6 +262,7 @@ static int64_t available(struct net_req *r, bool *done)
 				log_read_done(&rr);
 			}
 		}
+		k = first + (t->partitions_count > 0 ? (size_t)t->partitions_count : 0);
 	}
 	if (v != NULL)
 		md_view_unref(v);
@@ -362,7 +416,8 @@ static void segment_release(void *seg)
 	log_segment_unref(seg);
 }
 
-static void respond(struct net_req *r, const struct fetch_sess_ctx *sess)
+static void respond(struct net_req *r, struct partition **pp,
+		    const struct fetch_sess_ctx *sess)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
@@ -372,6 +427,7 @@ static void respond(struct net_req *r, const struct fetch_sess_ctx *sess)
 	int64_t budget = req->max_bytes > 0 ? req->max_bytes : 0;
 	int64_t qmax = quota_fetch_budget(r);
 	bool have_data = false;
+	size_t k = 0;
 
 	/* a consumer's quota caps what one fetch returns (Kafka's
 	 * getMaxValueInQuotaWindow) */
@@ -396,8 +452,7 @@ static void respond(struct net_req *r, const struct fetch_sess_ctx *sess)
 		for (int32_t j = 0; j < t->partitions_count; j++) {
 			const struct kp_fetch_req_fetch_partition *fp = &t->partitions[j];
 			struct kp_fetch_resp_partition_data *out = &tr->partitions[j];
-			struct partition *p = partition_find(&b->parts, t->topic.ptr,
-							     (size_t)t->topic.len, fp->partition);
+			struct partition *p = pp[k++];
 			struct log_read_result rr;
 			struct net_file_range *fr;
 			int64_t limit = 0, max;
@@ -518,8 +573,8 @@ static bool fetch_try(struct delayed_op *op)
 	const struct kp_fetch_req *req = fw->r->body;
 	bool done = false;
 
-	return net_req_orphaned(fw->r) || available(fw->r, &done) >= req->min_bytes ||
-	       done;
+	return net_req_orphaned(fw->r) ||
+	       available(fw->r, fw->parts, &done) >= req->min_bytes || done;
 }
 
 /* Satisfied, max_wait_ms passed, or the broker stops: answer what there is. */
@@ -528,48 +583,31 @@ static void fetch_complete(struct delayed_op *op, enum purgatory_end end)
 	struct fetch_wait *fw = (struct fetch_wait *)op;
 
 	(void)end;
-	respond(fw->r, fw->sess);	/* op lives in r's arena */
+	respond(fw->r, fw->parts, fw->sess);	/* op lives in r's arena */
 }
 
 static const struct delayed_op_type fetch_wait_type = {
 	"fetch", fetch_try, fetch_complete, NULL
 };
 
-static void park(struct net_req *r, struct fetch_sess_ctx *sess)
+static void park(struct net_req *r, struct fetch_parts *fp,
+		 struct fetch_sess_ctx *sess)
 {
-	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req;
 	struct fetch_wait *fw;
-	int32_t total = 0, n = 0;
 
 	if (net_req_detach(r) < 0 ||
 	    (fw = kp_arena_calloc(&r->arena, 1, sizeof(*fw))) == NULL) {
-		respond(r, sess);
+		respond(r, fp->pp, sess);
 		return;
 	}
 	req = r->body;
 	fw->r = r;
 	fw->sess = sess;
-	for (int32_t i = 0; i < req->topics_count; i++)
-		total += req->topics[i].partitions_count > 0
-			? req->topics[i].partitions_count : 0;
-	fw->watches = kp_arena_calloc(&r->arena, (size_t)total + 1, sizeof(*fw->watches));
-	if (fw->watches == NULL) {
-		respond(r, sess);
-		return;
-	}
-	for (int32_t i = 0; i < req->topics_count; i++)
-		for (int32_t j = 0; j < req->topics[i].partitions_count; j++) {
-			struct partition *p = partition_find(&b->parts,
-				req->topics[i].topic.ptr,
-				(size_t)req->topics[i].topic.len,
-				req->topics[i].partitions[j].partition);
-
-			if (p != NULL)
-				fw->watches[n++].key = &p->watchers;
-		}
-	purgatory_watch(r->worker->home, &fw->op, &fetch_wait_type, fw->watches, n,
-			req->max_wait_ms);
+	fw->parts = fp->pp;
+	/* the counts were read before available() looked */
+	purgatory_watch_since(r->worker->home, &fw->op, &fetch_wait_type, fp->watches,
+			      fp->nwatches, req->max_wait_ms);
 }
 
 /* A fetch refused before any partition is read (a session error). */
@@ -588,6 +626,8 @@ void api_fetch(struct net_req *r)
 {
 	const struct kp_fetch_req *req = r->body;
 	struct fetch_sess_ctx *sess = NULL;
+	struct fetch_parts parts;
+	struct partition **pp;
 	bool done = false;
 
 	if (r->h.api_version >= 7) {
@@ -608,18 +648,22 @@ void api_fetch(struct net_req *r)
 		}
 	}
 
+	if (resolve(r, &parts) < 0) {
+		net_req_fail(r, "out of memory");
+		return;
+	}
+	pp = parts.pp;
 	/* a follower's fetch offset is its log end: the leader's view of it
 	 * (a replica fetch needs ClusterAction with an authorizer) */
 	if (req->replica_id >= 0 && authz_cluster(r, KP_ACL_OP_CLUSTER_ACTION)) {
 		struct broker *b = r->worker->broker;
+		size_t k = 0;
 
 		for (int32_t i = 0; i < req->topics_count; i++)
 			for (int32_t j = 0; j < req->topics[i].partitions_count; j++) {
 				const struct kp_fetch_req_fetch_partition *fp =
 					&req->topics[i].partitions[j];
-				struct partition *p = partition_find(&b->parts,
-					req->topics[i].topic.ptr,
-					(size_t)req->topics[i].topic.len, fp->partition);
+				struct partition *p = pp[k++];
 
 				if (p != NULL)
 					replica_follower_fetch(b, p, req->replica_id,
@@ -629,9 +673,9 @@ void api_fetch(struct net_req *r)
 	}
 
 	if (req->max_wait_ms > 0 && req->min_bytes > 0 &&
-	    available(r, &done) < req->min_bytes && !done) {
-		park(r, sess);
+	    available(r, pp, &done) < req->min_bytes && !done) {
+		park(r, &parts, sess);
 		return;
 	}
-	respond(r, sess);
+	respond(r, pp, sess);
 }

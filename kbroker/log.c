@@ -129,6 +129,25 @@ static int seg_floor(const struct log *log, int64_t offset)
 	return found;
 }
 
+/* log_maintenance_gen (log.h) */
+static _Atomic uint64_t maintenance_gen;
+
+static void maintenance_bump(void)
+{
+	atomic_fetch_add_explicit(&maintenance_gen, 1, memory_order_release);
+}
+
+uint64_t log_maintenance_gen(void)
+{
+	return atomic_load_explicit(&maintenance_gen, memory_order_acquire);
+}
+
+bool log_maintenance_pending(struct log *log)
+{
+	return log->doomed != NULL ||
+	       (log->nsegs > 1 && active_seg(log)->base_offset > log->recovery_point);
+}
+
 /* Rename a segment's files .deleted and schedule their removal. */
 static void doom_segment(struct log *log, struct log_segment *seg)
 {
@@ -145,6 +164,7 @@ static void doom_segment(struct log *log, struct log_segment *seg)
 		d->due_ms = kp_now_ms() + log->cfg.file_delete_delay_ms;
 		d->next = log->doomed;
 		log->doomed = d;
+		maintenance_bump();
 	}
 	log_segment_unref(seg);
 }
@@ -249,6 +269,7 @@ static int roll(struct log *log, int64_t base)
 		if (base > log->producers.map_end)
 			log->producers.map_end = base;
 		take_snapshot(log, true);
+		maintenance_bump();
 	}
 	return rc;
 }
@@ -874,6 +895,7 @@ int log_open(const char *dir, const char *topic, int32_t partition,
 	log->recovery_point = clean ? leo
 		: (recovery_point < 0 ? 0 : (recovery_point > leo ? leo : recovery_point));
 	log->last_flush_ms = kp_now_ms();
+	maintenance_bump();
 	*out = log;
 	return 0;
 fail:

@@ -321,6 +321,17 @@ int log_delete_old_segments(struct log *log, int64_t now_wall_ms,
 			    int64_t high_watermark);
 /* Unlink .deleted files whose delay has passed (now: monotonic). */
 void log_reap_deleted(struct log *log, int64_t now_ms, bool all);
+/*
+ * What the log manager's one-second tick does for a log (flush what
+ * rolled, unlink .deleted files) is needed only after a roll, a segment
+ * deleted or a log opened: each of these bumps a process-wide count, so a
+ * tick that sees it unchanged, with no log left waiting, skips its walk of
+ * every log.  log_maintenance_pending: this log still waits for the tick
+ * (rolled segments not yet flushed, .deleted files not yet unlinked); under
+ * the lock its appends take.
+ */
+uint64_t log_maintenance_gen(void);
+bool log_maintenance_pending(struct log *log);
 
 /*
  * Forget idle producer ids (now: wall clock; Kafka's

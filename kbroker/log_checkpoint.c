@@ -24,17 +24,72 @@ void log_checkpoint_free(struct log_checkpoint *cp)
 	for (int i = 0; i < cp->n; i++)
 		free(cp->items[i].topic);
 	free(cp->items);
+	free(cp->slots);
 	memset(cp, 0, sizeof(*cp));
+}
+
+static uint32_t tp_hash(const char *topic, int32_t partition)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const unsigned char *c = (const unsigned char *)topic; *c; c++) {
+		h ^= *c;
+		h *= 16777619u;
+	}
+	h ^= (uint32_t)partition;
+	h *= 16777619u;
+	return h;
+}
+
+/* The slot holding the entry, or the empty slot where it would go. */
+static uint32_t probe(const struct log_checkpoint *cp, const char *topic,
+		      int32_t partition, uint32_t h)
+{
+	uint32_t mask = cp->nslots - 1, s = h & mask;
+
+	while (cp->slots[s] != 0) {
+		const struct log_tp_offset *it = &cp->items[cp->slots[s] - 1];
+
+		if (it->hash == h && it->partition == partition &&
+		    strcmp(it->topic, topic) == 0)
+			break;
+		s = (s + 1) & mask;
+	}
+	return s;
 }
 
 static int find(const struct log_checkpoint *cp, const char *topic,
 		int32_t partition)
 {
-	for (int i = 0; i < cp->n; i++)
-		if (cp->items[i].partition == partition &&
-		    strcmp(cp->items[i].topic, topic) == 0)
-			return i;
-	return -1;
+	uint32_t s;
+
+	if (cp->nslots == 0)
+		return -1;
+	s = probe(cp, topic, partition, tp_hash(topic, partition));
+	return cp->slots[s] != 0 ? (int)cp->slots[s] - 1 : -1;
+}
+
+/* Room in the index for one more entry (kept at most half full). */
+static int index_reserve(struct log_checkpoint *cp)
+{
+	uint32_t n, *ns;
+
+	if ((uint64_t)(cp->n + 1) * 2 <= cp->nslots)
+		return 0;
+	n = cp->nslots ? cp->nslots * 2 : 32;
+	if (n == 0 || (ns = calloc(n, sizeof(*ns))) == NULL)
+		return -ENOMEM;
+	free(cp->slots);
+	cp->slots = ns;
+	cp->nslots = n;
+	for (int i = 0; i < cp->n; i++) {
+		uint32_t s = cp->items[i].hash & (n - 1);
+
+		while (ns[s] != 0)
+			s = (s + 1) & (n - 1);
+		ns[s] = (uint32_t)i + 1;
+	}
+	return 0;
 }
 
 int64_t log_checkpoint_get(const struct log_checkpoint *cp, const char *topic,
@@ -48,11 +103,14 @@ int64_t log_checkpoint_get(const struct log_checkpoint *cp, const char *topic,
 int log_checkpoint_put(struct log_checkpoint *cp, const char *topic,
 		       int32_t partition, int64_t offset)
 {
-	int i = find(cp, topic, partition);
+	uint32_t h = tp_hash(topic, partition), s;
 	char *t;
 
-	if (i >= 0) {
-		cp->items[i].offset = offset;
+	if (index_reserve(cp) < 0)
+		return -ENOMEM;
+	s = probe(cp, topic, partition, h);
+	if (cp->slots[s] != 0) {
+		cp->items[cp->slots[s] - 1].offset = offset;
 		return 0;
 	}
 	if (cp->n == cp->cap) {
@@ -67,19 +125,65 @@ int log_checkpoint_put(struct log_checkpoint *cp, const char *topic,
 	t = strdup(topic);
 	if (t == NULL)
 		return -ENOMEM;
-	cp->items[cp->n++] = (struct log_tp_offset){ t, partition, offset };
+	cp->items[cp->n] = (struct log_tp_offset){ t, partition, offset, h };
+	cp->slots[s] = (uint32_t)++cp->n;
 	return 0;
+}
+
+/* Empty slot s, shifting back the entries of its probe run that may
+ * not stay behind a hole (deletion under linear probing). */
+static void slot_clear(struct log_checkpoint *cp, uint32_t s)
+{
+	uint32_t mask = cp->nslots - 1, j = s;
+
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & mask;
+		if (cp->slots[j] == 0)
+			break;
+		home = cp->items[cp->slots[j] - 1].hash & mask;
+		/* the entry at j may fill s unless its home lies in (s, j] */
+		if (((j - home) & mask) >= ((j - s) & mask)) {
+			cp->slots[s] = cp->slots[j];
+			s = j;
+		}
+	}
+	cp->slots[s] = 0;
 }
 
 void log_checkpoint_remove(struct log_checkpoint *cp, const char *topic,
 			   int32_t partition)
 {
-	int i = find(cp, topic, partition);
+	int i = find(cp, topic, partition), last;
+	const struct log_tp_offset *it;
 
 	if (i < 0)
 		return;
+	slot_clear(cp, probe(cp, topic, partition, cp->items[i].hash));
 	free(cp->items[i].topic);
-	cp->items[i] = cp->items[--cp->n];
+	last = --cp->n;
+	if (i == last)
+		return;
+	/* the last entry moves into the hole: its slot follows */
+	it = &cp->items[last];
+	cp->slots[probe(cp, it->topic, it->partition, it->hash)] = (uint32_t)i + 1;
+	cp->items[i] = cp->items[last];
+}
+
+bool log_checkpoint_equal(const struct log_checkpoint *a,
+			  const struct log_checkpoint *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (int i = 0; i < a->n; i++) {
+		const struct log_tp_offset *x = &a->items[i];
+		int j = find(b, x->topic, x->partition);
+
+		if (j < 0 || b->items[j].offset != x->offset)
+			return false;
+	}
+	return true;
 }
 
 int log_checkpoint_read(const char *path, struct log_checkpoint *cp)

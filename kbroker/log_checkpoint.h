@@ -23,11 +23,20 @@ struct log_tp_offset {
 	char *topic;
 	int32_t partition;
 	int64_t offset;
+	uint32_t hash;		/* of topic and partition */
 };
 
+/*
+ * The entries in the order they were added (a remove moves the last one
+ * into the hole) and an open-addressing index over them (linear probing,
+ * at most half full): get, put and remove cost O(1), so building the
+ * checkpoint of 10,000 logs is not quadratic.
+ */
 struct log_checkpoint {
 	struct log_tp_offset *items;
 	int n, cap;
+	uint32_t *slots;	/* item index + 1; 0 = empty */
+	uint32_t nslots;	/* 0 or a power of two */
 };
 
 void log_checkpoint_init(struct log_checkpoint *cp);
@@ -47,6 +56,10 @@ int log_checkpoint_put(struct log_checkpoint *cp, const char *topic,
 		       int32_t partition, int64_t offset);
 void log_checkpoint_remove(struct log_checkpoint *cp, const char *topic,
 			   int32_t partition);
+/* The same entries (topic, partition, offset), in any order: what the two
+ * would write says the same. */
+bool log_checkpoint_equal(const struct log_checkpoint *a,
+			  const struct log_checkpoint *b);
 
 /* Write data to path atomically: temp file, fsync, rename, fsync dir. */
 int log_write_file_atomic(const char *path, const void *data, size_t len);

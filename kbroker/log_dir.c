@@ -200,6 +200,7 @@ void log_dir_forget(struct log_dir *ld, struct log *log)
 		log_checkpoint_remove(&ld->recovery, log->topic, log->partition);
 		log_checkpoint_remove(&ld->starts, log->topic, log->partition);
 		log_checkpoint_remove(&ld->hw, log->topic, log->partition);
+		ld->hw_on_disk = false;
 		log_checkpoint_remove(&ld->cleaned, log->topic, log->partition);
 		return;
 	}
@@ -419,6 +420,7 @@ int log_dir_delete_log(struct log_dir *ld, const char *topic,
 	log_checkpoint_remove(&ld->recovery, topic, partition);
 	log_checkpoint_remove(&ld->starts, topic, partition);
 	log_checkpoint_remove(&ld->hw, topic, partition);
+	ld->hw_on_disk = false;
 	log_checkpoint_remove(&ld->cleaned, topic, partition);
 	log_dir_name(name, sizeof(name), topic, partition);
 	join(from, sizeof(from), ld->path, name);

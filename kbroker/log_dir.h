@@ -35,6 +35,10 @@ struct log_dir {
 	struct log_checkpoint recovery;	/* as read at open */
 	struct log_checkpoint starts;
 	struct log_checkpoint hw;	/* replication-offset-checkpoint */
+	/* hw is what that file holds (our last write of it succeeded and
+	 * nothing was removed since): an unchanged checkpoint is not
+	 * written again (replica_checkpoint_hw) */
+	bool hw_on_disk;
 	struct log_checkpoint cleaned;	/* cleaner-offset-checkpoint, as read */
 	struct log **logs;
 	int nlogs, caplogs;

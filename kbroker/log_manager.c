@@ -34,6 +34,10 @@ struct log_manager {
 	/* this round's partitions (reused) */
 	struct partition **parts;
 	size_t cap;
+	/* the tick's walk is skipped while log_maintenance_gen() stays at
+	 * walked_gen and no log was left waiting (log.h) */
+	uint64_t walked_gen;
+	bool waiting;
 };
 
 static int64_t min64(int64_t a, int64_t b)
@@ -69,11 +73,13 @@ static void flush_rolled(struct partition *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void round_partitions(struct log_manager *m, bool retention, bool flush,
+/* Returns whether a log still waits for the tick. */
+static bool round_partitions(struct log_manager *m, bool retention, bool flush,
 			     bool expire)
 {
 	int64_t now = kp_now_ms(), wall = kp_wall_ms();
 	long n = partition_list(&m->b->parts, &m->parts, &m->cap);
+	bool waiting = n < 0;	/* no list: try again */
 
 	for (long i = 0; i < n; i++) {
 		struct partition *p = m->parts[i];
@@ -93,9 +99,11 @@ static void round_partitions(struct log_manager *m, bool retention, bool flush,
 					KP_INFO("%s-%d: %zu idle producer id(s) expired",
 						p->topic, p->index, n_gone);
 			}
+			waiting |= log_maintenance_pending(p->log);
 		}
 		pthread_mutex_unlock(&p->lock);
 	}
+	return waiting;
 }
 
 static void checkpoint_dirs(struct broker *b)
@@ -120,11 +128,18 @@ static void *run(void *arg)
 							     min64(next_flush, next_cp)) - now))) {
 		bool retention, flush, expire;
 
+		uint64_t gen = log_maintenance_gen();
+
 		now = kp_now_ms();
 		retention = now >= next_retention;
 		flush = now >= next_flush;
 		expire = now >= next_expiry;
-		round_partitions(m, retention, flush, expire);
+		/* an idle broker's logs neither roll nor delete: the tick has
+		 * nothing to do for 10,000 of them */
+		if (retention || flush || expire || m->waiting || gen != m->walked_gen) {
+			m->walked_gen = gen;
+			m->waiting = round_partitions(m, retention, flush, expire);
+		}
 		if (expire)
 			next_expiry = now + PRODUCER_EXPIRY_CHECK_MS;
 		if (retention)
@@ -150,6 +165,7 @@ int log_manager_start(struct broker *b, char *err, size_t n)
 		return -1;
 	}
 	m->b = b;
+	m->waiting = true;	/* the first tick walks */
 	m->retention_ms = kp_config_long(&b->cfg, "log.retention.check.interval.ms");
 	m->flush_ms = kp_config_long(&b->cfg, "log.flush.scheduler.interval.ms");
 	m->recovery_cp_ms = kp_config_int(&b->cfg, "log.flush.offset.checkpoint.interval.ms");

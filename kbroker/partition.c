@@ -53,10 +53,11 @@ void partition_table_destroy(struct partition_table *t)
 static struct partition *lookup(const struct partition_table *t,
 				const char *topic, size_t len, int32_t index)
 {
-	struct partition *p = t->buckets[hash(topic, len, index) % t->nbuckets];
+	uint32_t h = hash(topic, len, index);
+	struct partition *p = t->buckets[h % t->nbuckets];
 
 	for (; p != NULL; p = p->next)
-		if (p->index == index && strlen(p->topic) == len &&
+		if (p->hash == h && p->index == index && strlen(p->topic) == len &&
 		    memcmp(p->topic, topic, len) == 0)
 			return p;
 	return NULL;
@@ -84,7 +85,7 @@ static void grow(struct partition_table *t)
 		struct partition *p = t->buckets[i], *next;
 
 		for (; p != NULL; p = next) {
-			uint32_t h = hash(p->topic, strlen(p->topic), p->index) % n;
+			uint32_t h = p->hash % n;
 
 			next = p->next;
 			p->next = nb[h];
@@ -115,6 +116,7 @@ struct partition *partition_get_or_add(struct partition_table *t,
 	}
 	p->is_offsets = strcmp(p->topic, KP_OFFSETS_TOPIC) == 0;
 	p->index = index;
+	p->hash = hash(topic, len, index);
 	p->leader_id = -1;
 	p->leader_epoch = -1;
 	p->controller_epoch = -1;
@@ -127,7 +129,7 @@ struct partition *partition_get_or_add(struct partition_table *t,
 	pthread_mutex_init(&p->lock, NULL);
 	if (t->count >= t->nbuckets)
 		grow(t);
-	h = hash(p->topic, len, index) % t->nbuckets;
+	h = p->hash % t->nbuckets;
 	p->next = t->buckets[h];
 	t->buckets[h] = p;
 	t->count++;

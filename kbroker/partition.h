@@ -51,6 +51,7 @@ struct partition {
 	struct partition *next;		/* hash chain */
 	char *topic;
 	int32_t index;
+	uint32_t hash;			/* of topic and index: chains compare it first */
 	pthread_mutex_t lock;		/* appends and role changes */
 	struct log *log;
 	bool leader;			/* we lead it */

@@ -187,9 +187,9 @@ static bool try_now(struct delayed_op *op)
 	return true;
 }
 
-bool purgatory_watch(struct purgatory_home *h, struct delayed_op *op,
-		     const struct delayed_op_type *t, struct purgatory_watch *watches,
-		     int n, int64_t timeout_ms)
+static bool watch(struct purgatory_home *h, struct delayed_op *op,
+		  const struct delayed_op_type *t, struct purgatory_watch *watches,
+		  int n, int64_t timeout_ms, bool seen)
 {
 	uint64_t bit = 1ull << (h->id % 64);
 
@@ -207,7 +207,8 @@ bool purgatory_watch(struct purgatory_home *h, struct delayed_op *op,
 	for (int i = 0; i < n; i++) {
 		if (!(atomic_load(&watches[i].key->homes) & bit))
 			atomic_fetch_or(&watches[i].key->homes, bit);
-		watches[i].seen = atomic_load(&watches[i].key->seq);
+		if (!seen)
+			watches[i].seen = atomic_load(&watches[i].key->seq);
 	}
 	op->prev = NULL;
 	op->next = h->ops;
@@ -218,7 +219,32 @@ bool purgatory_watch(struct purgatory_home *h, struct delayed_op *op,
 	h->nops++;
 	if (timeout_ms >= 0)
 		kp_timer_start(h->loop, &op->timer, timeout_ms);
+	/* with counts read before the caller's check (and the bits set
+	 * before they are read again): a notification since is seen here,
+	 * a later one sees the bits */
+	if (seen && !moved(op))
+		return false;
 	return try_now(op);
+}
+
+bool purgatory_watch(struct purgatory_home *h, struct delayed_op *op,
+		     const struct delayed_op_type *t, struct purgatory_watch *watches,
+		     int n, int64_t timeout_ms)
+{
+	return watch(h, op, t, watches, n, timeout_ms, false);
+}
+
+bool purgatory_watch_since(struct purgatory_home *h, struct delayed_op *op,
+			   const struct delayed_op_type *t, struct purgatory_watch *watches,
+			   int n, int64_t timeout_ms)
+{
+	return watch(h, op, t, watches, n, timeout_ms, true);
+}
+
+void purgatory_watch_init(struct purgatory_watch *w, struct purgatory_key *key)
+{
+	w->key = key;
+	w->seen = atomic_load(&key->seq);
 }
 
 static void wake(struct purgatory_home *h)

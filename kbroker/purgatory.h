@@ -161,6 +161,18 @@ void purgatory_listen(struct purgatory *pg, enum purgatory_key_kind kind,
 bool purgatory_watch(struct purgatory_home *h, struct delayed_op *op,
 		     const struct delayed_op_type *t, struct purgatory_watch *watches,
 		     int n, int64_t timeout_ms);
+/*
+ * The same, for a caller that read each key's count before its check
+ * (purgatory_watch_init, before reading what the check reads): op is
+ * tried once more only when a key moved since, as no change can have
+ * come between unnoticed otherwise.  A fetch naming a follower's 3,000
+ * partitions is not checked twice in a row for nothing.
+ */
+bool purgatory_watch_since(struct purgatory_home *h, struct delayed_op *op,
+			   const struct delayed_op_type *t, struct purgatory_watch *watches,
+			   int n, int64_t timeout_ms);
+/* w watches key, its count read now (for purgatory_watch_since). */
+void purgatory_watch_init(struct purgatory_watch *w, struct purgatory_key *key);
 /* Any thread, any lock: what key stands for changed. */
 void purgatory_notify(struct purgatory *pg, struct purgatory_key *key);
 /* On op's home: end op now (on_complete runs before this returns) unless

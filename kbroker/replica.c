@@ -570,6 +570,38 @@ static void on_isr_expiry(struct kp_loop *loop, void *arg)
 
 /* -------------------------------------------------- HW checkpoints */
 
+/* Each log's high watermark as the checkpoint would have it (the
+ * partition's, or the one remembered for a log no partition holds now);
+ * -1: none. */
+static int64_t checkpoint_hw_of(struct broker *b, struct log_dir *ld, struct log *log)
+{
+	struct partition *p = partition_find(&b->parts, log->topic, strlen(log->topic),
+					     log->partition);
+
+	return p != NULL && p->log == log ? atomic_load(&p->hw)
+		: log_checkpoint_get(&ld->hw, log->topic, log->partition, -1);
+}
+
+/* The file already says what a checkpoint of ld would: nothing to build. */
+static bool checkpoint_hw_current(struct broker *b, struct log_dir *ld)
+{
+	int n = 0;
+
+	if (!ld->hw_on_disk)
+		return false;
+	for (int i = 0; i < ld->nlogs; i++) {
+		struct log *log = ld->logs[i];
+		int64_t hw = checkpoint_hw_of(b, ld, log);
+
+		if (hw < 0)
+			continue;
+		if (log_checkpoint_get(&ld->hw, log->topic, log->partition, -1) != hw)
+			return false;
+		n++;
+	}
+	return n == ld->hw.n;
+}
+
 void replica_checkpoint_hw(struct broker *b)
 {
 	pthread_mutex_lock(&b->dirs_lock);
@@ -577,19 +609,21 @@ void replica_checkpoint_hw(struct broker *b)
 		struct log_dir *ld = b->dirs[d];
 		struct log_checkpoint cp;
 
+		/* an idle broker's high watermarks do not move: the file
+		 * already says the same (Kafka rewrites it; the content is
+		 * what counts) */
+		if (checkpoint_hw_current(b, ld))
+			continue;
 		log_checkpoint_init(&cp);
 		for (int i = 0; i < ld->nlogs; i++) {
 			struct log *log = ld->logs[i];
-			struct partition *p = partition_find(&b->parts, log->topic,
-							     strlen(log->topic),
-							     log->partition);
-			int64_t hw = p != NULL && p->log == log ? atomic_load(&p->hw)
-				: log_checkpoint_get(&ld->hw, log->topic, log->partition, -1);
+			int64_t hw = checkpoint_hw_of(b, ld, log);
 
 			if (hw >= 0)
 				log_checkpoint_put(&cp, log->topic, log->partition, hw);
 		}
-		if (log_dir_write_hw(ld, &cp) < 0)
+		ld->hw_on_disk = log_dir_write_hw(ld, &cp) == 0;
+		if (!ld->hw_on_disk)
 			KP_WARN("cannot write %s/replication-offset-checkpoint", ld->path);
 		log_checkpoint_free(&ld->hw);
 		ld->hw = cp;

@@ -211,6 +211,61 @@ START_TEST(checkpoints_round_trip_and_reject_malformed_files)
 }
 END_TEST
 
+/* Many entries through the index: every one found after puts, replaces
+ * and removes in an order unlike the insertion's (linear probing's
+ * deletion moves entries back), equality in any order. */
+START_TEST(checkpoint_index_puts_gets_and_removes_at_scale)
+{
+	struct log_checkpoint cp, other;
+	enum { N = 5000 };
+	char topic[32];
+
+	log_checkpoint_init(&cp);
+	log_checkpoint_init(&other);
+	ck_assert_int_eq(log_checkpoint_get(&cp, "t0", 0, -7), -7);
+	log_checkpoint_remove(&cp, "t0", 0);	/* nothing there: no harm */
+	for (int i = 0; i < N; i++) {
+		snprintf(topic, sizeof(topic), "t%d", i % 37);
+		ck_assert_int_eq(log_checkpoint_put(&cp, topic, i, i), 0);
+	}
+	ck_assert_int_eq(cp.n, N);
+	for (int i = 0; i < N; i += 3) {	/* replaced, not added */
+		snprintf(topic, sizeof(topic), "t%d", i % 37);
+		ck_assert_int_eq(log_checkpoint_put(&cp, topic, i, 10 * i), 0);
+	}
+	ck_assert_int_eq(cp.n, N);
+	/* the same entries, the other way round */
+	for (int i = N - 1; i >= 0; i--) {
+		snprintf(topic, sizeof(topic), "t%d", i % 37);
+		ck_assert_int_eq(log_checkpoint_put(&other, topic, i, i % 3 ? i : 10 * i), 0);
+	}
+	ck_assert(log_checkpoint_equal(&cp, &other));
+	ck_assert(log_checkpoint_equal(&other, &cp));
+	ck_assert_int_eq(log_checkpoint_put(&other, "t1", 1, 2), 0);
+	ck_assert(!log_checkpoint_equal(&cp, &other));	/* an offset differs */
+	/* every 7th by a stride that wraps around the insertion order */
+	for (int k = 0, i = 0; k < N; k++, i = (i + 7919) % N)
+		if (i % 7 == 0) {
+			snprintf(topic, sizeof(topic), "t%d", i % 37);
+			log_checkpoint_remove(&cp, topic, i);
+		}
+	ck_assert_int_eq(cp.n, N - (N + 6) / 7);
+	for (int i = 0; i < N; i++) {
+		snprintf(topic, sizeof(topic), "t%d", i % 37);
+		ck_assert_int_eq(log_checkpoint_get(&cp, topic, i, -1),
+				 i % 7 == 0 ? -1 : i % 3 ? i : 10 * i);
+		/* another topic's partition of the same number is another entry */
+		snprintf(topic, sizeof(topic), "u%d", i % 37);
+		ck_assert_int_eq(log_checkpoint_get(&cp, topic, i, -1), -1);
+	}
+	ck_assert(!log_checkpoint_equal(&cp, &other));	/* fewer entries */
+	log_checkpoint_free(&cp);
+	log_checkpoint_free(&other);
+	ck_assert_int_eq(cp.n, 0);
+	ck_assert(log_checkpoint_equal(&cp, &other));	/* both empty */
+}
+END_TEST
+
 /* -------------------------------------------------------- epoch cache */
 
 START_TEST(epoch_cache_follows_kafka_rules)
@@ -1229,6 +1284,45 @@ START_TEST(rolled_segments_are_flushed_outside_the_lock)
 }
 END_TEST
 
+/* The log manager's tick skips its walk while nothing rolled, no segment
+ * was deleted and no log was opened (log_maintenance_gen), and walks
+ * again while a log waits (log_maintenance_pending). */
+START_TEST(the_maintenance_count_moves_on_rolls_deletions_and_opens)
+{
+	struct log_config cfg = small_cfg(1024);
+	struct log_flush_job job;
+	struct log *log;
+	uint64_t gen = log_maintenance_gen();
+
+	cfg.file_delete_delay_ms = 60000;
+	ck_assert_int_eq(log_open(pathf("mc-0"), "mc", 0, &cfg, -1, -1, false, &log), 0);
+	ck_assert_uint_gt(log_maintenance_gen(), gen);
+	ck_assert(!log_maintenance_pending(log));
+	/* appends within the active segment: nothing for the tick */
+	gen = log_maintenance_gen();
+	ck_assert_int_eq(append_batch(log, 1, 100, 1, 0, NULL), 0);
+	ck_assert_uint_eq(log_maintenance_gen(), gen);
+	ck_assert(!log_maintenance_pending(log));
+	/* a roll: counted, and the log waits until its segments are flushed */
+	while (log->nsegs < 3)
+		ck_assert_int_eq(append_batch(log, 1, 100, 1, 0, NULL), 0);
+	ck_assert_uint_gt(log_maintenance_gen(), gen);
+	ck_assert(log_maintenance_pending(log));
+	ck_assert_int_gt(log_flush_rolled_begin(log, &job), 0);
+	ck_assert_int_eq(log_flush_job_run(&job), 0);
+	log_flush_rolled_end(log, &job, 0);
+	ck_assert(!log_maintenance_pending(log));
+	/* a deleted segment: counted, waits for its files' delay */
+	gen = log_maintenance_gen();
+	ck_assert_int_eq(log_truncate_to(log, 1), 0);
+	ck_assert_uint_gt(log_maintenance_gen(), gen);
+	ck_assert(log_maintenance_pending(log));
+	log_reap_deleted(log, 0, true);
+	ck_assert(!log_maintenance_pending(log));
+	log_close(log, false);
+}
+END_TEST
+
 START_TEST(cleanable_range_and_stale_swaps)
 {
 	struct log_config cfg = small_cfg(1024);
@@ -1517,6 +1611,7 @@ static Suite *log_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, checkpoints_round_trip_and_reject_malformed_files);
+	tcase_add_test(tc, checkpoint_index_puts_gets_and_removes_at_scale);
 	tcase_add_test(tc, epoch_cache_follows_kafka_rules);
 	tcase_add_test(tc, epoch_checkpoint_is_deferred_and_written_before_a_flush);
 	tcase_add_test(tc, epochs_lost_in_a_crash_are_rebuilt_from_the_log);
@@ -1535,6 +1630,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, follower_appends_keep_offsets);
 	tcase_add_test(tc, flush_policy_moves_the_recovery_point);
 	tcase_add_test(tc, rolled_segments_are_flushed_outside_the_lock);
+	tcase_add_test(tc, the_maintenance_count_moves_on_rolls_deletions_and_opens);
 	tcase_add_test(tc, cleanable_range_and_stale_swaps);
 	tcase_add_test(tc, log_dirs_lock_checkpoint_and_reload);
 	tcase_add_test(tc, dir_names_split_at_the_last_dash);

@@ -5,7 +5,8 @@
  * the swap (every record there once, epochs kept, the old dir gone), the
  * broker's errors, and what a start finds after a crash (a partial
  * future copy dropped and the move asked again, a whole one whose
- * current log was renamed away taken as the log).
+ * current log was renamed away taken as the log); and the high-watermark
+ * checkpoint, written only when what it says changed.
  */
 #include <check.h>
 #include <dirent.h>
@@ -32,6 +33,7 @@
 #include "log_move.h"
 #include "partition.h"
 #include "quota.h"
+#include "replica.h"
 
 static char tmpdir[PATH_MAX];
 static char dir0[PATH_MAX + 8], dir1[PATH_MAX + 8];
@@ -420,6 +422,76 @@ START_TEST(a_start_resumes_or_finishes_a_move)
 }
 END_TEST
 
+/* What replication-offset-checkpoint in dir says for topic-index, or -1
+ * (-2: the file does not read). */
+static int64_t hw_file(const char *dir, const char *topic, int32_t index, int *n)
+{
+	struct log_checkpoint cp;
+	char p[2 * PATH_MAX];
+	int64_t v;
+
+	snprintf(p, sizeof(p), "%s/replication-offset-checkpoint", dir);
+	log_checkpoint_init(&cp);
+	if (log_checkpoint_read(p, &cp) < 0)
+		return -2;
+	v = log_checkpoint_get(&cp, topic, index, -1);
+	*n = cp.n;
+	log_checkpoint_free(&cp);
+	return v;
+}
+
+static void spoil_hw_file(const char *dir)
+{
+	char p[2 * PATH_MAX];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/replication-offset-checkpoint", dir);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("not a checkpoint\n", f);
+	fclose(f);
+}
+
+/* The high-watermark checkpoint of an idle broker is not written again
+ * while it says the same; a moved high watermark or a log gone writes it.
+ * (The file is spoiled behind the broker's back to see whether it was.) */
+START_TEST(the_hw_checkpoint_is_written_only_when_it_changes)
+{
+	struct partition *p0 = host("hw", 0, b.dirs[0]);
+	struct partition *p1 = host("hw", 1, b.dirs[0]);
+	int n = 0;
+
+	atomic_store(&p0->hw, 5);
+	atomic_store(&p1->hw, 7);
+	replica_checkpoint_hw(&b);
+	ck_assert_int_eq(hw_file(dir0, "hw", 0, &n), 5);
+	ck_assert_int_eq(hw_file(dir0, "hw", 1, &n), 7);
+	ck_assert_int_eq(n, 2);
+	/* unchanged: not written */
+	spoil_hw_file(dir0);
+	replica_checkpoint_hw(&b);
+	ck_assert_int_eq(hw_file(dir0, "hw", 0, &n), -2);
+	/* one high watermark moved: written whole */
+	atomic_store(&p0->hw, 9);
+	replica_checkpoint_hw(&b);
+	ck_assert_int_eq(hw_file(dir0, "hw", 0, &n), 9);
+	ck_assert_int_eq(hw_file(dir0, "hw", 1, &n), 7);
+	/* a log deleted: the file must lose its line, though what is left
+	 * is what the broker last remembered */
+	pthread_mutex_lock(&p1->lock);
+	p1->log = NULL;
+	pthread_mutex_unlock(&p1->lock);
+	pthread_mutex_lock(&b.dirs_lock);
+	ck_assert_int_eq(log_dir_delete_log(b.dirs[0], "hw", 1), 0);
+	pthread_mutex_unlock(&b.dirs_lock);
+	spoil_hw_file(dir0);
+	replica_checkpoint_hw(&b);
+	ck_assert_int_eq(hw_file(dir0, "hw", 0, &n), 9);
+	ck_assert_int_eq(hw_file(dir0, "hw", 1, &n), -1);
+	ck_assert_int_eq(n, 1);
+}
+END_TEST
+
 static Suite *log_move_suite(void)
 {
 	Suite *s = suite_create("log_move");
@@ -432,6 +504,7 @@ static Suite *log_move_suite(void)
 	tcase_add_test(tc, a_throttled_move_keeps_to_its_rate);
 	tcase_add_test(tc, the_brokers_errors);
 	tcase_add_test(tc, a_start_resumes_or_finishes_a_move);
+	tcase_add_test(tc, the_hw_checkpoint_is_written_only_when_it_changes);
 	suite_add_tcase(s, tc);
 	return s;
 }

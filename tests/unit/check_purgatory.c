@@ -159,6 +159,41 @@ START_TEST(ready_at_watch_time_completes_at_once)
 }
 END_TEST
 
+/* Counts read before the caller's own check: tried again at the watch
+ * only when a key moved since; a later notification still wakes it. */
+START_TEST(watch_since_tries_again_only_when_a_key_moved)
+{
+	struct purgatory_key ka, kb;
+	atomic_bool ready = false;
+	struct top t, u;
+
+	purgatory_key_init(&ka, PURGATORY_KEY_PLAIN);
+	purgatory_key_init(&kb, PURGATORY_KEY_PLAIN);
+	/* nothing moved between the counts and the watch: not tried */
+	memset(&t, 0, sizeof(t));
+	t.flag = &ready;
+	purgatory_watch_init(&t.w[0], &ka);
+	purgatory_watch_init(&t.w[1], &kb);
+	ck_assert(!purgatory_watch_since(home, &t.op, &plain_type, t.w, 2, -1));
+	ck_assert_int_eq(atomic_load(&t.tries), 0);
+	ck_assert_int_eq(purgatory_home_count(home), 1);
+	/* a key moved after the counts were read (the change the caller's
+	 * check may have missed): tried at once, and completed */
+	memset(&u, 0, sizeof(u));
+	u.flag = &ready;
+	purgatory_watch_init(&u.w[0], &kb);
+	atomic_store(&ready, true);
+	purgatory_notify(pg, &kb);
+	ck_assert(purgatory_watch_since(home, &u.op, &plain_type, u.w, 1, -1));
+	ck_assert_int_eq(atomic_load(&u.tries), 1);
+	ck_assert_int_eq(atomic_load(&u.completions), 1);
+	/* the first one hears that notification (or a later one) */
+	RUN_UNTIL(atomic_load(&t.completions) == 1);
+	ck_assert_int_eq(t.end, PURGATORY_COMPLETED);
+	ck_assert_int_eq(purgatory_home_count(home), 0);
+}
+END_TEST
+
 START_TEST(timeout_expires_once)
 {
 	struct purgatory_key k;
@@ -439,6 +474,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, notify_completes_what_watches_the_key);
 	tcase_add_test(tc, ready_at_watch_time_completes_at_once);
+	tcase_add_test(tc, watch_since_tries_again_only_when_a_key_moved);
 	tcase_add_test(tc, timeout_expires_once);
 	tcase_add_test(tc, explicit_completion_once);
 	tcase_add_test(tc, notifications_coalesce);
