@@ -184,26 +184,63 @@ static bool wait_state(const char *topic, int32_t p, int32_t leader,
 
 /* ------------------------------------------------- an admin request */
 
-struct answer {
-	struct ctl_request r;
-	struct kp_arena arena;
-	struct kp_controlled_shutdown_req req;
-	struct kp_controlled_shutdown_resp resp;
+/* A request's answer, awaited: which thread gave it, and when. */
+struct awaited {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool done;
 	pthread_t thread;
 };
 
+static void awaited_init(struct awaited *w)
+{
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->done = false;
+}
+
+static void awaited_done(struct awaited *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->done = true;
+	w->thread = pthread_self();
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Until it is answered (WAIT_MS at most), on another thread than ours. */
+static void awaited_wait(struct awaited *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += WAIT_MS / 1000;
+		ck_assert_int_eq(pthread_cond_timedwait(&w->cv, &w->mu, &ts), 0);
+	}
+	pthread_mutex_unlock(&w->mu);
+	/* answered on the event thread, not this one */
+	ck_assert(!pthread_equal(w->thread, pthread_self()));
+}
+
+static void awaited_free(struct awaited *w)
+{
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+}
+
+struct answer {
+	struct ctl_request r;
+	struct kp_arena arena;
+	struct kp_controlled_shutdown_req req;
+	struct kp_controlled_shutdown_resp resp;
+	struct awaited w;
+};
+
 static void answered(struct ctl_request *r)
 {
-	struct answer *a = (struct answer *)r;
-
-	pthread_mutex_lock(&a->mu);
-	a->done = true;
-	a->thread = pthread_self();
-	pthread_cond_signal(&a->cv);
-	pthread_mutex_unlock(&a->mu);
+	awaited_done(&((struct answer *)r)->w);
 }
 
 /* ControlledShutdown of broker id through the controller's queue; the
@@ -213,8 +250,7 @@ static int16_t controlled_shutdown_v(struct answer *a, int32_t id, int16_t versi
 {
 	memset(a, 0, sizeof(*a));
 	kp_arena_init(&a->arena, 0);
-	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
+	awaited_init(&a->w);
 	kp_struct_init(&kp_controlled_shutdown_req_desc, &a->req);
 	a->req.broker_id = id;
 	a->req.broker_epoch = epoch;
@@ -223,17 +259,7 @@ static int16_t controlled_shutdown_v(struct answer *a, int32_t id, int16_t versi
 				     .api_version = version, .req = &a->req, .resp = &a->resp,
 				     .arena = &a->arena, .done = answered };
 	controller_request(&c, &a->r);
-	pthread_mutex_lock(&a->mu);
-	while (!a->done) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += WAIT_MS / 1000;
-		ck_assert_int_eq(pthread_cond_timedwait(&a->cv, &a->mu, &ts), 0);
-	}
-	pthread_mutex_unlock(&a->mu);
-	/* answered on the event thread, not this one */
-	ck_assert(!pthread_equal(a->thread, pthread_self()));
+	awaited_wait(&a->w);
 	return a->resp.error_code;
 }
 
@@ -261,8 +287,7 @@ static int16_t controlled_shutdown(struct answer *a, int32_t id)
 static void answer_free(struct answer *a)
 {
 	kp_arena_free(&a->arena);
-	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
+	awaited_free(&a->w);
 }
 
 /* ------------------------------------------------------ set-up, down */
@@ -605,19 +630,12 @@ struct alter {
 	struct kp_alter_isr_req_topic_data topic;
 	struct kp_alter_isr_req_partition_data part;
 	struct kp_alter_isr_resp resp;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
+	struct awaited w;
 };
 
 static void alter_answered(struct ctl_request *r)
 {
-	struct alter *a = (struct alter *)r;
-
-	pthread_mutex_lock(&a->mu);
-	a->done = true;
-	pthread_cond_signal(&a->cv);
-	pthread_mutex_unlock(&a->mu);
+	awaited_done(&((struct alter *)r)->w);
 }
 
 /* AlterIsr from leader 1 for topic-p; the top-level error, and the
@@ -628,8 +646,7 @@ static int16_t alter_isr_e(struct alter *a, int64_t bepoch, const char *topic, i
 {
 	memset(a, 0, sizeof(*a));
 	kp_arena_init(&a->arena, 0);
-	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
+	awaited_init(&a->w);
 	kp_struct_init(&kp_alter_isr_req_desc, &a->req);
 	kp_struct_init(&kp_alter_isr_req_topic_data_desc, &a->topic);
 	kp_struct_init(&kp_alter_isr_req_partition_data_desc, &a->part);
@@ -650,15 +667,8 @@ static int16_t alter_isr_e(struct alter *a, int64_t bepoch, const char *topic, i
 				     .req = &a->req, .resp = &a->resp,
 				     .arena = &a->arena, .done = alter_answered };
 	controller_request(&c, &a->r);
-	pthread_mutex_lock(&a->mu);
-	while (!a->done) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += WAIT_MS / 1000;
-		ck_assert_int_eq(pthread_cond_timedwait(&a->cv, &a->mu, &ts), 0);
-	}
-	pthread_mutex_unlock(&a->mu);
+	awaited_wait(&a->w);
+	awaited_free(&a->w);
 	out->error_code = -1;
 	if (a->resp.topics_count == 1 && a->resp.topics[0].partitions_count == 1)
 		*out = a->resp.topics[0].partitions[0];
