@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster, Writer, read_values, run_steps  # noqa: E402
+from cluster import Cluster, Writer, metadata_partitions, read_values, run_steps  # noqa: E402
 from kbroker import wait_for  # noqa: E402
 
 TOPIC = "batched"
@@ -54,20 +54,12 @@ def zk_isrs(c):
 def metadata_isrs(c, brokers=(1, 2, 3)):
     """The brokers' Metadata ISRs of the topic (None when one does not
     know the topic whole)."""
-    import kwire
-
     out = []
     for b in brokers:
-        with kwire.Wire(c.broker_port(b)) as w:
-            m = w.call(3, 9, {"topics": [{"name": TOPIC}],
-                              "allow_auto_topic_creation": False,
-                              "include_cluster_authorized_operations": False,
-                              "include_topic_authorized_operations": False})
-        t = m["topics"][0]
-        if t["error_code"] != 0 or len(t["partitions"]) != PARTS:
+        ps = metadata_partitions(c.broker_port(b), TOPIC)
+        if ps is None or len(ps) != PARTS:
             return None
-        out.append([sorted(q["isr_nodes"]) for q in
-                    sorted(t["partitions"], key=lambda q: q["partition_index"])])
+        out.append([sorted(q["isr_nodes"]) for q in ps])
     return out
 
 

@@ -28,9 +28,8 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster, Writer, read_values, run_steps  # noqa: E402
+from cluster import Cluster, Writer, metadata_partitions, read_values, run_steps  # noqa: E402
 from kbroker import wait_for  # noqa: E402
-import kwire  # noqa: E402
 
 TOPIC = "fr"
 PARTS = 240
@@ -62,16 +61,11 @@ def zk_states(c):
 
 
 def metadata_full(b):
-    with kwire.Wire(c_port[b]) as w:
-        m = w.call(3, 9, {"topics": [{"name": TOPIC}],
-                          "allow_auto_topic_creation": False,
-                          "include_cluster_authorized_operations": False,
-                          "include_topic_authorized_operations": False})
-    t = m["topics"][0]
-    if t["error_code"] != 0 or len(t["partitions"]) != PARTS:
+    ps = metadata_partitions(c_port[b], TOPIC)
+    if ps is None or len(ps) != PARTS:
         return False
     return all(q["leader_id"] in BROKERS and sorted(q["isr_nodes"]) == list(BROKERS)
-               for q in t["partitions"])
+               for q in ps)
 
 
 c_port = {}

@@ -383,6 +383,23 @@ def run_steps(steps, *args):
         print("ok: %s (%.1fs)" % (step.__name__, time.monotonic() - t0))
 
 
+def metadata_partitions(port, topic):
+    """topic's partitions as a broker's Metadata (v9, spoken by kwire)
+    lists them, by index; None when that broker does not know the
+    topic."""
+    import kwire
+
+    with kwire.Wire(port) as w:
+        m = w.call(3, 9, {"topics": [{"name": topic}],
+                          "allow_auto_topic_creation": False,
+                          "include_cluster_authorized_operations": False,
+                          "include_topic_authorized_operations": False})
+    t = m["topics"][0]
+    if t["error_code"] != 0:
+        return None
+    return sorted(t["partitions"], key=lambda q: q["partition_index"])
+
+
 def read_values(bootstrap, topic, parts, ints_only=False):
     """Every message value of a topic as an int, partition by partition in
     offset order, up to each partition's high watermark (confluent-kafka,
