@@ -33,34 +33,14 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster, Writer, metadata_partitions, read_values, run_steps  # noqa: E402
+from cluster import (Cluster, Writer, create_led_by_1, metadata_isrs,  # noqa: E402
+                     read_values, run_steps, zk_isrs)
 from kbroker import wait_for  # noqa: E402
 
 TOPIC = "batched"
 PARTS = 16
 LAG_MS = 4000
 NOTIFY = "/isr_change_notification"
-
-
-def state(c, p):
-    data, _ = c.zkc.get("/brokers/topics/%s/partitions/%d/state" % (TOPIC, p))
-    return json.loads(data)
-
-
-def zk_isrs(c):
-    return [sorted(state(c, p)["isr"]) for p in range(PARTS)]
-
-
-def metadata_isrs(c, brokers=(1, 2, 3)):
-    """The brokers' Metadata ISRs of the topic (None when one does not
-    know the topic whole)."""
-    out = []
-    for b in brokers:
-        ps = metadata_partitions(c.broker_port(b), TOPIC)
-        if ps is None or len(ps) != PARTS:
-            return None
-        out.append([sorted(q["isr_nodes"]) for q in ps])
-    return out
 
 
 class Notices:
@@ -98,17 +78,7 @@ class Notices:
 
 
 def create(c):
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    a = AdminClient({"bootstrap.servers": c.bootstrap})
-    assign = [[1, 2, 3] if p % 2 == 0 else [1, 3, 2] for p in range(PARTS)]
-    t = NewTopic(TOPIC, PARTS, replica_assignment=assign, config={"min.insync.replicas": "2"})
-    a.create_topics([t])[TOPIC].result(120)
-    wait_for(lambda: all(c.zkc.exists("/brokers/topics/%s/partitions/%d/state" % (TOPIC, p))
-                         for p in range(PARTS)) and
-             zk_isrs(c) == [[1, 2, 3]] * PARTS, 120, "full ISRs of " + TOPIC)
-    wait_for(lambda: metadata_isrs(c) == [[[1, 2, 3]] * PARTS] * 3, 120,
-             "full ISRs in every broker's Metadata")
+    create_led_by_1(c, c.zkc, TOPIC, PARTS)
 
 
 def shrink_and_expand(c):
@@ -120,10 +90,10 @@ def shrink_and_expand(c):
 
         c.pause("broker", 3)
         t0 = time.monotonic()
-        wait_for(lambda: zk_isrs(c) == [[1, 2]] * PARTS, 120,
+        wait_for(lambda: zk_isrs(c.zkc, TOPIC, PARTS) == [[1, 2]] * PARTS, 120,
                  "broker 3 out of every ISR in ZooKeeper")
         t_zk = time.monotonic()
-        wait_for(lambda: metadata_isrs(c, (1, 2)) == [[[1, 2]] * PARTS] * 2, 120,
+        wait_for(lambda: metadata_isrs(c, TOPIC, PARTS, (1, 2)) == [[[1, 2]] * PARTS] * 2, 120,
                  "broker 3 out of the ISRs in brokers 1 and 2's Metadata")
         t_md = time.monotonic()
         shrunk = notices.settled()
@@ -134,10 +104,10 @@ def shrink_and_expand(c):
 
         c.resume("broker", 3)
         t0 = time.monotonic()
-        wait_for(lambda: zk_isrs(c) == [[1, 2, 3]] * PARTS, 120,
+        wait_for(lambda: zk_isrs(c.zkc, TOPIC, PARTS) == [[1, 2, 3]] * PARTS, 120,
                  "broker 3 back in every ISR in ZooKeeper")
         t_zk = time.monotonic()
-        wait_for(lambda: metadata_isrs(c) == [[[1, 2, 3]] * PARTS] * 3, 120,
+        wait_for(lambda: metadata_isrs(c, TOPIC, PARTS) == [[[1, 2, 3]] * PARTS] * 3, 120,
                  "broker 3 back in the ISRs in every broker's Metadata")
         t_md = time.monotonic()
         expanded = notices.settled()

@@ -31,7 +31,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster, Writer, metadata_partitions, read_values, run_steps  # noqa: E402
+from cluster import (Cluster, Writer, create_led_by_1, metadata_isrs,  # noqa: E402
+                     read_values, run_steps, zk_isrs)
 from kbroker import wait_for  # noqa: E402
 import kwire  # noqa: E402
 
@@ -51,22 +52,6 @@ def state(c, p):
     return json.loads(data), st
 
 
-def zk_isrs(c):
-    return [sorted(state(c, p)[0]["isr"]) for p in range(PARTS)]
-
-
-def metadata_isrs(c, brokers=(1, 2, 3)):
-    """The brokers' Metadata ISRs of the topic (None when one does not
-    know the topic whole)."""
-    out = []
-    for b in brokers:
-        ps = metadata_partitions(c.broker_port(b), TOPIC)
-        if ps is None or len(ps) != PARTS:
-            return None
-        out.append([sorted(q["isr_nodes"]) for q in ps])
-    return out
-
-
 def controller_log(c):
     text = ""
     for name in sorted(os.listdir(c.dir)):
@@ -77,17 +62,7 @@ def controller_log(c):
 
 
 def create(c):
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    a = AdminClient({"bootstrap.servers": c.bootstrap})
-    assign = [[1, 2, 3] if p % 2 == 0 else [1, 3, 2] for p in range(PARTS)]
-    t = NewTopic(TOPIC, PARTS, replica_assignment=assign, config={"min.insync.replicas": "2"})
-    a.create_topics([t])[TOPIC].result(120)
-    wait_for(lambda: all(c.zkc.exists("/brokers/topics/%s/partitions/%d/state" % (TOPIC, p))
-                         for p in range(PARTS)) and
-             zk_isrs(c) == [[1, 2, 3]] * PARTS, 120, "full ISRs of " + TOPIC)
-    wait_for(lambda: metadata_isrs(c) == [[[1, 2, 3]] * PARTS] * 3, 120,
-             "full ISRs in every broker's Metadata")
+    create_led_by_1(c, c.zkc, TOPIC, PARTS)
 
 
 def shrink_and_expand(c):
@@ -101,10 +76,10 @@ def shrink_and_expand(c):
 
         c.pause("broker", 3)
         t0 = time.monotonic()
-        wait_for(lambda: zk_isrs(c) == [[1, 2]] * PARTS, 120,
+        wait_for(lambda: zk_isrs(c.zkc, TOPIC, PARTS) == [[1, 2]] * PARTS, 120,
                  "broker 3 out of every ISR in ZooKeeper")
         t_zk = time.monotonic()
-        wait_for(lambda: metadata_isrs(c, (1, 2)) == [[[1, 2]] * PARTS] * 2, 120,
+        wait_for(lambda: metadata_isrs(c, TOPIC, PARTS, (1, 2)) == [[[1, 2]] * PARTS] * 2, 120,
                  "broker 3 out of the ISRs in brokers 1 and 2's Metadata")
         t_md = time.monotonic()
         print("shrink: ZooKeeper %.1fs after the pause, Metadata %.1fs later"
@@ -113,10 +88,10 @@ def shrink_and_expand(c):
 
         c.resume("broker", 3)
         t0 = time.monotonic()
-        wait_for(lambda: zk_isrs(c) == [[1, 2, 3]] * PARTS, 120,
+        wait_for(lambda: zk_isrs(c.zkc, TOPIC, PARTS) == [[1, 2, 3]] * PARTS, 120,
                  "broker 3 back in every ISR in ZooKeeper")
         t_zk = time.monotonic()
-        wait_for(lambda: metadata_isrs(c) == [[[1, 2, 3]] * PARTS] * 3, 120,
+        wait_for(lambda: metadata_isrs(c, TOPIC, PARTS) == [[[1, 2, 3]] * PARTS] * 3, 120,
                  "broker 3 back in the ISRs in every broker's Metadata")
         t_md = time.monotonic()
         print("expand: ZooKeeper %.1fs after the resume, Metadata %.1fs later"

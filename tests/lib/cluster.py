@@ -18,6 +18,7 @@ first; the ZooKeeper clients c.zk() gave are stopped.
 """
 
 import collections
+import json
 import os
 import subprocess
 import time
@@ -398,6 +399,43 @@ def metadata_partitions(port, topic):
     if t["error_code"] != 0:
         return None
     return sorted(t["partitions"], key=lambda q: q["partition_index"])
+
+
+def zk_isrs(zk, topic, parts):
+    """Each partition's ISR in its state znode, sorted."""
+    return [sorted(json.loads(zk.get("/brokers/topics/%s/partitions/%d/state"
+                                     % (topic, p))[0])["isr"])
+            for p in range(parts)]
+
+
+def metadata_isrs(c, topic, parts, brokers=(1, 2, 3)):
+    """Each broker's Metadata ISRs of topic, sorted (None when one does
+    not know the topic whole)."""
+    out = []
+    for b in brokers:
+        ps = metadata_partitions(c.broker_port(b), topic)
+        if ps is None or len(ps) != parts:
+            return None
+        out.append([sorted(q["isr_nodes"]) for q in ps])
+    return out
+
+
+def create_led_by_1(c, zk, topic, parts):
+    """An RF 3 topic whose every partition broker 1 leads (brokers 2 and 3
+    take turns as the first follower), min.insync.replicas 2; returns once
+    every ISR is full in ZooKeeper and in every broker's Metadata."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    assign = [[1, 2, 3] if p % 2 == 0 else [1, 3, 2] for p in range(parts)]
+    t = NewTopic(topic, parts, replica_assignment=assign,
+                 config={"min.insync.replicas": "2"})
+    a.create_topics([t])[topic].result(120)
+    wait_for(lambda: all(zk.exists("/brokers/topics/%s/partitions/%d/state" % (topic, p))
+                         for p in range(parts)) and
+             zk_isrs(zk, topic, parts) == [[1, 2, 3]] * parts, 120, "full ISRs of " + topic)
+    wait_for(lambda: metadata_isrs(c, topic, parts) == [[[1, 2, 3]] * parts] * 3, 120,
+             "full ISRs in every broker's Metadata")
 
 
 def read_values(bootstrap, topic, parts, ints_only=False):
