@@ -173,7 +173,9 @@ class MetaClient:
         return self.recv(parse)
 
 
-def parse_metadata_v1(buf):
+def _topics_at(buf):
+    """Where a Metadata v1 answer's topic count is: past the correlation
+    id, the brokers and the controller id."""
     off = 4
     nb = _I32.unpack_from(buf, off)[0]
     off += 4
@@ -182,7 +184,11 @@ def parse_metadata_v1(buf):
         off += 6 + hl + 4
         rl = struct.unpack_from(">h", buf, off)[0]
         off += 2 + max(rl, 0)
-    off += 4  # controller id
+    return off + 4
+
+
+def parse_metadata_v1(buf):
+    off = _topics_at(buf)
     nt = _I32.unpack_from(buf, off)[0]
     off += 4
     topics = {}
@@ -245,15 +251,7 @@ def _watch_leaders(host, port, bid, affected, live, conn, period):
 def parse_leaders_v1(buf):
     """{topic: [leader by partition]} from a Metadata v1 answer (what the
     watchers need, read faster than parse_metadata_v1)."""
-    off = 4
-    nb = _I32.unpack_from(buf, off)[0]
-    off += 4
-    for _ in range(nb):
-        hl = struct.unpack_from(">h", buf, off + 4)[0]
-        off += 6 + hl + 4
-        rl = struct.unpack_from(">h", buf, off)[0]
-        off += 2 + max(rl, 0)
-    off += 4
+    off = _topics_at(buf)
     nt = _I32.unpack_from(buf, off)[0]
     off += 4
     topics = {}
