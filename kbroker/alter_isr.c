@@ -29,9 +29,6 @@
 #define REQUEST_TIMEOUT_MS 30000
 /* How long a stopping broker runs its loop for calls that refer to us. */
 #define STOP_WAIT_MS 2000
-/* What kp_zk returns when it could not queue a request (its completion
- * then never runs): ZooKeeper's ZSYSTEMERROR. */
-#define ZK_NOT_QUEUED (-1)
 
 /* An item sent, and its partition (the key: an item ended is freed). */
 struct infl {
@@ -96,6 +93,15 @@ static void retry_later(struct alter_isr *m, int64_t ms)
 		return;
 	m->retry_armed = true;
 	kp_timer_start(m->b->loop, &m->retry, ms);
+}
+
+/* Look for the controller again later, each time twice as late, up to
+ * RECONNECT_MAX_MS (reset once a connection is ready). */
+static void retry_backoff(struct alter_isr *m)
+{
+	retry_later(m, m->backoff_ms);
+	m->backoff_ms = m->backoff_ms * 2 < RECONNECT_MAX_MS
+		? m->backoff_ms * 2 : RECONNECT_MAX_MS;
 }
 
 static void on_kick(void *arg)
@@ -303,9 +309,7 @@ static void connect_controller(struct alter_isr *m)
 	if (m->conn == NULL) {
 		log_error(m, -5, "cannot connect to the controller");
 		m->found = false;
-		retry_later(m, m->backoff_ms);
-		m->backoff_ms = m->backoff_ms * 2 < RECONNECT_MAX_MS
-			? m->backoff_ms * 2 : RECONNECT_MAX_MS;
+		retry_backoff(m);
 	}
 }
 
@@ -317,9 +321,7 @@ static void looked(struct alter_isr *m)
 	if (m->stopping)
 		return;
 	if (!m->found || m->epoch < 0) {
-		retry_later(m, m->backoff_ms);
-		m->backoff_ms = m->backoff_ms * 2 < RECONNECT_MAX_MS
-			? m->backoff_ms * 2 : RECONNECT_MAX_MS;
+		retry_backoff(m);
 		return;
 	}
 	maybe_send(m);
@@ -360,14 +362,14 @@ static void look(struct alter_isr *m)
 	if (!m->found) {
 		m->reads++;
 		if (kp_zk_get(m->b->zk, "/controller", NULL, NULL, on_controller,
-			      m) == ZK_NOT_QUEUED)
+			      m) == KP_ZK_NOT_QUEUED)
 			m->reads--;
 	}
 	if (m->epoch < 0) {
 		snprintf(path, sizeof(path), "/brokers/ids/%d", m->b->id);
 		m->reads++;
 		if (kp_zk_exists(m->b->zk, path, NULL, NULL, on_registration,
-				 m) == ZK_NOT_QUEUED)
+				 m) == KP_ZK_NOT_QUEUED)
 			m->reads--;
 	}
 	looked(m);

@@ -156,10 +156,6 @@ static bool same_set(const int32_t *a, int32_t na, const int32_t *b, int32_t nb)
 	return true;
 }
 
-/* What kp_zk returns when it could not allocate a request (and so never
- * calls its completion): ZooKeeper's ZSYSTEMERROR. */
-#define ZK_NOT_QUEUED (-1)
-
 /*
  * One ISR write in flight (at most one per partition: p->isr_changing
  * stays set until its last completion).  The znode write and, after a
@@ -333,7 +329,7 @@ static void on_isr_set(struct kp_zk_result *res, void *arg)
 	}
 	/* on_isr_check ends it (its completion runs whatever happens, but
 	 * for a request kp_zk could not even allocate) */
-	if (kp_zk_get(w->b->zk, w->path, NULL, NULL, on_isr_check, w) == ZK_NOT_QUEUED)
+	if (kp_zk_get(w->b->zk, w->path, NULL, NULL, on_isr_check, w) == KP_ZK_NOT_QUEUED)
 		isr_write_done(w, KP_ZK_BADVERSION, res);
 }
 
@@ -406,10 +402,10 @@ static void isr_update(struct broker *b, struct partition *p)
 	/* the completion runs (posted) whatever happens, a failure to send
 	 * included, but when kp_zk could not allocate the request */
 	if (kp_zk_set(b->zk, w->path, json, (int32_t)strlen(json), w->zkv,
-		      on_isr_set, w) == ZK_NOT_QUEUED) {
-		struct kp_zk_result none = { .rc = ZK_NOT_QUEUED };
+		      on_isr_set, w) == KP_ZK_NOT_QUEUED) {
+		struct kp_zk_result none = { .rc = KP_ZK_NOT_QUEUED };
 
-		isr_write_done(w, ZK_NOT_QUEUED, &none);
+		isr_write_done(w, KP_ZK_NOT_QUEUED, &none);
 	}
 	free(json);
 }

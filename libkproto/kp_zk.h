@@ -44,6 +44,9 @@
 #define KP_ZK_CONNECTIONLOSS (-4)
 #define KP_ZK_SESSIONEXPIRED (-112)
 #define KP_ZK_CLOSING (-116)	/* kp_zk_interrupt() ended a wait */
+/* An asynchronous call that could not even allocate its request returns
+ * ZooKeeper's ZSYSTEMERROR, and then never runs its completion. */
+#define KP_ZK_NOT_QUEUED (-1)
 
 enum kp_zk_session {
 	KP_ZK_CONNECTED,	/* (re)connected, same session */
