@@ -245,7 +245,13 @@ def controller_paused(c, st):
         i = text.rfind("ZooKeeper session expired")
         return i >= 0 and "resigning as controller" in text[i:] and \
             "standing by" in text[i:]
-    wait_for(resigned, 90, "controller %d to resign and stand by" % first)
+    try:
+        wait_for(resigned, 90, "controller %d to resign and stand by" % first)
+    except AssertionError:
+        with open(log, errors="replace") as f:
+            sys.stdout.write("controller %d's log, the end:\n%s" % (
+                first, "".join(f.readlines()[-80:])))
+        raise
     create(c, "after-controller-resumed", 2, 3)
     assert controller(st.zk) == second
     assert int(st.zk.get("/controller_epoch")[0]) == epoch + 1
