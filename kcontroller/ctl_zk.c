@@ -83,11 +83,14 @@ int ctl_zk_read(struct controller *c, enum kp_zk_read what, const char *path,
 }
 
 /* A fenced multi's result: did its first op, the /controller_epoch
- * check, fail (another controller took over)? */
+ * check, fail (another controller took over)?  Only the server's answer
+ * says so: a version that moved, or no such znode.  A multi lost with the
+ * connection or the session has no per-op codes; the session's expiry is
+ * handled on its own. */
 static bool fence_failed(const struct kp_zk_result *r)
 {
-	return r->rc != KP_ZK_OK && r->nops > 0 && r->op_rc[0] != KP_ZK_OK &&
-	       r->op_rc[0] != -2 /* ZRUNTIMEINCONSISTENCY */;
+	return r->rc != KP_ZK_OK && r->nops > 0 &&
+	       (r->op_rc[0] == KP_ZK_BADVERSION || r->op_rc[0] == KP_ZK_NONODE);
 }
 
 /*

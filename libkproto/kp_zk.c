@@ -473,12 +473,32 @@ static void void_done(int rc, const void *data)
 	op_answered(o);
 }
 
+/* Codes a multi ends with when the server never answered it: the
+ * connection or session went, or the handle closed.  The C client then
+ * stamps the code on every op. */
+static bool unanswered(int rc)
+{
+	return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT ||
+	       rc == ZSESSIONEXPIRED || rc == ZCLOSING || rc == ZINVALIDSTATE ||
+	       rc == ZSESSIONMOVED || rc == ZAUTHFAILED || rc == ZMARSHALLINGERROR ||
+	       rc == ZSYSTEMERROR;
+}
+
 static void multi_done(int rc, const void *data)
 {
 	struct op *o = (struct op *)data;
 	int i;
 
 	o->res.rc = rc;
+	if (unanswered(rc)) {
+		/* no op failed on its own (a controller's epoch check would
+		 * read as fenced): like a multi never sent, no per-op codes */
+		free(o->res.op_rc);
+		o->res.op_rc = NULL;
+		o->res.nops = 0;
+		op_answered(o);
+		return;
+	}
 	o->res.op_rc = calloc((size_t)o->res.nops + 1, sizeof(int));
 	if (o->res.op_rc != NULL)
 		for (i = 0; i < o->res.nops; i++)

@@ -802,6 +802,46 @@ START_TEST(alter_isr_from_a_stale_broker_epoch_or_to_a_standby)
 }
 END_TEST
 
+/*
+ * A write lost with ZooKeeper is no fence.  The C client fails a multi
+ * whose connection went by stamping the loss on every op, the epoch check
+ * included; read as the check failing, the controller resigned while it
+ * was still in charge (and before its session's expiry, when that was
+ * the cause, was handled: a controller SIGSTOPped past its session and
+ * resumed under AlterIsr traffic resigned first, then met the expiry as a
+ * standby).
+ */
+START_TEST(a_write_lost_with_zookeeper_is_no_fence)
+{
+	static const int32_t isr12[] = { 1, 2 }, isr1[] = { 1 };
+	struct kp_alter_isr_resp_partition_data q;
+	struct kp_zk_partition_state s;
+	struct alter a;
+	int32_t epoch, v0;
+	int64_t be;
+
+	register_broker(1);
+	register_broker(2);
+	ck_assert_int_eq(controller_start(&c), 0);
+	create_topic("t", "{\"0\":[1,2]}");
+	ck_assert(wait_state("t", 0, 1, isr12, 2));
+	ck_assert(read_state("t", 0, &s));
+	epoch = s.leader_epoch;
+	kp_zk_partition_state_free(&s);
+	v0 = state_version("t", 0);
+	be = broker_epoch(1);
+	zkserver_stop(&zs, 1, 0);
+	/* its waits for the connection end at once, the write with them */
+	kp_zk_interrupt(c.zk);
+	ck_assert_int_eq(alter_isr_e(&a, be, "t", 0, epoch, isr1, 1, v0, &q), 0);
+	ck_assert_int_ne(q.error_code, 0);
+	kp_arena_free(&a.arena);
+	ck_assert_int_lt(log_at("is no longer current"), 0);
+	ck_assert_int_eq(c.role, CTL_ACTIVE);
+	ck_assert_int_eq(zkserver_restart(&zs, 120), 0);
+}
+END_TEST
+
 /* The zxid of the last write of topic-p's state znode. */
 static int64_t state_mzxid(const char *topic, int32_t p)
 {
@@ -884,6 +924,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failover_drops_pending_isr_change_notifications);
 	tcase_add_test(tc, alter_isr_writes_keeping_the_epoch_and_refuses_as_kafka);
 	tcase_add_test(tc, alter_isr_from_a_stale_broker_epoch_or_to_a_standby);
+	tcase_add_test(tc, a_write_lost_with_zookeeper_is_no_fence);
 	tcase_add_test(tc, controlled_shutdown_moves_leaders_before_it_leaves_isrs);
 	tcase_add_test(tc, takeover_elects_before_its_one_leader_and_isr);
 	suite_add_tcase(s, tc);

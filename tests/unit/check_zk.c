@@ -400,6 +400,29 @@ START_TEST(a_tool_call_fails_with_the_connection)
 }
 END_TEST
 
+/* A multi that fails with the connection was never answered: the C client
+ * stamps the connection's code on every op, which would read as the first
+ * op (a controller's epoch check) failing on its own. */
+START_TEST(a_multi_lost_with_the_connection_has_no_per_op_codes)
+{
+	struct kp_zk *zk = open_zk(zs.connect, false);
+	struct kp_zk_result r;
+	struct kp_zk_op ops[2] = {
+		{ .type = KP_ZK_OP_CHECK, .path = "/controller_epoch", .version = 0 },
+		{ .type = KP_ZK_OP_CREATE, .path = "/fenced", .data = "x", .len = 1 },
+	};
+
+	ck_assert_int_eq(kp_zk_create_sync(zk, "/controller_epoch", "0", 1, KP_ZK_PERSISTENT,
+					   NULL), KP_ZK_OK);
+	zkserver_stop(&zs, 1, 0);
+	ck_assert_int_eq(kp_zk_multi_sync(zk, ops, 2, &r), KP_ZK_CONNECTIONLOSS);
+	ck_assert_int_eq(r.nops, 0);
+	ck_assert_ptr_null(r.op_rc);
+	kp_zk_result_free(&r);
+	kp_zk_close(zk);
+}
+END_TEST
+
 START_TEST(a_nowait_write_fails_with_the_connection_in_a_daemon)
 {
 	struct kp_zk *zk = open_daemon_zk(zs.connect);
@@ -544,6 +567,7 @@ int main(void)
 	tcase_add_test(tc, unreachable_server_fails_within_the_connect_timeout);
 	tcase_add_test(tc, a_lost_call_waits_for_the_connection_and_is_sent_again);
 	tcase_add_test(tc, a_tool_call_fails_with_the_connection);
+	tcase_add_test(tc, a_multi_lost_with_the_connection_has_no_per_op_codes);
 	tcase_add_test(tc, a_nowait_write_fails_with_the_connection_in_a_daemon);
 	tcase_add_test(tc, interrupt_ends_a_wait_for_the_connection);
 	tcase_add_test(tc, client_log_lines_go_through_kp_log_and_are_rate_limited);
