@@ -81,8 +81,8 @@ struct kp_zk_result {
 	char **children;	/* children: sorted names */
 	int32_t nchildren;
 	char *path;		/* create: the created path (sequential) */
-	int32_t nops;		/* multi: per-op return codes */
-	int *op_rc;
+	int32_t nops;		/* multi: per-op return codes; none (nops 0) */
+	int *op_rc;		/* when the server never answered it */
 };
 
 typedef void (*kp_zk_done_fn)(struct kp_zk_result *res, void *arg);
