@@ -475,6 +475,20 @@ void replica_follower_fetch(struct broker *b, struct partition *p,
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
+	/*
+	 * The idle case, a follower caught up that fetched at our log end
+	 * last time too: only its fetch times move (as Kafka's
+	 * updateFollowerFetchState: at the log end, caught up now), and
+	 * the high watermark, which depends on nothing else it told us,
+	 * stays as the last change computed it.
+	 */
+	if (offset == leo && f->leo == offset && f->last_fetch_leader_leo == leo &&
+	    f->log_start == log_start && partition_in_isr(p, id)) {
+		f->last_caught_up_ms = now;
+		f->last_fetch_ms = now;
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
 	if (offset >= leo)
 		f->last_caught_up_ms = now;
 	else if (f->last_fetch_leader_leo >= 0 && offset >= f->last_fetch_leader_leo &&
