@@ -549,8 +549,10 @@ static void respond(struct net_req *r, struct partition **pp,
 
 		kp_struct_init(&kp_fetch_resp_fetchable_topic_response_desc, tr);
 		tr->topic = t->topic;
-		tr->partitions = kp_arena_calloc(&r->arena, (size_t)t->partitions_count + 1,
-						 sizeof(*tr->partitions));
+		/* not zeroed: what is skipped is never read (trim() drops it
+		 * by its mark), the rest is initialised below */
+		tr->partitions = kp_arena_alloc(&r->arena, ((size_t)t->partitions_count + 1) *
+						sizeof(*tr->partitions));
 		if (tr->partitions == NULL)
 			goto oom;
 		tr->partitions_count = t->partitions_count;
@@ -564,14 +566,14 @@ static void respond(struct net_req *r, struct partition **pp,
 			int64_t limit = 0, max;
 			bool quiet = skip(sess, allowed, k, p, trust, &snap);
 
-			kp_struct_init(&kp_fetch_resp_partition_data_desc, out);
-			out->partition_index = fp->partition;
 			kp_mctr_add(&w->m->total_fetch, 1);
 			if (quiet) {
 				/* SKIPPED: the session drops it unseen */
 				k++;
 				continue;
 			}
+			kp_struct_init(&kp_fetch_resp_partition_data_desc, out);
+			out->partition_index = fp->partition;
 			if (sess != NULL && sess->marks != NULL && k < (size_t)sess->n)
 				sess->marks[k] = FETCH_EVAL;
 			k++;
@@ -760,6 +762,7 @@ static void first_look(struct net_req *r, struct partition **pp,
 	const struct kp_fetch_req *req = r->body;
 	struct broker *b = r->worker->broker;
 	bool follower = req->replica_id >= 0 && authz_cluster(r, KP_ACL_OP_CLUSTER_ACTION);
+	int64_t now = kp_now_ms();
 	size_t k = 0;
 
 	if (!follower && (sess == NULL || sess->marks == NULL))
@@ -776,7 +779,7 @@ static void first_look(struct net_req *r, struct partition **pp,
 				continue;
 			if (follower)
 				replica_follower_fetch(b, p, req->replica_id, fp->fetch_offset,
-						       fp->log_start_offset);
+						       fp->log_start_offset, now);
 			(void)skip(sess, allowed, k, p, false, NULL);
 		}
 	}

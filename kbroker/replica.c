@@ -462,12 +462,12 @@ bool replica_is_follower(struct partition *p, int32_t id)
 	return yes;
 }
 
-void replica_follower_fetch(struct broker *b, struct partition *p,
-			    int32_t id, int64_t offset, int64_t log_start)
+void replica_follower_fetch(struct broker *b, struct partition *p, int32_t id,
+			    int64_t offset, int64_t log_start, int64_t now)
 {
 	struct replica_state *f;
 	bool moved, expand = false, start_moved;
-	int64_t now = kp_now_ms(), leo;
+	int64_t leo;
 
 	pthread_mutex_lock(&p->lock);
 	if (!p->leader || p->log == NULL || (f = follower(p, id)) == NULL ||

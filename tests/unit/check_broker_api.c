@@ -281,7 +281,7 @@ START_TEST(a_joining_replica_holds_the_high_watermark)
 	batch(&w, 4, KP_CODEC_NONE);
 	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
 	kp_wbuf_free(&w);
-	replica_follower_fetch(&b, &p, 2, 4, 0);
+	replica_follower_fetch(&b, &p, 2, 4, 0, kp_now_ms());
 	ck_assert_int_eq(atomic_load(&p.hw), 4);
 	/* 3 caught up to the high watermark and is joining */
 	f3->leo = 4;
@@ -289,7 +289,7 @@ START_TEST(a_joining_replica_holds_the_high_watermark)
 	batch(&w, 6, KP_CODEC_NONE);
 	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
 	kp_wbuf_free(&w);
-	replica_follower_fetch(&b, &p, 2, 10, 0);
+	replica_follower_fetch(&b, &p, 2, 10, 0, kp_now_ms());
 	ck_assert_int_eq(atomic_load(&p.hw), 4);	/* 2 alone is not enough */
 	f3->leo = 7;
 	ck_assert(replica_update_hw(&b, &p));
