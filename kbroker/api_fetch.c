@@ -17,7 +17,12 @@
  * an incremental fetch is first expanded to the session's partitions, so
  * everything below reads them all as for a full fetch (a follower's
  * position in each moves its follower state as always), and the answer is
- * trimmed to what changed just before it is sent.
+ * trimmed to what changed just before it is sent.  The session keeps each
+ * partition's object, and marks those whose last answer was quiet with a
+ * snapshot of what the answer depended on (snap_of): while the partition
+ * still matches it, the fetch is not looked at again for it (skip()), so
+ * an idle follower's fetch does not evaluate every partition twice
+ * (before parking and after its wait) to answer nothing.
  *
  * KIP-392: from Fetch v11 a consumer may read from a follower (up to the
  * follower's high watermark), and a leader with replica.selector.class
@@ -57,6 +62,7 @@ struct fetch_wait {
 	struct net_req *r;
 	struct fetch_sess_ctx *sess;	/* KIP-227, or NULL */
 	struct partition **parts;	/* resolve() */
+	bool retried;			/* fetch_try ran: a watched key moved */
 };
 
 /* The partitions a fetch names (resolve()). */
@@ -78,7 +84,8 @@ struct fetch_parts {
  * here, before anything is checked: parking tries the fetch again only if
  * one moved since.  -1 when out of memory.
  */
-static int resolve(struct net_req *r, struct fetch_parts *fp)
+static int resolve(struct net_req *r, struct fetch_parts *fp,
+		   const struct fetch_sess_ctx *sess)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
@@ -95,18 +102,110 @@ static int resolve(struct net_req *r, struct fetch_parts *fp)
 	for (int32_t i = 0; i < req->topics_count; i++) {
 		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
 
-		for (int32_t j = 0; j < t->partitions_count; j++) {
-			struct partition *p = partition_find(&b->parts, t->topic.ptr,
-							     (size_t)t->topic.len,
-							     t->partitions[j].partition);
+		for (int32_t j = 0; j < t->partitions_count; j++, k++) {
+			/* the session's cache: a partition never leaves the
+			 * table, so what a name found once it finds always */
+			struct partition *p = sess != NULL && k < (size_t)sess->n
+					      ? sess->objs[k] : NULL;
 
-			fp->pp[k++] = p;
+			if (p == NULL)
+				p = partition_find(&b->parts, t->topic.ptr,
+						   (size_t)t->topic.len,
+						   t->partitions[j].partition);
+			if (sess != NULL && k < (size_t)sess->n)
+				sess->objs[k] = p;
+			fp->pp[k] = p;
 			if (p != NULL)
 				purgatory_watch_init(&fp->watches[fp->nwatches++],
 						     &p->watchers);
 		}
 	}
 	return 0;
+}
+
+/* Everything p's answer depends on besides the fetch position
+ * (fetch_session.h); read without p's lock as check_partition() does. */
+static void snap_of(struct partition *p, struct fetch_snap *sn)
+{
+	struct log *log = p->log;
+
+	sn->log = log;
+	sn->leader = p->leader;
+	sn->leader_epoch = p->leader_epoch;
+	sn->zk_version = p->zk_version;
+	sn->hw = atomic_load(&p->hw);
+	sn->leo = sn->start = sn->lso = -1;
+	sn->offline = false;
+	if (log != NULL) {
+		sn->leo = log_end_offset(log);
+		sn->start = log_start_offset(log);
+		sn->lso = log_lso(log, sn->hw);
+		sn->offline = log_is_offline(log);
+	}
+}
+
+static bool snap_eq(const struct fetch_snap *a, const struct fetch_snap *b)
+{
+	return a->log == b->log && a->leo == b->leo && a->start == b->start &&
+	       a->hw == b->hw && a->lso == b->lso && a->leader_epoch == b->leader_epoch &&
+	       a->zk_version == b->zk_version && a->leader == b->leader &&
+	       a->offline == b->offline;
+}
+
+/*
+ * May the partitions of topic be left out when quiet (skip())?  Not when
+ * the answer may depend on more than the partition and the position: the
+ * fetcher's rights (checked here, per topic: an ACL taken away must show)
+ * and, for a consumer naming its rack, the other replicas (KIP-392).
+ */
+static bool may_skip(struct net_req *r, const struct fetch_sess_ctx *sess, kp_str topic)
+{
+	const struct kp_fetch_req *req = r->body;
+
+	if (sess == NULL || sess->marks == NULL)
+		return false;
+	if (req->replica_id >= 0)
+		return authz_cluster(r, KP_ACL_OP_CLUSTER_ACTION);
+	if (r->worker->broker->rack_aware_reads && r->h.api_version >= 11 &&
+	    req->rack_id.len > 0)
+		return false;
+	return authz_ok_str(r, KP_ACL_OP_READ, KP_ACL_RT_TOPIC, topic);
+}
+
+/*
+ * Partition k (of the expanded request) was quiet at its last answer and
+ * nothing it depends on moved since: its answer would be the same
+ * nothing; marked SKIPPED.  A partition found SKIPPED is taken as it is
+ * when trusted (the look was this fetch's first, or no key it watches
+ * was notified since); else its snapshot is compared again.  *now (if
+ * not NULL) gets p's snapshot, taken before anything else is read of p,
+ * when it is looked at.
+ */
+static bool skip(const struct fetch_sess_ctx *sess, bool allowed, size_t k,
+		 struct partition *p, bool trust, struct fetch_snap *now)
+{
+	struct fetch_snap tmp;
+	uint8_t m;
+	bool quiet;
+
+	if (sess == NULL || sess->marks == NULL || p == NULL || k >= (size_t)sess->n)
+		return false;
+	m = sess->marks[k];
+	if (allowed && trust && m == FETCH_SKIPPED)
+		return true;
+	quiet = allowed && (m == FETCH_QUIET || m == FETCH_SKIPPED);
+	if (!quiet && now == NULL)
+		return false;
+	if (now == NULL)
+		now = &tmp;
+	snap_of(p, now);
+	if (quiet && snap_eq(&sess->snaps[k], now)) {
+		sess->marks[k] = FETCH_SKIPPED;
+		return true;
+	}
+	if (quiet)
+		sess->marks[k] = FETCH_EVAL;
+	return false;
 }
 
 /*
@@ -228,7 +327,8 @@ static int32_t preferred_replica(struct net_req *r, struct partition *p,
  * rest need not be read); *done when an error or a preferred read replica
  * must be answered at once (as Kafka's fetchMessages).
  */
-static int64_t available(struct net_req *r, struct partition **pp, bool *done)
+static int64_t available(struct net_req *r, struct partition **pp,
+			 const struct fetch_sess_ctx *sess, bool trust, bool *done)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
@@ -238,6 +338,7 @@ static int64_t available(struct net_req *r, struct partition **pp, bool *done)
 
 	for (int32_t i = 0; i < req->topics_count && total < req->min_bytes && !*done; i++) {
 		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
+		bool allowed = may_skip(r, sess, t->topic);
 		size_t first = k;
 
 		for (int32_t j = 0; j < t->partitions_count && total < req->min_bytes; j++) {
@@ -247,6 +348,8 @@ static int64_t available(struct net_req *r, struct partition **pp, bool *done)
 			struct kp_fetch_resp_epoch_end_offset div;
 			int64_t limit = 0;
 
+			if (skip(sess, allowed, first + (size_t)j, p, trust, NULL))
+				continue;
 			/* an error, a divergence or a preferred read replica
 			 * is answered at once */
 			if (check_partition(r, t->topic, p, fp, &limit, &div) != 0 ||
@@ -416,8 +519,9 @@ static void segment_release(void *seg)
 	log_segment_unref(seg);
 }
 
+/* trust: as skip()'s */
 static void respond(struct net_req *r, struct partition **pp,
-		    const struct fetch_sess_ctx *sess)
+		    const struct fetch_sess_ctx *sess, bool trust)
 {
 	struct broker *b = r->worker->broker;
 	const struct kp_fetch_req *req = r->body;
@@ -441,29 +545,42 @@ static void respond(struct net_req *r, struct partition **pp,
 	for (int32_t i = 0; i < req->topics_count; i++) {
 		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
 		struct kp_fetch_resp_fetchable_topic_response *tr = &resp.responses[i];
+		bool allowed = may_skip(r, sess, t->topic);
 
 		kp_struct_init(&kp_fetch_resp_fetchable_topic_response_desc, tr);
 		tr->topic = t->topic;
-		tr->partitions = kp_arena_calloc(&r->arena, (size_t)t->partitions_count + 1,
-						 sizeof(*tr->partitions));
+		/* not zeroed: what is skipped is never read (trim() drops it
+		 * by its mark), the rest is initialised below */
+		tr->partitions = kp_arena_alloc(&r->arena, ((size_t)t->partitions_count + 1) *
+						sizeof(*tr->partitions));
 		if (tr->partitions == NULL)
 			goto oom;
 		tr->partitions_count = t->partitions_count;
 		for (int32_t j = 0; j < t->partitions_count; j++) {
 			const struct kp_fetch_req_fetch_partition *fp = &t->partitions[j];
 			struct kp_fetch_resp_partition_data *out = &tr->partitions[j];
-			struct partition *p = pp[k++];
+			struct partition *p = pp[k];
 			struct log_read_result rr;
 			struct net_file_range *fr;
+			struct fetch_snap snap;
 			int64_t limit = 0, max;
+			bool quiet = skip(sess, allowed, k, p, trust, &snap);
 
+			kp_mctr_add(&w->m->total_fetch, 1);
+			if (quiet) {
+				/* SKIPPED: the session drops it unseen */
+				k++;
+				continue;
+			}
 			kp_struct_init(&kp_fetch_resp_partition_data_desc, out);
 			out->partition_index = fp->partition;
+			if (sess != NULL && sess->marks != NULL && k < (size_t)sess->n)
+				sess->marks[k] = FETCH_EVAL;
+			k++;
 			out->high_watermark = -1;
 			out->records = (kp_records){ .ptr = NULL, .len = 0 };
 			out->error_code = check_partition(r, t->topic, p, fp, &limit,
 							  &out->diverging_epoch);
-			kp_mctr_add(&w->m->total_fetch, 1);
 			if (out->error_code != 0)
 				kp_mctr_add(&w->m->failed_fetch, 1);
 			if (p != NULL && p->log != NULL) {
@@ -477,6 +594,13 @@ static void respond(struct net_req *r, struct partition **pp,
 				continue;
 			/* a preferred read replica comes instead of data */
 			out->preferred_read_replica = preferred_replica(r, p, fp, &v);
+			if (out->preferred_read_replica < 0 && limit <= fp->fetch_offset &&
+			    sess != NULL && sess->marks != NULL && k - 1 < (size_t)sess->n) {
+				/* nothing to read, nothing wrong: quiet until
+				 * something in the snapshot moves */
+				sess->marks[k - 1] = FETCH_SETTLED;
+				sess->snaps[k - 1] = snap;
+			}
 			if (out->preferred_read_replica >= 0 || limit <= fp->fetch_offset ||
 			    leader_throttle(b, req, p))
 				continue;
@@ -573,8 +697,9 @@ static bool fetch_try(struct delayed_op *op)
 	const struct kp_fetch_req *req = fw->r->body;
 	bool done = false;
 
+	fw->retried = true;
 	return net_req_orphaned(fw->r) ||
-	       available(fw->r, fw->parts, &done) >= req->min_bytes || done;
+	       available(fw->r, fw->parts, fw->sess, false, &done) >= req->min_bytes || done;
 }
 
 /* Satisfied, max_wait_ms passed, or the broker stops: answer what there is. */
@@ -582,8 +707,11 @@ static void fetch_complete(struct delayed_op *op, enum purgatory_end end)
 {
 	struct fetch_wait *fw = (struct fetch_wait *)op;
 
-	(void)end;
-	respond(fw->r, fw->parts, fw->sess);	/* op lives in r's arena */
+	/* no key moved during the wait: what was skipped at the start
+	 * stays skipped (a change nobody notifies, as the log start moved
+	 * by retention, shows in the next fetch) */
+	respond(fw->r, fw->parts, fw->sess,	/* op lives in r's arena */
+		end == PURGATORY_EXPIRED && !fw->retried);
 }
 
 static const struct delayed_op_type fetch_wait_type = {
@@ -598,7 +726,7 @@ static void park(struct net_req *r, struct fetch_parts *fp,
 
 	if (net_req_detach(r) < 0 ||
 	    (fw = kp_arena_calloc(&r->arena, 1, sizeof(*fw))) == NULL) {
-		respond(r, fp->pp, sess);
+		respond(r, fp->pp, sess, false);
 		return;
 	}
 	req = r->body;
@@ -620,6 +748,41 @@ static void respond_error(struct net_req *r, kp_err_t err)
 	resp.session_id = 0;
 	resp.responses_count = 0;
 	net_reply(r, &resp);
+}
+
+/*
+ * A follower's fetch offset is its log end: the leader's view of it (a
+ * replica fetch needs ClusterAction with an authorizer).  In the same
+ * pass, while p's lines are at hand, the session's quiet partitions that
+ * did not change are marked SKIPPED (skip()).
+ */
+static void first_look(struct net_req *r, struct partition **pp,
+		       const struct fetch_sess_ctx *sess)
+{
+	const struct kp_fetch_req *req = r->body;
+	struct broker *b = r->worker->broker;
+	bool follower = req->replica_id >= 0 && authz_cluster(r, KP_ACL_OP_CLUSTER_ACTION);
+	int64_t now = kp_now_ms();
+	size_t k = 0;
+
+	if (!follower && (sess == NULL || sess->marks == NULL))
+		return;
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
+		bool allowed = may_skip(r, sess, t->topic);
+
+		for (int32_t j = 0; j < t->partitions_count; j++, k++) {
+			const struct kp_fetch_req_fetch_partition *fp = &t->partitions[j];
+			struct partition *p = pp[k];
+
+			if (p == NULL)
+				continue;
+			if (follower)
+				replica_follower_fetch(b, p, req->replica_id, fp->fetch_offset,
+						       fp->log_start_offset, now);
+			(void)skip(sess, allowed, k, p, false, NULL);
+		}
+	}
 }
 
 void api_fetch(struct net_req *r)
@@ -648,34 +811,16 @@ void api_fetch(struct net_req *r)
 		}
 	}
 
-	if (resolve(r, &parts) < 0) {
+	if (resolve(r, &parts, sess) < 0) {
 		net_req_fail(r, "out of memory");
 		return;
 	}
 	pp = parts.pp;
-	/* a follower's fetch offset is its log end: the leader's view of it
-	 * (a replica fetch needs ClusterAction with an authorizer) */
-	if (req->replica_id >= 0 && authz_cluster(r, KP_ACL_OP_CLUSTER_ACTION)) {
-		struct broker *b = r->worker->broker;
-		size_t k = 0;
-
-		for (int32_t i = 0; i < req->topics_count; i++)
-			for (int32_t j = 0; j < req->topics[i].partitions_count; j++) {
-				const struct kp_fetch_req_fetch_partition *fp =
-					&req->topics[i].partitions[j];
-				struct partition *p = pp[k++];
-
-				if (p != NULL)
-					replica_follower_fetch(b, p, req->replica_id,
-							       fp->fetch_offset,
-							       fp->log_start_offset);
-			}
-	}
-
+	first_look(r, pp, sess);
 	if (req->max_wait_ms > 0 && req->min_bytes > 0 &&
-	    available(r, pp, &done) < req->min_bytes && !done) {
+	    available(r, pp, sess, true, &done) < req->min_bytes && !done) {
 		park(r, &parts, sess);
 		return;
 	}
-	respond(r, pp, sess);
+	respond(r, pp, sess, true);
 }

@@ -37,6 +37,11 @@ struct fs_part {
 	int64_t hw;
 	int64_t lso;
 	int64_t start;
+	void *obj;		/* the caller's object for it, or NULL */
+	/* nothing to tell while the partition's snapshot stays snap
+	 * (fetch_session.h: enum fetch_mark) */
+	bool quiet;
+	struct fetch_snap snap;
 };
 
 struct fetch_session {
@@ -48,6 +53,7 @@ struct fetch_session {
 	int64_t created_ms, used_ms;
 	struct fs_part *parts;
 	int32_t n, cap;
+	uint64_t shape;		/* +1 whenever parts[] is added to, cut or reordered */
 	int32_t *buckets;	/* heads, -1 when empty */
 	int32_t nbuckets;	/* a power of two */
 };
@@ -124,6 +130,8 @@ static void set_position(struct fs_part *p, const struct kp_fetch_req_fetch_part
 	p->leader_epoch = fp->current_leader_epoch;
 	p->last_fetched_epoch = fp->last_fetched_epoch;
 	p->max_bytes = fp->partition_max_bytes;
+	/* a new position: its answer must be looked at */
+	p->quiet = false;
 }
 
 /* Append a partition (the hash is rebuilt by the caller). */
@@ -304,9 +312,10 @@ static bool same_topic(const struct fs_part *a, const struct fs_part *b)
 	return a->tlen == b->tlen && memcmp(a->topic, b->topic, (size_t)a->tlen) == 0;
 }
 
-/* Expand req to every partition of s, grouped by topic run, in arena. */
+/* Expand req to every partition of s, grouped by topic run, in arena,
+ * with what x keeps for each. */
 static int expand(const struct fetch_session *s, struct kp_arena *arena,
-		  struct kp_fetch_req *req)
+		  struct kp_fetch_req *req, struct fetch_sess_ctx *x)
 {
 	struct kp_fetch_req_fetch_topic *t;
 	struct kp_fetch_req_fetch_partition *pp;
@@ -316,8 +325,13 @@ static int expand(const struct fetch_session *s, struct kp_arena *arena,
 		nt += i == 0 || !same_topic(&s->parts[i], &s->parts[i - 1]);
 	t = kp_arena_calloc(arena, (size_t)nt + 1, sizeof(*t));
 	pp = kp_arena_calloc(arena, (size_t)s->n + 1, sizeof(*pp));
-	if (t == NULL || pp == NULL)
+	x->objs = kp_arena_alloc(arena, sizeof(*x->objs) * ((size_t)s->n + 1));
+	x->marks = kp_arena_alloc(arena, (size_t)s->n + 1);
+	x->snaps = kp_arena_alloc(arena, sizeof(*x->snaps) * ((size_t)s->n + 1));
+	if (t == NULL || pp == NULL || x->objs == NULL || x->marks == NULL || x->snaps == NULL)
 		return -1;
+	x->n = s->n;
+	x->shape = s->shape;
 	nt = -1;
 	for (int32_t i = 0; i < s->n; i++) {
 		const struct fs_part *p = &s->parts[i];
@@ -339,6 +353,9 @@ static int expand(const struct fetch_session *s, struct kp_arena *arena,
 		pp[i].last_fetched_epoch = p->last_fetched_epoch;
 		pp[i].log_start_offset = p->log_start;
 		pp[i].partition_max_bytes = p->max_bytes;
+		x->objs[i] = p->obj;
+		x->marks[i] = p->quiet ? FETCH_QUIET : FETCH_EVAL;
+		x->snaps[i] = p->snap;
 	}
 	req->topics = t;
 	req->topics_count = nt + 1;
@@ -366,6 +383,7 @@ static int update(struct fetch_sessions *c, struct fetch_session *s,
 	int32_t before = s->n;
 	bool forgot = false;
 
+
 	for (int32_t i = 0; i < req->topics_count; i++) {
 		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
 
@@ -377,6 +395,7 @@ static int update(struct fetch_sessions *c, struct fetch_session *s,
 				set_position(&s->parts[k], fp);
 				continue;
 			}
+			s->shape++;
 			if (add_part(s, t->topic, fp) < 0 || index_add(s, s->n - 1) < 0)
 				return -1;
 		}
@@ -399,6 +418,7 @@ static int update(struct fetch_sessions *c, struct fetch_session *s,
 	if (forgot) {
 		int32_t w = 0;
 
+		s->shape++;
 		for (int32_t i = 0; i < s->n; i++)
 			if (s->parts[i].topic != NULL)
 				s->parts[w++] = s->parts[i];
@@ -457,11 +477,12 @@ kp_err_t fetch_session_begin(struct fetch_sessions *c, struct kp_arena *arena,
 		 * sessionless (and empty) */
 		unlink_session(c, s);
 	} else if ((x = kp_arena_calloc(arena, 1, sizeof(*x))) == NULL ||
-		   expand(s, arena, req) < 0) {
+		   expand(s, arena, req, x) < 0) {
 		err = KP_ERR_FETCH_SESSION_ID_NOT_FOUND;
 	} else {
 		s->used_ms = now_ms;
 		s->epoch = next_epoch(s->epoch);
+		x->epoch = s->epoch;
 		x->id = s->id;
 		x->incremental = true;
 		x->privileged = s->privileged;
@@ -570,34 +591,65 @@ static void rotate(struct fetch_session *s, const bool *moved, int32_t nmoved)
 	}
 	memcpy(&s->parts[w], tmp, sizeof(*tmp) * (size_t)nmoved);
 	free(tmp);
+	s->shape++;
 	(void)rehash(s);	/* same size: no allocation */
+}
+
+/*
+ * Partition k of the expanded request in s: at index k while the session
+ * kept its shape since ctx expanded it (the usual case), else by name
+ * (another fetch of the session changed it meanwhile), -1 if gone.
+ */
+static int32_t entry_of(const struct fetch_session *s, const struct fetch_sess_ctx *ctx,
+			int32_t k, kp_str topic, int32_t partition)
+{
+	if (k < ctx->n && ctx->shape == s->shape && s->n == ctx->n)
+		return k;
+	return find(s, topic, partition);
 }
 
 static void trim(struct fetch_sessions *c, const struct fetch_sess_ctx *ctx,
 		 struct kp_fetch_resp *resp)
 {
 	struct fetch_session *s;
-	bool *moved = NULL;
-	int32_t nmoved = 0, nt = 0;
+	bool *moved = NULL, latest;
+	int32_t nmoved = 0, nt = 0, k = 0;
 
 	pthread_mutex_lock(&c->lock);
 	s = lookup(c, ctx->id);
 	if (s != NULL)
 		moved = calloc((size_t)s->n + 1, sizeof(*moved));
+	/* another fetch of the session began since ours (a client sending
+	 * ahead): positions may have moved, so nothing becomes quiet */
+	latest = s != NULL && s->epoch == ctx->epoch;
 	for (int32_t i = 0; i < resp->responses_count; i++) {
 		struct kp_fetch_resp_fetchable_topic_response *tr = &resp->responses[i];
 		int32_t np = 0;
 
-		for (int32_t j = 0; j < tr->partitions_count; j++) {
+		for (int32_t j = 0; j < tr->partitions_count; j++, k++) {
 			struct kp_fetch_resp_partition_data *d = &tr->partitions[j];
-			int32_t k = s != NULL ? find(s, tr->topic, d->partition_index) : -1;
+			uint8_t mark = k < ctx->n ? ctx->marks[k] : FETCH_EVAL;
+			int32_t e;
 
+			/* not looked at: nothing changed since it was quiet */
+			if (mark == FETCH_SKIPPED)
+				continue;
+			e = s != NULL ? entry_of(s, ctx, k, tr->topic, d->partition_index) : -1;
+			if (e >= 0 && k < ctx->n) {
+				struct fs_part *p = &s->parts[e];
+
+				if (p->obj == NULL)
+					p->obj = ctx->objs[k];
+				p->quiet = latest && mark == FETCH_SETTLED;
+				if (p->quiet)
+					p->snap = ctx->snaps[k];
+			}
 			/* a session evicted meanwhile: everything goes, which
 			 * an incremental answer may always do */
-			if (k >= 0 && !must_respond(&s->parts[k], d))
+			if (e >= 0 && !must_respond(&s->parts[e], d))
 				continue;
-			if (k >= 0 && d->records.len > 0 && moved != NULL && !moved[k]) {
-				moved[k] = true;
+			if (e >= 0 && d->records.len > 0 && moved != NULL && !moved[e]) {
+				moved[e] = true;
 				nmoved++;
 			}
 			if (np != j)

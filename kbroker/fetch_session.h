@@ -48,12 +48,42 @@
 
 struct fetch_sessions;
 
+/*
+ * Everything a partition's answer depends on besides the fetcher's
+ * position (api_fetch.c fills it): two equal snapshots give the same
+ * answer to a fetcher at the same position.
+ */
+struct fetch_snap {
+	const void *log;	/* the partition's log (NULL: none) */
+	int64_t leo, start, hw, lso;
+	int32_t leader_epoch, zk_version;
+	bool leader, offline;
+};
+
+/*
+ * Each partition of an expanded request (struct fetch_sess_ctx's marks):
+ * QUIET when its last answer said nothing and needed nothing more (no
+ * records, no error, nothing to read at the fetcher's position, the
+ * follower in sync): api_fetch.c leaves it out while the partition's
+ * snapshot still equals the one kept with it (SKIPPED).  EVAL: looked at
+ * in full, SETTLED: looked at and found quiet (snap[] is its snapshot).
+ */
+enum fetch_mark { FETCH_EVAL, FETCH_QUIET, FETCH_SKIPPED, FETCH_SETTLED };
+
 /* What fetch_session_begin() decided for one request (in its arena). */
 struct fetch_sess_ctx {
 	int32_t id;		/* the session, or 0 */
 	bool create;		/* a full fetch opening a session */
 	bool incremental;	/* the request was expanded to the session */
 	bool privileged;	/* a follower's */
+	/* incremental: one of each per partition of the expanded request,
+	 * in its order */
+	int32_t n;
+	uint64_t shape;		/* the session's shape when expanded */
+	int32_t epoch;		/* the session's epoch this fetch moved it to */
+	void **objs;		/* the hosted partition cached, or NULL */
+	uint8_t *marks;		/* enum fetch_mark */
+	struct fetch_snap *snaps;
 };
 
 struct fetch_sessions *fetch_sessions_new(int32_t max_slots, int64_t eviction_ms);
@@ -77,7 +107,12 @@ kp_err_t fetch_session_begin(struct fetch_sessions *c, struct kp_arena *arena,
  * out: a full fetch opening a session creates it from req and resp (its
  * id in resp->session_id, 0 without a free slot); an incremental one
  * drops from resp the partitions with nothing new for the fetcher and
- * keeps what the others said.  A NULL ctx leaves resp alone.
+ * keeps what the others said, and the partition objects found (ctx->objs,
+ * non-NULL ones: the caller guarantees such an object lives as long as
+ * the process and a name always resolves to the same one, so later
+ * fetches need not look it up again); those marked SKIPPED go without a look,
+ * those SETTLED are QUIET with their snapshot in the next fetch, any
+ * other is looked at in full again.  A NULL ctx leaves resp alone.
  */
 void fetch_session_finish(struct fetch_sessions *c, const struct fetch_sess_ctx *ctx,
 			  const struct kp_fetch_req *req, struct kp_fetch_resp *resp,

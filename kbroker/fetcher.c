@@ -321,7 +321,8 @@ static int build_epoch_req(struct source *s, struct kp_offset_for_leader_epoch_r
 		return -1;
 	pp = (void *)(t + cap + 1);
 	req->topics = t;
-	for (struct fpart *fp = s->parts; fp != NULL; fp = fp->next) {
+	/* the usual case: nobody to ask, no second walk of every partition */
+	for (struct fpart *fp = cap > 0 ? s->parts : NULL; fp != NULL; fp = fp->next) {
 		struct partition *p = fp->p;
 		int32_t latest;
 

@@ -76,8 +76,25 @@ struct log {
 	struct log_segment **segs;
 	int nsegs, capsegs;
 
-	_Atomic int64_t leo;		/* log end offset */
+	/* leo to first_unstable: what a fetch reads of every log of a
+	 * session (api_fetch.c's snap_of), together in one cache line
+	 * (log_open allocates the log aligned) */
+	_Alignas(64) _Atomic int64_t leo;	/* log end offset */
 	_Atomic int64_t start_offset;	/* log start offset */
+	/* a write or an fsync failed: Kafka takes the log directory offline
+	 * (its IOException goes to the LogDirFailureChannel); this log stops
+	 * here: every append and read is KAFKA_STORAGE_ERROR from then on,
+	 * so nothing that may not be on disk is acknowledged or served */
+	atomic_bool offline;
+	/* the offline flag of the log directory holding it (log_dir.c sets
+	 * it), which a failure of any of its logs raises, as Kafka takes the
+	 * whole directory offline */
+	const atomic_bool *dir_offline;
+	/* transactions: the first offset of the earliest open or
+	 * unreplicated transaction (INT64_MAX: none), which bounds the last
+	 * stable offset; written under the appender's lock, read by any
+	 * thread */
+	_Atomic int64_t first_unstable;
 	_Atomic int64_t recovery_point;	/* everything below is fsynced */
 	int64_t last_flush_ms;		/* monotonic */
 	struct log_epoch_cache epochs;
@@ -90,27 +107,16 @@ struct log {
 	/* the topic's id from partition.metadata (KIP-516), all zero while
 	 * unknown; set by the partition's owner (LeaderAndIsr v5) */
 	kp_uuid topic_id;
-	/* a write or an fsync failed: Kafka takes the log directory offline
-	 * (its IOException goes to the LogDirFailureChannel); this log stops
-	 * here: every append and read is KAFKA_STORAGE_ERROR from then on,
-	 * so nothing that may not be on disk is acknowledged or served */
-	atomic_bool offline;
-	/* the log directory holding it (log_dir.c sets these): its offline
-	 * flag, which a failure of any of its logs raises, as Kafka takes the
-	 * whole directory offline; and what tells the directory (called once,
-	 * on the failing thread) */
-	const atomic_bool *dir_offline;
+	/* what tells the directory of a failure (log_dir.c sets it; called
+	 * once, on the failing thread) */
 	void (*dir_failed)(void *arg);
 	void *dir_failed_arg;
 	/* idempotent producers' state (producer_state.h); the appender's
 	 * lock (the partition's mutex) */
 	struct pstate producers;
-	/* transactions: the aborted transactions index, and the first
-	 * offset of the earliest open or unreplicated transaction
-	 * (INT64_MAX: none), which bounds the last stable offset; written
-	 * under the appender's lock, read by any thread */
+	/* transactions: the aborted transactions index (first_unstable
+	 * above) */
 	struct log_txnidx aborted;
-	_Atomic int64_t first_unstable;
 };
 
 /* What an append did. */

@@ -108,7 +108,10 @@ struct partition *partition_get_or_add(struct partition_table *t,
 	p = lookup(t, topic, len, index);
 	if (p != NULL)
 		goto out;
-	p = calloc(1, sizeof(*p));
+	/* aligned as the struct asks (its fetch fields, partition.h) */
+	p = aligned_alloc(_Alignof(struct partition), sizeof(*p));
+	if (p != NULL)
+		memset(p, 0, sizeof(*p));
 	if (p == NULL || (p->topic = strndup(topic, len)) == NULL) {
 		free(p);
 		p = NULL;

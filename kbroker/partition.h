@@ -53,12 +53,22 @@ struct partition {
 	int32_t index;
 	uint32_t hash;			/* of topic and index: chains compare it first */
 	pthread_mutex_t lock;		/* appends and role changes */
-	struct log *log;
+	/* from log to watchers: what a fetch reads of every partition of
+	 * a session (api_fetch.c's snap_of, the key it watches; a replica
+	 * fetcher's still_following), kept in
+	 * one cache line so an idle fetch over thousands of them misses one
+	 * line each here (partition_get_or_add allocates it aligned) */
+	_Alignas(64) struct log *log;
+	_Atomic int64_t hw;		/* high watermark */
 	bool leader;			/* we lead it */
+	bool deleting;			/* StopReplica(delete) under way */
 	int32_t leader_id;
 	int32_t leader_epoch;
 	int32_t controller_epoch;
 	int32_t zk_version;
+	/* notified at new data, a new high watermark, a role change: what
+	 * parked fetches and acks=all produces watch (purgatory.h) */
+	struct purgatory_key watchers;
 	int32_t *replicas, nreplicas;
 	int32_t *isr, nisr;
 	int32_t max_message_bytes;	/* the topic's max.message.bytes */
@@ -70,17 +80,12 @@ struct partition {
 	uint32_t lead_gen;		/* +1 each time we become leader */
 	struct broker *broker;		/* ours (for jobs posted about p) */
 	bool isr_changing;		/* an ISR write is queued */
-	bool deleting;			/* StopReplica(delete) under way */
 	bool is_offsets;		/* __consumer_offsets (group coordinator) */
 	bool is_txn_state;		/* __transaction_state (txn_coord.c) */
 	struct fpart *fetch_slot;	/* the fetcher thread's entry, or NULL */
-	_Atomic int64_t hw;		/* high watermark */
 	/* BrokerTopicMetrics of clients' appends here as leader, written
 	 * under lock (metrics.h) */
 	kp_mctr m_messages_in, m_bytes_in;
-	/* notified at new data, a new high watermark, a role change: what
-	 * parked fetches and acks=all produces watch (purgatory.h) */
-	struct purgatory_key watchers;
 };
 
 struct partition_table {

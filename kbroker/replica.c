@@ -462,16 +462,30 @@ bool replica_is_follower(struct partition *p, int32_t id)
 	return yes;
 }
 
-void replica_follower_fetch(struct broker *b, struct partition *p,
-			    int32_t id, int64_t offset, int64_t log_start)
+void replica_follower_fetch(struct broker *b, struct partition *p, int32_t id,
+			    int64_t offset, int64_t log_start, int64_t now)
 {
 	struct replica_state *f;
 	bool moved, expand = false, start_moved;
-	int64_t now = kp_now_ms(), leo;
+	int64_t leo;
 
 	pthread_mutex_lock(&p->lock);
 	if (!p->leader || p->log == NULL || (f = follower(p, id)) == NULL ||
 	    offset > (leo = log_end_offset(p->log)) || offset < 0) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	/*
+	 * The idle case, a follower caught up that fetched at our log end
+	 * last time too: only its fetch times move (as Kafka's
+	 * updateFollowerFetchState: at the log end, caught up now), and
+	 * the high watermark, which depends on nothing else it told us,
+	 * stays as the last change computed it.
+	 */
+	if (offset == leo && f->leo == offset && f->last_fetch_leader_leo == leo &&
+	    f->log_start == log_start && partition_in_isr(p, id)) {
+		f->last_caught_up_ms = now;
+		f->last_fetch_ms = now;
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}

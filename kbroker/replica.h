@@ -53,10 +53,11 @@ bool replica_update_hw(struct broker *b, struct partition *p);
  * watermark. */
 bool replica_is_follower(struct partition *p, int32_t id);
 /* A follower fetched p at offset, its log starting at log_start (-1:
- * not said; takes p->lock).  An id that is not a replica of p changes
- * nothing. */
-void replica_follower_fetch(struct broker *b, struct partition *p,
-			    int32_t follower, int64_t offset, int64_t log_start);
+ * not said; takes p->lock), at now_ms (monotonic: the request's time,
+ * one for all its partitions as Kafka's fetchTimeMs).  An id that is
+ * not a replica of p changes nothing. */
+void replica_follower_fetch(struct broker *b, struct partition *p, int32_t follower,
+			    int64_t offset, int64_t log_start, int64_t now_ms);
 /*
  * KIP-392, on the leader of p: the replica a consumer in client_rack
  * should read fetch_offset from, by Kafka's RackAwareReplicaSelector: none

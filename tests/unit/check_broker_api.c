@@ -20,6 +20,7 @@
 #include "authz.h"
 #include "broker.h"
 #include "broker_config.h"
+#include "fetch_session.h"
 #include "check_run.h"
 #include "kp_client.h"
 #include "kp_errors.h"
@@ -281,7 +282,7 @@ START_TEST(a_joining_replica_holds_the_high_watermark)
 	batch(&w, 4, KP_CODEC_NONE);
 	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
 	kp_wbuf_free(&w);
-	replica_follower_fetch(&b, &p, 2, 4, 0);
+	replica_follower_fetch(&b, &p, 2, 4, 0, kp_now_ms());
 	ck_assert_int_eq(atomic_load(&p.hw), 4);
 	/* 3 caught up to the high watermark and is joining */
 	f3->leo = 4;
@@ -289,7 +290,7 @@ START_TEST(a_joining_replica_holds_the_high_watermark)
 	batch(&w, 6, KP_CODEC_NONE);
 	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
 	kp_wbuf_free(&w);
-	replica_follower_fetch(&b, &p, 2, 10, 0);
+	replica_follower_fetch(&b, &p, 2, 10, 0, kp_now_ms());
 	ck_assert_int_eq(atomic_load(&p.hw), 4);	/* 2 alone is not enough */
 	f3->leo = 7;
 	ck_assert(replica_update_hw(&b, &p));
@@ -299,6 +300,65 @@ START_TEST(a_joining_replica_holds_the_high_watermark)
 	for (int i = 0; i < p.nfollowers; i++)
 		ck_assert(!p.followers[i].joining);
 	ck_assert_int_eq(atomic_load(&p.hw), 10);
+	free(p.followers);
+	log_close(p.log, false);
+	pthread_mutex_destroy(&p.lock);
+}
+END_TEST
+
+/*
+ * A follower fetching at our log end again, having told us nothing new,
+ * moves only its fetch times (replica_follower_fetch's idle case); what
+ * it tells us otherwise (its log start, a fetch behind a new append)
+ * still counts as in Kafka's updateFollowerFetchState.
+ */
+START_TEST(a_caught_up_follower_moves_only_its_fetch_times)
+{
+	static int32_t rs[] = { 1, 2 }, isr[] = { 1, 2 };
+	struct partition p;
+	struct log_config cfg;
+	struct log_append_info ai;
+	struct replica_state *f;
+	struct kp_wbuf w;
+	char path[128];
+
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.lock, NULL);
+	log_config_defaults(&cfg);
+	snprintf(path, sizeof(path), "%s/c-0", dir);
+	ck_assert_int_eq(log_open(path, "c", 0, &cfg, -1, -1, false, &p.log), 0);
+	p.topic = "c";
+	p.replicas = rs;
+	p.nreplicas = 2;
+	p.isr = isr;
+	p.nisr = 2;
+	p.leader = true;
+	replica_become_leader(&b, &p, false);
+	ck_assert_int_eq(p.nfollowers, 1);
+	f = &p.followers[0];
+	batch(&w, 4, KP_CODEC_NONE);
+	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
+	replica_follower_fetch(&b, &p, 2, 4, 0, 1000);
+	ck_assert_int_eq(atomic_load(&p.hw), 4);
+	ck_assert_int_eq(f->last_caught_up_ms, 1000);
+	replica_follower_fetch(&b, &p, 2, 4, 0, 2000);
+	ck_assert_int_eq(f->last_caught_up_ms, 2000);
+	ck_assert_int_eq(f->last_fetch_ms, 2000);
+	ck_assert_int_eq(f->leo, 4);
+	/* its log start moved: taken */
+	replica_follower_fetch(&b, &p, 2, 4, 1, 2500);
+	ck_assert_int_eq(f->log_start, 1);
+	ck_assert_int_eq(f->last_caught_up_ms, 2500);
+	/* behind a new append: caught up when it last fetched at our end */
+	ck_assert_int_eq(log_append_leader(p.log, w.data, w.len, 0, -1, &ai), 0);
+	kp_wbuf_free(&w);
+	replica_follower_fetch(&b, &p, 2, 4, 1, 3000);
+	ck_assert_int_eq(f->last_caught_up_ms, 2500);
+	ck_assert_int_eq(f->last_fetch_leader_leo, 8);
+	ck_assert_int_eq(atomic_load(&p.hw), 4);
+	replica_follower_fetch(&b, &p, 2, 8, 1, 4000);
+	ck_assert_int_eq(atomic_load(&p.hw), 8);
+	ck_assert_int_eq(f->last_caught_up_ms, 4000);
 	free(p.followers);
 	log_close(p.log, false);
 	pthread_mutex_destroy(&p.lock);
@@ -1658,6 +1718,112 @@ END_TEST
  * decompression scratch while it is validated; the worker gives it back
  * after the request instead of keeping it for good.
  */
+/* A consumer's Fetch v12 in session id at epoch, max_wait 0; it names t-0
+ * at offset when offset >= 0 (moved), nothing else.  The partitions of
+ * the answer. */
+static int32_t sess_fetch(int32_t id, int32_t epoch, int64_t offset,
+			  struct kp_fetch_resp *resp)
+{
+	struct kp_fetch_req req;
+	struct kp_fetch_req_fetch_topic t;
+	struct kp_fetch_req_fetch_partition fp;
+	int32_t n = 0;
+
+	fetch_req(&req, &t, &fp, 0, offset, 0, 1 << 20);
+	req.session_id = id;
+	req.session_epoch = epoch;
+	if (offset < 0)
+		req.topics_count = 0;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 12, &req, resp, &arena), 0);
+	ck_assert_int_eq(resp->error_code, 0);
+	ck_assert_int_eq(resp->session_id, id);
+	for (int32_t i = 0; i < resp->responses_count; i++)
+		n += resp->responses[i].partitions_count;
+	return n;
+}
+
+/*
+ * KIP-227 with partitions skipped while quiet (api_fetch.c): an idle
+ * session's fetch answers nothing, and still answers each partition
+ * whose answer moved: a log start moved without any notification (as
+ * retention moves it), records at the session's position, a partition
+ * deleted under its cached object.
+ */
+START_TEST(an_idle_session_answers_only_what_moved)
+{
+	int16_t e[3];
+	struct kp_wbuf w;
+	struct kp_fetch_req req;
+	struct kp_fetch_req_fetch_topic t;
+	struct kp_fetch_req_fetch_partition fp[2];
+	struct kp_fetch_resp resp;
+	struct kp_fetch_resp_partition_data *pd;
+	struct partition *p0;
+	int64_t first = -1, last = -1;
+	int32_t id, epoch = 1;
+
+	b.fsessions = fetch_sessions_new(10, FETCH_SESSION_EVICTION_MS);
+	ck_assert_ptr_nonnull(b.fsessions);
+	leader_and_isr(1, 1, e);	/* t-0 ours alone, t-1 a follower's */
+	batch(&w, 3, KP_CODEC_NONE);
+	ck_assert_int_eq(produce(7, 1, 0, w.data, (int32_t)w.len, NULL), 0);
+	p0 = partition_find(&b.parts, "t", 1, 0);
+	ck_assert_ptr_nonnull(p0);
+	/* a full fetch opens the session: t-0 at its end, t-1 (read from
+	 * the follower, KIP-392) at 0 */
+	fetch_req(&req, &t, &fp[0], 0, 3, 0, 1 << 20);
+	kp_struct_init(&kp_fetch_req_fetch_partition_desc, &fp[1]);
+	fp[1].partition = 1;
+	fp[1].fetch_offset = 0;
+	fp[1].partition_max_bytes = 1 << 20;
+	t.partitions_count = 2;
+	req.session_id = 0;
+	req.session_epoch = 0;
+	ck_assert_int_eq(kp_conn_call(conn, KP_API_FETCH, 12, &req, &resp, &arena), 0);
+	id = resp.session_id;
+	ck_assert_int_ne(id, 0);
+	/* nothing moves: nothing to say, the second time without a look */
+	ck_assert_int_eq(sess_fetch(id, epoch++, -1, &resp), 0);
+	ck_assert_int_eq(sess_fetch(id, epoch++, -1, &resp), 0);
+	ck_assert_int_eq(sess_fetch(id, epoch++, -1, &resp), 0);
+	/* the log start moves and nobody is told */
+	pthread_mutex_lock(&p0->lock);
+	ck_assert_int_eq(log_advance_start_offset(p0->log, 2), 0);
+	pthread_mutex_unlock(&p0->lock);
+	ck_assert_int_eq(sess_fetch(id, epoch++, -1, &resp), 1);
+	pd = &resp.responses[0].partitions[0];
+	ck_assert_int_eq(pd->partition_index, 0);
+	ck_assert_int_eq(pd->log_start_offset, 2);
+	ck_assert_int_eq(pd->high_watermark, 3);
+	ck_assert_int_eq(sess_fetch(id, epoch++, -1, &resp), 0);
+	/* records at the session's position, answered until it moves */
+	ck_assert_int_eq(produce(7, 1, 0, w.data, (int32_t)w.len, NULL), 0);
+	kp_wbuf_free(&w);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(sess_fetch(id, epoch++, -1, &resp), 1);
+		pd = &resp.responses[0].partitions[0];
+		ck_assert_int_eq(pd->high_watermark, 6);
+		ck_assert_int_eq(batches_in(pd->records, &first, &last), 1);
+		ck_assert_int_eq(first, 3);
+	}
+	ck_assert_int_eq(sess_fetch(id, epoch++, 6, &resp), 0);
+	ck_assert_int_eq(sess_fetch(id, epoch++, -1, &resp), 0);
+	/* deleted (StopReplica): the session's object for it answers the
+	 * error, not what it was */
+	ck_assert_int_eq(stop_named(kp_str_c("t"), 1), 0);
+	for (int i = 0; i < 200 && p0->log != NULL; i++)
+		usleep(10000);
+	ck_assert_ptr_null(p0->log);
+	ck_assert_int_eq(sess_fetch(id, epoch++, -1, &resp), 1);
+	pd = &resp.responses[0].partitions[0];
+	ck_assert_int_eq(pd->partition_index, 0);
+	ck_assert_int_eq(pd->error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	ck_assert_int_eq(sess_fetch(id, epoch++, -1, &resp), 1);
+	fetch_sessions_free(b.fsessions);
+	b.fsessions = NULL;
+}
+END_TEST
+
 START_TEST(decompression_scratch_shrinks_after_a_large_batch)
 {
 	int16_t e[3];
@@ -1696,6 +1862,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, pipelined_requests_past_the_cap_are_all_answered_in_order);
 	tcase_add_test(tc, produce_appends_to_led_partitions_with_kafka_errors);
 	tcase_add_test(tc, a_joining_replica_holds_the_high_watermark);
+	tcase_add_test(tc, a_caught_up_follower_moves_only_its_fetch_times);
 	tcase_add_test(tc, rack_aware_selector_picks_kafkas_replica);
 	tcase_add_test(tc, update_metadata_feeds_metadata_answers);
 	tcase_add_test(tc, list_offsets_finds_earliest_latest_and_by_timestamp);
@@ -1711,6 +1878,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, illegal_topic_names_never_reach_the_file_system);
 	tcase_add_test(tc, a_spoofed_replica_fetch_reads_nothing_and_moves_nothing);
 	tcase_add_test(tc, decompression_scratch_shrinks_after_a_large_batch);
+	tcase_add_test(tc, an_idle_session_answers_only_what_moved);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,7 +6,9 @@
  * changed (records, high watermark, log start, errors), partitions added,
  * moved and forgotten, the order rotated after records, epochs and unknown
  * ids refused, a session closed by epoch 0 or -1 or by forgetting
- * everything, and Kafka's eviction rules when the cache is full.
+ * everything, Kafka's eviction rules when the cache is full, and what a
+ * session keeps for the fetch path (partition objects, quiet marks and
+ * their snapshots).
  */
 #include <check.h>
 #include <stdint.h>
@@ -287,6 +289,152 @@ START_TEST(incremental_expands_and_trims)
 }
 END_TEST
 
+/* The position of partition part of topic in an expanded request, -1. */
+static int32_t index_of(const struct kp_fetch_req *req, const char *topic, int32_t part)
+{
+	int32_t k = 0;
+
+	for (int32_t i = 0; i < req->topics_count; i++)
+		for (int32_t j = 0; j < req->topics[i].partitions_count; j++, k++)
+			if ((size_t)req->topics[i].topic.len == strlen(topic) &&
+			    memcmp(req->topics[i].topic.ptr, topic, strlen(topic)) == 0 &&
+			    req->topics[i].partitions[j].partition == part)
+				return k;
+	return -1;
+}
+
+/*
+ * What the fetch path learns about each partition stays with the session:
+ * the object it resolved (handed back, so no look-up by name), and for a
+ * partition found quiet (SETTLED) its snapshot, handed back as QUIET.  A
+ * SKIPPED partition leaves the answer unseen and stays quiet; one looked
+ * at again (its snapshot moved: EVAL) is answered as before and is quiet
+ * no more; a partition whose position the fetcher moved is looked at.
+ */
+START_TEST(quiet_partitions_are_marked_and_skipped)
+{
+	struct fetch_sessions *c = fetch_sessions_new(10, FETCH_SESSION_EVICTION_MS);
+	struct kp_arena ar;
+	struct treq q;
+	struct tresp a;
+	struct fetch_sess_ctx *ctx;
+	struct fetch_snap snap = { .log = &snap, .leo = 10, .start = 0, .hw = 10,
+				   .lso = 10, .leader_epoch = 3, .zk_version = 4,
+				   .leader = true };
+	int objs[3];
+	int32_t id, k;
+
+	kp_arena_init(&ar, 4096);
+	id = open3(c, &ar, 1, 0);
+
+	/* epoch 1: nothing known yet; the fetch path resolves all three
+	 * and finds a/0 and b/0 quiet */
+	treq_init(&q, id, 1, 1);
+	ck_assert_int_eq(fetch_session_begin(c, &ar, &q.req, 1, &ctx), 0);
+	ck_assert_int_eq(ctx->n, 3);
+	for (k = 0; k < 3; k++) {
+		ck_assert_ptr_null(ctx->objs[k]);
+		ck_assert_int_eq(ctx->marks[k], FETCH_EVAL);
+		ctx->objs[k] = &objs[k];
+	}
+	ctx->marks[index_of(&q.req, "a", 0)] = FETCH_SETTLED;
+	ctx->snaps[index_of(&q.req, "a", 0)] = snap;
+	ctx->marks[index_of(&q.req, "b", 0)] = FETCH_SETTLED;
+	ctx->snaps[index_of(&q.req, "b", 0)] = snap;
+	tresp_for(&a, &q.req, 100);
+	fetch_session_finish(c, ctx, &q.req, &a.resp, 1);
+	ck_assert_int_eq(count_resp(&a), 0);
+
+	/* epoch 2: the objects come back, and the quiet ones with their
+	 * snapshot; a/0 is skipped (its answer entry is not even read),
+	 * b/0's snapshot moved and its high watermark with it: answered */
+	treq_init(&q, id, 2, 1);
+	ck_assert_int_eq(fetch_session_begin(c, &ar, &q.req, 2, &ctx), 0);
+	for (k = 0; k < 3; k++)
+		ck_assert_ptr_eq(ctx->objs[k], &objs[k]);
+	k = index_of(&q.req, "a", 0);
+	ck_assert_int_eq(ctx->marks[k], FETCH_QUIET);
+	ck_assert_int_eq(ctx->snaps[k].zk_version, 4);
+	ck_assert_ptr_eq(ctx->snaps[k].log, &snap);
+	ck_assert_int_eq(ctx->marks[index_of(&q.req, "a", 1)], FETCH_EVAL);
+	ck_assert_int_eq(ctx->marks[index_of(&q.req, "b", 0)], FETCH_QUIET);
+	tresp_for(&a, &q.req, 100);
+	ctx->marks[k] = FETCH_SKIPPED;
+	/* garbage in the skipped entry: never looked at */
+	memset(tresp_find(&a, "a", 0), 0xa5, sizeof(a.d[0]));
+	ctx->marks[index_of(&q.req, "b", 0)] = FETCH_EVAL;
+	tresp_find(&a, "b", 0)->high_watermark = 101;
+	fetch_session_finish(c, ctx, &q.req, &a.resp, 2);
+	ck_assert_int_eq(count_resp(&a), 1);
+	ck_assert_ptr_nonnull(tresp_find(&a, "b", 0));
+	ck_assert_int_eq(tresp_find(&a, "b", 0)->high_watermark, 101);
+
+	/* epoch 3: a/0 still quiet, b/0 quiet no more; then the fetcher
+	 * moves a/0: looked at again, whatever it was */
+	treq_init(&q, id, 3, 1);
+	ck_assert_int_eq(fetch_session_begin(c, &ar, &q.req, 3, &ctx), 0);
+	ck_assert_int_eq(ctx->marks[index_of(&q.req, "a", 0)], FETCH_QUIET);
+	ck_assert_int_eq(ctx->marks[index_of(&q.req, "b", 0)], FETCH_EVAL);
+	tresp_for(&a, &q.req, 100);
+	tresp_find(&a, "b", 0)->high_watermark = 101;
+	fetch_session_finish(c, ctx, &q.req, &a.resp, 3);
+	treq_init(&q, id, 4, 1);
+	treq_add(&q, "a", 0, 11);
+	ck_assert_int_eq(fetch_session_begin(c, &ar, &q.req, 4, &ctx), 0);
+	ck_assert_int_eq(ctx->marks[index_of(&q.req, "a", 0)], FETCH_EVAL);
+	ck_assert_ptr_eq(ctx->objs[index_of(&q.req, "a", 0)], &objs[0]);
+	tresp_for(&a, &q.req, 100);
+	tresp_find(&a, "b", 0)->high_watermark = 101;
+	fetch_session_finish(c, ctx, &q.req, &a.resp, 4);
+	kp_arena_free(&ar);
+	fetch_sessions_free(c);
+}
+END_TEST
+
+/*
+ * A fetch overtaken by the session's next one (a client sending ahead,
+ * which may have moved a position meanwhile) makes nothing quiet; and
+ * after the session changed shape under it (partitions added), what it
+ * learnt still goes to the right partitions, found by name.
+ */
+START_TEST(an_overtaken_fetch_marks_nothing_quiet)
+{
+	struct fetch_sessions *c = fetch_sessions_new(10, FETCH_SESSION_EVICTION_MS);
+	struct kp_arena ar;
+	struct treq q, q2;
+	struct tresp a, a2;
+	struct fetch_sess_ctx *ctx, *ctx2;
+	struct fetch_snap snap = { .leo = 10, .hw = 10, .lso = 10, .leader = true };
+	int obj;
+	int32_t id, k;
+
+	kp_arena_init(&ar, 4096);
+	id = open3(c, &ar, 1, 0);
+	treq_init(&q, id, 1, 1);
+	ck_assert_int_eq(fetch_session_begin(c, &ar, &q.req, 1, &ctx), 0);
+	/* epoch 2 begins before epoch 1 is answered, adding c/0 */
+	treq_init(&q2, id, 2, 1);
+	treq_add(&q2, "c", 0, 5);
+	ck_assert_int_eq(fetch_session_begin(c, &ar, &q2.req, 2, &ctx2), 0);
+	ck_assert_int_eq(ctx2->n, 4);
+	k = index_of(&q.req, "b", 0);
+	ctx->marks[k] = FETCH_SETTLED;
+	ctx->snaps[k] = snap;
+	ctx->objs[k] = &obj;
+	tresp_for(&a, &q.req, 100);
+	fetch_session_finish(c, ctx, &q.req, &a.resp, 2);
+	tresp_for(&a2, &q2.req, 100);
+	fetch_session_finish(c, ctx2, &q2.req, &a2.resp, 2);
+	treq_init(&q, id, 3, 1);
+	ck_assert_int_eq(fetch_session_begin(c, &ar, &q.req, 3, &ctx), 0);
+	k = index_of(&q.req, "b", 0);
+	ck_assert_int_eq(ctx->marks[k], FETCH_EVAL);
+	ck_assert_ptr_eq(ctx->objs[k], &obj);	/* found by name */
+	kp_arena_free(&ar);
+	fetch_sessions_free(c);
+}
+END_TEST
+
 START_TEST(full_fetch_closes_the_named_session)
 {
 	struct fetch_sessions *c = fetch_sessions_new(10, FETCH_SESSION_EVICTION_MS);
@@ -471,6 +619,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, eviction_as_kafka);
 	tcase_add_test(tc, no_slots_no_sessions);
 	tcase_add_test(tc, many_partitions);
+	tcase_add_test(tc, quiet_partitions_are_marked_and_skipped);
+	tcase_add_test(tc, an_overtaken_fetch_marks_nothing_quiet);
 	suite_add_tcase(s, tc);
 	return s;
 }
