@@ -16,6 +16,10 @@ if [ ! -f Makefile ]; then
 		--disable-shared CFLAGS="-g -O1 -fsanitize=fuzzer-no-link" \
 		>configure.out 2>&1 || { cat configure.out; exit 1; }
 fi
+# the generated protocol header first: make builds BUILT_SOURCES for all
+# and check only, and a parallel build of the targets alone could compile
+# a fuzz target before it exists
+make libkproto/kp_msgs.h >make.out 2>&1 || { cat make.out; exit 1; }
 make -j"$(nproc 2>/dev/null || echo 2)" tests/fuzz/fuzz_request tests/fuzz/fuzz_sasl \
 	tests/fuzz/fuzz_handlers tests/fuzz/fuzz_records >make.out 2>&1 ||
 	{ cat make.out; exit 1; }
