@@ -64,14 +64,22 @@ def metadata(c):
 
 
 def part_state(c, p):
-    md = metadata(c).topics[TOPIC].partitions[p]
+    """(leader, sorted ISR) as a broker's Metadata says; (None, []) from a
+    broker that does not know the partition yet (one just restarted,
+    before the controller's UpdateMetadata reached it)."""
+    t = metadata(c).topics.get(TOPIC)
+    if t is None or p not in t.partitions:
+        return None, []
+    md = t.partitions[p]
     return md.leader, sorted(md.isrs)
 
 
 def wait_full_isr(c, p):
-    wait_for(lambda: part_state(c, p)[1] == [1, 2] and part_state(c, p)[0] > 0,
-             120, "%s-%d: both replicas in sync" % (TOPIC, p))
-    return part_state(c, p)[0]
+    """Both replicas in the ISR under a leader; returns the leader."""
+    def full():
+        s = part_state(c, p)
+        return s if s[1] == [1, 2] and s[0] is not None and s[0] > 0 else None
+    return wait_for(full, 120, "%s-%d: both replicas in sync" % (TOPIC, p))[0]
 
 
 def produce(c, p, n, start):
@@ -209,9 +217,8 @@ def survives_leader_changes_and_restarts(c):
     wait_for(lambda: part_state(c, 0)[0] == 3 - leader, 120, "leader moved")
     assert first_value(c, 0) == (120, 120)
     c.start("broker", leader)
-    wait_full_isr(c, 0)
     # the other one killed: the restarted broker leads, from its checkpoint
-    other = part_state(c, 0)[0]
+    other = wait_full_isr(c, 0)
     c.kill("broker", other)
     wait_for(lambda: part_state(c, 0)[0] == 3 - other, 120, "leader moved")
     assert first_value(c, 0) == (120, 120)
