@@ -68,8 +68,11 @@ def metadata(c):
 
 
 def in_sync(c, p):
-    md = metadata(c).topics[TOPIC].partitions[p]
-    return md.leader > 0 and sorted(md.isrs) == [1, 2]
+    # a broker just restarted may not know the partition yet (before the
+    # controller's UpdateMetadata reached it): not in sync as far as we know
+    t = metadata(c).topics.get(TOPIC)
+    md = t.partitions.get(p) if t is not None else None
+    return md is not None and md.leader > 0 and sorted(md.isrs) == [1, 2]
 
 
 def replicas(c, p):
