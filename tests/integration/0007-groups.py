@@ -415,8 +415,8 @@ def test_expiry():
     from confluent_kafka import Consumer, TopicPartition
     from kafka.admin import KafkaAdminClient
 
-    work = tempfile.mkdtemp(prefix="skald-0007-expiry-")
-    with Cluster(work, brokers=1, controllers=1,
+    with tempfile.TemporaryDirectory(prefix="skald-0007-expiry-") as work, \
+            Cluster(work, brokers=1, controllers=1,
                  broker_set={"offsets.retention.minutes": "1",
                              "offsets.retention.check.interval.ms": "500",
                              "offsets.topic.num.partitions": "5",
@@ -552,8 +552,8 @@ def create1(c, name, parts):
 
 def main():
     test_expiry()
-    work = tempfile.mkdtemp(prefix="skald-0007-")
-    with Cluster(work, brokers=3, fail_tail=60) as c:
+    with tempfile.TemporaryDirectory(prefix="skald-0007-") as work, \
+            Cluster(work, brokers=3, fail_tail=60) as c:
         test_split_and_kill(c)
         test_groups_and_mixed_clients(c)
         test_resume_and_coordinator_failover(c)

@@ -366,8 +366,8 @@ def test_recovery_point(c):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="skald-0015-")
-    with Cluster(work, brokers=3, controllers=1,
+    with tempfile.TemporaryDirectory(prefix="skald-0015-") as work, \
+            Cluster(work, brokers=3, controllers=1,
                  broker_set={"log.retention.check.interval.ms": "500",
                              "log.segment.delete.delay.ms": "1500",
                              "log.flush.offset.checkpoint.interval.ms": "500",
