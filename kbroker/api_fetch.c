@@ -65,6 +65,13 @@ struct fetch_wait {
 	bool retried;			/* fetch_try ran: a watched key moved */
 };
 
+/* Does the session keep a slot (object, mark, snapshot) for partition k
+ * of the expanded request?  An incremental fetch's only. */
+static bool kept(const struct fetch_sess_ctx *sess, size_t k)
+{
+	return sess != NULL && k < (size_t)sess->n;
+}
+
 /* The partitions a fetch names (resolve()). */
 struct fetch_parts {
 	struct partition **pp;		/* in the fetch's order, NULL: not hosted */
@@ -105,14 +112,13 @@ static int resolve(struct net_req *r, struct fetch_parts *fp,
 		for (int32_t j = 0; j < t->partitions_count; j++, k++) {
 			/* the session's cache: a partition never leaves the
 			 * table, so what a name found once it finds always */
-			struct partition *p = sess != NULL && k < (size_t)sess->n
-					      ? sess->objs[k] : NULL;
+			struct partition *p = kept(sess, k) ? sess->objs[k] : NULL;
 
 			if (p == NULL)
 				p = partition_find(&b->parts, t->topic.ptr,
 						   (size_t)t->topic.len,
 						   t->partitions[j].partition);
-			if (sess != NULL && k < (size_t)sess->n)
+			if (kept(sess, k))
 				sess->objs[k] = p;
 			fp->pp[k] = p;
 			if (p != NULL)
@@ -188,7 +194,7 @@ static bool skip(const struct fetch_sess_ctx *sess, bool allowed, size_t k,
 	uint8_t m;
 	bool quiet;
 
-	if (sess == NULL || sess->marks == NULL || p == NULL || k >= (size_t)sess->n)
+	if (p == NULL || !kept(sess, k))
 		return false;
 	m = sess->marks[k];
 	if (allowed && trust && m == FETCH_SKIPPED)
@@ -559,24 +565,21 @@ static void respond(struct net_req *r, struct partition **pp,
 		for (int32_t j = 0; j < t->partitions_count; j++) {
 			const struct kp_fetch_req_fetch_partition *fp = &t->partitions[j];
 			struct kp_fetch_resp_partition_data *out = &tr->partitions[j];
-			struct partition *p = pp[k];
+			size_t at = k++;
+			struct partition *p = pp[at];
 			struct log_read_result rr;
 			struct net_file_range *fr;
 			struct fetch_snap snap;
 			int64_t limit = 0, max;
-			bool quiet = skip(sess, allowed, k, p, trust, &snap);
 
 			kp_mctr_add(&w->m->total_fetch, 1);
-			if (quiet) {
-				/* SKIPPED: the session drops it unseen */
-				k++;
+			/* SKIPPED: the session drops it unseen */
+			if (skip(sess, allowed, at, p, trust, &snap))
 				continue;
-			}
 			kp_struct_init(&kp_fetch_resp_partition_data_desc, out);
 			out->partition_index = fp->partition;
-			if (sess != NULL && sess->marks != NULL && k < (size_t)sess->n)
-				sess->marks[k] = FETCH_EVAL;
-			k++;
+			if (kept(sess, at))
+				sess->marks[at] = FETCH_EVAL;
 			out->high_watermark = -1;
 			out->records = (kp_records){ .ptr = NULL, .len = 0 };
 			out->error_code = check_partition(r, t->topic, p, fp, &limit,
@@ -595,11 +598,11 @@ static void respond(struct net_req *r, struct partition **pp,
 			/* a preferred read replica comes instead of data */
 			out->preferred_read_replica = preferred_replica(r, p, fp, &v);
 			if (out->preferred_read_replica < 0 && limit <= fp->fetch_offset &&
-			    sess != NULL && sess->marks != NULL && k - 1 < (size_t)sess->n) {
+			    kept(sess, at)) {
 				/* nothing to read, nothing wrong: quiet until
 				 * something in the snapshot moves */
-				sess->marks[k - 1] = FETCH_SETTLED;
-				sess->snaps[k - 1] = snap;
+				sess->marks[at] = FETCH_SETTLED;
+				sess->snaps[at] = snap;
 			}
 			if (out->preferred_read_replica >= 0 || limit <= fp->fetch_offset ||
 			    leader_throttle(b, req, p))

@@ -383,7 +383,6 @@ static int update(struct fetch_sessions *c, struct fetch_session *s,
 	int32_t before = s->n;
 	bool forgot = false;
 
-
 	for (int32_t i = 0; i < req->topics_count; i++) {
 		const struct kp_fetch_req_fetch_topic *t = &req->topics[i];
 
