@@ -252,28 +252,44 @@ END_TEST
  * controller learns an ISR with the joining replica in it, elects that
  * replica, and the write is gone.
  */
+/* p: the leader of topic-0 (a log in dir) with these replicas and ISR,
+ * its followers' states made by replica_become_leader. */
+static void leader_open(struct partition *p, const char *topic, int32_t *rs, int32_t nrs,
+			int32_t *isr, int32_t nisr)
+{
+	struct log_config cfg;
+	char path[128];
+
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	log_config_defaults(&cfg);
+	snprintf(path, sizeof(path), "%s/%s-0", dir, topic);
+	ck_assert_int_eq(log_open(path, topic, 0, &cfg, -1, -1, false, &p->log), 0);
+	p->topic = (char *)topic;
+	p->replicas = rs;
+	p->nreplicas = nrs;
+	p->isr = isr;
+	p->nisr = nisr;
+	p->leader = true;
+	replica_become_leader(&b, p, false);
+}
+
+static void leader_close(struct partition *p)
+{
+	free(p->followers);
+	log_close(p->log, false);
+	pthread_mutex_destroy(&p->lock);
+}
+
 START_TEST(a_joining_replica_holds_the_high_watermark)
 {
 	static int32_t rs[] = { 1, 2, 3 }, isr[] = { 1, 2 };
 	struct partition p;
-	struct log_config cfg;
 	struct log_append_info ai;
 	struct replica_state *f3 = NULL;
 	struct kp_wbuf w;
-	char path[128];
 
-	memset(&p, 0, sizeof(p));
-	pthread_mutex_init(&p.lock, NULL);
-	log_config_defaults(&cfg);
-	snprintf(path, sizeof(path), "%s/j-0", dir);
-	ck_assert_int_eq(log_open(path, "j", 0, &cfg, -1, -1, false, &p.log), 0);
-	p.topic = "j";
-	p.replicas = rs;
-	p.nreplicas = 3;
-	p.isr = isr;
-	p.nisr = 2;
-	p.leader = true;
-	replica_become_leader(&b, &p, false);
+	leader_open(&p, "j", rs, 3, isr, 2);
 	ck_assert_int_eq(p.nfollowers, 2);
 	for (int i = 0; i < p.nfollowers; i++)
 		if (p.followers[i].id == 3)
@@ -300,9 +316,7 @@ START_TEST(a_joining_replica_holds_the_high_watermark)
 	for (int i = 0; i < p.nfollowers; i++)
 		ck_assert(!p.followers[i].joining);
 	ck_assert_int_eq(atomic_load(&p.hw), 10);
-	free(p.followers);
-	log_close(p.log, false);
-	pthread_mutex_destroy(&p.lock);
+	leader_close(&p);
 }
 END_TEST
 
@@ -316,24 +330,11 @@ START_TEST(a_caught_up_follower_moves_only_its_fetch_times)
 {
 	static int32_t rs[] = { 1, 2 }, isr[] = { 1, 2 };
 	struct partition p;
-	struct log_config cfg;
 	struct log_append_info ai;
 	struct replica_state *f;
 	struct kp_wbuf w;
-	char path[128];
 
-	memset(&p, 0, sizeof(p));
-	pthread_mutex_init(&p.lock, NULL);
-	log_config_defaults(&cfg);
-	snprintf(path, sizeof(path), "%s/c-0", dir);
-	ck_assert_int_eq(log_open(path, "c", 0, &cfg, -1, -1, false, &p.log), 0);
-	p.topic = "c";
-	p.replicas = rs;
-	p.nreplicas = 2;
-	p.isr = isr;
-	p.nisr = 2;
-	p.leader = true;
-	replica_become_leader(&b, &p, false);
+	leader_open(&p, "c", rs, 2, isr, 2);
 	ck_assert_int_eq(p.nfollowers, 1);
 	f = &p.followers[0];
 	batch(&w, 4, KP_CODEC_NONE);
@@ -359,9 +360,7 @@ START_TEST(a_caught_up_follower_moves_only_its_fetch_times)
 	replica_follower_fetch(&b, &p, 2, 8, 1, 4000);
 	ck_assert_int_eq(atomic_load(&p.hw), 8);
 	ck_assert_int_eq(f->last_caught_up_ms, 4000);
-	free(p.followers);
-	log_close(p.log, false);
-	pthread_mutex_destroy(&p.lock);
+	leader_close(&p);
 }
 END_TEST
 

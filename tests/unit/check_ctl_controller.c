@@ -697,6 +697,18 @@ static int32_t state_version(const char *topic, int32_t p)
 	return v;
 }
 
+/* The leader epoch in topic-p's state znode. */
+static int32_t state_leader_epoch(const char *topic, int32_t p)
+{
+	struct kp_zk_partition_state s;
+	int32_t e;
+
+	ck_assert(read_state(topic, p, &s));
+	e = s.leader_epoch;
+	kp_zk_partition_state_free(&s);
+	return e;
+}
+
 START_TEST(alter_isr_writes_keeping_the_epoch_and_refuses_as_kafka)
 {
 	static const int32_t isr123[] = { 1, 2, 3 }, isr12[] = { 1, 2 }, dup[] = { 1, 1 };
@@ -711,9 +723,7 @@ START_TEST(alter_isr_writes_keeping_the_epoch_and_refuses_as_kafka)
 	ck_assert_int_eq(controller_start(&c), 0);
 	create_topic("t", "{\"0\":[1,2,3]}");
 	ck_assert(wait_state("t", 0, 1, isr123, 3));
-	ck_assert(read_state("t", 0, &s));
-	epoch = s.leader_epoch;
-	kp_zk_partition_state_free(&s);
+	epoch = state_leader_epoch("t", 0);
 	v0 = state_version("t", 0);
 
 	/* the leader's shrink: written at the version it named, the leader
@@ -815,7 +825,6 @@ START_TEST(a_write_lost_with_zookeeper_is_no_fence)
 {
 	static const int32_t isr12[] = { 1, 2 }, isr1[] = { 1 };
 	struct kp_alter_isr_resp_partition_data q;
-	struct kp_zk_partition_state s;
 	struct alter a;
 	int32_t epoch, v0;
 	int64_t be;
@@ -825,9 +834,7 @@ START_TEST(a_write_lost_with_zookeeper_is_no_fence)
 	ck_assert_int_eq(controller_start(&c), 0);
 	create_topic("t", "{\"0\":[1,2]}");
 	ck_assert(wait_state("t", 0, 1, isr12, 2));
-	ck_assert(read_state("t", 0, &s));
-	epoch = s.leader_epoch;
-	kp_zk_partition_state_free(&s);
+	epoch = state_leader_epoch("t", 0);
 	v0 = state_version("t", 0);
 	be = broker_epoch(1);
 	zkserver_stop(&zs, 1, 0);
