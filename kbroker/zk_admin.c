@@ -96,19 +96,95 @@ static bool collides(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* The live brokers, as the controller last told us. */
-static struct kp_assign_broker *live_brokers(const struct md_view *v, int *n)
-{
-	struct kp_assign_broker *l = calloc((size_t)v->nbrokers + 1, sizeof(*l));
+/* Brokers to place replicas on, and the racks they own (ZooKeeper's). */
+struct live {
+	struct kp_assign_broker *l;
+	int n;
+	char **racks;
+	int nracks;
+};
 
-	if (l == NULL)
-		return NULL;
-	for (int32_t i = 0; i < v->nbrokers; i++) {
-		l[i].id = v->brokers[i].id;
-		l[i].rack = v->brokers[i].rack;
+static void live_free(struct live *lv)
+{
+	for (int i = 0; i < lv->nracks; i++)
+		free(lv->racks[i]);
+	free(lv->racks);
+	free(lv->l);
+	memset(lv, 0, sizeof(*lv));
+}
+
+/*
+ * The brokers registered in ZooKeeper, with their racks.  A registration
+ * that vanishes or does not parse meanwhile is left out.
+ */
+static int registered_brokers(struct broker *b, struct live *lv)
+{
+	struct kp_zk_result ids;
+	int rc = kp_zk_children_sync(b->zk, "/brokers/ids", &ids);
+
+	if (rc != KP_ZK_OK) {
+		kp_zk_result_free(&ids);
+		return -1;
 	}
-	*n = v->nbrokers;
-	return l;
+	lv->l = calloc((size_t)ids.nchildren + 1, sizeof(*lv->l));
+	lv->racks = calloc((size_t)ids.nchildren + 1, sizeof(*lv->racks));
+	if (lv->l == NULL || lv->racks == NULL) {
+		kp_zk_result_free(&ids);
+		return -1;
+	}
+	for (int32_t i = 0; i < ids.nchildren; i++) {
+		struct kp_zk_broker reg;
+		struct kp_zk_result res;
+		char path[64], *end, err[128];
+		long id = strtol(ids.children[i], &end, 10);
+
+		if (*end != '\0' || id < 0 || id > INT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "/brokers/ids/%ld", id);
+		memset(&reg, 0, sizeof(reg));
+		if (kp_zk_get_sync(b->zk, path, &res) == KP_ZK_OK && res.data != NULL &&
+		    kp_zk_broker_decode(res.data, (size_t)res.len, &reg, err,
+					sizeof(err)) == 0) {
+			lv->l[lv->n].id = (int32_t)id;
+			if (reg.rack != NULL) {
+				lv->racks[lv->nracks] = reg.rack;
+				lv->l[lv->n].rack = lv->racks[lv->nracks++];
+				reg.rack = NULL;
+			}
+			lv->n++;
+		}
+		kp_zk_broker_free(&reg);
+		kp_zk_result_free(&res);
+	}
+	kp_zk_result_free(&ids);
+	return 0;
+}
+
+/*
+ * The live brokers, as the controller last told us; while that is fewer
+ * than WANT, as they are registered in ZooKeeper.  A broker that has just
+ * started has not heard from the controller yet and knows no broker at all;
+ * Kafka answers INVALID_REPLICATION_FACTOR then, we ask ZooKeeper, which
+ * the controller itself follows.
+ */
+static int live_brokers(struct broker *b, const struct md_view *v, int32_t want,
+			struct live *lv)
+{
+	memset(lv, 0, sizeof(*lv));
+	if (v->nbrokers < want) {
+		if (registered_brokers(b, lv) == 0 && lv->n > v->nbrokers)
+			return 0;
+		live_free(lv);
+	}
+	lv->l = calloc((size_t)v->nbrokers + 1, sizeof(*lv->l));
+	if (lv->l == NULL)
+		return -1;
+	for (int32_t i = 0; i < v->nbrokers; i++) {
+		lv->l[i].id = v->brokers[i].id;
+		lv->l[i].rack = v->brokers[i].rack;
+	}
+	lv->n = v->nbrokers;
+	return 0;
 }
 
 static int topic_path(char *buf, size_t n, const char *prefix, const char *topic)
@@ -212,18 +288,16 @@ kp_err_t zk_admin_create_topic(struct broker *b, const char *name, int32_t npart
 			       bool validate_only, kp_uuid *topic_id, char *msg, size_t n)
 {
 	struct md_view *v = metadata_cache_get(&b->meta);
-	struct kp_assign_broker *live = NULL;
+	struct live live = { 0 };
 	struct kp_zk_topic t;
 	int32_t *flat = NULL;
-	int nlive = 0;
 	int16_t err;
 
 	memset(&t, 0, sizeof(t));
 	err = check_new_topic(b, name, msg, n);
 	if (err != 0)
 		goto out;
-	live = live_brokers(v, &nlive);
-	if (live == NULL) {
+	if (parts == NULL && live_brokers(b, v, rf, &live) < 0) {
 		err = KP_ERR_UNKNOWN_SERVER_ERROR;
 		goto out;
 	}
@@ -245,7 +319,7 @@ kp_err_t zk_admin_create_topic(struct broker *b, const char *name, int32_t npart
 			err = KP_ERR_UNKNOWN_SERVER_ERROR;
 			goto out;
 		}
-		rc = kp_assign_replicas(live, nlive, nparts, rf, -1, 0, flat, msg, n);
+		rc = kp_assign_replicas(live.l, live.n, nparts, rf, -1, 0, flat, msg, n);
 		if (rc < 0) {
 			err = (int16_t)-rc;
 			goto out;
@@ -268,7 +342,7 @@ kp_err_t zk_admin_create_topic(struct broker *b, const char *name, int32_t npart
 out:
 	kp_zk_topic_free(&t);
 	free(flat);
-	free(live);
+	live_free(&live);
 	md_view_unref(v);
 	return err;
 }
@@ -348,14 +422,14 @@ kp_err_t zk_admin_add_partitions(struct broker *b, const char *name, int32_t cou
 				 bool validate_only, char *msg, size_t n)
 {
 	struct md_view *v = NULL;
-	struct kp_assign_broker *live = NULL;
+	struct live live = { 0 };
 	struct kp_zk_result res;
 	struct kp_zk_topic t;
 	struct kp_replicas *grown = NULL;
 	int32_t *flat = NULL, add, rf;
 	char path[512], *json = NULL;
 	int16_t err = 0;
-	int nlive = 0, rc;
+	int rc;
 
 	memset(&t, 0, sizeof(t));
 	topic_path(path, sizeof(path), "/brokers/topics", name);
@@ -417,13 +491,12 @@ kp_err_t zk_admin_add_partitions(struct broker *b, const char *name, int32_t cou
 		if (err != 0)
 			goto out;
 	} else {
-		live = live_brokers(v, &nlive);
 		flat = calloc((size_t)add * (size_t)rf, sizeof(*flat));
-		if (live == NULL || flat == NULL) {
+		if (live_brokers(b, v, rf, &live) < 0 || flat == NULL) {
 			err = KP_ERR_UNKNOWN_SERVER_ERROR;
 			goto out;
 		}
-		rc = kp_assign_more(live, nlive, t.parts[0].ids[0], t.npartitions, add,
+		rc = kp_assign_more(live.l, live.n, t.parts[0].ids[0], t.npartitions, add,
 				    rf, flat, msg, n);
 		if (rc < 0) {
 			err = (int16_t)-rc;
@@ -455,7 +528,7 @@ out:
 	free(json);
 	free(grown);
 	free(flat);
-	free(live);
+	live_free(&live);
 	if (v != NULL)
 		md_view_unref(v);
 	kp_zk_topic_free(&t);

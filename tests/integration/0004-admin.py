@@ -4,7 +4,8 @@
 explicit assignments, validate-only), add partitions, describe topic and
 broker configs, delete; invalid requests get Kafka's errors; deletion
 removes the znodes and every replica's log directory.  Auto-creation on
-Metadata follows auto.create.topics.enable."""
+Metadata follows auto.create.topics.enable.  A broker that has just started
+and not heard from a controller places replicas on the registered brokers."""
 
 import glob
 import json
@@ -182,6 +183,30 @@ def main():
         assert kc.returncode == 0, kc.stderr
         auto = json.loads(zk.get("/brokers/topics/auto")[0])
         assert len(auto["partitions"]) == 4, auto
+
+        # A broker that has not heard from a controller yet knows no other
+        # broker; it places replicas on the brokers registered in ZooKeeper
+        # (Kafka refuses: "Replication factor: 3 larger than available
+        # brokers: 1").
+        c.stop("broker", 3)
+        c.stop("controller", 101)
+        c.stop("controller", 102)
+        c.start("broker", 3)
+        fresh = AdminClient({"bootstrap.servers": "127.0.0.1:%d" % c.broker_port(3)})
+        md = fresh.list_topics(timeout=30)
+        assert sorted(md.brokers) == [3], md.brokers
+        r = results(fresh.create_topics([NewTopic("fresh", 3, 3)], validate_only=True,
+                                        operation_timeout=30))
+        assert r["fresh"] is None, r
+        r = results(fresh.create_topics([NewTopic("fresh", 3, 3)], operation_timeout=2))
+        # no controller to elect leaders: the wait for them times out
+        assert r["fresh"] is None or code(r["fresh"]) == "REQUEST_TIMED_OUT", r
+        placed = json.loads(zk.get("/brokers/topics/fresh")[0])["partitions"]
+        assert all(sorted(v) == [1, 2, 3] for v in placed.values()), placed
+        c.start("controller", 101)
+        c.start("controller", 102)
+        wait_for(lambda: led(fresh, "fresh", 3), 90, "leaders for the new topic")
+        del fresh
         zk.stop()
         del a
     print("ok")
