@@ -545,9 +545,11 @@ def create1(c, name, parts):
     a = AdminClient({"bootstrap.servers": c.bootstrap})
     for f in a.create_topics([NewTopic(name, parts, 1)], operation_timeout=60).values():
         f.result()
-    wait_for(lambda: all(p.leader >= 1 for p in
-                         a.list_topics(name, timeout=10).topics[name].partitions.values()),
-             60, "leaders of " + name)
+    def led():
+        # the broker asked may not know the topic yet: no partitions
+        ps = a.list_topics(name, timeout=10).topics[name].partitions
+        return len(ps) == parts and all(p.leader >= 1 for p in ps.values())
+    wait_for(led, 60, "leaders of " + name)
 
 
 def main():

@@ -47,9 +47,11 @@ def create(c, name, parts, rf, config):
     for f in a.create_topics([NewTopic(name, parts, rf, config=config)],
                              operation_timeout=60).values():
         f.result()
-    wait_for(lambda: all(len(p.isrs) == rf for p in
-                         a.list_topics(name, timeout=10).topics[name].partitions.values()),
-             60, "full ISRs of " + name)
+    def in_sync():
+        # the broker asked may not know the topic yet: no partitions
+        ps = a.list_topics(name, timeout=10).topics[name].partitions
+        return len(ps) == parts and all(len(p.isrs) == rf for p in ps.values())
+    wait_for(in_sync, 60, "full ISRs of " + name)
 
 
 def produce(c, topic, n, size, key=None):

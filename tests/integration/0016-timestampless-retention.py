@@ -51,8 +51,11 @@ def admin_create(c, name, config):
     for f in a.create_topics([NewTopic(name, 1, 1, config=config)],
                              operation_timeout=60).values():
         f.result()
-    wait_for(lambda: a.list_topics(name, timeout=10).topics[name]
-             .partitions[0].leader >= 0, 60, "a leader for " + name)
+    def led():
+        # the broker asked may not know the topic yet: no partitions
+        p = a.list_topics(name, timeout=10).topics[name].partitions.get(0)
+        return p is not None and p.leader >= 0
+    wait_for(led, 60, "a leader for " + name)
 
 
 def produce_ck(c, topic, values, timestamp=None):

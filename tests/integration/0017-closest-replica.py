@@ -189,8 +189,11 @@ def main():
         for f in a.create_topics([NewTopic(TOPIC, 1, replica_assignment=[[1, 2]])],
                                  operation_timeout=60).values():
             f.result()
-        wait_for(lambda: len(a.list_topics(TOPIC, timeout=10).topics[TOPIC]
-                             .partitions[0].isrs) == 2, 60, "a full ISR")
+        def in_sync():
+            # the broker asked may not know the topic yet: no partitions
+            p = a.list_topics(TOPIC, timeout=10).topics[TOPIC].partitions.get(0)
+            return p is not None and len(p.isrs) == 2
+        wait_for(in_sync, 60, "a full ISR")
         n = 2000
         produce(c, 0, n)
 

@@ -26,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, wait_for  # noqa: E402
 import kwire  # noqa: E402
 import wire  # noqa: E402
 from wire import message, parse_set  # noqa: E402
@@ -168,7 +168,13 @@ def raw_checks(c, admin):
     for f in admin.create_topics([NewTopic(t, 1, 1, config=cfg) for t, cfg in topics.items()],
                                  operation_timeout=60).values():
         f.result()
-    md = admin.list_topics(timeout=30)
+
+    def all_led():
+        # the broker asked may not know every topic yet
+        m = admin.list_topics(timeout=30)
+        return all(t in m.topics and 0 in m.topics[t].partitions and
+                   m.topics[t].partitions[0].leader >= 1 for t in topics) and m
+    md = wait_for(all_led, 60, "leaders for " + ", ".join(topics))
 
     def raw_for(t):
         return Raw(c.broker_port(md.topics[t].partitions[0].leader))
