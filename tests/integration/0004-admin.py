@@ -184,10 +184,10 @@ def main():
         auto = json.loads(zk.get("/brokers/topics/auto")[0])
         assert len(auto["partitions"]) == 4, auto
 
-        # A broker that has not heard from a controller yet knows no other
-        # broker; it places replicas on the brokers registered in ZooKeeper
-        # (Kafka refuses: "Replication factor: 3 larger than available
-        # brokers: 1").
+        # A broker that has not heard from a controller yet knows no broker
+        # (its Metadata lists only itself); it places replicas on the brokers
+        # registered in ZooKeeper, where Kafka refuses ("Replication factor:
+        # 3 larger than available brokers: 0.").
         c.stop("broker", 3)
         c.stop("controller", 101)
         c.stop("controller", 102)
