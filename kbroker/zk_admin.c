@@ -96,19 +96,17 @@ static bool collides(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* Brokers to place replicas on, and the racks they own (ZooKeeper's). */
+/* Brokers to place replicas on. */
 struct live {
 	struct kp_assign_broker *l;
 	int n;
-	char **racks;
-	int nracks;
+	bool own_racks;		/* read from ZooKeeper: ours to free */
 };
 
 static void live_free(struct live *lv)
 {
-	for (int i = 0; i < lv->nracks; i++)
-		free(lv->racks[i]);
-	free(lv->racks);
+	for (int i = 0; lv->own_racks && i < lv->n; i++)
+		free((char *)lv->l[i].rack);
 	free(lv->l);
 	memset(lv, 0, sizeof(*lv));
 }
@@ -127,8 +125,8 @@ static int registered_brokers(struct broker *b, struct live *lv)
 		return -1;
 	}
 	lv->l = calloc((size_t)ids.nchildren + 1, sizeof(*lv->l));
-	lv->racks = calloc((size_t)ids.nchildren + 1, sizeof(*lv->racks));
-	if (lv->l == NULL || lv->racks == NULL) {
+	lv->own_racks = true;
+	if (lv->l == NULL) {
 		kp_zk_result_free(&ids);
 		return -1;
 	}
@@ -146,12 +144,8 @@ static int registered_brokers(struct broker *b, struct live *lv)
 		    kp_zk_broker_decode(res.data, (size_t)res.len, &reg, err,
 					sizeof(err)) == 0) {
 			lv->l[lv->n].id = (int32_t)id;
-			if (reg.rack != NULL) {
-				lv->racks[lv->nracks] = reg.rack;
-				lv->l[lv->n].rack = lv->racks[lv->nracks++];
-				reg.rack = NULL;
-			}
-			lv->n++;
+			lv->l[lv->n++].rack = reg.rack;
+			reg.rack = NULL;
 		}
 		kp_zk_broker_free(&reg);
 		kp_zk_result_free(&res);
