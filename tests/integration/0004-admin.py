@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, led  # noqa: E402
 from kbroker import wait_for, zk_client  # noqa: E402
 
 
@@ -29,12 +29,6 @@ def results(fs):
         except Exception as e:  # KafkaException carrying a KafkaError
             out[k] = e.args[0]
     return out
-
-
-def led(admin, topic, n):
-    md = admin.list_topics(topic, timeout=30).topics.get(topic)
-    return md is not None and md.error is None and len(md.partitions) == n and \
-        all(p.leader >= 1 and p.error is None for p in md.partitions.values())
 
 
 def code(r):

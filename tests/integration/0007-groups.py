@@ -39,7 +39,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster, group_partition  # noqa: E402
+from cluster import Cluster, group_partition, led  # noqa: E402
 import groupwire  # noqa: E402
 from groupwire import (Wire, find_coordinator, heartbeat, join_req,  # noqa: E402
                        join_resp, leave, sync, sync_req, sync_resp)
@@ -545,11 +545,7 @@ def create1(c, name, parts):
     a = AdminClient({"bootstrap.servers": c.bootstrap})
     for f in a.create_topics([NewTopic(name, parts, 1)], operation_timeout=60).values():
         f.result()
-    def led():
-        # the broker asked may not know the topic yet: no partitions
-        ps = a.list_topics(name, timeout=10).topics[name].partitions
-        return len(ps) == parts and all(p.leader >= 1 for p in ps.values())
-    wait_for(led, 60, "leaders of " + name)
+    wait_for(lambda: led(a, name, parts), 60, "leaders of " + name)
 
 
 def main():

@@ -34,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, led  # noqa: E402
 from kbroker import wait_for  # noqa: E402
 
 SEGMENT = 20000
@@ -47,11 +47,7 @@ def create(c, name, parts, rf, config):
     for f in a.create_topics([NewTopic(name, parts, rf, config=config)],
                              operation_timeout=60).values():
         f.result()
-    def in_sync():
-        # the broker asked may not know the topic yet: no partitions
-        ps = a.list_topics(name, timeout=10).topics[name].partitions
-        return len(ps) == parts and all(len(p.isrs) == rf for p in ps.values())
-    wait_for(in_sync, 60, "full ISRs of " + name)
+    wait_for(lambda: led(a, name, parts, isr=rf), 60, "full ISRs of " + name)
 
 
 def produce(c, topic, n, size, key=None):

@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, led  # noqa: E402
 from kbroker import wait_for  # noqa: E402
 from ktool import tool  # noqa: E402
 import wire  # noqa: E402
@@ -51,11 +51,7 @@ def admin_create(c, name, config):
     for f in a.create_topics([NewTopic(name, 1, 1, config=config)],
                              operation_timeout=60).values():
         f.result()
-    def led():
-        # the broker asked may not know the topic yet: no partitions
-        p = a.list_topics(name, timeout=10).topics[name].partitions.get(0)
-        return p is not None and p.leader >= 0
-    wait_for(led, 60, "a leader for " + name)
+    wait_for(lambda: led(a, name, 1), 60, "a leader for " + name)
 
 
 def produce_ck(c, topic, values, timestamp=None):

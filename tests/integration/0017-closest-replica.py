@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, led  # noqa: E402
 from kbroker import wait_for  # noqa: E402
 import wire  # noqa: E402
 
@@ -189,11 +189,7 @@ def main():
         for f in a.create_topics([NewTopic(TOPIC, 1, replica_assignment=[[1, 2]])],
                                  operation_timeout=60).values():
             f.result()
-        def in_sync():
-            # the broker asked may not know the topic yet: no partitions
-            p = a.list_topics(TOPIC, timeout=10).topics[TOPIC].partitions.get(0)
-            return p is not None and len(p.isrs) == 2
-        wait_for(in_sync, 60, "a full ISR")
+        wait_for(lambda: led(a, TOPIC, 1, isr=2), 60, "a full ISR")
         n = 2000
         produce(c, 0, n)
 

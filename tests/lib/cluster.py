@@ -420,6 +420,18 @@ def metadata_isrs(c, topic, parts, brokers=(1, 2, 3)):
     return out
 
 
+def led(admin, topic, n, isr=None):
+    """Every one of topic's n partitions has a leader, and, given isr, that
+    many in-sync replicas, in the Metadata of the broker a confluent-kafka
+    AdminClient asks; false while that broker does not know the topic yet
+    (one just started, or not yet reached by the controller's
+    UpdateMetadata: the topic unknown, no partitions)."""
+    md = admin.list_topics(topic, timeout=30).topics.get(topic)
+    return md is not None and md.error is None and len(md.partitions) == n and \
+        all(p.leader >= 1 and p.error is None and (isr is None or len(p.isrs) == isr)
+            for p in md.partitions.values())
+
+
 def create_led_by_1(c, zk, topic, parts):
     """An RF 3 topic whose every partition broker 1 leads (brokers 2 and 3
     take turns as the first follower), min.insync.replicas 2; returns once
